@@ -1,0 +1,688 @@
+//! Customers: who they are, how to reach the person who pays, and how they pay.
+
+use crate::error::{Error, Lang, Msg, Result};
+use crate::money::{parse_amount, Currency};
+use crate::store::is_unique_violation;
+use crate::validate as v;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerKind {
+    Business,
+    Individual,
+}
+
+impl CustomerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerKind::Business => "business",
+            CustomerKind::Individual => "individual",
+        }
+    }
+    pub fn parse(field: &str, s: &str) -> Result<Self> {
+        match s.trim().to_lowercase().as_str() {
+            "business" | "company" | "entreprise" | "societe" | "société" | "pro" => {
+                Ok(CustomerKind::Business)
+            }
+            "individual" | "private" | "particulier" | "person" => Ok(CustomerKind::Individual),
+            _ => Err(Error::invalid(
+                field,
+                Msg::OneOf(vec!["business", "individual"]),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Transfer,
+    DirectDebit,
+    Card,
+    Cheque,
+    Cash,
+}
+
+impl PaymentMethod {
+    pub const ALL: [&'static str; 5] = ["transfer", "direct_debit", "card", "cheque", "cash"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Transfer => "transfer",
+            PaymentMethod::DirectDebit => "direct_debit",
+            PaymentMethod::Card => "card",
+            PaymentMethod::Cheque => "cheque",
+            PaymentMethod::Cash => "cash",
+        }
+    }
+    pub fn parse(field: &str, s: &str) -> Result<Self> {
+        match s.trim().to_lowercase().replace([' ', '-'], "_").as_str() {
+            "transfer" | "virement" | "bank_transfer" => Ok(PaymentMethod::Transfer),
+            "direct_debit" | "prelevement" | "prélèvement" | "sepa" => {
+                Ok(PaymentMethod::DirectDebit)
+            }
+            "card" | "carte" | "cb" => Ok(PaymentMethod::Card),
+            "cheque" | "chèque" | "check" => Ok(PaymentMethod::Cheque),
+            "cash" | "especes" | "espèces" => Ok(PaymentMethod::Cash),
+            _ => Err(Error::invalid(field, Msg::OneOf(Self::ALL.to_vec()))),
+        }
+    }
+}
+
+/// A customer as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Customer {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub reference: String,
+    pub name: String,
+    pub kind: CustomerKind,
+    pub language: Lang,
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub payment_method: PaymentMethod,
+    /// Days; `None` means the company's default terms.
+    pub payment_terms_days: Option<i32>,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    /// Free notes on how they pay: approver, PO required, supplier portal, payment runs.
+    pub payment_notes: String,
+    /// Decimal string in the company's default currency; `None` when no limit.
+    pub credit_limit: Option<String>,
+    pub on_hold: bool,
+    pub hold_reason: String,
+}
+
+/// The customer form as typed. Every value is a string and is checked by [`NewCustomer::parse`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct CustomerInput {
+    /// Empty: a new reference is generated (C-0001, C-0002…).
+    pub reference: String,
+    pub name: String,
+    pub kind: String,
+    pub language: String,
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub payment_method: String,
+    pub payment_terms_days: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub payment_notes: String,
+    pub credit_limit: String,
+    pub on_hold: bool,
+    pub hold_reason: String,
+}
+
+/// A customer whose every field has been checked: the only thing the store writes.
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    reference: Option<String>,
+    name: String,
+    kind: CustomerKind,
+    language: Lang,
+    email: String,
+    phone: String,
+    address: String,
+    postal_code: String,
+    city: String,
+    country: String,
+    payment_method: PaymentMethod,
+    payment_terms_days: Option<i64>,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+    payment_notes: String,
+    credit_limit_minor: Option<i64>,
+    on_hold: bool,
+    hold_reason: String,
+}
+
+impl NewCustomer {
+    /// Checks every field; `currency` is the company's default (for the credit limit).
+    pub fn parse(input: &CustomerInput, currency: Currency) -> Result<NewCustomer> {
+        let reference = v::optional_name("reference", &input.reference, 40)?;
+        let language = if input.language.trim().is_empty() {
+            Lang::Fr
+        } else {
+            Lang::parse(&input.language)
+                .ok_or_else(|| Error::invalid("language", Msg::OneOf(vec!["fr", "en"])))?
+        };
+        let kind = if input.kind.trim().is_empty() {
+            CustomerKind::Business
+        } else {
+            CustomerKind::parse("kind", &input.kind)?
+        };
+        let payment_method = if input.payment_method.trim().is_empty() {
+            PaymentMethod::Transfer
+        } else {
+            PaymentMethod::parse("payment_method", &input.payment_method)?
+        };
+        let payment_terms_days = match input.payment_terms_days.trim() {
+            "" => None,
+            s => Some(v::int_in("payment_terms_days", s, 0, 365)?),
+        };
+        let credit_limit_minor = match input.credit_limit.trim() {
+            "" => None,
+            s => {
+                let amount = parse_amount(s, "credit_limit")?;
+                if amount.is_sign_negative() {
+                    return Err(Error::invalid("credit_limit", Msg::Negative));
+                }
+                Some(currency.to_minor(amount, "credit_limit")?)
+            }
+        };
+        let hold_reason = v::multiline("hold_reason", &input.hold_reason, 500)?;
+        Ok(NewCustomer {
+            reference: Some(reference).filter(|r| !r.is_empty()),
+            name: v::required_name("name", &input.name, 120)?,
+            kind,
+            language,
+            email: v::optional_email("email", &input.email)?,
+            phone: v::optional_phone("phone", &input.phone)?,
+            address: v::multiline("address", &input.address, 300)?,
+            postal_code: v::optional_line("postal_code", &input.postal_code, 20)?,
+            city: v::optional_name("city", &input.city, 100)?,
+            country: v::country("country", &input.country)?,
+            payment_method,
+            payment_terms_days,
+            contact_name: v::optional_name("contact_name", &input.contact_name, 120)?,
+            contact_email: v::optional_email("contact_email", &input.contact_email)?,
+            contact_phone: v::optional_phone("contact_phone", &input.contact_phone)?,
+            payment_notes: v::multiline("payment_notes", &input.payment_notes, 4000)?,
+            credit_limit_minor,
+            on_hold: input.on_hold,
+            hold_reason: if input.on_hold {
+                hold_reason
+            } else {
+                String::new()
+            },
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "id, reference, name, kind, language, email, phone, address, postal_code, city, \
+    country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
+    payment_notes, credit_limit_minor, on_hold, hold_reason";
+
+fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
+    let kind: String = r.get(3)?;
+    let lang: String = r.get(4)?;
+    let method: String = r.get(11)?;
+    let limit: Option<i64> = r.get(17)?;
+    Ok(Customer {
+        id: r.get(0)?,
+        reference: r.get(1)?,
+        name: r.get(2)?,
+        kind: CustomerKind::parse("kind", &kind).unwrap_or(CustomerKind::Business),
+        language: Lang::parse(&lang).unwrap_or(Lang::Fr),
+        email: r.get(5)?,
+        phone: r.get(6)?,
+        address: r.get(7)?,
+        postal_code: r.get(8)?,
+        city: r.get(9)?,
+        country: r.get(10)?,
+        payment_method: PaymentMethod::parse("m", &method).unwrap_or(PaymentMethod::Transfer),
+        payment_terms_days: r.get(12)?,
+        contact_name: r.get(13)?,
+        contact_email: r.get(14)?,
+        contact_phone: r.get(15)?,
+        payment_notes: r.get(16)?,
+        credit_limit: limit.map(|m| currency.minor_to_string(m)),
+        on_hold: r.get(18)?,
+        hold_reason: r.get(19)?,
+    })
+}
+
+fn next_reference(conn: &Connection) -> Result<String> {
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?;
+    let mut i = n + 1;
+    loop {
+        let candidate = format!("C-{i:04}");
+        if find_id(conn, &candidate)?.is_none() {
+            return Ok(candidate);
+        }
+        i += 1;
+    }
+}
+
+fn map_unique(e: rusqlite::Error, reference: &str) -> Error {
+    if is_unique_violation(&e) {
+        Error::invalid(
+            "reference",
+            Msg::DuplicateCustomerRef(reference.to_string()),
+        )
+    } else {
+        Error::Db(e)
+    }
+}
+
+/// Inserts a checked customer; returns its id. Refuses a duplicate reference.
+pub fn insert(conn: &Connection, c: &NewCustomer) -> Result<i64> {
+    let reference = match &c.reference {
+        Some(r) => r.clone(),
+        None => next_reference(conn)?,
+    };
+    conn.prepare_cached(
+        "INSERT INTO customers (reference, name, kind, language, email, phone, address, postal_code,
+            city, country, payment_method, payment_terms_days, contact_name, contact_email,
+            contact_phone, payment_notes, credit_limit_minor, on_hold, hold_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )?
+    .execute(params![
+        reference,
+        c.name,
+        c.kind.as_str(),
+        c.language.code(),
+        c.email,
+        c.phone,
+        c.address,
+        c.postal_code,
+        c.city,
+        c.country,
+        c.payment_method.as_str(),
+        c.payment_terms_days,
+        c.contact_name,
+        c.contact_email,
+        c.contact_phone,
+        c.payment_notes,
+        c.credit_limit_minor,
+        c.on_hold,
+        c.hold_reason,
+    ])
+    .map_err(|e| map_unique(e, &reference))?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Creates a customer from the form.
+pub fn create(conn: &Connection, input: &CustomerInput) -> Result<Customer> {
+    let currency = crate::settings::default_currency(conn)?;
+    let c = NewCustomer::parse(input, currency)?;
+    let id = insert(conn, &c)?;
+    get(conn, id)
+}
+
+/// Replaces a customer's details from the form.
+pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Customer> {
+    let currency = crate::settings::default_currency(conn)?;
+    let existing = get(conn, id)?;
+    let c = NewCustomer::parse(input, currency)?;
+    let reference = c.reference.clone().unwrap_or(existing.reference);
+    conn.execute(
+        "UPDATE customers SET reference = ?2, name = ?3, kind = ?4, language = ?5, email = ?6,
+            phone = ?7, address = ?8, postal_code = ?9, city = ?10, country = ?11,
+            payment_method = ?12, payment_terms_days = ?13, contact_name = ?14,
+            contact_email = ?15, contact_phone = ?16, payment_notes = ?17,
+            credit_limit_minor = ?18, on_hold = ?19, hold_reason = ?20,
+            updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+         WHERE id = ?1",
+        params![
+            id,
+            reference,
+            c.name,
+            c.kind.as_str(),
+            c.language.code(),
+            c.email,
+            c.phone,
+            c.address,
+            c.postal_code,
+            c.city,
+            c.country,
+            c.payment_method.as_str(),
+            c.payment_terms_days,
+            c.contact_name,
+            c.contact_email,
+            c.contact_phone,
+            c.payment_notes,
+            c.credit_limit_minor,
+            c.on_hold,
+            c.hold_reason,
+        ],
+    )
+    .map_err(|e| map_unique(e, &reference))?;
+    get(conn, id)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Customer> {
+    let currency = crate::settings::default_currency(conn)?;
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"),
+        [id],
+        |r| from_row(r, currency),
+    )
+    .optional()?
+    .ok_or(Error::NotFound {
+        what: "customer",
+        key: id.to_string(),
+    })
+}
+
+/// The id of the customer with this reference (case-insensitive), if any.
+pub fn find_id(conn: &Connection, reference: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM customers WHERE reference = ?1")?
+        .query_row([reference.trim()], |r| r.get(0))
+        .optional()?)
+}
+
+/// The id of the customer with this reference, or a refusal naming `field`.
+pub fn id_by_ref(conn: &Connection, field: &str, reference: &str) -> Result<i64> {
+    find_id(conn, reference)?
+        .ok_or_else(|| Error::invalid(field, Msg::UnknownCustomer(reference.trim().to_string())))
+}
+
+pub fn get_by_ref(conn: &Connection, reference: &str) -> Result<Customer> {
+    let id = find_id(conn, reference)?.ok_or(Error::NotFound {
+        what: "customer",
+        key: reference.to_string(),
+    })?;
+    get(conn, id)
+}
+
+/// Every customer, ordered by reference (for export).
+pub fn all(conn: &Connection) -> Result<Vec<Customer>> {
+    let currency = crate::settings::default_currency(conn)?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM customers ORDER BY reference"
+    ))?;
+    let rows = stmt.query_map([], |r| from_row(r, currency))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerSort {
+    #[default]
+    Name,
+    Outstanding,
+    Overdue,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct CustomerQuery {
+    /// Matches name, reference, e-mail or city (case-insensitive, substring).
+    pub search: String,
+    pub sort: CustomerSort,
+    /// Sort descending (largest amounts first is the natural order for money sorts).
+    pub descending: bool,
+    #[ts(type = "number")]
+    pub limit: u32,
+    #[ts(type = "number")]
+    pub offset: u32,
+}
+
+/// A row of the Customers list: amounts are decimal strings in the company's default
+/// currency (invoices in another currency are counted in `other_currency_open`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CustomerSummary {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub reference: String,
+    pub name: String,
+    pub kind: CustomerKind,
+    pub email: String,
+    pub city: String,
+    pub on_hold: bool,
+    pub currency: String,
+    pub outstanding: String,
+    pub overdue: String,
+    #[ts(type = "number")]
+    pub open_invoices: i64,
+    #[ts(type = "number")]
+    pub other_currency_open: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CustomerPage {
+    pub rows: Vec<CustomerSummary>,
+    #[ts(type = "number")]
+    pub total: i64,
+}
+
+fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The Customers list with outstanding and overdue totals as of `as_of`.
+pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<CustomerPage> {
+    let currency = crate::settings::default_currency(conn)?;
+    let pattern = like_pattern(&q.search);
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let order = match q.sort {
+        CustomerSort::Name => format!("c.name COLLATE NOCASE {dir}, c.reference"),
+        CustomerSort::Outstanding => format!("outstanding {dir}, c.name COLLATE NOCASE"),
+        CustomerSort::Overdue => format!("overdue {dir}, c.name COLLATE NOCASE"),
+    };
+    let filter = "(?1 = '%%' OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\'
+                   OR c.email LIKE ?1 ESCAPE '\\' OR c.city LIKE ?1 ESCAPE '\\')";
+    let limit = if q.limit == 0 {
+        100
+    } else {
+        q.limit.min(10_000)
+    };
+    let sql = format!(
+        "SELECT c.id, c.reference, c.name, c.kind, c.email, c.city, c.on_hold,
+                COALESCE(SUM(CASE WHEN i.currency = ?3 THEN i.total_minor - i.settled_minor END), 0) AS outstanding,
+                COALESCE(SUM(CASE WHEN i.currency = ?3 AND i.due_date < ?2 THEN i.total_minor - i.settled_minor END), 0) AS overdue,
+                COUNT(i.id),
+                COUNT(CASE WHEN i.currency <> ?3 THEN 1 END)
+         FROM customers c
+         LEFT JOIN invoices i ON i.customer_id = c.id AND i.settled_minor < i.total_minor
+         WHERE {filter}
+         GROUP BY c.id
+         ORDER BY {order}
+         LIMIT ?4 OFFSET ?5"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![pattern, as_of.to_string(), currency.code(), limit, q.offset],
+        |r| {
+            let kind: String = r.get(3)?;
+            Ok(CustomerSummary {
+                id: r.get(0)?,
+                reference: r.get(1)?,
+                name: r.get(2)?,
+                kind: CustomerKind::parse("kind", &kind).unwrap_or(CustomerKind::Business),
+                email: r.get(4)?,
+                city: r.get(5)?,
+                on_hold: r.get(6)?,
+                currency: currency.code().to_string(),
+                outstanding: currency.minor_to_string(r.get(7)?),
+                overdue: currency.minor_to_string(r.get(8)?),
+                open_invoices: r.get(9)?,
+                other_currency_open: r.get(10)?,
+            })
+        },
+    )?;
+    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) FROM customers c WHERE {filter}"))?
+        .query_row([&pattern], |r| r.get(0))?;
+    Ok(CustomerPage { rows, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+
+    pub(crate) fn input(reference: &str, name: &str) -> CustomerInput {
+        CustomerInput {
+            reference: reference.into(),
+            name: name.into(),
+            kind: "business".into(),
+            language: "fr".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn create_get_update() {
+        let conn = store::open_in_memory().unwrap();
+        let mut i = input("ACME", "Acme SARL");
+        i.email = "compta@acme.fr".into();
+        i.credit_limit = "5 000,00".into();
+        i.payment_method = "virement".into();
+        let c = create(&conn, &i).unwrap();
+        assert_eq!(c.reference, "ACME");
+        assert_eq!(c.credit_limit.as_deref(), Some("5000.00"));
+        assert_eq!(c.payment_method, PaymentMethod::Transfer);
+        i.name = "Acme SAS".into();
+        i.on_hold = true;
+        i.hold_reason = "Disputed order".into();
+        let u = update(&conn, c.id, &i).unwrap();
+        assert_eq!(u.name, "Acme SAS");
+        assert!(u.on_hold);
+        assert_eq!(get_by_ref(&conn, "acme").unwrap().id, c.id);
+    }
+
+    #[test]
+    fn refusals_change_nothing() {
+        let conn = store::open_in_memory().unwrap();
+        create(&conn, &input("A1", "First")).unwrap();
+        let dup = create(&conn, &input("a1", "Second")).unwrap_err();
+        assert!(matches!(
+            dup,
+            Error::Invalid {
+                msg: Msg::DuplicateCustomerRef(_),
+                ..
+            }
+        ));
+        let mut bad = input("B1", "Bad");
+        bad.email = "nope@".into();
+        assert_eq!(create(&conn, &bad).unwrap_err().field(), Some("email"));
+        let html = create(&conn, &input("B2", "<img src=x onerror=alert(1)>")).unwrap_err();
+        assert_eq!(html.field(), Some("name"));
+        let mut neg = input("B3", "Neg");
+        neg.credit_limit = "-5".into();
+        assert_eq!(
+            create(&conn, &neg).unwrap_err().field(),
+            Some("credit_limit")
+        );
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn generated_references_are_unique() {
+        let conn = store::open_in_memory().unwrap();
+        let a = create(&conn, &input("", "A")).unwrap();
+        let b = create(&conn, &input("", "B")).unwrap();
+        assert_eq!(a.reference, "C-0001");
+        assert_eq!(b.reference, "C-0002");
+    }
+
+    #[test]
+    fn search_escapes_wildcards() {
+        let conn = store::open_in_memory().unwrap();
+        create(&conn, &input("X1", "100% Bio")).unwrap();
+        create(&conn, &input("X2", "Bio 100")).unwrap();
+        let q = CustomerQuery {
+            search: "100%".into(),
+            ..Default::default()
+        };
+        let page = list(&conn, &q, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(page.rows[0].reference, "X1");
+    }
+}
+
+/// A sum in one currency (decimal string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Amount {
+    pub currency: String,
+    pub amount: String,
+}
+
+/// The customer page: details, every invoice, payments, credit and totals.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CustomerDetail {
+    pub customer: Customer,
+    pub invoices: Vec<crate::invoices::InvoiceView>,
+    pub payments: Vec<crate::invoices::payments::PaymentView>,
+    /// Open balance per currency.
+    pub outstanding: Vec<Amount>,
+    /// Overdue balance per currency.
+    pub overdue: Vec<Amount>,
+    /// Unallocated payments per currency, usable against future invoices.
+    pub credit: Vec<Amount>,
+}
+
+pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<CustomerDetail> {
+    use crate::invoices::{self, InvoiceFilter, InvoiceQuery, InvoiceSort};
+    let customer = get(conn, id)?;
+    let invoices = invoices::list(
+        conn,
+        &InvoiceQuery {
+            filter: InvoiceFilter::All,
+            sort: InvoiceSort::DueDate,
+            descending: true,
+            customer_id: Some(id),
+            limit: 10_000,
+            ..Default::default()
+        },
+        as_of,
+    )?
+    .rows;
+    let mut stmt = conn.prepare_cached(
+        "SELECT currency, SUM(total_minor - settled_minor),
+                SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor ELSE 0 END)
+         FROM invoices WHERE customer_id = ?1 AND settled_minor < total_minor
+         GROUP BY currency ORDER BY currency",
+    )?;
+    let sums = stmt
+        .query_map(params![id, as_of.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let amount = |code: &str, minor: i64| -> Result<Amount> {
+        Ok(Amount {
+            currency: code.to_string(),
+            amount: Currency::parse(code)?.minor_to_string(minor),
+        })
+    };
+    let mut outstanding = Vec::new();
+    let mut overdue = Vec::new();
+    for (code, open, late) in &sums {
+        outstanding.push(amount(code, *open)?);
+        if *late > 0 {
+            overdue.push(amount(code, *late)?);
+        }
+    }
+    let credit = crate::invoices::payments::credit_minor(conn, id)?
+        .into_iter()
+        .map(|(c, m)| amount(&c, m))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CustomerDetail {
+        customer,
+        invoices,
+        payments: crate::invoices::payments::for_customer(conn, id)?,
+        outstanding,
+        overdue,
+        credit,
+    })
+}

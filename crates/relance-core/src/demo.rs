@@ -1,0 +1,651 @@
+//! Demo data: "Atelier Lumen", a fictional design studio in Lyon, with 25 customers
+//! (businesses and private individuals, good and bad payers) and about 150 invoices over
+//! 18 months, laid out relative to `as_of`. Deterministic: the same day gives the same data.
+//! Everything is written through the engine's own checks, in one transaction.
+
+use crate::customers::{self, CustomerInput, NewCustomer};
+use crate::error::{Error, Msg, Result};
+use crate::invoices::payments::{self, AllocationInput, PaymentInput};
+use crate::invoices::{self, InvoiceInput, NewInvoice};
+use crate::money::Currency;
+use chrono::{Duration, NaiveDate};
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// How a demo customer pays.
+#[derive(Clone, Copy)]
+enum Habit {
+    /// On time or a little early.
+    Prompt,
+    /// A week or two late.
+    Average,
+    /// One to two months late.
+    Late,
+    /// Often does not pay at all.
+    Bad,
+    /// Pays in instalments.
+    Partial,
+}
+
+struct DemoCustomer {
+    reference: &'static str,
+    name: &'static str,
+    individual: bool,
+    city: &'static str,
+    postal_code: &'static str,
+    email: &'static str,
+    contact: &'static str,
+    habit: Habit,
+    terms: i64,
+    notes: &'static str,
+    lang: &'static str,
+}
+
+const fn c(
+    reference: &'static str,
+    name: &'static str,
+    individual: bool,
+    city: &'static str,
+    postal_code: &'static str,
+    email: &'static str,
+    contact: &'static str,
+    habit: Habit,
+    terms: i64,
+    notes: &'static str,
+) -> DemoCustomer {
+    DemoCustomer {
+        reference,
+        name,
+        individual,
+        city,
+        postal_code,
+        email,
+        contact,
+        habit,
+        terms,
+        notes,
+        lang: "fr",
+    }
+}
+
+const CUSTOMERS: &[DemoCustomer] = &[
+    c(
+        "BOUL01",
+        "Boulangerie Martin & Fils",
+        false,
+        "Lyon",
+        "69002",
+        "compta@boulangerie-martin.fr",
+        "Sophie Martin",
+        Habit::Prompt,
+        30,
+        "Paie par virement dès réception de la facture.",
+    ),
+    c(
+        "CAVE02",
+        "La Cave des Canuts",
+        false,
+        "Lyon",
+        "69004",
+        "factures@cavecanuts.fr",
+        "Marc Rivière",
+        Habit::Average,
+        30,
+        "Règlements groupés le 10 du mois.",
+    ),
+    c(
+        "HOTL03",
+        "Hôtel du Parc Tête d'Or",
+        false,
+        "Lyon",
+        "69006",
+        "ap@hotelduparc.fr",
+        "Claire Dubois (comptabilité)",
+        Habit::Late,
+        45,
+        "Bon de commande obligatoire ; validation par la direction le lundi.",
+    ),
+    c(
+        "MAIR04",
+        "Mairie de Villeurbanne – Service communication",
+        false,
+        "Villeurbanne",
+        "69100",
+        "mandatement@mairie-villeurbanne.fr",
+        "Service financier",
+        Habit::Late,
+        30,
+        "Dépôt sur Chorus Pro obligatoire ; délai de mandatement 30 jours.",
+    ),
+    c(
+        "GARA05",
+        "Garage Lopez Automobiles",
+        false,
+        "Vénissieux",
+        "69200",
+        "contact@garage-lopez.fr",
+        "Antonio Lopez",
+        Habit::Bad,
+        30,
+        "Difficile à joindre ; préférer le téléphone le matin.",
+    ),
+    c(
+        "PHAR06",
+        "Pharmacie des Terreaux",
+        false,
+        "Lyon",
+        "69001",
+        "pharmacie.terreaux@orange.fr",
+        "Dr Hélène Petit",
+        Habit::Prompt,
+        30,
+        "",
+    ),
+    c(
+        "STRT07",
+        "Startup Nébuleuse SAS",
+        false,
+        "Lyon",
+        "69007",
+        "finance@nebuleuse.io",
+        "Julien Roche (CFO)",
+        Habit::Partial,
+        30,
+        "Trésorerie tendue : paie en plusieurs fois, toujours prévenir avant.",
+    ),
+    c(
+        "ARCH08",
+        "Cabinet d'architectes Vidal",
+        false,
+        "Lyon",
+        "69003",
+        "admin@vidal-archi.fr",
+        "Nathalie Vidal",
+        Habit::Average,
+        45,
+        "Validation des factures par l'associée, absente le vendredi.",
+    ),
+    c(
+        "FROM09",
+        "Fromagerie Mère Richard",
+        false,
+        "Lyon",
+        "69003",
+        "compta@mere-richard.fr",
+        "Paul Richard",
+        Habit::Prompt,
+        30,
+        "",
+    ),
+    c(
+        "ECOL10",
+        "École de danse Pas de Deux",
+        false,
+        "Caluire-et-Cuire",
+        "69300",
+        "bureau@pasdedeux.fr",
+        "Isabelle Moreau",
+        Habit::Average,
+        30,
+        "Association : trésorier bénévole, paie en fin de mois.",
+    ),
+    c(
+        "RENO11",
+        "Rénov'Habitat Rhône",
+        false,
+        "Bron",
+        "69500",
+        "factures@renovhabitat.fr",
+        "Karim Benali",
+        Habit::Late,
+        60,
+        "Portail fournisseur ; numéro de commande à rappeler.",
+    ),
+    c(
+        "TRAI12",
+        "Traiteur Les Saveurs",
+        false,
+        "Lyon",
+        "69008",
+        "contact@lessaveurs.fr",
+        "Émilie Faure",
+        Habit::Bad,
+        30,
+        "Deux relances l'an dernier avant paiement.",
+    ),
+    c(
+        "LIBR13",
+        "Librairie Passages",
+        false,
+        "Lyon",
+        "69002",
+        "librairie@passages.fr",
+        "Olivier Blanc",
+        Habit::Prompt,
+        30,
+        "",
+    ),
+    c(
+        "CLIN14",
+        "Clinique vétérinaire Bellecour",
+        false,
+        "Lyon",
+        "69002",
+        "gestion@vet-bellecour.fr",
+        "Dr Laurent Girard",
+        Habit::Average,
+        30,
+        "",
+    ),
+    c(
+        "FEST15",
+        "Festival Lumières Électriques",
+        false,
+        "Lyon",
+        "69001",
+        "prod@lumieres-electriques.fr",
+        "Camille Roux (production)",
+        Habit::Partial,
+        30,
+        "Budget versé par subventions : acomptes puis solde après l'événement.",
+    ),
+    c(
+        "IMMO16",
+        "Agence Immo Presqu'île",
+        false,
+        "Lyon",
+        "69002",
+        "compta@immo-presquile.fr",
+        "Thomas Lefèvre",
+        Habit::Prompt,
+        30,
+        "",
+    ),
+    c(
+        "BRAS17",
+        "Brasserie Georges & Cie",
+        false,
+        "Lyon",
+        "69002",
+        "ap@brasserie-georges.fr",
+        "Service comptable",
+        Habit::Late,
+        45,
+        "Paiements le 15 et le 30 ; joindre le bon de livraison.",
+    ),
+    c(
+        "SPOR18",
+        "Salle d'escalade Vertical'",
+        false,
+        "Villeurbanne",
+        "69100",
+        "hello@vertical-escalade.fr",
+        "Léa Garnier",
+        Habit::Average,
+        30,
+        "",
+    ),
+    c(
+        "UKDS19",
+        "Northbridge Design Ltd",
+        false,
+        "London",
+        "EC1V 9HX",
+        "accounts@northbridge.co.uk",
+        "Oliver Hughes",
+        Habit::Average,
+        30,
+        "Pays by BACS on the last Friday of the month.",
+    ),
+    c(
+        "PART20",
+        "M. Jean-Pierre Morel",
+        true,
+        "Écully",
+        "69130",
+        "jp.morel@free.fr",
+        "",
+        Habit::Prompt,
+        15,
+        "Particulier : faire-part de mariage.",
+    ),
+    c(
+        "PART21",
+        "Mme Amélie Chevalier",
+        true,
+        "Lyon",
+        "69005",
+        "amelie.chevalier@gmail.com",
+        "",
+        Habit::Late,
+        15,
+        "Particulier ; préfère être appelée le soir.",
+    ),
+    c(
+        "PART22",
+        "M. et Mme Nguyen",
+        true,
+        "Tassin-la-Demi-Lune",
+        "69160",
+        "famille.nguyen@laposte.net",
+        "",
+        Habit::Bad,
+        15,
+        "Particuliers : logo pour leur gîte.",
+    ),
+    c(
+        "PART23",
+        "Mme Sarah Cohen",
+        true,
+        "Lyon",
+        "69006",
+        "sarah.cohen@outlook.fr",
+        "",
+        Habit::Prompt,
+        15,
+        "",
+    ),
+    c(
+        "COOP24",
+        "Coopérative Bio Croix-Rousse",
+        false,
+        "Lyon",
+        "69004",
+        "compta@biocroixrousse.fr",
+        "Yann Perrin",
+        Habit::Partial,
+        30,
+        "Conseil d'administration valide les dépenses > 2 000 €.",
+    ),
+    c(
+        "MUSE25",
+        "Musée des Miniatures",
+        false,
+        "Lyon",
+        "69005",
+        "administration@musee-miniatures.fr",
+        "Agnès Fontaine",
+        Habit::Average,
+        30,
+        "",
+    ),
+];
+
+/// Tiny deterministic generator (SplitMix64), so demo data needs no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+    }
+    fn chance(&mut self, percent: i64) -> bool {
+        self.range(1, 100) <= percent
+    }
+}
+
+const JOBS: &[&str] = &[
+    "Identité visuelle",
+    "Refonte du logo",
+    "Maquette site web",
+    "Affiches et flyers",
+    "Charte graphique",
+    "Plaquette commerciale",
+    "Signalétique",
+    "Packaging",
+    "Photographies produits",
+    "Campagne réseaux sociaux",
+    "Menu et carte des vins",
+    "Rapport annuel",
+];
+
+/// What the demo loaded.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DemoReport {
+    #[ts(type = "number")]
+    pub customers: usize,
+    #[ts(type = "number")]
+    pub invoices: usize,
+    #[ts(type = "number")]
+    pub payments: usize,
+}
+
+/// Loads the demo into an empty database (refused if any customer exists).
+pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
+    let existing: i64 = conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?;
+    if existing > 0 {
+        return Err(Error::invalid("database", Msg::NotEmpty));
+    }
+    let tx = conn.transaction()?;
+    for (k, v) in [
+        ("company_name", "Atelier Lumen"),
+        ("address", "12 rue des Capucins"),
+        ("postal_code", "69001"),
+        ("city", "Lyon"),
+        ("country", "FR"),
+        ("email", "bonjour@atelier-lumen.fr"),
+        ("phone", "+33 4 78 00 12 34"),
+        ("siren", "732829320"),
+        ("siret", "73282932000074"),
+        ("vat_number", "FR44732829320"),
+        ("iban", "FR7630006000011234567890189"),
+        ("bic", "AGRIFRPP"),
+    ] {
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![k, v],
+        )?;
+    }
+    let currency = Currency::EUR;
+    let mut rng = Rng(0x5EED_0001);
+    let mut report = DemoReport {
+        customers: 0,
+        invoices: 0,
+        payments: 0,
+    };
+    let mut seq = 0u32;
+    // Invoices are numbered in issue order across customers, as a real studio would.
+    let mut planned: Vec<(NaiveDate, usize, i64)> = Vec::new();
+    for (ci, dc) in CUSTOMERS.iter().enumerate() {
+        let uk = dc.reference == "UKDS19";
+        let input = CustomerInput {
+            reference: dc.reference.into(),
+            name: dc.name.into(),
+            kind: if dc.individual {
+                "individual"
+            } else {
+                "business"
+            }
+            .into(),
+            language: if uk { "en" } else { dc.lang }.into(),
+            email: dc.email.into(),
+            phone: format!(
+                "+33 4 7{} {:02} {:02} {:02}",
+                ci % 10,
+                rng.range(10, 99),
+                rng.range(10, 99),
+                rng.range(10, 99)
+            ),
+            address: format!(
+                "{} {}",
+                rng.range(1, 120),
+                [
+                    "rue de la République",
+                    "quai Saint-Antoine",
+                    "avenue Jean Jaurès",
+                    "place Bellecour",
+                    "rue Mercière",
+                    "cours Lafayette"
+                ][ci % 6]
+            ),
+            postal_code: dc.postal_code.into(),
+            city: dc.city.into(),
+            country: if uk { "GB" } else { "FR" }.into(),
+            payment_method: if dc.individual { "cheque" } else { "transfer" }.into(),
+            payment_terms_days: dc.terms.to_string(),
+            contact_name: dc.contact.into(),
+            contact_email: if dc.contact.is_empty() {
+                String::new()
+            } else {
+                dc.email.into()
+            },
+            contact_phone: String::new(),
+            payment_notes: dc.notes.into(),
+            credit_limit: if dc.individual {
+                String::new()
+            } else {
+                "10000".into()
+            },
+            on_hold: matches!(dc.habit, Habit::Bad) && dc.reference == "GARA05",
+            hold_reason: if dc.reference == "GARA05" {
+                "Trois factures impayées : plus de travaux avant règlement.".into()
+            } else {
+                String::new()
+            },
+        };
+        customers::insert(&tx, &NewCustomer::parse(&input, currency)?)?;
+        report.customers += 1;
+        let count = if dc.individual {
+            rng.range(1, 3)
+        } else {
+            rng.range(4, 9)
+        };
+        for _ in 0..count {
+            let issued = as_of - Duration::days(rng.range(3, 540));
+            planned.push((issued, ci, dc.terms));
+        }
+    }
+    planned.sort_by_key(|p| (p.0, p.1));
+    for (issued, ci, terms) in planned {
+        let dc = &CUSTOMERS[ci];
+        seq += 1;
+        let number = format!("F{}-{:04}", chrono::Datelike::year(&issued), seq);
+        let cents = if dc.individual {
+            rng.range(18_000, 250_000)
+        } else {
+            rng.range(35_000, 980_000)
+        };
+        let total = currency.minor_to_string(cents - cents % 5);
+        let due = issued + Duration::days(terms);
+        invoices::insert(
+            &tx,
+            &NewInvoice::parse(
+                &tx,
+                &InvoiceInput {
+                    number: number.clone(),
+                    customer: dc.reference.into(),
+                    issue_date: issued.to_string(),
+                    due_date: due.to_string(),
+                    total,
+                    net: String::new(),
+                    currency: "EUR".into(),
+                    reference: if terms >= 45 {
+                        format!("BC-{}", rng.range(1000, 9999))
+                    } else {
+                        String::new()
+                    },
+                    notes: JOBS[rng.range(0, JOBS.len() as i64 - 1) as usize].into(),
+                },
+            )?,
+        )?;
+        report.invoices += 1;
+        let (delay, never) = match dc.habit {
+            Habit::Prompt => (rng.range(-10, 2), false),
+            Habit::Average => (rng.range(0, 15), false),
+            Habit::Late => (rng.range(20, 60), rng.chance(10)),
+            Habit::Bad => (rng.range(30, 90), rng.chance(45)),
+            Habit::Partial => (rng.range(0, 30), false),
+        };
+        let pay_day = (due + Duration::days(delay)).max(issued);
+        if never || pay_day > as_of {
+            continue;
+        }
+        let mut pay = |date: NaiveDate, amount: String| -> Result<()> {
+            payments::record_in(
+                &tx,
+                &PaymentInput {
+                    customer: dc.reference.into(),
+                    date: date.to_string(),
+                    amount,
+                    allocations: vec![AllocationInput {
+                        invoice: number.clone(),
+                        amount: String::new(),
+                    }],
+                    reference: format!("VIR-{}", date.format("%y%m%d")),
+                    ..Default::default()
+                },
+            )?;
+            report.payments += 1;
+            Ok(())
+        };
+        let instalments = matches!(dc.habit, Habit::Partial)
+            || (matches!(dc.habit, Habit::Late | Habit::Bad) && rng.chance(25));
+        if instalments {
+            let first = (cents - cents % 5) * 2 / 5;
+            pay(pay_day, currency.minor_to_string(first))?;
+            let second = pay_day + Duration::days(rng.range(30, 120));
+            if second <= as_of {
+                pay(second, currency.minor_to_string(cents - cents % 5 - first))?;
+            }
+        } else {
+            pay(pay_day, currency.minor_to_string(cents - cents % 5))?;
+        }
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoices::{InvoiceFilter, InvoiceQuery};
+    use crate::store;
+
+    #[test]
+    fn demo_is_realistic_and_deterministic() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let mut conn = store::open_in_memory().unwrap();
+        let r = load(&mut conn, as_of).unwrap();
+        assert_eq!(r.customers, 25);
+        assert!((120..=180).contains(&r.invoices), "{} invoices", r.invoices);
+        let q = |filter| InvoiceQuery {
+            filter,
+            limit: 1000,
+            ..Default::default()
+        };
+        let overdue = invoices::list(&conn, &q(InvoiceFilter::Overdue), as_of)
+            .unwrap()
+            .total;
+        let paid = invoices::list(&conn, &q(InvoiceFilter::Paid), as_of)
+            .unwrap()
+            .total;
+        assert!(overdue >= 8, "{overdue} overdue");
+        assert!(paid > r.invoices as i64 / 2, "{paid} paid");
+        let partial: i64 = conn
+            .query_row("SELECT COUNT(*) FROM invoices WHERE settled_minor > 0 AND settled_minor < total_minor", [], |r| r.get(0))
+            .unwrap();
+        assert!(partial >= 1, "some invoices are partially paid");
+        let oldest: NaiveDate = conn
+            .query_row("SELECT MIN(issue_date) FROM invoices", [], |r| r.get(0))
+            .unwrap();
+        assert!((as_of - oldest).num_days() > 365, "spans more than a year");
+        // Same day, same data.
+        let mut again = store::open_in_memory().unwrap();
+        assert_eq!(load(&mut again, as_of).unwrap().payments, r.payments);
+        // Refused on a non-empty database, nothing added.
+        assert!(load(&mut conn, as_of).is_err());
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 25);
+    }
+}

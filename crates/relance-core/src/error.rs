@@ -1,0 +1,460 @@
+//! One error type for the engine. Validation errors carry the field they concern and a
+//! [`Msg`] that renders in the user's language, so the UI can show it next to the field.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The two languages of the product (UI and letters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Fr,
+    #[default]
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fr" | "french" | "français" | "francais" => Some(Lang::Fr),
+            "en" | "english" | "anglais" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// Every message the engine can refuse an input with, with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    Required,
+    TooLong(usize),
+    ControlChars,
+    NoMarkup,
+    BadEmail,
+    BadDate(String),
+    BadAmount(String),
+    NotPositive,
+    Negative,
+    TooManyDecimals { currency: String, digits: u32 },
+    UnknownCurrency(String),
+    CurrencyMismatch { expected: String, got: String },
+    DueBeforeIssue,
+    DuplicateInvoiceNumber(String),
+    DuplicateCustomerRef(String),
+    DuplicateCreditNoteNumber(String),
+    UnknownCustomer(String),
+    UnknownInvoice(String),
+    InvoiceOfOtherCustomer(String),
+    OneOf(Vec<&'static str>),
+    BadInteger(String),
+    OutOfRange { min: i64, max: i64 },
+    AboveBalance { balance: String },
+    OverpaymentNeedsCredit { excess: String },
+    AllocationsExceedPayment,
+    NoOpenInvoices,
+    NotEnoughCredit { available: String },
+    BadIban,
+    BadBic,
+    BadSiren,
+    BadSiret,
+    BadVat,
+    BadUkCompanyNumber,
+    BadCountry,
+    BadImage,
+    UnknownSetting(String),
+    TotalBelowSettled { settled: String },
+    LockedBySettlement,
+    NotEmpty,
+    CsvEmpty,
+    CsvBinary,
+    CsvMissingColumns(Vec<String>),
+    CsvUnknownColumn(String),
+    CsvMalformed(String),
+}
+
+impl Msg {
+    /// The message in the given language. Parameters are inserted as plain text.
+    pub fn text(&self, lang: Lang) -> String {
+        let fr = lang == Lang::Fr;
+        match self {
+            Msg::Required => t(fr, "Ce champ est obligatoire.", "This field is required."),
+            Msg::TooLong(n) => {
+                if fr {
+                    format!("Trop long : {n} caractères au plus.")
+                } else {
+                    format!("Too long: at most {n} characters.")
+                }
+            }
+            Msg::ControlChars => t(
+                fr,
+                "Contient des caractères de contrôle invisibles ; retapez la valeur.",
+                "Contains invisible control characters; retype the value.",
+            ),
+            Msg::NoMarkup => t(
+                fr,
+                "Les caractères < et > ne sont pas acceptés ici.",
+                "The characters < and > are not accepted here.",
+            ),
+            Msg::BadEmail => t(
+                fr,
+                "Adresse e-mail invalide (exemple : compta@exemple.fr).",
+                "Invalid e-mail address (example: accounts@example.com).",
+            ),
+            Msg::BadDate(v) => {
+                if fr {
+                    format!("Date invalide « {v} » : utilisez AAAA-MM-JJ ou JJ/MM/AAAA.")
+                } else {
+                    format!("Invalid date \"{v}\": use YYYY-MM-DD or DD/MM/YYYY.")
+                }
+            }
+            Msg::BadAmount(v) => {
+                if fr {
+                    format!("Montant invalide « {v} » (exemple : 1 234,56).")
+                } else {
+                    format!("Invalid amount \"{v}\" (example: 1234.56).")
+                }
+            }
+            Msg::NotPositive => t(
+                fr,
+                "Le montant doit être supérieur à zéro.",
+                "The amount must be greater than zero.",
+            ),
+            Msg::Negative => t(
+                fr,
+                "La valeur ne peut pas être négative.",
+                "The value cannot be negative.",
+            ),
+            Msg::TooManyDecimals { currency, digits } => {
+                if fr {
+                    format!("Trop de décimales : {currency} en accepte {digits} au plus.")
+                } else {
+                    format!("Too many decimals: {currency} allows at most {digits}.")
+                }
+            }
+            Msg::UnknownCurrency(c) => {
+                if fr {
+                    format!("Devise inconnue « {c} » : utilisez un code ISO 4217 comme EUR, GBP ou USD.")
+                } else {
+                    format!("Unknown currency \"{c}\": use an ISO 4217 code such as EUR, GBP or USD.")
+                }
+            }
+            Msg::CurrencyMismatch { expected, got } => {
+                if fr {
+                    format!("Devise {got} différente de celle de la facture ({expected}).")
+                } else {
+                    format!("Currency {got} differs from the invoice's ({expected}).")
+                }
+            }
+            Msg::DueBeforeIssue => t(
+                fr,
+                "L'échéance ne peut pas précéder la date d'émission.",
+                "The due date cannot be before the issue date.",
+            ),
+            Msg::DuplicateInvoiceNumber(n) => {
+                if fr {
+                    format!("Le numéro de facture « {n} » existe déjà.")
+                } else {
+                    format!("Invoice number \"{n}\" already exists.")
+                }
+            }
+            Msg::DuplicateCustomerRef(r) => {
+                if fr {
+                    format!("La référence client « {r} » existe déjà.")
+                } else {
+                    format!("Customer reference \"{r}\" already exists.")
+                }
+            }
+            Msg::DuplicateCreditNoteNumber(n) => {
+                if fr {
+                    format!("Le numéro d'avoir « {n} » existe déjà.")
+                } else {
+                    format!("Credit note number \"{n}\" already exists.")
+                }
+            }
+            Msg::UnknownCustomer(r) => {
+                if fr {
+                    format!("Aucun client avec la référence « {r} ».")
+                } else {
+                    format!("No customer with reference \"{r}\".")
+                }
+            }
+            Msg::UnknownInvoice(n) => {
+                if fr {
+                    format!("Aucune facture numéro « {n} ».")
+                } else {
+                    format!("No invoice numbered \"{n}\".")
+                }
+            }
+            Msg::InvoiceOfOtherCustomer(n) => {
+                if fr {
+                    format!("La facture « {n} » appartient à un autre client.")
+                } else {
+                    format!("Invoice \"{n}\" belongs to another customer.")
+                }
+            }
+            Msg::OneOf(list) => {
+                if fr {
+                    format!("Valeur attendue : {}.", list.join(", "))
+                } else {
+                    format!("Expected one of: {}.", list.join(", "))
+                }
+            }
+            Msg::BadInteger(v) => {
+                if fr {
+                    format!("Nombre entier attendu, pas « {v} ».")
+                } else {
+                    format!("Whole number expected, not \"{v}\".")
+                }
+            }
+            Msg::OutOfRange { min, max } => {
+                if fr {
+                    format!("Valeur attendue entre {min} et {max}.")
+                } else {
+                    format!("Value must be between {min} and {max}.")
+                }
+            }
+            Msg::AboveBalance { balance } => {
+                if fr {
+                    format!("Montant supérieur au solde restant dû ({balance}).")
+                } else {
+                    format!("Amount above the open balance ({balance}).")
+                }
+            }
+            Msg::OverpaymentNeedsCredit { excess } => {
+                if fr {
+                    format!("Le paiement dépasse le solde dû de {excess} : cochez « garder en avoir client » ou corrigez le montant.")
+                } else {
+                    format!("The payment exceeds the open balance by {excess}: tick \"keep as customer credit\" or correct the amount.")
+                }
+            }
+            Msg::AllocationsExceedPayment => t(
+                fr,
+                "La somme affectée aux factures dépasse le montant du paiement.",
+                "The amounts allocated to invoices exceed the payment.",
+            ),
+            Msg::NoOpenInvoices => t(
+                fr,
+                "Ce client n'a aucune facture ouverte.",
+                "This customer has no open invoice.",
+            ),
+            Msg::NotEnoughCredit { available } => {
+                if fr {
+                    format!("Avoir client disponible insuffisant ({available}).")
+                } else {
+                    format!("Not enough customer credit available ({available}).")
+                }
+            }
+            Msg::BadIban => t(
+                fr,
+                "IBAN invalide (la clé de contrôle ne correspond pas).",
+                "Invalid IBAN (the check digits do not match).",
+            ),
+            Msg::BadBic => t(
+                fr,
+                "BIC invalide : 8 ou 11 caractères, par exemple BNPAFRPP.",
+                "Invalid BIC: 8 or 11 characters, for example BNPAFRPP.",
+            ),
+            Msg::BadSiren => t(
+                fr,
+                "SIREN invalide : 9 chiffres avec une clé valide.",
+                "Invalid SIREN: 9 digits with a valid check digit.",
+            ),
+            Msg::BadSiret => t(
+                fr,
+                "SIRET invalide : 14 chiffres avec une clé valide.",
+                "Invalid SIRET: 14 digits with a valid check digit.",
+            ),
+            Msg::BadVat => t(
+                fr,
+                "Numéro de TVA invalide : 2 lettres de pays puis 2 à 13 caractères.",
+                "Invalid VAT number: 2-letter country code then 2 to 13 characters.",
+            ),
+            Msg::BadUkCompanyNumber => t(
+                fr,
+                "Numéro Companies House invalide : 8 caractères (ex. 01234567 ou SC123456).",
+                "Invalid Companies House number: 8 characters (e.g. 01234567 or SC123456).",
+            ),
+            Msg::BadCountry => t(
+                fr,
+                "Code pays attendu sur 2 lettres (FR, BE, GB…).",
+                "Expected a 2-letter country code (FR, BE, GB…).",
+            ),
+            Msg::BadImage => t(
+                fr,
+                "Le logo doit être une image PNG ou JPEG de 2 Mo au plus.",
+                "The logo must be a PNG or JPEG image of at most 2 MB.",
+            ),
+            Msg::UnknownSetting(k) => {
+                if fr {
+                    format!("Réglage inconnu « {k} ».")
+                } else {
+                    format!("Unknown setting \"{k}\".")
+                }
+            }
+            Msg::TotalBelowSettled { settled } => {
+                if fr {
+                    format!("Le total ne peut pas être inférieur à ce qui est déjà réglé ({settled}).")
+                } else {
+                    format!("The total cannot be below what is already settled ({settled}).")
+                }
+            }
+            Msg::LockedBySettlement => t(
+                fr,
+                "Impossible de changer le client ou la devise d'une facture déjà (partiellement) réglée.",
+                "Cannot change the customer or currency of an invoice that is already (partly) settled.",
+            ),
+            Msg::NotEmpty => t(
+                fr,
+                "La base contient déjà des clients : les données de démonstration ne se chargent que dans une base vide.",
+                "The database already has customers: demo data only loads into an empty database.",
+            ),
+            Msg::CsvEmpty => t(
+                fr,
+                "Le fichier est vide : il faut une ligne d'en-tête et au moins une ligne.",
+                "The file is empty: it needs a header line and at least one row.",
+            ),
+            Msg::CsvBinary => t(
+                fr,
+                "Ce fichier n'est pas un CSV texte (UTF-8).",
+                "This file is not a text (UTF-8) CSV.",
+            ),
+            Msg::CsvMissingColumns(cols) => {
+                if fr {
+                    format!("Colonnes obligatoires absentes : {}.", cols.join(", "))
+                } else {
+                    format!("Required columns missing: {}.", cols.join(", "))
+                }
+            }
+            Msg::CsvUnknownColumn(c) => {
+                if fr {
+                    format!("Colonne inconnue « {c} ».")
+                } else {
+                    format!("Unknown column \"{c}\".")
+                }
+            }
+            Msg::CsvMalformed(d) => {
+                if fr {
+                    format!("Ligne CSV mal formée : {d}.")
+                } else {
+                    format!("Malformed CSV line: {d}.")
+                }
+            }
+        }
+    }
+}
+
+fn t(fr: bool, f: &str, e: &str) -> String {
+    if fr { f } else { e }.to_string()
+}
+
+/// One refused row of an import: its line number in the file, the column and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: usize,
+    pub field: String,
+    pub msg: Msg,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input was refused; nothing was changed.
+    #[error("{field}: {}", msg.text(Lang::En))]
+    Invalid { field: String, msg: Msg },
+    /// Something named does not exist.
+    #[error("{what} not found: {key}")]
+    NotFound { what: &'static str, key: String },
+    /// An import was refused as a whole; every bad row is listed.
+    #[error("{} row(s) refused", .0.len())]
+    Import(Vec<RowError>),
+    /// The database file was written by a newer Relance.
+    #[error("this database was written by a newer version of Relance (schema {found}, this build knows {known}); update Relance")]
+    NewerSchema { found: i64, known: i64 },
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, msg: Msg) -> Error {
+        Error::Invalid {
+            field: field.into(),
+            msg,
+        }
+    }
+
+    /// A stable machine-readable kind, for the UI and the CLI's exit status.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid",
+            Error::NotFound { .. } => "not_found",
+            Error::Import(_) => "import",
+            Error::NewerSchema { .. } => "newer_schema",
+            Error::Db(_) => "database",
+            Error::Io(_) => "io",
+        }
+    }
+
+    /// True when the user's input was refused (as opposed to a fault of the system).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::Invalid { .. } | Error::NotFound { .. } | Error::Import(_)
+        )
+    }
+
+    /// The field concerned, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The whole message in the user's language.
+    pub fn message(&self, lang: Lang) -> String {
+        let fr = lang == Lang::Fr;
+        match self {
+            Error::Invalid { msg, .. } => msg.text(lang),
+            Error::NotFound { what, key } => {
+                if fr {
+                    format!("Introuvable ({what}) : {key}")
+                } else {
+                    format!("{what} not found: {key}")
+                }
+            }
+            Error::Import(rows) => {
+                let mut s = if fr {
+                    format!(
+                        "Import refusé, rien n'a été importé : {} ligne(s) en erreur.",
+                        rows.len()
+                    )
+                } else {
+                    format!(
+                        "Import refused, nothing was imported: {} row(s) in error.",
+                        rows.len()
+                    )
+                };
+                for r in rows {
+                    let line = if fr { "ligne" } else { "line" };
+                    s.push_str(&format!(
+                        "\n  {line} {}, {}: {}",
+                        r.line,
+                        r.field,
+                        r.msg.text(lang)
+                    ));
+                }
+                s
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

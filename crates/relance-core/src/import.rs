@@ -1,0 +1,672 @@
+//! CSV import and export of customers, invoices and payments.
+//!
+//! Import accepts comma-, semicolon- or tab-separated UTF-8 (with or without BOM), ISO or
+//! DD/MM/YYYY dates, and amounts with a dot or a comma decimal mark. Headers are matched to
+//! the canonical columns (see README) case- and accent-insensitively, with French synonyms.
+//! Every row goes through the same checks as the forms, inside one transaction: a file with
+//! any bad row imports nothing and the error lists every bad row with its line and reason.
+//! Export writes the canonical columns and neutralises cells a spreadsheet would run as a
+//! formula (a leading `'`, which import strips again so an export re-imports unchanged).
+
+use crate::customers::{self, CustomerInput, NewCustomer};
+use crate::error::{Error, Msg, Result, RowError};
+use crate::invoices::payments::{self, AllocationInput, PaymentInput};
+use crate::invoices::{self, InvoiceInput, NewInvoice};
+use crate::settings;
+use crate::validate;
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    Customers,
+    Invoices,
+    Payments,
+}
+
+impl ImportKind {
+    pub fn parse(s: &str) -> Option<ImportKind> {
+        match s {
+            "customers" => Some(ImportKind::Customers),
+            "invoices" => Some(ImportKind::Invoices),
+            "payments" => Some(ImportKind::Payments),
+            _ => None,
+        }
+    }
+
+    /// The canonical columns, required ones first.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            ImportKind::Customers => &[
+                "reference",
+                "name",
+                "kind",
+                "language",
+                "email",
+                "phone",
+                "address",
+                "postal_code",
+                "city",
+                "country",
+                "payment_method",
+                "payment_terms_days",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "payment_notes",
+                "credit_limit",
+                "on_hold",
+                "hold_reason",
+            ],
+            ImportKind::Invoices => &[
+                "number",
+                "customer_reference",
+                "issue_date",
+                "due_date",
+                "total",
+                "net",
+                "currency",
+                "reference",
+                "notes",
+            ],
+            ImportKind::Payments => &[
+                "customer_reference",
+                "date",
+                "amount",
+                "currency",
+                "method",
+                "reference",
+                "invoice_number",
+                "keep_as_credit",
+                "note",
+            ],
+        }
+    }
+
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            ImportKind::Customers => &["reference", "name"],
+            ImportKind::Invoices => &["number", "customer_reference", "issue_date", "total"],
+            ImportKind::Payments => &["customer_reference", "date", "amount"],
+        }
+    }
+
+    /// Other names accepted for a canonical column (after normalisation).
+    fn synonym(self, header: &str) -> Option<&'static str> {
+        let common: &[(&str, &str)] = &[
+            ("e_mail", "email"),
+            ("mail", "email"),
+            ("courriel", "email"),
+            ("telephone", "phone"),
+            ("tel", "phone"),
+            ("adresse", "address"),
+            ("code_postal", "postal_code"),
+            ("cp", "postal_code"),
+            ("zip", "postal_code"),
+            ("ville", "city"),
+            ("pays", "country"),
+            ("devise", "currency"),
+            ("client", "customer_reference"),
+            ("customer", "customer_reference"),
+            ("ref_client", "customer_reference"),
+            ("reference_client", "customer_reference"),
+            ("code_client", "customer_reference"),
+            ("remarques", "notes"),
+        ];
+        let specific: &[(&str, &str)] = match self {
+            ImportKind::Customers => &[
+                ("ref", "reference"),
+                ("code_client", "reference"),
+                ("reference_client", "reference"),
+                ("nom", "name"),
+                ("raison_sociale", "name"),
+                ("type", "kind"),
+                ("langue", "language"),
+                ("mode_de_paiement", "payment_method"),
+                ("delai_de_paiement", "payment_terms_days"),
+                ("contact", "contact_name"),
+                ("plafond", "credit_limit"),
+                ("encours_autorise", "credit_limit"),
+                ("notes", "payment_notes"),
+            ],
+            ImportKind::Invoices => &[
+                ("numero", "number"),
+                ("invoice_number", "number"),
+                ("facture", "number"),
+                ("date", "issue_date"),
+                ("date_facture", "issue_date"),
+                ("date_emission", "issue_date"),
+                ("invoice_date", "issue_date"),
+                ("echeance", "due_date"),
+                ("date_echeance", "due_date"),
+                ("montant", "total"),
+                ("montant_ttc", "total"),
+                ("total_ttc", "total"),
+                ("amount", "total"),
+                ("montant_ht", "net"),
+                ("total_ht", "net"),
+                ("bon_de_commande", "reference"),
+                ("po", "reference"),
+            ],
+            ImportKind::Payments => &[
+                ("date_paiement", "date"),
+                ("date_reglement", "date"),
+                ("payment_date", "date"),
+                ("montant", "amount"),
+                ("mode", "method"),
+                ("mode_de_paiement", "method"),
+                ("payment_method", "method"),
+                ("facture", "invoice_number"),
+                ("numero_facture", "invoice_number"),
+                ("avoir_client", "keep_as_credit"),
+                ("notes", "note"),
+            ],
+        };
+        specific
+            .iter()
+            .chain(common.iter())
+            .find(|(k, _)| *k == header)
+            .map(|(_, v)| *v)
+            .filter(|c| self.columns().contains(c))
+    }
+}
+
+fn normalize_header(h: &str) -> String {
+    h.trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'à' | 'â' | 'ä' => 'a',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            ' ' | '-' | '.' | '\'' | '’' => '_',
+            c => c,
+        })
+        .collect::<String>()
+        .trim_matches('_')
+        .to_string()
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportReport {
+    pub kind: ImportKind,
+    #[ts(type = "number")]
+    pub rows: usize,
+    pub dry_run: bool,
+}
+
+/// Decodes a CSV file's bytes: refuses binary and empty files, strips a UTF-8 BOM.
+fn decode(bytes: &[u8]) -> Result<&str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.contains(&0) {
+        return Err(Error::invalid("file", Msg::CsvBinary));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::invalid("file", Msg::CsvBinary))?;
+    if text.trim().is_empty() {
+        return Err(Error::invalid("file", Msg::CsvEmpty));
+    }
+    Ok(text)
+}
+
+fn delimiter(header_line: &str) -> u8 {
+    let count = |c| header_line.matches(c).count();
+    let (semi, comma, tab) = (count(';'), count(','), count('\t'));
+    if tab > semi && tab > comma {
+        b'\t'
+    } else if semi > comma {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Undoes the formula neutralisation that [`export`] applies.
+fn unneutralize(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => cell,
+    }
+}
+
+/// Imports a CSV file. On any bad row nothing is written and every bad row is reported.
+pub fn import(
+    conn: &mut Connection,
+    kind: ImportKind,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport> {
+    let text = decode(bytes)?;
+    let header_line = text.lines().next().unwrap_or("");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(header_line))
+        .flexible(false)
+        .trim(csv::Trim::None)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::invalid("file", Msg::CsvMalformed(e.to_string())))?
+        .clone();
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let norm = normalize_header(h);
+        if norm.is_empty() {
+            continue;
+        }
+        let canonical = kind
+            .columns()
+            .iter()
+            .find(|c| **c == norm)
+            .copied()
+            .or_else(|| kind.synonym(&norm))
+            .ok_or_else(|| Error::invalid("header", Msg::CsvUnknownColumn(h.trim().to_string())))?;
+        index.insert(canonical, i);
+    }
+    let missing: Vec<String> = kind
+        .required()
+        .iter()
+        .filter(|c| !index.contains_key(*c))
+        .map(|c| c.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::invalid("header", Msg::CsvMissingColumns(missing)));
+    }
+
+    let currency = settings::default_currency(conn)?;
+    let tx = conn.transaction()?;
+    let mut errors = Vec::new();
+    let mut rows = 0usize;
+    for result in reader.records() {
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                errors.push(RowError {
+                    line,
+                    field: "row".into(),
+                    msg: Msg::CsvMalformed(e.to_string()),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows += 1;
+        let get = |col: &str| -> String {
+            index
+                .get(col)
+                .and_then(|&i| record.get(i))
+                .map(|c| unneutralize(c.trim()).to_string())
+                .unwrap_or_default()
+        };
+        let outcome = match kind {
+            ImportKind::Customers => import_customer(&tx, &get, currency),
+            ImportKind::Invoices => import_invoice(&tx, &get),
+            ImportKind::Payments => import_payment(&tx, &get),
+        };
+        match outcome {
+            Ok(()) => {}
+            Err(Error::Invalid { field, msg }) => errors.push(RowError {
+                line,
+                field: csv_field(kind, &field),
+                msg,
+            }),
+            Err(other) => return Err(other),
+        }
+    }
+    if rows == 0 && errors.is_empty() {
+        return Err(Error::invalid("file", Msg::CsvEmpty));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Import(errors));
+    }
+    if !dry_run {
+        tx.commit()?;
+    }
+    Ok(ImportReport {
+        kind,
+        rows,
+        dry_run,
+    })
+}
+
+/// Names the CSV column for an engine field, so the error matches the file's vocabulary.
+fn csv_field(kind: ImportKind, field: &str) -> String {
+    match (kind, field) {
+        (ImportKind::Invoices | ImportKind::Payments, "customer") => "customer_reference".into(),
+        (ImportKind::Payments, f) if f.starts_with("allocations") => "invoice_number".into(),
+        (_, f) => f.to_string(),
+    }
+}
+
+fn import_customer(
+    tx: &Connection,
+    get: &dyn Fn(&str) -> String,
+    currency: crate::money::Currency,
+) -> Result<()> {
+    let input = CustomerInput {
+        reference: get("reference"),
+        name: get("name"),
+        kind: get("kind"),
+        language: get("language"),
+        email: get("email"),
+        phone: get("phone"),
+        address: get("address"),
+        postal_code: get("postal_code"),
+        city: get("city"),
+        country: get("country"),
+        payment_method: get("payment_method"),
+        payment_terms_days: get("payment_terms_days"),
+        contact_name: get("contact_name"),
+        contact_email: get("contact_email"),
+        contact_phone: get("contact_phone"),
+        payment_notes: get("payment_notes"),
+        credit_limit: get("credit_limit"),
+        on_hold: validate::boolean("on_hold", &get("on_hold"))?,
+        hold_reason: get("hold_reason"),
+    };
+    if input.reference.trim().is_empty() {
+        return Err(Error::invalid("reference", Msg::Required));
+    }
+    customers::insert(tx, &NewCustomer::parse(&input, currency)?)?;
+    Ok(())
+}
+
+fn import_invoice(tx: &Connection, get: &dyn Fn(&str) -> String) -> Result<()> {
+    let input = InvoiceInput {
+        number: get("number"),
+        customer: get("customer_reference"),
+        issue_date: get("issue_date"),
+        due_date: get("due_date"),
+        total: get("total"),
+        net: get("net"),
+        currency: get("currency"),
+        reference: get("reference"),
+        notes: get("notes"),
+    };
+    invoices::insert(tx, &NewInvoice::parse(tx, &input)?)?;
+    Ok(())
+}
+
+fn import_payment(tx: &rusqlite::Transaction, get: &dyn Fn(&str) -> String) -> Result<()> {
+    let invoice = get("invoice_number");
+    let input = PaymentInput {
+        customer: get("customer_reference"),
+        date: get("date"),
+        amount: get("amount"),
+        currency: get("currency"),
+        method: get("method"),
+        reference: get("reference"),
+        note: get("note"),
+        allocations: if invoice.is_empty() {
+            vec![]
+        } else {
+            vec![AllocationInput {
+                invoice,
+                amount: String::new(),
+            }]
+        },
+        keep_as_credit: validate::boolean("keep_as_credit", &get("keep_as_credit"))?,
+    };
+    payments::record_in(tx, &input)?;
+    Ok(())
+}
+
+/// Neutralises a cell a spreadsheet would evaluate as a formula.
+pub fn neutralize(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// Exports as CSV with the canonical columns (comma-separated, UTF-8, ISO dates, dot decimals).
+pub fn export(conn: &Connection, kind: ImportKind, as_of: NaiveDate) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let io = |e: csv::Error| Error::Io(std::io::Error::other(e));
+    w.write_record(kind.columns()).map_err(io)?;
+    let mut write = |cells: Vec<String>| -> Result<()> {
+        w.write_record(cells.iter().map(|c| neutralize(c)))
+            .map_err(io)
+    };
+    match kind {
+        ImportKind::Customers => {
+            for c in customers::all(conn)? {
+                write(vec![
+                    c.reference,
+                    c.name,
+                    c.kind.as_str().into(),
+                    c.language.code().into(),
+                    c.email,
+                    c.phone,
+                    c.address,
+                    c.postal_code,
+                    c.city,
+                    c.country,
+                    c.payment_method.as_str().into(),
+                    c.payment_terms_days
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    c.contact_name,
+                    c.contact_email,
+                    c.contact_phone,
+                    c.payment_notes,
+                    c.credit_limit.unwrap_or_default(),
+                    if c.on_hold { "yes" } else { "no" }.into(),
+                    c.hold_reason,
+                ])?;
+            }
+        }
+        ImportKind::Invoices => {
+            for i in invoices::all(conn, as_of)? {
+                write(vec![
+                    i.number,
+                    i.customer_reference,
+                    i.issue_date.to_string(),
+                    i.due_date.to_string(),
+                    i.total,
+                    i.net.unwrap_or_default(),
+                    i.currency,
+                    i.reference,
+                    i.notes,
+                ])?;
+            }
+        }
+        ImportKind::Payments => {
+            // One row per allocation, plus one per unallocated remainder (kept as credit),
+            // so that re-importing the export rebuilds the same settlements.
+            let mut stmt = conn.prepare("SELECT id FROM payments ORDER BY date, id")?;
+            let ids = stmt
+                .query_map([], |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for id in ids {
+                let p = payments::get(conn, id)?;
+                let base = |amount: String, invoice: String, credit: bool| {
+                    vec![
+                        p.customer_reference.clone(),
+                        p.date.to_string(),
+                        amount,
+                        p.currency.clone(),
+                        p.method.as_str().to_string(),
+                        p.reference.clone(),
+                        invoice,
+                        if credit { "yes" } else { "no" }.to_string(),
+                        p.note.clone(),
+                    ]
+                };
+                for a in &p.allocations {
+                    write(base(a.amount.clone(), a.invoice_number.clone(), false))?;
+                }
+                let cur = crate::money::Currency::parse(&p.currency)?;
+                if cur.to_minor(p.unallocated.parse().unwrap_or_default(), "amount")? > 0 {
+                    write(base(p.unallocated.clone(), String::new(), true))?;
+                }
+            }
+        }
+    }
+    w.into_inner()
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+
+    fn count(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    const CUSTOMERS: &str = "\u{feff}Référence;Nom;Type;E-mail;Ville\nACME;Acme SARL;entreprise;compta@acme.fr;Lyon\nDUP;Jean Dupont;particulier;;Paris\n";
+
+    #[test]
+    fn imports_french_semicolon_file_with_bom() {
+        let mut conn = store::open_in_memory().unwrap();
+        let r = import(
+            &mut conn,
+            ImportKind::Customers,
+            CUSTOMERS.as_bytes(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.rows, 2);
+        let c = customers::get_by_ref(&conn, "DUP").unwrap();
+        assert_eq!(c.kind, customers::CustomerKind::Individual);
+        let inv = "numero;client;date;echeance;montant\nF-1;ACME;15/01/2026;14/02/2026;1 234,56\nF-2;DUP;2026-01-20;2026-02-19;80\n";
+        import(&mut conn, ImportKind::Invoices, inv.as_bytes(), false).unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        assert_eq!(
+            invoices::get_by_number(&conn, "F-1", d).unwrap().total,
+            "1234.56"
+        );
+        let pay = "customer_reference,date,amount,invoice_number\nACME,2026-02-01,234.56,F-1\n";
+        import(&mut conn, ImportKind::Payments, pay.as_bytes(), false).unwrap();
+        assert_eq!(
+            invoices::get_by_number(&conn, "F-1", d).unwrap().balance,
+            "1000.00"
+        );
+    }
+
+    #[test]
+    fn any_bad_row_imports_nothing_and_lists_every_bad_row() {
+        let mut conn = store::open_in_memory().unwrap();
+        import(
+            &mut conn,
+            ImportKind::Customers,
+            CUSTOMERS.as_bytes(),
+            false,
+        )
+        .unwrap();
+        let inv = "number,customer_reference,issue_date,due_date,total\n\
+                   F-1,ACME,2026-01-15,2026-02-14,100\n\
+                   F-2,NOPE,2026-01-15,2026-02-14,100\n\
+                   F-3,ACME,2026-01-15,2026-01-14,100\n\
+                   F-4,ACME,2026-01-15,2026-02-14,-5\n\
+                   F-1,ACME,2026-01-15,2026-02-14,100\n\
+                   F-6,ACME,2026-02-30,2026-03-14,100\n";
+        let err = import(&mut conn, ImportKind::Invoices, inv.as_bytes(), false).unwrap_err();
+        let Error::Import(rows) = err else {
+            panic!("{err:?}")
+        };
+        let got: Vec<(usize, &str)> = rows.iter().map(|r| (r.line, r.field.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (3, "customer_reference"),
+                (4, "due_date"),
+                (5, "total"),
+                (6, "number"),
+                (7, "issue_date")
+            ]
+        );
+        assert_eq!(count(&conn, "invoices"), 0);
+    }
+
+    #[test]
+    fn dry_run_checks_without_writing() {
+        let mut conn = store::open_in_memory().unwrap();
+        let r = import(&mut conn, ImportKind::Customers, CUSTOMERS.as_bytes(), true).unwrap();
+        assert!(r.dry_run);
+        assert_eq!(r.rows, 2);
+        assert_eq!(count(&conn, "customers"), 0);
+    }
+
+    #[test]
+    fn refuses_empty_binary_and_bad_headers() {
+        let mut conn = store::open_in_memory().unwrap();
+        let k = ImportKind::Customers;
+        assert!(matches!(
+            import(&mut conn, k, b"", false),
+            Err(Error::Invalid {
+                msg: Msg::CsvEmpty,
+                ..
+            })
+        ));
+        assert!(matches!(
+            import(&mut conn, k, b"reference,name\n", false),
+            Err(Error::Invalid {
+                msg: Msg::CsvEmpty,
+                ..
+            })
+        ));
+        assert!(matches!(
+            import(&mut conn, k, b"\x89PNG\r\n\x1a\n\0\0", false),
+            Err(Error::Invalid {
+                msg: Msg::CsvBinary,
+                ..
+            })
+        ));
+        assert!(matches!(
+            import(&mut conn, k, b"name,city\nA,B\n", false),
+            Err(Error::Invalid {
+                msg: Msg::CsvMissingColumns(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            import(&mut conn, k, b"reference,name,colour\nA,B,red\n", false),
+            Err(Error::Invalid {
+                msg: Msg::CsvUnknownColumn(_),
+                ..
+            })
+        ));
+        let ragged = b"reference,name\nA,B\nC,D,E\n";
+        assert!(matches!(
+            import(&mut conn, k, ragged, false),
+            Err(Error::Import(_))
+        ));
+        assert_eq!(count(&conn, "customers"), 0);
+    }
+
+    #[test]
+    fn export_neutralizes_formulas_and_round_trips() {
+        let mut conn = store::open_in_memory().unwrap();
+        let csv = "reference,name,phone,payment_notes\nX1,=HYPERLINK(\"http://evil\"),+33 1 23 45 67 89,@SUM(A1)\n";
+        import(&mut conn, ImportKind::Customers, csv.as_bytes(), false).unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let out = String::from_utf8(export(&conn, ImportKind::Customers, d).unwrap()).unwrap();
+        assert!(
+            out.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            "{out}"
+        );
+        assert!(out.contains("'+33 1 23 45 67 89"));
+        assert!(out.contains("'@SUM(A1)"));
+        let mut other = store::open_in_memory().unwrap();
+        import(&mut other, ImportKind::Customers, out.as_bytes(), false).unwrap();
+        assert_eq!(
+            customers::all(&other).unwrap(),
+            customers::all(&conn).unwrap()
+        );
+    }
+}

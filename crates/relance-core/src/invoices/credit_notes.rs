@@ -1,0 +1,161 @@
+//! Credit notes: a document that reduces what an invoice asks for (partly or wholly).
+
+use crate::error::{Error, Msg, Result};
+use crate::money::{parse_amount, positive_minor, Currency};
+use crate::store::is_unique_violation;
+use crate::validate as v;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct CreditNoteInput {
+    /// Empty: generated from the invoice number ("AV-F2026-001", then "-2"…).
+    pub number: String,
+    /// The invoice it reduces.
+    pub invoice: String,
+    pub date: String,
+    pub amount: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CreditNoteView {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub number: String,
+    pub invoice_number: String,
+    pub date: NaiveDate,
+    pub currency: String,
+    pub amount: String,
+    pub reason: String,
+}
+
+/// Records a credit note against an invoice; it may not exceed the open balance.
+pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNoteView> {
+    let tx = conn.transaction()?;
+    let invoice = v::required_line("invoice", &input.invoice, 40)?;
+    let (invoice_id, inv_number, currency_code, balance): (i64, String, String, i64) = tx
+        .query_row(
+            "SELECT id, number, currency, total_minor - settled_minor FROM invoices WHERE number = ?1",
+            [&invoice],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => {
+                Error::invalid("invoice", Msg::UnknownInvoice(invoice.clone()))
+            }
+            e => e.into(),
+        })?;
+    let currency = Currency::parse(&currency_code)?;
+    let date = v::parse_date("date", &input.date)?;
+    if input.amount.trim().is_empty() {
+        return Err(Error::invalid("amount", Msg::Required));
+    }
+    let amount = positive_minor(parse_amount(&input.amount, "amount")?, currency, "amount")?;
+    if amount > balance {
+        return Err(Error::invalid(
+            "amount",
+            Msg::AboveBalance {
+                balance: currency.minor_to_string(balance),
+            },
+        ));
+    }
+    let reason = v::multiline("reason", &input.reason, 1000)?;
+    let mut number = v::optional_name("number", &input.number, 40)?;
+    if number.is_empty() {
+        let n: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM credit_notes WHERE invoice_id = ?1",
+            [invoice_id],
+            |r| r.get(0),
+        )?;
+        number = if n == 0 {
+            format!("AV-{inv_number}")
+        } else {
+            format!("AV-{inv_number}-{}", n + 1)
+        };
+    }
+    tx.execute(
+        "INSERT INTO credit_notes (number, invoice_id, date, amount_minor, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![number, invoice_id, date.to_string(), amount, reason],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::invalid("number", Msg::DuplicateCreditNoteNumber(number.clone()))
+        } else {
+            e.into()
+        }
+    })?;
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(CreditNoteView {
+        id,
+        number,
+        invoice_number: inv_number,
+        date,
+        currency: currency_code,
+        amount: currency.minor_to_string(amount),
+        reason,
+    })
+}
+
+/// The credit notes of one invoice, oldest first.
+pub fn for_invoice(conn: &Connection, invoice_id: i64) -> Result<Vec<CreditNoteView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT cn.id, cn.number, i.number, cn.date, i.currency, cn.amount_minor, cn.reason
+         FROM credit_notes cn JOIN invoices i ON i.id = cn.invoice_id
+         WHERE cn.invoice_id = ?1 ORDER BY cn.date, cn.id",
+    )?;
+    let rows = stmt.query_map([invoice_id], |r| {
+        let code: String = r.get(4)?;
+        let cur = Currency::parse(&code).unwrap_or(Currency::EUR);
+        Ok(CreditNoteView {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            invoice_number: r.get(2)?,
+            date: r.get(3)?,
+            currency: code,
+            amount: cur.minor_to_string(r.get(5)?),
+            reason: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoices::tests::{day, inv, setup};
+    use crate::invoices::{self, InvoiceStatus};
+
+    #[test]
+    fn credit_note_reduces_balance_and_cannot_exceed_it() {
+        let mut conn = setup();
+        let d = day("2026-02-01");
+        let v = invoices::create(
+            &conn,
+            &inv("F-1", "ACME", "2026-01-10", "2026-02-20", "100"),
+            d,
+        )
+        .unwrap();
+        let input = |amount: &str| CreditNoteInput {
+            invoice: "F-1".into(),
+            date: "2026-01-20".into(),
+            amount: amount.into(),
+            reason: "Remise".into(),
+            ..Default::default()
+        };
+        let cn = create(&mut conn, &input("30")).unwrap();
+        assert_eq!(cn.number, "AV-F-1");
+        assert_eq!(invoices::get(&conn, v.id, d).unwrap().balance, "70.00");
+        assert!(create(&mut conn, &input("70.01")).is_err());
+        let cn2 = create(&mut conn, &input("70")).unwrap();
+        assert_eq!(cn2.number, "AV-F-1-2");
+        assert_eq!(
+            invoices::get(&conn, v.id, d).unwrap().status,
+            InvoiceStatus::Paid
+        );
+        assert_eq!(for_invoice(&conn, v.id).unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,707 @@
+//! Invoices and what settles them. Balance and status are derived from the invoice total and
+//! its settlements (payment allocations and credit notes), never typed in.
+//!
+//! `payments` records payments and allocates them; `credit_notes` reduces balances.
+
+pub mod credit_notes;
+pub mod payments;
+
+use crate::customers;
+use crate::error::{Error, Msg, Result};
+use crate::money::{parse_amount, positive_minor, Currency};
+use crate::store::is_unique_violation;
+use crate::validate as v;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Open,
+    PartiallyPaid,
+    Overdue,
+    Paid,
+}
+
+impl InvoiceStatus {
+    /// Derives the status from the figures, as of a date.
+    pub fn derive(total: i64, settled: i64, due: NaiveDate, as_of: NaiveDate) -> InvoiceStatus {
+        if settled >= total {
+            InvoiceStatus::Paid
+        } else if as_of > due {
+            InvoiceStatus::Overdue
+        } else if settled > 0 {
+            InvoiceStatus::PartiallyPaid
+        } else {
+            InvoiceStatus::Open
+        }
+    }
+}
+
+/// An invoice with its derived figures. Amounts are decimal strings in `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InvoiceView {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub number: String,
+    #[ts(type = "number")]
+    pub customer_id: i64,
+    pub customer_reference: String,
+    pub customer_name: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub total: String,
+    pub net: Option<String>,
+    /// Paid and credited so far.
+    pub settled: String,
+    pub balance: String,
+    pub status: InvoiceStatus,
+    /// Days past the due date as of the query date (negative before it).
+    #[ts(type = "number")]
+    pub days_overdue: i64,
+    pub reference: String,
+    pub notes: String,
+}
+
+/// The invoice form as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct InvoiceInput {
+    pub number: String,
+    /// The customer's reference.
+    pub customer: String,
+    pub issue_date: String,
+    /// Empty: issue date plus the customer's (or the company's default) payment terms.
+    pub due_date: String,
+    /// Total including tax.
+    pub total: String,
+    /// Optional amount excluding tax.
+    pub net: String,
+    /// Empty: the company's default currency.
+    pub currency: String,
+    pub reference: String,
+    pub notes: String,
+}
+
+/// A checked invoice, ready to store. Cannot be built with a due date before its issue
+/// date, a non-positive total, or more decimals than its currency allows.
+#[derive(Debug, Clone)]
+pub struct NewInvoice {
+    pub number: String,
+    pub customer_id: i64,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: Currency,
+    pub total_minor: i64,
+    pub net_minor: Option<i64>,
+    pub reference: String,
+    pub notes: String,
+}
+
+impl NewInvoice {
+    pub fn parse(conn: &Connection, input: &InvoiceInput) -> Result<NewInvoice> {
+        let number = v::required_name("number", &input.number, 40)?;
+        let customer_ref = v::required_line("customer", &input.customer, 40)?;
+        let customer_id = customers::id_by_ref(conn, "customer", &customer_ref)?;
+        let issue_date = v::parse_date("issue_date", &input.issue_date)?;
+        let due_date = if input.due_date.trim().is_empty() {
+            let terms: i64 = conn
+                .query_row(
+                    "SELECT payment_terms_days FROM customers WHERE id = ?1",
+                    [customer_id],
+                    |r| r.get::<_, Option<i64>>(0),
+                )?
+                .map(Ok)
+                .unwrap_or_else(|| {
+                    crate::settings::get(conn).map(|s| s.default_payment_terms_days)
+                })?;
+            issue_date + chrono::Duration::days(terms)
+        } else {
+            v::parse_date("due_date", &input.due_date)?
+        };
+        if due_date < issue_date {
+            return Err(Error::invalid("due_date", Msg::DueBeforeIssue));
+        }
+        let currency = if input.currency.trim().is_empty() {
+            crate::settings::default_currency(conn)?
+        } else {
+            Currency::parse(&input.currency)?
+        };
+        if input.total.trim().is_empty() {
+            return Err(Error::invalid("total", Msg::Required));
+        }
+        let total_minor = positive_minor(parse_amount(&input.total, "total")?, currency, "total")?;
+        let net_minor = match input.net.trim() {
+            "" => None,
+            s => {
+                let n = positive_minor(parse_amount(s, "net")?, currency, "net")?;
+                if n > total_minor {
+                    return Err(Error::invalid(
+                        "net",
+                        Msg::OutOfRange {
+                            min: 0,
+                            max: total_minor / 10i64.pow(currency.digits()),
+                        },
+                    ));
+                }
+                Some(n)
+            }
+        };
+        Ok(NewInvoice {
+            number,
+            customer_id,
+            issue_date,
+            due_date,
+            currency,
+            total_minor,
+            net_minor,
+            reference: v::optional_line("reference", &input.reference, 80)?,
+            notes: v::multiline("notes", &input.notes, 4000)?,
+        })
+    }
+}
+
+fn map_unique(e: rusqlite::Error, number: &str) -> Error {
+    if is_unique_violation(&e) {
+        Error::invalid("number", Msg::DuplicateInvoiceNumber(number.to_string()))
+    } else {
+        Error::Db(e)
+    }
+}
+
+/// Stores a checked invoice; returns its id.
+pub fn insert(conn: &Connection, i: &NewInvoice) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
+            net_minor, reference, notes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        i.number,
+        i.customer_id,
+        i.issue_date.to_string(),
+        i.due_date.to_string(),
+        i.currency.code(),
+        i.total_minor,
+        i.net_minor,
+        i.reference,
+        i.notes,
+    ])
+    .map_err(|e| map_unique(e, &i.number))?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn create(conn: &Connection, input: &InvoiceInput, as_of: NaiveDate) -> Result<InvoiceView> {
+    let new = NewInvoice::parse(conn, input)?;
+    let id = insert(conn, &new)?;
+    get(conn, id, as_of)
+}
+
+/// Edits an invoice. Its total may not fall below what is already settled, and its
+/// customer and currency are fixed once anything settles it.
+pub fn update(
+    conn: &mut Connection,
+    id: i64,
+    input: &InvoiceInput,
+    as_of: NaiveDate,
+) -> Result<InvoiceView> {
+    let new = NewInvoice::parse(conn, input)?;
+    let tx = conn.transaction()?;
+    let (customer_id, currency, settled): (i64, String, i64) = tx
+        .query_row(
+            "SELECT customer_id, currency, settled_minor FROM invoices WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or(Error::NotFound {
+            what: "invoice",
+            key: id.to_string(),
+        })?;
+    if settled > 0 && (customer_id != new.customer_id || currency != new.currency.code()) {
+        return Err(Error::invalid("customer", Msg::LockedBySettlement));
+    }
+    if new.total_minor < settled {
+        return Err(Error::invalid(
+            "total",
+            Msg::TotalBelowSettled {
+                settled: new.currency.minor_to_string(settled),
+            },
+        ));
+    }
+    tx.execute(
+        "UPDATE invoices SET number = ?2, customer_id = ?3, issue_date = ?4, due_date = ?5,
+            currency = ?6, total_minor = ?7, net_minor = ?8, reference = ?9, notes = ?10,
+            updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+         WHERE id = ?1",
+        params![
+            id,
+            new.number,
+            new.customer_id,
+            new.issue_date.to_string(),
+            new.due_date.to_string(),
+            new.currency.code(),
+            new.total_minor,
+            new.net_minor,
+            new.reference,
+            new.notes,
+        ],
+    )
+    .map_err(|e| map_unique(e, &new.number))?;
+    tx.commit()?;
+    get(conn, id, as_of)
+}
+
+pub(crate) const VIEW_COLUMNS: &str = "i.id, i.number, i.customer_id, c.reference, c.name, \
+    i.issue_date, i.due_date, i.currency, i.total_minor, i.net_minor, i.settled_minor, \
+    i.reference, i.notes";
+
+pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<InvoiceView> {
+    let currency_code: String = r.get(7)?;
+    let currency = Currency::parse(&currency_code).unwrap_or(Currency::EUR);
+    let total: i64 = r.get(8)?;
+    let net: Option<i64> = r.get(9)?;
+    let settled: i64 = r.get(10)?;
+    let issue: NaiveDate = r.get(5)?;
+    let due: NaiveDate = r.get(6)?;
+    Ok(InvoiceView {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        customer_id: r.get(2)?,
+        customer_reference: r.get(3)?,
+        customer_name: r.get(4)?,
+        issue_date: issue,
+        due_date: due,
+        currency: currency_code,
+        total: currency.minor_to_string(total),
+        net: net.map(|n| currency.minor_to_string(n)),
+        settled: currency.minor_to_string(settled),
+        balance: currency.minor_to_string(total - settled),
+        status: InvoiceStatus::derive(total, settled, due, as_of),
+        days_overdue: (as_of - due).num_days(),
+        reference: r.get(11)?,
+        notes: r.get(12)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceView> {
+    conn.query_row(
+        &format!(
+            "SELECT {VIEW_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
+             WHERE i.id = ?1"
+        ),
+        [id],
+        |r| view_from_row(r, as_of),
+    )
+    .optional()?
+    .ok_or(Error::NotFound {
+        what: "invoice",
+        key: id.to_string(),
+    })
+}
+
+/// The id of the invoice with this number (case-insensitive), if any.
+pub fn find_id(conn: &Connection, number: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM invoices WHERE number = ?1")?
+        .query_row([number.trim()], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn get_by_number(conn: &Connection, number: &str, as_of: NaiveDate) -> Result<InvoiceView> {
+    let id = find_id(conn, number)?.ok_or(Error::NotFound {
+        what: "invoice",
+        key: number.to_string(),
+    })?;
+    get(conn, id, as_of)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceFilter {
+    #[default]
+    Open,
+    Overdue,
+    Paid,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceSort {
+    #[default]
+    DueDate,
+    Amount,
+    Customer,
+    Number,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct InvoiceQuery {
+    pub filter: InvoiceFilter,
+    pub sort: InvoiceSort,
+    pub descending: bool,
+    /// Restrict to one customer.
+    #[ts(type = "number | null")]
+    pub customer_id: Option<i64>,
+    /// Matches the invoice number, its reference, or the customer's name or reference.
+    pub search: String,
+    #[ts(type = "number")]
+    pub limit: u32,
+    #[ts(type = "number")]
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct InvoicePage {
+    pub rows: Vec<InvoiceView>,
+    #[ts(type = "number")]
+    pub total: i64,
+}
+
+/// The Invoices list. Open and overdue filters use the partial index on open invoices.
+pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<InvoicePage> {
+    let mut conds = vec![match q.filter {
+        InvoiceFilter::Open => "i.settled_minor < i.total_minor",
+        InvoiceFilter::Overdue => "i.settled_minor < i.total_minor AND i.due_date < ?1",
+        InvoiceFilter::Paid => "i.settled_minor >= i.total_minor",
+        InvoiceFilter::All => "1",
+    }
+    .to_string()];
+    if q.customer_id.is_some() {
+        conds.push("i.customer_id = ?2".into());
+    }
+    let search = q.search.trim();
+    if !search.is_empty() {
+        conds.push(
+            "(i.number LIKE ?3 ESCAPE '\\' OR i.reference LIKE ?3 ESCAPE '\\'
+              OR c.name LIKE ?3 ESCAPE '\\' OR c.reference LIKE ?3 ESCAPE '\\')"
+                .into(),
+        );
+    }
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let order = match q.sort {
+        InvoiceSort::DueDate => format!("i.due_date {dir}, i.number {dir}"),
+        InvoiceSort::Amount => format!("(i.total_minor - i.settled_minor) {dir}, i.due_date"),
+        InvoiceSort::Customer => format!("c.name COLLATE NOCASE {dir}, i.due_date"),
+        InvoiceSort::Number => format!("i.number {dir}"),
+    };
+    let where_ = conds.join(" AND ");
+    let limit = if q.limit == 0 {
+        100
+    } else {
+        q.limit.min(10_000)
+    };
+    let pattern = format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let as_of_s = as_of.to_string();
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE {where_} ORDER BY {order} LIMIT ?4 OFFSET ?5"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(
+            params![as_of_s, q.customer_id, pattern, limit, q.offset],
+            |r| view_from_row(r, as_of),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE {where_} AND ?4 IS NOT NULL AND ?5 IS NOT NULL"
+    );
+    let total = conn.prepare_cached(&count_sql)?.query_row(
+        params![as_of_s, q.customer_id, pattern, limit, q.offset],
+        |r| r.get(0),
+    )?;
+    Ok(InvoicePage { rows, total })
+}
+
+/// Every invoice, ordered by number (for export).
+pub fn all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<InvoiceView>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {VIEW_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
+         ORDER BY i.number"
+    ))?;
+    let rows = stmt.query_map([], |r| view_from_row(r, as_of))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store;
+
+    pub(crate) fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    pub(crate) fn setup() -> Connection {
+        let conn = store::open_in_memory().unwrap();
+        for (r, n) in [("ACME", "Acme SARL"), ("BETA", "Beta & Co")] {
+            customers::create(
+                &conn,
+                &customers::CustomerInput {
+                    reference: r.into(),
+                    name: n.into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    pub(crate) fn inv(
+        number: &str,
+        customer: &str,
+        issue: &str,
+        due: &str,
+        total: &str,
+    ) -> InvoiceInput {
+        InvoiceInput {
+            number: number.into(),
+            customer: customer.into(),
+            issue_date: issue.into(),
+            due_date: due.into(),
+            total: total.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn create_and_derive_status() {
+        let conn = setup();
+        let v = create(
+            &conn,
+            &inv("F-1", "ACME", "2026-01-10", "2026-02-09", "1 200,50"),
+            day("2026-02-01"),
+        )
+        .unwrap();
+        assert_eq!(v.total, "1200.50");
+        assert_eq!(v.balance, "1200.50");
+        assert_eq!(v.status, InvoiceStatus::Open);
+        assert_eq!(v.days_overdue, -8);
+        let later = get(&conn, v.id, day("2026-02-10")).unwrap();
+        assert_eq!(later.status, InvoiceStatus::Overdue);
+        assert_eq!(later.days_overdue, 1);
+    }
+
+    #[test]
+    fn due_date_defaults_to_terms() {
+        let conn = setup();
+        let v = create(
+            &conn,
+            &inv("F-2", "ACME", "2026-01-10", "", "100"),
+            day("2026-01-10"),
+        )
+        .unwrap();
+        assert_eq!(v.due_date, day("2026-02-09"));
+    }
+
+    #[test]
+    fn refused_inputs_change_nothing() {
+        let conn = setup();
+        let cases = [
+            (
+                inv("F-3", "ACME", "2026-01-10", "2026-01-09", "100"),
+                "due_date",
+            ),
+            (inv("F-3", "ACME", "2026-01-10", "2026-02-09", "0"), "total"),
+            (
+                inv("F-3", "ACME", "2026-01-10", "2026-02-09", "-5"),
+                "total",
+            ),
+            (
+                inv("F-3", "ACME", "2026-01-10", "2026-02-09", "10.001"),
+                "total",
+            ),
+            (
+                inv("F-3", "NOPE", "2026-01-10", "2026-02-09", "10"),
+                "customer",
+            ),
+            (
+                inv("F-3", "ACME", "2026-02-30", "2026-03-09", "10"),
+                "issue_date",
+            ),
+            (inv("", "ACME", "2026-01-10", "2026-02-09", "10"), "number"),
+        ];
+        for (input, field) in cases {
+            let e = create(&conn, &input, day("2026-01-10")).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{input:?}");
+        }
+        let mut cur = inv("F-3", "ACME", "2026-01-10", "2026-02-09", "10");
+        cur.currency = "XYZ".into();
+        assert_eq!(
+            create(&conn, &cur, day("2026-01-10")).unwrap_err().field(),
+            Some("currency")
+        );
+        create(
+            &conn,
+            &inv("F-3", "ACME", "2026-01-10", "2026-02-09", "10"),
+            day("2026-01-10"),
+        )
+        .unwrap();
+        let dup = create(
+            &conn,
+            &inv("f-3", "BETA", "2026-01-10", "2026-02-09", "10"),
+            day("2026-01-10"),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            dup,
+            Error::Invalid {
+                msg: Msg::DuplicateInvoiceNumber(_),
+                ..
+            }
+        ));
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM invoices", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn list_filters_and_sorts() {
+        let conn = setup();
+        let d = day("2026-03-01");
+        create(
+            &conn,
+            &inv("F-10", "ACME", "2026-01-01", "2026-01-31", "300"),
+            d,
+        )
+        .unwrap();
+        create(
+            &conn,
+            &inv("F-11", "BETA", "2026-02-01", "2026-03-15", "100"),
+            d,
+        )
+        .unwrap();
+        create(
+            &conn,
+            &inv("F-12", "ACME", "2026-02-10", "2026-02-20", "200"),
+            d,
+        )
+        .unwrap();
+        let q = |filter, sort| InvoiceQuery {
+            filter,
+            sort,
+            ..Default::default()
+        };
+        let open = list(&conn, &q(InvoiceFilter::Open, InvoiceSort::DueDate), d).unwrap();
+        let nums: Vec<_> = open.rows.iter().map(|r| r.number.as_str()).collect();
+        assert_eq!(nums, ["F-10", "F-12", "F-11"]);
+        assert_eq!(open.total, 3);
+        let overdue = list(&conn, &q(InvoiceFilter::Overdue, InvoiceSort::DueDate), d).unwrap();
+        assert_eq!(overdue.total, 2);
+        let mut by_amount = q(InvoiceFilter::All, InvoiceSort::Amount);
+        by_amount.descending = true;
+        let rows = list(&conn, &by_amount, d).unwrap().rows;
+        assert_eq!(rows[0].number, "F-10");
+        let search = InvoiceQuery {
+            filter: InvoiceFilter::All,
+            search: "beta".into(),
+            ..Default::default()
+        };
+        assert_eq!(list(&conn, &search, d).unwrap().total, 1);
+    }
+
+    #[test]
+    fn edit_cannot_go_below_settled() {
+        let mut conn = setup();
+        let d = day("2026-01-10");
+        let v = create(
+            &conn,
+            &inv("F-20", "ACME", "2026-01-10", "2026-02-09", "100"),
+            d,
+        )
+        .unwrap();
+        payments::record(
+            &mut conn,
+            &payments::PaymentInput {
+                customer: "ACME".into(),
+                date: "2026-01-15".into(),
+                amount: "60".into(),
+                allocations: vec![payments::AllocationInput {
+                    invoice: "F-20".into(),
+                    amount: "60".into(),
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut edit = inv("F-20", "ACME", "2026-01-10", "2026-02-09", "50");
+        assert_eq!(
+            update(&mut conn, v.id, &edit, d).unwrap_err().field(),
+            Some("total")
+        );
+        edit.customer = "BETA".into();
+        edit.total = "100".into();
+        assert!(update(&mut conn, v.id, &edit, d).is_err());
+        edit.customer = "ACME".into();
+        edit.total = "80".into();
+        let u = update(&mut conn, v.id, &edit, d).unwrap();
+        assert_eq!(u.balance, "20.00");
+    }
+}
+
+/// One line of an invoice's settlement history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Settlement {
+    pub date: NaiveDate,
+    /// "payment" or "credit_note".
+    pub kind: String,
+    pub amount: String,
+    /// Payment reference or credit-note number.
+    pub reference: String,
+    pub note: String,
+}
+
+/// The invoice page: the invoice and what settled it, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InvoiceDetail {
+    pub invoice: InvoiceView,
+    pub settlements: Vec<Settlement>,
+    /// The customer's unallocated credit in this invoice's currency (decimal string).
+    pub customer_credit: String,
+}
+
+pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDetail> {
+    let invoice = get(conn, id, as_of)?;
+    let currency = Currency::parse(&invoice.currency)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method
+         FROM allocations a JOIN payments p ON p.id = a.payment_id WHERE a.invoice_id = ?1
+         UNION ALL
+         SELECT date, 'credit_note', amount_minor, number, reason FROM credit_notes WHERE invoice_id = ?1
+         ORDER BY 1, 2",
+    )?;
+    let settlements = stmt
+        .query_map([id], |r| {
+            Ok(Settlement {
+                date: r.get(0)?,
+                kind: r.get(1)?,
+                amount: currency.minor_to_string(r.get(2)?),
+                reference: r.get(3)?,
+                note: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let credit = payments::credit_minor(conn, invoice.customer_id)?
+        .into_iter()
+        .find(|(c, _)| *c == invoice.currency)
+        .map(|(_, m)| m)
+        .unwrap_or(0);
+    Ok(InvoiceDetail {
+        invoice,
+        settlements,
+        customer_credit: currency.minor_to_string(credit),
+    })
+}

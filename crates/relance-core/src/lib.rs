@@ -1,0 +1,15 @@
+//! Relance engine: customers, invoices, payments and (soon) dunning, over one SQLite file.
+//! No GUI dependency: the desktop app and the `relance` CLI are thin layers over this crate.
+
+pub mod customers;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod invoices;
+pub mod money;
+pub mod settings;
+pub mod store;
+pub mod validate;
+
+pub use error::{Error, Lang, Msg, Result, RowError};
+pub use money::Currency;

@@ -1,0 +1,305 @@
+//! Exact money. Amounts are `rust_decimal::Decimal` in Rust and INTEGER minor units in SQLite.
+//! A [`Currency`] knows its ISO 4217 code and how many decimals it allows; converting an
+//! amount to minor units refuses anything finer than that instead of rounding silently.
+
+use crate::error::{Error, Lang, Msg, Result};
+use rust_decimal::Decimal;
+
+/// ISO 4217 currencies Relance accepts, with their number of minor-unit digits.
+const CURRENCIES: &[(&str, u32)] = &[
+    ("EUR", 2),
+    ("GBP", 2),
+    ("USD", 2),
+    ("CHF", 2),
+    ("CAD", 2),
+    ("AUD", 2),
+    ("NZD", 2),
+    ("SEK", 2),
+    ("NOK", 2),
+    ("DKK", 2),
+    ("PLN", 2),
+    ("CZK", 2),
+    ("HUF", 2),
+    ("RON", 2),
+    ("BGN", 2),
+    ("MAD", 2),
+    ("XOF", 0),
+    ("XAF", 0),
+    ("XPF", 0),
+    ("JPY", 0),
+    ("TND", 3),
+    ("KWD", 3),
+    ("BHD", 3),
+    ("CNY", 2),
+    ("HKD", 2),
+    ("SGD", 2),
+    ("INR", 2),
+    ("BRL", 2),
+    ("MXN", 2),
+    ("ZAR", 2),
+    ("TRY", 2),
+    ("AED", 2),
+    ("ILS", 2),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency {
+    code: &'static str,
+    digits: u32,
+}
+
+impl Currency {
+    pub const EUR: Currency = Currency {
+        code: "EUR",
+        digits: 2,
+    };
+
+    /// Looks up an ISO code (case-insensitive, surrounding spaces ignored; "€", "£", "$" accepted).
+    pub fn parse(s: &str) -> Result<Currency> {
+        let up = s.trim().to_ascii_uppercase();
+        let code = match up.as_str() {
+            "€" => "EUR",
+            "£" => "GBP",
+            "$" => "USD",
+            other => other,
+        };
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|&(code, digits)| Currency { code, digits })
+            .ok_or_else(|| Error::invalid("currency", Msg::UnknownCurrency(s.trim().to_string())))
+    }
+
+    pub fn code(self) -> &'static str {
+        self.code
+    }
+
+    pub fn digits(self) -> u32 {
+        self.digits
+    }
+
+    fn symbol(self) -> Option<&'static str> {
+        match self.code {
+            "EUR" => Some("€"),
+            "GBP" => Some("£"),
+            "USD" => Some("$"),
+            _ => None,
+        }
+    }
+
+    /// Converts an amount to integer minor units, refusing more decimals than allowed.
+    pub fn to_minor(self, amount: Decimal, field: &str) -> Result<i64> {
+        let normalized = amount.normalize();
+        if normalized.scale() > self.digits {
+            return Err(Error::invalid(
+                field,
+                Msg::TooManyDecimals {
+                    currency: self.code.to_string(),
+                    digits: self.digits,
+                },
+            ));
+        }
+        let scaled = amount * Decimal::from(10i64.pow(self.digits));
+        i64::try_from(scaled.trunc())
+            .map_err(|_| Error::invalid(field, Msg::BadAmount(amount.to_string())))
+    }
+
+    /// Converts integer minor units back to an exact decimal with the currency's scale.
+    pub fn from_minor(self, minor: i64) -> Decimal {
+        Decimal::new(minor, self.digits)
+    }
+
+    /// Minor units as a plain decimal string with the currency's scale ("1234.50").
+    pub fn minor_to_string(self, minor: i64) -> String {
+        self.from_minor(minor).to_string()
+    }
+
+    /// Human formatting: "1 234,50 €" in French, "€1,234.50" in English.
+    pub fn format_minor(self, minor: i64, lang: Lang) -> String {
+        let neg = minor < 0;
+        let abs = minor.unsigned_abs();
+        let div = 10u64.pow(self.digits);
+        let int = (abs / div).to_string();
+        let frac = abs % div;
+        let (group, dec) = match lang {
+            Lang::Fr => ('\u{202f}', ','),
+            Lang::En => (',', '.'),
+        };
+        let mut grouped = String::new();
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(group);
+            }
+            grouped.push(ch);
+        }
+        let number = if self.digits > 0 {
+            format!(
+                "{grouped}{dec}{:0width$}",
+                frac,
+                width = self.digits as usize
+            )
+        } else {
+            grouped
+        };
+        let sign = if neg { "-" } else { "" };
+        match (lang, self.symbol()) {
+            (Lang::Fr, Some(sym)) => format!("{sign}{number}\u{a0}{sym}"),
+            (Lang::En, Some(sym)) => format!("{sign}{sym}{number}"),
+            (_, None) => format!("{sign}{number}\u{a0}{}", self.code),
+        }
+    }
+}
+
+/// Parses a user-typed amount: "1234.56", "1 234,56", "1.234,56 €", "€1,234.56", "-12".
+///
+/// Spaces (including no-break and thin spaces), apostrophes and currency signs are ignored.
+/// When both `.` and `,` appear, the last one is the decimal mark; a lone `,` is a decimal mark.
+pub fn parse_amount(input: &str, field: &str) -> Result<Decimal> {
+    let bad = || Error::invalid(field, Msg::BadAmount(input.trim().to_string()));
+    let mut s: String = input
+        .chars()
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{202f}' | '\'' | '’' | '€' | '£' | '$')
+        })
+        .collect();
+    for code in ["EUR", "GBP", "USD", "eur", "gbp", "usd"] {
+        if let Some(stripped) = s.strip_suffix(code) {
+            s = stripped.to_string();
+        }
+    }
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let last_dot = s.rfind('.');
+    let last_comma = s.rfind(',');
+    let normalized = match (last_dot, last_comma) {
+        (Some(d), Some(c)) if c > d => s.replace('.', "").replace(',', "."),
+        (Some(_), Some(_)) => s.replace(',', ""),
+        (None, Some(_)) => {
+            if s.matches(',').count() > 1 {
+                return Err(bad());
+            }
+            s.replace(',', ".")
+        }
+        _ => s,
+    };
+    if normalized.matches('.').count() > 1 {
+        return Err(bad());
+    }
+    let body = normalized.strip_prefix('-').unwrap_or(&normalized);
+    if body.is_empty()
+        || body.starts_with('.')
+        || body.ends_with('.')
+        || !body.chars().all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return Err(bad());
+    }
+    normalized.parse::<Decimal>().map_err(|_| bad())
+}
+
+/// Parses a strictly positive amount in `currency` and returns minor units.
+pub fn parse_positive_minor(input: &str, currency: Currency, field: &str) -> Result<i64> {
+    let amount = parse_amount(input, field)?;
+    positive_minor(amount, currency, field)
+}
+
+/// Checks an exact amount is strictly positive and representable in `currency`.
+pub fn positive_minor(amount: Decimal, currency: Currency, field: &str) -> Result<i64> {
+    if amount <= Decimal::ZERO {
+        return Err(Error::invalid(field, Msg::NotPositive));
+    }
+    currency.to_minor(amount, field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn parses_french_and_english_amounts() {
+        for (input, want) in [
+            ("1234.56", "1234.56"),
+            ("1 234,56", "1234.56"),
+            ("1\u{202f}234,56 €", "1234.56"),
+            ("1.234,56", "1234.56"),
+            ("€1,234.56", "1234.56"),
+            ("1'234.50", "1234.50"),
+            ("12", "12"),
+            ("-12,5", "-12.5"),
+            ("0,07", "0.07"),
+            ("1500 EUR", "1500"),
+        ] {
+            assert_eq!(parse_amount(input, "x").unwrap(), d(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_garbage_amounts() {
+        for input in ["", "abc", "1,2,3", "1.2.3", "12a", ".5", "5.", "--3", "1e5"] {
+            assert!(
+                parse_amount(input, "x").is_err(),
+                "{input} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn minor_units_are_exact_and_refuse_extra_decimals() {
+        let eur = Currency::parse("eur").unwrap();
+        assert_eq!(eur.to_minor(d("1234.56"), "a").unwrap(), 123456);
+        assert_eq!(eur.to_minor(d("0.10"), "a").unwrap(), 10);
+        assert_eq!(eur.to_minor(d("1.500"), "a").unwrap(), 150);
+        let err = eur.to_minor(d("1.234"), "a").unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Invalid {
+                msg: Msg::TooManyDecimals { digits: 2, .. },
+                ..
+            }
+        ));
+        let jpy = Currency::parse("JPY").unwrap();
+        assert!(jpy.to_minor(d("10.5"), "a").is_err());
+        assert_eq!(jpy.to_minor(d("1050"), "a").unwrap(), 1050);
+        let tnd = Currency::parse("TND").unwrap();
+        assert_eq!(tnd.to_minor(d("1.234"), "a").unwrap(), 1234);
+        assert_eq!(eur.from_minor(123450).to_string(), "1234.50");
+    }
+
+    #[test]
+    fn sums_of_cents_do_not_drift() {
+        let eur = Currency::EUR;
+        let total: i64 = (0..1000)
+            .map(|_| eur.to_minor(d("0.10"), "a").unwrap())
+            .sum();
+        assert_eq!(eur.from_minor(total), d("100.00"));
+    }
+
+    #[test]
+    fn unknown_currency_is_refused() {
+        assert!(Currency::parse("EURO").is_err());
+        assert!(Currency::parse("").is_err());
+        assert_eq!(Currency::parse(" gbp ").unwrap().code(), "GBP");
+    }
+
+    #[test]
+    fn formats_per_language() {
+        let eur = Currency::EUR;
+        assert_eq!(eur.format_minor(123456, Lang::Fr), "1\u{202f}234,56\u{a0}€");
+        assert_eq!(eur.format_minor(123456, Lang::En), "€1,234.56");
+        assert_eq!(eur.format_minor(-5, Lang::En), "-€0.05");
+        let chf = Currency::parse("CHF").unwrap();
+        assert_eq!(chf.format_minor(100000, Lang::En), "1,000.00\u{a0}CHF");
+    }
+
+    #[test]
+    fn positive_amounts_only() {
+        assert!(parse_positive_minor("0", Currency::EUR, "a").is_err());
+        assert!(parse_positive_minor("-1", Currency::EUR, "a").is_err());
+        assert_eq!(parse_positive_minor("0,01", Currency::EUR, "a").unwrap(), 1);
+    }
+}

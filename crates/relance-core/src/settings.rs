@@ -1,0 +1,290 @@
+//! The owner's company ("My company") and preferences, stored as validated key/value rows.
+//! One table of keys drives both the Settings screen and `relance settings set KEY VALUE`.
+
+use crate::error::{Error, Lang, Msg, Result};
+use crate::money::Currency;
+use crate::validate as v;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use ts_rs::TS;
+
+/// Every setting, as the Settings screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    pub company_name: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub email: String,
+    pub phone: String,
+    pub siren: String,
+    pub siret: String,
+    pub vat_number: String,
+    pub uk_company_number: String,
+    pub iban: String,
+    pub bic: String,
+    pub default_currency: String,
+    pub default_payment_terms_days: i64,
+    pub ui_language: Lang,
+    pub has_logo: bool,
+}
+
+/// The Settings form as typed: every value a string, checked by [`save`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct SettingsInput {
+    pub company_name: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub email: String,
+    pub phone: String,
+    pub siren: String,
+    pub siret: String,
+    pub vat_number: String,
+    pub uk_company_number: String,
+    pub iban: String,
+    pub bic: String,
+    pub default_currency: String,
+    pub default_payment_terms_days: String,
+    pub ui_language: String,
+}
+
+type Check = fn(&str, &str) -> Result<String>;
+
+/// The keys, their default values, and the check that cleans a typed value.
+pub const KEYS: &[(&str, &str, Check)] = &[
+    ("company_name", "", |k, x| v::optional_name(k, x, 120)),
+    ("address", "", |k, x| v::multiline(k, x, 300)),
+    ("postal_code", "", |k, x| v::optional_line(k, x, 20)),
+    ("city", "", |k, x| v::optional_name(k, x, 100)),
+    ("country", "FR", v::country),
+    ("email", "", v::optional_email),
+    ("phone", "", v::optional_phone),
+    ("siren", "", v::siren),
+    ("siret", "", v::siret),
+    ("vat_number", "", v::vat),
+    ("uk_company_number", "", v::uk_company_number),
+    ("iban", "", v::iban),
+    ("bic", "", v::bic),
+    ("default_currency", "EUR", |k, x| {
+        Currency::parse(x)
+            .map(|c| c.code().to_string())
+            .map_err(|_| Error::invalid(k, Msg::UnknownCurrency(x.trim().to_string())))
+    }),
+    ("default_payment_terms_days", "30", |k, x| {
+        v::int_in(k, x, 0, 365).map(|n| n.to_string())
+    }),
+    ("ui_language", "fr", |k, x| {
+        Lang::parse(x)
+            .map(|l| l.code().to_string())
+            .ok_or_else(|| Error::invalid(k, Msg::OneOf(vec!["fr", "en"])))
+    }),
+];
+
+fn check_for(key: &str) -> Result<Check> {
+    KEYS.iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, _, c)| *c)
+        .ok_or_else(|| Error::invalid("key", Msg::UnknownSetting(key.to_string())))
+}
+
+fn raw(conn: &Connection) -> Result<HashMap<String, String>> {
+    let mut stmt = conn.prepare_cached("SELECT key, value FROM settings")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut map: HashMap<String, String> = KEYS
+        .iter()
+        .map(|(k, d, _)| (k.to_string(), d.to_string()))
+        .collect();
+    for row in rows {
+        let (k, v): (String, String) = row?;
+        map.insert(k, v);
+    }
+    Ok(map)
+}
+
+/// Reads every setting, with defaults for those never set.
+pub fn get(conn: &Connection) -> Result<Settings> {
+    let m = raw(conn)?;
+    let s = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let has_logo: bool = conn
+        .query_row("SELECT 1 FROM company_logo WHERE id = 1", [], |_| Ok(()))
+        .optional()?
+        .is_some();
+    Ok(Settings {
+        company_name: s("company_name"),
+        address: s("address"),
+        postal_code: s("postal_code"),
+        city: s("city"),
+        country: s("country"),
+        email: s("email"),
+        phone: s("phone"),
+        siren: s("siren"),
+        siret: s("siret"),
+        vat_number: s("vat_number"),
+        uk_company_number: s("uk_company_number"),
+        iban: s("iban"),
+        bic: s("bic"),
+        default_currency: s("default_currency"),
+        default_payment_terms_days: s("default_payment_terms_days").parse().unwrap_or(30),
+        ui_language: Lang::parse(&s("ui_language")).unwrap_or(Lang::Fr),
+        has_logo,
+    })
+}
+
+/// Sets one key after checking its value (`relance settings set KEY VALUE`).
+/// The key `logo` takes a file path and stores the image in the database.
+pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    if key == "logo" {
+        let bytes =
+            std::fs::read(value.trim()).map_err(|_| Error::invalid("logo", Msg::BadImage))?;
+        return set_logo(conn, &bytes);
+    }
+    let clean = check_for(key)?(key, value)?;
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, clean],
+    )?;
+    Ok(())
+}
+
+/// Saves the whole Settings form: every field is checked first; the first refusal names its
+/// field and nothing is written; otherwise all keys are written in one transaction.
+pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
+    let pairs: [(&str, &str); 16] = [
+        ("company_name", &input.company_name),
+        ("address", &input.address),
+        ("postal_code", &input.postal_code),
+        ("city", &input.city),
+        ("country", &input.country),
+        ("email", &input.email),
+        ("phone", &input.phone),
+        ("siren", &input.siren),
+        ("siret", &input.siret),
+        ("vat_number", &input.vat_number),
+        ("uk_company_number", &input.uk_company_number),
+        ("iban", &input.iban),
+        ("bic", &input.bic),
+        ("default_currency", &input.default_currency),
+        (
+            "default_payment_terms_days",
+            &input.default_payment_terms_days,
+        ),
+        ("ui_language", &input.ui_language),
+    ];
+    let mut clean = Vec::with_capacity(pairs.len());
+    for (k, val) in pairs {
+        clean.push((k, check_for(k)?(k, val)?));
+    }
+    let tx = conn.transaction()?;
+    for (k, val) in &clean {
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![k, val],
+        )?;
+    }
+    tx.commit()?;
+    get(conn)
+}
+
+/// Stores the company logo after checking it is a PNG or JPEG of at most 2 MB.
+pub fn set_logo(conn: &Connection, bytes: &[u8]) -> Result<()> {
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+    let mime = if bytes.starts_with(PNG) {
+        "image/png"
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else {
+        return Err(Error::invalid("logo", Msg::BadImage));
+    };
+    if bytes.len() > 2 * 1024 * 1024 {
+        return Err(Error::invalid("logo", Msg::BadImage));
+    }
+    conn.execute(
+        "INSERT INTO company_logo (id, mime, data) VALUES (1, ?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET mime = excluded.mime, data = excluded.data",
+        params![mime, bytes],
+    )?;
+    Ok(())
+}
+
+/// The stored logo as (mime type, bytes), if any.
+pub fn logo(conn: &Connection) -> Result<Option<(String, Vec<u8>)>> {
+    Ok(conn
+        .query_row(
+            "SELECT mime, data FROM company_logo WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub fn remove_logo(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM company_logo", [])?;
+    Ok(())
+}
+
+/// The UI language setting, used by the CLI and the app to pick message language.
+pub fn ui_language(conn: &Connection) -> Lang {
+    get(conn).map(|s| s.ui_language).unwrap_or(Lang::Fr)
+}
+
+/// The default currency setting.
+pub fn default_currency(conn: &Connection) -> Result<Currency> {
+    Currency::parse(&get(conn)?.default_currency)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+
+    #[test]
+    fn defaults_then_set_and_refuse() {
+        let conn = store::open_in_memory().unwrap();
+        let s = get(&conn).unwrap();
+        assert_eq!(s.default_currency, "EUR");
+        assert_eq!(s.default_payment_terms_days, 30);
+        set(&conn, "iban", "fr76 3000 6000 0112 3456 7890 189").unwrap();
+        assert_eq!(get(&conn).unwrap().iban, "FR7630006000011234567890189");
+        assert!(set(&conn, "iban", "FR00 1234").is_err());
+        assert!(set(&conn, "default_currency", "ABC").is_err());
+        assert!(set(&conn, "nope", "x").is_err());
+        assert!(set(&conn, "default_payment_terms_days", "-3").is_err());
+        assert_eq!(get(&conn).unwrap().iban, "FR7630006000011234567890189");
+    }
+
+    #[test]
+    fn save_is_all_or_nothing() {
+        let mut conn = store::open_in_memory().unwrap();
+        let mut input = SettingsInput {
+            company_name: "Atelier Lumen".into(),
+            country: "fr".into(),
+            default_currency: "eur".into(),
+            default_payment_terms_days: "45".into(),
+            ui_language: "en".into(),
+            ..Default::default()
+        };
+        let s = save(&mut conn, &input).unwrap();
+        assert_eq!(s.default_payment_terms_days, 45);
+        assert_eq!(s.ui_language, Lang::En);
+        input.company_name = "Other".into();
+        input.email = "not-an-email".into();
+        let err = save(&mut conn, &input).unwrap_err();
+        assert_eq!(err.field(), Some("email"));
+        assert_eq!(get(&conn).unwrap().company_name, "Atelier Lumen");
+    }
+
+    #[test]
+    fn logo_must_be_an_image() {
+        let conn = store::open_in_memory().unwrap();
+        assert!(set_logo(&conn, b"GIF89a....").is_err());
+        set_logo(&conn, b"\x89PNG\r\n\x1a\nrest").unwrap();
+        assert!(get(&conn).unwrap().has_logo);
+        assert_eq!(logo(&conn).unwrap().unwrap().0, "image/png");
+    }
+}

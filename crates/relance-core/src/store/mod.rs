@@ -1,0 +1,196 @@
+//! The SQLite store: opening a database, connection settings, and schema migrations.
+//!
+//! Each migration is one SQL file under `migrations/`, applied in order inside an IMMEDIATE
+//! transaction that also bumps `PRAGMA user_version`, so a crash leaves either the old or the
+//! new schema, never half of one. A database whose version is newer than this build is refused.
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Ordered migrations: index + 1 is the schema version each one produces.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Environment variable that overrides the database path (the app and the CLI honour it).
+pub const DB_ENV: &str = "RELANCE_DB";
+
+/// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
+pub fn open(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn, true)?;
+    migrate(&conn, SCHEMA_VERSION)?;
+    Ok(conn)
+}
+
+/// A migrated in-memory database, for tests.
+pub fn open_in_memory() -> Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    configure(&conn, false)?;
+    migrate(&conn, SCHEMA_VERSION)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection, wal: bool) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    if wal {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// The schema version recorded in the file.
+pub fn schema_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Applies migrations up to `target` (exposed so tests can build an old-version database).
+pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
+    let current = schema_version(conn)?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for version in (current + 1)..=target.min(SCHEMA_VERSION) {
+        let sql = MIGRATIONS[(version - 1) as usize];
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The default database path: `<platform data dir>/relance/relance.sqlite`, unless
+/// `RELANCE_DB` is set. Linux: `$XDG_DATA_HOME` or `~/.local/share`; macOS:
+/// `~/Library/Application Support`; Windows: `%APPDATA%`.
+pub fn default_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    data_dir().join("relance").join("relance.sqlite")
+}
+
+fn data_dir() -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if cfg!(target_os = "windows") {
+        if let Some(p) = env("APPDATA") {
+            return p;
+        }
+    }
+    if cfg!(target_os = "macos") {
+        if let Some(h) = env("HOME") {
+            return h.join("Library").join("Application Support");
+        }
+    }
+    if let Some(p) = env("XDG_DATA_HOME") {
+        return p;
+    }
+    env("HOME")
+        .map(|h| h.join(".local").join("share"))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Maps a UNIQUE constraint failure to a refusal; other errors pass through.
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_database_is_at_latest_version_with_foreign_keys() {
+        let conn = open_in_memory().unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), SCHEMA_VERSION);
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn file_database_uses_wal_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("r.sqlite");
+        {
+            let conn = open(&path).unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+            conn.execute("INSERT INTO settings VALUES ('company_name', 'X')", [])
+                .unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let v: String = conn
+            .query_row("SELECT value FROM settings", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, "X");
+    }
+
+    #[test]
+    fn v1_database_opens_with_latest_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            configure(&conn, true).unwrap();
+            migrate(&conn, 1).unwrap();
+            assert_eq!(schema_version(&conn).unwrap(), 1);
+            conn.execute(
+                "INSERT INTO customers (reference, name, kind, language) VALUES ('C1', 'Old', 'business', 'fr')",
+                [],
+            )
+            .unwrap();
+        }
+        let conn = open(&path).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), SCHEMA_VERSION);
+        let name: String = conn
+            .query_row(
+                "SELECT name FROM customers WHERE reference = 'c1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(name, "Old");
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
+        }
+        assert!(matches!(open(&path), Err(Error::NewerSchema { .. })));
+    }
+}

@@ -1,0 +1,336 @@
+//! Field checks shared by every input type. Each returns the cleaned value or an
+//! [`Error::Invalid`] naming the field, so a value is checked once, where it is built.
+
+use crate::error::{Error, Msg, Result};
+use chrono::NaiveDate;
+
+/// A required single-line text: trimmed, non-empty, no control characters, bounded.
+pub fn required_line(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = optional_line(field, value, max)?;
+    if v.is_empty() {
+        return Err(Error::invalid(field, Msg::Required));
+    }
+    Ok(v)
+}
+
+/// An optional single-line text ("" when absent).
+pub fn optional_line(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid(field, Msg::ControlChars));
+    }
+    if v.chars().count() > max {
+        return Err(Error::invalid(field, Msg::TooLong(max)));
+    }
+    Ok(v.to_string())
+}
+
+/// A name or identifier shown in letters and lists: also refuses markup characters, which
+/// have no place in a name and are the signature of pasted HTML.
+pub fn required_name(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = required_line(field, value, max)?;
+    refuse_markup(field, &v)?;
+    Ok(v)
+}
+
+pub fn optional_name(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = optional_line(field, value, max)?;
+    refuse_markup(field, &v)?;
+    Ok(v)
+}
+
+fn refuse_markup(field: &str, v: &str) -> Result<()> {
+    if v.contains('<') || v.contains('>') {
+        return Err(Error::invalid(field, Msg::NoMarkup));
+    }
+    Ok(())
+}
+
+/// Free text over several lines (notes, postal address): tabs and newlines allowed.
+pub fn multiline(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim().replace("\r\n", "\n");
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::invalid(field, Msg::ControlChars));
+    }
+    if v.chars().count() > max {
+        return Err(Error::invalid(field, Msg::TooLong(max)));
+    }
+    Ok(v)
+}
+
+/// An optional e-mail address. Deliberately simple: one `@`, a dotted domain, no spaces.
+pub fn optional_email(field: &str, value: &str) -> Result<String> {
+    let v = optional_line(field, value, 254)?;
+    if v.is_empty() {
+        return Ok(v);
+    }
+    let bad = || Error::invalid(field, Msg::BadEmail);
+    let (local, domain) = v.split_once('@').ok_or_else(bad)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    let local_ok = !local.is_empty()
+        && !local.contains(char::is_whitespace)
+        && !local.contains(['<', '>', '(', ')', ',', ';', ':', '"', '[', ']', '\\']);
+    if !domain_ok || !local_ok || domain.contains('@') {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// An optional phone number: digits, spaces, + . - ( ) only.
+pub fn optional_phone(field: &str, value: &str) -> Result<String> {
+    let v = optional_line(field, value, 40)?;
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +.-()/".contains(c))
+    {
+        return Err(Error::invalid(field, Msg::OneOf(vec!["+33 1 23 45 67 89"])));
+    }
+    Ok(v)
+}
+
+/// Parses a date written `YYYY-MM-DD` or `DD/MM/YYYY` (also `DD.MM.YYYY`, `DD-MM-YYYY`).
+pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate> {
+    let v = value.trim();
+    let bad = || Error::invalid(field, Msg::BadDate(v.to_string()));
+    if v.is_empty() {
+        return Err(Error::invalid(field, Msg::Required));
+    }
+    for fmt in ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(v, fmt) {
+            // chrono accepts 1- to 4-digit years in %Y: insist on four.
+            if (1900..=2999).contains(&chrono::Datelike::year(&d)) {
+                return Ok(d);
+            }
+            return Err(bad());
+        }
+    }
+    Err(bad())
+}
+
+/// A two-letter country code, upper-cased.
+pub fn country(field: &str, value: &str) -> Result<String> {
+    let v = value.trim().to_ascii_uppercase();
+    if v.is_empty() {
+        return Ok(v);
+    }
+    if v.len() != 2 || !v.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(Error::invalid(field, Msg::BadCountry));
+    }
+    Ok(v)
+}
+
+/// A whole number within bounds.
+pub fn int_in(field: &str, value: &str, min: i64, max: i64) -> Result<i64> {
+    let v = value.trim();
+    let n: i64 = v
+        .parse()
+        .map_err(|_| Error::invalid(field, Msg::BadInteger(v.to_string())))?;
+    if n < min || n > max {
+        return Err(Error::invalid(field, Msg::OutOfRange { min, max }));
+    }
+    Ok(n)
+}
+
+/// Parses yes/no in English or French.
+pub fn boolean(field: &str, value: &str) -> Result<bool> {
+    match value.trim().to_lowercase().as_str() {
+        "" | "0" | "no" | "non" | "false" | "faux" | "n" => Ok(false),
+        "1" | "yes" | "oui" | "true" | "vrai" | "y" | "o" => Ok(true),
+        _ => Err(Error::invalid(field, Msg::OneOf(vec!["yes", "no"]))),
+    }
+}
+
+fn compact(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '.')
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0u32;
+    for (i, c) in digits.chars().rev().enumerate() {
+        let mut d = c.to_digit(10).unwrap_or(0);
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum % 10 == 0
+}
+
+/// French SIREN: 9 digits, Luhn key.
+pub fn siren(field: &str, value: &str) -> Result<String> {
+    let v = compact(value);
+    if v.is_empty() {
+        return Ok(v);
+    }
+    if v.len() != 9 || !v.chars().all(|c| c.is_ascii_digit()) || !luhn_ok(&v) {
+        return Err(Error::invalid(field, Msg::BadSiren));
+    }
+    Ok(v)
+}
+
+/// French SIRET: 14 digits, Luhn key (La Poste's SIRETs are a known exception).
+pub fn siret(field: &str, value: &str) -> Result<String> {
+    let v = compact(value);
+    if v.is_empty() {
+        return Ok(v);
+    }
+    let la_poste = v.starts_with("356000000")
+        && v.chars().filter_map(|c| c.to_digit(10)).sum::<u32>() % 5 == 0;
+    if v.len() != 14 || !v.chars().all(|c| c.is_ascii_digit()) || !(luhn_ok(&v) || la_poste) {
+        return Err(Error::invalid(field, Msg::BadSiret));
+    }
+    Ok(v)
+}
+
+/// EU-style VAT number: country prefix then 2..=13 alphanumerics.
+pub fn vat(field: &str, value: &str) -> Result<String> {
+    let v = compact(value);
+    if v.is_empty() {
+        return Ok(v);
+    }
+    let ok = v.len() >= 4
+        && v.len() <= 15
+        && v[..2].chars().all(|c| c.is_ascii_uppercase())
+        && v[2..].chars().all(|c| c.is_ascii_alphanumeric());
+    if !ok {
+        return Err(Error::invalid(field, Msg::BadVat));
+    }
+    Ok(v)
+}
+
+/// UK Companies House number: 8 characters, digits or a 2-letter prefix and 6 digits.
+pub fn uk_company_number(field: &str, value: &str) -> Result<String> {
+    let v = compact(value);
+    if v.is_empty() {
+        return Ok(v);
+    }
+    let ok = v.len() == 8
+        && (v.chars().all(|c| c.is_ascii_digit())
+            || (v[..2].chars().all(|c| c.is_ascii_uppercase())
+                && v[2..].chars().all(|c| c.is_ascii_digit())));
+    if !ok {
+        return Err(Error::invalid(field, Msg::BadUkCompanyNumber));
+    }
+    Ok(v)
+}
+
+/// IBAN with its ISO 7064 mod-97 check.
+pub fn iban(field: &str, value: &str) -> Result<String> {
+    let v = compact(value);
+    if v.is_empty() {
+        return Ok(v);
+    }
+    let bad = || Error::invalid(field, Msg::BadIban);
+    if v.len() < 15 || v.len() > 34 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(bad());
+    }
+    if !v[..2].chars().all(|c| c.is_ascii_uppercase())
+        || !v[2..4].chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let rearranged = format!("{}{}", &v[4..], &v[..4]);
+    let mut rem: u32 = 0;
+    for c in rearranged.chars() {
+        let n = c.to_digit(36).ok_or_else(bad)?;
+        rem = if n >= 10 {
+            (rem * 100 + n) % 97
+        } else {
+            (rem * 10 + n) % 97
+        };
+    }
+    if rem != 1 {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// BIC / SWIFT code: 4 letters bank, 2 letters country, 2 location, optional 3 branch.
+pub fn bic(field: &str, value: &str) -> Result<String> {
+    let v = compact(value);
+    if v.is_empty() {
+        return Ok(v);
+    }
+    let ok = (v.len() == 8 || v.len() == 11)
+        && v.chars().all(|c| c.is_ascii_alphanumeric())
+        && v[..6].chars().all(|c| c.is_ascii_uppercase());
+    if !ok {
+        return Err(Error::invalid(field, Msg::BadBic));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.fr", "compta.client+x@sub.example.com", ""] {
+            assert!(optional_email("e", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a@b", "@b.fr", "a b@c.fr", "a@@b.fr", "a@b..fr", "<a>@b.fr", "a@.fr",
+        ] {
+            assert!(optional_email("e", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+        assert_eq!(parse_date("d", "2026-03-31").unwrap(), d);
+        assert_eq!(parse_date("d", "31/03/2026").unwrap(), d);
+        assert_eq!(parse_date("d", "31.03.2026").unwrap(), d);
+        for bad in [
+            "2026-02-30",
+            "31/04/2026",
+            "32/01/2026",
+            "2026/13/01",
+            "yesterday",
+            "26-3-31",
+        ] {
+            assert!(parse_date("d", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(iban("i", "FR76 3000 6000 0112 3456 7890 189").is_ok());
+        assert!(iban("i", "FR76 3000 6000 0112 3456 7890 188").is_err());
+        assert!(iban("i", "GB82 WEST 1234 5698 7654 32").is_ok());
+        assert!(bic("b", "BNPAFRPP").is_ok());
+        assert!(bic("b", "BNPAFRPPXXX").is_ok());
+        assert!(bic("b", "BNP").is_err());
+        assert!(siren("s", "732 829 320").is_ok());
+        assert!(siren("s", "732 829 321").is_err());
+        assert!(siret("s", "732 829 320 00074").is_ok());
+        assert!(siret("s", "732 829 320 00075").is_err());
+        assert!(vat("v", "FR 40 303 265 045").is_ok());
+        assert!(vat("v", "40303265045").is_err());
+        assert!(uk_company_number("u", "SC123456").is_ok());
+        assert!(uk_company_number("u", "1234").is_err());
+    }
+
+    #[test]
+    fn names_refuse_markup_and_control_characters() {
+        assert!(required_name("n", "Dupont & Fils", 100).is_ok());
+        assert!(required_name("n", "<script>alert(1)</script>", 100).is_err());
+        assert!(required_name("n", "  ", 100).is_err());
+        assert!(required_name("n", "a\u{0}b", 100).is_err());
+        assert!(multiline("a", "12 rue X\nBât. B", 100).is_ok());
+    }
+}
