@@ -13,3 +13,6 @@ pub mod validate;
 
 pub use error::{Error, Lang, Msg, Result, RowError};
 pub use money::Currency;
+
+/// The SQLite connection type every engine function takes.
+pub use rusqlite::Connection;

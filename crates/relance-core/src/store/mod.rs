@@ -5,7 +5,8 @@
 //! new schema, never half of one. A database whose version is newer than this build is refused.
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+pub use rusqlite::Connection;
+use rusqlite::{OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,0 +1,413 @@
+//! Acceptance tests: the real `relance` binary on a temporary database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("relance.sqlite")
+    }
+    fn file(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_relance"))
+            .arg("--db")
+            .arg(self.db())
+            .arg("--lang")
+            .arg("en")
+            .args(args)
+            .env_remove("RELANCE_DB")
+            .output()
+            .unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn demo_then_lists_agree_with_json() {
+    let e = Env::new();
+    let out = e.ok(&["demo", "--as-of", "2026-11-22"]);
+    assert!(out.contains("25 customers"), "{out}");
+    let customers = e.json(&[
+        "customer",
+        "list",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-11-22",
+    ]);
+    assert_eq!(customers.as_array().unwrap().len(), 25);
+    let overdue = e.json(&[
+        "invoice",
+        "list",
+        "--filter",
+        "overdue",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-11-22",
+    ]);
+    let rows = overdue.as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        assert!(r["balance"].is_string(), "amounts are decimal strings");
+        assert_eq!(r["status"], "overdue");
+        assert!(r["days_overdue"].as_i64().unwrap() > 0);
+        assert!(r["due_date"].as_str().unwrap().len() == 10);
+    }
+    // Overdue totals per customer equal the sum of overdue invoice balances (in cents).
+    let cents = |s: &str| -> i64 { s.replace('.', "").parse().unwrap() };
+    let from_invoices: i64 = rows
+        .iter()
+        .map(|r| cents(r["balance"].as_str().unwrap()))
+        .sum();
+    let from_customers: i64 = customers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| cents(c["overdue"].as_str().unwrap()))
+        .sum();
+    assert_eq!(from_invoices, from_customers);
+    // Loading the demo twice is refused and changes nothing.
+    let again = e.run(&["demo"]);
+    assert_eq!(code(&again), 1);
+}
+
+#[test]
+fn customer_invoice_payment_flow_with_exit_codes() {
+    let e = Env::new();
+    e.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ACME",
+        "--name",
+        "Acme SARL",
+        "--email",
+        "compta@acme.fr",
+    ]);
+    let dup = e.run(&["customer", "add", "--reference", "acme", "--name", "Other"]);
+    assert_eq!(code(&dup), 1);
+    assert!(stderr(&dup).contains("already exists"), "{}", stderr(&dup));
+    let bad_mail = e.run(&["customer", "add", "--name", "X", "--email", "x@y"]);
+    assert_eq!(code(&bad_mail), 1);
+    assert!(stderr(&bad_mail).contains("email"));
+
+    let before = e.run(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-1",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-03-10",
+        "--due-date",
+        "2026-03-01",
+        "--total",
+        "100",
+    ]);
+    assert_eq!(code(&before), 1);
+    assert!(stderr(&before).contains("due_date"));
+    for (total, why) in [
+        ("0", "greater than zero"),
+        ("-5", "greater than zero"),
+        ("10.123", "decimals"),
+    ] {
+        let o = e.run(&[
+            "invoice",
+            "add",
+            "--number",
+            "F-1",
+            "--customer",
+            "ACME",
+            "--issue-date",
+            "2026-03-10",
+            "--total",
+            total,
+        ]);
+        assert_eq!(code(&o), 1, "{total}");
+        assert!(stderr(&o).contains(why), "{}", stderr(&o));
+    }
+    let cur = e.run(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-1",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-03-10",
+        "--total",
+        "5",
+        "--currency",
+        "EURO",
+    ]);
+    assert!(stderr(&cur).contains("Unknown currency"));
+    e.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-1",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "10/03/2026",
+        "--total",
+        "1 000,00",
+    ]);
+    let over = e.run(&[
+        "payment",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-03-20",
+        "--amount",
+        "1200",
+        "--invoice",
+        "F-1",
+    ]);
+    assert_eq!(code(&over), 1);
+    assert!(stderr(&over).contains("keep as customer credit"));
+    e.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-03-20",
+        "--amount",
+        "400",
+        "--invoice",
+        "F-1",
+    ]);
+    let show = e.json(&[
+        "invoice",
+        "show",
+        "F-1",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-03-21",
+    ]);
+    assert_eq!(show["invoice"]["balance"], "600.00");
+    assert_eq!(show["invoice"]["status"], "partially_paid");
+    e.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-03-25",
+        "--amount",
+        "700",
+        "--keep-as-credit",
+    ]);
+    let c = e.json(&[
+        "customer",
+        "show",
+        "ACME",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-03-26",
+    ]);
+    assert_eq!(c["credit"][0]["amount"], "100.00");
+    assert_eq!(c["invoices"][0]["status"], "paid");
+    // A credit note on a fully paid invoice is refused: there is nothing left to reduce.
+    let cn = e.run(&[
+        "credit-note",
+        "add",
+        "--invoice",
+        "F-1",
+        "--amount",
+        "1",
+        "--date",
+        "2026-03-26",
+    ]);
+    assert_eq!(code(&cn), 1);
+    assert!(stderr(&cn).contains("above the open balance (0.00)"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_is_complete() {
+    let e = Env::new();
+    assert_eq!(code(&e.run(&["frobnicate"])), 2);
+    assert_eq!(code(&e.run(&["invoice", "add", "--number", "X"])), 2);
+    let help = e.ok(&["--help"]);
+    for cmd in [
+        "demo",
+        "settings",
+        "customer",
+        "invoice",
+        "payment",
+        "credit-note",
+        "import",
+        "export",
+    ] {
+        assert!(help.contains(cmd), "--help lists {cmd}");
+        let sub = e.ok(&[cmd, "--help"]);
+        assert!(sub.contains("Usage"), "{cmd} --help");
+    }
+    let inv = e.ok(&["invoice", "add", "--help"]);
+    for flag in [
+        "--number",
+        "--customer",
+        "--issue-date",
+        "--due-date",
+        "--total",
+        "--net",
+        "--currency",
+        "--reference",
+        "--notes",
+    ] {
+        assert!(inv.contains(flag), "invoice add --help documents {flag}");
+    }
+}
+
+#[test]
+fn settings_show_and_set() {
+    let e = Env::new();
+    e.ok(&["settings", "set", "company_name", "Atelier Lumen"]);
+    e.ok(&[
+        "settings",
+        "set",
+        "iban",
+        "FR76 3000 6000 0112 3456 7890 189",
+    ]);
+    let bad = e.run(&["settings", "set", "iban", "FR76 0000"]);
+    assert_eq!(code(&bad), 1);
+    let unknown = e.run(&["settings", "set", "colour", "blue"]);
+    assert_eq!(code(&unknown), 1);
+    let s = e.json(&["settings", "show", "--format", "json"]);
+    assert_eq!(s["company_name"], "Atelier Lumen");
+    assert_eq!(s["iban"], "FR7630006000011234567890189");
+}
+
+fn import(e: &Env, kind: &str, path: &Path, dry: bool) -> Output {
+    let p = path.to_str().unwrap();
+    if dry {
+        e.run(&["import", kind, p, "--dry-run"])
+    } else {
+        e.run(&["import", kind, p])
+    }
+}
+
+#[test]
+fn csv_import_all_or_nothing_and_export_round_trip() {
+    let e = Env::new();
+    let customers = e.file(
+        "c.csv",
+        "reference;name;kind;email\nACME;Acme;business;a@acme.fr\nDUP;Jean Dupont;individual;\n",
+    );
+    assert_eq!(code(&import(&e, "customers", &customers, true)), 0);
+    assert_eq!(
+        e.json(&["customer", "list", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(code(&import(&e, "customers", &customers, false)), 0);
+    let bad = e.file(
+        "i.csv",
+        "number,customer_reference,issue_date,due_date,total\nF-1,ACME,2026-01-15,2026-02-14,100\nF-2,GHOST,2026-01-15,2026-02-14,100\nF-3,ACME,31/02/2026,2026-03-14,100\n",
+    );
+    let o = import(&e, "invoices", &bad, false);
+    assert_eq!(code(&o), 1);
+    let msg = stderr(&o);
+    assert!(msg.contains("line 3") && msg.contains("GHOST"), "{msg}");
+    assert!(
+        msg.contains("line 4") && msg.contains("issue_date"),
+        "{msg}"
+    );
+    assert_eq!(
+        e.json(&["invoice", "list", "--filter", "all", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let binary = e.dir.path().join("x.csv");
+    std::fs::write(&binary, [0x89u8, b'P', b'N', b'G', 0, 0, 1]).unwrap();
+    assert!(stderr(&import(&e, "invoices", &binary, false)).contains("not a text"));
+    let empty = e.file("empty.csv", "");
+    assert!(stderr(&import(&e, "invoices", &empty, false)).contains("empty"));
+
+    let good = e.file("g.csv", "number,customer_reference,issue_date,due_date,total\nF-1,ACME,2026-01-15,2026-02-14,100.50\n");
+    assert_eq!(code(&import(&e, "invoices", &good, false)), 0);
+    let pays = e.file(
+        "p.csv",
+        "customer_reference,date,amount,invoice_number\nACME,2026-02-01,50,F-1\n",
+    );
+    assert_eq!(code(&import(&e, "payments", &pays, false)), 0);
+    for kind in ["customers", "invoices", "payments"] {
+        let out = e.dir.path().join(format!("{kind}.out.csv"));
+        e.ok(&["export", kind, "--out", out.to_str().unwrap()]);
+    }
+    // Re-import the exports into a fresh database: same balances.
+    let f = Env::new();
+    for kind in ["customers", "invoices", "payments"] {
+        let p = e.dir.path().join(format!("{kind}.out.csv"));
+        assert_eq!(
+            code(&import(&f, kind, &p, false)),
+            0,
+            "{kind}: {}",
+            stderr(&import(&f, kind, &p, true))
+        );
+    }
+    let a = e.json(&[
+        "invoice",
+        "list",
+        "--filter",
+        "all",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-03-01",
+    ]);
+    let b = f.json(&[
+        "invoice",
+        "list",
+        "--filter",
+        "all",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-03-01",
+    ]);
+    assert_eq!(a[0]["balance"], b[0]["balance"]);
+    assert_eq!(a[0]["balance"], "50.50");
+}
