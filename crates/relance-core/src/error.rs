@@ -458,3 +458,43 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error as the UI receives it: what kind, the message in the user's language, the
+/// field to show it next to, and for imports every refused row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ApiError {
+    pub kind: String,
+    pub message: String,
+    pub field: Option<String>,
+    pub rows: Vec<ApiRowError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ApiRowError {
+    #[ts(type = "number")]
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn from_error(e: &Error, lang: Lang) -> ApiError {
+        let rows = match e {
+            Error::Import(rows) => rows
+                .iter()
+                .map(|r| ApiRowError {
+                    line: r.line,
+                    field: r.field.clone(),
+                    message: r.msg.text(lang),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        ApiError {
+            kind: e.kind().to_string(),
+            message: e.message(lang),
+            field: e.field().map(str::to_string),
+            rows,
+        }
+    }
+}

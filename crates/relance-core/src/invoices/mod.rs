@@ -661,6 +661,9 @@ pub struct Settlement {
     pub amount: String,
     /// Payment reference or credit-note number.
     pub reference: String,
+    /// How a payment was made (`None` for a credit note).
+    pub method: Option<crate::customers::PaymentMethod>,
+    /// The payment's note or the credit note's reason.
     pub note: String,
 }
 
@@ -677,10 +680,10 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
     let invoice = get(conn, id, as_of)?;
     let currency = Currency::parse(&invoice.currency)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method
+        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method, p.note
          FROM allocations a JOIN payments p ON p.id = a.payment_id WHERE a.invoice_id = ?1
          UNION ALL
-         SELECT date, 'credit_note', amount_minor, number, reason FROM credit_notes WHERE invoice_id = ?1
+         SELECT date, 'credit_note', amount_minor, number, NULL, reason FROM credit_notes WHERE invoice_id = ?1
          ORDER BY 1, 2",
     )?;
     let settlements = stmt
@@ -690,7 +693,10 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
                 kind: r.get(1)?,
                 amount: currency.minor_to_string(r.get(2)?),
                 reference: r.get(3)?,
-                note: r.get(4)?,
+                method: r
+                    .get::<_, Option<String>>(4)?
+                    .and_then(|m| crate::customers::PaymentMethod::parse("method", &m).ok()),
+                note: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

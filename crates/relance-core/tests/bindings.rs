@@ -1,0 +1,78 @@
+//! The TypeScript the UI imports (ui/src/lib/bindings) is generated from the Rust types.
+//! This test fails when a committed binding is stale; regenerate with
+//! `UPDATE_BINDINGS=1 cargo test -p relance-core --test bindings`.
+
+use relance_core::customers::*;
+use relance_core::demo::DemoReport;
+use relance_core::import::{ImportKind, ImportReport};
+use relance_core::invoices::credit_notes::*;
+use relance_core::invoices::payments::*;
+use relance_core::invoices::*;
+use relance_core::settings::{Settings, SettingsInput};
+use relance_core::{ApiError, Lang};
+use std::path::PathBuf;
+use ts_rs::{Config, TS};
+
+fn bindings_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings")
+}
+
+fn check<T: TS + 'static + ?Sized>(stale: &mut Vec<String>) {
+    let cfg = Config::new();
+    let name = T::ident(&cfg);
+    let want = T::export_to_string(&cfg).expect("export");
+    let path = bindings_dir().join(format!("{name}.ts"));
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    if have != want {
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::create_dir_all(bindings_dir()).unwrap();
+            std::fs::write(&path, want).unwrap();
+        } else {
+            stale.push(name);
+        }
+    }
+}
+
+#[test]
+fn typescript_bindings_are_up_to_date() {
+    let mut stale = Vec::new();
+    check::<ApiError>(&mut stale);
+    check::<relance_core::error::ApiRowError>(&mut stale);
+    check::<Lang>(&mut stale);
+    check::<Settings>(&mut stale);
+    check::<SettingsInput>(&mut stale);
+    check::<Customer>(&mut stale);
+    check::<CustomerInput>(&mut stale);
+    check::<CustomerKind>(&mut stale);
+    check::<PaymentMethod>(&mut stale);
+    check::<CustomerQuery>(&mut stale);
+    check::<CustomerSort>(&mut stale);
+    check::<CustomerSummary>(&mut stale);
+    check::<CustomerPage>(&mut stale);
+    check::<CustomerDetail>(&mut stale);
+    check::<Amount>(&mut stale);
+    check::<InvoiceView>(&mut stale);
+    check::<InvoiceInput>(&mut stale);
+    check::<InvoiceStatus>(&mut stale);
+    check::<InvoiceFilter>(&mut stale);
+    check::<InvoiceSort>(&mut stale);
+    check::<InvoiceQuery>(&mut stale);
+    check::<InvoicePage>(&mut stale);
+    check::<InvoiceDetail>(&mut stale);
+    check::<Settlement>(&mut stale);
+    check::<PaymentInput>(&mut stale);
+    check::<AllocationInput>(&mut stale);
+    check::<PaymentView>(&mut stale);
+    check::<AllocationView>(&mut stale);
+    check::<CreditNoteInput>(&mut stale);
+    check::<CreditNoteView>(&mut stale);
+    check::<ImportKind>(&mut stale);
+    check::<ImportReport>(&mut stale);
+    check::<DemoReport>(&mut stale);
+    check::<relance_core::reports::Dashboard>(&mut stale);
+    check::<relance_core::app::AppInfo>(&mut stale);
+    assert!(
+        stale.is_empty(),
+        "stale TypeScript bindings in ui/src/lib/bindings: {stale:?}; run UPDATE_BINDINGS=1 cargo test -p relance-core --test bindings"
+    );
+}

@@ -1,0 +1,32 @@
+//! Registers the app's own commands so capabilities/default.json grants them one by one.
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "dashboard",
+    "load_demo",
+    "import_csv",
+    "export_csv",
+    "get_settings",
+    "save_settings",
+    "set_logo",
+    "remove_logo",
+    "list_customers",
+    "get_customer",
+    "create_customer",
+    "update_customer",
+    "list_invoices",
+    "get_invoice",
+    "create_invoice",
+    "update_invoice",
+    "record_payment",
+    "apply_credit",
+    "add_credit_note",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build script");
+}

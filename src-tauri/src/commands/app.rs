@@ -1,0 +1,58 @@
+//! First run and data: app information, demo data, CSV import and export.
+
+use super::{today, with_db, ApiResult, Db};
+use relance_core::app::AppInfo;
+use relance_core::demo::{self, DemoReport};
+use relance_core::import::{self, ImportKind, ImportReport};
+use tauri::State;
+
+#[tauri::command]
+pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
+    let db_path = db.path.display().to_string();
+    with_db(&db, move |conn| {
+        let (customers, invoices) = relance_core::app::counts(conn)?;
+        Ok(AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            db_path,
+            today: today(),
+            customers,
+            invoices,
+            test_file: std::env::var("RELANCE_TEST_FILE").ok(),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
+    with_db(&db, |conn| demo::load(conn, today())).await
+}
+
+#[tauri::command]
+pub async fn import_csv(
+    db: State<'_, Db>,
+    kind: ImportKind,
+    path: String,
+    dry_run: bool,
+) -> ApiResult<ImportReport> {
+    with_db(&db, move |conn| {
+        let bytes = std::fs::read(&path)?;
+        import::import(conn, kind, &bytes, dry_run)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn export_csv(db: State<'_, Db>, kind: ImportKind, path: String) -> ApiResult<String> {
+    with_db(&db, move |conn| {
+        let bytes = import::export(conn, kind, today())?;
+        std::fs::write(&path, bytes)?;
+        Ok(path)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn dashboard(db: State<'_, Db>) -> ApiResult<relance_core::reports::Dashboard> {
+    with_db(&db, |conn| relance_core::reports::dashboard(conn, today())).await
+}

@@ -1,0 +1,31 @@
+//! Customers screen: list, detail, create, edit.
+
+use super::{today, with_db, ApiResult, Db};
+use relance_core::customers::{
+    self, Customer, CustomerDetail, CustomerInput, CustomerPage, CustomerQuery,
+};
+use tauri::State;
+
+#[tauri::command]
+pub async fn list_customers(db: State<'_, Db>, query: CustomerQuery) -> ApiResult<CustomerPage> {
+    with_db(&db, move |conn| customers::list(conn, &query, today())).await
+}
+
+#[tauri::command]
+pub async fn get_customer(db: State<'_, Db>, id: i64) -> ApiResult<CustomerDetail> {
+    with_db(&db, move |conn| customers::detail(conn, id, today())).await
+}
+
+#[tauri::command]
+pub async fn create_customer(db: State<'_, Db>, input: CustomerInput) -> ApiResult<Customer> {
+    with_db(&db, move |conn| customers::create(conn, &input)).await
+}
+
+#[tauri::command]
+pub async fn update_customer(
+    db: State<'_, Db>,
+    id: i64,
+    input: CustomerInput,
+) -> ApiResult<Customer> {
+    with_db(&db, move |conn| customers::update(conn, id, &input)).await
+}

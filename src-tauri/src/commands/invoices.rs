@@ -1,0 +1,60 @@
+//! Invoices screen: list, detail, create, edit, record a payment, credit notes.
+
+use super::{today, with_db, ApiResult, Db};
+use relance_core::invoices::credit_notes::{self, CreditNoteInput, CreditNoteView};
+use relance_core::invoices::payments::{self, PaymentInput, PaymentView};
+use relance_core::invoices::{
+    self, InvoiceDetail, InvoiceInput, InvoicePage, InvoiceQuery, InvoiceView,
+};
+use tauri::State;
+
+#[tauri::command]
+pub async fn list_invoices(db: State<'_, Db>, query: InvoiceQuery) -> ApiResult<InvoicePage> {
+    with_db(&db, move |conn| invoices::list(conn, &query, today())).await
+}
+
+#[tauri::command]
+pub async fn get_invoice(db: State<'_, Db>, id: i64) -> ApiResult<InvoiceDetail> {
+    with_db(&db, move |conn| invoices::detail(conn, id, today())).await
+}
+
+#[tauri::command]
+pub async fn create_invoice(db: State<'_, Db>, input: InvoiceInput) -> ApiResult<InvoiceView> {
+    with_db(&db, move |conn| invoices::create(conn, &input, today())).await
+}
+
+#[tauri::command]
+pub async fn update_invoice(
+    db: State<'_, Db>,
+    id: i64,
+    input: InvoiceInput,
+) -> ApiResult<InvoiceView> {
+    with_db(&db, move |conn| invoices::update(conn, id, &input, today())).await
+}
+
+#[tauri::command]
+pub async fn record_payment(db: State<'_, Db>, input: PaymentInput) -> ApiResult<PaymentView> {
+    with_db(&db, move |conn| payments::record(conn, &input)).await
+}
+
+#[tauri::command]
+pub async fn apply_credit(
+    db: State<'_, Db>,
+    invoice: String,
+    amount: String,
+) -> ApiResult<InvoiceView> {
+    with_db(&db, move |conn| {
+        let day = today();
+        payments::apply_credit(conn, &invoice, &amount, day)?;
+        invoices::get_by_number(conn, &invoice, day)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn add_credit_note(
+    db: State<'_, Db>,
+    input: CreditNoteInput,
+) -> ApiResult<CreditNoteView> {
+    with_db(&db, move |conn| credit_notes::create(conn, &input)).await
+}

@@ -1,0 +1,34 @@
+//! Settings screen: My company, defaults, language, logo.
+
+use super::{with_db, ApiResult, Db};
+use relance_core::settings::{self, Settings, SettingsInput};
+use tauri::State;
+
+#[tauri::command]
+pub async fn get_settings(db: State<'_, Db>) -> ApiResult<Settings> {
+    with_db(&db, |conn| settings::get(conn)).await
+}
+
+#[tauri::command]
+pub async fn save_settings(db: State<'_, Db>, input: SettingsInput) -> ApiResult<Settings> {
+    with_db(&db, move |conn| settings::save(conn, &input)).await
+}
+
+/// Stores the logo picked in the file dialog (the path comes from the dialog).
+#[tauri::command]
+pub async fn set_logo(db: State<'_, Db>, path: String) -> ApiResult<Settings> {
+    with_db(&db, move |conn| {
+        settings::set(conn, "logo", &path)?;
+        settings::get(conn)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_logo(db: State<'_, Db>) -> ApiResult<Settings> {
+    with_db(&db, |conn| {
+        settings::remove_logo(conn)?;
+        settings::get(conn)
+    })
+    .await
+}

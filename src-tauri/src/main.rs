@@ -1,0 +1,48 @@
+//! Relance desktop shell: opens the database, registers the commands, starts the window.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+use std::sync::{Arc, Mutex};
+
+fn main() {
+    let path = relance_core::store::default_path();
+    let conn = match relance_core::store::open(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Relance cannot open its database {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    };
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(commands::Db {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::dashboard,
+            commands::app::load_demo,
+            commands::app::import_csv,
+            commands::app::export_csv,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::set_logo,
+            commands::settings::remove_logo,
+            commands::customers::list_customers,
+            commands::customers::get_customer,
+            commands::customers::create_customer,
+            commands::customers::update_customer,
+            commands::invoices::list_invoices,
+            commands::invoices::get_invoice,
+            commands::invoices::create_invoice,
+            commands::invoices::update_invoice,
+            commands::invoices::record_payment,
+            commands::invoices::apply_credit,
+            commands::invoices::add_credit_note,
+        ])
+        .run(tauri::generate_context!())
+        .expect("error while running Relance");
+}

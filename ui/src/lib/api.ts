@@ -1,0 +1,65 @@
+// The only place that calls invoke(). Every type comes from the generated bindings.
+import { invoke } from '@tauri-apps/api/core';
+import type { ApiError } from './bindings/ApiError';
+import type { CreditNoteInput } from './bindings/CreditNoteInput';
+import type { CreditNoteView } from './bindings/CreditNoteView';
+import type { Customer } from './bindings/Customer';
+import type { CustomerDetail } from './bindings/CustomerDetail';
+import type { CustomerInput } from './bindings/CustomerInput';
+import type { CustomerPage } from './bindings/CustomerPage';
+import type { CustomerQuery } from './bindings/CustomerQuery';
+import type { DemoReport } from './bindings/DemoReport';
+import type { ImportKind } from './bindings/ImportKind';
+import type { ImportReport } from './bindings/ImportReport';
+import type { InvoiceDetail } from './bindings/InvoiceDetail';
+import type { InvoiceInput } from './bindings/InvoiceInput';
+import type { InvoicePage } from './bindings/InvoicePage';
+import type { InvoiceQuery } from './bindings/InvoiceQuery';
+import type { InvoiceView } from './bindings/InvoiceView';
+import type { PaymentInput } from './bindings/PaymentInput';
+import type { PaymentView } from './bindings/PaymentView';
+import type { Settings } from './bindings/Settings';
+import type { SettingsInput } from './bindings/SettingsInput';
+import type { AppInfo } from './bindings/AppInfo';
+import type { Dashboard } from './bindings/Dashboard';
+
+/** Normalises anything thrown by invoke() into an ApiError. */
+export function asApiError(e: unknown): ApiError {
+  if (e && typeof e === 'object' && 'message' in e && 'kind' in e) return e as ApiError;
+  return { kind: 'internal', message: String(e), field: null, rows: [] };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asApiError(e);
+  }
+}
+
+export const api = {
+  appInfo: () => call<AppInfo>('app_info'),
+  dashboard: () => call<Dashboard>('dashboard'),
+  loadDemo: () => call<DemoReport>('load_demo'),
+  importCsv: (kind: ImportKind, path: string, dryRun: boolean) =>
+    call<ImportReport>('import_csv', { kind, path, dryRun }),
+  exportCsv: (kind: ImportKind, path: string) => call<string>('export_csv', { kind, path }),
+
+  getSettings: () => call<Settings>('get_settings'),
+  saveSettings: (input: SettingsInput) => call<Settings>('save_settings', { input }),
+  setLogo: (path: string) => call<Settings>('set_logo', { path }),
+  removeLogo: () => call<Settings>('remove_logo'),
+
+  listCustomers: (query: CustomerQuery) => call<CustomerPage>('list_customers', { query }),
+  getCustomer: (id: number) => call<CustomerDetail>('get_customer', { id }),
+  createCustomer: (input: CustomerInput) => call<Customer>('create_customer', { input }),
+  updateCustomer: (id: number, input: CustomerInput) => call<Customer>('update_customer', { id, input }),
+
+  listInvoices: (query: InvoiceQuery) => call<InvoicePage>('list_invoices', { query }),
+  getInvoice: (id: number) => call<InvoiceDetail>('get_invoice', { id }),
+  createInvoice: (input: InvoiceInput) => call<InvoiceView>('create_invoice', { input }),
+  updateInvoice: (id: number, input: InvoiceInput) => call<InvoiceView>('update_invoice', { id, input }),
+  recordPayment: (input: PaymentInput) => call<PaymentView>('record_payment', { input }),
+  applyCredit: (invoice: string, amount: string) => call<InvoiceView>('apply_credit', { invoice, amount }),
+  addCreditNote: (input: CreditNoteInput) => call<CreditNoteView>('add_credit_note', { input }),
+};

@@ -1,0 +1,46 @@
+// A tiny hash router: the current route is derived from location.hash.
+export type Route =
+  | { name: 'today' }
+  | { name: 'customers' }
+  | { name: 'customer-new' }
+  | { name: 'customer'; id: number }
+  | { name: 'customer-edit'; id: number }
+  | { name: 'invoices' }
+  | { name: 'invoice-new'; customer?: string }
+  | { name: 'invoice'; id: number }
+  | { name: 'invoice-edit'; id: number }
+  | { name: 'import' }
+  | { name: 'settings' };
+
+export function parseRoute(hash: string): Route {
+  const [path = '', queryString = ''] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean);
+  const query = new URLSearchParams(queryString);
+  const id = Number(parts[1]);
+  switch (parts[0]) {
+    case 'customers':
+      if (parts[1] === 'new') return { name: 'customer-new' };
+      if (Number.isInteger(id) && id > 0) return parts[2] === 'edit' ? { name: 'customer-edit', id } : { name: 'customer', id };
+      return { name: 'customers' };
+    case 'invoices':
+      if (parts[1] === 'new') return { name: 'invoice-new', customer: query.get('customer') ?? undefined };
+      if (Number.isInteger(id) && id > 0) return parts[2] === 'edit' ? { name: 'invoice-edit', id } : { name: 'invoice', id };
+      return { name: 'invoices' };
+    case 'import':
+      return { name: 'import' };
+    case 'settings':
+      return { name: 'settings' };
+    default:
+      return { name: 'today' };
+  }
+}
+
+export const router = $state({ route: parseRoute(window.location.hash) });
+
+window.addEventListener('hashchange', () => {
+  router.route = parseRoute(window.location.hash);
+});
+
+export function go(hash: string): void {
+  window.location.hash = hash;
+}
