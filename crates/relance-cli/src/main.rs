@@ -190,7 +190,7 @@ struct CustomerFields {
 #[derive(Subcommand)]
 enum CustomerCmd {
     /// Add a customer.
-    Add(CustomerFields),
+    Add(Box<CustomerFields>),
     /// List customers with outstanding and overdue totals.
     List {
         #[arg(long, default_value = "")]
@@ -432,6 +432,7 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
             out!("{key} saved.");
         }
         Command::Customer(CustomerCmd::Add(f)) => {
+            let f = *f;
             let c = customers::create(
                 conn,
                 &CustomerInput {

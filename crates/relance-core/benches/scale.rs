@@ -1,1 +1,251 @@
-fn main() {}
+//! Scale benchmark (run: `./dev bench` or `cargo bench -p relance-core --bench scale`).
+//!
+//! Generates 10,000 customers, 100,000 invoices and 80,000 payments as CSV files, imports
+//! them through the real import path into a temporary database, then reports the median of
+//! repeated list queries and the database size. Figures are printed, never asserted.
+
+use chrono::{Duration, NaiveDate};
+use relance_core::customers::{self, CustomerQuery, CustomerSort};
+use relance_core::import::{self, ImportKind};
+use relance_core::invoices::{self, InvoiceFilter, InvoiceQuery, InvoiceSort};
+use relance_core::store;
+use std::fmt::Write as _;
+use std::time::{Duration as StdDuration, Instant};
+
+const CUSTOMERS: usize = 10_000;
+const INVOICES: usize = 100_000;
+const PAYMENTS: usize = 80_000;
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+fn median(mut samples: Vec<StdDuration>) -> StdDuration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (StdDuration, T) {
+    let mut samples = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        last = Some(f());
+        samples.push(start.elapsed());
+    }
+    (median(samples), last.expect("at least one run"))
+}
+
+fn ms(d: StdDuration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.sqlite");
+    let mut conn = store::open(&path).unwrap();
+    let mut rng = Lcg(42);
+
+    let mut customers_csv = String::from("reference,name,kind,email,city,payment_terms_days\n");
+    for i in 0..CUSTOMERS {
+        let kind = if i % 5 == 0 { "individual" } else { "business" };
+        writeln!(
+            customers_csv,
+            "C{i:05},Client {i} SARL,{kind},compta{i}@exemple.fr,Ville {},30",
+            i % 300
+        )
+        .unwrap();
+    }
+    // Invoices: spread over two years; the first PAYMENTS of them are (fully or partly) paid.
+    let mut invoices_csv = String::from("number,customer_reference,issue_date,due_date,total\n");
+    let mut payments_csv = String::from("customer_reference,date,amount,invoice_number\n");
+    let mut paid = 0usize;
+    for i in 0..INVOICES {
+        let customer = rng.range(0, CUSTOMERS as u64 - 1);
+        let issue = as_of - Duration::days(rng.range(1, 730) as i64);
+        let due = issue + Duration::days(30);
+        let cents = rng.range(5_000, 2_000_000);
+        writeln!(
+            invoices_csv,
+            "F{i:06},C{customer:05},{issue},{due},{}.{:02}",
+            cents / 100,
+            cents % 100
+        )
+        .unwrap();
+        // Older invoices are mostly paid; recent ones mostly open.
+        if paid < PAYMENTS && (as_of - issue).num_days() > 60 {
+            let amount = if rng.range(0, 9) == 0 {
+                cents / 2
+            } else {
+                cents
+            };
+            let date = (due + Duration::days(rng.range(0, 20) as i64)).min(as_of);
+            writeln!(
+                payments_csv,
+                "C{customer:05},{date},{}.{:02},F{i:06}",
+                amount / 100,
+                amount % 100
+            )
+            .unwrap();
+            paid += 1;
+        }
+    }
+
+    println!(
+        "Relance scale benchmark: {CUSTOMERS} customers, {INVOICES} invoices, {paid} payments"
+    );
+    for (kind, csv) in [
+        (ImportKind::Customers, &customers_csv),
+        (ImportKind::Invoices, &invoices_csv),
+        (ImportKind::Payments, &payments_csv),
+    ] {
+        let start = Instant::now();
+        let report = import::import(&mut conn, kind, csv.as_bytes(), false).unwrap();
+        println!(
+            "import {:<10} {:>7} rows  {:>10}  ({:.1} MB CSV)",
+            format!("{kind:?}").to_lowercase(),
+            report.rows,
+            ms(start.elapsed()),
+            csv.len() as f64 / 1e6
+        );
+    }
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+
+    let runs = 31;
+    let open_first_100 = InvoiceQuery {
+        filter: InvoiceFilter::Open,
+        sort: InvoiceSort::DueDate,
+        limit: 100,
+        ..Default::default()
+    };
+    let (t, page) = time(runs, || {
+        invoices::list(&conn, &open_first_100, as_of).unwrap()
+    });
+    println!(
+        "invoice list: first 100 open by due date (of {} open)   median {}",
+        page.total,
+        ms(t)
+    );
+    let overdue = InvoiceQuery {
+        filter: InvoiceFilter::Overdue,
+        ..open_first_100.clone()
+    };
+    let (t, page) = time(runs, || invoices::list(&conn, &overdue, as_of).unwrap());
+    println!(
+        "invoice list: first 100 overdue by due date (of {} overdue)   median {}",
+        page.total,
+        ms(t)
+    );
+    let by_amount = InvoiceQuery {
+        sort: InvoiceSort::Amount,
+        descending: true,
+        ..open_first_100.clone()
+    };
+    let (t, _) = time(runs, || invoices::list(&conn, &by_amount, as_of).unwrap());
+    println!(
+        "invoice list: first 100 open by amount due   median {}",
+        ms(t)
+    );
+
+    // The same first page computed without the settled cache, from allocations and credit notes.
+    let (t, n) = time(11, || {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT i.id, i.total_minor
+                   - COALESCE((SELECT SUM(amount_minor) FROM allocations a WHERE a.invoice_id = i.id), 0)
+                   - COALESCE((SELECT SUM(amount_minor) FROM credit_notes c WHERE c.invoice_id = i.id), 0) AS bal
+                 FROM invoices i WHERE bal > 0 ORDER BY i.due_date LIMIT 100",
+            )
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap().count()
+    });
+    println!(
+        "  (same page derived without the settled cache: {n} rows, median {})",
+        ms(t)
+    );
+
+    let q = |sort, descending, limit| CustomerQuery {
+        search: String::new(),
+        sort,
+        descending,
+        limit,
+        offset: 0,
+    };
+    let (t, page) = time(runs, || {
+        customers::list(&conn, &q(CustomerSort::Name, false, 100), as_of).unwrap()
+    });
+    println!(
+        "customer list: first 100 by name with outstanding/overdue (of {})   median {}",
+        page.total,
+        ms(t)
+    );
+    let (t, _) = time(runs, || {
+        customers::list(&conn, &q(CustomerSort::Overdue, true, 100), as_of).unwrap()
+    });
+    println!(
+        "customer list: first 100 by overdue amount   median {}",
+        ms(t)
+    );
+    let (t, page) = time(11, || {
+        customers::list(&conn, &q(CustomerSort::Name, false, 10_000), as_of).unwrap()
+    });
+    println!(
+        "customer list: all {} customers with totals   median {}",
+        page.rows.len(),
+        ms(t)
+    );
+    let search = CustomerQuery {
+        search: "Client 42".into(),
+        ..q(CustomerSort::Name, false, 100)
+    };
+    let (t, page) = time(runs, || customers::list(&conn, &search, as_of).unwrap());
+    println!(
+        "customer search \"Client 42\" ({} matches)   median {}",
+        page.total,
+        ms(t)
+    );
+    let (t, n) = time(5, || {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT c.id, SUM(i.total_minor
+                   - COALESCE((SELECT SUM(amount_minor) FROM allocations a WHERE a.invoice_id = i.id), 0)
+                   - COALESCE((SELECT SUM(amount_minor) FROM credit_notes n WHERE n.invoice_id = i.id), 0)) AS open
+                 FROM customers c LEFT JOIN invoices i ON i.customer_id = c.id
+                 GROUP BY c.id ORDER BY open DESC LIMIT 100",
+            )
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap().count()
+    });
+    println!(
+        "  (customers by outstanding derived without the settled cache: {n} rows, median {})",
+        ms(t)
+    );
+    let (t, _) = time(runs, || {
+        relance_core::reports::dashboard(&conn, as_of).unwrap()
+    });
+    println!("dashboard figures   median {}", ms(t));
+
+    drop(conn);
+    if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP") {
+        std::fs::copy(&path, &keep).unwrap();
+        println!("database kept at {keep}");
+    }
+    let size: u64 = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!("database size on disk: {:.1} MB", size as f64 / 1e6);
+}

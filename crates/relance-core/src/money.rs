@@ -127,7 +127,7 @@ impl Currency {
         };
         let mut grouped = String::new();
         for (i, ch) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i) % 3 == 0 {
+            if i > 0 && (int.len() - i).is_multiple_of(3) {
                 grouped.push(group);
             }
             grouped.push(ch);

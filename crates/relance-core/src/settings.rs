@@ -233,9 +233,13 @@ pub fn ui_language(conn: &Connection) -> Lang {
     get(conn).map(|s| s.ui_language).unwrap_or(Lang::Fr)
 }
 
-/// The default currency setting.
+/// The default currency setting (one cached read: import calls it for every row).
 pub fn default_currency(conn: &Connection) -> Result<Currency> {
-    Currency::parse(&get(conn)?.default_currency)
+    let code: Option<String> = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = 'default_currency'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Currency::parse(code.as_deref().unwrap_or("EUR"))
 }
 
 #[cfg(test)]

@@ -166,7 +166,7 @@ fn luhn_ok(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// French SIREN: 9 digits, Luhn key.
@@ -188,7 +188,10 @@ pub fn siret(field: &str, value: &str) -> Result<String> {
         return Ok(v);
     }
     let la_poste = v.starts_with("356000000")
-        && v.chars().filter_map(|c| c.to_digit(10)).sum::<u32>() % 5 == 0;
+        && v.chars()
+            .filter_map(|c| c.to_digit(10))
+            .sum::<u32>()
+            .is_multiple_of(5);
     if v.len() != 14 || !v.chars().all(|c| c.is_ascii_digit()) || !(luhn_ok(&v) || la_poste) {
         return Err(Error::invalid(field, Msg::BadSiret));
     }

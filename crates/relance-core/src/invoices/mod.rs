@@ -289,7 +289,7 @@ pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<Invoi
 pub fn get(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceView> {
     conn.query_row(
         &format!(
-            "SELECT {VIEW_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
+            "SELECT {VIEW_COLUMNS} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
              WHERE i.id = ?1"
         ),
         [id],
@@ -362,6 +362,9 @@ pub struct InvoicePage {
 }
 
 /// The Invoices list. Open and overdue filters use the partial index on open invoices.
+/// `CROSS JOIN` keeps invoices as the outer loop: SQLite otherwise may start from customers
+/// and sort every open invoice to return the first page (measured: 40 ms instead of 0.1 ms
+/// on 100,000 invoices).
 pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<InvoicePage> {
     let mut conds = vec![match q.filter {
         InvoiceFilter::Open => "i.settled_minor < i.total_minor",
@@ -403,7 +406,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
     );
     let as_of_s = as_of.to_string();
     let sql = format!(
-        "SELECT {VIEW_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
+        "SELECT {VIEW_COLUMNS} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
          WHERE {where_} ORDER BY {order} LIMIT ?4 OFFSET ?5"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -414,7 +417,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let count_sql = format!(
-        "SELECT COUNT(*) FROM invoices i JOIN customers c ON c.id = i.customer_id
+        "SELECT COUNT(*) FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
          WHERE {where_} AND ?4 IS NOT NULL AND ?5 IS NOT NULL"
     );
     let total = conn.prepare_cached(&count_sql)?.query_row(
@@ -427,7 +430,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
 /// Every invoice, ordered by number (for export).
 pub fn all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<InvoiceView>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {VIEW_COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
+        "SELECT {VIEW_COLUMNS} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
          ORDER BY i.number"
     ))?;
     let rows = stmt.query_map([], |r| view_from_row(r, as_of))?;

@@ -38,6 +38,8 @@ CREATE TABLE customers (
     updated_at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 ) STRICT;
 
+CREATE INDEX customers_name ON customers(name COLLATE NOCASE);
+
 CREATE TABLE invoices (
     id            INTEGER PRIMARY KEY,
     number        TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (number <> ''),
@@ -60,7 +62,9 @@ CREATE TABLE invoices (
 CREATE INDEX invoices_customer ON invoices(customer_id, due_date);
 CREATE INDEX invoices_due ON invoices(due_date);
 CREATE INDEX invoices_open_due ON invoices(due_date) WHERE settled_minor < total_minor;
-CREATE INDEX invoices_open_customer ON invoices(customer_id, due_date) WHERE settled_minor < total_minor;
+-- Covering: per-customer open totals (Customers list, dashboard) are read from the index alone.
+CREATE INDEX invoices_open_customer ON invoices(customer_id, due_date, currency, total_minor, settled_minor)
+    WHERE settled_minor < total_minor;
 
 CREATE TABLE payments (
     id           INTEGER PRIMARY KEY,

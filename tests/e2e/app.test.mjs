@@ -1,0 +1,175 @@
+// End-to-end: the real Relance binary in a real window (WebKitGTK under Xvfb), driven
+// through tauri-driver, each test on its own temporary database.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Driver, startTauriDriver } from './webdriver.mjs';
+
+const APP = process.env.RELANCE_APP_BINARY;
+const ARTIFACTS = path.resolve(process.env.RELANCE_ARTIFACTS ?? 'tests/artifacts');
+const TODAY = '2026-11-22';
+
+before(() => {
+  assert.ok(APP && existsSync(APP), `RELANCE_APP_BINARY must point to the built app (got ${APP})`);
+});
+
+/** Runs `body` with the app open on `db`; the app is quit afterwards. */
+async function withApp(port, env, body) {
+  const stop = await startTauriDriver(port, { RELANCE_TODAY: TODAY, NO_AT_BRIDGE: '1', ...env });
+  const d = new Driver(port);
+  try {
+    await d.start(APP);
+    await body(d);
+  } catch (e) {
+    await d.screenshot(path.join(ARTIFACTS, 'failures'), `port-${port}-${Date.now()}`).catch(() => {});
+    throw e;
+  } finally {
+    await d.quit().catch(() => {});
+    await stop();
+  }
+}
+
+test('create a customer and an invoice, pay part of it, and find everything after a restart', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'flow');
+
+  await withApp(4444, { RELANCE_DB: db }, async (d) => {
+    await d.find('[data-testid="first-run"]', 'the first-run screen');
+    await d.screenshot(shots, '01-first-run');
+
+    // A customer name full of HTML is refused next to the field, and what was typed stays.
+    await d.click('[data-testid="nav-customer"]');
+    await d.click('[data-testid="new-customer"]');
+    await d.type('#c-name', '<b>Boulangerie</b>');
+    await d.type('#c-reference', 'BOUL');
+    await d.type('#c-email', 'compta@boulangerie.fr');
+    await d.click('[data-testid="save-customer"]');
+    await d.find('[data-testid="error-c-name"]', 'the name error');
+    assert.match(await d.text('[data-testid="error-c-name"]'), /< et >/);
+    assert.equal(await d.value('#c-email'), 'compta@boulangerie.fr');
+    await d.screenshot(shots, '02-customer-error');
+    await d.type('#c-name', 'Boulangerie Martin & Fils');
+    await d.type('#c-payment_notes', 'Paie le 10 du mois.');
+    await d.click('[data-testid="save-customer"]');
+    await d.waitText('[data-testid="customer-name"]', 'Boulangerie Martin & Fils');
+    await d.screenshot(shots, '03-customer-detail');
+
+    // An invoice whose due date precedes its issue date is refused next to the due date.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="new-invoice"]');
+    await d.type('#i-number', 'F2026-001');
+    await d.type('#i-customer', 'BOUL');
+    await d.type('#i-issue_date', '01/11/2026');
+    await d.type('#i-due_date', '15/10/2026');
+    await d.type('#i-total', '1 200,00');
+    await d.click('[data-testid="save-invoice"]');
+    await d.find('[data-testid="error-i-due_date"]', 'the due date error');
+    assert.match(await d.text('[data-testid="error-i-due_date"]'), /échéance ne peut pas précéder/);
+    assert.equal(await d.value('#i-total'), '1 200,00', 'what the user typed is kept');
+    await d.screenshot(shots, '04-invoice-error');
+    await d.type('#i-due_date', '01/12/2026');
+    await d.click('[data-testid="save-invoice"]');
+    await d.waitText('[data-testid="invoice-number"]', 'F2026-001');
+    await d.waitText('[data-testid="invoice-balance"]', '1\u202f200,00\u00a0€');
+
+    // The invoice list shows it with its balance.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.waitText('[data-testid="invoice-row-F2026-001"] [data-testid="balance"]', '1\u202f200,00\u00a0€');
+    await d.waitText('[data-testid="invoice-row-F2026-001"] [data-testid="status"]', 'Ouverte');
+
+    // Record a partial payment: the status becomes "partially paid".
+    await d.click('[data-testid="invoice-row-F2026-001"] a');
+    await d.click('[data-testid="open-payment"]');
+    await d.type('#p-amount', '500');
+    await d.type('#p-reference', 'VIR-1122');
+    await d.click('[data-testid="save-payment"]');
+    await d.waitText('[data-testid="invoice-balance"]', '700,00\u00a0€');
+    await d.waitText('[data-testid="invoice-number"]', 'Partiellement payée');
+    await d.find('[data-testid="settlements"]');
+    await d.screenshot(shots, '05-invoice-partially-paid');
+
+    // Overpaying without "keep as credit" is refused next to the amount.
+    await d.click('[data-testid="open-payment"]');
+    await d.type('#p-amount', '900');
+    await d.click('[data-testid="save-payment"]');
+    await d.find('[data-testid="error-p-amount"]', 'the overpayment error');
+    assert.match(await d.text('[data-testid="error-p-amount"]'), /avoir client/);
+
+    await d.click('[data-testid="nav-customer"]');
+    await d.waitText('[data-testid="customer-row-BOUL"] [data-testid="outstanding"]', '700,00\u00a0€');
+    await d.screenshot(shots, '06-customers');
+  });
+
+  // Quit and relaunch on the same database: everything is there.
+  await withApp(4444, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="nav-invoice"]');
+    await d.waitText('[data-testid="invoice-row-F2026-001"] [data-testid="balance"]', '700,00\u00a0€');
+    await d.waitText('[data-testid="invoice-row-F2026-001"] [data-testid="status"]', 'Partiellement payée');
+    await d.click('[data-testid="nav-customer"]');
+    await d.waitText('[data-testid="customer-row-BOUL"]', 'Boulangerie Martin & Fils');
+    await d.screenshot(shots, '07-after-restart');
+  });
+});
+
+test('demo data in one click, every screen, and a CSV import with a bad row', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const csv = path.join(dir, 'invoices.csv');
+  writeFileSync(csv, 'numero;client;date;echeance;montant\nX-1;BOUL01;01/11/2026;01/12/2026;100\nX-2;NOBODY;01/11/2026;01/12/2026;100\n');
+  const shots = path.join(ARTIFACTS, 'demo');
+
+  await withApp(4446, { RELANCE_DB: db, RELANCE_TEST_FILE: csv }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('.kpis', 'the dashboard');
+    await d.waitText('[data-testid="notice-success"]', '25 clients');
+    await d.screenshot(shots, '01-today');
+
+    await d.click('[data-testid="nav-customer"]');
+    await d.find('[data-testid="customer-list"]');
+    await d.select('[data-testid="customer-sort"]', 'overdue');
+    await d.waitFor(async () => (await d.findAll('[data-testid="customer-list"] tbody tr')).length === 25, '25 customers');
+    await d.screenshot(shots, '02-customers');
+    await d.type('[data-testid="customer-search"]', 'garage');
+    await d.waitFor(async () => (await d.findAll('[data-testid="customer-list"] tbody tr')).length === 1, 'search narrows to one');
+    await d.click('[data-testid="customer-row-GARA05"] a');
+    await d.waitText('[data-testid="customer-name"]', 'Garage Lopez');
+    await d.screenshot(shots, '03-customer-detail');
+
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="filter-overdue"]');
+    await d.find('[data-testid="invoice-list"]');
+    const statuses = await d.exec(
+      "return [...document.querySelectorAll('[data-testid=status] [data-status]')].map(e => e.dataset.status)",
+    );
+    assert.ok(statuses.length > 0 && statuses.every((s) => s === 'overdue'), `overdue filter: ${statuses}`);
+    await d.screenshot(shots, '04-invoices-overdue');
+    await d.click('[data-testid="invoice-list"] tbody tr a');
+    await d.find('[data-testid="invoice-balance"]');
+    await d.screenshot(shots, '05-invoice-detail');
+
+    await d.click('[data-testid="nav-settings"]');
+    await d.find('#s-company_name');
+    assert.equal(await d.value('#s-company_name'), 'Atelier Lumen');
+    await d.type('#s-iban', 'FR76 0000');
+    await d.click('[data-testid="save-settings"]');
+    await d.find('[data-testid="error-s-iban"]', 'the IBAN error');
+    await d.screenshot(shots, '06-settings');
+
+    // The import refuses the whole file and lists the bad row with its line number.
+    await d.click('[data-testid="nav-import"]');
+    await d.select('[data-testid="import-kind"]', 'invoices');
+    await d.click('[data-testid="import-choose"]');
+    await d.waitText('[data-testid="import-path"]', 'invoices.csv');
+    await d.click('[data-testid="import-run"]');
+    await d.waitText('[data-testid="import-errors"]', 'Ligne 3');
+    assert.match(await d.text('[data-testid="import-errors"]'), /NOBODY/);
+    await d.screenshot(shots, '07-import-errors');
+    await d.click('[data-testid="nav-invoice"]');
+    await d.type('[data-testid="invoice-search"]', 'X-1');
+    await d.click('[data-testid="filter-all"]');
+    await d.waitText('.card.muted', 'Aucune facture');
+  });
+});
