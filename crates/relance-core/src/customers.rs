@@ -2,10 +2,10 @@
 
 use crate::error::{Error, Lang, Msg, Result};
 use crate::money::{parse_amount, Currency};
-use crate::store::is_unique_violation;
+use crate::store::{is_unique_violation, like_pattern};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -71,6 +71,18 @@ impl PaymentMethod {
         }
     }
 }
+
+/// The enums are stored as their snake_case names.
+macro_rules! to_sql_as_str {
+    ($($t:ty => $f:expr),*) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(rusqlite::types::ToSqlOutput::from($f(*self)))
+            }
+        }
+    )*};
+}
+to_sql_as_str!(CustomerKind => CustomerKind::as_str, PaymentMethod => PaymentMethod::as_str, Lang => Lang::code);
 
 /// A customer as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -213,6 +225,33 @@ impl NewCustomer {
     }
 }
 
+impl NewCustomer {
+    /// The 19 column values in the order INSERT and UPDATE both use (?1..?19).
+    fn values<'a>(&'a self, reference: &'a dyn ToSql) -> [&'a dyn ToSql; 19] {
+        [
+            reference,
+            &self.name,
+            &self.kind,
+            &self.language,
+            &self.email,
+            &self.phone,
+            &self.address,
+            &self.postal_code,
+            &self.city,
+            &self.country,
+            &self.payment_method,
+            &self.payment_terms_days,
+            &self.contact_name,
+            &self.contact_email,
+            &self.contact_phone,
+            &self.payment_notes,
+            &self.credit_limit_minor,
+            &self.on_hold,
+            &self.hold_reason,
+        ]
+    }
+}
+
 const COLUMNS: &str =
     "id, reference, name, kind, language, email, phone, address, postal_code, city, \
     country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
@@ -282,27 +321,7 @@ pub fn insert(conn: &Connection, c: &NewCustomer) -> Result<i64> {
             contact_phone, payment_notes, credit_limit_minor, on_hold, hold_reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     )?
-    .execute(params![
-        reference,
-        c.name,
-        c.kind.as_str(),
-        c.language.code(),
-        c.email,
-        c.phone,
-        c.address,
-        c.postal_code,
-        c.city,
-        c.country,
-        c.payment_method.as_str(),
-        c.payment_terms_days,
-        c.contact_name,
-        c.contact_email,
-        c.contact_phone,
-        c.payment_notes,
-        c.credit_limit_minor,
-        c.on_hold,
-        c.hold_reason,
-    ])
+    .execute(params_from_iter(c.values(&reference)))
     .map_err(|e| map_unique(e, &reference))?;
     Ok(conn.last_insert_rowid())
 }
@@ -322,35 +341,14 @@ pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Custo
     let c = NewCustomer::parse(input, currency)?;
     let reference = c.reference.clone().unwrap_or(existing.reference);
     conn.execute(
-        "UPDATE customers SET reference = ?2, name = ?3, kind = ?4, language = ?5, email = ?6,
-            phone = ?7, address = ?8, postal_code = ?9, city = ?10, country = ?11,
-            payment_method = ?12, payment_terms_days = ?13, contact_name = ?14,
-            contact_email = ?15, contact_phone = ?16, payment_notes = ?17,
-            credit_limit_minor = ?18, on_hold = ?19, hold_reason = ?20,
+        "UPDATE customers SET reference = ?1, name = ?2, kind = ?3, language = ?4, email = ?5,
+            phone = ?6, address = ?7, postal_code = ?8, city = ?9, country = ?10,
+            payment_method = ?11, payment_terms_days = ?12, contact_name = ?13,
+            contact_email = ?14, contact_phone = ?15, payment_notes = ?16,
+            credit_limit_minor = ?17, on_hold = ?18, hold_reason = ?19,
             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-         WHERE id = ?1",
-        params![
-            id,
-            reference,
-            c.name,
-            c.kind.as_str(),
-            c.language.code(),
-            c.email,
-            c.phone,
-            c.address,
-            c.postal_code,
-            c.city,
-            c.country,
-            c.payment_method.as_str(),
-            c.payment_terms_days,
-            c.contact_name,
-            c.contact_email,
-            c.contact_phone,
-            c.payment_notes,
-            c.credit_limit_minor,
-            c.on_hold,
-            c.hold_reason,
-        ],
+         WHERE id = ?20",
+        params_from_iter(c.values(&reference).into_iter().chain([&id as &dyn ToSql])),
     )
     .map_err(|e| map_unique(e, &reference))?;
     get(conn, id)
@@ -450,15 +448,6 @@ pub struct CustomerPage {
     pub rows: Vec<CustomerSummary>,
     #[ts(type = "number")]
     pub total: i64,
-}
-
-fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .trim()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 /// The Customers list with outstanding and overdue totals as of `as_of`.

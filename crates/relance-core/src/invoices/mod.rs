@@ -9,7 +9,7 @@ pub mod payments;
 use crate::customers;
 use crate::error::{Error, Msg, Result};
 use crate::money::{parse_amount, positive_minor, Currency};
-use crate::store::is_unique_violation;
+use crate::store::{is_unique_violation, like_pattern};
 use crate::validate as v;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -397,13 +397,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
     } else {
         q.limit.min(10_000)
     };
-    let pattern = format!(
-        "%{}%",
-        search
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = like_pattern(search);
     let as_of_s = as_of.to_string();
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id

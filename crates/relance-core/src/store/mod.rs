@@ -113,6 +113,17 @@ fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern matching `search` as a plain substring (its `%`, `_` and
+/// `\\` are escaped, so "100%" finds "100%" and not "1000").
+pub(crate) fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Maps a UNIQUE constraint failure to a refusal; other errors pass through.
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
