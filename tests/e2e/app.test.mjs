@@ -137,6 +137,13 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.click('[data-testid="customer-row-GARA05"] a');
     await d.waitText('[data-testid="customer-name"]', 'Garage Lopez');
     await d.screenshot(shots, '03-customer-detail');
+    // A payment from the customer page settles their oldest open invoice first.
+    await d.waitText('.kpis', '9 771,40');
+    await d.click('[data-testid="customer-payment"]');
+    await d.type('#cp-amount', '100');
+    await d.click('[data-testid="save-customer-payment"]');
+    await d.waitText('[data-testid="notice-success"]', 'F2026-');
+    await d.waitText('.kpis', '9 671,40');
 
     await d.click('[data-testid="nav-invoice"]');
     await d.click('[data-testid="filter-overdue"]');

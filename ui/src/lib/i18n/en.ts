@@ -86,6 +86,7 @@ export const en = {
   'customer.history': 'History',
   'customer.history_empty': 'No collection action recorded yet.',
   'customer.new_invoice': 'New invoice',
+  'customer.payment_oldest_first': "Paid against the oldest open invoices first.",
   'customer.no_invoices': 'No invoice for this customer.',
   'method.transfer': 'Bank transfer',
   'method.direct_debit': 'Direct debit',

@@ -88,6 +88,7 @@ export const fr: Record<Key, string> = {
   'customer.history': 'Historique',
   'customer.history_empty': 'Aucune action de relance enregistrée.',
   'customer.new_invoice': 'Nouvelle facture',
+  'customer.payment_oldest_first': "Affecté d'abord aux factures ouvertes les plus anciennes.",
   'customer.no_invoices': 'Aucune facture pour ce client.',
   'method.transfer': 'Virement',
   'method.direct_debit': 'Prélèvement',
