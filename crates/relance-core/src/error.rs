@@ -71,6 +71,16 @@ pub enum Msg {
     TotalBelowSettled { settled: String },
     LockedBySettlement,
     NotEmpty,
+    NoSteps,
+    InvoiceSettled,
+    DuplicateStepOffset(i64),
+    DateInPast,
+    DisputeOnPaidInvoice,
+    AlreadyDisputed,
+    NotOpenDispute,
+    AlreadyClosed,
+    UnknownAction(String),
+    UnknownScenario(String),
     CsvEmpty,
     CsvBinary,
     CsvMissingColumns(Vec<String>),
@@ -314,6 +324,62 @@ impl Msg {
                 "La base contient déjà des clients : les données de démonstration ne se chargent que dans une base vide.",
                 "The database already has customers: demo data only loads into an empty database.",
             ),
+            Msg::InvoiceSettled => t(
+                fr,
+                "Cette facture est entièrement réglée.",
+                "This invoice is fully settled.",
+            ),
+            Msg::NoSteps => t(
+                fr,
+                "Un scénario doit avoir au moins une étape.",
+                "A scenario needs at least one step.",
+            ),
+            Msg::DuplicateStepOffset(d) => {
+                if fr {
+                    format!("Deux étapes tombent le même jour (J{d:+}) : changez l'un des décalages.")
+                } else {
+                    format!("Two steps fall on the same day (D{d:+}): change one of the offsets.")
+                }
+            }
+            Msg::DateInPast => t(
+                fr,
+                "Cette date est déjà passée : choisissez aujourd'hui ou une date future.",
+                "This date is in the past: choose today or a later date.",
+            ),
+            Msg::DisputeOnPaidInvoice => t(
+                fr,
+                "Cette facture est soldée : il n'y a rien à contester.",
+                "This invoice is fully settled: there is nothing to dispute.",
+            ),
+            Msg::AlreadyDisputed => t(
+                fr,
+                "Un litige est déjà ouvert sur cette facture.",
+                "A dispute is already open on this invoice.",
+            ),
+            Msg::NotOpenDispute => t(
+                fr,
+                "Ce litige n'existe pas ou est déjà résolu.",
+                "This dispute does not exist or is already resolved.",
+            ),
+            Msg::AlreadyClosed => t(
+                fr,
+                "Cette facture est déjà passée en perte ou confiée au recouvrement.",
+                "This invoice is already written off or handed over.",
+            ),
+            Msg::UnknownAction(a) => {
+                if fr {
+                    format!("Aucune action « {a} » à l'agenda de ce jour.")
+                } else {
+                    format!("No action \"{a}\" on that day's agenda.")
+                }
+            }
+            Msg::UnknownScenario(s) => {
+                if fr {
+                    format!("Scénario inconnu « {s} ».")
+                } else {
+                    format!("Unknown scenario \"{s}\".")
+                }
+            }
             Msg::CsvEmpty => t(
                 fr,
                 "Le fichier est vide : il faut une ligne d'en-tête et au moins une ligne.",

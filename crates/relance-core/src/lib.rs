@@ -4,9 +4,11 @@
 pub mod app;
 pub mod customers;
 pub mod demo;
+pub mod dunning;
 pub mod error;
 pub mod import;
 pub mod invoices;
+pub mod journal;
 pub mod money;
 pub mod reports;
 pub mod settings;

@@ -27,6 +27,8 @@ pub struct Settings {
     pub bic: String,
     pub default_currency: String,
     pub default_payment_terms_days: i64,
+    /// Days after a promised date before the promise counts as broken.
+    pub promise_grace_days: i64,
     pub ui_language: Lang,
     pub has_logo: bool,
 }
@@ -49,6 +51,7 @@ pub struct SettingsInput {
     pub bic: String,
     pub default_currency: String,
     pub default_payment_terms_days: String,
+    pub promise_grace_days: String,
     pub ui_language: String,
 }
 
@@ -76,6 +79,9 @@ pub const KEYS: &[(&str, &str, Check)] = &[
     }),
     ("default_payment_terms_days", "30", |k, x| {
         v::int_in(k, x, 0, 365).map(|n| n.to_string())
+    }),
+    ("promise_grace_days", "2", |k, x| {
+        v::int_in(k, x, 0, 60).map(|n| n.to_string())
     }),
     ("ui_language", "fr", |k, x| {
         Lang::parse(x)
@@ -129,6 +135,7 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         bic: s("bic"),
         default_currency: s("default_currency"),
         default_payment_terms_days: s("default_payment_terms_days").parse().unwrap_or(30),
+        promise_grace_days: s("promise_grace_days").parse().unwrap_or(2),
         ui_language: Lang::parse(&s("ui_language")).unwrap_or(Lang::Fr),
         has_logo,
     })
@@ -154,7 +161,7 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// Saves the whole Settings form: every field is checked first; the first refusal names its
 /// field and nothing is written; otherwise all keys are written in one transaction.
 pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
-    let pairs: [(&str, &str); 16] = [
+    let pairs: [(&str, &str); 17] = [
         ("company_name", &input.company_name),
         ("address", &input.address),
         ("postal_code", &input.postal_code),
@@ -173,6 +180,7 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
             "default_payment_terms_days",
             &input.default_payment_terms_days,
         ),
+        ("promise_grace_days", &input.promise_grace_days),
         ("ui_language", &input.ui_language),
     ];
     let mut clean = Vec::with_capacity(pairs.len());
@@ -270,6 +278,7 @@ mod tests {
             country: "fr".into(),
             default_currency: "eur".into(),
             default_payment_terms_days: "45".into(),
+            promise_grace_days: "2".into(),
             ui_language: "en".into(),
             ..Default::default()
         };

@@ -71,6 +71,35 @@ fn typescript_bindings_are_up_to_date() {
     check::<DemoReport>(&mut stale);
     check::<relance_core::reports::Dashboard>(&mut stale);
     check::<relance_core::app::AppInfo>(&mut stale);
+    {
+        use relance_core::dunning::disputes::*;
+        use relance_core::dunning::promises::*;
+        use relance_core::dunning::scenarios::*;
+        use relance_core::dunning::*;
+        use relance_core::journal::*;
+        check::<Action>(&mut stale);
+        check::<ActionKind>(&mut stale);
+        check::<ActionTarget>(&mut stale);
+        check::<Act>(&mut stale);
+        check::<ClosureKind>(&mut stale);
+        check::<Scenario>(&mut stale);
+        check::<ScenarioInput>(&mut stale);
+        check::<Step>(&mut stale);
+        check::<StepInput>(&mut stale);
+        check::<Channel>(&mut stale);
+        check::<StepKind>(&mut stale);
+        check::<Tone>(&mut stale);
+        check::<PromiseInput>(&mut stale);
+        check::<PromiseView>(&mut stale);
+        check::<PromiseStatus>(&mut stale);
+        check::<DisputeInput>(&mut stale);
+        check::<DisputeView>(&mut stale);
+        check::<DisputeCategory>(&mut stale);
+        check::<Resolution>(&mut stale);
+        check::<ResolutionInput>(&mut stale);
+        check::<JournalEntry>(&mut stale);
+        check::<JournalKind>(&mut stale);
+    }
     assert!(
         stale.is_empty(),
         "stale TypeScript bindings in ui/src/lib/bindings: {stale:?}; run UPDATE_BINDINGS=1 cargo test -p relance-core --test bindings"

@@ -1,6 +1,7 @@
 //! Credit notes: a document that reduces what an invoice asks for (partly or wholly).
 
 use crate::error::{Error, Msg, Result};
+use crate::journal::{self, JournalKind};
 use crate::money::{parse_amount, positive_minor, Currency};
 use crate::store::is_unique_violation;
 use crate::validate as v;
@@ -35,6 +36,13 @@ pub struct CreditNoteView {
 /// Records a credit note against an invoice; it may not exceed the open balance.
 pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNoteView> {
     let tx = conn.transaction()?;
+    let view = create_in(&tx, input)?;
+    tx.commit()?;
+    Ok(view)
+}
+
+/// Records a credit note inside the caller's transaction (dispute resolution uses it).
+pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<CreditNoteView> {
     let invoice = v::required_line("invoice", &input.invoice, 40)?;
     let (invoice_id, inv_number, currency_code, balance): (i64, String, String, i64) = tx
         .query_row(
@@ -88,7 +96,16 @@ pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNo
         }
     })?;
     let id = tx.last_insert_rowid();
-    tx.commit()?;
+    let customer_id: i64 = tx.query_row(
+        "SELECT customer_id FROM invoices WHERE id = ?1",
+        [invoice_id],
+        |r| r.get(0),
+    )?;
+    let mut entry = journal::NewEntry::new(JournalKind::CreditNote, customer_id, date);
+    entry.amount = Some((amount, currency));
+    entry.note = format!("{number} {reason}").trim().to_string();
+    entry.invoices = vec![(invoice_id, None)];
+    journal::append(tx, &entry)?;
     Ok(CreditNoteView {
         id,
         number,

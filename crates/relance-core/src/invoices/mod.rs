@@ -8,6 +8,7 @@ pub mod payments;
 
 use crate::customers;
 use crate::error::{Error, Msg, Result};
+use crate::journal::{self, JournalKind};
 use crate::money::{parse_amount, positive_minor, Currency};
 use crate::store::{is_unique_violation, like_pattern};
 use crate::validate as v;
@@ -209,11 +210,11 @@ pub fn update(
 ) -> Result<InvoiceView> {
     let new = NewInvoice::parse(conn, input)?;
     let tx = conn.transaction()?;
-    let (customer_id, currency, settled): (i64, String, i64) = tx
+    let (customer_id, currency, settled, old_total): (i64, String, i64, i64) = tx
         .query_row(
-            "SELECT customer_id, currency, settled_minor FROM invoices WHERE id = ?1",
+            "SELECT customer_id, currency, settled_minor, total_minor FROM invoices WHERE id = ?1",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?
         .ok_or(Error::NotFound {
@@ -250,6 +251,18 @@ pub fn update(
         ],
     )
     .map_err(|e| map_unique(e, &new.number))?;
+    if old_total != new.total_minor {
+        let mut entry =
+            journal::NewEntry::new(JournalKind::InvoiceAmountChanged, new.customer_id, as_of);
+        entry.amount = Some((new.total_minor, new.currency));
+        entry.note = format!(
+            "{} → {}",
+            new.currency.minor_to_string(old_total),
+            new.currency.minor_to_string(new.total_minor)
+        );
+        entry.invoices = vec![(id, None)];
+        journal::append(&tx, &entry)?;
+    }
     tx.commit()?;
     get(conn, id, as_of)
 }

@@ -3,6 +3,7 @@
 
 use crate::customers::{self, PaymentMethod};
 use crate::error::{Error, Msg, Result};
+use crate::journal::{self, JournalKind};
 use crate::money::{parse_amount, positive_minor, Currency};
 use crate::validate as v;
 use chrono::NaiveDate;
@@ -236,9 +237,15 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
     let mut ins = tx.prepare_cached(
         "INSERT INTO allocations (payment_id, invoice_id, amount_minor, date) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (invoice_id, amt) in plan {
+    for (invoice_id, amt) in &plan {
         ins.execute(params![payment_id, invoice_id, amt, date.to_string()])?;
     }
+    let mut entry = journal::NewEntry::new(JournalKind::Payment, customer_id, date);
+    entry.amount = Some((amount_minor, currency));
+    entry.channel = Some(method.as_str().to_string());
+    entry.note = reference;
+    entry.invoices = plan.iter().map(|(id, _)| (*id, None)).collect();
+    journal::append(tx, &entry)?;
     Ok(payment_id)
 }
 

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Ordered migrations: index + 1 is the schema version each one produces.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_dunning.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -34,6 +37,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     )?;
     configure(&conn, true)?;
     migrate(&conn, SCHEMA_VERSION)?;
+    crate::dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
 }
 
@@ -42,6 +46,7 @@ pub fn open_in_memory() -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     configure(&conn, false)?;
     migrate(&conn, SCHEMA_VERSION)?;
+    crate::dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
 }
 

@@ -4,4 +4,8 @@ import type { Lang } from "./Lang";
 /**
  * Every setting, as the Settings screen shows it.
  */
-export type Settings = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, default_currency: string, default_payment_terms_days: bigint, ui_language: Lang, has_logo: boolean, };
+export type Settings = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, default_currency: string, default_payment_terms_days: bigint, 
+/**
+ * Days after a promised date before the promise counts as broken.
+ */
+promise_grace_days: bigint, ui_language: Lang, has_logo: boolean, };

@@ -191,6 +191,7 @@ export const en = {
   'settings.defaults': 'Defaults',
   'settings.default_currency': 'Default currency',
   'settings.default_payment_terms_days': 'Default payment terms (days)',
+  'settings.promise_grace_days': "Grace days after a promised date",
   'settings.ui_language': 'Interface language',
   'settings.logo': 'Logo',
   'settings.logo_none': 'No logo yet.',

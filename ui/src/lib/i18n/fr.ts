@@ -193,6 +193,7 @@ export const fr: Record<Key, string> = {
   'settings.defaults': 'Valeurs par défaut',
   'settings.default_currency': 'Devise par défaut',
   'settings.default_payment_terms_days': 'Délai de paiement par défaut (jours)',
+  'settings.promise_grace_days': "Jours de grâce après une date promise",
   'settings.ui_language': "Langue de l'interface",
   'settings.logo': 'Logo',
   'settings.logo_none': 'Aucun logo.',

@@ -1,0 +1,592 @@
+//! Dunning scenarios: ordered steps, each at an offset in days from the due date (negative:
+//! before it), with a channel, a document kind, a tone, an optional minimum open amount,
+//! FR/EN names and, for calls, a script. Three editable scenarios ship with the app.
+
+use crate::error::{Error, Lang, Msg, Result};
+use crate::money::{parse_amount, Currency};
+use crate::validate as v;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use ts_rs::TS;
+
+macro_rules! str_enum {
+    ($name:ident { $($variant:ident = $s:literal),* $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+        impl $name {
+            pub const ALL: &'static [&'static str] = &[$($s),*];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s),* } }
+            pub fn parse(field: &str, s: &str) -> Result<Self> {
+                match s.trim() { $($s => Ok($name::$variant),)* _ => Err(Error::invalid(field, Msg::OneOf(Self::ALL.to_vec()))) }
+            }
+        }
+    };
+}
+
+str_enum!(Channel { Email = "email", Letter = "letter", Phone = "phone", RegisteredLetter = "registered_letter" });
+str_enum!(StepKind { Courtesy = "courtesy", Reminder = "reminder", FinalNotice = "final_notice", FormalDemand = "formal_demand", Statement = "statement" });
+str_enum!(Tone { Friendly = "friendly", Firm = "firm", Formal = "formal" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Step {
+    #[ts(type = "number")]
+    pub offset_days: i64,
+    pub channel: Channel,
+    pub kind: StepKind,
+    pub tone: Tone,
+    /// Skipped when the open amount is below this (decimal string, default currency).
+    pub min_amount: Option<String>,
+    /// Never automatic: proposed for the owner's decision.
+    pub needs_decision: bool,
+    pub name_fr: String,
+    pub name_en: String,
+    pub script_fr: String,
+    pub script_en: String,
+}
+
+impl Step {
+    pub fn name(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Fr => &self.name_fr,
+            Lang::En => &self.name_en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Scenario {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub code: Option<String>,
+    pub name_fr: String,
+    pub name_en: String,
+    /// Ordered by offset.
+    pub steps: Vec<Step>,
+}
+
+/// The scenario editor's form.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct ScenarioInput {
+    pub name_fr: String,
+    pub name_en: String,
+    pub steps: Vec<StepInput>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct StepInput {
+    pub offset_days: String,
+    pub channel: String,
+    pub kind: String,
+    pub tone: String,
+    pub min_amount: String,
+    pub needs_decision: bool,
+    pub name_fr: String,
+    pub name_en: String,
+    pub script_fr: String,
+    pub script_en: String,
+}
+
+struct CheckedStep {
+    offset: i64,
+    channel: Channel,
+    kind: StepKind,
+    tone: Tone,
+    min_minor: Option<i64>,
+    needs_decision: bool,
+    name_fr: String,
+    name_en: String,
+    script_fr: String,
+    script_en: String,
+}
+
+fn check(input: &ScenarioInput, currency: Currency) -> Result<(String, String, Vec<CheckedStep>)> {
+    let name_fr = v::required_name("name_fr", &input.name_fr, 80)?;
+    let name_en = v::required_name("name_en", &input.name_en, 80)?;
+    if input.steps.is_empty() {
+        return Err(Error::invalid("steps", Msg::NoSteps));
+    }
+    let mut seen = BTreeSet::new();
+    let mut steps = Vec::new();
+    for (i, s) in input.steps.iter().enumerate() {
+        let f = |name: &str| format!("steps[{i}].{name}");
+        let offset = v::int_in(&f("offset_days"), &s.offset_days, -90, 365)?;
+        if !seen.insert(offset) {
+            return Err(Error::invalid(
+                f("offset_days"),
+                Msg::DuplicateStepOffset(offset),
+            ));
+        }
+        let min_minor = match s.min_amount.trim() {
+            "" => None,
+            m => Some(crate::money::positive_minor(
+                parse_amount(m, &f("min_amount"))?,
+                currency,
+                &f("min_amount"),
+            )?),
+        };
+        steps.push(CheckedStep {
+            offset,
+            channel: Channel::parse(&f("channel"), &s.channel)?,
+            kind: StepKind::parse(&f("kind"), &s.kind)?,
+            tone: Tone::parse(&f("tone"), &s.tone)?,
+            min_minor,
+            needs_decision: s.needs_decision,
+            name_fr: v::required_name(&f("name_fr"), &s.name_fr, 80)?,
+            name_en: v::required_name(&f("name_en"), &s.name_en, 80)?,
+            script_fr: v::multiline(&f("script_fr"), &s.script_fr, 4000)?,
+            script_en: v::multiline(&f("script_en"), &s.script_en, 4000)?,
+        });
+    }
+    steps.sort_by_key(|s| s.offset);
+    Ok((name_fr, name_en, steps))
+}
+
+fn write_steps(conn: &Connection, scenario_id: i64, steps: &[CheckedStep]) -> Result<()> {
+    conn.execute(
+        "DELETE FROM scenario_steps WHERE scenario_id = ?1",
+        [scenario_id],
+    )?;
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO scenario_steps (scenario_id, offset_days, channel, kind, tone, min_amount_minor,
+            needs_decision, name_fr, name_en, script_fr, script_en)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for s in steps {
+        ins.execute(params![
+            scenario_id,
+            s.offset,
+            s.channel.as_str(),
+            s.kind.as_str(),
+            s.tone.as_str(),
+            s.min_minor,
+            s.needs_decision,
+            s.name_fr,
+            s.name_en,
+            s.script_fr,
+            s.script_en
+        ])?;
+    }
+    Ok(())
+}
+
+/// Creates a scenario (`id` None) or replaces one's name and steps, in one transaction.
+pub fn save(conn: &mut Connection, id: Option<i64>, input: &ScenarioInput) -> Result<Scenario> {
+    let currency = crate::settings::default_currency(conn)?;
+    let (name_fr, name_en, steps) = check(input, currency)?;
+    let tx = conn.transaction()?;
+    let id = match id {
+        Some(id) => {
+            let n = tx.execute(
+                "UPDATE scenarios SET name_fr = ?2, name_en = ?3 WHERE id = ?1",
+                params![id, name_fr, name_en],
+            )?;
+            if n == 0 {
+                return Err(Error::invalid(
+                    "scenario",
+                    Msg::UnknownScenario(id.to_string()),
+                ));
+            }
+            id
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO scenarios (name_fr, name_en) VALUES (?1, ?2)",
+                params![name_fr, name_en],
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    write_steps(&tx, id, &steps)?;
+    tx.commit()?;
+    get(conn, id)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Scenario> {
+    let (code, name_fr, name_en) = conn
+        .query_row(
+            "SELECT code, name_fr, name_en FROM scenarios WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or(Error::NotFound {
+            what: "scenario",
+            key: id.to_string(),
+        })?;
+    let currency = crate::settings::default_currency(conn)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT offset_days, channel, kind, tone, min_amount_minor, needs_decision, name_fr, name_en,
+                script_fr, script_en
+         FROM scenario_steps WHERE scenario_id = ?1 ORDER BY offset_days",
+    )?;
+    let steps = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .map(|(offset, ch, kind, tone, min, nd, nf, ne, sf, se)| {
+            Ok(Step {
+                offset_days: offset,
+                channel: Channel::parse("channel", &ch)?,
+                kind: StepKind::parse("kind", &kind)?,
+                tone: Tone::parse("tone", &tone)?,
+                min_amount: min.map(|m| currency.minor_to_string(m)),
+                needs_decision: nd,
+                name_fr: nf,
+                name_en: ne,
+                script_fr: sf,
+                script_en: se,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Scenario {
+        id,
+        code,
+        name_fr,
+        name_en,
+        steps,
+    })
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Scenario>> {
+    let ids = conn
+        .prepare("SELECT id FROM scenarios ORDER BY id")?
+        .query_map([], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.into_iter().map(|id| get(conn, id)).collect()
+}
+
+/// The id of the scenario customers follow unless told otherwise (Standard).
+pub fn default_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT id FROM scenarios WHERE code = 'standard'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Finds a scenario by id or code ("standard", "key_account", "late_payer").
+pub fn find(conn: &Connection, key: &str) -> Result<i64> {
+    let key = key.trim();
+    conn.query_row(
+        "SELECT id FROM scenarios WHERE code = ?1 OR CAST(id AS TEXT) = ?1",
+        [key],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| Error::invalid("scenario", Msg::UnknownScenario(key.to_string())))
+}
+
+/// Sets which scenario a customer follows.
+pub fn assign(conn: &Connection, customer_id: i64, scenario_id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE customers SET scenario_id = ?2 WHERE id = ?1",
+        params![customer_id, scenario_id],
+    )?;
+    Ok(())
+}
+
+fn step(
+    offset: i64,
+    channel: &str,
+    kind: &str,
+    tone: &str,
+    needs_decision: bool,
+    names: (&str, &str),
+    scripts: (&str, &str),
+) -> StepInput {
+    StepInput {
+        offset_days: offset.to_string(),
+        channel: channel.into(),
+        kind: kind.into(),
+        tone: tone.into(),
+        min_amount: String::new(),
+        needs_decision,
+        name_fr: names.0.into(),
+        name_en: names.1.into(),
+        script_fr: scripts.0.into(),
+        script_en: scripts.1.into(),
+    }
+}
+
+const NO_SCRIPT: (&str, &str) = ("", "");
+const CALL_LATE: (&str, &str) = (
+    "Bonjour, je suis {company}. Je vous appelle au sujet de la facture {invoices} de {amount}, échue depuis {days} jours. Avez-vous bien reçu nos relances ? Pouvez-vous me dire quand le règlement partira ? (Noter la date promise et le nom de l'interlocuteur.)",
+    "Hello, this is {company}. I'm calling about invoice {invoices} for {amount}, now {days} days overdue. Did you receive our reminders? Could you tell me when the payment will be made? (Write down the promised date and who you spoke to.)",
+);
+const CALL_COURTESY: (&str, &str) = (
+    "Bonjour, je suis {company}. Notre facture {invoices} de {amount} arrive à échéance le {due}. Je voulais simplement m'assurer qu'elle vous est bien parvenue et qu'elle a été validée. Vous manque-t-il un bon de commande ou une information ?",
+    "Hello, this is {company}. Our invoice {invoices} for {amount} falls due on {due}. I just wanted to make sure it reached you and has been approved. Do you need a purchase order number or anything else?",
+);
+
+/// The three shipped scenarios (codes, names and steps).
+fn shipped() -> Vec<(&'static str, ScenarioInput)> {
+    let standard = ScenarioInput {
+        name_fr: "Standard".into(),
+        name_en: "Standard".into(),
+        steps: vec![
+            step(
+                -7,
+                "email",
+                "courtesy",
+                "friendly",
+                false,
+                (
+                    "E-mail de courtoisie avant échéance",
+                    "Courtesy e-mail before due date",
+                ),
+                NO_SCRIPT,
+            ),
+            step(
+                3,
+                "email",
+                "reminder",
+                "friendly",
+                false,
+                ("E-mail de relance", "Reminder e-mail"),
+                NO_SCRIPT,
+            ),
+            step(
+                15,
+                "phone",
+                "reminder",
+                "firm",
+                false,
+                ("Appel de relance", "Reminder call"),
+                CALL_LATE,
+            ),
+            step(
+                30,
+                "letter",
+                "reminder",
+                "firm",
+                false,
+                (
+                    "Lettre de relance avec relevé",
+                    "Reminder letter with statement",
+                ),
+                NO_SCRIPT,
+            ),
+            step(
+                45,
+                "registered_letter",
+                "formal_demand",
+                "formal",
+                false,
+                (
+                    "Mise en demeure (LRAR)",
+                    "Formal demand (registered letter)",
+                ),
+                NO_SCRIPT,
+            ),
+        ],
+    };
+    let key_account = ScenarioInput {
+        name_fr: "Grand compte".into(),
+        name_en: "Key account".into(),
+        steps: vec![
+            step(
+                -10,
+                "phone",
+                "courtesy",
+                "friendly",
+                false,
+                (
+                    "Appel de courtoisie au service comptable",
+                    "Courtesy call to accounts payable",
+                ),
+                CALL_COURTESY,
+            ),
+            step(
+                5,
+                "email",
+                "reminder",
+                "friendly",
+                false,
+                ("E-mail de relance", "Reminder e-mail"),
+                NO_SCRIPT,
+            ),
+            step(
+                10,
+                "phone",
+                "reminder",
+                "firm",
+                false,
+                ("Appel de relance", "Reminder call"),
+                CALL_LATE,
+            ),
+            step(
+                30,
+                "letter",
+                "reminder",
+                "firm",
+                false,
+                ("Lettre de relance", "Reminder letter"),
+                NO_SCRIPT,
+            ),
+            step(
+                45,
+                "registered_letter",
+                "formal_demand",
+                "formal",
+                true,
+                (
+                    "Mise en demeure — à décider",
+                    "Formal demand — your decision",
+                ),
+                NO_SCRIPT,
+            ),
+        ],
+    };
+    let late_payer = ScenarioInput {
+        name_fr: "Mauvais payeur".into(),
+        name_en: "Late payer".into(),
+        steps: vec![
+            step(
+                -3,
+                "email",
+                "courtesy",
+                "friendly",
+                false,
+                (
+                    "E-mail de courtoisie avant échéance",
+                    "Courtesy e-mail before due date",
+                ),
+                NO_SCRIPT,
+            ),
+            step(
+                1,
+                "email",
+                "reminder",
+                "firm",
+                false,
+                ("E-mail de relance", "Reminder e-mail"),
+                NO_SCRIPT,
+            ),
+            step(
+                7,
+                "phone",
+                "reminder",
+                "firm",
+                false,
+                ("Appel de relance", "Reminder call"),
+                CALL_LATE,
+            ),
+            step(
+                15,
+                "letter",
+                "final_notice",
+                "firm",
+                false,
+                ("Dernier rappel avant mise en demeure", "Final notice"),
+                NO_SCRIPT,
+            ),
+            step(
+                21,
+                "registered_letter",
+                "formal_demand",
+                "formal",
+                false,
+                (
+                    "Mise en demeure (LRAR)",
+                    "Formal demand (registered letter)",
+                ),
+                NO_SCRIPT,
+            ),
+        ],
+    };
+    vec![
+        ("standard", standard),
+        ("key_account", key_account),
+        ("late_payer", late_payer),
+    ]
+}
+
+/// Inserts the shipped scenarios the first time a database is opened with this schema.
+pub fn ensure_shipped(conn: &Connection) -> Result<()> {
+    for (code, input) in shipped() {
+        let exists: bool = conn
+            .query_row(
+                "SELECT 1 FROM scenarios WHERE code = ?1",
+                [code],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if exists {
+            continue;
+        }
+        let (name_fr, name_en, steps) = check(&input, Currency::EUR)?;
+        conn.execute(
+            "INSERT INTO scenarios (code, name_fr, name_en) VALUES (?1, ?2, ?3)",
+            params![code, name_fr, name_en],
+        )?;
+        write_steps(conn, conn.last_insert_rowid(), &steps)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+
+    #[test]
+    fn shipped_scenarios_exist_once() {
+        let conn = store::open_in_memory().unwrap();
+        ensure_shipped(&conn).unwrap();
+        let all = list(&conn).unwrap();
+        assert_eq!(all.len(), 3);
+        let offsets: Vec<i64> = all[0].steps.iter().map(|s| s.offset_days).collect();
+        assert_eq!(offsets, [-7, 3, 15, 30, 45]);
+        assert!(all[1].steps.last().unwrap().needs_decision);
+        assert_eq!(find(&conn, "late_payer").unwrap(), all[2].id);
+    }
+
+    #[test]
+    fn refuses_empty_and_duplicate_offsets() {
+        let mut conn = store::open_in_memory().unwrap();
+        let mut input = shipped().remove(0).1;
+        input.name_fr = "Mon scénario".into();
+        let mut dup = input.clone();
+        dup.steps[1].offset_days = "-7".into();
+        let e = save(&mut conn, None, &dup).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::Invalid {
+                msg: Msg::DuplicateStepOffset(-7),
+                ..
+            }
+        ));
+        let mut empty = input.clone();
+        empty.steps.clear();
+        assert!(matches!(
+            save(&mut conn, None, &empty).unwrap_err(),
+            Error::Invalid {
+                msg: Msg::NoSteps,
+                ..
+            }
+        ));
+        assert_eq!(list(&conn).unwrap().len(), 3, "nothing written");
+        let s = save(&mut conn, None, &input).unwrap();
+        assert_eq!(s.steps.len(), 5);
+        let std = default_id(&conn).unwrap();
+        let mut edited = input.clone();
+        edited.steps.truncate(2);
+        assert_eq!(save(&mut conn, Some(std), &edited).unwrap().steps.len(), 2);
+    }
+}

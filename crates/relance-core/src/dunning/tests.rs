@@ -1,0 +1,556 @@
+//! Calendar tests: an invoice walked day by day through each shipped scenario.
+
+use super::promises::{self, PromiseInput, PromiseStatus};
+use super::scenarios;
+use super::*;
+use crate::customers::{self, CustomerInput};
+use crate::invoices::payments::{self, AllocationInput, PaymentInput};
+use crate::invoices::{self, InvoiceInput};
+use crate::store;
+
+const DUE: &str = "2026-03-31";
+
+fn due() -> NaiveDate {
+    DUE.parse().unwrap()
+}
+
+fn day(offset: i64) -> NaiveDate {
+    due() + Duration::days(offset)
+}
+
+/// A customer following `scenario`, with invoices (number, total) all due on DUE.
+fn setup(scenario: &str, invoices: &[(&str, &str)]) -> Connection {
+    let mut conn = store::open_in_memory().unwrap();
+    let c = customers::create(
+        &conn,
+        &CustomerInput {
+            reference: "ACME".into(),
+            name: "Acme".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let sid = scenarios::find(&conn, scenario).unwrap();
+    scenarios::assign(&conn, c.id, sid).unwrap();
+    for (number, total) in invoices {
+        invoices::create(
+            &conn,
+            &InvoiceInput {
+                number: number.to_string(),
+                customer: "ACME".into(),
+                issue_date: "2026-02-01".into(),
+                due_date: DUE.into(),
+                total: total.to_string(),
+                ..Default::default()
+            },
+            day(-60),
+        )
+        .unwrap();
+    }
+    crate::settings::set(&conn, "ui_language", "en").unwrap();
+    let _ = &mut conn;
+    conn
+}
+
+fn summary(a: &Action) -> String {
+    format!("{}/{}", a.kind.as_str(), a.channel.as_str())
+}
+
+/// Walks D-15..=D+60; each proposed action is marked done the day it appears.
+/// Returns (day offset, action) for every day something was proposed.
+fn walk_doing_everything(conn: &mut Connection) -> Vec<(i64, String)> {
+    let mut seen = Vec::new();
+    for offset in -15..=60 {
+        let today = agenda(conn, day(offset)).unwrap();
+        for a in &today {
+            seen.push((offset, summary(a)));
+        }
+        let ids: Vec<String> = today.iter().map(|a| a.id.clone()).collect();
+        if !ids.is_empty() {
+            act(
+                conn,
+                day(offset),
+                &ids,
+                &Act::Done {
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+        }
+    }
+    seen
+}
+
+#[test]
+fn each_shipped_scenario_day_by_day() {
+    let cases: &[(&str, &[(i64, &str)])] = &[
+        (
+            "standard",
+            &[
+                (-7, "courtesy/email"),
+                (3, "reminder/email"),
+                (15, "call/phone"),
+                (30, "reminder/letter"),
+                (45, "formal_demand/registered_letter"),
+            ],
+        ),
+        (
+            "key_account",
+            &[
+                (-10, "courtesy/phone"),
+                (5, "reminder/email"),
+                (10, "call/phone"),
+                (30, "reminder/letter"),
+                (45, "formal_demand/registered_letter"),
+            ],
+        ),
+        (
+            "late_payer",
+            &[
+                (-3, "courtesy/email"),
+                (1, "reminder/email"),
+                (7, "call/phone"),
+                (15, "final_notice/letter"),
+                (21, "formal_demand/registered_letter"),
+            ],
+        ),
+    ];
+    for (scenario, expected) in cases {
+        let mut conn = setup(scenario, &[("F-1", "1000")]);
+        let seen = walk_doing_everything(&mut conn);
+        let want: Vec<(i64, String)> = expected.iter().map(|(d, s)| (*d, s.to_string())).collect();
+        assert_eq!(seen, want, "scenario {scenario}");
+    }
+}
+
+#[test]
+fn key_account_formal_demand_needs_a_decision() {
+    let conn = setup("key_account", &[("F-1", "1000")]);
+    let a = agenda(&conn, day(50)).unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].kind, ActionKind::FormalDemand);
+    assert!(a[0].needs_decision);
+    let std = setup("standard", &[("F-1", "1000")]);
+    assert!(!agenda(&std, day(50)).unwrap()[0].needs_decision);
+}
+
+#[test]
+fn catch_up_proposes_only_the_most_advanced_step() {
+    let conn = setup("standard", &[("F-1", "1000")]);
+    for (offset, want) in [
+        (-8, None),
+        (-7, Some("courtesy/email")),
+        (2, Some("courtesy/email")),
+        (20, Some("call/phone")),
+        (60, Some("formal_demand/registered_letter")),
+    ] {
+        let a = agenda(&conn, day(offset)).unwrap();
+        assert_eq!(
+            a.iter().map(summary).collect::<Vec<_>>(),
+            want.into_iter().map(String::from).collect::<Vec<_>>(),
+            "D{offset:+}"
+        );
+        if let Some(first) = a.first() {
+            assert_eq!(first.days_overdue, offset);
+        }
+    }
+}
+
+#[test]
+fn partial_payment_keeps_the_scenario_with_the_new_balance_and_payment_leaves_it() {
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    let pay = |conn: &mut Connection, amount: &str, date: NaiveDate| {
+        payments::record(
+            conn,
+            &PaymentInput {
+                customer: "ACME".into(),
+                date: date.to_string(),
+                amount: amount.into(),
+                allocations: vec![AllocationInput {
+                    invoice: "F-1".into(),
+                    amount: String::new(),
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    };
+    pay(&mut conn, "400", day(5));
+    let a = agenda(&conn, day(15)).unwrap();
+    assert_eq!(a[0].amount, "600.00");
+    assert_eq!(a[0].kind, ActionKind::Call);
+    pay(&mut conn, "600", day(16));
+    assert!(
+        agenda(&conn, day(16)).unwrap().is_empty(),
+        "paid invoices leave at once"
+    );
+    assert!(agenda(&conn, day(60)).unwrap().is_empty());
+}
+
+#[test]
+fn grouping_one_action_per_customer_kind_and_channel() {
+    let conn = setup("standard", &[("F-1", "100"), ("F-2", "250.50")]);
+    let a = agenda(&conn, day(3)).unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].invoices, vec!["F-1".to_string(), "F-2".to_string()]);
+    assert_eq!(a[0].amount, "350.50");
+    assert_eq!(a[0].id, "ACME/reminder/email");
+}
+
+#[test]
+fn snooze_hides_until_the_date_and_refuses_the_past() {
+    let mut conn = setup("standard", &[("F-1", "100")]);
+    let id = vec!["ACME/reminder/email".to_string()];
+    let past = act(
+        &mut conn,
+        day(3),
+        &id,
+        &Act::Snooze {
+            until: day(3).to_string(),
+            note: String::new(),
+        },
+    );
+    assert!(matches!(
+        past,
+        Err(Error::Invalid {
+            msg: Msg::DateInPast,
+            ..
+        })
+    ));
+    act(
+        &mut conn,
+        day(3),
+        &id,
+        &Act::Snooze {
+            until: day(6).to_string(),
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    assert!(agenda(&conn, day(5)).unwrap().is_empty());
+    assert_eq!(agenda(&conn, day(6)).unwrap().len(), 1);
+    let skip_without_reason = act(&mut conn, day(6), &id, &Act::Skip { reason: " ".into() });
+    assert!(skip_without_reason.is_err());
+    act(
+        &mut conn,
+        day(6),
+        &id,
+        &Act::Skip {
+            reason: "Sent by hand".into(),
+        },
+    )
+    .unwrap();
+    assert!(agenda(&conn, day(7)).unwrap().is_empty());
+    let history = journal::for_customer(&conn, 1, 10).unwrap();
+    assert_eq!(history[0].kind, JournalKind::ActionSkipped);
+    assert_eq!(history[0].invoices, vec!["F-1".to_string()]);
+    assert!(act(
+        &mut conn,
+        day(7),
+        &["NOPE/x/y".to_string()],
+        &Act::Done {
+            note: String::new()
+        }
+    )
+    .is_err());
+}
+
+#[test]
+fn promise_kept_pauses_then_closes() {
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    let p = promises::add(
+        &mut conn,
+        &PromiseInput {
+            customer: "ACME".into(),
+            promised_date: day(10).to_string(),
+            ..Default::default()
+        },
+        day(4),
+    )
+    .unwrap();
+    assert_eq!(p.status, PromiseStatus::Live);
+    assert_eq!(p.amount, "1000.00");
+    for d in 4..=12 {
+        assert!(agenda(&conn, day(d)).unwrap().is_empty(), "paused on D+{d}");
+    }
+    payments::record(
+        &mut conn,
+        &PaymentInput {
+            customer: "ACME".into(),
+            date: day(9).to_string(),
+            amount: "1000".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        promises::list(&conn, day(20)).unwrap()[0].status,
+        PromiseStatus::Kept
+    );
+    assert!(agenda(&conn, day(20)).unwrap().is_empty());
+}
+
+#[test]
+fn promise_broken_then_scenario_resumes_one_step_further() {
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    act(
+        &mut conn,
+        day(3),
+        &["ACME/reminder/email".to_string()],
+        &Act::Done {
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    promises::add(
+        &mut conn,
+        &PromiseInput {
+            customer: "ACME".into(),
+            invoices: vec!["F-1".into()],
+            promised_date: day(10).to_string(),
+            amount: "1000".into(),
+            note: String::new(),
+        },
+        day(4),
+    )
+    .unwrap();
+    assert!(
+        agenda(&conn, day(12)).unwrap().is_empty(),
+        "within the 2 grace days"
+    );
+    let a = agenda(&conn, day(13)).unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].kind, ActionKind::PromiseBroken);
+    assert!(a[0].needs_decision);
+    assert_eq!(
+        promises::list(&conn, day(13)).unwrap()[0].status,
+        PromiseStatus::Broken
+    );
+    act(
+        &mut conn,
+        day(13),
+        &[a[0].id.clone()],
+        &Act::Done {
+            note: "Called".into(),
+        },
+    )
+    .unwrap();
+    // The D+15 call comes forward: one step past the last step handled (the D+3 reminder).
+    let next = agenda(&conn, day(13)).unwrap();
+    assert_eq!(
+        next.iter().map(summary).collect::<Vec<_>>(),
+        vec!["call/phone".to_string()]
+    );
+}
+
+#[test]
+fn promise_refusals() {
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    let past = PromiseInput {
+        customer: "ACME".into(),
+        promised_date: day(1).to_string(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        promises::add(&mut conn, &past, day(4)),
+        Err(Error::Invalid {
+            msg: Msg::DateInPast,
+            ..
+        })
+    ));
+    let above = PromiseInput {
+        customer: "ACME".into(),
+        promised_date: day(10).to_string(),
+        amount: "1000.01".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        promises::add(&mut conn, &above, day(4)),
+        Err(Error::Invalid {
+            msg: Msg::AboveBalance { .. },
+            ..
+        })
+    ));
+    assert!(promises::list(&conn, day(4)).unwrap().is_empty());
+}
+
+#[test]
+fn dispute_takes_the_invoice_out_until_rejected() {
+    use super::disputes::{self, DisputeInput, Resolution, ResolutionInput};
+    let mut conn = setup("standard", &[("F-1", "1000"), ("F-2", "200")]);
+    let d = disputes::open(
+        &mut conn,
+        &DisputeInput {
+            invoice: "F-1".into(),
+            category: "wrong_price".into(),
+            note: "Quote said 900".into(),
+            opened_on: String::new(),
+        },
+        day(5),
+    )
+    .unwrap();
+    assert!(matches!(
+        disputes::open(
+            &mut conn,
+            &DisputeInput {
+                invoice: "F-1".into(),
+                category: "other".into(),
+                ..Default::default()
+            },
+            day(5)
+        ),
+        Err(Error::Invalid {
+            msg: Msg::AlreadyDisputed,
+            ..
+        })
+    ));
+    let a = agenda(&conn, day(15)).unwrap();
+    assert_eq!(
+        a[0].invoices,
+        vec!["F-2".to_string()],
+        "the disputed invoice left dunning"
+    );
+    assert_eq!(
+        disputes::list(&conn, day(15), true).unwrap()[0].age_days,
+        10
+    );
+    disputes::resolve(
+        &mut conn,
+        &ResolutionInput {
+            dispute_id: d.id,
+            resolution: Resolution::Rejected,
+            credit_amount: String::new(),
+            note: "Quote attached".into(),
+        },
+        day(20),
+    )
+    .unwrap();
+    let back = agenda(&conn, day(20)).unwrap();
+    assert_eq!(back[0].invoices, vec!["F-1".to_string(), "F-2".to_string()]);
+    assert!(disputes::list(&conn, day(20), true).unwrap().is_empty());
+}
+
+#[test]
+fn dispute_resolved_by_credit_note_and_refused_on_paid_invoice() {
+    use super::disputes::{self, DisputeInput, Resolution, ResolutionInput};
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    let d = disputes::open(
+        &mut conn,
+        &DisputeInput {
+            invoice: "F-1".into(),
+            category: "wrong_price".into(),
+            ..Default::default()
+        },
+        day(5),
+    )
+    .unwrap();
+    let too_much = ResolutionInput {
+        dispute_id: d.id,
+        resolution: Resolution::CreditNote,
+        credit_amount: "2000".into(),
+        note: String::new(),
+    };
+    assert!(disputes::resolve(&mut conn, &too_much, day(6)).is_err());
+    assert!(
+        disputes::list(&conn, day(6), true).unwrap().len() == 1,
+        "nothing changed"
+    );
+    let full = ResolutionInput {
+        credit_amount: String::new(),
+        ..too_much
+    };
+    let r = disputes::resolve(&mut conn, &full, day(6)).unwrap();
+    assert_eq!(r.resolution, Some(Resolution::CreditNote));
+    assert_eq!(
+        invoices::get_by_number(&conn, "F-1", day(6))
+            .unwrap()
+            .balance,
+        "0.00"
+    );
+    let paid = disputes::open(
+        &mut conn,
+        &DisputeInput {
+            invoice: "F-1".into(),
+            category: "other".into(),
+            ..Default::default()
+        },
+        day(7),
+    );
+    assert!(matches!(
+        paid,
+        Err(Error::Invalid {
+            msg: Msg::DisputeOnPaidInvoice,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn write_off_and_hand_over_leave_the_agenda() {
+    let mut conn = setup("standard", &[("F-1", "100"), ("F-2", "200")]);
+    close_invoice(
+        &mut conn,
+        "F-1",
+        ClosureKind::WriteOff,
+        day(50),
+        "Company closed",
+    )
+    .unwrap();
+    close_invoice(
+        &mut conn,
+        "F-2",
+        ClosureKind::Agency,
+        day(50),
+        "Sent to agency",
+    )
+    .unwrap();
+    assert!(agenda(&conn, day(50)).unwrap().is_empty());
+    assert!(matches!(
+        close_invoice(&mut conn, "F-2", ClosureKind::Court, day(51), "x"),
+        Err(Error::Invalid {
+            msg: Msg::AlreadyClosed,
+            ..
+        })
+    ));
+    let h = journal::for_customer(&conn, 1, 10).unwrap();
+    assert_eq!(h[0].kind, JournalKind::Handover);
+    assert_eq!(h[1].kind, JournalKind::WriteOff);
+}
+
+#[test]
+fn minimum_amount_skips_a_step() {
+    let mut conn = setup("standard", &[("F-1", "50")]);
+    let sid = scenarios::default_id(&conn).unwrap();
+    let mut s = scenarios::get(&conn, sid).unwrap();
+    let input = scenarios::ScenarioInput {
+        name_fr: s.name_fr.clone(),
+        name_en: s.name_en.clone(),
+        steps: s
+            .steps
+            .drain(..)
+            .map(|st| scenarios::StepInput {
+                offset_days: st.offset_days.to_string(),
+                channel: st.channel.as_str().into(),
+                kind: st.kind.as_str().into(),
+                tone: st.tone.as_str().into(),
+                min_amount: if st.offset_days == 45 {
+                    "500".into()
+                } else {
+                    String::new()
+                },
+                needs_decision: st.needs_decision,
+                name_fr: st.name_fr,
+                name_en: st.name_en,
+                script_fr: st.script_fr,
+                script_en: st.script_en,
+            })
+            .collect(),
+    };
+    scenarios::save(&mut conn, Some(sid), &input).unwrap();
+    let a = agenda(&conn, day(50)).unwrap();
+    assert_eq!(
+        a[0].kind,
+        ActionKind::Reminder,
+        "the formal demand is skipped below 500"
+    );
+}

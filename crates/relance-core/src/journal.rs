@@ -1,0 +1,243 @@
+//! The journal: the append-only history of every collection action and money event.
+//! A correction is a new entry that references the one it corrects (`corrects_id`);
+//! SQLite triggers refuse any UPDATE or DELETE.
+
+use crate::error::Result;
+use crate::money::Currency;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalKind {
+    ActionDone,
+    ActionSkipped,
+    ActionSnoozed,
+    Call,
+    PromiseMade,
+    DisputeOpened,
+    DisputeResolved,
+    Payment,
+    CreditNote,
+    InvoiceAmountChanged,
+    WriteOff,
+    Handover,
+    Note,
+}
+
+impl JournalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalKind::ActionDone => "action_done",
+            JournalKind::ActionSkipped => "action_skipped",
+            JournalKind::ActionSnoozed => "action_snoozed",
+            JournalKind::Call => "call",
+            JournalKind::PromiseMade => "promise_made",
+            JournalKind::DisputeOpened => "dispute_opened",
+            JournalKind::DisputeResolved => "dispute_resolved",
+            JournalKind::Payment => "payment",
+            JournalKind::CreditNote => "credit_note",
+            JournalKind::InvoiceAmountChanged => "invoice_amount_changed",
+            JournalKind::WriteOff => "write_off",
+            JournalKind::Handover => "handover",
+            JournalKind::Note => "note",
+        }
+    }
+    fn parse(s: &str) -> JournalKind {
+        const ALL: [JournalKind; 13] = [
+            JournalKind::ActionDone,
+            JournalKind::ActionSkipped,
+            JournalKind::ActionSnoozed,
+            JournalKind::Call,
+            JournalKind::PromiseMade,
+            JournalKind::DisputeOpened,
+            JournalKind::DisputeResolved,
+            JournalKind::Payment,
+            JournalKind::CreditNote,
+            JournalKind::InvoiceAmountChanged,
+            JournalKind::WriteOff,
+            JournalKind::Handover,
+            JournalKind::Note,
+        ];
+        ALL.into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or(JournalKind::Note)
+    }
+}
+
+/// An entry to append. `invoices` pairs each invoice with the scenario step (offset) the
+/// entry acted on, when it is an agenda action.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub on_date: NaiveDate,
+    pub customer_id: i64,
+    pub kind: JournalKind,
+    pub action: Option<String>,
+    pub channel: Option<String>,
+    pub amount: Option<(i64, Currency)>,
+    pub until_date: Option<NaiveDate>,
+    pub promise_id: Option<i64>,
+    pub dispute_id: Option<i64>,
+    pub corrects_id: Option<i64>,
+    pub note: String,
+    pub invoices: Vec<(i64, Option<i64>)>,
+}
+
+impl NewEntry {
+    pub fn new(kind: JournalKind, customer_id: i64, on_date: NaiveDate) -> NewEntry {
+        NewEntry {
+            on_date,
+            customer_id,
+            kind,
+            action: None,
+            channel: None,
+            amount: None,
+            until_date: None,
+            promise_id: None,
+            dispute_id: None,
+            corrects_id: None,
+            note: String::new(),
+            invoices: Vec::new(),
+        }
+    }
+}
+
+/// Appends an entry (call it inside the transaction that does the thing it records).
+pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO journal (on_date, customer_id, kind, action, channel, amount_minor, currency,
+            until_date, promise_id, dispute_id, corrects_id, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        e.on_date.to_string(),
+        e.customer_id,
+        e.kind.as_str(),
+        e.action,
+        e.channel,
+        e.amount.map(|a| a.0),
+        e.amount.map(|a| a.1.code()),
+        e.until_date.map(|d| d.to_string()),
+        e.promise_id,
+        e.dispute_id,
+        e.corrects_id,
+        e.note,
+    ])?;
+    let id = conn.last_insert_rowid();
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO journal_invoices (journal_id, invoice_id, step_offset) VALUES (?1, ?2, ?3)",
+    )?;
+    for (invoice_id, offset) in &e.invoices {
+        ins.execute(params![id, invoice_id, offset])?;
+    }
+    Ok(id)
+}
+
+/// A journal entry as the history timeline shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct JournalEntry {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// When it was recorded (UTC timestamp).
+    pub at: String,
+    /// The business date it refers to.
+    pub on_date: NaiveDate,
+    pub customer_reference: String,
+    pub kind: JournalKind,
+    pub action: Option<String>,
+    pub channel: Option<String>,
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub until_date: Option<NaiveDate>,
+    pub note: String,
+    pub invoices: Vec<String>,
+    #[ts(type = "number | null")]
+    pub corrects_id: Option<i64>,
+}
+
+fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<JournalEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT j.id, j.at, j.on_date, c.reference, j.kind, j.action, j.channel, j.amount_minor,
+                j.currency, j.until_date, j.note, j.corrects_id,
+                (SELECT group_concat(i.number, ',') FROM journal_invoices ji
+                   JOIN invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = j.id)
+         FROM journal j JOIN customers c ON c.id = j.customer_id
+         WHERE {cond} ORDER BY j.id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![arg, limit], |r| {
+        let currency: Option<String> = r.get(8)?;
+        let amount: Option<i64> = r.get(7)?;
+        let numbers: Option<String> = r.get(12)?;
+        let kind: String = r.get(4)?;
+        Ok(JournalEntry {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            on_date: r.get(2)?,
+            customer_reference: r.get(3)?,
+            kind: JournalKind::parse(&kind),
+            action: r.get(5)?,
+            channel: r.get(6)?,
+            amount: match (amount, currency.as_deref().map(Currency::parse)) {
+                (Some(m), Some(Ok(c))) => Some(c.minor_to_string(m)),
+                _ => None,
+            },
+            currency,
+            until_date: r.get(9)?,
+            note: r.get(10)?,
+            invoices: numbers
+                .map(|s| s.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            corrects_id: r.get(11)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A customer's history, newest first.
+pub fn for_customer(conn: &Connection, customer_id: i64, limit: i64) -> Result<Vec<JournalEntry>> {
+    query(conn, "j.customer_id = ?1", customer_id, limit)
+}
+
+/// An invoice's history, newest first.
+pub fn for_invoice(conn: &Connection, invoice_id: i64, limit: i64) -> Result<Vec<JournalEntry>> {
+    query(
+        conn,
+        "j.id IN (SELECT journal_id FROM journal_invoices WHERE invoice_id = ?1)",
+        invoice_id,
+        limit,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoices::tests::{day, inv, setup};
+
+    #[test]
+    fn append_only_and_newest_first() {
+        let conn = setup();
+        let d = day("2026-02-01");
+        let v = crate::invoices::create(
+            &conn,
+            &inv("F-1", "ACME", "2026-01-01", "2026-01-31", "100"),
+            d,
+        )
+        .unwrap();
+        let mut e = NewEntry::new(JournalKind::Note, v.customer_id, d);
+        e.note = "Called, voicemail".into();
+        e.invoices = vec![(v.id, None)];
+        let first = append(&conn, &e).unwrap();
+        e.note = "Correction: spoke to the accountant".into();
+        e.corrects_id = Some(first);
+        append(&conn, &e).unwrap();
+        let h = for_customer(&conn, v.customer_id, 10).unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].corrects_id, Some(first));
+        assert_eq!(h[0].invoices, vec!["F-1".to_string()]);
+        assert!(conn.execute("UPDATE journal SET note = 'x'", []).is_err());
+        assert!(conn.execute("DELETE FROM journal", []).is_err());
+        assert_eq!(for_invoice(&conn, v.id, 10).unwrap().len(), 2);
+    }
+}
