@@ -21,6 +21,9 @@ mod table;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use relance_core::customers::{self, CustomerInput, CustomerQuery, CustomerSort};
+use relance_core::dunning::disputes::{self, DisputeInput, Resolution, ResolutionInput};
+use relance_core::dunning::promises::{self, PromiseInput};
+use relance_core::dunning::{self, scenarios, Act, ClosureKind};
 use relance_core::import::{self, ImportKind};
 use relance_core::invoices::credit_notes::{self, CreditNoteInput};
 use relance_core::invoices::payments::{self, AllocationInput, PaymentInput};
@@ -87,6 +90,36 @@ enum Command {
     /// Credit notes reducing an invoice.
     #[command(subcommand, name = "credit-note")]
     CreditNote(CreditNoteCmd),
+    /// What to do today: reminders, calls, letters and decisions, derived from the facts.
+    Agenda {
+        /// The day to compute the agenda for (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Mark agenda actions done, skipped (with a reason) or snoozed until a date.
+    #[command(subcommand)]
+    Action(ActionCmd),
+    /// Promises to pay.
+    #[command(subcommand)]
+    Promise(PromiseCmd),
+    /// Disputed invoices.
+    #[command(subcommand)]
+    Dispute(DisputeCmd),
+    /// Dunning scenarios.
+    #[command(subcommand)]
+    Scenario(ScenarioCmd),
+    /// A customer's history (every action, payment and change), newest first.
+    History {
+        /// The customer's reference.
+        #[arg(long)]
+        customer: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Import a CSV file (all rows or none).
     Import {
         #[arg(value_enum)]
@@ -105,6 +138,130 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct ActOn {
+    /// Action ids as `relance agenda` prints them (CUSTOMER/kind/channel); several at once.
+    #[arg(required = true)]
+    ids: Vec<String>,
+    /// The agenda day the actions belong to (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ActionCmd {
+    /// Mark actions done.
+    Done {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Skip actions, saying why.
+    Skip {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Hide actions until a later date.
+    Snooze {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long, value_name = "DATE")]
+        until: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PromiseCmd {
+    /// Record a promise to pay: dunning pauses on its invoices until the date plus grace days.
+    Add {
+        #[arg(long)]
+        customer: String,
+        /// The promised payment date.
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// Default: the open balance of the invoices.
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        amount: String,
+        /// Invoice numbers (repeat); default: all the customer's open invoices.
+        #[arg(long = "invoice")]
+        invoices: Vec<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The day the promise was made (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// List promises with their status (live, kept, broken).
+    List {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum DisputeCmd {
+    /// Open a dispute: the invoice leaves dunning until it is resolved.
+    Open {
+        #[arg(long)]
+        invoice: String,
+        /// not_delivered, wrong_price, not_ordered, invoicing_error, defective or other.
+        #[arg(long)]
+        category: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Resolve a dispute by a credit note, by rejecting it (dunning resumes), or as settled.
+    Resolve {
+        /// The dispute number (see `relance dispute list`).
+        id: i64,
+        #[arg(long, value_enum)]
+        resolution: ResolutionArg,
+        /// For --resolution credit-note: the credit note's amount (default: the whole balance).
+        #[arg(long, default_value = "")]
+        amount: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// List disputes with their age (open ones; --all for resolved too).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ResolutionArg {
+    CreditNote,
+    Rejected,
+    Settled,
+}
+
+#[derive(Subcommand)]
+enum ScenarioCmd {
+    /// List scenarios and their steps.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Make a customer follow a scenario (standard, key_account, late_payer or an id).
+    Assign { customer: String, scenario: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -273,6 +430,24 @@ enum InvoiceCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Write an invoice off (it leaves dunning; the reason is kept in the history).
+    WriteOff {
+        number: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+    },
+    /// Hand an invoice over to a collection agency or to court (it leaves the scenario).
+    HandOver {
+        number: String,
+        #[arg(long, value_enum)]
+        to: HandOverArg,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+    },
     /// Show one invoice with what settled it.
     Show {
         number: String,
@@ -281,6 +456,12 @@ enum InvoiceCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HandOverArg {
+    Agency,
+    Court,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -643,6 +824,29 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
                 out!("{} invoice(s)", page.total);
             }
         }
+        Command::Invoice(InvoiceCmd::WriteOff {
+            number,
+            reason,
+            date,
+        }) => {
+            let date = date_or_today(&date, "date")?;
+            dunning::close_invoice(conn, &number, ClosureKind::WriteOff, date, &reason)?;
+            out!("Invoice {number} written off.");
+        }
+        Command::Invoice(InvoiceCmd::HandOver {
+            number,
+            to,
+            reason,
+            date,
+        }) => {
+            let date = date_or_today(&date, "date")?;
+            let kind = match to {
+                HandOverArg::Agency => ClosureKind::Agency,
+                HandOverArg::Court => ClosureKind::Court,
+            };
+            dunning::close_invoice(conn, &number, kind, date, &reason)?;
+            out!("Invoice {number} handed over.");
+        }
         Command::Invoice(InvoiceCmd::Show {
             number,
             as_of,
@@ -777,6 +981,261 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
                 cn.invoice_number
             );
         }
+        Command::Agenda { as_of, format } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let actions = dunning::agenda(conn, as_of)?;
+            if format == Format::Json {
+                print_json(&actions);
+            } else {
+                let rows: Vec<Vec<String>> = actions
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.id.clone(),
+                            a.step.clone(),
+                            a.invoices.join(" "),
+                            format!("{} {}", a.amount, a.currency),
+                            a.days_overdue.to_string(),
+                            if a.needs_decision {
+                                "decide".into()
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &["action", "step", "invoices", "amount", "days late", ""],
+                    &rows,
+                );
+                out!("{} action(s) for {as_of}", actions.len());
+            }
+        }
+        Command::Action(cmd) => {
+            let (on, what) = match cmd {
+                ActionCmd::Done { on, note } => (on, Act::Done { note }),
+                ActionCmd::Skip { on, reason } => (on, Act::Skip { reason }),
+                ActionCmd::Snooze { on, until, note } => (on, Act::Snooze { until, note }),
+            };
+            let as_of = date_or_today(&on.as_of, "as_of")?;
+            let n = dunning::act(conn, as_of, &on.ids, &what)?;
+            out!("{n} action(s) recorded.");
+        }
+        Command::Promise(PromiseCmd::Add {
+            customer,
+            date,
+            amount,
+            invoices,
+            note,
+            as_of,
+        }) => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let p = promises::add(
+                conn,
+                &PromiseInput {
+                    customer,
+                    invoices,
+                    promised_date: date,
+                    amount,
+                    note,
+                },
+                as_of,
+            )?;
+            out!(
+                "Promise {} recorded: {} {} by {} ({}).",
+                p.id,
+                p.amount,
+                p.currency,
+                p.promised_date,
+                p.invoices.join(", ")
+            );
+        }
+        Command::Promise(PromiseCmd::List { as_of, format }) => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let list = promises::list(conn, as_of)?;
+            if format == Format::Json {
+                print_json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.id.to_string(),
+                            p.customer.clone(),
+                            p.promised_date.to_string(),
+                            format!("{} {}", p.amount, p.currency),
+                            p.paid.clone(),
+                            json_str(&p.status),
+                            p.invoices.join(" "),
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &[
+                        "id", "customer", "promised", "amount", "paid", "status", "invoices",
+                    ],
+                    &rows,
+                );
+            }
+        }
+        Command::Dispute(DisputeCmd::Open {
+            invoice,
+            category,
+            note,
+            as_of,
+        }) => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let d = disputes::open(
+                conn,
+                &DisputeInput {
+                    invoice,
+                    category,
+                    note,
+                    opened_on: String::new(),
+                },
+                as_of,
+            )?;
+            out!(
+                "Dispute {} opened on {}: it leaves dunning until resolved.",
+                d.id,
+                d.invoice
+            );
+        }
+        Command::Dispute(DisputeCmd::Resolve {
+            id,
+            resolution,
+            amount,
+            note,
+            as_of,
+        }) => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let resolution = match resolution {
+                ResolutionArg::CreditNote => Resolution::CreditNote,
+                ResolutionArg::Rejected => Resolution::Rejected,
+                ResolutionArg::Settled => Resolution::Settled,
+            };
+            let d = disputes::resolve(
+                conn,
+                &ResolutionInput {
+                    dispute_id: id,
+                    resolution,
+                    credit_amount: amount,
+                    note,
+                },
+                as_of,
+            )?;
+            out!(
+                "Dispute {} on {} resolved ({}); balance {} {}.",
+                d.id,
+                d.invoice,
+                json_str(&d.resolution),
+                d.balance,
+                d.currency
+            );
+        }
+        Command::Dispute(DisputeCmd::List { all, as_of, format }) => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let list = disputes::list(conn, as_of, !all)?;
+            if format == Format::Json {
+                print_json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.id.to_string(),
+                            d.invoice.clone(),
+                            d.customer.clone(),
+                            json_str(&d.category),
+                            d.age_days.to_string(),
+                            format!("{} {}", d.balance, d.currency),
+                            d.resolution
+                                .map(|r| json_str(&r))
+                                .unwrap_or_else(|| "open".into()),
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &[
+                        "id",
+                        "invoice",
+                        "customer",
+                        "category",
+                        "age (days)",
+                        "balance",
+                        "state",
+                    ],
+                    &rows,
+                );
+            }
+        }
+        Command::Scenario(ScenarioCmd::List { format }) => {
+            let list = scenarios::list(conn)?;
+            if format == Format::Json {
+                print_json(&list);
+            } else {
+                for s in &list {
+                    out!(
+                        "{} {} ({})",
+                        s.id,
+                        s.name_en,
+                        s.code.as_deref().unwrap_or("custom")
+                    );
+                    for st in &s.steps {
+                        out!(
+                            "    D{:+}  {:<18} {:<14} {}{}",
+                            st.offset_days,
+                            st.channel.as_str(),
+                            st.kind.as_str(),
+                            st.name_en,
+                            if st.needs_decision {
+                                "  [decision]"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        Command::Scenario(ScenarioCmd::Assign { customer, scenario }) => {
+            let cid = customers::id_by_ref(conn, "customer", &customer)?;
+            let sid = scenarios::find(conn, &scenario)?;
+            scenarios::assign(conn, cid, sid)?;
+            out!("{customer} now follows scenario {scenario}.");
+        }
+        Command::History {
+            customer,
+            limit,
+            format,
+        } => {
+            let cid = customers::id_by_ref(conn, "customer", &customer)?;
+            let entries = relance_core::journal::for_customer(conn, cid, limit)?;
+            if format == Format::Json {
+                print_json(&entries);
+            } else {
+                let rows: Vec<Vec<String>> = entries
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.on_date.to_string(),
+                            json_str(&e.kind),
+                            e.action.clone().unwrap_or_default(),
+                            e.invoices.join(" "),
+                            e.amount
+                                .clone()
+                                .map(|a| format!("{a} {}", e.currency.clone().unwrap_or_default()))
+                                .unwrap_or_default(),
+                            e.note.clone(),
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &["date", "what", "action", "invoices", "amount", "note"],
+                    &rows,
+                );
+            }
+        }
         Command::Import {
             kind,
             file,
@@ -811,6 +1270,14 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
     Ok(())
 }
 
+/// The JSON name of an enum value ("partially_paid"), for tables.
+fn json_str<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 fn print_invoices(rows: &[invoices::InvoiceView]) {
     let rows: Vec<Vec<String>> = rows
         .iter()
@@ -822,10 +1289,7 @@ fn print_invoices(rows: &[invoices::InvoiceView]) {
                 i.due_date.to_string(),
                 format!("{} {}", i.total, i.currency),
                 i.balance.clone(),
-                serde_json::to_value(i.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                json_str(&i.status),
             ]
         })
         .collect();

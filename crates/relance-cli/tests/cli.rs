@@ -411,3 +411,220 @@ fn csv_import_all_or_nothing_and_export_round_trip() {
     assert_eq!(a[0]["balance"], b[0]["balance"]);
     assert_eq!(a[0]["balance"], "50.50");
 }
+
+#[test]
+fn agenda_json_and_acting_on_it() {
+    let e = Env::new();
+    e.ok(&["demo", "--as-of", "2026-11-22"]);
+    let agenda = e.json(&["agenda", "--as-of", "2026-11-22", "--format", "json"]);
+    let actions = agenda.as_array().unwrap();
+    assert!(!actions.is_empty(), "the demo leaves a week of catch-up");
+    let kinds = [
+        "courtesy",
+        "reminder",
+        "call",
+        "final_notice",
+        "formal_demand",
+        "promise_broken",
+        "statement",
+    ];
+    for a in actions {
+        assert!(a["customer"].is_string());
+        assert!(kinds.contains(&a["kind"].as_str().unwrap()), "{a}");
+        assert!(a["channel"].is_string() && a["step"].is_string());
+        assert!(a["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n.is_string()));
+        assert!(a["amount"].is_string(), "amounts are decimal strings");
+        assert!(a["days_overdue"].is_i64());
+    }
+    // Marking one done removes it from the agenda and adds a history entry.
+    let first = actions[0]["id"].as_str().unwrap().to_string();
+    let customer = actions[0]["customer"].as_str().unwrap().to_string();
+    e.ok(&[
+        "action",
+        "done",
+        &first,
+        "--as-of",
+        "2026-11-22",
+        "--note",
+        "Sent",
+    ]);
+    let after = e.json(&["agenda", "--as-of", "2026-11-22", "--format", "json"]);
+    assert!(after
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["id"] != first.as_str()));
+    let history = e.json(&["history", "--customer", &customer, "--format", "json"]);
+    assert_eq!(history[0]["kind"], "action_done");
+    assert_eq!(history[0]["note"], "Sent");
+    // Acting on an action that is not on the agenda is refused.
+    let o = e.run(&["action", "done", &first, "--as-of", "2026-11-22"]);
+    assert_eq!(code(&o), 1);
+    // Snoozing to a past date is refused.
+    if let Some(second) = after.as_array().unwrap().first() {
+        let id = second["id"].as_str().unwrap();
+        let o = e.run(&[
+            "action",
+            "snooze",
+            id,
+            "--as-of",
+            "2026-11-22",
+            "--until",
+            "2026-11-01",
+        ]);
+        assert_eq!(code(&o), 1);
+        assert!(stderr(&o).contains("past"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn promises_and_disputes_from_the_cli() {
+    let e = Env::new();
+    e.ok(&["customer", "add", "--reference", "ACME", "--name", "Acme"]);
+    e.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-1",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-01-01",
+        "--due-date",
+        "2026-01-31",
+        "--total",
+        "500",
+    ]);
+    e.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-2",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-01-01",
+        "--due-date",
+        "2026-01-31",
+        "--total",
+        "300",
+    ]);
+    let a = e.json(&["agenda", "--as-of", "2026-02-03", "--format", "json"]);
+    assert_eq!(a[0]["id"], "ACME/reminder/email");
+    assert_eq!(a[0]["amount"], "800.00");
+    let past = e.run(&[
+        "promise",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-02-01",
+        "--as-of",
+        "2026-02-03",
+    ]);
+    assert_eq!(code(&past), 1);
+    let above = e.run(&[
+        "promise",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-02-10",
+        "--amount",
+        "900",
+        "--as-of",
+        "2026-02-03",
+    ]);
+    assert_eq!(code(&above), 1);
+    e.ok(&[
+        "promise",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-02-10",
+        "--invoice",
+        "F-1",
+        "--as-of",
+        "2026-02-03",
+    ]);
+    let a = e.json(&["agenda", "--as-of", "2026-02-03", "--format", "json"]);
+    assert_eq!(
+        a[0]["invoices"],
+        serde_json::json!(["F-2"]),
+        "the promised invoice left the agenda"
+    );
+    e.ok(&[
+        "dispute",
+        "open",
+        "--invoice",
+        "F-2",
+        "--category",
+        "wrong_price",
+        "--as-of",
+        "2026-02-03",
+    ]);
+    assert!(e
+        .json(&["agenda", "--as-of", "2026-02-03", "--format", "json"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let disputes = e.json(&[
+        "dispute",
+        "list",
+        "--as-of",
+        "2026-02-10",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(disputes[0]["age_days"], 7);
+    e.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-02-05",
+        "--amount",
+        "500",
+        "--invoice",
+        "F-1",
+    ]);
+    let d = disputes[0]["id"].as_i64().unwrap().to_string();
+    e.ok(&[
+        "dispute",
+        "resolve",
+        &d,
+        "--resolution",
+        "credit-note",
+        "--amount",
+        "100",
+        "--as-of",
+        "2026-02-11",
+    ]);
+    let inv = e.json(&[
+        "invoice",
+        "show",
+        "F-2",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-02-11",
+    ]);
+    assert_eq!(inv["invoice"]["balance"], "200.00");
+    let promises = e.json(&[
+        "promise",
+        "list",
+        "--as-of",
+        "2026-02-11",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(promises[0]["status"], "kept");
+    let paid_dispute = e.run(&["dispute", "open", "--invoice", "F-1", "--category", "other"]);
+    assert_eq!(code(&paid_dispute), 1);
+}

@@ -603,6 +603,79 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
             pay(pay_day, currency.minor_to_string(cents - cents % 5))?;
         }
     }
+    // Scenarios: institutions and big accounts get the key-account treatment, known late
+    // payers the short one; everyone else follows Standard.
+    for (reference, code) in [
+        ("HOTL03", "key_account"),
+        ("MAIR04", "key_account"),
+        ("BRAS17", "key_account"),
+        ("GARA05", "late_payer"),
+        ("TRAI12", "late_payer"),
+        ("PART22", "late_payer"),
+    ] {
+        let cid = customers::id_by_ref(&tx, "customer", reference)?;
+        let sid = crate::dunning::scenarios::find(&tx, code)?;
+        crate::dunning::scenarios::assign(&tx, cid, sid)?;
+    }
+    // The owner's history: every action proposed until a week ago was done on its day, as
+    // if they had just come back from a week away (Today shows the week's catch-up).
+    let back = as_of - Duration::days(7);
+    let mut d = as_of - Duration::days(120);
+    while d < back {
+        let ids: Vec<String> = crate::dunning::agenda(&tx, d)?
+            .into_iter()
+            .filter(|a| a.kind != crate::dunning::ActionKind::PromiseBroken)
+            .map(|a| a.id)
+            .collect();
+        if !ids.is_empty() {
+            crate::dunning::act_in(
+                &tx,
+                d,
+                &ids,
+                &crate::dunning::Act::Done {
+                    note: String::new(),
+                },
+            )?;
+        }
+        d += Duration::days(1);
+    }
+    // A promise still running, and an open dispute.
+    let open_numbers = |tx: &rusqlite::Transaction, reference: &str| -> Result<Vec<String>> {
+        let mut stmt = tx.prepare(
+            "SELECT i.number FROM invoices i JOIN customers c ON c.id = i.customer_id
+             WHERE c.reference = ?1 AND i.settled_minor < i.total_minor ORDER BY i.due_date",
+        )?;
+        let rows = stmt.query_map([reference], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    if let Some(number) = open_numbers(&tx, "STRT07")?.first() {
+        crate::dunning::promises::add_in(
+            &tx,
+            &crate::dunning::promises::PromiseInput {
+                customer: "STRT07".into(),
+                invoices: vec![number.clone()],
+                promised_date: (as_of + Duration::days(6)).to_string(),
+                amount: String::new(),
+                note: "Julien Roche : virement après la levée de fonds, fin de semaine prochaine."
+                    .into(),
+            },
+            as_of - Duration::days(2),
+        )?;
+    }
+    if let Some(number) = open_numbers(&tx, "COOP24")?.first() {
+        crate::dunning::disputes::open_in(
+            &tx,
+            &crate::dunning::disputes::DisputeInput {
+                invoice: number.clone(),
+                category: "wrong_price".into(),
+                note:
+                    "Le devis validé mentionnait 4 800 € HT ; à vérifier avec le bon de commande."
+                        .into(),
+                opened_on: (as_of - Duration::days(12)).to_string(),
+            },
+            as_of,
+        )?;
+    }
     tx.commit()?;
     Ok(report)
 }

@@ -164,7 +164,7 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
                 (SELECT group_concat(i.number, ',') FROM journal_invoices ji
                    JOIN invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = j.id)
          FROM journal j JOIN customers c ON c.id = j.customer_id
-         WHERE {cond} ORDER BY j.id DESC LIMIT ?2"
+         WHERE {cond} ORDER BY j.on_date DESC, j.id DESC LIMIT ?2"
     ))?;
     let rows = stmt.query_map(params![arg, limit], |r| {
         let currency: Option<String> = r.get(8)?;

@@ -100,13 +100,20 @@ pub struct DisputeView {
 
 /// Opens a dispute on an invoice with an open balance.
 pub fn open(conn: &mut Connection, input: &DisputeInput, as_of: NaiveDate) -> Result<DisputeView> {
+    let tx = conn.transaction()?;
+    let id = open_in(&tx, input, as_of)?;
+    tx.commit()?;
+    get(conn, id, as_of)
+}
+
+/// [`open`] inside the caller's transaction; returns the dispute's id.
+pub(crate) fn open_in(tx: &Connection, input: &DisputeInput, as_of: NaiveDate) -> Result<i64> {
     let category = DisputeCategory::parse("category", &input.category)?;
     let note = v::multiline("note", &input.note, 2000)?;
     let opened_on = match input.opened_on.trim() {
         "" => as_of,
         s => v::parse_date("opened_on", s)?,
     };
-    let tx = conn.transaction()?;
     let number = v::required_line("invoice", &input.invoice, 40)?;
     let (invoice_id, customer_id, balance): (i64, i64, i64) = tx
         .query_row(
@@ -140,9 +147,8 @@ pub fn open(conn: &mut Connection, input: &DisputeInput, as_of: NaiveDate) -> Re
     entry.dispute_id = Some(id);
     entry.note = note;
     entry.invoices = vec![(invoice_id, None)];
-    journal::append(&tx, &entry)?;
-    tx.commit()?;
-    get(conn, id, as_of)
+    journal::append(tx, &entry)?;
+    Ok(id)
 }
 
 /// Resolves an open dispute; a credit-note resolution records the credit note in the same

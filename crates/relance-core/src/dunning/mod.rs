@@ -425,7 +425,20 @@ pub enum Act {
 /// Records what was done with one or several of `as_of`'s actions, in one transaction:
 /// all are recorded or none.
 pub fn act(conn: &mut Connection, as_of: NaiveDate, ids: &[String], what: &Act) -> Result<usize> {
-    let today = agenda(conn, as_of)?;
+    let tx = conn.transaction()?;
+    let n = act_in(&tx, as_of, ids, what)?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// [`act`] inside the caller's transaction.
+pub(crate) fn act_in(
+    tx: &Connection,
+    as_of: NaiveDate,
+    ids: &[String],
+    what: &Act,
+) -> Result<usize> {
+    let today = agenda(tx, as_of)?;
     let (kind, note, until) = match what {
         Act::Done { note } => (
             JournalKind::ActionDone,
@@ -449,7 +462,6 @@ pub fn act(conn: &mut Connection, as_of: NaiveDate, ids: &[String], what: &Act) 
             )
         }
     };
-    let tx = conn.transaction()?;
     for id in ids {
         let action = today
             .iter()
@@ -471,9 +483,8 @@ pub fn act(conn: &mut Connection, as_of: NaiveDate, ids: &[String], what: &Act) 
             .iter()
             .map(|t| (t.invoice_id, t.step_offset))
             .collect();
-        journal::append(&tx, &entry)?;
+        journal::append(tx, &entry)?;
     }
-    tx.commit()?;
     Ok(ids.len())
 }
 

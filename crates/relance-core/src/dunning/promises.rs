@@ -62,6 +62,23 @@ pub(crate) struct PromiseState {
 
 /// Records a promise made on `as_of`.
 pub fn add(conn: &mut Connection, input: &PromiseInput, as_of: NaiveDate) -> Result<PromiseView> {
+    let tx = conn.transaction()?;
+    let id = add_in(&tx, input, as_of)?;
+    tx.commit()?;
+    let grace = super::promise_grace_days(conn);
+    states(conn, as_of, grace)?
+        .into_iter()
+        .find(|s| s.id == id)
+        .map(|s| s.view)
+        .ok_or(Error::NotFound {
+            what: "promise",
+            key: id.to_string(),
+        })
+}
+
+/// [`add`] inside the caller's transaction; returns the promise's id.
+pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) -> Result<i64> {
+    let conn = tx;
     let customer_id = customers::id_by_ref(
         conn,
         "customer",
@@ -72,7 +89,6 @@ pub fn add(conn: &mut Connection, input: &PromiseInput, as_of: NaiveDate) -> Res
         return Err(Error::invalid("promised_date", Msg::DateInPast));
     }
     let note = v::multiline("note", &input.note, 2000)?;
-    let tx = conn.transaction()?;
     let mut targets: Vec<(i64, String, i64)> = Vec::new();
     if input.invoices.is_empty() {
         let mut stmt = tx.prepare(
@@ -161,17 +177,8 @@ pub fn add(conn: &mut Connection, input: &PromiseInput, as_of: NaiveDate) -> Res
     entry.promise_id = Some(id);
     entry.note = note;
     entry.invoices = targets.iter().map(|t| (t.0, None)).collect();
-    journal::append(&tx, &entry)?;
-    tx.commit()?;
-    let grace = super::promise_grace_days(conn);
-    states(conn, as_of, grace)?
-        .into_iter()
-        .find(|s| s.id == id)
-        .map(|s| s.view)
-        .ok_or(Error::NotFound {
-            what: "promise",
-            key: id.to_string(),
-        })
+    journal::append(tx, &entry)?;
+    Ok(id)
 }
 
 /// Every promise with its derived status as of a date, newest first.
