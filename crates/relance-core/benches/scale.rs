@@ -236,6 +236,31 @@ fn main() {
         relance_core::reports::dashboard(&conn, as_of).unwrap()
     });
     println!("dashboard figures   median {}", ms(t));
+    let (t, actions) = time(11, || relance_core::dunning::agenda(&conn, as_of).unwrap());
+    let invoices_in: usize = actions.iter().map(|a| a.invoices.len()).sum();
+    println!(
+        "agenda over {INVOICES} invoices: {} actions covering {invoices_in} invoices   median {}",
+        actions.len(),
+        ms(t)
+    );
+    // Mark the whole agenda done (one journal entry per action), then ask again.
+    let ids: Vec<String> = actions.iter().map(|a| a.id.clone()).collect();
+    let start = Instant::now();
+    let done = relance_core::dunning::Act::Done {
+        note: String::new(),
+    };
+    relance_core::dunning::act(&mut conn, as_of, &ids, &done).unwrap();
+    println!(
+        "marking all {} actions done: {}",
+        ids.len(),
+        ms(start.elapsed())
+    );
+    let (t, after) = time(11, || relance_core::dunning::agenda(&conn, as_of).unwrap());
+    println!(
+        "agenda with that history: {} actions   median {}",
+        after.len(),
+        ms(t)
+    );
 
     drop(conn);
     if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP") {

@@ -24,7 +24,7 @@ use chrono::{Duration, NaiveDate};
 use rusqlite::{params, Connection};
 use scenarios::{Channel, StepKind};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -177,20 +177,30 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
         }
     }
 
-    // Open invoices that dunning may act on.
+    // Invoices out of dunning for good or for now: few, so loaded once and filtered in Rust
+    // (measured: two NOT EXISTS probes per open invoice cost 70 ms over 28,000 of them).
+    let mut excluded: HashSet<i64> = HashSet::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT invoice_id FROM disputes WHERE resolved_on IS NULL
+             UNION SELECT invoice_id FROM invoice_closures",
+        )?;
+        for id in stmt.query_map([], |r| r.get::<_, i64>(0))? {
+            excluded.insert(id?);
+        }
+    }
+    // Open invoices that dunning may act on (no scenario step is more than 90 days early).
     let mut invoices: Vec<OpenInvoice> = Vec::new();
     {
         let mut stmt = conn.prepare_cached(
             "SELECT i.id, i.number, i.customer_id, c.reference, c.name, COALESCE(c.scenario_id, ?2),
                     i.due_date, i.currency, i.total_minor - i.settled_minor
              FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-             WHERE i.settled_minor < i.total_minor
-               AND i.due_date <= date(?1, '+90 days')
-               AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.resolved_on IS NULL)
-               AND NOT EXISTS (SELECT 1 FROM invoice_closures x WHERE x.invoice_id = i.id)
+             WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
              ORDER BY i.due_date, i.id",
         )?;
-        let rows = stmt.query_map(params![as_of.to_string(), default_scenario], |r| {
+        let horizon = (as_of + Duration::days(90)).to_string();
+        let rows = stmt.query_map(params![horizon, default_scenario], |r| {
             Ok(OpenInvoice {
                 id: r.get(0)?,
                 number: r.get(1)?,
@@ -204,18 +214,22 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
             })
         })?;
         for row in rows {
-            invoices.push(row?);
+            let inv = row?;
+            if !excluded.contains(&inv.id) {
+                invoices.push(inv);
+            }
         }
     }
+    let open_ids: HashSet<i64> = invoices.iter().map(|i| i.id).collect();
 
     // What the journal says was done, skipped or snoozed, per open invoice.
     let mut history: HashMap<i64, History> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
             "SELECT ji.invoice_id, ji.step_offset, j.kind, j.until_date, j.id
-             FROM journal j JOIN journal_invoices ji ON ji.journal_id = j.id
-             JOIN invoices i ON i.id = ji.invoice_id
-             WHERE i.settled_minor < i.total_minor AND ji.step_offset IS NOT NULL
+             FROM journal_invoices ji INDEXED BY journal_invoices_steps
+             CROSS JOIN journal j ON j.id = ji.journal_id
+             WHERE ji.step_offset IS NOT NULL
                AND j.kind IN ('action_done', 'action_skipped', 'action_snoozed')",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -229,6 +243,9 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
         })?;
         for row in rows {
             let (invoice_id, offset, kind, until, id) = row?;
+            if !open_ids.contains(&invoice_id) {
+                continue;
+            }
             let h = history.entry(invoice_id).or_default();
             match (kind.as_str(), until) {
                 ("action_snoozed", Some(until)) => h.snoozed.push((offset, until)),

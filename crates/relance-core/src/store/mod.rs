@@ -57,6 +57,10 @@ fn configure(conn: &Connection, wal: bool) -> Result<()> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A 64 MiB page cache and memory-mapped reads: the default 2 MiB cache turned every
+    // random B-tree visit of the agenda's 28,000 open invoices into a read() (measured).
+    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.pragma_update(None, "mmap_size", 268_435_456)?;
     Ok(())
 }
 

@@ -100,6 +100,9 @@ CREATE TABLE journal_invoices (
     PRIMARY KEY (journal_id, invoice_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX journal_invoices_invoice ON journal_invoices(invoice_id);
+-- Covering index for the agenda: which steps were acted on, per invoice.
+CREATE INDEX journal_invoices_steps ON journal_invoices(invoice_id, step_offset, journal_id)
+    WHERE step_offset IS NOT NULL;
 
 CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN
     SELECT RAISE(ABORT, 'the journal is append-only: add a correcting entry');
