@@ -21,6 +21,18 @@ const COMMANDS: &[&str] = &[
     "record_payment",
     "apply_credit",
     "add_credit_note",
+    "agenda_today",
+    "act_on_actions",
+    "add_promise",
+    "list_promises",
+    "open_dispute",
+    "resolve_dispute",
+    "list_disputes",
+    "customer_history",
+    "invoice_history",
+    "close_invoice",
+    "list_scenarios",
+    "assign_scenario",
 ];
 
 fn main() {

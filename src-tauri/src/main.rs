@@ -42,6 +42,18 @@ fn main() {
             commands::invoices::record_payment,
             commands::invoices::apply_credit,
             commands::invoices::add_credit_note,
+            commands::dunning::agenda_today,
+            commands::dunning::act_on_actions,
+            commands::dunning::add_promise,
+            commands::dunning::list_promises,
+            commands::dunning::open_dispute,
+            commands::dunning::resolve_dispute,
+            commands::dunning::list_disputes,
+            commands::dunning::customer_history,
+            commands::dunning::invoice_history,
+            commands::dunning::close_invoice,
+            commands::dunning::list_scenarios,
+            commands::dunning::assign_scenario,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Relance");

@@ -180,3 +180,51 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.waitText('.card.muted', 'Aucune facture');
   });
 });
+
+test('Today on the demo: expected actions, done adds history, a promise removes the invoice', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'today');
+  const action = (id) => `[data-testid="action-${id}"]`;
+
+  await withApp(4448, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    // The demo's owner was away for a week: Today shows that week's catch-up.
+    for (const id of ['FEST15/formal_demand/registered_letter', 'PART21/call/phone', 'HOTL03/call/phone', 'ECOL10/courtesy/email']) {
+      await d.find(action(id), id);
+    }
+    assert.equal((await d.findAll('[data-testid="section-calls"] .action-row')).length, 2);
+    await d.waitText('[data-testid="section-calls"] h2', '4 113,45');
+    await d.screenshot(shots, '01-today');
+
+    // Done: the action leaves Today and the customer's history shows it.
+    await d.click('[data-testid="done-PART21/call/phone"]');
+    await d.waitText('[data-testid="notice-success"]', '1 action');
+    await d.waitFor(async () => (await d.findAll(action('PART21/call/phone'))).length === 0, 'the done action to leave');
+
+    // A snooze to a past date is refused next to the field.
+    await d.click('[data-testid="snooze-ECOL10/courtesy/email"]');
+    await d.type('#a-until', '01/11/2026');
+    await d.click('[data-testid="action-confirm"]');
+    await d.find('[data-testid="error-a-until"]', 'the snooze date error');
+    await d.screenshot(shots, '02-snooze-error');
+    await d.type('#a-until', '25/11/2026');
+    await d.click('[data-testid="action-confirm"]');
+    await d.waitFor(async () => (await d.findAll(action('ECOL10/courtesy/email'))).length === 0, 'the snoozed action to leave');
+
+    // A promise to pay removes the invoice from Today.
+    await d.click('[data-testid="promise-HOTL03/call/phone"]');
+    await d.type('#a-promised_date', '30/11/2026');
+    await d.type('#a-note', 'Claire Dubois: virement lundi');
+    await d.click('[data-testid="action-confirm"]');
+    await d.waitText('[data-testid="notice-success"]', '30/11/2026');
+    await d.waitFor(async () => (await d.findAll(action('HOTL03/call/phone'))).length === 0, 'the promised invoice to leave');
+    await d.screenshot(shots, '03-after-actions');
+
+    await d.click('[data-testid="nav-customer"]');
+    await d.type('[data-testid="customer-search"]', 'Chevalier');
+    await d.click('[data-testid="customer-row-PART21"] a');
+    await d.find('[data-testid="history"] li[data-kind="action_done"]', 'the history entry');
+    await d.screenshot(shots, '04-customer-history');
+  });
+});

@@ -111,6 +111,9 @@ pub struct Customer {
     pub credit_limit: Option<String>,
     pub on_hold: bool,
     pub hold_reason: String,
+    /// The dunning scenario they follow; `None`: Standard.
+    #[ts(type = "number | null")]
+    pub scenario_id: Option<i64>,
 }
 
 /// The customer form as typed. Every value is a string and is checked by [`NewCustomer::parse`].
@@ -255,7 +258,7 @@ impl NewCustomer {
 const COLUMNS: &str =
     "id, reference, name, kind, language, email, phone, address, postal_code, city, \
     country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
-    payment_notes, credit_limit_minor, on_hold, hold_reason";
+    payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id";
 
 fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
     let kind: String = r.get(3)?;
@@ -283,6 +286,7 @@ fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
         credit_limit: limit.map(|m| currency.minor_to_string(m)),
         on_hold: r.get(18)?,
         hold_reason: r.get(19)?,
+        scenario_id: r.get(20)?,
     })
 }
 

@@ -583,7 +583,11 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
                         invoice: number.clone(),
                         amount: String::new(),
                     }],
-                    reference: format!("VIR-{}", date.format("%y%m%d")),
+                    reference: format!(
+                        "{}-{}",
+                        if dc.individual { "CHQ" } else { "VIR" },
+                        date.format("%y%m%d")
+                    ),
                     ..Default::default()
                 },
             )?;

@@ -99,6 +99,8 @@ fn typescript_bindings_are_up_to_date() {
         check::<ResolutionInput>(&mut stale);
         check::<JournalEntry>(&mut stale);
         check::<JournalKind>(&mut stale);
+        check::<Section>(&mut stale);
+        check::<TodaySection>(&mut stale);
     }
     assert!(
         stale.is_empty(),

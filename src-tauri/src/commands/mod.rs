@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod customers;
+pub mod dunning;
 pub mod invoices;
 pub mod settings;
 

@@ -22,6 +22,16 @@ import type { Settings } from './bindings/Settings';
 import type { SettingsInput } from './bindings/SettingsInput';
 import type { AppInfo } from './bindings/AppInfo';
 import type { Dashboard } from './bindings/Dashboard';
+import type { Act } from './bindings/Act';
+import type { ClosureKind } from './bindings/ClosureKind';
+import type { DisputeInput } from './bindings/DisputeInput';
+import type { DisputeView } from './bindings/DisputeView';
+import type { JournalEntry } from './bindings/JournalEntry';
+import type { PromiseInput } from './bindings/PromiseInput';
+import type { PromiseView } from './bindings/PromiseView';
+import type { ResolutionInput } from './bindings/ResolutionInput';
+import type { Scenario } from './bindings/Scenario';
+import type { TodaySection } from './bindings/TodaySection';
 
 /** Normalises anything thrown by invoke() into an ApiError. */
 export function asApiError(e: unknown): ApiError {
@@ -62,4 +72,17 @@ export const api = {
   recordPayment: (input: PaymentInput) => call<PaymentView>('record_payment', { input }),
   applyCredit: (invoice: string, amount: string) => call<InvoiceView>('apply_credit', { invoice, amount }),
   addCreditNote: (input: CreditNoteInput) => call<CreditNoteView>('add_credit_note', { input }),
+
+  agendaToday: () => call<TodaySection[]>('agenda_today'),
+  actOnActions: (ids: string[], act: Act) => call<number>('act_on_actions', { ids, act }),
+  addPromise: (input: PromiseInput) => call<PromiseView>('add_promise', { input }),
+  listPromises: () => call<PromiseView[]>('list_promises'),
+  openDispute: (input: DisputeInput) => call<DisputeView>('open_dispute', { input }),
+  resolveDispute: (input: ResolutionInput) => call<DisputeView>('resolve_dispute', { input }),
+  listDisputes: (openOnly: boolean) => call<DisputeView[]>('list_disputes', { openOnly }),
+  customerHistory: (customerId: number) => call<JournalEntry[]>('customer_history', { customerId }),
+  invoiceHistory: (invoiceId: number) => call<JournalEntry[]>('invoice_history', { invoiceId }),
+  closeInvoice: (invoice: string, kind: ClosureKind, reason: string) => call<null>('close_invoice', { invoice, kind, reason }),
+  listScenarios: () => call<Scenario[]>('list_scenarios'),
+  assignScenario: (customerId: number, scenarioId: number) => call<null>('assign_scenario', { customerId, scenarioId }),
 };

@@ -430,6 +430,76 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
     Ok(actions)
 }
 
+/// The Today screen's sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Calls,
+    Emails,
+    Letters,
+    /// Formal demands to approve and broken promises.
+    Decisions,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct TodaySection {
+    pub section: Section,
+    pub actions: Vec<Action>,
+    /// Sum of the actions' amounts, per currency.
+    pub totals: Vec<crate::customers::Amount>,
+}
+
+/// Today's agenda in its four sections (always all four, possibly empty).
+pub fn today(conn: &Connection, as_of: NaiveDate) -> Result<Vec<TodaySection>> {
+    let mut sections: Vec<TodaySection> = [
+        Section::Decisions,
+        Section::Calls,
+        Section::Emails,
+        Section::Letters,
+    ]
+    .into_iter()
+    .map(|section| TodaySection {
+        section,
+        actions: Vec::new(),
+        totals: Vec::new(),
+    })
+    .collect();
+    for a in agenda(conn, as_of)? {
+        let section = if a.needs_decision {
+            Section::Decisions
+        } else {
+            match a.channel {
+                Channel::Phone => Section::Calls,
+                Channel::Email => Section::Emails,
+                Channel::Letter | Channel::RegisteredLetter => Section::Letters,
+            }
+        };
+        let s = sections
+            .iter_mut()
+            .find(|s| s.section == section)
+            .expect("all sections");
+        s.actions.push(a);
+    }
+    for s in &mut sections {
+        let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+        for a in &s.actions {
+            let c = Currency::parse(&a.currency)?;
+            *sums.entry(a.currency.clone()).or_default() +=
+                c.to_minor(a.amount.parse().unwrap_or_default(), "amount")?;
+        }
+        s.totals = sums
+            .into_iter()
+            .map(|(code, minor)| {
+                Ok(crate::customers::Amount {
+                    amount: Currency::parse(&code)?.minor_to_string(minor),
+                    currency: code,
+                })
+            })
+            .collect::<Result<_>>()?;
+    }
+    Ok(sections)
+}
+
 /// What the owner did with an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -554,3 +554,22 @@ fn minimum_amount_skips_a_step() {
         "the formal demand is skipped below 500"
     );
 }
+
+#[test]
+fn today_sections_with_totals() {
+    let conn = setup("key_account", &[("F-1", "100"), ("F-2", "50.25")]);
+    let sections = today(&conn, day(10)).unwrap();
+    let calls = sections
+        .iter()
+        .find(|s| s.section == Section::Calls)
+        .unwrap();
+    assert_eq!(calls.actions.len(), 1);
+    assert_eq!(calls.totals[0].amount, "150.25");
+    let decisions = today(&conn, day(46)).unwrap();
+    assert_eq!(decisions[0].section, Section::Decisions);
+    assert_eq!(
+        decisions[0].actions.len(),
+        1,
+        "the key account's formal demand waits for a decision"
+    );
+}

@@ -18,4 +18,8 @@ payment_notes: string,
 /**
  * Decimal string in the company's default currency; `None` when no limit.
  */
-credit_limit: string | null, on_hold: boolean, hold_reason: string, };
+credit_limit: string | null, on_hold: boolean, hold_reason: string, 
+/**
+ * The dunning scenario they follow; `None`: Standard.
+ */
+scenario_id: number | null, };

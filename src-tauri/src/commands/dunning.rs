@@ -1,0 +1,88 @@
+//! Today, promises, disputes, history, scenarios: the dunning screens' commands.
+
+use super::{today, with_db, ApiResult, Db};
+use relance_core::dunning::disputes::{self, DisputeInput, DisputeView, ResolutionInput};
+use relance_core::dunning::promises::{self, PromiseInput, PromiseView};
+use relance_core::dunning::scenarios::{self, Scenario};
+use relance_core::dunning::{self, Act, ClosureKind, TodaySection};
+use relance_core::journal::{self, JournalEntry};
+use tauri::State;
+
+#[tauri::command]
+pub async fn agenda_today(db: State<'_, Db>) -> ApiResult<Vec<TodaySection>> {
+    with_db(&db, |conn| dunning::today(conn, today())).await
+}
+
+/// Done, skip or snooze one or several of today's actions (all or none).
+#[tauri::command]
+pub async fn act_on_actions(db: State<'_, Db>, ids: Vec<String>, act: Act) -> ApiResult<usize> {
+    with_db(&db, move |conn| dunning::act(conn, today(), &ids, &act)).await
+}
+
+#[tauri::command]
+pub async fn add_promise(db: State<'_, Db>, input: PromiseInput) -> ApiResult<PromiseView> {
+    with_db(&db, move |conn| promises::add(conn, &input, today())).await
+}
+
+#[tauri::command]
+pub async fn list_promises(db: State<'_, Db>) -> ApiResult<Vec<PromiseView>> {
+    with_db(&db, |conn| promises::list(conn, today())).await
+}
+
+#[tauri::command]
+pub async fn open_dispute(db: State<'_, Db>, input: DisputeInput) -> ApiResult<DisputeView> {
+    with_db(&db, move |conn| disputes::open(conn, &input, today())).await
+}
+
+#[tauri::command]
+pub async fn resolve_dispute(db: State<'_, Db>, input: ResolutionInput) -> ApiResult<DisputeView> {
+    with_db(&db, move |conn| disputes::resolve(conn, &input, today())).await
+}
+
+#[tauri::command]
+pub async fn list_disputes(db: State<'_, Db>, open_only: bool) -> ApiResult<Vec<DisputeView>> {
+    with_db(&db, move |conn| disputes::list(conn, today(), open_only)).await
+}
+
+#[tauri::command]
+pub async fn customer_history(db: State<'_, Db>, customer_id: i64) -> ApiResult<Vec<JournalEntry>> {
+    with_db(&db, move |conn| {
+        journal::for_customer(conn, customer_id, 200)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn invoice_history(db: State<'_, Db>, invoice_id: i64) -> ApiResult<Vec<JournalEntry>> {
+    with_db(&db, move |conn| journal::for_invoice(conn, invoice_id, 200)).await
+}
+
+#[tauri::command]
+pub async fn close_invoice(
+    db: State<'_, Db>,
+    invoice: String,
+    kind: ClosureKind,
+    reason: String,
+) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        dunning::close_invoice(conn, &invoice, kind, today(), &reason)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn list_scenarios(db: State<'_, Db>) -> ApiResult<Vec<Scenario>> {
+    with_db(&db, |conn| scenarios::list(conn)).await
+}
+
+#[tauri::command]
+pub async fn assign_scenario(
+    db: State<'_, Db>,
+    customer_id: i64,
+    scenario_id: i64,
+) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        scenarios::assign(conn, customer_id, scenario_id)
+    })
+    .await
+}
