@@ -226,5 +226,26 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.click('[data-testid="customer-row-PART21"] a');
     await d.find('[data-testid="history"] li[data-kind="action_done"]', 'the history entry');
     await d.screenshot(shots, '04-customer-history');
+
+    // A dispute takes the invoice out of Today; rejecting it brings the reminder back.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.type('[data-testid="invoice-search"]', 'F2026-0136');
+    await d.click('[data-testid="invoice-row-F2026-0136"] a');
+    await d.click('[data-testid="open-dispute"]');
+    await d.select('#dp-category', 'not_delivered');
+    await d.type('#dp-note', 'Affiches jamais reçues');
+    await d.click('[data-testid="save-dispute"]');
+    await d.find('[data-testid="history"] li[data-kind="dispute_opened"]', 'the dispute in the invoice history');
+    await d.click('[data-testid="nav-today"]');
+    // Done, snoozed, promised, disputed: nothing is left to do today.
+    await d.find('[data-testid="agenda-empty"]', 'an empty agenda once the disputed invoice left');
+    assert.equal((await d.findAll(action('FEST15/formal_demand/registered_letter'))).length, 0, 'disputed invoices leave Today');
+    await d.click('[data-testid="nav-dispute"]');
+    await d.waitText('[data-testid="dispute-F2026-0136"]', 'Non livré');
+    await d.screenshot(shots, '05-disputes');
+    await d.click('[data-testid="reject-F2026-0136"]');
+    await d.waitText('[data-testid="notice-success"]', 'Litige résolu');
+    await d.click('[data-testid="nav-today"]');
+    await d.find(action('FEST15/formal_demand/registered_letter'), 'the reminder back after rejection');
   });
 });

@@ -10,6 +10,7 @@ export type Route =
   | { name: 'invoice'; id: number }
   | { name: 'invoice-edit'; id: number }
   | { name: 'import' }
+  | { name: 'disputes' }
   | { name: 'settings' };
 
 export function parseRoute(hash: string): Route {
@@ -28,6 +29,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'invoices' };
     case 'import':
       return { name: 'import' };
+    case 'disputes':
+      return { name: 'disputes' };
     case 'settings':
       return { name: 'settings' };
     default:

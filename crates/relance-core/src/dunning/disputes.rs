@@ -82,6 +82,8 @@ pub struct ResolutionInput {
 pub struct DisputeView {
     #[ts(type = "number")]
     pub id: i64,
+    #[ts(type = "number")]
+    pub invoice_id: i64,
     pub invoice: String,
     pub customer: String,
     pub customer_name: String,
@@ -221,7 +223,7 @@ pub fn resolve(
 }
 
 const SELECT: &str = "SELECT d.id, i.number, c.reference, c.name, d.category, d.note, d.opened_on,
-        i.total_minor - i.settled_minor, i.currency, d.resolved_on, d.resolution, d.resolution_note
+        i.total_minor - i.settled_minor, i.currency, d.resolved_on, d.resolution, d.resolution_note, d.invoice_id
     FROM disputes d JOIN invoices i ON i.id = d.invoice_id JOIN customers c ON c.id = i.customer_id";
 
 fn from_row(r: &rusqlite::Row, as_of: NaiveDate) -> rusqlite::Result<DisputeView> {
@@ -232,6 +234,7 @@ fn from_row(r: &rusqlite::Row, as_of: NaiveDate) -> rusqlite::Result<DisputeView
     let category: String = r.get(4)?;
     Ok(DisputeView {
         id: r.get(0)?,
+        invoice_id: r.get(12)?,
         invoice: r.get(1)?,
         customer: r.get(2)?,
         customer_name: r.get(3)?,

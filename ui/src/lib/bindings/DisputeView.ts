@@ -2,7 +2,7 @@
 import type { DisputeCategory } from "./DisputeCategory";
 import type { Resolution } from "./Resolution";
 
-export type DisputeView = { id: number, invoice: string, customer: string, customer_name: string, category: DisputeCategory, note: string, opened_on: string, 
+export type DisputeView = { id: number, invoice_id: number, invoice: string, customer: string, customer_name: string, category: DisputeCategory, note: string, opened_on: string, 
 /**
  * Days since it was opened (until resolved).
  */
