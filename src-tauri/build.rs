@@ -33,6 +33,8 @@ const COMMANDS: &[&str] = &[
     "close_invoice",
     "list_scenarios",
     "assign_scenario",
+    "call_sheet",
+    "record_call",
 ];
 
 fn main() {

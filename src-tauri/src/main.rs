@@ -54,6 +54,8 @@ fn main() {
             commands::dunning::close_invoice,
             commands::dunning::list_scenarios,
             commands::dunning::assign_scenario,
+            commands::dunning::call_sheet,
+            commands::dunning::record_call,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Relance");

@@ -212,6 +212,13 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.click('[data-testid="action-confirm"]');
     await d.waitFor(async () => (await d.findAll(action('ECOL10/courtesy/email'))).length === 0, 'the snoozed action to leave');
 
+    // The call sheet shows the script filled in for this customer, and the number to call.
+    await d.click('[data-testid="call-HOTL03/call/phone"]');
+    await d.waitText('[data-testid="call-script"]', 'F2026-0139');
+    assert.match(await d.text('[data-testid="call-phone"]'), /\+33/);
+    await d.screenshot(shots, '03a-call-sheet');
+    await d.click('[data-testid="call-HOTL03/call/phone"]');
+
     // A promise to pay removes the invoice from Today.
     await d.click('[data-testid="promise-HOTL03/call/phone"]');
     await d.type('#a-promised_date', '30/11/2026');

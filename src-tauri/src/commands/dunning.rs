@@ -86,3 +86,22 @@ pub async fn assign_scenario(
     })
     .await
 }
+
+#[tauri::command]
+pub async fn call_sheet(
+    db: State<'_, Db>,
+    action_id: String,
+) -> ApiResult<dunning::calls::CallSheet> {
+    with_db(&db, move |conn| {
+        dunning::calls::sheet(conn, today(), &action_id)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn record_call(db: State<'_, Db>, input: dunning::calls::CallInput) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        dunning::calls::record(conn, today(), &input)
+    })
+    .await
+}

@@ -23,6 +23,8 @@ import type { SettingsInput } from './bindings/SettingsInput';
 import type { AppInfo } from './bindings/AppInfo';
 import type { Dashboard } from './bindings/Dashboard';
 import type { Act } from './bindings/Act';
+import type { CallInput } from './bindings/CallInput';
+import type { CallSheet } from './bindings/CallSheet';
 import type { ClosureKind } from './bindings/ClosureKind';
 import type { DisputeInput } from './bindings/DisputeInput';
 import type { DisputeView } from './bindings/DisputeView';
@@ -85,4 +87,6 @@ export const api = {
   closeInvoice: (invoice: string, kind: ClosureKind, reason: string) => call<null>('close_invoice', { invoice, kind, reason }),
   listScenarios: () => call<Scenario[]>('list_scenarios'),
   assignScenario: (customerId: number, scenarioId: number) => call<null>('assign_scenario', { customerId, scenarioId }),
+  callSheet: (actionId: string) => call<CallSheet>('call_sheet', { actionId }),
+  recordCall: (input: CallInput) => call<null>('record_call', { input }),
 };

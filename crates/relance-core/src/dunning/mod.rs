@@ -12,6 +12,7 @@
 //!   one step past the last step handled before it.
 //! - Actions of the same customer, kind, channel and currency are grouped into one.
 
+pub mod calls;
 pub mod disputes;
 pub mod promises;
 pub mod scenarios;
