@@ -984,30 +984,26 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
         Command::Agenda { as_of, format } => {
             let as_of = date_or_today(&as_of, "as_of")?;
             let actions = dunning::agenda(conn, as_of)?;
-            if format == Format::Json {
-                print_json(&actions);
-            } else {
-                let rows: Vec<Vec<String>> = actions
-                    .iter()
-                    .map(|a| {
-                        vec![
-                            a.id.clone(),
-                            a.step.clone(),
-                            a.invoices.join(" "),
-                            format!("{} {}", a.amount, a.currency),
-                            a.days_overdue.to_string(),
-                            if a.needs_decision {
-                                "decide".into()
-                            } else {
-                                String::new()
-                            },
-                        ]
-                    })
-                    .collect();
-                table::print(
-                    &["action", "step", "invoices", "amount", "days late", ""],
-                    &rows,
-                );
+            emit(
+                format,
+                &actions,
+                &["action", "step", "invoices", "amount", "days late", ""],
+                |a| {
+                    vec![
+                        a.id.clone(),
+                        a.step.clone(),
+                        a.invoices.join(" "),
+                        format!("{} {}", a.amount, a.currency),
+                        a.days_overdue.to_string(),
+                        if a.needs_decision {
+                            "decide".into()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                },
+            );
+            if format == Format::Table {
                 out!("{} action(s) for {as_of}", actions.len());
             }
         }
@@ -1053,30 +1049,24 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
         Command::Promise(PromiseCmd::List { as_of, format }) => {
             let as_of = date_or_today(&as_of, "as_of")?;
             let list = promises::list(conn, as_of)?;
-            if format == Format::Json {
-                print_json(&list);
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|p| {
-                        vec![
-                            p.id.to_string(),
-                            p.customer.clone(),
-                            p.promised_date.to_string(),
-                            format!("{} {}", p.amount, p.currency),
-                            p.paid.clone(),
-                            json_str(&p.status),
-                            p.invoices.join(" "),
-                        ]
-                    })
-                    .collect();
-                table::print(
-                    &[
-                        "id", "customer", "promised", "amount", "paid", "status", "invoices",
-                    ],
-                    &rows,
-                );
-            }
+            emit(
+                format,
+                &list,
+                &[
+                    "id", "customer", "promised", "amount", "paid", "status", "invoices",
+                ],
+                |p| {
+                    vec![
+                        p.id.to_string(),
+                        p.customer.clone(),
+                        p.promised_date.to_string(),
+                        format!("{} {}", p.amount, p.currency),
+                        p.paid.clone(),
+                        json_str(&p.status),
+                        p.invoices.join(" "),
+                    ]
+                },
+            );
         }
         Command::Dispute(DisputeCmd::Open {
             invoice,
@@ -1136,38 +1126,32 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
         Command::Dispute(DisputeCmd::List { all, as_of, format }) => {
             let as_of = date_or_today(&as_of, "as_of")?;
             let list = disputes::list(conn, as_of, !all)?;
-            if format == Format::Json {
-                print_json(&list);
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|d| {
-                        vec![
-                            d.id.to_string(),
-                            d.invoice.clone(),
-                            d.customer.clone(),
-                            json_str(&d.category),
-                            d.age_days.to_string(),
-                            format!("{} {}", d.balance, d.currency),
-                            d.resolution
-                                .map(|r| json_str(&r))
-                                .unwrap_or_else(|| "open".into()),
-                        ]
-                    })
-                    .collect();
-                table::print(
-                    &[
-                        "id",
-                        "invoice",
-                        "customer",
-                        "category",
-                        "age (days)",
-                        "balance",
-                        "state",
-                    ],
-                    &rows,
-                );
-            }
+            emit(
+                format,
+                &list,
+                &[
+                    "id",
+                    "invoice",
+                    "customer",
+                    "category",
+                    "age (days)",
+                    "balance",
+                    "state",
+                ],
+                |d| {
+                    vec![
+                        d.id.to_string(),
+                        d.invoice.clone(),
+                        d.customer.clone(),
+                        json_str(&d.category),
+                        d.age_days.to_string(),
+                        format!("{} {}", d.balance, d.currency),
+                        d.resolution
+                            .map(|r| json_str(&r))
+                            .unwrap_or_else(|| "open".into()),
+                    ]
+                },
+            );
         }
         Command::Scenario(ScenarioCmd::List { format }) => {
             let list = scenarios::list(conn)?;
@@ -1211,30 +1195,24 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
         } => {
             let cid = customers::id_by_ref(conn, "customer", &customer)?;
             let entries = relance_core::journal::for_customer(conn, cid, limit)?;
-            if format == Format::Json {
-                print_json(&entries);
-            } else {
-                let rows: Vec<Vec<String>> = entries
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            e.on_date.to_string(),
-                            json_str(&e.kind),
-                            e.action.clone().unwrap_or_default(),
-                            e.invoices.join(" "),
-                            e.amount
-                                .clone()
-                                .map(|a| format!("{a} {}", e.currency.clone().unwrap_or_default()))
-                                .unwrap_or_default(),
-                            e.note.clone(),
-                        ]
-                    })
-                    .collect();
-                table::print(
-                    &["date", "what", "action", "invoices", "amount", "note"],
-                    &rows,
-                );
-            }
+            emit(
+                format,
+                &entries,
+                &["date", "what", "action", "invoices", "amount", "note"],
+                |e| {
+                    vec![
+                        e.on_date.to_string(),
+                        json_str(&e.kind),
+                        e.action.clone().unwrap_or_default(),
+                        e.invoices.join(" "),
+                        e.amount
+                            .clone()
+                            .map(|a| format!("{a} {}", e.currency.clone().unwrap_or_default()))
+                            .unwrap_or_default(),
+                        e.note.clone(),
+                    ]
+                },
+            );
         }
         Command::Import {
             kind,
@@ -1268,6 +1246,21 @@ fn run(conn: &mut relance_core::Connection, command: Command) -> relance_core::R
         }
     }
     Ok(())
+}
+
+/// Prints `items` as pretty JSON, or as a table with one row per item.
+fn emit<T: Serialize>(
+    format: Format,
+    items: &[T],
+    headers: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) {
+    if format == Format::Json {
+        print_json(&items);
+    } else {
+        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+        table::print(headers, &rows);
+    }
 }
 
 /// The JSON name of an enum value ("partially_paid"), for tables.
