@@ -149,7 +149,8 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.click('[data-testid="filter-overdue"]');
     await d.find('[data-testid="invoice-list"]');
     const statuses = await d.exec(
-      "return [...document.querySelectorAll('[data-testid=status] [data-status]')].map(e => e.dataset.status)",
+      // The first badge is the status; a disputed or closed invoice carries a second one.
+      "return [...document.querySelectorAll('[data-testid=status] [data-status]:first-child')].map(e => e.dataset.status)",
     );
     assert.ok(statuses.length > 0 && statuses.every((s) => s === 'overdue'), `overdue filter: ${statuses}`);
     await d.screenshot(shots, '04-invoices-overdue');
@@ -243,6 +244,7 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.type('#dp-note', 'Affiches jamais reçues');
     await d.click('[data-testid="save-dispute"]');
     await d.find('[data-testid="history"] li[data-kind="dispute_opened"]', 'the dispute in the invoice history');
+    await d.waitText('[data-testid="invoice-number"] [data-status="disputed"]', 'En litige');
     await d.click('[data-testid="nav-today"]');
     // Done, snoozed, promised, disputed: nothing is left to do today.
     await d.find('[data-testid="agenda-empty"]', 'an empty agenda once the disputed invoice left');

@@ -410,6 +410,11 @@ fn dispute_takes_the_invoice_out_until_rejected() {
         vec!["F-2".to_string()],
         "the disputed invoice left dunning"
     );
+    assert!(
+        invoices::get_by_number(&conn, "F-1", day(15))
+            .unwrap()
+            .disputed
+    );
     assert_eq!(
         disputes::list(&conn, day(15), true).unwrap()[0].age_days,
         10
@@ -505,6 +510,12 @@ fn write_off_and_hand_over_leave_the_agenda() {
     )
     .unwrap();
     assert!(agenda(&conn, day(50)).unwrap().is_empty());
+    let f1 = invoices::get_by_number(&conn, "F-1", day(50)).unwrap();
+    assert_eq!(
+        f1.closure,
+        Some(ClosureKind::WriteOff),
+        "the status shows on the invoice"
+    );
     assert!(matches!(
         close_invoice(&mut conn, "F-2", ClosureKind::Court, day(51), "x"),
         Err(Error::Invalid {

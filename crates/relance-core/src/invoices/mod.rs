@@ -65,6 +65,10 @@ pub struct InvoiceView {
     pub days_overdue: i64,
     pub reference: String,
     pub notes: String,
+    /// An open dispute takes the invoice out of dunning until resolved.
+    pub disputed: bool,
+    /// Written off, or handed over to an agency or to court.
+    pub closure: Option<crate::dunning::ClosureKind>,
 }
 
 /// The invoice form as typed.
@@ -269,7 +273,9 @@ pub fn update(
 
 pub(crate) const VIEW_COLUMNS: &str = "i.id, i.number, i.customer_id, c.reference, c.name, \
     i.issue_date, i.due_date, i.currency, i.total_minor, i.net_minor, i.settled_minor, \
-    i.reference, i.notes";
+    i.reference, i.notes, \
+    EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.resolved_on IS NULL), \
+    (SELECT kind FROM invoice_closures x WHERE x.invoice_id = i.id)";
 
 pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<InvoiceView> {
     let currency_code: String = r.get(7)?;
@@ -296,6 +302,13 @@ pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<Invoi
         days_overdue: (as_of - due).num_days(),
         reference: r.get(11)?,
         notes: r.get(12)?,
+        disputed: r.get(13)?,
+        closure: match r.get::<_, Option<String>>(14)?.as_deref() {
+            Some("write_off") => Some(crate::dunning::ClosureKind::WriteOff),
+            Some("agency") => Some(crate::dunning::ClosureKind::Agency),
+            Some("court") => Some(crate::dunning::ClosureKind::Court),
+            _ => None,
+        },
     })
 }
 

@@ -294,6 +294,10 @@ export const en = {
   'action.formal_demand': "formal demand",
   'action.promise_broken': "broken promise",
   'action.statement': "statement of account",
+  'status.disputed': "Disputed",
+  'status.write_off': "Written off",
+  'status.agency': "With collection agency",
+  'status.court': "In court",
 } as const;
 
 export type Key = keyof typeof en;

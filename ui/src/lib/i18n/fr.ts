@@ -296,4 +296,8 @@ export const fr: Record<Key, string> = {
   'action.formal_demand': "mise en demeure",
   'action.promise_broken': "promesse non tenue",
   'action.statement': "relevé de compte",
+  'status.disputed': "En litige",
+  'status.write_off': "Passée en perte",
+  'status.agency': "En recouvrement",
+  'status.court': "Au tribunal",
 };
