@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "assign_scenario",
     "call_sheet",
     "record_call",
+    "save_scenario",
 ];
 
 fn main() {

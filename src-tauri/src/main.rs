@@ -56,6 +56,7 @@ fn main() {
             commands::dunning::assign_scenario,
             commands::dunning::call_sheet,
             commands::dunning::record_call,
+            commands::dunning::save_scenario,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Relance");

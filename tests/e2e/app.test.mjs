@@ -166,6 +166,21 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.find('[data-testid="error-s-iban"]', 'the IBAN error');
     await d.screenshot(shots, '06-settings');
 
+    // The scenario editor refuses two steps on the same day, then saves; a copy is a new scenario.
+    const editor = '[data-testid="scenario-editor"]';
+    await d.click('[data-testid="scenario-standard"]');
+    await d.type('[data-testid="step-1-offset"]', '-7');
+    await d.click('[data-testid="save-scenario"]');
+    await d.waitText(`${editor} [data-testid="notice-error"]`, 'même jour');
+    await d.type('[data-testid="step-1-offset"]', '2');
+    await d.click('[data-testid="save-scenario"]');
+    await d.waitText(`${editor} [data-testid="notice-success"]`, 'Scénario enregistré');
+    assert.equal(await d.value('[data-testid="step-1-offset"]'), '2');
+    await d.click('[data-testid="scenario-copy"]');
+    await d.click('[data-testid="save-scenario"]');
+    await d.waitFor(async () => (await d.findAll(`${editor} .segmented button`)).length === 4, 'a fourth scenario');
+    await d.screenshot(shots, '06b-scenarios');
+
     // The import refuses the whole file and lists the bad row with its line number.
     await d.click('[data-testid="nav-import"]');
     await d.select('[data-testid="import-kind"]', 'invoices');

@@ -105,3 +105,13 @@ pub async fn record_call(db: State<'_, Db>, input: dunning::calls::CallInput) ->
     })
     .await
 }
+
+/// Creates (`id` null) or replaces a scenario; refused with no steps or two steps on one day.
+#[tauri::command]
+pub async fn save_scenario(
+    db: State<'_, Db>,
+    id: Option<i64>,
+    input: scenarios::ScenarioInput,
+) -> ApiResult<Scenario> {
+    with_db(&db, move |conn| scenarios::save(conn, id, &input)).await
+}

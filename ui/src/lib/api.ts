@@ -33,6 +33,7 @@ import type { PromiseInput } from './bindings/PromiseInput';
 import type { PromiseView } from './bindings/PromiseView';
 import type { ResolutionInput } from './bindings/ResolutionInput';
 import type { Scenario } from './bindings/Scenario';
+import type { ScenarioInput } from './bindings/ScenarioInput';
 import type { TodaySection } from './bindings/TodaySection';
 
 /** Normalises anything thrown by invoke() into an ApiError. */
@@ -89,4 +90,5 @@ export const api = {
   assignScenario: (customerId: number, scenarioId: number) => call<null>('assign_scenario', { customerId, scenarioId }),
   callSheet: (actionId: string) => call<CallSheet>('call_sheet', { actionId }),
   recordCall: (input: CallInput) => call<null>('record_call', { input }),
+  saveScenario: (id: number | null, input: ScenarioInput) => call<Scenario>('save_scenario', { id, input }),
 };
