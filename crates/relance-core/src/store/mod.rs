@@ -190,6 +190,12 @@ mod tests {
                 [],
             )
             .unwrap();
+            conn.execute(
+                "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor)
+                 VALUES ('F-OLD', 1, '2026-03-01', '2026-03-31', 'EUR', 12000)",
+                [],
+            )
+            .unwrap();
         }
         let conn = open(&path).unwrap();
         assert_eq!(schema_version(&conn).unwrap(), SCHEMA_VERSION);
@@ -201,6 +207,19 @@ mod tests {
             )
             .unwrap();
         assert_eq!(name, "Old");
+        // v1 -> v2: the shipped scenarios appear, the old customer follows Standard, and the
+        // agenda runs on the upgraded file (an invoice written under v1 gets its reminder).
+        assert_eq!(crate::dunning::scenarios::list(&conn).unwrap().len(), 3);
+        let c = crate::customers::get_by_ref(&conn, "C1").unwrap();
+        assert_eq!(c.scenario_id, None);
+        let due: chrono::NaiveDate = "2026-03-31".parse().unwrap();
+        let agenda = crate::dunning::agenda(&conn, due + chrono::Duration::days(3)).unwrap();
+        assert_eq!(agenda.len(), 1);
+        assert_eq!(agenda[0].id, "C1/reminder/email");
+        // Reopening does not ship the scenarios twice.
+        drop(conn);
+        let conn = open(&path).unwrap();
+        assert_eq!(crate::dunning::scenarios::list(&conn).unwrap().len(), 3);
     }
 
     #[test]
