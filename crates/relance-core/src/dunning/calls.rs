@@ -3,7 +3,7 @@
 
 use super::disputes::{self, DisputeInput};
 use super::promises::{self, PromiseInput};
-use super::{act_in, agenda, Act, Action};
+use super::{agenda, record_acts, Act, Action};
 use crate::error::{Error, Lang, Msg, Result};
 use crate::journal::{self, JournalEntry, JournalKind, NewEntry};
 use crate::money::Currency;
@@ -51,15 +51,16 @@ pub struct CallInput {
     pub dispute_category: String,
 }
 
-fn find_action(conn: &Connection, as_of: NaiveDate, id: &str) -> Result<Action> {
-    agenda(conn, as_of)?
-        .into_iter()
+fn find_action(today: &[Action], id: &str) -> Result<Action> {
+    today
+        .iter()
         .find(|a| a.id == id)
+        .cloned()
         .ok_or_else(|| Error::invalid("action", Msg::UnknownAction(id.to_string())))
 }
 
 pub fn sheet(conn: &Connection, as_of: NaiveDate, action_id: &str) -> Result<CallSheet> {
-    let action = find_action(conn, as_of, action_id)?;
+    let action = find_action(&agenda(conn, as_of)?, action_id)?;
     let lang = crate::settings::ui_language(conn);
     let customer = crate::customers::get(conn, action.customer_id)?;
     let company = crate::settings::get(conn)?.company_name;
@@ -129,7 +130,9 @@ pub fn sheet(conn: &Connection, as_of: NaiveDate, action_id: &str) -> Result<Cal
 pub fn record(conn: &mut Connection, as_of: NaiveDate, input: &CallInput) -> Result<()> {
     let note = v::multiline("note", &input.note, 2000)?;
     let tx = conn.transaction()?;
-    let action = find_action(&tx, as_of, &input.action_id)?;
+    // The agenda is computed once; only a promise or dispute below changes what is due.
+    let mut today = agenda(&tx, as_of)?;
+    let action = find_action(&today, &input.action_id)?;
     let outcome = match input.outcome {
         CallOutcome::Reached => "reached",
         CallOutcome::NotReached => "not_reached",
@@ -146,6 +149,7 @@ pub fn record(conn: &mut Connection, as_of: NaiveDate, input: &CallInput) -> Res
         .collect();
     journal::append(&tx, &entry)?;
     let mut settled_by_outcome = input.outcome == CallOutcome::Reached;
+    let mut changed_agenda = false;
     if !input.promise_date.trim().is_empty() {
         promises::add_in(
             &tx,
@@ -168,6 +172,7 @@ pub fn record(conn: &mut Connection, as_of: NaiveDate, input: &CallInput) -> Res
             other => other,
         })?;
         settled_by_outcome = true;
+        changed_agenda = true;
     }
     if !input.dispute_category.trim().is_empty() {
         let invoice = if input.dispute_invoice.trim().is_empty() {
@@ -192,21 +197,27 @@ pub fn record(conn: &mut Connection, as_of: NaiveDate, input: &CallInput) -> Res
             other => other,
         })?;
         settled_by_outcome = true;
+        changed_agenda = true;
+    }
+    if changed_agenda {
+        today = agenda(&tx, as_of)?;
     }
     if settled_by_outcome {
         // A promise or dispute may already have taken the invoices out of the agenda.
-        if agenda(&tx, as_of)?.iter().any(|a| a.id == action.id) {
-            act_in(
+        if today.iter().any(|a| a.id == action.id) {
+            record_acts(
                 &tx,
                 as_of,
+                &today,
                 std::slice::from_ref(&action.id),
                 &Act::Done { note },
             )?;
         }
     } else if !input.callback_date.trim().is_empty() {
-        act_in(
+        record_acts(
             &tx,
             as_of,
+            &today,
             std::slice::from_ref(&action.id),
             &Act::Snooze {
                 until: input.callback_date.clone(),

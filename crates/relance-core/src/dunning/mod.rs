@@ -527,6 +527,18 @@ pub(crate) fn act_in(
     what: &Act,
 ) -> Result<usize> {
     let today = agenda(tx, as_of)?;
+    record_acts(tx, as_of, &today, ids, what)
+}
+
+/// Records what was done with actions of `today` (the agenda of `as_of`, already computed
+/// by the caller); an id not on it is refused.
+pub(crate) fn record_acts(
+    tx: &Connection,
+    as_of: NaiveDate,
+    today: &[Action],
+    ids: &[String],
+    what: &Act,
+) -> Result<usize> {
     let (kind, note, until) = match what {
         Act::Done { note } => (
             JournalKind::ActionDone,

@@ -2,7 +2,7 @@
 //! before it), with a channel, a document kind, a tone, an optional minimum open amount,
 //! FR/EN names and, for calls, a script. Three editable scenarios ship with the app.
 
-use crate::error::{Error, Lang, Msg, Result};
+use crate::error::{Error, Msg, Result};
 use crate::money::{parse_amount, Currency};
 use crate::validate as v;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -44,15 +44,6 @@ pub struct Step {
     pub name_en: String,
     pub script_fr: String,
     pub script_en: String,
-}
-
-impl Step {
-    pub fn name(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Fr => &self.name_fr,
-            Lang::En => &self.name_en,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
