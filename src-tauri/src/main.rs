@@ -7,7 +7,13 @@ use std::sync::{Arc, Mutex};
 
 fn main() {
     let path = relance_core::store::default_path();
-    let conn = match relance_core::store::open(&path) {
+    // "Today" follows one rule for the app and the CLI; a RELANCE_TODAY that is not a date
+    // stops here with a message instead of being replaced by the computer's date.
+    if let Err(e) = relance_core::app::today() {
+        eprintln!("Relance: {}", e.message(relance_core::Lang::En));
+        std::process::exit(1);
+    }
+    let conn = match relance_core::open(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("Relance cannot open its database {}: {e}", path.display());

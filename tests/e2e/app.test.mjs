@@ -161,6 +161,9 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.click('[data-testid="nav-settings"]');
     await d.find('#s-company_name');
     assert.equal(await d.value('#s-company_name'), 'Atelier Lumen');
+    // The sidebar shows where we are: Settings is the active entry, and only it.
+    assert.equal(await d.exec('return document.querySelector(\'[data-testid="nav-settings"]\').classList.contains("active")'), true);
+    assert.equal(await d.exec('return document.querySelectorAll("nav.sidebar a.active").length'), 1);
     await d.type('#s-iban', 'FR76 0000');
     await d.click('[data-testid="save-settings"]');
     await d.find('[data-testid="error-s-iban"]', 'the IBAN error');

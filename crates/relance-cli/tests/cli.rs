@@ -22,6 +22,11 @@ impl Env {
         p
     }
     fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+    /// Runs with extra environment variables; RELANCE_DB and RELANCE_TODAY from the caller's
+    /// environment never leak in.
+    fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_relance"))
             .arg("--db")
             .arg(self.db())
@@ -29,6 +34,8 @@ impl Env {
             .arg("en")
             .args(args)
             .env_remove("RELANCE_DB")
+            .env_remove("RELANCE_TODAY")
+            .envs(vars.iter().copied())
             .output()
             .unwrap()
     }
@@ -627,4 +634,60 @@ fn promises_and_disputes_from_the_cli() {
     assert_eq!(promises[0]["status"], "kept");
     let paid_dispute = e.run(&["dispute", "open", "--invoice", "F-1", "--category", "other"]);
     assert_eq!(code(&paid_dispute), 1);
+}
+
+#[test]
+fn today_is_relance_today_as_in_the_app() {
+    let e = Env::new();
+    e.ok(&["demo", "--as-of", "2026-11-22"]);
+    // The app and the CLI read "today" by one rule: RELANCE_TODAY when set.
+    let pinned = e.run_env(
+        &["agenda", "--format", "json"],
+        &[("RELANCE_TODAY", "2027-03-01")],
+    );
+    assert!(pinned.status.success(), "{}", stderr(&pinned));
+    let given = e.ok(&["agenda", "--as-of", "2027-03-01", "--format", "json"]);
+    assert_eq!(String::from_utf8(pinned.stdout).unwrap(), given);
+    let french = e.run_env(
+        &["agenda", "--format", "json"],
+        &[("RELANCE_TODAY", "01/03/2027")],
+    );
+    assert_eq!(String::from_utf8(french.stdout).unwrap(), given);
+    // A value that is not a date is refused, never replaced by the computer's date.
+    let bad = e.run_env(&["agenda"], &[("RELANCE_TODAY", "tomorrow")]);
+    assert_eq!(code(&bad), 1);
+    assert!(stderr(&bad).contains("RELANCE_TODAY"), "{}", stderr(&bad));
+}
+
+#[test]
+fn a_logo_file_is_read_by_the_shell_with_clear_messages() {
+    let e = Env::new();
+    let missing = e.dir.path().join("nope.png");
+    let o = e.run(&["settings", "set", "logo", missing.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("File not found"), "{}", stderr(&o));
+    let text = e.file("logo.png", "not an image");
+    let o = e.run(&["settings", "set", "logo", text.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("PNG or JPEG"), "{}", stderr(&o));
+    let png = e.dir.path().join("ok.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\nrest").unwrap();
+    e.ok(&["settings", "set", "logo", png.to_str().unwrap()]);
+    let s = e.json(&["settings", "show", "--format", "json"]);
+    assert_eq!(s["has_logo"], true);
+}
+
+#[test]
+fn a_crlf_file_names_the_right_line() {
+    let e = Env::new();
+    e.ok(&["customer", "add", "--reference", "ACME", "--name", "Acme"]);
+    let f = e.file(
+        "inv.csv",
+        "number,customer_reference,issue_date,due_date,total\r\n\
+         F-1,ACME,2026-01-15,2026-02-14,100\r\n\
+         F-2,ACME,2026-01-15,2026-01-10,100\r\n",
+    );
+    let o = import(&e, "invoices", &f, false);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("line 3, due_date"), "{}", stderr(&o));
 }

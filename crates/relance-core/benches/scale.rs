@@ -8,7 +8,6 @@ use chrono::{Duration, NaiveDate};
 use relance_core::customers::{self, CustomerQuery, CustomerSort};
 use relance_core::import::{self, ImportKind};
 use relance_core::invoices::{self, InvoiceFilter, InvoiceQuery, InvoiceSort};
-use relance_core::store;
 use std::fmt::Write as _;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -54,7 +53,7 @@ fn main() {
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.sqlite");
-    let mut conn = store::open(&path).unwrap();
+    let mut conn = relance_core::open(&path).unwrap();
     let mut rng = Lcg(42);
 
     let mut customers_csv = String::from("reference,name,kind,email,city,payment_terms_days\n");
@@ -233,7 +232,7 @@ fn main() {
         ms(t)
     );
     let (t, _) = time(runs, || {
-        relance_core::reports::dashboard(&conn, as_of).unwrap()
+        relance_core::views::dashboard::dashboard(&conn, as_of).unwrap()
     });
     println!("dashboard figures   median {}", ms(t));
     let (t, actions) = time(11, || relance_core::dunning::agenda(&conn, as_of).unwrap());

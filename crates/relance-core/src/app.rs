@@ -28,3 +28,18 @@ pub fn counts(conn: &Connection) -> Result<(i64, i64)> {
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
+
+/// Environment variable that pins "today" for the app and the CLI alike (tests, demos,
+/// replaying a past day). Either format the forms accept: `YYYY-MM-DD` or `DD/MM/YYYY`.
+pub const TODAY_ENV: &str = "RELANCE_TODAY";
+
+/// The "as of" date a shell uses when the user gives none: `RELANCE_TODAY` when set and not
+/// empty, otherwise the local calendar date. One rule for both shells, so `relance agenda`
+/// and the Today screen agree on the same machine. A value that is not a date is refused
+/// (never silently replaced by the real date).
+pub fn today() -> Result<chrono::NaiveDate> {
+    match std::env::var(TODAY_ENV) {
+        Ok(s) if !s.trim().is_empty() => crate::validate::parse_date(TODAY_ENV, &s),
+        _ => Ok(chrono::Local::now().date_naive()),
+    }
+}

@@ -170,7 +170,7 @@ impl NewCustomer {
     pub fn parse(input: &CustomerInput, currency: Currency) -> Result<NewCustomer> {
         let reference = v::optional_name("reference", &input.reference, 40)?;
         let language = if input.language.trim().is_empty() {
-            Lang::Fr
+            Lang::default()
         } else {
             Lang::parse(&input.language)
                 .ok_or_else(|| Error::invalid("language", Msg::OneOf(vec!["fr", "en"])))?
@@ -270,7 +270,7 @@ fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
         reference: r.get(1)?,
         name: r.get(2)?,
         kind: CustomerKind::parse("kind", &kind).unwrap_or(CustomerKind::Business),
-        language: Lang::parse(&lang).unwrap_or(Lang::Fr),
+        language: Lang::parse(&lang).unwrap_or_default(),
         email: r.get(5)?,
         phone: r.get(6)?,
         address: r.get(7)?,
@@ -515,7 +515,6 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store;
 
     pub(crate) fn input(reference: &str, name: &str) -> CustomerInput {
         CustomerInput {
@@ -529,7 +528,7 @@ mod tests {
 
     #[test]
     fn create_get_update() {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         let mut i = input("ACME", "Acme SARL");
         i.email = "compta@acme.fr".into();
         i.credit_limit = "5 000,00".into();
@@ -549,7 +548,7 @@ mod tests {
 
     #[test]
     fn refusals_change_nothing() {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         create(&conn, &input("A1", "First")).unwrap();
         let dup = create(&conn, &input("a1", "Second")).unwrap_err();
         assert!(matches!(
@@ -578,7 +577,7 @@ mod tests {
 
     #[test]
     fn generated_references_are_unique() {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         let a = create(&conn, &input("", "A")).unwrap();
         let b = create(&conn, &input("", "B")).unwrap();
         assert_eq!(a.reference, "C-0001");
@@ -587,7 +586,7 @@ mod tests {
 
     #[test]
     fn search_escapes_wildcards() {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         create(&conn, &input("X1", "100% Bio")).unwrap();
         create(&conn, &input("X2", "Bio 100")).unwrap();
         let q = CustomerQuery {
@@ -598,84 +597,4 @@ mod tests {
         assert_eq!(page.total, 1);
         assert_eq!(page.rows[0].reference, "X1");
     }
-}
-
-/// A sum in one currency (decimal string).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct Amount {
-    pub currency: String,
-    pub amount: String,
-}
-
-/// The customer page: details, every invoice, payments, credit and totals.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct CustomerDetail {
-    pub customer: Customer,
-    pub invoices: Vec<crate::invoices::InvoiceView>,
-    pub payments: Vec<crate::invoices::payments::PaymentView>,
-    /// Open balance per currency.
-    pub outstanding: Vec<Amount>,
-    /// Overdue balance per currency.
-    pub overdue: Vec<Amount>,
-    /// Unallocated payments per currency, usable against future invoices.
-    pub credit: Vec<Amount>,
-}
-
-pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<CustomerDetail> {
-    use crate::invoices::{self, InvoiceFilter, InvoiceQuery, InvoiceSort};
-    let customer = get(conn, id)?;
-    let invoices = invoices::list(
-        conn,
-        &InvoiceQuery {
-            filter: InvoiceFilter::All,
-            sort: InvoiceSort::DueDate,
-            descending: true,
-            customer_id: Some(id),
-            limit: 10_000,
-            ..Default::default()
-        },
-        as_of,
-    )?
-    .rows;
-    let mut stmt = conn.prepare_cached(
-        "SELECT currency, SUM(total_minor - settled_minor),
-                SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor ELSE 0 END)
-         FROM invoices WHERE customer_id = ?1 AND settled_minor < total_minor
-         GROUP BY currency ORDER BY currency",
-    )?;
-    let sums = stmt
-        .query_map(params![id, as_of.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let amount = |code: &str, minor: i64| -> Result<Amount> {
-        Ok(Amount {
-            currency: code.to_string(),
-            amount: Currency::parse(code)?.minor_to_string(minor),
-        })
-    };
-    let mut outstanding = Vec::new();
-    let mut overdue = Vec::new();
-    for (code, open, late) in &sums {
-        outstanding.push(amount(code, *open)?);
-        if *late > 0 {
-            overdue.push(amount(code, *late)?);
-        }
-    }
-    let credit = crate::invoices::payments::credit_minor(conn, id)?
-        .into_iter()
-        .map(|(c, m)| amount(&c, m))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(CustomerDetail {
-        customer,
-        invoices,
-        payments: crate::invoices::payments::for_customer(conn, id)?,
-        outstanding,
-        overdue,
-        credit,
-    })
 }

@@ -688,12 +688,11 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
 mod tests {
     use super::*;
     use crate::invoices::{InvoiceFilter, InvoiceQuery};
-    use crate::store;
 
     #[test]
     fn demo_is_realistic_and_deterministic() {
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         let r = load(&mut conn, as_of).unwrap();
         assert_eq!(r.customers, 25);
         assert!((120..=180).contains(&r.invoices), "{} invoices", r.invoices);
@@ -719,7 +718,7 @@ mod tests {
             .unwrap();
         assert!((as_of - oldest).num_days() > 365, "spans more than a year");
         // Same day, same data.
-        let mut again = store::open_in_memory().unwrap();
+        let mut again = crate::open_in_memory().unwrap();
         assert_eq!(load(&mut again, as_of).unwrap().payments, r.payments);
         // Refused on a non-empty database, nothing added.
         assert!(load(&mut conn, as_of).is_err());

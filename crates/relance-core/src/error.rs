@@ -5,16 +5,24 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The two languages of the product (UI and letters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Fr,
-    #[default]
     En,
 }
 
+/// French: the product's first language, and the one a new database and a new customer
+/// start with (the settings' `ui_language` default is this value).
+impl Default for Lang {
+    fn default() -> Self {
+        Lang::DEFAULT
+    }
+}
+
 impl Lang {
-    pub fn code(self) -> &'static str {
+    pub const DEFAULT: Lang = Lang::Fr;
+    pub const fn code(self) -> &'static str {
         match self {
             Lang::Fr => "fr",
             Lang::En => "en",
@@ -67,6 +75,8 @@ pub enum Msg {
     BadUkCompanyNumber,
     BadCountry,
     BadImage,
+    FileNotFound(String),
+    FileUnreadable(String),
     UnknownSetting(String),
     TotalBelowSettled { settled: String },
     LockedBySettlement,
@@ -300,6 +310,20 @@ impl Msg {
                 "Le logo doit être une image PNG ou JPEG de 2 Mo au plus.",
                 "The logo must be a PNG or JPEG image of at most 2 MB.",
             ),
+            Msg::FileNotFound(p) => {
+                if fr {
+                    format!("Fichier introuvable : {p}")
+                } else {
+                    format!("File not found: {p}")
+                }
+            }
+            Msg::FileUnreadable(p) => {
+                if fr {
+                    format!("Impossible de lire le fichier {p} (droits d'accès ?).")
+                } else {
+                    format!("Cannot read the file {p} (permissions?).")
+                }
+            }
             Msg::UnknownSetting(k) => {
                 if fr {
                     format!("Réglage inconnu « {k} ».")
@@ -452,6 +476,20 @@ impl Error {
         Error::Invalid {
             field: field.into(),
             msg,
+        }
+    }
+
+    /// A file the user named could not be opened: a missing or unreadable file is a refusal
+    /// that names it; anything else stays a system error. The shells open files, the
+    /// engine only words what went wrong.
+    pub fn file(field: &str, path: &std::path::Path, e: std::io::Error) -> Error {
+        let shown = path.display().to_string();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Error::invalid(field, Msg::FileNotFound(shown)),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::IsADirectory => {
+                Error::invalid(field, Msg::FileUnreadable(shown))
+            }
+            _ => Error::Io(e),
         }
     }
 

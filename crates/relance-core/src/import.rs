@@ -228,6 +228,21 @@ fn delimiter(header_line: &str) -> u8 {
     }
 }
 
+/// The 1-based line of the file where the byte at `offset` stands, counting LF, CRLF and a
+/// lone CR each as one line end (the csv crate's own count is one short after CRLF).
+fn line_at(text: &str, offset: u64) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = (offset as usize).min(bytes.len());
+    // A record's position can point at the end of the previous line's terminator.
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    let head = &bytes[..start];
+    let crlf = head.windows(2).filter(|w| w == b"\r\n").count();
+    let ends = head.iter().filter(|&&b| b == b'\n' || b == b'\r').count() - crlf;
+    ends + 1
+}
+
 /// Undoes the formula neutralisation that [`export`] applies.
 fn unneutralize(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
@@ -287,7 +302,7 @@ pub fn import(
         let record = match result {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
                 errors.push(RowError {
                     line,
                     field: "row".into(),
@@ -296,7 +311,10 @@ pub fn import(
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| line_at(text, p.byte()))
+            .unwrap_or(0);
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -521,7 +539,6 @@ pub fn export(conn: &Connection, kind: ImportKind, as_of: NaiveDate) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store;
 
     fn count(conn: &Connection, table: &str) -> i64 {
         conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
@@ -532,7 +549,7 @@ mod tests {
 
     #[test]
     fn imports_french_semicolon_file_with_bom() {
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         let r = import(
             &mut conn,
             ImportKind::Customers,
@@ -560,7 +577,7 @@ mod tests {
 
     #[test]
     fn any_bad_row_imports_nothing_and_lists_every_bad_row() {
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         import(
             &mut conn,
             ImportKind::Customers,
@@ -594,8 +611,37 @@ mod tests {
     }
 
     #[test]
+    fn bad_rows_are_named_by_their_line_whatever_the_line_ends() {
+        // Excel and most exports write CRLF; the line numbers must match what an editor shows.
+        for eol in ["\n", "\r\n", "\r"] {
+            let mut conn = crate::open_in_memory().unwrap();
+            import(
+                &mut conn,
+                ImportKind::Customers,
+                CUSTOMERS.as_bytes(),
+                false,
+            )
+            .unwrap();
+            let inv = [
+                "number,customer_reference,issue_date,due_date,total",
+                "F-1,ACME,2026-01-15,2026-02-14,100",
+                "F-2,ACME,2026-01-15,2026-01-10,100",
+                "\"F-3\",ACME,2026-01-15,2026-02-14,abc",
+            ]
+            .join(eol)
+                + eol;
+            let err = import(&mut conn, ImportKind::Invoices, inv.as_bytes(), false).unwrap_err();
+            let Error::Import(rows) = err else {
+                panic!("{err:?}")
+            };
+            let got: Vec<(usize, &str)> = rows.iter().map(|r| (r.line, r.field.as_str())).collect();
+            assert_eq!(got, [(3, "due_date"), (4, "total")], "line ends {eol:?}");
+        }
+    }
+
+    #[test]
     fn dry_run_checks_without_writing() {
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         let r = import(&mut conn, ImportKind::Customers, CUSTOMERS.as_bytes(), true).unwrap();
         assert!(r.dry_run);
         assert_eq!(r.rows, 2);
@@ -604,7 +650,7 @@ mod tests {
 
     #[test]
     fn refuses_empty_binary_and_bad_headers() {
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         let k = ImportKind::Customers;
         assert!(matches!(
             import(&mut conn, k, b"", false),
@@ -651,7 +697,7 @@ mod tests {
 
     #[test]
     fn export_neutralizes_formulas_and_round_trips() {
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         let csv = "reference,name,phone,payment_notes\nX1,=HYPERLINK(\"http://evil\"),+33 1 23 45 67 89,@SUM(A1)\n";
         import(&mut conn, ImportKind::Customers, csv.as_bytes(), false).unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
@@ -662,7 +708,7 @@ mod tests {
         );
         assert!(out.contains("'+33 1 23 45 67 89"));
         assert!(out.contains("'@SUM(A1)"));
-        let mut other = store::open_in_memory().unwrap();
+        let mut other = crate::open_in_memory().unwrap();
         import(&mut other, ImportKind::Customers, out.as_bytes(), false).unwrap();
         assert_eq!(
             customers::all(&other).unwrap(),

@@ -213,7 +213,7 @@ pub fn for_invoice(conn: &Connection, invoice_id: i64, limit: i64) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invoices::tests::{day, inv, setup};
+    use crate::test_support::{day, inv, setup};
 
     #[test]
     fn append_only_and_newest_first() {

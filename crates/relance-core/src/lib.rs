@@ -1,5 +1,9 @@
-//! Relance engine: customers, invoices, payments and (soon) dunning, over one SQLite file.
+//! Relance engine: customers, invoices, payments and dunning, over one SQLite file.
 //! No GUI dependency: the desktop app and the `relance` CLI are thin layers over this crate.
+//!
+//! Modules import downward only (ARCHITECTURE.md, "Floors"; `tests/layers.rs` checks it):
+//! error → money, validate → store → settings, journal → customers → invoices → dunning →
+//! views → import, demo. This file, at the top, opens a database ready for use.
 
 pub mod app;
 pub mod customers;
@@ -10,13 +14,33 @@ pub mod import;
 pub mod invoices;
 pub mod journal;
 pub mod money;
-pub mod reports;
 pub mod settings;
 pub mod store;
 pub mod validate;
+pub mod views;
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use error::{ApiError, Error, Lang, Msg, Result, RowError};
-pub use money::Currency;
+pub use money::{Amount, Currency};
 
 /// The SQLite connection type every engine function takes.
 pub use rusqlite::Connection;
+
+use std::path::Path;
+
+/// Opens (creating if needed) the database at `path`, migrates it, and seeds what ships
+/// with the product (the three dunning scenarios) the first time. Every shell opens here.
+pub fn open(path: &Path) -> Result<Connection> {
+    let conn = store::connect(path)?;
+    dunning::scenarios::ensure_shipped(&conn)?;
+    Ok(conn)
+}
+
+/// [`open`] on a private in-memory database (tests).
+pub fn open_in_memory() -> Result<Connection> {
+    let conn = store::connect_in_memory()?;
+    dunning::scenarios::ensure_shipped(&conn)?;
+    Ok(conn)
+}

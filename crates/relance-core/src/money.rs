@@ -4,6 +4,25 @@
 
 use crate::error::{Error, Lang, Msg, Result};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A sum in one currency (decimal string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Amount {
+    pub currency: String,
+    pub amount: String,
+}
+
+impl Amount {
+    /// Formats `minor` units of `currency` at the edge (the engine keeps minor units inside).
+    pub fn of(currency: Currency, minor: i64) -> Amount {
+        Amount {
+            currency: currency.code().to_string(),
+            amount: currency.minor_to_string(minor),
+        }
+    }
+}
 
 /// ISO 4217 currencies Relance accepts, with their number of minor-unit digits.
 const CURRENCIES: &[(&str, u32)] = &[

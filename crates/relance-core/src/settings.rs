@@ -83,7 +83,7 @@ pub const KEYS: &[(&str, &str, Check)] = &[
     ("promise_grace_days", "2", |k, x| {
         v::int_in(k, x, 0, 60).map(|n| n.to_string())
     }),
-    ("ui_language", "fr", |k, x| {
+    ("ui_language", Lang::DEFAULT.code(), |k, x| {
         Lang::parse(x)
             .map(|l| l.code().to_string())
             .ok_or_else(|| Error::invalid(k, Msg::OneOf(vec!["fr", "en"])))
@@ -95,6 +95,14 @@ fn check_for(key: &str) -> Result<Check> {
         .find(|(k, _, _)| *k == key)
         .map(|(_, _, c)| *c)
         .ok_or_else(|| Error::invalid("key", Msg::UnknownSetting(key.to_string())))
+}
+
+/// The default of a key, from [`KEYS`] (the one place defaults are written).
+fn default_of(key: &str) -> &'static str {
+    KEYS.iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, d, _)| *d)
+        .unwrap_or("")
 }
 
 fn raw(conn: &Connection) -> Result<HashMap<String, String>> {
@@ -115,6 +123,12 @@ fn raw(conn: &Connection) -> Result<HashMap<String, String>> {
 pub fn get(conn: &Connection) -> Result<Settings> {
     let m = raw(conn)?;
     let s = |k: &str| m.get(k).cloned().unwrap_or_default();
+    // Stored values passed their check when written; a damaged one reads as the default.
+    let days = |k: &str| -> i64 {
+        s(k).parse()
+            .or_else(|_| default_of(k).parse())
+            .unwrap_or_default()
+    };
     let has_logo: bool = conn
         .query_row("SELECT 1 FROM company_logo WHERE id = 1", [], |_| Ok(()))
         .optional()?
@@ -134,21 +148,16 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         iban: s("iban"),
         bic: s("bic"),
         default_currency: s("default_currency"),
-        default_payment_terms_days: s("default_payment_terms_days").parse().unwrap_or(30),
-        promise_grace_days: s("promise_grace_days").parse().unwrap_or(2),
-        ui_language: Lang::parse(&s("ui_language")).unwrap_or(Lang::Fr),
+        default_payment_terms_days: days("default_payment_terms_days"),
+        promise_grace_days: days("promise_grace_days"),
+        ui_language: Lang::parse(&s("ui_language")).unwrap_or_default(),
         has_logo,
     })
 }
 
 /// Sets one key after checking its value (`relance settings set KEY VALUE`).
-/// The key `logo` takes a file path and stores the image in the database.
+/// The logo is not a key: the shells read the image and call [`set_logo_from`].
 pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    if key == "logo" {
-        let bytes =
-            std::fs::read(value.trim()).map_err(|_| Error::invalid("logo", Msg::BadImage))?;
-        return set_logo(conn, &bytes);
-    }
     let clean = check_for(key)?(key, value)?;
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?1, ?2)
@@ -199,6 +208,21 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
     get(conn)
 }
 
+/// The largest logo accepted, in bytes.
+pub const LOGO_MAX_BYTES: usize = 2 * 1024 * 1024;
+
+/// Reads a logo from `source` (the file the shell opened) without ever holding more than
+/// [`LOGO_MAX_BYTES`] + 1 bytes, then stores it: a 1 GB file or `/dev/zero` is refused
+/// after 2 MB, not read whole.
+pub fn set_logo_from(conn: &Connection, source: impl std::io::Read) -> Result<()> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    source
+        .take(LOGO_MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    set_logo(conn, &bytes)
+}
+
 /// Stores the company logo after checking it is a PNG or JPEG of at most 2 MB.
 pub fn set_logo(conn: &Connection, bytes: &[u8]) -> Result<()> {
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -209,7 +233,7 @@ pub fn set_logo(conn: &Connection, bytes: &[u8]) -> Result<()> {
     } else {
         return Err(Error::invalid("logo", Msg::BadImage));
     };
-    if bytes.len() > 2 * 1024 * 1024 {
+    if bytes.len() > LOGO_MAX_BYTES {
         return Err(Error::invalid("logo", Msg::BadImage));
     }
     conn.execute(
@@ -238,7 +262,7 @@ pub fn remove_logo(conn: &Connection) -> Result<()> {
 
 /// The UI language setting, used by the CLI and the app to pick message language.
 pub fn ui_language(conn: &Connection) -> Lang {
-    get(conn).map(|s| s.ui_language).unwrap_or(Lang::Fr)
+    get(conn).map(|s| s.ui_language).unwrap_or_default()
 }
 
 /// The default currency setting (one cached read: import calls it for every row).
@@ -253,11 +277,10 @@ pub fn default_currency(conn: &Connection) -> Result<Currency> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store;
 
     #[test]
     fn defaults_then_set_and_refuse() {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         let s = get(&conn).unwrap();
         assert_eq!(s.default_currency, "EUR");
         assert_eq!(s.default_payment_terms_days, 30);
@@ -272,7 +295,7 @@ mod tests {
 
     #[test]
     fn save_is_all_or_nothing() {
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         let mut input = SettingsInput {
             company_name: "Atelier Lumen".into(),
             country: "fr".into(),
@@ -293,8 +316,56 @@ mod tests {
     }
 
     #[test]
+    fn one_source_for_each_default() {
+        let conn = crate::open_in_memory().unwrap();
+        let s = get(&conn).unwrap();
+        // The language a fresh database speaks is the language type's own default.
+        assert_eq!(s.ui_language, Lang::default());
+        assert_eq!(ui_language(&conn), Lang::default());
+        assert_eq!(
+            s.promise_grace_days.to_string(),
+            default_of("promise_grace_days")
+        );
+        assert_eq!(
+            s.default_payment_terms_days.to_string(),
+            default_of("default_payment_terms_days")
+        );
+        // Every default passes its own check unchanged.
+        for (k, d, check) in KEYS {
+            assert_eq!(check(k, d).unwrap(), *d, "{k}");
+        }
+        // A damaged stored value reads as the default, not as zero.
+        conn.execute(
+            "INSERT INTO settings VALUES ('promise_grace_days', 'x')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(get(&conn).unwrap().promise_grace_days, 2);
+    }
+
+    #[test]
+    fn logo_is_read_with_a_bound() {
+        let conn = crate::open_in_memory().unwrap();
+        // An endless source (like /dev/zero) is refused after 2 MB instead of read whole.
+        let err = set_logo_from(&conn, std::io::repeat(0x89)).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Invalid {
+                msg: Msg::BadImage,
+                ..
+            }
+        ));
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.resize(LOGO_MAX_BYTES, 0);
+        set_logo_from(&conn, png.as_slice()).unwrap();
+        png.push(0);
+        assert!(set_logo_from(&conn, png.as_slice()).is_err());
+        assert_eq!(logo(&conn).unwrap().unwrap().1.len(), LOGO_MAX_BYTES);
+    }
+
+    #[test]
     fn logo_must_be_an_image() {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         assert!(set_logo(&conn, b"GIF89a....").is_err());
         set_logo(&conn, b"\x89PNG\r\n\x1a\nrest").unwrap();
         assert!(get(&conn).unwrap().has_logo);

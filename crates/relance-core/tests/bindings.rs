@@ -9,7 +9,8 @@ use relance_core::invoices::credit_notes::*;
 use relance_core::invoices::payments::*;
 use relance_core::invoices::*;
 use relance_core::settings::{Settings, SettingsInput};
-use relance_core::{ApiError, Lang};
+use relance_core::views::{CustomerDetail, InvoiceDetail, Settlement};
+use relance_core::{Amount, ApiError, Lang};
 use std::path::PathBuf;
 use ts_rs::{Config, TS};
 
@@ -69,7 +70,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<ImportKind>(&mut stale);
     check::<ImportReport>(&mut stale);
     check::<DemoReport>(&mut stale);
-    check::<relance_core::reports::Dashboard>(&mut stale);
+    check::<relance_core::views::Dashboard>(&mut stale);
     check::<relance_core::app::AppInfo>(&mut stale);
     {
         use relance_core::dunning::disputes::*;

@@ -4,6 +4,8 @@ use super::{today, with_db, ApiResult, Db};
 use relance_core::app::AppInfo;
 use relance_core::demo::{self, DemoReport};
 use relance_core::import::{self, ImportKind, ImportReport};
+use relance_core::views::{dashboard, Dashboard};
+use relance_core::Error;
 use tauri::State;
 
 #[tauri::command]
@@ -36,7 +38,7 @@ pub async fn import_csv(
     dry_run: bool,
 ) -> ApiResult<ImportReport> {
     with_db(&db, move |conn| {
-        let bytes = std::fs::read(&path)?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::file("file", path.as_ref(), e))?;
         import::import(conn, kind, &bytes, dry_run)
     })
     .await
@@ -53,6 +55,6 @@ pub async fn export_csv(db: State<'_, Db>, kind: ImportKind, path: String) -> Ap
 }
 
 #[tauri::command]
-pub async fn dashboard(db: State<'_, Db>) -> ApiResult<relance_core::reports::Dashboard> {
-    with_db(&db, |conn| relance_core::reports::dashboard(conn, today())).await
+pub async fn dashboard(db: State<'_, Db>) -> ApiResult<Dashboard> {
+    with_db(&db, |conn| dashboard::dashboard(conn, today())).await
 }

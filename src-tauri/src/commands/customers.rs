@@ -1,9 +1,8 @@
 //! Customers screen: list, detail, create, edit.
 
 use super::{today, with_db, ApiResult, Db};
-use relance_core::customers::{
-    self, Customer, CustomerDetail, CustomerInput, CustomerPage, CustomerQuery,
-};
+use relance_core::customers::{self, Customer, CustomerInput, CustomerPage, CustomerQuery};
+use relance_core::views::{customer_page, CustomerDetail};
 use tauri::State;
 
 #[tauri::command]
@@ -13,7 +12,7 @@ pub async fn list_customers(db: State<'_, Db>, query: CustomerQuery) -> ApiResul
 
 #[tauri::command]
 pub async fn get_customer(db: State<'_, Db>, id: i64) -> ApiResult<CustomerDetail> {
-    with_db(&db, move |conn| customers::detail(conn, id, today())).await
+    with_db(&db, move |conn| customer_page::detail(conn, id, today())).await
 }
 
 #[tauri::command]

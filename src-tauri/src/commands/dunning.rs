@@ -4,7 +4,8 @@ use super::{today, with_db, ApiResult, Db};
 use relance_core::dunning::disputes::{self, DisputeInput, DisputeView, ResolutionInput};
 use relance_core::dunning::promises::{self, PromiseInput, PromiseView};
 use relance_core::dunning::scenarios::{self, Scenario};
-use relance_core::dunning::{self, Act, ClosureKind, TodaySection};
+use relance_core::dunning::{self, Act, TodaySection};
+use relance_core::invoices::ClosureKind;
 use relance_core::journal::{self, JournalEntry};
 use tauri::State;
 

@@ -3,9 +3,8 @@
 use super::{today, with_db, ApiResult, Db};
 use relance_core::invoices::credit_notes::{self, CreditNoteInput, CreditNoteView};
 use relance_core::invoices::payments::{self, PaymentInput, PaymentView};
-use relance_core::invoices::{
-    self, InvoiceDetail, InvoiceInput, InvoicePage, InvoiceQuery, InvoiceView,
-};
+use relance_core::invoices::{self, InvoiceInput, InvoicePage, InvoiceQuery, InvoiceView};
+use relance_core::views::{invoice_page, InvoiceDetail};
 use tauri::State;
 
 #[tauri::command]
@@ -15,7 +14,7 @@ pub async fn list_invoices(db: State<'_, Db>, query: InvoiceQuery) -> ApiResult<
 
 #[tauri::command]
 pub async fn get_invoice(db: State<'_, Db>, id: i64) -> ApiResult<InvoiceDetail> {
-    with_db(&db, move |conn| invoices::detail(conn, id, today())).await
+    with_db(&db, move |conn| invoice_page::detail(conn, id, today())).await
 }
 
 #[tauri::command]

@@ -45,10 +45,8 @@ where
     })?
 }
 
-/// Today, read once at the command boundary. `RELANCE_TODAY=YYYY-MM-DD` pins it (tests, demos).
+/// Today, read at the command boundary by the engine's one rule (`RELANCE_TODAY` when set,
+/// as for the CLI). `main` refuses to start on an invalid value, so this cannot fail later.
 pub fn today() -> NaiveDate {
-    std::env::var("RELANCE_TODAY")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| chrono::Local::now().date_naive())
+    relance_core::app::today().unwrap_or_else(|_| chrono::Local::now().date_naive())
 }

@@ -2,6 +2,7 @@
 
 use super::{with_db, ApiResult, Db};
 use relance_core::settings::{self, Settings, SettingsInput};
+use relance_core::Error;
 use tauri::State;
 
 #[tauri::command]
@@ -18,7 +19,10 @@ pub async fn save_settings(db: State<'_, Db>, input: SettingsInput) -> ApiResult
 #[tauri::command]
 pub async fn set_logo(db: State<'_, Db>, path: String) -> ApiResult<Settings> {
     with_db(&db, move |conn| {
-        settings::set(conn, "logo", &path)?;
+        // The shell opens the file; the engine reads at most 2 MB of it.
+        let path = std::path::PathBuf::from(path);
+        let file = std::fs::File::open(&path).map_err(|e| Error::file("logo", &path, e))?;
+        settings::set_logo_from(conn, file)?;
         settings::get(conn)
     })
     .await

@@ -38,6 +38,26 @@ export function parseRoute(hash: string): Route {
   }
 }
 
+/** The sidebar section a route belongs to (its nav entry's `data-testid` suffix). */
+export function sectionOf(route: Route): string {
+  switch (route.name) {
+    case 'customers':
+    case 'customer':
+    case 'customer-new':
+    case 'customer-edit':
+      return 'customer';
+    case 'invoices':
+    case 'invoice':
+    case 'invoice-new':
+    case 'invoice-edit':
+      return 'invoice';
+    case 'disputes':
+      return 'dispute';
+    default:
+      return route.name;
+  }
+}
+
 export const router = $state({ route: parseRoute(window.location.hash) });
 
 window.addEventListener('hashchange', () => {

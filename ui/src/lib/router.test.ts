@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 
 vi.stubGlobal('window', { location: { hash: '' }, addEventListener: () => {} });
-const { parseRoute } = await import('./router.svelte');
+const { parseRoute, sectionOf } = await import('./router.svelte');
 
 describe('parseRoute', () => {
   it('maps hashes to screens', () => {
@@ -11,5 +11,26 @@ describe('parseRoute', () => {
     expect(parseRoute('#/customers/12/edit')).toEqual({ name: 'customer-edit', id: 12 });
     expect(parseRoute('#/invoices/new?customer=ACME')).toEqual({ name: 'invoice-new', customer: 'ACME' });
     expect(parseRoute('#/invoices/x')).toEqual({ name: 'invoices' });
+  });
+});
+
+describe('sectionOf', () => {
+  it('lights the sidebar entry of every screen, Settings included', () => {
+    const sections = ['today', 'customer', 'invoice', 'dispute', 'import', 'settings'];
+    const cases: [string, string][] = [
+      ['', 'today'],
+      ['#/customers', 'customer'],
+      ['#/customers/new', 'customer'],
+      ['#/customers/3/edit', 'customer'],
+      ['#/invoices/7', 'invoice'],
+      ['#/invoices/new', 'invoice'],
+      ['#/disputes', 'dispute'],
+      ['#/import', 'import'],
+      ['#/settings', 'settings'],
+    ];
+    for (const [hash, section] of cases) {
+      expect(sectionOf(parseRoute(hash))).toBe(section);
+      expect(sections).toContain(sectionOf(parseRoute(hash)));
+    }
   });
 });

@@ -9,7 +9,7 @@ use crate::journal::{self, JournalEntry, JournalKind, NewEntry};
 use crate::money::Currency;
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -76,6 +76,7 @@ pub fn sheet(conn: &Connection, as_of: NaiveDate, action_id: &str) -> Result<Cal
                 rusqlite::params![scenario_id, o],
                 |r| Ok(if lang == Lang::Fr { r.get::<_, String>(0)? } else { r.get::<_, String>(1)? }),
             )
+            .optional()?
             .unwrap_or_default(),
         None => String::new(),
     };
@@ -85,10 +86,7 @@ pub fn sheet(conn: &Connection, as_of: NaiveDate, action_id: &str) -> Result<Cal
         .map(|t| crate::invoices::get(conn, t.invoice_id, as_of))
         .collect::<Result<Vec<_>>>()?;
     let currency = Currency::parse(&action.currency)?;
-    let amount = currency.format_minor(
-        currency.to_minor(action.amount.parse().unwrap_or_default(), "amount")?,
-        lang,
-    );
+    let amount = currency.format_minor(action.amount_minor, lang);
     let due = invoices.first().map(|i| i.due_date).unwrap_or(as_of);
     let script = template
         .replace("{company}", if company.is_empty() { "…" } else { &company })
@@ -240,10 +238,9 @@ mod tests {
     use super::*;
     use crate::customers::{self, CustomerInput};
     use crate::invoices::{self, InvoiceInput};
-    use crate::store;
 
     fn setup() -> Connection {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         customers::create(
             &conn,
             &CustomerInput {
@@ -285,6 +282,16 @@ mod tests {
             dispute_invoice: String::new(),
             dispute_category: String::new(),
         }
+    }
+
+    #[test]
+    fn sheet_reports_a_database_error_instead_of_an_empty_script() {
+        let conn = setup();
+        // The scripts cannot be read (a damaged schema): say so, do not show a blank script.
+        conn.execute_batch("ALTER TABLE scenario_steps RENAME COLUMN script_fr TO gone")
+            .unwrap();
+        let err = sheet(&conn, "2026-02-15".parse().unwrap(), "ACME/call/phone").unwrap_err();
+        assert!(matches!(err, Error::Db(_)), "{err:?}");
     }
 
     #[test]

@@ -232,6 +232,7 @@ fn from_row(r: &rusqlite::Row, as_of: NaiveDate) -> rusqlite::Result<DisputeView
     let resolved: Option<NaiveDate> = r.get(9)?;
     let resolution: Option<String> = r.get(10)?;
     let category: String = r.get(4)?;
+    let balance: i64 = r.get(7)?;
     Ok(DisputeView {
         id: r.get(0)?,
         invoice_id: r.get(12)?,
@@ -243,7 +244,7 @@ fn from_row(r: &rusqlite::Row, as_of: NaiveDate) -> rusqlite::Result<DisputeView
         opened_on: opened,
         age_days: (resolved.unwrap_or(as_of) - opened).num_days(),
         balance: Currency::parse(&cur)
-            .map(|c| c.minor_to_string(r.get(7).unwrap_or(0)))
+            .map(|c| c.minor_to_string(balance))
             .unwrap_or_default(),
         currency: cur,
         resolved_on: resolved,

@@ -18,8 +18,9 @@ pub mod promises;
 pub mod scenarios;
 
 use crate::error::{Error, Lang, Msg, Result};
+use crate::invoices::ClosureKind;
 use crate::journal::{self, JournalKind, NewEntry};
-use crate::money::Currency;
+use crate::money::{Amount, Currency};
 use crate::validate as v;
 use chrono::{Duration, NaiveDate};
 use rusqlite::{params, Connection};
@@ -94,6 +95,11 @@ pub struct Action {
     pub invoices: Vec<String>,
     /// Sum of the open balances (decimal string).
     pub amount: String,
+    /// The same sum in minor units, for the engine's own arithmetic (never re-parsed from
+    /// `amount`); not part of the JSON or the UI's types.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub amount_minor: i64,
     pub currency: String,
     /// Of the oldest invoice; negative before its due date.
     #[ts(type = "number")]
@@ -133,11 +139,10 @@ struct History {
     snoozed: Vec<(i64, NaiveDate)>,
 }
 
-/// The grace period after a promised date before a promise counts as broken.
-pub fn promise_grace_days(conn: &Connection) -> i64 {
-    crate::settings::get(conn)
-        .map(|s| s.promise_grace_days)
-        .unwrap_or(2)
+/// The grace period after a promised date before a promise counts as broken (the setting;
+/// its default lives with the other settings' defaults).
+pub fn promise_grace_days(conn: &Connection) -> Result<i64> {
+    Ok(crate::settings::get(conn)?.promise_grace_days)
 }
 
 /// Today's actions.
@@ -257,7 +262,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
     }
 
     // Promises: live ones pause their invoices; broken ones become an action, then bump.
-    let grace = promise_grace_days(conn);
+    let grace = promise_grace_days(conn)?;
     let promise_states = promises::states(conn, as_of, grace)?;
     let mut paused: HashMap<i64, ()> = HashMap::new();
     let mut bumped_after: HashMap<i64, i64> = HashMap::new();
@@ -286,6 +291,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
                         .collect();
                     if let Some(oldest) = open.first() {
                         let currency = Currency::parse(&oldest.currency)?;
+                        let open_minor: i64 = open.iter().map(|i| i.balance).sum();
                         actions.push(Action {
                             id: format!("{}/promise_broken/{}", oldest.customer_ref, p.id),
                             customer: oldest.customer_ref.clone(),
@@ -304,7 +310,8 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
                             },
                             needs_decision: true,
                             invoices: open.iter().map(|i| i.number.clone()).collect(),
-                            amount: currency.minor_to_string(open.iter().map(|i| i.balance).sum()),
+                            amount: currency.minor_to_string(open_minor),
+                            amount_minor: open_minor,
                             currency: oldest.currency.clone(),
                             days_overdue: (as_of - oldest.due).num_days(),
                             promise_id: Some(p.id),
@@ -392,6 +399,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
             id.push('/');
             id.push_str(currency.code());
         }
+        let amount_minor: i64 = members.iter().map(|m| m.0.balance).sum();
         actions.push(Action {
             id,
             customer: first.customer_ref.clone(),
@@ -405,7 +413,8 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
             },
             needs_decision: members.iter().any(|m| m.1.needs_decision),
             invoices: members.iter().map(|m| m.0.number.clone()).collect(),
-            amount: currency.minor_to_string(members.iter().map(|m| m.0.balance).sum()),
+            amount: currency.minor_to_string(amount_minor),
+            amount_minor,
             currency: currency_code,
             days_overdue: members
                 .iter()
@@ -447,7 +456,7 @@ pub struct TodaySection {
     pub section: Section,
     pub actions: Vec<Action>,
     /// Sum of the actions' amounts, per currency.
-    pub totals: Vec<crate::customers::Amount>,
+    pub totals: Vec<Amount>,
 }
 
 /// Today's agenda in its four sections (always all four, possibly empty).
@@ -484,18 +493,11 @@ pub fn today(conn: &Connection, as_of: NaiveDate) -> Result<Vec<TodaySection>> {
     for s in &mut sections {
         let mut sums: BTreeMap<String, i64> = BTreeMap::new();
         for a in &s.actions {
-            let c = Currency::parse(&a.currency)?;
-            *sums.entry(a.currency.clone()).or_default() +=
-                c.to_minor(a.amount.parse().unwrap_or_default(), "amount")?;
+            *sums.entry(a.currency.clone()).or_default() += a.amount_minor;
         }
         s.totals = sums
             .into_iter()
-            .map(|(code, minor)| {
-                Ok(crate::customers::Amount {
-                    amount: Currency::parse(&code)?.minor_to_string(minor),
-                    currency: code,
-                })
-            })
+            .map(|(code, minor)| Ok(Amount::of(Currency::parse(&code)?, minor)))
             .collect::<Result<_>>()?;
     }
     Ok(sections)
@@ -571,10 +573,7 @@ pub(crate) fn record_acts(
         let mut entry = NewEntry::new(kind, action.customer_id, as_of);
         entry.action = Some(action.kind.as_str().to_string());
         entry.channel = Some(action.channel.as_str().to_string());
-        entry.amount = Some((
-            currency.to_minor(action.amount.parse().unwrap_or_default(), "amount")?,
-            currency,
-        ));
+        entry.amount = Some((action.amount_minor, currency));
         entry.until_date = until;
         entry.promise_id = action.promise_id;
         entry.note = note.clone();
@@ -586,25 +585,6 @@ pub(crate) fn record_acts(
         journal::append(tx, &entry)?;
     }
     Ok(ids.len())
-}
-
-/// How an invoice left dunning for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ClosureKind {
-    WriteOff,
-    Agency,
-    Court,
-}
-
-impl ClosureKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClosureKind::WriteOff => "write_off",
-            ClosureKind::Agency => "agency",
-            ClosureKind::Court => "court",
-        }
-    }
 }
 
 /// Writes an invoice off, or hands it over to a collection agency or to court.

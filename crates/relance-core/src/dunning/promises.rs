@@ -65,7 +65,7 @@ pub fn add(conn: &mut Connection, input: &PromiseInput, as_of: NaiveDate) -> Res
     let tx = conn.transaction()?;
     let id = add_in(&tx, input, as_of)?;
     tx.commit()?;
-    let grace = super::promise_grace_days(conn);
+    let grace = super::promise_grace_days(conn)?;
     states(conn, as_of, grace)?
         .into_iter()
         .find(|s| s.id == id)
@@ -183,7 +183,7 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
 
 /// Every promise with its derived status as of a date, newest first.
 pub fn list(conn: &Connection, as_of: NaiveDate) -> Result<Vec<PromiseView>> {
-    let grace = super::promise_grace_days(conn);
+    let grace = super::promise_grace_days(conn)?;
     let mut all: Vec<PromiseView> = states(conn, as_of, grace)?
         .into_iter()
         .map(|s| s.view)

@@ -509,7 +509,15 @@ fn shipped() -> Vec<(&'static str, ScenarioInput)> {
 
 /// Inserts the shipped scenarios the first time a database is opened with this schema.
 pub fn ensure_shipped(conn: &Connection) -> Result<()> {
-    for (code, input) in shipped() {
+    install_missing(conn, shipped())
+}
+
+/// Inserts each scenario whose code is not there yet. Minimum amounts are written in major
+/// units and stored in the company's currency's minor units (¥50 is 50, 50 KWD is 50000),
+/// as the scenario editor does; an upgraded database already has its currency set.
+fn install_missing(conn: &Connection, scenarios: Vec<(&'static str, ScenarioInput)>) -> Result<()> {
+    let currency = crate::settings::default_currency(conn)?;
+    for (code, input) in scenarios {
         let exists: bool = conn
             .query_row(
                 "SELECT 1 FROM scenarios WHERE code = ?1",
@@ -521,7 +529,7 @@ pub fn ensure_shipped(conn: &Connection) -> Result<()> {
         if exists {
             continue;
         }
-        let (name_fr, name_en, steps) = check(&input, Currency::EUR)?;
+        let (name_fr, name_en, steps) = check(&input, currency)?;
         conn.execute(
             "INSERT INTO scenarios (code, name_fr, name_en) VALUES (?1, ?2, ?3)",
             params![code, name_fr, name_en],
@@ -534,11 +542,10 @@ pub fn ensure_shipped(conn: &Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store;
 
     #[test]
     fn shipped_scenarios_exist_once() {
-        let conn = store::open_in_memory().unwrap();
+        let conn = crate::open_in_memory().unwrap();
         ensure_shipped(&conn).unwrap();
         let all = list(&conn).unwrap();
         assert_eq!(all.len(), 3);
@@ -550,7 +557,7 @@ mod tests {
 
     #[test]
     fn refuses_empty_and_duplicate_offsets() {
-        let mut conn = store::open_in_memory().unwrap();
+        let mut conn = crate::open_in_memory().unwrap();
         let mut input = shipped().remove(0).1;
         input.name_fr = "Mon scénario".into();
         let mut dup = input.clone();
@@ -579,5 +586,22 @@ mod tests {
         let mut edited = input.clone();
         edited.steps.truncate(2);
         assert_eq!(save(&mut conn, Some(std), &edited).unwrap().steps.len(), 2);
+    }
+
+    #[test]
+    fn shipped_minimums_follow_the_company_currency() {
+        // A shipped step's minimum is written in major units ("50"); a company in yen or in
+        // dinars (an upgraded database has its currency before the scenarios are installed)
+        // must read back 50 of its own currency, not a euro-scaled 5000 or 0.50.
+        for (code, shown) in [("JPY", "50"), ("KWD", "50.000"), ("EUR", "50.00")] {
+            let conn = crate::store::connect_in_memory().unwrap();
+            crate::settings::set(&conn, "default_currency", code).unwrap();
+            let mut input = shipped().remove(0).1;
+            input.steps[4].min_amount = "50".into();
+            install_missing(&conn, vec![("standard", input)]).unwrap();
+            let s = get(&conn, find(&conn, "standard").unwrap()).unwrap();
+            assert_eq!(s.steps[4].min_amount.as_deref(), Some(shown), "{code}");
+            assert_eq!(s.steps[0].min_amount, None);
+        }
     }
 }

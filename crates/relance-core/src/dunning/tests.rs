@@ -6,7 +6,6 @@ use super::*;
 use crate::customers::{self, CustomerInput};
 use crate::invoices::payments::{self, AllocationInput, PaymentInput};
 use crate::invoices::{self, InvoiceInput};
-use crate::store;
 
 const DUE: &str = "2026-03-31";
 
@@ -20,7 +19,7 @@ fn day(offset: i64) -> NaiveDate {
 
 /// A customer following `scenario`, with invoices (number, total) all due on DUE.
 fn setup(scenario: &str, invoices: &[(&str, &str)]) -> Connection {
-    let mut conn = store::open_in_memory().unwrap();
+    let mut conn = crate::open_in_memory().unwrap();
     let c = customers::create(
         &conn,
         &CustomerInput {
@@ -583,4 +582,39 @@ fn today_sections_with_totals() {
         1,
         "the key account's formal demand waits for a decision"
     );
+}
+
+#[test]
+fn recorded_amounts_come_from_minor_units_not_from_display_strings() {
+    // The journal and Today's totals use the action's minor units; the decimal string is only
+    // for display, so a string the engine cannot read back never turns into 0.
+    let conn = setup("standard", &[("F-1", "1234.56"), ("F-2", "0.44")]);
+    let mut today = agenda(&conn, day(3)).unwrap();
+    assert_eq!(today.len(), 1);
+    assert_eq!(today[0].amount_minor, 123_500);
+    today[0].amount = "1 235,00 €".into();
+    let id = today[0].id.clone();
+    record_acts(
+        &conn,
+        day(3),
+        &today,
+        &[id],
+        &Act::Done {
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    let cid = today[0].customer_id;
+    let h = journal::for_customer(&conn, cid, 1).unwrap();
+    assert_eq!(h[0].amount.as_deref(), Some("1235.00"));
+    let sections = super::today(&conn, day(15)).unwrap();
+    let totals: Vec<String> = sections
+        .iter()
+        .flat_map(|s| {
+            s.totals
+                .iter()
+                .map(|t| format!("{} {}", t.amount, t.currency))
+        })
+        .collect();
+    assert_eq!(totals, ["1235.00 EUR"]);
 }

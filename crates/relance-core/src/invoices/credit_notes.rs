@@ -143,8 +143,8 @@ pub fn for_invoice(conn: &Connection, invoice_id: i64) -> Result<Vec<CreditNoteV
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invoices::tests::{day, inv, setup};
     use crate::invoices::{self, InvoiceStatus};
+    use crate::test_support::{day, inv, setup};
 
     #[test]
     fn credit_note_reduces_balance_and_cannot_exceed_it() {

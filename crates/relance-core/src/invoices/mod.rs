@@ -41,6 +41,34 @@ impl InvoiceStatus {
     }
 }
 
+/// How an invoice left dunning for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosureKind {
+    WriteOff,
+    Agency,
+    Court,
+}
+
+impl ClosureKind {
+    pub const ALL: [ClosureKind; 3] = [
+        ClosureKind::WriteOff,
+        ClosureKind::Agency,
+        ClosureKind::Court,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClosureKind::WriteOff => "write_off",
+            ClosureKind::Agency => "agency",
+            ClosureKind::Court => "court",
+        }
+    }
+    /// The stored name back to the value (`None` for anything else).
+    pub fn from_stored(s: &str) -> Option<ClosureKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// An invoice with its derived figures. Amounts are decimal strings in `currency`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct InvoiceView {
@@ -68,7 +96,7 @@ pub struct InvoiceView {
     /// An open dispute takes the invoice out of dunning until resolved.
     pub disputed: bool,
     /// Written off, or handed over to an agency or to court.
-    pub closure: Option<crate::dunning::ClosureKind>,
+    pub closure: Option<ClosureKind>,
 }
 
 /// The invoice form as typed.
@@ -303,12 +331,10 @@ pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<Invoi
         reference: r.get(11)?,
         notes: r.get(12)?,
         disputed: r.get(13)?,
-        closure: match r.get::<_, Option<String>>(14)?.as_deref() {
-            Some("write_off") => Some(crate::dunning::ClosureKind::WriteOff),
-            Some("agency") => Some(crate::dunning::ClosureKind::Agency),
-            Some("court") => Some(crate::dunning::ClosureKind::Court),
-            _ => None,
-        },
+        closure: r
+            .get::<_, Option<String>>(14)?
+            .as_deref()
+            .and_then(ClosureKind::from_stored),
     })
 }
 
@@ -458,46 +484,9 @@ pub fn all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<InvoiceView>> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::store;
-
-    pub(crate) fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    pub(crate) fn setup() -> Connection {
-        let conn = store::open_in_memory().unwrap();
-        for (r, n) in [("ACME", "Acme SARL"), ("BETA", "Beta & Co")] {
-            customers::create(
-                &conn,
-                &customers::CustomerInput {
-                    reference: r.into(),
-                    name: n.into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        }
-        conn
-    }
-
-    pub(crate) fn inv(
-        number: &str,
-        customer: &str,
-        issue: &str,
-        due: &str,
-        total: &str,
-    ) -> InvoiceInput {
-        InvoiceInput {
-            number: number.into(),
-            customer: customer.into(),
-            issue_date: issue.into(),
-            due_date: due.into(),
-            total: total.into(),
-            ..Default::default()
-        }
-    }
+    use crate::test_support::{day, inv, setup};
 
     #[test]
     fn create_and_derive_status() {
@@ -673,64 +662,4 @@ pub(crate) mod tests {
         let u = update(&mut conn, v.id, &edit, d).unwrap();
         assert_eq!(u.balance, "20.00");
     }
-}
-
-/// One line of an invoice's settlement history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct Settlement {
-    pub date: NaiveDate,
-    /// "payment" or "credit_note".
-    pub kind: String,
-    pub amount: String,
-    /// Payment reference or credit-note number.
-    pub reference: String,
-    /// How a payment was made (`None` for a credit note).
-    pub method: Option<crate::customers::PaymentMethod>,
-    /// The payment's note or the credit note's reason.
-    pub note: String,
-}
-
-/// The invoice page: the invoice and what settled it, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct InvoiceDetail {
-    pub invoice: InvoiceView,
-    pub settlements: Vec<Settlement>,
-    /// The customer's unallocated credit in this invoice's currency (decimal string).
-    pub customer_credit: String,
-}
-
-pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDetail> {
-    let invoice = get(conn, id, as_of)?;
-    let currency = Currency::parse(&invoice.currency)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method, p.note
-         FROM allocations a JOIN payments p ON p.id = a.payment_id WHERE a.invoice_id = ?1
-         UNION ALL
-         SELECT date, 'credit_note', amount_minor, number, NULL, reason FROM credit_notes WHERE invoice_id = ?1
-         ORDER BY 1, 2",
-    )?;
-    let settlements = stmt
-        .query_map([id], |r| {
-            Ok(Settlement {
-                date: r.get(0)?,
-                kind: r.get(1)?,
-                amount: currency.minor_to_string(r.get(2)?),
-                reference: r.get(3)?,
-                method: r
-                    .get::<_, Option<String>>(4)?
-                    .and_then(|m| crate::customers::PaymentMethod::parse("method", &m).ok()),
-                note: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let credit = payments::credit_minor(conn, invoice.customer_id)?
-        .into_iter()
-        .find(|(c, _)| *c == invoice.currency)
-        .map(|(_, m)| m)
-        .unwrap_or(0);
-    Ok(InvoiceDetail {
-        invoice,
-        settlements,
-        customer_credit: currency.minor_to_string(credit),
-    })
 }

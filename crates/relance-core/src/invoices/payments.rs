@@ -401,8 +401,8 @@ pub fn apply_credit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invoices::tests::{day, inv, setup};
     use crate::invoices::{self, InvoiceStatus};
+    use crate::test_support::{day, inv, setup};
 
     fn pay(customer: &str, amount: &str, allocs: &[(&str, &str)], credit: bool) -> PaymentInput {
         PaymentInput {

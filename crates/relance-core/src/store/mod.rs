@@ -3,6 +3,9 @@
 //! Each migration is one SQL file under `migrations/`, applied in order inside an IMMEDIATE
 //! transaction that also bumps `PRAGMA user_version`, so a crash leaves either the old or the
 //! new schema, never half of one. A database whose version is newer than this build is refused.
+//!
+//! The store knows no domain: seeding the shipped scenarios happens one floor up, in
+//! [`crate::open`].
 
 use crate::error::{Error, Result};
 pub use rusqlite::Connection;
@@ -23,7 +26,8 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub const DB_ENV: &str = "RELANCE_DB";
 
 /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
-pub fn open(path: &Path) -> Result<Connection> {
+/// The engine's entry point is [`crate::open`], which also seeds the shipped data.
+pub fn connect(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir)?;
@@ -37,16 +41,14 @@ pub fn open(path: &Path) -> Result<Connection> {
     )?;
     configure(&conn, true)?;
     migrate(&conn, SCHEMA_VERSION)?;
-    crate::dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
 }
 
-/// A migrated in-memory database, for tests.
-pub fn open_in_memory() -> Result<Connection> {
+/// A migrated in-memory database (tests, benchmarks); see [`crate::open_in_memory`].
+pub fn connect_in_memory() -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     configure(&conn, false)?;
     migrate(&conn, SCHEMA_VERSION)?;
-    crate::dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
 }
 
@@ -145,6 +147,8 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::{open, open_in_memory};
 
     #[test]
     fn fresh_database_is_at_latest_version_with_foreign_keys() {

@@ -53,8 +53,8 @@ pub fn dashboard(conn: &Connection, as_of: NaiveDate) -> Result<Dashboard> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invoices::tests::{day, inv, setup};
     use crate::invoices::{self, payments};
+    use crate::test_support::{day, inv, setup};
 
     #[test]
     fn dashboard_sums_open_and_overdue_balances() {

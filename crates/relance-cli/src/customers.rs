@@ -1,0 +1,233 @@
+//! `relance customer`: add, list and show customers.
+
+use crate::date_or_today;
+use crate::invoices::print_invoices;
+use crate::output::{print_json, table, Format};
+use clap::{Args, Subcommand, ValueEnum};
+use relance_core::customers::{self, CustomerInput, CustomerQuery, CustomerSort};
+use relance_core::{views, Connection, Result};
+
+#[derive(Args)]
+pub struct CustomerFields {
+    /// Unique reference (generated when omitted).
+    #[arg(long, default_value = "")]
+    reference: String,
+    #[arg(long)]
+    name: String,
+    /// business or individual.
+    #[arg(long, default_value = "business")]
+    kind: String,
+    /// Letter language: fr or en.
+    #[arg(long, default_value = "fr")]
+    language: String,
+    #[arg(long, default_value = "")]
+    email: String,
+    #[arg(long, default_value = "")]
+    phone: String,
+    /// Street lines of the postal address.
+    #[arg(long, default_value = "")]
+    address: String,
+    #[arg(long, default_value = "")]
+    postal_code: String,
+    #[arg(long, default_value = "")]
+    city: String,
+    /// Two-letter country code.
+    #[arg(long, default_value = "")]
+    country: String,
+    /// transfer, direct_debit, card, cheque or cash.
+    #[arg(long, default_value = "")]
+    payment_method: String,
+    /// Payment terms in days (default: the company's).
+    #[arg(long, default_value = "")]
+    payment_terms_days: String,
+    #[arg(long, default_value = "")]
+    contact_name: String,
+    #[arg(long, default_value = "")]
+    contact_email: String,
+    #[arg(long, default_value = "")]
+    contact_phone: String,
+    /// How they pay: approver, PO required, supplier portal, payment runs.
+    #[arg(long, default_value = "")]
+    payment_notes: String,
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    credit_limit: String,
+    #[arg(long)]
+    on_hold: bool,
+    #[arg(long, default_value = "")]
+    hold_reason: String,
+}
+
+#[derive(Subcommand)]
+pub enum CustomerCmd {
+    /// Add a customer.
+    Add(Box<CustomerFields>),
+    /// List customers with outstanding and overdue totals.
+    List {
+        #[arg(long, default_value = "")]
+        search: String,
+        #[arg(long, value_enum, default_value_t = SortCustomer::Name)]
+        sort: SortCustomer,
+        /// Largest first / Z to A.
+        #[arg(long)]
+        desc: bool,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show one customer with their invoices, payments and credit.
+    Show {
+        reference: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SortCustomer {
+    Name,
+    Outstanding,
+    Overdue,
+}
+
+pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
+    match cmd {
+        CustomerCmd::Add(f) => {
+            let f = *f;
+            let c = customers::create(
+                conn,
+                &CustomerInput {
+                    reference: f.reference,
+                    name: f.name,
+                    kind: f.kind,
+                    language: f.language,
+                    email: f.email,
+                    phone: f.phone,
+                    address: f.address,
+                    postal_code: f.postal_code,
+                    city: f.city,
+                    country: f.country,
+                    payment_method: f.payment_method,
+                    payment_terms_days: f.payment_terms_days,
+                    contact_name: f.contact_name,
+                    contact_email: f.contact_email,
+                    contact_phone: f.contact_phone,
+                    payment_notes: f.payment_notes,
+                    credit_limit: f.credit_limit,
+                    on_hold: f.on_hold,
+                    hold_reason: f.hold_reason,
+                },
+            )?;
+            out!("Customer {} added: {}", c.reference, c.name);
+        }
+        CustomerCmd::List {
+            search,
+            sort,
+            desc,
+            as_of,
+            limit,
+            format,
+        } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let page = customers::list(
+                conn,
+                &CustomerQuery {
+                    search,
+                    sort: match sort {
+                        SortCustomer::Name => CustomerSort::Name,
+                        SortCustomer::Outstanding => CustomerSort::Outstanding,
+                        SortCustomer::Overdue => CustomerSort::Overdue,
+                    },
+                    descending: desc,
+                    limit,
+                    offset: 0,
+                },
+                as_of,
+            )?;
+            if format == Format::Json {
+                print_json(&page.rows);
+            } else {
+                let rows: Vec<Vec<String>> = page
+                    .rows
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.reference.clone(),
+                            c.name.clone(),
+                            c.kind.as_str().into(),
+                            c.open_invoices.to_string(),
+                            c.outstanding.clone(),
+                            c.overdue.clone(),
+                            if c.on_hold {
+                                "on hold".into()
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "reference",
+                        "name",
+                        "kind",
+                        "open",
+                        "outstanding",
+                        "overdue",
+                        "",
+                    ],
+                    &rows,
+                );
+                out!("{} customer(s)", page.total);
+            }
+        }
+        CustomerCmd::Show {
+            reference,
+            as_of,
+            format,
+        } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let c = customers::get_by_ref(conn, &reference)?;
+            let d = views::customer_page::detail(conn, c.id, as_of)?;
+            if format == Format::Json {
+                print_json(&d);
+            } else {
+                let c = &d.customer;
+                out!("{} — {} ({})", c.reference, c.name, c.kind.as_str());
+                for (label, value) in [
+                    ("e-mail", &c.email),
+                    ("phone", &c.phone),
+                    ("address", &c.address),
+                    (
+                        "city",
+                        &format!("{} {} {}", c.postal_code, c.city, c.country),
+                    ),
+                    ("contact", &c.contact_name),
+                    ("how they pay", &c.payment_notes),
+                ] {
+                    if !value.trim().is_empty() {
+                        out!("  {label:<13} {}", value.replace('\n', ", "));
+                    }
+                }
+                if c.on_hold {
+                    out!("  ON HOLD: {}", c.hold_reason);
+                }
+                for a in &d.outstanding {
+                    out!("  outstanding   {} {}", a.amount, a.currency);
+                }
+                for a in &d.overdue {
+                    out!("  overdue       {} {}", a.amount, a.currency);
+                }
+                for a in &d.credit {
+                    out!("  credit        {} {}", a.amount, a.currency);
+                }
+                print_invoices(&d.invoices);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! `relance demo`, `import` and `export`: data in and out (the shell reads and writes the files).
+
+use crate::date_or_today;
+use clap::{Args, ValueEnum};
+use relance_core::import::{self, ImportKind};
+use relance_core::{demo, Connection, Error, Result};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Lay the demo's dates out relative to this day (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[arg(value_enum)]
+    kind: KindArg,
+    /// The CSV file (comma, semicolon or tab separated; UTF-8).
+    file: PathBuf,
+    /// Check every row and report, without writing anything.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    kind: KindArg,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Customers,
+    Invoices,
+    Payments,
+}
+
+impl From<KindArg> for ImportKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Customers => ImportKind::Customers,
+            KindArg::Invoices => ImportKind::Invoices,
+            KindArg::Payments => ImportKind::Payments,
+        }
+    }
+}
+
+pub fn demo(conn: &mut Connection, args: DemoArgs) -> Result<()> {
+    let DemoArgs { as_of } = args;
+    let as_of = date_or_today(&as_of, "as_of")?;
+    let r = demo::load(conn, as_of)?;
+    out!(
+        "Demo loaded as of {as_of}: {} customers, {} invoices, {} payments.",
+        r.customers,
+        r.invoices,
+        r.payments
+    );
+    Ok(())
+}
+
+pub fn import(conn: &mut Connection, args: ImportArgs) -> Result<()> {
+    let ImportArgs {
+        kind,
+        file,
+        dry_run,
+    } = args;
+    let bytes = std::fs::read(&file).map_err(|e| Error::file("file", &file, e))?;
+    let r = import::import(conn, kind.into(), &bytes, dry_run)?;
+    if r.dry_run {
+        out!(
+            "Dry run: {} row(s) would be imported; nothing was written.",
+            r.rows
+        );
+    } else {
+        out!("{} row(s) imported.", r.rows);
+    }
+    Ok(())
+}
+
+pub fn export(conn: &mut Connection, args: ExportArgs) -> Result<()> {
+    let ExportArgs { kind, out } = args;
+    let today = relance_core::app::today()?;
+    let bytes = import::export(conn, kind.into(), today)?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, &bytes)?;
+            eprintln!("Written to {}", path.display());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(())
+}

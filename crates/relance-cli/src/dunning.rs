@@ -1,0 +1,188 @@
+//! `relance agenda`, `action`, `scenario` and `history`: the daily dunning work.
+
+use crate::date_or_today;
+use crate::output::{emit, json_str, print_json, Format};
+use clap::{Args, Subcommand};
+use relance_core::customers;
+use relance_core::dunning::{self, scenarios, Act};
+use relance_core::{Connection, Result};
+
+/// What to do today: reminders, calls, letters and decisions, derived from the facts.
+#[derive(Args)]
+pub struct AgendaArgs {
+    /// The day to compute the agenda for (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    /// The customer's reference.
+    #[arg(long)]
+    customer: String,
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Args)]
+pub struct ActOn {
+    /// Action ids as `relance agenda` prints them (CUSTOMER/kind/channel); several at once.
+    #[arg(required = true)]
+    ids: Vec<String>,
+    /// The agenda day the actions belong to (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ActionCmd {
+    /// Mark actions done.
+    Done {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Skip actions, saying why.
+    Skip {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Hide actions until a later date.
+    Snooze {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long, value_name = "DATE")]
+        until: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ScenarioCmd {
+    /// List scenarios and their steps.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Make a customer follow a scenario (standard, key_account, late_payer or an id).
+    Assign { customer: String, scenario: String },
+}
+
+pub fn agenda(conn: &mut Connection, args: AgendaArgs) -> Result<()> {
+    let AgendaArgs { as_of, format } = args;
+    let as_of = date_or_today(&as_of, "as_of")?;
+    let actions = dunning::agenda(conn, as_of)?;
+    emit(
+        format,
+        &actions,
+        &["action", "step", "invoices", "amount", "days late", ""],
+        |a| {
+            vec![
+                a.id.clone(),
+                a.step.clone(),
+                a.invoices.join(" "),
+                format!("{} {}", a.amount, a.currency),
+                a.days_overdue.to_string(),
+                if a.needs_decision {
+                    "decide".into()
+                } else {
+                    String::new()
+                },
+            ]
+        },
+    );
+    if format == Format::Table {
+        out!("{} action(s) for {as_of}", actions.len());
+    }
+    Ok(())
+}
+
+pub fn act(conn: &mut Connection, cmd: ActionCmd) -> Result<()> {
+    let (on, what) = match cmd {
+        ActionCmd::Done { on, note } => (on, Act::Done { note }),
+        ActionCmd::Skip { on, reason } => (on, Act::Skip { reason }),
+        ActionCmd::Snooze { on, until, note } => (on, Act::Snooze { until, note }),
+    };
+    let as_of = date_or_today(&on.as_of, "as_of")?;
+    let n = dunning::act(conn, as_of, &on.ids, &what)?;
+    out!("{n} action(s) recorded.");
+    Ok(())
+}
+
+pub fn scenario(conn: &mut Connection, cmd: ScenarioCmd) -> Result<()> {
+    match cmd {
+        ScenarioCmd::List { format } => {
+            let list = scenarios::list(conn)?;
+            if format == Format::Json {
+                print_json(&list);
+            } else {
+                for s in &list {
+                    out!(
+                        "{} {} ({})",
+                        s.id,
+                        s.name_en,
+                        s.code.as_deref().unwrap_or("custom")
+                    );
+                    for st in &s.steps {
+                        out!(
+                            "    D{:+}  {:<18} {:<14} {}{}",
+                            st.offset_days,
+                            st.channel.as_str(),
+                            st.kind.as_str(),
+                            st.name_en,
+                            if st.needs_decision {
+                                "  [decision]"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        ScenarioCmd::Assign { customer, scenario } => {
+            let cid = customers::id_by_ref(conn, "customer", &customer)?;
+            let sid = scenarios::find(conn, &scenario)?;
+            scenarios::assign(conn, cid, sid)?;
+            out!("{customer} now follows scenario {scenario}.");
+        }
+    }
+    Ok(())
+}
+
+pub fn history(conn: &mut Connection, args: HistoryArgs) -> Result<()> {
+    let HistoryArgs {
+        customer,
+        limit,
+        format,
+    } = args;
+    let cid = customers::id_by_ref(conn, "customer", &customer)?;
+    let entries = relance_core::journal::for_customer(conn, cid, limit)?;
+    emit(
+        format,
+        &entries,
+        &["date", "what", "action", "invoices", "amount", "note"],
+        |e| {
+            vec![
+                e.on_date.to_string(),
+                json_str(&e.kind),
+                e.action.clone().unwrap_or_default(),
+                e.invoices.join(" "),
+                e.amount
+                    .clone()
+                    .map(|a| format!("{a} {}", e.currency.clone().unwrap_or_default()))
+                    .unwrap_or_default(),
+                e.note.clone(),
+            ]
+        },
+    );
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Output: "table or JSON" for every command. JSON amounts are decimal strings; tables are
+//! plain aligned text with amounts right-aligned. A closed pipe (`relance … | head`) ends quietly.
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+#[derive(Clone, Copy, ValueEnum, Default, PartialEq)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+pub fn print_json<T: Serialize>(value: &T) {
+    out!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serializable")
+    );
+}
+
+/// Prints `items` as pretty JSON, or as a table with one row per item.
+pub fn emit<T: Serialize>(
+    format: Format,
+    items: &[T],
+    headers: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) {
+    if format == Format::Json {
+        print_json(&items);
+    } else {
+        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+        table(headers, &rows);
+    }
+}
+
+/// The JSON name of an enum value ("partially_paid"), for tables.
+pub fn json_str<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Prints an aligned text table; columns whose cells are all numbers are right-aligned.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let numeric: Vec<bool> = (0..headers.len())
+        .map(|i| {
+            !rows.is_empty()
+                && rows.iter().all(|r| {
+                    let c = r[i].split(' ').next().unwrap_or("");
+                    !c.is_empty()
+                        && c.chars()
+                            .all(|ch| ch.is_ascii_digit() || ch == '.' || ch == '-')
+                })
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = widths[i].saturating_sub(c.chars().count());
+                if numeric[i] {
+                    format!("{}{c}", " ".repeat(pad))
+                } else {
+                    format!("{c}{}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        out!("{}", parts.join("  ").trim_end());
+    };
+    line(headers.to_vec());
+    for row in rows {
+        line(row.iter().map(|s| s.as_str()).collect());
+    }
+}

@@ -1,0 +1,37 @@
+//! Fixtures shared by the engine's unit tests (compiled for tests only). Test code may use
+//! any floor; the layering rule (`tests/layers.rs`) reads production code only.
+
+use crate::invoices::InvoiceInput;
+use chrono::NaiveDate;
+use rusqlite::Connection;
+
+pub fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+pub fn setup() -> Connection {
+    let conn = crate::open_in_memory().unwrap();
+    for (r, n) in [("ACME", "Acme SARL"), ("BETA", "Beta & Co")] {
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: r.into(),
+                name: n.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    conn
+}
+
+pub fn inv(number: &str, customer: &str, issue: &str, due: &str, total: &str) -> InvoiceInput {
+    InvoiceInput {
+        number: number.into(),
+        customer: customer.into(),
+        issue_date: issue.into(),
+        due_date: due.into(),
+        total: total.into(),
+        ..Default::default()
+    }
+}

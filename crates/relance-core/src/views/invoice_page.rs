@@ -1,0 +1,70 @@
+//! The invoice page: the invoice, what settled it, and the customer's usable credit.
+
+use crate::customers::PaymentMethod;
+use crate::error::Result;
+use crate::invoices::{self, payments, InvoiceView};
+use crate::money::Currency;
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One line of an invoice's settlement history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Settlement {
+    pub date: NaiveDate,
+    /// "payment" or "credit_note".
+    pub kind: String,
+    pub amount: String,
+    /// Payment reference or credit-note number.
+    pub reference: String,
+    /// How a payment was made (`None` for a credit note).
+    pub method: Option<PaymentMethod>,
+    /// The payment's note or the credit note's reason.
+    pub note: String,
+}
+
+/// The invoice page: the invoice and what settled it, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InvoiceDetail {
+    pub invoice: InvoiceView,
+    pub settlements: Vec<Settlement>,
+    /// The customer's unallocated credit in this invoice's currency (decimal string).
+    pub customer_credit: String,
+}
+
+pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDetail> {
+    let invoice = invoices::get(conn, id, as_of)?;
+    let currency = Currency::parse(&invoice.currency)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method, p.note
+         FROM allocations a JOIN payments p ON p.id = a.payment_id WHERE a.invoice_id = ?1
+         UNION ALL
+         SELECT date, 'credit_note', amount_minor, number, NULL, reason FROM credit_notes WHERE invoice_id = ?1
+         ORDER BY 1, 2",
+    )?;
+    let settlements = stmt
+        .query_map([id], |r| {
+            Ok(Settlement {
+                date: r.get(0)?,
+                kind: r.get(1)?,
+                amount: currency.minor_to_string(r.get(2)?),
+                reference: r.get(3)?,
+                method: r
+                    .get::<_, Option<String>>(4)?
+                    .and_then(|m| PaymentMethod::parse("method", &m).ok()),
+                note: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let credit = payments::credit_minor(conn, invoice.customer_id)?
+        .into_iter()
+        .find(|(c, _)| *c == invoice.currency)
+        .map(|(_, m)| m)
+        .unwrap_or(0);
+    Ok(InvoiceDetail {
+        invoice,
+        settlements,
+        customer_credit: currency.minor_to_string(credit),
+    })
+}

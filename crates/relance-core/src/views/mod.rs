@@ -1,0 +1,11 @@
+//! Read models that combine several subjects: what one screen shows at once (the customer
+//! page, the invoice page, the dashboard). They only read; every write lives in the subject's
+//! own module below. Later: aged balance, payer profiles, cash-in forecast.
+
+pub mod customer_page;
+pub mod dashboard;
+pub mod invoice_page;
+
+pub use customer_page::CustomerDetail;
+pub use dashboard::Dashboard;
+pub use invoice_page::{InvoiceDetail, Settlement};
