@@ -228,19 +228,43 @@ fn delimiter(header_line: &str) -> u8 {
     }
 }
 
-/// The 1-based line of the file where the byte at `offset` stands, counting LF, CRLF and a
-/// lone CR each as one line end (the csv crate's own count is one short after CRLF).
-fn line_at(text: &str, offset: u64) -> usize {
-    let bytes = text.as_bytes();
-    let mut start = (offset as usize).min(bytes.len());
-    // A record's position can point at the end of the previous line's terminator.
-    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-        start += 1;
+/// Line numbers of a file's records, counting LF, CRLF and a lone CR each as one line end (the
+/// csv crate's own count is one short after CRLF). Records arrive in file order, so it counts
+/// forward from the previous record instead of from the top: linear over the whole file.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
     }
-    let head = &bytes[..start];
-    let crlf = head.windows(2).filter(|w| w == b"\r\n").count();
-    let ends = head.iter().filter(|&&b| b == b'\n' || b == b'\r').count() - crlf;
-    ends + 1
+
+    /// The 1-based line where the record at byte `offset` starts.
+    fn at(&mut self, offset: u64) -> usize {
+        let bytes = self.bytes;
+        let mut start = (offset as usize).min(bytes.len());
+        // A record's position can point at the end of the previous line's terminator.
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        // `pos` is always a record start, never inside a CRLF, so no pair is split.
+        let chunk = &bytes[self.pos..start];
+        let crlf = chunk.windows(2).filter(|w| w == b"\r\n").count();
+        self.line += chunk.iter().filter(|&&b| b == b'\n' || b == b'\r').count() - crlf;
+        self.pos = start;
+        self.line
+    }
 }
 
 /// Undoes the formula neutralisation that [`export`] applies.
@@ -298,11 +322,12 @@ pub fn import(
     let tx = conn.transaction()?;
     let mut errors = Vec::new();
     let mut rows = 0usize;
+    let mut lines = Lines::new(text);
     for result in reader.records() {
         let record = match result {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
+                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
                 errors.push(RowError {
                     line,
                     field: "row".into(),
@@ -311,10 +336,7 @@ pub fn import(
                 continue;
             }
         };
-        let line = record
-            .position()
-            .map(|p| line_at(text, p.byte()))
-            .unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
