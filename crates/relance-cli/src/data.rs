@@ -4,7 +4,7 @@ use crate::date_or_today;
 use clap::{Args, ValueEnum};
 use relance_core::import::{self, ImportKind};
 use relance_core::{demo, Connection, Error, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -82,12 +82,13 @@ pub fn import(conn: &mut Connection, args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn export(conn: &mut Connection, args: ExportArgs) -> Result<()> {
+pub fn export(conn: &mut Connection, db: &Path, args: ExportArgs) -> Result<()> {
     let ExportArgs { kind, out } = args;
     let today = relance_core::app::today()?;
     let bytes = import::export(conn, kind.into(), today)?;
     match out {
         Some(path) => {
+            relance_core::store::refuse_database_as_output(db, &path, "out")?;
             std::fs::write(&path, &bytes)?;
             eprintln!("Written to {}", path.display());
         }

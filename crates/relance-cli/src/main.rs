@@ -29,7 +29,7 @@ use today::date_or_today;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use relance_core::{Connection, Lang};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -119,7 +119,7 @@ fn main() -> ExitCode {
         Some(LangArg::En) => Lang::En,
         None => relance_core::settings::ui_language(&conn),
     };
-    match run(&mut conn, cli.command) {
+    match run(&mut conn, &path, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let field = e.field().map(|f| format!("{f}: ")).unwrap_or_default();
@@ -129,7 +129,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(conn: &mut Connection, command: Command) -> relance_core::Result<()> {
+fn run(conn: &mut Connection, db: &Path, command: Command) -> relance_core::Result<()> {
     match command {
         Command::Demo(a) => data::demo(conn, a),
         Command::Settings(c) => settings::run(conn, c),
@@ -144,6 +144,6 @@ fn run(conn: &mut Connection, command: Command) -> relance_core::Result<()> {
         Command::Scenario(c) => dunning::scenario(conn, c),
         Command::History(a) => dunning::history(conn, a),
         Command::Import(a) => data::import(conn, a),
-        Command::Export(a) => data::export(conn, a),
+        Command::Export(a) => data::export(conn, db, a),
     }
 }

@@ -691,3 +691,22 @@ fn a_crlf_file_names_the_right_line() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("line 3, due_date"), "{}", stderr(&o));
 }
+
+#[test]
+fn export_never_overwrites_the_database() {
+    let e = Env::new();
+    e.ok(&["customer", "add", "--reference", "ACME", "--name", "Acme"]);
+    let db = e.db();
+    let wal = format!("{}-wal", db.display());
+    let dotted = e.dir.path().join(".").join("relance.sqlite");
+    for target in [db.display().to_string(), wal, dotted.display().to_string()] {
+        let o = e.run(&["export", "customers", "--out", &target]);
+        assert_eq!(code(&o), 1, "{target}");
+        assert!(stderr(&o).contains("Relance's database"), "{}", stderr(&o));
+    }
+    // The database is intact and still answers; a real file is still written.
+    assert!(e.ok(&["customer", "list"]).contains("ACME"));
+    let out = e.dir.path().join("customers.csv");
+    e.ok(&["export", "customers", "--out", out.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(out).unwrap().contains("ACME"));
+}

@@ -77,6 +77,7 @@ pub enum Msg {
     BadImage,
     FileNotFound(String),
     FileUnreadable(String),
+    OutputIsDatabase(String),
     UnknownSetting(String),
     TotalBelowSettled { settled: String },
     LockedBySettlement,
@@ -315,6 +316,13 @@ impl Msg {
                     format!("Fichier introuvable : {p}")
                 } else {
                     format!("File not found: {p}")
+                }
+            }
+            Msg::OutputIsDatabase(p) => {
+                if fr {
+                    format!("{p} est la base de données de Relance (ou l'un de ses fichiers) : choisissez un autre fichier.")
+                } else {
+                    format!("{p} is Relance's database (or one of its files): choose another file.")
                 }
             }
             Msg::FileUnreadable(p) => {

@@ -46,7 +46,10 @@ pub async fn import_csv(
 
 #[tauri::command]
 pub async fn export_csv(db: State<'_, Db>, kind: ImportKind, path: String) -> ApiResult<String> {
+    let db_path = db.path.clone();
     with_db(&db, move |conn| {
+        // The save dialog can point at the database itself: refuse it before exporting.
+        relance_core::store::refuse_database_as_output(&db_path, path.as_ref(), "file")?;
         let bytes = import::export(conn, kind, today())?;
         std::fs::write(&path, bytes)?;
         Ok(path)

@@ -124,6 +124,40 @@ fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Refuses an output path that is the database or its `-wal` / `-shm` / `-journal` file (an
+/// export written there would replace the ledger). Compares resolved paths, so `./x.db`,
+/// a symlink or `../dir/x.db` are caught too; the output need not exist yet.
+pub fn refuse_database_as_output(db: &Path, out: &Path, field: &str) -> Result<()> {
+    fn resolved(p: &Path) -> PathBuf {
+        if let Ok(c) = std::fs::canonicalize(p) {
+            return c;
+        }
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        match (std::fs::canonicalize(parent), p.file_name()) {
+            (Ok(dir), Some(name)) => dir.join(name),
+            _ => p.to_path_buf(),
+        }
+    }
+    let db = resolved(db);
+    let out = resolved(out);
+    let mut forbidden = vec![db.clone()];
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut s = db.clone().into_os_string();
+        s.push(suffix);
+        forbidden.push(PathBuf::from(s));
+    }
+    if forbidden.contains(&out) {
+        return Err(Error::invalid(
+            field,
+            crate::error::Msg::OutputIsDatabase(out.display().to_string()),
+        ));
+    }
+    Ok(())
+}
+
 /// A `LIKE … ESCAPE '\\'` pattern matching `search` as a plain substring (its `%`, `_` and
 /// `\\` are escaped, so "100%" finds "100%" and not "1000").
 pub(crate) fn like_pattern(search: &str) -> String {
