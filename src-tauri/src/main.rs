@@ -6,7 +6,13 @@ mod commands;
 use std::sync::{Arc, Mutex};
 
 fn main() {
-    let path = relance_core::store::default_path();
+    let path = match relance_core::store::prepare_default_path() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("Relance: {}", e.message(relance_core::Lang::En));
+            std::process::exit(1);
+        }
+    };
     // "Today" follows one rule for the app and the CLI; a RELANCE_TODAY that is not a date
     // stops here with a message instead of being replaced by the computer's date.
     if let Err(e) = relance_core::app::today() {
@@ -16,7 +22,11 @@ fn main() {
     let conn = match relance_core::open(&path) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("Relance cannot open its database {}: {e}", path.display());
+            eprintln!(
+                "Relance cannot open its database {}: {}",
+                path.display(),
+                e.message(relance_core::Lang::En)
+            );
             std::process::exit(1);
         }
     };

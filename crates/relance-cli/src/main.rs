@@ -27,7 +27,8 @@ mod today;
 
 use today::date_or_today;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use output::LangArg;
 use relance_core::{Connection, Lang};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,12 +53,6 @@ struct Cli {
     lang: Option<LangArg>,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LangArg {
-    Fr,
-    En,
 }
 
 #[derive(Subcommand)]
@@ -103,20 +98,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let path = cli
-        .db
-        .clone()
-        .unwrap_or_else(relance_core::store::default_path);
-    let mut conn = match relance_core::open(&path) {
-        Ok(c) => c,
+    let opened = match cli.db.clone() {
+        Some(p) => Ok(p),
+        None => relance_core::store::prepare_default_path(),
+    }
+    .and_then(|p| relance_core::open(&p).map(|c| (p, c)));
+    let (path, mut conn) = match opened {
+        Ok(pc) => pc,
         Err(e) => {
-            eprintln!("relance: cannot open {}: {}", path.display(), e);
+            let lang = cli.lang.map_or(Lang::En, LangArg::lang);
+            eprintln!("relance: {}", e.message(lang));
             return ExitCode::from(3);
         }
     };
     let lang = match cli.lang {
-        Some(LangArg::Fr) => Lang::Fr,
-        Some(LangArg::En) => Lang::En,
+        Some(l) => l.lang(),
         None => relance_core::settings::ui_language(&conn),
     };
     match run(&mut conn, &path, cli.command) {

@@ -80,3 +80,19 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
         line(row.iter().map(|s| s.as_str()).collect());
     }
 }
+
+/// `--lang`: the language of messages.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LangArg {
+    Fr,
+    En,
+}
+
+impl LangArg {
+    pub fn lang(self) -> relance_core::Lang {
+        match self {
+            LangArg::Fr => relance_core::Lang::Fr,
+            LangArg::En => relance_core::Lang::En,
+        }
+    }
+}

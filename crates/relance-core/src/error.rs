@@ -473,6 +473,18 @@ pub enum Error {
     /// The database file was written by a newer Relance.
     #[error("this database was written by a newer version of Relance (schema {found}, this build knows {known}); update Relance")]
     NewerSchema { found: i64, known: i64 },
+    /// A SQLite file of another program: refused, and left untouched.
+    #[error("{0} is not a Relance database (another program's SQLite file); nothing was changed")]
+    ForeignDatabase(String),
+    /// Not a SQLite file at all (or a folder).
+    #[error("{0} is not a database file; nothing was changed")]
+    NotADatabase(String),
+    /// A Relance file that cannot be read as one: damaged header or schema.
+    #[error("{path} is damaged ({detail}); restore a backup")]
+    DamagedDatabase { path: String, detail: String },
+    /// The folder given for the database does not exist (it is not created silently).
+    #[error("the folder {0} does not exist")]
+    FolderNotFound(String),
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("file error: {0}")]
@@ -501,6 +513,25 @@ impl Error {
         }
     }
 
+    /// A file that is ours but unreadable as such; `detail` is kept to its first line.
+    pub fn damaged(path: impl Into<String>, detail: &dyn std::fmt::Display) -> Error {
+        let detail = detail.to_string();
+        let mut line: String = detail
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(160)
+            .collect();
+        if line.len() < detail.len() {
+            line.push('…');
+        }
+        Error::DamagedDatabase {
+            path: path.into(),
+            detail: line,
+        }
+    }
+
     /// A stable machine-readable kind, for the UI and the CLI's exit status.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -508,6 +539,10 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Import(_) => "import",
             Error::NewerSchema { .. } => "newer_schema",
+            Error::ForeignDatabase(_) => "foreign_database",
+            Error::NotADatabase(_) => "not_a_database",
+            Error::DamagedDatabase { .. } => "damaged_database",
+            Error::FolderNotFound(_) => "folder_not_found",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -564,6 +599,20 @@ impl Error {
                 }
                 s
             }
+            Error::NewerSchema { found, known } if fr => format!(
+                "Cette base a été écrite par une version plus récente de Relance (schéma {found}, \
+                 cette version connaît {known}) ; mettez Relance à jour."
+            ),
+            Error::ForeignDatabase(p) if fr => format!(
+                "{p} n'est pas une base Relance (fichier SQLite d'un autre programme) ; rien n'a été modifié."
+            ),
+            Error::NotADatabase(p) if fr => {
+                format!("{p} n'est pas un fichier de base de données ; rien n'a été modifié.")
+            }
+            Error::DamagedDatabase { path, detail } if fr => {
+                format!("{path} est endommagé ({detail}) ; restaurez une sauvegarde.")
+            }
+            Error::FolderNotFound(p) if fr => format!("Le dossier {p} n'existe pas."),
             other => other.to_string(),
         }
     }

@@ -25,39 +25,197 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Environment variable that overrides the database path (the app and the CLI honour it).
 pub const DB_ENV: &str = "RELANCE_DB";
 
-/// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
-/// The engine's entry point is [`crate::open`], which also seeds the shipped data.
-pub fn connect(path: &Path) -> Result<Connection> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)?;
+/// Stamped in every Relance database (`PRAGMA application_id`, the bytes "RLNC"), so a
+/// SQLite file of another program is recognised and refused untouched.
+pub const APPLICATION_ID: i32 = 0x524C_4E43;
+
+/// Tables a Relance database written before the stamp existed always has.
+const RELANCE_TABLES: [&str; 4] = ["customers", "invoices", "journal", "settings"];
+
+/// What the file at a path is, read without changing a byte of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    /// No file, or an empty one: a new database will be created.
+    New,
+    /// A Relance database at this schema version (maybe older than this build).
+    Relance { version: i64 },
+}
+
+/// Looks at the file at `path` read-only and refuses, untouched, what is not a Relance
+/// database this build can open: another program's SQLite file, a file that is not SQLite,
+/// a damaged header, a schema newer than this build, or a folder that does not exist.
+pub fn inspect(path: &Path) -> Result<FileState> {
+    let shown = || path.display().to_string();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            if let Some(dir) = dir {
+                if !dir.is_dir() {
+                    return Err(Error::FolderNotFound(dir.display().to_string()));
+                }
+            }
+            return Ok(FileState::New);
         }
+        Err(e) => return Err(e.into()),
+        Ok(m) if m.is_dir() => return Err(Error::NotADatabase(shown())),
+        Ok(m) if m.len() == 0 => return Ok(FileState::New),
+        Ok(_) => {}
     }
     let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let header = || -> rusqlite::Result<(i32, i64, Vec<String>)> {
+        let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let mut st = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+        let tables = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok((app, version, tables))
+    };
+    let (app, version, tables) = match header() {
+        Ok(h) => h,
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(Error::NotADatabase(shown()))
+        }
+        Err(e) => return Err(Error::damaged(shown(), &e)),
+    };
+    let ours = app == APPLICATION_ID
+        || (app == 0
+            && (tables.is_empty() || RELANCE_TABLES.iter().all(|t| tables.iter().any(|n| n == t))));
+    if !ours {
+        return Err(Error::ForeignDatabase(shown()));
+    }
+    if version < 0 || (version == 0 && !tables.is_empty()) {
+        return Err(Error::damaged(
+            shown(),
+            &format!("schema version {version}"),
+        ));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(if tables.is_empty() {
+        FileState::New
+    } else {
+        FileState::Relance { version }
+    })
+}
+
+/// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
+/// The file is first [`inspect`]ed, so a file that is not ours is refused before anything
+/// (WAL mode, the stamp, tables) is written to it. Before a migration, a snapshot of the
+/// old file is written to `backups/` beside it. The folder must exist (the shells create
+/// the default data folder; a `--db` in a missing folder is a typing mistake).
+/// The engine's entry point is [`crate::open`], which also seeds the shipped data.
+pub fn connect(path: &Path) -> Result<Connection> {
+    let state = inspect(path)?;
+    let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    configure(&conn, true)?;
-    migrate(&conn, SCHEMA_VERSION)?;
+    configure(&mut conn, true)?;
+    if let FileState::Relance { version } = state {
+        if version < SCHEMA_VERSION {
+            let name = format!("relance-before-v{}-{}.sqlite", SCHEMA_VERSION, stamp_now());
+            snapshot(&conn, &backups_dir(path).join(name))?;
+        }
+    }
+    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    migrate(&conn, SCHEMA_VERSION).map_err(|e| match e {
+        Error::Db(db) => Error::damaged(path.display().to_string(), &db),
+        other => other,
+    })?;
     Ok(conn)
+}
+
+/// The folder of automatic and safety snapshots: `backups/` beside the database.
+pub fn backups_dir(db: &Path) -> PathBuf {
+    db.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("backups")
+}
+
+/// The computer's local time as used in snapshot file names (`2026-11-22T09-30-05`).
+pub fn stamp_now() -> String {
+    chrono::Local::now().format("%Y-%m-%dT%H-%M-%S").to_string()
+}
+
+/// Writes a consistent copy of the live database to `dest` with SQLite's online backup API
+/// (other connections may keep reading and writing). The copy is written under a
+/// temporary name, checked with `PRAGMA integrity_check`, flushed to disk, and only then
+/// renamed to `dest`, so `dest` is either absent or a whole, checked database. Returns
+/// the size in bytes.
+pub fn snapshot(conn: &Connection, dest: &Path) -> Result<u64> {
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = dest.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let result = (|| -> Result<u64> {
+        {
+            let mut copy = Connection::open(&tmp)?;
+            {
+                let b = rusqlite::backup::Backup::new(conn, &mut copy)?;
+                b.run_to_completion(1024, Duration::from_millis(0), None)?;
+            }
+            // A snapshot is a self-contained file: no -wal beside it.
+            copy.pragma_update(None, "journal_mode", "DELETE")?;
+            let ok: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if ok != "ok" {
+                return Err(Error::damaged(tmp.display().to_string(), &ok));
+            }
+        }
+        let f = std::fs::File::open(&tmp)?;
+        f.sync_all()?;
+        let size = f.metadata()?.len();
+        std::fs::rename(&tmp, dest)?;
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The rename itself must reach the disk (POSIX: fsync the folder).
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(size)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// A migrated in-memory database (tests, benchmarks); see [`crate::open_in_memory`].
 pub fn connect_in_memory() -> Result<Connection> {
-    let conn = Connection::open_in_memory()?;
-    configure(&conn, false)?;
+    let mut conn = Connection::open_in_memory()?;
+    configure(&mut conn, false)?;
     migrate(&conn, SCHEMA_VERSION)?;
     Ok(conn)
 }
 
-fn configure(conn: &Connection, wal: bool) -> Result<()> {
+fn configure(conn: &mut Connection, wal: bool) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
+    // Every `conn.transaction()` takes the write lock at BEGIN, waiting up to the busy
+    // timeout. A DEFERRED transaction reads first and upgrades later; in WAL mode an upgrade
+    // after another process committed fails at once with SQLITE_BUSY (the timeout cannot
+    // help), which made a second writer (the app plus a script) fail in 5 ms.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
     if wal {
         conn.pragma_update(None, "journal_mode", "WAL")?;
     }
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // FULL: in WAL mode, NORMAL may lose the last acknowledged transactions on power loss;
+    // a payment the user saw recorded must still be there (cost measured in `./dev bench`).
+    conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // A 64 MiB page cache and memory-mapped reads: the default 2 MiB cache turned every
     // random B-tree visit of the agenda's 28,000 open invoices into a read() (measured).
@@ -74,6 +232,12 @@ pub fn schema_version(conn: &Connection) -> Result<i64> {
 /// Applies migrations up to `target` (exposed so tests can build an old-version database).
 pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
     let current = schema_version(conn)?;
+    if current < 0 {
+        return Err(Error::damaged(
+            "database",
+            &format!("schema version {current}"),
+        ));
+    }
     if current > SCHEMA_VERSION {
         return Err(Error::NewerSchema {
             found: current,
@@ -83,6 +247,7 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
     for version in (current + 1)..=target.min(SCHEMA_VERSION) {
         let sql = MIGRATIONS[(version - 1) as usize];
         let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
@@ -98,6 +263,18 @@ pub fn default_path() -> PathBuf {
         return PathBuf::from(p);
     }
     data_dir().join("relance").join("relance.sqlite")
+}
+
+/// [`default_path`], creating the platform data folder when it is the one used (a first
+/// start). A `RELANCE_DB` in a missing folder is left to [`inspect`] to refuse.
+pub fn prepare_default_path() -> Result<PathBuf> {
+    let path = default_path();
+    if std::env::var_os(DB_ENV).filter(|p| !p.is_empty()).is_none() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    Ok(path)
 }
 
 fn data_dir() -> PathBuf {
@@ -197,7 +374,7 @@ mod tests {
     #[test]
     fn file_database_uses_wal_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub").join("r.sqlite");
+        let path = dir.path().join("r.sqlite");
         {
             let conn = open(&path).unwrap();
             let mode: String = conn
@@ -219,8 +396,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.sqlite");
         {
-            let conn = Connection::open(&path).unwrap();
-            configure(&conn, true).unwrap();
+            let mut conn = Connection::open(&path).unwrap();
+            configure(&mut conn, true).unwrap();
             migrate(&conn, 1).unwrap();
             assert_eq!(schema_version(&conn).unwrap(), 1);
             conn.execute(
@@ -260,15 +437,257 @@ mod tests {
         assert_eq!(crate::dunning::scenarios::list(&conn).unwrap().len(), 3);
     }
 
+    /// Bytes of every file in `dir` (to prove a refusal left the folder untouched).
+    fn folder_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read(&p).unwrap_or_default(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
-    fn newer_database_is_refused() {
+    fn newer_database_is_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.sqlite");
         {
             let conn = Connection::open(&path).unwrap();
+            migrate(&conn, SCHEMA_VERSION).unwrap();
             conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
                 .unwrap();
         }
-        assert!(matches!(open(&path), Err(Error::NewerSchema { .. })));
+        let before = folder_bytes(dir.path());
+        let e = open(&path).unwrap_err();
+        assert!(matches!(e, Error::NewerSchema { .. }), "{e}");
+        assert!(e.message(crate::Lang::Fr).contains("plus récente"));
+        // Not switched to WAL, no -wal/-shm created, not a byte changed.
+        assert_eq!(folder_bytes(dir.path()), before);
+    }
+
+    #[test]
+    fn another_programs_sqlite_file_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photos.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE albums (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO albums VALUES (1, 'Summer');")
+                .unwrap();
+        }
+        let before = folder_bytes(dir.path());
+        let e = open(&path).unwrap_err();
+        assert!(matches!(e, Error::ForeignDatabase(_)), "{e}");
+        assert_eq!(e.kind(), "foreign_database");
+        assert!(e
+            .message(crate::Lang::En)
+            .contains("not a Relance database"));
+        assert_eq!(folder_bytes(dir.path()), before);
+        // Even one of our table names is not enough to be taken for ours.
+        let path2 = dir.path().join("other.db");
+        Connection::open(&path2)
+            .unwrap()
+            .execute_batch("CREATE TABLE customers (x);")
+            .unwrap();
+        assert!(matches!(open(&path2), Err(Error::ForeignDatabase(_))));
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.sqlite");
+        std::fs::write(
+            &path,
+            "reference,name\nC1,Not a database at all, just CSV text\n".repeat(20),
+        )
+        .unwrap();
+        let before = folder_bytes(dir.path());
+        let e = open(&path).unwrap_err();
+        assert!(matches!(e, Error::NotADatabase(_)), "{e}");
+        assert_eq!(folder_bytes(dir.path()), before);
+        let e = open(dir.path()).unwrap_err();
+        assert!(matches!(e, Error::NotADatabase(_)), "{e}");
+    }
+
+    #[test]
+    fn damaged_versions_give_one_line_and_no_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        // user_version −1 on our file: refused (it panicked: the migration index underflowed).
+        let path = dir.path().join("neg.sqlite");
+        {
+            let conn = open(&path).unwrap();
+            conn.pragma_update(None, "user_version", -1).unwrap();
+        }
+        let e = open(&path).unwrap_err();
+        assert!(matches!(e, Error::DamagedDatabase { .. }), "{e}");
+        assert!(e.to_string().contains("schema version -1"), "{e}");
+        // A version that does not match the tables: the failing migration is reported in
+        // one short line, not as the SQL of the migration.
+        let path = dir.path().join("wrong.sqlite");
+        {
+            let conn = open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let e = open(&path).unwrap_err();
+        assert!(matches!(e, Error::DamagedDatabase { .. }), "{e}");
+        let text = e.message(crate::Lang::En);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.len() < 300, "{text}");
+    }
+
+    #[test]
+    fn a_missing_folder_is_refused_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typo").join("relance.sqlite");
+        let e = open(&path).unwrap_err();
+        assert!(matches!(e, Error::FolderNotFound(_)), "{e}");
+        assert!(e.message(crate::Lang::Fr).contains("n'existe pas"));
+        assert!(!dir.path().join("typo").exists());
+    }
+
+    #[test]
+    fn files_are_stamped_and_unstamped_older_files_adopted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite");
+        let app_id = |p: &Path| -> i32 {
+            Connection::open(p)
+                .unwrap()
+                .query_row("PRAGMA application_id", [], |r| r.get(0))
+                .unwrap()
+        };
+        drop(open(&path).unwrap());
+        assert_eq!(app_id(&path), APPLICATION_ID);
+        // A database written before the stamp existed (same tables, no id) is ours.
+        let old = dir.path().join("old.sqlite");
+        {
+            let conn = Connection::open(&old).unwrap();
+            migrate(&conn, SCHEMA_VERSION).unwrap();
+            conn.pragma_update(None, "application_id", 0).unwrap();
+        }
+        drop(open(&old).unwrap());
+        assert_eq!(app_id(&old), APPLICATION_ID);
+        // An empty file (as `touch` leaves) becomes a new database.
+        let empty = dir.path().join("empty.sqlite");
+        std::fs::write(&empty, b"").unwrap();
+        drop(open(&empty).unwrap());
+        assert_eq!(app_id(&empty), APPLICATION_ID);
+    }
+
+    #[test]
+    fn a_migration_is_preceded_by_a_snapshot_of_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            migrate(&conn, 1).unwrap();
+            conn.execute(
+                "INSERT INTO customers (reference, name, kind, language) VALUES ('C1', 'Old', 'business', 'fr')",
+                [],
+            )
+            .unwrap();
+        }
+        drop(open(&path).unwrap());
+        let snaps: Vec<_> = std::fs::read_dir(backups_dir(&path))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(snaps.len(), 1, "{snaps:?}");
+        let name = snaps[0].file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            name.starts_with(&format!("relance-before-v{SCHEMA_VERSION}-")),
+            "{name}"
+        );
+        let snap = Connection::open(&snaps[0]).unwrap();
+        assert_eq!(schema_version(&snap).unwrap(), 1);
+        let n: i64 = snap
+            .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        // Reopening an up-to-date file takes no further snapshot.
+        drop(open(&path).unwrap());
+        assert_eq!(std::fs::read_dir(backups_dir(&path)).unwrap().count(), 1);
+    }
+
+    /// Two processes writing at once (the app open and a script): every write succeeds. One
+    /// thread adds invoices without pause while the other records payments against them; each
+    /// has its own connection, as two processes would. With DEFERRED transactions most of the
+    /// payments failed at once with "database is locked".
+    #[test]
+    fn two_writers_both_succeed() {
+        use crate::test_support::inv;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.sqlite");
+        {
+            let conn = open(&path).unwrap();
+            for r in ["ACME", "BETA"] {
+                crate::customers::create(
+                    &conn,
+                    &crate::customers::CustomerInput {
+                        reference: r.into(),
+                        name: r.into(),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            }
+            for i in 0..200 {
+                let n = format!("P-{i}");
+                crate::invoices::create(
+                    &conn,
+                    &inv(&n, "BETA", "2026-01-01", "2026-02-01", "10"),
+                    "2026-03-01".parse().unwrap(),
+                )
+                .unwrap();
+            }
+        }
+        let as_of: chrono::NaiveDate = "2026-03-01".parse().unwrap();
+        let adder = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let conn = open(&path).unwrap();
+                let mut failures = 0;
+                for i in 0..300 {
+                    let n = format!("A-{i}");
+                    let input = inv(&n, "ACME", "2026-01-01", "2026-02-01", "10");
+                    if crate::invoices::create(&conn, &input, as_of).is_err() {
+                        failures += 1;
+                    }
+                }
+                failures
+            })
+        };
+        let payer = std::thread::spawn(move || {
+            let mut conn = open(&path).unwrap();
+            let mut failures = Vec::new();
+            for i in 0..200 {
+                let input = crate::invoices::payments::PaymentInput {
+                    customer: "BETA".into(),
+                    date: "2026-02-15".into(),
+                    amount: "10".into(),
+                    allocations: vec![crate::invoices::payments::AllocationInput {
+                        invoice: format!("P-{i}"),
+                        amount: "10".into(),
+                    }],
+                    ..Default::default()
+                };
+                if let Err(e) = crate::invoices::payments::record(&mut conn, &input) {
+                    failures.push(e.to_string());
+                }
+            }
+            failures
+        });
+        assert_eq!(adder.join().unwrap(), 0, "invoice writer failed");
+        let failures = payer.join().unwrap();
+        assert!(
+            failures.is_empty(),
+            "{} payments failed: {:?}",
+            failures.len(),
+            failures.first()
+        );
     }
 }
