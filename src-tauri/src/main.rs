@@ -19,8 +19,17 @@ fn main() {
         eprintln!("Relance: {}", e.message(relance_core::Lang::En));
         std::process::exit(1);
     }
-    let conn = match relance_core::open(&path) {
-        Ok(c) => c,
+    let today = commands::today();
+    let conn = match relance_core::start(&path, today) {
+        Ok((conn, warning)) => {
+            if let Some(w) = warning {
+                eprintln!(
+                    "Relance: automatic backup failed: {}",
+                    w.message(relance_core::Lang::En)
+                );
+            }
+            conn
+        }
         Err(e) => {
             eprintln!(
                 "Relance cannot open its database {}: {}",
@@ -43,6 +52,9 @@ fn main() {
             commands::app::load_demo,
             commands::app::import_csv,
             commands::app::export_csv,
+            commands::app::list_backups,
+            commands::app::backup_now,
+            commands::app::restore_backup,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::set_logo,

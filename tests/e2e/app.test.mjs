@@ -22,6 +22,9 @@ async function withApp(port, env, body) {
   try {
     await d.start(APP);
     await body(d);
+    // No screen may trip the Content-Security-Policy (inline script or style, foreign source).
+    const violations = await d.exec('return window.__cspViolations ?? ["listener missing"]');
+    assert.deepEqual(violations, [], 'CSP violations');
   } catch (e) {
     await d.screenshot(path.join(ARTIFACTS, 'failures'), `port-${port}-${Date.now()}`).catch(() => {});
     throw e;
@@ -274,5 +277,53 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.waitText('[data-testid="notice-success"]', 'Litige résolu');
     await d.click('[data-testid="nav-today"]');
     await d.find(action('FEST15/formal_demand/registered_letter'), 'the reminder back after rejection');
+  });
+});
+
+test('Settings → Data: back up, change something, restore, and hostile text shown as text', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'backup');
+  const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> ${x} {{name}}';
+
+  await withApp(4448, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.waitText('[data-testid="notice-success"]', '25 clients');
+    await d.click('[data-testid="nav-settings"]');
+    await d.find('[data-testid="data-section"]');
+    await d.click('[data-testid="backup-now"]');
+    await d.waitText('[data-testid="data-section"] [data-testid="notice-success"]', 'relance-manual-');
+    await d.waitText('[data-testid="backup-list"]', '25 clients, ');
+    assert.match(await d.text('[data-testid="backup-list"]'), /Manuelle/);
+
+    // A new customer whose address and payment notes are pasted HTML and template syntax.
+    await d.click('[data-testid="nav-customer"]');
+    await d.click('[data-testid="new-customer"]');
+    await d.type('#c-name', 'Client Ajouté');
+    await d.type('#c-reference', 'AJOUT');
+    await d.type('#c-address', hostile);
+    await d.type('#c-payment_notes', hostile);
+    await d.click('[data-testid="save-customer"]');
+    await d.waitText('[data-testid="customer-name"]', 'Client Ajouté');
+    await d.waitText('main', '<img src=x onerror=');
+    assert.equal(await d.exec('return document.querySelectorAll("main img").length'), 0);
+    assert.equal(await d.exec('return window.__pwned ?? null'), null);
+    await d.screenshot(shots, '01-hostile-text');
+
+    // Restore the backup: a confirmation says what is replaced with what, then the new
+    // customer is gone and the data from just before is itself in the list.
+    await d.click('[data-testid="nav-settings"]');
+    await d.find('[data-testid="backup-list"]');
+    await d.click('[data-testid="restore-one"]');
+    await d.waitText('[data-testid="restore-confirm"]', '26 clients');
+    assert.match(await d.text('[data-testid="restore-confirm"]'), /\(25 clients, \d+ factures, \d+ paiements\)/);
+    await d.screenshot(shots, '02-restore-confirm');
+    await d.click('[data-testid="restore-go"]');
+    await d.waitText('[data-testid="data-section"] [data-testid="notice-success"]', 'Restauré : 25 clients');
+    await d.waitText('[data-testid="backup-list"]', 'Avant une restauration');
+    await d.screenshot(shots, '03-restored');
+    await d.click('[data-testid="nav-customer"]');
+    await d.type('[data-testid="customer-search"]', 'AJOUT');
+    await d.waitFor(async () => (await d.findAll('[data-testid="customer-list"] tbody tr')).length === 0, 'the added customer is gone');
   });
 });

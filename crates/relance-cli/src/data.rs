@@ -27,10 +27,19 @@ pub struct ImportArgs {
 #[derive(Args)]
 pub struct ExportArgs {
     #[arg(value_enum)]
-    kind: KindArg,
-    /// Write to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    kind: ExportKind,
+    /// Write to this file instead of standard output (`all`: the folder to write into).
+    #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportKind {
+    Customers,
+    Invoices,
+    Payments,
+    /// Every table as CSV (customers, invoices, payments in the import format) and the logo.
+    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,6 +94,25 @@ pub fn import(conn: &mut Connection, args: ImportArgs) -> Result<()> {
 pub fn export(conn: &mut Connection, db: &Path, args: ExportArgs) -> Result<()> {
     let ExportArgs { kind, out } = args;
     let today = relance_core::app::today()?;
+    let kind = match kind {
+        ExportKind::Customers => KindArg::Customers,
+        ExportKind::Invoices => KindArg::Invoices,
+        ExportKind::Payments => KindArg::Payments,
+        ExportKind::All => {
+            let Some(dir) = out else {
+                return Err(Error::invalid("out", relance_core::Msg::Required));
+            };
+            let files = import::export_all(conn, today)?;
+            std::fs::create_dir_all(&dir).map_err(|e| Error::file("out", &dir, e))?;
+            for (name, bytes) in &files {
+                let path = dir.join(name);
+                relance_core::store::refuse_database_as_output(db, &path, "out")?;
+                std::fs::write(&path, bytes)?;
+            }
+            out!("{} files written to {}.", files.len(), dir.display());
+            return Ok(());
+        }
+    };
     let bytes = import::export(conn, kind.into(), today)?;
     match out {
         Some(path) => {

@@ -15,6 +15,7 @@ macro_rules! out {
     }};
 }
 
+mod backup;
 mod customers;
 mod data;
 mod dunning;
@@ -92,37 +93,36 @@ enum Command {
     History(dunning::HistoryArgs),
     /// Import a CSV file (all rows or none).
     Import(data::ImportArgs),
-    /// Export as CSV (canonical columns).
+    /// Export as CSV (canonical columns); `export all --out DIR` writes every table.
     Export(data::ExportArgs),
+    /// Snapshot the whole database (`backup list`: the snapshots kept beside it).
+    Backup(backup::BackupArgs),
+    /// Replace the data with a snapshot's (the current data is snapshotted first).
+    Restore(backup::RestoreArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let opened = match cli.db.clone() {
-        Some(p) => Ok(p),
-        None => relance_core::store::prepare_default_path(),
-    }
-    .and_then(|p| relance_core::open(&p).map(|c| (p, c)));
-    let (path, mut conn) = match opened {
+    let (path, mut conn) = match backup::start(cli.db.clone()) {
         Ok(pc) => pc,
         Err(e) => {
             let lang = cli.lang.map_or(Lang::En, LangArg::lang);
-            eprintln!("relance: {}", e.message(lang));
-            return ExitCode::from(3);
+            return fail(&e, lang);
         }
     };
-    let lang = match cli.lang {
-        Some(l) => l.lang(),
-        None => relance_core::settings::ui_language(&conn),
-    };
+    let lang = cli
+        .lang
+        .map_or_else(|| relance_core::settings::ui_language(&conn), LangArg::lang);
     match run(&mut conn, &path, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let field = e.field().map(|f| format!("{f}: ")).unwrap_or_default();
-            eprintln!("relance: {field}{}", e.message(lang));
-            ExitCode::from(if e.is_refusal() { 1 } else { 3 })
-        }
+        Err(e) => fail(&e, lang),
     }
+}
+
+fn fail(e: &relance_core::Error, lang: Lang) -> ExitCode {
+    let field = e.field().map(|f| format!("{f}: ")).unwrap_or_default();
+    eprintln!("relance: {field}{}", e.message(lang));
+    ExitCode::from(if e.is_refusal() { 1 } else { 3 })
 }
 
 fn run(conn: &mut Connection, db: &Path, command: Command) -> relance_core::Result<()> {
@@ -141,5 +141,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command) -> relance_core::Resu
         Command::History(a) => dunning::history(conn, a),
         Command::Import(a) => data::import(conn, a),
         Command::Export(a) => data::export(conn, db, a),
+        Command::Backup(a) => backup::run(conn, db, a),
+        Command::Restore(a) => backup::restore(conn, db, a),
     }
 }

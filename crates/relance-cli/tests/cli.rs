@@ -710,3 +710,127 @@ fn export_never_overwrites_the_database() {
     e.ok(&["export", "customers", "--out", out.to_str().unwrap()]);
     assert!(std::fs::read_to_string(out).unwrap().contains("ACME"));
 }
+
+/// Backup, list, restore: the whole round trip through the real binary. The restore asks
+/// for --yes and says what it replaces; afterwards the data is the snapshot's, and the
+/// data just before is itself a snapshot.
+#[test]
+fn backup_list_and_restore() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    // The first command of the day took the automatic snapshot (the database was empty
+    // before the demo, so that one is taken by the next command).
+    let listed = env.json(&["backup", "list", "--format", "json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["kind"], "daily");
+    let out = env.dir.path().join("before.sqlite");
+    let said = env.ok(&["backup", "--out", out.to_str().unwrap()]);
+    assert!(said.contains("25 customers"), "{said}");
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "NEW",
+        "--name",
+        "New customer",
+    ]);
+    let refused = env.run(&["restore", out.to_str().unwrap()]);
+    assert_eq!(code(&refused), 1);
+    let msg = stderr(&refused);
+    assert!(
+        msg.contains("(26 customers") && msg.contains("(25 customers") && msg.contains("--yes"),
+        "{msg}"
+    );
+    assert_eq!(code(&env.run(&["customer", "show", "NEW"])), 0);
+    let done = env.ok(&["restore", out.to_str().unwrap(), "--yes"]);
+    assert!(done.contains("25 customers"), "{done}");
+    assert_eq!(code(&env.run(&["customer", "show", "NEW"])), 1);
+    let kinds: Vec<String> = env
+        .json(&["backup", "list", "--format", "json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.contains(&"before-restore".to_string()), "{kinds:?}");
+    // Refusals: the database itself as output, a file that is not a database.
+    let db = env.db();
+    let o = env.run(&["backup", "--out", db.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let text = env.file("notes.txt", &"not a database ".repeat(100));
+    let o = env.run(&["restore", text.to_str().unwrap(), "--yes"]);
+    assert_eq!(code(&o), 3);
+    assert!(stderr(&o).contains("not a database file"), "{}", stderr(&o));
+    let o = env.run(&["restore", "/nonexistent/x.sqlite", "--yes"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("not found"), "{}", stderr(&o));
+}
+
+/// --db pointing at another program's file or into a folder that does not exist: one
+/// line, exit 3, nothing created or changed.
+#[test]
+fn foreign_database_and_missing_folder_are_refused() {
+    let env = Env::new();
+    let missing = env.dir.path().join("typo").join("r.sqlite");
+    let o = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .args(["--db", missing.to_str().unwrap(), "--lang", "fr", "agenda"])
+        .env_remove("RELANCE_DB")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 3);
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("n'existe pas"), "{}", stderr(&o));
+    assert!(!env.dir.path().join("typo").exists());
+    let foreign = env.file("other.csv", &"a,b\n1,2\n".repeat(300));
+    let before = std::fs::read(&foreign).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .args(["--db", foreign.to_str().unwrap(), "agenda"])
+        .env_remove("RELANCE_DB")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 3);
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+}
+
+/// `export all`: every table as a file; the three import formats re-import into an empty
+/// database and give the same customers, invoices and balances.
+#[test]
+fn export_all_writes_every_table_and_re_imports() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    let dir = env.dir.path().join("export");
+    let said = env.ok(&["export", "all", "--out", dir.to_str().unwrap()]);
+    assert!(said.starts_with("14 files"), "{said}");
+    for name in [
+        "customers.csv",
+        "invoices.csv",
+        "payments.csv",
+        "journal.csv",
+        "promises.csv",
+        "disputes.csv",
+        "scenario_steps.csv",
+        "settings.csv",
+    ] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(text.lines().count() > 1, "{name} is empty");
+    }
+    // The journal: the header, then one line per entry (the demo writes over a hundred).
+    let journal = std::fs::read_to_string(dir.join("journal.csv")).unwrap();
+    assert!(journal.starts_with("id,"), "{journal}");
+    assert!(journal.lines().count() > 100);
+    let other = Env::new();
+    for kind in ["customers", "invoices", "payments"] {
+        let f = dir.join(format!("{kind}.csv"));
+        other.ok(&["import", kind, f.to_str().unwrap()]);
+    }
+    let a = env.json(&["customer", "list", "--limit", "100", "--format", "json"]);
+    let b = other.json(&["customer", "list", "--limit", "100", "--format", "json"]);
+    assert_eq!(a.as_array().unwrap().len(), 25);
+    assert_eq!(a.as_array().unwrap().len(), b.as_array().unwrap().len());
+    for (x, y) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
+        assert_eq!(x["reference"], y["reference"]);
+        assert_eq!(x["outstanding"], y["outstanding"], "{}", x["reference"]);
+    }
+    assert_eq!(code(&env.run(&["export", "all"])), 1);
+}

@@ -49,9 +49,15 @@ pub enum Msg {
     BadAmount(String),
     NotPositive,
     Negative,
-    TooManyDecimals { currency: String, digits: u32 },
+    TooManyDecimals {
+        currency: String,
+        digits: u32,
+    },
     UnknownCurrency(String),
-    CurrencyMismatch { expected: String, got: String },
+    CurrencyMismatch {
+        expected: String,
+        got: String,
+    },
     DueBeforeIssue,
     DuplicateInvoiceNumber(String),
     DuplicateCustomerRef(String),
@@ -61,12 +67,21 @@ pub enum Msg {
     InvoiceOfOtherCustomer(String),
     OneOf(Vec<&'static str>),
     BadInteger(String),
-    OutOfRange { min: i64, max: i64 },
-    AboveBalance { balance: String },
-    OverpaymentNeedsCredit { excess: String },
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
+    AboveBalance {
+        balance: String,
+    },
+    OverpaymentNeedsCredit {
+        excess: String,
+    },
     AllocationsExceedPayment,
     NoOpenInvoices,
-    NotEnoughCredit { available: String },
+    NotEnoughCredit {
+        available: String,
+    },
     BadIban,
     BadBic,
     BadSiren,
@@ -78,8 +93,16 @@ pub enum Msg {
     FileNotFound(String),
     FileUnreadable(String),
     OutputIsDatabase(String),
+    RestoreFromItself,
+    /// Restoring replaces (customers, invoices, payments) now with those of the file.
+    RestoreNeedsConfirmation {
+        now: [i64; 3],
+        file: [i64; 3],
+    },
     UnknownSetting(String),
-    TotalBelowSettled { settled: String },
+    TotalBelowSettled {
+        settled: String,
+    },
     LockedBySettlement,
     NotEmpty,
     NoSteps,
@@ -316,6 +339,28 @@ impl Msg {
                     format!("Fichier introuvable : {p}")
                 } else {
                     format!("File not found: {p}")
+                }
+            }
+            Msg::RestoreFromItself => t(
+                fr,
+                "C'est la base ouverte elle-même : choisissez une sauvegarde.",
+                "That is the open database itself: choose a backup file.",
+            ),
+            Msg::RestoreNeedsConfirmation { now, file } => {
+                let [c, i, p] = now;
+                let [fc, fi, fp] = file;
+                if fr {
+                    format!(
+                        "La restauration remplace les données actuelles ({c} clients, {i} factures, \
+                         {p} paiements) par celles du fichier ({fc} clients, {fi} factures, \
+                         {fp} paiements). Relancez avec --yes pour confirmer."
+                    )
+                } else {
+                    format!(
+                        "Restoring replaces the current data ({c} customers, {i} invoices, \
+                         {p} payments) with the file's ({fc} customers, {fi} invoices, \
+                         {fp} payments). Run again with --yes to confirm."
+                    )
                 }
             }
             Msg::OutputIsDatabase(p) => {

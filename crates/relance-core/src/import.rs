@@ -470,6 +470,67 @@ pub fn neutralize(cell: &str) -> String {
     }
 }
 
+/// Tables exported as they are stored by [`export_all`] (no import format of their own):
+/// amounts in minor units (`*_minor` columns), dates ISO, booleans 0/1.
+const RAW_TABLES: &[&str] = &[
+    "credit_notes",
+    "allocations",
+    "invoice_closures",
+    "promises",
+    "promise_invoices",
+    "disputes",
+    "scenarios",
+    "scenario_steps",
+    "journal",
+    "journal_invoices",
+    "settings",
+];
+
+/// Every table as CSV, so the data is never locked in: customers, invoices and payments in
+/// the import format (they re-import as they are), the other tables column for column;
+/// the company logo as its own file. Returns (file name, bytes); the shell writes them.
+pub fn export_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for (name, kind) in [
+        ("customers.csv", ImportKind::Customers),
+        ("invoices.csv", ImportKind::Invoices),
+        ("payments.csv", ImportKind::Payments),
+    ] {
+        files.push((name.to_string(), export(conn, kind, as_of)?));
+    }
+    let io = |e: csv::Error| Error::Io(std::io::Error::other(e));
+    for table in RAW_TABLES {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))?;
+        let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        w.write_record(&columns).map_err(io)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                use rusqlite::types::ValueRef;
+                cells.push(match row.get_ref(i)? {
+                    ValueRef::Null => String::new(),
+                    ValueRef::Integer(n) => n.to_string(),
+                    ValueRef::Real(f) => f.to_string(),
+                    ValueRef::Text(t) => neutralize(&String::from_utf8_lossy(t)),
+                    ValueRef::Blob(b) => format!("({} bytes)", b.len()),
+                });
+            }
+            w.write_record(&cells).map_err(io)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        files.push((format!("{table}.csv"), bytes));
+    }
+    if let Some((mime, bytes)) = settings::logo(conn)? {
+        let ext = if mime.contains("png") { "png" } else { "jpg" };
+        files.push((format!("logo.{ext}"), bytes));
+    }
+    Ok(files)
+}
+
 /// Exports as CSV with the canonical columns (comma-separated, UTF-8, ISO dates, dot decimals).
 pub fn export(conn: &Connection, kind: ImportKind, as_of: NaiveDate) -> Result<Vec<u8>> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());

@@ -3,9 +3,10 @@
 //!
 //! Modules import downward only (ARCHITECTURE.md, "Floors"; `tests/layers.rs` checks it):
 //! error → money, validate → store → settings, journal → customers → invoices → dunning →
-//! views → import, demo. This file, at the top, opens a database ready for use.
+//! views → import, demo, backup. This file, at the top, opens a database ready for use.
 
 pub mod app;
+pub mod backup;
 pub mod customers;
 pub mod demo;
 pub mod dunning;
@@ -36,6 +37,15 @@ pub fn open(path: &Path) -> Result<Connection> {
     let conn = store::connect(path)?;
     dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
+}
+
+/// What both shells do at start: [`open`], then take the day's automatic snapshot
+/// ([`backup::daily`]). A snapshot that cannot be written does not stop the user working:
+/// it comes back as a warning to show.
+pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Option<Error>)> {
+    let conn = open(path)?;
+    let warning = backup::daily(&conn, path, today).err();
+    Ok((conn, warning))
 }
 
 /// [`open`] on a private in-memory database (tests).

@@ -2,6 +2,7 @@
 //! This test fails when a committed binding is stale; regenerate with
 //! `UPDATE_BINDINGS=1 cargo test -p relance-core --test bindings`.
 
+use relance_core::backup::{Contents, RestoreReport, Snapshot};
 use relance_core::customers::*;
 use relance_core::demo::DemoReport;
 use relance_core::import::{ImportKind, ImportReport};
@@ -38,6 +39,9 @@ fn check<T: TS + 'static + ?Sized>(stale: &mut Vec<String>) {
 fn typescript_bindings_are_up_to_date() {
     let mut stale = Vec::new();
     check::<ApiError>(&mut stale);
+    check::<Snapshot>(&mut stale);
+    check::<Contents>(&mut stale);
+    check::<RestoreReport>(&mut stale);
     check::<relance_core::error::ApiRowError>(&mut stale);
     check::<Lang>(&mut stale);
     check::<Settings>(&mut stale);

@@ -1,7 +1,8 @@
-//! First run and data: app information, demo data, CSV import and export.
+//! First run and data: app information, demo data, CSV import and export, backups.
 
 use super::{today, with_db, ApiResult, Db};
 use relance_core::app::AppInfo;
+use relance_core::backup::{self, RestoreReport, Snapshot};
 use relance_core::demo::{self, DemoReport};
 use relance_core::import::{self, ImportKind, ImportReport};
 use relance_core::views::{dashboard, Dashboard};
@@ -60,4 +61,31 @@ pub async fn export_csv(db: State<'_, Db>, kind: ImportKind, path: String) -> Ap
 #[tauri::command]
 pub async fn dashboard(db: State<'_, Db>) -> ApiResult<Dashboard> {
     with_db(&db, |conn| dashboard::dashboard(conn, today())).await
+}
+
+/// Settings → Data: the snapshots kept beside the database, newest first.
+#[tauri::command]
+pub async fn list_backups(db: State<'_, Db>) -> ApiResult<Vec<Snapshot>> {
+    let db_path = db.path.clone();
+    with_db(&db, move |_| backup::list(&db_path)).await
+}
+
+/// "Back up now": to the file chosen in the save dialog, or into the backups folder.
+#[tauri::command]
+pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Snapshot> {
+    let db_path = db.path.clone();
+    with_db(&db, move |conn| {
+        backup::backup_now(conn, &db_path, path.as_deref().map(std::path::Path::new))
+    })
+    .await
+}
+
+/// "Restore…": replaces the data with the file's (the UI asked for confirmation first).
+#[tauri::command]
+pub async fn restore_backup(db: State<'_, Db>, path: String) -> ApiResult<RestoreReport> {
+    let db_path = db.path.clone();
+    with_db(&db, move |conn| {
+        backup::restore(conn, &db_path, path.as_ref())
+    })
+    .await
 }

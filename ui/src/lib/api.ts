@@ -35,6 +35,8 @@ import type { ResolutionInput } from './bindings/ResolutionInput';
 import type { Scenario } from './bindings/Scenario';
 import type { ScenarioInput } from './bindings/ScenarioInput';
 import type { TodaySection } from './bindings/TodaySection';
+import type { RestoreReport } from './bindings/RestoreReport';
+import type { Snapshot } from './bindings/Snapshot';
 
 /** Normalises anything thrown by invoke() into an ApiError. */
 export function asApiError(e: unknown): ApiError {
@@ -57,6 +59,9 @@ export const api = {
   importCsv: (kind: ImportKind, path: string, dryRun: boolean) =>
     call<ImportReport>('import_csv', { kind, path, dryRun }),
   exportCsv: (kind: ImportKind, path: string) => call<string>('export_csv', { kind, path }),
+  listBackups: () => call<Snapshot[]>('list_backups'),
+  backupNow: (path: string | null) => call<Snapshot>('backup_now', { path }),
+  restoreBackup: (path: string) => call<RestoreReport>('restore_backup', { path }),
 
   getSettings: () => call<Settings>('get_settings'),
   saveSettings: (input: SettingsInput) => call<Settings>('save_settings', { input }),

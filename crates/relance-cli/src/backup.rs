@@ -1,0 +1,129 @@
+//! `relance backup`, `backup list` and `restore`: snapshots of the whole database.
+
+use crate::output::{emit, Format};
+use clap::{Args, Subcommand};
+use relance_core::backup::{self, Contents};
+use relance_core::{Connection, Error, Msg, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    cmd: Option<BackupCmd>,
+    /// Write the snapshot to this file (default: the backups folder beside the database).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum BackupCmd {
+    /// The snapshots in the backups folder, newest first, with what each holds.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// A snapshot (from `relance backup list`) or any Relance database file.
+    file: PathBuf,
+    /// Replace the current data without asking (the current data is snapshotted first).
+    #[arg(long)]
+    yes: bool,
+}
+
+/// Opens the database (`--db`, else `RELANCE_DB`, else the platform data folder) and takes
+/// the day's automatic snapshot; a snapshot that fails is a warning, not a stop.
+pub fn start(db: Option<PathBuf>) -> Result<(PathBuf, Connection)> {
+    let path = match db {
+        Some(p) => p,
+        None => relance_core::store::prepare_default_path()?,
+    };
+    let (conn, warning) = relance_core::start(&path, relance_core::app::today()?)?;
+    if let Some(w) = warning {
+        let lang = relance_core::settings::ui_language(&conn);
+        eprintln!("relance: automatic backup failed: {}", w.message(lang));
+    }
+    Ok((path, conn))
+}
+
+fn counts(c: &Contents) -> [i64; 3] {
+    [c.customers, c.invoices, c.payments]
+}
+
+pub fn run(conn: &mut Connection, db: &Path, args: BackupArgs) -> Result<()> {
+    match args.cmd {
+        Some(BackupCmd::List { format }) => {
+            let snaps = backup::list(db)?;
+            emit(
+                format,
+                &snaps,
+                &[
+                    "taken",
+                    "kind",
+                    "size",
+                    "customers",
+                    "invoices",
+                    "payments",
+                    "file",
+                ],
+                |s| {
+                    vec![
+                        s.taken.clone(),
+                        s.kind.clone(),
+                        format!("{} kB", s.size_bytes.div_ceil(1024)),
+                        s.contents.customers.to_string(),
+                        s.contents.invoices.to_string(),
+                        s.contents.payments.to_string(),
+                        s.path.clone(),
+                    ]
+                },
+            );
+        }
+        None => {
+            let s = backup::backup_now(conn, db, args.out.as_deref())?;
+            out!(
+                "Backed up to {} ({} kB: {} customers, {} invoices, {} payments).",
+                s.path,
+                s.size_bytes.div_ceil(1024),
+                s.contents.customers,
+                s.contents.invoices,
+                s.contents.payments
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()> {
+    let RestoreArgs { file, yes } = args;
+    if !file.exists() {
+        return Err(Error::file(
+            "file",
+            &file,
+            std::io::ErrorKind::NotFound.into(),
+        ));
+    }
+    let incoming = backup::check_file(&file)?;
+    if !yes {
+        let now = backup::contents(conn)?;
+        return Err(Error::invalid(
+            "yes",
+            Msg::RestoreNeedsConfirmation {
+                now: counts(&now),
+                file: counts(&incoming),
+            },
+        ));
+    }
+    let r = backup::restore(conn, db, &file)?;
+    out!(
+        "Restored {}: {} customers, {} invoices, {} payments.\nThe data as it was just before is kept in {} (restore it to undo).",
+        file.display(),
+        r.restored.customers,
+        r.restored.invoices,
+        r.restored.payments,
+        r.undo.path
+    );
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Snapshots of the whole database, and restoring one.
+//!
+//! - **Automatic**: [`daily`] at start-up (at most one a day; nothing while the database is
+//!   empty) and, in [`crate::store::connect`], before every schema migration.
+//! - **Retention** ([`prune`]): the 7 newest daily snapshots, then the newest of each of the
+//!   4 ISO weeks before them. Snapshots taken by hand, before a migration or before a restore
+//!   are never deleted automatically.
+//! - **Restore** ([`restore`]) refuses, untouched, what is not a Relance database, what fails
+//!   `integrity_check` and a newer schema; it first snapshots the current data (so it can be
+//!   undone), then copies the file into the live database in one write transaction (the
+//!   online backup API, run in a single step), so a crash leaves the old data or the new,
+//!   never a mix.
+//!
+//! Every snapshot is written by [`store::snapshot`]: temporary name, `integrity_check`,
+//! fsync, rename. File names carry the date: `relance-daily-2026-11-22.sqlite`,
+//! `relance-manual-2026-11-22T09-30-05.sqlite`, `relance-before-restore-…`, `relance-before-v3-…`.
+
+use crate::error::{Error, Msg, Result};
+use crate::store::{self, FileState};
+use chrono::{Datelike, NaiveDate};
+use rusqlite::{Connection, OpenFlags};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+/// Daily snapshots kept, newest first.
+pub const KEEP_DAILY: usize = 7;
+/// Weekly snapshots kept beyond the daily ones (the newest of each ISO week).
+pub const KEEP_WEEKLY: usize = 4;
+
+const DAILY_PREFIX: &str = "relance-daily-";
+
+/// What a snapshot is and when it was taken, with what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Snapshot {
+    /// File name inside the backups folder.
+    pub name: String,
+    /// Full path (to restore from it).
+    pub path: String,
+    /// `daily`, `manual`, `before-restore`, `before-migration` or `other`.
+    pub kind: String,
+    /// When it was taken, as written in its name: `2026-11-22` or `2026-11-22 09:30:05`.
+    pub taken: String,
+    #[ts(type = "number")]
+    pub size_bytes: u64,
+    pub contents: Contents,
+}
+
+/// What a database holds, to recognise a snapshot before restoring it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Contents {
+    #[ts(type = "number")]
+    pub customers: i64,
+    #[ts(type = "number")]
+    pub invoices: i64,
+    #[ts(type = "number")]
+    pub payments: i64,
+    #[ts(type = "number")]
+    pub schema: i64,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RestoreReport {
+    /// The snapshot of the data as it was just before (restore it to undo).
+    pub undo: Snapshot,
+    /// What the database holds now.
+    pub restored: Contents,
+}
+
+/// Counts what a database holds.
+pub fn contents(conn: &Connection) -> Result<Contents> {
+    let count = |t: &str| -> Result<i64> {
+        Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?)
+    };
+    Ok(Contents {
+        customers: count("customers")?,
+        invoices: count("invoices")?,
+        payments: count("payments")?,
+        schema: store::schema_version(conn)?,
+    })
+}
+
+/// Takes today's automatic snapshot unless there is one already or the database is empty,
+/// then applies the retention. Returns the snapshot written, if any.
+pub fn daily(conn: &Connection, db: &Path, today: NaiveDate) -> Result<Option<PathBuf>> {
+    let dir = store::backups_dir(db);
+    let dest = dir.join(format!("{DAILY_PREFIX}{today}.sqlite"));
+    if dest.exists() || contents(conn)?.customers == 0 {
+        return Ok(None);
+    }
+    store::snapshot(conn, &dest)?;
+    prune(&dir)?;
+    Ok(Some(dest))
+}
+
+/// The daily snapshots in `dir` that the retention rule keeps, newest first.
+fn kept_dailies(mut days: Vec<NaiveDate>) -> Vec<NaiveDate> {
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    let mut kept: Vec<NaiveDate> = days.iter().take(KEEP_DAILY).copied().collect();
+    let mut weeks = Vec::new();
+    for d in days.iter().skip(KEEP_DAILY) {
+        let week = (d.iso_week().year(), d.iso_week().week());
+        if weeks.len() == KEEP_WEEKLY {
+            break;
+        }
+        if !weeks.contains(&week) {
+            weeks.push(week);
+            kept.push(*d);
+        }
+    }
+    kept
+}
+
+/// Deletes the daily snapshots the retention rule does not keep. Other files are left.
+pub fn prune(dir: &Path) -> Result<()> {
+    let mut days = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().to_string();
+        if let Some(d) = daily_date(&name) {
+            days.push(d);
+        }
+    }
+    let kept = kept_dailies(days.clone());
+    for d in days.into_iter().filter(|d| !kept.contains(d)) {
+        std::fs::remove_file(dir.join(format!("{DAILY_PREFIX}{d}.sqlite")))?;
+    }
+    Ok(())
+}
+
+fn daily_date(name: &str) -> Option<NaiveDate> {
+    name.strip_prefix(DAILY_PREFIX)?
+        .strip_suffix(".sqlite")?
+        .parse()
+        .ok()
+}
+
+/// Kind and date of a snapshot, from its file name.
+fn describe(name: &str) -> (String, String) {
+    let stem = name.trim_end_matches(".sqlite");
+    let stamp = |s: &str| match s.split_once('T') {
+        Some((d, t)) => format!("{d} {}", t.get(..8).unwrap_or(t).replace('-', ":")),
+        None => s.to_string(),
+    };
+    if let Some(d) = stem.strip_prefix(DAILY_PREFIX) {
+        return ("daily".into(), d.into());
+    }
+    if let Some(s) = stem.strip_prefix("relance-manual-") {
+        return ("manual".into(), stamp(s));
+    }
+    if let Some(s) = stem.strip_prefix("relance-before-restore-") {
+        return ("before-restore".into(), stamp(s));
+    }
+    if let Some(rest) = stem.strip_prefix("relance-before-v") {
+        if let Some((_, s)) = rest.split_once('-') {
+            return ("before-migration".into(), stamp(s));
+        }
+    }
+    ("other".into(), String::new())
+}
+
+/// Reads a database file read-only and checks it can be restored: a Relance database,
+/// whole (`integrity_check`), of a schema this build knows. Nothing is written to it.
+pub fn check_file(path: &Path) -> Result<Contents> {
+    match store::inspect(path)? {
+        FileState::New => Err(Error::NotADatabase(path.display().to_string())),
+        FileState::Relance { .. } => {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            let ok: String = conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .map_err(|e| Error::damaged(path.display().to_string(), &e))?;
+            if ok != "ok" {
+                return Err(Error::damaged(path.display().to_string(), &ok));
+            }
+            contents(&conn).map_err(|e| Error::damaged(path.display().to_string(), &e))
+        }
+    }
+}
+
+fn snapshot_info(path: &Path) -> Result<Snapshot> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let (kind, taken) = describe(&name);
+    Ok(Snapshot {
+        size_bytes: std::fs::metadata(path)?.len(),
+        contents: check_file(path)?,
+        path: path.display().to_string(),
+        name,
+        kind,
+        taken,
+    })
+}
+
+/// The snapshots in the backups folder beside `db`, newest first. A file there that
+/// cannot be read as a Relance database is left out of the list (and left alone).
+pub fn list(db: &Path) -> Result<Vec<Snapshot>> {
+    let dir = store::backups_dir(db);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let is_db = path.extension().is_some_and(|e| e == "sqlite");
+        if is_db {
+            if let Ok(s) = snapshot_info(&path) {
+                out.push(s);
+            }
+        }
+    }
+    out.sort_by(|a, b| b.taken.cmp(&a.taken).then(b.name.cmp(&a.name)));
+    Ok(out)
+}
+
+/// A snapshot taken by hand: to `out` when given, else into the backups folder.
+pub fn backup_now(conn: &Connection, db: &Path, out: Option<&Path>) -> Result<Snapshot> {
+    let dest = match out {
+        Some(p) => {
+            store::refuse_database_as_output(db, p, "out")?;
+            p.to_path_buf()
+        }
+        None => fresh_name(db, "relance-manual-"),
+    };
+    store::snapshot(conn, &dest)?;
+    snapshot_info(&dest)
+}
+
+/// Replaces the data of the live database with the file's, after checking the file and
+/// snapshotting the current data. One write transaction: the old data or the new, never a
+/// mix. The restored file is then brought to this build's schema.
+pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreReport> {
+    if store::refuse_database_as_output(db, file, "file").is_err() {
+        return Err(Error::invalid("file", Msg::RestoreFromItself));
+    }
+    check_file(file)?;
+    let undo = backup_now_named(conn, db, "relance-before-restore-")?;
+    {
+        let source = Connection::open_with_flags(
+            file,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let backup = rusqlite::backup::Backup::new(&source, conn)?;
+        // -1: every page in one step, so the destination is written in one transaction.
+        match backup.step(-1)? {
+            rusqlite::backup::StepResult::Done => {}
+            _ => {
+                return Err(Error::Db(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some("the database is busy; try the restore again".into()),
+                )))
+            }
+        }
+    }
+    conn.pragma_update(None, "application_id", store::APPLICATION_ID)?;
+    store::migrate(conn, store::SCHEMA_VERSION)?;
+    crate::dunning::scenarios::ensure_shipped(conn)?;
+    Ok(RestoreReport {
+        undo,
+        restored: contents(conn)?,
+    })
+}
+
+/// A snapshot path in the backups folder that no file has yet: two snapshots in the same
+/// second get `-2`, `-3`… (a restore's own "before" snapshot must never overwrite the file
+/// being restored).
+fn fresh_name(db: &Path, prefix: &str) -> PathBuf {
+    let dir = store::backups_dir(db);
+    let stamp = store::stamp_now();
+    let mut path = dir.join(format!("{prefix}{stamp}.sqlite"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{prefix}{stamp}-{n}.sqlite"));
+        n += 1;
+    }
+    path
+}
+
+fn backup_now_named(conn: &Connection, db: &Path, prefix: &str) -> Result<Snapshot> {
+    let dest = fresh_name(db, prefix);
+    store::snapshot(conn, &dest)?;
+    snapshot_info(&dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{day, inv};
+
+    fn ledger(dir: &Path) -> (PathBuf, Connection) {
+        let path = dir.join("relance.sqlite");
+        let mut conn = crate::open(&path).unwrap();
+        crate::demo::load(&mut conn, day("2026-11-22")).unwrap();
+        (path, conn)
+    }
+
+    #[test]
+    fn retention_keeps_seven_days_and_four_weeks() {
+        let start = day("2026-09-01");
+        let days: Vec<NaiveDate> = (0..60).map(|i| start + chrono::Duration::days(i)).collect();
+        let kept = kept_dailies(days);
+        let last = start + chrono::Duration::days(59); // 2026-10-30, a Friday
+        assert_eq!(kept.len(), KEEP_DAILY + KEEP_WEEKLY);
+        assert_eq!(kept[0], last);
+        assert_eq!(kept[6], last - chrono::Duration::days(6));
+        // Then the newest day of each of the four ISO weeks before: Sundays.
+        let weekly: Vec<String> = kept[7..].iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            weekly,
+            ["2026-10-23", "2026-10-18", "2026-10-11", "2026-10-04"]
+        );
+    }
+
+    #[test]
+    fn daily_runs_once_a_day_prunes_and_skips_an_empty_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.sqlite");
+        let conn = crate::open(&path).unwrap();
+        assert_eq!(daily(&conn, &path, day("2026-11-22")).unwrap(), None);
+        drop(conn);
+        let (path, conn) = ledger(dir.path());
+        for i in 0..30 {
+            let today = day("2026-11-01") + chrono::Duration::days(i);
+            assert!(daily(&conn, &path, today).unwrap().is_some());
+            assert_eq!(
+                daily(&conn, &path, today).unwrap(),
+                None,
+                "twice on {today}"
+            );
+        }
+        let snaps = list(&path).unwrap();
+        assert_eq!(snaps.len(), KEEP_DAILY + KEEP_WEEKLY);
+        assert_eq!(snaps[0].name, "relance-daily-2026-11-30.sqlite");
+        assert_eq!(snaps[0].kind, "daily");
+        assert_eq!(snaps[0].taken, "2026-11-30");
+        let live = contents(&conn).unwrap();
+        assert_eq!(snaps[0].contents, live);
+        assert!(live.customers > 0 && live.invoices > 0 && live.payments > 0);
+        assert!(snaps[0].size_bytes > 0);
+        // A snapshot is one self-contained file: no -wal or leftover temporary beside it.
+        let names: Vec<String> = std::fs::read_dir(store::backups_dir(&path))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert!(names.iter().all(|n| n.ends_with(".sqlite")), "{names:?}");
+    }
+
+    #[test]
+    fn restore_brings_back_the_data_and_can_be_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let before = contents(&conn).unwrap();
+        let out = dir.path().join("copy.sqlite");
+        let snap = backup_now(&conn, &path, Some(&out)).unwrap();
+        assert_eq!(snap.contents, before);
+        // Changes after the backup…
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "LATE".into(),
+                name: "Added after the backup".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        crate::invoices::create(
+            &conn,
+            &inv("F-AFTER", "LATE", "2026-11-01", "2026-12-01", "99"),
+            day("2026-11-22"),
+        )
+        .unwrap();
+        let changed = contents(&conn).unwrap();
+        assert_eq!(changed.invoices, before.invoices + 1);
+        // …are undone by the restore, and the state just before is kept as a snapshot.
+        let report = restore(&mut conn, &path, &out).unwrap();
+        assert_eq!(report.restored, before);
+        assert_eq!(contents(&conn).unwrap(), before);
+        assert_eq!(report.undo.kind, "before-restore");
+        assert_eq!(report.undo.contents, changed);
+        assert!(crate::customers::find_id(&conn, "LATE").unwrap().is_none());
+        let fk: Vec<(String,)> = conn
+            .prepare("PRAGMA foreign_key_check")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?,)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(fk.is_empty());
+        // The app's connection keeps working, and a second connection sees the restored data.
+        let other = crate::open(&path).unwrap();
+        assert_eq!(contents(&other).unwrap(), before);
+        // Undo: restore the "before" snapshot.
+        let undo = PathBuf::from(&report.undo.path);
+        restore(&mut conn, &path, &undo).unwrap();
+        assert_eq!(contents(&conn).unwrap(), changed);
+    }
+
+    #[test]
+    fn restore_refuses_what_it_cannot_trust_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let before = contents(&conn).unwrap();
+        let snapshots = || list(&path).unwrap().len();
+        let n = snapshots();
+        // Another program's SQLite file.
+        let foreign = dir.path().join("foreign.sqlite");
+        Connection::open(&foreign)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let e = restore(&mut conn, &path, &foreign).unwrap_err();
+        assert!(matches!(e, Error::ForeignDatabase(_)), "{e}");
+        // A text file, an empty file, a missing file.
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "hello ".repeat(200)).unwrap();
+        assert!(matches!(
+            restore(&mut conn, &path, &text),
+            Err(Error::NotADatabase(_))
+        ));
+        let empty = dir.path().join("empty.sqlite");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(matches!(
+            restore(&mut conn, &path, &empty),
+            Err(Error::NotADatabase(_))
+        ));
+        // A newer schema.
+        let newer = dir.path().join("newer.sqlite");
+        backup_now(&conn, &path, Some(&newer)).unwrap();
+        Connection::open(&newer)
+            .unwrap()
+            .pragma_update(None, "user_version", store::SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(matches!(
+            restore(&mut conn, &path, &newer),
+            Err(Error::NewerSchema { .. })
+        ));
+        // A damaged file: a good snapshot with bytes overwritten in the middle.
+        let damaged = dir.path().join("damaged.sqlite");
+        backup_now(&conn, &path, Some(&damaged)).unwrap();
+        let mut bytes = std::fs::read(&damaged).unwrap();
+        let mid = bytes.len() / 2;
+        for b in &mut bytes[mid..mid + 3000] {
+            *b = 0x5A;
+        }
+        std::fs::write(&damaged, bytes).unwrap();
+        let e = restore(&mut conn, &path, &damaged).unwrap_err();
+        assert!(matches!(e, Error::DamagedDatabase { .. }), "{e}");
+        // The database itself.
+        let e = restore(&mut conn, &path, &path).unwrap_err();
+        assert_eq!(e.field(), Some("file"));
+        // Nothing changed, and no "before restore" snapshot was taken for a refusal.
+        assert_eq!(contents(&conn).unwrap(), before);
+        assert_eq!(snapshots(), n);
+    }
+
+    #[test]
+    fn backup_refuses_to_write_over_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, conn) = ledger(dir.path());
+        let e = backup_now(&conn, &path, Some(&path)).unwrap_err();
+        assert_eq!(e.field(), Some("out"));
+        let manual = backup_now(&conn, &path, None).unwrap();
+        assert_eq!(manual.kind, "manual");
+        assert_eq!(manual.contents, contents(&conn).unwrap());
+    }
+}
