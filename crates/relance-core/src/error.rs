@@ -47,6 +47,15 @@ pub enum Msg {
     BadEmail,
     BadDate(String),
     BadAmount(String),
+    /// A lone separator before three digits: `small` and `large` are the two readings.
+    AmbiguousAmount {
+        input: String,
+        small: String,
+        large: String,
+    },
+    /// Above the maximum amount (given in the currency's plain notation).
+    AmountTooLarge(String),
+    TotalTooLarge,
     NotPositive,
     Negative,
     TooManyDecimals {
@@ -164,6 +173,34 @@ impl Msg {
                     format!("Invalid amount \"{v}\" (example: 1234.56).")
                 }
             }
+            Msg::AmbiguousAmount { input, small, large } => {
+                if fr {
+                    let small = small.replace('.', ",");
+                    format!(
+                        "Montant ambigu « {input} » : {small} ou {large} ? Tapez l'un ou \
+                         l'autre tel quel."
+                    )
+                } else {
+                    format!(
+                        "Ambiguous amount \"{input}\": {small} or {large}? Type the one you \
+                         mean as written here."
+                    )
+                }
+            }
+            Msg::AmountTooLarge(max) => {
+                if fr {
+                    format!("Montant trop élevé : {max} au plus.")
+                } else {
+                    format!("Amount too large: at most {max}.")
+                }
+            }
+            Msg::TotalTooLarge => t(
+                fr,
+                "Un total dépasse ce que Relance sait compter : un montant enregistré est \
+                 sûrement faux ; corrigez-le.",
+                "A total exceeds what Relance can count: a recorded amount is surely wrong; \
+                 correct it.",
+            ),
             Msg::NotPositive => t(
                 fr,
                 "Le montant doit être supérieur à zéro.",
@@ -531,7 +568,7 @@ pub enum Error {
     #[error("the folder {0} does not exist")]
     FolderNotFound(String),
     #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(rusqlite::Error),
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -659,6 +696,19 @@ impl Error {
             }
             Error::FolderNotFound(p) if fr => format!("Le dossier {p} n'existe pas."),
             other => other.to_string(),
+        }
+    }
+}
+
+/// SQLite's `SUM()` stops with "integer overflow" where Rust would panic: only amounts
+/// recorded before the maximum existed can reach it, and the user is told so.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(_, Some(m)) if m == "integer overflow" => {
+                Error::invalid("total", Msg::TotalTooLarge)
+            }
+            _ => Error::Db(e),
         }
     }
 }

@@ -118,9 +118,28 @@ impl Currency {
                 },
             ));
         }
+        if amount.abs() >= Decimal::from(MAX_UNITS) {
+            return Err(Error::invalid(
+                field,
+                Msg::AmountTooLarge(self.minor_to_string(self.max_minor())),
+            ));
+        }
         let scaled = amount * Decimal::from(10i64.pow(self.digits));
         i64::try_from(scaled.trunc())
             .map_err(|_| Error::invalid(field, Msg::BadAmount(amount.to_string())))
+    }
+
+    /// The largest amount accepted, in minor units (999,999,999.99 for EUR).
+    pub fn max_minor(self) -> i64 {
+        MAX_UNITS * 10i64.pow(self.digits) - 1
+    }
+
+    /// Parses a typed amount in this currency. Like [`parse_amount`], except that the
+    /// currency settles what a lone separator before three digits means: thousands for a
+    /// currency without decimals ("1,500" yen), the decimal mark for a three-decimal one
+    /// written with a dot ("1.500" dinar); for the others it stays ambiguous and is refused.
+    pub fn parse_amount(self, input: &str, field: &str) -> Result<Decimal> {
+        parse_amount_with(input, field, Some(self.digits))
     }
 
     /// Converts integer minor units back to an exact decimal with the currency's scale.
@@ -169,11 +188,32 @@ impl Currency {
     }
 }
 
+/// Every amount is below one billion units of its currency (999,999,999.99 €): far above
+/// any invoice of a small business, and low enough that no realistic number of them can
+/// overflow a sum (sums are checked all the same, see [`checked_total`]).
+pub const MAX_UNITS: i64 = 1_000_000_000;
+
+/// Adds minor amounts, refusing (instead of panicking or wrapping) a total that does not
+/// fit: only a database written before the maximum existed can hold such amounts.
+pub fn checked_total(values: impl IntoIterator<Item = i64>) -> Result<i64> {
+    values
+        .into_iter()
+        .try_fold(0i64, i64::checked_add)
+        .ok_or_else(|| Error::invalid("total", Msg::TotalTooLarge))
+}
+
 /// Parses a user-typed amount: "1234.56", "1 234,56", "1.234,56 €", "€1,234.56", "-12".
 ///
 /// Spaces (including no-break and thin spaces), apostrophes and currency signs are ignored.
-/// When both `.` and `,` appear, the last one is the decimal mark; a lone `,` is a decimal mark.
+/// When both `.` and `,` appear, the last one is the decimal mark; a lone `,` is a decimal
+/// mark. A lone separator followed by exactly three digits ("1,500", "1.500") is refused as
+/// ambiguous, the message showing both readings: read one way or the other it is a silent
+/// 1,000× error. [`Currency::parse_amount`] settles it where the currency can.
 pub fn parse_amount(input: &str, field: &str) -> Result<Decimal> {
+    parse_amount_with(input, field, None)
+}
+
+fn parse_amount_with(input: &str, field: &str, digits: Option<u32>) -> Result<Decimal> {
     let bad = || Error::invalid(field, Msg::BadAmount(input.trim().to_string()));
     let mut s: String = input
         .chars()
@@ -188,6 +228,42 @@ pub fn parse_amount(input: &str, field: &str) -> Result<Decimal> {
     }
     if s.is_empty() {
         return Err(bad());
+    }
+    let seps: Vec<(usize, char)> = s
+        .char_indices()
+        .filter(|(_, c)| matches!(c, '.' | ','))
+        .collect();
+    if let [(at, mark)] = seps[..] {
+        let int = s[..at].trim_start_matches('-');
+        let frac = &s[at + 1..];
+        let grouped = frac.len() == 3
+            && frac.chars().all(|c| c.is_ascii_digit())
+            && (1..=3).contains(&int.len())
+            && int.chars().all(|c| c.is_ascii_digit())
+            && int.trim_start_matches('0').len() == int.len();
+        if grouped {
+            match (digits, mark) {
+                (Some(0), _) => s = s.replacen(mark, "", 1),
+                (Some(3), '.') => {}
+                _ => {
+                    let sign = if s.starts_with('-') { "-" } else { "" };
+                    let small: Decimal =
+                        format!("{sign}{int}.{frac}").parse().map_err(|_| bad())?;
+                    return Err(Error::invalid(
+                        field,
+                        Msg::AmbiguousAmount {
+                            input: input.trim().to_string(),
+                            small: if small.normalize().scale() <= 2 {
+                                format!("{:.2}", small.normalize())
+                            } else {
+                                small.normalize().to_string()
+                            },
+                            large: format!("{sign}{int}{frac}"),
+                        },
+                    ));
+                }
+            }
+        }
     }
     let last_dot = s.rfind('.');
     let last_comma = s.rfind(',');
@@ -287,6 +363,95 @@ mod tests {
         let tnd = Currency::parse("TND").unwrap();
         assert_eq!(tnd.to_minor(d("1.234"), "a").unwrap(), 1234);
         assert_eq!(eur.from_minor(123450).to_string(), "1234.50");
+    }
+
+    /// "1,500" and "1.500" are refused with both readings (they were read as 1.50: a
+    /// silent 1,000× error), unless the currency settles them.
+    #[test]
+    fn a_separator_before_three_digits_is_ambiguous_unless_the_currency_settles_it() {
+        for (input, small, large) in [
+            ("1,500", "1.50", "1500"),
+            ("1.500", "1.50", "1500"),
+            ("-2,250", "-2.25", "-2250"),
+            ("12,345", "12.345", "12345"),
+            ("999.999 €", "999.999", "999999"),
+        ] {
+            match parse_amount(input, "a") {
+                Err(Error::Invalid {
+                    msg:
+                        Msg::AmbiguousAmount {
+                            small: s, large: l, ..
+                        },
+                    ..
+                }) => assert_eq!((s.as_str(), l.as_str()), (small, large), "{input}"),
+                other => panic!("{input}: {other:?}"),
+            }
+        }
+        let msg = Error::invalid(
+            "a",
+            Msg::AmbiguousAmount {
+                input: "1,500".into(),
+                small: "1.50".into(),
+                large: "1500".into(),
+            },
+        );
+        assert!(
+            msg.message(Lang::Fr).contains("1,50 ou 1500"),
+            "{}",
+            msg.message(Lang::Fr)
+        );
+        assert!(msg.message(Lang::En).contains("1.50 or 1500"));
+        // Not ambiguous: a leading zero, one or two decimals, both separators, spaces.
+        for (input, want) in [
+            ("0,500", "0.5"),
+            ("1,5", "1.5"),
+            ("1,50", "1.50"),
+            ("1 500", "1500"),
+            ("1.500,00", "1500.00"),
+            ("1,500.00", "1500.00"),
+            ("1234,567", "1234.567"),
+        ] {
+            assert_eq!(parse_amount(input, "a").unwrap(), d(want), "{input}");
+        }
+        let jpy = Currency::parse("JPY").unwrap();
+        let kwd = Currency::parse("KWD").unwrap();
+        assert_eq!(jpy.parse_amount("1,500", "a").unwrap(), d("1500"));
+        assert_eq!(jpy.parse_amount("1.500", "a").unwrap(), d("1500"));
+        assert_eq!(kwd.parse_amount("1.500", "a").unwrap(), d("1.5"));
+        assert!(kwd.parse_amount("1,500", "a").is_err());
+        assert!(Currency::EUR.parse_amount("1,500", "a").is_err());
+        assert_eq!(Currency::EUR.parse_amount("1,50", "a").unwrap(), d("1.50"));
+    }
+
+    #[test]
+    fn amounts_have_a_maximum_and_totals_never_overflow() {
+        let eur = Currency::EUR;
+        assert_eq!(
+            eur.to_minor(d("999999999.99"), "a").unwrap(),
+            99_999_999_999
+        );
+        for too_big in ["1000000000", "92233720368547758.07", "-1000000000"] {
+            match eur.to_minor(d(too_big), "a") {
+                Err(Error::Invalid {
+                    msg: Msg::AmountTooLarge(max),
+                    ..
+                }) => {
+                    assert_eq!(max, "999999999.99")
+                }
+                other => panic!("{too_big}: {other:?}"),
+            }
+        }
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(jpy.max_minor(), 999_999_999);
+        assert_eq!(checked_total([1, 2, 3]).unwrap(), 6);
+        let e = checked_total([i64::MAX, 1]).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::Invalid {
+                msg: Msg::TotalTooLarge,
+                ..
+            }
+        ));
     }
 
     #[test]

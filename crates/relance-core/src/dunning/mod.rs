@@ -20,7 +20,7 @@ pub mod scenarios;
 use crate::error::{Error, Lang, Msg, Result};
 use crate::invoices::ClosureKind;
 use crate::journal::{self, JournalKind, NewEntry};
-use crate::money::{Amount, Currency};
+use crate::money::{checked_total, Amount, Currency};
 use crate::validate as v;
 use chrono::{Duration, NaiveDate};
 use rusqlite::{params, Connection};
@@ -291,7 +291,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
                         .collect();
                     if let Some(oldest) = open.first() {
                         let currency = Currency::parse(&oldest.currency)?;
-                        let open_minor: i64 = open.iter().map(|i| i.balance).sum();
+                        let open_minor = checked_total(open.iter().map(|i| i.balance))?;
                         actions.push(Action {
                             id: format!("{}/promise_broken/{}", oldest.customer_ref, p.id),
                             customer: oldest.customer_ref.clone(),
@@ -399,7 +399,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
             id.push('/');
             id.push_str(currency.code());
         }
-        let amount_minor: i64 = members.iter().map(|m| m.0.balance).sum();
+        let amount_minor = checked_total(members.iter().map(|m| m.0.balance))?;
         actions.push(Action {
             id,
             customer: first.customer_ref.clone(),
@@ -493,7 +493,8 @@ pub fn today(conn: &Connection, as_of: NaiveDate) -> Result<Vec<TodaySection>> {
     for s in &mut sections {
         let mut sums: BTreeMap<String, i64> = BTreeMap::new();
         for a in &s.actions {
-            *sums.entry(a.currency.clone()).or_default() += a.amount_minor;
+            let sum = sums.entry(a.currency.clone()).or_default();
+            *sum = checked_total([*sum, a.amount_minor])?;
         }
         s.totals = sums
             .into_iter()

@@ -6,7 +6,7 @@
 use crate::customers;
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind, NewEntry};
-use crate::money::{parse_amount, positive_minor, Currency};
+use crate::money::{positive_minor, Currency};
 use crate::validate as v;
 use chrono::{Duration, NaiveDate};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -139,10 +139,10 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
             },
         ));
     }
-    let open: i64 = targets.iter().map(|t| t.2).sum();
+    let open = crate::money::checked_total(targets.iter().map(|t| t.2))?;
     let amount = match input.amount.trim() {
         "" => open,
-        s => positive_minor(parse_amount(s, "amount")?, currency, "amount")?,
+        s => positive_minor(currency.parse_amount(s, "amount")?, currency, "amount")?,
     };
     if amount > open {
         return Err(Error::invalid(

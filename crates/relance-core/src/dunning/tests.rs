@@ -618,3 +618,61 @@ fn recorded_amounts_come_from_minor_units_not_from_display_strings() {
         .collect();
     assert_eq!(totals, ["1235.00 EUR"]);
 }
+
+/// Two invoices of 92,233,720,368,547,758.07 were accepted; then `agenda` panicked and the
+/// customer list failed for everyone. Now such an amount is refused, and a database that
+/// already holds them gets a refusal naming the cause from every total, never a panic.
+#[test]
+fn huge_amounts_are_refused_and_old_ones_never_panic() {
+    let conn = setup("standard", &[("F-1", "100")]);
+    let huge = InvoiceInput {
+        number: "F-HUGE".into(),
+        customer: "ACME".into(),
+        issue_date: "2026-03-01".into(),
+        due_date: DUE.into(),
+        total: "92233720368547758.07".into(),
+        ..Default::default()
+    };
+    let e = invoices::create(&conn, &huge, due()).unwrap_err();
+    assert_eq!(e.field(), Some("total"));
+    assert!(
+        e.message(crate::Lang::En).contains("at most 999999999.99"),
+        "{}",
+        e.message(crate::Lang::En)
+    );
+    // Written directly (as an older build allowed): every total is a clear refusal.
+    for n in ["F-H1", "F-H2"] {
+        conn.execute(
+            "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor)
+             VALUES (?1, 1, '2026-03-01', ?2, 'EUR', 9223372036854775807)",
+            rusqlite::params![n, DUE],
+        )
+        .unwrap();
+    }
+    let e = agenda(&conn, day(20)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Invalid {
+                msg: Msg::TotalTooLarge,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let q = customers::CustomerQuery {
+        limit: 50,
+        ..Default::default()
+    };
+    let e = customers::list(&conn, &q, day(20)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Invalid {
+                msg: Msg::TotalTooLarge,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind};
-use crate::money::{parse_amount, positive_minor, Currency};
+use crate::money::{positive_minor, Currency};
 use crate::store::is_unique_violation;
 use crate::validate as v;
 use chrono::NaiveDate;
@@ -61,7 +61,11 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
     if input.amount.trim().is_empty() {
         return Err(Error::invalid("amount", Msg::Required));
     }
-    let amount = positive_minor(parse_amount(&input.amount, "amount")?, currency, "amount")?;
+    let amount = positive_minor(
+        currency.parse_amount(&input.amount, "amount")?,
+        currency,
+        "amount",
+    )?;
     if amount > balance {
         return Err(Error::invalid(
             "amount",

@@ -9,7 +9,7 @@ pub mod payments;
 use crate::customers;
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind};
-use crate::money::{parse_amount, positive_minor, Currency};
+use crate::money::{positive_minor, Currency};
 use crate::store::{is_unique_violation, like_pattern};
 use crate::validate as v;
 use chrono::NaiveDate;
@@ -165,11 +165,15 @@ impl NewInvoice {
         if input.total.trim().is_empty() {
             return Err(Error::invalid("total", Msg::Required));
         }
-        let total_minor = positive_minor(parse_amount(&input.total, "total")?, currency, "total")?;
+        let total_minor = positive_minor(
+            currency.parse_amount(&input.total, "total")?,
+            currency,
+            "total",
+        )?;
         let net_minor = match input.net.trim() {
             "" => None,
             s => {
-                let n = positive_minor(parse_amount(s, "net")?, currency, "net")?;
+                let n = positive_minor(currency.parse_amount(s, "net")?, currency, "net")?;
                 if n > total_minor {
                     return Err(Error::invalid(
                         "net",

@@ -4,7 +4,7 @@
 use crate::customers::{self, PaymentMethod};
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind};
-use crate::money::{parse_amount, positive_minor, Currency};
+use crate::money::{checked_total, positive_minor, Currency};
 use crate::validate as v;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, Transaction};
@@ -112,7 +112,6 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
     if input.amount.trim().is_empty() {
         return Err(Error::invalid("amount", Msg::Required));
     }
-    let amount = parse_amount(&input.amount, "amount")?;
     let method = if input.method.trim().is_empty() {
         let m: String = tx.query_row(
             "SELECT payment_method FROM customers WHERE id = ?1",
@@ -127,17 +126,14 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
     let note = v::multiline("note", &input.note, 2000)?;
 
     // Resolve the explicit allocations first: they fix the currency when none is given.
-    let mut explicit: Vec<(OpenInvoice, Option<rust_decimal::Decimal>, String)> = Vec::new();
+    let mut explicit: Vec<(OpenInvoice, Option<&str>, String)> = Vec::new();
     for (i, a) in input.allocations.iter().enumerate() {
         let field = format!("allocations[{i}]");
         let (number, inv) = open_invoice(tx, &field, &a.invoice)?;
         if inv.customer_id != customer_id {
             return Err(Error::invalid(field, Msg::InvoiceOfOtherCustomer(number)));
         }
-        let amt = match a.amount.trim() {
-            "" => None,
-            s => Some(parse_amount(s, &field)?),
-        };
+        let amt = Some(a.amount.trim()).filter(|s| !s.is_empty());
         explicit.push((inv, amt, field));
     }
     let currency = if !input.currency.trim().is_empty() {
@@ -147,6 +143,8 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
     } else {
         crate::settings::default_currency(tx)?
     };
+    // Parsed once the currency is known: it settles what "1,500" means where it can.
+    let amount = currency.parse_amount(&input.amount, "amount")?;
     let amount_minor = positive_minor(amount, currency, "amount")?;
 
     let mut plan: Vec<(i64, i64)> = Vec::new();
@@ -182,14 +180,11 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
                     },
                 ));
             }
-            let already: i64 = plan
-                .iter()
-                .filter(|(id, _)| *id == inv.id)
-                .map(|(_, a)| a)
-                .sum();
+            let already =
+                checked_total(plan.iter().filter(|(id, _)| *id == inv.id).map(|(_, a)| *a))?;
             let balance = inv.balance - already;
             let take = match amt {
-                Some(a) => positive_minor(*a, currency, field)?,
+                Some(a) => positive_minor(currency.parse_amount(a, field)?, currency, field)?,
                 None => balance.min(left),
             };
             if take > balance {
@@ -209,7 +204,7 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
             left -= take;
         }
     }
-    let allocated: i64 = plan.iter().map(|(_, a)| a).sum();
+    let allocated = checked_total(plan.iter().map(|(_, a)| *a))?;
     let excess = amount_minor - allocated;
     if excess > 0 && !input.keep_as_credit {
         return Err(Error::invalid(
@@ -298,7 +293,7 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let allocated: i64 = allocs.iter().map(|a| a.1).sum();
+        let allocated = checked_total(allocs.iter().map(|a| a.1))?;
         out.push(PaymentView {
             id,
             customer_reference,
@@ -360,10 +355,10 @@ pub fn apply_credit(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
-    let available: i64 = sources.iter().map(|s| s.1).sum();
+    let available = checked_total(sources.iter().map(|s| s.1))?;
     let wanted = match amount.trim() {
         "" => inv.balance.min(available),
-        s => positive_minor(parse_amount(s, "amount")?, currency, "amount")?,
+        s => positive_minor(currency.parse_amount(s, "amount")?, currency, "amount")?,
     };
     if wanted == 0 || wanted > available {
         return Err(Error::invalid(
