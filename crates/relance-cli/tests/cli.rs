@@ -836,3 +836,19 @@ fn export_all_writes_every_table_and_re_imports() {
     }
     assert_eq!(code(&env.run(&["export", "all"])), 1);
 }
+
+/// `--limit 1000000` was silently cut to 10,000: a script believed it had every row.
+#[test]
+fn a_page_larger_than_the_maximum_is_refused() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    for list in ["invoice", "customer"] {
+        let o = env.run(&[list, "list", "--limit", "1000000"]);
+        assert_eq!(code(&o), 1, "{list}");
+        assert!(stderr(&o).contains("10000"), "{}", stderr(&o));
+    }
+    let all = env.json(&[
+        "invoice", "list", "--filter", "all", "--limit", "10000", "--format", "json",
+    ]);
+    assert!(all.as_array().unwrap().len() > 100);
+}

@@ -466,11 +466,7 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
     };
     let filter = "(?1 = '%%' OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\'
                    OR c.email LIKE ?1 ESCAPE '\\' OR c.city LIKE ?1 ESCAPE '\\')";
-    let limit = if q.limit == 0 {
-        100
-    } else {
-        q.limit.min(10_000)
-    };
+    let limit = v::page_limit(q.limit)?;
     let sql = format!(
         "SELECT c.id, c.reference, c.name, c.kind, c.email, c.city, c.on_hold,
                 COALESCE(SUM(CASE WHEN i.currency = ?3 THEN i.total_minor - i.settled_minor END), 0) AS outstanding,

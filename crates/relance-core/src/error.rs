@@ -46,6 +46,17 @@ pub enum Msg {
     NoMarkup,
     BadEmail,
     BadDate(String),
+    DateOutOfRange {
+        min: String,
+        max: String,
+    },
+    /// A follow-up date further ahead than allowed (the last date allowed).
+    TooFarAhead(String),
+    /// Dated before the invoice it concerns was issued (its issue date).
+    BeforeInvoiceDate(String),
+    /// A dispute resolved before the day it was opened.
+    BeforeDisputeOpened(String),
+    DateInFuture,
     BadAmount(String),
     /// A lone separator before three digits: `small` and `large` are the two readings.
     AmbiguousAmount {
@@ -129,6 +140,10 @@ pub enum Msg {
     CsvMissingColumns(Vec<String>),
     CsvUnknownColumn(String),
     CsvMalformed(String),
+    CsvUnterminatedQuote(usize),
+    CsvDuplicateColumn(String),
+    /// 1-based position of a column that has data but no header.
+    CsvUnnamedColumn(usize),
 }
 
 impl Msg {
@@ -166,6 +181,45 @@ impl Msg {
                     format!("Invalid date \"{v}\": use YYYY-MM-DD or DD/MM/YYYY.")
                 }
             }
+            Msg::DateOutOfRange { min, max } => {
+                if fr {
+                    format!("Date hors des limites : entre le {min} et le {max}.")
+                } else {
+                    format!("Date out of range: between {min} and {max}.")
+                }
+            }
+            Msg::TooFarAhead(max) => {
+                if fr {
+                    format!(
+                        "Plus d'un an à l'avance : au plus tard le {max}, sinon la dette \
+                         disparaîtrait de vue ; notez une date plus proche."
+                    )
+                } else {
+                    format!(
+                        "More than a year ahead: {max} at the latest, or the debt would drop \
+                         out of sight; choose a nearer date."
+                    )
+                }
+            }
+            Msg::BeforeInvoiceDate(d) => {
+                if fr {
+                    format!("Date antérieure à la facture (émise le {d}).")
+                } else {
+                    format!("Dated before the invoice (issued on {d}).")
+                }
+            }
+            Msg::BeforeDisputeOpened(d) => {
+                if fr {
+                    format!("Le litige a été ouvert le {d} : il ne peut pas être clos avant.")
+                } else {
+                    format!("The dispute was opened on {d}: it cannot be resolved before.")
+                }
+            }
+            Msg::DateInFuture => t(
+                fr,
+                "Cette date est dans le futur.",
+                "This date is in the future.",
+            ),
             Msg::BadAmount(v) => {
                 if fr {
                     format!("Montant invalide « {v} » (exemple : 1 234,56).")
@@ -516,6 +570,33 @@ impl Msg {
                     format!("Colonne inconnue « {c} ».")
                 } else {
                     format!("Unknown column \"{c}\".")
+                }
+            }
+            Msg::CsvUnterminatedQuote(line) => {
+                if fr {
+                    format!(
+                        "Guillemet ouvert à la ligne {line} et jamais refermé : tout le reste du \
+                         fichier serait lu comme une seule cellule."
+                    )
+                } else {
+                    format!(
+                        "Quote opened on line {line} and never closed: the rest of the file \
+                         would be read as one cell."
+                    )
+                }
+            }
+            Msg::CsvDuplicateColumn(h) => {
+                if fr {
+                    format!("La colonne « {h} » apparaît deux fois dans l'en-tête.")
+                } else {
+                    format!("The column \"{h}\" appears twice in the header.")
+                }
+            }
+            Msg::CsvUnnamedColumn(n) => {
+                if fr {
+                    format!("La colonne n° {n} contient des données mais n'a pas de nom dans l'en-tête.")
+                } else {
+                    format!("Column {n} has data but no name in the header.")
                 }
             }
             Msg::CsvMalformed(d) => {

@@ -267,12 +267,49 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Undoes the formula neutralisation that [`export`] applies.
+/// Undoes the neutralisation that [`export`] applies: one leading apostrophe goes when it
+/// protects a formula sign or another apostrophe (a cell that really began with `'=` was
+/// exported as `''=` and comes back whole). An apostrophe typed by hand before ordinary
+/// text stays.
 fn unneutralize(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\'']) => rest,
         _ => cell,
     }
+}
+
+/// The line where a quoted cell opens and never closes, if any (the CSV reader would
+/// otherwise swallow the rest of the file into one cell, reported as a wrong value). Follows
+/// the reader's rules: a quote opens a cell only at its start, `""` inside is a quote.
+fn unterminated_quote(text: &str, delimiter: u8) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum At {
+        Start,
+        Plain,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let delimiter = char::from(delimiter);
+    let mut at = At::Start;
+    let (mut line, mut opened_at) = (1, 0);
+    for c in text.chars() {
+        if c == '\n' {
+            line += 1;
+        }
+        at = match (at, c) {
+            (At::Quoted, '"') => At::QuoteInQuoted,
+            (At::Quoted, _) => At::Quoted,
+            (At::QuoteInQuoted, '"') => At::Quoted,
+            (At::Start, '"') => {
+                opened_at = line;
+                At::Quoted
+            }
+            (_, '\n') => At::Start,
+            (_, c) if c == delimiter => At::Start,
+            _ => At::Plain,
+        };
+    }
+    (at == At::Quoted).then_some(opened_at)
 }
 
 /// Imports a CSV file. On any bad row nothing is written and every bad row is reported.
@@ -284,8 +321,12 @@ pub fn import(
 ) -> Result<ImportReport> {
     let text = decode(bytes)?;
     let header_line = text.lines().next().unwrap_or("");
+    let delimiter = delimiter(header_line);
+    if let Some(line) = unterminated_quote(text, delimiter) {
+        return Err(Error::invalid("file", Msg::CsvUnterminatedQuote(line)));
+    }
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter(header_line))
+        .delimiter(delimiter)
         .flexible(false)
         .trim(csv::Trim::None)
         .from_reader(text.as_bytes());
@@ -294,9 +335,11 @@ pub fn import(
         .map_err(|e| Error::invalid("file", Msg::CsvMalformed(e.to_string())))?
         .clone();
     let mut index: HashMap<&'static str, usize> = HashMap::new();
+    let mut unnamed: Vec<usize> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let norm = normalize_header(h);
         if norm.is_empty() {
+            unnamed.push(i);
             continue;
         }
         let canonical = kind
@@ -306,7 +349,14 @@ pub fn import(
             .copied()
             .or_else(|| kind.synonym(&norm))
             .ok_or_else(|| Error::invalid("header", Msg::CsvUnknownColumn(h.trim().to_string())))?;
-        index.insert(canonical, i);
+        // Two headers for one column ("name,name", or "client" and "customer_reference"):
+        // which one wins would be a guess.
+        if index.insert(canonical, i).is_some() {
+            return Err(Error::invalid(
+                "header",
+                Msg::CsvDuplicateColumn(h.trim().to_string()),
+            ));
+        }
     }
     let missing: Vec<String> = kind
         .required()
@@ -338,6 +388,18 @@ pub fn import(
         };
         let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        // Data under a column without a name would be dropped silently.
+        if let Some(&col) = unnamed
+            .iter()
+            .find(|&&i| record.get(i).is_some_and(|c| !c.trim().is_empty()))
+        {
+            errors.push(RowError {
+                line,
+                field: "row".into(),
+                msg: Msg::CsvUnnamedColumn(col + 1),
+            });
             continue;
         }
         rows += 1;
@@ -463,7 +525,7 @@ fn import_payment(tx: &rusqlite::Transaction, get: &dyn Fn(&str) -> String) -> R
 
 /// Neutralises a cell a spreadsheet would evaluate as a formula.
 pub fn neutralize(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
         format!("'{cell}")
     } else {
         cell.to_string()
@@ -797,5 +859,145 @@ mod tests {
             customers::all(&other).unwrap(),
             customers::all(&conn).unwrap()
         );
+    }
+
+    /// A cell that really begins with an apostrophe (before a formula sign or not) comes
+    /// back whole from export and re-import; it lost its apostrophe.
+    #[test]
+    fn apostrophes_survive_the_round_trip() {
+        let conn = crate::open_in_memory().unwrap();
+        for (r, notes) in [
+            ("A1", "'=not a formula"),
+            ("A2", "'quoted"),
+            ("A3", "=A1+1"),
+            ("A4", "''=two"),
+        ] {
+            customers::create(
+                &conn,
+                &customers::CustomerInput {
+                    reference: r.into(),
+                    name: format!("Customer {r}"),
+                    payment_notes: notes.into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let out = export(&conn, ImportKind::Customers, d).unwrap();
+        let mut other = crate::open_in_memory().unwrap();
+        import(&mut other, ImportKind::Customers, &out, false).unwrap();
+        let notes = |c: &Connection| -> Vec<String> {
+            customers::all(c)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.payment_notes)
+                .collect()
+        };
+        assert_eq!(notes(&other), notes(&conn));
+        assert_eq!(notes(&other)[0], "'=not a formula");
+    }
+
+    fn refusal(conn: &mut Connection, kind: ImportKind, csv: &str) -> Error {
+        let e = import(conn, kind, csv.as_bytes(), false).unwrap_err();
+        assert_eq!(count(conn, "customers"), 0, "nothing imported");
+        e
+    }
+
+    /// Duplicate headers were accepted (the last one won); data under a column without a
+    /// header was dropped; an unterminated quote was reported as "control characters".
+    #[test]
+    fn headers_and_quotes_are_checked() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let e = refusal(
+            &mut conn,
+            ImportKind::Customers,
+            "reference,name,name\nX,a,b\n",
+        );
+        assert!(
+            matches!(e, Error::Invalid { msg: Msg::CsvDuplicateColumn(ref h), .. } if h == "name"),
+            "{e:?}"
+        );
+        let e = refusal(
+            &mut conn,
+            ImportKind::Customers,
+            "reference,nom,name\nX,a,b\n",
+        );
+        assert!(
+            matches!(
+                e,
+                Error::Invalid {
+                    msg: Msg::CsvDuplicateColumn(_),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = refusal(
+            &mut conn,
+            ImportKind::Customers,
+            "reference,name,\nX,Acme,\nY,Beta,lost\n",
+        );
+        match e {
+            Error::Import(rows) => {
+                assert_eq!(rows.len(), 1);
+                assert_eq!((rows[0].line, &rows[0].msg), (3, &Msg::CsvUnnamedColumn(3)));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = refusal(
+            &mut conn,
+            ImportKind::Customers,
+            "reference,name\nX,Acme\nY,\"Beta\nZ,Gamma\n",
+        );
+        assert!(
+            matches!(
+                e,
+                Error::Invalid {
+                    msg: Msg::CsvUnterminatedQuote(3),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.message(crate::Lang::En).contains("line 3"));
+        // Quotes the reader takes literally are not mistaken for an open quote; a quoted cell
+        // over two lines with an escaped quote is fine.
+        let ok = "reference;name;address\nX;Screen 12\" wide;\"1 rue \"\"A\"\"\nLyon\"\n";
+        import(&mut conn, ImportKind::Customers, ok.as_bytes(), false).unwrap();
+        assert_eq!(customers::all(&conn).unwrap()[0].name, "Screen 12\" wide");
+    }
+
+    /// An invoice dated 2999 was accepted and exported, then refused on re-import. Dates out
+    /// of the horizon are refused at entry, including a due date computed from the terms.
+    #[test]
+    fn dates_out_of_the_horizon_are_refused_on_entry() {
+        let mut conn = crate::open_in_memory().unwrap();
+        import(
+            &mut conn,
+            ImportKind::Customers,
+            b"reference,name\nC1,Acme\n",
+            false,
+        )
+        .unwrap();
+        for (issue, due) in [
+            ("2999-12-31", "2999-12-31"),
+            ("1900-01-01", ""),
+            ("2099-12-15", ""),
+        ] {
+            let csv = format!(
+                "number,customer_reference,issue_date,due_date,total\nF1,C1,{issue},{due},10\n"
+            );
+            match import(&mut conn, ImportKind::Invoices, csv.as_bytes(), false) {
+                Err(Error::Import(rows)) => {
+                    assert!(
+                        matches!(rows[0].msg, Msg::DateOutOfRange { .. }),
+                        "{issue}: {:?}",
+                        rows[0]
+                    )
+                }
+                other => panic!("{issue}: {other:?}"),
+            }
+        }
     }
 }

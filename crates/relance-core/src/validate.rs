@@ -94,7 +94,32 @@ pub fn optional_phone(field: &str, value: &str) -> Result<String> {
     Ok(v)
 }
 
+/// The first day any date of the ledger may be: receivables older than this are not
+/// chased, and 1900 or 0001 is a typing slip.
+pub fn earliest() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid")
+}
+
+/// The last day any date of the ledger may be: a year like 2999 is a typing slip that would
+/// otherwise hide an invoice from the agenda for ever.
+pub fn latest() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2099, 12, 31).expect("valid")
+}
+
+/// How far ahead a promise or a snooze may reach: further, the debt would drop out of sight.
+pub const MAX_DAYS_AHEAD: i64 = 366;
+
+/// Refuses a follow-up date (promise, snooze) more than [`MAX_DAYS_AHEAD`] after `as_of`.
+pub fn within_a_year(field: &str, date: NaiveDate, as_of: NaiveDate) -> Result<()> {
+    let max = as_of + chrono::Duration::days(MAX_DAYS_AHEAD);
+    if date > max {
+        return Err(Error::invalid(field, Msg::TooFarAhead(max.to_string())));
+    }
+    Ok(())
+}
+
 /// Parses a date written `YYYY-MM-DD` or `DD/MM/YYYY` (also `DD.MM.YYYY`, `DD-MM-YYYY`).
+/// Refused outside [`earliest`]..=[`latest`], with both limits in the message.
 pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate> {
     let v = value.trim();
     let bad = || Error::invalid(field, Msg::BadDate(v.to_string()));
@@ -104,10 +129,20 @@ pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate> {
     for fmt in ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"] {
         if let Ok(d) = NaiveDate::parse_from_str(v, fmt) {
             // chrono accepts 1- to 4-digit years in %Y: insist on four.
-            if (1900..=2999).contains(&chrono::Datelike::year(&d)) {
-                return Ok(d);
+            if !(1000..=9999).contains(&chrono::Datelike::year(&d)) {
+                return Err(bad());
             }
-            return Err(bad());
+            let (min, max) = (earliest(), latest());
+            if d < min || d > max {
+                return Err(Error::invalid(
+                    field,
+                    Msg::DateOutOfRange {
+                        min: min.to_string(),
+                        max: max.to_string(),
+                    },
+                ));
+            }
+            return Ok(d);
         }
     }
     Err(bad())
@@ -123,6 +158,25 @@ pub fn country(field: &str, value: &str) -> Result<String> {
         return Err(Error::invalid(field, Msg::BadCountry));
     }
     Ok(v)
+}
+
+/// The most rows one page of a list returns.
+pub const MAX_PAGE: u32 = 10_000;
+
+/// A list's page size: 0 means the default of 100; above [`MAX_PAGE`] is refused with the
+/// bounds (it was silently cut to 10,000, so a script believed it had every row).
+pub fn page_limit(limit: u32) -> Result<u32> {
+    match limit {
+        0 => Ok(100),
+        n if n > MAX_PAGE => Err(Error::invalid(
+            "limit",
+            Msg::OutOfRange {
+                min: 1,
+                max: MAX_PAGE.into(),
+            },
+        )),
+        n => Ok(n),
+    }
 }
 
 /// A whole number within bounds.

@@ -116,6 +116,9 @@ pub(crate) fn open_in(tx: &Connection, input: &DisputeInput, as_of: NaiveDate) -
         "" => as_of,
         s => v::parse_date("opened_on", s)?,
     };
+    if opened_on > as_of {
+        return Err(Error::invalid("opened_on", Msg::DateInFuture));
+    }
     let number = v::required_line("invoice", &input.invoice, 40)?;
     let (invoice_id, customer_id, balance): (i64, i64, i64) = tx
         .query_row(
@@ -162,15 +165,21 @@ pub fn resolve(
 ) -> Result<DisputeView> {
     let note = v::multiline("note", &input.note, 2000)?;
     let tx = conn.transaction()?;
-    let (invoice_id, number, customer_id): (i64, String, i64) = tx
+    let (invoice_id, number, customer_id, opened_on): (i64, String, i64, NaiveDate) = tx
         .query_row(
-            "SELECT d.invoice_id, i.number, i.customer_id FROM disputes d JOIN invoices i ON i.id = d.invoice_id
+            "SELECT d.invoice_id, i.number, i.customer_id, d.opened_on FROM disputes d JOIN invoices i ON i.id = d.invoice_id
              WHERE d.id = ?1 AND d.resolved_on IS NULL",
             [input.dispute_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?
         .ok_or_else(|| Error::invalid("dispute", Msg::NotOpenDispute))?;
+    if as_of < opened_on {
+        return Err(Error::invalid(
+            "dispute",
+            Msg::BeforeDisputeOpened(opened_on.to_string()),
+        ));
+    }
     let resolution = match input.resolution {
         Resolution::CreditNote => {
             let balance: i64 = tx.query_row(

@@ -558,6 +558,7 @@ pub(crate) fn record_acts(
             if until <= as_of {
                 return Err(Error::invalid("until", Msg::DateInPast));
             }
+            v::within_a_year("until", until, as_of)?;
             (
                 JournalKind::ActionSnoozed,
                 v::multiline("note", note, 2000)?,
@@ -601,13 +602,19 @@ pub fn close_invoice(
     let id = crate::invoices::find_id(&tx, invoice)?.ok_or_else(|| {
         Error::invalid("invoice", Msg::UnknownInvoice(invoice.trim().to_string()))
     })?;
-    let (customer_id, currency, balance): (i64, String, i64) = tx.query_row(
-        "SELECT customer_id, currency, total_minor - settled_minor FROM invoices WHERE id = ?1",
+    let (customer_id, currency, balance, issued): (i64, String, i64, NaiveDate) = tx.query_row(
+        "SELECT customer_id, currency, total_minor - settled_minor, issue_date FROM invoices WHERE id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     if balance == 0 {
         return Err(Error::invalid("invoice", Msg::InvoiceSettled));
+    }
+    if on_date < issued {
+        return Err(Error::invalid(
+            "date",
+            Msg::BeforeInvoiceDate(issued.to_string()),
+        ));
     }
     let inserted = tx.execute(
         "INSERT OR IGNORE INTO invoice_closures (invoice_id, kind, on_date, reason) VALUES (?1, ?2, ?3, ?4)",

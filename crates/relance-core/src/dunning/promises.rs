@@ -88,6 +88,7 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
     if promised < as_of {
         return Err(Error::invalid("promised_date", Msg::DateInPast));
     }
+    v::within_a_year("promised_date", promised, as_of)?;
     let note = v::multiline("note", &input.note, 2000)?;
     let mut targets: Vec<(i64, String, i64)> = Vec::new();
     if input.invoices.is_empty() {

@@ -676,3 +676,105 @@ fn huge_amounts_are_refused_and_old_ones_never_panic() {
         "{e}"
     );
 }
+
+fn refused_with(r: Result<impl std::fmt::Debug>, want: fn(&Msg) -> bool) {
+    match r {
+        Err(Error::Invalid { msg, .. }) if want(&msg) => {}
+        other => panic!("unexpected: {other:?}"),
+    }
+}
+
+/// A 0.01 € promise dated 2999-12-31 hid a 50,000 € overdue invoice for ever; payments of
+/// 1900 and 2999 were accepted; a dispute could be resolved before it was opened, a credit
+/// note or a write-off dated before its invoice. What cannot be is refused; what is
+/// implausible (a promise or snooze more than a year ahead) is bounded.
+#[test]
+fn dates_have_a_horizon_and_follow_their_invoice() {
+    let mut conn = setup("standard", &[("F-1", "50000")]);
+    let promise = |date: NaiveDate| PromiseInput {
+        customer: "ACME".into(),
+        invoices: vec![],
+        promised_date: date.to_string(),
+        amount: "0.01".into(),
+        note: String::new(),
+    };
+    let far = "2999-12-31".parse().unwrap();
+    refused_with(promises::add(&mut conn, &promise(far), day(10)), |m| {
+        matches!(m, Msg::DateOutOfRange { .. })
+    });
+    refused_with(
+        promises::add(&mut conn, &promise(day(10 + 400)), day(10)),
+        |m| matches!(m, Msg::TooFarAhead(_)),
+    );
+    assert!(
+        !agenda(&conn, day(10)).unwrap().is_empty(),
+        "the invoice is still chased"
+    );
+    promises::add(&mut conn, &promise(day(10 + 300)), day(10)).unwrap();
+    // A snooze two years ahead.
+    let id = vec!["ACME/reminder/email".to_string()];
+    let snooze = Act::Snooze {
+        until: day(10 + 730).to_string(),
+        note: String::new(),
+    };
+    refused_with(act(&mut conn, day(3), &id, &snooze), |m| {
+        matches!(m, Msg::TooFarAhead(_))
+    });
+    // Payments in 1900 and 2999.
+    for date in ["1900-01-01", "2999-06-01"] {
+        let p = PaymentInput {
+            customer: "ACME".into(),
+            date: date.into(),
+            amount: "10".into(),
+            ..Default::default()
+        };
+        refused_with(payments::record(&mut conn, &p), |m| {
+            matches!(m, Msg::DateOutOfRange { .. })
+        });
+    }
+    // A credit note and a write-off dated before the invoice (issued 2026-02-01).
+    let cn = crate::invoices::credit_notes::CreditNoteInput {
+        number: String::new(),
+        invoice: "F-1".into(),
+        date: "2026-01-15".into(),
+        amount: "10".into(),
+        reason: "geste".into(),
+    };
+    refused_with(
+        crate::invoices::credit_notes::create(&mut conn, &cn),
+        |m| matches!(m, Msg::BeforeInvoiceDate(d) if d == "2026-02-01"),
+    );
+    let before = "2026-01-15".parse().unwrap();
+    refused_with(
+        close_invoice(
+            &mut conn,
+            "F-1",
+            crate::invoices::ClosureKind::WriteOff,
+            before,
+            "lost",
+        ),
+        |m| matches!(m, Msg::BeforeInvoiceDate(_)),
+    );
+    // A dispute opened in the future, then one resolved before it was opened.
+    let dispute = |opened: NaiveDate| super::disputes::DisputeInput {
+        invoice: "F-1".into(),
+        category: "defective".into(),
+        note: String::new(),
+        opened_on: opened.to_string(),
+    };
+    refused_with(
+        super::disputes::open(&mut conn, &dispute(day(20)), day(10)),
+        |m| matches!(m, Msg::DateInFuture),
+    );
+    let d = super::disputes::open(&mut conn, &dispute(day(10)), day(10)).unwrap();
+    let resolve = super::disputes::ResolutionInput {
+        dispute_id: d.id,
+        resolution: super::disputes::Resolution::Rejected,
+        credit_amount: String::new(),
+        note: String::new(),
+    };
+    refused_with(super::disputes::resolve(&mut conn, &resolve, day(5)), |m| {
+        matches!(m, Msg::BeforeDisputeOpened(_))
+    });
+    super::disputes::resolve(&mut conn, &resolve, day(12)).unwrap();
+}

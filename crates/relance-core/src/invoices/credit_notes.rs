@@ -44,11 +44,11 @@ pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNo
 /// Records a credit note inside the caller's transaction (dispute resolution uses it).
 pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<CreditNoteView> {
     let invoice = v::required_line("invoice", &input.invoice, 40)?;
-    let (invoice_id, inv_number, currency_code, balance): (i64, String, String, i64) = tx
+    let (invoice_id, inv_number, currency_code, balance, issued): (i64, String, String, i64, NaiveDate) = tx
         .query_row(
-            "SELECT id, number, currency, total_minor - settled_minor FROM invoices WHERE number = ?1",
+            "SELECT id, number, currency, total_minor - settled_minor, issue_date FROM invoices WHERE number = ?1",
             [&invoice],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .map_err(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => {
@@ -58,6 +58,12 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
         })?;
     let currency = Currency::parse(&currency_code)?;
     let date = v::parse_date("date", &input.date)?;
+    if date < issued {
+        return Err(Error::invalid(
+            "date",
+            Msg::BeforeInvoiceDate(issued.to_string()),
+        ));
+    }
     if input.amount.trim().is_empty() {
         return Err(Error::invalid("amount", Msg::Required));
     }

@@ -157,6 +157,17 @@ impl NewInvoice {
         if due_date < issue_date {
             return Err(Error::invalid("due_date", Msg::DueBeforeIssue));
         }
+        // A due date computed from the terms must fit the horizon too, or the invoice could
+        // be exported and then refused on re-import.
+        if due_date > v::latest() {
+            return Err(Error::invalid(
+                "due_date",
+                Msg::DateOutOfRange {
+                    min: v::earliest().to_string(),
+                    max: v::latest().to_string(),
+                },
+            ));
+        }
         let currency = if input.currency.trim().is_empty() {
             crate::settings::default_currency(conn)?
         } else {
@@ -448,11 +459,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
         InvoiceSort::Number => format!("i.number {dir}"),
     };
     let where_ = conds.join(" AND ");
-    let limit = if q.limit == 0 {
-        100
-    } else {
-        q.limit.min(10_000)
-    };
+    let limit = v::page_limit(q.limit)?;
     let pattern = like_pattern(search);
     let as_of_s = as_of.to_string();
     let sql = format!(
