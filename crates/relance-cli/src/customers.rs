@@ -162,6 +162,11 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
                             c.open_invoices.to_string(),
                             c.outstanding.clone(),
                             c.overdue.clone(),
+                            c.other_currencies
+                                .iter()
+                                .map(|b| format!("{} {}", b.outstanding, b.currency))
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             if c.on_hold {
                                 "on hold".into()
                             } else {
@@ -178,6 +183,7 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
                         "open",
                         "outstanding",
                         "overdue",
+                        "other currencies",
                         "",
                     ],
                     &rows,

@@ -168,7 +168,7 @@ pub struct NewCustomer {
 impl NewCustomer {
     /// Checks every field; `currency` is the company's default (for the credit limit).
     pub fn parse(input: &CustomerInput, currency: Currency) -> Result<NewCustomer> {
-        let reference = v::optional_name("reference", &input.reference, 40)?;
+        let reference = v::optional_identifier("reference", &input.reference, 40)?;
         let language = if input.language.trim().is_empty() {
             Lang::default()
         } else {
@@ -376,7 +376,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Customer> {
 pub fn find_id(conn: &Connection, reference: &str) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT id FROM customers WHERE reference = ?1")?
-        .query_row([reference.trim()], |r| r.get(0))
+        .query_row([v::identifier_key(reference)], |r| r.get(0))
         .optional()?)
 }
 
@@ -426,8 +426,9 @@ pub struct CustomerQuery {
     pub offset: u32,
 }
 
-/// A row of the Customers list: amounts are decimal strings in the company's default
-/// currency (invoices in another currency are counted in `other_currency_open`).
+/// A row of the Customers list: `outstanding` and `overdue` are decimal strings in the
+/// company's default currency (the sort uses them); what is owed in any other currency is
+/// in `other_currencies`, one entry per currency, never added to the first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CustomerSummary {
     #[ts(type = "number")]
@@ -443,8 +444,15 @@ pub struct CustomerSummary {
     pub overdue: String,
     #[ts(type = "number")]
     pub open_invoices: i64,
-    #[ts(type = "number")]
-    pub other_currency_open: i64,
+    pub other_currencies: Vec<CurrencyBalance>,
+}
+
+/// What a customer owes in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CurrencyBalance {
+    pub currency: String,
+    pub outstanding: String,
+    pub overdue: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -471,8 +479,7 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
         "SELECT c.id, c.reference, c.name, c.kind, c.email, c.city, c.on_hold,
                 COALESCE(SUM(CASE WHEN i.currency = ?3 THEN i.total_minor - i.settled_minor END), 0) AS outstanding,
                 COALESCE(SUM(CASE WHEN i.currency = ?3 AND i.due_date < ?2 THEN i.total_minor - i.settled_minor END), 0) AS overdue,
-                COUNT(i.id),
-                COUNT(CASE WHEN i.currency <> ?3 THEN 1 END)
+                COUNT(i.id)
          FROM customers c
          LEFT JOIN invoices i ON i.customer_id = c.id AND i.settled_minor < i.total_minor
          WHERE {filter}
@@ -497,11 +504,35 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
                 outstanding: currency.minor_to_string(r.get(7)?),
                 overdue: currency.minor_to_string(r.get(8)?),
                 open_invoices: r.get(9)?,
-                other_currency_open: r.get(10)?,
+                other_currencies: Vec::new(),
             })
         },
     )?;
-    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    // Debts in other currencies, for the page's customers only (one query).
+    if !rows.is_empty() {
+        let ids: Vec<String> = rows.iter().map(|c| c.id.to_string()).collect();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT customer_id, currency, SUM(total_minor - settled_minor),
+                    SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor ELSE 0 END)
+             FROM invoices
+             WHERE customer_id IN ({}) AND currency <> ?1 AND settled_minor < total_minor
+             GROUP BY customer_id, currency ORDER BY currency",
+            ids.join(",")
+        ))?;
+        let mut found = stmt.query(params![currency.code(), as_of.to_string()])?;
+        while let Some(r) = found.next()? {
+            let (id, code): (i64, String) = (r.get(0)?, r.get(1)?);
+            let cur = Currency::parse(&code)?;
+            if let Some(c) = rows.iter_mut().find(|c| c.id == id) {
+                c.other_currencies.push(CurrencyBalance {
+                    currency: code,
+                    outstanding: cur.minor_to_string(r.get(2)?),
+                    overdue: cur.minor_to_string(r.get(3)?),
+                });
+            }
+        }
+    }
     let total: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) FROM customers c WHERE {filter}"))?
         .query_row([&pattern], |r| r.get(0))?;
@@ -592,5 +623,68 @@ mod tests {
         let page = list(&conn, &q, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
         assert_eq!(page.total, 1);
         assert_eq!(page.rows[0].reference, "X1");
+    }
+
+    /// 1,000,000 JPY showed as outstanding 0.00: every currency's balance is listed, and
+    /// none is added to another.
+    #[test]
+    fn debts_in_other_currencies_are_shown_not_summed() {
+        let conn = crate::open_in_memory().unwrap();
+        create(&conn, &input("JP", "Tokyo KK")).unwrap();
+        create(&conn, &input("FR", "Lyon SARL")).unwrap();
+        let as_of = "2026-06-01".parse().unwrap();
+        for (n, c, cur, total, due) in [
+            ("J1", "JP", "JPY", "1000000", "2026-05-01"),
+            ("J2", "JP", "EUR", "120", "2026-07-01"),
+            ("J3", "JP", "USD", "50.5", "2026-07-01"),
+            ("F1", "FR", "EUR", "80", "2026-05-01"),
+        ] {
+            crate::invoices::create(
+                &conn,
+                &crate::invoices::InvoiceInput {
+                    number: n.into(),
+                    customer: c.into(),
+                    issue_date: "2026-04-01".into(),
+                    due_date: due.into(),
+                    total: total.into(),
+                    currency: cur.into(),
+                    ..Default::default()
+                },
+                as_of,
+            )
+            .unwrap();
+        }
+        let page = list(
+            &conn,
+            &CustomerQuery {
+                limit: 10,
+                ..Default::default()
+            },
+            as_of,
+        )
+        .unwrap();
+        let jp = page.rows.iter().find(|c| c.reference == "JP").unwrap();
+        assert_eq!(
+            (jp.outstanding.as_str(), jp.overdue.as_str()),
+            ("120.00", "0.00")
+        );
+        assert_eq!(
+            jp.other_currencies,
+            vec![
+                CurrencyBalance {
+                    currency: "JPY".into(),
+                    outstanding: "1000000".into(),
+                    overdue: "1000000".into()
+                },
+                CurrencyBalance {
+                    currency: "USD".into(),
+                    outstanding: "50.50".into(),
+                    overdue: "0.00".into()
+                },
+            ]
+        );
+        let fr = page.rows.iter().find(|c| c.reference == "FR").unwrap();
+        assert!(fr.other_currencies.is_empty());
+        assert_eq!(fr.overdue, "80.00");
     }
 }

@@ -43,6 +43,7 @@ pub enum Msg {
     Required,
     TooLong(usize),
     ControlChars,
+    BidiControl,
     NoMarkup,
     BadEmail,
     BadDate(String),
@@ -163,6 +164,13 @@ impl Msg {
                 fr,
                 "Contient des caractères de contrôle invisibles ; retapez la valeur.",
                 "Contains invisible control characters; retype the value.",
+            ),
+            Msg::BidiControl => t(
+                fr,
+                "Contient des caractères invisibles qui inversent le sens d'affichage du texte ; \
+                 retapez la valeur.",
+                "Contains invisible characters that reverse how the text is displayed; retype \
+                 the value.",
             ),
             Msg::NoMarkup => t(
                 fr,

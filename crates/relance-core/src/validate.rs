@@ -13,12 +13,59 @@ pub fn required_line(field: &str, value: &str, max: usize) -> Result<String> {
     Ok(v)
 }
 
+/// Right-to-left and left-to-right overrides, embeddings and isolates: they make a text
+/// display in another order than it is stored ("Trojan source"), in a name, a reference
+/// or a letter. Refused in every text.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that print as nothing: zero-width spaces and joiners, word joiner, soft
+/// hyphen, byte-order mark, direction marks.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+fn refuse_invisible_controls(field: &str, v: &str) -> Result<()> {
+    if v.chars().any(is_bidi_control) {
+        return Err(Error::invalid(field, Msg::BidiControl));
+    }
+    Ok(())
+}
+
+/// The form under which a reference or a number is stored, compared and looked up:
+/// compatibility-normalised (NFKC: full-width `Ｔ1` is `T1`, a no-break space is a space),
+/// invisible characters removed, trimmed. Two references a person cannot tell apart on
+/// screen are one reference.
+pub fn identifier_key(value: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let v: String = value.nfkc().filter(|c| !is_invisible(*c)).collect();
+    v.trim().to_string()
+}
+
+/// A customer reference or a document number as typed: normalised by [`identifier_key`],
+/// then checked like a name. Empty is allowed (the caller numbers it).
+pub fn optional_identifier(field: &str, value: &str, max: usize) -> Result<String> {
+    refuse_invisible_controls(field, value)?;
+    optional_name(field, &identifier_key(value), max)
+}
+
+/// [`optional_identifier`], required.
+pub fn required_identifier(field: &str, value: &str, max: usize) -> Result<String> {
+    refuse_invisible_controls(field, value)?;
+    required_name(field, &identifier_key(value), max)
+}
+
 /// An optional single-line text ("" when absent).
 pub fn optional_line(field: &str, value: &str, max: usize) -> Result<String> {
     let v = value.trim();
     if v.chars().any(|c| c.is_control()) {
         return Err(Error::invalid(field, Msg::ControlChars));
     }
+    refuse_invisible_controls(field, v)?;
     if v.chars().count() > max {
         return Err(Error::invalid(field, Msg::TooLong(max)));
     }
@@ -52,6 +99,7 @@ pub fn multiline(field: &str, value: &str, max: usize) -> Result<String> {
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Error::invalid(field, Msg::ControlChars));
     }
+    refuse_invisible_controls(field, &v)?;
     if v.chars().count() > max {
         return Err(Error::invalid(field, Msg::TooLong(max)));
     }
@@ -389,5 +437,43 @@ mod tests {
         assert!(required_name("n", "  ", 100).is_err());
         assert!(required_name("n", "a\u{0}b", 100).is_err());
         assert!(multiline("a", "12 rue X\nBât. B", 100).is_ok());
+    }
+
+    /// `T1` and `Ｔ1` (full-width), or with a zero-width space or a no-break space, were
+    /// four customers; a right-to-left override was accepted in a name.
+    #[test]
+    fn look_alike_identifiers_are_one_and_bidi_overrides_are_refused() {
+        for typed in ["T1", "Ｔ1", "T\u{200B}1", " T1\u{FEFF}", "\u{00AD}T1"] {
+            assert_eq!(
+                required_identifier("r", typed, 40).unwrap(),
+                "T1",
+                "{typed:?}"
+            );
+        }
+        assert_eq!(identifier_key("F\u{00A0}2026\u{202F}1"), "F 2026 1");
+        for hostile in ["Acme\u{202E}lanruoj", "\u{2066}x\u{2069}"] {
+            for r in [
+                required_line("name", hostile, 100),
+                multiline("notes", hostile, 100),
+                required_identifier("r", hostile, 40),
+            ] {
+                assert!(
+                    matches!(
+                        r,
+                        Err(Error::Invalid {
+                            msg: Msg::BidiControl,
+                            ..
+                        })
+                    ),
+                    "{hostile:?}"
+                );
+            }
+        }
+        // Ordinary accents and scripts are untouched.
+        assert_eq!(
+            required_line("name", "Société Générale — Zürich", 100).unwrap(),
+            "Société Générale — Zürich"
+        );
+        assert_eq!(multiline("notes", "مرحبا", 100).unwrap(), "مرحبا");
     }
 }

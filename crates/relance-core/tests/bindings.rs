@@ -53,6 +53,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<CustomerQuery>(&mut stale);
     check::<CustomerSort>(&mut stale);
     check::<CustomerSummary>(&mut stale);
+    check::<CurrencyBalance>(&mut stale);
     check::<CustomerPage>(&mut stale);
     check::<CustomerDetail>(&mut stale);
     check::<Amount>(&mut stale);

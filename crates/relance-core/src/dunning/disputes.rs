@@ -119,7 +119,7 @@ pub(crate) fn open_in(tx: &Connection, input: &DisputeInput, as_of: NaiveDate) -
     if opened_on > as_of {
         return Err(Error::invalid("opened_on", Msg::DateInFuture));
     }
-    let number = v::required_line("invoice", &input.invoice, 40)?;
+    let number = v::required_identifier("invoice", &input.invoice, 40)?;
     let (invoice_id, customer_id, balance): (i64, i64, i64) = tx
         .query_row(
             "SELECT id, customer_id, total_minor - settled_minor FROM invoices WHERE number = ?1",

@@ -105,7 +105,7 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
             let row: Option<(i64, i64, String, i64)> = tx
                 .query_row(
                     "SELECT id, customer_id, currency, total_minor - settled_minor FROM invoices WHERE number = ?1",
-                    [number.trim()],
+                    [v::identifier_key(number)],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;

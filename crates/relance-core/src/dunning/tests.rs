@@ -778,3 +778,34 @@ fn dates_have_a_horizon_and_follow_their_invoice() {
     });
     super::disputes::resolve(&mut conn, &resolve, day(12)).unwrap();
 }
+
+/// The look-alike references of the probe are one customer, and are found under any form.
+#[test]
+fn look_alike_references_are_one_customer() {
+    let conn = crate::open_in_memory().unwrap();
+    let make = |r: &str| {
+        customers::create(
+            &conn,
+            &CustomerInput {
+                reference: r.into(),
+                name: format!("Customer {r}"),
+                ..Default::default()
+            },
+        )
+    };
+    make("T1").unwrap();
+    for twin in ["Ｔ1", "T\u{200B}1", "T1\u{00A0}", "t1"] {
+        let e = make(twin).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Invalid {
+                    msg: Msg::DuplicateCustomerRef(_),
+                    ..
+                }
+            ),
+            "{twin:?}: {e:?}"
+        );
+        assert_eq!(customers::get_by_ref(&conn, twin).unwrap().reference, "T1");
+    }
+}

@@ -43,7 +43,7 @@ pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNo
 
 /// Records a credit note inside the caller's transaction (dispute resolution uses it).
 pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<CreditNoteView> {
-    let invoice = v::required_line("invoice", &input.invoice, 40)?;
+    let invoice = v::required_identifier("invoice", &input.invoice, 40)?;
     let (invoice_id, inv_number, currency_code, balance, issued): (i64, String, String, i64, NaiveDate) = tx
         .query_row(
             "SELECT id, number, currency, total_minor - settled_minor, issue_date FROM invoices WHERE number = ?1",
@@ -81,7 +81,7 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
         ));
     }
     let reason = v::multiline("reason", &input.reason, 1000)?;
-    let mut number = v::optional_name("number", &input.number, 40)?;
+    let mut number = v::optional_identifier("number", &input.number, 40)?;
     if number.is_empty() {
         let n: i64 = tx.query_row(
             "SELECT COUNT(*) FROM credit_notes WHERE invoice_id = ?1",

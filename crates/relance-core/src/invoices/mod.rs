@@ -135,7 +135,7 @@ pub struct NewInvoice {
 
 impl NewInvoice {
     pub fn parse(conn: &Connection, input: &InvoiceInput) -> Result<NewInvoice> {
-        let number = v::required_name("number", &input.number, 40)?;
+        let number = v::required_identifier("number", &input.number, 40)?;
         let customer_ref = v::required_line("customer", &input.customer, 40)?;
         let customer_id = customers::id_by_ref(conn, "customer", &customer_ref)?;
         let issue_date = v::parse_date("issue_date", &input.issue_date)?;
@@ -373,7 +373,7 @@ pub fn get(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceView> 
 pub fn find_id(conn: &Connection, number: &str) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached("SELECT id FROM invoices WHERE number = ?1")?
-        .query_row([number.trim()], |r| r.get(0))
+        .query_row([v::identifier_key(number)], |r| r.get(0))
         .optional()?)
 }
 

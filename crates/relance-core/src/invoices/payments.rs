@@ -69,7 +69,7 @@ struct OpenInvoice {
 }
 
 fn open_invoice(tx: &Transaction, field: &str, number: &str) -> Result<(String, OpenInvoice)> {
-    let number = number.trim();
+    let number = &v::identifier_key(number);
     let row = tx
         .prepare_cached(
             "SELECT id, customer_id, currency, total_minor - settled_minor, number
