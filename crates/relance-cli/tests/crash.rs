@@ -1,0 +1,382 @@
+//! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
+//! random moment of a write (CSV import, payment, bulk Done, backup, restore), over and
+//! over. After every kill the database must pass `integrity_check` and the ledger's
+//! invariants, and a write the binary reported as done (exit 0 before the kill) must be
+//! there whole; a write it did not finish must be absent whole.
+//!
+//! `./dev test` runs 120 kills; `./dev bench` runs 1,000 (RELANCE_CRASH_KILLS). The seed is
+//! printed and can be replayed with RELANCE_CRASH_SEED.
+
+#![cfg(unix)]
+
+use relance_core::Connection;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TODAY: &str = "2026-11-22";
+const IMPORT_ROWS: usize = 3000;
+
+/// A small deterministic generator (xorshift64*): no dependency, replayable from a seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn relance(db: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_relance"));
+    c.arg("--db")
+        .arg(db)
+        .arg("--lang")
+        .arg("en")
+        .args(args)
+        .env_remove("RELANCE_DB")
+        .env("RELANCE_TODAY", TODAY)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+fn run_ok(db: &Path, args: &[&str]) -> String {
+    let o = relance(db, args).stdout(Stdio::piped()).output().unwrap();
+    assert!(o.status.success(), "{args:?}");
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// What the ledger holds, as far as the invariants need.
+#[derive(Debug, Clone, PartialEq)]
+struct State {
+    invoices: i64,
+    imported: i64,
+    payments: i64,
+    journal: i64,
+    customers: i64,
+    /// Hash of the journal rows present in the template (they must never change).
+    old_journal: u64,
+}
+
+fn query_i64(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn journal_hash(conn: &Connection, up_to: i64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut st = conn
+        .prepare(
+            "SELECT id, kind, customer_id, on_date, note FROM journal WHERE id <= ?1 ORDER BY id",
+        )
+        .unwrap();
+    let rows = st
+        .query_map([up_to], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        row.unwrap().hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Opens the database as SQLite would after a crash, and checks everything that must
+/// hold whatever the moment of the kill. Returns the violations found.
+fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
+    let conn = Connection::open(db).unwrap();
+    let mut bad = Vec::new();
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    if integrity != "ok" {
+        bad.push(format!("integrity_check: {integrity}"));
+    }
+    let fk = query_i64(&conn, "SELECT COUNT(*) FROM pragma_foreign_key_check");
+    if fk != 0 {
+        bad.push(format!("{fk} foreign key violation(s)"));
+    }
+    let drift = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM invoices i WHERE settled_minor <>
+           COALESCE((SELECT SUM(amount_minor) FROM allocations a WHERE a.invoice_id = i.id), 0)
+         + COALESCE((SELECT SUM(amount_minor) FROM credit_notes c WHERE c.invoice_id = i.id), 0)",
+    );
+    if drift != 0 {
+        bad.push(format!(
+            "settled cache differs from allocations + credit notes on {drift} invoice(s)"
+        ));
+    }
+    let state = State {
+        invoices: query_i64(&conn, "SELECT COUNT(*) FROM invoices"),
+        imported: query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM invoices WHERE number LIKE 'CRASH-%'",
+        ),
+        payments: query_i64(&conn, "SELECT COUNT(*) FROM payments"),
+        journal: query_i64(&conn, "SELECT COUNT(*) FROM journal"),
+        customers: query_i64(&conn, "SELECT COUNT(*) FROM customers"),
+        old_journal: journal_hash(&conn, template_journal_max),
+    };
+    (state, bad)
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Import,
+    Payment,
+    BulkDone,
+    Backup,
+    Restore,
+}
+
+const OPS: [Op; 5] = [
+    Op::Import,
+    Op::Payment,
+    Op::BulkDone,
+    Op::Backup,
+    Op::Restore,
+];
+
+struct Setup {
+    dir: PathBuf,
+    template: PathBuf,
+    csv: PathBuf,
+    snapshot: PathBuf,
+    action_ids: Vec<String>,
+    journal_max: i64,
+    before: State,
+}
+
+fn setup(dir: &Path) -> Setup {
+    let template = dir.join("template.sqlite");
+    run_ok(&template, &["demo", "--as-of", TODAY]);
+    // An older snapshot to restore: the demo plus one customer the template lacks.
+    let snapshot = dir.join("snapshot.sqlite");
+    let extra = dir.join("extra.sqlite");
+    std::fs::copy(&template, &extra).unwrap();
+    run_ok(
+        &extra,
+        &[
+            "customer",
+            "add",
+            "--reference",
+            "SNAP",
+            "--name",
+            "Only in the snapshot",
+        ],
+    );
+    run_ok(&extra, &["backup", "--out", snapshot.to_str().unwrap()]);
+    let agenda = run_ok(&template, &["agenda", "--format", "json"]);
+    let agenda: serde_json::Value = serde_json::from_str(&agenda).unwrap();
+    let action_ids: Vec<String> = agenda
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(action_ids.len() >= 3, "the demo's agenda has actions");
+    let mut csv = String::from("number,customer_reference,issue_date,due_date,total\n");
+    for i in 0..IMPORT_ROWS {
+        csv.push_str(&format!(
+            "CRASH-{i:05},BOUL01,2026-10-01,2026-10-31,{}.50\n",
+            10 + i
+        ));
+    }
+    let csv_path = dir.join("invoices.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let conn = Connection::open(&template).unwrap();
+    let journal_max = query_i64(&conn, "SELECT MAX(id) FROM journal");
+    drop(conn);
+    let (before, bad) = check(&template, journal_max);
+    assert!(bad.is_empty(), "template: {bad:?}");
+    // The template's own daily snapshot would differ per copy: start every copy clean.
+    let _ = std::fs::remove_dir_all(dir.join("backups"));
+    Setup {
+        dir: dir.to_path_buf(),
+        template,
+        csv: csv_path,
+        snapshot,
+        action_ids,
+        journal_max,
+        before,
+    }
+}
+
+fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
+    let v = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    match op {
+        Op::Import => v(&["import", "invoices", s.csv.to_str().unwrap()]),
+        Op::Payment => v(&[
+            "payment",
+            "add",
+            "--customer",
+            "GARA05",
+            "--amount",
+            "100",
+            "--date",
+            TODAY,
+        ]),
+        Op::BulkDone => {
+            let mut a = v(&["action", "done"]);
+            a.extend(s.action_ids.iter().cloned());
+            a
+        }
+        Op::Backup => v(&["backup", "--out", out.to_str().unwrap()]),
+        Op::Restore => v(&["restore", s.snapshot.to_str().unwrap(), "--yes"]),
+    }
+}
+
+/// The state after `op` completed, and the state if it never happened.
+fn outcomes(op: Op, s: &Setup) -> (State, State) {
+    let before = s.before.clone();
+    let mut after = before.clone();
+    match op {
+        Op::Import => {
+            after.invoices += IMPORT_ROWS as i64;
+            after.imported = IMPORT_ROWS as i64;
+        }
+        Op::Payment => {
+            after.payments += 1;
+            after.journal += 1;
+        }
+        Op::BulkDone => after.journal += s.action_ids.len() as i64,
+        Op::Backup => {}
+        Op::Restore => after.customers += 1,
+    }
+    (after, before)
+}
+
+#[test]
+fn sigkill_during_writes_leaves_a_whole_ledger() {
+    let kills: u64 = std::env::var("RELANCE_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
+    let seed: u64 = std::env::var("RELANCE_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    let mut rng = Rng(seed);
+    let root = tempfile::tempdir().unwrap();
+    let s = setup(root.path());
+
+    // Calibrate: run each write to completion once, measuring how long it takes, and check
+    // that completing it gives exactly the expected state.
+    let mut durations = Vec::new();
+    for op in OPS {
+        let db = s.dir.join(format!("calibrate-{op:?}.sqlite"));
+        std::fs::copy(&s.template, &db).unwrap();
+        let out = s.dir.join(format!("calibrate-{op:?}.backup"));
+        let t = Instant::now();
+        let st = relance(
+            &db,
+            &args_for(op, &s, &out)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .status()
+        .unwrap();
+        durations.push(t.elapsed());
+        assert!(st.success(), "{op:?} fails without a kill");
+        let (state, bad) = check(&db, s.journal_max);
+        assert!(bad.is_empty(), "{op:?}: {bad:?}");
+        let (after, _) = outcomes(op, &s);
+        assert_eq!(state, after, "{op:?} completed");
+    }
+
+    let mut violations = Vec::new();
+    let (mut interrupted, mut finished) = (0u64, 0u64);
+    for n in 0..kills {
+        let which = rng.below(OPS.len() as u64) as usize;
+        let op = OPS[which];
+        let db = s.dir.join("victim.sqlite");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let _ = std::fs::remove_dir_all(s.dir.join("backups"));
+        std::fs::copy(&s.template, &db).unwrap();
+        let out = s.dir.join("victim.backup");
+        let _ = std::fs::remove_file(&out);
+        // Kill anywhere from the start to a little after the calibrated duration.
+        let span = durations[which].as_micros() as u64 * 12 / 10;
+        let delay = Duration::from_micros(rng.below(span));
+        let args = args_for(op, &s, &out);
+        let mut child = relance(&db, &args.iter().map(String::as_str).collect::<Vec<_>>())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let done = match child.try_wait().unwrap() {
+            Some(status) => status.success(),
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                false
+            }
+        };
+        if done {
+            finished += 1;
+        } else {
+            interrupted += 1;
+        }
+        let (state, bad) = check(&db, s.journal_max);
+        let (after, before) = outcomes(op, &s);
+        let whole = if done {
+            state == after
+        } else {
+            state == after || state == before
+        };
+        let mut problems = bad;
+        if !whole {
+            problems.push(format!(
+                "half-written or lost: {state:?}, expected {after:?} or (if not done) {before:?}"
+            ));
+        }
+        if state.old_journal != s.before.old_journal {
+            problems.push("a journal entry of the template changed".into());
+        }
+        // A snapshot is absent or whole, never torn under its final name.
+        if matches!(op, Op::Backup) && out.exists() {
+            let (_, snap_bad) = check(&out, 0);
+            problems.extend(snap_bad.into_iter().map(|b| format!("snapshot: {b}")));
+        }
+        for p in problems {
+            violations.push(format!(
+                "kill {n} during {op:?} after {delay:?} (done: {done}): {p}"
+            ));
+        }
+    }
+    println!(
+        "crash harness: seed {seed}, {kills} runs, {interrupted} killed mid-write, {finished} finished before the kill, {} violation(s); calibrated durations {:?}",
+        violations.len(),
+        OPS.iter().zip(&durations).map(|(o, d)| format!("{o:?} {} ms", d.as_millis())).collect::<Vec<_>>()
+    );
+    assert!(
+        violations.is_empty(),
+        "seed {seed}:\n{}",
+        violations.join("\n")
+    );
+    assert!(
+        interrupted > 0,
+        "no run was interrupted: the kills never landed"
+    );
+}
