@@ -261,14 +261,52 @@ fn main() {
         ms(t)
     );
 
+    // The cost of synchronous=FULL: one fsync per commit, felt on many small writes.
+    for mode in ["FULL", "NORMAL"] {
+        conn.pragma_update(None, "synchronous", mode).unwrap();
+        let start = Instant::now();
+        for i in 0..200 {
+            let p = relance_core::invoices::payments::PaymentInput {
+                customer: format!("C{:05}", i % 100),
+                date: as_of.to_string(),
+                amount: "1".into(),
+                keep_as_credit: true,
+                ..Default::default()
+            };
+            relance_core::invoices::payments::record(&mut conn, &p).unwrap();
+        }
+        println!(
+            "200 payments, one transaction each, synchronous={mode:<6}: {} ({:.2} ms each)",
+            ms(start.elapsed()),
+            start.elapsed().as_secs_f64() * 1000.0 / 200.0
+        );
+    }
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+
+    // Backup and restore of the whole ledger.
+    let snap = dir.path().join("snapshot.sqlite");
+    let start = Instant::now();
+    let s = relance_core::backup::backup_now(&conn, &path, Some(&snap)).unwrap();
+    println!(
+        "backup (online API, integrity_check, fsync, rename): {}  {:.1} MB",
+        ms(start.elapsed()),
+        s.size_bytes as f64 / 1e6
+    );
+    let start = Instant::now();
+    relance_core::backup::restore(&mut conn, &path, &snap).unwrap();
+    println!(
+        "restore (check the file, snapshot the current data, copy in one transaction): {}",
+        ms(start.elapsed())
+    );
+
     drop(conn);
     if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP") {
         std::fs::copy(&path, &keep).unwrap();
         println!("database kept at {keep}");
     }
-    let size: u64 = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok()?.metadata().ok())
+    let size: u64 = ["bench.sqlite", "bench.sqlite-wal"]
+        .iter()
+        .filter_map(|n| std::fs::metadata(dir.path().join(n)).ok())
         .map(|m| m.len())
         .sum();
     println!("database size on disk: {:.1} MB", size as f64 / 1e6);
