@@ -309,7 +309,7 @@ fn map_unique(e: rusqlite::Error, reference: &str) -> Error {
             Msg::DuplicateCustomerRef(reference.to_string()),
         )
     } else {
-        Error::Db(e)
+        e.into()
     }
 }
 

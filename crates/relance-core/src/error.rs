@@ -653,13 +653,19 @@ pub enum Error {
     /// A Relance file that cannot be read as one: damaged header or schema.
     #[error("{path} is damaged ({detail}); restore a backup")]
     DamagedDatabase { path: String, detail: String },
+    /// The disk (or the database's size limit) is full: the write was rolled back.
+    #[error("the disk is full: nothing was written; free some space and try again")]
+    DiskFull,
+    /// The database cannot be written (file permissions, read-only medium).
+    #[error("the database is read-only: nothing was written; check the file's permissions")]
+    ReadOnly,
     /// The folder given for the database does not exist (it is not created silently).
     #[error("the folder {0} does not exist")]
     FolderNotFound(String),
     #[error("database error: {0}")]
     Db(rusqlite::Error),
     #[error("file error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
 }
 
 impl Error {
@@ -714,6 +720,8 @@ impl Error {
             Error::NotADatabase(_) => "not_a_database",
             Error::DamagedDatabase { .. } => "damaged_database",
             Error::FolderNotFound(_) => "folder_not_found",
+            Error::DiskFull => "disk_full",
+            Error::ReadOnly => "read_only",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -784,20 +792,43 @@ impl Error {
                 format!("{path} est endommagé ({detail}) ; restaurez une sauvegarde.")
             }
             Error::FolderNotFound(p) if fr => format!("Le dossier {p} n'existe pas."),
+            Error::DiskFull if fr => "Le disque est plein : rien n'a été enregistré ; libérez \
+                                      de la place puis recommencez."
+                .to_string(),
+            Error::ReadOnly if fr => "La base de données est en lecture seule : rien n'a été \
+                                      enregistré ; vérifiez les droits du fichier."
+                .to_string(),
             other => other.to_string(),
         }
     }
 }
 
 /// SQLite's `SUM()` stops with "integer overflow" where Rust would panic: only amounts
-/// recorded before the maximum existed can reach it, and the user is told so.
+/// recorded before the maximum existed can reach it, and the user is told so. A full disk
+/// and a read-only file get their own one-line messages (the transaction is rolled back).
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         match &e {
             rusqlite::Error::SqliteFailure(_, Some(m)) if m == "integer overflow" => {
                 Error::invalid("total", Msg::TotalTooLarge)
             }
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+                Error::DiskFull
+            }
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly => {
+                Error::ReadOnly
+            }
             _ => Error::Db(e),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::StorageFull => Error::DiskFull,
+            std::io::ErrorKind::ReadOnlyFilesystem => Error::ReadOnly,
+            _ => Error::Io(e),
         }
     }
 }

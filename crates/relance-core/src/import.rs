@@ -1000,4 +1000,41 @@ mod tests {
             }
         }
     }
+
+    /// A full disk or a read-only database: one clear message, nothing half-written, and
+    /// the connection keeps working once the cause is gone.
+    #[test]
+    fn disk_full_and_read_only_are_clear_and_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::open(&dir.path().join("full.sqlite")).unwrap();
+        let mut csv = String::from("reference,name,payment_notes\n");
+        for i in 0..3000 {
+            csv.push_str(&format!("C{i},Customer {i},{}\n", "x".repeat(200)));
+        }
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        conn.pragma_update(None, "max_page_count", pages + 5)
+            .unwrap();
+        let e = import(&mut conn, ImportKind::Customers, csv.as_bytes(), false).unwrap_err();
+        assert!(matches!(e, Error::DiskFull), "{e:?}");
+        assert!(e.message(crate::Lang::Fr).contains("disque est plein"));
+        assert_eq!(count(&conn, "customers"), 0);
+        conn.pragma_update(None, "max_page_count", 1_000_000)
+            .unwrap();
+        import(&mut conn, ImportKind::Customers, csv.as_bytes(), false).unwrap();
+        assert_eq!(count(&conn, "customers"), 3000);
+
+        conn.pragma_update(None, "query_only", true).unwrap();
+        let e = import(
+            &mut conn,
+            ImportKind::Customers,
+            b"reference,name\nZ,Zed\n",
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::ReadOnly), "{e:?}");
+        assert!(e.message(crate::Lang::En).contains("read-only"));
+        assert_eq!(count(&conn, "customers"), 3000);
+    }
 }

@@ -215,7 +215,7 @@ fn map_unique(e: rusqlite::Error, number: &str) -> Error {
     if is_unique_violation(&e) {
         Error::invalid("number", Msg::DuplicateInvoiceNumber(number.to_string()))
     } else {
-        Error::Db(e)
+        e.into()
     }
 }
 
