@@ -310,6 +310,25 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     assert.equal(await d.exec('return window.__pwned ?? null'), null);
     await d.screenshot(shots, '01-hostile-text');
 
+    // An invoice for them: "1,500" is refused with both readings, the notes are shown as text.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="new-invoice"]');
+    await d.type('#i-number', 'F-AJOUT-1');
+    await d.type('#i-customer', 'AJOUT');
+    await d.type('#i-issue_date', '01/11/2026');
+    await d.type('#i-total', '1,500');
+    await d.type('#i-notes', hostile);
+    await d.click('[data-testid="save-invoice"]');
+    await d.waitText('[data-testid="error-i-total"]', '1,50 ou 1500');
+    await new Promise((r) => setTimeout(r, 300)); // let WebKit paint the message before the shot
+    await d.screenshot(shots, '01b-ambiguous-amount');
+    await d.type('#i-total', '1 500');
+    await d.click('[data-testid="save-invoice"]');
+    await d.waitText('[data-testid="invoice-balance"]', '1\u202f500,00\u00a0€');
+    await d.waitText('main', '<script>window.__pwned=2</script>');
+    assert.equal(await d.exec('return document.querySelectorAll("main img, main script").length'), 0);
+    assert.equal(await d.exec('return window.__pwned ?? null'), null);
+
     // Restore the backup: a confirmation says what is replaced with what, then the new
     // customer is gone and the data from just before is itself in the list.
     await d.click('[data-testid="nav-settings"]');
