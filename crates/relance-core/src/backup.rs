@@ -112,13 +112,25 @@ fn kept_dailies(mut days: Vec<NaiveDate>) -> Vec<NaiveDate> {
     kept
 }
 
-/// Deletes the daily snapshots the retention rule does not keep. Other files are left.
+/// Deletes the daily snapshots the retention rule does not keep, and the temporary files
+/// of snapshots interrupted by a crash (`*.partial` older than an hour: a younger one may be
+/// another process's snapshot in progress). Other files are left.
 pub fn prune(dir: &Path) -> Result<()> {
     let mut days = Vec::new();
     for entry in std::fs::read_dir(dir)? {
-        let name = entry?.file_name().to_string_lossy().to_string();
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
         if let Some(d) = daily_date(&name) {
             days.push(d);
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if name.ends_with(".partial") && stale {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
     let kept = kept_dailies(days.clone());
@@ -337,6 +349,18 @@ mod tests {
         assert_eq!(snaps[0].name, "relance-daily-2026-11-30.sqlite");
         assert_eq!(snaps[0].kind, "daily");
         assert_eq!(snaps[0].taken, "2026-11-30");
+        // A snapshot interrupted long ago leaves a .partial that the next pruning removes;
+        // a fresh one (maybe another process's, in progress) is left alone.
+        let dir = store::backups_dir(&path);
+        let old =
+            std::fs::File::create(dir.join("relance-daily-2020-01-01.sqlite.partial")).unwrap();
+        old.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+            .unwrap();
+        std::fs::write(dir.join("relance-manual-x.sqlite.partial"), b"in progress").unwrap();
+        prune(&dir).unwrap();
+        assert!(!dir.join("relance-daily-2020-01-01.sqlite.partial").exists());
+        assert!(dir.join("relance-manual-x.sqlite.partial").exists());
+        std::fs::remove_file(dir.join("relance-manual-x.sqlite.partial")).unwrap();
         let live = contents(&conn).unwrap();
         assert_eq!(snaps[0].contents, live);
         assert!(live.customers > 0 && live.invoices > 0 && live.payments > 0);
