@@ -3,24 +3,14 @@
 //! Exit status: 0 success, 1 input refused (the message names the row and field),
 //! 2 usage error, 3 system failure (database or file could not be read or written).
 
-/// Prints a line to standard output; a closed pipe (`relance … | head`) ends quietly.
-macro_rules! out {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        if let Err(e) = writeln!(std::io::stdout(), $($t)*) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
-        }
-    }};
-}
-
+#[macro_use]
+mod output;
 mod backup;
 mod customers;
 mod data;
 mod dunning;
 mod invoices;
-mod output;
+mod legal;
 mod payments;
 mod promises;
 mod settings;
@@ -99,6 +89,11 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Replace the data with a snapshot's (the current data is snapshotted first).
     Restore(backup::RestoreArgs),
+    /// Late-payment interest and fixed indemnity of an invoice, with the breakdown.
+    Penalties(legal::PenaltiesArgs),
+    /// Reference rates (ECB, Bank of England, French legal rate): list, add, remove.
+    #[command(subcommand)]
+    Rates(legal::RatesCmd),
 }
 
 fn main() -> ExitCode {
@@ -113,7 +108,7 @@ fn main() -> ExitCode {
     let lang = cli
         .lang
         .map_or_else(|| relance_core::settings::ui_language(&conn), LangArg::lang);
-    match run(&mut conn, &path, cli.command) {
+    match run(&mut conn, &path, cli.command, lang) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e, lang),
     }
@@ -125,7 +120,7 @@ fn fail(e: &relance_core::Error, lang: Lang) -> ExitCode {
     ExitCode::from(if e.is_refusal() { 1 } else { 3 })
 }
 
-fn run(conn: &mut Connection, db: &Path, command: Command) -> relance_core::Result<()> {
+fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relance_core::Result<()> {
     match command {
         Command::Demo(a) => data::demo(conn, a),
         Command::Settings(c) => settings::run(conn, c),
@@ -143,5 +138,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command) -> relance_core::Resu
         Command::Export(a) => data::export(conn, db, a),
         Command::Backup(a) => backup::run(conn, db, a),
         Command::Restore(a) => backup::restore(conn, db, a),
+        Command::Penalties(a) => legal::penalties(conn, a, lang),
+        Command::Rates(c) => legal::rates(conn, c),
     }
 }

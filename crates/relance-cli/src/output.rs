@@ -1,6 +1,18 @@
 //! Output: "table or JSON" for every command. JSON amounts are decimal strings; tables are
 //! plain aligned text with amounts right-aligned. A closed pipe (`relance … | head`) ends quietly.
 
+/// Prints a line to standard output; a closed pipe (`relance … | head`) ends quietly.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 use clap::ValueEnum;
 use serde::Serialize;
 

@@ -852,3 +852,93 @@ fn a_page_larger_than_the_maximum_is_refused() {
     ]);
     assert!(all.as_array().unwrap().len() > 100);
 }
+
+/// `relance penalties`: figures computed by hand (1,000 € due 31 March 2026, 30 days late,
+/// ECB 2.15 % + 10 = 12.15 %: 9.99 € of interest, 40 € indemnity), the stale-rate warning,
+/// and a decision entered with `rates add` taking over (12.00 %: 9.86 €, no warning).
+#[test]
+fn penalties_with_hand_checked_figures_and_entered_rates() {
+    let env = Env::new();
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ACME",
+        "--name",
+        "Acme SARL",
+    ]);
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-1",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-03-01",
+        "--due-date",
+        "2026-03-31",
+        "--total",
+        "1000",
+    ]);
+    let p = env.json(&[
+        "penalties",
+        "--invoice",
+        "F-1",
+        "--as-of",
+        "2026-04-30",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        (
+            p["interest"].as_str(),
+            p["indemnity"].as_str(),
+            p["total"].as_str()
+        ),
+        (Some("9.99"), Some("40.00"), Some("49.99"))
+    );
+    assert_eq!(p["periods"][0]["days"], 30);
+    assert_eq!(p["periods"][0]["rate"], "12.15");
+    assert_eq!(p["periods"][0]["base"], "1000.00");
+    assert!(
+        p["rate_warning"].as_str().unwrap().contains("2025-06-11"),
+        "{p}"
+    );
+    env.ok(&[
+        "rates",
+        "add",
+        "--series",
+        "ecb_mro",
+        "--effective",
+        "2026-01-01",
+        "--rate",
+        "2,00",
+    ]);
+    let p = env.json(&[
+        "penalties",
+        "--invoice",
+        "F-1",
+        "--as-of",
+        "2026-04-30",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(p["interest"], "9.86");
+    assert!(p["rate_warning"].is_null(), "{p}");
+    let o = env.run(&[
+        "rates",
+        "add",
+        "--series",
+        "libor",
+        "--effective",
+        "2026-01-01",
+        "--rate",
+        "2",
+    ]);
+    assert_eq!(code(&o), 1);
+    let o = env.run(&["penalties", "--invoice", "NOPE", "--as-of", "2026-04-30"]);
+    assert_eq!(code(&o), 1);
+    let o = env.run(&["penalties", "--invoice", "F-1", "--as-of", "2026-02-01"]);
+    assert_eq!(code(&o), 1, "before the issue date");
+}

@@ -59,6 +59,14 @@ pub enum Msg {
     BeforeDisputeOpened(String),
     DateInFuture,
     BadAmount(String),
+    BadRate(String),
+    /// No reference rate known for a series on a date (before the table).
+    NoRateFor {
+        series: String,
+        date: String,
+    },
+    /// The owner's country has no built-in late-payment rule.
+    NoLateInterestRule(String),
     /// A lone separator before three digits: `small` and `large` are the two readings.
     AmbiguousAmount {
         input: String,
@@ -228,6 +236,27 @@ impl Msg {
                 "Cette date est dans le futur.",
                 "This date is in the future.",
             ),
+            Msg::NoRateFor { series, date } => {
+                if fr {
+                    format!("Aucun taux {series} connu au {date} : saisissez-le dans Réglages → Taux.")
+                } else {
+                    format!("No {series} rate known on {date}: enter it in Settings → Rates.")
+                }
+            }
+            Msg::NoLateInterestRule(c) => {
+                if fr {
+                    format!("Pas de règle d'intérêts de retard pour le pays « {c} » : Relance connaît la France, l'Union européenne et le Royaume-Uni.")
+                } else {
+                    format!("No late-payment interest rule for the country \"{c}\": Relance knows France, the European Union and the United Kingdom.")
+                }
+            }
+            Msg::BadRate(v) => {
+                if fr {
+                    format!("Taux invalide « {v} » : un pourcentage entre -10 et 100, 4 décimales au plus (exemple : 2,15).")
+                } else {
+                    format!("Invalid rate \"{v}\": a percentage between -10 and 100, at most 4 decimals (example: 2.15).")
+                }
+            }
             Msg::BadAmount(v) => {
                 if fr {
                     format!("Montant invalide « {v} » (exemple : 1 234,56).")

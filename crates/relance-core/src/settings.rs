@@ -29,6 +29,11 @@ pub struct Settings {
     pub default_payment_terms_days: i64,
     /// Days after a promised date before the promise counts as broken.
     pub promise_grace_days: i64,
+    /// Late-payment interest of the owner's terms of sale, percent per year; empty: the
+    /// statutory rate of the owner's country.
+    pub late_interest_rate: String,
+    /// Days a formal demand gives the debtor to pay.
+    pub formal_demand_days: i64,
     pub ui_language: Lang,
     pub has_logo: bool,
 }
@@ -52,6 +57,8 @@ pub struct SettingsInput {
     pub default_currency: String,
     pub default_payment_terms_days: String,
     pub promise_grace_days: String,
+    pub late_interest_rate: String,
+    pub formal_demand_days: String,
     pub ui_language: String,
 }
 
@@ -82,6 +89,18 @@ pub const KEYS: &[(&str, &str, Check)] = &[
     }),
     ("promise_grace_days", "2", |k, x| {
         v::int_in(k, x, 0, 60).map(|n| n.to_string())
+    }),
+    ("late_interest_rate", "", |k, x| {
+        if x.trim().is_empty() {
+            return Ok(String::new());
+        }
+        v::rate(k, x).map(|r| r.to_string())
+    }),
+    ("formal_demand_days", "8", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("8".into());
+        }
+        v::int_in(k, x, 1, 90).map(|n| n.to_string())
     }),
     ("ui_language", Lang::DEFAULT.code(), |k, x| {
         Lang::parse(x)
@@ -150,6 +169,8 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         default_currency: s("default_currency"),
         default_payment_terms_days: days("default_payment_terms_days"),
         promise_grace_days: days("promise_grace_days"),
+        late_interest_rate: s("late_interest_rate"),
+        formal_demand_days: days("formal_demand_days"),
         ui_language: Lang::parse(&s("ui_language")).unwrap_or_default(),
         has_logo,
     })
@@ -170,7 +191,7 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// Saves the whole Settings form: every field is checked first; the first refusal names its
 /// field and nothing is written; otherwise all keys are written in one transaction.
 pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
-    let pairs: [(&str, &str); 17] = [
+    let pairs: [(&str, &str); 19] = [
         ("company_name", &input.company_name),
         ("address", &input.address),
         ("postal_code", &input.postal_code),
@@ -190,6 +211,8 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
             &input.default_payment_terms_days,
         ),
         ("promise_grace_days", &input.promise_grace_days),
+        ("late_interest_rate", &input.late_interest_rate),
+        ("formal_demand_days", &input.formal_demand_days),
         ("ui_language", &input.ui_language),
     ];
     let mut clean = Vec::with_capacity(pairs.len());

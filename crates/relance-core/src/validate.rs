@@ -208,6 +208,20 @@ pub fn country(field: &str, value: &str) -> Result<String> {
     Ok(v)
 }
 
+/// A percentage as typed ("2,15", "2.15 %"): at most 4 decimals, between -10 and 100.
+pub fn rate(field: &str, value: &str) -> Result<rust_decimal::Decimal> {
+    let cleaned = value.trim().trim_end_matches('%').trim().replace(',', ".");
+    let bad = || Error::invalid(field, Msg::BadRate(value.trim().to_string()));
+    let rate: rust_decimal::Decimal = cleaned.parse().map_err(|_| bad())?;
+    if rate.normalize().scale() > 4
+        || rate < rust_decimal::Decimal::from(-10)
+        || rate > rust_decimal::Decimal::from(100)
+    {
+        return Err(bad());
+    }
+    Ok(rate.normalize())
+}
+
 /// The most rows one page of a list returns.
 pub const MAX_PAGE: u32 = 10_000;
 

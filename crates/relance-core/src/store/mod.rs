@@ -17,6 +17,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_dunning.sql"),
+    include_str!("migrations/0003_rates.sql"),
 ];
 
 /// The schema version this build writes.

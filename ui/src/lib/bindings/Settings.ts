@@ -8,4 +8,13 @@ export type Settings = { company_name: string, address: string, postal_code: str
 /**
  * Days after a promised date before the promise counts as broken.
  */
-promise_grace_days: bigint, ui_language: Lang, has_logo: boolean, };
+promise_grace_days: bigint, 
+/**
+ * Late-payment interest of the owner's terms of sale, percent per year; empty: the
+ * statutory rate of the owner's country.
+ */
+late_interest_rate: string, 
+/**
+ * Days a formal demand gives the debtor to pay.
+ */
+formal_demand_days: bigint, ui_language: Lang, has_logo: boolean, };

@@ -192,6 +192,8 @@ export const en = {
   'settings.default_currency': 'Default currency',
   'settings.default_payment_terms_days': 'Default payment terms (days)',
   'settings.promise_grace_days': "Grace days after a promised date",
+  'settings.late_interest_rate': 'Late-payment interest rate of your terms of sale (% a year; empty: the legal rate)',
+  'settings.formal_demand_days': 'Days given by a formal demand',
   'settings.ui_language': 'Interface language',
   'settings.logo': 'Logo',
   'settings.logo_none': 'No logo yet.',

@@ -194,6 +194,8 @@ export const fr: Record<Key, string> = {
   'settings.default_currency': 'Devise par défaut',
   'settings.default_payment_terms_days': 'Délai de paiement par défaut (jours)',
   'settings.promise_grace_days': "Jours de grâce après une date promise",
+  'settings.late_interest_rate': 'Taux des pénalités de retard de vos CGV (% par an ; vide : le taux légal)',
+  'settings.formal_demand_days': 'Délai laissé par une mise en demeure (jours)',
   'settings.ui_language': "Langue de l'interface",
   'settings.logo': 'Logo',
   'settings.logo_none': 'Aucun logo.',

@@ -1,0 +1,121 @@
+//! `relance penalties` and `relance rates`: late-payment interest, the fixed indemnity, and
+//! the reference rates they use.
+
+use crate::date_or_today;
+use crate::output::{emit, print_json, table, Format};
+use clap::{Args, Subcommand};
+use relance_core::rates::{self, RateTable};
+use relance_core::{interest, Connection, Lang, Result};
+
+#[derive(Args)]
+pub struct PenaltiesArgs {
+    /// The invoice number.
+    #[arg(long)]
+    invoice: String,
+    /// Interest up to and including this day (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// The day of the formal demand (interest on a private individual runs from it).
+    #[arg(long, value_name = "DATE")]
+    demand_date: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Subcommand)]
+pub enum RatesCmd {
+    /// Every decision known, shipped and entered.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Enter a decision published after the shipped table (or a half-year's legal rate).
+    Add {
+        /// ecb_mro, boe_bank_rate or fr_legal_individual.
+        #[arg(long)]
+        series: String,
+        /// In force from this day.
+        #[arg(long, value_name = "DATE")]
+        effective: String,
+        /// Percent per year ("2.15").
+        #[arg(long)]
+        rate: String,
+    },
+    /// Remove a decision you entered.
+    Remove {
+        #[arg(long)]
+        series: String,
+        #[arg(long, value_name = "DATE")]
+        effective: String,
+    },
+}
+
+pub fn penalties(conn: &mut Connection, args: PenaltiesArgs, lang: Lang) -> Result<()> {
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    let demand = args
+        .demand_date
+        .as_deref()
+        .map(|d| relance_core::validate::parse_date("demand_date", d))
+        .transpose()?;
+    let p = interest::for_invoice(conn, &args.invoice, as_of, demand, lang)?;
+    if args.format == Format::Json {
+        print_json(&p);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = p
+        .periods
+        .iter()
+        .map(|x| {
+            vec![
+                x.from.to_string(),
+                x.to.to_string(),
+                x.days.to_string(),
+                format!("{} %", x.rate),
+                x.base.clone(),
+                x.amount.clone(),
+            ]
+        })
+        .collect();
+    table(&["from", "to", "days", "rate", "base", "interest"], &rows);
+    out!("interest  {} {}", p.interest, p.currency);
+    out!("indemnity {} {}", p.indemnity, p.currency);
+    out!("total     {} {}", p.total, p.currency);
+    for w in &p.warnings {
+        eprintln!("relance: {w}");
+    }
+    Ok(())
+}
+
+pub fn rates(conn: &mut Connection, cmd: RatesCmd) -> Result<()> {
+    match cmd {
+        RatesCmd::List { format } => {
+            let t = RateTable::load(conn)?;
+            emit(
+                format,
+                t.changes(),
+                &["series", "effective", "rate", "source"],
+                |c| {
+                    vec![
+                        c.series.code().to_string(),
+                        c.effective.to_string(),
+                        format!("{} %", c.rate),
+                        if c.entered { "entered" } else { "shipped" }.to_string(),
+                    ]
+                },
+            );
+        }
+        RatesCmd::Add {
+            series,
+            effective,
+            rate,
+        } => {
+            let c = rates::add(conn, &series, &effective, &rate)?;
+            out!("{} {} % from {}.", c.series.code(), c.rate, c.effective);
+        }
+        RatesCmd::Remove { series, effective } => {
+            rates::remove(conn, &series, &effective)?;
+            out!("Removed.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,735 @@
+//! Late-payment interest and the fixed recovery indemnity, per jurisdiction. The rules are
+//! pure functions of an invoice's history, the terms and the rate table ([`compute`]);
+//! [`for_invoice`] reads those from the database.
+//!
+//! - **France, business debtor** (Code de commerce L441-10, D441-5): from the day after the
+//!   due date; the rate of the owner's terms of sale if set, otherwise the ECB main
+//!   refinancing rate + 10 points, January–June at the rate in force on 1 January and
+//!   July–December at the rate in force on 1 July; 40 € per late invoice.
+//! - **Other EU country, business debtor** (Directive 2011/7/EU): ECB + 8 points, same
+//!   half-year rule, 40 € per late invoice.
+//! - **United Kingdom, business debtor** (Late Payment of Commercial Debts (Interest) Act
+//!   1998): 8 % + Bank Rate, January–June at the rate in force on 31 December before,
+//!   July–December at the rate on 30 June; £40 below £1,000, £70 below £10,000, £100 above.
+//! - **Private individual** (France): no fixed indemnity; the legal rate for individuals of
+//!   each half-year (entered by the owner), from the day after the formal demand. Elsewhere
+//!   no statutory interest applies to individuals: none is computed.
+//!
+//! Method: simple interest, actual days / 365, each day at the rate of its half-year on that
+//! day's open balance (a payment or credit note lowers the base from the day after it is
+//! received), summed exactly and rounded once to the currency's minor unit, half away from
+//! zero. Consecutive days with the same rate and base make one period of the breakdown.
+
+use crate::error::{Error, Msg, Result};
+use crate::money::Currency;
+use crate::rates::{RateTable, Series};
+use chrono::{Datelike, Months, NaiveDate};
+use rusqlite::{Connection, OptionalExtension};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Whose law sets the interest: the owner's country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Jurisdiction {
+    France,
+    EuropeanUnion,
+    UnitedKingdom,
+}
+
+const EU_COUNTRIES: [&str; 27] = [
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+];
+
+impl Jurisdiction {
+    /// From a two-letter country code; `None` where no rule is built in.
+    pub fn of_country(code: &str) -> Option<Jurisdiction> {
+        match code.trim().to_ascii_uppercase().as_str() {
+            "FR" => Some(Jurisdiction::France),
+            "GB" | "UK" => Some(Jurisdiction::UnitedKingdom),
+            c if EU_COUNTRIES.contains(&c) => Some(Jurisdiction::EuropeanUnion),
+            _ => None,
+        }
+    }
+}
+
+/// Who owes: a business or a private individual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Debtor {
+    Business,
+    Individual,
+}
+
+/// One invoice's history, as interest needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub currency: Currency,
+    pub total_minor: i64,
+    pub due_date: NaiveDate,
+    /// Payments allocated and credit notes: (day received, minor units).
+    pub reductions: Vec<(NaiveDate, i64)>,
+}
+
+/// The legal frame of a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    pub jurisdiction: Jurisdiction,
+    pub debtor: Debtor,
+    /// The rate of the owner's terms of sale, percent per year (business debtors).
+    pub contract_rate: Option<Decimal>,
+    /// The day of the formal demand (interest on an individual runs from the day after).
+    pub demand_date: Option<NaiveDate>,
+}
+
+/// Days at one rate on one base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: i64,
+    /// Percent per year.
+    pub rate: Decimal,
+    pub base_minor: i64,
+    /// Unrounded interest of the period, in major units.
+    pub amount: Decimal,
+}
+
+/// Why a figure may need a second look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The as-of date is more than six months after the last known decision of the series.
+    StaleRate { series: Series, last: NaiveDate },
+    /// The fixed indemnity is set in EUR or GBP; an invoice in another currency gets none.
+    IndemnityCurrency { law: &'static str, invoice: String },
+    /// Individuals outside France: no statutory interest is computed.
+    NoIndividualRule,
+    /// An individual before any formal demand: interest has not started.
+    NoDemandYet,
+}
+
+impl Warning {
+    pub fn text(&self, lang: crate::error::Lang) -> String {
+        let fr = lang == crate::error::Lang::Fr;
+        match self {
+            Warning::StaleRate { series, last } => {
+                if fr {
+                    format!("Le dernier taux connu ({}) date du {last} : vérifiez qu'aucune décision plus récente n'a été publiée et saisissez-la dans Réglages.", series.code())
+                } else {
+                    format!("The last known rate ({}) dates from {last}: check that no later decision was published, and enter it in Settings.", series.code())
+                }
+            }
+            Warning::IndemnityCurrency { law, invoice } => {
+                if fr {
+                    format!("L'indemnité forfaitaire est fixée en {law} ; aucune n'est ajoutée à une facture en {invoice}.")
+                } else {
+                    format!("The fixed indemnity is set in {law}; none is added to an invoice in {invoice}.")
+                }
+            }
+            Warning::NoIndividualRule => {
+                if fr {
+                    "Particulier hors de France : aucun intérêt légal n'est calculé.".into()
+                } else {
+                    "Private individual outside France: no statutory interest is computed.".into()
+                }
+            }
+            Warning::NoDemandYet => {
+                if fr {
+                    "Particulier : les intérêts courent à partir de la mise en demeure, pas encore envoyée.".into()
+                } else {
+                    "Private individual: interest runs from the formal demand, not sent yet.".into()
+                }
+            }
+        }
+    }
+}
+
+/// Interest and indemnity of one claim as of a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Penalties {
+    pub currency: Currency,
+    pub interest_minor: i64,
+    pub indemnity_minor: i64,
+    pub periods: Vec<Period>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Penalties {
+    pub fn total_minor(&self) -> i64 {
+        self.interest_minor + self.indemnity_minor
+    }
+}
+
+fn half_year_start(d: NaiveDate) -> NaiveDate {
+    let month = if d.month() <= 6 { 1 } else { 7 };
+    NaiveDate::from_ymd_opt(d.year(), month, 1).expect("valid")
+}
+
+/// The day whose reference rate applies to `d`'s half-year, for each series' rule.
+fn reference_day(series: Series, d: NaiveDate) -> NaiveDate {
+    let start = half_year_start(d);
+    match series {
+        // UK: the rate in force on 31 December (for January–June) or 30 June (July–December).
+        Series::BoeBankRate => start.pred_opt().expect("valid"),
+        _ => start,
+    }
+}
+
+fn rate_of(table: &RateTable, series: Series, d: NaiveDate) -> Result<Decimal> {
+    let day = reference_day(series, d);
+    table.on(series, day).ok_or_else(|| {
+        Error::invalid(
+            "rate",
+            Msg::NoRateFor {
+                series: series.code().into(),
+                date: day.to_string(),
+            },
+        )
+    })
+}
+
+/// The yearly rate (percent) of day `d`, and the series it comes from if any.
+fn yearly_rate(
+    terms: &Terms,
+    table: &RateTable,
+    d: NaiveDate,
+) -> Result<(Decimal, Option<Series>)> {
+    match (terms.debtor, terms.jurisdiction) {
+        (Debtor::Individual, _) => Ok((
+            rate_of(table, Series::FrLegalIndividual, d)?,
+            Some(Series::FrLegalIndividual),
+        )),
+        (Debtor::Business, _) if terms.contract_rate.is_some() => {
+            Ok((terms.contract_rate.unwrap_or_default(), None))
+        }
+        (Debtor::Business, Jurisdiction::France) => Ok((
+            rate_of(table, Series::EcbMro, d)? + Decimal::from(10),
+            Some(Series::EcbMro),
+        )),
+        (Debtor::Business, Jurisdiction::EuropeanUnion) => Ok((
+            rate_of(table, Series::EcbMro, d)? + Decimal::from(8),
+            Some(Series::EcbMro),
+        )),
+        (Debtor::Business, Jurisdiction::UnitedKingdom) => Ok((
+            rate_of(table, Series::BoeBankRate, d)? + Decimal::from(8),
+            Some(Series::BoeBankRate),
+        )),
+    }
+}
+
+/// The fixed indemnity for one late invoice whose unpaid amount was `debt_minor`.
+fn indemnity(terms: &Terms, currency: Currency, debt_minor: i64) -> (i64, Option<Warning>) {
+    if terms.debtor == Debtor::Individual || debt_minor <= 0 {
+        return (0, None);
+    }
+    let (law, amount) = match terms.jurisdiction {
+        Jurisdiction::France | Jurisdiction::EuropeanUnion => ("EUR", Decimal::from(40)),
+        Jurisdiction::UnitedKingdom => {
+            let debt = currency.from_minor(debt_minor);
+            let sum = if debt < Decimal::from(1000) {
+                40
+            } else if debt < Decimal::from(10_000) {
+                70
+            } else {
+                100
+            };
+            ("GBP", Decimal::from(sum))
+        }
+    };
+    if currency.code() != law {
+        return (
+            0,
+            Some(Warning::IndemnityCurrency {
+                law,
+                invoice: currency.code().to_string(),
+            }),
+        );
+    }
+    (currency.to_minor(amount, "indemnity").unwrap_or(0), None)
+}
+
+/// Interest and indemnity of `claim` as of `as_of` (inclusive), under `terms`.
+pub fn compute(
+    claim: &Claim,
+    terms: &Terms,
+    table: &RateTable,
+    as_of: NaiveDate,
+) -> Result<Penalties> {
+    let mut out = Penalties {
+        currency: claim.currency,
+        interest_minor: 0,
+        indemnity_minor: 0,
+        periods: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let base_on = |d: NaiveDate| -> i64 {
+        let reduced: i64 = claim
+            .reductions
+            .iter()
+            .filter(|(on, _)| *on < d)
+            .map(|(_, m)| *m)
+            .fold(0i64, i64::saturating_add);
+        (claim.total_minor - reduced).max(0)
+    };
+    let start = match (terms.debtor, terms.jurisdiction) {
+        (Debtor::Business, _) => claim.due_date.succ_opt(),
+        (Debtor::Individual, Jurisdiction::France) => match terms.demand_date {
+            Some(d) => d.max(claim.due_date).succ_opt(),
+            None => {
+                out.warnings.push(Warning::NoDemandYet);
+                None
+            }
+        },
+        (Debtor::Individual, _) => {
+            out.warnings.push(Warning::NoIndividualRule);
+            None
+        }
+    };
+    let Some(start) = start else {
+        return Ok(out);
+    };
+    if as_of > claim.due_date {
+        let (fixed, warning) = indemnity(
+            terms,
+            claim.currency,
+            base_on(claim.due_date.succ_opt().expect("valid")),
+        );
+        out.indemnity_minor = fixed;
+        out.warnings.extend(warning);
+    }
+    let mut series_used = None;
+    let mut total = Decimal::ZERO;
+    let mut day = start;
+    while day <= as_of {
+        let base = base_on(day);
+        if base == 0 {
+            // Paid in full: later days carry no interest (a reduction never comes back).
+            break;
+        }
+        let (rate, series) = yearly_rate(terms, table, day)?;
+        series_used = series_used.or(series);
+        let major = claim.currency.from_minor(base);
+        let daily = major * rate / Decimal::from(100) / Decimal::from(365);
+        total += daily;
+        match out.periods.last_mut() {
+            Some(p) if p.rate == rate && p.base_minor == base && p.to.succ_opt() == Some(day) => {
+                p.to = day;
+                p.days += 1;
+                p.amount += daily;
+            }
+            _ => out.periods.push(Period {
+                from: day,
+                to: day,
+                days: 1,
+                rate,
+                base_minor: base,
+                amount: daily,
+            }),
+        }
+        day = day.succ_opt().expect("valid");
+    }
+    for p in &mut out.periods {
+        // Recomputed from the period as a whole: the same figure without the daily residues.
+        p.amount = claim.currency.from_minor(p.base_minor) * p.rate * Decimal::from(p.days)
+            / Decimal::from(36_500);
+    }
+    let exact: Decimal = out.periods.iter().map(|p| p.amount).sum();
+    debug_assert!((exact - total).abs() < Decimal::new(1, 9));
+    let rounded = exact.round_dp_with_strategy(
+        claim.currency.digits(),
+        RoundingStrategy::MidpointAwayFromZero,
+    );
+    out.interest_minor = claim.currency.to_minor(rounded, "interest")?;
+    if let Some(series) = series_used {
+        if let Some(last) = table.last_decision(series) {
+            if as_of > last + Months::new(6) {
+                out.warnings.push(Warning::StaleRate { series, last });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The penalties of an invoice as JSON and the UI show them: decimal strings, FR/EN text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PenaltiesView {
+    pub invoice: String,
+    pub currency: String,
+    pub jurisdiction: Jurisdiction,
+    pub debtor: Debtor,
+    pub interest: String,
+    pub indemnity: String,
+    pub total: String,
+    /// The first warning, in the requested language, or null.
+    pub rate_warning: Option<String>,
+    pub warnings: Vec<String>,
+    pub periods: Vec<PeriodView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PeriodView {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[ts(type = "number")]
+    pub days: i64,
+    pub rate: String,
+    pub base: String,
+    pub amount: String,
+}
+
+/// Reads an invoice, its customer's kind, the owner's country and terms, and the rate table,
+/// and computes its penalties as of `as_of`. `demand_date`: the formal demand's day, for an
+/// individual debtor.
+pub fn for_invoice(
+    conn: &Connection,
+    number: &str,
+    as_of: NaiveDate,
+    demand_date: Option<NaiveDate>,
+    lang: crate::error::Lang,
+) -> Result<PenaltiesView> {
+    let key = crate::validate::identifier_key(number);
+    let row: Option<(i64, String, String, i64, NaiveDate, NaiveDate, String)> = conn
+        .query_row(
+            "SELECT i.id, i.number, i.currency, i.total_minor, i.due_date, i.issue_date, c.kind
+             FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.number = ?1",
+            [&key],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let (id, number, currency, total_minor, due_date, issue_date, kind) =
+        row.ok_or_else(|| Error::invalid("invoice", Msg::UnknownInvoice(key.clone())))?;
+    if as_of < issue_date {
+        return Err(Error::invalid(
+            "as_of",
+            Msg::BeforeInvoiceDate(issue_date.to_string()),
+        ));
+    }
+    let settings = crate::settings::get(conn)?;
+    let jurisdiction = Jurisdiction::of_country(&settings.country).ok_or_else(|| {
+        Error::invalid("country", Msg::NoLateInterestRule(settings.country.clone()))
+    })?;
+    let currency = Currency::parse(&currency)?;
+    let mut reductions: Vec<(NaiveDate, i64)> = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT date, amount_minor FROM allocations WHERE invoice_id = ?1
+         UNION ALL SELECT date, amount_minor FROM credit_notes WHERE invoice_id = ?1",
+    )?;
+    for r in stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        reductions.push(r?);
+    }
+    let claim = Claim {
+        currency,
+        total_minor,
+        due_date,
+        reductions,
+    };
+    let terms = Terms {
+        jurisdiction,
+        debtor: if kind == "individual" {
+            Debtor::Individual
+        } else {
+            Debtor::Business
+        },
+        contract_rate: Some(settings.late_interest_rate.as_str())
+            .filter(|r| !r.is_empty())
+            .map(|r| crate::validate::rate("late_interest_rate", r))
+            .transpose()?,
+        demand_date,
+    };
+    let table = RateTable::load(conn)?;
+    let p = compute(&claim, &terms, &table, as_of)?;
+    let warnings: Vec<String> = p.warnings.iter().map(|w| w.text(lang)).collect();
+    Ok(PenaltiesView {
+        invoice: number,
+        currency: currency.code().to_string(),
+        jurisdiction,
+        debtor: terms.debtor,
+        interest: currency.minor_to_string(p.interest_minor),
+        indemnity: currency.minor_to_string(p.indemnity_minor),
+        total: currency.minor_to_string(p.total_minor()),
+        rate_warning: warnings.first().cloned(),
+        warnings,
+        periods: p
+            .periods
+            .iter()
+            .map(|x| PeriodView {
+                from: x.from,
+                to: x.to,
+                days: x.days,
+                rate: x.rate.normalize().to_string(),
+                base: currency.minor_to_string(x.base_minor),
+                amount: x
+                    .amount
+                    .round_dp_with_strategy(
+                        currency.digits() + 2,
+                        RoundingStrategy::MidpointAwayFromZero,
+                    )
+                    .to_string(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rates::RateChange;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn claim(currency: &str, total: &str, due: &str, paid: &[(&str, &str)]) -> Claim {
+        let c = Currency::parse(currency).unwrap();
+        let minor = |s: &str| c.to_minor(s.parse().unwrap(), "t").unwrap();
+        Claim {
+            currency: c,
+            total_minor: minor(total),
+            due_date: d(due),
+            reductions: paid.iter().map(|(on, a)| (d(on), minor(a))).collect(),
+        }
+    }
+
+    fn business(j: Jurisdiction) -> Terms {
+        Terms {
+            jurisdiction: j,
+            debtor: Debtor::Business,
+            contract_rate: None,
+            demand_date: None,
+        }
+    }
+
+    fn run(c: &Claim, t: &Terms, as_of: &str) -> Penalties {
+        compute(c, t, &RateTable::shipped(), d(as_of)).unwrap()
+    }
+
+    fn figures(p: &Penalties) -> (String, String) {
+        (
+            p.currency.minor_to_string(p.interest_minor),
+            p.currency.minor_to_string(p.indemnity_minor),
+        )
+    }
+
+    /// 1,000 € due 31 March 2026, 30 days late: ECB on 1 January 2026 is 2.15 %, so
+    /// 12.15 %: 1000 × 12.15 % × 30 / 365 = 9.9863… → 9.99 €, plus 40 €.
+    #[test]
+    fn france_business_thirty_days() {
+        let p = run(
+            &claim("EUR", "1000", "2026-03-31", &[]),
+            &business(Jurisdiction::France),
+            "2026-04-30",
+        );
+        assert_eq!(figures(&p), ("9.99".into(), "40.00".into()));
+        assert_eq!(p.total_minor(), 4999);
+        assert_eq!(p.periods.len(), 1);
+        let q = &p.periods[0];
+        assert_eq!(
+            (q.from, q.to, q.days, q.rate.to_string()),
+            (d("2026-04-01"), d("2026-04-30"), 30, "12.15".into())
+        );
+        // The last ECB decision shipped is 2025-06-11: more than six months before.
+        assert!(matches!(
+            p.warnings[..],
+            [Warning::StaleRate {
+                series: Series::EcbMro,
+                ..
+            }]
+        ));
+    }
+
+    /// Straddling 1 July 2025: June at ECB(1 Jan 2025) 3.15 + 10, the ECB cut of 11 June
+    /// changes nothing before July; July at ECB(1 July) 2.15 + 10.
+    /// 1000 × 13.15 % × 10/365 + 1000 × 12.15 % × 10/365 = 2530/365 = 6.9315… → 6.93.
+    #[test]
+    fn a_period_straddling_the_first_of_july() {
+        let p = run(
+            &claim("EUR", "1000", "2025-06-20", &[]),
+            &business(Jurisdiction::France),
+            "2025-07-10",
+        );
+        assert_eq!(figures(&p).0, "6.93");
+        let rates: Vec<(i64, String)> = p
+            .periods
+            .iter()
+            .map(|q| (q.days, q.rate.to_string()))
+            .collect();
+        assert_eq!(rates, [(10, "13.15".into()), (10, "12.15".into())]);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    /// 400 € paid on 10 April lowers the base from 11 April:
+    /// 1000 × 12.15 % × 10/365 + 600 × 12.15 % × 20/365 = 2673/365 = 7.3233 → 7.32.
+    #[test]
+    fn a_partial_payment_mid_period() {
+        let c = claim("EUR", "1000", "2026-03-31", &[("2026-04-10", "400")]);
+        let p = run(&c, &business(Jurisdiction::France), "2026-04-30");
+        assert_eq!(figures(&p).0, "7.32");
+        let bases: Vec<(NaiveDate, i64, i64)> = p
+            .periods
+            .iter()
+            .map(|q| (q.from, q.days, q.base_minor))
+            .collect();
+        assert_eq!(
+            bases,
+            [
+                (d("2026-04-01"), 10, 100_000),
+                (d("2026-04-11"), 20, 60_000)
+            ]
+        );
+    }
+
+    /// Paid in full on 15 April: interest to that day only (15 days: 4.99), whatever the as-of.
+    #[test]
+    fn paid_late_in_full_stops_on_the_payment_day() {
+        let c = claim("EUR", "1000", "2026-03-31", &[("2026-04-15", "1000")]);
+        let p = run(&c, &business(Jurisdiction::France), "2026-06-01");
+        assert_eq!(figures(&p), ("4.99".into(), "40.00".into()));
+        assert_eq!(p.periods.last().unwrap().to, d("2026-04-15"));
+        // Paid on the due date: not late, nothing at all.
+        let on_time = claim("EUR", "1000", "2026-03-31", &[("2026-03-31", "1000")]);
+        let p = run(&on_time, &business(Jurisdiction::France), "2026-06-01");
+        assert_eq!(figures(&p), ("0.00".into(), "0.00".into()));
+    }
+
+    /// Another EU country: ECB + 8. 1000 × 10.15 % × 30/365 = 8.3425 → 8.34, plus 40 €.
+    #[test]
+    fn european_union_business() {
+        let p = run(
+            &claim("EUR", "1000", "2026-03-31", &[]),
+            &business(Jurisdiction::EuropeanUnion),
+            "2026-04-30",
+        );
+        assert_eq!(figures(&p), ("8.34".into(), "40.00".into()));
+    }
+
+    /// UK: 8 % + Bank Rate on 31 December (3.75 % since 18 Dec 2025) for January–June:
+    /// £1,000 × 11.75 % × 30/365 = 9.6575 → 9.66. For July–December the rate on 30 June:
+    /// 4.25 % in 2025 even after the cut of 7 August: £1,000 × 12.25 % × 10/365 → 3.36.
+    #[test]
+    fn united_kingdom_rates_and_bands() {
+        let uk = business(Jurisdiction::UnitedKingdom);
+        let p = run(&claim("GBP", "1000", "2026-01-31", &[]), &uk, "2026-03-02");
+        assert_eq!(figures(&p), ("9.66".into(), "70.00".into()));
+        let p = run(&claim("GBP", "1000", "2025-07-31", &[]), &uk, "2025-08-10");
+        assert_eq!(figures(&p).0, "3.36");
+        assert_eq!(p.periods[0].rate.to_string(), "12.25");
+        for (debt, fixed) in [
+            ("999.99", "40.00"),
+            ("1000.00", "70.00"),
+            ("9999.99", "70.00"),
+            ("10000.00", "100.00"),
+        ] {
+            let p = run(&claim("GBP", debt, "2026-01-31", &[]), &uk, "2026-02-01");
+            assert_eq!(figures(&p).1, fixed, "{debt}");
+        }
+        // A sterling rule on a euro invoice: no fixed sum, and a warning says why.
+        let p = run(&claim("EUR", "1000", "2026-01-31", &[]), &uk, "2026-02-01");
+        assert_eq!(p.indemnity_minor, 0);
+        assert!(p
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::IndemnityCurrency { .. })));
+    }
+
+    /// A private individual: no indemnity; the legal rate of the half-year (entered: 6.67 %)
+    /// from the day after the formal demand of 15 April: 1000 × 6.67 % × 15/365 = 2.7411 → 2.74.
+    #[test]
+    fn private_individual_from_the_formal_demand() {
+        let mut changes = RateTable::shipped().changes().to_vec();
+        changes.push(RateChange {
+            series: Series::FrLegalIndividual,
+            effective: d("2026-01-01"),
+            rate: "6.67".parse().unwrap(),
+            entered: true,
+        });
+        let table = RateTable::from_changes(changes);
+        let mut t = Terms {
+            jurisdiction: Jurisdiction::France,
+            debtor: Debtor::Individual,
+            contract_rate: None,
+            demand_date: Some(d("2026-04-15")),
+        };
+        let c = claim("EUR", "1000", "2026-03-31", &[]);
+        let p = compute(&c, &t, &table, d("2026-04-30")).unwrap();
+        assert_eq!(figures(&p), ("2.74".into(), "0.00".into()));
+        assert_eq!(p.periods[0].from, d("2026-04-16"));
+        t.demand_date = None;
+        let p = compute(&c, &t, &table, d("2026-04-30")).unwrap();
+        assert_eq!(p.total_minor(), 0);
+        assert_eq!(p.warnings, [Warning::NoDemandYet]);
+        // Without the half-year's legal rate: refused, naming what to enter.
+        t.demand_date = Some(d("2026-04-15"));
+        let e = compute(&c, &t, &RateTable::shipped(), d("2026-04-30")).unwrap_err();
+        assert!(
+            e.message(crate::error::Lang::Fr)
+                .contains("fr_legal_individual"),
+            "{e}"
+        );
+    }
+
+    /// The owner's terms of sale: 15 % → 1000 × 15 % × 30/365 = 12.3288 → 12.33.
+    /// Rounding happens once, half away from zero: 0.05 € for a year at 10 % is 0.005 → 0.01.
+    #[test]
+    fn contract_rate_and_rounding() {
+        let mut t = business(Jurisdiction::France);
+        t.contract_rate = Some("15".parse().unwrap());
+        let p = run(&claim("EUR", "1000", "2026-03-31", &[]), &t, "2026-04-30");
+        assert_eq!(figures(&p).0, "12.33");
+        assert!(
+            p.warnings.is_empty(),
+            "a contract rate needs no reference rate"
+        );
+        t.contract_rate = Some("10".parse().unwrap());
+        let p = run(&claim("EUR", "0.05", "2025-03-31", &[]), &t, "2026-03-31");
+        assert_eq!(p.periods[0].days, 365);
+        assert_eq!(figures(&p).0, "0.01");
+    }
+
+    #[test]
+    fn no_rate_before_the_table_is_refused() {
+        let c = claim("EUR", "1000", "2015-06-30", &[]);
+        let e = compute(
+            &c,
+            &business(Jurisdiction::France),
+            &RateTable::shipped(),
+            d("2015-07-10"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Invalid {
+                    msg: Msg::NoRateFor { .. },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn jurisdictions_follow_the_owners_country() {
+        assert_eq!(Jurisdiction::of_country("fr"), Some(Jurisdiction::France));
+        assert_eq!(
+            Jurisdiction::of_country("DE"),
+            Some(Jurisdiction::EuropeanUnion)
+        );
+        assert_eq!(
+            Jurisdiction::of_country("GB"),
+            Some(Jurisdiction::UnitedKingdom)
+        );
+        assert_eq!(Jurisdiction::of_country("CH"), None);
+    }
+}
