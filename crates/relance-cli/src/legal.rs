@@ -1,5 +1,5 @@
-//! `relance penalties` and `relance rates`: late-payment interest, the fixed indemnity, and
-//! the reference rates they use.
+//! `relance penalties`, `relance rates` and `relance letter`: late-payment interest, the
+//! fixed indemnity, the reference rates they use, and the letters that claim them.
 
 use crate::date_or_today;
 use crate::output::{emit, print_json, table, Format};
@@ -20,6 +20,22 @@ pub struct PenaltiesArgs {
     demand_date: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+}
+
+#[derive(Args)]
+pub struct LetterArgs {
+    /// The invoice the letter is about (the customer's other invoices at the same stage join it).
+    #[arg(long)]
+    invoice: String,
+    /// courtesy, reminder, final-notice or formal-demand.
+    #[arg(long)]
+    kind: String,
+    /// The letter's date (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// The PDF file to write.
+    #[arg(long, value_name = "FILE")]
+    out: std::path::PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -117,5 +133,24 @@ pub fn rates(conn: &mut Connection, cmd: RatesCmd) -> Result<()> {
             out!("Removed.");
         }
     }
+    Ok(())
+}
+
+pub fn letter(conn: &mut Connection, db: &std::path::Path, args: LetterArgs) -> Result<()> {
+    use relance_core::documents::letters::{self, LetterKind};
+    let kind = LetterKind::parse("kind", &args.kind)?;
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
+    let l = letters::compose(conn, kind, &args.invoice, as_of)?;
+    let bytes = letters::render(&l)?;
+    std::fs::write(&args.out, &bytes)
+        .map_err(|e| relance_core::Error::file("out", &args.out, e))?;
+    out!(
+        "{} written: {} invoice(s), {} {} claimed.",
+        args.out.display(),
+        l.invoices.len(),
+        relance_core::Currency::parse(&l.currency)?.minor_to_string(l.claimed_minor),
+        l.currency
+    );
     Ok(())
 }

@@ -91,6 +91,8 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Late-payment interest and fixed indemnity of an invoice, with the breakdown.
     Penalties(legal::PenaltiesArgs),
+    /// A letter as PDF: courtesy, reminder, final notice or formal demand.
+    Letter(legal::LetterArgs),
     /// Reference rates (ECB, Bank of England, French legal rate): list, add, remove.
     #[command(subcommand)]
     Rates(legal::RatesCmd),
@@ -140,5 +142,6 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Restore(a) => backup::restore(conn, db, a),
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),
+        Command::Letter(a) => legal::letter(conn, db, a),
     }
 }

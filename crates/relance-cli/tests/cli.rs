@@ -942,3 +942,265 @@ fn penalties_with_hand_checked_figures_and_entered_rates() {
     let o = env.run(&["penalties", "--invoice", "F-1", "--as-of", "2026-02-01"]);
     assert_eq!(code(&o), 1, "before the issue date");
 }
+
+fn pdf_text(path: &Path) -> String {
+    let o = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by ./dev");
+    assert!(o.status.success());
+    // Amounts use no-break spaces for grouping: compare with plain spaces.
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .replace(['\u{202f}', '\u{a0}'], " ")
+}
+
+fn setup_company(env: &Env) {
+    for (k, v) in [
+        ("company_name", "Atelier Test"),
+        ("address", "1 rue de la Paix"),
+        ("postal_code", "75002"),
+        ("city", "Paris"),
+        ("siret", "73282932000074"),
+        ("iban", "FR7630006000011234567890189"),
+    ] {
+        env.ok(&["settings", "set", k, v]);
+    }
+}
+
+/// A formal demand as PDF, read back by independent tools: every figure computed by hand is
+/// in the text, the recipient too, and the fonts are embedded subsets.
+/// 1,000.00 € due 31 March 2026 with 400.00 € paid on 10 April, demand on 30 April:
+/// interest 1000 × 12.15 % × 10/365 + 600 × 12.15 % × 20/365 = 7.32; indemnity 40.00;
+/// principal 600.00; claimed 647.32; deadline 30 April + 8 days = 8 May 2026.
+#[test]
+fn a_formal_demand_pdf_holds_the_hand_checked_figures() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ACME",
+        "--name",
+        "Acme SARL",
+        "--address",
+        "5 avenue Foch",
+        "--postal-code",
+        "69006",
+        "--city",
+        "Lyon",
+    ]);
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-1",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-03-01",
+        "--due-date",
+        "2026-03-31",
+        "--total",
+        "1000",
+    ]);
+    env.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-04-10",
+        "--amount",
+        "400",
+        "--invoice",
+        "F-1",
+    ]);
+    let pdf = env.dir.path().join("demand.pdf");
+    let said = env.ok(&[
+        "letter",
+        "--invoice",
+        "F-1",
+        "--kind",
+        "formal-demand",
+        "--as-of",
+        "2026-04-30",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert!(said.contains("647.32 EUR"), "{said}");
+    let text = pdf_text(&pdf);
+    for want in [
+        "Lettre recommandée avec accusé de réception",
+        "Acme SARL",
+        "5 avenue Foch",
+        "69006 Lyon",
+        "Paris, le 30 avril 2026",
+        "mise en demeure de payer",
+        "1 000,00 €",
+        "400,00 €",
+        "600,00 €",
+        "7,32 €",
+        "40,00 €",
+        "647,32 €",
+        "au plus tard le 8 mai 2026",
+        "article 1344 du Code civil",
+        "Page 1/1",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    let fonts = Command::new("pdffonts").arg(&pdf).output().unwrap();
+    let fonts = String::from_utf8(fonts.stdout).unwrap();
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert_eq!(rows.len(), 2, "{fonts}");
+    for r in rows {
+        let cols: Vec<&str> = r.split_whitespace().collect();
+        // name type... emb sub uni: the three yes columns come right before the object id.
+        let n = cols.len();
+        assert_eq!(&cols[n - 5..n - 2], &["yes", "yes", "yes"], "{r}");
+        assert!(cols[0].contains('+'), "a subset name: {r}");
+    }
+    // Refusals: a reminder for an invoice that is not due, a letter for a paid invoice, a
+    // customer without an address.
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-2",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-04-01",
+        "--due-date",
+        "2026-05-31",
+        "--total",
+        "50",
+    ]);
+    let o = env.run(&[
+        "letter",
+        "--invoice",
+        "F-2",
+        "--kind",
+        "reminder",
+        "--as-of",
+        "2026-04-30",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "NOADDR",
+        "--name",
+        "Sans Adresse",
+    ]);
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-3",
+        "--customer",
+        "NOADDR",
+        "--issue-date",
+        "2026-03-01",
+        "--due-date",
+        "2026-03-31",
+        "--total",
+        "50",
+    ]);
+    let o = env.run(&[
+        "letter",
+        "--invoice",
+        "F-3",
+        "--kind",
+        "reminder",
+        "--as-of",
+        "2026-04-30",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("postal address"), "{}", stderr(&o));
+}
+
+/// Sixty overdue invoices: the table continues on the next pages with its header repeated,
+/// every page says "Page N/M", and every invoice number is in the text once.
+#[test]
+fn a_long_letter_spans_pages_with_repeated_headers() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "BIG",
+        "--name",
+        "Big Customer Ltd",
+        "--address",
+        "10 High Street",
+        "--postal-code",
+        "SW1A 1AA",
+        "--city",
+        "London",
+        "--language",
+        "en",
+    ]);
+    let mut csv = String::from("number,customer_reference,issue_date,due_date,total\n");
+    for i in 0..60 {
+        csv.push_str(&format!(
+            "INV-{i:03},BIG,2026-01-{:02},2026-02-{:02},{}.25\n",
+            1 + i % 28,
+            1 + i % 28,
+            100 + i
+        ));
+    }
+    let file = env.file("invoices.csv", &csv);
+    env.ok(&["import", "invoices", file.to_str().unwrap()]);
+    let pdf = env.dir.path().join("reminder.pdf");
+    env.ok(&[
+        "letter",
+        "--invoice",
+        "INV-000",
+        "--kind",
+        "reminder",
+        "--as-of",
+        "2026-04-01",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    let text = pdf_text(&pdf);
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(pages.len() >= 2, "{} page(s)", pages.len());
+    for (i, p) in pages.iter().enumerate() {
+        assert!(
+            p.contains(&format!("Page {}/{}", i + 1, pages.len())),
+            "page {}",
+            i + 1
+        );
+        if p.contains("INV-") {
+            assert!(
+                p.contains("Invoice") && p.contains("Balance"),
+                "header on page {}",
+                i + 1
+            );
+        }
+    }
+    for i in 0..60 {
+        assert_eq!(
+            text.matches(&format!("INV-{i:03} ")).count(),
+            1,
+            "INV-{i:03}"
+        );
+    }
+    // Total: 60 × 100.25 + (0 + … + 59) = 6,015.00 + 1,770.00 = 7,785.00 (English format).
+    assert!(text.contains("€7,785.00"), "{text}");
+    assert!(text.contains("Subject: reminder of overdue invoices"));
+}

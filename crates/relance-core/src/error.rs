@@ -60,6 +60,10 @@ pub enum Msg {
     DateInFuture,
     BadAmount(String),
     BadRate(String),
+    LetterForOverdue,
+    LetterForNotDue,
+    CompanyIncomplete,
+    NoPostalAddress(String),
     /// No reference rate known for a series on a date (before the table).
     NoRateFor {
         series: String,
@@ -248,6 +252,28 @@ impl Msg {
                     format!("Pas de règle d'intérêts de retard pour le pays « {c} » : Relance connaît la France, l'Union européenne et le Royaume-Uni.")
                 } else {
                     format!("No late-payment interest rule for the country \"{c}\": Relance knows France, the European Union and the United Kingdom.")
+                }
+            }
+            Msg::LetterForOverdue => t(
+                fr,
+                "Cette facture est déjà échue : choisissez une relance plutôt qu'un rappel courtois.",
+                "This invoice is already overdue: choose a reminder rather than a courtesy letter.",
+            ),
+            Msg::LetterForNotDue => t(
+                fr,
+                "Cette facture n'est pas encore échue : seul un rappel courtois est possible.",
+                "This invoice is not due yet: only a courtesy reminder is possible.",
+            ),
+            Msg::CompanyIncomplete => t(
+                fr,
+                "Renseignez le nom et l'adresse de votre entreprise dans Réglages avant d'écrire une lettre.",
+                "Enter your company's name and address in Settings before writing a letter.",
+            ),
+            Msg::NoPostalAddress(name) => {
+                if fr {
+                    format!("Le client « {name} » n'a pas d'adresse postale (adresse et ville) : complétez sa fiche.")
+                } else {
+                    format!("The customer \"{name}\" has no postal address (address and city): complete their record.")
                 }
             }
             Msg::BadRate(v) => {

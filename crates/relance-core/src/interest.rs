@@ -379,16 +379,16 @@ pub struct PeriodView {
     pub amount: String,
 }
 
-/// Reads an invoice, its customer's kind, the owner's country and terms, and the rate table,
-/// and computes its penalties as of `as_of`. `demand_date`: the formal demand's day, for an
-/// individual debtor.
-pub fn for_invoice(
+/// Reads an invoice (by number), its customer's kind, the owner's country and terms, and
+/// the rate table, and computes its penalties as of `as_of`. `demand_date`: the formal
+/// demand's day, for an individual debtor. Returns the invoice's number as stored, the
+/// terms applied and the figures.
+pub fn of_invoice(
     conn: &Connection,
     number: &str,
     as_of: NaiveDate,
     demand_date: Option<NaiveDate>,
-    lang: crate::error::Lang,
-) -> Result<PenaltiesView> {
+) -> Result<(String, Terms, Penalties)> {
     let key = crate::validate::identifier_key(number);
     let row: Option<(i64, String, String, i64, NaiveDate, NaiveDate, String)> = conn
         .query_row(
@@ -450,6 +450,21 @@ pub fn for_invoice(
     };
     let table = RateTable::load(conn)?;
     let p = compute(&claim, &terms, &table, as_of)?;
+    Ok((number, terms, p))
+}
+
+/// [`of_invoice`] as JSON and the UI show it: decimal strings, warnings in `lang`.
+pub fn for_invoice(
+    conn: &Connection,
+    number: &str,
+    as_of: NaiveDate,
+    demand_date: Option<NaiveDate>,
+    lang: crate::error::Lang,
+) -> Result<PenaltiesView> {
+    let (number, terms, p) = of_invoice(conn, number, as_of, demand_date)?;
+    let currency = p.currency;
+    let jurisdiction = terms.jurisdiction;
+
     let warnings: Vec<String> = p.warnings.iter().map(|w| w.text(lang)).collect();
     Ok(PenaltiesView {
         invoice: number,

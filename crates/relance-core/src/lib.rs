@@ -9,6 +9,7 @@ pub mod app;
 pub mod backup;
 pub mod customers;
 pub mod demo;
+pub mod documents;
 pub mod dunning;
 pub mod error;
 pub mod import;

@@ -4,6 +4,7 @@
 
 use relance_core::backup::{Contents, RestoreReport, Snapshot};
 use relance_core::customers::*;
+use relance_core::documents::letters::{Letter, LetterKind, LetterLine};
 use relance_core::demo::DemoReport;
 use relance_core::import::{ImportKind, ImportReport};
 use relance_core::interest::{Debtor, Jurisdiction, PenaltiesView, PeriodView};
@@ -42,6 +43,9 @@ fn typescript_bindings_are_up_to_date() {
     let mut stale = Vec::new();
     check::<ApiError>(&mut stale);
     check::<Snapshot>(&mut stale);
+    check::<Letter>(&mut stale);
+    check::<LetterKind>(&mut stale);
+    check::<LetterLine>(&mut stale);
     check::<PenaltiesView>(&mut stale);
     check::<PeriodView>(&mut stale);
     check::<Jurisdiction>(&mut stale);

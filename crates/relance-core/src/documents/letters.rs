@@ -1,0 +1,753 @@
+//! Letters: what they say ([`compose`]) and how they look ([`render`]).
+//!
+//! A letter covers the named invoice and the customer's other invoices at the same stage in
+//! the same currency: not yet due for a courtesy reminder, overdue for the others. It is
+//! written in the customer's letter language. The formal demand states the debt invoice by
+//! invoice, the late-payment interest to the letter's date and the fixed indemnity (see
+//! [`crate::interest`]), the total claimed and the deadline (setting `formal_demand_days`).
+
+use super::pdf::{self, Align, Item, PAGE_H, PAGE_W};
+use super::{long_date, short_date};
+use crate::error::{Error, Lang, Msg, Result};
+use crate::interest::{self, Jurisdiction};
+use crate::money::Currency;
+use chrono::{Duration, NaiveDate};
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The kinds of letter, firmer step by step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LetterKind {
+    Courtesy,
+    Reminder,
+    FinalNotice,
+    FormalDemand,
+}
+
+impl LetterKind {
+    pub fn parse(field: &str, s: &str) -> Result<LetterKind> {
+        match s.trim().replace('-', "_").as_str() {
+            "courtesy" => Ok(LetterKind::Courtesy),
+            "reminder" => Ok(LetterKind::Reminder),
+            "final_notice" => Ok(LetterKind::FinalNotice),
+            "formal_demand" => Ok(LetterKind::FormalDemand),
+            _ => Err(Error::invalid(
+                field,
+                Msg::OneOf(vec![
+                    "courtesy",
+                    "reminder",
+                    "final-notice",
+                    "formal-demand",
+                ]),
+            )),
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            LetterKind::Courtesy => "courtesy",
+            LetterKind::Reminder => "reminder",
+            LetterKind::FinalNotice => "final_notice",
+            LetterKind::FormalDemand => "formal_demand",
+        }
+    }
+}
+
+/// One invoice in a letter's table; amounts formatted for the letter's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LetterLine {
+    pub number: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub total: String,
+    pub paid: String,
+    pub balance: String,
+    /// Days past the due date (0 when not yet due).
+    #[ts(type = "number")]
+    pub days_late: i64,
+    /// Interest and indemnity on this invoice (formal demand only).
+    pub penalties: Option<String>,
+}
+
+/// Everything a letter says, before layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Letter {
+    pub kind: LetterKind,
+    pub lang: Lang,
+    pub as_of: NaiveDate,
+    pub customer: String,
+    pub invoices: Vec<String>,
+    pub sender: Vec<String>,
+    pub recipient: Vec<String>,
+    pub place_date: String,
+    /// "Lettre recommandée avec accusé de réception" on a formal demand.
+    pub mention: Option<String>,
+    pub subject: String,
+    pub before: Vec<String>,
+    pub headers: Vec<String>,
+    pub lines: Vec<LetterLine>,
+    /// (label, amount) under the table.
+    pub totals: Vec<(String, String)>,
+    /// How the interest was computed, one line per period (formal demand).
+    pub breakdown: Vec<String>,
+    pub after: Vec<String>,
+    pub signature: String,
+    pub footer: String,
+    pub currency: String,
+    /// Principal still due, interest, indemnity, and what the letter claims: minor units.
+    #[ts(type = "number")]
+    pub due_minor: i64,
+    #[ts(type = "number")]
+    pub interest_minor: i64,
+    #[ts(type = "number")]
+    pub indemnity_minor: i64,
+    #[ts(type = "number")]
+    pub claimed_minor: i64,
+    pub deadline: Option<NaiveDate>,
+}
+
+struct Row {
+    number: String,
+    issue: NaiveDate,
+    due: NaiveDate,
+    total: i64,
+    settled: i64,
+}
+
+fn t(lang: Lang, fr: &str, en: &str) -> String {
+    if lang == Lang::Fr { fr } else { en }.to_string()
+}
+
+/// Gathers and computes a letter of `kind` about `invoice` as of `as_of`. Refused, with
+/// nothing written: an unknown, paid or disputed invoice; a courtesy reminder for an
+/// overdue invoice or a reminder for one not yet due; an as-of date before the issue date;
+/// a customer without a postal address; no company name or address in Settings.
+pub fn compose(
+    conn: &Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+) -> Result<Letter> {
+    let key = crate::validate::identifier_key(invoice);
+    let head: Option<(i64, i64, String, NaiveDate, NaiveDate, i64, i64)> = conn
+        .query_row(
+            "SELECT id, customer_id, currency, issue_date, due_date, total_minor, settled_minor
+             FROM invoices WHERE number = ?1",
+            [&key],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let (invoice_id, customer_id, currency_code, issue, due, total, settled) =
+        head.ok_or_else(|| Error::invalid("invoice", Msg::UnknownInvoice(key.clone())))?;
+    if as_of < issue {
+        return Err(Error::invalid(
+            "as_of",
+            Msg::BeforeInvoiceDate(issue.to_string()),
+        ));
+    }
+    if settled >= total {
+        return Err(Error::invalid("invoice", Msg::InvoiceSettled));
+    }
+    let disputed = |id: i64| -> Result<bool> {
+        Ok(conn
+            .query_row(
+                "SELECT 1 FROM disputes WHERE invoice_id = ?1 AND resolved_on IS NULL",
+                [id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    };
+    if disputed(invoice_id)? {
+        return Err(Error::invalid("invoice", Msg::AlreadyDisputed));
+    }
+    let overdue = due < as_of;
+    match (kind, overdue) {
+        (LetterKind::Courtesy, true) => return Err(Error::invalid("kind", Msg::LetterForOverdue)),
+        (LetterKind::Courtesy, false) => {}
+        (_, false) => return Err(Error::invalid("kind", Msg::LetterForNotDue)),
+        (_, true) => {}
+    }
+    let settings = crate::settings::get(conn)?;
+    if settings.company_name.trim().is_empty() || settings.address.trim().is_empty() {
+        return Err(Error::invalid("settings", Msg::CompanyIncomplete));
+    }
+    let c = crate::customers::get(conn, customer_id)?;
+    if c.address.trim().is_empty() || c.city.trim().is_empty() {
+        return Err(Error::invalid(
+            "customer",
+            Msg::NoPostalAddress(c.name.clone()),
+        ));
+    }
+    let lang = c.language;
+    let currency = Currency::parse(&currency_code)?;
+    let money = |minor: i64| currency.format_minor(minor, lang);
+
+    // The invoices at the same stage, in the same currency, oldest due date first.
+    let mut stmt = conn.prepare(
+        "SELECT id, number, issue_date, due_date, total_minor, settled_minor FROM invoices
+         WHERE customer_id = ?1 AND currency = ?2 AND settled_minor < total_minor
+           AND issue_date <= ?3
+         ORDER BY due_date, number",
+    )?;
+    let mut rows = Vec::new();
+    let found = stmt.query_map(
+        rusqlite::params![customer_id, currency_code, as_of.to_string()],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Row {
+                    number: r.get(1)?,
+                    issue: r.get(2)?,
+                    due: r.get(3)?,
+                    total: r.get(4)?,
+                    settled: r.get(5)?,
+                },
+            ))
+        },
+    )?;
+    for f in found {
+        let (id, row) = f?;
+        let same_stage = (row.due < as_of) == overdue;
+        if same_stage && (id == invoice_id || !disputed(id)?) {
+            rows.push(row);
+        }
+    }
+
+    let formal = kind == LetterKind::FormalDemand;
+    let mut lines = Vec::new();
+    let mut breakdown = Vec::new();
+    let (mut due_minor, mut interest_minor, mut indemnity_minor) = (0i64, 0i64, 0i64);
+    let mut jurisdiction = Jurisdiction::France;
+    for r in &rows {
+        let balance = r.total - r.settled;
+        due_minor = crate::money::checked_total([due_minor, balance])?;
+        let mut penalties = None;
+        if formal {
+            let (_, terms, p) = interest::of_invoice(conn, &r.number, as_of, Some(as_of))?;
+            jurisdiction = terms.jurisdiction;
+            interest_minor += p.interest_minor;
+            indemnity_minor += p.indemnity_minor;
+            penalties = Some(money(p.total_minor()));
+            for q in &p.periods {
+                let rate = q.rate.normalize().to_string();
+                let rate = if lang == Lang::Fr {
+                    rate.replace('.', ",")
+                } else {
+                    rate
+                };
+                breakdown.push(if lang == Lang::Fr {
+                    format!(
+                        "{} : du {} au {}, {} j à {} % l'an sur {}",
+                        r.number,
+                        short_date(q.from, lang),
+                        short_date(q.to, lang),
+                        q.days,
+                        rate,
+                        money(q.base_minor)
+                    )
+                } else {
+                    format!(
+                        "{}: {} to {}, {} days at {} % a year on {}",
+                        r.number,
+                        short_date(q.from, lang),
+                        short_date(q.to, lang),
+                        q.days,
+                        rate,
+                        money(q.base_minor)
+                    )
+                });
+            }
+        }
+        lines.push(LetterLine {
+            number: r.number.clone(),
+            issue_date: short_date(r.issue, lang),
+            due_date: short_date(r.due, lang),
+            total: money(r.total),
+            paid: money(r.settled),
+            balance: money(balance),
+            days_late: (as_of - r.due).num_days().max(0),
+            penalties,
+        });
+    }
+    let claimed_minor = due_minor + interest_minor + indemnity_minor;
+    let deadline = match kind {
+        LetterKind::Courtesy => None,
+        LetterKind::FormalDemand => Some(as_of + Duration::days(settings.formal_demand_days)),
+        _ => Some(as_of + Duration::days(8)),
+    };
+    let deadline_text = deadline.map(|d| long_date(d, lang)).unwrap_or_default();
+
+    // Sender: letterhead lines; identifiers on the last line and in the footer.
+    let mut sender = vec![settings.company_name.clone()];
+    sender.extend(settings.address.lines().map(str::to_string));
+    sender.push(
+        format!("{} {}", settings.postal_code, settings.city)
+            .trim()
+            .to_string(),
+    );
+    let contact: Vec<&str> = [settings.phone.as_str(), settings.email.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !contact.is_empty() {
+        sender.push(contact.join(" · "));
+    }
+    let mut ids = Vec::new();
+    if !settings.siret.is_empty() {
+        ids.push(format!("SIRET {}", settings.siret));
+    } else if !settings.siren.is_empty() {
+        ids.push(format!("SIREN {}", settings.siren));
+    }
+    if !settings.vat_number.is_empty() {
+        ids.push(t(lang, "TVA ", "VAT ") + &settings.vat_number);
+    }
+    if !settings.uk_company_number.is_empty() {
+        ids.push(format!("Company No. {}", settings.uk_company_number));
+    }
+    let mut footer = vec![settings.company_name.clone()];
+    footer.extend(ids.iter().cloned());
+    if !settings.iban.is_empty() {
+        footer.push(format!("IBAN {}", settings.iban));
+    }
+
+    let mut recipient = vec![c.name.clone()];
+    if !c.contact_name.is_empty() {
+        recipient.push(t(lang, "À l'attention de ", "For the attention of ") + &c.contact_name);
+    }
+    recipient.extend(c.address.lines().map(str::to_string));
+    recipient.push(format!("{} {}", c.postal_code, c.city).trim().to_string());
+    if !c.country.is_empty() && c.country != settings.country {
+        recipient.push(c.country.clone());
+    }
+
+    let place = if settings.city.is_empty() {
+        String::new()
+    } else {
+        settings.city.clone()
+    };
+    let date = long_date(as_of, lang);
+    let place_date = match (lang, place.is_empty()) {
+        (_, true) => date.clone(),
+        (Lang::Fr, false) => format!("{place}, le {date}"),
+        (Lang::En, false) => format!("{place}, {date}"),
+    };
+    let pay = if settings.iban.is_empty() {
+        String::new()
+    } else {
+        let bic = if settings.bic.is_empty() {
+            String::new()
+        } else {
+            format!(" (BIC {})", settings.bic)
+        };
+        if lang == Lang::Fr {
+            format!("Règlement par virement : IBAN {}{bic}.", settings.iban)
+        } else {
+            format!("Payment by bank transfer: IBAN {}{bic}.", settings.iban)
+        }
+    };
+    let due_text = money(due_minor);
+    let greeting = t(lang, "Madame, Monsieur,", "Dear Sir or Madam,");
+    let closing = t(
+        lang,
+        "Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
+        "Yours faithfully,",
+    );
+    let (subject, mention, mut before, mut after) = match kind {
+        LetterKind::Courtesy => (
+            t(lang, "Objet : factures arrivant à échéance", "Subject: invoices falling due"),
+            None,
+            vec![
+                greeting,
+                t(lang,
+                  "Les factures ci-dessous arrivent prochainement à échéance. Pourriez-vous nous confirmer que vous les avez bien reçues et que rien ne s'oppose à leur règlement à la date prévue ?",
+                  "The invoices below fall due shortly. Could you confirm that you have received them and that nothing stands in the way of their payment on the due date?"),
+            ],
+            vec![
+                t(lang,
+                  "Nous vous remercions de votre confiance et restons à votre disposition pour toute question.",
+                  "Thank you for your business; we remain at your disposal for any question."),
+            ],
+        ),
+        LetterKind::Reminder => (
+            t(lang, "Objet : relance pour factures échues", "Subject: reminder of overdue invoices"),
+            None,
+            vec![
+                greeting,
+                if lang == Lang::Fr {
+                    format!("Sauf erreur de notre part, les factures ci-dessous, arrivées à échéance, restent impayées à ce jour pour un montant total de {due_text}.")
+                } else {
+                    format!("Unless we are mistaken, the invoices below are past their due date and remain unpaid, for a total of {due_text}.")
+                },
+            ],
+            vec![if lang == Lang::Fr {
+                format!("Nous vous remercions de bien vouloir procéder à leur règlement au plus tard le {deadline_text}. Si votre paiement nous est parvenu entre-temps, merci de ne pas tenir compte de ce courrier.")
+            } else {
+                format!("Please arrange payment by {deadline_text} at the latest. If your payment has reached us in the meantime, please disregard this letter.")
+            }],
+        ),
+        LetterKind::FinalNotice => (
+            t(lang, "Objet : dernier rappel avant mise en demeure", "Subject: final notice before formal demand"),
+            None,
+            vec![
+                greeting,
+                if lang == Lang::Fr {
+                    format!("Malgré nos précédentes relances, les factures ci-dessous restent impayées pour un montant total de {due_text}.")
+                } else {
+                    format!("Despite our previous reminders, the invoices below remain unpaid, for a total of {due_text}.")
+                },
+            ],
+            vec![if lang == Lang::Fr {
+                format!("Nous vous demandons de régler cette somme au plus tard le {deadline_text}. À défaut, nous vous adresserons une mise en demeure, et les intérêts de retard ainsi que l'indemnité forfaitaire pour frais de recouvrement prévus par la loi vous seront réclamés.")
+            } else {
+                format!("We ask you to pay this amount by {deadline_text} at the latest. Failing that, we will send you a formal demand, and the late-payment interest and fixed recovery costs provided by law will be claimed.")
+            }],
+        ),
+        LetterKind::FormalDemand => {
+            let claimed = money(claimed_minor);
+            let interest = money(interest_minor);
+            let indemnity = money(indemnity_minor);
+            let days = settings.formal_demand_days;
+            let mut after = vec![if lang == Lang::Fr {
+                format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal, {interest} d'intérêts de retard arrêtés au {date} et {indemnity} d'indemnité forfaitaire pour frais de recouvrement, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}.")
+            } else {
+                format!("We hereby formally demand payment of {claimed}, being {due_text} of principal, {interest} of late-payment interest to {date} and {indemnity} of fixed recovery costs, within {days} days of receipt of this letter, that is by {deadline_text} at the latest.")
+            }];
+            after.push(match (jurisdiction, lang) {
+                (Jurisdiction::France, Lang::Fr) => "À défaut de paiement dans ce délai, nous saisirons sans autre avis le tribunal compétent d'une requête en injonction de payer. Les intérêts continueront de courir jusqu'au complet paiement. La présente lettre vaut mise en demeure au sens de l'article 1344 du Code civil.".to_string(),
+                (Jurisdiction::France, Lang::En) => "Failing payment within this period, we will apply to the competent court for an order for payment (injonction de payer) without further notice. Interest will continue to accrue until payment in full. This letter is a formal notice (mise en demeure) within the meaning of article 1344 of the French Civil Code.".to_string(),
+                (Jurisdiction::UnitedKingdom, _) => t(lang,
+                    "À défaut de paiement dans ce délai, nous engagerons sans autre avis une procédure judiciaire pour recouvrer cette créance. Les intérêts continueront de courir jusqu'au complet paiement.",
+                    "Failing payment within this period, we will issue court proceedings to recover the debt without further notice. Interest will continue to accrue until payment in full."),
+                (Jurisdiction::EuropeanUnion, _) => t(lang,
+                    "À défaut de paiement dans ce délai, nous engagerons sans autre avis une procédure de recouvrement judiciaire. Les intérêts continueront de courir jusqu'au complet paiement.",
+                    "Failing payment within this period, we will start court proceedings to recover the debt without further notice. Interest will continue to accrue until payment in full."),
+            });
+            (
+                t(lang, "Objet : mise en demeure de payer", "Subject: formal demand for payment"),
+                Some(t(lang, "Lettre recommandée avec accusé de réception", "Recorded delivery")),
+                vec![
+                    greeting,
+                    t(lang,
+                      "Malgré nos relances, les factures ci-dessous restent impayées à ce jour.",
+                      "Despite our reminders, the invoices below remain unpaid to this day."),
+                ],
+                after,
+            )
+        }
+    };
+    if !pay.is_empty() {
+        after.push(pay);
+    }
+    after.push(closing);
+    before.retain(|p| !p.is_empty());
+
+    let mut headers = if lang == Lang::Fr {
+        vec![
+            "Facture",
+            "Date",
+            "Échéance",
+            "Montant",
+            "Réglé",
+            "Reste dû",
+            "Retard (j)",
+        ]
+    } else {
+        vec![
+            "Invoice",
+            "Date",
+            "Due",
+            "Amount",
+            "Paid",
+            "Balance",
+            "Days late",
+        ]
+    };
+    if kind == LetterKind::Courtesy {
+        headers.pop();
+    }
+    let mut totals = Vec::new();
+    if formal {
+        totals.push((
+            t(lang, "Principal restant dû", "Principal due"),
+            due_text.clone(),
+        ));
+        totals.push((
+            if lang == Lang::Fr {
+                format!("Intérêts de retard au {}", short_date(as_of, lang))
+            } else {
+                format!("Late-payment interest to {}", short_date(as_of, lang))
+            },
+            money(interest_minor),
+        ));
+        totals.push((
+            t(
+                lang,
+                "Indemnité forfaitaire pour frais de recouvrement",
+                "Fixed recovery costs",
+            ),
+            money(indemnity_minor),
+        ));
+        totals.push((
+            t(lang, "Total réclamé", "Total claimed"),
+            money(claimed_minor),
+        ));
+    } else {
+        totals.push((t(lang, "Total", "Total"), due_text.clone()));
+    }
+    Ok(Letter {
+        kind,
+        lang,
+        as_of,
+        customer: c.reference.clone(),
+        invoices: rows.iter().map(|r| r.number.clone()).collect(),
+        sender,
+        recipient,
+        place_date,
+        mention,
+        subject,
+        before,
+        headers: headers.into_iter().map(str::to_string).collect(),
+        lines,
+        totals,
+        breakdown,
+        after,
+        signature: settings.company_name.clone(),
+        footer: footer.join(" · "),
+        currency: currency_code,
+        due_minor,
+        interest_minor,
+        indemnity_minor,
+        claimed_minor,
+        deadline,
+    })
+}
+
+const LEFT: f32 = 20.0;
+const RIGHT: f32 = PAGE_W - 20.0;
+const BOTTOM: f32 = PAGE_H - 22.0;
+const BODY: f32 = 10.0;
+const LINE: f32 = 5.0;
+
+/// Column right edges (amounts) or left edges (text) of the invoice table, in mm.
+const COLS: [(f32, Align); 7] = [
+    (LEFT, Align::Left),
+    (52.0, Align::Left),
+    (76.0, Align::Left),
+    (122.0, Align::Right),
+    (146.0, Align::Right),
+    (172.0, Align::Right),
+    (RIGHT, Align::Right),
+];
+
+struct Layout {
+    pages: Vec<Vec<Item>>,
+    y: f32,
+}
+
+impl Layout {
+    fn page(&mut self) -> &mut Vec<Item> {
+        self.pages.last_mut().expect("a page")
+    }
+    /// Room for `h` mm more, or a new page (its top below the letterhead's height).
+    fn need(&mut self, h: f32) -> bool {
+        if self.y + h > BOTTOM {
+            self.pages.push(Vec::new());
+            self.y = 25.0;
+            return true;
+        }
+        false
+    }
+    fn paragraph(&mut self, text: &str, size: f32, bold: bool) {
+        for line in pdf::wrap(text, bold, size, RIGHT - LEFT) {
+            self.need(LINE);
+            let mut item = Item::text(LEFT, self.y, line, size);
+            if bold {
+                item = item.bold();
+            }
+            self.page().push(item);
+            self.y += LINE * size / BODY;
+        }
+        self.y += 2.0;
+    }
+    fn table_header(&mut self, headers: &[String]) {
+        let y = self.y;
+        for (h, (x, align)) in headers.iter().zip(COLS) {
+            let x = if headers.len() < COLS.len() && align == Align::Right && x == COLS[5].0 {
+                RIGHT
+            } else {
+                x
+            };
+            self.page()
+                .push(Item::text(x, y, h.clone(), 8.5).bold().align(align));
+        }
+        self.page().push(Item::Rule {
+            x1: LEFT,
+            x2: RIGHT,
+            y: y + 1.5,
+            thickness: 0.6,
+        });
+        self.y += 6.0;
+    }
+}
+
+/// Lays the letter out on A4 pages: letterhead, recipient in the envelope window (French
+/// right-hand window), place and date, subject, text, the invoice table (continued with its
+/// header repeated on the next page), totals, signature; a footer and "Page N/M" on each page.
+pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
+    let mut lay = Layout {
+        pages: vec![Vec::new()],
+        y: 20.0,
+    };
+    // Letterhead.
+    for (i, s) in l.sender.iter().enumerate() {
+        let item = if i == 0 {
+            Item::text(LEFT, 20.0, s.clone(), 13.0).bold()
+        } else {
+            Item::text(LEFT, 20.0 + 4.0 + 4.2 * i as f32, s.clone(), 8.5)
+        };
+        lay.page().push(item);
+    }
+    // Recipient block, inside the window of a DL envelope (right-hand window: 100–200 mm
+    // from the left edge, 45–80 mm from the top).
+    let x = 110.0;
+    let mut y = 50.0;
+    if let Some(m) = &l.mention {
+        lay.page().push(Item::text(x, 45.0, m.clone(), 8.5).bold());
+        y = 52.0;
+    }
+    for (i, r) in l.recipient.iter().enumerate() {
+        for line in pdf::wrap(r, i == 0, BODY, RIGHT - x) {
+            let mut item = Item::text(x, y, line, BODY);
+            if i == 0 {
+                item = item.bold();
+            }
+            lay.page().push(item);
+            y += 4.6;
+        }
+    }
+    lay.page()
+        .push(Item::text(RIGHT, 92.0, l.place_date.clone(), BODY).align(Align::Right));
+    lay.y = 104.0;
+    lay.paragraph(&l.subject, BODY, true);
+    lay.y += 2.0;
+    for p in &l.before {
+        lay.paragraph(p, BODY, false);
+    }
+    // The invoice table.
+    lay.y += 2.0;
+    lay.need(12.0);
+    lay.table_header(&l.headers);
+    for line in &l.lines {
+        if lay.need(LINE) {
+            lay.table_header(&l.headers);
+        }
+        let mut cells = vec![
+            line.number.clone(),
+            line.issue_date.clone(),
+            line.due_date.clone(),
+            line.total.clone(),
+            line.paid.clone(),
+            line.balance.clone(),
+        ];
+        if l.headers.len() == COLS.len() {
+            cells.push(line.days_late.to_string());
+        }
+        let y = lay.y;
+        let last = cells.len() - 1;
+        for (i, (cell, (x, align))) in cells.into_iter().zip(COLS).enumerate() {
+            let x = if i == last && align == Align::Right {
+                RIGHT
+            } else {
+                x
+            };
+            lay.page().push(Item::text(x, y, cell, 9.0).align(align));
+        }
+        lay.y += LINE;
+    }
+    let rule_y = lay.y - 3.0;
+    lay.page().push(Item::Rule {
+        x1: LEFT,
+        x2: RIGHT,
+        y: rule_y,
+        thickness: 0.3,
+    });
+    lay.y += 2.0;
+    for (i, (label, amount)) in l.totals.iter().enumerate() {
+        lay.need(LINE);
+        let strong = i + 1 == l.totals.len();
+        let y = lay.y;
+        let mut a = Item::text(150.0, y, label.clone(), 9.0).align(Align::Right);
+        let mut b = Item::text(RIGHT, y, amount.clone(), 9.0).align(Align::Right);
+        if strong {
+            a = a.bold();
+            b = b.bold();
+        }
+        lay.page().push(a);
+        lay.page().push(b);
+        lay.y += LINE;
+    }
+    if !l.breakdown.is_empty() {
+        lay.y += 2.0;
+        let title = t(
+            l.lang,
+            "Calcul des intérêts (intérêts simples, jours exacts / 365) :",
+            "Interest computation (simple interest, actual days / 365):",
+        );
+        lay.paragraph(&title, 7.5, true);
+        lay.y -= 1.2;
+        for b in &l.breakdown {
+            lay.paragraph(b, 7.5, false);
+            lay.y -= 1.2;
+        }
+    }
+    lay.y += 4.0;
+    for p in &l.after {
+        lay.paragraph(p, BODY, false);
+    }
+    // Signature area: the company's name, room to sign above it.
+    lay.need(28.0);
+    let y = lay.y + 22.0;
+    lay.page().push(
+        Item::text(RIGHT, y, l.signature.clone(), BODY)
+            .bold()
+            .align(Align::Right),
+    );
+    // Footer and page numbers, now that the count is known.
+    let n = lay.pages.len();
+    for (i, page) in lay.pages.iter_mut().enumerate() {
+        page.push(Item::Rule {
+            x1: LEFT,
+            x2: RIGHT,
+            y: PAGE_H - 15.0,
+            thickness: 0.3,
+        });
+        for (k, line) in pdf::wrap(&l.footer, false, 7.0, RIGHT - LEFT - 25.0)
+            .into_iter()
+            .enumerate()
+        {
+            page.push(Item::text(LEFT, PAGE_H - 11.0 + 3.2 * k as f32, line, 7.0));
+        }
+        page.push(
+            Item::text(RIGHT, PAGE_H - 11.0, format!("Page {}/{n}", i + 1), 7.0)
+                .align(Align::Right),
+        );
+    }
+    lay.pages
+}
+
+/// The letter as PDF bytes.
+pub fn render(l: &Letter) -> Result<Vec<u8>> {
+    pdf::render(&l.subject, &layout(l))
+}

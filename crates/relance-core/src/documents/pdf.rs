@@ -1,0 +1,315 @@
+//! The one drawing module: everything that knows about `printpdf` is here, so the PDF crate
+//! can be swapped without touching a letter.
+//!
+//! printpdf does no text layout: widths are measured from the font's own advance widths,
+//! lines are wrapped here, and every page is laid out as a list of [`Item`]s before anything
+//! is drawn (so "Page N/M" is known). The font (DejaVu Sans, regular and bold, shipped in
+//! `assets/fonts` with its licence) is embedded as a per-document subset: only the glyphs a
+//! document uses, under a `XXXXXX+` name as PDF readers expect of a subset.
+
+use crate::error::{Error, Result};
+use allsorts::binary::read::ReadScope;
+use allsorts::font_data::FontData;
+use allsorts::subset::{CmapTarget, SubsetProfile};
+use printpdf::{
+    Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
+    Point, Pt, TextItem,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// A4, in millimetres.
+pub const PAGE_W: f32 = 210.0;
+pub const PAGE_H: f32 = 297.0;
+
+/// Font metrics read once from the shipped font files.
+struct Face {
+    bytes: &'static [u8],
+    name: &'static str,
+    cmap: BTreeMap<u32, u16>,
+    widths: BTreeMap<u16, u16>,
+    units_per_em: f32,
+}
+
+fn face(bold: bool) -> &'static Face {
+    static FACES: OnceLock<[Face; 2]> = OnceLock::new();
+    let faces = FACES.get_or_init(|| {
+        let load = |bytes: &'static [u8], name| {
+            let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).expect("shipped font");
+            Face {
+                bytes,
+                name,
+                cmap: parsed.codepoint_to_glyph.clone(),
+                widths: parsed.glyph_widths.clone(),
+                units_per_em: f32::from(parsed.units_per_em),
+            }
+        };
+        [load(REGULAR, "DejaVuSans"), load(BOLD, "DejaVuSans-Bold")]
+    });
+    &faces[usize::from(bold)]
+}
+
+/// The character drawn for `c`: the font has no glyph for some characters (a control
+/// character never reaches here, inputs refuse them); those are drawn as `?`.
+fn drawable(c: char, f: &Face) -> char {
+    if f.cmap.contains_key(&u32::from(c)) {
+        c
+    } else {
+        '?'
+    }
+}
+
+/// The width of `text` in millimetres at `size` points.
+pub fn width(text: &str, bold: bool, size: f32) -> f32 {
+    let f = face(bold);
+    let units: f32 = text
+        .chars()
+        .map(|c| {
+            let gid = f.cmap.get(&u32::from(drawable(c, f))).copied().unwrap_or(0);
+            f32::from(f.widths.get(&gid).copied().unwrap_or(0))
+        })
+        .sum();
+    units / f.units_per_em * size * 25.4 / 72.0
+}
+
+/// Splits `text` into lines no wider than `max` mm: at spaces, and inside a word only when
+/// the word alone is wider than the line. Newlines in the text are kept.
+pub fn wrap(text: &str, bold: bool, size: f32, max: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
+            if width(&candidate, bold, size) <= max {
+                line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            // A word wider than the line is cut where it must be.
+            let mut piece = String::new();
+            for c in word.chars() {
+                piece.push(c);
+                if width(&piece, bold, size) > max && piece.chars().count() > 1 {
+                    piece.pop();
+                    lines.push(std::mem::take(&mut piece));
+                    piece.push(c);
+                }
+            }
+            line = piece;
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+    Center,
+}
+
+/// Something drawn on a page; coordinates in millimetres from the top-left corner, `y` at
+/// the text's baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Text {
+        x: f32,
+        y: f32,
+        text: String,
+        bold: bool,
+        size: f32,
+        align: Align,
+    },
+    Rule {
+        x1: f32,
+        x2: f32,
+        y: f32,
+        thickness: f32,
+    },
+}
+
+impl Item {
+    pub fn text(x: f32, y: f32, text: impl Into<String>, size: f32) -> Item {
+        Item::Text {
+            x,
+            y,
+            text: text.into(),
+            bold: false,
+            size,
+            align: Align::Left,
+        }
+    }
+    pub fn bold(mut self) -> Item {
+        if let Item::Text { bold, .. } = &mut self {
+            *bold = true;
+        }
+        self
+    }
+    pub fn align(mut self, to: Align) -> Item {
+        if let Item::Text { align, .. } = &mut self {
+            *align = to;
+        }
+        self
+    }
+}
+
+/// A subset of one face holding exactly `chars`, named with a tag derived from them.
+fn subset(f: &Face, chars: &BTreeSet<char>) -> Result<ParsedFont> {
+    let fail = |e: String| Error::Io(std::io::Error::other(format!("font subset: {e}")));
+    let gids: BTreeSet<u16> = chars
+        .iter()
+        .filter_map(|c| f.cmap.get(&u32::from(*c)).copied())
+        .collect();
+    let ids: Vec<u16> = std::iter::once(0)
+        .chain(gids.into_iter().filter(|g| *g != 0))
+        .collect();
+    let data = ReadScope::new(f.bytes)
+        .read::<FontData<'_>>()
+        .map_err(|e| fail(e.to_string()))?;
+    let provider = data.table_provider(0).map_err(|e| fail(e.to_string()))?;
+    let bytes = allsorts::subset::subset(&provider, &ids, &SubsetProfile::Pdf, CmapTarget::Unicode)
+        .map_err(|e| fail(e.to_string()))?;
+    let mut parsed = ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+        .ok_or_else(|| fail("the subset does not parse".into()))?;
+    // Six capital letters from the characters used: the PDF convention for a subset.
+    let mut h: u32 = 2166136261;
+    for c in chars {
+        h = (h ^ u32::from(*c)).wrapping_mul(16777619);
+    }
+    let tag: String = (0..6)
+        .map(|i| char::from(b'A' + ((h >> (i * 5)) % 26) as u8))
+        .collect();
+    parsed.font_name = Some(format!("{tag}+{}", f.name));
+    Ok(parsed)
+}
+
+fn pt(mm: f32) -> Pt {
+    Mm(mm).into()
+}
+
+/// Draws the pages into a PDF document titled `title`.
+pub fn render(title: &str, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
+    let mut used: [BTreeSet<char>; 2] = [BTreeSet::new(), BTreeSet::new()];
+    for item in pages.iter().flatten() {
+        if let Item::Text { text, bold, .. } = item {
+            let f = face(*bold);
+            used[usize::from(*bold)].extend(text.chars().map(|c| drawable(c, f)));
+        }
+    }
+    let mut doc = PdfDocument::new(title);
+    let mut ids = Vec::new();
+    for (i, chars) in used.iter().enumerate() {
+        ids.push(if chars.is_empty() {
+            None
+        } else {
+            Some(doc.add_font(&subset(face(i == 1), chars)?))
+        });
+    }
+    let mut out_pages = Vec::with_capacity(pages.len());
+    for items in pages {
+        let mut ops = Vec::new();
+        for item in items {
+            match item {
+                Item::Text {
+                    x,
+                    y,
+                    text,
+                    bold,
+                    size,
+                    align,
+                } => {
+                    let Some(id) = &ids[usize::from(*bold)] else {
+                        continue;
+                    };
+                    let f = face(*bold);
+                    let shown: String = text.chars().map(|c| drawable(c, f)).collect();
+                    let w = width(&shown, *bold, *size);
+                    let left = match align {
+                        Align::Left => *x,
+                        Align::Right => x - w,
+                        Align::Center => x - w / 2.0,
+                    };
+                    ops.extend([
+                        Op::StartTextSection,
+                        Op::SetFont {
+                            font: PdfFontHandle::External(id.clone()),
+                            size: Pt(*size),
+                        },
+                        Op::SetTextCursor {
+                            pos: Point {
+                                x: pt(left),
+                                y: pt(PAGE_H - y),
+                            },
+                        },
+                        Op::ShowText {
+                            items: vec![TextItem::Text(shown)],
+                        },
+                        Op::EndTextSection,
+                    ]);
+                }
+                Item::Rule {
+                    x1,
+                    x2,
+                    y,
+                    thickness,
+                } => {
+                    let at = |x: f32| LinePoint {
+                        p: Point {
+                            x: pt(x),
+                            y: pt(PAGE_H - y),
+                        },
+                        bezier: false,
+                    };
+                    ops.extend([
+                        Op::SetOutlineThickness { pt: Pt(*thickness) },
+                        Op::DrawLine {
+                            line: Line {
+                                points: vec![at(*x1), at(*x2)],
+                                is_closed: false,
+                            },
+                        },
+                    ]);
+                }
+            }
+        }
+        out_pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
+    }
+    let opts = PdfSaveOptions {
+        subset_fonts: false, // already subset, above
+        ..PdfSaveOptions::default()
+    };
+    Ok(doc.with_pages(out_pages).save(&opts, &mut Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_and_wrapping_follow_the_font() {
+        let w = width("Relance", false, 10.0);
+        assert!(w > 10.0 && w < 20.0, "{w}");
+        assert!(width("W", true, 10.0) > width("i", true, 10.0));
+        let text = "Malgré nos relances, les factures ci-dessous restent impayées à ce jour.";
+        let lines = wrap(text, false, 10.0, 60.0);
+        assert!(lines.len() > 1);
+        assert!(
+            lines.iter().all(|l| width(l, false, 10.0) <= 60.0),
+            "{lines:?}"
+        );
+        assert_eq!(lines.join(" "), text);
+        // A word longer than the line is cut, never overflows.
+        let long = wrap(&"x".repeat(200), false, 10.0, 30.0);
+        assert!(long.len() > 1 && long.iter().all(|l| width(l, false, 10.0) <= 30.0));
+    }
+}
