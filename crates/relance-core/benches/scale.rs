@@ -56,12 +56,15 @@ fn main() {
     let mut conn = relance_core::open(&path).unwrap();
     let mut rng = Lcg(42);
 
-    let mut customers_csv = String::from("reference,name,kind,email,city,payment_terms_days\n");
+    let mut customers_csv =
+        String::from("reference,name,kind,email,address,postal_code,city,payment_terms_days\n");
     for i in 0..CUSTOMERS {
         let kind = if i % 5 == 0 { "individual" } else { "business" };
         writeln!(
             customers_csv,
-            "C{i:05},Client {i} SARL,{kind},compta{i}@exemple.fr,Ville {},30",
+            "C{i:05},Client {i} SARL,{kind},compta{i}@exemple.fr,{} rue de la République,{:05},Ville {},30",
+            1 + i % 200,
+            10_000 + i % 80_000,
             i % 300
         )
         .unwrap();
@@ -259,6 +262,45 @@ fn main() {
         "agenda with that history: {} actions   median {}",
         after.len(),
         ms(t)
+    );
+
+    // Letters: compose (figures, interest) + layout + PDF with font subsets.
+    for (k, v) in [
+        ("company_name", "Atelier Bench"),
+        ("address", "1 rue de la Paix"),
+        ("postal_code", "75002"),
+        ("city", "Paris"),
+    ] {
+        relance_core::settings::set(&conn, k, v).unwrap();
+    }
+    let overdue: Vec<String> = conn
+        .prepare("SELECT number FROM invoices WHERE settled_minor < total_minor AND due_date < ?1 ORDER BY due_date LIMIT 1000")
+        .unwrap()
+        .query_map([as_of.to_string()], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    use relance_core::documents::letters::{self, LetterKind};
+    let one = |number: &str, kind| {
+        letters::render(&letters::compose(&conn, kind, number, as_of).unwrap()).unwrap()
+    };
+    let (t, bytes) = time(21, || one(&overdue[0], LetterKind::FormalDemand));
+    println!(
+        "one formal demand (compose + interest + PDF): median {}, {} KB",
+        ms(t),
+        bytes.len() / 1024
+    );
+    let out = dir.path().join("letters");
+    std::fs::create_dir_all(&out).unwrap();
+    let start = Instant::now();
+    for n in &overdue {
+        std::fs::write(out.join(format!("{n}.pdf")), one(n, LetterKind::Reminder)).unwrap();
+    }
+    println!(
+        "{} reminders into a folder: {} ({:.2} ms a letter)",
+        overdue.len(),
+        ms(start.elapsed()),
+        start.elapsed().as_secs_f64() * 1000.0 / overdue.len() as f64
     );
 
     // The cost of synchronous=FULL: one fsync per commit, felt on many small writes.

@@ -4,8 +4,8 @@
 
 use relance_core::backup::{Contents, RestoreReport, Snapshot};
 use relance_core::customers::*;
-use relance_core::documents::letters::{Letter, LetterKind, LetterLine};
 use relance_core::demo::DemoReport;
+use relance_core::documents::letters::{Letter, LetterKind, LetterLine};
 use relance_core::import::{ImportKind, ImportReport};
 use relance_core::interest::{Debtor, Jurisdiction, PenaltiesView, PeriodView};
 use relance_core::invoices::credit_notes::*;

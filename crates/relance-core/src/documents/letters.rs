@@ -751,3 +751,118 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
 pub fn render(l: &Letter) -> Result<Vec<u8>> {
     pdf::render(&l.subject, &layout(l))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{day, inv};
+
+    fn ledger() -> Connection {
+        let conn = crate::open_in_memory().unwrap();
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "ACME".into(),
+                name: "Acme".into(),
+                address: "5 avenue Foch".into(),
+                postal_code: "69006".into(),
+                city: "Lyon".into(),
+                language: "en".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for (n, due, total) in [
+            ("F-1", "2026-03-31", "100"),
+            ("F-2", "2026-04-15", "50"),
+            ("F-3", "2026-06-30", "70"),
+        ] {
+            crate::invoices::create(
+                &conn,
+                &inv(n, "ACME", "2026-03-01", due, total),
+                day("2026-03-01"),
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    fn refused(r: Result<Letter>) -> Msg {
+        match r {
+            Err(Error::Invalid { msg, .. }) => msg,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_stage_and_the_settings_decide_what_a_letter_covers() {
+        let conn = ledger();
+        let as_of = day("2026-05-01");
+        // No company yet: refused before anything else is said.
+        assert_eq!(
+            refused(compose(&conn, LetterKind::Reminder, "F-1", as_of)),
+            Msg::CompanyIncomplete
+        );
+        for (k, v) in [
+            ("company_name", "Atelier"),
+            ("address", "1 rue A"),
+            ("city", "Paris"),
+        ] {
+            crate::settings::set(&conn, k, v).unwrap();
+        }
+        let l = compose(&conn, LetterKind::Reminder, "F-1", as_of).unwrap();
+        assert_eq!(l.invoices, ["F-1", "F-2"], "the overdue ones, not F-3");
+        assert_eq!(l.due_minor, 15_000);
+        assert_eq!(l.lang, Lang::En);
+        assert_eq!(l.deadline, Some(day("2026-05-09")));
+        assert_eq!(l.totals.last().unwrap().1, "€150.00");
+        let c = compose(&conn, LetterKind::Courtesy, "F-3", as_of).unwrap();
+        assert_eq!(c.invoices, ["F-3"]);
+        assert_eq!(
+            refused(compose(&conn, LetterKind::Courtesy, "F-1", as_of)),
+            Msg::LetterForOverdue
+        );
+        assert_eq!(
+            refused(compose(&conn, LetterKind::FinalNotice, "F-3", as_of)),
+            Msg::LetterForNotDue
+        );
+        assert!(matches!(
+            refused(compose(
+                &conn,
+                LetterKind::Reminder,
+                "F-1",
+                day("2026-02-01")
+            )),
+            Msg::BeforeInvoiceDate(_)
+        ));
+        // A disputed invoice gets no letter, and leaves the others' letters.
+        let mut conn = conn;
+        crate::dunning::disputes::open(
+            &mut conn,
+            &crate::dunning::disputes::DisputeInput {
+                invoice: "F-2".into(),
+                category: "defective".into(),
+                note: String::new(),
+                opened_on: String::new(),
+            },
+            as_of,
+        )
+        .unwrap();
+        assert_eq!(
+            refused(compose(&conn, LetterKind::Reminder, "F-2", as_of)),
+            Msg::AlreadyDisputed
+        );
+        assert_eq!(
+            compose(&conn, LetterKind::Reminder, "F-1", as_of)
+                .unwrap()
+                .invoices,
+            ["F-1"]
+        );
+        // The PDF: one page, and what the layout wrote is what pdf::render draws.
+        let pages = layout(&compose(&conn, LetterKind::FormalDemand, "F-1", as_of).unwrap());
+        assert_eq!(pages.len(), 1);
+        let bytes =
+            render(&compose(&conn, LetterKind::FormalDemand, "F-1", as_of).unwrap()).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+    }
+}
