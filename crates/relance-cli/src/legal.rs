@@ -137,20 +137,75 @@ pub fn rates(conn: &mut Connection, cmd: RatesCmd) -> Result<()> {
 }
 
 pub fn letter(conn: &mut Connection, db: &std::path::Path, args: LetterArgs) -> Result<()> {
-    use relance_core::documents::letters::{self, LetterKind};
+    use relance_core::documents::{archive, letters::LetterKind};
     let kind = LetterKind::parse("kind", &args.kind)?;
     let as_of = date_or_today(&args.as_of, "as_of")?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
-    let l = letters::compose(conn, kind, &args.invoice, as_of)?;
-    let bytes = letters::render(&l)?;
+    let (p, bytes) = archive::produce(conn, kind, &args.invoice, as_of)?;
     std::fs::write(&args.out, &bytes)
         .map_err(|e| relance_core::Error::file("out", &args.out, e))?;
+    let d = &p.document;
     out!(
-        "{} written: {} invoice(s), {} {} claimed.",
+        "{} written: {} invoice(s), {} {} claimed; {} document {}.",
         args.out.display(),
-        l.invoices.len(),
-        relance_core::Currency::parse(&l.currency)?.minor_to_string(l.claimed_minor),
-        l.currency
+        d.invoices.len(),
+        d.claimed,
+        d.currency,
+        if p.created {
+            "archived as"
+        } else {
+            "already archived today as"
+        },
+        d.id
     );
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum DocumentsCmd {
+    /// A customer's archived documents, newest first.
+    List {
+        #[arg(long)]
+        customer: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write an archived document's exact bytes to a file.
+    Get {
+        id: i64,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+}
+
+pub fn documents(conn: &mut Connection, db: &std::path::Path, cmd: DocumentsCmd) -> Result<()> {
+    use relance_core::documents::archive;
+    match cmd {
+        DocumentsCmd::List { customer, format } => {
+            let id = relance_core::customers::id_by_ref(conn, "customer", &customer)?;
+            let docs = archive::for_customer(conn, id)?;
+            emit(
+                format,
+                &docs,
+                &["id", "date", "kind", "invoices", "claimed", "size"],
+                |d| {
+                    vec![
+                        d.id.to_string(),
+                        d.on_date.to_string(),
+                        d.kind.clone(),
+                        d.invoices.join(" "),
+                        format!("{} {}", d.claimed, d.currency),
+                        format!("{} kB", (d.size_bytes + 1023) / 1024),
+                    ]
+                },
+            );
+        }
+        DocumentsCmd::Get { id, out } => {
+            relance_core::store::refuse_database_as_output(db, &out, "out")?;
+            let bytes = archive::bytes(conn, id)?;
+            std::fs::write(&out, &bytes).map_err(|e| relance_core::Error::file("out", &out, e))?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
+    }
     Ok(())
 }

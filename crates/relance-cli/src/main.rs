@@ -19,7 +19,7 @@ mod today;
 use today::date_or_today;
 
 use clap::{Parser, Subcommand};
-use output::LangArg;
+use output::{fail, LangArg};
 use relance_core::{Connection, Lang};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -91,8 +91,11 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Late-payment interest and fixed indemnity of an invoice, with the breakdown.
     Penalties(legal::PenaltiesArgs),
-    /// A letter as PDF: courtesy, reminder, final notice or formal demand.
+    /// A letter as PDF, archived: courtesy, reminder, final notice or formal demand.
     Letter(legal::LetterArgs),
+    /// Archived documents: list a customer's, get one's exact bytes.
+    #[command(subcommand)]
+    Documents(legal::DocumentsCmd),
     /// Reference rates (ECB, Bank of England, French legal rate): list, add, remove.
     #[command(subcommand)]
     Rates(legal::RatesCmd),
@@ -116,12 +119,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn fail(e: &relance_core::Error, lang: Lang) -> ExitCode {
-    let field = e.field().map(|f| format!("{f}: ")).unwrap_or_default();
-    eprintln!("relance: {field}{}", e.message(lang));
-    ExitCode::from(if e.is_refusal() { 1 } else { 3 })
-}
-
 fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relance_core::Result<()> {
     match command {
         Command::Demo(a) => data::demo(conn, a),
@@ -143,5 +140,6 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),
         Command::Letter(a) => legal::letter(conn, db, a),
+        Command::Documents(c) => legal::documents(conn, db, c),
     }
 }

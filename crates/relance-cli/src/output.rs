@@ -108,3 +108,11 @@ impl LangArg {
         }
     }
 }
+
+/// Prints a failure in the user's language and gives the exit status: 1 when the input was
+/// refused, 3 when the system failed.
+pub fn fail(e: &relance_core::Error, lang: relance_core::Lang) -> std::process::ExitCode {
+    let field = e.field().map(|f| format!("{f}: ")).unwrap_or_default();
+    eprintln!("relance: {field}{}", e.message(lang));
+    std::process::ExitCode::from(if e.is_refusal() { 1 } else { 3 })
+}

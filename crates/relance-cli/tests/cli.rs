@@ -1063,6 +1063,52 @@ fn a_formal_demand_pdf_holds_the_hand_checked_figures() {
         assert_eq!(&cols[n - 5..n - 2], &["yes", "yes", "yes"], "{r}");
         assert!(cols[0].contains('+'), "a subset name: {r}");
     }
+    // Archived as sent: listed, its exact bytes returned; the same letter again the same day
+    // is the same document, and the history shows it.
+    let docs = env.json(&[
+        "documents",
+        "list",
+        "--customer",
+        "ACME",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(docs.as_array().unwrap().len(), 1, "{docs}");
+    assert_eq!(docs[0]["claimed"], "647.32");
+    assert_eq!(docs[0]["kind"], "formal_demand");
+    let id = docs[0]["id"].to_string();
+    let copy = env.dir.path().join("copy.pdf");
+    env.ok(&["documents", "get", &id, "--out", copy.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&pdf).unwrap());
+    let again = env.ok(&[
+        "letter",
+        "--invoice",
+        "F-1",
+        "--kind",
+        "formal-demand",
+        "--as-of",
+        "2026-04-30",
+        "--out",
+        copy.to_str().unwrap(),
+    ]);
+    assert!(again.contains("already archived"), "{again}");
+    assert_eq!(
+        env.json(&[
+            "documents",
+            "list",
+            "--customer",
+            "ACME",
+            "--format",
+            "json"
+        ])
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+    let history = env.json(&["history", "--customer", "ACME", "--format", "json"]);
+    assert_eq!(history[0]["kind"], "document_sent", "{history}");
+    assert_eq!(history[0]["document_id"].to_string(), id);
     // Refusals: a reminder for an invoice that is not due, a letter for a paid invoice, a
     // customer without an address.
     env.ok(&[

@@ -1,5 +1,5 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
-//! random moment of a write (CSV import, payment, bulk Done, backup, restore), over and
+//! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -60,6 +60,7 @@ struct State {
     payments: i64,
     journal: i64,
     customers: i64,
+    documents: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -128,6 +129,7 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         payments: query_i64(&conn, "SELECT COUNT(*) FROM payments"),
         journal: query_i64(&conn, "SELECT COUNT(*) FROM journal"),
         customers: query_i64(&conn, "SELECT COUNT(*) FROM customers"),
+        documents: query_i64(&conn, "SELECT COUNT(*) FROM documents"),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -140,14 +142,16 @@ enum Op {
     BulkDone,
     Backup,
     Restore,
+    Letter,
 }
 
-const OPS: [Op; 5] = [
+const OPS: [Op; 6] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
     Op::Backup,
     Op::Restore,
+    Op::Letter,
 ];
 
 struct Setup {
@@ -236,6 +240,15 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         }
         Op::Backup => v(&["backup", "--out", out.to_str().unwrap()]),
         Op::Restore => v(&["restore", s.snapshot.to_str().unwrap(), "--yes"]),
+        Op::Letter => v(&[
+            "letter",
+            "--invoice",
+            "F2025-0009",
+            "--kind",
+            "formal-demand",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
     }
 }
 
@@ -255,6 +268,10 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         Op::BulkDone => after.journal += s.action_ids.len() as i64,
         Op::Backup => {}
         Op::Restore => after.customers += 1,
+        Op::Letter => {
+            after.documents += 1;
+            after.journal += 1;
+        }
     }
     (after, before)
 }

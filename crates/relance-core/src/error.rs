@@ -64,6 +64,7 @@ pub enum Msg {
     LetterForNotDue,
     CompanyIncomplete,
     NoPostalAddress(String),
+    UnknownDocument(i64),
     /// No reference rate known for a series on a date (before the table).
     NoRateFor {
         series: String,
@@ -269,6 +270,13 @@ impl Msg {
                 "Renseignez le nom et l'adresse de votre entreprise dans Réglages avant d'écrire une lettre.",
                 "Enter your company's name and address in Settings before writing a letter.",
             ),
+            Msg::UnknownDocument(id) => {
+                if fr {
+                    format!("Aucun document archivé n° {id}.")
+                } else {
+                    format!("No archived document number {id}.")
+                }
+            }
             Msg::NoPostalAddress(name) => {
                 if fr {
                     format!("Le client « {name} » n'a pas d'adresse postale (adresse et ville) : complétez sa fiche.")

@@ -24,6 +24,7 @@ pub enum JournalKind {
     InvoiceAmountChanged,
     WriteOff,
     Handover,
+    DocumentSent,
     Note,
 }
 
@@ -42,11 +43,12 @@ impl JournalKind {
             JournalKind::InvoiceAmountChanged => "invoice_amount_changed",
             JournalKind::WriteOff => "write_off",
             JournalKind::Handover => "handover",
+            JournalKind::DocumentSent => "document_sent",
             JournalKind::Note => "note",
         }
     }
     fn parse(s: &str) -> JournalKind {
-        const ALL: [JournalKind; 13] = [
+        const ALL: [JournalKind; 14] = [
             JournalKind::ActionDone,
             JournalKind::ActionSkipped,
             JournalKind::ActionSnoozed,
@@ -59,6 +61,7 @@ impl JournalKind {
             JournalKind::InvoiceAmountChanged,
             JournalKind::WriteOff,
             JournalKind::Handover,
+            JournalKind::DocumentSent,
             JournalKind::Note,
         ];
         ALL.into_iter()
@@ -81,6 +84,8 @@ pub struct NewEntry {
     pub promise_id: Option<i64>,
     pub dispute_id: Option<i64>,
     pub corrects_id: Option<i64>,
+    /// The archived document this entry records (a letter sent).
+    pub document_id: Option<i64>,
     pub note: String,
     pub invoices: Vec<(i64, Option<i64>)>,
 }
@@ -98,6 +103,7 @@ impl NewEntry {
             promise_id: None,
             dispute_id: None,
             corrects_id: None,
+            document_id: None,
             note: String::new(),
             invoices: Vec::new(),
         }
@@ -108,8 +114,8 @@ impl NewEntry {
 pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO journal (on_date, customer_id, kind, action, channel, amount_minor, currency,
-            until_date, promise_id, dispute_id, corrects_id, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            until_date, promise_id, dispute_id, corrects_id, note, document_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         e.on_date.to_string(),
@@ -124,6 +130,7 @@ pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
         e.dispute_id,
         e.corrects_id,
         e.note,
+        e.document_id,
     ])?;
     let id = conn.last_insert_rowid();
     let mut ins = conn.prepare_cached(
@@ -155,12 +162,15 @@ pub struct JournalEntry {
     pub invoices: Vec<String>,
     #[ts(type = "number | null")]
     pub corrects_id: Option<i64>,
+    /// The archived document (a letter) this entry records: Open shows it.
+    #[ts(type = "number | null")]
+    pub document_id: Option<i64>,
 }
 
 fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<JournalEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT j.id, j.at, j.on_date, c.reference, j.kind, j.action, j.channel, j.amount_minor,
-                j.currency, j.until_date, j.note, j.corrects_id,
+                j.currency, j.until_date, j.note, j.corrects_id, j.document_id,
                 (SELECT group_concat(i.number, ',') FROM journal_invoices ji
                    JOIN invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = j.id)
          FROM journal j JOIN customers c ON c.id = j.customer_id
@@ -169,7 +179,7 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
     let rows = stmt.query_map(params![arg, limit], |r| {
         let currency: Option<String> = r.get(8)?;
         let amount: Option<i64> = r.get(7)?;
-        let numbers: Option<String> = r.get(12)?;
+        let numbers: Option<String> = r.get(13)?;
         let kind: String = r.get(4)?;
         Ok(JournalEntry {
             id: r.get(0)?,
@@ -190,6 +200,7 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
                 .map(|s| s.split(',').map(str::to_string).collect())
                 .unwrap_or_default(),
             corrects_id: r.get(11)?,
+            document_id: r.get(12)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -5,6 +5,7 @@
 use relance_core::backup::{Contents, RestoreReport, Snapshot};
 use relance_core::customers::*;
 use relance_core::demo::DemoReport;
+use relance_core::documents::archive::{DocumentInfo, Produced};
 use relance_core::documents::letters::{Letter, LetterKind, LetterLine};
 use relance_core::import::{ImportKind, ImportReport};
 use relance_core::interest::{Debtor, Jurisdiction, PenaltiesView, PeriodView};
@@ -44,6 +45,8 @@ fn typescript_bindings_are_up_to_date() {
     check::<ApiError>(&mut stale);
     check::<Snapshot>(&mut stale);
     check::<Letter>(&mut stale);
+    check::<DocumentInfo>(&mut stale);
+    check::<Produced>(&mut stale);
     check::<LetterKind>(&mut stale);
     check::<LetterLine>(&mut stale);
     check::<PenaltiesView>(&mut stale);

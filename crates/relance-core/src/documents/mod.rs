@@ -1,8 +1,10 @@
 //! Documents the owner sends: letters (courtesy reminder, reminder, final notice, formal
 //! demand) as PDF. [`letters::compose`] gathers and computes everything a letter says into a
 //! structured [`letters::Letter`] (what tests read); [`letters::render`] lays it out and
-//! draws it through [`pdf`], the only module that knows the PDF crate.
+//! draws it through [`pdf`], the only module that knows the PDF crate; [`archive`] keeps
+//! every document produced, as it was sent.
 
+pub mod archive;
 pub mod letters;
 pub mod pdf;
 

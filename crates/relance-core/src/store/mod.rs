@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_dunning.sql"),
     include_str!("migrations/0003_rates.sql"),
+    include_str!("migrations/0004_documents.sql"),
 ];
 
 /// The schema version this build writes.

@@ -12,4 +12,8 @@ at: string,
 /**
  * The business date it refers to.
  */
-on_date: string, customer_reference: string, kind: JournalKind, action: string | null, channel: string | null, amount: string | null, currency: string | null, until_date: string | null, note: string, invoices: Array<string>, corrects_id: number | null, };
+on_date: string, customer_reference: string, kind: JournalKind, action: string | null, channel: string | null, amount: string | null, currency: string | null, until_date: string | null, note: string, invoices: Array<string>, corrects_id: number | null, 
+/**
+ * The archived document (a letter) this entry records: Open shows it.
+ */
+document_id: number | null, };

@@ -243,6 +243,7 @@ export const en = {
   'today.promise_amount_hint': "Empty: everything still due on these invoices.",
   'today.due_in': "due in {days} d",
   'today.days_late': "{days} d late",
+  'history.document_sent': 'Letter sent',
   'history.action_done': "Done",
   'history.action_skipped': "Skipped",
   'history.action_snoozed': "Snoozed",

@@ -245,6 +245,7 @@ export const fr: Record<Key, string> = {
   'today.promise_amount_hint': "Vide : tout ce qui reste dû sur ces factures.",
   'today.due_in': "échéance dans {days} j",
   'today.days_late': "{days} j de retard",
+  'history.document_sent': 'Courrier envoyé',
   'history.action_done': "Fait",
   'history.action_skipped': "Passé",
   'history.action_snoozed': "Reporté",

@@ -1,0 +1,275 @@
+//! The archive: every document produced is stored with its exact bytes, its kind, customer,
+//! invoices, figures and date, and is a journal entry linked to it. Months later, **Open**
+//! shows the very PDF that was sent, whatever changed since (templates, address, rates).
+//! Producing the same document again the same day for the same invoices does not make a
+//! second entry: the first one is returned. Archived documents are never changed (triggers).
+
+use super::letters::{self, Letter, LetterKind};
+use crate::error::{Error, Msg, Result};
+use crate::journal::{self, JournalKind, NewEntry};
+use crate::money::Currency;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// An archived document, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DocumentInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub kind: String,
+    pub customer: String,
+    pub on_date: NaiveDate,
+    pub invoices: Vec<String>,
+    pub currency: String,
+    /// What it claimed (principal + interest + indemnity), decimal string.
+    pub claimed: String,
+    pub language: String,
+    #[ts(type = "number")]
+    pub size_bytes: i64,
+    /// When it was produced (UTC).
+    pub created_at: String,
+}
+
+/// What [`produce`] did: the archived document, and whether this call created it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Produced {
+    pub document: DocumentInfo,
+    pub created: bool,
+}
+
+/// Composes, renders and archives a letter in one transaction, with its journal entry.
+/// The same letter again the same day (same kind, customer and invoices) returns the
+/// archived one, unchanged.
+pub fn produce(
+    conn: &mut Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+) -> Result<(Produced, Vec<u8>)> {
+    let letter = letters::compose(conn, kind, invoice, as_of)?;
+    let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
+    let key = letter.invoices.join(",");
+    if let Some(id) = find(conn, kind.code(), customer_id, as_of, &key)? {
+        return Ok((
+            Produced {
+                document: info(conn, id)?,
+                created: false,
+            },
+            bytes(conn, id)?,
+        ));
+    }
+    let pdf = letters::render(&letter)?;
+    let tx = conn.transaction()?;
+    let id = store(&tx, &letter, customer_id, &key, &pdf)?;
+    tx.commit()?;
+    Ok((
+        Produced {
+            document: info(conn, id)?,
+            created: true,
+        },
+        pdf,
+    ))
+}
+
+fn find(
+    conn: &Connection,
+    kind: &str,
+    customer_id: i64,
+    on: NaiveDate,
+    key: &str,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM documents WHERE kind = ?1 AND customer_id = ?2 AND on_date = ?3 AND invoices = ?4",
+            params![kind, customer_id, on.to_string(), key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Stores the letter's bytes, links its invoices and appends the journal entry, inside the
+/// caller's transaction.
+pub(crate) fn store(
+    tx: &Connection,
+    l: &Letter,
+    customer_id: i64,
+    key: &str,
+    pdf: &[u8],
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO documents (kind, customer_id, on_date, invoices, currency, due_minor,
+             interest_minor, indemnity_minor, claimed_minor, language, pdf)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            l.kind.code(),
+            customer_id,
+            l.as_of.to_string(),
+            key,
+            l.currency,
+            l.due_minor,
+            l.interest_minor,
+            l.indemnity_minor,
+            l.claimed_minor,
+            l.lang.code(),
+            pdf
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut invoice_ids = Vec::new();
+    for n in &l.invoices {
+        if let Some(iid) = crate::invoices::find_id(tx, n)? {
+            tx.execute(
+                "INSERT INTO document_invoices (document_id, invoice_id) VALUES (?1, ?2)",
+                params![id, iid],
+            )?;
+            invoice_ids.push((iid, None));
+        }
+    }
+    let mut entry = NewEntry::new(JournalKind::DocumentSent, customer_id, l.as_of);
+    entry.action = Some(l.kind.code().to_string());
+    entry.channel = Some(
+        if l.kind == LetterKind::FormalDemand {
+            "registered_letter"
+        } else {
+            "letter"
+        }
+        .to_string(),
+    );
+    entry.amount = Some((l.claimed_minor, Currency::parse(&l.currency)?));
+    entry.document_id = Some(id);
+    entry.note = l.subject.clone();
+    entry.invoices = invoice_ids;
+    journal::append(tx, &entry)?;
+    Ok(id)
+}
+
+const INFO: &str =
+    "SELECT d.id, d.kind, c.reference, d.on_date, d.invoices, d.currency, d.claimed_minor,
+        d.language, length(d.pdf), d.created_at
+     FROM documents d JOIN customers c ON c.id = d.customer_id";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<(DocumentInfo, i64)> {
+    let invoices: String = r.get(4)?;
+    Ok((
+        DocumentInfo {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            customer: r.get(2)?,
+            on_date: r.get(3)?,
+            invoices: invoices
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            currency: r.get(5)?,
+            claimed: String::new(),
+            language: r.get(7)?,
+            size_bytes: r.get(8)?,
+            created_at: r.get(9)?,
+        },
+        r.get(6)?,
+    ))
+}
+
+fn finish((mut d, claimed): (DocumentInfo, i64)) -> Result<DocumentInfo> {
+    d.claimed = Currency::parse(&d.currency)?.minor_to_string(claimed);
+    Ok(d)
+}
+
+/// One archived document's description.
+pub fn info(conn: &Connection, id: i64) -> Result<DocumentInfo> {
+    let found = conn
+        .query_row(&format!("{INFO} WHERE d.id = ?1"), [id], row)
+        .optional()?
+        .ok_or_else(|| Error::invalid("document", Msg::UnknownDocument(id)))?;
+    finish(found)
+}
+
+/// The exact bytes that were produced.
+pub fn bytes(conn: &Connection, id: i64) -> Result<Vec<u8>> {
+    conn.query_row("SELECT pdf FROM documents WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| Error::invalid("document", Msg::UnknownDocument(id)))
+}
+
+/// A customer's documents, newest first.
+pub fn for_customer(conn: &Connection, customer_id: i64) -> Result<Vec<DocumentInfo>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{INFO} WHERE d.customer_id = ?1 ORDER BY d.on_date DESC, d.id DESC"
+    ))?;
+    let rows = stmt.query_map([customer_id], row)?;
+    rows.map(|r| finish(r?)).collect()
+}
+
+/// The documents that covered an invoice, newest first.
+pub fn for_invoice(conn: &Connection, invoice_id: i64) -> Result<Vec<DocumentInfo>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{INFO} JOIN document_invoices di ON di.document_id = d.id
+         WHERE di.invoice_id = ?1 ORDER BY d.on_date DESC, d.id DESC"
+    ))?;
+    let rows = stmt.query_map([invoice_id], row)?;
+    rows.map(|r| finish(r?)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::day;
+
+    #[test]
+    fn a_letter_is_archived_once_as_sent_and_journaled() {
+        let mut conn = crate::open_in_memory().unwrap();
+        crate::demo::load(&mut conn, day("2026-11-22")).unwrap();
+        let as_of = day("2026-11-22");
+        let (first, pdf) =
+            produce(&mut conn, LetterKind::FormalDemand, "F2025-0009", as_of).unwrap();
+        assert!(first.created);
+        assert_eq!(first.document.invoices, ["F2025-0009", "F2026-0114"]);
+        assert_eq!(first.document.claimed, "12115.18");
+        assert_eq!(bytes(&conn, first.document.id).unwrap(), pdf);
+        // Again the same day: the same entry, the same bytes, no second journal entry.
+        let count = |c: &Connection| -> i64 {
+            c.query_row(
+                "SELECT COUNT(*) FROM journal WHERE kind = 'document_sent'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(count(&conn), 1);
+        let (again, pdf2) =
+            produce(&mut conn, LetterKind::FormalDemand, "F2026-0114", as_of).unwrap();
+        assert!(!again.created);
+        assert_eq!(again.document.id, first.document.id);
+        assert_eq!(pdf2, pdf);
+        assert_eq!(count(&conn), 1);
+        // The history links to it, by customer and by invoice.
+        let customer = crate::customers::get_by_ref(&conn, &first.document.customer).unwrap();
+        let history = journal::for_customer(&conn, customer.id, 10).unwrap();
+        assert_eq!(history[0].document_id, Some(first.document.id));
+        assert_eq!(history[0].kind, JournalKind::DocumentSent);
+        let inv = crate::invoices::find_id(&conn, "F2026-0114")
+            .unwrap()
+            .unwrap();
+        assert_eq!(for_invoice(&conn, inv).unwrap()[0].id, first.document.id);
+        // Later changes (company address) do not touch what was sent.
+        crate::settings::set(&conn, "address", "99 avenue Nouvelle").unwrap();
+        assert_eq!(bytes(&conn, first.document.id).unwrap(), pdf);
+        // Archived documents are never changed nor deleted.
+        assert!(conn
+            .execute("UPDATE documents SET claimed_minor = 0", [])
+            .is_err());
+        assert!(conn.execute("DELETE FROM documents", []).is_err());
+        assert!(matches!(
+            info(&conn, 999),
+            Err(Error::Invalid {
+                msg: Msg::UnknownDocument(999),
+                ..
+            })
+        ));
+    }
+}
