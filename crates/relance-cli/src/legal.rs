@@ -209,3 +209,36 @@ pub fn documents(conn: &mut Connection, db: &std::path::Path, cmd: DocumentsCmd)
     }
     Ok(())
 }
+
+#[derive(Subcommand)]
+pub enum LettersCmd {
+    /// Every letter action of the day (or the ACTION ids given) as PDF into DIR: each is
+    /// archived and its action marked done, all at once or not at all.
+    Prepare {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// Only these actions (ids as `relance agenda` prints them).
+        ids: Vec<String>,
+    },
+}
+
+pub fn letters(conn: &mut Connection, db: &std::path::Path, cmd: LettersCmd) -> Result<()> {
+    let LettersCmd::Prepare { as_of, out, ids } = cmd;
+    let as_of = date_or_today(&as_of, "as_of")?;
+    std::fs::create_dir_all(&out).map_err(|e| relance_core::Error::file("out", &out, e))?;
+    let only = (!ids.is_empty()).then_some(ids.as_slice());
+    let prepared = relance_core::documents::archive::prepare(conn, as_of, only)?;
+    for p in &prepared {
+        let path = out.join(&p.file_name);
+        relance_core::store::refuse_database_as_output(db, &path, "out")?;
+        std::fs::write(&path, &p.pdf).map_err(|e| relance_core::Error::file("out", &path, e))?;
+        out!("{}  {}", p.action, path.display());
+    }
+    out!(
+        "{} letter(s) prepared, archived and marked done.",
+        prepared.len()
+    );
+    Ok(())
+}

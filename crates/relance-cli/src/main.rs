@@ -93,6 +93,9 @@ enum Command {
     Penalties(legal::PenaltiesArgs),
     /// A letter as PDF, archived: courtesy, reminder, final notice or formal demand.
     Letter(legal::LetterArgs),
+    /// Today's letters: `letters prepare --out DIR` writes, archives and marks them done.
+    #[command(subcommand)]
+    Letters(legal::LettersCmd),
     /// Archived documents: list a customer's, get one's exact bytes.
     #[command(subcommand)]
     Documents(legal::DocumentsCmd),
@@ -141,5 +144,6 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Rates(c) => legal::rates(conn, c),
         Command::Letter(a) => legal::letter(conn, db, a),
         Command::Documents(c) => legal::documents(conn, db, c),
+        Command::Letters(c) => legal::letters(conn, db, c),
     }
 }

@@ -1250,3 +1250,74 @@ fn a_long_letter_spans_pages_with_repeated_headers() {
     assert!(text.contains("€7,785.00"), "{text}");
     assert!(text.contains("Subject: reminder of overdue invoices"));
 }
+
+/// `letters prepare`: the day's letter actions become PDFs in a folder, archived, and the
+/// actions are done; a second run has nothing left to prepare.
+#[test]
+fn letters_prepare_writes_archives_and_marks_done() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    let agenda = env.json(&["agenda", "--as-of", "2026-11-22", "--format", "json"]);
+    let letters: Vec<String> = agenda
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            let ch = a["channel"].as_str().unwrap();
+            (ch == "letter" || ch == "registered_letter") && a["kind"] != "statement"
+        })
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!letters.is_empty(), "the demo has letters to send today");
+    let dir = env.dir.path().join("letters");
+    let said = env.ok(&[
+        "letters",
+        "prepare",
+        "--as-of",
+        "2026-11-22",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains(&format!("{} letter(s) prepared", letters.len())),
+        "{said}"
+    );
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), letters.len());
+    for f in &files {
+        assert!(pdf_text(f).contains("Page 1/"), "{}", f.display());
+    }
+    let after = env.json(&["agenda", "--as-of", "2026-11-22", "--format", "json"]);
+    for id in &letters {
+        assert!(
+            after
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["id"] != id.as_str()),
+            "{id} still on the agenda"
+        );
+    }
+    let again = env.ok(&[
+        "letters",
+        "prepare",
+        "--as-of",
+        "2026-11-22",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(again.contains("0 letter(s) prepared"), "{again}");
+    let o = env.run(&[
+        "letters",
+        "prepare",
+        "--as-of",
+        "2026-11-22",
+        "--out",
+        dir.to_str().unwrap(),
+        "NOPE/reminder/letter",
+    ]);
+    assert_eq!(code(&o), 1);
+}

@@ -73,6 +73,83 @@ pub fn produce(
     ))
 }
 
+/// A letter prepared from Today's agenda: the action it does, the archived document, the
+/// file name to give it, and its bytes.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub action: String,
+    pub produced: Produced,
+    pub file_name: String,
+    pub pdf: Vec<u8>,
+}
+
+/// Today's letter actions (all of them, or those in `ids`): each letter is composed for
+/// the action's invoices, archived, and the action marked done, all in one transaction:
+/// every letter is prepared and every action done, or nothing is.
+pub fn prepare(
+    conn: &mut Connection,
+    as_of: NaiveDate,
+    ids: Option<&[String]>,
+) -> Result<Vec<Prepared>> {
+    use crate::dunning::{self, Act, ActionKind};
+    let tx = conn.transaction()?;
+    let today = dunning::agenda(&tx, as_of)?;
+    let mut out = Vec::new();
+    let mut done = Vec::new();
+    for a in &today {
+        let kind = match a.kind {
+            ActionKind::Courtesy => LetterKind::Courtesy,
+            ActionKind::Reminder => LetterKind::Reminder,
+            ActionKind::FinalNotice => LetterKind::FinalNotice,
+            ActionKind::FormalDemand => LetterKind::FormalDemand,
+            _ => continue,
+        };
+        let channel = a.channel.as_str();
+        let is_letter = channel == "letter" || channel == "registered_letter";
+        if !is_letter || ids.is_some_and(|ids| !ids.contains(&a.id)) || a.invoices.is_empty() {
+            continue;
+        }
+        let letter = letters::compose_with(&tx, kind, &a.invoices[0], as_of, Some(&a.invoices))?;
+        let key = letter.invoices.join(",");
+        let (id, created, pdf) = match find(&tx, kind.code(), a.customer_id, as_of, &key)? {
+            Some(id) => (id, false, bytes(&tx, id)?),
+            None => {
+                let pdf = letters::render(&letter)?;
+                (store(&tx, &letter, a.customer_id, &key, &pdf)?, true, pdf)
+            }
+        };
+        out.push(Prepared {
+            action: a.id.clone(),
+            produced: Produced {
+                document: info(&tx, id)?,
+                created,
+            },
+            file_name: format!("{as_of}-{}-{}.pdf", a.customer, kind.code())
+                .replace(['/', '\\'], "-"),
+            pdf,
+        });
+        done.push(a.id.clone());
+    }
+    if let Some(ids) = ids {
+        if let Some(missing) = ids.iter().find(|id| !done.contains(id)) {
+            return Err(Error::invalid("ids", Msg::UnknownAction(missing.clone())));
+        }
+    }
+    if !done.is_empty() {
+        dunning::record_acts(
+            &tx,
+            as_of,
+            &today,
+            &done,
+            &Act::Done {
+                note: String::new(),
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
 fn find(
     conn: &Connection,
     kind: &str,

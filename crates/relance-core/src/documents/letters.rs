@@ -129,6 +129,17 @@ pub fn compose(
     invoice: &str,
     as_of: NaiveDate,
 ) -> Result<Letter> {
+    compose_with(conn, kind, invoice, as_of, None)
+}
+
+/// [`compose`], covering only the invoices in `only` (an agenda action's invoices) when given.
+pub fn compose_with(
+    conn: &Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+    only: Option<&[String]>,
+) -> Result<Letter> {
     let key = crate::validate::identifier_key(invoice);
     let head: Option<(i64, i64, String, NaiveDate, NaiveDate, i64, i64)> = conn
         .query_row(
@@ -220,7 +231,8 @@ pub fn compose(
     for f in found {
         let (id, row) = f?;
         let same_stage = (row.due < as_of) == overdue;
-        if same_stage && (id == invoice_id || !disputed(id)?) {
+        let chosen = only.is_none_or(|numbers| numbers.contains(&row.number));
+        if same_stage && chosen && (id == invoice_id || !disputed(id)?) {
             rows.push(row);
         }
     }
