@@ -210,6 +210,43 @@ pub fn documents(conn: &mut Connection, db: &std::path::Path, cmd: DocumentsCmd)
     Ok(())
 }
 
+#[derive(Args)]
+pub struct StatementArgs {
+    /// The customer's reference.
+    #[arg(long)]
+    customer: String,
+    /// The currency of the invoices listed (default: yours).
+    #[arg(long)]
+    currency: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    out: std::path::PathBuf,
+}
+
+pub fn statement(conn: &mut Connection, db: &std::path::Path, args: StatementArgs) -> Result<()> {
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
+    let (p, bytes) = relance_core::documents::archive::produce_statement(
+        conn,
+        &args.customer,
+        args.currency.as_deref(),
+        as_of,
+    )?;
+    std::fs::write(&args.out, &bytes)
+        .map_err(|e| relance_core::Error::file("out", &args.out, e))?;
+    let d = &p.document;
+    out!(
+        "{} written: {} open invoice(s), {} {} due; archived as document {}.",
+        args.out.display(),
+        d.invoices.len(),
+        d.claimed,
+        d.currency,
+        d.id
+    );
+    Ok(())
+}
+
 #[derive(Subcommand)]
 pub enum LettersCmd {
     /// Every letter action of the day (or the ACTION ids given) as PDF into DIR: each is

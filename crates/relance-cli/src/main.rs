@@ -93,6 +93,8 @@ enum Command {
     Penalties(legal::PenaltiesArgs),
     /// A letter as PDF, archived: courtesy, reminder, final notice or formal demand.
     Letter(legal::LetterArgs),
+    /// A customer's statement of account as PDF (open items, aged balance), archived.
+    Statement(legal::StatementArgs),
     /// Today's letters: `letters prepare --out DIR` writes, archives and marks them done.
     #[command(subcommand)]
     Letters(legal::LettersCmd),
@@ -108,10 +110,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (path, mut conn) = match backup::start(cli.db.clone()) {
         Ok(pc) => pc,
-        Err(e) => {
-            let lang = cli.lang.map_or(Lang::En, LangArg::lang);
-            return fail(&e, lang);
-        }
+        Err(e) => return fail(&e, cli.lang.map_or(Lang::En, LangArg::lang)),
     };
     let lang = cli
         .lang
@@ -145,5 +144,6 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Letter(a) => legal::letter(conn, db, a),
         Command::Documents(c) => legal::documents(conn, db, c),
         Command::Letters(c) => legal::letters(conn, db, c),
+        Command::Statement(a) => legal::statement(conn, db, a),
     }
 }

@@ -1321,3 +1321,108 @@ fn letters_prepare_writes_archives_and_marks_done() {
     ]);
     assert_eq!(code(&o), 1);
 }
+
+/// A statement of 60 open invoices: every item, the header on every page, "Page N/M", and
+/// the aged balance computed by hand. As of 2026-04-01, invoice i (100.25 + i €) is due on
+/// 2026-02-(1 + i % 28), so 32 to 59 days late: all in "31–60 days". Two more invoices:
+/// 10 € due 2026-04-15 (not due) and 20 € due 2025-12-01 (121 days: over 90), 5 € paid.
+#[test]
+fn a_statement_of_account_ages_every_open_item() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "BIG",
+        "--name",
+        "Gros Client SA",
+        "--address",
+        "10 quai Saint-Antoine",
+        "--postal-code",
+        "69002",
+        "--city",
+        "Lyon",
+    ]);
+    let mut csv = String::from("number,customer_reference,issue_date,due_date,total\n");
+    for i in 0..60 {
+        csv.push_str(&format!(
+            "INV-{i:03},BIG,2026-01-{:02},2026-02-{:02},{}.25\n",
+            1 + i % 28,
+            1 + i % 28,
+            100 + i
+        ));
+    }
+    csv.push_str("NEXT-1,BIG,2026-03-15,2026-04-15,10\nOLD-1,BIG,2025-11-01,2025-12-01,20\n");
+    let file = env.file("invoices.csv", &csv);
+    env.ok(&["import", "invoices", file.to_str().unwrap()]);
+    env.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "BIG",
+        "--date",
+        "2026-01-10",
+        "--amount",
+        "5",
+        "--invoice",
+        "OLD-1",
+    ]);
+    let pdf = env.dir.path().join("statement.pdf");
+    let said = env.ok(&[
+        "statement",
+        "--customer",
+        "BIG",
+        "--as-of",
+        "2026-04-01",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert!(said.contains("62 open invoice(s)"), "{said}");
+    let text = pdf_text(&pdf);
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(pages.len() >= 2);
+    for (i, p) in pages.iter().enumerate() {
+        assert!(p.contains(&format!("Page {}/{}", i + 1, pages.len())));
+    }
+    for i in 0..60 {
+        assert_eq!(
+            text.matches(&format!("INV-{i:03} ")).count(),
+            1,
+            "INV-{i:03}"
+        );
+    }
+    // 31–60: 60 × 100.25 + 1,770 = 7,785.00; not due 10.00; over 90: 20 − 5 = 15.00.
+    // Balance: 7,785.00 + 10.00 + 15.00 = 7,810.00.
+    let line = |label: &str| {
+        text.lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("Non échu").contains("10,00 €"), "{}", line("Non échu"));
+    assert!(line("1 à 30").contains("0,00 €"));
+    assert!(
+        line("31 à 60").contains("7 785,00 €"),
+        "{}",
+        line("31 à 60")
+    );
+    assert!(line("61 à 90").contains("0,00 €"));
+    assert!(
+        line("plus de 90").contains("15,00 €"),
+        "{}",
+        line("plus de 90")
+    );
+    assert!(
+        line("Solde dû").contains("7 810,00 €"),
+        "{}",
+        line("Solde dû")
+    );
+    assert!(text.contains("relevé de compte au 1er avril 2026"));
+    let docs = env.json(&["documents", "list", "--customer", "BIG", "--format", "json"]);
+    assert_eq!(docs[0]["kind"], "statement");
+    assert_eq!(docs[0]["claimed"], "7810.00");
+}

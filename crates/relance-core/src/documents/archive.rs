@@ -49,9 +49,25 @@ pub fn produce(
     as_of: NaiveDate,
 ) -> Result<(Produced, Vec<u8>)> {
     let letter = letters::compose(conn, kind, invoice, as_of)?;
+    keep(conn, &letter)
+}
+
+/// [`produce`] for a statement of account (see [`letters::statement`]).
+pub fn produce_statement(
+    conn: &mut Connection,
+    reference: &str,
+    currency: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<(Produced, Vec<u8>)> {
+    let letter = letters::statement(conn, reference, currency, as_of)?;
+    keep(conn, &letter)
+}
+
+/// Renders and archives a composed letter, unless the same one was archived today.
+fn keep(conn: &mut Connection, letter: &Letter) -> Result<(Produced, Vec<u8>)> {
     let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
     let key = letter.invoices.join(",");
-    if let Some(id) = find(conn, kind.code(), customer_id, as_of, &key)? {
+    if let Some(id) = find(conn, letter.kind.code(), customer_id, letter.as_of, &key)? {
         return Ok((
             Produced {
                 document: info(conn, id)?,
@@ -60,9 +76,9 @@ pub fn produce(
             bytes(conn, id)?,
         ));
     }
-    let pdf = letters::render(&letter)?;
+    let pdf = letters::render(letter)?;
     let tx = conn.transaction()?;
-    let id = store(&tx, &letter, customer_id, &key, &pdf)?;
+    let id = store(&tx, letter, customer_id, &key, &pdf)?;
     tx.commit()?;
     Ok((
         Produced {

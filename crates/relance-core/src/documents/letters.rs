@@ -24,6 +24,8 @@ pub enum LetterKind {
     Reminder,
     FinalNotice,
     FormalDemand,
+    /// A statement of account: every open item, aged.
+    Statement,
 }
 
 impl LetterKind {
@@ -33,6 +35,7 @@ impl LetterKind {
             "reminder" => Ok(LetterKind::Reminder),
             "final_notice" => Ok(LetterKind::FinalNotice),
             "formal_demand" => Ok(LetterKind::FormalDemand),
+            "statement" => Ok(LetterKind::Statement),
             _ => Err(Error::invalid(
                 field,
                 Msg::OneOf(vec![
@@ -50,6 +53,7 @@ impl LetterKind {
             LetterKind::Reminder => "reminder",
             LetterKind::FinalNotice => "final_notice",
             LetterKind::FormalDemand => "formal_demand",
+            LetterKind::Statement => "statement",
         }
     }
 }
@@ -132,6 +136,31 @@ pub fn compose(
     compose_with(conn, kind, invoice, as_of, None)
 }
 
+/// A statement of account of the customer `reference`: every open invoice in `currency`
+/// (default: the company's), its payments and credit notes, days late, the aged balance.
+pub fn statement(
+    conn: &Connection,
+    reference: &str,
+    currency: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<Letter> {
+    let customer_id = crate::customers::id_by_ref(conn, "customer", reference)?;
+    let currency = match currency {
+        Some(c) => Currency::parse(c)?,
+        None => crate::settings::default_currency(conn)?,
+    };
+    let first: Option<String> = conn
+        .query_row(
+            "SELECT number FROM invoices WHERE customer_id = ?1 AND currency = ?2
+               AND settled_minor < total_minor AND issue_date <= ?3 ORDER BY due_date, number LIMIT 1",
+            rusqlite::params![customer_id, currency.code(), as_of.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let first = first.ok_or_else(|| Error::invalid("customer", Msg::NoOpenInvoices))?;
+    compose_with(conn, LetterKind::Statement, &first, as_of, None)
+}
+
 /// [`compose`], covering only the invoices in `only` (an agenda action's invoices) when given.
 pub fn compose_with(
     conn: &Connection,
@@ -180,11 +209,13 @@ pub fn compose_with(
             .optional()?
             .is_some())
     };
-    if disputed(invoice_id)? {
+    let statement = kind == LetterKind::Statement;
+    if !statement && disputed(invoice_id)? {
         return Err(Error::invalid("invoice", Msg::AlreadyDisputed));
     }
     let overdue = due < as_of;
     match (kind, overdue) {
+        (LetterKind::Statement, _) => {}
         (LetterKind::Courtesy, true) => return Err(Error::invalid("kind", Msg::LetterForOverdue)),
         (LetterKind::Courtesy, false) => {}
         (_, false) => return Err(Error::invalid("kind", Msg::LetterForNotDue)),
@@ -230,9 +261,9 @@ pub fn compose_with(
     )?;
     for f in found {
         let (id, row) = f?;
-        let same_stage = (row.due < as_of) == overdue;
+        let same_stage = statement || (row.due < as_of) == overdue;
         let chosen = only.is_none_or(|numbers| numbers.contains(&row.number));
-        if same_stage && chosen && (id == invoice_id || !disputed(id)?) {
+        if same_stage && chosen && (statement || id == invoice_id || !disputed(id)?) {
             rows.push(row);
         }
     }
@@ -295,7 +326,7 @@ pub fn compose_with(
     }
     let claimed_minor = due_minor + interest_minor + indemnity_minor;
     let deadline = match kind {
-        LetterKind::Courtesy => None,
+        LetterKind::Courtesy | LetterKind::Statement => None,
         LetterKind::FormalDemand => Some(as_of + Duration::days(settings.formal_demand_days)),
         _ => Some(as_of + Duration::days(8)),
     };
@@ -377,6 +408,23 @@ pub fn compose_with(
         "Yours faithfully,",
     );
     let (subject, mention, mut before, mut after) = match kind {
+        LetterKind::Statement => (
+            if lang == Lang::Fr {
+                format!("Objet : relevé de compte au {date}")
+            } else {
+                format!("Subject: statement of account at {date}")
+            },
+            None,
+            vec![
+                greeting,
+                t(lang,
+                  "Veuillez trouver ci-dessous le relevé des factures restant à régler sur votre compte, avec leur ancienneté.",
+                  "Please find below the invoices still open on your account, with their age."),
+            ],
+            vec![t(lang,
+                   "Si un règlement nous est parvenu entre-temps, merci de ne pas en tenir compte. Pour toute question sur ce relevé, nous restons à votre disposition.",
+                   "If a payment has reached us in the meantime, please disregard it. We remain at your disposal for any question about this statement.")],
+        ),
         LetterKind::Courtesy => (
             t(lang, "Objet : factures arrivant à échéance", "Subject: invoices falling due"),
             None,
@@ -490,7 +538,41 @@ pub fn compose_with(
         headers.pop();
     }
     let mut totals = Vec::new();
-    if formal {
+    if statement {
+        // Aged balance: not yet due, then 1–30, 31–60, 61–90 and over 90 days late.
+        let mut buckets = [0i64; 5];
+        for r in &rows {
+            let b = match (as_of - r.due).num_days() {
+                i64::MIN..=0 => 0,
+                1..=30 => 1,
+                31..=60 => 2,
+                61..=90 => 3,
+                _ => 4,
+            };
+            buckets[b] += r.total - r.settled;
+        }
+        let labels = if lang == Lang::Fr {
+            [
+                "Non échu",
+                "Retard de 1 à 30 jours",
+                "Retard de 31 à 60 jours",
+                "Retard de 61 à 90 jours",
+                "Retard de plus de 90 jours",
+            ]
+        } else {
+            [
+                "Not yet due",
+                "1–30 days late",
+                "31–60 days late",
+                "61–90 days late",
+                "Over 90 days late",
+            ]
+        };
+        for (label, minor) in labels.iter().zip(buckets) {
+            totals.push((label.to_string(), money(minor)));
+        }
+        totals.push((t(lang, "Solde dû", "Balance due"), due_text.clone()));
+    } else if formal {
         totals.push((
             t(lang, "Principal restant dû", "Principal due"),
             due_text.clone(),

@@ -3,4 +3,4 @@
 /**
  * The kinds of letter, firmer step by step.
  */
-export type LetterKind = "courtesy" | "reminder" | "final_notice" | "formal_demand";
+export type LetterKind = "courtesy" | "reminder" | "final_notice" | "formal_demand" | "statement";
