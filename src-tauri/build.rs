@@ -9,6 +9,8 @@ const COMMANDS: &[&str] = &[
     "list_backups",
     "backup_now",
     "restore_backup",
+    "preview_letter",
+    "save_letter",
     "get_settings",
     "save_settings",
     "set_logo",

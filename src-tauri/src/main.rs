@@ -55,6 +55,8 @@ fn main() {
             commands::app::list_backups,
             commands::app::backup_now,
             commands::app::restore_backup,
+            commands::documents::preview_letter,
+            commands::documents::save_letter,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::set_logo,

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Driver, startTauriDriver } from './webdriver.mjs';
@@ -286,7 +287,8 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
   const shots = path.join(ARTIFACTS, 'backup');
   const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> ${x} {{name}}';
 
-  await withApp(4448, { RELANCE_DB: db }, async (d) => {
+  const letterPdf = path.join(dir, 'letter.pdf');
+  await withApp(4448, { RELANCE_DB: db, RELANCE_TEST_FILE: letterPdf }, async (d) => {
     await d.click('[data-testid="load-demo"]');
     await d.waitText('[data-testid="notice-success"]', '25 clients');
     await d.click('[data-testid="nav-settings"]');
@@ -344,5 +346,26 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.click('[data-testid="nav-customer"]');
     await d.type('[data-testid="customer-search"]', 'AJOUT');
     await d.waitFor(async () => (await d.findAll('[data-testid="customer-list"] tbody tr')).length === 0, 'the added customer is gone');
+
+    // A formal demand from the invoice page: the preview shows the figures the engine
+    // computed (interest to today, indemnity, total claimed), Save writes the PDF and
+    // archives it, and the invoice's history shows the letter.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="filter-all"]');
+    await d.type('[data-testid="invoice-search"]', 'F2025-0009');
+    await d.click('[data-testid="invoice-row-F2025-0009"] a');
+    await d.click('[data-testid="open-letter"]');
+    await d.waitText('[data-testid="letter-preview"]', 'relance pour factures échues');
+    await d.select('[data-testid="letter-kind"]', 'formal_demand');
+    await d.waitText('[data-testid="letter-preview"]', 'Total réclamé');
+    assert.match(await d.text('[data-testid="letter-preview"]'), /Total réclamé\s*12[\s\u202f\u00a0]115,18[\s\u202f\u00a0]€/);
+    await d.screenshot(shots, '04-letter-preview');
+    await d.click('[data-testid="save-letter"]');
+    await d.waitText('[data-testid="letter-panel"] [data-testid="notice-success"]', 'letter.pdf');
+    assert.ok(existsSync(letterPdf), 'the PDF was written');
+    const text = execFileSync('pdftotext', [letterPdf, '-']).toString().replace(/[\u202f\u00a0]/g, ' ');
+    assert.match(text, /12 115,18 €/);
+    assert.match(text, /Lettre recommandée avec accusé de réception/);
+    await d.waitText('[data-kind="document_sent"]', 'Courrier envoyé');
   });
 });

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod customers;
+pub mod documents;
 pub mod dunning;
 pub mod invoices;
 pub mod settings;

@@ -37,6 +37,9 @@ import type { ScenarioInput } from './bindings/ScenarioInput';
 import type { TodaySection } from './bindings/TodaySection';
 import type { RestoreReport } from './bindings/RestoreReport';
 import type { Snapshot } from './bindings/Snapshot';
+import type { Letter } from './bindings/Letter';
+import type { LetterKind } from './bindings/LetterKind';
+import type { DocumentInfo } from './bindings/DocumentInfo';
 
 /** Normalises anything thrown by invoke() into an ApiError. */
 export function asApiError(e: unknown): ApiError {
@@ -62,6 +65,8 @@ export const api = {
   listBackups: () => call<Snapshot[]>('list_backups'),
   backupNow: (path: string | null) => call<Snapshot>('backup_now', { path }),
   restoreBackup: (path: string) => call<RestoreReport>('restore_backup', { path }),
+  previewLetter: (invoice: string, kind: LetterKind) => call<Letter>('preview_letter', { invoice, kind }),
+  saveLetter: (invoice: string, kind: LetterKind, path: string) => call<DocumentInfo>('save_letter', { invoice, kind, path }),
 
   getSettings: () => call<Settings>('get_settings'),
   saveSettings: (input: SettingsInput) => call<Settings>('save_settings', { input }),
