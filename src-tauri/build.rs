@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "restore_backup",
     "preview_letter",
     "save_letter",
+    "open_letter",
     "get_settings",
     "save_settings",
     "set_logo",

@@ -57,6 +57,7 @@ fn main() {
             commands::app::restore_backup,
             commands::documents::preview_letter,
             commands::documents::save_letter,
+            commands::documents::open_letter,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::set_logo,

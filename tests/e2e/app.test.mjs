@@ -2,7 +2,7 @@
 // through tauri-driver, each test on its own temporary database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -288,7 +288,13 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
   const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> ${x} {{name}}';
 
   const letterPdf = path.join(dir, 'letter.pdf');
-  await withApp(4448, { RELANCE_DB: db, RELANCE_TEST_FILE: letterPdf }, async (d) => {
+  // "Open to print" hands the PDF to the system viewer (xdg-open): a stand-in records it.
+  const bin = path.join(dir, 'bin');
+  const opened = path.join(dir, 'opened.txt');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" >> '${opened}'\n`, { mode: 0o755 });
+  const env = { RELANCE_DB: db, RELANCE_TEST_FILE: letterPdf, PATH: `${bin}:${process.env.PATH}` };
+  await withApp(4448, env, async (d) => {
     await d.click('[data-testid="load-demo"]');
     await d.waitText('[data-testid="notice-success"]', '25 clients');
     await d.click('[data-testid="nav-settings"]');
@@ -367,5 +373,16 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     assert.match(text, /12 115,18 €/);
     assert.match(text, /Lettre recommandée avec accusé de réception/);
     await d.waitText('[data-kind="document_sent"]', 'Courrier envoyé');
+    // Open to print: the same archived letter (no second entry), opened from a file the app wrote.
+    await d.click('[data-testid="open-letter"]');
+    await d.select('[data-testid="letter-kind"]', 'formal_demand');
+    await d.waitText('[data-testid="letter-preview"]', 'Total réclamé');
+    await d.click('[data-testid="open-letter-pdf"]');
+    await d.waitText('[data-testid="letter-panel"] [data-testid="notice-success"]', 'lecteur PDF');
+    await d.waitFor(async () => existsSync(opened), 'the viewer was asked to open the PDF');
+    const shown = readFileSync(opened, 'utf8').trim();
+    assert.match(shown, /\.pdf$/);
+    assert.equal(readFileSync(shown).toString('latin1').slice(0, 5), '%PDF-');
+    assert.equal((await d.findAll('[data-kind="document_sent"]')).length, 1, 'one archived letter');
   });
 });

@@ -37,3 +37,32 @@ pub async fn save_letter(
     })
     .await
 }
+
+/// "Open to print": produces (archives) the letter, writes it to the temporary folder and
+/// opens it in the system's PDF viewer. The path is chosen here, never by the page, so
+/// the window needs no permission to open arbitrary files.
+#[tauri::command]
+pub async fn open_letter(
+    db: State<'_, Db>,
+    invoice: String,
+    kind: LetterKind,
+) -> ApiResult<DocumentInfo> {
+    let doc = with_db(&db, move |conn| {
+        let (produced, bytes) = archive::produce(conn, kind, &invoice, today())?;
+        let d = produced.document;
+        let dir = std::env::temp_dir().join("relance-letters");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{}-{}-{}-{}.pdf", d.on_date, d.customer, d.kind, d.id));
+        std::fs::write(&path, bytes).map_err(|e| relance_core::Error::file("file", &path, e))?;
+        Ok((d, path))
+    })
+    .await?;
+    let (d, path) = doc;
+    tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| {
+        relance_core::ApiError::from_error(
+            &relance_core::Error::Io(std::io::Error::other(e.to_string())),
+            relance_core::Lang::En,
+        )
+    })?;
+    Ok(d)
+}

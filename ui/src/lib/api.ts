@@ -67,6 +67,7 @@ export const api = {
   restoreBackup: (path: string) => call<RestoreReport>('restore_backup', { path }),
   previewLetter: (invoice: string, kind: LetterKind) => call<Letter>('preview_letter', { invoice, kind }),
   saveLetter: (invoice: string, kind: LetterKind, path: string) => call<DocumentInfo>('save_letter', { invoice, kind, path }),
+  openLetter: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_letter', { invoice, kind }),
 
   getSettings: () => call<Settings>('get_settings'),
   saveSettings: (input: SettingsInput) => call<Settings>('save_settings', { input }),

@@ -296,6 +296,8 @@ export const en = {
   'letter.kind.formal_demand': 'Formal demand',
   'letter.kind.statement': 'Statement of account',
   'letter.save': 'Save PDF…',
+  'letter.open_print': 'Open to print',
+  'letter.opened': 'Opened in your PDF viewer, and archived as document {id}.',
   'letter.saved': 'Saved to {path}, and archived as document {id} (see the history).',
   'invoice.close_kind': "What to do",
   'invoice.close.write_off': "Write off (give up)",

@@ -298,6 +298,8 @@ export const fr: Record<Key, string> = {
   'letter.kind.formal_demand': 'Mise en demeure',
   'letter.kind.statement': 'Relevé de compte',
   'letter.save': 'Enregistrer le PDF…',
+  'letter.open_print': 'Ouvrir pour imprimer',
+  'letter.opened': 'Ouverte dans votre lecteur PDF et archivée sous le n° {id}.',
   'letter.saved': 'Enregistrée dans {path} et archivée sous le n° {id} (voir l\'historique).',
   'invoice.close_kind': "Que faire",
   'invoice.close.write_off': "Passer en perte (abandonner)",
