@@ -52,7 +52,10 @@ pub async fn open_letter(
         let d = produced.document;
         let dir = std::env::temp_dir().join("relance-letters");
         std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("{}-{}-{}-{}.pdf", d.on_date, d.customer, d.kind, d.id));
+        let path = dir.join(format!(
+            "{}-{}-{}-{}.pdf",
+            d.on_date, d.customer, d.kind, d.id
+        ));
         std::fs::write(&path, bytes).map_err(|e| relance_core::Error::file("file", &path, e))?;
         Ok((d, path))
     })
