@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "preview_letter",
     "save_letter",
     "open_letter",
+    "prepare_letters",
     "get_settings",
     "save_settings",
     "set_logo",

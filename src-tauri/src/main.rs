@@ -58,6 +58,7 @@ fn main() {
             commands::documents::preview_letter,
             commands::documents::save_letter,
             commands::documents::open_letter,
+            commands::documents::prepare_letters,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::set_logo,

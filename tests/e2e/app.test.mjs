@@ -2,7 +2,7 @@
 // through tauri-driver, each test on its own temporary database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -209,8 +209,14 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
   const db = path.join(dir, 'relance.sqlite');
   const shots = path.join(ARTIFACTS, 'today');
   const action = (id) => `[data-testid="action-${id}"]`;
+  const letters = path.join(dir, 'letters');
+  // Prepare opens the folder with the system's file manager (xdg-open): a stand-in records it.
+  const bin = path.join(dir, 'bin');
+  const opened = path.join(dir, 'opened.txt');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" >> '${opened}'\n`, { mode: 0o755 });
 
-  await withApp(4448, { RELANCE_DB: db }, async (d) => {
+  await withApp(4448, { RELANCE_DB: db, RELANCE_TEST_FILE: letters, PATH: `${bin}:${process.env.PATH}` }, async (d) => {
     await d.click('[data-testid="load-demo"]');
     // The demo's owner was away for a week: Today shows that week's catch-up.
     for (const id of ['FEST15/formal_demand/registered_letter', 'PART21/call/phone', 'HOTL03/call/phone', 'ECOL10/courtesy/email']) {
@@ -278,6 +284,20 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.waitText('[data-testid="notice-success"]', 'Litige résolu');
     await d.click('[data-testid="nav-today"]');
     await d.find(action('FEST15/formal_demand/registered_letter'), 'the reminder back after rejection');
+
+    // Prepare: the formal demand becomes a PDF in the chosen folder, archived, and the
+    // action is done; the folder is opened.
+    await d.click('[data-testid="prepare-FEST15/formal_demand/registered_letter"]');
+    await d.waitText('[data-testid="notice-success"]', '1 lettre(s) préparée(s)');
+    await d.waitFor(async () => (await d.findAll(action('FEST15/formal_demand/registered_letter'))).length === 0, 'the prepared letter to leave Today');
+    const files = readdirSync(letters);
+    assert.equal(files.length, 1, `${files}`);
+    const text = execFileSync('pdftotext', [path.join(letters, files[0]), '-']).toString();
+    assert.match(text, /Lettre recommandée avec accusé de réception/);
+    assert.match(text, /mise en demeure/);
+    await d.waitFor(async () => existsSync(opened), 'the folder to be opened');
+    assert.equal(readFileSync(opened, 'utf8').trim(), letters);
+    await d.screenshot(shots, '06-letters-prepared');
   });
 });
 

@@ -69,3 +69,40 @@ pub async fn open_letter(
     })?;
     Ok(d)
 }
+
+/// Today → Prepare: the chosen letter actions become PDFs in the folder the owner picked,
+/// each archived and each action marked done in one transaction; then the folder is opened.
+/// (Files are written after the transaction: if one cannot be written, the letters are
+/// still archived and can be saved again from the invoice's history.)
+#[tauri::command]
+pub async fn prepare_letters(
+    db: State<'_, Db>,
+    ids: Vec<String>,
+    dir: String,
+) -> ApiResult<Vec<DocumentInfo>> {
+    let db_path = db.path.clone();
+    let folder = std::path::PathBuf::from(&dir);
+    let target = folder.clone();
+    let docs = with_db(&db, move |conn| {
+        std::fs::create_dir_all(&target)
+            .map_err(|e| relance_core::Error::file("dir", &target, e))?;
+        let prepared = archive::prepare(conn, today(), Some(&ids))?;
+        let mut docs = Vec::new();
+        for p in prepared {
+            let path = target.join(&p.file_name);
+            relance_core::store::refuse_database_as_output(&db_path, &path, "dir")?;
+            std::fs::write(&path, &p.pdf)
+                .map_err(|e| relance_core::Error::file("dir", &path, e))?;
+            docs.push(p.produced.document);
+        }
+        Ok(docs)
+    })
+    .await?;
+    tauri_plugin_opener::open_path(&folder, None::<&str>).map_err(|e| {
+        relance_core::ApiError::from_error(
+            &relance_core::Error::Io(std::io::Error::other(e.to_string())),
+            relance_core::Lang::En,
+        )
+    })?;
+    Ok(docs)
+}
