@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "save_letter",
     "open_letter",
     "prepare_letters",
+    "open_document",
     "get_settings",
     "save_settings",
     "set_logo",

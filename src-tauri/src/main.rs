@@ -59,6 +59,7 @@ fn main() {
             commands::documents::save_letter,
             commands::documents::open_letter,
             commands::documents::prepare_letters,
+            commands::documents::open_document,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::set_logo,

@@ -404,5 +404,10 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     assert.match(shown, /\.pdf$/);
     assert.equal(readFileSync(shown).toString('latin1').slice(0, 5), '%PDF-');
     assert.equal((await d.findAll('[data-kind="document_sent"]')).length, 1, 'one archived letter');
+    // History → Open: the very bytes that were saved earlier.
+    await d.click('[data-kind="document_sent"] button');
+    await d.waitFor(async () => readFileSync(opened, 'utf8').trim().split('\n').length === 2, 'the archived PDF to be opened');
+    const again = readFileSync(opened, 'utf8').trim().split('\n')[1];
+    assert.ok(readFileSync(again).equals(readFileSync(letterPdf)), 'the archived bytes are the saved ones');
   });
 });

@@ -106,3 +106,29 @@ pub async fn prepare_letters(
     })?;
     Ok(docs)
 }
+
+/// History → Open: the archived document's exact bytes, written to the temporary folder and
+/// opened in the system's viewer (the very PDF that was sent, whatever changed since).
+#[tauri::command]
+pub async fn open_document(db: State<'_, Db>, id: i64) -> ApiResult<DocumentInfo> {
+    let (d, path) = with_db(&db, move |conn| {
+        let d = archive::info(conn, id)?;
+        let bytes = archive::bytes(conn, id)?;
+        let dir = std::env::temp_dir().join("relance-letters");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!(
+            "{}-{}-{}-{}.pdf",
+            d.on_date, d.customer, d.kind, d.id
+        ));
+        std::fs::write(&path, bytes).map_err(|e| relance_core::Error::file("file", &path, e))?;
+        Ok((d, path))
+    })
+    .await?;
+    tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| {
+        relance_core::ApiError::from_error(
+            &relance_core::Error::Io(std::io::Error::other(e.to_string())),
+            relance_core::Lang::En,
+        )
+    })?;
+    Ok(d)
+}

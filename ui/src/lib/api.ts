@@ -69,6 +69,7 @@ export const api = {
   saveLetter: (invoice: string, kind: LetterKind, path: string) => call<DocumentInfo>('save_letter', { invoice, kind, path }),
   openLetter: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_letter', { invoice, kind }),
   prepareLetters: (ids: string[], dir: string) => call<DocumentInfo[]>('prepare_letters', { ids, dir }),
+  openDocument: (id: number) => call<DocumentInfo>('open_document', { id }),
 
   getSettings: () => call<Settings>('get_settings'),
   saveSettings: (input: SettingsInput) => call<Settings>('save_settings', { input }),

@@ -247,6 +247,7 @@ export const en = {
   'today.due_in': "due in {days} d",
   'today.days_late': "{days} d late",
   'history.document_sent': 'Letter sent',
+  'history.open_document': 'Open',
   'history.action_done': "Done",
   'history.action_skipped': "Skipped",
   'history.action_snoozed': "Snoozed",

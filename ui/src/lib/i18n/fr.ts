@@ -249,6 +249,7 @@ export const fr: Record<Key, string> = {
   'today.due_in': "échéance dans {days} j",
   'today.days_late': "{days} j de retard",
   'history.document_sent': 'Courrier envoyé',
+  'history.open_document': 'Ouvrir',
   'history.action_done': "Fait",
   'history.action_skipped': "Passé",
   'history.action_snoozed': "Reporté",
