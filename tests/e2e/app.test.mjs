@@ -148,6 +148,12 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.click('[data-testid="save-customer-payment"]');
     await d.waitText('[data-testid="notice-success"]', 'F2026-');
     await d.waitText('.kpis', '9 671,40');
+    // Letter… from the customer page: a statement of account of every open item.
+    await d.click('[data-testid="customer-letter"]');
+    await d.select('[data-testid="letter-kind"]', 'statement');
+    await d.waitText('[data-testid="letter-preview"]', 'relevé de compte');
+    assert.match(await d.text('[data-testid="letter-preview"]'), /Solde dû/);
+    await d.screenshot(shots, '03b-customer-statement');
 
     await d.click('[data-testid="nav-invoice"]');
     await d.click('[data-testid="filter-overdue"]');
