@@ -1426,3 +1426,65 @@ fn a_statement_of_account_ages_every_open_item() {
     assert_eq!(docs[0]["kind"], "statement");
     assert_eq!(docs[0]["claimed"], "7810.00");
 }
+
+/// The company's logo is drawn on the letterhead: the PDF holds one image, at its size.
+#[test]
+fn the_logo_is_on_the_letterhead() {
+    let env = Env::new();
+    setup_company(&env);
+    // A real 4 × 2 PNG (dark blue), not just a PNG signature.
+    let png: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x04\x00\x00\x00\x02\x08\x02\x00\x00\x00\xf0\xca\xea\x34\x00\x00\x00\x10\x49\x44\x41\x54\x78\x9c\x63\x90\xb3\xa9\x80\x23\x06\x64\x0e\x00\x52\x9a\x06\x91\x1a\xf2\xaf\xff\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
+    let logo = env.dir.path().join("logo.png");
+    std::fs::write(&logo, png).unwrap();
+    env.ok(&["settings", "set", "logo", logo.to_str().unwrap()]);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ACME",
+        "--name",
+        "Acme SARL",
+        "--address",
+        "5 avenue Foch",
+        "--postal-code",
+        "69006",
+        "--city",
+        "Lyon",
+    ]);
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "F-1",
+        "--customer",
+        "ACME",
+        "--issue-date",
+        "2026-03-01",
+        "--due-date",
+        "2026-03-31",
+        "--total",
+        "1000",
+    ]);
+    let pdf = env.dir.path().join("reminder.pdf");
+    env.ok(&[
+        "letter",
+        "--invoice",
+        "F-1",
+        "--kind",
+        "reminder",
+        "--as-of",
+        "2026-04-30",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    let o = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let list = String::from_utf8(o.stdout).unwrap();
+    let rows: Vec<&str> = list.lines().skip(2).collect();
+    assert_eq!(rows.len(), 1, "{list}");
+    let cols: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!((cols[3], cols[4]), ("4", "2"), "{list}");
+}

@@ -109,6 +109,10 @@ pub struct Letter {
     #[ts(type = "number")]
     pub claimed_minor: i64,
     pub deadline: Option<NaiveDate>,
+    /// The company's logo (PNG or JPEG bytes), drawn at the top right of the first page.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub logo: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 struct Row {
@@ -625,6 +629,7 @@ pub fn compose_with(
         indemnity_minor,
         claimed_minor,
         deadline,
+        logo: crate::settings::logo(conn)?.map(|(_, bytes)| std::sync::Arc::new(bytes)),
     })
 }
 
@@ -704,6 +709,15 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
         pages: vec![Vec::new()],
         y: 20.0,
     };
+    if let Some(bytes) = &l.logo {
+        lay.page().push(Item::Image {
+            right: RIGHT,
+            top: 12.0,
+            max_w: 50.0,
+            max_h: 22.0,
+            bytes: bytes.clone(),
+        });
+    }
     // Letterhead.
     for (i, s) in l.sender.iter().enumerate() {
         let item = if i == 0 {

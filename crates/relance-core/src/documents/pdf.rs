@@ -13,7 +13,7 @@ use allsorts::font_data::FontData;
 use allsorts::subset::{CmapTarget, SubsetProfile};
 use printpdf::{
     Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, TextItem,
+    Point, Pt, RawImage, TextItem, XObjectTransform,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -136,6 +136,15 @@ pub enum Item {
         y: f32,
         thickness: f32,
     },
+    /// A PNG or JPEG fitted (aspect kept) into the box whose top-right corner is (`right`,
+    /// `top`); an image that cannot be decoded is left out rather than failing the letter.
+    Image {
+        right: f32,
+        top: f32,
+        max_w: f32,
+        max_h: f32,
+        bytes: std::sync::Arc<Vec<u8>>,
+    },
 }
 
 impl Item {
@@ -256,6 +265,35 @@ pub fn render(title: &str, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
                         },
                         Op::EndTextSection,
                     ]);
+                }
+                Item::Image {
+                    right,
+                    top,
+                    max_w,
+                    max_h,
+                    bytes,
+                } => {
+                    let Ok(image) = RawImage::decode_from_bytes(bytes, &mut Vec::new()) else {
+                        continue;
+                    };
+                    let (w, h) = (image.width as f32, image.height as f32);
+                    if w < 1.0 || h < 1.0 {
+                        continue;
+                    }
+                    // At 72 dpi one pixel is one point; scale to fit the box.
+                    let scale = (pt(*max_w).0 / w).min(pt(*max_h).0 / h);
+                    let id = doc.add_image(&image);
+                    ops.push(Op::UseXobject {
+                        id,
+                        transform: XObjectTransform {
+                            translate_x: Some(Pt(pt(*right).0 - w * scale)),
+                            translate_y: Some(Pt(pt(PAGE_H - top).0 - h * scale)),
+                            scale_x: Some(scale),
+                            scale_y: Some(scale),
+                            dpi: Some(72.0),
+                            ..XObjectTransform::default()
+                        },
+                    });
                 }
                 Item::Rule {
                     x1,
