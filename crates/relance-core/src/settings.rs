@@ -34,6 +34,8 @@ pub struct Settings {
     pub late_interest_rate: String,
     /// Days a formal demand gives the debtor to pay.
     pub formal_demand_days: i64,
+    /// Where the envelope's address window is: "right" (French DL) or "left" (DIN 5008).
+    pub letter_window: String,
     pub ui_language: Lang,
     pub has_logo: bool,
 }
@@ -59,6 +61,7 @@ pub struct SettingsInput {
     pub promise_grace_days: String,
     pub late_interest_rate: String,
     pub formal_demand_days: String,
+    pub letter_window: String,
     pub ui_language: String,
 }
 
@@ -101,6 +104,13 @@ pub const KEYS: &[(&str, &str, Check)] = &[
             return Ok("8".into());
         }
         v::int_in(k, x, 1, 90).map(|n| n.to_string())
+    }),
+    ("letter_window", "right", |k, x| {
+        match x.trim().to_ascii_lowercase().as_str() {
+            "" | "right" => Ok("right".into()),
+            "left" => Ok("left".into()),
+            _ => Err(Error::invalid(k, Msg::OneOf(vec!["right", "left"]))),
+        }
     }),
     ("ui_language", Lang::DEFAULT.code(), |k, x| {
         Lang::parse(x)
@@ -171,6 +181,7 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         promise_grace_days: days("promise_grace_days"),
         late_interest_rate: s("late_interest_rate"),
         formal_demand_days: days("formal_demand_days"),
+        letter_window: s("letter_window"),
         ui_language: Lang::parse(&s("ui_language")).unwrap_or_default(),
         has_logo,
     })
@@ -191,7 +202,7 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// Saves the whole Settings form: every field is checked first; the first refusal names its
 /// field and nothing is written; otherwise all keys are written in one transaction.
 pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
-    let pairs: [(&str, &str); 19] = [
+    let pairs: [(&str, &str); 20] = [
         ("company_name", &input.company_name),
         ("address", &input.address),
         ("postal_code", &input.postal_code),
@@ -213,6 +224,7 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
         ("promise_grace_days", &input.promise_grace_days),
         ("late_interest_rate", &input.late_interest_rate),
         ("formal_demand_days", &input.formal_demand_days),
+        ("letter_window", &input.letter_window),
         ("ui_language", &input.ui_language),
     ];
     let mut clean = Vec::with_capacity(pairs.len());

@@ -109,6 +109,8 @@ pub struct Letter {
     #[ts(type = "number")]
     pub claimed_minor: i64,
     pub deadline: Option<NaiveDate>,
+    /// The envelope's address window is on the left (DIN 5008) rather than the right.
+    pub window_left: bool,
     /// The company's logo (PNG or JPEG bytes), drawn at the top right of the first page.
     #[serde(skip)]
     #[ts(skip)]
@@ -629,6 +631,7 @@ pub fn compose_with(
         indemnity_minor,
         claimed_minor,
         deadline,
+        window_left: settings.letter_window == "left",
         logo: crate::settings::logo(conn)?.map(|(_, bytes)| std::sync::Arc::new(bytes)),
     })
 }
@@ -729,14 +732,20 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
     }
     // Recipient block, inside the window of a DL envelope (right-hand window: 100–200 mm
     // from the left edge, 45–80 mm from the top).
-    let x = 110.0;
+    // Right-hand window of a French DL envelope (100–200 mm from the left edge), or the left
+    // window of DIN 5008 (20–105 mm); both 45 mm from the top.
+    let (x, width) = if l.window_left {
+        (LEFT, 85.0)
+    } else {
+        (110.0, RIGHT - 110.0)
+    };
     let mut y = 50.0;
     if let Some(m) = &l.mention {
         lay.page().push(Item::text(x, 45.0, m.clone(), 8.5).bold());
         y = 52.0;
     }
     for (i, r) in l.recipient.iter().enumerate() {
-        for line in pdf::wrap(r, i == 0, BODY, RIGHT - x) {
+        for line in pdf::wrap(r, i == 0, BODY, width) {
             let mut item = Item::text(x, y, line, BODY);
             if i == 0 {
                 item = item.bold();
@@ -972,5 +981,32 @@ mod tests {
         let bytes =
             render(&compose(&conn, LetterKind::FormalDemand, "F-1", as_of).unwrap()).unwrap();
         assert!(bytes.starts_with(b"%PDF-"));
+    }
+
+    /// The recipient sits in the envelope's window: right-hand by default, left with DIN 5008.
+    #[test]
+    fn the_recipient_follows_the_window_setting() {
+        let conn = ledger();
+        for (k, v) in [
+            ("company_name", "Atelier"),
+            ("address", "1 rue A"),
+            ("city", "Paris"),
+        ] {
+            crate::settings::set(&conn, k, v).unwrap();
+        }
+        let x_of_recipient = |conn: &Connection| -> f32 {
+            let l = compose(conn, LetterKind::Reminder, "F-1", day("2026-05-01")).unwrap();
+            layout(&l)[0]
+                .iter()
+                .find_map(|i| match i {
+                    Item::Text { x, text, .. } if text == "Acme" => Some(*x),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        assert_eq!(x_of_recipient(&conn), 110.0);
+        crate::settings::set(&conn, "letter_window", "left").unwrap();
+        assert_eq!(x_of_recipient(&conn), LEFT);
+        assert!(crate::settings::set(&conn, "letter_window", "middle").is_err());
     }
 }

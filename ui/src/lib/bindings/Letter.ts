@@ -22,4 +22,8 @@ breakdown: Array<string>, after: Array<string>, signature: string, footer: strin
 /**
  * Principal still due, interest, indemnity, and what the letter claims: minor units.
  */
-due_minor: number, interest_minor: number, indemnity_minor: number, claimed_minor: number, deadline: string | null, };
+due_minor: number, interest_minor: number, indemnity_minor: number, claimed_minor: number, deadline: string | null, 
+/**
+ * The envelope's address window is on the left (DIN 5008) rather than the right.
+ */
+window_left: boolean, };

@@ -17,4 +17,8 @@ late_interest_rate: string,
 /**
  * Days a formal demand gives the debtor to pay.
  */
-formal_demand_days: bigint, ui_language: Lang, has_logo: boolean, };
+formal_demand_days: bigint, 
+/**
+ * Where the envelope's address window is: "right" (French DL) or "left" (DIN 5008).
+ */
+letter_window: string, ui_language: Lang, has_logo: boolean, };
