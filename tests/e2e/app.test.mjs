@@ -194,6 +194,17 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.waitFor(async () => (await d.findAll(`${editor} .segmented button`)).length === 4, 'a fourth scenario');
     await d.screenshot(shots, '06b-scenarios');
 
+    // Reference rates: a later ECB decision is entered; a rate that is not a number is refused.
+    await d.type('#r-effective', '18/03/2026');
+    await d.type('#r-rate', 'abc');
+    await d.click('[data-testid="add-rate"]');
+    await d.find('[data-testid="error-r-rate"]', 'the rate error');
+    await d.type('#r-rate', '2,00');
+    await d.click('[data-testid="add-rate"]');
+    await d.waitText('[data-testid="rate-form"] [data-testid="notice-success"]', '2 %');
+    await d.waitText('[data-testid="rates-ecb_mro"] tr:first-child', 'saisi');
+    assert.match(await d.text('[data-testid="rates-ecb_mro"] tr:first-child'), /18\/03\/2026\s*2 %/);
+
     // The import refuses the whole file and lists the bad row with its line number.
     await d.click('[data-testid="nav-import"]');
     await d.select('[data-testid="import-kind"]', 'invoices');

@@ -1,6 +1,7 @@
-//! Settings screen: My company, defaults, language, logo.
+//! Settings screen: My company, defaults, language, logo, reference rates.
 
 use super::{with_db, ApiResult, Db};
+use relance_core::rates::{self, RateChange, RateTable};
 use relance_core::settings::{self, Settings, SettingsInput};
 use relance_core::Error;
 use tauri::State;
@@ -35,4 +36,30 @@ pub async fn remove_logo(db: State<'_, Db>) -> ApiResult<Settings> {
         settings::get(conn)
     })
     .await
+}
+
+/// Settings → Reference rates: every decision known, shipped and entered.
+#[tauri::command]
+pub async fn list_rates(db: State<'_, Db>) -> ApiResult<Vec<RateChange>> {
+    with_db(&db, |conn| Ok(RateTable::load(conn)?.changes().to_vec())).await
+}
+
+/// Enters a decision published after the shipped table (or a half-year's legal rate).
+#[tauri::command]
+pub async fn add_rate(
+    db: State<'_, Db>,
+    series: String,
+    effective: String,
+    rate: String,
+) -> ApiResult<RateChange> {
+    with_db(&db, move |conn| {
+        rates::add(conn, &series, &effective, &rate)
+    })
+    .await
+}
+
+/// Removes a decision the owner entered.
+#[tauri::command]
+pub async fn remove_rate(db: State<'_, Db>, series: String, effective: String) -> ApiResult<()> {
+    with_db(&db, move |conn| rates::remove(conn, &series, &effective)).await
 }

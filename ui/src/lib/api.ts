@@ -37,6 +37,7 @@ import type { ScenarioInput } from './bindings/ScenarioInput';
 import type { TodaySection } from './bindings/TodaySection';
 import type { RestoreReport } from './bindings/RestoreReport';
 import type { Snapshot } from './bindings/Snapshot';
+import type { RateChange } from './bindings/RateChange';
 import type { Letter } from './bindings/Letter';
 import type { LetterKind } from './bindings/LetterKind';
 import type { DocumentInfo } from './bindings/DocumentInfo';
@@ -72,6 +73,9 @@ export const api = {
   openDocument: (id: number) => call<DocumentInfo>('open_document', { id }),
 
   getSettings: () => call<Settings>('get_settings'),
+  listRates: () => call<RateChange[]>('list_rates'),
+  addRate: (series: string, effective: string, rate: string) => call<RateChange>('add_rate', { series, effective, rate }),
+  removeRate: (series: string, effective: string) => call<null>('remove_rate', { series, effective }),
   saveSettings: (input: SettingsInput) => call<Settings>('save_settings', { input }),
   setLogo: (path: string) => call<Settings>('set_logo', { path }),
   removeLogo: () => call<Settings>('remove_logo'),
