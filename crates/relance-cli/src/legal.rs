@@ -8,10 +8,13 @@ use relance_core::rates::{self, RateTable};
 use relance_core::{interest, Connection, Lang, Result};
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct PenaltiesArgs {
+    #[command(subcommand)]
+    cmd: Option<PenaltiesCmd>,
     /// The invoice number.
     #[arg(long)]
-    invoice: String,
+    invoice: Option<String>,
     /// Interest up to and including this day (default: today).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
@@ -20,6 +23,18 @@ pub struct PenaltiesArgs {
     demand_date: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+}
+
+#[derive(Subcommand)]
+enum PenaltiesCmd {
+    /// Issue a separate invoice for the interest to date and the fixed indemnity (the
+    /// days and the indemnity it charges are never charged again).
+    Invoice {
+        #[arg(long)]
+        invoice: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -67,13 +82,31 @@ pub enum RatesCmd {
 }
 
 pub fn penalties(conn: &mut Connection, args: PenaltiesArgs, lang: Lang) -> Result<()> {
+    if let Some(PenaltiesCmd::Invoice { invoice, as_of }) = args.cmd {
+        let as_of = date_or_today(&as_of, "as_of")?;
+        let v = interest::invoice_penalties(conn, &invoice, as_of, lang)?;
+        out!(
+            "Invoice {} issued: {} {}, due {}.",
+            v.number,
+            v.total,
+            v.currency,
+            v.due_date
+        );
+        return Ok(());
+    }
+    let Some(invoice) = args.invoice else {
+        return Err(relance_core::Error::invalid(
+            "invoice",
+            relance_core::Msg::Required,
+        ));
+    };
     let as_of = date_or_today(&args.as_of, "as_of")?;
     let demand = args
         .demand_date
         .as_deref()
         .map(|d| relance_core::validate::parse_date("demand_date", d))
         .transpose()?;
-    let p = interest::for_invoice(conn, &args.invoice, as_of, demand, lang)?;
+    let p = interest::for_invoice(conn, &invoice, as_of, demand, lang)?;
     if args.format == Format::Json {
         print_json(&p);
         return Ok(());

@@ -926,6 +926,29 @@ fn penalties_with_hand_checked_figures_and_entered_rates() {
     ]);
     assert_eq!(p["interest"], "9.86");
     assert!(p["rate_warning"].is_null(), "{p}");
+    // The penalties invoiced: a separate invoice of 9.86 € interest + 40 € indemnity; the same
+    // day again has nothing new to charge.
+    let said = env.ok(&[
+        "penalties",
+        "invoice",
+        "--invoice",
+        "F-1",
+        "--as-of",
+        "2026-04-30",
+    ]);
+    assert!(
+        said.contains("F-1-INT1") && said.contains("49.86 EUR"),
+        "{said}"
+    );
+    let o = env.run(&[
+        "penalties",
+        "invoice",
+        "--invoice",
+        "F-1",
+        "--as-of",
+        "2026-04-30",
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
     let o = env.run(&[
         "rates",
         "add",

@@ -65,6 +65,8 @@ pub enum Msg {
     CompanyIncomplete,
     NoPostalAddress(String),
     UnknownDocument(i64),
+    PenaltyOnPenalty,
+    NothingToCharge,
     /// No reference rate known for a series on a date (before the table).
     NoRateFor {
         series: String,
@@ -269,6 +271,16 @@ impl Msg {
                 fr,
                 "Renseignez le nom et l'adresse de votre entreprise dans Réglages avant d'écrire une lettre.",
                 "Enter your company's name and address in Settings before writing a letter.",
+            ),
+            Msg::PenaltyOnPenalty => t(
+                fr,
+                "Cette facture porte déjà des pénalités : aucun intérêt n'est calculé sur des intérêts.",
+                "This invoice is itself for penalties: no interest is charged on interest.",
+            ),
+            Msg::NothingToCharge => t(
+                fr,
+                "Aucune pénalité à facturer à cette date (rien de nouveau depuis la dernière facture de pénalités).",
+                "No penalties to invoice at this date (nothing new since the last penalty invoice).",
             ),
             Msg::UnknownDocument(id) => {
                 if fr {

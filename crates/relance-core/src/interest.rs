@@ -71,6 +71,10 @@ pub struct Claim {
     pub due_date: NaiveDate,
     /// Payments allocated and credit notes: (day received, minor units).
     pub reductions: Vec<(NaiveDate, i64)>,
+    /// Interest already invoiced up to and including this day (a penalty invoice).
+    pub charged_through: Option<NaiveDate>,
+    /// The fixed indemnity was already invoiced.
+    pub indemnity_charged: bool,
 }
 
 /// The legal frame of a claim.
@@ -287,10 +291,13 @@ pub fn compute(
             None
         }
     };
-    let Some(start) = start else {
+    let Some(mut start) = start else {
         return Ok(out);
     };
-    if as_of > claim.due_date {
+    if let Some(through) = claim.charged_through {
+        start = start.max(through.succ_opt().expect("valid"));
+    }
+    if as_of > claim.due_date && !claim.indemnity_charged {
         let (fixed, warning) = indemnity(
             terms,
             claim.currency,
@@ -429,11 +436,22 @@ pub fn of_invoice(
     for r in stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))? {
         reductions.push(r?);
     }
+    if is_penalty_invoice(conn, id)? {
+        return Err(Error::invalid("invoice", Msg::PenaltyOnPenalty));
+    }
+    let (charged_through, indemnity_charged): (Option<NaiveDate>, i64) = conn.query_row(
+        "SELECT MAX(through_date), COALESCE(SUM(indemnity_minor), 0) FROM penalty_charges
+         WHERE source_invoice_id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let claim = Claim {
         currency,
         total_minor,
         due_date,
         reductions,
+        charged_through,
+        indemnity_charged: indemnity_charged > 0,
     };
     let terms = Terms {
         jurisdiction,
@@ -451,6 +469,99 @@ pub fn of_invoice(
     let table = RateTable::load(conn)?;
     let p = compute(&claim, &terms, &table, as_of)?;
     Ok((number, terms, p))
+}
+
+/// True when the invoice was issued for penalties (no interest is computed on interest).
+pub fn is_penalty_invoice(conn: &Connection, invoice_id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM penalty_charges WHERE penalty_invoice_id = ?1",
+            [invoice_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Issues a separate invoice for the interest to `as_of` and the fixed indemnity of
+/// `number` (an issued invoice is never changed), payable on receipt, with the breakdown
+/// in its notes; it then follows dunning like any invoice. The interest of the days it
+/// charges, and the indemnity, are never charged again. Refused when there is nothing to
+/// charge.
+pub fn invoice_penalties(
+    conn: &mut Connection,
+    number: &str,
+    as_of: NaiveDate,
+    lang: crate::error::Lang,
+) -> Result<crate::invoices::InvoiceView> {
+    let (number, _terms, p) = of_invoice(conn, number, as_of, None)?;
+    if p.total_minor() == 0 {
+        return Err(Error::invalid("invoice", Msg::NothingToCharge));
+    }
+    let source: (i64, String) = conn.query_row(
+        "SELECT i.id, c.reference FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE i.number = ?1",
+        [&number],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let fr = lang == crate::error::Lang::Fr;
+    let mut notes = Vec::new();
+    for q in &p.periods {
+        notes.push(if fr {
+            format!(
+                "Intérêts de retard sur {number} du {} au {} : {} j à {} % l'an sur {}",
+                q.from,
+                q.to,
+                q.days,
+                q.rate.normalize(),
+                p.currency.minor_to_string(q.base_minor)
+            )
+        } else {
+            format!(
+                "Late-payment interest on {number} from {} to {}: {} days at {} % a year on {}",
+                q.from,
+                q.to,
+                q.days,
+                q.rate.normalize(),
+                p.currency.minor_to_string(q.base_minor)
+            )
+        });
+    }
+    if p.indemnity_minor > 0 {
+        let amount = p.currency.minor_to_string(p.indemnity_minor);
+        notes.push(if fr {
+            format!("Indemnité forfaitaire pour frais de recouvrement : {amount}")
+        } else {
+            format!("Fixed recovery costs: {amount}")
+        });
+    }
+    let tx = conn.transaction()?;
+    let n: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM penalty_charges WHERE source_invoice_id = ?1",
+        [source.0],
+        |r| r.get(0),
+    )?;
+    let view = crate::invoices::create(
+        &tx,
+        &crate::invoices::InvoiceInput {
+            number: format!("{number}-INT{}", n + 1),
+            customer: source.1,
+            issue_date: as_of.to_string(),
+            due_date: as_of.to_string(),
+            total: p.currency.minor_to_string(p.total_minor()),
+            currency: p.currency.code().to_string(),
+            notes: notes.join("\n"),
+            ..Default::default()
+        },
+        as_of,
+    )?;
+    tx.execute(
+        "INSERT INTO penalty_charges (source_invoice_id, penalty_invoice_id, through_date, interest_minor, indemnity_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![source.0, view.id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
+    )?;
+    tx.commit()?;
+    Ok(view)
 }
 
 /// [`of_invoice`] as JSON and the UI show it: decimal strings, warnings in `lang`.
@@ -514,6 +625,8 @@ mod tests {
             total_minor: minor(total),
             due_date: d(due),
             reductions: paid.iter().map(|(on, a)| (d(on), minor(a))).collect(),
+            charged_through: None,
+            indemnity_charged: false,
         }
     }
 
@@ -746,5 +859,74 @@ mod tests {
             Some(Jurisdiction::UnitedKingdom)
         );
         assert_eq!(Jurisdiction::of_country("CH"), None);
+    }
+
+    /// The penalty invoice: 1,000 € due 31 March, invoiced on 30 April: 9.99 € interest +
+    /// 40 € indemnity = 49.99 €, due on receipt. A month later only May's interest is new
+    /// (1000 × 12.15 % × 30/365 = 9.99 €) and no second indemnity; the same day again has
+    /// nothing to charge; a penalty invoice bears no interest itself.
+    #[test]
+    fn penalties_are_invoiced_once_for_each_day() {
+        let mut conn = crate::test_support::setup();
+        let d0 = d("2026-03-01");
+        crate::invoices::create(
+            &conn,
+            &crate::test_support::inv("F-1", "ACME", "2026-03-01", "2026-03-31", "1000"),
+            d0,
+        )
+        .unwrap();
+        let lang = crate::error::Lang::Fr;
+        let first = invoice_penalties(&mut conn, "F-1", d("2026-04-30"), lang).unwrap();
+        assert_eq!(
+            (first.number.as_str(), first.total.as_str()),
+            ("F-1-INT1", "49.99")
+        );
+        assert_eq!(first.due_date, d("2026-04-30"));
+        assert!(
+            first
+                .notes
+                .contains("du 2026-04-01 au 2026-04-30 : 30 j à 12.15 %"),
+            "{}",
+            first.notes
+        );
+        assert!(first.notes.contains("Indemnité forfaitaire"));
+        let later = for_invoice(&conn, "F-1", d("2026-05-30"), None, lang).unwrap();
+        assert_eq!(
+            (later.interest.as_str(), later.indemnity.as_str()),
+            ("9.99", "0.00")
+        );
+        assert_eq!(later.periods[0].from, d("2026-05-01"));
+        let second = invoice_penalties(&mut conn, "F-1", d("2026-05-30"), lang).unwrap();
+        assert_eq!(
+            (second.number.as_str(), second.total.as_str()),
+            ("F-1-INT2", "9.99")
+        );
+        let again = invoice_penalties(&mut conn, "F-1", d("2026-05-30"), lang).unwrap_err();
+        assert!(
+            matches!(
+                again,
+                Error::Invalid {
+                    msg: Msg::NothingToCharge,
+                    ..
+                }
+            ),
+            "{again}"
+        );
+        let on_penalty = for_invoice(&conn, "F-1-INT1", d("2026-06-30"), None, lang).unwrap_err();
+        assert!(matches!(
+            on_penalty,
+            Error::Invalid {
+                msg: Msg::PenaltyOnPenalty,
+                ..
+            }
+        ));
+        // The penalty invoices are ordinary open invoices: dunning follows them.
+        let agenda = crate::dunning::agenda(&conn, d("2026-06-30")).unwrap();
+        assert!(
+            agenda
+                .iter()
+                .any(|a| a.invoices.iter().any(|n| n == "F-1-INT1")),
+            "{agenda:?}"
+        );
     }
 }

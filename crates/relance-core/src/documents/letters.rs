@@ -283,7 +283,12 @@ pub fn compose_with(
         let balance = r.total - r.settled;
         due_minor = crate::money::checked_total([due_minor, balance])?;
         let mut penalties = None;
-        if formal {
+        // A penalty invoice is claimed as it is: no interest on interest.
+        let penalty = match crate::invoices::find_id(conn, &r.number)? {
+            Some(id) => interest::is_penalty_invoice(conn, id)?,
+            None => false,
+        };
+        if formal && !penalty {
             let (_, terms, p) = interest::of_invoice(conn, &r.number, as_of, Some(as_of))?;
             jurisdiction = terms.jurisdiction;
             interest_minor += p.interest_minor;

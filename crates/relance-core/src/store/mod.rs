@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_dunning.sql"),
     include_str!("migrations/0003_rates.sql"),
     include_str!("migrations/0004_documents.sql"),
+    include_str!("migrations/0005_penalties.sql"),
 ];
 
 /// The schema version this build writes.
