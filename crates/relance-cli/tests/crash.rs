@@ -1,5 +1,5 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
-//! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter), over and
+//! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty invoice), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -61,6 +61,7 @@ struct State {
     journal: i64,
     customers: i64,
     documents: i64,
+    penalty_charges: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -130,6 +131,7 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         journal: query_i64(&conn, "SELECT COUNT(*) FROM journal"),
         customers: query_i64(&conn, "SELECT COUNT(*) FROM customers"),
         documents: query_i64(&conn, "SELECT COUNT(*) FROM documents"),
+        penalty_charges: query_i64(&conn, "SELECT COUNT(*) FROM penalty_charges"),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -143,15 +145,17 @@ enum Op {
     Backup,
     Restore,
     Letter,
+    PenaltyInvoice,
 }
 
-const OPS: [Op; 6] = [
+const OPS: [Op; 7] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
     Op::Backup,
     Op::Restore,
     Op::Letter,
+    Op::PenaltyInvoice,
 ];
 
 struct Setup {
@@ -249,6 +253,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
             "--out",
             out.to_str().unwrap(),
         ]),
+        Op::PenaltyInvoice => v(&["penalties", "invoice", "--invoice", "F2025-0009"]),
     }
 }
 
@@ -271,6 +276,10 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         Op::Letter => {
             after.documents += 1;
             after.journal += 1;
+        }
+        Op::PenaltyInvoice => {
+            after.invoices += 1;
+            after.penalty_charges += 1;
         }
     }
     (after, before)
