@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "open_letter",
     "prepare_letters",
     "open_document",
+    "invoice_penalties",
+    "issue_penalty_invoice",
     "get_settings",
     "save_settings",
     "set_logo",

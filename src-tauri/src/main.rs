@@ -60,6 +60,8 @@ fn main() {
             commands::documents::open_letter,
             commands::documents::prepare_letters,
             commands::documents::open_document,
+            commands::documents::invoice_penalties,
+            commands::documents::issue_penalty_invoice,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::set_logo,

@@ -426,5 +426,12 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.waitFor(async () => readFileSync(opened, 'utf8').trim().split('\n').length === 2, 'the archived PDF to be opened');
     const again = readFileSync(opened, 'utf8').trim().split('\n')[1];
     assert.ok(readFileSync(again).equals(readFileSync(letterPdf)), 'the archived bytes are the saved ones');
+    // The penalties to date (1 465,17 € interest + 40 € indemnity) are invoiced separately.
+    await d.waitText('[data-testid="penalties-total"]', '1\u202f505,17');
+    assert.match(await d.text('[data-testid="penalties"]'), /454 j à 12,15 % l'an/);
+    await d.click('[data-testid="issue-penalties"]');
+    await d.waitText('[data-testid="invoice-number"]', 'F2025-0009-INT1');
+    await d.waitText('[data-testid="invoice-balance"]', '1\u202f505,17\u00a0€');
+    await d.screenshot(shots, '05-penalty-invoice');
   });
 });

@@ -505,30 +505,35 @@ pub fn invoice_penalties(
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     let fr = lang == crate::error::Lang::Fr;
+    let date = |d: NaiveDate| {
+        d.format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" })
+            .to_string()
+    };
+    let money = |minor: i64| p.currency.format_minor(minor, lang);
     let mut notes = Vec::new();
     for q in &p.periods {
+        let rate = q.rate.normalize().to_string();
         notes.push(if fr {
             format!(
                 "Intérêts de retard sur {number} du {} au {} : {} j à {} % l'an sur {}",
-                q.from,
-                q.to,
+                date(q.from),
+                date(q.to),
                 q.days,
-                q.rate.normalize(),
-                p.currency.minor_to_string(q.base_minor)
+                rate.replace('.', ","),
+                money(q.base_minor)
             )
         } else {
             format!(
-                "Late-payment interest on {number} from {} to {}: {} days at {} % a year on {}",
-                q.from,
-                q.to,
+                "Late-payment interest on {number} from {} to {}: {} days at {rate} % a year on {}",
+                date(q.from),
+                date(q.to),
                 q.days,
-                q.rate.normalize(),
-                p.currency.minor_to_string(q.base_minor)
+                money(q.base_minor)
             )
         });
     }
     if p.indemnity_minor > 0 {
-        let amount = p.currency.minor_to_string(p.indemnity_minor);
+        let amount = money(p.indemnity_minor);
         notes.push(if fr {
             format!("Indemnité forfaitaire pour frais de recouvrement : {amount}")
         } else {
@@ -883,9 +888,9 @@ mod tests {
         );
         assert_eq!(first.due_date, d("2026-04-30"));
         assert!(
-            first
-                .notes
-                .contains("du 2026-04-01 au 2026-04-30 : 30 j à 12.15 %"),
+            first.notes.contains(
+                "du 01/04/2026 au 30/04/2026 : 30 j à 12,15 % l'an sur 1\u{202f}000,00\u{a0}€"
+            ),
             "{}",
             first.notes
         );

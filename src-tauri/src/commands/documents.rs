@@ -1,8 +1,12 @@
-//! Letters from the invoice page: preview what a letter says, save it as PDF (archived).
+//! Letters and penalties from the invoice page: preview what a letter says, save or open it
+//! as PDF (archived), prepare Today's letters, open an archived document; the late-payment
+//! interest to date and the penalty invoice.
 
 use super::{today, with_db, ApiResult, Db};
 use relance_core::documents::archive::{self, DocumentInfo};
 use relance_core::documents::letters::{self, Letter, LetterKind};
+use relance_core::interest::{self, PenaltiesView};
+use relance_core::invoices::InvoiceView;
 use tauri::State;
 
 /// What the letter would say today (nothing is written).
@@ -131,4 +135,33 @@ pub async fn open_document(db: State<'_, Db>, id: i64) -> ApiResult<DocumentInfo
         )
     })?;
     Ok(d)
+}
+
+/// Late-payment interest and indemnity of an invoice to today, with the breakdown.
+#[tauri::command]
+pub async fn invoice_penalties(db: State<'_, Db>, invoice: String) -> ApiResult<PenaltiesView> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        interest::for_invoice(conn, &invoice, today(), None, lang)
+    })
+    .await
+}
+
+/// Issues the separate invoice for those penalties (never charged twice).
+#[tauri::command]
+pub async fn issue_penalty_invoice(db: State<'_, Db>, invoice: String) -> ApiResult<InvoiceView> {
+    with_db(&db, move |conn| {
+        let customer_lang: Option<relance_core::Lang> = conn
+            .query_row(
+                "SELECT c.language FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.number = ?1",
+                [relance_core::validate::identifier_key(&invoice)],
+                |r| r.get::<_, String>(0),
+            )
+            .ok()
+            .and_then(|l| relance_core::Lang::parse(&l));
+        // The notes of the penalty invoice are read by the customer: their language.
+        let lang = customer_lang.unwrap_or_else(|| relance_core::settings::ui_language(conn));
+        interest::invoice_penalties(conn, &invoice, today(), lang)
+    })
+    .await
 }

@@ -38,6 +38,7 @@ import type { TodaySection } from './bindings/TodaySection';
 import type { RestoreReport } from './bindings/RestoreReport';
 import type { Snapshot } from './bindings/Snapshot';
 import type { RateChange } from './bindings/RateChange';
+import type { PenaltiesView } from './bindings/PenaltiesView';
 import type { Letter } from './bindings/Letter';
 import type { LetterKind } from './bindings/LetterKind';
 import type { DocumentInfo } from './bindings/DocumentInfo';
@@ -71,6 +72,8 @@ export const api = {
   openLetter: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_letter', { invoice, kind }),
   prepareLetters: (ids: string[], dir: string) => call<DocumentInfo[]>('prepare_letters', { ids, dir }),
   openDocument: (id: number) => call<DocumentInfo>('open_document', { id }),
+  invoicePenalties: (invoice: string) => call<PenaltiesView>('invoice_penalties', { invoice }),
+  issuePenaltyInvoice: (invoice: string) => call<InvoiceView>('issue_penalty_invoice', { invoice }),
 
   getSettings: () => call<Settings>('get_settings'),
   listRates: () => call<RateChange[]>('list_rates'),
