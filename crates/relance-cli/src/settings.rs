@@ -16,10 +16,52 @@ pub enum SettingsCmd {
     /// siren, siret, vat_number, uk_company_number, iban, bic, default_currency,
     /// default_payment_terms_days, ui_language, logo (a PNG/JPEG file path).
     Set { key: String, value: String },
+    /// Reword a letter's subject, opening or request paragraph (empty text: the built-in
+    /// wording). Placeholders: {customer} {company} {total_due} {deadline} {date} {days}
+    /// {claimed} {interest} {indemnity} {invoice_count}.
+    Template {
+        /// courtesy, reminder, final-notice, formal-demand or statement.
+        #[arg(long)]
+        kind: String,
+        /// fr or en.
+        #[arg(long)]
+        lang: String,
+        /// subject, opening or request.
+        #[arg(long)]
+        part: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// The wordings you wrote (the others are the built-in ones).
+    Templates {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 pub fn run(conn: &mut Connection, cmd: SettingsCmd) -> Result<()> {
+    use relance_core::documents::templates;
     match cmd {
+        SettingsCmd::Template {
+            kind,
+            lang,
+            part,
+            text,
+        } => {
+            templates::set(conn, &kind, &lang, &part, &text)?;
+            out!("Saved.");
+        }
+        SettingsCmd::Templates { format } => {
+            let list = templates::list(conn)?;
+            crate::output::emit(format, &list, &["kind", "language", "part", "text"], |t| {
+                vec![
+                    t.kind.code().to_string(),
+                    t.language.code().to_string(),
+                    t.part.clone(),
+                    t.body.clone(),
+                ]
+            });
+        }
         SettingsCmd::Show { format } => {
             let s = settings::get(conn)?;
             if format == Format::Json {

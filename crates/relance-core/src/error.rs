@@ -66,6 +66,8 @@ pub enum Msg {
     NoPostalAddress(String),
     UnknownDocument(i64),
     PenaltyOnPenalty,
+    UnknownPlaceholder(String),
+    BrokenPlaceholder,
     NothingToCharge,
     /// No reference rate known for a series on a date (before the table).
     NoRateFor {
@@ -271,6 +273,18 @@ impl Msg {
                 fr,
                 "Renseignez le nom et l'adresse de votre entreprise dans Réglages avant d'écrire une lettre.",
                 "Enter your company's name and address in Settings before writing a letter.",
+            ),
+            Msg::UnknownPlaceholder(name) => {
+                if fr {
+                    format!("Champ inconnu « {{{name}}} » : utilisez {{customer}}, {{company}}, {{total_due}}, {{deadline}}, {{date}}, {{days}}, {{claimed}}, {{interest}}, {{indemnity}} ou {{invoice_count}}.")
+                } else {
+                    format!("Unknown placeholder \"{{{name}}}\": use {{customer}}, {{company}}, {{total_due}}, {{deadline}}, {{date}}, {{days}}, {{claimed}}, {{interest}}, {{indemnity}} or {{invoice_count}}.")
+                }
+            }
+            Msg::BrokenPlaceholder => t(
+                fr,
+                "Accolade non refermée : un champ s'écrit entre {accolades}, par exemple {customer}.",
+                "Unclosed brace: a placeholder is written between {braces}, for example {customer}.",
             ),
             Msg::PenaltyOnPenalty => t(
                 fr,

@@ -7,6 +7,7 @@ use relance_core::customers::*;
 use relance_core::demo::DemoReport;
 use relance_core::documents::archive::{DocumentInfo, Produced};
 use relance_core::documents::letters::{Letter, LetterKind, LetterLine};
+use relance_core::documents::templates::Template;
 use relance_core::import::{ImportKind, ImportReport};
 use relance_core::interest::{Debtor, Jurisdiction, PenaltiesView, PeriodView};
 use relance_core::invoices::credit_notes::*;
@@ -45,6 +46,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<ApiError>(&mut stale);
     check::<Snapshot>(&mut stale);
     check::<Letter>(&mut stale);
+    check::<Template>(&mut stale);
     check::<DocumentInfo>(&mut stale);
     check::<Produced>(&mut stale);
     check::<LetterKind>(&mut stale);

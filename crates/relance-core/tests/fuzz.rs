@@ -1,5 +1,5 @@
 //! Property-based fuzzing of what users type and files they import: amounts, dates,
-//! references and CSV files. Every input either parses or is refused with a message;
+//! references, CSV files and letter templates. Every input either parses or is refused with a message;
 //! nothing panics, a refused import writes nothing, and what the product writes (formatted
 //! amounts, ISO dates, exported CSV) reads back to the same value.
 //!
@@ -135,6 +135,26 @@ proptest! {
                 prop_assert!(refusal_is_worded(&e), "{e:?}");
                 prop_assert_eq!(count(&conn), 0, "a refused import wrote rows");
             }
+        }
+    }
+
+    /// Letter templates: any text is accepted or refused with a message, never a panic; an
+    /// accepted one leaves no placeholder unfilled.
+    #[test]
+    fn letter_templates_are_checked(body in prop_oneof![
+        "[a-z {}]{0,30}",
+        "(\\{(customer|total_due|deadline|nope|)\\}|[a-z ]{0,5}){0,6}",
+        any::<String>(),
+    ]) {
+        use relance_core::documents::templates;
+        match templates::check("body", &body) {
+            Ok(clean) => {
+                let values: Vec<(&str, String)> =
+                    templates::PLACEHOLDERS.iter().map(|(p, _)| (*p, "x".to_string())).collect();
+                let filled = templates::fill(&clean, &values);
+                prop_assert!(!filled.contains('{') && !filled.contains('}'), "{filled:?}");
+            }
+            Err(e) => prop_assert!(refusal_is_worded(&e), "{e:?}"),
         }
     }
 

@@ -518,6 +518,30 @@ pub fn compose_with(
             )
         }
     };
+    // The owner's own wording, where they wrote one (checked when saved).
+    let values = [
+        ("customer", c.name.clone()),
+        ("company", settings.company_name.clone()),
+        ("total_due", due_text.clone()),
+        ("deadline", deadline_text.clone()),
+        ("date", date.clone()),
+        ("days", settings.formal_demand_days.to_string()),
+        ("claimed", money(claimed_minor)),
+        ("interest", money(interest_minor)),
+        ("indemnity", money(indemnity_minor)),
+        ("invoice_count", rows.len().to_string()),
+    ];
+    let own = |part: &str| -> Result<Option<String>> {
+        Ok(super::templates::get(conn, kind, lang, part)?
+            .map(|b| super::templates::fill(&b, &values)))
+    };
+    let subject = own("subject")?.unwrap_or(subject);
+    if let (Some(text), Some(p)) = (own("opening")?, before.get_mut(1)) {
+        *p = text;
+    }
+    if let (Some(text), Some(p)) = (own("request")?, after.get_mut(0)) {
+        *p = text;
+    }
     if !pay.is_empty() {
         after.push(pay);
     }
@@ -1013,5 +1037,37 @@ mod tests {
         crate::settings::set(&conn, "letter_window", "left").unwrap();
         assert_eq!(x_of_recipient(&conn), LEFT);
         assert!(crate::settings::set(&conn, "letter_window", "middle").is_err());
+    }
+
+    /// The owner's wording replaces the built-in one, placeholders filled in.
+    #[test]
+    fn an_own_wording_is_used_with_its_placeholders_filled() {
+        let conn = ledger();
+        for (k, v) in [
+            ("company_name", "Atelier"),
+            ("address", "1 rue A"),
+            ("city", "Paris"),
+        ] {
+            crate::settings::set(&conn, k, v).unwrap();
+        }
+        super::super::templates::set(
+            &conn,
+            "reminder",
+            "en",
+            "opening",
+            "{customer}, {invoice_count} invoices await: {total_due} by {deadline}.",
+        )
+        .unwrap();
+        super::super::templates::set(&conn, "reminder", "en", "subject", "Re: {company} invoices")
+            .unwrap();
+        let l = compose(&conn, LetterKind::Reminder, "F-1", day("2026-05-01")).unwrap();
+        assert_eq!(l.subject, "Re: Atelier invoices");
+        assert_eq!(
+            l.before[1],
+            "Acme, 2 invoices await: €150.00 by 9 May 2026."
+        );
+        // The French wording and the other kinds are untouched.
+        let c = compose(&conn, LetterKind::Courtesy, "F-3", day("2026-05-01")).unwrap();
+        assert!(c.subject.starts_with("Subject: invoices falling due"));
     }
 }

@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod letters;
 pub mod pdf;
+pub mod templates;
 
 use crate::error::Lang;
 use chrono::{Datelike, NaiveDate};

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_rates.sql"),
     include_str!("migrations/0004_documents.sql"),
     include_str!("migrations/0005_penalties.sql"),
+    include_str!("migrations/0006_templates.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,195 @@
+//! The owner's wording of letters: subject, opening paragraph and request paragraph per
+//! letter kind and language, with placeholders filled in when the letter is composed.
+//! A placeholder that is unknown or not closed is refused when the text is saved, with its
+//! name, never discovered when printing. The legal sentences of a formal demand (what
+//! follows if unpaid, article 1344) are not templates: they stay as the law wants them.
+
+use super::letters::LetterKind;
+use crate::error::{Error, Lang, Msg, Result};
+use crate::validate as v;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The placeholders a template may use, and what they become.
+pub const PLACEHOLDERS: [(&str, &str); 10] = [
+    ("customer", "the customer's name"),
+    ("company", "your company's name"),
+    ("total_due", "the principal still due"),
+    ("deadline", "the pay-by date"),
+    ("date", "the letter's date"),
+    ("days", "the days a formal demand gives"),
+    ("claimed", "the total claimed (formal demand)"),
+    ("interest", "the late-payment interest (formal demand)"),
+    ("indemnity", "the fixed recovery costs (formal demand)"),
+    ("invoice_count", "how many invoices the letter lists"),
+];
+
+/// The parts of a letter the owner may reword.
+pub const PARTS: [&str; 3] = ["subject", "opening", "request"];
+
+/// A stored wording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Template {
+    pub kind: LetterKind,
+    pub language: Lang,
+    pub part: String,
+    pub body: String,
+}
+
+/// Checks a template: text rules, then every `{name}` known and every brace closed.
+pub fn check(field: &str, body: &str) -> Result<String> {
+    let body = v::multiline(field, body, 2000)?;
+    let mut rest = body.as_str();
+    while let Some(i) = rest.find(['{', '}']) {
+        if rest[i..].starts_with('}') {
+            return Err(Error::invalid(field, Msg::BrokenPlaceholder));
+        }
+        let after = &rest[i + 1..];
+        let Some(end) = after
+            .find(['}', '{'])
+            .filter(|&e| after[e..].starts_with('}'))
+        else {
+            return Err(Error::invalid(field, Msg::BrokenPlaceholder));
+        };
+        let name = &after[..end];
+        if !PLACEHOLDERS.iter().any(|(p, _)| *p == name) {
+            return Err(Error::invalid(
+                field,
+                Msg::UnknownPlaceholder(name.chars().take(40).collect()),
+            ));
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(body)
+}
+
+/// Replaces each `{name}` with its value (a checked template has no other braces).
+pub fn fill(body: &str, values: &[(&str, String)]) -> String {
+    let mut out = body.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+fn part_of(field: &str, part: &str) -> Result<&'static str> {
+    PARTS
+        .into_iter()
+        .find(|p| *p == part.trim())
+        .ok_or_else(|| Error::invalid(field, Msg::OneOf(PARTS.to_vec())))
+}
+
+/// The owner's wording of a part, if any.
+pub fn get(conn: &Connection, kind: LetterKind, lang: Lang, part: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT body FROM letter_templates WHERE kind = ?1 AND language = ?2 AND part = ?3",
+            params![kind.code(), lang.code(), part],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Saves the owner's wording of a part (checked first; nothing written if refused). An
+/// empty text brings the built-in wording back.
+pub fn set(conn: &Connection, kind: &str, lang: &str, part: &str, body: &str) -> Result<()> {
+    let kind = LetterKind::parse("kind", kind)?;
+    let lang = Lang::parse(lang)
+        .ok_or_else(|| Error::invalid("language", Msg::OneOf(vec!["fr", "en"])))?;
+    let part = part_of("part", part)?;
+    if body.trim().is_empty() {
+        conn.execute(
+            "DELETE FROM letter_templates WHERE kind = ?1 AND language = ?2 AND part = ?3",
+            params![kind.code(), lang.code(), part],
+        )?;
+        return Ok(());
+    }
+    let body = check("body", body)?;
+    conn.execute(
+        "INSERT INTO letter_templates (kind, language, part, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(kind, language, part) DO UPDATE SET body = excluded.body",
+        params![kind.code(), lang.code(), part, body],
+    )?;
+    Ok(())
+}
+
+/// Every stored wording.
+pub fn list(conn: &Connection) -> Result<Vec<Template>> {
+    let mut stmt = conn.prepare(
+        "SELECT kind, language, part, body FROM letter_templates ORDER BY kind, language, part",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (k, l, part, body) = row?;
+        out.push(Template {
+            kind: LetterKind::parse("kind", &k)?,
+            language: Lang::parse(&l).unwrap_or_default(),
+            part,
+            body,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_checked_when_saved() {
+        assert!(check(
+            "b",
+            "Bonjour {customer}, merci de régler {total_due} avant le {deadline}."
+        )
+        .is_ok());
+        for (bad, want) in [
+            (
+                "Montant : {montant}",
+                Msg::UnknownPlaceholder("montant".into()),
+            ),
+            ("Montant : {total_due", Msg::BrokenPlaceholder),
+            ("Montant : total_due}", Msg::BrokenPlaceholder),
+            ("{ {customer} }", Msg::BrokenPlaceholder),
+            ("{}", Msg::UnknownPlaceholder(String::new())),
+        ] {
+            match check("b", bad) {
+                Err(Error::Invalid { msg, .. }) => assert_eq!(msg, want, "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        let filled = fill(
+            "{customer} doit {total_due}",
+            &[("customer", "Acme".into()), ("total_due", "10,00 €".into())],
+        );
+        assert_eq!(filled, "Acme doit 10,00 €");
+    }
+
+    #[test]
+    fn a_saved_wording_is_used_and_an_empty_one_restores_the_default() {
+        let conn = crate::open_in_memory().unwrap();
+        set(
+            &conn,
+            "reminder",
+            "fr",
+            "opening",
+            "Cher {customer}, il reste {total_due} à régler.",
+        )
+        .unwrap();
+        assert_eq!(list(&conn).unwrap().len(), 1);
+        let e = set(&conn, "reminder", "fr", "request", "Payez {maintenant}").unwrap_err();
+        assert_eq!(e.field(), Some("body"));
+        assert!(e.message(Lang::Fr).contains("maintenant"));
+        assert!(set(&conn, "reminder", "fr", "footer", "x").is_err());
+        set(&conn, "reminder", "fr", "opening", "  ").unwrap();
+        assert!(list(&conn).unwrap().is_empty());
+    }
+}
