@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "list_rates",
     "add_rate",
     "remove_rate",
+    "list_templates",
+    "set_template",
     "list_customers",
     "get_customer",
     "create_customer",

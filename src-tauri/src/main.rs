@@ -69,6 +69,8 @@ fn main() {
             commands::settings::list_rates,
             commands::settings::add_rate,
             commands::settings::remove_rate,
+            commands::settings::list_templates,
+            commands::settings::set_template,
             commands::customers::list_customers,
             commands::customers::get_customer,
             commands::customers::create_customer,

@@ -158,10 +158,12 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.click('[data-testid="nav-invoice"]');
     await d.click('[data-testid="filter-overdue"]');
     await d.find('[data-testid="invoice-list"]');
-    const statuses = await d.exec(
-      // The first badge is the status; a disputed or closed invoice carries a second one.
-      "return [...document.querySelectorAll('[data-testid=status] [data-status]:first-child')].map(e => e.dataset.status)",
-    );
+    // The first badge is the status; a disputed or closed invoice carries a second one.
+    // The list reloads after the click: wait for the filtered rows, then check them all.
+    const statusesJs = "return [...document.querySelectorAll('[data-testid=status] [data-status]:first-child')].map(e => e.dataset.status)";
+    const onlyOverdue = (st) => st.length > 0 && st.every((s) => s === 'overdue');
+    await d.waitFor(async () => onlyOverdue(await d.exec(statusesJs)), 'the overdue filter to apply');
+    const statuses = await d.exec(statusesJs);
     assert.ok(statuses.length > 0 && statuses.every((s) => s === 'overdue'), `overdue filter: ${statuses}`);
     await d.screenshot(shots, '04-invoices-overdue');
     await d.click('[data-testid="invoice-list"] tbody tr a');
@@ -204,6 +206,14 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.waitText('[data-testid="rate-form"] [data-testid="notice-success"]', '2 %');
     await d.waitText('[data-testid="rates-ecb_mro"] tr:first-child', 'saisi');
     assert.match(await d.text('[data-testid="rates-ecb_mro"] tr:first-child'), /18\/03\/2026\s*2 %/);
+
+    // Letter wording: an unknown placeholder is refused, naming it; a valid text is saved.
+    await d.type('#w-body', 'Cher {client}, merci.');
+    await d.click('[data-testid="save-wording"]');
+    await d.waitText('[data-testid="error-w-body"]', '{client}');
+    await d.type('#w-body', 'Cher {customer}, il reste {total_due} à régler.');
+    await d.click('[data-testid="save-wording"]');
+    await d.waitText('[data-testid="letter-wording"] [data-testid="notice-success"]', 'Texte enregistré');
 
     // The import refuses the whole file and lists the bad row with its line number.
     await d.click('[data-testid="nav-import"]');

@@ -1,6 +1,7 @@
-//! Settings screen: My company, defaults, language, logo, reference rates.
+//! Settings screen: My company, defaults, language, logo, reference rates, letter wording.
 
 use super::{with_db, ApiResult, Db};
+use relance_core::documents::templates::{self, Template};
 use relance_core::rates::{self, RateChange, RateTable};
 use relance_core::settings::{self, Settings, SettingsInput};
 use relance_core::Error;
@@ -62,4 +63,25 @@ pub async fn add_rate(
 #[tauri::command]
 pub async fn remove_rate(db: State<'_, Db>, series: String, effective: String) -> ApiResult<()> {
     with_db(&db, move |conn| rates::remove(conn, &series, &effective)).await
+}
+
+/// Settings → Letter wording: the wordings the owner wrote.
+#[tauri::command]
+pub async fn list_templates(db: State<'_, Db>) -> ApiResult<Vec<Template>> {
+    with_db(&db, |conn| templates::list(conn)).await
+}
+
+/// Saves (or, with an empty text, removes) the owner's wording of a letter part.
+#[tauri::command]
+pub async fn set_template(
+    db: State<'_, Db>,
+    kind: String,
+    language: String,
+    part: String,
+    body: String,
+) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        templates::set(conn, &kind, &language, &part, &body)
+    })
+    .await
 }

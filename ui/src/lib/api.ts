@@ -38,6 +38,7 @@ import type { TodaySection } from './bindings/TodaySection';
 import type { RestoreReport } from './bindings/RestoreReport';
 import type { Snapshot } from './bindings/Snapshot';
 import type { RateChange } from './bindings/RateChange';
+import type { Template } from './bindings/Template';
 import type { PenaltiesView } from './bindings/PenaltiesView';
 import type { Letter } from './bindings/Letter';
 import type { LetterKind } from './bindings/LetterKind';
@@ -77,6 +78,8 @@ export const api = {
 
   getSettings: () => call<Settings>('get_settings'),
   listRates: () => call<RateChange[]>('list_rates'),
+  listTemplates: () => call<Template[]>('list_templates'),
+  setTemplate: (kind: string, language: string, part: string, body: string) => call<null>('set_template', { kind, language, part, body }),
   addRate: (series: string, effective: string, rate: string) => call<RateChange>('add_rate', { series, effective, rate }),
   removeRate: (series: string, effective: string) => call<null>('remove_rate', { series, effective }),
   saveSettings: (input: SettingsInput) => call<Settings>('save_settings', { input }),
