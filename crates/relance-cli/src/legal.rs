@@ -62,7 +62,7 @@ pub enum RatesCmd {
     },
     /// Enter a decision published after the shipped table (or a half-year's legal rate).
     Add {
-        /// ecb_mro, boe_bank_rate or fr_legal_individual.
+        /// ecb_mro, boe_bank_rate, fr_legal_individual or fr_legal_professional.
         #[arg(long)]
         series: String,
         /// In force from this day.

@@ -112,6 +112,9 @@ pub enum Warning {
     NoIndividualRule,
     /// An individual before any formal demand: interest has not started.
     NoDemandYet,
+    /// The contractual rate is below three times the French legal rate (L441-10): the
+    /// statutory minimum applies in law, whatever the terms say.
+    ContractRateBelowMinimum { rate: Decimal, minimum: Decimal },
 }
 
 impl Warning {
@@ -137,6 +140,13 @@ impl Warning {
                     "Particulier hors de France : aucun intérêt légal n'est calculé.".into()
                 } else {
                     "Private individual outside France: no statutory interest is computed.".into()
+                }
+            }
+            Warning::ContractRateBelowMinimum { rate, minimum } => {
+                if fr {
+                    format!("Le taux de vos CGV ({rate} %) est inférieur à trois fois le taux de l'intérêt légal ({minimum} %) : l'article L441-10 du Code de commerce impose ce minimum ; corrigez vos CGV et le réglage.")
+                } else {
+                    format!("Your terms' rate ({rate} %) is below three times the French legal rate ({minimum} %): article L441-10 of the Code de commerce sets that minimum; correct your terms and the setting.")
                 }
             }
             Warning::NoDemandYet => {
@@ -349,6 +359,17 @@ pub fn compute(
         RoundingStrategy::MidpointAwayFromZero,
     );
     out.interest_minor = claim.currency.to_minor(rounded, "interest")?;
+    if let (Some(rate), Jurisdiction::France, Debtor::Business) =
+        (terms.contract_rate, terms.jurisdiction, terms.debtor)
+    {
+        if let Some(legal) = table.on(Series::FrLegalProfessional, half_year_start(as_of)) {
+            let minimum = (legal * Decimal::from(3)).normalize();
+            if rate < minimum {
+                out.warnings
+                    .push(Warning::ContractRateBelowMinimum { rate, minimum });
+            }
+        }
+    }
     if let Some(series) = series_used {
         if let Some(last) = table.last_decision(series) {
             if as_of > last + Months::new(6) {
@@ -933,5 +954,41 @@ mod tests {
                 .any(|a| a.invoices.iter().any(|n| n == "F-1-INT1")),
             "{agenda:?}"
         );
+    }
+
+    /// A contract rate below three times the French legal rate for professionals is warned
+    /// about (L441-10); at or above it, and with no legal rate entered, nothing is said.
+    #[test]
+    fn a_contract_rate_below_three_times_the_legal_rate_is_warned_about() {
+        let mut changes = RateTable::shipped().changes().to_vec();
+        changes.push(RateChange {
+            series: Series::FrLegalProfessional,
+            effective: d("2026-01-01"),
+            rate: "3.0".parse().unwrap(),
+            entered: true,
+        });
+        let table = RateTable::from_changes(changes);
+        let c = claim("EUR", "1000", "2026-03-31", &[]);
+        let mut t = business(Jurisdiction::France);
+        t.contract_rate = Some("5".parse().unwrap());
+        let p = compute(&c, &t, &table, d("2026-04-30")).unwrap();
+        assert!(
+            matches!(&p.warnings[..], [Warning::ContractRateBelowMinimum { minimum, .. }] if minimum.to_string() == "9"),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p.warnings[0]
+            .text(crate::error::Lang::Fr)
+            .contains("L441-10"));
+        t.contract_rate = Some("9".parse().unwrap());
+        assert!(compute(&c, &t, &table, d("2026-04-30"))
+            .unwrap()
+            .warnings
+            .is_empty());
+        t.contract_rate = Some("5".parse().unwrap());
+        assert!(compute(&c, &t, &RateTable::shipped(), d("2026-04-30"))
+            .unwrap()
+            .warnings
+            .is_empty());
     }
 }

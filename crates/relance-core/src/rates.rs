@@ -26,6 +26,9 @@ pub enum Series {
     BoeBankRate,
     /// French legal interest rate for creditors' claims on private individuals.
     FrLegalIndividual,
+    /// French legal interest rate for the other cases (professionals), per half-year: a
+    /// contractual late-payment rate may not be below three times it (L441-10).
+    FrLegalProfessional,
 }
 
 impl Series {
@@ -40,6 +43,7 @@ impl Series {
             Series::EcbMro => "ecb_mro",
             Series::BoeBankRate => "boe_bank_rate",
             Series::FrLegalIndividual => "fr_legal_individual",
+            Series::FrLegalProfessional => "fr_legal_professional",
         }
     }
 

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_documents.sql"),
     include_str!("migrations/0005_penalties.sql"),
     include_str!("migrations/0006_templates.sql"),
+    include_str!("migrations/0007_rate_series.sql"),
 ];
 
 /// The schema version this build writes.

@@ -3,4 +3,4 @@
 /**
  * A rate series.
  */
-export type Series = "ecb_mro" | "boe_bank_rate" | "fr_legal_individual";
+export type Series = "ecb_mro" | "boe_bank_rate" | "fr_legal_individual" | "fr_legal_professional";

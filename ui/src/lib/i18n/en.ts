@@ -203,6 +203,7 @@ export const en = {
   'rates.series.ecb_mro': 'ECB main refinancing rate',
   'rates.series.boe_bank_rate': 'Bank of England Bank Rate',
   'rates.series.fr_legal_individual': 'French legal rate (individuals)',
+  'rates.series.fr_legal_professional': 'French legal rate (professionals)',
   'rates.effective': 'In force from',
   'rates.rate': 'Rate (% a year)',
   'rates.add': 'Add',

@@ -205,6 +205,7 @@ export const fr: Record<Key, string> = {
   'rates.series.ecb_mro': 'Taux de refinancement BCE',
   'rates.series.boe_bank_rate': 'Taux directeur Banque d\'Angleterre',
   'rates.series.fr_legal_individual': 'Taux légal (particuliers)',
+  'rates.series.fr_legal_professional': 'Taux légal (professionnels)',
   'rates.effective': 'En vigueur à partir du',
   'rates.rate': 'Taux (% par an)',
   'rates.add': 'Ajouter',
