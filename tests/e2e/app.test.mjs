@@ -312,6 +312,11 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.click('[data-testid="nav-today"]');
     await d.find(action('FEST15/formal_demand/registered_letter'), 'the reminder back after rejection');
 
+    // Letter… on the action: the formal demand the engine composed, before preparing it.
+    await d.click('[data-testid="letter-FEST15/formal_demand/registered_letter"]');
+    await d.waitText('[data-testid="letter-preview"]', 'mise en demeure de payer');
+    assert.match(await d.text('[data-testid="letter-preview"]'), /Total réclamé/);
+    await d.screenshot(shots, '05b-letter-from-today');
     // Prepare: the formal demand becomes a PDF in the chosen folder, archived, and the
     // action is done; the folder is opened.
     await d.click('[data-testid="prepare-FEST15/formal_demand/registered_letter"]');
