@@ -1,8 +1,8 @@
 //! `relance customer`: add, list and show customers.
 
-use crate::date_or_today;
 use crate::invoices::print_invoices;
 use crate::output::{print_json, table, Format};
+use crate::today::date_or_today;
 use clap::{Args, Subcommand, ValueEnum};
 use relance_core::customers::{self, CustomerInput, CustomerQuery, CustomerSort};
 use relance_core::{views, Connection, Result};

@@ -1,6 +1,6 @@
 //! `relance demo`, `import` and `export`: data in and out (the shell reads and writes the files).
 
-use crate::date_or_today;
+use crate::today::date_or_today;
 use clap::{Args, ValueEnum};
 use relance_core::import::{self, ImportKind};
 use relance_core::{demo, Connection, Error, Result};

@@ -1,7 +1,7 @@
 //! `relance agenda`, `action`, `scenario` and `history`: the daily dunning work.
 
-use crate::date_or_today;
 use crate::output::{emit, json_str, print_json, Format};
+use crate::today::date_or_today;
 use clap::{Args, Subcommand};
 use relance_core::customers;
 use relance_core::dunning::{self, scenarios, Act};

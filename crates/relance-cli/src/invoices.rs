@@ -1,7 +1,7 @@
 //! `relance invoice`: add, list, show, write off and hand over invoices.
 
-use crate::date_or_today;
 use crate::output::{json_str, print_json, table, Format};
+use crate::today::date_or_today;
 use clap::{Subcommand, ValueEnum};
 use relance_core::customers;
 use relance_core::dunning;

@@ -1,8 +1,8 @@
 //! `relance penalties`, `relance rates` and `relance letter`: late-payment interest, the
 //! fixed indemnity, the reference rates they use, and the letters that claim them.
 
-use crate::date_or_today;
 use crate::output::{emit, print_json, table, Format};
+use crate::today::date_or_today;
 use clap::{Args, Subcommand};
 use relance_core::rates::{self, RateTable};
 use relance_core::{interest, Connection, Lang, Result};
@@ -310,5 +310,58 @@ pub fn letters(conn: &mut Connection, db: &std::path::Path, cmd: LettersCmd) -> 
         "{} letter(s) prepared, archived and marked done.",
         prepared.len()
     );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct EmailArgs {
+    #[arg(long)]
+    invoice: String,
+    /// courtesy, reminder, final-notice, formal-demand or statement.
+    #[arg(long)]
+    kind: String,
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// The .eml file to write (opened by your mail client as a draft).
+    #[arg(long, value_name = "FILE")]
+    out: std::path::PathBuf,
+}
+
+#[derive(Args)]
+pub struct MailtoArgs {
+    #[arg(long)]
+    invoice: String,
+    #[arg(long)]
+    kind: String,
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+pub fn email(conn: &mut Connection, db: &std::path::Path, args: EmailArgs) -> Result<()> {
+    use relance_core::documents::{email, letters::LetterKind};
+    let kind = LetterKind::parse("kind", &args.kind)?;
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let d = email::draft(conn, kind, &args.invoice, as_of, now)?;
+    std::fs::write(&args.out, &d.eml)
+        .map_err(|e| relance_core::Error::file("out", &args.out, e))?;
+    out!(
+        "{} written: to {}, \"{}\", letter archived as document {}.",
+        args.out.display(),
+        d.to.join(", "),
+        d.subject,
+        d.document.id
+    );
+    Ok(())
+}
+
+pub fn mailto(conn: &mut Connection, args: MailtoArgs) -> Result<()> {
+    use relance_core::documents::{email, letters::LetterKind};
+    let kind = LetterKind::parse("kind", &args.kind)?;
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    out!("{}", email::mailto(conn, kind, &args.invoice, as_of)?);
     Ok(())
 }

@@ -15,9 +15,6 @@ mod payments;
 mod promises;
 mod settings;
 mod today;
-
-use today::date_or_today;
-
 use clap::{Parser, Subcommand};
 use output::{fail, LangArg};
 use relance_core::{Connection, Lang};
@@ -28,12 +25,9 @@ use std::process::ExitCode;
 #[command(
     name = "relance",
     version,
-    about = "Relance: keep customers and invoices, record payments, get paid.",
-    long_about = "Relance keeps your customers and invoices and tells you whom to remind.\n\
-        Every command works on the same database as the desktop app.",
-    after_help = "Exit status: 0 success, 1 input refused, 2 usage error, 3 system failure.\n\
-        Dates: YYYY-MM-DD or DD/MM/YYYY. Amounts: 1234.56 or 1 234,56.\n\
-        Today is $RELANCE_TODAY when set (as in the app), otherwise the computer's date."
+    about = output::ABOUT,
+    long_about = output::LONG_ABOUT,
+    after_help = output::AFTER_HELP
 )]
 struct Cli {
     /// Database file (default: $RELANCE_DB, else the app's data folder).
@@ -93,6 +87,10 @@ enum Command {
     Penalties(legal::PenaltiesArgs),
     /// A letter as PDF, archived: courtesy, reminder, final notice or formal demand.
     Letter(legal::LetterArgs),
+    /// An e-mail draft (.eml) with the letter attached as PDF, for your own mail client.
+    Email(legal::EmailArgs),
+    /// A mailto: link (subject and body; the PDF follows as an attachment).
+    Mailto(legal::MailtoArgs),
     /// A customer's statement of account as PDF (open items, aged balance), archived.
     Statement(legal::StatementArgs),
     /// Today's letters: `letters prepare --out DIR` writes, archives and marks them done.
@@ -145,5 +143,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Documents(c) => legal::documents(conn, db, c),
         Command::Letters(c) => legal::letters(conn, db, c),
         Command::Statement(a) => legal::statement(conn, db, a),
+        Command::Email(a) => legal::email(conn, db, a),
+        Command::Mailto(a) => legal::mailto(conn, a),
     }
 }

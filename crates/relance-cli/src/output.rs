@@ -116,3 +116,13 @@ pub fn fail(e: &relance_core::Error, lang: relance_core::Lang) -> std::process::
     eprintln!("relance: {field}{}", e.message(lang));
     std::process::ExitCode::from(if e.is_refusal() { 1 } else { 3 })
 }
+
+/// `relance --help`: one line, the description, and what every command shares.
+pub const ABOUT: &str = "Relance: keep customers and invoices, record payments, get paid.";
+pub const LONG_ABOUT: &str =
+    "Relance keeps your customers and invoices and tells you whom to remind.\n\
+    Every command works on the same database as the desktop app.";
+pub const AFTER_HELP: &str =
+    "Exit status: 0 success, 1 input refused, 2 usage error, 3 system failure.\n\
+    Dates: YYYY-MM-DD or DD/MM/YYYY. Amounts: 1234.56 or 1 234,56.\n\
+    Today is $RELANCE_TODAY when set (as in the app), otherwise the computer's date.";

@@ -1,6 +1,6 @@
 //! `relance payment` and `relance credit-note`: money received and invoices reduced.
 
-use crate::date_or_today;
+use crate::today::date_or_today;
 use clap::Subcommand;
 use relance_core::invoices;
 use relance_core::invoices::credit_notes::{self, CreditNoteInput};

@@ -1,7 +1,7 @@
 //! `relance promise` and `relance dispute`: promises to pay and disputed invoices.
 
-use crate::date_or_today;
 use crate::output::{emit, json_str, Format};
+use crate::today::date_or_today;
 use clap::{Subcommand, ValueEnum};
 use relance_core::dunning::disputes::{self, DisputeInput, Resolution, ResolutionInput};
 use relance_core::dunning::promises::{self, PromiseInput};

@@ -1511,3 +1511,150 @@ fn the_logo_is_on_the_letterhead() {
     let cols: Vec<&str> = rows[0].split_whitespace().collect();
     assert_eq!((cols[3], cols[4]), ("4", "2"), "{list}");
 }
+
+/// An e-mail draft read back by an independent parser (Python's `email` package with
+/// `policy.default`): no defects, headers decode to the expected text (accents included),
+/// multipart/mixed holding multipart/alternative and the PDF, which decodes to the exact
+/// archived bytes; no line over 998 octets. And a mailto link, encoded and short enough.
+#[test]
+fn an_email_draft_is_a_correct_mime_message() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    let eml = env.dir.path().join("demand.eml");
+    let said = env.ok(&[
+        "email",
+        "--invoice",
+        "F2026-0136",
+        "--kind",
+        "formal-demand",
+        "--as-of",
+        "2026-11-22",
+        "--out",
+        eml.to_str().unwrap(),
+    ]);
+    assert!(said.contains("prod@lumieres-electriques.fr"), "{said}");
+    let docs = env.json(&[
+        "documents",
+        "list",
+        "--customer",
+        "FEST15",
+        "--format",
+        "json",
+    ]);
+    let pdf = env.dir.path().join("archived.pdf");
+    env.ok(&[
+        "documents",
+        "get",
+        &docs[0]["id"].to_string(),
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    let script = r#"
+import email, json, sys
+from email import policy
+raw = open(sys.argv[1], 'rb').read()
+m = email.message_from_bytes(raw, policy=policy.default)
+parts = list(m.walk())
+att = [p for p in parts if p.get_content_disposition() == 'attachment']
+out = {
+  'defects': [str(d) for p in parts for d in p.defects],
+  'subject': str(m['subject']), 'to': str(m['to']), 'from': str(m['from']),
+  'unsent': str(m['x-unsent']), 'date': m['date'] is not None, 'mid': m['message-id'] is not None,
+  'types': [p.get_content_type() for p in parts],
+  'filename': att[0].get_filename() if att else None,
+  'same_pdf': att[0].get_content() == open(sys.argv[2], 'rb').read() if att else False,
+  'text': m.get_body(('plain',)).get_content(),
+  'longest': max(len(l) for l in raw.split(b'\r\n')),
+}
+print(json.dumps(out))
+"#;
+    let o = Command::new("python3")
+        .args(["-c", script])
+        .arg(&eml)
+        .arg(&pdf)
+        .output()
+        .expect("python3");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["defects"], serde_json::json!([]), "{r}");
+    assert_eq!(r["subject"], "Mise en demeure de payer");
+    assert_eq!(
+        r["to"],
+        "Festival Lumières Électriques <prod@lumieres-electriques.fr>"
+    );
+    assert_eq!(r["from"], "Atelier Lumen <bonjour@atelier-lumen.fr>");
+    assert_eq!(r["unsent"], "1");
+    assert!(r["date"].as_bool().unwrap() && r["mid"].as_bool().unwrap());
+    assert_eq!(
+        r["types"],
+        serde_json::json!([
+            "multipart/mixed",
+            "multipart/alternative",
+            "text/plain",
+            "text/html",
+            "application/pdf"
+        ])
+    );
+    assert_eq!(r["filename"], "formal_demand-F2026-0136.pdf");
+    assert_eq!(r["same_pdf"], true, "the attachment is the archived letter");
+    let text = r["text"].as_str().unwrap();
+    assert!(
+        text.contains("F2026-0136") && text.contains("2\u{202f}213,11\u{a0}€"),
+        "{text}"
+    );
+    assert!(r["longest"].as_u64().unwrap() <= 998);
+    // mailto: encoded, under the limit, subject decodable.
+    let link = env.ok(&[
+        "mailto",
+        "--invoice",
+        "F2026-0136",
+        "--kind",
+        "formal-demand",
+        "--as-of",
+        "2026-11-22",
+    ]);
+    let link = link.trim();
+    assert!(
+        link.starts_with(
+            "mailto:prod@lumieres-electriques.fr?subject=Mise%20en%20demeure%20de%20payer&body="
+        ),
+        "{link}"
+    );
+    assert!(link.len() <= 2000 && !link.contains(' ') && !link.contains('\n'));
+    // A customer without any e-mail address: refused, naming them.
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "NOMAIL",
+        "--name",
+        "Sans Courriel",
+    ]);
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "NM-1",
+        "--customer",
+        "NOMAIL",
+        "--issue-date",
+        "2026-09-01",
+        "--due-date",
+        "2026-10-01",
+        "--total",
+        "50",
+    ]);
+    let o = env.run(&[
+        "email",
+        "--invoice",
+        "NM-1",
+        "--kind",
+        "reminder",
+        "--as-of",
+        "2026-11-22",
+        "--out",
+        eml.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("Sans Courriel"), "{}", stderr(&o));
+}

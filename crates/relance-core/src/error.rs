@@ -66,6 +66,7 @@ pub enum Msg {
     NoPostalAddress(String),
     UnknownDocument(i64),
     PenaltyOnPenalty,
+    NoEmailAddress(String),
     UnknownPlaceholder(String),
     BrokenPlaceholder,
     NothingToCharge,
@@ -286,6 +287,13 @@ impl Msg {
                 "Accolade non refermée : un champ s'écrit entre {accolades}, par exemple {customer}.",
                 "Unclosed brace: a placeholder is written between {braces}, for example {customer}.",
             ),
+            Msg::NoEmailAddress(name) => {
+                if fr {
+                    format!("Le client « {name} » n'a pas d'adresse e-mail (ni comptable ni générale) : complétez sa fiche.")
+                } else {
+                    format!("The customer \"{name}\" has no e-mail address (neither accounting nor general): complete their record.")
+                }
+            }
             Msg::PenaltyOnPenalty => t(
                 fr,
                 "Cette facture porte déjà des pénalités : aucun intérêt n'est calculé sur des intérêts.",

@@ -64,7 +64,7 @@ pub fn produce_statement(
 }
 
 /// Renders and archives a composed letter, unless the same one was archived today.
-fn keep(conn: &mut Connection, letter: &Letter) -> Result<(Produced, Vec<u8>)> {
+pub(crate) fn keep(conn: &mut Connection, letter: &Letter) -> Result<(Produced, Vec<u8>)> {
     let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
     let key = letter.invoices.join(",");
     if let Some(id) = find(conn, letter.kind.code(), customer_id, letter.as_of, &key)? {

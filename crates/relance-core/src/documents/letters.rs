@@ -175,6 +175,27 @@ pub fn compose_with(
     as_of: NaiveDate,
     only: Option<&[String]>,
 ) -> Result<Letter> {
+    compose_inner(conn, kind, invoice, as_of, only, true)
+}
+
+/// [`compose`] for an e-mail: the customer needs no postal address.
+pub fn compose_for_email(
+    conn: &Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+) -> Result<Letter> {
+    compose_inner(conn, kind, invoice, as_of, None, false)
+}
+
+fn compose_inner(
+    conn: &Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+    only: Option<&[String]>,
+    need_address: bool,
+) -> Result<Letter> {
     let key = crate::validate::identifier_key(invoice);
     let head: Option<(i64, i64, String, NaiveDate, NaiveDate, i64, i64)> = conn
         .query_row(
@@ -232,7 +253,7 @@ pub fn compose_with(
         return Err(Error::invalid("settings", Msg::CompanyIncomplete));
     }
     let c = crate::customers::get(conn, customer_id)?;
-    if c.address.trim().is_empty() || c.city.trim().is_empty() {
+    if need_address && (c.address.trim().is_empty() || c.city.trim().is_empty()) {
         return Err(Error::invalid(
             "customer",
             Msg::NoPostalAddress(c.name.clone()),

@@ -5,6 +5,7 @@
 //! every document produced, as it was sent.
 
 pub mod archive;
+pub mod email;
 pub mod letters;
 pub mod pdf;
 pub mod templates;
