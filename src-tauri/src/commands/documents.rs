@@ -7,6 +7,7 @@ use relance_core::documents::archive::{self, DocumentInfo};
 use relance_core::documents::letters::{self, Letter, LetterKind};
 use relance_core::interest::{self, PenaltiesView};
 use relance_core::invoices::InvoiceView;
+use std::path::{Path, PathBuf};
 use tauri::State;
 
 /// What the letter would say today (nothing is written).
@@ -51,27 +52,37 @@ pub async fn open_letter(
     invoice: String,
     kind: LetterKind,
 ) -> ApiResult<DocumentInfo> {
-    let doc = with_db(&db, move |conn| {
+    let (d, path) = with_db(&db, move |conn| {
         let (produced, bytes) = archive::produce(conn, kind, &invoice, today())?;
-        let d = produced.document;
-        let dir = std::env::temp_dir().join("relance-letters");
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!(
-            "{}-{}-{}-{}.pdf",
-            d.on_date, d.customer, d.kind, d.id
-        ));
-        std::fs::write(&path, bytes).map_err(|e| relance_core::Error::file("file", &path, e))?;
-        Ok((d, path))
+        let path = write_temp(&produced.document, &bytes)?;
+        Ok((produced.document, path))
     })
     .await?;
-    let (d, path) = doc;
-    tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| {
+    open_in_viewer(&path)?;
+    Ok(d)
+}
+
+/// Writes a document's PDF to the temporary folder, named after it; returns the path.
+fn write_temp(d: &DocumentInfo, bytes: &[u8]) -> relance_core::Result<PathBuf> {
+    let dir = std::env::temp_dir().join("relance-letters");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!(
+        "{}-{}-{}-{}.pdf",
+        d.on_date, d.customer, d.kind, d.id
+    ));
+    std::fs::write(&path, bytes).map_err(|e| relance_core::Error::file("file", &path, e))?;
+    Ok(path)
+}
+
+/// Hands a file or folder the app wrote to the system's viewer (from Rust: the page holds
+/// no permission to open paths).
+fn open_in_viewer(path: &Path) -> ApiResult<()> {
+    tauri_plugin_opener::open_path(path, None::<&str>).map_err(|e| {
         relance_core::ApiError::from_error(
             &relance_core::Error::Io(std::io::Error::other(e.to_string())),
             relance_core::Lang::En,
         )
-    })?;
-    Ok(d)
+    })
 }
 
 /// Today → Prepare: the chosen letter actions become PDFs in the folder the owner picked,
@@ -102,12 +113,7 @@ pub async fn prepare_letters(
         Ok(docs)
     })
     .await?;
-    tauri_plugin_opener::open_path(&folder, None::<&str>).map_err(|e| {
-        relance_core::ApiError::from_error(
-            &relance_core::Error::Io(std::io::Error::other(e.to_string())),
-            relance_core::Lang::En,
-        )
-    })?;
+    open_in_viewer(&folder)?;
     Ok(docs)
 }
 
@@ -117,23 +123,11 @@ pub async fn prepare_letters(
 pub async fn open_document(db: State<'_, Db>, id: i64) -> ApiResult<DocumentInfo> {
     let (d, path) = with_db(&db, move |conn| {
         let d = archive::info(conn, id)?;
-        let bytes = archive::bytes(conn, id)?;
-        let dir = std::env::temp_dir().join("relance-letters");
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!(
-            "{}-{}-{}-{}.pdf",
-            d.on_date, d.customer, d.kind, d.id
-        ));
-        std::fs::write(&path, bytes).map_err(|e| relance_core::Error::file("file", &path, e))?;
+        let path = write_temp(&d, &archive::bytes(conn, id)?)?;
         Ok((d, path))
     })
     .await?;
-    tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| {
-        relance_core::ApiError::from_error(
-            &relance_core::Error::Io(std::io::Error::other(e.to_string())),
-            relance_core::Lang::En,
-        )
-    })?;
+    open_in_viewer(&path)?;
     Ok(d)
 }
 
