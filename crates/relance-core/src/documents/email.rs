@@ -81,18 +81,13 @@ fn invoice_lines(l: &Letter) -> Vec<String> {
 /// follows, the signature; `attached` says the PDF is attached (a draft) or follows (mailto).
 fn paragraphs(l: &Letter, attached: bool) -> (Vec<String>, Vec<String>, Vec<String>) {
     let head = l.before.clone();
+    // French typography puts a space before the colon.
+    let colon = if l.lang == Lang::Fr { " :" } else { ":" };
     let mut tail: Vec<String> = l
         .totals
         .iter()
-        .map(|(label, amount)| format!("{label} : {amount}"))
+        .map(|(label, amount)| format!("{label}{colon} {amount}"))
         .collect();
-    if l.lang == Lang::En {
-        tail = l
-            .totals
-            .iter()
-            .map(|(label, amount)| format!("{label}: {amount}"))
-            .collect();
-    }
     tail.extend(l.after.iter().cloned());
     tail.push(
         match (l.lang, attached) {
