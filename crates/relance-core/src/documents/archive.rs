@@ -63,27 +63,31 @@ pub fn produce_statement(
     keep(conn, &letter)
 }
 
-/// Renders and archives a composed letter, unless the same one was archived today.
+/// Renders and archives a composed letter, unless the same one was archived today, in one
+/// transaction (two processes producing the same letter get one archived document).
 pub(crate) fn keep(conn: &mut Connection, letter: &Letter) -> Result<(Produced, Vec<u8>)> {
     let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
-    let key = letter.invoices.join(",");
-    if let Some(id) = find(conn, letter.kind.code(), customer_id, letter.as_of, &key)? {
-        return Ok((
-            Produced {
-                document: info(conn, id)?,
-                created: false,
-            },
-            bytes(conn, id)?,
-        ));
-    }
-    let pdf = letters::render(letter)?;
     let tx = conn.transaction()?;
-    let id = store(&tx, letter, customer_id, &key, &pdf)?;
+    let kept = keep_in(&tx, letter, customer_id)?;
     tx.commit()?;
+    Ok(kept)
+}
+
+/// [`keep`] inside the caller's transaction: the archived document and its bytes, either
+/// found (same kind, customer, date and invoices) or rendered and stored now.
+fn keep_in(tx: &Connection, letter: &Letter, customer_id: i64) -> Result<(Produced, Vec<u8>)> {
+    let key = letter.invoices.join(",");
+    let (id, created, pdf) = match find(tx, letter.kind.code(), customer_id, letter.as_of, &key)? {
+        Some(id) => (id, false, bytes(tx, id)?),
+        None => {
+            let pdf = letters::render(letter)?;
+            (store(tx, letter, customer_id, &key, &pdf)?, true, pdf)
+        }
+    };
     Ok((
         Produced {
-            document: info(conn, id)?,
-            created: true,
+            document: info(tx, id)?,
+            created,
         },
         pdf,
     ))
@@ -126,20 +130,10 @@ pub fn prepare(
             continue;
         }
         let letter = letters::compose_with(&tx, kind, &a.invoices[0], as_of, Some(&a.invoices))?;
-        let key = letter.invoices.join(",");
-        let (id, created, pdf) = match find(&tx, kind.code(), a.customer_id, as_of, &key)? {
-            Some(id) => (id, false, bytes(&tx, id)?),
-            None => {
-                let pdf = letters::render(&letter)?;
-                (store(&tx, &letter, a.customer_id, &key, &pdf)?, true, pdf)
-            }
-        };
+        let (produced, pdf) = keep_in(&tx, &letter, a.customer_id)?;
         out.push(Prepared {
             action: a.id.clone(),
-            produced: Produced {
-                document: info(&tx, id)?,
-                created,
-            },
+            produced,
             file_name: format!("{as_of}-{}-{}.pdf", a.customer, kind.code())
                 .replace(['/', '\\'], "-"),
             pdf,
