@@ -417,33 +417,21 @@ pub fn of_invoice(
     as_of: NaiveDate,
     demand_date: Option<NaiveDate>,
 ) -> Result<(String, Terms, Penalties)> {
-    let key = crate::validate::identifier_key(number);
-    let row: Option<(i64, String, String, i64, NaiveDate, NaiveDate, String)> = conn
-        .query_row(
-            "SELECT i.id, i.number, i.currency, i.total_minor, i.due_date, i.issue_date, c.kind
-             FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.number = ?1",
-            [&key],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            },
-        )
-        .optional()?;
-    let (id, number, currency, total_minor, due_date, issue_date, kind) =
-        row.ok_or_else(|| Error::invalid("invoice", Msg::UnknownInvoice(key.clone())))?;
-    if as_of < issue_date {
-        return Err(Error::invalid(
-            "as_of",
-            Msg::BeforeInvoiceDate(issue_date.to_string()),
-        ));
-    }
+    let invoice = crate::invoices::stored_by_number(conn, "invoice", number)?;
+    invoice.refuse_before_issue(as_of)?;
+    let kind: String = conn.query_row(
+        "SELECT kind FROM customers WHERE id = ?1",
+        [invoice.customer_id],
+        |r| r.get(0),
+    )?;
+    let crate::invoices::Stored {
+        id,
+        number,
+        currency,
+        total_minor,
+        due_date,
+        ..
+    } = invoice;
     let settings = crate::settings::get(conn)?;
     let jurisdiction = Jurisdiction::of_country(&settings.country).ok_or_else(|| {
         Error::invalid("country", Msg::NoLateInterestRule(settings.country.clone()))
@@ -519,12 +507,8 @@ pub fn invoice_penalties(
     if p.total_minor() == 0 {
         return Err(Error::invalid("invoice", Msg::NothingToCharge));
     }
-    let source: (i64, String) = conn.query_row(
-        "SELECT i.id, c.reference FROM invoices i JOIN customers c ON c.id = i.customer_id
-         WHERE i.number = ?1",
-        [&number],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let source = crate::invoices::stored_by_number(conn, "invoice", &number)?;
+    let customer = crate::customers::get(conn, source.customer_id)?.reference;
     let fr = lang == crate::error::Lang::Fr;
     let date = |d: NaiveDate| {
         d.format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" })
@@ -564,14 +548,14 @@ pub fn invoice_penalties(
     let tx = conn.transaction()?;
     let n: i64 = tx.query_row(
         "SELECT COUNT(*) FROM penalty_charges WHERE source_invoice_id = ?1",
-        [source.0],
+        [source.id],
         |r| r.get(0),
     )?;
     let view = crate::invoices::create(
         &tx,
         &crate::invoices::InvoiceInput {
             number: format!("{number}-INT{}", n + 1),
-            customer: source.1,
+            customer,
             issue_date: as_of.to_string(),
             due_date: as_of.to_string(),
             total: p.currency.minor_to_string(p.total_minor()),
@@ -584,7 +568,7 @@ pub fn invoice_penalties(
     tx.execute(
         "INSERT INTO penalty_charges (source_invoice_id, penalty_invoice_id, through_date, interest_minor, indemnity_minor)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![source.0, view.id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
+        rusqlite::params![source.id, view.id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
     )?;
     tx.commit()?;
     Ok(view)

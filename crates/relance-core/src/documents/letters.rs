@@ -196,33 +196,16 @@ fn compose_inner(
     only: Option<&[String]>,
     need_address: bool,
 ) -> Result<Letter> {
-    let key = crate::validate::identifier_key(invoice);
-    let head: Option<(i64, i64, String, NaiveDate, NaiveDate, i64, i64)> = conn
-        .query_row(
-            "SELECT id, customer_id, currency, issue_date, due_date, total_minor, settled_minor
-             FROM invoices WHERE number = ?1",
-            [&key],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            },
-        )
-        .optional()?;
-    let (invoice_id, customer_id, currency_code, issue, due, total, settled) =
-        head.ok_or_else(|| Error::invalid("invoice", Msg::UnknownInvoice(key.clone())))?;
-    if as_of < issue {
-        return Err(Error::invalid(
-            "as_of",
-            Msg::BeforeInvoiceDate(issue.to_string()),
-        ));
-    }
+    let head = crate::invoices::stored_by_number(conn, "invoice", invoice)?;
+    head.refuse_before_issue(as_of)?;
+    let (invoice_id, customer_id, currency_code, due, total, settled) = (
+        head.id,
+        head.customer_id,
+        head.currency,
+        head.due_date,
+        head.total_minor,
+        head.settled_minor,
+    );
     if settled >= total {
         return Err(Error::invalid("invoice", Msg::InvoiceSettled));
     }

@@ -369,6 +369,57 @@ pub fn get(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceView> 
     })
 }
 
+/// An invoice's stored facts in minor units, for the engine's own computations (interest,
+/// letters); balances and statuses stay derived elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub id: i64,
+    pub number: String,
+    pub customer_id: i64,
+    pub currency: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub total_minor: i64,
+    pub settled_minor: i64,
+}
+
+impl Stored {
+    /// Refuses an as-of date before the invoice was issued (nothing about it exists then).
+    pub fn refuse_before_issue(&self, as_of: NaiveDate) -> Result<()> {
+        if as_of < self.issue_date {
+            return Err(Error::invalid(
+                "as_of",
+                Msg::BeforeInvoiceDate(self.issue_date.to_string()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The invoice with this number (normalised as stored); an unknown number is a refusal
+/// naming `field`.
+pub fn stored_by_number(conn: &Connection, field: &str, number: &str) -> Result<Stored> {
+    let key = v::identifier_key(number);
+    conn.prepare_cached(
+        "SELECT id, number, customer_id, currency, issue_date, due_date, total_minor, settled_minor
+         FROM invoices WHERE number = ?1",
+    )?
+    .query_row([&key], |r| {
+        Ok(Stored {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            customer_id: r.get(2)?,
+            currency: r.get(3)?,
+            issue_date: r.get(4)?,
+            due_date: r.get(5)?,
+            total_minor: r.get(6)?,
+            settled_minor: r.get(7)?,
+        })
+    })
+    .optional()?
+    .ok_or_else(|| Error::invalid(field, Msg::UnknownInvoice(key)))
+}
+
 /// The id of the invoice with this number (case-insensitive), if any.
 pub fn find_id(conn: &Connection, number: &str) -> Result<Option<i64>> {
     Ok(conn
