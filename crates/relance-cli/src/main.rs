@@ -8,6 +8,7 @@ mod output;
 mod backup;
 mod customers;
 mod data;
+mod documents;
 mod dunning;
 mod invoices;
 mod legal;
@@ -85,20 +86,8 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Late-payment interest and fixed indemnity of an invoice, with the breakdown.
     Penalties(legal::PenaltiesArgs),
-    /// A letter as PDF, archived: courtesy, reminder, final notice or formal demand.
-    Letter(legal::LetterArgs),
-    /// An e-mail draft (.eml) with the letter attached as PDF, for your own mail client.
-    Email(legal::EmailArgs),
-    /// A mailto: link (subject and body; the PDF follows as an attachment).
-    Mailto(legal::MailtoArgs),
-    /// A customer's statement of account as PDF (open items, aged balance), archived.
-    Statement(legal::StatementArgs),
-    /// Today's letters: `letters prepare --out DIR` writes, archives and marks them done.
-    #[command(subcommand)]
-    Letters(legal::LettersCmd),
-    /// Archived documents: list a customer's, get one's exact bytes.
-    #[command(subcommand)]
-    Documents(legal::DocumentsCmd),
+    #[command(flatten)]
+    Doc(documents::DocCmd),
     /// Reference rates (ECB, Bank of England, French legal rate): list, add, remove.
     #[command(subcommand)]
     Rates(legal::RatesCmd),
@@ -139,11 +128,6 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Restore(a) => backup::restore(conn, db, a),
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),
-        Command::Letter(a) => legal::letter(conn, db, a),
-        Command::Documents(c) => legal::documents(conn, db, c),
-        Command::Letters(c) => legal::letters(conn, db, c),
-        Command::Statement(a) => legal::statement(conn, db, a),
-        Command::Email(a) => legal::email(conn, db, a),
-        Command::Mailto(a) => legal::mailto(conn, a),
+        Command::Doc(c) => documents::run(conn, db, c, lang),
     }
 }

@@ -1658,3 +1658,221 @@ print(json.dumps(out))
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("Sans Courriel"), "{}", stderr(&o));
 }
+
+/// Every message of a folder, read by Python's `email` package (policy.default): defects,
+/// decoded headers, part types, attachment name and whether it is the archived PDF given.
+fn parse_emails(pairs: &[(PathBuf, PathBuf)]) -> Vec<serde_json::Value> {
+    let script = r#"
+import email, json, sys
+from email import policy
+out = []
+for eml, pdf in json.loads(sys.argv[1]):
+    raw = open(eml, 'rb').read()
+    m = email.message_from_bytes(raw, policy=policy.default)
+    parts = list(m.walk())
+    att = [p for p in parts if p.get_content_disposition() == 'attachment']
+    pdf_bytes = open(pdf, 'rb').read()
+    out.append({
+      'defects': [str(d) for p in parts for d in p.defects],
+      'subject': str(m['subject']), 'to': str(m['to']), 'unsent': str(m['x-unsent']),
+      'types': [p.get_content_type() for p in parts],
+      'filename': att[0].get_filename() if att else None,
+      'same_pdf': att[0].get_content() == pdf_bytes if att else False,
+      'eml_size': len(raw), 'pdf_size': len(pdf_bytes),
+      'text': m.get_body(('plain',)).get_content(),
+      'html': m.get_body(('html',)).get_content(),
+      'longest': max(len(l) for l in raw.split(b'\r\n')),
+    })
+print(json.dumps(out))
+"#;
+    let arg: Vec<[String; 2]> = pairs
+        .iter()
+        .map(|(e, p)| [e.display().to_string(), p.display().to_string()])
+        .collect();
+    let o = Command::new("python3")
+        .args(["-c", script])
+        .arg(serde_json::to_string(&arg).unwrap())
+        .output()
+        .expect("python3");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn export_reminders_writes_every_draft_and_names_who_was_skipped() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    // A customer with no e-mail address at all, with an invoice in its courtesy window.
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "NOMAIL",
+        "--name",
+        "Sans Courriel",
+    ]);
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "NM-1",
+        "--customer",
+        "NOMAIL",
+        "--issue-date",
+        "2026-11-01",
+        "--due-date",
+        "2026-12-03",
+        "--total",
+        "50",
+    ]);
+    let day = "2026-11-30";
+    let agenda = env.json(&["agenda", "--as-of", day, "--format", "json"]);
+    let emails: Vec<String> = agenda
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["channel"] == "email")
+        .map(|a| a["customer"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(emails.len(), 5, "{emails:?}");
+    assert!(emails.contains(&"NOMAIL".to_string()));
+    let history = |customer: &str| -> Vec<serde_json::Value> {
+        env.json(&["history", "--customer", customer, "--format", "json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "email_prepared")
+            .cloned()
+            .collect()
+    };
+    // A folder that cannot be written: a clear error, nothing logged, nothing done.
+    let blocker = env.file("not-a-folder", "x");
+    let o = env.run(&[
+        "export-reminders",
+        "--as-of",
+        day,
+        "--out",
+        blocker.join("drafts").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("Cannot write to"), "{}", stderr(&o));
+    assert!(history("ECOL10").is_empty());
+    // One customer only.
+    let out = env.dir.path().join("drafts");
+    let said = env.ok(&[
+        "export-reminders",
+        "--as-of",
+        day,
+        "--out",
+        out.to_str().unwrap(),
+        "--customer",
+        "FROM09",
+    ]);
+    assert!(said.contains("1 e-mail(s) prepared"), "{said}");
+    // Then the rest: one line per file, the summary naming the customer skipped and why.
+    let batch = env.json(&[
+        "export-reminders",
+        "--as-of",
+        day,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let prepared = batch["prepared"].as_array().unwrap();
+    assert_eq!(prepared.len(), 3, "{batch}");
+    assert_eq!(batch["skipped"].as_array().unwrap().len(), 1);
+    assert_eq!(batch["skipped"][0]["customer"], "NOMAIL");
+    assert!(batch["skipped"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("\"Sans Courriel\" has no e-mail address"));
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "2026-11-30-ECOL10-reminder.eml",
+            "2026-11-30-FEST15-courtesy.eml",
+            "2026-11-30-FROM09-courtesy.eml",
+            "2026-11-30-SPOR18-courtesy.eml",
+            "index.html",
+        ]
+    );
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains("href=\"2026-11-30-ECOL10-reminder.eml\"")
+            && index.contains("Sans Courriel")
+    );
+    // Every message parses cleanly and carries the archived PDF, within 1.4 × PDF + 10 kB.
+    let mut pairs = Vec::new();
+    for p in prepared {
+        let pdf = env.dir.path().join(format!("doc-{}.pdf", p["document_id"]));
+        env.ok(&[
+            "documents",
+            "get",
+            &p["document_id"].to_string(),
+            "--out",
+            pdf.to_str().unwrap(),
+        ]);
+        pairs.push((out.join(p["file_name"].as_str().unwrap()), pdf));
+    }
+    let parsed = parse_emails(&pairs);
+    for (p, r) in prepared.iter().zip(&parsed) {
+        assert_eq!(r["defects"], serde_json::json!([]), "{r}");
+        assert_eq!(r["same_pdf"], true, "{}", p["file_name"]);
+        assert_eq!(r["unsent"], "1");
+        assert!(r["longest"].as_u64().unwrap() <= 998);
+        let (eml, pdf) = (
+            r["eml_size"].as_f64().unwrap(),
+            r["pdf_size"].as_f64().unwrap(),
+        );
+        assert!(eml <= 1.4 * pdf + 10240.0, "{eml} > 1.4 × {pdf} + 10 kB");
+        assert_eq!(r["subject"], p["subject"]);
+        assert!(r["html"].as_str().unwrap().contains("<li>"), "{r}");
+    }
+    let ecol = &parsed[prepared
+        .iter()
+        .position(|p| p["customer"] == "ECOL10")
+        .unwrap()];
+    assert_eq!(
+        ecol["to"],
+        "École de danse Pas de Deux <bureau@pasdedeux.fr>"
+    );
+    assert_eq!(ecol["subject"], "Relance pour factures échues");
+    let text = ecol["text"].as_str().unwrap();
+    assert!(
+        text.contains("F2026-0144")
+            && text.contains("(7 j de retard)")
+            && text.contains("9\u{202f}090,65\u{a0}€"),
+        "{text}"
+    );
+    // Logged once each; the actions are done, so a second run prepares nothing and names
+    // again the customer still waiting for an address.
+    assert_eq!(history("ECOL10").len(), 1);
+    let again = env.ok(&[
+        "export-reminders",
+        "--as-of",
+        day,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        again.contains("0 e-mail(s) prepared") && again.contains("Sans Courriel (NOMAIL)"),
+        "{again}"
+    );
+    assert_eq!(history("ECOL10").len(), 1);
+    let none = env.ok(&[
+        "export-reminders",
+        "--as-of",
+        day,
+        "--out",
+        out.to_str().unwrap(),
+        "--customer",
+        "ECOL10",
+    ]);
+    assert!(none.contains("No e-mail to prepare"), "{none}");
+}

@@ -1,5 +1,6 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
-//! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty invoice), over and
+//! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty
+//! invoice, the day's e-mail drafts), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -146,9 +147,10 @@ enum Op {
     Restore,
     Letter,
     PenaltyInvoice,
+    Emails,
 }
 
-const OPS: [Op; 7] = [
+const OPS: [Op; 8] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -156,6 +158,7 @@ const OPS: [Op; 7] = [
     Op::Restore,
     Op::Letter,
     Op::PenaltyInvoice,
+    Op::Emails,
 ];
 
 struct Setup {
@@ -254,6 +257,13 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
             out.to_str().unwrap(),
         ]),
         Op::PenaltyInvoice => v(&["penalties", "invoice", "--invoice", "F2025-0009"]),
+        Op::Emails => v(&[
+            "export-reminders",
+            "--as-of",
+            TODAY,
+            "--out",
+            out.to_str().unwrap(),
+        ]),
     }
 }
 
@@ -281,8 +291,47 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.invoices += 1;
             after.penalty_charges += 1;
         }
+        // The demo's one e-mail action that day: its letter archived, "e-mail prepared"
+        // and "done" logged.
+        Op::Emails => {
+            after.documents += 1;
+            after.journal += 2;
+        }
     }
     (after, before)
+}
+
+/// What is wrong with a folder of e-mail drafts: a file cut short under its final name, or
+/// (when the batch was committed) a file missing.
+fn drafts_problems(dir: &Path, committed: bool) -> Vec<String> {
+    let mut bad = Vec::new();
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let bytes = std::fs::read(e.path()).unwrap_or_default();
+        let whole = if name.ends_with(".eml") {
+            bytes.ends_with(b"--\r\n") || bytes.ends_with(b"--")
+        } else if name == "index.html" {
+            bytes.ends_with(b"</html>\n")
+        } else {
+            name.ends_with(".partial")
+        };
+        if !whole {
+            bad.push(format!(
+                "draft file {name} is not whole ({} bytes)",
+                bytes.len()
+            ));
+        }
+        names.push(name);
+    }
+    if committed {
+        for want in ["2026-11-22-ECOL10-courtesy.eml", "index.html"] {
+            if !names.iter().any(|n| n == want) {
+                bad.push(format!("committed batch without {want}: {names:?}"));
+            }
+        }
+    }
+    bad
 }
 
 #[test]
@@ -343,6 +392,7 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         std::fs::copy(&s.template, &db).unwrap();
         let out = s.dir.join("victim.backup");
         let _ = std::fs::remove_file(&out);
+        let _ = std::fs::remove_dir_all(&out);
         // Kill anywhere from the start to a little after the calibrated duration.
         let span = durations[which].as_micros() as u64 * 12 / 10;
         let delay = Duration::from_micros(rng.below(span));
@@ -384,6 +434,11 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         if matches!(op, Op::Backup) && out.exists() {
             let (_, snap_bad) = check(&out, 0);
             problems.extend(snap_bad.into_iter().map(|b| format!("snapshot: {b}")));
+        }
+        // E-mail drafts: every file under its final name is whole, and a batch the ledger
+        // shows as done has all its files (they are written before the commit).
+        if matches!(op, Op::Emails) {
+            problems.extend(drafts_problems(&out, state == after));
         }
         for p in problems {
             violations.push(format!(

@@ -131,6 +131,8 @@ pub enum Msg {
     BadImage,
     FileNotFound(String),
     FileUnreadable(String),
+    /// A file or folder that cannot be written (permissions, read-only medium).
+    CannotWrite(String),
     OutputIsDatabase(String),
     RestoreFromItself,
     /// Restoring replaces (customers, invoices, payments) now with those of the file.
@@ -566,6 +568,13 @@ impl Msg {
                     format!("{p} is Relance's database (or one of its files): choose another file.")
                 }
             }
+            Msg::CannotWrite(p) => {
+                if fr {
+                    format!("Impossible d'écrire dans {p} (droits d'accès, support en lecture seule ?) : rien n'a été enregistré.")
+                } else {
+                    format!("Cannot write to {p} (permissions, read-only medium?): nothing was recorded.")
+                }
+            }
             Msg::FileUnreadable(p) => {
                 if fr {
                     format!("Impossible de lire le fichier {p} (droits d'accès ?).")
@@ -784,6 +793,20 @@ impl Error {
                 Error::invalid(field, Msg::FileUnreadable(shown))
             }
             _ => Error::Io(e),
+        }
+    }
+
+    /// A file or folder that could not be written: permissions and read-only media worded
+    /// with the path, a missing folder named, a full disk as such.
+    pub fn write(field: &str, path: &std::path::Path, e: std::io::Error) -> Error {
+        let shown = path.display().to_string();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Error::FolderNotFound(shown),
+            std::io::ErrorKind::PermissionDenied
+            | std::io::ErrorKind::ReadOnlyFilesystem
+            | std::io::ErrorKind::IsADirectory
+            | std::io::ErrorKind::NotADirectory => Error::invalid(field, Msg::CannotWrite(shown)),
+            _ => Error::from(e),
         }
     }
 

@@ -25,6 +25,8 @@ pub enum JournalKind {
     WriteOff,
     Handover,
     DocumentSent,
+    /// An e-mail draft was written for the owner's mail client (with the PDF attached).
+    EmailPrepared,
     Note,
 }
 
@@ -44,11 +46,12 @@ impl JournalKind {
             JournalKind::WriteOff => "write_off",
             JournalKind::Handover => "handover",
             JournalKind::DocumentSent => "document_sent",
+            JournalKind::EmailPrepared => "email_prepared",
             JournalKind::Note => "note",
         }
     }
     fn parse(s: &str) -> JournalKind {
-        const ALL: [JournalKind; 14] = [
+        const ALL: [JournalKind; 15] = [
             JournalKind::ActionDone,
             JournalKind::ActionSkipped,
             JournalKind::ActionSnoozed,
@@ -62,6 +65,7 @@ impl JournalKind {
             JournalKind::WriteOff,
             JournalKind::Handover,
             JournalKind::DocumentSent,
+            JournalKind::EmailPrepared,
             JournalKind::Note,
         ];
         ALL.into_iter()

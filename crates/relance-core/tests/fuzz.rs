@@ -138,19 +138,22 @@ proptest! {
         }
     }
 
-    /// Letter templates: any text is accepted or refused with a message, never a panic; an
-    /// accepted one leaves no placeholder unfilled.
+    /// Letter and e-mail templates: any text is accepted or refused with a message, never a
+    /// panic; an accepted one leaves no placeholder unfilled.
     #[test]
     fn letter_templates_are_checked(body in prop_oneof![
         "[a-z {}]{0,30}",
-        "(\\{(customer|total_due|deadline|nope|)\\}|[a-z ]{0,5}){0,6}",
+        "(\\{(customer|total_due|deadline|invoices|payment|nope|)\\}|[a-z ]{0,5}){0,6}",
         any::<String>(),
-    ]) {
+    ], part in prop::sample::select(relance_core::documents::templates::PARTS.to_vec())) {
         use relance_core::documents::templates;
-        match templates::check("body", &body) {
+        match templates::check("body", part, &body) {
             Ok(clean) => {
-                let values: Vec<(&str, String)> =
-                    templates::PLACEHOLDERS.iter().map(|(p, _)| (*p, "x".to_string())).collect();
+                let values: Vec<(&str, String)> = templates::PLACEHOLDERS
+                    .iter()
+                    .chain(templates::EMAIL_PLACEHOLDERS.iter())
+                    .map(|(p, _)| (*p, "x".to_string()))
+                    .collect();
                 let filled = templates::fill(&clean, &values);
                 prop_assert!(!filled.contains('{') && !filled.contains('}'), "{filled:?}");
             }

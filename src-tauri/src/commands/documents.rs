@@ -1,9 +1,11 @@
-//! Letters and penalties from the invoice page: preview what a letter says, save or open it
-//! as PDF (archived), prepare Today's letters, open an archived document; the late-payment
+//! Letters, e-mails and penalties: preview what a letter says, save or open it as PDF
+//! (archived), open it as an e-mail draft in the mail client or as a mailto link, prepare
+//! Today's letters and e-mails into a folder, open an archived document; the late-payment
 //! interest to date and the penalty invoice.
 
 use super::{today, with_db, ApiResult, Db};
 use relance_core::documents::archive::{self, DocumentInfo};
+use relance_core::documents::email::{self, EmailBatch};
 use relance_core::documents::letters::{self, Letter, LetterKind};
 use relance_core::interest::{self, PenaltiesView};
 use relance_core::invoices::InvoiceView;
@@ -37,7 +39,7 @@ pub async fn save_letter(
         let out = std::path::Path::new(&path);
         relance_core::store::refuse_database_as_output(&db_path, out, "file")?;
         let (produced, bytes) = archive::produce(conn, kind, &invoice, today())?;
-        std::fs::write(out, bytes).map_err(|e| relance_core::Error::file("file", out, e))?;
+        relance_core::store::write_output(&db_path, out, &bytes, "file")?;
         Ok(produced.document)
     })
     .await
@@ -54,7 +56,7 @@ pub async fn open_letter(
 ) -> ApiResult<DocumentInfo> {
     let (d, path) = with_db(&db, move |conn| {
         let (produced, bytes) = archive::produce(conn, kind, &invoice, today())?;
-        let path = write_temp(&produced.document, &bytes)?;
+        let path = write_temp(&pdf_name(&produced.document), &bytes)?;
         Ok((produced.document, path))
     })
     .await?;
@@ -62,16 +64,117 @@ pub async fn open_letter(
     Ok(d)
 }
 
-/// Writes a document's PDF to the temporary folder, named after it; returns the path.
-fn write_temp(d: &DocumentInfo, bytes: &[u8]) -> relance_core::Result<PathBuf> {
-    let dir = std::env::temp_dir().join("relance-letters");
+/// The file name of an archived document's PDF.
+fn pdf_name(d: &DocumentInfo) -> String {
+    archive::file_name(
+        &[
+            &d.on_date.to_string(),
+            &d.customer,
+            &d.kind,
+            &d.id.to_string(),
+        ],
+        "pdf",
+    )
+}
+
+/// Writes a file the app hands to another program into the temporary folder; returns its
+/// path.
+fn write_temp(name: &str, bytes: &[u8]) -> relance_core::Result<PathBuf> {
+    let dir = std::env::temp_dir().join("relance-documents");
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!(
-        "{}-{}-{}-{}.pdf",
-        d.on_date, d.customer, d.kind, d.id
-    ));
-    std::fs::write(&path, bytes).map_err(|e| relance_core::Error::file("file", &path, e))?;
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|e| relance_core::Error::write("file", &path, e))?;
     Ok(path)
+}
+
+/// Seconds since 1970 now: the Date of a message.
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// "Open in mail client": the letter's e-mail draft (.eml, PDF attached and archived,
+/// "e-mail prepared" in the history) written to the temporary folder and handed to the
+/// system's handler for .eml files (the owner's mail client), which opens it to send.
+#[tauri::command]
+pub async fn open_email(
+    db: State<'_, Db>,
+    invoice: String,
+    kind: LetterKind,
+) -> ApiResult<DocumentInfo> {
+    let (d, path) = with_db(&db, move |conn| {
+        let d = email::draft(conn, kind, &invoice, today(), now_unix())?;
+        let path = write_temp(&d.file_name, &d.eml)?;
+        Ok((d.document, path))
+    })
+    .await?;
+    open_in_viewer(&path)?;
+    Ok(d)
+}
+
+/// The mailto link of a letter's e-mail (subject and body; nothing is written), for
+/// "Copy mailto link".
+#[tauri::command]
+pub async fn mailto_link(
+    db: State<'_, Db>,
+    invoice: String,
+    kind: LetterKind,
+) -> ApiResult<String> {
+    with_db(&db, move |conn| {
+        email::mailto(conn, kind, &invoice, today())
+    })
+    .await
+}
+
+/// "Open with mailto": the link handed to the system's mail handler.
+#[tauri::command]
+pub async fn open_mailto(db: State<'_, Db>, invoice: String, kind: LetterKind) -> ApiResult<()> {
+    let link = with_db(&db, move |conn| {
+        email::mailto(conn, kind, &invoice, today())
+    })
+    .await?;
+    tauri_plugin_opener::open_url(link, None::<&str>).map_err(|e| {
+        relance_core::ApiError::from_error(
+            &relance_core::Error::Io(std::io::Error::other(e.to_string())),
+            relance_core::Lang::En,
+        )
+    })
+}
+
+/// Today → Prepare e-mails: the chosen e-mail actions become .eml drafts (PDF attached) and
+/// an index.html in the folder the owner picked; each archived, logged and its action done
+/// in one transaction, customers without an address named; then the folder is opened.
+#[tauri::command]
+pub async fn prepare_emails(
+    db: State<'_, Db>,
+    ids: Vec<String>,
+    dir: String,
+) -> ApiResult<EmailBatch> {
+    let db_path = db.path.clone();
+    let folder = PathBuf::from(&dir);
+    let target = folder.clone();
+    let batch = with_db(&db, move |conn| {
+        std::fs::create_dir_all(&target)
+            .map_err(|e| relance_core::Error::write("dir", &target, e))?;
+        let lang = relance_core::settings::ui_language(conn);
+        email::prepare(
+            conn,
+            today(),
+            Some(&ids),
+            None,
+            now_unix(),
+            lang,
+            &mut |name, bytes| {
+                relance_core::store::write_output(&db_path, &target.join(name), bytes, "dir")
+            },
+        )
+    })
+    .await?;
+    if !batch.prepared.is_empty() {
+        open_in_viewer(&folder)?;
+    }
+    Ok(batch)
 }
 
 /// Hands a file or folder the app wrote to the system's viewer (from Rust: the page holds
@@ -86,9 +189,8 @@ fn open_in_viewer(path: &Path) -> ApiResult<()> {
 }
 
 /// Today → Prepare: the chosen letter actions become PDFs in the folder the owner picked,
-/// each archived and each action marked done in one transaction; then the folder is opened.
-/// (Files are written after the transaction: if one cannot be written, the letters are
-/// still archived and can be saved again from the invoice's history.)
+/// each archived and each action marked done in one transaction (a file that cannot be
+/// written undoes it all); then the folder is opened.
 #[tauri::command]
 pub async fn prepare_letters(
     db: State<'_, Db>,
@@ -100,17 +202,11 @@ pub async fn prepare_letters(
     let target = folder.clone();
     let docs = with_db(&db, move |conn| {
         std::fs::create_dir_all(&target)
-            .map_err(|e| relance_core::Error::file("dir", &target, e))?;
-        let prepared = archive::prepare(conn, today(), Some(&ids))?;
-        let mut docs = Vec::new();
-        for p in prepared {
-            let path = target.join(&p.file_name);
-            relance_core::store::refuse_database_as_output(&db_path, &path, "dir")?;
-            std::fs::write(&path, &p.pdf)
-                .map_err(|e| relance_core::Error::file("dir", &path, e))?;
-            docs.push(p.produced.document);
-        }
-        Ok(docs)
+            .map_err(|e| relance_core::Error::write("dir", &target, e))?;
+        let prepared = archive::prepare(conn, today(), Some(&ids), &mut |name, bytes| {
+            relance_core::store::write_output(&db_path, &target.join(name), bytes, "dir")
+        })?;
+        Ok(prepared.into_iter().map(|p| p.produced.document).collect())
     })
     .await?;
     open_in_viewer(&folder)?;
@@ -123,7 +219,7 @@ pub async fn prepare_letters(
 pub async fn open_document(db: State<'_, Db>, id: i64) -> ApiResult<DocumentInfo> {
     let (d, path) = with_db(&db, move |conn| {
         let d = archive::info(conn, id)?;
-        let path = write_temp(&d, &archive::bytes(conn, id)?)?;
+        let path = write_temp(&pdf_name(&d), &archive::bytes(conn, id)?)?;
         Ok((d, path))
     })
     .await?;

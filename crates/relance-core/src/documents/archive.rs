@@ -39,6 +39,16 @@ pub struct Produced {
     pub created: bool,
 }
 
+/// How a document reaches the customer: printed and posted, or attached to an e-mail
+/// draft. Each way has its own journal entry ("letter sent", "e-mail prepared"), logged
+/// once per document: the same letter printed and e-mailed the same day is one archived
+/// document with two entries; printed twice, one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Post,
+    Email,
+}
+
 /// Composes, renders and archives a letter in one transaction, with its journal entry.
 /// The same letter again the same day (same kind, customer and invoices) returns the
 /// archived one, unchanged.
@@ -49,7 +59,7 @@ pub fn produce(
     as_of: NaiveDate,
 ) -> Result<(Produced, Vec<u8>)> {
     let letter = letters::compose(conn, kind, invoice, as_of)?;
-    keep(conn, &letter)
+    keep(conn, &letter, Via::Post)
 }
 
 /// [`produce`] for a statement of account (see [`letters::statement`]).
@@ -60,22 +70,34 @@ pub fn produce_statement(
     as_of: NaiveDate,
 ) -> Result<(Produced, Vec<u8>)> {
     let letter = letters::statement(conn, reference, currency, as_of)?;
-    keep(conn, &letter)
+    keep(conn, &letter, Via::Post)
 }
 
 /// Renders and archives a composed letter, unless the same one was archived today, in one
 /// transaction (two processes producing the same letter get one archived document).
-pub(crate) fn keep(conn: &mut Connection, letter: &Letter) -> Result<(Produced, Vec<u8>)> {
+pub(crate) fn keep(
+    conn: &mut Connection,
+    letter: &Letter,
+    via: Via,
+) -> Result<(Produced, Vec<u8>)> {
     let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
     let tx = conn.transaction()?;
-    let kept = keep_in(&tx, letter, customer_id)?;
+    let kept = keep_in(&tx, letter, customer_id, via, &letter.subject)?;
     tx.commit()?;
     Ok(kept)
 }
 
 /// [`keep`] inside the caller's transaction: the archived document and its bytes, either
-/// found (same kind, customer, date and invoices) or rendered and stored now.
-fn keep_in(tx: &Connection, letter: &Letter, customer_id: i64) -> Result<(Produced, Vec<u8>)> {
+/// found (same kind, customer, date and invoices) or rendered and stored now, and its
+/// journal entry for `via` (with `note`: the letter's or the e-mail's subject) unless it
+/// has one.
+pub(crate) fn keep_in(
+    tx: &Connection,
+    letter: &Letter,
+    customer_id: i64,
+    via: Via,
+    note: &str,
+) -> Result<(Produced, Vec<u8>)> {
     let key = letter.invoices.join(",");
     let (id, created, pdf) = match find(tx, letter.kind.code(), customer_id, letter.as_of, &key)? {
         Some(id) => (id, false, bytes(tx, id)?),
@@ -84,6 +106,7 @@ fn keep_in(tx: &Connection, letter: &Letter, customer_id: i64) -> Result<(Produc
             (store(tx, letter, customer_id, &key, &pdf)?, true, pdf)
         }
     };
+    log(tx, letter, customer_id, id, via, note)?;
     Ok((
         Produced {
             document: info(tx, id)?,
@@ -103,39 +126,73 @@ pub struct Prepared {
     pub pdf: Vec<u8>,
 }
 
+/// The letter an agenda action sends, if it sends one.
+pub(crate) fn letter_kind_of(kind: crate::dunning::ActionKind) -> Option<LetterKind> {
+    use crate::dunning::ActionKind;
+    match kind {
+        ActionKind::Courtesy => Some(LetterKind::Courtesy),
+        ActionKind::Reminder => Some(LetterKind::Reminder),
+        ActionKind::FinalNotice => Some(LetterKind::FinalNotice),
+        ActionKind::FormalDemand => Some(LetterKind::FormalDemand),
+        ActionKind::Statement => Some(LetterKind::Statement),
+        ActionKind::Call | ActionKind::PromiseBroken => None,
+    }
+}
+
+/// A file name from parts typed by people ("2026-11-22-ACME-reminder"): letters, digits,
+/// `-`, `_` and `.` kept, anything else (a slash, a space, a colon) made a `-`.
+pub fn file_name(parts: &[&str], extension: &str) -> String {
+    let stem: String = parts
+        .join("-")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{}.{extension}", stem.trim_start_matches('.'))
+}
+
 /// Today's letter actions (all of them, or those in `ids`): each letter is composed for
-/// the action's invoices, archived, and the action marked done, all in one transaction:
-/// every letter is prepared and every action done, or nothing is.
+/// the action's invoices, archived, handed to `sink` (file name, bytes: the shell writes
+/// it), and the action marked done, all in one transaction: if any letter cannot be
+/// composed or written, nothing is archived and no action is done.
 pub fn prepare(
     conn: &mut Connection,
     as_of: NaiveDate,
     ids: Option<&[String]>,
+    sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
 ) -> Result<Vec<Prepared>> {
-    use crate::dunning::{self, Act, ActionKind};
+    use crate::dunning::{self, scenarios::Channel, Act};
     let tx = conn.transaction()?;
     let today = dunning::agenda(&tx, as_of)?;
     let mut out = Vec::new();
     let mut done = Vec::new();
     for a in &today {
-        let kind = match a.kind {
-            ActionKind::Courtesy => LetterKind::Courtesy,
-            ActionKind::Reminder => LetterKind::Reminder,
-            ActionKind::FinalNotice => LetterKind::FinalNotice,
-            ActionKind::FormalDemand => LetterKind::FormalDemand,
-            _ => continue,
+        let Some(kind) = letter_kind_of(a.kind) else {
+            continue;
         };
-        let channel = a.channel.as_str();
-        let is_letter = channel == "letter" || channel == "registered_letter";
+        let is_letter = matches!(a.channel, Channel::Letter | Channel::RegisteredLetter);
         if !is_letter || ids.is_some_and(|ids| !ids.contains(&a.id)) || a.invoices.is_empty() {
             continue;
         }
         let letter = letters::compose_with(&tx, kind, &a.invoices[0], as_of, Some(&a.invoices))?;
-        let (produced, pdf) = keep_in(&tx, &letter, a.customer_id)?;
+        let (produced, pdf) = keep_in(&tx, &letter, a.customer_id, Via::Post, &letter.subject)?;
+        let mut name = file_name(&[&as_of.to_string(), &a.customer, kind.code()], "pdf");
+        if out.iter().any(|p: &Prepared| p.file_name == name) {
+            name = file_name(
+                &[&as_of.to_string(), &a.customer, kind.code(), &a.currency],
+                "pdf",
+            );
+        }
+        sink(&name, &pdf)?;
         out.push(Prepared {
             action: a.id.clone(),
             produced,
-            file_name: format!("{as_of}-{}-{}.pdf", a.customer, kind.code())
-                .replace(['/', '\\'], "-"),
+            file_name: name,
             pdf,
         });
         done.push(a.id.clone());
@@ -176,8 +233,7 @@ fn find(
         .optional()?)
 }
 
-/// Stores the letter's bytes, links its invoices and appends the journal entry, inside the
-/// caller's transaction.
+/// Stores the letter's bytes and links its invoices, inside the caller's transaction.
 pub(crate) fn store(
     tx: &Connection,
     l: &Letter,
@@ -204,32 +260,56 @@ pub(crate) fn store(
         ],
     )?;
     let id = tx.last_insert_rowid();
-    let mut invoice_ids = Vec::new();
     for n in &l.invoices {
         if let Some(iid) = crate::invoices::find_id(tx, n)? {
             tx.execute(
                 "INSERT INTO document_invoices (document_id, invoice_id) VALUES (?1, ?2)",
                 params![id, iid],
             )?;
-            invoice_ids.push((iid, None));
         }
     }
-    let mut entry = NewEntry::new(JournalKind::DocumentSent, customer_id, l.as_of);
+    Ok(id)
+}
+
+/// Appends the journal entry of a document sent `via` post or e-mail, unless the document
+/// already has one for that way (the same letter again the same day logs nothing).
+fn log(tx: &Connection, l: &Letter, customer_id: i64, id: i64, via: Via, note: &str) -> Result<()> {
+    let kind = match via {
+        Via::Post => JournalKind::DocumentSent,
+        Via::Email => JournalKind::EmailPrepared,
+    };
+    let logged = tx
+        .query_row(
+            "SELECT 1 FROM journal WHERE document_id = ?1 AND kind = ?2",
+            params![id, kind.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if logged {
+        return Ok(());
+    }
+    let invoice_ids = tx
+        .prepare_cached("SELECT invoice_id FROM document_invoices WHERE document_id = ?1")?
+        .query_map([id], |r| r.get::<_, i64>(0))?
+        .map(|r| r.map(|i| (i, None)))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut entry = NewEntry::new(kind, customer_id, l.as_of);
     entry.action = Some(l.kind.code().to_string());
     entry.channel = Some(
-        if l.kind == LetterKind::FormalDemand {
-            "registered_letter"
-        } else {
-            "letter"
+        match (via, l.kind) {
+            (Via::Email, _) => "email",
+            (Via::Post, LetterKind::FormalDemand) => "registered_letter",
+            (Via::Post, _) => "letter",
         }
         .to_string(),
     );
     entry.amount = Some((l.claimed_minor, Currency::parse(&l.currency)?));
     entry.document_id = Some(id);
-    entry.note = l.subject.clone();
+    entry.note = note.to_string();
     entry.invoices = invoice_ids;
     journal::append(tx, &entry)?;
-    Ok(id)
+    Ok(())
 }
 
 const INFO: &str =

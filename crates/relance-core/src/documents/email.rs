@@ -1,16 +1,27 @@
 //! E-mail drafts for the owner's own mail client: a `.eml` message with the matching letter
-//! attached as PDF (archived like a printed letter), and `mailto:` links. Relance never
-//! sends mail. The message is built by `mail-builder` (RFC 5322/2045/2047/2231: encoded
-//! words for accents, RFC 2231 file names, no hand-written MIME); every address comes from
-//! a customer record whose e-mail fields were checked when typed (no spaces, no brackets,
-//! no control characters), so nothing from it can add a header.
+//! attached as PDF (archived like a printed letter, logged "e-mail prepared"), `mailto:`
+//! links, and the day's e-mail actions prepared in one batch. Relance never sends mail.
+//!
+//! The message is built by `mail-builder` (RFC 5322/2045/2047/2231: encoded words for
+//! accents, RFC 2231 file names, no hand-written MIME). Every address and name comes from a
+//! customer record and is checked again here with the same rules as when typed (no spaces,
+//! brackets or control characters), so nothing from it can add a header or break the
+//! structure, even in a record written by an older version or by hand.
+//!
+//! The wording: the owner's e-mail subject and body for the kind and language (Settings,
+//! checked like the letters' wording), else the letter's own text. One plain-text body is
+//! made, and the HTML alternative is made from it (paragraphs, the invoice list as a list).
 
-use super::archive::{self, DocumentInfo};
+use super::archive::{self, DocumentInfo, Via};
 use super::letters::{self, Letter, LetterKind};
+use super::templates;
 use crate::error::{Error, Lang, Msg, Result};
+use crate::validate as v;
 use chrono::NaiveDate;
 use mail_builder::MessageBuilder;
 use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// A draft ready to be written to disk and opened by the mail client.
 #[derive(Debug, Clone)]
@@ -18,25 +29,29 @@ pub struct Draft {
     pub file_name: String,
     pub to: Vec<String>,
     pub subject: String,
+    /// The plain-text body (the HTML alternative is made from it).
+    pub text: String,
     pub eml: Vec<u8>,
     /// The letter attached, as archived.
     pub document: DocumentInfo,
 }
 
-/// The customer's addresses: the accounting contact first, then the customer's own when it
-/// differs. None at all is a refusal naming the customer.
+/// The customer's name and addresses: the accounting contact first, then the customer's
+/// own when it differs. None at all is a refusal naming the customer.
 fn recipients(conn: &Connection, letter: &Letter) -> Result<(String, Vec<String>)> {
     let c = crate::customers::get_by_ref(conn, &letter.customer)?;
+    let name = v::required_name("name", &c.name, 200)?;
     let mut to = Vec::new();
-    for a in [&c.contact_email, &c.email] {
-        if !a.is_empty() && !to.iter().any(|x: &String| x.eq_ignore_ascii_case(a)) {
-            to.push(a.clone());
+    for (field, a) in [("contact_email", &c.contact_email), ("email", &c.email)] {
+        let a = v::optional_email(field, a)?;
+        if !a.is_empty() && !to.iter().any(|x: &String| x.eq_ignore_ascii_case(&a)) {
+            to.push(a);
         }
     }
     if to.is_empty() {
         return Err(Error::invalid("customer", Msg::NoEmailAddress(c.name)));
     }
-    Ok((c.name, to))
+    Ok((name, to))
 }
 
 /// The letter's subject without its "Objet :" label, capitalised as an e-mail subject.
@@ -77,29 +92,88 @@ fn invoice_lines(l: &Letter) -> Vec<String> {
         .collect()
 }
 
-/// The body as paragraphs: greeting and opening, the invoices, totals, the request and what
-/// follows, the signature; `attached` says the PDF is attached (a draft) or follows (mailto).
-fn paragraphs(l: &Letter, attached: bool) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let head = l.before.clone();
-    // French typography puts a space before the colon.
-    let colon = if l.lang == Lang::Fr { " :" } else { ":" };
-    let mut tail: Vec<String> = l
-        .totals
-        .iter()
-        .map(|(label, amount)| format!("{label}{colon} {amount}"))
-        .collect();
-    tail.extend(l.after.iter().cloned());
-    tail.push(
-        match (l.lang, attached) {
+/// The owner's e-mail wording for a letter's kind and language, read once.
+struct Wording {
+    subject: Option<String>,
+    body: Option<String>,
+}
+
+impl Wording {
+    fn of(conn: &Connection, l: &Letter) -> Result<Wording> {
+        Ok(Wording {
+            subject: templates::get(conn, l.kind, l.lang, "email_subject")?,
+            body: templates::get(conn, l.kind, l.lang, "email_body")?,
+        })
+    }
+
+    fn subject(&self, l: &Letter) -> String {
+        match &self.subject {
+            Some(s) => templates::fill(s, &l.values),
+            None => subject_of(l),
+        }
+    }
+
+    /// The plain-text body listing the first `shown` invoices (a "… (+n)" line for the
+    /// rest); `attached`: the PDF is attached (a draft) or follows (a mailto link).
+    fn body(&self, l: &Letter, attached: bool, shown: usize) -> String {
+        let lines = invoice_lines(l);
+        let mut list: Vec<String> = lines.iter().take(shown).map(|i| format!("- {i}")).collect();
+        if shown < lines.len() {
+            list.push(format!("- … (+{})", lines.len() - shown));
+        }
+        let list = list.join("\n");
+        let attachment = match (l.lang, attached) {
             (Lang::Fr, true) => "Le courrier correspondant est joint en PDF.",
             (Lang::Fr, false) => "Le courrier correspondant suit en pièce jointe.",
             (Lang::En, true) => "The matching letter is attached as a PDF.",
             (Lang::En, false) => "The matching letter follows as an attachment.",
+        };
+        if let Some(own) = &self.body {
+            let mut values = l.values.clone();
+            values.extend([
+                ("invoices", list),
+                ("payment", l.payment.clone()),
+                ("signature", l.signature.clone()),
+                ("attachment", attachment.to_string()),
+            ]);
+            return format!("{}\n", templates::fill(own, &values).trim_end());
         }
-        .to_string(),
-    );
-    tail.push(l.signature.clone());
-    (head, invoice_lines(l), tail)
+        // The letter's text as an e-mail: a plain greeting and sign-off (a formal demand
+        // keeps the letter's), the attachment named before the sign-off.
+        let formal = l.kind == LetterKind::FormalDemand;
+        let mut before = l.before.clone();
+        let mut after = l.after.clone();
+        let closing = after.pop().unwrap_or_default();
+        let closing = match (formal, l.lang) {
+            (true, _) => closing,
+            (false, Lang::Fr) => "Cordialement,".to_string(),
+            (false, Lang::En) => "Kind regards,".to_string(),
+        };
+        if let (false, Some(greeting)) = (formal, before.first_mut()) {
+            *greeting = if l.lang == Lang::Fr {
+                "Bonjour,"
+            } else {
+                "Hello,"
+            }
+            .to_string();
+        }
+        // French typography puts a space before the colon.
+        let colon = if l.lang == Lang::Fr { " :" } else { ":" };
+        let mut paragraphs = before;
+        paragraphs.push(list);
+        paragraphs.push(
+            l.totals
+                .iter()
+                .map(|(label, amount)| format!("{label}{colon} {amount}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        paragraphs.extend(after);
+        paragraphs.push(attachment.to_string());
+        paragraphs.push(format!("{closing}\n{}", l.signature));
+        paragraphs.retain(|p| !p.trim().is_empty());
+        format!("{}\n", paragraphs.join("\n\n"))
+    }
 }
 
 fn escape(s: &str) -> String {
@@ -109,44 +183,58 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Composes the letter of `kind` about `invoice`, archives its PDF, and builds the e-mail
-/// draft that carries it: To the customer's addresses, From the owner's when set, subject
-/// and body in the customer's language, `X-Unsent: 1` (Outlook opens it as a draft).
-/// `now_unix` is the message's Date (the shell reads the clock).
-pub fn draft(
-    conn: &mut Connection,
-    kind: LetterKind,
-    invoice: &str,
-    as_of: NaiveDate,
-    now_unix: i64,
-) -> Result<Draft> {
-    let letter = letters::compose_for_email(conn, kind, invoice, as_of)?;
-    let (name, to) = recipients(conn, &letter)?;
-    let settings = crate::settings::get(conn)?;
-    let (produced, pdf) = archive::keep(conn, &letter)?;
-    let subject = subject_of(&letter);
-    let (head, items, tail) = paragraphs(&letter, true);
-    let mut text = head.join("\n\n");
-    text.push_str("\n\n");
-    for i in &items {
-        text.push_str(&format!("- {i}\n"));
+/// The HTML alternative of a plain-text body: blank lines separate paragraphs, lines
+/// starting with "- " make a list, other line breaks are kept.
+pub fn html_of(text: &str) -> String {
+    let mut html =
+        String::from("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>\n");
+    for paragraph in text.split("\n\n") {
+        let mut in_list = false;
+        let mut lines: Vec<String> = Vec::new();
+        let flush = |lines: &mut Vec<String>, html: &mut String| {
+            if !lines.is_empty() {
+                html.push_str(&format!("<p>{}</p>\n", lines.join("<br>\n")));
+                lines.clear();
+            }
+        };
+        for line in paragraph.lines().filter(|l| !l.trim().is_empty()) {
+            match line.strip_prefix("- ") {
+                Some(item) => {
+                    flush(&mut lines, &mut html);
+                    if !in_list {
+                        html.push_str("<ul>\n");
+                        in_list = true;
+                    }
+                    html.push_str(&format!("<li>{}</li>\n", escape(item)));
+                }
+                None => {
+                    if in_list {
+                        html.push_str("</ul>\n");
+                        in_list = false;
+                    }
+                    lines.push(escape(line));
+                }
+            }
+        }
+        flush(&mut lines, &mut html);
+        if in_list {
+            html.push_str("</ul>\n");
+        }
     }
-    text.push('\n');
-    text.push_str(&tail.join("\n\n"));
-    text.push('\n');
-    let mut html = String::from("<!DOCTYPE html><html><body>");
-    for p in &head {
-        html.push_str(&format!("<p>{}</p>", escape(p)));
-    }
-    html.push_str("<ul>");
-    for i in &items {
-        html.push_str(&format!("<li>{}</li>", escape(i)));
-    }
-    html.push_str("</ul>");
-    for p in &tail {
-        html.push_str(&format!("<p>{}</p>", escape(p)));
-    }
-    html.push_str("</body></html>");
+    html.push_str("</body></html>\n");
+    html
+}
+
+/// A draft of a composed letter, inside the caller's transaction: the PDF archived (or the
+/// one archived today), "e-mail prepared" logged once, the message built.
+fn draft_in(tx: &Connection, letter: &Letter, customer_id: i64, now_unix: i64) -> Result<Draft> {
+    let (name, to) = recipients(tx, letter)?;
+    let settings = crate::settings::get(tx)?;
+    let wording = Wording::of(tx, letter)?;
+    let subject = wording.subject(letter);
+    let (produced, pdf) = archive::keep_in(tx, letter, customer_id, Via::Email, &subject)?;
+    let text = wording.body(letter, true, letter.lines.len());
+    let from_email = v::optional_email("email", &settings.email)?;
     let attachment_name = format!(
         "{}-{}.pdf",
         letter.kind.code(),
@@ -158,22 +246,51 @@ pub fn draft(
         .subject(subject.as_str())
         .date(now_unix)
         .header("X-Unsent", mail_builder::headers::raw::Raw::new("1"))
-        .text_body(text)
-        .html_body(html)
+        .text_body(text.as_str())
+        .html_body(html_of(&text))
         .attachment("application/pdf", attachment_name, pdf.as_slice());
-    if !settings.email.is_empty() {
-        message = message.from((settings.company_name.as_str(), settings.email.as_str()));
+    if !from_email.is_empty() {
+        message = message.from((settings.company_name.as_str(), from_email.as_str()));
     }
     let eml = message
         .write_to_vec()
         .map_err(|e| Error::Io(std::io::Error::other(e)))?;
     Ok(Draft {
-        file_name: format!("{}-{}-{}.eml", as_of, letter.customer, letter.kind.code()),
+        file_name: archive::file_name(
+            &[
+                &letter.as_of.to_string(),
+                &letter.customer,
+                letter.kind.code(),
+            ],
+            "eml",
+        ),
         to,
         subject,
+        text,
         eml,
         document: produced.document,
     })
+}
+
+/// Composes the letter of `kind` about `invoice` (for a statement: the customer's open
+/// invoices in its currency), archives its PDF and builds the e-mail draft that carries it:
+/// To the customer's addresses, From the owner's when set, subject and body in the
+/// customer's language, `X-Unsent: 1` (Outlook opens it as a draft). `now_unix` is the
+/// message's Date (the shell reads the clock). Refused, nothing written: no e-mail address,
+/// and whatever the letter itself refuses.
+pub fn draft(
+    conn: &mut Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+    now_unix: i64,
+) -> Result<Draft> {
+    let letter = letters::compose_for_email(conn, kind, invoice, as_of, None)?;
+    let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
+    let tx = conn.transaction()?;
+    let d = draft_in(&tx, &letter, customer_id, now_unix)?;
+    tx.commit()?;
+    Ok(d)
 }
 
 /// Percent-encoding of RFC 3986 / 6068: everything but unreserved characters, as UTF-8.
@@ -194,42 +311,539 @@ pub const MAILTO_MAX: usize = 2000;
 
 /// A `mailto:` link for clients that do not open `.eml` files: subject and body only (a
 /// link cannot carry an attachment; the body says the PDF follows), kept under
-/// [`MAILTO_MAX`] characters by listing fewer invoices when needed.
+/// [`MAILTO_MAX`] characters by listing fewer invoices when needed. Nothing is written.
 pub fn mailto(
     conn: &Connection,
     kind: LetterKind,
     invoice: &str,
     as_of: NaiveDate,
 ) -> Result<String> {
-    let letter = letters::compose_for_email(conn, kind, invoice, as_of)?;
+    let letter = letters::compose_for_email(conn, kind, invoice, as_of, None)?;
     let (_, to) = recipients(conn, &letter)?;
-    let (head, items, tail) = paragraphs(&letter, false);
+    let wording = Wording::of(conn, &letter)?;
+    let subject = encode(&wording.subject(&letter));
+    let to = to
+        .iter()
+        .map(|a| encode(a).replace("%40", "@"))
+        .collect::<Vec<_>>()
+        .join(",");
     let build = |shown: usize| {
-        let mut body = head.join("\n\n");
-        body.push_str("\n\n");
-        for i in items.iter().take(shown) {
-            body.push_str(&format!("- {i}\n"));
-        }
-        if shown < items.len() {
-            body.push_str(&format!("- … (+{})\n", items.len() - shown));
-        }
-        body.push('\n');
-        body.push_str(&tail.join("\n\n"));
-        format!(
-            "mailto:{}?subject={}&body={}",
-            to.iter()
-                .map(|a| encode(a).replace("%40", "@"))
-                .collect::<Vec<_>>()
-                .join(","),
-            encode(&subject_of(&letter)),
-            encode(&body)
-        )
+        let body = encode(wording.body(&letter, false, shown).trim_end());
+        format!("mailto:{to}?subject={subject}&body={body}")
     };
-    let mut shown = items.len();
+    let mut shown = letter.lines.len();
     let mut link = build(shown);
     while link.len() > MAILTO_MAX && shown > 0 {
         shown -= 1;
         link = build(shown);
     }
     Ok(link)
+}
+
+/// One draft of a batch, as listed in its summary and `index.html`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PreparedEmail {
+    pub action: String,
+    pub customer: String,
+    pub customer_name: String,
+    /// What the e-mail asks for (decimal string) and its currency.
+    pub amount: String,
+    #[serde(skip)]
+    #[ts(skip)]
+    pub amount_minor: i64,
+    pub currency: String,
+    pub invoices: Vec<String>,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub file_name: String,
+    #[ts(type = "number")]
+    pub size_bytes: i64,
+    #[ts(type = "number")]
+    pub document_id: i64,
+}
+
+/// An e-mail action the batch could not prepare, and why (in the owner's language).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SkippedEmail {
+    pub action: String,
+    pub customer: String,
+    pub customer_name: String,
+    pub reason: String,
+}
+
+/// What a batch did: the drafts written, the actions skipped, the index file's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EmailBatch {
+    pub as_of: NaiveDate,
+    pub prepared: Vec<PreparedEmail>,
+    pub skipped: Vec<SkippedEmail>,
+    /// `index.html`, or empty when nothing was prepared (no file written).
+    pub index_file: String,
+}
+
+/// Today's e-mail actions (all of them, those in `ids`, or those of `customer`) as `.eml`
+/// drafts: for each, the letter composed for the action's invoices, its PDF archived and
+/// attached, handed to `sink` (file name, bytes: the shell writes them), then an
+/// `index.html` listing them; every draft logged "e-mail prepared" and its action marked
+/// done, all in one transaction: if a file cannot be written nothing is logged. A customer
+/// without any e-mail address is skipped and named, with the reason, in `lang`; the others
+/// are prepared. An action id that is not an e-mail action of the day is refused.
+pub fn prepare(
+    conn: &mut Connection,
+    as_of: NaiveDate,
+    ids: Option<&[String]>,
+    customer: Option<&str>,
+    now_unix: i64,
+    lang: Lang,
+    sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
+) -> Result<EmailBatch> {
+    use crate::dunning::{self, scenarios::Channel, Act};
+    let customer_id = customer
+        .map(|r| crate::customers::id_by_ref(conn, "customer", r))
+        .transpose()?;
+    let tx = conn.transaction()?;
+    let today = dunning::agenda(&tx, as_of)?;
+    let mut batch = EmailBatch {
+        as_of,
+        prepared: Vec::new(),
+        skipped: Vec::new(),
+        index_file: String::new(),
+    };
+    let mut seen = Vec::new();
+    for a in &today {
+        let Some(kind) = archive::letter_kind_of(a.kind) else {
+            continue;
+        };
+        if a.channel != Channel::Email
+            || a.invoices.is_empty()
+            || ids.is_some_and(|ids| !ids.contains(&a.id))
+            || customer_id.is_some_and(|c| c != a.customer_id)
+        {
+            continue;
+        }
+        seen.push(a.id.clone());
+        let letter =
+            letters::compose_for_email(&tx, kind, &a.invoices[0], as_of, Some(&a.invoices))?;
+        let d = match draft_in(&tx, &letter, a.customer_id, now_unix) {
+            Err(Error::Invalid { field, msg })
+                if field == "customer" || field.ends_with("email") =>
+            {
+                batch.skipped.push(SkippedEmail {
+                    action: a.id.clone(),
+                    customer: a.customer.clone(),
+                    customer_name: a.customer_name.clone(),
+                    reason: Error::Invalid { field, msg }.message(lang),
+                });
+                continue;
+            }
+            other => other?,
+        };
+        let mut file_name = d.file_name.clone();
+        if batch.prepared.iter().any(|p| p.file_name == file_name) {
+            file_name = archive::file_name(
+                &[&as_of.to_string(), &a.customer, kind.code(), &a.currency],
+                "eml",
+            );
+        }
+        sink(&file_name, &d.eml)?;
+        batch.prepared.push(PreparedEmail {
+            action: a.id.clone(),
+            customer: a.customer.clone(),
+            customer_name: a.customer_name.clone(),
+            amount: a.amount.clone(),
+            amount_minor: a.amount_minor,
+            currency: a.currency.clone(),
+            invoices: letter.invoices.clone(),
+            to: d.to,
+            subject: d.subject,
+            file_name,
+            size_bytes: d.eml.len() as i64,
+            document_id: d.document.id,
+        });
+    }
+    if let Some(ids) = ids {
+        if let Some(missing) = ids.iter().find(|id| !seen.contains(id)) {
+            return Err(Error::invalid("ids", Msg::UnknownAction(missing.clone())));
+        }
+    }
+    if !batch.prepared.is_empty() {
+        batch.index_file = "index.html".to_string();
+        sink(&batch.index_file, index_html(&batch, lang).as_bytes())?;
+        let done: Vec<String> = batch.prepared.iter().map(|p| p.action.clone()).collect();
+        dunning::record_acts(
+            &tx,
+            as_of,
+            &today,
+            &done,
+            &Act::Done {
+                note: String::new(),
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(batch)
+}
+
+/// `index.html` of a batch: one row per draft (customer, amount, invoices, a link to the
+/// file), then the customers skipped and why. Opened in a browser beside the files.
+pub fn index_html(batch: &EmailBatch, lang: Lang) -> String {
+    let fr = lang == Lang::Fr;
+    let tr = |f: &'static str, e: &'static str| if fr { f } else { e };
+    let date = super::long_date(batch.as_of, lang);
+    let mut h = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} {}</title>\n\
+         <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}\
+         td,th{{border-bottom:1px solid #ccc;padding:.3em .8em;text-align:left}}\
+         td.r{{text-align:right}}</style></head><body>\n<h1>{} {}</h1>\n",
+        lang.code(),
+        tr("E-mails du", "E-mails of"),
+        escape(&date),
+        tr("E-mails préparés le", "E-mails prepared on"),
+        escape(&date),
+    );
+    h.push_str(&format!(
+        "<p>{}</p>\n<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
+        tr(
+            "Ouvrez chaque brouillon dans votre messagerie, relisez-le et envoyez-le.",
+            "Open each draft in your mail client, read it over and send it."
+        ),
+        tr("Client", "Customer"),
+        tr("Montant", "Amount"),
+        tr("Factures", "Invoices"),
+        tr("Destinataires", "To"),
+        tr("Brouillon", "Draft"),
+    ));
+    for p in &batch.prepared {
+        let href: String = p
+            .file_name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        h.push_str(&format!(
+            "<tr><td>{} ({})</td><td class=\"r\">{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>\n",
+            escape(&p.customer_name),
+            escape(&p.customer),
+            escape(&crate::money::Currency::parse(&p.currency).map_or_else(
+                |_| format!("{} {}", p.amount, p.currency),
+                |c| c.format_minor(p.amount_minor, lang),
+            )),
+            escape(&p.invoices.join(", ")),
+            escape(&p.to.join(", ")),
+            href,
+            escape(&p.file_name),
+        ));
+    }
+    h.push_str("</table>\n");
+    if !batch.skipped.is_empty() {
+        h.push_str(&format!(
+            "<h2>{}</h2>\n<ul>\n",
+            tr("Non préparés", "Not prepared")
+        ));
+        for s in &batch.skipped {
+            h.push_str(&format!(
+                "<li>{} ({}){} {}</li>\n",
+                escape(&s.customer_name),
+                escape(&s.customer),
+                tr(" :", ":"),
+                escape(&s.reason)
+            ));
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::day;
+
+    /// The demo as loaded on 2026-11-22.
+    fn demo() -> Connection {
+        let mut conn = crate::open_in_memory().unwrap();
+        crate::demo::load(&mut conn, day("2026-11-22")).unwrap();
+        conn
+    }
+
+    fn count(conn: &Connection, kind: &str) -> i64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM journal WHERE kind = ?1",
+            [kind],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// The header block's lines, raw (continuations start with a space); no line of the
+    /// message over 998 octets.
+    fn headers(eml: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(eml);
+        assert!(text.split('\n').all(|l| l.len() <= 998));
+        let text = text.replace("\r\n", "\n");
+        let head = text.split("\n\n").next().unwrap();
+        head.lines().map(str::to_string).collect()
+    }
+
+    /// Headers unfolded: one string per header.
+    fn unfolded(eml: &[u8]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for l in headers(eml) {
+            match (l.starts_with([' ', '\t']), out.last_mut()) {
+                (true, Some(last)) => last.push_str(&l),
+                _ => out.push(l),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_draft_carries_the_letter_and_is_logged_once_per_way() {
+        let mut conn = demo();
+        let as_of = day("2026-11-22");
+        let d = draft(
+            &mut conn,
+            LetterKind::Courtesy,
+            "F2026-0144",
+            as_of,
+            1_795_000_000,
+        )
+        .unwrap();
+        assert_eq!(d.to, ["bureau@pasdedeux.fr"]);
+        assert_eq!(d.subject, "Factures arrivant à échéance");
+        assert_eq!(d.file_name, "2026-11-22-ECOL10-courtesy.eml");
+        assert!(d.text.starts_with("Bonjour,\n\n"), "{}", d.text);
+        assert!(d.text.contains("- F2026-0145 du 27/10/2026"), "{}", d.text);
+        assert!(d.text.trim_end().ends_with("Cordialement,\nAtelier Lumen"));
+        let h = headers(&d.eml);
+        for want in ["X-Unsent: 1", "MIME-Version: 1.0", "Subject: =?utf-8?"] {
+            assert!(h.iter().any(|l| l.starts_with(want)), "{want} in {h:?}");
+        }
+        let body = String::from_utf8_lossy(&d.eml);
+        for part in [
+            "multipart/mixed",
+            "multipart/alternative",
+            "text/html",
+            "application/pdf",
+        ] {
+            assert!(body.contains(part), "{part}");
+        }
+        // Archived and logged "e-mail prepared" once, however often it is drafted today.
+        assert_eq!(d.document.invoices, ["F2026-0144", "F2026-0145"]);
+        let again = draft(
+            &mut conn,
+            LetterKind::Courtesy,
+            "F2026-0145",
+            as_of,
+            1_795_000_100,
+        )
+        .unwrap();
+        assert_eq!(again.document.id, d.document.id);
+        assert_eq!(count(&conn, "email_prepared"), 1);
+        // The same letter printed too: the same document, its own "letter sent" entry.
+        let (printed, _) =
+            archive::produce(&mut conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
+        assert_eq!(printed.document.id, d.document.id);
+        assert_eq!(count(&conn, "document_sent"), 1);
+        assert_eq!(count(&conn, "email_prepared"), 1);
+        // A mailto link: no attachment, the body says it follows, nothing logged.
+        let link = mailto(&conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
+        assert!(link.starts_with("mailto:bureau@pasdedeux.fr?subject=Factures%20arrivant%20%C3%A0"));
+        assert!(link.contains(&encode("suit en pièce jointe")));
+        assert!(link.len() <= MAILTO_MAX);
+        assert_eq!(count(&conn, "email_prepared"), 1);
+    }
+
+    #[test]
+    fn nothing_from_a_customer_record_can_add_a_header() {
+        let mut conn = demo();
+        let as_of = day("2026-11-22");
+        // A name with quotes, a comma, a semicolon and accents is encoded, not split.
+        conn.execute(
+            "UPDATE customers SET name = 'Dupont, \"Fils\" & Cie; Émile' WHERE reference = 'ECOL10'",
+            [],
+        )
+        .unwrap();
+        let d = draft(&mut conn, LetterKind::Courtesy, "F2026-0144", as_of, 0).unwrap();
+        let h = headers(&d.eml);
+        let u = unfolded(&d.eml);
+        let to: Vec<&String> = u.iter().filter(|l| l.starts_with("To:")).collect();
+        assert_eq!(to.len(), 1);
+        assert!(
+            to[0].contains("<bureau@pasdedeux.fr>") && !to[0].contains("Émile"),
+            "{to:?}"
+        );
+        assert!(
+            h.iter().all(|l| l.starts_with(' ')
+                || [
+                    "To:",
+                    "Subject:",
+                    "Date:",
+                    "X-Unsent:",
+                    "From:",
+                    "Message-ID:",
+                    "MIME-Version:",
+                    "Content-Type:"
+                ]
+                .iter()
+                .any(|p| l.starts_with(p))),
+            "{h:?}"
+        );
+        // Line breaks written into the record behind the app's back are refused, not sent.
+        for (column, value) in [
+            ("name", "Evil\r\nBcc: spy@example.com"),
+            ("email", "bureau@pasdedeux.fr\r\nBcc: spy@example.com"),
+            ("contact_email", "a@b.fr>, <spy@example.com"),
+        ] {
+            let mut c = demo();
+            c.execute(
+                &format!("UPDATE customers SET {column} = ?1 WHERE reference = 'ECOL10'"),
+                [value],
+            )
+            .unwrap();
+            let e = draft(&mut c, LetterKind::Courtesy, "F2026-0144", as_of, 0).unwrap_err();
+            assert!(matches!(e, Error::Invalid { .. }), "{column}: {e:?}");
+            assert_eq!(count(&c, "email_prepared"), 0, "{column}");
+        }
+    }
+
+    #[test]
+    fn the_owners_wording_makes_the_subject_and_both_bodies() {
+        let mut conn = demo();
+        let as_of = day("2026-11-22");
+        templates::set(
+            &conn,
+            "courtesy",
+            "fr",
+            "email_subject",
+            "Échéance proche : {total_due}",
+        )
+        .unwrap();
+        templates::set(
+            &conn,
+            "courtesy",
+            "fr",
+            "email_body",
+            "Bonjour {customer},\n\nPetit rappel :\n{invoices}\n\n{payment}\n{attachment}\n\nÀ bientôt,\n{signature}",
+        )
+        .unwrap();
+        let d = draft(&mut conn, LetterKind::Courtesy, "F2026-0144", as_of, 0).unwrap();
+        assert_eq!(d.subject, "Échéance proche : 9\u{202f}090,65\u{a0}€");
+        assert!(d
+            .text
+            .starts_with("Bonjour École de danse Pas de Deux,\n\nPetit rappel :\n- F2026-0144"));
+        assert!(d.text.contains("IBAN FR76"));
+        let html = html_of(&d.text);
+        assert!(
+            html.contains("<p>Petit rappel :</p>\n<ul>\n<li>F2026-0144"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p>À bientôt,<br>\nAtelier Lumen</p>"),
+            "{html}"
+        );
+        // The link uses the same wording.
+        let link = mailto(&conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
+        assert!(link.contains(&encode("Échéance proche")));
+        // A block placeholder is refused in a letter's paragraph.
+        assert!(templates::set(&conn, "courtesy", "fr", "opening", "{invoices}").is_err());
+    }
+
+    #[test]
+    fn a_batch_names_who_it_skipped_and_is_all_or_nothing() {
+        let as_of = day("2026-11-30");
+        let mut conn = demo();
+        conn.execute(
+            "UPDATE customers SET email = '', contact_email = '' WHERE reference = 'SPOR18'",
+            [],
+        )
+        .unwrap();
+        let emails = |c: &Connection| -> Vec<String> {
+            crate::dunning::agenda(c, as_of)
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.channel == crate::dunning::scenarios::Channel::Email)
+                .map(|a| a.id)
+                .collect()
+        };
+        let before = emails(&conn);
+        assert_eq!(before.len(), 4, "{before:?}");
+        let done_before = count(&conn, "action_done");
+        // A file that cannot be written: nothing archived, logged or done.
+        let mut n = 0;
+        let e = prepare(&mut conn, as_of, None, None, 0, Lang::En, &mut |_, _| {
+            n += 1;
+            if n == 2 {
+                Err(Error::invalid("dir", Msg::CannotWrite("/x".into())))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }));
+        assert_eq!(count(&conn, "email_prepared"), 0);
+        assert_eq!(count(&conn, "action_done"), done_before);
+        assert_eq!(
+            conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            0
+        );
+        assert_eq!(emails(&conn), before);
+        // Then for real: three drafts and the index, the customer without an address named.
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let batch = prepare(
+            &mut conn,
+            as_of,
+            None,
+            None,
+            0,
+            Lang::En,
+            &mut |name, bytes| {
+                files.push((name.to_string(), bytes.to_vec()));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(batch.prepared.len(), 3);
+        assert_eq!(batch.skipped.len(), 1);
+        assert_eq!(batch.skipped[0].customer, "SPOR18");
+        assert!(
+            batch.skipped[0].reason.contains("has no e-mail address"),
+            "{:?}",
+            batch.skipped
+        );
+        assert_eq!(files.len(), 4);
+        assert_eq!(files[3].0, "index.html");
+        let index = String::from_utf8(files[3].1.clone()).unwrap();
+        for p in &batch.prepared {
+            assert!(
+                index.contains(&format!("href=\"{}\"", p.file_name)),
+                "{index}"
+            );
+        }
+        assert!(index.contains("Not prepared") && index.contains("SPOR18"));
+        assert_eq!(count(&conn, "email_prepared"), 3);
+        // The prepared actions are done; the skipped one stays on the agenda.
+        let left = emails(&conn);
+        assert_eq!(left.len(), 1);
+        assert!(left[0].starts_with("SPOR18/"));
+        // An action that is not an e-mail action of the day is refused.
+        let e = prepare(
+            &mut conn,
+            as_of,
+            Some(&["NOPE/x/email".to_string()]),
+            None,
+            0,
+            Lang::Fr,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err();
+        assert!(e.message(Lang::Fr).contains("NOPE"), "{e:?}");
+    }
 }

@@ -115,6 +115,14 @@ pub struct Letter {
     #[serde(skip)]
     #[ts(skip)]
     pub logo: Option<std::sync::Arc<Vec<u8>>>,
+    /// The values of the wording's placeholders (see [`super::templates`]), for e-mails.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub values: Vec<(&'static str, String)>,
+    /// How to pay ("Règlement par virement : IBAN …"), empty when no IBAN is set.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub payment: String,
 }
 
 struct Row {
@@ -150,6 +158,18 @@ pub fn statement(
     currency: Option<&str>,
     as_of: NaiveDate,
 ) -> Result<Letter> {
+    let first = first_open_invoice(conn, reference, currency, as_of)?;
+    compose_with(conn, LetterKind::Statement, &first, as_of, None)
+}
+
+/// The customer's open invoice due first in `currency` (default: the company's): where a
+/// statement of account starts. None open: a refusal.
+pub fn first_open_invoice(
+    conn: &Connection,
+    reference: &str,
+    currency: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<String> {
     let customer_id = crate::customers::id_by_ref(conn, "customer", reference)?;
     let currency = match currency {
         Some(c) => Currency::parse(c)?,
@@ -163,8 +183,7 @@ pub fn statement(
             |r| r.get(0),
         )
         .optional()?;
-    let first = first.ok_or_else(|| Error::invalid("customer", Msg::NoOpenInvoices))?;
-    compose_with(conn, LetterKind::Statement, &first, as_of, None)
+    first.ok_or_else(|| Error::invalid("customer", Msg::NoOpenInvoices))
 }
 
 /// [`compose`], covering only the invoices in `only` (an agenda action's invoices) when given.
@@ -178,14 +197,15 @@ pub fn compose_with(
     compose_inner(conn, kind, invoice, as_of, only, true)
 }
 
-/// [`compose`] for an e-mail: the customer needs no postal address.
+/// [`compose_with`] for an e-mail: the customer needs no postal address.
 pub fn compose_for_email(
     conn: &Connection,
     kind: LetterKind,
     invoice: &str,
     as_of: NaiveDate,
+    only: Option<&[String]>,
 ) -> Result<Letter> {
-    compose_inner(conn, kind, invoice, as_of, None, false)
+    compose_inner(conn, kind, invoice, as_of, only, false)
 }
 
 fn compose_inner(
@@ -547,7 +567,7 @@ fn compose_inner(
         *p = text;
     }
     if !pay.is_empty() {
-        after.push(pay);
+        after.push(pay.clone());
     }
     after.push(closing);
     before.retain(|p| !p.is_empty());
@@ -666,6 +686,8 @@ fn compose_inner(
         deadline,
         window_left: settings.letter_window == "left",
         logo: crate::settings::logo(conn)?.map(|(_, bytes)| std::sync::Arc::new(bytes)),
+        values: values.to_vec(),
+        payment: pay,
     })
 }
 

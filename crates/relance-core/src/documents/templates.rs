@@ -1,5 +1,6 @@
-//! The owner's wording of letters: subject, opening paragraph and request paragraph per
-//! letter kind and language, with placeholders filled in when the letter is composed.
+//! The owner's wording of letters (subject, opening paragraph, request paragraph) and of
+//! e-mail drafts (subject, whole body), per kind and language, with placeholders filled in
+//! when the document is composed.
 //! A placeholder that is unknown or not closed is refused when the text is saved, with its
 //! name, never discovered when printing. The legal sentences of a formal demand (what
 //! follows if unpaid, article 1344) are not templates: they stay as the law wants them.
@@ -25,8 +26,26 @@ pub const PLACEHOLDERS: [(&str, &str); 10] = [
     ("invoice_count", "how many invoices the letter lists"),
 ];
 
-/// The parts of a letter the owner may reword.
-pub const PARTS: [&str; 3] = ["subject", "opening", "request"];
+/// Placeholders only an e-mail body may use: blocks of several lines.
+pub const EMAIL_PLACEHOLDERS: [(&str, &str); 4] = [
+    ("invoices", "the invoices, one line each"),
+    ("payment", "how to pay (IBAN), when set"),
+    ("signature", "your company's name"),
+    (
+        "attachment",
+        "the sentence saying the letter is attached as a PDF",
+    ),
+];
+
+/// The parts the owner may reword: a letter's subject, opening and request paragraph; an
+/// e-mail's subject and whole body.
+pub const PARTS: [&str; 5] = [
+    "subject",
+    "opening",
+    "request",
+    "email_subject",
+    "email_body",
+];
 
 /// A stored wording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -37,9 +56,14 @@ pub struct Template {
     pub body: String,
 }
 
-/// Checks a template: text rules, then every `{name}` known and every brace closed.
-pub fn check(field: &str, body: &str) -> Result<String> {
-    let body = v::multiline(field, body, 2000)?;
+/// Checks a template of `part`: text rules, then every `{name}` known for that part and
+/// every brace closed.
+pub fn check(field: &str, part: &str, body: &str) -> Result<String> {
+    let body = v::multiline(field, body, if part == "email_body" { 6000 } else { 2000 })?;
+    let known = |name: &str| {
+        PLACEHOLDERS.iter().any(|(p, _)| *p == name)
+            || (part == "email_body" && EMAIL_PLACEHOLDERS.iter().any(|(p, _)| *p == name))
+    };
     let mut rest = body.as_str();
     while let Some(i) = rest.find(['{', '}']) {
         if rest[i..].starts_with('}') {
@@ -53,7 +77,7 @@ pub fn check(field: &str, body: &str) -> Result<String> {
             return Err(Error::invalid(field, Msg::BrokenPlaceholder));
         };
         let name = &after[..end];
-        if !PLACEHOLDERS.iter().any(|(p, _)| *p == name) {
+        if !known(name) {
             return Err(Error::invalid(
                 field,
                 Msg::UnknownPlaceholder(name.chars().take(40).collect()),
@@ -105,7 +129,7 @@ pub fn set(conn: &Connection, kind: &str, lang: &str, part: &str, body: &str) ->
         )?;
         return Ok(());
     }
-    let body = check("body", body)?;
+    let body = check("body", part, body)?;
     conn.execute(
         "INSERT INTO letter_templates (kind, language, part, body) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(kind, language, part) DO UPDATE SET body = excluded.body",
@@ -148,6 +172,7 @@ mod tests {
     fn placeholders_are_checked_when_saved() {
         assert!(check(
             "b",
+            "opening",
             "Bonjour {customer}, merci de régler {total_due} avant le {deadline}."
         )
         .is_ok());
@@ -161,11 +186,20 @@ mod tests {
             ("{ {customer} }", Msg::BrokenPlaceholder),
             ("{}", Msg::UnknownPlaceholder(String::new())),
         ] {
-            match check("b", bad) {
+            match check("b", "opening", bad) {
                 Err(Error::Invalid { msg, .. }) => assert_eq!(msg, want, "{bad}"),
                 other => panic!("{bad}: {other:?}"),
             }
         }
+        // The blocks of an e-mail body are known there only.
+        assert!(check("b", "email_body", "{invoices}\n\n{payment}\n{signature}").is_ok());
+        assert!(matches!(
+            check("b", "request", "{invoices}"),
+            Err(Error::Invalid {
+                msg: Msg::UnknownPlaceholder(_),
+                ..
+            })
+        ));
         let filled = fill(
             "{customer} doit {total_due}",
             &[("customer", "Acme".into()), ("total_due", "10,00 €".into())],

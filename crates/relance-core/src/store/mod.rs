@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_penalties.sql"),
     include_str!("migrations/0006_templates.sql"),
     include_str!("migrations/0007_rate_series.sql"),
+    include_str!("migrations/0008_email_templates.sql"),
 ];
 
 /// The schema version this build writes.
@@ -336,6 +337,28 @@ pub fn refuse_database_as_output(db: &Path, out: &Path, field: &str) -> Result<(
             field,
             crate::error::Msg::OutputIsDatabase(out.display().to_string()),
         ));
+    }
+    Ok(())
+}
+
+/// Writes a file the owner asked for (a PDF, an e-mail draft, an export) whole or not at
+/// all: refused when it is the database; written as `NAME.partial`, flushed to disk, then
+/// renamed, so an interrupted write never leaves a half file under the real name.
+pub fn write_output(db: &Path, out: &Path, bytes: &[u8], field: &str) -> Result<()> {
+    use std::io::Write;
+    refuse_database_as_output(db, out, field)?;
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, out)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::write(field, out, e));
     }
     Ok(())
 }

@@ -1,0 +1,339 @@
+//! What the owner sends: `relance letter`, `statement`, `letters prepare`, `documents`,
+//! `email`, `mailto` and `export-reminders`. Every file is written whole or not at all
+//! (`store::write_output`: a temporary name, then a rename).
+
+use crate::output::{emit, Format};
+use crate::today::date_or_today;
+use clap::{Args, Subcommand};
+use relance_core::documents::{archive, email, letters::LetterKind};
+use relance_core::store::write_output;
+use relance_core::{Connection, Lang, Result};
+use std::path::{Path, PathBuf};
+
+/// The document commands, flattened into the top level (`relance letter …`).
+#[derive(Subcommand)]
+pub enum DocCmd {
+    /// A letter as PDF, archived: courtesy, reminder, final notice or formal demand.
+    Letter(LetterArgs),
+    /// An e-mail draft (.eml) with the letter attached as PDF, for your own mail client.
+    Email(EmailArgs),
+    /// A mailto: link (subject and body; the PDF follows as an attachment).
+    Mailto(MailtoArgs),
+    /// The day's e-mail reminders as .eml drafts (PDF attached) into a folder, with an
+    /// index.html; each archived, logged and its action marked done, all or nothing.
+    ExportReminders(ExportRemindersArgs),
+    /// A customer's statement of account as PDF (open items, aged balance), archived.
+    Statement(StatementArgs),
+    /// Today's letters: `letters prepare --out DIR` writes, archives and marks them done.
+    #[command(subcommand)]
+    Letters(LettersCmd),
+    /// Archived documents: list a customer's, get one's exact bytes.
+    #[command(subcommand)]
+    Documents(DocumentsCmd),
+}
+
+pub fn run(conn: &mut Connection, db: &Path, cmd: DocCmd, lang: Lang) -> Result<()> {
+    match cmd {
+        DocCmd::Letter(a) => letter(conn, db, a),
+        DocCmd::Email(a) => email(conn, db, a),
+        DocCmd::Mailto(a) => mailto(conn, a),
+        DocCmd::ExportReminders(a) => export_reminders(conn, db, a, lang),
+        DocCmd::Statement(a) => statement(conn, db, a),
+        DocCmd::Letters(c) => letters(conn, db, c),
+        DocCmd::Documents(c) => documents(conn, db, c),
+    }
+}
+
+#[derive(Args)]
+pub struct LetterArgs {
+    /// The invoice the letter is about (the customer's other invoices at the same stage join it).
+    #[arg(long)]
+    invoice: String,
+    /// courtesy, reminder, final-notice or formal-demand.
+    #[arg(long)]
+    kind: String,
+    /// The letter's date (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// The PDF file to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn letter(conn: &mut Connection, db: &Path, args: LetterArgs) -> Result<()> {
+    let kind = LetterKind::parse("kind", &args.kind)?;
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
+    let (p, bytes) = archive::produce(conn, kind, &args.invoice, as_of)?;
+    write_output(db, &args.out, &bytes, "out")?;
+    let d = &p.document;
+    out!(
+        "{} written: {} invoice(s), {} {} claimed; {} document {}.",
+        args.out.display(),
+        d.invoices.len(),
+        d.claimed,
+        d.currency,
+        if p.created {
+            "archived as"
+        } else {
+            "already archived today as"
+        },
+        d.id
+    );
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum DocumentsCmd {
+    /// A customer's archived documents, newest first.
+    List {
+        #[arg(long)]
+        customer: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write an archived document's exact bytes to a file.
+    Get {
+        id: i64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+fn documents(conn: &mut Connection, db: &Path, cmd: DocumentsCmd) -> Result<()> {
+    match cmd {
+        DocumentsCmd::List { customer, format } => {
+            let id = relance_core::customers::id_by_ref(conn, "customer", &customer)?;
+            let docs = archive::for_customer(conn, id)?;
+            emit(
+                format,
+                &docs,
+                &["id", "date", "kind", "invoices", "claimed", "size"],
+                |d| {
+                    vec![
+                        d.id.to_string(),
+                        d.on_date.to_string(),
+                        d.kind.clone(),
+                        d.invoices.join(" "),
+                        format!("{} {}", d.claimed, d.currency),
+                        format!("{} kB", (d.size_bytes + 1023) / 1024),
+                    ]
+                },
+            );
+        }
+        DocumentsCmd::Get { id, out } => {
+            let bytes = archive::bytes(conn, id)?;
+            write_output(db, &out, &bytes, "out")?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct StatementArgs {
+    /// The customer's reference.
+    #[arg(long)]
+    customer: String,
+    /// The currency of the invoices listed (default: yours).
+    #[arg(long)]
+    currency: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn statement(conn: &mut Connection, db: &Path, args: StatementArgs) -> Result<()> {
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
+    let (p, bytes) =
+        archive::produce_statement(conn, &args.customer, args.currency.as_deref(), as_of)?;
+    write_output(db, &args.out, &bytes, "out")?;
+    let d = &p.document;
+    out!(
+        "{} written: {} open invoice(s), {} {} due; archived as document {}.",
+        args.out.display(),
+        d.invoices.len(),
+        d.claimed,
+        d.currency,
+        d.id
+    );
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum LettersCmd {
+    /// Every letter action of the day (or the ACTION ids given) as PDF into DIR: each is
+    /// archived and its action marked done, all at once or not at all.
+    Prepare {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only these actions (ids as `relance agenda` prints them).
+        ids: Vec<String>,
+    },
+}
+
+/// The sink of a batch: each file written whole into `dir` (which must exist).
+fn into_folder<'a>(db: &'a Path, dir: &'a Path) -> impl FnMut(&str, &[u8]) -> Result<()> + 'a {
+    move |name, bytes| write_output(db, &dir.join(name), bytes, "out")
+}
+
+/// The folder of a batch: created if missing (its parent must exist).
+fn folder(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| relance_core::Error::write("out", out, e))
+}
+
+fn letters(conn: &mut Connection, db: &Path, cmd: LettersCmd) -> Result<()> {
+    let LettersCmd::Prepare { as_of, out, ids } = cmd;
+    let as_of = date_or_today(&as_of, "as_of")?;
+    folder(&out)?;
+    let only = (!ids.is_empty()).then_some(ids.as_slice());
+    let prepared = archive::prepare(conn, as_of, only, &mut into_folder(db, &out))?;
+    for p in &prepared {
+        out!("{}  {}", p.action, out.join(&p.file_name).display());
+    }
+    out!(
+        "{} letter(s) prepared, archived and marked done.",
+        prepared.len()
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct EmailArgs {
+    #[arg(long)]
+    invoice: String,
+    /// courtesy, reminder, final-notice, formal-demand or statement.
+    #[arg(long)]
+    kind: String,
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// The .eml file to write (opened by your mail client as a draft).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+/// Seconds since 1970 now: the Date of a message.
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn email(conn: &mut Connection, db: &Path, args: EmailArgs) -> Result<()> {
+    let kind = LetterKind::parse("kind", &args.kind)?;
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
+    let d = email::draft(conn, kind, &args.invoice, as_of, now_unix())?;
+    write_output(db, &args.out, &d.eml, "out")?;
+    out!(
+        "{} written: to {}, \"{}\", letter archived as document {}.",
+        args.out.display(),
+        d.to.join(", "),
+        d.subject,
+        d.document.id
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct MailtoArgs {
+    #[arg(long)]
+    invoice: String,
+    #[arg(long)]
+    kind: String,
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+fn mailto(conn: &mut Connection, args: MailtoArgs) -> Result<()> {
+    let kind = LetterKind::parse("kind", &args.kind)?;
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    out!("{}", email::mailto(conn, kind, &args.invoice, as_of)?);
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct ExportRemindersArgs {
+    /// The day whose e-mail actions are prepared (default: today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// The folder the drafts and index.html go to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Only this customer's e-mail actions.
+    #[arg(long, value_name = "REF")]
+    customer: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn export_reminders(
+    conn: &mut Connection,
+    db: &Path,
+    args: ExportRemindersArgs,
+    lang: Lang,
+) -> Result<()> {
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    folder(&args.out)?;
+    let batch = email::prepare(
+        conn,
+        as_of,
+        None,
+        args.customer.as_deref(),
+        now_unix(),
+        lang,
+        &mut into_folder(db, &args.out),
+    )?;
+    if args.format == Format::Json {
+        crate::output::print_json(&batch);
+        return Ok(());
+    }
+    for p in &batch.prepared {
+        out!(
+            "{}  {} {}  {}",
+            args.out.join(&p.file_name).display(),
+            p.amount,
+            p.currency,
+            p.to.join(", ")
+        );
+    }
+    let fr = lang == Lang::Fr;
+    if batch.prepared.is_empty() && batch.skipped.is_empty() {
+        out!(
+            "{}",
+            if fr {
+                "Aucun e-mail à préparer ce jour-là (aucune action e-mail, ou déjà faites)."
+            } else {
+                "No e-mail to prepare on that day (no e-mail action, or already done)."
+            }
+        );
+        return Ok(());
+    }
+    if !batch.index_file.is_empty() {
+        out!("{}", args.out.join(&batch.index_file).display());
+    }
+    out!(
+        "{}",
+        if fr {
+            format!(
+                "{} e-mail(s) préparé(s), courriers archivés, actions faites ; {} client(s) non préparé(s).",
+                batch.prepared.len(),
+                batch.skipped.len()
+            )
+        } else {
+            format!(
+                "{} e-mail(s) prepared, letters archived, actions done; {} customer(s) skipped.",
+                batch.prepared.len(),
+                batch.skipped.len()
+            )
+        }
+    );
+    for s in &batch.skipped {
+        out!("  {} ({}): {}", s.customer_name, s.customer, s.reason);
+    }
+    Ok(())
+}
