@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "open_letter",
     "prepare_letters",
     "open_email",
+    "preview_email",
     "mailto_link",
     "open_mailto",
     "prepare_emails",

@@ -60,6 +60,7 @@ fn main() {
             commands::documents::open_letter,
             commands::documents::prepare_letters,
             commands::documents::open_email,
+            commands::documents::preview_email,
             commands::documents::mailto_link,
             commands::documents::open_mailto,
             commands::documents::prepare_emails,

@@ -333,6 +333,91 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
   });
 });
 
+test('E-mails from Today: a draft opened in the mail client, a mailto link, the day\'s e-mails prepared and in the history', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'emails');
+  const drafts = path.join(dir, 'drafts');
+  const id = 'ECOL10/courtesy/email';
+  // The system's handler (xdg-open) opens drafts and folders: a stand-in records what.
+  const bin = path.join(dir, 'bin');
+  const opened = path.join(dir, 'opened.txt');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" >> '${opened}'\n`, { mode: 0o755 });
+  const openedLines = () => (existsSync(opened) ? readFileSync(opened, 'utf8').trim().split('\n') : []);
+
+  await withApp(4446, { RELANCE_DB: db, RELANCE_TEST_FILE: drafts, PATH: `${bin}:${process.env.PATH}` }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find(`[data-testid="action-${id}"]`, 'the courtesy e-mail of the day');
+    await d.find('[data-testid="prepare-all-emails"]', 'Prepare today\'s e-mails');
+
+    // Settings: the owner's own e-mail subject for courtesy reminders in French; a block
+    // placeholder of the body is refused in a subject, naming it.
+    await d.click('[data-testid="nav-settings"]');
+    await d.select('[data-testid="wording-kind"]', 'courtesy');
+    await d.select('[data-testid="wording-part"]', 'email_subject');
+    await d.type('#w-body', 'Bientôt dû : {invoices}');
+    await d.click('[data-testid="save-wording"]');
+    await d.waitText('[data-testid="error-w-body"]', '{invoices}');
+    await d.type('#w-body', 'Échéance proche, {customer} : {total_due}');
+    await d.click('[data-testid="save-wording"]');
+    await d.waitText('[data-testid="letter-wording"] [data-testid="notice-success"]', 'Texte enregistré');
+    await d.select('[data-testid="wording-part"]', 'email_body');
+    assert.match(await d.text('[data-testid="wording-placeholders"]'), /\{invoices\} \{payment\} \{signature\} \{attachment\}/);
+    await d.screenshot(shots, '00-email-wording');
+    await d.click('[data-testid="nav-today"]');
+
+    // E-mail…: what the e-mail will say, then a mailto link (subject and body, no PDF).
+    await d.click(`[data-testid="email-${id}"]`);
+    await d.waitText('[data-testid="email-preview"]', 'F2026-0145');
+    assert.match(await d.text('[data-testid="email-preview"]'), /bureau@pasdedeux\.fr[\s\S]*Échéance proche, École de danse Pas de Deux : 9\s090,65\s€[\s\S]*Bonjour,[\s\S]*Cordialement,/);
+    await d.click('[data-testid="copy-mailto"]');
+    await d.find('[data-testid="mailto-link"]', 'the mailto link');
+    const link = await d.value('[data-testid="mailto-link"]');
+    assert.match(link, /^mailto:bureau@pasdedeux\.fr\?subject=%C3%89ch%C3%A9ance%20proche%2C%20/);
+    assert.ok(link.length <= 2000 && !/\s/.test(link), link);
+    assert.match(await d.text('[data-testid="letter-panel"] [data-testid="notice-success"]'), /mailto/);
+    await d.screenshot(shots, '01-mailto');
+
+    // Open in mail client: the .eml is written and handed to the system's handler.
+    await d.click('[data-testid="open-email"]');
+    await d.waitText('[data-testid="letter-panel"] [data-testid="notice-success"]', 'Brouillon ouvert');
+    await d.waitFor(async () => openedLines().some((l) => l.endsWith('.eml')), 'the draft to be opened');
+    const eml = openedLines().find((l) => l.endsWith('.eml'));
+    const parsed = JSON.parse(execFileSync('python3', ['-c', `
+import email, json, sys
+from email import policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)
+parts = list(m.walk())
+print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': str(m['x-unsent']),
+  'defects': [str(x) for p in parts for x in p.defects],
+  'pdf': [p.get_filename() for p in parts if p.get_content_type() == 'application/pdf']}))
+`, eml]).toString());
+    assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux : 9\u202f090,65\u00a0€', unsent: '1', defects: [], pdf: ['courtesy-F2026-0144.pdf'] });
+    await d.screenshot(shots, '02-draft-opened');
+
+    // Prepare today's e-mails: one .eml per customer and index.html in the chosen folder,
+    // the action done, the folder opened.
+    await d.click('[data-testid="prepare-all-emails"]');
+    await d.waitText('[data-testid="notice-success"]', '1 brouillon(s)');
+    await d.waitFor(async () => (await d.findAll(`[data-testid="action-${id}"]`)).length === 0, 'the prepared e-mail to leave Today');
+    assert.deepEqual(readdirSync(drafts).sort(), ['2026-11-22-ECOL10-courtesy.eml', 'index.html']);
+    assert.match(readFileSync(path.join(drafts, 'index.html'), 'utf8'), /href="2026-11-22-ECOL10-courtesy\.eml"/);
+    await d.waitFor(async () => openedLines().includes(drafts), 'the folder to be opened');
+    await d.screenshot(shots, '03-emails-prepared');
+
+    // The customer's history shows the e-mail prepared (once, though drafted twice) and
+    // opens the very PDF attached.
+    await d.click('[data-testid="nav-customer"]');
+    await d.type('[data-testid="customer-search"]', 'Pas de Deux');
+    await d.click('[data-testid="customer-row-ECOL10"] a');
+    await d.find('[data-testid="history"] li[data-kind="email_prepared"]', 'the e-mail in the history');
+    assert.equal((await d.findAll('[data-testid="history"] li[data-kind="email_prepared"]')).length, 1);
+    await d.waitText('[data-testid="history"] li[data-kind="email_prepared"]', 'E-mail préparé');
+    await d.screenshot(shots, '04-history');
+  });
+});
+
 test('Settings → Data: back up, change something, restore, and hostile text shown as text', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

@@ -18,7 +18,7 @@ pub enum DocCmd {
     /// An e-mail draft (.eml) with the letter attached as PDF, for your own mail client.
     Email(EmailArgs),
     /// A mailto: link (subject and body; the PDF follows as an attachment).
-    Mailto(MailtoArgs),
+    Mailto(Which),
     /// The day's e-mail reminders as .eml drafts (PDF attached) into a folder, with an
     /// index.html; each archived, logged and its action marked done, all or nothing.
     ExportReminders(ExportRemindersArgs),
@@ -44,27 +44,42 @@ pub fn run(conn: &mut Connection, db: &Path, cmd: DocCmd, lang: Lang) -> Result<
     }
 }
 
+/// Which letter: shared by `letter`, `email` and `mailto`.
 #[derive(Args)]
-pub struct LetterArgs {
+pub struct Which {
     /// The invoice the letter is about (the customer's other invoices at the same stage join it).
     #[arg(long)]
     invoice: String,
-    /// courtesy, reminder, final-notice or formal-demand.
+    /// courtesy, reminder, final-notice, formal-demand or statement.
     #[arg(long)]
     kind: String,
     /// The letter's date (default: today).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+}
+
+impl Which {
+    fn parse(&self) -> Result<(LetterKind, chrono::NaiveDate)> {
+        Ok((
+            LetterKind::parse("kind", &self.kind)?,
+            date_or_today(&self.as_of, "as_of")?,
+        ))
+    }
+}
+
+#[derive(Args)]
+pub struct LetterArgs {
+    #[command(flatten)]
+    which: Which,
     /// The PDF file to write.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
 
 fn letter(conn: &mut Connection, db: &Path, args: LetterArgs) -> Result<()> {
-    let kind = LetterKind::parse("kind", &args.kind)?;
-    let as_of = date_or_today(&args.as_of, "as_of")?;
+    let (kind, as_of) = args.which.parse()?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
-    let (p, bytes) = archive::produce(conn, kind, &args.invoice, as_of)?;
+    let (p, bytes) = archive::produce(conn, kind, &args.which.invoice, as_of)?;
     write_output(db, &args.out, &bytes, "out")?;
     let d = &p.document;
     out!(
@@ -204,13 +219,8 @@ fn letters(conn: &mut Connection, db: &Path, cmd: LettersCmd) -> Result<()> {
 
 #[derive(Args)]
 pub struct EmailArgs {
-    #[arg(long)]
-    invoice: String,
-    /// courtesy, reminder, final-notice, formal-demand or statement.
-    #[arg(long)]
-    kind: String,
-    #[arg(long, value_name = "DATE")]
-    as_of: Option<String>,
+    #[command(flatten)]
+    which: Which,
     /// The .eml file to write (opened by your mail client as a draft).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -224,10 +234,9 @@ fn now_unix() -> i64 {
 }
 
 fn email(conn: &mut Connection, db: &Path, args: EmailArgs) -> Result<()> {
-    let kind = LetterKind::parse("kind", &args.kind)?;
-    let as_of = date_or_today(&args.as_of, "as_of")?;
+    let (kind, as_of) = args.which.parse()?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
-    let d = email::draft(conn, kind, &args.invoice, as_of, now_unix())?;
+    let d = email::draft(conn, kind, &args.which.invoice, as_of, now_unix())?;
     write_output(db, &args.out, &d.eml, "out")?;
     out!(
         "{} written: to {}, \"{}\", letter archived as document {}.",
@@ -239,20 +248,9 @@ fn email(conn: &mut Connection, db: &Path, args: EmailArgs) -> Result<()> {
     Ok(())
 }
 
-#[derive(Args)]
-pub struct MailtoArgs {
-    #[arg(long)]
-    invoice: String,
-    #[arg(long)]
-    kind: String,
-    #[arg(long, value_name = "DATE")]
-    as_of: Option<String>,
-}
-
-fn mailto(conn: &mut Connection, args: MailtoArgs) -> Result<()> {
-    let kind = LetterKind::parse("kind", &args.kind)?;
-    let as_of = date_or_today(&args.as_of, "as_of")?;
-    out!("{}", email::mailto(conn, kind, &args.invoice, as_of)?);
+fn mailto(conn: &mut Connection, which: Which) -> Result<()> {
+    let (kind, as_of) = which.parse()?;
+    out!("{}", email::mailto(conn, kind, &which.invoice, as_of)?);
     Ok(())
 }
 

@@ -303,6 +303,51 @@ fn main() {
         start.elapsed().as_secs_f64() * 1000.0 / overdue.len() as f64
     );
 
+    // E-mail drafts: 500 customers' reminders, each an .eml with its letter attached
+    // (compose, PDF, archive, journal, MIME), written to a folder as the shells do.
+    conn.execute(
+        "UPDATE customers SET email = lower(reference) || '@example.com' WHERE email = ''",
+        [],
+    )
+    .unwrap();
+    let firsts: Vec<String> = conn
+        .prepare(
+            "SELECT MIN(number) FROM invoices WHERE settled_minor < total_minor AND due_date < ?1
+             GROUP BY customer_id LIMIT 500",
+        )
+        .unwrap()
+        .query_map([as_of.to_string()], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let out = dir.path().join("drafts");
+    std::fs::create_dir_all(&out).unwrap();
+    let (mut worst, mut eml_total, mut pdf_total) = (0f64, 0usize, 0i64);
+    let start = Instant::now();
+    for n in &firsts {
+        let d = relance_core::documents::email::draft(&mut conn, LetterKind::Reminder, n, as_of, 0)
+            .unwrap();
+        relance_core::store::write_output(&path, &out.join(&d.file_name), &d.eml, "out").unwrap();
+        let pdf = d.document.size_bytes;
+        assert!(
+            d.eml.len() as f64 <= 1.4 * pdf as f64 + 10240.0,
+            "{n}: {} > 1.4 × {pdf} + 10 kB",
+            d.eml.len()
+        );
+        worst = worst.max(d.eml.len() as f64 / pdf as f64);
+        eml_total += d.eml.len();
+        pdf_total += pdf;
+    }
+    println!(
+        "{} e-mail drafts with the letter attached: {} ({:.2} ms a draft); .eml {:.1} KB on average for a {:.1} KB PDF, at most {:.2} × its PDF",
+        firsts.len(),
+        ms(start.elapsed()),
+        start.elapsed().as_secs_f64() * 1000.0 / firsts.len().max(1) as f64,
+        eml_total as f64 / firsts.len().max(1) as f64 / 1024.0,
+        pdf_total as f64 / firsts.len().max(1) as f64 / 1024.0,
+        worst
+    );
+
     // The cost of synchronous=FULL: one fsync per commit, felt on many small writes.
     for mode in ["FULL", "NORMAL"] {
         conn.pragma_update(None, "synchronous", mode).unwrap();

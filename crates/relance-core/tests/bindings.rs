@@ -6,6 +6,7 @@ use relance_core::backup::{Contents, RestoreReport, Snapshot};
 use relance_core::customers::*;
 use relance_core::demo::DemoReport;
 use relance_core::documents::archive::{DocumentInfo, Produced};
+use relance_core::documents::email::{EmailBatch, EmailPreview, PreparedEmail, SkippedEmail};
 use relance_core::documents::letters::{Letter, LetterKind, LetterLine};
 use relance_core::documents::templates::Template;
 use relance_core::import::{ImportKind, ImportReport};
@@ -48,6 +49,10 @@ fn typescript_bindings_are_up_to_date() {
     check::<Letter>(&mut stale);
     check::<Template>(&mut stale);
     check::<DocumentInfo>(&mut stale);
+    check::<EmailBatch>(&mut stale);
+    check::<EmailPreview>(&mut stale);
+    check::<PreparedEmail>(&mut stale);
+    check::<SkippedEmail>(&mut stale);
     check::<Produced>(&mut stale);
     check::<LetterKind>(&mut stale);
     check::<LetterLine>(&mut stale);

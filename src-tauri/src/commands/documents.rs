@@ -5,7 +5,7 @@
 
 use super::{today, with_db, ApiResult, Db};
 use relance_core::documents::archive::{self, DocumentInfo};
-use relance_core::documents::email::{self, EmailBatch};
+use relance_core::documents::email::{self, EmailBatch, EmailPreview};
 use relance_core::documents::letters::{self, Letter, LetterKind};
 use relance_core::interest::{self, PenaltiesView};
 use relance_core::invoices::InvoiceView;
@@ -111,6 +111,19 @@ pub async fn open_email(
     .await?;
     open_in_viewer(&path)?;
     Ok(d)
+}
+
+/// What the letter's e-mail would say today (nothing is written).
+#[tauri::command]
+pub async fn preview_email(
+    db: State<'_, Db>,
+    invoice: String,
+    kind: LetterKind,
+) -> ApiResult<EmailPreview> {
+    with_db(&db, move |conn| {
+        email::preview(conn, kind, &invoice, today())
+    })
+    .await
 }
 
 /// The mailto link of a letter's e-mail (subject and body; nothing is written), for

@@ -40,6 +40,8 @@ import type { Snapshot } from './bindings/Snapshot';
 import type { RateChange } from './bindings/RateChange';
 import type { Template } from './bindings/Template';
 import type { PenaltiesView } from './bindings/PenaltiesView';
+import type { EmailBatch } from './bindings/EmailBatch';
+import type { EmailPreview } from './bindings/EmailPreview';
 import type { Letter } from './bindings/Letter';
 import type { LetterKind } from './bindings/LetterKind';
 import type { DocumentInfo } from './bindings/DocumentInfo';
@@ -72,6 +74,11 @@ export const api = {
   saveLetter: (invoice: string, kind: LetterKind, path: string) => call<DocumentInfo>('save_letter', { invoice, kind, path }),
   openLetter: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_letter', { invoice, kind }),
   prepareLetters: (ids: string[], dir: string) => call<DocumentInfo[]>('prepare_letters', { ids, dir }),
+  previewEmail: (invoice: string, kind: LetterKind) => call<EmailPreview>('preview_email', { invoice, kind }),
+  openEmail: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_email', { invoice, kind }),
+  mailtoLink: (invoice: string, kind: LetterKind) => call<string>('mailto_link', { invoice, kind }),
+  openMailto: (invoice: string, kind: LetterKind) => call<void>('open_mailto', { invoice, kind }),
+  prepareEmails: (ids: string[], dir: string) => call<EmailBatch>('prepare_emails', { ids, dir }),
   openDocument: (id: number) => call<DocumentInfo>('open_document', { id }),
   invoicePenalties: (invoice: string) => call<PenaltiesView>('invoice_penalties', { invoice }),
   issuePenaltyInvoice: (invoice: string) => call<InvoiceView>('issue_penalty_invoice', { invoice }),

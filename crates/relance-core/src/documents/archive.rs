@@ -166,7 +166,7 @@ pub fn prepare(
     ids: Option<&[String]>,
     sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
 ) -> Result<Vec<Prepared>> {
-    use crate::dunning::{self, scenarios::Channel, Act};
+    use crate::dunning::{self, scenarios::Channel};
     let tx = conn.transaction()?;
     let today = dunning::agenda(&tx, as_of)?;
     let mut out = Vec::new();
@@ -197,24 +197,33 @@ pub fn prepare(
         });
         done.push(a.id.clone());
     }
-    if let Some(ids) = ids {
-        if let Some(missing) = ids.iter().find(|id| !done.contains(id)) {
-            return Err(Error::invalid("ids", Msg::UnknownAction(missing.clone())));
-        }
-    }
-    if !done.is_empty() {
-        dunning::record_acts(
-            &tx,
-            as_of,
-            &today,
-            &done,
-            &Act::Done {
-                note: String::new(),
-            },
-        )?;
-    }
+    close_batch(&tx, as_of, &today, ids, &done, &done)?;
     tx.commit()?;
     Ok(out)
+}
+
+/// The end of a batch from Today, inside its transaction: an id asked for that the batch
+/// did not meet (`seen`) is refused (the caller's transaction then rolls back); the actions
+/// `done` are marked done.
+pub(crate) fn close_batch(
+    tx: &Connection,
+    as_of: NaiveDate,
+    today: &[crate::dunning::Action],
+    ids: Option<&[String]>,
+    seen: &[String],
+    done: &[String],
+) -> Result<()> {
+    use crate::dunning::{self, Act};
+    if let Some(missing) = ids.and_then(|ids| ids.iter().find(|id| !seen.contains(id))) {
+        return Err(Error::invalid("ids", Msg::UnknownAction(missing.clone())));
+    }
+    if !done.is_empty() {
+        let act = Act::Done {
+            note: String::new(),
+        };
+        dunning::record_acts(tx, as_of, today, done, &act)?;
+    }
+    Ok(())
 }
 
 fn find(

@@ -293,6 +293,32 @@ pub fn draft(
     Ok(d)
 }
 
+/// What an e-mail draft will say, before anything is written: recipients, subject, body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EmailPreview {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+}
+
+/// The e-mail [`draft`] would write now, without archiving or logging anything. Refused
+/// as the draft is (no address, and whatever the letter refuses).
+pub fn preview(
+    conn: &Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+) -> Result<EmailPreview> {
+    let letter = letters::compose_for_email(conn, kind, invoice, as_of, None)?;
+    let (_, to) = recipients(conn, &letter)?;
+    let wording = Wording::of(conn, &letter)?;
+    Ok(EmailPreview {
+        to,
+        subject: wording.subject(&letter),
+        text: wording.body(&letter, true, letter.lines.len()),
+    })
+}
+
 /// Percent-encoding of RFC 3986 / 6068: everything but unreserved characters, as UTF-8.
 fn encode(s: &str) -> String {
     let mut out = String::new();
@@ -397,7 +423,7 @@ pub fn prepare(
     lang: Lang,
     sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
 ) -> Result<EmailBatch> {
-    use crate::dunning::{self, scenarios::Channel, Act};
+    use crate::dunning::{self, scenarios::Channel};
     let customer_id = customer
         .map(|r| crate::customers::id_by_ref(conn, "customer", r))
         .transpose()?;
@@ -461,24 +487,11 @@ pub fn prepare(
             document_id: d.document.id,
         });
     }
-    if let Some(ids) = ids {
-        if let Some(missing) = ids.iter().find(|id| !seen.contains(id)) {
-            return Err(Error::invalid("ids", Msg::UnknownAction(missing.clone())));
-        }
-    }
-    if !batch.prepared.is_empty() {
+    let done: Vec<String> = batch.prepared.iter().map(|p| p.action.clone()).collect();
+    archive::close_batch(&tx, as_of, &today, ids, &seen, &done)?;
+    if !done.is_empty() {
         batch.index_file = "index.html".to_string();
         sink(&batch.index_file, index_html(&batch, lang).as_bytes())?;
-        let done: Vec<String> = batch.prepared.iter().map(|p| p.action.clone()).collect();
-        dunning::record_acts(
-            &tx,
-            as_of,
-            &today,
-            &done,
-            &Act::Done {
-                note: String::new(),
-            },
-        )?;
     }
     tx.commit()?;
     Ok(batch)
@@ -652,6 +665,12 @@ mod tests {
         assert_eq!(printed.document.id, d.document.id);
         assert_eq!(count(&conn, "document_sent"), 1);
         assert_eq!(count(&conn, "email_prepared"), 1);
+        // The preview says what the draft says, and writes nothing.
+        let p = preview(&conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
+        assert_eq!(
+            (p.to, p.subject, p.text),
+            (d.to.clone(), d.subject.clone(), d.text.clone())
+        );
         // A mailto link: no attachment, the body says it follows, nothing logged.
         let link = mailto(&conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
         assert!(link.starts_with("mailto:bureau@pasdedeux.fr?subject=Factures%20arrivant%20%C3%A0"));
