@@ -78,6 +78,12 @@ pub enum InvoiceCmd {
         date: Option<String>,
     },
     /// Show one invoice with what settled it.
+    /// The PDF of an invoice Relance issued (a contract milestone), with its legal mentions.
+    Pdf {
+        number: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
     Show {
         number: String,
         #[arg(long, value_name = "DATE")]
@@ -109,8 +115,13 @@ pub enum SortInvoice {
     Number,
 }
 
-pub fn run(conn: &mut Connection, cmd: InvoiceCmd) -> Result<()> {
+pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Result<()> {
     match cmd {
+        InvoiceCmd::Pdf { number, out } => {
+            let bytes = relance_core::documents::invoice::pdf(conn, &number)?;
+            relance_core::store::write_output(db, &out, &bytes, "out")?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
         InvoiceCmd::Add {
             number,
             customer,

@@ -6,6 +6,7 @@
 #[macro_use]
 mod output;
 mod backup;
+mod contracts;
 mod customers;
 mod data;
 mod documents;
@@ -54,6 +55,12 @@ enum Command {
     /// Invoices: add, list, show.
     #[command(subcommand)]
     Invoice(invoices::InvoiceCmd),
+    /// Contracts billed in milestones: add (deposit issued at signature), list, show, cancel.
+    #[command(subcommand)]
+    Contract(contracts::ContractCmd),
+    /// Reach a contract's milestone: its invoice is issued (numbered, with legal mentions).
+    #[command(subcommand)]
+    Milestone(contracts::MilestoneCmd),
     /// Payments received.
     #[command(subcommand)]
     Payment(payments::PaymentCmd),
@@ -113,7 +120,9 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Demo(a) => data::demo(conn, a),
         Command::Settings(c) => settings::run(conn, c),
         Command::Customer(c) => customers::run(conn, c),
-        Command::Invoice(c) => invoices::run(conn, c),
+        Command::Invoice(c) => invoices::run(conn, db, c),
+        Command::Contract(c) => contracts::run(conn, c, lang),
+        Command::Milestone(c) => contracts::milestone(conn, c),
         Command::Payment(c) => payments::run(conn, c),
         Command::CreditNote(c) => payments::run_credit_note(conn, c),
         Command::Agenda(a) => dunning::agenda(conn, a),

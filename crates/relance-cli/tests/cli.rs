@@ -1876,3 +1876,195 @@ fn export_reminders_writes_every_draft_and_names_who_was_skipped() {
     ]);
     assert!(none.contains("No e-mail to prepare"), "{none}");
 }
+
+/// A 30/40/30 contract from the command line: the deposit issued at signature, refusals
+/// that change nothing, the stage and the final invoice (which deducts both), the PDF read
+/// back by pdftotext with every mandatory mention, and the deposit overdue on the agenda.
+#[test]
+fn a_contract_bills_its_milestones_with_numbered_invoices_and_legal_mentions() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&["settings", "set", "vat_number", "FR44732829320"]);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "MUSEE",
+        "--name",
+        "Musée des Confluences",
+        "--address",
+        "86 quai Perrache",
+        "--postal-code",
+        "69002",
+        "--city",
+        "Lyon",
+        "--payment-terms-days",
+        "30",
+    ]);
+    let add = |extra: &[&str]| {
+        let mut a = vec![
+            "contract",
+            "add",
+            "--reference",
+            "K1",
+            "--customer",
+            "MUSEE",
+            "--total",
+            "10000.01",
+            "--signed",
+            "2026-03-02",
+            "--as-of",
+            "2026-03-02",
+            "--vat-rate",
+            "20",
+            "--title",
+            "Signalétique de l'exposition",
+        ];
+        a.extend_from_slice(extra);
+        env.run(&a)
+    };
+    // A schedule that does not cover the total: refused with what is missing, nothing saved.
+    let o = add(&["--schedule", "30,40,20"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("1000.00 is missing"), "{}", stderr(&o));
+    let o = add(&["--schedule", "30,0,70"]);
+    assert!(
+        stderr(&o).contains("Milestone 2: the amount must be above zero"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        env.json(&["contract", "list", "--format", "json"]),
+        serde_json::json!([])
+    );
+    let o = add(&["--schedule", "30,40,30", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let k: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let amounts: Vec<&str> = k["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(amounts, ["3600.00", "4800.01", "3600.00"]);
+    assert_eq!(k["milestones"][0]["invoice"], "F2026-0001");
+    // Reaching the final milestone first needs --yes; the stage comes first.
+    let o = env.run_env(
+        &["milestone", "reach", "K1", "3", "--date", "2026-05-11"],
+        &[("RELANCE_TODAY", "2026-05-11")],
+    );
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("Milestone(s) not invoiced yet: 2."),
+        "{}",
+        stderr(&o)
+    );
+    let o = env.run_env(
+        &["milestone", "reach", "K1", "2", "--date", "2026-05-11"],
+        &[("RELANCE_TODAY", "2026-05-11")],
+    );
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("Invoice F2026-0002 issued: 4800.01 EUR, due 2026-06-10"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Work ahead of payment: 3600.00 unpaid"),
+        "{said}"
+    );
+    let o = env.run_env(
+        &["milestone", "reach", "K1", "2"],
+        &[("RELANCE_TODAY", "2026-05-12")],
+    );
+    assert!(
+        stderr(&o).contains("already invoiced (F2026-0002)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = env.run_env(
+        &["milestone", "reach", "K1", "3", "--date", "2026-06-15"],
+        &[("RELANCE_TODAY", "2026-06-15")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The final invoice's PDF: every mandatory mention, the deductions, the total to pay.
+    let pdf = env.dir.path().join("final.pdf");
+    env.ok(&[
+        "invoice",
+        "pdf",
+        "F2026-0003",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    let text = pdf_text(&pdf);
+    for want in [
+        "FACTURE DE SOLDE",
+        "F2026-0003",
+        "Atelier Test",
+        "1 rue de la Paix",
+        "SIRET 73282932000074",
+        "TVA FR44732829320",
+        "Musée des Confluences",
+        "86 quai Perrache",
+        "15/06/2026",
+        "15/07/2026",
+        "10 000,01 €",
+        "Déduction : facture F2026-0001",
+        "-3 000,00 €",
+        "Déduction : facture F2026-0002",
+        "-4 000,01 €",
+        "Total HT",
+        "3 000,00 €",
+        "TVA 20 %",
+        "600,00 €",
+        "Total TTC à payer",
+        "3 600,00 €",
+        "Pas d'escompte pour paiement anticipé",
+        "indemnité",
+        "forfaitaire pour frais de recouvrement de 40 €",
+        "L441-10",
+        "IBAN FR7630006000011234567890189",
+    ] {
+        assert!(text.contains(want), "{want} missing from:\n{text}");
+    }
+    // Issued invoices are printed, recorded ones are not; issued ones cannot be edited.
+    env.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "EXT-1",
+        "--customer",
+        "MUSEE",
+        "--issue-date",
+        "2026-06-01",
+        "--total",
+        "10",
+    ]);
+    let o = env.run(&["invoice", "pdf", "EXT-1", "--out", pdf.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains("was issued elsewhere"),
+        "{}",
+        stderr(&o)
+    );
+    // The deposit, unpaid, is on the agenda like any invoice once overdue.
+    let agenda = env.json(&["agenda", "--as-of", "2026-06-20", "--format", "json"]);
+    assert!(
+        agenda.as_array().unwrap().iter().any(|a| a["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "F2026-0001")),
+        "{agenda}"
+    );
+    let shown = env.json(&[
+        "contract",
+        "show",
+        "K1",
+        "--as-of",
+        "2026-06-20",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(shown["invoiced"], "12000.01");
+    assert_eq!(shown["to_invoice"], "0.00");
+    assert_eq!(shown["milestones"][0]["state"], "late");
+}

@@ -1,6 +1,6 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
 //! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty
-//! invoice, the day's e-mail drafts), over and
+//! invoice, the day's e-mail drafts, a milestone invoice), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -122,6 +122,19 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             "settled cache differs from allocations + credit notes on {drift} invoice(s)"
         ));
     }
+    // The numbering: the sequence's last number is the highest number issued (a number is
+    // never allocated without its invoice).
+    let seq_gap = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM invoice_sequence s WHERE s.last <> (
+             SELECT COALESCE(MAX(CAST(substr(number, -4) AS INTEGER)), 0) FROM invoices
+             WHERE issued = 1 AND substr(issue_date, 1, 4) = CAST(s.year AS TEXT))",
+    );
+    if seq_gap != 0 {
+        bad.push(format!(
+            "invoice sequence ahead of the invoices issued in {seq_gap} year(s)"
+        ));
+    }
     let state = State {
         invoices: query_i64(&conn, "SELECT COUNT(*) FROM invoices"),
         imported: query_i64(
@@ -148,9 +161,10 @@ enum Op {
     Letter,
     PenaltyInvoice,
     Emails,
+    Milestone,
 }
 
-const OPS: [Op; 8] = [
+const OPS: [Op; 9] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -159,6 +173,7 @@ const OPS: [Op; 8] = [
     Op::Letter,
     Op::PenaltyInvoice,
     Op::Emails,
+    Op::Milestone,
 ];
 
 struct Setup {
@@ -174,6 +189,26 @@ struct Setup {
 fn setup(dir: &Path) -> Setup {
     let template = dir.join("template.sqlite");
     run_ok(&template, &["demo", "--as-of", TODAY]);
+    // A contract whose deposit is invoiced; its second milestone is reached under the kill.
+    run_ok(
+        &template,
+        &[
+            "contract",
+            "add",
+            "--reference",
+            "K1",
+            "--customer",
+            "ARCH08",
+            "--total",
+            "9000",
+            "--schedule",
+            "30,40,30",
+            "--signed",
+            TODAY,
+            "--vat-rate",
+            "20",
+        ],
+    );
     // An older snapshot to restore: the demo plus one customer the template lacks.
     let snapshot = dir.join("snapshot.sqlite");
     let extra = dir.join("extra.sqlite");
@@ -257,6 +292,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
             out.to_str().unwrap(),
         ]),
         Op::PenaltyInvoice => v(&["penalties", "invoice", "--invoice", "F2025-0009"]),
+        Op::Milestone => v(&["milestone", "reach", "K1", "2", "--date", TODAY]),
         Op::Emails => v(&[
             "export-reminders",
             "--as-of",
@@ -296,6 +332,11 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         Op::Emails => {
             after.documents += 1;
             after.journal += 2;
+        }
+        // The stage invoice, numbered, with its history entry.
+        Op::Milestone => {
+            after.invoices += 1;
+            after.journal += 1;
         }
     }
     (after, before)

@@ -131,6 +131,36 @@ pub enum Msg {
     BadImage,
     FileNotFound(String),
     FileUnreadable(String),
+    BadInvoicePrefix,
+    /// The seller identity fields an invoice needs and Settings lacks (setting keys).
+    IssuerIncomplete(Vec<String>),
+    /// The schedule does not cover the contract total: what is missing (positive) or in
+    /// excess (negative), formatted.
+    ScheduleGap {
+        amount: String,
+        excess: bool,
+    },
+    /// A milestone's share and fixed amount: exactly one is needed (1-based position).
+    ShareOrAmount(usize),
+    /// A milestone of zero or below (1-based position).
+    MilestoneNotPositive(usize),
+    MilestoneAlreadyInvoiced {
+        position: usize,
+        invoice: String,
+    },
+    /// Reaching a milestone while earlier ones are not invoiced needs a confirmation.
+    EarlierMilestonesNotInvoiced(Vec<usize>),
+    /// A milestone invoice for a customer on hold needs a confirmation.
+    CustomerOnHoldConfirm(String),
+    UnknownContract(String),
+    DuplicateContract(String),
+    UnknownMilestone(usize),
+    ContractCancelled(String),
+    /// A schedule needs at least one milestone.
+    EmptySchedule,
+    IssuedInvoiceImmutable,
+    /// Only invoices Relance issued are printed by it.
+    NotIssuedHere(String),
     /// A file or folder that cannot be written (permissions, read-only medium).
     CannotWrite(String),
     OutputIsDatabase(String),
@@ -568,6 +598,119 @@ impl Msg {
                     format!("{p} is Relance's database (or one of its files): choose another file.")
                 }
             }
+            Msg::IssuerIncomplete(keys) => {
+                let label = |k: &str| -> &'static str {
+                    match (k, fr) {
+                        ("company_name", true) => "raison sociale",
+                        ("company_name", false) => "company name",
+                        ("address", true) => "adresse et ville",
+                        ("address", false) => "address and city",
+                        ("siret", true) => "SIREN ou SIRET",
+                        ("siret", false) => "SIREN or SIRET",
+                        ("vat_number", true) => "numéro de TVA intracommunautaire",
+                        (_, true) => "numéro de TVA",
+                        (_, false) => "VAT number",
+                    }
+                };
+                let list = keys.iter().map(|k| label(k)).collect::<Vec<_>>().join(", ");
+                if fr {
+                    format!("Une facture doit porter les mentions légales : complétez dans Réglages → Mon entreprise : {list}. Rien n'a été émis.")
+                } else {
+                    format!("An invoice must carry the legal mentions: complete in Settings → My company: {list}. Nothing was issued.")
+                }
+            }
+            Msg::ScheduleGap { amount, excess } => match (fr, excess) {
+                (true, false) => format!("Le calendrier ne couvre pas le total : il manque {amount}."),
+                (true, true) => format!("Le calendrier dépasse le total de {amount}."),
+                (false, false) => format!("The schedule does not cover the total: {amount} is missing."),
+                (false, true) => format!("The schedule exceeds the total by {amount}."),
+            },
+            Msg::ShareOrAmount(p) => {
+                if fr {
+                    format!("Étape {p} : indiquez soit un pourcentage, soit un montant fixe.")
+                } else {
+                    format!("Milestone {p}: give either a percentage or a fixed amount.")
+                }
+            }
+            Msg::MilestoneNotPositive(p) => {
+                if fr {
+                    format!("Étape {p} : le montant doit être supérieur à zéro.")
+                } else {
+                    format!("Milestone {p}: the amount must be above zero.")
+                }
+            }
+            Msg::MilestoneAlreadyInvoiced { position, invoice } => {
+                if fr {
+                    format!("L'étape {position} est déjà facturée ({invoice}) : une facture émise ne se modifie pas (faites un avoir).")
+                } else {
+                    format!("Milestone {position} is already invoiced ({invoice}): an issued invoice cannot change (issue a credit note).")
+                }
+            }
+            Msg::EarlierMilestonesNotInvoiced(ps) => {
+                let list = ps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+                if fr {
+                    format!("Étape(s) pas encore facturée(s) : {list}. La facture de solde les inclura ; confirmez pour continuer.")
+                } else {
+                    format!("Milestone(s) not invoiced yet: {list}. The final invoice will include them; confirm to go on.")
+                }
+            }
+            Msg::CustomerOnHoldConfirm(name) => {
+                if fr {
+                    format!("Le client « {name} » est suspendu (en attente de paiement) : confirmez pour facturer quand même.")
+                } else {
+                    format!("The customer \"{name}\" is on hold (waiting for payment): confirm to invoice anyway.")
+                }
+            }
+            Msg::UnknownContract(r) => {
+                if fr {
+                    format!("Contrat « {r} » inconnu.")
+                } else {
+                    format!("Unknown contract \"{r}\".")
+                }
+            }
+            Msg::DuplicateContract(r) => {
+                if fr {
+                    format!("Un contrat « {r} » existe déjà.")
+                } else {
+                    format!("A contract \"{r}\" already exists.")
+                }
+            }
+            Msg::UnknownMilestone(p) => {
+                if fr {
+                    format!("Ce contrat n'a pas d'étape {p}.")
+                } else {
+                    format!("This contract has no milestone {p}.")
+                }
+            }
+            Msg::ContractCancelled(r) => {
+                if fr {
+                    format!("Le contrat « {r} » est annulé.")
+                } else {
+                    format!("The contract \"{r}\" is cancelled.")
+                }
+            }
+            Msg::NotIssuedHere(n) => {
+                if fr {
+                    format!("La facture {n} a été émise ailleurs : Relance n'imprime que les factures qu'il émet (échéances de contrats).")
+                } else {
+                    format!("Invoice {n} was issued elsewhere: Relance prints only the invoices it issues (contract milestones).")
+                }
+            }
+            Msg::IssuedInvoiceImmutable => t(
+                fr,
+                "Une facture émise par Relance ne se modifie plus : corrigez-la par un avoir.",
+                "An invoice issued by Relance cannot change: correct it with a credit note.",
+            ),
+            Msg::EmptySchedule => t(
+                fr,
+                "Le calendrier doit compter au moins une étape.",
+                "The schedule needs at least one milestone.",
+            ),
+            Msg::BadInvoicePrefix => t(
+                fr,
+                "Le préfixe des factures : 1 à 10 lettres, chiffres, - ou _ (par exemple F ou FAC-).",
+                "The invoice prefix: 1 to 10 letters, digits, - or _ (for example F or INV-).",
+            ),
             Msg::CannotWrite(p) => {
                 if fr {
                     format!("Impossible d'écrire dans {p} (droits d'accès, support en lecture seule ?) : rien n'a été enregistré.")

@@ -27,6 +27,8 @@ pub enum JournalKind {
     DocumentSent,
     /// An e-mail draft was written for the owner's mail client (with the PDF attached).
     EmailPrepared,
+    /// A contract saved, amended or cancelled, or a milestone invoiced.
+    Contract,
     Note,
 }
 
@@ -47,11 +49,12 @@ impl JournalKind {
             JournalKind::Handover => "handover",
             JournalKind::DocumentSent => "document_sent",
             JournalKind::EmailPrepared => "email_prepared",
+            JournalKind::Contract => "contract",
             JournalKind::Note => "note",
         }
     }
     fn parse(s: &str) -> JournalKind {
-        const ALL: [JournalKind; 15] = [
+        const ALL: [JournalKind; 16] = [
             JournalKind::ActionDone,
             JournalKind::ActionSkipped,
             JournalKind::ActionSnoozed,
@@ -66,6 +69,7 @@ impl JournalKind {
             JournalKind::Handover,
             JournalKind::DocumentSent,
             JournalKind::EmailPrepared,
+            JournalKind::Contract,
             JournalKind::Note,
         ];
         ALL.into_iter()

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod backup;
+pub mod contracts;
 pub mod customers;
 pub mod demo;
 pub mod documents;

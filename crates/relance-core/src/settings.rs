@@ -36,6 +36,10 @@ pub struct Settings {
     pub formal_demand_days: i64,
     /// Where the envelope's address window is: "right" (French DL) or "left" (DIN 5008).
     pub letter_window: String,
+    /// The prefix of the invoices Relance issues: "F" gives F2026-0001, F2026-0002, …
+    pub invoice_prefix: String,
+    /// Early-payment discount terms printed on issued invoices; empty: "no discount".
+    pub discount_terms: String,
     pub ui_language: Lang,
     pub has_logo: bool,
 }
@@ -62,6 +66,8 @@ pub struct SettingsInput {
     pub late_interest_rate: String,
     pub formal_demand_days: String,
     pub letter_window: String,
+    pub invoice_prefix: String,
+    pub discount_terms: String,
     pub ui_language: String,
 }
 
@@ -112,6 +118,21 @@ pub const KEYS: &[(&str, &str, Check)] = &[
             _ => Err(Error::invalid(k, Msg::OneOf(vec!["right", "left"]))),
         }
     }),
+    ("invoice_prefix", "F", |k, x| {
+        let p = x.trim();
+        if p.is_empty() {
+            return Ok("F".into());
+        }
+        if p.len() > 10
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(Error::invalid(k, Msg::BadInvoicePrefix));
+        }
+        Ok(p.to_string())
+    }),
+    ("discount_terms", "", |k, x| v::optional_line(k, x, 200)),
     ("ui_language", Lang::DEFAULT.code(), |k, x| {
         Lang::parse(x)
             .map(|l| l.code().to_string())
@@ -182,6 +203,8 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         late_interest_rate: s("late_interest_rate"),
         formal_demand_days: days("formal_demand_days"),
         letter_window: s("letter_window"),
+        invoice_prefix: s("invoice_prefix"),
+        discount_terms: s("discount_terms"),
         ui_language: Lang::parse(&s("ui_language")).unwrap_or_default(),
         has_logo,
     })
@@ -202,7 +225,7 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// Saves the whole Settings form: every field is checked first; the first refusal names its
 /// field and nothing is written; otherwise all keys are written in one transaction.
 pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
-    let pairs: [(&str, &str); 20] = [
+    let pairs: [(&str, &str); 22] = [
         ("company_name", &input.company_name),
         ("address", &input.address),
         ("postal_code", &input.postal_code),
@@ -225,6 +248,8 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
         ("late_interest_rate", &input.late_interest_rate),
         ("formal_demand_days", &input.formal_demand_days),
         ("letter_window", &input.letter_window),
+        ("invoice_prefix", &input.invoice_prefix),
+        ("discount_terms", &input.discount_terms),
         ("ui_language", &input.ui_language),
     ];
     let mut clean = Vec::with_capacity(pairs.len());

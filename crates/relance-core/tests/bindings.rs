@@ -3,6 +3,10 @@
 //! `UPDATE_BINDINGS=1 cargo test -p relance-core --test bindings`.
 
 use relance_core::backup::{Contents, RestoreReport, Snapshot};
+use relance_core::contracts::{
+    ContractInput, ContractView, MilestoneInput, MilestoneState, MilestoneView, Plan,
+    PlannedMilestone, WorkAheadAlert,
+};
 use relance_core::customers::*;
 use relance_core::demo::DemoReport;
 use relance_core::documents::archive::{DocumentInfo, Produced};
@@ -50,6 +54,14 @@ fn typescript_bindings_are_up_to_date() {
     check::<Template>(&mut stale);
     check::<DocumentInfo>(&mut stale);
     check::<EmailBatch>(&mut stale);
+    check::<ContractInput>(&mut stale);
+    check::<MilestoneInput>(&mut stale);
+    check::<Plan>(&mut stale);
+    check::<PlannedMilestone>(&mut stale);
+    check::<ContractView>(&mut stale);
+    check::<MilestoneView>(&mut stale);
+    check::<MilestoneState>(&mut stale);
+    check::<WorkAheadAlert>(&mut stale);
     check::<EmailPreview>(&mut stale);
     check::<PreparedEmail>(&mut stale);
     check::<SkippedEmail>(&mut stale);

@@ -179,3 +179,39 @@ fn the_maximum_amount_is_documented_in_the_refusal() {
         .unwrap_err();
     assert!(e.message(Lang::Fr).contains("999999999.99"));
 }
+
+proptest! {
+    /// Milestone amounts: for any total and any split in percent (up to 4 decimals, summing
+    /// to 100 %), the parts sum exactly to the total and each is within one cent of its
+    /// exact share; the contract's VAT split in proportion to them sums exactly too.
+    #[test]
+    fn milestones_sum_exactly_to_the_total_and_the_vat(
+        total in 1i64..100_000_000_000,
+        cuts in prop::collection::vec(1i64..1_000_000, 0..8),
+        rate_e4 in prop::sample::select(vec![0i64, 21_000, 55_000, 100_000, 200_000]),
+    ) {
+        use relance_core::contracts::{largest_remainder, vat_of};
+        // Shares in percent × 10,000 from cut points of 100 %.
+        let mut points: Vec<i64> = cuts.clone();
+        points.push(0);
+        points.push(1_000_000);
+        points.sort();
+        points.dedup();
+        let shares: Vec<i128> = points.windows(2).map(|w| (w[1] - w[0]) as i128).collect();
+        prop_assert_eq!(shares.iter().sum::<i128>(), 1_000_000);
+        let parts = largest_remainder(total, &shares, 1_000_000);
+        prop_assert_eq!(parts.iter().sum::<i64>(), total);
+        for (p, s) in parts.iter().zip(&shares) {
+            let exact_times_den = total as i128 * s;
+            prop_assert!((*p as i128 * 1_000_000 - exact_times_den).abs() < 1_000_000, "{p} vs {s}");
+        }
+        let vat = vat_of(total, rate_e4);
+        let weights: Vec<i128> = parts.iter().map(|p| *p as i128).collect();
+        let vats = largest_remainder(vat, &weights, total as i128);
+        prop_assert_eq!(vats.iter().sum::<i64>(), vat);
+        for (v, p) in vats.iter().zip(&parts) {
+            let exact_times_den = vat as i128 * *p as i128;
+            prop_assert!((*v as i128 * total as i128 - exact_times_den).abs() < total as i128);
+        }
+    }
+}

@@ -367,48 +367,8 @@ fn compose_inner(
     };
     let deadline_text = deadline.map(|d| long_date(d, lang)).unwrap_or_default();
 
-    // Sender: letterhead lines; identifiers on the last line and in the footer.
-    let mut sender = vec![settings.company_name.clone()];
-    sender.extend(settings.address.lines().map(str::to_string));
-    sender.push(
-        format!("{} {}", settings.postal_code, settings.city)
-            .trim()
-            .to_string(),
-    );
-    let contact: Vec<&str> = [settings.phone.as_str(), settings.email.as_str()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !contact.is_empty() {
-        sender.push(contact.join(" · "));
-    }
-    let mut ids = Vec::new();
-    if !settings.siret.is_empty() {
-        ids.push(format!("SIRET {}", settings.siret));
-    } else if !settings.siren.is_empty() {
-        ids.push(format!("SIREN {}", settings.siren));
-    }
-    if !settings.vat_number.is_empty() {
-        ids.push(t(lang, "TVA ", "VAT ") + &settings.vat_number);
-    }
-    if !settings.uk_company_number.is_empty() {
-        ids.push(format!("Company No. {}", settings.uk_company_number));
-    }
-    let mut footer = vec![settings.company_name.clone()];
-    footer.extend(ids.iter().cloned());
-    if !settings.iban.is_empty() {
-        footer.push(format!("IBAN {}", settings.iban));
-    }
-
-    let mut recipient = vec![c.name.clone()];
-    if !c.contact_name.is_empty() {
-        recipient.push(t(lang, "À l'attention de ", "For the attention of ") + &c.contact_name);
-    }
-    recipient.extend(c.address.lines().map(str::to_string));
-    recipient.push(format!("{} {}", c.postal_code, c.city).trim().to_string());
-    if !c.country.is_empty() && c.country != settings.country {
-        recipient.push(c.country.clone());
-    }
+    let (sender, footer) = company_lines(&settings, lang);
+    let recipient = recipient_lines(&c, &settings, lang);
 
     let place = if settings.city.is_empty() {
         String::new()
@@ -677,7 +637,7 @@ fn compose_inner(
         breakdown,
         after,
         signature: settings.company_name.clone(),
-        footer: footer.join(" · "),
+        footer,
         currency: currency_code,
         due_minor,
         interest_minor,
@@ -691,11 +651,70 @@ fn compose_inner(
     })
 }
 
-const LEFT: f32 = 20.0;
-const RIGHT: f32 = PAGE_W - 20.0;
+/// The letterhead lines (name, address, contact) and the footer (name, identifiers, IBAN)
+/// of every document.
+pub(super) fn company_lines(
+    settings: &crate::settings::Settings,
+    lang: Lang,
+) -> (Vec<String>, String) {
+    let mut sender = vec![settings.company_name.clone()];
+    sender.extend(settings.address.lines().map(str::to_string));
+    sender.push(
+        format!("{} {}", settings.postal_code, settings.city)
+            .trim()
+            .to_string(),
+    );
+    let contact: Vec<&str> = [settings.phone.as_str(), settings.email.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !contact.is_empty() {
+        sender.push(contact.join(" · "));
+    }
+    let mut ids = Vec::new();
+    if !settings.siret.is_empty() {
+        ids.push(format!("SIRET {}", settings.siret));
+    } else if !settings.siren.is_empty() {
+        ids.push(format!("SIREN {}", settings.siren));
+    }
+    if !settings.vat_number.is_empty() {
+        ids.push(t(lang, "TVA ", "VAT ") + &settings.vat_number);
+    }
+    if !settings.uk_company_number.is_empty() {
+        ids.push(format!("Company No. {}", settings.uk_company_number));
+    }
+    let mut footer = vec![settings.company_name.clone()];
+    footer.extend(ids.iter().cloned());
+    if !settings.iban.is_empty() {
+        footer.push(format!("IBAN {}", settings.iban));
+    }
+
+    (sender, footer.join(" · "))
+}
+
+/// The recipient block: name, contact, address, and the country when not the company's.
+pub(super) fn recipient_lines(
+    c: &crate::customers::Customer,
+    settings: &crate::settings::Settings,
+    lang: Lang,
+) -> Vec<String> {
+    let mut recipient = vec![c.name.clone()];
+    if !c.contact_name.is_empty() {
+        recipient.push(t(lang, "À l'attention de ", "For the attention of ") + &c.contact_name);
+    }
+    recipient.extend(c.address.lines().map(str::to_string));
+    recipient.push(format!("{} {}", c.postal_code, c.city).trim().to_string());
+    if !c.country.is_empty() && c.country != settings.country {
+        recipient.push(c.country.clone());
+    }
+    recipient
+}
+
+pub(super) const LEFT: f32 = 20.0;
+pub(super) const RIGHT: f32 = PAGE_W - 20.0;
 const BOTTOM: f32 = PAGE_H - 22.0;
-const BODY: f32 = 10.0;
-const LINE: f32 = 5.0;
+pub(super) const BODY: f32 = 10.0;
+pub(super) const LINE: f32 = 5.0;
 
 /// Column right edges (amounts) or left edges (text) of the invoice table, in mm.
 const COLS: [(f32, Align); 7] = [
@@ -708,17 +727,24 @@ const COLS: [(f32, Align); 7] = [
     (RIGHT, Align::Right),
 ];
 
-struct Layout {
-    pages: Vec<Vec<Item>>,
-    y: f32,
+/// Pages being filled from the top: the documents' shared layout (letters, invoices).
+pub(super) struct Layout {
+    pub(super) pages: Vec<Vec<Item>>,
+    pub(super) y: f32,
 }
 
 impl Layout {
-    fn page(&mut self) -> &mut Vec<Item> {
+    pub(super) fn new() -> Layout {
+        Layout {
+            pages: vec![Vec::new()],
+            y: 20.0,
+        }
+    }
+    pub(super) fn page(&mut self) -> &mut Vec<Item> {
         self.pages.last_mut().expect("a page")
     }
     /// Room for `h` mm more, or a new page (its top below the letterhead's height).
-    fn need(&mut self, h: f32) -> bool {
+    pub(super) fn need(&mut self, h: f32) -> bool {
         if self.y + h > BOTTOM {
             self.pages.push(Vec::new());
             self.y = 25.0;
@@ -726,7 +752,7 @@ impl Layout {
         }
         false
     }
-    fn paragraph(&mut self, text: &str, size: f32, bold: bool) {
+    pub(super) fn paragraph(&mut self, text: &str, size: f32, bold: bool) {
         for line in pdf::wrap(text, bold, size, RIGHT - LEFT) {
             self.need(LINE);
             let mut item = Item::text(LEFT, self.y, line, size);
@@ -763,52 +789,13 @@ impl Layout {
 /// right-hand window), place and date, subject, text, the invoice table (continued with its
 /// header repeated on the next page), totals, signature; a footer and "Page N/M" on each page.
 pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
-    let mut lay = Layout {
-        pages: vec![Vec::new()],
-        y: 20.0,
-    };
-    if let Some(bytes) = &l.logo {
-        lay.page().push(Item::Image {
-            right: RIGHT,
-            top: 12.0,
-            max_w: 50.0,
-            max_h: 22.0,
-            bytes: bytes.clone(),
-        });
-    }
-    // Letterhead.
-    for (i, s) in l.sender.iter().enumerate() {
-        let item = if i == 0 {
-            Item::text(LEFT, 20.0, s.clone(), 13.0).bold()
-        } else {
-            Item::text(LEFT, 20.0 + 4.0 + 4.2 * i as f32, s.clone(), 8.5)
-        };
-        lay.page().push(item);
-    }
+    let mut lay = Layout::new();
+    letterhead(&mut lay, &l.sender, l.logo.as_ref());
     // Recipient block, inside the window of a DL envelope (right-hand window: 100–200 mm
     // from the left edge, 45–80 mm from the top).
     // Right-hand window of a French DL envelope (100–200 mm from the left edge), or the left
     // window of DIN 5008 (20–105 mm); both 45 mm from the top.
-    let (x, width) = if l.window_left {
-        (LEFT, 85.0)
-    } else {
-        (110.0, RIGHT - 110.0)
-    };
-    let mut y = 50.0;
-    if let Some(m) = &l.mention {
-        lay.page().push(Item::text(x, 45.0, m.clone(), 8.5).bold());
-        y = 52.0;
-    }
-    for (i, r) in l.recipient.iter().enumerate() {
-        for line in pdf::wrap(r, i == 0, BODY, width) {
-            let mut item = Item::text(x, y, line, BODY);
-            if i == 0 {
-                item = item.bold();
-            }
-            lay.page().push(item);
-            y += 4.6;
-        }
-    }
+    address_window(&mut lay, &l.recipient, l.mention.as_deref(), l.window_left);
     lay.page()
         .push(Item::text(RIGHT, 92.0, l.place_date.clone(), BODY).align(Align::Right));
     lay.y = 104.0;
@@ -896,16 +883,77 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
             .bold()
             .align(Align::Right),
     );
-    // Footer and page numbers, now that the count is known.
-    let n = lay.pages.len();
-    for (i, page) in lay.pages.iter_mut().enumerate() {
+    finish(&mut lay.pages, &l.footer);
+    lay.pages
+}
+
+/// The letterhead: the logo at the top right, the company's name and lines at the left.
+pub(super) fn letterhead(
+    lay: &mut Layout,
+    sender: &[String],
+    logo: Option<&std::sync::Arc<Vec<u8>>>,
+) {
+    if let Some(bytes) = logo {
+        lay.page().push(Item::Image {
+            right: RIGHT,
+            top: 12.0,
+            max_w: 50.0,
+            max_h: 22.0,
+            bytes: bytes.clone(),
+        });
+    }
+    for (i, s) in sender.iter().enumerate() {
+        let item = if i == 0 {
+            Item::text(LEFT, 20.0, s.clone(), 13.0).bold()
+        } else {
+            Item::text(LEFT, 20.0 + 4.0 + 4.2 * i as f32, s.clone(), 8.5)
+        };
+        lay.page().push(item);
+    }
+}
+
+/// The recipient's address in the envelope's window: the right-hand window of a French DL
+/// envelope (110 mm from the left edge) or the left window of DIN 5008; 45 mm from the top.
+pub(super) fn address_window(
+    lay: &mut Layout,
+    recipient: &[String],
+    mention: Option<&str>,
+    left: bool,
+) {
+    let (x, width) = if left {
+        (LEFT, 85.0)
+    } else {
+        (110.0, RIGHT - 110.0)
+    };
+    let mut y = 50.0;
+    if let Some(m) = mention {
+        lay.page()
+            .push(Item::text(x, 45.0, m.to_string(), 8.5).bold());
+        y = 52.0;
+    }
+    for (i, r) in recipient.iter().enumerate() {
+        for line in pdf::wrap(r, i == 0, BODY, width) {
+            let mut item = Item::text(x, y, line, BODY);
+            if i == 0 {
+                item = item.bold();
+            }
+            lay.page().push(item);
+            y += 4.6;
+        }
+    }
+}
+
+/// The footer and "Page N/M" on every page, once the count is known.
+pub(super) fn finish(pages: &mut [Vec<Item>], footer: &str) {
+    let n = pages.len();
+    for (i, page) in pages.iter_mut().enumerate() {
         page.push(Item::Rule {
             x1: LEFT,
             x2: RIGHT,
             y: PAGE_H - 15.0,
             thickness: 0.3,
         });
-        for (k, line) in pdf::wrap(&l.footer, false, 7.0, RIGHT - LEFT - 25.0)
+        for (k, line) in pdf::wrap(footer, false, 7.0, RIGHT - LEFT - 25.0)
             .into_iter()
             .enumerate()
         {
@@ -916,7 +964,6 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
                 .align(Align::Right),
         );
     }
-    lay.pages
 }
 
 /// The letter as PDF bytes.

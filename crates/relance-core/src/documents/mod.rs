@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod email;
+pub mod invoice;
 pub mod letters;
 pub mod pdf;
 pub mod templates;

@@ -4,6 +4,7 @@
 //! `payments` records payments and allocates them; `credit_notes` reduces balances.
 
 pub mod credit_notes;
+pub mod issue;
 pub mod payments;
 
 use crate::customers;
@@ -257,6 +258,9 @@ pub fn update(
 ) -> Result<InvoiceView> {
     let new = NewInvoice::parse(conn, input)?;
     let tx = conn.transaction()?;
+    if issue::is_issued(&tx, id)? {
+        return Err(Error::invalid("number", Msg::IssuedInvoiceImmutable));
+    }
     let (customer_id, currency, settled, old_total): (i64, String, i64, i64) = tx
         .query_row(
             "SELECT customer_id, currency, settled_minor, total_minor FROM invoices WHERE id = ?1",

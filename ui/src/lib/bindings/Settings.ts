@@ -21,4 +21,12 @@ formal_demand_days: bigint,
 /**
  * Where the envelope's address window is: "right" (French DL) or "left" (DIN 5008).
  */
-letter_window: string, ui_language: Lang, has_logo: boolean, };
+letter_window: string, 
+/**
+ * The prefix of the invoices Relance issues: "F" gives F2026-0001, F2026-0002, …
+ */
+invoice_prefix: string, 
+/**
+ * Early-payment discount terms printed on issued invoices; empty: "no discount".
+ */
+discount_terms: string, ui_language: Lang, has_logo: boolean, };

@@ -3,4 +3,4 @@
 /**
  * The Settings form as typed: every value a string, checked by [`save`].
  */
-export type SettingsInput = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, default_currency: string, default_payment_terms_days: string, promise_grace_days: string, late_interest_rate: string, formal_demand_days: string, letter_window: string, ui_language: string, };
+export type SettingsInput = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, default_currency: string, default_payment_terms_days: string, promise_grace_days: string, late_interest_rate: string, formal_demand_days: string, letter_window: string, invoice_prefix: string, discount_terms: string, ui_language: string, };

@@ -1,0 +1,294 @@
+//! `relance contract` and `relance milestone`: contracts billed in milestones, and the
+//! invoices Relance issues for them.
+
+use crate::output::{emit, print_json, table, Format};
+use crate::today::date_or_today;
+use clap::Subcommand;
+use relance_core::contracts::{self, ContractInput, ContractView, MilestoneInput};
+use relance_core::{Connection, Lang, Result};
+
+#[derive(Subcommand)]
+pub enum ContractCmd {
+    /// Save a contract; a milestone due at signature is invoiced at once.
+    Add {
+        #[arg(long)]
+        reference: String,
+        /// The customer's reference.
+        #[arg(long)]
+        customer: String,
+        /// What the contract is for (printed on its invoices; default: the reference).
+        #[arg(long, default_value = "")]
+        title: String,
+        /// Total excluding tax.
+        #[arg(long)]
+        total: String,
+        /// Shares in percent ("30,40,30") or a template: 30/70, 30/40/30, thirds, monthly:N.
+        /// The first share is due at signature, the others when reached.
+        #[arg(long)]
+        schedule: String,
+        /// The signature date (default: today).
+        #[arg(long, value_name = "DATE")]
+        signed: Option<String>,
+        /// VAT rate in percent (0 or empty for a VAT-exempt seller).
+        #[arg(long, default_value = "")]
+        vat_rate: String,
+        /// Printed on the invoices, e.g. "TVA non applicable, art. 293 B du CGI".
+        #[arg(long, default_value = "")]
+        vat_mention: String,
+        /// ISO code (default: the company's currency).
+        #[arg(long, default_value = "")]
+        currency: String,
+        /// Payment terms of each milestone invoice, in days (default: the customer's).
+        #[arg(long, default_value = "")]
+        terms: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Every contract with its figures.
+    List {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// One contract: totals and each milestone's amounts and state.
+    Show {
+        reference: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Cancel what is left to invoice (what was invoiced stays).
+    Cancel {
+        reference: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MilestoneCmd {
+    /// The milestone is reached: its invoice is issued, dated that day.
+    Reach {
+        contract: String,
+        /// 1 for the first milestone.
+        index: i64,
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+        /// Issue it although earlier milestones are not invoiced or the customer is on hold.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn schedule(
+    conn: &Connection,
+    spec: &str,
+    customer: &str,
+    signed: chrono::NaiveDate,
+    terms: &str,
+) -> Result<Vec<MilestoneInput>> {
+    let lang = relance_core::customers::get_by_ref(conn, customer)
+        .map(|c| c.language)
+        .unwrap_or(Lang::Fr);
+    let mut out = if spec.contains(',') || spec.trim().parse::<f64>().is_ok() {
+        let shares: Vec<&str> = spec.split(',').map(str::trim).collect();
+        let n = shares.len();
+        let named = contracts::template("30/40/30", signed, lang)?;
+        shares
+            .iter()
+            .enumerate()
+            .map(|(i, s)| MilestoneInput {
+                label: match i {
+                    0 => named[0].label.clone(),
+                    _ if i + 1 == n => named[2].label.clone(),
+                    _ if lang == Lang::Fr => format!("Étape {}", i + 1),
+                    _ => format!("Stage {}", i + 1),
+                },
+                share: s.to_string(),
+                trigger: if i == 0 { "signature" } else { "reached" }.into(),
+                ..Default::default()
+            })
+            .collect()
+    } else {
+        contracts::template(spec, signed, lang)?
+    };
+    for m in &mut out {
+        m.terms_days = terms.to_string();
+    }
+    Ok(out)
+}
+
+fn print(v: &ContractView, format: Format) {
+    if format == Format::Json {
+        print_json(v);
+        return;
+    }
+    out!(
+        "{} · {} · {} ({})\nsigned {} · total {} {} (net {}, VAT {} at {} %)\ninvoiced {} · paid {} · outstanding {} · to invoice {}",
+        v.reference, v.title, v.customer_name, v.customer, v.signed_on, v.total, v.currency,
+        v.net, v.vat, v.vat_rate, v.invoiced, v.paid, v.outstanding, v.to_invoice
+    );
+    let rows: Vec<Vec<String>> = v
+        .milestones
+        .iter()
+        .map(|m| {
+            vec![
+                m.position.to_string(),
+                m.label.clone(),
+                m.share
+                    .clone()
+                    .map(|s| format!("{s} %"))
+                    .unwrap_or_default(),
+                m.amount.clone(),
+                format!("{:?}", m.state).to_lowercase(),
+                m.invoice.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        &["#", "milestone", "share", "amount", "state", "invoice"],
+        &rows,
+    );
+    if let Some(a) = &v.alert {
+        out!(
+            "Work ahead of payment: {} reached while {} is unpaid ({}).",
+            a.reached,
+            a.unpaid,
+            a.late_invoices.join("; ")
+        );
+    }
+}
+
+pub fn run(conn: &mut Connection, cmd: ContractCmd, _lang: Lang) -> Result<()> {
+    match cmd {
+        ContractCmd::Add {
+            reference,
+            customer,
+            title,
+            total,
+            schedule: spec,
+            signed,
+            vat_rate,
+            vat_mention,
+            currency,
+            terms,
+            as_of,
+            format,
+        } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let signed = date_or_today(&signed, "signed")?;
+            let input = ContractInput {
+                title: if title.trim().is_empty() {
+                    reference.clone()
+                } else {
+                    title
+                },
+                milestones: schedule(conn, &spec, &customer, signed, &terms)?,
+                reference,
+                customer,
+                signed_on: signed.to_string(),
+                currency,
+                total,
+                vat_rate,
+                vat_mention,
+            };
+            let v = contracts::create(conn, &input, as_of)?;
+            print(&v, format);
+        }
+        ContractCmd::List { as_of, format } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let all = contracts::list(conn, as_of)?;
+            emit(
+                format,
+                &all,
+                &[
+                    "contract",
+                    "customer",
+                    "signed",
+                    "total",
+                    "invoiced",
+                    "paid",
+                    "to invoice",
+                    "alert",
+                ],
+                |k| {
+                    vec![
+                        k.reference.clone(),
+                        k.customer.clone(),
+                        k.signed_on.to_string(),
+                        format!("{} {}", k.total, k.currency),
+                        k.invoiced.clone(),
+                        k.paid.clone(),
+                        k.to_invoice.clone(),
+                        if k.alert.is_some() {
+                            "work ahead of payment".into()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                },
+            );
+        }
+        ContractCmd::Show {
+            reference,
+            as_of,
+            format,
+        } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            print(&contracts::get(conn, &reference, as_of)?, format);
+        }
+        ContractCmd::Cancel {
+            reference,
+            reason,
+            date,
+        } => {
+            let on = date_or_today(&date, "date")?;
+            let v = contracts::cancel(conn, &reference, on, &reason, on)?;
+            out!(
+                "{} cancelled; invoiced {} {} stays.",
+                v.reference,
+                v.invoiced,
+                v.currency
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn milestone(conn: &mut Connection, cmd: MilestoneCmd) -> Result<()> {
+    let MilestoneCmd::Reach {
+        contract,
+        index,
+        date,
+        yes,
+    } = cmd;
+    let today = date_or_today(&None, "as_of")?;
+    let on = date_or_today(&date, "date")?;
+    let (v, number) = contracts::reach(conn, &contract, index, on, yes, today)?;
+    let m = v
+        .milestones
+        .iter()
+        .find(|m| m.invoice.as_deref() == Some(number.as_str()));
+    out!(
+        "Invoice {number} issued: {} {}, due {}.",
+        m.map(|m| m.amount.clone()).unwrap_or_default(),
+        v.currency,
+        m.and_then(|m| m.invoice_due)
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    );
+    if let Some(a) = &v.alert {
+        out!(
+            "Work ahead of payment: {} unpaid ({}).",
+            a.unpaid,
+            a.late_invoices.join("; ")
+        );
+    }
+    Ok(())
+}

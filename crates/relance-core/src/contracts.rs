@@ -1,0 +1,1544 @@
+//! Contracts billed in milestones: a deposit at signature, stage invoices as the work goes,
+//! and a final invoice (facture de solde) that lists the whole contract and deducts every
+//! invoice issued before, line by line. The invoices are issued by Relance itself
+//! ([`crate::invoices::issue`]): numbered without gaps, immutable, then dunned like any other.
+//!
+//! Amounts: the contract total excluding tax is split over the milestones, each given as a
+//! percentage of the total or as a fixed amount; together they must cover the total
+//! exactly. Amounts from percentages are rounded to the cent by the largest remainder, so
+//! they sum exactly to what the percentages cover and each is within one cent of its exact
+//! share. The contract's VAT (rounded once on the total) is split over the milestones the
+//! same way, in proportion to their amounts, so the invoices' VAT sums to the contract's.
+//!
+//! Decisions: one VAT rate per contract (a VAT-exempt seller gives rate 0 and the mention);
+//! a milestone invoice is dated the day it is issued, never before the last invoice issued
+//! (numbers stay chronological); the deposit (trigger "signature") is issued when the
+//! contract is saved if it is signed by then; the last milestone is the final invoice.
+
+use crate::error::{Error, Lang, Msg, Result};
+use crate::invoices::issue::{self, Line, ToIssue};
+use crate::journal::{self, JournalKind, NewEntry};
+use crate::money::{checked_total, positive_minor, Currency};
+use crate::validate as v;
+use chrono::{Duration, Months, NaiveDate};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One milestone as typed: a share (percent) or a fixed amount excluding tax.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct MilestoneInput {
+    pub label: String,
+    /// Percent of the contract total ("30", "33,33"); empty when `amount` is given.
+    pub share: String,
+    /// A fixed amount excluding tax; empty when `share` is given.
+    pub amount: String,
+    /// "signature", "date" or "reached".
+    pub trigger: String,
+    /// The day a "date" milestone falls due.
+    pub date: String,
+    /// Payment terms of its invoice, in days; empty: the customer's or the company's.
+    pub terms_days: String,
+}
+
+/// The contract form as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct ContractInput {
+    pub reference: String,
+    /// The customer's reference.
+    pub customer: String,
+    pub title: String,
+    pub signed_on: String,
+    /// Empty: the company's default currency.
+    pub currency: String,
+    /// Total excluding tax.
+    pub total: String,
+    /// VAT rate in percent; empty or 0 for a VAT-exempt seller.
+    pub vat_rate: String,
+    /// Printed on every invoice, e.g. "TVA non applicable, art. 293 B du CGI".
+    pub vat_mention: String,
+    pub milestones: Vec<MilestoneInput>,
+}
+
+/// One milestone of a plan, with its amounts (decimal strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PlannedMilestone {
+    #[ts(type = "number")]
+    pub position: i64,
+    pub label: String,
+    /// The share typed (percent), if given as a share.
+    pub share: Option<String>,
+    pub net: String,
+    pub vat: String,
+    pub total: String,
+    pub trigger: String,
+    pub date: Option<NaiveDate>,
+    #[ts(type = "number")]
+    pub terms_days: i64,
+}
+
+/// What a schedule comes to, shown before saving: the amounts of each milestone and what
+/// is missing (positive) or in excess (negative) against the total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Plan {
+    pub currency: String,
+    pub net: String,
+    pub vat: String,
+    pub total: String,
+    pub milestones: Vec<PlannedMilestone>,
+    /// Excluding tax; "0.00" when the schedule covers the total exactly.
+    pub gap: String,
+    pub covered: bool,
+}
+
+/// A checked contract, its amounts computed.
+struct Checked {
+    reference: String,
+    customer_id: i64,
+    title: String,
+    signed_on: NaiveDate,
+    currency: Currency,
+    net_minor: i64,
+    vat_rate_e4: i64,
+    vat_minor: i64,
+    vat_mention: String,
+    rows: Vec<Row>,
+    gap_minor: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    label: String,
+    share_e4: Option<i64>,
+    net_minor: i64,
+    vat_minor: i64,
+    trigger: &'static str,
+    on_date: Option<NaiveDate>,
+    terms_days: i64,
+    /// Already invoiced (an amendment keeps it as it is).
+    invoice_id: Option<i64>,
+}
+
+const TRIGGERS: [&str; 3] = ["signature", "date", "reached"];
+
+/// Percent × 10,000 from a typed percentage in [0, 100].
+fn percent_e4(field: &str, value: &str) -> Result<i64> {
+    let r = v::rate(field, value)?;
+    if r < rust_decimal::Decimal::ZERO {
+        return Err(Error::invalid(field, Msg::NotPositive));
+    }
+    let e4 = (r * rust_decimal::Decimal::from(10_000))
+        .trunc()
+        .to_string()
+        .parse::<i64>()
+        .map_err(|_| Error::invalid(field, Msg::BadRate(value.to_string())))?;
+    Ok(e4)
+}
+
+/// Splits `total` in proportion to `weights` (non-negative, summing to `denominator` × the
+/// part that must be split exactly): each part is the floor of its exact share, and the
+/// cents left go one each to the largest remainders (ties: the earlier part). Returns the
+/// parts; their sum is `total` when the weights sum to the denominator.
+pub fn largest_remainder(total: i64, weights: &[i128], denominator: i128) -> Vec<i64> {
+    let exact: Vec<(i128, i128)> = weights
+        .iter()
+        .map(|w| {
+            let n = total as i128 * w;
+            (n / denominator, n % denominator)
+        })
+        .collect();
+    let mut parts: Vec<i64> = exact.iter().map(|(q, _)| *q as i64).collect();
+    let given: i64 = parts.iter().sum();
+    let sum_w: i128 = weights.iter().sum();
+    let share_total = (total as i128 * sum_w / denominator) as i64;
+    let mut left = share_total - given;
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+    for i in order {
+        if left <= 0 {
+            break;
+        }
+        if exact[i].1 > 0 {
+            parts[i] += 1;
+            left -= 1;
+        }
+    }
+    parts
+}
+
+/// VAT on a net amount at a rate (percent × 10,000), rounded half up to the minor unit.
+pub fn vat_of(net_minor: i64, rate_e4: i64) -> i64 {
+    let n = net_minor as i128 * rate_e4 as i128;
+    ((n + 500_000) / 1_000_000) as i64
+}
+
+fn lang_of(conn: &Connection, customer_id: i64) -> Result<Lang> {
+    Ok(crate::customers::get(conn, customer_id)?.language)
+}
+
+/// Checks the form and computes every amount; a schedule that does not cover the total is
+/// not refused here (see `gap_minor`): the form shows it.
+fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Checked> {
+    let reference = v::required_identifier("reference", &input.reference, 40)?;
+    let customer_ref = v::required_line("customer", &input.customer, 40)?;
+    let customer_id = crate::customers::id_by_ref(conn, "customer", &customer_ref)?;
+    let title = v::required_line("title", &input.title, 200)?;
+    let signed_on = v::parse_date("signed_on", &input.signed_on)?;
+    let currency = if input.currency.trim().is_empty() {
+        crate::settings::default_currency(conn)?
+    } else {
+        Currency::parse(&input.currency)?
+    };
+    if input.total.trim().is_empty() {
+        return Err(Error::invalid("total", Msg::Required));
+    }
+    let net_minor = positive_minor(
+        currency.parse_amount(&input.total, "total")?,
+        currency,
+        "total",
+    )?;
+    let vat_rate_e4 = if input.vat_rate.trim().is_empty() {
+        0
+    } else {
+        percent_e4("vat_rate", &input.vat_rate)?
+    };
+    let vat_mention = v::optional_line("vat_mention", &input.vat_mention, 200)?;
+    let vat_minor = vat_of(net_minor, vat_rate_e4);
+    crate::money::checked_total([net_minor, vat_minor])?;
+    let default_terms = match conn.query_row(
+        "SELECT payment_terms_days FROM customers WHERE id = ?1",
+        [customer_id],
+        |r| r.get::<_, Option<i64>>(0),
+    )? {
+        Some(t) => t,
+        None => crate::settings::get(conn)?.default_payment_terms_days,
+    };
+    if input.milestones.is_empty() && locked.is_empty() {
+        return Err(Error::invalid("milestones", Msg::EmptySchedule));
+    }
+    // Typed rows: shares as weights, fixed amounts as they are.
+    let mut rows: Vec<Row> = locked.to_vec();
+    for (i, m) in input.milestones.iter().enumerate() {
+        let pos = locked.len() + i + 1;
+        let field = |f: &str| format!("milestones.{i}.{f}");
+        let label = v::required_line(&field("label"), &m.label, 120)?;
+        let (share_e4, fixed) = match (m.share.trim().is_empty(), m.amount.trim().is_empty()) {
+            (false, true) => {
+                let s = percent_e4(&field("share"), &m.share)?;
+                if s == 0 {
+                    return Err(Error::invalid(
+                        field("share"),
+                        Msg::MilestoneNotPositive(pos),
+                    ));
+                }
+                (Some(s), 0)
+            }
+            (true, false) => {
+                let a = currency.parse_amount(&m.amount, &field("amount"))?;
+                if a <= rust_decimal::Decimal::ZERO {
+                    return Err(Error::invalid(
+                        field("amount"),
+                        Msg::MilestoneNotPositive(pos),
+                    ));
+                }
+                (None, positive_minor(a, currency, &field("amount"))?)
+            }
+            _ => return Err(Error::invalid(field("share"), Msg::ShareOrAmount(pos))),
+        };
+        let trigger = TRIGGERS
+            .into_iter()
+            .find(|t| *t == m.trigger.trim())
+            .ok_or_else(|| Error::invalid(field("trigger"), Msg::OneOf(TRIGGERS.to_vec())))?;
+        let on_date = match trigger {
+            "date" => Some(v::parse_date(&field("date"), &m.date)?),
+            _ => None,
+        };
+        let terms_days = if m.terms_days.trim().is_empty() {
+            default_terms
+        } else {
+            v::int_in(&field("terms_days"), &m.terms_days, 0, 365)?
+        };
+        rows.push(Row {
+            label,
+            share_e4,
+            net_minor: fixed,
+            vat_minor: 0,
+            trigger,
+            on_date,
+            terms_days,
+            invoice_id: None,
+        });
+    }
+    // What the shares must cover: the total less the fixed amounts (invoiced ones included).
+    const DEN: i128 = 1_000_000;
+    let fixed: i64 = checked_total(
+        rows.iter()
+            .filter(|r| r.share_e4.is_none())
+            .map(|r| r.net_minor),
+    )?;
+    let weights: Vec<i128> = rows
+        .iter()
+        .map(|r| r.share_e4.unwrap_or(0) as i128)
+        .collect();
+    let shares_exact = net_minor as i128 * weights.iter().sum::<i128>(); // × 1/DEN
+    let gap_exact = (net_minor as i128 - fixed as i128) * DEN - shares_exact; // × 1/DEN
+    let mut gap_minor = ((gap_exact.abs() + DEN / 2) / DEN) as i64 * gap_exact.signum() as i64;
+    if gap_minor == 0 && gap_exact != 0 {
+        gap_minor = gap_exact.signum() as i64;
+    }
+    if gap_exact == 0 {
+        let parts = largest_remainder(net_minor, &weights, DEN);
+        for (r, p) in rows.iter_mut().zip(parts) {
+            if r.share_e4.is_some() {
+                r.net_minor = p;
+            }
+        }
+        for (i, r) in rows.iter().enumerate() {
+            if r.net_minor <= 0 {
+                return Err(Error::invalid(
+                    format!("milestones.{i}.share"),
+                    Msg::MilestoneNotPositive(i + 1),
+                ));
+            }
+        }
+        // VAT: what the invoiced milestones carry stays; the rest is split in proportion.
+        let locked_vat: i64 = rows
+            .iter()
+            .filter(|r| r.invoice_id.is_some())
+            .map(|r| r.vat_minor)
+            .sum();
+        let open: Vec<usize> = (0..rows.len())
+            .filter(|i| rows[*i].invoice_id.is_none())
+            .collect();
+        let open_net: i128 = open.iter().map(|i| rows[*i].net_minor as i128).sum();
+        let open_vat = vat_minor - locked_vat;
+        if open_vat < 0 || (open_net == 0 && open_vat != 0) {
+            return Err(Error::invalid("vat_rate", Msg::NotPositive));
+        }
+        if open_net > 0 {
+            let w: Vec<i128> = open.iter().map(|i| rows[*i].net_minor as i128).collect();
+            let vats = largest_remainder(open_vat, &w, open_net);
+            for (i, vat) in open.iter().zip(vats) {
+                rows[*i].vat_minor = vat;
+            }
+        }
+    }
+    Ok(Checked {
+        reference,
+        customer_id,
+        title,
+        signed_on,
+        currency,
+        net_minor,
+        vat_rate_e4,
+        vat_minor,
+        vat_mention,
+        rows,
+        gap_minor,
+    })
+}
+
+fn plan_of(c: &Checked) -> Plan {
+    let cur = c.currency;
+    Plan {
+        currency: cur.code().to_string(),
+        net: cur.minor_to_string(c.net_minor),
+        vat: cur.minor_to_string(c.vat_minor),
+        total: cur.minor_to_string(c.net_minor + c.vat_minor),
+        milestones: c
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| PlannedMilestone {
+                position: i as i64 + 1,
+                label: r.label.clone(),
+                share: r.share_e4.map(issue::rate_text),
+                net: cur.minor_to_string(r.net_minor),
+                vat: cur.minor_to_string(r.vat_minor),
+                total: cur.minor_to_string(r.net_minor + r.vat_minor),
+                trigger: r.trigger.to_string(),
+                date: r.on_date,
+                terms_days: r.terms_days,
+            })
+            .collect(),
+        gap: cur.minor_to_string(c.gap_minor),
+        covered: c.gap_minor == 0,
+    }
+}
+
+/// The schedule's amounts as they would be saved, with what is missing or in excess; a
+/// field that is wrong (an unknown customer, a share and an amount on one milestone) is
+/// refused, naming it. Nothing is written.
+pub fn plan(conn: &Connection, input: &ContractInput) -> Result<Plan> {
+    Ok(plan_of(&check(conn, input, &[])?))
+}
+
+/// The usual schedules, ready to edit: "30/70", "30/40/30", "thirds" (3 × ⅓: 33.34 %,
+/// 33.33 %, 33.33 %), "monthly:N" (N instalments a month apart from the signature).
+pub fn template(name: &str, signed_on: NaiveDate, lang: Lang) -> Result<Vec<MilestoneInput>> {
+    let fr = lang == Lang::Fr;
+    let deposit = if fr {
+        "Acompte à la signature"
+    } else {
+        "Deposit at signature"
+    };
+    let stage = |k: usize| {
+        if fr {
+            format!("Étape {k}")
+        } else {
+            format!("Stage {k}")
+        }
+    };
+    let balance = if fr {
+        "Solde à la livraison"
+    } else {
+        "Balance on delivery"
+    };
+    let m = |label: String, share: &str, trigger: &str, date: Option<NaiveDate>| MilestoneInput {
+        label,
+        share: share.to_string(),
+        amount: String::new(),
+        trigger: trigger.to_string(),
+        date: date.map(|d| d.to_string()).unwrap_or_default(),
+        terms_days: String::new(),
+    };
+    let name = name.trim();
+    Ok(match name {
+        "30/70" => vec![
+            m(deposit.into(), "30", "signature", None),
+            m(balance.into(), "70", "reached", None),
+        ],
+        "30/40/30" => vec![
+            m(deposit.into(), "30", "signature", None),
+            m(stage(2), "40", "reached", None),
+            m(balance.into(), "30", "reached", None),
+        ],
+        "thirds" => vec![
+            m(deposit.into(), "33.34", "signature", None),
+            m(stage(2), "33.33", "reached", None),
+            m(balance.into(), "33.33", "reached", None),
+        ],
+        _ => {
+            let n: u32 = name
+                .strip_prefix("monthly:")
+                .and_then(|n| n.parse().ok())
+                .filter(|n| (2..=36).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "template",
+                        Msg::OneOf(vec!["30/70", "30/40/30", "thirds", "monthly:N (2-36)"]),
+                    )
+                })?;
+            // 100 / n to the hundredth of a percent, the rest on the first instalment.
+            let each = 10_000 / n as i64;
+            let first = 10_000 - each * (n as i64 - 1);
+            (0..n)
+                .map(|k| {
+                    let share = if k == 0 { first } else { each };
+                    let share = rust_decimal::Decimal::new(share, 2).normalize().to_string();
+                    let label = if fr {
+                        format!("Échéance {}/{n}", k + 1)
+                    } else {
+                        format!("Instalment {}/{n}", k + 1)
+                    };
+                    let date = signed_on.checked_add_months(Months::new(k));
+                    if k == 0 {
+                        m(label, &share, "signature", None)
+                    } else {
+                        m(label, &share, "date", date)
+                    }
+                })
+                .collect()
+        }
+    })
+}
+
+fn contract_id(conn: &Connection, reference: &str) -> Result<i64> {
+    conn.query_row(
+        "SELECT id FROM contracts WHERE reference = ?1",
+        [v::identifier_key(reference)],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| {
+        Error::invalid(
+            "contract",
+            Msg::UnknownContract(reference.trim().to_string()),
+        )
+    })
+}
+
+fn log(
+    tx: &Connection,
+    customer_id: i64,
+    on: NaiveDate,
+    note: String,
+    invoice: Option<i64>,
+) -> Result<()> {
+    let mut e = NewEntry::new(JournalKind::Contract, customer_id, on);
+    e.note = note;
+    e.invoices = invoice.map(|i| vec![(i, None)]).unwrap_or_default();
+    journal::append(tx, &e)?;
+    Ok(())
+}
+
+/// Saves a contract whose schedule covers its total exactly (else refused with what is
+/// missing or in excess, nothing written), with a history entry. A deposit due at
+/// signature is issued at once when the contract is signed by `as_of`.
+pub fn create(
+    conn: &mut Connection,
+    input: &ContractInput,
+    as_of: NaiveDate,
+) -> Result<ContractView> {
+    let c = check(conn, input, &[])?;
+    refuse_gap(&c)?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO contracts (reference, customer_id, title, signed_on, currency, net_minor,
+             vat_rate_e4, vat_minor, vat_mention)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            c.reference,
+            c.customer_id,
+            c.title,
+            c.signed_on.to_string(),
+            c.currency.code(),
+            c.net_minor,
+            c.vat_rate_e4,
+            c.vat_minor,
+            c.vat_mention,
+        ],
+    )
+    .map_err(|e| {
+        if crate::store::is_unique_violation(&e) {
+            Error::invalid("reference", Msg::DuplicateContract(c.reference.clone()))
+        } else {
+            e.into()
+        }
+    })?;
+    let id = tx.last_insert_rowid();
+    insert_rows(&tx, id, &c.rows, 1)?;
+    let lang = lang_of(&tx, c.customer_id)?;
+    let total = c.currency.format_minor(c.net_minor + c.vat_minor, lang);
+    log(
+        &tx,
+        c.customer_id,
+        as_of,
+        match lang {
+            Lang::Fr => format!(
+                "Contrat {} : {} étape(s), {total} TTC",
+                c.reference,
+                c.rows.len()
+            ),
+            Lang::En => format!(
+                "Contract {}: {} milestone(s), {total} incl. tax",
+                c.reference,
+                c.rows.len()
+            ),
+        },
+        None,
+    )?;
+    if c.signed_on <= as_of {
+        for (i, r) in c.rows.iter().enumerate() {
+            if r.trigger == "signature" {
+                issue_milestone(&tx, id, i as i64 + 1, as_of, as_of)?;
+            }
+        }
+    }
+    tx.commit()?;
+    get(conn, &c.reference, as_of)
+}
+
+fn refuse_gap(c: &Checked) -> Result<()> {
+    if c.gap_minor != 0 {
+        return Err(Error::invalid(
+            "milestones",
+            Msg::ScheduleGap {
+                amount: c.currency.minor_to_string(c.gap_minor.abs()),
+                excess: c.gap_minor < 0,
+            },
+        ));
+    }
+    Ok(())
+}
+
+fn insert_rows(tx: &Connection, contract_id: i64, rows: &[Row], from: usize) -> Result<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO milestones (contract_id, position, label, share_e4, net_minor, vat_minor,
+             trigger, on_date, terms_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (i, r) in rows.iter().enumerate().skip(from - 1) {
+        ins.execute(params![
+            contract_id,
+            i as i64 + 1,
+            r.label,
+            r.share_e4,
+            r.net_minor,
+            r.vat_minor,
+            r.trigger,
+            r.on_date.map(|d| d.to_string()),
+            r.terms_days,
+        ])?;
+    }
+    Ok(())
+}
+
+struct Stored {
+    reference: String,
+    customer_id: i64,
+    title: String,
+    signed_on: NaiveDate,
+    currency: Currency,
+    net_minor: i64,
+    vat_rate_e4: i64,
+    vat_minor: i64,
+    vat_mention: String,
+    cancelled_on: Option<NaiveDate>,
+}
+
+fn stored(conn: &Connection, id: i64) -> Result<Stored> {
+    Ok(conn.query_row(
+        "SELECT reference, customer_id, title, signed_on, currency, net_minor, vat_rate_e4,
+                vat_minor, vat_mention, cancelled_on FROM contracts WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Stored {
+                reference: r.get(0)?,
+                customer_id: r.get(1)?,
+                title: r.get(2)?,
+                signed_on: r.get(3)?,
+                currency: Currency::parse(&r.get::<_, String>(4)?).unwrap_or(Currency::EUR),
+                net_minor: r.get(5)?,
+                vat_rate_e4: r.get(6)?,
+                vat_minor: r.get(7)?,
+                vat_mention: r.get(8)?,
+                cancelled_on: r.get(9)?,
+            })
+        },
+    )?)
+}
+
+struct MilestoneRow {
+    position: i64,
+    label: String,
+    share_e4: Option<i64>,
+    net_minor: i64,
+    vat_minor: i64,
+    trigger: String,
+    on_date: Option<NaiveDate>,
+    terms_days: i64,
+    invoice_id: Option<i64>,
+    cancelled: bool,
+}
+
+fn milestone_rows(conn: &Connection, contract_id: i64) -> Result<Vec<MilestoneRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT position, label, share_e4, net_minor, vat_minor, trigger, on_date, terms_days,
+                invoice_id, cancelled
+         FROM milestones WHERE contract_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([contract_id], |r| {
+        Ok(MilestoneRow {
+            position: r.get(0)?,
+            label: r.get(1)?,
+            share_e4: r.get(2)?,
+            net_minor: r.get(3)?,
+            vat_minor: r.get(4)?,
+            trigger: r.get(5)?,
+            on_date: r.get(6)?,
+            terms_days: r.get(7)?,
+            invoice_id: r.get(8)?,
+            cancelled: r.get::<_, i64>(9)? == 1,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Issues the invoice of milestone `position` dated `on`, inside the caller's
+/// transaction. The last milestone is the final invoice: the whole contract, less every
+/// invoice issued before, line by line (milestones left uninvoiced are merged into it).
+fn issue_milestone(
+    tx: &Connection,
+    contract_id: i64,
+    position: i64,
+    on: NaiveDate,
+    as_of: NaiveDate,
+) -> Result<String> {
+    let k = stored(tx, contract_id)?;
+    let rows = milestone_rows(tx, contract_id)?;
+    let me = rows
+        .iter()
+        .find(|m| m.position == position && !m.cancelled)
+        .ok_or_else(|| Error::invalid("milestone", Msg::UnknownMilestone(position as usize)))?;
+    let lang = lang_of(tx, k.customer_id)?;
+    let fr = lang == Lang::Fr;
+    let last = rows
+        .iter()
+        .filter(|m| !m.cancelled)
+        .map(|m| m.position)
+        .max()
+        == Some(position);
+    let date_text = |d: NaiveDate| match lang {
+        Lang::Fr => d.format("%d/%m/%Y").to_string(),
+        Lang::En => d.format("%d %b %Y").to_string(),
+    };
+    let mut lines = Vec::new();
+    if last && rows.iter().any(|m| m.invoice_id.is_some()) {
+        lines.push(Line {
+            label: if fr {
+                format!("{} : montant total du contrat {}", k.title, k.reference)
+            } else {
+                format!("{}: total of contract {}", k.title, k.reference)
+            },
+            net_minor: k.net_minor,
+            vat_rate_e4: k.vat_rate_e4,
+            vat_minor: k.vat_minor,
+        });
+        for m in rows.iter().filter(|m| m.invoice_id.is_some()) {
+            let (number, issued): (String, NaiveDate) = tx.query_row(
+                "SELECT number, issue_date FROM invoices WHERE id = ?1",
+                [m.invoice_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            lines.push(Line {
+                label: if fr {
+                    format!(
+                        "Déduction : facture {number} du {} ({})",
+                        date_text(issued),
+                        m.label
+                    )
+                } else {
+                    format!(
+                        "Less: invoice {number} of {} ({})",
+                        date_text(issued),
+                        m.label
+                    )
+                },
+                net_minor: -m.net_minor,
+                vat_rate_e4: k.vat_rate_e4,
+                vat_minor: -m.vat_minor,
+            });
+        }
+        // Milestones skipped on the way are billed by this final invoice.
+        for m in rows
+            .iter()
+            .filter(|m| m.invoice_id.is_none() && m.position != position)
+        {
+            tx.execute(
+                "UPDATE milestones SET cancelled = 1 WHERE contract_id = ?1 AND position = ?2",
+                params![contract_id, m.position],
+            )?;
+        }
+    } else {
+        let share = me
+            .share_e4
+            .map(|s| {
+                let s = issue::rate_text(s);
+                if fr {
+                    format!(" ({s} % du contrat {})", k.reference)
+                } else {
+                    format!(" ({s} % of contract {})", k.reference)
+                }
+            })
+            .unwrap_or_else(|| {
+                if fr {
+                    format!(" (contrat {})", k.reference)
+                } else {
+                    format!(" (contract {})", k.reference)
+                }
+            });
+        lines.push(Line {
+            label: format!("{} : {}{share}", me.label, k.title)
+                .replace(" : ", if fr { " : " } else { ": " }),
+            net_minor: me.net_minor,
+            vat_rate_e4: k.vat_rate_e4,
+            vat_minor: me.vat_minor,
+        });
+    }
+    let mut notes = vec![k.vat_mention.clone()];
+    notes.retain(|n| !n.is_empty());
+    let (id, number) = issue::issue(
+        tx,
+        &ToIssue {
+            customer_id: k.customer_id,
+            issue_date: on,
+            due_date: on + Duration::days(me.terms_days),
+            currency: k.currency,
+            lines,
+            notes: notes.join("\n"),
+            reference: k.reference.clone(),
+        },
+    )?;
+    tx.execute(
+        "UPDATE milestones SET invoice_id = ?3, reached_on = ?4 WHERE contract_id = ?1 AND position = ?2",
+        params![contract_id, position, id, on.to_string()],
+    )?;
+    let kind = match (position, last, fr) {
+        (1, false, true) => "Facture d'acompte",
+        (1, false, false) => "Deposit invoice",
+        (_, true, true) => "Facture de solde",
+        (_, true, false) => "Final invoice",
+        (_, false, true) => "Facture d'étape",
+        (_, false, false) => "Stage invoice",
+    };
+    log(
+        tx,
+        k.customer_id,
+        as_of,
+        format!("{kind} {number} ({}, {})", k.reference, me.label),
+        Some(id),
+    )?;
+    Ok(number)
+}
+
+/// Marks milestone `position` reached on `on` and issues its invoice (dated that day, due
+/// per its terms). Refused, nothing written: a cancelled contract; a milestone already
+/// invoiced; earlier milestones not invoiced, or a customer on hold, unless `confirm`;
+/// a day after `as_of`.
+pub fn reach(
+    conn: &mut Connection,
+    reference: &str,
+    position: i64,
+    on: NaiveDate,
+    confirm: bool,
+    as_of: NaiveDate,
+) -> Result<(ContractView, String)> {
+    let id = contract_id(conn, reference)?;
+    if on > as_of {
+        return Err(Error::invalid("date", Msg::DateInFuture));
+    }
+    let tx = conn.transaction()?;
+    let k = stored(&tx, id)?;
+    if k.cancelled_on.is_some() {
+        return Err(Error::invalid(
+            "contract",
+            Msg::ContractCancelled(k.reference),
+        ));
+    }
+    let rows = milestone_rows(&tx, id)?;
+    let me = rows
+        .iter()
+        .find(|m| m.position == position && !m.cancelled)
+        .ok_or_else(|| Error::invalid("milestone", Msg::UnknownMilestone(position as usize)))?;
+    if let Some(inv) = me.invoice_id {
+        let number: String =
+            tx.query_row("SELECT number FROM invoices WHERE id = ?1", [inv], |r| {
+                r.get(0)
+            })?;
+        return Err(Error::invalid(
+            "milestone",
+            Msg::MilestoneAlreadyInvoiced {
+                position: position as usize,
+                invoice: number,
+            },
+        ));
+    }
+    if !confirm {
+        let earlier: Vec<usize> = rows
+            .iter()
+            .filter(|m| m.position < position && !m.cancelled && m.invoice_id.is_none())
+            .map(|m| m.position as usize)
+            .collect();
+        let last = rows
+            .iter()
+            .filter(|m| !m.cancelled)
+            .map(|m| m.position)
+            .max()
+            == Some(position);
+        if last && !earlier.is_empty() {
+            return Err(Error::invalid(
+                "milestone",
+                Msg::EarlierMilestonesNotInvoiced(earlier),
+            ));
+        }
+        let c = crate::customers::get(&tx, k.customer_id)?;
+        if c.on_hold {
+            return Err(Error::invalid(
+                "milestone",
+                Msg::CustomerOnHoldConfirm(c.name),
+            ));
+        }
+    }
+    let number = issue_milestone(&tx, id, position, on, as_of)?;
+    tx.commit()?;
+    Ok((get(conn, &k.reference, as_of)?, number))
+}
+
+/// Cancels what is left of a contract: the milestones not invoiced are dropped, what was
+/// invoiced stays (a credit note corrects it); the history records it with the reason.
+pub fn cancel(
+    conn: &mut Connection,
+    reference: &str,
+    on: NaiveDate,
+    reason: &str,
+    as_of: NaiveDate,
+) -> Result<ContractView> {
+    let id = contract_id(conn, reference)?;
+    let reason = v::required_line("reason", reason, 300)?;
+    let tx = conn.transaction()?;
+    let k = stored(&tx, id)?;
+    if k.cancelled_on.is_some() {
+        return Err(Error::invalid(
+            "contract",
+            Msg::ContractCancelled(k.reference),
+        ));
+    }
+    tx.execute(
+        "UPDATE contracts SET cancelled_on = ?2 WHERE id = ?1",
+        params![id, on.to_string()],
+    )?;
+    let dropped = tx.execute(
+        "UPDATE milestones SET cancelled = 1 WHERE contract_id = ?1 AND invoice_id IS NULL AND cancelled = 0",
+        [id],
+    )?;
+    let fr = lang_of(&tx, k.customer_id)? == Lang::Fr;
+    log(
+        &tx,
+        k.customer_id,
+        as_of,
+        if fr {
+            format!(
+                "Contrat {} annulé : {reason} ({dropped} étape(s) non facturée(s) abandonnée(s))",
+                k.reference
+            )
+        } else {
+            format!(
+                "Contract {} cancelled: {reason} ({dropped} uninvoiced milestone(s) dropped)",
+                k.reference
+            )
+        },
+        None,
+    )?;
+    tx.commit()?;
+    get(conn, &k.reference, as_of)
+}
+
+/// Changes what is left of a contract: a new total, VAT and mention, and the milestones
+/// still to invoice (`input.milestones` lists only those). The invoiced milestones stay as
+/// they were billed; the new schedule must cover the new total with them. The history
+/// records the change.
+pub fn amend(
+    conn: &mut Connection,
+    reference: &str,
+    input: &ContractInput,
+    as_of: NaiveDate,
+) -> Result<ContractView> {
+    let id = contract_id(conn, reference)?;
+    let k = stored(conn, id)?;
+    if k.cancelled_on.is_some() {
+        return Err(Error::invalid(
+            "contract",
+            Msg::ContractCancelled(k.reference),
+        ));
+    }
+    let rows = milestone_rows(conn, id)?;
+    let locked: Vec<Row> = rows
+        .iter()
+        .filter(|m| m.invoice_id.is_some())
+        .map(|m| Row {
+            label: m.label.clone(),
+            share_e4: None,
+            net_minor: m.net_minor,
+            vat_minor: m.vat_minor,
+            trigger: TRIGGERS
+                .into_iter()
+                .find(|t| *t == m.trigger)
+                .unwrap_or("reached"),
+            on_date: m.on_date,
+            terms_days: m.terms_days,
+            invoice_id: m.invoice_id,
+        })
+        .collect();
+    let mut input = input.clone();
+    input.reference = k.reference.clone();
+    let c = check(conn, &input, &locked)?;
+    refuse_gap(&c)?;
+    if c.customer_id != k.customer_id || c.currency != k.currency {
+        return Err(Error::invalid("customer", Msg::LockedBySettlement));
+    }
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE contracts SET title = ?2, signed_on = ?3, net_minor = ?4, vat_rate_e4 = ?5,
+             vat_minor = ?6, vat_mention = ?7 WHERE id = ?1",
+        params![
+            id,
+            c.title,
+            c.signed_on.to_string(),
+            c.net_minor,
+            c.vat_rate_e4,
+            c.vat_minor,
+            c.vat_mention
+        ],
+    )?;
+    // The old uninvoiced milestones give way to the new ones, numbered after the invoiced.
+    tx.execute(
+        "DELETE FROM milestones WHERE contract_id = ?1 AND invoice_id IS NULL",
+        [id],
+    )?;
+    // The invoiced ones are numbered 1, 2, … in their order (moved out of the way first).
+    let invoiced: Vec<i64> = rows
+        .iter()
+        .filter(|m| m.invoice_id.is_some())
+        .map(|m| m.position)
+        .collect();
+    tx.execute(
+        "UPDATE milestones SET position = position + 1000000 WHERE contract_id = ?1",
+        [id],
+    )?;
+    for (new_pos, old_pos) in invoiced.iter().enumerate() {
+        tx.execute(
+            "UPDATE milestones SET position = ?3 WHERE contract_id = ?1 AND position = ?2",
+            params![id, old_pos + 1_000_000, new_pos as i64 + 1],
+        )?;
+    }
+    insert_rows(&tx, id, &c.rows, locked.len() + 1)?;
+    let lang = lang_of(&tx, k.customer_id)?;
+    let before = k.currency.format_minor(k.net_minor + k.vat_minor, lang);
+    let after = c.currency.format_minor(c.net_minor + c.vat_minor, lang);
+    log(
+        &tx,
+        k.customer_id,
+        as_of,
+        match lang {
+            Lang::Fr => format!("Contrat {} modifié : {before} → {after} TTC, {} étape(s) restant à facturer", k.reference, c.rows.len() - locked.len()),
+            Lang::En => format!("Contract {} amended: {before} → {after} incl. tax, {} milestone(s) left to invoice", k.reference, c.rows.len() - locked.len()),
+        },
+        None,
+    )?;
+    tx.commit()?;
+    get(conn, &k.reference, as_of)
+}
+
+/// Where a milestone stands, as of a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneState {
+    /// Waiting for its trigger.
+    Planned,
+    /// Its trigger has come (signature, date): its invoice is to issue.
+    Due,
+    Invoiced,
+    Paid,
+    /// Invoiced and unpaid past its due date.
+    Late,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MilestoneView {
+    #[ts(type = "number")]
+    pub position: i64,
+    pub label: String,
+    pub share: Option<String>,
+    pub net: String,
+    pub vat: String,
+    /// Including tax: what its invoice asks for.
+    pub amount: String,
+    pub trigger: String,
+    pub date: Option<NaiveDate>,
+    #[ts(type = "number")]
+    pub terms_days: i64,
+    pub state: MilestoneState,
+    pub invoice: Option<String>,
+    pub invoice_due: Option<NaiveDate>,
+    /// What is left to pay on its invoice.
+    pub balance: Option<String>,
+    pub is_final: bool,
+}
+
+/// "Hold the work": a milestone is due or was invoiced while an earlier milestone's
+/// invoice is unpaid past its due date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WorkAheadAlert {
+    pub contract: String,
+    pub title: String,
+    pub customer: String,
+    #[ts(type = "number")]
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub currency: String,
+    /// The unpaid invoices past due: number, balance, days late.
+    pub late_invoices: Vec<String>,
+    /// What is unpaid on them (decimal string).
+    pub unpaid: String,
+    /// The milestone the work has reached.
+    pub reached: String,
+    pub on_hold: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ContractView {
+    pub reference: String,
+    pub customer: String,
+    #[ts(type = "number")]
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub title: String,
+    pub signed_on: NaiveDate,
+    pub currency: String,
+    pub vat_rate: String,
+    pub vat_mention: String,
+    pub net: String,
+    pub vat: String,
+    pub total: String,
+    /// Including tax: issued, paid (and credited), still owed on what was issued, and not
+    /// yet invoiced.
+    pub invoiced: String,
+    pub paid: String,
+    pub outstanding: String,
+    pub to_invoice: String,
+    pub cancelled_on: Option<NaiveDate>,
+    pub milestones: Vec<MilestoneView>,
+    pub alert: Option<WorkAheadAlert>,
+}
+
+/// A contract with every figure and each milestone's state as of `as_of`.
+pub fn get(conn: &Connection, reference: &str, as_of: NaiveDate) -> Result<ContractView> {
+    let id = contract_id(conn, reference)?;
+    view(conn, id, as_of)
+}
+
+fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
+    let k = stored(conn, id)?;
+    let c = crate::customers::get(conn, k.customer_id)?;
+    let rows = milestone_rows(conn, id)?;
+    let cur = k.currency;
+    let last = rows
+        .iter()
+        .filter(|m| !m.cancelled)
+        .map(|m| m.position)
+        .max();
+    let (mut invoiced, mut paid) = (0i64, 0i64);
+    let mut milestones = Vec::new();
+    let mut late = Vec::new();
+    let mut late_due: Option<NaiveDate> = None;
+    let mut unpaid = 0i64;
+    for m in &rows {
+        let inv = match m.invoice_id {
+            Some(iid) => Some(conn.query_row(
+                "SELECT number, due_date, total_minor, settled_minor FROM invoices WHERE id = ?1",
+                [iid],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, NaiveDate>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )?),
+            None => None,
+        };
+        let state = match (&inv, m.cancelled) {
+            (Some((_, _, total, settled)), _) if settled >= total => MilestoneState::Paid,
+            (Some((_, due, _, _)), _) if *due < as_of => MilestoneState::Late,
+            (Some(_), _) => MilestoneState::Invoiced,
+            (None, true) => MilestoneState::Cancelled,
+            (None, false) => {
+                let triggered = match m.trigger.as_str() {
+                    "signature" => k.signed_on <= as_of,
+                    "date" => m.on_date.is_some_and(|d| d <= as_of),
+                    _ => false,
+                };
+                if triggered && k.cancelled_on.is_none() {
+                    MilestoneState::Due
+                } else {
+                    MilestoneState::Planned
+                }
+            }
+        };
+        if let Some((number, due, total, settled)) = &inv {
+            invoiced += total;
+            paid += settled;
+            if state == MilestoneState::Late {
+                let days = (as_of - *due).num_days();
+                let left = cur.format_minor(total - settled, c.language);
+                late.push(match c.language {
+                    Lang::Fr => format!("{number} : {left} ({days} j de retard)"),
+                    Lang::En => format!("{number}: {left} ({days} days late)"),
+                });
+                unpaid += total - settled;
+                late_due = Some(late_due.map_or(*due, |d: NaiveDate| d.min(*due)));
+            }
+        }
+        milestones.push(MilestoneView {
+            position: m.position,
+            label: m.label.clone(),
+            share: m.share_e4.map(issue::rate_text),
+            net: cur.minor_to_string(m.net_minor),
+            vat: cur.minor_to_string(m.vat_minor),
+            amount: cur.minor_to_string(m.net_minor + m.vat_minor),
+            trigger: m.trigger.clone(),
+            date: m.on_date,
+            terms_days: m.terms_days,
+            state,
+            invoice: inv.as_ref().map(|i| i.0.clone()),
+            invoice_due: inv.as_ref().map(|i| i.1),
+            balance: inv.as_ref().map(|i| cur.minor_to_string(i.2 - i.3)),
+            is_final: Some(m.position) == last,
+        });
+    }
+    let total = k.net_minor + k.vat_minor;
+    let to_invoice = if k.cancelled_on.is_some() {
+        0
+    } else {
+        (total - invoiced).max(0)
+    };
+    // The work has run ahead: a later milestone is due, or was invoiced after an earlier
+    // invoice fell overdue.
+    let alert = late_due.and_then(|first_late| {
+        let first_late_pos = rows
+            .iter()
+            .zip(&milestones)
+            .find(|(_, v)| v.state == MilestoneState::Late)
+            .map(|(m, _)| m.position)?;
+        let ahead = rows.iter().zip(&milestones).find(|(m, v)| {
+            m.position > first_late_pos
+                && (v.state == MilestoneState::Due
+                    || (m.invoice_id.is_some() && v.invoice_due.is_some_and(|d| d >= first_late)))
+        });
+        ahead.map(|(m, _)| WorkAheadAlert {
+            contract: k.reference.clone(),
+            title: k.title.clone(),
+            customer: c.reference.clone(),
+            customer_id: c.id,
+            customer_name: c.name.clone(),
+            currency: cur.code().to_string(),
+            late_invoices: late.clone(),
+            unpaid: cur.minor_to_string(unpaid),
+            reached: m.label.clone(),
+            on_hold: c.on_hold,
+        })
+    });
+    Ok(ContractView {
+        reference: k.reference,
+        customer: c.reference.clone(),
+        customer_id: c.id,
+        customer_name: c.name.clone(),
+        title: k.title,
+        signed_on: k.signed_on,
+        currency: cur.code().to_string(),
+        vat_rate: issue::rate_text(k.vat_rate_e4),
+        vat_mention: k.vat_mention,
+        net: cur.minor_to_string(k.net_minor),
+        vat: cur.minor_to_string(k.vat_minor),
+        total: cur.minor_to_string(total),
+        invoiced: cur.minor_to_string(invoiced),
+        paid: cur.minor_to_string(paid),
+        outstanding: cur.minor_to_string(invoiced - paid),
+        to_invoice: cur.minor_to_string(to_invoice),
+        cancelled_on: k.cancelled_on,
+        milestones,
+        alert,
+    })
+}
+
+/// Every contract, newest signature first, with its figures.
+pub fn list(conn: &Connection, as_of: NaiveDate) -> Result<Vec<ContractView>> {
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM contracts ORDER BY signed_on DESC, id DESC")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    ids.into_iter().map(|id| view(conn, id, as_of)).collect()
+}
+
+/// The contracts whose work runs ahead of the payments, for Today.
+pub fn alerts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<WorkAheadAlert>> {
+    let ids: Vec<i64> = conn
+        .prepare(
+            "SELECT DISTINCT m.contract_id FROM milestones m
+             JOIN invoices i ON i.id = m.invoice_id
+             JOIN contracts k ON k.id = m.contract_id
+             WHERE k.cancelled_on IS NULL AND i.settled_minor < i.total_minor AND i.due_date < ?1",
+        )?
+        .query_map([as_of.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(a) = view(conn, id, as_of)?.alert {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::day;
+
+    /// A company able to issue invoices (France, SIRET, VAT number) and one customer.
+    fn ready() -> Connection {
+        let conn = crate::open_in_memory().unwrap();
+        for (k, val) in [
+            ("company_name", "Atelier Lumen"),
+            ("address", "12 rue des Arts"),
+            ("postal_code", "69001"),
+            ("city", "Lyon"),
+            ("siret", "73282932000074"),
+            ("vat_number", "FR44732829320"),
+        ] {
+            crate::settings::set(&conn, k, val).unwrap();
+        }
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "MUSEE".into(),
+                name: "Musée des Confluences".into(),
+                kind: "business".into(),
+                address: "86 quai Perrache".into(),
+                postal_code: "69002".into(),
+                city: "Lyon".into(),
+                payment_terms_days: "30".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        conn
+    }
+
+    fn input(total: &str, schedule: &str, signed: &str) -> ContractInput {
+        ContractInput {
+            reference: "K1".into(),
+            customer: "MUSEE".into(),
+            title: "Signalétique de l'exposition".into(),
+            signed_on: signed.into(),
+            currency: String::new(),
+            total: total.into(),
+            vat_rate: "20".into(),
+            vat_mention: String::new(),
+            milestones: template(schedule, day(signed), Lang::Fr).unwrap(),
+        }
+    }
+
+    fn invoice_total(conn: &Connection, number: &str) -> (i64, i64, i64) {
+        conn.query_row(
+            "SELECT net_minor, vat_minor, total_minor FROM invoices WHERE number = ?1",
+            [number],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_30_40_30_contract_bills_deposit_stage_and_a_final_invoice_that_deducts_them() {
+        let mut conn = ready();
+        let signed = day("2026-03-02");
+        // 10,000.01 excluding tax: the odd cent goes to the largest remainder (40 %).
+        let k = create(
+            &mut conn,
+            &input("10000.01", "30/40/30", "2026-03-02"),
+            signed,
+        )
+        .unwrap();
+        assert_eq!(k.total, "12000.01");
+        assert_eq!(k.vat, "2000.00");
+        let nets: Vec<&str> = k.milestones.iter().map(|m| m.net.as_str()).collect();
+        assert_eq!(nets, ["3000.00", "4000.01", "3000.00"]);
+        let vats: Vec<&str> = k.milestones.iter().map(|m| m.vat.as_str()).collect();
+        assert_eq!(vats, ["600.00", "800.00", "600.00"]);
+        // The deposit was issued at signature: numbered, due in the customer's 30 days.
+        assert_eq!(k.milestones[0].invoice.as_deref(), Some("F2026-0001"));
+        assert_eq!(k.milestones[0].invoice_due, Some(day("2026-04-01")));
+        assert_eq!(k.milestones[0].state, MilestoneState::Invoiced);
+        assert_eq!(invoice_total(&conn, "F2026-0001"), (300000, 60000, 360000));
+        // The final invoice before the stage: a confirmation is needed.
+        let e = reach(&mut conn, "K1", 3, signed, false, signed).unwrap_err();
+        assert!(
+            matches!(e, Error::Invalid { msg: Msg::EarlierMilestonesNotInvoiced(ref p), .. } if p == &vec![2]),
+            "{e:?}"
+        );
+        // The stage reached while the deposit is unpaid past its due date: the alert.
+        let may = day("2026-05-11");
+        let (k, stage) = reach(&mut conn, "K1", 2, may, false, may).unwrap();
+        assert_eq!(stage, "F2026-0002");
+        let alert = k.alert.expect("work ahead of payment");
+        assert_eq!(alert.unpaid, "3600.00");
+        assert!(
+            alert.late_invoices[0].starts_with("F2026-0001"),
+            "{alert:?}"
+        );
+        assert_eq!(alerts(&conn, may).unwrap().len(), 1);
+        // Twice: refused, naming the invoice.
+        let e = reach(&mut conn, "K1", 2, may, false, may).unwrap_err();
+        assert!(e.message(Lang::En).contains("F2026-0002"), "{e:?}");
+        // The final invoice: the whole contract, less each invoice before, line by line.
+        let june = day("2026-06-15");
+        let (k, last) = reach(&mut conn, "K1", 3, june, false, june).unwrap();
+        assert_eq!(last, "F2026-0003");
+        let id = crate::invoices::find_id(&conn, &last).unwrap().unwrap();
+        let lines = issue::lines(&conn, id).unwrap();
+        let amounts: Vec<(i64, i64)> = lines.iter().map(|l| (l.net_minor, l.vat_minor)).collect();
+        assert_eq!(
+            amounts,
+            [(1000001, 200000), (-300000, -60000), (-400001, -80000)]
+        );
+        assert!(lines[1].label.contains("F2026-0001") && lines[2].label.contains("F2026-0002"));
+        assert_eq!(invoice_total(&conn, &last), (300000, 60000, 360000));
+        assert_eq!(
+            (k.invoiced.as_str(), k.to_invoice.as_str()),
+            ("12000.01", "0.00")
+        );
+        // Issued invoices do not change; the history has the contract and each invoice.
+        let e = crate::invoices::update(
+            &mut conn,
+            id,
+            &crate::invoices::InvoiceInput {
+                number: last.clone(),
+                customer: "MUSEE".into(),
+                issue_date: "2026-06-15".into(),
+                total: "1".into(),
+                ..Default::default()
+            },
+            june,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::Invalid {
+                msg: Msg::IssuedInvoiceImmutable,
+                ..
+            }
+        ));
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM journal WHERE kind = 'contract'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 4);
+    }
+
+    #[test]
+    fn a_schedule_that_does_not_cover_the_total_is_refused_and_nothing_is_written() {
+        let mut conn = ready();
+        let mut k = input("9000", "30/70", "2026-03-02");
+        k.milestones[1].share = "60".into();
+        let p = plan(&conn, &k).unwrap();
+        assert!(!p.covered);
+        assert_eq!(p.gap, "900.00");
+        let e = create(&mut conn, &k, day("2026-03-02")).unwrap_err();
+        assert!(
+            e.message(Lang::Fr).contains("il manque 900.00"),
+            "{}",
+            e.message(Lang::Fr)
+        );
+        k.milestones[1].share = "80".into();
+        assert!(create(&mut conn, &k, day("2026-03-02"))
+            .unwrap_err()
+            .message(Lang::En)
+            .contains("exceeds the total by 900.00"));
+        // A share and an amount, a zero share, a negative amount: each named.
+        k.milestones[1].share = "70".into();
+        k.milestones[1].amount = "10".into();
+        assert!(matches!(
+            create(&mut conn, &k, day("2026-03-02")),
+            Err(Error::Invalid {
+                msg: Msg::ShareOrAmount(2),
+                ..
+            })
+        ));
+        k.milestones[1].amount = String::new();
+        k.milestones[1].share = "0".into();
+        assert!(matches!(
+            create(&mut conn, &k, day("2026-03-02")),
+            Err(Error::Invalid {
+                msg: Msg::MilestoneNotPositive(2),
+                ..
+            })
+        ));
+        k.milestones[1].share = String::new();
+        k.milestones[1].amount = "-6300".into();
+        assert!(create(&mut conn, &k, day("2026-03-02")).is_err());
+        // A fixed amount and a share together cover it.
+        k.milestones[1].amount = "6300".into();
+        assert!(plan(&conn, &k).unwrap().covered);
+        // Identity incomplete: the deposit cannot be issued, so nothing is saved.
+        crate::settings::set(&conn, "siret", "").unwrap();
+        let e = create(&mut conn, &k, day("2026-03-02")).unwrap_err();
+        assert!(
+            e.message(Lang::Fr).contains("SIREN ou SIRET"),
+            "{}",
+            e.message(Lang::Fr)
+        );
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM contracts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn gbp_thirds_amendment_cancellation_and_hold() {
+        let mut conn = ready();
+        let mut k = input("1000", "thirds", "2026-09-01");
+        k.currency = "GBP".into();
+        k.reference = "UK-7".into();
+        let v = create(&mut conn, &k, day("2026-09-01")).unwrap();
+        assert_eq!(v.currency, "GBP");
+        let nets: Vec<&str> = v.milestones.iter().map(|m| m.net.as_str()).collect();
+        assert_eq!(nets, ["333.40", "333.30", "333.30"]);
+        // Amended: a new total; the invoiced deposit stays, the rest is re-planned.
+        let mut a = k.clone();
+        a.total = "1200".into();
+        a.milestones = vec![MilestoneInput {
+            label: "Solde".into(),
+            amount: "866.60".into(),
+            trigger: "reached".into(),
+            ..Default::default()
+        }];
+        let v = amend(&mut conn, "UK-7", &a, day("2026-09-10")).unwrap();
+        assert_eq!(v.total, "1440.00");
+        let nets: Vec<&str> = v.milestones.iter().map(|m| m.net.as_str()).collect();
+        assert_eq!(nets, ["333.40", "866.60"]);
+        assert_eq!(v.milestones[0].invoice.as_deref(), Some("F2026-0001"));
+        let vats: i64 = conn
+            .query_row("SELECT SUM(m.vat_minor) FROM milestones m JOIN contracts k ON k.id = m.contract_id WHERE k.reference = 'UK-7'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(vats, 24000);
+        // On hold: the next invoice needs a confirmation.
+        conn.execute(
+            "UPDATE customers SET on_hold = 1 WHERE reference = 'MUSEE'",
+            [],
+        )
+        .unwrap();
+        let e = reach(
+            &mut conn,
+            "UK-7",
+            2,
+            day("2026-09-20"),
+            false,
+            day("2026-09-20"),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::Invalid {
+                msg: Msg::CustomerOnHoldConfirm(_),
+                ..
+            }
+        ));
+        // Cancelled: what is invoiced stays, the rest is dropped.
+        let v = cancel(
+            &mut conn,
+            "UK-7",
+            day("2026-09-21"),
+            "Projet abandonné",
+            day("2026-09-21"),
+        )
+        .unwrap();
+        assert_eq!(v.milestones[1].state, MilestoneState::Cancelled);
+        assert_eq!(v.to_invoice, "0.00");
+        assert_eq!(v.invoiced, "400.08");
+        assert!(reach(
+            &mut conn,
+            "UK-7",
+            2,
+            day("2026-09-22"),
+            true,
+            day("2026-09-22")
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! The PDF of an invoice Relance issued: the same letterhead as the letters, the buyer in
+//! the envelope window, number, dates and contract, the lines (excluding tax, VAT rate,
+//! VAT, including tax), the totals, and the mentions the law requires: in France (Code de
+//! commerce L441-9, CGI art. 242 nonies A) the seller's and buyer's identities, SIREN/SIRET,
+//! VAT number, the due date, the late-payment penalty rate, the 40 € recovery indemnity
+//! (business customers) and the early-payment discount terms (or none); in the UK the VAT
+//! invoice particulars (VAT registration number, tax point, rate and VAT per line). The
+//! invoice is immutable, so its PDF says the same thing every time it is printed.
+
+use super::letters::{self, Layout, BODY, LEFT, LINE, RIGHT};
+use super::pdf::{self, Align, Item};
+use super::short_date;
+use crate::error::{Error, Lang, Msg, Result};
+use crate::invoices::issue;
+use crate::money::Currency;
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Everything an issued invoice says, before layout (what tests read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct InvoiceDoc {
+    pub number: String,
+    pub lang: Lang,
+    /// "Facture d'acompte", "Facture de solde", "Facture", "VAT invoice", …
+    pub title: String,
+    pub sender: Vec<String>,
+    pub recipient: Vec<String>,
+    /// (label, value): number, date, due date, contract.
+    pub facts: Vec<(String, String)>,
+    pub headers: Vec<String>,
+    /// Per line: label, net, VAT rate, VAT, total (formatted).
+    pub lines: Vec<[String; 5]>,
+    pub totals: Vec<(String, String)>,
+    /// The VAT-exemption mention and other notes.
+    pub notes: Vec<String>,
+    /// Payment terms, discount, penalties, indemnity, bank details.
+    pub mentions: Vec<String>,
+    pub footer: String,
+    pub window_left: bool,
+    #[serde(skip)]
+    #[ts(skip)]
+    pub logo: Option<std::sync::Arc<Vec<u8>>>,
+}
+
+fn t(lang: Lang, fr: &str, en: &str) -> String {
+    if lang == Lang::Fr { fr } else { en }.to_string()
+}
+
+/// Gathers what invoice `number` says. Refused: an unknown invoice, or one recorded from
+/// elsewhere (Relance prints only the invoices it issued).
+pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
+    let head = crate::invoices::stored_by_number(conn, "invoice", number)?;
+    if !issue::is_issued(conn, head.id)? {
+        return Err(Error::invalid(
+            "invoice",
+            Msg::NotIssuedHere(head.number.clone()),
+        ));
+    }
+    let issue_date = head.issue_date;
+    let (reference, notes, vat_minor): (String, String, Option<i64>) = conn.query_row(
+        "SELECT reference, notes, vat_minor FROM invoices WHERE id = ?1",
+        [head.id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let settings = crate::settings::get(conn)?;
+    let c = crate::customers::get(conn, head.customer_id)?;
+    let lang = c.language;
+    let currency = Currency::parse(&head.currency)?;
+    let money = |m: i64| currency.format_minor(m, lang);
+    let lines = issue::lines(conn, head.id)?;
+    let net: i64 = lines.iter().map(|l| l.net_minor).sum();
+    let vat = vat_minor.unwrap_or(head.total_minor - net);
+    let deduction = lines.iter().any(|l| l.net_minor < 0);
+    let milestone: Option<(i64, bool)> = conn
+        .query_row(
+            "SELECT m.position, m.position = (SELECT MAX(position) FROM milestones x
+                 WHERE x.contract_id = m.contract_id AND x.cancelled = 0)
+             FROM milestones m WHERE m.invoice_id = ?1",
+            [head.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let uk = settings.country == "GB";
+    let title = match (milestone, deduction, lang) {
+        (_, true, _) | (Some((_, true)), _, _) => t(lang, "Facture de solde", "Final invoice"),
+        (Some((1, false)), _, _) => t(lang, "Facture d'acompte", "Deposit invoice"),
+        _ if uk && vat > 0 => "VAT invoice".to_string(),
+        _ => t(lang, "Facture", "Invoice"),
+    };
+    let (sender, footer) = letters::company_lines(&settings, lang);
+    let recipient = letters::recipient_lines(&c, &settings, lang);
+    let mut facts = vec![
+        (t(lang, "Facture n°", "Invoice No."), head.number.clone()),
+        (
+            t(
+                lang,
+                "Date d'émission",
+                if uk { "Date (tax point)" } else { "Date" },
+            ),
+            short_date(issue_date, lang),
+        ),
+        (
+            t(lang, "Date d'échéance", "Due date"),
+            short_date(head.due_date, lang),
+        ),
+    ];
+    if !reference.is_empty() {
+        facts.push((t(lang, "Contrat", "Contract"), reference.clone()));
+    }
+    let headers = if lang == Lang::Fr {
+        [
+            "Désignation",
+            "Montant HT",
+            "TVA",
+            "Montant TVA",
+            "Total TTC",
+        ]
+    } else {
+        ["Description", "Net", "VAT rate", "VAT", "Total"]
+    }
+    .map(str::to_string)
+    .to_vec();
+    let rows = lines
+        .iter()
+        .map(|l| {
+            [
+                l.label.clone(),
+                money(l.net_minor),
+                format!(
+                    "{} %",
+                    issue::rate_text(l.vat_rate_e4)
+                        .replace('.', if lang == Lang::Fr { "," } else { "." })
+                ),
+                money(l.vat_minor),
+                money(l.net_minor + l.vat_minor),
+            ]
+        })
+        .collect();
+    let rate = lines
+        .first()
+        .map(|l| issue::rate_text(l.vat_rate_e4))
+        .unwrap_or_default()
+        .replace('.', if lang == Lang::Fr { "," } else { "." });
+    let totals = vec![
+        (t(lang, "Total HT", "Total net"), money(net)),
+        (
+            if lang == Lang::Fr {
+                format!("TVA {rate} %")
+            } else {
+                format!("VAT at {rate} %")
+            },
+            money(vat),
+        ),
+        (
+            t(lang, "Total TTC à payer", "Total to pay"),
+            money(head.total_minor),
+        ),
+    ];
+    let mut notes_out: Vec<String> = notes
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    if vat == 0 && notes_out.is_empty() && settings.country == "FR" {
+        notes_out.push(t(lang, "TVA non applicable.", "No VAT charged."));
+    }
+    // The mentions the law requires.
+    let due = super::long_date(head.due_date, lang);
+    let terms = (head.due_date - issue_date).num_days();
+    let mut mentions = vec![match (lang, terms) {
+        (Lang::Fr, 0) => format!("Paiement à réception, au plus tard le {due}."),
+        (Lang::Fr, n) => format!("Paiement à {n} jours, au plus tard le {due}."),
+        (Lang::En, 0) => format!("Payment on receipt, by {due} at the latest."),
+        (Lang::En, n) => format!("Payment within {n} days, by {due} at the latest."),
+    }];
+    mentions.push(if settings.discount_terms.is_empty() {
+        t(
+            lang,
+            "Pas d'escompte pour paiement anticipé.",
+            "No discount for early payment.",
+        )
+    } else if lang == Lang::Fr {
+        format!(
+            "Escompte pour paiement anticipé : {}.",
+            settings.discount_terms.trim_end_matches('.')
+        )
+    } else {
+        format!(
+            "Early-payment discount: {}.",
+            settings.discount_terms.trim_end_matches('.')
+        )
+    });
+    let business = c.kind == crate::customers::CustomerKind::Business;
+    let contract_rate = (!settings.late_interest_rate.is_empty()).then(|| {
+        settings
+            .late_interest_rate
+            .replace('.', if lang == Lang::Fr { "," } else { "." })
+    });
+    mentions.push(match (uk, business, lang, &contract_rate) {
+        (true, true, _, _) => "Late payment: statutory interest under the Late Payment of Commercial Debts (Interest) Act 1998 (8 % above the Bank of England base rate) and fixed compensation for recovery costs.".to_string(),
+        (true, false, _, _) => "Late payment may bear interest at the statutory rate.".to_string(),
+        (false, true, Lang::Fr, Some(r)) => format!("En cas de retard de paiement, pénalités au taux annuel de {r} % et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce)."),
+        (false, true, Lang::Fr, None) => "En cas de retard de paiement, pénalités au taux de refinancement de la BCE majoré de 10 points et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce).".to_string(),
+        (false, true, Lang::En, Some(r)) => format!("Late payment: penalties at {r} % a year and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5)."),
+        (false, true, Lang::En, None) => "Late payment: penalties at the ECB refinancing rate plus 10 points and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5).".to_string(),
+        (false, false, Lang::Fr, _) => "En cas de retard de paiement, des intérêts au taux légal sont dus.".to_string(),
+        (false, false, Lang::En, _) => "Late payment bears interest at the statutory rate.".to_string(),
+    });
+    if !settings.iban.is_empty() {
+        let bic = if settings.bic.is_empty() {
+            String::new()
+        } else {
+            format!(" · BIC {}", settings.bic)
+        };
+        mentions.push(format!(
+            "{} IBAN {}{bic}",
+            t(
+                lang,
+                "Règlement par virement :",
+                "Payment by bank transfer:"
+            ),
+            settings.iban
+        ));
+    }
+    Ok(InvoiceDoc {
+        number: head.number,
+        lang,
+        title,
+        sender,
+        recipient,
+        facts,
+        headers,
+        lines: rows,
+        totals,
+        notes: notes_out,
+        mentions,
+        footer,
+        window_left: settings.letter_window == "left",
+        logo: crate::settings::logo(conn)?.map(|(_, b)| std::sync::Arc::new(b)),
+    })
+}
+
+/// Right edges of the amount columns, in mm; the description wraps left of them.
+const AMOUNTS: [f32; 4] = [120.0, 138.0, 160.0, RIGHT];
+const LABEL_W: f32 = 74.0;
+
+/// Lays the invoice out on A4 pages (the table continues with its header repeated).
+pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
+    let mut lay = Layout::new();
+    letters::letterhead(&mut lay, &d.sender, d.logo.as_ref());
+    letters::address_window(&mut lay, &d.recipient, None, d.window_left);
+    // Title and facts, left of (or below) the window.
+    let (fx, mut fy) = if d.window_left {
+        (125.0, 50.0)
+    } else {
+        (LEFT, 52.0)
+    };
+    lay.page()
+        .push(Item::text(fx, fy, d.title.to_uppercase(), 14.0).bold());
+    fy += 8.0;
+    for (label, value) in &d.facts {
+        lay.page()
+            .push(Item::text(fx, fy, format!("{label} :"), 9.0));
+        lay.page()
+            .push(Item::text(fx + 32.0, fy, value.clone(), 9.0).bold());
+        fy += 4.8;
+    }
+    lay.y = 100.0_f32.max(fy + 6.0);
+    let header = |lay: &mut Layout| {
+        let y = lay.y;
+        lay.page()
+            .push(Item::text(LEFT, y, d.headers[0].clone(), 8.5).bold());
+        for (h, x) in d.headers[1..].iter().zip(AMOUNTS) {
+            lay.page()
+                .push(Item::text(x, y, h.clone(), 8.5).bold().align(Align::Right));
+        }
+        lay.page().push(Item::Rule {
+            x1: LEFT,
+            x2: RIGHT,
+            y: y + 1.5,
+            thickness: 0.6,
+        });
+        lay.y += 6.0;
+    };
+    header(&mut lay);
+    for row in &d.lines {
+        let wrapped = pdf::wrap(&row[0], false, 9.0, LABEL_W);
+        if lay.need(LINE * wrapped.len() as f32) {
+            header(&mut lay);
+        }
+        let y = lay.y;
+        for (x, cell) in AMOUNTS.iter().zip(&row[1..]) {
+            lay.page()
+                .push(Item::text(*x, y, cell.clone(), 9.0).align(Align::Right));
+        }
+        for line in wrapped {
+            let y = lay.y;
+            lay.page().push(Item::text(LEFT, y, line, 9.0));
+            lay.y += 4.4;
+        }
+        lay.y += 1.2;
+    }
+    let y = lay.y - 2.5;
+    lay.page().push(Item::Rule {
+        x1: LEFT,
+        x2: RIGHT,
+        y,
+        thickness: 0.3,
+    });
+    lay.y += 2.0;
+    for (i, (label, amount)) in d.totals.iter().enumerate() {
+        lay.need(LINE);
+        let strong = i + 1 == d.totals.len();
+        let y = lay.y;
+        let mut a = Item::text(150.0, y, label.clone(), 9.5).align(Align::Right);
+        let mut b = Item::text(RIGHT, y, amount.clone(), 9.5).align(Align::Right);
+        if strong {
+            a = a.bold();
+            b = b.bold();
+        }
+        lay.page().push(a);
+        lay.page().push(b);
+        lay.y += LINE;
+    }
+    lay.y += 3.0;
+    for n in &d.notes {
+        lay.paragraph(n, BODY - 1.0, true);
+    }
+    lay.y += 2.0;
+    for m in &d.mentions {
+        lay.paragraph(m, 8.0, false);
+        lay.y -= 1.0;
+    }
+    letters::finish(&mut lay.pages, &d.footer);
+    lay.pages
+}
+
+/// The invoice as PDF bytes.
+pub fn render(d: &InvoiceDoc) -> Result<Vec<u8>> {
+    pdf::render(&format!("{} {}", d.title, d.number), &layout(d))
+}
+
+/// The PDF of invoice `number` (see [`compose`]).
+pub fn pdf(conn: &Connection, number: &str) -> Result<Vec<u8>> {
+    render(&compose(conn, number)?)
+}

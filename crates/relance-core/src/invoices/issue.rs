@@ -1,0 +1,368 @@
+//! Invoices Relance issues itself (milestone invoices of a contract): numbered from the
+//! owner's yearly sequence (`F2026-0042`: the setting `invoice_prefix`, the year, four
+//! digits), continuous and never reused because the number is allocated inside the very
+//! transaction that stores the invoice (writers are serialised by `BEGIN IMMEDIATE`), and
+//! immutable once issued (triggers; a correction is a credit note). Each keeps its lines
+//! (label, net, VAT rate, VAT) for its PDF.
+//!
+//! Before issuing, the mentions the law requires must be available: the seller's name and
+//! address; in France its SIREN/SIRET, and its VAT number when VAT is charged; in the UK its
+//! VAT number when VAT is charged; the buyer's name and address.
+
+use crate::error::{Error, Msg, Result};
+use crate::money::Currency;
+use chrono::{Datelike, NaiveDate};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One line of an issued invoice; a deduction has negative amounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub label: String,
+    pub net_minor: i64,
+    /// Percent × 10,000 (20 % is 200000).
+    pub vat_rate_e4: i64,
+    pub vat_minor: i64,
+}
+
+/// An invoice to issue: who, when, the lines. The total is the lines' sum.
+#[derive(Debug, Clone)]
+pub struct ToIssue {
+    pub customer_id: i64,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: Currency,
+    pub lines: Vec<Line>,
+    /// Printed under the lines (e.g. "TVA non applicable, art. 293 B du CGI").
+    pub notes: String,
+    /// The contract reference, shown on the invoice and in lists.
+    pub reference: String,
+}
+
+/// A line as the UI and the PDF read it (decimal strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LineView {
+    pub label: String,
+    pub net: String,
+    /// "20" or "5.5" (percent).
+    pub vat_rate: String,
+    pub vat: String,
+    pub total: String,
+}
+
+/// The seller identity fields missing for an invoice (empty: complete).
+pub fn missing_identity(conn: &Connection, vat_charged: bool) -> Result<Vec<&'static str>> {
+    let s = crate::settings::get(conn)?;
+    let mut missing = Vec::new();
+    if s.company_name.trim().is_empty() {
+        missing.push("company_name");
+    }
+    if s.address.trim().is_empty() || s.city.trim().is_empty() {
+        missing.push("address");
+    }
+    match s.country.as_str() {
+        "FR" => {
+            if s.siren.is_empty() && s.siret.is_empty() {
+                missing.push("siret");
+            }
+            if vat_charged && s.vat_number.is_empty() {
+                missing.push("vat_number");
+            }
+        }
+        "GB" if vat_charged && s.vat_number.is_empty() => missing.push("vat_number"),
+        _ => {}
+    }
+    Ok(missing)
+}
+
+/// Refuses when an invoice could not carry its mandatory mentions: the seller's identity
+/// (see [`missing_identity`]) or the buyer's name and postal address.
+pub fn check_mentions(conn: &Connection, customer_id: i64, vat_charged: bool) -> Result<()> {
+    let missing = missing_identity(conn, vat_charged)?;
+    if !missing.is_empty() {
+        return Err(Error::invalid(
+            "settings",
+            Msg::IssuerIncomplete(missing.iter().map(|m| m.to_string()).collect()),
+        ));
+    }
+    let c = crate::customers::get(conn, customer_id)?;
+    if c.address.trim().is_empty() || c.city.trim().is_empty() {
+        return Err(Error::invalid("customer", Msg::NoPostalAddress(c.name)));
+    }
+    Ok(())
+}
+
+/// The next number of `year`, inside the caller's transaction: one more than the last one
+/// issued that year, or than the highest invoice already recorded under that prefix and
+/// year (an invoice typed in from elsewhere never collides with the sequence).
+fn next_number(tx: &Connection, year: i32) -> Result<String> {
+    let prefix = crate::settings::get(tx)?.invoice_prefix;
+    let stem = format!("{prefix}{year}-");
+    let last: i64 = tx
+        .query_row(
+            "SELECT last FROM invoice_sequence WHERE year = ?1",
+            [year],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let mut recorded = 0i64;
+    let mut stmt =
+        tx.prepare_cached("SELECT number FROM invoices WHERE number LIKE ?1 ESCAPE '\\'")?;
+    let like = format!(
+        "{}%",
+        stem.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows = stmt.query_map([&like], |r| r.get::<_, String>(0))?;
+    for n in rows {
+        let n = n?;
+        if let Some(k) = n
+            .get(stem.len()..)
+            .filter(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|rest| rest.parse::<i64>().ok())
+        {
+            recorded = recorded.max(k);
+        }
+    }
+    let next = last.max(recorded) + 1;
+    tx.execute(
+        "INSERT INTO invoice_sequence (year, last) VALUES (?1, ?2)
+         ON CONFLICT(year) DO UPDATE SET last = excluded.last",
+        params![year, next],
+    )?;
+    Ok(format!("{stem}{next:04}"))
+}
+
+/// Issues an invoice inside the caller's transaction: checks the mentions, allocates its
+/// number, stores it with its lines (immutable from then on). Returns (id, number).
+pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
+    let vat_charged = inv.lines.iter().any(|l| l.vat_rate_e4 > 0);
+    check_mentions(tx, inv.customer_id, vat_charged)?;
+    let net = crate::money::checked_total(inv.lines.iter().map(|l| l.net_minor))?;
+    let vat = crate::money::checked_total(inv.lines.iter().map(|l| l.vat_minor))?;
+    let total = crate::money::checked_total([net, vat])?;
+    if total <= 0 || net <= 0 {
+        return Err(Error::invalid("total", Msg::NotPositive));
+    }
+    let number = next_number(tx, inv.issue_date.year())?;
+    tx.execute(
+        "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
+            net_minor, vat_minor, reference, notes, issued)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
+        params![
+            number,
+            inv.customer_id,
+            inv.issue_date.to_string(),
+            inv.due_date.to_string(),
+            inv.currency.code(),
+            total,
+            net,
+            vat,
+            inv.reference,
+            inv.notes,
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO invoice_lines (invoice_id, position, label, net_minor, vat_rate_e4, vat_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (i, l) in inv.lines.iter().enumerate() {
+        ins.execute(params![
+            id,
+            i as i64 + 1,
+            l.label,
+            l.net_minor,
+            l.vat_rate_e4,
+            l.vat_minor
+        ])?;
+    }
+    Ok((id, number))
+}
+
+/// "20" / "5.5" from percent × 10,000.
+pub fn rate_text(rate_e4: i64) -> String {
+    rust_decimal::Decimal::new(rate_e4, 4)
+        .normalize()
+        .to_string()
+}
+
+/// An issued invoice's lines, in order (empty for an invoice recorded from elsewhere).
+pub fn lines(conn: &Connection, invoice_id: i64) -> Result<Vec<Line>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT label, net_minor, vat_rate_e4, vat_minor FROM invoice_lines
+         WHERE invoice_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([invoice_id], |r| {
+        Ok(Line {
+            label: r.get(0)?,
+            net_minor: r.get(1)?,
+            vat_rate_e4: r.get(2)?,
+            vat_minor: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The lines as decimal strings in `currency`.
+pub fn line_views(lines: &[Line], currency: Currency) -> Vec<LineView> {
+    lines
+        .iter()
+        .map(|l| LineView {
+            label: l.label.clone(),
+            net: currency.minor_to_string(l.net_minor),
+            vat_rate: rate_text(l.vat_rate_e4),
+            vat: currency.minor_to_string(l.vat_minor),
+            total: currency.minor_to_string(l.net_minor + l.vat_minor),
+        })
+        .collect()
+}
+
+/// Whether Relance issued this invoice (numbered, immutable, with lines).
+pub fn is_issued(conn: &Connection, invoice_id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT issued FROM invoices WHERE id = ?1",
+            [invoice_id],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        == Some(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::day;
+
+    fn ready(conn: &Connection) -> i64 {
+        for (k, v) in [
+            ("company_name", "Atelier Lumen"),
+            ("address", "12 rue des Arts"),
+            ("postal_code", "69001"),
+            ("city", "Lyon"),
+            ("siret", "73282932000074"),
+            ("vat_number", "FR44732829320"),
+        ] {
+            crate::settings::set(conn, k, v).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO customers (reference, name, kind, language, address, city) VALUES ('K', 'Client', 'business', 'fr', '1 rue', 'Paris')",
+            [],
+        )
+        .unwrap();
+        conn.last_insert_rowid()
+    }
+
+    fn one(customer_id: i64, on: &str) -> ToIssue {
+        ToIssue {
+            customer_id,
+            issue_date: day(on),
+            due_date: day(on),
+            currency: Currency::EUR,
+            lines: vec![Line {
+                label: "Acompte".into(),
+                net_minor: 10000,
+                vat_rate_e4: 200000,
+                vat_minor: 2000,
+            }],
+            notes: String::new(),
+            reference: "K1".into(),
+        }
+    }
+
+    #[test]
+    fn numbers_follow_each_other_per_year_after_recorded_ones_and_never_change() {
+        let mut conn = crate::open_in_memory().unwrap();
+        // Identity incomplete: refused, naming what is missing, nothing allocated.
+        conn.execute(
+            "INSERT INTO customers (reference, name, kind, language, address, city) VALUES ('Z', 'Z', 'business', 'fr', '1 rue', 'Paris')",
+            [],
+        )
+        .unwrap();
+        let e = issue(&conn, &one(1, "2026-03-01")).unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid { msg: Msg::IssuerIncomplete(m), .. } if m.contains(&"siret".to_string())),
+            "{e:?}"
+        );
+        let c = ready(&conn);
+        // An invoice typed in from elsewhere under the same stem: the sequence goes past it.
+        conn.execute(
+            "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor)
+             VALUES ('F2026-0007', ?1, '2026-01-01', '2026-01-31', 'EUR', 100)",
+            [c],
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        let a = issue(&tx, &one(c, "2026-03-01")).unwrap();
+        let b = issue(&tx, &one(c, "2026-03-02")).unwrap();
+        let next_year = issue(&tx, &one(c, "2027-01-02")).unwrap();
+        tx.commit().unwrap();
+        assert_eq!((a.1.as_str(), b.1.as_str()), ("F2026-0008", "F2026-0009"));
+        assert_eq!(next_year.1, "F2027-0001");
+        assert_eq!(lines(&conn, a.0).unwrap()[0].vat_minor, 2000);
+        // Immutable: amount, number, lines; payments still settle it.
+        assert!(conn
+            .execute("UPDATE invoices SET total_minor = 1 WHERE id = ?1", [a.0])
+            .is_err());
+        assert!(conn
+            .execute("UPDATE invoices SET number = 'X' WHERE id = ?1", [a.0])
+            .is_err());
+        assert!(conn
+            .execute("UPDATE invoice_lines SET net_minor = 1", [])
+            .is_err());
+        assert!(conn
+            .execute("DELETE FROM invoices WHERE id = ?1", [a.0])
+            .is_err());
+        conn.execute(
+            "UPDATE invoices SET settled_minor = 100 WHERE id = ?1",
+            [a.0],
+        )
+        .unwrap();
+        // A rolled-back issue gives its number back: no gap.
+        let tx = conn.transaction().unwrap();
+        issue(&tx, &one(c, "2026-03-03")).unwrap();
+        drop(tx);
+        let tx = conn.transaction().unwrap();
+        assert_eq!(issue(&tx, &one(c, "2026-03-03")).unwrap().1, "F2026-0010");
+    }
+
+    #[test]
+    fn two_connections_issuing_at_once_leave_no_gap_and_no_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seq.sqlite");
+        let conn = crate::open(&path).unwrap();
+        let c = ready(&conn);
+        drop(conn);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut conn = crate::open(&path).unwrap();
+                    for _ in 0..60 {
+                        let tx = conn.transaction().unwrap();
+                        issue(&tx, &one(c, "2026-05-01")).unwrap();
+                        tx.commit().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let conn = crate::open(&path).unwrap();
+        let mut numbers: Vec<String> = conn
+            .prepare("SELECT number FROM invoices WHERE issued = 1")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        numbers.sort();
+        let want: Vec<String> = (1..=120).map(|k| format!("F2026-{k:04}")).collect();
+        assert_eq!(numbers, want);
+    }
+}
