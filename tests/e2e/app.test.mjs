@@ -418,6 +418,82 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
   });
 });
 
+test('Contracts: a 30/40/30 contract made in the window, its deposit invoice issued, in Invoices and, once overdue, on Today', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'contracts');
+  const pdf = path.join(dir, 'deposit.pdf');
+
+  await withApp(4446, { RELANCE_DB: db, RELANCE_TEST_FILE: pdf }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('[data-testid="section-calls"]', 'the demo loaded');
+    await d.click('[data-testid="nav-contract"]');
+    await d.find('[data-testid="contracts-empty"]', 'no contract yet');
+    await d.click('[data-testid="new-contract"]');
+    await d.find('[data-testid="milestone-edit-3"]', 'the 30/40/30 schedule');
+    await d.type('#k-reference', 'K-EXPO');
+    await d.type('#k-customer', 'ARCH08');
+    await d.type('#k-title', 'Signalétique de l\'exposition');
+    await d.type('#k-total', '10000,01');
+    await d.waitText('[data-testid="plan-covered"]', 'couvre exactement');
+    // The amounts each milestone comes to, the odd cent on the largest remainder.
+    await d.waitText('[data-testid="milestone-amount-2"]', '4 800,01');
+    assert.match(await d.text('[data-testid="milestone-amount-1"]'), /3\s600,00/);
+    // A schedule short of the total says what is missing before saving, and is refused.
+    await d.type('[data-testid="milestone-edit-3"] td:nth-child(3) input', '20');
+    await d.waitText('[data-testid="plan-gap"]', '1\u202f000,00');
+    await d.screenshot(shots, '01-plan-gap');
+    await d.click('[data-testid="save-contract"]');
+    await d.waitText('[data-testid="contract-form"] [data-testid="notice-error"]', 'il manque');
+    await d.type('[data-testid="milestone-edit-3"] td:nth-child(3) input', '30');
+    await d.waitText('[data-testid="plan-covered"]', 'couvre exactement');
+    await d.screenshot(shots, '02-plan');
+    await d.click('[data-testid="save-contract"]');
+
+    // The contract page: the deposit invoiced at signature, numbered after the demo's.
+    await d.waitText('[data-testid="contract-title"]', 'K-EXPO');
+    await d.waitText('[data-testid="milestone-1"]', 'F2026-0150');
+    assert.equal(await d.exec('return document.querySelector(\'[data-testid="milestone-1"]\').dataset.state'), 'invoiced');
+    // Invoicing the final milestone before the stage asks first.
+    await d.click('[data-testid="reach-3"]');
+    await d.waitText('[data-testid="reach-question"]', 'pas encore facturée');
+    await d.screenshot(shots, '03-contract');
+    await d.click('[data-testid="reach-question"] button:last-child');
+    // The deposit invoice's PDF, with its mandatory mentions.
+    await d.click('[data-testid="pdf-1"]');
+    await d.waitFor(async () => existsSync(pdf), 'the PDF to be written');
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-']).toString();
+    for (const want of ["FACTURE D'ACOMPTE", 'F2026-0150', 'SIRET', 'Cabinet d\'architectes Vidal', '40 €', 'escompte']) {
+      assert.ok(text.includes(want), `${want} in the deposit invoice`);
+    }
+    execFileSync('pdftoppm', ['-png', '-r', '50', '-singlefile', pdf, path.join(shots, '04-deposit-invoice')]);
+
+    // The deposit is a real invoice in Invoices; it cannot be edited.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.type('[data-testid="invoice-search"]', 'F2026-0150');
+    await d.click('[data-testid="invoice-row-F2026-0150"] a');
+    await d.find('[data-testid="issued-note"]', 'issued by Relance');
+    assert.equal((await d.findAll('[data-testid="edit-invoice"]')).length, 0);
+    await d.screenshot(shots, '05-deposit-in-invoices');
+  });
+
+  // Forty-nine days later the deposit is overdue: on Today; the stage reached then raises
+  // the work-ahead alert on the contract and on Today.
+  await withApp(4446, { RELANCE_DB: db, RELANCE_TODAY: '2027-01-10' }, async (d) => {
+    await d.find('[data-testid="action-ARCH08/reminder/email"]', 'the deposit reminder');
+    assert.match(await d.text('[data-testid="action-ARCH08/reminder/email"]'), /F2026-0150/);
+    await d.click('[data-testid="nav-contract"]');
+    await d.click('[data-testid="contract-row-K-EXPO"] a');
+    await d.click('[data-testid="reach-2"]');
+    await d.waitText('[data-testid="milestone-2"]', 'F2027-0001');
+    await d.waitText('[data-testid="work-ahead"]', 'Étape 2');
+    await d.screenshot(shots, '06-work-ahead');
+    await d.click('[data-testid="nav-today"]');
+    await d.waitText('[data-testid="work-ahead-K-EXPO"]', '3\u202f600,00');
+    await d.screenshot(shots, '07-today-alert');
+  });
+});
+
 test('Settings → Data: back up, change something, restore, and hostile text shown as text', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

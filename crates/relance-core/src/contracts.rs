@@ -794,8 +794,8 @@ fn issue_milestone(
 
 /// Marks milestone `position` reached on `on` and issues its invoice (dated that day, due
 /// per its terms). Refused, nothing written: a cancelled contract; a milestone already
-/// invoiced; earlier milestones not invoiced, or a customer on hold, unless `confirm`;
-/// a day after `as_of`.
+/// invoiced; earlier milestones not invoiced, or a customer on hold, unless `confirm` (these
+/// two are refused on the field "confirm": the question to ask); a day after `as_of`.
 pub fn reach(
     conn: &mut Connection,
     reference: &str,
@@ -848,14 +848,14 @@ pub fn reach(
             == Some(position);
         if last && !earlier.is_empty() {
             return Err(Error::invalid(
-                "milestone",
+                "confirm",
                 Msg::EarlierMilestonesNotInvoiced(earlier),
             ));
         }
         let c = crate::customers::get(&tx, k.customer_id)?;
         if c.on_hold {
             return Err(Error::invalid(
-                "milestone",
+                "confirm",
                 Msg::CustomerOnHoldConfirm(c.name),
             ));
         }
@@ -1041,6 +1041,8 @@ pub struct MilestoneView {
     pub terms_days: i64,
     pub state: MilestoneState,
     pub invoice: Option<String>,
+    #[ts(type = "number | null")]
+    pub invoice_id: Option<i64>,
     pub invoice_due: Option<NaiveDate>,
     /// What is left to pay on its invoice.
     pub balance: Option<String>,
@@ -1174,6 +1176,7 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
             terms_days: m.terms_days,
             state,
             invoice: inv.as_ref().map(|i| i.0.clone()),
+            invoice_id: m.invoice_id,
             invoice_due: inv.as_ref().map(|i| i.1),
             balance: inv.as_ref().map(|i| cur.minor_to_string(i.2 - i.3)),
             is_final: Some(m.position) == last,

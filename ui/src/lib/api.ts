@@ -40,6 +40,11 @@ import type { Snapshot } from './bindings/Snapshot';
 import type { RateChange } from './bindings/RateChange';
 import type { Template } from './bindings/Template';
 import type { PenaltiesView } from './bindings/PenaltiesView';
+import type { ContractInput } from './bindings/ContractInput';
+import type { ContractView } from './bindings/ContractView';
+import type { MilestoneInput } from './bindings/MilestoneInput';
+import type { Plan } from './bindings/Plan';
+import type { WorkAheadAlert } from './bindings/WorkAheadAlert';
 import type { EmailBatch } from './bindings/EmailBatch';
 import type { EmailPreview } from './bindings/EmailPreview';
 import type { Letter } from './bindings/Letter';
@@ -74,6 +79,15 @@ export const api = {
   saveLetter: (invoice: string, kind: LetterKind, path: string) => call<DocumentInfo>('save_letter', { invoice, kind, path }),
   openLetter: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_letter', { invoice, kind }),
   prepareLetters: (ids: string[], dir: string) => call<DocumentInfo[]>('prepare_letters', { ids, dir }),
+  listContracts: () => call<ContractView[]>('list_contracts'),
+  getContract: (reference: string) => call<ContractView>('get_contract', { reference }),
+  planContract: (input: ContractInput) => call<Plan>('plan_contract', { input }),
+  contractTemplate: (name: string, signedOn: string) => call<MilestoneInput[]>('contract_template', { name, signedOn }),
+  createContract: (input: ContractInput) => call<ContractView>('create_contract', { input }),
+  reachMilestone: (reference: string, position: number, confirm: boolean) => call<ContractView>('reach_milestone', { reference, position, confirm }),
+  cancelContract: (reference: string, reason: string) => call<ContractView>('cancel_contract', { reference, reason }),
+  contractAlerts: () => call<WorkAheadAlert[]>('contract_alerts'),
+  saveInvoicePdf: (number: string, path: string) => call<null>('save_invoice_pdf', { number, path }),
   previewEmail: (invoice: string, kind: LetterKind) => call<EmailPreview>('preview_email', { invoice, kind }),
   openEmail: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_email', { invoice, kind }),
   mailtoLink: (invoice: string, kind: LetterKind) => call<string>('mailto_link', { invoice, kind }),

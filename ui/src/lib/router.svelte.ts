@@ -9,6 +9,9 @@ export type Route =
   | { name: 'invoice-new'; customer?: string }
   | { name: 'invoice'; id: number }
   | { name: 'invoice-edit'; id: number }
+  | { name: 'contracts' }
+  | { name: 'contract-new' }
+  | { name: 'contract'; reference: string }
   | { name: 'import' }
   | { name: 'disputes' }
   | { name: 'settings' };
@@ -27,6 +30,10 @@ export function parseRoute(hash: string): Route {
       if (parts[1] === 'new') return { name: 'invoice-new', customer: query.get('customer') ?? undefined };
       if (Number.isInteger(id) && id > 0) return parts[2] === 'edit' ? { name: 'invoice-edit', id } : { name: 'invoice', id };
       return { name: 'invoices' };
+    case 'contracts':
+      if (parts[1] === 'new') return { name: 'contract-new' };
+      if (parts[1]) return { name: 'contract', reference: decodeURIComponent(parts[1]) };
+      return { name: 'contracts' };
     case 'import':
       return { name: 'import' };
     case 'disputes':
@@ -53,6 +60,10 @@ export function sectionOf(route: Route): string {
       return 'invoice';
     case 'disputes':
       return 'dispute';
+    case 'contracts':
+    case 'contract':
+    case 'contract-new':
+      return 'contract';
     default:
       return route.name;
   }

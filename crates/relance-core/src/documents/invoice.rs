@@ -109,13 +109,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         facts.push((t(lang, "Contrat", "Contract"), reference.clone()));
     }
     let headers = if lang == Lang::Fr {
-        [
-            "Désignation",
-            "Montant HT",
-            "TVA",
-            "Montant TVA",
-            "Total TTC",
-        ]
+        ["Désignation", "Montant HT", "Taux TVA", "TVA", "Total TTC"]
     } else {
         ["Description", "Net", "VAT rate", "VAT", "Total"]
     }

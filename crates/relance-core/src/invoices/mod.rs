@@ -98,6 +98,8 @@ pub struct InvoiceView {
     pub disputed: bool,
     /// Written off, or handed over to an agency or to court.
     pub closure: Option<ClosureKind>,
+    /// Issued by Relance (a contract milestone): numbered, immutable, printable as PDF.
+    pub issued: bool,
 }
 
 /// The invoice form as typed.
@@ -322,7 +324,7 @@ pub(crate) const VIEW_COLUMNS: &str = "i.id, i.number, i.customer_id, c.referenc
     i.issue_date, i.due_date, i.currency, i.total_minor, i.net_minor, i.settled_minor, \
     i.reference, i.notes, \
     EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.resolved_on IS NULL), \
-    (SELECT kind FROM invoice_closures x WHERE x.invoice_id = i.id)";
+    (SELECT kind FROM invoice_closures x WHERE x.invoice_id = i.id), i.issued";
 
 pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<InvoiceView> {
     let currency_code: String = r.get(7)?;
@@ -354,6 +356,7 @@ pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<Invoi
             .get::<_, Option<String>>(14)?
             .as_deref()
             .and_then(ClosureKind::from_stored),
+        issued: r.get::<_, i64>(15)? == 1,
     })
 }
 

@@ -21,4 +21,8 @@ disputed: boolean,
 /**
  * Written off, or handed over to an agency or to court.
  */
-closure: ClosureKind | null, };
+closure: ClosureKind | null, 
+/**
+ * Issued by Relance (a contract milestone): numbered, immutable, printable as PDF.
+ */
+issued: boolean, };

@@ -5,7 +5,7 @@ export type MilestoneView = { position: number, label: string, share: string | n
 /**
  * Including tax: what its invoice asks for.
  */
-amount: string, trigger: string, date: string | null, terms_days: number, state: MilestoneState, invoice: string | null, invoice_due: string | null, 
+amount: string, trigger: string, date: string | null, terms_days: number, state: MilestoneState, invoice: string | null, invoice_id: number | null, invoice_due: string | null, 
 /**
  * What is left to pay on its invoice.
  */
