@@ -479,7 +479,8 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
 
   // Forty-nine days later the deposit is overdue: on Today; the stage reached then raises
   // the work-ahead alert on the contract and on Today.
-  await withApp(4446, { RELANCE_DB: db, RELANCE_TODAY: '2027-01-10' }, async (d) => {
+  const schedule = path.join(dir, 'schedule.pdf');
+  await withApp(4446, { RELANCE_DB: db, RELANCE_TODAY: '2027-01-10', RELANCE_TEST_FILE: schedule }, async (d) => {
     await d.find('[data-testid="action-ARCH08/reminder/email"]', 'the deposit reminder');
     assert.match(await d.text('[data-testid="action-ARCH08/reminder/email"]'), /F2026-0150/);
     await d.click('[data-testid="nav-contract"]');
@@ -491,6 +492,28 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
     await d.click('[data-testid="nav-today"]');
     await d.waitText('[data-testid="work-ahead-K-EXPO"]', '3\u202f600,00');
     await d.screenshot(shots, '07-today-alert');
+
+    // Amended: a new total; the two invoiced milestones stay, the last is re-planned.
+    await d.click('[data-testid="work-ahead-K-EXPO"] a');
+    await d.click('[data-testid="amend-contract"]');
+    await d.find('[data-testid="kept-2"]', 'the invoiced stage kept');
+    await d.type('#k-total', '11000');
+    await d.waitText('[data-testid="plan-gap"]', 'il manque');
+    // A fixed amount replaces the share (the form keeps one of the two).
+    await d.type('[data-testid="milestone-edit-1"] td:nth-child(4) input', '3999,99');
+    assert.equal(await d.value('[data-testid="milestone-edit-1"] td:nth-child(3) input'), '');
+    await d.waitText('[data-testid="plan-covered"]', 'couvre exactement');
+    await d.screenshot(shots, '08-amend');
+    await d.click('[data-testid="save-contract"]');
+    await d.waitText('[data-testid="milestone-3"]', '4\u202f799,99');
+    assert.match(await d.text('.kpis'), /13\s200,00/);
+    // The billing schedule as PDF, in the customer's language.
+    await d.click('[data-testid="schedule-pdf"]');
+    await d.waitFor(async () => existsSync(schedule), 'the schedule PDF');
+    const text = execFileSync('pdftotext', ['-layout', schedule, '-']).toString();
+    assert.match(text, /ÉCHÉANCIER DE FACTURATION/);
+    assert.match(text, /13 200,00 €/);
+    execFileSync('pdftoppm', ['-png', '-r', '50', '-singlefile', schedule, path.join(shots, '09-schedule')]);
   });
 });
 

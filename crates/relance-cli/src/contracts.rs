@@ -61,6 +61,31 @@ pub enum ContractCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The billing schedule as PDF, to send with the quote (the customer's language).
+    Schedule {
+        reference: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Change what is left: a new total, and the milestones still to invoice (the invoiced
+    /// ones stay as billed; shares are of the new total).
+    Amend {
+        reference: String,
+        /// The new total excluding tax.
+        #[arg(long)]
+        total: String,
+        /// The remaining milestones: shares ("40,30") of the new total, or a template.
+        #[arg(long)]
+        schedule: String,
+        #[arg(long, default_value = "")]
+        vat_rate: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Cancel what is left to invoice (what was invoiced stays).
     Cancel {
         reference: String,
@@ -165,8 +190,18 @@ fn print(v: &ContractView, format: Format) {
     }
 }
 
-pub fn run(conn: &mut Connection, cmd: ContractCmd, _lang: Lang) -> Result<()> {
+pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Result<()> {
     match cmd {
+        ContractCmd::Schedule {
+            reference,
+            out,
+            as_of,
+        } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let bytes = relance_core::documents::invoice::schedule_pdf(conn, &reference, as_of)?;
+            relance_core::store::write_output(db, &out, &bytes, "out")?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
         ContractCmd::Add {
             reference,
             customer,
@@ -200,6 +235,51 @@ pub fn run(conn: &mut Connection, cmd: ContractCmd, _lang: Lang) -> Result<()> {
             };
             let v = contracts::create(conn, &input, as_of)?;
             print(&v, format);
+        }
+        ContractCmd::Amend {
+            reference,
+            total,
+            schedule: spec,
+            vat_rate,
+            as_of,
+            format,
+        } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let k = contracts::get(conn, &reference, as_of)?;
+            let mut milestones = schedule(conn, &spec, &k.customer, k.signed_on, "")?;
+            // The remaining milestones are invoiced when reached (the signature is past),
+            // numbered after the invoiced ones.
+            let done = k.milestones.iter().filter(|m| m.invoice.is_some()).count();
+            let n = milestones.len();
+            let fr = relance_core::customers::get_by_ref(conn, &k.customer)?.language == Lang::Fr;
+            for (i, m) in milestones.iter_mut().enumerate() {
+                if m.trigger == "signature" {
+                    m.trigger = "reached".into();
+                }
+                if i + 1 < n {
+                    m.label = if fr {
+                        format!("Étape {}", done + i + 1)
+                    } else {
+                        format!("Stage {}", done + i + 1)
+                    };
+                }
+            }
+            let input = ContractInput {
+                reference: k.reference.clone(),
+                customer: k.customer.clone(),
+                title: k.title.clone(),
+                signed_on: k.signed_on.to_string(),
+                currency: k.currency.clone(),
+                total,
+                vat_rate: if vat_rate.is_empty() {
+                    k.vat_rate.clone()
+                } else {
+                    vat_rate
+                },
+                vat_mention: k.vat_mention.clone(),
+                milestones,
+            };
+            print(&contracts::amend(conn, &reference, &input, as_of)?, format);
         }
         ContractCmd::List { as_of, format } => {
             let as_of = date_or_today(&as_of, "as_of")?;

@@ -121,7 +121,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Settings(c) => settings::run(conn, c),
         Command::Customer(c) => customers::run(conn, c),
         Command::Invoice(c) => invoices::run(conn, db, c),
-        Command::Contract(c) => contracts::run(conn, c, lang),
+        Command::Contract(c) => contracts::run(conn, db, c),
         Command::Milestone(c) => contracts::milestone(conn, c),
         Command::Payment(c) => payments::run(conn, c),
         Command::CreditNote(c) => payments::run_credit_note(conn, c),

@@ -914,6 +914,37 @@ pub fn cancel(
     get(conn, &k.reference, as_of)
 }
 
+/// The invoiced milestones of a contract, as fixed rows an amendment keeps.
+fn locked_rows(rows: &[MilestoneRow]) -> Vec<Row> {
+    rows.iter()
+        .filter(|m| m.invoice_id.is_some())
+        .map(|m| Row {
+            label: m.label.clone(),
+            share_e4: None,
+            net_minor: m.net_minor,
+            vat_minor: m.vat_minor,
+            trigger: TRIGGERS
+                .into_iter()
+                .find(|t| *t == m.trigger)
+                .unwrap_or("reached"),
+            on_date: m.on_date,
+            terms_days: m.terms_days,
+            invoice_id: m.invoice_id,
+        })
+        .collect()
+}
+
+/// What an amendment would come to (see [`amend`]): the invoiced milestones as billed, then
+/// the remaining ones typed; nothing is written.
+pub fn plan_amendment(conn: &Connection, reference: &str, input: &ContractInput) -> Result<Plan> {
+    let id = contract_id(conn, reference)?;
+    let k = stored(conn, id)?;
+    let locked = locked_rows(&milestone_rows(conn, id)?);
+    let mut input = input.clone();
+    input.reference = k.reference;
+    Ok(plan_of(&check(conn, &input, &locked)?))
+}
+
 /// Changes what is left of a contract: a new total, VAT and mention, and the milestones
 /// still to invoice (`input.milestones` lists only those). The invoiced milestones stay as
 /// they were billed; the new schedule must cover the new total with them. The history
@@ -933,23 +964,7 @@ pub fn amend(
         ));
     }
     let rows = milestone_rows(conn, id)?;
-    let locked: Vec<Row> = rows
-        .iter()
-        .filter(|m| m.invoice_id.is_some())
-        .map(|m| Row {
-            label: m.label.clone(),
-            share_e4: None,
-            net_minor: m.net_minor,
-            vat_minor: m.vat_minor,
-            trigger: TRIGGERS
-                .into_iter()
-                .find(|t| *t == m.trigger)
-                .unwrap_or("reached"),
-            on_date: m.on_date,
-            terms_days: m.terms_days,
-            invoice_id: m.invoice_id,
-        })
-        .collect();
+    let locked = locked_rows(&rows);
     let mut input = input.clone();
     input.reference = k.reference.clone();
     let c = check(conn, &input, &locked)?;

@@ -89,3 +89,44 @@ pub async fn save_invoice_pdf(db: State<'_, Db>, number: String, path: String) -
     })
     .await
 }
+
+/// What an amendment would come to: invoiced milestones as billed, then those typed.
+#[tauri::command]
+pub async fn plan_amendment(
+    db: State<'_, Db>,
+    reference: String,
+    input: ContractInput,
+) -> ApiResult<Plan> {
+    with_db(&db, move |conn| {
+        contracts::plan_amendment(conn, &reference, &input)
+    })
+    .await
+}
+
+/// Changes what is left of a contract (what is invoiced stays), recorded in the history.
+#[tauri::command]
+pub async fn amend_contract(
+    db: State<'_, Db>,
+    reference: String,
+    input: ContractInput,
+) -> ApiResult<ContractView> {
+    with_db(&db, move |conn| {
+        contracts::amend(conn, &reference, &input, today())
+    })
+    .await
+}
+
+/// Writes the billing schedule's PDF to the file chosen in the save dialog.
+#[tauri::command]
+pub async fn save_contract_schedule(
+    db: State<'_, Db>,
+    reference: String,
+    path: String,
+) -> ApiResult<()> {
+    let db_path = db.path.clone();
+    with_db(&db, move |conn| {
+        let bytes = relance_core::documents::invoice::schedule_pdf(conn, &reference, today())?;
+        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+    })
+    .await
+}

@@ -12,6 +12,7 @@ export type Route =
   | { name: 'contracts' }
   | { name: 'contract-new' }
   | { name: 'contract'; reference: string }
+  | { name: 'contract-amend'; reference: string }
   | { name: 'import' }
   | { name: 'disputes' }
   | { name: 'settings' };
@@ -32,6 +33,7 @@ export function parseRoute(hash: string): Route {
       return { name: 'invoices' };
     case 'contracts':
       if (parts[1] === 'new') return { name: 'contract-new' };
+      if (parts[1] && parts[2] === 'amend') return { name: 'contract-amend', reference: decodeURIComponent(parts[1]) };
       if (parts[1]) return { name: 'contract', reference: decodeURIComponent(parts[1]) };
       return { name: 'contracts' };
     case 'import':
@@ -63,6 +65,7 @@ export function sectionOf(route: Route): string {
     case 'contracts':
     case 'contract':
     case 'contract-new':
+    case 'contract-amend':
       return 'contract';
     default:
       return route.name;

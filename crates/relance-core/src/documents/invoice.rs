@@ -185,38 +185,8 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
             settings.discount_terms.trim_end_matches('.')
         )
     });
-    let business = c.kind == crate::customers::CustomerKind::Business;
-    let contract_rate = (!settings.late_interest_rate.is_empty()).then(|| {
-        settings
-            .late_interest_rate
-            .replace('.', if lang == Lang::Fr { "," } else { "." })
-    });
-    mentions.push(match (uk, business, lang, &contract_rate) {
-        (true, true, _, _) => "Late payment: statutory interest under the Late Payment of Commercial Debts (Interest) Act 1998 (8 % above the Bank of England base rate) and fixed compensation for recovery costs.".to_string(),
-        (true, false, _, _) => "Late payment may bear interest at the statutory rate.".to_string(),
-        (false, true, Lang::Fr, Some(r)) => format!("En cas de retard de paiement, pénalités au taux annuel de {r} % et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce)."),
-        (false, true, Lang::Fr, None) => "En cas de retard de paiement, pénalités au taux de refinancement de la BCE majoré de 10 points et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce).".to_string(),
-        (false, true, Lang::En, Some(r)) => format!("Late payment: penalties at {r} % a year and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5)."),
-        (false, true, Lang::En, None) => "Late payment: penalties at the ECB refinancing rate plus 10 points and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5).".to_string(),
-        (false, false, Lang::Fr, _) => "En cas de retard de paiement, des intérêts au taux légal sont dus.".to_string(),
-        (false, false, Lang::En, _) => "Late payment bears interest at the statutory rate.".to_string(),
-    });
-    if !settings.iban.is_empty() {
-        let bic = if settings.bic.is_empty() {
-            String::new()
-        } else {
-            format!(" · BIC {}", settings.bic)
-        };
-        mentions.push(format!(
-            "{} IBAN {}{bic}",
-            t(
-                lang,
-                "Règlement par virement :",
-                "Payment by bank transfer:"
-            ),
-            settings.iban
-        ));
-    }
+    mentions.push(late_payment(&settings, &c, lang));
+    mentions.extend(bank_line(&settings, lang));
     Ok(InvoiceDoc {
         number: head.number,
         lang,
@@ -228,6 +198,178 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         lines: rows,
         totals,
         notes: notes_out,
+        mentions,
+        footer,
+        window_left: settings.letter_window == "left",
+        logo: crate::settings::logo(conn)?.map(|(_, b)| std::sync::Arc::new(b)),
+    })
+}
+
+/// What late payment costs, as the invoice must say: the penalty rate and, for a business
+/// customer, the fixed recovery indemnity (France), or the statutory interest (UK).
+fn late_payment(
+    settings: &crate::settings::Settings,
+    c: &crate::customers::Customer,
+    lang: Lang,
+) -> String {
+    let uk = settings.country == "GB";
+    let business = c.kind == crate::customers::CustomerKind::Business;
+    let contract_rate = (!settings.late_interest_rate.is_empty()).then(|| {
+        settings
+            .late_interest_rate
+            .replace('.', if lang == Lang::Fr { "," } else { "." })
+    });
+    match (uk, business, lang, &contract_rate) {
+        (true, true, _, _) => "Late payment: statutory interest under the Late Payment of Commercial Debts (Interest) Act 1998 (8 % above the Bank of England base rate) and fixed compensation for recovery costs.".to_string(),
+        (true, false, _, _) => "Late payment may bear interest at the statutory rate.".to_string(),
+        (false, true, Lang::Fr, Some(r)) => format!("En cas de retard de paiement, pénalités au taux annuel de {r} % et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce)."),
+        (false, true, Lang::Fr, None) => "En cas de retard de paiement, pénalités au taux de refinancement de la BCE majoré de 10 points et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 et D441-5 du Code de commerce).".to_string(),
+        (false, true, Lang::En, Some(r)) => format!("Late payment: penalties at {r} % a year and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5)."),
+        (false, true, Lang::En, None) => "Late payment: penalties at the ECB refinancing rate plus 10 points and a fixed recovery indemnity of €40 (French Commercial Code, art. L441-10 and D441-5).".to_string(),
+        (false, false, Lang::Fr, _) => "En cas de retard de paiement, des intérêts au taux légal sont dus.".to_string(),
+        (false, false, Lang::En, _) => "Late payment bears interest at the statutory rate.".to_string(),
+    }
+}
+
+/// Bank details, when set.
+fn bank_line(settings: &crate::settings::Settings, lang: Lang) -> Option<String> {
+    if settings.iban.is_empty() {
+        return None;
+    }
+    let bic = if settings.bic.is_empty() {
+        String::new()
+    } else {
+        format!(" · BIC {}", settings.bic)
+    };
+    Some(format!(
+        "{} IBAN {}{bic}",
+        t(
+            lang,
+            "Règlement par virement :",
+            "Payment by bank transfer:"
+        ),
+        settings.iban
+    ))
+}
+
+/// The billing schedule of a contract, to send with the quote: the same letterhead, each
+/// milestone with its share, trigger and amounts, the totals, how each invoice is paid and
+/// what late payment costs; in the customer's language.
+pub fn schedule(
+    conn: &Connection,
+    reference: &str,
+    as_of: chrono::NaiveDate,
+) -> Result<InvoiceDoc> {
+    let k = crate::contracts::get(conn, reference, as_of)?;
+    let settings = crate::settings::get(conn)?;
+    if settings.company_name.trim().is_empty() || settings.address.trim().is_empty() {
+        return Err(Error::invalid("settings", Msg::CompanyIncomplete));
+    }
+    let c = crate::customers::get(conn, k.customer_id)?;
+    let lang = c.language;
+    let currency = Currency::parse(&k.currency)?;
+    let money = |d: &str| -> Result<String> {
+        Ok(currency.format_minor(
+            currency.to_minor(currency.parse_amount(d, "amount")?, "amount")?,
+            lang,
+        ))
+    };
+    let (sender, footer) = letters::company_lines(&settings, lang);
+    let recipient = letters::recipient_lines(&c, &settings, lang);
+    let comma = |x: &str| {
+        if lang == Lang::Fr {
+            x.replace('.', ",")
+        } else {
+            x.to_string()
+        }
+    };
+    let mut lines = Vec::new();
+    for m in k
+        .milestones
+        .iter()
+        .filter(|m| m.state != crate::contracts::MilestoneState::Cancelled)
+    {
+        let when = match (m.trigger.as_str(), lang) {
+            ("signature", Lang::Fr) => "à la signature".to_string(),
+            ("signature", Lang::En) => "at signature".to_string(),
+            ("date", Lang::Fr) => format!(
+                "le {}",
+                m.date.map(|d| short_date(d, lang)).unwrap_or_default()
+            ),
+            ("date", Lang::En) => format!(
+                "on {}",
+                m.date.map(|d| short_date(d, lang)).unwrap_or_default()
+            ),
+            (_, Lang::Fr) => "à l'achèvement de l'étape".to_string(),
+            (_, Lang::En) => "when the stage is completed".to_string(),
+        };
+        let terms = match (lang, m.terms_days) {
+            (Lang::Fr, 0) => "payable à réception".to_string(),
+            (Lang::Fr, n) => format!("payable à {n} jours"),
+            (Lang::En, 0) => "due on receipt".to_string(),
+            (Lang::En, n) => format!("due in {n} days"),
+        };
+        lines.push([
+            format!("{}. {} ({when}, {terms})", m.position, m.label),
+            money(&m.net)?,
+            m.share
+                .as_deref()
+                .map(|s| format!("{} %", comma(s)))
+                .unwrap_or_default(),
+            money(&m.vat)?,
+            money(&m.amount)?,
+        ]);
+    }
+    let headers = if lang == Lang::Fr {
+        ["Étape", "Montant HT", "Part", "TVA", "Total TTC"]
+    } else {
+        ["Milestone", "Net", "Share", "VAT", "Total"]
+    }
+    .map(str::to_string)
+    .to_vec();
+    let totals = vec![
+        (t(lang, "Total HT", "Total net"), money(&k.net)?),
+        (
+            if lang == Lang::Fr {
+                format!("TVA {} %", comma(&k.vat_rate))
+            } else {
+                format!("VAT at {} %", k.vat_rate)
+            },
+            money(&k.vat)?,
+        ),
+        (
+            t(lang, "Total TTC du contrat", "Contract total"),
+            money(&k.total)?,
+        ),
+    ];
+    let mut notes: Vec<String> = vec![k.vat_mention.clone()];
+    notes.retain(|n| !n.is_empty());
+    let mut mentions = vec![t(
+        lang,
+        "Chaque étape fait l'objet d'une facture à sa date ; la facture de solde reprend le montant total du contrat et déduit les factures d'acompte et d'étape déjà émises.",
+        "Each milestone is invoiced when it falls due; the final invoice states the contract total and deducts the deposit and stage invoices already issued.",
+    )];
+    mentions.push(late_payment(&settings, &c, lang));
+    mentions.extend(bank_line(&settings, lang));
+    Ok(InvoiceDoc {
+        number: k.reference.clone(),
+        lang,
+        title: t(lang, "Échéancier de facturation", "Billing schedule"),
+        sender,
+        recipient,
+        facts: vec![
+            (t(lang, "Contrat", "Contract"), k.reference.clone()),
+            (t(lang, "Objet", "For"), k.title.clone()),
+            (
+                t(lang, "Signé le", "Signed on"),
+                short_date(k.signed_on, lang),
+            ),
+            (t(lang, "Établi le", "Issued on"), short_date(as_of, lang)),
+        ],
+        headers,
+        lines,
+        totals,
+        notes,
         mentions,
         footer,
         window_left: settings.letter_window == "left",
@@ -256,8 +398,12 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
     for (label, value) in &d.facts {
         lay.page()
             .push(Item::text(fx, fy, format!("{label} :"), 9.0));
-        lay.page()
-            .push(Item::text(fx + 32.0, fy, value.clone(), 9.0).bold());
+        for (i, line) in pdf::wrap(value, true, 9.0, 52.0).into_iter().enumerate() {
+            if i > 0 {
+                fy += 4.2;
+            }
+            lay.page().push(Item::text(fx + 34.0, fy, line, 9.0).bold());
+        }
         fy += 4.8;
     }
     lay.y = 100.0_f32.max(fy + 6.0);
@@ -333,6 +479,15 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
 /// The invoice as PDF bytes.
 pub fn render(d: &InvoiceDoc) -> Result<Vec<u8>> {
     pdf::render(&format!("{} {}", d.title, d.number), &layout(d))
+}
+
+/// The PDF of a contract's billing schedule (see [`schedule`]).
+pub fn schedule_pdf(
+    conn: &Connection,
+    reference: &str,
+    as_of: chrono::NaiveDate,
+) -> Result<Vec<u8>> {
+    render(&schedule(conn, reference, as_of)?)
 }
 
 /// The PDF of invoice `number` (see [`compose`]).

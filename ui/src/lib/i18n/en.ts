@@ -502,6 +502,10 @@ export const en = {
   'today.open_contract': 'Open the contract',
   'invoice.issued_pdf': 'Invoice PDF…',
   'invoice.issued_note': 'Issued by Relance: numbered and final; correct it with a credit note.',
+  'contracts.amend_title': 'Change what is left of {reference}',
+  'contracts.amend_hint': 'The milestones already invoiced stay as billed. Give the new total excluding tax and the milestones still to invoice; shares are of the new total.',
+  'contracts.schedule_pdf': 'Schedule PDF…',
+  'contracts.amend': 'Change the rest',
 } as const;
 
 export type Key = keyof typeof en;

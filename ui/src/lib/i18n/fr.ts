@@ -504,4 +504,8 @@ export const fr: Record<Key, string> = {
   'today.open_contract': 'Ouvrir le contrat',
   'invoice.issued_pdf': 'PDF de la facture…',
   'invoice.issued_note': 'Émise par Relance : numérotée et définitive ; corrigez-la par un avoir.',
+  'contracts.amend_title': 'Modifier le reste de {reference}',
+  'contracts.amend_hint': 'Les étapes déjà facturées restent telles quelles. Indiquez le nouveau total HT et les étapes restant à facturer ; les parts sont celles du nouveau total.',
+  'contracts.schedule_pdf': 'Échéancier PDF…',
+  'contracts.amend': 'Modifier le reste',
 };
