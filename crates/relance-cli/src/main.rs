@@ -15,6 +15,7 @@ mod invoices;
 mod legal;
 mod payments;
 mod promises;
+mod reports;
 mod settings;
 mod today;
 use clap::{Parser, Subcommand};
@@ -95,6 +96,8 @@ enum Command {
     Penalties(legal::PenaltiesArgs),
     #[command(flatten)]
     Doc(documents::DocCmd),
+    #[command(flatten)]
+    Report(reports::ReportCmd),
     /// Reference rates (ECB, Bank of England, French legal rate): list, add, remove.
     #[command(subcommand)]
     Rates(legal::RatesCmd),
@@ -138,5 +141,6 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),
         Command::Doc(c) => documents::run(conn, db, c, lang),
+        Command::Report(c) => reports::run(conn, c),
     }
 }

@@ -2068,3 +2068,59 @@ fn a_contract_bills_its_milestones_with_numbered_invoices_and_legal_mentions() {
     assert_eq!(shown["to_invoice"], "0.00");
     assert_eq!(shown["milestones"][0]["state"], "late");
 }
+
+/// The aged balance in JSON, CSV and a second currency: the shape the issue names, totals
+/// equal to the open balances, never summed across currencies.
+#[test]
+fn aged_balance_json_csv_and_currencies() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    let a = env.json(&["aged-balance", "--as-of", "2026-11-22", "--format", "json"]);
+    assert_eq!(a["as_of"], "2026-11-22");
+    assert_eq!(a["currency"], "EUR");
+    let keys: Vec<&str> = a["rows"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for k in [
+        "customer", "not_due", "d1_30", "d31_60", "d61_90", "over_90", "total",
+    ] {
+        assert!(keys.contains(&k), "{k} in {keys:?}");
+    }
+    let cents = |v: &serde_json::Value| -> i64 {
+        let s = v.as_str().unwrap();
+        let (u, c) = s.split_once('.').unwrap();
+        u.parse::<i64>().unwrap() * 100 + c.parse::<i64>().unwrap()
+    };
+    let rows = a["rows"].as_array().unwrap();
+    let sum: i64 = rows.iter().map(|r| cents(&r["total"])).sum();
+    assert_eq!(sum, cents(&a["totals"]["total"]));
+    let dash = env.ok(&[
+        "invoice", "list", "--filter", "open", "--format", "json", "--limit", "10000",
+    ]);
+    let open: serde_json::Value = serde_json::from_str(&dash).unwrap();
+    let open_sum: i64 = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["currency"] == "EUR")
+        .map(|i| cents(&i["balance"]))
+        .sum();
+    assert_eq!(
+        open_sum,
+        cents(&a["totals"]["total"]),
+        "the aged total is the open balances"
+    );
+    let csv = env.ok(&["aged-balance", "--as-of", "2026-11-22", "--format", "csv"]);
+    let first = csv.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "customer,customer_name,not_due,d1_30,d31_60,d61_90,over_90,total,currency"
+    );
+    assert!(csv.lines().last().unwrap().starts_with("TOTAL,,"));
+    assert_eq!(csv.lines().count(), rows.len() + 2);
+    let o = env.run(&["aged-balance", "--currency", "XYZ"]);
+    assert_eq!(code(&o), 1);
+}

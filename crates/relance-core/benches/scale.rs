@@ -238,6 +238,15 @@ fn main() {
         relance_core::views::dashboard::dashboard(&conn, as_of).unwrap()
     });
     println!("dashboard figures   median {}", ms(t));
+    let (t, aged) = time(runs, || {
+        relance_core::views::aged::aged_balance(&conn, as_of, None).unwrap()
+    });
+    println!(
+        "aged balance: {} customers, total {}   median {}",
+        aged.rows.len(),
+        aged.totals.total,
+        ms(t)
+    );
     let (t, actions) = time(11, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     let invoices_in: usize = actions.iter().map(|a| a.invoices.len()).sum();
     println!(

@@ -523,6 +523,40 @@ fn import_payment(tx: &rusqlite::Transaction, get: &dyn Fn(&str) -> String) -> R
     Ok(())
 }
 
+/// The aged balance as CSV: one line per customer, then the totals (customer "TOTAL");
+/// amounts as decimal strings, names formula-safe.
+pub fn aged_balance_csv(a: &crate::views::aged::AgedBalance) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let io = |e: csv::Error| Error::Io(std::io::Error::other(e));
+    let mut header = vec!["customer", "customer_name"];
+    header.extend(crate::views::aged::BUCKETS);
+    header.extend(["total", "currency"]);
+    w.write_record(&header).map_err(io)?;
+    let mut rows: Vec<&crate::views::aged::AgedRow> = a.rows.iter().collect();
+    rows.push(&a.totals);
+    for r in rows {
+        let customer = if r.customer.is_empty() {
+            "TOTAL"
+        } else {
+            &r.customer
+        };
+        w.write_record([
+            neutralize(customer),
+            neutralize(&r.customer_name),
+            r.not_due.clone(),
+            r.d1_30.clone(),
+            r.d31_60.clone(),
+            r.d61_90.clone(),
+            r.over_90.clone(),
+            r.total.clone(),
+            a.currency.clone(),
+        ])
+        .map_err(io)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+}
+
 /// Neutralises a cell a spreadsheet would evaluate as a formula.
 pub fn neutralize(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {

@@ -1,7 +1,8 @@
 //! Read models that combine several subjects: what one screen shows at once (the customer
 //! page, the invoice page, the dashboard). They only read; every write lives in the subject's
-//! own module below. Later: aged balance, payer profiles, cash-in forecast.
+//! own module below: the aged balance; later payer profiles and the cash-in forecast.
 
+pub mod aged;
 pub mod customer_page;
 pub mod dashboard;
 pub mod invoice_page;
