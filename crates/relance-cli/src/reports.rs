@@ -1,4 +1,5 @@
-//! Reports: `relance aged-balance` (what each customer owes, by lateness).
+//! Reports: `relance aged-balance` (what each customer owes, by lateness) and `relance
+//! profile` (how a customer really pays).
 
 use crate::output::{print_json, table};
 use crate::today::date_or_today;
@@ -11,6 +12,15 @@ use relance_core::{Connection, Result};
 pub enum ReportCmd {
     /// What each customer owes by lateness: not due, 1–30, 31–60, 61–90, over 90 days.
     AgedBalance(AgedArgs),
+    /// How a customer really pays: days late, usual pay day, promises, trend, DSO.
+    Profile {
+        #[arg(long)]
+        customer: String,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::output::Format,
+    },
 }
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -32,8 +42,83 @@ pub struct AgedArgs {
     currency: Option<String>,
 }
 
-pub fn run(conn: &mut Connection, cmd: ReportCmd) -> Result<()> {
-    let ReportCmd::AgedBalance(a) = cmd;
+pub fn run(conn: &mut Connection, cmd: ReportCmd, lang: relance_core::Lang) -> Result<()> {
+    let a = match cmd {
+        ReportCmd::AgedBalance(a) => a,
+        ReportCmd::Profile {
+            customer,
+            as_of,
+            format,
+        } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let p = relance_core::views::profile::profile(conn, &customer, as_of, lang)?;
+            if format == crate::output::Format::Json {
+                print_json(&p);
+                return Ok(());
+            }
+            let none = || "-".to_string();
+            let rows = vec![
+                vec![
+                    "invoices".into(),
+                    format!(
+                        "{} ({} paid), billed {} {}",
+                        p.invoices, p.paid_invoices, p.billed, p.currency
+                    ),
+                ],
+                vec![
+                    "days late, weighted / median".into(),
+                    format!(
+                        "{} / {}",
+                        p.weighted_days_late.clone().unwrap_or_else(none),
+                        p.median_days_late
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(none)
+                    ),
+                ],
+                vec![
+                    "paid on time".into(),
+                    p.on_time_share
+                        .clone()
+                        .map(|s| format!("{s} %"))
+                        .unwrap_or_else(none),
+                ],
+                vec![
+                    "overdue now".into(),
+                    format!("{} {}", p.overdue, p.currency),
+                ],
+                vec![
+                    "usual pay day".into(),
+                    p.pay_day_text.clone().unwrap_or_else(none),
+                ],
+                vec![
+                    "days from first reminder to payment".into(),
+                    p.delay_after_reminder
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(none),
+                ],
+                vec![
+                    "promises kept / broken".into(),
+                    format!("{} / {}", p.promises_kept, p.promises_broken),
+                ],
+                vec![
+                    "disputes (open)".into(),
+                    format!("{} ({})", p.disputes, p.disputes_open),
+                ],
+                vec![
+                    "trend: last 6 months / 6 before".into(),
+                    format!(
+                        "{} / {}",
+                        p.trend_recent.clone().unwrap_or_else(none),
+                        p.trend_before.clone().unwrap_or_else(none)
+                    ),
+                ],
+                vec!["DSO (days)".into(), p.dso.clone().unwrap_or_else(none)],
+            ];
+            out!("{} {}", p.customer, p.customer_name);
+            table(&["figure", "value"], &rows);
+            return Ok(());
+        }
+    };
     let as_of = date_or_today(&a.as_of, "as_of")?;
     let report = aged::aged_balance(conn, as_of, a.currency.as_deref())?;
     match a.format {

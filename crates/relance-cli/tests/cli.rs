@@ -2123,4 +2123,34 @@ fn aged_balance_json_csv_and_currencies() {
     assert_eq!(csv.lines().count(), rows.len() + 2);
     let o = env.run(&["aged-balance", "--currency", "XYZ"]);
     assert_eq!(code(&o), 1);
+    // A payer profile: figures with the invoices they came from.
+    let p = env.json(&[
+        "profile",
+        "--customer",
+        "TRAI12",
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(p["customer"], "TRAI12");
+    assert!(
+        p["weighted_days_late"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            > 30.0,
+        "{p}"
+    );
+    let overdue: Vec<&str> = p["sources"]["overdue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let aged_row = rows.iter().find(|r| r["customer"] == "TRAI12").unwrap();
+    let late = cents(&aged_row["total"]) - cents(&aged_row["not_due"]);
+    assert_eq!(cents(&p["overdue"]), late, "{overdue:?}");
+    assert!(env.run(&["profile", "--customer", "NOPE"]).status.code() == Some(1));
 }

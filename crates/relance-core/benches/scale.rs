@@ -247,6 +247,10 @@ fn main() {
         aged.totals.total,
         ms(t)
     );
+    let (t, all) = time(5, || {
+        relance_core::views::profile::profiles(&conn, as_of, relance_core::Lang::Fr).unwrap()
+    });
+    println!("all {} payer profiles   median {}", all.len(), ms(t));
     let (t, actions) = time(11, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     let invoices_in: usize = actions.iter().map(|a| a.invoices.len()).sum();
     println!(
