@@ -517,6 +517,35 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
   });
 });
 
+test('Reports: the aged balance equals the outstanding total, a cell lists its invoices, CSV export; a customer\'s payer profile', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'reports');
+  const csv = path.join(dir, 'aged.csv');
+
+  await withApp(4447, { RELANCE_DB: db, RELANCE_TEST_FILE: csv }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('[data-testid="section-calls"]', 'the demo loaded');
+    const outstanding = (await d.text('.kpis .kpi:first-child')).replace(/^\D+/, '').trim();
+    await d.click('[data-testid="nav-reports"]');
+    await d.find('[data-testid="aged-table"]', 'the aged balance');
+    assert.equal((await d.text('[data-testid="aged-grand-total"]')).trim(), outstanding);
+    await d.click('[data-testid="aged-total-over_90"]');
+    await d.waitText('[data-testid="aged-cell"]', 'F2025-0009');
+    await d.screenshot(shots, '01-aged-balance');
+    await d.click('[data-testid="aged-export"]');
+    await d.waitFor(async () => existsSync(csv), 'the CSV export');
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'customer,customer_name,not_due,d1_30,d31_60,d61_90,over_90,total,currency');
+    assert.match(lines[lines.length - 1], /^TOTAL,,/);
+    // The payer profile on a customer's page, each figure with its invoices.
+    await d.click('[data-testid="aged-row-TRAI12"] a');
+    await d.find('[data-testid="payer-profile"]', 'the payer profile');
+    assert.match(await d.text('[data-testid="profile-days-late"]'), /\d+,\d \/ \d+/);
+    await d.screenshot(shots, '02-payer-profile');
+  });
+});
+
 test('Settings → Data: back up, change something, restore, and hostile text shown as text', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod documents;
 pub mod dunning;
 pub mod invoices;
+pub mod reports;
 pub mod settings;
 
 use chrono::NaiveDate;

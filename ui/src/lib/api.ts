@@ -46,6 +46,8 @@ import type { MilestoneInput } from './bindings/MilestoneInput';
 import type { Plan } from './bindings/Plan';
 import type { WorkAheadAlert } from './bindings/WorkAheadAlert';
 import type { EmailBatch } from './bindings/EmailBatch';
+import type { AgedBalance } from './bindings/AgedBalance';
+import type { Profile } from './bindings/Profile';
 import type { EmailPreview } from './bindings/EmailPreview';
 import type { Letter } from './bindings/Letter';
 import type { LetterKind } from './bindings/LetterKind';
@@ -90,6 +92,10 @@ export const api = {
   planAmendment: (reference: string, input: ContractInput) => call<Plan>('plan_amendment', { reference, input }),
   amendContract: (reference: string, input: ContractInput) => call<ContractView>('amend_contract', { reference, input }),
   saveContractSchedule: (reference: string, path: string) => call<null>('save_contract_schedule', { reference, path }),
+  customerProfile: (reference: string) => call<Profile>('customer_profile', { reference }),
+  agedBalance: (currency: string) => call<AgedBalance>('aged_balance', { currency }),
+  agedCell: (currency: string, customerId: number | null, bucket: string | null) => call<InvoiceView[]>('aged_cell', { currency, customerId, bucket }),
+  exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),
   saveInvoicePdf: (number: string, path: string) => call<null>('save_invoice_pdf', { number, path }),
   previewEmail: (invoice: string, kind: LetterKind) => call<EmailPreview>('preview_email', { invoice, kind }),
   openEmail: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_email', { invoice, kind }),

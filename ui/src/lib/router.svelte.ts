@@ -13,6 +13,7 @@ export type Route =
   | { name: 'contract-new' }
   | { name: 'contract'; reference: string }
   | { name: 'contract-amend'; reference: string }
+  | { name: 'reports' }
   | { name: 'import' }
   | { name: 'disputes' }
   | { name: 'settings' };
@@ -36,6 +37,8 @@ export function parseRoute(hash: string): Route {
       if (parts[1] && parts[2] === 'amend') return { name: 'contract-amend', reference: decodeURIComponent(parts[1]) };
       if (parts[1]) return { name: 'contract', reference: decodeURIComponent(parts[1]) };
       return { name: 'contracts' };
+    case 'reports':
+      return { name: 'reports' };
     case 'import':
       return { name: 'import' };
     case 'disputes':

@@ -1,0 +1,57 @@
+//! Reports: a customer's payment profile, the aged balance, a cell's invoices, and the
+//! aged balance exported as CSV.
+
+use super::{today, with_db, ApiResult, Db};
+use relance_core::invoices::InvoiceView;
+use relance_core::views::aged::{self, AgedBalance};
+use relance_core::views::profile::{self, Profile};
+use tauri::State;
+
+#[tauri::command]
+pub async fn customer_profile(db: State<'_, Db>, reference: String) -> ApiResult<Profile> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        profile::profile(conn, &reference, today(), lang)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn aged_balance(db: State<'_, Db>, currency: String) -> ApiResult<AgedBalance> {
+    with_db(&db, move |conn| {
+        aged::aged_balance(conn, today(), Some(&currency))
+    })
+    .await
+}
+
+/// The invoices behind one cell of the aged balance (a customer or all, a bucket or all).
+#[tauri::command]
+pub async fn aged_cell(
+    db: State<'_, Db>,
+    currency: String,
+    customer_id: Option<i64>,
+    bucket: Option<String>,
+) -> ApiResult<Vec<InvoiceView>> {
+    with_db(&db, move |conn| {
+        aged::cell_invoices(
+            conn,
+            today(),
+            Some(&currency),
+            customer_id,
+            bucket.as_deref(),
+        )
+    })
+    .await
+}
+
+/// Writes the aged balance as CSV to the file chosen in the save dialog.
+#[tauri::command]
+pub async fn export_aged_csv(db: State<'_, Db>, currency: String, path: String) -> ApiResult<()> {
+    let db_path = db.path.clone();
+    with_db(&db, move |conn| {
+        let report = aged::aged_balance(conn, today(), Some(&currency))?;
+        let bytes = relance_core::import::aged_balance_csv(&report)?;
+        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+    })
+    .await
+}
