@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "contract_alerts",
     "save_invoice_pdf",
     "customer_profile",
+    "customer_segment",
     "aged_balance",
     "aged_cell",
     "export_aged_csv",

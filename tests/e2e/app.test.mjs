@@ -542,6 +542,9 @@ test('Reports: the aged balance equals the outstanding total, a cell lists its i
     await d.click('[data-testid="aged-row-TRAI12"] a');
     await d.find('[data-testid="payer-profile"]', 'the payer profile');
     assert.match(await d.text('[data-testid="profile-days-late"]'), /\d+,\d \/ \d+/);
+    // Its segment, with the rule that fired (10,000 € credit limit, 16,327.05 € owed).
+    await d.waitText('[data-testid="customer-segment"]', 'À risque');
+    assert.match(await d.text('[data-testid="segment-rule"]'), /au-dessus de la limite/);
     await d.screenshot(shots, '02-payer-profile');
   });
 });

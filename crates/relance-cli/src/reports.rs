@@ -12,6 +12,13 @@ use relance_core::{Connection, Result};
 pub enum ReportCmd {
     /// What each customer owes by lateness: not due, 1–30, 31–60, 61–90, over 90 days.
     AgedBalance(AgedArgs),
+    /// Every customer's payer segment and the rule that put them there.
+    Segments {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::output::Format,
+    },
     /// How a customer really pays: days late, usual pay day, promises, trend, DSO.
     Profile {
         #[arg(long)]
@@ -45,6 +52,18 @@ pub struct AgedArgs {
 pub fn run(conn: &mut Connection, cmd: ReportCmd, lang: relance_core::Lang) -> Result<()> {
     let a = match cmd {
         ReportCmd::AgedBalance(a) => a,
+        ReportCmd::Segments { as_of, format } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let all = relance_core::views::segments::all(conn, as_of, lang)?;
+            crate::output::emit(format, &all, &["customer", "segment", "rule"], |c| {
+                vec![
+                    format!("{} {}", c.customer, c.customer_name),
+                    c.name.clone(),
+                    c.rule.clone(),
+                ]
+            });
+            return Ok(());
+        }
         ReportCmd::Profile {
             customer,
             as_of,

@@ -159,6 +159,11 @@ pub enum Msg {
     /// A schedule needs at least one milestone.
     EmptySchedule,
     IssuedInvoiceImmutable,
+    /// A good payer's maximum lateness must stay below a slow payer's minimum.
+    SegmentThresholds {
+        good: i64,
+        slow: i64,
+    },
     /// Only invoices Relance issued are printed by it.
     NotIssuedHere(String),
     /// A file or folder that cannot be written (permissions, read-only medium).
@@ -694,6 +699,13 @@ impl Msg {
                     format!("La facture {n} a été émise ailleurs : Relance n'imprime que les factures qu'il émet (échéances de contrats).")
                 } else {
                     format!("Invoice {n} was issued elsewhere: Relance prints only the invoices it issues (contract milestones).")
+                }
+            }
+            Msg::SegmentThresholds { good, slow } => {
+                if fr {
+                    format!("Seuils incohérents : un bon payeur a au plus {good} j de retard et un payeur lent au moins {slow} j ; le premier doit être inférieur au second.")
+                } else {
+                    format!("Inconsistent thresholds: a good payer is at most {good} days late and a slow payer at least {slow}; the first must be below the second.")
                 }
             }
             Msg::IssuedInvoiceImmutable => t(

@@ -40,6 +40,12 @@ pub struct Settings {
     pub invoice_prefix: String,
     /// Early-payment discount terms printed on issued invoices; empty: "no discount".
     pub discount_terms: String,
+    /// Thresholds of the payer segments (see `views::segments`).
+    pub segment_min_paid: i64,
+    pub segment_good_days: i64,
+    pub segment_slow_days: i64,
+    pub segment_forgetful_days: i64,
+    pub segment_trend_days: i64,
     pub ui_language: Lang,
     pub has_logo: bool,
 }
@@ -68,6 +74,11 @@ pub struct SettingsInput {
     pub letter_window: String,
     pub invoice_prefix: String,
     pub discount_terms: String,
+    pub segment_min_paid: String,
+    pub segment_good_days: String,
+    pub segment_slow_days: String,
+    pub segment_forgetful_days: String,
+    pub segment_trend_days: String,
     pub ui_language: String,
 }
 
@@ -133,6 +144,21 @@ pub const KEYS: &[(&str, &str, Check)] = &[
         Ok(p.to_string())
     }),
     ("discount_terms", "", |k, x| v::optional_line(k, x, 200)),
+    ("segment_min_paid", "3", |k, x| {
+        v::int_in(k, x, 1, 50).map(|n| n.to_string())
+    }),
+    ("segment_good_days", "5", |k, x| {
+        v::int_in(k, x, 0, 364).map(|n| n.to_string())
+    }),
+    ("segment_slow_days", "30", |k, x| {
+        v::int_in(k, x, 1, 365).map(|n| n.to_string())
+    }),
+    ("segment_forgetful_days", "7", |k, x| {
+        v::int_in(k, x, 0, 90).map(|n| n.to_string())
+    }),
+    ("segment_trend_days", "15", |k, x| {
+        v::int_in(k, x, 1, 365).map(|n| n.to_string())
+    }),
     ("ui_language", Lang::DEFAULT.code(), |k, x| {
         Lang::parse(x)
             .map(|l| l.code().to_string())
@@ -205,15 +231,44 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         letter_window: s("letter_window"),
         invoice_prefix: s("invoice_prefix"),
         discount_terms: s("discount_terms"),
+        segment_min_paid: days("segment_min_paid"),
+        segment_good_days: days("segment_good_days"),
+        segment_slow_days: days("segment_slow_days"),
+        segment_forgetful_days: days("segment_forgetful_days"),
+        segment_trend_days: days("segment_trend_days"),
         ui_language: Lang::parse(&s("ui_language")).unwrap_or_default(),
         has_logo,
     })
+}
+
+/// A good payer is late at most `good` days, a slow one at least `slow`: `good` must stay
+/// below `slow`, or the two segments would overlap (the band between is Forgetful or Slow).
+fn check_segments(good: Option<String>, slow: Option<String>) -> Result<()> {
+    let n = |v: Option<String>| v.and_then(|x| x.parse::<i64>().ok());
+    if let (Some(good), Some(slow)) = (n(good), n(slow)) {
+        if good >= slow {
+            return Err(Error::invalid(
+                "segment_slow_days",
+                Msg::SegmentThresholds { good, slow },
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Sets one key after checking its value (`relance settings set KEY VALUE`).
 /// The logo is not a key: the shells read the image and call [`set_logo_from`].
 pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     let clean = check_for(key)?(key, value)?;
+    let now = raw(conn)?;
+    let pick = |k: &str| {
+        if k == key {
+            Some(clean.clone())
+        } else {
+            now.get(k).cloned()
+        }
+    };
+    check_segments(pick("segment_good_days"), pick("segment_slow_days"))?;
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -225,7 +280,7 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// Saves the whole Settings form: every field is checked first; the first refusal names its
 /// field and nothing is written; otherwise all keys are written in one transaction.
 pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
-    let pairs: [(&str, &str); 22] = [
+    let pairs: [(&str, &str); 27] = [
         ("company_name", &input.company_name),
         ("address", &input.address),
         ("postal_code", &input.postal_code),
@@ -250,12 +305,24 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
         ("letter_window", &input.letter_window),
         ("invoice_prefix", &input.invoice_prefix),
         ("discount_terms", &input.discount_terms),
+        ("segment_min_paid", &input.segment_min_paid),
+        ("segment_good_days", &input.segment_good_days),
+        ("segment_slow_days", &input.segment_slow_days),
+        ("segment_forgetful_days", &input.segment_forgetful_days),
+        ("segment_trend_days", &input.segment_trend_days),
         ("ui_language", &input.ui_language),
     ];
     let mut clean = Vec::with_capacity(pairs.len());
     for (k, val) in pairs {
         clean.push((k, check_for(k)?(k, val)?));
     }
+    let value = |key: &str| {
+        clean
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    };
+    check_segments(value("segment_good_days"), value("segment_slow_days"))?;
     let tx = conn.transaction()?;
     for (k, val) in &clean {
         tx.execute(

@@ -22,6 +22,7 @@ use relance_core::rates::{RateChange, Series};
 use relance_core::settings::{Settings, SettingsInput};
 use relance_core::views::aged::{AgedBalance, AgedRow};
 use relance_core::views::profile::{PayDay, Profile, Sources};
+use relance_core::views::segments::{CustomerSegment, Segment, Segmented, Thresholds};
 use relance_core::views::{CustomerDetail, InvoiceDetail, Settlement};
 use relance_core::{Amount, ApiError, Lang};
 use std::path::PathBuf;
@@ -59,6 +60,10 @@ fn typescript_bindings_are_up_to_date() {
     check::<AgedBalance>(&mut stale);
     check::<AgedRow>(&mut stale);
     check::<Profile>(&mut stale);
+    check::<Segment>(&mut stale);
+    check::<Segmented>(&mut stale);
+    check::<CustomerSegment>(&mut stale);
+    check::<Thresholds>(&mut stale);
     check::<PayDay>(&mut stale);
     check::<Sources>(&mut stale);
     check::<ContractInput>(&mut stale);

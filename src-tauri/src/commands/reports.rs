@@ -16,6 +16,19 @@ pub async fn customer_profile(db: State<'_, Db>, reference: String) -> ApiResult
     .await
 }
 
+/// The customer's payer segment and the rule that fired.
+#[tauri::command]
+pub async fn customer_segment(
+    db: State<'_, Db>,
+    reference: String,
+) -> ApiResult<relance_core::views::segments::Segmented> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::views::segments::of_customer(conn, &reference, today(), lang)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn aged_balance(db: State<'_, Db>, currency: String) -> ApiResult<AgedBalance> {
     with_db(&db, move |conn| {

@@ -48,6 +48,7 @@ import type { WorkAheadAlert } from './bindings/WorkAheadAlert';
 import type { EmailBatch } from './bindings/EmailBatch';
 import type { AgedBalance } from './bindings/AgedBalance';
 import type { Profile } from './bindings/Profile';
+import type { Segmented } from './bindings/Segmented';
 import type { EmailPreview } from './bindings/EmailPreview';
 import type { Letter } from './bindings/Letter';
 import type { LetterKind } from './bindings/LetterKind';
@@ -93,6 +94,7 @@ export const api = {
   amendContract: (reference: string, input: ContractInput) => call<ContractView>('amend_contract', { reference, input }),
   saveContractSchedule: (reference: string, path: string) => call<null>('save_contract_schedule', { reference, path }),
   customerProfile: (reference: string) => call<Profile>('customer_profile', { reference }),
+  customerSegment: (reference: string) => call<Segmented>('customer_segment', { reference }),
   agedBalance: (currency: string) => call<AgedBalance>('aged_balance', { currency }),
   agedCell: (currency: string, customerId: number | null, bucket: string | null) => call<InvoiceView[]>('aged_cell', { currency, customerId, bucket }),
   exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),

@@ -7,6 +7,7 @@ pub mod customer_page;
 pub mod dashboard;
 pub mod invoice_page;
 pub mod profile;
+pub mod segments;
 
 pub use customer_page::CustomerDetail;
 pub use dashboard::Dashboard;

@@ -29,4 +29,8 @@ invoice_prefix: string,
 /**
  * Early-payment discount terms printed on issued invoices; empty: "no discount".
  */
-discount_terms: string, ui_language: Lang, has_logo: boolean, };
+discount_terms: string, 
+/**
+ * Thresholds of the payer segments (see `views::segments`).
+ */
+segment_min_paid: bigint, segment_good_days: bigint, segment_slow_days: bigint, segment_forgetful_days: bigint, segment_trend_days: bigint, ui_language: Lang, has_logo: boolean, };

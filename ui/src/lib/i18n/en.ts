@@ -535,6 +535,13 @@ export const en = {
   'profile.trend': 'Days late: last 6 months / 6 before',
   'profile.dso': 'DSO',
   'profile.hint': 'Computed from their invoices in your currency; click a figure to list the invoices it comes from.',
+  'profile.segment_rule': 'Segment chosen because: {rule}.',
+  'settings.segments': 'Payer segments (rules: In dispute, At risk, New, Good payer, Forgetful, Slow payer)',
+  'settings.segment_min_paid': 'New: fewer paid invoices than',
+  'settings.segment_good_days': 'Good payer: days late at most',
+  'settings.segment_slow_days': 'Slow payer: days late at least',
+  'settings.segment_forgetful_days': 'Forgetful: pays within (days of the first reminder)',
+  'settings.segment_trend_days': 'At risk: lateness growing by at least (days)',
 } as const;
 
 export type Key = keyof typeof en;

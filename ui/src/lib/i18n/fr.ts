@@ -537,4 +537,11 @@ export const fr: Record<Key, string> = {
   'profile.trend': 'Retard : 6 derniers mois / 6 précédents',
   'profile.dso': 'DSO (délai moyen d\'encaissement)',
   'profile.hint': 'Calculé sur leurs factures dans votre devise ; cliquez un chiffre pour lister les factures dont il vient.',
+  'profile.segment_rule': 'Segment choisi parce que : {rule}.',
+  'settings.segments': 'Segments de payeurs (règles : En litige, À risque, Nouveau, Bon payeur, Distrait, Payeur lent)',
+  'settings.segment_min_paid': 'Nouveau : moins de factures payées que',
+  'settings.segment_good_days': 'Bon payeur : jours de retard au plus',
+  'settings.segment_slow_days': 'Payeur lent : jours de retard au moins',
+  'settings.segment_forgetful_days': 'Distrait : paie dans les (jours après la première relance)',
+  'settings.segment_trend_days': 'À risque : retard en hausse d\'au moins (jours)',
 };

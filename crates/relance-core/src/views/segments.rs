@@ -1,0 +1,413 @@
+//! Segments: which kind of payer each customer is, by explicit rules over their profile
+//! (see [`super::profile`]), with thresholds the owner can change in Settings.
+//!
+//! The rules, first match wins:
+//! 1. **In dispute**: an invoice is disputed right now.
+//! 2. **At risk**: over the credit limit, a promise broken, or lateness growing by at least
+//!    `segment_trend_days` (last 6 months against the 6 before).
+//! 3. **New**: fewer than `segment_min_paid` paid invoices: too little history to judge.
+//! 4. **Good payer**: days late weighted by amount at most `segment_good_days`.
+//! 5. **Slow payer**: days late weighted by amount at least `segment_slow_days`.
+//! 6. **Forgetful**: between the two, and pays within `segment_forgetful_days` of the first
+//!    reminder; otherwise **Slow payer**.
+
+use super::profile::Profile;
+use crate::error::{Error, Lang, Msg, Result};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Segment {
+    New,
+    GoodPayer,
+    Forgetful,
+    SlowPayer,
+    AtRisk,
+    InDispute,
+}
+
+impl Segment {
+    pub const ALL: [Segment; 6] = [
+        Segment::New,
+        Segment::GoodPayer,
+        Segment::Forgetful,
+        Segment::SlowPayer,
+        Segment::AtRisk,
+        Segment::InDispute,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Segment::New => "new",
+            Segment::GoodPayer => "good_payer",
+            Segment::Forgetful => "forgetful",
+            Segment::SlowPayer => "slow_payer",
+            Segment::AtRisk => "at_risk",
+            Segment::InDispute => "in_dispute",
+        }
+    }
+    pub fn name(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Segment::New, Lang::Fr) => "Nouveau",
+            (Segment::New, Lang::En) => "New",
+            (Segment::GoodPayer, Lang::Fr) => "Bon payeur",
+            (Segment::GoodPayer, Lang::En) => "Good payer",
+            (Segment::Forgetful, Lang::Fr) => "Distrait",
+            (Segment::Forgetful, Lang::En) => "Forgetful",
+            (Segment::SlowPayer, Lang::Fr) => "Payeur lent",
+            (Segment::SlowPayer, Lang::En) => "Slow payer",
+            (Segment::AtRisk, Lang::Fr) => "À risque",
+            (Segment::AtRisk, Lang::En) => "At risk",
+            (Segment::InDispute, Lang::Fr) => "En litige",
+            (Segment::InDispute, Lang::En) => "In dispute",
+        }
+    }
+}
+
+/// The thresholds of the rules (Settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Thresholds {
+    #[ts(type = "number")]
+    pub min_paid: i64,
+    #[ts(type = "number")]
+    pub good_days: i64,
+    #[ts(type = "number")]
+    pub slow_days: i64,
+    #[ts(type = "number")]
+    pub forgetful_days: i64,
+    #[ts(type = "number")]
+    pub trend_days: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            min_paid: 3,
+            good_days: 5,
+            slow_days: 30,
+            forgetful_days: 7,
+            trend_days: 15,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Refuses thresholds that would make two segments overlap or leave a gap between them.
+    pub fn check(self) -> Result<Thresholds> {
+        if self.good_days >= self.slow_days {
+            return Err(Error::invalid(
+                "segment_slow_days",
+                Msg::SegmentThresholds {
+                    good: self.good_days,
+                    slow: self.slow_days,
+                },
+            ));
+        }
+        Ok(self)
+    }
+
+    /// The thresholds stored in Settings.
+    pub fn of(conn: &Connection) -> Result<Thresholds> {
+        let s = crate::settings::get(conn)?;
+        Ok(Thresholds {
+            min_paid: s.segment_min_paid,
+            good_days: s.segment_good_days,
+            slow_days: s.segment_slow_days,
+            forgetful_days: s.segment_forgetful_days,
+            trend_days: s.segment_trend_days,
+        })
+    }
+}
+
+/// A customer's segment and the rule that put them there (in `lang`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Segmented {
+    pub segment: Segment,
+    pub name: String,
+    pub rule: String,
+}
+
+fn days(s: &Option<String>) -> Option<f64> {
+    s.as_deref().and_then(|x| x.parse().ok())
+}
+
+/// The segment of a profile; `over_limit` tells whether they owe more than their credit
+/// limit.
+pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> Segmented {
+    let fr = lang == Lang::Fr;
+    // A figure as the profile gives it (one decimal), with a decimal comma in French.
+    let shown = |x: &Option<String>| {
+        let v = x.clone().unwrap_or_else(|| "0.0".into());
+        if fr {
+            v.replace('.', ",")
+        } else {
+            v
+        }
+    };
+    let done = |segment: Segment, rule: String| Segmented {
+        segment,
+        name: segment.name(lang).to_string(),
+        rule,
+    };
+    if p.disputes_open > 0 {
+        return done(
+            Segment::InDispute,
+            if fr {
+                format!("{} litige(s) en cours", p.disputes_open)
+            } else {
+                format!("{} open dispute(s)", p.disputes_open)
+            },
+        );
+    }
+    if over_limit {
+        return done(
+            Segment::AtRisk,
+            if fr {
+                "encours au-dessus de la limite autorisée".into()
+            } else {
+                "owes more than the credit limit".into()
+            },
+        );
+    }
+    if p.promises_broken > 0 {
+        return done(
+            Segment::AtRisk,
+            if fr {
+                format!("{} promesse(s) non tenue(s)", p.promises_broken)
+            } else {
+                format!("{} broken promise(s)", p.promises_broken)
+            },
+        );
+    }
+    if let (Some(r), Some(b)) = (days(&p.trend_recent), days(&p.trend_before)) {
+        let (recent, before) = (shown(&p.trend_recent), shown(&p.trend_before));
+        if r - b >= t.trend_days as f64 {
+            return done(
+                Segment::AtRisk,
+                if fr {
+                    format!(
+                        "retard en hausse : {recent} j contre {before} j (seuil +{} j)",
+                        t.trend_days
+                    )
+                } else {
+                    format!(
+                        "lateness growing: {recent} days against {before} (threshold +{})",
+                        t.trend_days
+                    )
+                },
+            );
+        }
+    }
+    if p.paid_invoices < t.min_paid {
+        return done(
+            Segment::New,
+            if fr {
+                format!(
+                    "{} facture(s) payée(s), moins de {}",
+                    p.paid_invoices, t.min_paid
+                )
+            } else {
+                format!(
+                    "{} paid invoice(s), fewer than {}",
+                    p.paid_invoices, t.min_paid
+                )
+            },
+        );
+    }
+    let late = days(&p.weighted_days_late).unwrap_or(0.0);
+    let w = shown(&p.weighted_days_late);
+    if late <= t.good_days as f64 {
+        return done(
+            Segment::GoodPayer,
+            if fr {
+                format!("{w} j de retard pondéré, au plus {}", t.good_days)
+            } else {
+                format!("{w} days late weighted, at most {}", t.good_days)
+            },
+        );
+    }
+    if late >= t.slow_days as f64 {
+        return done(
+            Segment::SlowPayer,
+            if fr {
+                format!("{w} j de retard pondéré, au moins {}", t.slow_days)
+            } else {
+                format!("{w} days late weighted, at least {}", t.slow_days)
+            },
+        );
+    }
+    match p.delay_after_reminder {
+        Some(d) if d <= t.forgetful_days => done(
+            Segment::Forgetful,
+            if fr {
+                format!(
+                    "{w} j de retard, mais paie {d} j après la première relance (au plus {})",
+                    t.forgetful_days
+                )
+            } else {
+                format!(
+                    "{w} days late, but pays {d} days after the first reminder (at most {})",
+                    t.forgetful_days
+                )
+            },
+        ),
+        _ => done(
+            Segment::SlowPayer,
+            if fr {
+                format!(
+                    "{w} j de retard et ne paie pas dans les {} j d'une relance",
+                    t.forgetful_days
+                )
+            } else {
+                format!(
+                    "{w} days late and does not pay within {} days of a reminder",
+                    t.forgetful_days
+                )
+            },
+        ),
+    }
+}
+
+/// A customer with their segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CustomerSegment {
+    pub customer: String,
+    pub customer_name: String,
+    #[ts(type = "number")]
+    pub customer_id: i64,
+    pub segment: Segment,
+    pub name: String,
+    pub rule: String,
+}
+
+/// Every customer's segment as of `as_of`.
+pub fn all(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Vec<CustomerSegment>> {
+    let t = Thresholds::of(conn)?;
+    let cur = crate::settings::default_currency(conn)?;
+    // Who owes more than their credit limit (in the company's currency).
+    let over: std::collections::HashSet<i64> = conn
+        .prepare(
+            "SELECT c.id FROM customers c JOIN invoices i ON i.customer_id = c.id
+             WHERE c.credit_limit_minor IS NOT NULL AND i.currency = ?1 AND i.settled_minor < i.total_minor
+             GROUP BY c.id HAVING SUM(i.total_minor - i.settled_minor) > c.credit_limit_minor",
+        )?
+        .query_map([cur.code()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(super::profile::profiles(conn, as_of, lang)?
+        .into_iter()
+        .map(|p| {
+            let s = segment_of(&p, over.contains(&p.customer_id), t, lang);
+            CustomerSegment {
+                customer: p.customer,
+                customer_name: p.customer_name,
+                customer_id: p.customer_id,
+                segment: s.segment,
+                name: s.name,
+                rule: s.rule,
+            }
+        })
+        .collect())
+}
+
+/// One customer's segment and the rule that fired.
+pub fn of_customer(
+    conn: &Connection,
+    reference: &str,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Segmented> {
+    let p = super::profile::profile(conn, reference, as_of, lang)?;
+    let cur = crate::settings::default_currency(conn)?;
+    let over: bool = conn.query_row(
+        "SELECT COALESCE(c.credit_limit_minor IS NOT NULL AND COALESCE(SUM(i.total_minor - i.settled_minor), 0) > c.credit_limit_minor, 0)
+         FROM customers c LEFT JOIN invoices i ON i.customer_id = c.id AND i.currency = ?2 AND i.settled_minor < i.total_minor
+         WHERE c.id = ?1",
+        rusqlite::params![p.customer_id, cur.code()],
+        |r| r.get(0),
+    )?;
+    Ok(segment_of(&p, over, Thresholds::of(conn)?, lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::profile::Sources;
+
+    fn profile(paid: i64, weighted: &str, after_reminder: Option<i64>) -> Profile {
+        Profile {
+            customer: "C".into(),
+            customer_name: "C".into(),
+            customer_id: 1,
+            currency: "EUR".into(),
+            invoices: paid,
+            billed: "0.00".into(),
+            paid_invoices: paid,
+            weighted_days_late: Some(weighted.into()),
+            median_days_late: None,
+            on_time_share: None,
+            overdue: "0.00".into(),
+            pay_day: None,
+            pay_day_text: None,
+            delay_after_reminder: after_reminder,
+            promises_kept: 0,
+            promises_broken: 0,
+            disputes: 0,
+            disputes_open: 0,
+            trend_recent: None,
+            trend_before: None,
+            dso: None,
+            sources: Sources::default(),
+        }
+    }
+
+    #[test]
+    fn rules_in_order_with_the_rule_that_fired() {
+        let t = Thresholds::default();
+        let seg = |p: &Profile| segment_of(p, false, t, Lang::En).segment;
+        assert_eq!(seg(&profile(2, "0.0", None)), Segment::New);
+        assert_eq!(seg(&profile(5, "5.0", None)), Segment::GoodPayer);
+        assert_eq!(seg(&profile(5, "12.0", Some(4))), Segment::Forgetful);
+        assert_eq!(seg(&profile(5, "12.0", Some(20))), Segment::SlowPayer);
+        assert_eq!(seg(&profile(5, "30.0", Some(1))), Segment::SlowPayer);
+        let mut p = profile(5, "1.0", None);
+        p.promises_broken = 1;
+        assert_eq!(seg(&p), Segment::AtRisk);
+        p.disputes_open = 1;
+        let s = segment_of(&p, false, t, Lang::Fr);
+        assert_eq!(
+            (s.segment, s.rule.as_str()),
+            (Segment::InDispute, "1 litige(s) en cours")
+        );
+        let mut q = profile(5, "10.0", Some(2));
+        q.trend_recent = Some("40.0".into());
+        q.trend_before = Some("10.0".into());
+        assert_eq!(seg(&q), Segment::AtRisk);
+        assert_eq!(
+            segment_of(&profile(5, "1.0", None), true, t, Lang::En).segment,
+            Segment::AtRisk
+        );
+        // On the demo, every customer gets a segment and its rule; thresholds are settings.
+        let mut conn = crate::open_in_memory().unwrap();
+        crate::demo::load(&mut conn, crate::test_support::day("2026-11-22")).unwrap();
+        let all = all(&conn, crate::test_support::day("2026-11-22"), Lang::Fr).unwrap();
+        assert_eq!(all.len(), 25);
+        assert!(all.iter().all(|c| !c.rule.is_empty()));
+        let e = crate::settings::set(&conn, "segment_good_days", "40").unwrap_err();
+        assert!(e.message(Lang::Fr).contains("Seuils incohérents"), "{e:?}");
+        crate::settings::set(&conn, "segment_slow_days", "60").unwrap();
+        crate::settings::set(&conn, "segment_good_days", "40").unwrap();
+        assert_eq!(Thresholds::of(&conn).unwrap().good_days, 40);
+        // Thresholds that overlap are refused.
+        let bad = Thresholds {
+            good_days: 30,
+            slow_days: 30,
+            ..t
+        };
+        assert!(bad.check().is_err());
+    }
+}
