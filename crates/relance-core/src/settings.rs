@@ -145,18 +145,33 @@ pub const KEYS: &[(&str, &str, Check)] = &[
     }),
     ("discount_terms", "", |k, x| v::optional_line(k, x, 200)),
     ("segment_min_paid", "3", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("3".into());
+        }
         v::int_in(k, x, 1, 50).map(|n| n.to_string())
     }),
     ("segment_good_days", "5", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("5".into());
+        }
         v::int_in(k, x, 0, 364).map(|n| n.to_string())
     }),
     ("segment_slow_days", "30", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("30".into());
+        }
         v::int_in(k, x, 1, 365).map(|n| n.to_string())
     }),
     ("segment_forgetful_days", "7", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("7".into());
+        }
         v::int_in(k, x, 0, 90).map(|n| n.to_string())
     }),
     ("segment_trend_days", "15", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("15".into());
+        }
         v::int_in(k, x, 1, 365).map(|n| n.to_string())
     }),
     ("ui_language", Lang::DEFAULT.code(), |k, x| {
