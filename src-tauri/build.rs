@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "save_invoice_pdf",
     "customer_profile",
     "customer_segment",
+    "set_customer_segment",
     "aged_balance",
     "aged_cell",
     "export_aged_csv",

@@ -71,6 +71,7 @@ fn main() {
             commands::contracts::save_invoice_pdf,
             commands::reports::customer_profile,
             commands::reports::customer_segment,
+            commands::reports::set_customer_segment,
             commands::reports::aged_balance,
             commands::reports::aged_cell,
             commands::reports::export_aged_csv,

@@ -545,6 +545,16 @@ test('Reports: the aged balance equals the outstanding total, a cell lists its i
     // Its segment, with the rule that fired (10,000 € credit limit, 16,327.05 € owed).
     await d.waitText('[data-testid="customer-segment"]', 'À risque');
     assert.match(await d.text('[data-testid="segment-rule"]'), /au-dessus de la limite/);
+    // The owner overrides it: without a reason it is refused, with one it wins.
+    await d.click('[data-testid="change-segment"]');
+    await d.select('#sg-choice', 'slow_payer');
+    await d.click('[data-testid="save-segment"]');
+    await d.find('[data-testid="error-sg-reason"]', 'the reason is required');
+    await d.type('#sg-reason', 'Paie toujours, mais lentement');
+    await d.click('[data-testid="save-segment"]');
+    await d.waitText('[data-testid="customer-segment"]', 'Payeur lent');
+    assert.match(await d.text('[data-testid="segment-rule"]'), /choisi par vous : Paie toujours/);
+    await d.screenshot(shots, '03-segment-override');
     await d.screenshot(shots, '02-payer-profile');
   });
 });

@@ -19,6 +19,16 @@ pub enum ReportCmd {
         #[arg(long, value_enum, default_value_t)]
         format: crate::output::Format,
     },
+    /// Choose a customer's segment yourself (with a reason), or give it back to the rules.
+    Segment {
+        #[arg(long)]
+        customer: String,
+        /// new, good_payer, forgetful, slow_payer, at_risk, in_dispute; or "rules".
+        #[arg(long)]
+        set: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// How a customer really pays: days late, usual pay day, promises, trend, DSO.
     Profile {
         #[arg(long)]
@@ -52,6 +62,18 @@ pub struct AgedArgs {
 pub fn run(conn: &mut Connection, cmd: ReportCmd, lang: relance_core::Lang) -> Result<()> {
     let a = match cmd {
         ReportCmd::AgedBalance(a) => a,
+        ReportCmd::Segment {
+            customer,
+            set,
+            reason,
+        } => {
+            let today = date_or_today(&None, "as_of")?;
+            let choice = (set.trim() != "rules").then_some(set.as_str());
+            relance_core::customers::set_segment(conn, &customer, choice, &reason, today)?;
+            let s = relance_core::views::segments::of_customer(conn, &customer, today, lang)?;
+            out!("{customer}: {} ({})", s.name, s.rule);
+            return Ok(());
+        }
         ReportCmd::Segments { as_of, format } => {
             let as_of = date_or_today(&as_of, "as_of")?;
             let all = relance_core::views::segments::all(conn, as_of, lang)?;

@@ -539,6 +539,58 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
     Ok(CustomerPage { rows, total })
 }
 
+/// The payer segments an owner may choose (see `views::segments` for the rules).
+pub const SEGMENT_CODES: [&str; 6] = [
+    "new",
+    "good_payer",
+    "forgetful",
+    "slow_payer",
+    "at_risk",
+    "in_dispute",
+];
+
+/// The owner chooses a customer's segment (`Some(code)`, with a reason, which is required)
+/// or gives it back to the rules (`None`). Recorded in the customer's history.
+pub fn set_segment(
+    conn: &mut Connection,
+    reference: &str,
+    segment: Option<&str>,
+    reason: &str,
+    as_of: chrono::NaiveDate,
+) -> Result<()> {
+    let id = id_by_ref(conn, "customer", reference)?;
+    let tx = conn.transaction()?;
+    let mut entry = crate::journal::NewEntry::new(crate::journal::JournalKind::Note, id, as_of);
+    match segment {
+        Some(code) => {
+            let code = SEGMENT_CODES
+                .into_iter()
+                .find(|c| *c == code.trim())
+                .ok_or_else(|| Error::invalid("segment", Msg::OneOf(SEGMENT_CODES.to_vec())))?;
+            if reason.trim().is_empty() {
+                return Err(Error::invalid("reason", Msg::Required));
+            }
+            let reason = v::required_line("reason", reason, 300)?;
+            tx.execute(
+                "INSERT INTO segment_overrides (customer_id, segment, reason, set_on) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(customer_id) DO UPDATE SET segment = excluded.segment,
+                     reason = excluded.reason, set_on = excluded.set_on",
+                params![id, code, reason, as_of.to_string()],
+            )?;
+            entry.action = Some("segment".into());
+            entry.note = format!("segment: {code} — {reason}");
+        }
+        None => {
+            tx.execute("DELETE FROM segment_overrides WHERE customer_id = ?1", [id])?;
+            entry.action = Some("segment".into());
+            entry.note = "segment: rules".into();
+        }
+    }
+    crate::journal::append(&tx, &entry)?;
+    tx.commit()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

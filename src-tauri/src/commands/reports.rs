@@ -29,6 +29,29 @@ pub async fn customer_segment(
     .await
 }
 
+/// The owner chooses the customer's segment (with a reason), or `None` gives it back to
+/// the rules; returns the segment now in force.
+#[tauri::command]
+pub async fn set_customer_segment(
+    db: State<'_, Db>,
+    reference: String,
+    segment: Option<String>,
+    reason: String,
+) -> ApiResult<relance_core::views::segments::Segmented> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::customers::set_segment(
+            conn,
+            &reference,
+            segment.as_deref(),
+            &reason,
+            today(),
+        )?;
+        relance_core::views::segments::of_customer(conn, &reference, today(), lang)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn aged_balance(db: State<'_, Db>, currency: String) -> ApiResult<AgedBalance> {
     with_db(&db, move |conn| {

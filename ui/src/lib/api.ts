@@ -95,6 +95,7 @@ export const api = {
   saveContractSchedule: (reference: string, path: string) => call<null>('save_contract_schedule', { reference, path }),
   customerProfile: (reference: string) => call<Profile>('customer_profile', { reference }),
   customerSegment: (reference: string) => call<Segmented>('customer_segment', { reference }),
+  setCustomerSegment: (reference: string, segment: string | null, reason: string) => call<Segmented>('set_customer_segment', { reference, segment, reason }),
   agedBalance: (currency: string) => call<AgedBalance>('aged_balance', { currency }),
   agedCell: (currency: string, customerId: number | null, bucket: string | null) => call<InvoiceView[]>('aged_cell', { currency, customerId, bucket }),
   exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_rate_series.sql"),
     include_str!("migrations/0008_email_templates.sql"),
     include_str!("migrations/0009_contracts.sql"),
+    include_str!("migrations/0010_segment_overrides.sql"),
 ];
 
 /// The schema version this build writes.

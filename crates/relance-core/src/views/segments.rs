@@ -269,6 +269,36 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     }
 }
 
+/// The owner's choice for a customer, if any: (segment, reason).
+fn override_of(conn: &Connection, customer_id: i64) -> Result<Option<(Segment, String)>> {
+    use rusqlite::OptionalExtension;
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT segment, reason FROM segment_overrides WHERE customer_id = ?1",
+            [customer_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(row.and_then(|(code, reason)| {
+        Segment::ALL
+            .into_iter()
+            .find(|s| s.code() == code)
+            .map(|s| (s, reason))
+    }))
+}
+
+/// What the owner chose, as the segment and its "rule".
+fn chosen(segment: Segment, reason: &str, lang: Lang) -> Segmented {
+    Segmented {
+        segment,
+        name: segment.name(lang).to_string(),
+        rule: match lang {
+            Lang::Fr => format!("choisi par vous : {reason}"),
+            Lang::En => format!("chosen by you: {reason}"),
+        },
+    }
+}
+
 /// A customer with their segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CustomerSegment {
@@ -301,7 +331,10 @@ pub fn all(
     Ok(super::profile::profiles(conn, as_of, lang)?
         .into_iter()
         .map(|p| {
-            let s = segment_of(&p, over.contains(&p.customer_id), t, lang);
+            let s = match override_of(conn, p.customer_id).ok().flatten() {
+                Some((seg, reason)) => chosen(seg, &reason, lang),
+                None => segment_of(&p, over.contains(&p.customer_id), t, lang),
+            };
             CustomerSegment {
                 customer: p.customer,
                 customer_name: p.customer_name,
@@ -322,6 +355,9 @@ pub fn of_customer(
     lang: Lang,
 ) -> Result<Segmented> {
     let p = super::profile::profile(conn, reference, as_of, lang)?;
+    if let Some((seg, reason)) = override_of(conn, p.customer_id)? {
+        return Ok(chosen(seg, &reason, lang));
+    }
     let cur = crate::settings::default_currency(conn)?;
     let over: bool = conn.query_row(
         "SELECT COALESCE(c.credit_limit_minor IS NOT NULL AND COALESCE(SUM(i.total_minor - i.settled_minor), 0) > c.credit_limit_minor, 0)
@@ -402,6 +438,63 @@ mod tests {
         crate::settings::set(&conn, "segment_slow_days", "60").unwrap();
         crate::settings::set(&conn, "segment_good_days", "40").unwrap();
         assert_eq!(Thresholds::of(&conn).unwrap().good_days, 40);
+        // The owner's choice wins, with its reason; without a reason it is refused; "rules"
+        // gives the customer back to the rules. Each is in the history.
+        let e = crate::customers::set_segment(
+            &mut conn,
+            "BOUL01",
+            Some("at_risk"),
+            " ",
+            crate::test_support::day("2026-11-22"),
+        )
+        .unwrap_err();
+        assert_eq!(e.field(), Some("reason"));
+        crate::customers::set_segment(
+            &mut conn,
+            "BOUL01",
+            Some("at_risk"),
+            "Changement de gérant",
+            crate::test_support::day("2026-11-22"),
+        )
+        .unwrap();
+        let s = of_customer(
+            &conn,
+            "BOUL01",
+            crate::test_support::day("2026-11-22"),
+            Lang::Fr,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.segment, s.rule.as_str()),
+            (Segment::AtRisk, "choisi par vous : Changement de gérant")
+        );
+        crate::customers::set_segment(
+            &mut conn,
+            "BOUL01",
+            None,
+            "",
+            crate::test_support::day("2026-11-22"),
+        )
+        .unwrap();
+        assert_ne!(
+            of_customer(
+                &conn,
+                "BOUL01",
+                crate::test_support::day("2026-11-22"),
+                Lang::Fr
+            )
+            .unwrap()
+            .segment,
+            Segment::AtRisk
+        );
+        let notes: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM journal WHERE action = 'segment'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(notes, 2);
         // Thresholds that overlap are refused.
         let bad = Thresholds {
             good_days: 30,

@@ -542,6 +542,16 @@ export const en = {
   'settings.segment_slow_days': 'Slow payer: days late at least',
   'settings.segment_forgetful_days': 'Forgetful: pays within (days of the first reminder)',
   'settings.segment_trend_days': 'At risk: lateness growing by at least (days)',
+  'profile.change_segment': 'Change…',
+  'profile.segment': 'Segment',
+  'profile.segment_rules': 'Decided by the rules',
+  'profile.segment_reason': 'Why (kept in the history)',
+  'segment.new': 'New',
+  'segment.good_payer': 'Good payer',
+  'segment.forgetful': 'Forgetful',
+  'segment.slow_payer': 'Slow payer',
+  'segment.at_risk': 'At risk',
+  'segment.in_dispute': 'In dispute',
 } as const;
 
 export type Key = keyof typeof en;
