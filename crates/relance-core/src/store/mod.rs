@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_email_templates.sql"),
     include_str!("migrations/0009_contracts.sql"),
     include_str!("migrations/0010_segment_overrides.sql"),
+    include_str!("migrations/0011_aging_index.sql"),
 ];
 
 /// The schema version this build writes.
