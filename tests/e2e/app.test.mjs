@@ -559,6 +559,32 @@ test('Reports: the aged balance equals the outstanding total, a cell lists its i
   });
 });
 
+test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lists its invoices', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'dashboard');
+
+  await withApp(4449, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('[data-testid="section-calls"]', 'the demo loaded');
+    const outstanding = (await d.text('.kpis .kpi:first-child')).replace(/^\D+/, '').trim();
+    await d.click('[data-testid="nav-dashboard"]');
+    await d.find('[data-testid="chart-aged"] svg rect.bar', 'the aged balance chart');
+    assert.equal((await d.text('[data-testid="dash-outstanding"]')).trim(), outstanding);
+    // Five aged buckets, the backlog and twelve weeks, a DSO line of twelve months.
+    assert.equal((await d.findAll('[data-testid="chart-aged"] rect.bar')).length, 5);
+    assert.equal((await d.findAll('[data-testid="chart-forecast"] rect.bar')).length, 13);
+    assert.equal((await d.findAll('[data-testid="chart-dso"] circle.dot')).length, 12);
+    assert.equal(await d.exec('return document.querySelectorAll("[style]").length'), 0, 'no inline style anywhere');
+    await d.click('[data-testid="chart-aged-bar-over_90"]');
+    await d.waitText('[data-testid="chart-invoices"]', 'F2025-0009');
+    await d.screenshot(shots, '01-dashboard');
+    await d.click('[data-testid="chart-forecast-bar-backlog"]');
+    await d.waitText('[data-testid="chart-invoices"] h2', 'Arriéré');
+    await d.screenshot(shots, '02-backlog');
+  });
+});
+
 test('Settings → Data: back up, change something, restore, and hostile text shown as text', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

@@ -251,6 +251,10 @@ fn main() {
         relance_core::views::profile::profiles(&conn, as_of, relance_core::Lang::Fr).unwrap()
     });
     println!("all {} payer profiles   median {}", all.len(), ms(t));
+    let (t, _) = time(5, || {
+        relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
+    });
+    println!("dashboard (figures, aged balance, forecast from all profiles, top 10, DSO trend)   median {}", ms(t));
     let (t, actions) = time(11, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     let invoices_in: usize = actions.iter().map(|a| a.invoices.len()).sum();
     println!(

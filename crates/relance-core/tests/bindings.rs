@@ -21,6 +21,7 @@ use relance_core::invoices::*;
 use relance_core::rates::{RateChange, Series};
 use relance_core::settings::{Settings, SettingsInput};
 use relance_core::views::aged::{AgedBalance, AgedRow};
+use relance_core::views::overview::{DsoPoint, ForecastWeek, Overview, TopOverdue};
 use relance_core::views::profile::{PayDay, Profile, Sources};
 use relance_core::views::segments::{CustomerSegment, Segment, Segmented, Thresholds};
 use relance_core::views::{CustomerDetail, InvoiceDetail, Settlement};
@@ -60,6 +61,10 @@ fn typescript_bindings_are_up_to_date() {
     check::<AgedBalance>(&mut stale);
     check::<AgedRow>(&mut stale);
     check::<Profile>(&mut stale);
+    check::<Overview>(&mut stale);
+    check::<ForecastWeek>(&mut stale);
+    check::<TopOverdue>(&mut stale);
+    check::<DsoPoint>(&mut stale);
     check::<Segment>(&mut stale);
     check::<Segmented>(&mut stale);
     check::<CustomerSegment>(&mut stale);

@@ -52,6 +52,16 @@ pub async fn set_customer_segment(
     .await
 }
 
+/// Everything the dashboard shows.
+#[tauri::command]
+pub async fn overview(db: State<'_, Db>) -> ApiResult<relance_core::views::overview::Overview> {
+    with_db(&db, |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::views::overview::overview(conn, today(), lang)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn aged_balance(db: State<'_, Db>, currency: String) -> ApiResult<AgedBalance> {
     with_db(&db, move |conn| {

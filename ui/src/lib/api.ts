@@ -48,6 +48,7 @@ import type { WorkAheadAlert } from './bindings/WorkAheadAlert';
 import type { EmailBatch } from './bindings/EmailBatch';
 import type { AgedBalance } from './bindings/AgedBalance';
 import type { Profile } from './bindings/Profile';
+import type { Overview } from './bindings/Overview';
 import type { Segmented } from './bindings/Segmented';
 import type { EmailPreview } from './bindings/EmailPreview';
 import type { Letter } from './bindings/Letter';
@@ -96,6 +97,7 @@ export const api = {
   customerProfile: (reference: string) => call<Profile>('customer_profile', { reference }),
   customerSegment: (reference: string) => call<Segmented>('customer_segment', { reference }),
   setCustomerSegment: (reference: string, segment: string | null, reason: string) => call<Segmented>('set_customer_segment', { reference, segment, reason }),
+  overview: () => call<Overview>('overview'),
   agedBalance: (currency: string) => call<AgedBalance>('aged_balance', { currency }),
   agedCell: (currency: string, customerId: number | null, bucket: string | null) => call<InvoiceView[]>('aged_cell', { currency, customerId, bucket }),
   exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),

@@ -14,6 +14,7 @@ export type Route =
   | { name: 'contract'; reference: string }
   | { name: 'contract-amend'; reference: string }
   | { name: 'reports' }
+  | { name: 'dashboard' }
   | { name: 'import' }
   | { name: 'disputes' }
   | { name: 'settings' };
@@ -39,6 +40,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'contracts' };
     case 'reports':
       return { name: 'reports' };
+    case 'dashboard':
+      return { name: 'dashboard' };
     case 'import':
       return { name: 'import' };
     case 'disputes':

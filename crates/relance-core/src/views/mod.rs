@@ -6,6 +6,7 @@ pub mod aged;
 pub mod customer_page;
 pub mod dashboard;
 pub mod invoice_page;
+pub mod overview;
 pub mod profile;
 pub mod segments;
 

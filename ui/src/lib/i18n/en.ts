@@ -552,6 +552,17 @@ export const en = {
   'segment.slow_payer': 'Slow payer',
   'segment.at_risk': 'At risk',
   'segment.in_dispute': 'In dispute',
+  'nav.dashboard': 'Dashboard',
+  'dashboard.title': 'Dashboard',
+  'dashboard.share': '{share} % of the outstanding',
+  'dashboard.in_dispute': 'In dispute',
+  'dashboard.promises_week': 'Promises due this week',
+  'dashboard.forecast': 'Cash-in forecast, 12 weeks',
+  'dashboard.forecast_hint': 'Each open invoice at its due date plus the customer\'s usual delay (or on their usual pay day); the overdue backlog apart, in red.',
+  'dashboard.backlog': 'Backlog',
+  'dashboard.week_of': 'Week of {date}',
+  'dashboard.top_overdue': 'Top 10 overdue customers',
+  'dashboard.dso_trend': 'DSO over 12 months',
 } as const;
 
 export type Key = keyof typeof en;

@@ -1,0 +1,362 @@
+//! The dashboard beside Today: headline figures, the aged balance, a 12-week cash-in
+//! forecast, the top 10 overdue customers and the DSO over 12 months, in the company's
+//! currency.
+//!
+//! Decisions:
+//! - Forecast: each open invoice is expected at its due date plus that customer's median
+//!   days late (their profile), moved to their usual pay day when they have one; an invoice
+//!   already overdue whose expected date has passed is the "overdue backlog", shown apart,
+//!   not spread over the weeks. Weeks start on the as-of date.
+//! - DSO at a month end: what was owed that day (totals of the invoices issued by then,
+//!   less the payments and credit notes dated by then) ÷ what was billed over the 365 days
+//!   before × 365. Computed in one pass over invoices, allocations and credit notes.
+
+use super::aged::{aged_balance, AgedBalance};
+use super::profile::{profiles, PayDay};
+use crate::error::{Lang, Result};
+use crate::money::Currency;
+use chrono::{Datelike, Duration, NaiveDate};
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use ts_rs::TS;
+
+/// One week of the forecast.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ForecastWeek {
+    pub start: NaiveDate,
+    pub amount: String,
+    pub invoices: Vec<String>,
+}
+
+/// A customer among those owing the most overdue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TopOverdue {
+    pub customer: String,
+    pub customer_name: String,
+    #[ts(type = "number")]
+    pub customer_id: i64,
+    pub overdue: String,
+    #[ts(type = "number")]
+    pub oldest_days: i64,
+}
+
+/// DSO at a month end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DsoPoint {
+    pub month: String,
+    /// Days, one decimal; none when nothing was billed over the year before.
+    pub dso: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Overview {
+    pub as_of: NaiveDate,
+    pub currency: String,
+    pub outstanding: String,
+    pub overdue: String,
+    /// Percent of the outstanding that is overdue ("42.5").
+    pub overdue_share: String,
+    pub dso: Option<String>,
+    pub in_dispute: String,
+    #[ts(type = "number")]
+    pub promises_this_week: i64,
+    pub promised_this_week: String,
+    pub aged: AgedBalance,
+    pub backlog: String,
+    pub backlog_invoices: Vec<String>,
+    pub forecast: Vec<ForecastWeek>,
+    pub top_overdue: Vec<TopOverdue>,
+    pub dso_trend: Vec<DsoPoint>,
+}
+
+fn one_decimal(num: i128, den: i128) -> Option<String> {
+    if den == 0 {
+        return None;
+    }
+    let tenths = (num * 20 + den) / (den * 2);
+    Some(format!("{}.{}", tenths / 10, tenths % 10))
+}
+
+/// The day a payment expected on `d` lands for a customer who pays on `pay_day`.
+fn on_pay_day(d: NaiveDate, pay_day: Option<PayDay>) -> NaiveDate {
+    match pay_day {
+        None => d,
+        Some(PayDay::Weekday(w)) => {
+            let now = d.weekday().num_days_from_monday();
+            d + Duration::days(((w + 7 - now) % 7) as i64)
+        }
+        Some(PayDay::DayOfMonth(n)) => {
+            // The Nth of the month (its last day in a shorter month), this month or next.
+            let in_month = |m: NaiveDate| m.with_day(n.min(month_end(m).day())).unwrap_or(m);
+            let this = in_month(d);
+            if this >= d {
+                this
+            } else {
+                in_month(month_end(d) + Duration::days(1))
+            }
+        }
+        Some(PayDay::MonthEnd) => month_end(d),
+    }
+}
+
+fn month_end(d: NaiveDate) -> NaiveDate {
+    let first_next = if d.month() == 12 {
+        NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+    };
+    first_next.map_or(d, |f| f - Duration::days(1))
+}
+
+/// Everything the dashboard shows, as of `as_of`.
+pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overview> {
+    let cur = crate::settings::default_currency(conn)?;
+    let code = cur.code();
+    let asof = as_of.to_string();
+    let aged = aged_balance(conn, as_of, None)?;
+    let profiles = profiles(conn, as_of, lang)?;
+    let habits: HashMap<i64, (i64, Option<PayDay>)> = profiles
+        .iter()
+        .map(|p| (p.customer_id, (p.median_days_late.unwrap_or(0), p.pay_day)))
+        .collect();
+    // Open invoices: forecast, backlog, overdue per customer.
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.number, i.customer_id, i.due_date, i.total_minor - i.settled_minor, c.reference, c.name
+         FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE i.settled_minor < i.total_minor AND i.currency = ?1 AND i.issue_date <= ?2",
+    )?;
+    let open = stmt.query_map(params![code, asof], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, NaiveDate>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut weeks: Vec<(i64, Vec<String>)> = vec![(0, Vec::new()); 12];
+    let (mut backlog, mut backlog_invoices) = (0i64, Vec::new());
+    let (mut outstanding, mut overdue) = (0i64, 0i64);
+    let mut per_customer: HashMap<i64, (String, String, i64, i64)> = HashMap::new();
+    for row in open {
+        let (number, customer_id, due, balance, reference, name) = row?;
+        outstanding += balance;
+        if due < as_of {
+            overdue += balance;
+            let e = per_customer
+                .entry(customer_id)
+                .or_insert((reference, name, 0, 0));
+            e.2 += balance;
+            e.3 = e.3.max((as_of - due).num_days());
+        }
+        let (delay, pay_day) = habits.get(&customer_id).copied().unwrap_or((0, None));
+        let expected = on_pay_day(due + Duration::days(delay), pay_day);
+        let week = (expected - as_of).num_days().div_euclid(7);
+        if week < 0 {
+            backlog += balance;
+            backlog_invoices.push(number);
+        } else if (week as usize) < weeks.len() {
+            weeks[week as usize].0 += balance;
+            weeks[week as usize].1.push(number);
+        }
+    }
+    let forecast = weeks
+        .into_iter()
+        .enumerate()
+        .map(|(k, (amount, invoices))| ForecastWeek {
+            start: as_of + Duration::days(7 * k as i64),
+            amount: cur.minor_to_string(amount),
+            invoices,
+        })
+        .collect();
+    let mut top: Vec<(i64, (String, String, i64, i64))> = per_customer.into_iter().collect();
+    top.sort_by(|a, b| b.1 .2.cmp(&a.1 .2).then(a.1 .0.cmp(&b.1 .0)));
+    let top_overdue = top
+        .into_iter()
+        .take(10)
+        .map(|(id, (reference, name, amount, days))| TopOverdue {
+            customer: reference,
+            customer_name: name,
+            customer_id: id,
+            overdue: cur.minor_to_string(amount),
+            oldest_days: days,
+        })
+        .collect();
+    let in_dispute: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(i.total_minor - i.settled_minor), 0) FROM invoices i
+         WHERE i.currency = ?1 AND i.settled_minor < i.total_minor
+           AND EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.resolved_on IS NULL)",
+        [code],
+        |r| r.get(0),
+    )?;
+    let week_end = as_of + Duration::days(7);
+    let (mut promises_this_week, mut promised) = (0i64, 0i64);
+    for p in crate::dunning::promises::list(conn, as_of)? {
+        if p.status == crate::dunning::promises::PromiseStatus::Live
+            && p.promised_date >= as_of
+            && p.promised_date < week_end
+            && p.currency == code
+        {
+            promises_this_week += 1;
+            promised += cur
+                .to_minor(p.amount.parse().unwrap_or_default(), "amount")
+                .unwrap_or(0);
+        }
+    }
+    let dso_trend = dso_trend(conn, cur, as_of)?;
+    let dso = dso_trend.last().and_then(|p| p.dso.clone());
+    Ok(Overview {
+        as_of,
+        currency: code.to_string(),
+        outstanding: cur.minor_to_string(outstanding),
+        overdue: cur.minor_to_string(overdue),
+        overdue_share: one_decimal(overdue as i128 * 100, outstanding as i128)
+            .unwrap_or_else(|| "0.0".into()),
+        dso,
+        in_dispute: cur.minor_to_string(in_dispute),
+        promises_this_week,
+        promised_this_week: cur.minor_to_string(promised),
+        aged,
+        backlog: cur.minor_to_string(backlog),
+        backlog_invoices,
+        forecast,
+        top_overdue,
+        dso_trend,
+    })
+}
+
+/// DSO at the end of each of the 11 months before `as_of`, then at `as_of`.
+fn dso_trend(conn: &Connection, cur: Currency, as_of: NaiveDate) -> Result<Vec<DsoPoint>> {
+    let mut points: Vec<NaiveDate> = (1..12)
+        .rev()
+        .filter_map(|k| {
+            let first = NaiveDate::from_ymd_opt(as_of.year(), as_of.month(), 1)?;
+            let m = first.checked_sub_months(chrono::Months::new(k - 1))?;
+            Some(m - Duration::days(1))
+        })
+        .collect();
+    points.push(as_of);
+    let code = cur.code();
+    // Invoices: billed per point (the year before it) and owed (issued by it).
+    let invoices: Vec<(NaiveDate, i64)> = conn
+        .prepare_cached(
+            "SELECT issue_date, total_minor FROM invoices WHERE currency = ?1 AND issue_date <= ?2",
+        )?
+        .query_map(params![code, as_of.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let settlements: Vec<(NaiveDate, i64)> = conn
+        .prepare_cached(
+            "SELECT a.date, a.amount_minor FROM allocations a JOIN invoices i ON i.id = a.invoice_id WHERE i.currency = ?1
+             UNION ALL SELECT n.date, n.amount_minor FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id WHERE i.currency = ?1",
+        )?
+        .query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(points
+        .into_iter()
+        .map(|d| {
+            let year_before = d - Duration::days(365);
+            let (mut issued, mut billed) = (0i128, 0i128);
+            for (issue, total) in &invoices {
+                if *issue <= d {
+                    issued += *total as i128;
+                    if *issue > year_before {
+                        billed += *total as i128;
+                    }
+                }
+            }
+            let settled: i128 = settlements
+                .iter()
+                .filter(|(s, _)| *s <= d)
+                .map(|(_, a)| *a as i128)
+                .sum();
+            DsoPoint {
+                month: d.format("%Y-%m").to_string(),
+                dso: one_decimal((issued - settled).max(0) * 365, billed),
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::day;
+
+    #[test]
+    fn the_demo_dashboard_adds_up() {
+        let mut conn = crate::open_in_memory().unwrap();
+        crate::demo::load(&mut conn, day("2026-11-22")).unwrap();
+        let as_of = day("2026-11-22");
+        let o = overview(&conn, as_of, Lang::Fr).unwrap();
+        let cents = |s: &str| Currency::EUR.to_minor(s.parse().unwrap(), "x").unwrap();
+        // The outstanding is the dashboard's and the aged balance's.
+        let d = crate::views::dashboard::dashboard(&conn, as_of).unwrap();
+        assert_eq!(
+            (o.outstanding.as_str(), o.overdue.as_str()),
+            (d.outstanding.as_str(), d.overdue.as_str())
+        );
+        assert_eq!(o.aged.totals.total, o.outstanding);
+        // Every open invoice is in the backlog, in one of the 12 weeks, or later.
+        let forecast: i64 = o.forecast.iter().map(|w| cents(&w.amount)).sum();
+        assert!(forecast + cents(&o.backlog) <= cents(&o.outstanding));
+        let listed =
+            o.forecast.iter().map(|w| w.invoices.len()).sum::<usize>() + o.backlog_invoices.len();
+        assert!(listed > 0);
+        // The top overdue customers are sorted and add up to at most the overdue.
+        let top: Vec<i64> = o.top_overdue.iter().map(|t| cents(&t.overdue)).collect();
+        assert!(top.windows(2).all(|w| w[0] >= w[1]));
+        assert!(top.iter().sum::<i64>() <= cents(&o.overdue));
+        assert_eq!(o.dso_trend.len(), 12);
+        assert_eq!(o.dso_trend.last().unwrap().month, "2026-11");
+    }
+
+    #[test]
+    fn a_pay_day_moves_the_expected_date() {
+        let d = day("2026-03-04"); // a Wednesday
+        assert_eq!(on_pay_day(d, None), d);
+        assert_eq!(on_pay_day(d, Some(PayDay::Weekday(4))), day("2026-03-06"));
+        assert_eq!(
+            on_pay_day(d, Some(PayDay::DayOfMonth(10))),
+            day("2026-03-10")
+        );
+        assert_eq!(
+            on_pay_day(day("2026-03-12"), Some(PayDay::DayOfMonth(10))),
+            day("2026-04-10")
+        );
+        assert_eq!(on_pay_day(d, Some(PayDay::MonthEnd)), day("2026-03-31"));
+        assert_eq!(
+            on_pay_day(day("2026-02-01"), Some(PayDay::DayOfMonth(31))),
+            day("2026-02-28")
+        );
+    }
+
+    #[test]
+    fn dso_of_a_hand_checked_ledger() {
+        let mut conn = crate::test_support::setup();
+        // 1,000 billed on 1 June, 400 paid on 20 June: at 30 June, 600 owed of 1,000 billed
+        // in the year: DSO 600 / 1000 × 365 = 219.0 days.
+        crate::invoices::create(
+            &conn,
+            &crate::test_support::inv("D1", "ACME", "2026-06-01", "2026-07-01", "1000"),
+            day("2026-06-30"),
+        )
+        .unwrap();
+        crate::invoices::payments::record(
+            &mut conn,
+            &crate::invoices::payments::PaymentInput {
+                customer: "ACME".into(),
+                date: "2026-06-20".into(),
+                amount: "400".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let t = dso_trend(&conn, Currency::EUR, day("2026-06-30")).unwrap();
+        assert_eq!(t.last().unwrap().dso.as_deref(), Some("219.0"));
+        assert_eq!(t[10].dso, None, "nothing billed before June");
+    }
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { bands, linear, niceMax, points } from './charts';
+
+describe('chart scales', () => {
+  it('round the maximum up to a nice number', () => {
+    expect(niceMax(0)).toBe(1);
+    expect(niceMax(7)).toBe(10);
+    expect(niceMax(21313.64)).toBe(25000);
+    expect(niceMax(100)).toBe(100);
+  });
+  it('map amounts to heights and spread bands and points', () => {
+    const y = linear(80, 200, 0);
+    expect(y(0)).toBe(200);
+    expect(y(100)).toBe(0);
+    expect(y(-5)).toBe(200);
+    const b = bands(5, 0, 100, 0.2);
+    expect(b.width).toBeCloseTo(16);
+    expect(b.x(0)).toBeCloseTo(2);
+    expect(b.x(4)).toBeCloseTo(82);
+    const p = points(12, 10, 120);
+    expect(p(0)).toBe(10);
+    expect(p(11)).toBe(120);
+  });
+});
