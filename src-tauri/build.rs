@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "contract_alerts",
     "save_invoice_pdf",
     "customer_profile",
+    "export_aged_pdf",
     "overview",
     "customer_segment",
     "set_customer_segment",

@@ -70,6 +70,7 @@ fn main() {
             commands::contracts::contract_alerts,
             commands::contracts::save_invoice_pdf,
             commands::reports::customer_profile,
+            commands::reports::export_aged_pdf,
             commands::reports::overview,
             commands::reports::customer_segment,
             commands::reports::set_customer_segment,

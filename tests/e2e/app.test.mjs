@@ -533,11 +533,22 @@ test('Reports: the aged balance equals the outstanding total, a cell lists its i
     await d.click('[data-testid="aged-total-over_90"]');
     await d.waitText('[data-testid="aged-cell"]', 'F2025-0009');
     await d.screenshot(shots, '01-aged-balance');
+    // By segment: the same grand total.
+    await d.click('[data-testid="aged-by-segment"]');
+    await d.find('[data-testid="aged-row-at_risk"]', 'the at-risk line');
+    assert.equal((await d.text('[data-testid="aged-grand-total"]')).trim(), outstanding);
+    await d.screenshot(shots, '01b-aged-by-segment');
+    await d.click('[data-testid="aged-by-customer"]');
+    await d.find('[data-testid="aged-row-TRAI12"]', 'back by customer');
     await d.click('[data-testid="aged-export"]');
     await d.waitFor(async () => existsSync(csv), 'the CSV export');
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     assert.equal(lines[0], 'customer,customer_name,not_due,d1_30,d31_60,d61_90,over_90,total,currency');
     assert.match(lines[lines.length - 1], /^TOTAL,,/);
+    // The same report as PDF, on the letterhead (written to the same test path).
+    await d.click('[data-testid="aged-export-pdf"]');
+    await d.waitFor(async () => readFileSync(csv).subarray(0, 4).toString() === '%PDF', 'the PDF export');
+    assert.match(execFileSync('pdftotext', [csv, '-']).toString(), /Balance âgée au 22 novembre 2026/);
     // The payer profile on a customer's page, each figure with its invoices.
     await d.click('[data-testid="aged-row-TRAI12"] a');
     await d.find('[data-testid="payer-profile"]', 'the payer profile');

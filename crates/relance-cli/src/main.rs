@@ -141,6 +141,6 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),
         Command::Doc(c) => documents::run(conn, db, c, lang),
-        Command::Report(c) => reports::run(conn, c, lang),
+        Command::Report(c) => reports::run(conn, db, c, lang),
     }
 }

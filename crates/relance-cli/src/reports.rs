@@ -46,6 +46,8 @@ pub enum ReportFormat {
     Table,
     Json,
     Csv,
+    /// On the letterhead, into the file given by --out.
+    Pdf,
 }
 
 #[derive(Args)]
@@ -57,9 +59,20 @@ pub struct AgedArgs {
     /// One currency per report (default: yours); never summed across currencies.
     #[arg(long)]
     currency: Option<String>,
+    /// One line per payer segment instead of per customer.
+    #[arg(long)]
+    by_segment: bool,
+    /// The file to write (--format pdf).
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
 }
 
-pub fn run(conn: &mut Connection, cmd: ReportCmd, lang: relance_core::Lang) -> Result<()> {
+pub fn run(
+    conn: &mut Connection,
+    db: &std::path::Path,
+    cmd: ReportCmd,
+    lang: relance_core::Lang,
+) -> Result<()> {
     let a = match cmd {
         ReportCmd::AgedBalance(a) => a,
         ReportCmd::Segment {
@@ -161,8 +174,20 @@ pub fn run(conn: &mut Connection, cmd: ReportCmd, lang: relance_core::Lang) -> R
         }
     };
     let as_of = date_or_today(&a.as_of, "as_of")?;
-    let report = aged::aged_balance(conn, as_of, a.currency.as_deref())?;
+    let report = if a.by_segment {
+        relance_core::views::segments::aged_by_segment(conn, as_of, a.currency.as_deref(), lang)?
+    } else {
+        aged::aged_balance(conn, as_of, a.currency.as_deref())?
+    };
     match a.format {
+        ReportFormat::Pdf => {
+            let out = a.out.ok_or_else(|| {
+                relance_core::Error::invalid("out", relance_core::error::Msg::Required)
+            })?;
+            let bytes = relance_core::documents::report::aged_balance_pdf(conn, &report, lang)?;
+            relance_core::store::write_output(db, &out, &bytes, "out")?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
         ReportFormat::Json => print_json(&report),
         ReportFormat::Csv => {
             let bytes = relance_core::import::aged_balance_csv(&report)?;

@@ -2123,6 +2123,33 @@ fn aged_balance_json_csv_and_currencies() {
     assert_eq!(csv.lines().count(), rows.len() + 2);
     let o = env.run(&["aged-balance", "--currency", "XYZ"]);
     assert_eq!(code(&o), 1);
+    // As PDF on the letterhead, and by segment with the same total.
+    let pdf = env.dir.path().join("aged.pdf");
+    env.ok(&[
+        "aged-balance",
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "pdf",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    let text = pdf_text(&pdf);
+    assert!(
+        text.contains("Aged balance at 22 November 2026")
+            || text.contains("Balance âgée au 22 novembre 2026"),
+        "{text}"
+    );
+    assert!(text.contains("Traiteur Les Saveurs"), "{text}");
+    let seg = env.json(&[
+        "aged-balance",
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "json",
+        "--by-segment",
+    ]);
+    assert_eq!(seg["totals"]["total"], a["totals"]["total"]);
     // A payer profile: figures with the invoices they came from.
     let p = env.json(&[
         "profile",

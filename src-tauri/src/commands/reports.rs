@@ -62,10 +62,20 @@ pub async fn overview(db: State<'_, Db>) -> ApiResult<relance_core::views::overv
     .await
 }
 
+/// The aged balance by customer, or by payer segment.
 #[tauri::command]
-pub async fn aged_balance(db: State<'_, Db>, currency: String) -> ApiResult<AgedBalance> {
+pub async fn aged_balance(
+    db: State<'_, Db>,
+    currency: String,
+    by_segment: bool,
+) -> ApiResult<AgedBalance> {
     with_db(&db, move |conn| {
-        aged::aged_balance(conn, today(), Some(&currency))
+        if by_segment {
+            let lang = relance_core::settings::ui_language(conn);
+            relance_core::views::segments::aged_by_segment(conn, today(), Some(&currency), lang)
+        } else {
+            aged::aged_balance(conn, today(), Some(&currency))
+        }
     })
     .await
 }
@@ -86,6 +96,28 @@ pub async fn aged_cell(
             customer_id,
             bucket.as_deref(),
         )
+    })
+    .await
+}
+
+/// Writes the aged balance (by customer or by segment) as PDF to the file chosen.
+#[tauri::command]
+pub async fn export_aged_pdf(
+    db: State<'_, Db>,
+    currency: String,
+    by_segment: bool,
+    path: String,
+) -> ApiResult<()> {
+    let db_path = db.path.clone();
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        let report = if by_segment {
+            relance_core::views::segments::aged_by_segment(conn, today(), Some(&currency), lang)?
+        } else {
+            aged::aged_balance(conn, today(), Some(&currency))?
+        };
+        let bytes = relance_core::documents::report::aged_balance_pdf(conn, &report, lang)?;
+        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }

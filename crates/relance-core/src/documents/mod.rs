@@ -9,6 +9,7 @@ pub mod email;
 pub mod invoice;
 pub mod letters;
 pub mod pdf;
+pub mod report;
 pub mod templates;
 
 use crate::error::Lang;

@@ -369,6 +369,57 @@ pub fn of_customer(
     Ok(segment_of(&p, over, Thresholds::of(conn)?, lang))
 }
 
+/// The aged balance by segment: one line per segment (its code as `customer`, its name as
+/// `customer_name`), the same totals as by customer.
+pub fn aged_by_segment(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    currency: Option<&str>,
+    lang: Lang,
+) -> Result<super::aged::AgedBalance> {
+    let by_customer = super::aged::aged_balance(conn, as_of, currency)?;
+    let cur = crate::money::Currency::parse(&by_customer.currency)?;
+    let seg: std::collections::HashMap<i64, Segment> = all(conn, as_of, lang)?
+        .into_iter()
+        .map(|c| (c.customer_id, c.segment))
+        .collect();
+    let minor = |s: &str| -> Result<i64> { cur.to_minor(cur.parse_amount(s, "amount")?, "amount") };
+    let mut sums: Vec<(Segment, [i64; 6])> = Segment::ALL.iter().map(|s| (*s, [0; 6])).collect();
+    for r in &by_customer.rows {
+        let s = seg.get(&r.customer_id).copied().unwrap_or(Segment::New);
+        let cells = [
+            &r.not_due, &r.d1_30, &r.d31_60, &r.d61_90, &r.over_90, &r.total,
+        ];
+        let slot = &mut sums
+            .iter_mut()
+            .find(|(x, _)| *x == s)
+            .expect("every segment")
+            .1;
+        for (acc, c) in slot.iter_mut().zip(cells) {
+            *acc = crate::money::checked_total([*acc, minor(c)?])?;
+        }
+    }
+    let rows = sums
+        .into_iter()
+        .filter(|(_, a)| a[5] != 0)
+        .map(|(s, a)| super::aged::AgedRow {
+            customer: s.code().to_string(),
+            customer_name: s.name(lang).to_string(),
+            customer_id: 0,
+            not_due: cur.minor_to_string(a[0]),
+            d1_30: cur.minor_to_string(a[1]),
+            d31_60: cur.minor_to_string(a[2]),
+            d61_90: cur.minor_to_string(a[3]),
+            over_90: cur.minor_to_string(a[4]),
+            total: cur.minor_to_string(a[5]),
+        })
+        .collect();
+    Ok(super::aged::AgedBalance {
+        rows,
+        ..by_customer
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,6 +483,27 @@ mod tests {
         crate::demo::load(&mut conn, crate::test_support::day("2026-11-22")).unwrap();
         let all = all(&conn, crate::test_support::day("2026-11-22"), Lang::Fr).unwrap();
         assert_eq!(all.len(), 25);
+        // By segment: the same grand total, each segment's line the sum of its customers'.
+        let by = aged_by_segment(
+            &conn,
+            crate::test_support::day("2026-11-22"),
+            None,
+            Lang::Fr,
+        )
+        .unwrap();
+        let plain =
+            crate::views::aged::aged_balance(&conn, crate::test_support::day("2026-11-22"), None)
+                .unwrap();
+        assert_eq!(by.totals, plain.totals);
+        let c = |s: &str| {
+            crate::money::Currency::EUR
+                .to_minor(s.parse().unwrap(), "x")
+                .unwrap()
+        };
+        assert_eq!(
+            by.rows.iter().map(|r| c(&r.total)).sum::<i64>(),
+            c(&plain.totals.total)
+        );
         assert!(all.iter().all(|c| !c.rule.is_empty()));
         let e = crate::settings::set(&conn, "segment_good_days", "40").unwrap_err();
         assert!(e.message(Lang::Fr).contains("Seuils incohérents"), "{e:?}");

@@ -563,6 +563,9 @@ export const en = {
   'dashboard.week_of': 'Week of {date}',
   'dashboard.top_overdue': 'Top 10 overdue customers',
   'dashboard.dso_trend': 'DSO over 12 months',
+  'reports.by_customer': 'By customer',
+  'reports.by_segment': 'By segment',
+  'reports.export_pdf': 'Export PDF…',
 } as const;
 
 export type Key = keyof typeof en;

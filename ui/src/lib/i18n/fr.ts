@@ -565,4 +565,7 @@ export const fr: Record<Key, string> = {
   'dashboard.week_of': 'Semaine du {date}',
   'dashboard.top_overdue': 'Les 10 plus gros retards',
   'dashboard.dso_trend': 'DSO sur 12 mois',
+  'reports.by_customer': 'Par client',
+  'reports.by_segment': 'Par segment',
+  'reports.export_pdf': 'Exporter en PDF…',
 };
