@@ -24,6 +24,8 @@ const COMMANDS: &[&str] = &[
     "contract_alerts",
     "save_invoice_pdf",
     "customer_profile",
+    "sanction_proposals",
+    "apply_sanction",
     "export_aged_pdf",
     "overview",
     "customer_segment",

@@ -593,6 +593,20 @@ test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lis
     await d.click('[data-testid="chart-forecast-bar-backlog"]');
     await d.waitText('[data-testid="chart-invoices"] h2', 'Arriéré');
     await d.screenshot(shots, '02-backlog');
+    // Sanctions proposed on Today for customers at risk; one decided: on hold, gone from
+    // the proposals, shown in the customers list.
+    await d.click('[data-testid="nav-today"]');
+    await d.find('[data-testid="sanction-TRAI12"]', 'a sanction proposed');
+    await d.screenshot(shots, '03-sanctions');
+    await d.click('[data-testid="hold-TRAI12"]');
+    await d.click('[data-testid="confirm-hold"]');
+    await d.find('[data-testid="error-h-reason"]', 'a reason is required');
+    await d.type('#h-reason', 'Deux factures de plus de 90 jours');
+    await d.click('[data-testid="confirm-hold"]');
+    await d.waitFor(async () => (await d.findAll('[data-testid="sanction-TRAI12"]')).length === 0, 'the decided sanction to leave');
+    await d.click('[data-testid="nav-customer"]');
+    await d.type('[data-testid="customer-search"]', 'Saveurs');
+    await d.waitText('[data-testid="customer-row-TRAI12"]', 'Bloqué');
   });
 });
 

@@ -29,6 +29,23 @@ pub enum ReportCmd {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Customers at risk and not on hold, with the sanctions proposed.
+    Sanctions {
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::output::Format,
+    },
+    /// Decide a sanction: put on hold (with a reason), require payment first, or lower
+    /// the credit limit.
+    Sanction {
+        #[arg(long)]
+        customer: String,
+        #[arg(long, value_name = "REASON", conflicts_with_all = ["payment_first", "credit_limit"])]
+        hold: Option<String>,
+        #[arg(long)]
+        payment_first: bool,
+        #[arg(long, value_name = "AMOUNT")]
+        credit_limit: Option<String>,
+    },
     /// How a customer really pays: days late, usual pay day, promises, trend, DSO.
     Profile {
         #[arg(long)]
@@ -85,6 +102,60 @@ pub fn run(
             relance_core::customers::set_segment(conn, &customer, choice, &reason, today)?;
             let s = relance_core::views::segments::of_customer(conn, &customer, today, lang)?;
             out!("{customer}: {} ({})", s.name, s.rule);
+            return Ok(());
+        }
+        ReportCmd::Sanctions { format } => {
+            let today = date_or_today(&None, "as_of")?;
+            let all = relance_core::views::segments::sanctions(conn, today, lang)?;
+            crate::output::emit(
+                format,
+                &all,
+                &[
+                    "customer",
+                    "why",
+                    "owed",
+                    "overdue",
+                    "limit",
+                    "proposed limit",
+                ],
+                |p| {
+                    vec![
+                        format!("{} {}", p.customer, p.customer_name),
+                        p.rule.clone(),
+                        p.owed.clone(),
+                        p.overdue.clone(),
+                        p.credit_limit.clone().unwrap_or_default(),
+                        p.proposed_limit.clone(),
+                    ]
+                },
+            );
+            return Ok(());
+        }
+        ReportCmd::Sanction {
+            customer,
+            hold,
+            payment_first,
+            credit_limit,
+        } => {
+            use relance_core::customers::Sanction;
+            let sanction = match (hold, payment_first, credit_limit) {
+                (Some(reason), _, _) => Sanction::Hold { reason },
+                (None, true, None) => Sanction::PaymentFirst,
+                (None, false, Some(amount)) => Sanction::CreditLimit { amount },
+                _ => {
+                    return Err(relance_core::Error::invalid(
+                        "sanction",
+                        relance_core::error::Msg::OneOf(vec![
+                            "--hold REASON",
+                            "--payment-first",
+                            "--credit-limit AMOUNT",
+                        ]),
+                    ))
+                }
+            };
+            let today = date_or_today(&None, "as_of")?;
+            relance_core::customers::apply_sanction(conn, &customer, &sanction, lang, today)?;
+            out!("{customer}: done, recorded in the history.");
             return Ok(());
         }
         ReportCmd::Segments { as_of, format } => {

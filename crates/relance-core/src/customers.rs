@@ -539,6 +539,84 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
     Ok(CustomerPage { rows, total })
 }
 
+/// A sanction the owner decides on a customer (never automatic): put them on hold, require
+/// payment before the next delivery or milestone (a hold that says so), or lower their
+/// credit limit. Recorded in their history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Sanction {
+    Hold { reason: String },
+    PaymentFirst,
+    CreditLimit { amount: String },
+}
+
+/// Applies a sanction (see [`Sanction`]); refused, nothing changed: an empty hold reason, a
+/// limit that is not an amount of the company's currency.
+pub fn apply_sanction(
+    conn: &mut Connection,
+    reference: &str,
+    sanction: &Sanction,
+    lang: Lang,
+    as_of: chrono::NaiveDate,
+) -> Result<()> {
+    let id = id_by_ref(conn, "customer", reference)?;
+    let fr = lang == Lang::Fr;
+    let tx = conn.transaction()?;
+    let note = match sanction {
+        Sanction::Hold { reason } => {
+            let reason = v::required_line("reason", reason, 300)?;
+            tx.execute(
+                "UPDATE customers SET on_hold = 1, hold_reason = ?2 WHERE id = ?1",
+                params![id, reason],
+            )?;
+            if fr {
+                format!("Client suspendu : {reason}")
+            } else {
+                format!("Customer put on hold: {reason}")
+            }
+        }
+        Sanction::PaymentFirst => {
+            let reason = if fr {
+                "paiement exigé avant toute nouvelle livraison ou étape"
+            } else {
+                "payment required before any further delivery or milestone"
+            };
+            tx.execute(
+                "UPDATE customers SET on_hold = 1, hold_reason = ?2 WHERE id = ?1",
+                params![id, reason],
+            )?;
+            if fr {
+                format!("Sanction : {reason}")
+            } else {
+                format!("Sanction: {reason}")
+            }
+        }
+        Sanction::CreditLimit { amount } => {
+            let cur = crate::settings::default_currency(&tx)?;
+            let minor = cur.to_minor(cur.parse_amount(amount, "amount")?, "amount")?;
+            if minor < 0 {
+                return Err(Error::invalid("amount", Msg::NotPositive));
+            }
+            tx.execute(
+                "UPDATE customers SET credit_limit_minor = ?2 WHERE id = ?1",
+                params![id, minor],
+            )?;
+            let shown = cur.format_minor(minor, lang);
+            if fr {
+                format!("Encours autorisé abaissé à {shown}")
+            } else {
+                format!("Credit limit lowered to {shown}")
+            }
+        }
+    };
+    let mut entry = crate::journal::NewEntry::new(crate::journal::JournalKind::Note, id, as_of);
+    entry.action = Some("sanction".into());
+    entry.note = note;
+    crate::journal::append(&tx, &entry)?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// The payer segments an owner may choose (see `views::segments` for the rules).
 pub const SEGMENT_CODES: [&str; 6] = [
     "new",

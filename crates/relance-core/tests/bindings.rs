@@ -23,7 +23,9 @@ use relance_core::settings::{Settings, SettingsInput};
 use relance_core::views::aged::{AgedBalance, AgedRow};
 use relance_core::views::overview::{DsoPoint, ForecastWeek, Overview, TopOverdue};
 use relance_core::views::profile::{PayDay, Profile, Sources};
-use relance_core::views::segments::{CustomerSegment, Segment, Segmented, Thresholds};
+use relance_core::views::segments::{
+    CustomerSegment, SanctionProposal, Segment, Segmented, Thresholds,
+};
 use relance_core::views::{CustomerDetail, InvoiceDetail, Settlement};
 use relance_core::{Amount, ApiError, Lang};
 use std::path::PathBuf;
@@ -66,6 +68,8 @@ fn typescript_bindings_are_up_to_date() {
     check::<TopOverdue>(&mut stale);
     check::<DsoPoint>(&mut stale);
     check::<Segment>(&mut stale);
+    check::<SanctionProposal>(&mut stale);
+    check::<Sanction>(&mut stale);
     check::<Segmented>(&mut stale);
     check::<CustomerSegment>(&mut stale);
     check::<Thresholds>(&mut stale);

@@ -52,6 +52,32 @@ pub async fn set_customer_segment(
     .await
 }
 
+/// Customers at risk and not on hold: the sanctions to propose on Today.
+#[tauri::command]
+pub async fn sanction_proposals(
+    db: State<'_, Db>,
+) -> ApiResult<Vec<relance_core::views::segments::SanctionProposal>> {
+    with_db(&db, |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::views::segments::sanctions(conn, today(), lang)
+    })
+    .await
+}
+
+/// The owner decides a sanction on a customer (recorded in the history).
+#[tauri::command]
+pub async fn apply_sanction(
+    db: State<'_, Db>,
+    reference: String,
+    sanction: relance_core::customers::Sanction,
+) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::customers::apply_sanction(conn, &reference, &sanction, lang, today())
+    })
+    .await
+}
+
 /// Everything the dashboard shows.
 #[tauri::command]
 pub async fn overview(db: State<'_, Db>) -> ApiResult<relance_core::views::overview::Overview> {

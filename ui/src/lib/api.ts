@@ -49,6 +49,8 @@ import type { EmailBatch } from './bindings/EmailBatch';
 import type { AgedBalance } from './bindings/AgedBalance';
 import type { Profile } from './bindings/Profile';
 import type { Overview } from './bindings/Overview';
+import type { Sanction } from './bindings/Sanction';
+import type { SanctionProposal } from './bindings/SanctionProposal';
 import type { Segmented } from './bindings/Segmented';
 import type { EmailPreview } from './bindings/EmailPreview';
 import type { Letter } from './bindings/Letter';
@@ -97,6 +99,8 @@ export const api = {
   customerProfile: (reference: string) => call<Profile>('customer_profile', { reference }),
   customerSegment: (reference: string) => call<Segmented>('customer_segment', { reference }),
   setCustomerSegment: (reference: string, segment: string | null, reason: string) => call<Segmented>('set_customer_segment', { reference, segment, reason }),
+  sanctionProposals: () => call<SanctionProposal[]>('sanction_proposals'),
+  applySanction: (reference: string, sanction: Sanction) => call<null>('apply_sanction', { reference, sanction }),
   overview: () => call<Overview>('overview'),
   agedBalance: (currency: string, bySegment = false) => call<AgedBalance>('aged_balance', { currency, bySegment }),
   agedCell: (currency: string, customerId: number | null, bucket: string | null) => call<InvoiceView[]>('aged_cell', { currency, customerId, bucket }),

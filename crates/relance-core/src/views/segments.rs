@@ -369,6 +369,71 @@ pub fn of_customer(
     Ok(segment_of(&p, over, Thresholds::of(conn)?, lang))
 }
 
+/// A customer at risk, and the sanctions proposed for the owner to decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SanctionProposal {
+    pub customer: String,
+    pub customer_name: String,
+    #[ts(type = "number")]
+    pub customer_id: i64,
+    /// Why they are at risk (the rule that fired).
+    pub rule: String,
+    pub owed: String,
+    pub overdue: String,
+    pub currency: String,
+    pub credit_limit: Option<String>,
+    /// A lower limit to propose: half of the current limit or of what they owe, whichever
+    /// is lower, rounded down to a hundred.
+    pub proposed_limit: String,
+}
+
+/// The customers at risk who are not on hold yet: each with the sanctions to propose
+/// (on Today, as decisions: never applied automatically).
+pub fn sanctions(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Vec<SanctionProposal>> {
+    let cur = crate::settings::default_currency(conn)?;
+    let mut out = Vec::new();
+    for c in all(conn, as_of, lang)?
+        .into_iter()
+        .filter(|c| c.segment == Segment::AtRisk)
+    {
+        let customer = crate::customers::get(conn, c.customer_id)?;
+        if customer.on_hold {
+            continue;
+        }
+        let (owed, overdue): (i64, i64) = conn.query_row(
+            "SELECT COALESCE(SUM(total_minor - settled_minor), 0),
+                    COALESCE(SUM(CASE WHEN due_date < ?3 THEN total_minor - settled_minor END), 0)
+             FROM invoices WHERE customer_id = ?1 AND currency = ?2 AND settled_minor < total_minor",
+            rusqlite::params![c.customer_id, cur.code(), as_of.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let limit: Option<i64> = conn.query_row(
+            "SELECT credit_limit_minor FROM customers WHERE id = ?1",
+            [c.customer_id],
+            |r| r.get(0),
+        )?;
+        let hundred = 100 * 10i64.pow(cur.digits());
+        let base = limit.map_or(owed, |l| l.min(owed));
+        let proposed = (base / 2) / hundred * hundred;
+        out.push(SanctionProposal {
+            customer: c.customer,
+            customer_name: c.customer_name,
+            customer_id: c.customer_id,
+            rule: c.rule,
+            owed: cur.minor_to_string(owed),
+            overdue: cur.minor_to_string(overdue),
+            currency: cur.code().to_string(),
+            credit_limit: limit.map(|l| cur.minor_to_string(l)),
+            proposed_limit: cur.minor_to_string(proposed),
+        });
+    }
+    Ok(out)
+}
+
 /// The aged balance by segment: one line per segment (its code as `customer`, its name as
 /// `customer_name`), the same totals as by customer.
 pub fn aged_by_segment(

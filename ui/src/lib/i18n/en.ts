@@ -566,6 +566,14 @@ export const en = {
   'reports.by_customer': 'By customer',
   'reports.by_segment': 'By segment',
   'reports.export_pdf': 'Export PDF…',
+  'today.sanctions_title': 'Customers at risk: decide',
+  'today.sanctions_hint': 'Proposed by the segment rules; nothing happens until you choose. Each decision goes into the customer\'s history.',
+  'today.sanction_owed': 'Owes {owed}, of which {overdue} overdue',
+  'today.sanction_hold': 'Put on hold…',
+  'today.sanction_payment_first': 'Require payment first',
+  'today.sanction_limit': 'Lower the credit limit to {amount}',
+  'today.sanction_reason': 'Why (shown wherever the customer appears)',
+  'today.sanction_done': 'Decision recorded in the customer\'s history.',
 } as const;
 
 export type Key = keyof typeof en;

@@ -568,4 +568,12 @@ export const fr: Record<Key, string> = {
   'reports.by_customer': 'Par client',
   'reports.by_segment': 'Par segment',
   'reports.export_pdf': 'Exporter en PDF…',
+  'today.sanctions_title': 'Clients à risque : à décider',
+  'today.sanctions_hint': 'Proposé par les règles de segment ; rien ne se passe tant que vous ne choisissez pas. Chaque décision va dans l\'historique du client.',
+  'today.sanction_owed': 'Doit {owed}, dont {overdue} en retard',
+  'today.sanction_hold': 'Suspendre…',
+  'today.sanction_payment_first': 'Exiger le paiement d\'abord',
+  'today.sanction_limit': 'Baisser l\'encours autorisé à {amount}',
+  'today.sanction_reason': 'Pourquoi (affiché partout où le client apparaît)',
+  'today.sanction_done': 'Décision enregistrée dans l\'historique du client.',
 };
