@@ -254,7 +254,7 @@ fn main() {
     let (t, _) = time(5, || {
         relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
     });
-    println!("dashboard (figures, aged balance, forecast from all profiles, top 10, DSO trend)   median {}", ms(t));
+    println!("dashboard screen (figures, aged balance, forecast from each customer's habits, top 10, DSO trend)   median {}", ms(t));
     let (t, actions) = time(11, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     let invoices_in: usize = actions.iter().map(|a| a.invoices.len()).sum();
     println!(

@@ -12,7 +12,7 @@
 //!   before × 365. Computed in one pass over invoices, allocations and credit notes.
 
 use super::aged::{aged_balance, AgedBalance};
-use super::profile::{profiles, PayDay};
+use super::profile::{habits, PayDay};
 use crate::error::{Lang, Result};
 use crate::money::Currency;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -115,11 +115,8 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
     let code = cur.code();
     let asof = as_of.to_string();
     let aged = aged_balance(conn, as_of, None)?;
-    let profiles = profiles(conn, as_of, lang)?;
-    let habits: HashMap<i64, (i64, Option<PayDay>)> = profiles
-        .iter()
-        .map(|p| (p.customer_id, (p.median_days_late.unwrap_or(0), p.pay_day)))
-        .collect();
+    let _ = lang;
+    let habits = habits(conn, as_of)?;
     // Open invoices: forecast, backlog, overdue per customer.
     let mut stmt = conn.prepare_cached(
         "SELECT i.number, i.customer_id, i.due_date, i.total_minor - i.settled_minor, c.reference, c.name
@@ -227,7 +224,9 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
     })
 }
 
-/// DSO at the end of each of the 11 months before `as_of`, then at `as_of`.
+/// DSO at the end of each of the 11 months before `as_of`, then at `as_of`: what was owed
+/// that day ÷ what was billed over the 365 days before × 365. Billing and settlements are
+/// read as daily sums (one grouped query each) and accumulated in memory.
 fn dso_trend(conn: &Connection, cur: Currency, as_of: NaiveDate) -> Result<Vec<DsoPoint>> {
     let mut points: Vec<NaiveDate> = (1..12)
         .rev()
@@ -239,43 +238,58 @@ fn dso_trend(conn: &Connection, cur: Currency, as_of: NaiveDate) -> Result<Vec<D
         .collect();
     points.push(as_of);
     let code = cur.code();
-    // Invoices: billed per point (the year before it) and owed (issued by it).
-    let invoices: Vec<(NaiveDate, i64)> = conn
-        .prepare_cached(
-            "SELECT issue_date, total_minor FROM invoices WHERE currency = ?1 AND issue_date <= ?2",
+    let daily = |sql: &str| -> Result<Vec<(NaiveDate, i64)>> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_map(params![code, as_of.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    };
+    let billed_by_day = daily(
+        "SELECT issue_date, SUM(total_minor) FROM invoices WHERE currency = ?1 AND issue_date <= ?2
+         GROUP BY issue_date",
+    )?;
+    // With one currency only (the usual case), settlements need no join to their invoice
+    // (`?1 = ?1` keeps the same two parameters as the other queries).
+    let other_currency: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM invoices WHERE currency <> ?1)",
+        [code],
+        |r| r.get(0),
+    )?;
+    let settled_by_day = if !other_currency {
+        daily(
+            "SELECT d, SUM(a) FROM (
+                 SELECT date AS d, amount_minor AS a FROM allocations WHERE date <= ?2 AND ?1 = ?1
+                 UNION ALL SELECT date, amount_minor FROM credit_notes WHERE date <= ?2)
+             GROUP BY d",
         )?
-        .query_map(params![code, as_of.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let settlements: Vec<(NaiveDate, i64)> = conn
-        .prepare_cached(
-            "SELECT a.date, a.amount_minor FROM allocations a JOIN invoices i ON i.id = a.invoice_id WHERE i.currency = ?1
-             UNION ALL SELECT n.date, n.amount_minor FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id WHERE i.currency = ?1",
+    } else {
+        daily(
+        "SELECT d, SUM(a) FROM (
+             SELECT x.date AS d, x.amount_minor AS a FROM allocations x JOIN invoices i ON i.id = x.invoice_id
+             WHERE i.currency = ?1 AND x.date <= ?2
+             UNION ALL
+             SELECT n.date, n.amount_minor FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id
+             WHERE i.currency = ?1 AND n.date <= ?2)
+         GROUP BY d",
         )?
-        .query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    };
+    let upto = |rows: &[(NaiveDate, i64)], d: NaiveDate| -> i128 {
+        rows.iter()
+            .filter(|(x, _)| *x <= d)
+            .map(|(_, a)| *a as i128)
+            .sum()
+    };
     Ok(points
         .into_iter()
         .map(|d| {
-            let year_before = d - Duration::days(365);
-            let (mut issued, mut billed) = (0i128, 0i128);
-            for (issue, total) in &invoices {
-                if *issue <= d {
-                    issued += *total as i128;
-                    if *issue > year_before {
-                        billed += *total as i128;
-                    }
-                }
-            }
-            let settled: i128 = settlements
-                .iter()
-                .filter(|(s, _)| *s <= d)
-                .map(|(_, a)| *a as i128)
-                .sum();
+            let issued = upto(&billed_by_day, d);
+            let billed = issued - upto(&billed_by_day, d - Duration::days(365));
+            let owed = (issued - upto(&settled_by_day, d)).max(0);
             DsoPoint {
                 month: d.format("%Y-%m").to_string(),
-                dso: one_decimal((issued - settled).max(0) * 365, billed),
+                dso: one_decimal(owed * 365, billed),
             }
         })
         .collect())
