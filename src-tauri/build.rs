@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "contract_alerts",
     "save_invoice_pdf",
     "customer_profile",
+    "segments_all",
     "sanction_proposals",
     "apply_sanction",
     "export_aged_pdf",

@@ -70,6 +70,7 @@ fn main() {
             commands::contracts::contract_alerts,
             commands::contracts::save_invoice_pdf,
             commands::reports::customer_profile,
+            commands::reports::segments_all,
             commands::reports::sanction_proposals,
             commands::reports::apply_sanction,
             commands::reports::export_aged_pdf,

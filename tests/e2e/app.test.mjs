@@ -607,6 +607,15 @@ test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lis
     await d.click('[data-testid="nav-customer"]');
     await d.type('[data-testid="customer-search"]', 'Saveurs');
     await d.waitText('[data-testid="customer-row-TRAI12"]', 'Bloqué');
+    // Customers filtered by segment, each with the rule that put them there.
+    await d.select('[data-testid="customer-segment-filter"]', 'at_risk');
+    await d.waitText('[data-testid="segment-row-BRAS17"]', 'limite');
+    await d.screenshot(shots, '04-customers-at-risk');
+    // Today grouped by payer segment.
+    await d.click('[data-testid="nav-today"]');
+    await d.click('[data-testid="group-by-segment"]');
+    await d.find('[data-testid^="segment-group-"]', 'a segment group');
+    await d.screenshot(shots, '05-today-by-segment');
   });
 });
 

@@ -52,6 +52,19 @@ pub async fn set_customer_segment(
     .await
 }
 
+/// Every customer's payer segment and the rule that fired (Customers → filter by segment,
+/// Today → group by segment).
+#[tauri::command]
+pub async fn segments_all(
+    db: State<'_, Db>,
+) -> ApiResult<Vec<relance_core::views::segments::CustomerSegment>> {
+    with_db(&db, |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::views::segments::all(conn, today(), lang)
+    })
+    .await
+}
+
 /// Customers at risk and not on hold: the sanctions to propose on Today.
 #[tauri::command]
 pub async fn sanction_proposals(

@@ -49,6 +49,7 @@ import type { EmailBatch } from './bindings/EmailBatch';
 import type { AgedBalance } from './bindings/AgedBalance';
 import type { Profile } from './bindings/Profile';
 import type { Overview } from './bindings/Overview';
+import type { CustomerSegment } from './bindings/CustomerSegment';
 import type { Sanction } from './bindings/Sanction';
 import type { SanctionProposal } from './bindings/SanctionProposal';
 import type { Segmented } from './bindings/Segmented';
@@ -99,6 +100,7 @@ export const api = {
   customerProfile: (reference: string) => call<Profile>('customer_profile', { reference }),
   customerSegment: (reference: string) => call<Segmented>('customer_segment', { reference }),
   setCustomerSegment: (reference: string, segment: string | null, reason: string) => call<Segmented>('set_customer_segment', { reference, segment, reason }),
+  segmentsAll: () => call<CustomerSegment[]>('segments_all'),
   sanctionProposals: () => call<SanctionProposal[]>('sanction_proposals'),
   applySanction: (reference: string, sanction: Sanction) => call<null>('apply_sanction', { reference, sanction }),
   overview: () => call<Overview>('overview'),

@@ -574,6 +574,9 @@ export const en = {
   'today.sanction_limit': 'Lower the credit limit to {amount}',
   'today.sanction_reason': 'Why (shown wherever the customer appears)',
   'today.sanction_done': 'Decision recorded in the customer\'s history.',
+  'customers.all_segments': 'All segments',
+  'today.group_by_segment': 'Group by payer segment',
+  'today.group_by_kind': 'Group by kind of action',
 } as const;
 
 export type Key = keyof typeof en;

@@ -576,4 +576,7 @@ export const fr: Record<Key, string> = {
   'today.sanction_limit': 'Baisser l\'encours autorisé à {amount}',
   'today.sanction_reason': 'Pourquoi (affiché partout où le client apparaît)',
   'today.sanction_done': 'Décision enregistrée dans l\'historique du client.',
+  'customers.all_segments': 'Tous les segments',
+  'today.group_by_segment': 'Grouper par segment de payeur',
+  'today.group_by_kind': 'Grouper par type d\'action',
 };
