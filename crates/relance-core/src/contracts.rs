@@ -184,19 +184,8 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
     let customer_id = crate::customers::id_by_ref(conn, "customer", &customer_ref)?;
     let title = v::required_line("title", &input.title, 200)?;
     let signed_on = v::parse_date("signed_on", &input.signed_on)?;
-    let currency = if input.currency.trim().is_empty() {
-        crate::settings::default_currency(conn)?
-    } else {
-        Currency::parse(&input.currency)?
-    };
-    if input.total.trim().is_empty() {
-        return Err(Error::invalid("total", Msg::Required));
-    }
-    let net_minor = positive_minor(
-        currency.parse_amount(&input.total, "total")?,
-        currency,
-        "total",
-    )?;
+    let currency = crate::settings::currency_or_default(conn, &input.currency)?;
+    let net_minor = crate::money::required_positive_minor(currency, &input.total, "total")?;
     let vat_rate_e4 = if input.vat_rate.trim().is_empty() {
         0
     } else {

@@ -306,6 +306,15 @@ pub fn positive_minor(amount: Decimal, currency: Currency, field: &str) -> Resul
     currency.to_minor(amount, field)
 }
 
+/// A required amount typed on a form: refused when empty, not a number, zero or below, or
+/// finer than `currency` allows.
+pub fn required_positive_minor(currency: Currency, typed: &str, field: &str) -> Result<i64> {
+    if typed.trim().is_empty() {
+        return Err(Error::invalid(field, Msg::Required));
+    }
+    positive_minor(currency.parse_amount(typed, field)?, currency, field)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -416,6 +416,15 @@ pub fn default_currency(conn: &Connection) -> Result<Currency> {
     Currency::parse(code.as_deref().unwrap_or("EUR"))
 }
 
+/// The currency typed on a form, or the company's when left empty.
+pub fn currency_or_default(conn: &Connection, typed: &str) -> Result<Currency> {
+    if typed.trim().is_empty() {
+        default_currency(conn)
+    } else {
+        Currency::parse(typed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -441,28 +441,8 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
         }
         lay.y += 1.2;
     }
-    let y = lay.y - 2.5;
-    lay.page().push(Item::Rule {
-        x1: LEFT,
-        x2: RIGHT,
-        y,
-        thickness: 0.3,
-    });
-    lay.y += 2.0;
-    for (i, (label, amount)) in d.totals.iter().enumerate() {
-        lay.need(LINE);
-        let strong = i + 1 == d.totals.len();
-        let y = lay.y;
-        let mut a = Item::text(150.0, y, label.clone(), 9.5).align(Align::Right);
-        let mut b = Item::text(RIGHT, y, amount.clone(), 9.5).align(Align::Right);
-        if strong {
-            a = a.bold();
-            b = b.bold();
-        }
-        lay.page().push(a);
-        lay.page().push(b);
-        lay.y += LINE;
-    }
+    lay.y += 0.5;
+    letters::totals(&mut lay, &d.totals, 9.5);
     lay.y += 3.0;
     for n in &d.notes {
         lay.paragraph(n, BODY - 1.0, true);

@@ -835,28 +835,7 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
         }
         lay.y += LINE;
     }
-    let rule_y = lay.y - 3.0;
-    lay.page().push(Item::Rule {
-        x1: LEFT,
-        x2: RIGHT,
-        y: rule_y,
-        thickness: 0.3,
-    });
-    lay.y += 2.0;
-    for (i, (label, amount)) in l.totals.iter().enumerate() {
-        lay.need(LINE);
-        let strong = i + 1 == l.totals.len();
-        let y = lay.y;
-        let mut a = Item::text(150.0, y, label.clone(), 9.0).align(Align::Right);
-        let mut b = Item::text(RIGHT, y, amount.clone(), 9.0).align(Align::Right);
-        if strong {
-            a = a.bold();
-            b = b.bold();
-        }
-        lay.page().push(a);
-        lay.page().push(b);
-        lay.y += LINE;
-    }
+    totals(&mut lay, &l.totals, 9.0);
     if !l.breakdown.is_empty() {
         lay.y += 2.0;
         let title = t(
@@ -885,6 +864,32 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
     );
     finish(&mut lay.pages, &l.footer);
     lay.pages
+}
+
+/// Under a table: a rule, then each (label, amount) right-aligned, the last one in bold.
+pub(super) fn totals(lay: &mut Layout, totals: &[(String, String)], size: f32) {
+    let y = lay.y - 3.0;
+    lay.page().push(Item::Rule {
+        x1: LEFT,
+        x2: RIGHT,
+        y,
+        thickness: 0.3,
+    });
+    lay.y += 2.0;
+    for (i, (label, amount)) in totals.iter().enumerate() {
+        lay.need(LINE);
+        let strong = i + 1 == totals.len();
+        let y = lay.y;
+        let mut a = Item::text(150.0, y, label.clone(), size).align(Align::Right);
+        let mut b = Item::text(RIGHT, y, amount.clone(), size).align(Align::Right);
+        if strong {
+            a = a.bold();
+            b = b.bold();
+        }
+        lay.page().push(a);
+        lay.page().push(b);
+        lay.y += LINE;
+    }
 }
 
 /// The letterhead: the logo at the top right, the company's name and lines at the left.

@@ -171,19 +171,8 @@ impl NewInvoice {
                 },
             ));
         }
-        let currency = if input.currency.trim().is_empty() {
-            crate::settings::default_currency(conn)?
-        } else {
-            Currency::parse(&input.currency)?
-        };
-        if input.total.trim().is_empty() {
-            return Err(Error::invalid("total", Msg::Required));
-        }
-        let total_minor = positive_minor(
-            currency.parse_amount(&input.total, "total")?,
-            currency,
-            "total",
-        )?;
+        let currency = crate::settings::currency_or_default(conn, &input.currency)?;
+        let total_minor = crate::money::required_positive_minor(currency, &input.total, "total")?;
         let net_minor = match input.net.trim() {
             "" => None,
             s => {
