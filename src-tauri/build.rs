@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "save_invoice_pdf",
     "customer_profile",
     "segments_all",
+    "set_key_account",
     "sanction_proposals",
     "apply_sanction",
     "export_aged_pdf",

@@ -71,6 +71,7 @@ fn main() {
             commands::contracts::save_invoice_pdf,
             commands::reports::customer_profile,
             commands::reports::segments_all,
+            commands::reports::set_key_account,
             commands::reports::sanction_proposals,
             commands::reports::apply_sanction,
             commands::reports::export_aged_pdf,

@@ -29,6 +29,14 @@ pub enum ReportCmd {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Mark a key account (it follows the Key account scenario unless one is chosen), or
+    /// unmark it with --off.
+    KeyAccount {
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        off: bool,
+    },
     /// Customers at risk and not on hold, with the sanctions proposed.
     Sanctions {
         #[arg(long, value_enum, default_value_t)]
@@ -102,6 +110,19 @@ pub fn run(
             relance_core::customers::set_segment(conn, &customer, choice, &reason, today)?;
             let s = relance_core::views::segments::of_customer(conn, &customer, today, lang)?;
             out!("{customer}: {} ({})", s.name, s.rule);
+            return Ok(());
+        }
+        ReportCmd::KeyAccount { customer, off } => {
+            let today = date_or_today(&None, "as_of")?;
+            relance_core::customers::set_key_account(conn, &customer, !off, lang, today)?;
+            out!(
+                "{customer}: {}",
+                if off {
+                    "no longer a key account"
+                } else {
+                    "key account"
+                }
+            );
             return Ok(());
         }
         ReportCmd::Sanctions { format } => {

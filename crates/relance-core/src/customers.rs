@@ -111,9 +111,12 @@ pub struct Customer {
     pub credit_limit: Option<String>,
     pub on_hold: bool,
     pub hold_reason: String,
-    /// The dunning scenario they follow; `None`: Standard.
+    /// The dunning scenario they follow; `None`: the one their segment or key-account mark
+    /// chooses, else Standard.
     #[ts(type = "number | null")]
     pub scenario_id: Option<i64>,
+    /// Marked by the owner: follows the Key account scenario unless they chose one.
+    pub key_account: bool,
 }
 
 /// The customer form as typed. Every value is a string and is checked by [`NewCustomer::parse`].
@@ -258,7 +261,7 @@ impl NewCustomer {
 const COLUMNS: &str =
     "id, reference, name, kind, language, email, phone, address, postal_code, city, \
     country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
-    payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id";
+    payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account";
 
 fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
     let kind: String = r.get(3)?;
@@ -287,6 +290,7 @@ fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
         on_hold: r.get(18)?,
         hold_reason: r.get(19)?,
         scenario_id: r.get(20)?,
+        key_account: r.get(21)?,
     })
 }
 
@@ -612,6 +616,34 @@ pub fn apply_sanction(
     let mut entry = crate::journal::NewEntry::new(crate::journal::JournalKind::Note, id, as_of);
     entry.action = Some("sanction".into());
     entry.note = note;
+    crate::journal::append(&tx, &entry)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Marks (or unmarks) a key account: without a scenario of their own, they follow the Key
+/// account scenario. Recorded in their history.
+pub fn set_key_account(
+    conn: &mut Connection,
+    reference: &str,
+    on: bool,
+    lang: Lang,
+    as_of: chrono::NaiveDate,
+) -> Result<()> {
+    let id = id_by_ref(conn, "customer", reference)?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE customers SET key_account = ?2 WHERE id = ?1",
+        params![id, on],
+    )?;
+    let mut entry = crate::journal::NewEntry::new(crate::journal::JournalKind::Note, id, as_of);
+    entry.action = Some("key_account".into());
+    entry.note = match (lang, on) {
+        (Lang::Fr, true) => "Marqué compte clé".into(),
+        (Lang::Fr, false) => "N'est plus un compte clé".into(),
+        (Lang::En, true) => "Marked as a key account".into(),
+        (Lang::En, false) => "No longer a key account".into(),
+    };
     crate::journal::append(&tx, &entry)?;
     tx.commit()?;
     Ok(())

@@ -3,12 +3,13 @@
 //!
 //! Modules import downward only (ARCHITECTURE.md, "Floors"; `tests/layers.rs` checks it):
 //! error → money, validate → store → settings, journal → customers → invoices → dunning →
-//! views → import, demo, backup. This file, at the top, opens a database ready for use.
+//! views → import, demo, backup, daily. This file, at the top, opens a database ready for use.
 
 pub mod app;
 pub mod backup;
 pub mod contracts;
 pub mod customers;
+pub mod daily;
 pub mod demo;
 pub mod documents;
 pub mod dunning;
@@ -44,11 +45,14 @@ pub fn open(path: &Path) -> Result<Connection> {
 }
 
 /// What both shells do at start: [`open`], then take the day's automatic snapshot
-/// ([`backup::daily`]). A snapshot that cannot be written does not stop the user working:
+/// ([`backup::daily`]) and refresh the payer segments ([`daily::refresh_segments`]). A snapshot that cannot be written does not stop the user working:
 /// it comes back as a warning to show.
 pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Option<Error>)> {
-    let conn = open(path)?;
+    let mut conn = open(path)?;
     let warning = backup::daily(&conn, path, today).err();
+    // The day's payer segments (a change is a history entry). Like the snapshot, a failure
+    // here does not stop the user working.
+    let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
     Ok((conn, warning))
 }
 

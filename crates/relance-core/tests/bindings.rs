@@ -69,6 +69,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<DsoPoint>(&mut stale);
     check::<Segment>(&mut stale);
     check::<SanctionProposal>(&mut stale);
+    check::<relance_core::dunning::scenarios::ScenarioSource>(&mut stale);
     check::<Sanction>(&mut stale);
     check::<Segmented>(&mut stale);
     check::<CustomerSegment>(&mut stale);

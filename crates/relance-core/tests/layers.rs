@@ -21,7 +21,7 @@ const FLOORS: &[&[&str]] = &[
     &["dunning", "contracts"],
     &["views", "app"],
     &["documents"],
-    &["import", "demo", "backup"],
+    &["import", "demo", "backup", "daily"],
 ];
 
 /// Files compiled only for tests: fixtures may reach any floor.

@@ -52,6 +52,16 @@ pub async fn set_customer_segment(
     .await
 }
 
+/// Marks or unmarks a key account (recorded in the history).
+#[tauri::command]
+pub async fn set_key_account(db: State<'_, Db>, reference: String, on: bool) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::customers::set_key_account(conn, &reference, on, lang, today())
+    })
+    .await
+}
+
 /// Every customer's payer segment and the rule that fired (Customers → filter by segment,
 /// Today → group by segment).
 #[tauri::command]

@@ -100,6 +100,7 @@ export const api = {
   customerProfile: (reference: string) => call<Profile>('customer_profile', { reference }),
   customerSegment: (reference: string) => call<Segmented>('customer_segment', { reference }),
   setCustomerSegment: (reference: string, segment: string | null, reason: string) => call<Segmented>('set_customer_segment', { reference, segment, reason }),
+  setKeyAccount: (reference: string, on: boolean) => call<null>('set_key_account', { reference, on }),
   segmentsAll: () => call<CustomerSegment[]>('segments_all'),
   sanctionProposals: () => call<SanctionProposal[]>('sanction_proposals'),
   applySanction: (reference: string, sanction: Sanction) => call<null>('apply_sanction', { reference, sanction }),

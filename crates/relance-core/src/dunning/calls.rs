@@ -64,10 +64,7 @@ pub fn sheet(conn: &Connection, as_of: NaiveDate, action_id: &str) -> Result<Cal
     let lang = crate::settings::ui_language(conn);
     let customer = crate::customers::get(conn, action.customer_id)?;
     let company = crate::settings::get(conn)?.company_name;
-    let scenario_id = customer
-        .scenario_id
-        .map(Ok)
-        .unwrap_or_else(|| super::scenarios::default_id(conn))?;
+    let (scenario_id, _) = super::scenarios::effective(conn, customer.id)?;
     let offset = action.targets.iter().filter_map(|t| t.step_offset).max();
     let template: String = match offset {
         Some(o) => conn

@@ -198,13 +198,14 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
     // Open invoices that dunning may act on (no scenario step is more than 90 days early).
     let mut invoices: Vec<OpenInvoice> = Vec::new();
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT i.id, i.number, i.customer_id, c.reference, c.name, COALESCE(c.scenario_id, ?2),
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
                     i.due_date, i.currency, i.total_minor - i.settled_minor
-             FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-             WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
-             ORDER BY i.due_date, i.id",
-        )?;
+                 FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
+                 WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
+                 ORDER BY i.due_date, i.id",
+            scenarios::EFFECTIVE_SCENARIO_SQL
+        ))?;
         let horizon = (as_of + Duration::days(90)).to_string();
         let rows = stmt.query_map(params![horizon, default_scenario], |r| {
             Ok(OpenInvoice {

@@ -270,6 +270,47 @@ pub fn default_id(conn: &Connection) -> Result<i64> {
     )?)
 }
 
+/// The scenario a customer follows, as SQL over a customer row `c` (the agenda reads it for
+/// every invoice): their own choice; else Key account for a key account; else Late payer
+/// when their segment (last refreshed, `customer_segments`) is Slow payer or At risk; else
+/// the default (parameter `?2`).
+pub const EFFECTIVE_SCENARIO_SQL: &str = "COALESCE(c.scenario_id,
+    (SELECT s.id FROM scenarios s WHERE s.code = CASE WHEN c.key_account = 1 THEN 'key_account'
+        ELSE (SELECT CASE cs.segment WHEN 'slow_payer' THEN 'late_payer' WHEN 'at_risk' THEN 'late_payer' END
+              FROM customer_segments cs WHERE cs.customer_id = c.id) END),
+    ?2)";
+
+/// Why a customer follows the scenario they follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioSource {
+    Chosen,
+    KeyAccount,
+    Segment,
+    Default,
+}
+
+/// The scenario a customer follows (see [`EFFECTIVE_SCENARIO_SQL`]) and why.
+pub fn effective(conn: &Connection, customer_id: i64) -> Result<(i64, ScenarioSource)> {
+    let default = default_id(conn)?;
+    let (id, chosen, key, segment): (i64, bool, bool, Option<String>) = conn.query_row(
+        &format!(
+            "SELECT {EFFECTIVE_SCENARIO_SQL}, c.scenario_id IS NOT NULL, c.key_account = 1,
+                    (SELECT segment FROM customer_segments WHERE customer_id = c.id)
+             FROM customers c WHERE c.id = ?1"
+        ),
+        params![customer_id, default],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let source = match (chosen, key, segment.as_deref()) {
+        (true, _, _) => ScenarioSource::Chosen,
+        (false, true, _) => ScenarioSource::KeyAccount,
+        (false, false, Some("slow_payer" | "at_risk")) => ScenarioSource::Segment,
+        _ => ScenarioSource::Default,
+    };
+    Ok((id, source))
+}
+
 /// Finds a scenario by id or code ("standard", "key_account", "late_payer").
 pub fn find(conn: &Connection, key: &str) -> Result<i64> {
     let key = key.trim();

@@ -22,6 +22,11 @@ pub struct CustomerDetail {
     pub overdue: Vec<Amount>,
     /// Unallocated payments per currency, usable against future invoices.
     pub credit: Vec<Amount>,
+    /// The dunning scenario they follow now, and why (their choice, key account, segment,
+    /// default).
+    #[ts(type = "number")]
+    pub scenario_in_effect: i64,
+    pub scenario_source: crate::dunning::scenarios::ScenarioSource,
 }
 
 pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<CustomerDetail> {
@@ -69,7 +74,10 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<CustomerDe
         .into_iter()
         .map(|(c, m)| amount(&c, m))
         .collect::<Result<Vec<_>>>()?;
+    let (scenario_in_effect, scenario_source) = crate::dunning::scenarios::effective(conn, id)?;
     Ok(CustomerDetail {
+        scenario_in_effect,
+        scenario_source,
         customer,
         invoices,
         payments: payments::for_customer(conn, id)?,

@@ -20,6 +20,11 @@ payment_notes: string,
  */
 credit_limit: string | null, on_hold: boolean, hold_reason: string, 
 /**
- * The dunning scenario they follow; `None`: Standard.
+ * The dunning scenario they follow; `None`: the one their segment or key-account mark
+ * chooses, else Standard.
  */
-scenario_id: number | null, };
+scenario_id: number | null, 
+/**
+ * Marked by the owner: follows the Key account scenario unless they chose one.
+ */
+key_account: boolean, };

@@ -3,6 +3,7 @@ import type { Amount } from "./Amount";
 import type { Customer } from "./Customer";
 import type { InvoiceView } from "./InvoiceView";
 import type { PaymentView } from "./PaymentView";
+import type { ScenarioSource } from "./ScenarioSource";
 
 /**
  * The customer page: details, every invoice, payments, credit and totals.
@@ -19,4 +20,9 @@ overdue: Array<Amount>,
 /**
  * Unallocated payments per currency, usable against future invoices.
  */
-credit: Array<Amount>, };
+credit: Array<Amount>, 
+/**
+ * The dunning scenario they follow now, and why (their choice, key account, segment,
+ * default).
+ */
+scenario_in_effect: number, scenario_source: ScenarioSource, };

@@ -577,6 +577,11 @@ export const en = {
   'customers.all_segments': 'All segments',
   'today.group_by_segment': 'Group by payer segment',
   'today.group_by_kind': 'Group by kind of action',
+  'customer.scenario_source.chosen': 'chosen for this customer',
+  'customer.scenario_source.key_account': 'because they are a key account',
+  'customer.scenario_source.segment': 'because of their payer segment (Slow payer or At risk)',
+  'customer.scenario_source.default': 'the default scenario',
+  'customer.key_account': 'Key account (follows the Key account scenario unless one is chosen)',
 } as const;
 
 export type Key = keyof typeof en;

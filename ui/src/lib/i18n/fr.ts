@@ -579,4 +579,9 @@ export const fr: Record<Key, string> = {
   'customers.all_segments': 'Tous les segments',
   'today.group_by_segment': 'Grouper par segment de payeur',
   'today.group_by_kind': 'Grouper par type d\'action',
+  'customer.scenario_source.chosen': 'choisi pour ce client',
+  'customer.scenario_source.key_account': 'parce que c\'est un compte clé',
+  'customer.scenario_source.segment': 'selon son segment de payeur (Payeur lent ou À risque)',
+  'customer.scenario_source.default': 'le scénario par défaut',
+  'customer.key_account': 'Compte clé (suit le scénario Compte clé, sauf choix contraire)',
 };
