@@ -607,6 +607,18 @@ test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lis
     await d.click('[data-testid="nav-customer"]');
     await d.type('[data-testid="customer-search"]', 'Saveurs');
     await d.waitText('[data-testid="customer-row-TRAI12"]', 'Bloqué');
+    // A new invoice for them asks first.
+    await d.click('[data-testid="customer-row-TRAI12"] a');
+    await d.find('[data-testid="payer-profile"]', 'the customer page');
+    await d.exec('location.hash = "#/invoices/new?customer=TRAI12"');
+    await d.type('#i-number', 'HOLD-1');
+    await d.type('#i-total', '100');
+    await d.click('[data-testid="save-invoice"]');
+    await d.find('[data-testid="hold-question"]', 'the hold question');
+    await d.click('[data-testid="save-invoice"]');
+    await d.waitText('[data-testid="invoice-number"]', 'HOLD-1');
+    await d.find('[data-testid="invoice-hold"]', 'the hold shown on the invoice page');
+    await d.click('[data-testid="nav-customer"]');
     // Customers filtered by segment, each with the rule that put them there.
     await d.select('[data-testid="customer-segment-filter"]', 'at_risk');
     await d.waitText('[data-testid="segment-row-BRAS17"]', 'limite');

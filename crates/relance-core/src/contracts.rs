@@ -1095,6 +1095,8 @@ pub struct ContractView {
     pub outstanding: String,
     pub to_invoice: String,
     pub cancelled_on: Option<NaiveDate>,
+    /// The customer is on hold: the next milestone invoice asks first.
+    pub on_hold: bool,
     pub milestones: Vec<MilestoneView>,
     pub alert: Option<WorkAheadAlert>,
 }
@@ -1236,6 +1238,7 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
         outstanding: cur.minor_to_string(invoiced - paid),
         to_invoice: cur.minor_to_string(to_invoice),
         cancelled_on: k.cancelled_on,
+        on_hold: c.on_hold,
         milestones,
         alert,
     })

@@ -107,6 +107,8 @@ pub struct Action {
     #[ts(type = "number | null")]
     pub promise_id: Option<i64>,
     pub targets: Vec<ActionTarget>,
+    /// The customer is on hold (shown wherever they appear).
+    pub on_hold: bool,
 }
 
 struct StepRow {
@@ -125,6 +127,7 @@ struct OpenInvoice {
     customer_id: i64,
     customer_ref: String,
     customer_name: String,
+    on_hold: bool,
     scenario_id: i64,
     due: NaiveDate,
     currency: String,
@@ -200,7 +203,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
     {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
-                    i.due_date, i.currency, i.total_minor - i.settled_minor
+                    i.due_date, i.currency, i.total_minor - i.settled_minor, c.on_hold
                  FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
                  WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
                  ORDER BY i.due_date, i.id",
@@ -214,6 +217,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
                 customer_id: r.get(2)?,
                 customer_ref: r.get(3)?,
                 customer_name: r.get(4)?,
+                on_hold: r.get(9)?,
                 scenario_id: r.get(5)?,
                 due: r.get(6)?,
                 currency: r.get(7)?,
@@ -298,6 +302,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
                             customer: oldest.customer_ref.clone(),
                             customer_id: oldest.customer_id,
                             customer_name: oldest.customer_name.clone(),
+                            on_hold: oldest.on_hold,
                             kind: ActionKind::PromiseBroken,
                             channel: Channel::Phone,
                             step: match lang {
@@ -406,6 +411,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
             customer: first.customer_ref.clone(),
             customer_id: first.customer_id,
             customer_name: first.customer_name.clone(),
+            on_hold: first.on_hold,
             kind,
             channel,
             step: match lang {

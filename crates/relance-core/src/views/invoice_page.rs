@@ -31,6 +31,9 @@ pub struct InvoiceDetail {
     pub settlements: Vec<Settlement>,
     /// The customer's unallocated credit in this invoice's currency (decimal string).
     pub customer_credit: String,
+    /// The customer is on hold, and why (shown on the page).
+    pub customer_on_hold: bool,
+    pub hold_reason: String,
 }
 
 pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDetail> {
@@ -62,7 +65,10 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
         .find(|(c, _)| *c == invoice.currency)
         .map(|(_, m)| m)
         .unwrap_or(0);
+    let customer = crate::customers::get(conn, invoice.customer_id)?;
     Ok(InvoiceDetail {
+        customer_on_hold: customer.on_hold,
+        hold_reason: customer.hold_reason,
         invoice,
         settlements,
         customer_credit: currency.minor_to_string(credit),

@@ -34,4 +34,8 @@ amount: string, currency: string,
 /**
  * Of the oldest invoice; negative before its due date.
  */
-days_overdue: number, promise_id: number | null, targets: Array<ActionTarget>, };
+days_overdue: number, promise_id: number | null, targets: Array<ActionTarget>, 
+/**
+ * The customer is on hold (shown wherever they appear).
+ */
+on_hold: boolean, };

@@ -7,4 +7,8 @@ export type ContractView = { reference: string, customer: string, customer_id: n
  * Including tax: issued, paid (and credited), still owed on what was issued, and not
  * yet invoiced.
  */
-invoiced: string, paid: string, outstanding: string, to_invoice: string, cancelled_on: string | null, milestones: Array<MilestoneView>, alert: WorkAheadAlert | null, };
+invoiced: string, paid: string, outstanding: string, to_invoice: string, cancelled_on: string | null, 
+/**
+ * The customer is on hold: the next milestone invoice asks first.
+ */
+on_hold: boolean, milestones: Array<MilestoneView>, alert: WorkAheadAlert | null, };

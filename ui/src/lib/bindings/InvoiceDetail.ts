@@ -9,4 +9,8 @@ export type InvoiceDetail = { invoice: InvoiceView, settlements: Array<Settlemen
 /**
  * The customer's unallocated credit in this invoice's currency (decimal string).
  */
-customer_credit: string, };
+customer_credit: string, 
+/**
+ * The customer is on hold, and why (shown on the page).
+ */
+customer_on_hold: boolean, hold_reason: string, };

@@ -582,6 +582,8 @@ export const en = {
   'customer.scenario_source.segment': 'because of their payer segment (Slow payer or At risk)',
   'customer.scenario_source.default': 'the default scenario',
   'customer.key_account': 'Key account (follows the Key account scenario unless one is chosen)',
+  'invoice.hold_question': 'This customer is on hold (a sanction you decided). Invoice them anyway?',
+  'invoice.hold_confirm': 'Invoice anyway',
 } as const;
 
 export type Key = keyof typeof en;

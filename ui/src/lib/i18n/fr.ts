@@ -584,4 +584,6 @@ export const fr: Record<Key, string> = {
   'customer.scenario_source.segment': 'selon son segment de payeur (Payeur lent ou À risque)',
   'customer.scenario_source.default': 'le scénario par défaut',
   'customer.key_account': 'Compte clé (suit le scénario Compte clé, sauf choix contraire)',
+  'invoice.hold_question': 'Ce client est suspendu (une sanction que vous avez décidée). Le facturer quand même ?',
+  'invoice.hold_confirm': 'Facturer quand même',
 };
