@@ -122,6 +122,18 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             "settled cache differs from allocations + credit notes on {drift} invoice(s)"
         ));
     }
+    // The paid-on cache: the last settlement's date for a settled invoice, NULL otherwise.
+    let paid_drift = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM invoices i WHERE i.paid_on IS NOT CASE WHEN i.settled_minor >= i.total_minor THEN max(
+             COALESCE((SELECT MAX(a.date) FROM allocations a WHERE a.invoice_id = i.id), ''),
+             COALESCE((SELECT MAX(n.date) FROM credit_notes n WHERE n.invoice_id = i.id), '')) END",
+    );
+    if paid_drift != 0 {
+        bad.push(format!(
+            "paid_on cache differs from the settlements on {paid_drift} invoice(s)"
+        ));
+    }
     // The numbering: the sequence's last number is the highest number issued (a number is
     // never allocated without its invoice).
     let seq_gap = query_i64(

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_aging_index.sql"),
     include_str!("migrations/0012_report_indexes.sql"),
     include_str!("migrations/0013_segment_log.sql"),
+    include_str!("migrations/0014_paid_on.sql"),
 ];
 
 /// The schema version this build writes.

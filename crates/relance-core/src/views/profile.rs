@@ -205,15 +205,11 @@ pub fn pay_day(dates: &[NaiveDate]) -> Option<PayDay> {
     }
 }
 
-/// When each invoice was last settled: its last payment allocation or credit note (grouping
-/// every settlement once: measured faster than a look-up per invoice with this SQLite).
+/// When each settled invoice was settled (the `paid_on` cache kept by the settlement
+/// triggers, migration 14).
 fn paid_dates(conn: &Connection) -> Result<HashMap<i64, NaiveDate>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT invoice_id, MAX(date) FROM (
-                 SELECT invoice_id, date FROM allocations UNION ALL SELECT invoice_id, date FROM credit_notes)
-             GROUP BY invoice_id",
-        )?
+        .prepare_cached("SELECT id, paid_on FROM invoices WHERE paid_on IS NOT NULL")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?)
 }
@@ -223,25 +219,22 @@ fn paid_dates(conn: &Connection) -> Result<HashMap<i64, NaiveDate>> {
 pub fn habits(conn: &Connection, as_of: NaiveDate) -> Result<HashMap<i64, (i64, Option<PayDay>)>> {
     let cur = crate::settings::default_currency(conn)?;
     let asof = as_of.to_string();
-    let paid_on = paid_dates(conn)?;
     let mut late: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, customer_id, due_date FROM invoices
-         WHERE currency = ?1 AND settled_minor >= total_minor AND issue_date <= ?2",
+        "SELECT customer_id, due_date, paid_on FROM invoices
+         WHERE currency = ?1 AND paid_on IS NOT NULL AND paid_on <= ?2 AND issue_date <= ?2",
     )?;
     for row in stmt.query_map(params![cur.code(), asof], |r| {
         Ok((
             r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
+            r.get::<_, NaiveDate>(1)?,
             r.get::<_, NaiveDate>(2)?,
         ))
     })? {
-        let (id, c, due) = row?;
-        if let Some(paid) = paid_on.get(&id).filter(|d| **d <= as_of) {
-            late.entry(c)
-                .or_default()
-                .push((*paid - due).num_days().max(0));
-        }
+        let (c, due, paid) = row?;
+        late.entry(c)
+            .or_default()
+            .push((paid - due).num_days().max(0));
     }
     let mut payments: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
     let mut stmt = conn.prepare_cached(
