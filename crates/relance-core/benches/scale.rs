@@ -251,6 +251,14 @@ fn main() {
         relance_core::views::profile::profiles(&conn, as_of, relance_core::Lang::Fr).unwrap()
     });
     println!("all {} payer profiles   median {}", all.len(), ms(t));
+    let (t, segs) = time(5, || {
+        relance_core::views::segments::all(&conn, as_of, relance_core::Lang::Fr).unwrap()
+    });
+    println!(
+        "all {} payer segments (profiles + credit limits)   median {}",
+        segs.len(),
+        ms(t)
+    );
     let (t, _) = time(5, || {
         relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
     });

@@ -99,6 +99,8 @@ pub struct Profile {
     /// Percent of the paid invoices paid by their due date ("75").
     pub on_time_share: Option<String>,
     pub overdue: String,
+    /// Everything still owed (due or not).
+    pub outstanding: String,
     pub pay_day: Option<PayDay>,
     pub pay_day_text: Option<String>,
     #[ts(type = "number | null")]
@@ -443,6 +445,7 @@ fn compute(
                 )
             }),
             overdue: cur.minor_to_string(overdue),
+            outstanding: cur.minor_to_string(open),
             pay_day: pd,
             pay_day_text: pd.map(|p| p.text(lang)),
             delay_after_reminder: median(after_reminder),

@@ -319,21 +319,35 @@ pub fn all(
 ) -> Result<Vec<CustomerSegment>> {
     let t = Thresholds::of(conn)?;
     let cur = crate::settings::default_currency(conn)?;
-    // Who owes more than their credit limit (in the company's currency).
-    let over: std::collections::HashSet<i64> = conn
+    // Credit limits and the owner's choices, read once.
+    let limits: std::collections::HashMap<i64, i64> = conn
         .prepare(
-            "SELECT c.id FROM customers c JOIN invoices i ON i.customer_id = c.id
-             WHERE c.credit_limit_minor IS NOT NULL AND i.currency = ?1 AND i.settled_minor < i.total_minor
-             GROUP BY c.id HAVING SUM(i.total_minor - i.settled_minor) > c.credit_limit_minor",
+            "SELECT id, credit_limit_minor FROM customers WHERE credit_limit_minor IS NOT NULL",
         )?
-        .query_map([cur.code()], |r| r.get(0))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let chosen_by_owner: std::collections::HashMap<i64, (String, String)> = conn
+        .prepare("SELECT customer_id, segment, reason FROM segment_overrides")?
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(super::profile::profiles(conn, as_of, lang)?
         .into_iter()
         .map(|p| {
-            let s = match override_of(conn, p.customer_id).ok().flatten() {
-                Some((seg, reason)) => chosen(seg, &reason, lang),
-                None => segment_of(&p, over.contains(&p.customer_id), t, lang),
+            let owed = cur
+                .to_minor(p.outstanding.parse().unwrap_or_default(), "owed")
+                .unwrap_or(0);
+            let over = limits.get(&p.customer_id).is_some_and(|l| owed > *l);
+            let own = chosen_by_owner
+                .get(&p.customer_id)
+                .and_then(|(code, reason)| {
+                    Segment::ALL
+                        .into_iter()
+                        .find(|s| s.code() == code)
+                        .map(|s| (s, reason))
+                });
+            let s = match own {
+                Some((seg, reason)) => chosen(seg, reason, lang),
+                None => segment_of(&p, over, t, lang),
             };
             CustomerSegment {
                 customer: p.customer,
@@ -503,6 +517,7 @@ mod tests {
             median_days_late: None,
             on_time_share: None,
             overdue: "0.00".into(),
+            outstanding: "0.00".into(),
             pay_day: None,
             pay_day_text: None,
             delay_after_reminder: after_reminder,

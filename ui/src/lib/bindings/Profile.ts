@@ -10,7 +10,11 @@ weighted_days_late: string | null, median_days_late: number | null,
 /**
  * Percent of the paid invoices paid by their due date ("75").
  */
-on_time_share: string | null, overdue: string, pay_day: PayDay | null, pay_day_text: string | null, delay_after_reminder: number | null, promises_kept: number, promises_broken: number, disputes: number, disputes_open: number, 
+on_time_share: string | null, overdue: string, 
+/**
+ * Everything still owed (due or not).
+ */
+outstanding: string, pay_day: PayDay | null, pay_day_text: string | null, delay_after_reminder: number | null, promises_kept: number, promises_broken: number, disputes: number, disputes_open: number, 
 /**
  * Weighted days late over the last 6 months and the 6 before.
  */
