@@ -11,7 +11,7 @@
 //!   less the payments and credit notes dated by then) ÷ what was billed over the 365 days
 //!   before × 365. Computed in one pass over invoices, allocations and credit notes.
 
-use super::aged::{aged_balance, AgedBalance};
+use super::aged::AgedBalance;
 use super::profile::{habits, PayDay};
 use crate::error::{Lang, Result};
 use crate::money::Currency;
@@ -62,6 +62,7 @@ pub struct Overview {
     #[ts(type = "number")]
     pub promises_this_week: i64,
     pub promised_this_week: String,
+    /// The aged balance's totals (`rows` empty: the Reports screen lists the customers).
     pub aged: AgedBalance,
     pub backlog: String,
     pub backlog_invoices: Vec<String>,
@@ -114,13 +115,13 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
     let cur = crate::settings::default_currency(conn)?;
     let code = cur.code();
     let asof = as_of.to_string();
-    let aged = aged_balance(conn, as_of, None)?;
     let _ = lang;
     let habits = habits(conn, as_of)?;
     // Open invoices: forecast, backlog, overdue per customer.
     let mut stmt = conn.prepare_cached(
-        "SELECT i.number, i.customer_id, i.due_date, i.total_minor - i.settled_minor, c.reference, c.name
-         FROM invoices i JOIN customers c ON c.id = i.customer_id
+        // No join to customers: their names are read for the top 10 only.
+        "SELECT i.number, i.customer_id, i.due_date, i.total_minor - i.settled_minor
+         FROM invoices i
          WHERE i.settled_minor < i.total_minor AND i.currency = ?1 AND i.issue_date <= ?2",
     )?;
     let open = stmt.query_map(params![code, asof], |r| {
@@ -129,24 +130,32 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
             r.get::<_, i64>(1)?,
             r.get::<_, NaiveDate>(2)?,
             r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
         ))
     })?;
     let mut weeks: Vec<(i64, Vec<String>)> = vec![(0, Vec::new()); 12];
     let (mut backlog, mut backlog_invoices) = (0i64, Vec::new());
     let (mut outstanding, mut overdue) = (0i64, 0i64);
-    let mut per_customer: HashMap<i64, (String, String, i64, i64)> = HashMap::new();
+    let mut per_customer: HashMap<i64, (i64, i64)> = HashMap::new();
+    // The aged totals, from the same rows (the dashboard shows totals, not every customer).
+    let mut buckets = [0i64; 6];
     for row in open {
-        let (number, customer_id, due, balance, reference, name) = row?;
+        let (number, customer_id, due, balance) = row?;
         outstanding += balance;
+        let late = (as_of - due).num_days();
+        let k = match late {
+            i64::MIN..=0 => 0,
+            1..=30 => 1,
+            31..=60 => 2,
+            61..=90 => 3,
+            _ => 4,
+        };
+        buckets[k] += balance;
+        buckets[5] += balance;
         if due < as_of {
             overdue += balance;
-            let e = per_customer
-                .entry(customer_id)
-                .or_insert((reference, name, 0, 0));
-            e.2 += balance;
-            e.3 = e.3.max((as_of - due).num_days());
+            let e = per_customer.entry(customer_id).or_insert((0, 0));
+            e.0 += balance;
+            e.1 = e.1.max((as_of - due).num_days());
         }
         let (delay, pay_day) = habits.get(&customer_id).copied().unwrap_or((0, None));
         let expected = on_pay_day(due + Duration::days(delay), pay_day);
@@ -159,6 +168,23 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
             weeks[week as usize].1.push(number);
         }
     }
+    let m = |v: i64| cur.minor_to_string(v);
+    let aged = AgedBalance {
+        as_of,
+        currency: code.to_string(),
+        rows: Vec::new(),
+        totals: super::aged::AgedRow {
+            customer: String::new(),
+            customer_name: String::new(),
+            customer_id: 0,
+            not_due: m(buckets[0]),
+            d1_30: m(buckets[1]),
+            d31_60: m(buckets[2]),
+            d61_90: m(buckets[3]),
+            over_90: m(buckets[4]),
+            total: m(buckets[5]),
+        },
+    };
     let forecast = weeks
         .into_iter()
         .enumerate()
@@ -168,19 +194,23 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
             invoices,
         })
         .collect();
-    let mut top: Vec<(i64, (String, String, i64, i64))> = per_customer.into_iter().collect();
-    top.sort_by(|a, b| b.1 .2.cmp(&a.1 .2).then(a.1 .0.cmp(&b.1 .0)));
-    let top_overdue = top
-        .into_iter()
-        .take(10)
-        .map(|(id, (reference, name, amount, days))| TopOverdue {
+    let mut top: Vec<(i64, (i64, i64))> = per_customer.into_iter().collect();
+    top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    let mut top_overdue = Vec::new();
+    for (id, (amount, days)) in top.into_iter().take(10) {
+        let (reference, name): (String, String) = conn.query_row(
+            "SELECT reference, name FROM customers WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        top_overdue.push(TopOverdue {
             customer: reference,
             customer_name: name,
             customer_id: id,
             overdue: cur.minor_to_string(amount),
             oldest_days: days,
-        })
-        .collect();
+        });
+    }
     let in_dispute: i64 = conn.query_row(
         "SELECT COALESCE(SUM(i.total_minor - i.settled_minor), 0) FROM invoices i
          WHERE i.currency = ?1 AND i.settled_minor < i.total_minor
@@ -314,6 +344,11 @@ mod tests {
             (d.outstanding.as_str(), d.overdue.as_str())
         );
         assert_eq!(o.aged.totals.total, o.outstanding);
+        let report = crate::views::aged::aged_balance(&conn, as_of, None).unwrap();
+        assert_eq!(
+            o.aged.totals, report.totals,
+            "the same buckets as the report"
+        );
         // Every open invoice is in the backlog, in one of the 12 weeks, or later.
         let forecast: i64 = o.forecast.iter().map(|w| cents(&w.amount)).sum();
         assert!(forecast + cents(&o.backlog) <= cents(&o.outstanding));

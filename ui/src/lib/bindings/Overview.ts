@@ -8,4 +8,8 @@ export type Overview = { as_of: string, currency: string, outstanding: string, o
 /**
  * Percent of the outstanding that is overdue ("42.5").
  */
-overdue_share: string, dso: string | null, in_dispute: string, promises_this_week: number, promised_this_week: string, aged: AgedBalance, backlog: string, backlog_invoices: Array<string>, forecast: Array<ForecastWeek>, top_overdue: Array<TopOverdue>, dso_trend: Array<DsoPoint>, };
+overdue_share: string, dso: string | null, in_dispute: string, promises_this_week: number, promised_this_week: string, 
+/**
+ * The aged balance's totals (`rows` empty: the Reports screen lists the customers).
+ */
+aged: AgedBalance, backlog: string, backlog_invoices: Array<string>, forecast: Array<ForecastWeek>, top_overdue: Array<TopOverdue>, dso_trend: Array<DsoPoint>, };
