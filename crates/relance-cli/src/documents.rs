@@ -226,17 +226,16 @@ pub struct EmailArgs {
     out: PathBuf,
 }
 
-/// Seconds since 1970 now: the Date of a message.
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 fn email(conn: &mut Connection, db: &Path, args: EmailArgs) -> Result<()> {
     let (kind, as_of) = args.which.parse()?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
-    let d = email::draft(conn, kind, &args.which.invoice, as_of, now_unix())?;
+    let d = email::draft(
+        conn,
+        kind,
+        &args.which.invoice,
+        as_of,
+        relance_core::app::now_unix(),
+    )?;
     write_output(db, &args.out, &d.eml, "out")?;
     out!(
         "{} written: to {}, \"{}\", letter archived as document {}.",
@@ -282,7 +281,7 @@ fn export_reminders(
         as_of,
         None,
         args.customer.as_deref(),
-        now_unix(),
+        relance_core::app::now_unix(),
         lang,
         &mut into_folder(db, &args.out),
     )?;

@@ -287,15 +287,9 @@ pub fn run(
         }
         ReportFormat::Table => {
             let line = |r: &aged::AgedRow, name: &str| {
-                vec![
-                    name.to_string(),
-                    r.not_due.clone(),
-                    r.d1_30.clone(),
-                    r.d31_60.clone(),
-                    r.d61_90.clone(),
-                    r.over_90.clone(),
-                    r.total.clone(),
-                ]
+                let mut cells = vec![name.to_string()];
+                cells.extend(r.amounts().map(str::to_string));
+                cells
             };
             let mut rows: Vec<Vec<String>> = report
                 .rows

@@ -43,3 +43,11 @@ pub fn today() -> Result<chrono::NaiveDate> {
         _ => Ok(chrono::Local::now().date_naive()),
     }
 }
+
+/// Seconds since 1970 now: the Date header of an e-mail draft (read by the shells at the
+/// command boundary, like [`today`]).
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -540,18 +540,10 @@ pub fn aged_balance_csv(a: &crate::views::aged::AgedBalance) -> Result<Vec<u8>> 
         } else {
             &r.customer
         };
-        w.write_record([
-            neutralize(customer),
-            neutralize(&r.customer_name),
-            r.not_due.clone(),
-            r.d1_30.clone(),
-            r.d31_60.clone(),
-            r.d61_90.clone(),
-            r.over_90.clone(),
-            r.total.clone(),
-            a.currency.clone(),
-        ])
-        .map_err(io)?;
+        let mut record = vec![neutralize(customer), neutralize(&r.customer_name)];
+        record.extend(r.amounts().map(str::to_string));
+        record.push(a.currency.clone());
+        w.write_record(&record).map_err(io)?;
     }
     w.into_inner()
         .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))

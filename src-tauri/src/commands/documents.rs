@@ -87,13 +87,6 @@ fn write_temp(name: &str, bytes: &[u8]) -> relance_core::Result<PathBuf> {
     Ok(path)
 }
 
-/// Seconds since 1970 now: the Date of a message.
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// "Open in mail client": the letter's e-mail draft (.eml, PDF attached and archived,
 /// "e-mail prepared" in the history) written to the temporary folder and handed to the
 /// system's handler for .eml files (the owner's mail client), which opens it to send.
@@ -104,7 +97,7 @@ pub async fn open_email(
     kind: LetterKind,
 ) -> ApiResult<DocumentInfo> {
     let (d, path) = with_db(&db, move |conn| {
-        let d = email::draft(conn, kind, &invoice, today(), now_unix())?;
+        let d = email::draft(conn, kind, &invoice, today(), relance_core::app::now_unix())?;
         let path = write_temp(&d.file_name, &d.eml)?;
         Ok((d.document, path))
     })
@@ -176,7 +169,7 @@ pub async fn prepare_emails(
             today(),
             Some(&ids),
             None,
-            now_unix(),
+            relance_core::app::now_unix(),
             lang,
             &mut |name, bytes| {
                 relance_core::store::write_output(&db_path, &target.join(name), bytes, "dir")

@@ -527,17 +527,7 @@ pub fn index_html(batch: &EmailBatch, lang: Lang) -> String {
         tr("Brouillon", "Draft"),
     ));
     for p in &batch.prepared {
-        let href: String = p
-            .file_name
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
+        let href = encode(&p.file_name);
         h.push_str(&format!(
             "<tr><td>{} ({})</td><td class=\"r\">{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td></tr>\n",
             escape(&p.customer_name),

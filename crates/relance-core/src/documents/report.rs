@@ -89,34 +89,20 @@ pub fn aged_balance_pdf(conn: &Connection, a: &AgedBalance, lang: Lang) -> Resul
         lay.y += 5.5;
     };
     header(&mut lay);
-    let mut rows: Vec<(String, [String; 6], bool)> = Vec::new();
-    for r in &a.rows {
-        rows.push((
-            r.customer_name.clone(),
-            [
-                money(&r.not_due)?,
-                money(&r.d1_30)?,
-                money(&r.d31_60)?,
-                money(&r.d61_90)?,
-                money(&r.over_90)?,
-                money(&r.total)?,
-            ],
-            false,
-        ));
+    let mut rows: Vec<(String, Vec<String>, bool)> = Vec::new();
+    for (r, strong) in a.rows.iter().map(|r| (r, false)).chain([(&a.totals, true)]) {
+        let name = if strong {
+            "Total".to_string()
+        } else {
+            r.customer_name.clone()
+        };
+        let cells = r
+            .amounts()
+            .into_iter()
+            .map(money)
+            .collect::<Result<Vec<_>>>()?;
+        rows.push((name, cells, strong));
     }
-    let t = &a.totals;
-    rows.push((
-        "Total".into(),
-        [
-            money(&t.not_due)?,
-            money(&t.d1_30)?,
-            money(&t.d31_60)?,
-            money(&t.d61_90)?,
-            money(&t.over_90)?,
-            money(&t.total)?,
-        ],
-        true,
-    ));
     for (name, cells, strong) in rows {
         let wrapped = pdf::wrap(&name, strong, SIZE, COLS[0] - LEFT - 22.0);
         if lay.need(4.2 * wrapped.len() as f32 + 1.0) {

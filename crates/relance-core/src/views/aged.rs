@@ -46,10 +46,7 @@ pub fn aged_balance(
     as_of: NaiveDate,
     currency: Option<&str>,
 ) -> Result<AgedBalance> {
-    let cur = match currency {
-        Some(c) if !c.trim().is_empty() => Currency::parse(c)?,
-        _ => crate::settings::default_currency(conn)?,
-    };
+    let cur = crate::settings::currency_or_default(conn, currency.unwrap_or(""))?;
     let day = |d: i64| (as_of - Duration::days(d)).to_string();
     let mut stmt = conn.prepare_cached(
         "SELECT c.reference, c.name, c.id,
@@ -100,17 +97,42 @@ pub fn aged_balance(
 }
 
 fn line(cur: Currency, customer: String, name: String, id: i64, a: [i64; 6]) -> AgedRow {
-    let s = |m: i64| cur.minor_to_string(m);
-    AgedRow {
-        customer,
-        customer_name: name,
-        customer_id: id,
-        not_due: s(a[0]),
-        d1_30: s(a[1]),
-        d31_60: s(a[2]),
-        d61_90: s(a[3]),
-        over_90: s(a[4]),
-        total: s(a[5]),
+    AgedRow::from_minor(cur, customer, name, id, a)
+}
+
+impl AgedRow {
+    /// A line from its five buckets and total in minor units of `cur`.
+    pub fn from_minor(
+        cur: Currency,
+        customer: String,
+        name: String,
+        id: i64,
+        a: [i64; 6],
+    ) -> AgedRow {
+        let s = |m: i64| cur.minor_to_string(m);
+        AgedRow {
+            customer,
+            customer_name: name,
+            customer_id: id,
+            not_due: s(a[0]),
+            d1_30: s(a[1]),
+            d31_60: s(a[2]),
+            d61_90: s(a[3]),
+            over_90: s(a[4]),
+            total: s(a[5]),
+        }
+    }
+
+    /// The five buckets then the total, in [`BUCKETS`] order (decimal strings).
+    pub fn amounts(&self) -> [&str; 6] {
+        [
+            &self.not_due,
+            &self.d1_30,
+            &self.d31_60,
+            &self.d61_90,
+            &self.over_90,
+            &self.total,
+        ]
     }
 }
 
@@ -122,10 +144,7 @@ pub fn cell_invoices(
     customer_id: Option<i64>,
     bucket: Option<&str>,
 ) -> Result<Vec<crate::invoices::InvoiceView>> {
-    let cur = match currency {
-        Some(c) if !c.trim().is_empty() => Currency::parse(c)?,
-        _ => crate::settings::default_currency(conn)?,
-    };
+    let cur = crate::settings::currency_or_default(conn, currency.unwrap_or(""))?;
     let (from, to) = match bucket {
         None => (None, None),
         Some(b) => {
@@ -188,7 +207,7 @@ mod tests {
         let minor = |s: &str| cur.to_minor(s.parse().unwrap(), "x").unwrap();
         // Each row's buckets sum to its total; the totals are the rows' sums.
         for r in &a.rows {
-            let b = [&r.not_due, &r.d1_30, &r.d31_60, &r.d61_90, &r.over_90];
+            let b = &r.amounts()[..5];
             assert_eq!(
                 b.iter().map(|x| minor(x)).sum::<i64>(),
                 minor(&r.total),

@@ -168,22 +168,11 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
             weeks[week as usize].1.push(number);
         }
     }
-    let m = |v: i64| cur.minor_to_string(v);
     let aged = AgedBalance {
         as_of,
         currency: code.to_string(),
         rows: Vec::new(),
-        totals: super::aged::AgedRow {
-            customer: String::new(),
-            customer_name: String::new(),
-            customer_id: 0,
-            not_due: m(buckets[0]),
-            d1_30: m(buckets[1]),
-            d31_60: m(buckets[2]),
-            d61_90: m(buckets[3]),
-            over_90: m(buckets[4]),
-            total: m(buckets[5]),
-        },
+        totals: super::aged::AgedRow::from_minor(cur, String::new(), String::new(), 0, buckets),
     };
     let forecast = weeks
         .into_iter()

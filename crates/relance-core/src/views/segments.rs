@@ -128,7 +128,8 @@ pub struct Segmented {
     pub rule: String,
 }
 
-fn days(s: &Option<String>) -> Option<f64> {
+/// A profile's days figure ("12.5") as an exact decimal (never a float).
+fn days(s: &Option<String>) -> Option<rust_decimal::Decimal> {
     s.as_deref().and_then(|x| x.parse().ok())
 }
 
@@ -182,7 +183,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     }
     if let (Some(r), Some(b)) = (days(&p.trend_recent), days(&p.trend_before)) {
         let (recent, before) = (shown(&p.trend_recent), shown(&p.trend_before));
-        if r - b >= t.trend_days as f64 {
+        if r - b >= rust_decimal::Decimal::from(t.trend_days) {
             return done(
                 Segment::AtRisk,
                 if fr {
@@ -215,9 +216,9 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
             },
         );
     }
-    let late = days(&p.weighted_days_late).unwrap_or(0.0);
+    let late = days(&p.weighted_days_late).unwrap_or_default();
     let w = shown(&p.weighted_days_late);
-    if late <= t.good_days as f64 {
+    if late <= rust_decimal::Decimal::from(t.good_days) {
         return done(
             Segment::GoodPayer,
             if fr {
@@ -227,7 +228,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
             },
         );
     }
-    if late >= t.slow_days as f64 {
+    if late >= rust_decimal::Decimal::from(t.slow_days) {
         return done(
             Segment::SlowPayer,
             if fr {
@@ -333,10 +334,7 @@ pub fn all(
     Ok(super::profile::profiles(conn, as_of, lang)?
         .into_iter()
         .map(|p| {
-            let owed = cur
-                .to_minor(p.outstanding.parse().unwrap_or_default(), "owed")
-                .unwrap_or(0);
-            let over = limits.get(&p.customer_id).is_some_and(|l| owed > *l);
+            let over = over_limit(&p, limits.get(&p.customer_id).copied(), cur);
             let own = chosen_by_owner
                 .get(&p.customer_id)
                 .and_then(|(code, reason)| {
@@ -373,14 +371,22 @@ pub fn of_customer(
         return Ok(chosen(seg, &reason, lang));
     }
     let cur = crate::settings::default_currency(conn)?;
-    let over: bool = conn.query_row(
-        "SELECT COALESCE(c.credit_limit_minor IS NOT NULL AND COALESCE(SUM(i.total_minor - i.settled_minor), 0) > c.credit_limit_minor, 0)
-         FROM customers c LEFT JOIN invoices i ON i.customer_id = c.id AND i.currency = ?2 AND i.settled_minor < i.total_minor
-         WHERE c.id = ?1",
-        rusqlite::params![p.customer_id, cur.code()],
+    let limit: Option<i64> = conn.query_row(
+        "SELECT credit_limit_minor FROM customers WHERE id = ?1",
+        [p.customer_id],
         |r| r.get(0),
     )?;
+    let over = over_limit(&p, limit, cur);
     Ok(segment_of(&p, over, Thresholds::of(conn)?, lang))
+}
+
+/// Whether a customer owes more than their credit limit (the profile's outstanding, in the
+/// company's currency): one rule for one customer and for all.
+fn over_limit(p: &Profile, limit: Option<i64>, cur: crate::money::Currency) -> bool {
+    let owed = cur
+        .to_minor(p.outstanding.parse().unwrap_or_default(), "owed")
+        .unwrap_or(0);
+    limit.is_some_and(|l| owed > l)
 }
 
 /// A customer at risk, and the sanctions proposed for the owner to decide.
@@ -466,9 +472,7 @@ pub fn aged_by_segment(
     let mut sums: Vec<(Segment, [i64; 6])> = Segment::ALL.iter().map(|s| (*s, [0; 6])).collect();
     for r in &by_customer.rows {
         let s = seg.get(&r.customer_id).copied().unwrap_or(Segment::New);
-        let cells = [
-            &r.not_due, &r.d1_30, &r.d31_60, &r.d61_90, &r.over_90, &r.total,
-        ];
+        let cells = r.amounts();
         let slot = &mut sums
             .iter_mut()
             .find(|(x, _)| *x == s)
@@ -481,16 +485,14 @@ pub fn aged_by_segment(
     let rows = sums
         .into_iter()
         .filter(|(_, a)| a[5] != 0)
-        .map(|(s, a)| super::aged::AgedRow {
-            customer: s.code().to_string(),
-            customer_name: s.name(lang).to_string(),
-            customer_id: 0,
-            not_due: cur.minor_to_string(a[0]),
-            d1_30: cur.minor_to_string(a[1]),
-            d31_60: cur.minor_to_string(a[2]),
-            d61_90: cur.minor_to_string(a[3]),
-            over_90: cur.minor_to_string(a[4]),
-            total: cur.minor_to_string(a[5]),
+        .map(|(s, a)| {
+            super::aged::AgedRow::from_minor(
+                cur,
+                s.code().to_string(),
+                s.name(lang).to_string(),
+                0,
+                a,
+            )
         })
         .collect();
     Ok(super::aged::AgedBalance {
