@@ -44,14 +44,24 @@ async function withInstalledApp(home, extra, body) {
   }
 }
 
-test('the package puts Relance in the applications menu with its icon, the CLI and the manual pages', () => {
-  const entries = readdirSync('/usr/share/applications').filter((f) => f.endsWith('.desktop'));
-  const ours = entries
+/** The installed desktop entries that start relance-app: [file, text]. */
+function desktopEntries() {
+  return readdirSync('/usr/share/applications')
+    .filter((f) => f.endsWith('.desktop'))
     .map((f) => [f, readFileSync(path.join('/usr/share/applications', f), 'utf8')])
     .filter(([, text]) => /^Exec=relance-app\b/m.test(text));
-  assert.equal(ours.length, 1, `one desktop entry starts relance-app (${entries})`);
-  const [, entry] = ours[0];
-  const field = (k) => entry.match(new RegExp(`^${k.replace(/[[\]]/g, '\\$&')}=(.*)$`, 'm'))?.[1];
+}
+
+/** A key of Relance's desktop entry (`Comment[fr]` included). */
+function desktopField(k) {
+  const [, entry] = desktopEntries()[0];
+  return entry.match(new RegExp(`^${k.replace(/[[\]]/g, '\\$&')}=(.*)$`, 'm'))?.[1];
+}
+
+test('the package puts Relance in the applications menu with its icon, the CLI and the manual pages', () => {
+  const ours = desktopEntries();
+  assert.equal(ours.length, 1, 'one desktop entry starts relance-app');
+  const field = desktopField;
   assert.equal(field('Name'), 'Relance');
   assert.equal(field('Type'), 'Application');
   assert.deepEqual(field('Categories').split(';').filter(Boolean).sort(), ['Finance', 'Office']);
@@ -67,6 +77,35 @@ test('the package puts Relance in the applications menu with its icon, the CLI a
   }
 });
 
+test('the .deb and the .rpm: same files, the workspace version, WebKitGTK 4.1 and GTK 3 as dependencies', () => {
+  const deb = process.env.RELANCE_DEB;
+  const rpm = process.env.RELANCE_RPM;
+  assert.ok(deb && rpm, 'RELANCE_DEB and RELANCE_RPM are set by ./dev test');
+  const version = execFileSync('cargo', ['metadata', '--no-deps', '--format-version', '1']).toString();
+  const workspace = JSON.parse(version).packages.find((p) => p.name === 'relance-app').version;
+  const field = (f) => execFileSync('dpkg-deb', ['-f', deb, f]).toString().trim();
+  assert.equal(field('Package'), 'relance');
+  assert.equal(field('Version'), workspace);
+  assert.match(field('Maintainer'), /^.+ <[^@\s]+@[^@\s]+>$/);
+  const depends = field('Depends').split(/,\s*/).map((d) => d.split(' ')[0]);
+  for (const d of ['libwebkit2gtk-4.1-0', 'libgtk-3-0', 'libc6']) assert.ok(depends.includes(d), `${d} in ${depends}`);
+  assert.ok(!depends.some((d) => /sqlite/.test(d)), 'SQLite is built in');
+
+  const rpmq = (...args) => execFileSync('rpm', ['-qp', ...args, rpm], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  assert.equal(rpmq('--qf', '%{NAME} %{VERSION}').trim(), `relance ${workspace}`);
+  const requires = rpmq('-R');
+  assert.match(requires, /libwebkit2gtk-4\.1\.so\.0/);
+  assert.match(requires, /libgtk-3\.so\.0/);
+  const debFiles = execFileSync('dpkg-deb', ['-c', deb]).toString().split('\n')
+    .map((l) => l.split(/\s+/).pop()).filter((f) => f && !f.endsWith('/')).map((f) => `/${f.replace(/^\.?\//, '')}`);
+  const rpmFiles = rpmq('-l').trim().split('\n');
+  for (const f of ['/usr/bin/relance-app', '/usr/bin/relance', '/usr/share/man/man1/relance.1.gz', '/usr/share/icons/hicolor/128x128/apps/relance-app.png']) {
+    assert.ok(debFiles.includes(f), `${f} in the .deb`);
+    assert.ok(rpmFiles.includes(f), `${f} in the .rpm`);
+  }
+  assert.ok(rpmFiles.some((f) => f.startsWith('/usr/share/applications/') && f.endsWith('.desktop')));
+});
+
 test('first start from the package: data in the platform folder, the demo, Today, a letter saved, a backup made', async () => {
   const folder = data(HOME);
   const letterPdf = path.join(HOME, 'Documents', 'mise-en-demeure.pdf');
@@ -76,6 +115,12 @@ test('first start from the package: data in the platform folder, the demo, Today
     await d.click('[data-testid="load-demo"]');
     await d.waitText('[data-testid="notice-success"]', '25 clients');
     assert.ok(existsSync(path.join(folder, 'relance.sqlite')), `the ledger is created in ${folder}`);
+    // The desktop entry's StartupWMClass is the window's WM_CLASS, so the running window is
+    // shown with the menu entry's name and icon.
+    const windows = execFileSync('xwininfo', ['-root', '-tree']).toString();
+    const wmClass = windows.match(/"Relance": \("([^"]+)" "([^"]+)"\)/);
+    assert.ok(wmClass, `the Relance window in ${windows}`);
+    assert.equal(desktopField('StartupWMClass'), wmClass[1]);
 
     // Today on the demo: the week's catch-up, with the figures the debug build shows.
     await d.click('[data-testid="nav-today"]');

@@ -6,6 +6,8 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
-        .run(tauri::generate_context!("examples/empty_window/tauri.conf.json"))
+        .run(tauri::generate_context!(
+            "examples/empty_window/tauri.conf.json"
+        ))
         .expect("error while running the empty window");
 }
