@@ -5,22 +5,7 @@ mod commands;
 
 use std::sync::{Arc, Mutex};
 
-/// WebKitGTK's accelerated compositing is off unless `RELANCE_GPU_COMPOSITING=1` (or the user
-/// set `WEBKIT_DISABLE_COMPOSITING_MODE` themselves). Relance's screens are forms, tables and
-/// static SVG charts, which gain nothing visible from it, while it costs about 85 MB of memory
-/// per window when rendered in software (`./dev bench`, ARCHITECTURE.md), and it is the usual
-/// cause of a blank Tauri window with some GPU drivers. Set before any thread or WebKit
-/// process exists; the web processes inherit it.
-fn webkit_settings() {
-    let user_chose = std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_some();
-    let gpu = std::env::var("RELANCE_GPU_COMPOSITING").is_ok_and(|v| v == "1");
-    if !user_chose && !gpu {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-}
-
 fn main() {
-    webkit_settings();
     let path = match relance_core::store::prepare_default_path() {
         Ok(p) => p,
         Err(e) => {

@@ -6,8 +6,8 @@
 // - idle memory (PSS, summed over the app and every process it started: WebKit's web and
 //   network processes) 8 s after start, against an empty Tauri window built with the same Tauri
 //   and profile (src-tauri/examples/empty_window), measured in turn in the same run, median of
-//   3 each. The empty window is measured twice: with Tauri's defaults, and with accelerated
-//   compositing off as Relance starts itself (src-tauri/src/main.rs), like for like.
+//   3 each. The empty window is measured twice: showing an empty page, and showing a page that
+//   paints a heading and a line of text (hello.html), since painting anything costs memory.
 // Usage: node tests/bench/startup.mjs APP CLI EMPTY_WINDOW
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -101,8 +101,8 @@ function memory(pids) {
   return { pss, rss, names };
 }
 
-async function idle(binary, extra = {}) {
-  const child = spawn(binary, [], { env: { ...env, ...extra }, stdio: 'ignore' });
+async function idle(binary, args = []) {
+  const child = spawn(binary, args, { env, stdio: 'ignore' });
   await sleep(8000);
   const m = memory(tree(child.pid));
   child.kill('SIGTERM');
@@ -116,21 +116,21 @@ const warm = [];
 for (let i = 0; i < 5; i++) warm.push(await startOnce(false));
 const app = [];
 const empty = [];
-const emptySame = [];
+const hello = [];
 for (let i = 0; i < 3; i++) {
   app.push(await idle(APP));
   empty.push(await idle(EMPTY));
-  emptySame.push(await idle(EMPTY, { WEBKIT_DISABLE_COMPOSITING_MODE: '1' }));
+  hello.push(await idle(EMPTY, ['hello.html']));
 }
 const mb = (kb) => (kb / 1024).toFixed(1);
 const appPss = median(app.map((m) => m.pss));
 const emptyPss = median(empty.map((m) => m.pss));
-const samePss = median(emptySame.map((m) => m.pss));
+const helloPss = median(hello.map((m) => m.pss));
 console.log(`Cold start to a usable Today (demo data), file cache ${cold[0].dropped ? 'dropped before each start' : 'NOT dropped (not root)'}:`);
 console.log(`  runs ${cold.map((r) => r.ms.toFixed(0)).join(', ')} ms; median ${median(cold.map((r) => r.ms)).toFixed(0)} ms`);
 console.log(`Warm start (cache kept): runs ${warm.map((r) => r.ms.toFixed(0)).join(', ')} ms; median ${median(warm.map((r) => r.ms)).toFixed(0)} ms`);
 console.log(`Idle memory 8 s after start, PSS summed over ${app[0].names.join(', ')}:`);
 console.log(`  Relance on the demo: ${app.map((m) => mb(m.pss)).join(', ')} MB; median ${mb(appPss)} MB (RSS ${mb(median(app.map((m) => m.rss)))} MB)`);
-console.log(`  empty Tauri window, Tauri's defaults: ${empty.map((m) => mb(m.pss)).join(', ')} MB; median ${mb(emptyPss)} MB (RSS ${mb(median(empty.map((m) => m.rss)))} MB)`);
-console.log(`  empty Tauri window, compositing off as Relance: ${emptySame.map((m) => mb(m.pss)).join(', ')} MB; median ${mb(samePss)} MB (RSS ${mb(median(emptySame.map((m) => m.rss)))} MB)`);
-console.log(`  ratio like for like ${(appPss / samePss).toFixed(2)}x; against Tauri's defaults ${(appPss / emptyPss).toFixed(2)}x`);
+console.log(`  empty Tauri window, empty page: ${empty.map((m) => mb(m.pss)).join(', ')} MB; median ${mb(emptyPss)} MB (RSS ${mb(median(empty.map((m) => m.rss)))} MB)`);
+console.log(`  empty Tauri window, a heading and a line of text: ${hello.map((m) => mb(m.pss)).join(', ')} MB; median ${mb(helloPss)} MB (RSS ${mb(median(hello.map((m) => m.rss)))} MB)`);
+console.log(`  ratio ${(appPss / emptyPss).toFixed(2)}x the empty page; ${(appPss / helloPss).toFixed(2)}x the page with text`);
