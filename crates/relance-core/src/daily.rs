@@ -44,9 +44,7 @@ pub fn refresh_segments(conn: &mut Connection, today: chrono::NaiveDate) -> Resu
             rusqlite::params![c.customer_id, code, c.rule, today.to_string()],
         )?;
         if let Some(old) = before {
-            let old_name = crate::views::segments::Segment::ALL
-                .into_iter()
-                .find(|s| s.code() == old)
+            let old_name = crate::views::segments::Segment::from_code(&old)
                 .map_or(old.clone(), |s| s.name(lang).to_string());
             let mut e = crate::journal::NewEntry::new(
                 crate::journal::JournalKind::Note,

@@ -136,10 +136,7 @@ fn upgrade(name: &str) {
     let path = load(dir.path(), name);
     let (old, version) = {
         let conn = Connection::open(&path).unwrap();
-        let v: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        (read_all(&conn), v)
+        (read_all(&conn), store::schema_version(&conn).unwrap())
     };
     assert!(
         (1..=SCHEMA_VERSION).contains(&version),
@@ -174,10 +171,11 @@ fn upgrade(name: &str) {
     if version < SCHEMA_VERSION {
         assert_eq!(snaps.len(), 1, "{name}: {snaps:?}");
         let snap = Connection::open(&snaps[0]).unwrap();
-        let v: i64 = snap
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, version, "{name}: the snapshot is the old file");
+        assert_eq!(
+            store::schema_version(&snap).unwrap(),
+            version,
+            "{name}: the snapshot is the old file"
+        );
         let in_snap = read_all(&snap);
         assert_kept(name, &old, &in_snap);
         assert_eq!(

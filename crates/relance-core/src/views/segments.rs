@@ -47,6 +47,10 @@ impl Segment {
             Segment::InDispute => "in_dispute",
         }
     }
+    /// The segment a stored code names (`None` for a code this version does not know).
+    pub fn from_code(code: &str) -> Option<Segment> {
+        Segment::ALL.into_iter().find(|s| s.code() == code)
+    }
     pub fn name(self, lang: Lang) -> &'static str {
         match (self, lang) {
             (Segment::New, Lang::Fr) => "Nouveau",
@@ -280,12 +284,7 @@ fn override_of(conn: &Connection, customer_id: i64) -> Result<Option<(Segment, S
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    Ok(row.and_then(|(code, reason)| {
-        Segment::ALL
-            .into_iter()
-            .find(|s| s.code() == code)
-            .map(|s| (s, reason))
-    }))
+    Ok(row.and_then(|(code, reason)| Segment::from_code(&code).map(|s| (s, reason))))
 }
 
 /// What the owner chose, as the segment and its "rule".
@@ -337,12 +336,7 @@ pub fn all(
             let over = over_limit(&p, limits.get(&p.customer_id).copied(), cur);
             let own = chosen_by_owner
                 .get(&p.customer_id)
-                .and_then(|(code, reason)| {
-                    Segment::ALL
-                        .into_iter()
-                        .find(|s| s.code() == code)
-                        .map(|s| (s, reason))
-                });
+                .and_then(|(code, reason)| Segment::from_code(code).map(|s| (s, reason)));
             let s = match own {
                 Some((seg, reason)) => chosen(seg, reason, lang),
                 None => segment_of(&p, over, t, lang),
