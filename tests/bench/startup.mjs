@@ -41,9 +41,7 @@ async function startOnce(cold) {
   const d = new Driver(PORT);
   const t0 = performance.now();
   try {
-    await d.req('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } } }).then((v) => {
-      d.session = v.sessionId;
-    });
+    await d.open(APP);
     // Usable: the outstanding figure and the day's calls are on screen.
     for (;;) {
       const ready = await d

@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, exist
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Driver, startTauriDriver } from './webdriver.mjs';
+import { withApp as openApp } from './webdriver.mjs';
 
 const APP = process.env.RELANCE_APP_BINARY;
 const ARTIFACTS = path.resolve(process.env.RELANCE_ARTIFACTS ?? 'tests/artifacts');
@@ -16,23 +16,10 @@ before(() => {
   assert.ok(APP && existsSync(APP), `RELANCE_APP_BINARY must point to the built app (got ${APP})`);
 });
 
-/** Runs `body` with the app open on `db`; the app is quit afterwards. */
-async function withApp(port, env, body) {
-  const stop = await startTauriDriver(port, { RELANCE_TODAY: TODAY, NO_AT_BRIDGE: '1', ...env });
-  const d = new Driver(port);
-  try {
-    await d.start(APP);
-    await body(d);
-    // No screen may trip the Content-Security-Policy (inline script or style, foreign source).
-    const violations = await d.exec('return window.__cspViolations ?? ["listener missing"]');
-    assert.deepEqual(violations, [], 'CSP violations');
-  } catch (e) {
-    await d.screenshot(path.join(ARTIFACTS, 'failures'), `port-${port}-${Date.now()}`).catch(() => {});
-    throw e;
-  } finally {
-    await d.quit().catch(() => {});
-    await stop();
-  }
+/** Runs `body` with the app open (its database in `env`); the app is quit afterwards. */
+function withApp(port, env, body) {
+  const failures = path.join(ARTIFACTS, 'failures');
+  return openApp({ port, env: { RELANCE_TODAY: TODAY, NO_AT_BRIDGE: '1', ...env }, application: APP, failures }, body);
 }
 
 test('create a customer and an invoice, pay part of it, and find everything after a restart', async () => {

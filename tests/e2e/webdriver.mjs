@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync, mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import path from 'node:path';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
@@ -28,11 +29,17 @@ export class Driver {
     return `/session/${this.session}${url}`;
   }
 
-  async start(application) {
+  /** Asks for a session, which launches the app; returns once the session exists. */
+  async open(application) {
     const value = await this.req('POST', '/session', {
       capabilities: { alwaysMatch: { 'tauri:options': { application } } },
     });
     this.session = value.sessionId;
+  }
+
+  /** Launches the app and waits until its shell (the navigation) is on screen. */
+  async start(application) {
+    await this.open(application);
     await this.waitFor(async () => (await this.exec('return document.readyState')) === 'complete');
     await this.waitFor(async () => (await this.findAll('nav a')).length > 0, 'the app shell');
   }
@@ -167,4 +174,24 @@ export async function startTauriDriver(port, env) {
       }
     }, `port ${port} to be free`);
   };
+}
+
+/** Runs `body` with `application` open through tauri-driver on `port` with `env`, checks
+ *  that no screen tripped the Content-Security-Policy (inline script or style, foreign
+ *  source), keeps a screenshot in `failures` when something fails, and quits the app. */
+export async function withApp({ port, env, application, failures }, body) {
+  const stop = await startTauriDriver(port, env);
+  const d = new Driver(port);
+  try {
+    await d.start(application);
+    await body(d);
+    const violations = await d.exec('return window.__cspViolations ?? ["listener missing"]');
+    assert.deepEqual(violations, [], 'CSP violations');
+  } catch (e) {
+    await d.screenshot(failures, `port-${port}-${Date.now()}`).catch(() => {});
+    throw e;
+  } finally {
+    await d.quit().catch(() => {});
+    await stop();
+  }
 }

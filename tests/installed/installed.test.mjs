@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { Driver, startTauriDriver } from '../e2e/webdriver.mjs';
+import { withApp } from '../e2e/webdriver.mjs';
 
 const APP = process.env.RELANCE_APP_BINARY ?? '/usr/bin/relance-app';
 const CLI = process.env.RELANCE_CLI_BINARY ?? '/usr/bin/relance';
@@ -26,22 +26,10 @@ before(() => {
   assert.ok(HOME && UPGRADE_HOME, 'RELANCE_INSTALL_HOME and RELANCE_UPGRADE_HOME are set by ./dev test');
 });
 
-async function withInstalledApp(home, extra, body) {
+function withInstalledApp(home, extra, body) {
   // XDG_DATA_HOME and RELANCE_DB empty count as unset: the default ~/.local/share is used.
   const env = { HOME: home, XDG_DATA_HOME: '', RELANCE_DB: '', RELANCE_TODAY: TODAY, NO_AT_BRIDGE: '1', ...extra };
-  const stop = await startTauriDriver(PORT, env);
-  const d = new Driver(PORT);
-  try {
-    await d.start(APP);
-    await body(d);
-    assert.deepEqual(await d.exec('return window.__cspViolations ?? ["listener missing"]'), [], 'CSP violations');
-  } catch (e) {
-    await d.screenshot(path.join(ARTIFACTS, 'failures'), `installed-${Date.now()}`).catch(() => {});
-    throw e;
-  } finally {
-    await d.quit().catch(() => {});
-    await stop();
-  }
+  return withApp({ port: PORT, env, application: APP, failures: path.join(ARTIFACTS, 'failures') }, body);
 }
 
 /** The installed desktop entries that start relance-app: [file, text]. */
