@@ -500,6 +500,20 @@ mod tests {
     use super::*;
     use crate::views::profile::Sources;
 
+    /// `customers` (a lower floor) keeps its own list of the codes an owner may choose: it
+    /// must name exactly these segments, in this order, and each code must read back.
+    #[test]
+    fn the_codes_an_owner_may_choose_are_the_segments() {
+        assert_eq!(
+            Segment::ALL.map(Segment::code),
+            crate::customers::SEGMENT_CODES
+        );
+        for s in Segment::ALL {
+            assert_eq!(Segment::from_code(s.code()), Some(s));
+        }
+        assert_eq!(Segment::from_code("gone"), None);
+    }
+
     fn profile(paid: i64, weighted: &str, after_reminder: Option<i64>) -> Profile {
         Profile {
             customer: "C".into(),
