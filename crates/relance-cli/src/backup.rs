@@ -105,7 +105,7 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
             std::io::ErrorKind::NotFound.into(),
         ));
     }
-    let incoming = backup::check_file(&file)?;
+    let incoming = backup::check_file(&file).map_err(|e| e.as_input_refusal("file"))?;
     if !yes {
         let now = backup::contents(conn)?;
         return Err(Error::invalid(

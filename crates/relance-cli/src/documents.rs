@@ -6,7 +6,7 @@ use crate::output::{emit, Format};
 use crate::today::date_or_today;
 use clap::{Args, Subcommand};
 use relance_core::documents::{archive, email, letters::LetterKind};
-use relance_core::store::write_output;
+use relance_core::store::{stage_output_in, write_output, Staged};
 use relance_core::{Connection, Lang, Result};
 use std::path::{Path, PathBuf};
 
@@ -79,8 +79,27 @@ pub struct LetterArgs {
 fn letter(conn: &mut Connection, db: &Path, args: LetterArgs) -> Result<()> {
     let (kind, as_of) = args.which.parse()?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
-    let (p, bytes) = archive::produce(conn, kind, &args.which.invoice, as_of)?;
-    write_output(db, &args.out, &bytes, "out")?;
+    relance_core::store::refuse_special_output(&args.out, "out")?;
+    if as_of != relance_core::app::today()? {
+        let bytes = archive::preview(conn, kind, &args.which.invoice, as_of)?;
+        write_output(db, &args.out, &bytes, "out")?;
+        out!(
+            "{} written: a preview as of {as_of}, not archived and not sent (a letter is dated the day it is produced).",
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let mut staged = None;
+    let (p, _) = archive::produce(conn, kind, &args.which.invoice, as_of, &mut |tx, b| {
+        staged = Some(stage_output_in(tx, db, &args.out, b, "out")?);
+        Ok(())
+    })?;
+    if let Some(s) = staged {
+        s.finish_in(conn)?;
+    }
+    for w in &p.warnings {
+        eprintln!("relance: {w}");
+    }
     let d = &p.document;
     out!(
         "{} written: {} invoice(s), {} {} claimed; {} document {}.",
@@ -162,9 +181,26 @@ pub struct StatementArgs {
 fn statement(conn: &mut Connection, db: &Path, args: StatementArgs) -> Result<()> {
     let as_of = date_or_today(&args.as_of, "as_of")?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
-    let (p, bytes) =
-        archive::produce_statement(conn, &args.customer, args.currency.as_deref(), as_of)?;
-    write_output(db, &args.out, &bytes, "out")?;
+    relance_core::store::refuse_special_output(&args.out, "out")?;
+    let currency = args.currency.as_deref();
+    if as_of != relance_core::app::today()? {
+        let bytes = archive::preview_statement(conn, &args.customer, currency, as_of)?;
+        write_output(db, &args.out, &bytes, "out")?;
+        out!(
+            "{} written: the statement as of {as_of}, a preview (not archived).",
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let mut staged = None;
+    let (p, _) =
+        archive::produce_statement(conn, &args.customer, currency, as_of, &mut |tx, b| {
+            staged = Some(stage_output_in(tx, db, &args.out, b, "out")?);
+            Ok(())
+        })?;
+    if let Some(s) = staged {
+        s.finish_in(conn)?;
+    }
     let d = &p.document;
     out!(
         "{} written: {} open invoice(s), {} {} due; archived as document {}.",
@@ -191,9 +227,24 @@ pub enum LettersCmd {
     },
 }
 
-/// The sink of a batch: each file written whole into `dir` (which must exist).
-fn into_folder<'a>(db: &'a Path, dir: &'a Path) -> impl FnMut(&str, &[u8]) -> Result<()> + 'a {
-    move |name, bytes| write_output(db, &dir.join(name), bytes, "out")
+/// The sink of a batch: each file staged whole into `dir` (which must exist) and kept in
+/// `staged`, to be named once the batch is committed ([`finish`]). The `.partial` files a
+/// killed batch left there are removed first.
+fn into_folder<'a>(
+    db: &'a Path,
+    dir: &'a Path,
+    staged: &'a mut Vec<Staged>,
+) -> impl FnMut(&Connection, &str, &[u8]) -> Result<()> + 'a {
+    relance_core::store::tidy_partials(dir);
+    move |tx, name, bytes| {
+        staged.push(stage_output_in(tx, db, &dir.join(name), bytes, "out")?);
+        Ok(())
+    }
+}
+
+/// Names the files of a committed batch.
+fn finish(conn: &Connection, staged: Vec<Staged>) -> Result<()> {
+    staged.into_iter().try_for_each(|s| s.finish_in(conn))
 }
 
 /// The folder of a batch: created if missing (its parent must exist).
@@ -203,10 +254,12 @@ fn folder(out: &Path) -> Result<()> {
 
 fn letters(conn: &mut Connection, db: &Path, cmd: LettersCmd) -> Result<()> {
     let LettersCmd::Prepare { as_of, out, ids } = cmd;
-    let as_of = date_or_today(&as_of, "as_of")?;
+    let as_of = crate::today::today_or_later(&as_of, "as_of")?;
     folder(&out)?;
     let only = (!ids.is_empty()).then_some(ids.as_slice());
-    let prepared = archive::prepare(conn, as_of, only, &mut into_folder(db, &out))?;
+    let mut staged = Vec::new();
+    let prepared = archive::prepare(conn, as_of, only, &mut into_folder(db, &out, &mut staged))?;
+    finish(conn, staged)?;
     for p in &prepared {
         out!("{}  {}", p.action, out.join(&p.file_name).display());
     }
@@ -229,14 +282,28 @@ pub struct EmailArgs {
 fn email(conn: &mut Connection, db: &Path, args: EmailArgs) -> Result<()> {
     let (kind, as_of) = args.which.parse()?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
+    relance_core::store::refuse_special_output(&args.out, "out")?;
+    if as_of != relance_core::app::today()? {
+        return Err(relance_core::Error::invalid(
+            "as_of",
+            relance_core::Msg::PreviewNotArchived,
+        ));
+    }
+    let mut staged = None;
     let d = email::draft(
         conn,
         kind,
         &args.which.invoice,
         as_of,
         relance_core::app::now_unix(),
+        &mut |tx, eml| {
+            staged = Some(stage_output_in(tx, db, &args.out, eml, "out")?);
+            Ok(())
+        },
     )?;
-    write_output(db, &args.out, &d.eml, "out")?;
+    if let Some(s) = staged {
+        s.finish_in(conn)?;
+    }
     out!(
         "{} written: to {}, \"{}\", letter archived as document {}.",
         args.out.display(),
@@ -274,8 +341,9 @@ fn export_reminders(
     args: ExportRemindersArgs,
     lang: Lang,
 ) -> Result<()> {
-    let as_of = date_or_today(&args.as_of, "as_of")?;
+    let as_of = crate::today::today_or_later(&args.as_of, "as_of")?;
     folder(&args.out)?;
+    let mut staged = Vec::new();
     let batch = email::prepare(
         conn,
         as_of,
@@ -283,8 +351,9 @@ fn export_reminders(
         args.customer.as_deref(),
         relance_core::app::now_unix(),
         lang,
-        &mut into_folder(db, &args.out),
+        &mut into_folder(db, &args.out, &mut staged),
     )?;
+    finish(conn, staged)?;
     if args.format == Format::Json {
         crate::output::print_json(&batch);
         return Ok(());

@@ -78,7 +78,7 @@ pub enum ScenarioCmd {
 
 pub fn agenda(conn: &mut Connection, args: AgendaArgs) -> Result<()> {
     let AgendaArgs { as_of, format } = args;
-    let as_of = date_or_today(&as_of, "as_of")?;
+    let as_of = crate::today::today_or_later(&as_of, "as_of")?;
     let actions = dunning::agenda(conn, as_of)?;
     emit(
         format,

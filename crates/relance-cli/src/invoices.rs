@@ -77,13 +77,14 @@ pub enum InvoiceCmd {
         #[arg(long, value_name = "DATE")]
         date: Option<String>,
     },
-    /// Show one invoice with what settled it.
     /// The PDF of an invoice Relance issued (a contract milestone), with its legal mentions.
     Pdf {
         number: String,
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
     },
+    /// Show one invoice with what settled it, as of a date (each payment, credit note,
+    /// dispute and closure counted from its own date).
     Show {
         number: String,
         #[arg(long, value_name = "DATE")]

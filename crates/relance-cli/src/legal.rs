@@ -32,6 +32,7 @@ enum PenaltiesCmd {
     Invoice {
         #[arg(long)]
         invoice: String,
+        /// Only today is accepted: a penalty invoice is issued as of the day it is made.
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
     },
@@ -46,14 +47,16 @@ pub enum RatesCmd {
     },
     /// Enter a decision published after the shipped table (or a half-year's legal rate).
     Add {
-        /// ecb_mro, boe_bank_rate, fr_legal_individual or fr_legal_professional.
+        /// ecb_mro, boe_bank_rate, fr_legal_individual (a private creditor's legal rate) or
+        /// fr_legal_professional (the legal rate "in the other cases": what a private
+        /// debtor owes a business, and the L441-10 minimum).
         #[arg(long)]
         series: String,
-        /// In force from this day.
+        /// In force from this day (not the date of a shipped decision; one entry per date).
         #[arg(long, value_name = "DATE")]
         effective: String,
-        /// Percent per year ("2.15").
-        #[arg(long)]
+        /// Percent per year, 0 to 100 ("2.15").
+        #[arg(long, allow_hyphen_values = true)]
         rate: String,
     },
     /// Remove a decision you entered.
@@ -67,8 +70,14 @@ pub enum RatesCmd {
 
 pub fn penalties(conn: &mut Connection, args: PenaltiesArgs, lang: Lang) -> Result<()> {
     if let Some(PenaltiesCmd::Invoice { invoice, as_of }) = args.cmd {
-        let as_of = date_or_today(&as_of, "as_of")?;
-        let v = interest::invoice_penalties(conn, &invoice, as_of, lang)?;
+        let today = relance_core::app::today()?;
+        if date_or_today(&as_of, "as_of")? != today {
+            return Err(relance_core::Error::invalid(
+                "as_of",
+                relance_core::Msg::PenaltiesNotToday,
+            ));
+        }
+        let v = interest::invoice_penalties(conn, &invoice, today, lang)?;
         out!(
             "Invoice {} issued: {} {}, due {}.",
             v.number,

@@ -280,10 +280,21 @@ pub fn run(
             relance_core::store::write_output(db, &out, &bytes, "out")?;
             out!("{} written ({} bytes).", out.display(), bytes.len());
         }
-        ReportFormat::Json => print_json(&report),
-        ReportFormat::Csv => {
-            let bytes = relance_core::import::aged_balance_csv(&report)?;
-            out!("{}", String::from_utf8_lossy(&bytes).trim_end());
+        ReportFormat::Json | ReportFormat::Csv => {
+            let bytes = if a.format == ReportFormat::Json {
+                let mut b = serde_json::to_vec_pretty(&report).map_err(std::io::Error::from)?;
+                b.push(b'\n');
+                b
+            } else {
+                relance_core::import::aged_balance_csv(&report)?
+            };
+            match &a.out {
+                Some(out) => {
+                    relance_core::store::write_output(db, out, &bytes, "out")?;
+                    out!("{} written ({} bytes).", out.display(), bytes.len());
+                }
+                None => out!("{}", String::from_utf8_lossy(&bytes).trim_end()),
+            }
         }
         ReportFormat::Table => {
             let line = |r: &aged::AgedRow, name: &str| {

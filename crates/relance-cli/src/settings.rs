@@ -23,9 +23,9 @@ pub enum SettingsCmd {
         /// courtesy, reminder, final-notice, formal-demand or statement.
         #[arg(long)]
         kind: String,
-        /// fr or en.
+        /// The wording's language: fr or en (the global --lang is the language of messages).
         #[arg(long)]
-        lang: String,
+        language: String,
         /// subject, opening or request.
         #[arg(long)]
         part: String,
@@ -44,7 +44,7 @@ pub fn run(conn: &mut Connection, cmd: SettingsCmd) -> Result<()> {
     match cmd {
         SettingsCmd::Template {
             kind,
-            lang,
+            language: lang,
             part,
             text,
         } => {

@@ -10,3 +10,16 @@ pub(crate) fn date_or_today(s: &Option<String>, field: &str) -> relance_core::Re
         None => relance_core::app::today(),
     }
 }
+
+/// [`date_or_today`] for what acts on the day's agenda: a past date is refused (what was due
+/// then depends on what was done since; the history says what happened).
+pub(crate) fn today_or_later(s: &Option<String>, field: &str) -> relance_core::Result<NaiveDate> {
+    let d = date_or_today(s, field)?;
+    if d < relance_core::app::today()? {
+        return Err(relance_core::Error::invalid(
+            field,
+            relance_core::Msg::PastAgenda,
+        ));
+    }
+    Ok(d)
+}

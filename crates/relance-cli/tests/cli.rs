@@ -5,12 +5,15 @@ use std::process::{Command, Output};
 
 struct Env {
     dir: tempfile::TempDir,
+    /// The day the last `--as-of` named: commands without one run on it.
+    today: std::cell::RefCell<Option<String>>,
 }
 
 impl Env {
     fn new() -> Env {
         Env {
             dir: tempfile::tempdir().unwrap(),
+            today: std::cell::RefCell::new(None),
         }
     }
     fn db(&self) -> PathBuf {
@@ -21,8 +24,21 @@ impl Env {
         std::fs::write(&p, content).unwrap();
         p
     }
+    /// Runs a command on the day it names: with `--as-of D`, today is D (RELANCE_TODAY), as
+    /// when the owner runs it that day; a past or future date is tested with `run_env`.
     fn run(&self, args: &[&str]) -> Output {
-        self.run_env(args, &[])
+        if let Some(d) = args
+            .iter()
+            .position(|a| *a == "--as-of")
+            .and_then(|i| args.get(i + 1))
+        {
+            *self.today.borrow_mut() = Some(d.to_string());
+        }
+        let day = self.today.borrow().clone();
+        match day {
+            Some(d) => self.run_env(args, &[("RELANCE_TODAY", &d)]),
+            None => self.run_env(args, &[]),
+        }
     }
     /// Runs with extra environment variables; RELANCE_DB and RELANCE_TODAY from the caller's
     /// environment never leak in.
@@ -761,7 +777,8 @@ fn backup_list_and_restore() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let text = env.file("notes.txt", &"not a database ".repeat(100));
     let o = env.run(&["restore", text.to_str().unwrap(), "--yes"]);
-    assert_eq!(code(&o), 3);
+    // A file given to restore from is an input: refusing it is exit 1, as the help says.
+    assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("not a database file"), "{}", stderr(&o));
     let o = env.run(&["restore", "/nonexistent/x.sqlite", "--yes"]);
     assert_eq!(code(&o), 1);
@@ -901,9 +918,22 @@ fn penalties_with_hand_checked_figures_and_entered_rates() {
     assert_eq!(p["periods"][0]["days"], 30);
     assert_eq!(p["periods"][0]["rate"], "12.15");
     assert_eq!(p["periods"][0]["base"], "1000.00");
+    // The shipped table was checked to February 2026: no warning before six months later,
+    // then one naming the series in words and the day it was checked.
+    assert!(p["rate_warning"].is_null(), "{p}");
+    let later = env.json(&[
+        "penalties",
+        "--invoice",
+        "F-1",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+    ]);
+    let w = later["rate_warning"].as_str().unwrap();
     assert!(
-        p["rate_warning"].as_str().unwrap().contains("2025-06-11"),
-        "{p}"
+        w.contains("ECB main refinancing rate") && w.contains("2026-02-28"),
+        "{w}"
     );
     env.ok(&[
         "rates",
@@ -1701,7 +1731,13 @@ print(json.dumps(out))
 #[test]
 fn export_reminders_writes_every_draft_and_names_who_was_skipped() {
     let env = Env::new();
-    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    // The demo loaded on 30 November, as it stands on the 22nd.
+    let o = env.run_env(
+        &["demo", "--as-of", "2026-11-22"],
+        &[("RELANCE_TODAY", "2026-11-30")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    *env.today.borrow_mut() = Some("2026-11-30".into());
     // A customer with no e-mail address at all, with an invoice in its courtesy window.
     env.ok(&[
         "customer",

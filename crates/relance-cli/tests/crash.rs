@@ -467,6 +467,12 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         } else {
             interrupted += 1;
         }
+        // The next command's start names the files a committed write staged but did not
+        // get to name (`store::finish_pending`).
+        {
+            let conn = Connection::open(&db).unwrap();
+            relance_core::store::finish_pending(&conn).unwrap();
+        }
         let (state, bad) = check(&db, s.journal_max);
         let (after, before) = outcomes(op, &s);
         let whole = if done {
@@ -492,6 +498,17 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         // shows as done has all its files (they are written before the commit).
         if matches!(op, Op::Emails) {
             problems.extend(drafts_problems(&out, state == after));
+        }
+        // A letter: the file is whole under its name, and there if the ledger archived it.
+        if matches!(op, Op::Letter) {
+            let bytes = std::fs::read(&out).ok();
+            match (&bytes, state == after) {
+                (Some(b), _) if !b.ends_with(b"%%EOF\n") && !b.ends_with(b"%%EOF") => {
+                    problems.push(format!("letter file cut short ({} bytes)", b.len()))
+                }
+                (None, true) => problems.push("archived letter without its file".into()),
+                _ => {}
+            }
         }
         for p in problems {
             violations.push(format!(

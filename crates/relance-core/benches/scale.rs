@@ -350,9 +350,23 @@ fn main() {
     let (mut worst, mut eml_total, mut pdf_total) = (0f64, 0usize, 0i64);
     let start = Instant::now();
     for n in &firsts {
-        let d = relance_core::documents::email::draft(&mut conn, LetterKind::Reminder, n, as_of, 0)
-            .unwrap();
-        relance_core::store::write_output(&path, &out.join(&d.file_name), &d.eml, "out").unwrap();
+        let mut staged = None;
+        let d = relance_core::documents::email::draft(
+            &mut conn,
+            LetterKind::Reminder,
+            n,
+            as_of,
+            0,
+            &mut |tx, eml| {
+                let file = out.join(format!("{n}.eml"));
+                staged = Some(relance_core::store::stage_output_in(
+                    tx, &path, &file, eml, "out",
+                )?);
+                Ok(())
+            },
+        )
+        .unwrap();
+        staged.unwrap().finish_in(&conn).unwrap();
         let pdf = d.document.size_bytes;
         assert!(
             d.eml.len() as f64 <= 1.4 * pdf as f64 + 10240.0,

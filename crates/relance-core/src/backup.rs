@@ -18,7 +18,7 @@
 use crate::error::{Error, Msg, Result};
 use crate::store::{self, FileState};
 use chrono::{Datelike, NaiveDate};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
@@ -113,8 +113,9 @@ fn kept_dailies(mut days: Vec<NaiveDate>) -> Vec<NaiveDate> {
 }
 
 /// Deletes the daily snapshots the retention rule does not keep, and the temporary files
-/// of snapshots interrupted by a crash (`*.partial` older than an hour: a younger one may be
-/// another process's snapshot in progress). Other files are left.
+/// of snapshots and restores interrupted by a crash (`*.partial`, `restore-*.tmp` older
+/// than an hour: a younger one may be another process's work in progress). Other files are
+/// left.
 pub fn prune(dir: &Path) -> Result<()> {
     let mut days = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -131,6 +132,10 @@ pub fn prune(dir: &Path) -> Result<()> {
             .is_some_and(|age| age > std::time::Duration::from_secs(3600));
         if name.ends_with(".partial") && stale {
             let _ = std::fs::remove_file(entry.path());
+        }
+        // The working folder of a restore that was stopped.
+        if name.starts_with("restore-") && name.ends_with(".tmp") && stale {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
     let kept = kept_dailies(days.clone());
@@ -243,38 +248,117 @@ pub fn backup_now(conn: &Connection, db: &Path, out: Option<&Path>) -> Result<Sn
 }
 
 /// Replaces the data of the live database with the file's, after checking the file and
-/// snapshotting the current data. One write transaction: the old data or the new, never a
-/// mix. The restored file is then brought to this build's schema.
+/// snapshotting the current data, in **one write transaction that also takes the undo
+/// snapshot**: a write another process makes meanwhile waits for the lock, then lands after
+/// the restore (or is refused after the busy timeout), so every acknowledged write is either
+/// in the undo snapshot or after the restore, never lost between the two.
+///
+/// The file is first copied aside and brought to this build's schema, then attached, and
+/// each table's rows are replaced by the file's (triggers set aside meanwhile, so the
+/// append-only rules and caches see a copy, not edits; foreign keys checked before commit).
 pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreReport> {
     if store::refuse_database_as_output(db, file, "file").is_err() {
         return Err(Error::invalid("file", Msg::RestoreFromItself));
     }
-    check_file(file)?;
-    let undo = backup_now_named(conn, db, "relance-before-restore-")?;
-    {
-        let source = Connection::open_with_flags(
-            file,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        let backup = rusqlite::backup::Backup::new(&source, conn)?;
-        // -1: every page in one step, so the destination is written in one transaction.
-        match backup.step(-1)? {
-            rusqlite::backup::StepResult::Done => {}
-            _ => {
-                return Err(Error::Db(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                    Some("the database is busy; try the restore again".into()),
-                )))
-            }
+    check_file(file).map_err(|e| e.as_input_refusal("file"))?;
+    // The file, copied aside and migrated (its own folder, removed afterwards).
+    let work = store::backups_dir(db).join(format!(
+        "restore-{}-{}.tmp",
+        store::stamp_now(),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&work)?;
+    let result = (|| -> Result<Snapshot> {
+        let copy = work.join("incoming.sqlite");
+        {
+            let source = Connection::open_with_flags(
+                file,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            store::snapshot(&source, &copy)?;
         }
-    }
-    conn.pragma_update(None, "application_id", store::APPLICATION_ID)?;
-    store::migrate(conn, store::SCHEMA_VERSION)?;
+        {
+            let incoming = Connection::open(&copy)?;
+            store::migrate(&incoming, store::SCHEMA_VERSION)?;
+        }
+        conn.execute("ATTACH DATABASE ?1 AS incoming", [copy.to_string_lossy()])?;
+        let copied = copy_in(conn, db);
+        conn.execute_batch("DETACH DATABASE incoming")?;
+        copied
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    let undo = result?;
     crate::dunning::scenarios::ensure_shipped(conn)?;
     Ok(RestoreReport {
         undo,
         restored: contents(conn)?,
     })
+}
+
+/// Tables the restore leaves as they are: the files this ledger still has to name.
+const NOT_RESTORED: [&str; 1] = ["pending_files"];
+
+/// Inside one IMMEDIATE transaction: the undo snapshot, then every table's rows replaced by
+/// those of the attached `incoming` database.
+fn copy_in(conn: &mut Connection, db: &Path) -> Result<Snapshot> {
+    let tx = conn.transaction()?;
+    // The undo snapshot is read through a second connection: this transaction holds the
+    // write lock and has changed nothing yet, so what that reader sees is exactly the data
+    // the restore replaces (SQLite's backup cannot read from a connection inside a write
+    // transaction).
+    let undo = {
+        let reader = Connection::open_with_flags(
+            db,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        backup_now_named(&reader, db, "relance-before-restore-")?
+    };
+    tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+    let triggers: Vec<(String, String)> = tx
+        .prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, _) in &triggers {
+        tx.execute_batch(&format!("DROP TRIGGER main.\"{name}\""))?;
+    }
+    let tables: Vec<String> = tx
+        .prepare(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table'
+               AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for t in tables
+        .iter()
+        .filter(|t| !NOT_RESTORED.contains(&t.as_str()))
+    {
+        let columns: Vec<String> = tx
+            .prepare(&format!(
+                "SELECT name FROM pragma_table_info('{t}', 'main')"
+            ))?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|c| c.map(|c| format!("\"{c}\"")))
+            .collect::<rusqlite::Result<_>>()?;
+        let cols = columns.join(", ");
+        tx.execute_batch(&format!(
+            "DELETE FROM main.\"{t}\";
+             INSERT INTO main.\"{t}\" ({cols}) SELECT {cols} FROM incoming.\"{t}\";"
+        ))?;
+    }
+    for (_, sql) in &triggers {
+        tx.execute_batch(sql)?;
+    }
+    let broken: Option<String> = tx
+        .query_row("PRAGMA main.foreign_key_check", [], |r| r.get(0))
+        .optional()?;
+    if let Some(table) = broken {
+        return Err(Error::damaged(
+            "file",
+            &format!("a row of {table} lacks what it refers to"),
+        ));
+    }
+    tx.commit()?;
+    Ok(undo)
 }
 
 /// A snapshot path in the backups folder that no file has yet: two snapshots in the same
@@ -437,19 +521,25 @@ mod tests {
             .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             .unwrap();
         let e = restore(&mut conn, &path, &foreign).unwrap_err();
-        assert!(matches!(e, Error::ForeignDatabase(_)), "{e}");
+        // A file to restore from that cannot be used is a refused input (exit 1), named.
+        let refused = |e: &Error, words: &str| {
+            e.is_refusal()
+                && e.field() == Some("file")
+                && e.message(crate::error::Lang::En).contains(words)
+        };
+        assert!(refused(&e, "another program"), "{e}");
         // A text file, an empty file, a missing file.
         let text = dir.path().join("notes.txt");
         std::fs::write(&text, "hello ".repeat(200)).unwrap();
-        assert!(matches!(
-            restore(&mut conn, &path, &text),
-            Err(Error::NotADatabase(_))
+        assert!(refused(
+            &restore(&mut conn, &path, &text).unwrap_err(),
+            "not a database"
         ));
         let empty = dir.path().join("empty.sqlite");
         std::fs::write(&empty, b"").unwrap();
-        assert!(matches!(
-            restore(&mut conn, &path, &empty),
-            Err(Error::NotADatabase(_))
+        assert!(refused(
+            &restore(&mut conn, &path, &empty).unwrap_err(),
+            "not a database"
         ));
         // A newer schema.
         let newer = dir.path().join("newer.sqlite");
@@ -458,9 +548,9 @@ mod tests {
             .unwrap()
             .pragma_update(None, "user_version", store::SCHEMA_VERSION + 1)
             .unwrap();
-        assert!(matches!(
-            restore(&mut conn, &path, &newer),
-            Err(Error::NewerSchema { .. })
+        assert!(refused(
+            &restore(&mut conn, &path, &newer).unwrap_err(),
+            "newer version"
         ));
         // A damaged file: a good snapshot with bytes overwritten in the middle.
         let damaged = dir.path().join("damaged.sqlite");
@@ -472,7 +562,7 @@ mod tests {
         }
         std::fs::write(&damaged, bytes).unwrap();
         let e = restore(&mut conn, &path, &damaged).unwrap_err();
-        assert!(matches!(e, Error::DamagedDatabase { .. }), "{e}");
+        assert!(refused(&e, "damaged"), "{e}");
         // The database itself.
         let e = restore(&mut conn, &path, &path).unwrap_err();
         assert_eq!(e.field(), Some("file"));

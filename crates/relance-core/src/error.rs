@@ -189,6 +189,30 @@ pub enum Msg {
     AlreadyDisputed,
     NotOpenDispute,
     AlreadyClosed,
+    InvoiceNotYetIssued,
+    InvoiceWrittenOff,
+    InvoiceHandedOver,
+    InvoiceDisputed,
+    PastAgenda,
+    /// A file given as input that is not a usable Relance ledger (restore): the reason in
+    /// both languages.
+    FileRefused {
+        fr: String,
+        en: String,
+    },
+    RateOnShippedDate {
+        series: String,
+        date: String,
+        rate: String,
+    },
+    RateAlreadyEntered {
+        series: String,
+        date: String,
+        rate: String,
+    },
+    PreviewNotArchived,
+    NotARegularFile(String),
+    PenaltiesNotToday,
     UnknownAction(String),
     UnknownScenario(String),
     CsvEmpty,
@@ -357,9 +381,9 @@ impl Msg {
             }
             Msg::BadRate(v) => {
                 if fr {
-                    format!("Taux invalide « {v} » : un pourcentage entre -10 et 100, 4 décimales au plus (exemple : 2,15).")
+                    format!("Taux invalide « {v} » : un pourcentage entre 0 et 100, 4 décimales au plus (exemple : 2,15).")
                 } else {
-                    format!("Invalid rate \"{v}\": a percentage between -10 and 100, at most 4 decimals (example: 2.15).")
+                    format!("Invalid rate \"{v}\": a percentage between 0 and 100, at most 4 decimals (example: 2.15).")
                 }
             }
             Msg::BadAmount(v) => {
@@ -798,6 +822,63 @@ impl Msg {
                 "Ce litige n'existe pas ou est déjà résolu.",
                 "This dispute does not exist or is already resolved.",
             ),
+            Msg::InvoiceNotYetIssued => t(
+                fr,
+                "Cette facture n'était pas encore émise à cette date.",
+                "This invoice had not been issued yet on that date.",
+            ),
+            Msg::InvoiceWrittenOff => t(
+                fr,
+                "Cette facture est passée en perte : elle ne se réclame plus.",
+                "This invoice is written off: it is no longer claimed.",
+            ),
+            Msg::InvoiceHandedOver => t(
+                fr,
+                "Cette facture est confiée au recouvrement (agence ou tribunal) : c'est lui qui la réclame désormais.",
+                "This invoice is handed over (agency or court): they claim it now.",
+            ),
+            Msg::InvoiceDisputed => t(
+                fr,
+                "Cette facture fait l'objet d'un litige ouvert : elle ne se réclame pas avant qu'il soit résolu.",
+                "This invoice has an open dispute: it is not claimed until the dispute is resolved.",
+            ),
+            Msg::NotARegularFile(path) => {
+                if fr {
+                    format!("« {path} » n'est pas un fichier ordinaire (lien, dossier ou périphérique) : choisissez un fichier ou un nouveau nom.")
+                } else {
+                    format!("\"{path}\" is not a regular file (a link, folder or device): choose a file or a new name.")
+                }
+            }
+            Msg::PreviewNotArchived => t(
+                fr,
+                "Une lettre datée d'un autre jour qu'aujourd'hui n'est qu'un aperçu : elle ne s'archive pas et ne s'envoie pas.",
+                "A letter dated another day than today is only a preview: it is not archived or sent.",
+            ),
+            Msg::RateOnShippedDate { series, date, rate } => {
+                if fr {
+                    format!("Le {date}, le taux {series} est une décision publiée, livrée avec Relance ({rate} %) : elle ne se remplace pas.")
+                } else {
+                    format!("On {date} the {series} rate is a published decision shipped with Relance ({rate} %): it cannot be replaced.")
+                }
+            }
+            Msg::RateAlreadyEntered { series, date, rate } => {
+                if fr {
+                    format!("Un taux {series} est déjà saisi au {date} ({rate} %) : supprimez-le d'abord pour le corriger.")
+                } else {
+                    format!("A {series} rate is already entered on {date} ({rate} %): remove it first to correct it.")
+                }
+            }
+            Msg::FileRefused { fr: f, en: e } => t(fr, f, e),
+            Msg::PastAgenda => t(
+                fr,
+                "L'agenda se consulte pour aujourd'hui ou une date future : ce qui était à faire un jour passé dépend de ce qui a été fait depuis.",
+                "The agenda is for today or a later date: what was due on a past day depends on what was done since.",
+            ),
+            Msg::PenaltiesNotToday => t(
+                fr,
+                "Une facture de pénalités est émise à la date du jour : les intérêts d'une autre date ne se facturent pas (un aperçu se fait avec « penalties »).",
+                "A penalty invoice is issued as of today: interest at another date is not invoiced (preview it with \"penalties\").",
+            ),
             Msg::AlreadyClosed => t(
                 fr,
                 "Cette facture est déjà passée en perte ou confiée au recouvrement.",
@@ -1003,6 +1084,24 @@ impl Error {
     }
 
     /// True when the user's input was refused (as opposed to a fault of the system).
+    /// A file given as input (to restore from) that cannot be used: a refusal of that input
+    /// (exit status 1), where the same state of the open database is a failure.
+    pub fn as_input_refusal(self, field: &str) -> Error {
+        match self {
+            Error::NotADatabase(_)
+            | Error::ForeignDatabase(_)
+            | Error::DamagedDatabase { .. }
+            | Error::NewerSchema { .. } => Error::invalid(
+                field,
+                Msg::FileRefused {
+                    fr: self.message(Lang::Fr),
+                    en: self.message(Lang::En),
+                },
+            ),
+            other => other,
+        }
+    }
+
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,

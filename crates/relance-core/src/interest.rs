@@ -123,9 +123,9 @@ impl Warning {
         match self {
             Warning::StaleRate { series, last } => {
                 if fr {
-                    format!("Le dernier taux connu ({}) date du {last} : vérifiez qu'aucune décision plus récente n'a été publiée et saisissez-la dans Réglages.", series.code())
+                    format!("Le {} n'est connu que jusqu'au {} : vérifiez qu'aucune décision plus récente n'a été publiée et saisissez-la dans Réglages → Taux.", series.label(lang), last.format("%d/%m/%Y"))
                 } else {
-                    format!("The last known rate ({}) dates from {last}: check that no later decision was published, and enter it in Settings.", series.code())
+                    format!("The {} is known only up to {last}: check that no later decision was published, and enter it in Settings → Rates.", series.label(lang))
                 }
             }
             Warning::IndemnityCurrency { law, invoice } => {
@@ -211,9 +211,12 @@ fn yearly_rate(
     d: NaiveDate,
 ) -> Result<(Decimal, Option<Series>)> {
     match (terms.debtor, terms.jurisdiction) {
+        // L313-2 CMF: the higher legal rate is for a creditor who is a private person; a
+        // Relance owner is a business, so a private debtor owes the rate of "the other
+        // cases", the professionals' series.
         (Debtor::Individual, _) => Ok((
-            rate_of(table, Series::FrLegalIndividual, d)?,
-            Some(Series::FrLegalIndividual),
+            rate_of(table, Series::FrLegalProfessional, d)?,
+            Some(Series::FrLegalProfessional),
         )),
         (Debtor::Business, _) if terms.contract_rate.is_some() => {
             Ok((terms.contract_rate.unwrap_or_default(), None))
@@ -372,8 +375,18 @@ pub fn compute(
     }
     if let Some(series) = series_used {
         if let Some(last) = table.last_decision(series) {
-            if as_of > last + Months::new(6) {
-                out.warnings.push(Warning::StaleRate { series, last });
+            // A shipped series counts from when its table was last checked.
+            let checked = match series {
+                Series::EcbMro | Series::BoeBankRate => {
+                    last.max(crate::rates::shipped_checked_on())
+                }
+                Series::FrLegalIndividual | Series::FrLegalProfessional => last,
+            };
+            if as_of > checked + Months::new(6) {
+                out.warnings.push(Warning::StaleRate {
+                    series,
+                    last: checked,
+                });
             }
         }
     }
@@ -419,6 +432,23 @@ pub fn of_invoice(
 ) -> Result<(String, Terms, Penalties)> {
     let invoice = crate::invoices::stored_by_number(conn, "invoice", number)?;
     invoice.refuse_before_issue(as_of)?;
+    // Interest runs only on an invoice that may be claimed (paid-late ones included: their
+    // late days stay owed); never on a written-off, handed-over or disputed one.
+    let at = crate::invoices::AsOf::new(conn, as_of)?;
+    crate::invoices::refuse_out_of_claims(conn, invoice.id, &at)?;
+    // A private debtor's interest runs from the first formal demand produced (archived)
+    // for the invoice by `as_of`; `demand_date` stands for one being made now.
+    let archived: Option<NaiveDate> = conn.query_row(
+        "SELECT MIN(d.on_date) FROM documents d
+           JOIN document_invoices di ON di.document_id = d.id
+         WHERE di.invoice_id = ?1 AND d.kind = 'formal_demand' AND d.on_date <= ?2",
+        rusqlite::params![invoice.id, as_of.to_string()],
+        |r| r.get(0),
+    )?;
+    let demand_date = match (archived, demand_date) {
+        (Some(a), Some(d)) => Some(a.min(d)),
+        (a, d) => a.or(d),
+    };
     let kind: String = conn.query_row(
         "SELECT kind FROM customers WHERE id = ?1",
         [invoice.customer_id],
@@ -500,13 +530,18 @@ pub fn is_penalty_invoice(conn: &Connection, invoice_id: i64) -> Result<bool> {
 pub fn invoice_penalties(
     conn: &mut Connection,
     number: &str,
-    as_of: NaiveDate,
+    today: NaiveDate,
     lang: crate::error::Lang,
 ) -> Result<crate::invoices::InvoiceView> {
-    let (number, _terms, p) = of_invoice(conn, number, as_of, None)?;
+    // One write transaction from the "charged through" read to the insert: two runs at
+    // once cannot both charge the same days (the second waits, then sees the first).
+    let tx = conn.transaction()?;
+    let (number, _terms, p) = of_invoice(&tx, number, today, None)?;
     if p.total_minor() == 0 {
         return Err(Error::invalid("invoice", Msg::NothingToCharge));
     }
+    let as_of = today;
+    let conn = &tx;
     let source = crate::invoices::stored_by_number(conn, "invoice", &number)?;
     let customer = crate::customers::get(conn, source.customer_id)?.reference;
     let fr = lang == crate::error::Lang::Fr;
@@ -545,7 +580,6 @@ pub fn invoice_penalties(
             format!("Fixed recovery costs: {amount}")
         });
     }
-    let tx = conn.transaction()?;
     let n: i64 = tx.query_row(
         "SELECT COUNT(*) FROM penalty_charges WHERE source_invoice_id = ?1",
         [source.id],
@@ -677,14 +711,27 @@ mod tests {
             (q.from, q.to, q.days, q.rate.to_string()),
             (d("2026-04-01"), d("2026-04-30"), 30, "12.15".into())
         );
-        // The last ECB decision shipped is 2025-06-11: more than six months before.
-        assert!(matches!(
-            p.warnings[..],
+        // The last ECB decision shipped is 2025-06-11, but the table was checked to the end
+        // of February 2026: no warning before the end of August 2026, then one that dates
+        // from the check and names the series in words.
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let later = run(
+            &claim("EUR", "1000", "2026-03-31", &[]),
+            &business(Jurisdiction::France),
+            "2026-09-01",
+        );
+        assert_eq!(
+            later.warnings,
             [Warning::StaleRate {
                 series: Series::EcbMro,
-                ..
+                last: d("2026-02-28"),
             }]
-        ));
+        );
+        let text = later.warnings[0].text(crate::error::Lang::Fr);
+        assert!(
+            text.contains("taux directeur de la BCE") && text.contains("28/02/2026"),
+            "{text}"
+        );
     }
 
     /// Straddling 1 July 2025: June at ECB(1 Jan 2025) 3.15 + 10, the ECB cut of 11 June
@@ -787,7 +834,7 @@ mod tests {
     fn private_individual_from_the_formal_demand() {
         let mut changes = RateTable::shipped().changes().to_vec();
         changes.push(RateChange {
-            series: Series::FrLegalIndividual,
+            series: Series::FrLegalProfessional,
             effective: d("2026-01-01"),
             rate: "6.67".parse().unwrap(),
             entered: true,
@@ -812,7 +859,7 @@ mod tests {
         let e = compute(&c, &t, &RateTable::shipped(), d("2026-04-30")).unwrap_err();
         assert!(
             e.message(crate::error::Lang::Fr)
-                .contains("fr_legal_individual"),
+                .contains("fr_legal_professional"),
             "{e}"
         );
     }

@@ -49,7 +49,9 @@ pub fn open(path: &Path) -> Result<Connection> {
 /// it comes back as a warning to show.
 pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Option<Error>)> {
     let mut conn = open(path)?;
-    let warning = backup::daily(&conn, path, today).err();
+    // Files a write committed but did not get to name before it was stopped.
+    let warning = store::finish_pending(&conn).err();
+    let warning = warning.or_else(|| backup::daily(&conn, path, today).err());
     // The day's payer segments (a change is a history entry). Like the snapshot, a failure
     // here does not stop the user working.
     let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());

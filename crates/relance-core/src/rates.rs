@@ -8,7 +8,7 @@
 use crate::error::{Error, Msg, Result};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -32,11 +32,29 @@ pub enum Series {
 }
 
 impl Series {
-    pub const ALL: [Series; 3] = [
+    pub const ALL: [Series; 4] = [
         Series::EcbMro,
         Series::BoeBankRate,
         Series::FrLegalIndividual,
+        Series::FrLegalProfessional,
     ];
+
+    /// The series in words, for warnings and help.
+    pub fn label(self, lang: crate::error::Lang) -> &'static str {
+        let fr = lang == crate::error::Lang::Fr;
+        match self {
+            Series::EcbMro if fr => {
+                "taux directeur de la BCE (opérations principales de refinancement)"
+            }
+            Series::EcbMro => "ECB main refinancing rate",
+            Series::BoeBankRate if fr => "taux directeur de la Banque d'Angleterre",
+            Series::BoeBankRate => "Bank of England Bank Rate",
+            Series::FrLegalIndividual if fr => "taux légal — créancier particulier",
+            Series::FrLegalIndividual => "French legal rate — private creditor",
+            Series::FrLegalProfessional if fr => "taux légal — autres cas",
+            Series::FrLegalProfessional => "French legal rate — other cases",
+        }
+    }
 
     pub fn code(self) -> &'static str {
         match self {
@@ -164,15 +182,52 @@ impl RateTable {
     }
 }
 
+/// The day the shipped table was last checked against the central banks' decisions (its
+/// header): a rate is stale only six months after the later of this day and its last
+/// decision.
+pub fn shipped_checked_on() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 2, 28).expect("valid")
+}
+
 /// Records a decision the owner read from the central bank (or the legal rate of a
-/// half-year). Replaces an earlier entry for the same series and date.
+/// half-year), between 0 and 100 %. Refused: the date of a shipped decision of that series
+/// (the published figure stands), and a second entry on the same date (remove it first).
 pub fn add(conn: &Connection, series: &str, effective: &str, rate: &str) -> Result<RateChange> {
     let series = Series::parse("series", series)?;
     let effective = v::parse_date("effective", effective)?;
     let rate = v::rate("rate", rate)?;
+    if let Some(shipped) = parse_shipped()
+        .into_iter()
+        .find(|c| c.series == series && c.effective == effective)
+    {
+        return Err(Error::invalid(
+            "effective",
+            Msg::RateOnShippedDate {
+                series: series.code().into(),
+                date: effective.to_string(),
+                rate: shipped.rate.normalize().to_string(),
+            },
+        ));
+    }
+    let existing: Option<i64> = conn
+        .query_row(
+            "SELECT rate_e4 FROM rate_decisions WHERE series = ?1 AND effective = ?2",
+            params![series.code(), effective.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(e4) = existing {
+        return Err(Error::invalid(
+            "effective",
+            Msg::RateAlreadyEntered {
+                series: series.code().into(),
+                date: effective.to_string(),
+                rate: Decimal::new(e4, 4).normalize().to_string(),
+            },
+        ));
+    }
     conn.execute(
-        "INSERT INTO rate_decisions (series, effective, rate_e4) VALUES (?1, ?2, ?3)
-         ON CONFLICT(series, effective) DO UPDATE SET rate_e4 = excluded.rate_e4",
+        "INSERT INTO rate_decisions (series, effective, rate_e4) VALUES (?1, ?2, ?3)",
         params![series.code(), effective.to_string(), to_e4(rate)],
     )?;
     Ok(RateChange {
@@ -236,7 +291,11 @@ mod tests {
     fn entered_decisions_extend_and_replace() {
         let conn = crate::open_in_memory().unwrap();
         add(&conn, "ecb_mro", "2026-03-18", "1,90 %").unwrap();
-        add(&conn, "ecb_mro", "2025-06-11", "2.20").unwrap();
+        // A shipped decision's date, and a second entry on one date, are refused.
+        assert!(add(&conn, "ecb_mro", "2025-06-11", "100").is_err());
+        assert!(add(&conn, "ecb_mro", "2026-03-18", "2").is_err());
+        assert!(add(&conn, "ecb_mro", "2026-01-01", "-0.5").is_err());
+        add(&conn, "fr_legal_professional", "2026-01-01", "6.67").unwrap();
         let t = RateTable::load(&conn).unwrap();
         assert_eq!(
             t.on(Series::EcbMro, d("2026-04-01")).unwrap().to_string(),
@@ -244,7 +303,7 @@ mod tests {
         );
         assert_eq!(
             t.on(Series::EcbMro, d("2025-06-11")).unwrap().to_string(),
-            "2.2"
+            "2.15"
         );
         assert_eq!(t.last_decision(Series::EcbMro), Some(d("2026-03-18")));
         for bad in ["abc", "2.12345", "150", ""] {

@@ -214,7 +214,7 @@ pub fn rate(field: &str, value: &str) -> Result<rust_decimal::Decimal> {
     let bad = || Error::invalid(field, Msg::BadRate(value.trim().to_string()));
     let rate: rust_decimal::Decimal = cleaned.parse().map_err(|_| bad())?;
     if rate.normalize().scale() > 4
-        || rate < rust_decimal::Decimal::from(-10)
+        || rate < rust_decimal::Decimal::ZERO
         || rate > rust_decimal::Decimal::from(100)
     {
         return Err(bad());

@@ -38,8 +38,16 @@ pub async fn save_letter(
     with_db(&db, move |conn| {
         let out = std::path::Path::new(&path);
         relance_core::store::refuse_database_as_output(&db_path, out, "file")?;
-        let (produced, bytes) = archive::produce(conn, kind, &invoice, today())?;
-        relance_core::store::write_output(&db_path, out, &bytes, "file")?;
+        let mut staged = None;
+        let (produced, _) = archive::produce(conn, kind, &invoice, today(), &mut |tx, bytes| {
+            staged = Some(relance_core::store::stage_output_in(
+                tx, &db_path, out, bytes, "file",
+            )?);
+            Ok(())
+        })?;
+        if let Some(s) = staged {
+            s.finish_in(conn)?;
+        }
         Ok(produced.document)
     })
     .await
@@ -55,7 +63,8 @@ pub async fn open_letter(
     kind: LetterKind,
 ) -> ApiResult<DocumentInfo> {
     let (d, path) = with_db(&db, move |conn| {
-        let (produced, bytes) = archive::produce(conn, kind, &invoice, today())?;
+        let (produced, bytes) =
+            archive::produce(conn, kind, &invoice, today(), &mut |_, _| Ok(()))?;
         let path = write_temp(&pdf_name(&produced.document), &bytes)?;
         Ok((produced.document, path))
     })
@@ -97,7 +106,8 @@ pub async fn open_email(
     kind: LetterKind,
 ) -> ApiResult<DocumentInfo> {
     let (d, path) = with_db(&db, move |conn| {
-        let d = email::draft(conn, kind, &invoice, today(), relance_core::app::now_unix())?;
+        let now = relance_core::app::now_unix();
+        let d = email::draft(conn, kind, &invoice, today(), now, &mut |_, _| Ok(()))?;
         let path = write_temp(&d.file_name, &d.eml)?;
         Ok((d.document, path))
     })
@@ -164,17 +174,24 @@ pub async fn prepare_emails(
         std::fs::create_dir_all(&target)
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
         let lang = relance_core::settings::ui_language(conn);
-        email::prepare(
+        relance_core::store::tidy_partials(&target);
+        let mut staged = Vec::new();
+        let batch = email::prepare(
             conn,
             today(),
             Some(&ids),
             None,
             relance_core::app::now_unix(),
             lang,
-            &mut |name, bytes| {
-                relance_core::store::write_output(&db_path, &target.join(name), bytes, "dir")
+            &mut |tx, name, bytes| {
+                let file = target.join(name);
+                let s = relance_core::store::stage_output_in(tx, &db_path, &file, bytes, "dir")?;
+                staged.push(s);
+                Ok(())
             },
-        )
+        )?;
+        staged.into_iter().try_for_each(|s| s.finish_in(conn))?;
+        Ok(batch)
     })
     .await?;
     if !batch.prepared.is_empty() {
@@ -209,9 +226,15 @@ pub async fn prepare_letters(
     let docs = with_db(&db, move |conn| {
         std::fs::create_dir_all(&target)
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
-        let prepared = archive::prepare(conn, today(), Some(&ids), &mut |name, bytes| {
-            relance_core::store::write_output(&db_path, &target.join(name), bytes, "dir")
+        relance_core::store::tidy_partials(&target);
+        let mut staged = Vec::new();
+        let prepared = archive::prepare(conn, today(), Some(&ids), &mut |tx, name, bytes| {
+            let file = target.join(name);
+            let s = relance_core::store::stage_output_in(tx, &db_path, &file, bytes, "dir")?;
+            staged.push(s);
+            Ok(())
         })?;
+        staged.into_iter().try_for_each(|s| s.finish_in(conn))?;
         Ok(prepared.into_iter().map(|p| p.produced.document).collect())
     })
     .await?;

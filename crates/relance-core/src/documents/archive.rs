@@ -37,6 +37,9 @@ pub struct DocumentInfo {
 pub struct Produced {
     pub document: DocumentInfo,
     pub created: bool,
+    /// What the owner should know before sending it (a reference rate not checked for
+    /// over six months), in the letter's language.
+    pub warnings: Vec<String>,
 }
 
 /// How a document reaches the customer: printed and posted, or attached to an e-mail
@@ -49,17 +52,21 @@ pub enum Via {
     Email,
 }
 
-/// Composes, renders and archives a letter in one transaction, with its journal entry.
-/// The same letter again the same day (same kind, customer and invoices) returns the
-/// archived one, unchanged.
+/// Composes, renders and archives a letter dated `today` in one transaction, with its
+/// journal entry; `sink` receives the PDF inside the transaction (the shell stages its file
+/// there, and names it after the commit), so a file that cannot be written records
+/// nothing. The same letter again the same day (same kind, customer, invoices and content:
+/// figures and wording) returns the archived one, unchanged; after a payment the content
+/// differs and a new letter is archived.
 pub fn produce(
     conn: &mut Connection,
     kind: LetterKind,
     invoice: &str,
-    as_of: NaiveDate,
+    today: NaiveDate,
+    sink: &mut crate::store::Sink,
 ) -> Result<(Produced, Vec<u8>)> {
-    let letter = letters::compose(conn, kind, invoice, as_of)?;
-    keep(conn, &letter, Via::Post)
+    let letter = letters::compose(conn, kind, invoice, today)?;
+    keep(conn, &letter, Via::Post, sink)
 }
 
 /// [`produce`] for a statement of account (see [`letters::statement`]).
@@ -67,30 +74,60 @@ pub fn produce_statement(
     conn: &mut Connection,
     reference: &str,
     currency: Option<&str>,
-    as_of: NaiveDate,
+    today: NaiveDate,
+    sink: &mut crate::store::Sink,
 ) -> Result<(Produced, Vec<u8>)> {
-    let letter = letters::statement(conn, reference, currency, as_of)?;
-    keep(conn, &letter, Via::Post)
+    let letter = letters::statement(conn, reference, currency, today)?;
+    keep(conn, &letter, Via::Post, sink)
+}
+
+/// A letter as it would have read on another day (a past date: the facts dated up to it),
+/// marked as a preview on the page; never archived, logged or counted as sent, so it never
+/// starts interest.
+pub fn preview(
+    conn: &Connection,
+    kind: LetterKind,
+    invoice: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<u8>> {
+    let mut letter = letters::compose(conn, kind, invoice, as_of)?;
+    letter.mark_preview();
+    letters::render(&letter)
+}
+
+/// [`preview`] for a statement of account.
+pub fn preview_statement(
+    conn: &Connection,
+    reference: &str,
+    currency: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<Vec<u8>> {
+    let mut letter = letters::statement(conn, reference, currency, as_of)?;
+    letter.mark_preview();
+    letters::render(&letter)
 }
 
 /// Renders and archives a composed letter, unless the same one was archived today, in one
-/// transaction (two processes producing the same letter get one archived document).
+/// transaction (two processes producing the same letter get one archived document); `sink`
+/// gets the bytes before the commit.
 pub(crate) fn keep(
     conn: &mut Connection,
     letter: &Letter,
     via: Via,
+    sink: &mut crate::store::Sink,
 ) -> Result<(Produced, Vec<u8>)> {
     let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
     let tx = conn.transaction()?;
     let kept = keep_in(&tx, letter, customer_id, via, &letter.subject)?;
+    sink(&tx, &kept.1)?;
     tx.commit()?;
     Ok(kept)
 }
 
 /// [`keep`] inside the caller's transaction: the archived document and its bytes, either
-/// found (same kind, customer, date and invoices) or rendered and stored now, and its
-/// journal entry for `via` (with `note`: the letter's or the e-mail's subject) unless it
-/// has one.
+/// found (same kind, customer, date, invoices and content) or rendered and stored now, and
+/// its journal entry for `via` (with `note`: the letter's or the e-mail's subject) unless
+/// it has one.
 pub(crate) fn keep_in(
     tx: &Connection,
     letter: &Letter,
@@ -98,12 +135,28 @@ pub(crate) fn keep_in(
     via: Via,
     note: &str,
 ) -> Result<(Produced, Vec<u8>)> {
+    if letter.preview.is_some() {
+        return Err(Error::invalid("as_of", Msg::PreviewNotArchived));
+    }
     let key = letter.invoices.join(",");
-    let (id, created, pdf) = match find(tx, letter.kind.code(), customer_id, letter.as_of, &key)? {
+    let content = letter.content_key();
+    let found = find(
+        tx,
+        letter.kind.code(),
+        customer_id,
+        letter.as_of,
+        &key,
+        &content,
+    )?;
+    let (id, created, pdf) = match found {
         Some(id) => (id, false, bytes(tx, id)?),
         None => {
             let pdf = letters::render(letter)?;
-            (store(tx, letter, customer_id, &key, &pdf)?, true, pdf)
+            (
+                store(tx, letter, customer_id, &key, &content, &pdf)?,
+                true,
+                pdf,
+            )
         }
     };
     log(tx, letter, customer_id, id, via, note)?;
@@ -111,6 +164,7 @@ pub(crate) fn keep_in(
         Produced {
             document: info(tx, id)?,
             created,
+            warnings: letter.warnings.clone(),
         },
         pdf,
     ))
@@ -164,7 +218,7 @@ pub fn prepare(
     conn: &mut Connection,
     as_of: NaiveDate,
     ids: Option<&[String]>,
-    sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
+    sink: &mut crate::store::BatchSink,
 ) -> Result<Vec<Prepared>> {
     use crate::dunning::{self, scenarios::Channel};
     let tx = conn.transaction()?;
@@ -188,7 +242,7 @@ pub fn prepare(
                 "pdf",
             );
         }
-        sink(&name, &pdf)?;
+        sink(&tx, &name, &pdf)?;
         out.push(Prepared {
             action: a.id.clone(),
             produced,
@@ -232,11 +286,13 @@ fn find(
     customer_id: i64,
     on: NaiveDate,
     key: &str,
+    content: &str,
 ) -> Result<Option<i64>> {
     Ok(conn
         .query_row(
-            "SELECT id FROM documents WHERE kind = ?1 AND customer_id = ?2 AND on_date = ?3 AND invoices = ?4",
-            params![kind, customer_id, on.to_string(), key],
+            "SELECT id FROM documents WHERE kind = ?1 AND customer_id = ?2 AND on_date = ?3
+               AND invoices = ?4 AND content = ?5 ORDER BY id DESC LIMIT 1",
+            params![kind, customer_id, on.to_string(), key, content],
             |r| r.get(0),
         )
         .optional()?)
@@ -248,12 +304,13 @@ pub(crate) fn store(
     l: &Letter,
     customer_id: i64,
     key: &str,
+    content: &str,
     pdf: &[u8],
 ) -> Result<i64> {
     tx.execute(
         "INSERT INTO documents (kind, customer_id, on_date, invoices, currency, due_minor,
-             interest_minor, indemnity_minor, claimed_minor, language, pdf)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             interest_minor, indemnity_minor, claimed_minor, language, pdf, content)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             l.kind.code(),
             customer_id,
@@ -265,7 +322,8 @@ pub(crate) fn store(
             l.indemnity_minor,
             l.claimed_minor,
             l.lang.code(),
-            pdf
+            pdf,
+            content
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -401,8 +459,14 @@ mod tests {
         let mut conn = crate::open_in_memory().unwrap();
         crate::demo::load(&mut conn, day("2026-11-22")).unwrap();
         let as_of = day("2026-11-22");
-        let (first, pdf) =
-            produce(&mut conn, LetterKind::FormalDemand, "F2025-0009", as_of).unwrap();
+        let (first, pdf) = produce(
+            &mut conn,
+            LetterKind::FormalDemand,
+            "F2025-0009",
+            as_of,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         assert!(first.created);
         assert_eq!(first.document.invoices, ["F2025-0009", "F2026-0114"]);
         assert_eq!(first.document.claimed, "12115.18");
@@ -417,8 +481,14 @@ mod tests {
             .unwrap()
         };
         assert_eq!(count(&conn), 1);
-        let (again, pdf2) =
-            produce(&mut conn, LetterKind::FormalDemand, "F2026-0114", as_of).unwrap();
+        let (again, pdf2) = produce(
+            &mut conn,
+            LetterKind::FormalDemand,
+            "F2026-0114",
+            as_of,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         assert!(!again.created);
         assert_eq!(again.document.id, first.document.id);
         assert_eq!(pdf2, pdf);

@@ -278,17 +278,22 @@ fn draft_in(tx: &Connection, letter: &Letter, customer_id: i64, now_unix: i64) -
 /// customer's language, `X-Unsent: 1` (Outlook opens it as a draft). `now_unix` is the
 /// message's Date (the shell reads the clock). Refused, nothing written: no e-mail address,
 /// and whatever the letter itself refuses.
+/// `today` is the letter's date (an e-mail is sent the day it is drafted); `sink` receives
+/// the `.eml` bytes inside the transaction (the shell stages the file, and names it after
+/// the commit), so a draft that cannot be written logs nothing.
 pub fn draft(
     conn: &mut Connection,
     kind: LetterKind,
     invoice: &str,
-    as_of: NaiveDate,
+    today: NaiveDate,
     now_unix: i64,
+    sink: &mut crate::store::Sink,
 ) -> Result<Draft> {
-    let letter = letters::compose_for_email(conn, kind, invoice, as_of, None)?;
+    let letter = letters::compose_for_email(conn, kind, invoice, today, None)?;
     let customer_id = crate::customers::id_by_ref(conn, "customer", &letter.customer)?;
     let tx = conn.transaction()?;
     let d = draft_in(&tx, &letter, customer_id, now_unix)?;
+    sink(&tx, &d.eml)?;
     tx.commit()?;
     Ok(d)
 }
@@ -421,7 +426,7 @@ pub fn prepare(
     customer: Option<&str>,
     now_unix: i64,
     lang: Lang,
-    sink: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
+    sink: &mut crate::store::BatchSink,
 ) -> Result<EmailBatch> {
     use crate::dunning::{self, scenarios::Channel};
     let customer_id = customer
@@ -471,7 +476,7 @@ pub fn prepare(
                 "eml",
             );
         }
-        sink(&file_name, &d.eml)?;
+        sink(&tx, &file_name, &d.eml)?;
         batch.prepared.push(PreparedEmail {
             action: a.id.clone(),
             customer: a.customer.clone(),
@@ -491,7 +496,7 @@ pub fn prepare(
     archive::close_batch(&tx, as_of, &today, ids, &seen, &done)?;
     if !done.is_empty() {
         batch.index_file = "index.html".to_string();
-        sink(&batch.index_file, index_html(&batch, lang).as_bytes())?;
+        sink(&tx, &batch.index_file, index_html(&batch, lang).as_bytes())?;
     }
     tx.commit()?;
     Ok(batch)
@@ -616,6 +621,7 @@ mod tests {
             "F2026-0144",
             as_of,
             1_795_000_000,
+            &mut |_, _| Ok(()),
         )
         .unwrap();
         assert_eq!(d.to, ["bureau@pasdedeux.fr"]);
@@ -645,13 +651,20 @@ mod tests {
             "F2026-0145",
             as_of,
             1_795_000_100,
+            &mut |_, _| Ok(()),
         )
         .unwrap();
         assert_eq!(again.document.id, d.document.id);
         assert_eq!(count(&conn, "email_prepared"), 1);
         // The same letter printed too: the same document, its own "letter sent" entry.
-        let (printed, _) =
-            archive::produce(&mut conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
+        let (printed, _) = archive::produce(
+            &mut conn,
+            LetterKind::Courtesy,
+            "F2026-0144",
+            as_of,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         assert_eq!(printed.document.id, d.document.id);
         assert_eq!(count(&conn, "document_sent"), 1);
         assert_eq!(count(&conn, "email_prepared"), 1);
@@ -679,7 +692,15 @@ mod tests {
             [],
         )
         .unwrap();
-        let d = draft(&mut conn, LetterKind::Courtesy, "F2026-0144", as_of, 0).unwrap();
+        let d = draft(
+            &mut conn,
+            LetterKind::Courtesy,
+            "F2026-0144",
+            as_of,
+            0,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         let h = headers(&d.eml);
         let u = unfolded(&d.eml);
         let to: Vec<&String> = u.iter().filter(|l| l.starts_with("To:")).collect();
@@ -716,7 +737,15 @@ mod tests {
                 [value],
             )
             .unwrap();
-            let e = draft(&mut c, LetterKind::Courtesy, "F2026-0144", as_of, 0).unwrap_err();
+            let e = draft(
+                &mut c,
+                LetterKind::Courtesy,
+                "F2026-0144",
+                as_of,
+                0,
+                &mut |_, _| Ok(()),
+            )
+            .unwrap_err();
             assert!(matches!(e, Error::Invalid { .. }), "{column}: {e:?}");
             assert_eq!(count(&c, "email_prepared"), 0, "{column}");
         }
@@ -742,7 +771,15 @@ mod tests {
             "Bonjour {customer},\n\nPetit rappel :\n{invoices}\n\n{payment}\n{attachment}\n\nÀ bientôt,\n{signature}",
         )
         .unwrap();
-        let d = draft(&mut conn, LetterKind::Courtesy, "F2026-0144", as_of, 0).unwrap();
+        let d = draft(
+            &mut conn,
+            LetterKind::Courtesy,
+            "F2026-0144",
+            as_of,
+            0,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
         assert_eq!(d.subject, "Échéance proche : 9\u{202f}090,65\u{a0}€");
         assert!(d
             .text
@@ -786,7 +823,7 @@ mod tests {
         let done_before = count(&conn, "action_done");
         // A file that cannot be written: nothing archived, logged or done.
         let mut n = 0;
-        let e = prepare(&mut conn, as_of, None, None, 0, Lang::En, &mut |_, _| {
+        let e = prepare(&mut conn, as_of, None, None, 0, Lang::En, &mut |_, _, _| {
             n += 1;
             if n == 2 {
                 Err(Error::invalid("dir", Msg::CannotWrite("/x".into())))
@@ -813,7 +850,7 @@ mod tests {
             None,
             0,
             Lang::En,
-            &mut |name, bytes| {
+            &mut |_, name, bytes| {
                 files.push((name.to_string(), bytes.to_vec()));
                 Ok(())
             },
@@ -850,7 +887,7 @@ mod tests {
             None,
             0,
             Lang::Fr,
-            &mut |_, _| Ok(()),
+            &mut |_, _, _| Ok(()),
         )
         .unwrap_err();
         assert!(e.message(Lang::Fr).contains("NOPE"), "{e:?}");

@@ -123,6 +123,40 @@ pub struct Letter {
     #[serde(skip)]
     #[ts(skip)]
     pub payment: String,
+    /// "Aperçu au …, non envoyé": a letter composed for another day than today, printed
+    /// with this banner and never archived.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub preview: Option<String>,
+    /// Warnings about the figures (a reference rate not checked for over six months), in the
+    /// letter's language: the shells show them before the letter goes out.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub warnings: Vec<String>,
+}
+
+impl Letter {
+    /// Marks the letter as a preview (see [`Letter::preview`]).
+    pub fn mark_preview(&mut self) {
+        let date = short_date(self.as_of, self.lang);
+        self.preview = Some(if self.lang == Lang::Fr {
+            format!("APERÇU au {date} — document non envoyé, non archivé")
+        } else {
+            format!("PREVIEW as of {date} — not sent, not archived")
+        });
+    }
+
+    /// What the letter says, as one string: its kind, date, parties, wording, every line
+    /// and figure. Two letters with the same key print the same; the archive keys "the same
+    /// letter again" on it.
+    pub fn content_key(&self) -> String {
+        let mut key = serde_json::to_string(self).unwrap_or_default();
+        key.push_str(&self.payment);
+        if let Some(logo) = &self.logo {
+            key.push_str(&format!("|logo:{}", logo.len()));
+        }
+        key
+    }
 }
 
 struct Row {
@@ -175,11 +209,15 @@ pub fn first_open_invoice(
         Some(c) => Currency::parse(c)?,
         None => crate::settings::default_currency(conn)?,
     };
+    let at = crate::invoices::AsOf::new(conn, as_of)?;
     let first: Option<String> = conn
         .query_row(
-            "SELECT number FROM invoices WHERE customer_id = ?1 AND currency = ?2
-               AND settled_minor < total_minor AND issue_date <= ?3 ORDER BY due_date, number LIMIT 1",
-            rusqlite::params![customer_id, currency.code(), as_of.to_string()],
+            &format!(
+                "SELECT i.number FROM invoices i WHERE i.customer_id = ?1 AND i.currency = ?2
+                   AND {} ORDER BY i.due_date, i.number LIMIT 1",
+                at.owed()
+            ),
+            rusqlite::params![customer_id, currency.code()],
             |r| r.get(0),
         )
         .optional()?;
@@ -218,32 +256,21 @@ fn compose_inner(
 ) -> Result<Letter> {
     let head = crate::invoices::stored_by_number(conn, "invoice", invoice)?;
     head.refuse_before_issue(as_of)?;
-    let (invoice_id, customer_id, currency_code, due, total, settled) = (
-        head.id,
-        head.customer_id,
-        head.currency,
-        head.due_date,
-        head.total_minor,
-        head.settled_minor,
-    );
-    if settled >= total {
-        return Err(Error::invalid("invoice", Msg::InvoiceSettled));
-    }
-    let disputed = |id: i64| -> Result<bool> {
-        Ok(conn
-            .query_row(
-                "SELECT 1 FROM disputes WHERE invoice_id = ?1 AND resolved_on IS NULL",
-                [id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    };
+    let at = crate::invoices::AsOf::new(conn, as_of)?;
     let statement = kind == LetterKind::Statement;
-    if !statement && disputed(invoice_id)? {
-        return Err(Error::invalid("invoice", Msg::AlreadyDisputed));
+    if statement {
+        let owed: bool = conn.query_row(
+            &format!("SELECT {} FROM invoices i WHERE i.id = ?1", at.owed()),
+            [head.id],
+            |r| r.get(0),
+        )?;
+        if !owed {
+            return Err(Error::invalid("invoice", Msg::InvoiceSettled));
+        }
+    } else {
+        crate::invoices::refuse_unclaimable(conn, head.id, &at)?;
     }
-    let overdue = due < as_of;
+    let overdue = head.due_date < as_of;
     match (kind, overdue) {
         (LetterKind::Statement, _) => {}
         (LetterKind::Courtesy, true) => return Err(Error::invalid("kind", Msg::LetterForOverdue)),
@@ -255,7 +282,7 @@ fn compose_inner(
     if settings.company_name.trim().is_empty() || settings.address.trim().is_empty() {
         return Err(Error::invalid("settings", Msg::CompanyIncomplete));
     }
-    let c = crate::customers::get(conn, customer_id)?;
+    let c = crate::customers::get(conn, head.customer_id)?;
     if need_address && (c.address.trim().is_empty() || c.city.trim().is_empty()) {
         return Err(Error::invalid(
             "customer",
@@ -263,46 +290,16 @@ fn compose_inner(
         ));
     }
     let lang = c.language;
+    let currency_code = head.currency.clone();
     let currency = Currency::parse(&currency_code)?;
     let money = |minor: i64| currency.format_minor(minor, lang);
-
-    // The invoices at the same stage, in the same currency, oldest due date first.
-    let mut stmt = conn.prepare(
-        "SELECT id, number, issue_date, due_date, total_minor, settled_minor FROM invoices
-         WHERE customer_id = ?1 AND currency = ?2 AND settled_minor < total_minor
-           AND issue_date <= ?3
-         ORDER BY due_date, number",
-    )?;
-    let mut rows = Vec::new();
-    let found = stmt.query_map(
-        rusqlite::params![customer_id, currency_code, as_of.to_string()],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Row {
-                    number: r.get(1)?,
-                    issue: r.get(2)?,
-                    due: r.get(3)?,
-                    total: r.get(4)?,
-                    settled: r.get(5)?,
-                },
-            ))
-        },
-    )?;
-    for f in found {
-        let (id, row) = f?;
-        let same_stage = statement || (row.due < as_of) == overdue;
-        let chosen = only.is_none_or(|numbers| numbers.contains(&row.number));
-        if same_stage && chosen && (statement || id == invoice_id || !disputed(id)?) {
-            rows.push(row);
-        }
-    }
-
+    let rows = covered_invoices(conn, kind, &head, &at, only)?;
     let formal = kind == LetterKind::FormalDemand;
     let mut lines = Vec::new();
     let mut breakdown = Vec::new();
     let (mut due_minor, mut interest_minor, mut indemnity_minor) = (0i64, 0i64, 0i64);
     let mut jurisdiction = Jurisdiction::France;
+    let mut warnings: Vec<String> = Vec::new();
     for r in &rows {
         let balance = r.total - r.settled;
         due_minor = crate::money::checked_total([due_minor, balance])?;
@@ -314,6 +311,12 @@ fn compose_inner(
         };
         if formal && !penalty {
             let (_, terms, p) = interest::of_invoice(conn, &r.number, as_of, Some(as_of))?;
+            for w in &p.warnings {
+                let text = w.text(lang);
+                if !warnings.contains(&text) {
+                    warnings.push(text);
+                }
+            }
             jurisdiction = terms.jurisdiction;
             interest_minor += p.interest_minor;
             indemnity_minor += p.indemnity_minor;
@@ -474,10 +477,13 @@ fn compose_inner(
             let interest = money(interest_minor);
             let indemnity = money(indemnity_minor);
             let days = settings.formal_demand_days;
-            let mut after = vec![if lang == Lang::Fr {
-                format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal, {interest} d'intérêts de retard arrêtés au {date} et {indemnity} d'indemnité forfaitaire pour frais de recouvrement, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}.")
-            } else {
-                format!("We hereby formally demand payment of {claimed}, being {due_text} of principal, {interest} of late-payment interest to {date} and {indemnity} of fixed recovery costs, within {days} days of receipt of this letter, that is by {deadline_text} at the latest.")
+            // The indemnity is named only when one is owed (never to a private individual,
+            // nor on an invoice in another currency than the law's).
+            let mut after = vec![match (lang, indemnity_minor > 0) {
+                (Lang::Fr, true) => format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal, {interest} d'intérêts de retard arrêtés au {date} et {indemnity} d'indemnité forfaitaire pour frais de recouvrement, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}."),
+                (Lang::Fr, false) => format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal et {interest} d'intérêts de retard arrêtés au {date}, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}."),
+                (Lang::En, true) => format!("We hereby formally demand payment of {claimed}, being {due_text} of principal, {interest} of late-payment interest to {date} and {indemnity} of fixed recovery costs, within {days} days of receipt of this letter, that is by {deadline_text} at the latest."),
+                (Lang::En, false) => format!("We hereby formally demand payment of {claimed}, being {due_text} of principal and {interest} of late-payment interest to {date}, within {days} days of receipt of this letter, that is by {deadline_text} at the latest."),
             }];
             after.push(match (jurisdiction, lang) {
                 (Jurisdiction::France, Lang::Fr) => "À défaut de paiement dans ce délai, nous saisirons sans autre avis le tribunal compétent d'une requête en injonction de payer. Les intérêts continueront de courir jusqu'au complet paiement. La présente lettre vaut mise en demeure au sens de l'article 1344 du Code civil.".to_string(),
@@ -604,14 +610,16 @@ fn compose_inner(
             },
             money(interest_minor),
         ));
-        totals.push((
-            t(
-                lang,
-                "Indemnité forfaitaire pour frais de recouvrement",
-                "Fixed recovery costs",
-            ),
-            money(indemnity_minor),
-        ));
+        if indemnity_minor > 0 {
+            totals.push((
+                t(
+                    lang,
+                    "Indemnité forfaitaire pour frais de recouvrement",
+                    "Fixed recovery costs",
+                ),
+                money(indemnity_minor),
+            ));
+        }
         totals.push((
             t(lang, "Total réclamé", "Total claimed"),
             money(claimed_minor),
@@ -648,7 +656,51 @@ fn compose_inner(
         logo: crate::settings::logo(conn)?.map(|(_, bytes)| std::sync::Arc::new(bytes)),
         values: values.to_vec(),
         payment: pay,
+        preview: None,
+        warnings,
     })
+}
+
+/// The invoices a letter of `kind` about `head` covers as of the date: the customer's
+/// invoices in the same currency at the same stage (not yet due for a courtesy reminder,
+/// overdue for the others) that may be claimed then ([`crate::invoices::AsOf::claimable`]),
+/// or every invoice still owed for a statement; only those in `only` when given; oldest due
+/// date first, with what settled each by the date.
+fn covered_invoices(
+    conn: &Connection,
+    kind: LetterKind,
+    head: &crate::invoices::Stored,
+    at: &crate::invoices::AsOf,
+    only: Option<&[String]>,
+) -> Result<Vec<Row>> {
+    let statement = kind == LetterKind::Statement;
+    let rule = if statement { at.owed() } else { at.claimable() };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.number, i.issue_date, i.due_date, i.total_minor, {} FROM invoices i
+         WHERE i.customer_id = ?1 AND i.currency = ?2 AND {rule}
+         ORDER BY i.due_date, i.number",
+        at.settled
+    ))?;
+    let overdue = head.due_date < at.date;
+    let found = stmt.query_map(rusqlite::params![head.customer_id, head.currency], |r| {
+        Ok(Row {
+            number: r.get(0)?,
+            issue: r.get(1)?,
+            due: r.get(2)?,
+            total: r.get(3)?,
+            settled: r.get(4)?,
+        })
+    })?;
+    let mut rows = Vec::new();
+    for row in found {
+        let row = row?;
+        let same_stage = statement || (row.due < at.date) == overdue;
+        let chosen = only.is_none_or(|numbers| numbers.contains(&row.number));
+        if same_stage && chosen {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
 }
 
 /// The letterhead lines (name, address, contact) and the footer (name, identifiers, IBAN)
@@ -798,6 +850,10 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
     address_window(&mut lay, &l.recipient, l.mention.as_deref(), l.window_left);
     lay.page()
         .push(Item::text(RIGHT, 92.0, l.place_date.clone(), BODY).align(Align::Right));
+    if let Some(banner) = &l.preview {
+        lay.page()
+            .push(Item::text(LEFT, 98.0, banner.clone(), BODY).bold());
+    }
     lay.y = 104.0;
     lay.paragraph(&l.subject, BODY, true);
     lay.y += 2.0;
@@ -1074,7 +1130,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             refused(compose(&conn, LetterKind::Reminder, "F-2", as_of)),
-            Msg::AlreadyDisputed
+            Msg::InvoiceDisputed
         );
         assert_eq!(
             compose(&conn, LetterKind::Reminder, "F-1", as_of)

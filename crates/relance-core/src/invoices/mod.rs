@@ -309,12 +309,145 @@ pub fn update(
     get(conn, id, as_of)
 }
 
-pub(crate) const VIEW_COLUMNS: &str = "i.id, i.number, i.customer_id, c.reference, c.name, \
-    i.issue_date, i.due_date, i.currency, i.total_minor, i.net_minor, i.settled_minor, \
-    i.reference, i.notes, \
-    EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.resolved_on IS NULL), \
-    (SELECT kind FROM invoice_closures x WHERE x.invoice_id = i.id), i.issued";
+/// Invoices read as of a date: every figure counts each fact by its own date. A payment
+/// allocation or credit note dated after the date, a dispute opened after it (or resolved by
+/// it), a write-off or hand-over recorded after it did not exist then; an invoice issued after
+/// it is not listed. The settled cache (`settled_minor`) equals the dated sum exactly when no
+/// allocation or credit note is dated after the date (today, the usual case): then the cache
+/// and its indexes serve, otherwise the facts are summed per invoice.
+///
+/// The SQL fragments name the invoice `i`; the date is written into them as an ISO literal
+/// (a typed date, never user text).
+#[derive(Debug, Clone)]
+pub struct AsOf {
+    pub date: NaiveDate,
+    /// What settled `i` by the date (payments allocated and credit notes), minor units.
+    pub settled: String,
+    /// `i` had an open dispute on the date.
+    pub disputed: String,
+    /// The kind of `i`'s closure recorded by the date, or NULL.
+    pub closure: String,
+    /// The date literal, quoted.
+    pub day: String,
+    /// True when the settled cache is exact for this date.
+    pub cached: bool,
+}
 
+impl AsOf {
+    pub fn new(conn: &Connection, date: NaiveDate) -> Result<AsOf> {
+        let day = format!("'{date}'");
+        let later: bool = conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM allocations WHERE date > ?1)
+                     OR EXISTS (SELECT 1 FROM credit_notes WHERE date > ?1)",
+            )?
+            .query_row([date.to_string()], |r| r.get(0))?;
+        let settled = if later {
+            format!(
+                "(COALESCE((SELECT SUM(a.amount_minor) FROM allocations a \
+                   WHERE a.invoice_id = i.id AND a.date <= {day}), 0) \
+                 + COALESCE((SELECT SUM(n.amount_minor) FROM credit_notes n \
+                   WHERE n.invoice_id = i.id AND n.date <= {day}), 0))"
+            )
+        } else {
+            "i.settled_minor".to_string()
+        };
+        Ok(AsOf {
+            date,
+            disputed: format!(
+                "EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id \
+                 AND d.opened_on <= {day} AND (d.resolved_on IS NULL OR d.resolved_on > {day}))"
+            ),
+            closure: format!(
+                "(SELECT x.kind FROM invoice_closures x WHERE x.invoice_id = i.id \
+                 AND x.on_date <= {day})"
+            ),
+            settled,
+            day,
+            cached: !later,
+        })
+    }
+
+    /// SQL: `i` existed and was open (not wholly settled) on the date.
+    pub fn open(&self) -> String {
+        format!(
+            "i.issue_date <= {} AND {} < i.total_minor",
+            self.day, self.settled
+        )
+    }
+
+    /// SQL: `i` is owed on the date: open and not written off (disputed and handed-over
+    /// invoices are still owed). What the aged balance counts.
+    pub fn owed(&self) -> String {
+        format!(
+            "{} AND NOT EXISTS (SELECT 1 FROM invoice_closures x WHERE x.invoice_id = i.id \
+             AND x.kind = 'write_off' AND x.on_date <= {})",
+            self.open(),
+            self.day
+        )
+    }
+
+    /// SQL: `i` may be claimed on the date (reminders, letters, e-mails, penalty invoices):
+    /// open, not written off, not handed over, no open dispute. The one rule of [`claimable`].
+    pub fn claimable(&self) -> String {
+        format!(
+            "{} AND {} IS NULL AND NOT {}",
+            self.open(),
+            self.closure,
+            self.disputed
+        )
+    }
+
+    /// The invoice view columns (see [`view_from_row`]) with the figures of the date.
+    pub fn view_columns(&self) -> String {
+        format!(
+            "i.id, i.number, i.customer_id, c.reference, c.name, \
+             i.issue_date, i.due_date, i.currency, i.total_minor, i.net_minor, {}, \
+             i.reference, i.notes, {}, {}, i.issued",
+            self.settled, self.disputed, self.closure
+        )
+    }
+}
+
+/// Refuses an invoice written off, handed over or disputed on the date (interest does not
+/// run on it and nothing claims it), whether or not it is still open.
+pub fn refuse_out_of_claims(conn: &Connection, invoice_id: i64, as_of: &AsOf) -> Result<()> {
+    let (closure, disputed): (Option<String>, bool) = conn.query_row(
+        &format!(
+            "SELECT {}, {} FROM invoices i WHERE i.id = ?1",
+            as_of.closure, as_of.disputed
+        ),
+        [invoice_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    match closure.as_deref().and_then(ClosureKind::from_stored) {
+        Some(ClosureKind::WriteOff) => Err(Error::invalid("invoice", Msg::InvoiceWrittenOff)),
+        Some(_) => Err(Error::invalid("invoice", Msg::InvoiceHandedOver)),
+        None if disputed => Err(Error::invalid("invoice", Msg::InvoiceDisputed)),
+        None => Ok(()),
+    }
+}
+
+/// Why an invoice cannot be claimed on a date, if it cannot (see [`AsOf::claimable`]).
+pub fn refuse_unclaimable(conn: &Connection, invoice_id: i64, as_of: &AsOf) -> Result<()> {
+    let (issued, open): (bool, bool) = conn.query_row(
+        &format!(
+            "SELECT i.issue_date <= {}, {} < i.total_minor FROM invoices i WHERE i.id = ?1",
+            as_of.day, as_of.settled
+        ),
+        [invoice_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if !issued {
+        return Err(Error::invalid("as_of", Msg::InvoiceNotYetIssued));
+    }
+    if !open {
+        return Err(Error::invalid("invoice", Msg::InvoiceSettled));
+    }
+    refuse_out_of_claims(conn, invoice_id, as_of)
+}
+
+/// An invoice view from the columns of [`AsOf::view_columns`].
 pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<InvoiceView> {
     let currency_code: String = r.get(7)?;
     let currency = Currency::parse(&currency_code).unwrap_or(Currency::EUR);
@@ -349,11 +482,15 @@ pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<Invoi
     })
 }
 
+/// One invoice with its figures as of `as_of` (each payment, credit note, dispute and
+/// closure counted from its own date).
 pub fn get(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceView> {
+    let at = AsOf::new(conn, as_of)?;
     conn.query_row(
         &format!(
-            "SELECT {VIEW_COLUMNS} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-             WHERE i.id = ?1"
+            "SELECT {} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
+             WHERE i.id = ?1",
+            at.view_columns()
         ),
         [id],
         |r| view_from_row(r, as_of),
@@ -480,13 +617,13 @@ pub struct InvoicePage {
 /// and sort every open invoice to return the first page (measured: 40 ms instead of 0.1 ms
 /// on 100,000 invoices).
 pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<InvoicePage> {
+    let at = AsOf::new(conn, as_of)?;
     let mut conds = vec![match q.filter {
-        InvoiceFilter::Open => "i.settled_minor < i.total_minor",
-        InvoiceFilter::Overdue => "i.settled_minor < i.total_minor AND i.due_date < ?1",
-        InvoiceFilter::Paid => "i.settled_minor >= i.total_minor",
-        InvoiceFilter::All => "1",
-    }
-    .to_string()];
+        InvoiceFilter::Open => at.open(),
+        InvoiceFilter::Overdue => format!("{} AND i.due_date < ?1", at.open()),
+        InvoiceFilter::Paid => format!("i.issue_date <= ?1 AND {} >= i.total_minor", at.settled),
+        InvoiceFilter::All => "?1 IS NOT NULL".to_string(),
+    }];
     if q.customer_id.is_some() {
         conds.push("i.customer_id = ?2".into());
     }
@@ -501,7 +638,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
     let dir = if q.descending { "DESC" } else { "ASC" };
     let order = match q.sort {
         InvoiceSort::DueDate => format!("i.due_date {dir}, i.number {dir}"),
-        InvoiceSort::Amount => format!("(i.total_minor - i.settled_minor) {dir}, i.due_date"),
+        InvoiceSort::Amount => format!("(i.total_minor - {}) {dir}, i.due_date", at.settled),
         InvoiceSort::Customer => format!("c.name COLLATE NOCASE {dir}, i.due_date"),
         InvoiceSort::Number => format!("i.number {dir}"),
     };
@@ -510,8 +647,9 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
     let pattern = like_pattern(search);
     let as_of_s = as_of.to_string();
     let sql = format!(
-        "SELECT {VIEW_COLUMNS} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-         WHERE {where_} ORDER BY {order} LIMIT ?4 OFFSET ?5"
+        "SELECT {} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
+         WHERE {where_} ORDER BY {order} LIMIT ?4 OFFSET ?5",
+        at.view_columns()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
@@ -533,9 +671,11 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
 
 /// Every invoice, ordered by number (for export).
 pub fn all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<InvoiceView>> {
+    let at = AsOf::new(conn, as_of)?;
     let mut stmt = conn.prepare(&format!(
-        "SELECT {VIEW_COLUMNS} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-         ORDER BY i.number"
+        "SELECT {} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
+         ORDER BY i.number",
+        at.view_columns()
     ))?;
     let rows = stmt.query_map([], |r| view_from_row(r, as_of))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -717,7 +857,9 @@ mod tests {
         assert!(update(&mut conn, v.id, &edit, d).is_err());
         edit.customer = "ACME".into();
         edit.total = "80".into();
-        let u = update(&mut conn, v.id, &edit, d).unwrap();
+        let u = update(&mut conn, v.id, &edit, day("2026-01-15")).unwrap();
         assert_eq!(u.balance, "20.00");
+        // As of a day before the payment, the invoice was wholly open.
+        assert_eq!(get(&conn, v.id, d).unwrap().balance, "80.00");
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 pub use rusqlite::Connection;
-use rusqlite::{OpenFlags, TransactionBehavior};
+use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_report_indexes.sql"),
     include_str!("migrations/0013_segment_log.sql"),
     include_str!("migrations/0014_paid_on.sql"),
+    include_str!("migrations/0015_same_letter.sql"),
 ];
 
 /// The schema version this build writes.
@@ -171,8 +172,10 @@ pub fn snapshot(conn: &Connection, dest: &Path) -> Result<u64> {
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
+    // This process's own temporary name: two processes taking the same snapshot at once
+    // (two commands started together on the first run of the day) never share one.
     let mut tmp = dest.as_os_str().to_owned();
-    tmp.push(".partial");
+    tmp.push(format!(".{}{PARTIAL}", std::process::id()));
     let tmp = PathBuf::from(tmp);
     let _ = std::fs::remove_file(&tmp);
     let result = (|| -> Result<u64> {
@@ -256,15 +259,37 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
             known: SCHEMA_VERSION,
         });
     }
-    for version in (current + 1)..=target.min(SCHEMA_VERSION) {
-        let sql = MIGRATIONS[(version - 1) as usize];
-        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
-        tx.commit()?;
-    }
-    Ok(())
+    // SQLite's procedure for rebuilding a table that others reference: foreign keys off
+    // around the transaction (the pragma is ignored inside one), checked before commit.
+    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let run = || -> Result<()> {
+        for version in (current + 1)..=target.min(SCHEMA_VERSION) {
+            let sql = MIGRATIONS[(version - 1) as usize];
+            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+            // Another process may have applied it while this one waited for the lock.
+            if schema_version(&tx)? >= version {
+                continue;
+            }
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.execute_batch(sql)?;
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()?;
+            if let Some(table) = broken {
+                return Err(Error::damaged(
+                    "database",
+                    &format!("migration {version}: a row of {table} lost its reference"),
+                ));
+            }
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()?;
+        }
+        Ok(())
+    };
+    let done = run();
+    conn.pragma_update(None, "foreign_keys", if fk == 1 { "ON" } else { "OFF" })?;
+    done
 }
 
 /// The default database path: `<platform data dir>/relance/relance.sqlite`, unless
@@ -348,25 +373,165 @@ pub fn refuse_database_as_output(db: &Path, out: &Path, field: &str) -> Result<(
 }
 
 /// Writes a file the owner asked for (a PDF, an e-mail draft, an export) whole or not at
-/// all: refused when it is the database; written as `NAME.partial`, flushed to disk, then
-/// renamed, so an interrupted write never leaves a half file under the real name.
+/// all: [`stage_output`] then [`Staged::finish`].
 pub fn write_output(db: &Path, out: &Path, bytes: &[u8], field: &str) -> Result<()> {
+    stage_output(db, out, bytes, field)?.finish()
+}
+
+/// The suffix of a file written but not yet given its name.
+pub const PARTIAL: &str = ".partial";
+
+/// A file written whole under `NAME.partial` and flushed to disk, waiting for its name. A
+/// write that records something (an archived letter, an action done) stages its files
+/// inside its transaction ([`stage_output_in`]) and names them after the commit: a failure
+/// to write rolls the record back, and a kill before the commit leaves only `.partial`
+/// files, which the next batch into that folder removes ([`tidy_partials`]). Dropped
+/// without [`Staged::finish`] (the transaction failed), the partial file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    out: PathBuf,
+    field: String,
+    done: bool,
+}
+
+impl Staged {
+    /// Gives the file its name (an atomic rename), then flushes the folder.
+    pub fn finish(mut self) -> Result<()> {
+        self.done = true;
+        let renamed = std::fs::rename(&self.tmp, &self.out).and_then(|()| {
+            match self.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                Some(dir) => std::fs::File::open(dir).and_then(|d| d.sync_all()),
+                None => Ok(()),
+            }
+        });
+        if let Err(e) = renamed {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(Error::write(&self.field, &self.out, e));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Refuses an output path that exists and is not a regular file (a symbolic link, a
+/// folder, a FIFO, a device node): only a regular file or a new path is written.
+pub fn refuse_special_output(out: &Path, field: &str) -> Result<()> {
+    match std::fs::symlink_metadata(out) {
+        Ok(m) if !m.file_type().is_file() => Err(Error::invalid(
+            field,
+            crate::error::Msg::NotARegularFile(out.display().to_string()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` whole under `out` + [`PARTIAL`] and flushes them (see [`Staged`]).
+/// Refused, writing nothing: the database as output, or a path that is not a regular file.
+pub fn stage_output(db: &Path, out: &Path, bytes: &[u8], field: &str) -> Result<Staged> {
     use std::io::Write;
     refuse_database_as_output(db, out, field)?;
+    refuse_special_output(out, field)?;
     let mut tmp = out.as_os_str().to_owned();
-    tmp.push(".partial");
+    tmp.push(PARTIAL);
     let tmp = PathBuf::from(tmp);
+    refuse_special_output(&tmp, field)?;
+    let staged = Staged {
+        tmp: tmp.clone(),
+        out: out.to_path_buf(),
+        field: field.to_string(),
+        done: false,
+    };
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        // A leftover of a killed run is replaced; create_new never follows a link.
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, out)
+        f.sync_all()
     })();
     if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
         return Err(Error::write(field, out, e));
     }
-    Ok(())
+    Ok(staged)
+}
+
+/// [`stage_output`] inside a write transaction that records something: the file is also
+/// noted in `pending_files`, in that transaction. Once it commits, [`Staged::finish_in`]
+/// names the file and forgets the note; if the process dies in between, the next start
+/// names it ([`finish_pending`]), so a committed record never lacks its file. If the
+/// transaction does not commit, the note goes with it and the `.partial` file is left for
+/// [`tidy_partials`].
+pub fn stage_output_in(
+    tx: &rusqlite::Connection,
+    db: &Path,
+    out: &Path,
+    bytes: &[u8],
+    field: &str,
+) -> Result<Staged> {
+    let staged = stage_output(db, out, bytes, field)?;
+    tx.execute(
+        "INSERT OR REPLACE INTO pending_files (path) VALUES (?1)",
+        [out.to_string_lossy()],
+    )?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// [`Staged::finish`], then forgets the note of [`stage_output_in`].
+    pub fn finish_in(self, conn: &rusqlite::Connection) -> Result<()> {
+        let path = self.out.to_string_lossy().into_owned();
+        self.finish()?;
+        conn.execute("DELETE FROM pending_files WHERE path = ?1", [path])?;
+        Ok(())
+    }
+}
+
+/// Names the files a committed write staged but did not get to name (the process died
+/// between its commit and the rename). Run at every start. Returns how many were named.
+pub fn finish_pending(conn: &rusqlite::Connection) -> Result<usize> {
+    let paths: Vec<String> = conn
+        .prepare("SELECT path FROM pending_files ORDER BY path")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut named = 0;
+    for p in paths {
+        let tmp = PathBuf::from(format!("{p}{PARTIAL}"));
+        if std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.file_type().is_file()) {
+            std::fs::rename(&tmp, &p).map_err(|e| Error::write("file", Path::new(&p), e))?;
+            named += 1;
+        }
+        conn.execute("DELETE FROM pending_files WHERE path = ?1", [&p])?;
+    }
+    Ok(named)
+}
+
+/// What the engine hands a file to write inside its transaction (see [`stage_output_in`]):
+/// the transaction and the bytes.
+pub type Sink<'a> = dyn FnMut(&rusqlite::Connection, &[u8]) -> Result<()> + 'a;
+/// [`Sink`] for a batch: the transaction, the file's name and its bytes.
+pub type BatchSink<'a> = dyn FnMut(&rusqlite::Connection, &str, &[u8]) -> Result<()> + 'a;
+
+/// Removes the `.partial` files a killed batch left in `dir` (its files are written again).
+pub fn tidy_partials(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let regular = e.file_type().is_ok_and(|t| t.is_file());
+            if regular && name.to_string_lossy().ends_with(PARTIAL) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// A `LIKE … ESCAPE '\\'` pattern matching `search` as a plain substring (its `%`, `_` and

@@ -1,10 +1,10 @@
 //! The aged balance: what each customer owes, by how late it is (not yet due, 1–30,
 //! 31–60, 61–90, over 90 days past due), in one currency (never summed across currencies).
 //!
-//! Decisions: it ages the open balances as they stand (the settled cache) for the invoices
-//! issued by the as-of date, exactly what the dashboard's outstanding total sums, so the
-//! two always agree; disputed and handed-over invoices are still owed and count.
-//! One grouped query over the covering index of open invoices.
+//! Decisions: it ages what was owed on the as-of date, each payment and credit note counted
+//! from its own date (`invoices::AsOf`), for the invoices issued by then; written-off
+//! invoices are left out, disputed and handed-over ones are still owed and count. As of
+//! today it is the settled cache over the covering index of open invoices.
 
 use crate::error::Result;
 use crate::money::Currency;
@@ -48,19 +48,22 @@ pub fn aged_balance(
 ) -> Result<AgedBalance> {
     let cur = crate::settings::currency_or_default(conn, currency.unwrap_or(""))?;
     let day = |d: i64| (as_of - Duration::days(d)).to_string();
-    let mut stmt = conn.prepare_cached(
+    let at = crate::invoices::AsOf::new(conn, as_of)?;
+    let open = format!("(i.total_minor - {})", at.settled);
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT c.reference, c.name, c.id,
-                SUM(CASE WHEN i.due_date >= ?2 THEN i.total_minor - i.settled_minor ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?2 AND i.due_date >= ?3 THEN i.total_minor - i.settled_minor ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?3 AND i.due_date >= ?4 THEN i.total_minor - i.settled_minor ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?4 AND i.due_date >= ?5 THEN i.total_minor - i.settled_minor ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?5 THEN i.total_minor - i.settled_minor ELSE 0 END),
-                SUM(i.total_minor - i.settled_minor) AS total
+                SUM(CASE WHEN i.due_date >= ?2 THEN {open} ELSE 0 END),
+                SUM(CASE WHEN i.due_date < ?2 AND i.due_date >= ?3 THEN {open} ELSE 0 END),
+                SUM(CASE WHEN i.due_date < ?3 AND i.due_date >= ?4 THEN {open} ELSE 0 END),
+                SUM(CASE WHEN i.due_date < ?4 AND i.due_date >= ?5 THEN {open} ELSE 0 END),
+                SUM(CASE WHEN i.due_date < ?5 THEN {open} ELSE 0 END),
+                SUM({open}) AS total
          FROM invoices i JOIN customers c ON c.id = i.customer_id
-         WHERE i.settled_minor < i.total_minor AND i.currency = ?1 AND i.issue_date <= ?2
+         WHERE {} AND i.currency = ?1
          GROUP BY i.customer_id
          ORDER BY total DESC, c.reference",
-    )?;
+        at.owed()
+    ))?;
     let rows = stmt.query_map(
         params![cur.code(), as_of.to_string(), day(30), day(60), day(90)],
         |r| {
@@ -162,10 +165,12 @@ pub fn cell_invoices(
             bounds[k]
         }
     };
+    let at = crate::invoices::AsOf::new(conn, as_of)?;
     let mut sql = format!(
         "SELECT {} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-         WHERE i.settled_minor < i.total_minor AND i.currency = ?1 AND i.issue_date <= ?2",
-        crate::invoices::VIEW_COLUMNS
+         WHERE {} AND i.currency = ?1 AND ?2 IS NOT NULL",
+        at.view_columns(),
+        at.owed()
     );
     let mut args: Vec<String> = vec![cur.code().to_string(), as_of.to_string()];
     if let Some(id) = customer_id {

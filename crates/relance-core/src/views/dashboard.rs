@@ -28,7 +28,9 @@ pub fn dashboard(conn: &Connection, as_of: NaiveDate) -> Result<Dashboard> {
                 COUNT(*),
                 COUNT(CASE WHEN due_date < ?2 THEN 1 END),
                 COUNT(DISTINCT CASE WHEN due_date < ?2 THEN customer_id END)
-         FROM invoices WHERE settled_minor < total_minor AND currency = ?1",
+         FROM invoices i WHERE settled_minor < total_minor AND currency = ?1
+           AND NOT EXISTS (SELECT 1 FROM invoice_closures x
+                           WHERE x.invoice_id = i.id AND x.kind = 'write_off')",
         params![currency.code(), as_of.to_string()],
         |r| {
             Ok((

@@ -122,7 +122,9 @@ pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overv
         // No join to customers: their names are read for the top 10 only.
         "SELECT i.number, i.customer_id, i.due_date, i.total_minor - i.settled_minor
          FROM invoices i
-         WHERE i.settled_minor < i.total_minor AND i.currency = ?1 AND i.issue_date <= ?2",
+         WHERE i.settled_minor < i.total_minor AND i.currency = ?1 AND i.issue_date <= ?2
+           AND NOT EXISTS (SELECT 1 FROM invoice_closures x
+                           WHERE x.invoice_id = i.id AND x.kind = 'write_off')",
     )?;
     let open = stmt.query_map(params![code, asof], |r| {
         Ok((

@@ -9,7 +9,7 @@
 //! 4. **Good payer**: days late weighted by amount at most `segment_good_days`.
 //! 5. **Slow payer**: days late weighted by amount at least `segment_slow_days`.
 //! 6. **Forgetful**: between the two, and pays within `segment_forgetful_days` of the first
-//!    reminder; otherwise **Slow payer**.
+//!    reminder, or was never reminded; otherwise **Slow payer**.
 
 use super::profile::Profile;
 use crate::error::{Error, Lang, Msg, Result};
@@ -243,6 +243,16 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         );
     }
     match p.delay_after_reminder {
+        // Never reminded: nothing says a reminder would not work ("does not pay within N
+        // days of a reminder" needs a reminder); a little late without one is forgetful.
+        None => done(
+            Segment::Forgetful,
+            if fr {
+                format!("{w} j de retard, sans relance envoyée : entre les deux seuils")
+            } else {
+                format!("{w} days late, never reminded: between the two thresholds")
+            },
+        ),
         Some(d) if d <= t.forgetful_days => done(
             Segment::Forgetful,
             if fr {
@@ -550,6 +560,8 @@ mod tests {
         assert_eq!(seg(&profile(5, "5.0", None)), Segment::GoodPayer);
         assert_eq!(seg(&profile(5, "12.0", Some(4))), Segment::Forgetful);
         assert_eq!(seg(&profile(5, "12.0", Some(20))), Segment::SlowPayer);
+        // Between the thresholds and never reminded: not "does not pay after a reminder".
+        assert_eq!(seg(&profile(5, "6.0", None)), Segment::Forgetful);
         assert_eq!(seg(&profile(5, "30.0", Some(1))), Segment::SlowPayer);
         let mut p = profile(5, "1.0", None);
         p.promises_broken = 1;

@@ -4,4 +4,9 @@ import type { DocumentInfo } from "./DocumentInfo";
 /**
  * What [`produce`] did: the archived document, and whether this call created it.
  */
-export type Produced = { document: DocumentInfo, created: boolean, };
+export type Produced = { document: DocumentInfo, created: boolean, 
+/**
+ * What the owner should know before sending it (a reference rate not checked for
+ * over six months), in the letter's language.
+ */
+warnings: Array<string>, };

@@ -1,0 +1,769 @@
+//! Issue 18: what a hostile probe of letters, penalties, rates, restore and output files
+//! found, each reproduced on a copy of the demo as the probe did (`relance demo --as-of
+//! 2026-11-22`, today 22 November 2026) and checked against the figures computed by hand.
+//! PDFs are read back with `pdftotext`, e-mails with Python's `email` package.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TODAY: &str = "2026-11-22";
+
+struct Demo {
+    dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn new() -> Demo {
+        let d = Demo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        d.ok(&["demo", "--as-of", TODAY]);
+        d
+    }
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("relance.sqlite")
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_relance"))
+            .arg("--db")
+            .arg(self.db())
+            .arg("--lang")
+            .arg("en")
+            .args(args)
+            .env_remove("RELANCE_DB")
+            .env("RELANCE_TODAY", TODAY)
+            .output()
+            .unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+    /// Refused as an input: exit status 1, with the message on stderr.
+    fn refused(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    }
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+    fn count(&self, table: &str) -> i64 {
+        rusqlite_count(&self.db(), table)
+    }
+}
+
+fn rusqlite_count(db: &Path, table: &str) -> i64 {
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM ' + sys.argv[2]).fetchone()[0])",
+        ])
+        .arg(db)
+        .arg(table)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+}
+
+fn text(pdf: &Path) -> String {
+    let o = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn documents(d: &Demo, customer: &str) -> Vec<serde_json::Value> {
+    d.json(&[
+        "documents",
+        "list",
+        "--customer",
+        customer,
+        "--format",
+        "json",
+    ])
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+/// Item 1: the same letter again after a payment is a new letter with the new figures, and
+/// the e-mail made then attaches it.
+#[test]
+fn a_letter_made_again_after_a_payment_says_what_is_owed_now() {
+    let d = Demo::new();
+    let a = d.path("a.pdf");
+    let said = d.ok(&[
+        "letter",
+        "--invoice",
+        "F2026-0136",
+        "--kind",
+        "formal-demand",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    assert!(said.contains("2213.11 EUR claimed"), "{said}");
+    // Unchanged, the same letter again is the archived one.
+    let a2 = d.path("a2.pdf");
+    let said = d.ok(&[
+        "letter",
+        "--invoice",
+        "F2026-0136",
+        "--kind",
+        "formal-demand",
+        "--out",
+        a2.to_str().unwrap(),
+    ]);
+    assert!(said.contains("already archived today"), "{said}");
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&a2).unwrap());
+    d.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "FEST15",
+        "--date",
+        TODAY,
+        "--amount",
+        "1000",
+        "--invoice",
+        "F2026-0136",
+    ]);
+    let b = d.path("b.pdf");
+    let said = d.ok(&[
+        "letter",
+        "--invoice",
+        "F2026-0136",
+        "--kind",
+        "formal-demand",
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("1213.11 EUR claimed") && said.contains("archived as"),
+        "{said}"
+    );
+    assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let t = text(&b);
+    assert!(t.contains("1 213,11 €") && !t.contains("2 213,11 €"), "{t}");
+    // The e-mail made now attaches the new letter, byte for byte.
+    let eml = d.path("m.eml");
+    d.ok(&[
+        "email",
+        "--invoice",
+        "F2026-0136",
+        "--kind",
+        "formal-demand",
+        "--out",
+        eml.to_str().unwrap(),
+    ]);
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import email,sys; from email import policy; m=email.message_from_bytes(open(sys.argv[1],'rb').read(), policy=policy.default); \
+             a=[p for p in m.walk() if p.get_content_disposition()=='attachment'][0]; \
+             print(a.get_content()==open(sys.argv[2],'rb').read())",
+        ])
+        .arg(&eml)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "True");
+    let docs = documents(&d, "FEST15");
+    let claimed: Vec<&str> = docs
+        .iter()
+        .map(|x| x["claimed"].as_str().unwrap())
+        .collect();
+    assert_eq!(claimed, ["1213.11", "2213.11"]);
+}
+
+/// Item 2: every as-of figure from the facts dated up to that day.
+#[test]
+fn past_dates_count_each_fact_by_its_own_date() {
+    let d = Demo::new();
+    // The aged balance at the last year end: 14 customers, 109 411,68 € (the probe's sum of
+    // the facts dated up to 31/12/2025).
+    let aged = d.json(&["aged-balance", "--as-of", "2025-12-31", "--format", "json"]);
+    assert_eq!(aged["rows"].as_array().unwrap().len(), 14);
+    assert_eq!(aged["totals"]["total"], "109411.68");
+    let part = aged["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["customer"] == "PART21")
+        .unwrap()
+        .clone();
+    assert_eq!(part["total"], "1134.54");
+    // Today it is what the settled cache says: the same rule, no past facts missing.
+    let now = d.json(&["aged-balance", "--format", "json"]);
+    let dash = d.json(&["invoice", "list", "--format", "json", "--limit", "10000"]);
+    let open: i64 = dash
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["currency"] == "EUR")
+        .map(|i| cents(i["balance"].as_str().unwrap()))
+        .sum();
+    assert_eq!(cents(now["totals"]["total"].as_str().unwrap()), open);
+    // The statement of PART21 at 31/12/2025: F2025-0024 had 1 134,54 € open (paid 6/1/2026);
+    // a past date gives a preview, marked, and archives nothing.
+    let before = d.count("documents");
+    let s = d.path("s.pdf");
+    let said = d.ok(&[
+        "statement",
+        "--customer",
+        "PART21",
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        s.to_str().unwrap(),
+    ]);
+    assert!(said.contains("preview"), "{said}");
+    let t = text(&s);
+    assert!(t.contains("F2025-0024") && t.contains("1 134,54 €"), "{t}");
+    assert!(t.contains("APERÇU au 31/12/2025"), "{t}");
+    assert_eq!(d.count("documents"), before);
+    // A formal demand as of 20/08/2026: the 560,60 € paid on 29/08 is not yet paid, and
+    // interest runs on the whole 1 401,50 €: 13 days at 12,15 %.
+    let l = d.path("l.pdf");
+    d.ok(&[
+        "letter",
+        "--invoice",
+        "F2026-0114",
+        "--kind",
+        "formal-demand",
+        "--as-of",
+        "2026-08-20",
+        "--out",
+        l.to_str().unwrap(),
+    ]);
+    let t = text(&l);
+    let line = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("F2026-0114 "))
+        .unwrap();
+    assert!(
+        line.contains("1 401,50 €") && line.contains("0,00 €") && line.trim_end().ends_with("13"),
+        "{line}"
+    );
+    assert!(t.contains("13 j à 12,15 % l'an sur 1 401,50 €"), "{t}");
+    assert!(t.contains("APERÇU au 20/08/2026"), "{t}");
+    assert_eq!(d.count("documents"), before);
+    // The invoice itself as of that day, and the day after the payment.
+    let show = |day: &str| {
+        d.json(&[
+            "invoice",
+            "show",
+            "F2026-0114",
+            "--as-of",
+            day,
+            "--format",
+            "json",
+        ])
+    };
+    assert_eq!(show("2026-08-20")["invoice"]["balance"], "1401.50");
+    assert_eq!(show("2026-08-29")["invoice"]["balance"], "840.90");
+    // The agenda of a past day is refused.
+    let e = d.refused(&["agenda", "--as-of", "2026-11-01"]);
+    assert!(e.contains("today or a later date"), "{e}");
+}
+
+fn cents(s: &str) -> i64 {
+    let (a, b) = s.split_once('.').unwrap();
+    a.parse::<i64>().unwrap() * 100 + b.parse::<i64>().unwrap()
+}
+
+/// Item 3: a private debtor owes the legal rate "in the other cases" from the day after the
+/// first formal demand archived, and no indemnity.
+#[test]
+fn a_private_debtor_owes_the_other_cases_rate_from_the_formal_demand() {
+    let d = Demo::new();
+    let p = d.json(&["penalties", "--invoice", "F2026-0143", "--format", "json"]);
+    assert_eq!(p["total"], "0.00");
+    assert!(
+        p["warnings"][0].as_str().unwrap().contains("not sent yet"),
+        "{p}"
+    );
+    let l = d.path("d.pdf");
+    d.ok(&[
+        "letter",
+        "--invoice",
+        "F2026-0143",
+        "--kind",
+        "formal-demand",
+        "--out",
+        l.to_str().unwrap(),
+    ]);
+    let t = text(&l);
+    assert!(
+        !t.contains("Indemnité"),
+        "no indemnity line for a private person: {t}"
+    );
+    // Without the half-year's rate, a refusal naming the series to enter.
+    let e = d.refused(&[
+        "penalties",
+        "--invoice",
+        "F2026-0143",
+        "--as-of",
+        "2026-12-22",
+    ]);
+    assert!(e.contains("fr_legal_professional"), "{e}");
+    d.ok(&[
+        "rates",
+        "add",
+        "--series",
+        "fr_legal_professional",
+        "--effective",
+        "2026-07-01",
+        "--rate",
+        "2.62",
+    ]);
+    // 963,15 € × 2,62 % × 30 / 365 = 2,0741 → 2,07 €, from 23/11 (the day after the demand).
+    let p = d.json(&[
+        "penalties",
+        "--invoice",
+        "F2026-0143",
+        "--as-of",
+        "2026-12-22",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        (p["interest"].as_str(), p["indemnity"].as_str()),
+        (Some("2.07"), Some("0.00"))
+    );
+    assert_eq!(p["periods"][0]["from"], "2026-11-23");
+    assert_eq!(p["periods"][0]["rate"], "2.62");
+}
+
+/// Item 4 and 5: closed or contested invoices are not claimed, and interest is invoiced as of
+/// today only.
+#[test]
+fn closed_disputed_and_future_claims_are_refused() {
+    let d = Demo::new();
+    let aged = |d: &Demo| {
+        cents(
+            d.json(&["aged-balance", "--format", "json"])["totals"]["total"]
+                .as_str()
+                .unwrap(),
+        )
+    };
+    let before = aged(&d);
+    let balance = |n: &str| {
+        cents(
+            d.json(&["invoice", "show", n, "--format", "json"])["invoice"]["balance"]
+                .as_str()
+                .unwrap(),
+        )
+    };
+    let written_off = balance("F2026-0124");
+    assert_eq!(written_off, 208_179);
+    d.ok(&["invoice", "write-off", "F2026-0124", "--reason", "bankrupt"]);
+    // 2 081,79 € less owed; no letter, no penalty invoice.
+    assert_eq!(before - aged(&d), written_off);
+    let out = d.path("w.pdf");
+    let e = d.refused(&[
+        "letter",
+        "--invoice",
+        "F2026-0124",
+        "--kind",
+        "formal-demand",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(e.contains("written off"), "{e}");
+    assert!(!out.exists());
+    let e = d.refused(&["penalties", "invoice", "--invoice", "F2026-0124"]);
+    assert!(e.contains("written off"), "{e}");
+    // Handed over to court: still owed, never in a reminder.
+    d.ok(&[
+        "invoice",
+        "hand-over",
+        "F2025-0030",
+        "--to",
+        "court",
+        "--reason",
+        "injonction",
+    ]);
+    assert_eq!(before - aged(&d), written_off);
+    let e = d.refused(&["penalties", "invoice", "--invoice", "F2025-0030"]);
+    assert!(e.contains("handed over"), "{e}");
+    let agenda = d.ok(&["agenda", "--format", "json"]);
+    assert!(!agenda.contains("F2025-0030") && !agenda.contains("F2026-0124"));
+    // Disputed: no penalty invoice.
+    let e = d.refused(&["penalties", "invoice", "--invoice", "F2026-0141"]);
+    assert!(e.contains("open dispute"), "{e}");
+    // Interest not yet earned cannot be invoiced.
+    let e = d.refused(&[
+        "penalties",
+        "invoice",
+        "--invoice",
+        "F2026-0136",
+        "--as-of",
+        "2099-12-31",
+    ]);
+    assert!(e.contains("as of today"), "{e}");
+    assert!(!d
+        .ok(&["invoice", "list", "--format", "json", "--filter", "all", "--limit", "10000"])
+        .contains("INT1"));
+}
+
+/// Item 6: two penalty invoices at the same moment: one charges, the other has nothing left.
+#[test]
+fn two_penalty_invoices_at_once_charge_the_days_once() {
+    for _ in 0..4 {
+        let d = Demo::new();
+        let runs: Vec<std::thread::JoinHandle<Output>> = (0..2)
+            .map(|_| {
+                let db = d.db();
+                std::thread::spawn(move || {
+                    Command::new(env!("CARGO_BIN_EXE_relance"))
+                        .arg("--db")
+                        .arg(db)
+                        .args(["penalties", "invoice", "--invoice", "F2026-0136"])
+                        .env("RELANCE_TODAY", TODAY)
+                        .output()
+                        .unwrap()
+                })
+            })
+            .collect();
+        let ok = runs
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|o| o.status.success())
+            .count();
+        assert_eq!(ok, 1);
+        assert_eq!(d.count("penalty_charges"), 1);
+    }
+}
+
+/// Item 9: rates are bounded, a shipped decision stands, one entry per date, help is true.
+#[test]
+fn rates_are_checked() {
+    let d = Demo::new();
+    for (series, date, rate, says) in [
+        ("ecb_mro", "2026-03-01", "-10", "between 0 and 100"),
+        ("ecb_mro", "2026-03-01", "-0.5", "between 0 and 100"),
+        ("ecb_mro", "2026-03-01", "100.5", "between 0 and 100"),
+        (
+            "ecb_mro",
+            "2025-06-11",
+            "100",
+            "shipped with Relance (2.15 %)",
+        ),
+    ] {
+        let e = d.refused(&[
+            "rates",
+            "add",
+            "--series",
+            series,
+            "--effective",
+            date,
+            "--rate",
+            rate,
+        ]);
+        assert!(e.contains(says), "{rate}: {e}");
+    }
+    d.ok(&[
+        "rates",
+        "add",
+        "--series",
+        "fr_legal_professional",
+        "--effective",
+        "2026-01-01",
+        "--rate",
+        "6.67",
+    ]);
+    let e = d.refused(&[
+        "rates",
+        "add",
+        "--series",
+        "fr_legal_professional",
+        "--effective",
+        "2026-01-01",
+        "--rate",
+        "7",
+    ]);
+    assert!(e.contains("already entered") && e.contains("6.67"), "{e}");
+    d.ok(&[
+        "rates",
+        "remove",
+        "--series",
+        "fr_legal_professional",
+        "--effective",
+        "2026-01-01",
+    ]);
+    d.ok(&[
+        "rates",
+        "add",
+        "--series",
+        "fr_legal_professional",
+        "--effective",
+        "2026-01-01",
+        "--rate",
+        "7",
+    ]);
+    let list = d.ok(&["rates", "list"]);
+    assert!(
+        list.contains("ecb_mro     2025-06-11  2.15 %") || list.contains("2.15 %"),
+        "{list}"
+    );
+    assert!(!list.contains("100 %"));
+}
+
+/// Items 15 and 16: a letter that cannot be written records nothing; `--out` writes only a
+/// regular file or a new path; a killed batch's leftovers are tidied.
+#[test]
+fn output_files_are_written_whole_or_nothing_is_recorded() {
+    let d = Demo::new();
+    let before = (d.count("documents"), d.count("journal"));
+    let e = d.run(&[
+        "letter",
+        "--invoice",
+        "F2026-0136",
+        "--kind",
+        "formal-demand",
+        "--out",
+        "/missing/folder/x.pdf",
+    ]);
+    assert_ne!(e.status.code(), Some(0));
+    assert_eq!((d.count("documents"), d.count("journal")), before);
+    // A symbolic link, a FIFO and a device node are refused, untouched.
+    let target = d.path("target.txt");
+    std::fs::write(&target, "keep me").unwrap();
+    let link = d.path("link.pdf");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let fifo = d.path("fifo.pdf");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for out in [link.to_str().unwrap(), fifo.to_str().unwrap(), "/dev/null"] {
+        let e = d.refused(&[
+            "letter",
+            "--invoice",
+            "F2026-0136",
+            "--kind",
+            "formal-demand",
+            "--out",
+            out,
+        ]);
+        assert!(e.contains("not a regular file"), "{out}: {e}");
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!((d.count("documents"), d.count("journal")), before);
+    // A batch folder: a killed run's .partial files are removed by the next batch.
+    let dir = d.path("letters");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("2026-11-22-X-reminder.pdf.partial"), "half").unwrap();
+    d.ok(&["letters", "prepare", "--out", dir.to_str().unwrap()]);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".partial")), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.ends_with("FEST15-formal_demand.pdf")),
+        "{names:?}"
+    );
+}
+
+/// Item 17: every command's help, and the wording's language as `--language`.
+#[test]
+fn every_command_has_help_and_a_wording_can_be_changed() {
+    let d = Demo::new();
+    let top = d.ok(&["--help"]);
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() > 15, "{commands:?}");
+    for c in &commands {
+        let help = d.ok(&[c, "--help"]);
+        // Subcommands too.
+        let subs: Vec<String> = help
+            .lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|s| s != "help")
+            .collect();
+        for s in subs {
+            d.ok(&[c, &s, "--help"]);
+        }
+    }
+    d.ok(&[
+        "settings",
+        "template",
+        "--kind",
+        "reminder",
+        "--language",
+        "fr",
+        "--part",
+        "subject",
+        "--text",
+        "Relance : {invoice_count} facture(s)",
+    ]);
+    let list = d.ok(&["settings", "templates"]);
+    assert!(
+        list.contains("Relance : {invoice_count} facture(s)"),
+        "{list}"
+    );
+}
+
+/// Items 21 and 25: restoring a file that is not a ledger is a refused input (exit 1);
+/// `aged-balance --format json --out F` writes F.
+#[test]
+fn exit_status_and_report_files() {
+    let d = Demo::new();
+    let notes = d.path("notes.txt");
+    std::fs::write(&notes, "hello ".repeat(100)).unwrap();
+    let e = d.refused(&["restore", notes.to_str().unwrap(), "--yes"]);
+    assert!(e.contains("not a database"), "{e}");
+    let out = d.path("aged.json");
+    d.ok(&[
+        "aged-balance",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["currency"], "EUR");
+}
+
+/// Item 12: payments recorded while restores run: every payment the program said it
+/// recorded (exit 0) is in the final file or in an undo ("before restore") snapshot.
+#[test]
+fn a_restore_never_loses_an_acknowledged_payment() {
+    let d = Demo::new();
+    let snapshot = d.path("older.sqlite");
+    d.ok(&["backup", "--out", snapshot.to_str().unwrap()]);
+    let db = d.db();
+    let payer = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            for k in 0..60 {
+                let reference = format!("P{k:03}");
+                let o = Command::new(env!("CARGO_BIN_EXE_relance"))
+                    .arg("--db")
+                    .arg(&db)
+                    .args([
+                        "payment",
+                        "add",
+                        "--customer",
+                        "GARA05",
+                        "--amount",
+                        "1",
+                        "--date",
+                        TODAY,
+                        "--reference",
+                        &reference,
+                        "--keep-as-credit",
+                    ])
+                    .env("RELANCE_TODAY", TODAY)
+                    .output()
+                    .unwrap();
+                if o.status.success() {
+                    acknowledged.push(reference);
+                }
+            }
+            acknowledged
+        })
+    };
+    for _ in 0..5 {
+        d.ok(&["restore", snapshot.to_str().unwrap(), "--yes"]);
+        std::thread::sleep(std::time::Duration::from_millis(40));
+    }
+    let acknowledged = payer.join().unwrap();
+    assert!(!acknowledged.is_empty());
+    let references = |file: &Path| -> Vec<String> {
+        let o = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute(\"SELECT reference FROM payments WHERE reference LIKE 'P%'\")))",
+            ])
+            .arg(file)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let mut kept = references(&db);
+    for e in std::fs::read_dir(d.path("backups")).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("relance-before-restore-")
+        {
+            kept.extend(references(&p));
+        }
+    }
+    let lost: Vec<&String> = acknowledged.iter().filter(|r| !kept.contains(r)).collect();
+    assert!(lost.is_empty(), "acknowledged then lost: {lost:?}");
+}
+
+/// Item 13: two commands started together on the first run of a day both work, and the
+/// day's snapshot is whole.
+#[test]
+fn two_commands_starting_together_share_the_daily_snapshot() {
+    let d = Demo::new();
+    for day in ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"] {
+        let runs: Vec<std::thread::JoinHandle<Output>> = (0..2)
+            .map(|_| {
+                let db = d.db();
+                let day = day.to_string();
+                std::thread::spawn(move || {
+                    Command::new(env!("CARGO_BIN_EXE_relance"))
+                        .arg("--db")
+                        .arg(db)
+                        .args(["customer", "list", "--format", "json"])
+                        .env("RELANCE_TODAY", day)
+                        .output()
+                        .unwrap()
+                })
+            })
+            .collect();
+        for o in runs.into_iter().map(|h| h.join().unwrap()) {
+            assert!(
+                o.status.success() && o.stderr.is_empty(),
+                "{day}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        let snap = d.path(&format!("backups/relance-daily-{day}.sqlite"));
+        assert_eq!(rusqlite_count(&snap, "customers"), 25, "{day}");
+    }
+}

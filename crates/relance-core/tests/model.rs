@@ -1,0 +1,533 @@
+//! The model-based test of the ledger (issue 18): random sequences of operations on a few
+//! customers run against the real engine and against a small reference model written here,
+//! and after every step the engine must agree with the model.
+//!
+//! Operations: add an invoice, a payment or a credit note (dated today or backdated, so facts
+//! arrive out of date order), write-off, hand-over, dispute opened and resolved, a letter of
+//! each kind, a penalty invoice, days passing. Checked after every step:
+//! - each invoice's balance, dispute and closure **at every date where something changed**
+//!   (and the day before), through `invoices::get` and the Open list, equal the model's;
+//! - the aged balance at those dates equals the model's sum of what was owed;
+//! - a letter is produced exactly when the model says its invoice may be claimed, covers
+//!   exactly the claimable invoices at its stage, and its principal is the model's;
+//!   producing it again unchanged returns the same document, after a payment a new one;
+//! - interest is computed only where the model says the invoice bears it, and a penalty
+//!   invoice never charges a day twice (through dates strictly increase; a second run the
+//!   same day has nothing to charge).
+//!
+//! Sequences: `RELANCE_MODEL_CASES` (default 48 in `./dev test`; `./dev bench` runs
+//! thousands), each of up to 40 operations. A failure prints the shrunk sequence.
+
+use chrono::{Duration, NaiveDate};
+use proptest::prelude::*;
+use relance_core::documents::{archive, letters::LetterKind};
+use relance_core::invoices::{self, credit_notes, payments, ClosureKind};
+use relance_core::{customers, dunning, interest, views, Connection, Lang};
+use std::collections::BTreeSet;
+
+fn cases() -> u32 {
+    std::env::var("RELANCE_MODEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Invoice { cust: usize, cents: i64, terms: i64 },
+    Pay { inv: usize, pct: i64, back: i64 },
+    Credit { inv: usize, pct: i64, back: i64 },
+    Close { inv: usize, write_off: bool },
+    Dispute { inv: usize },
+    Resolve { inv: usize },
+    Letter { inv: usize, kind: usize },
+    Penalty { inv: usize },
+    Advance { days: i64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..2usize, 100..500_000i64, 0..45i64)
+            .prop_map(|(cust, cents, terms)| Op::Invoice { cust, cents, terms }),
+        4 => (0..8usize, 1..=100i64, 0..40i64).prop_map(|(inv, pct, back)| Op::Pay { inv, pct, back }),
+        2 => (0..8usize, 1..=100i64, 0..40i64)
+            .prop_map(|(inv, pct, back)| Op::Credit { inv, pct, back }),
+        1 => (0..8usize, any::<bool>()).prop_map(|(inv, write_off)| Op::Close { inv, write_off }),
+        1 => (0..8usize).prop_map(|inv| Op::Dispute { inv }),
+        1 => (0..8usize).prop_map(|inv| Op::Resolve { inv }),
+        3 => (0..8usize, 0..4usize).prop_map(|(inv, kind)| Op::Letter { inv, kind }),
+        2 => (0..8usize).prop_map(|inv| Op::Penalty { inv }),
+        4 => (1..40i64).prop_map(|days| Op::Advance { days }),
+    ]
+}
+
+const CUSTOMERS: [&str; 2] = ["PRO", "PRIV"];
+const KINDS: [LetterKind; 4] = [
+    LetterKind::Courtesy,
+    LetterKind::Reminder,
+    LetterKind::FinalNotice,
+    LetterKind::FormalDemand,
+];
+
+/// One invoice as the model knows it.
+#[derive(Debug, Clone)]
+struct MInv {
+    number: String,
+    cust: usize,
+    total: i64,
+    issue: NaiveDate,
+    due: NaiveDate,
+    /// Payments allocated and credit notes: (date, minor units).
+    settled: Vec<(NaiveDate, i64)>,
+    /// (write-off?, date).
+    closure: Option<(bool, NaiveDate)>,
+    /// (opened, resolved).
+    disputes: Vec<(NaiveDate, Option<NaiveDate>)>,
+    penalty: bool,
+    /// Through dates of the penalty invoices issued for it.
+    charged: Vec<NaiveDate>,
+}
+
+impl MInv {
+    fn settled_on(&self, d: NaiveDate) -> i64 {
+        self.settled
+            .iter()
+            .filter(|(on, _)| *on <= d)
+            .map(|(_, m)| m)
+            .sum()
+    }
+    fn balance_on(&self, d: NaiveDate) -> i64 {
+        self.total - self.settled_on(d)
+    }
+    /// What the settled cache holds: every fact, whatever its date.
+    fn balance_now(&self) -> i64 {
+        self.total - self.settled.iter().map(|(_, m)| m).sum::<i64>()
+    }
+    fn open_on(&self, d: NaiveDate) -> bool {
+        self.issue <= d && self.balance_on(d) > 0
+    }
+    fn disputed_on(&self, d: NaiveDate) -> bool {
+        self.disputes
+            .iter()
+            .any(|(o, r)| *o <= d && r.is_none_or(|r| r > d))
+    }
+    fn closure_on(&self, d: NaiveDate) -> Option<bool> {
+        self.closure.filter(|(_, on)| *on <= d).map(|(w, _)| w)
+    }
+    fn owed_on(&self, d: NaiveDate) -> bool {
+        self.open_on(d) && self.closure_on(d) != Some(true)
+    }
+    fn claimable_on(&self, d: NaiveDate) -> bool {
+        self.open_on(d) && self.closure_on(d).is_none() && !self.disputed_on(d)
+    }
+}
+
+struct World {
+    conn: Connection,
+    today: NaiveDate,
+    invoices: Vec<MInv>,
+    log: Vec<String>,
+}
+
+fn setup() -> World {
+    let mut conn = relance_core::open_in_memory().unwrap();
+    for (k, v) in [
+        ("company_name", "Atelier Modèle"),
+        ("address", "1 rue du Test"),
+        ("postal_code", "69001"),
+        ("city", "Lyon"),
+        ("country", "FR"),
+    ] {
+        relance_core::settings::set(&conn, k, v).unwrap();
+    }
+    for (reference, kind) in [(CUSTOMERS[0], "business"), (CUSTOMERS[1], "individual")] {
+        customers::create(
+            &conn,
+            &customers::CustomerInput {
+                reference: reference.into(),
+                name: format!("Client {reference}"),
+                kind: kind.into(),
+                address: "2 rue du Client".into(),
+                postal_code: "75001".into(),
+                city: "Paris".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    // The legal rate "in the other cases", what a private debtor owes a business.
+    relance_core::rates::add(&conn, "fr_legal_professional", "2026-01-01", "6.67").unwrap();
+    relance_core::rates::add(&conn, "fr_legal_professional", "2026-07-01", "6.65").unwrap();
+    let _ = &mut conn;
+    World {
+        conn,
+        today: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+        invoices: Vec::new(),
+        log: Vec::new(),
+    }
+}
+
+fn pick(w: &World, i: usize) -> Option<usize> {
+    (!w.invoices.is_empty()).then(|| i % w.invoices.len())
+}
+
+fn minor(s: &str) -> i64 {
+    let d: rust_decimal::Decimal = s.parse().unwrap();
+    i64::try_from((d * rust_decimal::Decimal::from(100)).trunc()).unwrap()
+}
+
+fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
+    let today = w.today;
+    match *op {
+        Op::Advance { days } => w.today = today + Duration::days(days),
+        Op::Invoice { cust, cents, terms } => {
+            let number = format!("M-{:03}", w.invoices.len() + 1);
+            let due = today + Duration::days(terms);
+            invoices::create(
+                &w.conn,
+                &invoices::InvoiceInput {
+                    number: number.clone(),
+                    customer: CUSTOMERS[cust].into(),
+                    issue_date: today.to_string(),
+                    due_date: due.to_string(),
+                    total: format!("{}.{:02}", cents / 100, cents % 100),
+                    ..Default::default()
+                },
+                today,
+            )
+            .map_err(|e| TestCaseError::fail(format!("invoice refused: {e}")))?;
+            w.invoices.push(MInv {
+                number,
+                cust,
+                total: cents,
+                issue: today,
+                due,
+                settled: vec![],
+                closure: None,
+                disputes: vec![],
+                penalty: false,
+                charged: vec![],
+            });
+        }
+        Op::Pay { inv, pct, back } | Op::Credit { inv, pct, back } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = &w.invoices[i];
+            let left = m.balance_now();
+            if left == 0 {
+                return Ok(());
+            }
+            let amount = (left * pct / 100).max(1);
+            let date = (today - Duration::days(back)).max(m.issue);
+            let text = format!("{}.{:02}", amount / 100, amount % 100);
+            let done = if matches!(op, Op::Pay { .. }) {
+                payments::record(
+                    &mut w.conn,
+                    &payments::PaymentInput {
+                        customer: CUSTOMERS[m.cust].into(),
+                        date: date.to_string(),
+                        amount: text.clone(),
+                        allocations: vec![payments::AllocationInput {
+                            invoice: m.number.clone(),
+                            amount: text,
+                        }],
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            } else {
+                credit_notes::create(
+                    &mut w.conn,
+                    &credit_notes::CreditNoteInput {
+                        invoice: m.number.clone(),
+                        date: date.to_string(),
+                        amount: text,
+                        reason: "model".into(),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            };
+            // The engine may refuse (a closed invoice, say); then nothing changed, which the
+            // balance checks after the step prove.
+            if done.is_ok() {
+                w.invoices[i].settled.push((date, amount));
+            }
+        }
+        Op::Close { inv, write_off } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let kind = if write_off {
+                ClosureKind::WriteOff
+            } else {
+                ClosureKind::Court
+            };
+            let m = &w.invoices[i];
+            let expect = m.balance_now() > 0 && m.closure.is_none();
+            let got = dunning::close_invoice(&mut w.conn, &m.number, kind, today, "model");
+            prop_assert_eq!(got.is_ok(), expect, "close {:?}: {:?}", m.number, got.err());
+            if expect {
+                w.invoices[i].closure = Some((write_off, today));
+            }
+        }
+        Op::Dispute { inv } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = &w.invoices[i];
+            let got = dunning::disputes::open(
+                &mut w.conn,
+                &dunning::disputes::DisputeInput {
+                    invoice: m.number.clone(),
+                    category: "other".into(),
+                    note: String::new(),
+                    opened_on: today.to_string(),
+                },
+                today,
+            );
+            let already = m.disputed_on(today);
+            if already || m.balance_now() == 0 {
+                prop_assert!(got.is_err(), "a second dispute, or one on a paid invoice");
+            }
+            if got.is_ok() {
+                w.invoices[i].disputes.push((today, None));
+            }
+        }
+        Op::Resolve { inv } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let id = invoices::find_id(&w.conn, &w.invoices[i].number)
+                .unwrap()
+                .unwrap();
+            let open: Option<i64> = w
+                .conn
+                .query_row(
+                    "SELECT id FROM disputes WHERE invoice_id = ?1 AND resolved_on IS NULL",
+                    [id],
+                    |r| r.get(0),
+                )
+                .ok();
+            let Some(dispute_id) = open else {
+                return Ok(());
+            };
+            dunning::disputes::resolve(
+                &mut w.conn,
+                &dunning::disputes::ResolutionInput {
+                    dispute_id,
+                    resolution: dunning::disputes::Resolution::Rejected,
+                    credit_amount: String::new(),
+                    note: String::new(),
+                },
+                today,
+            )
+            .map_err(|e| TestCaseError::fail(format!("resolve: {e}")))?;
+            if let Some(d) = w.invoices[i].disputes.iter_mut().find(|d| d.1.is_none()) {
+                d.1 = Some(today);
+            }
+        }
+        Op::Letter { inv, kind } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let kind = KINDS[kind];
+            let m = w.invoices[i].clone();
+            let overdue = m.due < today;
+            let stage_ok = (kind == LetterKind::Courtesy) != overdue;
+            let expect = m.claimable_on(today) && stage_ok;
+            let got = archive::produce(&mut w.conn, kind, &m.number, today, &mut |_, _| Ok(()));
+            prop_assert_eq!(
+                got.is_ok(),
+                expect,
+                "letter {:?} on {} at {}: {:?}",
+                kind,
+                m.number,
+                today,
+                got.as_ref().err()
+            );
+            let Ok((produced, _)) = got else {
+                return Ok(());
+            };
+            // It covers exactly the claimable invoices of that customer at that stage.
+            let want: Vec<&MInv> = w
+                .invoices
+                .iter()
+                .filter(|x| x.cust == m.cust && x.claimable_on(today) && (x.due < today) == overdue)
+                .collect();
+            let mut want_numbers: Vec<String> = want.iter().map(|x| x.number.clone()).collect();
+            want_numbers.sort();
+            let mut got_numbers = produced.document.invoices.clone();
+            got_numbers.sort();
+            prop_assert_eq!(got_numbers, want_numbers, "letter coverage at {}", today);
+            let principal: i64 = want.iter().map(|x| x.balance_on(today)).sum();
+            let due: i64 = w
+                .conn
+                .query_row(
+                    "SELECT due_minor FROM documents WHERE id = ?1",
+                    [produced.document.id],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            prop_assert_eq!(due, principal, "letter principal at {}", today);
+            // The same letter again unchanged is the same document.
+            let (again, _) =
+                archive::produce(&mut w.conn, kind, &m.number, today, &mut |_, _| Ok(())).unwrap();
+            prop_assert_eq!(again.document.id, produced.document.id);
+            prop_assert!(!again.created);
+        }
+        Op::Penalty { inv } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = w.invoices[i].clone();
+            let bears = !m.penalty && m.closure_on(today).is_none() && !m.disputed_on(today);
+            let preview = interest::of_invoice(&w.conn, &m.number, today, None);
+            prop_assert_eq!(
+                preview.is_ok(),
+                bears,
+                "interest on {} at {}: {:?}",
+                m.number,
+                today,
+                preview.as_ref().err()
+            );
+            let got = interest::invoice_penalties(&mut w.conn, &m.number, today, Lang::En);
+            if !bears {
+                prop_assert!(got.is_err(), "a penalty invoice for {}", m.number);
+                return Ok(());
+            }
+            let Ok(view) = got else { return Ok(()) };
+            prop_assert!(
+                m.charged.last().is_none_or(|last| *last < today),
+                "{} charged twice through {}",
+                m.number,
+                today
+            );
+            // Nothing is left to charge the same day.
+            prop_assert!(
+                interest::invoice_penalties(&mut w.conn, &m.number, today, Lang::En).is_err()
+            );
+            w.invoices[i].charged.push(today);
+            w.invoices.push(MInv {
+                number: view.number.clone(),
+                cust: m.cust,
+                total: minor(&view.total),
+                issue: today,
+                due: today,
+                settled: vec![],
+                closure: None,
+                disputes: vec![],
+                penalty: true,
+                charged: vec![],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every date where a fact changed something, the day before each, and today.
+fn dates(w: &World) -> BTreeSet<NaiveDate> {
+    let mut out = BTreeSet::from([w.today]);
+    for m in &w.invoices {
+        let mut add = |d: NaiveDate| {
+            out.insert(d);
+            out.insert(d - Duration::days(1));
+        };
+        add(m.issue);
+        m.settled.iter().for_each(|(d, _)| add(*d));
+        m.closure.iter().for_each(|(_, d)| add(*d));
+        for (o, r) in &m.disputes {
+            add(*o);
+            r.iter().for_each(|d| add(*d));
+        }
+    }
+    out
+}
+
+fn check(w: &World) -> Result<(), TestCaseError> {
+    let dates = dates(w);
+    for d in &dates {
+        let d = *d;
+        for m in &w.invoices {
+            let id = invoices::find_id(&w.conn, &m.number).unwrap().unwrap();
+            let v = invoices::get(&w.conn, id, d).unwrap();
+            prop_assert_eq!(
+                minor(&v.balance),
+                m.balance_on(d),
+                "balance of {} on {}",
+                &m.number,
+                d
+            );
+            prop_assert_eq!(
+                v.disputed,
+                m.disputed_on(d),
+                "dispute of {} on {}",
+                &m.number,
+                d
+            );
+            prop_assert_eq!(
+                v.closure.map(|k| k == ClosureKind::WriteOff),
+                m.closure_on(d),
+                "closure of {} on {}",
+                &m.number,
+                d
+            );
+        }
+        // The Open list as of the date.
+        let page = invoices::list(
+            &w.conn,
+            &invoices::InvoiceQuery {
+                limit: 10_000,
+                ..Default::default()
+            },
+            d,
+        )
+        .unwrap();
+        let got: BTreeSet<String> = page.rows.iter().map(|r| r.number.clone()).collect();
+        let want: BTreeSet<String> = w
+            .invoices
+            .iter()
+            .filter(|m| m.open_on(d))
+            .map(|m| m.number.clone())
+            .collect();
+        prop_assert_eq!(got, want, "open invoices on {}", d);
+        // The aged balance as of the date: what was owed then.
+        let aged = views::aged::aged_balance(&w.conn, d, None).unwrap();
+        let owed: i64 = w
+            .invoices
+            .iter()
+            .filter(|m| m.owed_on(d))
+            .map(|m| m.balance_on(d))
+            .sum();
+        prop_assert_eq!(minor(&aged.totals.total), owed, "aged balance on {}", d);
+    }
+    // Penalty charges: through dates strictly increase for each invoice.
+    let mut stmt = w
+        .conn
+        .prepare("SELECT source_invoice_id, through_date FROM penalty_charges ORDER BY id")
+        .unwrap();
+    let rows: Vec<(i64, NaiveDate)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (k, (src, through)) in rows.iter().enumerate() {
+        for (src2, through2) in &rows[..k] {
+            prop_assert!(
+                src != src2 || through2 < through,
+                "invoice {} charged through {} after {}",
+                src,
+                through,
+                through2
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        max_shrink_iters: 2_000,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn the_engine_agrees_with_the_model(ops in prop::collection::vec(op(), 1..40)) {
+        let mut w = setup();
+        for op in &ops {
+            w.log.push(format!("{} {op:?}", w.today));
+            apply(&mut w, op)?;
+            check(&w)?;
+        }
+    }
+}
