@@ -22,8 +22,9 @@ pub enum ContractCmd {
         /// Total excluding tax.
         #[arg(long)]
         total: String,
-        /// Shares in percent ("30,40,30") or a template: 30/70, 30/40/30, thirds, monthly:N.
-        /// The first share is due at signature, the others when reached.
+        /// Shares in percent or as fractions of the total ("30,40,30", "1/3,1/3,1/3") or a
+        /// template: 30/70, 30/40/30, thirds, monthly:N. The first share is due at
+        /// signature, the others when reached.
         #[arg(long)]
         schedule: String,
         /// The signature date (default: today).
@@ -45,6 +46,9 @@ pub enum ContractCmd {
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Invoice the deposit even though the customer is on hold (asked otherwise).
+        #[arg(long)]
+        yes: bool,
     },
     /// Every contract with its figures.
     List {
@@ -121,7 +125,9 @@ fn schedule(
     let lang = relance_core::customers::get_by_ref(conn, customer)
         .map(|c| c.language)
         .unwrap_or(Lang::Fr);
-    let mut out = if spec.contains(',') || spec.trim().parse::<f64>().is_ok() {
+    let spec = spec.trim();
+    let template = matches!(spec, "30/70" | "30/40/30" | "thirds") || spec.starts_with("monthly:");
+    let mut out = if !template {
         let shares: Vec<&str> = spec.split(',').map(str::trim).collect();
         let n = shares.len();
         let named = contracts::template("30/40/30", signed, lang)?;
@@ -167,8 +173,8 @@ fn print(v: &ContractView, format: Format) {
                 m.position.to_string(),
                 m.label.clone(),
                 m.share
-                    .clone()
-                    .map(|s| format!("{s} %"))
+                    .as_deref()
+                    .map(|s| contracts::share_with_unit(s, false))
                     .unwrap_or_default(),
                 m.amount.clone(),
                 format!("{:?}", m.state).to_lowercase(),
@@ -215,10 +221,12 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
             terms,
             as_of,
             format,
+            yes,
         } => {
             let as_of = date_or_today(&as_of, "as_of")?;
             let signed = date_or_today(&signed, "signed")?;
             let input = ContractInput {
+                confirm: yes,
                 title: if title.trim().is_empty() {
                     reference.clone()
                 } else {
@@ -251,18 +259,23 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
             // numbered after the invoiced ones.
             let done = k.milestones.iter().filter(|m| m.invoice.is_some()).count();
             let n = milestones.len();
-            let fr = relance_core::customers::get_by_ref(conn, &k.customer)?.language == Lang::Fr;
+            let lang = relance_core::customers::get_by_ref(conn, &k.customer)?.language;
+            let fr = lang == Lang::Fr;
+            // The last one is the balance, whatever the template called it.
+            let balance = contracts::template("30/70", k.signed_on, lang)?[1]
+                .label
+                .clone();
             for (i, m) in milestones.iter_mut().enumerate() {
                 if m.trigger == "signature" {
                     m.trigger = "reached".into();
                 }
-                if i + 1 < n {
-                    m.label = if fr {
-                        format!("Étape {}", done + i + 1)
-                    } else {
-                        format!("Stage {}", done + i + 1)
-                    };
-                }
+                m.label = if i + 1 == n {
+                    balance.clone()
+                } else if fr {
+                    format!("Étape {}", done + i + 1)
+                } else {
+                    format!("Stage {}", done + i + 1)
+                };
             }
             let input = ContractInput {
                 reference: k.reference.clone(),
@@ -278,6 +291,7 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
                 },
                 vat_mention: k.vat_mention.clone(),
                 milestones,
+                confirm: false,
             };
             print(&contracts::amend(conn, &reference, &input, as_of)?, format);
         }

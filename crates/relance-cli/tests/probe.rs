@@ -767,3 +767,141 @@ fn two_commands_starting_together_share_the_daily_snapshot() {
         assert_eq!(rusqlite_count(&snap, "customers"), 25, "{day}");
     }
 }
+
+/// Items 8, 11 and 20: contracts split exactly, an issued invoice is dated the day it is
+/// issued (the milestone's day is its service date, never before the signature), the
+/// owner's series stays gapless, and the questions and messages of contracts are right.
+#[test]
+fn contracts_split_exactly_and_issued_invoices_are_dated_when_issued() {
+    let d = Demo::new();
+    // A customer on hold: the deposit is not invoiced without asking.
+    d.ok(&[
+        "sanction",
+        "--customer",
+        "HOTL03",
+        "--hold",
+        "Retards répétés",
+    ]);
+    let add = [
+        "contract",
+        "add",
+        "--reference",
+        "C5",
+        "--customer",
+        "HOTL03",
+        "--total",
+        "12000",
+        "--schedule",
+        "thirds",
+        "--signed",
+        "2026-10-01",
+        "--vat-rate",
+        "20",
+    ];
+    let e = d.refused(&add);
+    assert!(e.contains("confirm") && e.contains("Hôtel du Parc"), "{e}");
+    assert!(!d.ok(&["contract", "list"]).contains("C5"));
+    let mut yes = add.to_vec();
+    yes.push("--yes");
+    let shown = d.ok(&yes);
+    // Thirds of 12 000 € are 4 000 € each (not 4 000,80 / 3 999,60 / 3 999,60).
+    let thirds = shown
+        .lines()
+        .filter(|l| l.contains(" 1/3 ") && l.contains(" 4800.00 "))
+        .count();
+    assert_eq!(thirds, 3, "{shown}");
+    // A milestone before the signature is refused; reached in October, it is invoiced today.
+    let e = d.refused(&[
+        "milestone",
+        "reach",
+        "C5",
+        "2",
+        "--date",
+        "2025-12-31",
+        "--yes",
+    ]);
+    assert!(e.contains("before the contract was signed"), "{e}");
+    let said = d.ok(&[
+        "milestone",
+        "reach",
+        "C5",
+        "2",
+        "--date",
+        "2026-10-15",
+        "--yes",
+    ]);
+    let number = said.split_whitespace().nth(1).unwrap().to_string();
+    let invoice = d.json(&["invoice", "show", &number, "--format", "json"]);
+    assert_eq!(invoice["invoice"]["issue_date"], TODAY);
+    let pdf = d.path("m.pdf");
+    d.ok(&["invoice", "pdf", &number, "--out", pdf.to_str().unwrap()]);
+    let t = text(&pdf);
+    assert!(
+        t.contains("Date de réalisation de l'étape : 15/10/2026"),
+        "{t}"
+    );
+    // The owner's series for 2026 is Relance's now: a number of it typed by hand is refused.
+    let e = d.refused(&[
+        "invoice",
+        "add",
+        "--number",
+        "F2026-0999",
+        "--customer",
+        "HOTL03",
+        "--issue-date",
+        TODAY,
+        "--total",
+        "10",
+    ]);
+    assert!(e.contains("your own 2026 series"), "{e}");
+    // A monthly plan: twelve equal instalments.
+    let monthly = d.ok(&[
+        "contract",
+        "add",
+        "--reference",
+        "M12",
+        "--customer",
+        "ECOL10",
+        "--total",
+        "12000",
+        "--schedule",
+        "monthly:12",
+        "--signed",
+        TODAY,
+        "--vat-rate",
+        "20",
+    ]);
+    let twelfths = monthly
+        .lines()
+        .filter(|l| l.contains(" 1/12 ") && l.contains(" 1200.00 "))
+        .count();
+    assert_eq!(twelfths, 12, "{monthly}");
+    // Amended below what is invoiced: said as such; a new VAT rate is accepted; the last
+    // milestone is the balance.
+    let e = d.refused(&[
+        "contract",
+        "amend",
+        "C5",
+        "--total",
+        "1000",
+        "--schedule",
+        "100",
+    ]);
+    assert!(e.contains("below what is already invoiced"), "{e}");
+    let amended = d.ok(&[
+        "contract",
+        "amend",
+        "C5",
+        "--total",
+        "12000",
+        "--schedule",
+        "1/3",
+        "--vat-rate",
+        "10",
+    ]);
+    assert!(amended.contains("Solde à la livraison"), "{amended}");
+    assert!(
+        !amended.contains("Acompte à la signature  100"),
+        "{amended}"
+    );
+}

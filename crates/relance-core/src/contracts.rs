@@ -11,8 +11,8 @@
 //! same way, in proportion to their amounts, so the invoices' VAT sums to the contract's.
 //!
 //! Decisions: one VAT rate per contract (a VAT-exempt seller gives rate 0 and the mention);
-//! a milestone invoice is dated the day it is issued, never before the last invoice issued
-//! (numbers stay chronological); the deposit (trigger "signature") is issued when the
+//! a milestone invoice is dated the day it is issued (the day the milestone was reached is
+//! its service date, printed on it), so numbers follow dates; the deposit (trigger "signature") is issued when the
 //! contract is saved if it is signed by then; the last milestone is the final invoice.
 
 use crate::error::{Error, Lang, Msg, Result};
@@ -58,6 +58,10 @@ pub struct ContractInput {
     /// Printed on every invoice, e.g. "TVA non applicable, art. 293 B du CGI".
     pub vat_mention: String,
     pub milestones: Vec<MilestoneInput>,
+    /// The answer to the question asked when the deposit would be invoiced to a customer on
+    /// hold (refused on the field "confirm" until then).
+    #[serde(default)]
+    pub confirm: bool,
 }
 
 /// One milestone of a plan, with its amounts (decimal strings).
@@ -110,6 +114,10 @@ struct Checked {
 struct Row {
     label: String,
     share_e4: Option<i64>,
+    /// The share as typed ("33.33" percent, or "1/3" of the total), kept exact.
+    share_text: String,
+    /// The share as an exact rational over [`DEN`] (0 for a fixed amount).
+    weight: i128,
     net_minor: i64,
     vat_minor: i64,
     trigger: &'static str,
@@ -120,6 +128,52 @@ struct Row {
 }
 
 const TRIGGERS: [&str; 3] = ["signature", "date", "reached"];
+
+/// Shares are exact rationals over this denominator: a percentage with up to four decimals,
+/// or a fraction of the total `n/d` with `d` up to 36 (a third, a monthly twelfth): the
+/// least common multiple of 1..=36, times 10^6 (percent × 10,000 per unit).
+const LCM_36: i128 = 144_403_552_893_600;
+const DEN: i128 = 1_000_000 * LCM_36;
+
+/// A typed share: its exact weight over [`DEN`] and its percentage × 10,000 (rounded, for
+/// display). "1/3" is exactly a third; "33.33" is 33.33 %.
+fn share_weight(field: &str, value: &str) -> Result<(i128, i64)> {
+    let value = value.trim();
+    if let Some((n, d)) = value.split_once('/') {
+        let bad = || Error::invalid(field, Msg::BadShare(value.to_string()));
+        let n: i128 = n.trim().parse().map_err(|_| bad())?;
+        let d: i128 = d.trim().parse().map_err(|_| bad())?;
+        if !(1..=36).contains(&d) || n < 0 || n > d {
+            return Err(bad());
+        }
+        let e4 = ((n * 2_000_000 / d) + 1) / 2; // rounded half up
+        return Ok((n * DEN / d, e4 as i64));
+    }
+    let e4 = percent_e4(field, value)?;
+    Ok((e4 as i128 * LCM_36, e4))
+}
+
+/// A share as shown and typed back: as it was typed when kept ("1/3"), else its percentage.
+fn share_shown(share_e4: Option<i64>, typed: &str) -> Option<String> {
+    share_e4.map(|e4| {
+        if typed.is_empty() {
+            issue::rate_text(e4)
+        } else {
+            typed.to_string()
+        }
+    })
+}
+
+/// A share as printed: "1/3" as it is, a percentage with its sign ("33,33 %" in French).
+pub fn share_with_unit(share: &str, fr: bool) -> String {
+    if share.contains('/') {
+        share.to_string()
+    } else if fr {
+        format!("{} %", share.replace('.', ","))
+    } else {
+        format!("{share} %")
+    }
+}
 
 /// Percent × 10,000 from a typed percentage in [0, 100].
 fn percent_e4(field: &str, value: &str) -> Result<i64> {
@@ -192,7 +246,9 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
         percent_e4("vat_rate", &input.vat_rate)?
     };
     let vat_mention = v::optional_line("vat_mention", &input.vat_mention, 200)?;
-    let vat_minor = vat_of(net_minor, vat_rate_e4);
+    // The contract's VAT before the schedule is known; once it covers the total, the sum of
+    // its invoices' VAT (below).
+    let mut vat_minor = vat_of(net_minor, vat_rate_e4);
     crate::money::checked_total([net_minor, vat_minor])?;
     let default_terms = match conn.query_row(
         "SELECT payment_terms_days FROM customers WHERE id = ?1",
@@ -211,29 +267,30 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
         let pos = locked.len() + i + 1;
         let field = |f: &str| format!("milestones.{i}.{f}");
         let label = v::required_line(&field("label"), &m.label, 120)?;
-        let (share_e4, fixed) = match (m.share.trim().is_empty(), m.amount.trim().is_empty()) {
-            (false, true) => {
-                let s = percent_e4(&field("share"), &m.share)?;
-                if s == 0 {
-                    return Err(Error::invalid(
-                        field("share"),
-                        Msg::MilestoneNotPositive(pos),
-                    ));
+        let (share_e4, weight, fixed) =
+            match (m.share.trim().is_empty(), m.amount.trim().is_empty()) {
+                (false, true) => {
+                    let (w, s) = share_weight(&field("share"), &m.share)?;
+                    if w == 0 {
+                        return Err(Error::invalid(
+                            field("share"),
+                            Msg::MilestoneNotPositive(pos),
+                        ));
+                    }
+                    (Some(s), w, 0)
                 }
-                (Some(s), 0)
-            }
-            (true, false) => {
-                let a = currency.parse_amount(&m.amount, &field("amount"))?;
-                if a <= rust_decimal::Decimal::ZERO {
-                    return Err(Error::invalid(
-                        field("amount"),
-                        Msg::MilestoneNotPositive(pos),
-                    ));
+                (true, false) => {
+                    let a = currency.parse_amount(&m.amount, &field("amount"))?;
+                    if a <= rust_decimal::Decimal::ZERO {
+                        return Err(Error::invalid(
+                            field("amount"),
+                            Msg::MilestoneNotPositive(pos),
+                        ));
+                    }
+                    (None, 0, positive_minor(a, currency, &field("amount"))?)
                 }
-                (None, positive_minor(a, currency, &field("amount"))?)
-            }
-            _ => return Err(Error::invalid(field("share"), Msg::ShareOrAmount(pos))),
-        };
+                _ => return Err(Error::invalid(field("share"), Msg::ShareOrAmount(pos))),
+            };
         let trigger = TRIGGERS
             .into_iter()
             .find(|t| *t == m.trigger.trim())
@@ -250,6 +307,12 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
         rows.push(Row {
             label,
             share_e4,
+            share_text: if share_e4.is_some() {
+                m.share.trim().to_string()
+            } else {
+                String::new()
+            },
+            weight,
             net_minor: fixed,
             vat_minor: 0,
             trigger,
@@ -258,17 +321,21 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
             invoice_id: None,
         });
     }
+    // A new total below what is already invoiced: said as such.
+    let invoiced = checked_total(locked.iter().map(|r| r.net_minor))?;
+    if invoiced > net_minor {
+        return Err(Error::invalid(
+            "total",
+            Msg::TotalBelowInvoiced(currency.minor_to_string(invoiced)),
+        ));
+    }
     // What the shares must cover: the total less the fixed amounts (invoiced ones included).
-    const DEN: i128 = 1_000_000;
     let fixed: i64 = checked_total(
         rows.iter()
             .filter(|r| r.share_e4.is_none())
             .map(|r| r.net_minor),
     )?;
-    let weights: Vec<i128> = rows
-        .iter()
-        .map(|r| r.share_e4.unwrap_or(0) as i128)
-        .collect();
+    let weights: Vec<i128> = rows.iter().map(|r| r.weight).collect();
     let shares_exact = net_minor as i128 * weights.iter().sum::<i128>(); // × 1/DEN
     let gap_exact = (net_minor as i128 - fixed as i128) * DEN - shares_exact; // × 1/DEN
     let mut gap_minor = ((gap_exact.abs() + DEN / 2) / DEN) as i64 * gap_exact.signum() as i64;
@@ -290,27 +357,13 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
                 ));
             }
         }
-        // VAT: what the invoiced milestones carry stays; the rest is split in proportion.
-        let locked_vat: i64 = rows
-            .iter()
-            .filter(|r| r.invoice_id.is_some())
-            .map(|r| r.vat_minor)
-            .sum();
-        let open: Vec<usize> = (0..rows.len())
-            .filter(|i| rows[*i].invoice_id.is_none())
-            .collect();
-        let open_net: i128 = open.iter().map(|i| rows[*i].net_minor as i128).sum();
-        let open_vat = vat_minor - locked_vat;
-        if open_vat < 0 || (open_net == 0 && open_vat != 0) {
-            return Err(Error::invalid("vat_rate", Msg::NotPositive));
+        // VAT: each invoice's own, its net × the rate rounded once (what EN 16931 and a tax
+        // auditor check); what the invoiced milestones carry stays; the contract's VAT is the
+        // sum of its invoices'.
+        for r in rows.iter_mut().filter(|r| r.invoice_id.is_none()) {
+            r.vat_minor = vat_of(r.net_minor, vat_rate_e4);
         }
-        if open_net > 0 {
-            let w: Vec<i128> = open.iter().map(|i| rows[*i].net_minor as i128).collect();
-            let vats = largest_remainder(open_vat, &w, open_net);
-            for (i, vat) in open.iter().zip(vats) {
-                rows[*i].vat_minor = vat;
-            }
-        }
+        vat_minor = checked_total(rows.iter().map(|r| r.vat_minor))?;
     }
     Ok(Checked {
         reference,
@@ -341,7 +394,7 @@ fn plan_of(c: &Checked) -> Plan {
             .map(|(i, r)| PlannedMilestone {
                 position: i as i64 + 1,
                 label: r.label.clone(),
-                share: r.share_e4.map(issue::rate_text),
+                share: share_shown(r.share_e4, &r.share_text),
                 net: cur.minor_to_string(r.net_minor),
                 vat: cur.minor_to_string(r.vat_minor),
                 total: cur.minor_to_string(r.net_minor + r.vat_minor),
@@ -362,8 +415,8 @@ pub fn plan(conn: &Connection, input: &ContractInput) -> Result<Plan> {
     Ok(plan_of(&check(conn, input, &[])?))
 }
 
-/// The usual schedules, ready to edit: "30/70", "30/40/30", "thirds" (3 × ⅓: 33.34 %,
-/// 33.33 %, 33.33 %), "monthly:N" (N instalments a month apart from the signature).
+/// The usual schedules, ready to edit: "30/70", "30/40/30", "thirds" (3 × "1/3", exact
+/// thirds), "monthly:N" (N instalments of "1/N", a month apart from the signature).
 pub fn template(name: &str, signed_on: NaiveDate, lang: Lang) -> Result<Vec<MilestoneInput>> {
     let fr = lang == Lang::Fr;
     let deposit = if fr {
@@ -403,9 +456,9 @@ pub fn template(name: &str, signed_on: NaiveDate, lang: Lang) -> Result<Vec<Mile
             m(balance.into(), "30", "reached", None),
         ],
         "thirds" => vec![
-            m(deposit.into(), "33.34", "signature", None),
-            m(stage(2), "33.33", "reached", None),
-            m(balance.into(), "33.33", "reached", None),
+            m(deposit.into(), "1/3", "signature", None),
+            m(stage(2), "1/3", "reached", None),
+            m(balance.into(), "1/3", "reached", None),
         ],
         _ => {
             let n: u32 = name
@@ -418,13 +471,10 @@ pub fn template(name: &str, signed_on: NaiveDate, lang: Lang) -> Result<Vec<Mile
                         Msg::OneOf(vec!["30/70", "30/40/30", "thirds", "monthly:N (2-36)"]),
                     )
                 })?;
-            // 100 / n to the hundredth of a percent, the rest on the first instalment.
-            let each = 10_000 / n as i64;
-            let first = 10_000 - each * (n as i64 - 1);
+            // Exactly 1/n each: every instalment within a cent of its share.
             (0..n)
                 .map(|k| {
-                    let share = if k == 0 { first } else { each };
-                    let share = rust_decimal::Decimal::new(share, 2).normalize().to_string();
+                    let share = format!("1/{n}");
                     let label = if fr {
                         format!("Échéance {}/{n}", k + 1)
                     } else {
@@ -473,7 +523,8 @@ fn log(
 
 /// Saves a contract whose schedule covers its total exactly (else refused with what is
 /// missing or in excess, nothing written), with a history entry. A deposit due at
-/// signature is issued at once when the contract is signed by `as_of`.
+/// signature is issued at once when the contract is signed by `as_of`; for a customer on
+/// hold, only once `input.confirm` answers the question (asked on the field "confirm").
 pub fn create(
     conn: &mut Connection,
     input: &ContractInput,
@@ -481,6 +532,16 @@ pub fn create(
 ) -> Result<ContractView> {
     let c = check(conn, input, &[])?;
     refuse_gap(&c)?;
+    let deposit_now = c.signed_on <= as_of && c.rows.iter().any(|r| r.trigger == "signature");
+    if deposit_now && !input.confirm {
+        let customer = crate::customers::get(conn, c.customer_id)?;
+        if customer.on_hold {
+            return Err(Error::invalid(
+                "confirm",
+                Msg::CustomerOnHoldConfirm(customer.name),
+            ));
+        }
+    }
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO contracts (reference, customer_id, title, signed_on, currency, net_minor,
@@ -554,8 +615,8 @@ fn refuse_gap(c: &Checked) -> Result<()> {
 fn insert_rows(tx: &Connection, contract_id: i64, rows: &[Row], from: usize) -> Result<()> {
     let mut ins = tx.prepare_cached(
         "INSERT INTO milestones (contract_id, position, label, share_e4, net_minor, vat_minor,
-             trigger, on_date, terms_days)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             trigger, on_date, terms_days, share_text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for (i, r) in rows.iter().enumerate().skip(from - 1) {
         ins.execute(params![
@@ -568,6 +629,7 @@ fn insert_rows(tx: &Connection, contract_id: i64, rows: &[Row], from: usize) -> 
             r.trigger,
             r.on_date.map(|d| d.to_string()),
             r.terms_days,
+            r.share_text,
         ])?;
     }
     Ok(())
@@ -612,6 +674,7 @@ struct MilestoneRow {
     position: i64,
     label: String,
     share_e4: Option<i64>,
+    share_text: String,
     net_minor: i64,
     vat_minor: i64,
     trigger: String,
@@ -624,7 +687,7 @@ struct MilestoneRow {
 fn milestone_rows(conn: &Connection, contract_id: i64) -> Result<Vec<MilestoneRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT position, label, share_e4, net_minor, vat_minor, trigger, on_date, terms_days,
-                invoice_id, cancelled
+                invoice_id, cancelled, share_text
          FROM milestones WHERE contract_id = ?1 ORDER BY position",
     )?;
     let rows = stmt.query_map([contract_id], |r| {
@@ -639,6 +702,7 @@ fn milestone_rows(conn: &Connection, contract_id: i64) -> Result<Vec<MilestoneRo
             terms_days: r.get(7)?,
             invoice_id: r.get(8)?,
             cancelled: r.get::<_, i64>(9)? == 1,
+            share_text: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -651,9 +715,12 @@ fn issue_milestone(
     tx: &Connection,
     contract_id: i64,
     position: i64,
-    on: NaiveDate,
+    service_on: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<String> {
+    // The invoice is dated the day it is issued (CGI art. 289); the day the milestone was
+    // reached is its service date, printed as such.
+    let on = as_of;
     let k = stored(tx, contract_id)?;
     let rows = milestone_rows(tx, contract_id)?;
     let me = rows
@@ -720,14 +787,13 @@ fn issue_milestone(
             )?;
         }
     } else {
-        let share = me
-            .share_e4
+        let share = share_shown(me.share_e4, &me.share_text)
             .map(|s| {
-                let s = issue::rate_text(s);
+                let s = share_with_unit(&s, fr);
                 if fr {
-                    format!(" ({s} % du contrat {})", k.reference)
+                    format!(" ({s} du contrat {})", k.reference)
                 } else {
-                    format!(" ({s} % of contract {})", k.reference)
+                    format!(" ({s} of contract {})", k.reference)
                 }
             })
             .unwrap_or_else(|| {
@@ -746,6 +812,13 @@ fn issue_milestone(
         });
     }
     let mut notes = vec![k.vat_mention.clone()];
+    if service_on != on {
+        notes.push(if fr {
+            format!("Date de réalisation de l'étape : {}", date_text(service_on))
+        } else {
+            format!("Milestone reached on {}", date_text(service_on))
+        });
+    }
     notes.retain(|n| !n.is_empty());
     let (id, number) = issue::issue(
         tx,
@@ -761,7 +834,7 @@ fn issue_milestone(
     )?;
     tx.execute(
         "UPDATE milestones SET invoice_id = ?3, reached_on = ?4 WHERE contract_id = ?1 AND position = ?2",
-        params![contract_id, position, id, on.to_string()],
+        params![contract_id, position, id, service_on.to_string()],
     )?;
     let kind = match (position, last, fr) {
         (1, false, true) => "Facture d'acompte",
@@ -781,8 +854,8 @@ fn issue_milestone(
     Ok(number)
 }
 
-/// Marks milestone `position` reached on `on` and issues its invoice (dated that day, due
-/// per its terms). Refused, nothing written: a cancelled contract; a milestone already
+/// Marks milestone `position` reached on `on` (its service date, not before the signature)
+/// and issues its invoice, dated `as_of` (the day it is issued) and due per its terms. Refused, nothing written: a cancelled contract; a milestone already
 /// invoiced; earlier milestones not invoiced, or a customer on hold, unless `confirm` (these
 /// two are refused on the field "confirm": the question to ask); a day after `as_of`.
 pub fn reach(
@@ -803,6 +876,12 @@ pub fn reach(
         return Err(Error::invalid(
             "contract",
             Msg::ContractCancelled(k.reference),
+        ));
+    }
+    if on < k.signed_on {
+        return Err(Error::invalid(
+            "date",
+            Msg::BeforeSignature(k.signed_on.to_string()),
         ));
     }
     let rows = milestone_rows(&tx, id)?;
@@ -910,6 +989,8 @@ fn locked_rows(rows: &[MilestoneRow]) -> Vec<Row> {
         .map(|m| Row {
             label: m.label.clone(),
             share_e4: None,
+            share_text: String::new(),
+            weight: 0,
             net_minor: m.net_minor,
             vat_minor: m.vat_minor,
             trigger: TRIGGERS
@@ -1173,7 +1254,7 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
         milestones.push(MilestoneView {
             position: m.position,
             label: m.label.clone(),
-            share: m.share_e4.map(issue::rate_text),
+            share: share_shown(m.share_e4, &m.share_text),
             net: cur.minor_to_string(m.net_minor),
             vat: cur.minor_to_string(m.vat_minor),
             amount: cur.minor_to_string(m.net_minor + m.vat_minor),
@@ -1319,6 +1400,7 @@ mod tests {
             vat_rate: "20".into(),
             vat_mention: String::new(),
             milestones: template(schedule, day(signed), Lang::Fr).unwrap(),
+            confirm: false,
         }
     }
 
@@ -1479,6 +1561,43 @@ mod tests {
         assert_eq!(n, 0);
     }
 
+    /// Issue 18, item 8: the templates split exactly (each part within a cent of its exact
+    /// share), and each invoice's VAT is its own net × the rate, rounded once.
+    #[test]
+    fn templates_split_exactly_and_each_invoice_has_its_own_vat() {
+        let conn = ready();
+        let nets = |schedule: &str, total: &str| -> Vec<String> {
+            plan(&conn, &input(total, schedule, "2026-03-02"))
+                .unwrap()
+                .milestones
+                .into_iter()
+                .map(|m| m.net)
+                .collect()
+        };
+        assert_eq!(nets("thirds", "12000"), ["4000.00", "4000.00", "4000.00"]);
+        assert_eq!(nets("monthly:12", "12000"), vec!["1000.00"; 12]);
+        assert_eq!(
+            nets("monthly:7", "100"),
+            ["14.29", "14.29", "14.29", "14.29", "14.28", "14.28", "14.28"]
+        );
+        // A third of 100: 33.34 / 33.33 / 33.33, and 20 % VAT on 33.33 is 6.67 (6.666).
+        let p = plan(&conn, &input("100", "thirds", "2026-03-02")).unwrap();
+        let vats: Vec<&str> = p.milestones.iter().map(|m| m.vat.as_str()).collect();
+        assert_eq!(vats, ["6.67", "6.67", "6.67"]);
+        // The contract's VAT is the sum of its invoices' VAT.
+        assert_eq!(p.vat, "20.01");
+        // Fractions are checked.
+        let mut bad = input("100", "thirds", "2026-03-02");
+        bad.milestones[0].share = "1/37".into();
+        assert!(matches!(
+            plan(&conn, &bad).unwrap_err(),
+            Error::Invalid {
+                msg: Msg::BadShare(_),
+                ..
+            }
+        ));
+    }
+
     #[test]
     fn gbp_thirds_amendment_cancellation_and_hold() {
         let mut conn = ready();
@@ -1488,20 +1607,22 @@ mod tests {
         let v = create(&mut conn, &k, day("2026-09-01")).unwrap();
         assert_eq!(v.currency, "GBP");
         let nets: Vec<&str> = v.milestones.iter().map(|m| m.net.as_str()).collect();
-        assert_eq!(nets, ["333.40", "333.30", "333.30"]);
+        // Exact thirds: each part within a cent of a third (not of a rounded 33.34 %).
+        assert_eq!(nets, ["333.34", "333.33", "333.33"]);
+        assert_eq!(v.milestones[0].share.as_deref(), Some("1/3"));
         // Amended: a new total; the invoiced deposit stays, the rest is re-planned.
         let mut a = k.clone();
         a.total = "1200".into();
         a.milestones = vec![MilestoneInput {
             label: "Solde".into(),
-            amount: "866.60".into(),
+            amount: "866.66".into(),
             trigger: "reached".into(),
             ..Default::default()
         }];
         let v = amend(&mut conn, "UK-7", &a, day("2026-09-10")).unwrap();
         assert_eq!(v.total, "1440.00");
         let nets: Vec<&str> = v.milestones.iter().map(|m| m.net.as_str()).collect();
-        assert_eq!(nets, ["333.40", "866.60"]);
+        assert_eq!(nets, ["333.34", "866.66"]);
         assert_eq!(v.milestones[0].invoice.as_deref(), Some("F2026-0001"));
         let vats: i64 = conn
             .query_row("SELECT SUM(m.vat_minor) FROM milestones m JOIN contracts k ON k.id = m.contract_id WHERE k.reference = 'UK-7'", [], |r| r.get(0))
@@ -1540,7 +1661,8 @@ mod tests {
         .unwrap();
         assert_eq!(v.milestones[1].state, MilestoneState::Cancelled);
         assert_eq!(v.to_invoice, "0.00");
-        assert_eq!(v.invoiced, "400.08");
+        // 333.34 + 20 % VAT on it alone (66.668 → 66.67).
+        assert_eq!(v.invoiced, "400.01");
         assert!(reach(
             &mut conn,
             "UK-7",

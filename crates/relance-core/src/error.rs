@@ -194,6 +194,14 @@ pub enum Msg {
     InvoiceHandedOver,
     InvoiceDisputed,
     PastAgenda,
+    TotalBelowInvoiced(String),
+    BadShare(String),
+    IssueBeforeLast(String),
+    NumberInOwnSeries {
+        number: String,
+        year: i32,
+    },
+    BeforeSignature(String),
     /// A file given as input that is not a usable Relance ledger (restore): the reason in
     /// both languages.
     FileRefused {
@@ -869,6 +877,41 @@ impl Msg {
                 }
             }
             Msg::FileRefused { fr: f, en: e } => t(fr, f, e),
+            Msg::IssueBeforeLast(d) => {
+                if fr {
+                    format!("Une facture a déjà été émise le {d} : une facture est datée du jour où elle est émise, jamais avant la précédente (les numéros suivent les dates).")
+                } else {
+                    format!("An invoice was already issued on {d}: an invoice is dated the day it is issued, never before the previous one (numbers follow dates).")
+                }
+            }
+            Msg::NumberInOwnSeries { number, year } => {
+                if fr {
+                    format!("« {number} » est un numéro de votre propre série {year}, que Relance attribue : choisissez un autre numéro (la série reste sans trou).")
+                } else {
+                    format!("\"{number}\" is a number of your own {year} series, which Relance allocates: choose another number (the series stays without gaps).")
+                }
+            }
+            Msg::BeforeSignature(d) => {
+                if fr {
+                    format!("Date antérieure à la signature du contrat ({d}).")
+                } else {
+                    format!("Dated before the contract was signed ({d}).")
+                }
+            }
+            Msg::BadShare(v) => {
+                if fr {
+                    format!("Part invalide « {v} » : un pourcentage (30 ou 33,33) ou une fraction du total, dénominateur de 1 à 36 (1/3, 1/12).")
+                } else {
+                    format!("Invalid share \"{v}\": a percentage (30 or 33.33) or a fraction of the total with a denominator from 1 to 36 (1/3, 1/12).")
+                }
+            }
+            Msg::TotalBelowInvoiced(v) => {
+                if fr {
+                    format!("Le nouveau total est inférieur à ce qui est déjà facturé ({v} HT) : un avoir corrige une facture émise.")
+                } else {
+                    format!("The new total is below what is already invoiced ({v} excl. tax): a credit note corrects an issued invoice.")
+                }
+            }
             Msg::PastAgenda => t(
                 fr,
                 "L'agenda se consulte pour aujourd'hui ou une date future : ce qui était à faire un jour passé dépend de ce qui a été fait depuis.",

@@ -314,7 +314,7 @@ pub fn schedule(
             money(&m.net)?,
             m.share
                 .as_deref()
-                .map(|s| format!("{} %", comma(s)))
+                .map(|s| crate::contracts::share_with_unit(s, lang == Lang::Fr))
                 .unwrap_or_default(),
             money(&m.vat)?,
             money(&m.amount)?,

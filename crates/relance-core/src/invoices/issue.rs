@@ -136,6 +136,44 @@ fn next_number(tx: &Connection, year: i32) -> Result<String> {
     Ok(format!("{stem}{next:04}"))
 }
 
+/// Refuses a number recorded by hand or imported that falls in the owner's own series
+/// (`F2026-0007`: prefix, year, digits) for a year in which Relance has issued: "gapless"
+/// means every number of that series up to the highest is an invoice Relance issued.
+pub fn refuse_own_series(conn: &Connection, number: &str) -> Result<()> {
+    let prefix = crate::settings::get(conn)?.invoice_prefix;
+    let Some(rest) = number
+        .get(..prefix.len())
+        .filter(|p| p.eq_ignore_ascii_case(&prefix))
+        .and_then(|_| number.get(prefix.len()..))
+    else {
+        return Ok(());
+    };
+    let Some((year, digits)) = rest.split_once('-') else {
+        return Ok(());
+    };
+    let year: Option<i32> = (year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| year.parse().ok())
+        .flatten();
+    let own = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    if let (Some(year), true) = (year, own) {
+        let issued: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM invoice_sequence WHERE year = ?1)",
+            [year],
+            |r| r.get(0),
+        )?;
+        if issued {
+            return Err(Error::invalid(
+                "number",
+                Msg::NumberInOwnSeries {
+                    number: number.to_string(),
+                    year,
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Issues an invoice inside the caller's transaction: checks the mentions, allocates its
 /// number, stores it with its lines (immutable from then on). Returns (id, number).
 pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
@@ -146,6 +184,18 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
     let total = crate::money::checked_total([net, vat])?;
     if total <= 0 || net <= 0 {
         return Err(Error::invalid("total", Msg::NotPositive));
+    }
+    // Numbers follow dates: nothing is issued dated before the last invoice issued.
+    let last: Option<NaiveDate> = tx.query_row(
+        "SELECT MAX(issue_date) FROM invoices WHERE issued = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    if let Some(last) = last.filter(|l| *l > inv.issue_date) {
+        return Err(Error::invalid(
+            "date",
+            Msg::IssueBeforeLast(last.to_string()),
+        ));
     }
     let number = next_number(tx, inv.issue_date.year())?;
     tx.execute(
@@ -324,10 +374,43 @@ mod tests {
         .unwrap();
         // A rolled-back issue gives its number back: no gap.
         let tx = conn.transaction().unwrap();
-        issue(&tx, &one(c, "2026-03-03")).unwrap();
+        issue(&tx, &one(c, "2027-01-03")).unwrap();
         drop(tx);
         let tx = conn.transaction().unwrap();
-        assert_eq!(issue(&tx, &one(c, "2026-03-03")).unwrap().1, "F2026-0010");
+        assert_eq!(issue(&tx, &one(c, "2027-01-03")).unwrap().1, "F2027-0002");
+        // Numbers follow dates: nothing is issued dated before the last one.
+        assert!(matches!(
+            issue(&tx, &one(c, "2026-03-03")).unwrap_err(),
+            Error::Invalid {
+                msg: Msg::IssueBeforeLast(_),
+                ..
+            }
+        ));
+        drop(tx);
+        // A number of the own series, typed or imported once Relance issued that year.
+        for (number, refused) in [
+            ("F2026-0011", true),
+            ("f2027-0099", true),
+            ("F2025-0001", false),
+            ("F2026-0011-B", false),
+        ] {
+            let r = crate::invoices::create(
+                &conn,
+                &crate::test_support::inv(number, "Z", "2026-01-01", "2026-01-31", "10"),
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            );
+            assert_eq!(
+                matches!(
+                    r,
+                    Err(Error::Invalid {
+                        msg: Msg::NumberInOwnSeries { .. },
+                        ..
+                    })
+                ),
+                refused,
+                "{number}: {r:?}"
+            );
+        }
     }
 
     #[test]

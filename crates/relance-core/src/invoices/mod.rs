@@ -212,7 +212,10 @@ fn map_unique(e: rusqlite::Error, number: &str) -> Error {
 }
 
 /// Stores a checked invoice; returns its id.
+/// Stores a new invoice recorded by hand or imported; a number of the owner's own series
+/// for a year Relance issues in is refused ([`issue::refuse_own_series`]).
 pub fn insert(conn: &Connection, i: &NewInvoice) -> Result<i64> {
+    issue::refuse_own_series(conn, &i.number)?;
     conn.prepare_cached(
         "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
             net_minor, reference, notes)

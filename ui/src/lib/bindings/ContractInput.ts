@@ -24,4 +24,9 @@ vat_rate: string,
 /**
  * Printed on every invoice, e.g. "TVA non applicable, art. 293 B du CGI".
  */
-vat_mention: string, milestones: Array<MilestoneInput>, };
+vat_mention: string, milestones: Array<MilestoneInput>, 
+/**
+ * The answer to the question asked when the deposit would be invoiced to a customer on
+ * hold (refused on the field "confirm" until then).
+ */
+confirm: boolean, };

@@ -48,3 +48,7 @@ CREATE INDEX credit_notes_date ON credit_notes(date);
 CREATE TABLE pending_files (
     path TEXT PRIMARY KEY NOT NULL
 ) STRICT;
+
+-- A milestone's share as typed ("1/3" of the total, or "33.33" percent): the exact share an
+-- amendment plans with again; share_e4 stays the rounded percentage shown.
+ALTER TABLE milestones ADD COLUMN share_text TEXT NOT NULL DEFAULT '';
