@@ -125,5 +125,12 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
         r.restored.payments,
         r.undo.path
     );
+    if !r.carried.is_empty() {
+        out!(
+            "Kept {} invoice(s) issued since, which the file lacked (an issued invoice exists once sent): {}.",
+            r.carried.len(),
+            r.carried.join(", ")
+        );
+    }
     Ok(())
 }

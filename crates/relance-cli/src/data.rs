@@ -106,8 +106,10 @@ pub fn export(conn: &mut Connection, db: &Path, args: ExportArgs) -> Result<()> 
             std::fs::create_dir_all(&dir).map_err(|e| Error::file("out", &dir, e))?;
             for (name, bytes) in &files {
                 let path = dir.join(name);
-                relance_core::store::refuse_database_as_output(db, &path, "out")?;
-                std::fs::write(&path, bytes)?;
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::file("out", parent, e))?;
+                }
+                relance_core::store::write_output(db, &path, bytes, "out")?;
             }
             out!("{} files written to {}.", files.len(), dir.display());
             return Ok(());
@@ -116,8 +118,7 @@ pub fn export(conn: &mut Connection, db: &Path, args: ExportArgs) -> Result<()> 
     let bytes = import::export(conn, kind.into(), today)?;
     match out {
         Some(path) => {
-            relance_core::store::refuse_database_as_output(db, &path, "out")?;
-            std::fs::write(&path, &bytes)?;
+            relance_core::store::write_output(db, &path, &bytes, "out")?;
             eprintln!("Written to {}", path.display());
         }
         None => {

@@ -905,3 +905,87 @@ fn contracts_split_exactly_and_issued_invoices_are_dated_when_issued() {
         "{amended}"
     );
 }
+
+/// Item 10: a restore keeps every invoice Relance issued since the snapshot (with its
+/// contract and customer), and the numbering never goes back.
+#[test]
+fn a_restore_keeps_issued_invoices_and_the_numbering() {
+    let d = Demo::new();
+    let older = d.path("older.sqlite");
+    d.ok(&["backup", "--out", older.to_str().unwrap()]);
+    d.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "NEWCO",
+        "--name",
+        "Nouvelle Société",
+        "--address",
+        "1 rue Neuve",
+        "--postal-code",
+        "69003",
+        "--city",
+        "Lyon",
+    ]);
+    d.ok(&[
+        "contract",
+        "add",
+        "--reference",
+        "C5",
+        "--customer",
+        "NEWCO",
+        "--total",
+        "3000",
+        "--schedule",
+        "30/70",
+        "--signed",
+        TODAY,
+        "--vat-rate",
+        "20",
+    ]);
+    let issued: Vec<String> = d
+        .json(&[
+            "invoice", "list", "--filter", "all", "--format", "json", "--limit", "10000",
+        ])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["issued"] == true)
+        .map(|i| i["number"].as_str().unwrap().to_string())
+        .collect();
+    let deposit = issued.last().unwrap().clone();
+    let said = d.ok(&["restore", older.to_str().unwrap(), "--yes"]);
+    assert!(
+        said.contains("Kept 1 invoice(s)") && said.contains(&deposit),
+        "{said}"
+    );
+    // The deposit, its customer and its contract are there; the next number follows it.
+    let shown = d.json(&["invoice", "show", &deposit, "--format", "json"]);
+    assert_eq!(shown["invoice"]["customer_reference"], "NEWCO");
+    assert_eq!(shown["invoice"]["total"], "1080.00");
+    assert!(d.ok(&["contract", "show", "C5"]).contains(&deposit));
+    d.ok(&[
+        "contract",
+        "add",
+        "--reference",
+        "C6",
+        "--customer",
+        "HOTL03",
+        "--total",
+        "1000",
+        "--schedule",
+        "30/70",
+        "--signed",
+        TODAY,
+        "--vat-rate",
+        "20",
+    ]);
+    let next = d.ok(&["contract", "show", "C6"]);
+    let n = |s: &str| s[s.len() - 4..].parse::<i64>().unwrap();
+    let six = next
+        .split_whitespace()
+        .find(|w| w.starts_with("F2026-"))
+        .unwrap()
+        .to_string();
+    assert_eq!(n(&six), n(&deposit) + 1, "{next}");
+}

@@ -66,6 +66,9 @@ pub struct RestoreReport {
     pub undo: Snapshot,
     /// What the database holds now.
     pub restored: Contents,
+    /// Invoices Relance had issued that the file lacked, carried over (an issued invoice
+    /// has been sent: it exists whatever the snapshot says).
+    pub carried: Vec<String>,
 }
 
 /// Counts what a database holds.
@@ -268,7 +271,7 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
         std::process::id()
     ));
     std::fs::create_dir_all(&work)?;
-    let result = (|| -> Result<Snapshot> {
+    let result = (|| -> Result<(Snapshot, Vec<String>)> {
         let copy = work.join("incoming.sqlite");
         {
             let source = Connection::open_with_flags(
@@ -287,11 +290,12 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
         copied
     })();
     let _ = std::fs::remove_dir_all(&work);
-    let undo = result?;
+    let (undo, carried) = result?;
     crate::dunning::scenarios::ensure_shipped(conn)?;
     Ok(RestoreReport {
         undo,
         restored: contents(conn)?,
+        carried,
     })
 }
 
@@ -299,8 +303,9 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
 const NOT_RESTORED: [&str; 1] = ["pending_files"];
 
 /// Inside one IMMEDIATE transaction: the undo snapshot, then every table's rows replaced by
-/// those of the attached `incoming` database.
-fn copy_in(conn: &mut Connection, db: &Path) -> Result<Snapshot> {
+/// those of the attached `incoming` database, then the issued invoices it lacked carried
+/// over ([`Carry`]). Returns the undo snapshot and the numbers carried.
+fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>)> {
     let tx = conn.transaction()?;
     // The undo snapshot is read through a second connection: this transaction holds the
     // write lock and has changed nothing yet, so what that reader sees is exactly the data
@@ -318,6 +323,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<Snapshot> {
         .prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let carry = Carry::read(&tx)?;
     for (name, _) in &triggers {
         tx.execute_batch(&format!("DROP TRIGGER main.\"{name}\""))?;
     }
@@ -345,6 +351,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<Snapshot> {
              INSERT INTO main.\"{t}\" ({cols}) SELECT {cols} FROM incoming.\"{t}\";"
         ))?;
     }
+    let carried = carry.write(&tx)?;
     for (_, sql) in &triggers {
         tx.execute_batch(sql)?;
     }
@@ -358,7 +365,325 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<Snapshot> {
         ));
     }
     tx.commit()?;
-    Ok(undo)
+    Ok((undo, carried))
+}
+
+/// A row as stored: (column, value), in the table's order.
+type Values = Vec<(String, rusqlite::types::Value)>;
+
+fn read_rows(tx: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Values>> {
+    let mut stmt = tx.prepare(sql)?;
+    let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let rows = stmt.query_map(args, |r| {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Ok((n.clone(), r.get::<_, rusqlite::types::Value>(i)?)))
+            .collect::<rusqlite::Result<Values>>()
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn value<'a>(row: &'a Values, column: &str) -> &'a rusqlite::types::Value {
+    row.iter()
+        .find(|(c, _)| c == column)
+        .map(|(_, v)| v)
+        .unwrap_or(&rusqlite::types::Value::Null)
+}
+
+fn int(row: &Values, column: &str) -> Option<i64> {
+    match value(row, column) {
+        rusqlite::types::Value::Integer(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn text(row: &Values, column: &str) -> String {
+    match value(row, column) {
+        rusqlite::types::Value::Text(t) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Inserts `row` into `main.table`, leaving out `id` (a new one is given) and replacing the
+/// columns in `set`. Returns the new rowid.
+fn insert_row(
+    tx: &Connection,
+    table: &str,
+    row: &Values,
+    set: &[(&str, rusqlite::types::Value)],
+) -> Result<i64> {
+    let kept: Vec<(String, rusqlite::types::Value)> = row
+        .iter()
+        .filter(|(c, _)| c != "id")
+        .map(|(c, v)| {
+            let v = set
+                .iter()
+                .find(|(k, _)| k == c)
+                .map_or_else(|| v.clone(), |(_, nv)| nv.clone());
+            (c.clone(), v)
+        })
+        .collect();
+    let cols: Vec<String> = kept.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+    let marks: Vec<String> = (1..=kept.len()).map(|i| format!("?{i}")).collect();
+    tx.execute(
+        &format!(
+            "INSERT INTO main.\"{table}\" ({}) VALUES ({})",
+            cols.join(", "),
+            marks.join(", ")
+        ),
+        rusqlite::params_from_iter(kept.iter().map(|(_, v)| v)),
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The invoices Relance issued that the incoming file lacks, read from the live data before
+/// it is replaced, with what they need: their lines, their customer, the contract and
+/// milestone they bill, the penalty charge they invoice, and the yearly sequence. An issued
+/// invoice has been sent: a restore never makes its number free again. Payments and credit
+/// notes recorded after the snapshot are not carried (the undo snapshot keeps them).
+struct Carry {
+    invoices: Vec<Values>,
+    lines: Vec<Values>,
+    /// Old customer id → its row.
+    customers: Vec<Values>,
+    /// The contracts of carried invoices, each with its milestones.
+    contracts: Vec<(Values, Vec<Values>)>,
+    /// Penalty charges of carried penalty invoices, with their source invoice's number.
+    charges: Vec<(Values, String)>,
+    sequence: Vec<(i64, i64)>,
+}
+
+impl Carry {
+    fn read(tx: &Connection) -> Result<Carry> {
+        let invoices = read_rows(
+            tx,
+            "SELECT * FROM main.invoices WHERE issued = 1
+               AND number NOT IN (SELECT number FROM incoming.invoices) ORDER BY id",
+            &[],
+        )?;
+        let mut c = Carry {
+            invoices,
+            lines: Vec::new(),
+            customers: Vec::new(),
+            contracts: Vec::new(),
+            charges: Vec::new(),
+            sequence: Vec::new(),
+        };
+        for inv in &c.invoices {
+            let id = int(inv, "id").unwrap_or(0);
+            c.lines.extend(read_rows(
+                tx,
+                "SELECT * FROM main.invoice_lines WHERE invoice_id = ?1 ORDER BY position",
+                &[&id],
+            )?);
+            for pc in read_rows(
+                tx,
+                "SELECT pc.*, s.number AS source_number FROM main.penalty_charges pc
+                   JOIN main.invoices s ON s.id = pc.source_invoice_id
+                 WHERE pc.penalty_invoice_id = ?1",
+                &[&id],
+            )? {
+                let source = text(&pc, "source_number");
+                let pc: Values = pc
+                    .into_iter()
+                    .filter(|(k, _)| k != "source_number")
+                    .collect();
+                c.charges.push((pc, source));
+            }
+            for k in read_rows(
+                tx,
+                "SELECT k.* FROM main.contracts k JOIN main.milestones m ON m.contract_id = k.id
+                 WHERE m.invoice_id = ?1",
+                &[&id],
+            )? {
+                if c.contracts
+                    .iter()
+                    .all(|(x, _)| int(x, "id") != int(&k, "id"))
+                {
+                    let kid = int(&k, "id").unwrap_or(0);
+                    let ms = read_rows(
+                        tx,
+                        "SELECT * FROM main.milestones WHERE contract_id = ?1 ORDER BY position",
+                        &[&kid],
+                    )?;
+                    c.contracts.push((k, ms));
+                }
+            }
+        }
+        let mut needed: Vec<i64> = c
+            .invoices
+            .iter()
+            .filter_map(|i| int(i, "customer_id"))
+            .collect();
+        needed.extend(
+            c.contracts
+                .iter()
+                .filter_map(|(k, _)| int(k, "customer_id")),
+        );
+        needed.sort_unstable();
+        needed.dedup();
+        for id in needed {
+            c.customers.extend(read_rows(
+                tx,
+                "SELECT * FROM main.customers WHERE id = ?1",
+                &[&id],
+            )?);
+        }
+        c.sequence = tx
+            .prepare("SELECT year, last FROM main.invoice_sequence")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(c)
+    }
+
+    /// Writes what was read into the replaced data (triggers are set aside meanwhile).
+    fn write(&self, tx: &Connection) -> Result<Vec<String>> {
+        use rusqlite::types::Value;
+        use rusqlite::OptionalExtension;
+        // Customers by reference: the file's own when it has them, else carried.
+        let mut customer_of = std::collections::HashMap::new();
+        for row in &self.customers {
+            let old = int(row, "id").unwrap_or(0);
+            let reference = text(row, "reference");
+            let id = match tx
+                .query_row(
+                    "SELECT id FROM main.customers WHERE reference = ?1",
+                    [&reference],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            {
+                Some(id) => id,
+                None => insert_row(tx, "customers", row, &[])?,
+            };
+            customer_of.insert(old, id);
+        }
+        let customer = |row: &Values| {
+            Value::Integer(
+                customer_of
+                    .get(&int(row, "customer_id").unwrap_or(0))
+                    .copied()
+                    .unwrap_or(0),
+            )
+        };
+        // Invoices, with their lines.
+        let mut invoice_of = std::collections::HashMap::new();
+        let mut carried = Vec::new();
+        for inv in &self.invoices {
+            let new = insert_row(
+                tx,
+                "invoices",
+                inv,
+                &[
+                    ("customer_id", customer(inv)),
+                    ("settled_minor", Value::Integer(0)),
+                    ("paid_on", Value::Null),
+                ],
+            )?;
+            invoice_of.insert(int(inv, "id").unwrap_or(0), new);
+            carried.push(text(inv, "number"));
+        }
+        for line in &self.lines {
+            let new = invoice_of
+                .get(&int(line, "invoice_id").unwrap_or(0))
+                .copied()
+                .unwrap_or(0);
+            insert_row(
+                tx,
+                "invoice_lines",
+                line,
+                &[("invoice_id", Value::Integer(new))],
+            )?;
+        }
+        // Contracts: the file's own by reference (its milestone points to the carried
+        // invoice), else carried with their milestones.
+        for (k, milestones) in &self.contracts {
+            let reference = text(k, "reference");
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM main.contracts WHERE reference = ?1",
+                    [&reference],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let contract_id = match existing {
+                Some(id) => id,
+                None => insert_row(tx, "contracts", k, &[("customer_id", customer(k))])?,
+            };
+            for m in milestones {
+                let invoice = int(m, "invoice_id").and_then(|i| invoice_of.get(&i).copied());
+                match (existing, invoice) {
+                    (Some(_), Some(new)) => {
+                        tx.execute(
+                            "UPDATE main.milestones SET invoice_id = ?3, reached_on = ?4, cancelled = 0
+                             WHERE contract_id = ?1 AND position = ?2",
+                            rusqlite::params![contract_id, int(m, "position"), new, value(m, "reached_on")],
+                        )?;
+                    }
+                    (Some(_), None) => {}
+                    (None, _) => {
+                        // A milestone invoiced by an invoice the file has keeps it.
+                        let kept = match (invoice, int(m, "invoice_id")) {
+                            (Some(new), _) => Value::Integer(new),
+                            (None, Some(old)) => tx
+                                .query_row(
+                                    "SELECT i.id FROM main.invoices i WHERE i.id = ?1",
+                                    [old],
+                                    |r| r.get::<_, i64>(0),
+                                )
+                                .optional()?
+                                .map_or(Value::Null, Value::Integer),
+                            (None, None) => Value::Null,
+                        };
+                        insert_row(
+                            tx,
+                            "milestones",
+                            m,
+                            &[
+                                ("contract_id", Value::Integer(contract_id)),
+                                ("invoice_id", kept),
+                            ],
+                        )?;
+                    }
+                }
+            }
+        }
+        // Penalty charges: their source by number.
+        for (pc, source) in &self.charges {
+            let source_id: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM main.invoices WHERE number = ?1",
+                    [source],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let penalty = invoice_of
+                .get(&int(pc, "penalty_invoice_id").unwrap_or(0))
+                .copied()
+                .unwrap_or(0);
+            if let Some(source_id) = source_id {
+                insert_row(
+                    tx,
+                    "penalty_charges",
+                    pc,
+                    &[
+                        ("source_invoice_id", Value::Integer(source_id)),
+                        ("penalty_invoice_id", Value::Integer(penalty)),
+                    ],
+                )?;
+            }
+        }
+        // The sequence stays at its highest.
+        for (year, last) in &self.sequence {
+            tx.execute(
+                "INSERT INTO main.invoice_sequence (year, last) VALUES (?1, ?2)
+                 ON CONFLICT(year) DO UPDATE SET last = MAX(last, excluded.last)",
+                rusqlite::params![year, last],
+            )?;
+        }
+        Ok(carried)
+    }
 }
 
 /// A snapshot path in the backups folder that no file has yet: two snapshots in the same

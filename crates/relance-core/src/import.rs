@@ -558,25 +558,38 @@ pub fn neutralize(cell: &str) -> String {
     }
 }
 
-/// Tables exported as they are stored by [`export_all`] (no import format of their own):
-/// amounts in minor units (`*_minor` columns), dates ISO, booleans 0/1.
-const RAW_TABLES: &[&str] = &[
-    "credit_notes",
-    "allocations",
-    "invoice_closures",
-    "promises",
-    "promise_invoices",
-    "disputes",
-    "scenarios",
-    "scenario_steps",
-    "journal",
-    "journal_invoices",
-    "settings",
-];
+/// Every table of the ledger, from the schema itself (so a table added later is exported
+/// without anyone remembering to).
+fn all_tables(conn: &Connection) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             ORDER BY name",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
 
-/// Every table as CSV, so the data is never locked in: customers, invoices and payments in
-/// the import format (they re-import as they are), the other tables column for column;
-/// the company logo as its own file. Returns (file name, bytes); the shell writes them.
+/// The extension of a stored file, from its first bytes.
+fn extension_of(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"%PDF") {
+        "pdf"
+    } else if bytes.starts_with(b"\x89PNG") {
+        "png"
+    } else if bytes.starts_with(&[0xFF, 0xD8]) {
+        "jpg"
+    } else {
+        "bin"
+    }
+}
+
+/// Everything, so the data is never locked in: customers, invoices and payments in the
+/// import format (`customers.csv`… re-import as they are), then **every table of the schema**
+/// column for column as `tables/NAME.csv` (contracts, milestones, invoice lines and sequence,
+/// archived documents, penalty charges, entered rates, templates, segments… whatever the
+/// schema holds), each stored file (an archived PDF, the logo) as its own file under
+/// `tables/NAME/ID.ext`, named in its cell. Returns (relative path, bytes); the shell writes
+/// them.
 pub fn export_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     for (name, kind) in [
@@ -587,13 +600,20 @@ pub fn export_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(String, Ve
         files.push((name.to_string(), export(conn, kind, as_of)?));
     }
     let io = |e: csv::Error| Error::Io(std::io::Error::other(e));
-    for table in RAW_TABLES {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))?;
+    for table in all_tables(conn)? {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))?;
         let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let id_column = columns.iter().position(|c| c == "id");
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
         w.write_record(&columns).map_err(io)?;
         let mut rows = stmt.query([])?;
+        let mut k = 0usize;
         while let Some(row) = rows.next()? {
+            k += 1;
+            let key = match id_column.map(|i| row.get_ref(i)) {
+                Some(Ok(rusqlite::types::ValueRef::Integer(n))) => n.to_string(),
+                _ => k.to_string(),
+            };
             let mut cells = Vec::with_capacity(columns.len());
             for i in 0..columns.len() {
                 use rusqlite::types::ValueRef;
@@ -602,7 +622,11 @@ pub fn export_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(String, Ve
                     ValueRef::Integer(n) => n.to_string(),
                     ValueRef::Real(f) => f.to_string(),
                     ValueRef::Text(t) => neutralize(&String::from_utf8_lossy(t)),
-                    ValueRef::Blob(b) => format!("({} bytes)", b.len()),
+                    ValueRef::Blob(b) => {
+                        let name = format!("tables/{table}/{key}.{}", extension_of(b));
+                        files.push((name.clone(), b.to_vec()));
+                        name
+                    }
                 });
             }
             w.write_record(&cells).map_err(io)?;
@@ -610,11 +634,7 @@ pub fn export_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(String, Ve
         let bytes = w
             .into_inner()
             .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        files.push((format!("{table}.csv"), bytes));
-    }
-    if let Some((mime, bytes)) = settings::logo(conn)? {
-        let ext = if mime.contains("png") { "png" } else { "jpg" };
-        files.push((format!("logo.{ext}"), bytes));
+        files.push((format!("tables/{table}.csv"), bytes));
     }
     Ok(files)
 }
@@ -864,6 +884,115 @@ mod tests {
             Err(Error::Import(_))
         ));
         assert_eq!(count(&conn, "customers"), 0);
+    }
+
+    #[test]
+    fn export_all_holds_every_table_of_the_schema_row_for_row() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        crate::demo::load(&mut conn, today).unwrap();
+        // Rows in the tables added since the first export: an archived letter, a penalty
+        // invoice, an entered rate, a contract with its issued deposit, a wording.
+        crate::documents::archive::produce(
+            &mut conn,
+            crate::documents::letters::LetterKind::FormalDemand,
+            "F2026-0136",
+            today,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        crate::interest::invoice_penalties(&mut conn, "F2026-0136", today, crate::Lang::Fr)
+            .unwrap();
+        crate::rates::add(&conn, "fr_legal_professional", "2026-07-01", "2.62").unwrap();
+        crate::contracts::create(
+            &mut conn,
+            &crate::contracts::ContractInput {
+                reference: "K1".into(),
+                customer: "HOTL03".into(),
+                title: "Salon".into(),
+                signed_on: today.to_string(),
+                total: "3000".into(),
+                vat_rate: "20".into(),
+                milestones: crate::contracts::template("thirds", today, crate::Lang::Fr).unwrap(),
+                ..Default::default()
+            },
+            today,
+        )
+        .unwrap();
+        let files = export_all(&conn, today).unwrap();
+        let file = |name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.clone())
+        };
+        let tables: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for wanted in [
+            "contracts",
+            "milestones",
+            "invoice_lines",
+            "invoice_sequence",
+            "documents",
+            "penalty_charges",
+            "rate_decisions",
+            "letter_templates",
+            "segment_overrides",
+            "customer_segments",
+        ] {
+            assert!(tables.iter().any(|t| t == wanted), "no table {wanted}");
+        }
+        for t in &tables {
+            let bytes =
+                file(&format!("tables/{t}.csv")).unwrap_or_else(|| panic!("{t} not exported"));
+            let mut r = csv::Reader::from_reader(bytes.as_slice());
+            let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+            let columns: Vec<String> = conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert_eq!(header, columns, "{t}");
+            let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+            let count: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows.len() as i64, count, "{t}");
+        }
+        // Stored files come out byte for byte: every archived PDF.
+        let pdfs: Vec<(i64, Vec<u8>)> = conn
+            .prepare("SELECT id, pdf FROM documents")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(!pdfs.is_empty());
+        for (id, pdf) in pdfs {
+            assert_eq!(
+                file(&format!("tables/documents/{id}.pdf")).as_deref(),
+                Some(&pdf[..])
+            );
+        }
+        for t in [
+            "contracts",
+            "milestones",
+            "invoice_lines",
+            "penalty_charges",
+            "rate_decisions",
+        ] {
+            let csv = String::from_utf8(file(&format!("tables/{t}.csv")).unwrap()).unwrap();
+            assert!(csv.lines().count() > 1, "{t} exported empty");
+        }
     }
 
     #[test]

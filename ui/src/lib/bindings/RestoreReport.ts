@@ -13,4 +13,9 @@ undo: Snapshot,
 /**
  * What the database holds now.
  */
-restored: Contents, };
+restored: Contents, 
+/**
+ * Invoices Relance had issued that the file lacked, carried over (an issued invoice
+ * has been sent: it exists whatever the snapshot says).
+ */
+carried: Array<string>, };
