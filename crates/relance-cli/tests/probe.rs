@@ -989,3 +989,71 @@ fn a_restore_keeps_issued_invoices_and_the_numbering() {
         .to_string();
     assert_eq!(n(&six), n(&deposit) + 1, "{next}");
 }
+
+/// Item 24: an accented domain goes into `To:` in its ASCII form, an accented name before
+/// the @ is refused as it is typed, and a name shaped like an encoded word reads as typed.
+#[test]
+fn e_mail_addresses_and_names_reach_the_header_safely() {
+    let d = Demo::new();
+    let e = d.refused(&[
+        "customer",
+        "add",
+        "--reference",
+        "CAFE",
+        "--name",
+        "Café",
+        "--email",
+        "évelyne@café.fr",
+    ]);
+    assert!(e.contains("SMTPUTF8"), "{e}");
+    let trick = "=?utf-8?b?SGFja2Vk?=";
+    d.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "CAFE",
+        "--name",
+        trick,
+        "--email",
+        "evelyne@café.fr",
+    ]);
+    d.ok(&[
+        "invoice",
+        "add",
+        "--number",
+        "CF-1",
+        "--customer",
+        "CAFE",
+        "--issue-date",
+        TODAY,
+        "--due-date",
+        "2026-11-29",
+        "--total",
+        "120",
+    ]);
+    let eml = d.path("c.eml");
+    d.ok(&[
+        "email",
+        "--invoice",
+        "CF-1",
+        "--kind",
+        "courtesy",
+        "--out",
+        eml.to_str().unwrap(),
+    ]);
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import email,sys; from email import policy; m=email.message_from_bytes(open(sys.argv[1],'rb').read(), policy=policy.default); \
+             a=m['to'].addresses[0]; print(a.display_name.strip()); print(a.addr_spec); print(repr(m.defects))",
+        ])
+        .arg(&eml)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines, [trick, "evelyne@xn--caf-dma.fr", "[]"], "{out}");
+    let raw = std::fs::read_to_string(&eml).unwrap();
+    let to = raw.lines().find(|l| l.starts_with("To:")).unwrap();
+    assert!(to.is_ascii() && !to.contains(trick), "{to}");
+}

@@ -144,6 +144,17 @@ pub struct CustomerInput {
     pub hold_reason: String,
 }
 
+/// A postal address fits an envelope window: at most 4 lines (with the name, the contact,
+/// the postcode and city and the country: 8), as the postal standards ask.
+fn address_lines(address: &str) -> Result<String> {
+    let a = v::multiline("address", address, 300)?;
+    let n = a.lines().filter(|l| !l.trim().is_empty()).count();
+    if n > 4 {
+        return Err(Error::invalid("address", Msg::AddressTooLong(n)));
+    }
+    Ok(a)
+}
+
 /// A customer whose every field has been checked: the only thing the store writes.
 #[derive(Debug, Clone)]
 pub struct NewCustomer {
@@ -210,7 +221,7 @@ impl NewCustomer {
             language,
             email: v::optional_email("email", &input.email)?,
             phone: v::optional_phone("phone", &input.phone)?,
-            address: v::multiline("address", &input.address, 300)?,
+            address: address_lines(&input.address)?,
             postal_code: v::optional_line("postal_code", &input.postal_code, 20)?,
             city: v::optional_name("city", &input.city, 100)?,
             country: v::country("country", &input.country)?,

@@ -194,6 +194,8 @@ pub enum Msg {
     InvoiceHandedOver,
     InvoiceDisputed,
     PastAgenda,
+    AddressTooLong(usize),
+    EmailLocalNotAscii,
     TotalBelowInvoiced(String),
     BadShare(String),
     IssueBeforeLast(String),
@@ -910,6 +912,18 @@ impl Msg {
                     format!("Le nouveau total est inférieur à ce qui est déjà facturé ({v} HT) : un avoir corrige une facture émise.")
                 } else {
                     format!("The new total is below what is already invoiced ({v} excl. tax): a credit note corrects an issued invoice.")
+                }
+            }
+            Msg::EmailLocalNotAscii => t(
+                fr,
+                "La partie avant le @ contient des lettres accentuées : la plupart des serveurs de messagerie refusent une telle adresse (SMTPUTF8). Vérifiez l'adresse auprès du client.",
+                "The part before the @ has accented letters: most mail servers refuse such an address (SMTPUTF8). Check the address with the customer.",
+            ),
+            Msg::AddressTooLong(n) => {
+                if fr {
+                    format!("{n} lignes d'adresse : 4 au plus (la fenêtre de l'enveloppe reçoit aussi le nom, le contact, le code postal et la ville).")
+                } else {
+                    format!("{n} address lines: 4 at most (the envelope window also holds the name, the contact, the postcode and city).")
                 }
             }
             Msg::PastAgenda => t(

@@ -127,7 +127,26 @@ pub fn optional_email(field: &str, value: &str) -> Result<String> {
     if !domain_ok || !local_ok || domain.contains('@') {
         return Err(bad());
     }
+    // An accented domain (café.fr) is fine: it is sent in its ASCII form (IDNA). An accented
+    // name before the @ needs SMTPUTF8, which most mail servers refuse.
+    if !local.is_ascii() {
+        return Err(Error::invalid(field, Msg::EmailLocalNotAscii));
+    }
     Ok(v)
+}
+
+/// An address as it goes into a message header: the domain in its ASCII form (IDNA:
+/// `café.fr` → `xn--caf-dma.fr`); the part before the @ is ASCII already
+/// ([`optional_email`]).
+pub fn email_for_header(field: &str, address: &str) -> Result<String> {
+    let (local, domain) = address
+        .split_once('@')
+        .ok_or_else(|| Error::invalid(field, Msg::BadEmail))?;
+    if domain.is_ascii() {
+        return Ok(address.to_string());
+    }
+    let ascii = idna::domain_to_ascii(domain).map_err(|_| Error::invalid(field, Msg::BadEmail))?;
+    Ok(format!("{local}@{ascii}"))
 }
 
 /// An optional phone number: digits, spaces, + . - ( ) only.
@@ -208,7 +227,62 @@ pub fn country(field: &str, value: &str) -> Result<String> {
     Ok(v)
 }
 
-/// A percentage as typed ("2,15", "2.15 %"): at most 4 decimals, between -10 and 100.
+/// The countries a small European business writes to, by ISO code: (code, French, English).
+const COUNTRY_NAMES: &[(&str, &str, &str)] = &[
+    ("AD", "Andorre", "Andorra"),
+    ("AT", "Autriche", "Austria"),
+    ("BE", "Belgique", "Belgium"),
+    ("BG", "Bulgarie", "Bulgaria"),
+    ("CA", "Canada", "Canada"),
+    ("CH", "Suisse", "Switzerland"),
+    ("CY", "Chypre", "Cyprus"),
+    ("CZ", "Tchéquie", "Czechia"),
+    ("DE", "Allemagne", "Germany"),
+    ("DK", "Danemark", "Denmark"),
+    ("DZ", "Algérie", "Algeria"),
+    ("EE", "Estonie", "Estonia"),
+    ("ES", "Espagne", "Spain"),
+    ("FI", "Finlande", "Finland"),
+    ("FR", "France", "France"),
+    ("GB", "Royaume-Uni", "United Kingdom"),
+    ("GR", "Grèce", "Greece"),
+    ("HR", "Croatie", "Croatia"),
+    ("HU", "Hongrie", "Hungary"),
+    ("IE", "Irlande", "Ireland"),
+    ("IS", "Islande", "Iceland"),
+    ("IT", "Italie", "Italy"),
+    ("LI", "Liechtenstein", "Liechtenstein"),
+    ("LT", "Lituanie", "Lithuania"),
+    ("LU", "Luxembourg", "Luxembourg"),
+    ("LV", "Lettonie", "Latvia"),
+    ("MA", "Maroc", "Morocco"),
+    ("MC", "Monaco", "Monaco"),
+    ("MT", "Malte", "Malta"),
+    ("NL", "Pays-Bas", "Netherlands"),
+    ("NO", "Norvège", "Norway"),
+    ("PL", "Pologne", "Poland"),
+    ("PT", "Portugal", "Portugal"),
+    ("RO", "Roumanie", "Romania"),
+    ("SE", "Suède", "Sweden"),
+    ("SI", "Slovénie", "Slovenia"),
+    ("SK", "Slovaquie", "Slovakia"),
+    ("SN", "Sénégal", "Senegal"),
+    ("TN", "Tunisie", "Tunisia"),
+    ("US", "États-Unis", "United States"),
+];
+
+/// A country's name for an envelope, in capitals as the postal services ask ("ROYAUME-UNI"),
+/// in French or English; the code itself for a country not in the list.
+pub fn country_name(code: &str, french: bool) -> String {
+    COUNTRY_NAMES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, fr, en)| if french { *fr } else { *en })
+        .unwrap_or(code)
+        .to_uppercase()
+}
+
+/// A percentage as typed ("2,15", "2.15 %"): at most 4 decimals, between 0 and 100.
 pub fn rate(field: &str, value: &str) -> Result<rust_decimal::Decimal> {
     let cleaned = value.trim().trim_end_matches('%').trim().replace(',', ".");
     let bad = || Error::invalid(field, Msg::BadRate(value.trim().to_string()));
@@ -398,9 +472,27 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in ["a@b.fr", "compta.client+x@sub.example.com", ""] {
+        for ok in [
+            "a@b.fr",
+            "compta.client+x@sub.example.com",
+            "",
+            "evelyne@café.fr",
+        ] {
             assert!(optional_email("e", ok).is_ok(), "{ok}");
         }
+        // An accented local part needs SMTPUTF8: refused, saying so.
+        assert!(matches!(
+            optional_email("e", "évelyne@cafe.fr"),
+            Err(Error::Invalid {
+                msg: Msg::EmailLocalNotAscii,
+                ..
+            })
+        ));
+        assert_eq!(
+            email_for_header("e", "evelyne@café.fr").unwrap(),
+            "evelyne@xn--caf-dma.fr"
+        );
+        assert_eq!(email_for_header("e", "a@b.fr").unwrap(), "a@b.fr");
         for bad in [
             "a@b", "@b.fr", "a b@c.fr", "a@@b.fr", "a@b..fr", "<a>@b.fr", "a@.fr",
         ] {

@@ -44,7 +44,11 @@ fn recipients(conn: &Connection, letter: &Letter) -> Result<(String, Vec<String>
     let mut to = Vec::new();
     for (field, a) in [("contact_email", &c.contact_email), ("email", &c.email)] {
         let a = v::optional_email(field, a)?;
-        if !a.is_empty() && !to.iter().any(|x: &String| x.eq_ignore_ascii_case(&a)) {
+        if a.is_empty() {
+            continue;
+        }
+        let a = v::email_for_header(field, &a)?;
+        if !to.iter().any(|x: &String| x.eq_ignore_ascii_case(&a)) {
             to.push(a);
         }
     }
@@ -235,12 +239,24 @@ fn draft_in(tx: &Connection, letter: &Letter, customer_id: i64, now_unix: i64) -
     let (produced, pdf) = archive::keep_in(tx, letter, customer_id, Via::Email, &subject)?;
     let text = wording.body(letter, true, letter.lines.len());
     let from_email = v::optional_email("email", &settings.email)?;
+    let from_email = if from_email.is_empty() {
+        from_email
+    } else {
+        v::email_for_header("email", &from_email)?
+    };
     let attachment_name = format!(
         "{}-{}.pdf",
         letter.kind.code(),
         letter.invoices.first().cloned().unwrap_or_default()
     );
-    let recipients: Vec<(&str, &str)> = to.iter().map(|a| (name.as_str(), a.as_str())).collect();
+    // A name that looks like an encoded word ("=?utf-8?b?…?=") would be decoded by mail
+    // readers: a trailing space makes the builder encode it, so it reads as typed.
+    let shown = if name.contains("=?") {
+        format!("{name} ")
+    } else {
+        name.clone()
+    };
+    let recipients: Vec<(&str, &str)> = to.iter().map(|a| (shown.as_str(), a.as_str())).collect();
     let mut message = MessageBuilder::new()
         .to(recipients)
         .subject(subject.as_str())

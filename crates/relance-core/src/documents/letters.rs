@@ -757,7 +757,11 @@ pub(super) fn recipient_lines(
     recipient.extend(c.address.lines().map(str::to_string));
     recipient.push(format!("{} {}", c.postal_code, c.city).trim().to_string());
     if !c.country.is_empty() && c.country != settings.country {
-        recipient.push(c.country.clone());
+        // The country's name, in capitals, in the sender's language (the post reads it).
+        recipient.push(crate::validate::country_name(
+            &c.country,
+            settings.country == "FR" || (settings.country.is_empty() && lang == Lang::Fr),
+        ));
     }
     recipient
 }
@@ -864,8 +868,18 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
     lay.y += 2.0;
     lay.need(12.0);
     lay.table_header(&l.headers);
-    for line in &l.lines {
-        if lay.need(LINE) {
+    // The end of the letter (totals, interest breakdown, closing paragraphs, signature) stays
+    // with at least the last lines of the table: never a page holding only the signature.
+    let tail = tail_height(l);
+    let keep = l.lines.len().min(3);
+    for (k, line) in l.lines.iter().enumerate() {
+        let with_tail = k + keep == l.lines.len() && tail + LINE * (keep as f32) < BOTTOM - 40.0;
+        let room = if with_tail {
+            LINE * keep as f32 + tail
+        } else {
+            LINE
+        };
+        if lay.need(room) {
             lay.table_header(&l.headers);
         }
         let mut cells = vec![
@@ -920,6 +934,24 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
     );
     finish(&mut lay.pages, &l.footer);
     lay.pages
+}
+
+/// The height of what follows a letter's table, as [`layout`] draws it.
+fn tail_height(l: &Letter) -> f32 {
+    let para = |text: &str, size: f32, bold: bool| -> f32 {
+        pdf::wrap(text, bold, size, RIGHT - LEFT).len() as f32 * LINE * size / BODY + 2.0
+    };
+    let mut h = 2.0 + LINE * l.totals.len() as f32;
+    if !l.breakdown.is_empty() {
+        h += 2.0 + para("x", 7.5, true) - 1.2;
+        h += l
+            .breakdown
+            .iter()
+            .map(|b| para(b, 7.5, false) - 1.2)
+            .sum::<f32>();
+    }
+    h += 4.0 + l.after.iter().map(|p| para(p, BODY, false)).sum::<f32>();
+    h + 28.0
 }
 
 /// Under a table: a rule, then each (label, amount) right-aligned, the last one in bold.
@@ -992,15 +1024,37 @@ pub(super) fn address_window(
             .push(Item::text(x, 45.0, m.to_string(), 8.5).bold());
         y = 52.0;
     }
-    for (i, r) in recipient.iter().enumerate() {
-        for line in pdf::wrap(r, i == 0, BODY, width) {
-            let mut item = Item::text(x, y, line, BODY);
-            if i == 0 {
-                item = item.bold();
-            }
-            lay.page().push(item);
-            y += 4.6;
+    // The window ends above the date line (88 mm): a long address is set smaller to fit
+    // (never over the date, subject or table), and lines past the smallest size are cut.
+    let bottom = 88.0;
+    let wrapped = |size: f32| -> Vec<(bool, String)> {
+        recipient
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| {
+                pdf::wrap(r, i == 0, size, width)
+                    .into_iter()
+                    .map(move |l| (i == 0, l))
+            })
+            .collect()
+    };
+    let (mut size, mut step) = (BODY, 4.6);
+    let mut lines = wrapped(size);
+    while y + step * (lines.len() as f32 - 1.0) > bottom && size > 7.0 {
+        size -= 0.5;
+        step = size * 0.46;
+        lines = wrapped(size);
+    }
+    for (bold, line) in lines {
+        if y > bottom {
+            break;
         }
+        let mut item = Item::text(x, y, line, size);
+        if bold {
+            item = item.bold();
+        }
+        lay.page().push(item);
+        y += step;
     }
 }
 
@@ -1147,6 +1201,88 @@ mod tests {
     }
 
     /// The recipient sits in the envelope's window: right-hand by default, left with DIN 5008.
+    /// Issue 18, items 22 and 23: the end of a long statement keeps table lines with it,
+    /// and the recipient block never reaches the date line; a foreign country is named.
+    #[test]
+    fn long_statements_and_long_addresses_stay_in_their_place() {
+        let conn = ledger();
+        for (k, v) in [
+            ("company_name", "Atelier"),
+            ("address", "1 rue"),
+            ("city", "Lyon"),
+            ("country", "FR"),
+        ] {
+            crate::settings::set(&conn, k, v).unwrap();
+        }
+        let text_items = |page: &Vec<Item>| -> Vec<(f32, String)> {
+            page.iter()
+                .filter_map(|i| match i {
+                    Item::Text { y, text, .. } => Some((*y, text.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        for n in [20usize, 40, 55, 60, 70, 90] {
+            let conn = ledger();
+            for (k, v) in [
+                ("company_name", "Atelier"),
+                ("address", "1 rue"),
+                ("city", "Lyon"),
+            ] {
+                crate::settings::set(&conn, k, v).unwrap();
+            }
+            for i in 0..n {
+                crate::invoices::create(
+                    &conn,
+                    &inv(
+                        &format!("S-{i:03}"),
+                        "ACME",
+                        "2026-01-01",
+                        "2026-02-01",
+                        "10",
+                    ),
+                    day("2026-01-01"),
+                )
+                .unwrap();
+            }
+            let l = statement(&conn, "ACME", None, day("2026-05-01")).unwrap();
+            let pages = layout(&l);
+            let last = text_items(pages.last().unwrap());
+            assert!(
+                last.iter()
+                    .any(|(_, t)| t.starts_with("S-") || t.starts_with("F-")),
+                "{n} invoices: the last page has no line of the table"
+            );
+            assert!(last.iter().any(|(_, t)| t == "Atelier"), "{n}: signature");
+        }
+        // Eight lines of address (and a country) stay above the date line.
+        conn.execute(
+            "UPDATE customers SET address = 'Bâtiment A\nEscalier 3\nRésidence des Tilleuls, appartement 1204, porte gauche\n5 avenue Foch', contact_name = 'Madame la Directrice administrative et financière', country = 'GB' WHERE reference = 'ACME'",
+            [],
+        )
+        .unwrap();
+        let l = compose(&conn, LetterKind::Reminder, "F-1", day("2026-05-01")).unwrap();
+        assert_eq!(l.recipient.last().unwrap(), "ROYAUME-UNI");
+        let first = &layout(&l)[0];
+        let date_y = text_items(first)
+            .iter()
+            .find(|(_, t)| *t == l.place_date)
+            .unwrap()
+            .0;
+        // The window's lines are the texts drawn at its left edge (110 mm).
+        let lowest = first
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text { x, y, .. } if (*x - 110.0).abs() < 0.01 => Some(*y),
+                _ => None,
+            })
+            .fold(0.0f32, f32::max);
+        assert!(
+            lowest < date_y - 2.0,
+            "address at {lowest} mm, date at {date_y} mm"
+        );
+    }
+
     #[test]
     fn the_recipient_follows_the_window_setting() {
         let conn = ledger();
