@@ -223,7 +223,14 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
             format,
             yes,
         } => {
+            // A deposit is an invoice issued now: it is dated today.
             let as_of = date_or_today(&as_of, "as_of")?;
+            if as_of != relance_core::app::today()? {
+                return Err(relance_core::Error::invalid(
+                    "as_of",
+                    relance_core::Msg::IssueNotToday,
+                ));
+            }
             let signed = date_or_today(&signed, "signed")?;
             let input = ContractInput {
                 confirm: yes,

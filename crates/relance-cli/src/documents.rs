@@ -254,7 +254,7 @@ fn folder(out: &Path) -> Result<()> {
 
 fn letters(conn: &mut Connection, db: &Path, cmd: LettersCmd) -> Result<()> {
     let LettersCmd::Prepare { as_of, out, ids } = cmd;
-    let as_of = crate::today::today_or_later(&as_of, "as_of")?;
+    let as_of = crate::today::today_only(&as_of, "as_of")?;
     folder(&out)?;
     let only = (!ids.is_empty()).then_some(ids.as_slice());
     let mut staged = Vec::new();
@@ -341,7 +341,7 @@ fn export_reminders(
     args: ExportRemindersArgs,
     lang: Lang,
 ) -> Result<()> {
-    let as_of = crate::today::today_or_later(&args.as_of, "as_of")?;
+    let as_of = crate::today::today_only(&args.as_of, "as_of")?;
     folder(&args.out)?;
     let mut staged = Vec::new();
     let batch = email::prepare(

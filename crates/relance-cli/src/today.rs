@@ -23,3 +23,16 @@ pub(crate) fn today_or_later(s: &Option<String>, field: &str) -> relance_core::R
     }
     Ok(d)
 }
+
+/// [`date_or_today`] for what records a document or an invoice: only today (a letter, an
+/// e-mail and an invoice are dated the day they are produced).
+pub(crate) fn today_only(s: &Option<String>, field: &str) -> relance_core::Result<NaiveDate> {
+    let d = date_or_today(s, field)?;
+    if d != relance_core::app::today()? {
+        return Err(relance_core::Error::invalid(
+            field,
+            relance_core::Msg::PreviewNotArchived,
+        ));
+    }
+    Ok(d)
+}

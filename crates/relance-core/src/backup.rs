@@ -437,8 +437,9 @@ fn insert_row(
     Ok(tx.last_insert_rowid())
 }
 
-/// The invoices Relance issued that the incoming file lacks, read from the live data before
-/// it is replaced, with what they need: their lines, their customer, the contract and
+/// The invoices Relance issued (its own series, and penalty invoices on an invoice the file
+/// has: the days they charge must never be charged again) that the incoming file lacks,
+/// read from the live data before it is replaced, with what they need: their lines, their customer, the contract and
 /// milestone they bill, the penalty charge they invoice, and the yearly sequence. An issued
 /// invoice has been sent: a restore never makes its number free again. Payments and credit
 /// notes recorded after the snapshot are not carried (the undo snapshot keeps them).
@@ -458,8 +459,12 @@ impl Carry {
     fn read(tx: &Connection) -> Result<Carry> {
         let invoices = read_rows(
             tx,
-            "SELECT * FROM main.invoices WHERE issued = 1
-               AND number NOT IN (SELECT number FROM incoming.invoices) ORDER BY id",
+            "SELECT * FROM main.invoices i
+             WHERE (i.issued = 1 OR i.id IN (
+                      SELECT pc.penalty_invoice_id FROM main.penalty_charges pc
+                        JOIN main.invoices s ON s.id = pc.source_invoice_id
+                       WHERE s.number IN (SELECT number FROM incoming.invoices)))
+               AND i.number NOT IN (SELECT number FROM incoming.invoices) ORDER BY i.id",
             &[],
         )?;
         let mut c = Carry {

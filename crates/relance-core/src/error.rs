@@ -194,6 +194,7 @@ pub enum Msg {
     InvoiceHandedOver,
     InvoiceDisputed,
     PastAgenda,
+    IssueNotToday,
     AddressTooLong(usize),
     EmailLocalNotAscii,
     TotalBelowInvoiced(String),
@@ -926,6 +927,11 @@ impl Msg {
                     format!("{n} address lines: 4 at most (the envelope window also holds the name, the contact, the postcode and city).")
                 }
             }
+            Msg::IssueNotToday => t(
+                fr,
+                "Une facture est datée du jour où elle est émise : la date ne peut être qu'aujourd'hui.",
+                "An invoice is dated the day it is issued: the date can only be today.",
+            ),
             Msg::PastAgenda => t(
                 fr,
                 "L'agenda se consulte pour aujourd'hui ou une date future : ce qui était à faire un jour passé dépend de ce qui a été fait depuis.",

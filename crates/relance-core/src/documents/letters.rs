@@ -1200,7 +1200,6 @@ mod tests {
         assert!(bytes.starts_with(b"%PDF-"));
     }
 
-    /// The recipient sits in the envelope's window: right-hand by default, left with DIN 5008.
     /// Issue 18, items 22 and 23: the end of a long statement keeps table lines with it,
     /// and the recipient block never reaches the date line; a foreign country is named.
     #[test]
@@ -1255,7 +1254,8 @@ mod tests {
             );
             assert!(last.iter().any(|(_, t)| t == "Atelier"), "{n}: signature");
         }
-        // Eight lines of address (and a country) stay above the date line.
+        // A long address (four lines, one that wraps, a long contact, a country) stays
+        // above the date line.
         conn.execute(
             "UPDATE customers SET address = 'Bâtiment A\nEscalier 3\nRésidence des Tilleuls, appartement 1204, porte gauche\n5 avenue Foch', contact_name = 'Madame la Directrice administrative et financière', country = 'GB' WHERE reference = 'ACME'",
             [],
@@ -1283,6 +1283,7 @@ mod tests {
         );
     }
 
+    /// The recipient sits in the envelope's window: right-hand by default, left with DIN 5008.
     #[test]
     fn the_recipient_follows_the_window_setting() {
         let conn = ledger();

@@ -478,7 +478,9 @@ pub fn stage_output_in(
     bytes: &[u8],
     field: &str,
 ) -> Result<Staged> {
-    let staged = stage_output(db, out, bytes, field)?;
+    // Noted as an absolute path: the next start may run from another folder.
+    let out = std::path::absolute(out).map_err(|e| Error::write(field, out, e))?;
+    let staged = stage_output(db, &out, bytes, field)?;
     tx.execute(
         "INSERT OR REPLACE INTO pending_files (path) VALUES (?1)",
         [out.to_string_lossy()],
@@ -521,13 +523,18 @@ pub type Sink<'a> = dyn FnMut(&rusqlite::Connection, &[u8]) -> Result<()> + 'a;
 /// [`Sink`] for a batch: the transaction, the file's name and its bytes.
 pub type BatchSink<'a> = dyn FnMut(&rusqlite::Connection, &str, &[u8]) -> Result<()> + 'a;
 
-/// Removes the `.partial` files a killed batch left in `dir` (its files are written again).
+/// Removes the `.partial` files a killed batch left in `dir` (its files are written again):
+/// only the kinds a batch writes (`.pdf`, `.eml`, `.html`).
 pub fn tidy_partials(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name();
             let regular = e.file_type().is_ok_and(|t| t.is_file());
-            if regular && name.to_string_lossy().ends_with(PARTIAL) {
+            let name = name.to_string_lossy();
+            let ours = [".pdf", ".eml", ".html"]
+                .iter()
+                .any(|ext| name.ends_with(&format!("{ext}{PARTIAL}")));
+            if regular && ours {
                 let _ = std::fs::remove_file(e.path());
             }
         }

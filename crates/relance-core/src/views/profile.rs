@@ -105,6 +105,9 @@ pub struct Profile {
     pub pay_day_text: Option<String>,
     #[ts(type = "number | null")]
     pub delay_after_reminder: Option<i64>,
+    /// Invoices that had a reminder sent (paid or not).
+    #[ts(type = "number")]
+    pub reminders_sent: i64,
     #[ts(type = "number")]
     pub promises_kept: i64,
     #[ts(type = "number")]
@@ -385,9 +388,13 @@ fn compute(
         let (mut days, mut after_reminder) = (Vec::new(), Vec::new());
         let (mut on_time, mut billed_year) = (0i64, 0i64);
         let (mut n_disputes, mut n_open_disputes) = (0i64, 0i64);
+        let mut reminders_sent = 0i64;
         for i in &list {
             billed += i.total;
             s.billed.push(i.number.clone());
+            if first_reminder.contains_key(&i.id) {
+                reminders_sent += 1;
+            }
             if i.issue > twelve_months {
                 billed_year += i.total;
             }
@@ -454,6 +461,7 @@ fn compute(
             pay_day: pd,
             pay_day_text: pd.map(|p| p.text(lang)),
             delay_after_reminder: median(after_reminder),
+            reminders_sent,
             promises_kept: kept,
             promises_broken: broken,
             disputes: n_disputes,

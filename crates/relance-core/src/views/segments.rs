@@ -245,7 +245,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     match p.delay_after_reminder {
         // Never reminded: nothing says a reminder would not work ("does not pay within N
         // days of a reminder" needs a reminder); a little late without one is forgetful.
-        None => done(
+        None if p.reminders_sent == 0 => done(
             Segment::Forgetful,
             if fr {
                 format!("{w} j de retard, sans relance envoyée : entre les deux seuils")
@@ -541,6 +541,7 @@ mod tests {
             pay_day: None,
             pay_day_text: None,
             delay_after_reminder: after_reminder,
+            reminders_sent: i64::from(after_reminder.is_some()),
             promises_kept: 0,
             promises_broken: 0,
             disputes: 0,
@@ -560,8 +561,12 @@ mod tests {
         assert_eq!(seg(&profile(5, "5.0", None)), Segment::GoodPayer);
         assert_eq!(seg(&profile(5, "12.0", Some(4))), Segment::Forgetful);
         assert_eq!(seg(&profile(5, "12.0", Some(20))), Segment::SlowPayer);
-        // Between the thresholds and never reminded: not "does not pay after a reminder".
+        // Between the thresholds and never reminded: not "does not pay after a reminder";
+        // reminded and still unpaid: slow.
         assert_eq!(seg(&profile(5, "6.0", None)), Segment::Forgetful);
+        let mut reminded = profile(5, "6.0", None);
+        reminded.reminders_sent = 2;
+        assert_eq!(seg(&reminded), Segment::SlowPayer);
         assert_eq!(seg(&profile(5, "30.0", Some(1))), Segment::SlowPayer);
         let mut p = profile(5, "1.0", None);
         p.promises_broken = 1;

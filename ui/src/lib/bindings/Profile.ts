@@ -14,7 +14,11 @@ on_time_share: string | null, overdue: string,
 /**
  * Everything still owed (due or not).
  */
-outstanding: string, pay_day: PayDay | null, pay_day_text: string | null, delay_after_reminder: number | null, promises_kept: number, promises_broken: number, disputes: number, disputes_open: number, 
+outstanding: string, pay_day: PayDay | null, pay_day_text: string | null, delay_after_reminder: number | null, 
+/**
+ * Invoices that had a reminder sent (paid or not).
+ */
+reminders_sent: number, promises_kept: number, promises_broken: number, disputes: number, disputes_open: number, 
 /**
  * Weighted days late over the last 6 months and the 6 before.
  */
