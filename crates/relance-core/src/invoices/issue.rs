@@ -387,6 +387,30 @@ mod tests {
             }
         ));
         drop(tx);
+        // Renaming a typed invoice into the own series is refused too.
+        let typed = crate::invoices::create(
+            &conn,
+            &crate::test_support::inv("EXT-1", "Z", "2026-01-01", "2026-01-31", "10"),
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        )
+        .unwrap();
+        let mut conn = conn;
+        let r = crate::invoices::update(
+            &mut conn,
+            typed.id,
+            &crate::test_support::inv("F2026-0012", "Z", "2026-01-01", "2026-01-31", "10"),
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        );
+        assert!(
+            matches!(
+                r,
+                Err(Error::Invalid {
+                    msg: Msg::NumberInOwnSeries { .. },
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
         // A number of the own series, typed or imported once Relance issued that year.
         for (number, refused) in [
             ("F2026-0011", true),

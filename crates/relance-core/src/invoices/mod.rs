@@ -255,6 +255,16 @@ pub fn update(
     if issue::is_issued(&tx, id)? {
         return Err(Error::invalid("number", Msg::IssuedInvoiceImmutable));
     }
+    // Renamed into the owner's own series: refused as a new number would be.
+    let renamed = tx
+        .query_row("SELECT number FROM invoices WHERE id = ?1", [id], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .is_some_and(|old| v::identifier_key(&old) != v::identifier_key(&new.number));
+    if renamed {
+        issue::refuse_own_series(&tx, &new.number)?;
+    }
     let (customer_id, currency, settled, old_total): (i64, String, i64, i64) = tx
         .query_row(
             "SELECT customer_id, currency, settled_minor, total_minor FROM invoices WHERE id = ?1",
