@@ -174,7 +174,7 @@ impl World {
 
 fn setup() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = relance_core::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let conn = relance_core::open(&dir.path().join("ledger.sqlite")).unwrap();
     for (k, v) in [
         ("company_name", "Atelier Modèle"),
         ("address", "1 rue du Test"),
@@ -202,7 +202,6 @@ fn setup() -> World {
     // The legal rate "in the other cases", what a private debtor owes a business.
     relance_core::rates::add(&conn, "fr_legal_professional", "2026-01-01", "6.67").unwrap();
     relance_core::rates::add(&conn, "fr_legal_professional", "2026-07-01", "6.65").unwrap();
-    let _ = &mut conn;
     World {
         conn,
         today: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
