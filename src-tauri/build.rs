@@ -45,6 +45,8 @@ const COMMANDS: &[&str] = &[
     "open_document",
     "invoice_penalties",
     "issue_penalty_invoice",
+    "penalty_overcharges",
+    "correct_penalty_overcharge",
     "get_settings",
     "save_settings",
     "set_logo",

@@ -91,6 +91,8 @@ fn main() {
             commands::documents::open_document,
             commands::documents::invoice_penalties,
             commands::documents::issue_penalty_invoice,
+            commands::documents::penalty_overcharges,
+            commands::documents::correct_penalty_overcharge,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::set_logo,

@@ -36,6 +36,18 @@ enum PenaltiesCmd {
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
     },
+    /// Penalty invoices that charge more than is owed, since a payment or credit note dated
+    /// inside the period they charge was recorded after them.
+    Overcharged {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Issue, dated today, the credit notes that remove what the penalty invoices of an
+    /// invoice overcharge (the invoice's number or a penalty invoice's).
+    Correct {
+        #[arg(long)]
+        invoice: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,6 +81,51 @@ pub enum RatesCmd {
 }
 
 pub fn penalties(conn: &mut Connection, args: PenaltiesArgs, lang: Lang) -> Result<()> {
+    if let Some(PenaltiesCmd::Overcharged { format }) = args.cmd {
+        let all = interest::overcharges(conn)?;
+        emit(
+            format,
+            &all,
+            &[
+                "invoice",
+                "customer",
+                "penalty invoices",
+                "charged",
+                "owed",
+                "excess",
+                "to credit",
+                "to refund",
+                "currency",
+            ],
+            |o| {
+                vec![
+                    o.invoice.clone(),
+                    o.customer.clone(),
+                    o.penalty_invoices.join(" "),
+                    o.charged.clone(),
+                    o.owed.clone(),
+                    o.excess.clone(),
+                    o.correctable.clone(),
+                    o.paid.clone(),
+                    o.currency.clone(),
+                ]
+            },
+        );
+        return Ok(());
+    }
+    if let Some(PenaltiesCmd::Correct { invoice }) = args.cmd {
+        let today = relance_core::app::today()?;
+        for n in interest::correct_overcharge(conn, &invoice, today)? {
+            out!(
+                "Credit note {} on {}: {} {}.",
+                n.number,
+                n.invoice_number,
+                n.amount,
+                n.currency
+            );
+        }
+        return Ok(());
+    }
     if let Some(PenaltiesCmd::Invoice { invoice, as_of }) = args.cmd {
         let today = relance_core::app::today()?;
         if date_or_today(&as_of, "as_of")? != today {
@@ -77,7 +134,7 @@ pub fn penalties(conn: &mut Connection, args: PenaltiesArgs, lang: Lang) -> Resu
                 relance_core::Msg::PenaltiesNotToday,
             ));
         }
-        let v = interest::invoice_penalties(conn, &invoice, today, lang)?;
+        let v = interest::invoice_penalties(conn, &invoice, today)?;
         out!(
             "Invoice {} issued: {} {}, due {}.",
             v.number,
@@ -124,6 +181,10 @@ pub fn penalties(conn: &mut Connection, args: PenaltiesArgs, lang: Lang) -> Resu
     out!("total     {} {}", p.total, p.currency);
     for w in &p.warnings {
         eprintln!("relance: {w}");
+    }
+    let id = relance_core::invoices::stored_by_number(conn, "invoice", &p.invoice)?.id;
+    if let Some(o) = interest::overcharge(conn, id)? {
+        eprintln!("relance: {}", o.text(lang));
     }
     Ok(())
 }

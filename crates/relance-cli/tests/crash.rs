@@ -1,6 +1,7 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
 //! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty
-//! invoice, the day's e-mail drafts, a milestone invoice), over and
+//! invoice, the day's e-mail drafts, a milestone invoice, the credit note correcting an
+//! overcharged penalty invoice), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -63,6 +64,7 @@ struct State {
     customers: i64,
     documents: i64,
     penalty_charges: i64,
+    credit_notes: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -158,6 +160,7 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         customers: query_i64(&conn, "SELECT COUNT(*) FROM customers"),
         documents: query_i64(&conn, "SELECT COUNT(*) FROM documents"),
         penalty_charges: query_i64(&conn, "SELECT COUNT(*) FROM penalty_charges"),
+        credit_notes: query_i64(&conn, "SELECT COUNT(*) FROM credit_notes"),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -174,9 +177,10 @@ enum Op {
     PenaltyInvoice,
     Emails,
     Milestone,
+    CorrectOvercharge,
 }
 
-const OPS: [Op; 9] = [
+const OPS: [Op; 10] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -186,6 +190,7 @@ const OPS: [Op; 9] = [
     Op::PenaltyInvoice,
     Op::Emails,
     Op::Milestone,
+    Op::CorrectOvercharge,
 ];
 
 struct Setup {
@@ -194,6 +199,8 @@ struct Setup {
     csv: PathBuf,
     snapshot: PathBuf,
     action_ids: Vec<String>,
+    /// The day's e-mail actions: the drafts `export-reminders` prepares.
+    email_actions: i64,
     journal_max: i64,
     before: State,
 }
@@ -221,6 +228,16 @@ fn setup(dir: &Path) -> Setup {
             "20",
         ],
     );
+    // A penalty invoice on F2026-0136, then a payment dated inside the period it charged:
+    // it is overcharged, and the credit note that corrects it is made under the kill.
+    run_ok(&template, &["penalties", "invoice", "--invoice", "F2026-0136"]);
+    run_ok(
+        &template,
+        &[
+            "payment", "add", "--customer", "FEST15", "--date", "2026-10-20", "--amount",
+            "2137.53", "--invoice", "F2026-0136",
+        ],
+    );
     // An older snapshot to restore: the demo plus one customer the template lacks.
     let snapshot = dir.join("snapshot.sqlite");
     let extra = dir.join("extra.sqlite");
@@ -246,6 +263,13 @@ fn setup(dir: &Path) -> Setup {
         .map(|a| a["id"].as_str().unwrap().to_string())
         .collect();
     assert!(action_ids.len() >= 3, "the demo's agenda has actions");
+    let email_actions = agenda
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["channel"] == "email")
+        .count() as i64;
+    assert!(email_actions >= 1, "the agenda has e-mails to prepare");
     let mut csv = String::from("number,customer_reference,issue_date,due_date,total\n");
     for i in 0..IMPORT_ROWS {
         csv.push_str(&format!(
@@ -268,6 +292,7 @@ fn setup(dir: &Path) -> Setup {
         csv: csv_path,
         snapshot,
         action_ids,
+        email_actions,
         journal_max,
         before,
     }
@@ -305,6 +330,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         ]),
         Op::PenaltyInvoice => v(&["penalties", "invoice", "--invoice", "F2025-0009"]),
         Op::Milestone => v(&["milestone", "reach", "K1", "2", "--date", TODAY]),
+        Op::CorrectOvercharge => v(&["penalties", "correct", "--invoice", "F2026-0136"]),
         Op::Emails => v(&[
             "export-reminders",
             "--as-of",
@@ -339,15 +365,19 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.invoices += 1;
             after.penalty_charges += 1;
         }
-        // The demo's one e-mail action that day: its letter archived, "e-mail prepared"
-        // and "done" logged.
+        // Each e-mail action of the day: its letter archived, "e-mail prepared" and "done"
+        // logged.
         Op::Emails => {
-            after.documents += 1;
-            after.journal += 2;
+            after.documents += s.email_actions;
+            after.journal += 2 * s.email_actions;
         }
         // The stage invoice, numbered, with its history entry.
         Op::Milestone => {
             after.invoices += 1;
+            after.journal += 1;
+        }
+        Op::CorrectOvercharge => {
+            after.credit_notes += 1;
             after.journal += 1;
         }
     }

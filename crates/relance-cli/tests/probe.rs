@@ -424,6 +424,67 @@ fn closed_disputed_and_future_claims_are_refused() {
         .contains("INT1"));
 }
 
+/// Item 7: a payment recorded after a penalty invoice, dated inside the period it charged.
+/// F2026-0136 (3 562,55 €, due 05/10, 1 425,02 € paid 08/10): INT1 on 22/11 charges 45 days
+/// on 2 137,53 € (35,58 €) + 40 €. The rest, paid on 20/10 and recorded afterwards, leaves
+/// 3 days on 3 562,55 € and 12 on 2 137,53 € at 12,15 %: 3,5576 + 8,5386 = 12,10 € + 40 € =
+/// 52,10 € owed; 23,48 € overcharged, said where the owner looks, and one credit note
+/// corrects it.
+#[test]
+fn a_later_payment_dated_inside_a_charged_period_is_flagged_and_corrected() {
+    let d = Demo::new();
+    d.ok(&["penalties", "invoice", "--invoice", "F2026-0136"]);
+    let none = d.json(&["penalties", "overcharged", "--format", "json"]);
+    assert_eq!(none, serde_json::json!([]));
+    d.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "FEST15",
+        "--date",
+        "2026-10-20",
+        "--amount",
+        "2137.53",
+        "--invoice",
+        "F2026-0136",
+    ]);
+    let all = d.json(&["penalties", "overcharged", "--format", "json"]);
+    let o = &all[0];
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    assert_eq!(
+        [
+            &o["invoice"],
+            &o["charged"],
+            &o["owed"],
+            &o["excess"],
+            &o["correctable"]
+        ],
+        ["F2026-0136", "75.58", "52.10", "23.48", "23.48"]
+    );
+    let o = d.run(&["penalties", "--invoice", "F2026-0136"]);
+    let warned = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        warned.contains("F2026-0136-INT1 charges 23.48 EUR too much for F2026-0136"),
+        "{warned}"
+    );
+    let made = d.ok(&["penalties", "correct", "--invoice", "F2026-0136"]);
+    assert!(
+        made.contains("Credit note AV-F2026-0136-INT1 on F2026-0136-INT1: 23.48 EUR."),
+        "{made}"
+    );
+    let int1 = d.json(&["invoice", "show", "F2026-0136-INT1", "--format", "json"]);
+    assert_eq!(int1["invoice"]["balance"], "52.10", "{int1}");
+    assert_eq!(
+        d.json(&["penalties", "overcharged", "--format", "json"]),
+        serde_json::json!([])
+    );
+    let again = d.refused(&["penalties", "correct", "--invoice", "F2026-0136-INT1"]);
+    assert!(
+        again.contains("penalty invoices of F2026-0136 claim nothing beyond"),
+        "{again}"
+    );
+}
+
 /// Item 6: two penalty invoices at the same moment: one charges, the other has nothing left.
 #[test]
 fn two_penalty_invoices_at_once_charge_the_days_once() {

@@ -70,6 +70,13 @@ pub enum Msg {
     UnknownPlaceholder(String),
     BrokenPlaceholder,
     NothingToCharge,
+    /// The invoice's penalty invoices charge nothing beyond what is owed.
+    NothingToCorrect(String),
+    /// What the penalty invoices overcharged is already paid: a credit note cannot reduce a
+    /// paid invoice; the amount is to refund.
+    OverchargePaid {
+        amount: String,
+    },
     /// No reference rate known for a series on a date (before the table).
     NoRateFor {
         series: String,
@@ -376,6 +383,20 @@ impl Msg {
                 "Aucune pénalité à facturer à cette date (rien de nouveau depuis la dernière facture de pénalités).",
                 "No penalties to invoice at this date (nothing new since the last penalty invoice).",
             ),
+            Msg::NothingToCorrect(number) => {
+                if fr {
+                    format!("Les factures de pénalités de {number} ne réclament rien de plus que ce qui est dû : aucun avoir à établir.")
+                } else {
+                    format!("The penalty invoices of {number} claim nothing beyond what is owed: no credit note is needed.")
+                }
+            }
+            Msg::OverchargePaid { amount } => {
+                if fr {
+                    format!("Les {amount} réclamés en trop sont déjà payés : un avoir ne peut réduire une facture payée ; remboursez-les au client.")
+                } else {
+                    format!("The {amount} overcharged is already paid: a credit note cannot reduce a paid invoice; refund it to the customer.")
+                }
+            }
             Msg::UnknownDocument(id) => {
                 if fr {
                     format!("Aucun document archivé n° {id}.")

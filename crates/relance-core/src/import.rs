@@ -901,8 +901,7 @@ mod tests {
             &mut |_, _| Ok(()),
         )
         .unwrap();
-        crate::interest::invoice_penalties(&mut conn, "F2026-0136", today, crate::Lang::Fr)
-            .unwrap();
+        crate::interest::invoice_penalties(&mut conn, "F2026-0136", today).unwrap();
         crate::rates::add(&conn, "fr_legal_professional", "2026-07-01", "2.62").unwrap();
         crate::contracts::create(
             &mut conn,

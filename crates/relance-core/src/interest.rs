@@ -436,8 +436,33 @@ pub fn of_invoice(
     // late days stay owed); never on a written-off, handed-over or disputed one.
     let at = crate::invoices::AsOf::new(conn, as_of)?;
     crate::invoices::refuse_out_of_claims(conn, invoice.id, &at)?;
-    // A private debtor's interest runs from the first formal demand produced (archived)
-    // for the invoice by `as_of`; `demand_date` stands for one being made now.
+    if is_penalty_invoice(conn, invoice.id)? {
+        return Err(Error::invalid("invoice", Msg::PenaltyOnPenalty));
+    }
+    let (mut claim, terms) = claim_and_terms(conn, &invoice, as_of, demand_date)?;
+    let (charged_through, indemnity_charged): (Option<NaiveDate>, i64) = conn.query_row(
+        "SELECT MAX(through_date), COALESCE(SUM(indemnity_minor), 0) FROM penalty_charges
+         WHERE source_invoice_id = ?1",
+        [invoice.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    claim.charged_through = charged_through;
+    claim.indemnity_charged = indemnity_charged > 0;
+    let table = RateTable::load(conn)?;
+    let p = compute(&claim, &terms, &table, as_of)?;
+    Ok((invoice.number, terms, p))
+}
+
+/// An invoice's history as interest needs it (nothing charged yet) and the legal frame:
+/// the owner's country and terms, the customer's kind and, for a private debtor, the day
+/// of the first formal demand produced (archived) for it by `as_of` — or `demand_date`,
+/// standing for one being made now, if earlier.
+fn claim_and_terms(
+    conn: &Connection,
+    invoice: &crate::invoices::Stored,
+    as_of: NaiveDate,
+    demand_date: Option<NaiveDate>,
+) -> Result<(Claim, Terms)> {
     let archived: Option<NaiveDate> = conn.query_row(
         "SELECT MIN(d.on_date) FROM documents d
            JOIN document_invoices di ON di.document_id = d.id
@@ -454,43 +479,26 @@ pub fn of_invoice(
         [invoice.customer_id],
         |r| r.get(0),
     )?;
-    let crate::invoices::Stored {
-        id,
-        number,
-        currency,
-        total_minor,
-        due_date,
-        ..
-    } = invoice;
     let settings = crate::settings::get(conn)?;
     let jurisdiction = Jurisdiction::of_country(&settings.country).ok_or_else(|| {
         Error::invalid("country", Msg::NoLateInterestRule(settings.country.clone()))
     })?;
-    let currency = Currency::parse(&currency)?;
+    let currency = Currency::parse(&invoice.currency)?;
     let mut reductions: Vec<(NaiveDate, i64)> = Vec::new();
     let mut stmt = conn.prepare_cached(
         "SELECT date, amount_minor FROM allocations WHERE invoice_id = ?1
          UNION ALL SELECT date, amount_minor FROM credit_notes WHERE invoice_id = ?1",
     )?;
-    for r in stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))? {
+    for r in stmt.query_map([invoice.id], |r| Ok((r.get(0)?, r.get(1)?)))? {
         reductions.push(r?);
     }
-    if is_penalty_invoice(conn, id)? {
-        return Err(Error::invalid("invoice", Msg::PenaltyOnPenalty));
-    }
-    let (charged_through, indemnity_charged): (Option<NaiveDate>, i64) = conn.query_row(
-        "SELECT MAX(through_date), COALESCE(SUM(indemnity_minor), 0) FROM penalty_charges
-         WHERE source_invoice_id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
     let claim = Claim {
         currency,
-        total_minor,
-        due_date,
+        total_minor: invoice.total_minor,
+        due_date: invoice.due_date,
         reductions,
-        charged_through,
-        indemnity_charged: indemnity_charged > 0,
+        charged_through: None,
+        indemnity_charged: false,
     };
     let terms = Terms {
         jurisdiction,
@@ -505,9 +513,255 @@ pub fn of_invoice(
             .transpose()?,
         demand_date,
     };
+    Ok((claim, terms))
+}
+
+/// Penalty invoices that charge more than is owed: a payment or credit note recorded after
+/// them, dated before the end of the period they charge, lowered the interest (or removed
+/// the indemnity) they claim. Shown on the invoice page and on Today, with the credit note
+/// that corrects it ([`correct_overcharge`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Overcharge {
+    /// The invoice the penalties are for.
+    pub invoice: String,
+    #[ts(type = "number")]
+    pub invoice_id: i64,
+    pub customer: String,
+    #[ts(type = "number")]
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub currency: String,
+    /// The penalty invoices, oldest first.
+    pub penalty_invoices: Vec<String>,
+    /// What they charge, net of the credit notes already made on them.
+    pub charged: String,
+    /// What the facts known today make owed for the same days.
+    pub owed: String,
+    /// `charged - owed`.
+    pub excess: String,
+    /// The part of the excess a credit note can remove: the penalty invoices' unpaid
+    /// balance, up to the excess.
+    pub correctable: String,
+    /// The part already paid: to refund (no credit note reduces a paid invoice).
+    pub paid: String,
+    /// `excess` and `correctable` in minor units, for the engine's own arithmetic.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub excess_minor: i64,
+    #[serde(skip)]
+    #[ts(skip)]
+    pub correctable_minor: i64,
+}
+
+impl Overcharge {
+    /// What the owner is told, in `lang`.
+    pub fn text(&self, lang: crate::error::Lang) -> String {
+        let list = self.penalty_invoices.join(", ");
+        let mut s = if lang == crate::error::Lang::Fr {
+            format!(
+                "{list} réclame {} {} de trop pour {} : un règlement enregistré après, daté de la période facturée, réduit les pénalités dues à {} {}.",
+                self.excess.replace('.', ","), self.currency, self.invoice, self.owed.replace('.', ","), self.currency
+            )
+        } else {
+            format!(
+                "{list} charges {} {} too much for {}: a payment recorded later, dated inside the period charged, lowers the penalties owed to {} {}.",
+                self.excess, self.currency, self.invoice, self.owed, self.currency
+            )
+        };
+        if self.correctable_minor > 0 {
+            s.push_str(if lang == crate::error::Lang::Fr {
+                " Établissez l'avoir qui le corrige."
+            } else {
+                " Issue the credit note that corrects it."
+            });
+        }
+        if self.correctable_minor < self.excess_minor {
+            s.push_str(&if lang == crate::error::Lang::Fr {
+                format!(
+                    " {} {} déjà payés sont à rembourser.",
+                    self.paid.replace('.', ","),
+                    self.currency
+                )
+            } else {
+                format!(
+                    " {} {} already paid is to refund.",
+                    self.paid, self.currency
+                )
+            });
+        }
+        s
+    }
+}
+
+/// The overcharge of the penalty invoices of one invoice (given by its id, or by the id of
+/// one of its penalty invoices), or `None` when they charge no more than is owed.
+///
+/// "Owed" replays each penalty invoice exactly as it was made (the same days, the
+/// indemnity on the first), with today's facts: with no new fact the figures are the
+/// same to the cent, so rounding never raises a false alarm.
+pub fn overcharge(conn: &Connection, invoice_id: i64) -> Result<Option<Overcharge>> {
+    let source_id = source_of(conn, invoice_id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.number, pc.through_date, pc.interest_minor + pc.indemnity_minor,
+                i.total_minor - i.settled_minor,
+                (SELECT COALESCE(SUM(amount_minor), 0) FROM credit_notes WHERE invoice_id = i.id)
+           FROM penalty_charges pc JOIN invoices i ON i.id = pc.penalty_invoice_id
+          WHERE pc.source_invoice_id = ?1 ORDER BY pc.through_date, pc.id",
+    )?;
+    let charges = stmt
+        .query_map([source_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, NaiveDate>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let Some(last) = charges.last().map(|c| c.1) else {
+        return Ok(None);
+    };
+    let source = crate::invoices::stored_by_id(conn, source_id)?;
+    let (mut claim, terms) = claim_and_terms(conn, &source, last, None)?;
     let table = RateTable::load(conn)?;
-    let p = compute(&claim, &terms, &table, as_of)?;
-    Ok((number, terms, p))
+    let mut owed = 0i64;
+    for (_, through, ..) in &charges {
+        let p = compute(&claim, &terms, &table, *through)?;
+        owed += p.total_minor();
+        claim.indemnity_charged |= p.indemnity_minor > 0;
+        claim.charged_through = Some(*through);
+    }
+    let charged: i64 = charges.iter().map(|c| c.2 - c.4).sum();
+    let excess = charged - owed;
+    if excess <= 0 {
+        return Ok(None);
+    }
+    let open: i64 = charges.iter().map(|c| c.3.max(0)).sum();
+    let correctable = open.min(excess);
+    let currency = claim.currency;
+    let customer = crate::customers::get(conn, source.customer_id)?;
+    Ok(Some(Overcharge {
+        invoice: source.number,
+        invoice_id: source_id,
+        customer: customer.reference,
+        customer_id: customer.id,
+        customer_name: customer.name,
+        currency: currency.code().to_string(),
+        penalty_invoices: charges.into_iter().map(|c| c.0).collect(),
+        charged: currency.minor_to_string(charged),
+        owed: currency.minor_to_string(owed),
+        excess: currency.minor_to_string(excess),
+        correctable: currency.minor_to_string(correctable),
+        paid: currency.minor_to_string(excess - correctable),
+        excess_minor: excess,
+        correctable_minor: correctable,
+    }))
+}
+
+/// The invoice a penalty invoice charges interest on; any other invoice is its own source.
+fn source_of(conn: &Connection, invoice_id: i64) -> Result<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT source_invoice_id FROM penalty_charges WHERE penalty_invoice_id = ?1",
+            [invoice_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(invoice_id))
+}
+
+/// Every overcharge of the ledger, by customer name then invoice.
+pub fn overcharges(conn: &Connection) -> Result<Vec<Overcharge>> {
+    let ids = conn
+        .prepare_cached("SELECT DISTINCT source_invoice_id FROM penalty_charges")?
+        .query_map([], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for id in ids {
+        out.extend(overcharge(conn, id)?);
+    }
+    out.sort_by(|a, b| {
+        (a.customer_name.as_str(), a.invoice.as_str())
+            .cmp(&(b.customer_name.as_str(), b.invoice.as_str()))
+    });
+    Ok(out)
+}
+
+/// Issues, dated `today`, the credit notes that remove an overcharge (see [`Overcharge`])
+/// from the penalty invoices of `number` (the invoice or one of its penalty invoices),
+/// newest first, each up to its unpaid balance; the reason is written in the customer's
+/// language (they read it). Refused when nothing is overcharged, or when all of it is paid
+/// (it is then to refund). One transaction: all the credit notes or none.
+pub fn correct_overcharge(
+    conn: &mut Connection,
+    number: &str,
+    today: NaiveDate,
+) -> Result<Vec<crate::invoices::credit_notes::CreditNoteView>> {
+    let tx = conn.transaction()?;
+    let invoice = crate::invoices::stored_by_number(&tx, "invoice", number)?;
+    let Some(o) = overcharge(&tx, invoice.id)? else {
+        let source = crate::invoices::stored_by_id(&tx, source_of(&tx, invoice.id)?)?;
+        return Err(Error::invalid(
+            "invoice",
+            Msg::NothingToCorrect(source.number),
+        ));
+    };
+    let currency = Currency::parse(&o.currency)?;
+    let mut left = o.correctable_minor;
+    if left == 0 {
+        return Err(Error::invalid(
+            "invoice",
+            Msg::OverchargePaid {
+                amount: format!(
+                    "{} {}",
+                    currency.minor_to_string(o.excess_minor),
+                    o.currency
+                ),
+            },
+        ));
+    }
+    let lang = crate::customers::get(&tx, o.customer_id)?.language;
+    let reason = if lang == crate::error::Lang::Fr {
+        format!(
+            "Correction des pénalités de retard de {} : un règlement reçu avant la fin de la période facturée réduit ce qui est dû.",
+            o.invoice
+        )
+    } else {
+        format!(
+            "Correction of the late-payment penalties of {}: a payment received before the end of the period charged lowers what is owed.",
+            o.invoice
+        )
+    };
+    let mut made = Vec::new();
+    for penalty in o.penalty_invoices.iter().rev() {
+        if left == 0 {
+            break;
+        }
+        let p = crate::invoices::stored_by_number(&tx, "invoice", penalty)?;
+        let open: i64 = tx.query_row(
+            "SELECT total_minor - settled_minor FROM invoices WHERE id = ?1",
+            [p.id],
+            |r| r.get(0),
+        )?;
+        let amount = open.min(left);
+        if amount <= 0 {
+            continue;
+        }
+        made.push(crate::invoices::credit_notes::create_in(
+            &tx,
+            &crate::invoices::credit_notes::CreditNoteInput {
+                invoice: p.number.clone(),
+                date: today.to_string(),
+                amount: currency.minor_to_string(amount),
+                reason: reason.clone(),
+                ..Default::default()
+            },
+        )?);
+        left -= amount;
+    }
+    tx.commit()?;
+    Ok(made)
 }
 
 /// True when the invoice was issued for penalties (no interest is computed on interest).
@@ -526,12 +780,11 @@ pub fn is_penalty_invoice(conn: &Connection, invoice_id: i64) -> Result<bool> {
 /// `number` (an issued invoice is never changed), payable on receipt, with the breakdown
 /// in its notes; it then follows dunning like any invoice. The interest of the days it
 /// charges, and the indemnity, are never charged again. Refused when there is nothing to
-/// charge.
+/// charge. The breakdown is written in the customer's language (they read it).
 pub fn invoice_penalties(
     conn: &mut Connection,
     number: &str,
     today: NaiveDate,
-    lang: crate::error::Lang,
 ) -> Result<crate::invoices::InvoiceView> {
     // One write transaction from the "charged through" read to the insert: two runs at
     // once cannot both charge the same days (the second waits, then sees the first).
@@ -543,7 +796,9 @@ pub fn invoice_penalties(
     let as_of = today;
     let conn = &tx;
     let source = crate::invoices::stored_by_number(conn, "invoice", &number)?;
-    let customer = crate::customers::get(conn, source.customer_id)?.reference;
+    let customer = crate::customers::get(conn, source.customer_id)?;
+    let lang = customer.language;
+    let customer = customer.reference;
     let fr = lang == crate::error::Lang::Fr;
     let date = |d: NaiveDate| {
         d.format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" })
@@ -933,7 +1188,7 @@ mod tests {
         )
         .unwrap();
         let lang = crate::error::Lang::Fr;
-        let first = invoice_penalties(&mut conn, "F-1", d("2026-04-30"), lang).unwrap();
+        let first = invoice_penalties(&mut conn, "F-1", d("2026-04-30")).unwrap();
         assert_eq!(
             (first.number.as_str(), first.total.as_str()),
             ("F-1-INT1", "49.99")
@@ -953,12 +1208,12 @@ mod tests {
             ("9.99", "0.00")
         );
         assert_eq!(later.periods[0].from, d("2026-05-01"));
-        let second = invoice_penalties(&mut conn, "F-1", d("2026-05-30"), lang).unwrap();
+        let second = invoice_penalties(&mut conn, "F-1", d("2026-05-30")).unwrap();
         assert_eq!(
             (second.number.as_str(), second.total.as_str()),
             ("F-1-INT2", "9.99")
         );
-        let again = invoice_penalties(&mut conn, "F-1", d("2026-05-30"), lang).unwrap_err();
+        let again = invoice_penalties(&mut conn, "F-1", d("2026-05-30")).unwrap_err();
         assert!(
             matches!(
                 again,
@@ -984,6 +1239,128 @@ mod tests {
                 .iter()
                 .any(|a| a.invoices.iter().any(|n| n == "F-1-INT1")),
             "{agenda:?}"
+        );
+    }
+
+    /// A payment recorded after a penalty invoice, dated before the end of the period it
+    /// charges, leaves it overcharged: 1,000 € due 31 March, INT1 on 30 April charges 30 days
+    /// (9.99 €) + 40 €; a payment of the whole dated 10 April, recorded later, leaves 10 days
+    /// owed (1000 × 12.15 % × 10/365 = 3.33 €) + 40 €. The 6.66 € overcharged is shown and
+    /// one credit note on INT1 removes it; with no new fact nothing is ever flagged.
+    #[test]
+    fn a_later_backdated_payment_leaves_a_penalty_invoice_overcharged_until_corrected() {
+        let mut conn = crate::test_support::setup();
+        crate::invoices::create(
+            &conn,
+            &crate::test_support::inv("F-1", "ACME", "2026-03-01", "2026-03-31", "1000"),
+            d("2026-03-01"),
+        )
+        .unwrap();
+        let int1 = invoice_penalties(&mut conn, "F-1", d("2026-04-30")).unwrap();
+        assert_eq!(int1.total, "49.99");
+        assert_eq!(overcharges(&conn).unwrap(), vec![]);
+        let nothing = correct_overcharge(&mut conn, "F-1", d("2026-05-05")).unwrap_err();
+        assert!(
+            matches!(
+                nothing,
+                Error::Invalid {
+                    msg: Msg::NothingToCorrect(_),
+                    ..
+                }
+            ),
+            "{nothing}"
+        );
+        crate::invoices::payments::record(
+            &mut conn,
+            &crate::invoices::payments::PaymentInput {
+                customer: "ACME".into(),
+                date: "2026-04-10".into(),
+                amount: "1000".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let o = overcharge(&conn, int1.id).unwrap().expect("overcharged");
+        assert_eq!(
+            (
+                o.invoice.as_str(),
+                o.charged.as_str(),
+                o.owed.as_str(),
+                o.excess.as_str()
+            ),
+            ("F-1", "49.99", "43.33", "6.66")
+        );
+        assert_eq!((o.correctable.as_str(), o.paid.as_str()), ("6.66", "0.00"));
+        assert_eq!(o.penalty_invoices, vec!["F-1-INT1".to_string()]);
+        assert_eq!(overcharges(&conn).unwrap(), vec![o]);
+        let notes = correct_overcharge(&mut conn, "F-1-INT1", d("2026-05-05")).unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(
+            (
+                notes[0].number.as_str(),
+                notes[0].invoice_number.as_str(),
+                notes[0].amount.as_str()
+            ),
+            ("AV-F-1-INT1", "F-1-INT1", "6.66")
+        );
+        assert!(notes[0]
+            .reason
+            .contains("Correction des pénalités de retard de F-1"));
+        assert_eq!(overcharges(&conn).unwrap(), vec![]);
+        assert_eq!(overcharge(&conn, int1.id).unwrap(), None);
+    }
+
+    /// An overcharge already paid cannot be credited: the refusal names the amount to refund.
+    #[test]
+    fn a_paid_overcharge_is_to_refund() {
+        let mut conn = crate::test_support::setup();
+        crate::invoices::create(
+            &conn,
+            &crate::test_support::inv("F-1", "ACME", "2026-03-01", "2026-03-31", "1000"),
+            d("2026-03-01"),
+        )
+        .unwrap();
+        invoice_penalties(&mut conn, "F-1", d("2026-04-30")).unwrap();
+        let pay = |conn: &mut Connection, date: &str, invoice: &str, amount: &str| {
+            crate::invoices::payments::record(
+                conn,
+                &crate::invoices::payments::PaymentInput {
+                    customer: "ACME".into(),
+                    date: date.into(),
+                    amount: amount.into(),
+                    allocations: vec![crate::invoices::payments::AllocationInput {
+                        invoice: invoice.into(),
+                        amount: amount.into(),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        };
+        pay(&mut conn, "2026-05-02", "F-1-INT1", "49.99");
+        assert_eq!(overcharges(&conn).unwrap(), vec![], "INT1 paid as charged");
+        // Then the bank statement shows F-1 was paid on 10 April.
+        pay(&mut conn, "2026-04-10", "F-1", "1000");
+        let o = overcharges(&conn).unwrap();
+        assert_eq!(o.len(), 1);
+        assert_eq!(
+            (
+                o[0].excess.as_str(),
+                o[0].correctable.as_str(),
+                o[0].paid.as_str()
+            ),
+            ("6.66", "0.00", "6.66")
+        );
+        let refused = correct_overcharge(&mut conn, "F-1", d("2026-05-05")).unwrap_err();
+        assert!(
+            matches!(&refused, Error::Invalid { msg: Msg::OverchargePaid { amount }, .. } if amount.contains("6.66")),
+            "{refused}"
+        );
+        assert_eq!(
+            conn.query_row("SELECT COUNT(*) FROM credit_notes", [], |r| r
+                .get::<_, i64>(0))
+                .unwrap(),
+            0
         );
     }
 

@@ -14,7 +14,7 @@ use relance_core::documents::email::{EmailBatch, EmailPreview, PreparedEmail, Sk
 use relance_core::documents::letters::{Letter, LetterKind, LetterLine};
 use relance_core::documents::templates::Template;
 use relance_core::import::{ImportKind, ImportReport};
-use relance_core::interest::{Debtor, Jurisdiction, PenaltiesView, PeriodView};
+use relance_core::interest::{Debtor, Jurisdiction, Overcharge, PenaltiesView, PeriodView};
 use relance_core::invoices::credit_notes::*;
 use relance_core::invoices::payments::*;
 use relance_core::invoices::*;
@@ -91,6 +91,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<LetterKind>(&mut stale);
     check::<LetterLine>(&mut stale);
     check::<PenaltiesView>(&mut stale);
+    check::<Overcharge>(&mut stale);
     check::<PeriodView>(&mut stale);
     check::<Jurisdiction>(&mut stale);
     check::<Debtor>(&mut stale);

@@ -22,7 +22,7 @@ use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
 use relance_core::documents::{archive, letters::LetterKind};
 use relance_core::invoices::{self, credit_notes, payments, ClosureKind};
-use relance_core::{customers, dunning, interest, views, Connection, Lang};
+use relance_core::{customers, dunning, interest, views, Connection};
 use std::collections::BTreeSet;
 
 fn cases() -> u32 {
@@ -40,6 +40,13 @@ enum Op {
         terms: i64,
     },
     Pay {
+        inv: usize,
+        pct: i64,
+        back: i64,
+    },
+    /// A payment for an invoice whose interest was invoiced (`inv` picks among those),
+    /// often dated inside the period charged: what can leave a penalty invoice overcharged.
+    PayCharged {
         inv: usize,
         pct: i64,
         back: i64,
@@ -73,6 +80,10 @@ enum Op {
     Backup,
     /// Restore the last snapshot: the ledger is what it was then.
     Restore,
+    /// Credit the overcharge of an invoice's penalty invoices, if any.
+    Correct {
+        inv: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -82,6 +93,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..8usize, 1..=100i64, 0..40i64).prop_map(|(inv, pct, back)| Op::Pay { inv, pct, back }),
         2 => (0..8usize, 1..=100i64, 0..40i64)
             .prop_map(|(inv, pct, back)| Op::Credit { inv, pct, back }),
+        2 => (0..8usize, 1..=100i64, 0..40i64)
+            .prop_map(|(inv, pct, back)| Op::PayCharged { inv, pct, back }),
         1 => (0..8usize, any::<bool>()).prop_map(|(inv, write_off)| Op::Close { inv, write_off }),
         1 => (0..8usize).prop_map(|inv| Op::Dispute { inv }),
         1 => (0..8usize).prop_map(|inv| Op::Resolve { inv }),
@@ -90,8 +103,12 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (1..40i64).prop_map(|days| Op::Advance { days }),
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
+        1 => (0..8usize).prop_map(|inv| Op::Correct { inv }),
     ]
 }
+
+/// Overcharged penalty invoices corrected by a credit note, over the whole run.
+static CORRECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 const CUSTOMERS: [&str; 2] = ["PRO", "PRIV"];
 const KINDS: [LetterKind; 4] = [
@@ -120,6 +137,9 @@ struct MInv {
     charged: Vec<NaiveDate>,
     /// For a penalty invoice: the invoice whose interest it charges.
     source: Option<String>,
+    /// A payment or credit note was recorded after a penalty invoice for it, dated before
+    /// the end of the period charged: the only way its penalty invoices can overcharge.
+    late_fact: bool,
 }
 
 impl MInv {
@@ -257,6 +277,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             }
             for t in &mut next {
                 if let Some(now) = w.invoices.iter().find(|m| m.number == t.number) {
+                    t.late_fact |= now.late_fact;
                     for d in &now.charged {
                         if !t.charged.contains(d) {
                             t.charged.push(*d);
@@ -304,7 +325,19 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 penalty: false,
                 charged: vec![],
                 source: None,
+                late_fact: false,
             });
+        }
+        Op::PayCharged { inv, pct, back } => {
+            let charged: Vec<usize> = (0..w.invoices.len())
+                .filter(|k| !w.invoices[*k].charged.is_empty())
+                .collect();
+            if charged.is_empty() {
+                return Ok(());
+            }
+            let i = charged[inv % charged.len()];
+            let inv = i;
+            return apply(w, &Op::Pay { inv, pct, back });
         }
         Op::Pay { inv, pct, back } | Op::Credit { inv, pct, back } => {
             let Some(i) = pick(w, inv) else { return Ok(()) };
@@ -347,7 +380,9 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             // The engine may refuse (a closed invoice, say); then nothing changed, which the
             // balance checks after the step prove.
             if done.is_ok() {
-                w.invoices[i].settled.push((date, amount));
+                let m = &mut w.invoices[i];
+                m.settled.push((date, amount));
+                m.late_fact |= m.charged.last().is_some_and(|through| date < *through);
             }
         }
         Op::Close { inv, write_off } => {
@@ -464,6 +499,51 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             prop_assert_eq!(again.document.id, produced.document.id);
             prop_assert!(!again.created);
         }
+        Op::Correct { inv } => {
+            // Mostly where a late fact may have left an overcharge, else anywhere.
+            let late: Vec<usize> = (0..w.invoices.len())
+                .filter(|k| w.invoices[*k].late_fact)
+                .collect();
+            let i = match late.len() {
+                0 => match pick(w, inv) {
+                    Some(i) => i,
+                    None => return Ok(()),
+                },
+                n => late[inv % n],
+            };
+            let number = w.invoices[i].number.clone();
+            let id = invoices::find_id(&w.conn, &number).unwrap().unwrap();
+            let before = interest::overcharge(&w.conn, id).unwrap();
+            let got = interest::correct_overcharge(&mut w.conn, &number, today);
+            let correctable = before.as_ref().is_some_and(|o| o.correctable_minor > 0);
+            prop_assert_eq!(
+                got.is_ok(),
+                correctable,
+                "correct {}: {:?}",
+                &number,
+                got.as_ref().err()
+            );
+            let Ok(notes) = got else { return Ok(()) };
+            CORRECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let o = before.expect("an overcharge");
+            let credited: i64 = notes.iter().map(|n| minor(&n.amount)).sum();
+            prop_assert_eq!(credited, o.correctable_minor, "credited on {}", &number);
+            for n in &notes {
+                let k = w
+                    .invoices
+                    .iter()
+                    .position(|m| m.number == n.invoice_number)
+                    .unwrap();
+                prop_assert_eq!(w.invoices[k].source.as_deref(), Some(o.invoice.as_str()));
+                w.invoices[k].settled.push((today, minor(&n.amount)));
+            }
+            let after = interest::overcharge(&w.conn, id).unwrap();
+            prop_assert!(
+                after.as_ref().is_none_or(|a| a.correctable_minor == 0),
+                "still correctable after the credit notes: {:?}",
+                after
+            );
+        }
         Op::Penalty { inv } => {
             let Some(i) = pick(w, inv) else { return Ok(()) };
             let m = w.invoices[i].clone();
@@ -477,7 +557,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 today,
                 preview.as_ref().err()
             );
-            let got = interest::invoice_penalties(&mut w.conn, &m.number, today, Lang::En);
+            let got = interest::invoice_penalties(&mut w.conn, &m.number, today);
             if !bears {
                 prop_assert!(got.is_err(), "a penalty invoice for {}", m.number);
                 return Ok(());
@@ -490,9 +570,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 today
             );
             // Nothing is left to charge the same day.
-            prop_assert!(
-                interest::invoice_penalties(&mut w.conn, &m.number, today, Lang::En).is_err()
-            );
+            prop_assert!(interest::invoice_penalties(&mut w.conn, &m.number, today).is_err());
             w.invoices[i].charged.push(today);
             w.invoices.push(MInv {
                 number: view.number.clone(),
@@ -506,6 +584,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 penalty: true,
                 charged: vec![],
                 source: Some(m.number.clone()),
+                late_fact: false,
             });
         }
     }
@@ -588,6 +667,17 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             .sum();
         prop_assert_eq!(minor(&aged.totals.total), owed, "aged balance on {}", d);
     }
+    // A penalty invoice overcharges only after a fact dated inside the period it charged was
+    // recorded after it: never by rounding, never out of nothing.
+    for o in interest::overcharges(&w.conn).unwrap() {
+        let m = w.invoices.iter().find(|m| m.number == o.invoice).unwrap();
+        prop_assert!(
+            m.late_fact,
+            "{} flagged overcharged without a late fact: {:?}",
+            &m.number,
+            o
+        );
+    }
     // Penalty charges: through dates strictly increase for each invoice.
     let mut stmt = w
         .conn
@@ -636,9 +726,11 @@ fn the_engine_agrees_with_the_model() {
     });
     println!(
         "model-based test: {} sequences run (shrinking included), {} steps, each checked \
-         against the model at every date where a fact changed; {}",
+         against the model at every date where a fact changed; {} overcharged penalty \
+         invoices corrected; {}",
         sequences.load(Ordering::Relaxed),
         steps.load(Ordering::Relaxed),
+        CORRECTIONS.load(Ordering::Relaxed),
         match &result {
             Ok(()) => "no finding".to_string(),
             Err(e) => format!("finding: {e}"),

@@ -7,7 +7,8 @@ use super::{today, with_db, ApiResult, Db};
 use relance_core::documents::archive::{self, DocumentInfo};
 use relance_core::documents::email::{self, EmailBatch, EmailPreview};
 use relance_core::documents::letters::{self, Letter, LetterKind};
-use relance_core::interest::{self, PenaltiesView};
+use relance_core::interest::{self, Overcharge, PenaltiesView};
+use relance_core::invoices::credit_notes::CreditNoteView;
 use relance_core::invoices::InvoiceView;
 use std::path::{Path, PathBuf};
 use tauri::State;
@@ -266,21 +267,29 @@ pub async fn invoice_penalties(db: State<'_, Db>, invoice: String) -> ApiResult<
     .await
 }
 
+/// Penalty invoices that charge more than is owed since a later, backdated payment.
+#[tauri::command]
+pub async fn penalty_overcharges(db: State<'_, Db>) -> ApiResult<Vec<Overcharge>> {
+    with_db(&db, |conn| interest::overcharges(conn)).await
+}
+
+/// Issues the credit notes that remove an overcharge (dated today).
+#[tauri::command]
+pub async fn correct_penalty_overcharge(
+    db: State<'_, Db>,
+    invoice: String,
+) -> ApiResult<Vec<CreditNoteView>> {
+    with_db(&db, move |conn| {
+        interest::correct_overcharge(conn, &invoice, today())
+    })
+    .await
+}
+
 /// Issues the separate invoice for those penalties (never charged twice).
 #[tauri::command]
 pub async fn issue_penalty_invoice(db: State<'_, Db>, invoice: String) -> ApiResult<InvoiceView> {
     with_db(&db, move |conn| {
-        let customer_lang: Option<relance_core::Lang> = conn
-            .query_row(
-                "SELECT c.language FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.number = ?1",
-                [relance_core::validate::identifier_key(&invoice)],
-                |r| r.get::<_, String>(0),
-            )
-            .ok()
-            .and_then(|l| relance_core::Lang::parse(&l));
-        // The notes of the penalty invoice are read by the customer: their language.
-        let lang = customer_lang.unwrap_or_else(|| relance_core::settings::ui_language(conn));
-        interest::invoice_penalties(conn, &invoice, today(), lang)
+        interest::invoice_penalties(conn, &invoice, today())
     })
     .await
 }

@@ -9,6 +9,7 @@ import type { CustomerInput } from './bindings/CustomerInput';
 import type { CustomerPage } from './bindings/CustomerPage';
 import type { CustomerQuery } from './bindings/CustomerQuery';
 import type { DemoReport } from './bindings/DemoReport';
+import type { Overcharge } from './bindings/Overcharge';
 import type { ImportKind } from './bindings/ImportKind';
 import type { ImportReport } from './bindings/ImportReport';
 import type { InvoiceDetail } from './bindings/InvoiceDetail';
@@ -118,6 +119,8 @@ export const api = {
   openDocument: (id: number) => call<DocumentInfo>('open_document', { id }),
   invoicePenalties: (invoice: string) => call<PenaltiesView>('invoice_penalties', { invoice }),
   issuePenaltyInvoice: (invoice: string) => call<InvoiceView>('issue_penalty_invoice', { invoice }),
+  penaltyOvercharges: () => call<Overcharge[]>('penalty_overcharges'),
+  correctPenaltyOvercharge: (invoice: string) => call<CreditNoteView[]>('correct_penalty_overcharge', { invoice }),
 
   getSettings: () => call<Settings>('get_settings'),
   listRates: () => call<RateChange[]>('list_rates'),

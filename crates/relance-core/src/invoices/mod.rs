@@ -542,28 +542,38 @@ impl Stored {
     }
 }
 
+const STORED: &str =
+    "SELECT id, number, customer_id, currency, issue_date, due_date, total_minor, settled_minor
+     FROM invoices";
+
+fn stored_row(r: &rusqlite::Row) -> rusqlite::Result<Stored> {
+    Ok(Stored {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        customer_id: r.get(2)?,
+        currency: r.get(3)?,
+        issue_date: r.get(4)?,
+        due_date: r.get(5)?,
+        total_minor: r.get(6)?,
+        settled_minor: r.get(7)?,
+    })
+}
+
 /// The invoice with this number (normalised as stored); an unknown number is a refusal
 /// naming `field`.
 pub fn stored_by_number(conn: &Connection, field: &str, number: &str) -> Result<Stored> {
     let key = v::identifier_key(number);
-    conn.prepare_cached(
-        "SELECT id, number, customer_id, currency, issue_date, due_date, total_minor, settled_minor
-         FROM invoices WHERE number = ?1",
-    )?
-    .query_row([&key], |r| {
-        Ok(Stored {
-            id: r.get(0)?,
-            number: r.get(1)?,
-            customer_id: r.get(2)?,
-            currency: r.get(3)?,
-            issue_date: r.get(4)?,
-            due_date: r.get(5)?,
-            total_minor: r.get(6)?,
-            settled_minor: r.get(7)?,
-        })
-    })
-    .optional()?
-    .ok_or_else(|| Error::invalid(field, Msg::UnknownInvoice(key)))
+    conn.prepare_cached(&format!("{STORED} WHERE number = ?1"))?
+        .query_row([&key], stored_row)
+        .optional()?
+        .ok_or_else(|| Error::invalid(field, Msg::UnknownInvoice(key)))
+}
+
+/// The invoice with this id (one the engine itself found).
+pub fn stored_by_id(conn: &Connection, id: i64) -> Result<Stored> {
+    Ok(conn
+        .prepare_cached(&format!("{STORED} WHERE id = ?1"))?
+        .query_row([id], stored_row)?)
 }
 
 /// The id of the invoice with this number (case-insensitive), if any.

@@ -34,6 +34,9 @@ pub struct InvoiceDetail {
     /// The customer is on hold, and why (shown on the page).
     pub customer_on_hold: bool,
     pub hold_reason: String,
+    /// What the penalty invoices of this invoice (or of the invoice this penalty invoice
+    /// charges) claim beyond what is owed, with the credit note that corrects it.
+    pub overcharge: Option<crate::interest::Overcharge>,
 }
 
 pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDetail> {
@@ -67,6 +70,7 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
         .unwrap_or(0);
     let customer = crate::customers::get(conn, invoice.customer_id)?;
     Ok(InvoiceDetail {
+        overcharge: crate::interest::overcharge(conn, id)?,
         customer_on_hold: customer.on_hold,
         hold_reason: customer.hold_reason,
         invoice,
