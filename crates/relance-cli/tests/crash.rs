@@ -230,12 +230,23 @@ fn setup(dir: &Path) -> Setup {
     );
     // A penalty invoice on F2026-0136, then a payment dated inside the period it charged:
     // it is overcharged, and the credit note that corrects it is made under the kill.
-    run_ok(&template, &["penalties", "invoice", "--invoice", "F2026-0136"]);
+    run_ok(
+        &template,
+        &["penalties", "invoice", "--invoice", "F2026-0136"],
+    );
     run_ok(
         &template,
         &[
-            "payment", "add", "--customer", "FEST15", "--date", "2026-10-20", "--amount",
-            "2137.53", "--invoice", "F2026-0136",
+            "payment",
+            "add",
+            "--customer",
+            "FEST15",
+            "--date",
+            "2026-10-20",
+            "--amount",
+            "2137.53",
+            "--invoice",
+            "F2026-0136",
         ],
     );
     // An older snapshot to restore: the demo plus one customer the template lacks.

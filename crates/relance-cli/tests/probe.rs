@@ -485,6 +485,45 @@ fn a_later_payment_dated_inside_a_charged_period_is_flagged_and_corrected() {
     );
 }
 
+/// Item 23: a character no shipped font can print is refused as it is typed, named, and
+/// nothing is recorded; what the fonts print (accents, typographic quotes, the euro) passes.
+#[test]
+fn a_character_the_fonts_cannot_print_is_refused_when_typed() {
+    let d = Demo::new();
+    let customers = d.count("customers");
+    let e = d.refused(&[
+        "customer",
+        "add",
+        "--reference",
+        "JP1",
+        "--name",
+        "株式会社サンプル",
+    ]);
+    assert!(e.contains("\"株\" (U+682A) cannot be printed"), "{e}");
+    let e = d.refused(&[
+        "customer",
+        "add",
+        "--reference",
+        "CR1",
+        "--name",
+        "Crabe",
+        "--city",
+        "Lyon 🦀",
+    ]);
+    assert!(e.contains("U+1F980"), "{e}");
+    assert_eq!(d.count("customers"), customers);
+    let e = d.refused(&["settings", "set", "company_name", "Atelier 🦀"]);
+    assert!(e.contains("U+1F980"), "{e}");
+    d.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "FR1",
+        "--name",
+        "Société « L’Œuvre » — 5 €",
+    ]);
+}
+
 /// Item 6: two penalty invoices at the same moment: one charges, the other has nothing left.
 #[test]
 fn two_penalty_invoices_at_once_charge_the_days_once() {

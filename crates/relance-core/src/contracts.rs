@@ -236,7 +236,7 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
     let reference = v::required_identifier("reference", &input.reference, 40)?;
     let customer_ref = v::required_line("customer", &input.customer, 40)?;
     let customer_id = crate::customers::id_by_ref(conn, "customer", &customer_ref)?;
-    let title = v::required_line("title", &input.title, 200)?;
+    let title = v::printable("title", v::required_line("title", &input.title, 200)?)?;
     let signed_on = v::parse_date("signed_on", &input.signed_on)?;
     let currency = crate::settings::currency_or_default(conn, &input.currency)?;
     let net_minor = crate::money::required_positive_minor(currency, &input.total, "total")?;
@@ -245,7 +245,10 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
     } else {
         percent_e4("vat_rate", &input.vat_rate)?
     };
-    let vat_mention = v::optional_line("vat_mention", &input.vat_mention, 200)?;
+    let vat_mention = v::printable(
+        "vat_mention",
+        v::optional_line("vat_mention", &input.vat_mention, 200)?,
+    )?;
     // The contract's VAT before the schedule is known; once it covers the total, the sum of
     // its invoices' VAT (below).
     let mut vat_minor = vat_of(net_minor, vat_rate_e4);
@@ -266,7 +269,10 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
     for (i, m) in input.milestones.iter().enumerate() {
         let pos = locked.len() + i + 1;
         let field = |f: &str| format!("milestones.{i}.{f}");
-        let label = v::required_line(&field("label"), &m.label, 120)?;
+        let label = v::printable(
+            &field("label"),
+            v::required_line(&field("label"), &m.label, 120)?,
+        )?;
         let (share_e4, weight, fixed) =
             match (m.share.trim().is_empty(), m.amount.trim().is_empty()) {
                 (false, true) => {

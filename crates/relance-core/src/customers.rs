@@ -147,7 +147,7 @@ pub struct CustomerInput {
 /// A postal address fits an envelope window: at most 4 lines (with the name, the contact,
 /// the postcode and city and the country: 8), as the postal standards ask.
 fn address_lines(address: &str) -> Result<String> {
-    let a = v::multiline("address", address, 300)?;
+    let a = v::printable("address", v::multiline("address", address, 300)?)?;
     let n = a.lines().filter(|l| !l.trim().is_empty()).count();
     if n > 4 {
         return Err(Error::invalid("address", Msg::AddressTooLong(n)));
@@ -216,18 +216,24 @@ impl NewCustomer {
         let hold_reason = v::multiline("hold_reason", &input.hold_reason, 500)?;
         Ok(NewCustomer {
             reference: Some(reference).filter(|r| !r.is_empty()),
-            name: v::required_name("name", &input.name, 120)?,
+            name: v::printable("name", v::required_name("name", &input.name, 120)?)?,
             kind,
             language,
             email: v::optional_email("email", &input.email)?,
             phone: v::optional_phone("phone", &input.phone)?,
             address: address_lines(&input.address)?,
-            postal_code: v::optional_line("postal_code", &input.postal_code, 20)?,
-            city: v::optional_name("city", &input.city, 100)?,
+            postal_code: v::printable(
+                "postal_code",
+                v::optional_line("postal_code", &input.postal_code, 20)?,
+            )?,
+            city: v::printable("city", v::optional_name("city", &input.city, 100)?)?,
             country: v::country("country", &input.country)?,
             payment_method,
             payment_terms_days,
-            contact_name: v::optional_name("contact_name", &input.contact_name, 120)?,
+            contact_name: v::printable(
+                "contact_name",
+                v::optional_name("contact_name", &input.contact_name, 120)?,
+            )?,
             contact_email: v::optional_email("contact_email", &input.contact_email)?,
             contact_phone: v::optional_phone("contact_phone", &input.contact_phone)?,
             payment_notes: v::multiline("payment_notes", &input.payment_notes, 4000)?,

@@ -70,6 +70,11 @@ pub enum Msg {
     UnknownPlaceholder(String),
     BrokenPlaceholder,
     NothingToCharge,
+    /// A character no shipped font has a glyph for, in a text that is printed.
+    Unprintable {
+        character: String,
+        code: String,
+    },
     /// The invoice's penalty invoices charge nothing beyond what is owed.
     NothingToCorrect(String),
     /// What the penalty invoices overcharged is already paid: a credit note cannot reduce a
@@ -383,6 +388,13 @@ impl Msg {
                 "Aucune pénalité à facturer à cette date (rien de nouveau depuis la dernière facture de pénalités).",
                 "No penalties to invoice at this date (nothing new since the last penalty invoice).",
             ),
+            Msg::Unprintable { character, code } => {
+                if fr {
+                    format!("Le caractère « {character} » ({code}) ne peut pas être imprimé dans les courriers et factures : remplacez-le ou retirez-le.")
+                } else {
+                    format!("The character \"{character}\" ({code}) cannot be printed in letters and invoices: replace or remove it.")
+                }
+            }
             Msg::NothingToCorrect(number) => {
                 if fr {
                     format!("Les factures de pénalités de {number} ne réclament rien de plus que ce qui est dû : aucun avoir à établir.")

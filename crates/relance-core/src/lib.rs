@@ -14,6 +14,7 @@ pub mod demo;
 pub mod documents;
 pub mod dunning;
 pub mod error;
+pub mod fonts;
 pub mod import;
 pub mod interest;
 pub mod invoices;

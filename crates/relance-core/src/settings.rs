@@ -86,10 +86,18 @@ type Check = fn(&str, &str) -> Result<String>;
 
 /// The keys, their default values, and the check that cleans a typed value.
 pub const KEYS: &[(&str, &str, Check)] = &[
-    ("company_name", "", |k, x| v::optional_name(k, x, 120)),
-    ("address", "", |k, x| v::multiline(k, x, 300)),
-    ("postal_code", "", |k, x| v::optional_line(k, x, 20)),
-    ("city", "", |k, x| v::optional_name(k, x, 100)),
+    ("company_name", "", |k, x| {
+        v::printable(k, v::optional_name(k, x, 120)?)
+    }),
+    ("address", "", |k, x| {
+        v::printable(k, v::multiline(k, x, 300)?)
+    }),
+    ("postal_code", "", |k, x| {
+        v::printable(k, v::optional_line(k, x, 20)?)
+    }),
+    ("city", "", |k, x| {
+        v::printable(k, v::optional_name(k, x, 100)?)
+    }),
     ("country", "FR", v::country),
     ("email", "", v::optional_email),
     ("phone", "", v::optional_phone),

@@ -48,15 +48,16 @@ pub fn identifier_key(value: &str) -> String {
 
 /// A customer reference or a document number as typed: normalised by [`identifier_key`],
 /// then checked like a name. Empty is allowed (the caller numbers it).
+/// Identifiers are printed on every letter: refused when a shipped font cannot print them.
 pub fn optional_identifier(field: &str, value: &str, max: usize) -> Result<String> {
     refuse_invisible_controls(field, value)?;
-    optional_name(field, &identifier_key(value), max)
+    printable(field, optional_name(field, &identifier_key(value), max)?)
 }
 
 /// [`optional_identifier`], required.
 pub fn required_identifier(field: &str, value: &str, max: usize) -> Result<String> {
     refuse_invisible_controls(field, value)?;
-    required_name(field, &identifier_key(value), max)
+    printable(field, required_name(field, &identifier_key(value), max)?)
 }
 
 /// An optional single-line text ("" when absent).
@@ -104,6 +105,25 @@ pub fn multiline(field: &str, value: &str, max: usize) -> Result<String> {
         return Err(Error::invalid(field, Msg::TooLong(max)));
     }
     Ok(v)
+}
+
+/// A text that is printed in letters and invoices: refused, naming the character, when it
+/// holds one that no shipped font can print (it would print as "?"). Newlines and tabs are
+/// layout, not glyphs.
+pub fn printable(field: &str, value: String) -> Result<String> {
+    if let Some(c) = value
+        .chars()
+        .find(|c| *c != '\n' && *c != '\t' && !crate::fonts::printable(*c))
+    {
+        return Err(Error::invalid(
+            field,
+            Msg::Unprintable {
+                character: c.to_string(),
+                code: format!("U+{:04X}", u32::from(c)),
+            },
+        ));
+    }
+    Ok(value)
 }
 
 /// An optional e-mail address. Deliberately simple: one `@`, a dotted domain, no spaces.
@@ -469,6 +489,35 @@ pub fn bic(field: &str, value: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the shipped fonts print passes (French, typographic spaces and quotes, euro and
+    /// pound, Greek, Cyrillic); an emoji DejaVu lacks or Japanese is refused, naming the
+    /// character.
+    #[test]
+    fn printed_text_is_in_the_fonts() {
+        for ok in [
+            "Société Générale — « Œuvres » d’été",
+            "1\u{202f}000,00\u{a0}€ · £ · ß · Ελλάδα · Москва",
+            "Ligne 1\nLigne 2\tfin",
+        ] {
+            assert_eq!(printable("name", ok.to_string()).unwrap(), ok);
+        }
+        for (bad, code) in [("Café 🦀", "U+1F980"), ("株式会社", "U+682A")] {
+            let e = printable("name", bad.to_string()).unwrap_err();
+            match e {
+                Error::Invalid {
+                    msg: Msg::Unprintable { character, code: c },
+                    ..
+                } => {
+                    assert_eq!(c, code);
+                    assert!(bad.contains(&character));
+                }
+                e => panic!("{e}"),
+            }
+        }
+        let e = required_identifier("reference", "CLI🦀", 40).unwrap_err();
+        assert!(e.to_string().contains("U+1F980"), "{e}");
+    }
 
     #[test]
     fn emails() {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// them all. A new module gets a floor here (and in ARCHITECTURE.md) or the check fails.
 /// Names not built yet (rates, interest, contracts, documents, backup) already have their floor.
 const FLOORS: &[&[&str]] = &[
-    &["error"],
+    &["error", "fonts"],
     &["money", "validate"],
     &["store"],
     &["settings", "journal", "rates"],

@@ -377,9 +377,40 @@ pub fn schedule(
     })
 }
 
-/// Right edges of the amount columns, in mm; the description wraps left of them.
-const AMOUNTS: [f32; 4] = [120.0, 138.0, 160.0, RIGHT];
-const LABEL_W: f32 = 74.0;
+/// The space each amount column takes at least (net, VAT rate, VAT, total), its gap to the
+/// column on its left included, in mm: right edges at 120, 138, 160 and 190 mm, and 74 mm
+/// for the description.
+const MIN_COLUMNS: [f32; 4] = [26.0, 18.0, 22.0, 30.0];
+const GAP: f32 = 3.0;
+/// Below this the description would be a word a line: the figures are set smaller instead.
+const MIN_LABEL_W: f32 = 60.0;
+
+/// The amount columns' right edges, the description's width and the figures' size: each
+/// column is as wide as its widest figure or header needs (a long VAT figure pushes its
+/// column left rather than overprint its neighbour), and the figures shrink, down to 6 pt,
+/// when that would leave the description less than [`MIN_LABEL_W`].
+fn columns(d: &InvoiceDoc) -> ([f32; 4], f32, f32) {
+    let mut fitted = ([0.0; 4], 0.0, 0.0);
+    for size in [9.0f32, 8.0, 7.0, 6.0] {
+        let mut edges = [0.0f32; 4];
+        let mut right = RIGHT;
+        for col in (0..4).rev() {
+            edges[col] = right;
+            let widest = d
+                .lines
+                .iter()
+                .map(|r| pdf::width(&r[col + 1], false, size))
+                .chain(d.headers.get(col + 1).map(|h| pdf::width(h, true, 8.5)))
+                .fold(0.0f32, f32::max);
+            right -= MIN_COLUMNS[col].max(widest + GAP);
+        }
+        fitted = (edges, right - LEFT, size);
+        if right - LEFT >= MIN_LABEL_W {
+            break;
+        }
+    }
+    fitted
+}
 
 /// Lays the invoice out on A4 pages (the table continues with its header repeated).
 pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
@@ -407,11 +438,12 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
         fy += 4.8;
     }
     lay.y = 100.0_f32.max(fy + 6.0);
+    let (edges, label_w, size) = columns(d);
     let header = |lay: &mut Layout| {
         let y = lay.y;
         lay.page()
             .push(Item::text(LEFT, y, d.headers[0].clone(), 8.5).bold());
-        for (h, x) in d.headers[1..].iter().zip(AMOUNTS) {
+        for (h, x) in d.headers[1..].iter().zip(edges) {
             lay.page()
                 .push(Item::text(x, y, h.clone(), 8.5).bold().align(Align::Right));
         }
@@ -425,14 +457,14 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
     };
     header(&mut lay);
     for row in &d.lines {
-        let wrapped = pdf::wrap(&row[0], false, 9.0, LABEL_W);
+        let wrapped = pdf::wrap(&row[0], false, 9.0, label_w);
         if lay.need(LINE * wrapped.len() as f32) {
             header(&mut lay);
         }
         let y = lay.y;
-        for (x, cell) in AMOUNTS.iter().zip(&row[1..]) {
+        for (x, cell) in edges.iter().zip(&row[1..]) {
             lay.page()
-                .push(Item::text(*x, y, cell.clone(), 9.0).align(Align::Right));
+                .push(Item::text(*x, y, cell.clone(), size).align(Align::Right));
         }
         for line in wrapped {
             let y = lay.y;
@@ -473,4 +505,83 @@ pub fn schedule_pdf(
 /// The PDF of invoice `number` (see [`compose`]).
 pub fn pdf(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     render(&compose(conn, number)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(lines: Vec<[String; 5]>, totals: Vec<(String, String)>) -> InvoiceDoc {
+        InvoiceDoc {
+            number: "F2026-0001".into(),
+            lang: Lang::Fr,
+            title: "Facture".into(),
+            sender: vec!["Atelier".into(), "1 rue".into(), "69001 Lyon".into()],
+            recipient: vec!["Client".into(), "2 rue".into(), "75001 Paris".into()],
+            facts: vec![("Numéro".into(), "F2026-0001".into())],
+            headers: ["Désignation", "HT", "TVA %", "TVA", "TTC"]
+                .map(String::from)
+                .to_vec(),
+            lines,
+            totals,
+            notes: vec![],
+            mentions: vec![],
+            footer: String::new(),
+            window_left: false,
+            logo: None,
+        }
+    }
+
+    /// Issue 18, item 23: whatever the figures (a few cents to ten billion, rates with three
+    /// decimals) and the description, no text of an invoice prints over another; ordinary
+    /// figures keep the usual columns (right edges 120, 138, 160, 190 mm, 74 mm of text).
+    #[test]
+    fn no_figure_overprints_another() {
+        let money = |s: &str| format!("{s}\u{a0}€");
+        let labels = [
+            "Acompte",
+            "Développement de l'application de gestion des rendez-vous, recette et mise en production comprises",
+        ];
+        let figures = [
+            "0,01",
+            "1\u{202f}234,56",
+            "987\u{202f}654\u{202f}321,09",
+            "9\u{202f}999\u{202f}999\u{202f}999,99",
+        ];
+        let rates = ["20\u{a0}%", "5,5\u{a0}%", "8,125\u{a0}%", "19,625\u{a0}%"];
+        for label in labels {
+            for (k, figure) in figures.iter().enumerate() {
+                let rate = rates[k % rates.len()];
+                let lines = vec![
+                    [
+                        label.to_string(),
+                        money(figure),
+                        rate.to_string(),
+                        money(figure),
+                        money(figure),
+                    ],
+                    [
+                        "Frais".to_string(),
+                        money("12,00"),
+                        "20\u{a0}%".into(),
+                        money("2,40"),
+                        money("14,40"),
+                    ],
+                ];
+                let totals = vec![
+                    ("Total HT".to_string(), money(figure)),
+                    (format!("TVA {rate}"), money(figure)),
+                    ("Total TTC".to_string(), money(figure)),
+                ];
+                let d = doc(lines, totals);
+                for (p, page) in layout(&d).iter().enumerate() {
+                    let bad = pdf::overprinted(page);
+                    assert!(bad.is_empty(), "{figure} {rate}, page {}: {bad:?}", p + 1);
+                }
+                if k < 2 {
+                    assert_eq!(columns(&d), ([120.0, 138.0, 160.0, RIGHT], 74.0, 9.0));
+                }
+            }
+        }
+    }
 }

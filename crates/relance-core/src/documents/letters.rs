@@ -964,11 +964,18 @@ pub(super) fn totals(lay: &mut Layout, totals: &[(String, String)], size: f32) {
         thickness: 0.3,
     });
     lay.y += 2.0;
+    // The labels end at 150 mm, or further left when an amount is wider than the 40 mm
+    // right of it.
+    let widest = totals
+        .iter()
+        .map(|(_, a)| pdf::width(a, true, size))
+        .fold(0.0f32, f32::max);
+    let label_right = 150.0f32.min(RIGHT - widest - 4.0);
     for (i, (label, amount)) in totals.iter().enumerate() {
         lay.need(LINE);
         let strong = i + 1 == totals.len();
         let y = lay.y;
-        let mut a = Item::text(150.0, y, label.clone(), size).align(Align::Right);
+        let mut a = Item::text(label_right, y, label.clone(), size).align(Align::Right);
         let mut b = Item::text(RIGHT, y, amount.clone(), size).align(Align::Right);
         if strong {
             a = a.bold();
@@ -1246,6 +1253,10 @@ mod tests {
             }
             let l = statement(&conn, "ACME", None, day("2026-05-01")).unwrap();
             let pages = layout(&l);
+            for (p, page) in pages.iter().enumerate() {
+                let bad = pdf::overprinted(page);
+                assert!(bad.is_empty(), "{n} invoices, page {}: {bad:?}", p + 1);
+            }
             let last = text_items(pages.last().unwrap());
             assert!(
                 last.iter()
@@ -1264,6 +1275,7 @@ mod tests {
         let l = compose(&conn, LetterKind::Reminder, "F-1", day("2026-05-01")).unwrap();
         assert_eq!(l.recipient.last().unwrap(), "ROYAUME-UNI");
         let first = &layout(&l)[0];
+        assert_eq!(pdf::overprinted(first), Vec::<(String, String)>::new());
         let date_y = text_items(first)
             .iter()
             .find(|(_, t)| *t == l.place_date)

@@ -3,8 +3,8 @@
 //!
 //! printpdf does no text layout: widths are measured from the font's own advance widths,
 //! lines are wrapped here, and every page is laid out as a list of [`Item`]s before anything
-//! is drawn (so "Page N/M" is known). The font (DejaVu Sans, regular and bold, shipped in
-//! `assets/fonts` with its licence) is embedded as a per-document subset: only the glyphs a
+//! is drawn (so "Page N/M" is known). The font (DejaVu Sans, regular and bold, read by
+//! `crate::fonts`) is embedded as a per-document subset: only the glyphs a
 //! document uses, under a `XXXXXX+` name as PDF readers expect of a subset.
 
 use crate::error::{Error, Result};
@@ -15,45 +15,17 @@ use printpdf::{
     Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
     Point, Pt, RawImage, TextItem, XObjectTransform,
 };
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::collections::BTreeSet;
 
-const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+use crate::fonts::{face, Face};
 
 /// A4, in millimetres.
 pub const PAGE_W: f32 = 210.0;
 pub const PAGE_H: f32 = 297.0;
 
-/// Font metrics read once from the shipped font files.
-struct Face {
-    bytes: &'static [u8],
-    name: &'static str,
-    cmap: BTreeMap<u32, u16>,
-    widths: BTreeMap<u16, u16>,
-    units_per_em: f32,
-}
-
-fn face(bold: bool) -> &'static Face {
-    static FACES: OnceLock<[Face; 2]> = OnceLock::new();
-    let faces = FACES.get_or_init(|| {
-        let load = |bytes: &'static [u8], name| {
-            let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).expect("shipped font");
-            Face {
-                bytes,
-                name,
-                cmap: parsed.codepoint_to_glyph.clone(),
-                widths: parsed.glyph_widths.clone(),
-                units_per_em: f32::from(parsed.units_per_em),
-            }
-        };
-        [load(REGULAR, "DejaVuSans"), load(BOLD, "DejaVuSans-Bold")]
-    });
-    &faces[usize::from(bold)]
-}
-
-/// The character drawn for `c`: the font has no glyph for some characters (a control
-/// character never reaches here, inputs refuse them); those are drawn as `?`.
+/// The character drawn for `c`: the font has no glyph for some characters (inputs that are
+/// printed refuse them, `validate::printable`; text stored before that check may hold
+/// some); those are drawn as `?`.
 fn drawable(c: char, f: &Face) -> char {
     if f.cmap.contains_key(&u32::from(c)) {
         c
@@ -145,6 +117,46 @@ pub enum Item {
         max_h: f32,
         bytes: std::sync::Arc<Vec<u8>>,
     },
+}
+
+/// The pairs of texts of `page` that print over each other: on baselines closer than most
+/// of the larger text's height, with horizontal extents that intersect. What a reader would
+/// see as overprinted figures; every layout test can ask it.
+#[cfg(test)]
+pub(crate) fn overprinted(page: &[Item]) -> Vec<(String, String)> {
+    let boxes: Vec<(f32, f32, f32, f32, &str)> = page
+        .iter()
+        .filter_map(|i| match i {
+            Item::Text {
+                x,
+                y,
+                text,
+                bold,
+                size,
+                align,
+            } if !text.trim().is_empty() => {
+                let w = width(text, *bold, *size);
+                let left = match align {
+                    Align::Left => *x,
+                    Align::Right => x - w,
+                    Align::Center => x - w / 2.0,
+                };
+                Some((left, left + w, *y, *size * 25.4 / 72.0 * 0.7, text.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (k, a) in boxes.iter().enumerate() {
+        for b in &boxes[k + 1..] {
+            let close = (a.2 - b.2).abs() < a.3.max(b.3);
+            let cross = a.0 < b.1 - 0.1 && b.0 < a.1 - 0.1;
+            if close && cross {
+                out.push((a.4.to_string(), b.4.to_string()));
+            }
+        }
+    }
+    out
 }
 
 impl Item {

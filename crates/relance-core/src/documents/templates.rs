@@ -60,6 +60,12 @@ pub struct Template {
 /// every brace closed.
 pub fn check(field: &str, part: &str, body: &str) -> Result<String> {
     let body = v::multiline(field, body, if part == "email_body" { 6000 } else { 2000 })?;
+    // A letter's wording is printed; an e-mail's subject and body are not.
+    let body = if part.starts_with("email_") {
+        body
+    } else {
+        v::printable(field, body)?
+    };
     let known = |name: &str| {
         PLACEHOLDERS.iter().any(|(p, _)| *p == name)
             || (part == "email_body" && EMAIL_PLACEHOLDERS.iter().any(|(p, _)| *p == name))

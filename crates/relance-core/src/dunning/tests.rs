@@ -788,7 +788,8 @@ fn look_alike_references_are_one_customer() {
             &conn,
             &CustomerInput {
                 reference: r.into(),
-                name: format!("Customer {r}"),
+                // The twins are references; a full-width letter could not be printed in a name.
+                name: "Customer T1".into(),
                 ..Default::default()
             },
         )

@@ -197,8 +197,11 @@ impl NewInvoice {
             currency,
             total_minor,
             net_minor,
-            reference: v::optional_line("reference", &input.reference, 80)?,
-            notes: v::multiline("notes", &input.notes, 4000)?,
+            reference: v::printable(
+                "reference",
+                v::optional_line("reference", &input.reference, 80)?,
+            )?,
+            notes: v::printable("notes", v::multiline("notes", &input.notes, 4000)?)?,
         })
     }
 }
