@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "list_backups",
     "backup_now",
     "restore_backup",
+    "restore_preview",
     "preview_letter",
     "save_letter",
     "open_letter",

@@ -55,6 +55,7 @@ fn main() {
             commands::app::list_backups,
             commands::app::backup_now,
             commands::app::restore_backup,
+            commands::app::restore_preview,
             commands::documents::preview_letter,
             commands::documents::save_letter,
             commands::documents::open_letter,

@@ -681,6 +681,9 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.click('[data-testid="restore-one"]');
     await d.waitText('[data-testid="restore-confirm"]', '26 clients');
     assert.match(await d.text('[data-testid="restore-confirm"]'), /\(25 clients, \d+ factures, \d+ paiements\)/);
+    // What the restore drops is named before it happens.
+    assert.match(await d.text('[data-testid="restore-confirm"]'), /Factures enregistrées depuis, abandonnées : F-AJOUT-1\./);
+    assert.match(await d.text('[data-testid="restore-confirm"]'), /Clients ajoutés depuis, abandonnés : AJOUT\./);
     await d.screenshot(shots, '02-restore-confirm');
     await d.click('[data-testid="restore-go"]');
     await d.waitText('[data-testid="data-section"] [data-testid="notice-success"]', 'Restauré : 25 clients');

@@ -105,14 +105,62 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
             std::io::ErrorKind::NotFound.into(),
         ));
     }
-    let incoming = backup::check_file(&file).map_err(|e| e.as_input_refusal("file"))?;
     if !yes {
-        let now = backup::contents(conn)?;
+        // What the restore would drop (kept in the undo snapshot) and keep, then the question.
+        let p = backup::restore_preview(conn, db, &file)?;
+        if p.dropped_count > 0 {
+            out!("Recorded since the file was taken, dropped by the restore (the undo snapshot keeps it):");
+            let rows: Vec<Vec<String>> = p
+                .dropped
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.on_date.to_string(),
+                        crate::output::json_str(&e.kind),
+                        e.customer_reference.clone(),
+                        e.invoices.join(" "),
+                        e.amount
+                            .clone()
+                            .map(|a| format!("{a} {}", e.currency.clone().unwrap_or_default()))
+                            .unwrap_or_default(),
+                        e.note.clone(),
+                    ]
+                })
+                .collect();
+            crate::output::table(
+                &["date", "what", "customer", "invoices", "amount", "note"],
+                &rows,
+            );
+            if p.dropped_count > p.dropped.len() as i64 {
+                out!(
+                    "… and {} older entries.",
+                    p.dropped_count - p.dropped.len() as i64
+                );
+            }
+        }
+        if !p.dropped_invoices.is_empty() {
+            out!(
+                "Invoices recorded since, dropped: {}.",
+                p.dropped_invoices.join(", ")
+            );
+        }
+        if !p.dropped_customers.is_empty() {
+            out!(
+                "Customers added since, dropped: {}.",
+                p.dropped_customers.join(", ")
+            );
+        }
+        if !p.carried.is_empty() {
+            out!(
+                "Invoices issued since, kept (an issued invoice exists once sent): {}.",
+                p.carried.join(", ")
+            );
+        }
         return Err(Error::invalid(
             "yes",
             Msg::RestoreNeedsConfirmation {
-                now: counts(&now),
-                file: counts(&incoming),
+                now: counts(&p.now),
+                file: counts(&p.file),
             },
         ));
     }

@@ -1597,6 +1597,35 @@ fn a_restore_keeps_issued_invoices_and_the_numbering() {
         .map(|i| i["number"].as_str().unwrap().to_string())
         .collect();
     let deposit = issued.last().unwrap().clone();
+    // Without --yes: what the restore would drop and keep is listed, then it asks.
+    d.ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "FEST15",
+        "--date",
+        TODAY,
+        "--amount",
+        "500",
+        "--reference",
+        "VIR-APRES",
+    ]);
+    let o = d.run(&["restore", older.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listed.contains("dropped by the restore")
+            && listed.contains("payment")
+            && listed.contains("500.00 EUR")
+            && listed.contains("VIR-APRES"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!(
+            "Invoices issued since, kept (an issued invoice exists once sent): {deposit}."
+        )),
+        "{listed}"
+    );
     let said = d.ok(&["restore", older.to_str().unwrap(), "--yes"]);
     assert!(
         said.contains("Kept 1 invoice(s)") && said.contains(&deposit),

@@ -299,6 +299,84 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
     })
 }
 
+/// What a restore of a file would do, shown before the owner confirms it: what the ledger
+/// and the file hold, what is recorded now that the file lacks and the restore drops (kept
+/// in the undo snapshot), and the issued invoices it carries over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RestorePreview {
+    pub now: Contents,
+    pub file: Contents,
+    /// History entries recorded since the file was taken (payments, credit notes, calls,
+    /// promises, letters, actions…), newest first, at most [`PREVIEW_LIMIT`].
+    pub dropped: Vec<crate::journal::JournalEntry>,
+    /// How many there are in all.
+    #[ts(type = "number")]
+    pub dropped_count: i64,
+    /// Invoices recorded (not issued by Relance) that the file lacks.
+    pub dropped_invoices: Vec<String>,
+    /// Customers the file lacks and no carried invoice needs.
+    pub dropped_customers: Vec<String>,
+    /// Invoices Relance issued that the file lacks: kept (an issued invoice exists once sent).
+    pub carried: Vec<String>,
+}
+
+/// The most history entries a restore preview lists (the count says how many more).
+pub const PREVIEW_LIMIT: i64 = 200;
+
+/// Reads `file` (read-only, attached for the time of the reads) beside the live ledger and
+/// says what restoring it would drop and carry; nothing is written. Refused like a restore
+/// when the file is not a whole Relance database of a schema this build knows.
+pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<RestorePreview> {
+    if store::refuse_database_as_output(db, file, "file").is_err() {
+        return Err(Error::invalid("file", Msg::RestoreFromItself));
+    }
+    let incoming = check_file(file).map_err(|e| e.as_input_refusal("file"))?;
+    let uri = format!(
+        "file:{}?mode=ro",
+        file.to_string_lossy()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    );
+    conn.execute("ATTACH DATABASE ?1 AS incoming", [uri])?;
+    let read = || -> Result<RestorePreview> {
+        let strings = |sql: &str| -> Result<Vec<String>> {
+            Ok(conn
+                .prepare(sql)?
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<_>>()?)
+        };
+        let carried = strings(&format!(
+            "SELECT i.number FROM main.invoices i WHERE {CARRIED} ORDER BY i.id"
+        ))?;
+        let dropped_invoices = strings(&format!(
+            "SELECT i.number FROM main.invoices i
+              WHERE i.number NOT IN (SELECT number FROM incoming.invoices) AND NOT ({CARRIED})
+              ORDER BY i.id"
+        ))?;
+        let dropped_customers = strings(&format!(
+            "SELECT c.reference FROM main.customers c
+              WHERE c.reference NOT IN (SELECT reference FROM incoming.customers)
+                AND c.id NOT IN (SELECT i.customer_id FROM main.invoices i WHERE {CARRIED})
+              ORDER BY c.reference"
+        ))?;
+        let (dropped, dropped_count) =
+            crate::journal::missing_from(conn, "incoming", PREVIEW_LIMIT)?;
+        Ok(RestorePreview {
+            now: contents(conn)?,
+            file: incoming,
+            dropped,
+            dropped_count,
+            dropped_invoices,
+            dropped_customers,
+            carried,
+        })
+    };
+    let preview = read();
+    conn.execute_batch("DETACH DATABASE incoming")?;
+    preview
+}
+
 /// Tables the restore leaves as they are: the files this ledger still has to name.
 const NOT_RESTORED: [&str; 1] = ["pending_files"];
 
@@ -437,6 +515,13 @@ fn insert_row(
     Ok(tx.last_insert_rowid())
 }
 
+/// Which live invoices `i` a restore of the attached `incoming` carries over (see [`Carry`]).
+const CARRIED: &str = "(i.issued = 1 OR i.id IN (
+        SELECT pc.penalty_invoice_id FROM main.penalty_charges pc
+          JOIN main.invoices s ON s.id = pc.source_invoice_id
+         WHERE s.number IN (SELECT number FROM incoming.invoices)))
+    AND i.number NOT IN (SELECT number FROM incoming.invoices)";
+
 /// The invoices Relance issued (its own series, and penalty invoices on an invoice the file
 /// has: the days they charge must never be charged again) that the incoming file lacks,
 /// read from the live data before it is replaced, with what they need: their lines, their customer, the contract and
@@ -459,12 +544,7 @@ impl Carry {
     fn read(tx: &Connection) -> Result<Carry> {
         let invoices = read_rows(
             tx,
-            "SELECT * FROM main.invoices i
-             WHERE (i.issued = 1 OR i.id IN (
-                      SELECT pc.penalty_invoice_id FROM main.penalty_charges pc
-                        JOIN main.invoices s ON s.id = pc.source_invoice_id
-                       WHERE s.number IN (SELECT number FROM incoming.invoices)))
-               AND i.number NOT IN (SELECT number FROM incoming.invoices) ORDER BY i.id",
+            &format!("SELECT * FROM main.invoices i WHERE {CARRIED} ORDER BY i.id"),
             &[],
         )?;
         let mut c = Carry {
@@ -835,6 +915,85 @@ mod tests {
         let undo = PathBuf::from(&report.undo.path);
         restore(&mut conn, &path, &undo).unwrap();
         assert_eq!(contents(&conn).unwrap(), changed);
+    }
+
+    /// Issue 18, item 10: before confirming, the owner sees what the restore drops (the
+    /// payment, call and invoice recorded since, and a customer only they concern) and which
+    /// issued invoice it keeps; the preview writes nothing, and the restore does what it said.
+    #[test]
+    fn a_restore_preview_lists_what_is_dropped_and_what_is_carried() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let out = dir.path().join("copy.sqlite");
+        backup_now(&conn, &path, Some(&out)).unwrap();
+        let today = day("2026-11-22");
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "LATE".into(),
+                name: "Added after the backup".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        crate::invoices::create(
+            &conn,
+            &inv("F-AFTER", "LATE", "2026-11-01", "2026-12-01", "99"),
+            today,
+        )
+        .unwrap();
+        crate::invoices::payments::record(
+            &mut conn,
+            &crate::invoices::payments::PaymentInput {
+                customer: "FEST15".into(),
+                date: today.to_string(),
+                amount: "1000".into(),
+                reference: "VIR-APRES".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let issued = crate::interest::invoice_penalties(&mut conn, "F2026-0136", today).unwrap();
+        let before = contents(&conn).unwrap();
+        let p = restore_preview(&conn, &path, &out).unwrap();
+        assert_eq!(p.now, before);
+        assert_eq!(p.file, check_file(&out).unwrap());
+        assert_eq!(p.dropped_invoices, vec!["F-AFTER".to_string()]);
+        assert_eq!(p.dropped_customers, vec!["LATE".to_string()]);
+        assert_eq!(p.carried, vec![issued.number.clone()]);
+        assert_eq!(p.dropped_count, p.dropped.len() as i64);
+        let payment = p
+            .dropped
+            .iter()
+            .find(|e| e.kind == crate::journal::JournalKind::Payment)
+            .expect("the payment is listed");
+        assert_eq!(
+            (
+                payment.customer_reference.as_str(),
+                payment.amount.as_deref()
+            ),
+            ("FEST15", Some("1000.00"))
+        );
+        // Nothing written, nothing left attached.
+        assert_eq!(contents(&conn).unwrap(), before);
+        let attached: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_database_list WHERE name = 'incoming'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(attached, 0);
+        let r = restore(&mut conn, &path, &out).unwrap();
+        assert_eq!(r.carried, p.carried);
+        assert!(crate::invoices::find_id(&conn, "F-AFTER")
+            .unwrap()
+            .is_none());
+        assert!(crate::customers::find_id(&conn, "LATE").unwrap().is_none());
+        // Previewing the undo snapshot now lists nothing dropped: the restore dropped it all.
+        let undo = restore_preview(&conn, &path, Path::new(&r.undo.path)).unwrap();
+        assert_eq!(undo.dropped_count, 0);
+        assert!(undo.dropped_invoices.is_empty());
     }
 
     #[test]

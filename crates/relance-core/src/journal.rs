@@ -214,6 +214,26 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The entries of this ledger that the attached database `other` lacks (by id and time of
+/// recording), newest first, at most `limit`; with their total count. What a restore of
+/// `other` would drop.
+pub fn missing_from(
+    conn: &Connection,
+    other: &str,
+    limit: i64,
+) -> Result<(Vec<JournalEntry>, i64)> {
+    let cond = format!(
+        "?1 = ?1 AND NOT EXISTS (SELECT 1 FROM {other}.journal f WHERE f.id = j.id AND f.at = j.at)"
+    );
+    let entries = query(conn, &cond, 0, limit)?;
+    let count = conn.query_row(
+        &format!("SELECT COUNT(*) FROM main.journal j WHERE NOT EXISTS (SELECT 1 FROM {other}.journal f WHERE f.id = j.id AND f.at = j.at)"),
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((entries, count))
+}
+
 /// A customer's history, newest first.
 pub fn for_customer(conn: &Connection, customer_id: i64, limit: i64) -> Result<Vec<JournalEntry>> {
     query(conn, "j.customer_id = ?1", customer_id, limit)

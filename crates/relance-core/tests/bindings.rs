@@ -92,6 +92,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<LetterLine>(&mut stale);
     check::<PenaltiesView>(&mut stale);
     check::<Overcharge>(&mut stale);
+    check::<relance_core::backup::RestorePreview>(&mut stale);
     check::<PeriodView>(&mut stale);
     check::<Jurisdiction>(&mut stale);
     check::<Debtor>(&mut stale);

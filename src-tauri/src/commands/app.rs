@@ -2,7 +2,7 @@
 
 use super::{today, with_db, ApiResult, Db};
 use relance_core::app::AppInfo;
-use relance_core::backup::{self, RestoreReport, Snapshot};
+use relance_core::backup::{self, RestorePreview, RestoreReport, Snapshot};
 use relance_core::demo::{self, DemoReport};
 use relance_core::import::{self, ImportKind, ImportReport};
 use relance_core::views::{dashboard, Dashboard};
@@ -76,6 +76,16 @@ pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Sn
     let db_path = db.path.clone();
     with_db(&db, move |conn| {
         backup::backup_now(conn, &db_path, path.as_deref().map(std::path::Path::new))
+    })
+    .await
+}
+
+/// What restoring a file would drop and keep, for the confirmation (nothing is written).
+#[tauri::command]
+pub async fn restore_preview(db: State<'_, Db>, path: String) -> ApiResult<RestorePreview> {
+    let db_path = db.path.clone();
+    with_db(&db, move |conn| {
+        backup::restore_preview(conn, &db_path, path.as_ref())
     })
     .await
 }

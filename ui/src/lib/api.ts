@@ -9,6 +9,7 @@ import type { CustomerInput } from './bindings/CustomerInput';
 import type { CustomerPage } from './bindings/CustomerPage';
 import type { CustomerQuery } from './bindings/CustomerQuery';
 import type { DemoReport } from './bindings/DemoReport';
+import type { RestorePreview } from './bindings/RestorePreview';
 import type { Overcharge } from './bindings/Overcharge';
 import type { ImportKind } from './bindings/ImportKind';
 import type { ImportReport } from './bindings/ImportReport';
@@ -83,6 +84,7 @@ export const api = {
   listBackups: () => call<Snapshot[]>('list_backups'),
   backupNow: (path: string | null) => call<Snapshot>('backup_now', { path }),
   restoreBackup: (path: string) => call<RestoreReport>('restore_backup', { path }),
+  restorePreview: (path: string) => call<RestorePreview>('restore_preview', { path }),
   previewLetter: (invoice: string, kind: LetterKind) => call<Letter>('preview_letter', { invoice, kind }),
   saveLetter: (invoice: string, kind: LetterKind, path: string) => call<DocumentInfo>('save_letter', { invoice, kind, path }),
   openLetter: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_letter', { invoice, kind }),
