@@ -515,11 +515,13 @@ fn insert_row(
     Ok(tx.last_insert_rowid())
 }
 
-/// Which live invoices `i` a restore of the attached `incoming` carries over (see [`Carry`]).
+/// Which live invoices `i` a restore of the attached `incoming` carries over (see [`Carry`]):
+/// the issued ones, and penalty invoices on an invoice that will be there (the file has it,
+/// or it is issued and carried too).
 const CARRIED: &str = "(i.issued = 1 OR i.id IN (
         SELECT pc.penalty_invoice_id FROM main.penalty_charges pc
           JOIN main.invoices s ON s.id = pc.source_invoice_id
-         WHERE s.number IN (SELECT number FROM incoming.invoices)))
+         WHERE s.number IN (SELECT number FROM incoming.invoices) OR s.issued = 1))
     AND i.number NOT IN (SELECT number FROM incoming.invoices)";
 
 /// The invoices Relance issued (its own series, and penalty invoices on an invoice the file

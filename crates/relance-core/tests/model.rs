@@ -3,8 +3,10 @@
 //! and after every step the engine must agree with the model.
 //!
 //! Operations: add an invoice, a payment or a credit note (dated today or backdated, so facts
-//! arrive out of date order), write-off, hand-over, dispute opened and resolved, a letter of
-//! each kind, a penalty invoice, days passing. Checked after every step:
+//! arrive out of date order; the model says it must be accepted), write-off, hand-over,
+//! dispute opened and resolved, a letter of each kind, a penalty invoice and the credit note
+//! correcting an overcharged one, a promise to pay, a contract (its deposit issued) and its
+//! next milestone reached, backup and restore, days passing. Checked after every step:
 //! - each invoice's balance, dispute and closure **at every date where something changed**
 //!   (and the day before), through `invoices::get` and the Open list, equal the model's;
 //! - the aged balance at those dates equals the model's sum of what was owed;
@@ -13,23 +15,28 @@
 //!   producing it again unchanged returns the same document, after a payment a new one;
 //! - interest is computed only where the model says the invoice bears it, and a penalty
 //!   invoice never charges a day twice (through dates strictly increase; a second run the
-//!   same day has nothing to charge).
+//!   same day has nothing to charge), and is flagged overcharged only after a later fact
+//!   dated inside its period; its correction leaves nothing to credit;
+//! - today's agenda names only claimable invoices, none under a live promise with nothing
+//!   recorded since, and every broken promise;
+//! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
+//!   number order, across restores (a restore carries what the file lacks).
 //!
-//! Sequences: `RELANCE_MODEL_CASES` (default 48 in `./dev test`; `./dev bench` runs
+//! Sequences: `RELANCE_MODEL_CASES` (default 96 in `./dev test`; `./dev bench` runs
 //! thousands), each of up to 40 operations. A failure prints the shrunk sequence.
 
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
 use relance_core::documents::{archive, letters::LetterKind};
 use relance_core::invoices::{self, credit_notes, payments, ClosureKind};
-use relance_core::{customers, dunning, interest, views, Connection};
+use relance_core::{customers, dunning, interest, views, Connection, Lang};
 use std::collections::BTreeSet;
 
 fn cases() -> u32 {
     std::env::var("RELANCE_MODEL_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(48)
+        .unwrap_or(96)
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +91,20 @@ enum Op {
     Correct {
         inv: usize,
     },
+    /// A promise to pay an invoice in `days`.
+    Promise {
+        inv: usize,
+        days: i64,
+    },
+    /// A contract signed today with a 30 % deposit and the rest on delivery, for `hundreds`
+    /// × 100 € excluding tax at 20 % VAT: its deposit is issued at once.
+    Contract {
+        hundreds: i64,
+    },
+    /// The next milestone of a contract reached today: its invoice is issued.
+    Reach {
+        k: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -104,6 +125,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
         1 => (0..8usize).prop_map(|inv| Op::Correct { inv }),
+        2 => (0..8usize, 0..20i64).prop_map(|(inv, days)| Op::Promise { inv, days }),
+        1 => (1..200i64).prop_map(|hundreds| Op::Contract { hundreds }),
+        1 => (0..4usize).prop_map(|k| Op::Reach { k }),
     ]
 }
 
@@ -140,6 +164,10 @@ struct MInv {
     /// A payment or credit note was recorded after a penalty invoice for it, dated before
     /// the end of the period charged: the only way its penalty invoices can overcharge.
     late_fact: bool,
+    /// Issued by Relance (a contract's milestone) rather than recorded.
+    issued: bool,
+    /// Promises to pay it: (made on, promised date, a payment or credit note recorded since).
+    promises: Vec<(NaiveDate, NaiveDate, bool)>,
 }
 
 impl MInv {
@@ -184,6 +212,8 @@ struct World {
     dir: tempfile::TempDir,
     /// The last snapshot taken and the model as it was then.
     snapshot: Option<(std::path::PathBuf, Vec<MInv>)>,
+    /// Contracts made: (reference, net total in cents).
+    contracts: Vec<(String, i64)>,
 }
 
 impl World {
@@ -201,6 +231,8 @@ fn setup() -> World {
         ("postal_code", "69001"),
         ("city", "Lyon"),
         ("country", "FR"),
+        ("siret", "73282932000074"),
+        ("vat_number", "FR44732829320"),
     ] {
         relance_core::settings::set(&conn, k, v).unwrap();
     }
@@ -229,6 +261,7 @@ fn setup() -> World {
         log: Vec::new(),
         dir,
         snapshot: None,
+        contracts: Vec::new(),
     }
 }
 
@@ -263,15 +296,16 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             let mut next = then.clone();
             for m in &w.invoices {
                 let known = then.iter().any(|t| t.number == m.number);
-                let source_kept = m
-                    .source
-                    .as_ref()
-                    .is_some_and(|s| then.iter().any(|t| &t.number == s));
-                if m.penalty && !known && source_kept {
+                let source_kept = m.source.as_ref().is_some_and(|s| {
+                    then.iter().any(|t| &t.number == s)
+                        || w.invoices.iter().any(|x| &x.number == s && x.issued)
+                });
+                if ((m.penalty && source_kept) || m.issued) && !known {
                     let mut carried = m.clone();
                     carried.settled.clear();
                     carried.closure = None;
                     carried.disputes.clear();
+                    carried.promises.clear();
                     next.push(carried);
                 }
             }
@@ -326,6 +360,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 charged: vec![],
                 source: None,
                 late_fact: false,
+                issued: false,
+                promises: vec![],
             });
         }
         Op::PayCharged { inv, pct, back } => {
@@ -377,12 +413,20 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 )
                 .map(|_| ())
             };
-            // The engine may refuse (a closed invoice, say); then nothing changed, which the
-            // balance checks after the step prove.
-            if done.is_ok() {
-                let m = &mut w.invoices[i];
-                m.settled.push((date, amount));
-                m.late_fact |= m.charged.last().is_some_and(|through| date < *through);
+            // Within the balance and not before the invoice: the engine must accept it
+            // (a closed or disputed invoice may still be paid or credited).
+            prop_assert!(
+                done.is_ok(),
+                "{:?} on {} refused: {:?}",
+                op,
+                &w.invoices[i].number,
+                done.err()
+            );
+            let m = &mut w.invoices[i];
+            m.settled.push((date, amount));
+            m.late_fact |= m.charged.last().is_some_and(|through| date < *through);
+            for p in &mut m.promises {
+                p.2 = true;
             }
         }
         Op::Close { inv, write_off } => {
@@ -499,6 +543,85 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             prop_assert_eq!(again.document.id, produced.document.id);
             prop_assert!(!again.created);
         }
+        Op::Promise { inv, days } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = &w.invoices[i];
+            let promised = today + Duration::days(days);
+            let got = dunning::promises::add(
+                &mut w.conn,
+                &dunning::promises::PromiseInput {
+                    customer: CUSTOMERS[m.cust].into(),
+                    invoices: vec![m.number.clone()],
+                    promised_date: promised.to_string(),
+                    ..Default::default()
+                },
+                today,
+            );
+            let expect = m.balance_now() > 0;
+            prop_assert_eq!(
+                got.is_ok(),
+                expect,
+                "promise on {}: {:?}",
+                &m.number,
+                got.err()
+            );
+            if expect {
+                w.invoices[i].promises.push((today, promised, false));
+            }
+        }
+        Op::Contract { hundreds } => {
+            let reference = format!("K{}", w.contracts.len() + 1);
+            let net = hundreds * 10_000;
+            let milestones = relance_core::contracts::template("30/70", today, Lang::Fr).unwrap();
+            let view = relance_core::contracts::create(
+                &mut w.conn,
+                &relance_core::contracts::ContractInput {
+                    reference: reference.clone(),
+                    customer: CUSTOMERS[0].into(),
+                    title: "Modèle".into(),
+                    signed_on: today.to_string(),
+                    total: (net / 100).to_string(),
+                    vat_rate: "20".into(),
+                    milestones,
+                    ..Default::default()
+                },
+                today,
+            )
+            .map_err(|e| TestCaseError::fail(format!("contract refused: {e}")))?;
+            w.contracts.push((reference, net));
+            let deposit = view.milestones[0]
+                .invoice
+                .clone()
+                .expect("the deposit is issued");
+            // 30 % of the net, plus 20 % VAT: exact on whole hundreds.
+            issued_invoice(w, &deposit, net * 30 / 100 * 12 / 10)?;
+        }
+        Op::Reach { k } => {
+            if w.contracts.is_empty() {
+                return Ok(());
+            }
+            let (reference, net) = w.contracts[k % w.contracts.len()].clone();
+            let view = relance_core::contracts::get(&w.conn, &reference, today).unwrap();
+            let next = view.milestones.iter().find(|m| m.invoice.is_none());
+            let got = relance_core::contracts::reach(
+                &mut w.conn,
+                &reference,
+                next.map_or(1, |m| m.position),
+                today,
+                true,
+                today,
+            );
+            prop_assert_eq!(
+                got.is_ok(),
+                next.is_some(),
+                "reach {}: {:?}",
+                &reference,
+                got.as_ref().err()
+            );
+            let Ok((_, number)) = got else { return Ok(()) };
+            // The rest: 70 % of the net, plus 20 % VAT.
+            issued_invoice(w, &number, net * 70 / 100 * 12 / 10)?;
+        }
         Op::Correct { inv } => {
             // Mostly where a late fact may have left an overcharge, else anywhere.
             let late: Vec<usize> = (0..w.invoices.len())
@@ -585,9 +708,43 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 charged: vec![],
                 source: Some(m.number.clone()),
                 late_fact: false,
+                issued: false,
+                promises: vec![],
             });
         }
     }
+    Ok(())
+}
+
+/// An invoice Relance just issued: dated today, of the amount the model expects, added to
+/// the model.
+fn issued_invoice(w: &mut World, number: &str, total: i64) -> Result<(), TestCaseError> {
+    let id = invoices::find_id(&w.conn, number).unwrap().unwrap();
+    let v = invoices::get(&w.conn, id, w.today).unwrap();
+    prop_assert!(v.issued, "{} is issued", number);
+    prop_assert_eq!(
+        v.issue_date,
+        w.today,
+        "{} dated the day it is issued",
+        number
+    );
+    prop_assert_eq!(minor(&v.total), total, "total of {}", number);
+    w.invoices.push(MInv {
+        number: number.to_string(),
+        cust: 0,
+        total,
+        issue: w.today,
+        due: v.due_date,
+        settled: vec![],
+        closure: None,
+        disputes: vec![],
+        penalty: false,
+        charged: vec![],
+        source: None,
+        late_fact: false,
+        issued: true,
+        promises: vec![],
+    });
     Ok(())
 }
 
@@ -678,6 +835,96 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             o
         );
     }
+    // Today's agenda: only claimable invoices; none under a live promise that nothing has
+    // been paid on since; a promise past its date and grace, with nothing paid since, is one
+    // "broken promise" decision.
+    let grace = dunning::promise_grace_days(&w.conn).unwrap();
+    let agenda = dunning::agenda(&w.conn, w.today).unwrap();
+    for a in &agenda {
+        for n in &a.invoices {
+            let m = w.invoices.iter().find(|m| &m.number == n).unwrap();
+            prop_assert!(
+                m.claimable_on(w.today),
+                "{} on the agenda of {} but not claimable",
+                n,
+                w.today
+            );
+            let live = m
+                .promises
+                .iter()
+                .any(|(_, p, paid)| !paid && w.today <= *p + Duration::days(grace));
+            prop_assert!(
+                a.kind == dunning::ActionKind::PromiseBroken || !live,
+                "{} under a live promise, yet on the agenda of {}: {:?}",
+                n,
+                w.today,
+                a.kind
+            );
+        }
+    }
+    for m in &w.invoices {
+        for (_, promised, paid) in &m.promises {
+            if !paid && w.today > *promised + Duration::days(grace) && m.claimable_on(w.today) {
+                prop_assert!(
+                    agenda
+                        .iter()
+                        .any(|a| a.kind == dunning::ActionKind::PromiseBroken
+                            && a.invoices.contains(&m.number)),
+                    "{}: the promise to pay on {} is broken on {}, and not on the agenda",
+                    &m.number,
+                    promised,
+                    w.today
+                );
+            }
+        }
+    }
+    // Issued numbers: in each year, F<year>-0001 up to the highest with no gap, once each,
+    // and their dates follow their numbers.
+    let mut stmt = w
+        .conn
+        .prepare("SELECT number, issue_date FROM invoices WHERE issued = 1 ORDER BY number")
+        .unwrap();
+    let issued: Vec<(String, NaiveDate)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut by_year: std::collections::BTreeMap<String, Vec<(i64, NaiveDate)>> = Default::default();
+    for (number, date) in &issued {
+        let (year, n) = number.rsplit_once('-').expect("F<year>-<n>");
+        by_year
+            .entry(year.to_string())
+            .or_default()
+            .push((n.parse().unwrap(), *date));
+    }
+    for (year, mut seq) in by_year {
+        seq.sort();
+        for (k, (n, date)) in seq.iter().enumerate() {
+            prop_assert_eq!(
+                *n,
+                k as i64 + 1,
+                "gap or double in the {} series: {:?}",
+                &year,
+                &seq
+            );
+            if k > 0 {
+                prop_assert!(
+                    seq[k - 1].1 <= *date,
+                    "{} series out of date order: {:?}",
+                    &year,
+                    &seq
+                );
+            }
+        }
+    }
+    let model_issued: BTreeSet<&str> = w
+        .invoices
+        .iter()
+        .filter(|m| m.issued)
+        .map(|m| m.number.as_str())
+        .collect();
+    let engine_issued: BTreeSet<&str> = issued.iter().map(|(n, _)| n.as_str()).collect();
+    prop_assert_eq!(engine_issued, model_issued, "issued invoices");
     // Penalty charges: through dates strictly increase for each invoice.
     let mut stmt = w
         .conn

@@ -1,7 +1,11 @@
 //! Promises to pay: a date, an amount, which invoices. A live promise pauses dunning on its
 //! invoices until the promised date plus the grace days. Its status is derived: kept when
 //! payments allocated to its invoices since it was made reach the amount by the deadline
-//! (or the invoices are settled), broken when the deadline passes without that.
+//! (or the invoices are settled), broken when the deadline passes without that. "Since it
+//! was made" means recorded after it (allocations numbered after the last one when it was
+//! made), whatever their date up to the deadline: a payment recorded earlier the same day is
+//! already netted from the amount promised, and one dated earlier but only recorded now
+//! (the bank statement came later) counts.
 
 use crate::customers;
 use crate::error::{Error, Msg, Result};
@@ -154,8 +158,8 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
         ));
     }
     tx.execute(
-        "INSERT INTO promises (customer_id, made_on, promised_date, currency, amount_minor, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO promises (customer_id, made_on, promised_date, currency, amount_minor, note, after_allocation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(id), 0) FROM allocations))",
         params![
             customer_id,
             as_of.to_string(),
@@ -198,7 +202,9 @@ pub(crate) fn states(conn: &Connection, as_of: NaiveDate, grace: i64) -> Result<
         "SELECT p.id, c.reference, p.made_on, p.promised_date, p.currency, p.amount_minor, p.note,
                 (SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocations a
                    JOIN promise_invoices pi ON pi.invoice_id = a.invoice_id
-                  WHERE pi.promise_id = p.id AND a.date >= p.made_on AND a.date <= date(p.promised_date, ?1)),
+                  WHERE pi.promise_id = p.id AND a.date <= date(p.promised_date, ?1)
+                    AND CASE WHEN p.after_allocation IS NULL THEN a.date >= p.made_on
+                             ELSE a.id > p.after_allocation END),
                 (SELECT COUNT(*) FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
                   WHERE pi.promise_id = p.id AND i.settled_minor < i.total_minor),
                 (SELECT MIN(j.id) FROM journal j WHERE j.promise_id = p.id

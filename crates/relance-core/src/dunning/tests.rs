@@ -289,6 +289,50 @@ fn promise_kept_pauses_then_closes() {
     assert!(agenda(&conn, day(20)).unwrap().is_empty());
 }
 
+/// Issue 18, found by the model-based test: a payment recorded before the promise, the same
+/// day, is already netted from the amount promised and does not keep it; a payment dated
+/// before the promise but recorded after it (the statement came later) does.
+#[test]
+fn a_promise_is_kept_by_what_is_recorded_after_it() {
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    let pay = |conn: &mut Connection, date: NaiveDate, amount: &str| {
+        payments::record(
+            conn,
+            &PaymentInput {
+                customer: "ACME".into(),
+                date: date.to_string(),
+                amount: amount.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    };
+    pay(&mut conn, day(4), "500");
+    let p = promises::add(
+        &mut conn,
+        &PromiseInput {
+            customer: "ACME".into(),
+            promised_date: day(4).to_string(),
+            ..Default::default()
+        },
+        day(4),
+    )
+    .unwrap();
+    assert_eq!(p.amount, "500.00");
+    let broken = promises::list(&conn, day(7)).unwrap();
+    assert_eq!(broken[0].status, PromiseStatus::Broken, "{broken:?}");
+    assert!(agenda(&conn, day(7))
+        .unwrap()
+        .iter()
+        .any(|a| a.kind == ActionKind::PromiseBroken));
+    // The rest, paid on the promised day and recorded afterwards: kept.
+    pay(&mut conn, day(4), "500");
+    assert_eq!(
+        promises::list(&conn, day(7)).unwrap()[0].status,
+        PromiseStatus::Kept
+    );
+}
+
 #[test]
 fn promise_broken_then_scenario_resumes_one_step_further() {
     let mut conn = setup("standard", &[("F-1", "1000")]);
