@@ -705,6 +705,8 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.select('[data-testid="letter-kind"]', 'formal_demand');
     await d.waitText('[data-testid="letter-preview"]', 'Total réclamé');
     assert.match(await d.text('[data-testid="letter-preview"]'), /Total réclamé\s*12[\s\u202f\u00a0]115,18[\s\u202f\u00a0]€/);
+    // The shipped ECB table was checked on 28/02/2026, more than six months ago: said before sending.
+    await d.waitText('[data-testid="letter-warning"]', "n'est connu que jusqu'au 28/02/2026");
     await d.screenshot(shots, '04-letter-preview');
     await d.click('[data-testid="save-letter"]');
     await d.waitText('[data-testid="letter-panel"] [data-testid="notice-success"]', 'letter.pdf');

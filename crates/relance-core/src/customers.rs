@@ -503,6 +503,8 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
                 COUNT(i.id)
          FROM customers c
          LEFT JOIN invoices i ON i.customer_id = c.id AND i.settled_minor < i.total_minor
+              AND NOT EXISTS (SELECT 1 FROM invoice_closures x
+                               WHERE x.invoice_id = i.id AND x.kind = 'write_off')
          WHERE {filter}
          GROUP BY c.id
          ORDER BY {order}
@@ -536,8 +538,10 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
         let mut stmt = conn.prepare(&format!(
             "SELECT customer_id, currency, SUM(total_minor - settled_minor),
                     SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor ELSE 0 END)
-             FROM invoices
+             FROM invoices i
              WHERE customer_id IN ({}) AND currency <> ?1 AND settled_minor < total_minor
+               AND NOT EXISTS (SELECT 1 FROM invoice_closures x
+                                WHERE x.invoice_id = i.id AND x.kind = 'write_off')
              GROUP BY customer_id, currency ORDER BY currency",
             ids.join(",")
         ))?;

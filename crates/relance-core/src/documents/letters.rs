@@ -129,9 +129,8 @@ pub struct Letter {
     #[ts(skip)]
     pub preview: Option<String>,
     /// Warnings about the figures (a reference rate not checked for over six months), in the
-    /// letter's language: the shells show them before the letter goes out.
-    #[serde(skip)]
-    #[ts(skip)]
+    /// owner's language (the `ui_language` setting): the shells show them before the letter
+    /// goes out, the letter never prints them.
     pub warnings: Vec<String>,
 }
 
@@ -300,6 +299,7 @@ fn compose_inner(
     let (mut due_minor, mut interest_minor, mut indemnity_minor) = (0i64, 0i64, 0i64);
     let mut jurisdiction = Jurisdiction::France;
     let mut warnings: Vec<String> = Vec::new();
+    let owner = crate::settings::ui_language(conn);
     for r in &rows {
         let balance = r.total - r.settled;
         due_minor = crate::money::checked_total([due_minor, balance])?;
@@ -312,7 +312,7 @@ fn compose_inner(
         if formal && !penalty {
             let (_, terms, p) = interest::of_invoice(conn, &r.number, as_of, Some(as_of))?;
             for w in &p.warnings {
-                let text = w.text(lang);
+                let text = w.text(owner);
                 if !warnings.contains(&text) {
                     warnings.push(text);
                 }

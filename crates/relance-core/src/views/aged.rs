@@ -249,6 +249,41 @@ mod tests {
         }
         // Another currency is its own report.
         assert!(aged_balance(&conn, as_of, Some("GBP")).unwrap().rows.len() <= 1);
+        // After a write-off, the aged balance, the dashboard, the Customers list and the
+        // customer's page all leave it out, and still agree to the cent.
+        crate::dunning::close_invoice(
+            &mut conn,
+            "F2026-0124",
+            crate::invoices::ClosureKind::WriteOff,
+            as_of,
+            "liquidation",
+        )
+        .unwrap();
+        let a = aged_balance(&conn, as_of, None).unwrap();
+        let d = crate::views::dashboard::dashboard(&conn, as_of).unwrap();
+        assert_eq!(d.outstanding, a.totals.total);
+        let list = crate::customers::list(
+            &conn,
+            &crate::customers::CustomerQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+            as_of,
+        )
+        .unwrap();
+        let listed: i64 = list.rows.iter().map(|c| minor(&c.outstanding)).sum();
+        assert_eq!(listed, minor(&a.totals.total));
+        for c in &list.rows {
+            let page = crate::views::customer_page::detail(&conn, c.id, as_of).unwrap();
+            let row = a.rows.iter().find(|r| r.customer_id == c.id);
+            let paged: i64 = page
+                .outstanding
+                .iter()
+                .filter(|b| b.currency == "EUR")
+                .map(|b| minor(&b.amount))
+                .sum();
+            assert_eq!(paged, row.map_or(0, |r| minor(&r.total)), "{}", c.reference);
+        }
     }
 
     #[test]

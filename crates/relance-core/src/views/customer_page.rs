@@ -47,7 +47,9 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<CustomerDe
     let mut stmt = conn.prepare_cached(
         "SELECT currency, SUM(total_minor - settled_minor),
                 SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor ELSE 0 END)
-         FROM invoices WHERE customer_id = ?1 AND settled_minor < total_minor
+         FROM invoices i WHERE customer_id = ?1 AND settled_minor < total_minor
+           AND NOT EXISTS (SELECT 1 FROM invoice_closures x
+                            WHERE x.invoice_id = i.id AND x.kind = 'write_off')
          GROUP BY currency ORDER BY currency",
     )?;
     let sums = stmt

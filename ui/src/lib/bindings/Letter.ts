@@ -26,4 +26,10 @@ due_minor: number, interest_minor: number, indemnity_minor: number, claimed_mino
 /**
  * The envelope's address window is on the left (DIN 5008) rather than the right.
  */
-window_left: boolean, };
+window_left: boolean, 
+/**
+ * Warnings about the figures (a reference rate not checked for over six months), in the
+ * owner's language (the `ui_language` setting): the shells show them before the letter
+ * goes out, the letter never prints them.
+ */
+warnings: Array<string>, };
