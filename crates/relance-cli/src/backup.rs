@@ -119,10 +119,7 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
                         crate::output::json_str(&e.kind),
                         e.customer_reference.clone(),
                         e.invoices.join(" "),
-                        e.amount
-                            .clone()
-                            .map(|a| format!("{a} {}", e.currency.clone().unwrap_or_default()))
-                            .unwrap_or_default(),
+                        crate::output::entry_amount(e),
                         e.note.clone(),
                     ]
                 })

@@ -176,10 +176,7 @@ pub fn history(conn: &mut Connection, args: HistoryArgs) -> Result<()> {
                 json_str(&e.kind),
                 e.action.clone().unwrap_or_default(),
                 e.invoices.join(" "),
-                e.amount
-                    .clone()
-                    .map(|a| format!("{a} {}", e.currency.clone().unwrap_or_default()))
-                    .unwrap_or_default(),
+                crate::output::entry_amount(e),
                 e.note.clone(),
             ]
         },

@@ -45,6 +45,14 @@ pub fn emit<T: Serialize>(
     }
 }
 
+/// A history entry's amount with its currency ("500.00 EUR"), or "".
+pub fn entry_amount(e: &relance_core::journal::JournalEntry) -> String {
+    e.amount
+        .as_ref()
+        .map(|a| format!("{a} {}", e.currency.as_deref().unwrap_or_default()))
+        .unwrap_or_default()
+}
+
 /// The JSON name of an enum value ("partially_paid"), for tables.
 pub fn json_str<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)

@@ -1242,13 +1242,8 @@ mod tests {
         );
     }
 
-    /// A payment recorded after a penalty invoice, dated before the end of the period it
-    /// charges, leaves it overcharged: 1,000 € due 31 March, INT1 on 30 April charges 30 days
-    /// (9.99 €) + 40 €; a payment of the whole dated 10 April, recorded later, leaves 10 days
-    /// owed (1000 × 12.15 % × 10/365 = 3.33 €) + 40 €. The 6.66 € overcharged is shown and
-    /// one credit note on INT1 removes it; with no new fact nothing is ever flagged.
-    #[test]
-    fn a_later_backdated_payment_leaves_a_penalty_invoice_overcharged_until_corrected() {
+    /// 1,000 € due 31 March, and its penalty invoice made on 30 April (49.99 €).
+    fn f1_with_int1() -> (Connection, crate::invoices::InvoiceView) {
         let mut conn = crate::test_support::setup();
         crate::invoices::create(
             &conn,
@@ -1257,6 +1252,17 @@ mod tests {
         )
         .unwrap();
         let int1 = invoice_penalties(&mut conn, "F-1", d("2026-04-30")).unwrap();
+        (conn, int1)
+    }
+
+    /// A payment recorded after a penalty invoice, dated before the end of the period it
+    /// charges, leaves it overcharged: 1,000 € due 31 March, INT1 on 30 April charges 30 days
+    /// (9.99 €) + 40 €; a payment of the whole dated 10 April, recorded later, leaves 10 days
+    /// owed (1000 × 12.15 % × 10/365 = 3.33 €) + 40 €. The 6.66 € overcharged is shown and
+    /// one credit note on INT1 removes it; with no new fact nothing is ever flagged.
+    #[test]
+    fn a_later_backdated_payment_leaves_a_penalty_invoice_overcharged_until_corrected() {
+        let (mut conn, int1) = f1_with_int1();
         assert_eq!(int1.total, "49.99");
         assert_eq!(overcharges(&conn).unwrap(), vec![]);
         let nothing = correct_overcharge(&mut conn, "F-1", d("2026-05-05")).unwrap_err();
@@ -1313,14 +1319,7 @@ mod tests {
     /// An overcharge already paid cannot be credited: the refusal names the amount to refund.
     #[test]
     fn a_paid_overcharge_is_to_refund() {
-        let mut conn = crate::test_support::setup();
-        crate::invoices::create(
-            &conn,
-            &crate::test_support::inv("F-1", "ACME", "2026-03-01", "2026-03-31", "1000"),
-            d("2026-03-01"),
-        )
-        .unwrap();
-        invoice_penalties(&mut conn, "F-1", d("2026-04-30")).unwrap();
+        let (mut conn, _) = f1_with_int1();
         let pay = |conn: &mut Connection, date: &str, invoice: &str, amount: &str| {
             crate::invoices::payments::record(
                 conn,

@@ -293,6 +293,181 @@ fn compose_inner(
     let currency = Currency::parse(&currency_code)?;
     let money = |minor: i64| currency.format_minor(minor, lang);
     let rows = covered_invoices(conn, kind, &head, &at, only)?;
+    let Figures {
+        lines,
+        breakdown,
+        due_minor,
+        interest_minor,
+        indemnity_minor,
+        jurisdiction,
+        warnings,
+    } = figures(conn, kind, &rows, as_of, currency, lang)?;
+    let claimed_minor = due_minor + interest_minor + indemnity_minor;
+    let deadline = match kind {
+        LetterKind::Courtesy | LetterKind::Statement => None,
+        LetterKind::FormalDemand => Some(as_of + Duration::days(settings.formal_demand_days)),
+        _ => Some(as_of + Duration::days(8)),
+    };
+    let deadline_text = deadline.map(|d| long_date(d, lang)).unwrap_or_default();
+
+    let (sender, footer) = company_lines(&settings, lang);
+    let recipient = recipient_lines(&c, &settings, lang);
+
+    let place = if settings.city.is_empty() {
+        String::new()
+    } else {
+        settings.city.clone()
+    };
+    let date = long_date(as_of, lang);
+    let place_date = match (lang, place.is_empty()) {
+        (_, true) => date.clone(),
+        (Lang::Fr, false) => format!("{place}, le {date}"),
+        (Lang::En, false) => format!("{place}, {date}"),
+    };
+    let pay = if settings.iban.is_empty() {
+        String::new()
+    } else {
+        let bic = if settings.bic.is_empty() {
+            String::new()
+        } else {
+            format!(" (BIC {})", settings.bic)
+        };
+        if lang == Lang::Fr {
+            format!("Règlement par virement : IBAN {}{bic}.", settings.iban)
+        } else {
+            format!("Payment by bank transfer: IBAN {}{bic}.", settings.iban)
+        }
+    };
+    let due_text = money(due_minor);
+    let words = Words {
+        date: date.clone(),
+        due: due_text.clone(),
+        claimed: money(claimed_minor),
+        interest: money(interest_minor),
+        indemnity: (indemnity_minor > 0).then(|| money(indemnity_minor)),
+        deadline: deadline_text.clone(),
+        days: settings.formal_demand_days,
+        jurisdiction,
+    };
+    let (subject, mention, mut before, mut after) = wording(kind, lang, &words);
+    let closing = t(
+        lang,
+        "Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
+        "Yours faithfully,",
+    );
+    // The owner's own wording, where they wrote one (checked when saved).
+    let values = [
+        ("customer", c.name.clone()),
+        ("company", settings.company_name.clone()),
+        ("total_due", due_text.clone()),
+        ("deadline", deadline_text.clone()),
+        ("date", date.clone()),
+        ("days", settings.formal_demand_days.to_string()),
+        ("claimed", money(claimed_minor)),
+        ("interest", money(interest_minor)),
+        ("indemnity", money(indemnity_minor)),
+        ("invoice_count", rows.len().to_string()),
+    ];
+    let own = |part: &str| -> Result<Option<String>> {
+        Ok(super::templates::get(conn, kind, lang, part)?
+            .map(|b| super::templates::fill(&b, &values)))
+    };
+    let subject = own("subject")?.unwrap_or(subject);
+    if let (Some(text), Some(p)) = (own("opening")?, before.get_mut(1)) {
+        *p = text;
+    }
+    if let (Some(text), Some(p)) = (own("request")?, after.get_mut(0)) {
+        *p = text;
+    }
+    if !pay.is_empty() {
+        after.push(pay.clone());
+    }
+    after.push(closing);
+    before.retain(|p| !p.is_empty());
+
+    let mut headers = if lang == Lang::Fr {
+        vec![
+            "Facture",
+            "Date",
+            "Échéance",
+            "Montant",
+            "Réglé",
+            "Reste dû",
+            "Retard (j)",
+        ]
+    } else {
+        vec![
+            "Invoice",
+            "Date",
+            "Due",
+            "Amount",
+            "Paid",
+            "Balance",
+            "Days late",
+        ]
+    };
+    if kind == LetterKind::Courtesy {
+        headers.pop();
+    }
+    let totals = totals_of(kind, lang, &rows, as_of, &words, currency);
+    Ok(Letter {
+        kind,
+        lang,
+        as_of,
+        customer: c.reference.clone(),
+        invoices: rows.iter().map(|r| r.number.clone()).collect(),
+        sender,
+        recipient,
+        place_date,
+        mention,
+        subject,
+        before,
+        headers: headers.into_iter().map(str::to_string).collect(),
+        lines,
+        totals,
+        breakdown,
+        after,
+        signature: settings.company_name.clone(),
+        footer,
+        currency: currency_code,
+        due_minor,
+        interest_minor,
+        indemnity_minor,
+        claimed_minor,
+        deadline,
+        window_left: settings.letter_window == "left",
+        logo: crate::settings::logo(conn)?.map(|(_, bytes)| std::sync::Arc::new(bytes)),
+        values: values.to_vec(),
+        payment: pay,
+        preview: None,
+        warnings,
+    })
+}
+
+/// What a letter's invoices come to as of the date, before any wording: a table line per
+/// invoice, and for a formal demand the interest and indemnity of each (with the breakdown
+/// by period and rate) and the warnings on those figures (in the owner's language).
+struct Figures {
+    lines: Vec<LetterLine>,
+    breakdown: Vec<String>,
+    due_minor: i64,
+    interest_minor: i64,
+    indemnity_minor: i64,
+    jurisdiction: Jurisdiction,
+    warnings: Vec<String>,
+}
+
+/// The [`Figures`] of `rows` (what [`covered_invoices`] chose) as of `as_of`, amounts in
+/// `currency` written for a reader of `lang`.
+fn figures(
+    conn: &Connection,
+    kind: LetterKind,
+    rows: &[Row],
+    as_of: NaiveDate,
+    currency: Currency,
+    lang: Lang,
+) -> Result<Figures> {
+    let money = |minor: i64| currency.format_minor(minor, lang);
     let formal = kind == LetterKind::FormalDemand;
     let mut lines = Vec::new();
     let mut breakdown = Vec::new();
@@ -300,7 +475,7 @@ fn compose_inner(
     let mut jurisdiction = Jurisdiction::France;
     let mut warnings: Vec<String> = Vec::new();
     let owner = crate::settings::ui_language(conn);
-    for r in &rows {
+    for r in rows {
         let balance = r.total - r.settled;
         due_minor = crate::money::checked_total([due_minor, balance])?;
         let mut penalties = None;
@@ -362,50 +537,50 @@ fn compose_inner(
             penalties,
         });
     }
-    let claimed_minor = due_minor + interest_minor + indemnity_minor;
-    let deadline = match kind {
-        LetterKind::Courtesy | LetterKind::Statement => None,
-        LetterKind::FormalDemand => Some(as_of + Duration::days(settings.formal_demand_days)),
-        _ => Some(as_of + Duration::days(8)),
-    };
-    let deadline_text = deadline.map(|d| long_date(d, lang)).unwrap_or_default();
+    Ok(Figures {
+        lines,
+        breakdown,
+        due_minor,
+        interest_minor,
+        indemnity_minor,
+        jurisdiction,
+        warnings,
+    })
+}
 
-    let (sender, footer) = company_lines(&settings, lang);
-    let recipient = recipient_lines(&c, &settings, lang);
+/// The figures a letter's sentences name, already written for its reader.
+struct Words {
+    date: String,
+    due: String,
+    claimed: String,
+    interest: String,
+    /// `None` when no indemnity is owed: the sentence does not name one.
+    indemnity: Option<String>,
+    deadline: String,
+    days: i64,
+    jurisdiction: Jurisdiction,
+}
 
-    let place = if settings.city.is_empty() {
-        String::new()
-    } else {
-        settings.city.clone()
-    };
-    let date = long_date(as_of, lang);
-    let place_date = match (lang, place.is_empty()) {
-        (_, true) => date.clone(),
-        (Lang::Fr, false) => format!("{place}, le {date}"),
-        (Lang::En, false) => format!("{place}, {date}"),
-    };
-    let pay = if settings.iban.is_empty() {
-        String::new()
-    } else {
-        let bic = if settings.bic.is_empty() {
-            String::new()
-        } else {
-            format!(" (BIC {})", settings.bic)
-        };
-        if lang == Lang::Fr {
-            format!("Règlement par virement : IBAN {}{bic}.", settings.iban)
-        } else {
-            format!("Payment by bank transfer: IBAN {}{bic}.", settings.iban)
-        }
-    };
-    let due_text = money(due_minor);
+/// The standard wording of a letter of `kind` in `lang`: subject, the mention above it
+/// (recorded delivery), the paragraphs before the table and after it (the request first;
+/// the closing is added by the caller after the owner's own wording and payment details).
+fn wording(
+    kind: LetterKind,
+    lang: Lang,
+    w: &Words,
+) -> (String, Option<String>, Vec<String>, Vec<String>) {
     let greeting = t(lang, "Madame, Monsieur,", "Dear Sir or Madam,");
-    let closing = t(
-        lang,
-        "Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
-        "Yours faithfully,",
-    );
-    let (subject, mention, mut before, mut after) = match kind {
+    let Words {
+        date,
+        due: due_text,
+        claimed,
+        interest,
+        indemnity,
+        deadline: deadline_text,
+        days,
+        jurisdiction,
+    } = w;
+    match kind {
         LetterKind::Statement => (
             if lang == Lang::Fr {
                 format!("Objet : relevé de compte au {date}")
@@ -473,17 +648,13 @@ fn compose_inner(
             }],
         ),
         LetterKind::FormalDemand => {
-            let claimed = money(claimed_minor);
-            let interest = money(interest_minor);
-            let indemnity = money(indemnity_minor);
-            let days = settings.formal_demand_days;
             // The indemnity is named only when one is owed (never to a private individual,
             // nor on an invoice in another currency than the law's).
-            let mut after = vec![match (lang, indemnity_minor > 0) {
-                (Lang::Fr, true) => format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal, {interest} d'intérêts de retard arrêtés au {date} et {indemnity} d'indemnité forfaitaire pour frais de recouvrement, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}."),
-                (Lang::Fr, false) => format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal et {interest} d'intérêts de retard arrêtés au {date}, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}."),
-                (Lang::En, true) => format!("We hereby formally demand payment of {claimed}, being {due_text} of principal, {interest} of late-payment interest to {date} and {indemnity} of fixed recovery costs, within {days} days of receipt of this letter, that is by {deadline_text} at the latest."),
-                (Lang::En, false) => format!("We hereby formally demand payment of {claimed}, being {due_text} of principal and {interest} of late-payment interest to {date}, within {days} days of receipt of this letter, that is by {deadline_text} at the latest."),
+            let mut after = vec![match (lang, indemnity) {
+                (Lang::Fr, Some(indemnity)) => format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal, {interest} d'intérêts de retard arrêtés au {date} et {indemnity} d'indemnité forfaitaire pour frais de recouvrement, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}."),
+                (Lang::Fr, None) => format!("Par la présente, nous vous mettons en demeure de nous régler la somme de {claimed}, soit {due_text} en principal et {interest} d'intérêts de retard arrêtés au {date}, dans un délai de {days} jours à compter de la réception de la présente, soit au plus tard le {deadline_text}."),
+                (Lang::En, Some(indemnity)) => format!("We hereby formally demand payment of {claimed}, being {due_text} of principal, {interest} of late-payment interest to {date} and {indemnity} of fixed recovery costs, within {days} days of receipt of this letter, that is by {deadline_text} at the latest."),
+                (Lang::En, None) => format!("We hereby formally demand payment of {claimed}, being {due_text} of principal and {interest} of late-payment interest to {date}, within {days} days of receipt of this letter, that is by {deadline_text} at the latest."),
             }];
             after.push(match (jurisdiction, lang) {
                 (Jurisdiction::France, Lang::Fr) => "À défaut de paiement dans ce délai, nous saisirons sans autre avis le tribunal compétent d'une requête en injonction de payer. Les intérêts continueront de courir jusqu'au complet paiement. La présente lettre vaut mise en demeure au sens de l'article 1344 du Code civil.".to_string(),
@@ -507,66 +678,25 @@ fn compose_inner(
                 after,
             )
         }
-    };
-    // The owner's own wording, where they wrote one (checked when saved).
-    let values = [
-        ("customer", c.name.clone()),
-        ("company", settings.company_name.clone()),
-        ("total_due", due_text.clone()),
-        ("deadline", deadline_text.clone()),
-        ("date", date.clone()),
-        ("days", settings.formal_demand_days.to_string()),
-        ("claimed", money(claimed_minor)),
-        ("interest", money(interest_minor)),
-        ("indemnity", money(indemnity_minor)),
-        ("invoice_count", rows.len().to_string()),
-    ];
-    let own = |part: &str| -> Result<Option<String>> {
-        Ok(super::templates::get(conn, kind, lang, part)?
-            .map(|b| super::templates::fill(&b, &values)))
-    };
-    let subject = own("subject")?.unwrap_or(subject);
-    if let (Some(text), Some(p)) = (own("opening")?, before.get_mut(1)) {
-        *p = text;
     }
-    if let (Some(text), Some(p)) = (own("request")?, after.get_mut(0)) {
-        *p = text;
-    }
-    if !pay.is_empty() {
-        after.push(pay.clone());
-    }
-    after.push(closing);
-    before.retain(|p| !p.is_empty());
+}
 
-    let mut headers = if lang == Lang::Fr {
-        vec![
-            "Facture",
-            "Date",
-            "Échéance",
-            "Montant",
-            "Réglé",
-            "Reste dû",
-            "Retard (j)",
-        ]
-    } else {
-        vec![
-            "Invoice",
-            "Date",
-            "Due",
-            "Amount",
-            "Paid",
-            "Balance",
-            "Days late",
-        ]
-    };
-    if kind == LetterKind::Courtesy {
-        headers.pop();
-    }
+/// The totals under a letter's table: the aged balance of a statement, the principal,
+/// interest, indemnity and total claimed of a formal demand, else the total due.
+fn totals_of(
+    kind: LetterKind,
+    lang: Lang,
+    rows: &[Row],
+    as_of: NaiveDate,
+    w: &Words,
+    currency: Currency,
+) -> Vec<(String, String)> {
+    let money = |minor: i64| currency.format_minor(minor, lang);
     let mut totals = Vec::new();
-    if statement {
+    if kind == LetterKind::Statement {
         // Aged balance: not yet due, then 1–30, 31–60, 61–90 and over 90 days late.
         let mut buckets = [0i64; 5];
-        for r in &rows {
+        for r in rows {
             let b = match (as_of - r.due).num_days() {
                 i64::MIN..=0 => 0,
                 1..=30 => 1,
@@ -596,11 +726,11 @@ fn compose_inner(
         for (label, minor) in labels.iter().zip(buckets) {
             totals.push((label.to_string(), money(minor)));
         }
-        totals.push((t(lang, "Solde dû", "Balance due"), due_text.clone()));
-    } else if formal {
+        totals.push((t(lang, "Solde dû", "Balance due"), w.due.clone()));
+    } else if kind == LetterKind::FormalDemand {
         totals.push((
             t(lang, "Principal restant dû", "Principal due"),
-            due_text.clone(),
+            w.due.clone(),
         ));
         totals.push((
             if lang == Lang::Fr {
@@ -608,57 +738,23 @@ fn compose_inner(
             } else {
                 format!("Late-payment interest to {}", short_date(as_of, lang))
             },
-            money(interest_minor),
+            w.interest.clone(),
         ));
-        if indemnity_minor > 0 {
+        if let Some(indemnity) = &w.indemnity {
             totals.push((
                 t(
                     lang,
                     "Indemnité forfaitaire pour frais de recouvrement",
                     "Fixed recovery costs",
                 ),
-                money(indemnity_minor),
+                indemnity.clone(),
             ));
         }
-        totals.push((
-            t(lang, "Total réclamé", "Total claimed"),
-            money(claimed_minor),
-        ));
+        totals.push((t(lang, "Total réclamé", "Total claimed"), w.claimed.clone()));
     } else {
-        totals.push((t(lang, "Total", "Total"), due_text.clone()));
+        totals.push((t(lang, "Total", "Total"), w.due.clone()));
     }
-    Ok(Letter {
-        kind,
-        lang,
-        as_of,
-        customer: c.reference.clone(),
-        invoices: rows.iter().map(|r| r.number.clone()).collect(),
-        sender,
-        recipient,
-        place_date,
-        mention,
-        subject,
-        before,
-        headers: headers.into_iter().map(str::to_string).collect(),
-        lines,
-        totals,
-        breakdown,
-        after,
-        signature: settings.company_name.clone(),
-        footer,
-        currency: currency_code,
-        due_minor,
-        interest_minor,
-        indemnity_minor,
-        claimed_minor,
-        deadline,
-        window_left: settings.letter_window == "left",
-        logo: crate::settings::logo(conn)?.map(|(_, bytes)| std::sync::Arc::new(bytes)),
-        values: values.to_vec(),
-        payment: pay,
-        preview: None,
-        warnings,
-    })
+    totals
 }
 
 /// The invoices a letter of `kind` about `head` covers as of the date: the customer's
@@ -1097,6 +1193,119 @@ pub fn render(l: &Letter) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::test_support::{day, inv};
+
+    /// The three steps of a letter, each alone. Figures: F-1 (100 €, due 31 March, 40 € paid
+    /// on 10 April) as of 30 April: 10 days on 100 € and 20 on 60 € at 12.15 % = 0.3329 +
+    /// 0.3995 = 0.73 €, and the 40 € indemnity.
+    #[test]
+    fn figures_then_wording_then_totals() {
+        let conn = ledger();
+        let row = Row {
+            number: "F-1".into(),
+            issue: day("2026-03-01"),
+            due: day("2026-03-31"),
+            total: 10_000,
+            settled: 4_000,
+        };
+        conn.execute(
+            "INSERT INTO payments (customer_id, date, currency, amount_minor, method)
+             VALUES (1, '2026-04-10', 'EUR', 4000, 'transfer')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO allocations (payment_id, invoice_id, amount_minor, date)
+             VALUES (last_insert_rowid(), 1, 4000, '2026-04-10')",
+            [],
+        )
+        .unwrap();
+        let f = figures(
+            &conn,
+            LetterKind::FormalDemand,
+            std::slice::from_ref(&row),
+            day("2026-04-30"),
+            Currency::EUR,
+            Lang::Fr,
+        )
+        .unwrap();
+        assert_eq!(
+            (f.due_minor, f.interest_minor, f.indemnity_minor),
+            (6_000, 73, 4_000)
+        );
+        assert_eq!(f.lines[0].balance, "60,00\u{a0}€");
+        assert_eq!(f.lines[0].days_late, 30);
+        assert_eq!(
+            f.breakdown,
+            [
+                "F-1 : du 01/04/2026 au 10/04/2026, 10 j à 12,15 % l'an sur 100,00\u{a0}€",
+                "F-1 : du 11/04/2026 au 30/04/2026, 20 j à 12,15 % l'an sur 60,00\u{a0}€"
+            ]
+        );
+        // A reminder has no interest to compute.
+        let r = figures(
+            &conn,
+            LetterKind::Reminder,
+            std::slice::from_ref(&row),
+            day("2026-04-30"),
+            Currency::EUR,
+            Lang::Fr,
+        )
+        .unwrap();
+        assert_eq!((r.interest_minor, r.indemnity_minor), (0, 0));
+        // Wording names the indemnity only when one is owed.
+        let mut w = Words {
+            date: "30 avril 2026".into(),
+            due: "60,00 €".into(),
+            claimed: "100,73 €".into(),
+            interest: "0,73 €".into(),
+            indemnity: Some("40,00 €".into()),
+            deadline: "8 mai 2026".into(),
+            days: 8,
+            jurisdiction: Jurisdiction::France,
+        };
+        let (subject, mention, _, after) = wording(LetterKind::FormalDemand, Lang::Fr, &w);
+        assert_eq!(subject, "Objet : mise en demeure de payer");
+        assert!(mention.is_some());
+        assert!(
+            after[0].contains("40,00 € d'indemnité forfaitaire"),
+            "{}",
+            after[0]
+        );
+        assert!(after[1].contains("article 1344 du Code civil"));
+        w.indemnity = None;
+        let (_, _, _, after) = wording(LetterKind::FormalDemand, Lang::Fr, &w);
+        assert!(!after[0].contains("indemnité"), "{}", after[0]);
+        let totals = totals_of(
+            LetterKind::FormalDemand,
+            Lang::Fr,
+            std::slice::from_ref(&row),
+            day("2026-04-30"),
+            &w,
+            Currency::EUR,
+        );
+        let labels: Vec<&str> = totals.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Principal restant dû",
+                "Intérêts de retard au 30/04/2026",
+                "Total réclamé"
+            ]
+        );
+        // A statement's totals are its aged balance: 60 € 1–30 days late.
+        let totals = totals_of(
+            LetterKind::Statement,
+            Lang::En,
+            &[row],
+            day("2026-04-30"),
+            &w,
+            Currency::EUR,
+        );
+        assert_eq!(
+            totals[1],
+            ("1–30 days late".to_string(), "€60.00".to_string())
+        );
+    }
 
     fn ledger() -> Connection {
         let conn = crate::open_in_memory().unwrap();
