@@ -21,6 +21,8 @@
 //!   recorded since, and every broken promise;
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
 //!   number order, across restores (a restore carries what the file lacks).
+//! - a restore's undo snapshot holds every write acknowledged before it (each invoice with
+//!   what settled it, each promise), and it carries exactly the invoices the model expects.
 //!
 //! Sequences: `RELANCE_MODEL_CASES` (default 96 in `./dev test`; `./dev bench` runs
 //! thousands), each of up to 40 operations. A failure prints the shrunk sequence.
@@ -291,6 +293,30 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             let db = w.db();
             let report = relance_core::backup::restore(&mut w.conn, &db, &path)
                 .map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
+            // Every write acknowledged before the restore is in its undo snapshot: each
+            // invoice with what settled it, and each promise.
+            let undo = Connection::open_with_flags(
+                &report.undo.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .unwrap();
+            for m in &w.invoices {
+                let left: i64 = undo
+                    .query_row(
+                        "SELECT total_minor - settled_minor FROM invoices WHERE number = ?1",
+                        [&m.number],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| {
+                        TestCaseError::fail(format!("{} not in the undo snapshot: {e}", m.number))
+                    })?;
+                prop_assert_eq!(left, m.balance_now(), "{} in the undo snapshot", &m.number);
+            }
+            let promises: usize = w.invoices.iter().map(|m| m.promises.len()).sum();
+            let kept: i64 = undo
+                .query_row("SELECT COUNT(*) FROM promises", [], |r| r.get(0))
+                .unwrap();
+            prop_assert_eq!(kept as usize, promises, "promises in the undo snapshot");
             // The snapshot's ledger, plus the penalty invoices issued since on an invoice it
             // has: carried over unpaid, with their charges (interest is never charged twice).
             let mut next = then.clone();
