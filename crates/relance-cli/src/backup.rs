@@ -153,6 +153,12 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
                 p.carried.join(", ")
             );
         }
+        if !p.carried_credit_notes.is_empty() {
+            out!(
+                "Credit notes made since, kept: {}.",
+                p.carried_credit_notes.join(", ")
+            );
+        }
         return Err(Error::invalid(
             "yes",
             Msg::RestoreNeedsConfirmation {
@@ -175,6 +181,13 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
             "Kept {} invoice(s) issued since, which the file lacked (an issued invoice exists once sent): {}.",
             r.carried.len(),
             r.carried.join(", ")
+        );
+    }
+    if !r.carried_credit_notes.is_empty() {
+        out!(
+            "Kept {} credit note(s) made since, which the file lacked: {}.",
+            r.carried_credit_notes.len(),
+            r.carried_credit_notes.join(", ")
         );
     }
     Ok(())

@@ -69,6 +69,8 @@ pub struct RestoreReport {
     /// Invoices Relance had issued that the file lacked, carried over (an issued invoice
     /// has been sent: it exists whatever the snapshot says).
     pub carried: Vec<String>,
+    /// Credit notes the file lacked on an invoice that is there, carried over likewise.
+    pub carried_credit_notes: Vec<String>,
 }
 
 /// Counts what a database holds.
@@ -271,7 +273,7 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
         std::process::id()
     ));
     std::fs::create_dir_all(&work)?;
-    let result = (|| -> Result<(Snapshot, Vec<String>)> {
+    let result = (|| -> Result<(Snapshot, Vec<String>, Vec<String>)> {
         let copy = work.join("incoming.sqlite");
         {
             let source = Connection::open_with_flags(
@@ -290,12 +292,13 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
         copied
     })();
     let _ = std::fs::remove_dir_all(&work);
-    let (undo, carried) = result?;
+    let (undo, carried, carried_credit_notes) = result?;
     crate::dunning::scenarios::ensure_shipped(conn)?;
     Ok(RestoreReport {
         undo,
         restored: contents(conn)?,
         carried,
+        carried_credit_notes,
     })
 }
 
@@ -318,6 +321,8 @@ pub struct RestorePreview {
     pub dropped_customers: Vec<String>,
     /// Invoices Relance issued that the file lacks: kept (an issued invoice exists once sent).
     pub carried: Vec<String>,
+    /// Credit notes the file lacks on an invoice that will be there: kept likewise.
+    pub carried_credit_notes: Vec<String>,
 }
 
 /// The most history entries a restore preview lists (the count says how many more).
@@ -360,6 +365,8 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
                 AND c.id NOT IN (SELECT i.customer_id FROM main.invoices i WHERE {CARRIED})
               ORDER BY c.reference"
         ))?;
+        let carried_credit_notes =
+            strings(&format!("SELECT cn.number {}", carried_credit_notes_from()))?;
         let (dropped, dropped_count) =
             crate::journal::missing_from(conn, "incoming", PREVIEW_LIMIT)?;
         Ok(RestorePreview {
@@ -370,6 +377,7 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
             dropped_invoices,
             dropped_customers,
             carried,
+            carried_credit_notes,
         })
     };
     let preview = read();
@@ -383,7 +391,7 @@ const NOT_RESTORED: [&str; 1] = ["pending_files"];
 /// Inside one IMMEDIATE transaction: the undo snapshot, then every table's rows replaced by
 /// those of the attached `incoming` database, then the issued invoices it lacked carried
 /// over ([`Carry`]). Returns the undo snapshot and the numbers carried.
-fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>)> {
+fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, Vec<String>)> {
     let tx = conn.transaction()?;
     // The undo snapshot is read through a second connection: this transaction holds the
     // write lock and has changed nothing yet, so what that reader sees is exactly the data
@@ -429,7 +437,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>)> 
              INSERT INTO main.\"{t}\" ({cols}) SELECT {cols} FROM incoming.\"{t}\";"
         ))?;
     }
-    let carried = carry.write(&tx)?;
+    let (carried, carried_notes) = carry.write(&tx)?;
     for (_, sql) in &triggers {
         tx.execute_batch(sql)?;
     }
@@ -443,7 +451,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>)> 
         ));
     }
     tx.commit()?;
-    Ok((undo, carried))
+    Ok((undo, carried, carried_notes))
 }
 
 /// A row as stored: (column, value), in the table's order.
@@ -524,6 +532,18 @@ const CARRIED: &str = "(i.issued = 1 OR i.id IN (
          WHERE s.number IN (SELECT number FROM incoming.invoices) OR s.issued = 1))
     AND i.number NOT IN (SELECT number FROM incoming.invoices)";
 
+/// The FROM clause of the live credit notes a restore of the attached `incoming` carries
+/// over, `cn` joined to its invoice `i`: those the file lacks, on an invoice the file has or
+/// that is carried (see [`CARRIED`]). A credit note sent is a document too.
+fn carried_credit_notes_from() -> String {
+    format!(
+        "FROM main.credit_notes cn JOIN main.invoices i ON i.id = cn.invoice_id
+         WHERE cn.number NOT IN (SELECT number FROM incoming.credit_notes)
+           AND (i.number IN (SELECT number FROM incoming.invoices) OR ({CARRIED}))
+         ORDER BY cn.id"
+    )
+}
+
 /// The invoices Relance issued (its own series, and penalty invoices on an invoice the file
 /// has: the days they charge must never be charged again) that the incoming file lacks,
 /// read from the live data before it is replaced, with what they need: their lines, their customer, the contract and
@@ -539,6 +559,9 @@ struct Carry {
     contracts: Vec<(Values, Vec<Values>)>,
     /// Penalty charges of carried penalty invoices, with their source invoice's number.
     charges: Vec<(Values, String)>,
+    /// Credit notes the file lacks on an invoice that will be there (the file's or a carried
+    /// one), with that invoice's number: a credit note sent is a document too.
+    credit_notes: Vec<(Values, String)>,
     sequence: Vec<(i64, i64)>,
 }
 
@@ -555,8 +578,21 @@ impl Carry {
             customers: Vec::new(),
             contracts: Vec::new(),
             charges: Vec::new(),
+            credit_notes: Vec::new(),
             sequence: Vec::new(),
         };
+        let sql = format!(
+            "SELECT cn.*, i.number AS invoice_number {}",
+            carried_credit_notes_from()
+        );
+        for cn in read_rows(tx, &sql, &[])? {
+            let number = text(&cn, "invoice_number");
+            let cn: Values = cn
+                .into_iter()
+                .filter(|(k, _)| k != "invoice_number")
+                .collect();
+            c.credit_notes.push((cn, number));
+        }
         for inv in &c.invoices {
             let id = int(inv, "id").unwrap_or(0);
             c.lines.extend(read_rows(
@@ -625,7 +661,7 @@ impl Carry {
     }
 
     /// Writes what was read into the replaced data (triggers are set aside meanwhile).
-    fn write(&self, tx: &Connection) -> Result<Vec<String>> {
+    fn write(&self, tx: &Connection) -> Result<(Vec<String>, Vec<String>)> {
         use rusqlite::types::Value;
         use rusqlite::OptionalExtension;
         // Customers by reference: the file's own when it has them, else carried.
@@ -657,6 +693,7 @@ impl Carry {
         // Invoices, with their lines.
         let mut invoice_of = std::collections::HashMap::new();
         let mut carried = Vec::new();
+        let mut carried_notes = Vec::new();
         for inv in &self.invoices {
             let new = insert_row(
                 tx,
@@ -761,6 +798,59 @@ impl Carry {
                 )?;
             }
         }
+        // Credit notes, on their invoice by number, when they still fit its balance (a file
+        // from another branch of the ledger may have settled it otherwise); the invoice's
+        // caches follow, and the history says the credit note was kept.
+        for (cn, number) in &self.credit_notes {
+            let Some((invoice_id, customer_id, open)) = tx
+                .query_row(
+                    "SELECT id, customer_id, total_minor - settled_minor FROM main.invoices WHERE number = ?1",
+                    [number],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+                )
+                .optional()?
+            else {
+                continue;
+            };
+            let amount = int(cn, "amount_minor").unwrap_or(0);
+            if amount > open {
+                continue;
+            }
+            insert_row(
+                tx,
+                "credit_notes",
+                cn,
+                &[("invoice_id", Value::Integer(invoice_id))],
+            )?;
+            tx.execute(
+                "UPDATE main.invoices SET settled_minor = settled_minor + ?2,
+                        paid_on = CASE WHEN settled_minor + ?2 >= total_minor THEN max(
+                          COALESCE((SELECT MAX(a.date) FROM main.allocations a WHERE a.invoice_id = ?1), ''),
+                          COALESCE((SELECT MAX(n.date) FROM main.credit_notes n WHERE n.invoice_id = ?1), ''))
+                          END
+                  WHERE id = ?1",
+                rusqlite::params![invoice_id, amount],
+            )?;
+            let date = chrono::NaiveDate::parse_from_str(&text(cn, "date"), "%Y-%m-%d")
+                .map_err(|e| Error::damaged("credit_notes", &e))?;
+            let currency: String = tx.query_row(
+                "SELECT currency FROM main.invoices WHERE id = ?1",
+                [invoice_id],
+                |r| r.get(0),
+            )?;
+            let mut entry = crate::journal::NewEntry::new(
+                crate::journal::JournalKind::CreditNote,
+                customer_id,
+                date,
+            );
+            entry.amount = Some((amount, crate::money::Currency::parse(&currency)?));
+            entry.note = format!("{} {}", text(cn, "number"), text(cn, "reason"))
+                .trim()
+                .to_string();
+            entry.invoices = vec![(invoice_id, None)];
+            crate::journal::append(tx, &entry)?;
+            carried_notes.push(text(cn, "number"));
+        }
         // The sequence stays at its highest.
         for (year, last) in &self.sequence {
             tx.execute(
@@ -769,7 +859,7 @@ impl Carry {
                 rusqlite::params![year, last],
             )?;
         }
-        Ok(carried)
+        Ok((carried, carried_notes))
     }
 }
 
@@ -798,6 +888,12 @@ fn backup_now_named(conn: &Connection, db: &Path, prefix: &str) -> Result<Snapsh
 mod tests {
     use super::*;
     use crate::test_support::{day, inv};
+
+    fn minor_of(s: &str) -> i64 {
+        crate::money::Currency::EUR
+            .to_minor(s.parse().unwrap(), "x")
+            .unwrap()
+    }
 
     fn ledger(dir: &Path) -> (PathBuf, Connection) {
         let path = dir.join("relance.sqlite");
@@ -956,6 +1052,29 @@ mod tests {
         )
         .unwrap();
         let issued = crate::interest::invoice_penalties(&mut conn, "F2026-0136", today).unwrap();
+        // Credit notes made since: on an invoice of the file, and on the carried one.
+        for (invoice, amount) in [("F2025-0009", "100"), (issued.number.as_str(), "5")] {
+            crate::invoices::credit_notes::create(
+                &mut conn,
+                &crate::invoices::credit_notes::CreditNoteInput {
+                    invoice: invoice.into(),
+                    date: today.to_string(),
+                    amount: amount.into(),
+                    reason: "geste commercial".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+        let balance = |conn: &Connection, n: &str| -> i64 {
+            conn.query_row(
+                "SELECT total_minor - settled_minor FROM invoices WHERE number = ?1",
+                [n],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let f9 = balance(&conn, "F2025-0009");
         let before = contents(&conn).unwrap();
         let p = restore_preview(&conn, &path, &out).unwrap();
         assert_eq!(p.now, before);
@@ -963,6 +1082,8 @@ mod tests {
         assert_eq!(p.dropped_invoices, vec!["F-AFTER".to_string()]);
         assert_eq!(p.dropped_customers, vec!["LATE".to_string()]);
         assert_eq!(p.carried, vec![issued.number.clone()]);
+        let notes = vec!["AV-F2025-0009".to_string(), format!("AV-{}", issued.number)];
+        assert_eq!(p.carried_credit_notes, notes);
         assert_eq!(p.dropped_count, p.dropped.len() as i64);
         let payment = p
             .dropped
@@ -988,6 +1109,14 @@ mod tests {
         assert_eq!(attached, 0);
         let r = restore(&mut conn, &path, &out).unwrap();
         assert_eq!(r.carried, p.carried);
+        assert_eq!(r.carried_credit_notes, notes);
+        // The file's invoice keeps its credit note (the payment after the backup was on
+        // another invoice); the carried penalty invoice comes back with its own.
+        assert_eq!(balance(&conn, "F2025-0009"), f9);
+        assert_eq!(
+            balance(&conn, &issued.number),
+            minor_of(&issued.total) - 500
+        );
         assert!(crate::invoices::find_id(&conn, "F-AFTER")
             .unwrap()
             .is_none());

@@ -559,12 +559,12 @@ impl Overcharge {
         let list = self.penalty_invoices.join(", ");
         let mut s = if lang == crate::error::Lang::Fr {
             format!(
-                "{list} réclame {} {} de trop pour {} : un règlement enregistré après, daté de la période facturée, réduit les pénalités dues à {} {}.",
+                "{list} réclame {} {} de trop pour {} : un règlement ou un avoir enregistré après coup, daté de la période facturée (ou un taux saisi depuis), ramène les pénalités dues à {} {}.",
                 self.excess.replace('.', ","), self.currency, self.invoice, self.owed.replace('.', ","), self.currency
             )
         } else {
             format!(
-                "{list} charges {} {} too much for {}: a payment recorded later, dated inside the period charged, lowers the penalties owed to {} {}.",
+                "{list} charges {} {} too much for {}: a payment or credit note recorded afterwards, dated inside the period charged (or a rate entered since), lowers the penalties owed to {} {}.",
                 self.excess, self.currency, self.invoice, self.owed, self.currency
             )
         };

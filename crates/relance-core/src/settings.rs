@@ -151,7 +151,9 @@ pub const KEYS: &[(&str, &str, Check)] = &[
         }
         Ok(p.to_string())
     }),
-    ("discount_terms", "", |k, x| v::optional_line(k, x, 200)),
+    ("discount_terms", "", |k, x| {
+        v::printable(k, v::optional_line(k, x, 200)?)
+    }),
     ("segment_min_paid", "3", |k, x| {
         if x.trim().is_empty() {
             return Ok("3".into());

@@ -1128,7 +1128,8 @@ pub(super) fn address_window(
         y = 52.0;
     }
     // The window ends above the date line (88 mm): a long address is set smaller to fit
-    // (never over the date, subject or table), and lines past the smallest size are cut.
+    // (never over the date, subject or table). Down to 5.5 pt, the longest address the
+    // inputs accept fits whole (a test checks it); a line would be cut only past that.
     let bottom = 88.0;
     let wrapped = |size: f32| -> Vec<(bool, String)> {
         recipient
@@ -1143,7 +1144,7 @@ pub(super) fn address_window(
     };
     let (mut size, mut step) = (BODY, 4.6);
     let mut lines = wrapped(size);
-    while y + step * (lines.len() as f32 - 1.0) > bottom && size > 7.0 {
+    while y + step * (lines.len() as f32 - 1.0) > bottom && size > 5.5 {
         size -= 0.5;
         step = size * 0.46;
         lines = wrapped(size);
@@ -1485,6 +1486,35 @@ mod tests {
         assert_eq!(l.recipient.last().unwrap(), "ROYAUME-UNI");
         let first = &layout(&l)[0];
         assert_eq!(pdf::overprinted(first), Vec::<(String, String)>::new());
+        // The longest recipient the inputs accept (a 120-character name and contact, four
+        // address lines in 300 characters, a foreign country) is printed whole.
+        let mut longest = l.clone();
+        longest.recipient = vec![
+            "N".repeat(60) + " " + &"o".repeat(59),
+            format!(
+                "À l'attention de {}",
+                "C".repeat(60) + " " + &"d".repeat(59)
+            ),
+            "A".repeat(74),
+            "B".repeat(74),
+            "C".repeat(74),
+            "D".repeat(75),
+            "75001 PARIS".into(),
+            "ROYAUME-UNI".into(),
+        ];
+        let page = &layout(&longest)[0];
+        let printed: String = page
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text { x, y, text, .. } if (*x - 110.0).abs() < 0.01 && *y <= 88.0 => {
+                    Some(text.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        // Wrapping drops only the spaces it breaks at: every other character is there.
+        let want: String = longest.recipient.concat().replace(' ', "");
+        assert_eq!(printed.replace(' ', ""), want);
         let date_y = text_items(first)
             .iter()
             .find(|(_, t)| *t == l.place_date)

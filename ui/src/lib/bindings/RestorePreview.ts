@@ -28,4 +28,8 @@ dropped_customers: Array<string>,
 /**
  * Invoices Relance issued that the file lacks: kept (an issued invoice exists once sent).
  */
-carried: Array<string>, };
+carried: Array<string>, 
+/**
+ * Credit notes the file lacks on an invoice that will be there: kept likewise.
+ */
+carried_credit_notes: Array<string>, };

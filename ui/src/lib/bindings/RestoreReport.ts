@@ -18,4 +18,8 @@ restored: Contents,
  * Invoices Relance had issued that the file lacked, carried over (an issued invoice
  * has been sent: it exists whatever the snapshot says).
  */
-carried: Array<string>, };
+carried: Array<string>, 
+/**
+ * Credit notes the file lacked on an invoice that is there, carried over likewise.
+ */
+carried_credit_notes: Array<string>, };
