@@ -2,8 +2,9 @@
 //! customers run against the real engine and against a small reference model written here,
 //! and after every step the engine must agree with the model.
 //!
-//! Operations: add an invoice, a payment or a credit note (dated today or backdated, so facts
-//! arrive out of date order; the model says it must be accepted), write-off, hand-over,
+//! Operations: add an invoice, a payment (allocated, or left to the engine's oldest-first
+//! allocation) or a credit note (dated today or backdated, so facts arrive out of date
+//! order; the model says it must be accepted), write-off, hand-over,
 //! dispute opened and resolved, a letter of each kind, a penalty invoice and the credit note
 //! correcting an overcharged one, a promise to pay, a contract (its deposit issued) and its
 //! next milestone reached, backup and restore, days passing. Checked after every step:
@@ -11,7 +12,8 @@
 //!   (and the day before), through `invoices::get` and the Open list, equal the model's;
 //! - the aged balance at those dates equals the model's sum of what was owed;
 //! - a letter is produced exactly when the model says its invoice may be claimed, covers
-//!   exactly the claimable invoices at its stage, and its principal is the model's;
+//!   exactly the claimable invoices at its stage, and its principal is the model's; the
+//!   same for a preview composed at a past date, which is never archived;
 //!   producing it again unchanged returns the same document, after a payment a new one;
 //! - interest is computed only where the model says the invoice bears it, and a penalty
 //!   invoice never charges a day twice (through dates strictly increase; a second run the
@@ -107,6 +109,18 @@ enum Op {
     Reach {
         k: usize,
     },
+    /// A payment of `pct` % of what a customer owes, without saying which invoices: the
+    /// engine allocates it oldest due date first.
+    PayAuto {
+        cust: usize,
+        pct: i64,
+    },
+    /// A letter composed `back` days ago: an unarchived preview, with that day's figures.
+    Preview {
+        inv: usize,
+        kind: usize,
+        back: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -130,6 +144,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize, 0..20i64).prop_map(|(inv, days)| Op::Promise { inv, days }),
         1 => (1..200i64).prop_map(|hundreds| Op::Contract { hundreds }),
         1 => (0..4usize).prop_map(|k| Op::Reach { k }),
+        2 => (0..2usize, 1..=100i64).prop_map(|(cust, pct)| Op::PayAuto { cust, pct }),
+        2 => (0..8usize, 0..4usize, 1..120i64)
+            .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
     ]
 }
 
@@ -580,6 +597,86 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 archive::produce(&mut w.conn, kind, &m.number, today, &mut |_, _| Ok(())).unwrap();
             prop_assert_eq!(again.document.id, produced.document.id);
             prop_assert!(!again.created);
+        }
+        Op::PayAuto { cust, pct } => {
+            // The customer's invoices with something left, oldest due date first (then the
+            // order they were recorded in).
+            let mut open: Vec<usize> = (0..w.invoices.len())
+                .filter(|k| w.invoices[*k].cust == cust && w.invoices[*k].balance_now() > 0)
+                .collect();
+            open.sort_by_key(|k| (w.invoices[*k].due, *k));
+            let owed: i64 = open.iter().map(|k| w.invoices[*k].balance_now()).sum();
+            if owed == 0 {
+                return Ok(());
+            }
+            let amount = (owed * pct / 100).max(1);
+            let got = payments::record(
+                &mut w.conn,
+                &payments::PaymentInput {
+                    customer: CUSTOMERS[cust].into(),
+                    date: today.to_string(),
+                    amount: format!("{}.{:02}", amount / 100, amount % 100),
+                    ..Default::default()
+                },
+            );
+            prop_assert!(
+                got.is_ok(),
+                "payment of {} for {}: {:?}",
+                amount,
+                CUSTOMERS[cust],
+                got.err()
+            );
+            let mut left = amount;
+            for k in open {
+                let m = &mut w.invoices[k];
+                let take = m.balance_now().min(left);
+                if take == 0 {
+                    break;
+                }
+                m.settled.push((today, take));
+                m.late_fact |= m.charged.last().is_some_and(|through| today < *through);
+                for p in &mut m.promises {
+                    p.2 = true;
+                }
+                left -= take;
+            }
+        }
+        Op::Preview { inv, kind, back } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let kind = KINDS[kind];
+            let m = w.invoices[i].clone();
+            let day = today - Duration::days(back);
+            let overdue = m.due < day;
+            let expect = m.claimable_on(day) && (kind == LetterKind::Courtesy) != overdue;
+            let documents = |c: &Connection| -> i64 {
+                c.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))
+                    .unwrap()
+            };
+            let before = documents(&w.conn);
+            let got = relance_core::documents::letters::compose(&w.conn, kind, &m.number, day);
+            prop_assert_eq!(
+                got.is_ok(),
+                expect,
+                "preview {:?} of {} at {}: {:?}",
+                kind,
+                &m.number,
+                day,
+                got.as_ref().err()
+            );
+            prop_assert_eq!(documents(&w.conn), before, "a preview is never archived");
+            let Ok(letter) = got else { return Ok(()) };
+            let want: Vec<&MInv> = w
+                .invoices
+                .iter()
+                .filter(|x| x.cust == m.cust && x.claimable_on(day) && (x.due < day) == overdue)
+                .collect();
+            let mut want_numbers: Vec<String> = want.iter().map(|x| x.number.clone()).collect();
+            want_numbers.sort();
+            let mut got_numbers = letter.invoices.clone();
+            got_numbers.sort();
+            prop_assert_eq!(got_numbers, want_numbers, "preview coverage at {}", day);
+            let principal: i64 = want.iter().map(|x| x.balance_on(day)).sum();
+            prop_assert_eq!(letter.due_minor, principal, "preview principal at {}", day);
         }
         Op::Promise { inv, days } => {
             let Some(i) = pick(w, inv) else { return Ok(()) };
