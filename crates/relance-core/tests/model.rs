@@ -6,7 +6,8 @@
 //! allocation) or a credit note (dated today or backdated, so facts arrive out of date
 //! order; the model says it must be accepted), write-off, hand-over,
 //! dispute opened and resolved, a letter of each kind, a penalty invoice and the credit note
-//! correcting an overcharged one, a promise to pay, a contract (its deposit issued) and its
+//! correcting an overcharged one (a penalty invoice also asked for by two processes at
+//! once while a third records a payment), a promise to pay, a contract (its deposit issued) and its
 //! next milestone reached, backup and restore, days passing. Checked after every step:
 //! - each invoice's balance, dispute and closure **at every date where something changed**
 //!   (and the day before), through `invoices::get` and the Open list, equal the model's;
@@ -81,8 +82,11 @@ enum Op {
         inv: usize,
         kind: usize,
     },
+    /// A penalty invoice; with `race`, two processes ask for it at the same moment while a
+    /// third records a payment on the invoice.
     Penalty {
         inv: usize,
+        race: bool,
     },
     Advance {
         days: i64,
@@ -136,7 +140,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..8usize).prop_map(|inv| Op::Dispute { inv }),
         1 => (0..8usize).prop_map(|inv| Op::Resolve { inv }),
         3 => (0..8usize, 0..4usize).prop_map(|(inv, kind)| Op::Letter { inv, kind }),
-        2 => (0..8usize).prop_map(|inv| Op::Penalty { inv }),
+        2 => (0..8usize, any::<bool>()).prop_map(|(inv, race)| Op::Penalty { inv, race }),
         4 => (1..40i64).prop_map(|days| Op::Advance { days }),
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
@@ -149,6 +153,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
     ]
 }
+
+/// Penalty invoices asked for by two processes at once, over the whole run.
+static RACES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Overcharged penalty invoices corrected by a credit note, over the whole run.
 static CORRECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -803,7 +810,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 after
             );
         }
-        Op::Penalty { inv } => {
+        Op::Penalty { inv, race } => {
             let Some(i) = pick(w, inv) else { return Ok(()) };
             let m = w.invoices[i].clone();
             let bears = !m.penalty && m.closure_on(today).is_none() && !m.disputed_on(today);
@@ -816,7 +823,72 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 today,
                 preview.as_ref().err()
             );
-            let got = interest::invoice_penalties(&mut w.conn, &m.number, today);
+            let got = if race {
+                // Each process has its own connection to the file, as two windows or a
+                // window and the command line would.
+                let db = w.db();
+                let pay = m.balance_now() > 1;
+                let penalty = || {
+                    let mut c = relance_core::open(&db).unwrap();
+                    interest::invoice_penalties(&mut c, &m.number, today)
+                };
+                let (a, b, paid) = std::thread::scope(|s| {
+                    let a = s.spawn(penalty);
+                    let b = s.spawn(penalty);
+                    let p = s.spawn(|| {
+                        let mut c = relance_core::open(&db).unwrap();
+                        pay.then(|| {
+                            payments::record(
+                                &mut c,
+                                &payments::PaymentInput {
+                                    customer: CUSTOMERS[m.cust].into(),
+                                    date: today.to_string(),
+                                    amount: "0.01".into(),
+                                    allocations: vec![payments::AllocationInput {
+                                        invoice: m.number.clone(),
+                                        amount: "0.01".into(),
+                                    }],
+                                    ..Default::default()
+                                },
+                            )
+                        })
+                    });
+                    (a.join().unwrap(), b.join().unwrap(), p.join().unwrap())
+                });
+                if let Some(paid) = paid {
+                    prop_assert!(paid.is_ok(), "the payment made meanwhile: {:?}", paid.err());
+                    w.invoices[i].settled.push((today, 1));
+                    for p in &mut w.invoices[i].promises {
+                        p.2 = true;
+                    }
+                }
+                RACES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match (a, b) {
+                    (Ok(_), Ok(_)) => {
+                        return Err(TestCaseError::fail(format!(
+                            "two penalty invoices at once for {}",
+                            m.number
+                        )))
+                    }
+                    (Ok(v), Err(e)) | (Err(e), Ok(v)) => {
+                        prop_assert!(
+                            matches!(
+                                e,
+                                relance_core::Error::Invalid {
+                                    msg: relance_core::Msg::NothingToCharge,
+                                    ..
+                                }
+                            ),
+                            "the second run: {}",
+                            e
+                        );
+                        Ok(v)
+                    }
+                    (Err(e), Err(_)) => Err(e),
+                }
+            } else {
+                interest::invoice_penalties(&mut w.conn, &m.number, today)
+            };
             if !bears {
                 prop_assert!(got.is_err(), "a penalty invoice for {}", m.number);
                 return Ok(());
@@ -1126,10 +1198,11 @@ fn the_engine_agrees_with_the_model() {
     println!(
         "model-based test: {} sequences run (shrinking included), {} steps, each checked \
          against the model at every date where a fact changed; {} overcharged penalty \
-         invoices corrected; {}",
+         invoices corrected; {} penalty invoices asked for by two processes at once; {}",
         sequences.load(Ordering::Relaxed),
         steps.load(Ordering::Relaxed),
         CORRECTIONS.load(Ordering::Relaxed),
+        RACES.load(Ordering::Relaxed),
         match &result {
             Ok(()) => "no finding".to_string(),
             Err(e) => format!("finding: {e}"),
