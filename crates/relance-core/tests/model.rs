@@ -24,8 +24,11 @@
 //!   recorded since, and every broken promise;
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
 //!   number order, across restores (a restore carries what the file lacks).
-//! - a restore's undo snapshot holds every write acknowledged before it (each invoice with
-//!   what settled it, each promise), and it carries exactly the invoices the model expects.
+//! - a restore's undo snapshot holds every write acknowledged before it (every table row
+//!   for row, each invoice with what settled it, each promise), and it carries exactly the
+//!   invoices and credit notes the model expects;
+//! - an invoice's first penalty invoice charges what the interest rules give on the model's
+//!   facts (settlements by their dates, the debtor's kind, the first formal demand).
 //!
 //! Sequences: `RELANCE_MODEL_CASES` (default 96 in `./dev test`; `./dev bench` runs
 //! thousands), each of up to 40 operations. A failure prints the shrunk sequence.
@@ -194,6 +197,9 @@ struct MInv {
     late_fact: bool,
     /// Issued by Relance (a contract's milestone) rather than recorded.
     issued: bool,
+    /// The day of the first formal demand produced for it (interest on a private debtor
+    /// runs from the day after).
+    demanded: Option<NaiveDate>,
     /// Promises to pay it: (made on, promised date, a payment or credit note recorded since).
     promises: Vec<(NaiveDate, NaiveDate, bool)>,
 }
@@ -317,6 +323,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 return Ok(());
             };
             let db = w.db();
+            let tables = table_sizes(&w.conn);
             let report = relance_core::backup::restore(&mut w.conn, &db, &path)
                 .map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
             // Every write acknowledged before the restore is in its undo snapshot: each
@@ -338,6 +345,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                     })?;
                 prop_assert_eq!(left, m.balance_now(), "{} in the undo snapshot", &m.number);
             }
+            // And the whole ledger as it was: every table, row for row.
+            prop_assert_eq!(table_sizes(&undo), tables, "the undo snapshot's tables");
             let promises: usize = w.invoices.iter().map(|m| m.promises.len()).sum();
             let kept: i64 = undo
                 .query_row("SELECT COUNT(*) FROM promises", [], |r| r.get(0))
@@ -360,6 +369,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                     carried.closure = None;
                     carried.disputes.clear();
                     carried.promises.clear();
+                    // Letters are not carried: a formal demand made since is dropped.
+                    carried.demanded = None;
                     next.push(carried);
                 }
             }
@@ -419,6 +430,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 charged: vec![],
                 source: None,
                 late_fact: false,
+                demanded: None,
                 issued: false,
                 promises: vec![],
             });
@@ -604,6 +616,13 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 archive::produce(&mut w.conn, kind, &m.number, today, &mut |_, _| Ok(())).unwrap();
             prop_assert_eq!(again.document.id, produced.document.id);
             prop_assert!(!again.created);
+            if kind == LetterKind::FormalDemand {
+                for x in &mut w.invoices {
+                    if produced.document.invoices.contains(&x.number) && x.demanded.is_none() {
+                        x.demanded = Some(today);
+                    }
+                }
+            }
         }
         Op::PayAuto { cust, pct } => {
             // The customer's invoices with something left, oldest due date first (then the
@@ -914,6 +933,38 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 m.number,
                 today
             );
+            // The first penalty invoice of an invoice charges what the interest rules give
+            // on the model's facts: its settlements by their dates, the debtor's kind, and
+            // for a private debtor the day of the first formal demand.
+            if m.charged.is_empty() {
+                let claim = interest::Claim {
+                    currency: relance_core::Currency::EUR,
+                    total_minor: m.total,
+                    due_date: m.due,
+                    reductions: w.invoices[i].settled.clone(),
+                    charged_through: None,
+                    indemnity_charged: false,
+                };
+                let terms = interest::Terms {
+                    jurisdiction: interest::Jurisdiction::France,
+                    debtor: if m.cust == 0 {
+                        interest::Debtor::Business
+                    } else {
+                        interest::Debtor::Individual
+                    },
+                    contract_rate: None,
+                    demand_date: m.demanded,
+                };
+                let table = relance_core::rates::RateTable::load(&w.conn).unwrap();
+                let want = interest::compute(&claim, &terms, &table, today).unwrap();
+                prop_assert_eq!(
+                    minor(&view.total),
+                    want.total_minor(),
+                    "first penalty invoice of {} at {}",
+                    &m.number,
+                    today
+                );
+            }
             // Nothing is left to charge the same day.
             prop_assert!(interest::invoice_penalties(&mut w.conn, &m.number, today).is_err());
             w.invoices[i].charged.push(today);
@@ -931,12 +982,40 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 charged: vec![],
                 source: Some(m.number.clone()),
                 late_fact: false,
+                demanded: None,
                 issued: false,
                 promises: vec![],
             });
         }
     }
     Ok(())
+}
+
+/// Every table's row count and the sum of its rowids (a lost or extra row shows).
+fn table_sizes(conn: &Connection) -> Vec<(String, i64, i64)> {
+    let names: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+               AND sql NOT LIKE '%WITHOUT ROWID%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    names
+        .into_iter()
+        .map(|t| {
+            let (n, ids): (i64, i64) = conn
+                .query_row(
+                    &format!("SELECT COUNT(*), COALESCE(SUM(rowid), 0) FROM \"{t}\""),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            (t, n, ids)
+        })
+        .collect()
 }
 
 /// An invoice Relance just issued: dated today, of the amount the model expects, added to
@@ -966,6 +1045,7 @@ fn issued_invoice(w: &mut World, number: &str, total: i64) -> Result<(), TestCas
         charged: vec![],
         source: None,
         late_fact: false,
+        demanded: None,
         issued: true,
         promises: vec![],
     });
