@@ -1195,6 +1195,43 @@ mod tests {
     use super::*;
     use crate::test_support::{day, inv};
 
+    /// The selection alone: at 20 April, a reminder about F-1 covers the overdue F-1 and F-2,
+    /// a courtesy letter about F-3 only F-3; `only` narrows; after F-2 is written off the
+    /// reminder leaves it out, and so does a statement (it is no longer owed).
+    #[test]
+    fn covered_invoices_by_stage_and_claim() {
+        let mut conn = ledger();
+        let at = |conn: &Connection| crate::invoices::AsOf::new(conn, day("2026-04-20")).unwrap();
+        let numbers = |rows: Vec<Row>| rows.into_iter().map(|r| r.number).collect::<Vec<_>>();
+        let head =
+            |conn: &Connection, n: &str| crate::invoices::stored_by_number(conn, "i", n).unwrap();
+        let f1 = head(&conn, "F-1");
+        let f3 = head(&conn, "F-3");
+        let pick = |conn: &Connection, kind, h, only| {
+            numbers(covered_invoices(conn, kind, h, &at(conn), only).unwrap())
+        };
+        assert_eq!(pick(&conn, LetterKind::Reminder, &f1, None), ["F-1", "F-2"]);
+        assert_eq!(pick(&conn, LetterKind::Courtesy, &f3, None), ["F-3"]);
+        let only = ["F-1".to_string()];
+        assert_eq!(
+            pick(&conn, LetterKind::Reminder, &f1, Some(&only[..])),
+            ["F-1"]
+        );
+        crate::dunning::close_invoice(
+            &mut conn,
+            "F-2",
+            crate::invoices::ClosureKind::WriteOff,
+            day("2026-04-20"),
+            "liquidation",
+        )
+        .unwrap();
+        assert_eq!(pick(&conn, LetterKind::Reminder, &f1, None), ["F-1"]);
+        assert_eq!(
+            pick(&conn, LetterKind::Statement, &f1, None),
+            ["F-1", "F-3"]
+        );
+    }
+
     /// The three steps of a letter, each alone. Figures: F-1 (100 €, due 31 March, 40 € paid
     /// on 10 April) as of 30 April: 10 days on 100 € and 20 on 60 € at 12.15 % = 0.3329 +
     /// 0.3995 = 0.73 €, and the 40 € indemnity.
