@@ -376,11 +376,11 @@ import email, json, sys
 from email import policy
 m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)
 parts = list(m.walk())
-print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': str(m['x-unsent']),
+print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': str(m['x-unsent']), 'lang': str(m['content-language']),
   'defects': [str(x) for p in parts for x in p.defects],
   'pdf': [p.get_filename() for p in parts if p.get_content_type() == 'application/pdf']}))
 `, eml]).toString());
-    assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux : 9\u202f090,65\u00a0€', unsent: '1', defects: [], pdf: ['courtesy-F2026-0144.pdf'] });
+    assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux : 9\u202f090,65\u00a0€', unsent: '1', lang: 'fr', defects: [], pdf: ['courtesy-F2026-0144-F2026-0145.pdf'] });
     await d.screenshot(shots, '02-draft-opened');
 
     // Prepare today's e-mails: one .eml per customer and index.html in the chosen folder,

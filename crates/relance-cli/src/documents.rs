@@ -17,7 +17,7 @@ pub enum DocCmd {
     Letter(LetterArgs),
     /// An e-mail draft (.eml) with the letter attached as PDF, for your own mail client.
     Email(EmailArgs),
-    /// A mailto: link (subject and body; the PDF follows as an attachment).
+    /// A mailto: link (subject and body; a link cannot carry the PDF: attach it yourself).
     Mailto(Which),
     /// The day's e-mail reminders as .eml drafts (PDF attached) into a folder, with an
     /// index.html; each archived, logged and its action marked done, all or nothing.

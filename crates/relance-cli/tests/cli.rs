@@ -1116,6 +1116,27 @@ fn a_formal_demand_pdf_holds_the_hand_checked_figures() {
         assert_eq!(&cols[n - 5..n - 2], &["yes", "yes", "yes"], "{r}");
         assert!(cols[0].contains('+'), "a subset name: {r}");
     }
+    // What the file says of itself (read by poppler's pdfinfo and raw): a title, the company
+    // as author, the invoices as subject, the letter's date, and no PDF/X claim.
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8(info.stdout).unwrap();
+    let field = |k: &str| {
+        info.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("{k}:"))
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(field("Title"), "Mise en demeure de payer", "{info}");
+    assert_eq!(field("Subject"), "F-1", "{info}");
+    assert!(
+        !field("Author").is_empty() && field("Author") != "Relance",
+        "{info}"
+    );
+    assert!(field("CreationDate").contains("2026"), "{info}");
+    let raw = std::fs::read(&pdf).unwrap();
+    assert!(!raw.windows(15).any(|w| w == b"GTS_PDFXVersion"));
     // Archived as sent: listed, its exact bytes returned; the same letter again the same day
     // is the same document, and the history shows it.
     let docs = env.json(&[

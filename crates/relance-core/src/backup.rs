@@ -1121,9 +1121,15 @@ mod tests {
             .unwrap()
             .is_none());
         assert!(crate::customers::find_id(&conn, "LATE").unwrap().is_none());
-        // Previewing the undo snapshot now lists nothing dropped: the restore dropped it all.
+        // Previewing the undo snapshot now lists nothing else dropped than the history
+        // entries the restore wrote for the two credit notes it kept.
+        // (Matched by id and time of recording, those may even coincide within a second.)
         let undo = restore_preview(&conn, &path, Path::new(&r.undo.path)).unwrap();
-        assert_eq!(undo.dropped_count, 0);
+        assert!(undo.dropped_count <= 2, "{undo:?}");
+        assert!(undo
+            .dropped
+            .iter()
+            .all(|e| e.kind == crate::journal::JournalKind::CreditNote));
         assert!(undo.dropped_invoices.is_empty());
     }
 

@@ -118,7 +118,8 @@ impl Wording {
     }
 
     /// The plain-text body listing the first `shown` invoices (a "… (+n)" line for the
-    /// rest); `attached`: the PDF is attached (a draft) or follows (a mailto link).
+    /// rest); `attached`: the PDF is attached (a draft), else (a mailto link) nothing is said
+    /// of an attachment.
     fn body(&self, l: &Letter, attached: bool, shown: usize) -> String {
         let lines = invoice_lines(l);
         let mut list: Vec<String> = lines.iter().take(shown).map(|i| format!("- {i}")).collect();
@@ -126,11 +127,11 @@ impl Wording {
             list.push(format!("- … (+{})", lines.len() - shown));
         }
         let list = list.join("\n");
+        // A mailto link cannot carry an attachment: its text promises none.
         let attachment = match (l.lang, attached) {
             (Lang::Fr, true) => "Le courrier correspondant est joint en PDF.",
-            (Lang::Fr, false) => "Le courrier correspondant suit en pièce jointe.",
             (Lang::En, true) => "The matching letter is attached as a PDF.",
-            (Lang::En, false) => "The matching letter follows as an attachment.",
+            (_, false) => "",
         };
         if let Some(own) = &self.body {
             let mut values = l.values.clone();
@@ -229,6 +230,23 @@ pub fn html_of(text: &str) -> String {
     html
 }
 
+/// The attached PDF's name says what it covers: the kind and every invoice it claims
+/// ("reminder-F2026-0136-F2026-0141.pdf"), or, when that would be too long a name, the kind,
+/// the customer and the day (the letter's reference in the archive).
+pub fn attachment_name(letter: &Letter) -> String {
+    let all = format!("{}-{}.pdf", letter.kind.code(), letter.invoices.join("-"));
+    if all.chars().count() <= 80 {
+        all
+    } else {
+        format!(
+            "{}-{}-{}.pdf",
+            letter.kind.code(),
+            letter.customer,
+            letter.as_of
+        )
+    }
+}
+
 /// A draft of a composed letter, inside the caller's transaction: the PDF archived (or the
 /// one archived today), "e-mail prepared" logged once, the message built.
 fn draft_in(tx: &Connection, letter: &Letter, customer_id: i64, now_unix: i64) -> Result<Draft> {
@@ -244,11 +262,7 @@ fn draft_in(tx: &Connection, letter: &Letter, customer_id: i64, now_unix: i64) -
     } else {
         v::email_for_header("email", &from_email)?
     };
-    let attachment_name = format!(
-        "{}-{}.pdf",
-        letter.kind.code(),
-        letter.invoices.first().cloned().unwrap_or_default()
-    );
+    let attachment_name = attachment_name(letter);
     // A name that looks like an encoded word ("=?utf-8?b?…?=") would be decoded by mail
     // readers: a trailing space makes the builder encode it, so it reads as typed.
     let shown = if name.contains("=?") {
@@ -262,6 +276,11 @@ fn draft_in(tx: &Connection, letter: &Letter, customer_id: i64, now_unix: i64) -
         .subject(subject.as_str())
         .date(now_unix)
         .header("X-Unsent", mail_builder::headers::raw::Raw::new("1"))
+        // The mail client checks the spelling in the customer's language.
+        .header(
+            "Content-Language",
+            mail_builder::headers::raw::Raw::new(letter.lang.code()),
+        )
         .text_body(text.as_str())
         .html_body(html_of(&text))
         .attachment("application/pdf", attachment_name, pdf.as_slice());
@@ -320,6 +339,8 @@ pub struct EmailPreview {
     pub to: Vec<String>,
     pub subject: String,
     pub text: String,
+    /// The attached PDF's name ([`attachment_name`]).
+    pub attachment: String,
 }
 
 /// The e-mail [`draft`] would write now, without archiving or logging anything. Refused
@@ -337,6 +358,7 @@ pub fn preview(
         to,
         subject: wording.subject(&letter),
         text: wording.body(&letter, true, letter.lines.len()),
+        attachment: attachment_name(&letter),
     })
 }
 
@@ -647,7 +669,12 @@ mod tests {
         assert!(d.text.contains("- F2026-0145 du 27/10/2026"), "{}", d.text);
         assert!(d.text.trim_end().ends_with("Cordialement,\nAtelier Lumen"));
         let h = headers(&d.eml);
-        for want in ["X-Unsent: 1", "MIME-Version: 1.0", "Subject: =?utf-8?"] {
+        for want in [
+            "X-Unsent: 1",
+            "MIME-Version: 1.0",
+            "Subject: =?utf-8?",
+            "Content-Language: fr",
+        ] {
             assert!(h.iter().any(|l| l.starts_with(want)), "{want} in {h:?}");
         }
         let body = String::from_utf8_lossy(&d.eml);
@@ -690,10 +717,11 @@ mod tests {
             (p.to, p.subject, p.text),
             (d.to.clone(), d.subject.clone(), d.text.clone())
         );
-        // A mailto link: no attachment, the body says it follows, nothing logged.
+        // A mailto link: no attachment, and the body promises none; nothing logged.
+        assert_eq!(p.attachment, "courtesy-F2026-0144-F2026-0145.pdf");
         let link = mailto(&conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
         assert!(link.starts_with("mailto:bureau@pasdedeux.fr?subject=Factures%20arrivant%20%C3%A0"));
-        assert!(link.contains(&encode("suit en pièce jointe")));
+        assert!(!link.contains(&encode("joint")) && !link.contains(&encode("pièce jointe")));
         assert!(link.len() <= MAILTO_MAX);
         assert_eq!(count(&conn, "email_prepared"), 1);
     }
@@ -732,6 +760,7 @@ mod tests {
                     "Subject:",
                     "Date:",
                     "X-Unsent:",
+                    "Content-Language:",
                     "From:",
                     "Message-ID:",
                     "MIME-Version:",

@@ -38,6 +38,10 @@ pub struct InvoiceDoc {
     pub mentions: Vec<String>,
     pub footer: String,
     pub window_left: bool,
+    /// The document's date (issue date, or the day a schedule is printed).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub date: chrono::NaiveDate,
     #[serde(skip)]
     #[ts(skip)]
     pub logo: Option<std::sync::Arc<Vec<u8>>>,
@@ -188,6 +192,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     mentions.push(late_payment(&settings, &c, lang));
     mentions.extend(bank_line(&settings, lang));
     Ok(InvoiceDoc {
+        date: issue_date,
         number: head.number,
         lang,
         title,
@@ -352,6 +357,7 @@ pub fn schedule(
     mentions.push(late_payment(&settings, &c, lang));
     mentions.extend(bank_line(&settings, lang));
     Ok(InvoiceDoc {
+        date: as_of,
         number: k.reference.clone(),
         lang,
         title: t(lang, "Échéancier de facturation", "Billing schedule"),
@@ -490,7 +496,15 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
 
 /// The invoice as PDF bytes.
 pub fn render(d: &InvoiceDoc) -> Result<Vec<u8>> {
-    pdf::render(&format!("{} {}", d.title, d.number), &layout(d))
+    pdf::render(
+        &pdf::Meta {
+            title: &format!("{} {}", d.title, d.number),
+            author: d.sender.first().map_or("", String::as_str),
+            subject: &d.number,
+            date: d.date,
+        },
+        &layout(d),
+    )
 }
 
 /// The PDF of a contract's billing schedule (see [`schedule`]).
@@ -513,6 +527,7 @@ mod tests {
 
     fn doc(lines: Vec<[String; 5]>, totals: Vec<(String, String)>) -> InvoiceDoc {
         InvoiceDoc {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
             number: "F2026-0001".into(),
             lang: Lang::Fr,
             title: "Facture".into(),

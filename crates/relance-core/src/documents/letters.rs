@@ -1187,7 +1187,24 @@ pub(super) fn finish(pages: &mut [Vec<Item>], footer: &str) {
 
 /// The letter as PDF bytes.
 pub fn render(l: &Letter) -> Result<Vec<u8>> {
-    pdf::render(&l.subject, &layout(l))
+    let subject = l
+        .subject
+        .trim_start_matches("Objet : ")
+        .trim_start_matches("Subject: ");
+    let mut chars = subject.chars();
+    let title: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    pdf::render(
+        &pdf::Meta {
+            title: &title,
+            author: &l.signature,
+            subject: &l.invoices.join(", "),
+            date: l.as_of,
+        },
+        &layout(l),
+    )
 }
 
 #[cfg(test)]

@@ -219,7 +219,19 @@ fn pt(mm: f32) -> Pt {
 }
 
 /// Draws the pages into a PDF document titled `title`.
-pub fn render(title: &str, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
+/// What a PDF says of itself (its document information): what viewers show as its title,
+/// author and subject, and its date.
+pub struct Meta<'a> {
+    pub title: &'a str,
+    /// The company that sends it.
+    pub author: &'a str,
+    pub subject: &'a str,
+    /// The document's own date (the letter's, the invoice's), as its creation date.
+    pub date: chrono::NaiveDate,
+}
+
+pub fn render(meta: &Meta, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
+    let title = meta.title;
     let mut used: [BTreeSet<char>; 2] = [BTreeSet::new(), BTreeSet::new()];
     for item in pages.iter().flatten() {
         if let Item::Text { text, bold, .. } = item {
@@ -228,6 +240,21 @@ pub fn render(title: &str, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
         }
     }
     let mut doc = PdfDocument::new(title);
+    let midnight = meta
+        .date
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp();
+    let date = printpdf::OffsetDateTime::from_unix_timestamp(midnight)
+        .map_err(|e| Error::Io(std::io::Error::other(format!("date: {e}"))))?;
+    let info = &mut doc.metadata.info;
+    info.author = meta.author.to_string();
+    info.subject = meta.subject.to_string();
+    info.creator = "Relance".to_string();
+    info.producer = "Relance".to_string();
+    info.creation_date = date;
+    info.modification_date = date;
+    info.metadata_date = date;
     let mut ids = Vec::new();
     for (i, chars) in used.iter().enumerate() {
         ids.push(if chars.is_empty() {
@@ -338,7 +365,32 @@ pub fn render(title: &str, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
         subset_fonts: false, // already subset, above
         ..PdfSaveOptions::default()
     };
-    Ok(doc.with_pages(out_pages).save(&opts, &mut Vec::new()))
+    let bytes = doc.with_pages(out_pages).save(&opts, &mut Vec::new());
+    tidy_info(bytes)
+}
+
+/// printpdf always writes a `GTS_PDFXVersion` (empty when the file claims no PDF/X
+/// conformance), which makes some viewers report a PDF/X file, and empty keywords and
+/// identifier: taken out of the document information.
+fn tidy_info(bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let fail = |e: lopdf::Error| Error::Io(std::io::Error::other(format!("PDF: {e}")));
+    let mut doc = lopdf::Document::load_mem(&bytes).map_err(fail)?;
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+        .map_err(fail)?;
+    let dict = doc
+        .get_object_mut(info)
+        .and_then(lopdf::Object::as_dict_mut)
+        .map_err(fail)?;
+    for key in [&b"GTS_PDFXVersion"[..], b"Keywords", b"Identifier"] {
+        dict.remove(key);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    doc.save_to(&mut out)
+        .map_err(|e| Error::Io(std::io::Error::other(format!("PDF: {e}"))))?;
+    Ok(out)
 }
 
 #[cfg(test)]

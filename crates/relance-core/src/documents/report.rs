@@ -137,7 +137,15 @@ pub fn aged_balance_pdf(conn: &Connection, a: &AgedBalance, lang: Lang) -> Resul
         lay.y += 0.8;
     }
     letters::finish(&mut lay.pages, &footer);
-    pdf::render(&title, &lay.pages)
+    pdf::render(
+        &pdf::Meta {
+            title: &title,
+            author: &settings.company_name,
+            subject: &title,
+            date: a.as_of,
+        },
+        &lay.pages,
+    )
 }
 
 #[cfg(test)]

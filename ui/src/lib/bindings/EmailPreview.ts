@@ -3,4 +3,8 @@
 /**
  * What an e-mail draft will say, before anything is written: recipients, subject, body.
  */
-export type EmailPreview = { to: Array<string>, subject: string, text: string, };
+export type EmailPreview = { to: Array<string>, subject: string, text: string, 
+/**
+ * The attached PDF's name ([`attachment_name`]).
+ */
+attachment: string, };
