@@ -760,3 +760,66 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.waitFor(async () => (await d.findAll('[data-testid="overcharges"]')).length === 0, 'the overcharge is corrected');
   });
 });
+
+test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A/AA, best practices)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'a11y');
+  const found = [];
+  await withApp(4450, { RELANCE_DB: db }, async (d) => {
+    const audit = async (name) => {
+      await new Promise((r) => setTimeout(r, 300)); // let the screen settle
+      for (const v of await d.axe()) found.push(`${name}: ${v.id} (${v.impact}) ${v.help}\n    ${v.nodes.slice(0, 4).join('\n    ')}`);
+    };
+    await audit('first run');
+    await d.click('[data-testid="load-demo"]');
+    await d.find('.kpis', 'Today');
+    await audit('today');
+    for (const [nav, ready] of [
+      ['dashboard', '.chart'],
+      ['customer', '[data-testid="customer-list"]'],
+      ['invoice', '[data-testid="invoice-list"]'],
+      ['contract', 'main h1'],
+      ['reports', 'main h1'],
+      ['dispute', 'main h1'],
+      ['import', 'main h1'],
+      ['settings', '[data-testid="data-section"]'],
+    ]) {
+      await d.click(`[data-testid="nav-${nav}"]`);
+      await d.find(ready, nav);
+      await audit(nav);
+      await d.screenshot(shots, nav);
+    }
+    await d.click('[data-testid="nav-customer"]');
+    await d.click('[data-testid="customer-list"] tbody tr a');
+    await d.find('[data-testid="customer-name"]');
+    await audit('customer page');
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="invoice-list"] tbody tr a');
+    await d.find('[data-testid="invoice-number"]');
+    await audit('invoice page');
+    await d.click('[data-testid="open-letter"]');
+    await d.find('[data-testid="letter-preview"]');
+    await audit('letter panel');
+    await d.click('[data-testid="open-payment"]');
+    await d.find('#p-date');
+    await audit('payment form');
+    await d.click('[data-testid="nav-customer"]');
+    await d.click('[data-testid="new-customer"]');
+    await d.find('#c-name');
+    await audit('new customer');
+    await d.click('[data-testid="save-customer"]');
+    await d.find('[data-testid="error-c-name"]');
+    await audit('new customer, refused');
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="new-invoice"]');
+    await d.find('#i-number');
+    await audit('new invoice');
+    // The menu names the screen shown, in the UI's language; the skip link reaches the content.
+    assert.equal(await d.exec('return document.querySelector(\'nav [aria-current="page"]\')?.dataset.testid'), 'nav-invoice');
+    assert.equal(await d.exec('return document.querySelector("nav").getAttribute("aria-label")'), 'Menu principal');
+    await d.exec('document.querySelector(".skip-link").click()');
+    assert.equal(await d.exec('return document.activeElement?.id'), 'main');
+  });
+  assert.deepEqual(found, [], found.join('\n'));
+});

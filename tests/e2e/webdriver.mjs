@@ -2,11 +2,14 @@
 // through tauri-driver. No dependency: Node's own fetch and test runner.
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+/** axe-core's browser build, from the UI's development packages (npm ci installs it). */
+const AXE = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../ui/node_modules/axe-core/axe.min.js'), 'utf8');
 
 export class Driver {
   constructor(port) {
@@ -51,6 +54,27 @@ export class Driver {
 
   exec(script, args = []) {
     return this.req('POST', this.s('/execute/sync'), { script, args });
+  }
+
+  /**
+   * Runs axe-core (from the UI's npm packages) on the page as it is, with the WCAG 2.0–2.2
+   * A/AA and best-practice rules; returns the violations, each with the elements at fault.
+   * The script goes in through WebDriver, which the page's CSP does not govern.
+   */
+  async axe() {
+    if ((await this.exec('return typeof window.axe')) !== 'object') {
+      await this.exec(`${AXE}\nreturn typeof window.axe;`);
+    }
+    const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+    const out = await this.req('POST', this.s('/execute/async'), {
+      script: `const done = arguments[arguments.length - 1];
+        window.axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(tags)} }, resultTypes: ['violations'] })
+          .then((r) => done(JSON.stringify(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' ')) })))))
+          .catch((e) => done(JSON.stringify([{ id: 'axe-error', help: String(e), nodes: [] }])));`,
+      args: [],
+    });
+    return JSON.parse(out);
   }
 
   async findAll(css) {

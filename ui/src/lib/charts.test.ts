@@ -22,3 +22,14 @@ describe('chart scales', () => {
     expect(p(11)).toBe(120);
   });
 });
+
+describe('compact amounts on narrow bars', () => {
+  it('shortens by thousands and millions, in the language', async () => {
+    const { compact } = await import('./charts');
+    expect(compact(980, 'fr')).toBe('980');
+    expect(compact(2137.53, 'fr')).toBe('2,1\u00a0k');
+    expect(compact(2137.53, 'en')).toBe('2.1\u00a0k');
+    expect(compact(16327.05, 'fr')).toBe('16\u00a0k');
+    expect(compact(1_400_000, 'fr')).toBe('1,4\u00a0M');
+  });
+});

@@ -27,3 +27,10 @@ export function bands(n: number, from: number, to: number, padding = 0.2): { x: 
 export function points(n: number, from: number, to: number): (i: number) => number {
   return (i) => (n <= 1 ? (from + to) / 2 : from + ((to - from) * i) / (n - 1));
 }
+
+/** An amount shortened for a narrow bar: "980", "2,1 k", "12 k", "1,4 M" (French decimal comma). */
+export function compact(value: number, lang: 'fr' | 'en'): string {
+  const [n, unit] = value >= 1e6 ? [value / 1e6, '\u00a0M'] : value >= 1e3 ? [value / 1e3, '\u00a0k'] : [value, ''];
+  const text = n >= 10 || unit === '' ? String(Math.round(n)) : n.toFixed(1);
+  return `${lang === 'fr' ? text.replace('.', ',') : text}${unit}`;
+}
