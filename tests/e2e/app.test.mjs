@@ -307,7 +307,7 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     // Prepare: the formal demand becomes a PDF in the chosen folder, archived, and the
     // action is done; the folder is opened.
     await d.click('[data-testid="prepare-FEST15/formal_demand/registered_letter"]');
-    await d.waitText('[data-testid="notice-success"]', '1 lettre(s) préparée(s)');
+    await d.waitText('[data-testid="notice-success"]', '1 lettre préparée');
     await d.waitFor(async () => (await d.findAll(action('FEST15/formal_demand/registered_letter'))).length === 0, 'the prepared letter to leave Today');
     const files = readdirSync(letters);
     assert.equal(files.length, 1, `${files}`);
@@ -386,7 +386,7 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
     // Prepare today's e-mails: one .eml per customer and index.html in the chosen folder,
     // the action done, the folder opened.
     await d.click('[data-testid="prepare-all-emails"]');
-    await d.waitText('[data-testid="notice-success"]', '1 brouillon(s)');
+    await d.waitText('[data-testid="notice-success"]', "1 brouillon d'e-mail préparé");
     await d.waitFor(async () => (await d.findAll(`[data-testid="action-${id}"]`)).length === 0, 'the prepared e-mail to leave Today');
     assert.deepEqual(readdirSync(drafts).sort(), ['2026-11-22-ECOL10-courtesy.eml', 'index.html']);
     assert.match(readFileSync(path.join(drafts, 'index.html'), 'utf8'), /href="2026-11-22-ECOL10-courtesy\.eml"/);

@@ -178,15 +178,19 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
     );
     if !r.carried.is_empty() {
         out!(
-            "Kept {} invoice(s) issued since, which the file lacked (an issued invoice exists once sent): {}.",
-            r.carried.len(),
+            "Kept {} issued since, which the file lacked (an issued invoice exists once sent): {}.",
+            relance_core::Lang::En.count(r.carried.len() as i64, "invoice", "invoices"),
             r.carried.join(", ")
         );
     }
     if !r.carried_credit_notes.is_empty() {
         out!(
-            "Kept {} credit note(s) made since, which the file lacked: {}.",
-            r.carried_credit_notes.len(),
+            "Kept {} made since, which the file lacked: {}.",
+            relance_core::Lang::En.count(
+                r.carried_credit_notes.len() as i64,
+                "credit note",
+                "credit notes"
+            ),
             r.carried_credit_notes.join(", ")
         );
     }

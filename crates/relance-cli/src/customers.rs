@@ -188,7 +188,10 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
                     ],
                     &rows,
                 );
-                out!("{} customer(s)", page.total);
+                out!(
+                    "{}",
+                    relance_core::Lang::En.count(page.total, "customer", "customers")
+                );
             }
         }
         CustomerCmd::Show {

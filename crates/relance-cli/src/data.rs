@@ -82,11 +82,14 @@ pub fn import(conn: &mut Connection, args: ImportArgs) -> Result<()> {
     let r = import::import(conn, kind.into(), &bytes, dry_run)?;
     if r.dry_run {
         out!(
-            "Dry run: {} row(s) would be imported; nothing was written.",
-            r.rows
+            "Dry run: {} would be imported; nothing was written.",
+            relance_core::Lang::En.count(r.rows as i64, "row", "rows")
         );
     } else {
-        out!("{} row(s) imported.", r.rows);
+        out!(
+            "{} imported.",
+            relance_core::Lang::En.count(r.rows as i64, "row", "rows")
+        );
     }
     Ok(())
 }

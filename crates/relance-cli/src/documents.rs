@@ -102,9 +102,9 @@ fn letter(conn: &mut Connection, db: &Path, args: LetterArgs) -> Result<()> {
     }
     let d = &p.document;
     out!(
-        "{} written: {} invoice(s), {} {} claimed; {} document {}.",
+        "{} written: {}, {} {} claimed; {} document {}.",
         args.out.display(),
-        d.invoices.len(),
+        relance_core::Lang::En.count(d.invoices.len() as i64, "invoice", "invoices"),
         d.claimed,
         d.currency,
         if p.created {
@@ -203,9 +203,9 @@ fn statement(conn: &mut Connection, db: &Path, args: StatementArgs) -> Result<()
     }
     let d = &p.document;
     out!(
-        "{} written: {} open invoice(s), {} {} due; archived as document {}.",
+        "{} written: {}, {} {} due; archived as document {}.",
         args.out.display(),
-        d.invoices.len(),
+        relance_core::Lang::En.count(d.invoices.len() as i64, "open invoice", "open invoices"),
         d.claimed,
         d.currency,
         d.id
@@ -264,8 +264,8 @@ fn letters(conn: &mut Connection, db: &Path, cmd: LettersCmd) -> Result<()> {
         out!("{}  {}", p.action, out.join(&p.file_name).display());
     }
     out!(
-        "{} letter(s) prepared, archived and marked done.",
-        prepared.len()
+        "{} prepared, archived and marked done.",
+        relance_core::Lang::En.count(prepared.len() as i64, "letter", "letters")
     );
     Ok(())
 }
@@ -385,16 +385,26 @@ fn export_reminders(
     out!(
         "{}",
         if fr {
+            let fr = relance_core::Lang::Fr;
             format!(
-                "{} e-mail(s) préparé(s), courriers archivés, actions faites ; {} client(s) non préparé(s).",
-                batch.prepared.len(),
-                batch.skipped.len()
+                "{}, courriers archivés, actions faites ; {}.",
+                fr.count(
+                    batch.prepared.len() as i64,
+                    "e-mail préparé",
+                    "e-mails préparés"
+                ),
+                fr.count(
+                    batch.skipped.len() as i64,
+                    "client non préparé",
+                    "clients non préparés"
+                )
             )
         } else {
+            let en = relance_core::Lang::En;
             format!(
-                "{} e-mail(s) prepared, letters archived, actions done; {} customer(s) skipped.",
-                batch.prepared.len(),
-                batch.skipped.len()
+                "{} prepared, letters archived, actions done; {} skipped.",
+                en.count(batch.prepared.len() as i64, "e-mail", "e-mails"),
+                en.count(batch.skipped.len() as i64, "customer", "customers")
             )
         }
     );

@@ -100,7 +100,10 @@ pub fn agenda(conn: &mut Connection, args: AgendaArgs) -> Result<()> {
         },
     );
     if format == Format::Table {
-        out!("{} action(s) for {as_of}", actions.len());
+        out!(
+            "{} for {as_of}",
+            relance_core::Lang::En.count(actions.len() as i64, "action", "actions")
+        );
     }
     Ok(())
 }
@@ -113,7 +116,10 @@ pub fn act(conn: &mut Connection, cmd: ActionCmd) -> Result<()> {
     };
     let as_of = date_or_today(&on.as_of, "as_of")?;
     let n = dunning::act(conn, as_of, &on.ids, &what)?;
-    out!("{n} action(s) recorded.");
+    out!(
+        "{} recorded.",
+        relance_core::Lang::En.count(n as i64, "action", "actions")
+    );
     Ok(())
 }
 

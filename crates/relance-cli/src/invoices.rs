@@ -200,7 +200,10 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
                 print_json(&page.rows);
             } else {
                 print_invoices(&page.rows);
-                out!("{} invoice(s)", page.total);
+                out!(
+                    "{}",
+                    relance_core::Lang::En.count(page.total, "invoice", "invoices")
+                );
             }
         }
         InvoiceCmd::WriteOff {

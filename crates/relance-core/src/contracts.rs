@@ -582,14 +582,14 @@ pub fn create(
         as_of,
         match lang {
             Lang::Fr => format!(
-                "Contrat {} : {} étape(s), {total} TTC",
+                "Contrat {} : {}, {total} TTC",
                 c.reference,
-                c.rows.len()
+                Lang::Fr.count(c.rows.len() as i64, "étape", "étapes")
             ),
             Lang::En => format!(
-                "Contract {}: {} milestone(s), {total} incl. tax",
+                "Contract {}: {}, {total} incl. tax",
                 c.reference,
-                c.rows.len()
+                Lang::En.count(c.rows.len() as i64, "milestone", "milestones")
             ),
         },
         None,
@@ -973,13 +973,23 @@ pub fn cancel(
         as_of,
         if fr {
             format!(
-                "Contrat {} annulé : {reason} ({dropped} étape(s) non facturée(s) abandonnée(s))",
-                k.reference
+                "Contrat {} annulé : {reason} ({})",
+                k.reference,
+                Lang::Fr.count(
+                    dropped as i64,
+                    "étape non facturée abandonnée",
+                    "étapes non facturées abandonnées"
+                )
             )
         } else {
             format!(
-                "Contract {} cancelled: {reason} ({dropped} uninvoiced milestone(s) dropped)",
-                k.reference
+                "Contract {} cancelled: {reason} ({} dropped)",
+                k.reference,
+                Lang::En.count(
+                    dropped as i64,
+                    "uninvoiced milestone",
+                    "uninvoiced milestones"
+                )
             )
         },
         None,
@@ -1092,8 +1102,24 @@ pub fn amend(
         k.customer_id,
         as_of,
         match lang {
-            Lang::Fr => format!("Contrat {} modifié : {before} → {after} TTC, {} étape(s) restant à facturer", k.reference, c.rows.len() - locked.len()),
-            Lang::En => format!("Contract {} amended: {before} → {after} incl. tax, {} milestone(s) left to invoice", k.reference, c.rows.len() - locked.len()),
+            Lang::Fr => format!(
+                "Contrat {} modifié : {before} → {after} TTC, {} à facturer",
+                k.reference,
+                Lang::Fr.count(
+                    (c.rows.len() - locked.len()) as i64,
+                    "étape restant",
+                    "étapes restant"
+                )
+            ),
+            Lang::En => format!(
+                "Contract {} amended: {before} → {after} incl. tax, {} left to invoice",
+                k.reference,
+                Lang::En.count(
+                    (c.rows.len() - locked.len()) as i64,
+                    "milestone",
+                    "milestones"
+                )
+            ),
         },
         None,
     )?;

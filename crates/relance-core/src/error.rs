@@ -35,6 +35,15 @@ impl Lang {
             _ => None,
         }
     }
+    /// "`n` `one`" or "`n` `many`" by the plural rule of the language (French: one for 0
+    /// and 1, "0 jour"; English: one for 1 only). Never "facture(s)".
+    pub fn count(self, n: i64, one: &str, many: &str) -> String {
+        let single = match self {
+            Lang::Fr => n.abs() < 2,
+            Lang::En => n.abs() == 1,
+        };
+        format!("{n} {}", if single { one } else { many })
+    }
 }
 
 /// Every message the engine can refuse an input with, with its parameters.
@@ -721,10 +730,11 @@ impl Msg {
             }
             Msg::EarlierMilestonesNotInvoiced(ps) => {
                 let list = ps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
-                if fr {
-                    format!("Étape(s) pas encore facturée(s) : {list}. La facture de solde les inclura ; confirmez pour continuer.")
-                } else {
-                    format!("Milestone(s) not invoiced yet: {list}. The final invoice will include them; confirm to go on.")
+                match (fr, ps.len()) {
+                    (true, 1) => format!("Étape pas encore facturée : {list}. La facture de solde l'inclura ; confirmez pour continuer."),
+                    (true, _) => format!("Étapes pas encore facturées : {list}. La facture de solde les inclura ; confirmez pour continuer."),
+                    (false, 1) => format!("Milestone not invoiced yet: {list}. The final invoice will include it; confirm to go on."),
+                    (false, _) => format!("Milestones not invoiced yet: {list}. The final invoice will include them; confirm to go on."),
                 }
             }
             Msg::CustomerOnHoldConfirm(name) => {
@@ -1077,7 +1087,7 @@ pub enum Error {
     #[error("{what} not found: {key}")]
     NotFound { what: &'static str, key: String },
     /// An import was refused as a whole; every bad row is listed.
-    #[error("{} row(s) refused", .0.len())]
+    #[error("{} refused", Lang::En.count(.0.len() as i64, "row", "rows"))]
     Import(Vec<RowError>),
     /// The database file was written by a newer Relance.
     #[error("this database was written by a newer version of Relance (schema {found}, this build knows {known}); update Relance")]
@@ -1228,13 +1238,13 @@ impl Error {
             Error::Import(rows) => {
                 let mut s = if fr {
                     format!(
-                        "Import refusé, rien n'a été importé : {} ligne(s) en erreur.",
-                        rows.len()
+                        "Import refusé, rien n'a été importé : {} en erreur.",
+                        Lang::Fr.count(rows.len() as i64, "ligne", "lignes")
                     )
                 } else {
                     format!(
-                        "Import refused, nothing was imported: {} row(s) in error.",
-                        rows.len()
+                        "Import refused, nothing was imported: {} in error.",
+                        Lang::En.count(rows.len() as i64, "row", "rows")
                     )
                 };
                 for r in rows {

@@ -799,6 +799,25 @@ fn covered_invoices(
     Ok(rows)
 }
 
+/// "À l'attention de Marc Girard", elided before a vowel or a mute h: "À l'attention
+/// d'Isabelle Moreau", "d'Hélène"; "For the attention of …" in English.
+fn attention(contact: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return format!("For the attention of {contact}");
+    }
+    let first = contact
+        .chars()
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>())
+        .unwrap_or_default();
+    let vowel = "aàâäeéèêëiîïoôöuùûüyÿh".contains(first.as_str()) && !first.is_empty();
+    if vowel {
+        format!("À l'attention d'{contact}")
+    } else {
+        format!("À l'attention de {contact}")
+    }
+}
+
 /// The letterhead lines (name, address, contact) and the footer (name, identifiers, IBAN)
 /// of every document.
 pub(super) fn company_lines(
@@ -848,7 +867,7 @@ pub(super) fn recipient_lines(
 ) -> Vec<String> {
     let mut recipient = vec![c.name.clone()];
     if !c.contact_name.is_empty() {
-        recipient.push(t(lang, "À l'attention de ", "For the attention of ") + &c.contact_name);
+        recipient.push(attention(&c.contact_name, lang));
     }
     recipient.extend(c.address.lines().map(str::to_string));
     recipient.push(format!("{} {}", c.postal_code, c.city).trim().to_string());
@@ -1246,6 +1265,31 @@ mod tests {
         assert_eq!(
             pick(&conn, LetterKind::Statement, &f1, None),
             ["F-1", "F-3"]
+        );
+    }
+
+    /// French elides "de" before a vowel or a mute h; English has nothing to elide.
+    #[test]
+    fn attention_lines_read_as_written_by_hand() {
+        assert_eq!(
+            attention("Isabelle Moreau", Lang::Fr),
+            "À l'attention d'Isabelle Moreau"
+        );
+        assert_eq!(
+            attention("Hélène Roy", Lang::Fr),
+            "À l'attention d'Hélène Roy"
+        );
+        assert_eq!(
+            attention("Émile Zola", Lang::Fr),
+            "À l'attention d'Émile Zola"
+        );
+        assert_eq!(
+            attention("Marc Girard", Lang::Fr),
+            "À l'attention de Marc Girard"
+        );
+        assert_eq!(
+            attention("Isabelle Moreau", Lang::En),
+            "For the attention of Isabelle Moreau"
         );
     }
 

@@ -159,9 +159,9 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         return done(
             Segment::InDispute,
             if fr {
-                format!("{} litige(s) en cours", p.disputes_open)
+                Lang::Fr.count(p.disputes_open, "litige en cours", "litiges en cours")
             } else {
-                format!("{} open dispute(s)", p.disputes_open)
+                Lang::En.count(p.disputes_open, "open dispute", "open disputes")
             },
         );
     }
@@ -179,9 +179,13 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         return done(
             Segment::AtRisk,
             if fr {
-                format!("{} promesse(s) non tenue(s)", p.promises_broken)
+                Lang::Fr.count(
+                    p.promises_broken,
+                    "promesse non tenue",
+                    "promesses non tenues",
+                )
             } else {
-                format!("{} broken promise(s)", p.promises_broken)
+                Lang::En.count(p.promises_broken, "broken promise", "broken promises")
             },
         );
     }
@@ -209,13 +213,15 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
             Segment::New,
             if fr {
                 format!(
-                    "{} facture(s) payée(s), moins de {}",
-                    p.paid_invoices, t.min_paid
+                    "{}, moins de {}",
+                    Lang::Fr.count(p.paid_invoices, "facture payée", "factures payées"),
+                    t.min_paid
                 )
             } else {
                 format!(
-                    "{} paid invoice(s), fewer than {}",
-                    p.paid_invoices, t.min_paid
+                    "{}, fewer than {}",
+                    Lang::En.count(p.paid_invoices, "paid invoice", "paid invoices"),
+                    t.min_paid
                 )
             },
         );
@@ -575,7 +581,7 @@ mod tests {
         let s = segment_of(&p, false, t, Lang::Fr);
         assert_eq!(
             (s.segment, s.rule.as_str()),
-            (Segment::InDispute, "1 litige(s) en cours")
+            (Segment::InDispute, "1 litige en cours")
         );
         let mut q = profile(5, "10.0", Some(2));
         q.trend_recent = Some("40.0".into());

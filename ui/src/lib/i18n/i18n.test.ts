@@ -12,3 +12,20 @@ describe('translations', () => {
     }
   });
 });
+
+describe('plural forms', () => {
+  it('take the form of the count, by the rule of the language', async () => {
+    const { i18n, t } = await import('./index.svelte');
+    i18n.lang = 'fr';
+    expect(t('today.recorded', { count: 0 })).toBe('0 action enregistrée.');
+    expect(t('today.recorded', { count: 1 })).toBe('1 action enregistrée.');
+    expect(t('today.recorded', { count: 3 })).toBe('3 actions enregistrées.');
+    i18n.lang = 'en';
+    expect(t('today.recorded', { count: 0 })).toBe('0 actions recorded.');
+    expect(t('today.recorded', { count: 1 })).toBe('1 action recorded.');
+    i18n.lang = 'fr';
+  });
+  it('leave no "(s)" in any text', () => {
+    for (const text of [...Object.values(fr), ...Object.values(en)]) expect(text).not.toMatch(/\(s\)/);
+  });
+});

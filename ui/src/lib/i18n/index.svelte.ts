@@ -8,9 +8,17 @@ export const i18n = $state<{ lang: Lang }>({ lang: 'fr' });
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, fr };
 
+/**
+ * The text of `key` with its `{name}` placeholders filled, and its plural forms chosen:
+ * `{count|facture|factures}` takes the first form for one (French: for 0 and 1, "0 jour";
+ * English: for 1 only), the second otherwise. Never "facture(s)".
+ */
 export function t(key: Key, params: Record<string, string | number> = {}): string {
   const text = dictionaries[i18n.lang][key];
-  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+  const one = (n: number) => (i18n.lang === 'fr' ? Math.abs(n) < 2 : Math.abs(n) === 1);
+  return text
+    .replace(/\{(\w+)\|([^|}]*)\|([^}]*)\}/g, (_, name: string, single: string, many: string) => (one(Number(params[name])) ? single : many))
+    .replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
 }
 
 export type { Key };
