@@ -288,8 +288,11 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.find('[data-testid="history"] li[data-kind="dispute_opened"]', 'the dispute in the invoice history');
     await d.waitText('[data-testid="invoice-number"] [data-status="disputed"]', 'En litige');
     await d.click('[data-testid="nav-today"]');
-    // Done, snoozed, promised, disputed: nothing is left to do today.
-    await d.find('[data-testid="agenda-empty"]', 'an empty agenda once the disputed invoice left');
+    // Done, snoozed, promised, disputed: no action is left today; the customers at risk are
+    // still there to decide on, so Today does not say "nothing to do".
+    await d.waitFor(async () => (await d.findAll('[data-testid^="section-"]')).length === 0, 'no action left once the disputed invoice left');
+    assert.equal((await d.findAll('[data-testid="agenda-empty"]')).length, 0, 'decisions remain: not "nothing to do"');
+    await d.find('[data-testid="sanctions"]');
     assert.equal((await d.findAll(action('FEST15/formal_demand/registered_letter'))).length, 0, 'disputed invoices leave Today');
     await d.click('[data-testid="nav-dispute"]');
     await d.waitText('[data-testid="dispute-F2026-0136"]', 'Non livré');
