@@ -348,6 +348,7 @@ fn compose_inner(
         deadline: deadline_text.clone(),
         days: settings.formal_demand_days,
         jurisdiction,
+        single: rows.len() == 1,
     };
     let (subject, mention, mut before, mut after) = wording(kind, lang, &words);
     let closing = t(
@@ -549,6 +550,7 @@ fn figures(
 }
 
 /// The figures a letter's sentences name, already written for its reader.
+#[derive(Clone)]
 struct Words {
     date: String,
     due: String,
@@ -559,6 +561,8 @@ struct Words {
     deadline: String,
     days: i64,
     jurisdiction: Jurisdiction,
+    /// One invoice: the sentences speak of "la facture ci-dessous", not "les factures".
+    single: bool,
 }
 
 /// The standard wording of a letter of `kind` in `lang`: subject, the mention above it
@@ -579,7 +583,10 @@ fn wording(
         deadline: deadline_text,
         days,
         jurisdiction,
+        single,
     } = w;
+    // The sentence for one invoice, or for several.
+    let n = |one: &str, many: &str| -> String { if *single { one } else { many }.to_string() };
     match kind {
         LetterKind::Statement => (
             if lang == Lang::Fr {
@@ -599,13 +606,23 @@ fn wording(
                    "If a payment has reached us in the meantime, please disregard it. We remain at your disposal for any question about this statement.")],
         ),
         LetterKind::Courtesy => (
-            t(lang, "Objet : factures arrivant à échéance", "Subject: invoices falling due"),
+            match lang {
+                Lang::Fr => n("Objet : facture arrivant à échéance", "Objet : factures arrivant à échéance"),
+                Lang::En => n("Subject: invoice falling due", "Subject: invoices falling due"),
+            },
             None,
             vec![
                 greeting,
-                t(lang,
-                  "Les factures ci-dessous arrivent prochainement à échéance. Pourriez-vous nous confirmer que vous les avez bien reçues et que rien ne s'oppose à leur règlement à la date prévue ?",
-                  "The invoices below fall due shortly. Could you confirm that you have received them and that nothing stands in the way of their payment on the due date?"),
+                match lang {
+                    Lang::Fr => n(
+                        "La facture ci-dessous arrive prochainement à échéance. Pourriez-vous nous confirmer que vous l'avez bien reçue et que rien ne s'oppose à son règlement à la date prévue ?",
+                        "Les factures ci-dessous arrivent prochainement à échéance. Pourriez-vous nous confirmer que vous les avez bien reçues et que rien ne s'oppose à leur règlement à la date prévue ?",
+                    ),
+                    Lang::En => n(
+                        "The invoice below falls due shortly. Could you confirm that you have received it and that nothing stands in the way of its payment on the due date?",
+                        "The invoices below fall due shortly. Could you confirm that you have received them and that nothing stands in the way of their payment on the due date?",
+                    ),
+                },
             ],
             vec![
                 t(lang,
@@ -614,18 +631,23 @@ fn wording(
             ],
         ),
         LetterKind::Reminder => (
-            t(lang, "Objet : relance pour factures échues", "Subject: reminder of overdue invoices"),
+            match lang {
+                Lang::Fr => n("Objet : relance pour facture échue", "Objet : relance pour factures échues"),
+                Lang::En => n("Subject: reminder of an overdue invoice", "Subject: reminder of overdue invoices"),
+            },
             None,
             vec![
                 greeting,
-                if lang == Lang::Fr {
-                    format!("Sauf erreur de notre part, les factures ci-dessous, arrivées à échéance, restent impayées à ce jour pour un montant total de {due_text}.")
-                } else {
-                    format!("Unless we are mistaken, the invoices below are past their due date and remain unpaid, for a total of {due_text}.")
+                match (lang, single) {
+                    (Lang::Fr, true) => format!("Sauf erreur de notre part, la facture ci-dessous, arrivée à échéance, reste impayée à ce jour pour un montant de {due_text}."),
+                    (Lang::Fr, false) => format!("Sauf erreur de notre part, les factures ci-dessous, arrivées à échéance, restent impayées à ce jour pour un montant total de {due_text}."),
+                    (Lang::En, true) => format!("Unless we are mistaken, the invoice below is past its due date and remains unpaid, for {due_text}."),
+                    (Lang::En, false) => format!("Unless we are mistaken, the invoices below are past their due date and remain unpaid, for a total of {due_text}."),
                 },
             ],
             vec![if lang == Lang::Fr {
-                format!("Nous vous remercions de bien vouloir procéder à leur règlement au plus tard le {deadline_text}. Si votre paiement nous est parvenu entre-temps, merci de ne pas tenir compte de ce courrier.")
+                let leur = if *single { "son" } else { "leur" };
+                format!("Nous vous remercions de bien vouloir procéder à {leur} règlement au plus tard le {deadline_text}. Si votre paiement nous est parvenu entre-temps, merci de ne pas tenir compte de ce courrier.")
             } else {
                 format!("Please arrange payment by {deadline_text} at the latest. If your payment has reached us in the meantime, please disregard this letter.")
             }],
@@ -635,10 +657,11 @@ fn wording(
             None,
             vec![
                 greeting,
-                if lang == Lang::Fr {
-                    format!("Malgré nos précédentes relances, les factures ci-dessous restent impayées pour un montant total de {due_text}.")
-                } else {
-                    format!("Despite our previous reminders, the invoices below remain unpaid, for a total of {due_text}.")
+                match (lang, single) {
+                    (Lang::Fr, true) => format!("Malgré nos précédentes relances, la facture ci-dessous reste impayée pour un montant de {due_text}."),
+                    (Lang::Fr, false) => format!("Malgré nos précédentes relances, les factures ci-dessous restent impayées pour un montant total de {due_text}."),
+                    (Lang::En, true) => format!("Despite our previous reminders, the invoice below remains unpaid, for {due_text}."),
+                    (Lang::En, false) => format!("Despite our previous reminders, the invoices below remain unpaid, for a total of {due_text}."),
                 },
             ],
             vec![if lang == Lang::Fr {
@@ -671,9 +694,16 @@ fn wording(
                 Some(t(lang, "Lettre recommandée avec accusé de réception", "Recorded delivery")),
                 vec![
                     greeting,
-                    t(lang,
-                      "Malgré nos relances, les factures ci-dessous restent impayées à ce jour.",
-                      "Despite our reminders, the invoices below remain unpaid to this day."),
+                    match lang {
+                        Lang::Fr => n(
+                            "Malgré nos relances, la facture ci-dessous reste impayée à ce jour.",
+                            "Malgré nos relances, les factures ci-dessous restent impayées à ce jour.",
+                        ),
+                        Lang::En => n(
+                            "Despite our reminders, the invoice below remains unpaid to this day.",
+                            "Despite our reminders, the invoices below remain unpaid to this day.",
+                        ),
+                    },
                 ],
                 after,
             )
@@ -1361,6 +1391,7 @@ mod tests {
             deadline: "8 mai 2026".into(),
             days: 8,
             jurisdiction: Jurisdiction::France,
+            single: true,
         };
         let (subject, mention, _, after) = wording(LetterKind::FormalDemand, Lang::Fr, &w);
         assert_eq!(subject, "Objet : mise en demeure de payer");
@@ -1371,6 +1402,22 @@ mod tests {
             after[0]
         );
         assert!(after[1].contains("article 1344 du Code civil"));
+        // One invoice is spoken of in the singular.
+        let (_, _, before, _) = wording(LetterKind::FormalDemand, Lang::Fr, &w);
+        assert_eq!(
+            before[1],
+            "Malgré nos relances, la facture ci-dessous reste impayée à ce jour."
+        );
+        let (subject, _, before, after) = wording(LetterKind::Reminder, Lang::Fr, &w);
+        assert_eq!(subject, "Objet : relance pour facture échue");
+        assert!(before[1].contains("la facture ci-dessous, arrivée à échéance, reste impayée"));
+        assert!(after[0].contains("procéder à son règlement"));
+        let several = Words {
+            single: false,
+            ..w.clone()
+        };
+        let (subject, _, _, _) = wording(LetterKind::Reminder, Lang::Fr, &several);
+        assert_eq!(subject, "Objet : relance pour factures échues");
         w.indemnity = None;
         let (_, _, _, after) = wording(LetterKind::FormalDemand, Lang::Fr, &w);
         assert!(!after[0].contains("indemnité"), "{}", after[0]);
@@ -1686,8 +1733,8 @@ mod tests {
             l.before[1],
             "Acme, 2 invoices await: €150.00 by 9 May 2026."
         );
-        // The French wording and the other kinds are untouched.
+        // The French wording and the other kinds are untouched (one invoice: the singular).
         let c = compose(&conn, LetterKind::Courtesy, "F-3", day("2026-05-01")).unwrap();
-        assert!(c.subject.starts_with("Subject: invoices falling due"));
+        assert!(c.subject.starts_with("Subject: invoice falling due"));
     }
 }
