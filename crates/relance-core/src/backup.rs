@@ -437,10 +437,11 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
              INSERT INTO main.\"{t}\" ({cols}) SELECT {cols} FROM incoming.\"{t}\";"
         ))?;
     }
-    let (carried, carried_notes) = carry.write(&tx)?;
+    let carried = carry.write(&tx)?;
     for (_, sql) in &triggers {
         tx.execute_batch(sql)?;
     }
+    let carried_notes = carry.write_credit_notes(&tx)?;
     let broken: Option<String> = tx
         .query_row("PRAGMA main.foreign_key_check", [], |r| r.get(0))
         .optional()?;
@@ -661,7 +662,7 @@ impl Carry {
     }
 
     /// Writes what was read into the replaced data (triggers are set aside meanwhile).
-    fn write(&self, tx: &Connection) -> Result<(Vec<String>, Vec<String>)> {
+    fn write(&self, tx: &Connection) -> Result<Vec<String>> {
         use rusqlite::types::Value;
         use rusqlite::OptionalExtension;
         // Customers by reference: the file's own when it has them, else carried.
@@ -693,7 +694,6 @@ impl Carry {
         // Invoices, with their lines.
         let mut invoice_of = std::collections::HashMap::new();
         let mut carried = Vec::new();
-        let mut carried_notes = Vec::new();
         for inv in &self.invoices {
             let new = insert_row(
                 tx,
@@ -798,15 +798,39 @@ impl Carry {
                 )?;
             }
         }
-        // Credit notes, on their invoice by number, when they still fit its balance (a file
-        // from another branch of the ledger may have settled it otherwise); the invoice's
-        // caches follow, and the history says the credit note was kept.
+        // The sequence stays at its highest.
+        for (year, last) in &self.sequence {
+            tx.execute(
+                "INSERT INTO main.invoice_sequence (year, last) VALUES (?1, ?2)
+                 ON CONFLICT(year) DO UPDATE SET last = MAX(last, excluded.last)",
+                rusqlite::params![year, last],
+            )?;
+        }
+        Ok(carried)
+    }
+
+    /// The credit notes, on their invoice by number, when they still fit its balance (a file
+    /// from another branch of the ledger may have settled it otherwise), each with its
+    /// history entry. Written once the triggers are back: they keep the invoice's settled
+    /// and paid-on caches, as for any credit note.
+    fn write_credit_notes(&self, tx: &Connection) -> Result<Vec<String>> {
+        use rusqlite::types::Value;
+        use rusqlite::OptionalExtension;
+        let mut carried_notes = Vec::new();
         for (cn, number) in &self.credit_notes {
-            let Some((invoice_id, customer_id, open)) = tx
+            let Some((invoice_id, customer_id, open, currency)) = tx
                 .query_row(
-                    "SELECT id, customer_id, total_minor - settled_minor FROM main.invoices WHERE number = ?1",
+                    "SELECT id, customer_id, total_minor - settled_minor, currency
+                       FROM main.invoices WHERE number = ?1",
                     [number],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
                 )
                 .optional()?
             else {
@@ -822,44 +846,20 @@ impl Carry {
                 cn,
                 &[("invoice_id", Value::Integer(invoice_id))],
             )?;
-            tx.execute(
-                "UPDATE main.invoices SET settled_minor = settled_minor + ?2,
-                        paid_on = CASE WHEN settled_minor + ?2 >= total_minor THEN max(
-                          COALESCE((SELECT MAX(a.date) FROM main.allocations a WHERE a.invoice_id = ?1), ''),
-                          COALESCE((SELECT MAX(n.date) FROM main.credit_notes n WHERE n.invoice_id = ?1), ''))
-                          END
-                  WHERE id = ?1",
-                rusqlite::params![invoice_id, amount],
-            )?;
             let date = chrono::NaiveDate::parse_from_str(&text(cn, "date"), "%Y-%m-%d")
                 .map_err(|e| Error::damaged("credit_notes", &e))?;
-            let currency: String = tx.query_row(
-                "SELECT currency FROM main.invoices WHERE id = ?1",
-                [invoice_id],
-                |r| r.get(0),
-            )?;
-            let mut entry = crate::journal::NewEntry::new(
-                crate::journal::JournalKind::CreditNote,
+            crate::invoices::credit_notes::log(
+                tx,
                 customer_id,
+                invoice_id,
                 date,
-            );
-            entry.amount = Some((amount, crate::money::Currency::parse(&currency)?));
-            entry.note = format!("{} {}", text(cn, "number"), text(cn, "reason"))
-                .trim()
-                .to_string();
-            entry.invoices = vec![(invoice_id, None)];
-            crate::journal::append(tx, &entry)?;
+                (amount, crate::money::Currency::parse(&currency)?),
+                &text(cn, "number"),
+                &text(cn, "reason"),
+            )?;
             carried_notes.push(text(cn, "number"));
         }
-        // The sequence stays at its highest.
-        for (year, last) in &self.sequence {
-            tx.execute(
-                "INSERT INTO main.invoice_sequence (year, last) VALUES (?1, ?2)
-                 ON CONFLICT(year) DO UPDATE SET last = MAX(last, excluded.last)",
-                rusqlite::params![year, last],
-            )?;
-        }
-        Ok((carried, carried_notes))
+        Ok(carried_notes)
     }
 }
 

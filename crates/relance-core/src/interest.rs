@@ -600,6 +600,16 @@ impl Overcharge {
 /// indemnity on the first), with today's facts: with no new fact the figures are the
 /// same to the cent, so rounding never raises a false alarm.
 pub fn overcharge(conn: &Connection, invoice_id: i64) -> Result<Option<Overcharge>> {
+    overcharge_with(conn, invoice_id, None)
+}
+
+/// [`overcharge`], with the rate table when the caller has it already (read only when the
+/// invoice has penalty invoices otherwise).
+fn overcharge_with(
+    conn: &Connection,
+    invoice_id: i64,
+    table: Option<&RateTable>,
+) -> Result<Option<Overcharge>> {
     let source_id = source_of(conn, invoice_id)?;
     let mut stmt = conn.prepare_cached(
         "SELECT i.number, pc.through_date, pc.interest_minor + pc.indemnity_minor,
@@ -624,10 +634,17 @@ pub fn overcharge(conn: &Connection, invoice_id: i64) -> Result<Option<Overcharg
     };
     let source = crate::invoices::stored_by_id(conn, source_id)?;
     let (mut claim, terms) = claim_and_terms(conn, &source, last, None)?;
-    let table = RateTable::load(conn)?;
+    let loaded;
+    let table = match table {
+        Some(t) => t,
+        None => {
+            loaded = RateTable::load(conn)?;
+            &loaded
+        }
+    };
     let mut owed = 0i64;
     for (_, through, ..) in &charges {
-        let p = compute(&claim, &terms, &table, *through)?;
+        let p = compute(&claim, &terms, table, *through)?;
         owed += p.total_minor();
         claim.indemnity_charged |= p.indemnity_minor > 0;
         claim.charged_through = Some(*through);
@@ -677,9 +694,10 @@ pub fn overcharges(conn: &Connection) -> Result<Vec<Overcharge>> {
         .prepare_cached("SELECT DISTINCT source_invoice_id FROM penalty_charges")?
         .query_map([], |r| r.get::<_, i64>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let table = RateTable::load(conn)?;
     let mut out = Vec::new();
     for id in ids {
-        out.extend(overcharge(conn, id)?);
+        out.extend(overcharge_with(conn, id, Some(&table))?);
     }
     out.sort_by(|a, b| {
         (a.customer_name.as_str(), a.invoice.as_str())

@@ -111,11 +111,15 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
         [invoice_id],
         |r| r.get(0),
     )?;
-    let mut entry = journal::NewEntry::new(JournalKind::CreditNote, customer_id, date);
-    entry.amount = Some((amount, currency));
-    entry.note = format!("{number} {reason}").trim().to_string();
-    entry.invoices = vec![(invoice_id, None)];
-    journal::append(tx, &entry)?;
+    log(
+        tx,
+        customer_id,
+        invoice_id,
+        date,
+        (amount, currency),
+        &number,
+        &reason,
+    )?;
     Ok(CreditNoteView {
         id,
         number,
@@ -125,6 +129,23 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
         amount: currency.minor_to_string(amount),
         reason,
     })
+}
+
+/// The history entry of a credit note: its number and reason, its amount, its invoice.
+pub(crate) fn log(
+    tx: &Connection,
+    customer_id: i64,
+    invoice_id: i64,
+    date: NaiveDate,
+    amount: (i64, Currency),
+    number: &str,
+    reason: &str,
+) -> Result<i64> {
+    let mut entry = journal::NewEntry::new(JournalKind::CreditNote, customer_id, date);
+    entry.amount = Some(amount);
+    entry.note = format!("{number} {reason}").trim().to_string();
+    entry.invoices = vec![(invoice_id, None)];
+    journal::append(tx, &entry)
 }
 
 /// The credit notes of one invoice, oldest first.
