@@ -88,7 +88,15 @@ pub fn agenda(conn: &mut Connection, args: AgendaArgs) -> Result<()> {
             vec![
                 a.id.clone(),
                 a.step.clone(),
-                a.invoices.join(" "),
+                if a.for_information.is_empty() {
+                    a.invoices.join(" ")
+                } else {
+                    format!(
+                        "{} (for information: {})",
+                        a.invoices.join(" "),
+                        a.for_information.join(" ")
+                    )
+                },
                 format!("{} {}", a.amount, a.currency),
                 a.days_overdue.to_string(),
                 if a.needs_decision {

@@ -1792,8 +1792,43 @@ fn export_reminders_writes_every_draft_and_names_who_was_skipped() {
         .filter(|a| a["channel"] == "email")
         .map(|a| a["customer"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(emails.len(), 5, "{emails:?}");
+    assert_eq!(emails.len(), 4, "{emails:?}");
     assert!(emails.contains(&"NOMAIL".to_string()));
+    // FEST15's courtesy e-mail is due the day of its formal demand: one message, the
+    // formal demand, naming F2026-0147 for information only.
+    assert!(!emails.contains(&"FEST15".to_string()), "{emails:?}");
+    let fest = agenda
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["customer"] == "FEST15")
+        .unwrap();
+    assert_eq!(fest["kind"], "formal_demand");
+    assert_eq!(fest["invoices"], serde_json::json!(["F2026-0136"]));
+    assert_eq!(fest["for_information"], serde_json::json!(["F2026-0147"]));
+    let letters = env.dir.path().join("fest");
+    env.ok(&[
+        "letters",
+        "prepare",
+        "--as-of",
+        day,
+        "--out",
+        letters.to_str().unwrap(),
+        "FEST15/formal_demand/registered_letter",
+    ]);
+    let text = pdf_text(&letters.join("2026-11-30-FEST15-formal_demand.pdf"));
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Pour information, la facture F2026-0147 du")
+            && flat.contains("n'est pas concernée par le présent courrier"),
+        "{text}"
+    );
+    assert_eq!(
+        flat.matches("F2026-0147").count(),
+        1,
+        "named once, in no table or computation: {text}"
+    );
+    assert!(flat.contains("2 137,53"), "{text}");
     let history = |customer: &str| -> Vec<serde_json::Value> {
         env.json(&["history", "--customer", customer, "--format", "json"])
             .as_array()
@@ -1838,7 +1873,7 @@ fn export_reminders_writes_every_draft_and_names_who_was_skipped() {
         "json",
     ]);
     let prepared = batch["prepared"].as_array().unwrap();
-    assert_eq!(prepared.len(), 3, "{batch}");
+    assert_eq!(prepared.len(), 2, "{batch}");
     assert_eq!(batch["skipped"].as_array().unwrap().len(), 1);
     assert_eq!(batch["skipped"][0]["customer"], "NOMAIL");
     assert!(batch["skipped"][0]["reason"]
@@ -1854,7 +1889,6 @@ fn export_reminders_writes_every_draft_and_names_who_was_skipped() {
         files,
         [
             "2026-11-30-ECOL10-reminder.eml",
-            "2026-11-30-FEST15-courtesy.eml",
             "2026-11-30-FROM09-courtesy.eml",
             "2026-11-30-SPOR18-courtesy.eml",
             "index.html",

@@ -8,7 +8,7 @@
 //! dispute opened and resolved, a letter of each kind, a penalty invoice and the credit note
 //! correcting an overcharged one (a penalty invoice also asked for by two processes at
 //! once while a third records a payment), a promise to pay, a contract (its deposit issued) and its
-//! next milestone reached, backup and restore, days passing. Checked after every step:
+//! next milestone reached, backup and restore, today's actions done, days passing. Checked after every step:
 //! - each invoice's balance, dispute and closure **at every date where something changed**
 //!   (and the day before), through `invoices::get` and the Open list, equal the model's;
 //! - the aged balance at those dates equals the model's sum of what was owed;
@@ -21,7 +21,10 @@
 //!   same day has nothing to charge), and is flagged overcharged only after a later fact
 //!   dated inside its period; its correction leaves nothing to credit;
 //! - today's agenda names only claimable invoices, none under a live promise with nothing
-//!   recorded since, and every broken promise;
+//!   recorded since, and every broken promise; one message per customer and currency at
+//!   most, claiming only overdue invoices past the due date (the others for information),
+//!   and every message can be written, for the sum the agenda shows (today's actions are
+//!   also marked done, so the scenarios advance);
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
 //!   number order, across restores (a restore carries what the file lacks).
 //! - a restore's undo snapshot holds every write acknowledged before it (every table row
@@ -128,6 +131,10 @@ enum Op {
         kind: usize,
         back: i64,
     },
+    /// Today's actions marked done: every one (`all`), or the first.
+    DoToday {
+        all: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -154,6 +161,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..2usize, 1..=100i64).prop_map(|(cust, pct)| Op::PayAuto { cust, pct }),
         2 => (0..8usize, 0..4usize, 1..120i64)
             .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
+        3 => any::<bool>().prop_map(|all| Op::DoToday { all }),
     ]
 }
 
@@ -200,7 +208,8 @@ struct MInv {
     /// The day of the first formal demand produced for it (interest on a private debtor
     /// runs from the day after).
     demanded: Option<NaiveDate>,
-    /// Promises to pay it: (made on, promised date, a payment or credit note recorded since).
+    /// Promises to pay it: (made on, promised date, a payment or credit note recorded since,
+    /// or, once broken, the broken promise handled on Today).
     promises: Vec<(NaiveDate, NaiveDate, bool)>,
 }
 
@@ -312,6 +321,43 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
     let today = w.today;
     match *op {
         Op::Advance { days } => w.today = today + Duration::days(days),
+        Op::DoToday { all } => {
+            let agenda = dunning::agenda(&w.conn, today).unwrap();
+            let ids: Vec<String> = agenda
+                .iter()
+                .take(if all { agenda.len() } else { 1 })
+                .map(|a| a.id.clone())
+                .collect();
+            let done = dunning::act(
+                &mut w.conn,
+                today,
+                &ids,
+                &dunning::Act::Done {
+                    note: String::new(),
+                },
+            )
+            .map_err(|e| TestCaseError::fail(format!("done {ids:?}: {e}")))?;
+            prop_assert_eq!(done, ids.len());
+            // A broken promise handled is acknowledged: off the agenda for good (its
+            // invoices resume their scenario); the model marks it as no longer expected.
+            let grace = dunning::promise_grace_days(&w.conn).unwrap();
+            for a in agenda.iter().filter(|a| ids.contains(&a.id)) {
+                if a.kind != dunning::ActionKind::PromiseBroken {
+                    continue;
+                }
+                for m in w
+                    .invoices
+                    .iter_mut()
+                    .filter(|m| a.invoices.contains(&m.number))
+                {
+                    for p in &mut m.promises {
+                        if today > p.1 + Duration::days(grace) {
+                            p.2 = true;
+                        }
+                    }
+                }
+            }
+        }
         Op::Backup => {
             let path = w.dir.path().join(format!("snap-{}.sqlite", w.log.len()));
             relance_core::backup::backup_now(&w.conn, &w.db(), Some(&path))
@@ -1165,6 +1211,61 @@ fn check(w: &World) -> Result<(), TestCaseError> {
                 a.kind
             );
         }
+    }
+    // One message a day per customer and currency, at the most advanced stage due: past the
+    // due date it claims only overdue invoices and names the others for information; a
+    // courtesy note only invoices not yet due; and every message can be written.
+    let mut written: BTreeSet<(u64, String)> = BTreeSet::new();
+    for a in &agenda {
+        let Some(kind) = archive::letter_kind_of(a.kind) else {
+            continue;
+        };
+        if a.channel == relance_core::dunning::scenarios::Channel::Phone {
+            continue;
+        }
+        prop_assert!(
+            written.insert((a.customer_id as u64, a.currency.clone())),
+            "two messages for {} on {}: {:?}",
+            &a.customer,
+            w.today,
+            agenda.iter().map(|a| &a.id).collect::<Vec<_>>()
+        );
+        let due = |n: &String| w.invoices.iter().find(|m| &m.number == n).unwrap().due;
+        for n in &a.invoices {
+            let overdue = due(n) < w.today;
+            prop_assert!(
+                overdue == (kind != LetterKind::Courtesy) || kind == LetterKind::Statement,
+                "{}: {} claims {} (due {}) on {}",
+                &a.id,
+                kind.code(),
+                n,
+                due(n),
+                w.today
+            );
+        }
+        for n in &a.for_information {
+            let m = w.invoices.iter().find(|m| &m.number == n).unwrap();
+            prop_assert!(
+                m.due >= w.today && m.claimable_on(w.today) && kind != LetterKind::Courtesy,
+                "{}: {} named for information on {}",
+                &a.id,
+                n,
+                w.today
+            );
+        }
+        let letter =
+            relance_core::documents::letters::compose_for_action(&w.conn, kind, a, w.today, true);
+        prop_assert!(
+            letter.is_ok(),
+            "{} on {} cannot be written: {:?}",
+            &a.id,
+            w.today,
+            letter.err()
+        );
+        let letter = letter.unwrap();
+        prop_assert_eq!(&letter.invoices, &a.invoices);
+        prop_assert_eq!(&letter.for_information, &a.for_information);
+        prop_assert_eq!(letter.due_minor, a.amount_minor);
     }
     for m in &w.invoices {
         for (_, promised, paid) in &m.promises {

@@ -181,7 +181,7 @@ pub struct Prepared {
 }
 
 /// The letter an agenda action sends, if it sends one.
-pub(crate) fn letter_kind_of(kind: crate::dunning::ActionKind) -> Option<LetterKind> {
+pub fn letter_kind_of(kind: crate::dunning::ActionKind) -> Option<LetterKind> {
     use crate::dunning::ActionKind;
     match kind {
         ActionKind::Courtesy => Some(LetterKind::Courtesy),
@@ -233,7 +233,7 @@ pub fn prepare(
         if !is_letter || ids.is_some_and(|ids| !ids.contains(&a.id)) || a.invoices.is_empty() {
             continue;
         }
-        let letter = letters::compose_with(&tx, kind, &a.invoices[0], as_of, Some(&a.invoices))?;
+        let letter = letters::compose_for_action(&tx, kind, a, as_of, false)?;
         let (produced, pdf) = keep_in(&tx, &letter, a.customer_id, Via::Post, &letter.subject)?;
         let mut name = file_name(&[&as_of.to_string(), &a.customer, kind.code()], "pdf");
         if out.iter().any(|p: &Prepared| p.file_name == name) {

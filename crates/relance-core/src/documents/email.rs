@@ -135,8 +135,15 @@ impl Wording {
         };
         if let Some(own) = &self.body {
             let mut values = l.values.clone();
+            // The invoices named for information follow the list: never lost to a wording
+            // written before they existed.
+            let listed = if l.information.is_empty() {
+                list
+            } else {
+                format!("{list}\n\n{}", l.information)
+            };
             values.extend([
-                ("invoices", list),
+                ("invoices", listed),
                 ("payment", l.payment.clone()),
                 ("signature", l.signature.clone()),
                 ("attachment", attachment.to_string()),
@@ -173,6 +180,7 @@ impl Wording {
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
+        paragraphs.push(l.information.clone());
         paragraphs.extend(after);
         paragraphs.push(attachment.to_string());
         paragraphs.push(format!("{closing}\n{}", l.signature));
@@ -491,8 +499,7 @@ pub fn prepare(
             continue;
         }
         seen.push(a.id.clone());
-        let letter =
-            letters::compose_for_email(&tx, kind, &a.invoices[0], as_of, Some(&a.invoices))?;
+        let letter = letters::compose_for_action(&tx, kind, a, as_of, true)?;
         let d = match draft_in(&tx, &letter, a.customer_id, now_unix) {
             Err(Error::Invalid { field, msg })
                 if field == "customer" || field.ends_with("email") =>
@@ -864,7 +871,8 @@ mod tests {
                 .collect()
         };
         let before = emails(&conn);
-        assert_eq!(before.len(), 4, "{before:?}");
+        // ECOL10, FROM09 and SPOR18 (FEST15's courtesy e-mail goes with its formal demand).
+        assert_eq!(before.len(), 3, "{before:?}");
         let done_before = count(&conn, "action_done");
         // A file that cannot be written: nothing archived, logged or done.
         let mut n = 0;
@@ -886,7 +894,7 @@ mod tests {
             0
         );
         assert_eq!(emails(&conn), before);
-        // Then for real: three drafts and the index, the customer without an address named.
+        // Then for real: two drafts and the index, the customer without an address named.
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let batch = prepare(
             &mut conn,
@@ -901,7 +909,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(batch.prepared.len(), 3);
+        assert_eq!(batch.prepared.len(), 2);
         assert_eq!(batch.skipped.len(), 1);
         assert_eq!(batch.skipped[0].customer, "SPOR18");
         assert!(
@@ -909,9 +917,9 @@ mod tests {
             "{:?}",
             batch.skipped
         );
-        assert_eq!(files.len(), 4);
-        assert_eq!(files[3].0, "index.html");
-        let index = String::from_utf8(files[3].1.clone()).unwrap();
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[2].0, "index.html");
+        let index = String::from_utf8(files[2].1.clone()).unwrap();
         for p in &batch.prepared {
             assert!(
                 index.contains(&format!("href=\"{}\"", p.file_name)),
@@ -919,7 +927,7 @@ mod tests {
             );
         }
         assert!(index.contains("Not prepared") && index.contains("SPOR18"));
-        assert_eq!(count(&conn, "email_prepared"), 3);
+        assert_eq!(count(&conn, "email_prepared"), 2);
         // The prepared actions are done; the skipped one stays on the agenda.
         let left = emails(&conn);
         assert_eq!(left.len(), 1);

@@ -96,6 +96,13 @@ pub struct Letter {
     /// How the interest was computed, one line per period (formal demand).
     pub breakdown: Vec<String>,
     pub after: Vec<String>,
+    /// Invoices not yet due named for information only, under the claim ("Pour information,
+    /// la facture … arrive à échéance le …"): never in the table, the totals or the interest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub for_information: Vec<String>,
+    /// The sentence naming them (empty when there are none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub information: String,
     pub signature: String,
     pub footer: String,
     pub currency: String,
@@ -223,6 +230,24 @@ pub fn first_open_invoice(
     first.ok_or_else(|| Error::invalid("customer", Msg::NoOpenInvoices))
 }
 
+/// What a letter composed for an agenda action covers: only the invoices it claims, and
+/// those it names for information (not yet due).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cover<'a> {
+    pub only: Option<&'a [String]>,
+    pub for_information: &'a [String],
+}
+
+impl<'a> Cover<'a> {
+    /// What an agenda action covers.
+    pub fn of_action(a: &'a crate::dunning::Action) -> Cover<'a> {
+        Cover {
+            only: Some(&a.invoices),
+            for_information: &a.for_information,
+        }
+    }
+}
+
 /// [`compose`], covering only the invoices in `only` (an agenda action's invoices) when given.
 pub fn compose_with(
     conn: &Connection,
@@ -231,7 +256,33 @@ pub fn compose_with(
     as_of: NaiveDate,
     only: Option<&[String]>,
 ) -> Result<Letter> {
-    compose_inner(conn, kind, invoice, as_of, only, true)
+    let cover = Cover {
+        only,
+        ..Default::default()
+    };
+    compose_inner(conn, kind, invoice, as_of, cover, true)
+}
+
+/// The letter (`for_email`: the e-mail) an agenda action sends.
+pub fn compose_for_action(
+    conn: &Connection,
+    kind: LetterKind,
+    action: &crate::dunning::Action,
+    as_of: NaiveDate,
+    for_email: bool,
+) -> Result<Letter> {
+    let head = action
+        .invoices
+        .first()
+        .ok_or_else(|| Error::invalid("action", Msg::UnknownAction(action.id.clone())))?;
+    compose_inner(
+        conn,
+        kind,
+        head,
+        as_of,
+        Cover::of_action(action),
+        !for_email,
+    )
 }
 
 /// [`compose_with`] for an e-mail: the customer needs no postal address.
@@ -242,7 +293,11 @@ pub fn compose_for_email(
     as_of: NaiveDate,
     only: Option<&[String]>,
 ) -> Result<Letter> {
-    compose_inner(conn, kind, invoice, as_of, only, false)
+    let cover = Cover {
+        only,
+        ..Default::default()
+    };
+    compose_inner(conn, kind, invoice, as_of, cover, false)
 }
 
 fn compose_inner(
@@ -250,9 +305,10 @@ fn compose_inner(
     kind: LetterKind,
     invoice: &str,
     as_of: NaiveDate,
-    only: Option<&[String]>,
+    cover: Cover,
     need_address: bool,
 ) -> Result<Letter> {
+    let only = cover.only;
     let head = crate::invoices::stored_by_number(conn, "invoice", invoice)?;
     head.refuse_before_issue(as_of)?;
     let at = crate::invoices::AsOf::new(conn, as_of)?;
@@ -293,6 +349,12 @@ fn compose_inner(
     let currency = Currency::parse(&currency_code)?;
     let money = |minor: i64| currency.format_minor(minor, lang);
     let rows = covered_invoices(conn, kind, &head, &at, only)?;
+    let informed = if kind == LetterKind::Courtesy || cover.for_information.is_empty() {
+        Vec::new()
+    } else {
+        not_yet_due(conn, &head, &at, cover.for_information)?
+    };
+    let information = information_sentence(&informed, lang, currency);
     let Figures {
         lines,
         breakdown,
@@ -428,6 +490,8 @@ fn compose_inner(
         totals,
         breakdown,
         after,
+        for_information: informed.iter().map(|r| r.number.clone()).collect(),
+        information,
         signature: settings.company_name.clone(),
         footer,
         currency: currency_code,
@@ -829,6 +893,90 @@ fn covered_invoices(
     Ok(rows)
 }
 
+/// The customer's invoices in `numbers` still claimable and not yet due at the date, in the
+/// head's currency, oldest due date first: what a message past the due date names for
+/// information.
+fn not_yet_due(
+    conn: &Connection,
+    head: &crate::invoices::Stored,
+    at: &crate::invoices::AsOf,
+    numbers: &[String],
+) -> Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.number, i.issue_date, i.due_date, i.total_minor, {} FROM invoices i
+         WHERE i.customer_id = ?1 AND i.currency = ?2 AND i.due_date >= ?3 AND {}
+         ORDER BY i.due_date, i.number",
+        at.settled,
+        at.claimable()
+    ))?;
+    let found = stmt.query_map(
+        rusqlite::params![head.customer_id, head.currency, at.date.to_string()],
+        |r| {
+            Ok(Row {
+                number: r.get(0)?,
+                issue: r.get(1)?,
+                due: r.get(2)?,
+                total: r.get(3)?,
+                settled: r.get(4)?,
+            })
+        },
+    )?;
+    let mut rows = Vec::new();
+    for row in found {
+        let row = row?;
+        if numbers.contains(&row.number) {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// "Pour information, la facture F-3 du 02/11/2026 (1 200,00 €) arrive à échéance le
+/// 12/12/2026 ; elle n'est pas concernée par le présent courrier." (one sentence for several).
+fn information_sentence(rows: &[Row], lang: Lang, currency: Currency) -> String {
+    let item = |r: &Row| match lang {
+        Lang::Fr => format!(
+            "{} du {} ({}, échéance le {})",
+            r.number,
+            short_date(r.issue, lang),
+            currency.format_minor(r.total - r.settled, lang),
+            short_date(r.due, lang)
+        ),
+        Lang::En => format!(
+            "{} of {} ({}, due {})",
+            r.number,
+            short_date(r.issue, lang),
+            currency.format_minor(r.total - r.settled, lang),
+            short_date(r.due, lang)
+        ),
+    };
+    match (rows, lang) {
+        ([], _) => String::new(),
+        ([r], Lang::Fr) => format!(
+            "Pour information, la facture {} du {} ({}) arrive à échéance le {} ; elle n'est pas concernée par le présent courrier.",
+            r.number,
+            short_date(r.issue, lang),
+            currency.format_minor(r.total - r.settled, lang),
+            short_date(r.due, lang)
+        ),
+        ([r], Lang::En) => format!(
+            "For your information, invoice {} of {} ({}) falls due on {}; it is not part of this letter.",
+            r.number,
+            short_date(r.issue, lang),
+            currency.format_minor(r.total - r.settled, lang),
+            short_date(r.due, lang)
+        ),
+        (_, Lang::Fr) => format!(
+            "Pour information, les factures suivantes arrivent à échéance prochainement ; elles ne sont pas concernées par le présent courrier : {}.",
+            rows.iter().map(item).collect::<Vec<_>>().join(", ")
+        ),
+        (_, Lang::En) => format!(
+            "For your information, the following invoices fall due shortly and are not part of this letter: {}.",
+            rows.iter().map(item).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 /// "À l'attention de Marc Girard", elided before a vowel or a mute h: "À l'attention
 /// d'Isabelle Moreau", "d'Hélène"; "For the attention of …" in English.
 fn attention(contact: &str, lang: Lang) -> String {
@@ -1066,6 +1214,9 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
         }
     }
     lay.y += 4.0;
+    if !l.information.is_empty() {
+        lay.paragraph(&l.information, BODY, false);
+    }
     for p in &l.after {
         lay.paragraph(p, BODY, false);
     }
@@ -1096,6 +1247,9 @@ fn tail_height(l: &Letter) -> f32 {
             .sum::<f32>();
     }
     h += 4.0 + l.after.iter().map(|p| para(p, BODY, false)).sum::<f32>();
+    if !l.information.is_empty() {
+        h += para(&l.information, BODY, false);
+    }
     h + 28.0
 }
 

@@ -6,6 +6,7 @@ use super::*;
 use crate::customers::{self, CustomerInput};
 use crate::invoices::payments::{self, AllocationInput, PaymentInput};
 use crate::invoices::{self, InvoiceInput};
+use chrono::Duration;
 
 const DUE: &str = "2026-03-31";
 
@@ -139,7 +140,8 @@ fn catch_up_proposes_only_the_most_advanced_step() {
     for (offset, want) in [
         (-8, None),
         (-7, Some("courtesy/email")),
-        (2, Some("courtesy/email")),
+        // A courtesy note is never sent once the invoice is overdue.
+        (2, None),
         (20, Some("call/phone")),
         (60, Some("formal_demand/registered_letter")),
     ] {
@@ -194,6 +196,107 @@ fn grouping_one_action_per_customer_kind_and_channel() {
     assert_eq!(a[0].invoices, vec!["F-1".to_string(), "F-2".to_string()]);
     assert_eq!(a[0].amount, "350.50");
     assert_eq!(a[0].id, "ACME/reminder/email");
+}
+
+/// Adds an invoice of ACME due `due_offset` days after DUE.
+fn add_invoice(conn: &Connection, number: &str, total: &str, due_offset: i64) {
+    invoices::create(
+        conn,
+        &InvoiceInput {
+            number: number.into(),
+            customer: "ACME".into(),
+            issue_date: "2026-02-01".into(),
+            due_date: day(due_offset).to_string(),
+            total: total.into(),
+            ..Default::default()
+        },
+        day(-60),
+    )
+    .unwrap();
+}
+
+#[test]
+fn one_message_per_customer_a_day_at_the_most_advanced_stage() {
+    // F-1 reaches its formal demand (D+45) the day F-2's courtesy e-mail is due (its due
+    // date is 7 days later) and F-3 its reminder e-mail (due 3 days before).
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    add_invoice(&conn, "F-2", "250.50", 52);
+    add_invoice(&conn, "F-3", "80", 42);
+    crate::settings::set(&conn, "company_name", "Relance SARL").unwrap();
+    let a = agenda(&conn, day(45)).unwrap();
+    assert_eq!(
+        a.iter().map(summary).collect::<Vec<_>>(),
+        ["formal_demand/registered_letter"]
+    );
+    assert_eq!(
+        a[0].invoices,
+        ["F-1", "F-3"],
+        "the overdue invoices are claimed"
+    );
+    assert_eq!(
+        a[0].for_information,
+        ["F-2"],
+        "the one not yet due, for information"
+    );
+    assert_eq!(a[0].amount, "1080.00", "only what is claimed");
+    assert_eq!(a[0].targets.len(), 3);
+    // Done: the courtesy and the reminder it covered are done too.
+    act(
+        &mut conn,
+        day(45),
+        &[a[0].id.clone()],
+        &Act::Done {
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    assert!(agenda(&conn, day(46)).unwrap().is_empty());
+    let history = journal::for_customer(&conn, 1, 1).unwrap();
+    assert_eq!(history[0].invoices, ["F-1", "F-2", "F-3"]);
+}
+
+#[test]
+fn no_courtesy_note_to_a_customer_under_formal_demand() {
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    add_invoice(&conn, "F-2", "250.50", 60);
+    let a = agenda(&conn, day(45)).unwrap();
+    assert_eq!(a[0].kind, ActionKind::FormalDemand);
+    assert!(
+        a[0].for_information.is_empty(),
+        "F-2's courtesy is 8 days away"
+    );
+    act(
+        &mut conn,
+        day(45),
+        &[a[0].id.clone()],
+        &Act::Done {
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    // D+53: F-2's courtesy day; F-1 is still unpaid under formal demand.
+    assert!(agenda(&conn, day(53)).unwrap().is_empty());
+    // F-1 paid: the courtesy of F-2 comes back while F-2 is not yet due.
+    payments::record(
+        &mut conn,
+        &PaymentInput {
+            customer: "ACME".into(),
+            date: day(54).to_string(),
+            amount: "1000".into(),
+            allocations: vec![AllocationInput {
+                invoice: "F-1".into(),
+                amount: String::new(),
+            }],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let a = agenda(&conn, day(55)).unwrap();
+    assert_eq!(
+        a.iter().map(summary).collect::<Vec<_>>(),
+        ["courtesy/email"]
+    );
+    assert_eq!(a[0].invoices, ["F-2"]);
 }
 
 #[test]

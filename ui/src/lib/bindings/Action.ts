@@ -24,11 +24,16 @@ step: string,
  */
 needs_decision: boolean, 
 /**
- * Invoice numbers, oldest due date first.
+ * The invoices it claims (or reminds of, before their due date), oldest due date first.
  */
 invoices: Array<string>, 
 /**
- * Sum of the open balances (decimal string).
+ * Invoices not yet due that a message past the due date lists for information only (no
+ * interest, no demand on them); their courtesy step is done with it.
+ */
+for_information: Array<string>, 
+/**
+ * Sum of the open balances of `invoices` (decimal string).
  */
 amount: string, currency: string, 
 /**

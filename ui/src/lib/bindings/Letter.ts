@@ -18,7 +18,16 @@ totals: Array<[string, string]>,
 /**
  * How the interest was computed, one line per period (formal demand).
  */
-breakdown: Array<string>, after: Array<string>, signature: string, footer: string, currency: string, 
+breakdown: Array<string>, after: Array<string>, 
+/**
+ * Invoices not yet due named for information only, under the claim ("Pour information,
+ * la facture … arrive à échéance le …"): never in the table, the totals or the interest.
+ */
+for_information?: Array<string>, 
+/**
+ * The sentence naming them (empty when there are none).
+ */
+information?: string, signature: string, footer: string, currency: string, 
 /**
  * Principal still due, interest, indemnity, and what the letter claims: minor units.
  */
