@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, exist
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { withApp as openApp } from './webdriver.mjs';
+import { withApp as openApp, KEYS } from './webdriver.mjs';
 
 const APP = process.env.RELANCE_APP_BINARY;
 const ARTIFACTS = path.resolve(process.env.RELANCE_ARTIFACTS ?? 'tests/artifacts');
@@ -242,10 +242,11 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
 
     // Done: the action leaves Today and the customer's history shows it.
     await d.click('[data-testid="done-PART21/call/phone"]');
-    await d.waitText('[data-testid="notice-success"]', '1 action');
+    await d.waitText('[data-testid="undo-bar"]', 'Fait — ');
     await d.waitFor(async () => (await d.findAll(action('PART21/call/phone'))).length === 0, 'the done action to leave');
 
     // A snooze to a past date is refused next to the field.
+    await d.click('[data-testid="more-ECOL10/courtesy/email"]');
     await d.click('[data-testid="snooze-ECOL10/courtesy/email"]');
     await d.type('#a-until', '01/11/2026');
     await d.click('[data-testid="action-confirm"]');
@@ -263,6 +264,7 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.click('[data-testid="call-HOTL03/call/phone"]');
 
     // A promise to pay removes the invoice from Today.
+    await d.click('[data-testid="more-HOTL03/call/phone"]');
     await d.click('[data-testid="promise-HOTL03/call/phone"]');
     await d.type('#a-promised_date', '30/11/2026');
     await d.type('#a-note', 'Claire Dubois: virement lundi');
@@ -303,6 +305,7 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.find(action('FEST15/formal_demand/registered_letter'), 'the reminder back after rejection');
 
     // Letter… on the action: the formal demand the engine composed, before preparing it.
+    await d.click('[data-testid="more-FEST15/formal_demand/registered_letter"]');
     await d.click('[data-testid="letter-FEST15/formal_demand/registered_letter"]');
     await d.waitText('[data-testid="letter-preview"]', 'mise en demeure de payer');
     assert.match(await d.text('[data-testid="letter-preview"]'), /Total réclamé/);
@@ -358,6 +361,7 @@ test('E-mails from Today: a draft opened in the mail client, a mailto link, the 
     await d.click('[data-testid="nav-today"]');
 
     // E-mail…: what the e-mail will say, then a mailto link (subject and body, no PDF).
+    await d.click(`[data-testid="more-${id}"]`);
     await d.click(`[data-testid="email-${id}"]`);
     await d.waitText('[data-testid="email-preview"]', 'F2026-0145');
     assert.match(await d.text('[data-testid="email-preview"]'), /bureau@pasdedeux\.fr[\s\S]*Échéance proche, École de danse Pas de Deux : 9\s090,65\s€[\s\S]*Bonjour,[\s\S]*Cordialement,/);
@@ -586,6 +590,7 @@ test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lis
     // Sanctions proposed on Today for customers at risk; one decided: on hold, gone from
     // the proposals, shown in the customers list.
     await d.click('[data-testid="nav-today"]');
+    await d.click('[data-testid="sanctions-toggle"]');
     await d.find('[data-testid="sanction-TRAI12"]', 'a sanction proposed');
     await d.screenshot(shots, '03-sanctions');
     await d.click('[data-testid="hold-TRAI12"]');
@@ -764,6 +769,68 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
   });
 });
 
+test('A morning on Today by keyboard only: the main verb, "Done" and its undo, the "…" menu, a snooze', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'keyboard');
+  const row = (id) => `[data-testid="action-${id}"]`;
+  await withApp(4451, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find(row('PART21/call/phone'));
+    // The figures fit on one line above the work.
+    const kpiHeight = await d.exec('return document.querySelector(".kpis").getBoundingClientRect().height');
+    assert.ok(kpiHeight < 40, `figures on one line (${kpiHeight}px)`);
+    // From the top of the page, Tab reaches the first row's main verb.
+    await d.exec('document.activeElement?.blur(); window.scrollTo(0, 0)');
+    let tabs = 0;
+    while (!String(await d.focused()).startsWith('call-') && tabs < 60) {
+      await d.keys(KEYS.Tab);
+      tabs += 1;
+    }
+    assert.equal(await d.focused(), 'call-PART21/call/phone', `after ${tabs} tabs`);
+    const name = await d.exec('return document.activeElement.getAttribute("aria-label")');
+    assert.equal(name, 'Appeler — Mme Amélie Chevalier');
+    // Enter on the verb opens the call sheet; Enter again closes it.
+    await d.keys(KEYS.Enter);
+    await d.find('[data-testid="call-script"]', 'the call sheet');
+    await d.keys(KEYS.Enter);
+    await d.waitFor(async () => (await d.findAll('[data-testid="call-script"]')).length === 0, 'the call sheet to close');
+    // Tab to "Done", Enter: the row leaves, the focus is on the next row's verb, an undo
+    // is offered; Ctrl+Z brings the row back.
+    await d.keys(KEYS.Tab);
+    assert.equal(await d.focused(), 'done-PART21/call/phone');
+    await d.keys(KEYS.Enter);
+    await d.waitText('[data-testid="undo-bar"]', 'Fait — Mme Amélie Chevalier');
+    await d.waitFor(async () => (await d.findAll(row('PART21/call/phone'))).length === 0, 'the row to leave');
+    await d.waitFor(async () => (await d.focused()) === 'call-HOTL03/call/phone', 'the focus on the next row');
+    await d.screenshot(shots, '01-done-undo-offered');
+    await d.keys(`${KEYS.Control}z${KEYS.Null}`);
+    await d.waitText('[data-testid="notice-success"]', 'Annulé');
+    await d.find(row('PART21/call/phone'), 'the row back after the undo');
+    // The "…" menu of the next row: opened with Enter, ↓ moves, Esc closes back to it.
+    await d.exec('document.querySelector(\'[data-testid="call-HOTL03/call/phone"]\').focus()');
+    await d.keys(KEYS.Tab + KEYS.Tab);
+    assert.equal(await d.focused(), 'more-HOTL03/call/phone');
+    await d.keys(KEYS.Enter);
+    await d.waitFor(async () => (await d.focused()) === 'skip-HOTL03/call/phone', 'the first item focused');
+    await d.keys(KEYS.ArrowDown);
+    assert.equal(await d.focused(), 'snooze-HOTL03/call/phone');
+    await d.screenshot(shots, '02-menu');
+    await d.keys(KEYS.Escape);
+    assert.equal(await d.focused(), 'more-HOTL03/call/phone');
+    assert.equal((await d.findAll('[role="menu"]')).length, 0);
+    // Snooze by keyboard: the field has the focus, Enter confirms, the row leaves.
+    await d.keys(KEYS.Enter);
+    await d.waitFor(async () => (await d.focused()) === 'skip-HOTL03/call/phone', 'the menu again');
+    await d.keys(KEYS.ArrowDown + KEYS.Enter);
+    await d.waitFor(async () => (await d.focused()) === 'a-until', 'the date field focused');
+    await d.keys(`01/12/2026${KEYS.Enter}`);
+    await d.waitText('[data-testid="undo-bar"]', 'Reporté au 01/12/2026 — ');
+    await d.waitFor(async () => (await d.findAll(row('HOTL03/call/phone'))).length === 0, 'the snoozed row to leave');
+    await d.screenshot(shots, '03-snoozed');
+  });
+});
+
 test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A/AA, best practices)', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');
@@ -778,6 +845,15 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
     await d.click('[data-testid="load-demo"]');
     await d.find('.kpis', 'Today');
     await audit('today');
+    // The decisions unfolded, a row's "…" menu open, an undo offered.
+    await d.click('[data-testid="sanctions-toggle"]');
+    await d.click('[data-testid="more-PART21/call/phone"]');
+    await d.find('[role="menu"]');
+    await audit('today, menu and decisions open');
+    await d.keys(KEYS.Escape);
+    await d.click('[data-testid="done-PART21/call/phone"]');
+    await d.find('[data-testid="undo-bar"]');
+    await audit('today, undo offered');
     for (const [nav, ready] of [
       ['dashboard', '.chart'],
       ['customer', '[data-testid="customer-list"]'],

@@ -11,6 +11,9 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 /** axe-core's browser build, from the UI's development packages (npm ci installs it). */
 const AXE = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../ui/node_modules/axe-core/axe.min.js'), 'utf8');
 
+/** W3C WebDriver key codes. */
+export const KEYS = { Null: '\uE000', Tab: '\uE004', Enter: '\uE007', Escape: '\uE00C', ArrowUp: '\uE013', ArrowDown: '\uE015', Control: '\uE009' };
+
 export class Driver {
   constructor(port) {
     this.base = `http://127.0.0.1:${port}`;
@@ -143,6 +146,18 @@ export class Driver {
       last = await this.text(css);
       return norm(last).includes(norm(expected));
     }, `"${expected}" in ${css} (last: "${last}")`);
+  }
+
+  /** Types keys into whatever has the focus, as a person at the keyboard would (W3C key
+   *  codes: KEYS.Tab, KEYS.Enter, …; a modifier stays down until KEYS.Null). */
+  async keys(text) {
+    const active = (await this.req('GET', this.s('/element/active')))[ELEMENT];
+    await this.req('POST', this.s(`/element/${active}/value`), { text });
+  }
+
+  /** The data-testid (or id) of the focused element. */
+  focused() {
+    return this.exec('const a = document.activeElement; return a ? (a.dataset.testid || a.id || a.tagName) : null');
   }
 
   async screenshot(dir, name) {

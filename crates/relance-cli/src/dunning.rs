@@ -63,6 +63,16 @@ pub enum ActionCmd {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Undo what `action done`, `skip` or `snooze` recorded today (the entries it printed):
+    /// the actions come back on the agenda; the history keeps both.
+    Undo {
+        /// History entry ids.
+        #[arg(required = true)]
+        entries: Vec<i64>,
+        /// The day the entries were recorded for (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,12 +131,23 @@ pub fn act(conn: &mut Connection, cmd: ActionCmd) -> Result<()> {
         ActionCmd::Done { on, note } => (on, Act::Done { note }),
         ActionCmd::Skip { on, reason } => (on, Act::Skip { reason }),
         ActionCmd::Snooze { on, until, note } => (on, Act::Snooze { until, note }),
+        ActionCmd::Undo { entries, as_of } => {
+            let as_of = date_or_today(&as_of, "as_of")?;
+            let n = dunning::undo(conn, as_of, &entries)?;
+            out!(
+                "{} undone.",
+                relance_core::Lang::En.count(n as i64, "action", "actions")
+            );
+            return Ok(());
+        }
     };
     let as_of = date_or_today(&on.as_of, "as_of")?;
-    let n = dunning::act(conn, as_of, &on.ids, &what)?;
+    let entries = dunning::act(conn, as_of, &on.ids, &what)?;
+    let list: Vec<String> = entries.iter().map(i64::to_string).collect();
     out!(
-        "{} recorded.",
-        relance_core::Lang::En.count(n as i64, "action", "actions")
+        "{} recorded (undo: relance action undo {}).",
+        relance_core::Lang::En.count(entries.len() as i64, "action", "actions"),
+        list.join(" ")
     );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
 //! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty
 //! invoice, the day's e-mail drafts, a milestone invoice, the credit note correcting an
-//! overcharged penalty invoice), over and
+//! overcharged penalty invoice, the undo of a call marked done), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -178,9 +178,10 @@ enum Op {
     Emails,
     Milestone,
     CorrectOvercharge,
+    Undo,
 }
 
-const OPS: [Op; 10] = [
+const OPS: [Op; 11] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -191,6 +192,7 @@ const OPS: [Op; 10] = [
     Op::Emails,
     Op::Milestone,
     Op::CorrectOvercharge,
+    Op::Undo,
 ];
 
 struct Setup {
@@ -199,6 +201,8 @@ struct Setup {
     csv: PathBuf,
     snapshot: PathBuf,
     action_ids: Vec<String>,
+    /// A call marked done on the template: undone under the kill.
+    undo_entry: i64,
     /// The day's e-mail actions: the drafts `export-reminders` prepares.
     email_actions: i64,
     journal_max: i64,
@@ -249,6 +253,22 @@ fn setup(dir: &Path) -> Setup {
             "F2026-0136",
         ],
     );
+    // A call marked done, to be undone under the kill.
+    let agenda = run_ok(&template, &["agenda", "--format", "json"]);
+    let agenda: serde_json::Value = serde_json::from_str(&agenda).unwrap();
+    let call = agenda
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["channel"] == "phone")
+        .expect("the demo has a call to make")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run_ok(&template, &["action", "done", &call]);
+    let conn = Connection::open(&template).unwrap();
+    let undo_entry = query_i64(&conn, "SELECT MAX(id) FROM journal");
+    drop(conn);
     // An older snapshot to restore: the demo plus one customer the template lacks.
     let snapshot = dir.join("snapshot.sqlite");
     let extra = dir.join("extra.sqlite");
@@ -303,6 +323,7 @@ fn setup(dir: &Path) -> Setup {
         csv: csv_path,
         snapshot,
         action_ids,
+        undo_entry,
         email_actions,
         journal_max,
         before,
@@ -342,6 +363,13 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         Op::PenaltyInvoice => v(&["penalties", "invoice", "--invoice", "F2025-0009"]),
         Op::Milestone => v(&["milestone", "reach", "K1", "2", "--date", TODAY]),
         Op::CorrectOvercharge => v(&["penalties", "correct", "--invoice", "F2026-0136"]),
+        Op::Undo => v(&[
+            "action",
+            "undo",
+            &s.undo_entry.to_string(),
+            "--as-of",
+            TODAY,
+        ]),
         Op::Emails => v(&[
             "export-reminders",
             "--as-of",
@@ -391,6 +419,7 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.credit_notes += 1;
             after.journal += 1;
         }
+        Op::Undo => after.journal += 1,
     }
     (after, before)
 }

@@ -854,6 +854,17 @@ fn every_subcommand_has_a_valid_call() {
     for line in &calls {
         run(line);
     }
+    // The skip recorded above, undone (by the entry `action skip` printed).
+    let customer = ids[1].split('/').next().unwrap();
+    let history = d.json(&["history", "--customer", customer, "--format", "json"]);
+    let skipped = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "action_skipped")
+        .map(|e| e["id"].to_string())
+        .expect("the skip");
+    run(&format!("action undo {skipped}"));
     // The dispute opened above, resolved; a document fetched; the snapshot restored.
     let disputes = d.json(&["dispute", "list", "--format", "json"]);
     let id = disputes

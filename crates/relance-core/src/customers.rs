@@ -576,17 +576,23 @@ pub enum Sanction {
 }
 
 /// Applies a sanction (see [`Sanction`]); refused, nothing changed: an empty hold reason, a
-/// limit that is not an amount of the company's currency.
+/// limit that is not an amount of the company's currency. Returns the journal entry that
+/// records it, what [`undo_sanction`] takes.
 pub fn apply_sanction(
     conn: &mut Connection,
     reference: &str,
     sanction: &Sanction,
     lang: Lang,
     as_of: chrono::NaiveDate,
-) -> Result<()> {
+) -> Result<i64> {
     let id = id_by_ref(conn, "customer", reference)?;
     let fr = lang == Lang::Fr;
     let tx = conn.transaction()?;
+    let before: (bool, String, Option<i64>) = tx.query_row(
+        "SELECT on_hold, hold_reason, credit_limit_minor FROM customers WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let note = match sanction {
         Sanction::Hold { reason } => {
             let reason = v::required_line("reason", reason, 300)?;
@@ -637,7 +643,73 @@ pub fn apply_sanction(
     let mut entry = crate::journal::NewEntry::new(crate::journal::JournalKind::Note, id, as_of);
     entry.action = Some("sanction".into());
     entry.note = note;
-    crate::journal::append(&tx, &entry)?;
+    let entry_id = crate::journal::append(&tx, &entry)?;
+    tx.execute(
+        "INSERT INTO sanction_before (journal_id, on_hold, hold_reason, credit_limit_minor)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![entry_id, before.0, before.1, before.2],
+    )?;
+    tx.commit()?;
+    Ok(entry_id)
+}
+
+/// Undoes a sanction: the customer is put back as they were just before it (on hold or
+/// not, the hold's reason, the credit limit), and the undo is recorded in their history
+/// (an entry naming the sanction's). Refused, nothing changed: an entry that is not a
+/// sanction, one already undone, or one followed by a later sanction still in force.
+pub fn undo_sanction(
+    conn: &mut Connection,
+    entry: i64,
+    lang: Lang,
+    as_of: chrono::NaiveDate,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    let found: Option<(i64, bool, String, Option<i64>)> = tx
+        .query_row(
+            "SELECT j.customer_id, s.on_hold, s.hold_reason, s.credit_limit_minor
+             FROM journal j JOIN sanction_before s ON s.journal_id = j.id WHERE j.id = ?1",
+            [entry],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((customer_id, on_hold, hold_reason, limit)) = found else {
+        return Err(Error::invalid("entry", Msg::NotUndoable));
+    };
+    let undone = |tx: &Connection, id: i64| -> Result<bool> {
+        Ok(tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM journal WHERE corrects_id = ?1 AND action = 'sanction_undone')",
+            [id],
+            |r| r.get(0),
+        )?)
+    };
+    if undone(&tx, entry)? {
+        return Err(Error::invalid("entry", Msg::AlreadyUndone));
+    }
+    let later: Vec<i64> = tx
+        .prepare(
+            "SELECT s.journal_id FROM sanction_before s JOIN journal j ON j.id = s.journal_id
+             WHERE j.customer_id = ?1 AND s.journal_id > ?2",
+        )?
+        .query_map(params![customer_id, entry], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for l in later {
+        if !undone(&tx, l)? {
+            return Err(Error::invalid("entry", Msg::LaterSanction));
+        }
+    }
+    tx.execute(
+        "UPDATE customers SET on_hold = ?2, hold_reason = ?3, credit_limit_minor = ?4 WHERE id = ?1",
+        params![customer_id, on_hold, hold_reason, limit],
+    )?;
+    let mut e =
+        crate::journal::NewEntry::new(crate::journal::JournalKind::Note, customer_id, as_of);
+    e.action = Some("sanction_undone".into());
+    e.corrects_id = Some(entry);
+    e.note = match lang {
+        Lang::Fr => "Sanction annulée".into(),
+        Lang::En => "Sanction undone".into(),
+    };
+    crate::journal::append(&tx, &e)?;
     tx.commit()?;
     Ok(())
 }
@@ -725,6 +797,56 @@ pub fn set_segment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sanction_is_undone_back_to_the_customer_as_before() {
+        let mut conn = crate::test_support::setup();
+        let today = crate::test_support::day("2026-11-30");
+        let state = |c: &Connection| -> (bool, String, Option<i64>) {
+            c.query_row(
+                "SELECT on_hold, hold_reason, credit_limit_minor FROM customers WHERE reference = 'ACME'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+        };
+        let initial = state(&conn);
+        let limit = |amount: &str| Sanction::CreditLimit {
+            amount: amount.into(),
+        };
+        let first = apply_sanction(&mut conn, "ACME", &limit("5000"), Lang::Fr, today).unwrap();
+        let hold = Sanction::Hold {
+            reason: "Impayés".into(),
+        };
+        let second = apply_sanction(&mut conn, "ACME", &hold, Lang::Fr, today).unwrap();
+        let held = state(&conn);
+        assert_eq!(held, (true, "Impayés".into(), Some(500_000)));
+        // The earlier one waits for the later one to be undone.
+        assert!(matches!(
+            undo_sanction(&mut conn, first, Lang::Fr, today),
+            Err(Error::Invalid {
+                msg: Msg::LaterSanction,
+                ..
+            })
+        ));
+        assert_eq!(state(&conn), held, "nothing changed");
+        undo_sanction(&mut conn, second, Lang::Fr, today).unwrap();
+        assert_eq!(state(&conn), (false, String::new(), Some(500_000)));
+        assert!(matches!(
+            undo_sanction(&mut conn, second, Lang::Fr, today),
+            Err(Error::Invalid {
+                msg: Msg::AlreadyUndone,
+                ..
+            })
+        ));
+        undo_sanction(&mut conn, first, Lang::Fr, today).unwrap();
+        assert_eq!(state(&conn), initial);
+        let history = crate::journal::for_customer(&conn, 1, 1).unwrap();
+        assert_eq!(history[0].note, "Sanction annulée");
+        assert_eq!(history[0].corrects_id, Some(first));
+        // An entry that is not a sanction.
+        assert!(undo_sanction(&mut conn, history[0].id, Lang::Fr, today).is_err());
+    }
 
     pub(crate) fn input(reference: &str, name: &str) -> CustomerInput {
         CustomerInput {

@@ -210,6 +210,12 @@ pub enum Msg {
     AlreadyDisputed,
     NotOpenDispute,
     AlreadyClosed,
+    /// Only what was done, skipped or snoozed today (or a sanction) can be undone.
+    NotUndoable,
+    /// Undone already.
+    AlreadyUndone,
+    /// A later sanction on the same customer must be undone first.
+    LaterSanction,
     InvoiceNotYetIssued,
     InvoiceWrittenOff,
     InvoiceHandedOver,
@@ -984,6 +990,17 @@ impl Msg {
                 fr,
                 "Une facture de pénalités est émise à la date du jour : les intérêts d'une autre date ne se facturent pas (un aperçu se fait avec « penalties »).",
                 "A penalty invoice is issued as of today: interest at another date is not invoiced (preview it with \"penalties\").",
+            ),
+            Msg::NotUndoable => t(
+                fr,
+                "Seul ce qui a été fait, passé ou reporté aujourd'hui, ou une sanction, peut être annulé.",
+                "Only what was done, skipped or snoozed today, or a sanction, can be undone.",
+            ),
+            Msg::AlreadyUndone => t(fr, "C'est déjà annulé.", "This is already undone."),
+            Msg::LaterSanction => t(
+                fr,
+                "Une sanction plus récente a été décidée pour ce client : annulez-la d'abord.",
+                "A later sanction was decided for this customer: undo it first.",
             ),
             Msg::AlreadyClosed => t(
                 fr,

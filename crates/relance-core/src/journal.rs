@@ -15,6 +15,8 @@ pub enum JournalKind {
     ActionDone,
     ActionSkipped,
     ActionSnoozed,
+    /// "Done", "skipped" or "snoozed" undone: `corrects_id` names the entry it cancels.
+    ActionUndone,
     Call,
     PromiseMade,
     DisputeOpened,
@@ -38,6 +40,7 @@ impl JournalKind {
             JournalKind::ActionDone => "action_done",
             JournalKind::ActionSkipped => "action_skipped",
             JournalKind::ActionSnoozed => "action_snoozed",
+            JournalKind::ActionUndone => "action_undone",
             JournalKind::Call => "call",
             JournalKind::PromiseMade => "promise_made",
             JournalKind::DisputeOpened => "dispute_opened",
@@ -54,10 +57,11 @@ impl JournalKind {
         }
     }
     fn parse(s: &str) -> JournalKind {
-        const ALL: [JournalKind; 16] = [
+        const ALL: [JournalKind; 17] = [
             JournalKind::ActionDone,
             JournalKind::ActionSkipped,
             JournalKind::ActionSnoozed,
+            JournalKind::ActionUndone,
             JournalKind::Call,
             JournalKind::PromiseMade,
             JournalKind::DisputeOpened,
@@ -116,6 +120,20 @@ impl NewEntry {
             invoices: Vec::new(),
         }
     }
+}
+
+/// The condition "entry `j` was not undone" (an `action_undone` entry names it), for the
+/// queries that read what was done.
+pub const NOT_UNDONE: &str = "NOT EXISTS (SELECT 1 FROM journal u INDEXED BY journal_undone
+     WHERE u.corrects_id = j.id AND u.kind = 'action_undone')";
+
+/// The ids of the entries undone (few: each is an owner's undo).
+pub fn undone(conn: &Connection) -> Result<std::collections::HashSet<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT corrects_id FROM journal INDEXED BY journal_undone WHERE kind = 'action_undone'",
+    )?;
+    let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Appends an entry (call it inside the transaction that does the thing it records).

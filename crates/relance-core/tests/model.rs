@@ -24,7 +24,7 @@
 //!   recorded since, and every broken promise; one message per customer and currency at
 //!   most, claiming only overdue invoices past the due date (the others for information),
 //!   and every message can be written, for the sum the agenda shows (today's actions are
-//!   also marked done, so the scenarios advance);
+//!   also marked done, so the scenarios advance; undone at once, the agenda is as before);
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
 //!   number order, across restores (a restore carries what the file lacks).
 //! - a restore's undo snapshot holds every write acknowledged before it (every table row
@@ -131,9 +131,11 @@ enum Op {
         kind: usize,
         back: i64,
     },
-    /// Today's actions marked done: every one (`all`), or the first.
+    /// Today's actions marked done: every one (`all`), or the first; with `undo`, undone at
+    /// once.
     DoToday {
         all: bool,
+        undo: bool,
     },
 }
 
@@ -161,7 +163,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..2usize, 1..=100i64).prop_map(|(cust, pct)| Op::PayAuto { cust, pct }),
         2 => (0..8usize, 0..4usize, 1..120i64)
             .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
-        3 => any::<bool>().prop_map(|all| Op::DoToday { all }),
+        3 => (any::<bool>(), prop::bool::weighted(0.3)).prop_map(|(all, undo)| Op::DoToday { all, undo }),
     ]
 }
 
@@ -321,7 +323,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
     let today = w.today;
     match *op {
         Op::Advance { days } => w.today = today + Duration::days(days),
-        Op::DoToday { all } => {
+        Op::DoToday { all, undo } => {
             let agenda = dunning::agenda(&w.conn, today).unwrap();
             let ids: Vec<String> = agenda
                 .iter()
@@ -337,7 +339,15 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 },
             )
             .map_err(|e| TestCaseError::fail(format!("done {ids:?}: {e}")))?;
-            prop_assert_eq!(done, ids.len());
+            prop_assert_eq!(done.len(), ids.len());
+            if undo {
+                // Undone: the agenda is what it was, to the action.
+                dunning::undo(&mut w.conn, today, &done)
+                    .map_err(|e| TestCaseError::fail(format!("undo {done:?}: {e}")))?;
+                let again = dunning::agenda(&w.conn, today).unwrap();
+                prop_assert_eq!(again, agenda, "the agenda after an undo");
+                return Ok(());
+            }
             // A broken promise handled is acknowledged: off the agenda for good (its
             // invoices resume their scenario); the model marks it as no longer expected.
             let grace = dunning::promise_grace_days(&w.conn).unwrap();

@@ -14,10 +14,17 @@ pub async fn agenda_today(db: State<'_, Db>) -> ApiResult<Vec<TodaySection>> {
     with_db(&db, |conn| dunning::today(conn, today())).await
 }
 
-/// Done, skip or snooze one or several of today's actions (all or none).
+/// Done, skip or snooze one or several of today's actions (all or none): the journal
+/// entries written, for an undo.
 #[tauri::command]
-pub async fn act_on_actions(db: State<'_, Db>, ids: Vec<String>, act: Act) -> ApiResult<usize> {
+pub async fn act_on_actions(db: State<'_, Db>, ids: Vec<String>, act: Act) -> ApiResult<Vec<i64>> {
     with_db(&db, move |conn| dunning::act(conn, today(), &ids, &act)).await
+}
+
+/// Undoes today's "done", "skipped" or "snoozed" entries (all or none).
+#[tauri::command]
+pub async fn undo_actions(db: State<'_, Db>, entries: Vec<i64>) -> ApiResult<usize> {
+    with_db(&db, move |conn| dunning::undo(conn, today(), &entries)).await
 }
 
 #[tauri::command]

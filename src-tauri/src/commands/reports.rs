@@ -87,16 +87,27 @@ pub async fn sanction_proposals(
     .await
 }
 
-/// The owner decides a sanction on a customer (recorded in the history).
+/// The owner decides a sanction on a customer (recorded in the history): the journal
+/// entry, for an undo.
 #[tauri::command]
 pub async fn apply_sanction(
     db: State<'_, Db>,
     reference: String,
     sanction: relance_core::customers::Sanction,
-) -> ApiResult<()> {
+) -> ApiResult<i64> {
     with_db(&db, move |conn| {
         let lang = relance_core::settings::ui_language(conn);
         relance_core::customers::apply_sanction(conn, &reference, &sanction, lang, today())
+    })
+    .await
+}
+
+/// Undoes a sanction: the customer as they were before it.
+#[tauri::command]
+pub async fn undo_sanction(db: State<'_, Db>, entry: i64) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::customers::undo_sanction(conn, entry, lang, today())
     })
     .await
 }

@@ -174,9 +174,10 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenInvoice>
     Ok(invoices)
 }
 
-/// What the journal says was done, skipped or snoozed, per open invoice.
+/// What the journal says was done, skipped or snoozed (and not undone), per open invoice.
 fn load_history(conn: &Connection, invoices: &[OpenInvoice]) -> Result<HashMap<i64, History>> {
     let open_ids: HashSet<i64> = invoices.iter().map(|i| i.id).collect();
+    let undone = crate::journal::undone(conn)?;
     let mut history: HashMap<i64, History> = HashMap::new();
     let mut stmt = conn.prepare_cached(
         "SELECT ji.invoice_id, ji.step_offset, j.kind, j.until_date, j.id
@@ -196,7 +197,7 @@ fn load_history(conn: &Connection, invoices: &[OpenInvoice]) -> Result<HashMap<i
     })?;
     for row in rows {
         let (invoice_id, offset, kind, until, id) = row?;
-        if !open_ids.contains(&invoice_id) {
+        if !open_ids.contains(&invoice_id) || undone.contains(&id) {
             continue;
         }
         let h = history.entry(invoice_id).or_default();

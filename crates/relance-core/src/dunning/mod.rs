@@ -27,7 +27,7 @@ use crate::journal::{self, JournalKind, NewEntry};
 use crate::money::{checked_total, Amount, Currency};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use scenarios::{Channel, StepKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -198,12 +198,61 @@ pub enum Act {
 }
 
 /// Records what was done with one or several of `as_of`'s actions, in one transaction:
-/// all are recorded or none.
-pub fn act(conn: &mut Connection, as_of: NaiveDate, ids: &[String], what: &Act) -> Result<usize> {
+/// all are recorded or none. Returns the journal entries written (one per action), what
+/// [`undo`] takes.
+pub fn act(
+    conn: &mut Connection,
+    as_of: NaiveDate,
+    ids: &[String],
+    what: &Act,
+) -> Result<Vec<i64>> {
     let tx = conn.transaction()?;
-    let n = act_in(&tx, as_of, ids, what)?;
+    let entries = act_in(&tx, as_of, ids, what)?;
     tx.commit()?;
-    Ok(n)
+    Ok(entries)
+}
+
+/// Undoes "done", "skipped" or "snoozed" entries of `as_of` (the journal stays append-only:
+/// each undo is an `action_undone` entry naming the one it cancels), in one transaction:
+/// the actions come back on the agenda as they were. Refused, nothing written: an entry
+/// that is not one of these, of another day, or already undone.
+pub fn undo(conn: &mut Connection, as_of: NaiveDate, entries: &[i64]) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let undone = journal::undone(&tx)?;
+    for &id in entries {
+        // (kind, date, customer, action, channel)
+        type Found = (String, NaiveDate, i64, Option<String>, Option<String>);
+        let found: Option<Found> = tx
+            .query_row(
+                "SELECT kind, on_date, customer_id, action, channel FROM journal WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((kind, on_date, customer_id, action, channel)) = found else {
+            return Err(Error::invalid("entry", Msg::NotUndoable));
+        };
+        let undoable = ["action_done", "action_skipped", "action_snoozed"].contains(&kind.as_str());
+        if !undoable || on_date != as_of {
+            return Err(Error::invalid("entry", Msg::NotUndoable));
+        }
+        if undone.contains(&id) {
+            return Err(Error::invalid("entry", Msg::AlreadyUndone));
+        }
+        let mut entry = NewEntry::new(JournalKind::ActionUndone, customer_id, as_of);
+        entry.action = action;
+        entry.channel = channel;
+        entry.corrects_id = Some(id);
+        let mut stmt = tx.prepare_cached(
+            "SELECT invoice_id FROM journal_invoices WHERE journal_id = ?1 ORDER BY invoice_id",
+        )?;
+        entry.invoices = stmt
+            .query_map([id], |r| Ok((r.get::<_, i64>(0)?, None)))?
+            .collect::<rusqlite::Result<_>>()?;
+        journal::append(&tx, &entry)?;
+    }
+    tx.commit()?;
+    Ok(entries.len())
 }
 
 /// [`act`] inside the caller's transaction.
@@ -212,7 +261,7 @@ pub(crate) fn act_in(
     as_of: NaiveDate,
     ids: &[String],
     what: &Act,
-) -> Result<usize> {
+) -> Result<Vec<i64>> {
     let today = agenda(tx, as_of)?;
     record_acts(tx, as_of, &today, ids, what)
 }
@@ -225,7 +274,7 @@ pub(crate) fn record_acts(
     today: &[Action],
     ids: &[String],
     what: &Act,
-) -> Result<usize> {
+) -> Result<Vec<i64>> {
     let (kind, note, until) = match what {
         Act::Done { note } => (
             JournalKind::ActionDone,
@@ -250,6 +299,7 @@ pub(crate) fn record_acts(
             )
         }
     };
+    let mut entries = Vec::with_capacity(ids.len());
     for id in ids {
         let action = today
             .iter()
@@ -268,9 +318,9 @@ pub(crate) fn record_acts(
             .iter()
             .map(|t| (t.invoice_id, t.step_offset))
             .collect();
-        journal::append(tx, &entry)?;
+        entries.push(journal::append(tx, &entry)?);
     }
-    Ok(ids.len())
+    Ok(entries)
 }
 
 /// Writes an invoice off, or hands it over to a collection agency or to court.

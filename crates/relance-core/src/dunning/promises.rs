@@ -198,7 +198,7 @@ pub fn list(conn: &Connection, as_of: NaiveDate) -> Result<Vec<PromiseView>> {
 }
 
 pub(crate) fn states(conn: &Connection, as_of: NaiveDate, grace: i64) -> Result<Vec<PromiseState>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.id, c.reference, p.made_on, p.promised_date, p.currency, p.amount_minor, p.note,
                 (SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocations a
                    JOIN promise_invoices pi ON pi.invoice_id = a.invoice_id
@@ -208,9 +208,10 @@ pub(crate) fn states(conn: &Connection, as_of: NaiveDate, grace: i64) -> Result<
                 (SELECT COUNT(*) FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
                   WHERE pi.promise_id = p.id AND i.settled_minor < i.total_minor),
                 (SELECT MIN(j.id) FROM journal j WHERE j.promise_id = p.id
-                  AND j.kind IN ('action_done', 'action_skipped'))
+                  AND j.kind IN ('action_done', 'action_skipped') AND {})
          FROM promises p JOIN customers c ON c.id = p.customer_id ORDER BY p.id",
-    )?;
+        crate::journal::NOT_UNDONE
+    ))?;
     let rows = stmt
         .query_map([format!("+{grace} days")], |r| {
             Ok((

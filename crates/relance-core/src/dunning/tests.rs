@@ -487,6 +487,78 @@ fn promise_broken_then_scenario_resumes_one_step_further() {
         next.iter().map(summary).collect::<Vec<_>>(),
         vec!["call/phone".to_string()]
     );
+    // Undoing the acknowledgement puts the broken promise back, and the call away.
+    let ack: i64 = conn
+        .query_row(
+            "SELECT MAX(id) FROM journal WHERE kind = 'action_done'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    undo(&mut conn, day(13), &[ack]).unwrap();
+    assert_eq!(agenda(&conn, day(13)).unwrap(), a);
+}
+
+#[test]
+fn done_skipped_and_snoozed_are_undone_by_an_entry() {
+    let mut conn = setup("standard", &[("F-1", "1000")]);
+    let before = agenda(&conn, day(3)).unwrap();
+    let ids = vec![before[0].id.clone()];
+    for what in [
+        Act::Done {
+            note: String::new(),
+        },
+        Act::Skip {
+            reason: "Sent by hand".into(),
+        },
+        Act::Snooze {
+            until: day(9).to_string(),
+            note: String::new(),
+        },
+    ] {
+        let entries = act(&mut conn, day(3), &ids, &what).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert!(agenda(&conn, day(3)).unwrap().is_empty());
+        assert_eq!(undo(&mut conn, day(3), &entries).unwrap(), 1);
+        assert_eq!(agenda(&conn, day(3)).unwrap(), before, "{what:?} undone");
+        // Once only; the journal keeps both entries.
+        assert!(matches!(
+            undo(&mut conn, day(3), &entries),
+            Err(Error::Invalid {
+                msg: Msg::AlreadyUndone,
+                ..
+            })
+        ));
+        let h = journal::for_customer(&conn, 1, 2).unwrap();
+        assert_eq!(h[0].kind, JournalKind::ActionUndone);
+        assert_eq!(h[0].corrects_id, Some(entries[0]));
+        assert_eq!(h[0].invoices, ["F-1"]);
+    }
+    // Another day's entry, or an entry that is not an action, is refused; nothing written.
+    let entries = act(
+        &mut conn,
+        day(3),
+        &ids,
+        &Act::Done {
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    let count = |c: &Connection| -> i64 {
+        c.query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
+            .unwrap()
+    };
+    let n = count(&conn);
+    for (date, entry) in [(day(4), entries[0]), (day(3), 999)] {
+        assert!(matches!(
+            undo(&mut conn, date, &[entry]),
+            Err(Error::Invalid {
+                msg: Msg::NotUndoable,
+                ..
+            })
+        ));
+    }
+    assert_eq!(count(&conn), n);
 }
 
 #[test]

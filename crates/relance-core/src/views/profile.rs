@@ -327,12 +327,14 @@ fn compute(
     let paid_on = paid_dates(conn)?;
     // The first reminder of each invoice (courtesy reminders before the due date do not count).
     let first_reminder: HashMap<i64, NaiveDate> = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT ji.invoice_id, MIN(j.on_date) FROM journal j JOIN journal_invoices ji ON ji.journal_id = j.id
              WHERE j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call')
                AND (j.action IN ('reminder', 'final_notice', 'formal_demand', 'call') OR j.kind = 'call')
+               AND {}
              GROUP BY ji.invoice_id",
-        )?
+            crate::journal::NOT_UNDONE
+        ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     // Payment dates per customer.
