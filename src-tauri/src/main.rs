@@ -43,13 +43,20 @@ fn main() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .manage(commands::Db {
-            conn: Arc::new(Mutex::new(conn)),
-            path,
+            ledger: Arc::new(Mutex::new(commands::Ledger {
+                conn,
+                path: path.clone(),
+                demo: false,
+            })),
+            owner_path: path,
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::dashboard,
             commands::app::load_demo,
+            commands::app::leave_demo,
+            commands::settings::check_setting,
+            commands::settings::setup_company,
             commands::app::import_csv,
             commands::app::export_csv,
             commands::app::list_backups,

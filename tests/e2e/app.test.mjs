@@ -769,6 +769,58 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
   });
 });
 
+test('First run: set up the company (each field checked as typed), try the demo, leave it: the company intact, no demo data in its ledger', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'first-run');
+  const sql = (file, query) => execFileSync('python3', ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])', file, query]).toString().trim();
+  await withApp(4452, { RELANCE_DB: db }, async (d) => {
+    await d.find('[data-testid="company-setup"]', 'the company form first');
+    await d.screenshot(shots, '01-welcome');
+    // A SIRET with a wrong check digit is refused when the field is left; fixed, the
+    // message goes as it is typed.
+    await d.type('#cs-siret', '55210055400006');
+    await d.click('#cs-iban');
+    await d.waitText('[data-testid="error-cs-siret"]', 'SIRET invalide');
+    await d.screenshot(shots, '02-siret-refused');
+    await d.type('#cs-siret', '55210055400005');
+    await d.waitFor(async () => (await d.findAll('[data-testid="error-cs-siret"]')).length === 0, 'the SIRET message to go');
+    // The name is required.
+    await d.click('[data-testid="save-company"]');
+    await d.find('[data-testid="error-cs-company_name"]', 'the name is required');
+    await d.type('#cs-company_name', 'Menuiserie Roux');
+    await d.type('#cs-address', '4 rue du Port');
+    await d.type('#cs-postal_code', '44000');
+    await d.type('#cs-city', 'Nantes');
+    await d.type('#cs-iban', 'FR10 3000 4000 0100 0123 4567 8906');
+    await d.click('[data-testid="save-company"]');
+    await d.waitText('[data-testid="company-ready"]', 'Menuiserie Roux est enregistrée');
+    await d.screenshot(shots, '03-company-ready');
+
+    // The demo opens in a ledger of its own, with a banner on every screen.
+    await d.click('[data-testid="load-demo"]');
+    await d.find('[data-testid="demo-banner"]', 'the demo banner');
+    await d.find('[data-testid="action-PART21/call/phone"]', 'the demo on Today');
+    await d.screenshot(shots, '04-demo');
+    await d.click('[data-testid="nav-settings"]');
+    await d.find('[data-testid="demo-banner"]', 'the banner on Settings too');
+    assert.equal(await d.value('#s-company_name'), 'Atelier Lumen');
+    assert.equal(sql(db, 'SELECT COUNT(*) FROM customers'), '0', "the owner's ledger untouched");
+
+    // Left in one click: the owner's company, no demo banner, no demo data.
+    await d.click('[data-testid="leave-demo"]');
+    await d.waitText('[data-testid="company-ready"]', 'Menuiserie Roux');
+    assert.equal((await d.findAll('[data-testid="demo-banner"]')).length, 0);
+    await d.click('[data-testid="nav-settings"]');
+    await d.find('#s-company_name');
+    assert.equal(await d.value('#s-company_name'), 'Menuiserie Roux');
+    assert.equal(await d.value('#s-siret'), '55210055400005');
+    assert.equal(sql(db, "SELECT value FROM settings WHERE key = 'iban'"), 'FR1030004000010001234567890' + '6');
+    assert.equal(sql(db, 'SELECT COUNT(*) FROM customers'), '0');
+    await d.screenshot(shots, '05-back-home');
+  });
+});
+
 test('A morning on Today by keyboard only: the main verb, "Done" and its undo, the "…" menu, a snooze', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

@@ -2273,3 +2273,32 @@ fn aged_balance_json_csv_and_currencies() {
     assert_eq!(cents(&p["overdue"]), late, "{overdue:?}");
     assert!(env.run(&["profile", "--customer", "NOPE"]).status.code() == Some(1));
 }
+
+#[test]
+fn demo_refuses_a_ledger_with_the_owners_identity_or_data() {
+    // The owner's company set: demo data (its SIRET, its IBAN) never goes into that ledger.
+    let env = Env::new();
+    env.ok(&["settings", "set", "siret", "55210055400005"]);
+    let o = env.run(&["demo"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("carries your company's identity")
+            && stderr(&o).contains("relance --db demo.sqlite demo"),
+        "{}",
+        stderr(&o)
+    );
+    let customers = env.json(&["customer", "list", "--format", "json"]);
+    assert_eq!(customers.as_array().unwrap().len(), 0, "nothing written");
+    // A ledger with a customer is refused too; an empty one takes the demo.
+    let other = Env::new();
+    other.ok(&["customer", "add", "--reference", "C1", "--name", "Client"]);
+    let o = other.run(&["demo"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("already holds customers or invoices"),
+        "{}",
+        stderr(&o)
+    );
+    let fresh = Env::new();
+    fresh.ok(&["demo"]);
+}

@@ -18,6 +18,10 @@ pub struct AppInfo {
     /// A file path used instead of the native file dialog (`RELANCE_TEST_FILE`), so
     /// end-to-end tests can drive import; the work done with it is the same.
     pub test_file: Option<String>,
+    /// The demo ledger is open (the app shows a banner on every screen and a way out).
+    pub demo: bool,
+    /// The company's name ("" until the owner sets their company up).
+    pub company_name: String,
 }
 
 /// How many customers and invoices the database holds (first-run detection).

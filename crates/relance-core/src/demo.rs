@@ -422,9 +422,17 @@ pub struct DemoReport {
 
 /// Loads the demo into an empty database (refused if any customer exists).
 pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
-    let existing: i64 = conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?;
+    let existing: i64 = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM invoices)",
+        [],
+        |r| r.get(0),
+    )?;
     if existing > 0 {
         return Err(Error::invalid("database", Msg::NotEmpty));
+    }
+    // The demo's company (SIRET, IBAN) must never end up on the owner's letters.
+    if crate::settings::has_owner_identity(conn)? {
+        return Err(Error::invalid("database", Msg::OwnerLedger));
     }
     let tx = conn.transaction()?;
     for (k, v) in [

@@ -202,6 +202,8 @@ pub enum Msg {
     },
     LockedBySettlement,
     NotEmpty,
+    /// Demo data refused: the ledger carries the owner's company identity.
+    OwnerLedger,
     NoSteps,
     InvoiceSettled,
     DuplicateStepOffset(i64),
@@ -840,10 +842,15 @@ impl Msg {
                 "Impossible de changer le client ou la devise d'une facture déjà (partiellement) réglée.",
                 "Cannot change the customer or currency of an invoice that is already (partly) settled.",
             ),
+            Msg::OwnerLedger => t(
+                fr,
+                "Ce registre porte l'identité de votre entreprise : les données de démonstration n'y entrent pas. Ouvrez la démonstration dans un registre à part (dans l'application : « Essayer la démonstration » ; en ligne de commande : relance --db demo.sqlite demo).",
+                "This ledger carries your company's identity: demo data does not go into it. Open the demo in a ledger of its own (in the app: \"Try the demo\"; on the command line: relance --db demo.sqlite demo).",
+            ),
             Msg::NotEmpty => t(
                 fr,
-                "La base contient déjà des clients : les données de démonstration ne se chargent que dans une base vide.",
-                "The database already has customers: demo data only loads into an empty database.",
+                "Ce registre contient déjà des clients ou des factures : les données de démonstration ne se chargent que dans un registre vide.",
+                "This ledger already holds customers or invoices: demo data only loads into an empty ledger.",
             ),
             Msg::InvoiceSettled => t(
                 fr,

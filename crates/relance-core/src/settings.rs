@@ -302,6 +302,77 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks one typed value as saving it would, without saving: the cleaned value, or the
+/// refusal naming the field (forms check each field as it is typed).
+pub fn check(key: &str, value: &str) -> Result<String> {
+    check_for(key)?(key, value)
+}
+
+/// The company as the first run asks for it: who the owner is, how they are paid, their
+/// language and currency.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct CompanyInput {
+    pub company_name: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub email: String,
+    pub phone: String,
+    pub siren: String,
+    pub siret: String,
+    pub vat_number: String,
+    pub iban: String,
+    pub bic: String,
+    pub default_currency: String,
+    pub ui_language: String,
+}
+
+/// Saves the first run's company form: each field checked, the name required, nothing
+/// written unless all pass (the other settings keep their values).
+pub fn setup_company(conn: &mut Connection, input: &CompanyInput) -> Result<Settings> {
+    if input.company_name.trim().is_empty() {
+        return Err(Error::invalid("company_name", Msg::Required));
+    }
+    let pairs: [(&str, &str); 13] = [
+        ("company_name", &input.company_name),
+        ("address", &input.address),
+        ("postal_code", &input.postal_code),
+        ("city", &input.city),
+        ("email", &input.email),
+        ("phone", &input.phone),
+        ("siren", &input.siren),
+        ("siret", &input.siret),
+        ("vat_number", &input.vat_number),
+        ("iban", &input.iban),
+        ("bic", &input.bic),
+        ("default_currency", &input.default_currency),
+        ("ui_language", &input.ui_language),
+    ];
+    let mut clean = Vec::with_capacity(pairs.len());
+    for (k, val) in pairs {
+        clean.push((k, check(k, val)?));
+    }
+    let tx = conn.transaction()?;
+    for (k, val) in &clean {
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![k, val],
+        )?;
+    }
+    tx.commit()?;
+    get(conn)
+}
+
+/// Whether the ledger carries its owner's identity (a company name, SIREN, SIRET, VAT number
+/// or IBAN): demo data never goes into such a ledger.
+pub fn has_owner_identity(conn: &Connection) -> Result<bool> {
+    let now = raw(conn)?;
+    Ok(["company_name", "siren", "siret", "vat_number", "iban"]
+        .iter()
+        .any(|k| now.get(*k).is_some_and(|v| !v.trim().is_empty())))
+}
+
 /// Saves the whole Settings form: every field is checked first; the first refusal names its
 /// field and nothing is written; otherwise all keys are written in one transaction.
 pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {

@@ -19,7 +19,7 @@ use relance_core::invoices::credit_notes::*;
 use relance_core::invoices::payments::*;
 use relance_core::invoices::*;
 use relance_core::rates::{RateChange, Series};
-use relance_core::settings::{Settings, SettingsInput};
+use relance_core::settings::{CompanyInput, Settings, SettingsInput};
 use relance_core::views::aged::{AgedBalance, AgedRow};
 use relance_core::views::overview::{DsoPoint, ForecastWeek, Overview, TopOverdue};
 use relance_core::views::profile::{PayDay, Profile, Sources};
@@ -104,6 +104,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<Lang>(&mut stale);
     check::<Settings>(&mut stale);
     check::<SettingsInput>(&mut stale);
+    check::<CompanyInput>(&mut stale);
     check::<Customer>(&mut stale);
     check::<CustomerInput>(&mut stale);
     check::<CustomerKind>(&mut stale);

@@ -6,12 +6,13 @@ use relance_core::backup::{self, RestorePreview, RestoreReport, Snapshot};
 use relance_core::demo::{self, DemoReport};
 use relance_core::import::{self, ImportKind, ImportReport};
 use relance_core::views::{dashboard, Dashboard};
-use relance_core::Error;
+use relance_core::{ApiError, Error};
 use tauri::State;
 
 #[tauri::command]
 pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
-    let db_path = db.path.display().to_string();
+    let db_path = db.path().display().to_string();
+    let in_demo = db.demo();
     with_db(&db, move |conn| {
         let (customers, invoices) = relance_core::app::counts(conn)?;
         Ok(AppInfo {
@@ -21,14 +22,78 @@ pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
             customers,
             invoices,
             test_file: std::env::var("RELANCE_TEST_FILE").ok(),
+            demo: in_demo,
+            company_name: relance_core::settings::get(conn)?.company_name,
         })
     })
     .await
 }
 
+/// Runs `f` with the ledger itself (to swap the connection), errors in the UI's language.
+async fn with_ledger<T, F>(db: &Db, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut super::Ledger, &std::path::Path) -> relance_core::Result<T> + Send + 'static,
+{
+    let ledger = std::sync::Arc::clone(&db.ledger);
+    let owner = db.owner_path.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let mut guard = ledger.lock().unwrap_or_else(|p| p.into_inner());
+        let lang = relance_core::settings::ui_language(&guard.conn);
+        f(&mut guard, &owner).map_err(|e| ApiError::from_error(&e, lang))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::from_error(
+            &Error::Io(std::io::Error::other(e.to_string())),
+            relance_core::Lang::En,
+        )
+    })?
+}
+
+/// Opens the demo: a fresh ledger of its own beside the owner's (`store::demo_path`),
+/// loaded with the demo data in the owner's language. The owner's ledger is not written;
+/// [`leave_demo`] (or the next start) brings it back.
 #[tauri::command]
 pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
-    with_db(&db, |conn| demo::load(conn, today())).await
+    with_ledger(&db, |ledger, owner| {
+        if ledger.demo {
+            return Err(Error::invalid("database", relance_core::Msg::NotEmpty));
+        }
+        let lang = relance_core::settings::ui_language(&ledger.conn);
+        let path = relance_core::store::demo_path(owner);
+        let dir = path.parent().unwrap_or(owner);
+        std::fs::create_dir_all(dir).map_err(|e| Error::file("demo", dir, e))?;
+        // A fresh demo each time: the previous demo ledger is removed, file by file.
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let f = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if f.exists() {
+                std::fs::remove_file(&f).map_err(|e| Error::file("demo", &f, e))?;
+            }
+        }
+        let mut conn = relance_core::open(&path)?;
+        relance_core::settings::set(&conn, "ui_language", lang.code())?;
+        let report = demo::load(&mut conn, today())?;
+        ledger.conn = conn;
+        ledger.path = path;
+        ledger.demo = true;
+        Ok(report)
+    })
+    .await
+}
+
+/// Leaves the demo: the owner's ledger is open again, as it was.
+#[tauri::command]
+pub async fn leave_demo(db: State<'_, Db>) -> ApiResult<()> {
+    with_ledger(&db, |ledger, owner| {
+        if ledger.demo {
+            ledger.conn = relance_core::open(owner)?;
+            ledger.path = owner.to_path_buf();
+            ledger.demo = false;
+        }
+        Ok(())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -47,7 +112,7 @@ pub async fn import_csv(
 
 #[tauri::command]
 pub async fn export_csv(db: State<'_, Db>, kind: ImportKind, path: String) -> ApiResult<String> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         // The save dialog can point at the database itself: refuse it before exporting.
         relance_core::store::refuse_database_as_output(&db_path, path.as_ref(), "file")?;
@@ -66,14 +131,14 @@ pub async fn dashboard(db: State<'_, Db>) -> ApiResult<Dashboard> {
 /// Settings → Data: the snapshots kept beside the database, newest first.
 #[tauri::command]
 pub async fn list_backups(db: State<'_, Db>) -> ApiResult<Vec<Snapshot>> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |_| backup::list(&db_path)).await
 }
 
 /// "Back up now": to the file chosen in the save dialog, or into the backups folder.
 #[tauri::command]
 pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Snapshot> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         backup::backup_now(conn, &db_path, path.as_deref().map(std::path::Path::new))
     })
@@ -83,7 +148,7 @@ pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Sn
 /// What restoring a file would drop and keep, for the confirmation (nothing is written).
 #[tauri::command]
 pub async fn restore_preview(db: State<'_, Db>, path: String) -> ApiResult<RestorePreview> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         backup::restore_preview(conn, &db_path, path.as_ref())
     })
@@ -93,7 +158,7 @@ pub async fn restore_preview(db: State<'_, Db>, path: String) -> ApiResult<Resto
 /// "Restore…": replaces the data with the file's (the UI asked for confirmation first).
 #[tauri::command]
 pub async fn restore_backup(db: State<'_, Db>, path: String) -> ApiResult<RestoreReport> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         backup::restore(conn, &db_path, path.as_ref())
     })

@@ -82,7 +82,7 @@ pub async fn contract_alerts(db: State<'_, Db>) -> ApiResult<Vec<WorkAheadAlert>
 /// Writes the PDF of an issued invoice to the file chosen in the save dialog.
 #[tauri::command]
 pub async fn save_invoice_pdf(db: State<'_, Db>, number: String, path: String) -> ApiResult<()> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         let bytes = relance_core::documents::invoice::pdf(conn, &number)?;
         relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
@@ -123,7 +123,7 @@ pub async fn save_contract_schedule(
     reference: String,
     path: String,
 ) -> ApiResult<()> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         let bytes = relance_core::documents::invoice::schedule_pdf(conn, &reference, today())?;
         relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")

@@ -35,7 +35,7 @@ pub async fn save_letter(
     kind: LetterKind,
     path: String,
 ) -> ApiResult<DocumentInfo> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         let out = std::path::Path::new(&path);
         relance_core::store::refuse_database_as_output(&db_path, out, "file")?;
@@ -168,7 +168,7 @@ pub async fn prepare_emails(
     ids: Vec<String>,
     dir: String,
 ) -> ApiResult<EmailBatch> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     let folder = PathBuf::from(&dir);
     let target = folder.clone();
     let batch = with_db(&db, move |conn| {
@@ -221,7 +221,7 @@ pub async fn prepare_letters(
     ids: Vec<String>,
     dir: String,
 ) -> ApiResult<Vec<DocumentInfo>> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     let folder = std::path::PathBuf::from(&dir);
     let target = folder.clone();
     let docs = with_db(&db, move |conn| {

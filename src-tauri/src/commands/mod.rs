@@ -16,11 +16,39 @@ use relance_core::{ApiError, Connection, Error};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// The open database. One connection behind a mutex: a single-user desktop app issues
-/// one command at a time, and SQLite serialises writers anyway.
-pub struct Db {
-    pub conn: Arc<Mutex<Connection>>,
+/// The ledger open now: the owner's, or the demo opened beside it.
+pub struct Ledger {
+    pub conn: Connection,
     pub path: PathBuf,
+    pub demo: bool,
+}
+
+/// The open database. One connection behind a mutex: a single-user desktop app issues
+/// one command at a time, and SQLite serialises writers anyway. The demo swaps in its own
+/// ledger (`store::demo_path`) and leaving it swaps the owner's back: the owner's file is
+/// never written by the demo.
+pub struct Db {
+    pub ledger: Arc<Mutex<Ledger>>,
+    /// The owner's ledger, opened at start.
+    pub owner_path: PathBuf,
+}
+
+impl Db {
+    /// The path of the ledger open now.
+    pub fn path(&self) -> PathBuf {
+        self.lock().path.clone()
+    }
+
+    /// Whether the demo ledger is open.
+    pub fn demo(&self) -> bool {
+        self.lock().demo
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -31,11 +59,13 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Connection) -> relance_core::Result<T> + Send + 'static,
 {
-    let conn = Arc::clone(&db.conn);
+    let ledger = Arc::clone(&db.ledger);
     tauri::async_runtime::spawn_blocking(move || {
-        let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard).map_err(|e| {
-            let lang = relance_core::settings::ui_language(&guard);
+        let mut guard = ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard.conn).map_err(|e| {
+            let lang = relance_core::settings::ui_language(&guard.conn);
             ApiError::from_error(&e, lang)
         })
     })

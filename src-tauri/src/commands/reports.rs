@@ -168,7 +168,7 @@ pub async fn export_aged_pdf(
     by_segment: bool,
     path: String,
 ) -> ApiResult<()> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         let lang = relance_core::settings::ui_language(conn);
         let report = if by_segment {
@@ -185,7 +185,7 @@ pub async fn export_aged_pdf(
 /// Writes the aged balance as CSV to the file chosen in the save dialog.
 #[tauri::command]
 pub async fn export_aged_csv(db: State<'_, Db>, currency: String, path: String) -> ApiResult<()> {
-    let db_path = db.path.clone();
+    let db_path = db.path();
     with_db(&db, move |conn| {
         let report = aged::aged_balance(conn, today(), Some(&currency))?;
         let bytes = relance_core::import::aged_balance_csv(&report)?;

@@ -3,7 +3,7 @@
 use super::{with_db, ApiResult, Db};
 use relance_core::documents::templates::{self, Template};
 use relance_core::rates::{self, RateChange, RateTable};
-use relance_core::settings::{self, Settings, SettingsInput};
+use relance_core::settings::{self, CompanyInput, Settings, SettingsInput};
 use relance_core::Error;
 use tauri::State;
 
@@ -15,6 +15,18 @@ pub async fn get_settings(db: State<'_, Db>) -> ApiResult<Settings> {
 #[tauri::command]
 pub async fn save_settings(db: State<'_, Db>, input: SettingsInput) -> ApiResult<Settings> {
     with_db(&db, move |conn| settings::save(conn, &input)).await
+}
+
+/// One field checked as it is typed: its cleaned value, or the refusal next to it.
+#[tauri::command]
+pub async fn check_setting(db: State<'_, Db>, key: String, value: String) -> ApiResult<String> {
+    with_db(&db, move |_| settings::check(&key, &value)).await
+}
+
+/// The first run's "Set up my company".
+#[tauri::command]
+pub async fn setup_company(db: State<'_, Db>, input: CompanyInput) -> ApiResult<Settings> {
+    with_db(&db, move |conn| settings::setup_company(conn, &input)).await
 }
 
 /// Stores the logo picked in the file dialog (the path comes from the dialog).

@@ -1,6 +1,7 @@
 // The only place that calls invoke(). Every type comes from the generated bindings.
 import { invoke } from '@tauri-apps/api/core';
 import type { ApiError } from './bindings/ApiError';
+import type { CompanyInput } from './bindings/CompanyInput';
 import type { CreditNoteInput } from './bindings/CreditNoteInput';
 import type { CreditNoteView } from './bindings/CreditNoteView';
 import type { Customer } from './bindings/Customer';
@@ -78,6 +79,9 @@ export const api = {
   appInfo: () => call<AppInfo>('app_info'),
   dashboard: () => call<Dashboard>('dashboard'),
   loadDemo: () => call<DemoReport>('load_demo'),
+  leaveDemo: () => call<null>('leave_demo'),
+  checkSetting: (key: string, value: string) => call<string>('check_setting', { key, value }),
+  setupCompany: (input: CompanyInput) => call<Settings>('setup_company', { input }),
   importCsv: (kind: ImportKind, path: string, dryRun: boolean) =>
     call<ImportReport>('import_csv', { kind, path, dryRun }),
   exportCsv: (kind: ImportKind, path: string) => call<string>('export_csv', { kind, path }),

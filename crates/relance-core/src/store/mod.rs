@@ -152,6 +152,17 @@ pub fn connect(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Where the app opens its demo: `demo/relance.sqlite` beside the owner's ledger, a ledger
+/// of its own (its snapshots in `demo/backups`, never among the owner's).
+pub fn demo_path(owner: &Path) -> PathBuf {
+    owner
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("demo")
+        .join("relance.sqlite")
+}
+
 /// The folder of automatic and safety snapshots: `backups/` beside the database.
 pub fn backups_dir(db: &Path) -> PathBuf {
     db.parent()

@@ -9,4 +9,12 @@ today: string, customers: number, invoices: number,
  * A file path used instead of the native file dialog (`RELANCE_TEST_FILE`), so
  * end-to-end tests can drive import; the work done with it is the same.
  */
-test_file: string | null, };
+test_file: string | null, 
+/**
+ * The demo ledger is open (the app shows a banner on every screen and a way out).
+ */
+demo: boolean, 
+/**
+ * The company's name ("" until the owner sets their company up).
+ */
+company_name: string, };
