@@ -821,6 +821,67 @@ test('First run: set up the company (each field checked as typed), try the demo,
   });
 });
 
+test('Mistakes: a customer and an invoice entered by mistake deleted, one with a history refused saying what to do, a customer archived and brought back', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'mistakes');
+  await withApp(4453, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('.kpis', 'Today');
+    // A customer typed by mistake: deleted after a confirmation.
+    await d.click('[data-testid="nav-customer"]');
+    await d.click('[data-testid="new-customer"]');
+    await d.type('#c-name', 'Client par erreur');
+    await d.type('#c-reference', 'OOPS');
+    await d.click('[data-testid="save-customer"]');
+    await d.waitText('[data-testid="customer-name"]', 'Client par erreur');
+    await d.click('[data-testid="customer-more"]');
+    await d.click('[data-testid="delete-customer"]');
+    await d.waitText('[data-testid="delete-confirm"]', 'Supprimer Client par erreur définitivement');
+    await d.screenshot(shots, '01-delete-question');
+    await d.click('[data-testid="delete-go"]');
+    await d.find('[data-testid="customer-list"]', 'back on the list');
+    await d.type('[data-testid="customer-search"]', 'par erreur');
+    await d.find('main p.card.muted', 'no such customer any more');
+    // An invoice recorded by mistake: deleted too.
+    await d.exec('location.hash = "#/invoices/new?customer=BOUL01"');
+    await d.type('#i-number', 'OOPS-1');
+    await d.type('#i-total', '10');
+    await d.click('[data-testid="save-invoice"]');
+    await d.waitText('[data-testid="invoice-number"]', 'OOPS-1');
+    await d.click('[data-testid="invoice-more"]');
+    await d.click('[data-testid="delete-invoice"]');
+    await d.click('[data-testid="delete-go"]');
+    await d.find('[data-testid="invoice-list"]', 'back on the invoices');
+    // A customer with invoices and payments: refused, the message says to archive.
+    await d.click('[data-testid="nav-customer"]');
+    await d.type('[data-testid="customer-search"]', 'Chevalier');
+    await d.click('[data-testid="customer-row-PART21"] a');
+    await d.click('[data-testid="customer-more"]');
+    await d.click('[data-testid="delete-customer"]');
+    await d.click('[data-testid="delete-go"]');
+    await d.waitText('[data-testid="notice-error"]', 'Archivez-le');
+    await d.screenshot(shots, '02-delete-refused');
+    // Archived: gone from the list, found among the archived, brought back.
+    await d.click('[data-testid="nav-customer"]');
+    await d.type('[data-testid="customer-search"]', 'Miniatures');
+    await d.click('[data-testid="customer-row-MUSE25"] a');
+    await d.click('[data-testid="customer-more"]');
+    await d.click('[data-testid="archive-customer"]');
+    await d.find('[data-testid="customer-archived"]', 'the archived notice');
+    await d.click('[data-testid="nav-customer"]');
+    await d.type('[data-testid="customer-search"]', 'Miniatures');
+    await d.find('main p.card.muted', 'not in the list');
+    await d.click('[data-testid="show-archived"]');
+    await d.click('[data-testid="customer-row-MUSE25"] a');
+    await d.click('[data-testid="customer-more"]');
+    await d.click('[data-testid="unarchive-customer"]');
+    await d.waitFor(async () => (await d.findAll('[data-testid="customer-archived"]')).length === 0, 'back from the archive');
+    await d.find('[data-testid="history"] li', 'the history says so');
+    assert.match(await d.text('[data-testid="history"]'), /Client désarchivé[\s\S]*Client archivé/);
+  });
+});
+
 test('A morning on Today by keyboard only: the main verb, "Done" and its undo, the "…" menu, a snooze', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

@@ -74,8 +74,21 @@ pub enum CustomerCmd {
         as_of: Option<String>,
         #[arg(long, default_value_t = 1000)]
         limit: u32,
+        /// The archived customers instead.
+        #[arg(long)]
+        archived: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Delete a customer entered by mistake (refused once anything depends on them: archive
+    /// them instead).
+    Delete { reference: String },
+    /// Archive a customer who owes nothing: hidden from the lists and Today, history kept.
+    Archive {
+        reference: String,
+        /// Bring them back from the archive.
+        #[arg(long)]
+        undo: bool,
     },
     /// Show one customer with their invoices, payments and credit.
     Show {
@@ -124,12 +137,26 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
             )?;
             out!("Customer {} added: {}", c.reference, c.name);
         }
+        CustomerCmd::Delete { reference } => {
+            customers::delete(conn, &reference)?;
+            out!("Customer {} deleted.", reference.trim());
+        }
+        CustomerCmd::Archive { reference, undo } => {
+            let today = date_or_today(&None, "as_of")?;
+            customers::set_archived(conn, &reference, !undo, relance_core::Lang::En, today)?;
+            if undo {
+                out!("Customer {} is back from the archive.", reference.trim());
+            } else {
+                out!("Customer {} archived.", reference.trim());
+            }
+        }
         CustomerCmd::List {
             search,
             sort,
             desc,
             as_of,
             limit,
+            archived,
             format,
         } => {
             let as_of = date_or_today(&as_of, "as_of")?;
@@ -143,6 +170,7 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
                         SortCustomer::Overdue => CustomerSort::Overdue,
                     },
                     descending: desc,
+                    archived,
                     limit,
                     offset: 0,
                 },

@@ -77,6 +77,9 @@ pub enum InvoiceCmd {
         #[arg(long, value_name = "DATE")]
         date: Option<String>,
     },
+    /// Delete an invoice recorded by mistake (refused once anything depends on it: a
+    /// credit note or a write-off instead).
+    Delete { number: String },
     /// The PDF of an invoice Relance issued (a contract milestone), with its legal mentions.
     Pdf {
         number: String,
@@ -118,6 +121,10 @@ pub enum SortInvoice {
 
 pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Result<()> {
     match cmd {
+        InvoiceCmd::Delete { number } => {
+            relance_core::invoices::delete(conn, &number)?;
+            out!("Invoice {} deleted.", number.trim());
+        }
         InvoiceCmd::Pdf { number, out } => {
             let bytes = relance_core::documents::invoice::pdf(conn, &number)?;
             relance_core::store::write_output(db, &out, &bytes, "out")?;

@@ -1,7 +1,7 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
 //! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty
 //! invoice, the day's e-mail drafts, a milestone invoice, the credit note correcting an
-//! overcharged penalty invoice, the undo of a call marked done), over and
+//! overcharged penalty invoice, the undo of a call marked done, an invoice deleted), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -179,9 +179,10 @@ enum Op {
     Milestone,
     CorrectOvercharge,
     Undo,
+    DeleteInvoice,
 }
 
-const OPS: [Op; 11] = [
+const OPS: [Op; 12] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -193,6 +194,7 @@ const OPS: [Op; 11] = [
     Op::Milestone,
     Op::CorrectOvercharge,
     Op::Undo,
+    Op::DeleteInvoice,
 ];
 
 struct Setup {
@@ -251,6 +253,22 @@ fn setup(dir: &Path) -> Setup {
             "2137.53",
             "--invoice",
             "F2026-0136",
+        ],
+    );
+    // An invoice recorded by mistake, deleted under the kill.
+    run_ok(
+        &template,
+        &[
+            "invoice",
+            "add",
+            "--number",
+            "OOPS-1",
+            "--customer",
+            "BOUL01",
+            "--issue-date",
+            TODAY,
+            "--total",
+            "10",
         ],
     );
     // A call marked done, to be undone under the kill.
@@ -363,6 +381,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         Op::PenaltyInvoice => v(&["penalties", "invoice", "--invoice", "F2025-0009"]),
         Op::Milestone => v(&["milestone", "reach", "K1", "2", "--date", TODAY]),
         Op::CorrectOvercharge => v(&["penalties", "correct", "--invoice", "F2026-0136"]),
+        Op::DeleteInvoice => v(&["invoice", "delete", "OOPS-1"]),
         Op::Undo => v(&[
             "action",
             "undo",
@@ -420,6 +439,7 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.journal += 1;
         }
         Op::Undo => after.journal += 1,
+        Op::DeleteInvoice => after.invoices -= 1,
     }
     (after, before)
 }

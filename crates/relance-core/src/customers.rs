@@ -117,6 +117,8 @@ pub struct Customer {
     pub scenario_id: Option<i64>,
     /// Marked by the owner: follows the Key account scenario unless they chose one.
     pub key_account: bool,
+    /// Archived on that date (hidden from the lists and Today, history kept); `None` when not.
+    pub archived_on: Option<NaiveDate>,
 }
 
 /// The customer form as typed. Every value is a string and is checked by [`NewCustomer::parse`].
@@ -278,7 +280,7 @@ impl NewCustomer {
 const COLUMNS: &str =
     "id, reference, name, kind, language, email, phone, address, postal_code, city, \
     country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
-    payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account";
+    payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account, archived_on";
 
 fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
     let kind: String = r.get(3)?;
@@ -308,6 +310,7 @@ fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
         hold_reason: r.get(19)?,
         scenario_id: r.get(20)?,
         key_account: r.get(21)?,
+        archived_on: r.get(22)?,
     })
 }
 
@@ -445,6 +448,9 @@ pub struct CustomerQuery {
     pub limit: u32,
     #[ts(type = "number")]
     pub offset: u32,
+    /// The archived customers instead of the others.
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// A row of the Customers list: `outstanding` and `overdue` are decimal strings in the
@@ -505,14 +511,21 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
          LEFT JOIN invoices i ON i.customer_id = c.id AND i.settled_minor < i.total_minor
               AND NOT EXISTS (SELECT 1 FROM invoice_closures x
                                WHERE x.invoice_id = i.id AND x.kind = 'write_off')
-         WHERE {filter}
+         WHERE {filter} AND (c.archived_on IS NOT NULL) = ?6
          GROUP BY c.id
          ORDER BY {order}
          LIMIT ?4 OFFSET ?5"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
-        params![pattern, as_of.to_string(), currency.code(), limit, q.offset],
+        params![
+            pattern,
+            as_of.to_string(),
+            currency.code(),
+            limit,
+            q.offset,
+            q.archived
+        ],
         |r| {
             let kind: String = r.get(3)?;
             Ok(CustomerSummary {
@@ -559,8 +572,20 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
         }
     }
     let total: i64 = conn
-        .prepare_cached(&format!("SELECT COUNT(*) FROM customers c WHERE {filter}"))?
-        .query_row([&pattern], |r| r.get(0))?;
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM customers c WHERE {filter} AND (c.archived_on IS NOT NULL) = ?6"
+        ))?
+        .query_row(
+            params![
+                pattern,
+                None::<String>,
+                None::<String>,
+                None::<i64>,
+                None::<i64>,
+                q.archived
+            ],
+            |r| r.get(0),
+        )?;
     Ok(CustomerPage { rows, total })
 }
 
@@ -710,6 +735,88 @@ pub fn undo_sanction(
         Lang::En => "Sanction undone".into(),
     };
     crate::journal::append(&tx, &e)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Deletes a customer entered by mistake, while nothing depends on them: no invoice, payment,
+/// promise, contract, document or history entry. Otherwise refused, saying what they have
+/// and to archive them instead; nothing changed.
+pub fn delete(conn: &mut Connection, reference: &str) -> Result<()> {
+    let id = id_by_ref(conn, "customer", reference)?;
+    let tx = conn.transaction()?;
+    let count = |table: &str| -> Result<i64> {
+        Ok(tx.query_row(
+            &format!("SELECT COUNT(*) FROM {table} WHERE customer_id = ?1"),
+            [id],
+            |r| r.get(0),
+        )?)
+    };
+    let invoices = count("invoices")?;
+    let payments = count("payments")?;
+    let entries =
+        count("journal")? + count("promises")? + count("contracts")? + count("documents")?;
+    if invoices + payments + entries > 0 {
+        return Err(Error::invalid(
+            "customer",
+            Msg::CustomerInUse {
+                invoices,
+                payments,
+                entries,
+            },
+        ));
+    }
+    tx.execute("DELETE FROM segment_overrides WHERE customer_id = ?1", [id])?;
+    tx.execute("DELETE FROM customer_segments WHERE customer_id = ?1", [id])?;
+    tx.execute("DELETE FROM customers WHERE id = ?1", [id])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Archives a customer (hidden from the lists, the pickers and Today; their history kept),
+/// or brings them back (`archived` false). Refused while they still owe something in any
+/// currency: their invoices are written off or handed over first. Recorded in their history.
+pub fn set_archived(
+    conn: &mut Connection,
+    reference: &str,
+    archived: bool,
+    lang: Lang,
+    as_of: NaiveDate,
+) -> Result<()> {
+    let id = id_by_ref(conn, "customer", reference)?;
+    let tx = conn.transaction()?;
+    if archived {
+        let owed: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT currency, SUM(total_minor - settled_minor) FROM invoices i
+                 WHERE customer_id = ?1 AND settled_minor < total_minor
+                   AND NOT EXISTS (SELECT 1 FROM invoice_closures x WHERE x.invoice_id = i.id)
+                 GROUP BY currency ORDER BY currency LIMIT 1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((code, minor)) = owed {
+            let shown = Currency::parse(&code)?.format_minor(minor, lang);
+            return Err(Error::invalid("customer", Msg::CustomerStillOwes(shown)));
+        }
+    }
+    let changed = tx.execute(
+        "UPDATE customers SET archived_on = ?2 WHERE id = ?1 AND (archived_on IS NOT NULL) <> ?3",
+        params![id, archived.then(|| as_of.to_string()), archived],
+    )?;
+    if changed == 0 {
+        return Ok(());
+    }
+    let mut entry = crate::journal::NewEntry::new(crate::journal::JournalKind::Note, id, as_of);
+    entry.action = Some(if archived { "archived" } else { "unarchived" }.into());
+    entry.note = match (lang, archived) {
+        (Lang::Fr, true) => "Client archivé".into(),
+        (Lang::Fr, false) => "Client désarchivé".into(),
+        (Lang::En, true) => "Customer archived".into(),
+        (Lang::En, false) => "Customer brought back from the archive".into(),
+    };
+    crate::journal::append(&tx, &entry)?;
     tx.commit()?;
     Ok(())
 }

@@ -202,6 +202,22 @@ pub enum Msg {
     },
     LockedBySettlement,
     NotEmpty,
+    /// A customer with data cannot be deleted: how much they have.
+    CustomerInUse {
+        invoices: i64,
+        payments: i64,
+        entries: i64,
+    },
+    /// A customer who still owes (the amount, formatted) cannot be archived.
+    CustomerStillOwes(String),
+    /// An invoice Relance issued keeps its number: a credit note cancels it.
+    InvoiceIssuedKept,
+    /// New invoices are refused for an archived customer.
+    CustomerArchived,
+    /// Payments or credit notes are recorded against the invoice.
+    InvoiceSettledKept,
+    /// The invoice has a history (reminders, letters, promises, disputes, closure, penalties).
+    InvoiceHistoryKept,
     /// Demo data refused: the ledger carries the owner's company identity.
     OwnerLedger,
     NoSteps,
@@ -841,6 +857,57 @@ impl Msg {
                 fr,
                 "Impossible de changer le client ou la devise d'une facture déjà (partiellement) réglée.",
                 "Cannot change the customer or currency of an invoice that is already (partly) settled.",
+            ),
+            Msg::CustomerInUse {
+                invoices,
+                payments,
+                entries,
+            } => {
+                let l = if fr { Lang::Fr } else { Lang::En };
+                let mut has = Vec::new();
+                if *invoices > 0 {
+                    has.push(l.count(*invoices, if fr { "facture" } else { "invoice" }, if fr { "factures" } else { "invoices" }));
+                }
+                if *payments > 0 {
+                    has.push(l.count(*payments, if fr { "paiement" } else { "payment" }, if fr { "paiements" } else { "payments" }));
+                }
+                if *entries > 0 {
+                    has.push(l.count(*entries, if fr { "entrée d'historique" } else { "history entry" }, if fr { "entrées d'historique" } else { "history entries" }));
+                }
+                let joined = match has.len() {
+                    0 | 1 => has.concat(),
+                    n => format!("{} {} {}", has[..n - 1].join(", "), if fr { "et" } else { "and" }, has[n - 1]),
+                };
+                if fr {
+                    format!("Ce client a {joined} : il ne peut pas être supprimé. Archivez-le : il disparaît des listes et d'Aujourd'hui, son historique est gardé.")
+                } else {
+                    format!("This customer has {joined}: they cannot be deleted. Archive them: they leave the lists and Today, their history is kept.")
+                }
+            }
+            Msg::CustomerStillOwes(amount) => if fr {
+                format!("Ce client doit encore {amount} : passez ses factures en perte ou confiez-les au recouvrement avant de l'archiver.")
+            } else {
+                format!("This customer still owes {amount}: write their invoices off or hand them over before archiving them.")
+            },
+            Msg::CustomerArchived => t(
+                fr,
+                "Ce client est archivé : ramenez-le de l'archive (sa fiche, « Désarchiver ») avant de lui ajouter une facture.",
+                "This customer is archived: bring them back from the archive (their page, \"Unarchive\") before adding an invoice.",
+            ),
+            Msg::InvoiceIssuedKept => t(
+                fr,
+                "Cette facture a été émise par Relance et garde son numéro : elle ne peut pas être supprimée. Pour l'annuler, établissez un avoir.",
+                "Relance issued this invoice and it keeps its number: it cannot be deleted. To cancel it, issue a credit note.",
+            ),
+            Msg::InvoiceSettledKept => t(
+                fr,
+                "Des paiements ou des avoirs sont enregistrés sur cette facture : elle ne peut pas être supprimée. Pour l'annuler, établissez un avoir du reste dû, ou passez-la en perte.",
+                "Payments or credit notes are recorded against this invoice: it cannot be deleted. To cancel it, issue a credit note for what is left, or write it off.",
+            ),
+            Msg::InvoiceHistoryKept => t(
+                fr,
+                "Cette facture a un historique (relances, courriers, promesses, litiges ou pénalités) : elle ne peut pas être supprimée. Établissez un avoir ou passez-la en perte : l'historique reste.",
+                "This invoice has a history (reminders, letters, promises, disputes or penalties): it cannot be deleted. Issue a credit note or write it off: the history stays.",
             ),
             Msg::OwnerLedger => t(
                 fr,

@@ -8,7 +8,8 @@
 //! dispute opened and resolved, a letter of each kind, a penalty invoice and the credit note
 //! correcting an overcharged one (a penalty invoice also asked for by two processes at
 //! once while a third records a payment), a promise to pay, a contract (its deposit issued) and its
-//! next milestone reached, backup and restore, today's actions done, days passing. Checked after every step:
+//! next milestone reached, backup and restore, today's actions done, an invoice deleted
+//! (refused whenever the model knows something depends on it), days passing. Checked after every step:
 //! - each invoice's balance, dispute and closure **at every date where something changed**
 //!   (and the day before), through `invoices::get` and the Open list, equal the model's;
 //! - the aged balance at those dates equals the model's sum of what was owed;
@@ -131,6 +132,10 @@ enum Op {
         kind: usize,
         back: i64,
     },
+    /// An invoice deleted as entered by mistake: refused whenever anything depends on it.
+    Delete {
+        inv: usize,
+    },
     /// Today's actions marked done: every one (`all`), or the first; with `undo`, undone at
     /// once.
     DoToday {
@@ -164,6 +169,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize, 0..4usize, 1..120i64)
             .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
         3 => (any::<bool>(), prop::bool::weighted(0.3)).prop_map(|(all, undo)| Op::DoToday { all, undo }),
+        1 => (0..8usize).prop_map(|inv| Op::Delete { inv }),
     ]
 }
 
@@ -457,7 +463,14 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             w.invoices = next;
         }
         Op::Invoice { cust, cents, terms } => {
-            let number = format!("M-{:03}", w.invoices.len() + 1);
+            // One past the highest (an invoice may have been deleted: never a number taken).
+            let last = w
+                .invoices
+                .iter()
+                .filter_map(|m| m.number.strip_prefix("M-")?.parse::<usize>().ok())
+                .max()
+                .unwrap_or(0);
+            let number = format!("M-{:03}", last + 1);
             let due = today + Duration::days(terms);
             invoices::create(
                 &w.conn,
@@ -557,6 +570,35 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             m.late_fact |= m.charged.last().is_some_and(|through| date < *through);
             for p in &mut m.promises {
                 p.2 = true;
+            }
+        }
+        Op::Delete { inv } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = &w.invoices[i];
+            // What the model knows makes an invoice impossible to delete (the engine also
+            // refuses one with a history the model does not follow: a reminder done).
+            let depends = m.issued
+                || m.penalty
+                || !m.settled.is_empty()
+                || !m.charged.is_empty()
+                || m.closure.is_some()
+                || !m.disputes.is_empty()
+                || !m.promises.is_empty()
+                || m.demanded.is_some()
+                || w.invoices
+                    .iter()
+                    .any(|o| o.source.as_deref() == Some(&m.number));
+            let got = invoices::delete(&mut w.conn, &m.number);
+            if depends {
+                prop_assert!(
+                    got.is_err(),
+                    "{} deleted though something depends on it",
+                    &m.number
+                );
+            }
+            if got.is_ok() {
+                let gone = w.invoices.remove(i);
+                prop_assert!(invoices::find_id(&w.conn, &gone.number).unwrap().is_none());
             }
         }
         Op::Close { inv, write_off } => {

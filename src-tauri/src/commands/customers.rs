@@ -28,3 +28,23 @@ pub async fn update_customer(
 ) -> ApiResult<Customer> {
     with_db(&db, move |conn| customers::update(conn, id, &input)).await
 }
+
+/// Deletes a customer entered by mistake (refused, saying why, once anything depends on them).
+#[tauri::command]
+pub async fn delete_customer(db: State<'_, Db>, reference: String) -> ApiResult<()> {
+    with_db(&db, move |conn| customers::delete(conn, &reference)).await
+}
+
+/// Archives a customer who owes nothing, or brings them back.
+#[tauri::command]
+pub async fn archive_customer(
+    db: State<'_, Db>,
+    reference: String,
+    archived: bool,
+) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        customers::set_archived(conn, &reference, archived, lang, today())
+    })
+    .await
+}

@@ -57,3 +57,10 @@ pub async fn add_credit_note(
 ) -> ApiResult<CreditNoteView> {
     with_db(&db, move |conn| credit_notes::create(conn, &input)).await
 }
+
+/// Deletes an invoice recorded by mistake (refused, saying what to do instead, once anything
+/// depends on it).
+#[tauri::command]
+pub async fn delete_invoice(db: State<'_, Db>, number: String) -> ApiResult<()> {
+    with_db(&db, move |conn| invoices::delete(conn, &number)).await
+}

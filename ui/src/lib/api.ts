@@ -140,6 +140,9 @@ export const api = {
   removeLogo: () => call<Settings>('remove_logo'),
 
   listCustomers: (query: CustomerQuery) => call<CustomerPage>('list_customers', { query }),
+  deleteCustomer: (reference: string) => call<null>('delete_customer', { reference }),
+  archiveCustomer: (reference: string, archived: boolean) => call<null>('archive_customer', { reference, archived }),
+  deleteInvoice: (number: string) => call<null>('delete_invoice', { number }),
   getCustomer: (id: number) => call<CustomerDetail>('get_customer', { id }),
   createCustomer: (input: CustomerInput) => call<Customer>('create_customer', { input }),
   updateCustomer: (id: number, input: CustomerInput) => call<Customer>('update_customer', { id, input }),

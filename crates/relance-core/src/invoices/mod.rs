@@ -141,6 +141,14 @@ impl NewInvoice {
         let number = v::required_identifier("number", &input.number, 40)?;
         let customer_ref = v::required_line("customer", &input.customer, 40)?;
         let customer_id = customers::id_by_ref(conn, "customer", &customer_ref)?;
+        let archived: bool = conn.query_row(
+            "SELECT archived_on IS NOT NULL FROM customers WHERE id = ?1",
+            [customer_id],
+            |r| r.get(0),
+        )?;
+        if archived {
+            return Err(Error::invalid("customer", Msg::CustomerArchived));
+        }
         let issue_date = v::parse_date("issue_date", &input.issue_date)?;
         let due_date = if input.due_date.trim().is_empty() {
             let terms: i64 = conn
@@ -243,6 +251,48 @@ pub fn create(conn: &Connection, input: &InvoiceInput, as_of: NaiveDate) -> Resu
     let new = NewInvoice::parse(conn, input)?;
     let id = insert(conn, &new)?;
     get(conn, id, as_of)
+}
+
+/// Deletes an invoice recorded by mistake, while nothing depends on it. Refused, saying
+/// what to do instead, nothing changed: an invoice Relance issued (it keeps its number: a
+/// credit note cancels it); one with payments or credit notes; one with a history (a
+/// reminder done, a letter, a promise, a dispute, a closure, a penalty invoice).
+pub fn delete(conn: &mut Connection, number: &str) -> Result<()> {
+    let tx = conn.transaction()?;
+    let id = find_id(&tx, number)?
+        .ok_or_else(|| Error::invalid("invoice", Msg::UnknownInvoice(number.trim().to_string())))?;
+    let issued: bool = tx.query_row("SELECT issued FROM invoices WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })?;
+    let any = |sql: &str| -> Result<bool> {
+        Ok(tx.query_row(&format!("SELECT EXISTS ({sql})"), [id], |r| r.get(0))?)
+    };
+    let penalty = any(
+        "SELECT 1 FROM penalty_charges WHERE source_invoice_id = ?1 OR penalty_invoice_id = ?1",
+    )?;
+    if issued || penalty || any("SELECT 1 FROM milestones WHERE invoice_id = ?1")? {
+        return Err(Error::invalid("invoice", Msg::InvoiceIssuedKept));
+    }
+    if any("SELECT 1 FROM allocations WHERE invoice_id = ?1")?
+        || any("SELECT 1 FROM credit_notes WHERE invoice_id = ?1")?
+    {
+        return Err(Error::invalid("invoice", Msg::InvoiceSettledKept));
+    }
+    for sql in [
+        "SELECT 1 FROM journal_invoices WHERE invoice_id = ?1",
+        "SELECT 1 FROM document_invoices WHERE invoice_id = ?1",
+        "SELECT 1 FROM promise_invoices WHERE invoice_id = ?1",
+        "SELECT 1 FROM disputes WHERE invoice_id = ?1",
+        "SELECT 1 FROM invoice_closures WHERE invoice_id = ?1",
+    ] {
+        if any(sql)? {
+            return Err(Error::invalid("invoice", Msg::InvoiceHistoryKept));
+        }
+    }
+    tx.execute("DELETE FROM invoice_lines WHERE invoice_id = ?1", [id])?;
+    tx.execute("DELETE FROM invoices WHERE id = ?1", [id])?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Edits an invoice. Its total may not fall below what is already settled, and its
@@ -710,7 +760,107 @@ pub fn all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<InvoiceView>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Lang;
     use crate::test_support::{day, inv, setup};
+
+    #[test]
+    fn deleted_while_nothing_depends_otherwise_refused_saying_what_to_do() {
+        let mut conn = setup();
+        let at = day("2026-02-01");
+        create(
+            &conn,
+            &inv("F-1", "ACME", "2026-01-10", "2026-02-09", "100"),
+            at,
+        )
+        .unwrap();
+        create(
+            &conn,
+            &inv("F-2", "ACME", "2026-01-10", "2026-02-09", "100"),
+            at,
+        )
+        .unwrap();
+        delete(&mut conn, "F-1").unwrap();
+        assert!(find_id(&conn, "F-1").unwrap().is_none());
+        // A payment on F-2: refused, nothing changed.
+        payments::record(
+            &mut conn,
+            &payments::PaymentInput {
+                customer: "ACME".into(),
+                date: "2026-01-20".into(),
+                amount: "10".into(),
+                allocations: vec![payments::AllocationInput {
+                    invoice: "F-2".into(),
+                    amount: String::new(),
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            delete(&mut conn, "F-2"),
+            Err(Error::Invalid {
+                msg: Msg::InvoiceSettledKept,
+                ..
+            })
+        ));
+        assert!(find_id(&conn, "F-2").unwrap().is_some());
+        // The customer with an invoice cannot be deleted, nor archived while owing.
+        let refused = customers::delete(&mut conn, "ACME").unwrap_err();
+        assert_eq!(
+            refused.message(Lang::Fr),
+            "Ce client a 1 facture, 1 paiement et 1 entrée d'historique : il ne peut pas être supprimé. Archivez-le : il disparaît des listes et d'Aujourd'hui, son historique est gardé."
+        );
+        let owes = customers::set_archived(&mut conn, "ACME", true, Lang::Fr, at).unwrap_err();
+        assert_eq!(
+            owes.message(Lang::Fr),
+            "Ce client doit encore 90,00\u{a0}€ : passez ses factures en perte ou confiez-les au recouvrement avant de l'archiver."
+        );
+        // BETA has nothing: deleted. Archived once nothing is owed, hidden, back again.
+        customers::delete(&mut conn, "BETA").unwrap();
+        assert!(customers::find_id(&conn, "BETA").unwrap().is_none());
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "GONE".into(),
+                name: "Parti".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        customers::set_archived(&mut conn, "GONE", true, Lang::Fr, at).unwrap();
+        let q = |archived: bool| customers::CustomerQuery {
+            limit: 50,
+            archived,
+            ..Default::default()
+        };
+        let names = |page: customers::CustomerPage| -> Vec<String> {
+            page.rows.into_iter().map(|c| c.reference).collect()
+        };
+        assert_eq!(
+            names(customers::list(&conn, &q(false), at).unwrap()),
+            ["ACME"]
+        );
+        assert_eq!(
+            names(customers::list(&conn, &q(true), at).unwrap()),
+            ["GONE"]
+        );
+        assert_eq!(customers::list(&conn, &q(true), at).unwrap().total, 1);
+        assert!(matches!(
+            create(
+                &conn,
+                &inv("G-1", "GONE", "2026-01-10", "2026-02-09", "5"),
+                at
+            ),
+            Err(Error::Invalid {
+                msg: Msg::CustomerArchived,
+                ..
+            })
+        ));
+        // Archived, it has history: no longer deletable; brought back.
+        assert!(customers::delete(&mut conn, "GONE").is_err());
+        customers::set_archived(&mut conn, "GONE", false, Lang::Fr, at).unwrap();
+        assert_eq!(customers::list(&conn, &q(false), at).unwrap().total, 2);
+    }
 
     #[test]
     fn create_and_derive_status() {

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_same_letter.sql"),
     include_str!("migrations/0016_promise_watermark.sql"),
     include_str!("migrations/0017_undo.sql"),
+    include_str!("migrations/0018_archive.sql"),
 ];
 
 /// The schema version this build writes.

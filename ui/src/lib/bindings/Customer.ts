@@ -27,4 +27,8 @@ scenario_id: number | null,
 /**
  * Marked by the owner: follows the Key account scenario unless they chose one.
  */
-key_account: boolean, };
+key_account: boolean, 
+/**
+ * Archived on that date (hidden from the lists and Today, history kept); `None` when not.
+ */
+archived_on: string | null, };

@@ -9,4 +9,8 @@ search: string, sort: CustomerSort,
 /**
  * Sort descending (largest amounts first is the natural order for money sorts).
  */
-descending: boolean, limit: number, offset: number, };
+descending: boolean, limit: number, offset: number, 
+/**
+ * The archived customers instead of the others.
+ */
+archived: boolean, };
