@@ -184,6 +184,7 @@ fn main() {
         descending,
         limit,
         offset: 0,
+        archived: false,
     };
     let (t, page) = time(runs, || {
         customers::list(&conn, &q(CustomerSort::Name, false, 100), as_of).unwrap()
