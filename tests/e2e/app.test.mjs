@@ -472,9 +472,11 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
   });
 
   // Forty-nine days later the deposit is overdue: on Today; the stage reached then raises
-  // the work-ahead alert on the contract and on Today.
+  // the work-ahead alert on the contract and on Today. (A restart opens the owner's ledger:
+  // the demo's own file, beside it, is opened here as the ledger.)
   const schedule = path.join(dir, 'schedule.pdf');
-  await withApp(4446, { RELANCE_DB: db, RELANCE_TODAY: '2027-01-10', RELANCE_TEST_FILE: schedule }, async (d) => {
+  const demo = path.join(dir, 'demo', 'relance.sqlite');
+  await withApp(4446, { RELANCE_DB: demo, RELANCE_TODAY: '2027-01-10', RELANCE_TEST_FILE: schedule }, async (d) => {
     await d.find('[data-testid="action-ARCH08/reminder/email"]', 'the deposit reminder');
     assert.match(await d.text('[data-testid="action-ARCH08/reminder/email"]'), /F2026-0150/);
     await d.click('[data-testid="nav-contract"]');
@@ -879,6 +881,53 @@ test('Mistakes: a customer and an invoice entered by mistake deleted, one with a
     await d.waitFor(async () => (await d.findAll('[data-testid="customer-archived"]')).length === 0, 'back from the archive');
     await d.find('[data-testid="history"] li', 'the history says so');
     assert.match(await d.text('[data-testid="history"]'), /Client désarchivé[\s\S]*Client archivé/);
+  });
+});
+
+test('Recording an invoice: the customer found by name, the dates typed or picked in a calendar, the due date from the terms, net and VAT give the total, a taken number said at once', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'invoice-form');
+  await withApp(4454, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('.kpis', 'Today');
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="new-invoice"]');
+    // A number already taken is refused as soon as the field is left.
+    await d.type('#i-number', 'F2026-0136');
+    await d.click('#i-customer');
+    await d.waitText('[data-testid="error-i-number"]', 'F2026-0136');
+    await d.type('#i-number', 'EXT-77');
+    await d.waitFor(async () => (await d.findAll('[data-testid="error-i-number"]')).length === 0, 'the number message to go');
+    // The customer by name, with the keyboard: typed, ↓, Enter; the reference shown.
+    await d.type('#i-customer', 'boulang');
+    await d.find('#i-customer-list [role="option"]', 'the matching customers');
+    await d.keys(KEYS.ArrowDown + KEYS.Enter);
+    assert.equal(await d.value('#i-customer'), 'Boulangerie Martin & Fils');
+    await d.waitText('[data-testid="i-customer-ref"]', 'BOUL01');
+    // The issue date picked in the calendar (the 5th of this month); the due date follows
+    // from the terms (30 days).
+    await d.click('[data-testid="i-issue_date-calendar"]');
+    await d.find('.calendar [data-day="2026-11-05"]', 'the calendar');
+    await d.screenshot(shots, '01-calendar');
+    await d.click('.calendar [data-day="2026-11-05"]');
+    assert.equal(await d.value('#i-issue_date'), '05/11/2026');
+    await d.waitFor(async () => (await d.value('#i-due_date')) === '05/12/2026', 'the due date proposed');
+    assert.match(await d.text('#i-due_date ~ .hint, .field:has(#i-due_date) .hint'), /30 jours après l'émission/);
+    // Net and rate: the total is worked out, in French writing.
+    await d.type('#i-net', '8079,21');
+    await d.type('#i-vat_rate', '20');
+    await d.waitFor(async () => (await d.value('#i-total')) === '9 695,05', 'the total worked out');
+    await d.screenshot(shots, '02-filled');
+    await d.click('[data-testid="save-invoice"]');
+    await d.waitText('[data-testid="invoice-number"]', 'EXT-77');
+    await d.waitText('[data-testid="invoice-balance"]', '9 695,05');
+    // Edited: the amounts shown as the user writes them, the rate worked out again.
+    await d.click('[data-testid="edit-invoice"]');
+    await d.waitFor(async () => (await d.value('#i-total')) === '9 695,05', 'the total in French writing');
+    assert.equal(await d.value('#i-net'), '8 079,21');
+    await d.waitFor(async () => (await d.value('#i-vat_rate')) === '20', 'the rate worked out');
+    assert.equal(await d.value('#i-customer'), 'Boulangerie Martin & Fils');
   });
 });
 

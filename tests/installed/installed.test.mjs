@@ -133,23 +133,27 @@ test('first start from the package: data in the platform folder, the demo, Today
     assert.match(fonts, /DejaVuSans/, 'the font shipped in the binary is embedded');
     await d.screenshot(ARTIFACTS, '02-letter-saved');
 
-    // A backup from Settings → Data, in the backups folder beside the ledger.
+    // A backup from Settings → Data, in the backups folder beside the ledger open (the
+    // demo's own, in demo/ beside the owner's).
     await d.click('[data-testid="nav-settings"]');
     await d.click('[data-testid="backup-now"]');
     await d.waitText('[data-testid="data-section"] [data-testid="notice-success"]', 'relance-manual-');
     await d.waitText('[data-testid="backup-list"]', '25 clients, ');
     await d.screenshot(ARTIFACTS, '03-backup');
   });
-  const backups = readdirSync(path.join(folder, 'backups'));
+  const demoFolder = path.join(folder, 'demo');
+  const backups = readdirSync(path.join(demoFolder, 'backups'));
   const manual = backups.filter((f) => f.startsWith('relance-manual-') && f.endsWith('.sqlite'));
   assert.equal(manual.length, 1, `${backups}`);
-  assert.equal(readFileSync(path.join(folder, 'backups', manual[0])).subarray(0, 15).toString(), 'SQLite format 3');
+  assert.equal(readFileSync(path.join(demoFolder, 'backups', manual[0])).subarray(0, 15).toString(), 'SQLite format 3');
 
-  // The installed CLI reads the same ledger from the same folder.
-  const customers = JSON.parse(execFileSync(CLI, ['customer', 'list', '--format', 'json'], {
+  // The installed CLI reads the owner's ledger from the same folder: the demo never went
+  // into it; the demo's own ledger holds the 25 customers.
+  const list = (db) => JSON.parse(execFileSync(CLI, [...(db ? ['--db', db] : []), 'customer', 'list', '--format', 'json'], {
     env: { ...process.env, HOME, XDG_DATA_HOME: '', RELANCE_DB: '', RELANCE_TODAY: TODAY },
   }).toString());
-  assert.equal(customers.length, 25);
+  assert.equal(list(null).length, 0);
+  assert.equal(list(path.join(demoFolder, 'relance.sqlite')).length, 25);
 });
 
 test('a ledger written by an earlier release is upgraded at first start: snapshot first, every invoice as it was', async () => {

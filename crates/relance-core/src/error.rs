@@ -212,6 +212,8 @@ pub enum Msg {
     CustomerStillOwes(String),
     /// An invoice Relance issued keeps its number: a credit note cancels it.
     InvoiceIssuedKept,
+    /// The amount excluding tax is above the total.
+    NetAboveTotal,
     /// New invoices are refused for an archived customer.
     CustomerArchived,
     /// Payments or credit notes are recorded against the invoice.
@@ -893,6 +895,11 @@ impl Msg {
                 fr,
                 "Ce client est archivé : ramenez-le de l'archive (sa fiche, « Désarchiver ») avant de lui ajouter une facture.",
                 "This customer is archived: bring them back from the archive (their page, \"Unarchive\") before adding an invoice.",
+            ),
+            Msg::NetAboveTotal => t(
+                fr,
+                "Le montant HT dépasse le montant TTC.",
+                "The amount excluding tax is above the total.",
             ),
             Msg::InvoiceIssuedKept => t(
                 fr,

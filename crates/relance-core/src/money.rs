@@ -188,6 +188,31 @@ impl Currency {
     }
 }
 
+impl Currency {
+    /// An amount as a form shows it to be edited, in the user's writing and without the
+    /// currency: "9 695,05" (fr), "9,695.05" (en). Parsed back by [`Currency::parse_amount`].
+    pub fn input_minor(self, minor: i64, lang: Lang) -> String {
+        let shown = self.format_minor(minor, lang);
+        let bare = match (lang, self.symbol()) {
+            (Lang::Fr, Some(sym)) => shown.trim_end_matches(sym).trim_end_matches('\u{a0}'),
+            (Lang::En, Some(sym)) => shown.trim_start_matches(sym),
+            (_, None) => shown.trim_end_matches(self.code).trim_end_matches('\u{a0}'),
+        };
+        // An English minus before the symbol: "-€5.00" becomes "-5.00".
+        bare.replacen(&format!("-{}", self.symbol().unwrap_or("")), "-", 1)
+            .replace('\u{202f}', " ")
+    }
+}
+
+/// A rate as a form shows it: "20", "5,5", "2,15" (fr); "5.5" (en).
+pub fn input_rate(rate: Decimal, lang: Lang) -> String {
+    let s = rate.normalize().to_string();
+    match lang {
+        Lang::Fr => s.replace('.', ","),
+        Lang::En => s,
+    }
+}
+
 /// Every amount is below one billion units of its currency (999,999,999.99 €): far above
 /// any invoice of a small business, and low enough that no realistic number of them can
 /// overflow a sum (sums are checked all the same, see [`checked_total`]).

@@ -105,6 +105,8 @@ fn typescript_bindings_are_up_to_date() {
     check::<Settings>(&mut stale);
     check::<SettingsInput>(&mut stale);
     check::<CompanyInput>(&mut stale);
+    check::<relance_core::invoices::VatFigures>(&mut stale);
+    check::<relance_core::invoices::VatPart>(&mut stale);
     check::<Customer>(&mut stale);
     check::<CustomerInput>(&mut stale);
     check::<CustomerKind>(&mut stale);

@@ -64,3 +64,47 @@ pub async fn add_credit_note(
 pub async fn delete_invoice(db: State<'_, Db>, number: String) -> ApiResult<()> {
     with_db(&db, move |conn| invoices::delete(conn, &number)).await
 }
+
+/// The invoice form, as the user types: the third of net / VAT rate / total.
+#[tauri::command]
+pub async fn complete_vat(
+    db: State<'_, Db>,
+    currency: String,
+    net: String,
+    rate: String,
+    total: String,
+    missing: invoices::VatPart,
+) -> ApiResult<invoices::VatFigures> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        let currency = relance_core::settings::currency_or_default(conn, &currency)?;
+        invoices::complete_vat(currency, &net, &rate, &total, missing, lang)
+    })
+    .await
+}
+
+/// The due date proposed from the customer's terms (ISO date, days).
+#[tauri::command]
+pub async fn proposed_due_date(
+    db: State<'_, Db>,
+    customer: String,
+    issue_date: String,
+) -> ApiResult<(chrono::NaiveDate, i64)> {
+    with_db(&db, move |conn| {
+        invoices::proposed_due_date(conn, &customer, &issue_date)
+    })
+    .await
+}
+
+/// An invoice number checked as it is typed (taken, or of Relance's own series).
+#[tauri::command]
+pub async fn check_invoice_number(
+    db: State<'_, Db>,
+    number: String,
+    except: Option<i64>,
+) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        invoices::check_number(conn, &number, except)
+    })
+    .await
+}

@@ -2,6 +2,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import type { ApiError } from './bindings/ApiError';
 import type { CompanyInput } from './bindings/CompanyInput';
+import type { VatFigures } from './bindings/VatFigures';
+import type { VatPart } from './bindings/VatPart';
 import type { CreditNoteInput } from './bindings/CreditNoteInput';
 import type { CreditNoteView } from './bindings/CreditNoteView';
 import type { Customer } from './bindings/Customer';
@@ -143,6 +145,9 @@ export const api = {
   deleteCustomer: (reference: string) => call<null>('delete_customer', { reference }),
   archiveCustomer: (reference: string, archived: boolean) => call<null>('archive_customer', { reference, archived }),
   deleteInvoice: (number: string) => call<null>('delete_invoice', { number }),
+  completeVat: (currency: string, net: string, rate: string, total: string, missing: VatPart) => call<VatFigures>('complete_vat', { currency, net, rate, total, missing }),
+  proposedDueDate: (customer: string, issueDate: string) => call<[string, number]>('proposed_due_date', { customer, issueDate }),
+  checkInvoiceNumber: (number: string, except: number | null) => call<null>('check_invoice_number', { number, except }),
   getCustomer: (id: number) => call<CustomerDetail>('get_customer', { id }),
   createCustomer: (input: CustomerInput) => call<Customer>('create_customer', { input }),
   updateCustomer: (id: number, input: CustomerInput) => call<Customer>('update_customer', { id, input }),

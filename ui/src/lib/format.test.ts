@@ -40,3 +40,21 @@ describe('inputDate', () => {
     expect(inputDate('2026-11-02', 'en')).toBe('2026-11-02');
   });
 });
+
+import { inputAmount, inputRate, parseTypedDate } from './format';
+
+describe('form values in the user writing', () => {
+  it('shows amounts to edit grouped, with the decimal comma in French', () => {
+    expect(inputAmount('9695.05', 'fr')).toBe('9 695,05');
+    expect(inputAmount('9695.05', 'en')).toBe('9,695.05');
+    expect(inputAmount('1000000', 'fr')).toBe('1 000 000');
+    expect(inputAmount('-12.5', 'fr')).toBe('-12,5');
+    expect(inputAmount('', 'fr')).toBe('');
+    expect(inputRate('2.15', 'fr')).toBe('2,15');
+  });
+  it('reads a typed date in either writing', () => {
+    expect(parseTypedDate('1/12/2026')).toBe('2026-12-01');
+    expect(parseTypedDate(' 2026-12-01 ')).toBe('2026-12-01');
+    expect(parseTypedDate('12.01.2026')).toBeNull();
+  });
+});

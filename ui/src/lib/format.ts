@@ -47,3 +47,31 @@ export function inputDate(iso: string, lang: Lang): string {
 export function datePlaceholder(lang: Lang): string {
   return lang === 'fr' ? 'JJ/MM/AAAA' : 'YYYY-MM-DD';
 }
+
+/** An exact decimal string as a form field shows it to be edited, in the user's writing and
+ *  without the currency: "9695.05" → "9 695,05" (fr) or "9,695.05" (en). The engine parses
+ *  both back. */
+export function inputAmount(amount: string, lang: Lang): string {
+  if (!/^-?\d+(\.\d+)?$/.test(amount)) return amount;
+  const negative = amount.startsWith('-');
+  const [intRaw = '0', frac] = (negative ? amount.slice(1) : amount).split('.');
+  const int = intRaw.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'fr' ? ' ' : ',');
+  const sign = negative ? '-' : '';
+  return frac === undefined ? `${sign}${int}` : `${sign}${int}${lang === 'fr' ? ',' : '.'}${frac}`;
+}
+
+/** A rate as a form shows it: "2.15" → "2,15" (fr). */
+export function inputRate(rate: string, lang: Lang): string {
+  return lang === 'fr' ? rate.replace('.', ',') : rate;
+}
+
+/** A date typed in either accepted writing ("22/11/2026", "2026-11-22"), as ISO; null when
+ *  it is not one. */
+export function parseTypedDate(text: string): string | null {
+  const t = text.trim();
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
+  if (m) return `${m[1]}-${m[2]!.padStart(2, '0')}-${m[3]!.padStart(2, '0')}`;
+  m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+  if (m) return `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}`;
+  return null;
+}

@@ -8,7 +8,7 @@ pub mod issue;
 pub mod payments;
 
 use crate::customers;
-use crate::error::{Error, Msg, Result};
+use crate::error::{Error, Lang, Msg, Result};
 use crate::journal::{self, JournalKind};
 use crate::money::{positive_minor, Currency};
 use crate::store::{is_unique_violation, like_pattern};
@@ -151,17 +151,7 @@ impl NewInvoice {
         }
         let issue_date = v::parse_date("issue_date", &input.issue_date)?;
         let due_date = if input.due_date.trim().is_empty() {
-            let terms: i64 = conn
-                .query_row(
-                    "SELECT payment_terms_days FROM customers WHERE id = ?1",
-                    [customer_id],
-                    |r| r.get::<_, Option<i64>>(0),
-                )?
-                .map(Ok)
-                .unwrap_or_else(|| {
-                    crate::settings::get(conn).map(|s| s.default_payment_terms_days)
-                })?;
-            issue_date + chrono::Duration::days(terms)
+            issue_date + chrono::Duration::days(terms_of(conn, customer_id)?)
         } else {
             v::parse_date("due_date", &input.due_date)?
         };
@@ -251,6 +241,116 @@ pub fn create(conn: &Connection, input: &InvoiceInput, as_of: NaiveDate) -> Resu
     let new = NewInvoice::parse(conn, input)?;
     let id = insert(conn, &new)?;
     get(conn, id, as_of)
+}
+
+/// The customer's payment terms in days, else the company's.
+fn terms_of(conn: &Connection, customer_id: i64) -> Result<i64> {
+    conn.query_row(
+        "SELECT payment_terms_days FROM customers WHERE id = ?1",
+        [customer_id],
+        |r| r.get::<_, Option<i64>>(0),
+    )?
+    .map(Ok)
+    .unwrap_or_else(|| crate::settings::get(conn).map(|s| s.default_payment_terms_days))
+}
+
+/// The due date the invoice form proposes: the issue date (as typed) plus the customer's
+/// terms (or the company's), with the number of days.
+pub fn proposed_due_date(
+    conn: &Connection,
+    customer: &str,
+    issue_date: &str,
+) -> Result<(NaiveDate, i64)> {
+    let customer_id = customers::id_by_ref(conn, "customer", customer)?;
+    let issue_date = v::parse_date("issue_date", issue_date)?;
+    let days = terms_of(conn, customer_id)?;
+    Ok((issue_date + chrono::Duration::days(days), days))
+}
+
+/// Checks an invoice number as it is typed: refused when another invoice (not `except`,
+/// the one being edited) has it, or when it belongs to the series Relance issues.
+pub fn check_number(conn: &Connection, number: &str, except: Option<i64>) -> Result<()> {
+    let number = v::required_identifier("number", number, 40)?;
+    if find_id(conn, &number)?.is_some_and(|id| Some(id) != except) {
+        return Err(Error::invalid(
+            "number",
+            Msg::DuplicateInvoiceNumber(number),
+        ));
+    }
+    if except.is_none() {
+        issue::refuse_own_series(conn, &number)?;
+    }
+    Ok(())
+}
+
+/// Which of the three figures of an amount with VAT the user left for the engine to work out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum VatPart {
+    Net,
+    Rate,
+    Total,
+}
+
+/// Net, VAT rate and total, as the invoice form shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VatFigures {
+    pub net: String,
+    pub rate: String,
+    pub total: String,
+}
+
+/// Works out the `missing` figure from the other two, typed in the user's writing: total =
+/// net × (1 + rate), rounded half away from zero to the currency's minor unit; net = total
+/// ÷ (1 + rate), rounded the same way; rate = (total ÷ net − 1), to two decimals of a
+/// percent. Every figure comes back written for `lang`. Refused: a figure that is not an
+/// amount or a rate, a net above the total when the rate is worked out.
+pub fn complete_vat(
+    currency: crate::money::Currency,
+    net: &str,
+    rate: &str,
+    total: &str,
+    missing: VatPart,
+    lang: Lang,
+) -> Result<VatFigures> {
+    use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+    let hundred = rust_decimal::Decimal::from(100);
+    let amount = |field: &str, s: &str| -> Result<rust_decimal::Decimal> {
+        let d = currency.parse_amount(s, field)?;
+        if d <= rust_decimal::Decimal::ZERO {
+            return Err(Error::invalid(field, Msg::NotPositive));
+        }
+        Ok(d)
+    };
+    let pct = |s: &str| v::rate("vat_rate", s);
+    let digits = currency.digits();
+    let (n, r, t) = match missing {
+        VatPart::Total => {
+            let (n, r) = (amount("net", net)?, pct(rate)?);
+            let t =
+                (n * (hundred + r) / hundred).round_dp_with_strategy(digits, MidpointAwayFromZero);
+            (n, r, t)
+        }
+        VatPart::Net => {
+            let (t, r) = (amount("total", total)?, pct(rate)?);
+            let n =
+                (t * hundred / (hundred + r)).round_dp_with_strategy(digits, MidpointAwayFromZero);
+            (n, r, t)
+        }
+        VatPart::Rate => {
+            let (n, t) = (amount("net", net)?, amount("total", total)?);
+            if n > t {
+                return Err(Error::invalid("net", Msg::NetAboveTotal));
+            }
+            let r = ((t - n) * hundred / n).round_dp_with_strategy(2, MidpointAwayFromZero);
+            (n, r, t)
+        }
+    };
+    Ok(VatFigures {
+        net: currency.input_minor(currency.to_minor(n, "net")?, lang),
+        rate: crate::money::input_rate(r, lang),
+        total: currency.input_minor(currency.to_minor(t, "total")?, lang),
+    })
 }
 
 /// Deletes an invoice recorded by mistake, while nothing depends on it. Refused, saying
@@ -762,6 +862,77 @@ mod tests {
     use super::*;
     use crate::error::Lang;
     use crate::test_support::{day, inv, setup};
+
+    #[test]
+    fn the_form_helpers_work_out_vat_the_due_date_and_a_taken_number() {
+        use crate::money::Currency;
+        let eur = Currency::EUR;
+        let fig = |n: &str, r: &str, t: &str, m: VatPart, l: Lang| {
+            complete_vat(eur, n, r, t, m, l).unwrap()
+        };
+        // 8 079,21 × 1,20 = 9 695,052 → 9 695,05.
+        let f = fig("8079,21", "20", "", VatPart::Total, Lang::Fr);
+        assert_eq!(f.total, "9 695,05");
+        assert_eq!(f.rate, "20");
+        // 9 695,05 ÷ 1,20 = 8 079,2083… → 8 079,21; at 5,5 %: 9 189,62.
+        assert_eq!(
+            fig("", "20", "9 695,05", VatPart::Net, Lang::Fr).net,
+            "8 079,21"
+        );
+        assert_eq!(
+            fig("", "5,5", "9695.05", VatPart::Net, Lang::En).net,
+            "9,189.62"
+        );
+        // (1 200 − 1 000) ÷ 1 000 = 20 %; 1 021,50 on 1 000 = 2,15 %.
+        assert_eq!(fig("1000", "", "1200", VatPart::Rate, Lang::Fr).rate, "20");
+        assert_eq!(
+            fig("1000", "", "1021,50", VatPart::Rate, Lang::Fr).rate,
+            "2,15"
+        );
+        assert!(matches!(
+            complete_vat(eur, "1200", "", "1000", VatPart::Rate, Lang::Fr),
+            Err(Error::Invalid {
+                msg: Msg::NetAboveTotal,
+                ..
+            })
+        ));
+        assert!(complete_vat(eur, "abc", "20", "", VatPart::Total, Lang::Fr).is_err());
+        let conn = setup();
+        crate::customers::update(
+            &conn,
+            1,
+            &crate::customers::CustomerInput {
+                reference: "ACME".into(),
+                name: "Acme SARL".into(),
+                payment_terms_days: "45".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            proposed_due_date(&conn, "ACME", "01/11/2026").unwrap(),
+            (day("2026-12-16"), 45)
+        );
+        assert_eq!(
+            proposed_due_date(&conn, "BETA", "2026-11-01").unwrap(),
+            (day("2026-12-01"), 30)
+        );
+        let v = create(
+            &conn,
+            &inv("F-9", "ACME", "2026-01-10", "", "10"),
+            day("2026-02-01"),
+        )
+        .unwrap();
+        assert!(matches!(
+            check_number(&conn, " F-9 ", None),
+            Err(Error::Invalid {
+                msg: Msg::DuplicateInvoiceNumber(_),
+                ..
+            })
+        ));
+        check_number(&conn, "F-9", Some(v.id)).unwrap();
+        check_number(&conn, "F-10", None).unwrap();
+    }
 
     #[test]
     fn deleted_while_nothing_depends_otherwise_refused_saying_what_to_do() {
