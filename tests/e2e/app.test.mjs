@@ -195,10 +195,11 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     assert.match(await d.text('[data-testid="rates-ecb_mro"] tr:first-child'), /18\/03\/2026\s*2 %/);
 
     // Letter wording: an unknown placeholder is refused, naming it; a valid text is saved.
-    await d.type('#w-body', 'Cher {client}, merci.');
+    await d.type('#w-body', 'Cher {prénom}, merci.');
     await d.click('[data-testid="save-wording"]');
-    await d.waitText('[data-testid="error-w-body"]', '{client}');
-    await d.type('#w-body', 'Cher {customer}, il reste {total_due} à régler.');
+    await d.waitText('[data-testid="error-w-body"]', '{prénom}');
+    // The French names are the same placeholders.
+    await d.type('#w-body', 'Cher {client}, il reste {reste_du} à régler.');
     await d.click('[data-testid="save-wording"]');
     await d.waitText('[data-testid="letter-wording"] [data-testid="notice-success"]', 'Texte enregistré');
 
@@ -356,7 +357,7 @@ test('E-mails from Today: a draft opened in the mail client, a mailto link, the 
     await d.click('[data-testid="save-wording"]');
     await d.waitText('[data-testid="letter-wording"] [data-testid="notice-success"]', 'Texte enregistré');
     await d.select('[data-testid="wording-part"]', 'email_body');
-    assert.match(await d.text('[data-testid="wording-placeholders"]'), /\{invoices\} \{payment\} \{signature\} \{attachment\}/);
+    assert.match(await d.text('[data-testid="wording-placeholders"]'), /\{factures\} \{paiement\} \{signature\} \{piece_jointe\}/);
     await d.screenshot(shots, '00-email-wording');
     await d.click('[data-testid="nav-today"]');
 
@@ -587,7 +588,7 @@ test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lis
     await d.waitText('[data-testid="chart-invoices"]', 'F2025-0009');
     await d.screenshot(shots, '01-dashboard');
     await d.click('[data-testid="chart-forecast-bar-backlog"]');
-    await d.waitText('[data-testid="chart-invoices"] h2', 'Arriéré');
+    await d.waitText('[data-testid="chart-invoices"] h2', 'Attendu, pas payé');
     await d.screenshot(shots, '02-backlog');
     // Sanctions proposed on Today for customers at risk; one decided: on hold, gone from
     // the proposals, shown in the customers list.
@@ -711,7 +712,9 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.type('[data-testid="invoice-search"]', 'F2025-0009');
     await d.click('[data-testid="invoice-row-F2025-0009"] a');
     await d.click('[data-testid="open-letter"]');
-    await d.waitText('[data-testid="letter-preview"]', 'relance pour factures échues');
+    // A formal demand was sent for it in July: the panel opens on the formal demand.
+    await d.waitText('[data-testid="letter-preview"]', 'mise en demeure');
+    assert.equal(await d.value('[data-testid="letter-kind"]'), 'formal_demand');
     await d.select('[data-testid="letter-kind"]', 'formal_demand');
     await d.waitText('[data-testid="letter-preview"]', 'Total réclamé');
     assert.match(await d.text('[data-testid="letter-preview"]'), /Total réclamé\s*12[\s\u202f\u00a0]115,18[\s\u202f\u00a0]€/);

@@ -37,6 +37,33 @@ pub const EMAIL_PLACEHOLDERS: [(&str, &str); 4] = [
     ),
 ];
 
+/// The French name of each placeholder: `{client}` is `{customer}`, and so on. Either name
+/// is accepted when a wording is saved and filled in when it is used.
+pub const FRENCH_NAMES: [(&str, &str); 14] = [
+    ("customer", "client"),
+    ("company", "entreprise"),
+    ("total_due", "reste_du"),
+    ("deadline", "date_limite"),
+    ("date", "date"),
+    ("days", "jours"),
+    ("claimed", "total_reclame"),
+    ("interest", "interets"),
+    ("indemnity", "indemnite"),
+    ("invoice_count", "nombre_factures"),
+    ("invoices", "factures"),
+    ("payment", "paiement"),
+    ("signature", "signature"),
+    ("attachment", "piece_jointe"),
+];
+
+/// The placeholder a name stands for (its English name), French names included.
+fn canonical(name: &str) -> &str {
+    FRENCH_NAMES
+        .iter()
+        .find(|(_, fr)| *fr == name)
+        .map_or(name, |(en, _)| en)
+}
+
 /// The parts the owner may reword: a letter's subject, opening and request paragraph; an
 /// e-mail's subject and whole body.
 pub const PARTS: [&str; 5] = [
@@ -67,6 +94,7 @@ pub fn check(field: &str, part: &str, body: &str) -> Result<String> {
         v::printable(field, body)?
     };
     let known = |name: &str| {
+        let name = canonical(name);
         PLACEHOLDERS.iter().any(|(p, _)| *p == name)
             || (part == "email_body" && EMAIL_PLACEHOLDERS.iter().any(|(p, _)| *p == name))
     };
@@ -94,11 +122,15 @@ pub fn check(field: &str, part: &str, body: &str) -> Result<String> {
     Ok(body)
 }
 
-/// Replaces each `{name}` with its value (a checked template has no other braces).
+/// Replaces each `{name}` (or its French name) with its value (a checked template has no
+/// other braces).
 pub fn fill(body: &str, values: &[(&str, String)]) -> String {
     let mut out = body.to_string();
     for (name, value) in values {
         out = out.replace(&format!("{{{name}}}"), value);
+        if let Some((_, fr)) = FRENCH_NAMES.iter().find(|(en, _)| en == name) {
+            out = out.replace(&format!("{{{fr}}}"), value);
+        }
     }
     out
 }
@@ -173,6 +205,26 @@ pub fn list(conn: &Connection) -> Result<Vec<Template>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn french_placeholder_names_are_the_same_placeholders() {
+        assert_eq!(
+            check("t", "opening", "Bonjour {client}, il reste {reste_du}.").unwrap(),
+            "Bonjour {client}, il reste {reste_du}."
+        );
+        assert!(
+            check("t", "opening", "{factures}").is_err(),
+            "a block, e-mail only"
+        );
+        check("t", "email_body", "{factures}\n{piece_jointe}").unwrap();
+        assert_eq!(
+            fill(
+                "{client} / {customer} : {reste_du}",
+                &[("customer", "Acme".into()), ("total_due", "10,00 €".into())]
+            ),
+            "Acme / Acme : 10,00 €"
+        );
+    }
 
     #[test]
     fn placeholders_are_checked_when_saved() {

@@ -29,3 +29,20 @@ describe('plural forms', () => {
     for (const text of [...Object.values(fr), ...Object.values(en)]) expect(text).not.toMatch(/\(s\)/);
   });
 });
+
+describe('French typography', () => {
+  it('puts a space before double punctuation and inside guillemets in every French text', () => {
+    for (const [key, text] of Object.entries(fr)) {
+      const bare = text.replace(/\{[^}]*\}/g, '');
+      expect(bare, key).not.toMatch(/[^\s\u00a0\u202f][:;?!](?![/\w])/);
+      expect(bare, key).not.toMatch(/«[^\s\u00a0\u202f]|[^\s\u00a0\u202f]»/);
+    }
+  });
+  it('makes those spaces no-break when shown, never touching the values put in', async () => {
+    const { frenchSpaces, i18n, t } = await import('./index.svelte');
+    expect(frenchSpaces('Objet : relance ; « oui » ?')).toBe('Objet\u00a0: relance\u202f; «\u00a0oui\u00a0»\u202f?');
+    i18n.lang = 'fr';
+    expect(t('today.snoozed_until', { date: 'a : b' })).toBe('Reporté au a : b');
+    expect(t('customer.archived_on', { date: '01/12/2026' })).toBe('Archivé le 01/12/2026\u00a0: absent des listes et d\'Aujourd\'hui.');
+  });
+});

@@ -13,8 +13,20 @@ const dictionaries: Record<Lang, Record<Key, string>> = { en, fr };
  * `{count|facture|factures}` takes the first form for one (French: for 0 and 1, "0 jour";
  * English: for 1 only), the second otherwise. Never "facture(s)".
  */
+/** French typography on the texts themselves (never on the values put in them): a no-break
+ *  space before ":" and inside « », a narrow no-break space before ";", "?" and "!", so a
+ *  line never starts with the punctuation. */
+export function frenchSpaces(text: string): string {
+  return text
+    .replace(/ :/g, '\u00a0:')
+    .replace(/ ([;?!])/g, '\u202f$1')
+    .replace(/« /g, '«\u00a0')
+    .replace(/ »/g, '\u00a0»');
+}
+
 export function t(key: Key, params: Record<string, string | number> = {}): string {
-  const text = dictionaries[i18n.lang][key];
+  const raw = dictionaries[i18n.lang][key];
+  const text = i18n.lang === 'fr' ? frenchSpaces(raw) : raw;
   const one = (n: number) => (i18n.lang === 'fr' ? Math.abs(n) < 2 : Math.abs(n) === 1);
   return text
     .replace(/\{(\w+)\|([^|}]*)\|([^}]*)\}/g, (_, name: string, single: string, many: string) => (one(Number(params[name])) ? single : many))
