@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "sanction_proposals",
     "apply_sanction",
     "undo_sanction",
+    "set_proposal_aside",
     "export_aged_pdf",
     "overview",
     "customer_segment",

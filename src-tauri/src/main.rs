@@ -83,6 +83,7 @@ fn main() {
             commands::reports::sanction_proposals,
             commands::reports::apply_sanction,
             commands::reports::undo_sanction,
+            commands::reports::set_proposal_aside,
             commands::reports::export_aged_pdf,
             commands::reports::overview,
             commands::reports::customer_segment,

@@ -595,6 +595,12 @@ test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lis
     await d.click('[data-testid="nav-today"]');
     await d.click('[data-testid="sanctions-toggle"]');
     await d.find('[data-testid="sanction-TRAI12"]', 'a sanction proposed');
+    // Another proposal put aside for later: it leaves the list, said in a message.
+    const others = await d.exec('return [...document.querySelectorAll(\'[data-testid^="sanction-"]\')].map((e) => e.dataset.testid.slice(9)).filter((c) => c !== "TRAI12")');
+    assert.ok(others.length > 0, 'the demo proposes more than one sanction');
+    await d.click(`[data-testid="later-${others[0]}"]`);
+    await d.waitText('[data-testid="notice-success"]', 'mis de côté pour une semaine');
+    assert.equal((await d.findAll(`[data-testid="sanction-${others[0]}"]`)).length, 0);
     await d.screenshot(shots, '03-sanctions');
     await d.click('[data-testid="hold-TRAI12"]');
     await d.click('[data-testid="confirm-hold"]');

@@ -53,6 +53,12 @@ pub enum ReportCmd {
         payment_first: bool,
         #[arg(long, value_name = "AMOUNT")]
         credit_limit: Option<String>,
+        /// Put the proposal aside for a week instead of deciding.
+        #[arg(long, conflicts_with_all = ["hold", "payment_first", "credit_limit", "ignore"])]
+        later: bool,
+        /// Ignore the proposal (with a reason) until their segment or its rule changes.
+        #[arg(long, value_name = "REASON", conflicts_with_all = ["hold", "payment_first", "credit_limit"])]
+        ignore: Option<String>,
     },
     /// How a customer really pays: days late, usual pay day, promises, trend, DSO.
     Profile {
@@ -157,8 +163,34 @@ pub fn run(
             hold,
             payment_first,
             credit_limit,
+            later,
+            ignore,
         } => {
             use relance_core::customers::Sanction;
+            let today = date_or_today(&None, "as_of")?;
+            if later || ignore.is_some() {
+                let proposal = relance_core::views::segments::sanctions(conn, today, lang)?
+                    .into_iter()
+                    .find(|p| p.customer.eq_ignore_ascii_case(customer.trim()))
+                    .ok_or_else(|| {
+                        relance_core::Error::invalid(
+                            "customer",
+                            relance_core::error::Msg::NoProposal(customer.trim().to_string()),
+                        )
+                    })?;
+                let reason = ignore.clone().unwrap_or_default();
+                relance_core::views::segments::set_aside(
+                    conn,
+                    &proposal.customer,
+                    &proposal.rule_code,
+                    ignore.is_some(),
+                    &reason,
+                    lang,
+                    today,
+                )?;
+                out!("{customer}: proposal put aside, recorded in the history.");
+                return Ok(());
+            }
             let sanction = match (hold, payment_first, credit_limit) {
                 (Some(reason), _, _) => Sanction::Hold { reason },
                 (None, true, None) => Sanction::PaymentFirst,
@@ -174,7 +206,6 @@ pub fn run(
                     ))
                 }
             };
-            let today = date_or_today(&None, "as_of")?;
             relance_core::customers::apply_sanction(conn, &customer, &sanction, lang, today)?;
             out!("{customer}: done, recorded in the history.");
             return Ok(());

@@ -838,6 +838,7 @@ fn every_subcommand_has_a_valid_call() {
         "segment --customer NEW1 --set good_payer --reason Historique".into(),
         "key-account --customer NEW1".into(),
         "sanctions".into(),
+        "sanction --customer TRAI12 --later".into(),
         "sanction --customer NEW1 --payment-first".into(),
         "profile --customer FEST15".into(),
         "rates list".into(),

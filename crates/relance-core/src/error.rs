@@ -212,6 +212,8 @@ pub enum Msg {
     CustomerStillOwes(String),
     /// An invoice Relance issued keeps its number: a credit note cancels it.
     InvoiceIssuedKept,
+    /// No sanction is proposed today for this customer.
+    NoProposal(String),
     /// The amount excluding tax is above the total.
     NetAboveTotal,
     /// New invoices are refused for an archived customer.
@@ -901,6 +903,11 @@ impl Msg {
                 "Le montant HT dépasse le montant TTC.",
                 "The amount excluding tax is above the total.",
             ),
+            Msg::NoProposal(c) => if fr {
+                format!("Aucune sanction n'est proposée aujourd'hui pour « {c} ».")
+            } else {
+                format!("No sanction is proposed today for \"{c}\".")
+            },
             Msg::InvoiceIssuedKept => t(
                 fr,
                 "Cette facture a été émise par Relance et garde son numéro : elle ne peut pas être supprimée. Pour l'annuler, établissez un avoir.",

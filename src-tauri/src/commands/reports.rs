@@ -102,6 +102,30 @@ pub async fn apply_sanction(
     .await
 }
 
+/// A sanction proposal put aside: "later" (a week) or ignored with a reason.
+#[tauri::command]
+pub async fn set_proposal_aside(
+    db: State<'_, Db>,
+    reference: String,
+    rule_code: String,
+    ignore: bool,
+    reason: String,
+) -> ApiResult<()> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::views::segments::set_aside(
+            conn,
+            &reference,
+            &rule_code,
+            ignore,
+            &reason,
+            lang,
+            today(),
+        )
+    })
+    .await
+}
+
 /// Undoes a sanction: the customer as they were before it.
 #[tauri::command]
 pub async fn undo_sanction(db: State<'_, Db>, entry: i64) -> ApiResult<()> {

@@ -114,6 +114,7 @@ export const api = {
   sanctionProposals: () => call<SanctionProposal[]>('sanction_proposals'),
   applySanction: (reference: string, sanction: Sanction) => call<number>('apply_sanction', { reference, sanction }),
   undoSanction: (entry: number) => call<null>('undo_sanction', { entry }),
+  setProposalAside: (reference: string, ruleCode: string, ignore: boolean, reason: string) => call<null>('set_proposal_aside', { reference, ruleCode, ignore, reason }),
   overview: () => call<Overview>('overview'),
   agedBalance: (currency: string, bySegment = false) => call<AgedBalance>('aged_balance', { currency, bySegment }),
   agedCell: (currency: string, customerId: number | null, bucket: string | null) => call<InvoiceView[]>('aged_cell', { currency, customerId, bucket }),

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_promise_watermark.sql"),
     include_str!("migrations/0017_undo.sql"),
     include_str!("migrations/0018_archive.sql"),
+    include_str!("migrations/0019_proposals_aside.sql"),
 ];
 
 /// The schema version this build writes.

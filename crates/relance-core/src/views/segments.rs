@@ -130,6 +130,8 @@ pub struct Segmented {
     pub segment: Segment,
     pub name: String,
     pub rule: String,
+    /// Which rule fired, whatever the language and figures ("over_limit", "trend", …).
+    pub rule_code: String,
 }
 
 /// A profile's days figure ("12.5") as an exact decimal (never a float).
@@ -150,14 +152,16 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
             v
         }
     };
-    let done = |segment: Segment, rule: String| Segmented {
+    let done = |segment: Segment, code: &str, rule: String| Segmented {
         segment,
         name: segment.name(lang).to_string(),
         rule,
+        rule_code: code.to_string(),
     };
     if p.disputes_open > 0 {
         return done(
             Segment::InDispute,
+            "disputes",
             if fr {
                 Lang::Fr.count(p.disputes_open, "litige en cours", "litiges en cours")
             } else {
@@ -168,6 +172,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     if over_limit {
         return done(
             Segment::AtRisk,
+            "over_limit",
             if fr {
                 "encours au-dessus de la limite autorisée".into()
             } else {
@@ -178,6 +183,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     if p.promises_broken > 0 {
         return done(
             Segment::AtRisk,
+            "promises_broken",
             if fr {
                 Lang::Fr.count(
                     p.promises_broken,
@@ -194,6 +200,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         if r - b >= rust_decimal::Decimal::from(t.trend_days) {
             return done(
                 Segment::AtRisk,
+                "trend",
                 if fr {
                     format!(
                         "retard en hausse : {recent} j contre {before} j (seuil +{} j)",
@@ -211,6 +218,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     if p.paid_invoices < t.min_paid {
         return done(
             Segment::New,
+            "few_paid",
             if fr {
                 format!(
                     "{}, moins de {}",
@@ -231,6 +239,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     if late <= rust_decimal::Decimal::from(t.good_days) {
         return done(
             Segment::GoodPayer,
+            "good",
             if fr {
                 format!("{w} j de retard pondéré, au plus {}", t.good_days)
             } else {
@@ -241,6 +250,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
     if late >= rust_decimal::Decimal::from(t.slow_days) {
         return done(
             Segment::SlowPayer,
+            "slow",
             if fr {
                 format!("{w} j de retard pondéré, au moins {}", t.slow_days)
             } else {
@@ -253,6 +263,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         // days of a reminder" needs a reminder); a little late without one is forgetful.
         None if p.reminders_sent == 0 => done(
             Segment::Forgetful,
+            "never_reminded",
             if fr {
                 format!("{w} j de retard, sans relance envoyée : entre les deux seuils")
             } else {
@@ -261,6 +272,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         ),
         Some(d) if d <= t.forgetful_days => done(
             Segment::Forgetful,
+            "pays_when_reminded",
             if fr {
                 format!(
                     "{w} j de retard, mais paie {d} j après la première relance (au plus {})",
@@ -275,6 +287,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         ),
         _ => done(
             Segment::SlowPayer,
+            "slow_after_reminder",
             if fr {
                 format!(
                     "{w} j de retard et ne paie pas dans les {} j d'une relance",
@@ -307,6 +320,7 @@ fn override_of(conn: &Connection, customer_id: i64) -> Result<Option<(Segment, S
 fn chosen(segment: Segment, reason: &str, lang: Lang) -> Segmented {
     Segmented {
         segment,
+        rule_code: "chosen".into(),
         name: segment.name(lang).to_string(),
         rule: match lang {
             Lang::Fr => format!("choisi par vous : {reason}"),
@@ -325,6 +339,7 @@ pub struct CustomerSegment {
     pub segment: Segment,
     pub name: String,
     pub rule: String,
+    pub rule_code: String,
 }
 
 /// Every customer's segment as of `as_of`.
@@ -364,6 +379,7 @@ pub fn all(
                 segment: s.segment,
                 name: s.name,
                 rule: s.rule,
+                rule_code: s.rule_code,
             }
         })
         .collect())
@@ -415,6 +431,101 @@ pub struct SanctionProposal {
     /// A lower limit to propose: half of the current limit or of what they owe, whichever
     /// is lower, rounded down to a hundred.
     pub proposed_limit: String,
+    /// Which rule fired (see [`Segmented::rule_code`]): what "later" and "ignore" remember.
+    pub rule_code: String,
+}
+
+/// How long "later" puts a proposal aside.
+pub const LATER_DAYS: i64 = 7;
+
+/// The segment spell a customer is in: since when (as the daily refresh recorded it).
+fn segment_since(conn: &Connection, customer_id: i64) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT since FROM customer_segments WHERE customer_id = ?1",
+            [customer_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Puts a customer's sanction proposal aside: "later" (`ignore` false) for [`LATER_DAYS`]
+/// days, or ignored with a reason (required). Recorded in their history; the proposal comes
+/// back when their segment or the rule that fired changes (or, for "later", after the date).
+pub fn set_aside(
+    conn: &mut Connection,
+    reference: &str,
+    rule_code: &str,
+    ignore: bool,
+    reason: &str,
+    lang: Lang,
+    as_of: chrono::NaiveDate,
+) -> Result<()> {
+    let id = crate::customers::id_by_ref(conn, "customer", reference)?;
+    let reason = if ignore {
+        crate::validate::required_line("reason", reason, 300)?
+    } else {
+        crate::validate::optional_line("reason", reason, 300)?
+    };
+    let rule_code = crate::validate::required_line("rule", rule_code, 40)?;
+    let tx = conn.transaction()?;
+    let since = segment_since(&tx, id)?;
+    let until = (!ignore).then(|| as_of + chrono::Duration::days(LATER_DAYS));
+    tx.execute(
+        "INSERT INTO proposal_decisions (customer_id, rule_code, segment_since, decision, until_date, reason, on_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            id,
+            rule_code,
+            since,
+            if ignore { "ignored" } else { "later" },
+            until.map(|d| d.to_string()),
+            reason,
+            as_of.to_string()
+        ],
+    )?;
+    let mut entry = crate::journal::NewEntry::new(crate::journal::JournalKind::Note, id, as_of);
+    entry.action = Some("proposal_aside".into());
+    entry.note = match (lang, until) {
+        (Lang::Fr, Some(d)) => format!(
+            "Sanction proposée mise de côté jusqu'au {}",
+            d.format("%d/%m/%Y")
+        ),
+        (Lang::En, Some(d)) => {
+            format!("Proposed sanction put aside until {}", d.format("%d/%m/%Y"))
+        }
+        (Lang::Fr, None) => format!("Sanction proposée ignorée : {reason}"),
+        (Lang::En, None) => format!("Proposed sanction ignored: {reason}"),
+    };
+    crate::journal::append(&tx, &entry)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Whether the latest decision on this customer's proposal still holds: same rule, same
+/// segment spell, and "ignored" or "later" not yet past.
+fn put_aside(
+    conn: &Connection,
+    customer_id: i64,
+    rule_code: &str,
+    as_of: chrono::NaiveDate,
+) -> Result<bool> {
+    use rusqlite::OptionalExtension;
+    let last: Option<(String, Option<String>, String, Option<chrono::NaiveDate>)> = conn
+        .query_row(
+            "SELECT rule_code, segment_since, decision, until_date FROM proposal_decisions
+             WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
+            [customer_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((rule, since, decision, until)) = last else {
+        return Ok(false);
+    };
+    let same = rule == rule_code && since == segment_since(conn, customer_id)?;
+    let holds = decision == "ignored" || until.is_some_and(|u| u > as_of);
+    Ok(same && holds)
 }
 
 /// The customers at risk who are not on hold yet: each with the sanctions to propose
@@ -431,7 +542,10 @@ pub fn sanctions(
         .filter(|c| c.segment == Segment::AtRisk)
     {
         let customer = crate::customers::get(conn, c.customer_id)?;
-        if customer.on_hold {
+        if customer.on_hold
+            || customer.archived_on.is_some()
+            || put_aside(conn, c.customer_id, &c.rule_code, as_of)?
+        {
             continue;
         }
         let (owed, overdue): (i64, i64) = conn.query_row(
@@ -459,6 +573,7 @@ pub fn sanctions(
             currency: cur.code().to_string(),
             credit_limit: limit.map(|l| cur.minor_to_string(l)),
             proposed_limit: cur.minor_to_string(proposed),
+            rule_code: c.rule_code,
         });
     }
     Ok(out)
@@ -515,6 +630,81 @@ pub fn aged_by_segment(
 mod tests {
     use super::*;
     use crate::views::profile::Sources;
+
+    #[test]
+    fn a_proposal_put_aside_comes_back_after_later_or_when_its_segment_or_rule_changes() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let today = day("2026-11-22");
+        crate::demo::load(&mut conn, today).unwrap();
+        crate::daily::refresh_segments(&mut conn, today).unwrap();
+        let ids = |c: &Connection, d| -> Vec<String> {
+            sanctions(c, d, Lang::Fr)
+                .unwrap()
+                .into_iter()
+                .map(|p| p.customer)
+                .collect()
+        };
+        let first = sanctions(&conn, today, Lang::Fr).unwrap();
+        let p = first
+            .iter()
+            .find(|p| p.customer == "TRAI12")
+            .expect("TRAI12 at risk");
+        // Later: a week aside, back on the eighth day.
+        set_aside(
+            &mut conn,
+            "TRAI12",
+            &p.rule_code,
+            false,
+            "",
+            Lang::Fr,
+            today,
+        )
+        .unwrap();
+        assert!(!ids(&conn, today).contains(&"TRAI12".to_string()));
+        assert!(!ids(&conn, day("2026-11-28")).contains(&"TRAI12".to_string()));
+        assert!(ids(&conn, day("2026-11-29")).contains(&"TRAI12".to_string()));
+        // Ignored: a reason is required; then aside for good while nothing changes.
+        assert!(set_aside(
+            &mut conn,
+            "TRAI12",
+            &p.rule_code,
+            true,
+            " ",
+            Lang::Fr,
+            today
+        )
+        .is_err());
+        set_aside(
+            &mut conn,
+            "TRAI12",
+            &p.rule_code,
+            true,
+            "Client historique",
+            Lang::Fr,
+            today,
+        )
+        .unwrap();
+        assert!(!ids(&conn, day("2027-01-30")).contains(&"TRAI12".to_string()));
+        let history = crate::journal::for_customer(
+            &conn,
+            crate::customers::id_by_ref(&conn, "c", "TRAI12").unwrap(),
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            history[0].note,
+            "Sanction proposée ignorée : Client historique"
+        );
+        // A new spell in the segment (they left it and came back): the proposal is back.
+        conn.execute(
+            "UPDATE customer_segments SET since = '2026-12-01' WHERE customer_id =
+               (SELECT id FROM customers WHERE reference = 'TRAI12')",
+            [],
+        )
+        .unwrap();
+        assert!(ids(&conn, today).contains(&"TRAI12".to_string()));
+    }
 
     /// `customers` (a lower floor) keeps its own list of the codes an owner may choose: it
     /// must name exactly these segments, in this order, and each code must read back.

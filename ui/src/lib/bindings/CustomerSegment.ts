@@ -4,4 +4,4 @@ import type { Segment } from "./Segment";
 /**
  * A customer with their segment.
  */
-export type CustomerSegment = { customer: string, customer_name: string, customer_id: number, segment: Segment, name: string, rule: string, };
+export type CustomerSegment = { customer: string, customer_name: string, customer_id: number, segment: Segment, name: string, rule: string, rule_code: string, };

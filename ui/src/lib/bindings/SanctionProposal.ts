@@ -12,4 +12,8 @@ rule: string, owed: string, overdue: string, currency: string, credit_limit: str
  * A lower limit to propose: half of the current limit or of what they owe, whichever
  * is lower, rounded down to a hundred.
  */
-proposed_limit: string, };
+proposed_limit: string, 
+/**
+ * Which rule fired (see [`Segmented::rule_code`]): what "later" and "ignore" remember.
+ */
+rule_code: string, };

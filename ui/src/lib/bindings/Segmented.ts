@@ -4,4 +4,8 @@ import type { Segment } from "./Segment";
 /**
  * A customer's segment and the rule that put them there (in `lang`).
  */
-export type Segmented = { segment: Segment, name: string, rule: string, };
+export type Segmented = { segment: Segment, name: string, rule: string, 
+/**
+ * Which rule fired, whatever the language and figures ("over_limit", "trend", …).
+ */
+rule_code: string, };
