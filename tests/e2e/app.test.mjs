@@ -550,6 +550,10 @@ test('Reports: the aged balance equals the outstanding total, a cell lists its i
     await d.click('[data-testid="aged-row-TRAI12"] a');
     await d.find('[data-testid="payer-profile"]', 'the payer profile');
     assert.match(await d.text('[data-testid="profile-days-late"]'), /\d+,\d \/ \d+/);
+    // The same in plain words, the days rounded.
+    const late = (await d.text('[data-testid="profile-days-late"]')).match(/(\d+),(\d)/);
+    const days = Math.round(Number(`${late[1]}.${late[2]}`));
+    assert.match(await d.text('[data-testid="profile-plain"]'), new RegExp(`^Paie en moyenne ${days} jours? après l'échéance`));
     // Its segment, with the rule that fired (10,000 € credit limit, 16,327.05 € owed).
     await d.waitText('[data-testid="customer-segment"]', 'À risque');
     assert.match(await d.text('[data-testid="segment-rule"]'), /au-dessus de la limite/);

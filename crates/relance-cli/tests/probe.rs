@@ -323,7 +323,7 @@ fn a_private_debtor_owes_the_other_cases_rate_from_the_formal_demand() {
         "--as-of",
         "2026-12-22",
     ]);
-    assert!(e.contains("fr_legal_professional"), "{e}");
+    assert!(e.contains("French legal rate — other cases"), "{e}");
     d.ok(&[
         "rates",
         "add",

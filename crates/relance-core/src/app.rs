@@ -22,6 +22,8 @@ pub struct AppInfo {
     pub demo: bool,
     /// The company's name ("" until the owner sets their company up).
     pub company_name: String,
+    /// The user's home folder: messages name a file from there ("Documents/Relance/…").
+    pub home_dir: String,
 }
 
 /// How many customers and invoices the database holds (first-run detection).

@@ -286,9 +286,78 @@ pub enum Msg {
     CsvUnnamedColumn(usize),
 }
 
+/// A reference-rate series in words (the engine names them by code: `ecb_mro`).
+pub fn series_label(code: &str, lang: Lang) -> Option<&'static str> {
+    let fr = lang == Lang::Fr;
+    Some(match code {
+        "ecb_mro" if fr => "taux directeur de la BCE (opérations principales de refinancement)",
+        "ecb_mro" => "ECB main refinancing rate",
+        "boe_bank_rate" if fr => "taux directeur de la Banque d'Angleterre",
+        "boe_bank_rate" => "Bank of England Bank Rate",
+        "fr_legal_individual" if fr => "taux légal — créancier particulier",
+        "fr_legal_individual" => "French legal rate — private creditor",
+        "fr_legal_professional" if fr => "taux légal — autres cas",
+        "fr_legal_professional" => "French legal rate — other cases",
+        _ => return None,
+    })
+}
+
+/// A message as the user reads it: every date the engine put in (ISO) in their writing
+/// ("22/11/2026", "22 Nov 2026"), and a path under their home folder from that folder
+/// ("Documents/Relance/…"). A value the user typed that is not a valid date stays as typed.
+fn as_read(text: String, lang: Lang) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let candidate = text.get(i..i + 10).filter(|s| {
+            let b = s.as_bytes();
+            b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && b.iter()
+                    .enumerate()
+                    .all(|(k, c)| k == 4 || k == 7 || c.is_ascii_digit())
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+                && bytes.get(i + 10).is_none_or(|c| !c.is_ascii_alphanumeric())
+        });
+        if let Some(date) =
+            candidate.and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        {
+            use chrono::Datelike;
+            out.push_str(&match lang {
+                Lang::Fr => date.format("%d/%m/%Y").to_string(),
+                Lang::En => format!(
+                    "{} {} {}",
+                    date.day(),
+                    MONTHS[date.month0() as usize],
+                    date.year()
+                ),
+            });
+            i += 10;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("in bounds");
+        out.push(c);
+        i += c.len_utf8();
+    }
+    match std::env::var("HOME") {
+        Ok(home) if home.len() > 1 => out.replace(&format!("{}/", home.trim_end_matches('/')), ""),
+        _ => out,
+    }
+}
+
 impl Msg {
-    /// The message in the given language. Parameters are inserted as plain text.
+    /// The message in the given language. Parameters are inserted as plain text; dates and
+    /// paths as the user reads them ([`as_read`]).
     pub fn text(&self, lang: Lang) -> String {
+        as_read(self.raw_text(lang), lang)
+    }
+
+    fn raw_text(&self, lang: Lang) -> String {
         let fr = lang == Lang::Fr;
         match self {
             Msg::Required => t(fr, "Ce champ est obligatoire.", "This field is required."),
@@ -368,10 +437,11 @@ impl Msg {
                 "This date is in the future.",
             ),
             Msg::NoRateFor { series, date } => {
+                let series = series_label(series, lang).unwrap_or(series);
                 if fr {
-                    format!("Aucun taux {series} connu au {date} : saisissez-le dans Réglages → Taux.")
+                    format!("Aucune valeur du {series} n'est connue au {date} : saisissez-la dans Réglages → Taux.")
                 } else {
-                    format!("No {series} rate known on {date}: enter it in Settings → Rates.")
+                    format!("No value of the {series} is known on {date}: enter it in Settings → Rates.")
                 }
             }
             Msg::NoLateInterestRule(c) => {
@@ -1003,17 +1073,19 @@ impl Msg {
                 "A letter dated another day than today is only a preview: it is not archived or sent.",
             ),
             Msg::RateOnShippedDate { series, date, rate } => {
+                let series = series_label(series, lang).unwrap_or(series);
                 if fr {
-                    format!("Le {date}, le taux {series} est une décision publiée, livrée avec Relance ({rate} %) : elle ne se remplace pas.")
+                    format!("Le {date}, le {series} est une décision publiée, livrée avec Relance ({rate} %) : elle ne se remplace pas.")
                 } else {
-                    format!("On {date} the {series} rate is a published decision shipped with Relance ({rate} %): it cannot be replaced.")
+                    format!("On {date} the {series} is a published decision shipped with Relance ({rate} %): it cannot be replaced.")
                 }
             }
             Msg::RateAlreadyEntered { series, date, rate } => {
+                let series = series_label(series, lang).unwrap_or(series);
                 if fr {
-                    format!("Un taux {series} est déjà saisi au {date} ({rate} %) : supprimez-le d'abord pour le corriger.")
+                    format!("Une valeur du {series} est déjà saisie au {date} ({rate} %) : supprimez-la d'abord pour la corriger.")
                 } else {
-                    format!("A {series} rate is already entered on {date} ({rate} %): remove it first to correct it.")
+                    format!("A value of the {series} is already entered on {date} ({rate} %): remove it first to correct it.")
                 }
             }
             Msg::FileRefused { fr: f, en: e } => t(fr, f, e),
@@ -1456,6 +1528,57 @@ impl ApiError {
             message: e.message(lang),
             field: e.field().map(str::to_string),
             rows,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_give_dates_as_the_user_reads_them_and_series_in_words() {
+        let m = Msg::BeforeInvoiceDate("2026-01-10".into());
+        assert!(
+            m.text(Lang::Fr).contains("10/01/2026"),
+            "{}",
+            m.text(Lang::Fr)
+        );
+        assert!(
+            m.text(Lang::En).contains("10 Jan 2026"),
+            "{}",
+            m.text(Lang::En)
+        );
+        // A typed value that is no date stays as typed.
+        assert!(Msg::BadDate("2026-13-45".into())
+            .text(Lang::Fr)
+            .contains("2026-13-45"));
+        let r = Msg::NoRateFor {
+            series: "ecb_mro".into(),
+            date: "2026-03-18".into(),
+        };
+        let fr = r.text(Lang::Fr);
+        assert_eq!(
+            fr,
+            "Aucune valeur du taux directeur de la BCE (opérations principales de refinancement) n'est connue au 18/03/2026 : saisissez-la dans Réglages → Taux."
+        );
+        assert!(!r.text(Lang::En).contains("ecb_mro"));
+        assert_eq!(
+            as_read("x2026-01-10 2026-01-10y".into(), Lang::Fr),
+            "x2026-01-10 2026-01-10y"
+        );
+    }
+
+    #[test]
+    fn a_path_in_the_home_folder_is_said_from_there() {
+        let home = std::env::var("HOME").unwrap_or_default();
+        if home.len() > 1 {
+            let m = Msg::CannotWrite(format!("{home}/Documents/Relance/lettre.pdf"));
+            let text = m.text(Lang::Fr);
+            assert!(
+                text.contains("Documents/Relance/lettre.pdf") && !text.contains(&home),
+                "{text}"
+            );
         }
     }
 }

@@ -1127,13 +1127,14 @@ mod tests {
         let p = compute(&c, &t, &table, d("2026-04-30")).unwrap();
         assert_eq!(p.total_minor(), 0);
         assert_eq!(p.warnings, [Warning::NoDemandYet]);
-        // Without the half-year's legal rate: refused, naming what to enter.
+        // Without the half-year's legal rate: refused, naming what to enter (in words, not
+        // by its code).
         t.demand_date = Some(d("2026-04-15"));
         let e = compute(&c, &t, &RateTable::shipped(), d("2026-04-30")).unwrap_err();
+        let said = e.message(crate::error::Lang::Fr);
         assert!(
-            e.message(crate::error::Lang::Fr)
-                .contains("fr_legal_professional"),
-            "{e}"
+            said.contains("taux légal — autres cas") && !said.contains("fr_legal"),
+            "{said}"
         );
     }
 

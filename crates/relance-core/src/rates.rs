@@ -41,19 +41,7 @@ impl Series {
 
     /// The series in words, for warnings and help.
     pub fn label(self, lang: crate::error::Lang) -> &'static str {
-        let fr = lang == crate::error::Lang::Fr;
-        match self {
-            Series::EcbMro if fr => {
-                "taux directeur de la BCE (opérations principales de refinancement)"
-            }
-            Series::EcbMro => "ECB main refinancing rate",
-            Series::BoeBankRate if fr => "taux directeur de la Banque d'Angleterre",
-            Series::BoeBankRate => "Bank of England Bank Rate",
-            Series::FrLegalIndividual if fr => "taux légal — créancier particulier",
-            Series::FrLegalIndividual => "French legal rate — private creditor",
-            Series::FrLegalProfessional if fr => "taux légal — autres cas",
-            Series::FrLegalProfessional => "French legal rate — other cases",
-        }
+        crate::error::series_label(self.code(), lang).expect("every series has its words")
     }
 
     pub fn code(self) -> &'static str {

@@ -24,6 +24,7 @@ pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
             test_file: std::env::var("RELANCE_TEST_FILE").ok(),
             demo: in_demo,
             company_name: relance_core::settings::get(conn)?.company_name,
+            home_dir: std::env::var("HOME").unwrap_or_default(),
         })
     })
     .await

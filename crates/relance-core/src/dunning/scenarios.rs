@@ -92,9 +92,27 @@ struct CheckedStep {
     script_en: String,
 }
 
+/// A name in both languages, one of them at least: the other falls back to it.
+fn both_names(fields: (&str, &str), fr: &str, en: &str) -> Result<(String, String)> {
+    match (fr.trim().is_empty(), en.trim().is_empty()) {
+        (true, true) => Err(Error::invalid(fields.0, Msg::Required)),
+        (false, true) => {
+            let n = v::required_name(fields.0, fr, 80)?;
+            Ok((n.clone(), n))
+        }
+        (true, false) => {
+            let n = v::required_name(fields.1, en, 80)?;
+            Ok((n.clone(), n))
+        }
+        (false, false) => Ok((
+            v::required_name(fields.0, fr, 80)?,
+            v::required_name(fields.1, en, 80)?,
+        )),
+    }
+}
+
 fn check(input: &ScenarioInput, currency: Currency) -> Result<(String, String, Vec<CheckedStep>)> {
-    let name_fr = v::required_name("name_fr", &input.name_fr, 80)?;
-    let name_en = v::required_name("name_en", &input.name_en, 80)?;
+    let (name_fr, name_en) = both_names(("name_fr", "name_en"), &input.name_fr, &input.name_en)?;
     if input.steps.is_empty() {
         return Err(Error::invalid("steps", Msg::NoSteps));
     }
@@ -117,6 +135,8 @@ fn check(input: &ScenarioInput, currency: Currency) -> Result<(String, String, V
                 &f("min_amount"),
             )?),
         };
+        let (name_fr, name_en) =
+            both_names((&f("name_fr"), &f("name_en")), &s.name_fr, &s.name_en)?;
         steps.push(CheckedStep {
             offset,
             channel: Channel::parse(&f("channel"), &s.channel)?,
@@ -124,8 +144,8 @@ fn check(input: &ScenarioInput, currency: Currency) -> Result<(String, String, V
             tone: Tone::parse(&f("tone"), &s.tone)?,
             min_minor,
             needs_decision: s.needs_decision,
-            name_fr: v::required_name(&f("name_fr"), &s.name_fr, 80)?,
-            name_en: v::required_name(&f("name_en"), &s.name_en, 80)?,
+            name_fr,
+            name_en,
             script_fr: v::multiline(&f("script_fr"), &s.script_fr, 4000)?,
             script_en: v::multiline(&f("script_en"), &s.script_en, 4000)?,
         });
@@ -594,6 +614,35 @@ mod tests {
         assert_eq!(offsets, [-7, 3, 15, 30, 45]);
         assert!(all[1].steps.last().unwrap().needs_decision);
         assert_eq!(find(&conn, "late_payer").unwrap(), all[2].id);
+    }
+
+    #[test]
+    fn a_name_in_one_language_serves_both() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let mut input = ScenarioInput {
+            name_fr: "Prudent".into(),
+            name_en: String::new(),
+            steps: vec![StepInput {
+                offset_days: "5".into(),
+                channel: "email".into(),
+                kind: "reminder".into(),
+                tone: "friendly".into(),
+                name_fr: String::new(),
+                name_en: "Gentle reminder".into(),
+                ..Default::default()
+            }],
+        };
+        let s = save(&mut conn, None, &input).unwrap();
+        assert_eq!(
+            (s.name_fr.as_str(), s.name_en.as_str()),
+            ("Prudent", "Prudent")
+        );
+        assert_eq!(s.steps[0].name_fr, "Gentle reminder");
+        input.steps[0].name_en = String::new();
+        assert!(
+            save(&mut conn, None, &input).is_err(),
+            "a step needs one name at least"
+        );
     }
 
     #[test]

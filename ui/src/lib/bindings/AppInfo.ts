@@ -17,4 +17,8 @@ demo: boolean,
 /**
  * The company's name ("" until the owner sets their company up).
  */
-company_name: string, };
+company_name: string, 
+/**
+ * The user's home folder: messages name a file from there ("Documents/Relance/…").
+ */
+home_dir: string, };

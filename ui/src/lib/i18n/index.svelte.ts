@@ -19,6 +19,7 @@ const dictionaries: Record<Lang, Record<Key, string>> = { en, fr };
 export function frenchSpaces(text: string): string {
   return text
     .replace(/ :/g, '\u00a0:')
+    .replace(/ %/g, '\u202f%')
     .replace(/ ([;?!])/g, '\u202f$1')
     .replace(/« /g, '«\u00a0')
     .replace(/ »/g, '\u00a0»');
