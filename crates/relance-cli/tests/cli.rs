@@ -168,7 +168,7 @@ fn customer_invoice_payment_flow_with_exit_codes() {
         ("-5", "greater than zero"),
         ("10.1234", "decimals"),
         ("1,500", "1.50 or 1500"),
-        ("1000000000", "at most 999999999.99"),
+        ("1000000000", "at most €999,999,999.99"),
     ] {
         let o = e.run(&[
             "invoice",

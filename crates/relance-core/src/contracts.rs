@@ -332,7 +332,7 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
     if invoiced > net_minor {
         return Err(Error::invalid(
             "total",
-            Msg::TotalBelowInvoiced(currency.minor_to_string(invoiced)),
+            Msg::TotalBelowInvoiced(currency.in_message(invoiced)),
         ));
     }
     // What the shares must cover: the total less the fixed amounts (invoiced ones included).

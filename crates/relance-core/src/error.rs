@@ -302,6 +302,87 @@ pub fn series_label(code: &str, lang: Lang) -> Option<&'static str> {
     })
 }
 
+/// An amount written for a reader: "1\u{202f}234,50\u{a0}€" (fr), "€1,234.50" (en); a
+/// currency without a symbol is named after the figure.
+pub fn format_amount(
+    minor: i64,
+    digits: u32,
+    code: &str,
+    symbol: Option<&str>,
+    lang: Lang,
+) -> String {
+    let neg = minor < 0;
+    let abs = minor.unsigned_abs();
+    let div = 10u64.pow(digits);
+    let int = (abs / div).to_string();
+    let frac = abs % div;
+    let (group, dec) = match lang {
+        Lang::Fr => ('\u{202f}', ','),
+        Lang::En => (',', '.'),
+    };
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            grouped.push(group);
+        }
+        grouped.push(ch);
+    }
+    let number = if digits > 0 {
+        format!("{grouped}{dec}{:0width$}", frac, width = digits as usize)
+    } else {
+        grouped
+    };
+    let sign = if neg { "-" } else { "" };
+    match (lang, symbol) {
+        (Lang::Fr, Some(sym)) => format!("{sign}{number}\u{a0}{sym}"),
+        (Lang::En, Some(sym)) => format!("{sign}{sym}{number}"),
+        (_, None) => format!("{sign}{number}\u{a0}{code}"),
+    }
+}
+
+/// Marks an amount inside a message's parameter, to be written for the reader when the
+/// message is ([`as_read`]): the message's language is known only then.
+pub fn amount_marker(minor: i64, digits: u32, code: &str) -> String {
+    format!("\u{2063}{code}|{digits}|{minor}\u{2063}")
+}
+
+fn symbol_of(code: &str) -> Option<&'static str> {
+    match code {
+        "EUR" => Some("€"),
+        "GBP" => Some("£"),
+        "USD" => Some("$"),
+        _ => None,
+    }
+}
+
+/// Writes each amount marked by [`amount_marker`] for the reader.
+fn amounts_as_read(text: String, lang: Lang) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find('\u{2063}') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + '\u{2063}'.len_utf8()..];
+        let Some(end) = after.find('\u{2063}') else {
+            rest = after;
+            continue;
+        };
+        let mut parts = after[..end].splitn(3, '|');
+        match (
+            parts.next(),
+            parts.next().and_then(|d| d.parse().ok()),
+            parts.next().and_then(|m| m.parse().ok()),
+        ) {
+            (Some(code), Some(digits), Some(minor)) => {
+                out.push_str(&format_amount(minor, digits, code, symbol_of(code), lang));
+            }
+            _ => out.push_str(&after[..end]),
+        }
+        rest = &after[end + '\u{2063}'.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A message as the user reads it: every date the engine put in (ISO) in their writing
 /// ("22/11/2026", "22 Nov 2026"), and a path under their home folder from that folder
 /// ("Documents/Relance/…"). A value the user typed that is not a valid date stays as typed.
@@ -354,7 +435,7 @@ impl Msg {
     /// The message in the given language. Parameters are inserted as plain text; dates and
     /// paths as the user reads them ([`as_read`]).
     pub fn text(&self, lang: Lang) -> String {
-        as_read(self.raw_text(lang), lang)
+        as_read(amounts_as_read(self.raw_text(lang), lang), lang)
     }
 
     fn raw_text(&self, lang: Lang) -> String {
@@ -1566,6 +1647,31 @@ mod tests {
         assert_eq!(
             as_read("x2026-01-10 2026-01-10y".into(), Lang::Fr),
             "x2026-01-10 2026-01-10y"
+        );
+    }
+
+    #[test]
+    fn amounts_in_messages_are_written_for_their_reader() {
+        let m = Msg::OverpaymentNeedsCredit {
+            excess: amount_marker(100_000, 2, "EUR"),
+        };
+        assert!(
+            m.text(Lang::Fr).contains("de 1\u{202f}000,00\u{a0}€ :"),
+            "{}",
+            m.text(Lang::Fr)
+        );
+        assert!(
+            m.text(Lang::En).contains("by €1,000.00:"),
+            "{}",
+            m.text(Lang::En)
+        );
+        let m = Msg::NotEnoughCredit {
+            available: amount_marker(-5, 0, "JPY"),
+        };
+        assert!(
+            m.text(Lang::En).contains("(-5\u{a0}JPY)"),
+            "{}",
+            m.text(Lang::En)
         );
     }
 

@@ -121,7 +121,7 @@ impl Currency {
         if amount.abs() >= Decimal::from(MAX_UNITS) {
             return Err(Error::invalid(
                 field,
-                Msg::AmountTooLarge(self.minor_to_string(self.max_minor())),
+                Msg::AmountTooLarge(self.in_message(self.max_minor())),
             ));
         }
         let scaled = amount * Decimal::from(10i64.pow(self.digits));
@@ -154,37 +154,13 @@ impl Currency {
 
     /// Human formatting: "1 234,50 €" in French, "€1,234.50" in English.
     pub fn format_minor(self, minor: i64, lang: Lang) -> String {
-        let neg = minor < 0;
-        let abs = minor.unsigned_abs();
-        let div = 10u64.pow(self.digits);
-        let int = (abs / div).to_string();
-        let frac = abs % div;
-        let (group, dec) = match lang {
-            Lang::Fr => ('\u{202f}', ','),
-            Lang::En => (',', '.'),
-        };
-        let mut grouped = String::new();
-        for (i, ch) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i).is_multiple_of(3) {
-                grouped.push(group);
-            }
-            grouped.push(ch);
-        }
-        let number = if self.digits > 0 {
-            format!(
-                "{grouped}{dec}{:0width$}",
-                frac,
-                width = self.digits as usize
-            )
-        } else {
-            grouped
-        };
-        let sign = if neg { "-" } else { "" };
-        match (lang, self.symbol()) {
-            (Lang::Fr, Some(sym)) => format!("{sign}{number}\u{a0}{sym}"),
-            (Lang::En, Some(sym)) => format!("{sign}{sym}{number}"),
-            (_, None) => format!("{sign}{number}\u{a0}{}", self.code),
-        }
+        crate::error::format_amount(minor, self.digits, self.code, self.symbol(), lang)
+    }
+
+    /// An amount put in a message (a refusal): written for its reader, in their language,
+    /// when the message is rendered ("il manque 1 000,00 €"), never as "1000.00".
+    pub fn in_message(self, minor: i64) -> String {
+        crate::error::amount_marker(minor, self.digits, self.code)
     }
 }
 
@@ -467,10 +443,10 @@ mod tests {
         for too_big in ["1000000000", "92233720368547758.07", "-1000000000"] {
             match eur.to_minor(d(too_big), "a") {
                 Err(Error::Invalid {
-                    msg: Msg::AmountTooLarge(max),
+                    msg: msg @ Msg::AmountTooLarge(_),
                     ..
                 }) => {
-                    assert_eq!(max, "999999999.99")
+                    assert!(msg.text(Lang::Fr).contains("999\u{202f}999\u{202f}999,99\u{a0}€"))
                 }
                 other => panic!("{too_big}: {other:?}"),
             }

@@ -191,7 +191,7 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
                 return Err(Error::invalid(
                     field.clone(),
                     Msg::AboveBalance {
-                        balance: currency.minor_to_string(balance),
+                        balance: currency.in_message(balance),
                     },
                 ));
             }
@@ -210,7 +210,7 @@ pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
         return Err(Error::invalid(
             "amount",
             Msg::OverpaymentNeedsCredit {
-                excess: currency.minor_to_string(excess),
+                excess: currency.in_message(excess),
             },
         ));
     }
@@ -364,7 +364,7 @@ pub fn apply_credit(
         return Err(Error::invalid(
             "amount",
             Msg::NotEnoughCredit {
-                available: currency.minor_to_string(available),
+                available: currency.in_message(available),
             },
         ));
     }
@@ -372,7 +372,7 @@ pub fn apply_credit(
         return Err(Error::invalid(
             "amount",
             Msg::AboveBalance {
-                balance: currency.minor_to_string(inv.balance),
+                balance: currency.in_message(inv.balance),
             },
         ));
     }
