@@ -136,6 +136,7 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.waitText('[data-testid="notice-success"]', 'F2026-');
     await d.waitText('.kpis', '9 671,40');
     // Letter… from the customer page: a statement of account of every open item.
+    await d.click('[data-testid="customer-more"]');
     await d.click('[data-testid="customer-letter"]');
     await d.select('[data-testid="letter-kind"]', 'statement');
     await d.waitText('[data-testid="letter-preview"]', 'relevé de compte');
@@ -1074,6 +1075,42 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
     assert.equal(await d.exec('return document.querySelector("nav").getAttribute("aria-label")'), 'Menu principal');
     await d.exec('document.querySelector(".skip-link").click()');
     assert.equal(await d.exec('return document.activeElement?.id'), 'main');
+
+    // Every screen at 1280 and at 1024 px wide, looked at as PNGs; at both, no action row
+    // wraps its buttons, no phone number breaks, and the sidebar reaches the window's foot.
+    for (const width of [1280, 1024]) {
+      await d.resize(width, 800);
+      for (const [nav, ready] of [
+        ['today', '.kpis'],
+        ['dashboard', '.chart'],
+        ['customer', '[data-testid="customer-list"]'],
+        ['invoice', '[data-testid="invoice-list"]'],
+        ['contract', 'main h1'],
+        ['reports', 'main h1'],
+        ['dispute', 'main h1'],
+        ['import', 'main h1'],
+        ['settings', '[data-testid="data-section"]'],
+      ]) {
+        await d.click(`[data-testid="nav-${nav}"]`);
+        await d.find(ready, nav);
+        await new Promise((r) => setTimeout(r, 200));
+        await d.screenshot(path.join(ARTIFACTS, `screens-${width}`), nav);
+        if (nav === 'today') {
+          const tallest = await d.exec('return Math.max(...[...document.querySelectorAll(".row-verbs")].map((e) => e.getBoundingClientRect().height))');
+          assert.ok(tallest < 45, `${width} px: the row buttons on one line (${tallest} px)`);
+        }
+      }
+      await d.exec('window.scrollTo(0, document.body.scrollHeight)');
+      const gap = await d.exec('const s = document.querySelector("nav.sidebar").getBoundingClientRect(); return window.innerHeight - s.bottom');
+      assert.ok(gap <= 1, `${width} px: the sidebar reaches the foot of the window (${gap} px short)`);
+      await d.click('[data-testid="nav-customer"]');
+      await d.type('[data-testid="customer-search"]', 'Parc');
+      await d.click('[data-testid="customer-row-HOTL03"] a');
+      await d.find('.phone', 'a phone number');
+      const lines = await d.exec('return Math.max(...[...document.querySelectorAll(".phone")].map((e) => e.getClientRects().length))');
+      assert.equal(lines, 1, `${width} px: a phone number on one line`);
+      await d.screenshot(path.join(ARTIFACTS, `screens-${width}`), 'customer-page');
+    }
   });
   assert.deepEqual(found, [], found.join('\n'));
 });

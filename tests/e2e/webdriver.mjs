@@ -155,6 +155,12 @@ export class Driver {
     await this.req('POST', this.s(`/element/${active}/value`), { text });
   }
 
+  /** Sets the window's size (outer size, in CSS pixels). */
+  async resize(width, height) {
+    await this.req('POST', this.s('/window/rect'), { width, height });
+    await this.waitFor(async () => (await this.exec('return window.innerWidth')) <= width, `a window ${width} px wide`);
+  }
+
   /** The data-testid (or id) of the focused element. */
   focused() {
     return this.exec('const a = document.activeElement; return a ? (a.dataset.testid || a.id || a.tagName) : null');

@@ -621,7 +621,7 @@ export const en = {
   'profile.title': 'How they really pay',
   'profile.plain_late': 'pays on average {days} {days|day|days} after the due date',
   'profile.plain_on_time': 'pays on average on time',
-  'profile.plain_share': '{share} % of their invoices on time',
+  'profile.plain_share': '{share} % of their invoices paid on time',
   'profile.invoices': 'Invoices',
   'profile.invoices_value': '{count} ({paid} paid)',
   'profile.days_late': 'Days late (weighted by amount / median)',

@@ -623,7 +623,7 @@ export const fr: Record<Key, string> = {
   'profile.title': 'Comment ils paient vraiment',
   'profile.plain_late': "paie en moyenne {days} {days|jour|jours} après l'échéance",
   'profile.plain_on_time': "paie en moyenne à l'échéance",
-  'profile.plain_share': "{share} % de ses factures à l'échéance",
+  'profile.plain_share': "{share} % de ses factures payées à l'échéance",
   'profile.invoices': 'Factures',
   'profile.invoices_value': '{count} ({paid} payées)',
   'profile.days_late': 'Jours de retard (pondérés par montant / médiane)',
