@@ -446,7 +446,9 @@ mod tests {
                     msg: msg @ Msg::AmountTooLarge(_),
                     ..
                 }) => {
-                    assert!(msg.text(Lang::Fr).contains("999\u{202f}999\u{202f}999,99\u{a0}€"))
+                    assert!(msg
+                        .text(Lang::Fr)
+                        .contains("999\u{202f}999\u{202f}999,99\u{a0}€"))
                 }
                 other => panic!("{too_big}: {other:?}"),
             }

@@ -177,7 +177,9 @@ fn the_maximum_amount_is_documented_in_the_refusal() {
     let e = Currency::EUR
         .to_minor(Decimal::from(1_000_000_000i64), "amount")
         .unwrap_err();
-    assert!(e.message(Lang::Fr).contains("999\u{202f}999\u{202f}999,99\u{a0}€"));
+    assert!(e
+        .message(Lang::Fr)
+        .contains("999\u{202f}999\u{202f}999,99\u{a0}€"));
 }
 
 proptest! {

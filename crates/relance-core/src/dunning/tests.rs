@@ -855,7 +855,8 @@ fn huge_amounts_are_refused_and_old_ones_never_panic() {
     let e = invoices::create(&conn, &huge, due()).unwrap_err();
     assert_eq!(e.field(), Some("total"));
     assert!(
-        e.message(crate::Lang::En).contains("at most €999,999,999.99"),
+        e.message(crate::Lang::En)
+            .contains("at most €999,999,999.99"),
         "{}",
         e.message(crate::Lang::En)
     );
