@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "restore_backup",
     "restore_preview",
     "preview_letter",
+    "preview_action_letter",
+    "preview_action_email",
     "save_letter",
     "open_letter",
     "prepare_letters",

@@ -64,6 +64,8 @@ fn main() {
             commands::app::restore_backup,
             commands::app::restore_preview,
             commands::documents::preview_letter,
+            commands::documents::preview_action_letter,
+            commands::documents::preview_action_email,
             commands::documents::save_letter,
             commands::documents::open_letter,
             commands::documents::prepare_letters,

@@ -362,11 +362,20 @@ test('E-mails from Today: a draft opened in the mail client, a mailto link, the 
     await d.screenshot(shots, '00-email-wording');
     await d.click('[data-testid="nav-today"]');
 
-    // E-mail…: what the e-mail will say, then a mailto link (subject and body, no PDF).
+    // E-mail… on Today: the e-mail exactly as the row's verb will send it, and that verb.
     await d.click(`[data-testid="more-${id}"]`);
     await d.click(`[data-testid="email-${id}"]`);
     await d.waitText('[data-testid="email-preview"]', 'F2026-0145');
     assert.match(await d.text('[data-testid="email-preview"]'), /bureau@pasdedeux\.fr[\s\S]*Échéance proche, École de danse Pas de Deux : 9\s090,65\s€[\s\S]*Bonjour,[\s\S]*Cordialement,/);
+    await d.waitText('[data-testid="panel-prepare"]', "Envoyer l'e-mail");
+    await d.click('[data-testid="letter-panel"] .actions button:last-child');
+    // From the invoice page: a mailto link (subject and body, no PDF), then a draft.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.type('[data-testid="invoice-search"]', 'F2026-0144');
+    await d.click('[data-testid="invoice-row-F2026-0144"] a');
+    await d.click('[data-testid="open-letter"]');
+    await d.click('[data-testid="view-email"]');
+    await d.waitText('[data-testid="email-preview"]', 'F2026-0145');
     await d.click('[data-testid="copy-mailto"]');
     await d.find('[data-testid="mailto-link"]', 'the mailto link');
     const link = await d.value('[data-testid="mailto-link"]');
@@ -392,6 +401,7 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
     assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux : 9\u202f090,65\u00a0€', unsent: '1', lang: 'fr', defects: [], pdf: ['courtesy-F2026-0144-F2026-0145.pdf'] });
     await d.screenshot(shots, '02-draft-opened');
 
+    await d.click('[data-testid="nav-today"]');
     // Prepare today's e-mails: one .eml per customer and index.html in the chosen folder,
     // the action done, the folder opened.
     await d.click('[data-testid="prepare-all-emails"]');
@@ -605,7 +615,7 @@ test('Dashboard: the demo\'s outstanding, SVG charts under the CSP, a bucket lis
     assert.ok(others.length > 0, 'the demo proposes more than one sanction');
     await d.click(`[data-testid="later-${others[0]}"]`);
     await d.waitText('[data-testid="notice-success"]', 'mis de côté pour une semaine');
-    assert.equal((await d.findAll(`[data-testid="sanction-${others[0]}"]`)).length, 0);
+    await d.waitFor(async () => (await d.findAll(`[data-testid="sanction-${others[0]}"]`)).length === 0, 'the proposal put aside to leave');
     await d.screenshot(shots, '03-sanctions');
     await d.click('[data-testid="hold-TRAI12"]');
     await d.click('[data-testid="confirm-hold"]');
@@ -757,7 +767,7 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     assert.ok(readFileSync(again).equals(readFileSync(letterPdf)), 'the archived bytes are the saved ones');
     // The penalties to date (1 465,17 € interest + 40 € indemnity) are invoiced separately.
     await d.waitText('[data-testid="penalties-total"]', '1\u202f505,17');
-    assert.match(await d.text('[data-testid="penalties"]'), /454 j à 12,15 % l'an/);
+    assert.match(await d.text('[data-testid="penalties"]'), /454\sj\sà\s12,15\s%\sl'an/);
     await d.click('[data-testid="issue-penalties"]');
     await d.waitText('[data-testid="invoice-number"]', 'F2025-0009-INT1');
     await d.waitText('[data-testid="invoice-balance"]', '1\u202f505,17\u00a0€');
@@ -1070,6 +1080,13 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
     await d.click('[data-testid="new-invoice"]');
     await d.find('#i-number');
     await audit('new invoice');
+    await d.click('[data-testid="i-issue_date-calendar"]');
+    await d.find('.calendar');
+    await audit('new invoice, calendar open');
+    await d.keys(KEYS.Escape);
+    await d.type('#i-customer', 'bou');
+    await d.find('#i-customer-list [role="option"]');
+    await audit('new invoice, customers listed');
     // The menu names the screen shown, in the UI's language; the skip link reaches the content.
     assert.equal(await d.exec('return document.querySelector(\'nav [aria-current="page"]\')?.dataset.testid'), 'nav-invoice');
     assert.equal(await d.exec('return document.querySelector("nav").getAttribute("aria-label")'), 'Menu principal');

@@ -383,6 +383,18 @@ fn amounts_as_read(text: String, lang: Lang) -> String {
     out
 }
 
+/// French typography: a no-break space before ":" and "%" and inside « », a narrow one
+/// before ";", "?" and "!" (the UI's `frenchSpaces` does the same to its texts).
+pub fn french_spaces(text: &str) -> String {
+    text.replace(" :", "\u{a0}:")
+        .replace(" %", "\u{202f}%")
+        .replace(" ;", "\u{202f};")
+        .replace(" ?", "\u{202f}?")
+        .replace(" !", "\u{202f}!")
+        .replace("« ", "«\u{a0}")
+        .replace(" »", "\u{a0}»")
+}
+
 /// A message as the user reads it: every date the engine put in (ISO) in their writing
 /// ("22/11/2026", "22 Nov 2026"), and a path under their home folder from that folder
 /// ("Documents/Relance/…"). A value the user typed that is not a valid date stays as typed.
@@ -435,7 +447,11 @@ impl Msg {
     /// The message in the given language. Parameters are inserted as plain text; dates and
     /// paths as the user reads them ([`as_read`]).
     pub fn text(&self, lang: Lang) -> String {
-        as_read(amounts_as_read(self.raw_text(lang), lang), lang)
+        let text = as_read(amounts_as_read(self.raw_text(lang), lang), lang);
+        match lang {
+            Lang::Fr => french_spaces(&text),
+            Lang::En => text,
+        }
     }
 
     fn raw_text(&self, lang: Lang) -> String {
@@ -1046,8 +1062,8 @@ impl Msg {
             },
             Msg::CustomerArchived => t(
                 fr,
-                "Ce client est archivé : ramenez-le de l'archive (sa fiche, « Désarchiver ») avant de lui ajouter une facture.",
-                "This customer is archived: bring them back from the archive (their page, \"Unarchive\") before adding an invoice.",
+                "Ce client est archivé : ramenez-le de l'archive (sa fiche, menu « … », « Ramener de l'archive ») avant de lui ajouter une facture.",
+                "This customer is archived: bring them back from the archive (their page, menu \"…\", \"Bring back from the archive\") before adding an invoice.",
             ),
             Msg::NetAboveTotal => t(
                 fr,
@@ -1641,7 +1657,7 @@ mod tests {
         let fr = r.text(Lang::Fr);
         assert_eq!(
             fr,
-            "Aucune valeur du taux directeur de la BCE (opérations principales de refinancement) n'est connue au 18/03/2026 : saisissez-la dans Réglages → Taux."
+            "Aucune valeur du taux directeur de la BCE (opérations principales de refinancement) n'est connue au 18/03/2026\u{a0}: saisissez-la dans Réglages → Taux."
         );
         assert!(!r.text(Lang::En).contains("ecb_mro"));
         assert_eq!(
@@ -1656,7 +1672,8 @@ mod tests {
             excess: amount_marker(100_000, 2, "EUR"),
         };
         assert!(
-            m.text(Lang::Fr).contains("de 1\u{202f}000,00\u{a0}€ :"),
+            m.text(Lang::Fr)
+                .contains("de 1\u{202f}000,00\u{a0}€\u{a0}:"),
             "{}",
             m.text(Lang::Fr)
         );

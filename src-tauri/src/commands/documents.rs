@@ -117,6 +117,24 @@ pub async fn open_email(
     Ok(d)
 }
 
+/// What a Today action's letter will say, as the action sends it (nothing is written).
+#[tauri::command]
+pub async fn preview_action_letter(db: State<'_, Db>, action: String) -> ApiResult<Letter> {
+    with_db(&db, move |conn| {
+        relance_core::documents::archive::action_letter(conn, today(), &action, false)
+    })
+    .await
+}
+
+/// What a Today action's e-mail will say, as the action sends it (nothing is written).
+#[tauri::command]
+pub async fn preview_action_email(db: State<'_, Db>, action: String) -> ApiResult<EmailPreview> {
+    with_db(&db, move |conn| {
+        email::action_preview(conn, today(), &action)
+    })
+    .await
+}
+
 /// What the letter's e-mail would say today (nothing is written).
 #[tauri::command]
 pub async fn preview_email(

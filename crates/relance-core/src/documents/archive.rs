@@ -193,6 +193,26 @@ pub fn letter_kind_of(kind: crate::dunning::ActionKind) -> Option<LetterKind> {
     }
 }
 
+/// The letter an agenda action of `as_of` sends, composed exactly as [`prepare`] (or the
+/// e-mail batch, `for_email`) composes it: its invoices, those named for information, its
+/// figures. Nothing is written. An id not on the agenda, or an action that sends no letter,
+/// is refused.
+pub fn action_letter(
+    conn: &Connection,
+    as_of: NaiveDate,
+    action_id: &str,
+    for_email: bool,
+) -> Result<letters::Letter> {
+    let today = crate::dunning::agenda(conn, as_of)?;
+    let unknown = || Error::invalid("action", Msg::UnknownAction(action_id.to_string()));
+    let action = today
+        .iter()
+        .find(|a| a.id == action_id)
+        .ok_or_else(unknown)?;
+    let kind = letter_kind_of(action.kind).ok_or_else(unknown)?;
+    letters::compose_for_action(conn, kind, action, as_of, for_email)
+}
+
 /// A file name from parts typed by people ("2026-11-22-ACME-reminder"): letters, digits,
 /// `-`, `_` and `.` kept, anything else (a slash, a space, a colon) made a `-`.
 pub fn file_name(parts: &[&str], extension: &str) -> String {

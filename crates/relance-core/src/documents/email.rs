@@ -370,6 +370,24 @@ pub fn preview(
     })
 }
 
+/// The e-mail an agenda action of `as_of` sends (see [`archive::action_letter`]); nothing
+/// is written.
+pub fn action_preview(
+    conn: &Connection,
+    as_of: NaiveDate,
+    action_id: &str,
+) -> Result<EmailPreview> {
+    let letter = archive::action_letter(conn, as_of, action_id, true)?;
+    let (_, to) = recipients(conn, &letter)?;
+    let wording = Wording::of(conn, &letter)?;
+    Ok(EmailPreview {
+        to,
+        subject: wording.subject(&letter),
+        text: wording.body(&letter, true, letter.lines.len()),
+        attachment: attachment_name(&letter),
+    })
+}
+
 /// Percent-encoding of RFC 3986 / 6068: everything but unreserved characters, as UTF-8.
 fn encode(s: &str) -> String {
     let mut out = String::new();

@@ -51,6 +51,8 @@ struct OpenInvoice {
 struct History {
     /// Offsets done or skipped, with the journal id that recorded them.
     handled: Vec<(i64, i64)>,
+    /// Offsets done (not skipped): what was really sent.
+    done: Vec<i64>,
     /// Offsets snoozed until a date.
     snoozed: Vec<(i64, NaiveDate)>,
 }
@@ -204,6 +206,10 @@ fn load_history(conn: &Connection, invoices: &[OpenInvoice]) -> Result<HashMap<i
         match (kind.as_str(), until) {
             ("action_snoozed", Some(until)) => h.snoozed.push((offset, until)),
             ("action_snoozed", None) => {}
+            ("action_done", _) => {
+                h.done.push(offset);
+                h.handled.push((offset, id));
+            }
             _ => h.handled.push((offset, id)),
         }
     }
@@ -301,15 +307,14 @@ fn due_steps<'a>(
 ) -> Vec<(&'a OpenInvoice, &'a StepRow)> {
     let empty = History::default();
     // Customers (and currencies) under formal demand: an open, claimable invoice whose
-    // final notice or formal demand was done.
+    // final notice or formal demand was done (sent; a skipped one does not count).
     let escalated: HashSet<(i64, &str)> = invoices
         .iter()
         .filter(|inv| {
             let h = history.get(&inv.id).unwrap_or(&empty);
             steps.get(&inv.scenario_id).is_some_and(|all| {
                 all.iter().any(|s| {
-                    stage(s.kind) >= stage(StepKind::FinalNotice)
-                        && h.handled.iter().any(|(o, _)| *o == s.offset)
+                    stage(s.kind) >= stage(StepKind::FinalNotice) && h.done.contains(&s.offset)
                 })
             })
         })

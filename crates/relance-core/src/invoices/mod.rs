@@ -979,12 +979,12 @@ mod tests {
         let refused = customers::delete(&mut conn, "ACME").unwrap_err();
         assert_eq!(
             refused.message(Lang::Fr),
-            "Ce client a 1 facture, 1 paiement et 1 entrée d'historique : il ne peut pas être supprimé. Archivez-le : il disparaît des listes et d'Aujourd'hui, son historique est gardé."
+            "Ce client a 1 facture, 1 paiement et 1 entrée d'historique\u{a0}: il ne peut pas être supprimé. Archivez-le\u{a0}: il disparaît des listes et d'Aujourd'hui, son historique est gardé."
         );
         let owes = customers::set_archived(&mut conn, "ACME", true, Lang::Fr, at).unwrap_err();
         assert_eq!(
             owes.message(Lang::Fr),
-            "Ce client doit encore 90,00\u{a0}€ : passez ses factures en perte ou confiez-les au recouvrement avant de l'archiver."
+            "Ce client doit encore 90,00\u{a0}€\u{a0}: passez ses factures en perte ou confiez-les au recouvrement avant de l'archiver."
         );
         // BETA has nothing: deleted. Archived once nothing is owed, hidden, back again.
         customers::delete(&mut conn, "BETA").unwrap();
