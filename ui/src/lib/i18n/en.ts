@@ -663,6 +663,7 @@ export const en = {
   'dashboard.forecast': 'Cash-in forecast, 12 weeks',
   'dashboard.forecast_hint': "Each open invoice at its due date plus the customer's usual delay (or on their usual payment day). Apart, in red: \"Expected, not paid\", the overdue invoices whose expected date has already passed (part of \"Overdue\").",
   'dashboard.backlog': "Expected, not paid",
+  'dashboard.backlog_tick': 'Unpaid',
   'dashboard.week_of': 'Week of {date}',
   'dashboard.top_overdue': 'Top 10 overdue customers',
   'dashboard.dso_trend': 'DSO over 12 months',

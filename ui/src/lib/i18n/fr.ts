@@ -665,6 +665,7 @@ export const fr: Record<Key, string> = {
   'dashboard.forecast': 'Encaissements prévus, 12 semaines',
   'dashboard.forecast_hint': "Chaque facture ouverte à son échéance plus le délai habituel du client (ou à son jour de paiement habituel). À part, en rouge : « Attendu, pas payé », les factures en retard dont cette date est déjà passée (une partie de « En retard »).",
   'dashboard.backlog': "Attendu, pas payé",
+  'dashboard.backlog_tick': 'Non payé',
   'dashboard.week_of': 'Semaine du {date}',
   'dashboard.top_overdue': 'Les 10 plus gros retards',
   'dashboard.dso_trend': 'DSO sur 12 mois',
