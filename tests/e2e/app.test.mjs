@@ -398,7 +398,7 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
   'defects': [str(x) for p in parts for x in p.defects],
   'pdf': [p.get_filename() for p in parts if p.get_content_type() == 'application/pdf']}))
 `, eml]).toString());
-    assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux : 9\u202f090,65\u00a0€', unsent: '1', lang: 'fr', defects: [], pdf: ['courtesy-F2026-0144-F2026-0145.pdf'] });
+    assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux\u00a0: 9\u202f090,65\u00a0€', unsent: '1', lang: 'fr', defects: [], pdf: ['courtesy-F2026-0144-F2026-0145.pdf'] });
     await d.screenshot(shots, '02-draft-opened');
 
     await d.click('[data-testid="nav-today"]');
@@ -822,6 +822,12 @@ test('First run: set up the company (each field checked as typed), try the demo,
     await d.click('[data-testid="save-company"]');
     await d.waitText('[data-testid="company-ready"]', 'Menuiserie Roux est enregistrée');
     await d.screenshot(shots, '03-company-ready');
+    // Nothing recorded yet: the dashboard says so, chart by chart.
+    await d.click('[data-testid="nav-dashboard"]');
+    await d.waitText('[data-testid="chart-aged-empty"]', 'Rien de dû');
+    for (const empty of ['chart-forecast-empty', 'top-overdue-empty', 'chart-dso-empty']) await d.find(`[data-testid="${empty}"]`, empty);
+    await d.screenshot(shots, '03b-dashboard-empty');
+    await d.click('[data-testid="nav-today"]');
 
     // The demo opens in a ledger of its own, with a banner on every screen.
     await d.click('[data-testid="load-demo"]');

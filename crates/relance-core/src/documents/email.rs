@@ -60,7 +60,7 @@ fn recipients(conn: &Connection, letter: &Letter) -> Result<(String, Vec<String>
 
 /// The letter's subject without its "Objet :" label, capitalised as an e-mail subject.
 fn subject_of(l: &Letter) -> String {
-    let bare = ["Objet : ", "Subject: "]
+    let bare = ["Objet\u{a0}: ", "Objet : ", "Subject: "]
         .iter()
         .find_map(|p| l.subject.strip_prefix(p))
         .unwrap_or(&l.subject);
@@ -69,6 +69,14 @@ fn subject_of(l: &Letter) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// French typography in an e-mail (no-break spaces before ":" and inside « »).
+fn typeset(text: String, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => crate::error::french_spaces(&text),
+        Lang::En => text,
+    }
 }
 
 /// One line per invoice: number, dates, days late and balance.
@@ -111,10 +119,11 @@ impl Wording {
     }
 
     fn subject(&self, l: &Letter) -> String {
-        match &self.subject {
+        let s = match &self.subject {
             Some(s) => templates::fill(s, &l.values),
             None => subject_of(l),
-        }
+        };
+        typeset(s, l.lang)
     }
 
     /// The plain-text body listing the first `shown` invoices (a "… (+n)" line for the
@@ -148,7 +157,10 @@ impl Wording {
                 ("signature", l.signature.clone()),
                 ("attachment", attachment.to_string()),
             ]);
-            return format!("{}\n", templates::fill(own, &values).trim_end());
+            return typeset(
+                format!("{}\n", templates::fill(own, &values).trim_end()),
+                l.lang,
+            );
         }
         // The letter's text as an e-mail: a plain greeting and sign-off (a formal demand
         // keeps the letter's), the attachment named before the sign-off.
@@ -185,7 +197,7 @@ impl Wording {
         paragraphs.push(attachment.to_string());
         paragraphs.push(format!("{closing}\n{}", l.signature));
         paragraphs.retain(|p| !p.trim().is_empty());
-        format!("{}\n", paragraphs.join("\n\n"))
+        typeset(format!("{}\n", paragraphs.join("\n\n")), l.lang)
     }
 }
 
@@ -850,14 +862,14 @@ mod tests {
             &mut |_, _| Ok(()),
         )
         .unwrap();
-        assert_eq!(d.subject, "Échéance proche : 9\u{202f}090,65\u{a0}€");
-        assert!(d
-            .text
-            .starts_with("Bonjour École de danse Pas de Deux,\n\nPetit rappel :\n- F2026-0144"));
+        assert_eq!(d.subject, "Échéance proche\u{a0}: 9\u{202f}090,65\u{a0}€");
+        assert!(d.text.starts_with(
+            "Bonjour École de danse Pas de Deux,\n\nPetit rappel\u{a0}:\n- F2026-0144"
+        ));
         assert!(d.text.contains("IBAN FR76"));
         let html = html_of(&d.text);
         assert!(
-            html.contains("<p>Petit rappel :</p>\n<ul>\n<li>F2026-0144"),
+            html.contains("<p>Petit rappel\u{a0}:</p>\n<ul>\n<li>F2026-0144"),
             "{html}"
         );
         assert!(

@@ -473,6 +473,18 @@ fn compose_inner(
         headers.pop();
     }
     let totals = totals_of(kind, lang, &rows, as_of, &words, currency);
+    // French typography on every sentence the letter prints (no-break spaces before ":"
+    // and inside « »), the owner's wording included.
+    let fix = |s: String| match lang {
+        Lang::Fr => crate::error::french_spaces(&s),
+        Lang::En => s,
+    };
+    let subject = fix(subject);
+    let before: Vec<String> = before.into_iter().map(fix).collect();
+    let after: Vec<String> = after.into_iter().map(fix).collect();
+    let breakdown: Vec<String> = breakdown.into_iter().map(fix).collect();
+    let information = fix(information);
+    let totals: Vec<(String, String)> = totals.into_iter().map(|(l, a)| (fix(l), a)).collect();
     Ok(Letter {
         kind,
         lang,
@@ -1392,6 +1404,7 @@ pub(super) fn finish(pages: &mut [Vec<Item>], footer: &str) {
 pub fn render(l: &Letter) -> Result<Vec<u8>> {
     let subject = l
         .subject
+        .trim_start_matches("Objet\u{a0}: ")
         .trim_start_matches("Objet : ")
         .trim_start_matches("Subject: ");
     let mut chars = subject.chars();
