@@ -352,16 +352,7 @@ pub fn setup_company(conn: &mut Connection, input: &CompanyInput) -> Result<Sett
     for (k, val) in pairs {
         clean.push((k, check(k, val)?));
     }
-    let tx = conn.transaction()?;
-    for (k, val) in &clean {
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![k, val],
-        )?;
-    }
-    tx.commit()?;
-    get(conn)
+    write_all(conn, &clean)
 }
 
 /// Whether the ledger carries its owner's identity (a company name, SIREN, SIRET, VAT number
@@ -419,8 +410,13 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
             .map(|(_, v)| v.clone())
     };
     check_segments(value("segment_good_days"), value("segment_slow_days"))?;
+    write_all(conn, &clean)
+}
+
+/// Writes checked values in one transaction (all or none), then reads the settings back.
+fn write_all(conn: &mut Connection, clean: &[(&str, String)]) -> Result<Settings> {
     let tx = conn.transaction()?;
-    for (k, val) in &clean {
+    for (k, val) in clean {
         tx.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -372,13 +372,18 @@ pub fn preview(
     as_of: NaiveDate,
 ) -> Result<EmailPreview> {
     let letter = letters::compose_for_email(conn, kind, invoice, as_of, None)?;
-    let (_, to) = recipients(conn, &letter)?;
-    let wording = Wording::of(conn, &letter)?;
+    preview_of(conn, &letter)
+}
+
+/// What the draft of `letter` will say: recipients, subject, body, attachment.
+fn preview_of(conn: &Connection, letter: &Letter) -> Result<EmailPreview> {
+    let (_, to) = recipients(conn, letter)?;
+    let wording = Wording::of(conn, letter)?;
     Ok(EmailPreview {
         to,
-        subject: wording.subject(&letter),
-        text: wording.body(&letter, true, letter.lines.len()),
-        attachment: attachment_name(&letter),
+        subject: wording.subject(letter),
+        text: wording.body(letter, true, letter.lines.len()),
+        attachment: attachment_name(letter),
     })
 }
 
@@ -390,14 +395,7 @@ pub fn action_preview(
     action_id: &str,
 ) -> Result<EmailPreview> {
     let letter = archive::action_letter(conn, as_of, action_id, true)?;
-    let (_, to) = recipients(conn, &letter)?;
-    let wording = Wording::of(conn, &letter)?;
-    Ok(EmailPreview {
-        to,
-        subject: wording.subject(&letter),
-        text: wording.body(&letter, true, letter.lines.len()),
-        attachment: attachment_name(&letter),
-    })
+    preview_of(conn, &letter)
 }
 
 /// Percent-encoding of RFC 3986 / 6068: everything but unreserved characters, as UTF-8.
