@@ -670,9 +670,11 @@ pub fn apply_sanction(
     entry.note = note;
     let entry_id = crate::journal::append(&tx, &entry)?;
     tx.execute(
-        "INSERT INTO sanction_before (journal_id, on_hold, hold_reason, credit_limit_minor)
-         VALUES (?1, ?2, ?3, ?4)",
-        params![entry_id, before.0, before.1, before.2],
+        "INSERT INTO sanction_before (journal_id, on_hold, hold_reason, credit_limit_minor,
+             after_on_hold, after_hold_reason, after_credit_limit_minor, has_after)
+         SELECT ?1, ?2, ?3, ?4, on_hold, hold_reason, credit_limit_minor, 1
+         FROM customers WHERE id = ?5",
+        params![entry_id, before.0, before.1, before.2, id],
     )?;
     tx.commit()?;
     Ok(entry_id)
@@ -680,7 +682,9 @@ pub fn apply_sanction(
 
 /// Undoes a sanction: the customer is put back as they were just before it (on hold or
 /// not, the hold's reason, the credit limit), and the undo is recorded in their history
-/// (an entry naming the sanction's). Refused, nothing changed: an entry that is not a
+/// (an entry naming the sanction's). Only what the sanction changed and nobody changed
+/// since is put back: a credit limit or hold the owner edited after the sanction keeps the
+/// owner's value. Refused, nothing changed: an entry that is not a
 /// sanction, one already undone, or one followed by a later sanction still in force.
 pub fn undo_sanction(
     conn: &mut Connection,
@@ -689,15 +693,31 @@ pub fn undo_sanction(
     as_of: chrono::NaiveDate,
 ) -> Result<()> {
     let tx = conn.transaction()?;
-    let found: Option<(i64, bool, String, Option<i64>)> = tx
+    type State = (bool, String, Option<i64>);
+    let found: Option<(i64, State, Option<State>, State)> = tx
         .query_row(
-            "SELECT j.customer_id, s.on_hold, s.hold_reason, s.credit_limit_minor
-             FROM journal j JOIN sanction_before s ON s.journal_id = j.id WHERE j.id = ?1",
+            "SELECT j.customer_id, s.on_hold, s.hold_reason, s.credit_limit_minor,
+                    s.has_after, s.after_on_hold, s.after_hold_reason, s.after_credit_limit_minor,
+                    c.on_hold, c.hold_reason, c.credit_limit_minor
+             FROM journal j JOIN sanction_before s ON s.journal_id = j.id
+             JOIN customers c ON c.id = j.customer_id WHERE j.id = ?1",
             [entry],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                let after = if r.get::<_, bool>(4)? {
+                    Some((r.get(5)?, r.get(6)?, r.get(7)?))
+                } else {
+                    None
+                };
+                Ok((
+                    r.get(0)?,
+                    (r.get(1)?, r.get(2)?, r.get(3)?),
+                    after,
+                    (r.get(8)?, r.get(9)?, r.get(10)?),
+                ))
+            },
         )
         .optional()?;
-    let Some((customer_id, on_hold, hold_reason, limit)) = found else {
+    let Some((customer_id, before, after, now)) = found else {
         return Err(Error::invalid("entry", Msg::NotUndoable));
     };
     let undone = |tx: &Connection, id: i64| -> Result<bool> {
@@ -722,6 +742,21 @@ pub fn undo_sanction(
             return Err(Error::invalid("entry", Msg::LaterSanction));
         }
     }
+    // Field by field: back to the state before the sanction where the sanction left it so,
+    // the owner's later edit kept where there was one. The hold and its reason go together.
+    let (on_hold, hold_reason, limit) = match after {
+        None => before,
+        Some(after) => {
+            let hold_kept = (now.0, &now.1) == (after.0, &after.1);
+            let (on_hold, hold_reason) = if hold_kept {
+                (before.0, before.1)
+            } else {
+                (now.0, now.1)
+            };
+            let limit = if now.2 == after.2 { before.2 } else { now.2 };
+            (on_hold, hold_reason, limit)
+        }
+    };
     tx.execute(
         "UPDATE customers SET on_hold = ?2, hold_reason = ?3, credit_limit_minor = ?4 WHERE id = ?1",
         params![customer_id, on_hold, hold_reason, limit],
@@ -953,6 +988,51 @@ mod tests {
         assert_eq!(history[0].corrects_id, Some(first));
         // An entry that is not a sanction.
         assert!(undo_sanction(&mut conn, history[0].id, Lang::Fr, today).is_err());
+    }
+
+    /// The owner edits the customer after a sanction: its undo puts back only what the
+    /// sanction changed and nobody changed since.
+    #[test]
+    fn an_undo_keeps_what_the_owner_changed_after_the_sanction() {
+        let mut conn = crate::test_support::setup();
+        let today = crate::test_support::day("2026-11-30");
+        let state = |c: &Connection| -> (bool, String, Option<i64>) {
+            c.query_row(
+                "SELECT on_hold, hold_reason, credit_limit_minor FROM customers WHERE reference = 'ACME'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+        };
+        let (hold0, reason0, limit0) = state(&conn);
+        assert!(!hold0);
+        let hold = Sanction::Hold {
+            reason: "Impayés".into(),
+        };
+        let entry = apply_sanction(&mut conn, "ACME", &hold, Lang::Fr, today).unwrap();
+        // Meanwhile the owner types a credit limit in the customer form.
+        let id = id_by_ref(&conn, "customer", "ACME").unwrap();
+        conn.execute(
+            "UPDATE customers SET credit_limit_minor = 250000 WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+        undo_sanction(&mut conn, entry, Lang::Fr, today).unwrap();
+        assert_eq!(state(&conn), (false, reason0.clone(), Some(250_000)));
+        assert_ne!(limit0, Some(250_000));
+        // A limit lowered by a sanction, then the hold the owner set by hand: the undo
+        // restores the limit and keeps the owner's hold.
+        let limit = Sanction::CreditLimit {
+            amount: "1000".into(),
+        };
+        let entry = apply_sanction(&mut conn, "ACME", &limit, Lang::Fr, today).unwrap();
+        conn.execute(
+            "UPDATE customers SET on_hold = 1, hold_reason = 'Litige' WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+        undo_sanction(&mut conn, entry, Lang::Fr, today).unwrap();
+        assert_eq!(state(&conn), (true, "Litige".into(), Some(250_000)));
     }
 
     pub(crate) fn input(reference: &str, name: &str) -> CustomerInput {

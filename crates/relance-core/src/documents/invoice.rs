@@ -433,8 +433,12 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
         .push(Item::text(fx, fy, d.title.to_uppercase(), 14.0).bold());
     fy += 8.0;
     for (label, value) in &d.facts {
-        lay.page()
-            .push(Item::text(fx, fy, format!("{label} :"), 9.0));
+        lay.page().push(Item::text(
+            fx,
+            fy,
+            t(d.lang, &format!("{label} :"), &format!("{label}:")),
+            9.0,
+        ));
         for (i, line) in pdf::wrap(value, true, 9.0, 52.0).into_iter().enumerate() {
             if i > 0 {
                 fy += 4.2;
@@ -491,6 +495,9 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
         lay.y -= 1.0;
     }
     letters::finish(&mut lay.pages, &d.footer);
+    if d.lang == Lang::Fr {
+        pdf::french_typography(&mut lay.pages);
+    }
     lay.pages
 }
 
@@ -545,6 +552,39 @@ mod tests {
             window_left: false,
             logo: None,
         }
+    }
+
+    /// Issue 19: a French invoice is set in French typography (a no-break space before
+    /// every ":" and "%", whatever piece of the layout wrote it); an English one has none.
+    #[test]
+    fn french_invoices_keep_colons_with_their_words() {
+        let totals = vec![("TVA 20 %".to_string(), "2,40\u{a0}€".to_string())];
+        let mut d = doc(vec![], totals.clone());
+        d.notes = vec!["Règlement par virement : IBAN FR76".into()];
+        let texts = |d: &InvoiceDoc| -> Vec<String> {
+            layout(d)
+                .concat()
+                .into_iter()
+                .filter_map(|i| match i {
+                    Item::Text { text, .. } => Some(text),
+                    _ => None,
+                })
+                .collect()
+        };
+        let fr = texts(&d);
+        assert!(fr.contains(&"Numéro\u{a0}:".to_string()), "{fr:?}");
+        assert!(
+            fr.iter().any(|t| t.contains("virement\u{a0}: IBAN")),
+            "{fr:?}"
+        );
+        assert!(fr.iter().any(|t| t == "TVA 20\u{202f}%"), "{fr:?}");
+        assert!(
+            !fr.iter().any(|t| t.contains(" :") || t.contains(" %")),
+            "{fr:?}"
+        );
+        d.lang = Lang::En;
+        d.facts = vec![("Invoice No.".into(), "F2026-0001".into())];
+        assert!(texts(&d).contains(&"Invoice No.:".to_string()));
     }
 
     /// Issue 18, item 23: whatever the figures (a few cents to ten billion, rates with three

@@ -393,6 +393,17 @@ fn tidy_info(bytes: Vec<u8>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// French typography on every text of laid-out pages (no-break spaces before ":" and "%",
+/// inside « », narrow ones before ";", "?" and "!"): what the letters do sentence by
+/// sentence, for documents laid out from many small pieces (issued invoices, reports).
+pub fn french_typography(pages: &mut [Vec<Item>]) {
+    for item in pages.iter_mut().flatten() {
+        if let Item::Text { text, .. } = item {
+            *text = crate::error::french_spaces(text);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

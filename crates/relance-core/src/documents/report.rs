@@ -35,10 +35,10 @@ pub fn aged_balance_pdf(conn: &Connection, a: &AgedBalance, lang: Lang) -> Resul
         [
             "Client",
             "Non échu",
-            "1–30 j",
-            "31–60 j",
-            "61–90 j",
-            "+ 90 j",
+            "1–30\u{a0}j",
+            "31–60\u{a0}j",
+            "61–90\u{a0}j",
+            "+\u{a0}90\u{a0}j",
             "Total",
         ]
     } else {
@@ -137,6 +137,9 @@ pub fn aged_balance_pdf(conn: &Connection, a: &AgedBalance, lang: Lang) -> Resul
         lay.y += 0.8;
     }
     letters::finish(&mut lay.pages, &footer);
+    if fr {
+        pdf::french_typography(&mut lay.pages);
+    }
     pdf::render(
         &pdf::Meta {
             title: &title,

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_undo.sql"),
     include_str!("migrations/0018_archive.sql"),
     include_str!("migrations/0019_proposals_aside.sql"),
+    include_str!("migrations/0020_sanction_after.sql"),
 ];
 
 /// The schema version this build writes.

@@ -25,6 +25,12 @@ export function frenchSpaces(text: string): string {
     .replace(/ »/g, '\u00a0»');
 }
 
+/** A text the engine or the user wrote (a history note, a rule's reason), set in the UI's
+ *  typography: French spaces when the interface speaks French, as it is otherwise. */
+export function typeset(text: string): string {
+  return i18n.lang === 'fr' ? frenchSpaces(text) : text;
+}
+
 export function t(key: Key, params: Record<string, string | number> = {}): string {
   const raw = dictionaries[i18n.lang][key];
   const text = i18n.lang === 'fr' ? frenchSpaces(raw) : raw;
