@@ -6,6 +6,7 @@
 #[macro_use]
 mod output;
 mod backup;
+mod bank;
 mod contracts;
 mod customers;
 mod data;
@@ -98,6 +99,11 @@ enum Command {
     Doc(documents::DocCmd),
     #[command(flatten)]
     Report(reports::ReportCmd),
+    /// Bank statements: import (camt.053/054, OFX, MT940, bank CSV), lines, match, ignore, undo.
+    #[command(subcommand)]
+    Bank(bank::BankCmd),
+    /// An invoice's payment reference (RF creditor reference, allocated once).
+    Reference(bank::ReferenceArgs),
     /// Reference rates (ECB, Bank of England, French legal rate): list, add, remove.
     #[command(subcommand)]
     Rates(legal::RatesCmd),
@@ -140,6 +146,8 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Restore(a) => backup::restore(conn, db, a),
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),
+        Command::Bank(c) => bank::run(conn, c, lang),
+        Command::Reference(a) => bank::reference(conn, a),
         Command::Doc(c) => documents::run(conn, db, c, lang),
         Command::Report(c) => reports::run(conn, db, c, lang),
     }

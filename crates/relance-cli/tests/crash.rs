@@ -65,6 +65,7 @@ struct State {
     documents: i64,
     penalty_charges: i64,
     credit_notes: i64,
+    bank_lines: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -149,6 +150,28 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             "invoice sequence ahead of the invoices issued in {seq_gap} year(s)"
         ));
     }
+    // A bank import is whole: never a payment from the statement without its line, never a
+    // line without its import.
+    let orphan_payments = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM payments p WHERE (p.note LIKE 'Relevé bancaire%' OR p.note LIKE 'Bank statement%')
+           AND NOT EXISTS (SELECT 1 FROM bank_lines l WHERE l.payment_id = p.id)",
+    );
+    if orphan_payments != 0 {
+        bad.push(format!(
+            "{orphan_payments} payment(s) from a statement without their line"
+        ));
+    }
+    let orphan_lines = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM bank_lines l WHERE NOT EXISTS (SELECT 1 FROM bank_imports i WHERE i.id = l.import_id)
+            OR (l.payment_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = l.payment_id))",
+    );
+    if orphan_lines != 0 {
+        bad.push(format!(
+            "{orphan_lines} statement line(s) without their import or payment"
+        ));
+    }
     let state = State {
         invoices: query_i64(&conn, "SELECT COUNT(*) FROM invoices"),
         imported: query_i64(
@@ -161,6 +184,7 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         documents: query_i64(&conn, "SELECT COUNT(*) FROM documents"),
         penalty_charges: query_i64(&conn, "SELECT COUNT(*) FROM penalty_charges"),
         credit_notes: query_i64(&conn, "SELECT COUNT(*) FROM credit_notes"),
+        bank_lines: query_i64(&conn, "SELECT COUNT(*) FROM bank_lines"),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -180,9 +204,10 @@ enum Op {
     CorrectOvercharge,
     Undo,
     DeleteInvoice,
+    BankImport,
 }
 
-const OPS: [Op; 12] = [
+const OPS: [Op; 13] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -195,12 +220,16 @@ const OPS: [Op; 12] = [
     Op::CorrectOvercharge,
     Op::Undo,
     Op::DeleteInvoice,
+    Op::BankImport,
 ];
 
 struct Setup {
     dir: PathBuf,
     template: PathBuf,
     csv: PathBuf,
+    /// A camt.053 paying open invoices by their numbers: imported and applied under the kill.
+    statement: PathBuf,
+    statement_lines: i64,
     snapshot: PathBuf,
     action_ids: Vec<String>,
     /// A call marked done on the template: undone under the kill.
@@ -328,6 +357,35 @@ fn setup(dir: &Path) -> Setup {
     }
     let csv_path = dir.join("invoices.csv");
     std::fs::write(&csv_path, csv).unwrap();
+    // Each line pays one open invoice (not written off, not the one deleted under the kill)
+    // to the cent, naming its number: all sure.
+    let list = run_ok(&template, &["invoice", "list", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let mut entries = String::new();
+    let mut statement_lines = 0;
+    for inv in list.as_array().unwrap() {
+        let open = inv["status"] != "paid" && inv["closure"].is_null() && inv["number"] != "OOPS-1";
+        if !open || inv["currency"] != "EUR" || statement_lines == 25 {
+            continue;
+        }
+        statement_lines += 1;
+        entries.push_str(&format!(
+            "<Ntry><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{TODAY}</Dt></BookgDt>\
+             <AcctSvcrRef>CRASH-{statement_lines}</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Ustrd>Facture {}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>",
+            inv["balance"].as_str().unwrap(),
+            inv["number"].as_str().unwrap()
+        ));
+    }
+    assert!(statement_lines >= 10, "the demo has open invoices to pay");
+    let statement = dir.join("statement.xml");
+    std::fs::write(
+        &statement,
+        format!(
+            "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>\
+             <Stmt><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>{entries}</Stmt></BkToCstmrStmt></Document>"
+        ),
+    )
+    .unwrap();
     let conn = Connection::open(&template).unwrap();
     let journal_max = query_i64(&conn, "SELECT MAX(id) FROM journal");
     drop(conn);
@@ -339,6 +397,8 @@ fn setup(dir: &Path) -> Setup {
         dir: dir.to_path_buf(),
         template,
         csv: csv_path,
+        statement,
+        statement_lines,
         snapshot,
         action_ids,
         undo_entry,
@@ -382,6 +442,12 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         Op::Milestone => v(&["milestone", "reach", "K1", "2", "--date", TODAY]),
         Op::CorrectOvercharge => v(&["penalties", "correct", "--invoice", "F2026-0136"]),
         Op::DeleteInvoice => v(&["invoice", "delete", "OOPS-1"]),
+        Op::BankImport => v(&[
+            "bank",
+            "import",
+            s.statement.to_str().unwrap(),
+            "--apply-sure",
+        ]),
         Op::Undo => v(&[
             "action",
             "undo",
@@ -440,6 +506,12 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         }
         Op::Undo => after.journal += 1,
         Op::DeleteInvoice => after.invoices -= 1,
+        // Every line, each a payment with its history entry.
+        Op::BankImport => {
+            after.bank_lines += s.statement_lines;
+            after.payments += s.statement_lines;
+            after.journal += s.statement_lines;
+        }
     }
     (after, before)
 }

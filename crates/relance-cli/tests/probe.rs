@@ -896,6 +896,38 @@ fn every_subcommand_has_a_valid_call() {
         docs[0]["id"],
         out("doc.pdf")
     ));
+    // A bank statement read, a line matched, one set aside, the import undone; a bank CSV
+    // layout mapped; an invoice's payment reference.
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/bank/hand"
+    );
+    run(&format!(
+        "bank import {fixtures}/camt053_v02_batched.xml --dry-run"
+    ));
+    run(&format!(
+        "bank import {fixtures}/camt053_v02_batched.xml --apply-sure"
+    ));
+    let unmatched = d.json(&["bank", "lines", "--status", "unmatched", "--format", "json"]);
+    let ids: Vec<String> = unmatched
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].to_string())
+        .collect();
+    assert!(
+        ids.len() >= 2,
+        "the statement has lines no invoice names: {unmatched}"
+    );
+    run(&format!("bank match {} --invoice F2025-0031", ids[0]));
+    run(&format!(
+        "bank ignore {} --reason Remboursement~fournisseur",
+        ids[1]
+    ));
+    run("bank lines");
+    run("bank undo 1");
+    run(&format!("bank mapping set {fixtures}/csv_banque_populaire.csv --date Date --debit Débit --credit Crédit --label Libellé --reference Référence"));
+    run("reference --invoice F2026-0136");
     run(&format!("restore {snapshot} --yes"));
     let mut missing: Vec<&String> = leaves.iter().filter(|c| !done.contains(c)).collect();
     missing.sort();

@@ -46,6 +46,238 @@ impl Lang {
     }
 }
 
+/// Where in a statement file something was found: a line of a text file (OFX 1, MT940,
+/// CSV) or an element of an XML one ("Stmt/Ntry[3]/Amt").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Line(usize),
+    Element(String),
+}
+
+impl Place {
+    fn text(&self, fr: bool) -> String {
+        match (self, fr) {
+            (Place::Line(n), true) => format!("ligne {n}"),
+            (Place::Line(n), false) => format!("line {n}"),
+            (Place::Element(e), true) => format!("élément {e}"),
+            (Place::Element(e), false) => format!("element {e}"),
+        }
+    }
+}
+
+/// Why a bank statement file was refused (nothing imported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementFault {
+    /// None of the formats read it: what its start looked like.
+    Unrecognised {
+        looked_like: String,
+    },
+    /// An XML file declaring a DTD or entities (never expanded: XXE, billion laughs).
+    Dtd,
+    /// Over the size bound, in MB.
+    TooLarge {
+        max_mb: u64,
+    },
+    /// The format was recognised but the file breaks it at `at`.
+    Malformed {
+        format: String,
+        at: Place,
+        detail: String,
+    },
+    /// A value every line needs is missing.
+    Missing {
+        format: String,
+        at: Place,
+        field: String,
+    },
+    BadAmount {
+        format: String,
+        at: Place,
+        value: String,
+    },
+    /// More decimals than the currency has.
+    TooManyDecimals {
+        format: String,
+        at: Place,
+        value: String,
+        currency: String,
+    },
+    BadDate {
+        format: String,
+        at: Place,
+        value: String,
+    },
+    /// A date outside 2000–2099.
+    DateOutOfRange {
+        format: String,
+        at: Place,
+        value: String,
+    },
+    /// A bank CSV whose layout is not mapped yet: its columns, and the command that maps them.
+    UnknownLayout {
+        columns: Vec<String>,
+    },
+    /// A CSV mapping without a date or an amount column.
+    MappingIncomplete,
+    /// A column the mapping names is not in the file.
+    NoSuchColumn(String),
+    /// The mapping turns too many rows into errors: how many, out of how many, the first ones.
+    MappingErrors {
+        bad: usize,
+        total: usize,
+        first: Vec<Msg>,
+    },
+    /// Nothing to import in the file.
+    NoLines,
+    /// Opening balance plus the lines is not the closing balance (amounts as in messages).
+    Unbalanced {
+        account: String,
+        computed: String,
+        closing: String,
+    },
+    UnknownLine(i64),
+    /// The line was already matched or set aside.
+    LineDecided(i64),
+    /// Money out is never matched to invoices.
+    LineIsDebit(i64),
+    UnknownImport(i64),
+    /// An import cannot be undone: a document was produced on an invoice it paid since.
+    ImportUsedByDocument {
+        invoice: String,
+        date: String,
+    },
+    /// …or a later import was matched against an invoice it paid.
+    ImportUsedByLater {
+        import: i64,
+        invoice: String,
+    },
+    /// A bank line matched to an invoice already paid.
+    InvoicePaid(String),
+    /// …or written off or handed over.
+    InvoiceClosed(String),
+    /// A match names no invoice.
+    NoInvoice,
+    /// A line status that does not exist.
+    UnknownStatus(String),
+}
+
+impl StatementFault {
+    fn text(&self, fr: bool) -> String {
+        use StatementFault::*;
+        match self {
+            Unrecognised { looked_like } => if fr {
+                format!("Ce fichier n'est pas un relevé bancaire lisible : ni camt.053/054 (XML ISO 20022), ni OFX, ni MT940, ni CSV. Il commence par « {looked_like} ».")
+            } else {
+                format!("This file is not a bank statement Relance can read: not camt.053/054 (ISO 20022 XML), OFX, MT940 or CSV. It starts with \"{looked_like}\".")
+            },
+            Dtd => t(fr,
+                "Ce fichier XML déclare une DTD ou des entités : refusé par sécurité (un relevé bancaire n'en a pas besoin).",
+                "This XML file declares a DTD or entities: refused for safety (a bank statement never needs them)."),
+            TooLarge { max_mb } => if fr {
+                format!("Ce fichier dépasse {max_mb} Mo : découpez l'export en périodes plus courtes.")
+            } else {
+                format!("This file is over {max_mb} MB: export shorter periods.")
+            },
+            Malformed { format, at, detail } => if fr {
+                format!("Relevé {format} illisible ({}) : {detail}.", at.text(fr))
+            } else {
+                format!("Unreadable {format} statement ({}): {detail}.", at.text(fr))
+            },
+            Missing { format, at, field } => if fr {
+                format!("Relevé {format} incomplet ({}) : {field} manquant.", at.text(fr))
+            } else {
+                format!("Incomplete {format} statement ({}): {field} is missing.", at.text(fr))
+            },
+            BadAmount { format, at, value } => if fr {
+                format!("Relevé {format} ({}) : montant illisible « {value} ».", at.text(fr))
+            } else {
+                format!("{format} statement ({}): unreadable amount \"{value}\".", at.text(fr))
+            },
+            TooManyDecimals { format, at, value, currency } => if fr {
+                format!("Relevé {format} ({}) : le montant « {value} » a plus de décimales que le {currency} n'en a.", at.text(fr))
+            } else {
+                format!("{format} statement ({}): the amount \"{value}\" has more decimals than {currency} has.", at.text(fr))
+            },
+            BadDate { format, at, value } => if fr {
+                format!("Relevé {format} ({}) : date illisible « {value} ».", at.text(fr))
+            } else {
+                format!("{format} statement ({}): unreadable date \"{value}\".", at.text(fr))
+            },
+            DateOutOfRange { format, at, value } => if fr {
+                format!("Relevé {format} ({}) : la date « {value} » n'est pas entre 2000 et 2099.", at.text(fr))
+            } else {
+                format!("{format} statement ({}): the date \"{value}\" is not between 2000 and 2099.", at.text(fr))
+            },
+            UnknownLayout { columns } => if fr {
+                format!("Ce relevé CSV a une présentation encore inconnue (colonnes : {}). Indiquez une fois quelle colonne est la date, le montant (ou débit et crédit), le libellé : relance bank mapping set FICHIER --date COLONNE --amount COLONNE --label COLONNE.", columns.join(", "))
+            } else {
+                format!("This CSV statement's layout is not known yet (columns: {}). Say once which column is the date, the amount (or debit and credit), the label: relance bank mapping set FILE --date COLUMN --amount COLUMN --label COLUMN.", columns.join(", "))
+            },
+            MappingIncomplete => t(fr,
+                "Il faut au moins la colonne de la date et celle du montant (ou les colonnes débit et crédit).",
+                "The date column and the amount column (or the debit and credit columns) are needed at least."),
+            NoSuchColumn(c) => if fr {
+                format!("Ce fichier n'a pas de colonne « {c} ».")
+            } else {
+                format!("This file has no column \"{c}\".")
+            },
+            MappingErrors { bad, total, first } => {
+                let lang = if fr { Lang::Fr } else { Lang::En };
+                let first: Vec<String> = first.iter().map(|m| m.raw_text(lang)).collect();
+                if fr {
+                    format!("Avec ces colonnes, {bad} lignes sur {total} sont illisibles : {} Vérifiez la correspondance des colonnes.", first.join(" "))
+                } else {
+                    format!("With these columns, {bad} rows out of {total} cannot be read: {} Check the column mapping.", first.join(" "))
+                }
+            }
+            NoLines => t(fr, "Ce relevé ne contient aucune opération.", "This statement holds no transaction."),
+            Unbalanced { account, computed, closing } => if fr {
+                format!("Le relevé du compte {account} ne tombe pas juste : solde d'ouverture plus les opérations = {computed}, mais le solde de clôture indiqué est {closing}. Une opération manque ou a été mal lue ; importez quand même seulement si vous l'avez vérifié (--yes).")
+            } else {
+                format!("The statement of account {account} does not add up: opening balance plus the lines = {computed}, but the closing balance given is {closing}. A line is missing or misread; import anyway only once you have checked (--yes).")
+            },
+            UnknownLine(id) => if fr { format!("Aucune ligne de relevé n°{id}.") } else { format!("No statement line {id}.") },
+            LineDecided(id) => if fr {
+                format!("La ligne de relevé n°{id} est déjà rapprochée ou écartée.")
+            } else {
+                format!("Statement line {id} is already matched or set aside.")
+            },
+            LineIsDebit(id) => if fr {
+                format!("La ligne de relevé n°{id} est une sortie d'argent : elle ne règle pas de facture.")
+            } else {
+                format!("Statement line {id} is money out: it pays no invoice.")
+            },
+            UnknownImport(id) => if fr { format!("Aucun import de relevé n°{id}.") } else { format!("No statement import {id}.") },
+            ImportUsedByDocument { invoice, date } => if fr {
+                format!("Cet import ne peut plus être annulé : un document a été produit le {date} sur la facture {invoice} qu'il règle. Corrigez plutôt la ligne concernée.")
+            } else {
+                format!("This import can no longer be undone: a document was produced on {date} on invoice {invoice}, which it pays. Correct the line concerned instead.")
+            },
+            ImportUsedByLater { import, invoice } => if fr {
+                format!("Cet import ne peut plus être annulé : l'import n°{import}, plus récent, a été rapproché de la facture {invoice}. Annulez-le d'abord.")
+            } else {
+                format!("This import can no longer be undone: the later import {import} was matched against invoice {invoice}. Undo it first.")
+            },
+            InvoicePaid(n) => if fr {
+                format!("La facture {n} est déjà payée : choisissez une facture ouverte, ou gardez ce paiement comme avoir du client.")
+            } else {
+                format!("Invoice {n} is already paid: choose an open invoice, or keep this payment as the customer's credit.")
+            },
+            InvoiceClosed(n) => if fr {
+                format!("La facture {n} a été passée en perte ou confiée au recouvrement : elle ne peut pas être rapprochée d'un virement ici.")
+            } else {
+                format!("Invoice {n} was written off or handed over: a transfer cannot be matched to it here.")
+            },
+            NoInvoice => t(fr, "Indiquez au moins une facture.", "Name at least one invoice."),
+            UnknownStatus(v) => if fr {
+                format!("Statut « {v} » inconnu : unmatched (non rapprochée), proposed (proposée), matched (rapprochée), ignored (écartée) ou debit (sortie d'argent).")
+            } else {
+                format!("Unknown status \"{v}\": unmatched, proposed, matched, ignored or debit.")
+            },
+        }
+    }
+}
+
 /// Every message the engine can refuse an input with, with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
@@ -238,6 +470,8 @@ pub enum Msg {
     AlreadyUndone,
     /// A later sanction on the same customer must be undone first.
     LaterSanction,
+    /// A bank statement refused as a whole: nothing was imported.
+    Statement(StatementFault),
     InvoiceNotYetIssued,
     InvoiceWrittenOff,
     InvoiceHandedOver,
@@ -1254,6 +1488,7 @@ impl Msg {
                 "Only what was done, skipped or snoozed today, or a sanction, can be undone.",
             ),
             Msg::AlreadyUndone => t(fr, "C'est déjà annulé.", "This is already undone."),
+            Msg::Statement(f) => f.text(fr),
             Msg::LaterSanction => t(
                 fr,
                 "Une sanction plus récente a été décidée pour ce client : annulez-la d'abord.",

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod backup;
+pub mod bank;
 pub mod contracts;
 pub mod customers;
 pub mod daily;

@@ -142,6 +142,15 @@ enum Op {
         all: bool,
         undo: bool,
     },
+    /// A bank statement (camt.053) whose one line pays `pct` % of an invoice, naming its
+    /// number, valued `back` days ago: imported with the sure matches applied; a partial
+    /// payment is proposed and the owner confirms it; with `undo`, the import is undone.
+    BankPay {
+        inv: usize,
+        pct: i64,
+        back: i64,
+        undo: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -170,6 +179,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
         3 => (any::<bool>(), prop::bool::weighted(0.3)).prop_map(|(all, undo)| Op::DoToday { all, undo }),
         1 => (0..8usize).prop_map(|inv| Op::Delete { inv }),
+        3 => (0..8usize, prop_oneof![Just(100i64), 1..=100i64], 0..20i64, prop::bool::weighted(0.3))
+            .prop_map(|(inv, pct, back, undo)| Op::BankPay { inv, pct, back, undo }),
     ]
 }
 
@@ -570,6 +581,79 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             m.late_fact |= m.charged.last().is_some_and(|through| date < *through);
             for p in &mut m.promises {
                 p.2 = true;
+            }
+        }
+        Op::BankPay {
+            inv,
+            pct,
+            back,
+            undo,
+        } => {
+            use relance_core::bank::store as bank;
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = &w.invoices[i];
+            let left = m.balance_now();
+            if left == 0 {
+                return Ok(());
+            }
+            let amount = (left * pct / 100).max(1);
+            let date = (today - Duration::days(back)).max(m.issue);
+            let n = w.log.len();
+            let camt = format!(
+                "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><Stmt>\
+                 <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+                 <Ntry><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+                 <BookgDt><Dt>{today}</Dt></BookgDt><ValDt><Dt>{date}</Dt></ValDt><AcctSvcrRef>MODEL-{n}</AcctSvcrRef>\
+                 <NtryDtls><TxDtls><RmtInf><Ustrd>Paiement facture {}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\
+                 </Stmt></BkToCstmrStmt></Document>",
+                amount / 100,
+                amount % 100,
+                m.number
+            );
+            let closed = m.closure.is_some();
+            let files = vec![("model.xml".to_string(), camt.into_bytes())];
+            let opts = bank::Options {
+                apply_sure: true,
+                ..Default::default()
+            };
+            let r = bank::import(&mut w.conn, &files, opts, Lang::Fr, today);
+            prop_assert!(r.is_ok(), "statement refused: {:?}", r.err());
+            let r = r.unwrap();
+            prop_assert_eq!((r.lines, r.duplicates), (1, 0));
+            let number = m.number.clone();
+            let applied = if closed {
+                // A written-off or handed-over invoice is never matched, by the engine or
+                // by the owner.
+                prop_assert_eq!(r.applied, 0);
+                prop_assert!(r.sure.is_empty() && r.proposed.is_empty(), "{:?}", r);
+                let line = r.unmatched[0].id.unwrap();
+                let got =
+                    bank::match_line(&mut w.conn, line, std::slice::from_ref(&number), Lang::Fr);
+                prop_assert!(got.is_err(), "{} matched though closed", number);
+                false
+            } else if amount == left {
+                prop_assert_eq!(r.applied, 1, "{} paid in full is sure: {:?}", &number, r);
+                prop_assert_eq!(&r.sure[0].invoices, &vec![number.clone()]);
+                true
+            } else {
+                prop_assert_eq!(r.applied, 0);
+                prop_assert_eq!(&r.proposed[0].invoices, &vec![number.clone()]);
+                let line = r.proposed[0].id.unwrap();
+                let got =
+                    bank::match_line(&mut w.conn, line, std::slice::from_ref(&number), Lang::Fr);
+                prop_assert!(got.is_ok(), "match refused: {:?}", got.err());
+                true
+            };
+            if undo {
+                let got = bank::undo_import(&mut w.conn, r.import.unwrap(), Lang::Fr, today);
+                prop_assert!(got.is_ok(), "undo refused: {:?}", got.err());
+            } else if applied {
+                let m = &mut w.invoices[i];
+                m.settled.push((date, amount));
+                m.late_fact |= m.charged.last().is_some_and(|through| date < *through);
+                for p in &mut m.promises {
+                    p.2 = true;
+                }
             }
         }
         Op::Delete { inv } => {

@@ -7,7 +7,7 @@ use crate::journal::{self, JournalKind};
 use crate::money::{checked_total, positive_minor, Currency};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -68,7 +68,7 @@ struct OpenInvoice {
     balance: i64,
 }
 
-fn open_invoice(tx: &Transaction, field: &str, number: &str) -> Result<(String, OpenInvoice)> {
+fn open_invoice(tx: &Connection, field: &str, number: &str) -> Result<(String, OpenInvoice)> {
     let number = &v::identifier_key(number);
     let row = tx
         .prepare_cached(
@@ -105,7 +105,7 @@ pub fn record(conn: &mut Connection, input: &PaymentInput) -> Result<PaymentView
 }
 
 /// Records a payment inside the caller's transaction (used by CSV import).
-pub(crate) fn record_in(tx: &Transaction, input: &PaymentInput) -> Result<i64> {
+pub(crate) fn record_in(tx: &Connection, input: &PaymentInput) -> Result<i64> {
     let customer_ref = v::required_line("customer", &input.customer, 40)?;
     let customer_id = customers::id_by_ref(tx, "customer", &customer_ref)?;
     let date = v::parse_date("date", &input.date)?;

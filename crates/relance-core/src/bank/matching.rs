@@ -1,0 +1,548 @@
+//! Matching a bank line to the invoices it pays: a pure function of the line, the open
+//! invoices, the known payer accounts and the references allocated. The rules, in order —
+//! the first that decides wins:
+//! 1. a reference (RF creditor reference, or Relance's) found in the structured reference or
+//!    the text → the invoices it was allocated for. Sure.
+//! 2. invoice numbers in the text, as whole tokens (letters and digits compared, "FA 2026
+//!    101" is FA-2026-101, `F12` never inside `F123`). Sure when the amount is their open
+//!    balance; otherwise a partial payment, proposed.
+//! 3. a known payer account whose amount is one open invoice, or up to 3 of the customer's 12
+//!    oldest open invoices (oldest first on ties). Proposed, high confidence.
+//! 4. the payer's name like a customer's and the amount one of their open invoices.
+//!    Proposed, low confidence. An amount alone never applies itself.
+
+use super::{alnum_key, reference, Line};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use ts_rs::TS;
+
+/// An open invoice as the matcher sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenInvoice {
+    pub id: i64,
+    pub number: String,
+    pub customer_id: i64,
+    pub currency: String,
+    /// Open balance, minor units (> 0).
+    pub balance: i64,
+    /// Due date then id: "oldest first".
+    pub due: chrono::NaiveDate,
+}
+
+/// An invoice that is not open (paid, written off, handed over), named so that a line
+/// naming it says so rather than matching nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedInvoice {
+    pub number: String,
+    pub customer_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Everything the matcher reads.
+#[derive(Debug, Default)]
+pub struct Book {
+    pub open: Vec<OpenInvoice>,
+    pub closed: Vec<ClosedInvoice>,
+    pub customers: Vec<Customer>,
+    /// Payer account (IBAN, compact upper-case) → customer.
+    pub payers: HashMap<String, i64>,
+    /// RF reference (compact) → invoice ids it was allocated for.
+    pub references: HashMap<String, Vec<i64>>,
+    /// Bank fees or rounding accepted as settled: up to this many minor units…
+    pub tolerance_minor: i64,
+    /// …and at most this many thousandths of the amount due.
+    pub tolerance_permille: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Sure,
+    High,
+    Low,
+}
+
+/// Why a line was matched (or not), shown beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Reason {
+    /// Rule 1: the reference it carries.
+    Reference { reference: String },
+    /// Rule 2: the invoice numbers in its text; `partial` when the amount is less.
+    Numbers { numbers: Vec<String>, partial: bool },
+    /// Rule 3: a known payer account.
+    KnownPayer { account: String },
+    /// Rule 4: the payer's name.
+    Name { name: String },
+    /// Named invoices that are not open (paid, written off): said, not matched.
+    NotOpen { numbers: Vec<String> },
+    /// Numbers of invoices of several customers.
+    SeveralCustomers { numbers: Vec<String> },
+    /// Nothing found.
+    Nothing,
+    /// Money out, not a customer payment.
+    Debit,
+}
+
+/// What the matcher proposes for one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    pub customer_id: Option<i64>,
+    /// (invoice id, minor units) in the order paid.
+    pub allocations: Vec<(i64, i64)>,
+    /// What is left unpaid within the tolerance (bank fees, rounding), minor units; 0 when none.
+    pub difference: i64,
+    /// `None`: unmatched.
+    pub confidence: Option<Confidence>,
+    pub reason: Reason,
+}
+
+impl Proposal {
+    fn none(reason: Reason) -> Proposal {
+        Proposal {
+            customer_id: None,
+            allocations: Vec::new(),
+            difference: 0,
+            confidence: None,
+            reason,
+        }
+    }
+}
+
+impl Book {
+    fn within_tolerance(&self, due: i64, missing: i64) -> bool {
+        missing > 0
+            && missing <= self.tolerance_minor
+            && missing * 1000 <= due * self.tolerance_permille
+    }
+
+    /// Pays `invoices` (oldest first) with `amount`: the allocations, and the difference left
+    /// when it is within the tolerance (else 0: the rest stays open, a partial payment).
+    fn pay(&self, invoices: &[&OpenInvoice], amount: i64) -> (Vec<(i64, i64)>, i64, bool) {
+        let mut sorted: Vec<&OpenInvoice> = invoices.to_vec();
+        sorted.sort_by_key(|i| (i.due, i.id));
+        let due: i64 = sorted.iter().map(|i| i.balance).sum();
+        let mut left = amount;
+        let mut allocations = Vec::new();
+        for inv in sorted {
+            let take = inv.balance.min(left);
+            if take > 0 {
+                allocations.push((inv.id, take));
+                left -= take;
+            }
+        }
+        let missing = due - amount;
+        let difference = if self.within_tolerance(due, missing) {
+            missing
+        } else {
+            0
+        };
+        (allocations, difference, amount >= due)
+    }
+}
+
+/// The words of a text, each reduced to its letters and digits: words are separated by
+/// spaces and punctuation other than `-`, `.`, `/` and `_`, which are dropped inside a word.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '.' | '/' | '_')))
+        .map(alnum_key)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Invoice numbers named in `text` as whole words or runs of up to four words ("FA 2026
+/// 101"): each key found in `keys`, once.
+fn numbers_in(text: &str, keys: &HashSet<&str>) -> Vec<String> {
+    let w = words(text);
+    let mut found: Vec<String> = Vec::new();
+    for i in 0..w.len() {
+        let mut joined = String::new();
+        for word in w.iter().skip(i).take(4) {
+            joined.push_str(word);
+            if keys.contains(joined.as_str()) && !found.contains(&joined) {
+                found.push(joined.clone());
+            }
+        }
+    }
+    found
+}
+
+/// Folded words of a name, short ones and legal forms left out.
+fn name_words(name: &str) -> HashSet<String> {
+    const FORMS: [&str; 12] = [
+        "SARL", "SAS", "SASU", "SA", "EURL", "SCI", "LTD", "GMBH", "SNC", "EI", "MME", "M",
+    ];
+    words(name)
+        .into_iter()
+        .filter(|w| w.len() > 1 && !FORMS.contains(&w.as_str()))
+        .collect()
+}
+
+/// Rule 4's likeness: most of the customer's name words are in the payer's name.
+fn alike(payer: &str, customer: &str) -> bool {
+    let (p, c) = (name_words(payer), name_words(customer));
+    if p.is_empty() || c.is_empty() {
+        return false;
+    }
+    let common = c.intersection(&p).count();
+    common * 2 >= c.len().max(1) && common > 0 && common * 2 >= p.len().min(c.len())
+}
+
+/// Proposes what `line` pays (see the module's rules).
+pub fn propose(line: &Line, book: &Book) -> Proposal {
+    if line.amount_minor <= 0 || line.reversal {
+        return Proposal::none(Reason::Debit);
+    }
+    let amount = line.amount_minor;
+    let open: Vec<&OpenInvoice> = book
+        .open
+        .iter()
+        .filter(|i| i.currency == line.currency)
+        .collect();
+    let by_id: HashMap<i64, &OpenInvoice> = open.iter().map(|i| (i.id, *i)).collect();
+    let haystack = format!("{} {}", line.reference, line.text);
+
+    // 1. A reference allocated by Relance (or an RF one the owner's invoices carry).
+    for found in reference::find(&haystack) {
+        if let Some(ids) = book.references.get(&found) {
+            let invoices: Vec<&OpenInvoice> =
+                ids.iter().filter_map(|id| by_id.get(id).copied()).collect();
+            if invoices.is_empty() {
+                continue;
+            }
+            let (allocations, difference, _) = book.pay(&invoices, amount);
+            return Proposal {
+                customer_id: Some(invoices[0].customer_id),
+                allocations,
+                difference,
+                confidence: Some(Confidence::Sure),
+                reason: Reason::Reference { reference: found },
+            };
+        }
+    }
+
+    // 2. Invoice numbers in the text.
+    let mut keys: HashMap<String, &OpenInvoice> = HashMap::new();
+    for inv in &open {
+        keys.insert(alnum_key(&inv.number), inv);
+    }
+    let closed: HashMap<String, &ClosedInvoice> = book
+        .closed
+        .iter()
+        .map(|c| (alnum_key(&c.number), c))
+        .collect();
+    let all_keys: HashSet<&str> = keys
+        .keys()
+        .chain(closed.keys())
+        .map(String::as_str)
+        .collect();
+    let named = numbers_in(&haystack, &all_keys);
+    if !named.is_empty() {
+        let invoices: Vec<&OpenInvoice> =
+            named.iter().filter_map(|k| keys.get(k).copied()).collect();
+        let not_open: Vec<String> = named
+            .iter()
+            .filter_map(|k| closed.get(k).map(|c| c.number.clone()))
+            .collect();
+        let customers: HashSet<i64> = invoices.iter().map(|i| i.customer_id).collect();
+        if customers.len() > 1 {
+            return Proposal::none(Reason::SeveralCustomers {
+                numbers: invoices.iter().map(|i| i.number.clone()).collect(),
+            });
+        }
+        if !invoices.is_empty() {
+            let (allocations, difference, full) = book.pay(&invoices, amount);
+            let due: i64 = invoices.iter().map(|i| i.balance).sum();
+            let sure = amount == due;
+            return Proposal {
+                customer_id: Some(invoices[0].customer_id),
+                allocations,
+                difference,
+                confidence: Some(if sure {
+                    Confidence::Sure
+                } else {
+                    Confidence::High
+                }),
+                reason: Reason::Numbers {
+                    numbers: invoices.iter().map(|i| i.number.clone()).collect(),
+                    partial: !full && difference == 0,
+                },
+            };
+        }
+        if !not_open.is_empty() {
+            return Proposal::none(Reason::NotOpen { numbers: not_open });
+        }
+    }
+
+    // 3. A known payer account.
+    let account = alnum_key(&line.party_account);
+    if let Some(&customer) = book.payers.get(&account).filter(|_| !account.is_empty()) {
+        let mut theirs: Vec<&OpenInvoice> = open
+            .iter()
+            .filter(|i| i.customer_id == customer)
+            .copied()
+            .collect();
+        theirs.sort_by_key(|i| (i.due, i.id));
+        theirs.truncate(12);
+        if let Some(combo) = combination(&theirs, amount, book) {
+            let (allocations, difference, _) = book.pay(&combo, amount);
+            return Proposal {
+                customer_id: Some(customer),
+                allocations,
+                difference,
+                confidence: Some(Confidence::High),
+                reason: Reason::KnownPayer {
+                    account: line.party_account.clone(),
+                },
+            };
+        }
+        return Proposal {
+            customer_id: Some(customer),
+            allocations: Vec::new(),
+            difference: 0,
+            confidence: None,
+            reason: Reason::KnownPayer {
+                account: line.party_account.clone(),
+            },
+        };
+    }
+
+    // 4. A name like a customer's, and the amount of one of their open invoices.
+    let payer = if line.party.is_empty() {
+        &line.text
+    } else {
+        &line.party
+    };
+    for c in &book.customers {
+        if !alike(payer, &c.name) {
+            continue;
+        }
+        let mut theirs: Vec<&OpenInvoice> = open
+            .iter()
+            .filter(|i| i.customer_id == c.id)
+            .copied()
+            .collect();
+        theirs.sort_by_key(|i| (i.due, i.id));
+        theirs.truncate(12);
+        if let Some(combo) = combination(&theirs, amount, book) {
+            let (allocations, difference, _) = book.pay(&combo, amount);
+            return Proposal {
+                customer_id: Some(c.id),
+                allocations,
+                difference,
+                confidence: Some(Confidence::Low),
+                reason: Reason::Name {
+                    name: c.name.clone(),
+                },
+            };
+        }
+    }
+    Proposal::none(Reason::Nothing)
+}
+
+/// The first set of up to 3 invoices (from `theirs`, oldest first) whose balance is the
+/// amount — exactly, else within the tolerance: singles first, then pairs, then triples,
+/// each in the order of the oldest.
+fn combination<'a>(
+    theirs: &[&'a OpenInvoice],
+    amount: i64,
+    book: &Book,
+) -> Option<Vec<&'a OpenInvoice>> {
+    let n = theirs.len();
+    let fits = |due: i64, exact: bool| {
+        if exact {
+            due == amount
+        } else {
+            book.within_tolerance(due, due - amount)
+        }
+    };
+    for exact in [true, false] {
+        if let Some(one) = theirs.iter().find(|i| fits(i.balance, exact)) {
+            return Some(vec![*one]);
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                if fits(theirs[i].balance + theirs[j].balance, exact) {
+                    return Some(vec![theirs[i], theirs[j]]);
+                }
+            }
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                for k in j + 1..n {
+                    if fits(
+                        theirs[i].balance + theirs[j].balance + theirs[k].balance,
+                        exact,
+                    ) {
+                        return Some(vec![theirs[i], theirs[j], theirs[k]]);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::day;
+
+    fn inv(id: i64, number: &str, customer: i64, balance: i64, due: &str) -> OpenInvoice {
+        OpenInvoice {
+            id,
+            number: number.into(),
+            customer_id: customer,
+            currency: "EUR".into(),
+            balance,
+            due: day(due),
+        }
+    }
+
+    fn book() -> Book {
+        let mut b = Book {
+            open: vec![
+                inv(1, "F12", 1, 10_000, "2026-01-10"),
+                inv(2, "F123", 2, 25_000, "2026-01-15"),
+                inv(3, "FA-2026-101", 3, 123_456, "2026-02-01"),
+                inv(4, "FA-2026-102", 3, 50_000, "2026-02-15"),
+                inv(5, "FA-2026-103", 3, 20_000, "2026-03-01"),
+                inv(6, "FA-2026-104", 3, 30_000, "2026-03-15"),
+            ],
+            closed: vec![ClosedInvoice {
+                number: "F99".into(),
+                customer_id: 1,
+            }],
+            customers: vec![
+                Customer {
+                    id: 1,
+                    name: "Hôtel du Parc SARL".into(),
+                },
+                Customer {
+                    id: 2,
+                    name: "Boulangerie Martin".into(),
+                },
+                Customer {
+                    id: 3,
+                    name: "ACME Industries".into(),
+                },
+            ],
+            tolerance_minor: 100,
+            tolerance_permille: 5,
+            ..Book::default()
+        };
+        b.payers.insert("FR7630006000011234567890189".into(), 3);
+        b.references
+            .insert(reference::rf("RL7").unwrap(), vec![4, 5]);
+        b
+    }
+
+    fn credit(amount: i64, text: &str) -> Line {
+        Line {
+            booking_date: Some(day("2026-03-20")),
+            amount_minor: amount,
+            currency: "EUR".into(),
+            text: text.into(),
+            ..Line::default()
+        }
+    }
+
+    #[test]
+    fn a_reference_decides_first_and_names_its_invoices() {
+        let r = reference::rf("RL7").unwrap();
+        let p = propose(&credit(70_000, &format!("VIR {r} F12")), &book());
+        assert_eq!(p.confidence, Some(Confidence::Sure));
+        assert_eq!(p.allocations, vec![(4, 50_000), (5, 20_000)]);
+        assert_eq!(p.customer_id, Some(3));
+    }
+
+    #[test]
+    fn numbers_match_as_whole_tokens_only() {
+        let b = book();
+        let p = propose(&credit(25_000, "Paiement facture F123"), &b);
+        assert_eq!(p.allocations, vec![(2, 25_000)], "F123, not F12 inside it");
+        assert_eq!(p.confidence, Some(Confidence::Sure));
+        let p = propose(&credit(10_000, "Facture:F12, merci"), &b);
+        assert_eq!(p.allocations, vec![(1, 10_000)]);
+        // Spaces, dashes and case do not matter: "fa 2026 101" is FA-2026-101.
+        let p = propose(&credit(123_456, "reglement fa 2026 101"), &b);
+        assert_eq!(p.allocations, vec![(3, 123_456)]);
+        assert_eq!(p.confidence, Some(Confidence::Sure));
+        // "F1234" names no invoice: nothing.
+        assert_eq!(propose(&credit(10_000, "F1234"), &b).confidence, None);
+    }
+
+    #[test]
+    fn less_than_the_balance_is_a_partial_payment_proposed() {
+        let p = propose(&credit(60_000, "FA-2026-101"), &book());
+        assert_eq!(p.confidence, Some(Confidence::High));
+        assert_eq!(p.allocations, vec![(3, 60_000)]);
+        assert_eq!(
+            p.reason,
+            Reason::Numbers {
+                numbers: vec!["FA-2026-101".into()],
+                partial: true
+            }
+        );
+        // 0.01 short of a 1 234,56 invoice: within the tolerance, a settlement difference.
+        let p = propose(&credit(123_455, "FA-2026-101"), &book());
+        assert_eq!((p.difference, p.confidence), (1, Some(Confidence::High)));
+        // An overpayment: the invoice paid, the rest the customer's credit (not allocated).
+        let p = propose(&credit(130_000, "FA-2026-101"), &book());
+        assert_eq!(p.allocations, vec![(3, 123_456)]);
+    }
+
+    #[test]
+    fn a_known_payer_pays_an_invoice_or_a_combination() {
+        let mut line = credit(50_000, "VIREMENT");
+        line.party_account = "FR76 3000 6000 0112 3456 7890 189".into();
+        let p = propose(&line, &book());
+        assert_eq!(
+            (p.allocations.clone(), p.confidence),
+            (vec![(4, 50_000)], Some(Confidence::High))
+        );
+        // 500 + 300 = 800: two invoices; 200 + 300 = 500 is not reached since 500 alone is
+        // invoice 4: singles first.
+        line.amount_minor = 80_000;
+        let p = propose(&line, &book());
+        assert_eq!(p.allocations, vec![(4, 50_000), (6, 30_000)]);
+        line.amount_minor = 1;
+        assert_eq!(propose(&line, &book()).confidence, None);
+    }
+
+    #[test]
+    fn a_name_and_an_amount_are_only_a_low_proposal() {
+        let mut line = credit(10_000, "VIR SEPA");
+        line.party = "HOTEL DU PARC".into();
+        let p = propose(&line, &book());
+        assert_eq!(
+            (p.allocations, p.confidence),
+            (vec![(1, 10_000)], Some(Confidence::Low))
+        );
+        // The amount alone, no name: nothing.
+        let p = propose(&credit(10_000, "VIR SEPA"), &book());
+        assert_eq!(p.confidence, None);
+    }
+
+    #[test]
+    fn debits_and_paid_invoices_are_said_not_matched() {
+        assert_eq!(
+            propose(&credit(-10_000, "F12"), &book()).reason,
+            Reason::Debit
+        );
+        let p = propose(&credit(10_000, "F99"), &book());
+        assert_eq!(
+            p.reason,
+            Reason::NotOpen {
+                numbers: vec!["F99".into()]
+            }
+        );
+        let p = propose(&credit(35_000, "F12 F123"), &book());
+        assert!(matches!(p.reason, Reason::SeveralCustomers { .. }));
+    }
+}

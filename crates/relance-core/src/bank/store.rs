@@ -1,0 +1,1015 @@
+//! Bank statements in the ledger: an import (a batch, undoable whole), its lines kept once
+//! by their identity, the proposals derived when read, the owner's decisions (a line matched
+//! becomes a payment through `invoices::payments`, or is set aside with a reason), the payer
+//! accounts learnt, the CSV mappings and the RF references allocated.
+
+use super::matching::{self, Book, Confidence, Proposal, Reason};
+use super::{csv::Mapping, fault, Line, Parsed};
+use crate::error::{Error, Lang, Msg, Result, StatementFault};
+use crate::invoices::payments::{self, AllocationInput, PaymentInput};
+use crate::journal::{self, JournalKind, NewEntry};
+use crate::money::Currency;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use ts_rs::TS;
+
+/// Bank fees or rounding accepted as settled: at most 1.00 and 0.5 % of what was due.
+pub const TOLERANCE_MINOR: i64 = 100;
+pub const TOLERANCE_PERMILLE: i64 = 5;
+
+/// One invoice a line pays and how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LineAllocation {
+    pub invoice: String,
+    /// Decimal string.
+    pub amount: String,
+}
+
+/// A statement line as shown and as the CLI prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LineView {
+    /// `None` in a dry run.
+    #[ts(type = "number | null")]
+    pub id: Option<i64>,
+    pub date: NaiveDate,
+    /// Decimal string, signed: money in is positive.
+    pub amount: String,
+    pub currency: String,
+    pub payer: String,
+    pub account: String,
+    pub text: String,
+    /// The customer's reference, when one is proposed.
+    pub customer: Option<String>,
+    /// The invoice numbers it would settle (or settled).
+    pub invoices: Vec<String>,
+    pub allocations: Vec<LineAllocation>,
+    /// A settlement difference within the tolerance, decimal string.
+    pub difference: Option<String>,
+    pub confidence: Option<Confidence>,
+    /// Why, in the user's words.
+    pub reason: String,
+    /// unmatched, proposed, matched, ignored or debit.
+    pub status: String,
+}
+
+/// A statement whose balances do not add up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Mismatch {
+    pub account: String,
+    pub computed: String,
+    pub closing: String,
+}
+
+/// What an import read and did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportReport {
+    /// `None` in a dry run, or when every line was already known.
+    #[ts(type = "number | null")]
+    pub import: Option<i64>,
+    pub lines: usize,
+    pub duplicates: usize,
+    pub debits: usize,
+    pub sure: Vec<LineView>,
+    pub proposed: Vec<LineView>,
+    pub unmatched: Vec<LineView>,
+    pub applied: usize,
+    pub mismatches: Vec<Mismatch>,
+    /// Rows a CSV mapping could not read, in the user's words.
+    pub skipped: Vec<String>,
+    /// Accounts in a currency the ledger does not use: listed, not matched.
+    pub foreign: Vec<String>,
+}
+
+/// How to import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub apply_sure: bool,
+    /// The owner confirmed a statement whose balances do not add up.
+    pub confirmed: bool,
+}
+
+/// A line's identity: the account, then the first of the bank's reference, the entry's
+/// reference and index, the FITID, or date + amount + text + occurrence in the file.
+fn identity(account: &str, l: &Line, seen: &mut HashMap<String, u32>) -> String {
+    let own = if !l.bank_ref.is_empty() && !l.bank_ref.eq_ignore_ascii_case("NOTPROVIDED") {
+        format!("B:{}", l.bank_ref)
+    } else if !l.entry_ref.is_empty() && !l.entry_ref.eq_ignore_ascii_case("NOTPROVIDED") {
+        format!("E:{}#{}", l.entry_ref, l.index_in_entry)
+    } else if !l.fitid.is_empty() {
+        format!("F:{}", l.fitid)
+    } else {
+        let key = format!(
+            "T:{}|{}|{}|{}",
+            l.booking_date.map(|d| d.to_string()).unwrap_or_default(),
+            l.amount_minor,
+            l.currency,
+            super::alnum_key(&l.text)
+        );
+        let n = seen.entry(key.clone()).or_insert(0);
+        *n += 1;
+        format!("{key}#{n}")
+    };
+    format!("{account}|{own}")
+}
+
+/// The ledger's view for the matcher: open invoices (not written off or handed over), the
+/// others by number, customers, payer accounts and references.
+pub fn book(conn: &Connection) -> Result<Book> {
+    let mut b = Book {
+        tolerance_minor: TOLERANCE_MINOR,
+        tolerance_permille: TOLERANCE_PERMILLE,
+        ..Book::default()
+    };
+    let mut stmt = conn.prepare(
+        "SELECT i.id, i.number, i.customer_id, i.currency, i.total_minor - i.settled_minor, i.due_date,
+                EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id)
+         FROM invoices i",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, NaiveDate>(5)?,
+            r.get::<_, bool>(6)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, number, customer_id, currency, balance, due, closed) = row?;
+        if balance > 0 && !closed {
+            b.open.push(matching::OpenInvoice {
+                id,
+                number,
+                customer_id,
+                currency,
+                balance,
+                due,
+            });
+        } else {
+            b.closed.push(matching::ClosedInvoice {
+                number,
+                customer_id,
+            });
+        }
+    }
+    let mut stmt = conn.prepare("SELECT id, name FROM customers WHERE archived_on IS NULL")?;
+    b.customers = stmt
+        .query_map([], |r| {
+            Ok(matching::Customer {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT account, customer_id FROM payer_accounts")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (account, customer) = row?;
+        b.payers.insert(account, customer);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT r.reference, ri.invoice_id FROM payment_references r
+         JOIN payment_reference_invoices ri ON ri.reference_id = r.id",
+    )?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (reference, invoice) = row?;
+        b.references.entry(reference).or_default().push(invoice);
+    }
+    Ok(b)
+}
+
+/// The saved CSV mappings.
+pub fn mappings(conn: &Connection) -> Result<Vec<Mapping>> {
+    let mut stmt = conn.prepare("SELECT mapping FROM bank_csv_mappings ORDER BY layout")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for json in rows {
+        out.push(
+            serde_json::from_str(&json?).map_err(|e| Error::DamagedDatabase {
+                path: "bank_csv_mappings".into(),
+                detail: e.to_string(),
+            })?,
+        );
+    }
+    Ok(out)
+}
+
+/// Saves the mapping of a CSV layout, checked on the file it was made on: the file must read
+/// through it (see [`super::csv::check`]). The account defaults to the owner's IBAN.
+pub fn set_mapping(conn: &Connection, file: &[u8], mut m: Mapping) -> Result<Mapping> {
+    let text = super::decode(file);
+    let preview = super::csv::preview(&text).ok_or_else(|| fault(StatementFault::NoLines))?;
+    m.layout = preview.layout;
+    m.columns = preview.columns;
+    if m.account.trim().is_empty() {
+        m.account = crate::settings::get(conn)?.iban.replace(' ', "");
+    }
+    if m.currency.trim().is_empty() {
+        m.currency = crate::settings::default_currency(conn)?.code().to_string();
+    }
+    if m.date_format.trim().is_empty() {
+        m.date_format = "%d/%m/%Y".into();
+    }
+    super::csv::check(&text, &m)?;
+    conn.execute(
+        "INSERT INTO bank_csv_mappings (layout, mapping) VALUES (?1, ?2)
+         ON CONFLICT (layout) DO UPDATE SET mapping = excluded.mapping",
+        params![
+            m.layout,
+            serde_json::to_string(&m).expect("a mapping is plain strings")
+        ],
+    )?;
+    Ok(m)
+}
+
+/// Forgets a CSV layout's mapping; `false` when there was none.
+pub fn remove_mapping(conn: &Connection, layout: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM bank_csv_mappings WHERE layout = ?1", [layout])? > 0)
+}
+
+fn reason_text(r: &Reason, lang: Lang) -> String {
+    let fr = lang == Lang::Fr;
+    match r {
+        Reason::Reference { reference } => {
+            if fr {
+                format!("référence de paiement {reference}")
+            } else {
+                format!("payment reference {reference}")
+            }
+        }
+        Reason::Numbers { numbers, partial } => {
+            let n = numbers.join(", ");
+            match (fr, partial) {
+                (true, false) => format!("numéro de facture dans le libellé : {n}"),
+                (true, true) => {
+                    format!("numéro de facture dans le libellé : {n} (paiement partiel)")
+                }
+                (false, false) => format!("invoice number in the text: {n}"),
+                (false, true) => format!("invoice number in the text: {n} (partial payment)"),
+            }
+        }
+        Reason::KnownPayer { account } => {
+            if fr {
+                format!("compte connu du client ({account}) et montant")
+            } else {
+                format!("the customer's known account ({account}) and the amount")
+            }
+        }
+        Reason::Name { name } => {
+            if fr {
+                format!("nom proche de « {name} » et montant : à vérifier")
+            } else {
+                format!("name like \"{name}\" and the amount: check it")
+            }
+        }
+        Reason::NotOpen { numbers } => {
+            let n = numbers.join(", ");
+            if fr {
+                format!("nomme la facture {n}, déjà payée ou close")
+            } else {
+                format!("names invoice {n}, already paid or closed")
+            }
+        }
+        Reason::SeveralCustomers { numbers } => {
+            let n = numbers.join(", ");
+            if fr {
+                format!("nomme des factures de plusieurs clients ({n})")
+            } else {
+                format!("names invoices of several customers ({n})")
+            }
+        }
+        Reason::Nothing => {
+            if fr {
+                "aucune facture reconnue".into()
+            } else {
+                "no invoice recognised".into()
+            }
+        }
+        Reason::Debit => {
+            if fr {
+                "sortie d'argent".into()
+            } else {
+                "money out".into()
+            }
+        }
+    }
+}
+
+struct Names {
+    invoices: HashMap<i64, String>,
+    customers: HashMap<i64, String>,
+}
+
+fn names(conn: &Connection) -> Result<Names> {
+    let mut n = Names {
+        invoices: HashMap::new(),
+        customers: HashMap::new(),
+    };
+    let mut stmt = conn.prepare("SELECT id, number FROM invoices")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, number) = row?;
+        n.invoices.insert(id, number);
+    }
+    let mut stmt = conn.prepare("SELECT id, reference FROM customers")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, reference) = row?;
+        n.customers.insert(id, reference);
+    }
+    Ok(n)
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    Currency::parse(currency).map_or_else(
+        |_| Decimal2(minor).to_string(),
+        |c| c.minor_to_string(minor),
+    )
+}
+
+struct Decimal2(i64);
+impl std::fmt::Display for Decimal2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", rust_decimal::Decimal::new(self.0, 2))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn view(
+    id: Option<i64>,
+    l: &Line,
+    p: &Proposal,
+    status: &str,
+    names: &Names,
+    lang: Lang,
+) -> LineView {
+    let invoices: Vec<String> = p
+        .allocations
+        .iter()
+        .filter_map(|(i, _)| names.invoices.get(i).cloned())
+        .collect();
+    LineView {
+        id,
+        date: l.date(),
+        amount: money(l.amount_minor, &l.currency),
+        currency: l.currency.clone(),
+        payer: l.party.clone(),
+        account: l.party_account.clone(),
+        text: l.text.clone(),
+        customer: p.customer_id.and_then(|c| names.customers.get(&c).cloned()),
+        invoices,
+        allocations: p
+            .allocations
+            .iter()
+            .map(|(i, a)| LineAllocation {
+                invoice: names.invoices.get(i).cloned().unwrap_or_default(),
+                amount: money(*a, &l.currency),
+            })
+            .collect(),
+        difference: (p.difference != 0).then(|| money(p.difference, &l.currency)),
+        confidence: p.confidence,
+        reason: reason_text(&p.reason, lang),
+        status: status.to_string(),
+    }
+}
+
+fn status_of(p: &Proposal) -> &'static str {
+    match (&p.reason, p.confidence) {
+        (Reason::Debit, _) => "debit",
+        (_, Some(_)) => "proposed",
+        (_, None) => "unmatched",
+    }
+}
+
+/// Reads statement files (name, bytes) and imports their new lines as one batch; with
+/// `apply_sure`, the sure matches become payments in the same transaction. A file that
+/// cannot be read refuses the whole import (nothing written), naming the file; a statement
+/// whose balances do not add up needs `confirmed` (a dry run reports it and succeeds).
+pub fn import(
+    conn: &mut Connection,
+    files: &[(String, Vec<u8>)],
+    opts: Options,
+    lang: Lang,
+    as_of: NaiveDate,
+) -> Result<ImportReport> {
+    let layouts = mappings(conn)?;
+    let mut parsed: Vec<(String, Parsed)> = Vec::new();
+    for (name, bytes) in files {
+        let p = super::parse(bytes, &layouts).map_err(|e| match e {
+            Error::Invalid { msg, .. } => Error::invalid(name.clone(), msg),
+            other => other,
+        })?;
+        parsed.push((name.clone(), p));
+    }
+    let ledger_currencies: HashSet<String> = {
+        let mut set: HashSet<String> = conn
+            .prepare("SELECT DISTINCT currency FROM invoices")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        set.insert(crate::settings::default_currency(conn)?.code().to_string());
+        set
+    };
+    let mut report = ImportReport {
+        import: None,
+        lines: 0,
+        duplicates: 0,
+        debits: 0,
+        sure: Vec::new(),
+        proposed: Vec::new(),
+        unmatched: Vec::new(),
+        applied: 0,
+        mismatches: Vec::new(),
+        skipped: Vec::new(),
+        foreign: Vec::new(),
+    };
+    let mut refusal = None;
+    for (name, p) in &parsed {
+        for s in &p.statements {
+            if let Some((computed, closing)) = s.balance_mismatch() {
+                let cur = Currency::parse(&s.currency).unwrap_or(Currency::EUR);
+                report.mismatches.push(Mismatch {
+                    account: s.account.clone(),
+                    computed: cur.minor_to_string(computed),
+                    closing: cur.minor_to_string(closing),
+                });
+                refusal.get_or_insert_with(|| {
+                    Error::invalid(
+                        name.clone(),
+                        Msg::Statement(StatementFault::Unbalanced {
+                            account: s.account.clone(),
+                            computed: cur.in_message(computed),
+                            closing: cur.in_message(closing),
+                        }),
+                    )
+                });
+            }
+        }
+        report
+            .skipped
+            .extend(p.skipped.iter().map(|m| m.text(lang)));
+    }
+    if let (Some(e), false, false) = (refusal, opts.confirmed, opts.dry_run) {
+        return Err(e);
+    }
+    let tx = conn.transaction()?;
+    let mut book = book(&tx)?;
+    let names = names(&tx)?;
+    let mut new_lines: Vec<(String, String, Line)> = Vec::new(); // account, identity, line
+    let mut identities: HashSet<String> = HashSet::new();
+    for (_, p) in &parsed {
+        for s in &p.statements {
+            let mut seen = HashMap::new();
+            if !ledger_currencies.contains(&s.currency) && !s.currency.is_empty() {
+                report
+                    .foreign
+                    .push(format!("{} ({})", s.account, s.currency));
+            }
+            for l in &s.lines {
+                report.lines += 1;
+                let id = identity(&s.account, l, &mut seen);
+                let known: bool = identities.contains(&id)
+                    || tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM bank_lines WHERE identity = ?1)",
+                        [&id],
+                        |r| r.get(0),
+                    )?;
+                if known {
+                    report.duplicates += 1;
+                    continue;
+                }
+                identities.insert(id.clone());
+                new_lines.push((s.account.clone(), id, l.clone()));
+            }
+        }
+    }
+    let import_id = if opts.dry_run || new_lines.is_empty() {
+        None
+    } else {
+        let files: Vec<&str> = parsed.iter().map(|(n, _)| n.as_str()).collect();
+        let formats: Vec<&str> = parsed.iter().map(|(_, p)| p.format.name()).collect();
+        tx.execute(
+            "INSERT INTO bank_imports (imported_on, files, format, line_count, duplicates, last_document_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(id), 0) FROM documents))",
+            params![as_of, files.join(", "), formats.join(", "), new_lines.len() as i64, report.duplicates as i64],
+        )?;
+        let import_id = tx.last_insert_rowid();
+        for (_, p) in &parsed {
+            for s in &p.statements {
+                tx.execute(
+                    "INSERT INTO bank_statements (import_id, account, currency, opening_minor, closing_minor, from_date, to_date)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![import_id, s.account, s.currency, s.opening, s.closing, s.from, s.to],
+                )?;
+            }
+        }
+        Some(import_id)
+    };
+    report.import = import_id;
+    for (account, identity, l) in &new_lines {
+        let foreign = !ledger_currencies.contains(&l.currency);
+        let line_id = match import_id {
+            Some(import_id) => {
+                tx.execute(
+                    "INSERT INTO bank_lines (import_id, account, identity, booking_date, value_date, date, amount_minor,
+                         currency, party, party_account, text, reference, end_to_end, reversal)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    params![
+                        import_id, account, identity, l.booking_date, l.value_date, l.date(), l.amount_minor,
+                        l.currency, l.party, l.party_account, l.text, l.reference, l.end_to_end, l.reversal
+                    ],
+                )?;
+                Some(tx.last_insert_rowid())
+            }
+            None => None,
+        };
+        let proposal = if foreign {
+            Proposal {
+                customer_id: None,
+                allocations: vec![],
+                difference: 0,
+                confidence: None,
+                reason: Reason::Nothing,
+            }
+        } else {
+            matching::propose(l, &book)
+        };
+        let status = status_of(&proposal);
+        if status == "debit" {
+            report.debits += 1;
+            continue;
+        }
+        let mut v = view(line_id, l, &proposal, status, &names, lang);
+        if proposal.confidence == Some(Confidence::Sure) {
+            if opts.apply_sure {
+                if let Some(line_id) = line_id {
+                    apply(&tx, line_id, l, &proposal, &names, lang)?;
+                    report.applied += 1;
+                    v.status = "matched".into();
+                    // Later lines of the same file see these invoices as paid.
+                    for (inv, amt) in &proposal.allocations {
+                        if let Some(o) = book.open.iter_mut().find(|o| o.id == *inv) {
+                            o.balance -= amt;
+                        }
+                    }
+                    book.open.retain(|o| o.balance > 0);
+                }
+            }
+            report.sure.push(v);
+        } else if proposal.confidence.is_some() {
+            report.proposed.push(v);
+        } else {
+            report.unmatched.push(v);
+        }
+    }
+    if opts.dry_run {
+        drop(tx);
+    } else {
+        tx.commit()?;
+    }
+    Ok(report)
+}
+
+/// Records the payment a line makes (its proposal's allocations; more than they take stays
+/// the customer's credit), links the line to it, and learns the payer's account.
+fn apply(
+    tx: &Connection,
+    line_id: i64,
+    l: &Line,
+    p: &Proposal,
+    names: &Names,
+    lang: Lang,
+) -> Result<i64> {
+    let customer_id = p.customer_id.ok_or_else(|| Error::NotFound {
+        what: "customer",
+        key: format!("line {line_id}"),
+    })?;
+    let customer = names
+        .customers
+        .get(&customer_id)
+        .cloned()
+        .unwrap_or_default();
+    let cur = Currency::parse(&l.currency)?;
+    let input = PaymentInput {
+        customer,
+        date: l.date().to_string(),
+        amount: cur.minor_to_string(l.amount_minor),
+        currency: l.currency.clone(),
+        method: "transfer".into(),
+        reference: l.end_to_end.chars().take(80).collect(),
+        note: match lang {
+            Lang::Fr => format!(
+                "Relevé bancaire : {}",
+                l.text.chars().take(300).collect::<String>()
+            ),
+            Lang::En => format!(
+                "Bank statement: {}",
+                l.text.chars().take(300).collect::<String>()
+            ),
+        },
+        allocations: p
+            .allocations
+            .iter()
+            .map(|(i, a)| AllocationInput {
+                invoice: names.invoices.get(i).cloned().unwrap_or_default(),
+                amount: cur.minor_to_string(*a),
+            })
+            .collect(),
+        keep_as_credit: true,
+    };
+    let payment_id = payments::record_in(tx, &input)?;
+    tx.execute(
+        "UPDATE bank_lines SET payment_id = ?2 WHERE id = ?1",
+        params![line_id, payment_id],
+    )?;
+    learn_payer(tx, customer_id, &l.party_account, l.date(), lang)?;
+    Ok(payment_id)
+}
+
+/// A confirmed match teaches the payer's account for that customer (a history entry).
+fn learn_payer(
+    tx: &Connection,
+    customer_id: i64,
+    account: &str,
+    on: NaiveDate,
+    lang: Lang,
+) -> Result<()> {
+    let account = super::alnum_key(account);
+    if account.len() < 8 {
+        return Ok(());
+    }
+    let added = tx.execute(
+        "INSERT OR IGNORE INTO payer_accounts (customer_id, account) VALUES (?1, ?2)",
+        params![customer_id, account],
+    )?;
+    if added > 0 {
+        let mut e = NewEntry::new(JournalKind::Note, customer_id, on);
+        e.action = Some("payer_account".into());
+        e.note = match lang {
+            Lang::Fr => format!("Compte payeur appris du relevé : {account}"),
+            Lang::En => format!("Payer account learnt from the statement: {account}"),
+        };
+        journal::append(tx, &e)?;
+    }
+    Ok(())
+}
+
+fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<String>)> {
+    conn.query_row(
+        "SELECT booking_date, value_date, amount_minor, currency, party, party_account, text, reference,
+                end_to_end, reversal, payment_id, ignored FROM bank_lines WHERE id = ?1",
+        [id],
+        |r| {
+            Ok((
+                Line {
+                    booking_date: r.get(0)?,
+                    value_date: r.get(1)?,
+                    amount_minor: r.get(2)?,
+                    currency: r.get(3)?,
+                    party: r.get(4)?,
+                    party_account: r.get(5)?,
+                    text: r.get(6)?,
+                    reference: r.get(7)?,
+                    end_to_end: r.get(8)?,
+                    reversal: r.get(9)?,
+                    ..Line::default()
+                },
+                r.get(10)?,
+                r.get(11)?,
+            ))
+        },
+    )
+    .optional()?
+    .ok_or_else(|| fault(StatementFault::UnknownLine(id)))
+}
+
+/// The lines, newest first, each with its status and (while undecided) its proposal,
+/// derived now. `status` filters: unmatched, proposed, matched, ignored or debit.
+pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<LineView>> {
+    let book = book(conn)?;
+    let names = names(conn)?;
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for id in ids {
+        let (l, payment, ignored) = line_row(conn, id)?;
+        let v = match (payment, ignored) {
+            (Some(pid), _) => {
+                let allocations: Vec<(i64, i64)> = conn
+                    .prepare("SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id")?
+                    .query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let customer: i64 = conn.query_row(
+                    "SELECT customer_id FROM payments WHERE id = ?1",
+                    [pid],
+                    |r| r.get(0),
+                )?;
+                let p = Proposal {
+                    customer_id: Some(customer),
+                    allocations,
+                    difference: 0,
+                    confidence: None,
+                    reason: Reason::Nothing,
+                };
+                let mut v = view(Some(id), &l, &p, "matched", &names, lang);
+                v.reason = match lang {
+                    Lang::Fr => "rapprochée".into(),
+                    Lang::En => "matched".into(),
+                };
+                v
+            }
+            (None, Some(reason)) => {
+                let p = Proposal {
+                    customer_id: None,
+                    allocations: vec![],
+                    difference: 0,
+                    confidence: None,
+                    reason: Reason::Nothing,
+                };
+                let mut v = view(Some(id), &l, &p, "ignored", &names, lang);
+                v.reason = reason;
+                v
+            }
+            (None, None) => {
+                let p = matching::propose(&l, &book);
+                view(Some(id), &l, &p, status_of(&p), &names, lang)
+            }
+        };
+        if status.is_none_or(|s| s == v.status) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// The owner matches a line to invoices (one customer's, open): the payment is recorded,
+/// oldest invoice first, anything over their balances kept as the customer's credit.
+pub fn match_line(
+    conn: &mut Connection,
+    line: i64,
+    invoices: &[String],
+    lang: Lang,
+) -> Result<LineView> {
+    if invoices.is_empty() {
+        return Err(Error::invalid(
+            "invoice",
+            Msg::Statement(StatementFault::NoInvoice),
+        ));
+    }
+    let tx = conn.transaction()?;
+    let (l, payment, ignored) = line_row(&tx, line)?;
+    if payment.is_some() || ignored.is_some() {
+        return Err(fault(StatementFault::LineDecided(line)));
+    }
+    if l.amount_minor <= 0 || l.reversal {
+        return Err(fault(StatementFault::LineIsDebit(line)));
+    }
+    let book = book(&tx)?;
+    let names = names(&tx)?;
+    let mut chosen = Vec::new();
+    for (i, number) in invoices.iter().enumerate() {
+        let field = format!("invoice[{i}]");
+        let key = crate::validate::identifier_key(number);
+        let found: Option<(i64, i64, i64, bool)> = tx
+            .query_row(
+                "SELECT i.id, i.customer_id, i.total_minor - i.settled_minor,
+                        EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id)
+                 FROM invoices i WHERE i.number = ?1",
+                [&key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((id, customer, balance, closed)) = found else {
+            return Err(Error::invalid(field, Msg::UnknownInvoice(key)));
+        };
+        if closed {
+            return Err(Error::invalid(
+                field,
+                Msg::Statement(StatementFault::InvoiceClosed(key)),
+            ));
+        }
+        if balance <= 0 {
+            return Err(Error::invalid(
+                field,
+                Msg::Statement(StatementFault::InvoicePaid(key)),
+            ));
+        }
+        if let Some((_, first_customer)) = chosen
+            .first()
+            .map(|(_, c): &(&matching::OpenInvoice, i64)| ((), *c))
+        {
+            if first_customer != customer {
+                return Err(Error::invalid(field, Msg::InvoiceOfOtherCustomer(key)));
+            }
+        }
+        let inv = book.open.iter().find(|o| o.id == id).ok_or_else(|| {
+            Error::invalid(
+                field.clone(),
+                Msg::Statement(StatementFault::InvoicePaid(key.clone())),
+            )
+        })?;
+        if inv.currency != l.currency {
+            return Err(Error::invalid(
+                field,
+                Msg::CurrencyMismatch {
+                    expected: inv.currency.clone(),
+                    got: l.currency.clone(),
+                },
+            ));
+        }
+        chosen.push((inv, customer));
+    }
+    let invs: Vec<&matching::OpenInvoice> = chosen.iter().map(|(i, _)| *i).collect();
+    let mut sorted = invs.clone();
+    sorted.sort_by_key(|i| (i.due, i.id));
+    let mut left = l.amount_minor;
+    let mut allocations = Vec::new();
+    for inv in sorted {
+        let take = inv.balance.min(left);
+        if take > 0 {
+            allocations.push((inv.id, take));
+            left -= take;
+        }
+    }
+    let p = Proposal {
+        customer_id: Some(chosen[0].1),
+        allocations,
+        difference: 0,
+        confidence: None,
+        reason: Reason::Nothing,
+    };
+    apply(&tx, line, &l, &p, &names, lang)?;
+    tx.commit()?;
+    let mut v = view(Some(line), &l, &p, "matched", &names, lang);
+    v.reason = match lang {
+        Lang::Fr => "rapprochée".into(),
+        Lang::En => "matched".into(),
+    };
+    Ok(v)
+}
+
+/// "Not a customer payment": the line is set aside with the owner's reason.
+pub fn ignore(conn: &Connection, line: i64, reason: &str) -> Result<()> {
+    let reason = crate::validate::required_line("reason", reason, 300)?;
+    let (_, payment, ignored) = line_row(conn, line)?;
+    if payment.is_some() || ignored.is_some() {
+        return Err(fault(StatementFault::LineDecided(line)));
+    }
+    conn.execute(
+        "UPDATE bank_lines SET ignored = ?2 WHERE id = ?1",
+        params![line, reason],
+    )?;
+    Ok(())
+}
+
+/// Undoes an import whole: its payments go (recorded in each customer's history), its lines
+/// are forgotten (the file can be imported again). Refused, nothing changed, when something
+/// used it since: a document produced on an invoice it paid, or a later import matched
+/// against one of them.
+pub fn undo_import(
+    conn: &mut Connection,
+    import: i64,
+    lang: Lang,
+    as_of: NaiveDate,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let last_document: Option<i64> = tx
+        .query_row(
+            "SELECT last_document_id FROM bank_imports WHERE id = ?1",
+            [import],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(last_document) = last_document else {
+        return Err(fault(StatementFault::UnknownImport(import)));
+    };
+    let paid: Vec<(i64, i64, String)> = tx
+        .prepare(
+            "SELECT DISTINCT a.invoice_id, l.payment_id, i.number FROM bank_lines l
+             JOIN allocations a ON a.payment_id = l.payment_id JOIN invoices i ON i.id = a.invoice_id
+             WHERE l.import_id = ?1",
+        )?
+        .query_map([import], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (invoice, _, number) in &paid {
+        let doc: Option<String> = tx
+            .query_row(
+                "SELECT d.on_date FROM documents d JOIN document_invoices di ON di.document_id = d.id
+                 WHERE di.invoice_id = ?1 AND d.id > ?2 ORDER BY d.id LIMIT 1",
+                params![invoice, last_document],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(date) = doc {
+            return Err(fault(StatementFault::ImportUsedByDocument {
+                invoice: number.clone(),
+                date,
+            }));
+        }
+        let later: Option<i64> = tx
+            .query_row(
+                "SELECT l.import_id FROM bank_lines l JOIN allocations a ON a.payment_id = l.payment_id
+                 WHERE a.invoice_id = ?1 AND l.import_id > ?2 LIMIT 1",
+                params![invoice, import],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(later) = later {
+            return Err(fault(StatementFault::ImportUsedByLater {
+                import: later,
+                invoice: number.clone(),
+            }));
+        }
+    }
+    let payments: Vec<(i64, i64, i64, String)> = tx
+        .prepare(
+            "SELECT p.id, p.customer_id, p.amount_minor, p.currency FROM bank_lines l JOIN payments p ON p.id = l.payment_id
+             WHERE l.import_id = ?1",
+        )?
+        .query_map([import], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let count: usize = tx.query_row(
+        "SELECT COUNT(*) FROM bank_lines WHERE import_id = ?1",
+        [import],
+        |r| r.get::<_, i64>(0),
+    )? as usize;
+    tx.execute("DELETE FROM bank_lines WHERE import_id = ?1", [import])?;
+    for (pid, customer, amount, currency) in payments {
+        let invoices: Vec<i64> = tx
+            .prepare("SELECT invoice_id FROM allocations WHERE payment_id = ?1")?
+            .query_map([pid], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        tx.execute("DELETE FROM allocations WHERE payment_id = ?1", [pid])?;
+        tx.execute("DELETE FROM payments WHERE id = ?1", [pid])?;
+        let mut e = NewEntry::new(JournalKind::Note, customer, as_of);
+        e.action = Some("bank_import_undone".into());
+        e.amount = Some((amount, Currency::parse(&currency)?));
+        e.invoices = invoices.into_iter().map(|i| (i, None)).collect();
+        e.note = match lang {
+            Lang::Fr => format!("Import de relevé n°{import} annulé : paiement retiré"),
+            Lang::En => format!("Statement import {import} undone: payment removed"),
+        };
+        journal::append(&tx, &e)?;
+    }
+    tx.execute("DELETE FROM bank_statements WHERE import_id = ?1", [import])?;
+    tx.execute("DELETE FROM bank_imports WHERE id = ?1", [import])?;
+    tx.commit()?;
+    Ok(count)
+}
+
+/// The RF reference of invoice `number`, allocated (and stored) the first time it is asked.
+pub fn invoice_reference(conn: &Connection, number: &str) -> Result<String> {
+    let key = crate::validate::identifier_key(number);
+    let id: i64 = conn
+        .query_row("SELECT id FROM invoices WHERE number = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| Error::invalid("invoice", Msg::UnknownInvoice(key.clone())))?;
+    references_for(conn, &[id])
+}
+
+/// The RF reference allocated for exactly this set of invoices, allocated now if none was.
+pub fn references_for(conn: &Connection, invoices: &[i64]) -> Result<String> {
+    let mut ids = invoices.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut stmt = conn.prepare(
+        "SELECT r.id, r.reference, group_concat(ri.invoice_id) FROM payment_references r
+         JOIN payment_reference_invoices ri ON ri.reference_id = r.id
+         WHERE r.id IN (SELECT reference_id FROM payment_reference_invoices WHERE invoice_id = ?1)
+         GROUP BY r.id",
+    )?;
+    let wanted: Vec<String> = ids.iter().map(i64::to_string).collect();
+    for row in stmt.query_map([ids[0]], |r| {
+        Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+    })? {
+        let (reference, members) = row?;
+        let mut m: Vec<String> = members.split(',').map(str::to_string).collect();
+        m.sort_by_key(|s| s.parse::<i64>().unwrap_or(0));
+        if m == wanted {
+            return Ok(reference);
+        }
+    }
+    let next: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM payment_references",
+        [],
+        |r| r.get(0),
+    )?;
+    let reference = super::reference::rf(&super::reference::body_for(next))
+        .expect("RL and a number is a valid body");
+    conn.execute(
+        "INSERT INTO payment_references (id, reference) VALUES (?1, ?2)",
+        params![next, reference],
+    )?;
+    for id in ids {
+        conn.execute(
+            "INSERT INTO payment_reference_invoices (reference_id, invoice_id) VALUES (?1, ?2)",
+            params![next, id],
+        )?;
+    }
+    Ok(reference)
+}

@@ -1,0 +1,952 @@
+//! Parser tests: files written by hand for what we must read, and public sample files of
+//! other projects' test suites (tests/fixtures/bank/SOURCES.md says where each comes from
+//! and what it holds; the figures below are read off those tables).
+
+use super::*;
+use crate::error::Lang;
+use crate::test_support::day;
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_bytes!(concat!("../../../../tests/fixtures/bank/", $name)).as_slice()
+    };
+}
+
+fn read(bytes: &[u8]) -> Parsed {
+    parse(bytes, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn credits(s: &Statement) -> Vec<(i64, String, String)> {
+    s.lines
+        .iter()
+        .filter(|l| l.amount_minor > 0 && !l.reversal)
+        .map(|l| (l.amount_minor, l.party.clone(), l.text.clone()))
+        .collect()
+}
+
+#[test]
+fn camt053_by_hand_batched_entry_pending_and_entities() {
+    let p = read(fixture!("hand/camt053_v02_batched.xml"));
+    assert_eq!(p.format, Format::Camt053);
+    let s = &p.statements[0];
+    assert_eq!(s.account, "FR7630006000011234567890189");
+    assert_eq!((s.opening, s.closing), (Some(100_000), Some(517_456)));
+    assert_eq!(s.balance_mismatch(), None);
+    // The pending entry is not a line; the batch is two lines with their own amounts.
+    assert_eq!(s.lines.len(), 4);
+    let first = &s.lines[0];
+    assert_eq!(first.amount_minor, 123_456);
+    assert_eq!(first.party, "Hôtel du Parc & Spa");
+    assert_eq!(first.party_account, "FR7612345678901234567890123");
+    assert_eq!(first.reference, "RF82RL1");
+    assert_eq!(first.bank_ref, "TX-001");
+    assert_eq!(
+        (first.booking_date, first.value_date),
+        (Some(day("2026-11-27")), Some(day("2026-11-28")))
+    );
+    assert_eq!(first.date(), day("2026-11-28"), "dated by its value date");
+    assert_eq!(
+        credits(s)[1..],
+        [
+            (
+                180_000,
+                "Boulangerie Martin".into(),
+                "FACTURE F2026-0012 MERCI".into()
+            ),
+            (120_000, "Studio Lumière".into(), "Acompte devis 118".into()),
+        ]
+    );
+    assert_eq!(
+        (s.lines[1].entry_ref.as_str(), s.lines[1].index_in_entry),
+        ("E-002", 0)
+    );
+    assert_eq!(
+        (s.lines[2].entry_ref.as_str(), s.lines[2].index_in_entry),
+        ("E-002", 1)
+    );
+    let fee = &s.lines[3];
+    assert_eq!(
+        (fee.amount_minor, fee.text.as_str(), fee.entry_ref.as_str()),
+        (-6_000, "Frais de tenue de compte", "E-003")
+    );
+    assert_eq!(
+        fee.date(),
+        day("2026-11-29"),
+        "no value date: the booking date"
+    );
+}
+
+#[test]
+fn camt053_v02_public_sample_prcd_and_batched_debit() {
+    let p = read(fixture!("camt053_v02_viafintech_vrbank_batched.xml"));
+    let s = &p.statements[0];
+    assert_eq!(s.account, "DE14740618130000033626");
+    assert_eq!((s.opening, s.closing), (Some(3_306), Some(2_306)));
+    assert_eq!(s.balance_mismatch(), None);
+    let amounts: Vec<i64> = s.lines.iter().map(|l| l.amount_minor).collect();
+    assert_eq!(amounts, vec![-200, -300, 100, -350, -250]);
+    assert_eq!(
+        credits(s),
+        vec![(100, "Testkonto Nummer 2".into(), "R CKBUCHUNG".into())]
+    );
+}
+
+#[test]
+fn camt053_v04_batches_returns_and_reversals() {
+    let p = read(fixture!(
+        "camt053_v04_viafintech_postfinance_batched_reversals.xml"
+    ));
+    let s = &p.statements[0];
+    assert_eq!(s.currency, "CHF");
+    assert_eq!((s.opening, s.closing), (Some(32_215_216), Some(32_268_977)));
+    assert_eq!(s.balance_mismatch(), None);
+    assert_eq!(s.lines.len(), 32);
+    // Entry 7: ten transactions of their own amounts, 1 000,00 in all.
+    let batch: i64 = s.lines[6..16].iter().map(|l| l.amount_minor).sum();
+    assert_eq!(batch, 100_000);
+    assert_eq!(s.lines[7].party, "Rutschmann Pia");
+    assert_eq!(s.lines[7].reference, "000000000002016030002820804");
+    // Entry 9's three returns and entries 12–13's reversals are marked, never payments.
+    let marked: Vec<i64> = s
+        .lines
+        .iter()
+        .filter(|l| l.reversal)
+        .map(|l| l.amount_minor)
+        .collect();
+    assert_eq!(marked, vec![2_000, 4_000, 5_000, -600, -1_553]);
+    assert_eq!(
+        s.lines[18].text,
+        "MUSTER MITTEILUNG 1 MUSTER MITTEILUNG 2 MUSTER MITTEILUNG 3 MUSTER MITTEILUNG 4"
+    );
+}
+
+#[test]
+fn camt053_v08_party_wrappers_and_a_foreign_currency_entry() {
+    let p = read(fixture!("camt053_v08_viafintech_ubs.xml"));
+    let s = &p.statements[0];
+    assert_eq!(s.currency, "CHF");
+    assert_eq!(
+        credits(s),
+        vec![
+            (47_440, "Jon Doe".into(), "INVOICE R77561".into()),
+            (
+                8_885,
+                "Finanz AG".into(),
+                "Credit Creditor Reference".into()
+            ),
+        ]
+    );
+    assert_eq!(s.lines[1].reference, "RF38000000000000000000552");
+    assert_eq!(
+        (s.lines[2].amount_minor, s.lines[2].currency.as_str()),
+        (-2_097, "EUR")
+    );
+    // The sample's balances do not add up: reported, with both figures.
+    assert_eq!(
+        s.balance_mismatch(),
+        Some((8_272_195 + 47_440 + 8_885, 8_451_525))
+    );
+}
+
+#[test]
+fn camt053_two_statements_and_odd_v08() {
+    let p = read(fixture!("camt053_v02_genkgo_multi_stmt.xml"));
+    assert_eq!(p.statements.len(), 2);
+    assert_eq!(p.statements[0].lines[0].amount_minor, 885);
+    assert_eq!(p.statements[1].lines[0].amount_minor, -700);
+    assert!(p.statements.iter().all(|s| s.balance_mismatch().is_none()));
+    let p = read(fixture!("camt053_v08_genkgo_dttm_mixed_ccy_balances.xml"));
+    let s = &p.statements[0];
+    assert_eq!(s.account, "NL26VAYB8060476890");
+    let l = &s.lines[0];
+    assert_eq!(
+        (l.amount_minor, l.currency.as_str(), l.party.as_str()),
+        (885, "EUR", "NAME NAME")
+    );
+    assert_eq!(l.booking_date, Some(day("2014-12-31")));
+    assert_eq!(l.reference, "4654654654654654");
+}
+
+#[test]
+fn camt054_notification() {
+    let p = read(fixture!("camt054_v04_viafintech_postfinance.xml"));
+    assert_eq!(p.format, Format::Camt054);
+    let s = &p.statements[0];
+    assert_eq!((s.opening, s.closing), (None, None));
+    assert_eq!(
+        credits(s),
+        vec![
+            (1_500, "Rutschmann Pia".into(), "Mitteilung 132".into()),
+            (900, "Bernasconi Maria".into(), "Mitteilung 131".into()),
+            (
+                5_656,
+                "Bernasconi Maria".into(),
+                // No remittance: the entry's own information stands for it.
+                "GUTSCHRIFT CH-DD-BASISLASTSCHRIFT ID: 41107767420881932 REFERENZ-NR: PMT-ID-1268016165-01".into()
+            ),
+        ]
+    );
+    assert_eq!(s.lines[2].party_account, "CH3709000000250094580");
+}
+
+#[test]
+fn ofx1_in_windows_1252_with_decimal_commas() {
+    let p = read(fixture!("hand/ofx1_cp1252.ofx"));
+    assert_eq!(p.format, Format::Ofx);
+    let s = &p.statements[0];
+    assert_eq!(
+        (s.account.as_str(), s.currency.as_str()),
+        ("12345678901", "EUR")
+    );
+    let l: Vec<(i64, &str, &str)> = s
+        .lines
+        .iter()
+        .map(|l| (l.amount_minor, l.fitid.as_str(), l.text.as_str()))
+        .collect();
+    assert_eq!(
+        l,
+        vec![
+            (
+                123_456,
+                "F-1105-01",
+                "VIR SEPA CAFÉ DES ARTS Règlement facture F2026-0007"
+            ),
+            (-4_590, "F-1106-01", "PRLV ÉLECTRICITÉ"),
+            (150_000, "F-1120-01", "VIR M. RENÉ GARÇON Acompte"),
+        ]
+    );
+    assert_eq!(s.lines[2].party, "VIR M. RENÉ GARÇON");
+}
+
+#[test]
+fn ofx_public_samples() {
+    let p = read(fixture!("ofx102_sgml_ofxparse_checking.ofx"));
+    let s = &p.statements[0];
+    assert_eq!(s.currency, "USD");
+    let amounts: Vec<i64> = s.lines.iter().map(|l| l.amount_minor).collect();
+    assert_eq!(amounts, vec![1, -3_451, -2_500]);
+    assert_eq!(s.lines[0].booking_date, Some(day("2011-03-31")));
+    let p = read(fixture!("ofx102_sgml_cp1252_asgrim_bb_two_stmtrs.ofx"));
+    assert_eq!(p.statements.len(), 2);
+    let s = &p.statements[1];
+    assert_eq!(s.lines.len(), 36);
+    let credits: i64 = s
+        .lines
+        .iter()
+        .filter(|l| l.amount_minor > 0)
+        .map(|l| l.amount_minor)
+        .sum();
+    let debits: i64 = s
+        .lines
+        .iter()
+        .filter(|l| l.amount_minor < 0)
+        .map(|l| l.amount_minor)
+        .sum();
+    assert_eq!((credits, debits), (7_478_387, -7_843_253));
+    assert_eq!(s.lines[0].text, "TED-CRÉDITO EM CONTA");
+    assert_eq!(s.account, "655000-2");
+    let p = read(fixture!("ofx200_xml_asgrim_savings.ofx"));
+    let l: Vec<(i64, &str)> = p.statements[0]
+        .lines
+        .iter()
+        .map(|l| (l.amount_minor, l.text.as_str()))
+        .collect();
+    assert_eq!(
+        l,
+        vec![
+            (20_000, "DEPOSIT automatic deposit"),
+            (15_000, "TRANSFER Transfer from checking"),
+            (-10_000, "Cheque")
+        ]
+    );
+}
+
+#[test]
+fn mt940_by_hand_german_sepa_with_header_lines() {
+    let p = read(fixture!("hand/mt940_sepa.sta"));
+    assert_eq!(p.format, Format::Mt940);
+    let s = &p.statements[0];
+    assert_eq!(s.account, "DE89370400440532013000");
+    assert_eq!((s.opening, s.closing), (Some(100_000), Some(192_456)));
+    assert_eq!(s.balance_mismatch(), None);
+    let l = &s.lines[0];
+    assert_eq!(l.amount_minor, 123_456, "CR: a credit with its funds code");
+    assert_eq!(l.party, "MUSTER GMBHKOELN");
+    assert_eq!(l.party_account, "DE02100100109307118603");
+    assert_eq!(l.end_to_end, "F2026-0009");
+    assert_eq!(l.text, "Rechnung F2026-0009 vielen Dank");
+    assert_eq!(l.bank_ref, "BANKREF-0001");
+    assert_eq!(s.lines[1].amount_minor, -6_000);
+    assert_eq!(s.lines[1].text, "Kontofuehrung November");
+    let back = &s.lines[2];
+    assert!(
+        back.reversal && back.amount_minor == -25_000,
+        "RC: a credit reversed, money out"
+    );
+}
+
+#[test]
+fn mt940_public_samples() {
+    let p = read(fixture!("mt940_de_volksbank_sepa_8stmts.sta"));
+    assert_eq!(p.statements.len(), 8);
+    let all: Vec<&Line> = p.statements.iter().flat_map(|s| &s.lines).collect();
+    assert_eq!(all.len(), 12);
+    assert_eq!(all.iter().map(|l| l.amount_minor).sum::<i64>(), 74_500);
+    assert!(p.statements.iter().all(|s| s.balance_mismatch().is_none()));
+    assert_eq!(all[0].party, "Olivia Dorn");
+    assert_eq!(all[0].party_account, "DE40500105174675974588");
+    assert_eq!(all[3].end_to_end, "ZV0100284190949300000002");
+    assert_eq!(all[0].value_date, Some(day("2020-02-19")));
+    let p = read(fixture!("mt940_de_betterplace_sepa_snippet.sta"));
+    assert_eq!(p.statements.len(), 2);
+    assert_eq!(p.statements[0].balance_mismatch(), None);
+    assert_eq!(p.statements[1].opening, Some(-197_043_187));
+    assert_eq!(
+        p.statements[1].balance_mismatch(),
+        Some((-447_234_917, -447_204_909))
+    );
+    assert_eq!(p.statements[0].lines[0].amount_minor, 5_099_005);
+    let p = read(fixture!("mt940_de_deutschebank_return_ocmt.sta"));
+    assert_eq!(p.statements[0].lines[0].amount_minor, -1_235);
+    let p = read(fixture!("mt940_nl_abnamro_header_lines.sta"));
+    assert_eq!(p.statements.len(), 2);
+    assert!(p
+        .statements
+        .iter()
+        .flat_map(|s| &s.lines)
+        .all(|l| l.amount_minor < 0));
+    assert_eq!(
+        p.statements.iter().map(|s| s.lines.len()).sum::<usize>(),
+        10
+    );
+}
+
+fn banque_populaire() -> csv::Mapping {
+    csv::Mapping {
+        layout: "date|libellé|débit|crédit|référence".into(),
+        date: "Date".into(),
+        debit: Some("Débit".into()),
+        credit: Some("Crédit".into()),
+        label: Some("Libellé".into()),
+        reference: Some("Référence".into()),
+        account: "FR7630006000011234567890189".into(),
+        currency: "EUR".into(),
+        date_format: "%d/%m/%Y".into(),
+        ..csv::Mapping::default()
+    }
+}
+
+#[test]
+fn bank_csv_unknown_layout_then_mapped() {
+    let bytes = fixture!("hand/csv_banque_populaire.csv");
+    let err = parse(bytes, &[]).unwrap_err();
+    let Error::Invalid {
+        msg: Msg::Statement(StatementFault::UnknownLayout { columns }),
+        ..
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        columns,
+        &["Date", "Libellé", "Débit", "Crédit", "Référence"]
+    );
+    assert!(Msg::Statement(StatementFault::UnknownLayout {
+        columns: columns.clone()
+    })
+    .text(Lang::Fr)
+    .contains("relance bank mapping set"));
+    let p = parse(bytes, &[banque_populaire()]).unwrap();
+    let s = &p.statements[0];
+    let l: Vec<(i64, &str, &str)> = s
+        .lines
+        .iter()
+        .map(|l| (l.amount_minor, l.text.as_str(), l.reference.as_str()))
+        .collect();
+    assert_eq!(
+        l,
+        vec![
+            (123_456, "VIR SEPA HOTEL DU PARC", "RF82RL1"),
+            (180_000, "VIR BOULANGERIE MARTIN FACTURE F2026-0012", ""),
+            (-6_000, "FRAIS TENUE DE COMPTE", ""),
+        ]
+    );
+    assert_eq!(s.account, "FR7630006000011234567890189");
+    // The same file in Windows-1252 with a signed amount column and ISO dates.
+    let text = "Date,Label,Amount\n2026-11-27,VIR Hôtel,\"1234.56\"\n2026-11-28,Frais,-60\n";
+    let (cp, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+    let m = csv::Mapping {
+        layout: "date|label|amount".into(),
+        date: "Date".into(),
+        amount: Some("Amount".into()),
+        label: Some("Label".into()),
+        date_format: "%Y-%m-%d".into(),
+        ..csv::Mapping::default()
+    };
+    let p = parse(&cp, std::slice::from_ref(&m)).unwrap();
+    assert_eq!(p.statements[0].lines[0].text, "VIR Hôtel");
+    assert_eq!(p.statements[0].lines[1].amount_minor, -6_000);
+    // A mapping reading the wrong column: a third of the rows or more fail, refused.
+    let wrong = csv::Mapping {
+        date: "Label".into(),
+        ..m
+    };
+    assert!(matches!(
+        parse(text.as_bytes(), &[wrong]),
+        Err(Error::Invalid {
+            msg: Msg::Statement(StatementFault::MappingErrors {
+                bad: 2,
+                total: 2,
+                ..
+            }),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn refusals_say_what_and_where() {
+    let fault_of = |bytes: &[u8]| match parse(bytes, &[]) {
+        Err(Error::Invalid {
+            msg: Msg::Statement(f),
+            ..
+        }) => f,
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(
+        fault_of(b"Bonjour, ceci est une lettre."),
+        StatementFault::Unrecognised { .. }
+    ));
+    assert!(matches!(fault_of(b""), StatementFault::Unrecognised { .. }));
+    let xxe = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Document><BkToCstmrStmt><Stmt><Ntry>&x;</Ntry></Stmt></BkToCstmrStmt></Document>"#;
+    assert_eq!(fault_of(xxe), StatementFault::Dtd);
+    let laughs = br#"<Document><BkToCstmrStmt><Stmt><Ntry><Amt>&lol;</Amt></Ntry></Stmt></BkToCstmrStmt></Document>"#;
+    assert_eq!(fault_of(laughs), StatementFault::Dtd);
+    let big = vec![b' '; (MAX_MB as usize) * 1024 * 1024 + 1];
+    assert_eq!(fault_of(&big), StatementFault::TooLarge { max_mb: MAX_MB });
+    // Three decimals in euros, a date in 1999, an element cut short: each named where.
+    let camt = |amt: &str, date: &str| {
+        format!(
+            r#"<Document><BkToCstmrStmt><Stmt><Acct><Id><IBAN>FR76</IBAN></Id><Ccy>EUR</Ccy></Acct><Ntry><Amt Ccy="EUR">{amt}</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>{date}</Dt></BookgDt></Ntry></Stmt></BkToCstmrStmt></Document>"#
+        )
+    };
+    assert!(matches!(
+        fault_of(camt("1.234", "2026-11-02").as_bytes()),
+        StatementFault::TooManyDecimals { .. }
+    ));
+    let f = fault_of(camt("12.00", "1999-12-31").as_bytes());
+    assert!(
+        matches!(&f, StatementFault::DateOutOfRange { at: Place::Element(e), .. } if e == "Stmt/Ntry[1]/BookgDt/Dt"),
+        "{f:?}"
+    );
+    let cut = camt("12.00", "2026-11-02");
+    assert!(matches!(
+        fault_of(&cut.as_bytes()[..cut.len() - 20]),
+        StatementFault::Malformed { .. }
+    ));
+    let text = Msg::Statement(fault_of(camt("1.234", "2026-11-02").as_bytes())).text(Lang::Fr);
+    assert!(
+        text.contains("élément Stmt/Ntry[1]/Amt") && text.contains("1.234"),
+        "{text}"
+    );
+    // MT940 with a broken :61:.
+    let mt = b":20:X\n:25:DE89\n:60F:C261127EUR0,00\n:61:26112\n:62F:C261127EUR0,00\n-\n";
+    assert!(matches!(
+        fault_of(mt),
+        StatementFault::Malformed {
+            at: Place::Line(4),
+            ..
+        }
+    ));
+}
+
+/// Whatever the bytes: statements or a refusal with a message, never a panic.
+#[test]
+fn any_bytes_give_lines_or_a_refusal() {
+    use proptest::prelude::*;
+    let seeds: Vec<&[u8]> = vec![
+        fixture!("hand/camt053_v02_batched.xml"),
+        fixture!("hand/ofx1_cp1252.ofx"),
+        fixture!("hand/mt940_sepa.sta"),
+        fixture!("hand/csv_banque_populaire.csv"),
+        fixture!("mt940_de_betterplace_sepa_snippet.sta"),
+    ];
+    let layouts = vec![banque_populaire()];
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 400,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let strategy = (
+        0..seeds.len(),
+        proptest::collection::vec((any::<usize>(), any::<u8>()), 0..12),
+        any::<usize>(),
+    );
+    runner
+        .run(&strategy, |(k, edits, cut)| {
+            let mut bytes = seeds[k].to_vec();
+            for (at, b) in edits {
+                let i = at % bytes.len();
+                bytes[i] = b;
+            }
+            bytes.truncate(cut % (bytes.len() + 1));
+            let _ = parse(&bytes, &layouts);
+            Ok(())
+        })
+        .unwrap();
+    runner
+        .run(&proptest::collection::vec(any::<u8>(), 0..400), |bytes| {
+            let _ = parse(&bytes, &layouts);
+            Ok(())
+        })
+        .unwrap();
+}
+
+mod ledger {
+    use super::super::store::{self, Options};
+    use super::*;
+    use crate::test_support::{inv, setup};
+    use rusqlite::Connection;
+
+    const TODAY: &str = "2026-11-30";
+
+    fn ledger() -> Connection {
+        let conn = setup();
+        for (r, n) in [
+            ("HOTEL", "Hôtel du Parc & Spa"),
+            ("BOUL", "Boulangerie Martin"),
+        ] {
+            crate::customers::create(
+                &conn,
+                &crate::customers::CustomerInput {
+                    reference: r.into(),
+                    name: n.into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+        for i in [
+            inv("F2026-0001", "HOTEL", "2026-10-01", "2026-10-31", "1234.56"),
+            inv("F2026-0012", "BOUL", "2026-10-05", "2026-11-04", "1800.00"),
+            inv("F2026-0013", "ACME", "2026-10-06", "2026-11-05", "500.00"),
+            inv("F2026-0014", "ACME", "2026-10-07", "2026-11-06", "300.00"),
+        ] {
+            crate::invoices::create(&conn, &i, day(TODAY)).unwrap();
+        }
+        // The first reference Relance allocates is RL1: the hand-written statement carries it.
+        assert_eq!(
+            store::invoice_reference(&conn, "F2026-0001").unwrap(),
+            "RF82RL1"
+        );
+        conn
+    }
+
+    fn balance(conn: &Connection, number: &str) -> i64 {
+        conn.query_row(
+            "SELECT total_minor - settled_minor FROM invoices WHERE number = ?1",
+            [number],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    fn camt() -> Vec<(String, Vec<u8>)> {
+        vec![(
+            "releve.xml".into(),
+            fixture!("hand/camt053_v02_batched.xml").to_vec(),
+        )]
+    }
+
+    fn import(
+        conn: &mut Connection,
+        files: &[(String, Vec<u8>)],
+        opts: Options,
+    ) -> store::ImportReport {
+        store::import(conn, files, opts, Lang::Fr, day(TODAY)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_statement_settles_the_sure_matches_once() {
+        let mut conn = ledger();
+        let dry = import(
+            &mut conn,
+            &camt(),
+            Options {
+                dry_run: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(
+            (dry.import, dry.lines, dry.duplicates, dry.debits),
+            (None, 4, 0, 1)
+        );
+        assert_eq!(dry.sure.len(), 2);
+        assert!(dry.sure.iter().all(|l| l.id.is_none()));
+        assert_eq!(
+            balance(&conn, "F2026-0001"),
+            123_456,
+            "a dry run changes nothing"
+        );
+        let r = import(
+            &mut conn,
+            &camt(),
+            Options {
+                apply_sure: true,
+                ..Options::default()
+            },
+        );
+        assert!(r.import.is_some());
+        assert_eq!((r.lines, r.duplicates, r.debits, r.applied), (4, 0, 1, 2));
+        let sure: Vec<(&str, &[String], &str)> = r
+            .sure
+            .iter()
+            .map(|l| {
+                (
+                    l.amount.as_str(),
+                    l.invoices.as_slice(),
+                    l.date.to_string().leak() as &str,
+                )
+            })
+            .collect();
+        assert_eq!(sure[0].0, "1234.56");
+        assert_eq!(sure[0].1, ["F2026-0001".to_string()]);
+        assert_eq!(sure[0].2, "2026-11-28", "dated by its value date");
+        assert_eq!(r.sure[0].reason, "référence de paiement RF82RL1");
+        assert_eq!(r.sure[1].invoices, ["F2026-0012".to_string()]);
+        assert_eq!(r.unmatched.len(), 1);
+        assert_eq!(r.unmatched[0].payer, "Studio Lumière");
+        assert_eq!(
+            (balance(&conn, "F2026-0001"), balance(&conn, "F2026-0012")),
+            (0, 0)
+        );
+        // The payment is dated by the value date, and links to its line.
+        let (date, linked): (String, i64) = conn
+            .query_row(
+                "SELECT p.date, (SELECT COUNT(*) FROM bank_lines l WHERE l.payment_id = p.id) FROM payments p
+                 JOIN allocations a ON a.payment_id = p.id JOIN invoices i ON i.id = a.invoice_id
+                 WHERE i.number = 'F2026-0001'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((date.as_str(), linked), ("2026-11-28", 1));
+        // The payer's account was learnt, in the history.
+        let learnt: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM payer_accounts WHERE account = 'FR7612345678901234567890123'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(learnt, 1);
+        // The same file again, and an overlapping one: nothing new.
+        let again = import(
+            &mut conn,
+            &camt(),
+            Options {
+                apply_sure: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(
+            (again.import, again.lines, again.duplicates, again.applied),
+            (None, 4, 4, 0)
+        );
+        let lines = store::lines(&conn, None, Lang::Fr).unwrap();
+        let statuses: Vec<&str> = lines.iter().map(|l| l.status.as_str()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == "matched").count(), 2);
+        assert_eq!(statuses.iter().filter(|s| **s == "unmatched").count(), 1);
+        assert_eq!(statuses.iter().filter(|s| **s == "debit").count(), 1);
+    }
+
+    #[test]
+    fn the_owner_matches_or_sets_aside_and_can_undo_the_import() {
+        let mut conn = ledger();
+        let r = import(&mut conn, &camt(), Options::default());
+        assert_eq!(r.applied, 0);
+        let id = r.import.unwrap();
+        let studio = r.unmatched[0].id.unwrap();
+        // Refused, nothing changed: a paid-no-more? an unknown invoice, another customer's pair.
+        let refuse = |conn: &mut Connection, numbers: &[&str]| {
+            let n: Vec<String> = numbers.iter().map(|s| s.to_string()).collect();
+            store::match_line(conn, studio, &n, Lang::Fr).unwrap_err()
+        };
+        assert!(matches!(
+            refuse(&mut conn, &["F9999"]),
+            Error::Invalid {
+                msg: Msg::UnknownInvoice(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            refuse(&mut conn, &["F2026-0013", "F2026-0012"]),
+            Error::Invalid {
+                msg: Msg::InvoiceOfOtherCustomer(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            refuse(&mut conn, &[]),
+            Error::Invalid {
+                msg: Msg::Statement(StatementFault::NoInvoice),
+                ..
+            }
+        ));
+        // 1 200,00 on ACME's 500 + 300: both paid, 400,00 kept as their credit.
+        let v = store::match_line(
+            &mut conn,
+            studio,
+            &["F2026-0013".into(), "F2026-0014".into()],
+            Lang::Fr,
+        )
+        .unwrap();
+        assert_eq!(v.status, "matched");
+        assert_eq!(
+            (balance(&conn, "F2026-0013"), balance(&conn, "F2026-0014")),
+            (0, 0)
+        );
+        let credit = crate::invoices::payments::credit_minor(&conn, 1).unwrap();
+        assert_eq!(credit, vec![("EUR".to_string(), 40_000)]);
+        // Matching it again, or a debit, is refused.
+        assert!(matches!(
+            store::match_line(&mut conn, studio, &["F2026-0012".into()], Lang::Fr),
+            Err(Error::Invalid {
+                msg: Msg::Statement(StatementFault::LineDecided(_)),
+                ..
+            })
+        ));
+        let debit = store::lines(&conn, Some("debit"), Lang::Fr).unwrap()[0]
+            .id
+            .unwrap();
+        assert!(matches!(
+            store::match_line(&mut conn, debit, &["F2026-0012".into()], Lang::Fr),
+            Err(Error::Invalid {
+                msg: Msg::Statement(StatementFault::LineIsDebit(_)),
+                ..
+            })
+        ));
+        // A proposal set aside with a reason.
+        let sure = store::lines(&conn, Some("proposed"), Lang::Fr).unwrap();
+        assert_eq!(sure.len(), 2, "not applied: still proposed, sure");
+        assert!(store::ignore(&conn, sure[0].id.unwrap(), " ").is_err());
+        store::ignore(&conn, sure[0].id.unwrap(), "Remboursement d'un fournisseur").unwrap();
+        assert_eq!(
+            store::lines(&conn, Some("ignored"), Lang::Fr).unwrap()[0].reason,
+            "Remboursement d'un fournisseur"
+        );
+        // Undo the whole import: the payment goes, recorded; the file can come back.
+        let removed = store::undo_import(&mut conn, id, Lang::Fr, day(TODAY)).unwrap();
+        assert_eq!(removed, 4);
+        assert_eq!(
+            (balance(&conn, "F2026-0013"), balance(&conn, "F2026-0014")),
+            (50_000, 30_000)
+        );
+        assert!(crate::invoices::payments::credit_minor(&conn, 1)
+            .unwrap()
+            .is_empty());
+        let note: String = conn
+            .query_row(
+                "SELECT note FROM journal WHERE action = 'bank_import_undone'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(note.contains("annulé"), "{note}");
+        assert!(matches!(
+            store::undo_import(&mut conn, id, Lang::Fr, day(TODAY)),
+            Err(Error::Invalid {
+                msg: Msg::Statement(StatementFault::UnknownImport(_)),
+                ..
+            })
+        ));
+        let back = import(&mut conn, &camt(), Options::default());
+        assert_eq!((back.lines, back.duplicates), (4, 0));
+    }
+
+    #[test]
+    fn a_later_import_on_the_same_invoice_blocks_the_undo() {
+        let mut conn = ledger();
+        let csv1 = "Date;Libellé;Montant\n02/11/2026;Acompte F2026-0013;200,00\n";
+        let csv2 = "Date;Libellé;Montant\n02/11/2026;Acompte F2026-0013;200,00\n03/11/2026;Solde F2026-0013;300,00\n";
+        let m = csv::Mapping {
+            date: "Date".into(),
+            amount: Some("Montant".into()),
+            label: Some("Libellé".into()),
+            ..csv::Mapping::default()
+        };
+        store::set_mapping(&conn, csv1.as_bytes(), m).unwrap();
+        let first = import(
+            &mut conn,
+            &[("a.csv".into(), csv1.as_bytes().to_vec())],
+            Options {
+                apply_sure: true,
+                ..Options::default()
+            },
+        );
+        // 200 of 500: a partial payment, proposed, not applied; the owner confirms it.
+        assert_eq!((first.sure.len(), first.proposed.len()), (0, 1));
+        store::match_line(
+            &mut conn,
+            first.proposed[0].id.unwrap(),
+            &["F2026-0013".into()],
+            Lang::Fr,
+        )
+        .unwrap();
+        // The export of the next day overlaps: its first row is the same line.
+        let second = import(
+            &mut conn,
+            &[("b.csv".into(), csv2.as_bytes().to_vec())],
+            Options {
+                apply_sure: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!((second.lines, second.duplicates, second.applied), (2, 1, 1));
+        assert_eq!(balance(&conn, "F2026-0013"), 0);
+        let err =
+            store::undo_import(&mut conn, first.import.unwrap(), Lang::Fr, day(TODAY)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Invalid {
+                    msg: Msg::Statement(StatementFault::ImportUsedByLater { .. }),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(balance(&conn, "F2026-0013"), 0, "nothing changed");
+        store::undo_import(&mut conn, second.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
+        store::undo_import(&mut conn, first.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
+        assert_eq!(balance(&conn, "F2026-0013"), 50_000);
+    }
+
+    #[test]
+    fn a_letter_produced_since_blocks_the_undo() {
+        let mut conn = ledger();
+        for (k, v) in [
+            ("company_name", "Atelier"),
+            ("address", "1 rue"),
+            ("postal_code", "69001"),
+            ("city", "Lyon"),
+            ("country", "FR"),
+            ("siret", "73282932000074"),
+        ] {
+            crate::settings::set(&conn, k, v).unwrap();
+        }
+        conn.execute("UPDATE customers SET address = '2 rue', postal_code = '75001', city = 'Paris' WHERE reference = 'ACME'", [])
+            .unwrap();
+        let csv = "Date;Libellé;Montant\n20/11/2026;Acompte F2026-0013;200,00\n";
+        let m = csv::Mapping {
+            date: "Date".into(),
+            amount: Some("Montant".into()),
+            label: Some("Libellé".into()),
+            ..csv::Mapping::default()
+        };
+        store::set_mapping(&conn, csv.as_bytes(), m).unwrap();
+        let r = import(
+            &mut conn,
+            &[("a.csv".into(), csv.as_bytes().to_vec())],
+            Options::default(),
+        );
+        store::match_line(
+            &mut conn,
+            r.proposed[0].id.unwrap(),
+            &["F2026-0013".into()],
+            Lang::Fr,
+        )
+        .unwrap();
+        crate::documents::archive::produce(
+            &mut conn,
+            crate::documents::letters::LetterKind::Reminder,
+            "F2026-0013",
+            day(TODAY),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        let err =
+            store::undo_import(&mut conn, r.import.unwrap(), Lang::Fr, day(TODAY)).unwrap_err();
+        let Error::Invalid { msg, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            matches!(
+                msg,
+                Msg::Statement(StatementFault::ImportUsedByDocument { .. })
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            msg.text(Lang::Fr),
+            "Cet import ne peut plus être annulé\u{a0}: un document a été produit le 30/11/2026 sur la facture F2026-0013 qu'il règle. Corrigez plutôt la ligne concernée."
+        );
+        assert_eq!(balance(&conn, "F2026-0013"), 30_000, "nothing changed");
+    }
+
+    #[test]
+    fn two_identical_payments_on_one_day_stay_two() {
+        let mut conn = ledger();
+        let csv = "Date;Libellé;Montant\n02/11/2026;VIR ACME;150,00\n02/11/2026;VIR ACME;150,00\n";
+        let m = csv::Mapping {
+            date: "Date".into(),
+            amount: Some("Montant".into()),
+            label: Some("Libellé".into()),
+            ..csv::Mapping::default()
+        };
+        store::set_mapping(&conn, csv.as_bytes(), m).unwrap();
+        let r = import(
+            &mut conn,
+            &[("a.csv".into(), csv.as_bytes().to_vec())],
+            Options::default(),
+        );
+        assert_eq!((r.lines, r.duplicates, r.unmatched.len()), (2, 0, 2));
+        let again = import(
+            &mut conn,
+            &[("a.csv".into(), csv.as_bytes().to_vec())],
+            Options::default(),
+        );
+        assert_eq!(again.duplicates, 2);
+    }
+
+    #[test]
+    fn a_statement_that_does_not_add_up_needs_a_confirmation() {
+        let mut conn = ledger();
+        let text = String::from_utf8(fixture!("hand/camt053_v02_batched.xml").to_vec()).unwrap();
+        let wrong = text.replace("5174.56", "5174.65");
+        let files = vec![("x.xml".to_string(), wrong.into_bytes())];
+        let err =
+            store::import(&mut conn, &files, Options::default(), Lang::Fr, day(TODAY)).unwrap_err();
+        let Error::Invalid { field, msg } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(field, "x.xml");
+        let said = msg.text(Lang::Fr);
+        assert!(
+            said.contains("5\u{202f}174,56\u{a0}€") && said.contains("5\u{202f}174,65\u{a0}€"),
+            "{said}"
+        );
+        let count: i64 = conn
+            .query_row("SELECT COUNT(*) FROM bank_lines", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 0, "nothing imported");
+        let dry = import(
+            &mut conn,
+            &files,
+            Options {
+                dry_run: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(dry.mismatches.len(), 1);
+        let r = import(
+            &mut conn,
+            &files,
+            Options {
+                confirmed: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(r.mismatches[0].computed, "5174.56");
+    }
+}
