@@ -398,7 +398,7 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
   'defects': [str(x) for p in parts for x in p.defects],
   'pdf': [p.get_filename() for p in parts if p.get_content_type() == 'application/pdf']}))
 `, eml]).toString());
-    assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux\u00a0: 9\u202f090,65\u00a0€', unsent: '1', lang: 'fr', defects: [], pdf: ['courtesy-F2026-0144-F2026-0145.pdf'] });
+    assert.deepEqual(parsed, { to: 'École de danse Pas de Deux <bureau@pasdedeux.fr>', subject: 'Échéance proche, École de danse Pas de Deux\u00a0: 9\u202f090,65\u00a0€', unsent: '1', lang: 'fr', defects: [], pdf: ['rappel-courtois-F2026-0144-F2026-0145.pdf'] });
     await d.screenshot(shots, '02-draft-opened');
 
     await d.click('[data-testid="nav-today"]');
@@ -464,6 +464,12 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
     await d.click('[data-testid="reach-3"]');
     await d.waitText('[data-testid="reach-question"]', 'pas encore facturée');
     await d.screenshot(shots, '03-contract');
+    // The contract page, its question open, and its cancel form: nothing for axe-core.
+    const onPage = (await d.axe()).map((v) => `${v.id}: ${v.help} ${v.nodes.join(' ')}`);
+    await d.click('[data-testid="cancel-contract"]');
+    onPage.push(...(await d.axe()).map((v) => `cancel form: ${v.id}: ${v.help} ${v.nodes.join(' ')}`));
+    await d.keys(KEYS.Escape);
+    assert.deepEqual(onPage, [], onPage.join('\n'));
     await d.click('[data-testid="reach-question"] button:last-child');
     // The deposit invoice's PDF, with its mandatory mentions.
     await d.click('[data-testid="pdf-1"]');
@@ -1046,6 +1052,32 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
     await d.click('[data-testid="done-PART21/call/phone"]');
     await d.find('[data-testid="undo-bar"]');
     await audit('today, undo offered');
+    // Each form a row's menu opens, the call sheet, a decision put aside.
+    for (const item of ['skip', 'snooze', 'promise', 'hold-action']) {
+      await d.click('[data-testid^="more-"]');
+      await d.find('[role="menu"]');
+      const items = await d.findAll(`[role="menu"] [data-testid^="${item}-"]`);
+      if (items.length === 0) { await d.keys(KEYS.Escape); continue; }
+      await d.click(`[role="menu"] [data-testid^="${item}-"]`);
+      await d.find('main form', `${item} form`);
+      await audit(`today, ${item} form`);
+      await d.keys(KEYS.Escape);
+    }
+    if ((await d.findAll('[data-testid^="call-"].verb')).length > 0) {
+      await d.click('[data-testid^="call-"].verb');
+      await d.find('[data-testid="call-sheet"]');
+      await audit('today, call sheet');
+      await d.keys(KEYS.Escape);
+    }
+    if ((await d.findAll('[data-testid^="ignore-"]')).length > 0) {
+      await d.click('[data-testid^="ignore-"]');
+      await d.find('#ig-reason', 'the reason to ignore a proposal');
+      await audit('today, a proposal ignored');
+      await d.click('[data-testid^="ignore-"]');
+      await d.click('[data-testid^="payment-first-"]');
+      await d.find('[data-testid="sanction-confirm"]');
+      await audit('today, a sanction to confirm');
+    }
     for (const [nav, ready] of [
       ['dashboard', '.chart'],
       ['customer', '[data-testid="customer-list"]'],
@@ -1065,6 +1097,36 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
     await d.click('[data-testid="customer-list"] tbody tr a');
     await d.find('[data-testid="customer-name"]');
     await audit('customer page');
+    await d.click('[data-testid="customer-payment"]');
+    await d.find('[data-testid="customer-payment-form"]');
+    await audit('customer page, payment form');
+    await d.keys(KEYS.Escape);
+    if ((await d.findAll('[data-testid="change-segment"]')).length > 0) {
+      await d.click('[data-testid="change-segment"]');
+      await d.find('[data-testid="segment-form"]');
+      await audit('customer page, segment chosen by hand');
+      await d.keys(KEYS.Escape);
+    }
+    await d.click('[data-testid="edit-customer"]');
+    await d.find('#c-name');
+    await audit('customer edited');
+    // The contract page is audited where one is made (the Contracts test).
+    await d.click('[data-testid="nav-contract"]');
+    await d.click('[data-testid="new-contract"]');
+    await d.find('[data-testid="contract-form"]');
+    await audit('new contract');
+    await d.click('[data-testid="nav-reports"]');
+    await d.click('[data-testid="aged-by-segment"]');
+    await new Promise((r) => setTimeout(r, 300));
+    await audit('aged balance by segment');
+    await d.click('[data-testid="nav-dispute"]');
+    await d.find('main h1');
+    if ((await d.findAll('[data-testid^="credit-"]')).length > 0) {
+      await d.click('[data-testid^="credit-"]');
+      await d.find('#d-credit');
+      await audit('dispute, credit note form');
+      await d.keys(KEYS.Escape);
+    }
     await d.click('[data-testid="nav-invoice"]');
     await d.click('[data-testid="invoice-list"] tbody tr a');
     await d.find('[data-testid="invoice-number"]');
@@ -1075,6 +1137,11 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
     await d.click('[data-testid="open-payment"]');
     await d.find('#p-date');
     await audit('payment form');
+    await d.keys(KEYS.Escape);
+    await d.click('[data-testid="invoice-more"]');
+    await d.click('[data-testid="delete-invoice"]');
+    await d.find('[data-testid="delete-confirm"]');
+    await audit('invoice page, delete asked');
     await d.click('[data-testid="nav-customer"]');
     await d.click('[data-testid="new-customer"]');
     await d.find('#c-name');
@@ -1133,6 +1200,19 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
       const lines = await d.exec('return Math.max(...[...document.querySelectorAll(".phone")].map((e) => e.getClientRects().length))');
       assert.equal(lines, 1, `${width} px: a phone number on one line`);
       await d.screenshot(path.join(ARTIFACTS, `screens-${width}`), 'customer-page');
+      // The pages and forms a day also opens.
+      for (const [nav, open, ready, name] of [
+        ['invoice', '[data-testid="invoice-list"] tbody tr a', '[data-testid="invoice-number"]', 'invoice-page'],
+        ['invoice', '[data-testid="new-invoice"]', '#i-number', 'invoice-form'],
+        ['customer', '[data-testid="new-customer"]', '#c-name', 'customer-form'],
+        ['contract', '[data-testid="new-contract"]', '[data-testid="contract-form"]', 'contract-form'],
+      ]) {
+        await d.click(`[data-testid="nav-${nav}"]`);
+        await d.click(open);
+        await d.find(ready, name);
+        await new Promise((r) => setTimeout(r, 200));
+        await d.screenshot(path.join(ARTIFACTS, `screens-${width}`), name);
+      }
     }
   });
   assert.deepEqual(found, [], found.join('\n'));

@@ -1647,7 +1647,7 @@ print(json.dumps(out))
             "application/pdf"
         ])
     );
-    assert_eq!(r["filename"], "formal_demand-F2026-0136.pdf");
+    assert_eq!(r["filename"], "mise-en-demeure-F2026-0136.pdf");
     assert_eq!(r["same_pdf"], true, "the attachment is the archived letter");
     let text = r["text"].as_str().unwrap();
     assert!(

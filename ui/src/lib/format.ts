@@ -65,6 +65,11 @@ export function inputRate(rate: string, lang: Lang): string {
   return lang === 'fr' ? rate.replace('.', ',') : rate;
 }
 
+/** A percentage as the user reads it: "2,15 %" (a narrow no-break space, fr), "2.15%" (en). */
+export function formatPercent(value: string, lang: Lang): string {
+  return lang === 'fr' ? `${inputRate(value, lang)}\u202f%` : `${value}%`;
+}
+
 /** A date typed in either accepted writing ("22/11/2026", "2026-11-22"), as ISO; null when
  *  it is not one. */
 export function parseTypedDate(text: string): string | null {

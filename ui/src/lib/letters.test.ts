@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { JournalEntry } from './bindings/JournalEntry';
 import { nextStage } from './letters';
 
-const entry = (kind: string, action: string | null, invoices: string[]): JournalEntry =>
-  ({ kind, action, invoices }) as unknown as JournalEntry;
+const entry = (kind: string, action: string | null, invoices: string[], id = 0, corrects_id: number | null = null): JournalEntry =>
+  ({ id, kind, action, invoices, corrects_id }) as unknown as JournalEntry;
 
 describe('nextStage', () => {
   it('opens on a courtesy note before the due date', () => {
@@ -15,6 +15,10 @@ describe('nextStage', () => {
     expect(nextStage([entry('email_prepared', 'reminder', ['F1'])], true)).toBe('final_notice');
     expect(nextStage([entry('action_done', 'formal_demand', ['F1'])], true)).toBe('formal_demand');
     expect(nextStage([entry('call_logged', 'final_notice', ['F1'])], true)).toBe('reminder');
+  });
+  it('does not count an action done then undone', () => {
+    const history = [entry('action_undone', null, ['F1'], 2, 1), entry('action_done', 'final_notice', ['F1'], 1)];
+    expect(nextStage(history, true)).toBe('reminder');
   });
   it('counts only the invoice it is asked about', () => {
     const history = [entry('document_sent', 'final_notice', ['F2'])];

@@ -250,20 +250,28 @@ pub fn html_of(text: &str) -> String {
     html
 }
 
-/// The attached PDF's name says what it covers: the kind and every invoice it claims
-/// ("reminder-F2026-0136-F2026-0141.pdf"), or, when that would be too long a name, the kind,
-/// the customer and the day (the letter's reference in the archive).
+/// The attached PDF's name says what it covers, in the letter's language: the kind and
+/// every invoice it claims ("relance-F2026-0136-F2026-0141.pdf", "reminder-…" in English),
+/// or, when that would be too long a name, the kind, the customer and the day (the letter's
+/// reference in the archive).
 pub fn attachment_name(letter: &Letter) -> String {
-    let all = format!("{}-{}.pdf", letter.kind.code(), letter.invoices.join("-"));
+    let kind = match (letter.kind, letter.lang) {
+        (LetterKind::Courtesy, Lang::Fr) => "rappel-courtois",
+        (LetterKind::Reminder, Lang::Fr) => "relance",
+        (LetterKind::FinalNotice, Lang::Fr) => "dernier-rappel",
+        (LetterKind::FormalDemand, Lang::Fr) => "mise-en-demeure",
+        (LetterKind::Statement, Lang::Fr) => "releve-de-compte",
+        (LetterKind::Courtesy, Lang::En) => "courtesy-note",
+        (LetterKind::Reminder, Lang::En) => "reminder",
+        (LetterKind::FinalNotice, Lang::En) => "final-notice",
+        (LetterKind::FormalDemand, Lang::En) => "formal-demand",
+        (LetterKind::Statement, Lang::En) => "statement",
+    };
+    let all = format!("{kind}-{}.pdf", letter.invoices.join("-"));
     if all.chars().count() <= 80 {
         all
     } else {
-        format!(
-            "{}-{}-{}.pdf",
-            letter.kind.code(),
-            letter.customer,
-            letter.as_of
-        )
+        format!("{kind}-{}-{}.pdf", letter.customer, letter.as_of)
     }
 }
 
@@ -753,7 +761,7 @@ mod tests {
             (d.to.clone(), d.subject.clone(), d.text.clone())
         );
         // A mailto link: no attachment, and the body promises none; nothing logged.
-        assert_eq!(p.attachment, "courtesy-F2026-0144-F2026-0145.pdf");
+        assert_eq!(p.attachment, "rappel-courtois-F2026-0144-F2026-0145.pdf");
         let link = mailto(&conn, LetterKind::Courtesy, "F2026-0144", as_of).unwrap();
         assert!(link.starts_with("mailto:bureau@pasdedeux.fr?subject=Factures%20arrivant%20%C3%A0"));
         assert!(!link.contains(&encode("joint")) && !link.contains(&encode("pièce jointe")));

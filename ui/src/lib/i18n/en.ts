@@ -508,7 +508,7 @@ export const en = {
   'scenarios.tone': "Tone",
   'scenarios.min_amount': "Min. amount",
   'scenarios.decision': "Decision",
-  'scenarios.step_fr': "Step name (FR)",
+  'scenarios.step_fr': "Step name (FR, optional: the English name otherwise)",
   'scenarios.step_en': "Step name (EN)",
   'scenarios.names_hint': 'A name in one language is enough: the other language uses it until you write one.',
   'scenarios.script_fr': "Call script (FR)",

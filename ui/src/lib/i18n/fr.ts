@@ -511,7 +511,7 @@ export const fr: Record<Key, string> = {
   'scenarios.min_amount': "Montant min.",
   'scenarios.decision': "Décision",
   'scenarios.step_fr': "Nom de l'étape (FR)",
-  'scenarios.step_en': "Nom de l'étape (EN)",
+  'scenarios.step_en': "Nom de l'étape (EN, facultatif : sinon le nom français)",
   'scenarios.names_hint': "Un nom dans une langue suffit : l'autre langue le reprend tant que vous n'en écrivez pas.",
   'scenarios.script_fr': "Script d'appel (FR)",
   'scenarios.script_en': "Script d'appel (EN)",
