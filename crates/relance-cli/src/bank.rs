@@ -27,6 +27,8 @@ pub enum BankCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Record every sure match waiting as a payment (one transaction).
+    Apply,
     /// The statement lines, newest first, with their status and proposal.
     Lines {
         /// unmatched, proposed, matched, ignored or debit.
@@ -220,6 +222,18 @@ pub fn run(conn: &mut Connection, cmd: BankCmd, lang: Lang) -> Result<()> {
                 today,
             )?;
             print_report(&r, format, lang);
+        }
+        BankCmd::Apply => {
+            let n = store::apply_sure(conn, lang)?;
+            out!(
+                "{}",
+                if lang == Lang::Fr {
+                    let s = if n > 1 { "s" } else { "" };
+                    format!("{n} rapprochement{s} sûr{s} appliqué{s}.")
+                } else {
+                    format!("{n} sure match{} applied.", if n == 1 { "" } else { "es" })
+                }
+            );
         }
         BankCmd::Lines { status, format } => {
             if let Some(s) = &status {

@@ -205,9 +205,10 @@ enum Op {
     Undo,
     DeleteInvoice,
     BankImport,
+    BankApply,
 }
 
-const OPS: [Op; 13] = [
+const OPS: [Op; 14] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -221,6 +222,7 @@ const OPS: [Op; 13] = [
     Op::Undo,
     Op::DeleteInvoice,
     Op::BankImport,
+    Op::BankApply,
 ];
 
 struct Setup {
@@ -357,14 +359,31 @@ fn setup(dir: &Path) -> Setup {
     }
     let csv_path = dir.join("invoices.csv");
     std::fs::write(&csv_path, csv).unwrap();
-    // Each line pays one open invoice (not written off, not the one deleted under the kill)
-    // to the cent, naming its number: all sure.
+    // Each line pays one open invoice (not written off, not the one deleted under the kill,
+    // none of today's actions: a credit waiting to be matched holds its invoice) to the
+    // cent, naming its number: all sure.
+    let on_agenda: Vec<&str> = agenda
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| {
+            a["invoices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(a["for_information"].as_array().unwrap())
+        })
+        .filter_map(|n| n.as_str())
+        .collect();
     let list = run_ok(&template, &["invoice", "list", "--format", "json"]);
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
     let mut entries = String::new();
     let mut statement_lines = 0;
     for inv in list.as_array().unwrap() {
-        let open = inv["status"] != "paid" && inv["closure"].is_null() && inv["number"] != "OOPS-1";
+        let open = inv["status"] != "paid"
+            && inv["closure"].is_null()
+            && inv["number"] != "OOPS-1"
+            && !on_agenda.contains(&inv["number"].as_str().unwrap());
         if !open || inv["currency"] != "EUR" || statement_lines == 25 {
             continue;
         }
@@ -377,6 +396,19 @@ fn setup(dir: &Path) -> Setup {
         ));
     }
     assert!(statement_lines >= 10, "the demo has open invoices to pay");
+    // The same kind of statement, imported on the template without applying: its sure
+    // matches are applied under the kill.
+    let waiting = dir.join("waiting.xml");
+    std::fs::write(
+        &waiting,
+        format!(
+            "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>\
+             <Stmt><Acct><Id><IBAN>FR7630006000011234567890190</IBAN></Id><Ccy>EUR</Ccy></Acct>{}</Stmt></BkToCstmrStmt></Document>",
+            entries.replace("CRASH-", "WAIT-")
+        ),
+    )
+    .unwrap();
+    run_ok(&template, &["bank", "import", waiting.to_str().unwrap()]);
     let statement = dir.join("statement.xml");
     std::fs::write(
         &statement,
@@ -442,6 +474,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         Op::Milestone => v(&["milestone", "reach", "K1", "2", "--date", TODAY]),
         Op::CorrectOvercharge => v(&["penalties", "correct", "--invoice", "F2026-0136"]),
         Op::DeleteInvoice => v(&["invoice", "delete", "OOPS-1"]),
+        Op::BankApply => v(&["bank", "apply"]),
         Op::BankImport => v(&[
             "bank",
             "import",
@@ -480,7 +513,11 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         }
         Op::BulkDone => after.journal += s.action_ids.len() as i64,
         Op::Backup => {}
-        Op::Restore => after.customers += 1,
+        // The snapshot predates the waiting statement's import.
+        Op::Restore => {
+            after.customers += 1;
+            after.bank_lines -= s.statement_lines;
+        }
         Op::Letter => {
             after.documents += 1;
             after.journal += 1;
@@ -506,6 +543,11 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         }
         Op::Undo => after.journal += 1,
         Op::DeleteInvoice => after.invoices -= 1,
+        // The waiting statement's lines, each a payment with its history entry.
+        Op::BankApply => {
+            after.payments += s.statement_lines;
+            after.journal += s.statement_lines;
+        }
         // Every line, each a payment with its history entry.
         Op::BankImport => {
             after.bank_lines += s.statement_lines;

@@ -906,8 +906,9 @@ fn every_subcommand_has_a_valid_call() {
         "bank import {fixtures}/camt053_v02_batched.xml --dry-run"
     ));
     run(&format!(
-        "bank import {fixtures}/camt053_v02_batched.xml --apply-sure"
+        "bank import {fixtures}/camt053_v02_batched.xml"
     ));
+    run("bank apply");
     let unmatched = d.json(&["bank", "lines", "--status", "unmatched", "--format", "json"]);
     let ids: Vec<String> = unmatched
         .as_array()

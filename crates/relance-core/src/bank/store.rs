@@ -851,6 +851,37 @@ pub fn match_line(
     Ok(v)
 }
 
+/// Applies every sure match waiting (the "Apply the 23 sure matches" button), in one
+/// transaction: each line's payment recorded as [`import`] with `apply_sure` does. Returns
+/// how many were applied.
+pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let mut book = book(&tx)?;
+    let names = names(&tx)?;
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM bank_lines WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0 ORDER BY date, id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut applied = 0;
+    for id in ids {
+        let (l, _, _) = line_row(&tx, id)?;
+        let p = matching::propose(&l, &book);
+        if p.confidence != Some(Confidence::Sure) {
+            continue;
+        }
+        apply(&tx, id, &l, &p, &names, lang)?;
+        applied += 1;
+        for (inv, amt) in &p.allocations {
+            if let Some(o) = book.open.iter_mut().find(|o| o.id == *inv) {
+                o.balance -= amt;
+            }
+        }
+        book.open.retain(|o| o.balance > 0);
+    }
+    tx.commit()?;
+    Ok(applied)
+}
+
 /// "Not a customer payment": the line is set aside with the owner's reason.
 pub fn ignore(conn: &Connection, line: i64, reason: &str) -> Result<()> {
     let reason = crate::validate::required_line("reason", reason, 300)?;
@@ -958,6 +989,96 @@ pub fn undo_import(
     tx.execute("DELETE FROM bank_imports WHERE id = ?1", [import])?;
     tx.commit()?;
     Ok(count)
+}
+
+/// Money in not matched yet (nor set aside), dated up to `as_of`: (currency, minor units,
+/// payer, date). Dunning holds every open invoice whose balance is one of these amounts
+/// until the owner has looked: reminding a customer who has paid is the worst it can do.
+pub fn unmatched_credits(
+    conn: &Connection,
+    as_of: NaiveDate,
+) -> Result<Vec<(String, i64, String, NaiveDate)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT currency, amount_minor, party, date FROM bank_lines
+         WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0 AND reversal = 0 AND date <= ?1
+         ORDER BY date, id",
+    )?;
+    let rows = stmt.query_map([as_of], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An invoice held by a credit not matched yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Held {
+    pub invoice: String,
+    pub customer_name: String,
+    /// Decimal string.
+    pub amount: String,
+    pub currency: String,
+    pub payer: String,
+    pub arrived: NaiveDate,
+}
+
+/// What Today says about the bank: when the last statement was imported and up to which
+/// day it ran, how many lines wait for the owner, and the invoices their credits hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BankSummary {
+    pub last_import: Option<NaiveDate>,
+    /// The last day a statement covered (its end date, else its last line's).
+    pub covered_to: Option<NaiveDate>,
+    /// Lines neither matched, set aside nor money out.
+    pub to_review: usize,
+    pub held: Vec<Held>,
+}
+
+/// See [`BankSummary`].
+pub fn summary(conn: &Connection, as_of: NaiveDate) -> Result<BankSummary> {
+    let last_import: Option<NaiveDate> = conn.query_row(
+        "SELECT MAX(imported_on) FROM bank_imports WHERE imported_on <= ?1",
+        [as_of],
+        |r| r.get(0),
+    )?;
+    let covered_to: Option<NaiveDate> = conn.query_row(
+        "SELECT MAX(d) FROM (SELECT MAX(to_date) AS d FROM bank_statements UNION ALL SELECT MAX(date) FROM bank_lines)",
+        [],
+        |r| r.get(0),
+    )?;
+    let credits = unmatched_credits(conn, as_of)?;
+    let mut held = Vec::new();
+    for (currency, amount, payer, arrived) in &credits {
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.number, c.name FROM invoices i JOIN customers c ON c.id = i.customer_id
+             WHERE i.settled_minor < i.total_minor AND i.total_minor - i.settled_minor = ?1 AND i.currency = ?2
+               AND NOT EXISTS (SELECT 1 FROM invoice_closures x WHERE x.invoice_id = i.id)
+             ORDER BY i.due_date, i.id",
+        )?;
+        let rows = stmt.query_map(params![amount, currency], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (invoice, customer_name) = row?;
+            held.push(Held {
+                invoice,
+                customer_name,
+                amount: money(*amount, currency),
+                currency: currency.clone(),
+                payer: payer.clone(),
+                arrived: *arrived,
+            });
+        }
+    }
+    let to_review = lines(conn, None, Lang::Fr)?
+        .iter()
+        .filter(|l| matches!(l.status.as_str(), "unmatched" | "proposed"))
+        .count();
+    Ok(BankSummary {
+        last_import,
+        covered_to,
+        to_review,
+        held,
+    })
 }
 
 /// The RF reference of invoice `number`, allocated (and stored) the first time it is asked.

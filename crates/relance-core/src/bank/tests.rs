@@ -631,6 +631,18 @@ mod ledger {
             )
             .unwrap();
         assert_eq!((date.as_str(), linked), ("2026-11-28", 1));
+        // The invoice page shows where the payment came from.
+        let id: i64 = conn
+            .query_row(
+                "SELECT id FROM invoices WHERE number = 'F2026-0001'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let page = crate::views::invoice_page::detail(&conn, id, day(TODAY)).unwrap();
+        assert_eq!(page.settlements.len(), 1);
+        assert_eq!(page.settlements[0].bank_date, Some(day("2026-11-28")));
+        assert!(page.settlements[0].bank_line.is_some());
         // The payer's account was learnt, in the history.
         let learnt: i64 = conn
             .query_row(
@@ -729,13 +741,24 @@ mod ledger {
         // A proposal set aside with a reason.
         let sure = store::lines(&conn, Some("proposed"), Lang::Fr).unwrap();
         assert_eq!(sure.len(), 2, "not applied: still proposed, sure");
+        assert!(sure
+            .iter()
+            .all(|l| l.confidence == Some(matching::Confidence::Sure)));
         assert!(store::ignore(&conn, sure[0].id.unwrap(), " ").is_err());
         store::ignore(&conn, sure[0].id.unwrap(), "Remboursement d'un fournisseur").unwrap();
         assert_eq!(
             store::lines(&conn, Some("ignored"), Lang::Fr).unwrap()[0].reason,
             "Remboursement d'un fournisseur"
         );
-        // Undo the whole import: the payment goes, recorded; the file can come back.
+        // The other sure one, applied from the list ("Apply the sure matches").
+        assert_eq!(store::apply_sure(&mut conn, Lang::Fr).unwrap(), 1);
+        assert_eq!(
+            store::apply_sure(&mut conn, Lang::Fr).unwrap(),
+            0,
+            "nothing left to apply"
+        );
+        assert_eq!(balance(&conn, "F2026-0001"), 0);
+        // Undo the whole import: the payments go, recorded; the file can come back.
         let removed = store::undo_import(&mut conn, id, Lang::Fr, day(TODAY)).unwrap();
         assert_eq!(removed, 4);
         assert_eq!(
@@ -882,6 +905,64 @@ mod ledger {
             "Cet import ne peut plus être annulé\u{a0}: un document a été produit le 30/11/2026 sur la facture F2026-0013 qu'il règle. Corrigez plutôt la ligne concernée."
         );
         assert_eq!(balance(&conn, "F2026-0013"), 30_000, "nothing changed");
+    }
+
+    /// Money in that equals an invoice's balance holds its reminders until the owner looked.
+    #[test]
+    fn an_unmatched_credit_holds_the_reminders_of_the_invoice_it_may_pay() {
+        let mut conn = ledger();
+        let names = |conn: &Connection| -> Vec<String> {
+            crate::dunning::agenda(conn, day(TODAY))
+                .unwrap()
+                .into_iter()
+                .flat_map(|a| a.invoices)
+                .collect()
+        };
+        assert!(
+            names(&conn).contains(&"F2026-0012".to_string()),
+            "overdue, reminded"
+        );
+        let r = import(&mut conn, &camt(), Options::default());
+        assert!(
+            !names(&conn).contains(&"F2026-0012".to_string()),
+            "1 800,00 arrived: held"
+        );
+        let s = store::summary(&conn, day(TODAY)).unwrap();
+        assert_eq!(
+            (s.last_import, s.covered_to, s.to_review),
+            (Some(day(TODAY)), Some(day("2026-11-29")), 3)
+        );
+        let held: Vec<(&str, &str, &str)> = s
+            .held
+            .iter()
+            .map(|h| (h.invoice.as_str(), h.amount.as_str(), h.payer.as_str()))
+            .collect();
+        assert!(
+            held.contains(&("F2026-0012", "1800.00", "Boulangerie Martin")),
+            "{held:?}"
+        );
+        // Not a customer payment after all: the reminders come back.
+        let line = r
+            .sure
+            .iter()
+            .find(|l| l.invoices == ["F2026-0012".to_string()])
+            .unwrap()
+            .id
+            .unwrap();
+        store::ignore(&conn, line, "Remboursement").unwrap();
+        assert!(names(&conn).contains(&"F2026-0012".to_string()));
+        // Seen as of a day before the money arrived, nothing is held.
+        store::match_line(
+            &mut conn,
+            r.unmatched[0].id.unwrap(),
+            &["F2026-0013".into()],
+            Lang::Fr,
+        )
+        .unwrap();
+        assert!(store::summary(&conn, day("2026-11-01"))
+            .unwrap()
+            .held
+            .is_empty());
     }
 
     #[test]

@@ -142,6 +142,12 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenInvoice>
             excluded.insert(id?);
         }
     }
+    // Money in from the bank, not matched yet: an invoice whose balance it equals waits
+    // until the owner has looked (never remind a customer who may have paid).
+    let arrived: HashSet<(String, i64)> = crate::bank::store::unmatched_credits(conn, as_of)?
+        .into_iter()
+        .map(|(currency, amount, _, _)| (currency, amount))
+        .collect();
     let default_scenario = scenarios::default_id(conn)?;
     let mut invoices: Vec<OpenInvoice> = Vec::new();
     let mut stmt = conn.prepare_cached(&format!(
@@ -169,7 +175,7 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenInvoice>
     })?;
     for row in rows {
         let inv = row?;
-        if !excluded.contains(&inv.id) {
+        if !excluded.contains(&inv.id) && !arrived.contains(&(inv.currency.clone(), inv.balance)) {
             invoices.push(inv);
         }
     }

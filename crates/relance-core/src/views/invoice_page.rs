@@ -22,6 +22,11 @@ pub struct Settlement {
     pub method: Option<PaymentMethod>,
     /// The payment's note or the credit note's reason.
     pub note: String,
+    /// The bank statement line the payment came from (its id and the day the statement
+    /// gave it), when it came from one.
+    #[ts(type = "number | null")]
+    pub bank_line: Option<i64>,
+    pub bank_date: Option<NaiveDate>,
 }
 
 /// The invoice page: the invoice and what settled it, oldest first.
@@ -43,10 +48,11 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
     let invoice = invoices::get(conn, id, as_of)?;
     let currency = Currency::parse(&invoice.currency)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method, p.note
-         FROM allocations a JOIN payments p ON p.id = a.payment_id WHERE a.invoice_id = ?1
+        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method, p.note, l.id, l.date
+         FROM allocations a JOIN payments p ON p.id = a.payment_id
+         LEFT JOIN bank_lines l ON l.payment_id = p.id WHERE a.invoice_id = ?1
          UNION ALL
-         SELECT date, 'credit_note', amount_minor, number, NULL, reason FROM credit_notes WHERE invoice_id = ?1
+         SELECT date, 'credit_note', amount_minor, number, NULL, reason, NULL, NULL FROM credit_notes WHERE invoice_id = ?1
          ORDER BY 1, 2",
     )?;
     let settlements = stmt
@@ -60,6 +66,8 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
                     .get::<_, Option<String>>(4)?
                     .and_then(|m| PaymentMethod::parse("method", &m).ok()),
                 note: r.get(5)?,
+                bank_line: r.get(6)?,
+                bank_date: r.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -20,4 +20,9 @@ method: PaymentMethod | null,
 /**
  * The payment's note or the credit note's reason.
  */
-note: string, };
+note: string, 
+/**
+ * The bank statement line the payment came from (its id and the day the statement
+ * gave it), when it came from one.
+ */
+bank_line: number | null, bank_date: string | null, };
