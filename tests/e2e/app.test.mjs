@@ -193,7 +193,7 @@ test('demo data in one click, every screen, and a CSV import with a bad row', as
     await d.click('[data-testid="add-rate"]');
     await d.waitText('[data-testid="rate-form"] [data-testid="notice-success"]', '2 %');
     await d.waitText('[data-testid="rates-ecb_mro"] tr:first-child', 'saisi');
-    assert.match(await d.text('[data-testid="rates-ecb_mro"] tr:first-child'), /18\/03\/2026\s*2 %/);
+    assert.match(await d.text('[data-testid="rates-ecb_mro"] tr:first-child'), /18\/03\/2026\s*2\u202f%/);
 
     // Letter wording: an unknown placeholder is refused, naming it; a valid text is saved.
     await d.type('#w-body', 'Cher {prénom}, merci.');
@@ -1026,6 +1026,63 @@ test('A morning on Today by keyboard only: the main verb, "Done" and its undo, t
     await d.waitText('[data-testid="undo-bar"]', 'Reporté au 01/12/2026 — ');
     await d.waitFor(async () => (await d.findAll(row('HOTL03/call/phone'))).length === 0, 'the snoozed row to leave');
     await d.screenshot(shots, '03-snoozed');
+  });
+});
+
+test('Bank: the demo statement imported, the sure matches applied in one click, a proposal accepted, Today no longer reminds those customers, the invoice shows its statement', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'bank');
+  await withApp(4455, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('.kpis', 'Today');
+    await d.waitText('[data-testid="today-bank"]', 'Aucun relevé importé');
+    await d.click('[data-testid="nav-bank"]');
+    await d.click('[data-testid="bank-apply-on-import"]');
+    await d.click('[data-testid="bank-import-demo"]');
+    // 10 lines read, 1 already there (the bank repeated it), 2 money out; 4 sure, 2 to check, 1 unknown.
+    await d.waitText('[data-testid="bank-report"]', 'Lignes lues\u00a0: 10 · déjà importées\u00a0: 1 · sorties d\'argent\u00a0: 2 · sûres\u00a0: 4 · à vérifier\u00a0: 2 · non rapprochées\u00a0: 1');
+    const rows = async (group) => d.exec(`return [...document.querySelectorAll('[data-testid="bank-group-${group}"] tbody tr[data-customer]')].map((r) => [r.dataset.customer, r.dataset.invoices])`);
+    const sure = await rows('sure');
+    assert.equal(sure.length, 4);
+    await d.screenshot(shots, '01-imported');
+    await d.click('[data-testid="bank-apply-sure"]');
+    await d.waitText('[data-testid="notice-success"]', '4 paiements enregistrés depuis le relevé.');
+    // The known payer's transfer: accepted as proposed.
+    const proposed = await rows('proposed');
+    assert.equal(proposed.length, 2);
+    const [known, knownCustomer] = await d.exec('const r = [...document.querySelectorAll(\'[data-testid="bank-group-proposed"] tbody tr[data-customer]\')].find((r) => r.textContent.includes("compte connu")); return [r?.dataset.testid, r?.dataset.customer]');
+    assert.ok(known, 'a proposal from a known account');
+    await d.click(`[data-testid="${known.replace('bank-line-', 'bank-accept-')}"]`);
+    await d.waitText('[data-testid="notice-success"]', 'Rapproché');
+    // The unknown payer is set aside with a reason.
+    const unknown = await d.exec('return document.querySelector(\'[data-testid="bank-group-unmatched"] tbody tr[data-customer]\').dataset.testid');
+    await d.click(`[data-testid="${unknown.replace('bank-line-', 'bank-more-')}"]`);
+    await d.click(`[data-testid="${unknown.replace('bank-line-', 'bank-ignore-')}"]`);
+    await d.type('#bank-panel-value', 'Remboursement d\'un trop-perçu');
+    await d.click('[data-testid="bank-line-confirm"]');
+    await d.waitText('[data-testid="notice-success"]', 'Ligne écartée.');
+    await d.screenshot(shots, '02-reviewed');
+    // Today: the statement's date, and none of the customers paid is reminded.
+    await d.click('[data-testid="nav-today"]');
+    await d.waitText('[data-testid="today-bank"]', 'Dernier relevé\u00a0: 22/11/2026.');
+    const reminded = await d.exec('return [...document.querySelectorAll(\'[data-testid^="action-"]\')].map((e) => e.dataset.testid.slice(7).split("/")[0])');
+    for (const customer of [...sure.map((x) => x[0]), knownCustomer]) assert.ok(!reminded.includes(customer), `${customer} paid: not reminded (${reminded})`);
+    await d.screenshot(shots, '03-today');
+    // The invoice paid by reference shows the statement it came from.
+    const invoice = sure[0][1].split(' ')[0];
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="filter-paid"]');
+    await d.type('[data-testid="invoice-search"]', invoice);
+    await d.click(`[data-testid="invoice-row-${invoice}"] a`);
+    await d.waitText('[data-testid="from-statement"]', 'relevé du');
+    await d.screenshot(shots, '04-invoice');
+    const found = (await d.axe()).map((v) => `${v.id}: ${v.help} ${v.nodes.join(' ')}`);
+    await d.click('[data-testid="nav-bank"]');
+    await d.find('[data-testid="bank-group-matched"]');
+    await d.click('[data-testid="bank-toggle-matched"]');
+    found.push(...(await d.axe()).map((v) => `bank: ${v.id}: ${v.help} ${v.nodes.join(' ')}`));
+    assert.deepEqual(found, [], found.join('\n'));
   });
 });
 

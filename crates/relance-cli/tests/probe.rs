@@ -905,9 +905,7 @@ fn every_subcommand_has_a_valid_call() {
     run(&format!(
         "bank import {fixtures}/camt053_v02_batched.xml --dry-run"
     ));
-    run(&format!(
-        "bank import {fixtures}/camt053_v02_batched.xml"
-    ));
+    run(&format!("bank import {fixtures}/camt053_v02_batched.xml"));
     run("bank apply");
     let unmatched = d.json(&["bank", "lines", "--status", "unmatched", "--format", "json"]);
     let ids: Vec<String> = unmatched

@@ -736,3 +736,269 @@ mod tests {
         assert_eq!(n, 25);
     }
 }
+
+/// A syntactically valid French IBAN (mod 97 check digits) for the demo's payers.
+fn demo_iban(n: u64) -> String {
+    let bban = format!("3000400{:016}", 100_000_000 + n * 7919);
+    let digits = format!("{bban}152700");
+    let rem = digits.chars().fold(0u64, |r, c| {
+        (r * 10 + c.to_digit(10).unwrap_or(0) as u64) % 97
+    });
+    format!("FR{:02}{bban}", 98 - rem)
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The demo's bank statement (camt.053.001.08), written for `as_of` from the demo's open
+/// invoices, so that a newcomer can try the whole loop in a minute: two paid by their
+/// payment reference and two naming their number (sure), one from a payer whose account
+/// Relance knows (proposed), a partial payment, an unknown payer, a line the bank repeats
+/// (a duplicate), bank fees and a returned direct debit (money out). Allocates the two
+/// references and records the known payer's account: the statement is then what the
+/// customers' banks would have sent.
+pub fn statement(conn: &Connection, as_of: NaiveDate) -> Result<Vec<u8>> {
+    let mut stmt = conn.prepare(
+        "SELECT i.id, i.number, i.total_minor - i.settled_minor, c.id, c.name FROM invoices i
+         JOIN customers c ON c.id = i.customer_id
+         WHERE i.settled_minor < i.total_minor AND i.currency = 'EUR' AND i.issue_date <= ?1
+           AND NOT EXISTS (SELECT 1 FROM invoice_closures x WHERE x.invoice_id = i.id)
+           AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.resolved_on IS NULL)
+         ORDER BY i.due_date, i.id",
+    )?;
+    let open: Vec<(i64, String, i64, i64, String)> = stmt
+        .query_map([as_of], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    // One invoice per customer, so that each line names a different one.
+    let mut picked: Vec<&(i64, String, i64, i64, String)> = Vec::new();
+    for inv in &open {
+        if !picked.iter().any(|p| p.3 == inv.3) {
+            picked.push(inv);
+        }
+    }
+    if picked.len() < 6 {
+        return Err(Error::invalid("database", Msg::NotEmpty));
+    }
+    let cur = Currency::EUR;
+    let day = |back: i64| (as_of - Duration::days(back)).to_string();
+    let mut entries = String::new();
+    let mut total: i64 = 0;
+    let mut n = 0;
+    let mut entry = |amount: i64,
+                     credit: bool,
+                     reversal: bool,
+                     booked: i64,
+                     reference: &str,
+                     party: &str,
+                     iban: &str,
+                     structured: &str,
+                     text: &str| {
+        n += 1;
+        let signed = if credit { amount } else { -amount };
+        total += signed;
+        let party_xml = if party.is_empty() {
+            String::new()
+        } else {
+            let role = if credit { "Dbtr" } else { "Cdtr" };
+            let account = if iban.is_empty() {
+                String::new()
+            } else {
+                format!("<{role}Acct><Id><IBAN>{iban}</IBAN></Id></{role}Acct>")
+            };
+            format!(
+                "<RltdPties><{role}><Pty><Nm>{}</Nm></Pty></{role}>{account}</RltdPties>",
+                xml_escape(party)
+            )
+        };
+        let rmt = if !structured.is_empty() {
+            format!("<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{structured}</Ref></CdtrRefInf></Strd></RmtInf>")
+        } else {
+            format!("<RmtInf><Ustrd>{}</Ustrd></RmtInf>", xml_escape(text))
+        };
+        entries.push_str(&format!(
+            "<Ntry><NtryRef>{n}</NtryRef><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>{}</CdtDbtInd>{}<Sts><Cd>BOOK</Cd></Sts>\
+             <BookgDt><Dt>{}</Dt></BookgDt><ValDt><Dt>{}</Dt></ValDt><AcctSvcrRef>{reference}</AcctSvcrRef>\
+             <NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs>{party_xml}{rmt}</TxDtls></NtryDtls></Ntry>",
+            cur.minor_to_string(amount),
+            if credit { "CRDT" } else { "DBIT" },
+            if reversal { "<RvslInd>true</RvslInd>" } else { "" },
+            day(booked),
+            day(booked),
+        ));
+    };
+    // Paid by the payment reference their banking app filled in.
+    for (k, inv) in picked[..2].iter().enumerate() {
+        let rf = crate::bank::store::invoice_reference(conn, &inv.1)?;
+        entry(
+            inv.2,
+            true,
+            false,
+            2,
+            &format!("DEMO-REF-{k}"),
+            &inv.4,
+            "",
+            &rf,
+            "",
+        );
+    }
+    // Naming their number in the transfer's text.
+    for (k, inv) in picked[2..4].iter().enumerate() {
+        let text = format!("VIR SEPA {} FACT {}", inv.4.to_uppercase(), inv.1);
+        entry(
+            inv.2,
+            true,
+            false,
+            2,
+            &format!("DEMO-NUM-{k}"),
+            &inv.4,
+            "",
+            "",
+            &text,
+        );
+    }
+    // The bank repeats the first of them (an export overlapping the previous one).
+    let dup = picked[2];
+    entry(
+        dup.2,
+        true,
+        false,
+        2,
+        "DEMO-NUM-0",
+        &dup.4,
+        "",
+        "",
+        &format!("VIR SEPA {} FACT {}", dup.4.to_uppercase(), dup.1),
+    );
+    // From an account Relance knows, the amount of an invoice, no number.
+    let known = picked[4];
+    let iban = demo_iban(known.3 as u64);
+    conn.execute(
+        "INSERT OR IGNORE INTO payer_accounts (customer_id, account) VALUES (?1, ?2)",
+        params![known.3, iban],
+    )?;
+    entry(
+        known.2,
+        true,
+        false,
+        1,
+        "DEMO-IBAN",
+        &known.4,
+        &iban,
+        "",
+        "VIREMENT",
+    );
+    // Part of an invoice, naming it.
+    let part = picked[5];
+    let partial = (part.2 * 4 / 10).max(1);
+    entry(
+        partial,
+        true,
+        false,
+        1,
+        "DEMO-PART",
+        &part.4,
+        "",
+        "",
+        &format!("ACOMPTE {}", part.1),
+    );
+    // Someone Relance does not know.
+    entry(
+        25_000,
+        true,
+        false,
+        1,
+        "DEMO-UNKNOWN",
+        "M. OU MME DURAND-LEBLANC",
+        &demo_iban(999),
+        "",
+        "REMBOURSEMENT TROP PERCU",
+    );
+    // Money out: the bank's fees, and a direct debit returned.
+    entry(
+        1_290,
+        false,
+        false,
+        1,
+        "DEMO-FEES",
+        "",
+        "",
+        "",
+        "FRAIS TENUE DE COMPTE",
+    );
+    entry(
+        8_900,
+        false,
+        true,
+        1,
+        "DEMO-RETURN",
+        "ASSURANCE PRO",
+        "",
+        "",
+        "PRLV SEPA RETOURNE",
+    );
+    let opening = 500_000;
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\
+         <BkToCstmrStmt><GrpHdr><MsgId>DEMO-{as_of}</MsgId><CreDtTm>{as_of}T06:00:00</CreDtTm></GrpHdr>\
+         <Stmt><Id>DEMO-{as_of}</Id><FrToDt><FrDtTm>{}T00:00:00</FrDtTm><ToDtTm>{}T23:59:59</ToDtTm></FrToDt>\
+         <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+         <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{}</Dt></Dt></Bal>\
+         <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{}</Dt></Dt></Bal>\
+         {entries}</Stmt></BkToCstmrStmt></Document>\n",
+        day(2),
+        day(1),
+        cur.minor_to_string(opening),
+        day(2),
+        cur.minor_to_string(opening + total),
+        day(1),
+    );
+    Ok(xml.into_bytes())
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::*;
+    use crate::bank::store::{self, Options};
+    use crate::error::Lang;
+
+    /// The demo statement, imported, gives each kind of line the issue names.
+    #[test]
+    fn the_demo_statement_shows_every_kind_of_line() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        load(&mut conn, today).unwrap();
+        let bytes = statement(&conn, today).unwrap();
+        let files = vec![("releve-demo.xml".to_string(), bytes)];
+        let r = store::import(
+            &mut conn,
+            &files,
+            Options {
+                apply_sure: true,
+                ..Options::default()
+            },
+            Lang::Fr,
+            today,
+        )
+        .unwrap();
+        assert!(r.mismatches.is_empty(), "{:?}", r.mismatches);
+        assert_eq!((r.lines, r.duplicates, r.debits), (10, 1, 2));
+        assert_eq!((r.sure.len(), r.applied), (4, 4));
+        let reasons: Vec<&str> = r.proposed.iter().map(|l| l.reason.as_str()).collect();
+        assert_eq!(r.proposed.len(), 2, "{reasons:?}");
+        assert!(
+            reasons.iter().any(|x| x.starts_with("compte connu")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|x| x.contains("paiement partiel")),
+            "{reasons:?}"
+        );
+        assert_eq!(r.unmatched.len(), 1);
+        assert_eq!(r.unmatched[0].payer, "M. OU MME DURAND-LEBLANC");
+    }
+}

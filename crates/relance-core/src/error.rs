@@ -1683,6 +1683,16 @@ impl Error {
     /// A stable machine-readable kind, for the UI and the CLI's exit status.
     pub fn kind(&self) -> &'static str {
         match self {
+            // Two refusals the Bank screen answers with a step of its own: mapping a CSV
+            // layout, and confirming a statement whose balances do not add up.
+            Error::Invalid {
+                msg: Msg::Statement(StatementFault::UnknownLayout { .. }),
+                ..
+            } => "unknown_layout",
+            Error::Invalid {
+                msg: Msg::Statement(StatementFault::Unbalanced { .. }),
+                ..
+            } => "unbalanced",
             Error::Invalid { .. } => "invalid",
             Error::NotFound { .. } => "not_found",
             Error::Import(_) => "import",

@@ -171,6 +171,18 @@ fn typescript_bindings_are_up_to_date() {
         check::<calls::CallSheet>(&mut stale);
         check::<calls::CallInput>(&mut stale);
         check::<calls::CallOutcome>(&mut stale);
+        {
+            use relance_core::bank::{csv, matching, store};
+            check::<store::LineAllocation>(&mut stale);
+            check::<store::LineView>(&mut stale);
+            check::<store::Mismatch>(&mut stale);
+            check::<store::ImportReport>(&mut stale);
+            check::<store::Held>(&mut stale);
+            check::<store::BankSummary>(&mut stale);
+            check::<csv::Mapping>(&mut stale);
+            check::<csv::Preview>(&mut stale);
+            check::<matching::Confidence>(&mut stale);
+        }
     }
     assert!(
         stale.is_empty(),

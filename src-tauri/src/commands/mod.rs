@@ -3,6 +3,7 @@
 //! user's language. No SQL and no business rule lives here.
 
 pub mod app;
+pub mod bank;
 pub mod contracts;
 pub mod customers;
 pub mod documents;

@@ -28,6 +28,11 @@ import type { SettingsInput } from './bindings/SettingsInput';
 import type { AppInfo } from './bindings/AppInfo';
 import type { Dashboard } from './bindings/Dashboard';
 import type { Act } from './bindings/Act';
+import type { BankReport } from './bindings/BankReport';
+import type { BankLine } from './bindings/BankLine';
+import type { BankSummary } from './bindings/BankSummary';
+import type { CsvMapping } from './bindings/CsvMapping';
+import type { CsvPreview } from './bindings/CsvPreview';
 import type { CallInput } from './bindings/CallInput';
 import type { CallSheet } from './bindings/CallSheet';
 import type { ClosureKind } from './bindings/ClosureKind';
@@ -171,6 +176,16 @@ export const api = {
   openDispute: (input: DisputeInput) => call<DisputeView>('open_dispute', { input }),
   resolveDispute: (input: ResolutionInput) => call<DisputeView>('resolve_dispute', { input }),
   listDisputes: (openOnly: boolean) => call<DisputeView[]>('list_disputes', { openOnly }),
+  bankImport: (paths: string[], dryRun: boolean, applySure: boolean, confirmed: boolean) => call<BankReport>('bank_import', { paths, dryRun, applySure, confirmed }),
+  bankImportDemo: (applySure: boolean) => call<BankReport>('bank_import_demo', { applySure }),
+  bankLines: () => call<BankLine[]>('bank_lines'),
+  bankApplySure: () => call<number>('bank_apply_sure'),
+  bankMatch: (line: number, invoices: string[]) => call<BankLine>('bank_match', { line, invoices }),
+  bankIgnore: (line: number, reason: string) => call<null>('bank_ignore', { line, reason }),
+  bankUndo: (importId: number) => call<number>('bank_undo', { import: importId }),
+  bankSummary: () => call<BankSummary>('bank_summary'),
+  bankCsvPreview: (path: string) => call<CsvPreview | null>('bank_csv_preview', { path }),
+  bankSetMapping: (path: string, mapping: CsvMapping) => call<CsvMapping>('bank_set_mapping', { path, mapping }),
   customerHistory: (customerId: number) => call<JournalEntry[]>('customer_history', { customerId }),
   invoiceHistory: (invoiceId: number) => call<JournalEntry[]>('invoice_history', { invoiceId }),
   closeInvoice: (invoice: string, kind: ClosureKind, reason: string) => call<null>('close_invoice', { invoice, kind, reason }),

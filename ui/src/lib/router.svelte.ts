@@ -17,6 +17,7 @@ export type Route =
   | { name: 'dashboard' }
   | { name: 'import' }
   | { name: 'disputes' }
+  | { name: 'bank' }
   | { name: 'settings' };
 
 export function parseRoute(hash: string): Route {
@@ -46,6 +47,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'import' };
     case 'disputes':
       return { name: 'disputes' };
+    case 'bank':
+      return { name: 'bank' };
     case 'settings':
       return { name: 'settings' };
     default:

@@ -13,6 +13,7 @@ const F: Format = Format::Csv;
 
 /// How a bank CSV layout's columns are read (saved once per layout).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(rename = "CsvMapping")]
 pub struct Mapping {
     /// The layout's key: its header, columns folded and joined (see [`layout_key`]).
     pub layout: String,
@@ -35,6 +36,7 @@ pub struct Mapping {
 
 /// A CSV file as it looks: its columns and first rows, what the mapping step shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "CsvPreview")]
 pub struct Preview {
     pub layout: String,
     pub columns: Vec<String>,

@@ -61,6 +61,7 @@ pub struct Book {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "MatchConfidence")]
 pub enum Confidence {
     Sure,
     High,
@@ -70,6 +71,7 @@ pub enum Confidence {
 /// Why a line was matched (or not), shown beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "rule", rename_all = "snake_case")]
+#[ts(rename = "MatchReason")]
 pub enum Reason {
     /// Rule 1: the reference it carries.
     Reference { reference: String },

@@ -27,6 +27,7 @@ pub const MAX_MB: u64 = 64;
 /// The formats a file can be read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "StatementFormat")]
 pub enum Format {
     Camt053,
     Camt054,

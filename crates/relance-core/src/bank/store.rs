@@ -21,6 +21,7 @@ pub const TOLERANCE_PERMILLE: i64 = 5;
 
 /// One invoice a line pays and how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankAllocation")]
 pub struct LineAllocation {
     pub invoice: String,
     /// Decimal string.
@@ -29,6 +30,7 @@ pub struct LineAllocation {
 
 /// A statement line as shown and as the CLI prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankLine")]
 pub struct LineView {
     /// `None` in a dry run.
     #[ts(type = "number | null")]
@@ -56,6 +58,7 @@ pub struct LineView {
 
 /// A statement whose balances do not add up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankMismatch")]
 pub struct Mismatch {
     pub account: String,
     pub computed: String,
@@ -64,6 +67,7 @@ pub struct Mismatch {
 
 /// What an import read and did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankReport")]
 pub struct ImportReport {
     /// `None` in a dry run, or when every line was already known.
     #[ts(type = "number | null")]
@@ -1011,6 +1015,7 @@ pub fn unmatched_credits(
 
 /// An invoice held by a credit not matched yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "HeldInvoice")]
 pub struct Held {
     pub invoice: String,
     pub customer_name: String,
