@@ -2302,3 +2302,189 @@ fn demo_refuses_a_ledger_with_the_owners_identity_or_data() {
     let fresh = Env::new();
     fresh.ok(&["demo"]);
 }
+
+/// Issue 20: a letter carries the payment reference of its invoices and an EPC QR code,
+/// read back by an independent decoder (zbarimg, Debian's zbar-tools) and compared field
+/// by field; paying with that reference settles the invoices by itself.
+#[test]
+fn a_letter_carries_an_epc_qr_code_the_bank_reads_back() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    let out = env.dir.path().join("demand.pdf");
+    env.ok(&[
+        "letter",
+        "--invoice",
+        "F2025-0009",
+        "--kind",
+        "formal-demand",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = pdf_text(&out);
+    // The letter's reference, printed in groups of four: the one allocated for exactly its
+    // invoices (one invoice alone has its own, which `relance reference` prints).
+    let reference: String = text
+        .lines()
+        .find_map(|l| l.split("Référence de paiement : ").nth(1))
+        .expect("the reference is printed")
+        .split_whitespace()
+        .collect();
+    assert!(reference.starts_with("RF"), "{reference}");
+    let own = env
+        .ok(&["reference", "--invoice", "F2026-0136"])
+        .trim()
+        .to_string();
+    assert!(
+        own.starts_with("RF") && own != reference,
+        "{own} {reference}"
+    );
+    assert_eq!(
+        env.ok(&["reference", "--invoice", "F2026-0136"]).trim(),
+        own,
+        "allocated once"
+    );
+    // The pages as a scanner sees them, then the code decoded (on the letter's last page).
+    let png = env.dir.path().join("page");
+    let o = Command::new("pdftoppm")
+        .args(["-r", "150", "-png"])
+        .arg(&out)
+        .arg(&png)
+        .output()
+        .expect("pdftoppm (poppler-utils) is installed by ./dev");
+    assert!(o.status.success());
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("page-")
+        })
+        .collect();
+    pages.sort();
+    let o = Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sbinary"])
+        .arg(pages.last().unwrap())
+        .output()
+        .expect("zbarimg (zbar-tools) is installed by ./dev");
+    assert!(
+        o.status.success(),
+        "no QR code found: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let payload = String::from_utf8(o.stdout).unwrap();
+    let fields: Vec<&str> = payload.trim_end_matches('\n').split('\n').collect();
+    // The formal demand claims the principal, the interest and the indemnity: the letter's
+    // own total, in the code's "EUR" amount.
+    let claimed = text
+        .lines()
+        .find(|l| {
+            l.contains("Total réclamé") || l.contains("Total à régler") || l.contains("Total dû")
+        })
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                .collect::<Vec<_>>()
+                .join("")
+        })
+        .unwrap_or_default()
+        .replace(',', ".")
+        .replace('€', "");
+    assert_eq!(
+        &fields[..7],
+        &[
+            "BCD",
+            "002",
+            "1",
+            "SCT",
+            "AGRIFRPP",
+            "Atelier Lumen",
+            "FR7630006000011234567890189"
+        ],
+        "{payload:?}"
+    );
+    assert_eq!(fields[7], format!("EUR{claimed}"), "{payload:?}\n{text}");
+    assert_eq!(fields[8], "");
+    assert_eq!(fields[9], reference);
+    // The customer pays with it: the statement's reference settles the invoice, sure.
+    let statement = env.file(
+        "releve.xml",
+        &format!(
+            "<Document><BkToCstmrStmt><Stmt><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+             <Ntry><Amt Ccy=\"EUR\">{claimed}</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-22</Dt></BookgDt><AcctSvcrRef>QR-1</AcctSvcrRef>\
+             <NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Ref>{reference}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>\
+             </Stmt></BkToCstmrStmt></Document>"
+        ),
+    );
+    let r = env.json(&[
+        "bank",
+        "import",
+        statement.to_str().unwrap(),
+        "--apply-sure",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["applied"], 1, "{r}");
+    let paid = r["sure"][0]["invoices"].as_array().unwrap().clone();
+    assert!(paid.contains(&serde_json::json!("F2025-0009")), "{r}");
+    assert_eq!(
+        r["sure"][0]["reason"],
+        format!("payment reference {reference}")
+    );
+    // An invoice Relance issues (a contract's deposit: 30 % of 3 000 € + 20 % VAT) asks for
+    // its total with its own reference.
+    env.ok(&[
+        "contract",
+        "add",
+        "--reference",
+        "KQR",
+        "--customer",
+        "BRAS17",
+        "--total",
+        "3000",
+        "--schedule",
+        "30,70",
+        "--signed",
+        "2026-11-22",
+        "--vat-rate",
+        "20",
+    ]);
+    let list = env.json(&["invoice", "list", "--format", "json", "--filter", "all"]);
+    let deposit = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["issued"] == true && i["reference"] == "KQR")
+        .expect("the deposit invoice")["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pdf = env.dir.path().join("deposit.pdf");
+    env.ok(&["invoice", "pdf", &deposit, "--out", pdf.to_str().unwrap()]);
+    let own = env
+        .ok(&["reference", "--invoice", &deposit])
+        .trim()
+        .to_string();
+    let png = env.dir.path().join("deposit");
+    assert!(Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile"])
+        .arg(&pdf)
+        .arg(&png)
+        .status()
+        .unwrap()
+        .success());
+    let o = Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sbinary"])
+        .arg(png.with_extension("png"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "no QR code on the invoice");
+    let payload = String::from_utf8(o.stdout).unwrap();
+    let fields: Vec<&str> = payload.trim_end_matches('\n').split('\n').collect();
+    assert_eq!(
+        (fields[7], fields[9]),
+        ("EUR1080.00", own.as_str()),
+        "{payload:?}"
+    );
+}

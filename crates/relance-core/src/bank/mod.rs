@@ -9,6 +9,7 @@
 
 pub mod camt;
 pub mod csv;
+pub mod epc;
 pub mod matching;
 pub mod mt940;
 pub mod ofx;

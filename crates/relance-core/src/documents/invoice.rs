@@ -45,6 +45,12 @@ pub struct InvoiceDoc {
     #[serde(skip)]
     #[ts(skip)]
     pub logo: Option<std::sync::Arc<Vec<u8>>>,
+    /// The invoice's RF payment reference (empty on a billing schedule).
+    pub reference: String,
+    /// The EPC QR code asking for the invoice's total (euros, the company's IBAN set).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub qr: Option<Vec<Vec<bool>>>,
 }
 
 fn t(lang: Lang, fr: &str, en: &str) -> String {
@@ -191,6 +197,19 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     });
     mentions.push(late_payment(&settings, &c, lang));
     mentions.extend(bank_line(&settings, lang));
+    let reference = crate::bank::store::references_for(conn, &[head.id])?;
+    let qr = (head.currency == "EUR" && !settings.iban.is_empty())
+        .then(|| {
+            crate::bank::epc::payload(&crate::bank::epc::Transfer {
+                name: &settings.company_name,
+                iban: &settings.iban,
+                bic: &settings.bic,
+                amount_minor: head.total_minor,
+                reference: &reference,
+            })
+        })
+        .flatten()
+        .and_then(|p| crate::bank::epc::modules(&p));
     Ok(InvoiceDoc {
         date: issue_date,
         number: head.number,
@@ -207,6 +226,8 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         footer,
         window_left: settings.letter_window == "left",
         logo: crate::settings::logo(conn)?.map(|(_, b)| std::sync::Arc::new(b)),
+        reference,
+        qr,
     })
 }
 
@@ -380,6 +401,8 @@ pub fn schedule(
         footer,
         window_left: settings.letter_window == "left",
         logo: crate::settings::logo(conn)?.map(|(_, b)| std::sync::Arc::new(b)),
+        reference: String::new(),
+        qr: None,
     })
 }
 
@@ -494,6 +517,7 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
         lay.paragraph(m, 8.0, false);
         lay.y -= 1.0;
     }
+    letters::pay_block(&mut lay, d.lang, &d.reference, d.qr.as_deref());
     letters::finish(&mut lay.pages, &d.footer);
     if d.lang == Lang::Fr {
         pdf::french_typography(&mut lay.pages);
@@ -551,6 +575,8 @@ mod tests {
             footer: String::new(),
             window_left: false,
             logo: None,
+            reference: String::new(),
+            qr: None,
         }
     }
 

@@ -126,6 +126,13 @@ pub struct Letter {
     #[serde(skip)]
     #[ts(skip)]
     pub values: Vec<(&'static str, String)>,
+    /// The RF payment reference allocated for exactly this letter's invoices (one invoice:
+    /// the invoice's own), printed with the way to pay and in the EPC QR code.
+    pub reference: String,
+    /// The EPC QR code's modules (euro letters, when the company's IBAN is set).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub qr: Option<Vec<Vec<bool>>>,
     /// How to pay ("Règlement par virement : IBAN …"), empty when no IBAN is set.
     #[serde(skip)]
     #[ts(skip)]
@@ -485,6 +492,33 @@ fn compose_inner(
     let breakdown: Vec<String> = breakdown.into_iter().map(fix).collect();
     let information = fix(information);
     let totals: Vec<(String, String)> = totals.into_iter().map(|(l, a)| (fix(l), a)).collect();
+    // The payment reference of exactly these invoices, and the EPC QR code asking for what
+    // the letter claims (euros, with the company's IBAN).
+    let mut ids = Vec::new();
+    for r in &rows {
+        ids.push(conn.query_row(
+            "SELECT id FROM invoices WHERE number = ?1",
+            [&r.number],
+            |x| x.get::<_, i64>(0),
+        )?);
+    }
+    let reference = if ids.is_empty() {
+        String::new()
+    } else {
+        crate::bank::store::references_for(conn, &ids)?
+    };
+    let qr = (currency_code == "EUR" && !settings.iban.is_empty())
+        .then(|| {
+            crate::bank::epc::payload(&crate::bank::epc::Transfer {
+                name: &settings.company_name,
+                iban: &settings.iban,
+                bic: &settings.bic,
+                amount_minor: claimed_minor,
+                reference: &reference,
+            })
+        })
+        .flatten()
+        .and_then(|p| crate::bank::epc::modules(&p));
     Ok(Letter {
         kind,
         lang,
@@ -515,6 +549,8 @@ fn compose_inner(
         window_left: settings.letter_window == "left",
         logo: crate::settings::logo(conn)?.map(|(_, bytes)| std::sync::Arc::new(bytes)),
         values: values.to_vec(),
+        reference,
+        qr,
         payment: pay,
         preview: None,
         warnings,
@@ -1232,6 +1268,14 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
     for p in &l.after {
         lay.paragraph(p, BODY, false);
     }
+    // The way to pay shares the signature's band: the QR code on the left, room to sign on
+    // the right (a one-page letter stays one page).
+    lay.need(28.0_f32.max(if l.qr.is_some() { QR_MM + 4.0 } else { 0.0 }));
+    let band = lay.y;
+    pay_block(&mut lay, l.lang, &l.reference, l.qr.as_deref());
+    if l.qr.is_some() {
+        lay.y = band;
+    }
     // Signature area: the company's name, room to sign above it.
     lay.need(28.0);
     let y = lay.y + 22.0;
@@ -1242,6 +1286,59 @@ pub fn layout(l: &Letter) -> Vec<Vec<Item>> {
     );
     finish(&mut lay.pages, &l.footer);
     lay.pages
+}
+
+/// The size of the EPC QR code, in mm (EPC069-12 asks for at least 2 cm; banking apps read
+/// 25 mm from a printed page easily).
+const QR_MM: f32 = 25.0;
+
+/// How to pay, where the customer looks: the payment reference (in groups of four, as it is
+/// typed) and, for euros with the company's IBAN, the EPC QR code their banking app reads.
+pub(super) fn pay_block(lay: &mut Layout, lang: Lang, reference: &str, qr: Option<&[Vec<bool>]>) {
+    if reference.is_empty() {
+        return;
+    }
+    let fr = lang == Lang::Fr;
+    let grouped = reference
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let fix = |s: String| {
+        if fr {
+            crate::error::french_spaces(&s)
+        } else {
+            s
+        }
+    };
+    let reference = fix(if fr {
+        format!("Référence de paiement : {grouped}")
+    } else {
+        format!("Payment reference: {grouped}")
+    });
+    match qr {
+        Some(modules) => {
+            lay.need(QR_MM + 4.0);
+            let top = lay.y - 2.0;
+            lay.page().extend(pdf::qr(LEFT, top, QR_MM, modules));
+            let x = LEFT + QR_MM + 5.0;
+            let scan = fix(if fr {
+                "Payer par virement : scannez ce code avec l'application de votre banque, tout est rempli.".to_string()
+            } else {
+                "Pay by bank transfer: scan this code with your banking app, everything is filled in.".to_string()
+            });
+            let mut y = top + 4.0;
+            for line in pdf::wrap(&scan, true, BODY - 1.0, RIGHT - x) {
+                lay.page().push(Item::text(x, y, line, BODY - 1.0).bold());
+                y += 4.4;
+            }
+            lay.page()
+                .push(Item::text(x, y + 1.0, reference, BODY - 1.0));
+            lay.y = top + QR_MM + 4.0;
+        }
+        None => lay.paragraph(&reference, BODY - 1.0, false),
+    }
 }
 
 /// The height of what follows a letter's table, as [`layout`] draws it.
@@ -1261,6 +1358,11 @@ fn tail_height(l: &Letter) -> f32 {
     h += 4.0 + l.after.iter().map(|p| para(p, BODY, false)).sum::<f32>();
     if !l.information.is_empty() {
         h += para(&l.information, BODY, false);
+    }
+    if l.qr.is_some() {
+        return h + 28.0_f32.max(QR_MM + 4.0);
+    } else if !l.reference.is_empty() {
+        h += para("x", BODY - 1.0, false);
     }
     h + 28.0
 }

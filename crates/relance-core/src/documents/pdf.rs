@@ -108,6 +108,8 @@ pub enum Item {
         y: f32,
         thickness: f32,
     },
+    /// A filled black rectangle (a QR code's modules), in mm from the top left.
+    Box { x: f32, y: f32, w: f32, h: f32 },
     /// A PNG or JPEG fitted (aspect kept) into the box whose top-right corner is (`right`,
     /// `top`); an image that cannot be decoded is left out rather than failing the letter.
     Image {
@@ -334,6 +336,29 @@ pub fn render(meta: &Meta, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
                         },
                     });
                 }
+                Item::Box { x, y, w, h } => {
+                    let at = |x: f32, y: f32| LinePoint {
+                        p: Point {
+                            x: pt(x),
+                            y: pt(PAGE_H - y),
+                        },
+                        bezier: false,
+                    };
+                    ops.push(Op::DrawPolygon {
+                        polygon: printpdf::Polygon {
+                            rings: vec![printpdf::PolygonRing {
+                                points: vec![
+                                    at(*x, *y),
+                                    at(*x + *w, *y),
+                                    at(*x + *w, *y + *h),
+                                    at(*x, *y + *h),
+                                ],
+                            }],
+                            mode: printpdf::PaintMode::Fill,
+                            winding_order: printpdf::WindingOrder::NonZero,
+                        },
+                    });
+                }
                 Item::Rule {
                     x1,
                     x2,
@@ -391,6 +416,34 @@ fn tidy_info(bytes: Vec<u8>) -> Result<Vec<u8>> {
     doc.save_to(&mut out)
         .map_err(|e| Error::Io(std::io::Error::other(format!("PDF: {e}"))))?;
     Ok(out)
+}
+
+/// A QR code's dark modules as boxes, `size` mm wide with its top left at (`x`, `y`): each
+/// run of dark modules in a row is one box (fewer operators, no hairline between modules).
+pub fn qr(x: f32, y: f32, size: f32, modules: &[Vec<bool>]) -> Vec<Item> {
+    let n = modules.len().max(1) as f32;
+    let m = size / n;
+    let mut out = Vec::new();
+    for (r, row) in modules.iter().enumerate() {
+        let mut c = 0;
+        while c < row.len() {
+            if !row[c] {
+                c += 1;
+                continue;
+            }
+            let start = c;
+            while c < row.len() && row[c] {
+                c += 1;
+            }
+            out.push(Item::Box {
+                x: x + start as f32 * m,
+                y: y + r as f32 * m,
+                w: (c - start) as f32 * m,
+                h: m,
+            });
+        }
+    }
+    out
 }
 
 /// French typography on every text of laid-out pages (no-break spaces before ":" and "%",

@@ -37,6 +37,11 @@ due_minor: number, interest_minor: number, indemnity_minor: number, claimed_mino
  */
 window_left: boolean, 
 /**
+ * The RF payment reference allocated for exactly this letter's invoices (one invoice:
+ * the invoice's own), printed with the way to pay and in the EPC QR code.
+ */
+reference: string, 
+/**
  * Warnings about the figures (a reference rate not checked for over six months), in the
  * owner's language (the `ui_language` setting): the shells show them before the letter
  * goes out, the letter never prints them.

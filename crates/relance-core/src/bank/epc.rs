@@ -1,0 +1,121 @@
+//! The EPC QR code (EPC069-12, "SEPA credit transfer" code) printed on what Relance asks to
+//! be paid: the customer's banking app reads the payee's name, IBAN, the amount and the
+//! structured payment reference from it and fills in the transfer. Version 002, UTF-8, SCT,
+//! BIC optional, error correction level M, at most 331 bytes.
+
+/// A transfer the code asks for.
+pub struct Transfer<'a> {
+    pub name: &'a str,
+    pub iban: &'a str,
+    pub bic: &'a str,
+    /// Euro cents.
+    pub amount_minor: i64,
+    /// An RF creditor reference (ISO 11649).
+    pub reference: &'a str,
+}
+
+/// The code's text, or `None` when it cannot be one: no IBAN, no name, an amount outside
+/// 0.01–999 999 999.99 €, a reference that is not a valid RF one.
+pub fn payload(t: &Transfer) -> Option<String> {
+    let iban: String = t
+        .iban
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let bic: String = t
+        .bic
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let name: String = t.name.trim().chars().take(70).collect();
+    let reference = super::reference::valid(t.reference)?;
+    if iban.len() < 15
+        || iban.len() > 34
+        || name.is_empty()
+        || !(1..=99_999_999_999).contains(&t.amount_minor)
+    {
+        return None;
+    }
+    let amount = format!("EUR{}.{:02}", t.amount_minor / 100, t.amount_minor % 100);
+    // Service tag, version, character set (1: UTF-8), identification, BIC, name, IBAN,
+    // amount, purpose (none), structured reference; no unstructured text beside it.
+    let text = [
+        "BCD",
+        "002",
+        "1",
+        "SCT",
+        bic.as_str(),
+        name.as_str(),
+        iban.as_str(),
+        amount.as_str(),
+        "",
+        reference.as_str(),
+    ]
+    .join("\n");
+    (text.len() <= 331).then_some(text)
+}
+
+/// The code's modules, row by row (`true`: dark), without the quiet zone.
+pub fn modules(payload: &str) -> Option<Vec<Vec<bool>>> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let width = code.width();
+    let colors = code.to_colors();
+    Some(
+        colors
+            .chunks(width)
+            .map(|row| row.iter().map(|c| *c == qrcode::Color::Dark).collect())
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_payload_follows_epc069_12_version_2() {
+        let t = Transfer {
+            name: "Atelier Lumen",
+            iban: "FR76 3000 6000 0112 3456 7890 189",
+            bic: "AGRIFRPP",
+            amount_minor: 123_456,
+            reference: "RF82RL1",
+        };
+        assert_eq!(
+            payload(&t).unwrap(),
+            "BCD\n002\n1\nSCT\nAGRIFRPP\nAtelier Lumen\nFR7630006000011234567890189\nEUR1234.56\n\nRF82RL1"
+        );
+        let long = "N".repeat(90);
+        let p = payload(&Transfer {
+            name: &long,
+            bic: "",
+            ..t
+        })
+        .unwrap();
+        assert!(
+            p.contains(&format!("\n\n{}\n", "N".repeat(70))),
+            "name cut to 70, BIC empty"
+        );
+        assert!(payload(&Transfer {
+            amount_minor: 0,
+            ..t
+        })
+        .is_none());
+        assert!(payload(&Transfer {
+            amount_minor: 100_000_000_000,
+            ..t
+        })
+        .is_none());
+        assert!(payload(&Transfer {
+            reference: "RF00RL1",
+            ..t
+        })
+        .is_none());
+        assert!(payload(&Transfer { iban: "", ..t }).is_none());
+        let m = modules(&payload(&t).unwrap()).unwrap();
+        assert!(m.len() >= 21 && m.iter().all(|r| r.len() == m.len()));
+    }
+}
