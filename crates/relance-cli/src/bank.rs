@@ -102,6 +102,11 @@ pub struct ReferenceArgs {
 }
 
 fn read(path: &PathBuf) -> Result<(String, Vec<u8>)> {
+    relance_core::bank::check_size(
+        path.metadata()
+            .map_err(|e| Error::file("file", path, e))?
+            .len(),
+    )?;
     let bytes = std::fs::read(path).map_err(|e| Error::file("file", path, e))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),

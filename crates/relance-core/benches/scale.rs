@@ -49,7 +49,73 @@ fn ms(d: StdDuration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// A camt.053 of `n` credit lines over `open` invoices (number, balance).
+fn statement(open: &[(String, i64)], n: usize, as_of: NaiveDate, rng: &mut Lcg) -> String {
+    let mut x = String::from(
+        "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><Stmt>\
+         <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>",
+    );
+    for i in 0..n {
+        let (number, balance) = &open[rng.range(0, open.len() as u64 - 1) as usize];
+        let kind = rng.range(0, 9);
+        let (amount, text) = match kind {
+            0..=3 => (*balance, format!("VIR SEPA FACTURE {number}")),
+            4..=6 => ((*balance / 2).max(1), format!("ACOMPTE {number}")),
+            _ => (
+                rng.range(100, 500_000) as i64,
+                format!("VIREMENT DIVERS {i}"),
+            ),
+        };
+        write!(
+            x,
+            "<Ntry><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{as_of}</Dt></BookgDt>\
+             <AcctSvcrRef>B{i}</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Payeur {i}</Nm></Dbtr></RltdPties>\
+             <RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>",
+            amount / 100,
+            amount % 100
+        )
+        .unwrap();
+    }
+    x.push_str("</Stmt></BkToCstmrStmt></Document>");
+    x
+}
+
+/// The process's peak resident memory so far (Linux `VmHWM`), in MB.
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn main() {
+    // First, before anything else grows the process: the peak memory of reading a 50 MB
+    // statement (the file's own bytes included).
+    {
+        let open: Vec<(String, i64)> = (0..1000)
+            .map(|i| (format!("F{i:06}"), 10_000 + i))
+            .collect();
+        let mut rng = Lcg(7);
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let per_line = statement(&open, 1000, day, &mut rng).len() / 1000;
+        let camt = statement(&open, 50_000_000 / per_line.max(1), day, &mut rng);
+        let before = peak_mb();
+        let parsed = relance_core::bank::parse(camt.as_bytes(), &[]).unwrap();
+        println!(
+            "a {:.1} MB camt.053 ({} lines) parsed: peak resident memory {:.0} MB (was {:.0} MB before reading it)",
+            camt.len() as f64 / 1e6,
+            parsed.statements[0].lines.len(),
+            peak_mb(),
+            before
+        );
+    }
+
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.sqlite");
@@ -409,6 +475,43 @@ fn main() {
         );
     }
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
+
+    // A bank statement of 10,000 lines against the 100,000 invoices: read, then matched
+    // (a dry run: nothing written). Four in ten name an open invoice with its exact balance,
+    // three in ten pay part of one, the rest are unknown payers.
+    let open: Vec<(String, i64)> = conn
+        .prepare("SELECT number, total_minor - settled_minor FROM invoices WHERE settled_minor < total_minor ORDER BY id LIMIT 20000")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let camt = statement(&open, 10_000, as_of, &mut rng);
+    let (t, parsed) = time(5, || {
+        relance_core::bank::parse(camt.as_bytes(), &[]).unwrap()
+    });
+    println!(
+        "camt.053 of {} lines ({:.1} MB) parsed   median {}",
+        parsed.statements[0].lines.len(),
+        camt.len() as f64 / 1e6,
+        ms(t)
+    );
+    let files = vec![("bench.xml".to_string(), camt.into_bytes())];
+    let opts = relance_core::bank::store::Options {
+        dry_run: true,
+        ..Default::default()
+    };
+    let (t, report) = time(3, || {
+        relance_core::bank::store::import(&mut conn, &files, opts, relance_core::Lang::Fr, as_of)
+            .unwrap()
+    });
+    println!(
+        "camt.053 of 10,000 lines parsed and matched against {INVOICES} invoices (dry run: {} sure, {} proposed, {} unmatched)   median {}",
+        report.sure.len(),
+        report.proposed.len(),
+        report.unmatched.len(),
+        ms(t)
+    );
 
     // Backup and restore of the whole ledger.
     let snap = dir.path().join("snapshot.sqlite");

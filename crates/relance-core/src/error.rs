@@ -65,6 +65,52 @@ impl Place {
     }
 }
 
+/// What is wrong where a statement breaks its format, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// The XML reader's own words (quoted as they are).
+    Xml(String),
+    Truncated,
+    TooDeep,
+    BadCharacter(String),
+    NotBankToCustomer,
+    TagNotClosed,
+    /// A field too short to hold what it must (":61:", "balance").
+    TooShort(&'static str),
+    /// A field without its credit or debit mark.
+    NoMark(&'static str),
+    NoAmount,
+    /// A CSV row with (found, expected) columns.
+    Columns(usize, usize),
+}
+
+impl Detail {
+    fn text(&self, fr: bool) -> String {
+        match (self, fr) {
+            (Detail::Xml(e), true) => format!("XML mal formé ({e})"),
+            (Detail::Xml(e), false) => format!("malformed XML ({e})"),
+            (Detail::Truncated, true) => "le fichier s'arrête au milieu d'un élément (fichier tronqué ?)".into(),
+            (Detail::Truncated, false) => "the file ends inside an element (cut short?)".into(),
+            (Detail::TooDeep, true) => "éléments imbriqués trop profondément pour un relevé".into(),
+            (Detail::TooDeep, false) => "elements nested too deep for a statement".into(),
+            (Detail::BadCharacter(c), true) => format!("caractère invalide {c}"),
+            (Detail::BadCharacter(c), false) => format!("invalid character {c}"),
+            (Detail::NotBankToCustomer, true) => "ce n'est pas un relevé ISO 20022 de la banque au client (BkToCstmrStmt ou BkToCstmrDbtCdtNtfctn)".into(),
+            (Detail::NotBankToCustomer, false) => "not an ISO 20022 bank-to-customer statement (BkToCstmrStmt or BkToCstmrDbtCdtNtfctn)".into(),
+            (Detail::TagNotClosed, true) => "une balise n'est pas fermée par « > »".into(),
+            (Detail::TagNotClosed, false) => "a tag is not closed by '>'".into(),
+            (Detail::TooShort(f), true) => format!("{f} trop court"),
+            (Detail::TooShort(f), false) => format!("{f} too short"),
+            (Detail::NoMark(f), true) => format!("{f} sans indication C (crédit), D (débit), RC ou RD"),
+            (Detail::NoMark(f), false) => format!("{f} without its C (credit), D (debit), RC or RD mark"),
+            (Detail::NoAmount, true) => ":61: sans montant".into(),
+            (Detail::NoAmount, false) => ":61: without an amount".into(),
+            (Detail::Columns(n, w), true) => format!("{n} colonnes au lieu de {w}"),
+            (Detail::Columns(n, w), false) => format!("{n} columns instead of {w}"),
+        }
+    }
+}
+
 /// Why a bank statement file was refused (nothing imported).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatementFault {
@@ -82,7 +128,7 @@ pub enum StatementFault {
     Malformed {
         format: String,
         at: Place,
-        detail: String,
+        detail: Detail,
     },
     /// A value every line needs is missing.
     Missing {
@@ -179,9 +225,9 @@ impl StatementFault {
                 format!("This file is over {max_mb} MB: export shorter periods.")
             },
             Malformed { format, at, detail } => if fr {
-                format!("Relevé {format} illisible ({}) : {detail}.", at.text(fr))
+                format!("Relevé {format} illisible ({}) : {}.", at.text(fr), detail.text(fr))
             } else {
-                format!("Unreadable {format} statement ({}): {detail}.", at.text(fr))
+                format!("Unreadable {format} statement ({}): {}.", at.text(fr), detail.text(fr))
             },
             Missing { format, at, field } => if fr {
                 format!("Relevé {format} incomplet ({}) : {field} manquant.", at.text(fr))

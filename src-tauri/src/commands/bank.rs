@@ -10,6 +10,7 @@ use tauri::State;
 
 fn read(path: &str) -> relance_core::Result<(String, Vec<u8>)> {
     let p = std::path::Path::new(path);
+    relance_core::bank::check_size(p.metadata().map_err(|e| Error::file("file", p, e))?.len())?;
     let bytes = std::fs::read(p).map_err(|e| Error::file("file", p, e))?;
     let name = p
         .file_name()

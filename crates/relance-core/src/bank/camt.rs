@@ -13,6 +13,10 @@ use quick_xml::events::Event;
 struct Tx {
     amount: Option<(String, String, Place)>,
     credit: Option<bool>,
+    /// The debtor's and the creditor's name and account: the other party is the debtor of a
+    /// credit, the creditor of a debit.
+    debtor: (String, String),
+    creditor: (String, String),
     line: Line,
     ustrd: Vec<String>,
     returned: bool,
@@ -76,7 +80,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
             fault(StatementFault::Malformed {
                 format: fmt.name().into(),
                 at: at(&path, entries),
-                detail: e.to_string(),
+                detail: crate::error::Detail::Xml(e.to_string()),
             })
         })?;
         match ev {
@@ -101,6 +105,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                     "Stmt" | "Ntfctn" | "Rpt" => {
                         stmt = Some(Statement::default());
                         balances.clear();
+                        entries = 0;
                     }
                     "Bal" if stmt.is_some() => balance = Some(Balance::default()),
                     "Ntry" if stmt.is_some() => {
@@ -120,6 +125,14 @@ pub fn parse(text: &str) -> Result<Parsed> {
                     _ => {}
                 }
                 path.push(name);
+                // No statement nests this deep: refused before the path grows without end.
+                if path.len() > 64 {
+                    return Err(fault(StatementFault::Malformed {
+                        format: fmt.name().into(),
+                        at: Place::Element(path[..8].join("/")),
+                        detail: crate::error::Detail::TooDeep,
+                    }));
+                }
                 buf.clear();
             }
             Event::Empty(_) => {}
@@ -127,7 +140,14 @@ pub fn parse(text: &str) -> Result<Parsed> {
             Event::CData(t) => buf.push_str(&t),
             Event::GeneralRef(r) => match r.resolve_char_ref() {
                 Ok(Some(c)) => buf.push(c),
-                _ => match quick_xml::escape::resolve_predefined_entity(&r) {
+                Err(_) => {
+                    return Err(fault(StatementFault::Malformed {
+                        format: fmt.name().into(),
+                        at: at(&path, entries),
+                        detail: crate::error::Detail::BadCharacter(format!("&{};", &*r)),
+                    }))
+                }
+                Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
                     Some(s) => buf.push_str(s),
                     None => return Err(fault(StatementFault::Dtd)),
                 },
@@ -135,18 +155,13 @@ pub fn parse(text: &str) -> Result<Parsed> {
             Event::End(_) => {
                 let value = std::mem::take(&mut buf);
                 let value = value.trim();
-                let place = at(&path, entries);
+                // Where this is, written out only when something needs it (an amount kept
+                // for a later message, an error): never for every element of a large file.
+                let place = || at(&path, entries);
                 let Some(name) = path.last().cloned() else {
                     break;
                 };
-                let tail = |n: usize| -> Vec<&str> {
-                    path.iter()
-                        .rev()
-                        .take(n)
-                        .rev()
-                        .map(String::as_str)
-                        .collect()
-                };
+                let tail = |n: usize| -> &[String] { &path[path.len().saturating_sub(n)..] };
                 let in_tx = path.iter().any(|e| e == "TxDtls");
                 let in_entry = path.iter().any(|e| e == "Ntry");
                 let in_bal = path.iter().any(|e| e == "Bal");
@@ -155,11 +170,14 @@ pub fn parse(text: &str) -> Result<Parsed> {
                     let parsed = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
                         fault(StatementFault::BadDate {
                             format: fmt.name().into(),
-                            at: place.clone(),
+                            at: place(),
                             value: v.into(),
                         })
                     })?;
-                    in_range(fmt, &place, v, parsed)
+                    if parsed < crate::validate::earliest() || parsed > crate::validate::latest() {
+                        return in_range(fmt, &place(), v, parsed);
+                    }
+                    Ok(parsed)
                 };
                 if in_bal {
                     if let Some(b) = balance.as_mut() {
@@ -169,11 +187,11 @@ pub fn parse(text: &str) -> Result<Parsed> {
                             {
                                 b.code = value.to_string()
                             }
-                            "Amt" => {
-                                b.amount =
-                                    Some((value.to_string(), pending_ccy.clone(), place.clone()))
+                            // The balance's own amount, not an availability's (Bal/Avlbty/Amt).
+                            "Amt" if tail(2)[0] == "Bal" => {
+                                b.amount = Some((value.to_string(), pending_ccy.clone(), place()))
                             }
-                            "CdtDbtInd" => b.credit = Some(value == "CRDT"),
+                            "CdtDbtInd" if tail(2)[0] == "Bal" => b.credit = Some(value == "CRDT"),
                             "Bal" => {
                                 if let Some(b) = balance.take() {
                                     balances.push(b);
@@ -188,9 +206,8 @@ pub fn parse(text: &str) -> Result<Parsed> {
                         let t2 = tail(2);
                         let t3 = tail(3);
                         match name.as_str() {
-                            "Amt" if t2[0] == "TxDtls" || t3.contains(&"TxAmt") => {
-                                tx.amount =
-                                    Some((value.to_string(), pending_ccy.clone(), place.clone()))
+                            "Amt" if t2[0] == "TxDtls" || t3.iter().any(|e| e == "TxAmt") => {
+                                tx.amount = Some((value.to_string(), pending_ccy.clone(), place()))
                             }
                             "CdtDbtInd" if t2[0] == "TxDtls" => tx.credit = Some(value == "CRDT"),
                             "AcctSvcrRef" if t2[0] == "Refs" => tx.line.bank_ref = value.into(),
@@ -201,21 +218,16 @@ pub fn parse(text: &str) -> Result<Parsed> {
                             // kept marked until the entry says which is the other party.
                             "Nm" if path.iter().any(|e| e == "RltdPties") => {
                                 if path.iter().any(|e| e == "Dbtr") {
-                                    tx.line.party = format!("D:{value}");
-                                } else if path.iter().any(|e| e == "Cdtr")
-                                    && !tx.line.party.starts_with("D:")
-                                {
-                                    tx.line.party = format!("C:{value}");
+                                    tx.debtor.0 = value.to_string();
+                                } else if path.iter().any(|e| e == "Cdtr") {
+                                    tx.creditor.0 = value.to_string();
                                 }
                             }
                             "IBAN" if path.iter().any(|e| e == "DbtrAcct") => {
-                                tx.line.party_account = format!("D:{value}")
+                                tx.debtor.1 = value.replace(' ', "")
                             }
-                            "IBAN"
-                                if path.iter().any(|e| e == "CdtrAcct")
-                                    && !tx.line.party_account.starts_with("D:") =>
-                            {
-                                tx.line.party_account = format!("C:{value}")
+                            "IBAN" if path.iter().any(|e| e == "CdtrAcct") => {
+                                tx.creditor.1 = value.replace(' ', "")
                             }
                             "AddtlTxInf" if tx.ustrd.is_empty() => tx.ustrd.push(value.into()),
                             _ => {}
@@ -226,8 +238,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                         let t2 = tail(2);
                         match name.as_str() {
                             "Amt" if t2[0] == "Ntry" => {
-                                en.amount =
-                                    Some((value.to_string(), pending_ccy.clone(), place.clone()))
+                                en.amount = Some((value.to_string(), pending_ccy.clone(), place()))
                             }
                             "CdtDbtInd" if t2[0] == "Ntry" => en.credit = Some(value == "CRDT"),
                             "RvslInd" => en.reversal = value.eq_ignore_ascii_case("true"),
@@ -246,7 +257,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                             "Ntry" => {
                                 let en = entry.take().expect("in an entry");
                                 if let Some(s) = stmt.as_mut() {
-                                    close_entry(fmt, s, en, &place)?;
+                                    close_entry(fmt, s, en, &place())?;
                                 }
                             }
                             _ => {}
@@ -288,7 +299,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
         return Err(fault(StatementFault::Malformed {
             format: format.name().into(),
             at: Place::Element(path.join("/")),
-            detail: "end of file inside the element".into(),
+            detail: crate::error::Detail::Truncated,
         }));
     }
     if statements.iter().all(|s| s.lines.is_empty()) {
@@ -305,9 +316,7 @@ fn not_camt(root: &str) -> crate::error::Error {
     fault(StatementFault::Malformed {
         format: "camt.053/054".into(),
         at: Place::Element(root.into()),
-        detail:
-            "not an ISO 20022 bank-to-customer statement (BkToCstmrStmt or BkToCstmrDbtCdtNtfctn)"
-                .into(),
+        detail: crate::error::Detail::NotBankToCustomer,
     })
 }
 
@@ -366,14 +375,9 @@ fn close_entry(format: Format, s: &mut Statement, en: Entry, at: &Place) -> Resu
         };
         let credit = tx.credit.unwrap_or(credit);
         // The other party: the debtor of a credit, the creditor of a debit.
-        let pick = |v: &str| -> String {
-            match (v.split_once(':'), credit) {
-                (Some(("D", x)), true) | (Some(("C", x)), false) => x.to_string(),
-                _ => String::new(),
-            }
-        };
-        line.party = pick(&line.party);
-        line.party_account = pick(&line.party_account);
+        let (party, account) = if credit { tx.debtor } else { tx.creditor };
+        line.party = party;
+        line.party_account = account;
         line.amount_minor = if credit { minor } else { -minor };
         line.currency = cur;
         line.booking_date = en.booking;

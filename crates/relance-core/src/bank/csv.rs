@@ -46,6 +46,18 @@ pub struct Preview {
 struct Table {
     header: Vec<String>,
     rows: Vec<(usize, Vec<String>)>,
+    /// Rows after the header of another width (line, cells): reported, never dropped silently.
+    odd: Vec<(usize, usize)>,
+    width: usize,
+}
+
+/// "31/12/2026", "2026-12-31", "31.12.26": what a date column holds.
+fn looks_like_date(cell: &str) -> bool {
+    let parts: Vec<&str> = cell.trim().split(['/', '-', '.']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The header's columns folded (trimmed, lower-cased) and joined: the same bank export
@@ -92,20 +104,45 @@ fn table(text: &str) -> Option<Table> {
         if n < 2 {
             continue;
         }
-        // The header names every column: a preamble line padded to the same width ("Compte
-        // n° …;;;;") is not it.
-        let start = rows
+        // The header is the row of that width naming the most columns in words, before the
+        // first row holding a date (the data): a preamble line padded to the same width
+        // ("Compte n° …;;;;") names one, a header with an empty last cell still most.
+        let dated = |r: &[String]| r.iter().any(|c| looks_like_date(c));
+        let first_data = rows
             .iter()
-            .position(|(_, r)| r.len() == width && r.iter().all(|c| !c.is_empty()))
-            .or_else(|| rows.iter().position(|(_, r)| r.len() == width))?;
+            .position(|(_, r)| r.len() == width && dated(r))
+            .unwrap_or(rows.len());
+        let score = |r: &[String]| {
+            r.iter()
+                .filter(|c| c.chars().any(char::is_alphabetic) && !looks_like_date(c))
+                .count()
+        };
+        let start = rows[..first_data]
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, r))| r.len() == width)
+            .max_by_key(|(i, (_, r))| (score(r), *i))
+            .map(|(i, _)| i)?;
         let header = rows[start].1.clone();
-        let body: Vec<(usize, Vec<String>)> = rows[start + 1..]
-            .iter()
-            .filter(|(_, r)| r.len() == width)
-            .cloned()
-            .collect();
+        let mut body = Vec::new();
+        let mut odd = Vec::new();
+        for (line, r) in &rows[start + 1..] {
+            if r.len() == width {
+                body.push((*line, r.clone()));
+            } else {
+                odd.push((*line, r.len()));
+            }
+        }
         if best.as_ref().is_none_or(|(m, _)| n > *m) {
-            best = Some((n, Table { header, rows: body }));
+            best = Some((
+                n,
+                Table {
+                    header,
+                    rows: body,
+                    odd,
+                    width,
+                },
+            ));
         }
     }
     best.map(|(_, t)| t)
@@ -220,7 +257,14 @@ fn read(t: &Table, m: &Mapping) -> Result<Parsed> {
             Err(other) => return Err(other),
         }
     }
-    let total = t.rows.len();
+    for (line, cells) in &t.odd {
+        errors.push(crate::error::Msg::Statement(StatementFault::Malformed {
+            format: F.name().into(),
+            at: Place::Line(*line),
+            detail: crate::error::Detail::Columns(*cells, t.width),
+        }));
+    }
+    let total = t.rows.len() + t.odd.len();
     if !errors.is_empty() && (errors.len() * 3 >= total || lines.is_empty()) {
         return Err(fault(StatementFault::MappingErrors {
             bad: errors.len(),

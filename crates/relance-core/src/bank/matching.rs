@@ -57,6 +57,49 @@ pub struct Book {
     pub tolerance_minor: i64,
     /// …and at most this many thousandths of the amount due.
     pub tolerance_permille: i64,
+    /// Built on first use (see [`Index`]); `open` may then only have balances lowered (an
+    /// invoice paid to zero stays in place and is skipped), never entries added or removed.
+    pub(super) index: std::cell::OnceCell<Index>,
+}
+
+/// What the rules look up, built once per book: thousands of lines against a hundred
+/// thousand invoices stay linear (no rule scans every invoice or customer per line).
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    by_id: HashMap<i64, usize>,
+    /// Invoice numbers as letters and digits → the open invoice.
+    by_key: HashMap<String, usize>,
+    closed_keys: HashMap<String, usize>,
+    /// Each customer's open invoices, oldest first.
+    per_customer: HashMap<i64, Vec<usize>>,
+    /// A name word → the customers whose name has it; each customer's words.
+    by_word: HashMap<String, Vec<usize>>,
+    customer_words: Vec<HashSet<String>>,
+}
+
+impl Index {
+    fn build(book: &Book) -> Index {
+        let mut ix = Index::default();
+        for (k, inv) in book.open.iter().enumerate() {
+            ix.by_id.insert(inv.id, k);
+            ix.by_key.insert(alnum_key(&inv.number), k);
+            ix.per_customer.entry(inv.customer_id).or_default().push(k);
+        }
+        for list in ix.per_customer.values_mut() {
+            list.sort_by_key(|&k| (book.open[k].due, book.open[k].id));
+        }
+        for (k, c) in book.closed.iter().enumerate() {
+            ix.closed_keys.insert(alnum_key(&c.number), k);
+        }
+        for (k, c) in book.customers.iter().enumerate() {
+            let words = name_words(&c.name);
+            for w in &words {
+                ix.by_word.entry(w.clone()).or_default().push(k);
+            }
+            ix.customer_words.push(words);
+        }
+        ix
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -149,24 +192,34 @@ impl Book {
 }
 
 /// The words of a text, each reduced to its letters and digits: words are separated by
-/// spaces and punctuation other than `-`, `.`, `/` and `_`, which are dropped inside a word.
+/// spaces and punctuation other than `-`, `.` and `_`, which are dropped inside a word
+/// ("FA-2026.101" is one word; "F12/F13" two).
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '.' | '/' | '_')))
+    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '.' | '_')))
         .map(alnum_key)
         .filter(|w| !w.is_empty())
         .collect()
 }
 
 /// Invoice numbers named in `text` as whole words or runs of up to four words ("FA 2026
-/// 101"): each key found in `keys`, once.
-fn numbers_in(text: &str, keys: &HashSet<&str>) -> Vec<String> {
+/// 101"): each key `known` accepts, once.
+fn numbers_in(text: &str, known: impl Fn(&str) -> bool) -> Vec<String> {
     let w = words(text);
     let mut found: Vec<String> = Vec::new();
     for i in 0..w.len() {
         let mut joined = String::new();
-        for word in w.iter().skip(i).take(4) {
+        for (k, word) in w.iter().skip(i).take(4).enumerate() {
             joined.push_str(word);
-            if keys.contains(joined.as_str()) && !found.contains(&joined) {
+            // Several words make a number only when one has a letter ("FA 2026 101"): digits
+            // alone run together from an amount ("1 234,56") never do.
+            if k > 0
+                && !w[i..=i + k]
+                    .iter()
+                    .any(|x| x.chars().any(char::is_alphabetic))
+            {
+                continue;
+            }
+            if known(joined.as_str()) && !found.contains(&joined) {
                 found.push(joined.clone());
             }
         }
@@ -186,12 +239,11 @@ fn name_words(name: &str) -> HashSet<String> {
 }
 
 /// Rule 4's likeness: most of the customer's name words are in the payer's name.
-fn alike(payer: &str, customer: &str) -> bool {
-    let (p, c) = (name_words(payer), name_words(customer));
+fn alike_words(p: &HashSet<String>, c: &HashSet<String>) -> bool {
     if p.is_empty() || c.is_empty() {
         return false;
     }
-    let common = c.intersection(&p).count();
+    let common = c.intersection(p).count();
     common * 2 >= c.len().max(1) && common > 0 && common * 2 >= p.len().min(c.len())
 }
 
@@ -201,20 +253,24 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         return Proposal::none(Reason::Debit);
     }
     let amount = line.amount_minor;
-    let open: Vec<&OpenInvoice> = book
-        .open
-        .iter()
-        .filter(|i| i.currency == line.currency)
-        .collect();
-    let by_id: HashMap<i64, &OpenInvoice> = open.iter().map(|i| (i.id, *i)).collect();
+    let ix = book.index.get_or_init(|| Index::build(book));
+    // An invoice the line may pay: open (a balance left) and in the line's currency.
+    let usable = |k: usize| -> Option<&OpenInvoice> {
+        let inv = &book.open[k];
+        (inv.balance > 0 && inv.currency == line.currency).then_some(inv)
+    };
     let haystack = format!("{} {}", line.reference, line.text);
 
     // 1. A reference allocated by Relance (or an RF one the owner's invoices carry).
+    let mut referenced_paid = None;
     for found in reference::find(&haystack) {
         if let Some(ids) = book.references.get(&found) {
-            let invoices: Vec<&OpenInvoice> =
-                ids.iter().filter_map(|id| by_id.get(id).copied()).collect();
+            let invoices: Vec<&OpenInvoice> = ids
+                .iter()
+                .filter_map(|id| ix.by_id.get(id).and_then(|&k| usable(k)))
+                .collect();
             if invoices.is_empty() {
+                referenced_paid = Some(found);
                 continue;
             }
             let (allocations, difference, _) = book.pay(&invoices, amount);
@@ -228,28 +284,31 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         }
     }
 
-    // 2. Invoice numbers in the text.
-    let mut keys: HashMap<String, &OpenInvoice> = HashMap::new();
-    for inv in &open {
-        keys.insert(alnum_key(&inv.number), inv);
+    // A reference of ours whose invoices are all paid: said, never matched elsewhere.
+    if let Some(reference) = referenced_paid {
+        return Proposal::none(Reason::NotOpen {
+            numbers: vec![reference],
+        });
     }
-    let closed: HashMap<String, &ClosedInvoice> = book
-        .closed
-        .iter()
-        .map(|c| (alnum_key(&c.number), c))
-        .collect();
-    let all_keys: HashSet<&str> = keys
-        .keys()
-        .chain(closed.keys())
-        .map(String::as_str)
-        .collect();
-    let named = numbers_in(&haystack, &all_keys);
+
+    // 2. Invoice numbers in the text.
+    let named = numbers_in(&haystack, |k| {
+        ix.by_key.contains_key(k) || ix.closed_keys.contains_key(k)
+    });
     if !named.is_empty() {
-        let invoices: Vec<&OpenInvoice> =
-            named.iter().filter_map(|k| keys.get(k).copied()).collect();
+        let invoices: Vec<&OpenInvoice> = named
+            .iter()
+            .filter_map(|k| ix.by_key.get(k).and_then(|&i| usable(i)))
+            .collect();
         let not_open: Vec<String> = named
             .iter()
-            .filter_map(|k| closed.get(k).map(|c| c.number.clone()))
+            .filter(|k| ix.by_key.get(*k).and_then(|&i| usable(i)).is_none())
+            .filter_map(|k| {
+                ix.closed_keys
+                    .get(k)
+                    .map(|&c| book.closed[c].number.clone())
+                    .or_else(|| ix.by_key.get(k).map(|&i| book.open[i].number.clone()))
+            })
             .collect();
         let customers: HashSet<i64> = invoices.iter().map(|i| i.customer_id).collect();
         if customers.len() > 1 {
@@ -281,16 +340,18 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         }
     }
 
+    // A customer's 12 oldest open invoices in the line's currency.
+    let oldest = |customer: i64| -> Vec<&OpenInvoice> {
+        ix.per_customer
+            .get(&customer)
+            .map(|list| list.iter().filter_map(|&k| usable(k)).take(12).collect())
+            .unwrap_or_default()
+    };
+
     // 3. A known payer account.
     let account = alnum_key(&line.party_account);
     if let Some(&customer) = book.payers.get(&account).filter(|_| !account.is_empty()) {
-        let mut theirs: Vec<&OpenInvoice> = open
-            .iter()
-            .filter(|i| i.customer_id == customer)
-            .copied()
-            .collect();
-        theirs.sort_by_key(|i| (i.due, i.id));
-        theirs.truncate(12);
+        let theirs = oldest(customer);
         if let Some(combo) = combination(&theirs, amount, book) {
             let (allocations, difference, _) = book.pay(&combo, amount);
             return Proposal {
@@ -314,23 +375,28 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         };
     }
 
-    // 4. A name like a customer's, and the amount of one of their open invoices.
+    // 4. A name like a customer's, and the amount of one of their open invoices: only the
+    // customers sharing a word with the payer's name are looked at.
     let payer = if line.party.is_empty() {
         &line.text
     } else {
         &line.party
     };
-    for c in &book.customers {
-        if !alike(payer, &c.name) {
+    let payer_words = name_words(payer);
+    let mut candidates: Vec<usize> = payer_words
+        .iter()
+        .filter_map(|w| ix.by_word.get(w))
+        .flatten()
+        .copied()
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    for k in candidates {
+        let c = &book.customers[k];
+        if !alike_words(&payer_words, &ix.customer_words[k]) {
             continue;
         }
-        let mut theirs: Vec<&OpenInvoice> = open
-            .iter()
-            .filter(|i| i.customer_id == c.id)
-            .copied()
-            .collect();
-        theirs.sort_by_key(|i| (i.due, i.id));
-        theirs.truncate(12);
+        let theirs = oldest(c.id);
         if let Some(combo) = combination(&theirs, amount, book) {
             let (allocations, difference, _) = book.pay(&combo, amount);
             return Proposal {
@@ -546,5 +612,31 @@ mod tests {
         );
         let p = propose(&credit(35_000, "F12 F123"), &book());
         assert!(matches!(p.reason, Reason::SeveralCustomers { .. }));
+        // Two numbers written with a slash are two; an amount's digits never make a number.
+        let p = propose(&credit(35_000, "F12/F123"), &book());
+        assert!(
+            matches!(p.reason, Reason::SeveralCustomers { .. }),
+            "{:?}",
+            p.reason
+        );
+        let mut b = book();
+        b.open.push(inv(9, "1234", 1, 12_345, "2026-01-01"));
+        let p = propose(&credit(50, "VIR 1 234,56 EUR"), &b);
+        assert_eq!(p.confidence, None, "{:?}", p.reason);
+        // A reference whose invoice is paid: said, not matched by another rule.
+        let mut b = book();
+        b.references.insert(reference::rf("RL9").unwrap(), vec![77]);
+        b.closed.push(ClosedInvoice {
+            number: "F77".into(),
+            customer_id: 1,
+        });
+        let p = propose(
+            &credit(
+                10_000,
+                &format!("{} Hôtel du Parc", reference::rf("RL9").unwrap()),
+            ),
+            &b,
+        );
+        assert!(matches!(p.reason, Reason::NotOpen { .. }), "{:?}", p.reason);
     }
 }

@@ -123,13 +123,19 @@ pub struct Parsed {
     pub skipped: Vec<crate::error::Msg>,
 }
 
+/// Refuses a file over [`MAX_MB`] (the shells ask before reading it).
+pub fn check_size(bytes: u64) -> Result<()> {
+    if bytes > MAX_MB * 1024 * 1024 {
+        return Err(fault(StatementFault::TooLarge { max_mb: MAX_MB }));
+    }
+    Ok(())
+}
+
 /// Reads a statement file of any supported format. `csv_layouts` are the bank CSV mappings
 /// the owner saved (a CSV is read only through one). The format is told by the content,
 /// never by the file name.
 pub fn parse(bytes: &[u8], csv_layouts: &[csv::Mapping]) -> Result<Parsed> {
-    if bytes.len() as u64 > MAX_MB * 1024 * 1024 {
-        return Err(fault(StatementFault::TooLarge { max_mb: MAX_MB }));
-    }
+    check_size(bytes.len() as u64)?;
     let text = decode(bytes);
     let start = text.trim_start_matches('\u{feff}').trim_start();
     if looks_like_ofx(start) {
@@ -162,11 +168,12 @@ fn looks_like_ofx(start: &str) -> bool {
 /// The file as text: UTF-8 (with or without BOM) when it is valid UTF-8, else Windows-1252
 /// (a superset of ISO-8859-1's printable characters), what French bank exports use. An
 /// OFX header or XML declaration naming another charset is honoured by the parser.
-pub fn decode(bytes: &[u8]) -> String {
+pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+        // Not copied: a 50 MB statement is read in place.
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned()),
     }
 }
 
@@ -202,6 +209,14 @@ pub(crate) fn amount(format: Format, at: &Place, value: &str, currency: &str) ->
         Some(i) => (&body[..i], &body[i + 1..]),
         None => (body, ""),
     };
+    // Thousands groups, when written, are groups of three ("1.234.567,89"): "1.2.3" is no
+    // amount.
+    let groups: Vec<&str> = int.split(['.', ',']).collect();
+    if groups.len() > 1
+        && (groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3))
+    {
+        return Err(bad());
+    }
     let int: String = int.chars().filter(|c| *c != '.' && *c != ',').collect();
     if int.is_empty() && frac.is_empty()
         || !int.chars().all(|c| c.is_ascii_digit())
@@ -262,6 +277,15 @@ pub(crate) fn in_range(format: Format, at: &Place, v: &str, d: NaiveDate) -> Res
 /// Letters and digits only, upper-cased, look-alikes folded (NFKC): what invoice numbers
 /// and references are compared on ("FA 2026/101" → "FA2026101").
 pub fn alnum_key(s: &str) -> String {
+    // Plain ASCII needs no compatibility folding: the matcher calls this for every word of
+    // every line.
+    if s.is_ascii() {
+        return s
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+    }
     crate::validate::identifier_key(s)
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -297,7 +321,16 @@ mod unit {
             })
         ));
         assert_eq!(amount(Format::Csv, &at, "1500", "JPY").unwrap(), 1500);
-        for bad in ["", "-", "abc", "1..2x", "12e3", "99999999999999"] {
+        for bad in [
+            "",
+            "-",
+            "abc",
+            "1..2x",
+            "12e3",
+            "99999999999999",
+            "1.2.3",
+            "12.34.567,8",
+        ] {
             assert!(a(bad).is_err(), "{bad}");
         }
     }

@@ -5,7 +5,7 @@
 //! before `:20:` (SWIFT blocks, bank codes) are skipped.
 
 use super::{amount, fault, in_range, Format, Line, Parsed, Statement};
-use crate::error::{Place, Result, StatementFault};
+use crate::error::{Detail, Place, Result, StatementFault};
 use chrono::NaiveDate;
 
 const F: Format = Format::Mt940;
@@ -51,9 +51,13 @@ pub fn parse(text: &str) -> Result<Parsed> {
             Some((tag, value)) => fields.push((tag, value, i + 1)),
             None => {
                 if let Some(last) = fields.last_mut() {
-                    // SWIFT wraps at 65 characters: a `:86:` continues without a space.
+                    // SWIFT wraps at 65 characters: structured `:86:` subfields (`?2x`)
+                    // continue without a space, free text with one, other fields on a
+                    // new line.
                     if last.0 != "86" {
                         last.1.push('\n');
+                    } else if !last.1.contains('?') {
+                        last.1.push(' ');
                     }
                     last.1.push_str(line);
                 } else if line.starts_with('{') || line.starts_with('}') {
@@ -128,12 +132,12 @@ fn balance(v: &str, at: usize) -> Result<(i64, String, NaiveDate)> {
     let v = v.lines().next().unwrap_or("").trim();
     let place = Place::Line(at);
     if v.len() < 11 || !v.is_char_boundary(1) || !v.is_char_boundary(7) || !v.is_char_boundary(10) {
-        return Err(malformed(at, "balance too short"));
+        return Err(malformed(at, Detail::TooShort("balance")));
     }
     let sign = match &v[..1] {
         "C" => 1,
         "D" => -1,
-        _ => return Err(malformed(at, "balance without C or D")),
+        _ => return Err(malformed(at, Detail::NoMark("balance"))),
     };
     let date = yymmdd(&v[1..7], at)?;
     let ccy = v[7..10].to_string();
@@ -163,7 +167,7 @@ fn statement_line(v: &str, currency: &str, at: usize) -> Result<Line> {
     let first = v.lines().next().unwrap_or("").trim_end();
     let b = first.as_bytes();
     if b.len() < 12 || !first.is_ascii() {
-        return Err(malformed(at, ":61: too short"));
+        return Err(malformed(at, Detail::TooShort(":61:")));
     }
     let value_date = yymmdd(&first[..6], at)?;
     let mut i = 6;
@@ -199,7 +203,7 @@ fn statement_line(v: &str, currency: &str, at: usize) -> Result<Line> {
     } else if rest.starts_with('D') {
         (false, false, 1)
     } else {
-        return Err(malformed(at, ":61: without C, D, RC or RD"));
+        return Err(malformed(at, Detail::NoMark(":61:")));
     };
     let mut rest = &rest[skip..];
     // An optional funds code letter before the amount.
@@ -211,7 +215,7 @@ fn statement_line(v: &str, currency: &str, at: usize) -> Result<Line> {
         .unwrap_or(rest.len());
     let figure = &rest[..end];
     if figure.is_empty() {
-        return Err(malformed(at, ":61: without an amount"));
+        return Err(malformed(at, Detail::NoAmount));
     }
     let minor = amount(F, &Place::Line(at), figure, currency)?;
     let rest = rest[end..].trim_start();
@@ -288,10 +292,10 @@ fn details(line: &mut Line, v: &str) {
     }
 }
 
-fn malformed(line: usize, detail: &str) -> crate::error::Error {
+fn malformed(line: usize, detail: Detail) -> crate::error::Error {
     fault(StatementFault::Malformed {
         format: F.name().into(),
         at: Place::Line(line),
-        detail: detail.into(),
+        detail,
     })
 }

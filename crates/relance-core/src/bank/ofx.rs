@@ -4,7 +4,7 @@
 //! `FITID` is each line's identity.
 
 use super::{amount, fault, in_range, Format, Line, Parsed, Statement};
-use crate::error::{Place, Result, StatementFault};
+use crate::error::{Detail, Place, Result, StatementFault};
 use chrono::NaiveDate;
 
 const F: Format = Format::Ofx;
@@ -22,7 +22,15 @@ pub fn parse(text: &str) -> Result<Parsed> {
             field: "<OFX>".into(),
         }));
     };
-    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    // Line numbers counted as the reader moves on (never from the start again: a 64 MB file
+    // stays linear).
+    let mut counted = (start, text[..start].matches('\n').count() + 1);
+    let mut line_of = |offset: usize| {
+        let (from, line) = counted;
+        let more = text[from..offset].matches('\n').count();
+        counted = (offset, line + more);
+        line + more
+    };
     let mut statements = Vec::new();
     let mut stmt: Option<Statement> = None;
     let mut tx: Option<(Line, String, String, String, usize)> = None; // line, amount, name, memo, at
@@ -33,10 +41,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
     let mut offset = start;
     while let Some(lt) = rest.find('<') {
         let Some(gt) = rest[lt..].find('>') else {
-            return Err(malformed(
-                line_of(offset + lt),
-                "a tag is not closed by '>'",
-            ));
+            return Err(malformed(line_of(offset + lt), Detail::TagNotClosed));
         };
         let tag = rest[lt + 1..lt + gt].trim().to_ascii_uppercase();
         let after = &rest[lt + gt + 1..];
@@ -100,7 +105,8 @@ pub fn parse(text: &str) -> Result<Parsed> {
                 "FITID" => line.fitid = value,
                 "NAME" => *name = value,
                 "MEMO" => *memo = value,
-                "REFNUM" | "CHECKNUM" if line.bank_ref.is_empty() => line.bank_ref = value,
+                // A cheque number repeats across cheques: never a line's identity.
+                "CHECKNUM" | "REFNUM" if line.end_to_end.is_empty() => line.end_to_end = value,
                 "BANKACCTTO" | "ACCTID" => line.party_account = value,
                 "CURRENCY" | "ORIGCURRENCY" => {}
                 _ => {}
@@ -203,11 +209,11 @@ fn unescape(v: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn malformed(line: usize, detail: &str) -> crate::error::Error {
+fn malformed(line: usize, detail: Detail) -> crate::error::Error {
     fault(StatementFault::Malformed {
         format: F.name().into(),
         at: Place::Line(line),
-        detail: detail.into(),
+        detail,
     })
 }
 

@@ -36,7 +36,8 @@ pub fn valid(s: &str) -> Option<String> {
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_uppercase();
-    if compact.len() < 5 || compact.len() > 25 || !compact.starts_with("RF") {
+    if !compact.is_ascii() || compact.len() < 5 || compact.len() > 25 || !compact.starts_with("RF")
+    {
         return None;
     }
     if !compact[2..4].chars().all(|c| c.is_ascii_digit())
@@ -140,5 +141,6 @@ mod tests {
         assert!(find("XRF18539007547034").is_empty());
         assert!(find("RF19539007547034").is_empty());
         assert!(find("").is_empty());
+        assert!(valid("RF1é23").is_none() && valid("RFé123456").is_none());
     }
 }

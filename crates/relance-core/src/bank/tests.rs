@@ -154,6 +154,9 @@ fn camt053_two_statements_and_odd_v08() {
     assert_eq!(p.statements.len(), 2);
     assert_eq!(p.statements[0].lines[0].amount_minor, 885);
     assert_eq!(p.statements[1].lines[0].amount_minor, -700);
+    // A debit's other party is its creditor; a credit without a debtor has none.
+    assert_eq!(p.statements[1].lines[0].party, "Company Name 2");
+    assert_eq!(p.statements[0].lines[0].party, "");
     assert!(p.statements.iter().all(|s| s.balance_mismatch().is_none()));
     let p = read(fixture!("camt053_v08_genkgo_dttm_mixed_ccy_balances.xml"));
     let s = &p.statements[0];
@@ -963,6 +966,50 @@ mod ledger {
             .unwrap()
             .held
             .is_empty());
+    }
+
+    /// A cheque number repeats (and some banks number entries from 1 each day): neither
+    /// makes two lines one.
+    #[test]
+    fn repeated_cheque_numbers_and_daily_entry_numbers_keep_lines_apart() {
+        let mut conn = ledger();
+        let ofx = "OFXHEADER:100\n\n<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>EUR<BANKACCTFROM><ACCTID>123</BANKACCTFROM><BANKTRANLIST>\
+                   <STMTTRN><TRNTYPE>CHECK<DTPOSTED>20261101<TRNAMT>-10,00<FITID>A1<CHECKNUM>7</STMTTRN>\
+                   <STMTTRN><TRNTYPE>CHECK<DTPOSTED>20261102<TRNAMT>-12,00<FITID>A2<CHECKNUM>7</STMTTRN>\
+                   </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>";
+        let r = import(
+            &mut conn,
+            &[("a.ofx".into(), ofx.as_bytes().to_vec())],
+            Options::default(),
+        );
+        assert_eq!((r.lines, r.duplicates, r.debits), (2, 0, 2));
+        let day_camt = |day: &str, amount: &str| {
+            format!(
+                "<Document><BkToCstmrStmt><Stmt><Acct><Id><IBAN>FR76X</IBAN></Id><Ccy>EUR</Ccy></Acct><Ntry><NtryRef>1</NtryRef><Amt Ccy=\"EUR\">{amount}</Amt>\
+                 <CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>{day}</Dt></BookgDt></Ntry></Stmt></BkToCstmrStmt></Document>"
+            )
+        };
+        let r1 = import(
+            &mut conn,
+            &[(
+                "d1.xml".into(),
+                day_camt("2026-11-02", "10.00").into_bytes(),
+            )],
+            Options::default(),
+        );
+        let r2 = import(
+            &mut conn,
+            &[(
+                "d2.xml".into(),
+                day_camt("2026-11-03", "11.00").into_bytes(),
+            )],
+            Options::default(),
+        );
+        assert_eq!(
+            (r1.duplicates, r2.duplicates),
+            (0, 0),
+            "entry 1 of two days: two lines"
+        );
     }
 
     #[test]

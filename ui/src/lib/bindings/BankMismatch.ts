@@ -3,4 +3,4 @@
 /**
  * A statement whose balances do not add up.
  */
-export type BankMismatch = { account: string, computed: string, closing: string, };
+export type BankMismatch = { account: string, currency: string, computed: string, closing: string, };

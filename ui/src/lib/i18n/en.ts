@@ -700,6 +700,7 @@ export const en = {
   'nav.bank': 'Bank',
   'bank.import_demo': 'Import the demo statement',
   'bank.more': 'More — {payer}',
+  'bank.mismatch': 'The statement of account {account} does not add up: opening plus lines = {computed}, closing given {closing}.',
   'bank.title': 'Bank',
   'bank.last_import': 'Last statement imported on {date}, lines up to {to}.',
   'bank.never': 'No statement imported: Relance knows of payments only what you type.',

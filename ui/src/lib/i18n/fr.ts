@@ -702,6 +702,7 @@ export const fr: Record<Key, string> = {
   'nav.bank': 'Banque',
   'bank.import_demo': 'Importer le relevé de démonstration',
   'bank.more': 'Autres choix — {payer}',
+  'bank.mismatch': 'Le relevé du compte {account} ne tombe pas juste : ouverture plus opérations = {computed}, clôture indiquée {closing}.',
   'bank.title': 'Banque',
   'bank.last_import': "Dernier relevé importé le {date}, opérations jusqu'au {to}.",
   'bank.never': 'Aucun relevé importé : Relance ne sait des paiements que ce que vous saisissez.',
