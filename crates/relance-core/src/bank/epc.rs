@@ -57,6 +57,27 @@ pub fn payload(t: &Transfer) -> Option<String> {
     (text.len() <= 331).then_some(text)
 }
 
+/// The code a document of the company asks to be paid with: its name, IBAN and BIC, the
+/// amount and the reference; `None` for another currency than the euro, without an IBAN,
+/// or when the payload cannot be one (see [`payload`]).
+pub fn company_code(
+    settings: &crate::settings::Settings,
+    currency: &str,
+    amount_minor: i64,
+    reference: &str,
+) -> Option<Vec<Vec<bool>>> {
+    if currency != "EUR" || settings.iban.is_empty() {
+        return None;
+    }
+    modules(&payload(&Transfer {
+        name: &settings.company_name,
+        iban: &settings.iban,
+        bic: &settings.bic,
+        amount_minor,
+        reference,
+    })?)
+}
+
 /// The code's modules, row by row (`true`: dark), without the quiet zone.
 pub fn modules(payload: &str) -> Option<Vec<Vec<bool>>> {
     let code =

@@ -168,7 +168,11 @@ impl Book {
 
     /// Pays `invoices` (oldest first) with `amount`: the allocations, and the difference left
     /// when it is within the tolerance (else 0: the rest stays open, a partial payment).
-    fn pay(&self, invoices: &[&OpenInvoice], amount: i64) -> (Vec<(i64, i64)>, i64, bool) {
+    pub(super) fn pay(
+        &self,
+        invoices: &[&OpenInvoice],
+        amount: i64,
+    ) -> (Vec<(i64, i64)>, i64, bool) {
         let mut sorted: Vec<&OpenInvoice> = invoices.to_vec();
         sorted.sort_by_key(|i| (i.due, i.id));
         let due: i64 = sorted.iter().map(|i| i.balance).sum();

@@ -841,13 +841,8 @@ pub fn match_line(
                 Msg::Statement(StatementFault::InvoicePaid(key)),
             ));
         }
-        if let Some((_, first_customer)) = chosen
-            .first()
-            .map(|(_, c): &(&matching::OpenInvoice, i64)| ((), *c))
-        {
-            if first_customer != customer {
-                return Err(Error::invalid(field, Msg::InvoiceOfOtherCustomer(key)));
-            }
+        if chosen.first().is_some_and(|&(_, first)| first != customer) {
+            return Err(Error::invalid(field, Msg::InvoiceOfOtherCustomer(key)));
         }
         let inv = book.open.iter().find(|o| o.id == id).ok_or_else(|| {
             Error::invalid(
@@ -866,18 +861,10 @@ pub fn match_line(
         }
         chosen.push((inv, customer));
     }
+    // Oldest first, as the matcher pays; what is left over stays the customer's credit. The
+    // owner's choice records no settlement difference.
     let invs: Vec<&matching::OpenInvoice> = chosen.iter().map(|(i, _)| *i).collect();
-    let mut sorted = invs.clone();
-    sorted.sort_by_key(|i| (i.due, i.id));
-    let mut left = l.amount_minor;
-    let mut allocations = Vec::new();
-    for inv in sorted {
-        let take = inv.balance.min(left);
-        if take > 0 {
-            allocations.push((inv.id, take));
-            left -= take;
-        }
-    }
+    let (allocations, _, _) = book.pay(&invs, l.amount_minor);
     let p = Proposal {
         customer_id: Some(chosen[0].1),
         allocations,
@@ -1117,10 +1104,15 @@ pub fn summary(conn: &Connection, as_of: NaiveDate) -> Result<BankSummary> {
             });
         }
     }
-    let to_review = lines(conn, None, Lang::Fr)?
-        .iter()
-        .filter(|l| matches!(l.status.as_str(), "unmatched" | "proposed"))
-        .count();
+    // Waiting for the owner: every undecided line that is money in (the others are money
+    // out, never matched) — counted, not matched line by line each time Today loads.
+    let to_review: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM bank_lines
+         WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0 AND reversal = 0",
+        [],
+        |r| r.get(0),
+    )?;
+    let to_review = to_review as usize;
     Ok(BankSummary {
         last_import,
         covered_to,

@@ -198,18 +198,8 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     mentions.push(late_payment(&settings, &c, lang));
     mentions.extend(bank_line(&settings, lang));
     let reference = crate::bank::store::references_for(conn, &[head.id])?;
-    let qr = (head.currency == "EUR" && !settings.iban.is_empty())
-        .then(|| {
-            crate::bank::epc::payload(&crate::bank::epc::Transfer {
-                name: &settings.company_name,
-                iban: &settings.iban,
-                bic: &settings.bic,
-                amount_minor: head.total_minor,
-                reference: &reference,
-            })
-        })
-        .flatten()
-        .and_then(|p| crate::bank::epc::modules(&p));
+    let qr =
+        crate::bank::epc::company_code(&settings, &head.currency, head.total_minor, &reference);
     Ok(InvoiceDoc {
         date: issue_date,
         number: head.number,

@@ -507,18 +507,7 @@ fn compose_inner(
     } else {
         crate::bank::store::references_for(conn, &ids)?
     };
-    let qr = (currency_code == "EUR" && !settings.iban.is_empty())
-        .then(|| {
-            crate::bank::epc::payload(&crate::bank::epc::Transfer {
-                name: &settings.company_name,
-                iban: &settings.iban,
-                bic: &settings.bic,
-                amount_minor: claimed_minor,
-                reference: &reference,
-            })
-        })
-        .flatten()
-        .and_then(|p| crate::bank::epc::modules(&p));
+    let qr = crate::bank::epc::company_code(&settings, &currency_code, claimed_minor, &reference);
     Ok(Letter {
         kind,
         lang,
