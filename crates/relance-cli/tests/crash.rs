@@ -1,7 +1,9 @@
 //! Crash harness: the real `relance` binary on a copy of the demo, killed with SIGKILL at a
 //! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty
 //! invoice, the day's e-mail drafts, a milestone invoice, the credit note correcting an
-//! overcharged penalty invoice, the undo of a call marked done, an invoice deleted), over and
+//! overcharged penalty invoice, the undo of a call marked done, an invoice deleted, a bank
+//! statement imported with its sure matches, the sure matches waiting applied, a return
+//! that gives a bank payment back, a line matched with a settlement difference), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
@@ -118,11 +120,40 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         &conn,
         "SELECT COUNT(*) FROM invoices i WHERE settled_minor <>
            COALESCE((SELECT SUM(amount_minor) FROM allocations a WHERE a.invoice_id = i.id), 0)
-         + COALESCE((SELECT SUM(amount_minor) FROM credit_notes c WHERE c.invoice_id = i.id), 0)",
+         + COALESCE((SELECT SUM(amount_minor) FROM credit_notes c WHERE c.invoice_id = i.id), 0)
+         + COALESCE((SELECT SUM(amount_minor) FROM settlement_differences d WHERE d.invoice_id = i.id), 0)
+         - COALESCE((SELECT SUM(a.amount_minor) FROM payment_reversals r
+                     JOIN allocations a ON a.payment_id = r.payment_id WHERE a.invoice_id = i.id), 0)
+         - COALESCE((SELECT SUM(d.amount_minor) FROM payment_reversals r
+                     JOIN settlement_differences d ON d.payment_id = r.payment_id WHERE d.invoice_id = i.id), 0)",
     );
     if drift != 0 {
         bad.push(format!(
-            "settled cache differs from allocations + credit notes on {drift} invoice(s)"
+            "settled cache differs from allocations + credit notes + settlement differences \
+             - reversed payments on {drift} invoice(s)"
+        ));
+    }
+    // A return linked to a credit that became a payment has reversed that payment; a
+    // settlement difference belongs to a payment from a statement line.
+    let half_returns = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses
+         WHERE c.payment_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM payment_reversals x WHERE x.line_id = r.id AND x.payment_id = c.payment_id)",
+    );
+    if half_returns != 0 {
+        bad.push(format!(
+            "{half_returns} return(s) linked to a matched credit without its reversal"
+        ));
+    }
+    let loose_differences = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM settlement_differences d
+         WHERE NOT EXISTS (SELECT 1 FROM bank_lines l WHERE l.payment_id = d.payment_id)",
+    );
+    if loose_differences != 0 {
+        bad.push(format!(
+            "{loose_differences} settlement difference(s) without their statement line"
         ));
     }
     // The paid-on cache: the last settlement's date for a settled invoice, NULL otherwise.
@@ -130,7 +161,10 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         &conn,
         "SELECT COUNT(*) FROM invoices i WHERE i.paid_on IS NOT CASE WHEN i.settled_minor >= i.total_minor THEN max(
              COALESCE((SELECT MAX(a.date) FROM allocations a WHERE a.invoice_id = i.id), ''),
-             COALESCE((SELECT MAX(n.date) FROM credit_notes n WHERE n.invoice_id = i.id), '')) END",
+             COALESCE((SELECT MAX(n.date) FROM credit_notes n WHERE n.invoice_id = i.id), ''),
+             COALESCE((SELECT MAX(d.date) FROM settlement_differences d WHERE d.invoice_id = i.id), ''),
+             COALESCE((SELECT MAX(r.date) FROM payment_reversals r
+                       JOIN allocations a ON a.payment_id = r.payment_id WHERE a.invoice_id = i.id), '')) END",
     );
     if paid_drift != 0 {
         bad.push(format!(
@@ -206,9 +240,11 @@ enum Op {
     DeleteInvoice,
     BankImport,
     BankApply,
+    BankReturn,
+    BankMatch,
 }
 
-const OPS: [Op; 14] = [
+const OPS: [Op; 16] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -223,6 +259,8 @@ const OPS: [Op; 14] = [
     Op::DeleteInvoice,
     Op::BankImport,
     Op::BankApply,
+    Op::BankReturn,
+    Op::BankMatch,
 ];
 
 struct Setup {
@@ -232,6 +270,12 @@ struct Setup {
     /// A camt.053 paying open invoices by their numbers: imported and applied under the kill.
     statement: PathBuf,
     statement_lines: i64,
+    /// A camt.053 giving back a transfer the template applied: imported under the kill.
+    returned: PathBuf,
+    /// A line 0.50 short of its invoice, waiting, and that invoice: matched under the kill
+    /// (a settlement difference).
+    short_line: i64,
+    short_invoice: String,
     snapshot: PathBuf,
     action_ids: Vec<String>,
     /// A call marked done on the template: undone under the kill.
@@ -318,6 +362,94 @@ fn setup(dir: &Path) -> Setup {
     let conn = Connection::open(&template).unwrap();
     let undo_entry = query_i64(&conn, "SELECT MAX(id) FROM journal");
     drop(conn);
+    // A transfer from the bank, applied, that the bank gives back under the kill; and one
+    // 0.50 short, waiting, that the owner matches under the kill (a settlement difference).
+    let camt = |entry: String| {
+        format!(
+            "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\
+             <Stmt><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>{entry}</Stmt></BkToCstmrStmt></Document>"
+        )
+    };
+    let entry = |id: &str, sign: &str, cents: i64, inside: &str| {
+        format!(
+            "<Ntry><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>{sign}</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{TODAY}</Dt></BookgDt>\
+             <AcctSvcrRef>{id}</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>E2E-{id}</EndToEndId></Refs>{inside}</TxDtls></NtryDtls></Ntry>",
+            cents / 100,
+            cents % 100
+        )
+    };
+    let list = run_ok(&template, &["invoice", "list", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let mut big: Vec<(String, i64)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] != "paid" && i["closure"].is_null() && i["currency"] == "EUR")
+        .map(|i| {
+            let b = i["balance"].as_str().unwrap();
+            let (units, cents) = b.split_once('.').unwrap_or((b, "0"));
+            (
+                i["number"].as_str().unwrap().to_string(),
+                units.parse::<i64>().unwrap() * 100
+                    + format!("{cents:0<2}").parse::<i64>().unwrap(),
+            )
+        })
+        .filter(|(n, b)| *b >= 20_000 && n != "OOPS-1" && n != "F2025-0009" && n != "F2026-0136")
+        .collect();
+    let (paid_no, paid_cents) = big.pop().expect("an open invoice to pay");
+    let (short_invoice, short_cents) = big.pop().expect("another open invoice");
+    let paid = dir.join("paid.xml");
+    std::fs::write(
+        &paid,
+        camt(entry(
+            "PAID-1",
+            "CRDT",
+            paid_cents,
+            &format!("<RmtInf><Ustrd>Facture {paid_no}</Ustrd></RmtInf>"),
+        )),
+    )
+    .unwrap();
+    run_ok(
+        &template,
+        &["bank", "import", paid.to_str().unwrap(), "--apply-sure"],
+    );
+    let returned = dir.join("returned.xml");
+    std::fs::write(
+        &returned,
+        camt(entry(
+            "PAID-1-BACK",
+            "DBIT",
+            paid_cents,
+            "<RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf>",
+        ))
+        .replace("E2E-PAID-1-BACK", "E2E-PAID-1"),
+    )
+    .unwrap();
+    let short = dir.join("short.xml");
+    std::fs::write(
+        &short,
+        camt(entry(
+            "SHORT-1",
+            "CRDT",
+            short_cents - 50,
+            &format!("<RmtInf><Ustrd>Facture {short_invoice}</Ustrd></RmtInf>"),
+        )),
+    )
+    .unwrap();
+    run_ok(&template, &["bank", "import", short.to_str().unwrap()]);
+    let proposed = run_ok(
+        &template,
+        &["bank", "lines", "--status", "proposed", "--format", "json"],
+    );
+    let proposed: serde_json::Value = serde_json::from_str(&proposed).unwrap();
+    let short_line = proposed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["invoices"][0] == short_invoice.as_str())
+        .expect("the short transfer is proposed");
+    assert_eq!(short_line["difference"], "0.50");
+    let short_line = short_line["id"].as_i64().unwrap();
     // An older snapshot to restore: the demo plus one customer the template lacks.
     let snapshot = dir.join("snapshot.sqlite");
     let extra = dir.join("extra.sqlite");
@@ -431,6 +563,9 @@ fn setup(dir: &Path) -> Setup {
         csv: csv_path,
         statement,
         statement_lines,
+        returned,
+        short_line,
+        short_invoice,
         snapshot,
         action_ids,
         undo_entry,
@@ -475,6 +610,14 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         Op::CorrectOvercharge => v(&["penalties", "correct", "--invoice", "F2026-0136"]),
         Op::DeleteInvoice => v(&["invoice", "delete", "OOPS-1"]),
         Op::BankApply => v(&["bank", "apply"]),
+        Op::BankReturn => v(&["bank", "import", s.returned.to_str().unwrap()]),
+        Op::BankMatch => v(&[
+            "bank",
+            "match",
+            &s.short_line.to_string(),
+            "--invoice",
+            &s.short_invoice,
+        ]),
         Op::BankImport => v(&[
             "bank",
             "import",
@@ -547,6 +690,16 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         Op::BankApply => {
             after.payments += s.statement_lines;
             after.journal += s.statement_lines;
+        }
+        // The return's line and the history entry of the payment given back.
+        Op::BankReturn => {
+            after.bank_lines += 1;
+            after.journal += 1;
+        }
+        // The payment with its history entry, and the settlement difference's.
+        Op::BankMatch => {
+            after.payments += 1;
+            after.journal += 2;
         }
         // Every line, each a payment with its history entry.
         Op::BankImport => {

@@ -197,6 +197,12 @@ pub enum StatementFault {
         import: i64,
         invoice: String,
     },
+    /// …or a later import gave back (returned, reversed) a credit it brought.
+    ImportReturnedLater {
+        import: i64,
+    },
+    /// The credit was given back by the bank (a return or reversal): it pays nothing.
+    LineReturned(i64),
     /// A bank line matched to an invoice already paid.
     InvoicePaid(String),
     /// …or written off or handed over.
@@ -303,6 +309,16 @@ impl StatementFault {
                 format!("Cet import ne peut plus être annulé : l'import n°{import}, plus récent, a été rapproché de la facture {invoice}. Annulez-le d'abord.")
             } else {
                 format!("This import can no longer be undone: the later import {import} was matched against invoice {invoice}. Undo it first.")
+            },
+            ImportReturnedLater { import } => if fr {
+                format!("Cet import ne peut plus être annulé : l'import n°{import}, plus récent, contient le retour d'un virement qu'il a apporté. Annulez-le d'abord.")
+            } else {
+                format!("This import can no longer be undone: the later import {import} holds the return of a transfer it brought. Undo it first.")
+            },
+            LineReturned(id) => if fr {
+                format!("Le virement de la ligne n°{id} a été rendu par la banque (retour ou annulation) : il ne règle aucune facture.")
+            } else {
+                format!("The transfer of line {id} was given back by the bank (a return or reversal): it pays no invoice.")
             },
             InvoicePaid(n) => if fr {
                 format!("La facture {n} est déjà payée : choisissez une facture ouverte, ou gardez ce paiement comme avoir du client.")

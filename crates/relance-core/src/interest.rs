@@ -69,7 +69,8 @@ pub struct Claim {
     pub currency: Currency,
     pub total_minor: i64,
     pub due_date: NaiveDate,
-    /// Payments allocated and credit notes: (day received, minor units).
+    /// Payments allocated, credit notes and settlement differences: (day received, minor
+    /// units); a payment the bank gave back counts negative from the day it was reversed.
     pub reductions: Vec<(NaiveDate, i64)>,
     /// Interest already invoiced up to and including this day (a penalty invoice).
     pub charged_through: Option<NaiveDate>,
@@ -325,8 +326,21 @@ pub fn compute(
     while day <= as_of {
         let base = base_on(day);
         if base == 0 {
-            // Paid in full: later days carry no interest (a reduction never comes back).
-            break;
+            // Paid in full: no interest until a payment given back by the bank (a negative
+            // reduction, effective the day after it) reopens the claim, if ever.
+            let reopened = claim
+                .reductions
+                .iter()
+                .filter(|(on, m)| *m < 0 && *on >= day)
+                .map(|(on, _)| *on)
+                .min();
+            match reopened.and_then(|on| on.succ_opt()) {
+                Some(next) => {
+                    day = next;
+                    continue;
+                }
+                None => break,
+            }
         }
         let (rate, series) = yearly_rate(terms, table, day)?;
         series_used = series_used.or(series);
@@ -457,7 +471,7 @@ pub fn of_invoice(
 /// the owner's country and terms, the customer's kind and, for a private debtor, the day
 /// of the first formal demand produced (archived) for it by `as_of` — or `demand_date`,
 /// standing for one being made now, if earlier.
-fn claim_and_terms(
+pub(crate) fn claim_and_terms(
     conn: &Connection,
     invoice: &crate::invoices::Stored,
     as_of: NaiveDate,
@@ -485,10 +499,8 @@ fn claim_and_terms(
     })?;
     let currency = Currency::parse(&invoice.currency)?;
     let mut reductions: Vec<(NaiveDate, i64)> = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT date, amount_minor FROM allocations WHERE invoice_id = ?1
-         UNION ALL SELECT date, amount_minor FROM credit_notes WHERE invoice_id = ?1",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT date, amount_minor FROM settlements WHERE invoice_id = ?1")?;
     for r in stmt.query_map([invoice.id], |r| Ok((r.get(0)?, r.get(1)?)))? {
         reductions.push(r?);
     }
@@ -1025,6 +1037,29 @@ mod tests {
             .collect();
         assert_eq!(rates, [(10, "13.15".into()), (10, "12.15".into())]);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    /// 1,000 € due 31 March 2026 paid in full on 10 April, given back by the bank on 20
+    /// April: interest for 1–10 April, none for 11–20 April, again from 21 April to 30 April.
+    /// 1000 × 12.15 % × (10 + 10)/365 = 2430/365 = 6.6575… → 6.66.
+    #[test]
+    fn a_payment_given_back_reopens_the_interest_the_day_after() {
+        let mut c = claim("EUR", "1000", "2026-03-31", &[("2026-04-10", "1000")]);
+        c.reductions.push((d("2026-04-20"), -100_000));
+        let p = run(&c, &business(Jurisdiction::France), "2026-04-30");
+        assert_eq!(figures(&p).0, "6.66");
+        let spans: Vec<(NaiveDate, NaiveDate)> = p.periods.iter().map(|q| (q.from, q.to)).collect();
+        assert_eq!(
+            spans,
+            [
+                (d("2026-04-01"), d("2026-04-10")),
+                (d("2026-04-21"), d("2026-04-30"))
+            ]
+        );
+        // Paid again on 25 April: the second period stops there.
+        c.reductions.push((d("2026-04-25"), 100_000));
+        let p = run(&c, &business(Jurisdiction::France), "2026-04-30");
+        assert_eq!(p.periods.last().map(|q| q.to), Some(d("2026-04-25")));
     }
 
     /// 400 € paid on 10 April lowers the base from 11 April:

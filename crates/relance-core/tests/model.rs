@@ -8,8 +8,11 @@
 //! dispute opened and resolved, a letter of each kind, a penalty invoice and the credit note
 //! correcting an overcharged one (a penalty invoice also asked for by two processes at
 //! once while a third records a payment), a promise to pay, a contract (its deposit issued) and its
-//! next milestone reached, backup and restore, today's actions done, an invoice deleted
-//! (refused whenever the model knows something depends on it), days passing. Checked after every step:
+//! next milestone reached, a bank statement paying an invoice (in full, in part, or short
+//! within the tolerance: a settlement difference) and a later one giving that payment back
+//! (a return: the invoice due again from its date), each undone at times, backup and
+//! restore, today's actions done, an invoice deleted (refused whenever the model knows
+//! something depends on it), days passing. Checked after every step:
 //! - each invoice's balance, dispute and closure **at every date where something changed**
 //!   (and the day before), through `invoices::get` and the Open list, equal the model's;
 //! - the aged balance at those dates equals the model's sum of what was owed;
@@ -142,12 +145,24 @@ enum Op {
         all: bool,
         undo: bool,
     },
-    /// A bank statement (camt.053) whose one line pays `pct` % of an invoice, naming its
-    /// number, valued `back` days ago: imported with the sure matches applied; a partial
-    /// payment is proposed and the owner confirms it; with `undo`, the import is undone.
+    /// A bank statement (camt.053) whose one line pays `pct` % of an invoice (with `fee`,
+    /// all of it but `fee` cents, which the bank kept), naming its number, valued `back`
+    /// days ago: imported with the sure matches applied; a partial payment, or one short
+    /// within the tolerance (settled with a dated settlement difference), is proposed and
+    /// the owner confirms it; with `undo`, the import is undone.
     BankPay {
         inv: usize,
         pct: i64,
+        fee: i64,
+        back: i64,
+        undo: bool,
+    },
+    /// The bank gives back (a camt return, `RtrInf`) one of an invoice's bank payments,
+    /// `back` days ago but never before it came: the invoice is due again from that day;
+    /// with `undo`, the return's import is undone and the payment counts again.
+    BankReturn {
+        inv: usize,
+        k: usize,
         back: i64,
         undo: bool,
     },
@@ -179,13 +194,20 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
         3 => (any::<bool>(), prop::bool::weighted(0.3)).prop_map(|(all, undo)| Op::DoToday { all, undo }),
         1 => (0..8usize).prop_map(|inv| Op::Delete { inv }),
-        3 => (0..8usize, prop_oneof![Just(100i64), 1..=100i64], 0..20i64, prop::bool::weighted(0.3))
-            .prop_map(|(inv, pct, back, undo)| Op::BankPay { inv, pct, back, undo }),
+        3 => (0..8usize, prop_oneof![Just(100i64), 1..=100i64], prop_oneof![2 => Just(0i64), 1 => 1..=150i64], 0..20i64, prop::bool::weighted(0.3))
+            .prop_map(|(inv, pct, fee, back, undo)| Op::BankPay { inv, pct, fee, back, undo }),
+        2 => (0..8usize, 0..3usize, 0..20i64, prop::bool::weighted(0.3))
+            .prop_map(|(inv, k, back, undo)| Op::BankReturn { inv, k, back, undo }),
     ]
 }
 
 /// Penalty invoices asked for by two processes at once, over the whole run.
 static RACES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Bank payments short within the tolerance (settled with a difference), and bank payments
+/// given back, over the whole run.
+static DIFFERENCES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static RETURNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Overcharged penalty invoices corrected by a credit note, over the whole run.
 static CORRECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -230,6 +252,9 @@ struct MInv {
     /// Promises to pay it: (made on, promised date, a payment or credit note recorded since,
     /// or, once broken, the broken promise handled on Today).
     promises: Vec<(NaiveDate, NaiveDate, bool)>,
+    /// Its payments from the bank: (end-to-end id, value date, amount of the line, what it
+    /// settled with its settlement difference, given back since).
+    bank: Vec<(String, NaiveDate, i64, i64, bool)>,
 }
 
 impl MInv {
@@ -439,6 +464,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 if ((m.penalty && source_kept) || m.issued) && !known {
                     let mut carried = m.clone();
                     carried.settled = m.credited.clone();
+                    carried.bank.clear();
                     carried.closure = None;
                     carried.disputes.clear();
                     carried.promises.clear();
@@ -503,6 +529,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 issue: today,
                 due,
                 settled: vec![],
+                bank: vec![],
                 credited: vec![],
                 closure: None,
                 disputes: vec![],
@@ -586,6 +613,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
         Op::BankPay {
             inv,
             pct,
+            fee,
             back,
             undo,
         } => {
@@ -596,7 +624,21 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             if left == 0 {
                 return Ok(());
             }
-            let amount = (left * pct / 100).max(1);
+            let amount = if fee > 0 {
+                left - fee
+            } else {
+                (left * pct / 100).max(1)
+            };
+            if amount <= 0 {
+                return Ok(());
+            }
+            // Short by at most 1 € and 0.5 %: settled, the rest a settlement difference.
+            let missing = left - amount;
+            let difference = if missing > 0 && missing <= 100 && missing * 1000 <= left * 5 {
+                missing
+            } else {
+                0
+            };
             let date = (today - Duration::days(back)).max(m.issue);
             let n = w.log.len();
             let camt = format!(
@@ -604,7 +646,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                  <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>\
                  <Ntry><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
                  <BookgDt><Dt>{today}</Dt></BookgDt><ValDt><Dt>{date}</Dt></ValDt><AcctSvcrRef>MODEL-{n}</AcctSvcrRef>\
-                 <NtryDtls><TxDtls><RmtInf><Ustrd>Paiement facture {}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\
+                 <NtryDtls><TxDtls><Refs><EndToEndId>E2E-{n}</EndToEndId></Refs>\
+                 <RmtInf><Ustrd>Paiement facture {}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\
                  </Stmt></BkToCstmrStmt></Document>",
                 amount / 100,
                 amount % 100,
@@ -652,11 +695,73 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 prop_assert!(got.is_ok(), "undo refused: {:?}", got.err());
             } else if applied {
                 let m = &mut w.invoices[i];
-                m.settled.push((date, amount));
+                m.settled.push((date, amount + difference));
+                m.bank
+                    .push((format!("E2E-{n}"), date, amount, amount + difference, false));
+                if difference > 0 {
+                    DIFFERENCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 m.late_fact |= m.charged.last().is_some_and(|through| date < *through);
                 for p in &mut m.promises {
                     p.2 = true;
                 }
+            }
+        }
+        Op::BankReturn { inv, k, back, undo } => {
+            use relance_core::bank::store as bank;
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = &w.invoices[i];
+            let live: Vec<usize> = (0..m.bank.len()).filter(|&b| !m.bank[b].4).collect();
+            if live.is_empty() {
+                return Ok(());
+            }
+            let b = live[k % live.len()];
+            let (e2e, paid_on, amount, settled, _) = m.bank[b].clone();
+            let on = (today - Duration::days(back)).max(paid_on);
+            let n = w.log.len();
+            let camt = format!(
+                "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt><Stmt>\
+                 <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+                 <Ntry><Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>\
+                 <BookgDt><Dt>{on}</Dt></BookgDt><AcctSvcrRef>MODEL-RET-{n}</AcctSvcrRef>\
+                 <NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>\
+                 <RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>\
+                 </Stmt></BkToCstmrStmt></Document>",
+                amount / 100,
+                amount % 100,
+            );
+            let files = vec![("return.xml".to_string(), camt.into_bytes())];
+            let opts = bank::Options {
+                apply_sure: true,
+                ..Default::default()
+            };
+            let r = bank::import(&mut w.conn, &files, opts, Lang::Fr, today);
+            prop_assert!(r.is_ok(), "return refused: {:?}", r.err());
+            let r = r.unwrap();
+            prop_assert_eq!((r.lines, r.debits, r.applied), (1, 1, 0));
+            let number = w.invoices[i].number.clone();
+            let left = invoices::get(
+                &w.conn,
+                invoices::find_id(&w.conn, &number).unwrap().unwrap(),
+                today,
+            )
+            .unwrap()
+            .balance;
+            let m = &mut w.invoices[i];
+            prop_assert_eq!(
+                minor(&left),
+                m.balance_now() + settled,
+                "{} due again after the return of {}",
+                &number,
+                &e2e
+            );
+            if undo {
+                let got = bank::undo_import(&mut w.conn, r.import.unwrap(), Lang::Fr, today);
+                prop_assert!(got.is_ok(), "undo of the return refused: {:?}", got.err());
+            } else {
+                m.settled.push((on, -settled));
+                m.bank[b].4 = true;
+                RETURNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
         Op::Delete { inv } => {
@@ -1160,6 +1265,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 issue: today,
                 due: today,
                 settled: vec![],
+                bank: vec![],
                 credited: vec![],
                 closure: None,
                 disputes: vec![],
@@ -1223,6 +1329,7 @@ fn issued_invoice(w: &mut World, number: &str, total: i64) -> Result<(), TestCas
         issue: w.today,
         due: v.due_date,
         settled: vec![],
+        bank: vec![],
         credited: vec![],
         closure: None,
         disputes: vec![],
@@ -1518,11 +1625,14 @@ fn the_engine_agrees_with_the_model() {
     println!(
         "model-based test: {} sequences run (shrinking included), {} steps, each checked \
          against the model at every date where a fact changed; {} overcharged penalty \
-         invoices corrected; {} penalty invoices asked for by two processes at once; {}",
+         invoices corrected; {} penalty invoices asked for by two processes at once; {} bank \
+         payments settled with a difference; {} bank payments given back; {}",
         sequences.load(Ordering::Relaxed),
         steps.load(Ordering::Relaxed),
         CORRECTIONS.load(Ordering::Relaxed),
         RACES.load(Ordering::Relaxed),
+        DIFFERENCES.load(Ordering::Relaxed),
+        RETURNS.load(Ordering::Relaxed),
         match &result {
             Ok(()) => "no finding".to_string(),
             Err(e) => format!("finding: {e}"),

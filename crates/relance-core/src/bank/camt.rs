@@ -135,6 +135,12 @@ pub fn parse(text: &str) -> Result<Parsed> {
                 }
                 buf.clear();
             }
+            // An empty return block (`<RtrInf/>`) still marks a return.
+            Event::Empty(e) if e.local_name().as_ref() == "RtrInf" => {
+                if let Some(tx) = entry.as_mut().and_then(|e| e.txs.last_mut()) {
+                    tx.returned = true;
+                }
+            }
             Event::Empty(_) => {}
             Event::Text(t) => buf.push_str(&t.xml10_content()),
             Event::CData(t) => buf.push_str(&t),

@@ -134,25 +134,34 @@ pub enum Reason {
     Debit,
 }
 
+/// (invoice id, minor units) for each invoice concerned.
+pub type Shares = Vec<(i64, i64)>;
+
 /// What the matcher proposes for one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
     pub customer_id: Option<i64>,
     /// (invoice id, minor units) in the order paid.
     pub allocations: Vec<(i64, i64)>,
-    /// What is left unpaid within the tolerance (bank fees, rounding), minor units; 0 when none.
-    pub difference: i64,
+    /// What is left unpaid within the tolerance (bank fees, rounding): (invoice id, minor
+    /// units), recorded as settlement differences with the payment; empty when none.
+    pub differences: Vec<(i64, i64)>,
     /// `None`: unmatched.
     pub confidence: Option<Confidence>,
     pub reason: Reason,
 }
 
 impl Proposal {
+    /// The settlement difference in all, minor units.
+    pub fn difference(&self) -> i64 {
+        self.differences.iter().map(|(_, m)| m).sum()
+    }
+
     fn none(reason: Reason) -> Proposal {
         Proposal {
             customer_id: None,
             allocations: Vec::new(),
-            difference: 0,
+            differences: Vec::new(),
             confidence: None,
             reason,
         }
@@ -166,32 +175,28 @@ impl Book {
             && missing * 1000 <= due * self.tolerance_permille
     }
 
-    /// Pays `invoices` (oldest first) with `amount`: the allocations, and the difference left
-    /// when it is within the tolerance (else 0: the rest stays open, a partial payment).
-    pub(super) fn pay(
-        &self,
-        invoices: &[&OpenInvoice],
-        amount: i64,
-    ) -> (Vec<(i64, i64)>, i64, bool) {
+    /// Pays `invoices` (oldest first) with `amount`: the allocations, and the differences
+    /// left on each invoice when what is missing in all is within the tolerance (else none:
+    /// the rest stays open, a partial payment).
+    pub(super) fn pay(&self, invoices: &[&OpenInvoice], amount: i64) -> (Shares, Shares, bool) {
         let mut sorted: Vec<&OpenInvoice> = invoices.to_vec();
         sorted.sort_by_key(|i| (i.due, i.id));
         let due: i64 = sorted.iter().map(|i| i.balance).sum();
+        let settle = self.within_tolerance(due, due - amount);
         let mut left = amount;
         let mut allocations = Vec::new();
+        let mut differences = Vec::new();
         for inv in sorted {
             let take = inv.balance.min(left);
             if take > 0 {
                 allocations.push((inv.id, take));
                 left -= take;
             }
+            if settle && take < inv.balance {
+                differences.push((inv.id, inv.balance - take));
+            }
         }
-        let missing = due - amount;
-        let difference = if self.within_tolerance(due, missing) {
-            missing
-        } else {
-            0
-        };
-        (allocations, difference, amount >= due)
+        (allocations, differences, amount >= due)
     }
 }
 
@@ -277,11 +282,11 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
                 referenced_paid = Some(found);
                 continue;
             }
-            let (allocations, difference, _) = book.pay(&invoices, amount);
+            let (allocations, differences, _) = book.pay(&invoices, amount);
             return Proposal {
                 customer_id: Some(invoices[0].customer_id),
                 allocations,
-                difference,
+                differences,
                 confidence: Some(Confidence::Sure),
                 reason: Reason::Reference { reference: found },
             };
@@ -321,13 +326,14 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
             });
         }
         if !invoices.is_empty() {
-            let (allocations, difference, full) = book.pay(&invoices, amount);
+            let (allocations, differences, full) = book.pay(&invoices, amount);
+            let partial = !full && differences.is_empty();
             let due: i64 = invoices.iter().map(|i| i.balance).sum();
             let sure = amount == due;
             return Proposal {
                 customer_id: Some(invoices[0].customer_id),
                 allocations,
-                difference,
+                differences,
                 confidence: Some(if sure {
                     Confidence::Sure
                 } else {
@@ -335,7 +341,7 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
                 }),
                 reason: Reason::Numbers {
                     numbers: invoices.iter().map(|i| i.number.clone()).collect(),
-                    partial: !full && difference == 0,
+                    partial,
                 },
             };
         }
@@ -357,11 +363,11 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
     if let Some(&customer) = book.payers.get(&account).filter(|_| !account.is_empty()) {
         let theirs = oldest(customer);
         if let Some(combo) = combination(&theirs, amount, book) {
-            let (allocations, difference, _) = book.pay(&combo, amount);
+            let (allocations, differences, _) = book.pay(&combo, amount);
             return Proposal {
                 customer_id: Some(customer),
                 allocations,
-                difference,
+                differences,
                 confidence: Some(Confidence::High),
                 reason: Reason::KnownPayer {
                     account: line.party_account.clone(),
@@ -371,7 +377,7 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         return Proposal {
             customer_id: Some(customer),
             allocations: Vec::new(),
-            difference: 0,
+            differences: Vec::new(),
             confidence: None,
             reason: Reason::KnownPayer {
                 account: line.party_account.clone(),
@@ -402,11 +408,11 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         }
         let theirs = oldest(c.id);
         if let Some(combo) = combination(&theirs, amount, book) {
-            let (allocations, difference, _) = book.pay(&combo, amount);
+            let (allocations, differences, _) = book.pay(&combo, amount);
             return Proposal {
                 customer_id: Some(c.id),
                 allocations,
-                difference,
+                differences,
                 confidence: Some(Confidence::Low),
                 reason: Reason::Name {
                     name: c.name.clone(),
@@ -563,7 +569,8 @@ mod tests {
         );
         // 0.01 short of a 1 234,56 invoice: within the tolerance, a settlement difference.
         let p = propose(&credit(123_455, "FA-2026-101"), &book());
-        assert_eq!((p.difference, p.confidence), (1, Some(Confidence::High)));
+        assert_eq!((p.difference(), p.confidence), (1, Some(Confidence::High)));
+        assert_eq!(p.differences, vec![(3, 1)]);
         // An overpayment: the invoice paid, the rest the customer's credit (not allocated).
         let p = propose(&credit(130_000, "FA-2026-101"), &book());
         assert_eq!(p.allocations, vec![(3, 123_456)]);

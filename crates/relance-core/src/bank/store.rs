@@ -394,7 +394,7 @@ fn view(
                 amount: money(*a, &l.currency),
             })
             .collect(),
-        difference: (p.difference != 0).then(|| money(p.difference, &l.currency)),
+        difference: (p.difference() != 0).then(|| money(p.difference(), &l.currency)),
         confidence: p.confidence,
         reason: reason_text(&p.reason, lang),
         status: status.to_string(),
@@ -547,7 +547,11 @@ pub fn import(
                         l.currency, l.party, l.party_account, l.text, l.reference, l.end_to_end, l.reversal
                     ],
                 )?;
-                Some(tx.last_insert_rowid())
+                let line_id = tx.last_insert_rowid();
+                if l.reversal && l.amount_minor < 0 {
+                    reverse(&tx, line_id, account, l, &names, lang)?;
+                }
+                Some(line_id)
             }
             None => None,
         };
@@ -555,7 +559,7 @@ pub fn import(
             Proposal {
                 customer_id: None,
                 allocations: vec![],
-                difference: 0,
+                differences: vec![],
                 confidence: None,
                 reason: Reason::Nothing,
             }
@@ -575,11 +579,7 @@ pub fn import(
                     report.applied += 1;
                     v.status = "matched".into();
                     // Later lines of the same file see these invoices as paid.
-                    for (inv, amt) in &proposal.allocations {
-                        if let Some(o) = book.open.iter_mut().find(|o| o.id == *inv) {
-                            o.balance -= amt;
-                        }
-                    }
+                    settled(&mut book, &proposal);
                 }
             }
             report.sure.push(v);
@@ -595,6 +595,136 @@ pub fn import(
         tx.commit()?;
     }
     Ok(report)
+}
+
+/// The return line that gave a credit line back, with its date, if any.
+fn returned_by(conn: &Connection, line: i64) -> Result<Option<(i64, NaiveDate)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, date FROM bank_lines WHERE reverses = ?1")?
+        .query_row([line], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// A return or reversal (money out) is linked to the credit it gives back: on the same
+/// account, of the same amount, not given back already, dated no later; the one with the
+/// same end-to-end reference, else from the same payer account, else the only candidate
+/// whose identifiers do not disagree. When that credit became a payment, the payment is
+/// reversed from the return's date (never before the payment's own): the invoices it paid
+/// reopen and dunning takes them back; nothing is deleted, the customer's history says it.
+/// A return that names no credit stays a plain line of money out.
+fn reverse(
+    tx: &Connection,
+    line_id: i64,
+    account: &str,
+    l: &Line,
+    names: &Names,
+    lang: Lang,
+) -> Result<()> {
+    let meaningful = |s: &str| !s.trim().is_empty() && !s.eq_ignore_ascii_case("NOTPROVIDED");
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, payment_id, end_to_end, party_account FROM bank_lines c
+         WHERE account = ?1 AND amount_minor = ?2 AND currency = ?3 AND reversal = 0 AND date <= ?4
+           AND id <> ?5 AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = c.id)
+         ORDER BY date DESC, id DESC",
+    )?;
+    let candidates: Vec<(i64, Option<i64>, String, String)> = stmt
+        .query_map(
+            params![account, -l.amount_minor, l.currency, l.date(), line_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let e2e = meaningful(&l.end_to_end).then(|| l.end_to_end.trim());
+    let payer = super::alnum_key(&l.party_account);
+    let same_payer = |c: &str| !payer.is_empty() && super::alnum_key(c) == payer;
+    let chosen = candidates
+        .iter()
+        .find(|c| e2e.is_some_and(|e| c.2.trim() == e))
+        .or_else(|| {
+            candidates
+                .iter()
+                .find(|c| same_payer(&c.3) && !(e2e.is_some() && meaningful(&c.2)))
+        })
+        .or_else(|| match candidates.as_slice() {
+            [only] if e2e.is_none() && payer.is_empty() => Some(only),
+            _ => None,
+        });
+    let Some(&(credit, payment, _, _)) = chosen else {
+        return Ok(());
+    };
+    tx.execute(
+        "UPDATE bank_lines SET reverses = ?2 WHERE id = ?1",
+        params![line_id, credit],
+    )?;
+    let Some(payment) = payment else {
+        return Ok(());
+    };
+    let (customer, paid_on, amount, currency): (i64, NaiveDate, i64, String) = tx.query_row(
+        "SELECT customer_id, date, amount_minor, currency FROM payments WHERE id = ?1",
+        [payment],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let on = l.date().max(paid_on);
+    tx.execute(
+        "INSERT INTO payment_reversals (payment_id, line_id, date) VALUES (?1, ?2, ?3)",
+        params![payment, line_id, on],
+    )?;
+    let invoices: Vec<i64> = tx
+        .prepare_cached(
+            "SELECT invoice_id FROM allocations WHERE payment_id = ?1
+             UNION SELECT invoice_id FROM settlement_differences WHERE payment_id = ?1",
+        )?
+        .query_map([payment], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let numbers: Vec<String> = invoices
+        .iter()
+        .map(|i| match names.invoices.get(i) {
+            Some(n) => n.clone(),
+            None => tx
+                .query_row("SELECT number FROM invoices WHERE id = ?1", [i], |r| {
+                    r.get(0)
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let cur = Currency::parse(&currency)?;
+    let mut e = NewEntry::new(JournalKind::Note, customer, on);
+    e.action = Some("payment_reversed".into());
+    e.amount = Some((amount, cur));
+    e.invoices = invoices.into_iter().map(|i| (i, None)).collect();
+    let text = clean(&l.text, 200);
+    e.note =
+        match lang {
+            Lang::Fr => format!(
+            "Paiement du {} rendu par la banque le {} (retour ou annulation{}{}) : {} à nouveau {}",
+            paid_on.format("%d/%m/%Y"),
+            on.format("%d/%m/%Y"),
+            if text.is_empty() { "" } else { " : " },
+            text,
+            if numbers.is_empty() { "rien".to_string() } else { numbers.join(", ") },
+            if numbers.len() > 1 { "dues" } else { "due" },
+        ),
+            Lang::En => {
+                format!(
+            "Payment of {} given back by the bank on {} (return or reversal{}{}): {} due again",
+            paid_on,
+            on,
+            if text.is_empty() { "" } else { ": " },
+            text,
+            if numbers.is_empty() { "nothing".to_string() } else { numbers.join(", ") },
+        )
+            }
+        };
+    journal::append(tx, &e)?;
+    Ok(())
+}
+
+/// Later lines of the same run see what a line just applied settled.
+fn settled(book: &mut Book, p: &Proposal) {
+    for (inv, amt) in p.allocations.iter().chain(&p.differences) {
+        if let Some(o) = book.open.iter_mut().find(|o| o.id == *inv) {
+            o.balance -= amt;
+        }
+    }
 }
 
 /// A bank's text as a note the ledger accepts: control and invisible characters become
@@ -667,6 +797,29 @@ fn apply(
         "UPDATE bank_lines SET payment_id = ?2 WHERE id = ?1",
         params![line_id, payment_id],
     )?;
+    for (invoice, minor) in &p.differences {
+        tx.execute(
+            "INSERT INTO settlement_differences (invoice_id, payment_id, date, amount_minor)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![invoice, payment_id, l.date(), minor],
+        )?;
+        let mut e = NewEntry::new(JournalKind::Note, customer_id, l.date());
+        e.action = Some("settlement_difference".into());
+        e.amount = Some((*minor, cur));
+        e.invoices = vec![(*invoice, None)];
+        let number = names.invoices.get(invoice).cloned().unwrap_or_default();
+        e.note = match lang {
+            Lang::Fr => format!(
+                "Écart de règlement accepté sur {number} : {} (frais bancaires ou arrondi)",
+                cur.format_minor(*minor, lang)
+            ),
+            Lang::En => format!(
+                "Settlement difference accepted on {number}: {} (bank fees or rounding)",
+                cur.format_minor(*minor, lang)
+            ),
+        };
+        journal::append(tx, &e)?;
+    }
     learn_payer(tx, customer_id, &l.party_account, l.date(), lang)?;
     Ok(payment_id)
 }
@@ -737,10 +890,23 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
         .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    // Returns and the credits they give back: (return, its date, credit, the credit's date).
+    let pairs: Vec<(i64, NaiveDate, i64, NaiveDate)> = conn
+        .prepare(
+            "SELECT r.id, r.date, c.id, c.date FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let returned: HashMap<i64, NaiveDate> = pairs.iter().map(|p| (p.2, p.1)).collect();
+    let returns: HashMap<i64, (i64, NaiveDate)> = pairs.iter().map(|p| (p.0, (p.2, p.3))).collect();
+    let day = |d: &NaiveDate| match lang {
+        Lang::Fr => d.format("%d/%m/%Y").to_string(),
+        Lang::En => d.to_string(),
+    };
     let mut out = Vec::new();
     for id in ids {
         let (l, payment, ignored) = line_row(conn, id)?;
-        let v = match (payment, ignored) {
+        let mut v = match (payment, ignored) {
             (Some(pid), _) => {
                 let allocations: Vec<(i64, i64)> = conn
                     .prepare("SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id")?
@@ -754,14 +920,36 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 let p = Proposal {
                     customer_id: Some(customer),
                     allocations,
-                    difference: 0,
+                    differences: vec![],
                     confidence: None,
                     reason: Reason::Nothing,
                 };
                 let mut v = view(Some(id), &l, &p, "matched", &names, lang);
+                v.reason = match (lang, returned.get(&id)) {
+                    (Lang::Fr, None) => "rapprochée".into(),
+                    (Lang::En, None) => "matched".into(),
+                    (Lang::Fr, Some(d)) => {
+                        format!("rapprochée, puis rendue par la banque le {} : le paiement ne compte plus", day(d))
+                    }
+                    (Lang::En, Some(d)) => {
+                        format!("matched, then given back by the bank on {}: the payment no longer counts", day(d))
+                    }
+                };
+                v
+            }
+            (None, None) if returned.contains_key(&id) => {
+                let p = Proposal {
+                    customer_id: None,
+                    allocations: vec![],
+                    differences: vec![],
+                    confidence: None,
+                    reason: Reason::Nothing,
+                };
+                let mut v = view(Some(id), &l, &p, "ignored", &names, lang);
+                let d = day(&returned[&id]);
                 v.reason = match lang {
-                    Lang::Fr => "rapprochée".into(),
-                    Lang::En => "matched".into(),
+                    Lang::Fr => format!("rendue par la banque le {d} (retour ou annulation)"),
+                    Lang::En => format!("given back by the bank on {d} (return or reversal)"),
                 };
                 v
             }
@@ -769,7 +957,7 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 let p = Proposal {
                     customer_id: None,
                     allocations: vec![],
-                    difference: 0,
+                    differences: vec![],
                     confidence: None,
                     reason: Reason::Nothing,
                 };
@@ -782,6 +970,22 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 view(Some(id), &l, &p, status_of(&p), &names, lang)
             }
         };
+        if l.reversal && l.amount_minor < 0 {
+            v.reason = match (lang, returns.get(&id)) {
+                (Lang::Fr, Some((credit, d))) => {
+                    format!("retour du virement du {} (ligne n°{credit})", day(d))
+                }
+                (Lang::En, Some((credit, d))) => {
+                    format!("return of the transfer of {} (line {credit})", day(d))
+                }
+                (Lang::Fr, None) => {
+                    "retour ou annulation : aucun virement reçu de ce montant à rendre".into()
+                }
+                (Lang::En, None) => {
+                    "return or reversal: no transfer of this amount to give back".into()
+                }
+            };
+        }
         if status.is_none_or(|s| s == v.status) {
             out.push(v);
         }
@@ -810,6 +1014,9 @@ pub fn match_line(
     }
     if l.amount_minor <= 0 || l.reversal {
         return Err(fault(StatementFault::LineIsDebit(line)));
+    }
+    if returned_by(&tx, line)?.is_some() {
+        return Err(fault(StatementFault::LineReturned(line)));
     }
     let book = book(&tx)?;
     let names = names_of_open(&tx, &book)?;
@@ -861,14 +1068,14 @@ pub fn match_line(
         }
         chosen.push((inv, customer));
     }
-    // Oldest first, as the matcher pays; what is left over stays the customer's credit. The
-    // owner's choice records no settlement difference.
+    // Oldest first, as the matcher pays; what is left over stays the customer's credit, and
+    // what is missing within the tolerance is a settlement difference, as proposed.
     let invs: Vec<&matching::OpenInvoice> = chosen.iter().map(|(i, _)| *i).collect();
-    let (allocations, _, _) = book.pay(&invs, l.amount_minor);
+    let (allocations, differences, _) = book.pay(&invs, l.amount_minor);
     let p = Proposal {
         customer_id: Some(chosen[0].1),
         allocations,
-        difference: 0,
+        differences,
         confidence: None,
         reason: Reason::Nothing,
     };
@@ -890,7 +1097,11 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
     let mut book = book(&tx)?;
     let names = names_of_open(&tx, &book)?;
     let ids: Vec<i64> = tx
-        .prepare("SELECT id FROM bank_lines WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0 ORDER BY date, id")?
+        .prepare(
+            "SELECT id FROM bank_lines WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0
+               AND reversal = 0 AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
+             ORDER BY date, id",
+        )?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut applied = 0;
@@ -902,11 +1113,7 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
         }
         apply(&tx, id, &l, &p, &names, lang)?;
         applied += 1;
-        for (inv, amt) in &p.allocations {
-            if let Some(o) = book.open.iter_mut().find(|o| o.id == *inv) {
-                o.balance -= amt;
-            }
-        }
+        settled(&mut book, &p);
     }
     tx.commit()?;
     Ok(applied)
@@ -947,15 +1154,29 @@ pub fn undo_import(
     let Some(last_document) = last_document else {
         return Err(fault(StatementFault::UnknownImport(import)));
     };
-    let paid: Vec<(i64, i64, String)> = tx
+    let given_back: Option<i64> = tx
+        .query_row(
+            "SELECT r.import_id FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses
+             WHERE c.import_id = ?1 AND r.import_id <> ?1 ORDER BY r.import_id LIMIT 1",
+            [import],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(later) = given_back {
+        return Err(fault(StatementFault::ImportReturnedLater { import: later }));
+    }
+    // The invoices it paid, and those a return in it reopened: nothing may have used them.
+    let paid: Vec<(i64, String)> = tx
         .prepare(
-            "SELECT DISTINCT a.invoice_id, l.payment_id, i.number FROM bank_lines l
-             JOIN allocations a ON a.payment_id = l.payment_id JOIN invoices i ON i.id = a.invoice_id
-             WHERE l.import_id = ?1",
+            "SELECT DISTINCT a.invoice_id, i.number FROM (
+                 SELECT payment_id FROM bank_lines WHERE import_id = ?1 AND payment_id IS NOT NULL
+                 UNION SELECT r.payment_id FROM payment_reversals r JOIN bank_lines l ON l.id = r.line_id
+                 WHERE l.import_id = ?1) p
+             JOIN allocations a ON a.payment_id = p.payment_id JOIN invoices i ON i.id = a.invoice_id",
         )?
-        .query_map([import], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([import], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for (invoice, _, number) in &paid {
+    for (invoice, number) in &paid {
         let doc: Option<String> = tx
             .query_row(
                 "SELECT d.on_date FROM documents d JOIN document_invoices di ON di.document_id = d.id
@@ -997,12 +1218,47 @@ pub fn undo_import(
         [import],
         |r| r.get::<_, i64>(0),
     )? as usize;
+    // Its returns first: what they reopened is settled again (the history says so).
+    let reversals: Vec<(i64, i64, i64, i64, String)> = tx
+        .prepare(
+            "SELECT r.id, p.id, p.customer_id, p.amount_minor, p.currency FROM payment_reversals r
+             JOIN bank_lines l ON l.id = r.line_id JOIN payments p ON p.id = r.payment_id
+             WHERE l.import_id = ?1",
+        )?
+        .query_map([import], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (rid, pid, customer, amount, currency) in reversals {
+        tx.execute("DELETE FROM payment_reversals WHERE id = ?1", [rid])?;
+        let invoices: Vec<i64> = tx
+            .prepare("SELECT invoice_id FROM allocations WHERE payment_id = ?1")?
+            .query_map([pid], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut e = NewEntry::new(JournalKind::Note, customer, as_of);
+        e.action = Some("bank_import_undone".into());
+        e.amount = Some((amount, Currency::parse(&currency)?));
+        e.invoices = invoices.into_iter().map(|i| (i, None)).collect();
+        e.note = match lang {
+            Lang::Fr => format!("Import de relevé n°{import} annulé : le retour du paiement est retiré, le paiement compte de nouveau"),
+            Lang::En => format!("Statement import {import} undone: the payment's return is removed, the payment counts again"),
+        };
+        journal::append(&tx, &e)?;
+    }
+    tx.execute(
+        "UPDATE bank_lines SET reverses = NULL WHERE import_id = ?1",
+        [import],
+    )?;
     tx.execute("DELETE FROM bank_lines WHERE import_id = ?1", [import])?;
     for (pid, customer, amount, currency) in payments {
         let invoices: Vec<i64> = tx
             .prepare("SELECT invoice_id FROM allocations WHERE payment_id = ?1")?
             .query_map([pid], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        tx.execute(
+            "DELETE FROM settlement_differences WHERE payment_id = ?1",
+            [pid],
+        )?;
         tx.execute("DELETE FROM allocations WHERE payment_id = ?1", [pid])?;
         tx.execute("DELETE FROM payments WHERE id = ?1", [pid])?;
         let mut e = NewEntry::new(JournalKind::Note, customer, as_of);
@@ -1031,6 +1287,7 @@ pub fn unmatched_credits(
     let mut stmt = conn.prepare_cached(
         "SELECT currency, amount_minor, party, date FROM bank_lines
          WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0 AND reversal = 0 AND date <= ?1
+           AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id AND r.date <= ?1)
          ORDER BY date, id",
     )?;
     let rows = stmt.query_map([as_of], |r| {
@@ -1108,7 +1365,8 @@ pub fn summary(conn: &Connection, as_of: NaiveDate) -> Result<BankSummary> {
     // out, never matched) — counted, not matched line by line each time Today loads.
     let to_review: i64 = conn.query_row(
         "SELECT COUNT(*) FROM bank_lines
-         WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0 AND reversal = 0",
+         WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0 AND reversal = 0
+           AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)",
         [],
         |r| r.get(0),
     )?;

@@ -1077,4 +1077,402 @@ mod ledger {
         );
         assert_eq!(r.mismatches[0].computed, "5174.56");
     }
+
+    /// A camt.053 of one entry on the owner's account: money in (`CRDT`) from HOTEL's
+    /// account, or (`DBIT`) given back to it, `extra` inside the transaction.
+    fn one_entry(
+        id: &str,
+        on: &str,
+        amount: &str,
+        sign: &str,
+        extra: &str,
+    ) -> Vec<(String, Vec<u8>)> {
+        let party = if sign == "CRDT" {
+            "<RltdPties><Dbtr><Nm>Hôtel du Parc</Nm></Dbtr><DbtrAcct><Id><IBAN>FR7612345678901234567890123</IBAN></Id></DbtrAcct></RltdPties>"
+        } else {
+            "<RltdPties><Cdtr><Nm>Hôtel du Parc</Nm></Cdtr><CdtrAcct><Id><IBAN>FR7612345678901234567890123</IBAN></Id></CdtrAcct></RltdPties>"
+        };
+        let xml = format!(
+            "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><Stmt>\
+             <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+             <Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>{sign}</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>{on}</Dt></BookgDt><AcctSvcrRef>{id}</AcctSvcrRef>\
+             <NtryDtls><TxDtls><Refs><EndToEndId>E2E-HOTEL-77</EndToEndId></Refs>{party}{extra}</TxDtls></NtryDtls></Ntry>\
+             </Stmt></BkToCstmrStmt></Document>"
+        );
+        vec![(format!("{id}.xml"), xml.into_bytes())]
+    }
+
+    fn sure(conn: &mut Connection, files: &[(String, Vec<u8>)]) -> store::ImportReport {
+        import(
+            conn,
+            files,
+            Options {
+                apply_sure: true,
+                ..Options::default()
+            },
+        )
+    }
+
+    fn balance_on(conn: &Connection, number: &str, on: &str) -> String {
+        let id = crate::invoices::find_id(conn, number).unwrap().unwrap();
+        crate::invoices::get(conn, id, day(on)).unwrap().balance
+    }
+
+    #[test]
+    fn a_short_payment_within_the_tolerance_is_settled_with_a_dated_difference() {
+        let mut conn = ledger();
+        // 1.00 short of 1 234,56 (0.08 %): within 1 € and 0.5 %, proposed, not sure.
+        let r = import(
+            &mut conn,
+            &one_entry(
+                "D-1",
+                "2026-11-20",
+                "1233.56",
+                "CRDT",
+                "<RmtInf><Ustrd>Facture F2026-0001</Ustrd></RmtInf>",
+            ),
+            Options::default(),
+        );
+        let line = &r.proposed[0];
+        assert_eq!(line.difference.as_deref(), Some("1.00"));
+        assert_eq!(
+            line.confidence,
+            Some(super::super::matching::Confidence::High)
+        );
+        store::match_line(
+            &mut conn,
+            line.id.unwrap(),
+            &["F2026-0001".into()],
+            Lang::Fr,
+        )
+        .unwrap();
+        assert_eq!(
+            balance(&conn, "F2026-0001"),
+            0,
+            "settled: 1 233,56 paid + 1,00 difference"
+        );
+        assert_eq!(
+            balance_on(&conn, "F2026-0001", "2026-11-19"),
+            "1234.56",
+            "dated: not before"
+        );
+        let diff: (String, i64) = conn
+            .query_row(
+                "SELECT date, amount_minor FROM settlement_differences",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(diff, ("2026-11-20".into(), 100));
+        // Not a write-off (the invoice is not closed), not a credit note (no VAT changed).
+        let (closures, notes): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM invoice_closures), (SELECT COUNT(*) FROM credit_notes)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((closures, notes), (0, 0));
+        let id = crate::invoices::find_id(&conn, "F2026-0001")
+            .unwrap()
+            .unwrap();
+        let page = crate::views::invoice_page::detail(&conn, id, day(TODAY)).unwrap();
+        let kinds: Vec<(&str, &str)> = page
+            .settlements
+            .iter()
+            .map(|s| (s.kind.as_str(), s.amount.as_str()))
+            .collect();
+        assert_eq!(kinds, [("difference", "1.00"), ("payment", "1233.56")]);
+        let note: String = conn
+            .query_row(
+                "SELECT note FROM journal WHERE action = 'settlement_difference'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            note,
+            "Écart de règlement accepté sur F2026-0001 : 1,00\u{a0}€ (frais bancaires ou arrondi)"
+        );
+        // Interest stops the day it was paid, as for any settlement.
+        let inv = crate::invoices::stored_by_id(&conn, id).unwrap();
+        let (claim, _) = crate::interest::claim_and_terms(&conn, &inv, day(TODAY), None).unwrap();
+        assert!(claim.reductions.contains(&(day("2026-11-20"), 100)));
+        // 0.01 left: the same, and 1.01 short is a partial payment (the rest stays due).
+        let r = import(
+            &mut conn,
+            &one_entry(
+                "D-2",
+                "2026-11-21",
+                "1799.99",
+                "CRDT",
+                "<RmtInf><Ustrd>F2026-0012</Ustrd></RmtInf>",
+            ),
+            Options::default(),
+        );
+        assert_eq!(r.proposed[0].difference.as_deref(), Some("0.01"));
+        let r = import(
+            &mut conn,
+            &one_entry(
+                "D-3",
+                "2026-11-21",
+                "498.99",
+                "CRDT",
+                "<RmtInf><Ustrd>F2026-0013</Ustrd></RmtInf>",
+            ),
+            Options::default(),
+        );
+        assert_eq!(r.proposed[0].difference, None);
+        store::match_line(
+            &mut conn,
+            r.proposed[0].id.unwrap(),
+            &["F2026-0013".into()],
+            Lang::Fr,
+        )
+        .unwrap();
+        assert_eq!(balance(&conn, "F2026-0013"), 101);
+        // Undoing the import takes the difference with the payment.
+        let import_id: i64 = conn
+            .query_row(
+                "SELECT import_id FROM bank_lines WHERE identity LIKE '%D-1%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        store::undo_import(&mut conn, import_id, Lang::Fr, day(TODAY)).unwrap();
+        assert_eq!(balance(&conn, "F2026-0001"), 123_456);
+        let left: i64 = conn
+            .query_row("SELECT COUNT(*) FROM settlement_differences", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn a_returned_payment_reopens_its_invoice_from_the_day_it_came_back() {
+        let mut conn = ledger();
+        let paid = sure(
+            &mut conn,
+            &one_entry(
+                "R-1",
+                "2026-11-20",
+                "1234.56",
+                "CRDT",
+                "<RmtInf><Strd><CdtrRefInf><Ref>RF82RL1</Ref></CdtrRefInf></Strd></RmtInf>",
+            ),
+        );
+        assert_eq!(paid.applied, 1);
+        assert_eq!(balance(&conn, "F2026-0001"), 0);
+        // Eight days later the bank gives the transfer back (a return, same end-to-end id).
+        let back = sure(
+            &mut conn,
+            &one_entry(
+                "R-2",
+                "2026-11-28",
+                "1234.56",
+                "DBIT",
+                "<RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf>",
+            ),
+        );
+        assert_eq!((back.debits, back.applied), (1, 0));
+        assert_eq!(balance(&conn, "F2026-0001"), 123_456, "due again");
+        // Dated: paid between the two days, due before and after.
+        assert_eq!(balance_on(&conn, "F2026-0001", "2026-11-19"), "1234.56");
+        assert_eq!(balance_on(&conn, "F2026-0001", "2026-11-27"), "0.00");
+        assert_eq!(balance_on(&conn, "F2026-0001", "2026-11-28"), "1234.56");
+        // Nothing deleted: the payment stays, reversed, and leaves no credit.
+        let hotel = crate::customers::id_by_ref(&conn, "c", "HOTEL").unwrap();
+        let payments = crate::invoices::payments::for_customer(&conn, hotel).unwrap();
+        assert_eq!(payments.len(), 1);
+        assert_eq!(payments[0].reversed_on, Some(day("2026-11-28")));
+        assert_eq!(payments[0].unallocated, "0.00");
+        assert!(crate::invoices::payments::credit_minor(&conn, hotel)
+            .unwrap()
+            .is_empty());
+        let id = crate::invoices::find_id(&conn, "F2026-0001")
+            .unwrap()
+            .unwrap();
+        let page = crate::views::invoice_page::detail(&conn, id, day(TODAY)).unwrap();
+        let kinds: Vec<(&str, &str, String)> = page
+            .settlements
+            .iter()
+            .map(|s| (s.kind.as_str(), s.amount.as_str(), s.date.to_string()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("payment", "1234.56", "2026-11-20".to_string()),
+                ("reversal", "-1234.56", "2026-11-28".to_string())
+            ]
+        );
+        let note: String = conn
+            .query_row(
+                "SELECT note FROM journal WHERE action = 'payment_reversed'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            note.starts_with("Paiement du 20/11/2026 rendu par la banque le 28/11/2026"),
+            "{note}"
+        );
+        assert!(note.ends_with("F2026-0001 à nouveau due"), "{note}");
+        // Interest runs from the due date to the payment, then again from the return.
+        let inv = crate::invoices::stored_by_id(&conn, id).unwrap();
+        let (claim, _) = crate::interest::claim_and_terms(&conn, &inv, day(TODAY), None).unwrap();
+        let mut reductions = claim.reductions.clone();
+        reductions.sort();
+        assert_eq!(
+            reductions,
+            [(day("2026-11-20"), 123_456), (day("2026-11-28"), -123_456)]
+        );
+        // The statement lines say what happened.
+        let lines = store::lines(&conn, None, Lang::Fr).unwrap();
+        let ret = lines.iter().find(|l| l.amount == "-1234.56").unwrap();
+        assert_eq!(ret.status, "debit");
+        assert!(
+            ret.reason.starts_with("retour du virement du 20/11/2026"),
+            "{}",
+            ret.reason
+        );
+        let credit = lines.iter().find(|l| l.amount == "1234.56").unwrap();
+        assert!(
+            credit.reason.contains("rendue par la banque le 28/11/2026"),
+            "{}",
+            credit.reason
+        );
+        // The agenda takes the invoice back.
+        let agenda = crate::dunning::agenda(&conn, day(TODAY)).unwrap();
+        assert!(
+            agenda
+                .iter()
+                .any(|a| a.invoices.contains(&"F2026-0001".to_string())),
+            "{agenda:?}"
+        );
+        // The payment's import cannot be undone under its return; the return's can.
+        let err =
+            store::undo_import(&mut conn, paid.import.unwrap(), Lang::Fr, day(TODAY)).unwrap_err();
+        assert!(err.to_string().contains("holds the return"), "{err}");
+        store::undo_import(&mut conn, back.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
+        assert_eq!(balance(&conn, "F2026-0001"), 0, "paid again");
+        store::undo_import(&mut conn, paid.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
+        assert_eq!(balance(&conn, "F2026-0001"), 123_456);
+    }
+
+    #[test]
+    fn a_credit_returned_before_it_was_matched_pays_nothing_and_holds_nothing() {
+        let mut conn = ledger();
+        // From an unknown account, no reference: the credit waits, holding F2026-0001.
+        let files = one_entry("U-1", "2026-11-20", "1234.56", "CRDT", "");
+        let r = import(&mut conn, &files, Options::default());
+        let line = r
+            .unmatched
+            .first()
+            .or(r.proposed.first())
+            .unwrap()
+            .id
+            .unwrap();
+        assert_eq!(
+            store::unmatched_credits(&conn, day(TODAY)).unwrap().len(),
+            1
+        );
+        sure(
+            &mut conn,
+            &one_entry(
+                "U-2",
+                "2026-11-24",
+                "1234.56",
+                "DBIT",
+                "<RtrInf><Rsn><Cd>MD06</Cd></Rsn></RtrInf>",
+            ),
+        );
+        assert!(store::unmatched_credits(&conn, day(TODAY))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store::unmatched_credits(&conn, day("2026-11-23"))
+                .unwrap()
+                .len(),
+            1,
+            "held until the day it came back"
+        );
+        let err = store::match_line(&mut conn, line, &["F2026-0001".into()], Lang::En).unwrap_err();
+        assert!(err.to_string().contains("given back by the bank"), "{err}");
+        assert_eq!(store::apply_sure(&mut conn, Lang::Fr).unwrap(), 0);
+        let v = store::lines(&conn, Some("ignored"), Lang::En).unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(
+            v[0].reason,
+            "given back by the bank on 2026-11-24 (return or reversal)"
+        );
+        assert_eq!(store::summary(&conn, day(TODAY)).unwrap().to_review, 0);
+    }
+
+    #[test]
+    fn a_return_that_names_no_credit_stays_money_out() {
+        let mut conn = ledger();
+        sure(
+            &mut conn,
+            &one_entry(
+                "N-1",
+                "2026-11-20",
+                "1234.56",
+                "CRDT",
+                "<RmtInf><Strd><CdtrRefInf><Ref>RF82RL1</Ref></CdtrRefInf></Strd></RmtInf>",
+            ),
+        );
+        // Another amount: not the transfer received.
+        sure(
+            &mut conn,
+            &one_entry("N-2", "2026-11-24", "1000.00", "DBIT", "<RtrInf/>"),
+        );
+        assert_eq!(balance(&conn, "F2026-0001"), 0, "still paid");
+        let lines = store::lines(&conn, Some("debit"), Lang::En).unwrap();
+        assert_eq!(
+            lines[0].reason,
+            "return or reversal: no transfer of this amount to give back"
+        );
+        // The same amount returned to another account than the payer's: not that transfer.
+        let xml = String::from_utf8(
+            one_entry("N-3", "2026-11-25", "1234.56", "DBIT", "<RtrInf/>")[0]
+                .1
+                .clone(),
+        )
+        .unwrap()
+        .replace("FR7612345678901234567890123", "DE89370400440532013000")
+        .replace("E2E-HOTEL-77", "NOTPROVIDED");
+        sure(&mut conn, &[("n3.xml".into(), xml.into_bytes())]);
+        assert_eq!(balance(&conn, "F2026-0001"), 0, "still paid");
+    }
+
+    #[test]
+    fn a_credit_and_its_return_in_one_file_leave_the_invoice_due() {
+        let mut conn = ledger();
+        let mut xml = String::from_utf8(
+            one_entry(
+                "S-1",
+                "2026-11-20",
+                "1234.56",
+                "CRDT",
+                "<RmtInf><Strd><CdtrRefInf><Ref>RF82RL1</Ref></CdtrRefInf></Strd></RmtInf>",
+            )[0]
+            .1
+            .clone(),
+        )
+        .unwrap();
+        let ret = String::from_utf8(
+            one_entry("S-2", "2026-11-22", "1234.56", "DBIT", "<RtrInf/>")[0]
+                .1
+                .clone(),
+        )
+        .unwrap();
+        let entry = &ret[ret.find("<Ntry>").unwrap()..ret.find("</Stmt>").unwrap()];
+        xml = xml.replace("</Stmt>", &format!("{entry}</Stmt>"));
+        let r = sure(&mut conn, &[("both.xml".into(), xml.into_bytes())]);
+        assert_eq!((r.lines, r.applied, r.debits), (2, 1, 1));
+        assert_eq!(balance(&conn, "F2026-0001"), 123_456);
+        assert_eq!(balance_on(&conn, "F2026-0001", "2026-11-21"), "0.00");
+    }
 }

@@ -479,8 +479,9 @@ pub fn update(
 /// allocation or credit note dated after the date, a dispute opened after it (or resolved by
 /// it), a write-off or hand-over recorded after it did not exist then; an invoice issued after
 /// it is not listed. The settled cache (`settled_minor`) equals the dated sum exactly when no
-/// allocation or credit note is dated after the date (today, the usual case): then the cache
-/// and its indexes serve, otherwise the facts are summed per invoice.
+/// settlement (allocation, credit note, settlement difference, reversal: the `settlements`
+/// view) is dated after the date (today, the usual case): then the cache and its indexes
+/// serve, otherwise the facts are summed per invoice.
 ///
 /// The SQL fragments name the invoice `i`; the date is written into them as an ISO literal
 /// (a typed date, never user text).
@@ -505,15 +506,15 @@ impl AsOf {
         let later: bool = conn
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM allocations WHERE date > ?1)
-                     OR EXISTS (SELECT 1 FROM credit_notes WHERE date > ?1)",
+                     OR EXISTS (SELECT 1 FROM credit_notes WHERE date > ?1)
+                     OR EXISTS (SELECT 1 FROM settlement_differences WHERE date > ?1)
+                     OR EXISTS (SELECT 1 FROM payment_reversals WHERE date > ?1)",
             )?
             .query_row([date.to_string()], |r| r.get(0))?;
         let settled = if later {
             format!(
-                "(COALESCE((SELECT SUM(a.amount_minor) FROM allocations a \
-                   WHERE a.invoice_id = i.id AND a.date <= {day}), 0) \
-                 + COALESCE((SELECT SUM(n.amount_minor) FROM credit_notes n \
-                   WHERE n.invoice_id = i.id AND n.date <= {day}), 0))"
+                "COALESCE((SELECT SUM(s.amount_minor) FROM settlements s \
+                   WHERE s.invoice_id = i.id AND s.date <= {day}), 0)"
             )
         } else {
             "i.settled_minor".to_string()

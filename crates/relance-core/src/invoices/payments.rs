@@ -59,6 +59,11 @@ pub struct PaymentView {
     pub allocations: Vec<AllocationView>,
     /// The part not allocated to any invoice: customer credit.
     pub unallocated: String,
+    /// The day the bank gave it back (a return or reversal): from then on it settles
+    /// nothing.
+    pub reversed_on: Option<NaiveDate>,
+    /// The day of the bank statement line it came from, when it came from one.
+    pub bank_date: Option<NaiveDate>,
 }
 
 struct OpenInvoice {
@@ -259,7 +264,9 @@ pub fn for_customer(conn: &Connection, customer_id: i64) -> Result<Vec<PaymentVi
 
 fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT p.id, c.reference, p.date, p.currency, p.amount_minor, p.method, p.reference, p.note
+        "SELECT p.id, c.reference, p.date, p.currency, p.amount_minor, p.method, p.reference, p.note,
+                (SELECT r.date FROM payment_reversals r WHERE r.payment_id = p.id),
+                (SELECT l.date FROM bank_lines l WHERE l.payment_id = p.id)
          FROM payments p JOIN customers c ON c.id = p.customer_id
          WHERE {cond} ORDER BY p.date DESC, p.id DESC"
     ))?;
@@ -274,6 +281,8 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, Option<NaiveDate>>(8)?,
+                r.get::<_, Option<NaiveDate>>(9)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -282,7 +291,19 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
          JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = ?1 ORDER BY a.id",
     )?;
     let mut out = Vec::with_capacity(heads.len());
-    for (id, customer_reference, date, currency_code, amount, method, reference, note) in heads {
+    for (
+        id,
+        customer_reference,
+        date,
+        currency_code,
+        amount,
+        method,
+        reference,
+        note,
+        reversed_on,
+        bank_date,
+    ) in heads
+    {
         let currency = Currency::parse(&currency_code)?;
         let allocs = alloc_stmt
             .query_map([id], |r| {
@@ -311,7 +332,14 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
                     date: d,
                 })
                 .collect(),
-            unallocated: currency.minor_to_string(amount - allocated),
+            // A payment given back leaves no credit.
+            unallocated: currency.minor_to_string(if reversed_on.is_some() {
+                0
+            } else {
+                amount - allocated
+            }),
+            reversed_on,
+            bank_date,
         });
     }
     Ok(out)
@@ -322,7 +350,9 @@ pub fn credit_minor(conn: &Connection, customer_id: i64) -> Result<Vec<(String, 
     let mut stmt = conn.prepare_cached(
         "SELECT p.currency, SUM(p.amount_minor - COALESCE(
                 (SELECT SUM(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0))
-         FROM payments p WHERE p.customer_id = ?1 GROUP BY p.currency ORDER BY p.currency",
+         FROM payments p WHERE p.customer_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)
+         GROUP BY p.currency ORDER BY p.currency",
     )?;
     let rows = stmt.query_map([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows
@@ -347,6 +377,7 @@ pub fn apply_credit(
         "SELECT p.id, p.amount_minor - COALESCE(
                 (SELECT SUM(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0) AS free
          FROM payments p WHERE p.customer_id = ?1 AND p.currency = ?2 AND free > 0
+           AND NOT EXISTS (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)
          ORDER BY p.date, p.id",
     )?;
     let sources = stmt

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_proposals_aside.sql"),
     include_str!("migrations/0020_sanction_after.sql"),
     include_str!("migrations/0021_bank.sql"),
+    include_str!("migrations/0022_settlement_reversal.sql"),
 ];
 
 /// The schema version this build writes.

@@ -13,7 +13,10 @@ use ts_rs::TS;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Settlement {
     pub date: NaiveDate,
-    /// "payment" or "credit_note".
+    /// "payment", "credit_note", "difference" (bank fees or rounding accepted as settled
+    /// with a bank payment) or "reversal" (a payment the bank gave back: negative amount,
+    /// dated the day it was given back; its bank line is the return's).
+    #[ts(type = "'payment' | 'credit_note' | 'difference' | 'reversal'")]
     pub kind: String,
     pub amount: String,
     /// Payment reference or credit-note number.
@@ -53,6 +56,20 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
          LEFT JOIN bank_lines l ON l.payment_id = p.id WHERE a.invoice_id = ?1
          UNION ALL
          SELECT date, 'credit_note', amount_minor, number, NULL, reason, NULL, NULL FROM credit_notes WHERE invoice_id = ?1
+         UNION ALL
+         SELECT d.date, 'difference', d.amount_minor, p.reference, NULL, '', l.id, l.date
+         FROM settlement_differences d JOIN payments p ON p.id = d.payment_id
+         LEFT JOIN bank_lines l ON l.payment_id = p.id WHERE d.invoice_id = ?1
+         UNION ALL
+         SELECT r.date, 'reversal', -s.amount_minor, p.reference, p.method, l.text, l.id, l.date
+         FROM payment_reversals r JOIN payments p ON p.id = r.payment_id
+         JOIN bank_lines l ON l.id = r.line_id
+         JOIN (SELECT payment_id, invoice_id, SUM(amount_minor) AS amount_minor FROM (
+                   SELECT payment_id, invoice_id, amount_minor FROM allocations
+                   UNION ALL SELECT payment_id, invoice_id, amount_minor FROM settlement_differences)
+               GROUP BY payment_id, invoice_id) s
+           ON s.payment_id = r.payment_id
+         WHERE s.invoice_id = ?1
          ORDER BY 1, 2",
     )?;
     let settlements = stmt

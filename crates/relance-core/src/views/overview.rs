@@ -280,20 +280,14 @@ fn dso_trend(conn: &Connection, cur: Currency, as_of: NaiveDate) -> Result<Vec<D
     )?;
     let settled_by_day = if !other_currency {
         daily(
-            "SELECT d, SUM(a) FROM (
-                 SELECT date AS d, amount_minor AS a FROM allocations WHERE date <= ?2 AND ?1 = ?1
-                 UNION ALL SELECT date, amount_minor FROM credit_notes WHERE date <= ?2)
-             GROUP BY d",
+            "SELECT date, SUM(amount_minor) FROM settlements WHERE date <= ?2 AND ?1 = ?1
+             GROUP BY date",
         )?
     } else {
         daily(
-        "SELECT d, SUM(a) FROM (
-             SELECT x.date AS d, x.amount_minor AS a FROM allocations x JOIN invoices i ON i.id = x.invoice_id
-             WHERE i.currency = ?1 AND x.date <= ?2
-             UNION ALL
-             SELECT n.date, n.amount_minor FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id
-             WHERE i.currency = ?1 AND n.date <= ?2)
-         GROUP BY d",
+        "SELECT s.date, SUM(s.amount_minor) FROM settlements s JOIN invoices i ON i.id = s.invoice_id
+         WHERE i.currency = ?1 AND s.date <= ?2
+         GROUP BY s.date",
         )?
     };
     let upto = |rows: &[(NaiveDate, i64)], d: NaiveDate| -> i128 {

@@ -6,4 +6,13 @@ export type PaymentView = { id: number, customer_reference: string, date: string
 /**
  * The part not allocated to any invoice: customer credit.
  */
-unallocated: string, };
+unallocated: string, 
+/**
+ * The day the bank gave it back (a return or reversal): from then on it settles
+ * nothing.
+ */
+reversed_on: string | null, 
+/**
+ * The day of the bank statement line it came from, when it came from one.
+ */
+bank_date: string | null, };

@@ -6,9 +6,11 @@ import type { PaymentMethod } from "./PaymentMethod";
  */
 export type Settlement = { date: string, 
 /**
- * "payment" or "credit_note".
+ * "payment", "credit_note", "difference" (bank fees or rounding accepted as settled
+ * with a bank payment) or "reversal" (a payment the bank gave back: negative amount,
+ * dated the day it was given back; its bank line is the return's).
  */
-kind: string, amount: string, 
+kind: 'payment' | 'credit_note' | 'difference' | 'reversal', amount: string, 
 /**
  * Payment reference or credit-note number.
  */
