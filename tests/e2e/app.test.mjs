@@ -1082,6 +1082,21 @@ test('Bank: the demo statement imported, the sure matches applied in one click, 
     await d.find('[data-testid="bank-group-matched"]');
     await d.click('[data-testid="bank-toggle-matched"]');
     found.push(...(await d.axe()).map((v) => `bank: ${v.id}: ${v.help} ${v.nodes.join(' ')}`));
+    // The import listed with what it matched, undone whole after a confirmation: its
+    // payments go, the invoice is due again.
+    await d.waitText('[data-testid="bank-imports"]', 'releve-demo');
+    const importId = await d.exec('return document.querySelector(\'[data-testid^="bank-undo-"]\').dataset.testid.slice(10)');
+    await d.click(`[data-testid="bank-undo-${importId}"]`);
+    await d.find(`[data-testid="bank-undo-yes-${importId}"]`);
+    found.push(...(await d.axe()).map((v) => `bank undo: ${v.id}: ${v.help} ${v.nodes.join(' ')}`));
+    await d.screenshot(shots, '05-undo');
+    await d.click(`[data-testid="bank-undo-yes-${importId}"]`);
+    await d.waitText('[data-testid="notice-success"]', `Import n°${importId} annulé`);
+    assert.equal((await d.findAll('[data-testid="bank-group-matched"]')).length, 0, 'no line left');
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="filter-open"]');
+    await d.type('[data-testid="invoice-search"]', invoice);
+    await d.find(`[data-testid="invoice-row-${invoice}"]`, 'the invoice is open again');
     assert.deepEqual(found, [], found.join('\n'));
   });
 });

@@ -76,8 +76,24 @@ pub struct LetterArgs {
     out: PathBuf,
 }
 
+/// Before a final notice or formal demand: the owner is told when the bank statements
+/// imported stop more days ago than Settings allow (a payment may have arrived since).
+fn warn_stale(conn: &Connection, kind: LetterKind, as_of: chrono::NaiveDate) -> Result<()> {
+    if !matches!(kind, LetterKind::FinalNotice | LetterKind::FormalDemand) {
+        return Ok(());
+    }
+    let s = relance_core::bank::store::summary(conn, as_of)?;
+    if let (Some(days), Some(to)) = (s.stale_days, s.covered_to) {
+        eprintln!(
+            "relance: the bank statements imported stop on {to}, {days} days ago: import the latest (relance bank import FILE) before sending, this customer may have paid."
+        );
+    }
+    Ok(())
+}
+
 fn letter(conn: &mut Connection, db: &Path, args: LetterArgs) -> Result<()> {
     let (kind, as_of) = args.which.parse()?;
+    warn_stale(conn, kind, as_of)?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
     relance_core::store::refuse_special_output(&args.out, "out")?;
     if as_of != relance_core::app::today()? {
@@ -281,6 +297,7 @@ pub struct EmailArgs {
 
 fn email(conn: &mut Connection, db: &Path, args: EmailArgs) -> Result<()> {
     let (kind, as_of) = args.which.parse()?;
+    warn_stale(conn, kind, as_of)?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
     relance_core::store::refuse_special_output(&args.out, "out")?;
     if as_of != relance_core::app::today()? {

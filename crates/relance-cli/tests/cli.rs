@@ -1567,7 +1567,10 @@ fn the_logo_is_on_the_letterhead() {
 /// An e-mail draft read back by an independent parser (Python's `email` package with
 /// `policy.default`): no defects, headers decode to the expected text (accents included),
 /// multipart/mixed holding multipart/alternative and the PDF, which decodes to the exact
-/// archived bytes; no line over 998 octets. And a mailto link, encoded and short enough.
+/// archived bytes; no line over 998 octets; the HTML body shows the EPC QR code as an
+/// inline image (multipart/related, named by its Content-ID), read back by zbarimg: the
+/// letter's amount and payment reference, also quoted in the text. And a mailto link,
+/// encoded and short enough.
 #[test]
 fn an_email_draft_is_a_correct_mime_message() {
     let env = Env::new();
@@ -1616,14 +1619,22 @@ out = {
   'filename': att[0].get_filename() if att else None,
   'same_pdf': att[0].get_content() == open(sys.argv[2], 'rb').read() if att else False,
   'text': m.get_body(('plain',)).get_content(),
+  'html': m.get_body(('html',)).get_content(),
+  'cid': [str(p['content-id']) for p in parts if p.get_content_type() == 'image/png'],
+  'inline': [p.get_content_disposition() for p in parts if p.get_content_type() == 'image/png'],
   'longest': max(len(l) for l in raw.split(b'\r\n')),
 }
+for p in parts:
+    if p.get_content_type() == 'image/png':
+        open(sys.argv[3], 'wb').write(p.get_content())
 print(json.dumps(out))
 "#;
+    let qr = env.dir.path().join("qr.png");
     let o = Command::new("python3")
         .args(["-c", script])
         .arg(&eml)
         .arg(&pdf)
+        .arg(&qr)
         .output()
         .expect("python3");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -1643,15 +1654,56 @@ print(json.dumps(out))
             "multipart/mixed",
             "multipart/alternative",
             "text/plain",
+            "multipart/related",
             "text/html",
+            "image/png",
             "application/pdf"
         ])
     );
+    // The code in the HTML body: inline, named by the HTML, and what the letter asks for.
+    assert_eq!(r["inline"], serde_json::json!(["inline"]));
+    let cid = r["cid"][0]
+        .as_str()
+        .unwrap()
+        .trim_matches(|c| c == '<' || c == '>');
+    assert!(
+        r["html"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("src=\"cid:{cid}\"")),
+        "{r}"
+    );
+    let o = Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sbinary"])
+        .arg(&qr)
+        .output()
+        .expect("zbarimg (zbar-tools) is installed by ./dev");
+    assert!(o.status.success(), "the e-mail's code is not readable");
+    let payload = String::from_utf8(o.stdout).unwrap();
+    let fields: Vec<&str> = payload.trim_end_matches('\n').split('\n').collect();
+    assert_eq!(&fields[..4], &["BCD", "002", "1", "SCT"], "{payload:?}");
+    assert_eq!(fields[6], "FR7630006000011234567890189");
+    assert_eq!(fields[7], "EUR2213.11", "the formal demand's total");
+    let reference = env.ok(&["reference", "--invoice", "F2026-0136"]);
+    assert_eq!(fields[9], reference.trim());
     assert_eq!(r["filename"], "mise-en-demeure-F2026-0136.pdf");
     assert_eq!(r["same_pdf"], true, "the attachment is the archived letter");
     let text = r["text"].as_str().unwrap();
     assert!(
         text.contains("F2026-0136") && text.contains("2\u{202f}213,11\u{a0}€"),
+        "{text}"
+    );
+    let grouped: Vec<String> = reference
+        .trim()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    assert!(
+        text.contains(&format!(
+            "Référence de paiement à indiquer\u{a0}: {}",
+            grouped.join(" ")
+        )),
         "{text}"
     );
     assert!(r["longest"].as_u64().unwrap() <= 998);
@@ -2487,4 +2539,46 @@ fn a_letter_carries_an_epc_qr_code_the_bank_reads_back() {
         ("EUR1080.00", own.as_str()),
         "{payload:?}"
     );
+}
+
+/// Issue 20: before a final notice or formal demand, the owner is told when the bank
+/// statements imported stop more days ago than Settings allow; never for a reminder, never
+/// when no statement was ever imported.
+#[test]
+fn a_formal_demand_on_old_statements_says_so() {
+    let env = Env::new();
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    let out = env.dir.path().join("x.pdf");
+    let letter = |kind: &str| {
+        let o = env.run(&[
+            "letter",
+            "--invoice",
+            "F2025-0009",
+            "--kind",
+            kind,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    assert!(
+        !letter("formal-demand").contains("statements"),
+        "never imported"
+    );
+    let old = env.file(
+        "old.xml",
+        "<Document><BkToCstmrStmt><Stmt><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+         <Ntry><Amt Ccy=\"EUR\">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-02</Dt></BookgDt><AcctSvcrRef>OLD-1</AcctSvcrRef></Ntry>\
+         </Stmt></BkToCstmrStmt></Document>",
+    );
+    env.ok(&["bank", "import", old.to_str().unwrap()]);
+    let said = letter("final-notice");
+    assert!(
+        said.contains("the bank statements imported stop on 2026-11-02, 20 days ago"),
+        "{said}"
+    );
+    assert!(!letter("reminder").contains("statements"));
+    env.ok(&["settings", "set", "statement_stale_days", "30"]);
+    assert!(!letter("formal-demand").contains("statements"));
 }

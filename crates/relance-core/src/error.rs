@@ -447,6 +447,12 @@ pub enum Msg {
     FileNotFound(String),
     FileUnreadable(String),
     BadInvoicePrefix,
+    /// A UK sort code is six digits (12-34-56).
+    BadSortCode,
+    /// A UK account number is eight digits.
+    BadUkAccountNumber,
+    /// The tolerance for bank fees: an amount from 0 to 50, at most two decimals.
+    BadTolerance(String),
     /// The seller identity fields an invoice needs and Settings lacks (setting keys).
     IssuerIncomplete(Vec<String>),
     /// The schedule does not cover the contract total: what is missing (positive) or in
@@ -1287,6 +1293,23 @@ impl Msg {
                 "Le calendrier doit compter au moins une étape.",
                 "The schedule needs at least one milestone.",
             ),
+            Msg::BadSortCode => t(
+                fr,
+                "Le sort code britannique : six chiffres (par exemple 12-34-56).",
+                "The sort code: six digits (for example 12-34-56).",
+            ),
+            Msg::BadUkAccountNumber => t(
+                fr,
+                "Le numéro de compte britannique : huit chiffres (par exemple 31926819).",
+                "The account number: eight digits (for example 31926819).",
+            ),
+            Msg::BadTolerance(v) => {
+                if fr {
+                    format!("Tolérance invalide « {v} » : un montant de 0 à 50, deux décimales au plus (exemple : 1,00).")
+                } else {
+                    format!("Invalid tolerance \"{v}\": an amount from 0 to 50, at most two decimals (example: 1.00).")
+                }
+            }
             Msg::BadInvoicePrefix => t(
                 fr,
                 "Le préfixe des factures : 1 à 10 lettres, chiffres, - ou _ (par exemple F ou FAC-).",

@@ -25,6 +25,17 @@ pub struct Settings {
     pub uk_company_number: String,
     pub iban: String,
     pub bic: String,
+    /// For sterling: the owner's sort code ("12-34-56") and account number, printed with
+    /// the payment reference on documents asking for pounds.
+    pub uk_sort_code: String,
+    pub uk_account_number: String,
+    /// Bank fees or rounding accepted as settled when a bank payment comes in short: at
+    /// most this amount (decimal string, "1.00") and this percentage of what was due ("0.5").
+    pub bank_tolerance: String,
+    pub bank_tolerance_percent: String,
+    /// Before a final notice or formal demand, the owner is told when the last statement
+    /// imported is older than this many days.
+    pub statement_stale_days: i64,
     pub default_currency: String,
     pub default_payment_terms_days: i64,
     /// Days after a promised date before the promise counts as broken.
@@ -66,6 +77,11 @@ pub struct SettingsInput {
     pub uk_company_number: String,
     pub iban: String,
     pub bic: String,
+    pub uk_sort_code: String,
+    pub uk_account_number: String,
+    pub bank_tolerance: String,
+    pub bank_tolerance_percent: String,
+    pub statement_stale_days: String,
     pub default_currency: String,
     pub default_payment_terms_days: String,
     pub promise_grace_days: String,
@@ -107,6 +123,64 @@ pub const KEYS: &[(&str, &str, Check)] = &[
     ("uk_company_number", "", v::uk_company_number),
     ("iban", "", v::iban),
     ("bic", "", v::bic),
+    ("uk_sort_code", "", |k, x| {
+        let digits: String = x.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if digits.is_empty() {
+            return Ok(String::new());
+        }
+        if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::invalid(k, Msg::BadSortCode));
+        }
+        Ok(format!(
+            "{}-{}-{}",
+            &digits[0..2],
+            &digits[2..4],
+            &digits[4..6]
+        ))
+    }),
+    ("uk_account_number", "", |k, x| {
+        let digits: String = x.chars().filter(|c| *c != ' ').collect();
+        if digits.is_empty() {
+            return Ok(String::new());
+        }
+        if digits.len() != 8 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::invalid(k, Msg::BadUkAccountNumber));
+        }
+        Ok(digits)
+    }),
+    ("bank_tolerance", "1.00", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("1.00".into());
+        }
+        let bad = || Error::invalid(k, Msg::BadTolerance(x.trim().to_string()));
+        let d: rust_decimal::Decimal = x
+            .trim()
+            .trim_end_matches('€')
+            .trim()
+            .replace(',', ".")
+            .parse()
+            .map_err(|_| bad())?;
+        if d.normalize().scale() > 2 || d < rust_decimal::Decimal::ZERO || d > 50.into() {
+            return Err(bad());
+        }
+        Ok(format!("{:.2}", d))
+    }),
+    ("bank_tolerance_percent", "0.5", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("0.5".into());
+        }
+        let r = v::rate(k, x)?;
+        if r > 5.into() || r.scale() > 3 {
+            return Err(Error::invalid(k, Msg::BadRate(x.trim().to_string())));
+        }
+        Ok(r.to_string())
+    }),
+    ("statement_stale_days", "5", |k, x| {
+        if x.trim().is_empty() {
+            return Ok("5".into());
+        }
+        v::int_in(k, x, 1, 90).map(|n| n.to_string())
+    }),
     ("default_currency", "EUR", |k, x| {
         Currency::parse(x)
             .map(|c| c.code().to_string())
@@ -248,6 +322,11 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         uk_company_number: s("uk_company_number"),
         iban: s("iban"),
         bic: s("bic"),
+        uk_sort_code: s("uk_sort_code"),
+        uk_account_number: s("uk_account_number"),
+        bank_tolerance: s("bank_tolerance"),
+        bank_tolerance_percent: s("bank_tolerance_percent"),
+        statement_stale_days: days("statement_stale_days"),
         default_currency: s("default_currency"),
         default_payment_terms_days: days("default_payment_terms_days"),
         promise_grace_days: days("promise_grace_days"),
@@ -367,7 +446,7 @@ pub fn has_owner_identity(conn: &Connection) -> Result<bool> {
 /// Saves the whole Settings form: every field is checked first; the first refusal names its
 /// field and nothing is written; otherwise all keys are written in one transaction.
 pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
-    let pairs: [(&str, &str); 27] = [
+    let pairs: [(&str, &str); 32] = [
         ("company_name", &input.company_name),
         ("address", &input.address),
         ("postal_code", &input.postal_code),
@@ -381,6 +460,11 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
         ("uk_company_number", &input.uk_company_number),
         ("iban", &input.iban),
         ("bic", &input.bic),
+        ("uk_sort_code", &input.uk_sort_code),
+        ("uk_account_number", &input.uk_account_number),
+        ("bank_tolerance", &input.bank_tolerance),
+        ("bank_tolerance_percent", &input.bank_tolerance_percent),
+        ("statement_stale_days", &input.statement_stale_days),
         ("default_currency", &input.default_currency),
         (
             "default_payment_terms_days",
@@ -569,6 +653,51 @@ mod tests {
         )
         .unwrap();
         assert_eq!(get(&conn).unwrap().promise_grace_days, 2);
+    }
+
+    #[test]
+    fn bank_settings_are_cleaned_or_refused() {
+        let conn = crate::open_in_memory().unwrap();
+        for (k, typed, stored) in [
+            ("uk_sort_code", "12 34 56", "12-34-56"),
+            ("uk_sort_code", "", ""),
+            ("uk_account_number", "3192 6819", "31926819"),
+            ("bank_tolerance", "0,5", "0.50"),
+            ("bank_tolerance", "2 €", "2.00"),
+            ("bank_tolerance", "", "1.00"),
+            ("bank_tolerance_percent", "0,25 %", "0.25"),
+            ("statement_stale_days", "10", "10"),
+        ] {
+            set(&conn, k, typed).unwrap_or_else(|e| panic!("{k} {typed}: {e}"));
+            let v: String = conn
+                .query_row("SELECT value FROM settings WHERE key = ?1", [k], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(v, stored, "{k} {typed}");
+        }
+        for (k, typed, says) in [
+            ("uk_sort_code", "12-34-5", "six digits"),
+            ("uk_account_number", "1234567", "eight digits"),
+            ("bank_tolerance", "1.234", "at most two decimals"),
+            ("bank_tolerance", "-1", "from 0 to 50"),
+            ("bank_tolerance", "100", "from 0 to 50"),
+            ("bank_tolerance_percent", "6", "Invalid rate"),
+            ("statement_stale_days", "0", ""),
+        ] {
+            let e = set(&conn, k, typed).unwrap_err();
+            assert!(e.to_string().contains(says), "{k} {typed}: {e}");
+        }
+        let s = get(&conn).unwrap();
+        assert_eq!(
+            (
+                s.bank_tolerance.as_str(),
+                s.bank_tolerance_percent.as_str(),
+                s.statement_stale_days
+            ),
+            ("1.00", "0.25", 10),
+            "a refusal changed nothing"
+        );
     }
 
     #[test]

@@ -179,6 +179,8 @@ fn typescript_bindings_are_up_to_date() {
             check::<store::ImportReport>(&mut stale);
             check::<store::Held>(&mut stale);
             check::<store::BankSummary>(&mut stale);
+            check::<store::Gap>(&mut stale);
+            check::<store::ImportInfo>(&mut stale);
             check::<csv::Mapping>(&mut stale);
             check::<csv::Preview>(&mut stale);
             check::<matching::Confidence>(&mut stale);

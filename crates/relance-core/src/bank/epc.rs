@@ -78,6 +78,63 @@ pub fn company_code(
     })?)
 }
 
+/// How a UK customer pays pounds: "sort code 12-34-56 · account number 31926819" (in
+/// French: "sort code 12-34-56 · compte n° 31926819"), when the document asks for sterling
+/// and the owner gave both in Settings; the payment reference goes with it.
+pub fn sterling_details(
+    settings: &crate::settings::Settings,
+    currency: &str,
+    lang: crate::error::Lang,
+) -> Option<String> {
+    if currency != "GBP"
+        || settings.uk_sort_code.is_empty()
+        || settings.uk_account_number.is_empty()
+    {
+        return None;
+    }
+    Some(match lang {
+        crate::error::Lang::Fr => format!(
+            "sort code {} · compte n° {}",
+            settings.uk_sort_code, settings.uk_account_number
+        ),
+        crate::error::Lang::En => format!(
+            "sort code {} · account number {}",
+            settings.uk_sort_code, settings.uk_account_number
+        ),
+    })
+}
+
+/// The code as a PNG image for an e-mail: `scale` pixels per module, black on white, with
+/// the four-module quiet zone the standard asks for.
+pub fn png(modules: &[Vec<bool>], scale: u32) -> Vec<u8> {
+    let quiet = 4usize;
+    let n = modules.len();
+    let side = (n + 2 * quiet) * scale as usize;
+    let mut pixels = vec![255u8; side * side];
+    for (r, row) in modules.iter().enumerate() {
+        for (c, dark) in row.iter().enumerate() {
+            if !dark {
+                continue;
+            }
+            for dy in 0..scale as usize {
+                let y = (r + quiet) * scale as usize + dy;
+                let x = (c + quiet) * scale as usize;
+                pixels[y * side + x..y * side + x + scale as usize].fill(0);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = ::png::Encoder::new(&mut out, side as u32, side as u32);
+        enc.set_color(::png::ColorType::Grayscale);
+        enc.set_depth(::png::BitDepth::Eight);
+        // Writing to a Vec with the header just set cannot fail.
+        let mut w = enc.write_header().expect("PNG header into memory");
+        w.write_image_data(&pixels).expect("PNG data into memory");
+    }
+    out
+}
+
 /// The code's modules, row by row (`true`: dark), without the quiet zone.
 pub fn modules(payload: &str) -> Option<Vec<Vec<bool>>> {
     let code =

@@ -55,8 +55,8 @@ pub struct Book {
     pub references: HashMap<String, Vec<i64>>,
     /// Bank fees or rounding accepted as settled: up to this many minor units…
     pub tolerance_minor: i64,
-    /// …and at most this many thousandths of the amount due.
-    pub tolerance_permille: i64,
+    /// …and at most this many hundred-thousandths of the amount due (0.5 %: 500).
+    pub tolerance_per_100k: i64,
     /// Built on first use (see [`Index`]); `open` may then only have balances lowered (an
     /// invoice paid to zero stays in place and is skipped), never entries added or removed.
     pub(super) index: std::cell::OnceCell<Index>,
@@ -172,7 +172,8 @@ impl Book {
     fn within_tolerance(&self, due: i64, missing: i64) -> bool {
         missing > 0
             && missing <= self.tolerance_minor
-            && missing * 1000 <= due * self.tolerance_permille
+            && i128::from(missing) * 100_000
+                <= i128::from(due) * i128::from(self.tolerance_per_100k)
     }
 
     /// Pays `invoices` (oldest first) with `amount`: the allocations, and the differences
@@ -511,7 +512,7 @@ mod tests {
                 },
             ],
             tolerance_minor: 100,
-            tolerance_permille: 5,
+            tolerance_per_100k: 500,
             ..Book::default()
         };
         b.payers.insert("FR7630006000011234567890189".into(), 3);

@@ -15,9 +15,21 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use ts_rs::TS;
 
-/// Bank fees or rounding accepted as settled: at most 1.00 and 0.5 % of what was due.
-pub const TOLERANCE_MINOR: i64 = 100;
-pub const TOLERANCE_PERMILLE: i64 = 5;
+/// Bank fees or rounding accepted as settled (Settings: at most 1.00 and 0.5 % of what was
+/// due by default): (minor units of a two-decimal currency, hundred-thousandths of the due).
+pub fn tolerance(conn: &Connection) -> Result<(i64, i64)> {
+    let s = crate::settings::get(conn)?;
+    let scaled = |v: &str, by: i64| -> i64 {
+        v.parse::<rust_decimal::Decimal>()
+            .ok()
+            .and_then(|d| i64::try_from((d * rust_decimal::Decimal::from(by)).trunc()).ok())
+            .unwrap_or(0)
+    };
+    Ok((
+        scaled(&s.bank_tolerance, 100),
+        scaled(&s.bank_tolerance_percent, 1000),
+    ))
+}
 
 /// One invoice a line pays and how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -129,9 +141,10 @@ fn identity(account: &str, l: &Line, seen: &mut HashMap<String, u32>) -> String 
 /// The ledger's view for the matcher: open invoices (not written off or handed over), the
 /// others by number, customers, payer accounts and references.
 pub fn book(conn: &Connection) -> Result<Book> {
+    let (tolerance_minor, tolerance_per_100k) = tolerance(conn)?;
     let mut b = Book {
-        tolerance_minor: TOLERANCE_MINOR,
-        tolerance_permille: TOLERANCE_PERMILLE,
+        tolerance_minor,
+        tolerance_per_100k,
         ..Book::default()
     };
     let mut stmt = conn.prepare(
@@ -1319,6 +1332,105 @@ pub struct BankSummary {
     /// Lines neither matched, set aside nor money out.
     pub to_review: usize,
     pub held: Vec<Held>,
+    /// How many days old the statements are (today minus the last day they cover) when
+    /// that is more than Settings' `statement_stale_days`: before a final notice or formal
+    /// demand the owner is told, and can import first. `None`: recent, or never imported
+    /// (an owner who does not import statements is not nagged).
+    #[ts(type = "number | null")]
+    pub stale_days: Option<i64>,
+    /// Days no imported statement of an account covers, between two that do.
+    pub gaps: Vec<Gap>,
+    /// The last imports, newest first (each can be undone while nothing used it since).
+    pub imports: Vec<ImportInfo>,
+}
+
+/// One import, as the Bank screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankImport")]
+pub struct ImportInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub imported_on: NaiveDate,
+    pub files: String,
+    pub format: String,
+    #[ts(type = "number")]
+    pub lines: i64,
+    /// Lines that became payments.
+    #[ts(type = "number")]
+    pub matched: i64,
+}
+
+/// The last `limit` imports, newest first.
+pub fn imports(conn: &Connection, limit: u32) -> Result<Vec<ImportInfo>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.id, i.imported_on, i.files, i.format, i.line_count,
+                (SELECT COUNT(*) FROM bank_lines l WHERE l.import_id = i.id AND l.payment_id IS NOT NULL)
+         FROM bank_imports i ORDER BY i.id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(ImportInfo {
+            id: r.get(0)?,
+            imported_on: r.get(1)?,
+            files: r.get(2)?,
+            format: r.get(3)?,
+            lines: r.get(4)?,
+            matched: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Days between two imported statements of one account that none covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankGap")]
+pub struct Gap {
+    pub account: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// The gaps between the statements imported, account by account: each statement covers
+/// its own from–to dates, else its lines' first and last days.
+pub fn gaps(conn: &Connection) -> Result<Vec<Gap>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.account,
+                COALESCE(s.from_date, (SELECT MIN(l.date) FROM bank_lines l WHERE l.import_id = s.import_id AND l.account = s.account)),
+                COALESCE(s.to_date, (SELECT MAX(l.date) FROM bank_lines l WHERE l.import_id = s.import_id AND l.account = s.account))
+         FROM bank_statements s",
+    )?;
+    let mut spans: Vec<(String, NaiveDate, NaiveDate)> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<NaiveDate>>(1)?,
+                r.get::<_, Option<NaiveDate>>(2)?,
+            ))
+        })?
+        .filter_map(|r| match r {
+            Ok((a, Some(f), Some(t))) if f <= t => Some(Ok((a, f, t))),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<rusqlite::Result<_>>()?;
+    spans.sort();
+    let mut out = Vec::new();
+    let mut reach: Option<(&str, NaiveDate)> = None;
+    for (account, from, to) in &spans {
+        match reach {
+            Some((a, until)) if a == account => {
+                if *from > until + chrono::Duration::days(1) {
+                    out.push(Gap {
+                        account: account.clone(),
+                        from: until + chrono::Duration::days(1),
+                        to: *from - chrono::Duration::days(1),
+                    });
+                }
+                reach = Some((a, until.max(*to)));
+            }
+            _ => reach = Some((account, *to)),
+        }
+    }
+    Ok(out)
 }
 
 /// See [`BankSummary`].
@@ -1333,6 +1445,10 @@ pub fn summary(conn: &Connection, as_of: NaiveDate) -> Result<BankSummary> {
         [],
         |r| r.get(0),
     )?;
+    let stale_after = crate::settings::get(conn)?.statement_stale_days;
+    let stale_days = covered_to
+        .map(|d| (as_of - d).num_days())
+        .filter(|days| *days > stale_after);
     let credits = unmatched_credits(conn, as_of)?;
     let mut held = Vec::new();
     for (currency, amount, payer, arrived) in &credits {
@@ -1376,6 +1492,9 @@ pub fn summary(conn: &Connection, as_of: NaiveDate) -> Result<BankSummary> {
         covered_to,
         to_review,
         held,
+        stale_days,
+        gaps: gaps(conn)?,
+        imports: imports(conn, 10)?,
     })
 }
 

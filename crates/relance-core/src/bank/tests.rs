@@ -1232,6 +1232,29 @@ mod ledger {
         )
         .unwrap();
         assert_eq!(balance(&conn, "F2026-0013"), 101);
+        // The tolerance is the owner's: at 0.50 €, 1.00 short is a partial payment.
+        crate::settings::set(&conn, "bank_tolerance", "0,50").unwrap();
+        let r = import(
+            &mut conn,
+            &one_entry(
+                "D-4",
+                "2026-11-22",
+                "299.00",
+                "CRDT",
+                "<RmtInf><Ustrd>F2026-0014</Ustrd></RmtInf>",
+            ),
+            Options::default(),
+        );
+        assert_eq!(r.proposed[0].difference, None);
+        crate::settings::set(&conn, "bank_tolerance", "5").unwrap();
+        crate::settings::set(&conn, "bank_tolerance_percent", "0.1").unwrap();
+        let lines = store::lines(&conn, Some("proposed"), Lang::Fr).unwrap();
+        let d4 = lines.iter().find(|l| l.amount == "299.00").unwrap();
+        assert_eq!(d4.difference, None, "1.00 is 0.33 % of 300.00: over 0.1 %");
+        crate::settings::set(&conn, "bank_tolerance_percent", "0.5").unwrap();
+        let lines = store::lines(&conn, Some("proposed"), Lang::Fr).unwrap();
+        let d4 = lines.iter().find(|l| l.amount == "299.00").unwrap();
+        assert_eq!(d4.difference.as_deref(), Some("1.00"));
         // Undoing the import takes the difference with the payment.
         let import_id: i64 = conn
             .query_row(
@@ -1474,5 +1497,47 @@ mod ledger {
         assert_eq!((r.lines, r.applied, r.debits), (2, 1, 1));
         assert_eq!(balance(&conn, "F2026-0001"), 123_456);
         assert_eq!(balance_on(&conn, "F2026-0001", "2026-11-21"), "0.00");
+    }
+
+    #[test]
+    fn old_statements_and_days_no_statement_covers_are_said() {
+        let mut conn = ledger();
+        let s = store::summary(&conn, day(TODAY)).unwrap();
+        assert_eq!(
+            (s.stale_days, s.gaps.len()),
+            (None, 0),
+            "never imported: nothing said"
+        );
+        // Statements to 2026-11-10, then from 2026-11-16: 11–15 not covered.
+        for (id, on) in [("G-1", "2026-11-10"), ("G-2", "2026-11-16")] {
+            let xml = String::from_utf8(one_entry(id, on, "10.00", "CRDT", "")[0].1.clone())
+                .unwrap()
+                .replace(
+                    "<Acct>",
+                    &format!("<FrToDt><FrDtTm>{on}T00:00:00</FrDtTm><ToDtTm>{on}T23:59:59</ToDtTm></FrToDt><Acct>"),
+                );
+            import(
+                &mut conn,
+                &[(format!("{id}.xml"), xml.into_bytes())],
+                Options::default(),
+            );
+        }
+        let s = store::summary(&conn, day(TODAY)).unwrap();
+        assert_eq!(
+            s.gaps,
+            [store::Gap {
+                account: "FR7630006000011234567890189".into(),
+                from: day("2026-11-11"),
+                to: day("2026-11-15"),
+            }]
+        );
+        // Covered to 16 November: 14 days old on the 30th, over the 5 days of the setting.
+        assert_eq!(s.stale_days, Some(14));
+        assert_eq!(
+            store::summary(&conn, day("2026-11-21")).unwrap().stale_days,
+            None
+        );
+        crate::settings::set(&conn, "statement_stale_days", "20").unwrap();
+        assert_eq!(store::summary(&conn, day(TODAY)).unwrap().stale_days, None);
     }
 }

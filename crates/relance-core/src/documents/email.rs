@@ -18,6 +18,7 @@ use super::templates;
 use crate::error::{Error, Lang, Msg, Result};
 use crate::validate as v;
 use chrono::NaiveDate;
+use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,24 @@ fn typeset(text: String, lang: Lang) -> String {
     match lang {
         Lang::Fr => crate::error::french_spaces(&text),
         Lang::En => text,
+    }
+}
+
+/// The payment reference to quote, in groups of four as it is typed; empty without one.
+fn reference_line(l: &Letter) -> String {
+    if l.reference.is_empty() {
+        return String::new();
+    }
+    let grouped = l
+        .reference
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match l.lang {
+        Lang::Fr => format!("Référence de paiement à indiquer : {grouped}"),
+        Lang::En => format!("Payment reference to quote: {grouped}"),
     }
 }
 
@@ -151,9 +170,16 @@ impl Wording {
             } else {
                 format!("{list}\n\n{}", l.information)
             };
+            // How to pay always comes with the reference that settles exactly these
+            // invoices, whatever the owner's wording says.
+            let payment = [l.payment.clone(), reference_line(l)]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n");
             values.extend([
                 ("invoices", listed),
-                ("payment", l.payment.clone()),
+                ("payment", payment),
                 ("signature", l.signature.clone()),
                 ("attachment", attachment.to_string()),
             ]);
@@ -194,6 +220,7 @@ impl Wording {
         );
         paragraphs.push(l.information.clone());
         paragraphs.extend(after);
+        paragraphs.push(reference_line(l));
         paragraphs.push(attachment.to_string());
         paragraphs.push(format!("{closing}\n{}", l.signature));
         paragraphs.retain(|p| !p.trim().is_empty());
@@ -206,6 +233,27 @@ fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The HTML body with the EPC QR code (Content-ID `cid`) and how to use it, before its end.
+fn with_qr(html: &str, cid: &str, lang: Lang) -> String {
+    let (alt, how) = match lang {
+        Lang::Fr => (
+            "Code QR de paiement",
+            "Pour payer par virement, scannez ce code avec l'application de votre banque\u{a0}: tout est rempli.",
+        ),
+        Lang::En => (
+            "Payment QR code",
+            "To pay by bank transfer, scan this code with your banking app: everything is filled in.",
+        ),
+    };
+    html.replace(
+        "</body>",
+        &format!(
+            "<p><img src=\"cid:{}\" width=\"164\" height=\"164\" alt=\"{alt}\"></p>\n<p>{how}</p>\n</body>",
+            escape(cid)
+        ),
+    )
 }
 
 /// The HTML alternative of a plain-text body: blank lines separate paragraphs, lines
@@ -308,10 +356,41 @@ fn draft_in(tx: &Connection, letter: &Letter, customer_id: i64, now_unix: i64) -
         .header(
             "Content-Language",
             mail_builder::headers::raw::Raw::new(letter.lang.code()),
-        )
-        .text_body(text.as_str())
-        .html_body(html_of(&text))
-        .attachment("application/pdf", attachment_name, pdf.as_slice());
+        );
+    // A euro letter's EPC QR code is shown in the HTML body (an inline image the HTML
+    // names by its Content-ID), so the customer can scan it from the screen.
+    let html = html_of(&text);
+    message = match &letter.qr {
+        None => message.text_body(text.as_str()).html_body(html).attachment(
+            "application/pdf",
+            attachment_name,
+            pdf.as_slice(),
+        ),
+        Some(modules) => {
+            let cid = format!("epc-qr-{}@relance", produced.document.id);
+            let html = with_qr(&html, &cid, letter.lang);
+            let png = crate::bank::epc::png(modules, 6);
+            message.body(MimePart::new(
+                "multipart/mixed",
+                vec![
+                    MimePart::new(
+                        "multipart/alternative",
+                        vec![
+                            MimePart::new("text/plain", text.clone()),
+                            MimePart::new(
+                                "multipart/related",
+                                vec![
+                                    MimePart::new("text/html", html),
+                                    MimePart::new("image/png", png).inline().cid(cid),
+                                ],
+                            ),
+                        ],
+                    ),
+                    MimePart::new("application/pdf", pdf.as_slice()).attachment(attachment_name),
+                ],
+            ))
+        }
+    };
     if !from_email.is_empty() {
         message = message.from((settings.company_name.as_str(), from_email.as_str()));
     }

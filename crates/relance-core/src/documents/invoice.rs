@@ -196,7 +196,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         )
     });
     mentions.push(late_payment(&settings, &c, lang));
-    mentions.extend(bank_line(&settings, lang));
+    mentions.extend(bank_line(&settings, &head.currency, lang));
     let reference = crate::bank::store::references_for(conn, &[head.id])?;
     let qr =
         crate::bank::epc::company_code(&settings, &head.currency, head.total_minor, &reference);
@@ -248,7 +248,17 @@ fn late_payment(
 }
 
 /// Bank details, when set.
-fn bank_line(settings: &crate::settings::Settings, lang: Lang) -> Option<String> {
+fn bank_line(settings: &crate::settings::Settings, currency: &str, lang: Lang) -> Option<String> {
+    if let Some(details) = crate::bank::epc::sterling_details(settings, currency, lang) {
+        return Some(format!(
+            "{} {details}",
+            t(
+                lang,
+                "Règlement par virement :",
+                "Payment by bank transfer:"
+            )
+        ));
+    }
     if settings.iban.is_empty() {
         return None;
     }
@@ -366,7 +376,7 @@ pub fn schedule(
         "Each milestone is invoiced when it falls due; the final invoice states the contract total and deducts the deposit and stage invoices already issued.",
     )];
     mentions.push(late_payment(&settings, &c, lang));
-    mentions.extend(bank_line(&settings, lang));
+    mentions.extend(bank_line(&settings, &k.currency, lang));
     Ok(InvoiceDoc {
         date: as_of,
         number: k.reference.clone(),

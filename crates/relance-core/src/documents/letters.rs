@@ -393,7 +393,14 @@ fn compose_inner(
         (Lang::Fr, false) => format!("{place}, le {date}"),
         (Lang::En, false) => format!("{place}, {date}"),
     };
-    let pay = if settings.iban.is_empty() {
+    let sterling = crate::bank::epc::sterling_details(&settings, &currency_code, lang);
+    let pay = if let Some(details) = sterling {
+        if lang == Lang::Fr {
+            format!("Règlement par virement : {details}.")
+        } else {
+            format!("Payment by bank transfer: {details}.")
+        }
+    } else if settings.iban.is_empty() {
         String::new()
     } else {
         let bic = if settings.bic.is_empty() {
@@ -1935,6 +1942,44 @@ mod tests {
             lowest < date_y - 2.0,
             "address at {lowest} mm, date at {date_y} mm"
         );
+    }
+
+    /// A letter asking for pounds names the owner's sort code and account number with the
+    /// payment reference, and no EPC code (euros only); in euros, the IBAN and the code.
+    #[test]
+    fn sterling_letters_carry_the_sort_code_and_account_number() {
+        let conn = ledger();
+        for (k, v) in [
+            ("company_name", "Atelier"),
+            ("address", "1 rue A"),
+            ("city", "Paris"),
+            ("iban", "FR7630006000011234567890189"),
+            ("uk_sort_code", "123456"),
+            ("uk_account_number", "31926819"),
+        ] {
+            crate::settings::set(&conn, k, v).unwrap();
+        }
+        let mut gbp = inv("UK-1", "ACME", "2026-03-01", "2026-03-31", "120");
+        gbp.currency = "GBP".into();
+        crate::invoices::create(&conn, &gbp, day("2026-03-01")).unwrap();
+        let l = compose(&conn, LetterKind::Reminder, "UK-1", day("2026-05-01")).unwrap();
+        assert_eq!(
+            l.payment,
+            "Payment by bank transfer: sort code 12-34-56 · account number 31926819."
+        );
+        assert!(l.qr.is_none(), "no EPC code for pounds");
+        assert!(l.reference.starts_with("RF"), "{}", l.reference);
+        let eur = compose(&conn, LetterKind::Reminder, "F-1", day("2026-05-01")).unwrap();
+        assert!(
+            eur.payment.contains("IBAN FR7630006000011234567890189"),
+            "{}",
+            eur.payment
+        );
+        assert!(eur.qr.is_some());
+        // Without both UK details, pounds are asked for with the IBAN as before.
+        crate::settings::set(&conn, "uk_account_number", "").unwrap();
+        let l = compose(&conn, LetterKind::Reminder, "UK-1", day("2026-05-01")).unwrap();
+        assert!(l.payment.contains("IBAN"), "{}", l.payment);
     }
 
     /// The recipient sits in the envelope's window: right-hand by default, left with DIN 5008.

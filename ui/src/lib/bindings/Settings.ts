@@ -4,7 +4,22 @@ import type { Lang } from "./Lang";
 /**
  * Every setting, as the Settings screen shows it.
  */
-export type Settings = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, default_currency: string, default_payment_terms_days: bigint, 
+export type Settings = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, 
+/**
+ * For sterling: the owner's sort code ("12-34-56") and account number, printed with
+ * the payment reference on documents asking for pounds.
+ */
+uk_sort_code: string, uk_account_number: string, 
+/**
+ * Bank fees or rounding accepted as settled when a bank payment comes in short: at
+ * most this amount (decimal string, "1.00") and this percentage of what was due ("0.5").
+ */
+bank_tolerance: string, bank_tolerance_percent: string, 
+/**
+ * Before a final notice or formal demand, the owner is told when the last statement
+ * imported is older than this many days.
+ */
+statement_stale_days: bigint, default_currency: string, default_payment_terms_days: bigint, 
 /**
  * Days after a promised date before the promise counts as broken.
  */
