@@ -55,6 +55,10 @@ pub struct CustomerFields {
     on_hold: bool,
     #[arg(long, default_value = "")]
     hold_reason: String,
+    /// Accounts the customer pays from (IBANs, comma-separated): the bank matcher
+    /// proposes their transfers by these.
+    #[arg(long)]
+    payer_accounts: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +137,7 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
                     credit_limit: f.credit_limit,
                     on_hold: f.on_hold,
                     hold_reason: f.hold_reason,
+                    payer_accounts: f.payer_accounts,
                 },
             )?;
             out!("Customer {} added: {}", c.reference, c.name);

@@ -119,6 +119,9 @@ pub struct Customer {
     pub key_account: bool,
     /// Archived on that date (hidden from the lists and Today, history kept); `None` when not.
     pub archived_on: Option<NaiveDate>,
+    /// The accounts (IBAN, compact) they pay from: typed by the owner, or learnt from a
+    /// confirmed bank match. The bank matcher proposes their transfers by these.
+    pub payer_accounts: Vec<String>,
 }
 
 /// The customer form as typed. Every value is a string and is checked by [`NewCustomer::parse`].
@@ -144,6 +147,38 @@ pub struct CustomerInput {
     pub credit_limit: String,
     pub on_hold: bool,
     pub hold_reason: String,
+    /// The accounts they pay from, IBANs separated by commas or new lines; `None` (a caller
+    /// that does not show them) keeps those known.
+    #[serde(default)]
+    #[ts(optional)]
+    pub payer_accounts: Option<String>,
+}
+
+/// The most payer accounts one customer may have.
+const MAX_PAYER_ACCOUNTS: usize = 10;
+
+/// The payer accounts as typed: each an IBAN (checked, compact), each once.
+fn payer_accounts(typed: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for part in typed.split(['\n', ',', ';']) {
+        if part.trim().is_empty() {
+            continue;
+        }
+        let iban = v::iban("payer_accounts", part)?;
+        if !out.contains(&iban) {
+            out.push(iban);
+        }
+    }
+    if out.len() > MAX_PAYER_ACCOUNTS {
+        return Err(Error::invalid(
+            "payer_accounts",
+            Msg::OutOfRange {
+                min: 0,
+                max: MAX_PAYER_ACCOUNTS as i64,
+            },
+        ));
+    }
+    Ok(out)
 }
 
 /// A postal address fits an envelope window: at most 4 lines (with the name, the contact,
@@ -179,6 +214,7 @@ pub struct NewCustomer {
     credit_limit_minor: Option<i64>,
     on_hold: bool,
     hold_reason: String,
+    payer_accounts: Option<Vec<String>>,
 }
 
 impl NewCustomer {
@@ -246,6 +282,11 @@ impl NewCustomer {
             } else {
                 String::new()
             },
+            payer_accounts: input
+                .payer_accounts
+                .as_deref()
+                .map(payer_accounts)
+                .transpose()?,
         })
     }
 }
@@ -311,7 +352,48 @@ fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
         scenario_id: r.get(20)?,
         key_account: r.get(21)?,
         archived_on: r.get(22)?,
+        payer_accounts: Vec::new(),
     })
+}
+
+/// A customer's payer accounts, as stored.
+fn payer_accounts_of(conn: &Connection, id: i64) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT account FROM payer_accounts WHERE customer_id = ?1 ORDER BY account",
+        )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replaces a customer's payer accounts with those typed (when the caller gave them).
+fn write_payer_accounts(conn: &Connection, id: i64, c: &NewCustomer) -> Result<()> {
+    let Some(accounts) = &c.payer_accounts else {
+        return Ok(());
+    };
+    conn.execute("DELETE FROM payer_accounts WHERE customer_id = ?1", [id])?;
+    for a in accounts {
+        conn.execute(
+            "INSERT INTO payer_accounts (customer_id, account) VALUES (?1, ?2)",
+            params![id, a],
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs `f` inside a savepoint: all of it or nothing, inside a caller's transaction or not.
+fn whole<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT customer_write")?;
+    match f() {
+        Ok(v) => {
+            conn.execute_batch("RELEASE customer_write")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO customer_write; RELEASE customer_write")?;
+            Err(e)
+        }
+    }
 }
 
 fn next_reference(conn: &Connection) -> Result<String> {
@@ -358,7 +440,11 @@ pub fn insert(conn: &Connection, c: &NewCustomer) -> Result<i64> {
 pub fn create(conn: &Connection, input: &CustomerInput) -> Result<Customer> {
     let currency = crate::settings::default_currency(conn)?;
     let c = NewCustomer::parse(input, currency)?;
-    let id = insert(conn, &c)?;
+    let id = whole(conn, || {
+        let id = insert(conn, &c)?;
+        write_payer_accounts(conn, id, &c)?;
+        Ok(id)
+    })?;
     get(conn, id)
 }
 
@@ -368,32 +454,38 @@ pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Custo
     let existing = get(conn, id)?;
     let c = NewCustomer::parse(input, currency)?;
     let reference = c.reference.clone().unwrap_or(existing.reference);
-    conn.execute(
-        "UPDATE customers SET reference = ?1, name = ?2, kind = ?3, language = ?4, email = ?5,
+    whole(conn, || {
+        conn.execute(
+            "UPDATE customers SET reference = ?1, name = ?2, kind = ?3, language = ?4, email = ?5,
             phone = ?6, address = ?7, postal_code = ?8, city = ?9, country = ?10,
             payment_method = ?11, payment_terms_days = ?12, contact_name = ?13,
             contact_email = ?14, contact_phone = ?15, payment_notes = ?16,
             credit_limit_minor = ?17, on_hold = ?18, hold_reason = ?19,
             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
          WHERE id = ?20",
-        params_from_iter(c.values(&reference).into_iter().chain([&id as &dyn ToSql])),
-    )
-    .map_err(|e| map_unique(e, &reference))?;
+            params_from_iter(c.values(&reference).into_iter().chain([&id as &dyn ToSql])),
+        )
+        .map_err(|e| map_unique(e, &reference))?;
+        write_payer_accounts(conn, id, &c)
+    })?;
     get(conn, id)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Customer> {
     let currency = crate::settings::default_currency(conn)?;
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"),
-        [id],
-        |r| from_row(r, currency),
-    )
-    .optional()?
-    .ok_or(Error::NotFound {
-        what: "customer",
-        key: id.to_string(),
-    })
+    let mut c = conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"),
+            [id],
+            |r| from_row(r, currency),
+        )
+        .optional()?
+        .ok_or(Error::NotFound {
+            what: "customer",
+            key: id.to_string(),
+        })?;
+    c.payer_accounts = payer_accounts_of(conn, id)?;
+    Ok(c)
 }
 
 /// The id of the customer with this reference (case-insensitive), if any.

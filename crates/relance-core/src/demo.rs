@@ -522,6 +522,7 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
             } else {
                 String::new()
             },
+            payer_accounts: None,
         };
         customers::insert(&tx, &NewCustomer::parse(&input, currency)?)?;
         report.customers += 1;

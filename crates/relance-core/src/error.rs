@@ -124,6 +124,12 @@ pub enum StatementFault {
     TooLarge {
         max_mb: u64,
     },
+    /// A .zip that cannot be read: why, in English words kept short ("truncated", "zip64").
+    ZipUnreadable(String),
+    /// A .zip whose files are encrypted.
+    ZipEncrypted,
+    /// A .zip holding no file.
+    ZipEmpty,
     /// The format was recognised but the file breaks it at `at`.
     Malformed {
         format: String,
@@ -225,6 +231,17 @@ impl StatementFault {
             Dtd => t(fr,
                 "Ce fichier XML déclare une DTD ou des entités : refusé par sécurité (un relevé bancaire n'en a pas besoin).",
                 "This XML file declares a DTD or entities: refused for safety (a bank statement never needs them)."),
+            ZipUnreadable(why) => if fr {
+                format!("Cette archive .zip est illisible ({why}) : exportez-la de nouveau depuis votre banque.")
+            } else {
+                format!("This .zip archive cannot be read ({why}): export it again from your bank.")
+            },
+            ZipEncrypted => t(fr,
+                "Cette archive .zip est protégée par un mot de passe : extrayez les relevés et importez-les.",
+                "This .zip archive is password-protected: extract the statements and import them."),
+            ZipEmpty => t(fr,
+                "Cette archive .zip ne contient aucun fichier.",
+                "This .zip archive holds no file."),
             TooLarge { max_mb } => if fr {
                 format!("Ce fichier dépasse {max_mb} Mo : découpez l'export en périodes plus courtes.")
             } else {

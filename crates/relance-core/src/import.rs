@@ -475,6 +475,7 @@ fn import_customer(
         credit_limit: get("credit_limit"),
         on_hold: validate::boolean("on_hold", &get("on_hold"))?,
         hold_reason: get("hold_reason"),
+        payer_accounts: None,
     };
     if input.reference.trim().is_empty() {
         return Err(Error::invalid("reference", Msg::Required));

@@ -187,15 +187,23 @@ impl Book {
         let mut left = amount;
         let mut allocations = Vec::new();
         let mut differences = Vec::new();
+        let mut unpaid = false;
         for inv in sorted {
             let take = inv.balance.min(left);
             if take > 0 {
                 allocations.push((inv.id, take));
                 left -= take;
+            } else {
+                unpaid = true;
             }
             if settle && take < inv.balance {
                 differences.push((inv.id, inv.balance - take));
             }
+        }
+        // A difference completes a payment; it never settles an invoice the payment did
+        // not reach (that would be a write-off).
+        if unpaid {
+            differences.clear();
         }
         (allocations, differences, amount >= due)
     }
@@ -284,11 +292,18 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
                 continue;
             }
             let (allocations, differences, _) = book.pay(&invoices, amount);
+            // A settlement difference is the owner's to accept: proposed, never applied
+            // by itself.
+            let confidence = if differences.is_empty() {
+                Confidence::Sure
+            } else {
+                Confidence::High
+            };
             return Proposal {
                 customer_id: Some(invoices[0].customer_id),
                 allocations,
                 differences,
-                confidence: Some(Confidence::Sure),
+                confidence: Some(confidence),
                 reason: Reason::Reference { reference: found },
             };
         }
@@ -351,11 +366,11 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         }
     }
 
-    // A customer's 12 oldest open invoices in the line's currency.
+    // A customer's open invoices in the line's currency, oldest first.
     let oldest = |customer: i64| -> Vec<&OpenInvoice> {
         ix.per_customer
             .get(&customer)
-            .map(|list| list.iter().filter_map(|&k| usable(k)).take(12).collect())
+            .map(|list| list.iter().filter_map(|&k| usable(k)).collect())
             .unwrap_or_default()
     };
 
@@ -428,10 +443,12 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
 /// amount — exactly, else within the tolerance: singles first, then pairs, then triples,
 /// each in the order of the oldest.
 fn combination<'a>(
-    theirs: &[&'a OpenInvoice],
+    all: &[&'a OpenInvoice],
     amount: i64,
     book: &Book,
 ) -> Option<Vec<&'a OpenInvoice>> {
+    // Any one open invoice; pairs and triples among the 12 oldest.
+    let theirs = &all[..all.len().min(12)];
     let n = theirs.len();
     let fits = |due: i64, exact: bool| {
         if exact {
@@ -441,7 +458,7 @@ fn combination<'a>(
         }
     };
     for exact in [true, false] {
-        if let Some(one) = theirs.iter().find(|i| fits(i.balance, exact)) {
+        if let Some(one) = all.iter().find(|i| fits(i.balance, exact)) {
             return Some(vec![*one]);
         }
         for i in 0..n {
@@ -529,6 +546,50 @@ mod tests {
             text: text.into(),
             ..Line::default()
         }
+    }
+
+    /// A reference paying short within the tolerance is proposed, not applied; a known
+    /// payer's amount is looked for among all their open invoices (not only the 12 oldest)
+    /// when it is one invoice; a difference never settles an invoice the payment missed.
+    #[test]
+    fn differences_are_proposed_and_one_invoice_is_found_anywhere() {
+        let r = reference::rf("RL7").unwrap();
+        let p = propose(&credit(69_950, &format!("VIR {r}")), &book());
+        assert_eq!(p.confidence, Some(Confidence::High));
+        assert_eq!(p.differences, vec![(5, 50)]);
+        // Customer 3 with 14 more open invoices, older than the one paid.
+        let mut b = book();
+        for k in 0..14 {
+            b.open.push(inv(
+                100 + k,
+                &format!("OLD-{k}"),
+                3,
+                1_000 + k,
+                "2025-01-01",
+            ));
+        }
+        let mut from = credit(30_000, "VIREMENT");
+        from.party_account = "FR7630006000011234567890189".into();
+        let p = propose(&from, &b);
+        assert_eq!(
+            (p.confidence, p.allocations.clone()),
+            (Some(Confidence::High), vec![(6, 30_000)])
+        );
+        // 0.60 short of two invoices of 0.50 and 1 234,56: the 0.50 one gets nothing, so
+        // no difference settles it; the rest stays open.
+        let b = Book {
+            open: vec![
+                inv(1, "A-1", 1, 123_456, "2026-01-01"),
+                inv(2, "A-2", 1, 50, "2026-02-01"),
+            ],
+            tolerance_minor: 100,
+            tolerance_per_100k: 500,
+            ..Book::default()
+        };
+        let (alloc, diff, _) = b.pay(&[&b.open[0], &b.open[1]], 123_446);
+        assert_eq!((alloc, diff), (vec![(1, 123_446)], vec![]));
+        let (alloc, diff, _) = b.pay(&[&b.open[0], &b.open[1]], 123_500);
+        assert_eq!((alloc, diff), (vec![(1, 123_456), (2, 44)], vec![(2, 6)]));
     }
 
     #[test]

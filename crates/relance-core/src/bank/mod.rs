@@ -15,6 +15,7 @@ pub mod mt940;
 pub mod ofx;
 pub mod reference;
 pub mod store;
+pub mod zip;
 
 use crate::error::{Error, Msg, Place, Result, StatementFault};
 use crate::money::Currency;

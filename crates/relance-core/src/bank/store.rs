@@ -97,6 +97,8 @@ pub struct ImportReport {
     pub skipped: Vec<String>,
     /// Accounts in a currency the ledger does not use: listed, not matched.
     pub foreign: Vec<String>,
+    /// Credits the bank gave back (a return or reversal in the statements): never matched.
+    pub returned: usize,
 }
 
 /// How to import.
@@ -190,7 +192,11 @@ pub fn book(conn: &Connection) -> Result<Book> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare("SELECT account, customer_id FROM payer_accounts")?;
+    // An account several customers pay from names none of them (rule 3 would guess).
+    let mut stmt = conn.prepare(
+        "SELECT account, MIN(customer_id) FROM payer_accounts GROUP BY account
+         HAVING COUNT(DISTINCT customer_id) = 1",
+    )?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (account, customer) = row?;
         b.payers.insert(account, customer);
@@ -434,14 +440,27 @@ pub fn import(
     as_of: NaiveDate,
 ) -> Result<ImportReport> {
     let layouts = mappings(conn)?;
-    let mut parsed: Vec<(String, Parsed)> = Vec::new();
+    let named = |name: &str, e: Error| match e {
+        Error::Invalid { msg, .. } => Error::invalid(name.to_string(), msg),
+        other => other,
+    };
+    // A .zip of daily files is read whole: each file in it is a statement of this import.
+    let mut unpacked: Vec<(String, std::borrow::Cow<[u8]>)> = Vec::new();
     for (name, bytes) in files {
-        let p = super::parse(bytes, &layouts).map_err(|e| match e {
-            Error::Invalid { msg, .. } => Error::invalid(name.clone(), msg),
-            other => other,
-        })?;
+        if super::zip::looks_like(bytes) {
+            for (inner, content) in super::zip::entries(bytes).map_err(|e| named(name, e))? {
+                unpacked.push((format!("{name}/{inner}"), std::borrow::Cow::Owned(content)));
+            }
+        } else {
+            unpacked.push((name.clone(), std::borrow::Cow::Borrowed(bytes.as_slice())));
+        }
+    }
+    let mut parsed: Vec<(String, Parsed)> = Vec::new();
+    for (name, bytes) in &unpacked {
+        let p = super::parse(bytes, &layouts).map_err(|e| named(name, e))?;
         parsed.push((name.clone(), p));
     }
+    drop(unpacked);
     let ledger_currencies: HashSet<String> = {
         let mut set: HashSet<String> = conn
             .prepare("SELECT DISTINCT currency FROM invoices WHERE settled_minor < total_minor")?
@@ -462,6 +481,7 @@ pub fn import(
         mismatches: Vec::new(),
         skipped: Vec::new(),
         foreign: Vec::new(),
+        returned: 0,
     };
     let mut refusal = None;
     for (name, p) in &parsed {
@@ -547,9 +567,12 @@ pub fn import(
         Some(import_id)
     };
     report.import = import_id;
+    // Every line in first, then the returns linked (a credit later in the files, or in a
+    // file given after, is found; so is the credit an earlier return was waiting for), then
+    // the matches: a credit given back is never applied.
+    let mut line_ids: Vec<Option<i64>> = Vec::with_capacity(new_lines.len());
     for (account, identity, l) in &new_lines {
-        let foreign = !ledger_currencies.contains(&l.currency);
-        let line_id = match import_id {
+        line_ids.push(match import_id {
             Some(import_id) => {
                 tx.execute(
                     "INSERT INTO bank_lines (import_id, account, identity, booking_date, value_date, date, amount_minor,
@@ -560,14 +583,32 @@ pub fn import(
                         l.currency, l.party, l.party_account, l.text, l.reference, l.end_to_end, l.reversal
                     ],
                 )?;
-                let line_id = tx.last_insert_rowid();
-                if l.reversal && l.amount_minor < 0 {
-                    reverse(&tx, line_id, account, l, &names, lang)?;
-                }
-                Some(line_id)
+                Some(tx.last_insert_rowid())
             }
             None => None,
-        };
+        });
+    }
+    if import_id.is_some() {
+        let waiting: Vec<(i64, String)> = tx
+            .prepare(
+                "SELECT id, account FROM bank_lines WHERE reversal = 1 AND amount_minor < 0 AND reverses IS NULL
+                 ORDER BY date, id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, account) in waiting {
+            let (l, _, _) = line_row(&tx, id)?;
+            reverse(&tx, id, &account, &l, &names, lang)?;
+        }
+    }
+    for ((_, _, l), line_id) in new_lines.iter().zip(line_ids) {
+        let foreign = !ledger_currencies.contains(&l.currency);
+        if let Some(id) = line_id {
+            if l.amount_minor > 0 && returned_by(&tx, id)?.is_some() {
+                report.returned += 1;
+                continue;
+            }
+        }
         let proposal = if foreign && l.amount_minor > 0 && !l.reversal {
             Proposal {
                 customer_id: None,
@@ -634,16 +675,18 @@ fn reverse(
     lang: Lang,
 ) -> Result<()> {
     let meaningful = |s: &str| !s.trim().is_empty() && !s.eq_ignore_ascii_case("NOTPROVIDED");
+    // Returns come within weeks (SEPA: days); a year and a month bounds the search.
     let mut stmt = tx.prepare_cached(
-        "SELECT id, payment_id, end_to_end, party_account FROM bank_lines c
-         WHERE account = ?1 AND amount_minor = ?2 AND currency = ?3 AND reversal = 0 AND date <= ?4
+        "SELECT id, payment_id, end_to_end, party_account, date FROM bank_lines c
+         WHERE account = ?1 AND amount_minor = ?2 AND currency = ?3 AND reversal = 0
+           AND date <= ?4 AND date >= date(?4, '-400 days')
            AND id <> ?5 AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = c.id)
          ORDER BY date DESC, id DESC",
     )?;
-    let candidates: Vec<(i64, Option<i64>, String, String)> = stmt
+    let candidates: Vec<(i64, Option<i64>, String, String, NaiveDate)> = stmt
         .query_map(
             params![account, -l.amount_minor, l.currency, l.date(), line_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?
         .collect::<rusqlite::Result<_>>()?;
     let e2e = meaningful(&l.end_to_end).then(|| l.end_to_end.trim());
@@ -657,11 +700,15 @@ fn reverse(
                 .iter()
                 .find(|c| same_payer(&c.3) && !(e2e.is_some() && meaningful(&c.2)))
         })
+        // Nothing to tell them apart: only the one credit of that amount in the 60 days
+        // before, and only when neither side names anything that could disagree.
         .or_else(|| match candidates.as_slice() {
-            [only] if e2e.is_none() && payer.is_empty() => Some(only),
+            [only] if e2e.is_none() && payer.is_empty() && (l.date() - only.4).num_days() <= 60 => {
+                Some(only)
+            }
             _ => None,
         });
-    let Some(&(credit, payment, _, _)) = chosen else {
+    let Some(&(credit, payment, _, _, _)) = chosen else {
         return Ok(());
     };
     tx.execute(
@@ -1170,7 +1217,7 @@ pub fn undo_import(
     let given_back: Option<i64> = tx
         .query_row(
             "SELECT r.import_id FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses
-             WHERE c.import_id = ?1 AND r.import_id <> ?1 ORDER BY r.import_id LIMIT 1",
+             WHERE c.import_id = ?1 AND r.import_id > ?1 ORDER BY r.import_id LIMIT 1",
             [import],
             |r| r.get(0),
         )
@@ -1258,8 +1305,15 @@ pub fn undo_import(
         };
         journal::append(&tx, &e)?;
     }
+    // Its lines are forgotten: a return of an earlier import pointing at one of them waits
+    // again for its credit.
     tx.execute(
         "UPDATE bank_lines SET reverses = NULL WHERE import_id = ?1",
+        [import],
+    )?;
+    tx.execute(
+        "UPDATE bank_lines SET reverses = NULL
+         WHERE reverses IN (SELECT id FROM bank_lines WHERE import_id = ?1)",
         [import],
     )?;
     tx.execute("DELETE FROM bank_lines WHERE import_id = ?1", [import])?;

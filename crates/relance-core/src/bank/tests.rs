@@ -407,6 +407,92 @@ fn bank_csv_unknown_layout_then_mapped() {
     ));
 }
 
+/// Two more French layouts as their banks export them: one signed amount with a no-break
+/// or narrow no-break space between thousands, a payer column, UTF-8 with a BOM, preamble
+/// lines as wide as the table (Crédit Agricole style); quoted fields separated by commas,
+/// ISO-8859-1, an account line before the header (Société Générale style).
+#[test]
+fn two_more_french_bank_csv_layouts() {
+    let ca = fixture!("hand/csv_credit_agricole.csv");
+    let Err(Error::Invalid {
+        msg: Msg::Statement(StatementFault::UnknownLayout { columns }),
+        ..
+    }) = parse(ca, &[])
+    else {
+        panic!("a new layout is asked for")
+    };
+    assert_eq!(columns, ["Date", "Tiers", "Libellé", "Montant", "Devise"]);
+    let m = csv::Mapping {
+        layout: csv::layout_key(&columns),
+        date: "Date".into(),
+        amount: Some("Montant".into()),
+        label: Some("Libellé".into()),
+        payer: Some("Tiers".into()),
+        account: "FR7630006000011234567890189".into(),
+        currency: "EUR".into(),
+        date_format: "%d/%m/%Y".into(),
+        ..csv::Mapping::default()
+    };
+    let p = parse(ca, std::slice::from_ref(&m)).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<(i64, &str, String)> = p.statements[0]
+        .lines
+        .iter()
+        .map(|l| (l.amount_minor, l.party.as_str(), l.date().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (123_456, "HOTEL DU PARC ET SPA", "2026-11-27".to_string()),
+            (180_000, "BOULANGERIE MARTIN", "2026-11-28".to_string()),
+            (-8_900, "", "2026-11-28".to_string()),
+            (120_000, "STUDIO LUMIERE", "2026-11-29".to_string()),
+        ]
+    );
+    assert!(p.statements[0].lines[0].text.contains("RF82RL1"));
+    let sg = fixture!("hand/csv_societe_generale.csv");
+    let Err(Error::Invalid {
+        msg: Msg::Statement(StatementFault::UnknownLayout { columns }),
+        ..
+    }) = parse(sg, &[])
+    else {
+        panic!("a new layout is asked for")
+    };
+    assert_eq!(
+        columns,
+        [
+            "Date de l'opération",
+            "Libellé",
+            "Détail de l'écriture",
+            "Montant de l'opération",
+            "Devise"
+        ]
+    );
+    let m = csv::Mapping {
+        layout: csv::layout_key(&columns),
+        date: "Date de l'opération".into(),
+        amount: Some("Montant de l'opération".into()),
+        label: Some("Détail de l'écriture".into()),
+        account: "FR7630006000011234567890189".into(),
+        currency: "EUR".into(),
+        date_format: "%d/%m/%Y".into(),
+        ..csv::Mapping::default()
+    };
+    let p = parse(sg, std::slice::from_ref(&m)).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<(i64, &str)> = p.statements[0]
+        .lines
+        .iter()
+        .map(|l| (l.amount_minor, l.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (123_456, "DE: HOTEL DU PARC REF: RF82RL1"),
+            (180_000, "DE: BOULANGERIE MARTIN MOTIF: FACTURE F2026-0012"),
+            (-6_000, "FRAIS DE TENUE DE COMPTE"),
+        ]
+    );
+}
+
 #[test]
 fn refusals_say_what_and_where() {
     let fault_of = |bytes: &[u8]| match parse(bytes, &[]) {
@@ -464,6 +550,71 @@ fn refusals_say_what_and_where() {
 }
 
 /// Whatever the bytes: statements or a refusal with a message, never a panic.
+/// A .zip of daily files (written by Python's zipfile: a folder, two deflated camt.053)
+/// gives its statements; a damaged or cut archive is refused saying so, never a panic.
+#[test]
+fn a_zip_of_daily_statements_is_read_whole() {
+    use proptest::prelude::*;
+    let bytes = fixture!("hand/camt053_daily.zip");
+    assert!(zip::looks_like(bytes));
+    let files = zip::entries(bytes).unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "2026-11/releve-2026-11-27.xml",
+            "2026-11/releve-2026-11-28.xml"
+        ],
+        "the folder left out"
+    );
+    let days: Vec<(i64, String)> = files
+        .iter()
+        .map(|(_, b)| {
+            let l = &read(b).statements[0].lines[0];
+            (l.amount_minor, l.date().to_string())
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [
+            (180_000, "2026-11-27".into()),
+            (50_000, "2026-11-28".into())
+        ]
+    );
+    let said = |b: &[u8]| match zip::entries(b) {
+        Err(Error::Invalid { msg, .. }) => msg.text(Lang::En),
+        other => panic!("{other:?}"),
+    };
+    assert!(said(&bytes[..bytes.len() - 30]).contains("cannot be read"));
+    let mut flipped = bytes.to_vec();
+    let i = flipped.windows(4).position(|w| w == b"PK\x03\x04").unwrap() + 120;
+    flipped[i] ^= 0x55;
+    assert!(
+        said(&flipped).contains("cannot be read"),
+        "{}",
+        said(&flipped)
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(
+            &proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+            |edits| {
+                let mut b = bytes.to_vec();
+                for (at, v) in edits {
+                    let i = at % b.len();
+                    b[i] = v;
+                }
+                let _ = zip::entries(&b);
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
 #[test]
 fn any_bytes_give_lines_or_a_refusal() {
     use proptest::prelude::*;
@@ -472,6 +623,8 @@ fn any_bytes_give_lines_or_a_refusal() {
         fixture!("hand/ofx1_cp1252.ofx"),
         fixture!("hand/mt940_sepa.sta"),
         fixture!("hand/csv_banque_populaire.csv"),
+        fixture!("hand/csv_credit_agricole.csv"),
+        fixture!("hand/csv_societe_generale.csv"),
         fixture!("mt940_de_betterplace_sepa_snippet.sta"),
     ];
     let layouts = vec![banque_populaire()];
@@ -1494,9 +1647,80 @@ mod ledger {
         let entry = &ret[ret.find("<Ntry>").unwrap()..ret.find("</Stmt>").unwrap()];
         xml = xml.replace("</Stmt>", &format!("{entry}</Stmt>"));
         let r = sure(&mut conn, &[("both.xml".into(), xml.into_bytes())]);
-        assert_eq!((r.lines, r.applied, r.debits), (2, 1, 1));
+        // The return is linked before anything is matched: the credit never pays.
+        assert_eq!((r.lines, r.applied, r.debits, r.returned), (2, 0, 1, 1));
         assert_eq!(balance(&conn, "F2026-0001"), 123_456);
-        assert_eq!(balance_on(&conn, "F2026-0001", "2026-11-21"), "0.00");
+        assert_eq!(balance_on(&conn, "F2026-0001", "2026-11-21"), "1234.56");
+        let payments: i64 = conn
+            .query_row("SELECT COUNT(*) FROM payments", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(payments, 0);
+    }
+
+    #[test]
+    fn a_return_imported_before_its_credit_waits_for_it() {
+        let mut conn = ledger();
+        // The return's file is given first (files dropped newest first)…
+        let back = one_entry("W-2", "2026-11-24", "1234.56", "DBIT", "<RtrInf/>");
+        let paid = one_entry(
+            "W-1",
+            "2026-11-20",
+            "1234.56",
+            "CRDT",
+            "<RmtInf><Strd><CdtrRefInf><Ref>RF82RL1</Ref></CdtrRefInf></Strd></RmtInf>",
+        );
+        let r = sure(&mut conn, &[back[0].clone(), paid[0].clone()]);
+        assert_eq!((r.applied, r.returned), (0, 1), "one import: linked first");
+        assert_eq!(balance(&conn, "F2026-0001"), 123_456);
+        // …or imported the day before its credit: the credit, when it comes, is not paid.
+        let mut conn = ledger();
+        let first = sure(&mut conn, &back);
+        assert_eq!(first.debits, 1);
+        let r = sure(&mut conn, &paid);
+        assert_eq!((r.applied, r.returned), (0, 1));
+        assert_eq!(balance(&conn, "F2026-0001"), 123_456);
+        // Undoing the credit's import lets the return wait again; its own import undoes.
+        store::undo_import(&mut conn, r.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
+        store::undo_import(&mut conn, first.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
+        let lines: i64 = conn
+            .query_row("SELECT COUNT(*) FROM bank_lines", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(lines, 0);
+    }
+
+    #[test]
+    fn a_return_does_not_reach_back_for_an_unrelated_credit() {
+        let mut conn = ledger();
+        // A payment of 1 234,56 from an unknown account without an end-to-end id, then,
+        // three months later, a reversal of that amount naming nothing: not that payment.
+        let xml = |id: &str, on: &str, sign: &str, extra: &str| {
+            String::from_utf8(one_entry(id, on, "1234.56", sign, extra)[0].1.clone())
+                .unwrap()
+                .replace("FR7612345678901234567890123", "")
+                .replace("E2E-HOTEL-77", "NOTPROVIDED")
+                .into_bytes()
+        };
+        sure(
+            &mut conn,
+            &[(
+                "a.xml".into(),
+                xml(
+                    "Z-1",
+                    "2026-08-20",
+                    "CRDT",
+                    "<RmtInf><Strd><CdtrRefInf><Ref>RF82RL1</Ref></CdtrRefInf></Strd></RmtInf>",
+                ),
+            )],
+        );
+        assert_eq!(balance(&conn, "F2026-0001"), 0);
+        sure(
+            &mut conn,
+            &[(
+                "b.xml".into(),
+                xml("Z-2", "2026-11-25", "DBIT", "<RtrInf/>"),
+            )],
+        );
+        assert_eq!(balance(&conn, "F2026-0001"), 0, "still paid");
     }
 
     #[test]
@@ -1539,5 +1763,93 @@ mod ledger {
         );
         crate::settings::set(&conn, "statement_stale_days", "20").unwrap();
         assert_eq!(store::summary(&conn, day(TODAY)).unwrap().stale_days, None);
+    }
+
+    #[test]
+    fn a_zip_of_daily_files_is_one_import() {
+        let mut conn = ledger();
+        let files = vec![(
+            "novembre.zip".to_string(),
+            fixture!("hand/camt053_daily.zip").to_vec(),
+        )];
+        let r = sure(&mut conn, &files);
+        assert_eq!((r.lines, r.applied), (2, 2));
+        assert_eq!(
+            (balance(&conn, "F2026-0012"), balance(&conn, "F2026-0013")),
+            (0, 0)
+        );
+        let listed: String = conn
+            .query_row("SELECT files FROM bank_imports", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            listed,
+            "novembre.zip/2026-11/releve-2026-11-27.xml, novembre.zip/2026-11/releve-2026-11-28.xml"
+        );
+        // The same archive again: nothing new. A cut one: refused, naming it.
+        assert_eq!(sure(&mut conn, &files).duplicates, 2);
+        let cut = vec![("cut.zip".to_string(), files[0].1[..200].to_vec())];
+        let err =
+            store::import(&mut conn, &cut, Options::default(), Lang::Fr, day(TODAY)).unwrap_err();
+        let Error::Invalid { field, msg } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(field, "cut.zip");
+        assert!(
+            msg.text(Lang::Fr).contains("archive .zip est illisible"),
+            "{}",
+            msg.text(Lang::Fr)
+        );
+    }
+
+    #[test]
+    fn an_account_two_customers_pay_from_names_neither() {
+        let mut conn = ledger();
+        let hotel = crate::customers::id_by_ref(&conn, "c", "HOTEL").unwrap();
+        let boul = crate::customers::id_by_ref(&conn, "c", "BOUL").unwrap();
+        // Typed on the customer form: checked, compact, each once.
+        let mut input = crate::customers::CustomerInput {
+            reference: "HOTEL".into(),
+            name: "Hôtel du Parc & Spa".into(),
+            payer_accounts: Some(
+                "FR48 1234 5678 9012 3456 7890 123\nFR4812345678901234567890123".into(),
+            ),
+            ..Default::default()
+        };
+        let c = crate::customers::update(&conn, hotel, &input).unwrap();
+        assert_eq!(c.payer_accounts, ["FR4812345678901234567890123"]);
+        // A transfer from it, for F2026-0001's amount, no reference: proposed for HOTEL.
+        let xml = String::from_utf8(
+            one_entry("P-1", "2026-11-20", "1234.56", "CRDT", "")[0]
+                .1
+                .clone(),
+        )
+        .unwrap()
+        .replace("FR7612345678901234567890123", "FR4812345678901234567890123");
+        let r = import(
+            &mut conn,
+            &[("p.xml".into(), xml.into_bytes())],
+            Options::default(),
+        );
+        assert_eq!(r.proposed[0].customer.as_deref(), Some("HOTEL"));
+        // A wrong IBAN is refused and changes nothing; None keeps what is known.
+        input.payer_accounts = Some("FR76 1234".into());
+        assert!(crate::customers::update(&conn, hotel, &input).is_err());
+        input.payer_accounts = None;
+        let c = crate::customers::update(&conn, hotel, &input).unwrap();
+        assert_eq!(c.payer_accounts.len(), 1);
+        // The same account typed for BOUL too: it names neither.
+        let both = crate::customers::CustomerInput {
+            reference: "BOUL".into(),
+            name: "Boulangerie Martin".into(),
+            payer_accounts: Some("FR4812345678901234567890123".into()),
+            ..Default::default()
+        };
+        crate::customers::update(&conn, boul, &both).unwrap();
+        let lines = store::lines(&conn, None, Lang::Fr).unwrap();
+        assert!(
+            !lines[0].reason.contains("compte connu"),
+            "{}",
+            lines[0].reason
+        );
     }
 }

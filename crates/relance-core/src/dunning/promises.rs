@@ -204,7 +204,10 @@ pub(crate) fn states(conn: &Connection, as_of: NaiveDate, grace: i64) -> Result<
                    JOIN promise_invoices pi ON pi.invoice_id = a.invoice_id
                   WHERE pi.promise_id = p.id AND a.date <= date(p.promised_date, ?1)
                     AND CASE WHEN p.after_allocation IS NULL THEN a.date >= p.made_on
-                             ELSE a.id > p.after_allocation END),
+                             ELSE a.id > p.after_allocation END
+                    -- A payment the bank gave back within the promise's time kept nothing.
+                    AND NOT EXISTS (SELECT 1 FROM payment_reversals r WHERE r.payment_id = a.payment_id
+                                    AND r.date <= date(p.promised_date, ?1))),
                 (SELECT COUNT(*) FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
                   WHERE pi.promise_id = p.id AND i.settled_minor < i.total_minor),
                 (SELECT MIN(j.id) FROM journal j WHERE j.promise_id = p.id

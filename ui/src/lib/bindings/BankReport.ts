@@ -17,4 +17,8 @@ skipped: Array<string>,
 /**
  * Accounts in a currency the ledger does not use: listed, not matched.
  */
-foreign: Array<string>, };
+foreign: Array<string>, 
+/**
+ * Credits the bank gave back (a return or reversal in the statements): never matched.
+ */
+returned: number, };

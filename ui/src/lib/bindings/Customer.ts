@@ -31,4 +31,9 @@ key_account: boolean,
 /**
  * Archived on that date (hidden from the lists and Today, history kept); `None` when not.
  */
-archived_on: string | null, };
+archived_on: string | null, 
+/**
+ * The accounts (IBAN, compact) they pay from: typed by the owner, or learnt from a
+ * confirmed bank match. The bank matcher proposes their transfers by these.
+ */
+payer_accounts: Array<string>, };

@@ -7,4 +7,9 @@ export type CustomerInput = {
 /**
  * Empty: a new reference is generated (C-0001, C-0002…).
  */
-reference: string, name: string, kind: string, language: string, email: string, phone: string, address: string, postal_code: string, city: string, country: string, payment_method: string, payment_terms_days: string, contact_name: string, contact_email: string, contact_phone: string, payment_notes: string, credit_limit: string, on_hold: boolean, hold_reason: string, };
+reference: string, name: string, kind: string, language: string, email: string, phone: string, address: string, postal_code: string, city: string, country: string, payment_method: string, payment_terms_days: string, contact_name: string, contact_email: string, contact_phone: string, payment_notes: string, credit_limit: string, on_hold: boolean, hold_reason: string, 
+/**
+ * The accounts they pay from, IBANs separated by commas or new lines; `None` (a caller
+ * that does not show them) keeps those known.
+ */
+payer_accounts?: string, };

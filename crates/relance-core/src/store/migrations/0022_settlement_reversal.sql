@@ -67,9 +67,11 @@ CREATE VIEW settlements (invoice_id, date, amount_minor) AS
     SELECT invoice_id, date, amount_minor FROM allocations
     UNION ALL SELECT invoice_id, date, amount_minor FROM credit_notes
     UNION ALL SELECT invoice_id, date, amount_minor FROM settlement_differences
-    UNION ALL SELECT a.invoice_id, r.date, -a.amount_minor
+    -- An allocation of the payment dated after its reversal (credit applied later) is
+    -- undone from its own date: a balance never goes above what was due.
+    UNION ALL SELECT a.invoice_id, max(r.date, a.date), -a.amount_minor
         FROM payment_reversals r JOIN allocations a ON a.payment_id = r.payment_id
-    UNION ALL SELECT d.invoice_id, r.date, -d.amount_minor
+    UNION ALL SELECT d.invoice_id, max(r.date, d.date), -d.amount_minor
         FROM payment_reversals r JOIN settlement_differences d ON d.payment_id = r.payment_id;
 
 -- The day an invoice was settled: its last settlement of any kind.
