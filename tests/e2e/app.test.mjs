@@ -1077,6 +1077,10 @@ test('Bank: the demo statement imported, the sure matches applied in one click, 
     await d.click(`[data-testid="invoice-row-${invoice}"] a`);
     await d.waitText('[data-testid="from-statement"]', 'relevé du');
     await d.screenshot(shots, '04-invoice');
+    // The link opens the Bank screen on that very line, its group unfolded.
+    await d.click('[data-testid="from-statement"]');
+    await d.find('tr.shown[data-testid^="bank-line-"]', 'the statement line shown');
+    assert.equal(await d.exec('return document.querySelector("tr.shown").dataset.invoices'), sure[0][1]);
     const found = (await d.axe()).map((v) => `${v.id}: ${v.help} ${v.nodes.join(' ')}`);
     await d.click('[data-testid="nav-bank"]');
     await d.find('[data-testid="bank-group-matched"]');

@@ -34,8 +34,8 @@ pub enum DocCmd {
 
 pub fn run(conn: &mut Connection, db: &Path, cmd: DocCmd, lang: Lang) -> Result<()> {
     match cmd {
-        DocCmd::Letter(a) => letter(conn, db, a),
-        DocCmd::Email(a) => email(conn, db, a),
+        DocCmd::Letter(a) => letter(conn, db, a, lang),
+        DocCmd::Email(a) => email(conn, db, a, lang),
         DocCmd::Mailto(a) => mailto(conn, a),
         DocCmd::ExportReminders(a) => export_reminders(conn, db, a, lang),
         DocCmd::Statement(a) => statement(conn, db, a),
@@ -78,22 +78,33 @@ pub struct LetterArgs {
 
 /// Before a final notice or formal demand: the owner is told when the bank statements
 /// imported stop more days ago than Settings allow (a payment may have arrived since).
-fn warn_stale(conn: &Connection, kind: LetterKind, as_of: chrono::NaiveDate) -> Result<()> {
+fn warn_stale(
+    conn: &Connection,
+    kind: LetterKind,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<()> {
     if !matches!(kind, LetterKind::FinalNotice | LetterKind::FormalDemand) {
         return Ok(());
     }
     let s = relance_core::bank::store::summary(conn, as_of)?;
     if let (Some(days), Some(to)) = (s.stale_days, s.covered_to) {
-        eprintln!(
-            "relance: the bank statements imported stop on {to}, {days} days ago: import the latest (relance bank import FILE) before sending, this customer may have paid."
-        );
+        match lang {
+            Lang::Fr => eprintln!(
+                "relance : les relevés bancaires importés s'arrêtent le {}, il y a {days} jours : importez le plus récent (relance bank import FICHIER) avant d'envoyer, ce client a peut-être payé.",
+                to.format("%d/%m/%Y")
+            ),
+            Lang::En => eprintln!(
+                "relance: the bank statements imported stop on {to}, {days} days ago: import the latest (relance bank import FILE) before sending, this customer may have paid."
+            ),
+        }
     }
     Ok(())
 }
 
-fn letter(conn: &mut Connection, db: &Path, args: LetterArgs) -> Result<()> {
+fn letter(conn: &mut Connection, db: &Path, args: LetterArgs, lang: Lang) -> Result<()> {
     let (kind, as_of) = args.which.parse()?;
-    warn_stale(conn, kind, as_of)?;
+    warn_stale(conn, kind, as_of, lang)?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
     relance_core::store::refuse_special_output(&args.out, "out")?;
     if as_of != relance_core::app::today()? {
@@ -295,9 +306,9 @@ pub struct EmailArgs {
     out: PathBuf,
 }
 
-fn email(conn: &mut Connection, db: &Path, args: EmailArgs) -> Result<()> {
+fn email(conn: &mut Connection, db: &Path, args: EmailArgs, lang: Lang) -> Result<()> {
     let (kind, as_of) = args.which.parse()?;
-    warn_stale(conn, kind, as_of)?;
+    warn_stale(conn, kind, as_of, lang)?;
     relance_core::store::refuse_database_as_output(db, &args.out, "out")?;
     relance_core::store::refuse_special_output(&args.out, "out")?;
     if as_of != relance_core::app::today()? {

@@ -278,9 +278,9 @@ impl StatementFault {
                 format!("{format} statement ({}): the date \"{value}\" is not between 2000 and 2099.", at.text(fr))
             },
             UnknownLayout { columns } => if fr {
-                format!("Ce relevé CSV a une présentation encore inconnue (colonnes : {}). Indiquez une fois quelle colonne est la date, le montant (ou débit et crédit), le libellé : relance bank mapping set FICHIER --date COLONNE --amount COLONNE --label COLONNE.", columns.join(", "))
+                format!("Ce relevé CSV a une présentation encore inconnue (colonnes : {}). Indiquez une fois quelle colonne est la date, le montant (ou débit et crédit), le libellé : relance bank mapping set FICHIER --date COLONNE --amount COLONNE --label COLONNE (ou --debit COLONNE --credit COLONNE au lieu de --amount).", columns.join(", "))
             } else {
-                format!("This CSV statement's layout is not known yet (columns: {}). Say once which column is the date, the amount (or debit and credit), the label: relance bank mapping set FILE --date COLUMN --amount COLUMN --label COLUMN.", columns.join(", "))
+                format!("This CSV statement's layout is not known yet (columns: {}). Say once which column is the date, the amount (or debit and credit), the label: relance bank mapping set FILE --date COLUMN --amount COLUMN --label COLUMN (or --debit COLUMN --credit COLUMN instead of --amount).", columns.join(", "))
             },
             MappingIncomplete => t(fr,
                 "Il faut au moins la colonne de la date et celle du montant (ou les colonnes débit et crédit).",

@@ -17,7 +17,7 @@ export type Route =
   | { name: 'dashboard' }
   | { name: 'import' }
   | { name: 'disputes' }
-  | { name: 'bank' }
+  | { name: 'bank'; line?: number }
   | { name: 'settings' };
 
 export function parseRoute(hash: string): Route {
@@ -47,8 +47,10 @@ export function parseRoute(hash: string): Route {
       return { name: 'import' };
     case 'disputes':
       return { name: 'disputes' };
-    case 'bank':
-      return { name: 'bank' };
+    case 'bank': {
+      const line = Number(query.get('line'));
+      return Number.isInteger(line) && line > 0 ? { name: 'bank', line } : { name: 'bank' };
+    }
     case 'settings':
       return { name: 'settings' };
     default:

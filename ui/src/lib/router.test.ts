@@ -11,6 +11,9 @@ describe('parseRoute', () => {
     expect(parseRoute('#/customers/12/edit')).toEqual({ name: 'customer-edit', id: 12 });
     expect(parseRoute('#/invoices/new?customer=ACME')).toEqual({ name: 'invoice-new', customer: 'ACME' });
     expect(parseRoute('#/invoices/x')).toEqual({ name: 'invoices' });
+    expect(parseRoute('#/bank')).toEqual({ name: 'bank' });
+    expect(parseRoute('#/bank?line=42')).toEqual({ name: 'bank', line: 42 });
+    expect(parseRoute('#/bank?line=x')).toEqual({ name: 'bank' });
   });
 });
 

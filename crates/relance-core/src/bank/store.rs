@@ -1030,6 +1030,17 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 view(Some(id), &l, &p, status_of(&p), &names, lang)
             }
         };
+        if l.reversal && l.amount_minor > 0 {
+            v.reason = match lang {
+                Lang::Fr => {
+                    "annulation d'une sortie d'argent (argent rendu) : pas un paiement de client"
+                        .into()
+                }
+                Lang::En => {
+                    "reversal of money out (money given back): not a customer payment".into()
+                }
+            };
+        }
         if l.reversal && l.amount_minor < 0 {
             v.reason = match (lang, returns.get(&id)) {
                 (Lang::Fr, Some((credit, d))) => {

@@ -62,8 +62,10 @@ pub struct PaymentView {
     /// The day the bank gave it back (a return or reversal): from then on it settles
     /// nothing.
     pub reversed_on: Option<NaiveDate>,
-    /// The day of the bank statement line it came from, when it came from one.
+    /// The bank statement line it came from (its id and day), when it came from one.
     pub bank_date: Option<NaiveDate>,
+    #[ts(type = "number | null")]
+    pub bank_line: Option<i64>,
 }
 
 struct OpenInvoice {
@@ -266,7 +268,8 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.id, c.reference, p.date, p.currency, p.amount_minor, p.method, p.reference, p.note,
                 (SELECT r.date FROM payment_reversals r WHERE r.payment_id = p.id),
-                (SELECT l.date FROM bank_lines l WHERE l.payment_id = p.id)
+                (SELECT l.date FROM bank_lines l WHERE l.payment_id = p.id),
+                (SELECT l.id FROM bank_lines l WHERE l.payment_id = p.id)
          FROM payments p JOIN customers c ON c.id = p.customer_id
          WHERE {cond} ORDER BY p.date DESC, p.id DESC"
     ))?;
@@ -283,6 +286,7 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
                 r.get::<_, String>(7)?,
                 r.get::<_, Option<NaiveDate>>(8)?,
                 r.get::<_, Option<NaiveDate>>(9)?,
+                r.get::<_, Option<i64>>(10)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -302,6 +306,7 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
         note,
         reversed_on,
         bank_date,
+        bank_line,
     ) in heads
     {
         let currency = Currency::parse(&currency_code)?;
@@ -340,6 +345,7 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
             }),
             reversed_on,
             bank_date,
+            bank_line,
         });
     }
     Ok(out)

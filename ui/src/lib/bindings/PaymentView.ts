@@ -13,6 +13,6 @@ unallocated: string,
  */
 reversed_on: string | null, 
 /**
- * The day of the bank statement line it came from, when it came from one.
+ * The bank statement line it came from (its id and day), when it came from one.
  */
-bank_date: string | null, };
+bank_date: string | null, bank_line: number | null, };
