@@ -629,7 +629,7 @@ pub fn import(
         if proposal.confidence == Some(Confidence::Sure) {
             if opts.apply_sure {
                 if let Some(line_id) = line_id {
-                    apply(&tx, line_id, l, &proposal, &names, lang)?;
+                    apply(&tx, line_id, l, &proposal, &names, lang, true)?;
                     report.applied += 1;
                     v.status = "matched".into();
                     // Later lines of the same file see these invoices as paid.
@@ -816,6 +816,7 @@ fn apply(
     p: &Proposal,
     names: &Names,
     lang: Lang,
+    learn: bool,
 ) -> Result<i64> {
     let customer_id = p.customer_id.ok_or_else(|| Error::NotFound {
         what: "customer",
@@ -880,7 +881,9 @@ fn apply(
         };
         journal::append(tx, &e)?;
     }
-    learn_payer(tx, customer_id, &l.party_account, l.date(), lang)?;
+    if learn {
+        learn_payer(tx, customer_id, line_id, &l.party_account, l.date(), lang)?;
+    }
     Ok(payment_id)
 }
 
@@ -888,6 +891,7 @@ fn apply(
 fn learn_payer(
     tx: &Connection,
     customer_id: i64,
+    line_id: i64,
     account: &str,
     on: NaiveDate,
     lang: Lang,
@@ -897,8 +901,8 @@ fn learn_payer(
         return Ok(());
     }
     let added = tx.execute(
-        "INSERT OR IGNORE INTO payer_accounts (customer_id, account) VALUES (?1, ?2)",
-        params![customer_id, account],
+        "INSERT OR IGNORE INTO payer_accounts (customer_id, account, learnt_from) VALUES (?1, ?2, ?3)",
+        params![customer_id, account, line_id],
     )?;
     if added > 0 {
         let mut e = NewEntry::new(JournalKind::Note, customer_id, on);
@@ -1150,12 +1154,26 @@ pub fn match_line(
         confidence: None,
         reason: Reason::Nothing,
     };
-    apply(&tx, line, &l, &p, &names, lang)?;
+    // The account is known for another customer: matched as the owner said, but said, and
+    // not learnt for this one.
+    let known_for = book
+        .payers
+        .get(&super::alnum_key(&l.party_account))
+        .copied()
+        .filter(|&c| c != chosen[0].1);
+    apply(&tx, line, &l, &p, &names, lang, known_for.is_none())?;
     tx.commit()?;
     let mut v = view(Some(line), &l, &p, "matched", &names, lang);
-    v.reason = match lang {
-        Lang::Fr => "rapprochée".into(),
-        Lang::En => "matched".into(),
+    let other = known_for.and_then(|c| names.customers.get(&c).cloned());
+    v.reason = match (lang, other) {
+        (Lang::Fr, None) => "rapprochée".into(),
+        (Lang::En, None) => "matched".into(),
+        (Lang::Fr, Some(o)) => format!(
+            "rapprochée, alors que ce compte payeur est celui du client {o} : vérifiez qu'il ne paie pas pour lui"
+        ),
+        (Lang::En, Some(o)) => format!(
+            "matched, though this payer account is customer {o}'s: check they are not paying for them"
+        ),
     };
     Ok(v)
 }
@@ -1182,7 +1200,7 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
         if p.confidence != Some(Confidence::Sure) {
             continue;
         }
-        apply(&tx, id, &l, &p, &names, lang)?;
+        apply(&tx, id, &l, &p, &names, lang, true)?;
         applied += 1;
         settled(&mut book, &p);
     }
@@ -1320,6 +1338,11 @@ pub fn undo_import(
     // again for its credit.
     tx.execute(
         "UPDATE bank_lines SET reverses = NULL WHERE import_id = ?1",
+        [import],
+    )?;
+    // What its matches taught goes with them.
+    tx.execute(
+        "DELETE FROM payer_accounts WHERE learnt_from IN (SELECT id FROM bank_lines WHERE import_id = ?1)",
         [import],
     )?;
     tx.execute(

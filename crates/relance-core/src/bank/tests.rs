@@ -1852,4 +1852,65 @@ mod ledger {
             lines[0].reason
         );
     }
+
+    #[test]
+    fn a_match_against_the_payers_other_customer_is_said_and_teaches_nothing() {
+        let mut conn = ledger();
+        // HOTEL's account, learnt by a sure match, then undone: forgotten with the import.
+        let first = sure(
+            &mut conn,
+            &one_entry(
+                "L-1",
+                "2026-11-20",
+                "1234.56",
+                "CRDT",
+                "<RmtInf><Strd><CdtrRefInf><Ref>RF82RL1</Ref></CdtrRefInf></Strd></RmtInf>",
+            ),
+        );
+        let known = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT COUNT(*) FROM payer_accounts", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(known(&conn), 1);
+        store::undo_import(&mut conn, first.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
+        assert_eq!(known(&conn), 0, "what the import taught goes with it");
+        let again = sure(
+            &mut conn,
+            &one_entry(
+                "L-1",
+                "2026-11-20",
+                "1234.56",
+                "CRDT",
+                "<RmtInf><Strd><CdtrRefInf><Ref>RF82RL1</Ref></CdtrRefInf></Strd></RmtInf>",
+            ),
+        );
+        assert_eq!((again.applied, known(&conn)), (1, 1));
+        // From that account, money the owner matches to BOUL's invoice: said, not learnt.
+        let r = import(
+            &mut conn,
+            &one_entry("L-2", "2026-11-25", "1800.00", "CRDT", ""),
+            Options::default(),
+        );
+        let line = r
+            .unmatched
+            .first()
+            .or(r.proposed.first())
+            .unwrap()
+            .id
+            .unwrap();
+        let v = store::match_line(&mut conn, line, &["F2026-0012".into()], Lang::Fr).unwrap();
+        assert!(
+            v.reason.contains("compte payeur est celui du client HOTEL"),
+            "{}",
+            v.reason
+        );
+        let boul: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM payer_accounts p JOIN customers c ON c.id = p.customer_id WHERE c.reference = 'BOUL'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(boul, 0);
+    }
 }

@@ -24,6 +24,11 @@ CREATE TRIGGER settlement_differences_no_update BEFORE UPDATE ON settlement_diff
     SELECT RAISE(ABORT, 'settlement differences are append-only');
 END;
 
+-- A payer account learnt from a confirmed match names the line it was learnt from: undoing
+-- that line's import forgets it (one typed by the owner has none).
+ALTER TABLE payer_accounts ADD COLUMN learnt_from INTEGER REFERENCES bank_lines(id);
+CREATE INDEX payer_accounts_learnt ON payer_accounts(learnt_from) WHERE learnt_from IS NOT NULL;
+
 -- A return or reversal line names the credit line it gives back.
 ALTER TABLE bank_lines ADD COLUMN reverses INTEGER REFERENCES bank_lines(id);
 CREATE UNIQUE INDEX bank_lines_reverses ON bank_lines(reverses) WHERE reverses IS NOT NULL;
