@@ -27,11 +27,13 @@ END;
 -- A payer account learnt from a confirmed match names the line it was learnt from: undoing
 -- that line's import forgets it (one typed by the owner has none).
 ALTER TABLE payer_accounts ADD COLUMN learnt_from INTEGER REFERENCES bank_lines(id);
-CREATE INDEX payer_accounts_learnt ON payer_accounts(learnt_from) WHERE learnt_from IS NOT NULL;
+CREATE INDEX payer_accounts_learnt ON payer_accounts(learnt_from);
 
 -- A return or reversal line names the credit line it gives back.
 ALTER TABLE bank_lines ADD COLUMN reverses INTEGER REFERENCES bank_lines(id);
-CREATE UNIQUE INDEX bank_lines_reverses ON bank_lines(reverses) WHERE reverses IS NOT NULL;
+-- Unique: one return per credit (NULLs are distinct); a full index, so that deleting a line
+-- finds what refers to it without reading the table.
+CREATE UNIQUE INDEX bank_lines_reverses ON bank_lines(reverses);
 
 -- A payment the bank gave back (a return, a reversal): from `date` on it settles nothing,
 -- its allocations and settlement differences no longer count and it leaves no credit. The
