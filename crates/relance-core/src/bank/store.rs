@@ -334,11 +334,12 @@ struct Names {
     customers: HashMap<i64, String>,
 }
 
-/// [`names`] for what a proposal can name: the book's open invoices (no second read of a
-/// hundred thousand rows on the import path).
-fn names_of_open(conn: &Connection, book: &Book) -> Result<Names> {
+/// [`names`] for what proposals name: the customers, and the invoices added as proposals
+/// name them ([`Names::note`], from the book: no second read, no copy of a hundred
+/// thousand numbers on the import path).
+fn names_of_open(conn: &Connection) -> Result<Names> {
     let mut n = Names {
-        invoices: book.open.iter().map(|i| (i.id, i.number.clone())).collect(),
+        invoices: HashMap::new(),
         customers: HashMap::new(),
     };
     let mut stmt = conn.prepare("SELECT id, reference FROM customers")?;
@@ -347,6 +348,19 @@ fn names_of_open(conn: &Connection, book: &Book) -> Result<Names> {
         n.customers.insert(id, reference);
     }
     Ok(n)
+}
+
+impl Names {
+    /// Learns the numbers of the invoices `p` names, from the book.
+    fn note(&mut self, book: &Book, p: &Proposal) {
+        for (id, _) in p.allocations.iter().chain(&p.differences) {
+            if !self.invoices.contains_key(id) {
+                if let Some(n) = book.number(*id) {
+                    self.invoices.insert(*id, n.to_string());
+                }
+            }
+        }
+    }
 }
 
 fn names(conn: &Connection) -> Result<Names> {
@@ -461,14 +475,7 @@ pub fn import(
         parsed.push((name.clone(), p));
     }
     drop(unpacked);
-    let ledger_currencies: HashSet<String> = {
-        let mut set: HashSet<String> = conn
-            .prepare("SELECT DISTINCT currency FROM invoices WHERE settled_minor < total_minor")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        set.insert(crate::settings::default_currency(conn)?.code().to_string());
-        set
-    };
+    let default_currency = crate::settings::default_currency(conn)?.code().to_string();
     let mut report = ImportReport {
         import: None,
         lines: 0,
@@ -515,7 +522,14 @@ pub fn import(
     }
     let tx = conn.transaction()?;
     let mut book = book(&tx)?;
-    let names = names_of_open(&tx, &book)?;
+    let mut names = names_of_open(&tx)?;
+    // The currencies the ledger uses: its open invoices' (read with the book) and its own.
+    let ledger_currencies: HashSet<String> = book
+        .open
+        .iter()
+        .map(|i| i.currency.clone())
+        .chain([default_currency])
+        .collect();
     let mut new_lines: Vec<(String, String, Line)> = Vec::new(); // account, identity, line
     let mut identities: HashSet<String> = HashSet::new();
     for (_, p) in &parsed {
@@ -625,6 +639,7 @@ pub fn import(
             report.debits += 1;
             continue;
         }
+        names.note(&book, &proposal);
         let mut v = view(line_id, l, &proposal, status, &names, lang);
         if proposal.confidence == Some(Confidence::Sure) {
             if opts.apply_sure {
@@ -1094,7 +1109,7 @@ pub fn match_line(
         return Err(fault(StatementFault::LineReturned(line)));
     }
     let book = book(&tx)?;
-    let names = names_of_open(&tx, &book)?;
+    let mut names = names_of_open(&tx)?;
     let mut chosen = Vec::new();
     for (i, number) in invoices.iter().enumerate() {
         let field = format!("invoice[{i}]");
@@ -1154,6 +1169,7 @@ pub fn match_line(
         confidence: None,
         reason: Reason::Nothing,
     };
+    names.note(&book, &p);
     // The account is known for another customer: matched as the owner said, but said, and
     // not learnt for this one.
     let known_for = book
@@ -1184,7 +1200,7 @@ pub fn match_line(
 pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
     let tx = conn.transaction()?;
     let mut book = book(&tx)?;
-    let names = names_of_open(&tx, &book)?;
+    let mut names = names_of_open(&tx)?;
     let ids: Vec<i64> = tx
         .prepare(
             "SELECT id FROM bank_lines WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0
@@ -1200,6 +1216,7 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
         if p.confidence != Some(Confidence::Sure) {
             continue;
         }
+        names.note(&book, &p);
         apply(&tx, id, &l, &p, &names, lang, true)?;
         applied += 1;
         settled(&mut book, &p);
