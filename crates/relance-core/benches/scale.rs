@@ -190,6 +190,11 @@ fn main() {
     }
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
         .unwrap();
+    // `RELANCE_BENCH_ONLY=bank`: the statement figures alone, on the same ledger (to profile).
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("bank") {
+        bank(&mut conn, as_of, &mut rng);
+        return;
+    }
 
     let runs = 31;
     let open_first_100 = InvoiceQuery {
@@ -476,42 +481,7 @@ fn main() {
     }
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
 
-    // A bank statement of 10,000 lines against the 100,000 invoices: read, then matched
-    // (a dry run: nothing written). Four in ten name an open invoice with its exact balance,
-    // three in ten pay part of one, the rest are unknown payers.
-    let open: Vec<(String, i64)> = conn
-        .prepare("SELECT number, total_minor - settled_minor FROM invoices WHERE settled_minor < total_minor ORDER BY id LIMIT 20000")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let camt = statement(&open, 10_000, as_of, &mut rng);
-    let (t, parsed) = time(5, || {
-        relance_core::bank::parse(camt.as_bytes(), &[]).unwrap()
-    });
-    println!(
-        "camt.053 of {} lines ({:.1} MB) parsed   median {}",
-        parsed.statements[0].lines.len(),
-        camt.len() as f64 / 1e6,
-        ms(t)
-    );
-    let files = vec![("bench.xml".to_string(), camt.into_bytes())];
-    let opts = relance_core::bank::store::Options {
-        dry_run: true,
-        ..Default::default()
-    };
-    let (t, report) = time(3, || {
-        relance_core::bank::store::import(&mut conn, &files, opts, relance_core::Lang::Fr, as_of)
-            .unwrap()
-    });
-    println!(
-        "camt.053 of 10,000 lines parsed and matched against {INVOICES} invoices (dry run: {} sure, {} proposed, {} unmatched)   median {}",
-        report.sure.len(),
-        report.proposed.len(),
-        report.unmatched.len(),
-        ms(t)
-    );
+    bank(&mut conn, as_of, &mut rng);
 
     // Backup and restore of the whole ledger.
     let snap = dir.path().join("snapshot.sqlite");
@@ -540,4 +510,44 @@ fn main() {
         .map(|m| m.len())
         .sum();
     println!("database size on disk: {:.1} MB", size as f64 / 1e6);
+}
+
+/// A bank statement of 10,000 lines against the 100,000 invoices: read, then matched.
+fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
+    // A bank statement of 10,000 lines against the 100,000 invoices: read, then matched
+    // (a dry run: nothing written). Four in ten name an open invoice with its exact balance,
+    // three in ten pay part of one, the rest are unknown payers.
+    let open: Vec<(String, i64)> = conn
+        .prepare("SELECT number, total_minor - settled_minor FROM invoices WHERE settled_minor < total_minor ORDER BY id LIMIT 20000")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let camt = statement(&open, 10_000, as_of, rng);
+    let (t, parsed) = time(5, || {
+        relance_core::bank::parse(camt.as_bytes(), &[]).unwrap()
+    });
+    println!(
+        "camt.053 of {} lines ({:.1} MB) parsed   median {}",
+        parsed.statements[0].lines.len(),
+        camt.len() as f64 / 1e6,
+        ms(t)
+    );
+    let files = vec![("bench.xml".to_string(), camt.into_bytes())];
+    let opts = relance_core::bank::store::Options {
+        dry_run: true,
+        ..Default::default()
+    };
+    let (t, report) = time(3, || {
+        relance_core::bank::store::import(conn, &files, opts, relance_core::Lang::Fr, as_of)
+            .unwrap()
+    });
+    println!(
+        "camt.053 of 10,000 lines parsed and matched against {INVOICES} invoices (dry run: {} sure, {} proposed, {} unmatched)   median {}",
+        report.sure.len(),
+        report.proposed.len(),
+        report.unmatched.len(),
+        ms(t)
+    );
 }

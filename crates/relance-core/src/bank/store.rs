@@ -149,39 +149,41 @@ pub fn book(conn: &Connection) -> Result<Book> {
         tolerance_per_100k,
         ..Book::default()
     };
+    // The open invoices in full; of the others only what says "already paid or closed"
+    // (their dates and currencies are not read: most of a ledger is paid).
     let mut stmt = conn.prepare(
-        "SELECT i.id, i.number, i.customer_id, i.currency, i.total_minor - i.settled_minor, i.due_date,
-                c.invoice_id IS NOT NULL
-         FROM invoices i LEFT JOIN (SELECT DISTINCT invoice_id FROM invoice_closures) c ON c.invoice_id = i.id",
+        "SELECT i.id, i.number, i.customer_id, i.currency, i.total_minor - i.settled_minor, i.due_date
+         FROM invoices i
+         WHERE i.settled_minor < i.total_minor
+           AND NOT EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id)
+         ORDER BY i.id",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, NaiveDate>(5)?,
-            r.get::<_, bool>(6)?,
-        ))
-    })?;
-    for row in rows {
-        let (id, number, customer_id, currency, balance, due, closed) = row?;
-        if balance > 0 && !closed {
-            b.open.push(matching::OpenInvoice {
-                id,
-                number,
-                customer_id,
-                currency,
-                balance,
-                due,
-            });
-        } else {
-            b.closed.push(matching::ClosedInvoice {
-                number,
-                customer_id,
-            });
-        }
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        b.open.push(matching::OpenInvoice {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            customer_id: r.get(2)?,
+            currency: r.get(3)?,
+            balance: r.get(4)?,
+            due: match r.get_ref(5)?.as_str().ok().and_then(iso_date) {
+                Some(d) => d,
+                None => r.get::<_, NaiveDate>(5)?,
+            },
+        });
+    }
+    let mut stmt = conn.prepare(
+        "SELECT i.number, i.customer_id FROM invoices i
+         WHERE i.settled_minor >= i.total_minor
+            OR EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id)
+         ORDER BY i.id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        b.closed.push(matching::ClosedInvoice {
+            number: r.get(0)?,
+            customer_id: r.get(1)?,
+        });
     }
     let mut stmt = conn.prepare("SELECT id, name FROM customers WHERE archived_on IS NULL")?;
     b.customers = stmt
@@ -210,6 +212,20 @@ pub fn book(conn: &Connection) -> Result<Book> {
         b.references.entry(reference).or_default().push(invoice);
     }
     Ok(b)
+}
+
+/// "2026-11-30" read without a format parser (the book reads one per open invoice).
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?)
 }
 
 /// The saved CSV mappings.
