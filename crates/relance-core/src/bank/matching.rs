@@ -157,7 +157,7 @@ impl Proposal {
         self.differences.iter().map(|(_, m)| m).sum()
     }
 
-    fn none(reason: Reason) -> Proposal {
+    pub(super) fn none(reason: Reason) -> Proposal {
         Proposal {
             customer_id: None,
             allocations: Vec::new(),

@@ -106,6 +106,16 @@ pub fn find(text: &str) -> Vec<String> {
 
 /// The body Relance gives the `n`-th reference it allocates: "RL" and the number, so that
 /// our references never look like an invoice number.
+/// A reference as it is printed and typed: groups of four ("RF82 RL1").
+pub fn grouped(reference: &str) -> String {
+    reference
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn body_for(n: i64) -> String {
     format!("RL{n}")
 }

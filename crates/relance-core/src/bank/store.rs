@@ -379,20 +379,13 @@ impl Names {
     }
 }
 
+/// Every customer's and every invoice's name (the lines list names paid invoices too).
 fn names(conn: &Connection) -> Result<Names> {
-    let mut n = Names {
-        invoices: HashMap::new(),
-        customers: HashMap::new(),
-    };
+    let mut n = names_of_open(conn)?;
     let mut stmt = conn.prepare("SELECT id, number FROM invoices")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
         let (id, number) = row?;
         n.invoices.insert(id, number);
-    }
-    let mut stmt = conn.prepare("SELECT id, reference FROM customers")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, reference) = row?;
-        n.customers.insert(id, reference);
     }
     Ok(n)
 }
@@ -640,13 +633,7 @@ pub fn import(
             }
         }
         let proposal = if foreign && l.amount_minor > 0 && !l.reversal {
-            Proposal {
-                customer_id: None,
-                allocations: vec![],
-                differences: vec![],
-                confidence: None,
-                reason: Reason::Nothing,
-            }
+            Proposal::none(Reason::Nothing)
         } else {
             matching::propose(l, &book)
         };
@@ -1033,13 +1020,7 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 v
             }
             (None, None) if returned.contains_key(&id) => {
-                let p = Proposal {
-                    customer_id: None,
-                    allocations: vec![],
-                    differences: vec![],
-                    confidence: None,
-                    reason: Reason::Nothing,
-                };
+                let p = Proposal::none(Reason::Nothing);
                 let mut v = view(Some(id), &l, &p, "ignored", &names, lang);
                 let d = day(&returned[&id]);
                 v.reason = match lang {
@@ -1049,13 +1030,7 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 v
             }
             (None, Some(reason)) => {
-                let p = Proposal {
-                    customer_id: None,
-                    allocations: vec![],
-                    differences: vec![],
-                    confidence: None,
-                    reason: Reason::Nothing,
-                };
+                let p = Proposal::none(Reason::Nothing);
                 let mut v = view(Some(id), &l, &p, "ignored", &names, lang);
                 v.reason = reason;
                 v

@@ -85,13 +85,7 @@ fn reference_line(l: &Letter) -> String {
     if l.reference.is_empty() {
         return String::new();
     }
-    let grouped = l
-        .reference
-        .as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let grouped = crate::bank::reference::grouped(&l.reference);
     match l.lang {
         Lang::Fr => format!("Référence de paiement à indiquer : {grouped}"),
         Lang::En => format!("Payment reference to quote: {grouped}"),

@@ -1295,12 +1295,7 @@ pub(super) fn pay_block(lay: &mut Layout, lang: Lang, reference: &str, qr: Optio
         return;
     }
     let fr = lang == Lang::Fr;
-    let grouped = reference
-        .as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let grouped = crate::bank::reference::grouped(reference);
     let fix = |s: String| {
         if fr {
             crate::error::french_spaces(&s)
