@@ -842,7 +842,7 @@ pub fn statement(conn: &Connection, as_of: NaiveDate) -> Result<Vec<u8>> {
             2,
             &format!("DEMO-REF-{k}"),
             &inv.4,
-            "",
+            &demo_iban(inv.3 as u64),
             &rf,
             "",
         );
@@ -919,7 +919,9 @@ pub fn statement(conn: &Connection, as_of: NaiveDate) -> Result<Vec<u8>> {
         "",
         "REMBOURSEMENT TROP PERCU",
     );
-    // Money out: the bank's fees, and a direct debit returned.
+    // Money out: the bank's fees, and the second of the transfers paid by reference given
+    // back the next day (its payer's bank recalled it): linked by the payer's account, it is
+    // never applied and its invoice stays due.
     entry(
         1_290,
         false,
@@ -931,16 +933,17 @@ pub fn statement(conn: &Connection, as_of: NaiveDate) -> Result<Vec<u8>> {
         "",
         "FRAIS TENUE DE COMPTE",
     );
+    let recalled = picked[1];
     entry(
-        8_900,
+        recalled.2,
         false,
         true,
         1,
         "DEMO-RETURN",
-        "ASSURANCE PRO",
+        &recalled.4,
+        &demo_iban(recalled.3 as u64),
         "",
-        "",
-        "PRLV SEPA RETOURNE",
+        "RETOUR VIR SEPA RAPPEL DONNEUR D ORDRE",
     );
     let opening = 500_000;
     let xml = format!(
@@ -988,7 +991,9 @@ mod statement_tests {
         .unwrap();
         assert!(r.mismatches.is_empty(), "{:?}", r.mismatches);
         assert_eq!((r.lines, r.duplicates, r.debits), (10, 1, 2));
-        assert_eq!((r.sure.len(), r.applied), (4, 4));
+        // The transfer given back the next day is not applied (it holds nothing).
+        assert_eq!(r.returned, 1);
+        assert_eq!((r.sure.len(), r.applied), (3, 3));
         let reasons: Vec<&str> = r.proposed.iter().map(|l| l.reason.as_str()).collect();
         assert_eq!(r.proposed.len(), 2, "{reasons:?}");
         assert!(

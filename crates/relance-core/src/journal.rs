@@ -98,6 +98,8 @@ pub struct NewEntry {
     pub corrects_id: Option<i64>,
     /// The archived document this entry records (a letter sent).
     pub document_id: Option<i64>,
+    /// The statement line (its identity) that caused this entry.
+    pub bank_identity: Option<String>,
     pub note: String,
     pub invoices: Vec<(i64, Option<i64>)>,
 }
@@ -116,6 +118,7 @@ impl NewEntry {
             dispute_id: None,
             corrects_id: None,
             document_id: None,
+            bank_identity: None,
             note: String::new(),
             invoices: Vec::new(),
         }
@@ -140,8 +143,8 @@ pub fn undone(conn: &Connection) -> Result<std::collections::HashSet<i64>> {
 pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO journal (on_date, customer_id, kind, action, channel, amount_minor, currency,
-            until_date, promise_id, dispute_id, corrects_id, note, document_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            until_date, promise_id, dispute_id, corrects_id, note, document_id, bank_identity)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         e.on_date.to_string(),
@@ -157,6 +160,7 @@ pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
         e.corrects_id,
         e.note,
         e.document_id,
+        e.bank_identity,
     ])?;
     let id = conn.last_insert_rowid();
     let mut ins = conn.prepare_cached(
@@ -191,6 +195,10 @@ pub struct JournalEntry {
     /// The archived document (a letter) this entry records: Open shows it.
     #[ts(type = "number | null")]
     pub document_id: Option<i64>,
+    /// The statement line this entry came from (a payment read from the bank, its return):
+    /// the history links to it. None once that statement's import is undone.
+    #[ts(type = "number | null")]
+    pub bank_line: Option<i64>,
 }
 
 fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<JournalEntry>> {
@@ -198,7 +206,8 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
         "SELECT j.id, j.at, j.on_date, c.reference, j.kind, j.action, j.channel, j.amount_minor,
                 j.currency, j.until_date, j.note, j.corrects_id, j.document_id,
                 (SELECT group_concat(i.number, ',') FROM journal_invoices ji
-                   JOIN invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = j.id)
+                   JOIN invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = j.id),
+                (SELECT l.id FROM bank_lines l WHERE l.identity = j.bank_identity)
          FROM journal j JOIN customers c ON c.id = j.customer_id
          WHERE {cond} ORDER BY j.on_date DESC, j.id DESC LIMIT ?2"
     ))?;
@@ -227,6 +236,7 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
                 .unwrap_or_default(),
             corrects_id: r.get(11)?,
             document_id: r.get(12)?,
+            bank_line: r.get(14)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -1639,6 +1639,9 @@ fn the_engine_agrees_with_the_model() {
         }
     );
     if let Err(e) = result {
-        panic!("{e}");
+        // Kept where a long run's output cannot lose it (the minimal sequence, shrunk).
+        let kept = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("model-finding.txt");
+        let _ = std::fs::write(&kept, format!("{e}\n"));
+        panic!("{e}\n(kept in {})", kept.display());
     }
 }

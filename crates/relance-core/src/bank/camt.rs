@@ -382,21 +382,21 @@ fn close_entry(format: Format, s: &mut Statement, en: Entry, at: &Place) -> Resu
         let credit = tx.credit.unwrap_or(credit);
         // The other party: the debtor of a credit, the creditor of a debit.
         let (party, account) = if credit { tx.debtor } else { tx.creditor };
-        line.party = party;
-        line.party_account = account;
+        line.party = party.into();
+        line.party_account = account.into();
         line.amount_minor = if credit { minor } else { -minor };
-        line.currency = cur;
+        line.currency = cur.into();
         line.booking_date = en.booking;
         line.value_date = en.value;
         line.text = if tx.ustrd.is_empty() {
-            en.info.clone()
+            en.info.clone().into()
         } else {
-            tx.ustrd.join(" ")
+            tx.ustrd.join(" ").into()
         };
         line.entry_ref = if en.acct_svcr_ref.is_empty() {
-            en.ntry_ref.clone()
+            en.ntry_ref.clone().into()
         } else {
-            en.acct_svcr_ref.clone()
+            en.acct_svcr_ref.clone().into()
         };
         line.index_in_entry = i as u32;
         line.reversal = en.reversal || tx.returned;

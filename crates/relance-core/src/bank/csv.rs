@@ -243,10 +243,10 @@ fn read(t: &Table, m: &Mapping) -> Result<Parsed> {
                 booking_date: Some(d),
                 value_date: None,
                 amount_minor: minor,
-                currency: currency.to_string(),
-                party: cell(payer_col).to_string(),
-                text,
-                reference: cell(ref_col).to_string(),
+                currency: currency.into(),
+                party: cell(payer_col).into(),
+                text: text.into(),
+                reference: cell(ref_col).into(),
                 ..Line::default()
             }))
         })();

@@ -392,7 +392,7 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
                 differences,
                 confidence: Some(Confidence::High),
                 reason: Reason::KnownPayer {
-                    account: line.party_account.clone(),
+                    account: line.party_account.to_string(),
                 },
             };
         }
@@ -402,7 +402,7 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
             differences: Vec::new(),
             confidence: None,
             reason: Reason::KnownPayer {
-                account: line.party_account.clone(),
+                account: line.party_account.to_string(),
             },
         };
     }

@@ -50,6 +50,11 @@ impl Format {
     }
 }
 
+/// A line's text field. Most are short (a currency code, an end-to-end id, a bank
+/// reference, a payer's name) and kept inline without a heap allocation: a 50 MB statement's
+/// lines take about a third less memory than with `String` (the bench's peak figure).
+pub type Text = compact_str::CompactString;
+
 /// One movement on the account as the bank reported it. Amounts are signed minor units of
 /// `currency`: a credit (money in) is positive.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -57,24 +62,24 @@ pub struct Line {
     pub booking_date: Option<NaiveDate>,
     pub value_date: Option<NaiveDate>,
     pub amount_minor: i64,
-    pub currency: String,
+    pub currency: Text,
     /// The other party: the payer of a credit, the payee of a debit.
-    pub party: String,
+    pub party: Text,
     /// The other party's account (IBAN when given).
-    pub party_account: String,
+    pub party_account: Text,
     /// The free text (remittance information, label, memo).
-    pub text: String,
+    pub text: Text,
     /// A structured creditor reference (camt `Strd/CdtrRefInf/Ref`, a CSV reference column).
-    pub reference: String,
-    pub end_to_end: String,
+    pub reference: Text,
+    pub end_to_end: Text,
     /// The transaction's own bank reference (camt `TxDtls/Refs/AcctSvcrRef`, MT940 `//ref`).
-    pub bank_ref: String,
+    pub bank_ref: Text,
     /// The entry's reference (camt `Ntry/AcctSvcrRef` or `NtryRef`) and the transaction's
     /// index within the entry.
-    pub entry_ref: String,
+    pub entry_ref: Text,
     pub index_in_entry: u32,
     /// OFX `FITID`.
-    pub fitid: String,
+    pub fitid: Text,
     /// A return or a reversal of an earlier movement (camt `RvslInd`/`RtrInf`, MT940 `RC`/`RD`).
     pub reversal: bool,
 }

@@ -229,15 +229,15 @@ fn statement_line(v: &str, currency: &str, at: usize) -> Result<Line> {
         value_date: Some(value_date),
         booking_date: booking.or(Some(value_date)),
         amount_minor: if credit { minor } else { -minor },
-        currency: currency.to_string(),
+        currency: currency.into(),
         reversal,
         ..Line::default()
     };
     if !matches!(bank_ref, "" | "NONREF") {
-        line.bank_ref = bank_ref.to_string();
+        line.bank_ref = bank_ref.into();
     }
     if !matches!(customer_ref, "" | "NONREF") {
-        line.end_to_end = customer_ref.to_string();
+        line.end_to_end = customer_ref.into();
     }
     Ok(line)
 }
@@ -246,7 +246,7 @@ fn statement_line(v: &str, currency: &str, at: usize) -> Result<Line> {
 fn details(line: &mut Line, v: &str) {
     let v = v.replace(['\n', '\r'], "");
     if !v.contains("?20") && !v.contains("?00") && !v.contains("?32") {
-        line.text = v.trim().to_string();
+        line.text = v.trim().into();
         return;
     }
     let mut purpose = String::new();
@@ -259,12 +259,12 @@ fn details(line: &mut Line, v: &str) {
         match code {
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
             | "62" | "63" => purpose.push_str(text),
-            "31" => line.party_account = text.trim().to_string(),
+            "31" => line.party_account = text.trim().into(),
             "32" | "33" => name.push_str(text),
             _ => {}
         }
     }
-    line.party = name.trim().to_string();
+    line.party = name.trim().into();
     // SEPA keywords inside the purpose: EREF+ (end to end), SVWZ+ (the remittance text).
     let keys = [
         "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "COAM+", "OAMT+",
@@ -275,20 +275,20 @@ fn details(line: &mut Line, v: &str) {
         .collect();
     found.sort();
     if found.is_empty() {
-        line.text = purpose.trim().to_string();
+        line.text = purpose.trim().into();
         return;
     }
     for (n, (start, key)) in found.iter().enumerate() {
         let end = found.get(n + 1).map_or(purpose.len(), |(s, _)| *s);
         let value = purpose[start + key.len()..end].trim();
         match *key {
-            "EREF+" if value != "NOTPROVIDED" => line.end_to_end = value.to_string(),
-            "SVWZ+" => line.text = value.to_string(),
+            "EREF+" if value != "NOTPROVIDED" => line.end_to_end = value.into(),
+            "SVWZ+" => line.text = value.into(),
             _ => {}
         }
     }
     if line.text.is_empty() {
-        line.text = purpose[..found[0].0].trim().to_string();
+        line.text = purpose[..found[0].0].trim().into();
     }
 }
 

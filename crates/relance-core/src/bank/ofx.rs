@@ -102,12 +102,14 @@ pub fn parse(text: &str) -> Result<Parsed> {
                     line.value_date = Some(ofx_date(&value, here)?)
                 }
                 "TRNAMT" => *amt = value,
-                "FITID" => line.fitid = value,
+                "FITID" => line.fitid = value.into(),
                 "NAME" => *name = value,
                 "MEMO" => *memo = value,
                 // A cheque number repeats across cheques: never a line's identity.
-                "CHECKNUM" | "REFNUM" if line.end_to_end.is_empty() => line.end_to_end = value,
-                "BANKACCTTO" | "ACCTID" => line.party_account = value,
+                "CHECKNUM" | "REFNUM" if line.end_to_end.is_empty() => {
+                    line.end_to_end = value.into()
+                }
+                "BANKACCTTO" | "ACCTID" => line.party_account = value.into(),
                 "CURRENCY" | "ORIGCURRENCY" => {}
                 _ => {}
             }
@@ -167,17 +169,17 @@ fn close_tx(
         s.currency.clone()
     };
     line.amount_minor = amount(F, &place, &amt, &cur)?;
-    line.currency = cur;
+    line.currency = cur.into();
     // A value date after the booking date is the bank's availability date; DTUSER before it
     // is the day the customer ordered it: the booking date is kept then.
     if line.value_date.is_some_and(|v| Some(v) < line.booking_date) {
         line.value_date = None;
     }
-    line.party = name.clone();
+    line.party = name.clone().into();
     line.text = match (name.is_empty(), memo.is_empty()) {
-        (_, true) => name,
-        (true, false) => memo,
-        (false, false) => format!("{name} {memo}"),
+        (_, true) => name.into(),
+        (true, false) => memo.into(),
+        (false, false) => format!("{name} {memo}").into(),
     };
     s.booked_total += line.amount_minor;
     s.lines.push(line);

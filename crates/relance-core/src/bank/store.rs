@@ -422,10 +422,10 @@ fn view(
         id,
         date: l.date(),
         amount: money(l.amount_minor, &l.currency),
-        currency: l.currency.clone(),
-        payer: l.party.clone(),
-        account: l.party_account.clone(),
-        text: l.text.clone(),
+        currency: l.currency.to_string(),
+        payer: l.party.to_string(),
+        account: l.party_account.to_string(),
+        text: l.text.to_string(),
         customer: p.customer_id.and_then(|c| names.customers.get(&c).cloned()),
         invoices,
         allocations: p
@@ -603,7 +603,8 @@ pub fn import(
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![
                         import_id, account, identity, l.booking_date, l.value_date, l.date(), l.amount_minor,
-                        l.currency, l.party, l.party_account, l.text, l.reference, l.end_to_end, l.reversal
+                        l.currency.as_str(), l.party.as_str(), l.party_account.as_str(), l.text.as_str(),
+                        l.reference.as_str(), l.end_to_end.as_str(), l.reversal
                     ],
                 )?;
                 Some(tx.last_insert_rowid())
@@ -625,7 +626,7 @@ pub fn import(
         }
     }
     for ((_, _, l), line_id) in new_lines.iter().zip(line_ids) {
-        let foreign = !ledger_currencies.contains(&l.currency);
+        let foreign = !ledger_currencies.contains(l.currency.as_str());
         if let Some(id) = line_id {
             if l.amount_minor > 0 && returned_by(&tx, id)?.is_some() {
                 report.returned += 1;
@@ -703,7 +704,13 @@ fn reverse(
     )?;
     let candidates: Vec<(i64, Option<i64>, String, String, NaiveDate)> = stmt
         .query_map(
-            params![account, -l.amount_minor, l.currency, l.date(), line_id],
+            params![
+                account,
+                -l.amount_minor,
+                l.currency.as_str(),
+                l.date(),
+                line_id
+            ],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?
         .collect::<rusqlite::Result<_>>()?;
@@ -767,6 +774,7 @@ fn reverse(
     let cur = Currency::parse(&currency)?;
     let mut e = NewEntry::new(JournalKind::Note, customer, on);
     e.action = Some("payment_reversed".into());
+    e.bank_identity = identity_of(tx, line_id)?;
     e.amount = Some((amount, cur));
     e.invoices = invoices.into_iter().map(|i| (i, None)).collect();
     let text = clean(&l.text, 200);
@@ -850,7 +858,7 @@ fn apply(
         customer,
         date: l.date().to_string(),
         amount: cur.minor_to_string(l.amount_minor),
-        currency: l.currency.clone(),
+        currency: l.currency.to_string(),
         method: "transfer".into(),
         reference: if l.end_to_end.eq_ignore_ascii_case("NOTPROVIDED") {
             String::new()
@@ -871,7 +879,8 @@ fn apply(
             .collect(),
         keep_as_credit: true,
     };
-    let payment_id = payments::record_in(tx, &input)?;
+    let identity = identity_of(tx, line_id)?;
+    let payment_id = payments::record_with(tx, &input, identity.as_deref())?;
     tx.execute(
         "UPDATE bank_lines SET payment_id = ?2 WHERE id = ?1",
         params![line_id, payment_id],
@@ -884,6 +893,7 @@ fn apply(
         )?;
         let mut e = NewEntry::new(JournalKind::Note, customer_id, l.date());
         e.action = Some("settlement_difference".into());
+        e.bank_identity = identity.clone();
         e.amount = Some((*minor, cur));
         e.invoices = vec![(*invoice, None)];
         let number = names.invoices.get(invoice).cloned().unwrap_or_default();
@@ -900,9 +910,25 @@ fn apply(
         journal::append(tx, &e)?;
     }
     if learn {
-        learn_payer(tx, customer_id, line_id, &l.party_account, l.date(), lang)?;
+        learn_payer(
+            tx,
+            customer_id,
+            line_id,
+            identity,
+            &l.party_account,
+            l.date(),
+            lang,
+        )?;
     }
     Ok(payment_id)
+}
+
+/// The key that keeps a line once, by which the history names it.
+fn identity_of(tx: &Connection, line_id: i64) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached("SELECT identity FROM bank_lines WHERE id = ?1")?
+        .query_row([line_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// A confirmed match teaches the payer's account for that customer (a history entry).
@@ -910,6 +936,7 @@ fn learn_payer(
     tx: &Connection,
     customer_id: i64,
     line_id: i64,
+    identity: Option<String>,
     account: &str,
     on: NaiveDate,
     lang: Lang,
@@ -925,6 +952,7 @@ fn learn_payer(
     if added > 0 {
         let mut e = NewEntry::new(JournalKind::Note, customer_id, on);
         e.action = Some("payer_account".into());
+        e.bank_identity = identity;
         e.note = match lang {
             Lang::Fr => format!("Compte payeur appris du relevé : {account}"),
             Lang::En => format!("Payer account learnt from the statement: {account}"),
@@ -945,12 +973,12 @@ fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<Str
                     booking_date: r.get(0)?,
                     value_date: r.get(1)?,
                     amount_minor: r.get(2)?,
-                    currency: r.get(3)?,
-                    party: r.get(4)?,
-                    party_account: r.get(5)?,
-                    text: r.get(6)?,
-                    reference: r.get(7)?,
-                    end_to_end: r.get(8)?,
+                    currency: r.get::<_, String>(3)?.into(),
+                    party: r.get::<_, String>(4)?.into(),
+                    party_account: r.get::<_, String>(5)?.into(),
+                    text: r.get::<_, String>(6)?.into(),
+                    reference: r.get::<_, String>(7)?.into(),
+                    end_to_end: r.get::<_, String>(8)?.into(),
                     reversal: r.get(9)?,
                     ..Line::default()
                 },
@@ -1143,7 +1171,7 @@ pub fn match_line(
                 field,
                 Msg::CurrencyMismatch {
                     expected: inv.currency.clone(),
-                    got: l.currency.clone(),
+                    got: l.currency.to_string(),
                 },
             ));
         }

@@ -20,7 +20,7 @@ fn credits(s: &Statement) -> Vec<(i64, String, String)> {
     s.lines
         .iter()
         .filter(|l| l.amount_minor > 0 && !l.reversal)
-        .map(|l| (l.amount_minor, l.party.clone(), l.text.clone()))
+        .map(|l| (l.amount_minor, l.party.to_string(), l.text.to_string()))
         .collect()
 }
 
@@ -507,6 +507,20 @@ fn refusals_say_what_and_where() {
         StatementFault::Unrecognised { .. }
     ));
     assert!(matches!(fault_of(b""), StatementFault::Unrecognised { .. }));
+    // The message names each format tried and why it did not read the file.
+    let letter = fault_of(b"Bonjour, ceci est une lettre.");
+    let said = Error::invalid("file", Msg::Statement(letter))
+        .message(Lang::Fr)
+        .replace(['\u{a0}', '\u{202f}'], " ");
+    for tried in [
+        "camt.053/054 (sa ligne 1",
+        "OFX (ni en-tête",
+        "MT940 (pas de champ :20:",
+        "CSV (aucun séparateur",
+        "Bonjour, ceci est une lettre.",
+    ] {
+        assert!(said.contains(tried), "{said}");
+    }
     let xxe = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Document><BkToCstmrStmt><Stmt><Ntry>&x;</Ntry></Stmt></BkToCstmrStmt></Document>"#;
     assert_eq!(fault_of(xxe), StatementFault::Dtd);
     let laughs = br#"<Document><BkToCstmrStmt><Stmt><Ntry><Amt>&lol;</Amt></Ntry></Stmt></BkToCstmrStmt></Document>"#;
@@ -661,6 +675,7 @@ fn any_bytes_give_lines_or_a_refusal() {
 mod ledger {
     use super::super::store::{self, Options};
     use super::*;
+    use crate::journal::JournalKind;
     use crate::test_support::{inv, setup};
     use rusqlite::Connection;
 
@@ -1519,6 +1534,27 @@ mod ledger {
             "{}",
             credit.reason
         );
+        // The customer's history links the payment and its return to their lines.
+        let linked = |conn: &Connection| -> Vec<(String, Option<i64>)> {
+            let mut v: Vec<(String, Option<i64>)> = crate::journal::for_customer(conn, hotel, 50)
+                .unwrap()
+                .into_iter()
+                .filter(|e| {
+                    e.kind == JournalKind::Payment
+                        || e.action.as_deref() == Some("payment_reversed")
+                })
+                .map(|e| (e.action.unwrap_or_else(|| "payment".into()), e.bank_line))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            linked(&conn),
+            [
+                ("payment".to_string(), credit.id),
+                ("payment_reversed".to_string(), ret.id)
+            ]
+        );
         // The agenda takes the invoice back.
         let agenda = crate::dunning::agenda(&conn, day(TODAY)).unwrap();
         assert!(
@@ -1535,6 +1571,14 @@ mod ledger {
         assert_eq!(balance(&conn, "F2026-0001"), 0, "paid again");
         store::undo_import(&mut conn, paid.import.unwrap(), Lang::Fr, day(TODAY)).unwrap();
         assert_eq!(balance(&conn, "F2026-0001"), 123_456);
+        // Undone, the history's entries stay and link nowhere.
+        assert_eq!(
+            linked(&conn),
+            [
+                ("payment".to_string(), None),
+                ("payment_reversed".to_string(), None)
+            ]
+        );
     }
 
     #[test]

@@ -113,6 +113,16 @@ pub fn record(conn: &mut Connection, input: &PaymentInput) -> Result<PaymentView
 
 /// Records a payment inside the caller's transaction (used by CSV import).
 pub(crate) fn record_in(tx: &Connection, input: &PaymentInput) -> Result<i64> {
+    record_with(tx, input, None)
+}
+
+/// Records a payment read from a statement line: its history entry names the line (by its
+/// identity).
+pub(crate) fn record_with(
+    tx: &Connection,
+    input: &PaymentInput,
+    bank_identity: Option<&str>,
+) -> Result<i64> {
     let customer_ref = v::required_line("customer", &input.customer, 40)?;
     let customer_id = customers::id_by_ref(tx, "customer", &customer_ref)?;
     let date = v::parse_date("date", &input.date)?;
@@ -247,6 +257,7 @@ pub(crate) fn record_in(tx: &Connection, input: &PaymentInput) -> Result<i64> {
     entry.channel = Some(method.as_str().to_string());
     entry.note = reference;
     entry.invoices = plan.iter().map(|(id, _)| (*id, None)).collect();
+    entry.bank_identity = bank_identity.map(str::to_string);
     journal::append(tx, &entry)?;
     Ok(payment_id)
 }

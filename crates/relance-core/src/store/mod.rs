@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_bank.sql"),
     include_str!("migrations/0022_settlement_reversal.sql"),
     include_str!("migrations/0023_foreign_key_indexes.sql"),
+    include_str!("migrations/0024_journal_bank_line.sql"),
 ];
 
 /// The schema version this build writes.

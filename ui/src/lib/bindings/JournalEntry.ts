@@ -16,4 +16,9 @@ on_date: string, customer_reference: string, kind: JournalKind, action: string |
 /**
  * The archived document (a letter) this entry records: Open shows it.
  */
-document_id: number | null, };
+document_id: number | null, 
+/**
+ * The statement line this entry came from (a payment read from the bank, its return):
+ * the history links to it. None once that statement's import is undone.
+ */
+bank_line: number | null, };

@@ -381,6 +381,7 @@ export const en = {
   'history.email_prepared': 'E-mail prepared',
   'history.contract': 'Contract',
   'history.open_document': 'Open',
+  'history.statement_line': 'Statement line',
   'history.action_done': "Done",
   'history.action_undone': "Undone",
   'history.action_skipped': "Skipped",

@@ -383,6 +383,7 @@ export const fr: Record<Key, string> = {
   'history.email_prepared': 'E-mail préparé',
   'history.contract': 'Contrat',
   'history.open_document': 'Ouvrir',
+  'history.statement_line': 'Ligne du relevé',
   'history.action_done': "Fait",
   'history.action_undone': "Annulé",
   'history.action_skipped': "Passé",
