@@ -148,6 +148,7 @@ fn print_report(r: &ImportReport, format: Format, lang: Lang) {
             "proposed": r.proposed,
             "unmatched": r.unmatched,
             "applied": r.applied,
+            "returned": r.returned,
             "mismatches": r.mismatches,
             "skipped": r.skipped,
             "foreign": r.foreign,
@@ -169,6 +170,19 @@ fn print_report(r: &ImportReport, format: Format, lang: Lang) {
             )
         }
     );
+    if r.returned > 0 {
+        out!(
+            "{}",
+            if fr {
+                format!("{} virement(s) rendu(s) par la banque avant d'être rapproché(s) : jamais appliqué(s).", r.returned)
+            } else {
+                format!(
+                    "{} transfer(s) given back by the bank before being matched: never applied.",
+                    r.returned
+                )
+            }
+        );
+    }
     for m in &r.mismatches {
         out!(
             "{}",

@@ -114,6 +114,27 @@ fn main() {
             peak_mb(),
             before
         );
+        // The whole import of that file (a dry run into an empty ledger: every line read,
+        // kept, matched and reported), the file's bytes included.
+        drop(parsed);
+        let mut conn = relance_core::open_in_memory().unwrap();
+        let files = vec![("big.xml".to_string(), camt.into_bytes())];
+        let r = relance_core::bank::store::import(
+            &mut conn,
+            &files,
+            relance_core::bank::store::Options {
+                dry_run: true,
+                ..Default::default()
+            },
+            relance_core::Lang::Fr,
+            day,
+        )
+        .unwrap();
+        println!(
+            "the same file imported (dry run, {} lines reported): peak resident memory {:.0} MB",
+            r.sure.len() + r.proposed.len() + r.unmatched.len(),
+            peak_mb()
+        );
     }
 
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();

@@ -758,7 +758,8 @@ fn xml_escape(s: &str) -> String {
 /// invoices, so that a newcomer can try the whole loop in a minute: two paid by their
 /// payment reference and two naming their number (sure), one from a payer whose account
 /// Relance knows (proposed), a partial payment, an unknown payer, a line the bank repeats
-/// (a duplicate), bank fees and a returned direct debit (money out). Allocates the two
+/// (a duplicate), bank fees and the second transfer by reference recalled the next day by
+/// its payer's bank (linked to it, never applied). Allocates the two
 /// references and records the known payer's account: the statement is then what the
 /// customers' banks would have sent.
 pub fn statement(conn: &Connection, as_of: NaiveDate) -> Result<Vec<u8>> {

@@ -224,9 +224,9 @@ impl StatementFault {
         use StatementFault::*;
         match self {
             Unrecognised { looked_like } => if fr {
-                format!("Ce fichier n'est pas un relevé bancaire lisible. Formats essayés : camt.053/054 (sa ligne 1 ne commence pas par une balise XML), OFX (ni en-tête OFXHEADER ni balise <OFX> au début), MT940 (pas de champ :20: suivi de :25:, :60F: ou :61: en début de ligne), CSV (aucun séparateur « ; », « , » ou tabulation ne découpe deux lignes en autant de colonnes). Il commence par « {looked_like} ».")
+                format!("Ce fichier n'est pas un relevé bancaire lisible. Formats essayés : camt.053/054 (il ne commence pas par une balise XML), OFX (ni en-tête OFXHEADER ni balise <OFX> dans ses 600 premiers caractères), MT940 (pas de champ :20: suivi de :25:, :60F: ou :61: en début de ligne dans ses 4 000 premiers caractères), CSV (aucun séparateur « ; », « , » ou tabulation ne découpe au moins deux lignes en autant de colonnes, trois au moins). Il commence par « {looked_like} ».")
             } else {
-                format!("This file is not a bank statement Relance can read. Formats tried: camt.053/054 (its line 1 does not start with an XML tag), OFX (no OFXHEADER header or <OFX> tag at the start), MT940 (no :20: field followed by :25:, :60F: or :61: at the start of a line), CSV (no \";\", \",\" or tab separator cuts two lines into as many columns). It starts with \"{looked_like}\".")
+                format!("This file is not a bank statement Relance can read. Formats tried: camt.053/054 (it does not start with an XML tag), OFX (no OFXHEADER header or <OFX> tag in its first 600 characters), MT940 (no :20: field followed by :25:, :60F: or :61: at the start of a line in its first 4,000 characters), CSV (no \";\", \",\" or tab separator cuts at least two lines into as many columns, three or more). It starts with \"{looked_like}\".")
             },
             Dtd => t(fr,
                 "Ce fichier XML déclare une DTD ou des entités : refusé par sécurité (un relevé bancaire n'en a pas besoin).",

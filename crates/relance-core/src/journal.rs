@@ -196,7 +196,8 @@ pub struct JournalEntry {
     #[ts(type = "number | null")]
     pub document_id: Option<i64>,
     /// The statement line this entry came from (a payment read from the bank, its return):
-    /// the history links to it. None once that statement's import is undone.
+    /// the history links to it while that line pays this customer (none once its import is
+    /// undone; after a re-import, the new line when it pays the same customer again).
     #[ts(type = "number | null")]
     pub bank_line: Option<i64>,
 }
@@ -207,7 +208,9 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
                 j.currency, j.until_date, j.note, j.corrects_id, j.document_id,
                 (SELECT group_concat(i.number, ',') FROM journal_invoices ji
                    JOIN invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = j.id),
-                (SELECT l.id FROM bank_lines l WHERE l.identity = j.bank_identity)
+                (SELECT l.id FROM bank_lines l LEFT JOIN bank_lines c ON c.id = l.reverses
+                   JOIN payments p ON p.id = COALESCE(l.payment_id, c.payment_id)
+                  WHERE l.identity = j.bank_identity AND p.customer_id = j.customer_id)
          FROM journal j JOIN customers c ON c.id = j.customer_id
          WHERE {cond} ORDER BY j.on_date DESC, j.id DESC LIMIT ?2"
     ))?;

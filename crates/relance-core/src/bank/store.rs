@@ -541,17 +541,18 @@ pub fn import(
         .collect();
     let mut new_lines: Vec<(String, String, Line)> = Vec::new(); // account, identity, line
     let mut identities: HashSet<String> = HashSet::new();
-    for (_, p) in &parsed {
-        for s in &p.statements {
+    // The lines move out of the parsed statements (a 50 MB file holds 170,000): not copied.
+    for (_, p) in &mut parsed {
+        for s in &mut p.statements {
             let mut seen = HashMap::new();
             if !ledger_currencies.contains(&s.currency) && !s.currency.is_empty() {
                 report
                     .foreign
                     .push(format!("{} ({})", s.account, s.currency));
             }
-            for l in &s.lines {
+            for l in std::mem::take(&mut s.lines) {
                 report.lines += 1;
-                let id = identity(&s.account, l, &mut seen);
+                let id = identity(&s.account, &l, &mut seen);
                 let known: bool = identities.contains(&id)
                     || tx
                         .prepare_cached(
@@ -563,7 +564,7 @@ pub fn import(
                     continue;
                 }
                 identities.insert(id.clone());
-                new_lines.push((s.account.clone(), id, l.clone()));
+                new_lines.push((s.account.clone(), id, l));
             }
         }
     }

@@ -513,7 +513,7 @@ fn refusals_say_what_and_where() {
         .message(Lang::Fr)
         .replace(['\u{a0}', '\u{202f}'], " ");
     for tried in [
-        "camt.053/054 (sa ligne 1",
+        "camt.053/054 (il ne commence pas",
         "OFX (ni en-tête",
         "MT940 (pas de champ :20:",
         "CSV (aucun séparateur",
@@ -660,16 +660,33 @@ fn any_bytes_give_lines_or_a_refusal() {
                 bytes[i] = b;
             }
             bytes.truncate(cut % (bytes.len() + 1));
-            let _ = parse(&bytes, &layouts);
+            read_or_refused(&bytes, &layouts);
             Ok(())
         })
         .unwrap();
     runner
         .run(&proptest::collection::vec(any::<u8>(), 0..400), |bytes| {
-            let _ = parse(&bytes, &layouts);
+            read_or_refused(&bytes, &layouts);
             Ok(())
         })
         .unwrap();
+}
+
+/// Lines, or a refusal that says something in both languages: never an empty statement,
+/// never a silent error.
+fn read_or_refused(bytes: &[u8], layouts: &[csv::Mapping]) {
+    match parse(bytes, layouts) {
+        Ok(p) => assert!(
+            p.statements.iter().any(|s| !s.lines.is_empty()),
+            "read with no line: {p:?}"
+        ),
+        Err(e) => {
+            for lang in [Lang::Fr, Lang::En] {
+                let said = e.message(lang);
+                assert!(said.trim().len() > 20, "{e:?}: {said:?}");
+            }
+        }
+    }
 }
 
 mod ledger {
