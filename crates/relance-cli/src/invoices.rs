@@ -86,6 +86,13 @@ pub enum InvoiceCmd {
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
     },
+    /// The e-invoice of an invoice Relance issued: its CII XML at the EN 16931 profile (what
+    /// a Factur-X PDF embeds), to deposit on an e-invoicing platform.
+    Xml {
+        number: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
     /// Show one invoice with what settled it, as of a date (each payment, credit note,
     /// dispute and closure counted from its own date).
     Show {
@@ -127,6 +134,11 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
         }
         InvoiceCmd::Pdf { number, out } => {
             let bytes = relance_core::documents::invoice::pdf(conn, &number)?;
+            relance_core::store::write_output(db, &out, &bytes, "out")?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
+        InvoiceCmd::Xml { number, out } => {
+            let bytes = relance_core::documents::cii::xml(conn, &number)?;
             relance_core::store::write_output(db, &out, &bytes, "out")?;
             out!("{} written ({} bytes).", out.display(), bytes.len());
         }

@@ -547,9 +547,24 @@ pub fn schedule_pdf(
     render(&schedule(conn, reference, as_of)?)
 }
 
-/// The PDF of invoice `number` (see [`compose`]).
+/// The PDF of invoice `number` (see [`compose`]): a Factur-X PDF/A-3b at the EN 16931
+/// profile, its CII XML ([`super::cii::xml`]) embedded.
 pub fn pdf(conn: &Connection, number: &str) -> Result<Vec<u8>> {
-    render(&compose(conn, number)?)
+    let d = compose(conn, number)?;
+    let xml = super::cii::xml(conn, number)?;
+    pdf::render_factur_x(
+        &pdf::Meta {
+            title: &format!("{} {}", d.title, d.number),
+            author: d.sender.first().map_or("", String::as_str),
+            subject: &d.number,
+            date: d.date,
+        },
+        &layout(&d),
+        &pdf::FacturX {
+            xml: &xml,
+            level: "EN 16931",
+        },
+    )
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! every document produced, as it was sent.
 
 pub mod archive;
+pub mod cii;
 pub mod email;
 pub mod invoice;
 pub mod letters;

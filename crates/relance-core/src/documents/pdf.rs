@@ -233,6 +233,24 @@ pub struct Meta<'a> {
 }
 
 pub fn render(meta: &Meta, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
+    finish(draw(meta, pages)?, meta, None)
+}
+
+/// A Factur-X invoice: its CII XML and the profile it follows ("EN 16931").
+pub struct FacturX<'a> {
+    pub xml: &'a [u8],
+    pub level: &'a str,
+}
+
+/// The name Factur-X gives the embedded XML.
+pub const FACTUR_X_NAME: &str = "factur-x.xml";
+
+/// Draws the pages as a Factur-X PDF: PDF/A-3b with the invoice's XML embedded.
+pub fn render_factur_x(meta: &Meta, pages: &[Vec<Item>], fx: &FacturX) -> Result<Vec<u8>> {
+    finish(draw(meta, pages)?, meta, Some(fx))
+}
+
+fn draw(meta: &Meta, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
     let title = meta.title;
     let mut used: [BTreeSet<char>; 2] = [BTreeSet::new(), BTreeSet::new()];
     for item in pages.iter().flatten() {
@@ -390,32 +408,199 @@ pub fn render(meta: &Meta, pages: &[Vec<Item>]) -> Result<Vec<u8>> {
         subset_fonts: false, // already subset, above
         ..PdfSaveOptions::default()
     };
-    let bytes = doc.with_pages(out_pages).save(&opts, &mut Vec::new());
-    tidy_info(bytes)
+    Ok(doc.with_pages(out_pages).save(&opts, &mut Vec::new()))
 }
 
-/// printpdf always writes a `GTS_PDFXVersion` (empty when the file claims no PDF/X
-/// conformance), which makes some viewers report a PDF/X file, and empty keywords and
-/// identifier: taken out of the document information.
-fn tidy_info(bytes: Vec<u8>) -> Result<Vec<u8>> {
+/// What printpdf cannot write, finished on the document it produced (read back by lopdf).
+///
+/// Always: printpdf writes a `GTS_PDFXVersion` (empty when the file claims no PDF/X
+/// conformance), which makes some viewers report a PDF/X file, empty keywords and
+/// identifier, and `Trapped` as a string where PDF wants a name: taken out of the document
+/// information.
+///
+/// With a Factur-X XML: PDF 1.7 declaring PDF/A-3b. The XML is an embedded file
+/// (`/EmbeddedFiles` name tree and the catalog's `/AF`, `AFRelationship /Alternative` as
+/// Factur-X asks of the EN 16931 profile, subtype `text/xml`); the XMP metadata repeats the
+/// document information (title, author, subject, producer, dates) and declares `pdfaid`
+/// part 3 conformance B and the Factur-X extension schema with its properties; the output
+/// intent is sRGB (`GTS_PDFA1`, the profile shipped in `assets/icc`, zlib licence). The
+/// fonts are already embedded subsets.
+fn finish(bytes: Vec<u8>, meta: &Meta, fx: Option<&FacturX>) -> Result<Vec<u8>> {
+    use lopdf::{Dictionary, Object, Stream, StringFormat};
     let fail = |e: lopdf::Error| Error::Io(std::io::Error::other(format!("PDF: {e}")));
     let mut doc = lopdf::Document::load_mem(&bytes).map_err(fail)?;
     let info = doc
         .trailer
         .get(b"Info")
-        .and_then(lopdf::Object::as_reference)
+        .and_then(Object::as_reference)
         .map_err(fail)?;
     let dict = doc
         .get_object_mut(info)
-        .and_then(lopdf::Object::as_dict_mut)
+        .and_then(Object::as_dict_mut)
         .map_err(fail)?;
-    for key in [&b"GTS_PDFXVersion"[..], b"Keywords", b"Identifier"] {
+    for key in [
+        &b"GTS_PDFXVersion"[..],
+        b"Keywords",
+        b"Identifier",
+        b"Trapped",
+    ] {
         dict.remove(key);
+    }
+    if let Some(fx) = fx {
+        let name = |n: &str| Object::Name(n.as_bytes().to_vec());
+        let text = |t: &str| Object::String(pdf_text_bytes(t), StringFormat::Literal);
+        let day = meta.date.format("%Y%m%d").to_string();
+        let pdf_date = format!("D:{day}000000+00'00'");
+        let iso_date = format!("{}T00:00:00+00:00", meta.date.format("%Y-%m-%d"));
+        let mut file = Stream::new(
+            Dictionary::from_iter([
+                ("Type", name("EmbeddedFile")),
+                ("Subtype", name("text/xml")),
+                (
+                    "Params",
+                    Object::Dictionary(Dictionary::from_iter([
+                        ("Size", Object::Integer(fx.xml.len() as i64)),
+                        ("ModDate", text(&pdf_date)),
+                    ])),
+                ),
+            ]),
+            fx.xml.to_vec(),
+        );
+        file.compress().map_err(fail)?;
+        let file = doc.add_object(file);
+        let spec = doc.add_object(Dictionary::from_iter([
+            ("Type", name("Filespec")),
+            ("F", text(FACTUR_X_NAME)),
+            ("UF", text(FACTUR_X_NAME)),
+            ("Desc", text("Factur-X invoice")),
+            ("AFRelationship", name("Alternative")),
+            (
+                "EF",
+                Object::Dictionary(Dictionary::from_iter([
+                    ("F", Object::Reference(file)),
+                    ("UF", Object::Reference(file)),
+                ])),
+            ),
+        ]));
+        let xmp = xmp(meta, &iso_date, fx.level);
+        let metadata = doc.add_object(
+            Stream::new(
+                Dictionary::from_iter([("Type", name("Metadata")), ("Subtype", name("XML"))]),
+                xmp.into_bytes(),
+            )
+            .with_compression(false),
+        );
+        let profile = doc.add_object(Stream::new(
+            Dictionary::from_iter([("N", Object::Integer(3))]),
+            include_bytes!("../../assets/icc/sRGB.icc").to_vec(),
+        ));
+        let intent = Dictionary::from_iter([
+            ("Type", name("OutputIntent")),
+            ("S", name("GTS_PDFA1")),
+            ("OutputConditionIdentifier", text("sRGB")),
+            ("Info", text("sRGB IEC61966-2.1")),
+            ("DestOutputProfile", Object::Reference(profile)),
+        ]);
+        let catalog = doc.catalog_mut().map_err(fail)?;
+        catalog.set(
+            "Names",
+            Dictionary::from_iter([(
+                "EmbeddedFiles",
+                Object::Dictionary(Dictionary::from_iter([(
+                    "Names",
+                    Object::Array(vec![text(FACTUR_X_NAME), Object::Reference(spec)]),
+                )])),
+            )]),
+        );
+        catalog.set("AF", Object::Array(vec![Object::Reference(spec)]));
+        catalog.set("Metadata", Object::Reference(metadata));
+        catalog.set(
+            "OutputIntents",
+            Object::Array(vec![Object::Dictionary(intent)]),
+        );
+        doc.version = "1.7".to_string();
+        doc.binary_mark = vec![0xE2, 0xE3, 0xCF, 0xD3];
     }
     let mut out = Vec::with_capacity(bytes.len());
     doc.save_to(&mut out)
         .map_err(|e| Error::Io(std::io::Error::other(format!("PDF: {e}"))))?;
     Ok(out)
+}
+
+/// A PDF text string: ASCII as is, anything else UTF-16BE with its byte-order mark.
+fn pdf_text_bytes(t: &str) -> Vec<u8> {
+    if t.is_ascii() {
+        t.as_bytes().to_vec()
+    } else {
+        let mut v = vec![0xFE, 0xFF];
+        for u in t.encode_utf16() {
+            v.extend(u.to_be_bytes());
+        }
+        v
+    }
+}
+
+/// The XMP packet of a Factur-X PDF/A-3b (see [`finish`]).
+fn xmp(meta: &Meta, date: &str, level: &str) -> String {
+    let e = |s: &str| quick_xml::escape::escape(s).into_owned();
+    let property = |name: &str, description: &str| {
+        format!(
+            "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>{name}</pdfaProperty:name>\
+             <pdfaProperty:valueType>Text</pdfaProperty:valueType>\
+             <pdfaProperty:category>external</pdfaProperty:category>\
+             <pdfaProperty:description>{description}</pdfaProperty:description></rdf:li>\n"
+        )
+    };
+    format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>
+<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">
+<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">
+<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">
+<pdfaid:part>3</pdfaid:part>
+<pdfaid:conformance>B</pdfaid:conformance>
+</rdf:Description>
+<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">
+<dc:format>application/pdf</dc:format>
+<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{title}</rdf:li></rdf:Alt></dc:title>
+<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>
+<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{subject}</rdf:li></rdf:Alt></dc:description>
+</rdf:Description>
+<rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">
+<pdf:Producer>Relance</pdf:Producer>
+</rdf:Description>
+<rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">
+<xmp:CreatorTool>Relance</xmp:CreatorTool>
+<xmp:CreateDate>{date}</xmp:CreateDate>
+<xmp:ModifyDate>{date}</xmp:ModifyDate>
+<xmp:MetadataDate>{date}</xmp:MetadataDate>
+</rdf:Description>
+<rdf:Description rdf:about=\"\" xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\" xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\" xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">
+<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>fx</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq>
+{p1}{p2}{p3}{p4}</rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+<rdf:Description rdf:about=\"\" xmlns:fx=\"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#\">
+<fx:DocumentType>INVOICE</fx:DocumentType>
+<fx:DocumentFileName>{FACTUR_X_NAME}</fx:DocumentFileName>
+<fx:Version>1.0</fx:Version>
+<fx:ConformanceLevel>{level}</fx:ConformanceLevel>
+</rdf:Description>
+</rdf:RDF>
+</x:xmpmeta>
+<?xpacket end=\"w\"?>",
+        title = e(meta.title),
+        author = e(meta.author),
+        subject = e(meta.subject),
+        level = e(level),
+        p1 = property("DocumentFileName", "The name of the embedded XML document"),
+        p2 = property("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE or ORDER"),
+        p3 = property("Version", "The actual version of the standard applying to the embedded XML document"),
+        p4 = property("ConformanceLevel", "The conformance level of the embedded XML document"),
+    )
 }
 
 /// A QR code's dark modules as boxes, `size` mm wide with its top left at (`x`, `y`): each

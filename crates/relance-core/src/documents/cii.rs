@@ -1,0 +1,413 @@
+//! The e-invoice of an invoice Relance issued: UN/CEFACT Cross Industry Invoice (CII D16B)
+//! at the EN 16931 profile, the XML a Factur-X PDF embeds as `factur-x.xml` and what
+//! `relance invoice xml` writes. A function of the issued invoice's stored lines and of the
+//! identities it names, so the XML and the PDF say the same thing.
+//!
+//! Encoding decisions (EN 16931 business terms in brackets):
+//! - document type (BT-3): 386 "prepayment invoice" for a contract's deposit and stage
+//!   invoices, 380 otherwise; a final invoice's deduction of what was invoiced before is a
+//!   line of quantity -1 at a positive price (BR-27 forbids a negative price);
+//! - VAT category per line: S (standard rate) when a rate is charged, else E (exempt) with
+//!   the invoice's VAT mention as the exemption reason (BT-120), "TVA non applicable, art.
+//!   293 B du CGI" by default in France; the breakdown (BG-23) groups the lines per category
+//!   and rate, its tax amount the VAT the invoice states for them;
+//! - seller: name, SIREN as legal registration (BT-30, scheme 0002) when French, VAT number
+//!   (BT-31), postal address; buyer: name and postal address (country FR when none given);
+//! - payment: the due date (BT-9), the payment reference (BT-83, the RF reference the bank
+//!   statements match), SEPA credit transfer (58) to the owner's IBAN (BT-84) when set.
+
+use crate::error::{Error, Msg, Result};
+use crate::invoices::issue;
+use crate::money::Currency;
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension};
+
+/// The EN 16931 specification identifier (BT-24): Factur-X's EN 16931 profile uses it as is.
+pub const EN16931: &str = "urn:cen.eu:en16931:2017";
+
+/// A tiny XML writer: elements in order, text escaped, two-space indentation.
+struct Xml {
+    out: String,
+    open: Vec<&'static str>,
+}
+
+impl Xml {
+    fn new() -> Xml {
+        Xml {
+            out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
+            open: Vec::new(),
+        }
+    }
+    fn indent(&mut self) {
+        for _ in 0..self.open.len() {
+            self.out.push_str("  ");
+        }
+    }
+    fn start(&mut self, tag: &'static str, attrs: &[(&str, &str)]) {
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(tag);
+        for (k, v) in attrs {
+            self.out.push(' ');
+            self.out.push_str(k);
+            self.out.push_str("=\"");
+            self.out.push_str(&quick_xml::escape::escape(*v));
+            self.out.push('"');
+        }
+        self.out.push_str(">\n");
+        self.open.push(tag);
+    }
+    fn end(&mut self) {
+        let tag = self.open.pop().expect("an element is open");
+        self.indent();
+        self.out.push_str("</");
+        self.out.push_str(tag);
+        self.out.push_str(">\n");
+    }
+    fn leaf(&mut self, tag: &str, attrs: &[(&str, &str)], text: &str) {
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(tag);
+        for (k, v) in attrs {
+            self.out.push(' ');
+            self.out.push_str(k);
+            self.out.push_str("=\"");
+            self.out.push_str(&quick_xml::escape::escape(*v));
+            self.out.push('"');
+        }
+        self.out.push('>');
+        self.out.push_str(&quick_xml::escape::escape(text));
+        self.out.push_str("</");
+        self.out.push_str(tag);
+        self.out.push_str(">\n");
+    }
+    fn text(&mut self, tag: &str, text: &str) {
+        self.leaf(tag, &[], text);
+    }
+    fn date(&mut self, tag: &'static str, d: NaiveDate) {
+        self.start(tag, &[]);
+        self.leaf(
+            "udt:DateTimeString",
+            &[("format", "102")],
+            &d.format("%Y%m%d").to_string(),
+        );
+        self.end();
+    }
+}
+
+/// A party as the XML names it.
+struct Party {
+    name: String,
+    siren: String,
+    vat_number: String,
+    address: String,
+    postal_code: String,
+    city: String,
+    country: String,
+    email: String,
+}
+
+fn party(x: &mut Xml, tag: &'static str, p: &Party) {
+    x.start(tag, &[]);
+    x.text("ram:Name", &p.name);
+    if !p.siren.is_empty() {
+        x.start("ram:SpecifiedLegalOrganization", &[]);
+        x.leaf("ram:ID", &[("schemeID", "0002")], &p.siren);
+        x.end();
+    }
+    x.start("ram:PostalTradeAddress", &[]);
+    if !p.postal_code.is_empty() {
+        x.text("ram:PostcodeCode", &p.postal_code);
+    }
+    let mut address = p.address.lines().map(str::trim).filter(|l| !l.is_empty());
+    for tag in ["ram:LineOne", "ram:LineTwo", "ram:LineThree"] {
+        if let Some(l) = address.next() {
+            x.text(tag, l);
+        }
+    }
+    if !p.city.is_empty() {
+        x.text("ram:CityName", &p.city);
+    }
+    x.text("ram:CountryID", &p.country);
+    x.end();
+    if !p.email.is_empty() {
+        x.start("ram:URIUniversalCommunication", &[]);
+        x.leaf("ram:URIID", &[("schemeID", "EM")], &p.email);
+        x.end();
+    }
+    if !p.vat_number.is_empty() {
+        x.start("ram:SpecifiedTaxRegistration", &[]);
+        x.leaf("ram:ID", &[("schemeID", "VA")], &p.vat_number);
+        x.end();
+    }
+    x.end();
+}
+
+/// One group of the VAT breakdown: category, rate, the lines' net sum and their VAT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Breakdown {
+    category: &'static str,
+    rate_e4: i64,
+    basis: i64,
+    vat: i64,
+}
+
+fn category(l: &issue::Line) -> &'static str {
+    if l.vat_rate_e4 > 0 {
+        "S"
+    } else {
+        "E"
+    }
+}
+
+/// "1234.56" / "-12.30" in the currency's minor digits.
+fn amount(c: Currency, minor: i64) -> String {
+    c.minor_to_string(minor)
+}
+
+/// The CII of issued invoice `number`. Refused: an unknown invoice, or one recorded from
+/// elsewhere (only what Relance issued has the lines an e-invoice needs).
+pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
+    let head = crate::invoices::stored_by_number(conn, "invoice", number)?;
+    if !issue::is_issued(conn, head.id)? {
+        return Err(Error::invalid(
+            "invoice",
+            Msg::NotIssuedHere(head.number.clone()),
+        ));
+    }
+    let (reference, notes): (String, String) = conn.query_row(
+        "SELECT reference, notes FROM invoices WHERE id = ?1",
+        [head.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let s = crate::settings::get(conn)?;
+    let c = crate::customers::get(conn, head.customer_id)?;
+    let cur = Currency::parse(&head.currency)?;
+    let lines = issue::lines(conn, head.id)?;
+    // A contract's deposit or stage invoice (not its final one) is a prepayment invoice.
+    let prepayment: bool = conn
+        .query_row(
+            "SELECT m.position < (SELECT MAX(position) FROM milestones x
+                 WHERE x.contract_id = m.contract_id AND x.cancelled = 0)
+             FROM milestones m WHERE m.invoice_id = ?1",
+            [head.id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
+    let deduction = lines.iter().any(|l| l.net_minor < 0);
+    let type_code = if prepayment && !deduction {
+        "386"
+    } else {
+        "380"
+    };
+    let payment_reference = crate::bank::store::references_for(conn, &[head.id])?;
+
+    let mut groups: Vec<Breakdown> = Vec::new();
+    for l in &lines {
+        let cat = category(l);
+        match groups
+            .iter_mut()
+            .find(|g| g.category == cat && g.rate_e4 == l.vat_rate_e4)
+        {
+            Some(g) => {
+                g.basis += l.net_minor;
+                g.vat += l.vat_minor;
+            }
+            None => groups.push(Breakdown {
+                category: cat,
+                rate_e4: l.vat_rate_e4,
+                basis: l.net_minor,
+                vat: l.vat_minor,
+            }),
+        }
+    }
+    let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
+    let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
+    let exemption = {
+        let mention = notes
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or_default();
+        if !mention.is_empty() {
+            mention.to_string()
+        } else if s.country == "FR" {
+            "TVA non applicable, art. 293 B du CGI".to_string()
+        } else {
+            "Exempt from VAT".to_string()
+        }
+    };
+
+    let seller = Party {
+        name: s.company_name.clone(),
+        siren: if s.country == "FR" {
+            if s.siren.is_empty() {
+                s.siret.chars().take(9).collect()
+            } else {
+                s.siren.clone()
+            }
+        } else {
+            String::new()
+        },
+        vat_number: s.vat_number.clone(),
+        address: s.address.clone(),
+        postal_code: s.postal_code.clone(),
+        city: s.city.clone(),
+        country: if s.country.is_empty() {
+            "FR".into()
+        } else {
+            s.country.clone()
+        },
+        email: s.email.clone(),
+    };
+    let buyer = Party {
+        name: c.name.clone(),
+        siren: String::new(),
+        vat_number: String::new(),
+        address: c.address.clone(),
+        postal_code: c.postal_code.clone(),
+        city: c.city.clone(),
+        country: if c.country.is_empty() {
+            seller.country.clone()
+        } else {
+            c.country.clone()
+        },
+        email: String::new(),
+    };
+
+    let mut x = Xml::new();
+    x.start(
+        "rsm:CrossIndustryInvoice",
+        &[
+            (
+                "xmlns:rsm",
+                "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+            ),
+            (
+                "xmlns:qdt",
+                "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+            ),
+            (
+                "xmlns:ram",
+                "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+            ),
+            (
+                "xmlns:udt",
+                "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+            ),
+        ],
+    );
+    x.start("rsm:ExchangedDocumentContext", &[]);
+    x.start("ram:GuidelineSpecifiedDocumentContextParameter", &[]);
+    x.text("ram:ID", EN16931);
+    x.end();
+    x.end();
+
+    x.start("rsm:ExchangedDocument", &[]);
+    x.text("ram:ID", &head.number);
+    x.text("ram:TypeCode", type_code);
+    x.date("ram:IssueDateTime", head.issue_date);
+    for n in notes.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        x.start("ram:IncludedNote", &[]);
+        x.text("ram:Content", n);
+        x.end();
+    }
+    x.end();
+
+    x.start("rsm:SupplyChainTradeTransaction", &[]);
+    for (i, l) in lines.iter().enumerate() {
+        x.start("ram:IncludedSupplyChainTradeLineItem", &[]);
+        x.start("ram:AssociatedDocumentLineDocument", &[]);
+        x.text("ram:LineID", &(i + 1).to_string());
+        x.end();
+        x.start("ram:SpecifiedTradeProduct", &[]);
+        x.text("ram:Name", &l.label);
+        x.end();
+        x.start("ram:SpecifiedLineTradeAgreement", &[]);
+        x.start("ram:NetPriceProductTradePrice", &[]);
+        x.text("ram:ChargeAmount", &amount(cur, l.net_minor.abs()));
+        x.end();
+        x.end();
+        x.start("ram:SpecifiedLineTradeDelivery", &[]);
+        x.leaf(
+            "ram:BilledQuantity",
+            &[("unitCode", "C62")],
+            if l.net_minor < 0 { "-1" } else { "1" },
+        );
+        x.end();
+        x.start("ram:SpecifiedLineTradeSettlement", &[]);
+        x.start("ram:ApplicableTradeTax", &[]);
+        x.text("ram:TypeCode", "VAT");
+        x.text("ram:CategoryCode", category(l));
+        x.text(
+            "ram:RateApplicablePercent",
+            &issue::rate_text(l.vat_rate_e4),
+        );
+        x.end();
+        x.start("ram:SpecifiedTradeSettlementLineMonetarySummation", &[]);
+        x.text("ram:LineTotalAmount", &amount(cur, l.net_minor));
+        x.end();
+        x.end();
+        x.end();
+    }
+
+    x.start("ram:ApplicableHeaderTradeAgreement", &[]);
+    party(&mut x, "ram:SellerTradeParty", &seller);
+    party(&mut x, "ram:BuyerTradeParty", &buyer);
+    if !reference.is_empty() {
+        x.start("ram:ContractReferencedDocument", &[]);
+        x.text("ram:IssuerAssignedID", &reference);
+        x.end();
+    }
+    x.end();
+
+    x.start("ram:ApplicableHeaderTradeDelivery", &[]);
+    x.end();
+
+    x.start("ram:ApplicableHeaderTradeSettlement", &[]);
+    if !payment_reference.is_empty() {
+        x.text("ram:PaymentReference", &payment_reference);
+    }
+    x.text("ram:InvoiceCurrencyCode", cur.code());
+    let iban: String = s.iban.chars().filter(|c| !c.is_whitespace()).collect();
+    if !iban.is_empty() {
+        x.start("ram:SpecifiedTradeSettlementPaymentMeans", &[]);
+        x.text("ram:TypeCode", "58");
+        x.start("ram:PayeePartyCreditorFinancialAccount", &[]);
+        x.text("ram:IBANID", &iban);
+        x.end();
+        x.end();
+    }
+    for g in &groups {
+        x.start("ram:ApplicableTradeTax", &[]);
+        x.text("ram:CalculatedAmount", &amount(cur, g.vat));
+        x.text("ram:TypeCode", "VAT");
+        if g.category == "E" {
+            x.text("ram:ExemptionReason", &exemption);
+        }
+        x.text("ram:BasisAmount", &amount(cur, g.basis));
+        x.text("ram:CategoryCode", g.category);
+        x.text("ram:RateApplicablePercent", &issue::rate_text(g.rate_e4));
+        x.end();
+    }
+    x.start("ram:SpecifiedTradePaymentTerms", &[]);
+    x.date("ram:DueDateDateTime", head.due_date);
+    x.end();
+    x.start("ram:SpecifiedTradeSettlementHeaderMonetarySummation", &[]);
+    x.text("ram:LineTotalAmount", &amount(cur, net));
+    x.text("ram:TaxBasisTotalAmount", &amount(cur, net));
+    x.leaf(
+        "ram:TaxTotalAmount",
+        &[("currencyID", cur.code())],
+        &amount(cur, vat),
+    );
+    x.text("ram:GrandTotalAmount", &amount(cur, head.total_minor));
+    x.text("ram:DuePayableAmount", &amount(cur, head.total_minor));
+    x.end();
+    x.end();
+
+    x.end();
+    x.end();
+    Ok(x.out.into_bytes())
+}
