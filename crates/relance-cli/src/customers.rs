@@ -59,12 +59,75 @@ pub struct CustomerFields {
     /// proposes their transfers by these.
     #[arg(long)]
     payer_accounts: Option<String>,
+    /// SIREN (9 digits): named on their e-invoices.
+    #[arg(long, default_value = "")]
+    siren: String,
+    /// VAT number (a reverse charge needs it).
+    #[arg(long, default_value = "")]
+    vat_number: String,
+}
+
+/// What `customer edit` changes: only the options given; an empty value clears a field.
+#[derive(Args)]
+pub struct CustomerEdit {
+    /// The customer's current reference.
+    reference: String,
+    /// A new reference.
+    #[arg(long = "new-reference")]
+    new_reference: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    /// business or individual.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Letter language: fr or en.
+    #[arg(long)]
+    language: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    postal_code: Option<String>,
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long)]
+    country: Option<String>,
+    #[arg(long)]
+    payment_method: Option<String>,
+    #[arg(long)]
+    payment_terms_days: Option<String>,
+    #[arg(long)]
+    contact_name: Option<String>,
+    #[arg(long)]
+    contact_email: Option<String>,
+    #[arg(long)]
+    contact_phone: Option<String>,
+    #[arg(long)]
+    payment_notes: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    credit_limit: Option<String>,
+    /// yes or no.
+    #[arg(long)]
+    on_hold: Option<String>,
+    #[arg(long)]
+    hold_reason: Option<String>,
+    #[arg(long)]
+    payer_accounts: Option<String>,
+    #[arg(long)]
+    siren: Option<String>,
+    #[arg(long)]
+    vat_number: Option<String>,
 }
 
 #[derive(Subcommand)]
 pub enum CustomerCmd {
     /// Add a customer.
     Add(Box<CustomerFields>),
+    /// Change a customer's details: only the options given change.
+    Edit(Box<CustomerEdit>),
     /// List customers with outstanding and overdue totals.
     List {
         #[arg(long, default_value = "")]
@@ -138,9 +201,48 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
                     on_hold: f.on_hold,
                     hold_reason: f.hold_reason,
                     payer_accounts: f.payer_accounts,
+                    siren: f.siren,
+                    vat_number: f.vat_number,
                 },
             )?;
             out!("Customer {} added: {}", c.reference, c.name);
+        }
+        CustomerCmd::Edit(e) => {
+            let e = *e;
+            let existing =
+                customers::get(conn, customers::id_by_ref(conn, "reference", &e.reference)?)?;
+            let mut input = existing.as_input();
+            let set = |field: &mut String, value: Option<String>| {
+                if let Some(v) = value {
+                    *field = v;
+                }
+            };
+            set(&mut input.reference, e.new_reference);
+            set(&mut input.name, e.name);
+            set(&mut input.kind, e.kind);
+            set(&mut input.language, e.language);
+            set(&mut input.email, e.email);
+            set(&mut input.phone, e.phone);
+            set(&mut input.address, e.address);
+            set(&mut input.postal_code, e.postal_code);
+            set(&mut input.city, e.city);
+            set(&mut input.country, e.country);
+            set(&mut input.payment_method, e.payment_method);
+            set(&mut input.payment_terms_days, e.payment_terms_days);
+            set(&mut input.contact_name, e.contact_name);
+            set(&mut input.contact_email, e.contact_email);
+            set(&mut input.contact_phone, e.contact_phone);
+            set(&mut input.payment_notes, e.payment_notes);
+            set(&mut input.credit_limit, e.credit_limit);
+            set(&mut input.hold_reason, e.hold_reason);
+            set(&mut input.siren, e.siren);
+            set(&mut input.vat_number, e.vat_number);
+            if let Some(h) = e.on_hold {
+                input.on_hold = relance_core::validate::boolean("on_hold", &h)?;
+            }
+            input.payer_accounts = e.payer_accounts;
+            let c = customers::update(conn, existing.id, &input)?;
+            out!("Customer {} updated: {}", c.reference, c.name);
         }
         CustomerCmd::Delete { reference } => {
             customers::delete(conn, &reference)?;

@@ -6,7 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use relance_core::customers;
 use relance_core::dunning;
 use relance_core::invoices::{
-    self, ClosureKind, InvoiceFilter, InvoiceInput, InvoiceQuery, InvoiceSort,
+    self, drafts, ClosureKind, InvoiceFilter, InvoiceInput, InvoiceQuery, InvoiceSort,
 };
 use relance_core::{views, Connection, Error, Result};
 
@@ -86,6 +86,55 @@ pub enum InvoiceCmd {
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
     },
+    /// Start an invoice: a draft for a customer, with its lines. Prints the draft's id and
+    /// totals (VAT per rate on the sum of the line nets).
+    Draft {
+        /// The customer's reference.
+        #[arg(long)]
+        customer: String,
+        /// "description|quantity|unit price excl. tax|VAT rate[|unit[|discount %]]", e.g.
+        /// "Conseil|2.5|80|20|HUR"; repeat for each line.
+        #[arg(long = "line", value_name = "LINE", allow_hyphen_values = true)]
+        lines: Vec<String>,
+        /// The day the goods were delivered or the service done (default: the issue date).
+        #[arg(long, value_name = "DATE", default_value = "")]
+        delivery_date: String,
+        /// No VAT charged because of a reverse charge or an export.
+        #[arg(long, value_enum)]
+        vat_exemption: Option<ExemptionArg>,
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// ISO code (default: the company's currency).
+        #[arg(long, default_value = "")]
+        currency: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The drafts not issued yet.
+    Drafts {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add or remove a draft's lines.
+    #[command(subcommand)]
+    Line(LineCmd),
+    /// Issue a draft: dated today, numbered from the yearly sequence, immutable; its
+    /// Factur-X PDF and XML are archived. Cannot be undone (--yes).
+    Issue {
+        draft: i64,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Delete a draft.
+    Discard { draft: i64 },
+    /// A new draft with the lines of an invoice Relance issued.
+    Duplicate {
+        number: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// The e-invoice of an invoice Relance issued: its CII XML at the EN 16931 profile (what
     /// a Factur-X PDF embeds), to deposit on an e-invoicing platform.
     Xml {
@@ -102,6 +151,115 @@ pub enum InvoiceCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+#[derive(Subcommand)]
+pub enum LineCmd {
+    /// Add a line at the end of a draft.
+    Add {
+        draft: i64,
+        /// "description|quantity|unit price excl. tax|VAT rate[|unit[|discount %]]".
+        #[arg(long = "line", value_name = "LINE", allow_hyphen_values = true)]
+        line: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Remove line POSITION (from 1) of a draft.
+    Remove {
+        draft: i64,
+        position: usize,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExemptionArg {
+    ReverseChargeGoods,
+    ReverseChargeServices,
+    Export,
+}
+
+/// A line as the CLI takes it: "description|quantity|unit price|VAT rate[|unit[|discount]]".
+fn line_of(spec: &str) -> Result<drafts::DraftLineInput> {
+    let parts: Vec<&str> = spec.split('|').collect();
+    // The VAT rate may be left out where none is charged (franchise, reverse charge, export).
+    if !(3..=6).contains(&parts.len()) {
+        return Err(Error::invalid(
+            "line",
+            relance_core::Msg::OneOf(vec![
+                "description|quantity|unit price|VAT rate",
+                "description|quantity|unit price|VAT rate|unit",
+                "description|quantity|unit price|VAT rate|unit|discount",
+            ]),
+        ));
+    }
+    let at = |i: usize| parts.get(i).map_or(String::new(), |s| s.trim().to_string());
+    Ok(drafts::DraftLineInput {
+        description: at(0),
+        quantity: at(1),
+        unit_price: at(2),
+        vat_rate: at(3),
+        unit: at(4),
+        discount: at(5),
+    })
+}
+
+/// A draft: its lines, the VAT breakdown and the totals (or JSON).
+fn print_draft(d: &drafts::DraftView, format: Format) {
+    if format == Format::Json {
+        print_json(d);
+        return;
+    }
+    let t = &d.totals;
+    out!(
+        "Draft {} for {} ({}), {}:",
+        d.id,
+        d.customer_name,
+        d.customer_reference,
+        t.currency
+    );
+    table(
+        &[
+            "#",
+            "description",
+            "qty",
+            "unit",
+            "unit price",
+            "VAT %",
+            "discount",
+            "net",
+        ],
+        &t.lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                vec![
+                    (i + 1).to_string(),
+                    l.description.clone(),
+                    l.quantity.clone(),
+                    l.unit.clone(),
+                    l.unit_price.clone(),
+                    l.vat_rate.clone(),
+                    l.discount_amount.clone(),
+                    l.net.clone(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    for g in &t.groups {
+        out!("VAT {} {} % on {}: {}", g.category, g.rate, g.basis, g.vat);
+    }
+    out!(
+        "Total net {}, VAT {}, total {} {}.",
+        t.net,
+        t.vat,
+        t.total,
+        t.currency
+    );
+    if !t.mention.is_empty() {
+        out!("{}", t.mention);
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -137,8 +295,108 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
             relance_core::store::write_output(db, &out, &bytes, "out")?;
             out!("{} written ({} bytes).", out.display(), bytes.len());
         }
+        InvoiceCmd::Draft {
+            customer,
+            lines,
+            delivery_date,
+            vat_exemption,
+            notes,
+            currency,
+            format,
+        } => {
+            let input = drafts::DraftInput {
+                customer,
+                currency,
+                delivery_date,
+                notes,
+                vat_exemption: match vat_exemption {
+                    None => String::new(),
+                    Some(ExemptionArg::ReverseChargeGoods) => "reverse_charge_goods".into(),
+                    Some(ExemptionArg::ReverseChargeServices) => "reverse_charge_services".into(),
+                    Some(ExemptionArg::Export) => "export".into(),
+                },
+                lines: lines.iter().map(|l| line_of(l)).collect::<Result<_>>()?,
+            };
+            let d = drafts::create(conn, &input)?;
+            print_draft(&d, format);
+        }
+        InvoiceCmd::Drafts { format } => {
+            let list = drafts::list(conn)?;
+            if format == Format::Json {
+                print_json(&list);
+            } else {
+                table(
+                    &["draft", "customer", "lines", "total", "currency", "changed"],
+                    &list
+                        .iter()
+                        .map(|d| {
+                            vec![
+                                d.id.to_string(),
+                                d.customer_reference.clone(),
+                                d.totals.lines.len().to_string(),
+                                d.totals.total.clone(),
+                                d.totals.currency.clone(),
+                                d.updated_at.clone(),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        InvoiceCmd::Line(LineCmd::Add {
+            draft,
+            line,
+            format,
+        }) => {
+            let d = drafts::add_line(conn, draft, &line_of(&line)?)?;
+            print_draft(&d, format);
+        }
+        InvoiceCmd::Line(LineCmd::Remove {
+            draft,
+            position,
+            format,
+        }) => {
+            let d = drafts::remove_line(conn, draft, position)?;
+            print_draft(&d, format);
+        }
+        InvoiceCmd::Issue { draft, yes, format } => {
+            let d = drafts::get(conn, draft)?;
+            if !yes {
+                return Err(Error::invalid(
+                    "yes",
+                    relance_core::Msg::IssueNeedsYes {
+                        customer: d.customer_name,
+                        total: format!("{} {}", d.totals.total, d.totals.currency),
+                    },
+                ));
+            }
+            let today = date_or_today(&None, "as_of")?;
+            let (_, number) = relance_core::documents::invoice::issue_draft(conn, draft, today)?;
+            if format == Format::Json {
+                print_json(&serde_json::json!({
+                    "number": number,
+                    "total": d.totals.total,
+                    "currency": d.totals.currency,
+                }));
+            } else {
+                out!(
+                    "Invoice {number} issued to {}: {} {}.",
+                    d.customer_name,
+                    d.totals.total,
+                    d.totals.currency
+                );
+            }
+        }
+        InvoiceCmd::Discard { draft } => {
+            drafts::delete(conn, draft)?;
+            out!("Draft {draft} deleted.");
+        }
+        InvoiceCmd::Duplicate { number, format } => {
+            let d = drafts::duplicate(conn, &number)?;
+            print_draft(&d, format);
+        }
         InvoiceCmd::Xml { number, out } => {
-            let bytes = relance_core::documents::cii::xml(conn, &number)?;
+            let bytes = relance_core::documents::invoice::xml(conn, &number)?;
             relance_core::store::write_output(db, &out, &bytes, "out")?;
             out!("{} written ({} bytes).", out.display(), bytes.len());
         }

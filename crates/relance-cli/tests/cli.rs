@@ -2643,6 +2643,39 @@ fn issued_invoices_are_en16931_e_invoices() {
         "--payment-terms-days",
         "30",
     ]);
+    // The buyer's identifiers, added later with `customer edit`: a wrong key is refused and
+    // changes nothing, a VAT number of another SIREN too.
+    let o = env.run(&["customer", "edit", "MUSEE", "--siren", "552 100 555"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("Invalid SIREN"), "{}", stderr(&o));
+    let o = env.run(&[
+        "customer",
+        "edit",
+        "MUSEE",
+        "--siren",
+        "552 100 554",
+        "--vat-number",
+        "FR44732829320",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("not the one of SIREN 552100554"),
+        "{}",
+        stderr(&o)
+    );
+    env.ok(&[
+        "customer",
+        "edit",
+        "MUSEE",
+        "--siren",
+        "552 100 554",
+        "--vat-number",
+        "FR 96 552 100 554",
+    ]);
+    let shown = env.json(&["customer", "show", "MUSEE", "--format", "json"]);
+    assert_eq!(shown["customer"]["siren"], "552100554", "{shown}");
+    assert_eq!(shown["customer"]["vat_number"], "FR96552100554");
+    assert_eq!(shown["customer"]["city"], "Lyon", "the other fields kept");
     let contract = |reference: &str, extra: &[&str]| {
         let mut a = vec![
             "contract",
@@ -2774,6 +2807,17 @@ fn issued_invoices_are_en16931_e_invoices() {
     has(0, "<ram:IBANID>FR7630006000011234567890189</ram:IBANID>");
     has(0, "<ram:Name>Musée des Confluences &amp; Cie</ram:Name>");
     has(0, "<ram:IssuerAssignedID>K1</ram:IssuerAssignedID>");
+    // The buyer's SIREN and VAT number (BT-47, BT-48).
+    let buyer = xml(0);
+    let buyer = &buyer[buyer.find("<ram:BuyerTradeParty>").unwrap()..];
+    assert!(
+        buyer.contains("<ram:ID schemeID=\"0002\">552100554</ram:ID>"),
+        "{buyer}"
+    );
+    assert!(
+        buyer.contains("<ram:ID schemeID=\"VA\">FR96552100554</ram:ID>"),
+        "{buyer}"
+    );
     // Due 30 days after issue.
     has(0, "<ram:DueDateDateTime>");
     has(
@@ -2820,4 +2864,391 @@ fn issued_invoices_are_en16931_e_invoices() {
     let o = env.run(&["invoice", "xml", "EXT-1", "--out", out.to_str().unwrap()]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(!out.exists());
+}
+
+/// An invoice written in Relance, from draft to Factur-X: two VAT rates rounded once per
+/// rate, refusals next to their field, Issue only with --yes, numbered after the contract
+/// invoices, the PDF and XML archived at issue (the same bytes every time, even after the
+/// settings change) and accepted by the official validators; then the VAT cases (franchise,
+/// reverse charge, export) and a duplicate.
+#[test]
+fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&["settings", "set", "vat_number", "FR44732829320"]);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ATEL",
+        "--name",
+        "Atelier Volta",
+        "--address",
+        "5 rue Volta",
+        "--postal-code",
+        "69003",
+        "--city",
+        "Lyon",
+        "--payment-terms-days",
+        "30",
+    ]);
+    let today = "2026-06-15";
+    let run = |args: &[&str]| env.run_env(args, &[("RELANCE_TODAY", today)]);
+    let ok = |args: &[&str]| {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // Refused, nothing saved: an empty description, an unknown unit, 0 % without a reason.
+    for (line, said) in [
+        (" |1|10|20", "lines[0].description"),
+        ("Conseil|1|10|20|XYZ", "Unknown unit \"XYZ\""),
+        ("Conseil|1|10|0", "A 0 % VAT rate must say why"),
+    ] {
+        let o = run(&["invoice", "draft", "--customer", "ATEL", "--line", line]);
+        assert_eq!(code(&o), 1, "{line}");
+        assert!(stderr(&o).contains(said), "{line}: {}", stderr(&o));
+    }
+    assert_eq!(ok(&["invoice", "drafts", "--format", "json"]).trim(), "[]");
+    // 3 h × 83.33 at 20 %; 2.5 × 19.99 less 10 % at 20 %; 1 × 12.35 at 5.5 %.
+    let d: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "ATEL",
+        "--delivery-date",
+        "2026-06-10",
+        "--line",
+        "Conseil|3|83.33|20|HUR",
+        "--line",
+        "Gabarits|2.5|19.99|20|H87|10",
+        "--line",
+        "Brochure|1|12,35|5,5",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let id = d["id"].as_i64().unwrap().to_string();
+    let t = &d["totals"];
+    assert_eq!(
+        (t["net"].as_str(), t["vat"].as_str(), t["total"].as_str()),
+        (Some("307.32"), Some("59.67"), Some("366.99")),
+        "{d}"
+    );
+    assert_eq!(t["groups"][0]["vat"], "58.99");
+    assert_eq!(t["groups"][1]["vat"], "0.68");
+    assert_eq!(t["lines"][1]["discount_amount"], "5.00");
+    // A line removed and added back: the draft is editable.
+    ok(&["invoice", "line", "remove", &id, "3"]);
+    ok(&[
+        "invoice",
+        "line",
+        "add",
+        &id,
+        "--line",
+        "Brochure|1|12.35|5.5",
+    ]);
+    // A French business buyer needs its SIREN; Issue needs --yes.
+    let o = run(&["invoice", "issue", &id, "--yes"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("Atelier Volta's SIREN is needed"),
+        "{}",
+        stderr(&o)
+    );
+    ok(&["customer", "edit", "ATEL", "--siren", "552100554"]);
+    let o = run(&["invoice", "issue", &id]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("cannot be undone"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("366.99 EUR"), "{}", stderr(&o));
+    let said = ok(&["invoice", "issue", &id, "--yes"]);
+    assert!(
+        said.contains("Invoice F2026-0001 issued to Atelier Volta: 366.99 EUR."),
+        "{said}"
+    );
+    assert_eq!(ok(&["invoice", "drafts", "--format", "json"]).trim(), "[]");
+    // It is an invoice like any other: dunned, due 30 days later.
+    let shown = env.json(&[
+        "invoice",
+        "show",
+        "F2026-0001",
+        "--as-of",
+        today,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(shown["invoice"]["total"], "366.99", "{shown}");
+    assert_eq!(shown["invoice"]["due_date"], "2026-07-15");
+    // The archived PDF and XML: valid, the XML inside the PDF, the same bytes after the
+    // company's name changes.
+    let dir = env.dir.path();
+    let (pdf, xml) = (dir.join("F2026-0001.pdf"), dir.join("F2026-0001.xml"));
+    ok(&[
+        "invoice",
+        "pdf",
+        "F2026-0001",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    ok(&[
+        "invoice",
+        "xml",
+        "F2026-0001",
+        "--out",
+        xml.to_str().unwrap(),
+    ]);
+    let (passed, said) = validate_einvoices(&[xml.clone(), pdf.clone()]);
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&xml).unwrap();
+    for what in [
+        "<ram:BilledQuantity unitCode=\"HUR\">3</ram:BilledQuantity>",
+        "<ram:BilledQuantity unitCode=\"H87\">2.5</ram:BilledQuantity>",
+        "<ram:ChargeAmount>19.99</ram:ChargeAmount>",
+        "<ram:ActualAmount>5.00</ram:ActualAmount>",
+        "<ram:LineTotalAmount>44.98</ram:LineTotalAmount>",
+        "<ram:CalculatedAmount>58.99</ram:CalculatedAmount>",
+        "<ram:RateApplicablePercent>5.5</ram:RateApplicablePercent>",
+        "<ram:TaxTotalAmount currencyID=\"EUR\">59.67</ram:TaxTotalAmount>",
+        "<ram:GrandTotalAmount>366.99</ram:GrandTotalAmount>",
+        "<udt:DateTimeString format=\"102\">20260610</udt:DateTimeString>",
+        "<ram:TypeCode>380</ram:TypeCode>",
+    ] {
+        assert!(x.contains(what), "lacks {what}:\n{x}");
+    }
+    let text = pdf_text(&pdf);
+    for what in [
+        "Conseil — 3 h × 83,33",
+        "TVA 20 %",
+        "58,99",
+        "TVA 5,5 %",
+        "0,68",
+        "366,99",
+    ] {
+        assert!(text.contains(what), "PDF lacks {what}:\n{text}");
+    }
+    let before = std::fs::read(&pdf).unwrap();
+    ok(&["settings", "set", "company_name", "Atelier Renommé"]);
+    ok(&[
+        "invoice",
+        "pdf",
+        "F2026-0001",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&pdf).unwrap(),
+        before,
+        "the archived bytes, not a redraw"
+    );
+
+    // Intra-EU services: the buyer's VAT number and another EU country are required.
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "BERLIN",
+        "--name",
+        "Studio Berlin GmbH",
+        "--address",
+        "Torstraße 1",
+        "--postal-code",
+        "10119",
+        "--city",
+        "Berlin",
+        "--country",
+        "DE",
+    ]);
+    let rc: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "BERLIN",
+        "--vat-exemption",
+        "reverse-charge-services",
+        "--line",
+        "Design|2|450|0|DAY",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(rc["totals"]["total"], "900.00");
+    assert_eq!(rc["totals"]["groups"][0]["category"], "AE");
+    let rc_id = rc["id"].as_i64().unwrap().to_string();
+    let o = run(&["invoice", "issue", &rc_id, "--yes"]);
+    assert!(
+        stderr(&o).contains("VAT number is needed for a reverse charge"),
+        "{}",
+        stderr(&o)
+    );
+    ok(&["customer", "edit", "BERLIN", "--vat-number", "DE123456789"]);
+    ok(&["invoice", "issue", &rc_id, "--yes"]);
+    // A rate on a reverse charge is refused.
+    let o = run(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "BERLIN",
+        "--vat-exemption",
+        "reverse-charge-goods",
+        "--line",
+        "Panneaux|10|30|20",
+    ]);
+    assert!(
+        stderr(&o).contains("This invoice charges no VAT"),
+        "{}",
+        stderr(&o)
+    );
+    // Goods to the same buyer (K: delivered to Germany), and an export to Switzerland (G).
+    let k: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "BERLIN",
+        "--vat-exemption",
+        "reverse-charge-goods",
+        "--line",
+        "Panneaux|10|30||H87",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    ok(&[
+        "invoice",
+        "issue",
+        &k["id"].as_i64().unwrap().to_string(),
+        "--yes",
+    ]);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "GENEVE",
+        "--name",
+        "Galerie du Rhône SA",
+        "--address",
+        "1 quai du Rhône",
+        "--postal-code",
+        "1204",
+        "--city",
+        "Genève",
+        "--country",
+        "CH",
+    ]);
+    let g: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "GENEVE",
+        "--vat-exemption",
+        "export",
+        "--line",
+        "Affiches|100|2.5||H87",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    ok(&[
+        "invoice",
+        "issue",
+        &g["id"].as_i64().unwrap().to_string(),
+        "--yes",
+    ]);
+    // An export to a buyer in the EU is refused.
+    let g2: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "BERLIN",
+        "--vat-exemption",
+        "export",
+        "--line",
+        "Affiches|1|2.5|",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let o = run(&[
+        "invoice",
+        "issue",
+        &g2["id"].as_i64().unwrap().to_string(),
+        "--yes",
+    ]);
+    assert!(
+        stderr(&o).contains("An export needs a customer outside"),
+        "{}",
+        stderr(&o)
+    );
+    ok(&[
+        "invoice",
+        "discard",
+        &g2["id"].as_i64().unwrap().to_string(),
+    ]);
+    // The franchise en base: no VAT anywhere, category E with its mention; a rate is refused.
+    ok(&["settings", "set", "vat_regime", "franchise"]);
+    let o = run(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "ATEL",
+        "--line",
+        "Conseil|1|100|20",
+    ]);
+    assert!(stderr(&o).contains("VAT franchise"), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "ATEL",
+        "--line",
+        "Conseil|1|100",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        e["totals"]["mention"],
+        "TVA non applicable, art. 293 B du CGI"
+    );
+    ok(&[
+        "invoice",
+        "issue",
+        &e["id"].as_i64().unwrap().to_string(),
+        "--yes",
+    ]);
+    // Numbered without a gap; each valid.
+    let numbers = ["F2026-0002", "F2026-0003", "F2026-0004", "F2026-0005"];
+    let files: Vec<PathBuf> = numbers
+        .iter()
+        .flat_map(|n| {
+            let (p, x) = (dir.join(format!("{n}.pdf")), dir.join(format!("{n}.xml")));
+            ok(&["invoice", "pdf", n, "--out", p.to_str().unwrap()]);
+            ok(&["invoice", "xml", n, "--out", x.to_str().unwrap()]);
+            [x, p]
+        })
+        .collect();
+    let (passed, said) = validate_einvoices(&files);
+    assert!(passed, "{said}");
+    assert_eq!(said.matches("0 fatal").count(), 8, "{said}");
+    let xml = |n: &str| std::fs::read_to_string(dir.join(format!("{n}.xml"))).unwrap();
+    assert!(xml("F2026-0002").contains("<ram:CategoryCode>AE</ram:CategoryCode>"));
+    assert!(xml("F2026-0002")
+        .contains("<ram:ExemptionReasonCode>VATEX-EU-AE</ram:ExemptionReasonCode>"));
+    assert!(xml("F2026-0003").contains("<ram:CategoryCode>K</ram:CategoryCode>"));
+    assert!(xml("F2026-0003").contains("<ram:CountryID>DE</ram:CountryID>"));
+    assert!(xml("F2026-0004").contains("<ram:CategoryCode>G</ram:CategoryCode>"));
+    assert!(xml("F2026-0004").contains("<ram:GrandTotalAmount>250.00</ram:GrandTotalAmount>"));
+    assert!(xml("F2026-0005").contains("<ram:CategoryCode>E</ram:CategoryCode>"));
+    assert!(xml("F2026-0005").contains("TVA non applicable, art. 293 B du CGI"));
+    // Duplicated into a new draft with the same lines.
+    let dup: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "duplicate",
+        "F2026-0004",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(dup["customer_reference"], "GENEVE");
+    assert_eq!(dup["totals"]["lines"][0]["quantity"], "100");
+    assert_eq!(dup["totals"]["total"], "250.00");
 }

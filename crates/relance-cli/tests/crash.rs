@@ -68,6 +68,9 @@ struct State {
     penalty_charges: i64,
     credit_notes: i64,
     bank_lines: i64,
+    drafts: i64,
+    /// Issued invoices' archived PDF and XML.
+    archives: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -219,6 +222,8 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         penalty_charges: query_i64(&conn, "SELECT COUNT(*) FROM penalty_charges"),
         credit_notes: query_i64(&conn, "SELECT COUNT(*) FROM credit_notes"),
         bank_lines: query_i64(&conn, "SELECT COUNT(*) FROM bank_lines"),
+        drafts: query_i64(&conn, "SELECT COUNT(*) FROM invoice_drafts"),
+        archives: query_i64(&conn, "SELECT COUNT(*) FROM invoice_archives"),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -242,9 +247,10 @@ enum Op {
     BankApply,
     BankReturn,
     BankMatch,
+    IssueDraft,
 }
 
-const OPS: [Op; 16] = [
+const OPS: [Op; 17] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -261,6 +267,7 @@ const OPS: [Op; 16] = [
     Op::BankApply,
     Op::BankReturn,
     Op::BankMatch,
+    Op::IssueDraft,
 ];
 
 struct Setup {
@@ -282,6 +289,8 @@ struct Setup {
     undo_entry: i64,
     /// The day's e-mail actions: the drafts `export-reminders` prepares.
     email_actions: i64,
+    /// An invoice draft (two lines, two rates): issued under the kill.
+    draft: i64,
     journal_max: i64,
     before: State,
 }
@@ -550,6 +559,24 @@ fn setup(dir: &Path) -> Setup {
         ),
     )
     .unwrap();
+    // An invoice written in Relance, waiting to be issued.
+    let draft: serde_json::Value = serde_json::from_str(&run_ok(
+        &template,
+        &[
+            "invoice",
+            "draft",
+            "--customer",
+            "GARA05",
+            "--line",
+            "Réfection|2|150|20|HUR",
+            "--line",
+            "Livre|1|24.90|5.5",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let draft = draft["id"].as_i64().unwrap();
     let conn = Connection::open(&template).unwrap();
     let journal_max = query_i64(&conn, "SELECT MAX(id) FROM journal");
     drop(conn);
@@ -570,6 +597,7 @@ fn setup(dir: &Path) -> Setup {
         action_ids,
         undo_entry,
         email_actions,
+        draft,
         journal_max,
         before,
     }
@@ -624,6 +652,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
             s.statement.to_str().unwrap(),
             "--apply-sure",
         ]),
+        Op::IssueDraft => v(&["invoice", "issue", &s.draft.to_string(), "--yes"]),
         Op::Undo => v(&[
             "action",
             "undo",
@@ -656,10 +685,11 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         }
         Op::BulkDone => after.journal += s.action_ids.len() as i64,
         Op::Backup => {}
-        // The snapshot predates the waiting statement's import.
+        // The snapshot predates the waiting statement's import and the draft.
         Op::Restore => {
             after.customers += 1;
             after.bank_lines -= s.statement_lines;
+            after.drafts -= 1;
         }
         Op::Letter => {
             after.documents += 1;
@@ -686,6 +716,12 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         }
         Op::Undo => after.journal += 1,
         Op::DeleteInvoice => after.invoices -= 1,
+        // The invoice, numbered, with its archived PDF and XML; the draft gone.
+        Op::IssueDraft => {
+            after.invoices += 1;
+            after.archives += 1;
+            after.drafts -= 1;
+        }
         // The waiting statement's lines, each a payment with its history entry.
         Op::BankApply => {
             after.payments += s.statement_lines;

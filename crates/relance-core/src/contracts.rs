@@ -756,6 +756,7 @@ fn issue_milestone(
             net_minor: k.net_minor,
             vat_rate_e4: k.vat_rate_e4,
             vat_minor: k.vat_minor,
+            ..Line::default()
         });
         for m in rows.iter().filter(|m| m.invoice_id.is_some()) {
             let (number, issued): (String, NaiveDate) = tx.query_row(
@@ -780,6 +781,7 @@ fn issue_milestone(
                 net_minor: -m.net_minor,
                 vat_rate_e4: k.vat_rate_e4,
                 vat_minor: -m.vat_minor,
+                ..Line::default()
             });
         }
         // Milestones skipped on the way are billed by this final invoice.
@@ -815,6 +817,7 @@ fn issue_milestone(
             net_minor: me.net_minor,
             vat_rate_e4: k.vat_rate_e4,
             vat_minor: me.vat_minor,
+            ..Line::default()
         });
     }
     let mut notes = vec![k.vat_mention.clone()];
@@ -836,6 +839,7 @@ fn issue_milestone(
             lines,
             notes: notes.join("\n"),
             reference: k.reference.clone(),
+            delivery_date: None,
         },
     )?;
     tx.execute(

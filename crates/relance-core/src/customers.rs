@@ -122,6 +122,10 @@ pub struct Customer {
     /// The accounts (IBAN, compact) they pay from: typed by the owner, or learnt from a
     /// confirmed bank match. The bank matcher proposes their transfers by these.
     pub payer_accounts: Vec<String>,
+    /// SIREN (9 digits), empty when unknown: named on their e-invoices (BT-47).
+    pub siren: String,
+    /// VAT number (compact), empty when unknown (BT-48; required for a reverse charge).
+    pub vat_number: String,
 }
 
 /// The customer form as typed. Every value is a string and is checked by [`NewCustomer::parse`].
@@ -152,6 +156,46 @@ pub struct CustomerInput {
     #[serde(default)]
     #[ts(optional)]
     pub payer_accounts: Option<String>,
+    /// SIREN: 9 digits with their key (spaces allowed).
+    #[serde(default)]
+    pub siren: String,
+    /// VAT number: country prefix then up to 13 characters (a French one's key is checked,
+    /// and must match the SIREN when both are given).
+    #[serde(default)]
+    pub vat_number: String,
+}
+
+impl Customer {
+    /// The customer as the form shows it: what an edit starts from (payer accounts kept).
+    pub fn as_input(&self) -> CustomerInput {
+        CustomerInput {
+            reference: self.reference.clone(),
+            name: self.name.clone(),
+            kind: self.kind.as_str().into(),
+            language: self.language.code().into(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            address: self.address.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+            country: self.country.clone(),
+            payment_method: self.payment_method.as_str().into(),
+            payment_terms_days: self
+                .payment_terms_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            contact_name: self.contact_name.clone(),
+            contact_email: self.contact_email.clone(),
+            contact_phone: self.contact_phone.clone(),
+            payment_notes: self.payment_notes.clone(),
+            credit_limit: self.credit_limit.clone().unwrap_or_default(),
+            on_hold: self.on_hold,
+            hold_reason: self.hold_reason.clone(),
+            payer_accounts: None,
+            siren: self.siren.clone(),
+            vat_number: self.vat_number.clone(),
+        }
+    }
 }
 
 /// The most payer accounts one customer may have.
@@ -215,6 +259,8 @@ pub struct NewCustomer {
     on_hold: bool,
     hold_reason: String,
     payer_accounts: Option<Vec<String>>,
+    siren: String,
+    vat_number: String,
 }
 
 impl NewCustomer {
@@ -252,6 +298,13 @@ impl NewCustomer {
             }
         };
         let hold_reason = v::multiline("hold_reason", &input.hold_reason, 500)?;
+        let siren = v::siren("siren", &input.siren)?;
+        let vat_number = v::vat("vat_number", &input.vat_number)?;
+        if let Some(of_vat) = vat_number.strip_prefix("FR").and_then(|r| r.get(2..)) {
+            if !siren.is_empty() && of_vat != siren {
+                return Err(Error::invalid("vat_number", Msg::VatNotOfSiren(siren)));
+            }
+        }
         Ok(NewCustomer {
             reference: Some(reference).filter(|r| !r.is_empty()),
             name: v::printable("name", v::required_name("name", &input.name, 120)?)?,
@@ -287,13 +340,15 @@ impl NewCustomer {
                 .as_deref()
                 .map(payer_accounts)
                 .transpose()?,
+            siren,
+            vat_number,
         })
     }
 }
 
 impl NewCustomer {
-    /// The 19 column values in the order INSERT and UPDATE both use (?1..?19).
-    fn values<'a>(&'a self, reference: &'a dyn ToSql) -> [&'a dyn ToSql; 19] {
+    /// The 21 column values in the order INSERT and UPDATE both use (?1..?21).
+    fn values<'a>(&'a self, reference: &'a dyn ToSql) -> [&'a dyn ToSql; 21] {
         [
             reference,
             &self.name,
@@ -314,6 +369,8 @@ impl NewCustomer {
             &self.credit_limit_minor,
             &self.on_hold,
             &self.hold_reason,
+            &self.siren,
+            &self.vat_number,
         ]
     }
 }
@@ -321,7 +378,8 @@ impl NewCustomer {
 const COLUMNS: &str =
     "id, reference, name, kind, language, email, phone, address, postal_code, city, \
     country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
-    payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account, archived_on";
+    payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account, archived_on, \
+    siren, vat_number";
 
 fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
     let kind: String = r.get(3)?;
@@ -353,6 +411,8 @@ fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
         key_account: r.get(21)?,
         archived_on: r.get(22)?,
         payer_accounts: Vec::new(),
+        siren: r.get(23)?,
+        vat_number: r.get(24)?,
     })
 }
 
@@ -428,8 +488,9 @@ pub fn insert(conn: &Connection, c: &NewCustomer) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO customers (reference, name, kind, language, email, phone, address, postal_code,
             city, country, payment_method, payment_terms_days, contact_name, contact_email,
-            contact_phone, payment_notes, credit_limit_minor, on_hold, hold_reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+            contact_phone, payment_notes, credit_limit_minor, on_hold, hold_reason, siren, vat_number)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+            ?20, ?21)",
     )?
     .execute(params_from_iter(c.values(&reference)))
     .map_err(|e| map_unique(e, &reference))?;
@@ -460,9 +521,9 @@ pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Custo
             phone = ?6, address = ?7, postal_code = ?8, city = ?9, country = ?10,
             payment_method = ?11, payment_terms_days = ?12, contact_name = ?13,
             contact_email = ?14, contact_phone = ?15, payment_notes = ?16,
-            credit_limit_minor = ?17, on_hold = ?18, hold_reason = ?19,
-            updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-         WHERE id = ?20",
+            credit_limit_minor = ?17, on_hold = ?18, hold_reason = ?19, siren = ?20,
+            vat_number = ?21, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+         WHERE id = ?22",
             params_from_iter(c.values(&reference).into_iter().chain([&id as &dyn ToSql])),
         )
         .map_err(|e| map_unique(e, &reference))?;

@@ -523,6 +523,17 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
                 String::new()
             },
             payer_accounts: None,
+            siren: if dc.individual || uk {
+                String::new()
+            } else {
+                demo_siren(ci)
+            },
+            vat_number: if dc.individual || uk {
+                String::new()
+            } else {
+                let siren: u64 = demo_siren(ci).parse().unwrap_or_default();
+                format!("FR{:02}{siren:09}", (12 + 3 * (siren % 97)) % 97)
+            },
         };
         customers::insert(&tx, &NewCustomer::parse(&input, currency)?)?;
         report.customers += 1;
@@ -752,6 +763,33 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// A made-up SIREN for demo customer `i` (nine digits, a valid Luhn key): 8 digits from the
+/// index, then the key.
+fn demo_siren(i: usize) -> String {
+    let stem = format!("{:08}", 81_234_500 + i * 7);
+    let digits: Vec<u32> = stem.chars().filter_map(|c| c.to_digit(10)).collect();
+    // The key is the digit that makes the Luhn sum of the nine digits a multiple of 10: the
+    // stem's digits, doubled every other one from the one just left of the key.
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, d)| {
+            if k % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                *d
+            }
+        })
+        .sum();
+    format!("{stem}{}", (10 - sum % 10) % 10)
 }
 
 /// The demo's bank statement (camt.053.001.08), written for `as_of` from the demo's open

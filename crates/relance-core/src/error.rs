@@ -357,6 +357,21 @@ impl StatementFault {
     }
 }
 
+/// Why an invoice charges no VAT (EN 16931 categories E, K, AE, G): said in refusals, and the
+/// case a draft is issued under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum VatCase {
+    /// The owner's franchise en base (art. 293 B du CGI): category E on every invoice.
+    Franchise,
+    /// Goods delivered to a business in another EU country: category K.
+    ReverseChargeGoods,
+    /// Services to a business in another EU country: category AE ("Autoliquidation").
+    ReverseChargeServices,
+    /// Outside the EU: category G.
+    Export,
+}
+
 /// Every message the engine can refuse an input with, with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
@@ -419,6 +434,29 @@ pub enum Msg {
     AmountTooLarge(String),
     TotalTooLarge,
     NotPositive,
+    /// A unit that is not one of the UN/ECE Recommendation 20 codes Relance offers.
+    UnknownUnit(String),
+    /// A quantity that is not a number above zero with at most 4 decimals.
+    BadQuantity(String),
+    /// A line charging VAT on an invoice that charges none: why none (a VAT case).
+    VatNotCharged(VatCase),
+    /// A 0 % rate on an invoice that charges VAT: which exemption applies must be said.
+    ZeroRateNeedsExemption,
+    /// A French business buyer without their SIREN (the e-invoicing reform requires it).
+    BuyerSirenRequired(String),
+    /// A reverse charge without the buyer's VAT number.
+    BuyerVatRequired(String),
+    /// An intra-EU reverse charge to a buyer in France, or outside the EU.
+    ReverseChargeOutsideEu(String),
+    /// An export (outside the EU) to a buyer in the EU.
+    ExportInsideEu(String),
+    /// A draft with no line cannot be issued.
+    NoInvoiceLines,
+    /// Issuing cannot be undone: the CLI asks for --yes (the app for a confirmation).
+    IssueNeedsYes {
+        customer: String,
+        total: String,
+    },
     Negative,
     TooManyDecimals {
         currency: String,
@@ -456,6 +494,8 @@ pub enum Msg {
     BadIban,
     BadBic,
     BadSiren,
+    /// A French VAT number that is not the SIREN given beside it (its last 9 digits).
+    VatNotOfSiren(String),
     BadSiret,
     BadVat,
     BadUkCompanyNumber,
@@ -988,6 +1028,80 @@ impl Msg {
                 "A total exceeds what Relance can count: a recorded amount is surely wrong; \
                  correct it.",
             ),
+            Msg::UnknownUnit(u) => {
+                if fr {
+                    format!("Unité inconnue : « {u} ». Unités possibles : C62 (unité), H87 (pièce), HUR (heure), DAY (jour), WEE (semaine), MON (mois), ANN (année), MIN (minute), KGM (kg), MTR (m), MTK (m²), MTQ (m³), LTR (litre), KMT (km), LS (forfait), E48 (prestation).")
+                } else {
+                    format!("Unknown unit \"{u}\". Units: C62 (one), H87 (piece), HUR (hour), DAY, WEE (week), MON (month), ANN (year), MIN (minute), KGM (kg), MTR (m), MTK (m²), MTQ (m³), LTR (litre), KMT (km), LS (lump sum), E48 (service unit).")
+                }
+            }
+            Msg::BadQuantity(q) => {
+                if fr {
+                    format!("Quantité invalide : « {q} ». Un nombre au-dessus de zéro, 4 décimales au plus (1, 2,5, 0,25).")
+                } else {
+                    format!("Invalid quantity \"{q}\": a number above zero with at most 4 decimals (1, 2.5, 0.25).")
+                }
+            }
+            Msg::VatNotCharged(case) => {
+                let why = match (case, fr) {
+                    (VatCase::Franchise, true) => "vous êtes en franchise en base de TVA (Paramètres)",
+                    (VatCase::Franchise, false) => "you are under the VAT franchise (Settings)",
+                    (VatCase::ReverseChargeGoods | VatCase::ReverseChargeServices, true) => "la TVA est autoliquidée par le client",
+                    (VatCase::ReverseChargeGoods | VatCase::ReverseChargeServices, false) => "the customer accounts for the VAT (reverse charge)",
+                    (VatCase::Export, true) => "une exportation hors de l'Union européenne est exonérée",
+                    (VatCase::Export, false) => "an export outside the European Union is exempt",
+                };
+                if fr {
+                    format!("Cette facture ne facture pas de TVA ({why}) : mettez le taux de la ligne à 0 ou laissez-le vide.")
+                } else {
+                    format!("This invoice charges no VAT ({why}): set the line's rate to 0 or leave it empty.")
+                }
+            }
+            Msg::ZeroRateNeedsExemption => t(
+                fr,
+                "Un taux de TVA de 0 % doit dire pourquoi : autoliquidation, exportation, ou franchise en base (Paramètres).",
+                "A 0 % VAT rate must say why: reverse charge, export, or the VAT franchise (Settings).",
+            ),
+            Msg::BuyerSirenRequired(name) => {
+                if fr {
+                    format!("Le SIREN de {name} est nécessaire : une facture à une entreprise française doit le porter. Ajoutez-le sur sa fiche client.")
+                } else {
+                    format!("{name}'s SIREN is needed: an invoice to a French business must carry it. Add it on their customer page.")
+                }
+            }
+            Msg::BuyerVatRequired(name) => {
+                if fr {
+                    format!("Le numéro de TVA intracommunautaire de {name} est nécessaire pour une autoliquidation. Ajoutez-le sur sa fiche client.")
+                } else {
+                    format!("{name}'s VAT number is needed for a reverse charge. Add it on their customer page.")
+                }
+            }
+            Msg::ReverseChargeOutsideEu(country) => {
+                if fr {
+                    format!("L'autoliquidation intracommunautaire suppose un client dans un autre pays de l'Union européenne (pays du client : {country}).")
+                } else {
+                    format!("An intra-EU reverse charge needs a customer in another European Union country (customer's country: {country}).")
+                }
+            }
+            Msg::ExportInsideEu(country) => {
+                if fr {
+                    format!("Une exportation suppose un client hors de l'Union européenne (pays du client : {country}).")
+                } else {
+                    format!("An export needs a customer outside the European Union (customer's country: {country}).")
+                }
+            }
+            Msg::IssueNeedsYes { customer, total } => {
+                if fr {
+                    format!("Émettre la facture de {total} à {customer} ne peut pas être annulé : elle reçoit son numéro définitif et ne se corrige que par un avoir. Relancez avec --yes pour l'émettre.")
+                } else {
+                    format!("Issuing the invoice of {total} to {customer} cannot be undone: it gets its final number and can only be corrected by a credit note. Run again with --yes to issue it.")
+                }
+            }
+            Msg::NoInvoiceLines => t(
+                fr,
+                "Ajoutez au moins une ligne avant d'émettre la facture.",
+                "Add at least one line before issuing the invoice.",
+            ),
             Msg::NotPositive => t(
                 fr,
                 "Le montant doit être supérieur à zéro.",
@@ -1133,6 +1247,13 @@ impl Msg {
                 "SIREN invalide : 9 chiffres avec une clé valide.",
                 "Invalid SIREN: 9 digits with a valid check digit.",
             ),
+            Msg::VatNotOfSiren(siren) => {
+                if fr {
+                    format!("Ce numéro de TVA n'est pas celui du SIREN {siren} : un numéro de TVA français est FR, une clé de 2 chiffres, puis le SIREN.")
+                } else {
+                    format!("This VAT number is not the one of SIREN {siren}: a French VAT number is FR, a 2-digit key, then the SIREN.")
+                }
+            }
             Msg::BadSiret => t(
                 fr,
                 "SIRET invalide : 14 chiffres avec une clé valide.",

@@ -61,6 +61,8 @@ impl ImportKind {
                 "credit_limit",
                 "on_hold",
                 "hold_reason",
+                "siren",
+                "vat_number",
             ],
             ImportKind::Invoices => &[
                 "number",
@@ -132,6 +134,10 @@ impl ImportKind {
                 ("plafond", "credit_limit"),
                 ("encours_autorise", "credit_limit"),
                 ("notes", "payment_notes"),
+                ("tva_intracommunautaire", "vat_number"),
+                ("numero_tva", "vat_number"),
+                ("tva_intracom", "vat_number"),
+                ("vat", "vat_number"),
             ],
             ImportKind::Invoices => &[
                 ("numero", "number"),
@@ -476,6 +482,8 @@ fn import_customer(
         on_hold: validate::boolean("on_hold", &get("on_hold"))?,
         hold_reason: get("hold_reason"),
         payer_accounts: None,
+        siren: get("siren"),
+        vat_number: get("vat_number"),
     };
     if input.reference.trim().is_empty() {
         return Err(Error::invalid("reference", Msg::Required));
@@ -575,6 +583,8 @@ fn all_tables(conn: &Connection) -> Result<Vec<String>> {
 fn extension_of(bytes: &[u8]) -> &'static str {
     if bytes.starts_with(b"%PDF") {
         "pdf"
+    } else if bytes.starts_with(b"<?xml") {
+        "xml"
     } else if bytes.starts_with(b"\x89PNG") {
         "png"
     } else if bytes.starts_with(&[0xFF, 0xD8]) {
@@ -674,6 +684,8 @@ pub fn export(conn: &Connection, kind: ImportKind, as_of: NaiveDate) -> Result<V
                     c.credit_limit.unwrap_or_default(),
                     if c.on_hold { "yes" } else { "no" }.into(),
                     c.hold_reason,
+                    c.siren,
+                    c.vat_number,
                 ])?;
             }
         }

@@ -51,6 +51,9 @@ pub struct Settings {
     pub invoice_prefix: String,
     /// Early-payment discount terms printed on issued invoices; empty: "no discount".
     pub discount_terms: String,
+    /// "standard" (VAT charged at the lines' rates) or "franchise" (franchise en base, art.
+    /// 293 B du CGI: no VAT on any invoice, category E with that mention).
+    pub vat_regime: String,
     /// Thresholds of the payer segments (see `views::segments`).
     pub segment_min_paid: i64,
     pub segment_good_days: i64,
@@ -90,6 +93,9 @@ pub struct SettingsInput {
     pub letter_window: String,
     pub invoice_prefix: String,
     pub discount_terms: String,
+    /// A caller that does not show it (empty) keeps the one saved.
+    #[serde(default)]
+    pub vat_regime: String,
     pub segment_min_paid: String,
     pub segment_good_days: String,
     pub segment_slow_days: String,
@@ -228,6 +234,13 @@ pub const KEYS: &[(&str, &str, Check)] = &[
     ("discount_terms", "", |k, x| {
         v::printable(k, v::optional_line(k, x, 200)?)
     }),
+    ("vat_regime", "standard", |k, x| {
+        match x.trim().to_ascii_lowercase().as_str() {
+            "" | "standard" => Ok("standard".into()),
+            "franchise" => Ok("franchise".into()),
+            _ => Err(Error::invalid(k, Msg::OneOf(vec!["standard", "franchise"]))),
+        }
+    }),
     ("segment_min_paid", "3", |k, x| {
         if x.trim().is_empty() {
             return Ok("3".into());
@@ -335,6 +348,7 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         letter_window: s("letter_window"),
         invoice_prefix: s("invoice_prefix"),
         discount_terms: s("discount_terms"),
+        vat_regime: s("vat_regime"),
         segment_min_paid: days("segment_min_paid"),
         segment_good_days: days("segment_good_days"),
         segment_slow_days: days("segment_slow_days"),
@@ -483,9 +497,15 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
         ("segment_trend_days", &input.segment_trend_days),
         ("ui_language", &input.ui_language),
     ];
-    let mut clean = Vec::with_capacity(pairs.len());
+    let mut clean = Vec::with_capacity(pairs.len() + 1);
     for (k, val) in pairs {
         clean.push((k, check_for(k)?(k, val)?));
+    }
+    if !input.vat_regime.trim().is_empty() {
+        clean.push((
+            "vat_regime",
+            check_for("vat_regime")?("vat_regime", &input.vat_regime)?,
+        ));
     }
     let value = |key: &str| {
         clean

@@ -247,6 +247,12 @@ pub fn country(field: &str, value: &str) -> Result<String> {
     Ok(v)
 }
 
+/// The member states of the European Union (ISO codes), for the VAT cases.
+pub const EU: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
 /// The countries a small European business writes to, by ISO code: (code, French, English).
 const COUNTRY_NAMES: &[(&str, &str, &str)] = &[
     ("AD", "Andorre", "Andorra"),
@@ -421,6 +427,18 @@ pub fn vat(field: &str, value: &str) -> Result<String> {
     if !ok {
         return Err(Error::invalid(field, Msg::BadVat));
     }
+    // A French number with a numeric key: the key is (12 + 3 × (SIREN mod 97)) mod 97.
+    if let Some((key, siren)) = v
+        .strip_prefix("FR")
+        .filter(|r| r.len() == 11 && r.bytes().all(|b| b.is_ascii_digit()))
+        .map(|r| (r[..2].parse::<u64>(), r[2..].parse::<u64>()))
+    {
+        if let (Ok(key), Ok(siren)) = (key, siren) {
+            if key != (12 + 3 * (siren % 97)) % 97 {
+                return Err(Error::invalid(field, Msg::BadVat));
+            }
+        }
+    }
     Ok(v)
 }
 
@@ -576,6 +594,10 @@ mod tests {
         assert!(bic("b", "BNPAFRPPXXX").is_ok());
         assert!(bic("b", "BNP").is_err());
         assert!(siren("s", "732 829 320").is_ok());
+        // A French VAT number's key is computed from its SIREN.
+        assert_eq!(vat("v", "FR 44 732829320").unwrap(), "FR44732829320");
+        assert!(vat("v", "FR45732829320").is_err());
+        assert!(vat("v", "DE123456789").is_ok());
         assert!(siren("s", "732 829 321").is_err());
         assert!(siret("s", "732 829 320 00074").is_ok());
         assert!(siret("s", "732 829 320 00075").is_err());

@@ -157,6 +157,16 @@ enum Op {
         back: i64,
         undo: bool,
     },
+    /// An invoice written in Relance for customer `cust`: a draft of two lines, `q1`
+    /// hundredths of an hour at `p1` cents and 20 % VAT, `q2` units at `p2` cents and 5.5 %,
+    /// issued today (numbered, its PDF and XML archived), then dunned like any invoice.
+    Draft {
+        cust: usize,
+        q1: i64,
+        p1: i64,
+        q2: i64,
+        p2: i64,
+    },
     /// The bank gives back (a camt return, `RtrInf`) one of an invoice's bank payments,
     /// `back` days ago but never before it came: the invoice is due again from that day;
     /// with `undo`, the return's import is undone and the payment counts again.
@@ -198,6 +208,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(inv, pct, fee, back, undo)| Op::BankPay { inv, pct, fee, back, undo }),
         2 => (0..8usize, 0..3usize, 0..20i64, prop::bool::weighted(0.3))
             .prop_map(|(inv, k, back, undo)| Op::BankReturn { inv, k, back, undo }),
+        2 => (0..2usize, 1..2_000i64, 1..50_000i64, 1..20i64, 0..10_000i64)
+            .prop_map(|(cust, q1, p1, q2, p2)| Op::Draft { cust, q1, p1, q2, p2 }),
     ]
 }
 
@@ -333,6 +345,12 @@ fn setup() -> World {
                 address: "2 rue du Client".into(),
                 postal_code: "75001".into(),
                 city: "Paris".into(),
+                // A French business buyer's invoices name its SIREN.
+                siren: if kind == "business" {
+                    "552100554".into()
+                } else {
+                    String::new()
+                },
                 ..Default::default()
             },
         )
@@ -1045,7 +1063,58 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 .clone()
                 .expect("the deposit is issued");
             // 30 % of the net, plus 20 % VAT: exact on whole hundreds.
-            issued_invoice(w, &deposit, net * 30 / 100 * 12 / 10)?;
+            issued_invoice(w, &deposit, 0, net * 30 / 100 * 12 / 10)?;
+        }
+        Op::Draft {
+            cust,
+            q1,
+            p1,
+            q2,
+            p2,
+        } => {
+            use relance_core::invoices::drafts;
+            let line = |d: &str, q: i64, unit: &str, p: i64, rate: &str| drafts::DraftLineInput {
+                description: d.into(),
+                quantity: format!("{}.{:02}", q / 100, q % 100),
+                unit: unit.into(),
+                unit_price: format!("{}.{:02}", p / 100, p % 100),
+                vat_rate: rate.into(),
+                discount: String::new(),
+            };
+            let draft = drafts::create(
+                &mut w.conn,
+                &drafts::DraftInput {
+                    customer: CUSTOMERS[cust].into(),
+                    lines: vec![
+                        line("Conseil", q1, "HUR", p1, "20"),
+                        line("Livret", q2 * 100, "H87", p2, "5,5"),
+                    ],
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| TestCaseError::fail(format!("draft refused: {e}")))?;
+            // By hand: each net rounded to the cent half up, then the VAT once per rate.
+            let half_up = |n: i64, d: i64| (n + d / 2) / d;
+            let (n1, n2) = (half_up(q1 * p1, 100), q2 * p2);
+            let total = n1 + n2 + half_up(n1 * 20, 100) + half_up(n2 * 55, 1000);
+            let got = relance_core::documents::invoice::issue_draft(&mut w.conn, draft.id, today);
+            prop_assert_eq!(
+                got.is_ok(),
+                total > 0,
+                "issue a draft of {}: {:?}",
+                total,
+                got.as_ref().err()
+            );
+            let Ok((_, number)) = got else {
+                // Refused whole: the draft stays, nothing is numbered.
+                drafts::delete(&mut w.conn, draft.id).unwrap();
+                return Ok(());
+            };
+            prop_assert!(
+                !drafts::exists(&w.conn, draft.id).unwrap(),
+                "the draft goes"
+            );
+            issued_invoice(w, &number, cust, total)?;
         }
         Op::Reach { k } => {
             if w.contracts.is_empty() {
@@ -1071,7 +1140,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             );
             let Ok((_, number)) = got else { return Ok(()) };
             // The rest: 70 % of the net, plus 20 % VAT.
-            issued_invoice(w, &number, net * 70 / 100 * 12 / 10)?;
+            issued_invoice(w, &number, 0, net * 70 / 100 * 12 / 10)?;
         }
         Op::Correct { inv } => {
             // Mostly where a late fact may have left an overcharge, else anywhere.
@@ -1311,7 +1380,12 @@ fn table_sizes(conn: &Connection) -> Vec<(String, i64, i64)> {
 
 /// An invoice Relance just issued: dated today, of the amount the model expects, added to
 /// the model.
-fn issued_invoice(w: &mut World, number: &str, total: i64) -> Result<(), TestCaseError> {
+fn issued_invoice(
+    w: &mut World,
+    number: &str,
+    cust: usize,
+    total: i64,
+) -> Result<(), TestCaseError> {
     let id = invoices::find_id(&w.conn, number).unwrap().unwrap();
     let v = invoices::get(&w.conn, id, w.today).unwrap();
     prop_assert!(v.issued, "{} is issued", number);
@@ -1324,7 +1398,7 @@ fn issued_invoice(w: &mut World, number: &str, total: i64) -> Result<(), TestCas
     prop_assert_eq!(minor(&v.total), total, "total of {}", number);
     w.invoices.push(MInv {
         number: number.to_string(),
-        cust: 0,
+        cust,
         total,
         issue: w.today,
         due: v.due_date,

@@ -12,7 +12,8 @@
 //!   293 B du CGI" by default in France; the breakdown (BG-23) groups the lines per category
 //!   and rate, its tax amount the VAT the invoice states for them;
 //! - seller: name, SIREN as legal registration (BT-30, scheme 0002) when French, VAT number
-//!   (BT-31), postal address; buyer: name and postal address (country FR when none given);
+//!   (BT-31), postal address; buyer: name, SIREN (BT-47) and VAT number (BT-48) when known,
+//!   postal address (the seller's country when none given);
 //! - payment: the due date (BT-9), the payment reference (BT-83, the RF reference the bank
 //!   statements match), SEPA credit transfer (58) to the owner's IBAN (BT-84) when set.
 
@@ -105,6 +106,9 @@ struct Party {
     city: String,
     country: String,
     email: String,
+    /// The seller's tax registration (BT-32) when it has no VAT number: its SIREN (a
+    /// franchise en base seller; an invoice outside the scope of VAT).
+    tax_registration: String,
 }
 
 fn party(x: &mut Xml, tag: &'static str, p: &Party) {
@@ -139,6 +143,10 @@ fn party(x: &mut Xml, tag: &'static str, p: &Party) {
         x.start("ram:SpecifiedTaxRegistration", &[]);
         x.leaf("ram:ID", &[("schemeID", "VA")], &p.vat_number);
         x.end();
+    } else if !p.tax_registration.is_empty() {
+        x.start("ram:SpecifiedTaxRegistration", &[]);
+        x.leaf("ram:ID", &[("schemeID", "FC")], &p.tax_registration);
+        x.end();
     }
     x.end();
 }
@@ -146,18 +154,32 @@ fn party(x: &mut Xml, tag: &'static str, p: &Party) {
 /// One group of the VAT breakdown: category, rate, the lines' net sum and their VAT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Breakdown {
-    category: &'static str,
+    category: String,
     rate_e4: i64,
     basis: i64,
     vat: i64,
 }
 
-fn category(l: &issue::Line) -> &'static str {
-    if l.vat_rate_e4 > 0 {
-        "S"
-    } else {
-        "E"
+fn category(l: &issue::Line) -> &str {
+    l.category()
+}
+
+/// The exemption reason code (BT-121) of a category without VAT, when one applies.
+fn exemption_code(category: &str, franchise: bool) -> Option<&'static str> {
+    use crate::error::VatCase;
+    use crate::invoices::drafts::exemption_code as code;
+    match category {
+        "E" if franchise => Some(code(VatCase::Franchise)),
+        "K" => Some(code(VatCase::ReverseChargeGoods)),
+        "AE" => Some(code(VatCase::ReverseChargeServices)),
+        "G" => Some(code(VatCase::Export)),
+        _ => None,
     }
+}
+
+/// A quantity × 10,000 as a decimal ("1", "2.5").
+fn quantity(e4: i64) -> String {
+    rust_decimal::Decimal::new(e4, 4).normalize().to_string()
 }
 
 /// "1234.56" / "-12.30" in the currency's minor digits.
@@ -175,10 +197,10 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             Msg::NotIssuedHere(head.number.clone()),
         ));
     }
-    let (reference, notes): (String, String) = conn.query_row(
-        "SELECT reference, notes FROM invoices WHERE id = ?1",
+    let (reference, notes, delivery): (String, String, Option<NaiveDate>) = conn.query_row(
+        "SELECT reference, notes, delivery_date FROM invoices WHERE id = ?1",
         [head.id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     let s = crate::settings::get(conn)?;
     let c = crate::customers::get(conn, head.customer_id)?;
@@ -204,6 +226,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     let payment_reference = crate::bank::store::references_for(conn, &[head.id])?;
 
     let mut groups: Vec<Breakdown> = Vec::new();
+    let franchise = s.vat_regime == "franchise";
     for l in &lines {
         let cat = category(l);
         match groups
@@ -215,7 +238,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
                 g.vat += l.vat_minor;
             }
             None => groups.push(Breakdown {
-                category: cat,
+                category: cat.to_string(),
                 rate_e4: l.vat_rate_e4,
                 basis: l.net_minor,
                 vat: l.vat_minor,
@@ -251,6 +274,15 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             String::new()
         },
         vat_number: s.vat_number.clone(),
+        tax_registration: if s.vat_number.is_empty() && s.country == "FR" {
+            if s.siren.is_empty() {
+                s.siret.chars().take(9).collect()
+            } else {
+                s.siren.clone()
+            }
+        } else {
+            String::new()
+        },
         address: s.address.clone(),
         postal_code: s.postal_code.clone(),
         city: s.city.clone(),
@@ -263,8 +295,8 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     };
     let buyer = Party {
         name: c.name.clone(),
-        siren: String::new(),
-        vat_number: String::new(),
+        siren: c.siren.clone(),
+        vat_number: c.vat_number.clone(),
         address: c.address.clone(),
         postal_code: c.postal_code.clone(),
         city: c.city.clone(),
@@ -274,6 +306,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             c.country.clone()
         },
         email: String::new(),
+        tax_registration: String::new(),
     };
 
     let mut x = Xml::new();
@@ -324,17 +357,29 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         x.start("ram:SpecifiedTradeProduct", &[]);
         x.text("ram:Name", &l.label);
         x.end();
+        // A line written in a draft: its quantity, unit and unit price, its discount a line
+        // allowance (BG-27); a contract's line: one unit at its net, a deduction -1.
+        let (qty, unit, price, discount) = match &l.detail {
+            Some(d) => (
+                quantity(d.quantity_e4),
+                d.unit.as_str(),
+                d.price_minor,
+                d.discount_minor,
+            ),
+            None => (
+                if l.net_minor < 0 { "-1" } else { "1" }.to_string(),
+                "C62",
+                l.net_minor.abs(),
+                0,
+            ),
+        };
         x.start("ram:SpecifiedLineTradeAgreement", &[]);
         x.start("ram:NetPriceProductTradePrice", &[]);
-        x.text("ram:ChargeAmount", &amount(cur, l.net_minor.abs()));
+        x.text("ram:ChargeAmount", &amount(cur, price));
         x.end();
         x.end();
         x.start("ram:SpecifiedLineTradeDelivery", &[]);
-        x.leaf(
-            "ram:BilledQuantity",
-            &[("unitCode", "C62")],
-            if l.net_minor < 0 { "-1" } else { "1" },
-        );
+        x.leaf("ram:BilledQuantity", &[("unitCode", unit)], &qty);
         x.end();
         x.start("ram:SpecifiedLineTradeSettlement", &[]);
         x.start("ram:ApplicableTradeTax", &[]);
@@ -345,6 +390,15 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             &issue::rate_text(l.vat_rate_e4),
         );
         x.end();
+        if discount != 0 {
+            x.start("ram:SpecifiedTradeAllowanceCharge", &[]);
+            x.start("ram:ChargeIndicator", &[]);
+            x.text("udt:Indicator", "false");
+            x.end();
+            x.text("ram:ActualAmount", &amount(cur, discount));
+            x.text("ram:Reason", "Remise");
+            x.end();
+        }
         x.start("ram:SpecifiedTradeSettlementLineMonetarySummation", &[]);
         x.text("ram:LineTotalAmount", &amount(cur, l.net_minor));
         x.end();
@@ -363,6 +417,19 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     x.end();
 
     x.start("ram:ApplicableHeaderTradeDelivery", &[]);
+    // Goods delivered elsewhere in the EU: where to (BT-80, BR-IC-12).
+    if lines.iter().any(|l| l.category() == "K") {
+        x.start("ram:ShipToTradeParty", &[]);
+        x.start("ram:PostalTradeAddress", &[]);
+        x.text("ram:CountryID", &buyer.country);
+        x.end();
+        x.end();
+    }
+    if let Some(d) = delivery {
+        x.start("ram:ActualDeliverySupplyChainEvent", &[]);
+        x.date("ram:OccurrenceDateTime", d);
+        x.end();
+    }
     x.end();
 
     x.start("ram:ApplicableHeaderTradeSettlement", &[]);
@@ -383,11 +450,14 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         x.start("ram:ApplicableTradeTax", &[]);
         x.text("ram:CalculatedAmount", &amount(cur, g.vat));
         x.text("ram:TypeCode", "VAT");
-        if g.category == "E" {
+        if g.category != "S" {
             x.text("ram:ExemptionReason", &exemption);
         }
         x.text("ram:BasisAmount", &amount(cur, g.basis));
-        x.text("ram:CategoryCode", g.category);
+        x.text("ram:CategoryCode", &g.category);
+        if let Some(code) = exemption_code(&g.category, franchise) {
+            x.text("ram:ExemptionReasonCode", code);
+        }
         x.text("ram:RateApplicablePercent", &issue::rate_text(g.rate_e4));
         x.end();
     }

@@ -68,10 +68,15 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         ));
     }
     let issue_date = head.issue_date;
-    let (reference, notes, vat_minor): (String, String, Option<i64>) = conn.query_row(
-        "SELECT reference, notes, vat_minor FROM invoices WHERE id = ?1",
+    let (reference, notes, vat_minor, delivery): (
+        String,
+        String,
+        Option<i64>,
+        Option<chrono::NaiveDate>,
+    ) = conn.query_row(
+        "SELECT reference, notes, vat_minor, delivery_date FROM invoices WHERE id = ?1",
         [head.id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let settings = crate::settings::get(conn)?;
     let c = crate::customers::get(conn, head.customer_id)?;
@@ -118,6 +123,20 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     if !reference.is_empty() {
         facts.push((t(lang, "Contrat", "Contract"), reference.clone()));
     }
+    if let Some(d) = delivery.filter(|d| *d != issue_date) {
+        facts.push((
+            t(lang, "Date de livraison", "Delivery date"),
+            short_date(d, lang),
+        ));
+    }
+    // The buyer's identifiers (France's e-invoicing reform; a reverse charge needs the VAT
+    // number).
+    if !c.siren.is_empty() {
+        facts.push((t(lang, "SIREN client", "Customer SIREN"), c.siren.clone()));
+    }
+    if !c.vat_number.is_empty() {
+        facts.push((t(lang, "TVA client", "Customer VAT"), c.vat_number.clone()));
+    }
     let headers = if lang == Lang::Fr {
         ["Désignation", "Montant HT", "Taux TVA", "TVA", "Total TTC"]
     } else {
@@ -129,7 +148,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         .iter()
         .map(|l| {
             [
-                l.label.clone(),
+                described(l, currency, lang),
                 money(l.net_minor),
                 format!(
                     "{} %",
@@ -141,26 +160,33 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
             ]
         })
         .collect();
-    let rate = lines
-        .first()
-        .map(|l| issue::rate_text(l.vat_rate_e4))
-        .unwrap_or_default()
-        .replace('.', if lang == Lang::Fr { "," } else { "." });
-    let totals = vec![
-        (t(lang, "Total HT", "Total net"), money(net)),
-        (
+    // One VAT line per rate (in the order the lines name them), each the VAT of its lines.
+    let mut rates: Vec<(i64, i64)> = Vec::new();
+    for l in &lines {
+        match rates.iter_mut().find(|(r, _)| *r == l.vat_rate_e4) {
+            Some((_, v)) => *v += l.vat_minor,
+            None => rates.push((l.vat_rate_e4, l.vat_minor)),
+        }
+    }
+    if rates.is_empty() {
+        rates.push((0, vat));
+    }
+    let mut totals = vec![(t(lang, "Total HT", "Total net"), money(net))];
+    for (r, v) in &rates {
+        let rate = issue::rate_text(*r).replace('.', if lang == Lang::Fr { "," } else { "." });
+        totals.push((
             if lang == Lang::Fr {
                 format!("TVA {rate} %")
             } else {
                 format!("VAT at {rate} %")
             },
-            money(vat),
-        ),
-        (
-            t(lang, "Total TTC à payer", "Total to pay"),
-            money(head.total_minor),
-        ),
-    ];
+            money(*v),
+        ));
+    }
+    totals.push((
+        t(lang, "Total TTC à payer", "Total to pay"),
+        money(head.total_minor),
+    ));
     let mut notes_out: Vec<String> = notes
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -219,6 +245,64 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         reference,
         qr,
     })
+}
+
+/// A line's description as printed: for a line written in a draft, its quantity, unit and
+/// unit price (and its discount) after the text: "Conseil — 2,5 h × 80,00 € − 10 %".
+fn described(l: &issue::Line, currency: Currency, lang: Lang) -> String {
+    let Some(d) = &l.detail else {
+        return l.label.clone();
+    };
+    let fr = lang == Lang::Fr;
+    let q = rust_decimal::Decimal::new(d.quantity_e4, 4)
+        .normalize()
+        .to_string();
+    let q = if fr { q.replace('.', ",") } else { q };
+    let unit = unit_label(&d.unit, fr);
+    let mut s = format!(
+        "{} — {q}{}{} × {}",
+        l.label,
+        if unit.is_empty() { "" } else { " " },
+        unit,
+        currency.format_minor(d.price_minor, lang)
+    );
+    if d.discount_minor != 0 {
+        s.push_str(&if fr {
+            format!(", remise {}", currency.format_minor(d.discount_minor, lang))
+        } else {
+            format!(", less {}", currency.format_minor(d.discount_minor, lang))
+        });
+    }
+    s
+}
+
+/// A UN/ECE unit as a reader says it ("" for C62, one).
+pub fn unit_label(code: &str, fr: bool) -> &'static str {
+    match (code, fr) {
+        ("H87", true) => "pièce(s)",
+        ("H87", false) => "piece(s)",
+        ("HUR", _) => "h",
+        ("DAY", true) => "jour(s)",
+        ("DAY", false) => "day(s)",
+        ("WEE", true) => "semaine(s)",
+        ("WEE", false) => "week(s)",
+        ("MON", true) => "mois",
+        ("MON", false) => "month(s)",
+        ("ANN", true) => "an(s)",
+        ("ANN", false) => "year(s)",
+        ("MIN", _) => "min",
+        ("KGM", _) => "kg",
+        ("MTR", _) => "m",
+        ("MTK", _) => "m²",
+        ("MTQ", _) => "m³",
+        ("LTR", _) => "l",
+        ("KMT", _) => "km",
+        ("LS", true) => "forfait",
+        ("LS", false) => "lump sum",
+        ("E48", true) => "prestation(s)",
+        ("E48", false) => "service(s)",
+        _ => "",
+    }
 }
 
 /// What late payment costs, as the invoice must say: the penalty rate and, for a business
@@ -547,11 +631,54 @@ pub fn schedule_pdf(
     render(&schedule(conn, reference, as_of)?)
 }
 
-/// The PDF of invoice `number` (see [`compose`]): a Factur-X PDF/A-3b at the EN 16931
+/// The PDF of invoice `number`: the bytes archived when it was issued from a draft, else
+/// (a contract's invoice) drawn from [`compose`]: a Factur-X PDF/A-3b at the EN 16931
 /// profile, its CII XML ([`super::cii::xml`]) embedded.
 pub fn pdf(conn: &Connection, number: &str) -> Result<Vec<u8>> {
+    match archived(conn, number)? {
+        Some((pdf, _)) => Ok(pdf),
+        None => draw(conn, number, &super::cii::xml(conn, number)?),
+    }
+}
+
+/// The CII XML of invoice `number`: the archived bytes, else written now.
+pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
+    match archived(conn, number)? {
+        Some((_, xml)) => Ok(xml),
+        None => super::cii::xml(conn, number),
+    }
+}
+
+/// The (PDF, XML) archived at issue, if any.
+fn archived(conn: &Connection, number: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let head = crate::invoices::stored_by_number(conn, "invoice", number)?;
+    Ok(conn
+        .query_row(
+            "SELECT pdf, xml FROM invoice_archives WHERE invoice_id = ?1",
+            [head.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Issues draft `id` on `on` ([`crate::invoices::drafts::issue_in`]) and archives its
+/// Factur-X PDF and CII XML, all in one transaction. Returns (invoice id, number).
+pub fn issue_draft(conn: &mut Connection, id: i64, on: chrono::NaiveDate) -> Result<(i64, String)> {
+    let tx = conn.transaction()?;
+    let (invoice_id, number) = crate::invoices::drafts::issue_in(&tx, id, on)?;
+    let xml = super::cii::xml(&tx, &number)?;
+    let pdf = draw(&tx, &number, &xml)?;
+    tx.execute(
+        "INSERT INTO invoice_archives (invoice_id, pdf, xml) VALUES (?1, ?2, ?3)",
+        rusqlite::params![invoice_id, pdf, xml],
+    )?;
+    tx.commit()?;
+    Ok((invoice_id, number))
+}
+
+/// Draws invoice `number` as a Factur-X PDF around `xml`.
+fn draw(conn: &Connection, number: &str, xml: &[u8]) -> Result<Vec<u8>> {
     let d = compose(conn, number)?;
-    let xml = super::cii::xml(conn, number)?;
     pdf::render_factur_x(
         &pdf::Meta {
             title: &format!("{} {}", d.title, d.number),
@@ -561,7 +688,7 @@ pub fn pdf(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         },
         &layout(&d),
         &pdf::FacturX {
-            xml: &xml,
+            xml,
             level: "EN 16931",
         },
     )

@@ -17,13 +17,42 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// One line of an issued invoice; a deduction has negative amounts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Line {
     pub label: String,
     pub net_minor: i64,
     /// Percent × 10,000 (20 % is 200000).
     pub vat_rate_e4: i64,
     pub vat_minor: i64,
+    /// Quantity, unit, unit price and discount of a line written in a draft; `None` for
+    /// the lines of contracts (one unit at the net).
+    pub detail: Option<LineDetail>,
+    /// The EN 16931 VAT category (S, E, K, AE, G, O); `None`: S when a rate is charged,
+    /// else E.
+    pub category: Option<String>,
+}
+
+/// What a line written in a draft says beyond its net.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineDetail {
+    /// × 10,000 (1.5 is 15000).
+    pub quantity_e4: i64,
+    /// UN/ECE Recommendation 20 code.
+    pub unit: String,
+    pub price_minor: i64,
+    /// The line discount taken off quantity × price.
+    pub discount_minor: i64,
+}
+
+impl Line {
+    /// Its VAT category: the one stored, else S when VAT is charged, else E.
+    pub fn category(&self) -> &str {
+        match &self.category {
+            Some(c) => c,
+            None if self.vat_rate_e4 > 0 => "S",
+            None => "E",
+        }
+    }
 }
 
 /// An invoice to issue: who, when, the lines. The total is the lines' sum.
@@ -38,6 +67,8 @@ pub struct ToIssue {
     pub notes: String,
     /// The contract reference, shown on the invoice and in lists.
     pub reference: String,
+    /// The day the goods were delivered or the service done (BT-72), when said.
+    pub delivery_date: Option<NaiveDate>,
 }
 
 /// A line as the UI and the PDF read it (decimal strings).
@@ -177,8 +208,13 @@ pub fn refuse_own_series(conn: &Connection, number: &str) -> Result<()> {
 /// Issues an invoice inside the caller's transaction: checks the mentions, allocates its
 /// number, stores it with its lines (immutable from then on). Returns (id, number).
 pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
-    let vat_charged = inv.lines.iter().any(|l| l.vat_rate_e4 > 0);
-    check_mentions(tx, inv.customer_id, vat_charged)?;
+    // The seller's VAT number is required when VAT is charged, and on a reverse charge or
+    // an export (EN 16931 BR-IC-02, BR-AE-02, BR-G-02).
+    let vat_named = inv
+        .lines
+        .iter()
+        .any(|l| l.vat_rate_e4 > 0 || matches!(l.category(), "K" | "AE" | "G"));
+    check_mentions(tx, inv.customer_id, vat_named)?;
     let net = crate::money::checked_total(inv.lines.iter().map(|l| l.net_minor))?;
     let vat = crate::money::checked_total(inv.lines.iter().map(|l| l.vat_minor))?;
     let total = crate::money::checked_total([net, vat])?;
@@ -200,8 +236,8 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
     let number = next_number(tx, inv.issue_date.year())?;
     tx.execute(
         "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
-            net_minor, vat_minor, reference, notes, issued)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
+            net_minor, vat_minor, reference, notes, issued, delivery_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)",
         params![
             number,
             inv.customer_id,
@@ -213,21 +249,29 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
             vat,
             inv.reference,
             inv.notes,
+            inv.delivery_date.map(|d| d.to_string()),
         ],
     )?;
     let id = tx.last_insert_rowid();
     let mut ins = tx.prepare_cached(
-        "INSERT INTO invoice_lines (invoice_id, position, label, net_minor, vat_rate_e4, vat_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO invoice_lines (invoice_id, position, label, net_minor, vat_rate_e4, vat_minor,
+            quantity_e4, unit, price_minor, discount_minor, vat_category)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for (i, l) in inv.lines.iter().enumerate() {
+        let d = l.detail.as_ref();
         ins.execute(params![
             id,
             i as i64 + 1,
             l.label,
             l.net_minor,
             l.vat_rate_e4,
-            l.vat_minor
+            l.vat_minor,
+            d.map(|d| d.quantity_e4),
+            d.map(|d| d.unit.as_str()),
+            d.map(|d| d.price_minor),
+            d.map(|d| d.discount_minor),
+            l.category,
         ])?;
     }
     Ok((id, number))
@@ -243,15 +287,29 @@ pub fn rate_text(rate_e4: i64) -> String {
 /// An issued invoice's lines, in order (empty for an invoice recorded from elsewhere).
 pub fn lines(conn: &Connection, invoice_id: i64) -> Result<Vec<Line>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT label, net_minor, vat_rate_e4, vat_minor FROM invoice_lines
-         WHERE invoice_id = ?1 ORDER BY position",
+        "SELECT label, net_minor, vat_rate_e4, vat_minor, quantity_e4, unit, price_minor,
+                discount_minor, vat_category
+         FROM invoice_lines WHERE invoice_id = ?1 ORDER BY position",
     )?;
     let rows = stmt.query_map([invoice_id], |r| {
+        let quantity_e4: Option<i64> = r.get(4)?;
         Ok(Line {
             label: r.get(0)?,
             net_minor: r.get(1)?,
             vat_rate_e4: r.get(2)?,
             vat_minor: r.get(3)?,
+            detail: match quantity_e4 {
+                Some(quantity_e4) => Some(LineDetail {
+                    quantity_e4,
+                    unit: r
+                        .get::<_, Option<String>>(5)?
+                        .unwrap_or_else(|| "C62".into()),
+                    price_minor: r.get::<_, Option<i64>>(6)?.unwrap_or_default(),
+                    discount_minor: r.get::<_, Option<i64>>(7)?.unwrap_or_default(),
+                }),
+                None => None,
+            },
+            category: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -318,9 +376,11 @@ mod tests {
                 net_minor: 10000,
                 vat_rate_e4: 200000,
                 vat_minor: 2000,
+                ..Line::default()
             }],
             notes: String::new(),
             reference: "K1".into(),
+            delivery_date: None,
         }
     }
 

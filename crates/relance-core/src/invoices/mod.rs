@@ -4,6 +4,7 @@
 //! `payments` records payments and allocates them; `credit_notes` reduces balances.
 
 pub mod credit_notes;
+pub mod drafts;
 pub mod issue;
 pub mod payments;
 

@@ -39,6 +39,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_settlement_reversal.sql"),
     include_str!("migrations/0023_foreign_key_indexes.sql"),
     include_str!("migrations/0024_journal_bank_line.sql"),
+    include_str!("migrations/0025_customer_identifiers.sql"),
+    include_str!("migrations/0026_invoice_drafts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -36,4 +36,12 @@ archived_on: string | null,
  * The accounts (IBAN, compact) they pay from: typed by the owner, or learnt from a
  * confirmed bank match. The bank matcher proposes their transfers by these.
  */
-payer_accounts: Array<string>, };
+payer_accounts: Array<string>, 
+/**
+ * SIREN (9 digits), empty when unknown: named on their e-invoices (BT-47).
+ */
+siren: string, 
+/**
+ * VAT number (compact), empty when unknown (BT-48; required for a reverse charge).
+ */
+vat_number: string, };

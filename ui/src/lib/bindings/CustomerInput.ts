@@ -12,4 +12,13 @@ reference: string, name: string, kind: string, language: string, email: string, 
  * The accounts they pay from, IBANs separated by commas or new lines; `None` (a caller
  * that does not show them) keeps those known.
  */
-payer_accounts?: string, };
+payer_accounts?: string, 
+/**
+ * SIREN: 9 digits with their key (spaces allowed).
+ */
+siren: string, 
+/**
+ * VAT number: country prefix then up to 13 characters (a French one's key is checked,
+ * and must match the SIREN when both are given).
+ */
+vat_number: string, };

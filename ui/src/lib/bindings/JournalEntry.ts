@@ -19,6 +19,7 @@ on_date: string, customer_reference: string, kind: JournalKind, action: string |
 document_id: number | null, 
 /**
  * The statement line this entry came from (a payment read from the bank, its return):
- * the history links to it. None once that statement's import is undone.
+ * the history links to it while that line pays this customer (none once its import is
+ * undone; after a re-import, the new line when it pays the same customer again).
  */
 bank_line: number | null, };

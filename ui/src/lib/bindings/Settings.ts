@@ -46,6 +46,11 @@ invoice_prefix: string,
  */
 discount_terms: string, 
 /**
+ * "standard" (VAT charged at the lines' rates) or "franchise" (franchise en base, art.
+ * 293 B du CGI: no VAT on any invoice, category E with that mention).
+ */
+vat_regime: string, 
+/**
  * Thresholds of the payer segments (see `views::segments`).
  */
 segment_min_paid: bigint, segment_good_days: bigint, segment_slow_days: bigint, segment_forgetful_days: bigint, segment_trend_days: bigint, ui_language: Lang, has_logo: boolean, };

@@ -1,0 +1,1128 @@
+//! Invoices written in Relance (issue 21): a draft for a customer (lines with a quantity, a
+//! unit, a unit price excluding tax, a VAT rate and an optional discount; notes; the delivery
+//! date), editable and deletable, then **issued**: dated that day, numbered from the yearly
+//! sequence ([`super::issue`]), immutable, and dunned like any invoice; the draft goes in
+//! the same transaction.
+//!
+//! The figures follow EN 16931: a line's net is quantity × unit price rounded to the cent,
+//! less its discount (rounded to the cent); the VAT is computed **once per rate** on the sum
+//! of the line nets of that rate (BR-CO-17), each rounded half away from zero; the per-line
+//! VAT the PDF shows is that sum spread over the lines by largest remainder, so the lines
+//! add up to the breakdown exactly. [`compute`] is a pure function tests check by hand.
+//!
+//! VAT cases: the owner's `vat_regime` setting (`franchise`: no VAT on any invoice, category
+//! E, "TVA non applicable, art. 293 B du CGI"), else per draft a reverse charge for goods
+//! (K) or services (AE) to a business elsewhere in the EU (its VAT number required), an
+//! export outside the EU (G), or VAT at the lines' rates (S). A 0 % rate outside those cases
+//! is refused: the invoice must say why no VAT is charged.
+
+use super::issue::{self, LineDetail};
+use crate::error::{Error, Msg, Result, VatCase};
+use crate::money::Currency;
+use crate::validate as v;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The UN/ECE Recommendation 20 units offered (the refusal lists them).
+pub const UNITS: [&str; 16] = [
+    "C62", "H87", "HUR", "DAY", "WEE", "MON", "ANN", "MIN", "KGM", "MTR", "MTK", "MTQ", "LTR",
+    "KMT", "LS", "E48",
+];
+
+/// The most lines one invoice may have.
+pub const MAX_LINES: usize = 500;
+
+/// A line as typed: every value a string.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct DraftLineInput {
+    pub description: String,
+    /// Empty: 1.
+    pub quantity: String,
+    /// UN/ECE code; empty: C62 ("one").
+    pub unit: String,
+    /// Excluding tax, in the invoice's currency.
+    pub unit_price: String,
+    /// Percent ("20", "5,5"); empty: 0 (only where no VAT is charged).
+    pub vat_rate: String,
+    /// Percent taken off the line; empty: none.
+    pub discount: String,
+}
+
+/// The draft form as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct DraftInput {
+    /// The customer's reference.
+    pub customer: String,
+    /// Empty: the company's default currency.
+    pub currency: String,
+    /// Empty: the issue date.
+    pub delivery_date: String,
+    pub notes: String,
+    /// "" (VAT at the lines' rates), "reverse_charge_goods", "reverse_charge_services" or
+    /// "export".
+    pub vat_exemption: String,
+    pub lines: Vec<DraftLineInput>,
+}
+
+/// A checked line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedLine {
+    pub description: String,
+    pub quantity_e4: i64,
+    pub unit: String,
+    pub price_minor: i64,
+    pub vat_rate_e4: i64,
+    /// Percent × 10,000.
+    pub discount_e4: i64,
+}
+
+/// One group of the VAT breakdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub category: &'static str,
+    pub rate_e4: i64,
+    pub basis: i64,
+    pub vat: i64,
+}
+
+/// What the lines come to (minor units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Computed {
+    /// Per line: quantity × price rounded, the discount, the net, its share of the VAT.
+    pub gross: Vec<i64>,
+    pub discounts: Vec<i64>,
+    pub nets: Vec<i64>,
+    pub vats: Vec<i64>,
+    pub categories: Vec<&'static str>,
+    pub groups: Vec<Group>,
+    pub net: i64,
+    pub vat: i64,
+    pub total: i64,
+}
+
+/// `n / d` rounded half away from zero.
+fn round_div(n: i128, d: i128) -> i128 {
+    if n >= 0 {
+        (n + d / 2) / d
+    } else {
+        -((-n + d / 2) / d)
+    }
+}
+
+/// The EN 16931 category of every line under `case` (None: VAT at the lines' rates).
+pub fn category(case: Option<VatCase>) -> &'static str {
+    match case {
+        None => "S",
+        Some(VatCase::Franchise) => "E",
+        Some(VatCase::ReverseChargeGoods) => "K",
+        Some(VatCase::ReverseChargeServices) => "AE",
+        Some(VatCase::Export) => "G",
+    }
+}
+
+/// The lines' figures (see the module's rounding rules). Errors only on an overflow.
+pub fn compute(lines: &[CheckedLine], case: Option<VatCase>) -> Result<Computed> {
+    let cat = category(case);
+    let mut gross = Vec::with_capacity(lines.len());
+    let mut discounts = Vec::with_capacity(lines.len());
+    let mut nets = Vec::with_capacity(lines.len());
+    let too_large = || Error::invalid("lines", Msg::AmountTooLarge(String::new()));
+    for l in lines {
+        let g = round_div(
+            i128::from(l.quantity_e4) * i128::from(l.price_minor),
+            10_000,
+        );
+        let d = round_div(g * i128::from(l.discount_e4), 1_000_000);
+        gross.push(i64::try_from(g).map_err(|_| too_large())?);
+        discounts.push(i64::try_from(d).map_err(|_| too_large())?);
+        nets.push(i64::try_from(g - d).map_err(|_| too_large())?);
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for (l, net) in lines.iter().zip(&nets) {
+        let rate = if cat == "S" { l.vat_rate_e4 } else { 0 };
+        match groups.iter_mut().find(|g| g.rate_e4 == rate) {
+            Some(g) => g.basis = crate::money::checked_total([g.basis, *net])?,
+            None => groups.push(Group {
+                category: cat,
+                rate_e4: rate,
+                basis: *net,
+                vat: 0,
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.vat = i64::try_from(round_div(
+            i128::from(g.basis) * i128::from(g.rate_e4),
+            1_000_000,
+        ))
+        .map_err(|_| too_large())?;
+    }
+    // Each group's VAT spread over its lines by largest remainder, in proportion to nets.
+    let mut vats = vec![0i64; lines.len()];
+    for g in &groups {
+        let members: Vec<usize> = (0..lines.len())
+            .filter(|&i| (if cat == "S" { lines[i].vat_rate_e4 } else { 0 }) == g.rate_e4)
+            .collect();
+        if g.basis == 0 {
+            continue;
+        }
+        let exact: Vec<(i128, i128)> = members
+            .iter()
+            .map(|&i| {
+                let n = i128::from(g.vat) * i128::from(nets[i]);
+                (
+                    n.div_euclid(i128::from(g.basis)),
+                    n.rem_euclid(i128::from(g.basis)),
+                )
+            })
+            .collect();
+        let mut left = i128::from(g.vat) - exact.iter().map(|(q, _)| q).sum::<i128>();
+        let mut order: Vec<usize> = (0..members.len()).collect();
+        order.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+        for (k, &i) in members.iter().enumerate() {
+            vats[i] = exact[k].0 as i64;
+        }
+        for k in order {
+            if left <= 0 {
+                break;
+            }
+            vats[members[k]] += 1;
+            left -= 1;
+        }
+    }
+    let net = crate::money::checked_total(nets.iter().copied())?;
+    let vat = crate::money::checked_total(groups.iter().map(|g| g.vat))?;
+    Ok(Computed {
+        gross,
+        discounts,
+        categories: vec![cat; lines.len()],
+        nets,
+        vats,
+        groups,
+        net,
+        vat,
+        total: crate::money::checked_total([net, vat])?,
+    })
+}
+
+/// The legal mention an invoice without VAT carries (printed under the lines and given as
+/// the exemption reason of its e-invoice), in the customer's language.
+pub fn exemption_mention(case: VatCase, fr: bool) -> &'static str {
+    match (case, fr) {
+        (VatCase::Franchise, true) => "TVA non applicable, art. 293 B du CGI",
+        (VatCase::Franchise, false) => "VAT not applicable, art. 293 B of the French tax code (CGI)",
+        (VatCase::ReverseChargeGoods, true) => {
+            "Exonération de TVA, article 262 ter I du CGI (livraison intracommunautaire)"
+        }
+        (VatCase::ReverseChargeGoods, false) => {
+            "VAT exempt: intra-Community supply of goods (art. 138 of Directive 2006/112/EC)"
+        }
+        (VatCase::ReverseChargeServices, true) => "Autoliquidation (article 283-2 du CGI)",
+        (VatCase::ReverseChargeServices, false) => {
+            "Reverse charge: VAT to be accounted for by the customer (art. 196 of Directive 2006/112/EC)"
+        }
+        (VatCase::Export, true) => "Exonération de TVA, article 262 I du CGI (exportation)",
+        (VatCase::Export, false) => {
+            "VAT exempt: export outside the EU (art. 146 of Directive 2006/112/EC)"
+        }
+    }
+}
+
+/// The EN 16931 exemption reason code (VATEX) of a case.
+pub fn exemption_code(case: VatCase) -> &'static str {
+    match case {
+        VatCase::Franchise => "VATEX-FR-FRANCHISE",
+        VatCase::ReverseChargeGoods => "VATEX-EU-IC",
+        VatCase::ReverseChargeServices => "VATEX-EU-AE",
+        VatCase::Export => "VATEX-EU-G",
+    }
+}
+
+fn parse_case(field: &str, s: &str) -> Result<Option<VatCase>> {
+    Ok(match s.trim().replace('-', "_").as_str() {
+        "" | "none" => None,
+        "reverse_charge_goods" => Some(VatCase::ReverseChargeGoods),
+        "reverse_charge_services" => Some(VatCase::ReverseChargeServices),
+        "export" => Some(VatCase::Export),
+        _ => {
+            return Err(Error::invalid(
+                field,
+                Msg::OneOf(vec![
+                    "reverse-charge-goods",
+                    "reverse-charge-services",
+                    "export",
+                ]),
+            ))
+        }
+    })
+}
+
+fn case_text(case: Option<VatCase>) -> &'static str {
+    match case {
+        Some(VatCase::ReverseChargeGoods) => "reverse_charge_goods",
+        Some(VatCase::ReverseChargeServices) => "reverse_charge_services",
+        Some(VatCase::Export) => "export",
+        _ => "",
+    }
+}
+
+/// A decimal typed with at most 4 decimals, × 10,000.
+fn e4(d: rust_decimal::Decimal) -> Option<i64> {
+    let d = d.normalize();
+    (d.scale() <= 4)
+        .then(|| (d * rust_decimal::Decimal::from(10_000)).trunc())
+        .and_then(|x| i64::try_from(x).ok())
+}
+
+/// Checks one typed line (`at` is its index, for the field names the form shows errors by).
+pub fn check_line(
+    l: &DraftLineInput,
+    at: usize,
+    currency: Currency,
+    case: Option<VatCase>,
+) -> Result<CheckedLine> {
+    let field = |name: &str| format!("lines[{at}].{name}");
+    let description = v::printable(
+        &field("description"),
+        v::required_line(&field("description"), &l.description, 300)?,
+    )?;
+    let quantity_e4 = match l.quantity.trim() {
+        "" => 10_000,
+        q => {
+            let bad = || Error::invalid(field("quantity"), Msg::BadQuantity(q.to_string()));
+            let d = crate::money::parse_amount(q, &field("quantity")).map_err(|_| bad())?;
+            match e4(d) {
+                Some(n) if n > 0 && n <= 1_000_000 * 10_000 => n,
+                _ => return Err(bad()),
+            }
+        }
+    };
+    let unit = match l.unit.trim().to_ascii_uppercase().as_str() {
+        "" => "C62".to_string(),
+        u if UNITS.contains(&u) => u.to_string(),
+        u => return Err(Error::invalid(field("unit"), Msg::UnknownUnit(u.into()))),
+    };
+    let price = currency.parse_amount(&l.unit_price, &field("unit_price"))?;
+    if price.is_sign_negative() {
+        return Err(Error::invalid(field("unit_price"), Msg::Negative));
+    }
+    let price_minor = currency.to_minor(price, &field("unit_price"))?;
+    let vat_rate_e4 = match l.vat_rate.trim() {
+        "" => 0,
+        r => e4(v::rate(&field("vat_rate"), r)?).unwrap_or_default(),
+    };
+    match case {
+        Some(c) if vat_rate_e4 > 0 => {
+            return Err(Error::invalid(field("vat_rate"), Msg::VatNotCharged(c)))
+        }
+        None if vat_rate_e4 == 0 => {
+            return Err(Error::invalid(
+                field("vat_rate"),
+                Msg::ZeroRateNeedsExemption,
+            ))
+        }
+        _ => {}
+    }
+    let discount_e4 = match l.discount.trim() {
+        "" => 0,
+        d => e4(v::rate(&field("discount"), d)?).unwrap_or_default(),
+    };
+    Ok(CheckedLine {
+        description,
+        quantity_e4,
+        unit,
+        price_minor,
+        vat_rate_e4,
+        discount_e4,
+    })
+}
+
+/// A checked draft, ready to store or to compute.
+#[derive(Debug, Clone)]
+pub struct CheckedDraft {
+    pub customer_id: i64,
+    pub currency: Currency,
+    pub delivery_date: Option<NaiveDate>,
+    pub notes: String,
+    /// The draft's own case (the franchise is the owner's setting, not stored per draft).
+    pub exemption: Option<VatCase>,
+    pub lines: Vec<CheckedLine>,
+}
+
+/// The case the lines are computed under: the owner's franchise, else the draft's.
+fn effective_case(conn: &Connection, exemption: Option<VatCase>) -> Result<Option<VatCase>> {
+    if crate::settings::get(conn)?.vat_regime == "franchise" {
+        return Ok(Some(VatCase::Franchise));
+    }
+    Ok(exemption)
+}
+
+/// Checks a typed draft (every field; a draft may have no line yet).
+pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
+    let customer_id = crate::customers::id_by_ref(conn, "customer", &input.customer)?;
+    let currency = if input.currency.trim().is_empty() {
+        crate::settings::default_currency(conn)?
+    } else {
+        Currency::parse(&input.currency)
+            .map_err(|_| Error::invalid("currency", Msg::UnknownCurrency(input.currency.clone())))?
+    };
+    let delivery_date = match input.delivery_date.trim() {
+        "" => None,
+        d => Some(v::parse_date("delivery_date", d)?),
+    };
+    let notes = v::printable("notes", v::multiline("notes", &input.notes, 2000)?)?;
+    let exemption = parse_case("vat_exemption", &input.vat_exemption)?;
+    let case = effective_case(conn, exemption)?;
+    if input.lines.len() > MAX_LINES {
+        return Err(Error::invalid("lines", Msg::TooLong(MAX_LINES)));
+    }
+    let lines = input
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| check_line(l, i, currency, case))
+        .collect::<Result<Vec<_>>>()?;
+    compute(&lines, case)?;
+    Ok(CheckedDraft {
+        customer_id,
+        currency,
+        delivery_date,
+        notes,
+        exemption,
+        lines,
+    })
+}
+
+/// A line as the form and the CLI show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DraftLineView {
+    pub description: String,
+    /// "1", "2.5".
+    pub quantity: String,
+    pub unit: String,
+    pub unit_price: String,
+    /// "20", "5.5".
+    pub vat_rate: String,
+    /// "10" (percent) or "" (none).
+    pub discount: String,
+    /// What the discount takes off, "" when none.
+    pub discount_amount: String,
+    pub net: String,
+    pub vat: String,
+    pub category: String,
+}
+
+/// One group of the VAT breakdown as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VatGroupView {
+    pub category: String,
+    pub rate: String,
+    pub basis: String,
+    pub vat: String,
+}
+
+/// The totals as the owner types (computed by the engine, never in the page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DraftTotals {
+    pub currency: String,
+    pub lines: Vec<DraftLineView>,
+    pub groups: Vec<VatGroupView>,
+    pub net: String,
+    pub vat: String,
+    pub total: String,
+    /// The mention printed when no VAT is charged ("TVA non applicable, art. 293 B du CGI").
+    pub mention: String,
+}
+
+/// A saved draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DraftView {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub customer_reference: String,
+    pub customer_name: String,
+    pub delivery_date: Option<NaiveDate>,
+    pub notes: String,
+    pub vat_exemption: String,
+    pub totals: DraftTotals,
+    pub updated_at: String,
+}
+
+fn rate_shown(e4: i64) -> String {
+    issue::rate_text(e4)
+}
+
+fn quantity_shown(e4: i64) -> String {
+    rust_decimal::Decimal::new(e4, 4).normalize().to_string()
+}
+
+/// The totals of checked lines under `case`, shown in `currency` (`fr`: the mention's
+/// language).
+pub fn totals(
+    lines: &[CheckedLine],
+    currency: Currency,
+    case: Option<VatCase>,
+    fr: bool,
+) -> Result<DraftTotals> {
+    let c = compute(lines, case)?;
+    let m = |x: i64| currency.minor_to_string(x);
+    Ok(DraftTotals {
+        currency: currency.code().to_string(),
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| DraftLineView {
+                description: l.description.clone(),
+                quantity: quantity_shown(l.quantity_e4),
+                unit: l.unit.clone(),
+                unit_price: m(l.price_minor),
+                vat_rate: rate_shown(if c.categories[i] == "S" {
+                    l.vat_rate_e4
+                } else {
+                    0
+                }),
+                discount: if l.discount_e4 == 0 {
+                    String::new()
+                } else {
+                    rate_shown(l.discount_e4)
+                },
+                discount_amount: if c.discounts[i] == 0 {
+                    String::new()
+                } else {
+                    m(c.discounts[i])
+                },
+                net: m(c.nets[i]),
+                vat: m(c.vats[i]),
+                category: c.categories[i].to_string(),
+            })
+            .collect(),
+        groups: c
+            .groups
+            .iter()
+            .map(|g| VatGroupView {
+                category: g.category.to_string(),
+                rate: rate_shown(g.rate_e4),
+                basis: m(g.basis),
+                vat: m(g.vat),
+            })
+            .collect(),
+        net: m(c.net),
+        vat: m(c.vat),
+        total: m(c.total),
+        mention: case
+            .map(|k| exemption_mention(k, fr).to_string())
+            .unwrap_or_default(),
+    })
+}
+
+/// The totals of a typed draft, without saving it (the form calls it as the owner types).
+pub fn preview(conn: &Connection, input: &DraftInput) -> Result<DraftTotals> {
+    let d = check(conn, input)?;
+    let fr = crate::customers::get(conn, d.customer_id)?.language == crate::error::Lang::Fr;
+    totals(&d.lines, d.currency, effective_case(conn, d.exemption)?, fr)
+}
+
+fn write_lines(conn: &Connection, id: i64, lines: &[CheckedLine]) -> Result<()> {
+    conn.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO invoice_draft_lines (draft_id, position, description, quantity_e4, unit,
+            price_minor, vat_rate_e4, discount_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (i, l) in lines.iter().enumerate() {
+        ins.execute(params![
+            id,
+            i as i64 + 1,
+            l.description,
+            l.quantity_e4,
+            l.unit,
+            l.price_minor,
+            l.vat_rate_e4,
+            l.discount_e4
+        ])?;
+    }
+    Ok(())
+}
+
+/// Saves a new draft.
+pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
+    let d = check(conn, input)?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO invoice_drafts (customer_id, currency, delivery_date, notes, vat_exemption)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            d.customer_id,
+            d.currency.code(),
+            d.delivery_date.map(|x| x.to_string()),
+            d.notes,
+            case_text(d.exemption)
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    write_lines(&tx, id, &d.lines)?;
+    tx.commit()?;
+    get(conn, id)
+}
+
+fn refuse_unknown(conn: &Connection, id: i64) -> Result<()> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM invoice_drafts WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::NotFound {
+            what: "draft",
+            key: id.to_string(),
+        })
+    }
+}
+
+/// Replaces a draft with the form as typed.
+pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<DraftView> {
+    refuse_unknown(conn, id)?;
+    let d = check(conn, input)?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE invoice_drafts SET customer_id = ?2, currency = ?3, delivery_date = ?4, notes = ?5,
+            vat_exemption = ?6, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+         WHERE id = ?1",
+        params![
+            id,
+            d.customer_id,
+            d.currency.code(),
+            d.delivery_date.map(|x| x.to_string()),
+            d.notes,
+            case_text(d.exemption)
+        ],
+    )?;
+    write_lines(&tx, id, &d.lines)?;
+    tx.commit()?;
+    get(conn, id)
+}
+
+/// Deletes a draft (nothing else refers to one).
+pub fn delete(conn: &mut Connection, id: i64) -> Result<()> {
+    refuse_unknown(conn, id)?;
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
+    tx.execute("DELETE FROM invoice_drafts WHERE id = ?1", [id])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// A draft as typed back (what an edit starts from).
+pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
+    refuse_unknown(conn, id)?;
+    let (customer, currency, delivery, notes, exemption): (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+    ) = conn.query_row(
+        "SELECT c.reference, d.currency, d.delivery_date, d.notes, d.vat_exemption
+         FROM invoice_drafts d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let cur = Currency::parse(&currency)?;
+    let lines = stored_lines(conn, id)?
+        .into_iter()
+        .map(|l| DraftLineInput {
+            description: l.description,
+            quantity: quantity_shown(l.quantity_e4),
+            unit: l.unit,
+            unit_price: cur.minor_to_string(l.price_minor),
+            vat_rate: if l.vat_rate_e4 == 0 {
+                String::new()
+            } else {
+                rate_shown(l.vat_rate_e4)
+            },
+            discount: if l.discount_e4 == 0 {
+                String::new()
+            } else {
+                rate_shown(l.discount_e4)
+            },
+        })
+        .collect();
+    Ok(DraftInput {
+        customer,
+        currency,
+        delivery_date: delivery.unwrap_or_default(),
+        notes,
+        vat_exemption: exemption,
+        lines,
+    })
+}
+
+fn stored_lines(conn: &Connection, id: i64) -> Result<Vec<CheckedLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT description, quantity_e4, unit, price_minor, vat_rate_e4, discount_e4
+         FROM invoice_draft_lines WHERE draft_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(CheckedLine {
+            description: r.get(0)?,
+            quantity_e4: r.get(1)?,
+            unit: r.get(2)?,
+            price_minor: r.get(3)?,
+            vat_rate_e4: r.get(4)?,
+            discount_e4: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One draft with its totals.
+pub fn get(conn: &Connection, id: i64) -> Result<DraftView> {
+    refuse_unknown(conn, id)?;
+    let (customer_id, reference, name, currency, delivery, notes, exemption, updated): (
+        i64,
+        String,
+        String,
+        String,
+        Option<NaiveDate>,
+        String,
+        String,
+        String,
+    ) = conn.query_row(
+        "SELECT d.customer_id, c.reference, c.name, d.currency, d.delivery_date, d.notes,
+                d.vat_exemption, d.updated_at
+         FROM invoice_drafts d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1",
+        [id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        },
+    )?;
+    let lines = stored_lines(conn, id)?;
+    let case = effective_case(conn, parse_case("vat_exemption", &exemption)?)?;
+    let fr = crate::customers::get(conn, customer_id)?.language == crate::error::Lang::Fr;
+    Ok(DraftView {
+        id,
+        customer_reference: reference,
+        customer_name: name,
+        delivery_date: delivery,
+        notes,
+        vat_exemption: exemption,
+        totals: totals(&lines, Currency::parse(&currency)?, case, fr)?,
+        updated_at: updated,
+    })
+}
+
+/// Every draft, the latest changed first.
+pub fn list(conn: &Connection) -> Result<Vec<DraftView>> {
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM invoice_drafts ORDER BY updated_at DESC, id DESC")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    ids.into_iter().map(|id| get(conn, id)).collect()
+}
+
+/// Adds a line at the end of a draft.
+pub fn add_line(conn: &mut Connection, id: i64, line: &DraftLineInput) -> Result<DraftView> {
+    let mut input = input_of(conn, id)?;
+    input.lines.push(line.clone());
+    update(conn, id, &input)
+}
+
+/// Removes line `position` (from 1) of a draft.
+pub fn remove_line(conn: &mut Connection, id: i64, position: usize) -> Result<DraftView> {
+    let mut input = input_of(conn, id)?;
+    if position == 0 || position > input.lines.len() {
+        return Err(Error::invalid(
+            "position",
+            Msg::OutOfRange {
+                min: 1,
+                max: input.lines.len() as i64,
+            },
+        ));
+    }
+    input.lines.remove(position - 1);
+    update(conn, id, &input)
+}
+
+/// A new draft with the lines of issued invoice `number` (for the same customer): lines
+/// written in Relance keep their quantity, unit, price and discount; a contract's lines are
+/// one unit at their net (its deductions are left out).
+pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
+    let head = super::stored_by_number(conn, "invoice", number)?;
+    if !issue::is_issued(conn, head.id)? {
+        return Err(Error::invalid(
+            "invoice",
+            Msg::NotIssuedHere(head.number.clone()),
+        ));
+    }
+    let cur = Currency::parse(&head.currency)?;
+    let reference: String = conn.query_row(
+        "SELECT reference FROM customers WHERE id = ?1",
+        [head.customer_id],
+        |r| r.get(0),
+    )?;
+    let exemption = issue::lines(conn, head.id)?
+        .iter()
+        .find_map(|l| match l.category() {
+            "K" => Some("reverse_charge_goods"),
+            "AE" => Some("reverse_charge_services"),
+            "G" => Some("export"),
+            _ => None,
+        })
+        .unwrap_or_default()
+        .to_string();
+    let lines = issue::lines(conn, head.id)?
+        .into_iter()
+        .filter(|l| l.net_minor >= 0)
+        .map(|l| {
+            let (quantity, unit, price, discount) = match &l.detail {
+                Some(d) => {
+                    let gross = d.price_minor as i128 * d.quantity_e4 as i128 / 10_000;
+                    let pct = if gross > 0 && d.discount_minor > 0 {
+                        rate_shown((d.discount_minor as i128 * 1_000_000 / gross) as i64)
+                    } else {
+                        String::new()
+                    };
+                    (
+                        quantity_shown(d.quantity_e4),
+                        d.unit.clone(),
+                        cur.minor_to_string(d.price_minor),
+                        pct,
+                    )
+                }
+                None => (
+                    "1".to_string(),
+                    "C62".to_string(),
+                    cur.minor_to_string(l.net_minor),
+                    String::new(),
+                ),
+            };
+            DraftLineInput {
+                description: l.label,
+                quantity,
+                unit,
+                unit_price: price,
+                vat_rate: if l.vat_rate_e4 == 0 {
+                    String::new()
+                } else {
+                    rate_shown(l.vat_rate_e4)
+                },
+                discount,
+            }
+        })
+        .collect();
+    create(
+        conn,
+        &DraftInput {
+            customer: reference,
+            currency: cur.code().to_string(),
+            delivery_date: String::new(),
+            notes: String::new(),
+            vat_exemption: exemption,
+            lines,
+        },
+    )
+}
+
+/// Issues draft `id` on `on` inside the caller's transaction: checks what an issued invoice
+/// needs beyond the draft's own checks (a line, a positive total, the buyer's SIREN when a
+/// French business, its VAT number and country for a reverse charge, a country outside the
+/// EU for an export, the seller's mentions), then stores the invoice through
+/// [`issue::issue`] and deletes the draft. Returns (invoice id, number).
+pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)> {
+    let input = input_of(tx, id)?;
+    let d = check(tx, &input)?;
+    if d.lines.is_empty() {
+        return Err(Error::invalid("lines", Msg::NoInvoiceLines));
+    }
+    let case = effective_case(tx, d.exemption)?;
+    let c = compute(&d.lines, case)?;
+    if c.total <= 0 {
+        return Err(Error::invalid("total", Msg::NotPositive));
+    }
+    let customer = crate::customers::get(tx, d.customer_id)?;
+    let settings = crate::settings::get(tx)?;
+    let country = if customer.country.is_empty() {
+        settings.country.clone()
+    } else {
+        customer.country.clone()
+    };
+    let business = customer.kind == crate::customers::CustomerKind::Business;
+    if business && country == "FR" && customer.siren.is_empty() {
+        return Err(Error::invalid(
+            "customer",
+            Msg::BuyerSirenRequired(customer.name.clone()),
+        ));
+    }
+    match case {
+        Some(VatCase::ReverseChargeGoods | VatCase::ReverseChargeServices) => {
+            if customer.vat_number.is_empty() {
+                return Err(Error::invalid(
+                    "customer",
+                    Msg::BuyerVatRequired(customer.name.clone()),
+                ));
+            }
+            if !v::EU.contains(&country.as_str()) || country == settings.country {
+                return Err(Error::invalid(
+                    "vat_exemption",
+                    Msg::ReverseChargeOutsideEu(country),
+                ));
+            }
+        }
+        Some(VatCase::Export) if v::EU.contains(&country.as_str()) => {
+            return Err(Error::invalid(
+                "vat_exemption",
+                Msg::ExportInsideEu(country),
+            ));
+        }
+        _ => {}
+    }
+    let fr = customer.language == crate::error::Lang::Fr;
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(k) = case {
+        notes.push(exemption_mention(k, fr).to_string());
+    }
+    notes.extend(
+        d.notes
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string),
+    );
+    let terms = match customer.payment_terms_days {
+        Some(t) => i64::from(t),
+        None => settings.default_payment_terms_days,
+    };
+    let lines = d
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| issue::Line {
+            label: l.description.clone(),
+            net_minor: c.nets[i],
+            vat_rate_e4: if c.categories[i] == "S" {
+                l.vat_rate_e4
+            } else {
+                0
+            },
+            vat_minor: c.vats[i],
+            detail: Some(LineDetail {
+                quantity_e4: l.quantity_e4,
+                unit: l.unit.clone(),
+                price_minor: l.price_minor,
+                discount_minor: c.discounts[i],
+            }),
+            category: Some(c.categories[i].to_string()),
+        })
+        .collect();
+    let issued = issue::issue(
+        tx,
+        &issue::ToIssue {
+            customer_id: d.customer_id,
+            issue_date: on,
+            due_date: on + chrono::Duration::days(terms),
+            currency: d.currency,
+            lines,
+            notes: notes.join("\n"),
+            reference: String::new(),
+            delivery_date: Some(d.delivery_date.unwrap_or(on)),
+        },
+    )?;
+    tx.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
+    tx.execute("DELETE FROM invoice_drafts WHERE id = ?1", [id])?;
+    Ok(issued)
+}
+
+/// The id of the draft `id` if it exists (for the shells' messages).
+pub fn exists(conn: &Connection, id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM invoice_drafts WHERE id = ?1", [id], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(q: i64, price: i64, rate: i64, disc: i64) -> CheckedLine {
+        CheckedLine {
+            description: "x".into(),
+            quantity_e4: q,
+            unit: "C62".into(),
+            price_minor: price,
+            vat_rate_e4: rate,
+            discount_e4: disc,
+        }
+    }
+
+    /// Two rates on one invoice, by hand:
+    /// - 3 h × 83.33 = 249.99 at 20 %; 2.5 × 19.99 = 49.975 → 49.98 at 20 %, less 10 %
+    ///   (4.998 → 5.00) = 44.98; 1 × 12.35 at 5.5 %.
+    /// - 20 %: basis 249.99 + 44.98 = 294.97, VAT 58.994 → 58.99 (not 50.00 + 9.00 = 59.00
+    ///   line by line: BR-CO-17 rounds once per rate); 5.5 %: 12.35 → 0.67925 → 0.68.
+    /// - Net 307.32, VAT 59.67, total 366.99.
+    #[test]
+    fn vat_is_rounded_once_per_rate_on_the_sum_of_the_nets() {
+        let lines = [
+            line(30_000, 8_333, 200_000, 0),
+            line(25_000, 1_999, 200_000, 100_000),
+            line(10_000, 1_235, 55_000, 0),
+        ];
+        let c = compute(&lines, None).unwrap();
+        assert_eq!(c.gross, [24_999, 4_998, 1_235]);
+        assert_eq!(c.discounts, [0, 500, 0]);
+        assert_eq!(c.nets, [24_999, 4_498, 1_235]);
+        assert_eq!(
+            c.groups,
+            [
+                Group {
+                    category: "S",
+                    rate_e4: 200_000,
+                    basis: 29_497,
+                    vat: 5_899
+                },
+                Group {
+                    category: "S",
+                    rate_e4: 55_000,
+                    basis: 1_235,
+                    vat: 68
+                }
+            ]
+        );
+        // The per-line VAT adds up to each group's: 49.998 → 49.99 + 8.996 → 9.00 = 58.99.
+        assert_eq!(c.vats, [4_999, 900, 68]);
+        assert_eq!((c.net, c.vat, c.total), (30_732, 5_967, 36_699));
+    }
+
+    /// Without VAT (franchise, reverse charge, export) every line is one group at 0 %.
+    #[test]
+    fn no_vat_cases_are_one_group_at_zero() {
+        let lines = [line(10_000, 150_000, 0, 0), line(20_000, 2_550, 0, 0)];
+        for (case, cat) in [
+            (VatCase::Franchise, "E"),
+            (VatCase::ReverseChargeGoods, "K"),
+            (VatCase::ReverseChargeServices, "AE"),
+            (VatCase::Export, "G"),
+        ] {
+            let c = compute(&lines, Some(case)).unwrap();
+            assert_eq!(c.groups.len(), 1);
+            assert_eq!(c.groups[0].category, cat);
+            assert_eq!((c.net, c.vat, c.total), (155_100, 0, 155_100));
+        }
+    }
+
+    /// Half a cent rounds away from zero: 0.5 × 0.05 = 0.025 → 0.03; 20 % of 0.03 → 0.006
+    /// → 0.01.
+    #[test]
+    fn half_a_cent_rounds_up() {
+        let c = compute(&[line(5_000, 5, 200_000, 0)], None).unwrap();
+        assert_eq!((c.net, c.vat, c.total), (3, 1, 4));
+    }
+
+    #[test]
+    fn typed_lines_are_checked_with_the_field_named() {
+        let typed = |q: &str, unit: &str, price: &str, rate: &str, disc: &str| DraftLineInput {
+            description: "Conseil".into(),
+            quantity: q.into(),
+            unit: unit.into(),
+            unit_price: price.into(),
+            vat_rate: rate.into(),
+            discount: disc.into(),
+        };
+        let ok = check_line(
+            &typed("2,5", "hur", "80", "20", "10"),
+            0,
+            Currency::EUR,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                ok.quantity_e4,
+                ok.unit.as_str(),
+                ok.price_minor,
+                ok.vat_rate_e4,
+                ok.discount_e4
+            ),
+            (25_000, "HUR", 8_000, 200_000, 100_000)
+        );
+        let field = |r: Result<CheckedLine>| match r {
+            Err(Error::Invalid { field, msg, .. }) => (field, msg),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(check_line(
+                &typed("0", "", "80", "20", ""),
+                3,
+                Currency::EUR,
+                None
+            ))
+            .0,
+            "lines[3].quantity"
+        );
+        assert!(matches!(
+            field(check_line(
+                &typed("1", "XYZ", "80", "20", ""),
+                0,
+                Currency::EUR,
+                None
+            ))
+            .1,
+            Msg::UnknownUnit(_)
+        ));
+        assert!(matches!(
+            field(check_line(
+                &typed("1", "", "80.1234", "20", ""),
+                0,
+                Currency::EUR,
+                None
+            ))
+            .1,
+            Msg::TooManyDecimals { .. }
+        ));
+        assert_eq!(
+            field(check_line(
+                &typed("1", "", "80", "0", ""),
+                0,
+                Currency::EUR,
+                None
+            ))
+            .1,
+            Msg::ZeroRateNeedsExemption
+        );
+        assert_eq!(
+            field(check_line(
+                &typed("1", "", "80", "20", ""),
+                0,
+                Currency::EUR,
+                Some(VatCase::Franchise)
+            ))
+            .1,
+            Msg::VatNotCharged(VatCase::Franchise)
+        );
+        let empty = DraftLineInput {
+            description: " ".into(),
+            unit_price: "1".into(),
+            vat_rate: "20".into(),
+            ..DraftLineInput::default()
+        };
+        assert_eq!(
+            field(check_line(&empty, 1, Currency::EUR, None)).0,
+            "lines[1].description"
+        );
+    }
+}
