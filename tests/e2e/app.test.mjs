@@ -531,6 +531,60 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
   });
 });
 
+test('Writing an invoice: two VAT rates typed, totals from the engine, issued after a question, its Factur-X PDF saved and the XML inside valid', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'write-invoice');
+  const pdf = path.join(dir, 'F2026-0150.pdf');
+  await withApp(4446, { RELANCE_DB: db, RELANCE_TEST_FILE: pdf }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('[data-testid="section-calls"]', 'the demo loaded');
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="write-invoice"]');
+    await d.find('[data-testid="line-0-description"]', 'the first line');
+    await d.type('#d-customer', 'ARCH08');
+    const unit = (i, code) => d.exec(`const s = document.querySelector('[data-testid="line-${i}-unit"]'); s.value = '${code}'; s.dispatchEvent(new Event('change', { bubbles: true }));`);
+    await d.type('[data-testid="line-0-description"]', 'Conseil en signalétique');
+    await d.type('[data-testid="line-0-quantity"]', '3');
+    await unit(0, 'HUR');
+    await d.type('[data-testid="line-0-price"]', '83,33');
+    await d.type('[data-testid="line-0-rate"]', '20');
+    await d.click('[data-testid="add-line"]');
+    await d.type('[data-testid="line-1-description"]', 'Brochure');
+    await d.type('[data-testid="line-1-price"]', '12,35');
+    await d.type('[data-testid="line-1-rate"]', '5,5');
+    // 249.99 at 20 % (VAT 49.998 → 50.00) and 12.35 at 5.5 % (0.67925 → 0.68): 313.02.
+    await d.waitText('[data-testid="draft-total"]', '313,02');
+    assert.match(await d.text('[data-testid="draft-totals"]'), /TVA 20\s%\s*50,00/);
+    assert.match(await d.text('[data-testid="draft-totals"]'), /TVA 5,5\s%\s*0,68/);
+    // An empty description is refused next to its cell, what was typed kept.
+    await d.type('[data-testid="line-1-description"]', ' ');
+    await d.waitText('[data-testid="draft-line-1"]', 'Ce champ');
+    await d.type('[data-testid="line-1-description"]', 'Brochure');
+    await d.screenshot(shots, '01-draft');
+    // Issue asks first: it cannot be undone.
+    await d.click('[data-testid="issue-draft"]');
+    await d.waitText('[data-testid="issue-confirm"]', 'numéro définitif');
+    const found = (await d.axe()).map((v) => `${v.id}: ${v.help} ${v.nodes.join(' ')}`);
+    assert.deepEqual(found, [], found.join('\n'));
+    await d.screenshot(shots, '02-question');
+    await d.click('[data-testid="issue-yes"]');
+    await d.find('[data-testid="issued-note"]', 'the issued invoice');
+    assert.match(await d.text('h1'), /F2026-0150/);
+    // Its Factur-X PDF: the XML inside, extracted by poppler, passes the official checks.
+    await d.click('[data-testid="invoice-pdf"]');
+    await d.waitFor(async () => existsSync(pdf), 'the PDF to be written');
+    execFileSync('pdfdetach', ['-saveall', '-o', dir, pdf]);
+    const xml = readFileSync(path.join(dir, 'factur-x.xml'), 'utf8');
+    assert.ok(xml.includes('<ram:GrandTotalAmount>313.02</ram:GrandTotalAmount>'), xml);
+    const python = process.env.RELANCE_PYTHON ?? path.join(process.env.HOME ?? '', '.cache/relance/venv/bin/python3');
+    const said = execFileSync(python, [path.resolve('tests/einvoice/validate.py'), pdf, path.join(dir, 'factur-x.xml')]).toString();
+    assert.equal((said.match(/0 fatal/g) ?? []).length, 2, said);
+    execFileSync('pdftoppm', ['-png', '-r', '50', '-singlefile', pdf, path.join(shots, '03-invoice')]);
+    await d.screenshot(shots, '04-invoice-page');
+  });
+});
+
 test('Reports: the aged balance equals the outstanding total, a cell lists its invoices, CSV export; a customer\'s payer profile', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

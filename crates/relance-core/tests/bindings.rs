@@ -185,6 +185,16 @@ fn typescript_bindings_are_up_to_date() {
             check::<csv::Preview>(&mut stale);
             check::<matching::Confidence>(&mut stale);
         }
+        {
+            use relance_core::invoices::drafts;
+            check::<drafts::DraftLineInput>(&mut stale);
+            check::<drafts::DraftInput>(&mut stale);
+            check::<drafts::DraftLineView>(&mut stale);
+            check::<drafts::VatGroupView>(&mut stale);
+            check::<drafts::DraftTotals>(&mut stale);
+            check::<drafts::DraftView>(&mut stale);
+            check::<relance_core::error::VatCase>(&mut stale);
+        }
     }
     assert!(
         stale.is_empty(),

@@ -7,6 +7,7 @@ pub mod bank;
 pub mod contracts;
 pub mod customers;
 pub mod documents;
+pub mod drafts;
 pub mod dunning;
 pub mod invoices;
 pub mod reports;

@@ -1,6 +1,9 @@
 // The only place that calls invoke(). Every type comes from the generated bindings.
 import { invoke } from '@tauri-apps/api/core';
 import type { ApiError } from './bindings/ApiError';
+import type { DraftInput } from './bindings/DraftInput';
+import type { DraftTotals } from './bindings/DraftTotals';
+import type { DraftView } from './bindings/DraftView';
 import type { CompanyInput } from './bindings/CompanyInput';
 import type { VatFigures } from './bindings/VatFigures';
 import type { VatPart } from './bindings/VatPart';
@@ -128,6 +131,14 @@ export const api = {
   exportAgedPdf: (currency: string, bySegment: boolean, path: string) => call<null>('export_aged_pdf', { currency, bySegment, path }),
   exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),
   saveInvoicePdf: (number: string, path: string) => call<null>('save_invoice_pdf', { number, path }),
+  saveInvoiceXml: (number: string, path: string) => call<null>('save_invoice_xml', { number, path }),
+  previewDraft: (input: DraftInput) => call<DraftTotals>('preview_draft', { input }),
+  saveDraft: (id: number | null, input: DraftInput) => call<DraftView>('save_draft', { id, input }),
+  getDraft: (id: number) => call<{ draft: DraftView; input: DraftInput }>('get_draft', { id }),
+  listDrafts: () => call<DraftView[]>('list_drafts'),
+  deleteDraft: (id: number) => call<null>('delete_draft', { id }),
+  issueDraft: (id: number) => call<{ id: number; number: string }>('issue_draft', { id }),
+  duplicateInvoice: (number: string) => call<DraftView>('duplicate_invoice', { number }),
   previewEmail: (invoice: string, kind: LetterKind) => call<EmailPreview>('preview_email', { invoice, kind }),
   openEmail: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_email', { invoice, kind }),
   mailtoLink: (invoice: string, kind: LetterKind) => call<string>('mailto_link', { invoice, kind }),

@@ -7,6 +7,7 @@ export type Route =
   | { name: 'customer-edit'; id: number }
   | { name: 'invoices' }
   | { name: 'invoice-new'; customer?: string }
+  | { name: 'invoice-write'; draft?: number; customer?: string }
   | { name: 'invoice'; id: number }
   | { name: 'invoice-edit'; id: number }
   | { name: 'contracts' }
@@ -32,6 +33,10 @@ export function parseRoute(hash: string): Route {
       return { name: 'customers' };
     case 'invoices':
       if (parts[1] === 'new') return { name: 'invoice-new', customer: query.get('customer') ?? undefined };
+      if (parts[1] === 'write') {
+        const draft = Number(parts[2]);
+        return Number.isInteger(draft) && draft > 0 ? { name: 'invoice-write', draft } : { name: 'invoice-write', customer: query.get('customer') ?? undefined };
+      }
       if (Number.isInteger(id) && id > 0) return parts[2] === 'edit' ? { name: 'invoice-edit', id } : { name: 'invoice', id };
       return { name: 'invoices' };
     case 'contracts':
@@ -69,6 +74,7 @@ export function sectionOf(route: Route): string {
     case 'invoices':
     case 'invoice':
     case 'invoice-new':
+    case 'invoice-write':
     case 'invoice-edit':
       return 'invoice';
     case 'disputes':
