@@ -216,6 +216,11 @@ fn main() {
         bank(&mut conn, as_of, &mut rng);
         return;
     }
+    // `RELANCE_BENCH_ONLY=einvoice`: the invoices written and issued, alone.
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("einvoice") {
+        einvoice(&mut conn, as_of);
+        return;
+    }
 
     let runs = 31;
     let open_first_100 = InvoiceQuery {
@@ -503,6 +508,7 @@ fn main() {
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
 
     bank(&mut conn, as_of, &mut rng);
+    einvoice(&mut conn, as_of);
 
     // Backup and restore of the whole ledger.
     let snap = dir.path().join("snapshot.sqlite");
@@ -534,6 +540,66 @@ fn main() {
 }
 
 /// A bank statement of 10,000 lines against the 100,000 invoices: read, then matched.
+/// An invoice of 20 lines (two VAT rates, discounts) written as a draft, then issued: its
+/// number, its Factur-X PDF drawn with the CII XML embedded, both archived, in one
+/// transaction; on the 100,000-invoice ledger.
+fn einvoice(conn: &mut relance_core::Connection, as_of: NaiveDate) {
+    use relance_core::invoices::drafts::{self, DraftInput, DraftLineInput};
+    for (k, v) in [
+        ("company_name", "Atelier Banc d'Essai"),
+        ("address", "1 rue de la Mesure"),
+        ("postal_code", "69001"),
+        ("city", "Lyon"),
+        ("country", "FR"),
+        ("siret", "73282932000074"),
+        ("vat_number", "FR44732829320"),
+        ("iban", "FR7630006000011234567890189"),
+    ] {
+        relance_core::settings::set(conn, k, v).unwrap();
+    }
+    relance_core::customers::create(
+        conn,
+        &relance_core::customers::CustomerInput {
+            reference: "BENCH-EINV".into(),
+            name: "Client du banc".into(),
+            address: "2 quai du Test".into(),
+            postal_code: "69002".into(),
+            city: "Lyon".into(),
+            siren: "552100554".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let input = DraftInput {
+        customer: "BENCH-EINV".into(),
+        lines: (0..20)
+            .map(|i| DraftLineInput {
+                description: format!("Prestation n° {i} : conception et suivi"),
+                quantity: format!("{}.5", 1 + i % 4),
+                unit: "HUR".into(),
+                unit_price: format!("{}.{:02}", 40 + i * 3, i * 7 % 100),
+                vat_rate: if i % 5 == 0 { "5.5" } else { "20" }.into(),
+                discount: if i % 3 == 0 { "10" } else { "" }.into(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut size = 0;
+    let (t, number) = time(21, || {
+        let d = drafts::create(conn, &input).unwrap();
+        let (_, number) = relance_core::documents::invoice::issue_draft(conn, d.id, as_of).unwrap();
+        size = relance_core::documents::invoice::pdf(conn, &number)
+            .unwrap()
+            .len();
+        number
+    });
+    println!(
+        "a 20-line invoice written and issued as Factur-X (draft, number, PDF/A-3 with its CII, archived; last {number}, {:.0} kB)   median {}",
+        size as f64 / 1000.0,
+        ms(t)
+    );
+}
+
 fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
     // A bank statement of 10,000 lines against the 100,000 invoices: read, then matched
     // (a dry run: nothing written). Four in ten name an open invoice with its exact balance,

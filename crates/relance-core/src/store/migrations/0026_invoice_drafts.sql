@@ -42,6 +42,10 @@ ALTER TABLE invoice_lines ADD COLUMN discount_minor INTEGER;
 ALTER TABLE invoice_lines ADD COLUMN vat_category TEXT;
 ALTER TABLE invoices ADD COLUMN delivery_date TEXT;
 
+-- Issuing checks that no invoice was issued after the new one's date: the latest issued
+-- date, read from this index instead of the whole table (100,000 rows: 10 ms a time).
+CREATE INDEX invoices_issued ON invoices(issue_date) WHERE issued = 1;
+
 DROP TRIGGER invoices_issued_immutable;
 CREATE TRIGGER invoices_issued_immutable BEFORE UPDATE ON invoices
 WHEN OLD.issued = 1 AND (NEW.issued IS NOT OLD.issued OR NEW.number IS NOT OLD.number
