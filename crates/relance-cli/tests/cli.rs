@@ -2770,6 +2770,18 @@ fn issued_invoices_are_en16931_e_invoices() {
         5,
         "{said}"
     );
+    // Archived at issue: a reprint after the company's details change is the same bytes.
+    let first = std::fs::read(&pdfs[0]).unwrap();
+    env.ok(&["settings", "set", "company_name", "Atelier Renommé"]);
+    let again = env.dir.path().join("again.pdf");
+    env.ok(&[
+        "invoice",
+        "pdf",
+        "F2026-0001",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read(&again).unwrap(), first);
     // poppler (another independent reader) lists the attachment and every font embedded.
     let listed = Command::new("pdfdetach")
         .arg("-list")

@@ -187,6 +187,17 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             "invoice sequence ahead of the invoices issued in {seq_gap} year(s)"
         ));
     }
+    // An invoice Relance issued has its PDF and XML archived in the same transaction.
+    let unarchived = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM invoices i WHERE i.issued = 1
+           AND NOT EXISTS (SELECT 1 FROM invoice_archives a WHERE a.invoice_id = i.id)",
+    );
+    if unarchived != 0 {
+        bad.push(format!(
+            "{unarchived} issued invoice(s) without their archived PDF and XML"
+        ));
+    }
     // A bank import is whole: never a payment from the statement without its line, never a
     // line without its import.
     let orphan_payments = query_i64(
@@ -705,10 +716,11 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.documents += s.email_actions;
             after.journal += 2 * s.email_actions;
         }
-        // The stage invoice, numbered, with its history entry.
+        // The stage invoice, numbered, with its history entry and its archived PDF and XML.
         Op::Milestone => {
             after.invoices += 1;
             after.journal += 1;
+            after.archives += 1;
         }
         Op::CorrectOvercharge => {
             after.credit_notes += 1;

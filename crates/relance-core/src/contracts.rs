@@ -861,6 +861,7 @@ fn issue_milestone(
         format!("{kind} {number} ({}, {})", k.reference, me.label),
         Some(id),
     )?;
+    issue::finish(tx, id, &number)?;
     Ok(number)
 }
 

@@ -41,6 +41,7 @@ use std::path::Path;
 /// Opens (creating if needed) the database at `path`, migrates it, and seeds what ships
 /// with the product (the three dunning scenarios) the first time. Every shell opens here.
 pub fn open(path: &Path) -> Result<Connection> {
+    invoices::issue::register_finish(documents::invoice::archive_issued);
     let conn = store::connect(path)?;
     dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
@@ -62,6 +63,7 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
 
 /// [`open`] on a private in-memory database (tests).
 pub fn open_in_memory() -> Result<Connection> {
+    invoices::issue::register_finish(documents::invoice::archive_issued);
     let conn = store::connect_in_memory()?;
     dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)

@@ -661,19 +661,26 @@ fn archived(conn: &Connection, number: &str) -> Result<Option<(Vec<u8>, Vec<u8>)
         .optional()?)
 }
 
-/// Issues draft `id` on `on` ([`crate::invoices::drafts::issue_in`]) and archives its
-/// Factur-X PDF and CII XML, all in one transaction. Returns (invoice id, number).
+/// Issues draft `id` on `on` ([`crate::invoices::drafts::issue_in`]), its Factur-X PDF and
+/// CII XML archived ([`archive_issued`]), all in one transaction. Returns (id, number).
 pub fn issue_draft(conn: &mut Connection, id: i64, on: chrono::NaiveDate) -> Result<(i64, String)> {
     let tx = conn.transaction()?;
-    let (invoice_id, number) = crate::invoices::drafts::issue_in(&tx, id, on)?;
-    let xml = super::cii::xml(&tx, &number)?;
-    let pdf = draw(&tx, &number, &xml)?;
+    let issued = crate::invoices::drafts::issue_in(&tx, id, on)?;
+    tx.commit()?;
+    Ok(issued)
+}
+
+/// Archives the Factur-X PDF and the CII XML of invoice `invoice_id` (`number`), just
+/// issued, inside the issuing transaction: what `relance invoice pdf|xml` return from then
+/// on. Registered by `crate::open` as the invoices' [`crate::invoices::issue::finish`].
+pub fn archive_issued(tx: &Connection, invoice_id: i64, number: &str) -> Result<()> {
+    let xml = super::cii::xml(tx, number)?;
+    let pdf = draw(tx, number, &xml)?;
     tx.execute(
         "INSERT INTO invoice_archives (invoice_id, pdf, xml) VALUES (?1, ?2, ?3)",
         rusqlite::params![invoice_id, pdf, xml],
     )?;
-    tx.commit()?;
-    Ok((invoice_id, number))
+    Ok(())
 }
 
 /// Draws invoice `number` as a Factur-X PDF around `xml`.

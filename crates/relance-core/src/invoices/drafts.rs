@@ -941,6 +941,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
     )?;
     tx.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
     tx.execute("DELETE FROM invoice_drafts WHERE id = ?1", [id])?;
+    issue::finish(tx, issued.0, &issued.1)?;
     Ok(issued)
 }
 

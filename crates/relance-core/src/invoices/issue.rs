@@ -277,6 +277,28 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
     Ok((id, number))
 }
 
+/// What is done with an invoice once issued, inside the transaction that issues it, after
+/// its issuer has written everything it says (a milestone's link, a draft's removal): the
+/// archiving of its Factur-X PDF and CII XML. That needs the documents floor, above this
+/// one: `crate::open` registers it ([`register_finish`]); a store opened otherwise archives
+/// nothing (the PDF is then drawn on demand).
+pub type Finish = fn(&Connection, i64, &str) -> Result<()>;
+
+static FINISH: std::sync::OnceLock<Finish> = std::sync::OnceLock::new();
+
+/// Registers what [`finish`] does (once per process; later calls are ignored).
+pub fn register_finish(f: Finish) {
+    let _ = FINISH.set(f);
+}
+
+/// Finishes issued invoice `id` (`number`) inside the issuing transaction.
+pub fn finish(tx: &Connection, id: i64, number: &str) -> Result<()> {
+    match FINISH.get() {
+        Some(f) => f(tx, id, number),
+        None => Ok(()),
+    }
+}
+
 /// "20" / "5.5" from percent × 10,000.
 pub fn rate_text(rate_e4: i64) -> String {
     rust_decimal::Decimal::new(rate_e4, 4)
