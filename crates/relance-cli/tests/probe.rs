@@ -1394,3 +1394,68 @@ fn e_mail_addresses_and_names_reach_the_header_safely() {
     let to = raw.lines().find(|l| l.starts_with("To:")).unwrap();
     assert!(to.is_ascii() && !to.contains(trick), "{to}");
 }
+
+/// Issue 21: drafts issued by several processes at once are numbered without a gap, each
+/// once; the same draft issued twice at once is issued once.
+#[test]
+fn drafts_issued_at_once_are_numbered_without_a_gap() {
+    let d = Demo::new();
+    let drafts: Vec<String> = (0..5)
+        .map(|i| {
+            let out = d.ok(&[
+                "invoice",
+                "draft",
+                "--customer",
+                "ARCH08",
+                "--line",
+                &format!("Conseil {i}|1|{}|20", 100 + i),
+                "--format",
+                "json",
+            ]);
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            v["id"].as_i64().unwrap().to_string()
+        })
+        .collect();
+    // Six processes: each draft once, the first one twice.
+    let mut targets = drafts.clone();
+    targets.push(drafts[0].clone());
+    let runs: Vec<std::thread::JoinHandle<Output>> = targets
+        .into_iter()
+        .map(|draft| {
+            let db = d.db();
+            std::thread::spawn(move || {
+                Command::new(env!("CARGO_BIN_EXE_relance"))
+                    .arg("--db")
+                    .arg(db)
+                    .args(["invoice", "issue", &draft, "--yes"])
+                    .env("RELANCE_TODAY", TODAY)
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let ok = runs
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|o| o.status.success())
+        .count();
+    assert_eq!(ok, 5, "each draft issued once");
+    let conn = relance_core::Connection::open(d.db()).unwrap();
+    let numbers: Vec<String> = conn
+        .prepare("SELECT number FROM invoices WHERE issued = 1 ORDER BY number")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let last: Vec<i64> = numbers
+        .iter()
+        .filter_map(|n| n.strip_prefix("F2026-").and_then(|k| k.parse().ok()))
+        .collect();
+    // Consecutive, the last five the drafts' (after the demo's own issued invoices).
+    for w in last.windows(2) {
+        assert_eq!(w[1], w[0] + 1, "{numbers:?}");
+    }
+    assert_eq!(d.count("invoice_drafts"), 0);
+    assert_eq!(d.count("invoice_archives"), numbers.len() as i64);
+}
