@@ -564,6 +564,8 @@ struct Carry {
     /// one), with that invoice's number: a credit note sent is a document too.
     credit_notes: Vec<(Values, String)>,
     sequence: Vec<(i64, i64)>,
+    /// The archived PDF and XML of carried issued invoices: the bytes sent stay the bytes.
+    archives: Vec<Values>,
 }
 
 impl Carry {
@@ -581,6 +583,7 @@ impl Carry {
             charges: Vec::new(),
             credit_notes: Vec::new(),
             sequence: Vec::new(),
+            archives: Vec::new(),
         };
         let sql = format!(
             "SELECT cn.*, i.number AS invoice_number {}",
@@ -599,6 +602,11 @@ impl Carry {
             c.lines.extend(read_rows(
                 tx,
                 "SELECT * FROM main.invoice_lines WHERE invoice_id = ?1 ORDER BY position",
+                &[&id],
+            )?);
+            c.archives.extend(read_rows(
+                tx,
+                "SELECT * FROM main.invoice_archives WHERE invoice_id = ?1",
                 &[&id],
             )?);
             for pc in read_rows(
@@ -717,6 +725,18 @@ impl Carry {
                 tx,
                 "invoice_lines",
                 line,
+                &[("invoice_id", Value::Integer(new))],
+            )?;
+        }
+        for archive in &self.archives {
+            let new = invoice_of
+                .get(&int(archive, "invoice_id").unwrap_or(0))
+                .copied()
+                .unwrap_or(0);
+            insert_row(
+                tx,
+                "invoice_archives",
+                archive,
                 &[("invoice_id", Value::Integer(new))],
             )?;
         }

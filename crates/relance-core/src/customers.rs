@@ -942,8 +942,12 @@ pub fn delete(conn: &mut Connection, reference: &str) -> Result<()> {
     };
     let invoices = count("invoices")?;
     let payments = count("payments")?;
-    let entries =
-        count("journal")? + count("promises")? + count("contracts")? + count("documents")?;
+    // An invoice being written for them counts too (deleting would lose it).
+    let entries = count("journal")?
+        + count("promises")?
+        + count("contracts")?
+        + count("documents")?
+        + count("invoice_drafts")?;
     if invoices + payments + entries > 0 {
         return Err(Error::invalid(
             "customer",

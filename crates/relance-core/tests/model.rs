@@ -1438,6 +1438,18 @@ fn dates(w: &World) -> BTreeSet<NaiveDate> {
 }
 
 fn check(w: &World) -> Result<(), TestCaseError> {
+    // Every invoice Relance issued keeps the PDF and XML it was issued with, through
+    // restores too.
+    let unarchived: i64 = w
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM invoices i WHERE i.issued = 1
+               AND NOT EXISTS (SELECT 1 FROM invoice_archives a WHERE a.invoice_id = i.id)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    prop_assert_eq!(unarchived, 0, "issued invoices without their archive");
     let dates = dates(w);
     for d in &dates {
         let d = *d;

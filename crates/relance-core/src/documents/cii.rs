@@ -247,16 +247,36 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     }
     let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
     let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
+    // Why no VAT (BT-120): an invoice written in a draft says it in its first note (the
+    // case's mention, put there at issue); a contract's, in its VAT mention; else the
+    // owner's franchise, else a plain exemption.
     let exemption = {
-        let mention = notes
+        let written_here = lines.iter().any(|l| l.category.is_some());
+        let first = notes
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty())
             .unwrap_or_default();
-        if !mention.is_empty() {
-            mention.to_string()
+        let contract: String = if reference.is_empty() {
+            String::new()
+        } else {
+            conn.query_row(
+                "SELECT vat_mention FROM contracts WHERE reference = ?1",
+                [&reference],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_default()
+        };
+        if written_here && !first.is_empty() {
+            first.to_string()
+        } else if !contract.trim().is_empty() {
+            contract.trim().to_string()
+        } else if franchise {
+            crate::invoices::drafts::exemption_mention(crate::error::VatCase::Franchise, true)
+                .to_string()
         } else if s.country == "FR" {
-            "TVA non applicable, art. 293 B du CGI".to_string()
+            "Exonération de TVA".to_string()
         } else {
             "Exempt from VAT".to_string()
         }
