@@ -44,7 +44,8 @@ impl Xml {
             self.out.push_str("  ");
         }
     }
-    fn start(&mut self, tag: &'static str, attrs: &[(&str, &str)]) {
+    /// An indented opening tag with its attributes, values escaped (without the closing `>`).
+    fn open_tag(&mut self, tag: &str, attrs: &[(&str, &str)]) {
         self.indent();
         self.out.push('<');
         self.out.push_str(tag);
@@ -55,6 +56,9 @@ impl Xml {
             self.out.push_str(&quick_xml::escape::escape(*v));
             self.out.push('"');
         }
+    }
+    fn start(&mut self, tag: &'static str, attrs: &[(&str, &str)]) {
+        self.open_tag(tag, attrs);
         self.out.push_str(">\n");
         self.open.push(tag);
     }
@@ -66,16 +70,7 @@ impl Xml {
         self.out.push_str(">\n");
     }
     fn leaf(&mut self, tag: &str, attrs: &[(&str, &str)], text: &str) {
-        self.indent();
-        self.out.push('<');
-        self.out.push_str(tag);
-        for (k, v) in attrs {
-            self.out.push(' ');
-            self.out.push_str(k);
-            self.out.push_str("=\"");
-            self.out.push_str(&quick_xml::escape::escape(*v));
-            self.out.push('"');
-        }
+        self.open_tag(tag, attrs);
         self.out.push('>');
         self.out.push_str(&quick_xml::escape::escape(text));
         self.out.push_str("</");
