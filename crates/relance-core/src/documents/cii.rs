@@ -155,10 +155,6 @@ struct Breakdown {
     vat: i64,
 }
 
-fn category(l: &issue::Line) -> &str {
-    l.category()
-}
-
 /// The exemption reason code (BT-121) of a category without VAT, when one applies.
 fn exemption_code(category: &str, franchise: bool) -> Option<&'static str> {
     use crate::error::VatCase;
@@ -223,7 +219,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     let mut groups: Vec<Breakdown> = Vec::new();
     let franchise = s.vat_regime == "franchise";
     for l in &lines {
-        let cat = category(l);
+        let cat = l.category();
         match groups
             .iter_mut()
             .find(|g| g.category == cat && g.rate_e4 == l.vat_rate_e4)
@@ -277,27 +273,21 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         }
     };
 
+    // A French seller's SIREN (its SIRET's first nine digits when only that is set).
+    let siren: String = match (s.country.as_str(), s.siren.is_empty()) {
+        ("FR", true) => s.siret.chars().take(9).collect(),
+        ("FR", false) => s.siren.clone(),
+        _ => String::new(),
+    };
     let seller = Party {
         name: s.company_name.clone(),
-        siren: if s.country == "FR" {
-            if s.siren.is_empty() {
-                s.siret.chars().take(9).collect()
-            } else {
-                s.siren.clone()
-            }
-        } else {
-            String::new()
-        },
         vat_number: s.vat_number.clone(),
-        tax_registration: if s.vat_number.is_empty() && s.country == "FR" {
-            if s.siren.is_empty() {
-                s.siret.chars().take(9).collect()
-            } else {
-                s.siren.clone()
-            }
+        tax_registration: if s.vat_number.is_empty() {
+            siren.clone()
         } else {
             String::new()
         },
+        siren,
         address: s.address.clone(),
         postal_code: s.postal_code.clone(),
         city: s.city.clone(),
@@ -399,7 +389,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         x.start("ram:SpecifiedLineTradeSettlement", &[]);
         x.start("ram:ApplicableTradeTax", &[]);
         x.text("ram:TypeCode", "VAT");
-        x.text("ram:CategoryCode", category(l));
+        x.text("ram:CategoryCode", l.category());
         x.text(
             "ram:RateApplicablePercent",
             &issue::rate_text(l.vat_rate_e4),

@@ -609,17 +609,20 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
     lay.pages
 }
 
+/// What the PDF of `d` says of itself (`title`: its title and number).
+fn meta<'a>(d: &'a InvoiceDoc, title: &'a str) -> pdf::Meta<'a> {
+    pdf::Meta {
+        title,
+        author: d.sender.first().map_or("", String::as_str),
+        subject: &d.number,
+        date: d.date,
+    }
+}
+
 /// The invoice as PDF bytes.
 pub fn render(d: &InvoiceDoc) -> Result<Vec<u8>> {
-    pdf::render(
-        &pdf::Meta {
-            title: &format!("{} {}", d.title, d.number),
-            author: d.sender.first().map_or("", String::as_str),
-            subject: &d.number,
-            date: d.date,
-        },
-        &layout(d),
-    )
+    let title = format!("{} {}", d.title, d.number);
+    pdf::render(&meta(d, &title), &layout(d))
 }
 
 /// The PDF of a contract's billing schedule (see [`schedule`]).
@@ -686,13 +689,9 @@ pub fn archive_issued(tx: &Connection, invoice_id: i64, number: &str) -> Result<
 /// Draws invoice `number` as a Factur-X PDF around `xml`.
 fn draw(conn: &Connection, number: &str, xml: &[u8]) -> Result<Vec<u8>> {
     let d = compose(conn, number)?;
+    let title = format!("{} {}", d.title, d.number);
     pdf::render_factur_x(
-        &pdf::Meta {
-            title: &format!("{} {}", d.title, d.number),
-            author: d.sender.first().map_or("", String::as_str),
-            subject: &d.number,
-            date: d.date,
-        },
+        &meta(&d, &title),
         &layout(&d),
         &pdf::FacturX {
             xml,

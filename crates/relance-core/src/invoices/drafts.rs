@@ -567,12 +567,7 @@ pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
 }
 
 fn refuse_unknown(conn: &Connection, id: i64) -> Result<()> {
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM invoice_drafts WHERE id = ?1)",
-        [id],
-        |r| r.get(0),
-    )?;
-    if exists {
+    if exists(conn, id)? {
         Ok(())
     } else {
         Err(Error::NotFound {
@@ -772,7 +767,8 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
         [head.customer_id],
         |r| r.get(0),
     )?;
-    let exemption = issue::lines(conn, head.id)?
+    let issued = issue::lines(conn, head.id)?;
+    let exemption = issued
         .iter()
         .find_map(|l| match l.category() {
             "K" => Some("reverse_charge_goods"),
@@ -782,7 +778,7 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
         })
         .unwrap_or_default()
         .to_string();
-    let lines = issue::lines(conn, head.id)?
+    let lines = issued
         .into_iter()
         .filter(|l| l.net_minor >= 0)
         .map(|l| {
@@ -945,7 +941,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
     Ok(issued)
 }
 
-/// The id of the draft `id` if it exists (for the shells' messages).
+/// Whether draft `id` exists.
 pub fn exists(conn: &Connection, id: i64) -> Result<bool> {
     Ok(conn
         .query_row("SELECT 1 FROM invoice_drafts WHERE id = ?1", [id], |_| {
