@@ -37,6 +37,8 @@ const COMMANDS: &[&str] = &[
     "issue_draft",
     "duplicate_invoice",
     "save_invoice_xml",
+    "issue_credit_note",
+    "save_credit_note",
     "customer_profile",
     "bank_import",
     "bank_import_demo",

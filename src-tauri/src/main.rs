@@ -87,6 +87,8 @@ fn main() {
             commands::drafts::issue_draft,
             commands::drafts::duplicate_invoice,
             commands::drafts::save_invoice_xml,
+            commands::drafts::issue_credit_note,
+            commands::drafts::save_credit_note,
             commands::reports::customer_profile,
             commands::bank::bank_import,
             commands::bank::bank_import_demo,

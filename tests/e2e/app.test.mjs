@@ -2,7 +2,7 @@
 // through tauri-driver, each test on its own temporary database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -582,6 +582,34 @@ test('Writing an invoice: two VAT rates typed, totals from the engine, issued af
     assert.equal((said.match(/0 fatal/g) ?? []).length, 2, said);
     execFileSync('pdftoppm', ['-png', '-r', '50', '-singlefile', pdf, path.join(shots, '03-invoice')]);
     await d.screenshot(shots, '04-invoice-page');
+    // A credit note for one hour (83.33 + 16.67 VAT): asked first, then issued in its own
+    // series, off the balance, listed with its Factur-X PDF.
+    await d.click('[data-testid="open-credit-doc"]');
+    await d.click('[data-testid="cd-some"]');
+    await d.type('#cd-desc-0', 'Une heure de conseil');
+    await d.type('#cd-price-0', '83,33');
+    await d.type('#cd-rate-0', '20');
+    await d.type('#cd-reason', 'Heure non effectuée');
+    await d.click('[data-testid="cd-issue"]');
+    await d.waitText('[data-testid="cd-confirm"]', 'numéro définitif');
+    const cdFound = (await d.axe()).map((v) => `${v.id}: ${v.help} ${v.nodes.join(' ')}`);
+    assert.deepEqual(cdFound, [], cdFound.join('\n'));
+    await d.screenshot(shots, '05-credit-note-question');
+    await d.click('[data-testid="cd-go"]');
+    await d.waitText('[data-testid="credit-documents"]', 'A2026-0001');
+    await d.waitText('[data-testid="invoice-balance"]', '213,02');
+    rmSync(pdf);
+    await d.click('[data-testid="cd-pdf"]');
+    await d.waitFor(async () => existsSync(pdf), 'the credit note PDF to be written');
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-']).toString();
+    assert.match(text, /AVOIR/);
+    assert.match(text, /F2026-0150/);
+    assert.match(text, /100,00/);
+    const cdSaid = execFileSync(python, [path.resolve('tests/einvoice/validate.py'), pdf]).toString();
+    assert.match(cdSaid, /Factur-X container, 0 problems/);
+    assert.match(cdSaid, /0 fatal/);
+    execFileSync('pdftoppm', ['-png', '-r', '50', '-singlefile', pdf, path.join(shots, '06-credit-note')]);
+    await d.screenshot(shots, '07-invoice-page-credited');
   });
 });
 

@@ -181,7 +181,7 @@ pub enum ExemptionArg {
 }
 
 /// A line as the CLI takes it: "description|quantity|unit price|VAT rate[|unit[|discount]]".
-fn line_of(spec: &str) -> Result<drafts::DraftLineInput> {
+pub(crate) fn line_of(spec: &str) -> Result<drafts::DraftLineInput> {
     let parts: Vec<&str> = spec.split('|').collect();
     // The VAT rate may be left out where none is charged (franchise, reverse charge, export).
     if !(3..=6).contains(&parts.len()) {

@@ -133,7 +133,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Contract(c) => contracts::run(conn, db, c),
         Command::Milestone(c) => contracts::milestone(conn, c),
         Command::Payment(c) => payments::run(conn, c),
-        Command::CreditNote(c) => payments::run_credit_note(conn, c),
+        Command::CreditNote(c) => payments::run_credit_note(conn, db, c),
         Command::Agenda(a) => dunning::agenda(conn, a),
         Command::Action(c) => dunning::act(conn, c),
         Command::Promise(c) => promises::run(conn, c),

@@ -62,6 +62,34 @@ pub enum CreditNoteCmd {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Issue a credit note (a document, type 381, numbered in its own yearly series, A by
+    /// default) that corrects an invoice: the whole invoice, or the lines given. It reduces
+    /// the invoice's balance; what exceeds it (a paid invoice) is the customer's credit.
+    /// Dated today; cannot be undone.
+    Issue {
+        #[arg(long)]
+        invoice: String,
+        /// "description|quantity|unit price excl. tax|VAT rate[|unit[|discount %]]"; repeat
+        /// for each line. None: the whole invoice.
+        #[arg(long = "line", value_name = "LINE")]
+        lines: Vec<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::output::Format,
+    },
+    /// The PDF of an issued credit note (a Factur-X PDF, as archived when issued).
+    Pdf {
+        number: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// The e-invoice of an issued credit note: its CII XML (EN 16931, type 381).
+    Xml {
+        number: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 pub fn run(conn: &mut Connection, cmd: PaymentCmd) -> Result<()> {
@@ -128,8 +156,75 @@ pub fn run(conn: &mut Connection, cmd: PaymentCmd) -> Result<()> {
     Ok(())
 }
 
-pub fn run_credit_note(conn: &mut Connection, cmd: CreditNoteCmd) -> Result<()> {
+pub fn run_credit_note(
+    conn: &mut Connection,
+    db: &std::path::Path,
+    cmd: CreditNoteCmd,
+) -> Result<()> {
+    use relance_core::documents::credit_note;
     match cmd {
+        CreditNoteCmd::Issue {
+            invoice,
+            lines,
+            reason,
+            format,
+        } => {
+            let input = relance_core::invoices::credit_documents::CreditNoteIssueInput {
+                invoice,
+                lines: lines
+                    .iter()
+                    .map(|l| crate::invoices::line_of(l))
+                    .collect::<Result<_>>()?,
+                reason,
+            };
+            let today = date_or_today(&None, "as_of")?;
+            let (id, number) = credit_note::issue(conn, &input, today)?;
+            let inv = relance_core::invoices::credit_documents::by_number(conn, &number)?;
+            let views =
+                relance_core::invoices::credit_documents::for_invoice(conn, inv.invoice_id)?;
+            let v =
+                views
+                    .into_iter()
+                    .find(|v| v.id == id)
+                    .ok_or(relance_core::Error::NotFound {
+                        what: "credit note",
+                        key: number.clone(),
+                    })?;
+            if format == crate::output::Format::Json {
+                crate::output::print_json(&serde_json::json!({
+                    "number": v.number,
+                    "invoice": v.invoice_number,
+                    "net": v.net,
+                    "vat": v.vat,
+                    "total": v.total,
+                    "applied": v.applied,
+                    "credit": v.left,
+                    "currency": v.currency,
+                }));
+            } else {
+                out!(
+                    "Credit note {} issued on {}: {} {} ({} {} off its balance, {} {} to the customer's credit).",
+                    v.number,
+                    v.invoice_number,
+                    v.total,
+                    v.currency,
+                    v.applied,
+                    v.currency,
+                    v.left,
+                    v.currency
+                );
+            }
+        }
+        CreditNoteCmd::Pdf { number, out } => {
+            let bytes = credit_note::pdf(conn, &number)?;
+            relance_core::store::write_output(db, &out, &bytes, "out")?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
+        CreditNoteCmd::Xml { number, out } => {
+            let bytes = credit_note::xml(conn, &number)?;
+            relance_core::store::write_output(db, &out, &bytes, "out")?;
+            out!("{} written ({} bytes).", out.display(), bytes.len());
+        }
         CreditNoteCmd::Add {
             invoice,
             amount,

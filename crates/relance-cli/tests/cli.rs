@@ -2883,6 +2883,168 @@ fn issued_invoices_are_en16931_e_invoices() {
 /// invoices, the PDF and XML archived at issue (the same bytes every time, even after the
 /// settings change) and accepted by the official validators; then the VAT cases (franchise,
 /// reverse charge, export) and a duplicate.
+/// Issue 21: a credit note is a document of its own series (A2026-0001), referencing the
+/// invoice it corrects, valid as an EN 16931 e-invoice (type 381) inside a Factur-X PDF;
+/// it lowers the invoice's balance, never credits more than is left, and on a paid invoice
+/// becomes the customer's credit.
+#[test]
+fn credit_notes_are_issued_as_valid_e_invoices() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&["settings", "set", "vat_number", "FR44732829320"]);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ATEL",
+        "--name",
+        "Atelier Volta",
+        "--address",
+        "5 rue Volta",
+        "--postal-code",
+        "69003",
+        "--city",
+        "Lyon",
+        "--siren",
+        "552100554",
+    ]);
+    let today = "2026-06-15";
+    let run = |args: &[&str]| env.run_env(args, &[("RELANCE_TODAY", today)]);
+    let ok = |args: &[&str]| {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // 3 h × 83.33 at 20 % (249.99, VAT 49.998 → 50.00) and 12.35 at 5.5 % (VAT 0.68):
+    // 313.02.
+    let d: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "ATEL",
+        "--line",
+        "Conseil|3|83.33|20|HUR",
+        "--line",
+        "Brochure|1|12.35|5.5",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(d["totals"]["total"], "313.02", "{d}");
+    let id = d["id"].as_i64().unwrap().to_string();
+    ok(&["invoice", "issue", &id, "--yes"]);
+    // One hour credited: 83.33 + 16.67 (16.666) = 100.00, all of it off the balance.
+    let cn: serde_json::Value = serde_json::from_str(&ok(&[
+        "credit-note",
+        "issue",
+        "--invoice",
+        "F2026-0001",
+        "--line",
+        "Conseil|1|83.33|20|HUR",
+        "--reason",
+        "Une heure non effectuée",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(cn["number"], "A2026-0001", "{cn}");
+    assert_eq!(
+        (
+            &cn["net"],
+            &cn["vat"],
+            &cn["total"],
+            &cn["applied"],
+            &cn["credit"]
+        ),
+        (
+            &serde_json::json!("83.33"),
+            &serde_json::json!("16.67"),
+            &serde_json::json!("100.00"),
+            &serde_json::json!("100.00"),
+            &serde_json::json!("0.00")
+        )
+    );
+    let shown = env.json(&[
+        "invoice",
+        "show",
+        "F2026-0001",
+        "--as-of",
+        today,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(shown["invoice"]["balance"], "213.02", "{shown}");
+    ok(&[
+        "payment",
+        "add",
+        "--customer",
+        "ATEL",
+        "--date",
+        today,
+        "--amount",
+        "213.02",
+    ]);
+    // The whole invoice: more than is left to credit (313.02 − 100.00).
+    let o = run(&["credit-note", "issue", "--invoice", "F2026-0001"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("213.02"), "{}", stderr(&o));
+    // The brochure (12.35 + 0.68 = 13.03) on the paid invoice: the customer's credit.
+    let said = ok(&[
+        "credit-note",
+        "issue",
+        "--invoice",
+        "F2026-0001",
+        "--line",
+        "Brochure|1|12.35|5.5",
+        "--reason",
+        "Brochure non livrée",
+    ]);
+    assert!(
+        said.contains("Credit note A2026-0002 issued on F2026-0001: 13.03 EUR (0.00 EUR off its balance, 13.03 EUR to the customer's credit)."),
+        "{said}"
+    );
+    let customer = env.json(&["customer", "show", "ATEL", "--format", "json"]);
+    assert_eq!(customer["credit"][0]["amount"], "13.03", "{customer}");
+    // Both are valid e-invoices (the CEN Schematron, the Factur-X XSD, the PDF container).
+    let dir = env.dir.path();
+    let mut files = Vec::new();
+    for n in ["A2026-0001", "A2026-0002"] {
+        let (pdf, xml) = (dir.join(format!("{n}.pdf")), dir.join(format!("{n}.xml")));
+        ok(&["credit-note", "pdf", n, "--out", pdf.to_str().unwrap()]);
+        ok(&["credit-note", "xml", n, "--out", xml.to_str().unwrap()]);
+        files.push(xml);
+        files.push(pdf);
+    }
+    let (passed, said) = validate_einvoices(&files);
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&files[2]).unwrap();
+    for what in [
+        "<ram:TypeCode>381</ram:TypeCode>",
+        "<ram:ID>A2026-0002</ram:ID>",
+        "<ram:IssuerAssignedID>F2026-0001</ram:IssuerAssignedID>",
+        "<qdt:DateTimeString format=\"102\">20260615</qdt:DateTimeString>",
+        "<ram:CalculatedAmount>0.68</ram:CalculatedAmount>",
+        "<ram:GrandTotalAmount>13.03</ram:GrandTotalAmount>",
+    ] {
+        assert!(x.contains(what), "lacks {what}:\n{x}");
+    }
+    let text = pdf_text(&files[3]);
+    for what in [
+        "AVOIR",
+        "A2026-0002",
+        "F2026-0001 du 15/06/2026",
+        "Brochure non livrée",
+        "13,03",
+        "restent à votre crédit",
+    ] {
+        assert!(text.contains(what), "PDF lacks {what}:\n{text}");
+    }
+    // Unknown credit note: refused, named.
+    let o = run(&["credit-note", "pdf", "A2026-0009", "--out", "x.pdf"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("A2026-0009"), "{}", stderr(&o));
+}
+
 #[test]
 fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
     let env = Env::new();

@@ -71,6 +71,9 @@ struct State {
     drafts: i64,
     /// Issued invoices' archived PDF and XML.
     archives: i64,
+    /// Issued credit notes, and their archived PDF and XML.
+    credit_documents: i64,
+    credit_archives: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -198,6 +201,39 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             "{unarchived} issued invoice(s) without their archived PDF and XML"
         ));
     }
+    // An issued credit note: its archive, its number the sequence's last at most, and what
+    // it imputed never more than its total.
+    let credit_unarchived = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM credit_note_documents d
+          WHERE NOT EXISTS (SELECT 1 FROM credit_note_archives a WHERE a.credit_note_id = d.id)",
+    );
+    if credit_unarchived != 0 {
+        bad.push(format!(
+            "{credit_unarchived} issued credit note(s) without their archived PDF and XML"
+        ));
+    }
+    let credit_gap = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM credit_note_sequence s WHERE s.last <> (
+             SELECT COALESCE(MAX(CAST(substr(number, -4) AS INTEGER)), 0) FROM credit_note_documents
+             WHERE substr(date, 1, 4) = CAST(s.year AS TEXT))",
+    );
+    if credit_gap != 0 {
+        bad.push(format!(
+            "credit-note sequence ahead of the credit notes issued in {credit_gap} year(s)"
+        ));
+    }
+    let over_imputed = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM credit_note_documents d WHERE d.total_minor <
+             (SELECT COALESCE(SUM(n.amount_minor), 0) FROM credit_notes n WHERE n.document_id = d.id)",
+    );
+    if over_imputed != 0 {
+        bad.push(format!(
+            "{over_imputed} credit note(s) imputed beyond their total"
+        ));
+    }
     // A bank import is whole: never a payment from the statement without its line, never a
     // line without its import.
     let orphan_payments = query_i64(
@@ -235,6 +271,8 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         bank_lines: query_i64(&conn, "SELECT COUNT(*) FROM bank_lines"),
         drafts: query_i64(&conn, "SELECT COUNT(*) FROM invoice_drafts"),
         archives: query_i64(&conn, "SELECT COUNT(*) FROM invoice_archives"),
+        credit_documents: query_i64(&conn, "SELECT COUNT(*) FROM credit_note_documents"),
+        credit_archives: query_i64(&conn, "SELECT COUNT(*) FROM credit_note_archives"),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -259,9 +297,10 @@ enum Op {
     BankReturn,
     BankMatch,
     IssueDraft,
+    IssueCreditNote,
 }
 
-const OPS: [Op; 17] = [
+const OPS: [Op; 18] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -279,6 +318,7 @@ const OPS: [Op; 17] = [
     Op::BankReturn,
     Op::BankMatch,
     Op::IssueDraft,
+    Op::IssueCreditNote,
 ];
 
 struct Setup {
@@ -302,6 +342,10 @@ struct Setup {
     email_actions: i64,
     /// An invoice draft (two lines, two rates): issued under the kill.
     draft: i64,
+    /// An invoice Relance issued (a contract's deposit): credited whole under the kill, and
+    /// whether its balance was open (the credit note then settles it).
+    credit_invoice: String,
+    credit_invoice_open: bool,
     journal_max: i64,
     before: State,
 }
@@ -589,6 +633,14 @@ fn setup(dir: &Path) -> Setup {
     .unwrap();
     let draft = draft["id"].as_i64().unwrap();
     let conn = Connection::open(&template).unwrap();
+    let (credit_invoice, credit_invoice_open): (String, bool) = conn
+        .query_row(
+            "SELECT number, settled_minor < total_minor FROM invoices
+              WHERE issued = 1 AND reference = 'K1' ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
     let journal_max = query_i64(&conn, "SELECT MAX(id) FROM journal");
     drop(conn);
     let (before, bad) = check(&template, journal_max);
@@ -609,6 +661,8 @@ fn setup(dir: &Path) -> Setup {
         undo_entry,
         email_actions,
         draft,
+        credit_invoice,
+        credit_invoice_open,
         journal_max,
         before,
     }
@@ -664,6 +718,14 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
             "--apply-sure",
         ]),
         Op::IssueDraft => v(&["invoice", "issue", &s.draft.to_string(), "--yes"]),
+        Op::IssueCreditNote => v(&[
+            "credit-note",
+            "issue",
+            "--invoice",
+            &s.credit_invoice,
+            "--reason",
+            "Annulation",
+        ]),
         Op::Undo => v(&[
             "action",
             "undo",
@@ -733,6 +795,16 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.invoices += 1;
             after.archives += 1;
             after.drafts -= 1;
+        }
+        // The credit note with its archive and history entry; on an open invoice, the row
+        // that settles it.
+        Op::IssueCreditNote => {
+            after.credit_documents += 1;
+            after.credit_archives += 1;
+            after.journal += 1;
+            if s.credit_invoice_open {
+                after.credit_notes += 1;
+            }
         }
         // The waiting statement's lines, each a payment with its history entry.
         Op::BankApply => {

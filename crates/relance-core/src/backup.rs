@@ -564,6 +564,10 @@ struct Carry {
     /// one), with that invoice's number: a credit note sent is a document too.
     credit_notes: Vec<(Values, String)>,
     sequence: Vec<(i64, i64)>,
+    /// Issued credit notes the file lacks, on an invoice that will be there, each with
+    /// that invoice's number, its lines and its archive; and their yearly sequence.
+    credit_documents: Vec<(Values, String, Vec<Values>, Vec<Values>)>,
+    credit_sequence: Vec<(i64, i64)>,
     /// The archived PDF and XML of carried issued invoices: the bytes sent stay the bytes.
     archives: Vec<Values>,
 }
@@ -584,16 +588,63 @@ impl Carry {
             credit_notes: Vec::new(),
             sequence: Vec::new(),
             archives: Vec::new(),
+            credit_documents: Vec::new(),
+            credit_sequence: Vec::new(),
         };
+        for d in read_rows(
+            tx,
+            &format!(
+                "SELECT d.*, i.number AS invoice_number
+                   FROM main.credit_note_documents d JOIN main.invoices i ON i.id = d.invoice_id
+                  WHERE d.number NOT IN (SELECT number FROM incoming.credit_note_documents)
+                    AND (i.number IN (SELECT number FROM incoming.invoices) OR ({CARRIED}))
+                  ORDER BY d.id"
+            ),
+            &[],
+        )? {
+            let number = text(&d, "invoice_number");
+            let d: Values = d
+                .into_iter()
+                .filter(|(k, _)| k != "invoice_number")
+                .collect();
+            let id = int(&d, "id").unwrap_or(0);
+            let lines = read_rows(
+                tx,
+                "SELECT * FROM main.credit_note_document_lines WHERE credit_note_id = ?1
+                 ORDER BY position",
+                &[&id],
+            )?;
+            let archive = read_rows(
+                tx,
+                "SELECT * FROM main.credit_note_archives WHERE credit_note_id = ?1",
+                &[&id],
+            )?;
+            c.credit_documents.push((d, number, lines, archive));
+        }
+        c.credit_sequence = tx
+            .prepare("SELECT year, last FROM main.credit_note_sequence")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         let sql = format!(
-            "SELECT cn.*, i.number AS invoice_number {}",
+            "SELECT cn.*, i.number AS invoice_number,
+                    (SELECT d.number FROM main.credit_note_documents d WHERE d.id = cn.document_id)
+                        AS document_number {}",
             carried_credit_notes_from()
         );
         for cn in read_rows(tx, &sql, &[])? {
             let number = text(&cn, "invoice_number");
+            // The document a row imputes, by its number (ids change in a restore).
+            let document = text(&cn, "document_number");
             let cn: Values = cn
                 .into_iter()
-                .filter(|(k, _)| k != "invoice_number")
+                .filter(|(k, _)| k != "invoice_number" && k != "document_number")
+                .map(|(k, v)| {
+                    if k == "document_id" {
+                        (k, rusqlite::types::Value::Text(document.clone()))
+                    } else {
+                        (k, v)
+                    }
+                })
                 .collect();
             c.credit_notes.push((cn, number));
         }
@@ -818,13 +869,47 @@ impl Carry {
                 )?;
             }
         }
-        // The sequence stays at its highest.
+        // The sequences stay at their highest.
         for (year, last) in &self.sequence {
             tx.execute(
                 "INSERT INTO main.invoice_sequence (year, last) VALUES (?1, ?2)
                  ON CONFLICT(year) DO UPDATE SET last = MAX(last, excluded.last)",
                 rusqlite::params![year, last],
             )?;
+        }
+        for (year, last) in &self.credit_sequence {
+            tx.execute(
+                "INSERT INTO main.credit_note_sequence (year, last) VALUES (?1, ?2)
+                 ON CONFLICT(year) DO UPDATE SET last = MAX(last, excluded.last)",
+                rusqlite::params![year, last],
+            )?;
+        }
+        // Issued credit notes: a document sent stays, on its invoice by number.
+        for (d, invoice, lines, archive) in &self.credit_documents {
+            let Some(invoice_id) = tx
+                .query_row(
+                    "SELECT id FROM main.invoices WHERE number = ?1",
+                    [invoice],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                continue;
+            };
+            let new = insert_row(
+                tx,
+                "credit_note_documents",
+                d,
+                &[("invoice_id", Value::Integer(invoice_id))],
+            )?;
+            for row in lines.iter().chain(archive) {
+                let table = if row.iter().any(|(c, _)| c == "pdf") {
+                    "credit_note_archives"
+                } else {
+                    "credit_note_document_lines"
+                };
+                insert_row(tx, table, row, &[("credit_note_id", Value::Integer(new))])?;
+            }
         }
         Ok(carried)
     }
@@ -860,11 +945,26 @@ impl Carry {
             if amount > open {
                 continue;
             }
+            // The document it imputes, by number (NULL: a credit note recorded).
+            let document = match value(cn, "document_id") {
+                Value::Text(n) => tx
+                    .query_row(
+                        "SELECT id FROM main.credit_note_documents WHERE number = ?1",
+                        [n],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .optional()?
+                    .map_or(Value::Null, Value::Integer),
+                _ => Value::Null,
+            };
             insert_row(
                 tx,
                 "credit_notes",
                 cn,
-                &[("invoice_id", Value::Integer(invoice_id))],
+                &[
+                    ("invoice_id", Value::Integer(invoice_id)),
+                    ("document_id", document),
+                ],
             )?;
             let date = chrono::NaiveDate::parse_from_str(&text(cn, "date"), "%Y-%m-%d")
                 .map_err(|e| Error::damaged("credit_notes", &e))?;

@@ -612,6 +612,15 @@ pub enum Msg {
         number: String,
         year: i32,
     },
+    /// The invoices' and the credit notes' prefixes are the same (the value).
+    SamePrefixes(String),
+    /// A credit note on an invoice recorded from elsewhere must say what it credits.
+    CreditNoteNeedsLines(String),
+    /// More than the invoice's total not yet credited (what is left to credit).
+    CreditAboveInvoiced(String),
+    /// A credit note was issued on that date: none is dated before it.
+    CreditNoteBeforeLast(String),
+    UnknownCreditNote(String),
     BeforeSignature(String),
     /// A file given as input that is not a usable Relance ledger (restore): the reason in
     /// both languages.
@@ -1655,6 +1664,41 @@ impl Msg {
                     format!("« {number} » est un numéro de votre propre série {year}, que Relance attribue : choisissez un autre numéro (la série reste sans trou).")
                 } else {
                     format!("\"{number}\" is a number of your own {year} series, which Relance allocates: choose another number (the series stays without gaps).")
+                }
+            }
+            Msg::SamePrefixes(p) => {
+                if fr {
+                    format!("Les factures et les avoirs ont chacun leur série : choisissez pour les avoirs un autre préfixe que « {p} » (A, par exemple).")
+                } else {
+                    format!("Invoices and credit notes each have their own series: choose a credit-note prefix other than \"{p}\" (A, for example).")
+                }
+            }
+            Msg::CreditNoteNeedsLines(n) => {
+                if fr {
+                    format!("La facture {n} a été enregistrée, pas émise par Relance : Relance n'en connaît pas les lignes. Indiquez ce que l'avoir rembourse (une ligne au moins : désignation, quantité, prix unitaire HT, taux de TVA).")
+                } else {
+                    format!("Invoice {n} was recorded, not issued by Relance, which does not know its lines: say what the credit note credits (at least one line: description, quantity, unit price excl. tax, VAT rate).")
+                }
+            }
+            Msg::CreditAboveInvoiced(left) => {
+                if fr {
+                    format!("Un avoir ne peut pas dépasser ce qui reste de la facture après ses avoirs : {left} au plus.")
+                } else {
+                    format!("A credit note cannot exceed what is left of the invoice after its credit notes: {left} at most.")
+                }
+            }
+            Msg::CreditNoteBeforeLast(d) => {
+                if fr {
+                    format!("Un avoir a déjà été émis le {d} : un avoir est daté du jour où il est émis, jamais avant le précédent (les numéros suivent les dates).")
+                } else {
+                    format!("A credit note was already issued on {d}: a credit note is dated the day it is issued, never before the previous one (numbers follow dates).")
+                }
+            }
+            Msg::UnknownCreditNote(n) => {
+                if fr {
+                    format!("Aucun avoir émis ne porte le numéro « {n} ».")
+                } else {
+                    format!("No issued credit note is numbered \"{n}\".")
                 }
             }
             Msg::BeforeSignature(d) => {

@@ -49,6 +49,9 @@ pub struct Settings {
     pub letter_window: String,
     /// The prefix of the invoices Relance issues: "F" gives F2026-0001, F2026-0002, …
     pub invoice_prefix: String,
+    /// The prefix of the credit notes Relance issues: "A" gives A2026-0001, … (never the
+    /// invoices' prefix: the two series must not share a number).
+    pub credit_note_prefix: String,
     /// Early-payment discount terms printed on issued invoices; empty: "no discount".
     pub discount_terms: String,
     /// "standard" (VAT charged at the lines' rates) or "franchise" (franchise en base, art.
@@ -92,6 +95,9 @@ pub struct SettingsInput {
     pub formal_demand_days: String,
     pub letter_window: String,
     pub invoice_prefix: String,
+    /// A caller that does not show it (empty) keeps the one saved.
+    #[serde(default)]
+    pub credit_note_prefix: String,
     pub discount_terms: String,
     /// A caller that does not show it (empty) keeps the one saved.
     #[serde(default)]
@@ -105,6 +111,22 @@ pub struct SettingsInput {
 }
 
 type Check = fn(&str, &str) -> Result<String>;
+
+/// A numbering prefix: 1 to 10 letters, digits, `-` or `_`; empty: `default`.
+fn prefix(k: &str, x: &str, default: &str) -> Result<String> {
+    let p = x.trim();
+    if p.is_empty() {
+        return Ok(default.into());
+    }
+    if p.len() > 10
+        || !p
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::invalid(k, Msg::BadInvoicePrefix));
+    }
+    Ok(p.to_string())
+}
 
 /// The keys, their default values, and the check that cleans a typed value.
 pub const KEYS: &[(&str, &str, Check)] = &[
@@ -217,20 +239,8 @@ pub const KEYS: &[(&str, &str, Check)] = &[
             _ => Err(Error::invalid(k, Msg::OneOf(vec!["right", "left"]))),
         }
     }),
-    ("invoice_prefix", "F", |k, x| {
-        let p = x.trim();
-        if p.is_empty() {
-            return Ok("F".into());
-        }
-        if p.len() > 10
-            || !p
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(Error::invalid(k, Msg::BadInvoicePrefix));
-        }
-        Ok(p.to_string())
-    }),
+    ("invoice_prefix", "F", |k, x| prefix(k, x, "F")),
+    ("credit_note_prefix", "A", |k, x| prefix(k, x, "A")),
     ("discount_terms", "", |k, x| {
         v::printable(k, v::optional_line(k, x, 200)?)
     }),
@@ -347,6 +357,7 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         formal_demand_days: days("formal_demand_days"),
         letter_window: s("letter_window"),
         invoice_prefix: s("invoice_prefix"),
+        credit_note_prefix: s("credit_note_prefix"),
         discount_terms: s("discount_terms"),
         vat_regime: s("vat_regime"),
         segment_min_paid: days("segment_min_paid"),
@@ -387,6 +398,7 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
         }
     };
     check_segments(pick("segment_good_days"), pick("segment_slow_days"))?;
+    check_prefixes(pick("invoice_prefix"), pick("credit_note_prefix"))?;
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -501,6 +513,12 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
     for (k, val) in pairs {
         clean.push((k, check_for(k)?(k, val)?));
     }
+    if !input.credit_note_prefix.trim().is_empty() {
+        clean.push((
+            "credit_note_prefix",
+            check_for("credit_note_prefix")?("credit_note_prefix", &input.credit_note_prefix)?,
+        ));
+    }
     if !input.vat_regime.trim().is_empty() {
         clean.push((
             "vat_regime",
@@ -514,7 +532,26 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
             .map(|(_, v)| v.clone())
     };
     check_segments(value("segment_good_days"), value("segment_slow_days"))?;
+    let saved = raw(conn)?;
+    check_prefixes(
+        value("invoice_prefix"),
+        value("credit_note_prefix").or_else(|| saved.get("credit_note_prefix").cloned()),
+    )?;
     write_all(conn, &clean)
+}
+
+/// Refuses the same prefix for invoices and credit notes (case ignored): the two series
+/// would give the same numbers. Unset values are the defaults.
+fn check_prefixes(invoice: Option<String>, credit_note: Option<String>) -> Result<()> {
+    let invoice = invoice.unwrap_or_else(|| "F".into());
+    let credit_note = credit_note.unwrap_or_else(|| "A".into());
+    if invoice.eq_ignore_ascii_case(&credit_note) {
+        return Err(Error::invalid(
+            "credit_note_prefix",
+            Msg::SamePrefixes(credit_note),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes checked values in one transaction (all or none), then reads the settings back.

@@ -189,6 +189,8 @@ fn typescript_bindings_are_up_to_date() {
             use relance_core::invoices::drafts;
             check::<drafts::DraftLineInput>(&mut stale);
             check::<drafts::DraftInput>(&mut stale);
+            check::<credit_documents::CreditNoteIssueInput>(&mut stale);
+            check::<credit_documents::CreditDocumentView>(&mut stale);
             check::<drafts::DraftLineView>(&mut stale);
             check::<drafts::VatGroupView>(&mut stale);
             check::<drafts::DraftTotals>(&mut stale);

@@ -167,6 +167,12 @@ enum Op {
         q2: i64,
         p2: i64,
     },
+    /// A credit note issued as a document on an invoice: one line of `net` at 20 %; on a
+    /// paid invoice its excess is the customer's credit.
+    CreditDoc {
+        inv: usize,
+        net: i64,
+    },
     /// The bank gives back (a camt return, `RtrInf`) one of an invoice's bank payments,
     /// `back` days ago but never before it came: the invoice is due again from that day;
     /// with `undo`, the return's import is undone and the payment counts again.
@@ -210,6 +216,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(inv, k, back, undo)| Op::BankReturn { inv, k, back, undo }),
         2 => (0..2usize, 1..2_000i64, 1..50_000i64, 1..20i64, 0..10_000i64)
             .prop_map(|(cust, q1, p1, q2, p2)| Op::Draft { cust, q1, p1, q2, p2 }),
+        2 => (0..8usize, 1..200_000i64).prop_map(|(inv, net)| Op::CreditDoc { inv, net }),
     ]
 }
 
@@ -258,6 +265,8 @@ struct MInv {
     late_fact: bool,
     /// Issued by Relance (a contract's milestone) rather than recorded.
     issued: bool,
+    /// Credit notes issued on it as documents: (total, what its balance took then).
+    docs: Vec<(i64, i64)>,
     /// The day of the first formal demand produced for it (interest on a private debtor
     /// runs from the day after).
     demanded: Option<NaiveDate>,
@@ -498,6 +507,9 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                         t.credited.push(*c);
                         t.settled.push(*c);
                     }
+                    for d in now.docs.iter().skip(t.docs.len()) {
+                        t.docs.push(*d);
+                    }
                     for d in &now.charged {
                         if !t.charged.contains(d) {
                             t.charged.push(*d);
@@ -558,6 +570,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 demanded: None,
                 issued: false,
                 promises: vec![],
+                docs: vec![],
             });
         }
         Op::PayCharged { inv, pct, back } => {
@@ -1116,6 +1129,53 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             );
             issued_invoice(w, &number, cust, total)?;
         }
+        Op::CreditDoc { inv, net } => {
+            if w.invoices.is_empty() {
+                return Ok(());
+            }
+            let i = inv % w.invoices.len();
+            let m = &w.invoices[i];
+            // By hand: 20 % of the net, half a cent up.
+            let total = net + (net * 20 + 50) / 100;
+            let left = m.total - m.docs.iter().map(|(t, _)| t).sum::<i64>();
+            let got = relance_core::documents::credit_note::issue(
+                &mut w.conn,
+                &relance_core::invoices::credit_documents::CreditNoteIssueInput {
+                    invoice: m.number.clone(),
+                    lines: vec![relance_core::invoices::drafts::DraftLineInput {
+                        description: "Avoir".into(),
+                        quantity: "1".into(),
+                        unit_price: format!("{}.{:02}", net / 100, net % 100),
+                        vat_rate: "20".into(),
+                        ..Default::default()
+                    }],
+                    reason: "model".into(),
+                },
+                today,
+            );
+            prop_assert_eq!(
+                got.is_ok(),
+                total <= left,
+                "credit note of {} on {} (left {}): {:?}",
+                total,
+                &m.number,
+                left,
+                got.as_ref().err()
+            );
+            if got.is_ok() {
+                let applied = total.min(m.balance_now().max(0));
+                let m = &mut w.invoices[i];
+                m.docs.push((total, applied));
+                if applied > 0 {
+                    m.settled.push((today, applied));
+                    m.credited.push((today, applied));
+                    m.late_fact |= m.charged.last().is_some_and(|through| today < *through);
+                    for p in &mut m.promises {
+                        p.2 = true;
+                    }
+                }
+            }
+        }
         Op::Reach { k } => {
             if w.contracts.is_empty() {
                 return Ok(());
@@ -1345,6 +1405,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 demanded: None,
                 issued: false,
                 promises: vec![],
+                docs: vec![],
             });
         }
     }
@@ -1414,6 +1475,7 @@ fn issued_invoice(
         demanded: None,
         issued: true,
         promises: vec![],
+        docs: vec![],
     });
     Ok(())
 }
@@ -1450,6 +1512,39 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         )
         .unwrap();
     prop_assert_eq!(unarchived, 0, "issued invoices without their archive");
+    let unarchived: i64 = w
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM credit_note_documents d
+              WHERE NOT EXISTS (SELECT 1 FROM credit_note_archives a WHERE a.credit_note_id = d.id)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    prop_assert_eq!(unarchived, 0, "issued credit notes without their archive");
+    // What issued credit notes left to each customer's credit: their totals less what the
+    // invoices' balances took.
+    for (c, reference) in CUSTOMERS.iter().enumerate() {
+        let id = customers::id_by_ref(&w.conn, "customer", reference).unwrap();
+        let got: i64 = relance_core::invoices::credit_documents::for_customer(&w.conn, id)
+            .unwrap()
+            .iter()
+            .map(|v| minor(&v.left))
+            .sum();
+        let want: i64 = w
+            .invoices
+            .iter()
+            .filter(|m| m.cust == c)
+            .flat_map(|m| &m.docs)
+            .map(|(t, a)| t - a)
+            .sum();
+        prop_assert_eq!(
+            got,
+            want,
+            "credit left by the credit notes of {}",
+            reference
+        );
+    }
     let dates = dates(w);
     for d in &dates {
         let d = *d;

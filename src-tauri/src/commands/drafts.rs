@@ -87,3 +87,45 @@ pub async fn save_invoice_xml(db: State<'_, Db>, number: String, path: String) -
     })
     .await
 }
+
+/// Issues a credit note on an invoice (the whole invoice, or the lines typed), dated
+/// today, its PDF and XML archived. Returns what it came to.
+#[tauri::command]
+pub async fn issue_credit_note(
+    db: State<'_, Db>,
+    input: relance_core::invoices::credit_documents::CreditNoteIssueInput,
+) -> ApiResult<relance_core::invoices::credit_documents::CreditDocumentView> {
+    with_db(&db, move |conn| {
+        use relance_core::invoices::credit_documents as cd;
+        let (id, number) = relance_core::documents::credit_note::issue(conn, &input, today())?;
+        let d = cd::by_number(conn, &number)?;
+        cd::for_invoice(conn, d.invoice_id)?
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or(relance_core::Error::NotFound {
+                what: "credit note",
+                key: number,
+            })
+    })
+    .await
+}
+
+/// Writes an issued credit note's archived PDF (`xml`: its CII XML) to `path`.
+#[tauri::command]
+pub async fn save_credit_note(
+    db: State<'_, Db>,
+    number: String,
+    xml: bool,
+    path: String,
+) -> ApiResult<()> {
+    let db_path = db.path();
+    with_db(&db, move |conn| {
+        let bytes = if xml {
+            relance_core::documents::credit_note::xml(conn, &number)?
+        } else {
+            relance_core::documents::credit_note::pdf(conn, &number)?
+        };
+        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+    })
+    .await
+}

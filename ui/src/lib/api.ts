@@ -2,6 +2,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import type { ApiError } from './bindings/ApiError';
 import type { DraftInput } from './bindings/DraftInput';
+import type { CreditNoteIssueInput } from './bindings/CreditNoteIssueInput';
+import type { CreditDocumentView } from './bindings/CreditDocumentView';
 import type { DraftTotals } from './bindings/DraftTotals';
 import type { DraftView } from './bindings/DraftView';
 import type { CompanyInput } from './bindings/CompanyInput';
@@ -132,6 +134,8 @@ export const api = {
   exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),
   saveInvoicePdf: (number: string, path: string) => call<null>('save_invoice_pdf', { number, path }),
   saveInvoiceXml: (number: string, path: string) => call<null>('save_invoice_xml', { number, path }),
+  issueCreditNote: (input: CreditNoteIssueInput) => call<CreditDocumentView>('issue_credit_note', { input }),
+  saveCreditNote: (number: string, xml: boolean, path: string) => call<null>('save_credit_note', { number, xml, path }),
   previewDraft: (input: DraftInput) => call<DraftTotals>('preview_draft', { input }),
   saveDraft: (id: number | null, input: DraftInput) => call<DraftView>('save_draft', { id, input }),
   getDraft: (id: number) => call<{ draft: DraftView; input: DraftInput }>('get_draft', { id }),

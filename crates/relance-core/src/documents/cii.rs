@@ -194,7 +194,6 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     let s = crate::settings::get(conn)?;
-    let c = crate::customers::get(conn, head.customer_id)?;
     let cur = Currency::parse(&head.currency)?;
     let lines = issue::lines(conn, head.id)?;
     // A contract's deposit or stage invoice (not its final one) is a prepayment invoice.
@@ -216,28 +215,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     };
     let payment_reference = crate::bank::store::references_for(conn, &[head.id])?;
 
-    let mut groups: Vec<Breakdown> = Vec::new();
     let franchise = s.vat_regime == "franchise";
-    for l in &lines {
-        let cat = l.category();
-        match groups
-            .iter_mut()
-            .find(|g| g.category == cat && g.rate_e4 == l.vat_rate_e4)
-        {
-            Some(g) => {
-                g.basis += l.net_minor;
-                g.vat += l.vat_minor;
-            }
-            None => groups.push(Breakdown {
-                category: cat.to_string(),
-                rate_e4: l.vat_rate_e4,
-                basis: l.net_minor,
-                vat: l.vat_minor,
-            }),
-        }
-    }
-    let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
-    let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
     // Why no VAT (BT-120): an invoice written in a draft says it in its first note (the
     // case's mention, put there at issue); a contract's, in its VAT mention; else the
     // owner's franchise, else a plain exemption.
@@ -273,6 +251,134 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         }
     };
 
+    write(
+        conn,
+        &Doc {
+            number: head.number.clone(),
+            type_code,
+            issue_date: head.issue_date,
+            due_date: Some(head.due_date),
+            customer_id: head.customer_id,
+            currency: cur,
+            lines,
+            notes,
+            reference,
+            delivery,
+            preceding: None,
+            total: head.total_minor,
+            payment_reference,
+            exemption,
+        },
+    )
+}
+
+/// What an e-invoice says, gathered from an issued invoice or credit note.
+struct Doc {
+    number: String,
+    /// BT-3: 380, 386 or 381.
+    type_code: &'static str,
+    issue_date: NaiveDate,
+    /// BT-9 (an invoice); a credit note says how it is settled instead (BT-20).
+    due_date: Option<NaiveDate>,
+    customer_id: i64,
+    currency: Currency,
+    lines: Vec<issue::Line>,
+    notes: String,
+    /// The contract (BT-12).
+    reference: String,
+    delivery: Option<NaiveDate>,
+    /// The invoice a credit note corrects (BT-25, BT-26).
+    preceding: Option<(String, NaiveDate)>,
+    total: i64,
+    payment_reference: String,
+    /// Why no VAT (BT-120), for the groups not at a standard rate.
+    exemption: String,
+}
+
+/// The CII of issued credit note `number` (type 381): its lines and totals as positive
+/// amounts, the invoice it corrects (BG-3), how it is settled (BT-20: imputed on that
+/// invoice, any excess the customer's credit).
+pub fn credit_note_xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
+    use crate::invoices::credit_documents as cd;
+    let d = cd::by_number(conn, number)?;
+    let inv = crate::invoices::stored_by_id(conn, d.invoice_id)?;
+    let s = crate::settings::get(conn)?;
+    let lines = cd::lines(conn, d.id)?;
+    let fr = crate::customers::get(conn, inv.customer_id)?.language == crate::error::Lang::Fr;
+    let mut notes: Vec<String> = Vec::new();
+    if !d.notes.trim().is_empty() {
+        notes.push(d.notes.trim().to_string());
+    }
+    if !d.reason.trim().is_empty() {
+        notes.extend(
+            d.reason
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
+    }
+    let exemption = if !d.notes.trim().is_empty() {
+        d.notes.trim().to_string()
+    } else if s.vat_regime == "franchise" {
+        crate::invoices::drafts::exemption_mention(crate::error::VatCase::Franchise, fr).to_string()
+    } else if fr {
+        "Exonération de TVA".to_string()
+    } else {
+        "Exempt from VAT".to_string()
+    };
+    write(
+        conn,
+        &Doc {
+            number: d.number.clone(),
+            type_code: "381",
+            issue_date: d.date,
+            due_date: None,
+            customer_id: inv.customer_id,
+            currency: Currency::parse(&d.currency)?,
+            lines,
+            notes: notes.join("\n"),
+            reference: String::new(),
+            delivery: None,
+            preceding: Some((inv.number.clone(), inv.issue_date)),
+            total: d.total_minor,
+            payment_reference: String::new(),
+            exemption,
+        },
+    )
+}
+
+/// Writes `d` as CII.
+fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
+    let s = crate::settings::get(conn)?;
+    let c = crate::customers::get(conn, d.customer_id)?;
+    let cur = d.currency;
+    let lines = &d.lines;
+    let notes = &d.notes;
+    let reference = &d.reference;
+    let exemption = &d.exemption;
+    let franchise = s.vat_regime == "franchise";
+    let mut groups: Vec<Breakdown> = Vec::new();
+    for l in lines {
+        let cat = l.category();
+        match groups
+            .iter_mut()
+            .find(|g| g.category == cat && g.rate_e4 == l.vat_rate_e4)
+        {
+            Some(g) => {
+                g.basis += l.net_minor;
+                g.vat += l.vat_minor;
+            }
+            None => groups.push(Breakdown {
+                category: cat.to_string(),
+                rate_e4: l.vat_rate_e4,
+                basis: l.net_minor,
+                vat: l.vat_minor,
+            }),
+        }
+    }
+    let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
+    let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
     // A French seller's SIREN (its SIRET's first nine digits when only that is set).
     let siren: String = match (s.country.as_str(), s.siren.is_empty()) {
         ("FR", true) => s.siret.chars().take(9).collect(),
@@ -343,9 +449,9 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     x.end();
 
     x.start("rsm:ExchangedDocument", &[]);
-    x.text("ram:ID", &head.number);
-    x.text("ram:TypeCode", type_code);
-    x.date("ram:IssueDateTime", head.issue_date);
+    x.text("ram:ID", &d.number);
+    x.text("ram:TypeCode", d.type_code);
+    x.date("ram:IssueDateTime", d.issue_date);
     for n in notes.lines().map(str::trim).filter(|l| !l.is_empty()) {
         x.start("ram:IncludedNote", &[]);
         x.text("ram:Content", n);
@@ -416,7 +522,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     party(&mut x, "ram:BuyerTradeParty", &buyer);
     if !reference.is_empty() {
         x.start("ram:ContractReferencedDocument", &[]);
-        x.text("ram:IssuerAssignedID", &reference);
+        x.text("ram:IssuerAssignedID", reference);
         x.end();
     }
     x.end();
@@ -430,20 +536,20 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         x.end();
         x.end();
     }
-    if let Some(d) = delivery {
+    if let Some(day) = d.delivery {
         x.start("ram:ActualDeliverySupplyChainEvent", &[]);
-        x.date("ram:OccurrenceDateTime", d);
+        x.date("ram:OccurrenceDateTime", day);
         x.end();
     }
     x.end();
 
     x.start("ram:ApplicableHeaderTradeSettlement", &[]);
-    if !payment_reference.is_empty() {
-        x.text("ram:PaymentReference", &payment_reference);
+    if !d.payment_reference.is_empty() {
+        x.text("ram:PaymentReference", &d.payment_reference);
     }
     x.text("ram:InvoiceCurrencyCode", cur.code());
     let iban: String = s.iban.chars().filter(|c| !c.is_whitespace()).collect();
-    if !iban.is_empty() {
+    if !iban.is_empty() && d.due_date.is_some() {
         x.start("ram:SpecifiedTradeSettlementPaymentMeans", &[]);
         x.text("ram:TypeCode", "58");
         x.start("ram:PayeePartyCreditorFinancialAccount", &[]);
@@ -456,7 +562,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         x.text("ram:CalculatedAmount", &amount(cur, g.vat));
         x.text("ram:TypeCode", "VAT");
         if g.category != "S" {
-            x.text("ram:ExemptionReason", &exemption);
+            x.text("ram:ExemptionReason", exemption);
         }
         x.text("ram:BasisAmount", &amount(cur, g.basis));
         x.text("ram:CategoryCode", &g.category);
@@ -467,7 +573,18 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         x.end();
     }
     x.start("ram:SpecifiedTradePaymentTerms", &[]);
-    x.date("ram:DueDateDateTime", head.due_date);
+    match (d.due_date, &d.preceding) {
+        (Some(due), _) => x.date("ram:DueDateDateTime", due),
+        (None, Some((invoice, _))) => x.text(
+            "ram:Description",
+            &if c.language == crate::error::Lang::Fr {
+                format!("Avoir imputé sur la facture {invoice} ; l'excédent éventuel reste au crédit du client.")
+            } else {
+                format!("Credit note set against invoice {invoice}; any excess remains to the customer's credit.")
+            },
+        ),
+        (None, None) => {}
+    }
     x.end();
     x.start("ram:SpecifiedTradeSettlementHeaderMonetarySummation", &[]);
     x.text("ram:LineTotalAmount", &amount(cur, net));
@@ -477,9 +594,21 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         &[("currencyID", cur.code())],
         &amount(cur, vat),
     );
-    x.text("ram:GrandTotalAmount", &amount(cur, head.total_minor));
-    x.text("ram:DuePayableAmount", &amount(cur, head.total_minor));
+    x.text("ram:GrandTotalAmount", &amount(cur, d.total));
+    x.text("ram:DuePayableAmount", &amount(cur, d.total));
     x.end();
+    if let Some((invoice, issued)) = &d.preceding {
+        x.start("ram:InvoiceReferencedDocument", &[]);
+        x.text("ram:IssuerAssignedID", invoice);
+        x.start("ram:FormattedIssueDateTime", &[]);
+        x.leaf(
+            "qdt:DateTimeString",
+            &[("format", "102")],
+            &issued.format("%Y%m%d").to_string(),
+        );
+        x.end();
+        x.end();
+    }
     x.end();
 
     x.end();

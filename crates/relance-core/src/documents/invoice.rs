@@ -53,7 +53,7 @@ pub struct InvoiceDoc {
     pub qr: Option<Vec<Vec<bool>>>,
 }
 
-fn t(lang: Lang, fr: &str, en: &str) -> String {
+pub(super) fn t(lang: Lang, fr: &str, en: &str) -> String {
     if lang == Lang::Fr { fr } else { en }.to_string()
 }
 
@@ -137,52 +137,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     if !c.vat_number.is_empty() {
         facts.push((t(lang, "TVA client", "Customer VAT"), c.vat_number.clone()));
     }
-    let headers = if lang == Lang::Fr {
-        ["Désignation", "Montant HT", "Taux TVA", "TVA", "Total TTC"]
-    } else {
-        ["Description", "Net", "VAT rate", "VAT", "Total"]
-    }
-    .map(str::to_string)
-    .to_vec();
-    let rows = lines
-        .iter()
-        .map(|l| {
-            [
-                described(l, currency, lang),
-                money(l.net_minor),
-                format!(
-                    "{} %",
-                    issue::rate_text(l.vat_rate_e4)
-                        .replace('.', if lang == Lang::Fr { "," } else { "." })
-                ),
-                money(l.vat_minor),
-                money(l.net_minor + l.vat_minor),
-            ]
-        })
-        .collect();
-    // One VAT line per rate (in the order the lines name them), each the VAT of its lines.
-    let mut rates: Vec<(i64, i64)> = Vec::new();
-    for l in &lines {
-        match rates.iter_mut().find(|(r, _)| *r == l.vat_rate_e4) {
-            Some((_, v)) => *v += l.vat_minor,
-            None => rates.push((l.vat_rate_e4, l.vat_minor)),
-        }
-    }
-    if rates.is_empty() {
-        rates.push((0, vat));
-    }
-    let mut totals = vec![(t(lang, "Total HT", "Total net"), money(net))];
-    for (r, v) in &rates {
-        let rate = issue::rate_text(*r).replace('.', if lang == Lang::Fr { "," } else { "." });
-        totals.push((
-            if lang == Lang::Fr {
-                format!("TVA {rate} %")
-            } else {
-                format!("VAT at {rate} %")
-            },
-            money(*v),
-        ));
-    }
+    let (headers, rows, mut totals) = table(&lines, vat, currency, lang);
     totals.push((
         t(lang, "Total TTC à payer", "Total to pay"),
         money(head.total_minor),
@@ -245,6 +200,64 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         reference,
         qr,
     })
+}
+
+/// The table of a document's lines (headers, rows) and its totals before the final one:
+/// the net, then one VAT line per rate in the order the lines name them (`vat`, the
+/// A document's table: headers, rows, totals.
+pub(super) type Table = (Vec<String>, Vec<[String; 5]>, Vec<(String, String)>);
+
+/// document's VAT, when it has no line).
+pub(super) fn table(lines: &[issue::Line], vat: i64, currency: Currency, lang: Lang) -> Table {
+    let money = |m: i64| currency.format_minor(m, lang);
+    let net: i64 = lines.iter().map(|l| l.net_minor).sum();
+    let headers = if lang == Lang::Fr {
+        ["Désignation", "Montant HT", "Taux TVA", "TVA", "Total TTC"]
+    } else {
+        ["Description", "Net", "VAT rate", "VAT", "Total"]
+    }
+    .map(str::to_string)
+    .to_vec();
+    let rows = lines
+        .iter()
+        .map(|l| {
+            [
+                described(l, currency, lang),
+                money(l.net_minor),
+                format!(
+                    "{} %",
+                    issue::rate_text(l.vat_rate_e4)
+                        .replace('.', if lang == Lang::Fr { "," } else { "." })
+                ),
+                money(l.vat_minor),
+                money(l.net_minor + l.vat_minor),
+            ]
+        })
+        .collect();
+    // One VAT line per rate (in the order the lines name them), each the VAT of its lines.
+    let mut rates: Vec<(i64, i64)> = Vec::new();
+    for l in lines {
+        match rates.iter_mut().find(|(r, _)| *r == l.vat_rate_e4) {
+            Some((_, v)) => *v += l.vat_minor,
+            None => rates.push((l.vat_rate_e4, l.vat_minor)),
+        }
+    }
+    if rates.is_empty() {
+        rates.push((0, vat));
+    }
+    let mut totals = vec![(t(lang, "Total HT", "Total net"), money(net))];
+    for (r, v) in &rates {
+        let rate = issue::rate_text(*r).replace('.', if lang == Lang::Fr { "," } else { "." });
+        totals.push((
+            if lang == Lang::Fr {
+                format!("TVA {rate} %")
+            } else {
+                format!("VAT at {rate} %")
+            },
+            money(*v),
+        ));
+    }
+    (headers, rows, totals)
 }
 
 /// A line's description as printed: for a line written in a draft, its quantity, unit and
@@ -610,7 +623,7 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
 }
 
 /// What the PDF of `d` says of itself (`title`: its title and number).
-fn meta<'a>(d: &'a InvoiceDoc, title: &'a str) -> pdf::Meta<'a> {
+pub(super) fn meta<'a>(d: &'a InvoiceDoc, title: &'a str) -> pdf::Meta<'a> {
     pdf::Meta {
         title,
         author: d.sender.first().map_or("", String::as_str),

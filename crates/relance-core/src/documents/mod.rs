@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod cii;
+pub mod credit_note;
 pub mod email;
 pub mod invoice;
 pub mod letters;

@@ -82,6 +82,8 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
     }
     let reason = v::multiline("reason", &input.reason, 1000)?;
     let mut number = v::optional_identifier("number", &input.number, 40)?;
+    // A number of the owner's own credit-note series is Relance's to give.
+    super::credit_documents::refuse_own_series(tx, &number)?;
     if number.is_empty() {
         let n: i64 = tx.query_row(
             "SELECT COUNT(*) FROM credit_notes WHERE invoice_id = ?1",

@@ -129,18 +129,49 @@ pub fn check_mentions(conn: &Connection, customer_id: i64, vat_charged: bool) ->
 /// year (an invoice typed in from elsewhere never collides with the sequence).
 fn next_number(tx: &Connection, year: i32) -> Result<String> {
     let prefix = crate::settings::get(tx)?.invoice_prefix;
+    allocate(tx, Series::Invoices, &prefix, year)
+}
+
+/// A yearly series Relance numbers: its sequence table and the table of the numbers
+/// recorded by hand it must go past.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Series {
+    Invoices,
+    CreditNotes,
+}
+
+impl Series {
+    fn sequence(self) -> &'static str {
+        match self {
+            Series::Invoices => "invoice_sequence",
+            Series::CreditNotes => "credit_note_sequence",
+        }
+    }
+    fn recorded(self) -> &'static str {
+        match self {
+            Series::Invoices => "invoices",
+            Series::CreditNotes => "credit_notes",
+        }
+    }
+}
+
+/// The next number of `series` in `year` under `prefix`, allocated inside the caller's
+/// transaction (see [`next_number`]).
+pub(crate) fn allocate(tx: &Connection, series: Series, prefix: &str, year: i32) -> Result<String> {
     let stem = format!("{prefix}{year}-");
     let last: i64 = tx
         .query_row(
-            "SELECT last FROM invoice_sequence WHERE year = ?1",
+            &format!("SELECT last FROM {} WHERE year = ?1", series.sequence()),
             [year],
             |r| r.get(0),
         )
         .optional()?
         .unwrap_or(0);
     let mut recorded = 0i64;
-    let mut stmt =
-        tx.prepare_cached("SELECT number FROM invoices WHERE number LIKE ?1 ESCAPE '\\'")?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT number FROM {} WHERE number LIKE ?1 ESCAPE '\\'",
+        series.recorded()
+    ))?;
     let like = format!(
         "{}%",
         stem.replace('\\', "\\\\")
@@ -160,8 +191,11 @@ fn next_number(tx: &Connection, year: i32) -> Result<String> {
     }
     let next = last.max(recorded) + 1;
     tx.execute(
-        "INSERT INTO invoice_sequence (year, last) VALUES (?1, ?2)
-         ON CONFLICT(year) DO UPDATE SET last = excluded.last",
+        &format!(
+            "INSERT INTO {} (year, last) VALUES (?1, ?2)
+             ON CONFLICT(year) DO UPDATE SET last = excluded.last",
+            series.sequence()
+        ),
         params![year, next],
     )?;
     Ok(format!("{stem}{next:04}"))
@@ -172,9 +206,20 @@ fn next_number(tx: &Connection, year: i32) -> Result<String> {
 /// means every number of that series up to the highest is an invoice Relance issued.
 pub fn refuse_own_series(conn: &Connection, number: &str) -> Result<()> {
     let prefix = crate::settings::get(conn)?.invoice_prefix;
+    refuse_in_series(conn, Series::Invoices, &prefix, number)
+}
+
+/// Refuses `number` when it is of the form `prefix` + year + `-` + digits and Relance has
+/// numbered `series` in that year.
+pub(crate) fn refuse_in_series(
+    conn: &Connection,
+    series: Series,
+    prefix: &str,
+    number: &str,
+) -> Result<()> {
     let Some(rest) = number
         .get(..prefix.len())
-        .filter(|p| p.eq_ignore_ascii_case(&prefix))
+        .filter(|p| p.eq_ignore_ascii_case(prefix))
         .and_then(|_| number.get(prefix.len()..))
     else {
         return Ok(());
@@ -188,7 +233,10 @@ pub fn refuse_own_series(conn: &Connection, number: &str) -> Result<()> {
     let own = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
     if let (Some(year), true) = (year, own) {
         let issued: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM invoice_sequence WHERE year = ?1)",
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE year = ?1)",
+                series.sequence()
+            ),
             [year],
             |r| r.get(0),
         )?;
@@ -308,12 +356,19 @@ pub fn rate_text(rate_e4: i64) -> String {
 
 /// An issued invoice's lines, in order (empty for an invoice recorded from elsewhere).
 pub fn lines(conn: &Connection, invoice_id: i64) -> Result<Vec<Line>> {
-    let mut stmt = conn.prepare_cached(
+    read_lines(
+        conn,
         "SELECT label, net_minor, vat_rate_e4, vat_minor, quantity_e4, unit, price_minor,
                 discount_minor, vat_category
          FROM invoice_lines WHERE invoice_id = ?1 ORDER BY position",
-    )?;
-    let rows = stmt.query_map([invoice_id], |r| {
+        invoice_id,
+    )
+}
+
+/// Lines read by `sql` (its columns those of [`lines`]) for the document `id`.
+pub(crate) fn read_lines(conn: &Connection, sql: &str, id: i64) -> Result<Vec<Line>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([id], |r| {
         let quantity_e4: Option<i64> = r.get(4)?;
         Ok(Line {
             label: r.get(0)?,

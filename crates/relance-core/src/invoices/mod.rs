@@ -3,6 +3,7 @@
 //!
 //! `payments` records payments and allocates them; `credit_notes` reduces balances.
 
+pub mod credit_documents;
 pub mod credit_notes;
 pub mod drafts;
 pub mod issue;

@@ -372,11 +372,25 @@ pub fn credit_minor(conn: &Connection, customer_id: i64) -> Result<Vec<(String, 
          GROUP BY p.currency ORDER BY p.currency",
     )?;
     let rows = stmt.query_map([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows
-        .collect::<rusqlite::Result<Vec<(String, i64)>>>()?
-        .into_iter()
-        .filter(|(_, m)| *m > 0)
-        .collect())
+    let mut out: Vec<(String, i64)> = rows.collect::<rusqlite::Result<_>>()?;
+    // Plus what issued credit notes left over (a credit note on a paid invoice).
+    let mut docs = conn.prepare_cached(
+        "SELECT d.currency, SUM(d.total_minor - COALESCE(
+                (SELECT SUM(n.amount_minor) FROM credit_notes n WHERE n.document_id = d.id), 0))
+         FROM credit_note_documents d JOIN invoices i ON i.id = d.invoice_id
+         WHERE i.customer_id = ?1 GROUP BY d.currency",
+    )?;
+    for row in docs.query_map([customer_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (code, m) = row?;
+        match out.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, x)) => *x = checked_total([*x, m])?,
+            None => out.push((code, m)),
+        }
+    }
+    out.sort();
+    Ok(out.into_iter().filter(|(_, m)| *m > 0).collect())
 }
 
 /// Uses a customer's credit (unallocated payments, oldest first) to settle part or all of
@@ -392,18 +406,35 @@ pub fn apply_credit(
     let currency = Currency::parse(&inv.currency)?;
     let mut stmt = tx.prepare_cached(
         "SELECT p.id, p.amount_minor - COALESCE(
-                (SELECT SUM(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0) AS free
+                (SELECT SUM(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0) AS free,
+                p.date
          FROM payments p WHERE p.customer_id = ?1 AND p.currency = ?2 AND free > 0
            AND NOT EXISTS (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)
          ORDER BY p.date, p.id",
     )?;
-    let sources = stmt
+    // (date, is an issued credit note, id, free): payments and credit notes, oldest first.
+    let mut sources = stmt
         .query_map(params![inv.customer_id, inv.currency], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            Ok((
+                r.get::<_, NaiveDate>(2)?,
+                false,
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
-    let available = checked_total(sources.iter().map(|s| s.1))?;
+    for (id, _, free) in super::credit_documents::free_credit(&tx, inv.customer_id, &inv.currency)?
+    {
+        let date: NaiveDate = tx.query_row(
+            "SELECT date FROM credit_note_documents WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        sources.push((date, true, id, free));
+    }
+    sources.sort();
+    let available = checked_total(sources.iter().map(|s| s.3))?;
     let wanted = match amount.trim() {
         "" => inv.balance.min(available),
         s => positive_minor(currency.parse_amount(s, "amount")?, currency, "amount")?,
@@ -426,15 +457,19 @@ pub fn apply_credit(
     }
     let _ = number;
     let mut left = wanted;
-    for (payment_id, free) in sources {
+    for (_, document, id, free) in sources {
         if left == 0 {
             break;
         }
         let take = free.min(left);
-        tx.execute(
-            "INSERT INTO allocations (payment_id, invoice_id, amount_minor, date) VALUES (?1, ?2, ?3, ?4)",
-            params![payment_id, inv.id, take, date.to_string()],
-        )?;
+        if document {
+            super::credit_documents::impute(&tx, id, inv.id, take, date)?;
+        } else {
+            tx.execute(
+                "INSERT INTO allocations (payment_id, invoice_id, amount_minor, date) VALUES (?1, ?2, ?3, ?4)",
+                params![id, inv.id, take, date.to_string()],
+            )?;
+        }
         left -= take;
     }
     tx.commit()?;

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0024_journal_bank_line.sql"),
     include_str!("migrations/0025_customer_identifiers.sql"),
     include_str!("migrations/0026_invoice_drafts.sql"),
+    include_str!("migrations/0027_credit_note_documents.sql"),
 ];
 
 /// The schema version this build writes.

@@ -45,6 +45,8 @@ pub struct InvoiceDetail {
     /// What the penalty invoices of this invoice (or of the invoice this penalty invoice
     /// charges) claim beyond what is owed, with the credit note that corrects it.
     pub overcharge: Option<crate::interest::Overcharge>,
+    /// The credit notes Relance issued on this invoice (documents with a PDF and an XML).
+    pub credit_documents: Vec<crate::invoices::credit_documents::CreditDocumentView>,
 }
 
 pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDetail> {
@@ -96,6 +98,7 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
     let customer = crate::customers::get(conn, invoice.customer_id)?;
     Ok(InvoiceDetail {
         overcharge: crate::interest::overcharge(conn, id)?,
+        credit_documents: crate::invoices::credit_documents::for_invoice(conn, id)?,
         customer_on_hold: customer.on_hold,
         hold_reason: customer.hold_reason,
         invoice,

@@ -42,6 +42,11 @@ letter_window: string,
  */
 invoice_prefix: string, 
 /**
+ * The prefix of the credit notes Relance issues: "A" gives A2026-0001, … (never the
+ * invoices' prefix: the two series must not share a number).
+ */
+credit_note_prefix: string, 
+/**
  * Early-payment discount terms printed on issued invoices; empty: "no discount".
  */
 discount_terms: string, 

@@ -3,7 +3,11 @@
 /**
  * The Settings form as typed: every value a string, checked by [`save`].
  */
-export type SettingsInput = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, uk_sort_code: string, uk_account_number: string, bank_tolerance: string, bank_tolerance_percent: string, statement_stale_days: string, default_currency: string, default_payment_terms_days: string, promise_grace_days: string, late_interest_rate: string, formal_demand_days: string, letter_window: string, invoice_prefix: string, discount_terms: string, 
+export type SettingsInput = { company_name: string, address: string, postal_code: string, city: string, country: string, email: string, phone: string, siren: string, siret: string, vat_number: string, uk_company_number: string, iban: string, bic: string, uk_sort_code: string, uk_account_number: string, bank_tolerance: string, bank_tolerance_percent: string, statement_stale_days: string, default_currency: string, default_payment_terms_days: string, promise_grace_days: string, late_interest_rate: string, formal_demand_days: string, letter_window: string, invoice_prefix: string, 
+/**
+ * A caller that does not show it (empty) keeps the one saved.
+ */
+credit_note_prefix: string, discount_terms: string, 
 /**
  * A caller that does not show it (empty) keeps the one saved.
  */
