@@ -857,11 +857,11 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.waitText('[data-testid="penalties-total"]', '1\u202f505,17');
     assert.match(await d.text('[data-testid="penalties"]'), /454\sj\sà\s12,15\s%\sl'an/);
     await d.click('[data-testid="issue-penalties"]');
-    await d.waitText('[data-testid="invoice-number"]', 'F2025-0009-INT1');
+    await d.waitText('[data-testid="invoice-number"]', 'F2026-0150');
     await d.waitText('[data-testid="invoice-balance"]', '1\u202f505,17\u00a0€');
     await d.screenshot(shots, '05-penalty-invoice');
 
-    // The bank statement shows F2025-0009 was paid on 01/09/2026, recorded only now: INT1
+    // The bank statement shows F2025-0009 was paid on 01/09/2026, recorded only now: the penalty invoice F2026-0150
     // charged 454 days where 372 are owed (9 695,05 € × 12,15 % × 372/365 = 1 200,54 €
     // + 40 €), 264,63 € too much. Today says so, and one click issues the credit note.
     await d.click('[data-testid="nav-invoice"]');
@@ -878,7 +878,7 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.waitText('[data-testid="overcharges"]', 'de 1 505,17 € à 1 240,54 €');
     await d.screenshot(shots, '06-overcharge-on-today');
     await d.click('[data-testid="correct-overcharge-F2025-0009"]');
-    await d.waitText('[data-testid="notice-success"]', 'Avoir AV-F2025-0009-INT1 établi : 264,63 €');
+    await d.waitText('[data-testid="notice-success"]', 'Avoir AV-F2026-0150 établi : 264,63 €');
     await d.waitFor(async () => (await d.findAll('[data-testid="overcharges"]')).length === 0, 'the overcharge is corrected');
   });
 });

@@ -876,6 +876,8 @@ fn a_page_larger_than_the_maximum_is_refused() {
 #[test]
 fn penalties_with_hand_checked_figures_and_entered_rates() {
     let env = Env::new();
+    // A penalty invoice is an invoice Relance issues: the mentions it needs.
+    setup_company(&env);
     env.ok(&[
         "customer",
         "add",
@@ -883,6 +885,12 @@ fn penalties_with_hand_checked_figures_and_entered_rates() {
         "ACME",
         "--name",
         "Acme SARL",
+        "--address",
+        "3 rue Neuve",
+        "--postal-code",
+        "44000",
+        "--city",
+        "Nantes",
     ]);
     env.ok(&[
         "invoice",
@@ -967,7 +975,7 @@ fn penalties_with_hand_checked_figures_and_entered_rates() {
         "2026-04-30",
     ]);
     assert!(
-        said.contains("F-1-INT1") && said.contains("49.86 EUR"),
+        said.contains("F2026-0001") && said.contains("49.86 EUR"),
         "{said}"
     );
     let o = env.run(&[
@@ -2876,13 +2884,47 @@ fn issued_invoices_are_en16931_e_invoices() {
     let o = env.run(&["invoice", "xml", "EXT-1", "--out", out.to_str().unwrap()]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(!out.exists());
+    // Its late-payment penalties are an invoice Relance issues: the next number of the
+    // series, outside the scope of VAT (category O: no rate, no VAT identifier, the SIREN as
+    // the seller's tax registration), valid like the others.
+    let run = |args: &[&str]| env.run_env(args, &[("RELANCE_TODAY", "2026-06-30")]);
+    let o = run(&["penalties", "invoice", "--invoice", "EXT-1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(said.contains("F2026-0006"), "{said}");
+    let (pxml, ppdf) = (
+        env.dir.path().join("penalty.xml"),
+        env.dir.path().join("penalty.pdf"),
+    );
+    env.ok(&[
+        "invoice",
+        "xml",
+        "F2026-0006",
+        "--out",
+        pxml.to_str().unwrap(),
+    ]);
+    env.ok(&[
+        "invoice",
+        "pdf",
+        "F2026-0006",
+        "--out",
+        ppdf.to_str().unwrap(),
+    ]);
+    let (passed, said) = validate_einvoices(&[pxml.clone(), ppdf.clone()]);
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&pxml).unwrap();
+    for what in [
+        "<ram:CategoryCode>O</ram:CategoryCode>",
+        "<ram:ExemptionReasonCode>VATEX-EU-O</ram:ExemptionReasonCode>",
+        "<ram:ID schemeID=\"FC\">732829320</ram:ID>",
+        "Indemnité forfaitaire pour frais de recouvrement",
+    ] {
+        assert!(x.contains(what), "lacks {what}:\n{x}");
+    }
+    assert!(!x.contains("schemeID=\"VA\""), "no VAT identifier:\n{x}");
+    assert!(pdf_text(&ppdf).contains("FACTURE DE PÉNALITÉS DE RETARD"));
 }
 
-/// An invoice written in Relance, from draft to Factur-X: two VAT rates rounded once per
-/// rate, refusals next to their field, Issue only with --yes, numbered after the contract
-/// invoices, the PDF and XML archived at issue (the same bytes every time, even after the
-/// settings change) and accepted by the official validators; then the VAT cases (franchise,
-/// reverse charge, export) and a duplicate.
 /// Issue 21: a credit note is a document of its own series (A2026-0001), referencing the
 /// invoice it corrects, valid as an EN 16931 e-invoice (type 381) inside a Factur-X PDF;
 /// it lowers the invoice's balance, never credits more than is left, and on a paid invoice
@@ -3045,6 +3087,11 @@ fn credit_notes_are_issued_as_valid_e_invoices() {
     assert!(stderr(&o).contains("A2026-0009"), "{}", stderr(&o));
 }
 
+/// An invoice written in Relance, from draft to Factur-X: two VAT rates rounded once per
+/// rate, refusals next to their field, Issue only with --yes, numbered after the contract
+/// invoices, the PDF and XML archived at issue (the same bytes every time, even after the
+/// settings change) and accepted by the official validators; then the VAT cases (franchise,
+/// reverse charge, export) and a duplicate.
 #[test]
 fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
     let env = Env::new();

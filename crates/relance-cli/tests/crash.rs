@@ -768,9 +768,11 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.documents += 1;
             after.journal += 1;
         }
+        // An invoice Relance issues: numbered, its PDF and XML archived.
         Op::PenaltyInvoice => {
             after.invoices += 1;
             after.penalty_charges += 1;
+            after.archives += 1;
         }
         // Each e-mail action of the day: its letter archived, "e-mail prepared" and "done"
         // logged.

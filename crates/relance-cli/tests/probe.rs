@@ -419,9 +419,16 @@ fn closed_disputed_and_future_claims_are_refused() {
         "2099-12-31",
     ]);
     assert!(e.contains("as of today"), "{e}");
-    assert!(!d
-        .ok(&["invoice", "list", "--format", "json", "--filter", "all", "--limit", "10000"])
-        .contains("INT1"));
+    // No penalty invoice was made by any of these refusals.
+    assert_eq!(
+        d.json(&["penalties", "overcharged", "--format", "json"]),
+        serde_json::json!([])
+    );
+    let none: i64 = relance_core::Connection::open(d.db())
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM penalty_charges", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(none, 0);
 }
 
 /// Item 7: a payment recorded after a penalty invoice, dated inside the period it charged.
@@ -464,21 +471,21 @@ fn a_later_payment_dated_inside_a_charged_period_is_flagged_and_corrected() {
     let o = d.run(&["penalties", "--invoice", "F2026-0136"]);
     let warned = String::from_utf8_lossy(&o.stderr);
     assert!(
-        warned.contains("F2026-0136-INT1 charges 23.48 EUR too much for F2026-0136"),
+        warned.contains("F2026-0150 charges 23.48 EUR too much for F2026-0136"),
         "{warned}"
     );
     let made = d.ok(&["penalties", "correct", "--invoice", "F2026-0136"]);
     assert!(
-        made.contains("Credit note AV-F2026-0136-INT1 on F2026-0136-INT1: 23.48 EUR."),
+        made.contains("Credit note AV-F2026-0150 on F2026-0150: 23.48 EUR."),
         "{made}"
     );
-    let int1 = d.json(&["invoice", "show", "F2026-0136-INT1", "--format", "json"]);
+    let int1 = d.json(&["invoice", "show", "F2026-0150", "--format", "json"]);
     assert_eq!(int1["invoice"]["balance"], "52.10", "{int1}");
     assert_eq!(
         d.json(&["penalties", "overcharged", "--format", "json"]),
         serde_json::json!([])
     );
-    let again = d.refused(&["penalties", "correct", "--invoice", "F2026-0136-INT1"]);
+    let again = d.refused(&["penalties", "correct", "--invoice", "F2026-0150"]);
     assert!(
         again.contains("penalty invoices of F2026-0136 claim nothing beyond"),
         "{again}"

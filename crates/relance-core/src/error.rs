@@ -370,6 +370,8 @@ pub enum VatCase {
     ReverseChargeServices,
     /// Outside the EU: category G.
     Export,
+    /// Outside the scope of VAT (late-payment interest and indemnity): category O.
+    OutsideScope,
 }
 
 /// Every message the engine can refuse an input with, with its parameters.
@@ -1059,6 +1061,8 @@ impl Msg {
                     (VatCase::ReverseChargeGoods | VatCase::ReverseChargeServices, false) => "the customer accounts for the VAT (reverse charge)",
                     (VatCase::Export, true) => "une exportation hors de l'Union européenne est exonérée",
                     (VatCase::Export, false) => "an export outside the European Union is exempt",
+                    (VatCase::OutsideScope, true) => "les pénalités de retard ne sont pas soumises à la TVA",
+                    (VatCase::OutsideScope, false) => "late-payment penalties are not subject to VAT",
                 };
                 if fr {
                     format!("Cette facture ne facture pas de TVA ({why}) : mettez le taux de la ligne à 0 ou laissez-le vide.")

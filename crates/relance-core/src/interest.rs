@@ -812,14 +812,14 @@ pub fn is_penalty_invoice(conn: &Connection, invoice_id: i64) -> Result<bool> {
 /// charges, and the indemnity, are never charged again. Refused when there is nothing to
 /// charge. The breakdown is written in the customer's language (they read it).
 pub fn invoice_penalties(
-    conn: &mut Connection,
+    db: &mut Connection,
     number: &str,
     today: NaiveDate,
 ) -> Result<crate::invoices::InvoiceView> {
     // One write transaction from the "charged through" read to the insert: two runs at
     // once cannot both charge the same days (the second waits, then sees the first).
-    let tx = conn.transaction()?;
-    let (number, _terms, p) = of_invoice(&tx, number, today, None)?;
+    let tx = db.transaction()?;
+    let (number, terms, p) = of_invoice(&tx, number, today, None)?;
     if p.total_minor() == 0 {
         return Err(Error::invalid("invoice", Msg::NothingToCharge));
     }
@@ -828,14 +828,18 @@ pub fn invoice_penalties(
     let source = crate::invoices::stored_by_number(conn, "invoice", &number)?;
     let customer = crate::customers::get(conn, source.customer_id)?;
     let lang = customer.language;
-    let customer = customer.reference;
     let fr = lang == crate::error::Lang::Fr;
     let date = |d: NaiveDate| {
         d.format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" })
             .to_string()
     };
     let money = |minor: i64| p.currency.format_minor(minor, lang);
-    let mut notes = Vec::new();
+    // Outside the scope of VAT (interest and the indemnity pay for no supply): category O.
+    let mut notes =
+        vec![
+            crate::invoices::drafts::exemption_mention(crate::error::VatCase::OutsideScope, fr)
+                .to_string(),
+        ];
     for q in &p.periods {
         let rate = q.rate.normalize().to_string();
         notes.push(if fr {
@@ -865,32 +869,61 @@ pub fn invoice_penalties(
             format!("Fixed recovery costs: {amount}")
         });
     }
-    let n: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM penalty_charges WHERE source_invoice_id = ?1",
-        [source.id],
-        |r| r.get(0),
-    )?;
-    let view = crate::invoices::create(
+    // An invoice Relance issues: numbered in the owner's yearly series, immutable, its
+    // Factur-X PDF and XML archived (those issued before as `N-INTk` stay as they were).
+    let uk = terms.jurisdiction == Jurisdiction::UnitedKingdom;
+    let line = |label: String, minor: i64| crate::invoices::issue::Line {
+        label,
+        net_minor: minor,
+        category: Some("O".into()),
+        ..Default::default()
+    };
+    let mut lines = Vec::new();
+    if p.interest_minor > 0 {
+        lines.push(line(
+            match (fr, uk) {
+                (true, _) => format!("Intérêts de retard sur la facture {number}"),
+                (false, true) => format!("Statutory interest on invoice {number}"),
+                (false, false) => format!("Late-payment interest on invoice {number}"),
+            },
+            p.interest_minor,
+        ));
+    }
+    if p.indemnity_minor > 0 {
+        lines.push(line(
+            match (fr, uk) {
+                (true, _) => "Indemnité forfaitaire pour frais de recouvrement".to_string(),
+                (false, true) => "Fixed sum for the cost of recovering the debt".to_string(),
+                (false, false) => "Fixed recovery costs".to_string(),
+            },
+            p.indemnity_minor,
+        ));
+    }
+    let (id, _) = crate::invoices::issue::issue(
         &tx,
-        &crate::invoices::InvoiceInput {
-            number: format!("{number}-INT{}", n + 1),
-            customer,
-            issue_date: as_of.to_string(),
-            due_date: as_of.to_string(),
-            total: p.currency.minor_to_string(p.total_minor()),
-            currency: p.currency.code().to_string(),
+        &crate::invoices::issue::ToIssue {
+            customer_id: source.customer_id,
+            issue_date: as_of,
+            due_date: as_of,
+            currency: p.currency,
+            lines,
             notes: notes.join("\n"),
-            ..Default::default()
+            reference: String::new(),
+            delivery_date: None,
         },
-        as_of,
     )?;
     tx.execute(
         "INSERT INTO penalty_charges (source_invoice_id, penalty_invoice_id, through_date, interest_minor, indemnity_minor)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![source.id, view.id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
+        rusqlite::params![source.id, id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
     )?;
+    let number: String = tx.query_row("SELECT number FROM invoices WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })?;
+    // Archived once it is a penalty invoice (its PDF says so).
+    crate::invoices::issue::finish(&tx, id, &number)?;
     tx.commit()?;
-    Ok(view)
+    crate::invoices::get(db, id, as_of)
 }
 
 /// [`of_invoice`] as JSON and the UI show it: decimal strings, warnings in `lang`.
@@ -1233,7 +1266,7 @@ mod tests {
     /// nothing to charge; a penalty invoice bears no interest itself.
     #[test]
     fn penalties_are_invoiced_once_for_each_day() {
-        let mut conn = crate::test_support::setup();
+        let mut conn = crate::test_support::setup_issuer();
         let d0 = d("2026-03-01");
         crate::invoices::create(
             &conn,
@@ -1245,7 +1278,7 @@ mod tests {
         let first = invoice_penalties(&mut conn, "F-1", d("2026-04-30")).unwrap();
         assert_eq!(
             (first.number.as_str(), first.total.as_str()),
-            ("F-1-INT1", "49.99")
+            ("F2026-0001", "49.99")
         );
         assert_eq!(first.due_date, d("2026-04-30"));
         assert!(
@@ -1265,7 +1298,7 @@ mod tests {
         let second = invoice_penalties(&mut conn, "F-1", d("2026-05-30")).unwrap();
         assert_eq!(
             (second.number.as_str(), second.total.as_str()),
-            ("F-1-INT2", "9.99")
+            ("F2026-0002", "9.99")
         );
         let again = invoice_penalties(&mut conn, "F-1", d("2026-05-30")).unwrap_err();
         assert!(
@@ -1278,7 +1311,7 @@ mod tests {
             ),
             "{again}"
         );
-        let on_penalty = for_invoice(&conn, "F-1-INT1", d("2026-06-30"), None, lang).unwrap_err();
+        let on_penalty = for_invoice(&conn, "F2026-0001", d("2026-06-30"), None, lang).unwrap_err();
         assert!(matches!(
             on_penalty,
             Error::Invalid {
@@ -1291,14 +1324,56 @@ mod tests {
         assert!(
             agenda
                 .iter()
-                .any(|a| a.invoices.iter().any(|n| n == "F-1-INT1")),
+                .any(|a| a.invoices.iter().any(|n| n == "F2026-0001")),
             "{agenda:?}"
         );
     }
 
+    /// A penalty invoice is issued outside the scope of VAT (category O, no rate): a credit
+    /// note on it takes the same category; a line typed with a VAT rate is refused.
+    #[test]
+    fn a_penalty_invoice_is_outside_the_scope_of_vat() {
+        let (mut conn, int1) = f1_with_int1();
+        let lines = crate::invoices::issue::lines(&conn, int1.id).unwrap();
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| (l.category(), l.net_minor, l.vat_minor))
+                .collect::<Vec<_>>(),
+            [("O", 999, 0), ("O", 4000, 0)]
+        );
+        let credit = |rate: &str| crate::invoices::credit_documents::CreditNoteIssueInput {
+            invoice: "F2026-0001".into(),
+            lines: vec![crate::invoices::drafts::DraftLineInput {
+                description: "Geste".into(),
+                unit_price: "10".into(),
+                vat_rate: rate.into(),
+                ..Default::default()
+            }],
+            reason: String::new(),
+        };
+        let tx = conn.transaction().unwrap();
+        let e = crate::invoices::credit_documents::issue_in(&tx, &credit("20"), d("2026-05-02"))
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Invalid {
+                    msg: Msg::VatNotCharged(crate::error::VatCase::OutsideScope),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let (id, _) =
+            crate::invoices::credit_documents::issue_in(&tx, &credit(""), d("2026-05-02")).unwrap();
+        let l = crate::invoices::credit_documents::lines(&tx, id).unwrap();
+        assert_eq!((l[0].category(), l[0].vat_minor), ("O", 0));
+    }
+
     /// 1,000 € due 31 March, and its penalty invoice made on 30 April (49.99 €).
     fn f1_with_int1() -> (Connection, crate::invoices::InvoiceView) {
-        let mut conn = crate::test_support::setup();
+        let mut conn = crate::test_support::setup_issuer();
         crate::invoices::create(
             &conn,
             &crate::test_support::inv("F-1", "ACME", "2026-03-01", "2026-03-31", "1000"),
@@ -1351,9 +1426,9 @@ mod tests {
             ("F-1", "49.99", "43.33", "6.66")
         );
         assert_eq!((o.correctable.as_str(), o.paid.as_str()), ("6.66", "0.00"));
-        assert_eq!(o.penalty_invoices, vec!["F-1-INT1".to_string()]);
+        assert_eq!(o.penalty_invoices, vec!["F2026-0001".to_string()]);
         assert_eq!(overcharges(&conn).unwrap(), vec![o]);
-        let notes = correct_overcharge(&mut conn, "F-1-INT1", d("2026-05-05")).unwrap();
+        let notes = correct_overcharge(&mut conn, "F2026-0001", d("2026-05-05")).unwrap();
         assert_eq!(notes.len(), 1);
         assert_eq!(
             (
@@ -1361,7 +1436,7 @@ mod tests {
                 notes[0].invoice_number.as_str(),
                 notes[0].amount.as_str()
             ),
-            ("AV-F-1-INT1", "F-1-INT1", "6.66")
+            ("AV-F2026-0001", "F2026-0001", "6.66")
         );
         assert!(notes[0]
             .reason
@@ -1390,7 +1465,7 @@ mod tests {
             )
             .unwrap();
         };
-        pay(&mut conn, "2026-05-02", "F-1-INT1", "49.99");
+        pay(&mut conn, "2026-05-02", "F2026-0001", "49.99");
         assert_eq!(overcharges(&conn).unwrap(), vec![], "INT1 paid as charged");
         // Then the bank statement shows F-1 was paid on 10 April.
         pay(&mut conn, "2026-04-10", "F-1", "1000");

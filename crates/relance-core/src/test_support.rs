@@ -35,3 +35,25 @@ pub fn inv(number: &str, customer: &str, issue: &str, due: &str, total: &str) ->
         ..Default::default()
     }
 }
+
+/// [`setup`] with the company's identity and the customers' addresses: what issuing an
+/// invoice (a penalty invoice, a credit note) needs.
+pub fn setup_issuer() -> Connection {
+    let conn = setup();
+    for (k, v) in [
+        ("company_name", "Atelier Lumen"),
+        ("address", "12 rue des Arts"),
+        ("postal_code", "69001"),
+        ("city", "Lyon"),
+        ("siret", "73282932000074"),
+        ("vat_number", "FR44732829320"),
+    ] {
+        crate::settings::set(&conn, k, v).unwrap();
+    }
+    conn.execute(
+        "UPDATE customers SET address = '1 rue de la Paix', postal_code = '75002', city = 'Paris'",
+        [],
+    )
+    .unwrap();
+    conn
+}

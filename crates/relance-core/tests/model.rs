@@ -1403,7 +1403,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 source: Some(m.number.clone()),
                 late_fact: false,
                 demanded: None,
-                issued: false,
+                // Issued in the owner's series (category O).
+                issued: true,
                 promises: vec![],
                 docs: vec![],
             });

@@ -164,6 +164,7 @@ fn exemption_code(category: &str, franchise: bool) -> Option<&'static str> {
         "K" => Some(code(VatCase::ReverseChargeGoods)),
         "AE" => Some(code(VatCase::ReverseChargeServices)),
         "G" => Some(code(VatCase::Export)),
+        "O" => Some(code(VatCase::OutsideScope)),
         _ => None,
     }
 }
@@ -379,6 +380,7 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     }
     let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
     let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
+    let outside = lines.iter().any(|l| l.category() == "O");
     // A French seller's SIREN (its SIRET's first nine digits when only that is set).
     let siren: String = match (s.country.as_str(), s.siren.is_empty()) {
         ("FR", true) => s.siret.chars().take(9).collect(),
@@ -387,8 +389,14 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     };
     let seller = Party {
         name: s.company_name.clone(),
-        vat_number: s.vat_number.clone(),
-        tax_registration: if s.vat_number.is_empty() {
+        // Outside the scope of VAT, no VAT identifier is named (BR-O-02): the SIREN is the
+        // seller's tax registration (BT-32).
+        vat_number: if outside {
+            String::new()
+        } else {
+            s.vat_number.clone()
+        },
+        tax_registration: if s.vat_number.is_empty() || outside {
             siren.clone()
         } else {
             String::new()
@@ -407,7 +415,11 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     let buyer = Party {
         name: c.name.clone(),
         siren: c.siren.clone(),
-        vat_number: c.vat_number.clone(),
+        vat_number: if outside {
+            String::new()
+        } else {
+            c.vat_number.clone()
+        },
         address: c.address.clone(),
         postal_code: c.postal_code.clone(),
         city: c.city.clone(),
@@ -496,10 +508,12 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
         x.start("ram:ApplicableTradeTax", &[]);
         x.text("ram:TypeCode", "VAT");
         x.text("ram:CategoryCode", l.category());
-        x.text(
-            "ram:RateApplicablePercent",
-            &issue::rate_text(l.vat_rate_e4),
-        );
+        if l.category() != "O" {
+            x.text(
+                "ram:RateApplicablePercent",
+                &issue::rate_text(l.vat_rate_e4),
+            );
+        }
         x.end();
         if discount != 0 {
             x.start("ram:SpecifiedTradeAllowanceCharge", &[]);
@@ -569,7 +583,10 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
         if let Some(code) = exemption_code(&g.category, franchise) {
             x.text("ram:ExemptionReasonCode", code);
         }
-        x.text("ram:RateApplicablePercent", &issue::rate_text(g.rate_e4));
+        // No rate outside the scope of VAT (BR-O-05, BR-48).
+        if g.category != "O" {
+            x.text("ram:RateApplicablePercent", &issue::rate_text(g.rate_e4));
+        }
         x.end();
     }
     x.start("ram:SpecifiedTradePaymentTerms", &[]);

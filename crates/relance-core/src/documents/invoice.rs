@@ -97,7 +97,13 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         )
         .optional()?;
     let uk = settings.country == "GB";
+    let penalty = crate::interest::is_penalty_invoice(conn, head.id)?;
     let title = match (milestone, deduction, lang) {
+        _ if penalty => t(
+            lang,
+            "Facture de pénalités de retard",
+            "Late-payment invoice",
+        ),
         (_, true, _) | (Some((_, true)), _, _) => t(lang, "Facture de solde", "Final invoice"),
         (Some((1, false)), _, _) => t(lang, "Facture d'acompte", "Deposit invoice"),
         _ if uk && vat > 0 => "VAT invoice".to_string(),
@@ -549,8 +555,21 @@ pub fn layout(d: &InvoiceDoc) -> Vec<Vec<Item>> {
     } else {
         (LEFT, 52.0)
     };
-    lay.page()
-        .push(Item::text(fx, fy, d.title.to_uppercase(), 14.0).bold());
+    // The title wraps before the window (right) or the page edge (left window).
+    let title_w = if d.window_left {
+        RIGHT - fx
+    } else {
+        110.0 - 4.0 - fx
+    };
+    for (i, line) in pdf::wrap(&d.title.to_uppercase(), true, 14.0, title_w)
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            fy += 6.0;
+        }
+        lay.page().push(Item::text(fx, fy, line, 14.0).bold());
+    }
     fy += 8.0;
     for (label, value) in &d.facts {
         lay.page().push(Item::text(
@@ -772,6 +791,20 @@ mod tests {
         d.lang = Lang::En;
         d.facts = vec![("Invoice No.".into(), "F2026-0001".into())];
         assert!(texts(&d).contains(&"Invoice No.:".to_string()));
+    }
+
+    /// A long title wraps before the address window instead of running into it.
+    #[test]
+    fn a_long_title_stays_left_of_the_window() {
+        let mut d = doc(vec![], vec![]);
+        d.title = "Facture de pénalités de retard".into();
+        for left in [false, true] {
+            d.window_left = left;
+            for page in layout(&d) {
+                let bad = pdf::overprinted(&page);
+                assert!(bad.is_empty(), "window left {left}: {bad:?}");
+            }
+        }
     }
 
     /// Issue 18, item 23: whatever the figures (a few cents to ten billion, rates with three

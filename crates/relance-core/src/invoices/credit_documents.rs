@@ -106,6 +106,7 @@ fn case_of(tx: &Connection, lines: &[Line]) -> Result<Option<VatCase>> {
             "K" => return Ok(Some(VatCase::ReverseChargeGoods)),
             "AE" => return Ok(Some(VatCase::ReverseChargeServices)),
             "G" => return Ok(Some(VatCase::Export)),
+            "O" => return Ok(Some(VatCase::OutsideScope)),
             "E" => return Ok(Some(VatCase::Franchise)),
             _ => {}
         }

@@ -119,6 +119,7 @@ pub fn category(case: Option<VatCase>) -> &'static str {
         Some(VatCase::ReverseChargeGoods) => "K",
         Some(VatCase::ReverseChargeServices) => "AE",
         Some(VatCase::Export) => "G",
+        Some(VatCase::OutsideScope) => "O",
     }
 }
 
@@ -227,6 +228,12 @@ pub fn exemption_mention(case: VatCase, fr: bool) -> &'static str {
         (VatCase::Export, false) => {
             "VAT exempt: export outside the EU (art. 146 of Directive 2006/112/EC)"
         }
+        (VatCase::OutsideScope, true) => {
+            "Non soumis à la TVA (intérêts de retard et indemnité forfaitaire)"
+        }
+        (VatCase::OutsideScope, false) => {
+            "Not subject to VAT (late-payment interest and recovery costs)"
+        }
     }
 }
 
@@ -237,6 +244,7 @@ pub fn exemption_code(case: VatCase) -> &'static str {
         VatCase::ReverseChargeGoods => "VATEX-EU-IC",
         VatCase::ReverseChargeServices => "VATEX-EU-AE",
         VatCase::Export => "VATEX-EU-G",
+        VatCase::OutsideScope => "VATEX-EU-O",
     }
 }
 

@@ -4,4 +4,4 @@
  * Why an invoice charges no VAT (EN 16931 categories E, K, AE, G): said in refusals, and the
  * case a draft is issued under.
  */
-export type VatCase = "franchise" | "reverse_charge_goods" | "reverse_charge_services" | "export";
+export type VatCase = "franchise" | "reverse_charge_goods" | "reverse_charge_services" | "export" | "outside_scope";
