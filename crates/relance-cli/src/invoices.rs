@@ -107,6 +107,10 @@ pub enum InvoiceCmd {
         /// ISO code (default: the company's currency).
         #[arg(long, default_value = "")]
         currency: String,
+        /// Euros for one unit of the currency (e.g. 1.165): an invoice in another currency
+        /// by a French company states its VAT in euros too.
+        #[arg(long, value_name = "RATE", default_value = "")]
+        exchange_rate: String,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -302,11 +306,13 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
             vat_exemption,
             notes,
             currency,
+            exchange_rate,
             format,
         } => {
             let input = drafts::DraftInput {
                 customer,
                 currency,
+                exchange_rate,
                 delivery_date,
                 notes,
                 vat_exemption: match vat_exemption {

@@ -2922,7 +2922,129 @@ fn issued_invoices_are_en16931_e_invoices() {
         assert!(x.contains(what), "lacks {what}:\n{x}");
     }
     assert!(!x.contains("schemeID=\"VA\""), "no VAT identifier:\n{x}");
-    assert!(pdf_text(&ppdf).contains("FACTURE DE PÉNALITÉS DE RETARD"));
+    // The title, wrapped before the address window.
+    let text = pdf_text(&ppdf);
+    assert!(
+        text.contains("FACTURE DE PÉNALITÉS DE") && text.contains("RETARD"),
+        "{text}"
+    );
+}
+
+/// Issue 21: an invoice in pounds by a French company states its VAT in euros too (BT-6,
+/// BT-111) at the rate the owner enters: 10 h × 100.00 GBP at 20 % is 200.00 GBP of VAT, at
+/// 1.165 €/£ 233.00 €. Without the rate Issue is refused; a rate on a euro invoice or a
+/// malformed one is refused when typed.
+#[test]
+fn an_invoice_in_pounds_states_its_vat_in_euros() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&["settings", "set", "vat_number", "FR44732829320"]);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ATEL",
+        "--name",
+        "Atelier Volta",
+        "--address",
+        "5 rue Volta",
+        "--postal-code",
+        "69003",
+        "--city",
+        "Lyon",
+        "--siren",
+        "552100554",
+    ]);
+    let draft = |extra: &[&str]| {
+        let mut a = vec![
+            "invoice",
+            "draft",
+            "--customer",
+            "ATEL",
+            "--line",
+            "Conseil|10|100|20|HUR",
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        env.run(&a)
+    };
+    for (extra, said) in [
+        (
+            &["--exchange-rate", "1.165"][..],
+            "only for an invoice in another currency",
+        ),
+        (
+            &["--currency", "GBP", "--exchange-rate", "abc"][..],
+            "Invalid exchange rate",
+        ),
+        (
+            &["--currency", "GBP", "--exchange-rate", "1.1234567"][..],
+            "Invalid exchange rate",
+        ),
+    ] {
+        let o = draft(extra);
+        assert_eq!(code(&o), 1, "{extra:?}");
+        assert!(stderr(&o).contains(said), "{extra:?}: {}", stderr(&o));
+    }
+    let o = draft(&["--currency", "GBP"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = d["id"].as_i64().unwrap().to_string();
+    let o = env.run(&["invoice", "issue", &id, "--yes"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("must also state its VAT in euros"),
+        "{}",
+        stderr(&o)
+    );
+    env.ok(&["invoice", "discard", &id]);
+    let o = draft(&["--currency", "GBP", "--exchange-rate", "1,1650"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["totals"]["vat"], "200.00", "{d}");
+    assert_eq!(d["totals"]["vat_eur"], "233.00", "{d}");
+    let id = d["id"].as_i64().unwrap().to_string();
+    // The owner opted to pay VAT on debits: the invoice says so (a coded note too).
+    env.ok(&["settings", "set", "vat_on_debits", "yes"]);
+    env.ok(&["invoice", "issue", &id, "--yes"]);
+    let (xml, pdf) = (
+        env.dir.path().join("gbp.xml"),
+        env.dir.path().join("gbp.pdf"),
+    );
+    env.ok(&[
+        "invoice",
+        "xml",
+        "F2026-0001",
+        "--out",
+        xml.to_str().unwrap(),
+    ]);
+    env.ok(&[
+        "invoice",
+        "pdf",
+        "F2026-0001",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    let (passed, said) = validate_einvoices(&[xml.clone(), pdf.clone()]);
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&xml).unwrap();
+    for what in [
+        "<ram:TaxCurrencyCode>EUR</ram:TaxCurrencyCode>",
+        "<ram:InvoiceCurrencyCode>GBP</ram:InvoiceCurrencyCode>",
+        "<ram:TaxTotalAmount currencyID=\"GBP\">200.00</ram:TaxTotalAmount>",
+        "<ram:TaxTotalAmount currencyID=\"EUR\">233.00</ram:TaxTotalAmount>",
+        "<ram:SubjectCode>TXD</ram:SubjectCode>",
+    ] {
+        assert!(x.contains(what), "lacks {what}:\n{x}");
+    }
+    let text = pdf_text(&pdf);
+    assert!(text.contains("TVA en euros (1 GBP = 1,165"), "{text}");
+    assert!(text.contains("233,00"), "{text}");
+    assert!(
+        text.contains("Option pour le paiement de la taxe d'après les débits"),
+        "{text}"
+    );
 }
 
 /// Issue 21: a credit note is a document of its own series (A2026-0001), referencing the
@@ -3233,6 +3355,13 @@ fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
         "<ram:GrandTotalAmount>366.99</ram:GrandTotalAmount>",
         "<udt:DateTimeString format=\"102\">20260610</udt:DateTimeString>",
         "<ram:TypeCode>380</ram:TypeCode>",
+        // The payment mentions as coded notes, and the electronic addresses by SIREN.
+        "<ram:SubjectCode>PMT</ram:SubjectCode>",
+        "<ram:SubjectCode>PMD</ram:SubjectCode>",
+        "<ram:SubjectCode>AAB</ram:SubjectCode>",
+        "Indemnité forfaitaire pour frais de recouvrement : 40 €",
+        "<ram:URIID schemeID=\"0225\">552100554</ram:URIID>",
+        "<ram:URIID schemeID=\"0225\">732829320</ram:URIID>",
     ] {
         assert!(x.contains(what), "lacks {what}:\n{x}");
     }

@@ -840,6 +840,7 @@ fn issue_milestone(
             notes: notes.join("\n"),
             reference: k.reference.clone(),
             delivery_date: None,
+            exchange_rate_e6: None,
         },
     )?;
     tx.execute(

@@ -623,6 +623,12 @@ pub enum Msg {
     /// A credit note was issued on that date: none is dated before it.
     CreditNoteBeforeLast(String),
     UnknownCreditNote(String),
+    /// An invoice in that currency by a French owner states its VAT in euros: the rate.
+    ExchangeRateRequired(String),
+    ExchangeRateNotNeeded,
+    BadExchangeRate(String),
+    /// A currency with more than two decimals: no EN 16931 invoice in it.
+    CurrencyNotForEinvoice(String),
     BeforeSignature(String),
     /// A file given as input that is not a usable Relance ledger (restore): the reason in
     /// both languages.
@@ -1696,6 +1702,32 @@ impl Msg {
                     format!("Un avoir a déjà été émis le {d} : un avoir est daté du jour où il est émis, jamais avant le précédent (les numéros suivent les dates).")
                 } else {
                     format!("A credit note was already issued on {d}: a credit note is dated the day it is issued, never before the previous one (numbers follow dates).")
+                }
+            }
+            Msg::ExchangeRateRequired(c) => {
+                if fr {
+                    format!("Une facture en {c} doit aussi indiquer sa TVA en euros : saisissez le taux de change (combien d'euros pour 1 {c}, par exemple 1,165).")
+                } else {
+                    format!("An invoice in {c} must also state its VAT in euros: enter the exchange rate (how many euros for 1 {c}, for example 1.165).")
+                }
+            }
+            Msg::CurrencyNotForEinvoice(c) => {
+                if fr {
+                    format!("Une facture électronique (EN 16931) n'a que deux décimales : Relance ne peut pas émettre de facture en {c}. Facturez dans une autre monnaie.")
+                } else {
+                    format!("An e-invoice (EN 16931) has two decimals at most: Relance cannot issue an invoice in {c}. Invoice in another currency.")
+                }
+            }
+            Msg::ExchangeRateNotNeeded => t(
+                fr,
+                "Un taux de change ne sert qu'à une facture dans une autre monnaie que l'euro : laissez ce champ vide.",
+                "An exchange rate is only for an invoice in another currency than the euro: leave this field empty.",
+            ),
+            Msg::BadExchangeRate(v) => {
+                if fr {
+                    format!("Taux de change invalide « {v} » : un nombre positif, six décimales au plus (exemple : 1,165).")
+                } else {
+                    format!("Invalid exchange rate \"{v}\": a positive number with at most six decimals (example: 1.165).")
                 }
             }
             Msg::UnknownCreditNote(n) => {

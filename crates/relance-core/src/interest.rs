@@ -910,6 +910,7 @@ pub fn invoice_penalties(
             notes: notes.join("\n"),
             reference: String::new(),
             delivery_date: None,
+            exchange_rate_e6: None,
         },
     )?;
     tx.execute(

@@ -57,6 +57,9 @@ pub struct Settings {
     /// "standard" (VAT charged at the lines' rates) or "franchise" (franchise en base, art.
     /// 293 B du CGI: no VAT on any invoice, category E with that mention).
     pub vat_regime: String,
+    /// The owner opted to pay VAT on debits (invoicing basis) for services: every document
+    /// charging VAT says "Option pour le paiement de la taxe d'après les débits".
+    pub vat_on_debits: bool,
     /// Thresholds of the payer segments (see `views::segments`).
     pub segment_min_paid: i64,
     pub segment_good_days: i64,
@@ -102,6 +105,9 @@ pub struct SettingsInput {
     /// A caller that does not show it (empty) keeps the one saved.
     #[serde(default)]
     pub vat_regime: String,
+    /// "yes" or "no"; a caller that does not show it (empty) keeps the one saved.
+    #[serde(default)]
+    pub vat_on_debits: String,
     pub segment_min_paid: String,
     pub segment_good_days: String,
     pub segment_slow_days: String,
@@ -251,6 +257,13 @@ pub const KEYS: &[(&str, &str, Check)] = &[
             _ => Err(Error::invalid(k, Msg::OneOf(vec!["standard", "franchise"]))),
         }
     }),
+    ("vat_on_debits", "no", |k, x| {
+        match x.trim().to_ascii_lowercase().as_str() {
+            "" | "no" | "non" | "false" => Ok("no".into()),
+            "yes" | "oui" | "true" => Ok("yes".into()),
+            _ => Err(Error::invalid(k, Msg::OneOf(vec!["yes", "no"]))),
+        }
+    }),
     ("segment_min_paid", "3", |k, x| {
         if x.trim().is_empty() {
             return Ok("3".into());
@@ -360,6 +373,7 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         credit_note_prefix: s("credit_note_prefix"),
         discount_terms: s("discount_terms"),
         vat_regime: s("vat_regime"),
+        vat_on_debits: s("vat_on_debits") == "yes",
         segment_min_paid: days("segment_min_paid"),
         segment_good_days: days("segment_good_days"),
         segment_slow_days: days("segment_slow_days"),
@@ -517,6 +531,12 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
         clean.push((
             "credit_note_prefix",
             check_for("credit_note_prefix")?("credit_note_prefix", &input.credit_note_prefix)?,
+        ));
+    }
+    if !input.vat_on_debits.trim().is_empty() {
+        clean.push((
+            "vat_on_debits",
+            check_for("vat_on_debits")?("vat_on_debits", &input.vat_on_debits)?,
         ));
     }
     if !input.vat_regime.trim().is_empty() {

@@ -129,7 +129,13 @@ fn party(x: &mut Xml, tag: &'static str, p: &Party) {
     }
     x.text("ram:CountryID", &p.country);
     x.end();
-    if !p.email.is_empty() {
+    // The electronic address (BT-34, BT-49) the French platforms route by: the SIREN
+    // (scheme 0225), else the e-mail address.
+    if !p.siren.is_empty() {
+        x.start("ram:URIUniversalCommunication", &[]);
+        x.leaf("ram:URIID", &[("schemeID", "0225")], &p.siren);
+        x.end();
+    } else if !p.email.is_empty() {
         x.start("ram:URIUniversalCommunication", &[]);
         x.leaf("ram:URIID", &[("schemeID", "EM")], &p.email);
         x.end();
@@ -189,11 +195,12 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             Msg::NotIssuedHere(head.number.clone()),
         ));
     }
-    let (reference, notes, delivery): (String, String, Option<NaiveDate>) = conn.query_row(
-        "SELECT reference, notes, delivery_date FROM invoices WHERE id = ?1",
-        [head.id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (reference, notes, delivery, vat_eur): (String, String, Option<NaiveDate>, Option<i64>) =
+        conn.query_row(
+            "SELECT reference, notes, delivery_date, vat_eur_minor FROM invoices WHERE id = ?1",
+            [head.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
     let s = crate::settings::get(conn)?;
     let cur = Currency::parse(&head.currency)?;
     let lines = issue::lines(conn, head.id)?;
@@ -269,6 +276,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             total: head.total_minor,
             payment_reference,
             exemption,
+            vat_eur,
         },
     )
 }
@@ -294,6 +302,8 @@ struct Doc {
     payment_reference: String,
     /// Why no VAT (BT-120), for the groups not at a standard rate.
     exemption: String,
+    /// The VAT in euros (BT-111, the tax currency BT-6 EUR) of an invoice in another currency.
+    vat_eur: Option<i64>,
 }
 
 /// The CII of issued credit note `number` (type 381): its lines and totals as positive
@@ -345,6 +355,7 @@ pub fn credit_note_xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             total: d.total_minor,
             payment_reference: String::new(),
             exemption,
+            vat_eur: None,
         },
     )
 }
@@ -428,7 +439,7 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
         } else {
             c.country.clone()
         },
-        email: String::new(),
+        email: c.email.clone(),
         tax_registration: String::new(),
     };
 
@@ -467,6 +478,21 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     for n in notes.lines().map(str::trim).filter(|l| !l.is_empty()) {
         x.start("ram:IncludedNote", &[]);
         x.text("ram:Content", n);
+        x.end();
+    }
+    // The payment mentions as coded notes (PMT, PMD, AAB) on an invoice; the VAT-on-debits
+    // option (TXD) when VAT is charged.
+    let mut coded = Vec::new();
+    if d.due_date.is_some() {
+        coded = super::invoice::coded_mentions(&s, &c, c.language);
+    }
+    if let Some(m) = super::invoice::debits_mention(&s, vat, c.language) {
+        coded.push(("TXD", m));
+    }
+    for (code, content) in &coded {
+        x.start("ram:IncludedNote", &[]);
+        x.text("ram:Content", content);
+        x.text("ram:SubjectCode", code);
         x.end();
     }
     x.end();
@@ -561,6 +587,9 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     if !d.payment_reference.is_empty() {
         x.text("ram:PaymentReference", &d.payment_reference);
     }
+    if d.vat_eur.is_some() {
+        x.text("ram:TaxCurrencyCode", "EUR");
+    }
     x.text("ram:InvoiceCurrencyCode", cur.code());
     let iban: String = s.iban.chars().filter(|c| !c.is_whitespace()).collect();
     if !iban.is_empty() && d.due_date.is_some() {
@@ -611,6 +640,13 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
         &[("currencyID", cur.code())],
         &amount(cur, vat),
     );
+    if let Some(eur) = d.vat_eur {
+        x.leaf(
+            "ram:TaxTotalAmount",
+            &[("currencyID", "EUR")],
+            &amount(Currency::EUR, eur),
+        );
+    }
     x.text("ram:GrandTotalAmount", &amount(cur, d.total));
     x.text("ram:DuePayableAmount", &amount(cur, d.total));
     x.end();

@@ -59,6 +59,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     if !d.notes.trim().is_empty() {
         notes.push(d.notes.trim().to_string());
     }
+    notes.extend(invoice::debits_mention(&settings, d.vat_minor, lang));
     // How it was settled when issued: the row numbered as the document is what the
     // invoice's balance took then.
     let applied: i64 = conn

@@ -68,15 +68,28 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         ));
     }
     let issue_date = head.issue_date;
-    let (reference, notes, vat_minor, delivery): (
+    type Extra = (
         String,
         String,
         Option<i64>,
         Option<chrono::NaiveDate>,
-    ) = conn.query_row(
-        "SELECT reference, notes, vat_minor, delivery_date FROM invoices WHERE id = ?1",
+        Option<i64>,
+        Option<i64>,
+    );
+    let (reference, notes, vat_minor, delivery, rate_e6, vat_eur): Extra = conn.query_row(
+        "SELECT reference, notes, vat_minor, delivery_date, exchange_rate_e6, vat_eur_minor
+         FROM invoices WHERE id = ?1",
         [head.id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
     )?;
     let settings = crate::settings::get(conn)?;
     let c = crate::customers::get(conn, head.customer_id)?;
@@ -144,6 +157,23 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         facts.push((t(lang, "TVA client", "Customer VAT"), c.vat_number.clone()));
     }
     let (headers, rows, mut totals) = table(&lines, vat, currency, lang);
+    // The VAT in euros of an invoice in another currency, at the rate entered.
+    if let (Some(rate), Some(eur)) = (rate_e6, vat_eur) {
+        let rate = rust_decimal::Decimal::new(rate, 6).normalize().to_string();
+        let rate = if lang == Lang::Fr {
+            rate.replace('.', ",")
+        } else {
+            rate
+        };
+        totals.push((
+            if lang == Lang::Fr {
+                format!("TVA en euros (1 {} = {rate} €)", head.currency)
+            } else {
+                format!("VAT in euros (1 {} = €{rate})", head.currency)
+            },
+            Currency::EUR.format_minor(eur, lang),
+        ));
+    }
     totals.push((
         t(lang, "Total TTC à payer", "Total to pay"),
         money(head.total_minor),
@@ -156,6 +186,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     if vat == 0 && notes_out.is_empty() && settings.country == "FR" {
         notes_out.push(t(lang, "TVA non applicable.", "No VAT charged."));
     }
+    notes_out.extend(debits_mention(&settings, vat, lang));
     // The mentions the law requires.
     let due = super::long_date(head.due_date, lang);
     let terms = (head.due_date - issue_date).num_days();
@@ -165,23 +196,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         (Lang::En, 0) => format!("Payment on receipt, by {due} at the latest."),
         (Lang::En, n) => format!("Payment within {n} days, by {due} at the latest."),
     }];
-    mentions.push(if settings.discount_terms.is_empty() {
-        t(
-            lang,
-            "Pas d'escompte pour paiement anticipé.",
-            "No discount for early payment.",
-        )
-    } else if lang == Lang::Fr {
-        format!(
-            "Escompte pour paiement anticipé : {}.",
-            settings.discount_terms.trim_end_matches('.')
-        )
-    } else {
-        format!(
-            "Early-payment discount: {}.",
-            settings.discount_terms.trim_end_matches('.')
-        )
-    });
+    mentions.push(discount(&settings, lang));
     mentions.push(late_payment(&settings, &c, lang));
     mentions.extend(bank_line(&settings, &head.currency, lang));
     let reference = crate::bank::store::references_for(conn, &[head.id])?;
@@ -322,6 +337,83 @@ pub fn unit_label(code: &str, fr: bool) -> &'static str {
         ("E48", false) => "service(s)",
         _ => "",
     }
+}
+
+/// The early-payment discount terms, or that there are none.
+fn discount(settings: &crate::settings::Settings, lang: Lang) -> String {
+    if settings.discount_terms.is_empty() {
+        t(
+            lang,
+            "Pas d'escompte pour paiement anticipé.",
+            "No discount for early payment.",
+        )
+    } else if lang == Lang::Fr {
+        format!(
+            "Escompte pour paiement anticipé : {}.",
+            settings.discount_terms.trim_end_matches('.')
+        )
+    } else {
+        format!(
+            "Early-payment discount: {}.",
+            settings.discount_terms.trim_end_matches('.')
+        )
+    }
+}
+
+/// The payment mentions an e-invoice carries as coded notes (BT-21/22, the French rules):
+/// PMT the late-payment penalties, PMD the fixed recovery indemnity, AAB the early-payment
+/// discount; the same facts as the PDF's mentions, one per code.
+pub(super) fn coded_mentions(
+    settings: &crate::settings::Settings,
+    c: &crate::customers::Customer,
+    lang: Lang,
+) -> Vec<(&'static str, String)> {
+    let fr = lang == Lang::Fr;
+    let business = c.kind == crate::customers::CustomerKind::Business;
+    let rate = (!settings.late_interest_rate.is_empty()).then(|| {
+        settings
+            .late_interest_rate
+            .replace('.', if fr { "," } else { "." })
+    });
+    let uk = settings.country == "GB";
+    let pmt = match (uk, business, fr, &rate) {
+        (true, true, _, _) => "Late payment: statutory interest at 8 % above the Bank of England base rate (Late Payment of Commercial Debts (Interest) Act 1998).".to_string(),
+        (true, false, _, _) => "Late payment may bear interest at the statutory rate.".to_string(),
+        (false, true, true, Some(r)) => format!("Pénalités de retard : taux annuel de {r} % (art. L441-10 du Code de commerce)."),
+        (false, true, true, None) => "Pénalités de retard : taux de refinancement de la BCE majoré de 10 points (art. L441-10 du Code de commerce).".to_string(),
+        (false, true, false, Some(r)) => format!("Late-payment penalties: {r} % a year (French Commercial Code, art. L441-10)."),
+        (false, true, false, None) => "Late-payment penalties: the ECB refinancing rate plus 10 points (French Commercial Code, art. L441-10).".to_string(),
+        (false, false, true, _) => "En cas de retard de paiement, des intérêts au taux légal sont dus.".to_string(),
+        (false, false, false, _) => "Late payment bears interest at the statutory rate.".to_string(),
+    };
+    let pmd = match (uk, business, fr) {
+        (true, true, _) => "Fixed sum compensation for the costs of recovering the debt (Late Payment of Commercial Debts (Interest) Act 1998).".to_string(),
+        (false, true, true) => "Indemnité forfaitaire pour frais de recouvrement : 40 € (art. D441-5 du Code de commerce).".to_string(),
+        (false, true, false) => "Fixed recovery indemnity: €40 (French Commercial Code, art. D441-5).".to_string(),
+        (_, false, true) => "Pas d'indemnité forfaitaire pour frais de recouvrement (client non professionnel).".to_string(),
+        (_, false, false) => "No fixed recovery indemnity (consumer customer).".to_string(),
+    };
+    vec![
+        ("PMT", pmt),
+        ("PMD", pmd),
+        ("AAB", discount(settings, lang)),
+    ]
+}
+
+/// "Option pour le paiement de la taxe d'après les débits", when the owner chose it and the
+/// document charges VAT.
+pub(super) fn debits_mention(
+    settings: &crate::settings::Settings,
+    vat: i64,
+    lang: Lang,
+) -> Option<String> {
+    (settings.vat_on_debits && vat != 0).then(|| {
+        t(
+            lang,
+            "Option pour le paiement de la taxe d'après les débits.",
+            "The seller opted to pay VAT on debits (invoicing basis).",
+        )
+    })
 }
 
 /// What late payment costs, as the invoice must say: the penalty rate and, for a business

@@ -64,6 +64,10 @@ pub struct DraftInput {
     /// "export".
     pub vat_exemption: String,
     pub lines: Vec<DraftLineInput>,
+    /// An invoice in another currency than the euro by a French owner: euros for one unit
+    /// of it ("1.165"), to state the VAT in euros. Empty: none.
+    #[serde(default)]
+    pub exchange_rate: String,
 }
 
 /// A checked line.
@@ -357,6 +361,39 @@ pub struct CheckedDraft {
     /// The draft's own case (the franchise is the owner's setting, not stored per draft).
     pub exemption: Option<VatCase>,
     pub lines: Vec<CheckedLine>,
+    /// Euros for one unit of the currency, × 1,000,000.
+    pub exchange_rate_e6: Option<i64>,
+}
+
+/// The exchange rate as typed: a positive decimal with at most 6 decimals, below 1,000,000.
+fn exchange_rate(currency: Currency, typed: &str) -> Result<Option<i64>> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    if currency == Currency::EUR {
+        return Err(Error::invalid("exchange_rate", Msg::ExchangeRateNotNeeded));
+    }
+    let bad = || Error::invalid("exchange_rate", Msg::BadExchangeRate(typed.to_string()));
+    // A rate, not an amount: "1,165" and "1.165" are both 1.165 (no thousands separator).
+    let d: rust_decimal::Decimal = typed.replace(',', ".").parse().map_err(|_| bad())?;
+    let d = d.normalize();
+    if d.scale() > 6 || d <= rust_decimal::Decimal::ZERO {
+        return Err(bad());
+    }
+    let e6 = (d * rust_decimal::Decimal::from(1_000_000)).trunc();
+    match i64::try_from(e6) {
+        Ok(n) if n < 1_000_000 * 1_000_000 => Ok(Some(n)),
+        _ => Err(bad()),
+    }
+}
+
+/// `vat` (minor units of `currency`) in euro cents at `rate_e6`, half away from zero.
+pub fn vat_in_euros(vat: i64, currency: Currency, rate_e6: i64) -> i64 {
+    round_div(
+        i128::from(vat) * i128::from(rate_e6) * 100,
+        1_000_000 * 10i128.pow(currency.digits()),
+    ) as i64
 }
 
 /// The case the lines are computed under: the owner's franchise, else the draft's.
@@ -376,6 +413,13 @@ pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
         Currency::parse(&input.currency)
             .map_err(|_| Error::invalid("currency", Msg::UnknownCurrency(input.currency.clone())))?
     };
+    // EN 16931 amounts have at most two decimals (BR-DEC): a dinar invoice cannot be one.
+    if currency.digits() > 2 {
+        return Err(Error::invalid(
+            "currency",
+            Msg::CurrencyNotForEinvoice(currency.code().to_string()),
+        ));
+    }
     let delivery_date = match input.delivery_date.trim() {
         "" => None,
         d => Some(v::parse_date("delivery_date", d)?),
@@ -400,6 +444,7 @@ pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
         notes,
         exemption,
         lines,
+        exchange_rate_e6: exchange_rate(currency, &input.exchange_rate)?,
     })
 }
 
@@ -442,6 +487,9 @@ pub struct DraftTotals {
     pub total: String,
     /// The mention printed when no VAT is charged ("TVA non applicable, art. 293 B du CGI").
     pub mention: String,
+    /// The VAT in euros at the exchange rate typed ("" when none).
+    #[serde(default)]
+    pub vat_eur: String,
 }
 
 /// A saved draft.
@@ -522,14 +570,37 @@ pub fn totals(
         mention: case
             .map(|k| exemption_mention(k, fr).to_string())
             .unwrap_or_default(),
+        vat_eur: String::new(),
     })
+}
+
+/// [`totals`] with the VAT in euros at `rate_e6`, when given.
+fn totals_at(
+    lines: &[CheckedLine],
+    currency: Currency,
+    case: Option<VatCase>,
+    fr: bool,
+    rate_e6: Option<i64>,
+) -> Result<DraftTotals> {
+    let mut t = totals(lines, currency, case, fr)?;
+    if let Some(rate) = rate_e6 {
+        let vat = compute(lines, case)?.vat;
+        t.vat_eur = Currency::EUR.minor_to_string(vat_in_euros(vat, currency, rate));
+    }
+    Ok(t)
 }
 
 /// The totals of a typed draft, without saving it (the form calls it as the owner types).
 pub fn preview(conn: &Connection, input: &DraftInput) -> Result<DraftTotals> {
     let d = check(conn, input)?;
     let fr = crate::customers::get(conn, d.customer_id)?.language == crate::error::Lang::Fr;
-    totals(&d.lines, d.currency, effective_case(conn, d.exemption)?, fr)
+    totals_at(
+        &d.lines,
+        d.currency,
+        effective_case(conn, d.exemption)?,
+        fr,
+        d.exchange_rate_e6,
+    )
 }
 
 fn write_lines(conn: &Connection, id: i64, lines: &[CheckedLine]) -> Result<()> {
@@ -558,14 +629,16 @@ pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
     let d = check(conn, input)?;
     let tx = conn.transaction()?;
     tx.execute(
-        "INSERT INTO invoice_drafts (customer_id, currency, delivery_date, notes, vat_exemption)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO invoice_drafts (customer_id, currency, delivery_date, notes, vat_exemption,
+            exchange_rate_e6)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             d.customer_id,
             d.currency.code(),
             d.delivery_date.map(|x| x.to_string()),
             d.notes,
-            case_text(d.exemption)
+            case_text(d.exemption),
+            d.exchange_rate_e6
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -592,7 +665,8 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
     let tx = conn.transaction()?;
     tx.execute(
         "UPDATE invoice_drafts SET customer_id = ?2, currency = ?3, delivery_date = ?4, notes = ?5,
-            vat_exemption = ?6, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+            vat_exemption = ?6, exchange_rate_e6 = ?7,
+            updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
          WHERE id = ?1",
         params![
             id,
@@ -600,7 +674,8 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
             d.currency.code(),
             d.delivery_date.map(|x| x.to_string()),
             d.notes,
-            case_text(d.exemption)
+            case_text(d.exemption),
+            d.exchange_rate_e6
         ],
     )?;
     write_lines(&tx, id, &d.lines)?;
@@ -621,17 +696,28 @@ pub fn delete(conn: &mut Connection, id: i64) -> Result<()> {
 /// A draft as typed back (what an edit starts from).
 pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
     refuse_unknown(conn, id)?;
-    let (customer, currency, delivery, notes, exemption): (
+    let (customer, currency, delivery, notes, exemption, rate): (
         String,
         String,
         Option<String>,
         String,
         String,
+        Option<i64>,
     ) = conn.query_row(
-        "SELECT c.reference, d.currency, d.delivery_date, d.notes, d.vat_exemption
+        "SELECT c.reference, d.currency, d.delivery_date, d.notes, d.vat_exemption,
+                d.exchange_rate_e6
          FROM invoice_drafts d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
     )?;
     let cur = Currency::parse(&currency)?;
     let lines = stored_lines(conn, id)?
@@ -660,6 +746,9 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
         notes,
         vat_exemption: exemption,
         lines,
+        exchange_rate: rate
+            .map(|r| rust_decimal::Decimal::new(r, 6).normalize().to_string())
+            .unwrap_or_default(),
     })
 }
 
@@ -684,7 +773,7 @@ fn stored_lines(conn: &Connection, id: i64) -> Result<Vec<CheckedLine>> {
 /// One draft with its totals.
 pub fn get(conn: &Connection, id: i64) -> Result<DraftView> {
     refuse_unknown(conn, id)?;
-    let (customer_id, reference, name, currency, delivery, notes, exemption, updated): (
+    type Head = (
         i64,
         String,
         String,
@@ -693,24 +782,28 @@ pub fn get(conn: &Connection, id: i64) -> Result<DraftView> {
         String,
         String,
         String,
-    ) = conn.query_row(
-        "SELECT d.customer_id, c.reference, c.name, d.currency, d.delivery_date, d.notes,
-                d.vat_exemption, d.updated_at
+        Option<i64>,
+    );
+    let (customer_id, reference, name, currency, delivery, notes, exemption, updated, rate): Head =
+        conn.query_row(
+            "SELECT d.customer_id, c.reference, c.name, d.currency, d.delivery_date, d.notes,
+                d.vat_exemption, d.updated_at, d.exchange_rate_e6
          FROM invoice_drafts d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1",
-        [id],
-        |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        },
-    )?;
+            [id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            },
+        )?;
     let lines = stored_lines(conn, id)?;
     let case = effective_case(conn, parse_case("vat_exemption", &exemption)?)?;
     let fr = crate::customers::get(conn, customer_id)?.language == crate::error::Lang::Fr;
@@ -721,7 +814,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<DraftView> {
         delivery_date: delivery,
         notes,
         vat_exemption: exemption,
-        totals: totals(&lines, Currency::parse(&currency)?, case, fr)?,
+        totals: totals_at(&lines, Currency::parse(&currency)?, case, fr, rate)?,
         updated_at: updated,
     })
 }
@@ -835,6 +928,8 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
             notes: String::new(),
             vat_exemption: exemption,
             lines,
+            // Today's rate is the owner's to enter again.
+            exchange_rate: String::new(),
         },
     )
 }
@@ -892,6 +987,20 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
         }
         _ => {}
     }
+    // A French owner states the VAT of an invoice in another currency in euros too.
+    let rate = if d.currency != Currency::EUR && settings.country == "FR" && c.vat != 0 {
+        match d.exchange_rate_e6 {
+            Some(r) => Some(r),
+            None => {
+                return Err(Error::invalid(
+                    "exchange_rate",
+                    Msg::ExchangeRateRequired(d.currency.code().to_string()),
+                ))
+            }
+        }
+    } else {
+        None
+    };
     let fr = customer.language == crate::error::Lang::Fr;
     let mut notes: Vec<String> = Vec::new();
     if let Some(k) = case {
@@ -941,6 +1050,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
             notes: notes.join("\n"),
             reference: String::new(),
             delivery_date: Some(d.delivery_date.unwrap_or(on)),
+            exchange_rate_e6: rate,
         },
     )?;
     tx.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
@@ -1028,6 +1138,25 @@ mod tests {
             assert_eq!(c.groups[0].category, cat);
             assert_eq!((c.net, c.vat, c.total), (155_100, 0, 155_100));
         }
+    }
+
+    /// The VAT in euros, by hand: 200.00 GBP × 1.165 = 233.00 €; 0.01 GBP × 1.165 =
+    /// 0.01165 → 0.01 €; 0.03 × 1.5 = 0.045 → 0.05 € (half away from zero); 1,000 JPY (no
+    /// decimals) × 0.006123 = 6.123 → 6.12 €.
+    #[test]
+    fn vat_in_euros_by_hand() {
+        let gbp = Currency::parse("GBP").unwrap();
+        assert_eq!(vat_in_euros(20_000, gbp, 1_165_000), 23_300);
+        assert_eq!(vat_in_euros(1, gbp, 1_165_000), 1);
+        assert_eq!(vat_in_euros(3, gbp, 1_500_000), 5);
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(vat_in_euros(1_000, jpy, 6_123), 612);
+        assert_eq!(exchange_rate(gbp, " 1,165 ").unwrap(), Some(1_165_000));
+        assert_eq!(exchange_rate(gbp, "").unwrap(), None);
+        for bad in ["0", "-1", "1.1234567", "abc"] {
+            assert!(exchange_rate(gbp, bad).is_err(), "{bad}");
+        }
+        assert!(exchange_rate(Currency::EUR, "1").is_err());
     }
 
     /// Half a cent rounds away from zero: 0.5 × 0.05 = 0.025 → 0.03; 20 % of 0.03 → 0.006

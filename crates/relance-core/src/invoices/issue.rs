@@ -69,6 +69,8 @@ pub struct ToIssue {
     pub reference: String,
     /// The day the goods were delivered or the service done (BT-72), when said.
     pub delivery_date: Option<NaiveDate>,
+    /// Euros for one unit of the currency (× 1,000,000): the VAT is also stated in euros.
+    pub exchange_rate_e6: Option<i64>,
 }
 
 /// A line as the UI and the PDF read it (decimal strings).
@@ -284,8 +286,9 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
     let number = next_number(tx, inv.issue_date.year())?;
     tx.execute(
         "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
-            net_minor, vat_minor, reference, notes, issued, delivery_date)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)",
+            net_minor, vat_minor, reference, notes, issued, delivery_date, exchange_rate_e6,
+            vat_eur_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13)",
         params![
             number,
             inv.customer_id,
@@ -298,6 +301,9 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
             inv.reference,
             inv.notes,
             inv.delivery_date.map(|d| d.to_string()),
+            inv.exchange_rate_e6,
+            inv.exchange_rate_e6
+                .map(|r| super::drafts::vat_in_euros(vat, inv.currency, r)),
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -458,6 +464,7 @@ mod tests {
             notes: String::new(),
             reference: "K1".into(),
             delivery_date: None,
+            exchange_rate_e6: None,
         }
     }
 

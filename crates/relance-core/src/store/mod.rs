@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0025_customer_identifiers.sql"),
     include_str!("migrations/0026_invoice_drafts.sql"),
     include_str!("migrations/0027_credit_note_documents.sql"),
+    include_str!("migrations/0028_tax_currency.sql"),
 ];
 
 /// The schema version this build writes.

@@ -21,4 +21,9 @@ delivery_date: string, notes: string,
  * "" (VAT at the lines' rates), "reverse_charge_goods", "reverse_charge_services" or
  * "export".
  */
-vat_exemption: string, lines: Array<DraftLineInput>, };
+vat_exemption: string, lines: Array<DraftLineInput>, 
+/**
+ * An invoice in another currency than the euro by a French owner: euros for one unit
+ * of it ("1.165"), to state the VAT in euros. Empty: none.
+ */
+exchange_rate: string, };

@@ -9,4 +9,8 @@ export type DraftTotals = { currency: string, lines: Array<DraftLineView>, group
 /**
  * The mention printed when no VAT is charged ("TVA non applicable, art. 293 B du CGI").
  */
-mention: string, };
+mention: string, 
+/**
+ * The VAT in euros at the exchange rate typed ("" when none).
+ */
+vat_eur: string, };

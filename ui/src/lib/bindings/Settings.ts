@@ -56,6 +56,11 @@ discount_terms: string,
  */
 vat_regime: string, 
 /**
+ * The owner opted to pay VAT on debits (invoicing basis) for services: every document
+ * charging VAT says "Option pour le paiement de la taxe d'après les débits".
+ */
+vat_on_debits: boolean, 
+/**
  * Thresholds of the payer segments (see `views::segments`).
  */
 segment_min_paid: bigint, segment_good_days: bigint, segment_slow_days: bigint, segment_forgetful_days: bigint, segment_trend_days: bigint, ui_language: Lang, has_logo: boolean, };

@@ -11,4 +11,8 @@ credit_note_prefix: string, discount_terms: string,
 /**
  * A caller that does not show it (empty) keeps the one saved.
  */
-vat_regime: string, segment_min_paid: string, segment_good_days: string, segment_slow_days: string, segment_forgetful_days: string, segment_trend_days: string, ui_language: string, };
+vat_regime: string, 
+/**
+ * "yes" or "no"; a caller that does not show it (empty) keeps the one saved.
+ */
+vat_on_debits: string, segment_min_paid: string, segment_good_days: string, segment_slow_days: string, segment_forgetful_days: string, segment_trend_days: string, ui_language: string, };
