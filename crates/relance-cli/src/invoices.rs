@@ -111,6 +111,9 @@ pub enum InvoiceCmd {
         /// by a French company states its VAT in euros too.
         #[arg(long, value_name = "RATE", default_value = "")]
         exchange_rate: String,
+        /// What the invoice bills: services (the default), goods or mixed.
+        #[arg(long, default_value = "")]
+        operation: String,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -307,12 +310,14 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
             notes,
             currency,
             exchange_rate,
+            operation,
             format,
         } => {
             let input = drafts::DraftInput {
                 customer,
                 currency,
                 exchange_rate,
+                operation,
                 delivery_date,
                 notes,
                 vat_exemption: match vat_exemption {

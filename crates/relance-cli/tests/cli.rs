@@ -2999,7 +2999,14 @@ fn an_invoice_in_pounds_states_its_vat_in_euros() {
         stderr(&o)
     );
     env.ok(&["invoice", "discard", &id]);
-    let o = draft(&["--currency", "GBP", "--exchange-rate", "1,1650"]);
+    let o = draft(&[
+        "--currency",
+        "GBP",
+        "--exchange-rate",
+        "1,1650",
+        "--operation",
+        "goods",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(d["totals"]["vat"], "200.00", "{d}");
@@ -3041,6 +3048,7 @@ fn an_invoice_in_pounds_states_its_vat_in_euros() {
     let text = pdf_text(&pdf);
     assert!(text.contains("TVA en euros (1 GBP = 1,165"), "{text}");
     assert!(text.contains("233,00"), "{text}");
+    assert!(text.contains("Livraison de biens"), "{text}");
     assert!(
         text.contains("Option pour le paiement de la taxe d'après les débits"),
         "{text}"
@@ -3362,11 +3370,14 @@ fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
         "Indemnité forfaitaire pour frais de recouvrement : 40 €",
         "<ram:URIID schemeID=\"0225\">552100554</ram:URIID>",
         "<ram:URIID schemeID=\"0225\">732829320</ram:URIID>",
+        // The category of the operation (services unless said).
+        "<ram:Content>Prestation de services</ram:Content>",
     ] {
         assert!(x.contains(what), "lacks {what}:\n{x}");
     }
     let text = pdf_text(&pdf);
     for what in [
+        "Prestation de services",
         "Conseil — 3 h × 83,33",
         "TVA 20 %",
         "58,99",

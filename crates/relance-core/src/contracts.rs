@@ -841,6 +841,7 @@ fn issue_milestone(
             reference: k.reference.clone(),
             delivery_date: None,
             exchange_rate_e6: None,
+            operation: Some("services"),
         },
     )?;
     tx.execute(

@@ -911,6 +911,7 @@ pub fn invoice_penalties(
             reference: String::new(),
             delivery_date: None,
             exchange_rate_e6: None,
+            operation: None,
         },
     )?;
     tx.execute(

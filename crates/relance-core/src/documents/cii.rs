@@ -195,12 +195,19 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             Msg::NotIssuedHere(head.number.clone()),
         ));
     }
-    let (reference, notes, delivery, vat_eur): (String, String, Option<NaiveDate>, Option<i64>) =
-        conn.query_row(
-            "SELECT reference, notes, delivery_date, vat_eur_minor FROM invoices WHERE id = ?1",
-            [head.id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
+    type Extra = (
+        String,
+        String,
+        Option<NaiveDate>,
+        Option<i64>,
+        Option<String>,
+    );
+    let (reference, mut notes, delivery, vat_eur, operation): Extra = conn.query_row(
+        "SELECT reference, notes, delivery_date, vat_eur_minor, operation FROM invoices
+         WHERE id = ?1",
+        [head.id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     let s = crate::settings::get(conn)?;
     let cur = Currency::parse(&head.currency)?;
     let lines = issue::lines(conn, head.id)?;
@@ -222,6 +229,16 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         "380"
     };
     let payment_reference = crate::bank::store::references_for(conn, &[head.id])?;
+    // The category of the operation, as the PDF says it (a note after the invoice's own).
+    if let Some(op) = &operation {
+        let fr = crate::customers::get(conn, head.customer_id)?.language == crate::error::Lang::Fr;
+        let said = crate::invoices::drafts::operation_mention(op, fr);
+        notes = if notes.trim().is_empty() {
+            said.to_string()
+        } else {
+            format!("{notes}\n{said}")
+        };
+    }
 
     let franchise = s.vat_regime == "franchise";
     // Why no VAT (BT-120): an invoice written in a draft says it in its first note (the

@@ -75,22 +75,26 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         Option<chrono::NaiveDate>,
         Option<i64>,
         Option<i64>,
+        Option<String>,
     );
-    let (reference, notes, vat_minor, delivery, rate_e6, vat_eur): Extra = conn.query_row(
-        "SELECT reference, notes, vat_minor, delivery_date, exchange_rate_e6, vat_eur_minor
+    let (reference, notes, vat_minor, delivery, rate_e6, vat_eur, operation): Extra = conn
+        .query_row(
+            "SELECT reference, notes, vat_minor, delivery_date, exchange_rate_e6, vat_eur_minor,
+                operation
          FROM invoices WHERE id = ?1",
-        [head.id],
-        |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        },
-    )?;
+            [head.id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )?;
     let settings = crate::settings::get(conn)?;
     let c = crate::customers::get(conn, head.customer_id)?;
     let lang = c.language;
@@ -146,6 +150,13 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
         facts.push((
             t(lang, "Date de livraison", "Delivery date"),
             short_date(d, lang),
+        ));
+    }
+    // The category of the operation (France's e-invoicing reform).
+    if let Some(op) = &operation {
+        facts.push((
+            t(lang, "Opération", "Operation"),
+            crate::invoices::drafts::operation_mention(op, lang == Lang::Fr).to_string(),
         ));
     }
     // The buyer's identifiers (France's e-invoicing reform; a reverse charge needs the VAT

@@ -68,6 +68,9 @@ pub struct DraftInput {
     /// of it ("1.165"), to state the VAT in euros. Empty: none.
     #[serde(default)]
     pub exchange_rate: String,
+    /// What the invoice bills: "services" (the default when empty), "goods" or "mixed".
+    #[serde(default)]
+    pub operation: String,
 }
 
 /// A checked line.
@@ -363,6 +366,33 @@ pub struct CheckedDraft {
     pub lines: Vec<CheckedLine>,
     /// Euros for one unit of the currency, × 1,000,000.
     pub exchange_rate_e6: Option<i64>,
+    /// "goods", "services" or "mixed".
+    pub operation: &'static str,
+}
+
+/// The category of the operation as typed ("" is services).
+fn operation(typed: &str) -> Result<&'static str> {
+    match typed.trim().to_ascii_lowercase().as_str() {
+        "" | "services" | "service" => Ok("services"),
+        "goods" | "biens" => Ok("goods"),
+        "mixed" | "mixte" => Ok("mixed"),
+        _ => Err(Error::invalid(
+            "operation",
+            Msg::OneOf(vec!["services", "goods", "mixed"]),
+        )),
+    }
+}
+
+/// The operation's mention on the invoice, in the customer's language.
+pub fn operation_mention(op: &str, fr: bool) -> &'static str {
+    match (op, fr) {
+        ("goods", true) => "Livraison de biens",
+        ("goods", false) => "Supply of goods",
+        ("mixed", true) => "Livraison de biens et prestation de services",
+        ("mixed", false) => "Supply of goods and services",
+        (_, true) => "Prestation de services",
+        (_, false) => "Supply of services",
+    }
 }
 
 /// The exchange rate as typed: a positive decimal with at most 6 decimals, below 1,000,000.
@@ -445,6 +475,7 @@ pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
         exemption,
         lines,
         exchange_rate_e6: exchange_rate(currency, &input.exchange_rate)?,
+        operation: operation(&input.operation)?,
     })
 }
 
@@ -630,15 +661,16 @@ pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO invoice_drafts (customer_id, currency, delivery_date, notes, vat_exemption,
-            exchange_rate_e6)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            exchange_rate_e6, operation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             d.customer_id,
             d.currency.code(),
             d.delivery_date.map(|x| x.to_string()),
             d.notes,
             case_text(d.exemption),
-            d.exchange_rate_e6
+            d.exchange_rate_e6,
+            d.operation
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -665,7 +697,7 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
     let tx = conn.transaction()?;
     tx.execute(
         "UPDATE invoice_drafts SET customer_id = ?2, currency = ?3, delivery_date = ?4, notes = ?5,
-            vat_exemption = ?6, exchange_rate_e6 = ?7,
+            vat_exemption = ?6, exchange_rate_e6 = ?7, operation = ?8,
             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
          WHERE id = ?1",
         params![
@@ -675,7 +707,8 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
             d.delivery_date.map(|x| x.to_string()),
             d.notes,
             case_text(d.exemption),
-            d.exchange_rate_e6
+            d.exchange_rate_e6,
+            d.operation
         ],
     )?;
     write_lines(&tx, id, &d.lines)?;
@@ -696,16 +729,18 @@ pub fn delete(conn: &mut Connection, id: i64) -> Result<()> {
 /// A draft as typed back (what an edit starts from).
 pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
     refuse_unknown(conn, id)?;
-    let (customer, currency, delivery, notes, exemption, rate): (
+    type Typed = (
         String,
         String,
         Option<String>,
         String,
         String,
         Option<i64>,
-    ) = conn.query_row(
+        String,
+    );
+    let (customer, currency, delivery, notes, exemption, rate, operation): Typed = conn.query_row(
         "SELECT c.reference, d.currency, d.delivery_date, d.notes, d.vat_exemption,
-                d.exchange_rate_e6
+                d.exchange_rate_e6, d.operation
          FROM invoice_drafts d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1",
         [id],
         |r| {
@@ -716,6 +751,7 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ))
         },
     )?;
@@ -749,6 +785,7 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
         exchange_rate: rate
             .map(|r| rust_decimal::Decimal::new(r, 6).normalize().to_string())
             .unwrap_or_default(),
+        operation,
     })
 }
 
@@ -930,6 +967,7 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
             lines,
             // Today's rate is the owner's to enter again.
             exchange_rate: String::new(),
+            operation: operation_of(conn, number)?,
         },
     )
 }
@@ -1051,12 +1089,26 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
             reference: String::new(),
             delivery_date: Some(d.delivery_date.unwrap_or(on)),
             exchange_rate_e6: rate,
+            operation: Some(d.operation),
         },
     )?;
     tx.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
     tx.execute("DELETE FROM invoice_drafts WHERE id = ?1", [id])?;
     issue::finish(tx, issued.0, &issued.1)?;
     Ok(issued)
+}
+
+/// The operation an issued invoice billed ("" when it says none).
+fn operation_of(conn: &Connection, number: &str) -> Result<String> {
+    Ok(conn
+        .query_row(
+            "SELECT operation FROM invoices WHERE number = ?1",
+            [v::identifier_key(number)],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten()
+        .unwrap_or_default())
 }
 
 /// Whether draft `id` exists.

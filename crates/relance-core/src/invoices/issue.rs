@@ -71,6 +71,8 @@ pub struct ToIssue {
     pub delivery_date: Option<NaiveDate>,
     /// Euros for one unit of the currency (× 1,000,000): the VAT is also stated in euros.
     pub exchange_rate_e6: Option<i64>,
+    /// "goods", "services" or "mixed" (the reform's mention); None: none said.
+    pub operation: Option<&'static str>,
 }
 
 /// A line as the UI and the PDF read it (decimal strings).
@@ -287,8 +289,8 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
     tx.execute(
         "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
             net_minor, vat_minor, reference, notes, issued, delivery_date, exchange_rate_e6,
-            vat_eur_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13)",
+            vat_eur_minor, operation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14)",
         params![
             number,
             inv.customer_id,
@@ -304,6 +306,7 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
             inv.exchange_rate_e6,
             inv.exchange_rate_e6
                 .map(|r| super::drafts::vat_in_euros(vat, inv.currency, r)),
+            inv.operation,
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -465,6 +468,7 @@ mod tests {
             reference: "K1".into(),
             delivery_date: None,
             exchange_rate_e6: None,
+            operation: None,
         }
     }
 

@@ -26,4 +26,8 @@ vat_exemption: string, lines: Array<DraftLineInput>,
  * An invoice in another currency than the euro by a French owner: euros for one unit
  * of it ("1.165"), to state the VAT in euros. Empty: none.
  */
-exchange_rate: string, };
+exchange_rate: string, 
+/**
+ * What the invoice bills: "services" (the default when empty), "goods" or "mixed".
+ */
+operation: string, };
