@@ -622,6 +622,8 @@ pub enum Msg {
     CreditAboveInvoiced(String),
     /// A credit note was issued on that date: none is dated before it.
     CreditNoteBeforeLast(String),
+    /// A credit note line at a VAT category and rate the invoice does not have.
+    CreditRateNotInvoiced(String),
     UnknownCreditNote(String),
     /// An invoice in that currency by a French owner states its VAT in euros: the rate.
     ExchangeRateRequired(String),
@@ -1695,6 +1697,13 @@ impl Msg {
                     format!("Un avoir ne peut pas dépasser ce qui reste de la facture après ses avoirs : {left} au plus.")
                 } else {
                     format!("A credit note cannot exceed what is left of the invoice after its credit notes: {left} at most.")
+                }
+            }
+            Msg::CreditRateNotInvoiced(r) => {
+                if fr {
+                    format!("La facture ne contient aucune ligne de TVA {r} : un avoir ne rembourse que ce qui a été facturé, taux par taux.")
+                } else {
+                    format!("The invoice has no line with VAT {r}: a credit note only credits what was invoiced, rate by rate.")
                 }
             }
             Msg::CreditNoteBeforeLast(d) => {

@@ -333,6 +333,11 @@ pub fn credit_note_xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
     let s = crate::settings::get(conn)?;
     let lines = cd::lines(conn, d.id)?;
     let fr = crate::customers::get(conn, inv.customer_id)?.language == crate::error::Lang::Fr;
+    let (inv_delivery, rate): (Option<NaiveDate>, Option<i64>) = conn.query_row(
+        "SELECT delivery_date, exchange_rate_e6 FROM invoices WHERE id = ?1",
+        [inv.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let mut notes: Vec<String> = Vec::new();
     if !d.notes.trim().is_empty() {
         notes.push(d.notes.trim().to_string());
@@ -367,12 +372,20 @@ pub fn credit_note_xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             lines,
             notes: notes.join("\n"),
             reference: String::new(),
-            delivery: None,
+            // The invoice's delivery date (BR-IC-11 for goods delivered in the EU).
+            delivery: inv_delivery,
             preceding: Some((inv.number.clone(), inv.issue_date)),
             total: d.total_minor,
             payment_reference: String::new(),
             exemption,
-            vat_eur: None,
+            // At the rate of the invoice it corrects.
+            vat_eur: rate.map(|r| {
+                crate::invoices::drafts::vat_in_euros(
+                    d.vat_minor,
+                    Currency::parse(&d.currency).unwrap_or(Currency::EUR),
+                    r,
+                )
+            }),
         },
     )
 }

@@ -100,7 +100,17 @@ pub fn by_number(conn: &Connection, number: &str) -> Result<Stored> {
 
 /// The VAT case an invoice's lines were issued under (None: VAT charged); an invoice
 /// recorded from elsewhere: the owner's franchise, else none.
-fn case_of(tx: &Connection, lines: &[Line]) -> Result<Option<VatCase>> {
+fn case_of(tx: &Connection, invoice_id: i64, lines: &[Line]) -> Result<Option<VatCase>> {
+    // A penalty invoice, even one recorded before they were issued with lines: outside the
+    // scope of VAT.
+    let penalty: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM penalty_charges WHERE penalty_invoice_id = ?1)",
+        [invoice_id],
+        |r| r.get(0),
+    )?;
+    if penalty {
+        return Ok(Some(VatCase::OutsideScope));
+    }
     for l in lines {
         match l.category() {
             "K" => return Ok(Some(VatCase::ReverseChargeGoods)),
@@ -117,13 +127,78 @@ fn case_of(tx: &Connection, lines: &[Line]) -> Result<Option<VatCase>> {
     Ok(None)
 }
 
-/// The total credited so far on invoice `invoice_id` by issued credit notes.
+/// The total credited so far on invoice `invoice_id`: the issued credit notes' totals and
+/// the credit notes recorded without a document (typed, a dispute settled, an overcharge
+/// corrected).
 fn credited(tx: &Connection, invoice_id: i64) -> Result<i64> {
     Ok(tx.query_row(
-        "SELECT COALESCE(SUM(total_minor), 0) FROM credit_note_documents WHERE invoice_id = ?1",
+        "SELECT (SELECT COALESCE(SUM(total_minor), 0) FROM credit_note_documents
+                  WHERE invoice_id = ?1)
+              + (SELECT COALESCE(SUM(amount_minor), 0) FROM credit_notes
+                  WHERE invoice_id = ?1 AND document_id IS NULL)",
         [invoice_id],
         |r| r.get(0),
     )?)
+}
+
+/// Refuses lines that credit a VAT category and rate the invoice does not have, or more of
+/// one than the invoice billed less the credit notes issued before (per category and rate,
+/// excluding tax): a credit note corrects what was invoiced, rate by rate.
+fn refuse_beyond_rates(
+    tx: &Connection,
+    invoice_id: i64,
+    invoice_lines: &[Line],
+    lines: &[Line],
+    currency: Currency,
+) -> Result<()> {
+    let key = |l: &Line| (l.category().to_string(), l.vat_rate_e4);
+    let mut left: Vec<((String, i64), i64)> = Vec::new();
+    for l in invoice_lines {
+        match left.iter_mut().find(|(k, _)| *k == key(l)) {
+            Some((_, b)) => *b += l.net_minor,
+            None => left.push((key(l), l.net_minor)),
+        }
+    }
+    let ids: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM credit_note_documents WHERE invoice_id = ?1")?
+        .query_map([invoice_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        for l in self::lines(tx, id)? {
+            if let Some((_, b)) = left.iter_mut().find(|(k, _)| *k == key(&l)) {
+                *b -= l.net_minor;
+            }
+        }
+    }
+    let mut asked: Vec<((String, i64), i64)> = Vec::new();
+    for l in lines {
+        match asked.iter_mut().find(|(k, _)| *k == key(l)) {
+            Some((_, b)) => *b += l.net_minor,
+            None => asked.push((key(l), l.net_minor)),
+        }
+    }
+    for (k, net) in asked {
+        let rate = issue::rate_text(k.1);
+        match left.iter().find(|(x, _)| *x == k) {
+            None => {
+                return Err(Error::invalid(
+                    "lines",
+                    Msg::CreditRateNotInvoiced(format!("{} ({rate} %)", k.0)),
+                ))
+            }
+            Some((_, b)) if net > *b => {
+                return Err(Error::invalid(
+                    "lines",
+                    Msg::CreditAboveInvoiced(format!(
+                        "{} ({rate} %)",
+                        currency.in_message((*b).max(0))
+                    )),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Issues a credit note on `on` inside the caller's transaction (see the module): checks,
@@ -144,8 +219,14 @@ pub fn issue_in(
     }
     let currency = Currency::parse(&head.currency)?;
     let reason = v::printable("reason", v::multiline("reason", &input.reason, 1000)?)?;
+    if currency.digits() > 2 {
+        return Err(Error::invalid(
+            "invoice",
+            Msg::CurrencyNotForEinvoice(currency.code().to_string()),
+        ));
+    }
     let invoice_lines = issue::lines(tx, head.id)?;
-    let case = case_of(tx, &invoice_lines)?;
+    let case = case_of(tx, head.id, &invoice_lines)?;
     let lines: Vec<Line> = if input.lines.is_empty() {
         if invoice_lines.is_empty() {
             return Err(Error::invalid(
@@ -200,10 +281,23 @@ pub fn issue_in(
             Msg::CreditAboveInvoiced(currency.in_message(left.max(0))),
         ));
     }
+    if !invoice_lines.is_empty() && !input.lines.is_empty() {
+        refuse_beyond_rates(tx, head.id, &invoice_lines, &lines, currency)?;
+    }
     let vat_named = lines
         .iter()
         .any(|l| l.vat_rate_e4 > 0 || matches!(l.category(), "K" | "AE" | "G"));
     issue::check_mentions(tx, head.customer_id, vat_named)?;
+    // A reverse charge names the buyer's VAT number (BR-IC-02, BR-AE-02), then as now.
+    if matches!(
+        case,
+        Some(VatCase::ReverseChargeGoods | VatCase::ReverseChargeServices)
+    ) {
+        let c = crate::customers::get(tx, head.customer_id)?;
+        if c.vat_number.is_empty() {
+            return Err(Error::invalid("customer", Msg::BuyerVatRequired(c.name)));
+        }
+    }
     // Numbers follow dates.
     let last: Option<NaiveDate> =
         tx.query_row("SELECT MAX(date) FROM credit_note_documents", [], |r| {
@@ -217,22 +311,39 @@ pub fn issue_in(
     }
     let prefix = crate::settings::get(tx)?.credit_note_prefix;
     let number = issue::allocate(tx, Series::CreditNotes, &prefix, on.year())?;
-    // The invoice's exemption mention stays on what corrects it.
-    let notes = if case.is_some() {
-        let invoice_notes: String =
-            tx.query_row("SELECT notes FROM invoices WHERE id = ?1", [head.id], |r| {
-                r.get(0)
-            })?;
-        match invoice_notes.lines().map(str::trim).find(|l| !l.is_empty()) {
-            Some(first) if !invoice_lines.is_empty() => first.to_string(),
-            _ => {
-                let fr =
-                    crate::customers::get(tx, head.customer_id)?.language == crate::error::Lang::Fr;
-                drafts::exemption_mention(case.unwrap_or(VatCase::Franchise), fr).to_string()
+    // The invoice's exemption mention stays on what corrects it: an invoice written in
+    // Relance says it in its first note, a contract's in the contract's VAT mention, else the
+    // case's own words.
+    let notes = match case {
+        Some(case) => {
+            let (invoice_notes, reference): (String, String) = tx.query_row(
+                "SELECT notes, reference FROM invoices WHERE id = ?1",
+                [head.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let written_here = invoice_lines.iter().any(|l| l.category.is_some());
+            let contract: String = if reference.is_empty() {
+                String::new()
+            } else {
+                tx.query_row(
+                    "SELECT vat_mention FROM contracts WHERE reference = ?1",
+                    [&reference],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or_default()
+            };
+            match invoice_notes.lines().map(str::trim).find(|l| !l.is_empty()) {
+                Some(first) if written_here => first.to_string(),
+                _ if !contract.trim().is_empty() => contract.trim().to_string(),
+                _ => {
+                    let fr = crate::customers::get(tx, head.customer_id)?.language
+                        == crate::error::Lang::Fr;
+                    drafts::exemption_mention(case, fr).to_string()
+                }
             }
         }
-    } else {
-        String::new()
+        None => String::new(),
     };
     tx.execute(
         "INSERT INTO credit_note_documents (number, invoice_id, date, currency, net_minor,
@@ -296,15 +407,16 @@ pub fn free_credit(
     conn: &Connection,
     customer_id: i64,
     currency: &str,
+    until: NaiveDate,
 ) -> Result<Vec<(i64, String, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.number, d.total_minor - COALESCE(
                 (SELECT SUM(n.amount_minor) FROM credit_notes n WHERE n.document_id = d.id), 0) AS free
          FROM credit_note_documents d JOIN invoices i ON i.id = d.invoice_id
-         WHERE i.customer_id = ?1 AND d.currency = ?2 AND free > 0
+         WHERE i.customer_id = ?1 AND d.currency = ?2 AND free > 0 AND d.date <= ?3
          ORDER BY d.date, d.id",
     )?;
-    let rows = stmt.query_map(params![customer_id, currency], |r| {
+    let rows = stmt.query_map(params![customer_id, currency, until.to_string()], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -597,6 +709,67 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("120.00", "0.00"), ("0.00", "55.50")]
         );
+    }
+
+    /// Never more than invoiced, rate by rate and counting the credit notes recorded without
+    /// a document: the 5.5 % base is 100.00, a rate the invoice lacks is refused, a credit
+    /// note typed for 500.00 leaves 805.50 to credit.
+    #[test]
+    fn a_credit_note_never_credits_more_than_was_invoiced() {
+        let mut conn = ready();
+        let refused = |conn: &mut Connection, lines: Vec<DraftLineInput>| match issue(
+            conn,
+            lines,
+            "2026-03-10",
+        ) {
+            Err(Error::Invalid { msg, .. }) => msg,
+            other => panic!("{other:?}"),
+        };
+        // 1,137.44 at 5.5 % totals 1,200.00, under the invoice's total but eleven times its
+        // 5.5 % base.
+        assert!(matches!(
+            refused(&mut conn, vec![line("Livres", "1", "1137.44", "5.5")]),
+            Msg::CreditAboveInvoiced(_)
+        ));
+        assert!(matches!(
+            refused(&mut conn, vec![line("Autre", "1", "10", "10")]),
+            Msg::CreditRateNotInvoiced(r) if r.contains("10 %")
+        ));
+        assert_eq!(
+            issue(
+                &mut conn,
+                vec![line("Livres", "1", "100", "5.5")],
+                "2026-03-10"
+            )
+            .unwrap(),
+            "A2026-0001"
+        );
+        // The 5.5 % base is used up.
+        assert!(matches!(
+            refused(&mut conn, vec![line("Livres", "1", "0.01", "5.5")]),
+            Msg::CreditAboveInvoiced(_)
+        ));
+        // A credit note recorded by hand counts too: 1,305.50 − 105.50 − 500.00 = 700.00 left.
+        crate::invoices::credit_notes::create(
+            &mut conn,
+            &crate::invoices::credit_notes::CreditNoteInput {
+                invoice: "F2026-0001".into(),
+                date: "2026-03-11".into(),
+                amount: "500".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let e = issue(
+            &mut conn,
+            vec![line("Conseil", "6", "100", "20")],
+            "2026-03-12",
+        );
+        assert!(
+            matches!(&e, Err(Error::Invalid { msg: Msg::CreditAboveInvoiced(left), .. }) if left.contains("70000")),
+            "{e:?}"
+        );
+        assert_eq!(balance(&conn, "F2026-0001"), "700.00");
     }
 
     /// Two processes issuing credit notes at once: every number once, none skipped.

@@ -408,7 +408,11 @@ fn exchange_rate(currency: Currency, typed: &str) -> Result<Option<i64>> {
     // A rate, not an amount: "1,165" and "1.165" are both 1.165 (no thousands separator).
     let d: rust_decimal::Decimal = typed.replace(',', ".").parse().map_err(|_| bad())?;
     let d = d.normalize();
-    if d.scale() > 6 || d <= rust_decimal::Decimal::ZERO {
+    // Bounded before scaling (a huge number typed must not overflow).
+    if d.scale() > 6
+        || d <= rust_decimal::Decimal::ZERO
+        || d >= rust_decimal::Decimal::from(1_000_000)
+    {
         return Err(bad());
     }
     let e6 = (d * rust_decimal::Decimal::from(1_000_000)).trunc();
@@ -1205,7 +1209,14 @@ mod tests {
         assert_eq!(vat_in_euros(1_000, jpy, 6_123), 612);
         assert_eq!(exchange_rate(gbp, " 1,165 ").unwrap(), Some(1_165_000));
         assert_eq!(exchange_rate(gbp, "").unwrap(), None);
-        for bad in ["0", "-1", "1.1234567", "abc"] {
+        for bad in [
+            "0",
+            "-1",
+            "1.1234567",
+            "abc",
+            "100000000000000000000000",
+            "1000000",
+        ] {
             assert!(exchange_rate(gbp, bad).is_err(), "{bad}");
         }
         assert!(exchange_rate(Currency::EUR, "1").is_err());

@@ -266,6 +266,13 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
         .lines
         .iter()
         .any(|l| l.vat_rate_e4 > 0 || matches!(l.category(), "K" | "AE" | "G"));
+    // EN 16931 amounts have two decimals at most (BR-DEC).
+    if inv.currency.digits() > 2 {
+        return Err(Error::invalid(
+            "currency",
+            Msg::CurrencyNotForEinvoice(inv.currency.code().to_string()),
+        ));
+    }
     check_mentions(tx, inv.customer_id, vat_named)?;
     let net = crate::money::checked_total(inv.lines.iter().map(|l| l.net_minor))?;
     let vat = crate::money::checked_total(inv.lines.iter().map(|l| l.vat_minor))?;

@@ -424,7 +424,8 @@ pub fn apply_credit(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
-    for (id, _, free) in super::credit_documents::free_credit(&tx, inv.customer_id, &inv.currency)?
+    for (id, _, free) in
+        super::credit_documents::free_credit(&tx, inv.customer_id, &inv.currency, date)?
     {
         let date: NaiveDate = tx.query_row(
             "SELECT date FROM credit_note_documents WHERE id = ?1",
