@@ -16,7 +16,7 @@
 //! `credit_notes` imputing the same document (`A2026-0001-2`, …).
 
 use super::drafts::{self, DraftLineInput};
-use super::issue::{self, Line, LineDetail, Series};
+use super::issue::{self, Line, Series};
 use crate::error::{Error, Msg, Result, VatCase};
 use crate::journal::{self, JournalKind};
 use crate::money::Currency;
@@ -245,28 +245,7 @@ pub fn issue_in(
             .enumerate()
             .map(|(i, l)| drafts::check_line(l, i, currency, case))
             .collect::<Result<Vec<_>>>()?;
-        let c = drafts::compute(&checked, case)?;
-        checked
-            .iter()
-            .enumerate()
-            .map(|(i, l)| Line {
-                label: l.description.clone(),
-                net_minor: c.nets[i],
-                vat_rate_e4: if c.categories[i] == "S" {
-                    l.vat_rate_e4
-                } else {
-                    0
-                },
-                vat_minor: c.vats[i],
-                detail: Some(LineDetail {
-                    quantity_e4: l.quantity_e4,
-                    unit: l.unit.clone(),
-                    price_minor: l.price_minor,
-                    discount_minor: c.discounts[i],
-                }),
-                category: Some(c.categories[i].to_string()),
-            })
-            .collect()
+        drafts::issued_lines(&checked, &drafts::compute(&checked, case)?)
     };
     let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
     let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
@@ -362,27 +341,13 @@ pub fn issue_in(
         ],
     )?;
     let id = tx.last_insert_rowid();
-    let mut ins = tx.prepare_cached(
-        "INSERT INTO credit_note_document_lines (credit_note_id, position, label, net_minor,
-            vat_rate_e4, vat_minor, quantity_e4, unit, price_minor, discount_minor, vat_category)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    issue::write_lines(
+        tx,
+        "credit_note_document_lines",
+        "credit_note_id",
+        id,
+        &lines,
     )?;
-    for (i, l) in lines.iter().enumerate() {
-        let d = l.detail.as_ref();
-        ins.execute(params![
-            id,
-            i as i64 + 1,
-            l.label,
-            l.net_minor,
-            l.vat_rate_e4,
-            l.vat_minor,
-            d.map(|d| d.quantity_e4),
-            d.map(|d| d.unit.as_str()),
-            d.map(|d| d.price_minor),
-            d.map(|d| d.discount_minor),
-            l.category.as_deref().or(Some(l.category())),
-        ])?;
-    }
     // What the open balance takes; the rest is the customer's credit.
     let balance = (head.total_minor - head.settled_minor).max(0);
     let applied = total.min(balance);

@@ -1059,28 +1059,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
         Some(t) => i64::from(t),
         None => settings.default_payment_terms_days,
     };
-    let lines = d
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| issue::Line {
-            label: l.description.clone(),
-            net_minor: c.nets[i],
-            vat_rate_e4: if c.categories[i] == "S" {
-                l.vat_rate_e4
-            } else {
-                0
-            },
-            vat_minor: c.vats[i],
-            detail: Some(LineDetail {
-                quantity_e4: l.quantity_e4,
-                unit: l.unit.clone(),
-                price_minor: l.price_minor,
-                discount_minor: c.discounts[i],
-            }),
-            category: Some(c.categories[i].to_string()),
-        })
-        .collect();
+    let lines = issued_lines(&d.lines, &c);
     let issued = issue::issue(
         tx,
         &issue::ToIssue {
@@ -1113,6 +1092,32 @@ fn operation_of(conn: &Connection, number: &str) -> Result<String> {
         .optional()?
         .flatten()
         .unwrap_or_default())
+}
+
+/// Checked lines as an issued document stores them, with the figures `c` computed for them:
+/// the net, the VAT share, quantity, unit, price, discount and category of each.
+pub fn issued_lines(lines: &[CheckedLine], c: &Computed) -> Vec<issue::Line> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| issue::Line {
+            label: l.description.clone(),
+            net_minor: c.nets[i],
+            vat_rate_e4: if c.categories[i] == "S" {
+                l.vat_rate_e4
+            } else {
+                0
+            },
+            vat_minor: c.vats[i],
+            detail: Some(LineDetail {
+                quantity_e4: l.quantity_e4,
+                unit: l.unit.clone(),
+                price_minor: l.price_minor,
+                discount_minor: c.discounts[i],
+            }),
+            category: Some(c.categories[i].to_string()),
+        })
+        .collect()
 }
 
 /// Whether draft `id` exists.

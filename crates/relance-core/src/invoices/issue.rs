@@ -317,12 +317,25 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
         ],
     )?;
     let id = tx.last_insert_rowid();
-    let mut ins = tx.prepare_cached(
-        "INSERT INTO invoice_lines (invoice_id, position, label, net_minor, vat_rate_e4, vat_minor,
+    write_lines(tx, "invoice_lines", "invoice_id", id, &inv.lines)?;
+    Ok((id, number))
+}
+
+/// Stores the lines of document `id` in `table` (`invoice_lines` by `invoice_id`,
+/// `credit_note_document_lines` by `credit_note_id`: the same columns), in order.
+pub(crate) fn write_lines(
+    tx: &Connection,
+    table: &str,
+    owner: &str,
+    id: i64,
+    lines: &[Line],
+) -> Result<()> {
+    let mut ins = tx.prepare_cached(&format!(
+        "INSERT INTO {table} ({owner}, position, label, net_minor, vat_rate_e4, vat_minor,
             quantity_e4, unit, price_minor, discount_minor, vat_category)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
-    for (i, l) in inv.lines.iter().enumerate() {
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?;
+    for (i, l) in lines.iter().enumerate() {
         let d = l.detail.as_ref();
         ins.execute(params![
             id,
@@ -338,7 +351,7 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
             l.category,
         ])?;
     }
-    Ok((id, number))
+    Ok(())
 }
 
 /// What is done with an invoice once issued, inside the transaction that issues it, after
