@@ -178,18 +178,8 @@ pub fn run_credit_note(
                 reason,
             };
             let today = date_or_today(&None, "as_of")?;
-            let (id, number) = credit_note::issue(conn, &input, today)?;
-            let inv = relance_core::invoices::credit_documents::by_number(conn, &number)?;
-            let views =
-                relance_core::invoices::credit_documents::for_invoice(conn, inv.invoice_id)?;
-            let v =
-                views
-                    .into_iter()
-                    .find(|v| v.id == id)
-                    .ok_or(relance_core::Error::NotFound {
-                        what: "credit note",
-                        key: number.clone(),
-                    })?;
+            let (id, _) = credit_note::issue(conn, &input, today)?;
+            let v = relance_core::invoices::credit_documents::view(conn, id)?;
             if format == crate::output::Format::Json {
                 crate::output::print_json(&serde_json::json!({
                     "number": v.number,

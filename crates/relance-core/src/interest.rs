@@ -899,7 +899,7 @@ pub fn invoice_penalties(
             p.indemnity_minor,
         ));
     }
-    let (id, _) = crate::invoices::issue::issue(
+    let (id, issued) = crate::invoices::issue::issue(
         &tx,
         &crate::invoices::issue::ToIssue {
             customer_id: source.customer_id,
@@ -919,11 +919,8 @@ pub fn invoice_penalties(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         rusqlite::params![source.id, id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
     )?;
-    let number: String = tx.query_row("SELECT number FROM invoices WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })?;
     // Archived once it is a penalty invoice (its PDF says so).
-    crate::invoices::issue::finish(&tx, id, &number)?;
+    crate::invoices::issue::finish(&tx, id, &issued)?;
     tx.commit()?;
     crate::invoices::get(db, id, as_of)
 }

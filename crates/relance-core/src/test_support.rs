@@ -36,10 +36,8 @@ pub fn inv(number: &str, customer: &str, issue: &str, due: &str, total: &str) ->
     }
 }
 
-/// [`setup`] with the company's identity and the customers' addresses: what issuing an
-/// invoice (a penalty invoice, a credit note) needs.
-pub fn setup_issuer() -> Connection {
-    let conn = setup();
+/// The company's identity an issued document needs: name, address, SIRET, VAT number.
+pub fn company(conn: &Connection) {
     for (k, v) in [
         ("company_name", "Atelier Lumen"),
         ("address", "12 rue des Arts"),
@@ -48,8 +46,15 @@ pub fn setup_issuer() -> Connection {
         ("siret", "73282932000074"),
         ("vat_number", "FR44732829320"),
     ] {
-        crate::settings::set(&conn, k, v).unwrap();
+        crate::settings::set(conn, k, v).unwrap();
     }
+}
+
+/// [`setup`] with the company's identity and the customers' addresses: what issuing an
+/// invoice (a penalty invoice, a credit note) needs.
+pub fn setup_issuer() -> Connection {
+    let conn = setup();
+    company(&conn);
     conn.execute(
         "UPDATE customers SET address = '1 rue de la Paix', postal_code = '75002', city = 'Paris'",
         [],

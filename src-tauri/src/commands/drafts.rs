@@ -96,16 +96,8 @@ pub async fn issue_credit_note(
     input: relance_core::invoices::credit_documents::CreditNoteIssueInput,
 ) -> ApiResult<relance_core::invoices::credit_documents::CreditDocumentView> {
     with_db(&db, move |conn| {
-        use relance_core::invoices::credit_documents as cd;
-        let (id, number) = relance_core::documents::credit_note::issue(conn, &input, today())?;
-        let d = cd::by_number(conn, &number)?;
-        cd::for_invoice(conn, d.invoice_id)?
-            .into_iter()
-            .find(|v| v.id == id)
-            .ok_or(relance_core::Error::NotFound {
-                what: "credit note",
-                key: number,
-            })
+        let (id, _) = relance_core::documents::credit_note::issue(conn, &input, today())?;
+        relance_core::invoices::credit_documents::view(conn, id)
     })
     .await
 }

@@ -366,16 +366,16 @@ pub fn issue_in(
     Ok((id, number))
 }
 
-/// A customer's issued credit notes with credit left, in `currency`, oldest first: (id,
-/// number, credit left in minor units).
+/// A customer's issued credit notes with credit left, in `currency`, dated up to `until`,
+/// oldest first: (id, date, credit left in minor units).
 pub fn free_credit(
     conn: &Connection,
     customer_id: i64,
     currency: &str,
     until: NaiveDate,
-) -> Result<Vec<(i64, String, i64)>> {
+) -> Result<Vec<(i64, NaiveDate, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT d.id, d.number, d.total_minor - COALESCE(
+        "SELECT d.id, d.date, d.total_minor - COALESCE(
                 (SELECT SUM(n.amount_minor) FROM credit_notes n WHERE n.document_id = d.id), 0) AS free
          FROM credit_note_documents d JOIN invoices i ON i.id = d.invoice_id
          WHERE i.customer_id = ?1 AND d.currency = ?2 AND free > 0 AND d.date <= ?3
@@ -458,6 +458,16 @@ pub fn for_invoice(conn: &Connection, invoice_id: i64) -> Result<Vec<CreditDocum
     views(conn, "d.invoice_id = ?1", invoice_id)
 }
 
+/// Issued credit note `id` as lists show it (what the shells print once it is issued).
+pub fn view(conn: &Connection, id: i64) -> Result<CreditDocumentView> {
+    views(conn, "d.id = ?1", id)?
+        .pop()
+        .ok_or_else(|| Error::NotFound {
+            what: "credit note",
+            key: id.to_string(),
+        })
+}
+
 /// The issued credit notes of one customer, oldest first.
 pub fn for_customer(conn: &Connection, customer_id: i64) -> Result<Vec<CreditDocumentView>> {
     views(conn, "i.customer_id = ?1", customer_id)
@@ -525,16 +535,7 @@ mod tests {
     /// 200.00 + 5.50, total 1,305.50.
     fn ready() -> Connection {
         let mut conn = crate::open_in_memory().unwrap();
-        for (k, v) in [
-            ("company_name", "Atelier Lumen"),
-            ("address", "12 rue des Arts"),
-            ("postal_code", "69001"),
-            ("city", "Lyon"),
-            ("siret", "73282932000074"),
-            ("vat_number", "FR44732829320"),
-        ] {
-            crate::settings::set(&conn, k, v).unwrap();
-        }
+        crate::test_support::company(&conn);
         crate::customers::create(
             &conn,
             &crate::customers::CustomerInput {

@@ -550,12 +550,13 @@ fn quantity_shown(e4: i64) -> String {
 }
 
 /// The totals of checked lines under `case`, shown in `currency` (`fr`: the mention's
-/// language).
+/// language), with the VAT in euros at `rate_e6` when given.
 pub fn totals(
     lines: &[CheckedLine],
     currency: Currency,
     case: Option<VatCase>,
     fr: bool,
+    rate_e6: Option<i64>,
 ) -> Result<DraftTotals> {
     let c = compute(lines, case)?;
     let m = |x: i64| currency.minor_to_string(x);
@@ -605,31 +606,17 @@ pub fn totals(
         mention: case
             .map(|k| exemption_mention(k, fr).to_string())
             .unwrap_or_default(),
-        vat_eur: String::new(),
+        vat_eur: rate_e6
+            .map(|r| Currency::EUR.minor_to_string(vat_in_euros(c.vat, currency, r)))
+            .unwrap_or_default(),
     })
-}
-
-/// [`totals`] with the VAT in euros at `rate_e6`, when given.
-fn totals_at(
-    lines: &[CheckedLine],
-    currency: Currency,
-    case: Option<VatCase>,
-    fr: bool,
-    rate_e6: Option<i64>,
-) -> Result<DraftTotals> {
-    let mut t = totals(lines, currency, case, fr)?;
-    if let Some(rate) = rate_e6 {
-        let vat = compute(lines, case)?.vat;
-        t.vat_eur = Currency::EUR.minor_to_string(vat_in_euros(vat, currency, rate));
-    }
-    Ok(t)
 }
 
 /// The totals of a typed draft, without saving it (the form calls it as the owner types).
 pub fn preview(conn: &Connection, input: &DraftInput) -> Result<DraftTotals> {
     let d = check(conn, input)?;
     let fr = crate::customers::get(conn, d.customer_id)?.language == crate::error::Lang::Fr;
-    totals_at(
+    totals(
         &d.lines,
         d.currency,
         effective_case(conn, d.exemption)?,
@@ -855,7 +842,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<DraftView> {
         delivery_date: delivery,
         notes,
         vat_exemption: exemption,
-        totals: totals_at(&lines, Currency::parse(&currency)?, case, fr, rate)?,
+        totals: totals(&lines, Currency::parse(&currency)?, case, fr, rate)?,
         updated_at: updated,
     })
 }

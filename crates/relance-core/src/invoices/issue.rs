@@ -453,16 +453,7 @@ mod tests {
     use crate::test_support::day;
 
     fn ready(conn: &Connection) -> i64 {
-        for (k, v) in [
-            ("company_name", "Atelier Lumen"),
-            ("address", "12 rue des Arts"),
-            ("postal_code", "69001"),
-            ("city", "Lyon"),
-            ("siret", "73282932000074"),
-            ("vat_number", "FR44732829320"),
-        ] {
-            crate::settings::set(conn, k, v).unwrap();
-        }
+        crate::test_support::company(conn);
         conn.execute(
             "INSERT INTO customers (reference, name, kind, language, address, city) VALUES ('K', 'Client', 'business', 'fr', '1 rue', 'Paris')",
             [],

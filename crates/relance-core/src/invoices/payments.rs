@@ -424,15 +424,10 @@ pub fn apply_credit(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     drop(stmt);
-    for (id, _, free) in
+    for (id, issued_on, free) in
         super::credit_documents::free_credit(&tx, inv.customer_id, &inv.currency, date)?
     {
-        let date: NaiveDate = tx.query_row(
-            "SELECT date FROM credit_note_documents WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )?;
-        sources.push((date, true, id, free));
+        sources.push((issued_on, true, id, free));
     }
     sources.sort();
     let available = checked_total(sources.iter().map(|s| s.3))?;
