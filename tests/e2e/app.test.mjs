@@ -819,6 +819,9 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.click('[data-testid="nav-invoice"]');
     await d.click('[data-testid="filter-all"]');
     await d.type('[data-testid="invoice-search"]', 'F2025-0009');
+    // The list answers the search: only then is its row the one to click (a row of the list
+    // before the search would be replaced under the click).
+    await d.waitFor(async () => (await d.findAll('[data-testid^="invoice-row-"]')).length === 1, 'the search result');
     await d.click('[data-testid="invoice-row-F2025-0009"] a');
     await d.click('[data-testid="open-letter"]');
     // A formal demand was sent for it in July: the panel opens on the formal demand.
@@ -867,6 +870,9 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.click('[data-testid="nav-invoice"]');
     await d.click('[data-testid="filter-all"]');
     await d.type('[data-testid="invoice-search"]', 'F2025-0009');
+    // The list answers the search: only then is its row the one to click (a row of the list
+    // before the search would be replaced under the click).
+    await d.waitFor(async () => (await d.findAll('[data-testid^="invoice-row-"]')).length === 1, 'the search result');
     await d.click('[data-testid="invoice-row-F2025-0009"] a');
     await d.waitText('[data-testid="invoice-number"]', 'F2025-0009');
     await d.click('[data-testid="open-payment"]');
