@@ -17,11 +17,17 @@ pub struct DemoArgs {
 pub struct ImportArgs {
     #[arg(value_enum)]
     kind: KindArg,
-    /// The CSV file (comma, semicolon or tab separated; UTF-8).
-    file: PathBuf,
-    /// Check every row and report, without writing anything.
+    /// The CSV file (comma, semicolon or tab separated; UTF-8); for `einvoice`, one or more
+    /// Factur-X / ZUGFeRD PDFs, CII or UBL XML files, imported as one batch.
+    #[arg(required = true, num_args = 1..)]
+    files: Vec<PathBuf>,
+    /// Check everything and report, without writing anything.
     #[arg(long)]
     dry_run: bool,
+    /// `einvoice`: create the customers the files name but Relance does not know, instead
+    /// of stopping to list them.
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Args)]
@@ -47,6 +53,8 @@ pub enum KindArg {
     Customers,
     Invoices,
     Payments,
+    /// E-invoices: invoices and credit notes issued elsewhere, from their e-invoice files.
+    Einvoice,
 }
 
 impl From<KindArg> for ImportKind {
@@ -55,6 +63,8 @@ impl From<KindArg> for ImportKind {
             KindArg::Customers => ImportKind::Customers,
             KindArg::Invoices => ImportKind::Invoices,
             KindArg::Payments => ImportKind::Payments,
+            // Never converted: `import` handles e-invoices before.
+            KindArg::Einvoice => ImportKind::Invoices,
         }
     }
 }
@@ -75,10 +85,17 @@ pub fn demo(conn: &mut Connection, args: DemoArgs) -> Result<()> {
 pub fn import(conn: &mut Connection, args: ImportArgs) -> Result<()> {
     let ImportArgs {
         kind,
-        file,
+        files,
         dry_run,
+        yes,
     } = args;
-    let bytes = std::fs::read(&file).map_err(|e| Error::file("file", &file, e))?;
+    if let KindArg::Einvoice = kind {
+        return import_einvoices(conn, &files, dry_run, yes);
+    }
+    let [file] = files.as_slice() else {
+        return Err(Error::invalid("file", relance_core::Msg::OneFileOnly));
+    };
+    let bytes = std::fs::read(file).map_err(|e| Error::file("file", file, e))?;
     let r = import::import(conn, kind.into(), &bytes, dry_run)?;
     if r.dry_run {
         out!(
@@ -91,6 +108,92 @@ pub fn import(conn: &mut Connection, args: ImportArgs) -> Result<()> {
             relance_core::Lang::En.count(r.rows as i64, "row", "rows")
         );
     }
+    Ok(())
+}
+
+/// `relance import einvoice FILE...`: the preview, file by file; then the batch written
+/// (all of it or nothing), unless `--dry-run`.
+fn import_einvoices(
+    conn: &mut Connection,
+    paths: &[PathBuf],
+    dry_run: bool,
+    yes: bool,
+) -> Result<()> {
+    use relance_core::import::einvoice::{self, EinvoiceFile, EinvoiceStatus};
+    let mut files = Vec::new();
+    for path in paths {
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::file("file", path, e))?
+            .len();
+        // Refused by its size before it is read.
+        einvoice::check_size(size)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::file("file", path, e))?;
+        files.push(EinvoiceFile {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            bytes,
+        });
+    }
+    let lang = relance_core::Lang::En;
+    let p = einvoice::preview(conn, &files, lang)?;
+    for f in &p.files {
+        match f.status {
+            EinvoiceStatus::Refused => out!("{}: refused: {}", f.file, f.message),
+            _ => {
+                let what = if f.credit_note {
+                    "credit note"
+                } else {
+                    "invoice"
+                };
+                let whom = if f.new_customer {
+                    format!("{} (new customer)", f.buyer)
+                } else {
+                    format!("{} ({})", f.buyer, f.customer_reference)
+                };
+                let against = if f.against.is_empty() {
+                    String::new()
+                } else {
+                    format!(" against {}", f.against)
+                };
+                let due = f.due_date.map(|d| format!(", due {d}")).unwrap_or_default();
+                let known = if f.status == EinvoiceStatus::Known {
+                    " — already in Relance"
+                } else {
+                    ""
+                };
+                out!(
+                    "{}: {what} {}{against} to {whom}, {} {}{due} [{}]{known}",
+                    f.file,
+                    f.number,
+                    f.total,
+                    f.currency,
+                    f.format
+                );
+            }
+        }
+    }
+    if dry_run {
+        if p.refused == 0 && !p.new_customers.is_empty() {
+            out!("Customers to create: {}.", p.new_customers.join(", "));
+        }
+        out!(
+            "Dry run: {} to import, {} already in Relance, {} refused; nothing was written.",
+            p.to_create,
+            p.known,
+            p.refused
+        );
+        return Ok(());
+    }
+    let r = einvoice::import(conn, &files, yes)?;
+    out!(
+        "Imported: {}, {}; {} created; {} already in Relance.",
+        lang.count(r.invoices as i64, "invoice", "invoices"),
+        lang.count(r.credit_notes as i64, "credit note", "credit notes"),
+        lang.count(r.customers_created as i64, "customer", "customers"),
+        r.known
+    );
     Ok(())
 }
 

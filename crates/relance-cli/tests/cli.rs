@@ -3613,3 +3613,55 @@ fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
     assert_eq!(dup["totals"]["lines"][0]["quantity"], "100");
     assert_eq!(dup["totals"]["total"], "250.00");
 }
+
+/// `relance import einvoice`: a preview without writing, the customers to create asked for,
+/// the batch written with --yes, recognised the second time; a plain PDF refused with the
+/// whole batch.
+#[test]
+fn e_invoices_import_from_the_cli() {
+    let e = Env::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/einvoice");
+    let einfach = fixtures.join("mustangproject/EN16931_Einfach.pdf");
+    let plain =
+        fixtures.join("mustangproject/MustangGnuaccountingBeispielRE-20201121_508blanko.pdf");
+    let (einfach, plain) = (einfach.to_str().unwrap(), plain.to_str().unwrap());
+    e.ok(&["settings", "set", "vat_number", "DE123456789"]);
+    let out = e.ok(&["import", "einvoice", einfach, "--dry-run"]);
+    assert!(
+        out.contains(
+            "EN16931_Einfach.pdf: invoice 471102 to Kunden AG Mitte (new customer), 529.87 EUR"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Customers to create: Kunden AG Mitte."),
+        "{out}"
+    );
+    // Without --yes: the customer to create is named, nothing written.
+    let o = e.run(&["import", "einvoice", einfach]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("These customers would be created: Kunden AG Mitte."),
+        "{}",
+        stderr(&o)
+    );
+    // A plain PDF in the batch: all refused, the reason given.
+    let o = e.run(&["import", "einvoice", einfach, plain, "--yes"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("holds no e-invoice"), "{}", stderr(&o));
+    let listed = e.json(&["invoice", "list", "--filter", "all", "--format", "json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+    let out = e.ok(&["import", "einvoice", einfach, "--yes"]);
+    assert!(
+        out.contains(
+            "Imported: 1 invoice, 0 credit notes; 1 customer created; 0 already in Relance."
+        ),
+        "{out}"
+    );
+    let out = e.ok(&["import", "einvoice", einfach, "--yes"]);
+    assert!(out.contains("1 already in Relance"), "{out}");
+    let shown = e.json(&["invoice", "show", "471102", "--format", "json"]);
+    assert_eq!(shown["invoice"]["total"], "529.87");
+    // No BT-9: the due date is the payment terms' 30 days ("Zahlbar innerhalb 30 Tagen").
+    assert_eq!(shown["invoice"]["due_date"], "2024-12-15");
+}

@@ -357,6 +357,253 @@ impl StatementFault {
     }
 }
 
+/// Why an e-invoice file was refused (`relance import einvoice`): nothing of its batch was
+/// written. Element names are the EN 16931 business terms (BT-…) the file lacks or breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EinvoiceFault {
+    /// Neither a PDF nor an XML document: what its start looked like.
+    NotEinvoice(String),
+    /// An XML whose root element is none of CrossIndustryInvoice, Invoice, CreditNote.
+    UnknownRoot(String),
+    NotUtf8,
+    /// A DTD or entities (never expanded: XXE, billion laughs).
+    Dtd,
+    TooLarge {
+        max_mb: u64,
+    },
+    Malformed {
+        at: String,
+        detail: String,
+    },
+    PdfUnreadable(String),
+    PdfEncrypted,
+    /// A PDF with no invoice XML among its attachments.
+    PdfWithoutInvoice,
+    /// A business term every invoice must have is missing.
+    Missing(&'static str),
+    BadAmount {
+        field: &'static str,
+        value: String,
+    },
+    BadDate {
+        field: &'static str,
+        value: String,
+    },
+    UnknownCurrency(String),
+    UnsupportedType(String),
+    /// An EN 16931 arithmetic rule broken: what the figures give, what the file says.
+    DoesNotAddUp {
+        rule: String,
+        expected: String,
+        found: String,
+    },
+    /// The seller is not the owner: an invoice received, not issued.
+    Purchase {
+        seller: String,
+    },
+    /// The owner's SIREN, VAT number and name are all unset: who the seller must be is unknown.
+    OwnerUnknown,
+    /// Nothing is left to pay (prepaid in full).
+    NothingDue,
+    /// An invoice of this number exists with other figures.
+    NumberTaken {
+        number: String,
+    },
+    /// The same number twice in one batch with different figures.
+    TwiceInBatch {
+        number: String,
+    },
+    /// Several customers fit the buyer's name and none by SIREN or VAT number.
+    AmbiguousBuyer(String),
+    CustomerArchived(String),
+    /// A credit note naming no invoice (BT-25).
+    CreditWithoutInvoice,
+    /// …naming an invoice Relance does not have.
+    CreditUnknownInvoice(String),
+    /// …in another currency than the invoice.
+    CreditCurrency {
+        invoice: String,
+        currency: String,
+    },
+    /// …for more than the invoice still asks.
+    CreditAboveBalance {
+        invoice: String,
+        balance: String,
+    },
+    /// …whose buyer is another customer than the invoice's.
+    CreditOtherCustomer {
+        invoice: String,
+        customer: String,
+    },
+    /// A date before the invoice's (credit note) or a due date before the issue date.
+    DueBeforeIssue,
+    CreditBeforeInvoice(String),
+    /// The file holds no e-invoice at all (an empty batch).
+    NoFile,
+}
+
+impl EinvoiceFault {
+    fn text(&self, fr: bool) -> String {
+        use EinvoiceFault::*;
+        match self {
+            NotEinvoice(start) => if fr {
+                format!("Ce fichier n'est pas une facture électronique : ni un PDF Factur-X/ZUGFeRD, ni un XML CII ou UBL. Il commence par « {start} ».")
+            } else {
+                format!("This file is not an e-invoice: neither a Factur-X/ZUGFeRD PDF nor a CII or UBL XML. It starts with \"{start}\".")
+            },
+            UnknownRoot(root) => if fr {
+                format!("Ce XML est un « {root} », pas une facture : seuls CrossIndustryInvoice (CII, Factur-X), Invoice et CreditNote (UBL) sont lus.")
+            } else {
+                format!("This XML is a \"{root}\", not an invoice: only CrossIndustryInvoice (CII, Factur-X), Invoice and CreditNote (UBL) are read.")
+            },
+            NotUtf8 => t(fr, "Ce XML n'est pas encodé en UTF-8, comme la norme EN 16931 l'exige.", "This XML is not UTF-8 encoded, as EN 16931 requires."),
+            Dtd => t(fr,
+                "Ce XML déclare une DTD ou des entités : refusé par sécurité (une facture électronique n'en a pas besoin).",
+                "This XML declares a DTD or entities: refused for safety (an e-invoice never needs them)."),
+            TooLarge { max_mb } => if fr {
+                format!("Ce fichier dépasse {max_mb} Mo : ce n'est pas une facture ordinaire.")
+            } else {
+                format!("This file is over {max_mb} MB: it is not an ordinary invoice.")
+            },
+            Malformed { at, detail } => if fr {
+                format!("XML mal formé (élément {at}) : {detail}.")
+            } else {
+                format!("Malformed XML (element {at}): {detail}.")
+            },
+            PdfUnreadable(why) => if fr { format!("Ce PDF est illisible ({why}).") } else { format!("This PDF cannot be read ({why}).") },
+            PdfEncrypted => t(fr, "Ce PDF est chiffré : demandez la facture sans mot de passe.", "This PDF is encrypted: ask for the invoice without a password."),
+            PdfWithoutInvoice => t(fr,
+                "Ce PDF ne contient aucune facture électronique (pas de pièce jointe factur-x.xml, zugferd-invoice.xml ou xrechnung.xml) : c'est un PDF ordinaire, saisissez la facture à la main.",
+                "This PDF holds no e-invoice (no factur-x.xml, zugferd-invoice.xml or xrechnung.xml attachment): it is a plain PDF; record the invoice by hand."),
+            Missing(bt) => if fr {
+                format!("Facture incomplète : {} ({bt}) manque.", term(bt, true))
+            } else {
+                format!("Incomplete invoice: {} ({bt}) is missing.", term(bt, false))
+            },
+            BadAmount { field, value } => if fr {
+                format!("{} ({field}) illisible : « {value} ».", capital(&term(field, true)))
+            } else {
+                format!("Unreadable {} ({field}): \"{value}\".", term(field, false))
+            },
+            BadDate { field, value } => if fr {
+                format!("{} ({field}) illisible ou hors de 2000–2099 : « {value} ».", capital(&term(field, true)))
+            } else {
+                format!("Unreadable {} ({field}) or outside 2000–2099: \"{value}\".", term(field, false))
+            },
+            UnknownCurrency(c) => if fr { format!("Devise inconnue « {c} » (code ISO 4217 attendu).") } else { format!("Unknown currency \"{c}\" (an ISO 4217 code is expected).") },
+            UnsupportedType(c) => if fr {
+                format!("Type de document « {c} » inconnu : ce n'est ni une facture ni un avoir (EN 16931, UNTDID 1001).")
+            } else {
+                format!("Unknown document type \"{c}\": neither an invoice nor a credit note (EN 16931, UNTDID 1001).")
+            },
+            DoesNotAddUp { rule, expected, found } => if fr {
+                format!("Les montants ne tombent pas juste (règle EN 16931 {rule}) : le calcul donne {expected}, la facture indique {found}. Demandez une facture corrigée à son émetteur.")
+            } else {
+                format!("The figures do not add up (EN 16931 rule {rule}): they give {expected}, the invoice says {found}. Ask its issuer for a corrected invoice.")
+            },
+            Purchase { seller } => if fr {
+                format!("C'est une facture d'achat : elle a été émise par « {seller} », pas par vous (ni votre SIREN ni votre numéro de TVA). Relance ne suit que les factures que vous émettez.")
+            } else {
+                format!("This is a purchase invoice: it was issued by \"{seller}\", not by you (neither your SIREN nor your VAT number). Relance follows only the invoices you issue.")
+            },
+            OwnerUnknown => t(fr,
+                "Indiquez d'abord votre SIREN ou votre numéro de TVA dans Réglages : Relance vérifie que chaque facture importée a bien été émise par vous.",
+                "Enter your SIREN or VAT number in Settings first: Relance checks that every invoice imported was issued by you."),
+            NothingDue => t(fr,
+                "Cette facture ne demande rien (montant à payer nul : déjà payée d'avance) : rien à relancer.",
+                "This invoice asks for nothing (amount due zero: prepaid in full): nothing to follow up."),
+            NumberTaken { number } => if fr {
+                format!("Une autre facture porte déjà le numéro {number}, avec d'autres montants, un autre client ou une autre date : ce fichier n'est pas la même facture.")
+            } else {
+                format!("Another invoice already has the number {number}, with other figures, customer or date: this file is not the same invoice.")
+            },
+            TwiceInBatch { number } => if fr {
+                format!("Deux fichiers de cet import portent le numéro {number} avec des contenus différents.")
+            } else {
+                format!("Two files of this import have the number {number} with different contents.")
+            },
+            AmbiguousBuyer(name) => if fr {
+                format!("Plusieurs clients s'appellent « {name} » : renseignez le SIREN ou le numéro de TVA du bon client pour que Relance le reconnaisse.")
+            } else {
+                format!("Several customers are called \"{name}\": enter the right one's SIREN or VAT number so Relance recognises it.")
+            },
+            CustomerArchived(name) => if fr {
+                format!("Le client « {name} » est archivé : réactivez-le d'abord.")
+            } else {
+                format!("The customer \"{name}\" is archived: restore it first.")
+            },
+            CreditWithoutInvoice => t(fr,
+                "Cet avoir ne dit pas quelle facture il corrige (BT-25) : enregistrez-le à la main sur la bonne facture.",
+                "This credit note does not say which invoice it corrects (BT-25): record it by hand against the right invoice."),
+            CreditUnknownInvoice(n) => if fr {
+                format!("Cet avoir corrige la facture {n}, que Relance ne connaît pas : importez d'abord la facture.")
+            } else {
+                format!("This credit note corrects invoice {n}, which Relance does not have: import the invoice first.")
+            },
+            CreditCurrency { invoice, currency } => if fr {
+                format!("Cet avoir est en {currency}, la facture {invoice} non.")
+            } else {
+                format!("This credit note is in {currency}, invoice {invoice} is not.")
+            },
+            CreditAboveBalance { invoice, balance } => if fr {
+                format!("Cet avoir dépasse ce que la facture {invoice} demande encore ({balance}) : enregistrez le remboursement ou l'avoir à la main.")
+            } else {
+                format!("This credit note is more than invoice {invoice} still asks ({balance}): record the refund or credit by hand.")
+            },
+            CreditOtherCustomer { invoice, customer } => if fr {
+                format!("Cet avoir est adressé à un autre client que la facture {invoice} (celle-ci est au nom de « {customer} »).")
+            } else {
+                format!("This credit note is addressed to another customer than invoice {invoice} (which is in the name of \"{customer}\").")
+            },
+            DueBeforeIssue => t(fr, "L'échéance (BT-9) est avant la date de la facture.", "The due date (BT-9) is before the invoice's date."),
+            CreditBeforeInvoice(d) => if fr {
+                format!("Cet avoir est daté d'avant la facture qu'il corrige ({d}).")
+            } else {
+                format!("This credit note is dated before the invoice it corrects ({d}).")
+            },
+            NoFile => t(fr, "Aucun fichier à importer.", "No file to import."),
+        }
+    }
+}
+
+/// An EN 16931 business term in words.
+fn term(bt: &str, fr: bool) -> String {
+    let (f, e) = match bt {
+        "BT-1" => ("le numéro de facture", "the invoice number"),
+        "BT-2" => ("la date de facture", "the invoice date"),
+        "BT-5" => ("la devise", "the currency"),
+        "BT-9" => ("l'échéance", "the due date"),
+        "BT-72" => ("la date de livraison", "the delivery date"),
+        "BT-92" => ("le montant d'une remise", "an allowance's amount"),
+        "BT-96" | "BT-119" | "BT-152" => ("un taux de TVA", "a VAT rate"),
+        "BT-106" => ("la somme des lignes", "the sum of the lines"),
+        "BT-107" => ("le total des remises", "the allowances' total"),
+        "BT-108" => ("le total des frais", "the charges' total"),
+        "BT-109" => ("le total HT", "the total without VAT"),
+        "BT-110" => ("le total de la TVA", "the VAT total"),
+        "BT-112" => ("le total TTC", "the total with VAT"),
+        "BT-113" => ("le montant payé d'avance", "the amount prepaid"),
+        "BT-114" => ("l'arrondi", "the rounding amount"),
+        "BT-115" => ("le montant à payer", "the amount due"),
+        "BT-116" => ("la base d'une ligne de TVA", "a VAT breakdown's basis"),
+        "BT-117" => ("le montant d'une ligne de TVA", "a VAT breakdown's amount"),
+        "BT-129" => ("la quantité d'une ligne", "a line's quantity"),
+        "BT-131" => ("le montant d'une ligne", "a line's net amount"),
+        "BT-146" => ("le prix d'une ligne", "a line's price"),
+        "BG-23" => ("la ventilation de la TVA", "the VAT breakdown"),
+        "BG-25" => ("toute ligne de facture", "any invoice line"),
+        _ => ("un élément obligatoire", "a required element"),
+    };
+    (if fr { f } else { e }).to_string()
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
 /// Why an invoice charges no VAT (EN 16931 categories E, K, AE, G): said in refusals, and the
 /// case a draft is issued under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -599,6 +846,14 @@ pub enum Msg {
     LaterSanction,
     /// A bank statement refused as a whole: nothing was imported.
     Statement(StatementFault),
+    /// A CSV import takes one file.
+    OneFileOnly,
+    /// An e-invoice file refused.
+    Einvoice(EinvoiceFault),
+    /// An e-invoice import refused as a whole: each refused file with its reason.
+    EinvoiceBatch(Vec<(String, Msg)>),
+    /// An e-invoice import would create these customers: it needs the owner's yes.
+    EinvoiceNewCustomers(Vec<String>),
     InvoiceNotYetIssued,
     InvoiceWrittenOff,
     InvoiceHandedOver,
@@ -1801,6 +2056,30 @@ impl Msg {
             ),
             Msg::AlreadyUndone => t(fr, "C'est déjà annulé.", "This is already undone."),
             Msg::Statement(f) => f.text(fr),
+            Msg::OneFileOnly => t(fr, "Un import CSV prend un seul fichier.", "A CSV import takes one file."),
+            Msg::Einvoice(f) => f.text(fr),
+            Msg::EinvoiceBatch(files) => {
+                let lang = if fr { Lang::Fr } else { Lang::En };
+                let each: Vec<String> = files
+                    .iter()
+                    .map(|(file, m)| format!("{file} : {}", m.raw_text(lang)))
+                    .collect();
+                let each: Vec<String> = if fr {
+                    each
+                } else {
+                    each.into_iter().map(|e| e.replacen(" : ", ": ", 1)).collect()
+                };
+                if fr {
+                    format!("Rien n'a été importé ({} refusé{}). {}", files.len(), if files.len() > 1 { "s" } else { "" }, each.join(" "))
+                } else {
+                    format!("Nothing was imported ({} refused). {}", lang.count(files.len() as i64, "file", "files"), each.join(" "))
+                }
+            }
+            Msg::EinvoiceNewCustomers(names) => if fr {
+                format!("Ces clients seraient créés : {}. Confirmez pour les créer (--yes), ou créez-les d'abord avec leur SIREN.", names.join(", "))
+            } else {
+                format!("These customers would be created: {}. Confirm to create them (--yes), or create them first with their SIREN.", names.join(", "))
+            },
             Msg::LaterSanction => t(
                 fr,
                 "Une sanction plus récente a été décidée pour ce client : annulez-la d'abord.",

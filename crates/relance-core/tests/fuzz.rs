@@ -217,3 +217,69 @@ proptest! {
         }
     }
 }
+
+/// A public sample e-invoice (tests/fixtures/einvoice), as bytes.
+fn einvoice_sample(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../tests/fixtures/einvoice/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// Bytes shaped like an e-invoice: arbitrary ones, or a real sample (XML or Factur-X PDF)
+/// with bytes changed, inserted, cut off.
+fn einvoice_like() -> impl Strategy<Value = Vec<u8>> {
+    let xml = einvoice_sample("cen/CII_example1.xml");
+    let pdf = einvoice_sample("mustangproject/EN16931_Einfach.pdf");
+    let mutate = |base: Vec<u8>| {
+        let len = base.len();
+        (
+            proptest::collection::vec((0..len, any::<u8>()), 0..8),
+            0..=len,
+            proptest::collection::vec(any::<u8>(), 0..16),
+            0..len,
+        )
+            .prop_map(move |(flips, cut, insert, at)| {
+                let mut b = base.clone();
+                for (i, v) in flips {
+                    b[i] = v;
+                }
+                b.splice(at..at, insert);
+                b.truncate(cut.max(1));
+                b
+            })
+    };
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..512),
+        mutate(xml),
+        mutate(pdf),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases().min(64), ..ProptestConfig::default() })]
+
+    /// Any bytes as an e-invoice: imported, or refused with a message and nothing written;
+    /// never a panic.
+    #[test]
+    fn any_bytes_as_an_e_invoice_import_or_are_refused(bytes in einvoice_like()) {
+        let mut conn = relance_core::open_in_memory().unwrap();
+        for (k, v) in [("company_name", "De Koksmaat"), ("vat_number", "DE123456789")] {
+            relance_core::settings::set(&conn, k, v).unwrap();
+        }
+        let files = [import::einvoice::EinvoiceFile { name: "x".into(), bytes }];
+        let preview = import::einvoice::preview(&conn, &files, Lang::En);
+        prop_assert!(preview.is_ok(), "{preview:?}");
+        match import::einvoice::import(&mut conn, &files, true) {
+            Ok(r) => prop_assert_eq!(r.invoices + r.credit_notes + r.known, 1),
+            Err(e) => {
+                prop_assert!(refusal_is_worded(&e), "{e:?}");
+                let n: i64 = conn
+                    .query_row("SELECT COUNT(*) FROM invoices", [], |r| r.get(0))
+                    .unwrap();
+                prop_assert_eq!(n, 0);
+            }
+        }
+    }
+}

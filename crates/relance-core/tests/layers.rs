@@ -25,7 +25,12 @@ const FLOORS: &[&[&str]] = &[
 ];
 
 /// Files compiled only for tests: fixtures may reach any floor.
-const TEST_ONLY: &[&str] = &["test_support.rs", "dunning/tests.rs", "bank/tests.rs"];
+const TEST_ONLY: &[&str] = &[
+    "test_support.rs",
+    "dunning/tests.rs",
+    "bank/tests.rs",
+    "import/einvoice/tests.rs",
+];
 
 fn floor_of(module: &str) -> Option<usize> {
     FLOORS.iter().position(|f| f.contains(&module))

@@ -252,7 +252,7 @@ fn numbers_in(text: &str, known: impl Fn(&str) -> bool) -> Vec<String> {
 }
 
 /// Folded words of a name, short ones and legal forms left out.
-fn name_words(name: &str) -> HashSet<String> {
+pub(crate) fn name_words(name: &str) -> HashSet<String> {
     const FORMS: [&str; 12] = [
         "SARL", "SAS", "SASU", "SA", "EURL", "SCI", "LTD", "GMBH", "SNC", "EI", "MME", "M",
     ];

@@ -392,6 +392,7 @@ pub fn delete(conn: &mut Connection, number: &str) -> Result<()> {
         }
     }
     tx.execute("DELETE FROM invoice_lines WHERE invoice_id = ?1", [id])?;
+    tx.execute("DELETE FROM einvoice_originals WHERE invoice_id = ?1", [id])?;
     tx.execute("DELETE FROM invoices WHERE id = ?1", [id])?;
     tx.commit()?;
     Ok(())

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0027_credit_note_documents.sql"),
     include_str!("migrations/0028_tax_currency.sql"),
     include_str!("migrations/0029_operation_category.sql"),
+    include_str!("migrations/0030_einvoice_originals.sql"),
 ];
 
 /// The schema version this build writes.

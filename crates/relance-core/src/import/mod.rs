@@ -8,6 +8,8 @@
 //! Export writes the canonical columns and neutralises cells a spreadsheet would run as a
 //! formula (a leading `'`, which import strips again so an export re-imports unchanged).
 
+pub mod einvoice;
+
 use crate::customers::{self, CustomerInput, NewCustomer};
 use crate::error::{Error, Msg, Result, RowError};
 use crate::invoices::payments::{self, AllocationInput, PaymentInput};
