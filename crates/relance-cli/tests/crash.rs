@@ -2,7 +2,8 @@
 //! random moment of a write (CSV import, payment, bulk Done, backup, restore, letter, penalty
 //! invoice, the day's e-mail drafts, a milestone invoice, the credit note correcting an
 //! overcharged penalty invoice, the undo of a call marked done, an invoice deleted, a bank
-//! statement imported with its sure matches, the sure matches waiting applied, a return
+//! statement imported with its sure matches, the sure matches waiting applied, a batch of
+//! e-invoices imported with the customer they name, a return
 //! that gives a bank payment back, a line matched with a settlement difference), over and
 //! over. After every kill the database must pass `integrity_check` and the ledger's
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
@@ -74,6 +75,8 @@ struct State {
     /// Issued credit notes, and their archived PDF and XML.
     credit_documents: i64,
     credit_archives: i64,
+    /// Originals of imported e-invoices.
+    originals: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -256,6 +259,17 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             "{orphan_lines} statement line(s) without their import or payment"
         ));
     }
+    // An e-invoice import is whole: every invoice it brought has its original.
+    let without_original = query_i64(
+        &conn,
+        "SELECT COUNT(*) FROM invoices i WHERE i.number LIKE 'EXT-%'
+           AND NOT EXISTS (SELECT 1 FROM einvoice_originals o WHERE o.invoice_id = i.id)",
+    );
+    if without_original != 0 {
+        bad.push(format!(
+            "{without_original} imported e-invoice(s) without their original"
+        ));
+    }
     let state = State {
         invoices: query_i64(&conn, "SELECT COUNT(*) FROM invoices"),
         imported: query_i64(
@@ -273,6 +287,7 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         archives: query_i64(&conn, "SELECT COUNT(*) FROM invoice_archives"),
         credit_documents: query_i64(&conn, "SELECT COUNT(*) FROM credit_note_documents"),
         credit_archives: query_i64(&conn, "SELECT COUNT(*) FROM credit_note_archives"),
+        originals: query_i64(&conn, "SELECT COUNT(*) FROM einvoice_originals"),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -298,9 +313,10 @@ enum Op {
     BankMatch,
     IssueDraft,
     IssueCreditNote,
+    EinvoiceImport,
 }
 
-const OPS: [Op; 18] = [
+const OPS: [Op; 19] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -319,6 +335,7 @@ const OPS: [Op; 18] = [
     Op::BankMatch,
     Op::IssueDraft,
     Op::IssueCreditNote,
+    Op::EinvoiceImport,
 ];
 
 struct Setup {
@@ -346,8 +363,52 @@ struct Setup {
     /// whether its balance was open (the credit note then settles it).
     credit_invoice: String,
     credit_invoice_open: bool,
+    /// E-invoices (CII) the owner issued elsewhere to a buyer Relance does not know:
+    /// imported under the kill, the buyer created.
+    einvoices: Vec<PathBuf>,
     journal_max: i64,
     before: State,
+}
+
+/// How many e-invoices the kill interrupts the import of.
+const EINVOICES: usize = 60;
+
+/// A CII e-invoice at the EN 16931 profile from the seller with VAT number `seller_vat`:
+/// one line of `net` at 20 %.
+fn cii_invoice(number: &str, seller_vat: &str, net_minor: i64) -> String {
+    let vat = (net_minor * 20 + 50) / 100;
+    let m = |x: i64| format!("{}.{:02}", x / 100, x % 100);
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<rsm:CrossIndustryInvoice xmlns:rsm=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\" \
+xmlns:ram=\"urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100\" \
+xmlns:udt=\"urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100\">\
+<rsm:ExchangedDocument><ram:ID>{number}</ram:ID><ram:TypeCode>380</ram:TypeCode>\
+<ram:IssueDateTime><udt:DateTimeString format=\"102\">20261101</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>\
+<rsm:SupplyChainTradeTransaction>\
+<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>\
+<ram:SpecifiedTradeProduct><ram:Name>Prestation</ram:Name></ram:SpecifiedTradeProduct>\
+<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>{net}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>\
+<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"C62\">1</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>\
+<ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:ApplicableTradeTax>\
+<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{net}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>\
+</ram:IncludedSupplyChainTradeLineItem>\
+<ram:ApplicableHeaderTradeAgreement>\
+<ram:SellerTradeParty><ram:Name>Seller</ram:Name><ram:PostalTradeAddress><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress>\
+<ram:SpecifiedTaxRegistration><ram:ID schemeID=\"VA\">{seller_vat}</ram:ID></ram:SpecifiedTaxRegistration></ram:SellerTradeParty>\
+<ram:BuyerTradeParty><ram:Name>Crash Buyer SAS</ram:Name><ram:PostalTradeAddress><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress></ram:BuyerTradeParty>\
+</ram:ApplicableHeaderTradeAgreement><ram:ApplicableHeaderTradeDelivery/>\
+<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>\
+<ram:ApplicableTradeTax><ram:CalculatedAmount>{vat_s}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode><ram:BasisAmount>{net}</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:ApplicableTradeTax>\
+<ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format=\"102\">20261201</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>\
+<ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>{net}</ram:LineTotalAmount><ram:TaxBasisTotalAmount>{net}</ram:TaxBasisTotalAmount>\
+<ram:TaxTotalAmount currencyID=\"EUR\">{vat_s}</ram:TaxTotalAmount><ram:GrandTotalAmount>{total}</ram:GrandTotalAmount><ram:DuePayableAmount>{total}</ram:DuePayableAmount>\
+</ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>\
+</rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>",
+        net = m(net_minor),
+        vat_s = m(vat),
+        total = m(net_minor + vat),
+    )
 }
 
 fn setup(dir: &Path) -> Setup {
@@ -642,7 +703,22 @@ fn setup(dir: &Path) -> Setup {
         )
         .unwrap();
     let journal_max = query_i64(&conn, "SELECT MAX(id) FROM journal");
+    let owner_vat: String = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'vat_number'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     drop(conn);
+    let einvoices: Vec<PathBuf> = (1..=EINVOICES)
+        .map(|i| {
+            let path = dir.join(format!("einvoice-{i}.xml"));
+            let xml = cii_invoice(&format!("EXT-{i:04}"), &owner_vat, 10_000 + i as i64 * 137);
+            std::fs::write(&path, xml).unwrap();
+            path
+        })
+        .collect();
     let (before, bad) = check(&template, journal_max);
     assert!(bad.is_empty(), "template: {bad:?}");
     // The template's own daily snapshot would differ per copy: start every copy clean.
@@ -663,6 +739,7 @@ fn setup(dir: &Path) -> Setup {
         draft,
         credit_invoice,
         credit_invoice_open,
+        einvoices,
         journal_max,
         before,
     }
@@ -718,6 +795,11 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
             "--apply-sure",
         ]),
         Op::IssueDraft => v(&["invoice", "issue", &s.draft.to_string(), "--yes"]),
+        Op::EinvoiceImport => {
+            let mut a = v(&["import", "einvoice", "--yes"]);
+            a.extend(s.einvoices.iter().map(|p| p.to_str().unwrap().to_string()));
+            a
+        }
         Op::IssueCreditNote => v(&[
             "credit-note",
             "issue",
@@ -797,6 +879,12 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.invoices += 1;
             after.archives += 1;
             after.drafts -= 1;
+        }
+        // Every e-invoice with its original, and their buyer.
+        Op::EinvoiceImport => {
+            after.invoices += EINVOICES as i64;
+            after.originals += EINVOICES as i64;
+            after.customers += 1;
         }
         // The credit note with its archive and history entry; on an open invoice, the row
         // that settles it.

@@ -29,6 +29,8 @@
 //!   most, claiming only overdue invoices past the due date (the others for information),
 //!   and every message can be written, for the sum the agenda shows (today's actions are
 //!   also marked done, so the scenarios advance; undone at once, the agenda is as before);
+//! - an invoice imported from its e-invoice (UBL) is the model's recorded invoice, its buyer
+//!   found by SIREN or name; the same file again adds nothing;
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
 //!   number order, across restores (a restore carries what the file lacks).
 //! - a restore's undo snapshot holds every write acknowledged before it (every table row
@@ -173,6 +175,15 @@ enum Op {
         inv: usize,
         net: i64,
     },
+    /// An invoice the owner issued elsewhere, imported from its UBL e-invoice: to customer
+    /// `cust` (known by SIREN, or by name), `cents` excluding tax at 20 %, due in `terms`
+    /// days; with `again`, the same file imported a second time changes nothing.
+    Einvoice {
+        cust: usize,
+        cents: i64,
+        terms: i64,
+        again: bool,
+    },
     /// The bank gives back (a camt return, `RtrInf`) one of an invoice's bank payments,
     /// `back` days ago but never before it came: the invoice is due again from that day;
     /// with `undo`, the return's import is undone and the payment counts again.
@@ -217,6 +228,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..2usize, 1..2_000i64, 1..50_000i64, 1..20i64, 0..10_000i64)
             .prop_map(|(cust, q1, p1, q2, p2)| Op::Draft { cust, q1, p1, q2, p2 }),
         2 => (0..8usize, 1..200_000i64).prop_map(|(inv, net)| Op::CreditDoc { inv, net }),
+        2 => (0..2usize, 100..500_000i64, 0..45i64, prop::bool::weighted(0.3))
+            .prop_map(|(cust, cents, terms, again)| Op::Einvoice { cust, cents, terms, again }),
     ]
 }
 
@@ -388,6 +401,48 @@ fn minor(s: &str) -> i64 {
     i64::try_from((d * rust_decimal::Decimal::from(100)).trunc()).unwrap()
 }
 
+/// A UBL 2.1 invoice at the EN 16931 profile from the model's owner (VAT FR44732829320) to
+/// customer `cust`: the business by its SIREN, the private one by name; one line of `net`
+/// cents at 20 % VAT (rounded half up).
+fn ubl_invoice(number: &str, cust: usize, issue: NaiveDate, due: NaiveDate, net: i64) -> String {
+    let vat = (net * 20 + 50) / 100;
+    let m = |x: i64| format!("{}.{:02}", x / 100, x % 100);
+    let buyer_id = if cust == 0 {
+        "<cac:PartyLegalEntity><cbc:RegistrationName>Client PRO</cbc:RegistrationName>\
+         <cbc:CompanyID schemeID=\"0002\">552100554</cbc:CompanyID></cac:PartyLegalEntity>"
+    } else {
+        "<cac:PartyLegalEntity><cbc:RegistrationName>Client PRIV</cbc:RegistrationName></cac:PartyLegalEntity>"
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\" \
+xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
+xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">\
+<cbc:ID>{number}</cbc:ID><cbc:IssueDate>{issue}</cbc:IssueDate><cbc:DueDate>{due}</cbc:DueDate>\
+<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode><cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>\
+<cac:AccountingSupplierParty><cac:Party><cac:PartyTaxScheme><cbc:CompanyID>FR44732829320</cbc:CompanyID>\
+<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>\
+<cac:PartyLegalEntity><cbc:RegistrationName>Atelier Modèle</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>\
+<cac:AccountingCustomerParty><cac:Party>{buyer_id}</cac:Party></cac:AccountingCustomerParty>\
+<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">{vat}</cbc:TaxAmount><cac:TaxSubtotal>\
+<cbc:TaxableAmount currencyID=\"EUR\">{net}</cbc:TaxableAmount><cbc:TaxAmount currencyID=\"EUR\">{vat}</cbc:TaxAmount>\
+<cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>\
+</cac:TaxSubtotal></cac:TaxTotal>\
+<cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID=\"EUR\">{net}</cbc:LineExtensionAmount>\
+<cbc:TaxExclusiveAmount currencyID=\"EUR\">{net}</cbc:TaxExclusiveAmount>\
+<cbc:TaxInclusiveAmount currencyID=\"EUR\">{total}</cbc:TaxInclusiveAmount>\
+<cbc:PayableAmount currencyID=\"EUR\">{total}</cbc:PayableAmount></cac:LegalMonetaryTotal>\
+<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity>\
+<cbc:LineExtensionAmount currencyID=\"EUR\">{net}</cbc:LineExtensionAmount>\
+<cac:Item><cbc:Name>Travaux</cbc:Name><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent>\
+<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item>\
+<cac:Price><cbc:PriceAmount currencyID=\"EUR\">{net}</cbc:PriceAmount></cac:Price></cac:InvoiceLine></Invoice>",
+        net = m(net),
+        vat = m(vat),
+        total = m(net + vat),
+    )
+}
+
 fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
     let today = w.today;
     match *op {
@@ -557,6 +612,55 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 number,
                 cust,
                 total: cents,
+                issue: today,
+                due,
+                settled: vec![],
+                bank: vec![],
+                credited: vec![],
+                closure: None,
+                disputes: vec![],
+                penalty: false,
+                charged: vec![],
+                source: None,
+                late_fact: false,
+                demanded: None,
+                issued: false,
+                promises: vec![],
+                docs: vec![],
+            });
+        }
+        Op::Einvoice {
+            cust,
+            cents,
+            terms,
+            again,
+        } => {
+            use relance_core::import::einvoice::{import, EinvoiceFile};
+            let last = w
+                .invoices
+                .iter()
+                .filter_map(|m| m.number.strip_prefix("E-")?.parse::<usize>().ok())
+                .max()
+                .unwrap_or(0);
+            let number = format!("E-{:03}", last + 1);
+            let due = today + Duration::days(terms);
+            let file = EinvoiceFile {
+                name: format!("{number}.xml"),
+                bytes: ubl_invoice(&number, cust, today, due, cents).into_bytes(),
+            };
+            let report = import(&mut w.conn, std::slice::from_ref(&file), false)
+                .map_err(|e| TestCaseError::fail(format!("e-invoice refused: {e}")))?;
+            prop_assert_eq!((report.invoices, report.customers_created), (1, 0));
+            if again {
+                let report = import(&mut w.conn, std::slice::from_ref(&file), false)
+                    .map_err(|e| TestCaseError::fail(format!("again: {e}")))?;
+                prop_assert_eq!((report.invoices, report.known), (0, 1), "imported twice");
+            }
+            let total = cents + (cents * 20 + 50) / 100;
+            w.invoices.push(MInv {
+                number,
+                cust,
+                total,
                 issue: today,
                 due,
                 settled: vec![],
