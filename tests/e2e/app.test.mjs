@@ -613,6 +613,68 @@ test('Writing an invoice: two VAT rates typed, totals from the engine, issued af
   });
 });
 
+test('E-invoices in: a Factur-X PDF chosen in the file dialog, previewed, imported with the customer it names, its original and lines on the invoice page, on Today once overdue', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'einvoice-import');
+  const pdf = path.join(dir, 'EXT2026-0001.pdf');
+  // The owner's invoice issued on 1 October with another ledger of the same company (its
+  // invoices numbered EXT…), to a customer the demo does not have: a Factur-X PDF.
+  const cli = path.join(path.dirname(APP), 'relance');
+  const other = path.join(dir, 'other.sqlite');
+  const run = (...args) =>
+    execFileSync(cli, ['--db', other, '--lang', 'en', ...args], { env: { ...process.env, RELANCE_DB: '', RELANCE_TODAY: '2026-10-01' } }).toString();
+  for (const [k, v] of [['company_name', 'Atelier Lumière'], ['address', '12 rue des Arts'], ['postal_code', '69001'], ['city', 'Lyon'], ['siret', '73282932000074'], ['vat_number', 'FR44732829320'], ['invoice_prefix', 'EXT']]) {
+    run('settings', 'set', k, v);
+  }
+  run('customer', 'add', '--reference', 'MEN', '--name', 'Menuiserie Nouvelle', '--siren', '552100554', '--address', '3 rue du Bois', '--postal-code', '75011', '--city', 'Paris');
+  const draft = JSON.parse(run('invoice', 'draft', '--customer', 'MEN', '--line', 'Étagères sur mesure|2|450|20', '--line', 'Livre|1|80|5.5', '--format', 'json'));
+  run('invoice', 'issue', String(draft.id), '--yes');
+  run('invoice', 'pdf', 'EXT2026-0001', '--out', pdf);
+
+  await withApp(4446, { RELANCE_DB: db, RELANCE_TEST_FILE: pdf }, async (d) => {
+    await d.click('[data-testid="load-demo"]');
+    await d.find('[data-testid="section-calls"]', 'the demo loaded');
+    // From Invoices to the import screen; the file "chosen" in the dialog is previewed.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.click('[data-testid="import-einvoices"]');
+    await d.click('[data-testid="einvoice-choose"]');
+    await d.waitText('[data-testid="einvoice-summary"]', '1 à importer, 0 déjà dans Relance, 0 refusé');
+    const row = (await d.text('[data-testid="einvoice-row-0"]')).replace(/[\u00a0\u202f]/g, ' ');
+    for (const want of ['EXT2026-0001.pdf', 'Facture EXT2026-0001', 'Factur-X (factur-x.xml)', 'Menuiserie Nouvelle', 'nouveau client', '1 164,40', '31/10/2026', 'à importer']) {
+      assert.ok(row.includes(want), `${want} in the preview row: ${row}`);
+    }
+    // The customer to create needs the owner's yes before Import is possible.
+    assert.equal(await d.exec('return document.querySelector(\'[data-testid="einvoice-run"]\').disabled'), true);
+    await d.waitText('[data-testid="einvoice-create-customers"]', 'Créer le nouveau client\u00a0: Menuiserie Nouvelle');
+    const violations = (await d.axe()).map((v) => `${v.id}: ${v.help} ${v.nodes.join(' ')}`);
+    assert.deepEqual(violations, [], violations.join('\n'));
+    await d.screenshot(shots, '01-preview');
+    await d.click('[data-testid="einvoice-create-customers"] input');
+    await d.click('[data-testid="einvoice-run"]');
+    await d.waitText('[data-testid="einvoice-import"] [data-testid="notice-success"]', 'Importé\u00a0: 1 facture, 0 avoir\u202f; 1 client créé\u202f; 0 déjà dans Relance.');
+    await d.screenshot(shots, '02-imported');
+
+    // The invoice: its lines as the e-invoice gave them, the original file kept.
+    await d.click('[data-testid="nav-invoice"]');
+    await d.type('[data-testid="invoice-search"]', 'EXT2026-0001');
+    await d.waitFor(async () => (await d.findAll('[data-testid="invoice-row-EXT2026-0001"]')).length === 1, 'the imported invoice listed');
+    await d.click('[data-testid="invoice-row-EXT2026-0001"] a');
+    await d.waitText('[data-testid="original-note"]', 'Importée de EXT2026-0001.pdf (Factur-X (factur-x.xml))');
+    const lines = await d.text('[data-testid="invoice-lines"]');
+    for (const want of ['Étagères sur mesure', '900,00', '20 %', '180,00', '1 080,00', 'Livre', '80,00', '5,5 %', '4,40', '84,40']) {
+      assert.ok(lines.replace(/[\u00a0\u202f]/g, ' ').includes(want), `${want} in the lines: ${lines}`);
+    }
+    await d.waitText('[data-testid="invoice-balance"]', '1\u202f164,40');
+    await d.screenshot(shots, '03-invoice-page');
+
+    // Due on 31 October, overdue on 22 November: on Today.
+    await d.click('[data-testid="nav-today"]');
+    await d.waitFor(async () => (await d.text('main')).includes('EXT2026-0001'), 'the imported invoice on Today');
+    await d.screenshot(shots, '04-today');
+  });
+});
+
 test('Reports: the aged balance equals the outstanding total, a cell lists its invoices, CSV export; a customer\'s payer profile', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

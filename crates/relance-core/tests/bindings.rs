@@ -197,6 +197,15 @@ fn typescript_bindings_are_up_to_date() {
             check::<drafts::DraftView>(&mut stale);
             check::<relance_core::error::VatCase>(&mut stale);
         }
+        {
+            use relance_core::import::einvoice;
+            check::<einvoice::EinvoiceStatus>(&mut stale);
+            check::<einvoice::EinvoiceFilePreview>(&mut stale);
+            check::<einvoice::EinvoicePreview>(&mut stale);
+            check::<einvoice::EinvoiceReport>(&mut stale);
+            check::<relance_core::invoices::issue::LineView>(&mut stale);
+            check::<relance_core::views::invoice_page::OriginalView>(&mut stale);
+        }
     }
     assert!(
         stale.is_empty(),

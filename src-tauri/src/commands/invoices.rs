@@ -1,6 +1,7 @@
 //! Invoices screen: list, detail, create, edit, record a payment, credit notes.
 
 use super::{today, with_db, ApiResult, Db};
+use relance_core::import::einvoice;
 use relance_core::invoices::credit_notes::{self, CreditNoteInput, CreditNoteView};
 use relance_core::invoices::payments::{self, PaymentInput, PaymentView};
 use relance_core::invoices::{self, InvoiceInput, InvoicePage, InvoiceQuery, InvoiceView};
@@ -105,6 +106,75 @@ pub async fn check_invoice_number(
 ) -> ApiResult<()> {
     with_db(&db, move |conn| {
         invoices::check_number(conn, &number, except)
+    })
+    .await
+}
+
+/// Reads e-invoice files (the shell reads them, the engine takes bytes), refusing one over
+/// the size bound before reading it.
+fn read_einvoices(paths: &[String]) -> relance_core::Result<Vec<einvoice::EinvoiceFile>> {
+    paths
+        .iter()
+        .map(|path| {
+            let p = std::path::Path::new(path);
+            let size = p
+                .metadata()
+                .map_err(|e| relance_core::Error::file("file", p, e))?
+                .len();
+            einvoice::check_size(size)?;
+            Ok(einvoice::EinvoiceFile {
+                name: p
+                    .file_name()
+                    .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned()),
+                bytes: std::fs::read(p).map_err(|e| relance_core::Error::file("file", p, e))?,
+            })
+        })
+        .collect()
+}
+
+/// What importing these e-invoice files would do, file by file; nothing is written.
+#[tauri::command]
+pub async fn einvoice_preview(
+    db: State<'_, Db>,
+    paths: Vec<String>,
+) -> ApiResult<einvoice::EinvoicePreview> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        einvoice::preview(conn, &read_einvoices(&paths)?, lang)
+    })
+    .await
+}
+
+/// Imports the e-invoice files as one batch (all or nothing); `create_customers` is the
+/// owner's yes to the customers the preview listed.
+#[tauri::command]
+pub async fn einvoice_import(
+    db: State<'_, Db>,
+    paths: Vec<String>,
+    create_customers: bool,
+) -> ApiResult<einvoice::EinvoiceReport> {
+    with_db(&db, move |conn| {
+        einvoice::import(conn, &read_einvoices(&paths)?, create_customers)
+    })
+    .await
+}
+
+/// Writes the original e-invoice file of an imported invoice, byte for byte, to `path`.
+#[tauri::command]
+pub async fn save_einvoice_original(
+    db: State<'_, Db>,
+    number: String,
+    path: String,
+) -> ApiResult<()> {
+    let db_path = db.path();
+    with_db(&db, move |conn| {
+        let (_, bytes) = einvoice::original(conn, &number)?.ok_or_else(|| {
+            relance_core::Error::invalid(
+                "invoice",
+                relance_core::Msg::UnknownInvoice(number.clone()),
+            )
+        })?;
+        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }

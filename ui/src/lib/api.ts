@@ -1,5 +1,7 @@
 // The only place that calls invoke(). Every type comes from the generated bindings.
 import { invoke } from '@tauri-apps/api/core';
+import type { EinvoicePreview } from './bindings/EinvoicePreview';
+import type { EinvoiceReport } from './bindings/EinvoiceReport';
 import type { ApiError } from './bindings/ApiError';
 import type { DraftInput } from './bindings/DraftInput';
 import type { CreditNoteIssueInput } from './bindings/CreditNoteIssueInput';
@@ -133,6 +135,9 @@ export const api = {
   exportAgedPdf: (currency: string, bySegment: boolean, path: string) => call<null>('export_aged_pdf', { currency, bySegment, path }),
   exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),
   saveInvoicePdf: (number: string, path: string) => call<null>('save_invoice_pdf', { number, path }),
+  einvoicePreview: (paths: string[]) => call<EinvoicePreview>('einvoice_preview', { paths }),
+  einvoiceImport: (paths: string[], createCustomers: boolean) => call<EinvoiceReport>('einvoice_import', { paths, createCustomers }),
+  saveEinvoiceOriginal: (number: string, path: string) => call<null>('save_einvoice_original', { number, path }),
   saveInvoiceXml: (number: string, path: string) => call<null>('save_invoice_xml', { number, path }),
   issueCreditNote: (input: CreditNoteIssueInput) => call<CreditDocumentView>('issue_credit_note', { input }),
   saveCreditNote: (number: string, xml: boolean, path: string) => call<null>('save_credit_note', { number, xml, path }),

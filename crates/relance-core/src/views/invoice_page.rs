@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::invoices::{self, payments, InvoiceView};
 use crate::money::Currency;
 use chrono::NaiveDate;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -47,6 +47,21 @@ pub struct InvoiceDetail {
     pub overcharge: Option<crate::interest::Overcharge>,
     /// The credit notes Relance issued on this invoice (documents with a PDF and an XML).
     pub credit_documents: Vec<crate::invoices::credit_documents::CreditDocumentView>,
+    /// What the invoice bills, line by line (an invoice Relance issued, or one imported
+    /// from its e-invoice); empty for an invoice recorded by its total.
+    pub lines: Vec<crate::invoices::issue::LineView>,
+    /// The e-invoice file it was imported from, kept byte for byte.
+    pub original: Option<OriginalView>,
+}
+
+/// The original e-invoice file of an imported invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OriginalView {
+    pub file_name: String,
+    /// "Factur-X (factur-x.xml)", "CII", "UBL".
+    pub format: String,
+    /// When it was imported (UTC, ISO 8601).
+    pub imported_at: String,
 }
 
 pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDetail> {
@@ -96,7 +111,24 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
         .map(|(_, m)| m)
         .unwrap_or(0);
     let customer = crate::customers::get(conn, invoice.customer_id)?;
+    let lines =
+        crate::invoices::issue::line_views(&crate::invoices::issue::lines(conn, id)?, currency);
+    let original = conn
+        .query_row(
+            "SELECT file_name, format, imported_at FROM einvoice_originals WHERE invoice_id = ?1",
+            [id],
+            |r| {
+                Ok(OriginalView {
+                    file_name: r.get(0)?,
+                    format: r.get(1)?,
+                    imported_at: r.get(2)?,
+                })
+            },
+        )
+        .optional()?;
     Ok(InvoiceDetail {
+        lines,
+        original,
         overcharge: crate::interest::overcharge(conn, id)?,
         credit_documents: crate::invoices::credit_documents::for_invoice(conn, id)?,
         customer_on_hold: customer.on_hold,

@@ -25,6 +25,14 @@ describe('plural forms', () => {
     expect(t('today.recorded', { count: 1 })).toBe('1 action recorded.');
     i18n.lang = 'fr';
   });
+  it('hold no placeholder inside a plural form (the forms would be cut at its brace)', () => {
+    for (const [key, text] of [...Object.entries(fr), ...Object.entries(en)]) {
+      expect(text, key).not.toMatch(/\{\w+\|[^}]*\{/);
+      // Every text renders whole, without a stray brace, whatever the counts.
+      const params = Object.fromEntries((text.match(/\{(\w+)/g) ?? []).map((m) => [m.slice(1), 2]));
+      expect(text.replace(/\{(\w+)\|([^|}]*)\|([^}]*)\}/g, '$2').replace(/\{\w+\}/g, String(params)), key).not.toMatch(/[{}]/);
+    }
+  });
   it('leave no "(s)" in any text', () => {
     for (const text of [...Object.values(fr), ...Object.values(en)]) expect(text).not.toMatch(/\(s\)/);
   });
