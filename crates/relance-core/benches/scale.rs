@@ -219,6 +219,7 @@ fn main() {
     // `RELANCE_BENCH_ONLY=einvoice`: the invoices written and issued, alone.
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("einvoice") {
         einvoice(&mut conn, as_of);
+        einvoice_import(&mut conn, as_of);
         return;
     }
 
@@ -509,6 +510,7 @@ fn main() {
 
     bank(&mut conn, as_of, &mut rng);
     einvoice(&mut conn, as_of);
+    einvoice_import(&mut conn, as_of);
 
     // Backup and restore of the whole ledger.
     let snap = dir.path().join("snapshot.sqlite");
@@ -597,6 +599,83 @@ fn einvoice(conn: &mut relance_core::Connection, as_of: NaiveDate) {
         "a 20-line invoice written and issued as Factur-X (draft, number, PDF/A-3 with its CII, archived; last {number}, {:.0} kB)   median {}",
         size as f64 / 1000.0,
         ms(t)
+    );
+}
+
+/// 1,000 Factur-X PDFs the owner issued with another ledger (two lines, two rates, numbered
+/// EXT…), imported in one batch into the 100,000-invoice ledger: each PDF's XML found and
+/// read, its figures checked, its buyer matched by SIREN, then all written with their
+/// originals in one transaction. Runs after [`einvoice`] (the company and the customer).
+fn einvoice_import(conn: &mut relance_core::Connection, as_of: NaiveDate) {
+    use relance_core::import::einvoice::{import, preview, EinvoiceFile};
+    use relance_core::invoices::drafts::{self, DraftInput, DraftLineInput};
+    let mut other = relance_core::open_in_memory().unwrap();
+    let s = relance_core::settings::get(conn).unwrap();
+    for (k, v) in [
+        ("company_name", s.company_name),
+        ("address", s.address),
+        ("postal_code", s.postal_code),
+        ("city", s.city),
+        ("country", s.country),
+        ("siret", s.siret),
+        ("vat_number", s.vat_number),
+        ("iban", s.iban),
+        ("invoice_prefix", "EXT".to_string()),
+    ] {
+        relance_core::settings::set(&other, k, &v).unwrap();
+    }
+    let customer = relance_core::customers::get_by_ref(conn, "BENCH-EINV").unwrap();
+    relance_core::customers::create(&other, &customer.as_input()).unwrap();
+    let start = Instant::now();
+    let files: Vec<EinvoiceFile> = (0..1000)
+        .map(|i| {
+            let d = drafts::create(
+                &mut other,
+                &DraftInput {
+                    customer: "BENCH-EINV".into(),
+                    lines: vec![
+                        DraftLineInput {
+                            description: "Conseil".into(),
+                            quantity: format!("{}", 1 + i % 7),
+                            unit_price: format!("{}.{:02}", 80 + i % 50, i % 100),
+                            vat_rate: "20".into(),
+                            ..Default::default()
+                        },
+                        DraftLineInput {
+                            description: "Ouvrage".into(),
+                            quantity: "1".into(),
+                            unit_price: "24.90".into(),
+                            vat_rate: "5.5".into(),
+                            ..Default::default()
+                        },
+                    ],
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let (_, number) =
+                relance_core::documents::invoice::issue_draft(&mut other, d.id, as_of).unwrap();
+            EinvoiceFile {
+                name: format!("{number}.pdf"),
+                bytes: relance_core::documents::invoice::pdf(&other, &number).unwrap(),
+            }
+        })
+        .collect();
+    let made = start.elapsed();
+    let mb = files.iter().map(|f| f.bytes.len()).sum::<usize>() as f64 / 1e6;
+    let start = Instant::now();
+    let p = preview(conn, &files, relance_core::Lang::En).unwrap();
+    let previewed = start.elapsed();
+    assert_eq!((p.to_create, p.refused), (1000, 0), "{:?}", p.files.first());
+    let start = Instant::now();
+    let r = import(conn, &files, false).unwrap();
+    let imported = start.elapsed();
+    assert_eq!(r.invoices, 1000);
+    println!(
+        "1,000 Factur-X PDFs ({mb:.0} MB, made in {:.1} s) previewed in {:.2} s, imported into the 100,000-invoice ledger in {:.2} s (aim: under 10 s)",
+        made.as_secs_f64(),
+        previewed.as_secs_f64(),
+        imported.as_secs_f64()
     );
 }
 
