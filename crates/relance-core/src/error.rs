@@ -848,6 +848,9 @@ pub enum Msg {
     Statement(StatementFault),
     /// A CSV import takes one file.
     OneFileOnly,
+    /// An invoice imported from its e-invoice keeps the file's number, customer, date,
+    /// currency and amount.
+    ImportedInvoiceFixed,
     /// An e-invoice file refused.
     Einvoice(EinvoiceFault),
     /// An e-invoice import refused as a whole: each refused file with its reason.
@@ -2056,6 +2059,9 @@ impl Msg {
             ),
             Msg::AlreadyUndone => t(fr, "C'est déjà annulé.", "This is already undone."),
             Msg::Statement(f) => f.text(fr),
+            Msg::ImportedInvoiceFixed => t(fr,
+                "Cette facture vient de sa facture électronique : son numéro, son client, sa date, sa devise et son montant sont ceux du fichier. Corrigez-la par un avoir ; l'échéance, la référence et les notes restent modifiables.",
+                "This invoice came from its e-invoice: its number, customer, date, currency and amount are the file's. Correct it with a credit note; the due date, reference and notes can still be changed."),
             Msg::OneFileOnly => t(fr, "Un import CSV prend un seul fichier.", "A CSV import takes one file."),
             Msg::Einvoice(f) => f.text(fr),
             Msg::EinvoiceBatch(files) => {

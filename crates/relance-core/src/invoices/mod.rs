@@ -435,6 +435,34 @@ pub fn update(
     if settled > 0 && (customer_id != new.customer_id || currency != new.currency.code()) {
         return Err(Error::invalid("customer", Msg::LockedBySettlement));
     }
+    // Imported from its e-invoice: what the file says stays what it says (its original is
+    // kept beside it); the due date, reference and notes remain the owner's to change.
+    let imported: Option<(String, String)> = tx
+        .query_row(
+            "SELECT i.number, i.issue_date FROM invoices i
+             JOIN einvoice_originals o ON o.invoice_id = i.id WHERE i.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((number, issued)) = imported {
+        let field = if v::identifier_key(&number) != v::identifier_key(&new.number) {
+            Some("number")
+        } else if customer_id != new.customer_id {
+            Some("customer")
+        } else if issued != new.issue_date.to_string() {
+            Some("issue_date")
+        } else if currency != new.currency.code() {
+            Some("currency")
+        } else if old_total != new.total_minor {
+            Some("total")
+        } else {
+            None
+        };
+        if let Some(field) = field {
+            return Err(Error::invalid(field, Msg::ImportedInvoiceFixed));
+        }
+    }
     if new.total_minor < settled {
         return Err(Error::invalid(
             "total",

@@ -151,6 +151,37 @@ fn the_cen_cii_example_imports_to_the_cent_with_a_new_customer() {
         (name.as_str(), bytes),
         ("CII_example1.xml", file.bytes.clone())
     );
+    // Its figures are the file's; its due date is the owner's to change.
+    let id: i64 = conn
+        .query_row(
+            "SELECT id FROM invoices WHERE number = '12115118'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let reference: String = conn
+        .query_row(
+            "SELECT reference FROM customers WHERE name = 'ODIN 59'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut edit = crate::invoices::InvoiceInput {
+        number: "12115118".into(),
+        customer: reference,
+        issue_date: "2015-01-09".into(),
+        due_date: "2015-02-09".into(),
+        total: "250.33".into(),
+        currency: "EUR".into(),
+        ..Default::default()
+    };
+    crate::invoices::update(&mut conn, id, &edit, day("2026-11-30")).unwrap();
+    edit.total = "260.33".into();
+    let e = crate::invoices::update(&mut conn, id, &edit, day("2026-11-30")).unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid { ref field, msg: Msg::ImportedInvoiceFixed } if field == "total"),
+        "{e:?}"
+    );
     // Again: recognised, not duplicated.
     let r = import(&mut conn, std::slice::from_ref(&file), true).unwrap();
     assert_eq!((r.invoices, r.known), (0, 1));
