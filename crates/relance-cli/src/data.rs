@@ -122,12 +122,8 @@ fn import_einvoices(
     use relance_core::import::einvoice::{self, EinvoiceFile, EinvoiceStatus};
     let mut files = Vec::new();
     for path in paths {
-        let size = std::fs::metadata(path)
-            .map_err(|e| Error::file("file", path, e))?
-            .len();
-        // Refused by its size before it is read.
-        einvoice::check_size(size)?;
-        let bytes = std::fs::read(path).map_err(|e| Error::file("file", path, e))?;
+        // A file over the bound is read no further than needed to refuse it (by name).
+        let bytes = einvoice::read_bounded(path).map_err(|e| Error::file("file", path, e))?;
         files.push(EinvoiceFile {
             name: path
                 .file_name()

@@ -374,8 +374,15 @@ struct Setup {
 const EINVOICES: usize = 60;
 
 /// A CII e-invoice at the EN 16931 profile from the seller with VAT number `seller_vat`:
-/// one line of `net` at 20 %.
-fn cii_invoice(number: &str, seller_vat: &str, net_minor: i64) -> String {
+/// one line of `net` at 20 %; with `credits`, the credit note (381) of that invoice.
+fn cii_invoice(number: &str, seller_vat: &str, net_minor: i64, credits: Option<&str>) -> String {
+    let (type_code, referenced) = match credits {
+        Some(invoice) => (
+            "381",
+            format!("<ram:InvoiceReferencedDocument><ram:IssuerAssignedID>{invoice}</ram:IssuerAssignedID></ram:InvoiceReferencedDocument>"),
+        ),
+        None => ("380", String::new()),
+    };
     let vat = (net_minor * 20 + 50) / 100;
     let m = |x: i64| format!("{}.{:02}", x / 100, x % 100);
     format!(
@@ -383,7 +390,7 @@ fn cii_invoice(number: &str, seller_vat: &str, net_minor: i64) -> String {
 <rsm:CrossIndustryInvoice xmlns:rsm=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\" \
 xmlns:ram=\"urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100\" \
 xmlns:udt=\"urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100\">\
-<rsm:ExchangedDocument><ram:ID>{number}</ram:ID><ram:TypeCode>380</ram:TypeCode>\
+<rsm:ExchangedDocument><ram:ID>{number}</ram:ID><ram:TypeCode>{type_code}</ram:TypeCode>\
 <ram:IssueDateTime><udt:DateTimeString format=\"102\">20261101</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>\
 <rsm:SupplyChainTradeTransaction>\
 <ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>\
@@ -403,7 +410,7 @@ xmlns:udt=\"urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100\">\
 <ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format=\"102\">20261201</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>\
 <ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>{net}</ram:LineTotalAmount><ram:TaxBasisTotalAmount>{net}</ram:TaxBasisTotalAmount>\
 <ram:TaxTotalAmount currencyID=\"EUR\">{vat_s}</ram:TaxTotalAmount><ram:GrandTotalAmount>{total}</ram:GrandTotalAmount><ram:DuePayableAmount>{total}</ram:DuePayableAmount>\
-</ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>\
+</ram:SpecifiedTradeSettlementHeaderMonetarySummation>{referenced}</ram:ApplicableHeaderTradeSettlement>\
 </rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>",
         net = m(net_minor),
         vat_s = m(vat),
@@ -711,14 +718,27 @@ fn setup(dir: &Path) -> Setup {
         )
         .unwrap();
     drop(conn);
-    let einvoices: Vec<PathBuf> = (1..=EINVOICES)
+    let mut einvoices: Vec<PathBuf> = (1..=EINVOICES)
         .map(|i| {
             let path = dir.join(format!("einvoice-{i}.xml"));
-            let xml = cii_invoice(&format!("EXT-{i:04}"), &owner_vat, 10_000 + i as i64 * 137);
+            let xml = cii_invoice(
+                &format!("EXT-{i:04}"),
+                &owner_vat,
+                10_000 + i as i64 * 137,
+                None,
+            );
             std::fs::write(&path, xml).unwrap();
             path
         })
         .collect();
+    // A credit note of 50.00 + VAT on the first of them, given before it.
+    let credit = dir.join("einvoice-credit.xml");
+    std::fs::write(
+        &credit,
+        cii_invoice("EXT-AV-1", &owner_vat, 5_000, Some("EXT-0001")),
+    )
+    .unwrap();
+    einvoices.insert(0, credit);
     let (before, bad) = check(&template, journal_max);
     assert!(bad.is_empty(), "template: {bad:?}");
     // The template's own daily snapshot would differ per copy: start every copy clean.
@@ -880,11 +900,14 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.archives += 1;
             after.drafts -= 1;
         }
-        // Every e-invoice with its original, and their buyer.
+        // Every e-invoice with its original, their buyer, and the credit note on the first
+        // (its original and history entry).
         Op::EinvoiceImport => {
             after.invoices += EINVOICES as i64;
-            after.originals += EINVOICES as i64;
+            after.originals += EINVOICES as i64 + 1;
             after.customers += 1;
+            after.credit_notes += 1;
+            after.journal += 1;
         }
         // The credit note with its archive and history entry; on an open invoice, the row
         // that settles it.

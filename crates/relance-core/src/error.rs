@@ -389,6 +389,23 @@ pub enum EinvoiceFault {
         field: &'static str,
         value: String,
     },
+    /// An amount with more decimals than its currency has, or of a billion or more.
+    NotMoney {
+        field: &'static str,
+        value: String,
+        currency: String,
+    },
+    /// No invoice line (BG-25).
+    NoLines,
+    /// A line's VAT category and rate have no row in the VAT breakdown.
+    LineWithoutBreakdown {
+        category: String,
+        rate: String,
+    },
+    /// More files than one import takes.
+    TooManyFiles {
+        max: usize,
+    },
     UnknownCurrency(String),
     UnsupportedType(String),
     /// An EN 16931 arithmetic rule broken: what the figures give, what the file says.
@@ -481,14 +498,30 @@ impl EinvoiceFault {
                 format!("Incomplete invoice: {} ({bt}) is missing.", term(bt, false))
             },
             BadAmount { field, value } => if fr {
-                format!("{} ({field}) illisible : « {value} ».", capital(&term(field, true)))
+                format!("{} ({field}) est illisible ou hors limites : « {value} ».", capital(&term(field, true)))
             } else {
-                format!("Unreadable {} ({field}): \"{value}\".", term(field, false))
+                format!("Unreadable or out-of-bounds {} ({field}): \"{value}\".", term(field, false))
             },
             BadDate { field, value } => if fr {
-                format!("{} ({field}) illisible ou hors de 2000–2099 : « {value} ».", capital(&term(field, true)))
+                format!("{} ({field}) est illisible ou hors de 2000–2099 : « {value} ».", capital(&term(field, true)))
             } else {
                 format!("Unreadable {} ({field}) or outside 2000–2099: \"{value}\".", term(field, false))
+            },
+            NotMoney { field, value, currency } => if fr {
+                format!("{} ({field}) « {value} » a plus de décimales que le {currency} n'en a, ou atteint un milliard.", capital(&term(field, true)))
+            } else {
+                format!("{} ({field}) \"{value}\" has more decimals than {currency} has, or reaches a billion.", capital(&term(field, false)))
+            },
+            NoLines => t(fr, "Cette facture n'a aucune ligne (BG-25).", "This invoice has no line (BG-25)."),
+            LineWithoutBreakdown { category, rate } => if fr {
+                format!("Une ligne est en catégorie de TVA {category} à {} % mais la ventilation de la TVA (BG-23) n'a pas ce taux : la facture est incohérente.", rate.replace('.', ","))
+            } else {
+                format!("A line is in VAT category {category} at {rate}% but the VAT breakdown (BG-23) has no such rate: the invoice is inconsistent.")
+            },
+            TooManyFiles { max } => if fr {
+                format!("Un import prend au plus {max} fichiers : importez-les en plusieurs fois.")
+            } else {
+                format!("One import takes at most {max} files: import them in several goes.")
             },
             UnknownCurrency(c) => if fr { format!("Devise inconnue « {c} » (code ISO 4217 attendu).") } else { format!("Unknown currency \"{c}\" (an ISO 4217 code is expected).") },
             UnsupportedType(c) => if fr {
@@ -497,21 +530,21 @@ impl EinvoiceFault {
                 format!("Unknown document type \"{c}\": neither an invoice nor a credit note (EN 16931, UNTDID 1001).")
             },
             DoesNotAddUp { rule, expected, found } => if fr {
-                format!("Les montants ne tombent pas juste (règle EN 16931 {rule}) : le calcul donne {expected}, la facture indique {found}. Demandez une facture corrigée à son émetteur.")
+                format!("Les montants ne tombent pas juste (règle EN 16931 {rule}) : le calcul donne {}, la facture indique {}. Demandez une facture corrigée à son émetteur.", expected.replace('.', ","), found.replace('.', ","))
             } else {
                 format!("The figures do not add up (EN 16931 rule {rule}): they give {expected}, the invoice says {found}. Ask its issuer for a corrected invoice.")
             },
             Purchase { seller } => if fr {
-                format!("C'est une facture d'achat : elle a été émise par « {seller} », pas par vous (ni votre SIREN ni votre numéro de TVA). Relance ne suit que les factures que vous émettez.")
+                format!("C'est une facture d'achat : elle a été émise par « {seller} », pas par vous (ni votre SIREN, ni votre numéro de TVA, ni à défaut votre nom). Relance ne suit que les factures que vous émettez.")
             } else {
-                format!("This is a purchase invoice: it was issued by \"{seller}\", not by you (neither your SIREN nor your VAT number). Relance follows only the invoices you issue.")
+                format!("This is a purchase invoice: it was issued by \"{seller}\", not by you (neither your SIREN, nor your VAT number, nor failing those your name). Relance follows only the invoices you issue.")
             },
             OwnerUnknown => t(fr,
                 "Indiquez d'abord votre SIREN ou votre numéro de TVA dans Réglages : Relance vérifie que chaque facture importée a bien été émise par vous.",
                 "Enter your SIREN or VAT number in Settings first: Relance checks that every invoice imported was issued by you."),
             NothingDue => t(fr,
-                "Cette facture ne demande rien (montant à payer nul : déjà payée d'avance) : rien à relancer.",
-                "This invoice asks for nothing (amount due zero: prepaid in full): nothing to follow up."),
+                "Cette facture ne demande rien à payer (montant à payer, BT-115, nul ou négatif) : rien à relancer.",
+                "This invoice asks for nothing to be paid (amount due, BT-115, zero or negative): nothing to follow up."),
             NumberTaken { number } => if fr {
                 format!("Une autre facture porte déjà le numéro {number}, avec d'autres montants, un autre client ou une autre date : ce fichier n'est pas la même facture.")
             } else {
@@ -591,7 +624,6 @@ fn term(bt: &str, fr: bool) -> String {
         "BT-131" => ("le montant d'une ligne", "a line's net amount"),
         "BT-146" => ("le prix d'une ligne", "a line's price"),
         "BG-23" => ("la ventilation de la TVA", "the VAT breakdown"),
-        "BG-25" => ("toute ligne de facture", "any invoice line"),
         _ => ("un élément obligatoire", "a required element"),
     };
     (if fr { f } else { e }).to_string()
@@ -2076,7 +2108,7 @@ impl Msg {
                     each.into_iter().map(|e| e.replacen(" : ", ": ", 1)).collect()
                 };
                 if fr {
-                    format!("Rien n'a été importé ({} refusé{}). {}", files.len(), if files.len() > 1 { "s" } else { "" }, each.join(" "))
+                    format!("Rien n'a été importé ({} fichier{} refusé{}). {}", files.len(), if files.len() > 1 { "s" } else { "" }, if files.len() > 1 { "s" } else { "" }, each.join(" "))
                 } else {
                     format!("Nothing was imported ({} refused). {}", lang.count(files.len() as i64, "file", "files"), each.join(" "))
                 }

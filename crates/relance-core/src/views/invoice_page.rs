@@ -58,7 +58,7 @@ pub struct InvoiceDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct OriginalView {
     pub file_name: String,
-    /// "Factur-X (factur-x.xml)", "CII", "UBL".
+    /// "Factur-X, factur-x.xml", "CII", "UBL".
     pub format: String,
     /// When it was imported (UTC, ISO 8601).
     pub imported_at: String,

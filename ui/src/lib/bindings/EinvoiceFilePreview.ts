@@ -7,7 +7,7 @@ export type EinvoiceFilePreview = { file: string, status: EinvoiceStatus,
  */
 message: string, 
 /**
- * "Factur-X (factur-x.xml)", "CII", "UBL".
+ * "Factur-X, factur-x.xml", "CII", "UBL".
  */
 format: string, credit_note: boolean, number: string, 
 /**

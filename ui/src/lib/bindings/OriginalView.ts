@@ -5,7 +5,7 @@
  */
 export type OriginalView = { file_name: string, 
 /**
- * "Factur-X (factur-x.xml)", "CII", "UBL".
+ * "Factur-X, factur-x.xml", "CII", "UBL".
  */
 format: string, 
 /**

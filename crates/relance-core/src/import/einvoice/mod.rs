@@ -20,7 +20,7 @@ use crate::invoices::issue::{self, LineDetail};
 use crate::invoices::{self, NewInvoice};
 use crate::money::Currency;
 use crate::settings;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use model::{Checked, Doc, Syntax};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -62,7 +62,7 @@ pub struct EinvoiceFilePreview {
     pub status: EinvoiceStatus,
     /// Why it is refused, in the user's language ("" otherwise).
     pub message: String,
-    /// "Factur-X (factur-x.xml)", "CII", "UBL".
+    /// "Factur-X, factur-x.xml", "CII", "UBL".
     pub format: String,
     pub credit_note: bool,
     pub number: String,
@@ -115,7 +115,8 @@ enum Buyer {
 /// A file read and checked, ready to write.
 #[derive(Clone)]
 struct Ready {
-    file: EinvoiceFile,
+    /// Its place in the batch.
+    index: usize,
     doc: Doc,
     checked: Checked,
     buyer: Buyer,
@@ -124,13 +125,27 @@ struct Ready {
     format: String,
 }
 
-/// Refuses a file over [`MAX_MB`] (the shells ask before reading it).
+/// Refuses a file over [`MAX_MB`].
 pub fn check_size(bytes: u64) -> Result<()> {
     if bytes > MAX_MB * 1024 * 1024 {
         return Err(fault(Fault::TooLarge { max_mb: MAX_MB }));
     }
     Ok(())
 }
+
+/// What a shell reads of a file: at most one byte over [`MAX_MB`] (enough for the engine to
+/// refuse it as too large, saying which file), never the whole of a huge file.
+pub fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_MB * 1024 * 1024 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// How many files one import takes.
+pub const MAX_FILES: usize = 5_000;
 
 /// Reads one file into its document: a PDF's embedded XML, or the XML itself.
 fn read(file: &EinvoiceFile) -> Result<(Doc, String)> {
@@ -149,7 +164,7 @@ fn read(file: &EinvoiceFile) -> Result<(Doc, String)> {
             Syntax::Cii => "Factur-X",
             Syntax::Ubl => "PDF",
         };
-        return Ok((doc, format!("{label} ({name})")));
+        return Ok((doc, format!("{label}, {name}")));
     }
     let text_start = bytes[start..]
         .strip_prefix(b"\xEF\xBB\xBF")
@@ -213,9 +228,18 @@ impl Owner {
         }
         let siren = p.siren();
         let vat = p.vat_key();
+        // An identifier without a scheme that is the owner's SIREN, or a SIRET of it.
+        let plain = p.legal_id.iter().chain(p.ids.iter()).any(|(scheme, id)| {
+            let digits: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+            scheme.is_empty()
+                && !self.siren.is_empty()
+                && (digits.len() == 9 || digits.len() == 14)
+                && digits.starts_with(&self.siren)
+        });
         Ok(
             (!self.siren.is_empty() && siren.as_deref() == Some(self.siren.as_str()))
-                || (!self.vat.is_empty() && vat == self.vat),
+                || (!self.vat.is_empty() && vat == self.vat)
+                || plain,
         )
     }
 }
@@ -254,20 +278,31 @@ fn match_buyer(conn: &Connection, p: &model::Party) -> Result<Buyer> {
                 None
             } else {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, reference, archived_on IS NOT NULL, name FROM customers",
+                    "SELECT id, reference, archived_on IS NOT NULL, name, siren,
+                        upper(replace(vat_number, ' ', '')) FROM customers",
                 )?;
-                let alike: Vec<(i64, String, bool)> = stmt
+                let rows = stmt
                     .query_map([], |r| {
                         Ok((
                             r.get::<_, i64>(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, bool>(2)?,
                             r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
                         ))
                     })?
-                    .filter_map(|r| r.ok())
-                    .filter(|(_, _, _, name)| crate::bank::matching::name_words(name) == words)
-                    .map(|(id, reference, archived, _)| (id, reference, archived))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                // By name only a customer whose identifiers do not say it is someone else.
+                let (siren, vat) = (p.siren().unwrap_or_default(), p.vat_key());
+                let alike: Vec<(i64, String, bool)> = rows
+                    .into_iter()
+                    .filter(|(_, _, _, name, c_siren, c_vat)| {
+                        crate::bank::matching::name_words(name) == words
+                            && (c_siren.is_empty() || siren.is_empty() || *c_siren == siren)
+                            && (c_vat.is_empty() || vat.is_empty() || *c_vat == vat)
+                    })
+                    .map(|(id, reference, archived, ..)| (id, reference, archived))
                     .collect();
                 match alike.len() {
                     0 => None,
@@ -300,8 +335,8 @@ fn buyer_key(p: &model::Party) -> String {
     format!("name:{}", words.join(" "))
 }
 
-/// The due date: BT-9, else the days of the payment terms (BT-20: "30 jours", "net 45",
-/// "30 days"), else the customer's terms (or the company's).
+/// The due date: BT-9, else the payment terms (BT-20: "30 jours", "net 45", "30 days",
+/// "30 jours fin de mois"), else the customer's terms (or the company's).
 fn due_date(conn: &Connection, doc: &Doc, buyer: &Buyer) -> Result<NaiveDate> {
     if let Some(d) = doc.due_date {
         if d < doc.issue_date {
@@ -309,63 +344,151 @@ fn due_date(conn: &Connection, doc: &Doc, buyer: &Buyer) -> Result<NaiveDate> {
         }
         return Ok(d);
     }
-    let days = terms_days(&doc.terms).map(Ok).unwrap_or_else(|| {
-        let customer_terms: Option<i64> = match buyer {
-            Buyer::Existing { id, .. } => conn.query_row(
-                "SELECT payment_terms_days FROM customers WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )?,
-            Buyer::New(_) => None,
-        };
-        match customer_terms {
-            Some(d) => Ok(d),
-            None => settings::get(conn).map(|s| s.default_payment_terms_days),
+    let (days, end_of_month) = match terms_days(&doc.terms) {
+        Some(t) => t,
+        None => {
+            let customer_terms: Option<i64> = match buyer {
+                Buyer::Existing { id, .. } => conn.query_row(
+                    "SELECT payment_terms_days FROM customers WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?,
+                Buyer::New(_) => None,
+            };
+            let days = match customer_terms {
+                Some(d) => d,
+                None => settings::get(conn)?.default_payment_terms_days,
+            };
+            (days, false)
         }
-    })?;
-    let due = doc.issue_date + chrono::Duration::days(days);
+    };
+    let mut due = doc.issue_date + chrono::Duration::days(days);
+    if end_of_month {
+        // The last day of that month.
+        let first_next = if due.month() == 12 {
+            NaiveDate::from_ymd_opt(due.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(due.year(), due.month() + 1, 1)
+        };
+        due = first_next.and_then(|d| d.pred_opt()).unwrap_or(due);
+    }
     Ok(due.min(crate::validate::latest()))
 }
 
-/// The number of days payment terms give, when they say it plainly.
-fn terms_days(terms: &str) -> Option<i64> {
+/// The days payment terms give when they say it plainly, and whether they run to the end of
+/// that month ("fin de mois", "end of month"). A number of days next to "net" wins ("escompte
+/// 2 % à 10 jours, net 30 jours": 30); else, in terms that also offer a discount, the
+/// longest; else the first.
+fn terms_days(terms: &str) -> Option<(i64, bool)> {
     let lower = terms.to_lowercase();
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    words.iter().enumerate().find_map(|(i, w)| {
-        let n: i64 = w.parse().ok().filter(|n| (1..=366).contains(n))?;
-        let next = words.get(i + 1).copied().unwrap_or("");
-        let before = if i > 0 { words[i - 1] } else { "" };
-        let days = matches!(
-            next,
-            "jours" | "jour" | "j" | "days" | "day" | "tage" | "tagen"
-        ) || before == "net";
-        days.then_some(n)
-    })
+    // (days, "net" before it, "net" after its unit)
+    let candidates: Vec<(i64, bool, bool)> = words
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let n: i64 = w.parse().ok().filter(|n| (1..=366).contains(n))?;
+            let next = words.get(i + 1).copied().unwrap_or("");
+            let after = words.get(i + 2).copied().unwrap_or("");
+            let before = if i > 0 { words[i - 1] } else { "" };
+            let unit = matches!(
+                next,
+                "jours" | "jour" | "j" | "days" | "day" | "tage" | "tagen"
+            );
+            let net_after = unit && matches!(after, "net" | "netto");
+            (unit || before == "net").then_some((n, before == "net", net_after))
+        })
+        .collect();
+    let discount = ["escompte", "discount", "skonto"]
+        .iter()
+        .any(|d| lower.contains(d));
+    let days = candidates
+        .iter()
+        .find(|c| c.1)
+        .or_else(|| candidates.iter().find(|c| c.2))
+        .or_else(|| {
+            if discount {
+                candidates.iter().max_by_key(|c| c.0)
+            } else {
+                candidates.first()
+            }
+        })
+        .map(|c| c.0)?;
+    let end_of_month = lower.contains("fin de mois") || lower.contains("end of month");
+    Some((days, end_of_month))
 }
 
 /// What became of one file: ready (new or known), or refused.
 type Outcome = Result<(Ready, EinvoiceStatus)>;
 
-/// One file checked against the ledger and the rest of the batch.
+/// How numbers compare: as the ledger's `COLLATE NOCASE` columns do.
+fn number_key(number: &str) -> String {
+    crate::validate::identifier_key(number).to_ascii_lowercase()
+}
+
+/// The customer and the original of a document of this number already imported from the
+/// very same bytes: known whatever has changed since (the customer renamed or archived).
+fn same_original(
+    conn: &Connection,
+    credit: bool,
+    number: &str,
+    bytes: &[u8],
+) -> Result<Option<(i64, String)>> {
+    let sql = if credit {
+        "SELECT i.customer_id, c.reference, o.bytes FROM einvoice_originals o
+         JOIN credit_notes cn ON cn.id = o.credit_note_id JOIN invoices i ON i.id = cn.invoice_id
+         JOIN customers c ON c.id = i.customer_id WHERE cn.number = ?1"
+    } else {
+        "SELECT i.customer_id, c.reference, o.bytes FROM einvoice_originals o
+         JOIN invoices i ON i.id = o.invoice_id JOIN customers c ON c.id = i.customer_id
+         WHERE i.number = ?1"
+    };
+    let found: Option<(i64, String, Vec<u8>)> = conn
+        .query_row(sql, [number], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    Ok(found
+        .filter(|(_, _, b)| b.as_slice() == bytes)
+        .map(|(id, reference, _)| (id, reference)))
+}
+
+/// One file, read, checked against the ledger and the files of the batch accepted before it.
 fn check_one(
     conn: &Connection,
     owner: &Owner,
-    file: &EinvoiceFile,
+    files: &[EinvoiceFile],
+    index: usize,
+    read: Result<(Doc, String)>,
     batch: &[Ready],
-) -> Result<(Ready, EinvoiceStatus)> {
-    let (doc, format) = read(file)?;
+) -> Outcome {
+    let (doc, format) = read?;
     let checked = doc.check()?;
     if !owner.is(&doc.seller)? {
         return Err(fault(Fault::Purchase {
             seller: doc.seller.name.clone(),
         }));
     }
-    let number = crate::validate::identifier_key(&doc.number);
+    // The number as the ledger will store it: checked as a typed one is.
+    let number = crate::validate::required_identifier("number", &doc.number, 40)?;
     if checked.due_minor <= 0 {
         return Err(fault(Fault::NothingDue));
+    }
+    let ready = |buyer: Buyer, due_date: NaiveDate| Ready {
+        index,
+        doc: doc.clone(),
+        checked: checked.clone(),
+        buyer,
+        due_date,
+        format: format.clone(),
+    };
+    if let Some((id, reference)) = same_original(conn, doc.credit, &number, &files[index].bytes)? {
+        let due = doc.due_date.unwrap_or(doc.issue_date);
+        return Ok((
+            ready(Buyer::Existing { id, reference }, due),
+            EinvoiceStatus::Known,
+        ));
     }
     if doc.credit {
         let against = doc
@@ -374,10 +497,10 @@ fn check_one(
             .map(|n| crate::validate::identifier_key(n))
             .ok_or_else(|| fault(Fault::CreditWithoutInvoice))?;
         // The invoice: in the ledger, or earlier in this batch.
-        let in_ledger: Option<(i64, String, String, i64, NaiveDate, i64)> = conn
+        let in_ledger: Option<(i64, String, String, String, i64, NaiveDate)> = conn
             .query_row(
-                "SELECT i.customer_id, c.name, i.currency, i.total_minor - i.settled_minor,
-                    i.issue_date, c.archived_on IS NOT NULL
+                "SELECT i.customer_id, c.reference, c.name, i.currency,
+                    i.total_minor - i.settled_minor, i.issue_date
                  FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.number = ?1",
                 [&against],
                 |r| {
@@ -393,25 +516,17 @@ fn check_one(
             )
             .optional()?;
         let (buyer, currency, balance, issued, customer_name) = match in_ledger {
-            Some((id, name, currency, balance, issued, _)) => {
-                let reference: String =
-                    conn.query_row("SELECT reference FROM customers WHERE id = ?1", [id], |r| {
-                        r.get(0)
-                    })?;
-                (
-                    Buyer::Existing { id, reference },
-                    currency,
-                    balance,
-                    issued,
-                    name,
-                )
-            }
+            Some((id, reference, name, currency, balance, issued)) => (
+                Buyer::Existing { id, reference },
+                currency,
+                balance,
+                issued,
+                name,
+            ),
             None => {
                 let earlier = batch
                     .iter()
-                    .find(|r| {
-                        !r.doc.credit && crate::validate::identifier_key(&r.doc.number) == against
-                    })
+                    .find(|r| !r.doc.credit && number_key(&r.doc.number) == number_key(&against))
                     .ok_or_else(|| fault(Fault::CreditUnknownInvoice(against.clone())))?;
                 (
                     earlier.buyer.clone(),
@@ -423,9 +538,7 @@ fn check_one(
             }
         };
         // The credit note's own buyer must not be another known customer.
-        if let Buyer::Existing { id: matched, .. } =
-            match_buyer(conn, &doc.buyer).unwrap_or(Buyer::New(String::new()))
-        {
+        if let Ok(Buyer::Existing { id: matched, .. }) = match_buyer(conn, &doc.buyer) {
             if !matches!(&buyer, Buyer::Existing { id, .. } if *id == matched) {
                 return Err(fault(Fault::CreditOtherCustomer {
                     invoice: against,
@@ -453,21 +566,21 @@ fn check_one(
             .optional()?;
         let status = match known {
             Some((inv, amount))
-                if inv.eq_ignore_ascii_case(&against) && amount == checked.due_minor =>
+                if number_key(&inv) == number_key(&against) && amount == checked.due_minor =>
             {
                 EinvoiceStatus::Known
             }
             Some(_) => return Err(fault(Fault::NumberTaken { number })),
             None => {
+                crate::invoices::credit_documents::refuse_own_series(conn, &number)?;
+                // What the credit notes of the batch before it take (its twin excepted).
                 let credited_in_batch: i64 = batch
                     .iter()
                     .filter(|r| {
                         r.doc.credit
-                            && r.doc
-                                .preceding
-                                .first()
-                                .map(|n| crate::validate::identifier_key(n))
-                                == Some(against.clone())
+                            && number_key(&r.doc.number) != number_key(&number)
+                            && r.doc.preceding.first().map(|n| number_key(n))
+                                == Some(number_key(&against))
                     })
                     .map(|r| r.checked.due_minor)
                     .sum();
@@ -485,84 +598,79 @@ fn check_one(
                 EinvoiceStatus::New
             }
         };
-        let ready = Ready {
-            file: file.clone(),
-            due_date: doc.issue_date,
-            doc,
-            checked,
-            buyer,
-            format,
-        };
-        return Ok((ready, status));
+        return Ok((ready(buyer, doc.issue_date), status));
     }
-    let buyer = match_buyer(conn, &doc.buyer)?;
-    let due = due_date(conn, &doc, &buyer)?;
     // Known already: the same number, customer, date, currency and amount due.
-    let existing: Option<(i64, NaiveDate, String, i64)> = conn
+    let existing: Option<(i64, String, NaiveDate, String, i64)> = conn
         .query_row(
-            "SELECT customer_id, issue_date, currency, total_minor FROM invoices WHERE number = ?1",
+            "SELECT i.customer_id, c.reference, i.issue_date, i.currency, i.total_minor
+             FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.number = ?1",
             [&number],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    let status = match existing {
-        Some((customer, date, currency, total)) => {
-            let same_customer = matches!(&buyer, Buyer::Existing { id, .. } if *id == customer);
-            if same_customer
-                && date == doc.issue_date
-                && currency == checked.currency.code()
-                && total == checked.due_minor
-            {
-                EinvoiceStatus::Known
-            } else {
-                return Err(fault(Fault::NumberTaken { number }));
-            }
+    if let Some((customer, reference, date, currency, total)) = existing {
+        let buyer = match_buyer(conn, &doc.buyer).ok();
+        let same_customer = matches!(&buyer, Some(Buyer::Existing { id, .. }) if *id == customer);
+        if same_customer
+            && date == doc.issue_date
+            && currency == checked.currency.code()
+            && total == checked.due_minor
+        {
+            let due = doc.due_date.unwrap_or(doc.issue_date);
+            return Ok((
+                ready(
+                    Buyer::Existing {
+                        id: customer,
+                        reference,
+                    },
+                    due,
+                ),
+                EinvoiceStatus::Known,
+            ));
         }
-        None => EinvoiceStatus::New,
-    };
-    let ready = Ready {
-        file: file.clone(),
-        doc,
-        checked,
-        buyer,
-        due_date: due,
-        format,
-    };
-    Ok((ready, status))
+        return Err(fault(Fault::NumberTaken { number }));
+    }
+    invoices::issue::refuse_own_series(conn, &number)?;
+    let buyer = match_buyer(conn, &doc.buyer)?;
+    let due = due_date(conn, &doc, &buyer)?;
+    Ok((ready(buyer, due), EinvoiceStatus::New))
 }
 
-/// Reads and checks every file; nothing is written. Invoices are looked at before credit
-/// notes, so a credit note may correct an invoice of the same batch.
+/// Reads and checks every file once; nothing is written. Invoices are looked at before
+/// credit notes, so a credit note may correct an invoice of the same batch; the outcomes
+/// come back in that order (invoices first), each with its file's index.
 fn plan(conn: &Connection, files: &[EinvoiceFile]) -> Result<Vec<(Outcome, usize)>> {
     if files.is_empty() {
         return Err(fault(Fault::NoFile));
     }
+    if files.len() > MAX_FILES {
+        return Err(fault(Fault::TooManyFiles { max: MAX_FILES }));
+    }
     let owner = Owner::read(conn)?;
-    // Invoices first: read each once to know which is which.
-    let mut order: Vec<(usize, bool)> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (i, read(f).map(|(d, _)| d.credit).unwrap_or(false)))
-        .collect();
-    order.sort_by_key(|(i, credit)| (*credit, *i));
+    let mut parsed: Vec<(usize, Result<(Doc, String)>)> =
+        files.iter().map(read).enumerate().collect();
+    parsed.sort_by_key(|(i, r)| (matches!(r, Ok((d, _)) if d.credit), *i));
     let mut accepted: Vec<Ready> = Vec::new();
     let mut out: Vec<(Outcome, usize)> = Vec::new();
-    for (i, _) in order {
-        let mut result = check_one(conn, &owner, &files[i], &accepted);
+    for (i, read) in parsed {
+        let mut result = check_one(conn, &owner, files, i, read, &accepted);
         // The same number twice in the batch: once if the same, else refused.
         if let Ok((ready, status)) = &result {
-            let key = crate::validate::identifier_key(&ready.doc.number);
-            if let Some(twin) = accepted.iter().find(|r| {
-                r.doc.credit == ready.doc.credit
-                    && crate::validate::identifier_key(&r.doc.number) == key
-            }) {
+            let key = number_key(&ready.doc.number);
+            if let Some(twin) = accepted
+                .iter()
+                .find(|r| r.doc.credit == ready.doc.credit && number_key(&r.doc.number) == key)
+            {
                 let same = twin.checked.due_minor == ready.checked.due_minor
                     && twin.doc.issue_date == ready.doc.issue_date
                     && twin.buyer == ready.buyer;
                 result = if same {
                     Ok((ready.clone(), EinvoiceStatus::Known))
                 } else {
-                    Err(fault(Fault::TwiceInBatch { number: key }))
+                    Err(fault(Fault::TwiceInBatch {
+                        number: crate::validate::identifier_key(&ready.doc.number),
+                    }))
                 };
             } else if *status == EinvoiceStatus::New {
                 accepted.push(ready.clone());
@@ -570,7 +678,6 @@ fn plan(conn: &Connection, files: &[EinvoiceFile]) -> Result<Vec<(Outcome, usize
         }
         out.push((result, i));
     }
-    out.sort_by_key(|(_, i)| *i);
     Ok(out)
 }
 
@@ -635,7 +742,9 @@ fn preview_of(file: &EinvoiceFile, outcome: &Outcome, lang: Lang) -> EinvoiceFil
 
 /// What importing `files` would do, file by file; nothing is written.
 pub fn preview(conn: &Connection, files: &[EinvoiceFile], lang: Lang) -> Result<EinvoicePreview> {
-    let outcomes = plan(conn, files)?;
+    let mut outcomes = plan(conn, files)?;
+    // Shown in the order the files were given.
+    outcomes.sort_by_key(|(_, i)| *i);
     let mut previews = Vec::new();
     let mut new_customers: Vec<(String, String)> = Vec::new();
     for (outcome, i) in &outcomes {
@@ -669,19 +778,38 @@ pub fn import(
 ) -> Result<EinvoiceReport> {
     let tx = conn.transaction()?;
     let outcomes = plan(&tx, files)?;
-    let mut refused: Vec<(String, Msg)> = Vec::new();
+    let mut refused: Vec<(usize, Msg)> = Vec::new();
     let mut ready: Vec<(Ready, EinvoiceStatus)> = Vec::new();
     for (outcome, i) in outcomes {
         match outcome {
             Ok(r) => ready.push(r),
-            Err(Error::Invalid { msg, .. }) => refused.push((files[i].name.clone(), msg)),
+            Err(Error::Invalid { msg, .. }) => refused.push((i, msg)),
             // Not a refusal of the file (the disk, the database): stop there.
             Err(other) => return Err(other),
         }
     }
     if !refused.is_empty() {
-        return Err(Error::invalid("files", Msg::EinvoiceBatch(refused)));
+        refused.sort_by_key(|(i, _)| *i);
+        return Err(Error::invalid(
+            "files",
+            Msg::EinvoiceBatch(
+                refused
+                    .into_iter()
+                    .map(|(i, m)| (files[i].name.clone(), m))
+                    .collect(),
+            ),
+        ));
     }
+    // A refusal met while writing (nothing is committed then) names its file too.
+    let named = |index: usize| {
+        move |e: Error| match e {
+            Error::Invalid { msg, .. } => Error::invalid(
+                "files",
+                Msg::EinvoiceBatch(vec![(files[index].name.clone(), msg)]),
+            ),
+            other => other,
+        }
+    };
     let mut new_names: Vec<(String, String)> = Vec::new();
     for (r, status) in &ready {
         if let (Buyer::New(key), EinvoiceStatus::New) = (&r.buyer, status) {
@@ -709,7 +837,7 @@ pub fn import(
             continue;
         }
         if r.doc.credit {
-            write_credit_note(&tx, r)?;
+            write_credit_note(&tx, r, &files[r.index]).map_err(named(r.index))?;
             report.credit_notes += 1;
             continue;
         }
@@ -718,14 +846,15 @@ pub fn import(
             Buyer::New(key) => match created.get(key) {
                 Some(id) => *id,
                 None => {
-                    let id = create_customer(&tx, &r.doc.buyer, r.checked.currency)?;
+                    let id = create_customer(&tx, &r.doc.buyer, r.checked.currency)
+                        .map_err(named(r.index))?;
                     created.insert(key.clone(), id);
                     report.customers_created += 1;
                     id
                 }
             },
         };
-        write_invoice(&tx, r, customer_id)?;
+        write_invoice(&tx, r, &files[r.index], customer_id).map_err(named(r.index))?;
         report.invoices += 1;
     }
     tx.commit()?;
@@ -771,7 +900,7 @@ fn create_customer(tx: &Connection, p: &model::Party, currency: Currency) -> Res
 
 /// The invoice, its lines (the document's allowances and charges as lines of their own,
 /// so each rate's lines add up to its breakdown), and the original.
-fn write_invoice(tx: &Connection, r: &Ready, customer_id: i64) -> Result<()> {
+fn write_invoice(tx: &Connection, r: &Ready, file: &EinvoiceFile, customer_id: i64) -> Result<()> {
     let c = &r.checked;
     let no_prepaid = c.prepaid_minor == 0 && c.total_minor == c.due_minor;
     let new = NewInvoice {
@@ -801,7 +930,7 @@ fn write_invoice(tx: &Connection, r: &Ready, customer_id: i64) -> Result<()> {
     issue::write_lines(tx, "invoice_lines", "invoice_id", id, &lines_of(r))?;
     tx.execute(
         "INSERT INTO einvoice_originals (invoice_id, file_name, format, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![id, r.file.name, r.format, r.file.bytes],
+        params![id, file.name, r.format, file.bytes],
     )?;
     Ok(())
 }
@@ -880,7 +1009,7 @@ fn lines_of(r: &Ready) -> Vec<issue::Line> {
 
 /// A credit note against the invoice it references (a recorded credit note, numbered as
 /// the file says), and its original.
-fn write_credit_note(tx: &Connection, r: &Ready) -> Result<()> {
+fn write_credit_note(tx: &Connection, r: &Ready, file: &EinvoiceFile) -> Result<()> {
     let c = &r.checked;
     let against = r.doc.preceding.first().cloned().unwrap_or_default();
     let view = credit_notes::create_in(
@@ -895,7 +1024,7 @@ fn write_credit_note(tx: &Connection, r: &Ready) -> Result<()> {
     )?;
     tx.execute(
         "INSERT INTO einvoice_originals (credit_note_id, file_name, format, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![view.id, r.file.name, r.format, r.file.bytes],
+        params![view.id, file.name, r.format, file.bytes],
     )?;
     Ok(())
 }

@@ -180,23 +180,31 @@ pub struct Checked {
 
 fn minor(currency: Currency, field: &'static str, d: Decimal) -> Result<i64> {
     currency.to_minor(d, field).map_err(|_| {
-        fault(Fault::BadAmount {
+        fault(Fault::NotMoney {
             field,
             value: d.to_string(),
+            currency: currency.code().to_string(),
         })
     })
 }
 
 fn rate_e4(field: &'static str, d: Option<Decimal>) -> Result<i64> {
     let d = d.unwrap_or_default();
-    let scaled = d * Decimal::from(10_000);
-    if d < Decimal::ZERO || d > Decimal::from(100) || scaled.fract() != Decimal::ZERO {
-        return Err(fault(Fault::BadAmount {
+    let bad = || {
+        fault(Fault::BadAmount {
             field,
             value: d.to_string(),
-        }));
+        })
+    };
+    // Checked before scaling: the parser bounds a rate to 0–100, this says so again.
+    if d < Decimal::ZERO || d > Decimal::from(100) {
+        return Err(bad());
     }
-    Ok(i64::try_from(scaled.trunc()).unwrap_or(0))
+    let scaled = d * Decimal::from(10_000);
+    if scaled.fract() != Decimal::ZERO {
+        return Err(bad());
+    }
+    i64::try_from(scaled.trunc()).map_err(|_| bad())
 }
 
 /// The EN 16931 rule of a VAT category's basis ("08") or amount ("09"): BR-S-08, BR-AE-09…
@@ -208,7 +216,7 @@ fn rule(category: &str, n: &str) -> String {
 }
 
 fn quantity_e4(d: Decimal) -> Option<i64> {
-    let scaled = (d * Decimal::from(10_000)).round();
+    let scaled = d.checked_mul(Decimal::from(10_000))?.round();
     i64::try_from(scaled).ok()
 }
 
@@ -229,7 +237,7 @@ impl Doc {
             return Err(fault(Fault::Missing("BT-1")));
         }
         if self.lines.is_empty() {
-            return Err(fault(Fault::Missing("BG-25")));
+            return Err(fault(Fault::NoLines));
         }
         if !(INVOICE_CODES.contains(&self.type_code.as_str()) || self.credit) {
             return Err(fault(Fault::UnsupportedType(
@@ -309,9 +317,25 @@ impl Doc {
                 .sum();
             add_up(&rule(&b.category, "08"), basis, b.basis)?;
             let rate = b.rate.unwrap_or_default();
-            let computed = (b.basis * rate / Decimal::from(100))
+            let computed = b
+                .basis
+                .checked_mul(rate)
+                .map(|x| x / Decimal::from(100))
+                .ok_or_else(|| {
+                    fault(Fault::BadAmount {
+                        field: "BT-116",
+                        value: b.basis.to_string(),
+                    })
+                })?
                 .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-            if (computed - b.amount).abs() > Decimal::ONE {
+            // Standard and reduced rates: the VAT to the rule's one-unit tolerance; the
+            // exempt, reverse-charge, export and out-of-scope categories: exactly none.
+            let tolerance = if matches!(b.category.as_str(), "S" | "L" | "M") {
+                Decimal::ONE
+            } else {
+                Decimal::ZERO
+            };
+            if (computed - b.amount).abs() > tolerance {
                 return Err(fault(Fault::DoesNotAddUp {
                     rule: rule(&b.category, "09"),
                     expected: computed.to_string(),
@@ -328,10 +352,9 @@ impl Doc {
         for l in &self.lines {
             let k = key(&l.category, l.rate);
             if !self.vat.iter().any(|b| key(&b.category, b.rate) == k) {
-                return Err(fault(Fault::DoesNotAddUp {
-                    rule: "BR-CO-18".into(),
-                    expected: format!("{} {}", l.category, l.rate.unwrap_or_default().normalize()),
-                    found: "—".into(),
+                return Err(fault(Fault::LineWithoutBreakdown {
+                    category: l.category.chars().take(4).collect(),
+                    rate: l.rate.unwrap_or_default().normalize().to_string(),
                 }));
             }
         }
@@ -352,8 +375,8 @@ impl Doc {
                     quantity_e4: l.quantity.and_then(quantity_e4),
                     unit: l.unit.chars().take(3).collect(),
                     price_minor: l.price.and_then(|p| {
-                        i64::try_from((p * Decimal::from(10i64.pow(currency.digits()))).round())
-                            .ok()
+                        let scaled = p.checked_mul(Decimal::from(10i64.pow(currency.digits())))?;
+                        i64::try_from(scaled.round()).ok()
                     }),
                 })
             })

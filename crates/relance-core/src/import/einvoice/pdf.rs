@@ -20,20 +20,54 @@ const MAX_TREE_DEPTH: usize = 8;
 
 /// Returns the name and bytes of the invoice XML embedded in `bytes` (a PDF).
 pub(crate) fn invoice_xml(bytes: &[u8]) -> Result<(String, Vec<u8>)> {
+    // lopdf is a third-party parser of hostile input: a panic inside it (loading, walking
+    // the objects, decoding a stream) is a refusal of the file, never the end of the program.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract(bytes)))
+        .unwrap_or_else(|_| Err(fault(Fault::PdfUnreadable("parser failure".into()))))
+}
+
+/// Whether a stream's PNG or TIFF predictor asks for rows wider than any XML we read: lopdf
+/// allocates two such rows before any size limit applies (a tiny file asking for gigabytes).
+fn predictor_too_wide(dict: &Dictionary) -> bool {
+    let params: Vec<&Dictionary> = match dict.get(b"DecodeParms") {
+        Ok(Object::Dictionary(d)) => vec![d],
+        Ok(Object::Array(a)) => a.iter().filter_map(|o| o.as_dict().ok()).collect(),
+        _ => Vec::new(),
+    };
+    params.iter().any(|p| {
+        let get = |k: &[u8], default: i64| p.get(k).and_then(Object::as_i64).unwrap_or(default);
+        let (colors, bits, columns) = (
+            get(b"Colors", 1),
+            get(b"BitsPerComponent", 8),
+            get(b"Columns", 1),
+        );
+        let row = colors
+            .checked_mul(bits)
+            .and_then(|x| x.checked_mul(columns))
+            .map(|x| x / 8);
+        colors < 0 || bits < 0 || columns < 0 || row.is_none_or(|r| r > MAX_XML as i64)
+    })
+}
+
+/// Drops, while the PDF loads, every stream whose predictor is too wide to decode safely
+/// (object streams are decoded during the load).
+fn drop_wide_predictors(id: (u32, u16), object: &mut Object) -> Option<((u32, u16), Object)> {
+    if let Object::Stream(stream) = object {
+        if predictor_too_wide(&stream.dict) {
+            return None;
+        }
+    }
+    Some((id, object.clone()))
+}
+
+fn extract(bytes: &[u8]) -> Result<(String, Vec<u8>)> {
     let options = lopdf::LoadOptions {
         max_decompressed_size: Some(MAX_XML),
+        filter: Some(drop_wide_predictors),
         ..Default::default()
     };
-    // lopdf is a third-party parser of hostile input: a panic inside it is a refusal of
-    // the file, never the end of the program.
-    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Document::load_mem_with_options(bytes, options)
-    }));
-    let doc = match loaded {
-        Ok(Ok(doc)) => doc,
-        Ok(Err(e)) => return Err(fault(Fault::PdfUnreadable(short(&e.to_string())))),
-        Err(_) => return Err(fault(Fault::PdfUnreadable("parser failure".into()))),
-    };
+    let doc = Document::load_mem_with_options(bytes, options)
+        .map_err(|e| fault(Fault::PdfUnreadable(short(&e.to_string()))))?;
     if doc.is_encrypted() {
         return Err(fault(Fault::PdfEncrypted));
     }
@@ -80,9 +114,14 @@ pub(crate) fn invoice_xml(bytes: &[u8]) -> Result<(String, Vec<u8>)> {
         else {
             continue;
         };
+        if predictor_too_wide(&stream.dict) {
+            continue;
+        }
         let content = match stream.decompressed_content_with_limit(MAX_XML) {
             Ok(c) => c,
-            Err(lopdf::Error::Decompress(_)) => {
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
+                ..
+            })) => {
                 return Err(fault(Fault::TooLarge {
                     max_mb: (MAX_XML / (1024 * 1024)) as u64,
                 }))

@@ -216,7 +216,7 @@ fn factur_x_and_zugferd_pdfs_give_their_embedded_invoice() {
     owner_vat(&conn, "DE123456789");
     let einfach = fixture("mustangproject/EN16931_Einfach.pdf");
     let p = preview(&conn, std::slice::from_ref(&einfach), Lang::En).unwrap();
-    assert_eq!(p.files[0].format, "Factur-X (factur-x.xml)");
+    assert_eq!(p.files[0].format, "Factur-X, factur-x.xml");
     assert_eq!(p.files[0].total, "529.87");
     import(&mut conn, std::slice::from_ref(&einfach), true).unwrap();
     // 275.00 at 7 % (19.25) and 198.00 at 19 % (37.62): 473.00 + 56.87 = 529.87.
@@ -240,7 +240,7 @@ fn factur_x_and_zugferd_pdfs_give_their_embedded_invoice() {
     let conn2 = setup();
     owner_vat(&conn2, "DE123456789");
     let p = preview(&conn2, std::slice::from_ref(&zugferd), Lang::En).unwrap();
-    assert_eq!(p.files[0].format, "ZUGFeRD (zugferd-invoice.xml)");
+    assert_eq!(p.files[0].format, "ZUGFeRD, zugferd-invoice.xml");
     assert_eq!((p.files[0].total.as_str(), p.refused), ("529.87", 0));
     // A stage invoice with 50.00 prepaid: 197.65 − 50.00 = 147.65 due.
     let part = fixture("mustangproject/EN16931_1_Teilrechnung.pdf");
@@ -540,9 +540,273 @@ fn an_invoice_relance_issued_round_trips_through_its_factur_x() {
 
 #[test]
 fn payment_terms_give_the_due_date_when_bt9_is_missing() {
-    assert_eq!(terms_days("PAIEMENT 30 JOURS NET"), Some(30));
-    assert_eq!(terms_days("Net 45"), Some(45));
-    assert_eq!(terms_days("Zahlbar innerhalb 14 Tagen"), Some(14));
-    assert_eq!(terms_days("2 % discount if paid within 2 days"), Some(2));
+    assert_eq!(terms_days("PAIEMENT 30 JOURS NET"), Some((30, false)));
+    assert_eq!(terms_days("Net 45"), Some((45, false)));
+    assert_eq!(terms_days("Zahlbar innerhalb 14 Tagen"), Some((14, false)));
+    // The net term wins over the discount's; else the longest where a discount is offered.
+    assert_eq!(
+        terms_days("Escompte 2 % à 10 jours, net 30 jours"),
+        Some((30, false))
+    );
+    assert_eq!(
+        terms_days("2 % Skonto bei Zahlung in 10 Tagen, zahlbar in 30 Tagen"),
+        Some((30, false))
+    );
+    assert_eq!(terms_days("45 jours fin de mois"), Some((45, true)));
     assert_eq!(terms_days("Payable on receipt"), None);
+}
+
+/// The CEN CII example with `from` replaced by `to` (once, or everywhere with `all`).
+fn cii_with(name: &str, from: &str, to: &str) -> EinvoiceFile {
+    let text = String::from_utf8(fixture("cen/CII_example1.xml").bytes).unwrap();
+    assert!(text.contains(from), "{from}");
+    named(name, &text.replacen(from, to, 1))
+}
+
+#[test]
+fn hostile_numbers_and_shapes_are_refused_never_a_panic() {
+    let mut conn = setup();
+    owner_vat(&conn, "NL820098395B01");
+    let cases: Vec<(EinvoiceFile, &str)> = vec![
+        // Numbers no invoice has: they would overflow the arithmetic.
+        (
+            cii_with(
+                "qty.xml",
+                r#"<ram:BilledQuantity unitCode="H87">2</ram:BilledQuantity>"#,
+                r#"<ram:BilledQuantity unitCode="H87">99999999999999999999999999</ram:BilledQuantity>"#,
+            ),
+            "BT-129",
+        ),
+        (
+            cii_with(
+                "rate.xml",
+                "<ram:RateApplicablePercent>6</ram:RateApplicablePercent>",
+                "<ram:RateApplicablePercent>1000000000000000</ram:RateApplicablePercent>",
+            ),
+            "BT-152",
+        ),
+        (
+            cii_with(
+                "total.xml",
+                "<ram:GrandTotalAmount>250.33</ram:GrandTotalAmount>",
+                "<ram:GrandTotalAmount>79228162514264337593543950335</ram:GrandTotalAmount>",
+            ),
+            "BT-112",
+        ),
+        // A number longer than a typed one may be.
+        (
+            cii_with(
+                "long.xml",
+                "<ram:ID>12115118</ram:ID>",
+                "<ram:ID>12115118-12115118-12115118-12115118-12115118</ram:ID>",
+            ),
+            "40",
+        ),
+        // An entity inside an attribute, a file in Latin-1, nesting without end.
+        (
+            cii_with("attr.xml", r#"unitCode="H87""#, r#"unitCode="&xxe;""#),
+            "DTD",
+        ),
+        (
+            EinvoiceFile {
+                name: "latin1.xml".into(),
+                bytes: b"<CrossIndustryInvoice>caf\xe9</CrossIndustryInvoice>".to_vec(),
+            },
+            "UTF-8",
+        ),
+        (
+            named(
+                "deep.xml",
+                &format!("<CrossIndustryInvoice>{}", "<a>".repeat(10_000)),
+            ),
+            "XML",
+        ),
+    ];
+    for (file, says) in cases {
+        let p = preview(&conn, std::slice::from_ref(&file), Lang::En).unwrap();
+        assert_eq!(p.files[0].status, EinvoiceStatus::Refused, "{}", file.name);
+        assert!(
+            p.files[0].message.contains(says),
+            "{}: {}",
+            file.name,
+            p.files[0].message
+        );
+        assert!(import(&mut conn, std::slice::from_ref(&file), true).is_err());
+        assert_eq!(count(&conn, "invoices"), 0);
+    }
+}
+
+#[test]
+fn an_invoice_and_its_credit_note_come_in_one_batch_in_any_order() {
+    let mut conn = setup();
+    owner_vat(&conn, "NL820098395B01");
+    let invoice = fixture("cen/CII_example1.xml");
+    // Its credit note: one line of 50.00, exempt (category E), made from the invoice's file.
+    let text = String::from_utf8(invoice.bytes.clone()).unwrap();
+    let start = text.find("<ram:IncludedSupplyChainTradeLineItem>").unwrap();
+    let end = text
+        .rfind("</ram:IncludedSupplyChainTradeLineItem>")
+        .unwrap()
+        + "</ram:IncludedSupplyChainTradeLineItem>".len();
+    let settlement = text.find("<ram:ApplicableHeaderTradeSettlement>").unwrap();
+    let settlement_end = text.find("</ram:ApplicableHeaderTradeSettlement>").unwrap()
+        + "</ram:ApplicableHeaderTradeSettlement>".len();
+    let line = r#"<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>Geste commercial</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>50.00</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">1</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>E</ram:CategoryCode><ram:RateApplicablePercent>0</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>50.00</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"#;
+    let settlement_of = |vat: &str| {
+        format!(
+            r#"<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode><ram:ApplicableTradeTax><ram:CalculatedAmount>{vat}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode><ram:ExemptionReason>Geste</ram:ExemptionReason><ram:BasisAmount>50.00</ram:BasisAmount><ram:CategoryCode>E</ram:CategoryCode><ram:RateApplicablePercent>0</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>50.00</ram:LineTotalAmount><ram:TaxBasisTotalAmount>50.00</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID="EUR">{vat}</ram:TaxTotalAmount><ram:GrandTotalAmount>50.00</ram:GrandTotalAmount><ram:DuePayableAmount>50.00</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:InvoiceReferencedDocument><ram:IssuerAssignedID>12115118</ram:IssuerAssignedID></ram:InvoiceReferencedDocument></ram:ApplicableHeaderTradeSettlement>"#
+        )
+    };
+    let credit_text = |vat: &str| {
+        format!(
+            "{}{line}{}{}{}",
+            &text[..start],
+            &text[end..settlement],
+            settlement_of(vat),
+            &text[settlement_end..]
+        )
+        .replacen("<ram:ID>12115118</ram:ID>", "<ram:ID>AV-7</ram:ID>", 1)
+        .replacen(
+            "<ram:TypeCode>380</ram:TypeCode>",
+            "<ram:TypeCode>381</ram:TypeCode>",
+            1,
+        )
+    };
+    let credit = named("AV-7.xml", &credit_text("0.00"));
+    // An exempt category's VAT is none at all (BR-E-09), not "within a unit".
+    let e = import(&mut conn, &[invoice.clone(), named("AV-7b.xml", &credit_text("0.50").replace(
+        r#"<ram:GrandTotalAmount>50.00</ram:GrandTotalAmount><ram:DuePayableAmount>50.00</ram:DuePayableAmount>"#,
+        r#"<ram:GrandTotalAmount>50.50</ram:GrandTotalAmount><ram:DuePayableAmount>50.50</ram:DuePayableAmount>"#,
+    ))], true)
+    .unwrap_err();
+    assert!(matches!(fault_of(e), Fault::DoesNotAddUp { ref rule, .. } if rule == "BR-E-09"));
+    // The credit note first, then its invoice, and the credit note again: one of each.
+    let p = preview(
+        &conn,
+        &[credit.clone(), invoice.clone(), credit.clone()],
+        Lang::En,
+    )
+    .unwrap();
+    let statuses: Vec<_> = p.files.iter().map(|f| f.status.clone()).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            EinvoiceStatus::New,
+            EinvoiceStatus::New,
+            EinvoiceStatus::Known
+        ],
+        "{:?}",
+        p.files.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
+    assert_eq!(p.files[0].against, "12115118");
+    let r = import(
+        &mut conn,
+        &[credit.clone(), invoice.clone(), credit.clone()],
+        true,
+    )
+    .unwrap();
+    assert_eq!((r.invoices, r.credit_notes, r.known), (1, 1, 1));
+    // 250.33 − 50.00 = 200.33 still asked.
+    let left: i64 = conn
+        .query_row(
+            "SELECT total_minor - settled_minor FROM invoices WHERE number = '12115118'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 20033);
+    // Again, the whole batch: all known, even with the customer archived since.
+    conn.execute(
+        "UPDATE customers SET archived_on = '2026-11-30' WHERE name = 'ODIN 59'",
+        [],
+    )
+    .unwrap();
+    let r = import(&mut conn, &[credit.clone(), invoice.clone()], true).unwrap();
+    assert_eq!((r.invoices, r.credit_notes, r.known), (0, 0, 2));
+}
+
+#[test]
+fn a_customer_of_the_same_name_but_another_siren_is_someone_else() {
+    let conn = setup_issuer();
+    for (k, v) in [
+        ("siren", "123456782"),
+        ("siret", ""),
+        ("vat_number", "FR11123456782"),
+    ] {
+        crate::settings::set(&conn, k, v).unwrap();
+    }
+    // "LE CLIENT" (VAT FR05987654321) in the file; a customer "Le Client" with another VAT.
+    conn.execute(
+        "UPDATE customers SET name = 'Le Client', vat_number = 'FR96552100554' WHERE reference = 'BETA'",
+        [],
+    )
+    .unwrap();
+    let file = fixture("akretion-factur-x/invoice_EN16931.pdf");
+    let p = preview(&conn, std::slice::from_ref(&file), Lang::En).unwrap();
+    assert!(p.files[0].new_customer, "{:?}", p.files[0]);
+    // Without any identifier on the customer, the name is enough.
+    conn.execute(
+        "UPDATE customers SET vat_number = '' WHERE reference = 'BETA'",
+        [],
+    )
+    .unwrap();
+    let p = preview(&conn, std::slice::from_ref(&file), Lang::En).unwrap();
+    assert_eq!(p.files[0].customer_reference, "BETA");
+    // The owner known by a SIREN written without its scheme is still the seller.
+    crate::settings::set(&conn, "vat_number", "").unwrap();
+    let text = String::from_utf8(fixture("cen/CII_example1.xml").bytes).unwrap();
+    assert!(text.contains("<ram:ID>57151520</ram:ID>"));
+    for (k, v) in [("siren", "732829320"), ("company_name", "Autre")] {
+        crate::settings::set(&conn, k, v).unwrap();
+    }
+    let mine = named("mine.xml", &text.replacen("57151520", "732829320", 1));
+    let p = preview(&conn, std::slice::from_ref(&mine), Lang::En).unwrap();
+    assert_eq!(
+        p.files[0].status,
+        EinvoiceStatus::New,
+        "{}",
+        p.files[0].message
+    );
+}
+
+#[test]
+fn a_pdf_asking_for_gigantic_rows_is_skipped_not_allocated() {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.7");
+    let mut bomb = Stream::new(
+        dictionary! {
+            "Type" => "EmbeddedFile",
+            "Filter" => "FlateDecode",
+            "DecodeParms" => dictionary! { "Predictor" => 12, "Columns" => 2_000_000_000i64 },
+        },
+        vec![0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    bomb.allows_compression = false;
+    let bomb = doc.add_object(bomb);
+    let spec = doc.add_object(dictionary! {
+        "Type" => "Filespec",
+        "F" => Object::string_literal("factur-x.xml"),
+        "EF" => dictionary! { "F" => bomb },
+    });
+    let pages = doc.add_object(dictionary! { "Type" => "Pages", "Kids" => vec![], "Count" => 0 });
+    let catalog = doc.add_object(dictionary! {
+        "Type" => "Catalog",
+        "Pages" => pages,
+        "AF" => vec![spec.into()],
+        "Names" => dictionary! { "EmbeddedFiles" => dictionary! { "Names" => vec![Object::string_literal("factur-x.xml"), spec.into()] } },
+    });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap();
+    let e = super::pdf::invoice_xml(&bytes).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Invalid {
+                msg: Msg::Einvoice(Fault::PdfWithoutInvoice),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }

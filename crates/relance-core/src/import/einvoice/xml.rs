@@ -50,8 +50,9 @@ impl Node {
 
 /// Deeper than any e-invoice nests: refused before the tree grows without end.
 const MAX_DEPTH: usize = 48;
-/// More elements than any invoice of a small business holds (100,000 lines would be ~3M).
-const MAX_NODES: usize = 2_000_000;
+/// More elements (and attributes) than any invoice of a small business holds: 10,000 lines
+/// are about 300,000.
+const MAX_NODES: usize = 500_000;
 
 /// Reads the XML into a tree. Only the refusals a reader must make are made here.
 pub(crate) fn tree(bytes: &[u8]) -> Result<Node> {
@@ -79,11 +80,17 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node> {
                 if count > MAX_NODES || stack.len() > MAX_DEPTH {
                     return Err(malformed(&stack, "too deep or too many elements".into()));
                 }
-                stack.push(element(&e, &stack, &malformed)?);
+                let node = element(&e, &stack, &malformed)?;
+                count += node.attrs.len();
+                stack.push(node);
             }
             Event::Empty(e) => {
                 count += 1;
+                if count > MAX_NODES {
+                    return Err(malformed(&stack, "too many elements".into()));
+                }
                 let node = element(&e, &stack, &malformed)?;
+                count += node.attrs.len();
                 if let Some(parent) = stack.last_mut() {
                     parent.children.push(node);
                 }
@@ -163,15 +170,21 @@ pub(crate) fn read(root: &Node) -> Result<Doc> {
     }
 }
 
+/// Digits an amount, quantity or rate may have before and after its point: far beyond any
+/// invoice (a quadrillion), and small enough that no product or sum of them overflows.
+const MAX_INTEGER_DIGITS: usize = 15;
+const MAX_FRACTION_DIGITS: usize = 10;
+
 fn decimal(field: &'static str, value: &str) -> Result<Decimal> {
     let v = value.trim();
     // EN 16931 amounts: digits with a dot, an optional sign; no exponent, no grouping.
-    let ok = !v.is_empty()
-        && v.trim_start_matches(['-', '+'])
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.')
-        && v.matches('.').count() <= 1
-        && v.len() <= 40;
+    let unsigned = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let ok = !unsigned.is_empty()
+        && (int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
+        && int.trim_start_matches('0').len() <= MAX_INTEGER_DIGITS
+        && frac.len() <= MAX_FRACTION_DIGITS
+        && !(int.is_empty() && frac.is_empty());
     if !ok {
         return Err(fault(Fault::BadAmount {
             field,
@@ -184,6 +197,20 @@ fn decimal(field: &'static str, value: &str) -> Result<Decimal> {
             value: v.to_string(),
         })
     })
+}
+
+/// A VAT rate in percent: 0 to 100, at most four decimals.
+fn rate(field: &'static str, value: &str) -> Result<Option<Decimal>> {
+    let Some(r) = opt_decimal(field, value)? else {
+        return Ok(None);
+    };
+    if r < Decimal::ZERO || r > Decimal::from(100) || r.normalize().scale() > 4 {
+        return Err(fault(Fault::BadAmount {
+            field,
+            value: value.trim().chars().take(40).collect(),
+        }));
+    }
+    Ok(Some(r))
 }
 
 fn opt_decimal(field: &'static str, value: &str) -> Result<Option<Decimal>> {
@@ -338,7 +365,7 @@ fn cii(root: &Node) -> Result<Doc> {
                 )?,
             )?,
             category: text(tax, &["CategoryCode"]),
-            rate: opt_decimal("BT-152", &text(tax, &["RateApplicablePercent"]))?,
+            rate: rate("BT-152", &text(tax, &["RateApplicablePercent"]))?,
         });
     }
     let mut charges = Vec::new();
@@ -347,7 +374,7 @@ fn cii(root: &Node) -> Result<Doc> {
             charge: matches!(ac.text(&["ChargeIndicator", "Indicator"]), "true" | "1"),
             amount: decimal("BT-92", required("BT-92", ac.text(&["ActualAmount"]))?)?,
             category: ac.text(&["CategoryTradeTax", "CategoryCode"]).into(),
-            rate: opt_decimal(
+            rate: rate(
                 "BT-96",
                 ac.text(&["CategoryTradeTax", "RateApplicablePercent"]),
             )?,
@@ -357,7 +384,7 @@ fn cii(root: &Node) -> Result<Doc> {
     for t in settlement.all("ApplicableTradeTax") {
         vat.push(VatBreak {
             category: t.text(&["CategoryCode"]).into(),
-            rate: opt_decimal("BT-119", t.text(&["RateApplicablePercent"]))?,
+            rate: rate("BT-119", t.text(&["RateApplicablePercent"]))?,
             basis: decimal("BT-116", required("BT-116", t.text(&["BasisAmount"]))?)?,
             amount: decimal("BT-117", required("BT-117", t.text(&["CalculatedAmount"]))?)?,
             reason: one_line(t.text(&["ExemptionReason"])),
@@ -522,7 +549,7 @@ fn ubl(root: &Node) -> Result<Doc> {
                 required("BT-131", l.text(&["LineExtensionAmount"]))?,
             )?,
             category: tax.map(|t| t.text(&["ID"])).unwrap_or("").into(),
-            rate: opt_decimal("BT-152", tax.map(|t| t.text(&["Percent"])).unwrap_or(""))?,
+            rate: rate("BT-152", tax.map(|t| t.text(&["Percent"])).unwrap_or(""))?,
         });
     }
     let mut charges = Vec::new();
@@ -531,7 +558,7 @@ fn ubl(root: &Node) -> Result<Doc> {
             charge: matches!(ac.text(&["ChargeIndicator"]), "true" | "1"),
             amount: decimal("BT-92", required("BT-92", ac.text(&["Amount"]))?)?,
             category: ac.text(&["TaxCategory", "ID"]).into(),
-            rate: opt_decimal("BT-96", ac.text(&["TaxCategory", "Percent"]))?,
+            rate: rate("BT-96", ac.text(&["TaxCategory", "Percent"]))?,
         });
     }
     let currency = root.text(&["DocumentCurrencyCode"]).to_string();
@@ -549,7 +576,7 @@ fn ubl(root: &Node) -> Result<Doc> {
         for s in t.all("TaxSubtotal") {
             vat.push(VatBreak {
                 category: s.text(&["TaxCategory", "ID"]).into(),
-                rate: opt_decimal("BT-119", s.text(&["TaxCategory", "Percent"]))?,
+                rate: rate("BT-119", s.text(&["TaxCategory", "Percent"]))?,
                 basis: decimal("BT-116", required("BT-116", s.text(&["TaxableAmount"]))?)?,
                 amount: decimal("BT-117", required("BT-117", s.text(&["TaxAmount"]))?)?,
                 reason: one_line(s.text(&["TaxCategory", "TaxExemptionReason"])),

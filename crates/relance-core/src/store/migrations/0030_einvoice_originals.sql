@@ -7,7 +7,7 @@ CREATE TABLE einvoice_originals (
     invoice_id     INTEGER UNIQUE REFERENCES invoices(id),
     credit_note_id INTEGER UNIQUE REFERENCES credit_notes(id),
     file_name      TEXT NOT NULL,
-    -- "Factur-X (factur-x.xml)", "CII", "UBL": how it was read.
+    -- "Factur-X, factur-x.xml", "CII", "UBL": how it was read.
     format         TEXT NOT NULL,
     bytes          BLOB NOT NULL,
     imported_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
