@@ -667,6 +667,12 @@ test('E-invoices in: a Factur-X PDF chosen in the file dialog, previewed, import
     }
     await d.waitText('[data-testid="invoice-balance"]', '1\u202f164,40');
     await d.screenshot(shots, '03-invoice-page');
+    // Its original saved from the page: the very bytes imported.
+    const sent = readFileSync(pdf);
+    rmSync(pdf);
+    await d.click('[data-testid="invoice-original"]');
+    await d.waitFor(async () => existsSync(pdf), 'the original to be written');
+    assert.ok(readFileSync(pdf).equals(sent), 'the original saved byte for byte');
 
     // Due on 31 October, overdue on 22 November: on Today.
     await d.click('[data-testid="nav-today"]');

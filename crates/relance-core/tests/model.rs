@@ -292,6 +292,30 @@ struct MInv {
 }
 
 impl MInv {
+    /// An invoice recorded (typed or imported): nothing settled, nothing happened yet.
+    fn recorded(number: String, cust: usize, total: i64, issue: NaiveDate, due: NaiveDate) -> MInv {
+        MInv {
+            number,
+            cust,
+            total,
+            issue,
+            due,
+            settled: vec![],
+            bank: vec![],
+            credited: vec![],
+            closure: None,
+            disputes: vec![],
+            penalty: false,
+            charged: vec![],
+            source: None,
+            late_fact: false,
+            demanded: None,
+            issued: false,
+            promises: vec![],
+            docs: vec![],
+        }
+    }
+
     fn settled_on(&self, d: NaiveDate) -> i64 {
         self.settled
             .iter()
@@ -608,26 +632,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 today,
             )
             .map_err(|e| TestCaseError::fail(format!("invoice refused: {e}")))?;
-            w.invoices.push(MInv {
-                number,
-                cust,
-                total: cents,
-                issue: today,
-                due,
-                settled: vec![],
-                bank: vec![],
-                credited: vec![],
-                closure: None,
-                disputes: vec![],
-                penalty: false,
-                charged: vec![],
-                source: None,
-                late_fact: false,
-                demanded: None,
-                issued: false,
-                promises: vec![],
-                docs: vec![],
-            });
+            w.invoices
+                .push(MInv::recorded(number, cust, cents, today, due));
         }
         Op::Einvoice {
             cust,
@@ -657,26 +663,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 prop_assert_eq!((report.invoices, report.known), (0, 1), "imported twice");
             }
             let total = cents + (cents * 20 + 50) / 100;
-            w.invoices.push(MInv {
-                number,
-                cust,
-                total,
-                issue: today,
-                due,
-                settled: vec![],
-                bank: vec![],
-                credited: vec![],
-                closure: None,
-                disputes: vec![],
-                penalty: false,
-                charged: vec![],
-                source: None,
-                late_fact: false,
-                demanded: None,
-                issued: false,
-                promises: vec![],
-                docs: vec![],
-            });
+            w.invoices
+                .push(MInv::recorded(number, cust, total, today, due));
         }
         Op::PayCharged { inv, pct, back } => {
             let charged: Vec<usize> = (0..w.invoices.len())
