@@ -561,6 +561,13 @@ test('Writing an invoice: two VAT rates typed, totals from the engine, issued af
     await d.type('[data-testid="line-1-description"]', ' ');
     await d.waitText('[data-testid="draft-line-1"]', 'Ce champ');
     await d.type('[data-testid="line-1-description"]', 'Brochure');
+    // Done on a site, not at the customer's address: the delivery address, checked.
+    await d.click('[data-testid="draft-elsewhere"] input');
+    await d.type('#d-da-street', 'Musée des Confluences');
+    await d.type('#d-da-city', 'Lyon');
+    await d.click('[data-testid="save-draft"]');
+    await d.find('[data-testid="error-d-da-postal"]', 'the missing postal code said next to its field');
+    await d.type('#d-da-postal', '69002');
     await d.screenshot(shots, '01-draft');
     // Issue asks first: it cannot be undone.
     await d.click('[data-testid="issue-draft"]');
@@ -577,6 +584,11 @@ test('Writing an invoice: two VAT rates typed, totals from the engine, issued af
     execFileSync('pdfdetach', ['-saveall', '-o', dir, pdf]);
     const xml = readFileSync(path.join(dir, 'factur-x.xml'), 'utf8');
     assert.ok(xml.includes('<ram:GrandTotalAmount>313.02</ram:GrandTotalAmount>'), xml);
+    const shipTo = xml.slice(xml.indexOf('<ram:ShipToTradeParty>'), xml.indexOf('</ram:ShipToTradeParty>'));
+    for (const want of ['<ram:PostcodeCode>69002</ram:PostcodeCode>', '<ram:LineOne>Musée des Confluences</ram:LineOne>', '<ram:CityName>Lyon</ram:CityName>', '<ram:CountryID>FR</ram:CountryID>']) {
+      assert.ok(shipTo.includes(want), `${want} in the delivery address: ${shipTo}`);
+    }
+    assert.match(execFileSync('pdftotext', ['-layout', pdf, '-']).toString(), /Musée des Confluences,\s+69002 Lyon/);
     const python = process.env.RELANCE_PYTHON ?? path.join(process.env.HOME ?? '', '.cache/relance/venv/bin/python3');
     const said = execFileSync(python, [path.resolve('tests/einvoice/validate.py'), pdf, path.join(dir, 'factur-x.xml')]).toString();
     assert.equal((said.match(/0 fatal/g) ?? []).length, 2, said);

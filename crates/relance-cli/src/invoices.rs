@@ -114,6 +114,10 @@ pub enum InvoiceCmd {
         /// What the invoice bills: services (the default), goods or mixed.
         #[arg(long, default_value = "")]
         operation: String,
+        /// Where the goods were delivered or the service done, when not at the customer's
+        /// address: "street|postal code|city[|country]" (a second street line after a "/").
+        #[arg(long, value_name = "ADDRESS")]
+        delivery_address: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -185,6 +189,31 @@ pub enum ExemptionArg {
     ReverseChargeGoods,
     ReverseChargeServices,
     Export,
+}
+
+/// A delivery address as the CLI takes it: "street|postal code|city[|country]", a second
+/// street line after " / ".
+fn address_of(spec: &str) -> Result<relance_core::invoices::issue::DeliveryAddress> {
+    let parts: Vec<&str> = spec.split('|').map(str::trim).collect();
+    if !(3..=4).contains(&parts.len()) {
+        return Err(Error::invalid(
+            "delivery_address",
+            relance_core::Msg::OneOf(vec![
+                "street|postal code|city",
+                "street|postal code|city|country",
+            ]),
+        ));
+    }
+    Ok(relance_core::invoices::issue::DeliveryAddress {
+        street: parts[0]
+            .split(" / ")
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        postal_code: parts[1].into(),
+        city: parts[2].into(),
+        country: parts.get(3).copied().unwrap_or("").into(),
+    })
 }
 
 /// A line as the CLI takes it: "description|quantity|unit price|VAT rate[|unit[|discount]]".
@@ -311,9 +340,14 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
             currency,
             exchange_rate,
             operation,
+            delivery_address,
             format,
         } => {
             let input = drafts::DraftInput {
+                delivery_address: match delivery_address {
+                    Some(spec) => address_of(&spec)?,
+                    None => Default::default(),
+                },
                 customer,
                 currency,
                 exchange_rate,

@@ -2982,6 +2982,15 @@ fn an_invoice_in_pounds_states_its_vat_in_euros() {
             &["--currency", "GBP", "--exchange-rate", "1.1234567"][..],
             "Invalid exchange rate",
         ),
+        // A delivery address needs its postal code and city; a country is two letters.
+        (
+            &["--delivery-address", "Quai Nord||Lyon"][..],
+            "delivery_address.postal_code",
+        ),
+        (
+            &["--delivery-address", "Quai Nord|69003|Lyon|France"][..],
+            "delivery_address.country",
+        ),
     ] {
         let o = draft(extra);
         assert_eq!(code(&o), 1, "{extra:?}");
@@ -3006,6 +3015,9 @@ fn an_invoice_in_pounds_states_its_vat_in_euros() {
         "1,1650",
         "--operation",
         "goods",
+        // Delivered to a site, not to the customer's address (BG-15).
+        "--delivery-address",
+        "Chantier Quai Nord / Bâtiment B|69003|Lyon",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -3042,6 +3054,11 @@ fn an_invoice_in_pounds_states_its_vat_in_euros() {
         "<ram:TaxTotalAmount currencyID=\"GBP\">200.00</ram:TaxTotalAmount>",
         "<ram:TaxTotalAmount currencyID=\"EUR\">233.00</ram:TaxTotalAmount>",
         "<ram:SubjectCode>TXD</ram:SubjectCode>",
+        // The delivery address (BG-15), its country the customer's.
+        "<ram:ShipToTradeParty>",
+        "<ram:PostcodeCode>69003</ram:PostcodeCode>",
+        "<ram:LineOne>Chantier Quai Nord</ram:LineOne>",
+        "<ram:LineTwo>Bâtiment B</ram:LineTwo>",
     ] {
         assert!(x.contains(what), "lacks {what}:\n{x}");
     }
@@ -3049,6 +3066,12 @@ fn an_invoice_in_pounds_states_its_vat_in_euros() {
     assert!(text.contains("TVA en euros (1 GBP = 1,165"), "{text}");
     assert!(text.contains("233,00"), "{text}");
     assert!(text.contains("Livraison de biens"), "{text}");
+    // "Livraison à : Chantier Quai Nord, / Bâtiment B, 69003 Lyon" (wrapped in its column).
+    assert!(
+        text.contains("Livraison à :           Chantier Quai Nord,"),
+        "{text}"
+    );
+    assert!(text.contains("Bâtiment B, 69003 Lyon"), "{text}");
     assert!(
         text.contains("Option pour le paiement de la taxe d'après les débits"),
         "{text}"
@@ -3105,6 +3128,23 @@ fn credit_notes_are_issued_as_valid_e_invoices() {
     assert_eq!(d["totals"]["total"], "313.02", "{d}");
     let id = d["id"].as_i64().unwrap().to_string();
     ok(&["invoice", "issue", &id, "--yes"]);
+    // A credit note typed on it is refused: an invoice Relance issued gets an issued one.
+    let o = run(&[
+        "credit-note",
+        "add",
+        "--invoice",
+        "F2026-0001",
+        "--amount",
+        "1",
+        "--date",
+        today,
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("relance credit-note issue --invoice F2026-0001"),
+        "{}",
+        stderr(&o)
+    );
     // One hour credited: 83.33 + 16.67 (16.666) = 100.00, all of it off the balance.
     let cn: serde_json::Value = serde_json::from_str(&ok(&[
         "credit-note",

@@ -842,6 +842,7 @@ fn issue_milestone(
             delivery_date: None,
             exchange_rate_e6: None,
             operation: Some("services"),
+            delivery_address: None,
         },
     )?;
     tx.execute(

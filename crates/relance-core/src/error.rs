@@ -880,6 +880,8 @@ pub enum Msg {
     Statement(StatementFault),
     /// A CSV import takes one file.
     OneFileOnly,
+    /// A credit note typed on an invoice Relance issued: it must be issued as a document.
+    CreditNoteNeedsDocument(String),
     /// An invoice imported from its e-invoice keeps the file's number, customer, date,
     /// currency and amount.
     ImportedInvoiceFixed,
@@ -2094,6 +2096,11 @@ impl Msg {
             Msg::ImportedInvoiceFixed => t(fr,
                 "Cette facture vient de sa facture électronique : son numéro, son client, sa date, sa devise et son montant sont ceux du fichier. Corrigez-la par un avoir ; l'échéance, la référence et les notes restent modifiables.",
                 "This invoice came from its e-invoice: its number, customer, date, currency and amount are the file's. Correct it with a credit note; the due date, reference and notes can still be changed."),
+            Msg::CreditNoteNeedsDocument(number) => if fr {
+                format!("Relance a émis la facture {number} : corrigez-la par un avoir émis, qui reçoit son propre numéro et son PDF (page de la facture → Émettre un avoir, ou relance credit-note issue --invoice {number}).")
+            } else {
+                format!("Relance issued invoice {number}: correct it with an issued credit note, which gets its own number and PDF (invoice page → Issue a credit note, or relance credit-note issue --invoice {number}).")
+            },
             Msg::OneFileOnly => t(fr, "Un import CSV prend un seul fichier.", "A CSV import takes one file."),
             Msg::Einvoice(f) => f.text(fr),
             Msg::EinvoiceBatch(files) => {

@@ -912,6 +912,7 @@ pub fn invoice_penalties(
             delivery_date: None,
             exchange_rate_e6: None,
             operation: None,
+            delivery_address: None,
         },
     )?;
     tx.execute(

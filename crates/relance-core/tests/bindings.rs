@@ -204,6 +204,7 @@ fn typescript_bindings_are_up_to_date() {
             check::<einvoice::EinvoicePreview>(&mut stale);
             check::<einvoice::EinvoiceReport>(&mut stale);
             check::<relance_core::invoices::issue::LineView>(&mut stale);
+            check::<relance_core::invoices::issue::DeliveryAddress>(&mut stale);
             check::<relance_core::views::invoice_page::OriginalView>(&mut stale);
         }
     }

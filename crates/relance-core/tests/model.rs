@@ -703,17 +703,40 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 )
                 .map(|_| ())
             } else {
-                credit_notes::create(
+                let number = m.number.clone();
+                let typed = credit_notes::create(
                     &mut w.conn,
                     &credit_notes::CreditNoteInput {
-                        invoice: m.number.clone(),
+                        invoice: number.clone(),
                         date: date.to_string(),
                         amount: text,
                         reason: "model".into(),
                         ..Default::default()
                     },
-                )
-                .map(|_| ())
+                );
+                // An invoice Relance issued is corrected only by an issued credit note.
+                let issued: bool = w
+                    .conn
+                    .query_row(
+                        "SELECT issued FROM invoices WHERE number = ?1",
+                        [&number],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                if issued {
+                    prop_assert!(
+                        matches!(
+                            &typed,
+                            Err(relance_core::Error::Invalid {
+                                msg: relance_core::Msg::CreditNoteNeedsDocument(_),
+                                ..
+                            })
+                        ),
+                        "a typed credit note on issued {number}: {typed:?}"
+                    );
+                    return Ok(());
+                }
+                typed.map(|_| ())
             };
             // Within the balance and not before the invoice: the engine must accept it
             // (a closed or disputed invoice may still be paid or credited).

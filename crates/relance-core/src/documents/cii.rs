@@ -289,6 +289,7 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             notes,
             reference,
             delivery,
+            ship_to: issue::delivery_address(conn, head.id)?,
             preceding: None,
             total: head.total_minor,
             payment_reference,
@@ -313,6 +314,8 @@ struct Doc {
     /// The contract (BT-12).
     reference: String,
     delivery: Option<NaiveDate>,
+    /// Where, when not at the buyer's address (BG-15).
+    ship_to: Option<crate::invoices::issue::DeliveryAddress>,
     /// The invoice a credit note corrects (BT-25, BT-26).
     preceding: Option<(String, NaiveDate)>,
     total: i64,
@@ -372,8 +375,9 @@ pub fn credit_note_xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
             lines,
             notes: notes.join("\n"),
             reference: String::new(),
-            // The invoice's delivery date (BR-IC-11 for goods delivered in the EU).
+            // The invoice's delivery date (BR-IC-11 for goods delivered in the EU) and place.
             delivery: inv_delivery,
+            ship_to: crate::invoices::issue::delivery_address(conn, inv.id)?,
             preceding: Some((inv.number.clone(), inv.issue_date)),
             total: d.total_minor,
             payment_reference: String::new(),
@@ -598,8 +602,23 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     x.end();
 
     x.start("ram:ApplicableHeaderTradeDelivery", &[]);
-    // Goods delivered elsewhere in the EU: where to (BT-80, BR-IC-12).
-    if lines.iter().any(|l| l.category() == "K") {
+    if let Some(a) = &d.ship_to {
+        // The delivery address (BG-15): also where goods delivered in the EU go (BT-80).
+        x.start("ram:ShipToTradeParty", &[]);
+        x.start("ram:PostalTradeAddress", &[]);
+        x.text("ram:PostcodeCode", &a.postal_code);
+        let mut street = a.street.lines().map(str::trim).filter(|l| !l.is_empty());
+        for tag in ["ram:LineOne", "ram:LineTwo"] {
+            if let Some(l) = street.next() {
+                x.text(tag, l);
+            }
+        }
+        x.text("ram:CityName", &a.city);
+        x.text("ram:CountryID", &a.country);
+        x.end();
+        x.end();
+    } else if lines.iter().any(|l| l.category() == "K") {
+        // Goods delivered elsewhere in the EU: where to (BT-80, BR-IC-12).
         x.start("ram:ShipToTradeParty", &[]);
         x.start("ram:PostalTradeAddress", &[]);
         x.text("ram:CountryID", &buyer.country);

@@ -152,6 +152,14 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
             short_date(d, lang),
         ));
     }
+    // Where, when not at the buyer's address (France's e-invoicing reform).
+    if let Some(a) = crate::invoices::issue::delivery_address(conn, head.id)? {
+        let home = crate::settings::get(conn)?.country;
+        facts.push((
+            t(lang, "Livraison à", "Delivered to"),
+            a.one_line(&home, lang == Lang::Fr),
+        ));
+    }
     // The category of the operation (France's e-invoicing reform).
     if let Some(op) = &operation {
         facts.push((

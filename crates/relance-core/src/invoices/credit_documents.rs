@@ -715,9 +715,10 @@ mod tests {
             refused(&mut conn, vec![line("Livres", "1", "0.01", "5.5")]),
             Msg::CreditAboveInvoiced(_)
         ));
-        // A credit note recorded by hand counts too: 1,305.50 − 105.50 − 500.00 = 700.00 left.
-        crate::invoices::credit_notes::create(
-            &mut conn,
+        // A credit note the engine recorded (a dispute settled by one) counts too:
+        // 1,305.50 − 105.50 − 500.00 = 700.00 left.
+        crate::invoices::credit_notes::create_in(
+            &conn,
             &crate::invoices::credit_notes::CreditNoteInput {
                 invoice: "F2026-0001".into(),
                 date: "2026-03-11".into(),
@@ -813,8 +814,28 @@ mod tests {
             issue(&mut conn, one(), "2026-03-05").unwrap(),
             "AV2026-0002"
         );
-        let typed = crate::invoices::credit_notes::create(
+        // Typed on an invoice Relance issued: refused, an issued credit note is needed.
+        let on_issued = crate::invoices::credit_notes::create(
             &mut conn,
+            &crate::invoices::credit_notes::CreditNoteInput {
+                invoice: "F2026-0001".into(),
+                date: "2026-03-06".into(),
+                amount: "1".into(),
+                ..Default::default()
+            },
+        );
+        assert!(
+            matches!(
+                on_issued,
+                Err(Error::Invalid {
+                    msg: Msg::CreditNoteNeedsDocument(ref n),
+                    ..
+                }) if n == "F2026-0001"
+            ),
+            "{on_issued:?}"
+        );
+        let typed = crate::invoices::credit_notes::create_in(
+            &conn,
             &crate::invoices::credit_notes::CreditNoteInput {
                 number: "AV2026-0003".into(),
                 invoice: "F2026-0001".into(),

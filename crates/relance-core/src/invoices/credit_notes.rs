@@ -6,7 +6,7 @@ use crate::money::{positive_minor, Currency};
 use crate::store::is_unique_violation;
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -33,9 +33,25 @@ pub struct CreditNoteView {
     pub reason: String,
 }
 
-/// Records a credit note against an invoice; it may not exceed the open balance.
+/// Records a credit note typed by the owner against an invoice; it may not exceed the open
+/// balance. An invoice Relance issued is corrected by a credit note Relance issues (a
+/// document of its own series, `credit_documents`): a figure typed here would be a credit
+/// note without its document.
 pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNoteView> {
     let tx = conn.transaction()?;
+    let issued: Option<bool> = tx
+        .query_row(
+            "SELECT issued FROM invoices WHERE number = ?1",
+            [crate::validate::identifier_key(&input.invoice)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if issued == Some(true) {
+        return Err(Error::invalid(
+            "invoice",
+            Msg::CreditNoteNeedsDocument(crate::validate::identifier_key(&input.invoice)),
+        ));
+    }
     let view = create_in(&tx, input)?;
     tx.commit()?;
     Ok(view)

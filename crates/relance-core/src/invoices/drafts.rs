@@ -71,6 +71,11 @@ pub struct DraftInput {
     /// What the invoice bills: "services" (the default when empty), "goods" or "mixed".
     #[serde(default)]
     pub operation: String,
+    /// Where the goods were delivered or the service done, when not at the customer's
+    /// address: all empty for none; else street, postal code and city (the country: the
+    /// customer's when empty).
+    #[serde(default)]
+    pub delivery_address: issue::DeliveryAddress,
 }
 
 /// A checked line.
@@ -368,6 +373,7 @@ pub struct CheckedDraft {
     pub exchange_rate_e6: Option<i64>,
     /// "goods", "services" or "mixed".
     pub operation: &'static str,
+    pub delivery_address: Option<issue::DeliveryAddress>,
 }
 
 /// The category of the operation as typed ("" is services).
@@ -480,6 +486,7 @@ pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
         lines,
         exchange_rate_e6: exchange_rate(currency, &input.exchange_rate)?,
         operation: operation(&input.operation)?,
+        delivery_address: delivery_address(conn, customer_id, &input.delivery_address)?,
     })
 }
 
@@ -646,14 +653,82 @@ fn write_lines(conn: &Connection, id: i64, lines: &[CheckedLine]) -> Result<()> 
     Ok(())
 }
 
+/// The delivery address as typed: none when every field is empty; else the street, postal
+/// code and city are required, the country is the customer's (else the owner's) when empty.
+fn delivery_address(
+    conn: &Connection,
+    customer_id: i64,
+    a: &issue::DeliveryAddress,
+) -> Result<Option<issue::DeliveryAddress>> {
+    if [&a.street, &a.postal_code, &a.city, &a.country]
+        .iter()
+        .all(|f| f.trim().is_empty())
+    {
+        return Ok(None);
+    }
+    let street = v::printable(
+        "delivery_address.street",
+        v::multiline("delivery_address.street", &a.street, 200)?,
+    )?;
+    // Two lines at most (an address line's own room): what follows joins the second.
+    let lines: Vec<&str> = street
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let street = match lines.as_slice() {
+        [] => return Err(Error::invalid("delivery_address.street", Msg::Required)),
+        [one] => one.to_string(),
+        [one, rest @ ..] => format!("{one}\n{}", rest.join(", ")),
+    };
+    let postal_code = v::printable(
+        "delivery_address.postal_code",
+        v::required_line("delivery_address.postal_code", &a.postal_code, 20)?,
+    )?;
+    let city = v::printable(
+        "delivery_address.city",
+        v::required_line("delivery_address.city", &a.city, 80)?,
+    )?;
+    let country = if a.country.trim().is_empty() {
+        let customer = crate::customers::get(conn, customer_id)?.country;
+        if customer.is_empty() {
+            crate::settings::get(conn)?.country
+        } else {
+            customer
+        }
+    } else {
+        v::country("delivery_address.country", &a.country)?
+    };
+    Ok(Some(issue::DeliveryAddress {
+        street,
+        postal_code,
+        city,
+        country,
+    }))
+}
+
+/// The delivery address columns of a draft (street, postal code, city, country).
+fn address_columns(d: &CheckedDraft) -> [Option<&str>; 4] {
+    match &d.delivery_address {
+        Some(a) => [
+            Some(a.street.as_str()),
+            Some(a.postal_code.as_str()),
+            Some(a.city.as_str()),
+            Some(a.country.as_str()),
+        ],
+        None => [None; 4],
+    }
+}
+
 /// Saves a new draft.
 pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
     let d = check(conn, input)?;
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO invoice_drafts (customer_id, currency, delivery_date, notes, vat_exemption,
-            exchange_rate_e6, operation)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            exchange_rate_e6, operation, delivery_street, delivery_postal_code, delivery_city,
+            delivery_country)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             d.customer_id,
             d.currency.code(),
@@ -661,7 +736,11 @@ pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
             d.notes,
             case_text(d.exemption),
             d.exchange_rate_e6,
-            d.operation
+            d.operation,
+            address_columns(&d)[0],
+            address_columns(&d)[1],
+            address_columns(&d)[2],
+            address_columns(&d)[3],
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -688,7 +767,8 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
     let tx = conn.transaction()?;
     tx.execute(
         "UPDATE invoice_drafts SET customer_id = ?2, currency = ?3, delivery_date = ?4, notes = ?5,
-            vat_exemption = ?6, exchange_rate_e6 = ?7, operation = ?8,
+            vat_exemption = ?6, exchange_rate_e6 = ?7, operation = ?8, delivery_street = ?9,
+            delivery_postal_code = ?10, delivery_city = ?11, delivery_country = ?12,
             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
          WHERE id = ?1",
         params![
@@ -699,7 +779,11 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
             d.notes,
             case_text(d.exemption),
             d.exchange_rate_e6,
-            d.operation
+            d.operation,
+            address_columns(&d)[0],
+            address_columns(&d)[1],
+            address_columns(&d)[2],
+            address_columns(&d)[3],
         ],
     )?;
     write_lines(&tx, id, &d.lines)?;
@@ -766,6 +850,19 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
             },
         })
         .collect();
+    let delivery_address = conn.query_row(
+        "SELECT delivery_street, delivery_postal_code, delivery_city, delivery_country
+         FROM invoice_drafts WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(issue::DeliveryAddress {
+                street: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                postal_code: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                city: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                country: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            })
+        },
+    )?;
     Ok(DraftInput {
         customer,
         currency,
@@ -777,6 +874,7 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
             .map(|r| rust_decimal::Decimal::new(r, 6).normalize().to_string())
             .unwrap_or_default(),
         operation,
+        delivery_address,
     })
 }
 
@@ -959,6 +1057,7 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
             // Today's rate is the owner's to enter again.
             exchange_rate: String::new(),
             operation: operation_of(conn, number)?,
+            delivery_address: issue::delivery_address(conn, head.id)?.unwrap_or_default(),
         },
     )
 }
@@ -1060,6 +1159,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
             delivery_date: Some(d.delivery_date.unwrap_or(on)),
             exchange_rate_e6: rate,
             operation: Some(d.operation),
+            delivery_address: d.delivery_address.clone(),
         },
     )?;
     tx.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
@@ -1169,6 +1269,70 @@ mod tests {
         // The per-line VAT adds up to each group's: 49.998 → 49.99 + 8.996 → 9.00 = 58.99.
         assert_eq!(c.vats, [4_999, 900, 68]);
         assert_eq!((c.net, c.vat, c.total), (30_732, 5_967, 36_699));
+    }
+
+    /// The delivery address: none when nothing is typed; refused without its postal code;
+    /// a third street line joins the second; the country the customer's when empty; kept
+    /// through Issue and by a duplicate.
+    #[test]
+    fn the_delivery_address_is_checked_kept_and_duplicated() {
+        let mut conn = crate::test_support::setup_issuer();
+        conn.execute(
+            "UPDATE customers SET siren = '552100554', country = 'FR'",
+            [],
+        )
+        .unwrap();
+        let mut input = DraftInput {
+            customer: "ACME".into(),
+            lines: vec![DraftLineInput {
+                description: "Pose".into(),
+                quantity: "1".into(),
+                unit_price: "900".into(),
+                vat_rate: "20".into(),
+                ..Default::default()
+            }],
+            delivery_address: issue::DeliveryAddress {
+                street: "Chantier\nBâtiment B\nPorte 3".into(),
+                city: "Lyon".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let e = create(&mut conn, &input).unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid { field, msg: Msg::Required } if field == "delivery_address.postal_code"),
+            "{e:?}"
+        );
+        input.delivery_address.postal_code = "69003".into();
+        let d = create(&mut conn, &input).unwrap();
+        let kept = input_of(&conn, d.id).unwrap().delivery_address;
+        assert_eq!(
+            kept,
+            issue::DeliveryAddress {
+                street: "Chantier\nBâtiment B, Porte 3".into(),
+                postal_code: "69003".into(),
+                city: "Lyon".into(),
+                country: "FR".into(),
+            }
+        );
+        let (id, number) = issue_in(&conn, d.id, "2026-03-02".parse().unwrap()).unwrap();
+        assert_eq!(
+            issue::delivery_address(&conn, id).unwrap(),
+            Some(kept.clone())
+        );
+        assert_eq!(
+            kept.one_line("FR", true),
+            "Chantier, Bâtiment B, Porte 3, 69003 Lyon"
+        );
+        let copy = duplicate(&mut conn, &number).unwrap();
+        assert_eq!(input_of(&conn, copy.id).unwrap().delivery_address, kept);
+        // Nothing typed: the customer's own address, nothing stored.
+        input.delivery_address = issue::DeliveryAddress::default();
+        let plain = create(&mut conn, &input).unwrap();
+        assert_eq!(
+            input_of(&conn, plain.id).unwrap().delivery_address,
+            issue::DeliveryAddress::default()
+        );
     }
 
     /// Without VAT (franchise, reverse charge, export) every line is one group at 0 %.

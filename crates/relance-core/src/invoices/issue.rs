@@ -73,6 +73,68 @@ pub struct ToIssue {
     pub exchange_rate_e6: Option<i64>,
     /// "goods", "services" or "mixed" (the reform's mention); None: none said.
     pub operation: Option<&'static str>,
+    /// Where the goods were delivered or the service done, when not at the buyer's address.
+    pub delivery_address: Option<DeliveryAddress>,
+}
+
+/// The delivery address when it differs from the buyer's (EN 16931 BG-15, a mention of
+/// France's e-invoicing reform): a job site, a warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+pub struct DeliveryAddress {
+    /// One or two lines.
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    /// ISO 3166 code ("FR").
+    pub country: String,
+}
+
+impl DeliveryAddress {
+    /// "12 rue du Chantier, 69003 Lyon" (the country named when it is not `home`'s).
+    pub fn one_line(&self, home: &str, french: bool) -> String {
+        let street = self
+            .street
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut s = format!("{street}, {} {}", self.postal_code, self.city);
+        if self.country != home {
+            s.push_str(&format!(
+                ", {}",
+                crate::validate::country_name(&self.country, french)
+            ));
+        }
+        s
+    }
+}
+
+/// The delivery address stored on invoice `id` (None: the buyer's own).
+pub fn delivery_address(conn: &Connection, invoice_id: i64) -> Result<Option<DeliveryAddress>> {
+    type Columns = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Columns> = conn
+        .query_row(
+            "SELECT delivery_street, delivery_postal_code, delivery_city, delivery_country
+             FROM invoices WHERE id = ?1",
+            [invoice_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        Some((Some(street), postal_code, city, country)) => Some(DeliveryAddress {
+            street,
+            postal_code: postal_code.unwrap_or_default(),
+            city: city.unwrap_or_default(),
+            country: country.unwrap_or_default(),
+        }),
+        _ => None,
+    })
 }
 
 /// A line as the UI and the PDF read it (decimal strings).
@@ -296,8 +358,10 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
     tx.execute(
         "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
             net_minor, vat_minor, reference, notes, issued, delivery_date, exchange_rate_e6,
-            vat_eur_minor, operation)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14)",
+            vat_eur_minor, operation, delivery_street, delivery_postal_code, delivery_city,
+            delivery_country)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18)",
         params![
             number,
             inv.customer_id,
@@ -314,6 +378,12 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
             inv.exchange_rate_e6
                 .map(|r| super::drafts::vat_in_euros(vat, inv.currency, r)),
             inv.operation,
+            inv.delivery_address.as_ref().map(|a| a.street.as_str()),
+            inv.delivery_address
+                .as_ref()
+                .map(|a| a.postal_code.as_str()),
+            inv.delivery_address.as_ref().map(|a| a.city.as_str()),
+            inv.delivery_address.as_ref().map(|a| a.country.as_str()),
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -480,6 +550,7 @@ mod tests {
             delivery_date: None,
             exchange_rate_e6: None,
             operation: None,
+            delivery_address: None,
         }
     }
 

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0028_tax_currency.sql"),
     include_str!("migrations/0029_operation_category.sql"),
     include_str!("migrations/0030_einvoice_originals.sql"),
+    include_str!("migrations/0031_delivery_address.sql"),
 ];
 
 /// The schema version this build writes.
