@@ -115,7 +115,7 @@ pub enum InvoiceCmd {
         #[arg(long, default_value = "")]
         operation: String,
         /// Where the goods were delivered or the service done, when not at the customer's
-        /// address: "street|postal code|city[|country]" (a second street line after a "/").
+        /// address: "street|postal code|city[|country]" (a second street line after " / ").
         #[arg(long, value_name = "ADDRESS")]
         delivery_address: Option<String>,
         #[arg(long, value_enum, default_value_t)]

@@ -1584,8 +1584,8 @@ impl Msg {
             ),
             Msg::BadCountry => t(
                 fr,
-                "Code pays attendu sur 2 lettres (FR, BE, GB…).",
-                "Expected a 2-letter country code (FR, BE, GB…).",
+                "Code pays ISO attendu, sur 2 lettres (FR, BE, GB pour le Royaume-Uni…).",
+                "Expected an ISO 2-letter country code (FR, BE, GB for the United Kingdom…).",
             ),
             Msg::BadImage => t(
                 fr,

@@ -486,7 +486,7 @@ pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
         lines,
         exchange_rate_e6: exchange_rate(currency, &input.exchange_rate)?,
         operation: operation(&input.operation)?,
-        delivery_address: delivery_address(conn, customer_id, &input.delivery_address)?,
+        delivery_address: delivery_address(&input.delivery_address)?,
     })
 }
 
@@ -654,12 +654,10 @@ fn write_lines(conn: &Connection, id: i64, lines: &[CheckedLine]) -> Result<()> 
 }
 
 /// The delivery address as typed: none when every field is empty; else the street, postal
-/// code and city are required, the country is the customer's (else the owner's) when empty.
-fn delivery_address(
-    conn: &Connection,
-    customer_id: i64,
-    a: &issue::DeliveryAddress,
-) -> Result<Option<issue::DeliveryAddress>> {
+/// code and city are required and a country given must be an ISO 3166 one. An empty
+/// country is kept empty on the draft: Issue takes the customer's then (else the owner's),
+/// so a draft whose customer changes follows it.
+fn delivery_address(a: &issue::DeliveryAddress) -> Result<Option<issue::DeliveryAddress>> {
     if [&a.street, &a.postal_code, &a.city, &a.country]
         .iter()
         .all(|f| f.trim().is_empty())
@@ -689,16 +687,7 @@ fn delivery_address(
         "delivery_address.city",
         v::required_line("delivery_address.city", &a.city, 80)?,
     )?;
-    let country = if a.country.trim().is_empty() {
-        let customer = crate::customers::get(conn, customer_id)?.country;
-        if customer.is_empty() {
-            crate::settings::get(conn)?.country
-        } else {
-            customer
-        }
-    } else {
-        v::country("delivery_address.country", &a.country)?
-    };
+    let country = v::country("delivery_address.country", &a.country)?;
     Ok(Some(issue::DeliveryAddress {
         street,
         postal_code,
@@ -1115,6 +1104,33 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
         }
         _ => {}
     }
+    // Delivered elsewhere: where to, the country the customer's when none was typed; goods
+    // under the intra-EU reverse charge go to another EU country, an export leaves the EU.
+    let delivery_address = d.delivery_address.clone().map(|mut a| {
+        if a.country.is_empty() {
+            a.country = country.clone();
+        }
+        a
+    });
+    if let Some(a) = &delivery_address {
+        match case {
+            Some(VatCase::ReverseChargeGoods)
+                if !v::EU.contains(&a.country.as_str()) || a.country == settings.country =>
+            {
+                return Err(Error::invalid(
+                    "delivery_address.country",
+                    Msg::ReverseChargeOutsideEu(a.country.clone()),
+                ));
+            }
+            Some(VatCase::Export) if v::EU.contains(&a.country.as_str()) => {
+                return Err(Error::invalid(
+                    "delivery_address.country",
+                    Msg::ExportInsideEu(a.country.clone()),
+                ));
+            }
+            _ => {}
+        }
+    }
     // A French owner states the VAT of an invoice in another currency in euros too.
     let rate = if d.currency != Currency::EUR && settings.country == "FR" && c.vat != 0 {
         match d.exchange_rate_e6 {
@@ -1159,7 +1175,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
             delivery_date: Some(d.delivery_date.unwrap_or(on)),
             exchange_rate_e6: rate,
             operation: Some(d.operation),
-            delivery_address: d.delivery_address.clone(),
+            delivery_address,
         },
     )?;
     tx.execute("DELETE FROM invoice_draft_lines WHERE draft_id = ?1", [id])?;
@@ -1305,27 +1321,79 @@ mod tests {
         );
         input.delivery_address.postal_code = "69003".into();
         let d = create(&mut conn, &input).unwrap();
-        let kept = input_of(&conn, d.id).unwrap().delivery_address;
+        let typed = input_of(&conn, d.id).unwrap().delivery_address;
         assert_eq!(
-            kept,
+            typed,
             issue::DeliveryAddress {
                 street: "Chantier\nBâtiment B, Porte 3".into(),
                 postal_code: "69003".into(),
                 city: "Lyon".into(),
-                country: "FR".into(),
+                // Empty on the draft: the customer's at Issue (a draft may change customer).
+                country: String::new(),
             }
         );
+        // A country must be a real one.
+        let mut uk = input.clone();
+        uk.delivery_address.country = "UK".into();
+        let e = create(&mut conn, &uk).unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid { field, msg: Msg::BadCountry } if field == "delivery_address.country"),
+            "{e:?}"
+        );
+        // The customer is in Belgium: the address issued says Belgium.
+        conn.execute(
+            "UPDATE customers SET country = 'BE' WHERE reference = 'ACME'",
+            [],
+        )
+        .unwrap();
         let (id, number) = issue_in(&conn, d.id, "2026-03-02".parse().unwrap()).unwrap();
+        let kept = issue::DeliveryAddress {
+            country: "BE".into(),
+            ..typed
+        };
         assert_eq!(
             issue::delivery_address(&conn, id).unwrap(),
             Some(kept.clone())
         );
+        // Issued, it is immutable like the rest of the invoice.
+        assert!(conn
+            .execute(
+                "UPDATE invoices SET delivery_city = 'Paris' WHERE id = ?1",
+                [id]
+            )
+            .is_err());
         assert_eq!(
             kept.one_line("FR", true),
-            "Chantier, Bâtiment B, Porte 3, 69003 Lyon"
+            "Chantier, Bâtiment B, Porte 3, 69003 Lyon, BELGIQUE"
         );
         let copy = duplicate(&mut conn, &number).unwrap();
         assert_eq!(input_of(&conn, copy.id).unwrap().delivery_address, kept);
+        // Goods under the intra-EU reverse charge delivered in France (the owner's country)
+        // are not an intra-EU delivery: refused, as an export delivered inside the EU is.
+        conn.execute(
+            "UPDATE customers SET vat_number = 'BE0403170701' WHERE reference = 'ACME'",
+            [],
+        )
+        .unwrap();
+        for (case, country) in [("reverse_charge_goods", "FR"), ("export", "DE")] {
+            let mut goods = input.clone();
+            goods.vat_exemption = case.into();
+            goods.lines[0].vat_rate = String::new();
+            goods.delivery_address.country = country.into();
+            if case == "export" {
+                conn.execute(
+                    "UPDATE customers SET country = 'CH' WHERE reference = 'ACME'",
+                    [],
+                )
+                .unwrap();
+            }
+            let d = create(&mut conn, &goods).unwrap();
+            let e = issue_in(&conn, d.id, "2026-03-03".parse().unwrap()).unwrap_err();
+            assert!(
+                matches!(&e, Error::Invalid { field, .. } if field == "delivery_address.country"),
+                "{case}: {e:?}"
+            );
+        }
         // Nothing typed: the customer's own address, nothing stored.
         input.delivery_address = issue::DeliveryAddress::default();
         let plain = create(&mut conn, &input).unwrap();

@@ -30,6 +30,9 @@ pub struct Settlement {
     #[ts(type = "number | null")]
     pub bank_line: Option<i64>,
     pub bank_date: Option<NaiveDate>,
+    /// A credit note imported from its e-invoice: the original file's name (saved from the
+    /// page byte for byte).
+    pub original: Option<String>,
 }
 
 /// The invoice page: the invoice and what settled it, oldest first.
@@ -68,17 +71,22 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
     let invoice = invoices::get(conn, id, as_of)?;
     let currency = Currency::parse(&invoice.currency)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method, p.note, l.id, l.date
+        "SELECT a.date, 'payment', a.amount_minor, p.reference, p.method, p.note, l.id, l.date,
+                NULL
          FROM allocations a JOIN payments p ON p.id = a.payment_id
          LEFT JOIN bank_lines l ON l.payment_id = p.id WHERE a.invoice_id = ?1
          UNION ALL
-         SELECT date, 'credit_note', amount_minor, number, NULL, reason, NULL, NULL FROM credit_notes WHERE invoice_id = ?1
+         SELECT c.date, 'credit_note', c.amount_minor, c.number, NULL, c.reason, NULL, NULL,
+                o.file_name
+         FROM credit_notes c LEFT JOIN einvoice_originals o ON o.credit_note_id = c.id
+         WHERE c.invoice_id = ?1
          UNION ALL
-         SELECT d.date, 'difference', d.amount_minor, p.reference, NULL, '', l.id, l.date
+         SELECT d.date, 'difference', d.amount_minor, p.reference, NULL, '', l.id, l.date, NULL
          FROM settlement_differences d JOIN payments p ON p.id = d.payment_id
          LEFT JOIN bank_lines l ON l.payment_id = p.id WHERE d.invoice_id = ?1
          UNION ALL
-         SELECT r.date, 'reversal', -s.amount_minor, p.reference, p.method, l.text, l.id, l.date
+         SELECT r.date, 'reversal', -s.amount_minor, p.reference, p.method, l.text, l.id, l.date,
+                NULL
          FROM payment_reversals r JOIN payments p ON p.id = r.payment_id
          JOIN bank_lines l ON l.id = r.line_id
          JOIN (SELECT payment_id, invoice_id, SUM(amount_minor) AS amount_minor FROM (
@@ -102,6 +110,7 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
                 note: r.get(5)?,
                 bank_line: r.get(6)?,
                 bank_date: r.get(7)?,
+                original: r.get(8)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -27,4 +27,9 @@ note: string,
  * The bank statement line the payment came from (its id and the day the statement
  * gave it), when it came from one.
  */
-bank_line: number | null, bank_date: string | null, };
+bank_line: number | null, bank_date: string | null, 
+/**
+ * A credit note imported from its e-invoice: the original file's name (saved from the
+ * page byte for byte).
+ */
+original: string | null, };

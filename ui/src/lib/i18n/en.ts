@@ -290,6 +290,7 @@ export const en = {
   'einvoice.done': "Imported: {invoices} {invoices|invoice|invoices}, {credits} {credits|credit note|credit notes}; {customers} {customers|customer|customers} created; {known} already in Relance.",
   'einvoice.see_invoices': "See the invoices",
   'invoices.import_einvoices': "Import e-invoices",
+  'invoice.credit_original': "Its original file",
   'invoice.original': "Original e-invoice",
   'invoice.original_saved': "Original saved to {path}.",
   'invoice.original_note': "Imported from {file} ({format}).",

@@ -292,6 +292,7 @@ export const fr: Record<Key, string> = {
   'einvoice.done': "Importé : {invoices} {invoices|facture|factures}, {credits} {credits|avoir|avoirs} ; {customers} {customers|client créé|clients créés} ; {known} déjà dans Relance.",
   'einvoice.see_invoices': "Voir les factures",
   'invoices.import_einvoices': "Importer des factures électroniques",
+  'invoice.credit_original': "Son fichier d'origine",
   'invoice.original': "Facture électronique d'origine",
   'invoice.original_saved': "Fichier d'origine enregistré dans {path}.",
   'invoice.original_note': "Importée de {file} ({format}).",

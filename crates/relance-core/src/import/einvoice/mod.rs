@@ -1029,16 +1029,24 @@ fn write_credit_note(tx: &Connection, r: &Ready, file: &EinvoiceFile) -> Result<
     Ok(())
 }
 
-/// The original file of an imported invoice or credit note: its name and exact bytes.
-pub fn original(conn: &Connection, invoice_number: &str) -> Result<Option<(String, Vec<u8>)>> {
-    Ok(conn
-        .query_row(
-            "SELECT o.file_name, o.bytes FROM einvoice_originals o
-             JOIN invoices i ON i.id = o.invoice_id WHERE i.number = ?1",
-            [invoice_number.trim()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+/// The original file of an imported invoice (else of an imported credit note) of this
+/// number: its name and exact bytes.
+pub fn original(conn: &Connection, number: &str) -> Result<Option<(String, Vec<u8>)>> {
+    let key = crate::validate::identifier_key(number);
+    for sql in [
+        "SELECT o.file_name, o.bytes FROM einvoice_originals o
+         JOIN invoices i ON i.id = o.invoice_id WHERE i.number = ?1",
+        "SELECT o.file_name, o.bytes FROM einvoice_originals o
+         JOIN credit_notes c ON c.id = o.credit_note_id WHERE c.number = ?1",
+    ] {
+        let found = conn
+            .query_row(sql, [&key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -715,6 +715,22 @@ fn an_invoice_and_its_credit_note_come_in_one_batch_in_any_order() {
         )
         .unwrap();
     assert_eq!(left, 20033);
+    // The credit note's original, byte for byte, named on the invoice's page.
+    assert_eq!(original(&conn, "AV-7").unwrap().unwrap().1, credit.bytes);
+    let id: i64 = conn
+        .query_row(
+            "SELECT id FROM invoices WHERE number = '12115118'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let page = crate::views::invoice_page::detail(&conn, id, day("2026-11-30")).unwrap();
+    let row = page
+        .settlements
+        .iter()
+        .find(|s| s.reference == "AV-7")
+        .unwrap();
+    assert_eq!(row.original.as_deref(), Some("AV-7.xml"));
     // Again, the whole batch: all known, even with the customer archived since.
     conn.execute(
         "UPDATE customers SET archived_on = '2026-11-30' WHERE name = 'ODIN 59'",
