@@ -181,6 +181,14 @@ pub fn resolve(
         ));
     }
     let resolution = match input.resolution {
+        // An invoice Relance issued is corrected by an issued credit note (its own number
+        // and PDF, from the invoice's page), then the dispute is resolved as settled.
+        Resolution::CreditNote if crate::invoices::issue::is_issued(&tx, invoice_id)? => {
+            return Err(Error::invalid(
+                "resolution",
+                Msg::CreditNoteNeedsDocument(number.clone()),
+            ));
+        }
         Resolution::CreditNote => {
             let balance: i64 = tx.query_row(
                 "SELECT total_minor - settled_minor FROM invoices WHERE id = ?1",

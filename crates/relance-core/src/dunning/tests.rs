@@ -653,6 +653,52 @@ fn dispute_takes_the_invoice_out_until_rejected() {
     assert!(disputes::list(&conn, day(20), true).unwrap().is_empty());
 }
 
+/// An invoice Relance issued is not credited by a figure typed in a dispute: the owner
+/// issues the credit note (its number, its PDF), then resolves the dispute as settled.
+#[test]
+fn a_dispute_on_an_issued_invoice_is_not_resolved_by_a_typed_credit_note() {
+    use super::disputes::{self, DisputeInput, Resolution, ResolutionInput};
+    let mut conn = setup("standard", &[("F-9", "1000")]);
+    conn.execute("UPDATE invoices SET issued = 1 WHERE number = 'F-9'", [])
+        .unwrap();
+    let d = disputes::open(
+        &mut conn,
+        &DisputeInput {
+            invoice: "F-9".into(),
+            category: "wrong_price".into(),
+            ..Default::default()
+        },
+        day(5),
+    )
+    .unwrap();
+    let by_credit = ResolutionInput {
+        dispute_id: d.id,
+        resolution: Resolution::CreditNote,
+        credit_amount: "100".into(),
+        note: String::new(),
+    };
+    let e = disputes::resolve(&mut conn, &by_credit, day(6)).unwrap_err();
+    assert!(
+        matches!(&e, Error::Invalid { field, msg: Msg::CreditNoteNeedsDocument(n) } if field == "resolution" && n == "F-9"),
+        "{e:?}"
+    );
+    let credited: i64 = conn
+        .query_row("SELECT COUNT(*) FROM credit_notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(credited, 0);
+    let settled = ResolutionInput {
+        resolution: Resolution::Settled,
+        credit_amount: String::new(),
+        ..by_credit
+    };
+    assert_eq!(
+        disputes::resolve(&mut conn, &settled, day(6))
+            .unwrap()
+            .resolution,
+        Some(Resolution::Settled)
+    );
+}
+
 #[test]
 fn dispute_resolved_by_credit_note_and_refused_on_paid_invoice() {
     use super::disputes::{self, DisputeInput, Resolution, ResolutionInput};
