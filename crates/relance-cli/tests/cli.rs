@@ -3076,6 +3076,31 @@ fn an_invoice_in_pounds_states_its_vat_in_euros() {
         text.contains("Option pour le paiement de la taxe d'après les débits"),
         "{text}"
     );
+    // Its credit note repeats where the goods went, in its PDF and its XML.
+    env.ok(&["credit-note", "issue", "--invoice", "F2026-0001"]);
+    let (cn_xml, cn_pdf) = (env.dir.path().join("cn.xml"), env.dir.path().join("cn.pdf"));
+    env.ok(&[
+        "credit-note",
+        "xml",
+        "A2026-0001",
+        "--out",
+        cn_xml.to_str().unwrap(),
+    ]);
+    env.ok(&[
+        "credit-note",
+        "pdf",
+        "A2026-0001",
+        "--out",
+        cn_pdf.to_str().unwrap(),
+    ]);
+    let (passed, said) = validate_einvoices(&[cn_xml.clone(), cn_pdf.clone()]);
+    assert!(passed, "{said}");
+    assert!(std::fs::read_to_string(&cn_xml)
+        .unwrap()
+        .contains("<ram:LineOne>Chantier Quai Nord</ram:LineOne>"));
+    let text = pdf_text(&cn_pdf);
+    assert!(text.contains("Livraison à :"), "{text}");
+    assert!(text.contains("Chantier Quai Nord,"), "{text}");
 }
 
 /// Issue 21: a credit note is a document of its own series (A2026-0001), referencing the

@@ -37,6 +37,13 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
             },
         ),
     ];
+    // The corrected invoice's delivery address, as its XML repeats it.
+    if let Some(a) = crate::invoices::issue::delivery_address(conn, inv.id)? {
+        facts.push((
+            t(lang, "Livraison à", "Delivered to"),
+            a.one_line(&settings.country, lang == Lang::Fr),
+        ));
+    }
     if !c.siren.is_empty() {
         facts.push((t(lang, "SIREN client", "Customer SIREN"), c.siren.clone()));
     }
