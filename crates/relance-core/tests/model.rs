@@ -1514,25 +1514,17 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             prop_assert!(interest::invoice_penalties(&mut w.conn, &m.number, today).is_err());
             w.invoices[i].charged.push(today);
             w.invoices.push(MInv {
-                number: view.number.clone(),
-                cust: m.cust,
-                total: minor(&view.total),
-                issue: today,
-                due: today,
-                settled: vec![],
-                bank: vec![],
-                credited: vec![],
-                closure: None,
-                disputes: vec![],
                 penalty: true,
-                charged: vec![],
                 source: Some(m.number.clone()),
-                late_fact: false,
-                demanded: None,
                 // Issued in the owner's series (category O).
                 issued: true,
-                promises: vec![],
-                docs: vec![],
+                ..MInv::recorded(
+                    view.number.clone(),
+                    m.cust,
+                    minor(&view.total),
+                    today,
+                    today,
+                )
             });
         }
     }
@@ -1585,24 +1577,8 @@ fn issued_invoice(
     );
     prop_assert_eq!(minor(&v.total), total, "total of {}", number);
     w.invoices.push(MInv {
-        number: number.to_string(),
-        cust,
-        total,
-        issue: w.today,
-        due: v.due_date,
-        settled: vec![],
-        bank: vec![],
-        credited: vec![],
-        closure: None,
-        disputes: vec![],
-        penalty: false,
-        charged: vec![],
-        source: None,
-        late_fact: false,
-        demanded: None,
         issued: true,
-        promises: vec![],
-        docs: vec![],
+        ..MInv::recorded(number.to_string(), cust, total, w.today, v.due_date)
     });
     Ok(())
 }

@@ -110,23 +110,20 @@ pub async fn check_invoice_number(
     .await
 }
 
-/// Reads e-invoice files (the shell reads them, the engine takes bytes), refusing one over
-/// the size bound before reading it.
+/// Reads e-invoice files (the shell reads them, the engine takes bytes).
 fn read_einvoices(paths: &[String]) -> relance_core::Result<Vec<einvoice::EinvoiceFile>> {
     paths
         .iter()
         .map(|path| {
             let p = std::path::Path::new(path);
-            let size = p
-                .metadata()
-                .map_err(|e| relance_core::Error::file("file", p, e))?
-                .len();
-            einvoice::check_size(size)?;
             Ok(einvoice::EinvoiceFile {
                 name: p
                     .file_name()
                     .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned()),
-                bytes: std::fs::read(p).map_err(|e| relance_core::Error::file("file", p, e))?,
+                // A file over the bound is read no further than needed to refuse it (a
+                // refused row of the preview, named, as in the CLI).
+                bytes: einvoice::read_bounded(p)
+                    .map_err(|e| relance_core::Error::file("file", p, e))?,
             })
         })
         .collect()

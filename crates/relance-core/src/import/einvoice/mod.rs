@@ -126,7 +126,7 @@ struct Ready {
 }
 
 /// Refuses a file over [`MAX_MB`].
-pub fn check_size(bytes: u64) -> Result<()> {
+fn check_size(bytes: u64) -> Result<()> {
     if bytes > MAX_MB * 1024 * 1024 {
         return Err(fault(Fault::TooLarge { max_mb: MAX_MB }));
     }
@@ -740,29 +740,36 @@ fn preview_of(file: &EinvoiceFile, outcome: &Outcome, lang: Lang) -> EinvoiceFil
     }
 }
 
+/// The names of the buyers the new documents would create, once each (by buyer key), in
+/// the order met: what the preview lists and what the import asks the owner's yes for.
+fn new_buyers<'a>(ready: impl Iterator<Item = &'a (Ready, EinvoiceStatus)>) -> Vec<String> {
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    for (r, status) in ready {
+        if let (Buyer::New(key), EinvoiceStatus::New) = (&r.buyer, status) {
+            if !seen.iter().any(|(k, _)| k == key) {
+                seen.push((key, r.doc.buyer.name.clone()));
+            }
+        }
+    }
+    seen.into_iter().map(|(_, name)| name).collect()
+}
+
 /// What importing `files` would do, file by file; nothing is written.
 pub fn preview(conn: &Connection, files: &[EinvoiceFile], lang: Lang) -> Result<EinvoicePreview> {
     let mut outcomes = plan(conn, files)?;
     // Shown in the order the files were given.
     outcomes.sort_by_key(|(_, i)| *i);
-    let mut previews = Vec::new();
-    let mut new_customers: Vec<(String, String)> = Vec::new();
-    for (outcome, i) in &outcomes {
-        if let Ok((r, EinvoiceStatus::New)) = outcome {
-            if let Buyer::New(key) = &r.buyer {
-                if !new_customers.iter().any(|(k, _)| k == key) {
-                    new_customers.push((key.clone(), r.doc.buyer.name.clone()));
-                }
-            }
-        }
-        previews.push(preview_of(&files[*i], outcome, lang));
-    }
+    let previews: Vec<EinvoiceFilePreview> = outcomes
+        .iter()
+        .map(|(outcome, i)| preview_of(&files[*i], outcome, lang))
+        .collect();
+    let new_customers = new_buyers(outcomes.iter().filter_map(|(o, _)| o.as_ref().ok()));
     let count = |s: EinvoiceStatus| previews.iter().filter(|p| p.status == s).count();
     Ok(EinvoicePreview {
         refused: count(EinvoiceStatus::Refused),
         to_create: count(EinvoiceStatus::New),
         known: count(EinvoiceStatus::Known),
-        new_customers: new_customers.into_iter().map(|(_, n)| n).collect(),
+        new_customers,
         files: previews,
     })
 }
@@ -810,19 +817,9 @@ pub fn import(
             other => other,
         }
     };
-    let mut new_names: Vec<(String, String)> = Vec::new();
-    for (r, status) in &ready {
-        if let (Buyer::New(key), EinvoiceStatus::New) = (&r.buyer, status) {
-            if !new_names.iter().any(|(k, _)| k == key) {
-                new_names.push((key.clone(), r.doc.buyer.name.clone()));
-            }
-        }
-    }
+    let new_names = new_buyers(ready.iter());
     if !new_names.is_empty() && !create_customers {
-        return Err(Error::invalid(
-            "yes",
-            Msg::EinvoiceNewCustomers(new_names.into_iter().map(|(_, n)| n).collect()),
-        ));
+        return Err(Error::invalid("yes", Msg::EinvoiceNewCustomers(new_names)));
     }
     let mut created: HashMap<String, i64> = HashMap::new();
     let mut report = EinvoiceReport {
