@@ -118,6 +118,10 @@ pub enum InvoiceCmd {
         /// address: "street|postal code|city[|country]" (a second street line after " / ").
         #[arg(long, value_name = "ADDRESS")]
         delivery_address: Option<String>,
+        /// A discount on the whole invoice, in percent (e.g. 5): taken off every VAT rate's
+        /// lines before its VAT.
+        #[arg(long, value_name = "PERCENT", default_value = "")]
+        discount: String,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -283,6 +287,16 @@ fn print_draft(d: &drafts::DraftView, format: Format) {
             })
             .collect::<Vec<_>>(),
     );
+    for a in &t.allowances {
+        out!(
+            "Discount {} % on the {} {} % lines ({}): -{}",
+            a.percent,
+            a.category,
+            a.rate,
+            a.basis,
+            a.amount
+        );
+    }
     for g in &t.groups {
         out!("VAT {} {} % on {}: {}", g.category, g.rate, g.basis, g.vat);
     }
@@ -341,9 +355,11 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
             exchange_rate,
             operation,
             delivery_address,
+            discount,
             format,
         } => {
             let input = drafts::DraftInput {
+                discount,
                 delivery_address: match delivery_address {
                     Some(spec) => address_of(&spec)?,
                     None => Default::default(),

@@ -3287,6 +3287,156 @@ fn credit_notes_are_issued_as_valid_e_invoices() {
 /// invoices, the PDF and XML archived at issue (the same bytes every time, even after the
 /// settings change) and accepted by the official validators; then the VAT cases (franchise,
 /// reverse charge, export) and a duplicate.
+/// A discount on the whole invoice ("remise globale") is a document-level allowance
+/// (BG-20) per VAT rate, valid under the CEN Schematron, said among the PDF's totals.
+#[test]
+fn a_discount_on_the_whole_invoice_is_an_allowance_per_rate() {
+    let env = Env::new();
+    setup_company(&env);
+    env.ok(&["settings", "set", "vat_number", "FR44732829320"]);
+    env.ok(&[
+        "customer",
+        "add",
+        "--reference",
+        "ATEL",
+        "--name",
+        "Atelier Volta",
+        "--address",
+        "5 rue Volta",
+        "--postal-code",
+        "69003",
+        "--city",
+        "Lyon",
+        "--siren",
+        "552100554",
+    ]);
+    let run = |args: &[&str]| env.run_env(args, &[("RELANCE_TODAY", "2026-06-15")]);
+    let ok = |args: &[&str]| {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let dir = env.dir.path();
+    // A discount on the whole invoice: refused at 100 % or not a percent, nothing saved;
+    // else 5 % off each rate's lines before its VAT (figures by hand in `drafts`' test):
+    // 249.99 − 12.50 at 20 % (VAT 47.50), 12.35 − 0.62 at 5.5 % (VAT 0.65), 297.37.
+    for (discount, said) in [("100", "A 100 % discount"), ("cinq", "Invalid rate")] {
+        let o = run(&[
+            "invoice",
+            "draft",
+            "--customer",
+            "ATEL",
+            "--line",
+            "Conseil|1|10|20",
+            "--discount",
+            discount,
+        ]);
+        assert_eq!(code(&o), 1, "{discount}");
+        assert!(stderr(&o).contains(said), "{discount}: {}", stderr(&o));
+    }
+    assert_eq!(ok(&["invoice", "drafts", "--format", "json"]).trim(), "[]");
+    let said = ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "ATEL",
+        "--line",
+        "Conseil|3|83.33|20|HUR",
+        "--line",
+        "Brochure|1|12.35|5.5",
+        "--discount",
+        "5",
+    ]);
+    assert!(
+        said.contains("Discount 5 % on the S 20 % lines (249.99): -12.50"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Total net 249.22, VAT 48.15, total 297.37"),
+        "{said}"
+    );
+    let drafts: serde_json::Value =
+        serde_json::from_str(&ok(&["invoice", "drafts", "--format", "json"])).unwrap();
+    let id = drafts[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(drafts[0]["discount"], "5");
+    // A line added keeps the discount.
+    ok(&["invoice", "line", "add", &id, "--line", "Port|1|0|20"]);
+    let said = ok(&["invoice", "issue", &id, "--yes"]);
+    assert!(
+        said.contains("F2026-0001") && said.contains("297.37 EUR"),
+        "{said}"
+    );
+    let (pdf2, xml2) = (dir.join("F2026-0001.pdf"), dir.join("F2026-0001.xml"));
+    ok(&[
+        "invoice",
+        "pdf",
+        "F2026-0001",
+        "--out",
+        pdf2.to_str().unwrap(),
+    ]);
+    ok(&[
+        "invoice",
+        "xml",
+        "F2026-0001",
+        "--out",
+        xml2.to_str().unwrap(),
+    ]);
+    let (passed, said) = validate_einvoices(&[xml2.clone(), pdf2.clone()]);
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&xml2).unwrap();
+    for what in [
+        "<ram:CalculationPercent>5</ram:CalculationPercent>",
+        "<ram:BasisAmount>249.99</ram:BasisAmount>",
+        "<ram:ActualAmount>12.50</ram:ActualAmount>",
+        "<ram:ActualAmount>0.62</ram:ActualAmount>",
+        "<ram:ReasonCode>95</ram:ReasonCode>",
+        "<ram:Reason>Remise de 5 % sur la facture</ram:Reason>",
+        "<ram:LineTotalAmount>262.34</ram:LineTotalAmount>",
+        "<ram:AllowanceTotalAmount>13.12</ram:AllowanceTotalAmount>",
+        "<ram:TaxBasisTotalAmount>249.22</ram:TaxBasisTotalAmount>",
+        "<ram:BasisAmount>237.49</ram:BasisAmount>",
+        "<ram:CalculatedAmount>47.50</ram:CalculatedAmount>",
+        "<ram:CalculatedAmount>0.65</ram:CalculatedAmount>",
+        "<ram:GrandTotalAmount>297.37</ram:GrandTotalAmount>",
+    ] {
+        assert!(x.contains(what), "lacks {what}:\n{x}");
+    }
+    // Three line items: the discount is not one of them.
+    assert_eq!(
+        x.matches("<ram:IncludedSupplyChainTradeLineItem>").count(),
+        3
+    );
+    let text = pdf_text(&pdf2);
+    for what in [
+        "Remise de 5 % sur la facture",
+        "-12,50",
+        "-2,50",
+        "-0,62",
+        "249,22",
+        "47,50",
+        "297,37",
+    ] {
+        assert!(text.contains(what), "PDF lacks {what}:\n{text}");
+    }
+    assert!(!text.contains("Facture de solde"), "{text}");
+    // Duplicated, the new draft has the discount again.
+    let dup: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "duplicate",
+        "F2026-0001",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(dup["discount"], "5", "{dup}");
+    assert_eq!(dup["totals"]["total"], "297.37", "{dup}");
+    ok(&[
+        "invoice",
+        "discard",
+        &dup["id"].as_i64().unwrap().to_string(),
+    ]);
+}
+
 #[test]
 fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
     let env = Env::new();

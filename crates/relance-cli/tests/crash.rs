@@ -204,6 +204,28 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             "{unarchived} issued invoice(s) without their archived PDF and XML"
         ));
     }
+    // An issued invoice's lines (its discount on the whole invoice among them) add up to
+    // its net and VAT, and those to its total; an issued credit note's too.
+    let unbalanced = query_i64(
+        &conn,
+        "SELECT (SELECT COUNT(*) FROM invoices i WHERE i.issued = 1 AND (
+                    i.net_minor + i.vat_minor <> i.total_minor
+                    OR i.net_minor <> (SELECT SUM(net_minor) FROM invoice_lines l
+                                       WHERE l.invoice_id = i.id)
+                    OR i.vat_minor <> (SELECT SUM(vat_minor) FROM invoice_lines l
+                                       WHERE l.invoice_id = i.id)))
+              + (SELECT COUNT(*) FROM credit_note_documents d WHERE
+                    d.net_minor + d.vat_minor <> d.total_minor
+                    OR d.net_minor <> (SELECT SUM(net_minor) FROM credit_note_document_lines l
+                                       WHERE l.credit_note_id = d.id)
+                    OR d.vat_minor <> (SELECT SUM(vat_minor) FROM credit_note_document_lines l
+                                       WHERE l.credit_note_id = d.id))",
+    );
+    if unbalanced != 0 {
+        bad.push(format!(
+            "{unbalanced} issued document(s) whose lines do not add up to their totals"
+        ));
+    }
     // An issued credit note: its archive, its number the sequence's last at most, and what
     // it imputed never more than its total.
     let credit_unarchived = query_i64(
@@ -357,7 +379,8 @@ struct Setup {
     undo_entry: i64,
     /// The day's e-mail actions: the drafts `export-reminders` prepares.
     email_actions: i64,
-    /// An invoice draft (two lines, two rates): issued under the kill.
+    /// An invoice draft (two lines, two rates, 7.5 % off the whole invoice): issued under
+    /// the kill.
     draft: i64,
     /// An invoice Relance issued (a contract's deposit): credited whole under the kill, and
     /// whether its balance was open (the credit note then settles it).
@@ -694,6 +717,8 @@ fn setup(dir: &Path) -> Setup {
             "Réfection|2|150|20|HUR",
             "--line",
             "Livre|1|24.90|5.5",
+            "--discount",
+            "7,5",
             "--format",
             "json",
         ],

@@ -715,6 +715,8 @@ pub enum Msg {
     AmountTooLarge(String),
     TotalTooLarge,
     NotPositive,
+    /// A discount on the whole invoice of 100 %: nothing would be left to invoice.
+    DiscountWholeInvoice,
     /// A unit that is not one of the UN/ECE Recommendation 20 codes Relance offers.
     UnknownUnit(String),
     /// A quantity that is not a number above zero with at most 4 decimals.
@@ -1414,6 +1416,11 @@ impl Msg {
                 fr,
                 "Ajoutez au moins une ligne avant d'émettre la facture.",
                 "Add at least one line before issuing the invoice.",
+            ),
+            Msg::DiscountWholeInvoice => t(
+                fr,
+                "Une remise de 100 % ne laisse rien à facturer : indiquez une remise inférieure à 100 %, ou n'émettez pas cette facture.",
+                "A 100 % discount leaves nothing to invoice: enter a discount under 100 %, or do not issue this invoice.",
             ),
             Msg::NotPositive => t(
                 fr,

@@ -193,6 +193,7 @@ fn typescript_bindings_are_up_to_date() {
             check::<credit_documents::CreditDocumentView>(&mut stale);
             check::<drafts::DraftLineView>(&mut stale);
             check::<drafts::VatGroupView>(&mut stale);
+            check::<drafts::AllowanceView>(&mut stale);
             check::<drafts::DraftTotals>(&mut stale);
             check::<drafts::DraftView>(&mut stale);
             check::<relance_core::error::VatCase>(&mut stale);

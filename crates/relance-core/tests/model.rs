@@ -168,6 +168,8 @@ enum Op {
         p1: i64,
         q2: i64,
         p2: i64,
+        /// A discount on the whole invoice, whole percent (0: none).
+        disc: i64,
     },
     /// A credit note issued as a document on an invoice: one line of `net` at 20 %; on a
     /// paid invoice its excess is the customer's credit.
@@ -225,8 +227,11 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(inv, pct, fee, back, undo)| Op::BankPay { inv, pct, fee, back, undo }),
         2 => (0..8usize, 0..3usize, 0..20i64, prop::bool::weighted(0.3))
             .prop_map(|(inv, k, back, undo)| Op::BankReturn { inv, k, back, undo }),
-        2 => (0..2usize, 1..2_000i64, 1..50_000i64, 1..20i64, 0..10_000i64)
-            .prop_map(|(cust, q1, p1, q2, p2)| Op::Draft { cust, q1, p1, q2, p2 }),
+        2 => (
+            (0..2usize, 1..2_000i64, 1..50_000i64, 1..20i64, 0..10_000i64),
+            prop_oneof![Just(0i64), 1..100i64],
+        )
+            .prop_map(|((cust, q1, p1, q2, p2), disc)| Op::Draft { cust, q1, p1, q2, p2, disc }),
         2 => (0..8usize, 1..200_000i64).prop_map(|(inv, net)| Op::CreditDoc { inv, net }),
         2 => (0..2usize, 100..500_000i64, 0..45i64, prop::bool::weighted(0.3))
             .prop_map(|(cust, cents, terms, again)| Op::Einvoice { cust, cents, terms, again }),
@@ -280,6 +285,11 @@ struct MInv {
     issued: bool,
     /// Credit notes issued on it as documents: (total, what its balance took then).
     docs: Vec<(i64, i64)>,
+    /// What it billed at 20 % excluding tax when it has lines (issued, or imported from
+    /// its e-invoice): a credit note credits no more of that rate than is left of it.
+    basis20: Option<i64>,
+    /// The 20 % nets its credit notes credited.
+    credited20: i64,
     /// The day of the first formal demand produced for it (interest on a private debtor
     /// runs from the day after).
     demanded: Option<NaiveDate>,
@@ -313,6 +323,8 @@ impl MInv {
             issued: false,
             promises: vec![],
             docs: vec![],
+            basis20: None,
+            credited20: 0,
         }
     }
 
@@ -663,8 +675,10 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 prop_assert_eq!((report.invoices, report.known), (0, 1), "imported twice");
             }
             let total = cents + (cents * 20 + 50) / 100;
-            w.invoices
-                .push(MInv::recorded(number, cust, total, today, due));
+            w.invoices.push(MInv {
+                basis20: Some(cents),
+                ..MInv::recorded(number, cust, total, today, due)
+            });
         }
         Op::PayCharged { inv, pct, back } => {
             let charged: Vec<usize> = (0..w.invoices.len())
@@ -1192,7 +1206,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 .clone()
                 .expect("the deposit is issued");
             // 30 % of the net, plus 20 % VAT: exact on whole hundreds.
-            issued_invoice(w, &deposit, 0, net * 30 / 100 * 12 / 10)?;
+            issued_invoice(w, &deposit, 0, net * 30 / 100 * 12 / 10, net * 30 / 100)?;
         }
         Op::Draft {
             cust,
@@ -1200,6 +1214,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             p1,
             q2,
             p2,
+            disc,
         } => {
             use relance_core::invoices::drafts;
             let line = |d: &str, q: i64, unit: &str, p: i64, rate: &str| drafts::DraftLineInput {
@@ -1218,14 +1233,22 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                         line("Conseil", q1, "HUR", p1, "20"),
                         line("Livret", q2 * 100, "H87", p2, "5,5"),
                     ],
+                    discount: if disc == 0 {
+                        String::new()
+                    } else {
+                        disc.to_string()
+                    },
                     ..Default::default()
                 },
             )
             .map_err(|e| TestCaseError::fail(format!("draft refused: {e}")))?;
-            // By hand: each net rounded to the cent half up, then the VAT once per rate.
+            // By hand: each net rounded to the cent half up, the discount on the whole
+            // invoice taken off each rate's nets (rounded half up), then the VAT once per
+            // rate on what is left.
             let half_up = |n: i64, d: i64| (n + d / 2) / d;
             let (n1, n2) = (half_up(q1 * p1, 100), q2 * p2);
-            let total = n1 + n2 + half_up(n1 * 20, 100) + half_up(n2 * 55, 1000);
+            let (b1, b2) = (n1 - half_up(n1 * disc, 100), n2 - half_up(n2 * disc, 100));
+            let total = b1 + b2 + half_up(b1 * 20, 100) + half_up(b2 * 55, 1000);
             let got = relance_core::documents::invoice::issue_draft(&mut w.conn, draft.id, today);
             prop_assert_eq!(
                 got.is_ok(),
@@ -1243,7 +1266,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 !drafts::exists(&w.conn, draft.id).unwrap(),
                 "the draft goes"
             );
-            issued_invoice(w, &number, cust, total)?;
+            issued_invoice(w, &number, cust, total, b1)?;
         }
         Op::CreditDoc { inv, net } => {
             if w.invoices.is_empty() {
@@ -1251,9 +1274,9 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             }
             let i = inv % w.invoices.len();
             let m = &w.invoices[i];
-            // On an invoice recorded from elsewhere (no lines: any rate may be credited; the
-            // engine's unit tests cover the rate-by-rate rule of issued invoices).
-            if m.issued || m.penalty {
+            // A penalty invoice bills no VAT: a line at 20 % is not what it invoiced (the
+            // engine's unit tests refuse it).
+            if m.penalty {
                 return Ok(());
             }
             // By hand: 20 % of the net, half a cent up.
@@ -1264,6 +1287,9 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             let applied: i64 = m.docs.iter().map(|(_, a)| a).sum();
             let recorded = m.credited.iter().map(|(_, a)| a).sum::<i64>() - applied;
             let left = m.total - docs - recorded;
+            // An invoice with lines is credited rate by rate: no more at 20 % than it billed
+            // at 20 % less what its credit notes credited (a recorded one has no lines).
+            let rate_left = m.basis20.map(|b| b - m.credited20);
             let got = relance_core::documents::credit_note::issue(
                 &mut w.conn,
                 &relance_core::invoices::credit_documents::CreditNoteIssueInput {
@@ -1281,17 +1307,19 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             );
             prop_assert_eq!(
                 got.is_ok(),
-                total <= left,
-                "credit note of {} on {} (left {}): {:?}",
+                total <= left && rate_left.is_none_or(|b| net <= b),
+                "credit note of {} on {} (left {}, at 20 % {:?}): {:?}",
                 total,
                 &m.number,
                 left,
+                rate_left,
                 got.as_ref().err()
             );
             if got.is_ok() {
                 let applied = total.min(m.balance_now().max(0));
                 let m = &mut w.invoices[i];
                 m.docs.push((total, applied));
+                m.credited20 += net;
                 if applied > 0 {
                     m.settled.push((today, applied));
                     m.credited.push((today, applied));
@@ -1326,7 +1354,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             );
             let Ok((_, number)) = got else { return Ok(()) };
             // The rest: 70 % of the net, plus 20 % VAT.
-            issued_invoice(w, &number, 0, net * 70 / 100 * 12 / 10)?;
+            issued_invoice(w, &number, 0, net * 70 / 100 * 12 / 10, net * 70 / 100)?;
         }
         Op::Correct { inv } => {
             // Mostly where a late fact may have left an overcharge, else anywhere.
@@ -1565,6 +1593,7 @@ fn issued_invoice(
     number: &str,
     cust: usize,
     total: i64,
+    basis20: i64,
 ) -> Result<(), TestCaseError> {
     let id = invoices::find_id(&w.conn, number).unwrap().unwrap();
     let v = invoices::get(&w.conn, id, w.today).unwrap();
@@ -1578,6 +1607,7 @@ fn issued_invoice(
     prop_assert_eq!(minor(&v.total), total, "total of {}", number);
     w.invoices.push(MInv {
         issued: true,
+        basis20: Some(basis20),
         ..MInv::recorded(number.to_string(), cust, total, w.today, v.due_date)
     });
     Ok(())

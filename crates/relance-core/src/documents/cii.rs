@@ -222,7 +222,9 @@ pub fn xml(conn: &Connection, number: &str) -> Result<Vec<u8>> {
         )
         .optional()?
         .unwrap_or(false);
-    let deduction = lines.iter().any(|l| l.net_minor < 0);
+    let deduction = lines
+        .iter()
+        .any(|l| l.net_minor < 0 && l.allowance_e4.is_none());
     let type_code = if prepayment && !deduction {
         "386"
     } else {
@@ -425,6 +427,11 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     }
     let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
     let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
+    // The discount on the whole invoice is a document-level allowance (BG-20), not a line.
+    let (allowances, items): (Vec<&issue::Line>, Vec<&issue::Line>) =
+        lines.iter().partition(|l| l.allowance_e4.is_some());
+    let lines_net = crate::money::checked_total(items.iter().map(|l| l.net_minor))?;
+    let allowance_total = crate::money::checked_total(allowances.iter().map(|l| -l.net_minor))?;
     let outside = lines.iter().any(|l| l.category() == "O");
     // A French seller's SIREN (its SIRET's first nine digits when only that is set).
     let siren: String = match (s.country.as_str(), s.siren.is_empty()) {
@@ -532,7 +539,7 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     x.end();
 
     x.start("rsm:SupplyChainTradeTransaction", &[]);
-    for (i, l) in lines.iter().enumerate() {
+    for (i, l) in items.iter().enumerate() {
         x.start("ram:IncludedSupplyChainTradeLineItem", &[]);
         x.start("ram:AssociatedDocumentLineDocument", &[]);
         x.text("ram:LineID", &(i + 1).to_string());
@@ -667,6 +674,38 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
         }
         x.end();
     }
+    for a in &allowances {
+        let basis = crate::money::checked_total(
+            items
+                .iter()
+                .filter(|l| l.category() == a.category() && l.vat_rate_e4 == a.vat_rate_e4)
+                .map(|l| l.net_minor),
+        )?;
+        x.start("ram:SpecifiedTradeAllowanceCharge", &[]);
+        x.start("ram:ChargeIndicator", &[]);
+        x.text("udt:Indicator", "false");
+        x.end();
+        x.text(
+            "ram:CalculationPercent",
+            &issue::rate_text(a.allowance_e4.unwrap_or_default()),
+        );
+        x.text("ram:BasisAmount", &amount(cur, basis));
+        x.text("ram:ActualAmount", &amount(cur, -a.net_minor));
+        // UNTDID 5189 code 95, "Discount", and its words.
+        x.text("ram:ReasonCode", "95");
+        x.text("ram:Reason", &a.label);
+        x.start("ram:CategoryTradeTax", &[]);
+        x.text("ram:TypeCode", "VAT");
+        x.text("ram:CategoryCode", a.category());
+        if a.category() != "O" {
+            x.text(
+                "ram:RateApplicablePercent",
+                &issue::rate_text(a.vat_rate_e4),
+            );
+        }
+        x.end();
+        x.end();
+    }
     x.start("ram:SpecifiedTradePaymentTerms", &[]);
     match (d.due_date, &d.preceding) {
         (Some(due), _) => x.date("ram:DueDateDateTime", due),
@@ -682,7 +721,10 @@ fn write(conn: &Connection, d: &Doc) -> Result<Vec<u8>> {
     }
     x.end();
     x.start("ram:SpecifiedTradeSettlementHeaderMonetarySummation", &[]);
-    x.text("ram:LineTotalAmount", &amount(cur, net));
+    x.text("ram:LineTotalAmount", &amount(cur, lines_net));
+    if !allowances.is_empty() {
+        x.text("ram:AllowanceTotalAmount", &amount(cur, allowance_total));
+    }
     x.text("ram:TaxBasisTotalAmount", &amount(cur, net));
     x.leaf(
         "ram:TaxTotalAmount",

@@ -103,7 +103,9 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     let lines = issue::lines(conn, head.id)?;
     let net: i64 = lines.iter().map(|l| l.net_minor).sum();
     let vat = vat_minor.unwrap_or(head.total_minor - net);
-    let deduction = lines.iter().any(|l| l.net_minor < 0);
+    let deduction = lines
+        .iter()
+        .any(|l| l.net_minor < 0 && l.allowance_e4.is_none());
     let milestone: Option<(i64, bool)> = conn
         .query_row(
             "SELECT m.position, m.position = (SELECT MAX(position) FROM milestones x
@@ -258,6 +260,8 @@ pub(super) fn table(lines: &[issue::Line], vat: i64, currency: Currency, lang: L
     }
     .map(str::to_string)
     .to_vec();
+    // A discount on the whole invoice is a row per rate with its share of the VAT, so that
+    // every column adds up to the totals under it.
     let rows = lines
         .iter()
         .map(|l| {
@@ -285,7 +289,8 @@ pub(super) fn table(lines: &[issue::Line], vat: i64, currency: Currency, lang: L
     if rates.is_empty() {
         rates.push((0, vat));
     }
-    let mut totals = vec![(t(lang, "Total HT", "Total net"), money(net))];
+    let mut totals = Vec::new();
+    totals.push((t(lang, "Total HT", "Total net"), money(net)));
     for (r, v) in &rates {
         let rate = issue::rate_text(*r).replace('.', if lang == Lang::Fr { "," } else { "." });
         totals.push((

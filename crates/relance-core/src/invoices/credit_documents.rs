@@ -245,7 +245,8 @@ pub fn issue_in(
             .enumerate()
             .map(|(i, l)| drafts::check_line(l, i, currency, case))
             .collect::<Result<Vec<_>>>()?;
-        drafts::issued_lines(&checked, &drafts::compute(&checked, case)?)
+        let fr = crate::customers::get(tx, head.customer_id)?.language == crate::error::Lang::Fr;
+        drafts::issued_lines(&checked, &drafts::compute(&checked, case)?, fr)
     };
     let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;
     let vat = crate::money::checked_total(lines.iter().map(|l| l.vat_minor))?;
@@ -447,7 +448,7 @@ pub fn lines(conn: &Connection, id: i64) -> Result<Vec<Line>> {
     issue::read_lines(
         conn,
         "SELECT label, net_minor, vat_rate_e4, vat_minor, quantity_e4, unit, price_minor,
-                discount_minor, vat_category
+                discount_minor, vat_category, allowance_e4
          FROM credit_note_document_lines WHERE credit_note_id = ?1 ORDER BY position",
         id,
     )

@@ -76,6 +76,10 @@ pub struct DraftInput {
     /// customer's when empty).
     #[serde(default)]
     pub delivery_address: issue::DeliveryAddress,
+    /// Percent taken off the whole invoice ("remise globale": every rate's lines alike);
+    /// empty: none.
+    #[serde(default)]
+    pub discount: String,
 }
 
 /// A checked line.
@@ -99,6 +103,20 @@ pub struct Group {
     pub vat: i64,
 }
 
+/// The discount on the whole invoice for one VAT category and rate (EN 16931 BG-20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowance {
+    pub category: &'static str,
+    pub rate_e4: i64,
+    /// The rate's line nets the percent applies to (BT-93).
+    pub basis: i64,
+    /// What it takes off (BT-92, positive).
+    pub amount: i64,
+    /// Its share of the rate's VAT (negative or zero): the lines' shares and this add up to
+    /// the rate's VAT.
+    pub vat: i64,
+}
+
 /// What the lines come to (minor units).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Computed {
@@ -109,6 +127,14 @@ pub struct Computed {
     pub vats: Vec<i64>,
     pub categories: Vec<&'static str>,
     pub groups: Vec<Group>,
+    /// The discount on the whole invoice, one per group, in the groups' order (empty when
+    /// none).
+    pub allowances: Vec<Allowance>,
+    /// Its percent × 10,000.
+    pub discount_e4: i64,
+    /// The lines' nets before that discount (BT-106).
+    pub lines_net: i64,
+    /// After it (BT-109).
     pub net: i64,
     pub vat: i64,
     pub total: i64,
@@ -137,6 +163,19 @@ pub fn category(case: Option<VatCase>) -> &'static str {
 
 /// The lines' figures (see the module's rounding rules). Errors only on an overflow.
 pub fn compute(lines: &[CheckedLine], case: Option<VatCase>) -> Result<Computed> {
+    compute_with(lines, case, 0)
+}
+
+/// The lines' figures with a discount on the whole invoice of `discount_e4` (percent ×
+/// 10,000): per VAT category and rate, that percent of the rate's line nets rounded half
+/// away from zero comes off its basis before the rate's VAT is computed (BR-CO-17 on the
+/// basis after the allowance, BR-S-08), and that VAT is spread over the lines and the
+/// allowance alike.
+pub fn compute_with(
+    lines: &[CheckedLine],
+    case: Option<VatCase>,
+    discount_e4: i64,
+) -> Result<Computed> {
     let cat = category(case);
     let mut gross = Vec::with_capacity(lines.len());
     let mut discounts = Vec::with_capacity(lines.len());
@@ -165,6 +204,25 @@ pub fn compute(lines: &[CheckedLine], case: Option<VatCase>) -> Result<Computed>
             }),
         }
     }
+    let lines_net = crate::money::checked_total(nets.iter().copied())?;
+    let mut allowances: Vec<Allowance> = Vec::new();
+    if discount_e4 > 0 {
+        for g in &mut groups {
+            let amount = i64::try_from(round_div(
+                i128::from(g.basis) * i128::from(discount_e4),
+                1_000_000,
+            ))
+            .map_err(|_| too_large())?;
+            allowances.push(Allowance {
+                category: g.category,
+                rate_e4: g.rate_e4,
+                basis: g.basis,
+                amount,
+                vat: 0,
+            });
+            g.basis -= amount;
+        }
+    }
     for g in &mut groups {
         g.vat = i64::try_from(round_div(
             i128::from(g.basis) * i128::from(g.rate_e4),
@@ -172,11 +230,25 @@ pub fn compute(lines: &[CheckedLine], case: Option<VatCase>) -> Result<Computed>
         ))
         .map_err(|_| too_large())?;
     }
-    // Each group's VAT spread over its lines by largest remainder, in proportion to nets.
-    let mut vats = vec![0i64; lines.len()];
+    // Each group's VAT spread over its lines (and its allowance, a negative member after
+    // them) by largest remainder, in proportion to nets.
+    let mut shares: Vec<i64> = nets.clone();
+    shares.extend(allowances.iter().map(|a| -a.amount));
+    let rate_of = |i: usize| {
+        if i < lines.len() {
+            if cat == "S" {
+                lines[i].vat_rate_e4
+            } else {
+                0
+            }
+        } else {
+            allowances[i - lines.len()].rate_e4
+        }
+    };
+    let mut vats = vec![0i64; shares.len()];
     for g in &groups {
-        let members: Vec<usize> = (0..lines.len())
-            .filter(|&i| (if cat == "S" { lines[i].vat_rate_e4 } else { 0 }) == g.rate_e4)
+        let members: Vec<usize> = (0..shares.len())
+            .filter(|&i| rate_of(i) == g.rate_e4)
             .collect();
         if g.basis == 0 {
             continue;
@@ -184,7 +256,7 @@ pub fn compute(lines: &[CheckedLine], case: Option<VatCase>) -> Result<Computed>
         let exact: Vec<(i128, i128)> = members
             .iter()
             .map(|&i| {
-                let n = i128::from(g.vat) * i128::from(nets[i]);
+                let n = i128::from(g.vat) * i128::from(shares[i]);
                 (
                     n.div_euclid(i128::from(g.basis)),
                     n.rem_euclid(i128::from(g.basis)),
@@ -205,7 +277,14 @@ pub fn compute(lines: &[CheckedLine], case: Option<VatCase>) -> Result<Computed>
             left -= 1;
         }
     }
-    let net = crate::money::checked_total(nets.iter().copied())?;
+    for (k, a) in allowances.iter_mut().enumerate() {
+        a.vat = vats[lines.len() + k];
+    }
+    vats.truncate(lines.len());
+    let net = crate::money::checked_total([
+        lines_net,
+        -crate::money::checked_total(allowances.iter().map(|a| a.amount))?,
+    ])?;
     let vat = crate::money::checked_total(groups.iter().map(|g| g.vat))?;
     Ok(Computed {
         gross,
@@ -214,6 +293,9 @@ pub fn compute(lines: &[CheckedLine], case: Option<VatCase>) -> Result<Computed>
         nets,
         vats,
         groups,
+        allowances,
+        discount_e4,
+        lines_net,
         net,
         vat,
         total: crate::money::checked_total([net, vat])?,
@@ -374,6 +456,8 @@ pub struct CheckedDraft {
     /// "goods", "services" or "mixed".
     pub operation: &'static str,
     pub delivery_address: Option<issue::DeliveryAddress>,
+    /// The discount on the whole invoice, percent × 10,000 (0: none).
+    pub discount_e4: i64,
 }
 
 /// The category of the operation as typed ("" is services).
@@ -476,7 +560,14 @@ pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
         .enumerate()
         .map(|(i, l)| check_line(l, i, currency, case))
         .collect::<Result<Vec<_>>>()?;
-    compute(&lines, case)?;
+    let discount_e4 = match input.discount.trim() {
+        "" => 0,
+        d => e4(v::rate("discount", d)?).unwrap_or_default(),
+    };
+    if discount_e4 >= 1_000_000 {
+        return Err(Error::invalid("discount", Msg::DiscountWholeInvoice));
+    }
+    compute_with(&lines, case, discount_e4)?;
     Ok(CheckedDraft {
         customer_id,
         currency,
@@ -487,6 +578,7 @@ pub fn check(conn: &Connection, input: &DraftInput) -> Result<CheckedDraft> {
         exchange_rate_e6: exchange_rate(currency, &input.exchange_rate)?,
         operation: operation(&input.operation)?,
         delivery_address: delivery_address(&input.delivery_address)?,
+        discount_e4,
     })
 }
 
@@ -518,11 +610,29 @@ pub struct VatGroupView {
     pub vat: String,
 }
 
+/// The discount on the whole invoice for one VAT rate, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AllowanceView {
+    pub category: String,
+    /// The VAT rate it applies to ("20").
+    pub rate: String,
+    /// The percent ("5").
+    pub percent: String,
+    /// The rate's line nets it is taken from.
+    pub basis: String,
+    /// What it takes off (positive).
+    pub amount: String,
+}
+
 /// The totals as the owner types (computed by the engine, never in the page).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DraftTotals {
     pub currency: String,
     pub lines: Vec<DraftLineView>,
+    /// The lines' nets before the discount on the whole invoice.
+    pub lines_net: String,
+    /// That discount, one per VAT rate (empty: none).
+    pub allowances: Vec<AllowanceView>,
     pub groups: Vec<VatGroupView>,
     pub net: String,
     pub vat: String,
@@ -544,6 +654,8 @@ pub struct DraftView {
     pub delivery_date: Option<NaiveDate>,
     pub notes: String,
     pub vat_exemption: String,
+    /// The discount on the whole invoice ("5", "" when none).
+    pub discount: String,
     pub totals: DraftTotals,
     pub updated_at: String,
 }
@@ -564,8 +676,9 @@ pub fn totals(
     case: Option<VatCase>,
     fr: bool,
     rate_e6: Option<i64>,
+    discount_e4: i64,
 ) -> Result<DraftTotals> {
-    let c = compute(lines, case)?;
+    let c = compute_with(lines, case, discount_e4)?;
     let m = |x: i64| currency.minor_to_string(x);
     Ok(DraftTotals {
         currency: currency.code().to_string(),
@@ -595,6 +708,18 @@ pub fn totals(
                 net: m(c.nets[i]),
                 vat: m(c.vats[i]),
                 category: c.categories[i].to_string(),
+            })
+            .collect(),
+        lines_net: m(c.lines_net),
+        allowances: c
+            .allowances
+            .iter()
+            .map(|a| AllowanceView {
+                category: a.category.to_string(),
+                rate: rate_shown(a.rate_e4),
+                percent: rate_shown(discount_e4),
+                basis: m(a.basis),
+                amount: m(a.amount),
             })
             .collect(),
         groups: c
@@ -629,6 +754,7 @@ pub fn preview(conn: &Connection, input: &DraftInput) -> Result<DraftTotals> {
         effective_case(conn, d.exemption)?,
         fr,
         d.exchange_rate_e6,
+        d.discount_e4,
     )
 }
 
@@ -716,8 +842,8 @@ pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
     tx.execute(
         "INSERT INTO invoice_drafts (customer_id, currency, delivery_date, notes, vat_exemption,
             exchange_rate_e6, operation, delivery_street, delivery_postal_code, delivery_city,
-            delivery_country)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            delivery_country, discount_e4)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             d.customer_id,
             d.currency.code(),
@@ -730,6 +856,7 @@ pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
             address_columns(&d)[1],
             address_columns(&d)[2],
             address_columns(&d)[3],
+            d.discount_e4,
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -758,7 +885,7 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
         "UPDATE invoice_drafts SET customer_id = ?2, currency = ?3, delivery_date = ?4, notes = ?5,
             vat_exemption = ?6, exchange_rate_e6 = ?7, operation = ?8, delivery_street = ?9,
             delivery_postal_code = ?10, delivery_city = ?11, delivery_country = ?12,
-            updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+            discount_e4 = ?13, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
          WHERE id = ?1",
         params![
             id,
@@ -773,6 +900,7 @@ pub fn update(conn: &mut Connection, id: i64, input: &DraftInput) -> Result<Draf
             address_columns(&d)[1],
             address_columns(&d)[2],
             address_columns(&d)[3],
+            d.discount_e4,
         ],
     )?;
     write_lines(&tx, id, &d.lines)?;
@@ -801,10 +929,12 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
         String,
         Option<i64>,
         String,
+        i64,
     );
-    let (customer, currency, delivery, notes, exemption, rate, operation): Typed = conn.query_row(
+    let (customer, currency, delivery, notes, exemption, rate, operation, discount): Typed = conn
+        .query_row(
         "SELECT c.reference, d.currency, d.delivery_date, d.notes, d.vat_exemption,
-                d.exchange_rate_e6, d.operation
+                d.exchange_rate_e6, d.operation, d.discount_e4
          FROM invoice_drafts d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1",
         [id],
         |r| {
@@ -816,6 +946,7 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
             ))
         },
     )?;
@@ -864,6 +995,11 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
             .unwrap_or_default(),
         operation,
         delivery_address,
+        discount: if discount == 0 {
+            String::new()
+        } else {
+            rate_shown(discount)
+        },
     })
 }
 
@@ -898,27 +1034,39 @@ pub fn get(conn: &Connection, id: i64) -> Result<DraftView> {
         String,
         String,
         Option<i64>,
+        i64,
     );
-    let (customer_id, reference, name, currency, delivery, notes, exemption, updated, rate): Head =
-        conn.query_row(
-            "SELECT d.customer_id, c.reference, c.name, d.currency, d.delivery_date, d.notes,
-                d.vat_exemption, d.updated_at, d.exchange_rate_e6
+    let (
+        customer_id,
+        reference,
+        name,
+        currency,
+        delivery,
+        notes,
+        exemption,
+        updated,
+        rate,
+        discount,
+    ): Head = conn.query_row(
+        "SELECT d.customer_id, c.reference, c.name, d.currency, d.delivery_date, d.notes,
+                d.vat_exemption, d.updated_at, d.exchange_rate_e6, d.discount_e4
          FROM invoice_drafts d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1",
-            [id],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                ))
-            },
-        )?;
+        [id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        },
+    )?;
     let lines = stored_lines(conn, id)?;
     let case = effective_case(conn, parse_case("vat_exemption", &exemption)?)?;
     let fr = crate::customers::get(conn, customer_id)?.language == crate::error::Lang::Fr;
@@ -929,7 +1077,19 @@ pub fn get(conn: &Connection, id: i64) -> Result<DraftView> {
         delivery_date: delivery,
         notes,
         vat_exemption: exemption,
-        totals: totals(&lines, Currency::parse(&currency)?, case, fr, rate)?,
+        discount: if discount == 0 {
+            String::new()
+        } else {
+            rate_shown(discount)
+        },
+        totals: totals(
+            &lines,
+            Currency::parse(&currency)?,
+            case,
+            fr,
+            rate,
+            discount,
+        )?,
         updated_at: updated,
     })
 }
@@ -994,9 +1154,15 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
         })
         .unwrap_or_default()
         .to_string();
+    // The discount on the whole invoice is the draft's again (its lines are left out).
+    let discount = issued
+        .iter()
+        .find_map(|l| l.allowance_e4)
+        .map(rate_shown)
+        .unwrap_or_default();
     let lines = issued
         .into_iter()
-        .filter(|l| l.net_minor >= 0)
+        .filter(|l| l.net_minor >= 0 && l.allowance_e4.is_none())
         .map(|l| {
             let (quantity, unit, price, discount) = match &l.detail {
                 Some(d) => {
@@ -1047,6 +1213,7 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
             exchange_rate: String::new(),
             operation: operation_of(conn, number)?,
             delivery_address: issue::delivery_address(conn, head.id)?.unwrap_or_default(),
+            discount,
         },
     )
 }
@@ -1063,7 +1230,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
         return Err(Error::invalid("lines", Msg::NoInvoiceLines));
     }
     let case = effective_case(tx, d.exemption)?;
-    let c = compute(&d.lines, case)?;
+    let c = compute_with(&d.lines, case, d.discount_e4)?;
     if c.total <= 0 {
         return Err(Error::invalid("total", Msg::NotPositive));
     }
@@ -1161,7 +1328,7 @@ pub fn issue_in(tx: &Connection, id: i64, on: NaiveDate) -> Result<(i64, String)
         Some(t) => i64::from(t),
         None => settings.default_payment_terms_days,
     };
-    let lines = issued_lines(&d.lines, &c);
+    let lines = issued_lines(&d.lines, &c, fr);
     let issued = issue::issue(
         tx,
         &issue::ToIssue {
@@ -1197,9 +1364,32 @@ fn operation_of(conn: &Connection, number: &str) -> Result<String> {
         .unwrap_or_default())
 }
 
+/// The label of a discount on the whole invoice of `e4` (percent × 10,000).
+pub fn allowance_label(e4: i64, fr: bool) -> String {
+    if fr {
+        format!(
+            "Remise de {} % sur la facture",
+            rate_shown(e4).replace('.', ",")
+        )
+    } else {
+        format!("Discount of {} % on the invoice", rate_shown(e4))
+    }
+}
+
 /// Checked lines as an issued document stores them, with the figures `c` computed for them:
-/// the net, the VAT share, quantity, unit, price, discount and category of each.
-pub fn issued_lines(lines: &[CheckedLine], c: &Computed) -> Vec<issue::Line> {
+/// the net, the VAT share, quantity, unit, price, discount and category of each; then the
+/// discount on the whole invoice, a negative line per VAT rate labelled in the customer's
+/// language (`fr`).
+pub fn issued_lines(lines: &[CheckedLine], c: &Computed, fr: bool) -> Vec<issue::Line> {
+    let allowances = c.allowances.iter().map(|a| issue::Line {
+        label: allowance_label(c.discount_e4, fr),
+        net_minor: -a.amount,
+        vat_rate_e4: a.rate_e4,
+        vat_minor: a.vat,
+        detail: None,
+        category: Some(a.category.to_string()),
+        allowance_e4: Some(c.discount_e4),
+    });
     lines
         .iter()
         .enumerate()
@@ -1219,7 +1409,9 @@ pub fn issued_lines(lines: &[CheckedLine], c: &Computed) -> Vec<issue::Line> {
                 discount_minor: c.discounts[i],
             }),
             category: Some(c.categories[i].to_string()),
+            allowance_e4: None,
         })
+        .chain(allowances)
         .collect()
 }
 
@@ -1285,6 +1477,80 @@ mod tests {
         // The per-line VAT adds up to each group's: 49.998 → 49.99 + 8.996 → 9.00 = 58.99.
         assert_eq!(c.vats, [4_999, 900, 68]);
         assert_eq!((c.net, c.vat, c.total), (30_732, 5_967, 36_699));
+    }
+
+    /// A 5 % discount on the whole invoice, by hand:
+    /// - 20 %: lines 249.99, discount 12.4995 → 12.50, basis 237.49, VAT 47.498 → 47.50;
+    /// - 5.5 %: lines 12.35, discount 0.6175 → 0.62, basis 11.73, VAT 0.645 15 → 0.65;
+    /// - lines 262.34, discounts 13.12, net 249.22, VAT 48.15, total 297.37;
+    /// - the 20 % VAT spread: 47.50 × 249.99 / 237.49 = 50.0001 → 50.00 on the line,
+    ///   47.50 × −12.50 / 237.49 = −2.5001 → −2.50 on the discount (50.00 − 2.50 = 47.50).
+    #[test]
+    fn a_discount_on_the_whole_invoice_comes_off_each_rate_before_its_vat() {
+        let lines = [
+            line(30_000, 8_333, 200_000, 0),
+            line(10_000, 1_235, 55_000, 0),
+        ];
+        let c = compute_with(&lines, None, 50_000).unwrap();
+        assert_eq!(
+            c.allowances,
+            [
+                Allowance {
+                    category: "S",
+                    rate_e4: 200_000,
+                    basis: 24_999,
+                    amount: 1_250,
+                    vat: -250
+                },
+                Allowance {
+                    category: "S",
+                    rate_e4: 55_000,
+                    basis: 1_235,
+                    amount: 62,
+                    vat: -3
+                }
+            ]
+        );
+        assert_eq!(
+            c.groups
+                .iter()
+                .map(|g| (g.basis, g.vat))
+                .collect::<Vec<_>>(),
+            [(23_749, 4_750), (1_173, 65)]
+        );
+        assert_eq!(c.vats, [5_000, 68]);
+        assert_eq!(
+            (c.lines_net, c.net, c.vat, c.total),
+            (26_234, 24_922, 4_815, 29_737)
+        );
+        // The issued lines: two lines, then one negative line per rate; they add up.
+        let issued = issued_lines(&lines, &c, true);
+        assert_eq!(issued.len(), 4);
+        assert_eq!(issued[2].label, "Remise de 5 % sur la facture");
+        assert_eq!(
+            (
+                issued[2].net_minor,
+                issued[2].vat_minor,
+                issued[2].allowance_e4
+            ),
+            (-1_250, -250, Some(50_000))
+        );
+        assert_eq!(issued.iter().map(|l| l.net_minor).sum::<i64>(), c.net);
+        assert_eq!(issued.iter().map(|l| l.vat_minor).sum::<i64>(), c.vat);
+        // No discount: the figures of `compute`, no allowance.
+        assert_eq!(
+            compute_with(&lines, None, 0).unwrap(),
+            compute(&lines, None).unwrap()
+        );
+        assert!(compute(&lines, None).unwrap().allowances.is_empty());
+        // Without VAT (franchise en base): one allowance at 0 %, no VAT.
+        let c = compute_with(&lines, Some(VatCase::Franchise), 100_000).unwrap();
+        assert_eq!(c.allowances.len(), 1);
+        assert_eq!(
+            (c.allowances[0].category, c.allowances[0].amount),
+            ("E", 2_623)
+        );
+        assert_eq!((c.net, c.vat), (23_611, 0));
     }
 
     /// The delivery address: none when nothing is typed; refused without its postal code;

@@ -30,6 +30,9 @@ pub struct Line {
     /// The EN 16931 VAT category (S, E, K, AE, G, O); `None`: S when a rate is charged,
     /// else E.
     pub category: Option<String>,
+    /// A discount on the whole invoice (EN 16931 BG-20): this percent × 10,000 of the
+    /// lines of its category and rate, as a negative line. `None`: a line.
+    pub allowance_e4: Option<i64>,
 }
 
 /// What a line written in a draft says beyond its net.
@@ -402,8 +405,8 @@ pub(crate) fn write_lines(
 ) -> Result<()> {
     let mut ins = tx.prepare_cached(&format!(
         "INSERT INTO {table} ({owner}, position, label, net_minor, vat_rate_e4, vat_minor,
-            quantity_e4, unit, price_minor, discount_minor, vat_category)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            quantity_e4, unit, price_minor, discount_minor, vat_category, allowance_e4)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))?;
     for (i, l) in lines.iter().enumerate() {
         let d = l.detail.as_ref();
@@ -419,6 +422,7 @@ pub(crate) fn write_lines(
             d.map(|d| d.price_minor),
             d.map(|d| d.discount_minor),
             l.category,
+            l.allowance_e4,
         ])?;
     }
     Ok(())
@@ -458,7 +462,7 @@ pub fn lines(conn: &Connection, invoice_id: i64) -> Result<Vec<Line>> {
     read_lines(
         conn,
         "SELECT label, net_minor, vat_rate_e4, vat_minor, quantity_e4, unit, price_minor,
-                discount_minor, vat_category
+                discount_minor, vat_category, allowance_e4
          FROM invoice_lines WHERE invoice_id = ?1 ORDER BY position",
         invoice_id,
     )
@@ -486,6 +490,7 @@ pub(crate) fn read_lines(conn: &Connection, sql: &str, id: i64) -> Result<Vec<Li
                 None => None,
             },
             category: r.get(8)?,
+            allowance_e4: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0029_operation_category.sql"),
     include_str!("migrations/0030_einvoice_originals.sql"),
     include_str!("migrations/0031_delivery_address.sql"),
+    include_str!("migrations/0032_document_discount.sql"),
 ];
 
 /// The schema version this build writes.

@@ -37,4 +37,9 @@ operation: string,
  * address: all empty for none; else street, postal code and city (the country: the
  * customer's when empty).
  */
-delivery_address: DeliveryAddress, };
+delivery_address: DeliveryAddress, 
+/**
+ * Percent taken off the whole invoice ("remise globale": every rate's lines alike);
+ * empty: none.
+ */
+discount: string, };

@@ -4,4 +4,8 @@ import type { DraftTotals } from "./DraftTotals";
 /**
  * A saved draft.
  */
-export type DraftView = { id: number, customer_reference: string, customer_name: string, delivery_date: string | null, notes: string, vat_exemption: string, totals: DraftTotals, updated_at: string, };
+export type DraftView = { id: number, customer_reference: string, customer_name: string, delivery_date: string | null, notes: string, vat_exemption: string, 
+/**
+ * The discount on the whole invoice ("5", "" when none).
+ */
+discount: string, totals: DraftTotals, updated_at: string, };

@@ -962,6 +962,7 @@ fn lines_of(r: &Ready) -> Vec<issue::Line> {
             } else {
                 l.category.clone()
             }),
+            allowance_e4: None,
         })
         .collect();
     for ch in &r.doc.charges {
@@ -982,6 +983,7 @@ fn lines_of(r: &Ready) -> Vec<issue::Line> {
             vat_minor: 0,
             detail: None,
             category: Some(ch.category.clone()),
+            allowance_e4: None,
         });
     }
     for (category, rate, _, vat) in &c.vat {
