@@ -975,7 +975,8 @@ test('Settings → Data: back up, change something, restore, and hostile text sh
     await d.waitText('[data-testid="overcharges"]', 'de 1 505,17 € à 1 240,54 €');
     await d.screenshot(shots, '06-overcharge-on-today');
     await d.click('[data-testid="correct-overcharge-F2025-0009"]');
-    await d.waitText('[data-testid="notice-success"]', 'Avoir AV-F2026-0150 établi : 264,63 €');
+    // The issued penalty invoice is corrected by a credit note document of its own series.
+    await d.waitText('[data-testid="notice-success"]', 'Avoir A2026-0001 établi : 264,63 €');
     await d.waitFor(async () => (await d.findAll('[data-testid="overcharges"]')).length === 0, 'the overcharge is corrected');
   });
 });

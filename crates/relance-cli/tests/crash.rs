@@ -913,9 +913,13 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
             after.journal += 1;
             after.archives += 1;
         }
+        // The issued penalty invoice corrected by a credit note issued as a document: its
+        // imputation, its history entry, the document and its archived PDF and XML.
         Op::CorrectOvercharge => {
             after.credit_notes += 1;
             after.journal += 1;
+            after.credit_documents += 1;
+            after.credit_archives += 1;
         }
         Op::Undo => after.journal += 1,
         Op::DeleteInvoice => after.invoices -= 1,

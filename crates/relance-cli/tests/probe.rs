@@ -474,10 +474,32 @@ fn a_later_payment_dated_inside_a_charged_period_is_flagged_and_corrected() {
         warned.contains("F2026-0150 charges 23.48 EUR too much for F2026-0136"),
         "{warned}"
     );
+    // The penalty invoice Relance issued is corrected by a credit note issued as a
+    // document, in the credit notes' own series, with its PDF.
     let made = d.ok(&["penalties", "correct", "--invoice", "F2026-0136"]);
     assert!(
-        made.contains("Credit note AV-F2026-0150 on F2026-0150: 23.48 EUR."),
+        made.contains("Credit note A2026-0001 on F2026-0150: 23.48 EUR."),
         "{made}"
+    );
+    let pdf = d.dir.path().join("A2026-0001.pdf");
+    d.ok(&[
+        "credit-note",
+        "pdf",
+        "A2026-0001",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(
+        std::process::Command::new("pdftotext")
+            .args([pdf.to_str().unwrap(), "-"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("F2026-0150") && text.contains("23,48"),
+        "{text}"
     );
     let int1 = d.json(&["invoice", "show", "F2026-0150", "--format", "json"]);
     assert_eq!(int1["invoice"]["balance"], "52.10", "{int1}");

@@ -721,8 +721,13 @@ pub fn overcharges(conn: &Connection) -> Result<Vec<Overcharge>> {
 /// Issues, dated `today`, the credit notes that remove an overcharge (see [`Overcharge`])
 /// from the penalty invoices of `number` (the invoice or one of its penalty invoices),
 /// newest first, each up to its unpaid balance; the reason is written in the customer's
-/// language (they read it). Refused when nothing is overcharged, or when all of it is paid
-/// (it is then to refund). One transaction: all the credit notes or none.
+/// language (they read it). A penalty invoice Relance issued (numbered, with its lines) is
+/// corrected by a credit note issued as a document (its own number, outside the scope of
+/// VAT like the invoice, its Factur-X PDF archived): an issued invoice is never reduced by
+/// a bare figure. One recorded before penalty invoices were issued is corrected by a
+/// recorded credit note, as then. Refused when nothing is overcharged, or when all of it
+/// is paid (it is then to refund). One transaction: all the credit notes or none. Returns
+/// what each credit note took off its invoice.
 pub fn correct_overcharge(
     conn: &mut Connection,
     number: &str,
@@ -778,6 +783,36 @@ pub fn correct_overcharge(
         if amount <= 0 {
             continue;
         }
+        left -= amount;
+        if crate::invoices::issue::is_issued(&tx, p.id)? {
+            use crate::invoices::credit_documents as cd;
+            let line = if lang == crate::error::Lang::Fr {
+                format!("Correction des pénalités de retard de {}", o.invoice)
+            } else {
+                format!("Correction of the late-payment penalties of {}", o.invoice)
+            };
+            let (id, number) = cd::issue_in(
+                &tx,
+                &cd::CreditNoteIssueInput {
+                    invoice: p.number.clone(),
+                    lines: vec![crate::invoices::drafts::DraftLineInput {
+                        description: line,
+                        quantity: "1".into(),
+                        unit_price: currency.minor_to_string(amount),
+                        ..Default::default()
+                    }],
+                    reason: reason.clone(),
+                },
+                today,
+            )?;
+            cd::finish(&tx, id, &number)?;
+            made.extend(
+                crate::invoices::credit_notes::for_invoice(&tx, p.id)?
+                    .into_iter()
+                    .filter(|n| n.number == number),
+            );
+            continue;
+        }
         made.push(crate::invoices::credit_notes::create_in(
             &tx,
             &crate::invoices::credit_notes::CreditNoteInput {
@@ -788,7 +823,6 @@ pub fn correct_overcharge(
                 ..Default::default()
             },
         )?);
-        left -= amount;
     }
     tx.commit()?;
     Ok(made)
@@ -1436,11 +1470,27 @@ mod tests {
                 notes[0].invoice_number.as_str(),
                 notes[0].amount.as_str()
             ),
-            ("AV-F2026-0001", "F2026-0001", "6.66")
+            ("A2026-0001", "F2026-0001", "6.66")
         );
         assert!(notes[0]
             .reason
             .contains("Correction des pénalités de retard de F-1"));
+        // The issued penalty invoice is corrected by a credit note issued as a document:
+        // one line outside the scope of VAT, its Factur-X PDF and XML archived.
+        let d = crate::invoices::credit_documents::by_number(&conn, "A2026-0001").unwrap();
+        assert_eq!((d.total_minor, d.vat_minor), (666, 0));
+        let lines = crate::invoices::credit_documents::lines(&conn, d.id).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!((lines[0].category(), lines[0].net_minor), ("O", 666));
+        assert_eq!(lines[0].label, "Correction des pénalités de retard de F-1");
+        let archived: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM credit_note_archives WHERE credit_note_id = ?1",
+                [d.id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(archived, 1);
         assert_eq!(overcharges(&conn).unwrap(), vec![]);
         assert_eq!(overcharge(&conn, int1.id).unwrap(), None);
     }

@@ -42,6 +42,7 @@ use std::path::Path;
 /// with the product (the three dunning scenarios) the first time. Every shell opens here.
 pub fn open(path: &Path) -> Result<Connection> {
     invoices::issue::register_finish(documents::invoice::archive_issued);
+    invoices::credit_documents::register_finish(documents::credit_note::archive_issued);
     let conn = store::connect(path)?;
     dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
@@ -64,6 +65,7 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
 /// [`open`] on a private in-memory database (tests).
 pub fn open_in_memory() -> Result<Connection> {
     invoices::issue::register_finish(documents::invoice::archive_issued);
+    invoices::credit_documents::register_finish(documents::credit_note::archive_issued);
     let conn = store::connect_in_memory()?;
     dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)

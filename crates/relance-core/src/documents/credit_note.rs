@@ -137,14 +137,22 @@ pub fn issue(
 ) -> Result<(i64, String)> {
     let tx = conn.transaction()?;
     let (id, number) = cd::issue_in(&tx, input, on)?;
-    let xml = super::cii::credit_note_xml(&tx, &number)?;
-    let pdf = draw(&tx, &number, &xml)?;
+    archive_issued(&tx, id, &number)?;
+    tx.commit()?;
+    Ok((id, number))
+}
+
+/// Archives the Factur-X PDF and CII XML of credit note `id` (`number`), inside the
+/// transaction that issues it (what `crate::open` registers as
+/// [`cd::register_finish`]).
+pub fn archive_issued(tx: &Connection, id: i64, number: &str) -> Result<()> {
+    let xml = super::cii::credit_note_xml(tx, number)?;
+    let pdf = draw(tx, number, &xml)?;
     tx.execute(
         "INSERT INTO credit_note_archives (credit_note_id, pdf, xml) VALUES (?1, ?2, ?3)",
         rusqlite::params![id, pdf, xml],
     )?;
-    tx.commit()?;
-    Ok((id, number))
+    Ok(())
 }
 
 /// The archived (PDF, XML) of credit note `number`.

@@ -367,6 +367,28 @@ pub fn issue_in(
     Ok((id, number))
 }
 
+/// What is done with a credit note once issued, inside the transaction that issues it:
+/// the archiving of its Factur-X PDF and CII XML, on the documents floor above this one,
+/// which `crate::open` registers ([`register_finish`]) as it does the invoices'
+/// ([`issue::register_finish`]). An issuer below that floor (a penalty correction) calls
+/// [`finish`] after [`issue_in`].
+pub type Finish = fn(&Connection, i64, &str) -> Result<()>;
+
+static FINISH: std::sync::OnceLock<Finish> = std::sync::OnceLock::new();
+
+/// Registers what [`finish`] does (once per process; later calls are ignored).
+pub fn register_finish(f: Finish) {
+    let _ = FINISH.set(f);
+}
+
+/// Finishes issued credit note `id` (`number`) inside the issuing transaction.
+pub fn finish(tx: &Connection, id: i64, number: &str) -> Result<()> {
+    match FINISH.get() {
+        Some(f) => f(tx, id, number),
+        None => Ok(()),
+    }
+}
+
 /// A customer's issued credit notes with credit left, in `currency`, dated up to `until`,
 /// oldest first: (id, date, credit left in minor units).
 pub fn free_credit(
