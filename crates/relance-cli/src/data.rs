@@ -182,6 +182,10 @@ fn import_einvoices(
         );
         return Ok(());
     }
+    // Customers to create: asked on a terminal (the same yes as --yes); a script that did
+    // not say --yes is refused by the engine, naming them.
+    let yes =
+        yes || (p.refused == 0 && !p.new_customers.is_empty() && confirm_new(&p.new_customers));
     let r = einvoice::import(conn, &files, yes)?;
     out!(
         "Imported: {}, {}; {} created; {} already in Relance.",
@@ -191,6 +195,31 @@ fn import_einvoices(
         r.known
     );
     Ok(())
+}
+
+/// Asks on the terminal whether to create `names` (false at once when stdin or stderr is
+/// not a terminal: nothing is asked of a script).
+fn confirm_new(names: &[String]) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "Relance does not know {}: create {}? [y/N] ",
+        names.join(", "),
+        if names.len() == 1 { "it" } else { "them" }
+    );
+    let _ = err.flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(
+        answer.trim().to_lowercase().as_str(),
+        "y" | "yes" | "o" | "oui"
+    )
 }
 
 pub fn export(conn: &mut Connection, db: &Path, args: ExportArgs) -> Result<()> {

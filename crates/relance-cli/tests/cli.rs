@@ -3860,6 +3860,51 @@ fn e_invoices_import_from_the_cli() {
         "{}",
         stderr(&o)
     );
+    // On a terminal the owner is asked (under `script`, a pseudo-terminal): "n" writes
+    // nothing, as a script without --yes; "oui" creates the customer, as --yes (in a
+    // ledger of its own: this one goes on below).
+    let on_terminal = |env: &Env, answer: &str| {
+        let cmd = format!(
+            "'{}' --db '{}' --lang en import einvoice '{einfach}'",
+            env!("CARGO_BIN_EXE_relance"),
+            env.db().display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env_remove("RELANCE_DB")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (done, said) = on_terminal(&e, "n");
+    assert!(!done, "{said}");
+    assert!(
+        said.contains("Relance does not know Kunden AG Mitte: create it? [y/N]"),
+        "{said}"
+    );
+    let listed = e.json(&["invoice", "list", "--filter", "all", "--format", "json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+    let asked = Env::new();
+    asked.ok(&["settings", "set", "vat_number", "DE123456789"]);
+    let (done, said) = on_terminal(&asked, "oui");
+    assert!(done, "{said}");
+    assert!(
+        said.contains("Imported: 1 invoice, 0 credit notes; 1 customer created"),
+        "{said}"
+    );
     // A plain PDF in the batch: all refused, the reason given.
     let o = e.run(&["import", "einvoice", einfach, plain, "--yes"]);
     assert_eq!(code(&o), 1);

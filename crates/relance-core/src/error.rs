@@ -437,6 +437,8 @@ pub enum EinvoiceFault {
     CreditWithoutInvoice,
     /// …naming an invoice Relance does not have.
     CreditUnknownInvoice(String),
+    /// …naming an invoice Relance issued: it is corrected by a credit note Relance issues.
+    CreditOnIssuedInvoice(String),
     /// …in another currency than the invoice.
     CreditCurrency {
         invoice: String,
@@ -572,6 +574,11 @@ impl EinvoiceFault {
                 format!("Cet avoir corrige la facture {n}, que Relance ne connaît pas : importez d'abord la facture.")
             } else {
                 format!("This credit note corrects invoice {n}, which Relance does not have: import the invoice first.")
+            },
+            CreditOnIssuedInvoice(n) => if fr {
+                format!("Cet avoir corrige la facture {n}, émise par Relance : émettez son avoir dans Relance (page de la facture, « Émettre un avoir »), qui lui donne son numéro et sa facture électronique.")
+            } else {
+                format!("This credit note corrects invoice {n}, which Relance issued: issue its credit note in Relance (the invoice's page, \"Issue a credit note\"), which gives it its number and e-invoice.")
             },
             CreditCurrency { invoice, currency } => if fr {
                 format!("Cet avoir est en {currency}, la facture {invoice} non.")

@@ -1166,9 +1166,12 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
         .map(|l| {
             let (quantity, unit, price, discount) = match &l.detail {
                 Some(d) => {
-                    let gross = d.price_minor as i128 * d.quantity_e4 as i128 / 10_000;
+                    let gross = round_div(
+                        i128::from(d.price_minor) * i128::from(d.quantity_e4),
+                        10_000,
+                    );
                     let pct = if gross > 0 && d.discount_minor > 0 {
-                        rate_shown((d.discount_minor as i128 * 1_000_000 / gross) as i64)
+                        rate_shown(typed_percent(i128::from(d.discount_minor), gross))
                     } else {
                         String::new()
                     };
@@ -1216,6 +1219,22 @@ pub fn duplicate(conn: &mut Connection, number: &str) -> Result<DraftView> {
             discount,
         },
     )
+}
+
+/// The percent (× 10,000) the owner most likely typed for a discount of `discount` on
+/// `gross` (minor units): the one with the fewest decimals that gives that discount again
+/// when [`compute`] rounds it (10 % of 49.98 is 5.00, not 10.004 %), else the nearest with
+/// four decimals.
+fn typed_percent(discount: i128, gross: i128) -> i64 {
+    let mut nearest = 0;
+    for step in [10_000i128, 1_000, 100, 10, 1] {
+        let e4 = round_div(discount * 1_000_000, gross * step) * step;
+        nearest = e4;
+        if round_div(gross * e4, 1_000_000) == discount {
+            return i64::try_from(e4).unwrap_or(0);
+        }
+    }
+    i64::try_from(nearest).unwrap_or(0)
 }
 
 /// Issues draft `id` on `on` inside the caller's transaction: checks what an issued invoice
@@ -1477,6 +1496,28 @@ mod tests {
         // The per-line VAT adds up to each group's: 49.998 → 49.99 + 8.996 → 9.00 = 58.99.
         assert_eq!(c.vats, [4_999, 900, 68]);
         assert_eq!((c.net, c.vat, c.total), (30_732, 5_967, 36_699));
+    }
+
+    /// A duplicated line's discount is the percent typed, found back from its amount: 10 %
+    /// of 49.98 is 4.998 → 5.00 (not 10.004 %), 12.5 % of 80.00 is 10.00, 33.33 % of
+    /// 100.00 is 33.33; whatever the percent typed, the one found gives the same amount.
+    #[test]
+    fn a_discount_amount_gives_back_the_percent_typed() {
+        assert_eq!(typed_percent(500, 4_998), 100_000);
+        assert_eq!(typed_percent(1_000, 8_000), 125_000);
+        assert_eq!(typed_percent(3_333, 10_000), 333_300);
+        for gross in [1i128, 7, 99, 4_998, 12_345, 1_000_000] {
+            for pct in (1..=10_000i64).step_by(37) {
+                let e4 = pct * 100;
+                let d = round_div(gross * i128::from(e4), 1_000_000);
+                let back = typed_percent(d, gross);
+                assert_eq!(
+                    round_div(gross * i128::from(back), 1_000_000),
+                    d,
+                    "{pct} on {gross}"
+                );
+            }
+        }
     }
 
     /// A 5 % discount on the whole invoice, by hand:

@@ -497,10 +497,10 @@ fn check_one(
             .map(|n| crate::validate::identifier_key(n))
             .ok_or_else(|| fault(Fault::CreditWithoutInvoice))?;
         // The invoice: in the ledger, or earlier in this batch.
-        let in_ledger: Option<(i64, String, String, String, i64, NaiveDate)> = conn
+        let in_ledger: Option<(i64, String, String, String, i64, NaiveDate, bool)> = conn
             .query_row(
                 "SELECT i.customer_id, c.reference, c.name, i.currency,
-                    i.total_minor - i.settled_minor, i.issue_date
+                    i.total_minor - i.settled_minor, i.issue_date, i.issued
                  FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.number = ?1",
                 [&against],
                 |r| {
@@ -511,12 +511,18 @@ fn check_one(
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
                     ))
                 },
             )
             .optional()?;
+        // An invoice Relance issued is corrected by a credit note Relance issues (its own
+        // series and e-invoice), as a typed one would be refused.
+        if let Some((.., true)) = in_ledger {
+            return Err(fault(Fault::CreditOnIssuedInvoice(against)));
+        }
         let (buyer, currency, balance, issued, customer_name) = match in_ledger {
-            Some((id, reference, name, currency, balance, issued)) => (
+            Some((id, reference, name, currency, balance, issued, _)) => (
                 Buyer::Existing { id, reference },
                 currency,
                 balance,

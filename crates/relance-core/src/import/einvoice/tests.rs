@@ -380,6 +380,35 @@ fn a_credit_note_reduces_the_invoice_it_references() {
     assert_eq!(fault_of(e), Fault::CreditWithoutInvoice);
 }
 
+/// A credit note naming an invoice Relance issued is refused: that invoice is corrected by
+/// a credit note Relance issues (a typed one would be refused too), nothing written.
+#[test]
+fn a_credit_note_on_an_invoice_relance_issued_is_refused() {
+    let mut conn = setup();
+    owner_vat(&conn, "SE123456789001");
+    conn.execute(
+        "UPDATE customers SET name = 'Project services AB' WHERE reference = 'ACME'",
+        [],
+    )
+    .unwrap();
+    let mut invoice =
+        crate::test_support::inv("2018133", "ACME", "2018-02-08", "2018-03-10", "25000");
+    invoice.currency = "SEK".into();
+    crate::invoices::create(&conn, &invoice, day("2018-02-10")).unwrap();
+    conn.execute(
+        "UPDATE invoices SET issued = 1 WHERE number = '2018133'",
+        [],
+    )
+    .unwrap();
+    let credit = fixture("cen/BIS_Billing_30-Kreditering_med_kreditnota.xml");
+    let e = import(&mut conn, std::slice::from_ref(&credit), false).unwrap_err();
+    assert_eq!(fault_of(e), Fault::CreditOnIssuedInvoice("2018133".into()));
+    let notes: i64 = conn
+        .query_row("SELECT COUNT(*) FROM credit_notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(notes, 0);
+}
+
 #[test]
 fn refusals_name_the_reason_and_write_nothing() {
     let mut conn = setup();
