@@ -1174,10 +1174,16 @@ fn contracts_split_exactly_and_issued_invoices_are_dated_when_issued() {
     let pdf = d.path("m.pdf");
     d.ok(&["invoice", "pdf", &number, "--out", pdf.to_str().unwrap()]);
     let t = text(&pdf);
+    // The day the milestone was reached is the invoice's service date (BT-72).
     assert!(
-        t.contains("Date de réalisation de l'étape : 15/10/2026"),
+        t.contains("Date d'exécution :      15/10/2026"),
         "{t}"
     );
+    let xml = d.path("m.xml");
+    d.ok(&["invoice", "xml", &number, "--out", xml.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&xml)
+        .unwrap()
+        .contains("<ram:ActualDeliverySupplyChainEvent>"));
     // The owner's series for 2026 is Relance's now: a number of it typed by hand is refused.
     let e = d.refused(&[
         "invoice",

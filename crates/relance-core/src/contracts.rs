@@ -245,10 +245,27 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
     } else {
         percent_e4("vat_rate", &input.vat_rate)?
     };
-    let vat_mention = v::printable(
+    let mut vat_mention = v::printable(
         "vat_mention",
         v::optional_line("vat_mention", &input.vat_mention, 200)?,
     )?;
+    // Under the VAT franchise (the owner's setting) no VAT is charged, and every invoice
+    // says why: the contract's mention is the franchise's unless the owner wrote one.
+    if crate::settings::get(conn)?.vat_regime == "franchise" {
+        if vat_rate_e4 > 0 {
+            return Err(Error::invalid(
+                "vat_rate",
+                Msg::VatNotCharged(crate::error::VatCase::Franchise),
+            ));
+        }
+        if vat_mention.is_empty() {
+            vat_mention = crate::invoices::drafts::exemption_mention(
+                crate::error::VatCase::Franchise,
+                lang_of(conn, customer_id)? == Lang::Fr,
+            )
+            .to_string();
+        }
+    }
     // The contract's VAT before the schedule is known; once it covers the total, the sum of
     // its invoices' VAT (below).
     let mut vat_minor = vat_of(net_minor, vat_rate_e4);
@@ -821,14 +838,11 @@ fn issue_milestone(
         });
     }
     let mut notes = vec![k.vat_mention.clone()];
-    if service_on != on {
-        notes.push(if fr {
-            format!("Date de réalisation de l'étape : {}", date_text(service_on))
-        } else {
-            format!("Milestone reached on {}", date_text(service_on))
-        });
-    }
     notes.retain(|n| !n.is_empty());
+    // The day a milestone was reached is the service date (BT-72, printed among the
+    // invoice's facts when it is not the issue date); a deposit at signature bills a
+    // service not yet done.
+    let delivery_date = (me.trigger != "signature").then_some(service_on);
     let (id, number) = issue::issue(
         tx,
         &ToIssue {
@@ -839,7 +853,7 @@ fn issue_milestone(
             lines,
             notes: notes.join("\n"),
             reference: k.reference.clone(),
-            delivery_date: None,
+            delivery_date,
             exchange_rate_e6: None,
             operation: Some("services"),
             delivery_address: None,
@@ -1451,6 +1465,56 @@ mod tests {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap()
+    }
+
+    /// Under the VAT franchise a contract charging VAT is refused, nothing written; without
+    /// VAT its invoices carry the franchise's mention (category E in their e-invoice).
+    #[test]
+    fn under_the_franchise_a_contract_charges_no_vat_and_says_why() {
+        let mut conn = ready();
+        crate::settings::set(&conn, "vat_regime", "franchise").unwrap();
+        let e = create(
+            &mut conn,
+            &input("1000", "30/70", "2026-03-02"),
+            day("2026-03-02"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                Error::Invalid {
+                    field,
+                    msg: Msg::VatNotCharged(crate::error::VatCase::Franchise)
+                } if field == "vat_rate"
+            ),
+            "{e}"
+        );
+        let issued: i64 = conn
+            .query_row("SELECT COUNT(*) FROM invoices", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(issued, 0, "nothing issued");
+        let mut k = input("1000", "30/70", "2026-03-02");
+        k.vat_rate = String::new();
+        let view = create(&mut conn, &k, day("2026-03-02")).unwrap();
+        assert_eq!(view.vat_mention, "TVA non applicable, art. 293 B du CGI");
+        let deposit = view.milestones[0].invoice.clone().unwrap();
+        assert_eq!(invoice_total(&conn, &deposit), (30_000, 0, 30_000));
+        let notes: String = conn
+            .query_row(
+                "SELECT notes FROM invoices WHERE number = ?1",
+                [&deposit],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            notes.contains("TVA non applicable, art. 293 B du CGI"),
+            "{notes}"
+        );
+        let xml = String::from_utf8(crate::documents::cii::xml(&conn, &deposit).unwrap()).unwrap();
+        assert!(
+            xml.contains("<ram:CategoryCode>E</ram:CategoryCode>"),
+            "{xml}"
+        );
     }
 
     #[test]

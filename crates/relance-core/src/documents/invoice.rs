@@ -150,7 +150,12 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     }
     if let Some(d) = delivery.filter(|d| *d != issue_date) {
         facts.push((
-            t(lang, "Date de livraison", "Delivery date"),
+            // A service is performed, goods delivered (BT-72 either way).
+            if operation.as_deref() == Some("services") {
+                t(lang, "Date d'exécution", "Service date")
+            } else {
+                t(lang, "Date de livraison", "Delivery date")
+            },
             short_date(d, lang),
         ));
     }
