@@ -147,6 +147,9 @@ fn print_report(r: &ImportReport, format: Format, lang: Lang) {
             "sure": r.sure,
             "proposed": r.proposed,
             "unmatched": r.unmatched,
+            "sure_count": r.sure_count,
+            "proposed_count": r.proposed_count,
+            "unmatched_count": r.unmatched_count,
             "applied": r.applied,
             "returned": r.returned,
             "mismatches": r.mismatches,
@@ -161,12 +164,12 @@ fn print_report(r: &ImportReport, format: Format, lang: Lang) {
         if fr {
             format!(
                 "{} lignes lues, {} déjà importées, {} sorties d'argent ; {} sûres, {} proposées, {} non rapprochées ; {} appliquées.",
-                r.lines, r.duplicates, r.debits, r.sure.len(), r.proposed.len(), r.unmatched.len(), r.applied
+                r.lines, r.duplicates, r.debits, r.sure_count, r.proposed_count, r.unmatched_count, r.applied
             )
         } else {
             format!(
                 "{} lines read, {} already imported, {} money out; {} sure, {} proposed, {} unmatched; {} applied.",
-                r.lines, r.duplicates, r.debits, r.sure.len(), r.proposed.len(), r.unmatched.len(), r.applied
+                r.lines, r.duplicates, r.debits, r.sure_count, r.proposed_count, r.unmatched_count, r.applied
             )
         }
     );
@@ -216,6 +219,16 @@ fn print_report(r: &ImportReport, format: Format, lang: Lang) {
     if !all.is_empty() {
         table(&LINE_HEADERS, &line_rows(&all));
     }
+    if r.sure_count + r.proposed_count + r.unmatched_count > all.len() {
+        out!(
+            "{}",
+            if fr {
+                format!("(les {} premières lignes de chaque sorte ; `relance bank lines` les liste toutes une fois importées)", relance_core::bank::store::REPORT_LINES)
+            } else {
+                format!("(the first {} lines of each kind; `relance bank lines` lists them all once imported)", relance_core::bank::store::REPORT_LINES)
+            }
+        );
+    }
 }
 
 pub fn run(conn: &mut Connection, cmd: BankCmd, lang: Lang) -> Result<()> {
@@ -231,7 +244,7 @@ pub fn run(conn: &mut Connection, cmd: BankCmd, lang: Lang) -> Result<()> {
             let files = files.iter().map(read).collect::<Result<Vec<_>>>()?;
             let r = store::import(
                 conn,
-                &files,
+                files,
                 Options {
                     dry_run,
                     apply_sure,

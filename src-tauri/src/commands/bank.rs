@@ -35,7 +35,7 @@ pub async fn bank_import(
             .collect::<relance_core::Result<Vec<_>>>()?;
         store::import(
             conn,
-            &files,
+            files,
             Options {
                 dry_run,
                 apply_sure,
@@ -61,7 +61,7 @@ pub async fn bank_import_demo(db: State<'_, Db>, apply_sure: bool) -> ApiResult<
         let bytes = relance_core::demo::statement(conn, today())?;
         store::import(
             conn,
-            &[("releve-demo.xml".to_string(), bytes)],
+            vec![("releve-demo.xml".to_string(), bytes)],
             Options {
                 apply_sure,
                 ..Options::default()

@@ -88,9 +88,15 @@ pub struct ImportReport {
     pub lines: usize,
     pub duplicates: usize,
     pub debits: usize,
+    /// The lines of each kind, in the files' order: the first [`REPORT_LINES`] of them (a
+    /// 50 MB statement holds 170,000 lines; an import's lines are then read a page at a
+    /// time from the ledger, [`lines`]); the counts are of all.
     pub sure: Vec<LineView>,
     pub proposed: Vec<LineView>,
     pub unmatched: Vec<LineView>,
+    pub sure_count: usize,
+    pub proposed_count: usize,
+    pub unmatched_count: usize,
     pub applied: usize,
     pub mismatches: Vec<Mismatch>,
     /// Rows a CSV mapping could not read, in the user's words.
@@ -100,6 +106,9 @@ pub struct ImportReport {
     /// Credits the bank gave back (a return or reversal in the statements): never matched.
     pub returned: usize,
 }
+
+/// The most lines of each kind an import report lists.
+pub const REPORT_LINES: usize = 1_000;
 
 /// How to import.
 #[derive(Debug, Clone, Copy, Default)]
@@ -454,10 +463,12 @@ fn status_of(p: &Proposal) -> &'static str {
 /// Reads statement files (name, bytes) and imports their new lines as one batch; with
 /// `apply_sure`, the sure matches become payments in the same transaction. A file that
 /// cannot be read refuses the whole import (nothing written), naming the file; a statement
-/// whose balances do not add up needs `confirmed` (a dry run reports it and succeeds).
+/// whose balances do not add up needs `confirmed` (a dry run reports it and succeeds). The
+/// files are taken: each one's bytes are dropped once read, so a 50 MB statement is not
+/// held while its lines are matched and reported.
 pub fn import(
     conn: &mut Connection,
-    files: &[(String, Vec<u8>)],
+    files: Vec<(String, Vec<u8>)>,
     opts: Options,
     lang: Lang,
     as_of: NaiveDate,
@@ -467,23 +478,21 @@ pub fn import(
         Error::Invalid { msg, .. } => Error::invalid(name.to_string(), msg),
         other => other,
     };
-    // A .zip of daily files is read whole: each file in it is a statement of this import.
-    let mut unpacked: Vec<(String, std::borrow::Cow<[u8]>)> = Vec::new();
+    let mut parsed: Vec<(String, Parsed)> = Vec::new();
     for (name, bytes) in files {
-        if super::zip::looks_like(bytes) {
-            for (inner, content) in super::zip::entries(bytes).map_err(|e| named(name, e))? {
-                unpacked.push((format!("{name}/{inner}"), std::borrow::Cow::Owned(content)));
+        // A .zip of daily files is read whole: each file in it is a statement of this
+        // import.
+        if super::zip::looks_like(&bytes) {
+            for (inner, content) in super::zip::entries(&bytes).map_err(|e| named(&name, e))? {
+                let inner = format!("{name}/{inner}");
+                let p = super::parse(&content, &layouts).map_err(|e| named(&inner, e))?;
+                parsed.push((inner, p));
             }
         } else {
-            unpacked.push((name.clone(), std::borrow::Cow::Borrowed(bytes.as_slice())));
+            let p = super::parse(&bytes, &layouts).map_err(|e| named(&name, e))?;
+            parsed.push((name, p));
         }
     }
-    let mut parsed: Vec<(String, Parsed)> = Vec::new();
-    for (name, bytes) in &unpacked {
-        let p = super::parse(bytes, &layouts).map_err(|e| named(name, e))?;
-        parsed.push((name.clone(), p));
-    }
-    drop(unpacked);
     let default_currency = crate::settings::default_currency(conn)?.code().to_string();
     let mut report = ImportReport {
         import: None,
@@ -493,6 +502,9 @@ pub fn import(
         sure: Vec::new(),
         proposed: Vec::new(),
         unmatched: Vec::new(),
+        sure_count: 0,
+        proposed_count: 0,
+        unmatched_count: 0,
         applied: 0,
         mismatches: Vec::new(),
         skipped: Vec::new(),
@@ -539,9 +551,11 @@ pub fn import(
         .map(|i| i.currency.clone())
         .chain([default_currency])
         .collect();
-    let mut new_lines: Vec<(String, String, Line)> = Vec::new(); // account, identity, line
     let mut identities: HashSet<String> = HashSet::new();
-    // The lines move out of the parsed statements (a 50 MB file holds 170,000): not copied.
+    // The lines already known leave their statements in place; the new ones stay there and
+    // are then walked by reference (a 50 MB file holds 170,000 lines: never a second copy).
+    let mut kept_ids: Vec<Vec<String>> = Vec::new();
+    let mut failed: Option<Error> = None;
     for (_, p) in &mut parsed {
         for s in &mut p.statements {
             let mut seen = HashMap::new();
@@ -550,24 +564,52 @@ pub fn import(
                     .foreign
                     .push(format!("{} ({})", s.account, s.currency));
             }
-            for l in std::mem::take(&mut s.lines) {
+            let mut ids = Vec::with_capacity(s.lines.len());
+            let account = s.account.clone();
+            s.lines.retain(|l| {
                 report.lines += 1;
-                let id = identity(&s.account, &l, &mut seen);
-                let known: bool = identities.contains(&id)
-                    || tx
+                let id = identity(&account, l, &mut seen);
+                let known = identities.contains(&id)
+                    || match tx
                         .prepare_cached(
                             "SELECT EXISTS (SELECT 1 FROM bank_lines WHERE identity = ?1)",
-                        )?
-                        .query_row([&id], |r| r.get(0))?;
+                        )
+                        .and_then(|mut st| st.query_row([&id], |r| r.get::<_, bool>(0)))
+                    {
+                        Ok(k) => k,
+                        Err(e) => {
+                            failed.get_or_insert(e.into());
+                            true
+                        }
+                    };
                 if known {
                     report.duplicates += 1;
-                    continue;
+                    return false;
                 }
                 identities.insert(id.clone());
-                new_lines.push((s.account.clone(), id, l));
-            }
+                ids.push(id);
+                true
+            });
+            s.lines.shrink_to_fit();
+            kept_ids.push(ids);
         }
     }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    drop(identities);
+    // account, identity, line: by reference into the parsed statements.
+    let new_lines: Vec<(&str, &str, &Line)> = parsed
+        .iter()
+        .flat_map(|(_, p)| p.statements.iter())
+        .zip(&kept_ids)
+        .flat_map(|(s, ids)| {
+            s.lines
+                .iter()
+                .zip(ids)
+                .map(move |(l, id)| (s.account.as_str(), id.as_str(), l))
+        })
+        .collect();
     let import_id = if opts.dry_run || new_lines.is_empty() {
         None
     } else {
@@ -594,8 +636,57 @@ pub fn import(
     // Every line in first, then the returns linked (a credit later in the files, or in a
     // file given after, is found; so is the credit an earlier return was waiting for), then
     // the matches: a credit given back is never applied.
+    // A big statement is written through a smaller page cache (the ledger's is 64 MB):
+    // SQLite spills the new pages to the write-ahead log as it goes instead of holding them
+    // all until the commit (a 50 MB camt.053: 136 MB of peak memory, not 100). Set back
+    // after, whatever the outcome.
+    let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    let big = new_lines.len() > BIG_IMPORT && import_id.is_some();
+    if big {
+        tx.pragma_update(None, "cache_size", -8192)?;
+    }
+    let written = write_and_match(
+        &tx,
+        &new_lines,
+        import_id,
+        &mut book,
+        &mut names,
+        &ledger_currencies,
+        opts,
+        lang,
+        &mut report,
+    );
+    if big {
+        tx.pragma_update(None, "cache_size", cache)?;
+    }
+    written?;
+    if opts.dry_run {
+        drop(tx);
+    } else {
+        tx.commit()?;
+    }
+    Ok(report)
+}
+
+/// More new lines than this in one import write through a smaller page cache.
+const BIG_IMPORT: usize = 20_000;
+
+/// Writes the new lines of an import (none in a dry run), links the returns, then matches
+/// each line and reports it (applying the sure ones when asked).
+#[allow(clippy::too_many_arguments)]
+fn write_and_match(
+    tx: &Connection,
+    new_lines: &[(&str, &str, &Line)],
+    import_id: Option<i64>,
+    book: &mut Book,
+    names: &mut Names,
+    ledger_currencies: &HashSet<String>,
+    opts: Options,
+    lang: Lang,
+    report: &mut ImportReport,
+) -> Result<()> {
     let mut line_ids: Vec<Option<i64>> = Vec::with_capacity(new_lines.len());
-    for (account, identity, l) in &new_lines {
+    for &(account, identity, l) in new_lines {
         line_ids.push(match import_id {
             Some(import_id) => {
                 tx.execute(
@@ -622,14 +713,14 @@ pub fn import(
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         for (id, account) in waiting {
-            let (l, _, _) = line_row(&tx, id)?;
-            reverse(&tx, id, &account, &l, &names, lang)?;
+            let (l, _, _) = line_row(tx, id)?;
+            reverse(tx, id, &account, &l, names, lang)?;
         }
     }
-    for ((_, _, l), line_id) in new_lines.iter().zip(line_ids) {
+    for (&(_, _, l), line_id) in new_lines.iter().zip(line_ids) {
         let foreign = !ledger_currencies.contains(l.currency.as_str());
         if let Some(id) = line_id {
-            if l.amount_minor > 0 && returned_by(&tx, id)?.is_some() {
+            if l.amount_minor > 0 && returned_by(tx, id)?.is_some() {
                 report.returned += 1;
                 continue;
             }
@@ -637,38 +728,42 @@ pub fn import(
         let proposal = if foreign && l.amount_minor > 0 && !l.reversal {
             Proposal::none(Reason::Nothing)
         } else {
-            matching::propose(l, &book)
+            matching::propose(l, book)
         };
         let status = status_of(&proposal);
         if status == "debit" {
             report.debits += 1;
             continue;
         }
-        names.note(&book, &proposal);
-        let mut v = view(line_id, l, &proposal, status, &names, lang);
+        names.note(book, &proposal);
+        let mut v = view(line_id, l, &proposal, status, names, lang);
         if proposal.confidence == Some(Confidence::Sure) {
             if opts.apply_sure {
                 if let Some(line_id) = line_id {
-                    apply(&tx, line_id, l, &proposal, &names, lang, true)?;
+                    apply(tx, line_id, l, &proposal, names, lang, true)?;
                     report.applied += 1;
                     v.status = "matched".into();
                     // Later lines of the same file see these invoices as paid.
-                    settled(&mut book, &proposal);
+                    settled(book, &proposal);
                 }
             }
-            report.sure.push(v);
+            report.sure_count += 1;
+            if report.sure.len() < REPORT_LINES {
+                report.sure.push(v);
+            }
         } else if proposal.confidence.is_some() {
-            report.proposed.push(v);
+            report.proposed_count += 1;
+            if report.proposed.len() < REPORT_LINES {
+                report.proposed.push(v);
+            }
         } else {
-            report.unmatched.push(v);
+            report.unmatched_count += 1;
+            if report.unmatched.len() < REPORT_LINES {
+                report.unmatched.push(v);
+            }
         }
     }
-    if opts.dry_run {
-        drop(tx);
-    } else {
-        tx.commit()?;
-    }
-    Ok(report)
+    Ok(())
 }
 
 /// The return line that gave a credit line back, with its date, if any.

@@ -751,7 +751,8 @@ mod ledger {
         files: &[(String, Vec<u8>)],
         opts: Options,
     ) -> store::ImportReport {
-        store::import(conn, files, opts, Lang::Fr, day(TODAY)).unwrap_or_else(|e| panic!("{e}"))
+        store::import(conn, files.to_vec(), opts, Lang::Fr, day(TODAY))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -1228,8 +1229,14 @@ mod ledger {
         let text = String::from_utf8(fixture!("hand/camt053_v02_batched.xml").to_vec()).unwrap();
         let wrong = text.replace("5174.56", "5174.65");
         let files = vec![("x.xml".to_string(), wrong.into_bytes())];
-        let err =
-            store::import(&mut conn, &files, Options::default(), Lang::Fr, day(TODAY)).unwrap_err();
+        let err = store::import(
+            &mut conn,
+            files.clone(),
+            Options::default(),
+            Lang::Fr,
+            day(TODAY),
+        )
+        .unwrap_err();
         let Error::Invalid { field, msg } = &err else {
             panic!("{err}")
         };
@@ -1286,6 +1293,44 @@ mod ledger {
              </Stmt></BkToCstmrStmt></Document>"
         );
         vec![(format!("{id}.xml"), xml.into_bytes())]
+    }
+
+    /// A report lists the first lines of each kind and counts them all: 1,005 unknown
+    /// payers, 1,000 listed, 1,005 counted; imported, the ledger has every one.
+    #[test]
+    fn a_big_statement_is_reported_by_counts_and_its_first_lines() {
+        let mut conn = ledger();
+        let entries: String = (0..store::REPORT_LINES + 5)
+            .map(|i| {
+                format!(
+                    "<Ntry><Amt Ccy=\"EUR\">{}.17</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+                     <BookgDt><Dt>2026-11-02</Dt></BookgDt><AcctSvcrRef>BIG-{i}</AcctSvcrRef>\
+                     <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Inconnu {i}</Nm></Dbtr></RltdPties></TxDtls></NtryDtls></Ntry>",
+                    7_000 + i
+                )
+            })
+            .collect();
+        let xml = format!(
+            "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><Stmt>\
+             <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>{entries}</Stmt></BkToCstmrStmt></Document>"
+        );
+        let files = vec![("big.xml".to_string(), xml.into_bytes())];
+        let dry = import(
+            &mut conn,
+            &files,
+            Options {
+                dry_run: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(dry.lines, store::REPORT_LINES + 5);
+        assert_eq!(dry.unmatched_count, store::REPORT_LINES + 5);
+        assert_eq!(dry.unmatched.len(), store::REPORT_LINES);
+        assert_eq!(dry.unmatched[0].payer, "Inconnu 0");
+        let done = import(&mut conn, &files, Options::default());
+        assert_eq!(done.unmatched_count, store::REPORT_LINES + 5);
+        let listed = store::lines(&conn, Some("unmatched"), Lang::Fr).unwrap();
+        assert_eq!(listed.len(), store::REPORT_LINES + 5);
     }
 
     fn sure(conn: &mut Connection, files: &[(String, Vec<u8>)]) -> store::ImportReport {
@@ -1850,7 +1895,7 @@ mod ledger {
         assert_eq!(sure(&mut conn, &files).duplicates, 2);
         let cut = vec![("cut.zip".to_string(), files[0].1[..200].to_vec())];
         let err =
-            store::import(&mut conn, &cut, Options::default(), Lang::Fr, day(TODAY)).unwrap_err();
+            store::import(&mut conn, cut, Options::default(), Lang::Fr, day(TODAY)).unwrap_err();
         let Error::Invalid { field, msg } = &err else {
             panic!("{err}")
         };

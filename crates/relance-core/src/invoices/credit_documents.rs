@@ -246,6 +246,9 @@ pub fn issue_in(
             .map(|(i, l)| drafts::check_line(l, i, currency, case))
             .collect::<Result<Vec<_>>>()?;
         let fr = crate::customers::get(tx, head.customer_id)?.language == crate::error::Lang::Fr;
+        // What is typed is what is credited: an invoice's discount on the whole invoice is
+        // not applied to the lines typed (a goodwill gesture of 50.00 is 50.00); to credit a
+        // line as a discounted invoice billed it, its line discount says so ("…|HUR|5").
         drafts::issued_lines(&checked, &drafts::compute(&checked, case)?, fr)
     };
     let net = crate::money::checked_total(lines.iter().map(|l| l.net_minor))?;

@@ -213,6 +213,10 @@ pub fn compute_with(
                 1_000_000,
             ))
             .map_err(|_| too_large())?;
+            // A rate whose lines come to a few cents may get nothing off: no line for it.
+            if amount == 0 {
+                continue;
+            }
             allowances.push(Allowance {
                 category: g.category,
                 rate_e4: g.rate_e4,

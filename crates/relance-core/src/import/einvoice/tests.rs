@@ -403,10 +403,12 @@ fn a_credit_note_on_an_invoice_relance_issued_is_refused() {
     let credit = fixture("cen/BIS_Billing_30-Kreditering_med_kreditnota.xml");
     let e = import(&mut conn, std::slice::from_ref(&credit), false).unwrap_err();
     assert_eq!(fault_of(e), Fault::CreditOnIssuedInvoice("2018133".into()));
-    let notes: i64 = conn
-        .query_row("SELECT COUNT(*) FROM credit_notes", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(notes, 0);
+    for table in ["credit_notes", "einvoice_originals", "customers"] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, if table == "customers" { 2 } else { 0 }, "{table}");
+    }
 }
 
 #[test]
