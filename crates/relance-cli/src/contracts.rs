@@ -39,6 +39,10 @@ pub enum ContractCmd {
         /// ISO code (default: the company's currency).
         #[arg(long, default_value = "")]
         currency: String,
+        /// Euros for one unit of the currency (e.g. 1.165): a contract in another currency
+        /// by a French company states its invoices' VAT in euros too.
+        #[arg(long, value_name = "RATE", default_value = "")]
+        exchange_rate: String,
         /// Payment terms of each milestone invoice, in days (default: the customer's).
         #[arg(long, default_value = "")]
         terms: String,
@@ -85,6 +89,10 @@ pub enum ContractCmd {
         schedule: String,
         #[arg(long, default_value = "")]
         vat_rate: String,
+        /// Euros for one unit of the contract's currency, for the invoices to come (default:
+        /// the rate entered before).
+        #[arg(long, value_name = "RATE", default_value = "")]
+        exchange_rate: String,
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t)]
@@ -218,6 +226,7 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
             vat_rate,
             vat_mention,
             currency,
+            exchange_rate,
             terms,
             as_of,
             format,
@@ -247,6 +256,7 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
                 total,
                 vat_rate,
                 vat_mention,
+                exchange_rate,
             };
             let v = contracts::create(conn, &input, as_of)?;
             print(&v, format);
@@ -256,6 +266,7 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
             total,
             schedule: spec,
             vat_rate,
+            exchange_rate,
             as_of,
             format,
         } => {
@@ -299,6 +310,11 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
                 vat_mention: k.vat_mention.clone(),
                 milestones,
                 confirm: false,
+                exchange_rate: if exchange_rate.is_empty() {
+                    k.exchange_rate.clone()
+                } else {
+                    exchange_rate
+                },
             };
             print(&contracts::amend(conn, &reference, &input, as_of)?, format);
         }

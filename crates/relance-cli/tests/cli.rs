@@ -2700,7 +2700,30 @@ fn issued_invoices_are_en16931_e_invoices() {
             "100",
         ],
     );
-    // In pounds.
+    // In pounds: a French company needs the exchange rate (its VAT stated in euros too),
+    // refused without it, nothing issued.
+    let o = env.run(&[
+        "contract",
+        "add",
+        "--reference",
+        "K3",
+        "--customer",
+        "MUSEE",
+        "--signed",
+        "2026-03-02",
+        "--as-of",
+        "2026-03-02",
+        "--total",
+        "2500",
+        "--vat-rate",
+        "20",
+        "--currency",
+        "GBP",
+        "--schedule",
+        "100",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("exchange rate"), "{}", stderr(&o));
     contract(
         "K3",
         &[
@@ -2710,6 +2733,8 @@ fn issued_invoices_are_en16931_e_invoices() {
             "20",
             "--currency",
             "GBP",
+            "--exchange-rate",
+            "1.165",
             "--schedule",
             "100",
         ],
@@ -2820,6 +2845,12 @@ fn issued_invoices_are_en16931_e_invoices() {
     has(3, "<ram:GrandTotalAmount>1500.00</ram:GrandTotalAmount>");
     has(4, "<ram:InvoiceCurrencyCode>GBP</ram:InvoiceCurrencyCode>");
     has(4, "<ram:GrandTotalAmount>3000.00</ram:GrandTotalAmount>");
+    // 500.00 GBP of VAT at 1.165: 582.50 EUR (BT-6, BT-111).
+    has(4, "<ram:TaxCurrencyCode>EUR</ram:TaxCurrencyCode>");
+    has(
+        4,
+        "<ram:TaxTotalAmount currencyID=\"EUR\">582.50</ram:TaxTotalAmount>",
+    );
     // The payment reference the bank statements match (BT-83).
     has(0, "<ram:PaymentReference>RF");
     // The validator catches a total one cent off.

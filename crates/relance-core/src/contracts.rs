@@ -62,6 +62,10 @@ pub struct ContractInput {
     /// hold (refused on the field "confirm" until then).
     #[serde(default)]
     pub confirm: bool,
+    /// A contract in another currency than the euro by a French owner: euros for one unit
+    /// of it ("1.165"), to state its invoices' VAT in euros. Empty: none.
+    #[serde(default)]
+    pub exchange_rate: String,
 }
 
 /// One milestone of a plan, with its amounts (decimal strings).
@@ -106,6 +110,7 @@ struct Checked {
     vat_rate_e4: i64,
     vat_minor: i64,
     vat_mention: String,
+    exchange_rate_e6: Option<i64>,
     rows: Vec<Row>,
     gap_minor: i64,
 }
@@ -268,6 +273,19 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
             .to_string();
         }
     }
+    // A French owner states the VAT of an invoice in another currency in euros too (CGI art.
+    // 242 nonies A; EN 16931 BT-111): the rate is entered with the contract.
+    let exchange_rate_e6 = crate::invoices::drafts::exchange_rate(currency, &input.exchange_rate)?;
+    if exchange_rate_e6.is_none()
+        && currency != Currency::EUR
+        && vat_rate_e4 > 0
+        && crate::settings::get(conn)?.country == "FR"
+    {
+        return Err(Error::invalid(
+            "exchange_rate",
+            Msg::ExchangeRateRequired(currency.code().to_string()),
+        ));
+    }
     // The contract's VAT before the schedule is known; once it covers the total, the sum of
     // its invoices' VAT (below).
     let mut vat_minor = vat_of(net_minor, vat_rate_e4);
@@ -400,6 +418,7 @@ fn check(conn: &Connection, input: &ContractInput, locked: &[Row]) -> Result<Che
         vat_rate_e4,
         vat_minor,
         vat_mention,
+        exchange_rate_e6,
         rows,
         gap_minor,
     })
@@ -570,8 +589,8 @@ pub fn create(
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO contracts (reference, customer_id, title, signed_on, currency, net_minor,
-             vat_rate_e4, vat_minor, vat_mention)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             vat_rate_e4, vat_minor, vat_mention, exchange_rate_e6)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             c.reference,
             c.customer_id,
@@ -582,6 +601,7 @@ pub fn create(
             c.vat_rate_e4,
             c.vat_minor,
             c.vat_mention,
+            c.exchange_rate_e6,
         ],
     )
     .map_err(|e| {
@@ -671,12 +691,14 @@ struct Stored {
     vat_minor: i64,
     vat_mention: String,
     cancelled_on: Option<NaiveDate>,
+    exchange_rate_e6: Option<i64>,
 }
 
 fn stored(conn: &Connection, id: i64) -> Result<Stored> {
     Ok(conn.query_row(
         "SELECT reference, customer_id, title, signed_on, currency, net_minor, vat_rate_e4,
-                vat_minor, vat_mention, cancelled_on FROM contracts WHERE id = ?1",
+                vat_minor, vat_mention, cancelled_on, exchange_rate_e6 FROM contracts
+         WHERE id = ?1",
         [id],
         |r| {
             Ok(Stored {
@@ -690,6 +712,7 @@ fn stored(conn: &Connection, id: i64) -> Result<Stored> {
                 vat_minor: r.get(7)?,
                 vat_mention: r.get(8)?,
                 cancelled_on: r.get(9)?,
+                exchange_rate_e6: r.get(10)?,
             })
         },
     )?)
@@ -856,7 +879,8 @@ fn issue_milestone(
             notes: notes.join("\n"),
             reference: k.reference.clone(),
             delivery_date,
-            exchange_rate_e6: None,
+            // Only where VAT is charged in another currency (the rate stays on the contract).
+            exchange_rate_e6: k.exchange_rate_e6.filter(|_| k.vat_rate_e4 > 0),
             operation: Some("services"),
             delivery_address: None,
         },
@@ -1085,7 +1109,7 @@ pub fn amend(
     let tx = conn.transaction()?;
     tx.execute(
         "UPDATE contracts SET title = ?2, signed_on = ?3, net_minor = ?4, vat_rate_e4 = ?5,
-             vat_minor = ?6, vat_mention = ?7 WHERE id = ?1",
+             vat_minor = ?6, vat_mention = ?7, exchange_rate_e6 = ?8 WHERE id = ?1",
         params![
             id,
             c.title,
@@ -1093,7 +1117,8 @@ pub fn amend(
             c.net_minor,
             c.vat_rate_e4,
             c.vat_minor,
-            c.vat_mention
+            c.vat_mention,
+            c.exchange_rate_e6
         ],
     )?;
     // The old uninvoiced milestones give way to the new ones, numbered after the invoiced.
@@ -1222,6 +1247,8 @@ pub struct ContractView {
     pub currency: String,
     pub vat_rate: String,
     pub vat_mention: String,
+    /// Euros for one unit of the currency ("1.165"), "" when none.
+    pub exchange_rate: String,
     pub net: String,
     pub vat: String,
     pub total: String,
@@ -1367,6 +1394,10 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
         currency: cur.code().to_string(),
         vat_rate: issue::rate_text(k.vat_rate_e4),
         vat_mention: k.vat_mention,
+        exchange_rate: k
+            .exchange_rate_e6
+            .map(|r| rust_decimal::Decimal::new(r, 6).normalize().to_string())
+            .unwrap_or_default(),
         net: cur.minor_to_string(k.net_minor),
         vat: cur.minor_to_string(k.vat_minor),
         total: cur.minor_to_string(total),
@@ -1457,6 +1488,7 @@ mod tests {
             vat_mention: String::new(),
             milestones: template(schedule, day(signed), Lang::Fr).unwrap(),
             confirm: false,
+            exchange_rate: String::new(),
         }
     }
 
@@ -1730,8 +1762,28 @@ mod tests {
         let mut k = input("1000", "thirds", "2026-09-01");
         k.currency = "GBP".into();
         k.reference = "UK-7".into();
+        // A French owner's contract in pounds charging VAT needs the rate for its VAT in
+        // euros: refused without it, nothing written.
+        let e = create(&mut conn, &k, day("2026-09-01")).unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid { field, msg: Msg::ExchangeRateRequired(c) } if field == "exchange_rate" && c == "GBP"),
+            "{e}"
+        );
+        k.exchange_rate = "1,17".into();
         let v = create(&mut conn, &k, day("2026-09-01")).unwrap();
         assert_eq!(v.currency, "GBP");
+        assert_eq!(v.exchange_rate, "1.17");
+        // The deposit: 333.34 GBP at 20 % is 66.67 GBP of VAT, 78.00 EUR at 1.17
+        // (78.0039 → 78.00).
+        let deposit = v.milestones[0].invoice.clone().unwrap();
+        let vat_eur: Option<i64> = conn
+            .query_row(
+                "SELECT vat_eur_minor FROM invoices WHERE number = ?1",
+                [&deposit],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(vat_eur, Some(7_800));
         let nets: Vec<&str> = v.milestones.iter().map(|m| m.net.as_str()).collect();
         // Exact thirds: each part within a cent of a third (not of a rounded 33.34 %).
         assert_eq!(nets, ["333.34", "333.33", "333.33"]);

@@ -541,134 +541,149 @@ pub fn import(
     if let (Some(e), false, false) = (refusal, opts.confirmed, opts.dry_run) {
         return Err(e);
     }
-    let tx = conn.transaction()?;
-    let mut book = book(&tx)?;
-    let mut names = names_of_open(&tx)?;
-    // The currencies the ledger uses: its open invoices' (read with the book) and its own.
-    let ledger_currencies: HashSet<String> = book
-        .open
-        .iter()
-        .map(|i| i.currency.clone())
-        .chain([default_currency])
-        .collect();
-    let mut identities: HashSet<String> = HashSet::new();
-    // The lines already known leave their statements in place; the new ones stay there and
-    // are then walked by reference (a 50 MB file holds 170,000 lines: never a second copy).
-    let mut kept_ids: Vec<Vec<String>> = Vec::new();
-    let mut failed: Option<Error> = None;
-    for (_, p) in &mut parsed {
-        for s in &mut p.statements {
-            let mut seen = HashMap::new();
-            if !ledger_currencies.contains(&s.currency) && !s.currency.is_empty() {
-                report
-                    .foreign
-                    .push(format!("{} ({})", s.account, s.currency));
-            }
-            let mut ids = Vec::with_capacity(s.lines.len());
-            let account = s.account.clone();
-            s.lines.retain(|l| {
-                report.lines += 1;
-                let id = identity(&account, l, &mut seen);
-                let known = identities.contains(&id)
-                    || match tx
-                        .prepare_cached(
-                            "SELECT EXISTS (SELECT 1 FROM bank_lines WHERE identity = ?1)",
-                        )
-                        .and_then(|mut st| st.query_row([&id], |r| r.get::<_, bool>(0)))
-                    {
-                        Ok(k) => k,
-                        Err(e) => {
-                            failed.get_or_insert(e.into());
-                            true
-                        }
-                    };
-                if known {
-                    report.duplicates += 1;
-                    return false;
-                }
-                identities.insert(id.clone());
-                ids.push(id);
-                true
-            });
-            s.lines.shrink_to_fit();
-            kept_ids.push(ids);
-        }
-    }
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    drop(identities);
-    // account, identity, line: by reference into the parsed statements.
-    let new_lines: Vec<(&str, &str, &Line)> = parsed
-        .iter()
-        .flat_map(|(_, p)| p.statements.iter())
-        .zip(&kept_ids)
-        .flat_map(|(s, ids)| {
-            s.lines
-                .iter()
-                .zip(ids)
-                .map(move |(l, id)| (s.account.as_str(), id.as_str(), l))
-        })
-        .collect();
-    let import_id = if opts.dry_run || new_lines.is_empty() {
+    // A big statement is written through a smaller page cache and without memory-mapped
+    // reads: the ledger's 64 MB cache and 256 MB map would hold what it writes and checks
+    // until the commit (a 50 MB camt.053 peaked at 136 MB). Set back after, whatever the
+    // outcome.
+    let big = !opts.dry_run
+        && parsed
+            .iter()
+            .flat_map(|(_, p)| &p.statements)
+            .map(|s| s.lines.len())
+            .sum::<usize>()
+            > BIG_IMPORT;
+    let saved: Option<(i64, i64)> = if big {
+        let cache = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let mmap = conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))?;
+        conn.pragma_update(None, "cache_size", -8192)?;
+        conn.pragma_update(None, "mmap_size", 0)?;
+        Some((cache, mmap))
+    } else {
         None
-    } else {
-        let files: Vec<&str> = parsed.iter().map(|(n, _)| n.as_str()).collect();
-        let formats: Vec<&str> = parsed.iter().map(|(_, p)| p.format.name()).collect();
-        tx.execute(
-            "INSERT INTO bank_imports (imported_on, files, format, line_count, duplicates, last_document_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(id), 0) FROM documents))",
-            params![as_of, files.join(", "), formats.join(", "), new_lines.len() as i64, report.duplicates as i64],
-        )?;
-        let import_id = tx.last_insert_rowid();
-        for (_, p) in &parsed {
-            for s in &p.statements {
-                tx.execute(
-                    "INSERT INTO bank_statements (import_id, account, currency, opening_minor, closing_minor, from_date, to_date)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![import_id, s.account, s.currency, s.opening, s.closing, s.from, s.to],
-                )?;
+    };
+    let result = (|| -> Result<ImportReport> {
+        let tx = conn.transaction()?;
+        let mut book = book(&tx)?;
+        let mut names = names_of_open(&tx)?;
+        // The currencies the ledger uses: its open invoices' (read with the book) and its own.
+        let ledger_currencies: HashSet<String> = book
+            .open
+            .iter()
+            .map(|i| i.currency.clone())
+            .chain([default_currency])
+            .collect();
+        let mut identities: HashSet<String> = HashSet::new();
+        // The lines already known leave their statements in place; the new ones stay there and
+        // are then walked by reference (a 50 MB file holds 170,000 lines: never a second copy).
+        let mut kept_ids: Vec<Vec<String>> = Vec::new();
+        let mut failed: Option<Error> = None;
+        for (_, p) in &mut parsed {
+            for s in &mut p.statements {
+                let mut seen = HashMap::new();
+                if !ledger_currencies.contains(&s.currency) && !s.currency.is_empty() {
+                    report
+                        .foreign
+                        .push(format!("{} ({})", s.account, s.currency));
+                }
+                let mut ids = Vec::with_capacity(s.lines.len());
+                let account = s.account.clone();
+                s.lines.retain(|l| {
+                    report.lines += 1;
+                    let id = identity(&account, l, &mut seen);
+                    let known = identities.contains(&id)
+                        || match tx
+                            .prepare_cached(
+                                "SELECT EXISTS (SELECT 1 FROM bank_lines WHERE identity = ?1)",
+                            )
+                            .and_then(|mut st| st.query_row([&id], |r| r.get::<_, bool>(0)))
+                        {
+                            Ok(k) => k,
+                            Err(e) => {
+                                failed.get_or_insert(e.into());
+                                true
+                            }
+                        };
+                    if known {
+                        report.duplicates += 1;
+                        return false;
+                    }
+                    identities.insert(id.clone());
+                    ids.push(id);
+                    true
+                });
+                s.lines.shrink_to_fit();
+                kept_ids.push(ids);
             }
         }
-        Some(import_id)
-    };
-    report.import = import_id;
-    // Every line in first, then the returns linked (a credit later in the files, or in a
-    // file given after, is found; so is the credit an earlier return was waiting for), then
-    // the matches: a credit given back is never applied.
-    // A big statement is written through a smaller page cache (the ledger's is 64 MB):
-    // SQLite spills the new pages to the write-ahead log as it goes instead of holding them
-    // all until the commit (a 50 MB camt.053: 136 MB of peak memory, not 100). Set back
-    // after, whatever the outcome.
-    let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    let big = new_lines.len() > BIG_IMPORT && import_id.is_some();
-    if big {
-        tx.pragma_update(None, "cache_size", -8192)?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        drop(identities);
+        // account, identity, line: by reference into the parsed statements.
+        let new_lines: Vec<(&str, &str, &Line)> = parsed
+            .iter()
+            .flat_map(|(_, p)| p.statements.iter())
+            .zip(&kept_ids)
+            .flat_map(|(s, ids)| {
+                s.lines
+                    .iter()
+                    .zip(ids)
+                    .map(move |(l, id)| (s.account.as_str(), id.as_str(), l))
+            })
+            .collect();
+        let import_id = if opts.dry_run || new_lines.is_empty() {
+            None
+        } else {
+            let files: Vec<&str> = parsed.iter().map(|(n, _)| n.as_str()).collect();
+            let formats: Vec<&str> = parsed.iter().map(|(_, p)| p.format.name()).collect();
+            tx.execute(
+                "INSERT INTO bank_imports (imported_on, files, format, line_count, duplicates, last_document_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(id), 0) FROM documents))",
+                params![as_of, files.join(", "), formats.join(", "), new_lines.len() as i64, report.duplicates as i64],
+            )?;
+            let import_id = tx.last_insert_rowid();
+            for (_, p) in &parsed {
+                for s in &p.statements {
+                    tx.execute(
+                        "INSERT INTO bank_statements (import_id, account, currency, opening_minor, closing_minor, from_date, to_date)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![import_id, s.account, s.currency, s.opening, s.closing, s.from, s.to],
+                    )?;
+                }
+            }
+            Some(import_id)
+        };
+        report.import = import_id;
+        // Every line in first, then the returns linked (a credit later in the files, or in a
+        // file given after, is found; so is the credit an earlier return was waiting for), then
+        // the matches: a credit given back is never applied.
+        let written = write_and_match(
+            &tx,
+            &new_lines,
+            import_id,
+            &mut book,
+            &mut names,
+            &ledger_currencies,
+            opts,
+            lang,
+            &mut report,
+        );
+        written?;
+        if opts.dry_run {
+            drop(tx);
+        } else {
+            tx.commit()?;
+        }
+        Ok(report)
+    })();
+    if let Some((cache, mmap)) = saved {
+        conn.pragma_update(None, "cache_size", cache)?;
+        conn.pragma_update(None, "mmap_size", mmap)?;
     }
-    let written = write_and_match(
-        &tx,
-        &new_lines,
-        import_id,
-        &mut book,
-        &mut names,
-        &ledger_currencies,
-        opts,
-        lang,
-        &mut report,
-    );
-    if big {
-        tx.pragma_update(None, "cache_size", cache)?;
-    }
-    written?;
-    if opts.dry_run {
-        drop(tx);
-    } else {
-        tx.commit()?;
-    }
-    Ok(report)
+    result
 }
 
-/// More new lines than this in one import write through a smaller page cache.
+/// More lines than this in one import are written through a smaller page cache.
 const BIG_IMPORT: usize = 20_000;
 
 /// Writes the new lines of an import (none in a dry run), links the returns, then matches

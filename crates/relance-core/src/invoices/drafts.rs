@@ -490,7 +490,7 @@ pub fn operation_mention(op: &str, fr: bool) -> &'static str {
 }
 
 /// The exchange rate as typed: a positive decimal with at most 6 decimals, below 1,000,000.
-fn exchange_rate(currency: Currency, typed: &str) -> Result<Option<i64>> {
+pub(crate) fn exchange_rate(currency: Currency, typed: &str) -> Result<Option<i64>> {
     let typed = typed.trim();
     if typed.is_empty() {
         return Ok(None);

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0030_einvoice_originals.sql"),
     include_str!("migrations/0031_delivery_address.sql"),
     include_str!("migrations/0032_document_discount.sql"),
+    include_str!("migrations/0033_contract_exchange_rate.sql"),
 ];
 
 /// The schema version this build writes.

@@ -29,4 +29,9 @@ vat_mention: string, milestones: Array<MilestoneInput>,
  * The answer to the question asked when the deposit would be invoiced to a customer on
  * hold (refused on the field "confirm" until then).
  */
-confirm: boolean, };
+confirm: boolean, 
+/**
+ * A contract in another currency than the euro by a French owner: euros for one unit
+ * of it ("1.165"), to state its invoices' VAT in euros. Empty: none.
+ */
+exchange_rate: string, };

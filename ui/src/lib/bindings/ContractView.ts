@@ -2,7 +2,11 @@
 import type { MilestoneView } from "./MilestoneView";
 import type { WorkAheadAlert } from "./WorkAheadAlert";
 
-export type ContractView = { reference: string, customer: string, customer_id: number, customer_name: string, title: string, signed_on: string, currency: string, vat_rate: string, vat_mention: string, net: string, vat: string, total: string, 
+export type ContractView = { reference: string, customer: string, customer_id: number, customer_name: string, title: string, signed_on: string, currency: string, vat_rate: string, vat_mention: string, 
+/**
+ * Euros for one unit of the currency ("1.165"), "" when none.
+ */
+exchange_rate: string, net: string, vat: string, total: string, 
 /**
  * Including tax: issued, paid (and credited), still owed on what was issued, and not
  * yet invoiced.
