@@ -375,21 +375,16 @@ pub fn issue_in(
 /// which `crate::open` registers ([`register_finish`]) as it does the invoices'
 /// ([`issue::register_finish`]). An issuer below that floor (a penalty correction) calls
 /// [`finish`] after [`issue_in`].
-pub type Finish = fn(&Connection, i64, &str) -> Result<()>;
-
-static FINISH: std::sync::OnceLock<Finish> = std::sync::OnceLock::new();
+static FINISH: issue::FinishHook = issue::FinishHook::new();
 
 /// Registers what [`finish`] does (once per process; later calls are ignored).
-pub fn register_finish(f: Finish) {
-    let _ = FINISH.set(f);
+pub fn register_finish(f: issue::Finish) {
+    FINISH.register(f);
 }
 
 /// Finishes issued credit note `id` (`number`) inside the issuing transaction.
 pub fn finish(tx: &Connection, id: i64, number: &str) -> Result<()> {
-    match FINISH.get() {
-        Some(f) => f(tx, id, number),
-        None => Ok(()),
-    }
+    FINISH.run(tx, id, number)
 }
 
 /// A customer's issued credit notes with credit left, in `currency`, dated up to `until`,

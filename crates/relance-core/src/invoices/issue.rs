@@ -435,19 +435,36 @@ pub(crate) fn write_lines(
 /// nothing (the PDF is then drawn on demand).
 pub type Finish = fn(&Connection, i64, &str) -> Result<()>;
 
-static FINISH: std::sync::OnceLock<Finish> = std::sync::OnceLock::new();
+/// A finishing step an upper floor registers once per process (invoices', credit notes').
+pub(crate) struct FinishHook(std::sync::OnceLock<Finish>);
+
+impl FinishHook {
+    pub(crate) const fn new() -> FinishHook {
+        FinishHook(std::sync::OnceLock::new())
+    }
+    /// Later registrations are ignored.
+    pub(crate) fn register(&self, f: Finish) {
+        let _ = self.0.set(f);
+    }
+    /// Runs it on document `id` (`number`); nothing when none was registered.
+    pub(crate) fn run(&self, tx: &Connection, id: i64, number: &str) -> Result<()> {
+        match self.0.get() {
+            Some(f) => f(tx, id, number),
+            None => Ok(()),
+        }
+    }
+}
+
+static FINISH: FinishHook = FinishHook::new();
 
 /// Registers what [`finish`] does (once per process; later calls are ignored).
 pub fn register_finish(f: Finish) {
-    let _ = FINISH.set(f);
+    FINISH.register(f);
 }
 
 /// Finishes issued invoice `id` (`number`) inside the issuing transaction.
 pub fn finish(tx: &Connection, id: i64, number: &str) -> Result<()> {
-    match FINISH.get() {
-        Some(f) => f(tx, id, number),
-        None => Ok(()),
-    }
+    FINISH.run(tx, id, number)
 }
 
 /// "20" / "5.5" from percent × 10,000.
