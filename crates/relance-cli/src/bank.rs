@@ -147,6 +147,7 @@ fn print_report(r: &ImportReport, format: Format, lang: Lang) {
             "sure": r.sure,
             "proposed": r.proposed,
             "unmatched": r.unmatched,
+            "listed_at_most": relance_core::bank::store::REPORT_LINES,
             "sure_count": r.sure_count,
             "proposed_count": r.proposed_count,
             "unmatched_count": r.unmatched_count,
@@ -223,9 +224,9 @@ fn print_report(r: &ImportReport, format: Format, lang: Lang) {
         out!(
             "{}",
             if fr {
-                format!("(les {} premières lignes de chaque sorte ; `relance bank lines` les liste toutes une fois importées)", relance_core::bank::store::REPORT_LINES)
+                format!("(les {} premières lignes de chaque sorte ; `relance bank lines` les liste toutes, par état, une fois importées)", relance_core::bank::store::REPORT_LINES)
             } else {
-                format!("(the first {} lines of each kind; `relance bank lines` lists them all once imported)", relance_core::bank::store::REPORT_LINES)
+                format!("(the first {} lines of each kind; `relance bank lines` lists them all by status once imported)", relance_core::bank::store::REPORT_LINES)
             }
         );
     }

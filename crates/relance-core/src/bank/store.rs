@@ -89,8 +89,8 @@ pub struct ImportReport {
     pub duplicates: usize,
     pub debits: usize,
     /// The lines of each kind, in the files' order: the first [`REPORT_LINES`] of them (a
-    /// 50 MB statement holds 170,000 lines; an import's lines are then read a page at a
-    /// time from the ledger, [`lines`]); the counts are of all.
+    /// 50 MB statement holds 170,000 lines; once imported, the ledger lists them all by
+    /// status, [`lines`]); the counts are of all.
     pub sure: Vec<LineView>,
     pub proposed: Vec<LineView>,
     pub unmatched: Vec<LineView>,
@@ -545,22 +545,13 @@ pub fn import(
     // reads: the ledger's 64 MB cache and 256 MB map would hold what it writes and checks
     // until the commit (a 50 MB camt.053 peaked at 136 MB). Set back after, whatever the
     // outcome.
-    let big = !opts.dry_run
-        && parsed
-            .iter()
-            .flat_map(|(_, p)| &p.statements)
-            .map(|s| s.lines.len())
-            .sum::<usize>()
-            > BIG_IMPORT;
-    let saved: Option<(i64, i64)> = if big {
-        let cache = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        let mmap = conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))?;
-        conn.pragma_update(None, "cache_size", -8192)?;
-        conn.pragma_update(None, "mmap_size", 0)?;
-        Some((cache, mmap))
-    } else {
-        None
-    };
+    let big = parsed
+        .iter()
+        .flat_map(|(_, p)| &p.statements)
+        .map(|s| s.lines.len())
+        .sum::<usize>()
+        > BIG_IMPORT;
+    let saved = if big { Some(small_cache(conn)?) } else { None };
     let result = (|| -> Result<ImportReport> {
         let tx = conn.transaction()?;
         let mut book = book(&tx)?;
@@ -589,6 +580,10 @@ pub fn import(
                 let account = s.account.clone();
                 s.lines.retain(|l| {
                     report.lines += 1;
+                    // After a failure nothing more is asked: the import is refused.
+                    if failed.is_some() {
+                        return true;
+                    }
                     let id = identity(&account, l, &mut seen);
                     let known = identities.contains(&id)
                         || match tx
@@ -676,15 +671,42 @@ pub fn import(
         }
         Ok(report)
     })();
-    if let Some((cache, mmap)) = saved {
-        conn.pragma_update(None, "cache_size", cache)?;
-        conn.pragma_update(None, "mmap_size", mmap)?;
+    if let Some(saved) = saved {
+        restore_cache(conn, saved);
     }
     result
 }
 
 /// More lines than this in one import are written through a smaller page cache.
-const BIG_IMPORT: usize = 20_000;
+pub(crate) const BIG_IMPORT: usize = 20_000;
+
+/// Makes a connection's page cache and memory map small for a big import; returns what to
+/// set back ([`restore_cache`]). Nothing is left changed when it fails.
+fn small_cache(conn: &Connection) -> Result<(i64, Option<i64>)> {
+    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    // No memory map to speak of (an in-memory database says nothing): left alone.
+    let mmap: Option<i64> = conn
+        .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+        .optional()?;
+    conn.pragma_update(None, "cache_size", -8192)?;
+    if mmap.is_some() {
+        if let Err(e) = conn.pragma_update(None, "mmap_size", 0) {
+            restore_cache(conn, (cache, mmap));
+            return Err(e.into());
+        }
+    }
+    Ok((cache, mmap))
+}
+
+/// Sets back what [`small_cache`] changed. A setting that cannot be set back leaves the
+/// smaller one on that connection (slower, never wrong): not an error over an import
+/// already committed.
+fn restore_cache(conn: &Connection, (cache, mmap): (i64, Option<i64>)) {
+    let _ = conn.pragma_update(None, "cache_size", cache);
+    if let Some(mmap) = mmap {
+        let _ = conn.pragma_update(None, "mmap_size", mmap);
+    }
+}
 
 /// Writes the new lines of an import (none in a dry run), links the returns, then matches
 /// each line and reports it (applying the sure ones when asked).
@@ -751,31 +773,36 @@ fn write_and_match(
             continue;
         }
         names.note(book, &proposal);
-        let mut v = view(line_id, l, &proposal, status, names, lang);
+        // Its view only when it is listed (the first REPORT_LINES of its kind).
+        let list = |report: &ImportReport| {
+            let listed = match proposal.confidence {
+                Some(Confidence::Sure) => report.sure.len(),
+                Some(_) => report.proposed.len(),
+                None => report.unmatched.len(),
+            };
+            listed < REPORT_LINES
+        };
+        let mut v = list(report).then(|| view(line_id, l, &proposal, status, names, lang));
         if proposal.confidence == Some(Confidence::Sure) {
             if opts.apply_sure {
                 if let Some(line_id) = line_id {
                     apply(tx, line_id, l, &proposal, names, lang, true)?;
                     report.applied += 1;
-                    v.status = "matched".into();
+                    if let Some(v) = &mut v {
+                        v.status = "matched".into();
+                    }
                     // Later lines of the same file see these invoices as paid.
                     settled(book, &proposal);
                 }
             }
             report.sure_count += 1;
-            if report.sure.len() < REPORT_LINES {
-                report.sure.push(v);
-            }
+            report.sure.extend(v);
         } else if proposal.confidence.is_some() {
             report.proposed_count += 1;
-            if report.proposed.len() < REPORT_LINES {
-                report.proposed.push(v);
-            }
+            report.proposed.extend(v);
         } else {
             report.unmatched_count += 1;
-            if report.unmatched.len() < REPORT_LINES {
-                report.unmatched.push(v);
-            }
+            report.unmatched.extend(v);
         }
     }
     Ok(())

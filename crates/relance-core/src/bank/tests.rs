@@ -1295,12 +1295,25 @@ mod ledger {
         vec![(format!("{id}.xml"), xml.into_bytes())]
     }
 
-    /// A report lists the first lines of each kind and counts them all: 1,005 unknown
-    /// payers, 1,000 listed, 1,005 counted; imported, the ledger has every one.
+    /// A report lists the first lines of each kind and counts them all: 20,005 unknown
+    /// payers, 1,000 listed, 20,005 counted; imported, the ledger has every one; the page
+    /// cache made small for so big an import is set back after.
     #[test]
     fn a_big_statement_is_reported_by_counts_and_its_first_lines() {
         let mut conn = ledger();
-        let entries: String = (0..store::REPORT_LINES + 5)
+        let n = store::BIG_IMPORT + 5;
+        let pragmas = |conn: &Connection| -> (i64, Option<i64>) {
+            use rusqlite::OptionalExtension;
+            (
+                conn.query_row("PRAGMA cache_size", [], |r| r.get(0))
+                    .unwrap(),
+                conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))
+                    .optional()
+                    .unwrap(),
+            )
+        };
+        let before = pragmas(&conn);
+        let entries: String = (0..n)
             .map(|i| {
                 format!(
                     "<Ntry><Amt Ccy=\"EUR\">{}.17</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
@@ -1323,14 +1336,21 @@ mod ledger {
                 ..Options::default()
             },
         );
-        assert_eq!(dry.lines, store::REPORT_LINES + 5);
-        assert_eq!(dry.unmatched_count, store::REPORT_LINES + 5);
+        assert_eq!(dry.lines, n);
+        assert_eq!(dry.unmatched_count, n);
         assert_eq!(dry.unmatched.len(), store::REPORT_LINES);
         assert_eq!(dry.unmatched[0].payer, "Inconnu 0");
+        assert_eq!(pragmas(&conn), before);
         let done = import(&mut conn, &files, Options::default());
-        assert_eq!(done.unmatched_count, store::REPORT_LINES + 5);
-        let listed = store::lines(&conn, Some("unmatched"), Lang::Fr).unwrap();
-        assert_eq!(listed.len(), store::REPORT_LINES + 5);
+        assert_eq!(done.unmatched_count, n);
+        assert_eq!(pragmas(&conn), before);
+        let stored: i64 = conn
+            .query_row("SELECT COUNT(*) FROM bank_lines", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, n as i64);
+        // Again: every line known, none doubled.
+        let again = import(&mut conn, &files, Options::default());
+        assert_eq!((again.lines, again.duplicates), (n, n));
     }
 
     fn sure(conn: &mut Connection, files: &[(String, Vec<u8>)]) -> store::ImportReport {

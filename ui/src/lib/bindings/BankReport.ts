@@ -12,8 +12,8 @@ export type BankReport = {
 import: number | null, lines: number, duplicates: number, debits: number, 
 /**
  * The lines of each kind, in the files' order: the first [`REPORT_LINES`] of them (a
- * 50 MB statement holds 170,000 lines; an import's lines are then read a page at a
- * time from the ledger, [`lines`]); the counts are of all.
+ * 50 MB statement holds 170,000 lines; once imported, the ledger lists them all by
+ * status, [`lines`]); the counts are of all.
  */
 sure: Array<BankLine>, proposed: Array<BankLine>, unmatched: Array<BankLine>, sure_count: number, proposed_count: number, unmatched_count: number, applied: number, mismatches: Array<BankMismatch>, 
 /**
