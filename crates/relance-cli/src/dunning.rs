@@ -204,7 +204,7 @@ pub fn history(conn: &mut Connection, args: HistoryArgs) -> Result<()> {
     emit(
         format,
         &entries,
-        &["date", "what", "action", "invoices", "amount", "note"],
+        &["date", "what", "action", "invoices", "amount", "by", "note"],
         |e| {
             vec![
                 e.on_date.to_string(),
@@ -212,6 +212,7 @@ pub fn history(conn: &mut Connection, args: HistoryArgs) -> Result<()> {
                 e.action.clone().unwrap_or_default(),
                 e.invoices.join(" "),
                 crate::output::entry_amount(e),
+                e.actor.clone(),
                 e.note.clone(),
             ]
         },

@@ -470,15 +470,20 @@ fn agenda_json_and_acting_on_it() {
     // Marking one done removes it from the agenda and adds a history entry.
     let first = actions[0]["id"].as_str().unwrap().to_string();
     let customer = actions[0]["customer"].as_str().unwrap().to_string();
-    e.ok(&[
-        "action",
-        "done",
-        &first,
-        "--as-of",
-        "2026-11-22",
-        "--note",
-        "Sent",
-    ]);
+    // Run as the system account "alice" (no name in Settings): the history names her.
+    let o = e.run_env(
+        &[
+            "action",
+            "done",
+            &first,
+            "--as-of",
+            "2026-11-22",
+            "--note",
+            "Sent",
+        ],
+        &[("USER", "alice"), ("LOGNAME", "alice")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let after = e.json(&["agenda", "--as-of", "2026-11-22", "--format", "json"]);
     assert!(after
         .as_array()
@@ -488,6 +493,16 @@ fn agenda_json_and_acting_on_it() {
     let history = e.json(&["history", "--customer", &customer, "--format", "json"]);
     assert_eq!(history[0]["kind"], "action_done");
     assert_eq!(history[0]["note"], "Sent");
+    assert_eq!(history[0]["actor"], "alice", "{history}");
+    // A name set in Settings is who the history names from then on.
+    e.ok(&["settings", "set", "user_name", "Marie"]);
+    let second = actions[1]["id"].as_str().unwrap().to_string();
+    let whose = actions[1]["customer"].as_str().unwrap().to_string();
+    e.ok(&["action", "done", &second, "--as-of", "2026-11-22"]);
+    let history = e.json(&["history", "--customer", &whose, "--format", "json"]);
+    assert_eq!(history[0]["actor"], "Marie", "{history}");
+    let table = e.ok(&["history", "--customer", &whose]);
+    assert!(table.contains("Marie"), "{table}");
     // Acting on an action that is not on the agenda is refused.
     let o = e.run(&["action", "done", &first, "--as-of", "2026-11-22"]);
     assert_eq!(code(&o), 1);

@@ -5,7 +5,7 @@
 use crate::error::Result;
 use crate::money::Currency;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -141,10 +141,12 @@ pub fn undone(conn: &Connection) -> Result<std::collections::HashSet<i64>> {
 
 /// Appends an entry (call it inside the transaction that does the thing it records).
 pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
+    let actor = actor(conn)?;
     conn.prepare_cached(
         "INSERT INTO journal (on_date, customer_id, kind, action, channel, amount_minor, currency,
-            until_date, promise_id, dispute_id, corrects_id, note, document_id, bank_identity)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            until_date, promise_id, dispute_id, corrects_id, note, document_id, bank_identity,
+            actor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         e.on_date.to_string(),
@@ -161,6 +163,7 @@ pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
         e.note,
         e.document_id,
         e.bank_identity,
+        actor,
     ])?;
     let id = conn.last_insert_rowid();
     let mut ins = conn.prepare_cached(
@@ -170,6 +173,34 @@ pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
         ins.execute(params![id, invoice_id, offset])?;
     }
     Ok(id)
+}
+
+static SYSTEM_USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The system account the shell runs as (`$USER`): who the history names when Settings
+/// gives no name. Set once per process by the shell (the engine reads no environment);
+/// later calls are ignored.
+pub fn set_system_user(name: &str) {
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    let _ = SYSTEM_USER.set(name);
+}
+
+/// Who is recording now: the name set in Settings (`user_name`), else the system account,
+/// else nobody named ('').
+pub fn actor(conn: &Connection) -> Result<String> {
+    let named: Option<String> = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = 'user_name'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(match named.map(|n| n.trim().to_string()) {
+        Some(n) if !n.is_empty() => n,
+        _ => SYSTEM_USER.get().cloned().unwrap_or_default(),
+    })
 }
 
 /// A journal entry as the history timeline shows it.
@@ -200,6 +231,9 @@ pub struct JournalEntry {
     /// undone; after a re-import, the new line when it pays the same customer again).
     #[ts(type = "number | null")]
     pub bank_line: Option<i64>,
+    /// Who recorded it (the name in Settings, else the system account; '' before Relance
+    /// kept it).
+    pub actor: String,
 }
 
 fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<JournalEntry>> {
@@ -210,7 +244,8 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
                    JOIN invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = j.id),
                 (SELECT l.id FROM bank_lines l LEFT JOIN bank_lines c ON c.id = l.reverses
                    JOIN payments p ON p.id = COALESCE(l.payment_id, c.payment_id)
-                  WHERE l.identity = j.bank_identity AND p.customer_id = j.customer_id)
+                  WHERE l.identity = j.bank_identity AND p.customer_id = j.customer_id),
+                j.actor
          FROM journal j JOIN customers c ON c.id = j.customer_id
          WHERE {cond} ORDER BY j.on_date DESC, j.id DESC LIMIT ?2"
     ))?;
@@ -240,6 +275,7 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
             corrects_id: r.get(11)?,
             document_id: r.get(12)?,
             bank_line: r.get(14)?,
+            actor: r.get(15)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -309,5 +345,56 @@ mod tests {
         assert!(conn.execute("UPDATE journal SET note = 'x'", []).is_err());
         assert!(conn.execute("DELETE FROM journal", []).is_err());
         assert_eq!(for_invoice(&conn, v.id, 10).unwrap().len(), 2);
+    }
+
+    /// Every entry names who recorded it: the name in Settings, else the system account
+    /// the shell gave; the name is kept with the entry (a later change does not rewrite it).
+    #[test]
+    fn an_entry_names_who_recorded_it() {
+        let mut conn = setup();
+        set_system_user(" sys-account\n ");
+        let system = SYSTEM_USER.get().cloned().unwrap_or_default();
+        assert_eq!(system, "sys-account");
+        let d = day("2026-02-01");
+        let v = crate::invoices::create(
+            &conn,
+            &inv("F-1", "ACME", "2026-01-01", "2026-01-31", "100"),
+            d,
+        )
+        .unwrap();
+        let e = NewEntry::new(JournalKind::Note, v.customer_id, d);
+        append(&conn, &e).unwrap();
+        crate::settings::set(&conn, "user_name", "  Marie Dupont ").unwrap();
+        append(&conn, &e).unwrap();
+        let h = for_customer(&conn, v.customer_id, 10).unwrap();
+        assert_eq!(h[0].actor, "Marie Dupont");
+        assert_eq!(h[1].actor, system);
+        // Through the settings form: None keeps the name, empty clears it.
+        let mut input = crate::settings::SettingsInput {
+            company_name: "Atelier Lumen".into(),
+            country: "fr".into(),
+            default_currency: "eur".into(),
+            default_payment_terms_days: "30".into(),
+            promise_grace_days: "2".into(),
+            ui_language: "fr".into(),
+            ..Default::default()
+        };
+        input.user_name = None;
+        assert_eq!(
+            crate::settings::save(&mut conn, &input).unwrap().user_name,
+            "Marie Dupont"
+        );
+        input.user_name = Some(String::new());
+        assert_eq!(
+            crate::settings::save(&mut conn, &input).unwrap().user_name,
+            ""
+        );
+        append(&conn, &e).unwrap();
+        assert_eq!(
+            for_customer(&conn, v.customer_id, 1).unwrap()[0].actor,
+            system
+        );
+        // A name that is no line is refused.
+        assert!(crate::settings::set(&conn, "user_name", "a\u{7}b").is_err());
     }
 }

@@ -54,6 +54,8 @@ pub struct Settings {
     pub credit_note_prefix: String,
     /// Early-payment discount terms printed on issued invoices; empty: "no discount".
     pub discount_terms: String,
+    /// Who the history names for what is recorded here; empty: the system account.
+    pub user_name: String,
     /// "standard" (VAT charged at the lines' rates) or "franchise" (franchise en base, art.
     /// 293 B du CGI: no VAT on any invoice, category E with that mention).
     pub vat_regime: String,
@@ -102,6 +104,10 @@ pub struct SettingsInput {
     #[serde(default)]
     pub credit_note_prefix: String,
     pub discount_terms: String,
+    /// Who the history names; `None` (a caller that does not show it) keeps the one saved,
+    /// empty clears it.
+    #[serde(default)]
+    pub user_name: Option<String>,
     /// A caller that does not show it (empty) keeps the one saved.
     #[serde(default)]
     pub vat_regime: String,
@@ -250,6 +256,9 @@ pub const KEYS: &[(&str, &str, Check)] = &[
     ("discount_terms", "", |k, x| {
         v::printable(k, v::optional_line(k, x, 200)?)
     }),
+    ("user_name", "", |k, x| {
+        v::printable(k, v::optional_line(k, x, 80)?)
+    }),
     ("vat_regime", "standard", |k, x| {
         match x.trim().to_ascii_lowercase().as_str() {
             "" | "standard" => Ok("standard".into()),
@@ -372,6 +381,7 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         invoice_prefix: s("invoice_prefix"),
         credit_note_prefix: s("credit_note_prefix"),
         discount_terms: s("discount_terms"),
+        user_name: s("user_name"),
         vat_regime: s("vat_regime"),
         vat_on_debits: s("vat_on_debits") == "yes",
         segment_min_paid: days("segment_min_paid"),
@@ -538,6 +548,9 @@ pub fn save(conn: &mut Connection, input: &SettingsInput) -> Result<Settings> {
             "vat_on_debits",
             check_for("vat_on_debits")?("vat_on_debits", &input.vat_on_debits)?,
         ));
+    }
+    if let Some(name) = &input.user_name {
+        clean.push(("user_name", check_for("user_name")?("user_name", name)?));
     }
     if !input.vat_regime.trim().is_empty() {
         clean.push((

@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0031_delivery_address.sql"),
     include_str!("migrations/0032_document_discount.sql"),
     include_str!("migrations/0033_contract_exchange_rate.sql"),
+    include_str!("migrations/0034_journal_actor.sql"),
 ];
 
 /// The schema version this build writes.

@@ -22,4 +22,9 @@ document_id: number | null,
  * the history links to it while that line pays this customer (none once its import is
  * undone; after a re-import, the new line when it pays the same customer again).
  */
-bank_line: number | null, };
+bank_line: number | null, 
+/**
+ * Who recorded it (the name in Settings, else the system account; '' before Relance
+ * kept it).
+ */
+actor: string, };

@@ -51,6 +51,10 @@ credit_note_prefix: string,
  */
 discount_terms: string, 
 /**
+ * Who the history names for what is recorded here; empty: the system account.
+ */
+user_name: string, 
+/**
  * "standard" (VAT charged at the lines' rates) or "franchise" (franchise en base, art.
  * 293 B du CGI: no VAT on any invoice, category E with that mention).
  */

@@ -9,6 +9,11 @@ export type SettingsInput = { company_name: string, address: string, postal_code
  */
 credit_note_prefix: string, discount_terms: string, 
 /**
+ * Who the history names; `None` (a caller that does not show it) keeps the one saved,
+ * empty clears it.
+ */
+user_name: string | null, 
+/**
  * A caller that does not show it (empty) keeps the one saved.
  */
 vat_regime: string, 

@@ -402,6 +402,8 @@ export const en = {
   'settings.invoice_prefix': 'Invoice number prefix (F gives F2026-0001)',
   'settings.credit_note_prefix': 'Credit note number prefix (A gives A2026-0001)',
   'settings.discount_terms': 'Early-payment discount (empty: none)',
+  'settings.user_name': 'Your name',
+  'settings.user_name_hint': 'The history says who did what. Empty: your account on this computer.',
   'settings.letter_window.right': 'Right (French DL envelope)',
   'settings.letter_window.left': 'Left (DIN 5008)',
   'rates.title': 'Reference rates',

@@ -404,6 +404,8 @@ export const fr: Record<Key, string> = {
   'settings.invoice_prefix': 'Préfixe des numéros de facture (F donne F2026-0001)',
   'settings.credit_note_prefix': 'Préfixe des numéros d\'avoir (A donne A2026-0001)',
   'settings.discount_terms': 'Escompte pour paiement anticipé (vide : aucun)',
+  'settings.user_name': 'Votre nom',
+  'settings.user_name_hint': 'L\'historique indique qui a fait quoi. Vide : votre compte sur cet ordinateur.',
   'settings.letter_window.right': 'À droite (enveloppe DL française)',
   'settings.letter_window.left': 'À gauche (DIN 5008)',
   'rates.title': 'Taux de référence',
