@@ -21,12 +21,7 @@ fn main() {
     }
     let today = commands::today();
     // Who the history names when Settings gives no name: the system account.
-    relance_core::journal::set_system_user(
-        &["USER", "LOGNAME", "USERNAME"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-            .unwrap_or_default(),
-    );
+    relance_core::journal::set_system_user(&relance_core::app::system_user());
     let conn = match relance_core::start(&path, today) {
         Ok((conn, warning)) => {
             if let Some(w) = warning {

@@ -112,7 +112,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Who the history names when Settings gives no name: the system account.
-    relance_core::journal::set_system_user(&system_user());
+    relance_core::journal::set_system_user(&relance_core::app::system_user());
     let (path, mut conn) = match backup::start(cli.db.clone()) {
         Ok(pc) => pc,
         Err(e) => return fail(&e, cli.lang.map_or(Lang::En, LangArg::lang)),
@@ -124,14 +124,6 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e, lang),
     }
-}
-
-/// The system account this runs as (`USER`, else `LOGNAME`, else `USERNAME`), "" if none.
-fn system_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_default()
 }
 
 fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relance_core::Result<()> {

@@ -50,6 +50,16 @@ pub fn today() -> Result<chrono::NaiveDate> {
     }
 }
 
+/// The system account the shell runs as (`USER`, else `LOGNAME`, else `USERNAME`; "" if
+/// none): who the history names when Settings gives no name (read by the shells at the
+/// command boundary, like [`today`], and handed to `journal::set_system_user`).
+pub fn system_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_default()
+}
+
 /// Seconds since 1970 now: the Date header of an e-mail draft (read by the shells at the
 /// command boundary, like [`today`]).
 pub fn now_unix() -> i64 {

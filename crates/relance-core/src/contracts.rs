@@ -1396,7 +1396,7 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
         vat_mention: k.vat_mention,
         exchange_rate: k
             .exchange_rate_e6
-            .map(|r| rust_decimal::Decimal::new(r, 6).normalize().to_string())
+            .map(crate::invoices::drafts::exchange_rate_text)
             .unwrap_or_default(),
         net: cur.minor_to_string(k.net_minor),
         vat: cur.minor_to_string(k.vat_minor),

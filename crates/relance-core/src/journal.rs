@@ -177,9 +177,8 @@ pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
 
 static SYSTEM_USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// The system account the shell runs as (`$USER`): who the history names when Settings
-/// gives no name. Set once per process by the shell (the engine reads no environment);
-/// later calls are ignored.
+/// The system account the shell runs as (`app::system_user`): who the history names when
+/// Settings gives no name. Set once per process by the shell; later calls are ignored.
 pub fn set_system_user(name: &str) {
     let name: String = name
         .trim()

@@ -294,8 +294,7 @@ pub(super) fn table(lines: &[issue::Line], vat: i64, currency: Currency, lang: L
     if rates.is_empty() {
         rates.push((0, vat));
     }
-    let mut totals = Vec::new();
-    totals.push((t(lang, "Total HT", "Total net"), money(net)));
+    let mut totals = vec![(t(lang, "Total HT", "Total net"), money(net))];
     for (r, v) in &rates {
         let rate = issue::rate_text(*r).replace('.', if lang == Lang::Fr { "," } else { "." });
         totals.push((

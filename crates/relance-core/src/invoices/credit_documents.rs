@@ -227,6 +227,8 @@ pub fn issue_in(
     }
     let invoice_lines = issue::lines(tx, head.id)?;
     let case = case_of(tx, head.id, &invoice_lines)?;
+    let customer = crate::customers::get(tx, head.customer_id)?;
+    let fr = customer.language == crate::error::Lang::Fr;
     let lines: Vec<Line> = if input.lines.is_empty() {
         if invoice_lines.is_empty() {
             return Err(Error::invalid(
@@ -245,7 +247,6 @@ pub fn issue_in(
             .enumerate()
             .map(|(i, l)| drafts::check_line(l, i, currency, case))
             .collect::<Result<Vec<_>>>()?;
-        let fr = crate::customers::get(tx, head.customer_id)?.language == crate::error::Lang::Fr;
         // What is typed is what is credited: an invoice's discount on the whole invoice is
         // not applied to the lines typed (a goodwill gesture of 50.00 is 50.00); to credit a
         // line as a discounted invoice billed it, its line discount says so ("…|HUR|5").
@@ -275,11 +276,12 @@ pub fn issue_in(
     if matches!(
         case,
         Some(VatCase::ReverseChargeGoods | VatCase::ReverseChargeServices)
-    ) {
-        let c = crate::customers::get(tx, head.customer_id)?;
-        if c.vat_number.is_empty() {
-            return Err(Error::invalid("customer", Msg::BuyerVatRequired(c.name)));
-        }
+    ) && customer.vat_number.is_empty()
+    {
+        return Err(Error::invalid(
+            "customer",
+            Msg::BuyerVatRequired(customer.name.clone()),
+        ));
     }
     // Numbers follow dates.
     let last: Option<NaiveDate> =
@@ -319,11 +321,7 @@ pub fn issue_in(
             match invoice_notes.lines().map(str::trim).find(|l| !l.is_empty()) {
                 Some(first) if written_here => first.to_string(),
                 _ if !contract.trim().is_empty() => contract.trim().to_string(),
-                _ => {
-                    let fr = crate::customers::get(tx, head.customer_id)?.language
-                        == crate::error::Lang::Fr;
-                    drafts::exemption_mention(case, fr).to_string()
-                }
+                _ => drafts::exemption_mention(case, fr).to_string(),
             }
         }
         None => String::new(),

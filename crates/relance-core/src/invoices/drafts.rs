@@ -516,6 +516,13 @@ pub(crate) fn exchange_rate(currency: Currency, typed: &str) -> Result<Option<i6
     }
 }
 
+/// An exchange rate (euros for one unit, × 1,000,000) as typed back: "1.165".
+pub(crate) fn exchange_rate_text(rate_e6: i64) -> String {
+    rust_decimal::Decimal::new(rate_e6, 6)
+        .normalize()
+        .to_string()
+}
+
 /// `vat` (minor units of `currency`) in euro cents at `rate_e6`, half away from zero.
 pub fn vat_in_euros(vat: i64, currency: Currency, rate_e6: i64) -> i64 {
     round_div(
@@ -994,9 +1001,7 @@ pub fn input_of(conn: &Connection, id: i64) -> Result<DraftInput> {
         notes,
         vat_exemption: exemption,
         lines,
-        exchange_rate: rate
-            .map(|r| rust_decimal::Decimal::new(r, 6).normalize().to_string())
-            .unwrap_or_default(),
+        exchange_rate: rate.map(exchange_rate_text).unwrap_or_default(),
         operation,
         delivery_address,
         discount: if discount == 0 {
