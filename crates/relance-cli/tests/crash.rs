@@ -113,7 +113,7 @@ fn journal_hash(conn: &Connection, up_to: i64) -> u64 {
 /// Opens the database as SQLite would after a crash, and checks everything that must
 /// hold whatever the moment of the kill. Returns the violations found.
 fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
-    let conn = Connection::open(db).unwrap();
+    let conn = Connection::open_sqlite_file(db, false).unwrap();
     let mut bad = Vec::new();
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -514,7 +514,7 @@ fn setup(dir: &Path) -> Setup {
         .unwrap()
         .to_string();
     run_ok(&template, &["action", "done", &call]);
-    let conn = Connection::open(&template).unwrap();
+    let conn = Connection::open_sqlite_file(&template, false).unwrap();
     let undo_entry = query_i64(&conn, "SELECT MAX(id) FROM journal");
     drop(conn);
     // A transfer from the bank, applied, that the bank gives back under the kill; and one
@@ -725,7 +725,7 @@ fn setup(dir: &Path) -> Setup {
     ))
     .unwrap();
     let draft = draft["id"].as_i64().unwrap();
-    let conn = Connection::open(&template).unwrap();
+    let conn = Connection::open_sqlite_file(&template, false).unwrap();
     let (credit_invoice, credit_invoice_open): (String, bool) = conn
         .query_row(
             "SELECT number, settled_minor < total_minor FROM invoices
@@ -1089,7 +1089,7 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         // The next command's start names the files a committed write staged but did not
         // get to name (`store::finish_pending`).
         {
-            let conn = Connection::open(&db).unwrap();
+            let conn = Connection::open_sqlite_file(&db, false).unwrap();
             relance_core::store::finish_pending(&conn).unwrap();
         }
         let (state, bad) = check(&db, s.journal_max);

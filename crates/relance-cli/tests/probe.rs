@@ -425,7 +425,7 @@ fn closed_disputed_and_future_claims_are_refused() {
         d.json(&["penalties", "overcharged", "--format", "json"]),
         serde_json::json!([])
     );
-    let none: i64 = relance_core::Connection::open(d.db())
+    let none: i64 = relance_core::Connection::open_sqlite_file(d.db(), false)
         .unwrap()
         .query_row("SELECT COUNT(*) FROM penalty_charges", [], |r| r.get(0))
         .unwrap();
@@ -1508,7 +1508,7 @@ fn drafts_issued_at_once_are_numbered_without_a_gap() {
         .filter(|o| o.status.success())
         .count();
     assert_eq!(ok, 5, "each draft issued once");
-    let conn = relance_core::Connection::open(d.db()).unwrap();
+    let conn = relance_core::Connection::open_sqlite_file(d.db(), false).unwrap();
     let numbers: Vec<String> = conn
         .prepare("SELECT number FROM invoices WHERE issued = 1 ORDER BY number")
         .unwrap()

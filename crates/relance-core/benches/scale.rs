@@ -511,7 +511,7 @@ fn main() {
 
     // The cost of synchronous=FULL: one fsync per commit, felt on many small writes.
     for mode in ["FULL", "NORMAL"] {
-        conn.pragma_update(None, "synchronous", mode).unwrap();
+        conn.pragma_update("synchronous", mode).unwrap();
         let start = Instant::now();
         for i in 0..200 {
             let p = relance_core::invoices::payments::PaymentInput {
@@ -529,7 +529,7 @@ fn main() {
             start.elapsed().as_secs_f64() * 1000.0 / 200.0
         );
     }
-    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.pragma_update("synchronous", "FULL").unwrap();
 
     bank(&mut conn, as_of, &mut rng);
     einvoice(&mut conn, as_of);

@@ -1,7 +1,7 @@
 //! What the desktop shell tells the UI about itself at start-up.
 
 use crate::error::Result;
-use rusqlite::Connection;
+use crate::store::sql::Connection;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

@@ -16,9 +16,9 @@
 //! `relance-manual-2026-11-22T09-30-05.sqlite`, `relance-before-restore-…`, `relance-before-v3-…`.
 
 use crate::error::{Error, Msg, Result};
+use crate::store::sql::{Connection, OptionalExtension};
 use crate::store::{self, FileState};
 use chrono::{Datelike, NaiveDate};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
@@ -187,10 +187,7 @@ pub fn check_file(path: &Path) -> Result<Contents> {
     match store::inspect(path)? {
         FileState::New => Err(Error::NotADatabase(path.display().to_string())),
         FileState::Relance { .. } => {
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
+            let conn = Connection::open_sqlite_file(path, true)?;
             let ok: String = conn
                 .query_row("PRAGMA integrity_check", [], |r| r.get(0))
                 .map_err(|e| Error::damaged(path.display().to_string(), &e))?;
@@ -276,14 +273,11 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
     let result = (|| -> Result<(Snapshot, Vec<String>, Vec<String>)> {
         let copy = work.join("incoming.sqlite");
         {
-            let source = Connection::open_with_flags(
-                file,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
+            let source = Connection::open_sqlite_file(file, true)?;
             store::snapshot(&source, &copy)?;
         }
         {
-            let incoming = Connection::open(&copy)?;
+            let incoming = Connection::open_sqlite_file(&copy, false)?;
             store::migrate(&incoming, store::SCHEMA_VERSION)?;
         }
         conn.execute("ATTACH DATABASE ?1 AS incoming", [copy.to_string_lossy()])?;
@@ -349,7 +343,7 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
             Ok(conn
                 .prepare(sql)?
                 .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<_>>()?)
+                .collect::<crate::store::sql::Result<_>>()?)
         };
         let carried = strings(&format!(
             "SELECT i.number FROM main.invoices i WHERE {CARRIED} ORDER BY i.id"
@@ -398,17 +392,14 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
     // the restore replaces (SQLite's backup cannot read from a connection inside a write
     // transaction).
     let undo = {
-        let reader = Connection::open_with_flags(
-            db,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let reader = Connection::open_sqlite_file(db, true)?;
         backup_now_named(&reader, db, "relance-before-restore-")?
     };
     tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
     let triggers: Vec<(String, String)> = tx
         .prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let carry = Carry::read(&tx)?;
     for (name, _) in &triggers {
         tx.execute_batch(&format!("DROP TRIGGER main.\"{name}\""))?;
@@ -419,7 +410,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
                AND name NOT LIKE 'sqlite_%' ORDER BY name",
         )?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     for t in tables
         .iter()
         .filter(|t| !NOT_RESTORED.contains(&t.as_str()))
@@ -430,7 +421,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
             ))?
             .query_map([], |r| r.get::<_, String>(0))?
             .map(|c| c.map(|c| format!("\"{c}\"")))
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         let cols = columns.join(", ");
         tx.execute_batch(&format!(
             "DELETE FROM main.\"{t}\";
@@ -456,51 +447,55 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
 }
 
 /// A row as stored: (column, value), in the table's order.
-type Values = Vec<(String, rusqlite::types::Value)>;
+type Values = Vec<(String, crate::store::sql::Value)>;
 
-fn read_rows(tx: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Values>> {
+fn read_rows(
+    tx: &Connection,
+    sql: &str,
+    args: &[&dyn crate::store::sql::ToSql],
+) -> Result<Vec<Values>> {
     let mut stmt = tx.prepare(sql)?;
-    let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let names: Vec<String> = stmt.column_names()?;
     let rows = stmt.query_map(args, |r| {
         names
             .iter()
             .enumerate()
-            .map(|(i, n)| Ok((n.clone(), r.get::<_, rusqlite::types::Value>(i)?)))
-            .collect::<rusqlite::Result<Values>>()
+            .map(|(i, n)| Ok((n.clone(), r.get::<_, crate::store::sql::Value>(i)?)))
+            .collect::<crate::store::sql::Result<Values>>()
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
-fn value<'a>(row: &'a Values, column: &str) -> &'a rusqlite::types::Value {
+fn value<'a>(row: &'a Values, column: &str) -> &'a crate::store::sql::Value {
     row.iter()
         .find(|(c, _)| c == column)
         .map(|(_, v)| v)
-        .unwrap_or(&rusqlite::types::Value::Null)
+        .unwrap_or(&crate::store::sql::Value::Null)
 }
 
 fn int(row: &Values, column: &str) -> Option<i64> {
     match value(row, column) {
-        rusqlite::types::Value::Integer(n) => Some(*n),
+        crate::store::sql::Value::Integer(n) => Some(*n),
         _ => None,
     }
 }
 
 fn text(row: &Values, column: &str) -> String {
     match value(row, column) {
-        rusqlite::types::Value::Text(t) => t.clone(),
+        crate::store::sql::Value::Text(t) => t.clone(),
         _ => String::new(),
     }
 }
 
 /// Inserts `row` into `main.table`, leaving out `id` (a new one is given) and replacing the
-/// columns in `set`. Returns the new rowid.
+/// columns in `set`. Returns the new row's id (0 for a table keyed otherwise).
 fn insert_row(
     tx: &Connection,
     table: &str,
     row: &Values,
-    set: &[(&str, rusqlite::types::Value)],
+    set: &[(&str, crate::store::sql::Value)],
 ) -> Result<i64> {
-    let kept: Vec<(String, rusqlite::types::Value)> = row
+    let kept: Vec<(String, crate::store::sql::Value)> = row
         .iter()
         .filter(|(c, _)| c != "id")
         .map(|(c, v)| {
@@ -513,15 +508,18 @@ fn insert_row(
         .collect();
     let cols: Vec<String> = kept.iter().map(|(c, _)| format!("\"{c}\"")).collect();
     let marks: Vec<String> = (1..=kept.len()).map(|i| format!("?{i}")).collect();
-    tx.execute(
-        &format!(
-            "INSERT INTO main.\"{table}\" ({}) VALUES ({})",
-            cols.join(", "),
-            marks.join(", ")
-        ),
-        rusqlite::params_from_iter(kept.iter().map(|(_, v)| v)),
-    )?;
-    Ok(tx.last_insert_rowid())
+    let sql = format!(
+        "INSERT INTO main.\"{table}\" ({}) VALUES ({})",
+        cols.join(", "),
+        marks.join(", ")
+    );
+    let values = crate::store::sql::params_from_iter(kept.iter().map(|(_, v)| v));
+    if row.iter().any(|(c, _)| c == "id") {
+        Ok(tx.insert(&sql, values)?)
+    } else {
+        tx.execute(&sql, values)?;
+        Ok(0)
+    }
 }
 
 /// Which live invoices `i` a restore of the attached `incoming` carries over (see [`Carry`]):
@@ -627,7 +625,7 @@ impl Carry {
         c.credit_sequence = tx
             .prepare("SELECT year, last FROM main.credit_note_sequence")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         let sql = format!(
             "SELECT cn.*, i.number AS invoice_number,
                     (SELECT d.number FROM main.credit_note_documents d WHERE d.id = cn.document_id)
@@ -643,7 +641,7 @@ impl Carry {
                 .filter(|(k, _)| k != "invoice_number" && k != "document_number")
                 .map(|(k, v)| {
                     if k == "document_id" {
-                        (k, rusqlite::types::Value::Text(document.clone()))
+                        (k, crate::store::sql::Value::Text(document.clone()))
                     } else {
                         (k, v)
                     }
@@ -719,14 +717,14 @@ impl Carry {
         c.sequence = tx
             .prepare("SELECT year, last FROM main.invoice_sequence")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         Ok(c)
     }
 
     /// Writes what was read into the replaced data (triggers are set aside meanwhile).
     fn write(&self, tx: &Connection) -> Result<Vec<String>> {
-        use rusqlite::types::Value;
-        use rusqlite::OptionalExtension;
+        use crate::store::sql::OptionalExtension;
+        use crate::store::sql::Value;
         // Customers by reference: the file's own when it has them, else carried.
         let mut customer_of = std::collections::HashMap::new();
         for row in &self.customers {
@@ -816,7 +814,7 @@ impl Carry {
                         tx.execute(
                             "UPDATE main.milestones SET invoice_id = ?3, reached_on = ?4, cancelled = 0
                              WHERE contract_id = ?1 AND position = ?2",
-                            rusqlite::params![contract_id, int(m, "position"), new, value(m, "reached_on")],
+                            crate::store::sql::params![contract_id, int(m, "position"), new, value(m, "reached_on")],
                         )?;
                     }
                     (Some(_), None) => {}
@@ -876,15 +874,15 @@ impl Carry {
         for (year, last) in &self.sequence {
             tx.execute(
                 "INSERT INTO main.invoice_sequence (year, last) VALUES (?1, ?2)
-                 ON CONFLICT(year) DO UPDATE SET last = MAX(last, excluded.last)",
-                rusqlite::params![year, last],
+                 ON CONFLICT(year) DO UPDATE SET last = CASE WHEN excluded.last > last THEN excluded.last ELSE last END",
+                crate::store::sql::params![year, last],
             )?;
         }
         for (year, last) in &self.credit_sequence {
             tx.execute(
                 "INSERT INTO main.credit_note_sequence (year, last) VALUES (?1, ?2)
-                 ON CONFLICT(year) DO UPDATE SET last = MAX(last, excluded.last)",
-                rusqlite::params![year, last],
+                 ON CONFLICT(year) DO UPDATE SET last = CASE WHEN excluded.last > last THEN excluded.last ELSE last END",
+                crate::store::sql::params![year, last],
             )?;
         }
         // Issued credit notes: a document sent stays, on its invoice by number.
@@ -922,8 +920,8 @@ impl Carry {
     /// history entry. Written once the triggers are back: they keep the invoice's settled
     /// and paid-on caches, as for any credit note.
     fn write_credit_notes(&self, tx: &Connection) -> Result<Vec<String>> {
-        use rusqlite::types::Value;
-        use rusqlite::OptionalExtension;
+        use crate::store::sql::OptionalExtension;
+        use crate::store::sql::Value;
         let mut carried_notes = Vec::new();
         for (cn, number) in &self.credit_notes {
             let Some((invoice_id, customer_id, open, currency)) = tx
@@ -1126,7 +1124,7 @@ mod tests {
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?,)))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         assert!(fk.is_empty());
         // The app's connection keeps working, and a second connection sees the restored data.
@@ -1267,7 +1265,7 @@ mod tests {
         let n = snapshots();
         // Another program's SQLite file.
         let foreign = dir.path().join("foreign.sqlite");
-        Connection::open(&foreign)
+        Connection::open_sqlite_file(&foreign, false)
             .unwrap()
             .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             .unwrap();
@@ -1295,9 +1293,9 @@ mod tests {
         // A newer schema.
         let newer = dir.path().join("newer.sqlite");
         backup_now(&conn, &path, Some(&newer)).unwrap();
-        Connection::open(&newer)
+        Connection::open_sqlite_file(&newer, false)
             .unwrap()
-            .pragma_update(None, "user_version", store::SCHEMA_VERSION + 1)
+            .pragma_update("user_version", store::SCHEMA_VERSION + 1)
             .unwrap();
         assert!(refused(
             &restore(&mut conn, &path, &newer).unwrap_err(),

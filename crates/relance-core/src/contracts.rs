@@ -19,9 +19,9 @@ use crate::error::{Error, Lang, Msg, Result};
 use crate::invoices::issue::{self, Line, ToIssue};
 use crate::journal::{self, JournalKind, NewEntry};
 use crate::money::{checked_total, positive_minor, Currency};
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::{Duration, Months, NaiveDate};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -587,31 +587,31 @@ pub fn create(
         }
     }
     let tx = conn.transaction()?;
-    tx.execute(
-        "INSERT INTO contracts (reference, customer_id, title, signed_on, currency, net_minor,
+    let id = tx
+        .insert(
+            "INSERT INTO contracts (reference, customer_id, title, signed_on, currency, net_minor,
              vat_rate_e4, vat_minor, vat_mention, exchange_rate_e6)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            c.reference,
-            c.customer_id,
-            c.title,
-            c.signed_on.to_string(),
-            c.currency.code(),
-            c.net_minor,
-            c.vat_rate_e4,
-            c.vat_minor,
-            c.vat_mention,
-            c.exchange_rate_e6,
-        ],
-    )
-    .map_err(|e| {
-        if crate::store::is_unique_violation(&e) {
-            Error::invalid("reference", Msg::DuplicateContract(c.reference.clone()))
-        } else {
-            e.into()
-        }
-    })?;
-    let id = tx.last_insert_rowid();
+            params![
+                c.reference,
+                c.customer_id,
+                c.title,
+                c.signed_on.to_string(),
+                c.currency.code(),
+                c.net_minor,
+                c.vat_rate_e4,
+                c.vat_minor,
+                c.vat_mention,
+                c.exchange_rate_e6,
+            ],
+        )
+        .map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                Error::invalid("reference", Msg::DuplicateContract(c.reference.clone()))
+            } else {
+                e.into()
+            }
+        })?;
     insert_rows(&tx, id, &c.rows, 1)?;
     let lang = lang_of(&tx, c.customer_id)?;
     let total = c.currency.format_minor(c.net_minor + c.vat_minor, lang);
@@ -753,7 +753,7 @@ fn milestone_rows(conn: &Connection, contract_id: i64) -> Result<Vec<MilestoneRo
             share_text: r.get(10)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// Issues the invoice of milestone `position` dated `on`, inside the caller's
@@ -1417,7 +1417,7 @@ pub fn list(conn: &Connection, as_of: NaiveDate) -> Result<Vec<ContractView>> {
     let ids: Vec<i64> = conn
         .prepare("SELECT id FROM contracts ORDER BY signed_on DESC, id DESC")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     ids.into_iter().map(|id| view(conn, id, as_of)).collect()
 }
 
@@ -1431,7 +1431,7 @@ pub fn alerts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<WorkAheadAlert>
              WHERE k.cancelled_on IS NULL AND i.settled_minor < i.total_minor AND i.due_date < ?1",
         )?
         .query_map([as_of.to_string()], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let mut out = Vec::new();
     for id in ids {
         if let Some(a) = view(conn, id, as_of)?.alert {

@@ -2,10 +2,10 @@
 
 use crate::error::{Error, Lang, Msg, Result};
 use crate::money::{parse_amount, Currency};
+use crate::store::sql::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 use crate::store::{is_unique_violation, like_pattern};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -76,8 +76,8 @@ impl PaymentMethod {
 macro_rules! to_sql_as_str {
     ($($t:ty => $f:expr),*) => {$(
         impl ToSql for $t {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(rusqlite::types::ToSqlOutput::from($f(*self)))
+            fn to_sql(&self) -> crate::store::sql::Result<crate::store::sql::ToSqlOutput<'_>> {
+                Ok(crate::store::sql::ToSqlOutput::from($f(*self)))
             }
         }
     )*};
@@ -381,7 +381,7 @@ const COLUMNS: &str =
     payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account, archived_on, \
     siren, vat_number";
 
-fn from_row(r: &Row, currency: Currency) -> rusqlite::Result<Customer> {
+fn from_row(r: &Row, currency: Currency) -> crate::store::sql::Result<Customer> {
     let kind: String = r.get(3)?;
     let lang: String = r.get(4)?;
     let method: String = r.get(11)?;
@@ -423,7 +423,7 @@ fn payer_accounts_of(conn: &Connection, id: i64) -> Result<Vec<String>> {
             "SELECT account FROM payer_accounts WHERE customer_id = ?1 ORDER BY account",
         )?
         .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// Replaces a customer's payer accounts with those typed (when the caller gave them).
@@ -441,21 +441,6 @@ fn write_payer_accounts(conn: &Connection, id: i64, c: &NewCustomer) -> Result<(
     Ok(())
 }
 
-/// Runs `f` inside a savepoint: all of it or nothing, inside a caller's transaction or not.
-fn whole<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT customer_write")?;
-    match f() {
-        Ok(v) => {
-            conn.execute_batch("RELEASE customer_write")?;
-            Ok(v)
-        }
-        Err(e) => {
-            conn.execute_batch("ROLLBACK TO customer_write; RELEASE customer_write")?;
-            Err(e)
-        }
-    }
-}
-
 fn next_reference(conn: &Connection) -> Result<String> {
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?;
     let mut i = n + 1;
@@ -468,7 +453,7 @@ fn next_reference(conn: &Connection) -> Result<String> {
     }
 }
 
-fn map_unique(e: rusqlite::Error, reference: &str) -> Error {
+fn map_unique(e: crate::store::sql::Error, reference: &str) -> Error {
     if is_unique_violation(&e) {
         Error::invalid(
             "reference",
@@ -485,23 +470,23 @@ pub fn insert(conn: &Connection, c: &NewCustomer) -> Result<i64> {
         Some(r) => r.clone(),
         None => next_reference(conn)?,
     };
-    conn.prepare_cached(
+    let new_id = conn.prepare_cached(
         "INSERT INTO customers (reference, name, kind, language, email, phone, address, postal_code,
             city, country, payment_method, payment_terms_days, contact_name, contact_email,
             contact_phone, payment_notes, credit_limit_minor, on_hold, hold_reason, siren, vat_number)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-            ?20, ?21)",
+            ?20, ?21) RETURNING id",
     )?
-    .execute(params_from_iter(c.values(&reference)))
+    .insert(params_from_iter(c.values(&reference)))
     .map_err(|e| map_unique(e, &reference))?;
-    Ok(conn.last_insert_rowid())
+    Ok(new_id)
 }
 
 /// Creates a customer from the form.
 pub fn create(conn: &Connection, input: &CustomerInput) -> Result<Customer> {
     let currency = crate::settings::default_currency(conn)?;
     let c = NewCustomer::parse(input, currency)?;
-    let id = whole(conn, || {
+    let id = conn.atomically(|| -> Result<i64> {
         let id = insert(conn, &c)?;
         write_payer_accounts(conn, id, &c)?;
         Ok(id)
@@ -515,7 +500,7 @@ pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Custo
     let existing = get(conn, id)?;
     let c = NewCustomer::parse(input, currency)?;
     let reference = c.reference.clone().unwrap_or(existing.reference);
-    whole(conn, || {
+    conn.atomically(|| -> Result<()> {
         conn.execute(
             "UPDATE customers SET reference = ?1, name = ?2, kind = ?3, language = ?4, email = ?5,
             phone = ?6, address = ?7, postal_code = ?8, city = ?9, country = ?10,
@@ -578,7 +563,7 @@ pub fn all(conn: &Connection) -> Result<Vec<Customer>> {
         "SELECT {COLUMNS} FROM customers ORDER BY reference"
     ))?;
     let rows = stmt.query_map([], |r| from_row(r, currency))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
@@ -652,7 +637,8 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
         CustomerSort::Outstanding => format!("outstanding {dir}, c.name COLLATE NOCASE"),
         CustomerSort::Overdue => format!("overdue {dir}, c.name COLLATE NOCASE"),
     };
-    let filter = "(?1 = '%%' OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\'
+    let filter =
+        "(?1 = '%%' OR c.name LIKE ?1 ESCAPE '\\' OR c.reference COLLATE BINARY LIKE ?1 ESCAPE '\\'
                    OR c.email LIKE ?1 ESCAPE '\\' OR c.city LIKE ?1 ESCAPE '\\')";
     let limit = v::page_limit(q.limit)?;
     let sql = format!(
@@ -697,7 +683,7 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
             })
         },
     )?;
-    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = rows.collect::<crate::store::sql::Result<Vec<_>>>()?;
     // Debts in other currencies, for the page's customers only (one query).
     if !rows.is_empty() {
         let ids: Vec<String> = rows.iter().map(|c| c.id.to_string()).collect();
@@ -889,7 +875,7 @@ pub fn undo_sanction(
              WHERE j.customer_id = ?1 AND s.journal_id > ?2",
         )?
         .query_map(params![customer_id, entry], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     for l in later {
         if !undone(&tx, l)? {
             return Err(Error::invalid("entry", Msg::LaterSanction));

@@ -2,7 +2,7 @@
 //! [`crate::backup::daily`]): the payer segments are refreshed and their changes logged.
 
 use crate::error::Result;
-use rusqlite::Connection;
+use crate::store::sql::Connection;
 
 /// Once a day (the first start of a shell that day): each customer's payer segment is
 /// computed and compared with the one last seen. A change is a history entry naming the
@@ -10,7 +10,7 @@ use rusqlite::Connection;
 /// segment is what lets the dunning scenario follow it (`dunning` reads it). Returns how
 /// many customers changed segment.
 pub fn refresh_segments(conn: &mut Connection, today: chrono::NaiveDate) -> Result<usize> {
-    use rusqlite::OptionalExtension;
+    use crate::store::sql::OptionalExtension;
     let done: Option<String> = conn
         .query_row(
             "SELECT on_date FROM segment_refresh WHERE id = 1",
@@ -41,7 +41,7 @@ pub fn refresh_segments(conn: &mut Connection, today: chrono::NaiveDate) -> Resu
             "INSERT INTO customer_segments (customer_id, segment, rule, since) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(customer_id) DO UPDATE SET segment = excluded.segment, rule = excluded.rule,
                  since = excluded.since",
-            rusqlite::params![c.customer_id, code, c.rule, today.to_string()],
+            crate::store::sql::params![c.customer_id, code, c.rule, today.to_string()],
         )?;
         if let Some(old) = before {
             let old_name = crate::views::segments::Segment::from_code(&old)

@@ -8,8 +8,8 @@ use crate::error::{Error, Msg, Result};
 use crate::invoices::payments::{self, AllocationInput, PaymentInput};
 use crate::invoices::{self, InvoiceInput, NewInvoice};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection};
 use chrono::{Duration, NaiveDate};
-use rusqlite::{params, Connection};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -664,14 +664,15 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
         d += Duration::days(1);
     }
     // A promise still running, and an open dispute.
-    let open_numbers = |tx: &rusqlite::Transaction, reference: &str| -> Result<Vec<String>> {
-        let mut stmt = tx.prepare(
-            "SELECT i.number FROM invoices i JOIN customers c ON c.id = i.customer_id
+    let open_numbers =
+        |tx: &crate::store::sql::Transaction, reference: &str| -> Result<Vec<String>> {
+            let mut stmt = tx.prepare(
+                "SELECT i.number FROM invoices i JOIN customers c ON c.id = i.customer_id
              WHERE c.reference = ?1 AND i.settled_minor < i.total_minor ORDER BY i.due_date",
-        )?;
-        let rows = stmt.query_map([reference], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    };
+            )?;
+            let rows = stmt.query_map([reference], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<crate::store::sql::Result<_>>()?)
+        };
     if let Some(number) = open_numbers(&tx, "STRT07")?.first() {
         crate::dunning::promises::add_in(
             &tx,
@@ -813,7 +814,7 @@ pub fn statement(conn: &Connection, as_of: NaiveDate) -> Result<Vec<u8>> {
         .query_map([as_of], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     // One invoice per customer, so that each line names a different one.
     let mut picked: Vec<&(i64, String, i64, i64, String)> = Vec::new();
     for inv in &open {
@@ -918,7 +919,7 @@ pub fn statement(conn: &Connection, as_of: NaiveDate) -> Result<Vec<u8>> {
     let known = picked[4];
     let iban = demo_iban(known.3 as u64);
     conn.execute(
-        "INSERT OR IGNORE INTO payer_accounts (customer_id, account) VALUES (?1, ?2)",
+        "INSERT INTO payer_accounts (customer_id, account) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![known.3, iban],
     )?;
     entry(

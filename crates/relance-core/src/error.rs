@@ -2269,6 +2269,9 @@ pub enum Error {
     /// The folder given for the database does not exist (it is not created silently).
     #[error("the folder {0} does not exist")]
     FolderNotFound(String),
+    /// A shared ledger on a PostgreSQL server that cannot be used as asked (see [`ServerFault`]).
+    #[error("{}", .0.text(Lang::En))]
+    Server(ServerFault),
     #[error("database error: {0}")]
     Db(rusqlite::Error),
     #[error("file error: {0}")]
@@ -2351,6 +2354,7 @@ impl Error {
             Error::NotADatabase(_) => "not_a_database",
             Error::DamagedDatabase { .. } => "damaged_database",
             Error::FolderNotFound(_) => "folder_not_found",
+            Error::Server(_) => "server",
             Error::DiskFull => "disk_full",
             Error::ReadOnly => "read_only",
             Error::Db(_) => "database",
@@ -2441,6 +2445,7 @@ impl Error {
                 format!("{path} est endommagé ({detail}) ; restaurez une sauvegarde.")
             }
             Error::FolderNotFound(p) if fr => format!("Le dossier {p} n'existe pas."),
+            Error::Server(f) => f.text(lang),
             Error::DiskFull if fr => "Le disque est plein : rien n'a été enregistré ; libérez \
                                       de la place puis recommencez."
                 .to_string(),
@@ -2448,6 +2453,54 @@ impl Error {
                                       enregistré ; vérifiez les droits du fichier."
                 .to_string(),
             other => other.to_string(),
+        }
+    }
+}
+
+/// Why a ledger on a PostgreSQL server cannot be used as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerFault {
+    /// The address carries a password, which would end up in shell histories and process
+    /// lists; Relance reads it from `PGPASSWORD`, `~/.pgpass` or the keyring instead.
+    PasswordInAddress,
+    /// The address cannot be read as a PostgreSQL connection string.
+    BadAddress(String),
+    /// The server did not answer or refused the session (its words).
+    Unreachable(String),
+    /// Something only a ledger file has (a snapshot file, a file restore).
+    FileOnly(&'static str),
+}
+
+impl ServerFault {
+    pub fn text(&self, lang: Lang) -> String {
+        let fr = lang == Lang::Fr;
+        match self {
+            ServerFault::PasswordInAddress if fr => "L'adresse du serveur contient un mot de \
+                passe : retirez-le (il resterait dans l'historique du terminal) ; Relance le lit \
+                dans PGPASSWORD, le fichier ~/.pgpass ou le trousseau du système."
+                .to_string(),
+            ServerFault::PasswordInAddress => "The server address carries a password: remove it \
+                (it would stay in the shell's history); Relance reads it from PGPASSWORD, the \
+                ~/.pgpass file or the system keyring."
+                .to_string(),
+            ServerFault::BadAddress(d) if fr => {
+                format!("L'adresse du serveur PostgreSQL n'est pas lisible ({d}).")
+            }
+            ServerFault::BadAddress(d) => {
+                format!("The PostgreSQL server address cannot be read ({d}).")
+            }
+            ServerFault::Unreachable(d) if fr => format!(
+                "Le serveur du registre partagé ne répond pas ({d}) ; rien n'a été enregistré."
+            ),
+            ServerFault::Unreachable(d) => {
+                format!("The shared ledger's server does not answer ({d}); nothing was saved.")
+            }
+            ServerFault::FileOnly(what) if fr => format!(
+                "Le registre est sur un serveur : « {what} » ne s'applique qu'à un fichier."
+            ),
+            ServerFault::FileOnly(what) => {
+                format!("The ledger is on a server: \"{what}\" applies to a ledger file only.")
+            }
         }
     }
 }

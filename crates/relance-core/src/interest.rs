@@ -23,8 +23,8 @@
 use crate::error::{Error, Msg, Result};
 use crate::money::Currency;
 use crate::rates::{RateTable, Series};
+use crate::store::sql::{Connection, OptionalExtension};
 use chrono::{Datelike, Months, NaiveDate};
-use rusqlite::{Connection, OptionalExtension};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -481,7 +481,7 @@ pub(crate) fn claim_and_terms(
         "SELECT MIN(d.on_date) FROM documents d
            JOIN document_invoices di ON di.document_id = d.id
          WHERE di.invoice_id = ?1 AND d.kind = 'formal_demand' AND d.on_date <= ?2",
-        rusqlite::params![invoice.id, as_of.to_string()],
+        crate::store::sql::params![invoice.id, as_of.to_string()],
         |r| r.get(0),
     )?;
     let demand_date = match (archived, demand_date) {
@@ -640,7 +640,7 @@ fn overcharge_with(
                 r.get::<_, i64>(4)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let Some(last) = charges.last().map(|c| c.1) else {
         return Ok(None);
     };
@@ -705,7 +705,7 @@ pub fn overcharges(conn: &Connection) -> Result<Vec<Overcharge>> {
     let ids = conn
         .prepare_cached("SELECT DISTINCT source_invoice_id FROM penalty_charges")?
         .query_map([], |r| r.get::<_, i64>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let table = RateTable::load(conn)?;
     let mut out = Vec::new();
     for id in ids {
@@ -952,7 +952,7 @@ pub fn invoice_penalties(
     tx.execute(
         "INSERT INTO penalty_charges (source_invoice_id, penalty_invoice_id, through_date, interest_minor, indemnity_minor)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![source.id, id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
+        crate::store::sql::params![source.id, id, as_of.to_string(), p.interest_minor, p.indemnity_minor],
     )?;
     // Archived once it is a penalty invoice (its PDF says so).
     crate::invoices::issue::finish(&tx, id, &issued)?;

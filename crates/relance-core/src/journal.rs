@@ -4,8 +4,8 @@
 
 use crate::error::Result;
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -136,19 +136,19 @@ pub fn undone(conn: &Connection) -> Result<std::collections::HashSet<i64>> {
         "SELECT corrects_id FROM journal INDEXED BY journal_undone WHERE kind = 'action_undone'",
     )?;
     let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?;
-    Ok(ids.collect::<rusqlite::Result<_>>()?)
+    Ok(ids.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// Appends an entry (call it inside the transaction that does the thing it records).
 pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
     let actor = actor(conn)?;
-    conn.prepare_cached(
+    let id = conn.prepare_cached(
         "INSERT INTO journal (on_date, customer_id, kind, action, channel, amount_minor, currency,
             until_date, promise_id, dispute_id, corrects_id, note, document_id, bank_identity,
             actor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
     )?
-    .execute(params![
+    .insert(params![
         e.on_date.to_string(),
         e.customer_id,
         e.kind.as_str(),
@@ -165,9 +165,9 @@ pub fn append(conn: &Connection, e: &NewEntry) -> Result<i64> {
         e.bank_identity,
         actor,
     ])?;
-    let id = conn.last_insert_rowid();
     let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO journal_invoices (journal_id, invoice_id, step_offset) VALUES (?1, ?2, ?3)",
+        "INSERT INTO journal_invoices (journal_id, invoice_id, step_offset) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
     )?;
     for (invoice_id, offset) in &e.invoices {
         ins.execute(params![id, invoice_id, offset])?;
@@ -277,7 +277,7 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
             actor: r.get(15)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// The entries of this ledger that the attached database `other` lacks (by id and time of

@@ -33,8 +33,8 @@ pub(crate) mod test_support;
 pub use error::{ApiError, Error, Lang, Msg, Result, RowError};
 pub use money::{Amount, Currency};
 
-/// The SQLite connection type every engine function takes.
-pub use rusqlite::Connection;
+/// The connection type every engine function takes (see [`store::sql`]).
+pub use crate::store::sql::Connection;
 
 use std::path::Path;
 
@@ -62,11 +62,31 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
     Ok((conn, warning))
 }
 
+/// [`open`] for the shared ledger on a PostgreSQL server (`postgres://…`): connects,
+/// migrates an empty database into a ledger, and seeds the shipped scenarios.
+pub fn open_server(address: &str) -> Result<Connection> {
+    invoices::issue::register_finish(documents::invoice::archive_issued);
+    invoices::credit_documents::register_finish(documents::credit_note::archive_issued);
+    let conn = store::connect_ledger(address)?;
+    dunning::scenarios::ensure_shipped(&conn)?;
+    Ok(conn)
+}
+
 /// [`open`] on a private in-memory database (tests).
 pub fn open_in_memory() -> Result<Connection> {
     invoices::issue::register_finish(documents::invoice::archive_issued);
     invoices::credit_documents::register_finish(documents::credit_note::archive_issued);
-    let conn = store::connect_in_memory()?;
+    let conn = match std::env::var(TEST_SERVER_ENV)
+        .ok()
+        .filter(|a| !a.is_empty())
+    {
+        Some(server) => store::connect_ledger(&store::fresh_server_database(&server)?)?,
+        None => store::connect_in_memory()?,
+    };
     dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
 }
+
+/// When set to a server address, [`open_in_memory`] opens a fresh database on that server
+/// instead: the engine's tests run on PostgreSQL with `RELANCE_TEST_SERVER=postgres:///postgres`.
+pub const TEST_SERVER_ENV: &str = "RELANCE_TEST_SERVER";

@@ -6,9 +6,9 @@
 //! A rate is an exact `Decimal` percent in Rust and an INTEGER (percent × 10,000) in SQL.
 
 use crate::error::{Error, Msg, Result};
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

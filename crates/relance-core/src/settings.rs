@@ -3,8 +3,8 @@
 
 use crate::error::{Error, Lang, Msg, Result};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use ts_rs::TS;

@@ -2,8 +2,8 @@
 //! any floor; the layering rule (`tests/layers.rs`) reads production code only.
 
 use crate::invoices::InvoiceInput;
+use crate::store::sql::Connection;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 pub fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()

@@ -196,3 +196,41 @@ fn the_check_sees_upward_grouped_and_test_only_imports() {
     // A module nobody placed is reported.
     assert_eq!(violations("letters.rs", "").len(), 1);
 }
+
+/// The modules that may name `rusqlite`: the store, which holds the engines, and the errors
+/// at the bottom, which classify what an engine reports. Every other module reaches SQL
+/// through `store::sql`, so a second engine plugs in behind it (ARCHITECTURE.md, "Engines").
+const ENGINE_AWARE: &[&str] = &["store", "error"];
+
+/// The files outside [`ENGINE_AWARE`] that name `rusqlite` in production code or in tests
+/// (a test written against the SQLite engine's own types would not run on another engine).
+fn engine_leaks(rel: &str, src: &str) -> Option<String> {
+    if ENGINE_AWARE.contains(&module_of(rel).as_str()) {
+        return None;
+    }
+    let named = src
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .any(|l| l.contains("rusqlite"));
+    named.then(|| format!("{rel}: names `rusqlite`; reach SQL through `crate::store::sql`"))
+}
+
+#[test]
+fn only_the_store_knows_the_database_engine() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &src, &mut files);
+    let leaks: Vec<String> = files
+        .iter()
+        .filter_map(|(rel, path)| {
+            engine_leaks(
+                rel,
+                &std::fs::read_to_string(path).expect("readable source"),
+            )
+        })
+        .collect();
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    assert!(engine_leaks("customers.rs", "use rusqlite::Connection;").is_some());
+    assert!(engine_leaks("customers.rs", "// rusqlite, once").is_none());
+    assert!(engine_leaks("store/sql.rs", "use rusqlite::Connection;").is_none());
+}

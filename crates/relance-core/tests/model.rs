@@ -544,11 +544,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 .map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
             // Every write acknowledged before the restore is in its undo snapshot: each
             // invoice with what settled it, and each promise.
-            let undo = Connection::open_with_flags(
-                &report.undo.path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )
-            .unwrap();
+            let undo = Connection::open_sqlite_file(&report.undo.path, true).unwrap();
             for m in &w.invoices {
                 let left: i64 = undo
                     .query_row(

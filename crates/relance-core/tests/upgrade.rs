@@ -15,9 +15,9 @@
 //! The fixture of the current release (`release-0.1.0`) is at today's schema: it guards the
 //! next migrations, which must keep all of it.
 
+use relance_core::store::sql::{self, Value};
 use relance_core::store::{self, SCHEMA_VERSION};
-use rusqlite::types::Value;
-use rusqlite::Connection;
+use relance_core::Connection;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -70,14 +70,14 @@ fn read_all(conn: &Connection) -> Snapshot {
         let mut stmt = conn
             .prepare(&format!("SELECT CAST({key} AS TEXT), * FROM \"{t}\""))
             .unwrap();
-        let cols: Vec<String> = stmt.column_names().skip(1).map(|c| c.to_string()).collect();
+        let cols: Vec<String> = stmt.column_names().unwrap().into_iter().skip(1).collect();
         let n = cols.len();
         let rows: Rows = stmt
             .query_map([], |r| {
                 let id: String = r.get(0)?;
                 let vals = (1..=n)
                     .map(|i| r.get::<_, Value>(i))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .collect::<sql::Result<Vec<_>>>()?;
                 Ok((id, vals))
             })
             .unwrap()
@@ -126,7 +126,7 @@ fn row_count(s: &Snapshot) -> usize {
 fn load(dir: &Path, name: &str) -> PathBuf {
     let sql = std::fs::read_to_string(fixtures().join(format!("{name}.sql"))).unwrap();
     let path = dir.join("relance.sqlite");
-    let conn = Connection::open(&path).unwrap();
+    let conn = Connection::open_sqlite_file(&path, false).unwrap();
     conn.execute_batch(&sql).unwrap();
     path
 }
@@ -135,7 +135,7 @@ fn upgrade(name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = load(dir.path(), name);
     let (old, version) = {
-        let conn = Connection::open(&path).unwrap();
+        let conn = Connection::open_sqlite_file(&path, false).unwrap();
         (read_all(&conn), store::schema_version(&conn).unwrap())
     };
     assert!(
@@ -170,7 +170,7 @@ fn upgrade(name: &str) {
         .collect();
     if version < SCHEMA_VERSION {
         assert_eq!(snaps.len(), 1, "{name}: {snaps:?}");
-        let snap = Connection::open(&snaps[0]).unwrap();
+        let snap = Connection::open_sqlite_file(&snaps[0], true).unwrap();
         assert_eq!(
             store::schema_version(&snap).unwrap(),
             version,

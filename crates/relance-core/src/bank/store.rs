@@ -9,8 +9,8 @@ use crate::error::{Error, Lang, Msg, Result, StatementFault};
 use crate::invoices::payments::{self, AllocationInput, PaymentInput};
 use crate::journal::{self, JournalKind, NewEntry};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use ts_rs::TS;
@@ -202,7 +202,7 @@ pub fn book(conn: &Connection) -> Result<Book> {
                 name: r.get(1)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     // An account several customers pay from names none of them (rule 3 would guess).
     let mut stmt = conn.prepare(
         "SELECT account, MIN(customer_id) FROM payer_accounts GROUP BY account
@@ -631,12 +631,11 @@ pub fn import(
         } else {
             let files: Vec<&str> = parsed.iter().map(|(n, _)| n.as_str()).collect();
             let formats: Vec<&str> = parsed.iter().map(|(_, p)| p.format.name()).collect();
-            tx.execute(
+            let import_id = tx.insert(
                 "INSERT INTO bank_imports (imported_on, files, format, line_count, duplicates, last_document_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(id), 0) FROM documents))",
                 params![as_of, files.join(", "), formats.join(", "), new_lines.len() as i64, report.duplicates as i64],
             )?;
-            let import_id = tx.last_insert_rowid();
             for (_, p) in &parsed {
                 for s in &p.statements {
                     tx.execute(
@@ -688,9 +687,9 @@ fn small_cache(conn: &Connection) -> Result<(i64, Option<i64>)> {
     let mmap: Option<i64> = conn
         .query_row("PRAGMA mmap_size", [], |r| r.get(0))
         .optional()?;
-    conn.pragma_update(None, "cache_size", -8192)?;
+    conn.pragma_update("cache_size", -8192)?;
     if mmap.is_some() {
-        if let Err(e) = conn.pragma_update(None, "mmap_size", 0) {
+        if let Err(e) = conn.pragma_update("mmap_size", 0) {
             restore_cache(conn, (cache, mmap));
             return Err(e.into());
         }
@@ -702,9 +701,9 @@ fn small_cache(conn: &Connection) -> Result<(i64, Option<i64>)> {
 /// smaller one on that connection (slower, never wrong): not an error over an import
 /// already committed.
 fn restore_cache(conn: &Connection, (cache, mmap): (i64, Option<i64>)) {
-    let _ = conn.pragma_update(None, "cache_size", cache);
+    let _ = conn.pragma_update("cache_size", cache);
     if let Some(mmap) = mmap {
-        let _ = conn.pragma_update(None, "mmap_size", mmap);
+        let _ = conn.pragma_update("mmap_size", mmap);
     }
 }
 
@@ -726,7 +725,7 @@ fn write_and_match(
     for &(account, identity, l) in new_lines {
         line_ids.push(match import_id {
             Some(import_id) => {
-                tx.execute(
+                let new_id = tx.insert(
                     "INSERT INTO bank_lines (import_id, account, identity, booking_date, value_date, date, amount_minor,
                          currency, party, party_account, text, reference, end_to_end, reversal)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -736,7 +735,7 @@ fn write_and_match(
                         l.reference.as_str(), l.end_to_end.as_str(), l.reversal
                     ],
                 )?;
-                Some(tx.last_insert_rowid())
+                Some(new_id)
             }
             None => None,
         });
@@ -748,7 +747,7 @@ fn write_and_match(
                  ORDER BY date, id",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         for (id, account) in waiting {
             let (l, _, _) = line_row(tx, id)?;
             reverse(tx, id, &account, &l, names, lang)?;
@@ -851,7 +850,7 @@ fn reverse(
             ],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let e2e = meaningful(&l.end_to_end).then(|| l.end_to_end.trim());
     let payer = super::alnum_key(&l.party_account);
     let same_payer = |c: &str| !payer.is_empty() && super::alnum_key(c) == payer;
@@ -897,7 +896,7 @@ fn reverse(
              UNION SELECT invoice_id FROM settlement_differences WHERE payment_id = ?1",
         )?
         .query_map([payment], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let numbers: Vec<String> = invoices
         .iter()
         .map(|i| match names.invoices.get(i) {
@@ -1084,7 +1083,8 @@ fn learn_payer(
         return Ok(());
     }
     let added = tx.execute(
-        "INSERT OR IGNORE INTO payer_accounts (customer_id, account, learnt_from) VALUES (?1, ?2, ?3)",
+        "INSERT INTO payer_accounts (customer_id, account, learnt_from) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
         params![customer_id, account, line_id],
     )?;
     if added > 0 {
@@ -1137,14 +1137,14 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
     let ids: Vec<i64> = conn
         .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     // Returns and the credits they give back: (return, its date, credit, the credit's date).
     let pairs: Vec<(i64, NaiveDate, i64, NaiveDate)> = conn
         .prepare(
             "SELECT r.id, r.date, c.id, c.date FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let returned: HashMap<i64, NaiveDate> = pairs.iter().map(|p| (p.2, p.1)).collect();
     let returns: HashMap<i64, (i64, NaiveDate)> = pairs.iter().map(|p| (p.0, (p.2, p.3))).collect();
     let day = |d: &NaiveDate| match lang {
@@ -1159,7 +1159,7 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 let allocations: Vec<(i64, i64)> = conn
                     .prepare("SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id")?
                     .query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::store::sql::Result<_>>()?;
                 let customer: i64 = conn.query_row(
                     "SELECT customer_id FROM payments WHERE id = ?1",
                     [pid],
@@ -1365,7 +1365,7 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
              ORDER BY date, id",
         )?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let mut applied = 0;
     for id in ids {
         let (l, _, _) = line_row(&tx, id)?;
@@ -1438,7 +1438,7 @@ pub fn undo_import(
              JOIN allocations a ON a.payment_id = p.payment_id JOIN invoices i ON i.id = a.invoice_id",
         )?
         .query_map([import], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     for (invoice, number) in &paid {
         let doc: Option<String> = tx
             .query_row(
@@ -1475,7 +1475,7 @@ pub fn undo_import(
              WHERE l.import_id = ?1",
         )?
         .query_map([import], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let count: usize = tx.query_row(
         "SELECT COUNT(*) FROM bank_lines WHERE import_id = ?1",
         [import],
@@ -1491,13 +1491,13 @@ pub fn undo_import(
         .query_map([import], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     for (rid, pid, customer, amount, currency) in reversals {
         tx.execute("DELETE FROM payment_reversals WHERE id = ?1", [rid])?;
         let invoices: Vec<i64> = tx
             .prepare("SELECT invoice_id FROM allocations WHERE payment_id = ?1")?
             .query_map([pid], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         let mut e = NewEntry::new(JournalKind::Note, customer, as_of);
         e.action = Some("bank_import_undone".into());
         e.amount = Some((amount, Currency::parse(&currency)?));
@@ -1529,7 +1529,7 @@ pub fn undo_import(
         let invoices: Vec<i64> = tx
             .prepare("SELECT invoice_id FROM allocations WHERE payment_id = ?1")?
             .query_map([pid], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         tx.execute(
             "DELETE FROM settlement_differences WHERE payment_id = ?1",
             [pid],
@@ -1568,7 +1568,7 @@ pub fn unmatched_credits(
     let rows = stmt.query_map([as_of], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// An invoice held by a credit not matched yet.
@@ -1639,7 +1639,7 @@ pub fn imports(conn: &Connection, limit: u32) -> Result<Vec<ImportInfo>> {
             matched: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// Days between two imported statements of one account that none covers.
@@ -1673,7 +1673,7 @@ pub fn gaps(conn: &Connection) -> Result<Vec<Gap>> {
             Ok(_) => None,
             Err(e) => Some(Err(e)),
         })
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     spans.sort();
     let mut out = Vec::new();
     let mut reach: Option<(&str, NaiveDate)> = None;
@@ -1703,7 +1703,8 @@ pub fn summary(conn: &Connection, as_of: NaiveDate) -> Result<BankSummary> {
         |r| r.get(0),
     )?;
     let covered_to: Option<NaiveDate> = conn.query_row(
-        "SELECT MAX(d) FROM (SELECT MAX(to_date) AS d FROM bank_statements UNION ALL SELECT MAX(date) FROM bank_lines)",
+        "SELECT MAX(d) FROM (SELECT MAX(to_date) AS d FROM bank_statements
+         UNION ALL SELECT MAX(date) FROM bank_lines) dates",
         [],
         |r| r.get(0),
     )?;

@@ -693,8 +693,8 @@ mod ledger {
     use super::super::store::{self, Options};
     use super::*;
     use crate::journal::JournalKind;
+    use crate::store::sql::Connection;
     use crate::test_support::{inv, setup};
-    use rusqlite::Connection;
 
     const TODAY: &str = "2026-11-30";
 
@@ -1303,7 +1303,7 @@ mod ledger {
         let mut conn = ledger();
         let n = store::BIG_IMPORT + 5;
         let pragmas = |conn: &Connection| -> (i64, Option<i64>) {
-            use rusqlite::OptionalExtension;
+            use crate::store::sql::OptionalExtension;
             (
                 conn.query_row("PRAGMA cache_size", [], |r| r.get(0))
                     .unwrap(),

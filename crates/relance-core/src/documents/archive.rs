@@ -8,8 +8,8 @@ use super::letters::{self, Letter, LetterKind};
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind, NewEntry};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -327,7 +327,7 @@ pub(crate) fn store(
     content: &str,
     pdf: &[u8],
 ) -> Result<i64> {
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO documents (kind, customer_id, on_date, invoices, currency, due_minor,
              interest_minor, indemnity_minor, claimed_minor, language, pdf, content)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -346,7 +346,6 @@ pub(crate) fn store(
             content
         ],
     )?;
-    let id = tx.last_insert_rowid();
     for n in &l.invoices {
         if let Some(iid) = crate::invoices::find_id(tx, n)? {
             tx.execute(
@@ -380,7 +379,7 @@ fn log(tx: &Connection, l: &Letter, customer_id: i64, id: i64, via: Via, note: &
         .prepare_cached("SELECT invoice_id FROM document_invoices WHERE document_id = ?1")?
         .query_map([id], |r| r.get::<_, i64>(0))?
         .map(|r| r.map(|i| (i, None)))
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let mut entry = NewEntry::new(kind, customer_id, l.as_of);
     entry.action = Some(l.kind.code().to_string());
     entry.channel = Some(
@@ -404,7 +403,7 @@ const INFO: &str =
         d.language, length(d.pdf), d.created_at
      FROM documents d JOIN customers c ON c.id = d.customer_id";
 
-fn row(r: &rusqlite::Row) -> rusqlite::Result<(DocumentInfo, i64)> {
+fn row(r: &crate::store::sql::Row) -> crate::store::sql::Result<(DocumentInfo, i64)> {
     let invoices: String = r.get(4)?;
     Ok((
         DocumentInfo {

@@ -20,8 +20,8 @@
 use crate::error::{Error, Msg, Result};
 use crate::invoices::issue;
 use crate::money::Currency;
+use crate::store::sql::{Connection, OptionalExtension};
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension};
 
 /// The EN 16931 specification identifier (BT-24): Factur-X's EN 16931 profile uses it as is.
 pub const EN16931: &str = "urn:cen.eu:en16931:2017";

@@ -11,7 +11,7 @@ use super::{letters, pdf, short_date};
 use crate::error::{Lang, Result};
 use crate::invoices::credit_documents::{self as cd, CreditNoteIssueInput};
 use crate::money::Currency;
-use rusqlite::{Connection, OptionalExtension};
+use crate::store::sql::{Connection, OptionalExtension};
 
 /// Everything issued credit note `number` says, before layout.
 pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
@@ -72,7 +72,7 @@ pub fn compose(conn: &Connection, number: &str) -> Result<InvoiceDoc> {
     let applied: i64 = conn
         .query_row(
             "SELECT amount_minor FROM credit_notes WHERE document_id = ?1 AND number = ?2",
-            rusqlite::params![d.id, d.number],
+            crate::store::sql::params![d.id, d.number],
             |r| r.get(0),
         )
         .optional()?
@@ -150,7 +150,7 @@ pub fn archive_issued(tx: &Connection, id: i64, number: &str) -> Result<()> {
     let pdf = draw(tx, number, &xml)?;
     tx.execute(
         "INSERT INTO credit_note_archives (credit_note_id, pdf, xml) VALUES (?1, ?2, ?3)",
-        rusqlite::params![id, pdf, xml],
+        crate::store::sql::params![id, pdf, xml],
     )?;
     Ok(())
 }

@@ -16,11 +16,11 @@ use super::archive::{self, DocumentInfo, Via};
 use super::letters::{self, Letter, LetterKind};
 use super::templates;
 use crate::error::{Error, Lang, Msg, Result};
+use crate::store::sql::Connection;
 use crate::validate as v;
 use chrono::NaiveDate;
 use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

@@ -13,7 +13,7 @@ use super::short_date;
 use crate::error::{Error, Lang, Msg, Result};
 use crate::invoices::issue;
 use crate::money::Currency;
-use rusqlite::{Connection, OptionalExtension};
+use crate::store::sql::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -833,7 +833,7 @@ pub fn archive_issued(tx: &Connection, invoice_id: i64, number: &str) -> Result<
     let pdf = draw(tx, number, &xml)?;
     tx.execute(
         "INSERT INTO invoice_archives (invoice_id, pdf, xml) VALUES (?1, ?2, ?3)",
-        rusqlite::params![invoice_id, pdf, xml],
+        crate::store::sql::params![invoice_id, pdf, xml],
     )?;
     Ok(())
 }

@@ -11,8 +11,8 @@ use super::{long_date, short_date};
 use crate::error::{Error, Lang, Msg, Result};
 use crate::interest::{self, Jurisdiction};
 use crate::money::Currency;
+use crate::store::sql::{Connection, OptionalExtension};
 use chrono::{Duration, NaiveDate};
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -230,7 +230,7 @@ pub fn first_open_invoice(
                    AND {} ORDER BY i.due_date, i.number LIMIT 1",
                 at.owed()
             ),
-            rusqlite::params![customer_id, currency.code()],
+            crate::store::sql::params![customer_id, currency.code()],
             |r| r.get(0),
         )
         .optional()?;
@@ -916,15 +916,18 @@ fn covered_invoices(
         at.settled
     ))?;
     let overdue = head.due_date < at.date;
-    let found = stmt.query_map(rusqlite::params![head.customer_id, head.currency], |r| {
-        Ok(Row {
-            number: r.get(0)?,
-            issue: r.get(1)?,
-            due: r.get(2)?,
-            total: r.get(3)?,
-            settled: r.get(4)?,
-        })
-    })?;
+    let found = stmt.query_map(
+        crate::store::sql::params![head.customer_id, head.currency],
+        |r| {
+            Ok(Row {
+                number: r.get(0)?,
+                issue: r.get(1)?,
+                due: r.get(2)?,
+                total: r.get(3)?,
+                settled: r.get(4)?,
+            })
+        },
+    )?;
     let mut rows = Vec::new();
     for row in found {
         let row = row?;
@@ -954,7 +957,7 @@ fn not_yet_due(
         at.claimable()
     ))?;
     let found = stmt.query_map(
-        rusqlite::params![head.customer_id, head.currency, at.date.to_string()],
+        crate::store::sql::params![head.customer_id, head.currency, at.date.to_string()],
         |r| {
             Ok(Row {
                 number: r.get(0)?,

@@ -5,8 +5,8 @@ use super::letters::{self, Layout, LEFT, RIGHT};
 use super::pdf::{self, Align, Item};
 use crate::error::{Lang, Result};
 use crate::money::Currency;
+use crate::store::sql::Connection;
 use crate::views::aged::AgedBalance;
-use rusqlite::Connection;
 
 /// Right edges of the amount columns, in mm; the customer's name wraps left of them.
 const COLS: [f32; 6] = [86.0, 107.0, 128.0, 149.0, 170.0, RIGHT];

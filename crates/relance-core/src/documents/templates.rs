@@ -7,8 +7,8 @@
 
 use super::letters::LetterKind;
 use crate::error::{Error, Lang, Msg, Result};
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

@@ -20,8 +20,8 @@ use super::scenarios::{self, Channel, StepKind};
 use super::{promises, Action, ActionKind, ActionTarget};
 use crate::error::{Lang, Result};
 use crate::money::{checked_total, Currency};
+use crate::store::sql::{params, Connection};
 use chrono::{Duration, NaiveDate};
-use rusqlite::{params, Connection};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 struct StepRow {

@@ -7,9 +7,9 @@ use super::{agenda, record_acts, Act, Action};
 use crate::error::{Error, Lang, Msg, Result};
 use crate::journal::{self, JournalEntry, JournalKind, NewEntry};
 use crate::money::Currency;
+use crate::store::sql::{Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -70,7 +70,7 @@ pub fn sheet(conn: &Connection, as_of: NaiveDate, action_id: &str) -> Result<Cal
         Some(o) => conn
             .query_row(
                 "SELECT script_fr, script_en FROM scenario_steps WHERE scenario_id = ?1 AND offset_days = ?2",
-                rusqlite::params![scenario_id, o],
+                crate::store::sql::params![scenario_id, o],
                 |r| Ok(if lang == Lang::Fr { r.get::<_, String>(0)? } else { r.get::<_, String>(1)? }),
             )
             .optional()?

@@ -4,9 +4,9 @@
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind, NewEntry};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -142,11 +142,10 @@ pub(crate) fn open_in(tx: &Connection, input: &DisputeInput, as_of: NaiveDate) -
     if already {
         return Err(Error::invalid("invoice", Msg::AlreadyDisputed));
     }
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO disputes (invoice_id, category, note, opened_on) VALUES (?1, ?2, ?3, ?4)",
         params![invoice_id, category.as_str(), note, opened_on.to_string()],
     )?;
-    let id = tx.last_insert_rowid();
     let mut entry = NewEntry::new(JournalKind::DisputeOpened, customer_id, opened_on);
     entry.action = Some(category.as_str().to_string());
     entry.dispute_id = Some(id);
@@ -243,7 +242,10 @@ const SELECT: &str = "SELECT d.id, i.number, c.reference, c.name, d.category, d.
         i.total_minor - i.settled_minor, i.currency, d.resolved_on, d.resolution, d.resolution_note, d.invoice_id
     FROM disputes d JOIN invoices i ON i.id = d.invoice_id JOIN customers c ON c.id = i.customer_id";
 
-fn from_row(r: &rusqlite::Row, as_of: NaiveDate) -> rusqlite::Result<DisputeView> {
+fn from_row(
+    r: &crate::store::sql::Row,
+    as_of: NaiveDate,
+) -> crate::store::sql::Result<DisputeView> {
     let cur: String = r.get(8)?;
     let opened: NaiveDate = r.get(6)?;
     let resolved: Option<NaiveDate> = r.get(9)?;
@@ -296,5 +298,5 @@ pub fn list(conn: &Connection, as_of: NaiveDate, open_only: bool) -> Result<Vec<
         "{SELECT} {cond} ORDER BY d.resolved_on IS NOT NULL, d.opened_on, d.id"
     ))?;
     let rows = stmt.query_map([], |r| from_row(r, as_of))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }

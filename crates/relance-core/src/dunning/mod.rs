@@ -25,9 +25,9 @@ use crate::error::{Error, Msg, Result};
 use crate::invoices::ClosureKind;
 use crate::journal::{self, JournalKind, NewEntry};
 use crate::money::{checked_total, Amount, Currency};
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use scenarios::{Channel, StepKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -248,7 +248,7 @@ pub fn undo(conn: &mut Connection, as_of: NaiveDate, entries: &[i64]) -> Result<
         )?;
         entry.invoices = stmt
             .query_map([id], |r| Ok((r.get::<_, i64>(0)?, None)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         journal::append(&tx, &entry)?;
     }
     tx.commit()?;
@@ -351,7 +351,8 @@ pub fn close_invoice(
         ));
     }
     let inserted = tx.execute(
-        "INSERT OR IGNORE INTO invoice_closures (invoice_id, kind, on_date, reason) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO invoice_closures (invoice_id, kind, on_date, reason) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO NOTHING",
         params![id, kind.as_str(), on_date.to_string(), reason],
     )?;
     if inserted == 0 {

@@ -11,9 +11,9 @@ use crate::customers;
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind, NewEntry};
 use crate::money::{positive_minor, Currency};
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::{Duration, NaiveDate};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -102,7 +102,7 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
         )?;
         targets = stmt
             .query_map([customer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
     } else {
         for (i, number) in input.invoices.iter().enumerate() {
             let field = format!("invoices[{i}]");
@@ -157,7 +157,7 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
             },
         ));
     }
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO promises (customer_id, made_on, promised_date, currency, amount_minor, note, after_allocation)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(id), 0) FROM allocations))",
         params![
@@ -169,7 +169,6 @@ pub(crate) fn add_in(tx: &Connection, input: &PromiseInput, as_of: NaiveDate) ->
             note
         ],
     )?;
-    let id = tx.last_insert_rowid();
     for t in &targets {
         tx.execute(
             "INSERT INTO promise_invoices (promise_id, invoice_id) VALUES (?1, ?2)",
@@ -230,7 +229,7 @@ pub(crate) fn states(conn: &Connection, as_of: NaiveDate, grace: i64) -> Result<
                 r.get::<_, Option<i64>>(9)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let mut inv_stmt = conn.prepare_cached(
         "SELECT i.id, i.number FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
          WHERE pi.promise_id = ?1 ORDER BY i.due_date",
@@ -240,7 +239,7 @@ pub(crate) fn states(conn: &Connection, as_of: NaiveDate, grace: i64) -> Result<
         let currency = Currency::parse(&cur)?;
         let invs = inv_stmt
             .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
         let deadline = promised + Duration::days(grace);
         let status = if paid >= amount || still_open == 0 {
             PromiseStatus::Kept

@@ -4,8 +4,8 @@
 
 use crate::error::{Error, Msg, Result};
 use crate::money::{parse_amount, Currency};
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use ts_rs::TS;
@@ -201,13 +201,10 @@ pub fn save(conn: &mut Connection, id: Option<i64>, input: &ScenarioInput) -> Re
             }
             id
         }
-        None => {
-            tx.execute(
-                "INSERT INTO scenarios (name_fr, name_en) VALUES (?1, ?2)",
-                params![name_fr, name_en],
-            )?;
-            tx.last_insert_rowid()
-        }
+        None => tx.insert(
+            "INSERT INTO scenarios (name_fr, name_en) VALUES (?1, ?2)",
+            params![name_fr, name_en],
+        )?,
     };
     write_steps(&tx, id, &steps)?;
     tx.commit()?;
@@ -247,7 +244,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Scenario> {
                 r.get::<_, String>(9)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?
         .into_iter()
         .map(|(offset, ch, kind, tone, min, nd, nf, ne, sf, se)| {
             Ok(Step {
@@ -277,7 +274,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Scenario>> {
     let ids = conn
         .prepare("SELECT id FROM scenarios ORDER BY id")?
         .query_map([], |r| r.get::<_, i64>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     ids.into_iter().map(|id| get(conn, id)).collect()
 }
 
@@ -591,11 +588,11 @@ fn install_missing(conn: &Connection, scenarios: Vec<(&'static str, ScenarioInpu
             continue;
         }
         let (name_fr, name_en, steps) = check(&input, currency)?;
-        conn.execute(
+        let new_id = conn.insert(
             "INSERT INTO scenarios (code, name_fr, name_en) VALUES (?1, ?2, ?3)",
             params![code, name_fr, name_en],
         )?;
-        write_steps(conn, conn.last_insert_rowid(), &steps)?;
+        write_steps(conn, new_id, &steps)?;
     }
     Ok(())
 }

@@ -911,7 +911,7 @@ fn huge_amounts_are_refused_and_old_ones_never_panic() {
         conn.execute(
             "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor)
              VALUES (?1, 1, '2026-03-01', ?2, 'EUR', 9223372036854775807)",
-            rusqlite::params![n, DUE],
+            crate::store::sql::params![n, DUE],
         )
         .unwrap();
     }

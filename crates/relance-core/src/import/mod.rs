@@ -15,9 +15,9 @@ use crate::error::{Error, Msg, Result, RowError};
 use crate::invoices::payments::{self, AllocationInput, PaymentInput};
 use crate::invoices::{self, InvoiceInput, NewInvoice};
 use crate::settings;
+use crate::store::sql::Connection;
 use crate::validate;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use ts_rs::TS;
@@ -510,7 +510,7 @@ fn import_invoice(tx: &Connection, get: &dyn Fn(&str) -> String) -> Result<()> {
     Ok(())
 }
 
-fn import_payment(tx: &rusqlite::Transaction, get: &dyn Fn(&str) -> String) -> Result<()> {
+fn import_payment(tx: &crate::store::sql::Transaction, get: &dyn Fn(&str) -> String) -> Result<()> {
     let invoice = get("invoice_number");
     let input = PaymentInput {
         customer: get("customer_reference"),
@@ -578,7 +578,7 @@ fn all_tables(conn: &Connection) -> Result<Vec<String>> {
              ORDER BY name",
         )?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// The extension of a stored file, from its first bytes.
@@ -615,7 +615,7 @@ pub fn export_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(String, Ve
     let io = |e: csv::Error| Error::Io(std::io::Error::other(e));
     for table in all_tables(conn)? {
         let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))?;
-        let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let columns: Vec<String> = stmt.column_names()?;
         let id_column = columns.iter().position(|c| c == "id");
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
         w.write_record(&columns).map_err(io)?;
@@ -624,12 +624,12 @@ pub fn export_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(String, Ve
         while let Some(row) = rows.next()? {
             k += 1;
             let key = match id_column.map(|i| row.get_ref(i)) {
-                Some(Ok(rusqlite::types::ValueRef::Integer(n))) => n.to_string(),
+                Some(Ok(crate::store::sql::ValueRef::Integer(n))) => n.to_string(),
                 _ => k.to_string(),
             };
             let mut cells = Vec::with_capacity(columns.len());
             for i in 0..columns.len() {
-                use rusqlite::types::ValueRef;
+                use crate::store::sql::ValueRef;
                 cells.push(match row.get_ref(i)? {
                     ValueRef::Null => String::new(),
                     ValueRef::Integer(n) => n.to_string(),
@@ -712,7 +712,7 @@ pub fn export(conn: &Connection, kind: ImportKind, as_of: NaiveDate) -> Result<V
             let mut stmt = conn.prepare("SELECT id FROM payments ORDER BY date, id")?;
             let ids = stmt
                 .query_map([], |r| r.get::<_, i64>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::store::sql::Result<Vec<_>>>()?;
             for id in ids {
                 let p = payments::get(conn, id)?;
                 let base = |amount: String, invoice: String, credit: bool| {
@@ -947,7 +947,7 @@ mod tests {
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         for wanted in [
             "contracts",
@@ -973,7 +973,7 @@ mod tests {
                 .unwrap()
                 .query_map([], |r| r.get(0))
                 .unwrap()
-                .collect::<rusqlite::Result<_>>()
+                .collect::<crate::store::sql::Result<_>>()
                 .unwrap();
             assert_eq!(header, columns, "{t}");
             let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
@@ -988,7 +988,7 @@ mod tests {
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         assert!(!pdfs.is_empty());
         for (id, pdf) in pdfs {
@@ -1183,18 +1183,16 @@ mod tests {
         let pages: i64 = conn
             .query_row("PRAGMA page_count", [], |r| r.get(0))
             .unwrap();
-        conn.pragma_update(None, "max_page_count", pages + 5)
-            .unwrap();
+        conn.pragma_update("max_page_count", pages + 5).unwrap();
         let e = import(&mut conn, ImportKind::Customers, csv.as_bytes(), false).unwrap_err();
         assert!(matches!(e, Error::DiskFull), "{e:?}");
         assert!(e.message(crate::Lang::Fr).contains("disque est plein"));
         assert_eq!(count(&conn, "customers"), 0);
-        conn.pragma_update(None, "max_page_count", 1_000_000)
-            .unwrap();
+        conn.pragma_update("max_page_count", 1_000_000).unwrap();
         import(&mut conn, ImportKind::Customers, csv.as_bytes(), false).unwrap();
         assert_eq!(count(&conn, "customers"), 3000);
 
-        conn.pragma_update(None, "query_only", true).unwrap();
+        conn.pragma_update("query_only", true).unwrap();
         let e = import(
             &mut conn,
             ImportKind::Customers,

@@ -20,9 +20,9 @@ use super::issue::{self, Line, Series};
 use crate::error::{Error, Msg, Result, VatCase};
 use crate::journal::{self, JournalKind};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::{Datelike, NaiveDate};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -74,7 +74,7 @@ pub struct Stored {
 const STORED: &str = "SELECT id, number, invoice_id, date, currency, net_minor, vat_minor,
         total_minor, reason, notes FROM credit_note_documents";
 
-fn stored_row(r: &rusqlite::Row) -> rusqlite::Result<Stored> {
+fn stored_row(r: &crate::store::sql::Row) -> crate::store::sql::Result<Stored> {
     Ok(Stored {
         id: r.get(0)?,
         number: r.get(1)?,
@@ -162,7 +162,7 @@ fn refuse_beyond_rates(
     let ids: Vec<i64> = tx
         .prepare_cached("SELECT id FROM credit_note_documents WHERE invoice_id = ?1")?
         .query_map([invoice_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     for id in ids {
         for l in self::lines(tx, id)? {
             if let Some((_, b)) = left.iter_mut().find(|(k, _)| *k == key(&l)) {
@@ -326,7 +326,7 @@ pub fn issue_in(
         }
         None => String::new(),
     };
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO credit_note_documents (number, invoice_id, date, currency, net_minor,
             vat_minor, total_minor, reason, notes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -342,7 +342,6 @@ pub fn issue_in(
             notes
         ],
     )?;
-    let id = tx.last_insert_rowid();
     issue::write_lines(
         tx,
         "credit_note_document_lines",
@@ -403,7 +402,7 @@ pub fn free_credit(
     let rows = stmt.query_map(params![customer_id, currency, until.to_string()], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// Uses `amount` of credit note `id`'s credit on invoice `invoice_id` on `date`: a row of
@@ -523,7 +522,7 @@ fn views(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<CreditDocumentVi
             currency: code,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// Refuses a credit note number typed or imported in the owner's own credit-note series
@@ -792,7 +791,7 @@ mod tests {
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         numbers.sort();
         let want: Vec<String> = (1..=60).map(|k| format!("A2026-{k:04}")).collect();

@@ -4,9 +4,9 @@ use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind};
 use crate::money::{positive_minor, Currency};
 use crate::store::is_unique_violation;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -67,7 +67,7 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => {
+            crate::store::sql::Error::QueryReturnedNoRows => {
                 Error::invalid("invoice", Msg::UnknownInvoice(invoice.clone()))
             }
             e => e.into(),
@@ -112,7 +112,7 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
             format!("AV-{inv_number}-{}", n + 1)
         };
     }
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO credit_notes (number, invoice_id, date, amount_minor, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![number, invoice_id, date.to_string(), amount, reason],
     )
@@ -123,7 +123,6 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
             e.into()
         }
     })?;
-    let id = tx.last_insert_rowid();
     let customer_id: i64 = tx.query_row(
         "SELECT customer_id FROM invoices WHERE id = ?1",
         [invoice_id],
@@ -186,7 +185,7 @@ pub fn for_invoice(conn: &Connection, invoice_id: i64) -> Result<Vec<CreditNoteV
             reason: r.get(6)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@
 use super::issue::{self, LineDetail};
 use crate::error::{Error, Msg, Result, VatCase};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -850,7 +850,7 @@ fn address_columns(d: &CheckedDraft) -> [Option<&str>; 4] {
 pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
     let d = check(conn, input)?;
     let tx = conn.transaction()?;
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO invoice_drafts (customer_id, currency, delivery_date, notes, vat_exemption,
             exchange_rate_e6, operation, delivery_street, delivery_postal_code, delivery_city,
             delivery_country, discount_e4)
@@ -870,7 +870,6 @@ pub fn create(conn: &mut Connection, input: &DraftInput) -> Result<DraftView> {
             d.discount_e4,
         ],
     )?;
-    let id = tx.last_insert_rowid();
     write_lines(&tx, id, &d.lines)?;
     tx.commit()?;
     get(conn, id)
@@ -1027,7 +1026,7 @@ fn stored_lines(conn: &Connection, id: i64) -> Result<Vec<CheckedLine>> {
             discount_e4: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// One draft with its totals.
@@ -1108,7 +1107,7 @@ pub fn list(conn: &Connection) -> Result<Vec<DraftView>> {
     let ids: Vec<i64> = conn
         .prepare("SELECT id FROM invoice_drafts ORDER BY updated_at DESC, id DESC")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     ids.into_iter().map(|id| get(conn, id)).collect()
 }
 

@@ -11,8 +11,8 @@
 
 use crate::error::{Error, Msg, Result};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use chrono::{Datelike, NaiveDate};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -238,7 +238,7 @@ pub(crate) fn allocate(tx: &Connection, series: Series, prefix: &str, year: i32)
         .unwrap_or(0);
     let mut recorded = 0i64;
     let mut stmt = tx.prepare_cached(&format!(
-        "SELECT number FROM {} WHERE number LIKE ?1 ESCAPE '\\'",
+        "SELECT number FROM {} WHERE number COLLATE BINARY LIKE ?1 ESCAPE '\\'",
         series.recorded()
     ))?;
     let like = format!(
@@ -358,7 +358,7 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
         ));
     }
     let number = next_number(tx, inv.issue_date.year())?;
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
             net_minor, vat_minor, reference, notes, issued, delivery_date, exchange_rate_e6,
             vat_eur_minor, operation, delivery_street, delivery_postal_code, delivery_city,
@@ -389,7 +389,6 @@ pub fn issue(tx: &Connection, inv: &ToIssue) -> Result<(i64, String)> {
             inv.delivery_address.as_ref().map(|a| a.country.as_str()),
         ],
     )?;
-    let id = tx.last_insert_rowid();
     write_lines(tx, "invoice_lines", "invoice_id", id, &inv.lines)?;
     Ok((id, number))
 }
@@ -510,7 +509,7 @@ pub(crate) fn read_lines(conn: &Connection, sql: &str, id: i64) -> Result<Vec<Li
             allowance_e4: r.get(9)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// The lines as decimal strings in `currency`.
@@ -546,12 +545,11 @@ mod tests {
 
     fn ready(conn: &Connection) -> i64 {
         crate::test_support::company(conn);
-        conn.execute(
+        conn.insert(
             "INSERT INTO customers (reference, name, kind, language, address, city) VALUES ('K', 'Client', 'business', 'fr', '1 rue', 'Paris')",
             [],
         )
-        .unwrap();
-        conn.last_insert_rowid()
+        .unwrap()
     }
 
     fn one(customer_id: i64, on: &str) -> ToIssue {
@@ -718,7 +716,7 @@ mod tests {
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         numbers.sort();
         let want: Vec<String> = (1..=120).map(|k| format!("F2026-{k:04}")).collect();

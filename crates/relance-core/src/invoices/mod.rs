@@ -13,10 +13,10 @@ use crate::customers;
 use crate::error::{Error, Lang, Msg, Result};
 use crate::journal::{self, JournalKind};
 use crate::money::{positive_minor, Currency};
+use crate::store::sql::{params, Connection, OptionalExtension, Row};
 use crate::store::{is_unique_violation, like_pattern};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -206,7 +206,7 @@ impl NewInvoice {
     }
 }
 
-fn map_unique(e: rusqlite::Error, number: &str) -> Error {
+fn map_unique(e: crate::store::sql::Error, number: &str) -> Error {
     if is_unique_violation(&e) {
         Error::invalid("number", Msg::DuplicateInvoiceNumber(number.to_string()))
     } else {
@@ -219,12 +219,12 @@ fn map_unique(e: rusqlite::Error, number: &str) -> Error {
 /// for a year Relance issues in is refused ([`issue::refuse_own_series`]).
 pub fn insert(conn: &Connection, i: &NewInvoice) -> Result<i64> {
     issue::refuse_own_series(conn, &i.number)?;
-    conn.prepare_cached(
+    let new_id = conn.prepare_cached(
         "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
             net_minor, reference, notes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
     )?
-    .execute(params![
+    .insert(params![
         i.number,
         i.customer_id,
         i.issue_date.to_string(),
@@ -236,7 +236,7 @@ pub fn insert(conn: &Connection, i: &NewInvoice) -> Result<i64> {
         i.notes,
     ])
     .map_err(|e| map_unique(e, &i.number))?;
-    Ok(conn.last_insert_rowid())
+    Ok(new_id)
 }
 
 pub fn create(conn: &Connection, input: &InvoiceInput, as_of: NaiveDate) -> Result<InvoiceView> {
@@ -646,7 +646,7 @@ pub fn refuse_unclaimable(conn: &Connection, invoice_id: i64, as_of: &AsOf) -> R
 }
 
 /// An invoice view from the columns of [`AsOf::view_columns`].
-pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> rusqlite::Result<InvoiceView> {
+pub(crate) fn view_from_row(r: &Row, as_of: NaiveDate) -> crate::store::sql::Result<InvoiceView> {
     let currency_code: String = r.get(7)?;
     let currency = Currency::parse(&currency_code).unwrap_or(Currency::EUR);
     let total: i64 = r.get(8)?;
@@ -731,7 +731,7 @@ const STORED: &str =
     "SELECT id, number, customer_id, currency, issue_date, due_date, total_minor, settled_minor
      FROM invoices";
 
-fn stored_row(r: &rusqlite::Row) -> rusqlite::Result<Stored> {
+fn stored_row(r: &crate::store::sql::Row) -> crate::store::sql::Result<Stored> {
     Ok(Stored {
         id: r.get(0)?,
         number: r.get(1)?,
@@ -838,8 +838,8 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
     let search = q.search.trim();
     if !search.is_empty() {
         conds.push(
-            "(i.number LIKE ?3 ESCAPE '\\' OR i.reference LIKE ?3 ESCAPE '\\'
-              OR c.name LIKE ?3 ESCAPE '\\' OR c.reference LIKE ?3 ESCAPE '\\')"
+            "(i.number COLLATE BINARY LIKE ?3 ESCAPE '\\' OR i.reference LIKE ?3 ESCAPE '\\'
+              OR c.name LIKE ?3 ESCAPE '\\' OR c.reference COLLATE BINARY LIKE ?3 ESCAPE '\\')"
                 .into(),
         );
     }
@@ -865,7 +865,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
             params![as_of_s, q.customer_id, pattern, limit, q.offset],
             |r| view_from_row(r, as_of),
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let count_sql = format!(
         "SELECT COUNT(*) FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
          WHERE {where_} AND ?4 IS NOT NULL AND ?5 IS NOT NULL"
@@ -886,7 +886,7 @@ pub fn all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<InvoiceView>> {
         at.view_columns()
     ))?;
     let rows = stmt.query_map([], |r| view_from_row(r, as_of))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 #[cfg(test)]

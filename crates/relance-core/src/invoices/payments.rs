@@ -5,9 +5,9 @@ use crate::customers::{self, PaymentMethod};
 use crate::error::{Error, Msg, Result};
 use crate::journal::{self, JournalKind};
 use crate::money::{checked_total, positive_minor, Currency};
+use crate::store::sql::{params, Connection};
 use crate::validate as v;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -95,7 +95,7 @@ fn open_invoice(tx: &Connection, field: &str, number: &str) -> Result<(String, O
         });
     match row {
         Ok(x) => Ok(x),
-        Err(rusqlite::Error::QueryReturnedNoRows) => Err(Error::invalid(
+        Err(crate::store::sql::Error::QueryReturnedNoRows) => Err(Error::invalid(
             field,
             Msg::UnknownInvoice(number.to_string()),
         )),
@@ -175,7 +175,7 @@ pub(crate) fn record_with(
             .query_map(params![customer_id, currency.code()], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
         let mut left = amount_minor;
         for (id, balance) in open {
             if left == 0 {
@@ -232,11 +232,11 @@ pub(crate) fn record_with(
         ));
     }
 
-    tx.prepare_cached(
+    let payment_id = tx.prepare_cached(
         "INSERT INTO payments (customer_id, date, currency, amount_minor, method, reference, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
     )?
-    .execute(params![
+    .insert(params![
         customer_id,
         date.to_string(),
         currency.code(),
@@ -245,7 +245,6 @@ pub(crate) fn record_with(
         reference,
         note
     ])?;
-    let payment_id = tx.last_insert_rowid();
     let mut ins = tx.prepare_cached(
         "INSERT INTO allocations (payment_id, invoice_id, amount_minor, date) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -300,7 +299,7 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
                 r.get::<_, Option<i64>>(10)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let mut alloc_stmt = conn.prepare_cached(
         "SELECT i.number, a.amount_minor, a.date FROM allocations a
          JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = ?1 ORDER BY a.id",
@@ -329,7 +328,7 @@ fn query(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<PaymentView>> {
                     r.get::<_, NaiveDate>(2)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
         let allocated = checked_total(allocs.iter().map(|a| a.1))?;
         out.push(PaymentView {
             id,
@@ -372,7 +371,7 @@ pub fn credit_minor(conn: &Connection, customer_id: i64) -> Result<Vec<(String, 
          GROUP BY p.currency ORDER BY p.currency",
     )?;
     let rows = stmt.query_map([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let mut out: Vec<(String, i64)> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut out: Vec<(String, i64)> = rows.collect::<crate::store::sql::Result<_>>()?;
     // Plus what issued credit notes left over (a credit note on a paid invoice).
     let mut docs = conn.prepare_cached(
         "SELECT d.currency, SUM(d.total_minor - COALESCE(
@@ -422,7 +421,7 @@ pub fn apply_credit(
                 r.get::<_, i64>(1)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     drop(stmt);
     for (id, issued_on, free) in
         super::credit_documents::free_credit(&tx, inv.customer_id, &inv.currency, date)?

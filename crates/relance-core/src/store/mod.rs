@@ -7,49 +7,57 @@
 //! The store knows no domain: seeding the shipped scenarios happens one floor up, in
 //! [`crate::open`].
 
+pub mod pg;
+pub mod sql;
+
 use crate::error::{Error, Result};
-pub use rusqlite::Connection;
 use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior};
+pub use sql::Connection;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Ordered migrations: index + 1 is the schema version each one produces.
 const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_initial.sql"),
-    include_str!("migrations/0002_dunning.sql"),
-    include_str!("migrations/0003_rates.sql"),
-    include_str!("migrations/0004_documents.sql"),
-    include_str!("migrations/0005_penalties.sql"),
-    include_str!("migrations/0006_templates.sql"),
-    include_str!("migrations/0007_rate_series.sql"),
-    include_str!("migrations/0008_email_templates.sql"),
-    include_str!("migrations/0009_contracts.sql"),
-    include_str!("migrations/0010_segment_overrides.sql"),
-    include_str!("migrations/0011_aging_index.sql"),
-    include_str!("migrations/0012_report_indexes.sql"),
-    include_str!("migrations/0013_segment_log.sql"),
-    include_str!("migrations/0014_paid_on.sql"),
-    include_str!("migrations/0015_same_letter.sql"),
-    include_str!("migrations/0016_promise_watermark.sql"),
-    include_str!("migrations/0017_undo.sql"),
-    include_str!("migrations/0018_archive.sql"),
-    include_str!("migrations/0019_proposals_aside.sql"),
-    include_str!("migrations/0020_sanction_after.sql"),
-    include_str!("migrations/0021_bank.sql"),
-    include_str!("migrations/0022_settlement_reversal.sql"),
-    include_str!("migrations/0023_foreign_key_indexes.sql"),
-    include_str!("migrations/0024_journal_bank_line.sql"),
-    include_str!("migrations/0025_customer_identifiers.sql"),
-    include_str!("migrations/0026_invoice_drafts.sql"),
-    include_str!("migrations/0027_credit_note_documents.sql"),
-    include_str!("migrations/0028_tax_currency.sql"),
-    include_str!("migrations/0029_operation_category.sql"),
-    include_str!("migrations/0030_einvoice_originals.sql"),
-    include_str!("migrations/0031_delivery_address.sql"),
-    include_str!("migrations/0032_document_discount.sql"),
-    include_str!("migrations/0033_contract_exchange_rate.sql"),
-    include_str!("migrations/0034_journal_actor.sql"),
+    include_str!("migrations/sqlite/0001_initial.sql"),
+    include_str!("migrations/sqlite/0002_dunning.sql"),
+    include_str!("migrations/sqlite/0003_rates.sql"),
+    include_str!("migrations/sqlite/0004_documents.sql"),
+    include_str!("migrations/sqlite/0005_penalties.sql"),
+    include_str!("migrations/sqlite/0006_templates.sql"),
+    include_str!("migrations/sqlite/0007_rate_series.sql"),
+    include_str!("migrations/sqlite/0008_email_templates.sql"),
+    include_str!("migrations/sqlite/0009_contracts.sql"),
+    include_str!("migrations/sqlite/0010_segment_overrides.sql"),
+    include_str!("migrations/sqlite/0011_aging_index.sql"),
+    include_str!("migrations/sqlite/0012_report_indexes.sql"),
+    include_str!("migrations/sqlite/0013_segment_log.sql"),
+    include_str!("migrations/sqlite/0014_paid_on.sql"),
+    include_str!("migrations/sqlite/0015_same_letter.sql"),
+    include_str!("migrations/sqlite/0016_promise_watermark.sql"),
+    include_str!("migrations/sqlite/0017_undo.sql"),
+    include_str!("migrations/sqlite/0018_archive.sql"),
+    include_str!("migrations/sqlite/0019_proposals_aside.sql"),
+    include_str!("migrations/sqlite/0020_sanction_after.sql"),
+    include_str!("migrations/sqlite/0021_bank.sql"),
+    include_str!("migrations/sqlite/0022_settlement_reversal.sql"),
+    include_str!("migrations/sqlite/0023_foreign_key_indexes.sql"),
+    include_str!("migrations/sqlite/0024_journal_bank_line.sql"),
+    include_str!("migrations/sqlite/0025_customer_identifiers.sql"),
+    include_str!("migrations/sqlite/0026_invoice_drafts.sql"),
+    include_str!("migrations/sqlite/0027_credit_note_documents.sql"),
+    include_str!("migrations/sqlite/0028_tax_currency.sql"),
+    include_str!("migrations/sqlite/0029_operation_category.sql"),
+    include_str!("migrations/sqlite/0030_einvoice_originals.sql"),
+    include_str!("migrations/sqlite/0031_delivery_address.sql"),
+    include_str!("migrations/sqlite/0032_document_discount.sql"),
+    include_str!("migrations/sqlite/0033_contract_exchange_rate.sql"),
+    include_str!("migrations/sqlite/0034_journal_actor.sql"),
 ];
+
+/// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
+/// the whole schema of its version on an empty database (no server ledger existed before it);
+/// every later one comes in step with the SQLite migration of the same number.
+const PG_MIGRATIONS: &[(i64, &str)] = &[(34, include_str!("migrations/postgres/0034_schema.sql"))];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -93,7 +101,7 @@ pub fn inspect(path: &Path) -> Result<FileState> {
         Ok(m) if m.len() == 0 => return Ok(FileState::New),
         Ok(_) => {}
     }
-    let conn = Connection::open_with_flags(
+    let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
@@ -148,20 +156,21 @@ pub fn inspect(path: &Path) -> Result<FileState> {
 /// The engine's entry point is [`crate::open`], which also seeds the shipped data.
 pub fn connect(path: &Path) -> Result<Connection> {
     let state = inspect(path)?;
-    let mut conn = Connection::open_with_flags(
+    let mut conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&mut conn, true)?;
+    let conn = Connection::from_sqlite(conn);
     if let FileState::Relance { version } = state {
         if version < SCHEMA_VERSION {
             let name = format!("relance-before-v{}-{}.sqlite", SCHEMA_VERSION, stamp_now());
             snapshot(&conn, &backups_dir(path).join(name))?;
         }
     }
-    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    conn.pragma_update("application_id", APPLICATION_ID)?;
     migrate(&conn, SCHEMA_VERSION).map_err(|e| match e {
         Error::Db(db) => Error::damaged(path.display().to_string(), &db),
         other => other,
@@ -210,9 +219,14 @@ pub fn snapshot(conn: &Connection, dest: &Path) -> Result<u64> {
     let _ = std::fs::remove_file(&tmp);
     let result = (|| -> Result<u64> {
         {
-            let mut copy = Connection::open(&tmp)?;
+            let mut copy = rusqlite::Connection::open(&tmp)?;
             {
-                let b = rusqlite::backup::Backup::new(conn, &mut copy)?;
+                let source =
+                    conn.sqlite()
+                        .ok_or(Error::Server(crate::error::ServerFault::FileOnly(
+                            "snapshot",
+                        )))?;
+                let b = rusqlite::backup::Backup::new(source, &mut copy)?;
                 b.run_to_completion(1024, Duration::from_millis(0), None)?;
             }
             // A snapshot is a self-contained file: no -wal beside it.
@@ -240,15 +254,102 @@ pub fn snapshot(conn: &Connection, dest: &Path) -> Result<u64> {
     result
 }
 
+pub use pg::{is_server_address, pgpass};
+
+/// Opens a session on a PostgreSQL server (an address `postgres://…`; see [`pg::config`] for
+/// what it may leave out and where the password comes from), without looking at what the
+/// database holds. A ledger opens with [`connect_ledger`].
+pub fn connect_server(address: &str) -> Result<Connection> {
+    let client = pg::connect(address, &|k| std::env::var(k).ok())?;
+    Ok(Connection::from_postgres(client))
+}
+
+/// Opens the shared ledger at a PostgreSQL address and migrates it to this build's schema:
+/// an empty database becomes a ledger; a database holding other tables is refused untouched,
+/// and so is a ledger written by a newer Relance.
+pub fn connect_ledger(address: &str) -> Result<Connection> {
+    let mut conn = connect_server(address)?;
+    migrate_server(&mut conn, address)?;
+    Ok(conn)
+}
+
+/// Creates a new, empty database on the server at `address` (its name unique to this
+/// process and call) and returns its address: a private ledger for a test, as an in-memory
+/// SQLite file is.
+pub fn fresh_server_database(address: &str) -> Result<String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let admin = connect_server(address)?;
+    let name = format!(
+        "relance_test_{}_{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    );
+    admin.execute_batch(&format!("CREATE DATABASE {name}"))?;
+    let base = address.split('?').next().unwrap_or(address);
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    Ok(format!("{base}/{name}"))
+}
+
+/// The schema version of a ledger on a server (0: an empty database).
+fn server_version(conn: &Connection, shown: &str) -> Result<i64> {
+    let ours: Option<String> =
+        conn.query_row("SELECT to_regclass('relance_schema')::text", [], |r| {
+            r.get(0)
+        })?;
+    if ours.is_none() {
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+            [],
+            |r| r.get(0),
+        )?;
+        return if tables == 0 {
+            Ok(0)
+        } else {
+            Err(Error::ForeignDatabase(shown.to_string()))
+        };
+    }
+    Ok(conn
+        .query_row("SELECT max(version) FROM relance_schema", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })?
+        .unwrap_or(0))
+}
+
+fn migrate_server(conn: &mut Connection, shown: &str) -> Result<()> {
+    let tx = conn.transaction()?;
+    let current = server_version(&tx, shown)?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (version, sql) in PG_MIGRATIONS {
+        if *version <= current || *version > SCHEMA_VERSION {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.execute("DELETE FROM relance_schema", [])?;
+        tx.execute(
+            "INSERT INTO relance_schema (version) VALUES (?1)",
+            [version],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// A migrated in-memory database (tests, benchmarks); see [`crate::open_in_memory`].
 pub fn connect_in_memory() -> Result<Connection> {
-    let mut conn = Connection::open_in_memory()?;
+    let mut conn = rusqlite::Connection::open_in_memory()?;
     configure(&mut conn, false)?;
+    let conn = Connection::from_sqlite(conn);
     migrate(&conn, SCHEMA_VERSION)?;
     Ok(conn)
 }
 
-fn configure(conn: &mut Connection, wal: bool) -> Result<()> {
+fn configure(conn: &mut rusqlite::Connection, wal: bool) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
     // Every `conn.transaction()` takes the write lock at BEGIN, waiting up to the busy
     // timeout. A DEFERRED transaction reads first and upgrades later; in WAL mode an upgrade
@@ -269,9 +370,13 @@ fn configure(conn: &mut Connection, wal: bool) -> Result<()> {
     Ok(())
 }
 
-/// The schema version recorded in the file.
+/// The schema version recorded in the ledger (a file's header, a server's `relance_schema`).
 pub fn schema_version(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    let sql = match conn.dialect() {
+        sql::Dialect::Sqlite => "PRAGMA user_version",
+        sql::Dialect::Postgres => "SELECT COALESCE(MAX(version), 0) FROM relance_schema",
+    };
+    Ok(conn.query_row(sql, [], |r| r.get(0))?)
 }
 
 /// Applies migrations up to `target` (exposed so tests can build an old-version database).
@@ -292,16 +397,16 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
     // SQLite's procedure for rebuilding a table that others reference: foreign keys off
     // around the transaction (the pragma is ignored inside one), checked before commit.
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
-    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update("foreign_keys", "OFF")?;
     let run = || -> Result<()> {
         for version in (current + 1)..=target.min(SCHEMA_VERSION) {
             let sql = MIGRATIONS[(version - 1) as usize];
-            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.unchecked_transaction()?;
             // Another process may have applied it while this one waited for the lock.
             if schema_version(&tx)? >= version {
                 continue;
             }
-            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update("application_id", APPLICATION_ID)?;
             tx.execute_batch(sql)?;
             let broken: Option<String> = tx
                 .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
@@ -312,13 +417,13 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
                     &format!("migration {version}: a row of {table} lost its reference"),
                 ));
             }
-            tx.pragma_update(None, "user_version", version)?;
+            tx.pragma_update("user_version", version)?;
             tx.commit()?;
         }
         Ok(())
     };
     let done = run();
-    conn.pragma_update(None, "foreign_keys", if fk == 1 { "ON" } else { "OFF" })?;
+    conn.pragma_update("foreign_keys", if fk == 1 { "ON" } else { "OFF" })?;
     done
 }
 
@@ -502,7 +607,7 @@ pub fn stage_output(db: &Path, out: &Path, bytes: &[u8], field: &str) -> Result<
 /// transaction does not commit, the note goes with it and the `.partial` file is left for
 /// [`tidy_partials`].
 pub fn stage_output_in(
-    tx: &rusqlite::Connection,
+    tx: &Connection,
     db: &Path,
     out: &Path,
     bytes: &[u8],
@@ -512,7 +617,7 @@ pub fn stage_output_in(
     let out = std::path::absolute(out).map_err(|e| Error::write(field, out, e))?;
     let staged = stage_output(db, &out, bytes, field)?;
     tx.execute(
-        "INSERT OR REPLACE INTO pending_files (path) VALUES (?1)",
+        "INSERT INTO pending_files (path) VALUES (?1) ON CONFLICT DO NOTHING",
         [out.to_string_lossy()],
     )?;
     Ok(staged)
@@ -520,7 +625,7 @@ pub fn stage_output_in(
 
 impl Staged {
     /// [`Staged::finish`], then forgets the note of [`stage_output_in`].
-    pub fn finish_in(self, conn: &rusqlite::Connection) -> Result<()> {
+    pub fn finish_in(self, conn: &Connection) -> Result<()> {
         let path = self.out.to_string_lossy().into_owned();
         self.finish()?;
         conn.execute("DELETE FROM pending_files WHERE path = ?1", [path])?;
@@ -530,11 +635,11 @@ impl Staged {
 
 /// Names the files a committed write staged but did not get to name (the process died
 /// between its commit and the rename). Run at every start. Returns how many were named.
-pub fn finish_pending(conn: &rusqlite::Connection) -> Result<usize> {
+pub fn finish_pending(conn: &Connection) -> Result<usize> {
     let paths: Vec<String> = conn
         .prepare("SELECT path FROM pending_files ORDER BY path")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<sql::Result<_>>()?;
     let mut named = 0;
     for p in paths {
         let tmp = PathBuf::from(format!("{p}{PARTIAL}"));
@@ -549,9 +654,9 @@ pub fn finish_pending(conn: &rusqlite::Connection) -> Result<usize> {
 
 /// What the engine hands a file to write inside its transaction (see [`stage_output_in`]):
 /// the transaction and the bytes.
-pub type Sink<'a> = dyn FnMut(&rusqlite::Connection, &[u8]) -> Result<()> + 'a;
+pub type Sink<'a> = dyn FnMut(&Connection, &[u8]) -> Result<()> + 'a;
 /// [`Sink`] for a batch: the transaction, the file's name and its bytes.
-pub type BatchSink<'a> = dyn FnMut(&rusqlite::Connection, &str, &[u8]) -> Result<()> + 'a;
+pub type BatchSink<'a> = dyn FnMut(&Connection, &str, &[u8]) -> Result<()> + 'a;
 
 /// Removes the `.partial` files a killed batch left in `dir` (its files are written again):
 /// only the kinds a batch writes (`.pdf`, `.eml`, `.html`).
@@ -611,7 +716,7 @@ mod tests {
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<sql::Result<_>>()
             .unwrap();
         let mut missing = Vec::new();
         for t in &tables {
@@ -622,7 +727,7 @@ mod tests {
                 .unwrap()
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
                 .unwrap()
-                .collect::<rusqlite::Result<_>>()
+                .collect::<sql::Result<_>>()
                 .unwrap();
             let first_columns: Vec<String> = conn
                 .prepare(&format!(
@@ -688,8 +793,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.sqlite");
         {
-            let mut conn = Connection::open(&path).unwrap();
-            configure(&mut conn, true).unwrap();
+            let mut raw = rusqlite::Connection::open(&path).unwrap();
+            configure(&mut raw, true).unwrap();
+            let conn = Connection::from_sqlite(raw);
             migrate(&conn, 1).unwrap();
             assert_eq!(schema_version(&conn).unwrap(), 1);
             conn.execute(
@@ -750,9 +856,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.sqlite");
         {
-            let conn = Connection::open(&path).unwrap();
+            let conn = Connection::open_sqlite_file(&path, false).unwrap();
             migrate(&conn, SCHEMA_VERSION).unwrap();
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            conn.pragma_update("user_version", SCHEMA_VERSION + 1)
                 .unwrap();
         }
         let before = folder_bytes(dir.path());
@@ -768,7 +874,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("photos.db");
         {
-            let conn = Connection::open(&path).unwrap();
+            let conn = Connection::open_sqlite_file(&path, false).unwrap();
             conn.execute_batch("CREATE TABLE albums (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO albums VALUES (1, 'Summer');")
                 .unwrap();
         }
@@ -782,7 +888,7 @@ mod tests {
         assert_eq!(folder_bytes(dir.path()), before);
         // Even one of our table names is not enough to be taken for ours.
         let path2 = dir.path().join("other.db");
-        Connection::open(&path2)
+        Connection::open_sqlite_file(&path2, false)
             .unwrap()
             .execute_batch("CREATE TABLE customers (x);")
             .unwrap();
@@ -813,7 +919,7 @@ mod tests {
         let path = dir.path().join("neg.sqlite");
         {
             let conn = open(&path).unwrap();
-            conn.pragma_update(None, "user_version", -1).unwrap();
+            conn.pragma_update("user_version", -1).unwrap();
         }
         let e = open(&path).unwrap_err();
         assert!(matches!(e, Error::DamagedDatabase { .. }), "{e}");
@@ -823,7 +929,7 @@ mod tests {
         let path = dir.path().join("wrong.sqlite");
         {
             let conn = open(&path).unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.pragma_update("user_version", 1).unwrap();
         }
         let e = open(&path).unwrap_err();
         assert!(matches!(e, Error::DamagedDatabase { .. }), "{e}");
@@ -847,7 +953,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.sqlite");
         let app_id = |p: &Path| -> i32 {
-            Connection::open(p)
+            Connection::open_sqlite_file(p, false)
                 .unwrap()
                 .query_row("PRAGMA application_id", [], |r| r.get(0))
                 .unwrap()
@@ -857,9 +963,9 @@ mod tests {
         // A database written before the stamp existed (same tables, no id) is ours.
         let old = dir.path().join("old.sqlite");
         {
-            let conn = Connection::open(&old).unwrap();
+            let conn = Connection::open_sqlite_file(&old, false).unwrap();
             migrate(&conn, SCHEMA_VERSION).unwrap();
-            conn.pragma_update(None, "application_id", 0).unwrap();
+            conn.pragma_update("application_id", 0).unwrap();
         }
         drop(open(&old).unwrap());
         assert_eq!(app_id(&old), APPLICATION_ID);
@@ -875,7 +981,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.sqlite");
         {
-            let conn = Connection::open(&path).unwrap();
+            let conn = Connection::open_sqlite_file(&path, false).unwrap();
             migrate(&conn, 1).unwrap();
             conn.execute(
                 "INSERT INTO customers (reference, name, kind, language) VALUES ('C1', 'Old', 'business', 'fr')",
@@ -894,7 +1000,7 @@ mod tests {
             name.starts_with(&format!("relance-before-v{SCHEMA_VERSION}-")),
             "{name}"
         );
-        let snap = Connection::open(&snaps[0]).unwrap();
+        let snap = Connection::open_sqlite_file(&snaps[0], false).unwrap();
         assert_eq!(schema_version(&snap).unwrap(), 1);
         let n: i64 = snap
             .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))

@@ -8,8 +8,8 @@
 
 use crate::error::Result;
 use crate::money::Currency;
+use crate::store::sql::{params, Connection};
 use chrono::{Duration, NaiveDate};
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -191,10 +191,10 @@ pub fn cell_invoices(
     }
     sql.push_str(" ORDER BY i.due_date, i.number");
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+    let rows = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
         crate::invoices::view_from_row(r, as_of)
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use crate::error::Result;
 use crate::invoices::payments::{self, PaymentView};
 use crate::invoices::{self, InvoiceFilter, InvoiceQuery, InvoiceSort, InvoiceView};
 use crate::money::{Amount, Currency};
+use crate::store::sql::{params, Connection};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -60,7 +60,7 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<CustomerDe
                 r.get::<_, i64>(2)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let amount = |code: &str, minor: i64| -> Result<Amount> {
         Ok(Amount::of(Currency::parse(code)?, minor))
     };

@@ -1,8 +1,8 @@
 //! Figures for the dashboard and, later, the aged balance and cash-in forecast.
 
 use crate::error::Result;
+use crate::store::sql::{params, Connection};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

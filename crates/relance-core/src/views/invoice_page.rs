@@ -4,8 +4,8 @@ use crate::customers::PaymentMethod;
 use crate::error::Result;
 use crate::invoices::{self, payments, InvoiceView};
 use crate::money::Currency;
+use crate::store::sql::{Connection, OptionalExtension};
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -91,7 +91,7 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
          JOIN bank_lines l ON l.id = r.line_id
          JOIN (SELECT payment_id, invoice_id, SUM(amount_minor) AS amount_minor FROM (
                    SELECT payment_id, invoice_id, amount_minor FROM allocations
-                   UNION ALL SELECT payment_id, invoice_id, amount_minor FROM settlement_differences)
+                   UNION ALL SELECT payment_id, invoice_id, amount_minor FROM settlement_differences) u
                GROUP BY payment_id, invoice_id) s
            ON s.payment_id = r.payment_id
          WHERE s.invoice_id = ?1
@@ -113,7 +113,7 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
                 original: r.get(8)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let credit = payments::credit_minor(conn, invoice.customer_id)?
         .into_iter()
         .find(|(c, _)| *c == invoice.currency)

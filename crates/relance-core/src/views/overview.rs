@@ -15,8 +15,8 @@ use super::aged::AgedBalance;
 use super::profile::{habits, PayDay};
 use crate::error::{Lang, Result};
 use crate::money::Currency;
+use crate::store::sql::{params, Connection};
 use chrono::{Datelike, Duration, NaiveDate};
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use ts_rs::TS;
@@ -265,7 +265,7 @@ fn dso_trend(conn: &Connection, cur: Currency, as_of: NaiveDate) -> Result<Vec<D
             .query_map(params![code, as_of.to_string()], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?
-            .collect::<rusqlite::Result<_>>()?)
+            .collect::<crate::store::sql::Result<_>>()?)
     };
     let billed_by_day = daily(
         "SELECT issue_date, SUM(total_minor) FROM invoices WHERE currency = ?1 AND issue_date <= ?2

@@ -17,8 +17,8 @@
 //! - DSO: what is owed today ÷ what was billed over the last 365 days × 365.
 
 use crate::error::{Lang, Result};
+use crate::store::sql::{params, Connection};
 use chrono::{Datelike, Duration, NaiveDate};
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use ts_rs::TS;
@@ -216,7 +216,7 @@ fn paid_dates(conn: &Connection) -> Result<HashMap<i64, NaiveDate>> {
     Ok(conn
         .prepare_cached("SELECT id, paid_on FROM invoices WHERE paid_on IS NOT NULL")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// Each customer's habits only, for the cash-in forecast: the median days late of the
@@ -302,7 +302,7 @@ fn compute(
             filter("id")
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     customers.sort_by(|a, b| a.2.cmp(&b.2));
     // Invoices in the company's currency, issued by the as-of date.
     let invoices: Vec<Inv> = conn
@@ -322,7 +322,7 @@ fn compute(
                 settled: r.get(6)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     // When each settled invoice was settled.
     let paid_on = paid_dates(conn)?;
     // The first reminder of each invoice (courtesy reminders before the due date do not count).
@@ -336,7 +336,7 @@ fn compute(
             crate::journal::NOT_UNDONE
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     // Payment dates per customer.
     let mut payments: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
     let mut stmt = conn.prepare(&format!(
@@ -352,7 +352,7 @@ fn compute(
     // Disputes per invoice.
     let mut disputes: HashMap<i64, (i64, i64)> = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT invoice_id, COUNT(*), SUM(resolved_on IS NULL) FROM disputes WHERE opened_on <= ?1 GROUP BY invoice_id",
+        "SELECT invoice_id, COUNT(*), SUM(CASE WHEN resolved_on IS NULL THEN 1 ELSE 0 END) FROM disputes WHERE opened_on <= ?1 GROUP BY invoice_id",
     )?;
     for row in stmt.query_map([&asof], |r| {
         Ok((

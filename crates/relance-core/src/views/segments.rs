@@ -13,7 +13,7 @@
 
 use super::profile::Profile;
 use crate::error::{Error, Lang, Msg, Result};
-use rusqlite::Connection;
+use crate::store::sql::Connection;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -305,7 +305,7 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
 
 /// The owner's choice for a customer, if any: (segment, reason).
 fn override_of(conn: &Connection, customer_id: i64) -> Result<Option<(Segment, String)>> {
-    use rusqlite::OptionalExtension;
+    use crate::store::sql::OptionalExtension;
     let row: Option<(String, String)> = conn
         .query_row(
             "SELECT segment, reason FROM segment_overrides WHERE customer_id = ?1",
@@ -356,11 +356,11 @@ pub fn all(
             "SELECT id, credit_limit_minor FROM customers WHERE credit_limit_minor IS NOT NULL",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let chosen_by_owner: std::collections::HashMap<i64, (String, String)> = conn
         .prepare("SELECT customer_id, segment, reason FROM segment_overrides")?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     Ok(super::profile::profiles(conn, as_of, lang)?
         .into_iter()
         .map(|p| {
@@ -440,7 +440,7 @@ pub const LATER_DAYS: i64 = 7;
 
 /// The segment spell a customer is in: since when (as the daily refresh recorded it).
 fn segment_since(conn: &Connection, customer_id: i64) -> Result<Option<String>> {
-    use rusqlite::OptionalExtension;
+    use crate::store::sql::OptionalExtension;
     Ok(conn
         .query_row(
             "SELECT since FROM customer_segments WHERE customer_id = ?1",
@@ -475,7 +475,7 @@ pub fn set_aside(
     tx.execute(
         "INSERT INTO proposal_decisions (customer_id, rule_code, segment_since, decision, until_date, reason, on_date)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        rusqlite::params![
+        crate::store::sql::params![
             id,
             rule_code,
             since,
@@ -511,7 +511,7 @@ fn put_aside(
     rule_code: &str,
     as_of: chrono::NaiveDate,
 ) -> Result<bool> {
-    use rusqlite::OptionalExtension;
+    use crate::store::sql::OptionalExtension;
     let last: Option<(String, Option<String>, String, Option<chrono::NaiveDate>)> = conn
         .query_row(
             "SELECT rule_code, segment_since, decision, until_date FROM proposal_decisions
@@ -552,7 +552,7 @@ pub fn sanctions(
             "SELECT COALESCE(SUM(total_minor - settled_minor), 0),
                     COALESCE(SUM(CASE WHEN due_date < ?3 THEN total_minor - settled_minor END), 0)
              FROM invoices WHERE customer_id = ?1 AND currency = ?2 AND settled_minor < total_minor",
-            rusqlite::params![c.customer_id, cur.code(), as_of.to_string()],
+            crate::store::sql::params![c.customer_id, cur.code(), as_of.to_string()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let limit: Option<i64> = conn.query_row(

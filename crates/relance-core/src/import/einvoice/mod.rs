@@ -20,9 +20,9 @@ use crate::invoices::issue::{self, LineDetail};
 use crate::invoices::{self, NewInvoice};
 use crate::money::Currency;
 use crate::settings;
+use crate::store::sql::{params, Connection, OptionalExtension};
 use chrono::{Datelike, NaiveDate};
 use model::{Checked, Doc, Syntax};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::HashMap;
 use ts_rs::TS;
@@ -292,7 +292,7 @@ fn match_buyer(conn: &Connection, p: &model::Party) -> Result<Buyer> {
                             r.get::<_, String>(5)?,
                         ))
                     })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .collect::<crate::store::sql::Result<Vec<_>>>()?;
                 // By name only a customer whose identifiers do not say it is someone else.
                 let (siren, vat) = (p.siren().unwrap_or_default(), p.vat_key());
                 let alike: Vec<(i64, String, bool)> = rows

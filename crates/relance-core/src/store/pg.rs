@@ -1,0 +1,700 @@
+//! The PostgreSQL engine behind [`super::sql`]: a shared ledger on a server.
+//!
+//! The domain's SQL is written once for both engines with SQLite's numbered placeholders
+//! (`?1`); here they become PostgreSQL's (`$1`). Values cross as the same
+//! [`Value`](super::sql::Value)s SQLite uses: a parameter takes the type the server infers for
+//! its place (an integer sent where the server expects text is sent as its digits, as SQLite
+//! would store it), and a column comes back as an integer, a real, a text, a blob or NULL
+//! (booleans as 0 and 1, NUMERIC sums as integers when whole). Errors come back in SQLite's
+//! vocabulary (a unique violation is `SQLITE_CONSTRAINT_UNIQUE`, a trigger's refusal
+//! `SQLITE_CONSTRAINT_TRIGGER` with its message), so the domain classifies one kind of error.
+//!
+//! Writers queue as on a SQLite file: a transaction takes one advisory lock for the whole
+//! ledger at BEGIN ([`WRITE_LOCK`]), so two people's writes never interleave and a write
+//! never fails on a serialization conflict; reads outside a transaction never wait.
+
+use super::sql::{Error, Result, Value};
+use crate::error::ServerFault;
+use bytes::BytesMut;
+use postgres::types::{FromSql, IsNull, ToSql as PgToSql, Type};
+use rusqlite::ffi;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The advisory lock every write transaction takes first (the bytes "RLNC", as SQLite's
+/// `application_id`): one writer at a time on a ledger.
+pub const WRITE_LOCK: i64 = 0x524C_4E43;
+
+/// A session on the server: the client, its prepared statements, and whether a
+/// transaction is open.
+pub struct Session {
+    client: RefCell<postgres::Client>,
+    statements: RefCell<HashMap<String, Prepared>>,
+    in_transaction: Cell<bool>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("in_transaction", &self.in_transaction.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A statement prepared on the server, and which of the caller's parameters it takes, in
+/// order (numbered from one): SQLite lets a statement leave some of them unused, PostgreSQL
+/// cannot type a parameter it never sees, so those are not sent.
+#[derive(Clone)]
+pub struct Prepared {
+    statement: postgres::Statement,
+    takes: Arc<Vec<usize>>,
+}
+
+/// The rows of one query, read whole (a server round trip), with their columns' names.
+pub struct Fetched {
+    pub names: Arc<Vec<String>>,
+    pub rows: std::vec::IntoIter<Vec<Value>>,
+}
+
+impl Session {
+    pub fn new(client: postgres::Client) -> Self {
+        Session {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            in_transaction: Cell::new(false),
+        }
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction.get()
+    }
+
+    /// The server's prepared statement for `sql` (kept for the session).
+    pub fn prepare(&self, sql: &str) -> Result<Prepared> {
+        if let Some(st) = self.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let (text, takes) = translate(sql);
+        let statement = self
+            .client
+            .borrow_mut()
+            .prepare(&text)
+            .map_err(|e| match error(e) {
+                // As SQLite says it: what could not be prepared, in which statement.
+                Error::SqliteFailure(f, Some(m)) if f.code == rusqlite::ErrorCode::Unknown => {
+                    Error::SqliteFailure(f, Some(format!("{m} in {sql}")))
+                }
+                other => other,
+            })?;
+        let prepared = Prepared {
+            statement,
+            takes: Arc::new(takes),
+        };
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), prepared.clone());
+        Ok(prepared)
+    }
+
+    pub fn execute(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<usize> {
+        let st = self.prepare(sql)?;
+        let values = values(params, &st.takes)?;
+        let refs: Vec<&(dyn PgToSql + Sync)> =
+            values.iter().map(|v| v as &(dyn PgToSql + Sync)).collect();
+        let n = self
+            .client
+            .borrow_mut()
+            .execute(&st.statement, &refs)
+            .map_err(error)?;
+        Ok(n as usize)
+    }
+
+    pub fn query(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Fetched> {
+        let st = self.prepare(sql)?;
+        let values = values(params, &st.takes)?;
+        let refs: Vec<&(dyn PgToSql + Sync)> =
+            values.iter().map(|v| v as &(dyn PgToSql + Sync)).collect();
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&st.statement, &refs)
+            .map_err(error)?;
+        let st = st.statement;
+        let names = Arc::new(st.columns().iter().map(|c| c.name().to_string()).collect());
+        let rows = rows
+            .iter()
+            .map(|row| (0..row.len()).map(|i| column(row, i)).collect())
+            .collect::<Result<Vec<Vec<Value>>>>()?;
+        Ok(Fetched {
+            names,
+            rows: rows.into_iter(),
+        })
+    }
+
+    /// The names of a statement's result columns.
+    pub fn column_names(&self, sql: &str) -> Result<Vec<String>> {
+        Ok(self
+            .prepare(sql)?
+            .statement
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect())
+    }
+
+    /// Runs statements without parameters (a migration, a savepoint). After a schema change
+    /// the session's prepared statements are forgotten: they may no longer return the same.
+    pub fn batch(&self, sql: &str) -> Result<()> {
+        let upper = sql.to_ascii_uppercase();
+        if ["CREATE", "ALTER", "DROP"]
+            .iter()
+            .any(|k| upper.contains(k))
+        {
+            self.statements.borrow_mut().clear();
+        }
+        self.client.borrow_mut().batch_execute(sql).map_err(error)
+    }
+
+    pub fn begin(&self) -> Result<()> {
+        self.client
+            .borrow_mut()
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+            ))
+            .map_err(error)?;
+        self.in_transaction.set(true);
+        Ok(())
+    }
+
+    pub fn commit(&self) -> Result<()> {
+        self.client
+            .borrow_mut()
+            .batch_execute("COMMIT")
+            .map_err(error)?;
+        self.in_transaction.set(false);
+        Ok(())
+    }
+
+    pub fn rollback(&self) {
+        let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+        self.in_transaction.set(false);
+    }
+}
+
+/// Whether a ledger address names a PostgreSQL server rather than a file.
+pub fn is_server_address(address: &str) -> bool {
+    address.starts_with("postgres://") || address.starts_with("postgresql://")
+}
+
+/// Reads a server address as libpq would, the parts it leaves out taken from `PGHOST`,
+/// `PGPORT`, `PGUSER` and `PGDATABASE` (then localhost, 5432, the system account, the user's
+/// name). An address that carries a password is refused: the password comes from
+/// `PGPASSWORD` or a `.pgpass` file (`PGPASSFILE`, else `~/.pgpass`), never from a command
+/// line. `env` reads the environment (tests hand their own).
+pub fn config(
+    address: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<postgres::Config, ServerFault> {
+    let mut config: postgres::Config = address
+        .parse()
+        .map_err(|e: postgres::Error| ServerFault::BadAddress(e.to_string()))?;
+    if config.get_password().is_some() {
+        return Err(ServerFault::PasswordInAddress);
+    }
+    let env = |k: &str| env(k).filter(|v| !v.is_empty());
+    if config.get_hosts().is_empty() {
+        config.host(&env("PGHOST").unwrap_or_else(|| "localhost".into()));
+    }
+    if config.get_ports().is_empty() {
+        let port = env("PGPORT").unwrap_or_else(|| "5432".into());
+        let port = port
+            .parse()
+            .map_err(|_| ServerFault::BadAddress(format!("PGPORT={port}")))?;
+        config.port(port);
+    }
+    if config.get_user().is_none() {
+        let user = env("PGUSER")
+            .or_else(|| env("USER"))
+            .or_else(|| env("LOGNAME"))
+            .ok_or_else(|| ServerFault::BadAddress("no user name".into()))?;
+        config.user(&user);
+    }
+    if config.get_dbname().is_none() {
+        let db = env("PGDATABASE").unwrap_or_else(|| config.get_user().unwrap_or("").to_string());
+        config.dbname(&db);
+    }
+    let host = match &config.get_hosts()[0] {
+        postgres::config::Host::Tcp(h) => h.clone(),
+        #[cfg(unix)]
+        postgres::config::Host::Unix(p) => p.display().to_string(),
+    };
+    let port = config.get_ports()[0].to_string();
+    let user = config.get_user().unwrap_or("").to_string();
+    let db = config.get_dbname().unwrap_or("").to_string();
+    let password = env("PGPASSWORD").or_else(|| {
+        let file = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass")))?;
+        let text = std::fs::read_to_string(file).ok()?;
+        pgpass(&text, &host, &port, &db, &user)
+    });
+    if let Some(p) = password {
+        config.password(p);
+    }
+    config.application_name("Relance");
+    config.connect_timeout(std::time::Duration::from_secs(10));
+    Ok(config)
+}
+
+/// The password a `.pgpass` file gives for a server, port, database and user: the first line
+/// `host:port:database:user:password` whose fields match (`*` matches anything; `\:` and
+/// `\\` are a colon and a backslash), as libpq reads it. Comments start with `#`.
+pub fn pgpass(text: &str, host: &str, port: &str, db: &str, user: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        if line.trim_start().starts_with('#') {
+            return None;
+        }
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => field.extend(chars.next()),
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        fields.push(field);
+        let [h, p, d, u, password] = <[String; 5]>::try_from(fields).ok()?;
+        let fits = |pattern: &str, value: &str| pattern == "*" || pattern == value;
+        let host_fits = fits(&h, host) || (h == "localhost" && host.starts_with('/'));
+        (host_fits && fits(&p, port) && fits(&d, db) && fits(&u, user)).then_some(password)
+    })
+}
+
+/// Opens a session on the server the address names (see [`config`]).
+pub fn connect(
+    address: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> crate::error::Result<postgres::Client> {
+    let config = config(address, env).map_err(crate::error::Error::Server)?;
+    config
+        .connect(postgres::NoTls)
+        .map_err(|e| crate::error::Error::Server(ServerFault::Unreachable(e.to_string())))
+}
+
+/// A query as PostgreSQL reads it: `LIKE` as SQLite means it (`ILIKE`), SQLite's planner hints dropped, as PostgreSQL's planner
+/// chooses indexes and join order itself (`INDEXED BY name` goes; `CROSS JOIN t ON …`, which
+/// the domain writes only to make SQLite keep the left table outside, is a plain join), and
+/// the placeholders numbered its way.
+pub fn translate(sql: &str) -> (String, Vec<usize>) {
+    // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is that operator. A search on a
+    // nocase column names SQLite's BINARY collation: PostgreSQL 15 cannot match a pattern
+    // under a nondeterministic collation, and its own byte order is "C".
+    let mut sql = sql
+        .replace("CROSS JOIN", "JOIN")
+        .replace(" LIKE ", " ILIKE ")
+        .replace("COLLATE BINARY", "COLLATE \"C\"");
+    while let Some(at) = sql.find("INDEXED BY ") {
+        let name_end = sql[at + 11..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(sql.len(), |n| at + 11 + n);
+        sql.replace_range(at..name_end, "");
+    }
+    placeholders(&sql)
+}
+
+/// SQLite's placeholders (`?1`, or `?` numbered in order) as PostgreSQL's (`$1`), outside
+/// quoted strings, quoted names and comments, numbered from 1 without gaps; with the
+/// caller's number of each in order (see [`Prepared`]).
+pub fn placeholders(sql: &str) -> (String, Vec<usize>) {
+    let mut parts: Vec<(String, usize)> = Vec::new();
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut next = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                let n = if digits.is_empty() {
+                    next += 1;
+                    next
+                } else {
+                    let n: usize = digits.parse().unwrap_or(0);
+                    next = next.max(n);
+                    n
+                };
+                parts.push((std::mem::take(&mut out), n));
+            }
+            _ => out.push(c),
+        }
+    }
+    let mut takes: Vec<usize> = parts.iter().map(|(_, n)| *n).collect();
+    takes.sort_unstable();
+    takes.dedup();
+    let mut text = String::with_capacity(sql.len() + 8);
+    for (before, n) in parts {
+        text.push_str(&before);
+        let at = takes.binary_search(&n).unwrap_or(0) + 1;
+        text.push('$');
+        text.push_str(&at.to_string());
+    }
+    text.push_str(&out);
+    (text, takes)
+}
+
+/// A parameter as the server receives it: written in the type the server inferred.
+#[derive(Debug)]
+struct Param(Value);
+
+/// The parameters a statement takes (`takes`, numbered from 1), as values to send.
+fn values(params: &[&dyn rusqlite::ToSql], takes: &[usize]) -> Result<Vec<Param>> {
+    takes
+        .iter()
+        .map(|&n| {
+            let p = params
+                .get(n - 1)
+                .ok_or(Error::InvalidParameterCount(n, params.len()))?;
+            let out = p.to_sql()?;
+            let value = match out {
+                rusqlite::types::ToSqlOutput::Borrowed(v) => owned(v),
+                rusqlite::types::ToSqlOutput::Owned(v) => v,
+                _ => {
+                    return Err(Error::ToSqlConversionFailure(
+                        "a parameter kind PostgreSQL does not take".into(),
+                    ))
+                }
+            };
+            Ok(Param(value))
+        })
+        .collect()
+}
+
+fn owned(v: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+impl PgToSql for Param {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        let text_like = [
+            Type::TEXT,
+            Type::VARCHAR,
+            Type::BPCHAR,
+            Type::NAME,
+            Type::UNKNOWN,
+        ];
+        match &self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Integer(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::NUMERIC => Numeric(*i).to_sql(ty, out),
+                _ if text_like.contains(ty) => i.to_string().as_str().to_sql(ty, out),
+                _ => Err(format!("an integer where the server expects {ty}").into()),
+            },
+            Value::Real(f) => match *ty {
+                Type::FLOAT8 => f.to_sql(ty, out),
+                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                _ if text_like.contains(ty) => f.to_string().as_str().to_sql(ty, out),
+                _ => Err(format!("a real number where the server expects {ty}").into()),
+            },
+            Value::Text(s) => match *ty {
+                Type::INT8 => s.trim().parse::<i64>()?.to_sql(ty, out),
+                Type::INT4 => s.trim().parse::<i32>()?.to_sql(ty, out),
+                _ if text_like.contains(ty) => s.as_str().to_sql(ty, out),
+                _ => Err(format!("a text where the server expects {ty}").into()),
+            },
+            Value::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// A whole number as PostgreSQL's NUMERIC (a parameter compared with a sum).
+#[derive(Debug)]
+struct Numeric(i64);
+
+impl PgToSql for Numeric {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        use bytes::BufMut;
+        // Base-10000 digits, most significant first.
+        let mut n = self.0.unsigned_abs();
+        let mut digits = Vec::new();
+        while n > 0 {
+            digits.push((n % 10_000) as i16);
+            n /= 10_000;
+        }
+        digits.reverse();
+        out.put_i16(digits.len() as i16);
+        out.put_i16(digits.len() as i16 - 1);
+        out.put_u16(if self.0 < 0 { 0x4000 } else { 0 });
+        out.put_u16(0);
+        for d in digits {
+            out.put_i16(d);
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// A NUMERIC column read as SQLite would hold it: an integer when whole, else a real.
+struct NumericValue(Value);
+
+impl<'a> FromSql<'a> for NumericValue {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
+        let word = |i: usize| -> std::result::Result<i16, BoxError> {
+            raw.get(i..i + 2)
+                .map(|b| i16::from_be_bytes([b[0], b[1]]))
+                .ok_or_else(|| "a short NUMERIC".into())
+        };
+        let ndigits = word(0)? as usize;
+        let weight = word(2)? as i32;
+        let sign = word(4)? as u16;
+        if sign == 0xC000 {
+            return Ok(NumericValue(Value::Real(f64::NAN)));
+        }
+        let mut whole: i128 = 0;
+        let mut fraction = 0f64;
+        for k in 0..ndigits {
+            let d = word(8 + 2 * k)? as i128;
+            let power = weight - k as i32;
+            if power >= 0 {
+                whole += d * 10_000i128.pow(power as u32);
+            } else {
+                fraction += d as f64 * 10_000f64.powi(power);
+            }
+        }
+        let negative = sign == 0x4000;
+        if fraction == 0.0 {
+            let n = if negative { -whole } else { whole };
+            if let Ok(i) = i64::try_from(n) {
+                return Ok(NumericValue(Value::Integer(i)));
+            }
+        }
+        let f = whole as f64 + fraction;
+        Ok(NumericValue(Value::Real(if negative { -f } else { f })))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+}
+
+/// One column of a row as a SQLite value.
+fn column(row: &postgres::Row, i: usize) -> Result<Value> {
+    let ty = row.columns()[i].type_().clone();
+    let conv = |e: postgres::Error| {
+        Error::FromSqlConversionFailure(i, rusqlite::types::Type::Null, Box::new(e))
+    };
+    let value = match ty {
+        Type::INT8 => row
+            .try_get::<_, Option<i64>>(i)
+            .map_err(conv)?
+            .map(Value::Integer),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)
+            .map_err(conv)?
+            .map(|v| Value::Integer(v.into())),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)
+            .map_err(conv)?
+            .map(|v| Value::Integer(v.into())),
+        Type::OID => row
+            .try_get::<_, Option<u32>>(i)
+            .map_err(conv)?
+            .map(|v| Value::Integer(v.into())),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(i)
+            .map_err(conv)?
+            .map(|v| Value::Integer(v.into())),
+        Type::FLOAT8 => row
+            .try_get::<_, Option<f64>>(i)
+            .map_err(conv)?
+            .map(Value::Real),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(i)
+            .map_err(conv)?
+            .map(|v| Value::Real(v.into())),
+        Type::NUMERIC => row
+            .try_get::<_, Option<NumericValue>>(i)
+            .map_err(conv)?
+            .map(|v| v.0),
+        Type::BYTEA => row
+            .try_get::<_, Option<Vec<u8>>>(i)
+            .map_err(conv)?
+            .map(Value::Blob),
+        _ => row
+            .try_get::<_, Option<String>>(i)
+            .map_err(conv)?
+            .map(Value::Text),
+    };
+    Ok(value.unwrap_or(Value::Null))
+}
+
+/// A server error in SQLite's vocabulary (see the module's documentation).
+pub fn error(e: postgres::Error) -> Error {
+    let Some(db) = e.as_db_error() else {
+        // No answer from the server: it is unreachable or the session was cut.
+        let code = if e.is_closed() {
+            ffi::SQLITE_IOERR
+        } else {
+            ffi::SQLITE_CANTOPEN
+        };
+        return Error::SqliteFailure(ffi::Error::new(code), Some(e.to_string()));
+    };
+    let state = db.code().code();
+    let message = db.message().to_string();
+    let code = match state {
+        "23505" => ffi::SQLITE_CONSTRAINT_UNIQUE,
+        "23503" => ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
+        "23514" => ffi::SQLITE_CONSTRAINT_CHECK,
+        "23502" => ffi::SQLITE_CONSTRAINT_NOTNULL,
+        "P0001" => ffi::SQLITE_CONSTRAINT_TRIGGER,
+        "40001" | "40P01" | "55P03" => ffi::SQLITE_BUSY,
+        "53100" => ffi::SQLITE_FULL,
+        "25006" | "42501" => ffi::SQLITE_READONLY,
+        "22003" => {
+            return Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_ERROR),
+                Some("integer overflow".into()),
+            )
+        }
+        s if s.starts_with("08") || s.starts_with("57P") => ffi::SQLITE_IOERR,
+        _ => ffi::SQLITE_ERROR,
+    };
+    Error::SqliteFailure(ffi::Error::new(code), Some(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_numbered_outside_quotes_and_comments() {
+        let text = |sql: &str| placeholders(sql).0;
+        assert_eq!(
+            text("SELECT a FROM t WHERE b = ?1 AND c = ?2 OR d = ?1"),
+            "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = $1"
+        );
+        assert_eq!(text("VALUES (?, ?, ?)"), "VALUES ($1, $2, $3)");
+        assert_eq!(
+            text("SELECT '?1', \"?\" -- ?3\n, ?1"),
+            "SELECT '?1', \"?\" -- ?3\n, $1"
+        );
+        // Parameters the statement leaves unused are not sent: ?2 to ?5 here.
+        assert_eq!(
+            placeholders("WHERE a LIKE ?1 AND b = ?6 LIMIT ?1"),
+            (
+                "WHERE a LIKE $1 AND b = $2 LIMIT $1".to_string(),
+                vec![1, 6]
+            )
+        );
+        assert_eq!(
+            translate("SELECT 1 FROM journal u INDEXED BY journal_undone\n WHERE u.id = ?1").0,
+            "SELECT 1 FROM journal u \n WHERE u.id = $1"
+        );
+        assert_eq!(
+            translate("FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id").0,
+            "FROM invoices i JOIN customers c ON c.id = i.customer_id"
+        );
+        assert_eq!(translate("WHERE a LIKE ?1").0, "WHERE a ILIKE $1");
+        assert_eq!(
+            translate("WHERE number COLLATE BINARY LIKE ?1").0,
+            "WHERE number COLLATE \"C\" ILIKE $1"
+        );
+    }
+
+    #[test]
+    fn a_password_is_never_read_from_the_address() {
+        let none = |_: &str| None;
+        assert_eq!(
+            config("postgres://marie:secret@db.example/relance", &none).unwrap_err(),
+            ServerFault::PasswordInAddress
+        );
+        assert!(matches!(
+            config("postgres://db.example:notaport/relance", &none).unwrap_err(),
+            ServerFault::BadAddress(_)
+        ));
+        let env = |k: &str| match k {
+            "PGPASSWORD" => Some("from-env".to_string()),
+            "USER" => Some("marie".to_string()),
+            _ => None,
+        };
+        let c = config("postgres://db.example/relance", &env).unwrap();
+        assert_eq!(c.get_user(), Some("marie"));
+        assert_eq!(c.get_ports(), [5432]);
+        assert_eq!(c.get_password(), Some(&b"from-env"[..]));
+    }
+
+    #[test]
+    fn a_pgpass_file_is_read_as_libpq_reads_it() {
+        let text = "# the office server\n\
+                    db.example:5432:relance:marie:first\n\
+                    *:*:*:marie:any\\:colon\n\
+                    db.example:5432:compta:paul:paul's\n";
+        assert_eq!(
+            pgpass(text, "db.example", "5432", "relance", "marie").as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            pgpass(text, "other", "5433", "x", "marie").as_deref(),
+            Some("any:colon")
+        );
+        assert_eq!(
+            pgpass(text, "db.example", "5432", "compta", "paul").as_deref(),
+            Some("paul's")
+        );
+        assert_eq!(
+            pgpass(text, "db.example", "5432", "relance", "nobody"),
+            None
+        );
+        // A line with too few fields is skipped, not misread.
+        assert_eq!(
+            pgpass("db:5432:marie:pw\n", "db", "5432", "marie", "pw"),
+            None
+        );
+    }
+}
