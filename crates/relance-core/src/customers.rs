@@ -637,8 +637,7 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
         CustomerSort::Outstanding => format!("outstanding {dir}, c.name COLLATE NOCASE"),
         CustomerSort::Overdue => format!("overdue {dir}, c.name COLLATE NOCASE"),
     };
-    let filter =
-        "(?1 = '%%' OR c.name LIKE ?1 ESCAPE '\\' OR c.reference COLLATE BINARY LIKE ?1 ESCAPE '\\'
+    let filter = "(?1 = '%%' OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\'
                    OR c.email LIKE ?1 ESCAPE '\\' OR c.city LIKE ?1 ESCAPE '\\')";
     let limit = v::page_limit(q.limit)?;
     let sql = format!(

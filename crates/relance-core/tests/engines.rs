@@ -238,3 +238,38 @@ fn writers_on_a_server_queue() {
         "both increments kept: the second waited for the first"
     );
 }
+
+/// A statement that fails inside a transaction: SQLite undoes that statement only, and the
+/// transaction commits what came before; PostgreSQL ends the whole transaction, and then a
+/// commit must say that nothing was written, never report success. Inside `recoverable`,
+/// both engines go on as SQLite does.
+#[test]
+fn a_failure_inside_a_transaction_is_never_a_silent_commit() {
+    both("aborted", |c| {
+        c.execute_batch("CREATE TABLE k (v BIGINT NOT NULL UNIQUE)")
+            .unwrap();
+        let tx = c.transaction().unwrap();
+        tx.execute("INSERT INTO k VALUES (1)", []).unwrap();
+        assert!(tx.execute("INSERT INTO k VALUES (1)", []).is_err());
+        let committed = tx.commit();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM k", [], |r| r.get(0))
+            .unwrap();
+        match c.dialect() {
+            sql::Dialect::Sqlite => assert_eq!((committed.is_ok(), n), (true, 1)),
+            sql::Dialect::Postgres => assert_eq!((committed.is_ok(), n), (false, 0)),
+        }
+        c.execute("DELETE FROM k", []).unwrap();
+        let tx = c.transaction().unwrap();
+        tx.execute("INSERT INTO k VALUES (1)", []).unwrap();
+        let again: Result<usize, Error> =
+            tx.recoverable(|| tx.execute("INSERT INTO k VALUES (1)", []));
+        assert!(again.is_err());
+        tx.execute("INSERT INTO k VALUES (2)", []).unwrap();
+        tx.commit().unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM k", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2, "{:?}", c.dialect());
+    });
+}

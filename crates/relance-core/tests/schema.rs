@@ -222,7 +222,7 @@ fn postgres_facts(c: &Connection) -> Set {
 
 #[test]
 fn the_two_engines_hold_the_same_schema() {
-    let lite = relance_core::open_in_memory().unwrap();
+    let lite = relance_core::store::connect_in_memory().unwrap();
     let lite = sqlite_facts(&lite);
     assert!(lite.len() > 200, "read the SQLite schema: {}", lite.len());
     if std::env::var_os("RELANCE_PG_TESTS").is_none() {

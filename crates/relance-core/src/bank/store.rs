@@ -682,6 +682,10 @@ pub(crate) const BIG_IMPORT: usize = 20_000;
 /// Makes a connection's page cache and memory map small for a big import; returns what to
 /// set back ([`restore_cache`]). Nothing is left changed when it fails.
 fn small_cache(conn: &Connection) -> Result<(i64, Option<i64>)> {
+    if conn.sqlite().is_none() {
+        // A server's memory is its administrator's.
+        return Ok((0, None));
+    }
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
     // No memory map to speak of (an in-memory database says nothing): left alone.
     let mmap: Option<i64> = conn

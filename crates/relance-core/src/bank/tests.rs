@@ -1304,6 +1304,9 @@ mod ledger {
         let n = store::BIG_IMPORT + 5;
         let pragmas = |conn: &Connection| -> (i64, Option<i64>) {
             use crate::store::sql::OptionalExtension;
+            if conn.sqlite().is_none() {
+                return (0, None);
+            }
             (
                 conn.query_row("PRAGMA cache_size", [], |r| r.get(0))
                     .unwrap(),

@@ -1599,16 +1599,17 @@ mod tests {
             total: 10_000,
             settled: 4_000,
         };
-        conn.execute(
-            "INSERT INTO payments (customer_id, date, currency, amount_minor, method)
-             VALUES (1, '2026-04-10', 'EUR', 4000, 'transfer')",
-            [],
-        )
-        .unwrap();
+        let payment = conn
+            .insert(
+                "INSERT INTO payments (customer_id, date, currency, amount_minor, method)
+                 VALUES (1, '2026-04-10', 'EUR', 4000, 'transfer')",
+                [],
+            )
+            .unwrap();
         conn.execute(
             "INSERT INTO allocations (payment_id, invoice_id, amount_minor, date)
-             VALUES (last_insert_rowid(), 1, 4000, '2026-04-10')",
-            [],
+             VALUES (?1, 1, 4000, '2026-04-10')",
+            [payment],
         )
         .unwrap();
         let f = figures(

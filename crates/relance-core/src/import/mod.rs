@@ -418,11 +418,11 @@ pub fn import(
                 .map(|c| unneutralize(c.trim()).to_string())
                 .unwrap_or_default()
         };
-        let outcome = match kind {
+        let outcome = tx.recoverable(|| match kind {
             ImportKind::Customers => import_customer(&tx, &get, currency),
             ImportKind::Invoices => import_invoice(&tx, &get),
             ImportKind::Payments => import_payment(&tx, &get),
-        };
+        });
         match outcome {
             Ok(()) => {}
             Err(Error::Invalid { field, msg }) => errors.push(RowError {
@@ -572,13 +572,7 @@ pub fn neutralize(cell: &str) -> String {
 /// Every table of the ledger, from the schema itself (so a table added later is exported
 /// without anyone remembering to).
 fn all_tables(conn: &Connection) -> Result<Vec<String>> {
-    Ok(conn
-        .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-             ORDER BY name",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?)
+    crate::store::tables(conn)
 }
 
 /// The extension of a stored file, from its first bytes.
@@ -940,15 +934,7 @@ mod tests {
                 .find(|(n, _)| n == name)
                 .map(|(_, b)| b.clone())
         };
-        let tables: Vec<String> = conn
-            .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            )
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<crate::store::sql::Result<_>>()
-            .unwrap();
+        let tables = crate::store::tables(&conn).unwrap();
         for wanted in [
             "contracts",
             "milestones",
@@ -968,12 +954,10 @@ mod tests {
                 file(&format!("tables/{t}.csv")).unwrap_or_else(|| panic!("{t} not exported"));
             let mut r = csv::Reader::from_reader(bytes.as_slice());
             let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-            let columns: Vec<String> = conn
-                .prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))
+            let columns = conn
+                .prepare(&format!("SELECT * FROM \"{t}\" LIMIT 0"))
                 .unwrap()
-                .query_map([], |r| r.get(0))
-                .unwrap()
-                .collect::<crate::store::sql::Result<_>>()
+                .column_names()
                 .unwrap();
             assert_eq!(header, columns, "{t}");
             let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();

@@ -393,11 +393,13 @@ pub fn free_credit(
     until: NaiveDate,
 ) -> Result<Vec<(i64, NaiveDate, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT d.id, d.date, d.total_minor - COALESCE(
-                (SELECT SUM(n.amount_minor) FROM credit_notes n WHERE n.document_id = d.id), 0) AS free
-         FROM credit_note_documents d JOIN invoices i ON i.id = d.invoice_id
-         WHERE i.customer_id = ?1 AND d.currency = ?2 AND free > 0 AND d.date <= ?3
-         ORDER BY d.date, d.id",
+        "SELECT id, date, free FROM (
+             SELECT d.id, d.date, d.total_minor - COALESCE(
+                    (SELECT SUM(n.amount_minor) FROM credit_notes n WHERE n.document_id = d.id), 0) AS free
+             FROM credit_note_documents d JOIN invoices i ON i.id = d.invoice_id
+             WHERE i.customer_id = ?1 AND d.currency = ?2 AND d.date <= ?3) f
+         WHERE free > 0
+         ORDER BY date, id",
     )?;
     let rows = stmt.query_map(params![customer_id, currency, until.to_string()], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -760,6 +762,9 @@ mod tests {
     /// Two processes issuing credit notes at once: every number once, none skipped.
     #[test]
     fn two_connections_issuing_at_once_leave_no_gap() {
+        if ready().sqlite().is_none() {
+            return; // Two processes on one file; a server's writers queue on its lock.
+        }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credit.sqlite");
         // The ready ledger, copied to a file both connections open.

@@ -238,7 +238,7 @@ pub(crate) fn allocate(tx: &Connection, series: Series, prefix: &str, year: i32)
         .unwrap_or(0);
     let mut recorded = 0i64;
     let mut stmt = tx.prepare_cached(&format!(
-        "SELECT number FROM {} WHERE number COLLATE BINARY LIKE ?1 ESCAPE '\\'",
+        "SELECT number FROM {} WHERE number LIKE ?1 ESCAPE '\\'",
         series.recorded()
     ))?;
     let like = format!(

@@ -830,7 +830,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
         InvoiceFilter::Open => at.open(),
         InvoiceFilter::Overdue => format!("{} AND i.due_date < ?1", at.open()),
         InvoiceFilter::Paid => format!("i.issue_date <= ?1 AND {} >= i.total_minor", at.settled),
-        InvoiceFilter::All => "?1 IS NOT NULL".to_string(),
+        InvoiceFilter::All => "CAST(?1 AS TEXT) IS NOT NULL".to_string(),
     }];
     if q.customer_id.is_some() {
         conds.push("i.customer_id = ?2".into());
@@ -838,8 +838,8 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
     let search = q.search.trim();
     if !search.is_empty() {
         conds.push(
-            "(i.number COLLATE BINARY LIKE ?3 ESCAPE '\\' OR i.reference LIKE ?3 ESCAPE '\\'
-              OR c.name LIKE ?3 ESCAPE '\\' OR c.reference COLLATE BINARY LIKE ?3 ESCAPE '\\')"
+            "(i.number LIKE ?3 ESCAPE '\\' OR i.reference LIKE ?3 ESCAPE '\\'
+              OR c.name LIKE ?3 ESCAPE '\\' OR c.reference LIKE ?3 ESCAPE '\\')"
                 .into(),
         );
     }
@@ -868,7 +868,7 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let count_sql = format!(
         "SELECT COUNT(*) FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-         WHERE {where_} AND ?4 IS NOT NULL AND ?5 IS NOT NULL"
+         WHERE {where_} AND CAST(?4 AS INTEGER) IS NOT NULL AND CAST(?5 AS INTEGER) IS NOT NULL"
     );
     let total = conn.prepare_cached(&count_sql)?.query_row(
         params![as_of_s, q.customer_id, pattern, limit, q.offset],

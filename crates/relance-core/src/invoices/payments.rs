@@ -404,12 +404,14 @@ pub fn apply_credit(
     let (number, inv) = open_invoice(&tx, "invoice", invoice_number)?;
     let currency = Currency::parse(&inv.currency)?;
     let mut stmt = tx.prepare_cached(
-        "SELECT p.id, p.amount_minor - COALESCE(
-                (SELECT SUM(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0) AS free,
-                p.date
-         FROM payments p WHERE p.customer_id = ?1 AND p.currency = ?2 AND free > 0
-           AND NOT EXISTS (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)
-         ORDER BY p.date, p.id",
+        "SELECT id, free, date FROM (
+             SELECT p.id, p.amount_minor - COALESCE(
+                    (SELECT SUM(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0) AS free,
+                    p.date
+             FROM payments p WHERE p.customer_id = ?1 AND p.currency = ?2
+               AND NOT EXISTS (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)) f
+         WHERE free > 0
+         ORDER BY date, id",
     )?;
     // (date, is an issued credit note, id, free): payments and credit notes, oldest first.
     let mut sources = stmt

@@ -32,7 +32,14 @@ pub struct Session {
     client: RefCell<postgres::Client>,
     statements: RefCell<HashMap<String, Prepared>>,
     in_transaction: Cell<bool>,
+    /// A statement failed in the open transaction and no savepoint undid it: PostgreSQL has
+    /// ended the transaction, and its COMMIT would quietly roll back.
+    aborted: Cell<bool>,
 }
+
+/// Statements a session keeps prepared; past it, it forgets them all (a query built with
+/// its values, such as a page's ids, would otherwise grow the cache without end).
+const KEPT_STATEMENTS: usize = 512;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,11 +70,20 @@ impl Session {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
+            aborted: Cell::new(false),
         }
     }
 
     pub fn in_transaction(&self) -> bool {
         self.in_transaction.get()
+    }
+
+    /// A server error in SQLite's vocabulary, noting that it ended the open transaction.
+    fn failed(&self, e: postgres::Error) -> Error {
+        if self.in_transaction.get() {
+            self.aborted.set(true);
+        }
+        error(e)
     }
 
     /// The server's prepared statement for `sql` (kept for the session).
@@ -76,24 +92,26 @@ impl Session {
             return Ok(st.clone());
         }
         let (text, takes) = translate(sql);
-        let statement = self
-            .client
-            .borrow_mut()
-            .prepare(&text)
-            .map_err(|e| match error(e) {
-                // As SQLite says it: what could not be prepared, in which statement.
-                Error::SqliteFailure(f, Some(m)) if f.code == rusqlite::ErrorCode::Unknown => {
-                    Error::SqliteFailure(f, Some(format!("{m} in {sql}")))
-                }
-                other => other,
-            })?;
+        let statement =
+            self.client
+                .borrow_mut()
+                .prepare(&text)
+                .map_err(|e| match self.failed(e) {
+                    // As SQLite says it: what could not be prepared, in which statement.
+                    Error::SqliteFailure(f, Some(m)) if f.code == rusqlite::ErrorCode::Unknown => {
+                        Error::SqliteFailure(f, Some(format!("{m} in {sql}")))
+                    }
+                    other => other,
+                })?;
         let prepared = Prepared {
             statement,
             takes: Arc::new(takes),
         };
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_string(), prepared.clone());
+        let mut kept = self.statements.borrow_mut();
+        if kept.len() >= KEPT_STATEMENTS {
+            kept.clear();
+        }
+        kept.insert(sql.to_string(), prepared.clone());
         Ok(prepared)
     }
 
@@ -106,7 +124,7 @@ impl Session {
             .client
             .borrow_mut()
             .execute(&st.statement, &refs)
-            .map_err(error)?;
+            .map_err(|e| self.failed(e))?;
         Ok(n as usize)
     }
 
@@ -119,7 +137,7 @@ impl Session {
             .client
             .borrow_mut()
             .query(&st.statement, &refs)
-            .map_err(error)?;
+            .map_err(|e| self.failed(e))?;
         let st = st.statement;
         let names = Arc::new(st.columns().iter().map(|c| c.name().to_string()).collect());
         let rows = rows
@@ -153,25 +171,52 @@ impl Session {
         {
             self.statements.borrow_mut().clear();
         }
-        self.client.borrow_mut().batch_execute(sql).map_err(error)
-    }
-
-    pub fn begin(&self) -> Result<()> {
         self.client
             .borrow_mut()
-            .batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-            ))
-            .map_err(error)?;
-        self.in_transaction.set(true);
+            .batch_execute(sql)
+            .map_err(|e| self.failed(e))?;
+        // Back at a savepoint taken before the failure: the transaction goes on.
+        if upper.trim_start().starts_with("ROLLBACK TO") {
+            self.aborted.set(false);
+        }
         Ok(())
     }
 
+    pub fn begin(&self) -> Result<()> {
+        if self.in_transaction.get() {
+            // PostgreSQL would only warn, and the inner COMMIT would end the outer one.
+            return Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_MISUSE),
+                Some("a transaction is already open on this session".into()),
+            ));
+        }
+        let begun = self.client.borrow_mut().batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+        ));
+        if let Err(e) = begun {
+            // The lock was not had (a timeout, a cancel): leave no half-open transaction.
+            let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+            return Err(error(e));
+        }
+        self.in_transaction.set(true);
+        self.aborted.set(false);
+        Ok(())
+    }
+
+    /// Commits, or refuses when a statement failed since BEGIN (PostgreSQL would roll the
+    /// transaction back and say nothing): the caller learns that nothing was written.
     pub fn commit(&self) -> Result<()> {
+        if self.aborted.get() {
+            self.rollback();
+            return Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_ABORT),
+                Some("a statement failed in this transaction: nothing was written".into()),
+            ));
+        }
         self.client
             .borrow_mut()
             .batch_execute("COMMIT")
-            .map_err(error)?;
+            .map_err(|e| self.failed(e))?;
         self.in_transaction.set(false);
         Ok(())
     }
@@ -179,6 +224,7 @@ impl Session {
     pub fn rollback(&self) {
         let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
         self.in_transaction.set(false);
+        self.aborted.set(false);
     }
 }
 
@@ -234,6 +280,15 @@ pub fn config(
     let db = config.get_dbname().unwrap_or("").to_string();
     let password = env("PGPASSWORD").or_else(|| {
         let file = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass")))?;
+        // As libpq: a password file others can read is not used.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).ok()?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return None;
+            }
+        }
         let text = std::fs::read_to_string(file).ok()?;
         pgpass(&text, &host, &port, &db, &user)
     });
@@ -260,6 +315,8 @@ pub fn pgpass(text: &str, host: &str, port: &str, db: &str, user: &str) -> Optio
             match c {
                 '\\' => field.extend(chars.next()),
                 ':' if fields.len() < 4 => fields.push(std::mem::take(&mut field)),
+                // The password ends at the next unescaped colon.
+                ':' => break,
                 _ => field.push(c),
             }
         }
@@ -282,18 +339,18 @@ pub fn connect(
         .map_err(|e| crate::error::Error::Server(ServerFault::Unreachable(e.to_string())))
 }
 
-/// A query as PostgreSQL reads it: `LIKE` as SQLite means it (`ILIKE`), SQLite's planner hints dropped, as PostgreSQL's planner
+/// A query as PostgreSQL reads it: `LIKE` as SQLite means it, SQLite's planner hints dropped, as PostgreSQL's planner
 /// chooses indexes and join order itself (`INDEXED BY name` goes; `CROSS JOIN t ON …`, which
 /// the domain writes only to make SQLite keep the left table outside, is a plain join), and
 /// the placeholders numbered its way.
 pub fn translate(sql: &str) -> (String, Vec<usize>) {
-    // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is that operator. A search on a
-    // nocase column names SQLite's BINARY collation: PostgreSQL 15 cannot match a pattern
-    // under a nondeterministic collation, and its own byte order is "C".
+    // SQLite's LIKE ignores the case of ASCII letters only, whatever the operand's
+    // collation: PostgreSQL's ILIKE under the "C" collation (which also lets it match a
+    // pattern on a nocase column, as PostgreSQL 15 cannot under a nondeterministic one).
+    // The domain writes LIKE in capitals between spaces.
     let mut sql = sql
         .replace("CROSS JOIN", "JOIN")
-        .replace(" LIKE ", " ILIKE ")
-        .replace("COLLATE BINARY", "COLLATE \"C\"");
+        .replace(" LIKE ", " COLLATE \"C\" ILIKE ");
     while let Some(at) = sql.find("INDEXED BY ") {
         let name_end = sql[at + 11..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -320,6 +377,17 @@ pub fn placeholders(sql: &str) -> (String, Vec<usize>) {
                     if d == c {
                         break;
                     }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                out.push(c);
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
                 }
             }
             '-' if chars.peek() == Some(&'-') => {
@@ -373,8 +441,9 @@ fn values(params: &[&dyn rusqlite::ToSql], takes: &[usize]) -> Result<Vec<Param>
     takes
         .iter()
         .map(|&n| {
-            let p = params
-                .get(n - 1)
+            let p = n
+                .checked_sub(1)
+                .and_then(|i| params.get(i))
                 .ok_or(Error::InvalidParameterCount(n, params.len()))?;
             let out = p.to_sql()?;
             let value = match out {
@@ -510,9 +579,10 @@ impl<'a> FromSql<'a> for NumericValue {
         let negative = sign == 0x4000;
         if fraction == 0.0 {
             let n = if negative { -whole } else { whole };
-            if let Ok(i) = i64::try_from(n) {
-                return Ok(NumericValue(Value::Integer(i)));
-            }
+            // A whole sum beyond 64 bits is SQLite's "integer overflow" (see `column`).
+            return i64::try_from(n)
+                .map(|i| NumericValue(Value::Integer(i)))
+                .map_err(|_| OVERFLOW.into());
         }
         let f = whole as f64 + fraction;
         Ok(NumericValue(Value::Real(if negative { -f } else { f })))
@@ -522,6 +592,8 @@ impl<'a> FromSql<'a> for NumericValue {
         *ty == Type::NUMERIC
     }
 }
+
+const OVERFLOW: &str = "integer overflow";
 
 /// One column of a row as a SQLite value.
 fn column(row: &postgres::Row, i: usize) -> Result<Value> {
@@ -560,7 +632,14 @@ fn column(row: &postgres::Row, i: usize) -> Result<Value> {
             .map(|v| Value::Real(v.into())),
         Type::NUMERIC => row
             .try_get::<_, Option<NumericValue>>(i)
-            .map_err(conv)?
+            .map_err(|e| {
+                // As SQLite stops a SUM that leaves 64 bits.
+                if std::error::Error::source(&e).is_some_and(|s| s.to_string() == OVERFLOW) {
+                    Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_ERROR), Some(OVERFLOW.into()))
+                } else {
+                    conv(e)
+                }
+            })?
             .map(|v| v.0),
         Type::BYTEA => row
             .try_get::<_, Option<Vec<u8>>>(i)
@@ -640,10 +719,13 @@ mod tests {
             translate("FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id").0,
             "FROM invoices i JOIN customers c ON c.id = i.customer_id"
         );
-        assert_eq!(translate("WHERE a LIKE ?1").0, "WHERE a ILIKE $1");
         assert_eq!(
-            translate("WHERE number COLLATE BINARY LIKE ?1").0,
-            "WHERE number COLLATE \"C\" ILIKE $1"
+            placeholders("SELECT /* it's ?2 */ ?1").0,
+            "SELECT /* it's ?2 */ $1"
+        );
+        assert_eq!(
+            translate("WHERE a LIKE ?1").0,
+            "WHERE a COLLATE \"C\" ILIKE $1"
         );
     }
 
@@ -690,6 +772,11 @@ mod tests {
         assert_eq!(
             pgpass(text, "db.example", "5432", "relance", "nobody"),
             None
+        );
+        // The password ends at the next unescaped colon, as libpq reads it.
+        assert_eq!(
+            pgpass("h:1:d:u:pw:rest\n", "h", "1", "d", "u").as_deref(),
+            Some("pw")
         );
         // A line with too few fields is skipped, not misread.
         assert_eq!(

@@ -2,12 +2,12 @@
 //! domain module uses, whichever database engine holds the ledger.
 //!
 //! The domain writes its own SQL and reads its rows through these types; what they reach is
-//! the embedded SQLite file (rusqlite, the default). The shape is rusqlite's (`execute`,
+//! the embedded SQLite file (rusqlite, the default) or a ledger on a PostgreSQL server
+//! ([`super::pg`]), chosen when the ledger is opened. The shape is rusqlite's (`execute`,
 //! `query_row`, `prepare_cached`, `query_map`, `Row::get`), and so is the vocabulary of values
 //! and errors, re-exported here: [`ToSql`] and [`FromSql`] convert values, [`Error`] and
 //! [`Result`] report failures, [`OptionalExtension`] turns "no row" into `None`. No module
-//! above the store names `rusqlite` (`tests/layers.rs` checks it): a second engine plugs in
-//! behind these types without touching the domain.
+//! above the store names `rusqlite` (`tests/layers.rs` checks it).
 
 use super::pg;
 use std::ops::Deref;
@@ -174,6 +174,20 @@ impl Connection {
                 self.execute_batch("RELEASE relance_atomic")?;
                 Err(e)
             }
+        }
+    }
+
+    /// Runs `f` inside a transaction so that a statement failing in it leaves the transaction
+    /// usable, as the caller goes on (an import checks every row before it says which
+    /// failed). SQLite undoes only the failing statement, so nothing is added there;
+    /// PostgreSQL ends the whole transaction on any error, so `f` runs in a savepoint.
+    pub fn recoverable<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match self.dialect() {
+            Dialect::Sqlite => f(),
+            Dialect::Postgres => self.atomically(f),
         }
     }
 

@@ -51,7 +51,7 @@ pub fn aged_balance(
     let at = crate::invoices::AsOf::new(conn, as_of)?;
     let open = format!("(i.total_minor - {})", at.settled);
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT c.reference, c.name, c.id,
+        "SELECT MAX(c.reference) AS reference, MAX(c.name), i.customer_id,
                 SUM(CASE WHEN i.due_date >= ?2 THEN {open} ELSE 0 END),
                 SUM(CASE WHEN i.due_date < ?2 AND i.due_date >= ?3 THEN {open} ELSE 0 END),
                 SUM(CASE WHEN i.due_date < ?3 AND i.due_date >= ?4 THEN {open} ELSE 0 END),
@@ -61,7 +61,7 @@ pub fn aged_balance(
          FROM invoices i JOIN customers c ON c.id = i.customer_id
          WHERE {} AND i.currency = ?1
          GROUP BY i.customer_id
-         ORDER BY total DESC, c.reference",
+         ORDER BY total DESC, reference",
         at.owed()
     ))?;
     let rows = stmt.query_map(
@@ -168,7 +168,7 @@ pub fn cell_invoices(
     let at = crate::invoices::AsOf::new(conn, as_of)?;
     let mut sql = format!(
         "SELECT {} FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-         WHERE {} AND i.currency = ?1 AND ?2 IS NOT NULL",
+         WHERE {} AND i.currency = ?1 AND CAST(?2 AS TEXT) IS NOT NULL",
         at.view_columns(),
         at.owed()
     );
