@@ -41,9 +41,16 @@ use std::path::Path;
 /// Opens (creating if needed) the database at `path`, migrates it, and seeds what ships
 /// with the product (the three dunning scenarios) the first time. Every shell opens here.
 pub fn open(path: &Path) -> Result<Connection> {
+    opened(|| store::connect(path))
+}
+
+/// What every way of opening a ledger does around its connection: wires the archiving of
+/// issued documents (an upper floor's, see `invoices::issue::register_finish`), connects,
+/// and seeds the shipped scenarios the first time.
+fn opened(connect: impl FnOnce() -> Result<Connection>) -> Result<Connection> {
     invoices::issue::register_finish(documents::invoice::archive_issued);
     invoices::credit_documents::register_finish(documents::credit_note::archive_issued);
-    let conn = store::connect(path)?;
+    let conn = connect()?;
     dunning::scenarios::ensure_shipped(&conn)?;
     Ok(conn)
 }
@@ -65,26 +72,20 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
 /// [`open`] for the shared ledger on a PostgreSQL server (`postgres://…`): connects,
 /// migrates an empty database into a ledger, and seeds the shipped scenarios.
 pub fn open_server(address: &str) -> Result<Connection> {
-    invoices::issue::register_finish(documents::invoice::archive_issued);
-    invoices::credit_documents::register_finish(documents::credit_note::archive_issued);
-    let conn = store::connect_ledger(address)?;
-    dunning::scenarios::ensure_shipped(&conn)?;
-    Ok(conn)
+    opened(|| store::connect_ledger(address))
 }
 
 /// [`open`] on a private in-memory database (tests).
 pub fn open_in_memory() -> Result<Connection> {
-    invoices::issue::register_finish(documents::invoice::archive_issued);
-    invoices::credit_documents::register_finish(documents::credit_note::archive_issued);
-    let conn = match std::env::var(TEST_SERVER_ENV)
-        .ok()
-        .filter(|a| !a.is_empty())
-    {
-        Some(server) => store::connect_ledger(&store::fresh_server_database(&server)?)?,
-        None => store::connect_in_memory()?,
-    };
-    dunning::scenarios::ensure_shipped(&conn)?;
-    Ok(conn)
+    opened(|| {
+        match std::env::var(TEST_SERVER_ENV)
+            .ok()
+            .filter(|a| !a.is_empty())
+        {
+            Some(server) => store::connect_ledger(&store::fresh_server_database(&server)?),
+            None => store::connect_in_memory(),
+        }
+    })
 }
 
 /// When set to a server address, [`open_in_memory`] opens a fresh database on that server

@@ -5,18 +5,44 @@
 //! constraints are not compared (SQLite does not list them). Needs the test server
 //! (`RELANCE_PG_TESTS`, set by `./dev test`); without it, says so and checks nothing.
 
-use relance_core::store::sql::Connection;
+use relance_core::store::sql::{self, params_from_iter, Connection, Row};
 use std::collections::BTreeSet;
 
 type Set = BTreeSet<String>;
 
-fn strings(conn: &Connection, sql: &str) -> Vec<String> {
+/// Every row of a query (with at most one parameter), mapped by `f`.
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    arg: &[&str],
+    f: impl FnMut(&Row<'_>) -> sql::Result<T>,
+) -> Vec<T> {
     conn.prepare(sql)
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map(params_from_iter(arg), f)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
+}
+
+fn strings(conn: &Connection, sql: &str) -> Vec<String> {
+    rows(conn, sql, &[], |r| r.get(0))
+}
+
+fn column_fact(name: &str, ty: &str, notnull: bool, default: bool) -> String {
+    format!(
+        "{name} {ty}{}{}",
+        if notnull { " not null" } else { "" },
+        if default { " default" } else { "" }
+    )
+}
+
+fn index_fact(table: &str, name: &str, unique: bool, partial: bool) -> String {
+    format!(
+        "{table}: index {name}{}{}",
+        if unique { " unique" } else { "" },
+        if partial { " partial" } else { "" }
+    )
 }
 
 /// Every fact the comparison looks at, as lines "table: what".
@@ -27,13 +53,7 @@ fn sqlite_facts(c: &Connection) -> Set {
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     );
     for t in &tables {
-        let cols: Vec<(String, String, bool, bool, i64)> = c
-            .prepare("SELECT name, type, \"notnull\", dflt_value IS NOT NULL, pk FROM pragma_table_info(?1) ORDER BY cid")
-            .unwrap()
-            .query_map([t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let cols: Vec<(String, String, bool, bool, i64)> = rows(c, "SELECT name, type, \"notnull\", dflt_value IS NOT NULL, pk FROM pragma_table_info(?1) ORDER BY cid", &[t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
         let mut pk: Vec<(i64, String)> = Vec::new();
         let mut list = Vec::new();
         for (name, ty, notnull, default, key) in cols {
@@ -48,11 +68,7 @@ fn sqlite_facts(c: &Connection) -> Set {
             }
             // A key column is never NULL (SQLite's INTEGER PRIMARY KEY does not say so).
             let notnull = notnull || key > 0;
-            list.push(format!(
-                "{name} {ty}{}{}",
-                if notnull { " not null" } else { "" },
-                if default { " default" } else { "" }
-            ));
+            list.push(column_fact(&name, ty, notnull, default));
         }
         out.insert(format!("{t}: columns {}", list.join(", ")));
         pk.sort();
@@ -69,45 +85,34 @@ fn sqlite_facts(c: &Connection) -> Set {
             );
             out.insert(format!("{t}: unique ({})", cols.join(", ")));
         }
-        let fks: Vec<(String, String, String)> = c
-            .prepare("SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?1)")
-            .unwrap()
-            .query_map([t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let fks: Vec<(String, String, String)> = rows(
+            c,
+            "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?1)",
+            &[t],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        );
         for (from, table, to) in fks {
             out.insert(format!("{t}: {from} references {table}({to})"));
         }
     }
-    let indexes: Vec<(String, String, bool, bool)> = c
-        .prepare(
-            "SELECT m.name, m.tbl_name, il.\"unique\", il.partial FROM sqlite_master m
+    let indexes: Vec<(String, String, bool, bool)> = rows(
+        c,
+        "SELECT m.name, m.tbl_name, il.\"unique\", il.partial FROM sqlite_master m
              JOIN pragma_index_list(m.tbl_name) il ON il.name = m.name
              WHERE m.type = 'index' AND m.sql IS NOT NULL",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    );
     for (name, table, unique, partial) in indexes {
-        out.insert(format!(
-            "{table}: index {name}{}{}",
-            if unique { " unique" } else { "" },
-            if partial { " partial" } else { "" }
-        ));
+        out.insert(index_fact(&table, &name, unique, partial));
     }
     for (kind, sql) in [("view", "view"), ("trigger", "trigger")] {
-        let rows: Vec<(String, String)> = c
-            .prepare(&format!(
-                "SELECT tbl_name, name FROM sqlite_master WHERE type = '{sql}'"
-            ))
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let rows: Vec<(String, String)> = rows(
+            c,
+            &format!("SELECT tbl_name, name FROM sqlite_master WHERE type = '{sql}'"),
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        );
         for (table, name) in rows {
             out.insert(format!("{table}: {kind} {name}"));
         }
@@ -124,96 +129,51 @@ fn postgres_facts(c: &Connection) -> Set {
            AND table_name <> 'relance_schema' ORDER BY 1",
     );
     for t in &tables {
-        let cols: Vec<(String, String, bool, bool)> = c
-            .prepare(
-                "SELECT column_name::text, data_type::text, is_nullable = 'NO', column_default IS NOT NULL
+        let cols: Vec<(String, String, bool, bool)> = rows(c, "SELECT column_name::text, data_type::text, is_nullable = 'NO', column_default IS NOT NULL
                  FROM information_schema.columns
-                 WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position",
-            )
-            .unwrap()
-            .query_map([t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+                 WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position", &[t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)));
         let list: Vec<String> = cols
             .into_iter()
-            .map(|(name, ty, notnull, default)| {
-                format!(
-                    "{name} {ty}{}{}",
-                    if notnull { " not null" } else { "" },
-                    if default { " default" } else { "" }
-                )
-            })
+            .map(|(name, ty, notnull, default)| column_fact(&name, &ty, notnull, default))
             .collect();
         out.insert(format!("{t}: columns {}", list.join(", ")));
-        let constraints: Vec<(String, String)> = c
-            .prepare(
-                "SELECT con.contype::text,
+        let constraints: Vec<(String, String)> = rows(c, "SELECT con.contype::text,
                         (SELECT string_agg(a.attname::text, ', ' ORDER BY k.ord)
                          FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
                          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num)
-                 FROM pg_constraint con WHERE con.conrelid = ?1::text::regclass AND con.contype IN ('p', 'u')",
-            )
-            .unwrap()
-            .query_map([t], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+                 FROM pg_constraint con WHERE con.conrelid = ?1::text::regclass AND con.contype IN ('p', 'u')", &[t], |r| Ok((r.get(0)?, r.get(1)?)));
         for (kind, cols) in constraints {
             let what = if kind == "p" { "key" } else { "unique" };
             out.insert(format!("{t}: {what} ({cols})"));
         }
-        let fks: Vec<(String, String, String)> = c
-            .prepare(
-                "SELECT a.attname::text, con.confrelid::regclass::text, b.attname::text
+        let fks: Vec<(String, String, String)> = rows(
+            c,
+            "SELECT a.attname::text, con.confrelid::regclass::text, b.attname::text
                  FROM pg_constraint con
                  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
                  JOIN pg_attribute b ON b.attrelid = con.confrelid AND b.attnum = con.confkey[1]
                  WHERE con.conrelid = ?1::text::regclass AND con.contype = 'f'",
-            )
-            .unwrap()
-            .query_map([t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+            &[t],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        );
         for (from, table, to) in fks {
             out.insert(format!("{t}: {from} references {table}({to})"));
         }
     }
     // Named indexes: those a constraint does not own.
-    let indexes: Vec<(String, String, bool, bool)> = c
-        .prepare(
-            "SELECT i.relname::text, t.relname::text, x.indisunique, x.indpred IS NOT NULL
+    let indexes: Vec<(String, String, bool, bool)> = rows(c, "SELECT i.relname::text, t.relname::text, x.indisunique, x.indpred IS NOT NULL
              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
              JOIN pg_namespace n ON n.oid = t.relnamespace
              WHERE n.nspname = current_schema()
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid)",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid)", &[], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)));
     for (name, table, unique, partial) in indexes {
-        out.insert(format!(
-            "{table}: index {name}{}{}",
-            if unique { " unique" } else { "" },
-            if partial { " partial" } else { "" }
-        ));
+        out.insert(index_fact(&table, &name, unique, partial));
     }
     for view in strings(c, "SELECT table_name::text FROM information_schema.views WHERE table_schema = current_schema()") {
         out.insert(format!("{view}: view {view}"));
     }
-    let triggers: Vec<(String, String)> = c
-        .prepare(
-            "SELECT DISTINCT event_object_table::text, trigger_name::text FROM information_schema.triggers
-             WHERE trigger_schema = current_schema()",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let triggers: Vec<(String, String)> = rows(c, "SELECT DISTINCT event_object_table::text, trigger_name::text FROM information_schema.triggers
+             WHERE trigger_schema = current_schema()", &[], |r| Ok((r.get(0)?, r.get(1)?)));
     for (table, name) in triggers {
         out.insert(format!("{table}: trigger {name}"));
     }
