@@ -6,7 +6,9 @@ mod commands;
 use std::sync::{Arc, Mutex};
 
 fn main() {
-    let path = match relance_core::store::prepare_default_path() {
+    // RELANCE_DB names a file or a shared ledger on a server (postgres://…); unset, the
+    // platform data folder's file.
+    let place = match relance_core::store::Place::chosen(None) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("Relance: {}", e.message(relance_core::Lang::En));
@@ -22,7 +24,10 @@ fn main() {
     let today = commands::today();
     // Who the history names when Settings gives no name: the system account.
     relance_core::journal::set_system_user(&relance_core::app::system_user());
-    let conn = match relance_core::start(&path, today) {
+    // Local things (snapshots, the demo) go beside the file, or for a server beside the
+    // platform data folder's file.
+    let path = place.local_file();
+    let conn = match relance_core::start_at(&place, today) {
         Ok((conn, warning)) => {
             if let Some(w) = warning {
                 eprintln!(
@@ -35,7 +40,7 @@ fn main() {
         Err(e) => {
             eprintln!(
                 "Relance cannot open its database {}: {}",
-                path.display(),
+                place,
                 e.message(relance_core::Lang::En)
             );
             std::process::exit(1);

@@ -3,6 +3,9 @@
 use crate::output::{emit, Format};
 use clap::{Args, Subcommand};
 use relance_core::backup::{self, Contents};
+use relance_core::error::ServerFault;
+use relance_core::store::sql::Dialect;
+use relance_core::store::Place;
 use relance_core::{Connection, Error, Msg, Result};
 use std::path::{Path, PathBuf};
 
@@ -33,19 +36,61 @@ pub struct RestoreArgs {
     yes: bool,
 }
 
-/// Opens the database (`--db`, else `RELANCE_DB`, else the platform data folder) and takes
-/// the day's automatic snapshot; a snapshot that fails is a warning, not a stop.
-pub fn start(db: Option<PathBuf>) -> Result<(PathBuf, Connection)> {
-    let path = match db {
-        Some(p) => p,
-        None => relance_core::store::prepare_default_path()?,
-    };
-    let (conn, warning) = relance_core::start(&path, relance_core::app::today()?)?;
+/// Opens the ledger (`--db`, else `RELANCE_DB`, else the platform data folder: a file, or a
+/// server's `postgres://…`) and takes the day's automatic snapshot of a file; a snapshot
+/// that fails is a warning, not a stop. Returns the file beside which local things go (for
+/// a server, the platform data folder's) and the connection.
+pub fn start(db: Option<&std::ffi::OsStr>) -> Result<(PathBuf, Connection)> {
+    let place = Place::chosen(db)?;
+    let (conn, warning) = relance_core::start_at(&place, relance_core::app::today()?)?;
     if let Some(w) = warning {
         let lang = relance_core::settings::ui_language(&conn);
         eprintln!("relance: automatic backup failed: {}", w.message(lang));
     }
-    Ok((path, conn))
+    Ok((place.local_file(), conn))
+}
+
+#[derive(Args)]
+pub struct MoveArgs {
+    /// The empty database on the server: postgres://host[:port]/database (the password from
+    /// PGPASSWORD or ~/.pgpass, never in the address).
+    #[arg(long, value_name = "postgres://…")]
+    to: String,
+}
+
+/// `relance move --to postgres://…`: the file's ledger onto the server, compared, then the
+/// file marked as moved.
+pub fn move_ledger(conn: &mut Connection, args: MoveArgs) -> Result<()> {
+    if !relance_core::store::is_server_address(&args.to) {
+        return Err(Error::Server(ServerFault::BadAddress(format!(
+            "{}: expected postgres://host/database",
+            args.to
+        ))));
+    }
+    let t = backup::move_to_server(conn, &args.to)?;
+    report(&t);
+    out!(
+        "Moved to {}. From now on open it there: relance --db {} (or set RELANCE_DB); this file is kept as it was.",
+        args.to,
+        args.to
+    );
+    Ok(())
+}
+
+/// Every table copied with its rows, and the balances compared.
+fn report(t: &backup::Transfer) {
+    let rows: Vec<Vec<String>> = t
+        .tables
+        .iter()
+        .filter(|c| c.rows > 0)
+        .map(|c| vec![c.table.clone(), c.rows.to_string()])
+        .collect();
+    crate::output::table(&["table", "rows (equal on both sides)"], &rows);
+    out!(
+        "{} tables copied and compared row by row; {} invoice balances compared, all equal.",
+        t.tables.len(),
+        t.balances
+    );
 }
 
 fn counts(c: &Contents) -> [i64; 3] {
@@ -54,6 +99,9 @@ fn counts(c: &Contents) -> [i64; 3] {
 
 pub fn run(conn: &mut Connection, db: &Path, args: BackupArgs) -> Result<()> {
     match args.cmd {
+        Some(BackupCmd::List { .. }) if conn.dialect() == Dialect::Postgres => {
+            return Err(Error::Server(ServerFault::FileOnly("backup list")));
+        }
         Some(BackupCmd::List { format }) => {
             let snaps = backup::list(db)?;
             emit(
@@ -79,6 +127,23 @@ pub fn run(conn: &mut Connection, db: &Path, args: BackupArgs) -> Result<()> {
                         s.path.clone(),
                     ]
                 },
+            );
+        }
+        None if conn.dialect() == Dialect::Postgres => {
+            // A server ledger's snapshots are its administrator's; a copy as a file on demand.
+            let out = args.out.ok_or(Error::Server(ServerFault::FileOnly(
+                "backup (give --out FILE.sqlite)",
+            )))?;
+            relance_core::store::refuse_database_as_output(db, &out, "out")?;
+            let (s, t) = backup::backup_server(conn, &out)?;
+            report(&t);
+            out!(
+                "Backed up to {} ({} kB: {} customers, {} invoices, {} payments).",
+                s.path,
+                s.size_bytes.div_ceil(1024),
+                s.contents.customers,
+                s.contents.invoices,
+                s.contents.payments
             );
         }
         None => {

@@ -22,7 +22,7 @@ mod today;
 use clap::{Parser, Subcommand};
 use output::{fail, LangArg};
 use relance_core::{Connection, Lang};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -34,9 +34,11 @@ use std::process::ExitCode;
     after_help = output::AFTER_HELP
 )]
 struct Cli {
-    /// Database file (default: $RELANCE_DB, else the app's data folder).
-    #[arg(long, global = true, value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// The ledger: a file, or a shared ledger on a PostgreSQL server (postgres://host/db,
+    /// never with a password: PGPASSWORD or ~/.pgpass). Default: $RELANCE_DB, else the
+    /// app's data folder.
+    #[arg(long, global = true, value_name = "PATH|postgres://…")]
+    db: Option<std::ffi::OsString>,
     /// Language of messages (default: the ui_language setting).
     #[arg(long, global = true, value_enum)]
     lang: Option<LangArg>,
@@ -89,8 +91,12 @@ enum Command {
     Import(data::ImportArgs),
     /// Export as CSV (canonical columns); `export all --out DIR` writes every table.
     Export(data::ExportArgs),
-    /// Snapshot the whole database (`backup list`: the snapshots kept beside it).
+    /// Snapshot the whole database (`backup list`: the snapshots kept beside it); from a
+    /// server ledger, `backup --out F.sqlite` writes it as a normal Relance file.
     Backup(backup::BackupArgs),
+    /// Move this ledger file onto an empty database on a PostgreSQL server (every table and
+    /// every balance compared); the file is then kept as it was and says where it went.
+    Move(backup::MoveArgs),
     /// Replace the data with a snapshot's (the current data is snapshotted first).
     Restore(backup::RestoreArgs),
     /// Late-payment interest and fixed indemnity of an invoice, with the breakdown.
@@ -113,7 +119,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Who the history names when Settings gives no name: the system account.
     relance_core::journal::set_system_user(&relance_core::app::system_user());
-    let (path, mut conn) = match backup::start(cli.db.clone()) {
+    let (path, mut conn) = match backup::start(cli.db.as_deref()) {
         Ok(pc) => pc,
         Err(e) => return fail(&e, cli.lang.map_or(Lang::En, LangArg::lang)),
     };
@@ -145,6 +151,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Import(a) => data::import(conn, a),
         Command::Export(a) => data::export(conn, db, a),
         Command::Backup(a) => backup::run(conn, db, a),
+        Command::Move(a) => backup::move_ledger(conn, a),
         Command::Restore(a) => backup::restore(conn, db, a),
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),

@@ -9,17 +9,42 @@ struct Env {
     dir: tempfile::TempDir,
     /// The day the last `--as-of` named: commands without one run on it.
     today: std::cell::RefCell<Option<String>>,
+    /// With `RELANCE_TEST_SERVER` set (`./dev test` does, in a second pass), the ledger is
+    /// a fresh database on that PostgreSQL server, and every command runs with
+    /// `--db postgres://…`: the acceptance tests run against both engines.
+    server: Option<String>,
 }
 
 impl Env {
     fn new() -> Env {
+        let server = std::env::var("RELANCE_TEST_SERVER")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(|s| relance_core::store::fresh_server_database(&s).unwrap());
         Env {
             dir: tempfile::tempdir().unwrap(),
             today: std::cell::RefCell::new(None),
+            server,
         }
     }
+    /// The ledger file (with a server, the file the ledger's local things go beside).
     fn db(&self) -> PathBuf {
         self.dir.path().join("relance.sqlite")
+    }
+    /// What `--db` names: the server's database, else the file.
+    fn ledger(&self) -> std::ffi::OsString {
+        match &self.server {
+            Some(a) => a.into(),
+            None => self.db().into(),
+        }
+    }
+    /// For the tests about the ledger file itself (its snapshots, its restore, the outputs
+    /// that would overwrite it): on a server they say so and stop.
+    fn file_only(&self, what: &str) -> bool {
+        if self.server.is_some() {
+            eprintln!("{what}: about a ledger file, skipped on the server");
+        }
+        self.server.is_some()
     }
     fn file(&self, name: &str, content: &str) -> PathBuf {
         let p = self.dir.path().join(name);
@@ -47,7 +72,7 @@ impl Env {
     fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_relance"))
             .arg("--db")
-            .arg(self.db())
+            .arg(self.ledger())
             .arg("--lang")
             .arg("en")
             .args(args)
@@ -493,16 +518,30 @@ fn agenda_json_and_acting_on_it() {
     let history = e.json(&["history", "--customer", &customer, "--format", "json"]);
     assert_eq!(history[0]["kind"], "action_done");
     assert_eq!(history[0]["note"], "Sent");
-    assert_eq!(history[0]["actor"], "alice", "{history}");
-    // A name set in Settings is who the history names from then on.
+    // On a file, the system account; on a server, the database role logged in (the
+    // test server's is PGUSER, else postgres), whatever the system account.
+    let role = std::env::var("PGUSER").unwrap_or_else(|_| "postgres".into());
+    let expected = if e.server.is_some() {
+        role.as_str()
+    } else {
+        "alice"
+    };
+    assert_eq!(history[0]["actor"], expected, "{history}");
+    // A name set in Settings is who the history names from then on (on a file: on a
+    // server the settings are the team's, and the role names who did it).
     e.ok(&["settings", "set", "user_name", "Marie"]);
     let second = actions[1]["id"].as_str().unwrap().to_string();
     let whose = actions[1]["customer"].as_str().unwrap().to_string();
     e.ok(&["action", "done", &second, "--as-of", "2026-11-22"]);
     let history = e.json(&["history", "--customer", &whose, "--format", "json"]);
-    assert_eq!(history[0]["actor"], "Marie", "{history}");
+    let expected = if e.server.is_some() {
+        role.as_str()
+    } else {
+        "Marie"
+    };
+    assert_eq!(history[0]["actor"], expected, "{history}");
     let table = e.ok(&["history", "--customer", &whose]);
-    assert!(table.contains("Marie"), "{table}");
+    assert!(table.contains(expected), "{table}");
     // Acting on an action that is not on the agenda is refused.
     let o = e.run(&["action", "done", &first, "--as-of", "2026-11-22"]);
     assert_eq!(code(&o), 1);
@@ -730,6 +769,9 @@ fn a_crlf_file_names_the_right_line() {
 #[test]
 fn export_never_overwrites_the_database() {
     let e = Env::new();
+    if e.file_only("outputs onto the ledger file") {
+        return;
+    }
     e.ok(&["customer", "add", "--reference", "ACME", "--name", "Acme"]);
     let db = e.db();
     let wal = format!("{}-wal", db.display());
@@ -752,6 +794,9 @@ fn export_never_overwrites_the_database() {
 #[test]
 fn backup_list_and_restore() {
     let env = Env::new();
+    if env.file_only("snapshots and restore") {
+        return;
+    }
     env.ok(&["demo", "--as-of", "2026-11-22"]);
     // The first command of the day took the automatic snapshot (the database was empty
     // before the demo, so that one is taken by the next command).
@@ -3981,7 +4026,7 @@ fn e_invoices_import_from_the_cli() {
         let cmd = format!(
             "'{}' --db '{}' --lang en import einvoice '{einfach}'",
             env!("CARGO_BIN_EXE_relance"),
-            env.db().display()
+            env.ledger().to_string_lossy()
         );
         let mut child = Command::new("script")
             .args(["-qec", &cmd, "/dev/null"])
@@ -4038,4 +4083,187 @@ fn e_invoices_import_from_the_cli() {
     assert_eq!(shown["invoice"]["total"], "529.87");
     // No BT-9: the due date is the payment terms' 30 days ("Zahlbar innerhalb 30 Tagen").
     assert_eq!(shown["invoice"]["due_date"], "2024-12-15");
+}
+
+/// A fresh database on the test server for the tests that need one beside a ledger file
+/// (`RELANCE_PG_TESTS`, set by `./dev test`); `None` says the test was skipped.
+fn server_database() -> Option<String> {
+    if std::env::var_os("RELANCE_PG_TESTS").is_none() {
+        eprintln!("skipped: RELANCE_PG_TESTS is not set (./dev test sets it)");
+        return None;
+    }
+    Some(relance_core::store::fresh_server_database("postgres:///postgres").unwrap())
+}
+
+/// `relance move --to postgres://…` then `relance backup --out F.sqlite` from the server:
+/// a ledger with letters archived, a contract billed, a bank statement and a credit note
+/// goes to the server and back, every list, the agenda and the aged balance the same on
+/// the three; the moved file says where the ledger lives; the copy back is a normal file.
+#[test]
+fn a_ledger_moves_to_a_server_and_comes_back_as_a_file() {
+    let Some(address) = server_database() else {
+        return;
+    };
+    let env = Env {
+        server: None,
+        ..Env::new()
+    };
+    env.ok(&["demo", "--as-of", "2026-11-22"]);
+    let letters = env.dir.path().join("letters");
+    env.ok(&[
+        "letters",
+        "prepare",
+        "--as-of",
+        "2026-11-22",
+        "--out",
+        letters.to_str().unwrap(),
+    ]);
+    env.ok(&[
+        "contract",
+        "add",
+        "--reference",
+        "K1",
+        "--customer",
+        "FEST15",
+        "--total",
+        "10000.01",
+        "--signed",
+        "2026-11-02",
+        "--as-of",
+        "2026-11-02",
+        "--vat-rate",
+        "20",
+        "--title",
+        "Signalétique",
+        "--schedule",
+        "30,40,30",
+    ]);
+    let statement = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/bank/camt053_v08_viafintech_ubs.xml");
+    env.ok(&["bank", "import", statement.to_str().unwrap(), "--yes"]);
+    let views = |db: &str| -> Vec<serde_json::Value> {
+        [
+            vec!["agenda", "--as-of", "2026-11-22", "--format", "json"],
+            vec!["aged-balance", "--as-of", "2026-11-22", "--format", "json"],
+            vec!["invoice", "list", "--format", "json"],
+            vec!["customer", "list", "--format", "json"],
+            vec!["contract", "list", "--format", "json"],
+            vec!["history", "--customer", "FEST15", "--format", "json"],
+        ]
+        .iter()
+        .map(|args| {
+            let o = Command::new(env!("CARGO_BIN_EXE_relance"))
+                .args(["--db", db, "--lang", "en"])
+                .args(args)
+                .env_remove("RELANCE_DB")
+                .env("RELANCE_TODAY", "2026-11-22")
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{args:?} on {db}: {}", stderr(&o));
+            let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            // Names order by each engine's case folding (a server's puts "École" with the
+            // E's, a file's after "Z": ARCHITECTURE.md, "Engines"): compared by reference.
+            if args[0] == "customer" {
+                v.as_array_mut()
+                    .unwrap()
+                    .sort_by_key(|c| c["reference"].as_str().unwrap().to_string());
+            }
+            v
+        })
+        .collect()
+    };
+    let file = env.db().to_string_lossy().to_string();
+    let before = views(&file);
+
+    // Moved on the day the views were read (the daily refresh of payer segments runs on
+    // every start and would log the day's change otherwise).
+    let o = env.run_env(
+        &["move", "--to", &address],
+        &[("RELANCE_TODAY", "2026-11-22")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        said.contains("invoice balances compared, all equal"),
+        "{said}"
+    );
+    assert!(said.contains(&format!("relance --db {address}")), "{said}");
+    // The file is kept as it was and refuses work, naming where the ledger is now.
+    let o = env.run(&["customer", "list"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains(&address), "{}", stderr(&o));
+    // A second move of the same ledger finds the file marked.
+    assert_eq!(code(&env.run(&["move", "--to", &address])), 1);
+
+    // The server ledger answers as the file did, to the cent.
+    same_json(&views(&address), &before);
+
+    // Back as a file: `backup --out`, the same again; a server ledger has no snapshots folder.
+    let back = env.dir.path().join("back.sqlite");
+    let on_server = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_relance"))
+            .args(["--db", &address, "--lang", "en"])
+            .args(args)
+            .env_remove("RELANCE_DB")
+            .env("RELANCE_TODAY", "2026-11-22")
+            .output()
+            .unwrap()
+    };
+    let o = on_server(&["backup", "--out", back.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("25 customers"));
+    same_json(&views(back.to_str().unwrap()), &before);
+    let o = on_server(&["backup"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
+    let o = on_server(&["restore", back.to_str().unwrap(), "--yes"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    // Refusals: an address with a password, a move into a database holding a ledger.
+    let fresh = Env {
+        server: None,
+        ..Env::new()
+    };
+    fresh.ok(&["demo", "--as-of", "2026-11-22"]);
+    let o = fresh.run(&["move", "--to", "postgres://u:secret@localhost/x"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("carries a password"), "{}", stderr(&o));
+    let o = fresh.run(&["move", "--to", &address]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("already holds a ledger"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(code(&fresh.run(&["customer", "list"])), 0, "left unmarked");
+}
+
+/// Asserts two lists of JSON answers are equal, naming the first place they differ.
+fn same_json(got: &[serde_json::Value], want: &[serde_json::Value]) {
+    fn first_difference(
+        path: String,
+        a: &serde_json::Value,
+        b: &serde_json::Value,
+    ) -> Option<String> {
+        use serde_json::Value::{Array, Object};
+        match (a, b) {
+            (Array(x), Array(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (p, q))| first_difference(format!("{path}[{i}]"), p, q)),
+            (Object(x), Object(y)) if x.len() == y.len() => {
+                x.iter().find_map(|(k, p)| match y.get(k) {
+                    Some(q) => first_difference(format!("{path}.{k}"), p, q),
+                    None => Some(format!("{path}.{k} missing")),
+                })
+            }
+            _ if a == b => None,
+            _ => Some(format!("{path}: {a} ≠ {b}")),
+        }
+    }
+    let got = serde_json::Value::Array(got.to_vec());
+    let want = serde_json::Value::Array(want.to_vec());
+    if let Some(d) = first_difference(String::new(), &got, &want) {
+        panic!("the answers differ at {d}");
+    }
 }

@@ -992,6 +992,15 @@ fn every_subcommand_has_a_valid_call() {
     run(&format!("bank mapping set {fixtures}/csv_banque_populaire.csv --date Date --debit Débit --credit Crédit --label Libellé --reference Référence"));
     run("reference --invoice F2026-0136");
     run(&format!("restore {snapshot} --yes"));
+    // Last, as it leaves the file moved: the ledger onto a server (when the test server
+    // runs, as in ./dev test).
+    if std::env::var_os("RELANCE_PG_TESTS").is_some() {
+        let to = relance_core::store::fresh_server_database("postgres:///postgres").unwrap();
+        run(&format!("move --to {to}"));
+    } else {
+        eprintln!("move: skipped, RELANCE_PG_TESTS is not set (./dev test sets it)");
+        done.push("move".into());
+    }
     let mut missing: Vec<&String> = leaves.iter().filter(|c| !done.contains(c)).collect();
     missing.sort();
     assert!(

@@ -249,6 +249,105 @@ pub fn backup_now(conn: &Connection, db: &Path, out: Option<&Path>) -> Result<Sn
     snapshot_info(&dest)
 }
 
+/// Refuses what only a ledger file can do (its snapshots, a restore of a file into it).
+fn refuse_server(conn: &Connection, what: &'static str) -> Result<()> {
+    match conn.dialect() {
+        crate::store::sql::Dialect::Sqlite => Ok(()),
+        crate::store::sql::Dialect::Postgres => {
+            Err(Error::Server(crate::error::ServerFault::FileOnly(what)))
+        }
+    }
+}
+
+/// What a copy between engines moved ([`move_to_server`], [`backup_server`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Every table with its rows, equal on both sides.
+    pub tables: Vec<store::transfer::Copied>,
+    /// How many invoices' balances were compared (all of them), and found equal.
+    pub balances: i64,
+}
+
+/// Moves the ledger file `conn` onto the empty database at `address` on a PostgreSQL
+/// server: every table copied and compared, every invoice's balance compared, then the file
+/// marked as moved in the same transaction that held its writers back (opening it again
+/// says where the ledger lives). Anything different and nothing is kept on the server.
+pub fn move_to_server(conn: &mut Connection, address: &str) -> Result<Transfer> {
+    if conn.dialect() != crate::store::sql::Dialect::Sqlite {
+        return Err(Error::Server(crate::error::ServerFault::FileOnly("move")));
+    }
+    let mut server = store::connect_ledger(address)?;
+    let balances = std::cell::Cell::new(0);
+    let tables = store::transfer::copy_ledger(
+        conn,
+        &mut server,
+        |a, b| same_balances(a, b).map(|n| balances.set(n)),
+        |file| store::mark_moved(file, address),
+    )?;
+    Ok(Transfer {
+        tables,
+        balances: balances.get(),
+    })
+}
+
+/// Writes the server ledger `conn` to `out` as a normal Relance file (the format of
+/// snapshots, restore and the upgrade path): every table copied and compared, every
+/// invoice's balance compared; `out` is written whole or not at all.
+pub fn backup_server(conn: &mut Connection, out: &Path) -> Result<(Snapshot, Transfer)> {
+    if conn.dialect() != crate::store::sql::Dialect::Postgres {
+        return Err(Error::Server(crate::error::ServerFault::FileOnly(
+            "backup_server",
+        )));
+    }
+    let balances = std::cell::Cell::new(0);
+    let mut tables = Vec::new();
+    store::write_whole_file(out, |tmp| {
+        let mut file = store::connect(tmp)?;
+        tables = store::transfer::copy_ledger(
+            conn,
+            &mut file,
+            |a, b| same_balances(a, b).map(|n| balances.set(n)),
+            |_| Ok(()),
+        )?;
+        Ok(())
+    })?;
+    let transfer = Transfer {
+        tables,
+        balances: balances.get(),
+    };
+    Ok((snapshot_info(out)?, transfer))
+}
+
+/// Compares every invoice's balance as each ledger derives it from its settlements (not
+/// from the cached settled amount); returns how many were compared.
+fn same_balances(a: &Connection, b: &Connection) -> Result<i64> {
+    const SQL: &str = "SELECT i.id, COALESCE(i.number, ''), i.total_minor - COALESCE(
+            (SELECT SUM(s.amount_minor) FROM settlements s WHERE s.invoice_id = i.id), 0)
+          FROM invoices i ORDER BY i.id";
+    let read = |c: &Connection| -> Result<Vec<(i64, String, i64)>> {
+        Ok(c.prepare(SQL)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<crate::store::sql::Result<_>>()?)
+    };
+    let (here, there) = (read(a)?, read(b)?);
+    if here.len() != there.len() {
+        return Err(Error::Server(crate::error::ServerFault::CopyDiffers(
+            format!("{} invoices here, {} there", here.len(), there.len()),
+        )));
+    }
+    for (x, y) in here.iter().zip(&there) {
+        if x != y {
+            return Err(Error::Server(crate::error::ServerFault::CopyDiffers(
+                format!(
+                    "invoice {}: balance {} here, {} there (minor units)",
+                    x.1, x.2, y.2
+                ),
+            )));
+        }
+    }
+    Ok(here.len() as i64)
+}
+
 /// Replaces the data of the live database with the file's, after checking the file and
 /// snapshotting the current data, in **one write transaction that also takes the undo
 /// snapshot**: a write another process makes meanwhile waits for the lock, then lands after
@@ -259,6 +358,7 @@ pub fn backup_now(conn: &Connection, db: &Path, out: Option<&Path>) -> Result<Sn
 /// each table's rows are replaced by the file's (triggers set aside meanwhile, so the
 /// append-only rules and caches see a copy, not edits; foreign keys checked before commit).
 pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreReport> {
+    refuse_server(conn, "restore")?;
     if store::refuse_database_as_output(db, file, "file").is_err() {
         return Err(Error::invalid("file", Msg::RestoreFromItself));
     }
@@ -326,6 +426,7 @@ pub const PREVIEW_LIMIT: i64 = 200;
 /// says what restoring it would drop and carry; nothing is written. Refused like a restore
 /// when the file is not a whole Relance database of a schema this build knows.
 pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<RestorePreview> {
+    refuse_server(conn, "restore")?;
     if store::refuse_database_as_output(db, file, "file").is_err() {
         return Err(Error::invalid("file", Msg::RestoreFromItself));
     }

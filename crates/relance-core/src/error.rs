@@ -2385,6 +2385,16 @@ impl Error {
         matches!(
             self,
             Error::Invalid { .. } | Error::NotFound { .. } | Error::Import(_)
+        ) || matches!(
+            self,
+            Error::Server(
+                ServerFault::PasswordInAddress
+                    | ServerFault::BadAddress(_)
+                    | ServerFault::FileOnly(_)
+                    | ServerFault::Moved(_)
+                    | ServerFault::NotEmpty
+                    | ServerFault::OwnerOnly(_)
+            )
         )
     }
 
@@ -2469,6 +2479,15 @@ pub enum ServerFault {
     Unreachable(String),
     /// Something only a ledger file has (a snapshot file, a file restore).
     FileOnly(&'static str),
+    /// The ledger file was moved to a server (the address): it is kept as it was and no
+    /// longer written.
+    Moved(String),
+    /// The database a ledger is copied into already holds one.
+    NotEmpty,
+    /// A copy read back differs from what it copied (which table, how): nothing was kept.
+    CopyDiffers(String),
+    /// Only the ledger's owner (the role that owns its tables) may do this.
+    OwnerOnly(&'static str),
 }
 
 impl ServerFault {
@@ -2500,6 +2519,32 @@ impl ServerFault {
             ),
             ServerFault::FileOnly(what) => {
                 format!("The ledger is on a server: \"{what}\" applies to a ledger file only.")
+            }
+            ServerFault::Moved(to) if fr => format!(
+                "Ce registre a été déplacé sur le serveur {to} : ouvrez-le là-bas \
+                 (relance --db {to}). Ce fichier est gardé tel quel et n'est plus modifié."
+            ),
+            ServerFault::Moved(to) => format!(
+                "This ledger was moved to the server {to}: open it there \
+                 (relance --db {to}). This file is kept as it was and no longer written."
+            ),
+            ServerFault::NotEmpty if fr => "La base de destination contient déjà un registre \
+                (clients, factures ou historique) : choisissez une base vide ; rien n'a été copié."
+                .to_string(),
+            ServerFault::NotEmpty => "The destination database already holds a ledger \
+                (customers, invoices or history): choose an empty database; nothing was copied."
+                .to_string(),
+            ServerFault::CopyDiffers(d) if fr => {
+                format!("La copie relue diffère de l'original ({d}) : rien n'a été gardé.")
+            }
+            ServerFault::CopyDiffers(d) => {
+                format!("The copy read back differs from the original ({d}): nothing was kept.")
+            }
+            ServerFault::OwnerOnly(what) if fr => {
+                format!("Seul le propriétaire du registre partagé peut faire ceci : « {what} ».")
+            }
+            ServerFault::OwnerOnly(what) => {
+                format!("Only the shared ledger's owner can do this: \"{what}\".")
             }
         }
     }

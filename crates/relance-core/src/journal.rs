@@ -189,9 +189,15 @@ pub fn set_system_user(name: &str) {
     let _ = SYSTEM_USER.set(name);
 }
 
-/// Who is recording now: the name set in Settings (`user_name`), else the system account,
-/// else nobody named ('').
+/// Who is recording now. On a server, the database role the person logged in as (the
+/// settings are the team's, so a name there would be everyone's). On a file, the name set
+/// in Settings (`user_name`), else the system account, else nobody named ('').
 pub fn actor(conn: &Connection) -> Result<String> {
+    if conn.dialect() == crate::store::sql::Dialect::Postgres {
+        return Ok(conn
+            .prepare_cached("SELECT session_user::text")?
+            .query_row([], |r| r.get(0))?);
+    }
     let named: Option<String> = conn
         .prepare_cached("SELECT value FROM settings WHERE key = 'user_name'")?
         .query_row([], |r| r.get(0))
@@ -352,8 +358,15 @@ mod tests {
     fn an_entry_names_who_recorded_it() {
         let mut conn = setup();
         set_system_user(" sys-account\n ");
-        let system = SYSTEM_USER.get().cloned().unwrap_or_default();
-        assert_eq!(system, "sys-account");
+        assert_eq!(SYSTEM_USER.get().unwrap(), "sys-account");
+        // On a server, every entry names the database role, whatever the settings say.
+        let role: Option<String> =
+            (conn.dialect() == crate::store::sql::Dialect::Postgres).then(|| {
+                conn.query_row("SELECT current_user::text", [], |r| r.get(0))
+                    .unwrap()
+            });
+        let named = |n: &str| role.clone().unwrap_or_else(|| n.to_string());
+        let system = named("sys-account");
         let d = day("2026-02-01");
         let v = crate::invoices::create(
             &conn,
@@ -366,7 +379,7 @@ mod tests {
         crate::settings::set(&conn, "user_name", "  Marie Dupont ").unwrap();
         append(&conn, &e).unwrap();
         let h = for_customer(&conn, v.customer_id, 10).unwrap();
-        assert_eq!(h[0].actor, "Marie Dupont");
+        assert_eq!(h[0].actor, named("Marie Dupont"));
         assert_eq!(h[1].actor, system);
         // Through the settings form: None keeps the name, empty clears it.
         let mut input = crate::settings::SettingsInput {

@@ -41,7 +41,12 @@ use std::path::Path;
 /// Opens (creating if needed) the database at `path`, migrates it, and seeds what ships
 /// with the product (the three dunning scenarios) the first time. Every shell opens here.
 pub fn open(path: &Path) -> Result<Connection> {
-    opened(|| store::connect(path))
+    opened(|| {
+        let conn = store::connect(path)?;
+        // A file moved to a server is kept as it was: opening it says where the ledger is.
+        store::refuse_moved(&conn)?;
+        Ok(conn)
+    })
 }
 
 /// What every way of opening a ledger does around its connection: wires the archiving of
@@ -67,6 +72,24 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
     // here does not stop the user working.
     let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
     Ok((conn, warning))
+}
+
+/// [`start`] for a ledger wherever it lives. On a server there is no daily snapshot onto
+/// this computer (the server's backups are its administrator's; `relance backup --out`
+/// writes a copy as a file on demand).
+pub fn start_at(
+    place: &store::Place,
+    today: chrono::NaiveDate,
+) -> Result<(Connection, Option<Error>)> {
+    match place {
+        store::Place::File(path) => start(path, today),
+        store::Place::Server(address) => {
+            let mut conn = open_server(address)?;
+            let warning = store::finish_pending(&conn).err();
+            let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
+            Ok((conn, warning))
+        }
+    }
 }
 
 /// [`open`] for the shared ledger on a PostgreSQL server (`postgres://…`): connects,

@@ -9,6 +9,7 @@
 
 pub mod pg;
 pub mod sql;
+pub mod transfer;
 
 use crate::error::{Error, Result};
 use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior};
@@ -208,6 +209,24 @@ pub fn stamp_now() -> String {
 /// renamed to `dest`, so `dest` is either absent or a whole, checked database. Returns
 /// the size in bytes.
 pub fn snapshot(conn: &Connection, dest: &Path) -> Result<u64> {
+    let source = conn
+        .sqlite()
+        .ok_or(Error::Server(crate::error::ServerFault::FileOnly(
+            "snapshot",
+        )))?;
+    write_whole_file(dest, |tmp| {
+        let mut copy = rusqlite::Connection::open(tmp)?;
+        let b = rusqlite::backup::Backup::new(source, &mut copy)?;
+        b.run_to_completion(1024, Duration::from_millis(0), None)?;
+        Ok(())
+    })
+}
+
+/// Writes a Relance file at `dest` whole or not at all: `fill` writes it under a temporary
+/// name of this process, which is then made self-contained (no `-wal` beside it), checked
+/// with `PRAGMA integrity_check`, flushed to disk, and only then renamed to `dest`. Returns
+/// the size in bytes.
+pub fn write_whole_file(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<u64> {
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -218,17 +237,9 @@ pub fn snapshot(conn: &Connection, dest: &Path) -> Result<u64> {
     let tmp = PathBuf::from(tmp);
     let _ = std::fs::remove_file(&tmp);
     let result = (|| -> Result<u64> {
+        fill(&tmp)?;
         {
-            let mut copy = rusqlite::Connection::open(&tmp)?;
-            {
-                let source =
-                    conn.sqlite()
-                        .ok_or(Error::Server(crate::error::ServerFault::FileOnly(
-                            "snapshot",
-                        )))?;
-                let b = rusqlite::backup::Backup::new(source, &mut copy)?;
-                b.run_to_completion(1024, Duration::from_millis(0), None)?;
-            }
+            let copy = rusqlite::Connection::open(&tmp)?;
             // A snapshot is a self-contained file: no -wal beside it.
             copy.pragma_update(None, "journal_mode", "DELETE")?;
             let ok: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
@@ -451,22 +462,120 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
 /// `RELANCE_DB` is set. Linux: `$XDG_DATA_HOME` or `~/.local/share`; macOS:
 /// `~/Library/Application Support`; Windows: `%APPDATA%`.
 pub fn default_path() -> PathBuf {
-    if let Some(p) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
+    match db_env() {
+        Some(Place::File(p)) => p,
+        _ => data_file(),
     }
+}
+
+/// The platform data folder's ledger file, whatever `RELANCE_DB` says.
+fn data_file() -> PathBuf {
     data_dir().join("relance").join("relance.sqlite")
+}
+
+/// `RELANCE_DB` when it is set and not empty.
+fn db_env() -> Option<Place> {
+    std::env::var_os(DB_ENV)
+        .filter(|p| !p.is_empty())
+        .map(Place::parse)
 }
 
 /// [`default_path`], creating the platform data folder when it is the one used (a first
 /// start). A `RELANCE_DB` in a missing folder is left to [`inspect`] to refuse.
 pub fn prepare_default_path() -> Result<PathBuf> {
     let path = default_path();
-    if std::env::var_os(DB_ENV).filter(|p| !p.is_empty()).is_none() {
+    if !matches!(db_env(), Some(Place::File(_))) {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
     }
     Ok(path)
+}
+
+/// Where a ledger lives: a file on this computer (the default, for one person) or a
+/// database on a PostgreSQL server (`postgres://…`, shared by a team).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    File(PathBuf),
+    Server(String),
+}
+
+impl Place {
+    /// What a user gave as `--db` or `RELANCE_DB`: a server address (`postgres://…`,
+    /// `postgresql://…`) or a file path.
+    pub fn parse(given: impl AsRef<std::ffi::OsStr>) -> Place {
+        let given = given.as_ref();
+        match given.to_str() {
+            Some(s) if is_server_address(s) => Place::Server(s.to_string()),
+            _ => Place::File(PathBuf::from(given)),
+        }
+    }
+
+    /// `given` when the user named a ledger, else `RELANCE_DB`, else the platform data
+    /// folder's file (its folder created on a first start).
+    pub fn chosen(given: Option<&std::ffi::OsStr>) -> Result<Place> {
+        let place = match given.filter(|g| !g.is_empty()) {
+            Some(g) => Place::parse(g),
+            None => match db_env() {
+                Some(p) => p,
+                None => return prepare_default_path().map(Place::File),
+            },
+        };
+        if let Place::Server(_) = place {
+            // Where this computer keeps the server ledger's local things (the demo).
+            if let Some(dir) = place.local_file().parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        Ok(place)
+    }
+
+    /// The file on this computer beside which this ledger's local things go (its
+    /// snapshots folder, the demo, the outputs never to overwrite): the ledger's own file,
+    /// or for a server the platform data folder's file (which need not exist).
+    pub fn local_file(&self) -> PathBuf {
+        match self {
+            Place::File(p) => p.clone(),
+            Place::Server(_) => data_file(),
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::File(p) => write!(f, "{}", p.display()),
+            Place::Server(a) => f.write_str(a),
+        }
+    }
+}
+
+/// The settings key a moved ledger file carries: the server it now lives on.
+const MOVED_KEY: &str = "ledger_moved_to";
+
+/// Refuses a ledger file that was moved to a server ([`mark_moved`]), naming the server.
+pub fn refuse_moved(conn: &Connection) -> Result<()> {
+    let to: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [MOVED_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match to {
+        Some(to) => Err(Error::Server(crate::error::ServerFault::Moved(to))),
+        None => Ok(()),
+    }
+}
+
+/// Marks a ledger file as moved to `address` (inside the move's transaction on the file).
+pub fn mark_moved(conn: &Connection, address: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [MOVED_KEY, address],
+    )?;
+    Ok(())
 }
 
 fn data_dir() -> PathBuf {

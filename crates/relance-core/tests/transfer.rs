@@ -1,0 +1,222 @@
+//! Moving a ledger between engines: a file onto a PostgreSQL server (`relance move`) and a
+//! server ledger back into a file (`relance backup --out`). The round trip keeps every
+//! table equal, row for row, and every invoice's balance; a copy into a database that
+//! already holds a ledger is refused with nothing changed on either side; the moved file
+//! says where the ledger lives. Needs the test server (`RELANCE_PG_TESTS`, set by
+//! `./dev test`); without it the test says so and stops.
+
+use relance_core::backup;
+use relance_core::store::sql::{Connection, Value};
+use relance_core::store::{self, Place};
+use relance_core::{Error, Lang};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A fresh database on the test server, dropped when the test ends.
+struct ServerDb {
+    name: String,
+}
+
+impl ServerDb {
+    fn create(tag: &str) -> Option<ServerDb> {
+        if std::env::var_os("RELANCE_PG_TESTS").is_none() {
+            eprintln!("skipped: RELANCE_PG_TESTS is not set (./dev test sets it)");
+            return None;
+        }
+        let admin = store::connect_server("postgres:///postgres")
+            .expect("the test server (RELANCE_PG_TESTS is set: ./dev test starts one)");
+        let name = format!("relance_{tag}_{}", std::process::id());
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin.execute_batch(&sql).unwrap();
+        }
+        Some(ServerDb { name })
+    }
+
+    fn address(&self) -> String {
+        format!("postgres:///{}", self.name)
+    }
+}
+
+impl Drop for ServerDb {
+    fn drop(&mut self) {
+        if let Ok(admin) = store::connect_server("postgres:///postgres") {
+            let _ = admin.execute_batch(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+/// Every table's rows (but the computer-local `pending_files`), sorted, as values.
+fn everything(conn: &Connection) -> BTreeMap<String, Vec<Vec<String>>> {
+    let mut out = BTreeMap::new();
+    for t in store::tables(conn).unwrap() {
+        if t == "pending_files" {
+            continue;
+        }
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {t}")).unwrap();
+        let width = stmt.column_names().unwrap().len();
+        let mut rows: Vec<Vec<String>> = stmt
+            .query_map([], |r| {
+                (0..width)
+                    .map(|i| {
+                        r.get::<_, Value>(i).map(|v| match v {
+                            Value::Blob(b) => {
+                                format!("blob {} bytes {:x?}", b.len(), &b[..b.len().min(16)])
+                            }
+                            v => format!("{v:?}"),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        out.insert(t, rows);
+    }
+    out
+}
+
+fn balances(conn: &Connection) -> Vec<(String, i64)> {
+    conn.prepare(
+        "SELECT COALESCE(number, ''), total_minor - settled_minor FROM invoices ORDER BY id",
+    )
+    .unwrap()
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+fn demo_file(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("relance.sqlite");
+    let mut conn = relance_core::open(&path).unwrap();
+    relance_core::demo::load(&mut conn, day("2026-03-15")).unwrap();
+    path
+}
+
+#[test]
+fn a_ledger_moves_to_a_server_and_back_with_every_row_and_balance() {
+    let Some(db) = ServerDb::create("move") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_file(dir.path());
+    let before = {
+        let conn = Connection::open_sqlite_file(&path, true).unwrap();
+        (everything(&conn), balances(&conn))
+    };
+    assert!(before.1.len() > 100, "the demo holds its invoices");
+
+    let mut file = relance_core::open(&path).unwrap();
+    let moved = backup::move_to_server(&mut file, &db.address()).unwrap();
+    drop(file);
+    assert_eq!(moved.balances, before.1.len() as i64);
+    for c in &moved.tables {
+        assert_eq!(
+            c.rows,
+            before.0[&c.table].len() as i64,
+            "{} copied whole",
+            c.table
+        );
+    }
+
+    // The file is kept as it was, and says where the ledger lives now.
+    let e = relance_core::open(&path).unwrap_err();
+    assert!(matches!(&e, Error::Server(_)), "{e:?}");
+    let text = e.message(Lang::En);
+    assert!(text.contains(&db.address()), "{text}");
+    assert!(e.message(Lang::Fr).contains("déplacé"));
+
+    // The server ledger holds the same rows and balances, and goes on numbering after them.
+    let mut server = relance_core::open_server(&db.address()).unwrap();
+    assert_eq!(everything(&server), before.0);
+    assert_eq!(balances(&server), before.1);
+    let id = relance_core::customers::create(
+        &server,
+        &relance_core::customers::CustomerInput {
+            reference: "AFTER-MOVE".into(),
+            name: "Written after the move".into(),
+            ..Default::default()
+        },
+    );
+    assert!(id.is_ok(), "a new row after explicit ids: {id:?}");
+
+    // And back into a file: a normal Relance file, equal to the server's ledger.
+    let out = dir.path().join("back.sqlite");
+    let (snap, back) = backup::backup_server(&mut server, &out).unwrap();
+    assert_eq!(snap.contents.invoices, before.1.len() as i64);
+    assert_eq!(back.balances, before.1.len() as i64);
+    let copy = Connection::open_sqlite_file(&out, true).unwrap();
+    assert_eq!(everything(&copy), everything(&server));
+    assert_eq!(balances(&copy), before.1);
+    backup::check_file(&out).unwrap();
+    // It opens as a ledger (not marked as moved) and takes writes.
+    drop(copy);
+    relance_core::open(&out).unwrap();
+}
+
+#[test]
+fn a_move_into_a_database_holding_a_ledger_changes_nothing() {
+    let Some(db) = ServerDb::create("busy") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_file(dir.path());
+    // Someone already works on the server.
+    let server = relance_core::open_server(&db.address()).unwrap();
+    relance_core::customers::create(
+        &server,
+        &relance_core::customers::CustomerInput {
+            reference: "THERE".into(),
+            name: "Already there".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let there = everything(&server);
+    let here = everything(&Connection::open_sqlite_file(&path, true).unwrap());
+
+    let mut file = relance_core::open(&path).unwrap();
+    let e = backup::move_to_server(&mut file, &db.address()).unwrap_err();
+    assert!(
+        e.message(Lang::En).contains("already holds a ledger"),
+        "{e:?}"
+    );
+    assert!(e.message(Lang::Fr).contains("contient déjà"));
+    drop(file);
+    assert_eq!(everything(&server), there);
+    assert_eq!(
+        everything(&Connection::open_sqlite_file(&path, true).unwrap()),
+        here
+    );
+    relance_core::open(&path).expect("a refused move leaves the file unmarked");
+}
+
+#[test]
+fn places_are_read_as_the_user_gave_them() {
+    assert_eq!(
+        Place::parse("postgres://db.example/ledger"),
+        Place::Server("postgres://db.example/ledger".into())
+    );
+    assert_eq!(
+        Place::parse("postgresql:///ledger"),
+        Place::Server("postgresql:///ledger".into())
+    );
+    assert_eq!(
+        Place::parse("./postgres.sqlite"),
+        Place::File("./postgres.sqlite".into())
+    );
+    // A server's local things go beside the platform file, never beside the address.
+    let local = Place::parse("postgres:///x").local_file();
+    assert!(local.ends_with("relance/relance.sqlite"), "{local:?}");
+}
