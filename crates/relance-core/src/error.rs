@@ -953,6 +953,13 @@ pub enum Msg {
     NotARegularFile(String),
     PenaltiesNotToday,
     UnknownAction(String),
+    /// The action was acted on today by someone (a name, or empty) at a time (HH:MM):
+    /// `what` is done, skipped or snoozed.
+    ActionTaken {
+        what: String,
+        by: String,
+        at: String,
+    },
     UnknownScenario(String),
     CsvEmpty,
     CsvBinary,
@@ -2149,6 +2156,28 @@ impl Msg {
                 "Cette facture est déjà passée en perte ou confiée au recouvrement.",
                 "This invoice is already written off or handed over.",
             ),
+            Msg::ActionTaken { what, by, at } => {
+                let (fr_what, en_what) = match what.as_str() {
+                    "skipped" => ("déjà écartée", "already skipped"),
+                    "snoozed" => ("déjà reportée", "already snoozed"),
+                    _ => ("déjà faite", "already done"),
+                };
+                let at_fr = at.replacen(':', " h ", 1);
+                match (fr, by.is_empty()) {
+                    (true, false) => format!(
+                        "Cette action a été {fr_what} par {by} à {at_fr} : elle n'est plus à l'agenda du jour."
+                    ),
+                    (true, true) => format!(
+                        "Cette action a été {fr_what} à {at_fr} : elle n'est plus à l'agenda du jour."
+                    ),
+                    (false, false) => format!(
+                        "This action was {en_what} by {by} at {at}: it is no longer on the day's agenda."
+                    ),
+                    (false, true) => format!(
+                        "This action was {en_what} at {at}: it is no longer on the day's agenda."
+                    ),
+                }
+            }
             Msg::UnknownAction(a) => {
                 if fr {
                     format!("Aucune action « {a} » à l'agenda de ce jour.")

@@ -208,7 +208,7 @@ pub fn action_letter(
     let action = today
         .iter()
         .find(|a| a.id == action_id)
-        .ok_or_else(unknown)?;
+        .ok_or_else(|| crate::dunning::not_on_agenda(conn, as_of, action_id))?;
     let kind = letter_kind_of(action.kind).ok_or_else(unknown)?;
     letters::compose_for_action(conn, kind, action, as_of, for_email)
 }
@@ -289,7 +289,7 @@ pub(crate) fn close_batch(
 ) -> Result<()> {
     use crate::dunning::{self, Act};
     if let Some(missing) = ids.and_then(|ids| ids.iter().find(|id| !seen.contains(id))) {
-        return Err(Error::invalid("ids", Msg::UnknownAction(missing.clone())));
+        return Err(dunning::not_on_agenda(tx, as_of, missing));
     }
     if !done.is_empty() {
         let act = Act::Done {

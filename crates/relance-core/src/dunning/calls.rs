@@ -4,7 +4,7 @@
 use super::disputes::{self, DisputeInput};
 use super::promises::{self, PromiseInput};
 use super::{agenda, record_acts, Act, Action};
-use crate::error::{Error, Lang, Msg, Result};
+use crate::error::{Error, Lang, Result};
 use crate::journal::{self, JournalEntry, JournalKind, NewEntry};
 use crate::money::Currency;
 use crate::store::sql::{Connection, OptionalExtension};
@@ -51,16 +51,16 @@ pub struct CallInput {
     pub dispute_category: String,
 }
 
-fn find_action(today: &[Action], id: &str) -> Result<Action> {
+fn find_action(conn: &Connection, as_of: NaiveDate, today: &[Action], id: &str) -> Result<Action> {
     today
         .iter()
         .find(|a| a.id == id)
         .cloned()
-        .ok_or_else(|| Error::invalid("action", Msg::UnknownAction(id.to_string())))
+        .ok_or_else(|| super::not_on_agenda(conn, as_of, id))
 }
 
 pub fn sheet(conn: &Connection, as_of: NaiveDate, action_id: &str) -> Result<CallSheet> {
-    let action = find_action(&agenda(conn, as_of)?, action_id)?;
+    let action = find_action(conn, as_of, &agenda(conn, as_of)?, action_id)?;
     let lang = crate::settings::ui_language(conn);
     let customer = crate::customers::get(conn, action.customer_id)?;
     let company = crate::settings::get(conn)?.company_name;
@@ -127,7 +127,7 @@ pub fn record(conn: &mut Connection, as_of: NaiveDate, input: &CallInput) -> Res
     let tx = conn.transaction()?;
     // The agenda is computed once; only a promise or dispute below changes what is due.
     let mut today = agenda(&tx, as_of)?;
-    let action = find_action(&today, &input.action_id)?;
+    let action = find_action(&tx, as_of, &today, &input.action_id)?;
     let outcome = match input.outcome {
         CallOutcome::Reached => "reached",
         CallOutcome::NotReached => "not_reached",

@@ -301,10 +301,9 @@ pub(crate) fn record_acts(
     };
     let mut entries = Vec::with_capacity(ids.len());
     for id in ids {
-        let action = today
-            .iter()
-            .find(|a| &a.id == id)
-            .ok_or_else(|| Error::invalid("action", Msg::UnknownAction(id.clone())))?;
+        let Some(action) = today.iter().find(|a| &a.id == id) else {
+            return Err(not_on_agenda(tx, as_of, id));
+        };
         let currency = Currency::parse(&action.currency)?;
         let mut entry = NewEntry::new(kind, action.customer_id, as_of);
         entry.action = Some(action.kind.as_str().to_string());
@@ -321,6 +320,57 @@ pub(crate) fn record_acts(
         entries.push(journal::append(tx, &entry)?);
     }
     Ok(entries)
+}
+
+/// Why an action id is not on `as_of`'s agenda, for the person who asked: when someone
+/// already acted on it that day (two people on one ledger, or one in two windows), who and
+/// at what time ("already done by Marie at 10:42"); otherwise that there is no such action.
+pub(crate) fn not_on_agenda(conn: &Connection, as_of: NaiveDate, id: &str) -> Error {
+    let unknown = || Error::invalid("action", Msg::UnknownAction(id.to_string()));
+    // An id is CUSTOMER/ACTION/CHANNEL; a customer reference may itself hold a '/'.
+    let mut parts = id.rsplitn(3, '/');
+    let (Some(channel), Some(action), Some(customer)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return unknown();
+    };
+    let taken = || -> Result<Option<(i64, String, String, String)>> {
+        let undone = journal::undone(conn)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT j.id, j.kind, j.actor, j.at FROM journal j
+               JOIN customers c ON c.id = j.customer_id
+              WHERE c.reference = ?1 AND j.action = ?2 AND j.channel = ?3 AND j.on_date = ?4
+                AND j.kind IN ('action_done', 'action_skipped', 'action_snoozed')
+              ORDER BY j.id DESC",
+        )?;
+        let rows = stmt.query_map(params![customer, action, channel, as_of.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        for row in rows {
+            let row: (i64, String, String, String) = row?;
+            if !undone.contains(&row.0) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    };
+    match taken() {
+        Ok(Some((_, kind, by, at))) => Error::invalid(
+            "action",
+            Msg::ActionTaken {
+                what: kind.trim_start_matches("action_").to_string(),
+                by,
+                at: local_time(&at),
+            },
+        ),
+        _ => unknown(),
+    }
+}
+
+/// A journal timestamp (UTC, `2026-11-22T09:42:05Z`) as this computer's local HH:MM.
+fn local_time(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+        .unwrap_or_else(|_| at.get(11..16).unwrap_or(at).to_string())
 }
 
 /// Writes an invoice off, or hands it over to a collection agency or to court.
