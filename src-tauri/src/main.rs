@@ -1,6 +1,7 @@
 //! Relance desktop shell: opens the database, registers the commands, starts the window.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod changes;
 mod commands;
 
 use std::sync::{Arc, Mutex};
@@ -46,16 +47,25 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let ledger = match commands::Ledger::open(&place, conn) {
+        Ok(l) => Arc::new(Mutex::new(l)),
+        Err(e) => {
+            eprintln!("Relance: {}", e.message(relance_core::Lang::En));
+            std::process::exit(1);
+        }
+    };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .manage(commands::Db {
-            ledger: Arc::new(Mutex::new(commands::Ledger {
-                conn,
-                path: path.clone(),
-                demo: false,
-            })),
+            ledger: ledger.clone(),
             owner_path: path,
+            owner: place,
+        })
+        .setup(move |app| {
+            // Someone else's commits (another window, another person) refresh this one.
+            changes::watch(app.handle().clone(), ledger);
+            Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,

@@ -1482,3 +1482,71 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
   });
   assert.deepEqual(found, [], found.join('\n'));
 });
+
+/** Two windows on the ledger `db` (a file, or a server's postgres://…), the demo in it. */
+async function twoWindows(db, shots) {
+  // The owner's ledger holds the demo (the window's "Try the demo" opens a ledger of its own).
+  const cli = process.env.RELANCE_CLI_BINARY ?? path.join(path.dirname(APP), 'relance');
+  execFileSync(cli, ['--db', db, 'demo', '--as-of', TODAY], { env: { ...process.env, RELANCE_TODAY: TODAY } });
+  const action = (id) => `[data-testid="action-${id}"]`;
+  await withApp(4460, { RELANCE_DB: db }, async (a) => {
+    await withApp(4462, { RELANCE_DB: db }, async (b) => {
+      const call = 'PART21/call/phone';
+      await a.find(action(call), 'the call in the first window');
+      await b.find(action(call), 'the call in the second window');
+      await a.click(`[data-testid="done-${call}"]`);
+      await a.waitFor(async () => (await a.findAll(action(call))).length === 0, 'the done call to leave the first window');
+      // The other window follows by itself, within a second or two.
+      await b.waitFor(async () => (await b.findAll(action(call))).length === 0, 'the other window to drop the call', 5000);
+      await b.screenshot(shots, '01-followed');
+
+      // Someone typing a new customer in the second window: a change made in the first is
+      // announced, not applied over what is being typed.
+      await b.exec("location.hash = '#/customers/new'");
+      await b.type('#c-name', 'Client en cours de saisie');
+      const other = 'HOTL03/call/phone';
+      await a.click(`[data-testid="done-${other}"]`);
+      await b.waitText('[data-testid="stale-bar"]', 'ce formulaire reste tel que vous l’avez saisi');
+      assert.equal(await b.value('#c-name'), 'Client en cours de saisie');
+      assert.equal((await b.findAll('[data-testid="show-changes"]')).length, 0, 'no redraw offered on a form');
+      await b.screenshot(shots, '02-typing-kept');
+      assert.deepEqual(await b.axe(), [], 'axe-core with the bar shown');
+      // Back on Today, what the first window did is there.
+      await b.click('[data-testid="nav-today"]');
+      await b.find(action('FEST15/formal_demand/registered_letter'), 'Today');
+      assert.equal((await b.findAll(action(other))).length, 0);
+      assert.equal((await b.findAll('[data-testid="stale-bar"]')).length, 0);
+      // On Today with a dialog open, a change is announced with the way to see it.
+      await b.click('[data-testid="more-ECOL10/courtesy/email"]');
+      await b.click('[data-testid="snooze-ECOL10/courtesy/email"]');
+      await a.click('[data-testid="more-ECOL10/courtesy/email"]');
+      await a.click('[data-testid="skip-ECOL10/courtesy/email"]');
+      await a.type('#a-reason', 'Client prévenu par téléphone');
+      await a.click('[data-testid="action-confirm"]');
+      await b.find('[data-testid="show-changes"]', 'the way to see the changes');
+      await b.screenshot(shots, '03-announced');
+      await b.keys(KEYS.Escape);
+      await b.click('[data-testid="show-changes"]');
+      await b.waitFor(async () => (await b.findAll(action('ECOL10/courtesy/email'))).length === 0, 'the skipped courtesy to leave');
+    });
+  });
+}
+
+test('Two windows on one ledger file: one marks an action done and the other\'s Today drops it without a reload; a form being typed in is left alone', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  await twoWindows(path.join(dir, 'relance.sqlite'), path.join(ARTIFACTS, 'two-windows'));
+});
+
+test('Two windows on one shared ledger on a PostgreSQL server: the same, through the server\'s notifications', async (t) => {
+  if (!process.env.RELANCE_PG_TESTS) {
+    t.skip('RELANCE_PG_TESTS is not set (./dev test runs these tests beside a throw-away PostgreSQL)');
+    return;
+  }
+  const name = `relance_e2e_${process.pid}`;
+  execFileSync('createdb', [name]);
+  try {
+    await twoWindows(`postgres:///${name}`, path.join(ARTIFACTS, 'two-windows-server'));
+  } finally {
+    execFileSync('dropdb', ['--force', name]);
+  }
+});

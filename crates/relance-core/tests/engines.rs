@@ -273,3 +273,63 @@ fn a_failure_inside_a_transaction_is_never_a_silent_commit() {
         assert_eq!(n, 2, "{:?}", c.dialect());
     });
 }
+
+/// A window hears the others' commits, not its own, and never a rolled-back write: on a
+/// file through `data_version`, on a server through a listening session.
+#[test]
+fn a_commit_by_someone_else_is_heard_and_ones_own_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("changes.sqlite");
+    let mut mine = Connection::open_sqlite_file(&path, false).unwrap();
+    let mut theirs = Connection::open_sqlite_file(&path, false).unwrap();
+    mine.execute_batch("CREATE TABLE t (a BIGINT)").unwrap();
+    let seen = store::data_version(&mine).unwrap().unwrap();
+    let write = |c: &mut Connection, keep: bool| {
+        let tx = c.transaction().unwrap();
+        tx.execute("INSERT INTO t (a) VALUES (1)", []).unwrap();
+        if keep {
+            tx.commit().unwrap();
+        }
+    };
+    write(&mut mine, true);
+    assert_eq!(
+        store::data_version(&mine).unwrap().unwrap(),
+        seen,
+        "one's own"
+    );
+    write(&mut theirs, false);
+    assert_eq!(
+        store::data_version(&mine).unwrap().unwrap(),
+        seen,
+        "rolled back"
+    );
+    write(&mut theirs, true);
+    assert_ne!(
+        store::data_version(&mine).unwrap().unwrap(),
+        seen,
+        "someone else's"
+    );
+
+    let Some((db, mut mine)) = ServerDb::create("changes") else {
+        return;
+    };
+    let address = format!("postgres:///{}", db.name);
+    let mut theirs = store::connect_server(&address).unwrap();
+    mine.execute_batch("CREATE TABLE t (a BIGINT)").unwrap();
+    let own = store::session_id(&mine).unwrap();
+    assert!(own.is_some());
+    assert_eq!(store::data_version(&mine).unwrap(), None);
+    let mut ears = store::Listener::start(&address).unwrap();
+    let short = std::time::Duration::from_millis(300);
+    write(&mut mine, true);
+    assert!(!ears.wait(short, own).unwrap(), "one's own");
+    write(&mut theirs, false);
+    assert!(!ears.wait(short, own).unwrap(), "rolled back");
+    write(&mut theirs, true);
+    write(&mut theirs, true);
+    assert!(
+        ears.wait(std::time::Duration::from_secs(5), own).unwrap(),
+        "someone else's"
+    );
+    assert!(!ears.wait(short, own).unwrap(), "both heard at once");
+}

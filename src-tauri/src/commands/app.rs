@@ -11,7 +11,7 @@ use tauri::State;
 
 #[tauri::command]
 pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
-    let db_path = db.path().display().to_string();
+    let db_path = db.lock().shown();
     let in_demo = db.demo();
     with_db(&db, move |conn| {
         let (customers, invoices) = relance_core::app::counts(conn)?;
@@ -34,14 +34,21 @@ pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
 async fn with_ledger<T, F>(db: &Db, f: F) -> ApiResult<T>
 where
     T: Send + 'static,
-    F: FnOnce(&mut super::Ledger, &std::path::Path) -> relance_core::Result<T> + Send + 'static,
+    F: FnOnce(
+            &mut super::Ledger,
+            &std::path::Path,
+            &relance_core::store::Place,
+        ) -> relance_core::Result<T>
+        + Send
+        + 'static,
 {
     let ledger = std::sync::Arc::clone(&db.ledger);
     let owner = db.owner_path.clone();
+    let place = db.owner.clone();
     tauri::async_runtime::spawn_blocking(move || {
         let mut guard = ledger.lock().unwrap_or_else(|p| p.into_inner());
         let lang = relance_core::settings::ui_language(&guard.conn);
-        f(&mut guard, &owner).map_err(|e| ApiError::from_error(&e, lang))
+        f(&mut guard, &owner, &place).map_err(|e| ApiError::from_error(&e, lang))
     })
     .await
     .map_err(|e| {
@@ -57,7 +64,7 @@ where
 /// [`leave_demo`] (or the next start) brings it back.
 #[tauri::command]
 pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
-    with_ledger(&db, |ledger, owner| {
+    with_ledger(&db, |ledger, owner, _| {
         if ledger.demo {
             return Err(Error::invalid("database", relance_core::Msg::NotEmpty));
         }
@@ -75,9 +82,14 @@ pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
         let mut conn = relance_core::open(&path)?;
         relance_core::settings::set(&conn, "ui_language", lang.code())?;
         let report = demo::load(&mut conn, today())?;
-        ledger.conn = conn;
-        ledger.path = path;
-        ledger.demo = true;
+        // The demo is a file of this computer, whatever the owner's ledger is.
+        *ledger = super::Ledger {
+            conn,
+            path,
+            demo: true,
+            server: None,
+            session: None,
+        };
         Ok(report)
     })
     .await
@@ -86,11 +98,13 @@ pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
 /// Leaves the demo: the owner's ledger is open again, as it was.
 #[tauri::command]
 pub async fn leave_demo(db: State<'_, Db>) -> ApiResult<()> {
-    with_ledger(&db, |ledger, owner| {
+    with_ledger(&db, |ledger, owner, place| {
         if ledger.demo {
-            ledger.conn = relance_core::open(owner)?;
-            ledger.path = owner.to_path_buf();
-            ledger.demo = false;
+            let conn = match place {
+                relance_core::store::Place::Server(a) => relance_core::open_server(a)?,
+                relance_core::store::Place::File(_) => relance_core::open(owner)?,
+            };
+            *ledger = super::Ledger::open(place, conn)?;
         }
         Ok(())
     })

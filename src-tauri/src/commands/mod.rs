@@ -14,6 +14,8 @@ pub mod reports;
 pub mod settings;
 
 use chrono::NaiveDate;
+use relance_core::error::ServerFault;
+use relance_core::store::Place;
 use relance_core::{ApiError, Connection, Error};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -21,8 +23,56 @@ use std::sync::{Arc, Mutex};
 /// The ledger open now: the owner's, or the demo opened beside it.
 pub struct Ledger {
     pub conn: Connection,
+    /// The ledger's file, or for a server the local file beside which its local things go.
     pub path: PathBuf,
     pub demo: bool,
+    /// The server's address when the ledger open now is on one.
+    pub server: Option<String>,
+    /// This window's own session on the server: its commits are no news to the window.
+    pub session: Option<i32>,
+}
+
+impl Ledger {
+    /// The ledger wherever it lives (its connection made, migrated and seeded).
+    pub fn open(place: &Place, conn: Connection) -> relance_core::Result<Ledger> {
+        let session = relance_core::store::session_id(&conn)?;
+        Ok(Ledger {
+            conn,
+            path: place.local_file(),
+            demo: false,
+            server: match place {
+                Place::Server(a) => Some(a.clone()),
+                Place::File(_) => None,
+            },
+            session,
+        })
+    }
+
+    /// Where the ledger open now lives, as Settings shows it.
+    pub fn shown(&self) -> String {
+        self.server
+            .clone()
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
+    /// A server session that was cut (the server restarted, the network came back) is
+    /// opened again before the next command; a server still away is said so.
+    fn reconnect(&mut self) -> relance_core::Result<()> {
+        if let (true, Some(address)) = (self.conn.is_closed(), self.server.clone()) {
+            self.conn = relance_core::open_server(&address)?;
+            self.session = relance_core::store::session_id(&self.conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// A command that failed because the server went away says so, in the user's words.
+fn unreachable_if_gone(conn: &Connection, e: Error) -> Error {
+    match e {
+        Error::Server(_) => e,
+        e if conn.is_closed() => Error::Server(ServerFault::Unreachable(e.to_string())),
+        e => e,
+    }
 }
 
 /// The open database. One connection behind a mutex: a single-user desktop app issues
@@ -31,8 +81,11 @@ pub struct Ledger {
 /// never written by the demo.
 pub struct Db {
     pub ledger: Arc<Mutex<Ledger>>,
-    /// The owner's ledger, opened at start.
+    /// The owner's ledger's local file, opened at start (for a server ledger, the file
+    /// beside which its local things go).
     pub owner_path: PathBuf,
+    /// Where the owner's ledger lives (a file, or a server).
+    pub owner: Place,
 }
 
 impl Db {
@@ -66,7 +119,9 @@ where
         let mut guard = ledger
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard.conn).map_err(|e| {
+        let done = guard.reconnect().and_then(|()| f(&mut guard.conn));
+        done.map_err(|e| {
+            let e = unreachable_if_gone(&guard.conn, e);
             let lang = relance_core::settings::ui_language(&guard.conn);
             ApiError::from_error(&e, lang)
         })

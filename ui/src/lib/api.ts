@@ -1,5 +1,6 @@
 // The only place that calls invoke(). Every type comes from the generated bindings.
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import type { EinvoicePreview } from './bindings/EinvoicePreview';
 import type { EinvoiceReport } from './bindings/EinvoiceReport';
 import type { ApiError } from './bindings/ApiError';
@@ -76,6 +77,13 @@ import type { LetterKind } from './bindings/LetterKind';
 import type { DocumentInfo } from './bindings/DocumentInfo';
 
 /** Normalises anything thrown by invoke() into an ApiError. */
+/** Someone else changed the ledger (another window, another person on the server), and
+ *  whether the server answers: the shell's watcher tells (see src-tauri/src/changes.rs). */
+export function onLedgerEvents(changed: () => void, reachable: (now: boolean) => void): void {
+  void listen('ledger-changed', () => changed());
+  void listen<boolean>('ledger-reachable', (e) => reachable(e.payload));
+}
+
 export function asApiError(e: unknown): ApiError {
   if (e && typeof e === 'object' && 'message' in e && 'kind' in e) return e as ApiError;
   return { kind: 'internal', message: String(e), field: null, rows: [] };

@@ -1,8 +1,45 @@
 // App-wide state loaded at start-up: what the shell told us, and the language.
 import type { AppInfo } from './bindings/AppInfo';
 
-/** `currency`: the company's default currency (credit limits, dashboard). */
-export const app = $state<{ info: AppInfo | null; currency: string }>({ info: null, currency: 'EUR' });
+/** `currency`: the company's default currency (credit limits, dashboard). `refresh` counts
+ *  the times the screen was shown again because someone else changed the ledger; `stale`
+ *  says a change came while the person was typing (shown, not applied); `unreachable` that
+ *  the shared ledger's server does not answer. */
+export const app = $state<{ info: AppInfo | null; currency: string; refresh: number; stale: boolean; unreachable: boolean }>({
+  info: null,
+  currency: 'EUR',
+  refresh: 0,
+  stale: false,
+  unreachable: false,
+});
+
+/** Screens where the person types: a change elsewhere never redraws them under their hands. */
+const FORMS = new Set(['customer-new', 'customer-edit', 'invoice-new', 'invoice-write', 'invoice-edit', 'contract-new', 'contract-amend', 'import', 'settings']);
+
+/** Whether the screen is a form (redrawn, it would lose what was typed). */
+export function isForm(route: string): boolean {
+  return FORMS.has(route);
+}
+
+/** Whether redrawing the screen now could lose something: a form, a field being typed in,
+ *  an open dialog, or an undo still offered. */
+export function busy(route: string, doc: Document = document): boolean {
+  const a = doc.activeElement;
+  const typing = !!a && ['INPUT', 'TEXTAREA', 'SELECT'].includes(a.tagName);
+  return FORMS.has(route) || typing || !!doc.querySelector('dialog[open], [data-testid="undo-bar"]');
+}
+
+/** Someone else changed the ledger: the screen is shown again at once when nothing would be
+ *  lost, else a bar offers to (`stale`). */
+export function ledgerChanged(route: string): void {
+  if (busy(route)) app.stale = true;
+  else showChanges();
+}
+
+export function showChanges(): void {
+  app.stale = false;
+  app.refresh += 1;
+}
 
 /** The "as of" date the engine uses (ISO), for form defaults. */
 export function today(): string {

@@ -265,7 +265,30 @@ pub fn write_whole_file(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> 
     result
 }
 
-pub use pg::{is_server_address, pgpass};
+pub use pg::{is_server_address, pgpass, Listener};
+
+/// A number that changes when another connection commits to the ledger file (SQLite's
+/// `PRAGMA data_version`: this connection's own commits do not change it); `None` on a
+/// server, where a [`Listener`] hears the others instead.
+pub fn data_version(conn: &Connection) -> Result<Option<i64>> {
+    match conn.dialect() {
+        sql::Dialect::Sqlite => Ok(Some(
+            conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
+        )),
+        sql::Dialect::Postgres => Ok(None),
+    }
+}
+
+/// The server process of this connection's session (what a [`Listener`] sees as the
+/// sender of its commits); `None` on a file.
+pub fn session_id(conn: &Connection) -> Result<Option<i32>> {
+    match conn.dialect() {
+        sql::Dialect::Sqlite => Ok(None),
+        sql::Dialect::Postgres => Ok(Some(
+            conn.query_row("SELECT pg_backend_pid()", [], |r| r.get::<_, i64>(0))? as i32,
+        )),
+    }
+}
 
 /// Opens a session on a PostgreSQL server (an address `postgres://…`; see [`pg::config`] for
 /// what it may leave out and where the password comes from), without looking at what the

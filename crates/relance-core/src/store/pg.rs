@@ -213,18 +213,75 @@ impl Session {
                 Some("a statement failed in this transaction: nothing was written".into()),
             ));
         }
+        // Every write transaction tells the other sessions on the ledger at its commit (a
+        // notification is delivered only if the transaction commits): their windows refresh.
         self.client
             .borrow_mut()
-            .batch_execute("COMMIT")
+            .batch_execute(&format!("NOTIFY {CHANGES}; COMMIT"))
             .map_err(|e| self.failed(e))?;
         self.in_transaction.set(false);
         Ok(())
+    }
+
+    /// Whether the session to the server is gone (the server stopped, the network cut).
+    pub fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
     }
 
     pub fn rollback(&self) {
         let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
         self.in_transaction.set(false);
         self.aborted.set(false);
+    }
+}
+
+/// The channel every write transaction notifies at its commit.
+const CHANGES: &str = "relance_changes";
+
+/// A session of its own that hears the commits of the other sessions on a ledger, so a
+/// window can show what someone else just recorded.
+pub struct Listener {
+    client: postgres::Client,
+}
+
+impl Listener {
+    /// Connects to the ledger at `address` and listens.
+    pub fn start(address: &str) -> crate::error::Result<Listener> {
+        let mut client = connect(address, &|k| std::env::var(k).ok())?;
+        client
+            .batch_execute(&format!("LISTEN {CHANGES}"))
+            .map_err(|e| crate::error::Error::Db(error(e)))?;
+        Ok(Listener { client })
+    }
+
+    /// Waits up to `timeout` for commits; true when a session other than `own` (a window's
+    /// own session, by its server process id) committed. Every notification that came
+    /// meanwhile is taken. An error: the server is gone (the caller listens again later).
+    pub fn wait(&mut self, timeout: std::time::Duration, own: Option<i32>) -> Result<bool> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut others = false;
+        let first = self
+            .client
+            .notifications()
+            .timeout_iter(timeout)
+            .next()
+            .map_err(error)?;
+        if let Some(n) = first {
+            others |= Some(n.process_id()) != own;
+            // And whatever else is already there, without waiting again.
+            let mut notes = self.client.notifications();
+            let mut pending = notes.iter();
+            while let Some(n) = pending.next().map_err(error)? {
+                others |= Some(n.process_id()) != own;
+            }
+        }
+        if self.client.is_closed() {
+            return Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_IOERR),
+                Some("the server closed the session".into()),
+            ));
+        }
+        Ok(others)
     }
 }
 

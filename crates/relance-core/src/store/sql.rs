@@ -51,6 +51,15 @@ impl Connection {
         }
     }
 
+    /// Whether the connection is gone: a server that stopped answering or cut the session
+    /// (a file's connection never is).
+    pub fn is_closed(&self) -> bool {
+        match &self.engine {
+            Engine::Sqlite(_) => false,
+            Engine::Postgres(s) => s.is_closed(),
+        }
+    }
+
     /// The engine holding the ledger.
     pub fn dialect(&self) -> Dialect {
         match self.engine {
