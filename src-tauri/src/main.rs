@@ -25,9 +25,6 @@ fn main() {
     let today = commands::today();
     // Who the history names when Settings gives no name: the system account.
     relance_core::journal::set_system_user(&relance_core::app::system_user());
-    // Local things (snapshots, the demo) go beside the file, or for a server beside the
-    // platform data folder's file.
-    let path = place.local_file();
     let conn = match relance_core::start_at(&place, today) {
         Ok((conn, warning)) => {
             if let Some(w) = warning {
@@ -59,8 +56,6 @@ fn main() {
         .plugin(tauri_plugin_opener::init())
         .manage(commands::Db {
             ledger: ledger.clone(),
-            owner_path: path,
-            owner: place,
         })
         .setup(move |app| {
             // Someone else's commits (another window, another person) refresh this one.
@@ -73,6 +68,9 @@ fn main() {
             commands::app::load_demo,
             commands::app::leave_demo,
             commands::settings::check_setting,
+            commands::settings::check_server,
+            commands::settings::use_server,
+            commands::settings::use_file,
             commands::settings::setup_company,
             commands::app::import_csv,
             commands::app::export_csv,

@@ -1546,6 +1546,34 @@ test('Two windows on one shared ledger on a PostgreSQL server: the same, through
   execFileSync('createdb', [name]);
   try {
     await twoWindows(`postgres:///${name}`, path.join(ARTIFACTS, 'two-windows-server'));
+    // Settings → Shared ledger, from a window on its own (empty) file: the address tested
+    // (what is there, nothing written), then used; the window starts over on the server's
+    // Today; back to the file. The choice is remembered in this test's own data folder.
+    const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+    const shots = path.join(ARTIFACTS, 'shared-ledger');
+    await withApp(4464, { RELANCE_DB: path.join(dir, 'relance.sqlite'), XDG_DATA_HOME: dir }, async (d) => {
+      await d.exec("location.hash = '#/settings'");
+      await d.type('#shared-address', 'postgres://u:secret@localhost/x');
+      await d.click('[data-testid="test-server"]');
+      await d.waitText('[data-testid="notice-error"]', 'mot de passe');
+      await d.type('#shared-address', `postgres:///${name}`);
+      await d.click('[data-testid="test-server"]');
+      await d.waitText('[data-testid="server-check"]', '25 clients');
+      await d.exec("document.querySelector('[data-testid=\"shared-ledger\"]').scrollIntoView()");
+      await d.screenshot(shots, '01-tested');
+      assert.deepEqual(await d.axe(), [], 'axe-core on Settings with the check shown');
+      await d.click('[data-testid="use-server"]');
+      await d.find('[data-testid="action-FEST15/formal_demand/registered_letter"]', 'the server ledger\'s Today');
+      assert.equal(readFileSync(path.join(dir, 'relance', 'shared-ledger'), 'utf8').trim(), `postgres:///${name}`);
+      await d.exec("location.hash = '#/settings'");
+      await d.waitText('[data-testid="ledger-place"]', `postgres:///${name}`);
+      assert.equal((await d.findAll('#s-user_name')).length, 0, 'no name to type: the account names who did what');
+      await d.exec("document.querySelector('[data-testid=\"shared-ledger\"]').scrollIntoView()");
+      await d.screenshot(shots, '02-on-server');
+      await d.click('[data-testid="use-file"]');
+      await d.find('[data-testid="load-demo"]', 'the empty file\'s first run');
+      assert.equal(existsSync(path.join(dir, 'relance', 'shared-ledger')), false);
+    });
   } finally {
     execFileSync('dropdb', ['--force', name]);
   }

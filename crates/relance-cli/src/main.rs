@@ -17,6 +17,7 @@ mod legal;
 mod payments;
 mod promises;
 mod reports;
+mod server;
 mod settings;
 mod today;
 use clap::{Parser, Subcommand};
@@ -94,6 +95,9 @@ enum Command {
     /// Snapshot the whole database (`backup list`: the snapshots kept beside it); from a
     /// server ledger, `backup --out F.sqlite` writes it as a normal Relance file.
     Backup(backup::BackupArgs),
+    /// A shared ledger on a PostgreSQL server: `server grant --role NAME` (the owner's).
+    #[command(subcommand)]
+    Server(server::ServerCmd),
     /// Move this ledger file onto an empty database on a PostgreSQL server (every table and
     /// every balance compared); the file is then kept as it was and says where it went.
     Move(backup::MoveArgs),
@@ -152,6 +156,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::Export(a) => data::export(conn, db, a),
         Command::Backup(a) => backup::run(conn, db, a),
         Command::Move(a) => backup::move_ledger(conn, a),
+        Command::Server(c) => server::run(conn, c),
         Command::Restore(a) => backup::restore(conn, db, a),
         Command::Penalties(a) => legal::penalties(conn, a, lang),
         Command::Rates(c) => legal::rates(conn, c),

@@ -997,9 +997,19 @@ fn every_subcommand_has_a_valid_call() {
     if std::env::var_os("RELANCE_PG_TESTS").is_some() {
         let to = relance_core::store::fresh_server_database("postgres:///postgres").unwrap();
         run(&format!("move --to {to}"));
+        // The owner of the ledger now on the server lets a role work in it (here itself).
+        let role = std::env::var("PGUSER").unwrap_or_else(|_| "postgres".into());
+        let o = Command::new(env!("CARGO_BIN_EXE_relance"))
+            .args(["--db", &to, "server", "grant", "--role", &role])
+            .env_remove("RELANCE_DB")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        done.push("server grant".into());
     } else {
-        eprintln!("move: skipped, RELANCE_PG_TESTS is not set (./dev test sets it)");
+        eprintln!("move, server grant: skipped, RELANCE_PG_TESTS is not set (./dev test sets it)");
         done.push("move".into());
+        done.push("server grant".into());
     }
     let mut missing: Vec<&String> = leaves.iter().filter(|c| !done.contains(c)).collect();
     missing.sort();

@@ -24,6 +24,72 @@ pub struct AppInfo {
     pub company_name: String,
     /// The user's home folder: messages name a file from there ("Documents/Relance/…").
     pub home_dir: String,
+    /// The ledger open is a shared one on a server (`db_path` is then its address).
+    pub shared: bool,
+    /// `RELANCE_DB` decides which ledger opens at start (a choice in Settings lasts until
+    /// the window closes).
+    pub ledger_from_env: bool,
+}
+
+/// What "Test the connection" found at a server address (Settings → Shared ledger), before
+/// anything is written there.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ServerCheck {
+    pub address: String,
+    /// The server's PostgreSQL version ("15.18").
+    pub server_version: String,
+    /// The role logged in (the name the history will give this person).
+    pub role: String,
+    pub database: String,
+    /// "empty" (its owner's first use creates the ledger), "ledger" (ready), "older" (its
+    /// owner upgrades it by opening it once), "newer" (needs a newer Relance).
+    pub state: String,
+    #[ts(type = "number")]
+    pub version: i64,
+    /// The role owns the ledger (or may create it): it migrates, grants and restores.
+    pub owner: bool,
+    #[ts(type = "number")]
+    pub customers: i64,
+    #[ts(type = "number")]
+    pub invoices: i64,
+}
+
+/// Connects to `address` and says what is there, writing nothing: a wrong address, a
+/// password in it, a server that does not answer or a database of another program come
+/// back as their own clear refusals.
+pub fn check_server(address: &str) -> Result<ServerCheck> {
+    use crate::store;
+    let address = address.trim();
+    if !store::is_server_address(address) {
+        return Err(crate::Error::Server(crate::error::ServerFault::BadAddress(
+            format!("{address}: expected postgres://host/database"),
+        )));
+    }
+    let conn = store::connect_server(address)?;
+    let (server_version, role, database): (String, String, String) = conn.query_row(
+        "SELECT current_setting('server_version'), current_user::text, current_database()::text",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let version = store::server_version(&conn, address)?;
+    let state = match version {
+        0 => "empty",
+        v if v == store::SCHEMA_VERSION => "ledger",
+        v if v < store::SCHEMA_VERSION => "older",
+        _ => "newer",
+    };
+    let (customers, invoices) = if version > 0 { counts(&conn)? } else { (0, 0) };
+    Ok(ServerCheck {
+        address: address.to_string(),
+        server_version,
+        role,
+        database,
+        state: state.to_string(),
+        version,
+        owner: store::is_owner(&conn)?,
+        customers,
+        invoices,
+    })
 }
 
 /// How many customers and invoices the database holds (first-run detection).

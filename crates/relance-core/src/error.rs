@@ -2423,6 +2423,8 @@ impl Error {
                     | ServerFault::Moved(_)
                     | ServerFault::NotEmpty
                     | ServerFault::OwnerOnly(_)
+                    | ServerFault::Denied(_)
+                    | ServerFault::NeedsUpgrade { .. }
             )
         )
     }
@@ -2517,6 +2519,11 @@ pub enum ServerFault {
     CopyDiffers(String),
     /// Only the ledger's owner (the role that owns its tables) may do this.
     OwnerOnly(&'static str),
+    /// The server refused the logged-in role what was asked (its words).
+    Denied(String),
+    /// The ledger on the server is at an older version than this Relance needs, and the
+    /// role logged in is not its owner (who upgrades it by opening it once).
+    NeedsUpgrade { found: i64, needed: i64 },
 }
 
 impl ServerFault {
@@ -2575,6 +2582,23 @@ impl ServerFault {
             ServerFault::OwnerOnly(what) => {
                 format!("Only the shared ledger's owner can do this: \"{what}\".")
             }
+            ServerFault::Denied(d) if fr => format!(
+                "Le serveur du registre partagé refuse cela à votre compte ({d}) : seul son \
+                 propriétaire le peut ; rien n'a été enregistré."
+            ),
+            ServerFault::Denied(d) => format!(
+                "The shared ledger's server refuses this to your account ({d}): only its \
+                 owner can; nothing was saved."
+            ),
+            ServerFault::NeedsUpgrade { found, needed } if fr => format!(
+                "Le registre partagé est à la version {found} ; cette version de Relance a \
+                 besoin de la version {needed}. Son propriétaire la met à jour en l'ouvrant \
+                 une fois avec cette version de Relance."
+            ),
+            ServerFault::NeedsUpgrade { found, needed } => format!(
+                "The shared ledger is at version {found}; this Relance needs version {needed}. \
+                 Its owner upgrades it by opening it once with this version of Relance."
+            ),
         }
     }
 }
@@ -2590,6 +2614,11 @@ impl From<rusqlite::Error> for Error {
             }
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
                 Error::DiskFull
+            }
+            rusqlite::Error::SqliteFailure(f, Some(m))
+                if f.code == rusqlite::ErrorCode::PermissionDenied =>
+            {
+                Error::Server(ServerFault::Denied(m.clone()))
             }
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly => {
                 Error::ReadOnly

@@ -138,6 +138,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<DemoReport>(&mut stale);
     check::<relance_core::views::Dashboard>(&mut stale);
     check::<relance_core::app::AppInfo>(&mut stale);
+    check::<relance_core::app::ServerCheck>(&mut stale);
     {
         use relance_core::dunning::disputes::*;
         use relance_core::dunning::promises::*;

@@ -11,7 +11,10 @@ use tauri::State;
 
 #[tauri::command]
 pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
-    let db_path = db.lock().shown();
+    let (db_path, shared) = {
+        let l = db.lock();
+        (l.shown(), l.server.is_some())
+    };
     let in_demo = db.demo();
     with_db(&db, move |conn| {
         let (customers, invoices) = relance_core::app::counts(conn)?;
@@ -25,30 +28,25 @@ pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
             demo: in_demo,
             company_name: relance_core::settings::get(conn)?.company_name,
             home_dir: std::env::var("HOME").unwrap_or_default(),
+            shared,
+            ledger_from_env: std::env::var_os(relance_core::store::DB_ENV)
+                .is_some_and(|v| !v.is_empty()),
         })
     })
     .await
 }
 
 /// Runs `f` with the ledger itself (to swap the connection), errors in the UI's language.
-async fn with_ledger<T, F>(db: &Db, f: F) -> ApiResult<T>
+pub(super) async fn with_ledger<T, F>(db: &Db, f: F) -> ApiResult<T>
 where
     T: Send + 'static,
-    F: FnOnce(
-            &mut super::Ledger,
-            &std::path::Path,
-            &relance_core::store::Place,
-        ) -> relance_core::Result<T>
-        + Send
-        + 'static,
+    F: FnOnce(&mut super::Ledger) -> relance_core::Result<T> + Send + 'static,
 {
     let ledger = std::sync::Arc::clone(&db.ledger);
-    let owner = db.owner_path.clone();
-    let place = db.owner.clone();
     tauri::async_runtime::spawn_blocking(move || {
         let mut guard = ledger.lock().unwrap_or_else(|p| p.into_inner());
         let lang = relance_core::settings::ui_language(&guard.conn);
-        f(&mut guard, &owner, &place).map_err(|e| ApiError::from_error(&e, lang))
+        f(&mut guard).map_err(|e| ApiError::from_error(&e, lang))
     })
     .await
     .map_err(|e| {
@@ -64,10 +62,12 @@ where
 /// [`leave_demo`] (or the next start) brings it back.
 #[tauri::command]
 pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
-    with_ledger(&db, |ledger, owner, _| {
+    with_ledger(&db, |ledger| {
         if ledger.demo {
             return Err(Error::invalid("database", relance_core::Msg::NotEmpty));
         }
+        let owner_file = ledger.owner.local_file();
+        let owner = owner_file.as_path();
         let lang = relance_core::settings::ui_language(&ledger.conn);
         let path = relance_core::store::demo_path(owner);
         let dir = path.parent().unwrap_or(owner);
@@ -89,6 +89,7 @@ pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
             demo: true,
             server: None,
             session: None,
+            owner: ledger.owner.clone(),
         };
         Ok(report)
     })
@@ -98,13 +99,10 @@ pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
 /// Leaves the demo: the owner's ledger is open again, as it was.
 #[tauri::command]
 pub async fn leave_demo(db: State<'_, Db>) -> ApiResult<()> {
-    with_ledger(&db, |ledger, owner, place| {
+    with_ledger(&db, |ledger| {
         if ledger.demo {
-            let conn = match place {
-                relance_core::store::Place::Server(a) => relance_core::open_server(a)?,
-                relance_core::store::Place::File(_) => relance_core::open(owner)?,
-            };
-            *ledger = super::Ledger::open(place, conn)?;
+            let owner = ledger.owner.clone();
+            ledger.switch_to(&owner)?;
         }
         Ok(())
     })

@@ -30,6 +30,8 @@ pub struct Ledger {
     pub server: Option<String>,
     /// This window's own session on the server: its commits are no news to the window.
     pub session: Option<i32>,
+    /// Where the owner's ledger lives (what leaving the demo opens again).
+    pub owner: Place,
 }
 
 impl Ledger {
@@ -45,7 +47,19 @@ impl Ledger {
                 Place::File(_) => None,
             },
             session,
+            owner: place.clone(),
         })
+    }
+
+    /// Opens the ledger at `place` (a server's is migrated when this role owns it) and
+    /// makes it the one this window works on.
+    pub fn switch_to(&mut self, place: &Place) -> relance_core::Result<()> {
+        let conn = match place {
+            Place::Server(a) => relance_core::open_server(a)?,
+            Place::File(p) => relance_core::open(p)?,
+        };
+        *self = Ledger::open(place, conn)?;
+        Ok(())
     }
 
     /// Where the ledger open now lives, as Settings shows it.
@@ -81,11 +95,6 @@ fn unreachable_if_gone(conn: &Connection, e: Error) -> Error {
 /// never written by the demo.
 pub struct Db {
     pub ledger: Arc<Mutex<Ledger>>,
-    /// The owner's ledger's local file, opened at start (for a server ledger, the file
-    /// beside which its local things go).
-    pub owner_path: PathBuf,
-    /// Where the owner's ledger lives (a file, or a server).
-    pub owner: Place,
 }
 
 impl Db {

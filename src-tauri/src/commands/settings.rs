@@ -97,3 +97,46 @@ pub async fn set_template(
     })
     .await
 }
+
+/// Settings → Shared ledger, "Test the connection": what is at the address, nothing written.
+#[tauri::command]
+pub async fn check_server(
+    db: State<'_, Db>,
+    address: String,
+) -> ApiResult<relance_core::app::ServerCheck> {
+    // Not through the ledger: a server slow to answer must not hold the window's work.
+    let lang = relance_core::settings::ui_language(&db.lock().conn);
+    tauri::async_runtime::spawn_blocking(move || {
+        relance_core::app::check_server(&address)
+            .map_err(|e| relance_core::ApiError::from_error(&e, lang))
+    })
+    .await
+    .map_err(|e| {
+        relance_core::ApiError::from_error(&Error::Io(std::io::Error::other(e.to_string())), lang)
+    })?
+}
+
+/// "Use this shared ledger": the window works on the server's ledger from now on (created
+/// there when the database is empty and this role may), and this computer remembers it for
+/// the next start (app and CLI).
+#[tauri::command]
+pub async fn use_server(db: State<'_, Db>, address: String) -> ApiResult<()> {
+    super::app::with_ledger(&db, move |ledger| {
+        let address = address.trim().to_string();
+        relance_core::app::check_server(&address)?;
+        ledger.switch_to(&relance_core::store::Place::Server(address.clone()))?;
+        relance_core::store::remember_server(Some(&address))
+    })
+    .await
+}
+
+/// "Back to the file of this computer": the ledger file opens again and is remembered.
+#[tauri::command]
+pub async fn use_file(db: State<'_, Db>) -> ApiResult<()> {
+    super::app::with_ledger(&db, move |ledger| {
+        let path = relance_core::store::prepare_default_path()?;
+        ledger.switch_to(&relance_core::store::Place::File(path))?;
+        relance_core::store::remember_server(None)
+    })
+    .await
+}

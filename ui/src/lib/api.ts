@@ -2,6 +2,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { EinvoicePreview } from './bindings/EinvoicePreview';
+import type { ServerCheck } from './bindings/ServerCheck';
 import type { EinvoiceReport } from './bindings/EinvoiceReport';
 import type { ApiError } from './bindings/ApiError';
 import type { DraftInput } from './bindings/DraftInput';
@@ -103,6 +104,9 @@ export const api = {
   loadDemo: () => call<DemoReport>('load_demo'),
   leaveDemo: () => call<null>('leave_demo'),
   checkSetting: (key: string, value: string) => call<string>('check_setting', { key, value }),
+  checkServer: (address: string) => call<ServerCheck>('check_server', { address }),
+  useServer: (address: string) => call<void>('use_server', { address }),
+  useFile: () => call<void>('use_file'),
   setupCompany: (input: CompanyInput) => call<Settings>('setup_company', { input }),
   importCsv: (kind: ImportKind, path: string, dryRun: boolean) =>
     call<ImportReport>('import_csv', { kind, path, dryRun }),

@@ -325,8 +325,9 @@ pub fn fresh_server_database(address: &str) -> Result<String> {
     Ok(format!("{base}/{name}"))
 }
 
-/// The schema version of a ledger on a server (0: an empty database).
-fn server_version(conn: &Connection, shown: &str) -> Result<i64> {
+/// The schema version of a ledger on a server (0: an empty database; a database holding
+/// other tables is refused as another program's).
+pub fn server_version(conn: &Connection, shown: &str) -> Result<i64> {
     let ours: Option<String> =
         conn.query_row("SELECT to_regclass('relance_schema')::text", [], |r| {
             r.get(0)
@@ -359,6 +360,18 @@ fn migrate_server(conn: &mut Connection, shown: &str) -> Result<()> {
             known: SCHEMA_VERSION,
         });
     }
+    // Only the owner changes the schema: a granted role on an older ledger is told who
+    // upgrades it; on an empty database it is told who creates the ledger.
+    if current < SCHEMA_VERSION && !is_owner(&tx)? {
+        return Err(Error::Server(if current == 0 {
+            crate::error::ServerFault::OwnerOnly("create the ledger")
+        } else {
+            crate::error::ServerFault::NeedsUpgrade {
+                found: current,
+                needed: SCHEMA_VERSION,
+            }
+        }));
+    }
     for (version, sql) in PG_MIGRATIONS {
         if *version <= current || *version > SCHEMA_VERSION {
             continue;
@@ -370,6 +383,99 @@ fn migrate_server(conn: &mut Connection, shown: &str) -> Result<()> {
             [version],
         )?;
     }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Whether the role logged in on a server owns the ledger (or, on an empty database, may
+/// create it): the owner migrates, restores and grants. On a file, always.
+pub fn is_owner(conn: &Connection) -> Result<bool> {
+    if conn.dialect() == sql::Dialect::Sqlite {
+        return Ok(true);
+    }
+    Ok(conn.query_row(
+        "SELECT COALESCE(
+            (SELECT pg_has_role(current_user, t.tableowner, 'USAGE') FROM pg_tables t
+              WHERE t.schemaname = current_schema() AND t.tablename = 'relance_schema'),
+            has_schema_privilege(current_schema(), 'CREATE'))",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Tables whose rows are never changed or removed once written (the triggers refuse it
+/// too): a granted role may add to them only.
+const APPEND_ONLY: [&str; 8] = [
+    "journal",
+    "penalty_charges",
+    "invoice_lines",
+    "documents",
+    "invoice_archives",
+    "credit_note_documents",
+    "credit_note_document_lines",
+    "credit_note_archives",
+];
+/// Tables whose rows may be removed (an import undone) but never changed.
+const NEVER_CHANGED: [&str; 5] = [
+    "allocations",
+    "journal_invoices",
+    "settlement_differences",
+    "payment_reversals",
+    "einvoice_originals",
+];
+
+/// Lets `role` (an existing login role of the server) work in the shared ledger: read and
+/// write what the application writes, but no schema change, no TRUNCATE, no UPDATE or
+/// DELETE on the append-only tables, none on an issued invoice (row policies) and none on
+/// the schema version. The owner's alone; refused on a file.
+pub fn grant(conn: &mut Connection, role: &str) -> Result<()> {
+    use crate::error::ServerFault;
+    if conn.dialect() != sql::Dialect::Postgres {
+        return Err(Error::Server(ServerFault::FileOnly("server grant")));
+    }
+    let valid = !role.is_empty()
+        && role.len() <= 63
+        && role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if !valid {
+        return Err(Error::Server(ServerFault::BadAddress(format!(
+            "role \"{role}\": letters, digits, _ - . only"
+        ))));
+    }
+    let tx = conn.transaction()?;
+    if !is_owner(&tx)? {
+        return Err(Error::Server(ServerFault::OwnerOnly("server grant")));
+    }
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?1)",
+        [role],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Err(Error::Server(ServerFault::Denied(format!(
+            "no role \"{role}\" on this server: its administrator creates it first"
+        ))));
+    }
+    let r = format!("\"{role}\"");
+    let mut sql = format!(
+        "GRANT CONNECT ON DATABASE \"{db}\" TO {r};
+         GRANT USAGE ON SCHEMA \"{schema}\" TO {r};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{schema}\" TO {r};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {r};
+         REVOKE INSERT, UPDATE, DELETE ON relance_schema FROM {r};",
+        db = tx.query_row("SELECT current_database()::text", [], |x| x
+            .get::<_, String>(0))?,
+        schema = tx.query_row("SELECT current_schema()::text", [], |x| x
+            .get::<_, String>(0))?,
+    );
+    for t in APPEND_ONLY {
+        sql.push_str(&format!("REVOKE UPDATE, DELETE ON {t} FROM {r};"));
+    }
+    for t in NEVER_CHANGED {
+        sql.push_str(&format!("REVOKE UPDATE ON {t} FROM {r};"));
+    }
+    tx.execute_batch(&sql)?;
     tx.commit()?;
     Ok(())
 }
@@ -539,7 +645,7 @@ impl Place {
     pub fn chosen(given: Option<&std::ffi::OsStr>) -> Result<Place> {
         let place = match given.filter(|g| !g.is_empty()) {
             Some(g) => Place::parse(g),
-            None => match db_env() {
+            None => match db_env().or_else(|| remembered_server().map(Place::Server)) {
                 Some(p) => p,
                 None => return prepare_default_path().map(Place::File),
             },
@@ -569,6 +675,44 @@ impl std::fmt::Display for Place {
         match self {
             Place::File(p) => write!(f, "{}", p.display()),
             Place::Server(a) => f.write_str(a),
+        }
+    }
+}
+
+/// The file of this computer that remembers the shared ledger chosen in Settings (one line,
+/// its address): the app and the CLI open it when neither `--db` nor `RELANCE_DB` says
+/// otherwise. Not in the ledger: it says where the ledger is.
+fn remembered_file() -> PathBuf {
+    data_dir().join("relance").join("shared-ledger")
+}
+
+/// The shared ledger chosen in Settings on this computer, if any.
+pub fn remembered_server() -> Option<String> {
+    std::fs::read_to_string(remembered_file())
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| is_server_address(s))
+}
+
+/// Remembers the shared ledger chosen in Settings (`None`: back to the file of this
+/// computer). Written whole under a temporary name, then renamed.
+pub fn remember_server(address: Option<&str>) -> Result<()> {
+    let file = remembered_file();
+    match address {
+        None => match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::write("file", &file, e))
+            }
+            _ => Ok(()),
+        },
+        Some(a) => {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::write("file", dir, e))?;
+            }
+            let mut tmp = file.clone().into_os_string();
+            tmp.push(PARTIAL);
+            std::fs::write(&tmp, format!("{a}\n")).map_err(|e| Error::write("file", &file, e))?;
+            std::fs::rename(&tmp, &file).map_err(|e| Error::write("file", &file, e))
         }
     }
 }

@@ -306,6 +306,10 @@ pub fn config(
         return Err(ServerFault::PasswordInAddress);
     }
     let env = |k: &str| env(k).filter(|v| !v.is_empty());
+    // A server that does not answer is said so within seconds, not after TCP's minutes.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(10));
+    }
     if config.get_hosts().is_empty() {
         config.host(&env("PGHOST").unwrap_or_else(|| "localhost".into()));
     }
@@ -731,7 +735,9 @@ pub fn error(e: postgres::Error) -> Error {
         "P0001" => ffi::SQLITE_CONSTRAINT_TRIGGER,
         "40001" | "40P01" | "55P03" => ffi::SQLITE_BUSY,
         "53100" => ffi::SQLITE_FULL,
-        "25006" | "42501" => ffi::SQLITE_READONLY,
+        "25006" => ffi::SQLITE_READONLY,
+        // Not the file's read-only: the role lacks the right (told as such, in its words).
+        "42501" => ffi::SQLITE_PERM,
         "22003" => {
             return Error::SqliteFailure(
                 ffi::Error::new(ffi::SQLITE_ERROR),

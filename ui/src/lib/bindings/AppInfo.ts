@@ -21,4 +21,13 @@ company_name: string,
 /**
  * The user's home folder: messages name a file from there ("Documents/Relance/…").
  */
-home_dir: string, };
+home_dir: string, 
+/**
+ * The ledger open is a shared one on a server (`db_path` is then its address).
+ */
+shared: boolean, 
+/**
+ * `RELANCE_DB` decides which ledger opens at start (a choice in Settings lasts until
+ * the window closes).
+ */
+ledger_from_env: boolean, };

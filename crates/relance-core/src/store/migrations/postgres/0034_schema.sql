@@ -639,7 +639,8 @@ CREATE VIEW settlements (invoice_id, date, amount_minor) AS
         FROM payment_reversals r JOIN settlement_differences d ON d.payment_id = r.payment_id;
 
 -- What settles an invoice moves its cached settled amount, in the same transaction.
-CREATE FUNCTION relance_settle() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION relance_settle() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         UPDATE invoices SET settled_minor = settled_minor + NEW.amount_minor WHERE id = NEW.invoice_id;
@@ -656,7 +657,8 @@ CREATE TRIGGER settlement_differences_settle AFTER INSERT ON settlement_differen
 CREATE TRIGGER settlement_differences_unsettle AFTER DELETE ON settlement_differences FOR EACH ROW EXECUTE FUNCTION relance_settle();
 
 -- A reversed payment no longer settles what it paid; undoing the reversal settles it again.
-CREATE FUNCTION relance_reverse() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION relance_reverse() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     pid BIGINT;
     sign BIGINT;
@@ -677,7 +679,8 @@ CREATE TRIGGER payment_reversals_unsettle AFTER INSERT ON payment_reversals FOR 
 CREATE TRIGGER payment_reversals_resettle AFTER DELETE ON payment_reversals FOR EACH ROW EXECUTE FUNCTION relance_reverse();
 
 -- The day an invoice was paid in full: its last settlement's date, else nothing.
-CREATE FUNCTION relance_paid_on() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION relance_paid_on() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     UPDATE invoices SET paid_on = CASE WHEN NEW.settled_minor >= NEW.total_minor THEN
             (SELECT MAX(s.date) FROM settlements s WHERE s.invoice_id = NEW.id)
@@ -757,3 +760,15 @@ CREATE TRIGGER credit_note_archives_no_delete BEFORE DELETE ON credit_note_archi
     FOR EACH ROW EXECUTE FUNCTION relance_refuse('an issued credit note is immutable');
 CREATE TRIGGER einvoice_originals_no_update BEFORE UPDATE ON einvoice_originals
     FOR EACH ROW EXECUTE FUNCTION relance_refuse('an imported original is kept as it was received');
+
+-- Roles. The role that creates the ledger owns it (and upgrades it); the people working in
+-- it log in as roles granted by `relance server grant` (store::grant): no schema change, no
+-- TRUNCATE, no UPDATE or DELETE on the append-only tables, and none on an issued invoice
+-- (the row policies below; the owner is not subject to them). The caches an issued invoice
+-- keeps (its settled amount, its paid-on day) move through the triggers above, which run
+-- as the owner (SECURITY DEFINER).
+ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
+CREATE POLICY relance_read ON invoices FOR SELECT USING (true);
+CREATE POLICY relance_record ON invoices FOR INSERT WITH CHECK (true);
+CREATE POLICY relance_change ON invoices FOR UPDATE USING (issued = 0) WITH CHECK (issued = 0);
+CREATE POLICY relance_remove ON invoices FOR DELETE USING (issued = 0);
