@@ -411,3 +411,91 @@ fn invoices_issued_at_once_get_unique_gapless_numbers() {
         assert_eq!(issued, expected, "{}: unique and gapless", l.engine);
     }
 }
+
+/// The entries of a ledger's history of one kind on one day, over every customer.
+fn entries_on(l: &Ledger, kind: &str, day: &str) -> usize {
+    let customers = l.json(&["customer", "list", "--format", "json"]);
+    customers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let reference = c["reference"].as_str().unwrap();
+            l.json(&["history", "--customer", reference, "--format", "json"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == kind && e["on_date"] == day)
+                .count()
+        })
+        .sum()
+}
+
+#[test]
+fn the_days_refresh_and_a_statement_imported_twice_at_once_happen_once() {
+    let statement = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/bank/hand/camt053_v02_batched.xml"
+    );
+    for (alone, twice) in Ledger::both().into_iter().zip(Ledger::both()) {
+        for l in [&alone, &twice] {
+            l.ok(&["demo", "--as-of", DAY]);
+        }
+        // Two people import the same statement at once: each line once.
+        alone.ok(&["bank", "import", statement]);
+        let outs = together(vec![
+            twice.command("marie", &["bank", "import", statement]),
+            twice.command("paul", &["bank", "import", statement]),
+        ]);
+        for o in &outs {
+            assert!(o.status.success(), "{}: {}", twice.engine, stderr(o));
+        }
+        let lines = |l: &Ledger| {
+            l.json(&["bank", "lines", "--format", "json"])
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        assert!(lines(&alone) > 0);
+        assert_eq!(
+            lines(&twice),
+            lines(&alone),
+            "{}: each line once",
+            twice.engine
+        );
+        // Two people starting the next day at once: its refresh happens once. (A credit
+        // limit below what a customer owes makes that refresh move it to "at risk", with a
+        // history note.)
+        let start = |l: &Ledger, user: &str, day: &str| {
+            let mut c = l.command(user, &["agenda", "--as-of", day]);
+            c.env("RELANCE_TODAY", day);
+            c
+        };
+        // The first refresh records every customer's segment (no note: nothing changed).
+        for l in [&alone, &twice] {
+            assert!(start(l, "owner", "2026-11-23")
+                .output()
+                .unwrap()
+                .status
+                .success());
+            l.ok(&["customer", "edit", "ARCH08", "--credit-limit", "1"]);
+        }
+        const NEXT: &str = "2026-11-24";
+        let o = start(&alone, "owner", NEXT).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        for o in together(vec![
+            start(&twice, "marie", NEXT),
+            start(&twice, "paul", NEXT),
+        ]) {
+            assert!(o.status.success(), "{}: {}", twice.engine, stderr(&o));
+        }
+        let notes = |l: &Ledger| entries_on(l, "note", NEXT);
+        assert!(notes(&alone) > 0, "the refresh notes the change");
+        assert_eq!(
+            notes(&twice),
+            notes(&alone),
+            "{}: the day's refresh once",
+            twice.engine
+        );
+    }
+}
