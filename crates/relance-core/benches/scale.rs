@@ -239,6 +239,11 @@ fn main() {
         bank(&mut conn, as_of, &mut rng);
         return;
     }
+    // `RELANCE_BENCH_ONLY=server`: the shared-ledger figures alone.
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("server") {
+        server(&mut conn, as_of);
+        return;
+    }
     // `RELANCE_BENCH_ONLY=einvoice`: the invoices written and issued, alone.
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("einvoice") {
         einvoice(&mut conn, as_of);
@@ -551,6 +556,9 @@ fn main() {
         ms(start.elapsed())
     );
 
+    // Last: it moves the ledger file onto the server (the file is then marked as moved).
+    server(&mut conn, as_of);
+
     drop(conn);
     if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP") {
         std::fs::copy(&path, &keep).unwrap();
@@ -760,4 +768,82 @@ fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
         report.applied,
         ms(t.elapsed())
     );
+}
+
+/// The shared ledger: the same data set moved onto a PostgreSQL server (`relance move`,
+/// timed), then the screens' reads on both engines, each as a ratio to the file's. Needs
+/// `RELANCE_BENCH_SERVER` (`./dev bench` runs beside a throw-away PostgreSQL and sets it).
+fn server(conn: &mut relance_core::Connection, as_of: NaiveDate) {
+    let Some(address) = std::env::var("RELANCE_BENCH_SERVER")
+        .ok()
+        .filter(|a| !a.is_empty())
+    else {
+        println!("shared ledger: skipped (RELANCE_BENCH_SERVER is not set; ./dev bench sets it)");
+        return;
+    };
+    type Read<'a> = (&'a str, Box<dyn Fn(&relance_core::Connection) + 'a>);
+    let reads: Vec<Read> = vec![
+        (
+            "agenda",
+            Box::new(move |c| drop(relance_core::dunning::agenda(c, as_of).unwrap())),
+        ),
+        (
+            "invoice list, first 100 open by due date",
+            Box::new(move |c| {
+                let q = InvoiceQuery {
+                    filter: InvoiceFilter::Open,
+                    sort: InvoiceSort::DueDate,
+                    limit: 100,
+                    ..Default::default()
+                };
+                drop(invoices::list(c, &q, as_of).unwrap())
+            }),
+        ),
+        (
+            "customer list, first 100 by name with totals",
+            Box::new(move |c| {
+                let q = CustomerQuery {
+                    search: String::new(),
+                    sort: CustomerSort::Name,
+                    descending: false,
+                    limit: 100,
+                    offset: 0,
+                    archived: false,
+                };
+                drop(customers::list(c, &q, as_of).unwrap())
+            }),
+        ),
+        (
+            "aged balance",
+            Box::new(move |c| {
+                drop(relance_core::views::aged::aged_balance(c, as_of, None).unwrap())
+            }),
+        ),
+        (
+            "dashboard figures",
+            Box::new(move |c| drop(relance_core::views::dashboard::dashboard(c, as_of).unwrap())),
+        ),
+    ];
+    let on_file: Vec<StdDuration> = reads.iter().map(|(_, f)| time(11, || f(conn)).0).collect();
+    let target = relance_core::store::fresh_server_database(&address).unwrap();
+    let start = Instant::now();
+    let moved = relance_core::backup::move_to_server(conn, &target).unwrap();
+    let rows: i64 = moved.tables.iter().map(|t| t.rows).sum();
+    println!(
+        "move onto the server (relance move: {rows} rows in {} tables copied and compared, {} balances compared): {}",
+        moved.tables.len(),
+        moved.balances,
+        ms(start.elapsed())
+    );
+    let server = relance_core::open_server(&target).unwrap();
+    server.execute_batch("ANALYZE").unwrap();
+    for ((name, f), file) in reads.iter().zip(on_file) {
+        let (t, ()) = time(11, || f(&server));
+        println!(
+            "on the server: {name}   median {} (file {}: {:.1}x)",
+            ms(t),
+            ms(file),
+            t.as_secs_f64() / file.as_secs_f64().max(1e-9)
+        );
+    }
 }

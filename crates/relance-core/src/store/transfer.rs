@@ -26,6 +26,9 @@ const LOCAL_TABLES: [&str; 1] = ["pending_files"];
 /// rows migrations seed, such as the shipped rate series, are replaced by the source's).
 const LEDGER_FACTS: [&str; 4] = ["customers", "invoices", "payments", "journal"];
 
+/// Values per INSERT of a batch (SQLite's historical limit of parameters is 999).
+const BATCH_VALUES: usize = 900;
+
 /// One table copied: its name and how many rows it holds on both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Copied {
@@ -75,21 +78,40 @@ pub fn copy_ledger(
         let columns = target
             .prepare(&format!("SELECT * FROM {t}"))?
             .column_names()?;
+        let width = columns.len();
         let list = columns.join(", ");
-        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-        let mut insert = target.prepare(&format!(
-            "INSERT INTO {t} ({list}) VALUES ({})",
-            marks.join(", ")
-        ))?;
+        // Rows go in batches, one statement per batch (one round trip to a server for
+        // many rows, not one each).
+        let per = (BATCH_VALUES / width).max(1);
+        let insert = |n: usize| -> String {
+            let rows: Vec<String> = (0..n)
+                .map(|r| {
+                    let marks: Vec<String> =
+                        (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
+            format!("INSERT INTO {t} ({list}) VALUES {}", rows.join(", "))
+        };
+        let mut full = target.prepare(&insert(per))?;
         let mut read = source.prepare(&format!("SELECT {list} FROM {t}"))?;
         let mut rows = read.query([])?;
         let mut sent = Vec::new();
+        let mut batch: Vec<Value> = Vec::with_capacity(per * width);
         while let Some(row) = rows.next()? {
-            let values = (0..columns.len())
-                .map(|i| row.get::<_, Value>(i))
-                .collect::<sql::Result<Vec<Value>>>()?;
-            sent.push(digest(&values));
-            insert.execute(sql::params_from_iter(values.iter()))?;
+            for i in 0..width {
+                batch.push(row.get::<_, Value>(i)?);
+            }
+            sent.push(digest(&batch[batch.len() - width..]));
+            if batch.len() == per * width {
+                full.execute(sql::params_from_iter(batch.iter()))?;
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            target
+                .prepare(&insert(batch.len() / width))?
+                .execute(sql::params_from_iter(batch.iter()))?;
         }
         let landed = digests(&target, t, &list, columns.len())?;
         sent.sort_unstable();
