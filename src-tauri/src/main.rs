@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 fn main() {
     // RELANCE_DB names a file or a shared ledger on a server (postgres://…); unset, the
     // platform data folder's file.
-    let place = match relance_core::store::Place::chosen(None) {
+    let mut place = match relance_core::store::Place::chosen(None) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("Relance: {}", e.message(relance_core::Lang::En));
@@ -25,7 +25,16 @@ fn main() {
     let today = commands::today();
     // Who the history names when Settings gives no name: the system account.
     relance_core::journal::set_system_user(&relance_core::app::system_user());
-    let conn = match relance_core::start_at(&place, today) {
+    let mut started = relance_core::start_at(&place, today);
+    // A ledger file moved to a server (relance move): the window follows it there, and this
+    // computer remembers where it went.
+    if let Err(relance_core::Error::Server(relance_core::error::ServerFault::Moved(to))) = &started
+    {
+        place = relance_core::store::Place::Server(to.clone());
+        let _ = relance_core::store::remember_server(Some(to));
+        started = relance_core::start_at(&place, today);
+    }
+    let conn = match started {
         Ok((conn, warning)) => {
             if let Some(w) = warning {
                 eprintln!(

@@ -2502,7 +2502,7 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerFault {
     /// The address carries a password, which would end up in shell histories and process
-    /// lists; Relance reads it from `PGPASSWORD`, `~/.pgpass` or the keyring instead.
+    /// lists; Relance reads it from `PGPASSWORD` or `~/.pgpass` instead (the keyring is not read yet).
     PasswordInAddress,
     /// The address cannot be read as a PostgreSQL connection string.
     BadAddress(String),
@@ -2517,6 +2517,9 @@ pub enum ServerFault {
     NotEmpty,
     /// A copy read back differs from what it copied (which table, how): nothing was kept.
     CopyDiffers(String),
+    /// A move copied the ledger onto the server, but the file could not be marked as moved
+    /// afterwards (why): the two must not both be used.
+    CopyKeptSourceUnmarked(String),
     /// Only the ledger's owner (the role that owns its tables) may do this.
     OwnerOnly(&'static str),
     /// The server refused the logged-in role what was asked (its words).
@@ -2532,11 +2535,11 @@ impl ServerFault {
         match self {
             ServerFault::PasswordInAddress if fr => "L'adresse du serveur contient un mot de \
                 passe : retirez-le (il resterait dans l'historique du terminal) ; Relance le lit \
-                dans PGPASSWORD, le fichier ~/.pgpass ou le trousseau du système."
+                dans PGPASSWORD ou le fichier ~/.pgpass."
                 .to_string(),
             ServerFault::PasswordInAddress => "The server address carries a password: remove it \
-                (it would stay in the shell's history); Relance reads it from PGPASSWORD, the \
-                ~/.pgpass file or the system keyring."
+                (it would stay in the shell's history); Relance reads it from PGPASSWORD or the \
+                ~/.pgpass file."
                 .to_string(),
             ServerFault::BadAddress(d) if fr => {
                 format!("L'adresse du serveur PostgreSQL n'est pas lisible ({d}).")
@@ -2576,6 +2579,15 @@ impl ServerFault {
             ServerFault::CopyDiffers(d) => {
                 format!("The copy read back differs from the original ({d}): nothing was kept.")
             }
+            ServerFault::CopyKeptSourceUnmarked(d) if fr => format!(
+                "Le registre a été copié sur le serveur, mais ce fichier n'a pas pu être marqué \
+                 comme déplacé ({d}) : travaillez désormais sur le serveur seulement, et \
+                 n'utilisez plus ce fichier."
+            ),
+            ServerFault::CopyKeptSourceUnmarked(d) => format!(
+                "The ledger was copied onto the server, but this file could not be marked as \
+                 moved ({d}): from now on work on the server only, and do not use this file."
+            ),
             ServerFault::OwnerOnly(what) if fr => {
                 format!("Seul le propriétaire du registre partagé peut faire ceci : « {what} ».")
             }

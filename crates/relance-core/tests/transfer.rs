@@ -111,10 +111,34 @@ fn a_ledger_moves_to_a_server_and_back_with_every_row_and_balance() {
     };
     let dir = tempfile::tempdir().unwrap();
     let path = demo_file(dir.path());
-    let before = {
+    {
+        // Three drafts made and removed (issued or dropped): their ids are spent
+        // (AUTOINCREMENT), and must stay so wherever the ledger goes.
+        let conn = Connection::open_sqlite_file(&path, false).unwrap();
+        for _ in 0..3 {
+            conn.execute(
+                "INSERT INTO invoice_drafts (customer_id, currency) VALUES (1, 'EUR')",
+                [],
+            )
+            .unwrap();
+        }
+        conn.execute("DELETE FROM invoice_drafts", []).unwrap();
+    }
+    let (before, original_seq) = {
         let conn = Connection::open_sqlite_file(&path, true).unwrap();
-        (everything(&conn), balances(&conn))
+        let seq: Vec<(String, i64)> = conn
+            .prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        ((everything(&conn), balances(&conn)), seq)
     };
+    assert!(
+        !original_seq.is_empty(),
+        "the file has AUTOINCREMENT records"
+    );
     assert!(before.1.len() > 100, "the demo holds its invoices");
 
     let mut file = relance_core::open(&path).unwrap();
@@ -158,6 +182,21 @@ fn a_ledger_moves_to_a_server_and_back_with_every_row_and_balance() {
     assert_eq!(back.balances, before.1.len() as i64);
     let copy = Connection::open_sqlite_file(&out, true).unwrap();
     assert_eq!(everything(&copy), everything(&server));
+    // Ids are never reused, even those of rows since removed: every AUTOINCREMENT record
+    // of the file goes on from where the original's was.
+    let sequences = |c: &Connection| -> Vec<(String, i64)> {
+        c.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let back_seq = sequences(&copy);
+    for (t, seq) in &original_seq {
+        let now = back_seq.iter().find(|(n, _)| n == t).map(|(_, s)| *s);
+        assert_eq!(now, Some(*seq), "{t}");
+    }
     assert_eq!(balances(&copy), before.1);
     backup::check_file(&out).unwrap();
     // It opens as a ledger (not marked as moved) and takes writes.

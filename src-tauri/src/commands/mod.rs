@@ -72,7 +72,10 @@ impl Ledger {
     /// A server session that was cut (the server restarted, the network came back) is
     /// opened again before the next command; a server still away is said so.
     fn reconnect(&mut self) -> relance_core::Result<()> {
-        if let (true, Some(address)) = (self.conn.is_closed(), self.server.clone()) {
+        // An idle session does not notice the server went away: one round trip tells.
+        let gone = self.server.is_some()
+            && (self.conn.is_closed() || self.conn.execute_batch("SELECT 1").is_err());
+        if let (true, Some(address)) = (gone, self.server.clone()) {
             self.conn = relance_core::open_server(&address)?;
             self.session = relance_core::store::session_id(&self.conn)?;
         }

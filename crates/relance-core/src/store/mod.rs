@@ -458,16 +458,23 @@ pub fn grant(conn: &mut Connection, role: &str) -> Result<()> {
         ))));
     }
     let r = format!("\"{role}\"");
+    // The server's own names, quoted as identifiers (a quote inside doubled).
+    let ident = |sql: &str| -> Result<String> {
+        let name: String = tx.query_row(sql, [], |x| x.get(0))?;
+        Ok(format!("\"{}\"", name.replace('"', "\"\"")))
+    };
+    let db = ident("SELECT current_database()::text")?;
+    let schema = ident("SELECT current_schema()::text")?;
+    // No one but the owner creates in the ledger's schema (PostgreSQL before 15 let
+    // everyone create in `public`).
     let mut sql = format!(
-        "GRANT CONNECT ON DATABASE \"{db}\" TO {r};
-         GRANT USAGE ON SCHEMA \"{schema}\" TO {r};
-         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{schema}\" TO {r};
-         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {r};
-         REVOKE INSERT, UPDATE, DELETE ON relance_schema FROM {r};",
-        db = tx.query_row("SELECT current_database()::text", [], |x| x
-            .get::<_, String>(0))?,
-        schema = tx.query_row("SELECT current_schema()::text", [], |x| x
-            .get::<_, String>(0))?,
+        "REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC;
+         REVOKE CREATE ON SCHEMA {schema} FROM {r};
+         GRANT CONNECT ON DATABASE {db} TO {r};
+         GRANT USAGE ON SCHEMA {schema} TO {r};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {r};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {r};
+         REVOKE INSERT, UPDATE, DELETE ON relance_schema FROM {r};"
     );
     for t in APPEND_ONLY {
         sql.push_str(&format!("REVOKE UPDATE, DELETE ON {t} FROM {r};"));

@@ -213,11 +213,16 @@ impl Session {
                 Some("a statement failed in this transaction: nothing was written".into()),
             ));
         }
-        // Every write transaction tells the other sessions on the ledger at its commit (a
-        // notification is delivered only if the transaction commits): their windows refresh.
+        // A transaction that wrote something (it was given a transaction id) tells the
+        // other sessions on the ledger at its commit (a notification is delivered only if
+        // the transaction commits): their windows refresh. One that only read (a start
+        // with nothing to migrate or refresh) tells nobody.
         self.client
             .borrow_mut()
-            .batch_execute(&format!("NOTIFY {CHANGES}; COMMIT"))
+            .batch_execute(&format!(
+                "SELECT pg_notify('{CHANGES}', '') WHERE txid_current_if_assigned() IS NOT NULL;
+                 COMMIT"
+            ))
             .map_err(|e| self.failed(e))?;
         self.in_transaction.set(false);
         Ok(())
@@ -357,7 +362,6 @@ pub fn config(
         config.password(p);
     }
     config.application_name("Relance");
-    config.connect_timeout(std::time::Duration::from_secs(10));
     Ok(config)
 }
 

@@ -128,7 +128,7 @@ pub fn copy_ledger(
         });
     }
     aside.restore(&target)?;
-    after_explicit_ids(&target)?;
+    after_explicit_ids(&target, &last_ids(&source)?)?;
     if target.dialect() == Dialect::Sqlite {
         let broken: Option<String> = target
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
@@ -141,8 +141,11 @@ pub fn copy_ledger(
     }
     check(&source, &target)?;
     target.commit()?;
-    then(&source)?;
-    source.commit()?;
+    // The copy is kept; what follows on the source (a move marks the file) failing would
+    // leave two ledgers: said as such, never as a plain failure.
+    then(&source)
+        .and_then(|()| Ok(source.commit()?))
+        .map_err(|e| Error::Server(ServerFault::CopyKeptSourceUnmarked(e.to_string())))?;
     copied.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(copied)
 }
@@ -293,28 +296,96 @@ impl Triggers {
     }
 }
 
-/// On a server, the identities go on after the highest id copied (rows landed with their
-/// own ids, which do not advance a sequence); a file's AUTOINCREMENT follows by itself.
-fn after_explicit_ids(conn: &Connection) -> Result<()> {
-    if conn.dialect() != Dialect::Postgres {
-        return Ok(());
+/// The last id each table handed out (a file's AUTOINCREMENT tables, a server's
+/// identities): ids are never reused, even those of rows since removed (an issued draft).
+fn last_ids(conn: &Connection) -> Result<BTreeMap<String, i64>> {
+    let mut out = BTreeMap::new();
+    match conn.dialect() {
+        Dialect::Sqlite => {
+            let known: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence')",
+                [],
+                |r| r.get(0),
+            )?;
+            if known {
+                for row in conn
+                    .prepare("SELECT name, seq FROM sqlite_sequence")?
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                {
+                    let (t, seq) = row?;
+                    out.insert(t, seq);
+                }
+            }
+        }
+        Dialect::Postgres => {
+            for (t, c) in identities(conn)? {
+                let last: Option<i64> = conn.query_row(
+                    &format!("SELECT pg_sequence_last_value(pg_get_serial_sequence('{t}', '{c}'))"),
+                    [],
+                    |r| r.get(0),
+                )?;
+                if let Some(last) = last {
+                    out.insert(t, last);
+                }
+            }
+        }
     }
-    let identities: Vec<(String, String)> = conn
+    Ok(out)
+}
+
+fn identities(conn: &Connection) -> Result<Vec<(String, String)>> {
+    Ok(conn
         .prepare(
             "SELECT table_name::text, column_name::text FROM information_schema.columns
               WHERE table_schema = current_schema() AND is_identity = 'YES'",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<sql::Result<_>>()?;
-    for (t, c) in identities {
-        conn.query_row(
-            &format!(
-                "SELECT setval(pg_get_serial_sequence('{t}', '{c}'),
-                               COALESCE(MAX({c}), 0) + 1, false) FROM {t}"
-            ),
-            [],
-            |_| Ok(()),
-        )?;
+        .collect::<sql::Result<_>>()?)
+}
+
+/// The ids go on after the last one the source handed out, or the highest copied: on a
+/// server rows landed with their own ids, which do not advance a sequence; on a file the
+/// AUTOINCREMENT record is set to the source's.
+fn after_explicit_ids(conn: &Connection, last: &BTreeMap<String, i64>) -> Result<()> {
+    match conn.dialect() {
+        Dialect::Postgres => {
+            for (t, c) in identities(conn)? {
+                let given = last.get(&t).copied().unwrap_or(0);
+                conn.query_row(
+                    &format!(
+                        "SELECT CASE WHEN v > 0
+                                THEN setval(pg_get_serial_sequence('{t}', '{c}'), v, true)
+                                ELSE setval(pg_get_serial_sequence('{t}', '{c}'), 1, false) END
+                           FROM (SELECT GREATEST(COALESCE(MAX({c}), 0), ?1) AS v FROM {t}) AS x"
+                    ),
+                    [given],
+                    |_| Ok(()),
+                )?;
+            }
+        }
+        Dialect::Sqlite => {
+            // The tables declared AUTOINCREMENT keep their record in sqlite_sequence.
+            let auto: Vec<String> = conn
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'
+                       AND sql LIKE '%AUTOINCREMENT%'",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<sql::Result<_>>()?;
+            for t in auto {
+                let Some(&given) = last.get(&t) else { continue };
+                let updated = conn.execute(
+                    "UPDATE sqlite_sequence SET seq = MAX(seq, ?2) WHERE name = ?1",
+                    sql::params![t, given],
+                )?;
+                if updated == 0 {
+                    conn.execute(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                        sql::params![t, given],
+                    )?;
+                }
+            }
+        }
     }
     Ok(())
 }
