@@ -203,6 +203,7 @@ pub fn run(conn: &mut Connection, cmd: CustomerCmd) -> Result<()> {
                     payer_accounts: f.payer_accounts,
                     siren: f.siren,
                     vat_number: f.vat_number,
+                    loaded_version: String::new(),
                 },
             )?;
             out!("Customer {} added: {}", c.reference, c.name);

@@ -498,3 +498,52 @@ fn the_days_refresh_and_a_statement_imported_twice_at_once_happen_once() {
         );
     }
 }
+
+#[test]
+fn people_editing_one_customer_at_once_never_lose_each_others_changes() {
+    for l in Ledger::both() {
+        l.ok(&["customer", "add", "--reference", "ACME", "--name", "Acme"]);
+        // Each changes one field; `customer edit` reads the customer, then saves it whole.
+        let edits: [(&str, &str, &str); 5] = [
+            ("--phone", "phone", "+33 1 00 00 00 01"),
+            ("--email", "email", "compta@acme.example"),
+            ("--city", "city", "Lyon"),
+            ("--contact-name", "contact_name", "Marie"),
+            ("--payment-notes", "payment_notes", "Bon de commande exigé"),
+        ];
+        let outs = together(
+            edits
+                .iter()
+                .enumerate()
+                .map(|(i, (flag, _, value))| {
+                    l.command(
+                        &format!("clerk{i}"),
+                        &["customer", "edit", "ACME", flag, value],
+                    )
+                })
+                .collect(),
+        );
+        let shown = l.json(&["customer", "show", "ACME", "--format", "json"]);
+        let customer = &shown["customer"];
+        let mut kept = 0;
+        for ((flag, field, value), o) in edits.iter().zip(&outs) {
+            if o.status.success() {
+                kept += 1;
+                assert_eq!(
+                    customer[field], *value,
+                    "{}: {flag} saved but lost: {shown}",
+                    l.engine
+                );
+            } else {
+                assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+                assert!(
+                    stderr(o).contains("Someone changed this record at"),
+                    "{}: {}",
+                    l.engine,
+                    stderr(o)
+                );
+            }
+        }
+        assert!(kept >= 1, "{}: the first save is kept", l.engine);
+    }
+}

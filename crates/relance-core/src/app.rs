@@ -61,9 +61,11 @@ pub fn check_server(address: &str) -> Result<ServerCheck> {
     use crate::store;
     let address = address.trim();
     if !store::is_server_address(address) {
-        return Err(crate::Error::Server(crate::error::ServerFault::BadAddress(
-            format!("{address}: expected postgres://host/database"),
-        )));
+        return Err(crate::error::Error::Server(
+            crate::error::ServerFault::BadAddress(format!(
+                "{address}: expected postgres://host/database"
+            )),
+        ));
     }
     let conn = store::connect_server(address)?;
     let (server_version, role, database): (String, String, String) = conn.query_row(

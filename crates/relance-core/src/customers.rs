@@ -126,6 +126,12 @@ pub struct Customer {
     pub siren: String,
     /// VAT number (compact), empty when unknown (BT-48; required for a reverse charge).
     pub vat_number: String,
+    /// When it was last changed (UTC, to the second).
+    pub updated_at: String,
+    /// What it holds now, as one token (every field, its payer accounts and `updated_at`;
+    /// empty in lists): what a form opened on it carries back, so a save over someone
+    /// else's later change is refused, not silently lost, even within the same second.
+    pub version: String,
 }
 
 /// The customer form as typed. Every value is a string and is checked by [`NewCustomer::parse`].
@@ -163,6 +169,11 @@ pub struct CustomerInput {
     /// and must match the SIREN when both are given).
     #[serde(default)]
     pub vat_number: String,
+    /// The customer's `version` when the form was opened on it (an edit): the save is
+    /// refused if someone changed the customer since. Empty: no such check (a new customer,
+    /// an import).
+    #[serde(default)]
+    pub loaded_version: String,
 }
 
 impl Customer {
@@ -194,6 +205,7 @@ impl Customer {
             payer_accounts: None,
             siren: self.siren.clone(),
             vat_number: self.vat_number.clone(),
+            loaded_version: self.version.clone(),
         }
     }
 }
@@ -379,7 +391,7 @@ const COLUMNS: &str =
     "id, reference, name, kind, language, email, phone, address, postal_code, city, \
     country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
     payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account, archived_on, \
-    siren, vat_number";
+    siren, vat_number, updated_at";
 
 fn from_row(r: &Row, currency: Currency) -> crate::store::sql::Result<Customer> {
     let kind: String = r.get(3)?;
@@ -413,7 +425,17 @@ fn from_row(r: &Row, currency: Currency) -> crate::store::sql::Result<Customer> 
         payer_accounts: Vec::new(),
         siren: r.get(23)?,
         vat_number: r.get(24)?,
+        updated_at: r.get(25)?,
+        version: String::new(),
     })
+}
+
+/// The token of what a customer holds now (see [`Customer::version`]).
+fn version_of(c: &Customer) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{c:?}").hash(&mut h);
+    format!("{:016x}", h.finish())
 }
 
 /// A customer's payer accounts, as stored.
@@ -500,7 +522,19 @@ pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Custo
     let existing = get(conn, id)?;
     let c = NewCustomer::parse(input, currency)?;
     let reference = c.reference.clone().unwrap_or(existing.reference);
+    let loaded = input.loaded_version.trim().to_string();
     conn.atomically(|| -> Result<()> {
+        // Inside the write transaction: someone else's save since the form was opened is
+        // seen here, whoever came first (their change is kept, this one refused).
+        if !loaded.is_empty() {
+            let now = get(conn, id)?;
+            if now.version != loaded {
+                return Err(Error::invalid(
+                    "customer",
+                    Msg::ChangedMeanwhile(crate::journal::local_time(&now.updated_at)),
+                ));
+            }
+        }
         conn.execute(
             "UPDATE customers SET reference = ?1, name = ?2, kind = ?3, language = ?4, email = ?5,
             phone = ?6, address = ?7, postal_code = ?8, city = ?9, country = ?10,
@@ -531,6 +565,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Customer> {
             key: id.to_string(),
         })?;
     c.payer_accounts = payer_accounts_of(conn, id)?;
+    c.version = version_of(&c);
     Ok(c)
 }
 
@@ -1081,6 +1116,65 @@ pub fn set_segment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A form opened on a customer and saved after someone else saved it is refused with
+    /// the time of their change; nothing of it is written, theirs is kept.
+    #[test]
+    fn a_save_over_someone_elses_later_change_is_refused() {
+        let conn = crate::test_support::setup();
+        let c = create(
+            &conn,
+            &CustomerInput {
+                reference: "STALE".into(),
+                name: "Stale Form SARL".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let c = get(&conn, c.id).unwrap();
+        let mine = c.as_input();
+        assert_eq!(mine.loaded_version, c.version);
+        assert!(!c.version.is_empty());
+        // Someone else's save in the same second (the stamp does not move): still seen.
+        conn.execute("UPDATE customers SET phone = '01' WHERE id = ?1", [c.id])
+            .unwrap();
+        let e = update(
+            &conn,
+            c.id,
+            &CustomerInput {
+                email: "x@acme.example".into(),
+                ..mine.clone()
+            },
+        )
+        .unwrap_err();
+        let text = e.message(Lang::En);
+        assert!(text.contains("Someone changed this record at"), "{text}");
+        assert!(e
+            .message(Lang::Fr)
+            .contains("Quelqu'un a modifié cette fiche"));
+        let now = get(&conn, c.id).unwrap();
+        assert_eq!((now.phone.as_str(), now.email.as_str()), ("01", ""));
+        // Opened again, the same change saves.
+        let again = CustomerInput {
+            email: "x@acme.example".into(),
+            ..now.as_input()
+        };
+        let saved = update(&conn, c.id, &again).unwrap();
+        assert_eq!(
+            (saved.phone.as_str(), saved.email.as_str()),
+            ("01", "x@acme.example")
+        );
+        // No form (an import, a script): no check.
+        update(
+            &conn,
+            c.id,
+            &CustomerInput {
+                loaded_version: String::new(),
+                ..mine
+            },
+        )
+        .unwrap();
+    }
 
     #[test]
     fn a_sanction_is_undone_back_to_the_customer_as_before() {

@@ -534,6 +534,7 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
                 let siren: u64 = demo_siren(ci).parse().unwrap_or_default();
                 format!("FR{:02}{siren:09}", (12 + 3 * (siren % 97)) % 97)
             },
+            loaded_version: String::new(),
         };
         customers::insert(&tx, &NewCustomer::parse(&input, currency)?)?;
         report.customers += 1;

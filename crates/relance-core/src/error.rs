@@ -953,6 +953,8 @@ pub enum Msg {
     NotARegularFile(String),
     PenaltiesNotToday,
     UnknownAction(String),
+    /// Someone saved the record at this local time (HH:MM) since the form was opened.
+    ChangedMeanwhile(String),
     /// The action was acted on today by someone (a name, or empty) at a time (HH:MM):
     /// `what` is done, skipped or snoozed.
     ActionTaken {
@@ -2176,6 +2178,22 @@ impl Msg {
                     (false, true) => format!(
                         "This action was {en_what} at {at}: it is no longer on the day's agenda."
                     ),
+                }
+            }
+            Msg::ChangedMeanwhile(at) => {
+                if fr {
+                    format!(
+                        "Quelqu'un a modifié cette fiche à {} depuis que vous l'avez ouverte : \
+                         rien n'a été enregistré, et votre saisie reste à l'écran. Rouvrez la \
+                         fiche pour voir ses changements, puis refaites les vôtres.",
+                        at.replacen(':', " h ", 1)
+                    )
+                } else {
+                    format!(
+                        "Someone changed this record at {at} since you opened it: nothing was \
+                         saved, and what you typed stays on screen. Open the record again to see \
+                         their change, then make yours again."
+                    )
                 }
             }
             Msg::UnknownAction(a) => {

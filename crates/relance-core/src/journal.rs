@@ -208,6 +208,13 @@ pub fn actor(conn: &Connection) -> Result<String> {
     })
 }
 
+/// A stored timestamp (UTC, `2026-11-22T09:42:05Z`) as this computer's local HH:MM.
+pub fn local_time(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+        .unwrap_or_else(|_| at.get(11..16).unwrap_or(at).to_string())
+}
+
 /// A journal entry as the history timeline shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct JournalEntry {

@@ -359,18 +359,11 @@ pub(crate) fn not_on_agenda(conn: &Connection, as_of: NaiveDate, id: &str) -> Er
             Msg::ActionTaken {
                 what: kind.trim_start_matches("action_").to_string(),
                 by,
-                at: local_time(&at),
+                at: journal::local_time(&at),
             },
         ),
         _ => unknown(),
     }
-}
-
-/// A journal timestamp (UTC, `2026-11-22T09:42:05Z`) as this computer's local HH:MM.
-fn local_time(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
-        .unwrap_or_else(|_| at.get(11..16).unwrap_or(at).to_string())
 }
 
 /// Writes an invoice off, or hands it over to a collection agency or to court.

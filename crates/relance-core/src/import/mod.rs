@@ -486,6 +486,8 @@ fn import_customer(
         payer_accounts: None,
         siren: get("siren"),
         vat_number: get("vat_number"),
+        // An import writes what the file says, whoever changed the customer before.
+        loaded_version: String::new(),
     };
     if input.reference.trim().is_empty() {
         return Err(Error::invalid("reference", Msg::Required));

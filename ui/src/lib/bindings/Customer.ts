@@ -44,4 +44,14 @@ siren: string,
 /**
  * VAT number (compact), empty when unknown (BT-48; required for a reverse charge).
  */
-vat_number: string, };
+vat_number: string, 
+/**
+ * When it was last changed (UTC, to the second).
+ */
+updated_at: string, 
+/**
+ * What it holds now, as one token (every field, its payer accounts and `updated_at`;
+ * empty in lists): what a form opened on it carries back, so a save over someone
+ * else's later change is refused, not silently lost, even within the same second.
+ */
+version: string, };

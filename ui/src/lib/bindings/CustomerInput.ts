@@ -21,4 +21,10 @@ siren: string,
  * VAT number: country prefix then up to 13 characters (a French one's key is checked,
  * and must match the SIREN when both are given).
  */
-vat_number: string, };
+vat_number: string, 
+/**
+ * The customer's `version` when the form was opened on it (an edit): the save is
+ * refused if someone changed the customer since. Empty: no such check (a new customer,
+ * an import).
+ */
+loaded_version: string, };
