@@ -126,11 +126,9 @@ pub struct Customer {
     pub siren: String,
     /// VAT number (compact), empty when unknown (BT-48; required for a reverse charge).
     pub vat_number: String,
-    /// When it was last changed (UTC, to the second).
-    pub updated_at: String,
-    /// What it holds now, as one token (every field, its payer accounts and `updated_at`;
-    /// empty in lists): what a form opened on it carries back, so a save over someone
-    /// else's later change is refused, not silently lost, even within the same second.
+    /// What it holds now, as one token (every field and its payer accounts; empty in
+    /// lists): what a form opened on it carries back, so a save over someone else's later
+    /// change is refused, not silently lost (a save that changed nothing loses nothing).
     pub version: String,
 }
 
@@ -391,7 +389,7 @@ const COLUMNS: &str =
     "id, reference, name, kind, language, email, phone, address, postal_code, city, \
     country, payment_method, payment_terms_days, contact_name, contact_email, contact_phone, \
     payment_notes, credit_limit_minor, on_hold, hold_reason, scenario_id, key_account, archived_on, \
-    siren, vat_number, updated_at";
+    siren, vat_number";
 
 fn from_row(r: &Row, currency: Currency) -> crate::store::sql::Result<Customer> {
     let kind: String = r.get(3)?;
@@ -425,7 +423,6 @@ fn from_row(r: &Row, currency: Currency) -> crate::store::sql::Result<Customer> 
         payer_accounts: Vec::new(),
         siren: r.get(23)?,
         vat_number: r.get(24)?,
-        updated_at: r.get(25)?,
         version: String::new(),
     })
 }
@@ -527,11 +524,15 @@ pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Custo
         // Inside the write transaction: someone else's save since the form was opened is
         // seen here, whoever came first (their change is kept, this one refused).
         if !loaded.is_empty() {
-            let now = get(conn, id)?;
-            if now.version != loaded {
+            if get(conn, id)?.version != loaded {
+                let at: String = conn.query_row(
+                    "SELECT updated_at FROM customers WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?;
                 return Err(Error::invalid(
                     "customer",
-                    Msg::ChangedMeanwhile(crate::journal::local_time(&now.updated_at)),
+                    Msg::ChangedMeanwhile(crate::journal::local_time(&at)),
                 ));
             }
         }
@@ -1135,7 +1136,7 @@ mod tests {
         let mine = c.as_input();
         assert_eq!(mine.loaded_version, c.version);
         assert!(!c.version.is_empty());
-        // Someone else's save in the same second (the stamp does not move): still seen.
+        // Someone else's save, within the same second or not: seen.
         conn.execute("UPDATE customers SET phone = '01' WHERE id = ?1", [c.id])
             .unwrap();
         let e = update(

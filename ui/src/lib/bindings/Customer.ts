@@ -46,12 +46,8 @@ siren: string,
  */
 vat_number: string, 
 /**
- * When it was last changed (UTC, to the second).
- */
-updated_at: string, 
-/**
- * What it holds now, as one token (every field, its payer accounts and `updated_at`;
- * empty in lists): what a form opened on it carries back, so a save over someone
- * else's later change is refused, not silently lost, even within the same second.
+ * What it holds now, as one token (every field and its payer accounts; empty in
+ * lists): what a form opened on it carries back, so a save over someone else's later
+ * change is refused, not silently lost (a save that changed nothing loses nothing).
  */
 version: string, };
