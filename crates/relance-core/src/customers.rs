@@ -523,18 +523,16 @@ pub fn update(conn: &Connection, id: i64, input: &CustomerInput) -> Result<Custo
     conn.atomically(|| -> Result<()> {
         // Inside the write transaction: someone else's save since the form was opened is
         // seen here, whoever came first (their change is kept, this one refused).
-        if !loaded.is_empty() {
-            if get(conn, id)?.version != loaded {
-                let at: String = conn.query_row(
-                    "SELECT updated_at FROM customers WHERE id = ?1",
-                    [id],
-                    |r| r.get(0),
-                )?;
-                return Err(Error::invalid(
-                    "customer",
-                    Msg::ChangedMeanwhile(crate::journal::local_time(&at)),
-                ));
-            }
+        if !loaded.is_empty() && get(conn, id)?.version != loaded {
+            let at: String = conn.query_row(
+                "SELECT updated_at FROM customers WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            return Err(Error::invalid(
+                "customer",
+                Msg::ChangedMeanwhile(crate::journal::local_time(&at)),
+            ));
         }
         conn.execute(
             "UPDATE customers SET reference = ?1, name = ?2, kind = ?3, language = ?4, email = ?5,
