@@ -61,6 +61,7 @@ pub fn watch(app: AppHandle, ledger: Arc<Mutex<Ledger>>) {
                             }
                             Err(_) => {
                                 ears = None;
+                                suspect(&ledger);
                                 say_reachable(false, &app);
                                 std::thread::sleep(5 * TICK);
                                 continue;
@@ -72,6 +73,7 @@ pub fn watch(app: AppHandle, ledger: Arc<Mutex<Ledger>>) {
                         Ok(changed) => changed,
                         Err(_) => {
                             ears = None;
+                            suspect(&ledger);
                             say_reachable(false, &app);
                             false
                         }
@@ -83,4 +85,10 @@ pub fn watch(app: AppHandle, ledger: Arc<Mutex<Ledger>>) {
             }
         }
     });
+}
+
+/// The watcher's session to the server was cut: the window's may be too, which its next
+/// command checks (`Ledger::reconnect`).
+fn suspect(ledger: &Mutex<Ledger>) {
+    ledger.lock().unwrap_or_else(|p| p.into_inner()).suspect = true;
 }

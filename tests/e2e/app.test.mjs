@@ -1559,6 +1559,8 @@ test('Two windows on one shared ledger on a PostgreSQL server: the same, through
       await d.type('#shared-address', `postgres:///${name}`);
       await d.click('[data-testid="test-server"]');
       await d.waitText('[data-testid="server-check"]', '25 clients');
+      // How the session is protected (the test server may or may not offer TLS).
+      assert.match(await d.text('[data-testid="server-tls"]'), /^La connexion (est|n’est pas) chiffrée/);
       await d.exec("document.querySelector('[data-testid=\"shared-ledger\"]').scrollIntoView()");
       await d.screenshot(shots, '01-tested');
       assert.deepEqual(await d.axe(), [], 'axe-core on Settings with the check shown');

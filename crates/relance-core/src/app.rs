@@ -52,6 +52,11 @@ pub struct ServerCheck {
     pub customers: i64,
     #[ts(type = "number")]
     pub invoices: i64,
+    /// The protocol protecting the session ("TLSv1.3"), empty when it is not encrypted.
+    pub tls: String,
+    /// What of the server's certificate was checked: "name" (signed by the authority and
+    /// naming the host addressed, `verify-full`), "authority" (signed only), "none".
+    pub verified: String,
 }
 
 /// Connects to `address` and says what is there, writing nothing: a wrong address, a
@@ -81,6 +86,19 @@ pub fn check_server(address: &str) -> Result<ServerCheck> {
         _ => "newer",
     };
     let (customers, invoices) = if version > 0 { counts(&conn)? } else { (0, 0) };
+    let tls: String = conn.query_row(
+        "SELECT COALESCE((SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl), '')",
+        [],
+        |r| r.get(0),
+    )?;
+    let asked = store::server_tls(address)?;
+    let verified = match asked.mode {
+        _ if tls.is_empty() => "none",
+        store::SslMode::VerifyFull => "name",
+        store::SslMode::VerifyCa => "authority",
+        store::SslMode::Require if asked.root_cert.is_some() => "authority",
+        _ => "none",
+    };
     Ok(ServerCheck {
         address: address.to_string(),
         server_version,
@@ -91,6 +109,8 @@ pub fn check_server(address: &str) -> Result<ServerCheck> {
         owner: store::is_owner(&conn)?,
         customers,
         invoices,
+        tls,
+        verified: verified.to_string(),
     })
 }
 

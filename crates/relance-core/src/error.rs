@@ -2443,6 +2443,7 @@ impl Error {
                     | ServerFault::OwnerOnly(_)
                     | ServerFault::Denied(_)
                     | ServerFault::NeedsUpgrade { .. }
+                    | ServerFault::TlsSetup(_)
             )
         )
     }
@@ -2545,6 +2546,111 @@ pub enum ServerFault {
     /// The ledger on the server is at an older version than this Relance needs, and the
     /// role logged in is not its owner (who upgrades it by opening it once).
     NeedsUpgrade { found: i64, needed: i64 },
+    /// The TLS the address asks for cannot be set up on this computer.
+    TlsSetup(TlsSetup),
+    /// The server and this computer could not agree on a protected session (the TLS
+    /// library's or the server's words): a certificate not trusted, a name that does not
+    /// match, a server without TLS.
+    TlsRefused(TlsRefusal),
+}
+
+/// Why the server and this computer could not agree on a protected session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsRefusal {
+    /// The server offers no TLS, which the address requires.
+    NoTls,
+    /// The server's certificate is not signed by the authority given.
+    NotSigned,
+    /// The server's certificate does not carry the name it was addressed by (that name).
+    WrongName(String),
+    /// The server's certificate has expired, or is not valid yet.
+    Expired,
+    /// Another reason, in the TLS library's words.
+    Other(String),
+}
+
+impl TlsRefusal {
+    fn text(&self, fr: bool) -> String {
+        match self {
+            TlsRefusal::NoTls if fr => "le serveur ne propose pas de connexion chiffrée, que \
+                l'adresse exige (sslmode)"
+                .to_string(),
+            TlsRefusal::NoTls => "the server offers no encrypted connection, which the address \
+                requires (sslmode)"
+                .to_string(),
+            TlsRefusal::NotSigned if fr => "le certificat du serveur n'est pas signé par \
+                l'autorité indiquée (sslrootcert)"
+                .to_string(),
+            TlsRefusal::NotSigned => "the server's certificate is not signed by the authority \
+                given (sslrootcert)"
+                .to_string(),
+            TlsRefusal::WrongName(h) if fr => format!(
+                "le certificat du serveur ne porte pas le nom {h} : nommez le serveur dans \
+                 l'adresse comme son certificat le nomme"
+            ),
+            TlsRefusal::WrongName(h) => format!(
+                "the server's certificate does not carry the name {h}: name the server in the \
+                 address as its certificate does"
+            ),
+            TlsRefusal::Expired if fr => "le certificat du serveur a expiré ou n'est pas \
+                encore valable : son administrateur doit le renouveler"
+                .to_string(),
+            TlsRefusal::Expired => "the server's certificate has expired or is not valid yet: \
+                its administrator must renew it"
+                .to_string(),
+            TlsRefusal::Other(d) => d.clone(),
+        }
+    }
+}
+
+/// What stops the TLS of a server address from being set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSetup {
+    /// `verify-ca` or `verify-full` without a root certificate to check against.
+    NoRootCert,
+    /// A client certificate without its key, or a key without its certificate (the one given).
+    Incomplete(String),
+    /// A file the address names does not exist.
+    Missing(String),
+    /// A file the address names cannot be read as a certificate or key (the library's words).
+    Unreadable(String, String),
+    /// The TLS library itself failed (its words).
+    Library(String),
+}
+
+impl TlsSetup {
+    fn text(&self, fr: bool) -> String {
+        match self {
+            TlsSetup::NoRootCert if fr => "sslmode=verify-ca et verify-full vérifient le \
+                certificat du serveur : indiquez le certificat de l'autorité qui l'a signé \
+                (sslrootcert=/chemin/ca.crt dans l'adresse, ou sslrootcert=system pour les \
+                autorités de ce système)"
+                .to_string(),
+            TlsSetup::NoRootCert => "sslmode=verify-ca and verify-full check the server's \
+                certificate: name the certificate of the authority that signed it \
+                (sslrootcert=/path/ca.crt in the address, or sslrootcert=system for this \
+                system's authorities)"
+                .to_string(),
+            TlsSetup::Incomplete(f) if fr => format!(
+                "un certificat client et sa clé vont ensemble (sslcert et sslkey) : seul {f} \
+                 est indiqué"
+            ),
+            TlsSetup::Incomplete(f) => format!(
+                "a client certificate and its key go together (sslcert and sslkey): only {f} \
+                 is given"
+            ),
+            TlsSetup::Missing(f) if fr => format!("le fichier {f} n'existe pas"),
+            TlsSetup::Missing(f) => format!("the file {f} does not exist"),
+            TlsSetup::Unreadable(f, d) if fr => {
+                format!("le fichier {f} n'est pas un certificat ou une clé lisible ({d})")
+            }
+            TlsSetup::Unreadable(f, d) => {
+                format!("the file {f} is not a readable certificate or key ({d})")
+            }
+            TlsSetup::Library(d) if fr => format!("la bibliothèque TLS a échoué ({d})"),
+            TlsSetup::Library(d) => format!("the TLS library failed ({d})"),
+        }
+    }
 }
 
 impl ServerFault {
@@ -2628,6 +2734,26 @@ impl ServerFault {
             ServerFault::NeedsUpgrade { found, needed } => format!(
                 "The shared ledger is at version {found}; this Relance needs version {needed}. \
                  Its owner upgrades it by opening it once with this version of Relance."
+            ),
+            ServerFault::TlsSetup(t) if fr => format!(
+                "La connexion chiffrée (TLS) au serveur ne peut pas être préparée : {} ; rien \
+                 n'a été enregistré.",
+                t.text(true)
+            ),
+            ServerFault::TlsSetup(t) => format!(
+                "The encrypted connection (TLS) to the server cannot be set up: {}; nothing was \
+                 saved.",
+                t.text(false)
+            ),
+            ServerFault::TlsRefused(why) if fr => format!(
+                "La connexion chiffrée (TLS) au serveur du registre partagé a échoué : {} ; \
+                 rien n'a été enregistré.",
+                why.text(true)
+            ),
+            ServerFault::TlsRefused(why) => format!(
+                "The encrypted connection (TLS) to the shared ledger's server failed: {}; \
+                 nothing was saved.",
+                why.text(false)
             ),
         }
     }

@@ -193,10 +193,8 @@ pub fn set_system_user(name: &str) {
 /// settings are the team's, so a name there would be everyone's). On a file, the name set
 /// in Settings (`user_name`), else the system account, else nobody named ('').
 pub fn actor(conn: &Connection) -> Result<String> {
-    if conn.dialect() == crate::store::sql::Dialect::Postgres {
-        return Ok(conn
-            .prepare_cached("SELECT session_user::text")?
-            .query_row([], |r| r.get(0))?);
+    if let Some(role) = conn.session_user()? {
+        return Ok(role);
     }
     let named: Option<String> = conn
         .prepare_cached("SELECT value FROM settings WHERE key = 'user_name'")?

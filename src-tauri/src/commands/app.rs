@@ -90,6 +90,7 @@ pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
             server: None,
             session: None,
             owner: ledger.owner.clone(),
+            suspect: false,
         };
         Ok(report)
     })

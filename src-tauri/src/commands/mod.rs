@@ -32,6 +32,9 @@ pub struct Ledger {
     pub session: Option<i32>,
     /// Where the owner's ledger lives (what leaving the demo opens again).
     pub owner: Place,
+    /// The watcher lost its own session to the server since the last command: this one
+    /// may be cut too, unknown to it until it is used (see [`Ledger::reconnect`]).
+    pub suspect: bool,
 }
 
 impl Ledger {
@@ -48,6 +51,7 @@ impl Ledger {
             },
             session,
             owner: place.clone(),
+            suspect: false,
         })
     }
 
@@ -70,15 +74,21 @@ impl Ledger {
     }
 
     /// A server session that was cut (the server restarted, the network came back) is
-    /// opened again before the next command; a server still away is said so.
+    /// opened again before the next command; a server still away is said so. An idle
+    /// session does not notice the server went away until it is used: when the watcher's
+    /// own session was cut meanwhile, one round trip tells (only then: a command costs no
+    /// extra round trip while the server stays up).
     fn reconnect(&mut self) -> relance_core::Result<()> {
-        // An idle session does not notice the server went away: one round trip tells.
-        let gone = self.server.is_some()
-            && (self.conn.is_closed() || self.conn.execute_batch("SELECT 1").is_err());
-        if let (true, Some(address)) = (gone, self.server.clone()) {
+        let Some(address) = self.server.clone() else {
+            return Ok(());
+        };
+        let gone =
+            self.conn.is_closed() || (self.suspect && self.conn.execute_batch("SELECT 1").is_err());
+        if gone {
             self.conn = relance_core::open_server(&address)?;
             self.session = relance_core::store::session_id(&self.conn)?;
         }
+        self.suspect = false;
         Ok(())
     }
 }

@@ -265,7 +265,15 @@ pub fn write_whole_file(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> 
     result
 }
 
-pub use pg::{is_server_address, pgpass, Listener};
+pub use pg::{is_server_address, pgpass, Listener, SslMode, Tls};
+
+/// The TLS a server address asks for (its mode and the files it names), read as a
+/// connection reads it.
+pub fn server_tls(address: &str) -> Result<Tls> {
+    pg::config(address, &|k| std::env::var(k).ok())
+        .map(|t| t.tls)
+        .map_err(crate::error::Error::Server)
+}
 
 /// A number that changes when another connection commits to the ledger file (SQLite's
 /// `PRAGMA data_version`: this connection's own commits do not change it); `None` on a

@@ -14,7 +14,7 @@
 //! never fails on a serialization conflict; reads outside a transaction never wait.
 
 use super::sql::{Error, Result, Value};
-use crate::error::ServerFault;
+use crate::error::{ServerFault, TlsRefusal, TlsSetup};
 use bytes::BytesMut;
 use postgres::types::{FromSql, IsNull, ToSql as PgToSql, Type};
 use rusqlite::ffi;
@@ -35,6 +35,8 @@ pub struct Session {
     /// A statement failed in the open transaction and no savepoint undid it: PostgreSQL has
     /// ended the transaction, and its COMMIT would quietly roll back.
     aborted: Cell<bool>,
+    /// The role this session logged in as, asked once (it never changes).
+    role: std::cell::OnceCell<String>,
 }
 
 /// Statements a session keeps prepared; past it, it forgets them all (a query built with
@@ -71,7 +73,22 @@ impl Session {
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
             aborted: Cell::new(false),
+            role: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The role this session logged in as (`session_user`), asked of the server once.
+    pub fn session_user(&self) -> Result<String> {
+        if let Some(role) = self.role.get() {
+            return Ok(role.clone());
+        }
+        let role: String = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT session_user::text", &[])
+            .map_err(|e| self.failed(e))?
+            .get(0);
+        Ok(self.role.get_or_init(|| role).clone())
     }
 
     pub fn in_transaction(&self) -> bool {
@@ -295,15 +312,101 @@ pub fn is_server_address(address: &str) -> bool {
     address.starts_with("postgres://") || address.starts_with("postgresql://")
 }
 
+/// How a session to the server is protected, as libpq's `sslmode` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Never TLS.
+    Disable,
+    /// TLS when the server offers it, its certificate not checked (libpq's default; `allow`
+    /// is read as this too).
+    Prefer,
+    /// TLS or no session; the certificate checked only when a root certificate is given.
+    Require,
+    /// TLS, the certificate signed by the root certificate.
+    VerifyCa,
+    /// TLS, the certificate signed by the root certificate and naming the host addressed.
+    VerifyFull,
+}
+
+/// The TLS half of a server address: the mode and the files it names (`sslrootcert`,
+/// `sslcert`, `sslkey` in the address, else `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, else
+/// libpq's files in `~/.postgresql/` when they exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    pub mode: SslMode,
+    /// The certificate authority's file, or `system` for the system's trusted authorities.
+    pub root_cert: Option<String>,
+    /// A client certificate and its key, for a server that asks for one.
+    pub cert: Option<(String, String)>,
+}
+
+/// What [`config`] reads from an address.
+#[derive(Debug)]
+pub struct Target {
+    pub config: postgres::Config,
+    pub tls: Tls,
+}
+
+/// Takes the TLS parameters out of a URL's query (the driver knows only `disable`,
+/// `prefer` and `require`), leaving the rest for the driver.
+fn split_tls(address: &str) -> (String, Vec<(String, String)>) {
+    let Some((base, query)) = address.split_once('?') else {
+        return (address.to_string(), Vec::new());
+    };
+    let mut kept = Vec::new();
+    let mut tls = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "sslmode" | "sslrootcert" | "sslcert" | "sslkey" => {
+                tls.push((k.to_string(), percent_decoded(v)))
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let address = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (address, tls)
+}
+
+fn percent_decoded(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
+                i += 3;
+            }
+            (b'+', ..) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Reads a server address as libpq would, the parts it leaves out taken from `PGHOST`,
 /// `PGPORT`, `PGUSER` and `PGDATABASE` (then localhost, 5432, the system account, the user's
-/// name). An address that carries a password is refused: the password comes from
+/// name), and its TLS from `sslmode` (else `PGSSLMODE`, else `prefer`) and the files it
+/// names. An address that carries a password is refused: the password comes from
 /// `PGPASSWORD` or a `.pgpass` file (`PGPASSFILE`, else `~/.pgpass`), never from a command
 /// line. `env` reads the environment (tests hand their own).
 pub fn config(
     address: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> std::result::Result<postgres::Config, ServerFault> {
+) -> std::result::Result<Target, ServerFault> {
+    let (address, tls_params) = split_tls(address);
     let mut config: postgres::Config = address
         .parse()
         .map_err(|e: postgres::Error| ServerFault::BadAddress(e.to_string()))?;
@@ -311,6 +414,50 @@ pub fn config(
         return Err(ServerFault::PasswordInAddress);
     }
     let env = |k: &str| env(k).filter(|v| !v.is_empty());
+    let param = |name: &str, var: &str| {
+        tls_params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| env(var))
+    };
+    let mode = match param("sslmode", "PGSSLMODE").as_deref() {
+        None | Some("prefer") | Some("allow") => SslMode::Prefer,
+        Some("disable") => SslMode::Disable,
+        Some("require") => SslMode::Require,
+        Some("verify-ca") => SslMode::VerifyCa,
+        Some("verify-full") => SslMode::VerifyFull,
+        Some(other) => {
+            return Err(ServerFault::BadAddress(format!(
+                "sslmode={other}: disable, prefer, require, verify-ca or verify-full"
+            )))
+        }
+    };
+    // libpq's own files, used when they exist and nothing else is named.
+    let home_file = |name: &str| {
+        env("HOME")
+            .map(|h| format!("{h}/.postgresql/{name}"))
+            .filter(|f| std::path::Path::new(f).exists())
+    };
+    let root_cert = param("sslrootcert", "PGSSLROOTCERT").or_else(|| home_file("root.crt"));
+    if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) && root_cert.is_none() {
+        return Err(ServerFault::TlsSetup(TlsSetup::NoRootCert));
+    }
+    let cert = match (
+        param("sslcert", "PGSSLCERT").or_else(|| home_file("postgresql.crt")),
+        param("sslkey", "PGSSLKEY").or_else(|| home_file("postgresql.key")),
+    ) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        (Some(c), None) => return Err(ServerFault::TlsSetup(TlsSetup::Incomplete(c))),
+        (None, Some(k)) => return Err(ServerFault::TlsSetup(TlsSetup::Incomplete(k))),
+    };
+    config.ssl_mode(match mode {
+        SslMode::Disable => postgres::config::SslMode::Disable,
+        SslMode::Prefer => postgres::config::SslMode::Prefer,
+        _ => postgres::config::SslMode::Require,
+    });
     // A server that does not answer is said so within seconds, not after TCP's minutes.
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(std::time::Duration::from_secs(10));
@@ -362,7 +509,90 @@ pub fn config(
         config.password(p);
     }
     config.application_name("Relance");
-    Ok(config)
+    Ok(Target {
+        config,
+        tls: Tls {
+            mode,
+            root_cert,
+            cert,
+        },
+    })
+}
+
+/// The TLS client a [`Tls`] asks for: the certificate checked against the root certificate
+/// when there is one (`require` with one is `verify-ca`, as in libpq), the host's name
+/// checked by `verify-full` only.
+/// The first reason OpenSSL gave for refusing the server's certificate (its
+/// `X509_V_ERR_*` code), kept by the verification callback for the message.
+type Refusal = std::sync::Arc<std::sync::Mutex<Option<i32>>>;
+
+pub fn connector(
+    tls: &Tls,
+) -> std::result::Result<(postgres_openssl::MakeTlsConnector, Refusal), ServerFault> {
+    use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
+    let setup =
+        |e: openssl::error::ErrorStack| ServerFault::TlsSetup(TlsSetup::Library(e.to_string()));
+    let unreadable = |file: &str, e: openssl::error::ErrorStack| {
+        ServerFault::TlsSetup(TlsSetup::Unreadable(file.to_string(), e.to_string()))
+    };
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).map_err(setup)?;
+    let check = tls.mode != SslMode::Disable && tls.mode != SslMode::Prefer;
+    let refusal = Refusal::default();
+    match (&tls.root_cert, check) {
+        (Some(root), true) if root == "system" => {
+            builder.set_default_verify_paths().map_err(setup)?
+        }
+        (Some(root), true) => {
+            if !std::path::Path::new(root).is_file() {
+                return Err(ServerFault::TlsSetup(TlsSetup::Missing(root.clone())));
+            }
+            builder.set_ca_file(root).map_err(|e| unreadable(root, e))?
+        }
+        _ => builder.set_verify(SslVerifyMode::NONE),
+    }
+    if check && tls.root_cert.is_some() {
+        let seen = refusal.clone();
+        builder.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
+            if !ok {
+                seen.lock().unwrap().get_or_insert(ctx.error().as_raw());
+            }
+            ok
+        });
+    }
+    if let Some((cert, key)) = &tls.cert {
+        for file in [cert, key] {
+            if !std::path::Path::new(file).is_file() {
+                return Err(ServerFault::TlsSetup(TlsSetup::Missing(file.clone())));
+            }
+        }
+        builder
+            .set_certificate_chain_file(cert)
+            .map_err(|e| unreadable(cert, e))?;
+        builder
+            .set_private_key_file(key, SslFiletype::PEM)
+            .map_err(|e| unreadable(key, e))?;
+    }
+    let mut connector = postgres_openssl::MakeTlsConnector::new(builder.build());
+    if tls.mode != SslMode::VerifyFull {
+        connector.set_callback(|config, _| {
+            config.set_verify_hostname(false);
+            Ok(())
+        });
+    }
+    Ok((connector, refusal))
+}
+
+/// Why a handshake failed, from the certificate's verification when it said, else the
+/// driver's words.
+fn tls_refusal(code: Option<i32>, host: &str, why: String) -> TlsRefusal {
+    // OpenSSL's X509_V_ERR_* codes (x509_vfy.h).
+    match code {
+        Some(2 | 7 | 18 | 19 | 20 | 21) => TlsRefusal::NotSigned,
+        Some(9 | 10) => TlsRefusal::Expired,
+        Some(62 | 64) => TlsRefusal::WrongName(host.to_string()),
+        _ if why.contains("does not support TLS") => TlsRefusal::NoTls,
+        _ => TlsRefusal::Other(why),
+    }
 }
 
 /// The password a `.pgpass` file gives for a server, port, database and user: the first line
@@ -398,10 +628,31 @@ pub fn connect(
     address: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> crate::error::Result<postgres::Client> {
-    let config = config(address, env).map_err(crate::error::Error::Server)?;
-    config
-        .connect(postgres::NoTls)
-        .map_err(|e| crate::error::Error::Server(ServerFault::Unreachable(e.to_string())))
+    let target = config(address, env).map_err(crate::error::Error::Server)?;
+    let (connector, refusal) = connector(&target.tls).map_err(crate::error::Error::Server)?;
+    let host = match target.config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => String::new(),
+    };
+    target.config.connect(connector).map_err(|e| {
+        // A handshake that failed (a certificate not trusted, a name that does not match, a
+        // server without TLS) is said as such, not as a server that does not answer; the
+        // deepest cause is the one that says why.
+        let tls = std::iter::successors(std::error::Error::source(&e), |s| s.source())
+            .any(|s| s.is::<openssl::ssl::Error>() || s.is::<openssl::error::ErrorStack>())
+            || e.to_string().contains("TLS");
+        let why = std::iter::successors(Some(&e as &dyn std::error::Error), |s| s.source())
+            .map(|s| s.to_string())
+            .last()
+            .unwrap_or_default();
+        crate::error::Error::Server(if tls {
+            ServerFault::TlsRefused(tls_refusal(*refusal.lock().unwrap(), &host, why))
+        } else {
+            ServerFault::Unreachable(e.to_string())
+        })
+    })
 }
 
 /// A query as PostgreSQL reads it: `LIKE` as SQLite means it, SQLite's planner hints dropped, as PostgreSQL's planner
@@ -812,10 +1063,88 @@ mod tests {
             "USER" => Some("marie".to_string()),
             _ => None,
         };
-        let c = config("postgres://db.example/relance", &env).unwrap();
+        let c = config("postgres://db.example/relance", &env)
+            .unwrap()
+            .config;
         assert_eq!(c.get_user(), Some("marie"));
         assert_eq!(c.get_ports(), [5432]);
         assert_eq!(c.get_password(), Some(&b"from-env"[..]));
+    }
+
+    #[test]
+    fn tls_is_read_from_the_address_then_the_environment_as_libpq_reads_it() {
+        let none = |_: &str| None;
+        let tls = |a: &str| config(a, &none).map(|t| t.tls);
+        let t = tls("postgres://u@db.example/relance").unwrap();
+        assert_eq!((t.mode, t.root_cert, t.cert), (SslMode::Prefer, None, None));
+        let t =
+            tls("postgres://u@db/r?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.crt").unwrap();
+        assert_eq!(t.mode, SslMode::VerifyFull);
+        assert_eq!(t.root_cert.as_deref(), Some("/etc/ca x.crt"));
+        // The driver is given the rest of the query, and `require` as its mode.
+        let c = config(
+            "postgres://u@db/r?sslmode=verify-ca&sslrootcert=system&connect_timeout=3",
+            &none,
+        )
+        .unwrap();
+        assert_eq!(c.tls.mode, SslMode::VerifyCa);
+        assert_eq!(
+            c.config.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(3))
+        );
+        assert_eq!(c.config.get_ssl_mode(), postgres::config::SslMode::Require);
+        assert_eq!(
+            tls("postgres://u@db/r?sslmode=allow").unwrap().mode,
+            SslMode::Prefer
+        );
+        assert_eq!(
+            config("postgres://u@db/r?sslmode=disable", &none)
+                .unwrap()
+                .config
+                .get_ssl_mode(),
+            postgres::config::SslMode::Disable
+        );
+        assert!(matches!(
+            tls("postgres://u@db/r?sslmode=strict"),
+            Err(ServerFault::BadAddress(d)) if d.contains("verify-full")
+        ));
+        // Checking needs an authority to check against.
+        assert_eq!(
+            tls("postgres://u@db/r?sslmode=verify-full"),
+            Err(ServerFault::TlsSetup(TlsSetup::NoRootCert))
+        );
+        assert_eq!(
+            tls("postgres://u@db/r?sslcert=/me.crt"),
+            Err(ServerFault::TlsSetup(TlsSetup::Incomplete(
+                "/me.crt".into()
+            )))
+        );
+        // The environment, when the address says nothing; the address wins.
+        let env = |k: &str| match k {
+            "PGSSLMODE" => Some("verify-full".to_string()),
+            "PGSSLROOTCERT" => Some("/etc/office-ca.crt".to_string()),
+            _ => None,
+        };
+        let t = config("postgres://u@db/r", &env).unwrap().tls;
+        assert_eq!(
+            (t.mode, t.root_cert.as_deref()),
+            (SslMode::VerifyFull, Some("/etc/office-ca.crt"))
+        );
+        let t = config("postgres://u@db/r?sslmode=disable", &env)
+            .unwrap()
+            .tls;
+        assert_eq!(t.mode, SslMode::Disable);
+        // libpq's own files in ~/.postgresql, when they exist.
+        let home = std::env::temp_dir().join(format!("relance-tls-home-{}", std::process::id()));
+        std::fs::create_dir_all(home.join(".postgresql")).unwrap();
+        std::fs::write(home.join(".postgresql/root.crt"), "x").unwrap();
+        let h = home.display().to_string();
+        let env = |k: &str| (k == "HOME").then(|| h.clone());
+        let t = config("postgres://u@db/r?sslmode=verify-ca", &env)
+            .unwrap()
+            .tls;
+        assert_eq!(t.root_cert, Some(format!("{h}/.postgresql/root.crt")));
+        std::fs::remove_dir_all(&home).unwrap();
     }
 
     #[test]

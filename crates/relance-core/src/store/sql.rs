@@ -60,6 +60,15 @@ impl Connection {
         }
     }
 
+    /// On a server, the role this session logged in as (asked once, then kept); on a file,
+    /// none.
+    pub fn session_user(&self) -> Result<Option<String>> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(None),
+            Engine::Postgres(s) => s.session_user().map(Some),
+        }
+    }
+
     /// The engine holding the ledger.
     pub fn dialect(&self) -> Dialect {
         match self.engine {

@@ -21,4 +21,13 @@ state: string, version: number,
 /**
  * The role owns the ledger (or may create it): it migrates, grants and restores.
  */
-owner: boolean, customers: number, invoices: number, };
+owner: boolean, customers: number, invoices: number, 
+/**
+ * The protocol protecting the session ("TLSv1.3"), empty when it is not encrypted.
+ */
+tls: string, 
+/**
+ * What of the server's certificate was checked: "name" (signed by the authority and
+ * naming the host addressed, `verify-full`), "authority" (signed only), "none".
+ */
+verified: string, };
