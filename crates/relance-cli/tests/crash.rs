@@ -9,8 +9,14 @@
 //! invariants, and a write the binary reported as done (exit 0 before the kill) must be
 //! there whole; a write it did not finish must be absent whole.
 //!
-//! `./dev test` runs 120 kills; `./dev bench` runs 1,000 (RELANCE_CRASH_KILLS). The seed is
-//! printed and can be replayed with RELANCE_CRASH_SEED.
+//! The same writes run again on a shared ledger (`RELANCE_PG_TESTS`): each victim a database
+//! made from a template database on the test server, the CLI killed while its session holds
+//! the server's transaction, and the ledger checked through its compared copy as a file
+//! (`backup --out`), so one set of invariants serves both engines.
+//!
+//! `./dev test` runs 120 kills on a file and 40 on the server; `./dev bench` runs 1,000 on a
+//! file (RELANCE_CRASH_KILLS, RELANCE_CRASH_SERVER_KILLS). The seed is printed and can be
+//! replayed with RELANCE_CRASH_SEED.
 
 #![cfg(unix)]
 
@@ -1006,13 +1012,85 @@ fn drafts_problems(dir: &Path, committed: bool) -> Vec<String> {
     bad
 }
 
-#[test]
-fn sigkill_during_writes_leaves_a_whole_ledger() {
-    let kills: u64 = std::env::var("RELANCE_CRASH_KILLS")
+/// Where the victim ledgers live: copies of the template file, or databases made from a
+/// template database on the test server.
+enum Target {
+    File,
+    Server { admin: Connection, template: String },
+}
+
+impl Target {
+    /// A fresh copy of the template to run a write on (its `--db`).
+    fn victim(&self, s: &Setup, name: &str) -> PathBuf {
+        match self {
+            Target::File => {
+                let db = s.dir.join(format!("{name}.sqlite"));
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+                }
+                std::fs::copy(&s.template, &db).unwrap();
+                db
+            }
+            Target::Server { admin, template } => {
+                let db = format!("{template}_{name}");
+                // The killed client's session may still be ending: FORCE ends it.
+                admin
+                    .execute_batch(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .unwrap();
+                admin
+                    .execute_batch(&format!("CREATE DATABASE {db} TEMPLATE {template}"))
+                    .unwrap();
+                PathBuf::from(format!("postgres:///{db}"))
+            }
+        }
+    }
+
+    /// The victim as a ledger file to check: itself, or for a server its checked copy
+    /// (`backup --out`: every table read back and compared), taken after the next start's
+    /// `finish_pending` on it.
+    fn inspected(&self, victim: &Path, s: &Setup) -> PathBuf {
+        match self {
+            Target::File => {
+                let conn = Connection::open_sqlite_file(victim, false).unwrap();
+                relance_core::store::finish_pending(&conn).unwrap();
+                victim.to_path_buf()
+            }
+            Target::Server { .. } => {
+                let address = victim.to_str().unwrap();
+                let mut conn = relance_core::store::connect_server(address).unwrap();
+                relance_core::store::finish_pending(&conn).unwrap();
+                let out = s.dir.join("inspected.sqlite");
+                let _ = std::fs::remove_file(&out);
+                relance_core::backup::backup_server(&mut conn, &out).unwrap();
+                out
+            }
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Target::Server { admin, template } = self {
+            let _ =
+                admin.execute_batch(&format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)"));
+            for name in ["victim", "calibrate"] {
+                let _ = admin.execute_batch(&format!(
+                    "DROP DATABASE IF EXISTS {template}_{name} WITH (FORCE)"
+                ));
+            }
+        }
+    }
+}
+
+fn kills(var: &str, default: u64) -> u64 {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(120);
-    let seed: u64 = std::env::var("RELANCE_CRASH_SEED")
+        .unwrap_or(default)
+}
+
+fn seed() -> u64 {
+    std::env::var("RELANCE_CRASH_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| {
@@ -1021,22 +1099,76 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
                 .unwrap()
                 .as_nanos() as u64
                 | 1
-        });
-    let mut rng = Rng(seed);
+        })
+}
+
+#[test]
+fn sigkill_during_writes_leaves_a_whole_ledger() {
     let root = tempfile::tempdir().unwrap();
     let s = setup(root.path());
+    harness(
+        &Target::File,
+        &s,
+        &OPS,
+        kills("RELANCE_CRASH_KILLS", 120),
+        seed(),
+    );
+}
+
+/// The same writes on a shared ledger, the CLI killed while its session holds the server's
+/// transaction: the server rolls back what was not committed. Every write but the file
+/// restore (a server ledger has none); a backup is `backup --out` (server to file).
+#[test]
+fn sigkill_during_writes_leaves_a_whole_server_ledger() {
+    if std::env::var_os("RELANCE_PG_TESTS").is_none() {
+        eprintln!("skipped: RELANCE_PG_TESTS is not set (./dev test sets it)");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let s = setup(root.path());
+    let admin = relance_core::store::connect_server("postgres:///postgres").unwrap();
+    let template = format!("relance_crash_{}", std::process::id());
+    admin
+        .execute_batch(&format!("CREATE DATABASE {template}"))
+        .unwrap();
+    let target = Target::Server { admin, template };
+    // The template file moved onto the template database (a copy of it: a moved file no
+    // longer opens).
+    let Target::Server { template, .. } = &target else {
+        unreachable!()
+    };
+    let moved = s.dir.join("to-move.sqlite");
+    std::fs::copy(&s.template, &moved).unwrap();
+    run_ok(
+        &moved,
+        &["move", "--to", &format!("postgres:///{template}")],
+    );
+    let ops: Vec<Op> = OPS
+        .into_iter()
+        .filter(|op| !matches!(op, Op::Restore))
+        .collect();
+    harness(
+        &target,
+        &s,
+        &ops,
+        kills("RELANCE_CRASH_SERVER_KILLS", 40),
+        seed(),
+    );
+}
+
+fn harness(target: &Target, s: &Setup, ops: &[Op], kills: u64, seed: u64) {
+    let mut rng = Rng(seed);
 
     // Calibrate: run each write to completion once, measuring how long it takes, and check
     // that completing it gives exactly the expected state.
     let mut durations = Vec::new();
-    for op in OPS {
-        let db = s.dir.join(format!("calibrate-{op:?}.sqlite"));
-        std::fs::copy(&s.template, &db).unwrap();
+    for &op in ops {
+        let db = target.victim(s, "calibrate");
         let out = s.dir.join(format!("calibrate-{op:?}.backup"));
         let t = Instant::now();
         let st = relance(
             &db,
-            &args_for(op, &s, &out)
+            &args_for(op, s, &out)
                 .iter()
                 .map(String::as_str)
                 .collect::<Vec<_>>(),
@@ -1045,30 +1177,26 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         .unwrap();
         durations.push(t.elapsed());
         assert!(st.success(), "{op:?} fails without a kill");
-        let (state, bad) = check(&db, s.journal_max);
+        let (state, bad) = check(&target.inspected(&db, s), s.journal_max);
         assert!(bad.is_empty(), "{op:?}: {bad:?}");
-        let (after, _) = outcomes(op, &s);
+        let (after, _) = outcomes(op, s);
         assert_eq!(state, after, "{op:?} completed");
     }
 
     let mut violations = Vec::new();
     let (mut interrupted, mut finished) = (0u64, 0u64);
     for n in 0..kills {
-        let which = rng.below(OPS.len() as u64) as usize;
-        let op = OPS[which];
-        let db = s.dir.join("victim.sqlite");
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        let which = rng.below(ops.len() as u64) as usize;
+        let op = ops[which];
         let _ = std::fs::remove_dir_all(s.dir.join("backups"));
-        std::fs::copy(&s.template, &db).unwrap();
+        let db = target.victim(s, "victim");
         let out = s.dir.join("victim.backup");
         let _ = std::fs::remove_file(&out);
         let _ = std::fs::remove_dir_all(&out);
         // Kill anywhere from the start to a little after the calibrated duration.
         let span = durations[which].as_micros() as u64 * 12 / 10;
         let delay = Duration::from_micros(rng.below(span));
-        let args = args_for(op, &s, &out);
+        let args = args_for(op, s, &out);
         let mut child = relance(&db, &args.iter().map(String::as_str).collect::<Vec<_>>())
             .spawn()
             .unwrap();
@@ -1088,12 +1216,8 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         }
         // The next command's start names the files a committed write staged but did not
         // get to name (`store::finish_pending`).
-        {
-            let conn = Connection::open_sqlite_file(&db, false).unwrap();
-            relance_core::store::finish_pending(&conn).unwrap();
-        }
-        let (state, bad) = check(&db, s.journal_max);
-        let (after, before) = outcomes(op, &s);
+        let (state, bad) = check(&target.inspected(&db, s), s.journal_max);
+        let (after, before) = outcomes(op, s);
         let whole = if done {
             state == after
         } else {
@@ -1136,9 +1260,13 @@ fn sigkill_during_writes_leaves_a_whole_ledger() {
         }
     }
     println!(
-        "crash harness: seed {seed}, {kills} runs, {interrupted} killed mid-write, {finished} finished before the kill, {} violation(s); calibrated durations {:?}",
+        "crash harness ({}): seed {seed}, {kills} runs, {interrupted} killed mid-write, {finished} finished before the kill, {} violation(s); calibrated durations {:?}",
+        match target {
+            Target::File => "file",
+            Target::Server { .. } => "server",
+        },
         violations.len(),
-        OPS.iter().zip(&durations).map(|(o, d)| format!("{o:?} {} ms", d.as_millis())).collect::<Vec<_>>()
+        ops.iter().zip(&durations).map(|(o, d)| format!("{o:?} {} ms", d.as_millis())).collect::<Vec<_>>()
     );
     assert!(
         violations.is_empty(),
