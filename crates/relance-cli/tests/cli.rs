@@ -78,6 +78,9 @@ impl Env {
             .args(args)
             .env_remove("RELANCE_DB")
             .env_remove("RELANCE_TODAY")
+            // A server ledger's local things (outputs, undo snapshots) go in the data
+            // folder: this test's own, never the account's.
+            .env("XDG_DATA_HOME", self.dir.path())
             .envs(vars.iter().copied())
             .output()
             .unwrap()
@@ -4206,6 +4209,7 @@ fn a_ledger_moves_to_a_server_and_comes_back_as_a_file() {
             .args(args)
             .env_remove("RELANCE_DB")
             .env("RELANCE_TODAY", "2026-11-22")
+            .env("XDG_DATA_HOME", env.dir.path())
             .output()
             .unwrap()
     };
@@ -4216,8 +4220,53 @@ fn a_ledger_moves_to_a_server_and_comes_back_as_a_file() {
     let o = on_server(&["backup"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
-    let o = on_server(&["restore", back.to_str().unwrap(), "--yes"]);
+    // The owner restores a file onto the server, with the same preview and confirmation as
+    // on a file: what was recorded since is dropped (the undo snapshot, a Relance file on
+    // this computer, keeps it) and the ledger answers as the file again.
+    let o = on_server(&[
+        "payment",
+        "add",
+        "--customer",
+        "FEST15",
+        "--amount",
+        "10",
+        "--date",
+        "2026-11-22",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = on_server(&["restore", back.to_str().unwrap()]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("dropped by the restore"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
+    let o = on_server(&["restore", back.to_str().unwrap(), "--yes"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    same_json(&views(&address), &before);
+    let undo = said
+        .split("is kept in ")
+        .nth(1)
+        .and_then(|r| r.split(" (restore it to undo)").next())
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(
+        undo.starts_with(
+            &env.dir
+                .path()
+                .join("relance")
+                .join("backups")
+                .display()
+                .to_string()
+        ),
+        "{undo}"
+    );
+    // And undone: the payment is back.
+    let o = on_server(&["restore", undo, "--yes"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = on_server(&["history", "--customer", "FEST15", "--format", "json"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"10.00\""));
     // Refusals: an address with a password, a move into a database holding a ledger.
     let fresh = Env {
         server: None,

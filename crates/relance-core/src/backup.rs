@@ -249,16 +249,6 @@ pub fn backup_now(conn: &Connection, db: &Path, out: Option<&Path>) -> Result<Sn
     snapshot_info(&dest)
 }
 
-/// Refuses what only a ledger file can do (its snapshots, a restore of a file into it).
-fn refuse_server(conn: &Connection, what: &'static str) -> Result<()> {
-    match conn.dialect() {
-        crate::store::sql::Dialect::Sqlite => Ok(()),
-        crate::store::sql::Dialect::Postgres => {
-            Err(Error::Server(crate::error::ServerFault::FileOnly(what)))
-        }
-    }
-}
-
 /// What a copy between engines moved ([`move_to_server`], [`backup_server`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transfer {
@@ -299,22 +289,8 @@ pub fn backup_server(conn: &mut Connection, out: &Path) -> Result<(Snapshot, Tra
             "backup_server",
         )));
     }
-    let balances = std::cell::Cell::new(0);
-    let mut tables = Vec::new();
-    store::write_whole_file(out, |tmp| {
-        let mut file = store::connect(tmp)?;
-        tables = store::transfer::copy_ledger(
-            conn,
-            &mut file,
-            |a, b| same_balances(a, b).map(|n| balances.set(n)),
-            |_| Ok(()),
-        )?;
-        Ok(())
-    })?;
-    let transfer = Transfer {
-        tables,
-        balances: balances.get(),
-    };
+    // The server's write transaction holds the other writers back: one moment is copied.
+    let transfer = server_to_file(&*conn.transaction()?, out)?;
     Ok((snapshot_info(out)?, transfer))
 }
 
@@ -358,19 +334,15 @@ fn same_balances(a: &Connection, b: &Connection) -> Result<i64> {
 /// each table's rows are replaced by the file's (triggers set aside meanwhile, so the
 /// append-only rules and caches see a copy, not edits; foreign keys checked before commit).
 pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreReport> {
-    refuse_server(conn, "restore")?;
+    if conn.dialect() == crate::store::sql::Dialect::Postgres {
+        return restore_server(conn, db, file);
+    }
     if store::refuse_database_as_output(db, file, "file").is_err() {
         return Err(Error::invalid("file", Msg::RestoreFromItself));
     }
     check_file(file).map_err(|e| e.as_input_refusal("file"))?;
     // The file, copied aside and migrated (its own folder, removed afterwards).
-    let work = store::backups_dir(db).join(format!(
-        "restore-{}-{}.tmp",
-        store::stamp_now(),
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&work)?;
-    let result = (|| -> Result<(Snapshot, Vec<String>, Vec<String>)> {
+    let (undo, carried, carried_credit_notes) = in_work_folder(db, |work| {
         let copy = work.join("incoming.sqlite");
         {
             let source = Connection::open_sqlite_file(file, true)?;
@@ -384,12 +356,81 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
         let copied = copy_in(conn, db);
         conn.execute_batch("DETACH DATABASE incoming")?;
         copied
-    })();
-    let _ = std::fs::remove_dir_all(&work);
-    let (undo, carried, carried_credit_notes) = result?;
+    })?;
     crate::dunning::scenarios::ensure_shipped(conn)?;
     Ok(RestoreReport {
         undo,
+        restored: contents(conn)?,
+        carried,
+        carried_credit_notes,
+    })
+}
+
+/// A work folder of a restore beside the ledger's backups, removed when `f` is done.
+fn in_work_folder<T>(db: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let work = store::backups_dir(db).join(format!(
+        "restore-{}-{}.tmp",
+        store::stamp_now(),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&work)?;
+    let result = f(&work);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// The server ledger `server` (inside its write transaction) written to `out` as a Relance
+/// file, compared table by table and balance by balance; `out` is written whole or not at
+/// all.
+fn server_to_file(server: &Connection, out: &Path) -> Result<Transfer> {
+    let mut done = None;
+    store::write_whole_file(out, |tmp| {
+        let mut file = store::connect(tmp)?;
+        let target = file.transaction()?;
+        let tables = store::transfer::copy_rows(server, &target, store::transfer::Onto::Empty)?;
+        let balances = same_balances(server, &target)?;
+        target.commit()?;
+        done = Some(Transfer { tables, balances });
+        Ok(())
+    })?;
+    Ok(done.expect("filled"))
+}
+
+/// A restore onto a shared ledger, for its owner's role only: in **one write transaction
+/// on the server** (the others' writes wait, then land after it), the ledger as it is is
+/// written to an undo snapshot on this computer (a Relance file, as a backup from the
+/// server), a copy of that snapshot is restored from `file` exactly as a ledger file is
+/// (the issued invoices and credit notes it lacks carried over), and every table of the
+/// server is replaced by the result, read back and compared, before the commit.
+fn restore_server(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreReport> {
+    if !store::is_owner(conn)? {
+        return Err(Error::Server(crate::error::ServerFault::OwnerOnly(
+            "restore",
+        )));
+    }
+    check_file(file).map_err(|e| e.as_input_refusal("file"))?;
+    let undo_path = fresh_name(db, "relance-before-restore-");
+    let (carried, carried_credit_notes) = in_work_folder(db, |work| {
+        let server = conn.transaction()?;
+        server_to_file(&server, &undo_path)?;
+        let ledger = work.join("ledger.sqlite");
+        std::fs::copy(&undo_path, &ledger)?;
+        let mut restored = store::connect(&ledger)?;
+        let report = restore(&mut restored, &ledger, file)?;
+        {
+            let source = restored.transaction()?;
+            store::transfer::copy_rows(&source, &server, store::transfer::Onto::Replaced)?;
+            same_balances(&source, &server)?;
+        }
+        server.commit()?;
+        Ok((report.carried, report.carried_credit_notes))
+    })
+    .inspect_err(|_| {
+        // Nothing was replaced: the snapshot of an unchanged ledger is no undo.
+        let _ = std::fs::remove_file(&undo_path);
+    })?;
+    Ok(RestoreReport {
+        undo: snapshot_info(&undo_path)?,
         restored: contents(conn)?,
         carried,
         carried_credit_notes,
@@ -426,7 +467,22 @@ pub const PREVIEW_LIMIT: i64 = 200;
 /// says what restoring it would drop and carry; nothing is written. Refused like a restore
 /// when the file is not a whole Relance database of a schema this build knows.
 pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<RestorePreview> {
-    refuse_server(conn, "restore")?;
+    if conn.dialect() == crate::store::sql::Dialect::Postgres {
+        // A shared ledger: the same reading on its copy as a file.
+        if !store::is_owner(conn)? {
+            return Err(Error::Server(crate::error::ServerFault::OwnerOnly(
+                "restore",
+            )));
+        }
+        return in_work_folder(db, |work| {
+            let copy = work.join("ledger.sqlite");
+            {
+                let server = conn.unchecked_transaction()?;
+                server_to_file(&server, &copy)?;
+            }
+            restore_preview(&store::connect(&copy)?, &copy, file)
+        });
+    }
     if store::refuse_database_as_output(db, file, "file").is_err() {
         return Err(Error::invalid("file", Msg::RestoreFromItself));
     }
@@ -512,10 +568,17 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
         )?
         .query_map([], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;
-    for t in tables
+    let restored: Vec<&String> = tables
         .iter()
         .filter(|t| !NOT_RESTORED.contains(&t.as_str()))
-    {
+        .collect();
+    // Every table emptied first, then every table filled: a reference declared ON DELETE
+    // CASCADE (a scenario's steps) would otherwise empty a table filled before the one it
+    // refers to (foreign keys stay on, deferred to the commit).
+    for t in &restored {
+        tx.execute_batch(&format!("DELETE FROM main.\"{t}\""))?;
+    }
+    for t in restored {
         let columns: Vec<String> = tx
             .prepare(&format!(
                 "SELECT name FROM pragma_table_info('{t}', 'main')"
@@ -525,8 +588,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
             .collect::<crate::store::sql::Result<_>>()?;
         let cols = columns.join(", ");
         tx.execute_batch(&format!(
-            "DELETE FROM main.\"{t}\";
-             INSERT INTO main.\"{t}\" ({cols}) SELECT {cols} FROM incoming.\"{t}\";"
+            "INSERT INTO main.\"{t}\" ({cols}) SELECT {cols} FROM incoming.\"{t}\";"
         ))?;
     }
     let carried = carry.write(&tx)?;
@@ -534,6 +596,9 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
         tx.execute_batch(sql)?;
     }
     let carried_notes = carry.write_credit_notes(&tx)?;
+    // A file taken before its ledger moved to a server, or a server's copy of one, brings
+    // no "moved" mark: the restored ledger lives here.
+    store::clear_moved(&tx)?;
     let broken: Option<String> = tx
         .query_row("PRAGMA main.foreign_key_check", [], |r| r.get(0))
         .optional()?;
@@ -1237,15 +1302,128 @@ mod tests {
         assert_eq!(contents(&conn).unwrap(), changed);
     }
 
+    /// Every row of every table, as text, sorted by table then row (but the computer-local
+    /// tables a restore leaves as they are).
+    fn every_row(conn: &Connection) -> Vec<(String, Vec<String>)> {
+        crate::store::tables(conn)
+            .unwrap()
+            .into_iter()
+            .filter(|t| !NOT_RESTORED.contains(&t.as_str()))
+            .map(|t| {
+                let mut st = conn.prepare(&format!("SELECT * FROM {t}")).unwrap();
+                let width = st.column_names().unwrap().len();
+                let mut rows: Vec<String> = st
+                    .query_map([], |r| {
+                        Ok((0..width)
+                            .map(|i| format!("{:?}", r.get::<_, crate::store::sql::Value>(i)))
+                            .collect::<Vec<_>>()
+                            .join("|"))
+                    })
+                    .unwrap()
+                    .collect::<crate::store::sql::Result<_>>()
+                    .unwrap();
+                rows.sort();
+                (t, rows)
+            })
+            .collect()
+    }
+
+    /// A restore brings back every row of every table the file holds, whatever references
+    /// one table makes to another (a scenario's steps, declared ON DELETE CASCADE, were
+    /// emptied by the scenarios' own replacement: the agenda came back empty). On a file,
+    /// and on a shared ledger when `RELANCE_TEST_SERVER` is set.
+    #[test]
+    fn a_restore_brings_back_every_row_of_every_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let out = dir.path().join("copy.sqlite");
+        backup_now(&conn, &path, Some(&out)).unwrap();
+        let file = every_row(&Connection::open_sqlite_file(&out, true).unwrap());
+        assert!(file
+            .iter()
+            .any(|(t, rows)| t == "scenario_steps" && !rows.is_empty()));
+        let agenda = crate::dunning::agenda(&conn, day("2026-11-22")).unwrap();
+        assert!(!agenda.is_empty());
+        restore(&mut conn, &path, &out).unwrap();
+        assert_eq!(every_row(&conn), file);
+        assert_eq!(
+            crate::dunning::agenda(&conn, day("2026-11-22")).unwrap(),
+            agenda
+        );
+
+        let Some(server) = std::env::var("RELANCE_TEST_SERVER")
+            .ok()
+            .filter(|s| !s.is_empty())
+        else {
+            return;
+        };
+        let address = crate::store::fresh_server_database(&server).unwrap();
+        move_to_server(&mut conn, &address).unwrap();
+        let mut conn = crate::open_server(&address).unwrap();
+        let local = dir.path().join("local").join("relance.sqlite");
+        restore(&mut conn, &local, &out).unwrap();
+        assert_eq!(every_row(&conn), file);
+        assert_eq!(
+            crate::dunning::agenda(&conn, day("2026-11-22")).unwrap(),
+            agenda
+        );
+    }
+
     /// Issue 18, item 10: before confirming, the owner sees what the restore drops (the
     /// payment, call and invoice recorded since, and a customer only they concern) and which
     /// issued invoice it keeps; the preview writes nothing, and the restore does what it said.
     #[test]
     fn a_restore_preview_lists_what_is_dropped_and_what_is_carried() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, mut conn) = ledger(dir.path());
-        let out = dir.path().join("copy.sqlite");
-        backup_now(&conn, &path, Some(&out)).unwrap();
+        let (path, conn) = ledger(dir.path());
+        preview_then_restore(conn, &path, dir.path());
+    }
+
+    /// The same on a shared ledger, restored by its owner (`RELANCE_TEST_SERVER`): the
+    /// preview and the restore read and write the server as they do a file, the undo
+    /// snapshot a Relance file on this computer; a file taken before its ledger moved
+    /// brings no "moved" mark.
+    #[test]
+    fn a_restore_onto_a_server_ledger_drops_and_carries_as_on_a_file() {
+        let Some(server) = std::env::var("RELANCE_TEST_SERVER")
+            .ok()
+            .filter(|s| !s.is_empty())
+        else {
+            eprintln!("skipped: RELANCE_TEST_SERVER is not set (./dev test sets it)");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (moved, mut file) = ledger(dir.path());
+        let address = crate::store::fresh_server_database(&server).unwrap();
+        move_to_server(&mut file, &address).unwrap();
+        drop(file);
+        let local = dir.path().join("local").join("relance.sqlite");
+        let mut conn = crate::open_server(&address).unwrap();
+        let before = contents(&conn).unwrap();
+        // The file the ledger was moved from, marked as moved: restored, the server ledger
+        // is not marked (it would refuse to open).
+        let r = restore(&mut conn, &local, &moved).unwrap();
+        assert_eq!(r.restored, before);
+        crate::store::refuse_moved(&conn).unwrap();
+        assert!(r.undo.path.starts_with(
+            &local
+                .parent()
+                .unwrap()
+                .join("backups")
+                .display()
+                .to_string()
+        ));
+        preview_then_restore(conn, &local, dir.path());
+    }
+
+    fn preview_then_restore(mut conn: Connection, path: &Path, dir: &Path) {
+        let out = dir.join("copy.sqlite");
+        let server = conn.dialect() == crate::store::sql::Dialect::Postgres;
+        if server {
+            backup_server(&mut conn, &out).unwrap();
+        } else {
+            backup_now(&conn, path, Some(&out)).unwrap();
+        }
         let today = day("2026-11-22");
         crate::customers::create(
             &conn,
@@ -1300,7 +1478,7 @@ mod tests {
         };
         let f9 = balance(&conn, "F2025-0009");
         let before = contents(&conn).unwrap();
-        let p = restore_preview(&conn, &path, &out).unwrap();
+        let p = restore_preview(&conn, path, &out).unwrap();
         assert_eq!(p.now, before);
         assert_eq!(p.file, check_file(&out).unwrap());
         assert_eq!(p.dropped_invoices, vec!["F-AFTER".to_string()]);
@@ -1323,15 +1501,17 @@ mod tests {
         );
         // Nothing written, nothing left attached.
         assert_eq!(contents(&conn).unwrap(), before);
-        let attached: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_database_list WHERE name = 'incoming'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(attached, 0);
-        let r = restore(&mut conn, &path, &out).unwrap();
+        if !server {
+            let attached: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM pragma_database_list WHERE name = 'incoming'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(attached, 0);
+        }
+        let r = restore(&mut conn, path, &out).unwrap();
         assert_eq!(r.carried, p.carried);
         assert_eq!(r.carried_credit_notes, notes);
         // The file's invoice keeps its credit note (the payment after the backup was on
@@ -1348,7 +1528,7 @@ mod tests {
         // Previewing the undo snapshot now lists nothing else dropped than the history
         // entries the restore wrote for the two credit notes it kept.
         // (Matched by id and time of recording, those may even coincide within a second.)
-        let undo = restore_preview(&conn, &path, Path::new(&r.undo.path)).unwrap();
+        let undo = restore_preview(&conn, path, Path::new(&r.undo.path)).unwrap();
         assert!(undo.dropped_count <= 2, "{undo:?}");
         assert!(undo
             .dropped

@@ -108,6 +108,24 @@ fn a_granted_role_works_in_the_ledger_but_cannot_rewrite_it() {
         store::grant(&mut staff, &s.staff),
         Err(Error::Server(ServerFault::OwnerOnly(_)))
     ));
+    // Nor does anyone but the owner restore a file onto the ledger, or preview it.
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("relance.sqlite");
+    let copy = dir.path().join("copy.sqlite");
+    relance_core::backup::backup_server(&mut owner, &copy).unwrap();
+    for e in [
+        relance_core::backup::restore(&mut staff, &local, &copy).unwrap_err(),
+        relance_core::backup::restore_preview(&staff, &local, &copy).unwrap_err(),
+    ] {
+        assert!(
+            matches!(e, Error::Server(ServerFault::OwnerOnly("restore"))),
+            "{e:?}"
+        );
+    }
+    assert!(
+        !dir.path().join("backups").exists(),
+        "no undo snapshot taken"
+    );
     // The day's work: an action done, named after the role.
     let today = day("2026-11-22");
     let agenda = relance_core::dunning::agenda(&staff, today).unwrap();

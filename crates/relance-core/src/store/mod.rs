@@ -750,6 +750,12 @@ pub fn refuse_moved(conn: &Connection) -> Result<()> {
     }
 }
 
+/// Takes the "moved" mark off a ledger (a restore brings a moved file's data back here).
+pub fn clear_moved(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM settings WHERE key = ?1", [MOVED_KEY])?;
+    Ok(())
+}
+
 /// Marks a ledger file as moved to `address` (inside the move's transaction on the file).
 pub fn mark_moved(conn: &Connection, address: &str) -> Result<()> {
     conn.execute(

@@ -46,7 +46,35 @@ pub fn copy_ledger(
     check: impl FnOnce(&Connection, &Connection) -> Result<()>,
     then: impl FnOnce(&Connection) -> Result<()>,
 ) -> Result<Vec<Copied>> {
-    for side in [&*from, &*to] {
+    let source = from.transaction()?;
+    let target = to.transaction()?;
+    let copied = copy_rows(&source, &target, Onto::Empty)?;
+    check(&source, &target)?;
+    target.commit()?;
+    // The copy is kept; what follows on the source (a move marks the file) failing would
+    // leave two ledgers: said as such, never as a plain failure.
+    then(&source)
+        .and_then(|()| Ok(source.commit()?))
+        .map_err(|e| Error::Server(ServerFault::CopyKeptSourceUnmarked(e.to_string())))?;
+    Ok(copied)
+}
+
+/// What the target of [`copy_rows`] may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Onto {
+    /// No ledger (only the rows migrations seed): anything else is refused untouched.
+    Empty,
+    /// A ledger, replaced whole (its owner's restore).
+    Replaced,
+}
+
+/// Copies every row of `source` into `target`, both inside a write transaction the caller
+/// opened (and commits), at this build's schema: the target's tables emptied (a ledger's
+/// facts only when `into` says so), the rows copied with the target's triggers set aside,
+/// every table read back and compared, ids carried on, references checked. Returns every
+/// table with its row count, by name.
+pub fn copy_rows(source: &Connection, target: &Connection, onto: Onto) -> Result<Vec<Copied>> {
+    for side in [source, target] {
         let v = schema_version(side)?;
         if v != SCHEMA_VERSION {
             return Err(Error::damaged(
@@ -55,24 +83,33 @@ pub fn copy_ledger(
             ));
         }
     }
-    let source = from.transaction()?;
-    let target = to.transaction()?;
-    for t in LEDGER_FACTS {
-        let held: bool =
-            target.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {t})"), [], |r| {
-                r.get(0)
-            })?;
-        if held {
-            return Err(Error::Server(ServerFault::NotEmpty));
+    if onto == Onto::Empty {
+        for t in LEDGER_FACTS {
+            let held: bool =
+                target.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {t})"), [], |r| {
+                    r.get(0)
+                })?;
+            if held {
+                return Err(Error::Server(ServerFault::NotEmpty));
+            }
         }
     }
-    let names: Vec<String> = tables(&target)?
+    let names: Vec<String> = tables(target)?
         .into_iter()
         .filter(|t| !LOCAL_TABLES.contains(&t.as_str()))
         .collect();
-    let order = in_reference_order(&target, &names)?;
-    let aside = Triggers::set_aside(&target, &order)?;
-    clear(&target, &order)?;
+    // Ids go on after the last either side handed out: a replaced ledger's ids are never
+    // given again (its undo snapshot holds them).
+    let mut last = last_ids(source)?;
+    if onto == Onto::Replaced {
+        for (t, v) in last_ids(target)? {
+            let e = last.entry(t).or_insert(v);
+            *e = (*e).max(v);
+        }
+    }
+    let order = in_reference_order(target, &names)?;
+    let aside = Triggers::set_aside(target, &order)?;
+    clear(target, &order)?;
     let mut copied = Vec::with_capacity(order.len());
     for t in &order {
         let columns = target
@@ -113,7 +150,7 @@ pub fn copy_ledger(
                 .prepare(&insert(batch.len() / width))?
                 .execute(sql::params_from_iter(batch.iter()))?;
         }
-        let landed = digests(&target, t, &list, columns.len())?;
+        let landed = digests(target, t, &list, columns.len())?;
         sent.sort_unstable();
         if sent != landed {
             return Err(Error::Server(ServerFault::CopyDiffers(format!(
@@ -127,8 +164,8 @@ pub fn copy_ledger(
             rows: sent.len() as i64,
         });
     }
-    aside.restore(&target)?;
-    after_explicit_ids(&target, &last_ids(&source)?)?;
+    aside.restore(target)?;
+    after_explicit_ids(target, &last)?;
     if target.dialect() == Dialect::Sqlite {
         let broken: Option<String> = target
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
@@ -139,13 +176,6 @@ pub fn copy_ledger(
             ))));
         }
     }
-    check(&source, &target)?;
-    target.commit()?;
-    // The copy is kept; what follows on the source (a move marks the file) failing would
-    // leave two ledgers: said as such, never as a plain failure.
-    then(&source)
-        .and_then(|()| Ok(source.commit()?))
-        .map_err(|e| Error::Server(ServerFault::CopyKeptSourceUnmarked(e.to_string())))?;
     copied.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(copied)
 }
