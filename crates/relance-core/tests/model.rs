@@ -35,12 +35,16 @@
 //!   number order, across restores (a restore carries what the file lacks).
 //! - a restore's undo snapshot holds every write acknowledged before it (every table row
 //!   for row, each invoice with what settled it, each promise), and it carries exactly the
-//!   invoices and credit notes the model expects;
+//!   invoices and credit notes the model expects; the restored ledger holds every row the
+//!   file holds, in every table;
 //! - an invoice's first penalty invoice charges what the interest rules give on the model's
 //!   facts (settlements by their dates, the debtor's kind, the first formal demand).
 //!
 //! Sequences: `RELANCE_MODEL_CASES` (default 96 in `./dev test`; `./dev bench` runs
-//! thousands), each of up to 40 operations. A failure prints the shrunk sequence.
+//! thousands), each of up to 40 operations. A failure prints the shrunk sequence. With
+//! `RELANCE_TEST_SERVER` (`./dev test`'s second pass, 60 sequences) each sequence's ledger
+//! is a fresh database on that server: backups are `backup --out` copies, restores the
+//! owner's, the races two sessions on the server.
 
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
@@ -371,17 +375,63 @@ struct World {
     snapshot: Option<(std::path::PathBuf, Vec<MInv>)>,
     /// Contracts made: (reference, net total in cents).
     contracts: Vec<(String, i64)>,
+    /// The ledger's server address, when the sequence runs on a shared ledger.
+    server: Option<String>,
 }
 
 impl World {
+    /// The ledger file (on a server, the file its local things go beside: the undo
+    /// snapshots of a restore).
     fn db(&self) -> std::path::PathBuf {
         self.dir.path().join("ledger.sqlite")
     }
 }
 
+/// Another session on the same ledger (its file, or its server's address), as a second
+/// window or the command line opens.
+fn open_again(db: &std::path::Path, server: Option<&str>) -> Connection {
+    match server {
+        Some(address) => relance_core::open_server(address).unwrap(),
+        None => relance_core::open(db).unwrap(),
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        // The sequence's own database on the test server goes with it (FORCE ends this
+        // world's session, which is dropped after this).
+        if let (Some(address), Ok(admin)) = (&self.server, std::env::var("RELANCE_TEST_SERVER")) {
+            let name = address.rsplit('/').next().unwrap_or_default();
+            if let Ok(admin) = relance_core::store::connect_server(&admin) {
+                let _ =
+                    admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// Where a sequence's ledger lives: a fresh database on the test server when
+/// `RELANCE_TEST_SERVER` names one (`./dev test`'s second pass), else a file.
+fn ledger_place(dir: &std::path::Path) -> (Option<String>, Connection) {
+    match std::env::var("RELANCE_TEST_SERVER")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        Some(server) => {
+            let address = relance_core::store::fresh_server_database(&server).unwrap();
+            let conn = relance_core::open_server(&address).unwrap();
+            (Some(address), conn)
+        }
+        None => (
+            None,
+            relance_core::open(&dir.join("ledger.sqlite")).unwrap(),
+        ),
+    }
+}
+
 fn setup() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let conn = relance_core::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let (server, conn) = ledger_place(dir.path());
     for (k, v) in [
         ("company_name", "Atelier Modèle"),
         ("address", "1 rue du Test"),
@@ -425,6 +475,7 @@ fn setup() -> World {
         dir,
         snapshot: None,
         contracts: Vec::new(),
+        server,
     }
 }
 
@@ -530,8 +581,11 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
         }
         Op::Backup => {
             let path = w.dir.path().join(format!("snap-{}.sqlite", w.log.len()));
-            relance_core::backup::backup_now(&w.conn, &w.db(), Some(&path))
-                .map_err(|e| TestCaseError::fail(format!("backup: {e}")))?;
+            match w.server {
+                Some(_) => relance_core::backup::backup_server(&mut w.conn, &path).map(|_| ()),
+                None => relance_core::backup::backup_now(&w.conn, &w.db(), Some(&path)).map(|_| ()),
+            }
+            .map_err(|e| TestCaseError::fail(format!("backup: {e}")))?;
             w.snapshot = Some((path, w.invoices.clone()));
         }
         Op::Restore => {
@@ -559,6 +613,18 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             }
             // And the whole ledger as it was: every table, row for row.
             prop_assert_eq!(table_sizes(&undo), tables, "the undo snapshot's tables");
+            // The restored ledger holds every row of the file, in every table (what it
+            // carries over only adds).
+            let file = Connection::open_sqlite_file(&path, true).unwrap();
+            for ((t, have, _), (_, had, _)) in table_sizes(&w.conn).iter().zip(table_sizes(&file)) {
+                prop_assert!(
+                    *have >= had,
+                    "{} rows of {} restored, the file holds {}",
+                    have,
+                    t,
+                    had
+                );
+            }
             let promises: usize = w.invoices.iter().map(|m| m.promises.len()).sum();
             let kept: i64 = undo
                 .query_row("SELECT COUNT(*) FROM promises", [], |r| r.get(0))
@@ -1414,17 +1480,17 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             let got = if race {
                 // Each process has its own connection to the file, as two windows or a
                 // window and the command line would.
-                let db = w.db();
+                let (db, server) = (w.db(), w.server.clone());
                 let pay = m.balance_now() > 1;
                 let penalty = || {
-                    let mut c = relance_core::open(&db).unwrap();
+                    let mut c = open_again(&db, server.as_deref());
                     interest::invoice_penalties(&mut c, &m.number, today)
                 };
                 let (a, b, paid) = std::thread::scope(|s| {
                     let a = s.spawn(penalty);
                     let b = s.spawn(penalty);
                     let p = s.spawn(|| {
-                        let mut c = relance_core::open(&db).unwrap();
+                        let mut c = open_again(&db, server.as_deref());
                         pay.then(|| {
                             payments::record(
                                 &mut c,
@@ -1555,24 +1621,28 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Every table's row count and the sum of its rowids (a lost or extra row shows).
+/// Every table's row count and the sum of its ids where it has an `id` column (a lost or
+/// extra row shows), by name, on either engine (the computer-local `pending_files` left
+/// out: a restore keeps this computer's).
 fn table_sizes(conn: &Connection) -> Vec<(String, i64, i64)> {
-    let names: Vec<String> = conn
-        .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-               AND sql NOT LIKE '%WITHOUT ROWID%' ORDER BY name",
-        )
+    relance_core::store::tables(conn)
         .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    names
         .into_iter()
+        .filter(|t| t != "pending_files")
         .map(|t| {
+            let columns = conn
+                .prepare(&format!("SELECT * FROM {t} LIMIT 0"))
+                .unwrap()
+                .column_names()
+                .unwrap();
+            let ids = if columns.iter().any(|c| c == "id") {
+                "id"
+            } else {
+                "0"
+            };
             let (n, ids): (i64, i64) = conn
                 .query_row(
-                    &format!("SELECT COUNT(*), COALESCE(SUM(rowid), 0) FROM \"{t}\""),
+                    &format!("SELECT COUNT(*), COALESCE(SUM({ids}), 0) FROM {t}"),
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
