@@ -9,7 +9,9 @@
 //!   invoice still asks (exactly the answer each would get alone, after the others), and
 //!   the balance is 0.00;
 //! - the day's letters prepared twice at once: each letter once;
-//! - ten invoices issued at once: ten numbers, unique and gapless.
+//! - ten invoices issued at once: ten numbers, unique and gapless;
+//! - a write given up for another (a lock held too long, an injected serialization
+//!   failure): said so, nothing kept, and the same again recorded once.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -545,5 +547,79 @@ fn people_editing_one_customer_at_once_never_lose_each_others_changes() {
             }
         }
         assert!(kept >= 1, "{}: the first save is kept", l.engine);
+    }
+}
+
+/// A write the engine gives up to let another through: on a file, another writer holding
+/// the ledger past the lock's timeout (5 s); on a server, a serialization failure injected
+/// once (a trigger raising SQLSTATE 40001 on the first payment: Relance's own writers queue
+/// on one lock and never cause one, another program writing the tables could). The command
+/// says so in the user's words, exits 3 (a failure, not a refusal), keeps nothing of it, and the same command
+/// again is recorded once.
+#[test]
+fn a_write_given_up_for_another_saves_nothing_and_can_be_tried_again() {
+    for l in Ledger::both() {
+        l.ok(&["demo", "--as-of", DAY]);
+        let pay = [
+            "payment",
+            "add",
+            "--customer",
+            "GARA05",
+            "--amount",
+            "100",
+            "--date",
+            DAY,
+        ];
+        let before = entries_on(&l, "payment", DAY);
+        let given_up = if l.engine == "server" {
+            let admin = relance_core::store::connect_server(l.db.to_str().unwrap()).unwrap();
+            admin
+                .execute_batch(
+                    "CREATE SEQUENCE relance_injected;
+                     CREATE FUNCTION relance_injected() RETURNS trigger LANGUAGE plpgsql AS $$
+                     BEGIN
+                       IF nextval('relance_injected') = 1 THEN
+                         RAISE EXCEPTION 'could not serialize access due to concurrent update'
+                           USING ERRCODE = '40001';
+                       END IF;
+                       RETURN NEW;
+                     END $$;
+                     CREATE TRIGGER relance_injected BEFORE INSERT ON payments
+                       FOR EACH ROW EXECUTE FUNCTION relance_injected();",
+                )
+                .unwrap();
+            l.command("owner", &pay).output().unwrap()
+        } else {
+            // Another process's write transaction, held past the lock's timeout.
+            let holder =
+                relance_core::store::sql::Connection::open_sqlite_file(&l.db, false).unwrap();
+            holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+            let o = l.command("owner", &pay).output().unwrap();
+            holder.execute_batch("ROLLBACK").unwrap();
+            o
+        };
+        assert_eq!(
+            given_up.status.code(),
+            Some(3),
+            "{}: {}",
+            l.engine,
+            stderr(&given_up)
+        );
+        assert!(
+            stderr(&given_up).contains(
+                "someone else was saving in the ledger at the same moment: nothing was saved; try again"
+            ),
+            "{}: {}",
+            l.engine,
+            stderr(&given_up)
+        );
+        assert_eq!(
+            entries_on(&l, "payment", DAY),
+            before,
+            "{}: nothing kept",
+            l.engine
+        );
+        l.ok(&pay);
+        assert_eq!(entries_on(&l, "payment", DAY), before + 1, "{}", l.engine);
     }
 }

@@ -2313,6 +2313,16 @@ pub enum Error {
     /// The database cannot be written (file permissions, read-only medium).
     #[error("the database is read-only: nothing was written; check the file's permissions")]
     ReadOnly,
+    /// Another writer held the ledger too long (a file's lock past its timeout), or the
+    /// server gave up the transaction to let another through (a serialization failure or a
+    /// deadlock, which only another program writing the tables can cause: Relance's
+    /// writers queue on one lock). The transaction was rolled back whole; trying again is
+    /// safe. Not retried silently: a command's work is not proven free of effects outside
+    /// the ledger (files it stages).
+    #[error(
+        "someone else was saving in the ledger at the same moment: nothing was saved; try again"
+    )]
+    Busy,
     /// The folder given for the database does not exist (it is not created silently).
     #[error("the folder {0} does not exist")]
     FolderNotFound(String),
@@ -2404,6 +2414,7 @@ impl Error {
             Error::Server(_) => "server",
             Error::DiskFull => "disk_full",
             Error::ReadOnly => "read_only",
+            Error::Busy => "busy",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -2511,6 +2522,9 @@ impl Error {
                 .to_string(),
             Error::ReadOnly if fr => "La base de données est en lecture seule : rien n'a été \
                                       enregistré ; vérifiez les droits du fichier."
+                .to_string(),
+            Error::Busy if fr => "Quelqu'un d'autre enregistrait dans le registre au même \
+                                  moment : rien n'a été enregistré ; recommencez."
                 .to_string(),
             other => other.to_string(),
         }
@@ -2778,6 +2792,12 @@ impl From<rusqlite::Error> for Error {
             }
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly => {
                 Error::ReadOnly
+            }
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::DatabaseBusy
+                    || f.code == rusqlite::ErrorCode::DatabaseLocked =>
+            {
+                Error::Busy
             }
             _ => Error::Db(e),
         }
