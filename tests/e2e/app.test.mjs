@@ -1537,6 +1537,51 @@ test('Two windows on one ledger file: one marks an action done and the other\'s 
   await twoWindows(path.join(dir, 'relance.sqlite'), path.join(ARTIFACTS, 'two-windows'));
 });
 
+test('A shared ledger whose server stops answering: a banner, what is on screen stays, a click says nothing was saved; back by itself when the server is', async (t) => {
+  if (!process.env.RELANCE_PG_TESTS) {
+    t.skip('RELANCE_PG_TESTS is not set (./dev test runs these tests beside a throw-away PostgreSQL)');
+    return;
+  }
+  // pg_virtualenv's own cluster, stopped and started under the window.
+  const cluster = (verb) => execFileSync('pg_ctlcluster', [process.env.PGVERSION, 'regress', verb], { stdio: 'ignore' });
+  const name = `relance_e2e_down_${process.pid}`;
+  execFileSync('createdb', [name]);
+  const db = `postgres:///${name}`;
+  const cli = process.env.RELANCE_CLI_BINARY ?? path.join(path.dirname(APP), 'relance');
+  execFileSync(cli, ['--db', db, 'demo', '--as-of', TODAY], { env: { ...process.env, RELANCE_TODAY: TODAY } });
+  const doneEntries = () => JSON.parse(execFileSync(cli, ['--db', db, 'history', '--customer', 'PART21', '--format', 'json'], { env: { ...process.env, RELANCE_TODAY: TODAY } }).toString())
+    .filter((e) => e.kind === 'action_done').length;
+  const before = doneEntries();
+  const shots = path.join(ARTIFACTS, 'server-down');
+  const call = 'PART21/call/phone';
+  const row = `[data-testid="action-${call}"]`;
+  try {
+    await withApp(4466, { RELANCE_DB: db }, async (a) => {
+      await a.find(row, 'the call on Today');
+      cluster('stop');
+      try {
+        await a.find('[data-testid="server-banner"]', 'the banner saying the server does not answer');
+        assert.equal((await a.findAll(row)).length, 1, 'what was on screen stays');
+        await a.click(`[data-testid="done-${call}"]`);
+        await a.waitText('[data-testid="notice-error"]', "ne répond pas");
+        assert.equal((await a.findAll(row)).length, 1, 'the call is still to do');
+        await a.screenshot(shots, '01-server-away');
+        assert.deepEqual(await a.axe(), [], 'axe-core with the banner shown');
+      } finally {
+        cluster('start');
+      }
+      // The window notices by itself (its watcher listens again), and the next click works.
+      await a.waitFor(async () => (await a.findAll('[data-testid="server-banner"]')).length === 0, 'the banner to go', 20000);
+      await a.click(`[data-testid="done-${call}"]`);
+      await a.waitFor(async () => (await a.findAll(row)).length === 0, 'the call done once the server is back');
+      await a.screenshot(shots, '02-server-back');
+    });
+    assert.equal(doneEntries(), before + 1, 'the call recorded once: the click while away saved nothing');
+  } finally {
+    execFileSync('dropdb', ['--force', name]);
+  }
+});
+
 test('Two windows on one shared ledger on a PostgreSQL server: the same, through the server\'s notifications', async (t) => {
   if (!process.env.RELANCE_PG_TESTS) {
     t.skip('RELANCE_PG_TESTS is not set (./dev test runs these tests beside a throw-away PostgreSQL)');
