@@ -97,6 +97,18 @@ fn counts(c: &Contents) -> [i64; 3] {
     [c.customers, c.invoices, c.payments]
 }
 
+/// What a backup wrote, and where.
+fn backed_up(s: &relance_core::backup::Snapshot) {
+    out!(
+        "Backed up to {} ({} kB: {} customers, {} invoices, {} payments).",
+        s.path,
+        s.size_bytes.div_ceil(1024),
+        s.contents.customers,
+        s.contents.invoices,
+        s.contents.payments
+    );
+}
+
 pub fn run(conn: &mut Connection, db: &Path, args: BackupArgs) -> Result<()> {
     match args.cmd {
         Some(BackupCmd::List { .. }) if conn.dialect() == Dialect::Postgres => {
@@ -137,25 +149,11 @@ pub fn run(conn: &mut Connection, db: &Path, args: BackupArgs) -> Result<()> {
             relance_core::store::refuse_database_as_output(db, &out, "out")?;
             let (s, t) = backup::backup_server(conn, &out)?;
             report(&t);
-            out!(
-                "Backed up to {} ({} kB: {} customers, {} invoices, {} payments).",
-                s.path,
-                s.size_bytes.div_ceil(1024),
-                s.contents.customers,
-                s.contents.invoices,
-                s.contents.payments
-            );
+            backed_up(&s);
         }
         None => {
             let s = backup::backup_now(conn, db, args.out.as_deref())?;
-            out!(
-                "Backed up to {} ({} kB: {} customers, {} invoices, {} payments).",
-                s.path,
-                s.size_bytes.div_ceil(1024),
-                s.contents.customers,
-                s.contents.invoices,
-                s.contents.payments
-            );
+            backed_up(&s);
         }
     }
     Ok(())

@@ -6,46 +6,13 @@
 use relance_core::store::sql::{params, params_from_iter, Connection, Error, OptionalExtension};
 use relance_core::store::{self, sql};
 
-/// A fresh database on the test server, dropped when the test ends.
-struct ServerDb {
-    name: String,
-}
-
-impl ServerDb {
-    fn create(tag: &str) -> Option<(ServerDb, Connection)> {
-        if std::env::var_os("RELANCE_PG_TESTS").is_none() {
-            eprintln!("PostgreSQL half skipped: RELANCE_PG_TESTS is not set (./dev test sets it)");
-            return None;
-        }
-        let admin = store::connect_server("postgres:///postgres")
-            .expect("the test server (RELANCE_PG_TESTS is set: ./dev test starts one)");
-        let name = format!("relance_{tag}_{}", std::process::id());
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            admin.execute_batch(&sql).unwrap();
-        }
-        let conn = store::connect_server(&format!("postgres:///{name}")).unwrap();
-        Some((ServerDb { name }, conn))
-    }
-}
-
-impl Drop for ServerDb {
-    fn drop(&mut self) {
-        if let Ok(admin) = store::connect_server("postgres:///postgres") {
-            let _ = admin.execute_batch(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
+mod common;
+use common::ServerDb;
 
 fn both(tag: &str, check: impl Fn(&mut Connection)) {
     let mut lite = Connection::open_sqlite_file(":memory:", false).unwrap();
     check(&mut lite);
-    if let Some((_db, mut server)) = ServerDb::create(tag) {
+    if let Some((_db, mut server)) = ServerDb::connected(tag) {
         assert_eq!(server.dialect(), sql::Dialect::Postgres);
         check(&mut server);
     }
@@ -209,7 +176,7 @@ fn a_server_address_never_carries_a_password() {
 /// second transaction waits for the first's commit and sees its write.
 #[test]
 fn writers_on_a_server_queue() {
-    let Some((db, mut first)) = ServerDb::create("queue") else {
+    let Some((db, mut first)) = ServerDb::connected("queue") else {
         return;
     };
     first
@@ -310,10 +277,10 @@ fn a_commit_by_someone_else_is_heard_and_ones_own_is_not() {
         "someone else's"
     );
 
-    let Some((db, mut mine)) = ServerDb::create("changes") else {
+    let Some((db, mut mine)) = ServerDb::connected("changes") else {
         return;
     };
-    let address = format!("postgres:///{}", db.name);
+    let address = db.address();
     let mut theirs = store::connect_server(&address).unwrap();
     mine.execute_batch("CREATE TABLE t (a BIGINT)").unwrap();
     let own = store::session_id(&mine).unwrap();

@@ -12,44 +12,8 @@ use relance_core::{Error, Lang};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A fresh database on the test server, dropped when the test ends.
-struct ServerDb {
-    name: String,
-}
-
-impl ServerDb {
-    fn create(tag: &str) -> Option<ServerDb> {
-        if std::env::var_os("RELANCE_PG_TESTS").is_none() {
-            eprintln!("skipped: RELANCE_PG_TESTS is not set (./dev test sets it)");
-            return None;
-        }
-        let admin = store::connect_server("postgres:///postgres")
-            .expect("the test server (RELANCE_PG_TESTS is set: ./dev test starts one)");
-        let name = format!("relance_{tag}_{}", std::process::id());
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            admin.execute_batch(&sql).unwrap();
-        }
-        Some(ServerDb { name })
-    }
-
-    fn address(&self) -> String {
-        format!("postgres:///{}", self.name)
-    }
-}
-
-impl Drop for ServerDb {
-    fn drop(&mut self) {
-        if let Ok(admin) = store::connect_server("postgres:///postgres") {
-            let _ = admin.execute_batch(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
+mod common;
+use common::ServerDb;
 
 fn day(s: &str) -> chrono::NaiveDate {
     s.parse().unwrap()
