@@ -674,19 +674,37 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
     let filter = "(?1 = '%%' OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\'
                    OR c.email LIKE ?1 ESCAPE '\\' OR c.city LIKE ?1 ESCAPE '\\')";
     let limit = v::page_limit(q.limit)?;
+    // By name, the page of customers is chosen first (the name index serves the order and
+    // stops at the page), and only its customers' invoices are summed: a first page costs
+    // the same at any size. By a total, every customer's total is needed to order them.
+    let (from, condition, page) = match q.sort {
+        CustomerSort::Name => (
+            format!(
+                "(SELECT * FROM customers c WHERE {filter} AND (c.archived_on IS NOT NULL) = ?6
+                   ORDER BY {order} LIMIT ?4 OFFSET ?5) c"
+            ),
+            String::new(),
+            "",
+        ),
+        CustomerSort::Outstanding | CustomerSort::Overdue => (
+            "customers c".to_string(),
+            format!("WHERE {filter} AND (c.archived_on IS NOT NULL) = ?6"),
+            "LIMIT ?4 OFFSET ?5",
+        ),
+    };
     let sql = format!(
         "SELECT c.id, c.reference, c.name, c.kind, c.email, c.city, c.on_hold,
                 COALESCE(SUM(CASE WHEN i.currency = ?3 THEN i.total_minor - i.settled_minor END), 0) AS outstanding,
                 COALESCE(SUM(CASE WHEN i.currency = ?3 AND i.due_date < ?2 THEN i.total_minor - i.settled_minor END), 0) AS overdue,
                 COUNT(i.id)
-         FROM customers c
+         FROM {from}
          LEFT JOIN invoices i ON i.customer_id = c.id AND i.settled_minor < i.total_minor
               AND NOT EXISTS (SELECT 1 FROM invoice_closures x
                                WHERE x.invoice_id = i.id AND x.kind = 'write_off')
-         WHERE {filter} AND (c.archived_on IS NOT NULL) = ?6
-         GROUP BY c.id
+         {condition}
+         GROUP BY c.id, c.reference, c.name, c.kind, c.email, c.city, c.on_hold
          ORDER BY {order}
-         LIMIT ?4 OFFSET ?5"
+         {page}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
