@@ -289,8 +289,9 @@ pub fn backup_server(conn: &mut Connection, out: &Path) -> Result<(Snapshot, Tra
             "backup_server",
         )));
     }
-    // The server's write transaction holds the other writers back: one moment is copied.
-    let transfer = server_to_file(&*conn.transaction()?, out)?;
+    // One moment of the ledger is copied (a snapshot taken once no writer is half-way;
+    // the writers go on meanwhile).
+    let transfer = server_to_file(&*conn.snapshot()?, out)?;
     Ok((snapshot_info(out)?, transfer))
 }
 
@@ -410,30 +411,47 @@ fn restore_server(conn: &mut Connection, db: &Path, file: &Path) -> Result<Resto
     }
     check_file(file).map_err(|e| e.as_input_refusal("file"))?;
     let undo_path = fresh_name(db, "relance-before-restore-");
-    let (carried, carried_credit_notes) = in_work_folder(db, |work| {
+    // Once the COMMIT is sent, the server may have replaced the ledger even if no answer
+    // comes back: the undo snapshot is then kept, whatever the error.
+    let committing = std::cell::Cell::new(false);
+    let report = in_work_folder(db, |work| {
         let server = conn.transaction()?;
+        // Every table held still until the commit (the copies read one moment), writes
+        // outside a transaction too, which the writers' lock does not hold back: they wait
+        // and land after the restore.
+        let held: Vec<String> = store::tables(&server)?
+            .into_iter()
+            .filter(|t| !NOT_RESTORED.contains(&t.as_str()))
+            .collect();
+        server.execute_batch(&format!("LOCK TABLE {} IN EXCLUSIVE MODE", held.join(", ")))?;
         server_to_file(&server, &undo_path)?;
         let ledger = work.join("ledger.sqlite");
         std::fs::copy(&undo_path, &ledger)?;
         let mut restored = store::connect(&ledger)?;
+        // What the restore records (the credit notes it carries) names the owner's role.
+        if let Some(role) = server.session_user()? {
+            restored.act_as(&role);
+        }
         let report = restore(&mut restored, &ledger, file)?;
         {
             let source = restored.transaction()?;
             store::transfer::copy_rows(&source, &server, store::transfer::Onto::Replaced)?;
             same_balances(&source, &server)?;
         }
+        committing.set(true);
         server.commit()?;
-        Ok((report.carried, report.carried_credit_notes))
+        Ok(report)
     })
     .inspect_err(|_| {
         // Nothing was replaced: the snapshot of an unchanged ledger is no undo.
-        let _ = std::fs::remove_file(&undo_path);
+        if !committing.get() {
+            let _ = std::fs::remove_file(&undo_path);
+        }
     })?;
+    // What the server now holds is what was copied and compared: the restored copy's.
     Ok(RestoreReport {
         undo: snapshot_info(&undo_path)?,
-        restored: contents(conn)?,
-        carried,
-        carried_credit_notes,
+        ..report
     })
 }
 
@@ -480,6 +498,8 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
                 let server = conn.unchecked_transaction()?;
                 server_to_file(&server, &copy)?;
             }
+            // (A preview writes nothing: the write transaction above only held the writers
+            // back while it read.)
             restore_preview(&store::connect(&copy)?, &copy, file)
         });
     }

@@ -2626,6 +2626,10 @@ pub enum TlsSetup {
     Incomplete(String),
     /// A file the address names does not exist.
     Missing(String),
+    /// `sslrootcert=system` with a mode that does not check the host's name.
+    SystemNeedsFull,
+    /// A client's private key that others may read (libpq refuses it too).
+    KeyReadable(String),
     /// A file the address names cannot be read as a certificate or key (the library's words).
     Unreadable(String, String),
     /// The TLS library itself failed (its words).
@@ -2653,6 +2657,20 @@ impl TlsSetup {
                 "a client certificate and its key go together (sslcert and sslkey): only {f} \
                  is given"
             ),
+            TlsSetup::SystemNeedsFull if fr => "les autorités du système signent des \
+                certificats pour les noms de tout le monde : avec sslrootcert=system, seul \
+                sslmode=verify-full (qui vérifie aussi le nom du serveur) prouve quelque chose"
+                .to_string(),
+            TlsSetup::SystemNeedsFull => "the system's authorities sign certificates for \
+                anyone's names: with sslrootcert=system, only sslmode=verify-full (which checks \
+                the server's name too) proves anything"
+                .to_string(),
+            TlsSetup::KeyReadable(f) if fr => {
+                format!("la clé privée {f} est lisible par d'autres comptes : chmod 600 {f}")
+            }
+            TlsSetup::KeyReadable(f) => {
+                format!("the private key {f} can be read by other accounts: chmod 600 {f}")
+            }
             TlsSetup::Missing(f) if fr => format!("le fichier {f} n'existe pas"),
             TlsSetup::Missing(f) => format!("the file {f} does not exist"),
             TlsSetup::Unreadable(f, d) if fr => {

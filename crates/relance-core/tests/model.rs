@@ -616,7 +616,11 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             // The restored ledger holds every row of the file, in every table (what it
             // carries over only adds).
             let file = Connection::open_sqlite_file(&path, true).unwrap();
-            for ((t, have, _), (_, had, _)) in table_sizes(&w.conn).iter().zip(table_sizes(&file)) {
+            let (now, then_) = (table_sizes(&w.conn), table_sizes(&file));
+            let names =
+                |v: &[(String, i64, i64)]| v.iter().map(|t| t.0.clone()).collect::<Vec<_>>();
+            prop_assert_eq!(names(&now), names(&then_), "the same tables");
+            for ((t, have, _), (_, had, _)) in now.iter().zip(then_) {
                 prop_assert!(
                     *have >= had,
                     "{} rows of {} restored, the file holds {}",

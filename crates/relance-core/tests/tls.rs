@@ -242,6 +242,21 @@ fn a_server_ledger_is_reached_over_tls_as_libpq_would() {
             "{e:?}"
         );
         assert!(e.message(Lang::Fr).contains("La connexion chiffrée (TLS)"));
+        // verify-ca, and require with an authority, check the signature for real.
+        for mode in ["verify-ca", "require"] {
+            let e = app::check_server(&at(
+                "127.0.0.1",
+                &format!("sslmode={mode}&sslrootcert={}", other_file.display()),
+            ))
+            .unwrap_err();
+            assert!(
+                matches!(
+                    &e,
+                    Error::Server(ServerFault::TlsRefused(TlsRefusal::NotSigned))
+                ),
+                "{mode}: {e:?}"
+            );
+        }
 
         // A missing authority file: said before anything is sent.
         let missing = dir.path().join("nowhere.crt");

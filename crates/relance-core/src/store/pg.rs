@@ -220,6 +220,42 @@ impl Session {
         Ok(())
     }
 
+    /// Opens a read-only transaction that sees the ledger at one moment: the writers' lock
+    /// is taken (so no Relance write is half-way), the snapshot fixed by a first read, and
+    /// the lock given back at once — the writers go on while the reads, however long, see
+    /// that moment, writes made outside a transaction included.
+    pub fn begin_snapshot(&self) -> Result<()> {
+        if self.in_transaction.get() {
+            return Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_MISUSE),
+                Some("a transaction is already open on this session".into()),
+            ));
+        }
+        // Two round trips: in one, the lock's statement would open the transaction the
+        // BEGIN then takes over, too late to choose its isolation.
+        let mut client = self.client.borrow_mut();
+        let begun = client
+            .batch_execute(&format!("SELECT pg_advisory_lock({WRITE_LOCK})"))
+            .and_then(|()| {
+                client.batch_execute(&format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+                     SELECT 1 FROM relance_schema LIMIT 1;
+                     SELECT pg_advisory_unlock({WRITE_LOCK});"
+                ))
+            });
+        drop(client);
+        if let Err(e) = begun {
+            let _ = self
+                .client
+                .borrow_mut()
+                .batch_execute("ROLLBACK; SELECT pg_advisory_unlock_all();");
+            return Err(error(e));
+        }
+        self.in_transaction.set(true);
+        self.aborted.set(false);
+        Ok(())
+    }
+
     /// Commits, or refuses when a statement failed since BEGIN (PostgreSQL would roll the
     /// transaction back and say nothing): the caller learns that nothing was written.
     pub fn commit(&self) -> Result<()> {
@@ -383,10 +419,6 @@ fn percent_decoded(v: &str) -> String {
                 out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
                 i += 3;
             }
-            (b'+', ..) => {
-                out.push(b' ');
-                i += 1;
-            }
             (b, ..) => {
                 out.push(b);
                 i += 1;
@@ -443,6 +475,14 @@ pub fn config(
     let root_cert = param("sslrootcert", "PGSSLROOTCERT").or_else(|| home_file("root.crt"));
     if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) && root_cert.is_none() {
         return Err(ServerFault::TlsSetup(TlsSetup::NoRootCert));
+    }
+    // As libpq 16: the system's authorities sign certificates for anyone's names, so they
+    // prove something only when the name is checked too.
+    if root_cert.as_deref() == Some("system")
+        && mode != SslMode::VerifyFull
+        && mode != SslMode::Disable
+    {
+        return Err(ServerFault::TlsSetup(TlsSetup::SystemNeedsFull));
     }
     let cert = match (
         param("sslcert", "PGSSLCERT").or_else(|| home_file("postgresql.crt")),
@@ -559,10 +599,27 @@ pub fn connector(
             ok
         });
     }
-    if let Some((cert, key)) = &tls.cert {
+    if let Some((cert, key)) = tls.cert.as_ref().filter(|_| tls.mode != SslMode::Disable) {
         for file in [cert, key] {
             if !std::path::Path::new(file).is_file() {
                 return Err(ServerFault::TlsSetup(TlsSetup::Missing(file.clone())));
+            }
+        }
+        // As libpq: a private key others can read is refused (u=rw at most, or u=rw,g=r when
+        // root owns it).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            if let Ok(m) = std::fs::metadata(key) {
+                let mode = m.permissions().mode();
+                let open = if m.uid() == 0 {
+                    mode & 0o037
+                } else {
+                    mode & 0o077
+                };
+                if open != 0 {
+                    return Err(ServerFault::TlsSetup(TlsSetup::KeyReadable(key.clone())));
+                }
             }
         }
         builder
@@ -1078,12 +1135,12 @@ mod tests {
         let t = tls("postgres://u@db.example/relance").unwrap();
         assert_eq!((t.mode, t.root_cert, t.cert), (SslMode::Prefer, None, None));
         let t =
-            tls("postgres://u@db/r?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.crt").unwrap();
+            tls("postgres://u@db/r?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x+y.crt").unwrap();
         assert_eq!(t.mode, SslMode::VerifyFull);
-        assert_eq!(t.root_cert.as_deref(), Some("/etc/ca x.crt"));
+        assert_eq!(t.root_cert.as_deref(), Some("/etc/ca x+y.crt"));
         // The driver is given the rest of the query, and `require` as its mode.
         let c = config(
-            "postgres://u@db/r?sslmode=verify-ca&sslrootcert=system&connect_timeout=3",
+            "postgres://u@db/r?sslmode=verify-ca&sslrootcert=/ca.crt&connect_timeout=3",
             &none,
         )
         .unwrap();
@@ -1108,6 +1165,22 @@ mod tests {
             tls("postgres://u@db/r?sslmode=strict"),
             Err(ServerFault::BadAddress(d)) if d.contains("verify-full")
         ));
+        // The system's authorities prove a name only: verify-full alone.
+        for mode in ["require", "verify-ca"] {
+            assert_eq!(
+                tls(&format!(
+                    "postgres://u@db/r?sslmode={mode}&sslrootcert=system"
+                )),
+                Err(ServerFault::TlsSetup(TlsSetup::SystemNeedsFull))
+            );
+        }
+        assert_eq!(
+            tls("postgres://u@db/r?sslmode=verify-full&sslrootcert=system")
+                .unwrap()
+                .root_cert
+                .as_deref(),
+            Some("system")
+        );
         // Checking needs an authority to check against.
         assert_eq!(
             tls("postgres://u@db/r?sslmode=verify-full"),

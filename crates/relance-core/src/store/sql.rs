@@ -21,6 +21,9 @@ pub use rusqlite::{ffi, params, Error, ErrorCode, OptionalExtension, Result, ToS
 #[derive(Debug)]
 pub struct Connection {
     engine: Engine,
+    /// Who the history names for what this connection records, when it works on behalf of
+    /// another session (see [`Connection::act_as`]).
+    acting_as: std::cell::RefCell<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -41,6 +44,7 @@ impl Connection {
     pub(crate) fn from_sqlite(db: rusqlite::Connection) -> Self {
         Connection {
             engine: Engine::Sqlite(db),
+            acting_as: Default::default(),
         }
     }
 
@@ -48,6 +52,7 @@ impl Connection {
     pub(crate) fn from_postgres(client: postgres::Client) -> Self {
         Connection {
             engine: Engine::Postgres(Box::new(pg::Session::new(client))),
+            acting_as: Default::default(),
         }
     }
 
@@ -63,10 +68,20 @@ impl Connection {
     /// On a server, the role this session logged in as (asked once, then kept); on a file,
     /// none.
     pub fn session_user(&self) -> Result<Option<String>> {
+        if let Some(who) = self.acting_as.borrow().clone() {
+            return Ok(Some(who));
+        }
         match &self.engine {
             Engine::Sqlite(_) => Ok(None),
             Engine::Postgres(s) => s.session_user().map(Some),
         }
+    }
+
+    /// Records on behalf of `who` (a role of a shared ledger): the history names them for
+    /// what this connection writes from now on. A restore onto a server works on a copy as a
+    /// file, on behalf of the owner's role that restores.
+    pub fn act_as(&self, who: &str) {
+        *self.acting_as.borrow_mut() = Some(who.to_string());
     }
 
     /// The engine holding the ledger.
@@ -221,6 +236,19 @@ impl Connection {
     /// without [`Transaction::commit`], it rolls back.
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
         Transaction::begin(self)
+    }
+
+    /// A transaction that reads the ledger at one moment, for a copy of it (a backup): on a
+    /// server a read-only snapshot taken once no writer is half-way (the writers then go
+    /// on); on a file the write transaction, which holds the writers back meanwhile.
+    pub fn snapshot(&mut self) -> Result<Transaction<'_>> {
+        match &self.engine {
+            Engine::Sqlite(_) => Transaction::begin(self),
+            Engine::Postgres(s) => {
+                s.begin_snapshot()?;
+                Ok(Transaction { conn: self })
+            }
+        }
     }
 
     /// [`Connection::transaction`] on a shared reference, for the store's migrations, which
