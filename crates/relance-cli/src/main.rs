@@ -36,7 +36,7 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// The ledger: a file, or a shared ledger on a PostgreSQL server (postgres://host/db,
-    /// never with a password: PGPASSWORD or ~/.pgpass; over TLS with
+    /// never with a password: PGPASSWORD, the desktop's keyring or ~/.pgpass; over TLS with
     /// ?sslmode=verify-full&sslrootcert=ca.crt). Default: $RELANCE_DB, else the app's data
     /// folder.
     #[arg(long, global = true, value_name = "PATH|postgres://…")]

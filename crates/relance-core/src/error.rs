@@ -2455,6 +2455,8 @@ impl Error {
                     | ServerFault::Denied(_)
                     | ServerFault::NeedsUpgrade { .. }
                     | ServerFault::TlsSetup(_)
+                    | ServerFault::NoPassword(_)
+                    | ServerFault::LoginRefused(..)
             )
         )
     }
@@ -2535,7 +2537,7 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerFault {
     /// The address carries a password, which would end up in shell histories and process
-    /// lists; Relance reads it from `PGPASSWORD` or `~/.pgpass` instead (the keyring is not read yet).
+    /// lists; Relance reads it from `PGPASSWORD`, the keyring or `~/.pgpass` instead.
     PasswordInAddress,
     /// The address cannot be read as a PostgreSQL connection string.
     BadAddress(String),
@@ -2566,6 +2568,12 @@ pub enum ServerFault {
     /// library's or the server's words): a certificate not trusted, a name that does not
     /// match, a server without TLS.
     TlsRefused(TlsRefusal),
+    /// The server asks a password for this role (`role@host:port`) and none was found in
+    /// `PGPASSWORD`, the keyring or `.pgpass`.
+    NoPassword(String),
+    /// The server refused the login of this role (`role@host:port`; the server's words): a
+    /// wrong password, a role it does not let in.
+    LoginRefused(String, String),
 }
 
 /// Why the server and this computer could not agree on a protected session.
@@ -2691,11 +2699,11 @@ impl ServerFault {
         match self {
             ServerFault::PasswordInAddress if fr => "L'adresse du serveur contient un mot de \
                 passe : retirez-le (il resterait dans l'historique du terminal) ; Relance le lit \
-                dans PGPASSWORD ou le fichier ~/.pgpass."
+                dans le trousseau du bureau, PGPASSWORD ou le fichier ~/.pgpass."
                 .to_string(),
             ServerFault::PasswordInAddress => "The server address carries a password: remove it \
-                (it would stay in the shell's history); Relance reads it from PGPASSWORD or the \
-                ~/.pgpass file."
+                (it would stay in the shell's history); Relance reads it from the desktop's \
+                keyring, PGPASSWORD or the ~/.pgpass file."
                 .to_string(),
             ServerFault::BadAddress(d) if fr => {
                 format!("L'adresse du serveur PostgreSQL n'est pas lisible ({d}).")
@@ -2776,6 +2784,34 @@ impl ServerFault {
                 "The encrypted connection (TLS) to the server cannot be set up: {}; nothing was \
                  saved.",
                 t.text(false)
+            ),
+            ServerFault::NoPassword(who) if fr => {
+                let (role, place) = who.split_once('@').unwrap_or((who, ""));
+                let (host, port) = place.rsplit_once(':').unwrap_or((place, "5432"));
+                format!(
+                    "Le serveur demande un mot de passe pour {who} et aucun n'a été trouvé : \
+                     rangez-le dans le trousseau du bureau (secret-tool store --label Relance \
+                     application relance host {host} port {port} user {role}), ou dans \
+                     ~/.pgpass ou PGPASSWORD ; rien n'a été enregistré."
+                )
+            }
+            ServerFault::NoPassword(who) => {
+                let (role, place) = who.split_once('@').unwrap_or((who, ""));
+                let (host, port) = place.rsplit_once(':').unwrap_or((place, "5432"));
+                format!(
+                    "The server asks a password for {who} and none was found: keep it in the \
+                     desktop's keyring (secret-tool store --label Relance application relance \
+                     host {host} port {port} user {role}), or in ~/.pgpass or PGPASSWORD; nothing \
+                     was saved."
+                )
+            }
+            ServerFault::LoginRefused(who, d) if fr => format!(
+                "Le serveur refuse la connexion de {who} ({d}) : vérifiez le mot de passe gardé \
+                 pour ce compte ; rien n'a été enregistré."
+            ),
+            ServerFault::LoginRefused(who, d) => format!(
+                "The server refuses the login of {who} ({d}): check the password kept for this \
+                 account; nothing was saved."
             ),
             ServerFault::TlsRefused(why) if fr => format!(
                 "La connexion chiffrée (TLS) au serveur du registre partagé a échoué : {} ; \

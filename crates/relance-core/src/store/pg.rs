@@ -432,8 +432,8 @@ fn percent_decoded(v: &str) -> String {
 /// `PGPORT`, `PGUSER` and `PGDATABASE` (then localhost, 5432, the system account, the user's
 /// name), and its TLS from `sslmode` (else `PGSSLMODE`, else `prefer`) and the files it
 /// names. An address that carries a password is refused: the password comes from
-/// `PGPASSWORD` or a `.pgpass` file (`PGPASSFILE`, else `~/.pgpass`), never from a command
-/// line. `env` reads the environment (tests hand their own).
+/// `PGPASSWORD`, the desktop's keyring ([`keyring`]) or a `.pgpass` file (`PGPASSFILE`, else
+/// `~/.pgpass`), never from a command line. `env` reads the environment (tests hand their own).
 pub fn config(
     address: &str,
     env: &dyn Fn(&str) -> Option<String>,
@@ -531,20 +531,22 @@ pub fn config(
     let port = config.get_ports()[0].to_string();
     let user = config.get_user().unwrap_or("").to_string();
     let db = config.get_dbname().unwrap_or("").to_string();
-    let password = env("PGPASSWORD").or_else(|| {
-        let file = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass")))?;
-        // As libpq: a password file others can read is not used.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&file).ok()?.permissions().mode();
-            if mode & 0o077 != 0 {
-                return None;
+    let password = env("PGPASSWORD")
+        .or_else(|| keyring(&host, &port, &user, &env))
+        .or_else(|| {
+            let file = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass")))?;
+            // As libpq: a password file others can read is not used.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&file).ok()?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    return None;
+                }
             }
-        }
-        let text = std::fs::read_to_string(file).ok()?;
-        pgpass(&text, &host, &port, &db, &user)
-    });
+            let text = std::fs::read_to_string(file).ok()?;
+            pgpass(&text, &host, &port, &db, &user)
+        });
     if let Some(p) = password {
         config.password(p);
     }
@@ -652,6 +654,56 @@ fn tls_refusal(code: Option<i32>, host: &str, why: String) -> TlsRefusal {
     }
 }
 
+/// The password the desktop's keyring (the Secret Service: GNOME Keyring, KWallet) keeps for
+/// a role on a server, asked through libsecret's `secret-tool`. The user stores it once:
+/// `secret-tool store --label "Relance" application relance host HOST port PORT user ROLE`
+/// (one password per role and server, as PostgreSQL keeps it, whatever the database).
+/// Nothing when there is no session bus, no such command or no such item; given up after
+/// 5 seconds (a keyring waiting to be unlocked must not hold a command forever).
+fn keyring(
+    host: &str,
+    port: &str,
+    user: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    use std::process::{Command, Stdio};
+    env("DBUS_SESSION_BUS_ADDRESS")?;
+    let mut child = Command::new("secret-tool")
+        .args([
+            "lookup",
+            "application",
+            "relance",
+            "host",
+            host,
+            "port",
+            port,
+            "user",
+            user,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+    (status.success() && !out.is_empty()).then_some(out)
+}
+
 /// The password a `.pgpass` file gives for a server, port, database and user: the first line
 /// `host:port:database:user:password` whose fields match (`*` matches anything; `\:` and
 /// `\\` are a colon and a backslash), as libpq reads it. Comments start with `#`.
@@ -704,8 +756,18 @@ pub fn connect(
             .map(|s| s.to_string())
             .last()
             .unwrap_or_default();
+        let who = format!(
+            "{}@{host}:{}",
+            target.config.get_user().unwrap_or_default(),
+            target.config.get_ports().first().copied().unwrap_or(5432)
+        );
+        let login_refused = matches!(e.code().map(|c| c.code()), Some("28P01") | Some("28000"));
         crate::error::Error::Server(if tls {
             ServerFault::TlsRefused(tls_refusal(*refusal.lock().unwrap(), &host, why))
+        } else if target.config.get_password().is_none() && why.contains("password missing") {
+            ServerFault::NoPassword(who)
+        } else if login_refused {
+            ServerFault::LoginRefused(who, why)
         } else {
             ServerFault::Unreachable(e.to_string())
         })

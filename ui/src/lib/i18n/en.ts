@@ -36,7 +36,7 @@ export const en = {
   'setup.first_customer': 'Add a customer',
   'setup.demo_text': 'To look around first without typing anything: the demo opens in a ledger of its own and never touches your data.',
   'shared.title': 'Shared ledger',
-  'shared.intro': 'Working as a team? Put the ledger on a PostgreSQL server your team can reach: everyone then sees the same customers, promises and reminders as they change. The password is never typed here: Relance reads it from the ~/.pgpass file or PGPASSWORD.',
+  'shared.intro': 'Working as a team? Put the ledger on a PostgreSQL server your team can reach: everyone then sees the same customers, promises and reminders as they change. The password is never typed here: Relance reads it from your desktop’s keyring (secret-tool store --label Relance application relance host SERVER port 5432 user ACCOUNT), the ~/.pgpass file or PGPASSWORD.',
   'shared.address': 'Server address',
   'shared.address_hint': 'postgres://server/database (add :port after the server if it is not 5432; ?sslmode=verify-full&sslrootcert=/path/ca.crt when the server is elsewhere).',
   'shared.test': 'Test the connection',

@@ -38,7 +38,7 @@ export const fr: Record<Key, string> = {
   'setup.first_customer': 'Ajouter un client',
   'setup.demo_text': "Pour découvrir d'abord sans rien saisir : la démonstration s'ouvre dans un registre à part et ne touche jamais à vos données.",
   'shared.title': 'Registre partagé',
-  'shared.intro': 'Vous travaillez à plusieurs ? Placez le registre sur un serveur PostgreSQL accessible à votre équipe : chacun voit les mêmes clients, promesses et relances au fil des changements. Le mot de passe ne se tape jamais ici : Relance le lit dans le fichier ~/.pgpass ou PGPASSWORD.',
+  'shared.intro': 'Vous travaillez à plusieurs ? Placez le registre sur un serveur PostgreSQL accessible à votre équipe : chacun voit les mêmes clients, promesses et relances au fil des changements. Le mot de passe ne se tape jamais ici : Relance le lit dans le trousseau de votre bureau (secret-tool store --label Relance application relance host SERVEUR port 5432 user COMPTE), le fichier ~/.pgpass ou PGPASSWORD.',
   'shared.address': 'Adresse du serveur',
   'shared.address_hint': 'postgres://serveur/base (ajoutez :port après le serveur s’il n’est pas 5432 ; ?sslmode=verify-full&sslrootcert=/chemin/ca.crt si le serveur est ailleurs).',
   'shared.test': 'Tester la connexion',
