@@ -1567,14 +1567,29 @@ test('A shared ledger whose server stops answering: a banner, what is on screen 
         assert.equal((await a.findAll(row)).length, 1, 'the call is still to do');
         await a.screenshot(shots, '01-server-away');
         assert.deepEqual(await a.axe(), [], 'axe-core with the banner shown');
+        // A form filled in meanwhile keeps what was typed and says it could not be saved.
+        await a.exec("location.hash = '#/customers/new'");
+        await a.type('#c-name', 'Client saisi pendant la coupure');
+        await a.type('#c-reference', 'COUPURE');
+        await a.click('[data-testid="save-customer"]');
+        await a.waitText('[data-testid="notice-error"]', 'ne répond pas');
+        assert.equal(await a.value('#c-name'), 'Client saisi pendant la coupure');
+        await a.exec('window.scrollTo(0, 0)');
+        await a.screenshot(shots, '02-form-kept');
       } finally {
         cluster('start');
       }
-      // The window notices by itself (its watcher listens again), and the next click works.
+      // The window notices by itself (its watcher listens again); what was typed is saved
+      // by the same click, and the call done from Today.
       await a.waitFor(async () => (await a.findAll('[data-testid="server-banner"]')).length === 0, 'the banner to go', 20000);
+      assert.equal(await a.value('#c-name'), 'Client saisi pendant la coupure');
+      await a.click('[data-testid="save-customer"]');
+      await a.waitText('[data-testid="customer-name"]', 'Client saisi pendant la coupure');
+      await a.click('[data-testid="nav-today"]');
+      await a.find(row, 'the call, still to do');
       await a.click(`[data-testid="done-${call}"]`);
       await a.waitFor(async () => (await a.findAll(row)).length === 0, 'the call done once the server is back');
-      await a.screenshot(shots, '02-server-back');
+      await a.screenshot(shots, '03-server-back');
     });
     assert.equal(doneEntries(), before + 1, 'the call recorded once: the click while away saved nothing');
   } finally {

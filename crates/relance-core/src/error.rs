@@ -2317,8 +2317,9 @@ pub enum Error {
     /// server gave up the transaction to let another through (a serialization failure or a
     /// deadlock, which only another program writing the tables can cause: Relance's
     /// writers queue on one lock). The transaction was rolled back whole; trying again is
-    /// safe. Not retried silently: a command's work is not proven free of effects outside
-    /// the ledger (files it stages).
+    /// safe. On a server, the writes that go through `store::write` (a payment, an action)
+    /// are run again before this is said; the others' work is not proven free of effects
+    /// outside the ledger (files they stage).
     #[error(
         "someone else was saving in the ledger at the same moment: nothing was saved; try again"
     )]

@@ -206,10 +206,7 @@ pub fn act(
     ids: &[String],
     what: &Act,
 ) -> Result<Vec<i64>> {
-    let tx = conn.transaction()?;
-    let entries = act_in(&tx, as_of, ids, what)?;
-    tx.commit()?;
-    Ok(entries)
+    crate::store::write(conn, |tx| act_in(tx, as_of, ids, what))
 }
 
 /// Undoes "done", "skipped" or "snoozed" entries of `as_of` (the journal stays append-only:

@@ -105,9 +105,7 @@ fn open_invoice(tx: &Connection, field: &str, number: &str) -> Result<(String, O
 
 /// Records a payment and its allocations in one transaction; returns it.
 pub fn record(conn: &mut Connection, input: &PaymentInput) -> Result<PaymentView> {
-    let tx = conn.transaction()?;
-    let id = record_in(&tx, input)?;
-    tx.commit()?;
+    let id = crate::store::write(conn, |tx| record_in(tx, input))?;
     get(conn, id)
 }
 

@@ -750,6 +750,32 @@ pub fn refuse_moved(conn: &Connection) -> Result<()> {
     }
 }
 
+/// How many times [`write`] runs a write a server gave up for another.
+const WRITE_ATTEMPTS: usize = 3;
+
+/// Runs the write `f` in a write transaction of its own and commits it; on a server, runs it
+/// again (up to [`WRITE_ATTEMPTS`] times in all) when the server gave the transaction up to
+/// let another through (a serialization failure or a deadlock: [`Error::Busy`]). `f` reads
+/// and writes the ledger only — its inputs parsed again, nothing kept from a try — so
+/// running it again after the rollback is running it once. Relance's own writers queue on
+/// one lock and never cause such a failure; another program writing the tables can. On a
+/// file, a lock held past its timeout is not tried again (the timeout already waited).
+pub fn write<T>(conn: &mut Connection, mut f: impl FnMut(&Connection) -> Result<T>) -> Result<T> {
+    let server = conn.dialect() == sql::Dialect::Postgres;
+    let mut attempt = 1;
+    loop {
+        let tx = conn.transaction()?;
+        let outcome = f(&tx).and_then(|v| {
+            tx.commit()?;
+            Ok(v)
+        });
+        match outcome {
+            Err(Error::Busy) if server && attempt < WRITE_ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
 /// Takes the "moved" mark off a ledger (a restore brings a moved file's data back here).
 pub fn clear_moved(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM settings WHERE key = ?1", [MOVED_KEY])?;
