@@ -1156,6 +1156,8 @@ fn sigkill_during_writes_leaves_a_whole_server_ledger() {
         kills("RELANCE_CRASH_SERVER_KILLS", 40),
         seed(),
     );
+    // The restores' undo snapshots (files of this computer).
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join("relance-crash-data"));
 }
 
 fn harness(target: &Target, s: &Setup, ops: &[Op], kills: u64, seed: u64) {

@@ -2787,32 +2787,33 @@ impl ServerFault {
                 t.text(false)
             ),
             ServerFault::NoPassword(who) if fr => {
-                let (role, place) = who.split_once('@').unwrap_or((who, ""));
+                let (role, place) = who.rsplit_once('@').unwrap_or((who, ""));
                 let (host, port) = place.rsplit_once(':').unwrap_or((place, "5432"));
                 format!(
                     "Le serveur demande un mot de passe pour {who} et aucun n'a été trouvé : \
                      rangez-le dans le trousseau du bureau (secret-tool store --label Relance \
                      application relance host {host} port {port} user {role}), ou dans \
-                     ~/.pgpass ou PGPASSWORD ; rien n'a été enregistré."
+                     ~/.pgpass ou PGPASSWORD (s'il y est déjà, déverrouillez le trousseau) ; rien \
+                     n'a été enregistré."
                 )
             }
             ServerFault::NoPassword(who) => {
-                let (role, place) = who.split_once('@').unwrap_or((who, ""));
+                let (role, place) = who.rsplit_once('@').unwrap_or((who, ""));
                 let (host, port) = place.rsplit_once(':').unwrap_or((place, "5432"));
                 format!(
                     "The server asks a password for {who} and none was found: keep it in the \
                      desktop's keyring (secret-tool store --label Relance application relance \
-                     host {host} port {port} user {role}), or in ~/.pgpass or PGPASSWORD; nothing \
-                     was saved."
+                     host {host} port {port} user {role}), or in ~/.pgpass or PGPASSWORD (if it \
+                     is kept there already, unlock the keyring); nothing was saved."
                 )
             }
             ServerFault::LoginRefused(who, d) if fr => format!(
                 "Le serveur refuse la connexion de {who} ({d}) : vérifiez le mot de passe gardé \
-                 pour ce compte ; rien n'a été enregistré."
+                 pour ce compte et que le serveur l'accepte ; rien n'a été enregistré."
             ),
             ServerFault::LoginRefused(who, d) => format!(
                 "The server refuses the login of {who} ({d}): check the password kept for this \
-                 account; nothing was saved."
+                 account and that the server lets it in; nothing was saved."
             ),
             ServerFault::TlsRefused(why) if fr => format!(
                 "La connexion chiffrée (TLS) au serveur du registre partagé a échoué : {} ; \

@@ -454,7 +454,12 @@ pub fn config(
             .map(|(_, v)| v.clone())
             .or_else(|| env(var))
     };
-    let mode = match param("sslmode", "PGSSLMODE").as_deref() {
+    let asked_mode = param("sslmode", "PGSSLMODE");
+    let mode = match asked_mode.as_deref() {
+        // As libpq 16: the system's authorities without a mode said mean verify-full.
+        None if param("sslrootcert", "PGSSLROOTCERT").as_deref() == Some("system") => {
+            SslMode::VerifyFull
+        }
         None | Some("prefer") | Some("allow") => SslMode::Prefer,
         Some("disable") => SslMode::Disable,
         Some("require") => SslMode::Require,
@@ -478,10 +483,7 @@ pub fn config(
     }
     // As libpq 16: the system's authorities sign certificates for anyone's names, so they
     // prove something only when the name is checked too.
-    if root_cert.as_deref() == Some("system")
-        && mode != SslMode::VerifyFull
-        && mode != SslMode::Disable
-    {
+    if root_cert.as_deref() == Some("system") && mode != SslMode::VerifyFull {
         return Err(ServerFault::TlsSetup(TlsSetup::SystemNeedsFull));
     }
     let cert = match (
@@ -531,22 +533,20 @@ pub fn config(
     let port = config.get_ports()[0].to_string();
     let user = config.get_user().unwrap_or("").to_string();
     let db = config.get_dbname().unwrap_or("").to_string();
-    let password = env("PGPASSWORD")
-        .or_else(|| keyring(&host, &port, &user, &env))
-        .or_else(|| {
-            let file = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass")))?;
-            // As libpq: a password file others can read is not used.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(&file).ok()?.permissions().mode();
-                if mode & 0o077 != 0 {
-                    return None;
-                }
+    let password = env("PGPASSWORD").or_else(|| {
+        let file = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass")))?;
+        // As libpq: a password file others can read is not used.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).ok()?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return None;
             }
-            let text = std::fs::read_to_string(file).ok()?;
-            pgpass(&text, &host, &port, &db, &user)
-        });
+        }
+        let text = std::fs::read_to_string(file).ok()?;
+        pgpass(&text, &host, &port, &db, &user)
+    });
     if let Some(p) = password {
         config.password(p);
     }
@@ -671,6 +671,7 @@ fn keyring(
     let mut child = Command::new("secret-tool")
         .args([
             "lookup",
+            "--",
             "application",
             "relance",
             "host",
@@ -732,45 +733,74 @@ pub fn pgpass(text: &str, host: &str, port: &str, db: &str, user: &str) -> Optio
     })
 }
 
-/// Opens a session on the server the address names (see [`config`]).
+/// Opens a session on the server the address names (see [`config`]). When the server asks a
+/// password that neither `PGPASSWORD` nor `.pgpass` gave, the desktop's keyring is asked
+/// ([`keyring`]) — only then, so a server that asks none, or one away, never wakes it.
 pub fn connect(
     address: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> crate::error::Result<postgres::Client> {
     let target = config(address, env).map_err(crate::error::Error::Server)?;
-    let (connector, refusal) = connector(&target.tls).map_err(crate::error::Error::Server)?;
     let host = match target.config.get_hosts().first() {
         Some(postgres::config::Host::Tcp(h)) => h.clone(),
         #[cfg(unix)]
         Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
         None => String::new(),
     };
-    target.config.connect(connector).map_err(|e| {
-        // A handshake that failed (a certificate not trusted, a name that does not match, a
-        // server without TLS) is said as such, not as a server that does not answer; the
-        // deepest cause is the one that says why.
-        let tls = std::iter::successors(std::error::Error::source(&e), |s| s.source())
-            .any(|s| s.is::<openssl::ssl::Error>() || s.is::<openssl::error::ErrorStack>())
-            || e.to_string().contains("TLS");
-        let why = std::iter::successors(Some(&e as &dyn std::error::Error), |s| s.source())
-            .map(|s| s.to_string())
-            .last()
-            .unwrap_or_default();
-        let who = format!(
-            "{}@{host}:{}",
-            target.config.get_user().unwrap_or_default(),
-            target.config.get_ports().first().copied().unwrap_or(5432)
-        );
-        let login_refused = matches!(e.code().map(|c| c.code()), Some("28P01") | Some("28000"));
-        crate::error::Error::Server(if tls {
-            ServerFault::TlsRefused(tls_refusal(*refusal.lock().unwrap(), &host, why))
-        } else if target.config.get_password().is_none() && why.contains("password missing") {
-            ServerFault::NoPassword(who)
-        } else if login_refused {
-            ServerFault::LoginRefused(who, why)
-        } else {
-            ServerFault::Unreachable(e.to_string())
-        })
+    let port = target.config.get_ports().first().copied().unwrap_or(5432);
+    let user = target.config.get_user().unwrap_or_default().to_string();
+    let attempt = |config: &postgres::Config| -> crate::error::Result<postgres::Client> {
+        let (connector, refusal) = connector(&target.tls).map_err(crate::error::Error::Server)?;
+        config
+            .connect(connector)
+            .map_err(|e| explained(&e, config, &refusal, &host))
+    };
+    match attempt(&target.config) {
+        Err(crate::error::Error::Server(ServerFault::NoPassword(who))) => {
+            match keyring(&host, &port.to_string(), &user, env) {
+                Some(password) => {
+                    let mut config = target.config.clone();
+                    config.password(password);
+                    attempt(&config)
+                }
+                None => Err(crate::error::Error::Server(ServerFault::NoPassword(who))),
+            }
+        }
+        other => other,
+    }
+}
+
+/// A session the server or the TLS library refused, in the user's terms.
+fn explained(
+    e: &postgres::Error,
+    config: &postgres::Config,
+    refusal: &Refusal,
+    host: &str,
+) -> crate::error::Error {
+    // A handshake that failed (a certificate not trusted, a name that does not match, a
+    // server without TLS) is said as such, not as a server that does not answer; the
+    // deepest cause is the one that says why.
+    let tls = std::iter::successors(std::error::Error::source(e), |s| s.source())
+        .any(|s| s.is::<openssl::ssl::Error>() || s.is::<openssl::error::ErrorStack>())
+        || e.to_string().contains("TLS");
+    let why = std::iter::successors(Some(e as &dyn std::error::Error), |s| s.source())
+        .map(|s| s.to_string())
+        .last()
+        .unwrap_or_default();
+    let who = format!(
+        "{}@{host}:{}",
+        config.get_user().unwrap_or_default(),
+        config.get_ports().first().copied().unwrap_or(5432)
+    );
+    let login_refused = matches!(e.code().map(|c| c.code()), Some("28P01") | Some("28000"));
+    crate::error::Error::Server(if tls {
+        ServerFault::TlsRefused(tls_refusal(*refusal.lock().unwrap(), host, why))
+    } else if config.get_password().is_none() && why.contains("password missing") {
+        ServerFault::NoPassword(who)
+    } else if login_refused {
+        ServerFault::LoginRefused(who, why)
+    } else {
+        ServerFault::Unreachable(e.to_string())
     })
 }
 
@@ -1228,7 +1258,12 @@ mod tests {
             Err(ServerFault::BadAddress(d)) if d.contains("verify-full")
         ));
         // The system's authorities prove a name only: verify-full alone.
-        for mode in ["require", "verify-ca"] {
+        assert_eq!(
+            tls("postgres://u@db/r?sslrootcert=system").unwrap().mode,
+            SslMode::VerifyFull,
+            "the system's authorities without a mode said mean verify-full"
+        );
+        for mode in ["disable", "prefer", "require", "verify-ca"] {
             assert_eq!(
                 tls(&format!(
                     "postgres://u@db/r?sslmode={mode}&sslrootcert=system"

@@ -109,7 +109,7 @@ pub fn copy_rows(source: &Connection, target: &Connection, onto: Onto) -> Result
     }
     let order = in_reference_order(target, &names)?;
     let aside = Triggers::set_aside(target, &order)?;
-    clear(target, &order)?;
+    clear(target, &order, onto)?;
     let mut copied = Vec::with_capacity(order.len());
     for t in &order {
         let columns = target
@@ -264,11 +264,16 @@ fn in_reference_order(conn: &Connection, names: &[String]) -> Result<Vec<String>
     Ok(order)
 }
 
-/// Empties the target's tables (the rows migrations seeded), those referring to others first.
-fn clear(conn: &Connection, order: &[String]) -> Result<()> {
+/// Empties the target's tables (the rows migrations seeded, or a ledger replaced), those
+/// referring to others first. An empty server database is truncated; a ledger replaced on
+/// a server is deleted row by row, as TRUNCATE is not MVCC-safe (a backup's snapshot taken
+/// before would see the tables empty).
+fn clear(conn: &Connection, order: &[String], onto: Onto) -> Result<()> {
     match conn.dialect() {
-        Dialect::Postgres => Ok(conn.execute_batch(&format!("TRUNCATE {}", order.join(", ")))?),
-        Dialect::Sqlite => {
+        Dialect::Postgres if onto == Onto::Empty => {
+            Ok(conn.execute_batch(&format!("TRUNCATE {}", order.join(", ")))?)
+        }
+        Dialect::Postgres | Dialect::Sqlite => {
             for t in order.iter().rev() {
                 conn.execute_batch(&format!("DELETE FROM {t}"))?;
             }
