@@ -15,6 +15,94 @@ const CUSTOMERS: usize = 10_000;
 const INVOICES: usize = 100_000;
 const PAYMENTS: usize = 80_000;
 
+/// A ledger's size for the generator.
+struct Size {
+    customers: usize,
+    invoices: usize,
+    payments: usize,
+}
+
+/// The usual run.
+const USUAL: Size = Size {
+    customers: CUSTOMERS,
+    invoices: INVOICES,
+    payments: PAYMENTS,
+};
+
+/// Ten years of a busy business (`./dev bench --large`): ten times the usual run.
+const LARGE: Size = Size {
+    customers: 10 * CUSTOMERS,
+    invoices: 10 * INVOICES,
+    payments: 10 * PAYMENTS,
+};
+
+/// The generated CSV files and how many invoices they pay.
+struct Data {
+    customers_csv: String,
+    invoices_csv: String,
+    payments_csv: String,
+    paid: usize,
+}
+
+/// Customers, then invoices spread over two years, the first `payments` of those older
+/// than 60 days (fully or partly) paid.
+fn data(size: &Size, as_of: NaiveDate, rng: &mut Lcg) -> Data {
+    let mut customers_csv =
+        String::from("reference,name,kind,email,address,postal_code,city,payment_terms_days\n");
+    for i in 0..size.customers {
+        let kind = if i % 5 == 0 { "individual" } else { "business" };
+        writeln!(
+            customers_csv,
+            "C{i:05},Client {i} SARL,{kind},compta{i}@exemple.fr,{} rue de la République,{:05},Ville {},30",
+            1 + i % 200,
+            10_000 + i % 80_000,
+            i % 300
+        )
+        .unwrap();
+    }
+    // Invoices: spread over two years; the first `payments` of them are (fully or partly) paid.
+    let mut invoices_csv = String::from("number,customer_reference,issue_date,due_date,total\n");
+    let mut payments_csv = String::from("customer_reference,date,amount,invoice_number\n");
+    let mut paid = 0usize;
+    for i in 0..size.invoices {
+        let customer = rng.range(0, size.customers as u64 - 1);
+        let issue = as_of - Duration::days(rng.range(1, 730) as i64);
+        let due = issue + Duration::days(30);
+        let cents = rng.range(5_000, 2_000_000);
+        writeln!(
+            invoices_csv,
+            "F{i:06},C{customer:05},{issue},{due},{}.{:02}",
+            cents / 100,
+            cents % 100
+        )
+        .unwrap();
+        // Older invoices are mostly paid; recent ones mostly open.
+        if paid < size.payments && (as_of - issue).num_days() > 60 {
+            let amount = if rng.range(0, 9) == 0 {
+                cents / 2
+            } else {
+                cents
+            };
+            let date = (due + Duration::days(rng.range(0, 20) as i64)).min(as_of);
+            writeln!(
+                payments_csv,
+                "C{customer:05},{date},{}.{:02},F{i:06}",
+                amount / 100,
+                amount % 100
+            )
+            .unwrap();
+            paid += 1;
+        }
+    }
+
+    Data {
+        customers_csv,
+        invoices_csv,
+        payments_csv,
+        paid,
+    }
+}
+
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
@@ -101,7 +189,288 @@ fn peak_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// One figure of a run, in the order measured: what, how many, how long.
+struct Figure {
+    what: String,
+    count: String,
+    took: StdDuration,
+}
+
+/// `./dev bench --large` (`RELANCE_BENCH_LARGE=1`): the same generator at the usual size and
+/// at ten times it, the same figures at both, then each figure's growth for 10× the work
+/// (about 10 for a linear path, 100 for a quadratic one; a first page should not grow).
+fn growth() {
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let mut runs = Vec::new();
+    for size in [&USUAL, &LARGE] {
+        println!(
+            "--- {} customers, {} invoices, up to {} payments",
+            size.customers, size.invoices, size.payments
+        );
+        runs.push(figures(size, as_of));
+    }
+    println!();
+    println!(
+        "| measure | {} invoices | {} invoices | growth for 10× |",
+        USUAL.invoices, LARGE.invoices
+    );
+    println!("|---|---|---|---|");
+    for (small, large) in runs[0].iter().zip(&runs[1]) {
+        assert_eq!(small.what, large.what, "both runs measure the same things");
+        let cell = |f: &Figure| {
+            if f.count.is_empty() {
+                ms(f.took)
+            } else {
+                format!("{} ({})", ms(f.took), f.count)
+            }
+        };
+        println!(
+            "| {} | {} | {} | {:.1}× |",
+            small.what,
+            cell(small),
+            cell(large),
+            large.took.as_secs_f64() / small.took.as_secs_f64().max(1e-9)
+        );
+    }
+}
+
+/// The figures of one size, on a fresh ledger file (and, when `RELANCE_BENCH_SERVER` is
+/// set, the screens' reads on a server copy of it, beside the file's).
+fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
+    let mut out: Vec<Figure> = Vec::new();
+    let mut note = |what: &str, count: String, took: StdDuration| {
+        println!("{what} ({count})   {}", ms(took));
+        out.push(Figure {
+            what: what.to_string(),
+            count,
+            took,
+        });
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.sqlite");
+    let mut conn = relance_core::open(&path).unwrap();
+    let mut rng = Lcg(42);
+    let d = data(size, as_of, &mut rng);
+    for (kind, csv, what) in [
+        (ImportKind::Customers, &d.customers_csv, "import customers"),
+        (ImportKind::Invoices, &d.invoices_csv, "import invoices"),
+        (ImportKind::Payments, &d.payments_csv, "import payments"),
+    ] {
+        let start = Instant::now();
+        let report = import::import(&mut conn, kind, csv.as_bytes(), false).unwrap();
+        note(what, format!("{} rows", report.rows), start.elapsed());
+    }
+    drop(d);
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+    let runs = 7;
+    let page = |filter, sort, descending| InvoiceQuery {
+        filter,
+        sort,
+        descending,
+        limit: 100,
+        ..Default::default()
+    };
+    for (what, q) in [
+        (
+            "invoice list, first 100 open by due date",
+            page(InvoiceFilter::Open, InvoiceSort::DueDate, false),
+        ),
+        (
+            "invoice list, first 100 open by amount due",
+            page(InvoiceFilter::Open, InvoiceSort::Amount, true),
+        ),
+        (
+            "invoice list, first 100 overdue by due date",
+            page(InvoiceFilter::Overdue, InvoiceSort::DueDate, false),
+        ),
+    ] {
+        let (t, p) = time(runs, || invoices::list(&conn, &q, as_of).unwrap());
+        note(what, format!("of {}", p.total), t);
+    }
+    for (what, sort, descending) in [
+        (
+            "customer list, first 100 by name",
+            CustomerSort::Name,
+            false,
+        ),
+        (
+            "customer list, first 100 by overdue amount",
+            CustomerSort::Overdue,
+            true,
+        ),
+    ] {
+        let q = CustomerQuery {
+            search: String::new(),
+            sort,
+            descending,
+            limit: 100,
+            offset: 0,
+            archived: false,
+        };
+        let (t, p) = time(runs, || customers::list(&conn, &q, as_of).unwrap());
+        note(what, format!("of {}", p.total), t);
+    }
+    let customer = customers::id_by_ref(&conn, "customer", "C00042").unwrap();
+    let (t, _) = time(runs, || {
+        relance_core::views::customer_page::detail(&conn, customer, as_of).unwrap()
+    });
+    note("customer page", String::new(), t);
+    let invoice: i64 = conn
+        .query_row(
+            "SELECT id FROM invoices WHERE number = 'F000042'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (t, _) = time(runs, || {
+        relance_core::views::invoice_page::detail(&conn, invoice, as_of).unwrap()
+    });
+    note("invoice page", String::new(), t);
+    let (t, _) = time(runs, || {
+        relance_core::views::dashboard::dashboard(&conn, as_of).unwrap()
+    });
+    note("dashboard figures", String::new(), t);
+    let (t, a) = time(runs, || {
+        relance_core::views::aged::aged_balance(&conn, as_of, None).unwrap()
+    });
+    note("aged balance", format!("{} customers", a.rows.len()), t);
+    let (t, _) = time(3, || {
+        relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
+    });
+    note("dashboard screen", String::new(), t);
+    let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
+    note("agenda (Today)", format!("{} actions", actions.len()), t);
+
+    // Batches from Today: one in a hundred actions as letters, one in a hundred as e-mail
+    // drafts (each batch its own transaction: compose, PDF, archive, journal).
+    let of_channel = |letter: bool| -> Vec<String> {
+        use relance_core::dunning::scenarios::Channel;
+        let mut ids: Vec<String> = actions
+            .iter()
+            .filter(|a| !a.invoices.is_empty())
+            .filter(|a| {
+                relance_core::documents::archive::letter_kind_of(a.kind).is_some()
+                    && (a.channel == Channel::Email) != letter
+            })
+            .map(|a| a.id.clone())
+            .collect();
+        ids.truncate(actions.len() / 100);
+        ids
+    };
+    for (k, v) in [
+        ("company_name", "Atelier Bench"),
+        ("address", "1 rue de la Paix"),
+        ("postal_code", "75002"),
+        ("city", "Paris"),
+    ] {
+        relance_core::settings::set(&conn, k, v).unwrap();
+    }
+    let letters = of_channel(true);
+    let start = Instant::now();
+    let made = relance_core::documents::archive::prepare(
+        &mut conn,
+        as_of,
+        Some(&letters),
+        &mut |_, _, _| Ok(()),
+    )
+    .unwrap();
+    note(
+        "letters from Today in one batch",
+        format!("{} letters", made.len()),
+        start.elapsed(),
+    );
+    conn.execute(
+        "UPDATE customers SET email = lower(reference) || '@example.com' WHERE email = ''",
+        [],
+    )
+    .unwrap();
+    let emails = of_channel(false);
+    let start = Instant::now();
+    let batch = relance_core::documents::email::prepare(
+        &mut conn,
+        as_of,
+        Some(&emails),
+        None,
+        0,
+        relance_core::Lang::Fr,
+        &mut |_, _, _| Ok(()),
+    )
+    .unwrap();
+    note(
+        "e-mail drafts from Today in one batch",
+        format!("{} drafts", batch.prepared.len()),
+        start.elapsed(),
+    );
+    // The rest of the agenda: a third done, a third skipped, a third snoozed, each in one
+    // transaction.
+    let rest: Vec<String> = relance_core::dunning::agenda(&conn, as_of)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let third = rest.len() / 3;
+    for (what, ids, act) in [
+        (
+            "marking a third of Today's actions done",
+            &rest[..third],
+            relance_core::dunning::Act::Done {
+                note: String::new(),
+            },
+        ),
+        (
+            "skipping a third",
+            &rest[third..2 * third],
+            relance_core::dunning::Act::Skip {
+                reason: "bench".into(),
+            },
+        ),
+        (
+            "snoozing the last third",
+            &rest[2 * third..],
+            relance_core::dunning::Act::Snooze {
+                until: (as_of + Duration::days(7)).to_string(),
+                note: String::new(),
+            },
+        ),
+    ] {
+        let start = Instant::now();
+        relance_core::dunning::act(&mut conn, as_of, ids, &act).unwrap();
+        note(what, format!("{} actions", ids.len()), start.elapsed());
+    }
+    let (t, after) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
+    note(
+        "agenda again, nothing left to do",
+        format!("{} actions", after.len()),
+        t,
+    );
+    let start = Instant::now();
+    let csv = import::export(&conn, ImportKind::Invoices, as_of).unwrap();
+    note(
+        "export of the invoices (CSV)",
+        format!("{:.0} MB", csv.len() as f64 / 1e6),
+        start.elapsed(),
+    );
+    let snap = dir.path().join("snapshot.sqlite");
+    let start = Instant::now();
+    let s = relance_core::backup::backup_now(&conn, &path, Some(&snap)).unwrap();
+    note(
+        "backup (online API, check, fsync)",
+        format!("{:.0} MB", s.size_bytes as f64 / 1e6),
+        start.elapsed(),
+    );
+    for (what, file, on_server) in server(&mut conn, as_of) {
+        note(&format!("file: {what}"), String::new(), file);
+        note(&format!("server: {what}"), String::new(), on_server);
+    }
+    out
+}
+
 fn main() {
+    if std::env::var_os("RELANCE_BENCH_LARGE").is_some() {
+        growth();
+        return;
+    }
     // First, before anything else grows the process: the peak memory of a 50 MB statement,
     // read from its file as the shells read it (the file's own bytes included), measured
     // from a reset high-water mark for each step (parsed; imported as a dry run; imported
@@ -166,54 +535,12 @@ fn main() {
     let mut conn = relance_core::open(&path).unwrap();
     let mut rng = Lcg(42);
 
-    let mut customers_csv =
-        String::from("reference,name,kind,email,address,postal_code,city,payment_terms_days\n");
-    for i in 0..CUSTOMERS {
-        let kind = if i % 5 == 0 { "individual" } else { "business" };
-        writeln!(
-            customers_csv,
-            "C{i:05},Client {i} SARL,{kind},compta{i}@exemple.fr,{} rue de la République,{:05},Ville {},30",
-            1 + i % 200,
-            10_000 + i % 80_000,
-            i % 300
-        )
-        .unwrap();
-    }
-    // Invoices: spread over two years; the first PAYMENTS of them are (fully or partly) paid.
-    let mut invoices_csv = String::from("number,customer_reference,issue_date,due_date,total\n");
-    let mut payments_csv = String::from("customer_reference,date,amount,invoice_number\n");
-    let mut paid = 0usize;
-    for i in 0..INVOICES {
-        let customer = rng.range(0, CUSTOMERS as u64 - 1);
-        let issue = as_of - Duration::days(rng.range(1, 730) as i64);
-        let due = issue + Duration::days(30);
-        let cents = rng.range(5_000, 2_000_000);
-        writeln!(
-            invoices_csv,
-            "F{i:06},C{customer:05},{issue},{due},{}.{:02}",
-            cents / 100,
-            cents % 100
-        )
-        .unwrap();
-        // Older invoices are mostly paid; recent ones mostly open.
-        if paid < PAYMENTS && (as_of - issue).num_days() > 60 {
-            let amount = if rng.range(0, 9) == 0 {
-                cents / 2
-            } else {
-                cents
-            };
-            let date = (due + Duration::days(rng.range(0, 20) as i64)).min(as_of);
-            writeln!(
-                payments_csv,
-                "C{customer:05},{date},{}.{:02},F{i:06}",
-                amount / 100,
-                amount % 100
-            )
-            .unwrap();
-            paid += 1;
-        }
-    }
-
+    let Data {
+        customers_csv,
+        invoices_csv,
+        payments_csv,
+        paid,
+    } = data(&USUAL, as_of, &mut rng);
     println!(
         "Relance scale benchmark: {CUSTOMERS} customers, {INVOICES} invoices, {paid} payments"
     );
@@ -773,13 +1100,16 @@ fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
 /// The shared ledger: the same data set moved onto a PostgreSQL server (`relance move`,
 /// timed), then the screens' reads on both engines, each as a ratio to the file's. Needs
 /// `RELANCE_BENCH_SERVER` (`./dev bench` runs beside a throw-away PostgreSQL and sets it).
-fn server(conn: &mut relance_core::Connection, as_of: NaiveDate) {
+fn server(
+    conn: &mut relance_core::Connection,
+    as_of: NaiveDate,
+) -> Vec<(String, StdDuration, StdDuration)> {
     let Some(address) = std::env::var("RELANCE_BENCH_SERVER")
         .ok()
         .filter(|a| !a.is_empty())
     else {
         println!("shared ledger: skipped (RELANCE_BENCH_SERVER is not set; ./dev bench sets it)");
-        return;
+        return Vec::new();
     };
     type Read<'a> = (&'a str, Box<dyn Fn(&relance_core::Connection) + 'a>);
     let reads: Vec<Read> = vec![
@@ -835,6 +1165,11 @@ fn server(conn: &mut relance_core::Connection, as_of: NaiveDate) {
         moved.balances,
         ms(start.elapsed())
     );
+    let mut figures = vec![(
+        "move onto the server".to_string(),
+        StdDuration::ZERO,
+        start.elapsed(),
+    )];
     let server = relance_core::open_server(&target).unwrap();
     server.execute_batch("ANALYZE").unwrap();
     for ((name, f), file) in reads.iter().zip(on_file) {
@@ -845,5 +1180,7 @@ fn server(conn: &mut relance_core::Connection, as_of: NaiveDate) {
             ms(file),
             t.as_secs_f64() / file.as_secs_f64().max(1e-9)
         );
+        figures.push((name.to_string(), file, t));
     }
+    figures
 }

@@ -748,11 +748,13 @@ pub fn list(conn: &Connection, q: &CustomerQuery, as_of: NaiveDate) -> Result<Cu
              GROUP BY customer_id, currency ORDER BY currency",
             ids.join(",")
         ))?;
+        let at: std::collections::HashMap<i64, usize> =
+            rows.iter().enumerate().map(|(k, c)| (c.id, k)).collect();
         let mut found = stmt.query(params![currency.code(), as_of.to_string()])?;
         while let Some(r) = found.next()? {
             let (id, code): (i64, String) = (r.get(0)?, r.get(1)?);
             let cur = Currency::parse(&code)?;
-            if let Some(c) = rows.iter_mut().find(|c| c.id == id) {
+            if let Some(c) = at.get(&id).map(|&k| &mut rows[k]) {
                 c.other_currencies.push(CurrencyBalance {
                     currency: code,
                     outstanding: cur.minor_to_string(r.get(2)?),

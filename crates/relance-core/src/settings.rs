@@ -339,6 +339,16 @@ fn raw(conn: &Connection) -> Result<HashMap<String, String>> {
     Ok(map)
 }
 
+/// One setting as stored, or its default: for a path that needs one key per row of a bulk
+/// write, where [`get`] (every key, the logo's presence) cost more than the row itself.
+pub fn value(conn: &Connection, key: &str) -> Result<String> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| default_of(key).to_string()))
+}
+
 /// Reads every setting, with defaults for those never set.
 pub fn get(conn: &Connection) -> Result<Settings> {
     let m = raw(conn)?;

@@ -176,15 +176,20 @@ impl Book {
                 <= i128::from(due) * i128::from(self.tolerance_per_100k)
     }
 
+    /// The number of open invoice `id`, through the index (built on first use).
+    pub(super) fn number(&self, id: i64) -> Option<&str> {
+        self.position(id).map(|k| self.open[k].number.as_str())
+    }
+
+    /// Where open invoice `id` is in `open`, through the index (built on first use).
+    pub(super) fn position(&self, id: i64) -> Option<usize> {
+        let ix = self.index.get_or_init(|| Index::build(self));
+        ix.by_id.get(&id).copied()
+    }
+
     /// Pays `invoices` (oldest first) with `amount`: the allocations, and the differences
     /// left on each invoice when what is missing in all is within the tolerance (else none:
     /// the rest stays open, a partial payment).
-    /// The number of open invoice `id`, through the index (built on first use).
-    pub(super) fn number(&self, id: i64) -> Option<&str> {
-        let ix = self.index.get_or_init(|| Index::build(self));
-        ix.by_id.get(&id).map(|&k| self.open[k].number.as_str())
-    }
-
     pub(super) fn pay(&self, invoices: &[&OpenInvoice], amount: i64) -> (Shares, Shares, bool) {
         let mut sorted: Vec<&OpenInvoice> = invoices.to_vec();
         sorted.sort_by_key(|i| (i.due, i.id));

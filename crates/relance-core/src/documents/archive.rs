@@ -11,6 +11,7 @@ use crate::money::Currency;
 use crate::store::sql::{params, Connection, OptionalExtension};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use ts_rs::TS;
 
 /// An archived document, without its bytes.
@@ -245,24 +246,32 @@ pub fn prepare(
     let today = dunning::agenda(&tx, as_of)?;
     let mut out = Vec::new();
     let mut done = Vec::new();
+    let asked: Option<HashSet<&str>> = ids.map(|ids| ids.iter().map(String::as_str).collect());
+    let mut names = HashSet::new();
     for a in &today {
         let Some(kind) = letter_kind_of(a.kind) else {
             continue;
         };
         let is_letter = matches!(a.channel, Channel::Letter | Channel::RegisteredLetter);
-        if !is_letter || ids.is_some_and(|ids| !ids.contains(&a.id)) || a.invoices.is_empty() {
+        if !is_letter
+            || asked
+                .as_ref()
+                .is_some_and(|asked| !asked.contains(a.id.as_str()))
+            || a.invoices.is_empty()
+        {
             continue;
         }
         let letter = letters::compose_for_action(&tx, kind, a, as_of, false)?;
         let (produced, pdf) = keep_in(&tx, &letter, a.customer_id, Via::Post, &letter.subject)?;
         let mut name = file_name(&[&as_of.to_string(), &a.customer, kind.code()], "pdf");
-        if out.iter().any(|p: &Prepared| p.file_name == name) {
+        if names.contains(&name) {
             name = file_name(
                 &[&as_of.to_string(), &a.customer, kind.code(), &a.currency],
                 "pdf",
             );
         }
         sink(&tx, &name, &pdf)?;
+        names.insert(name.clone());
         out.push(Prepared {
             action: a.id.clone(),
             produced,
@@ -288,7 +297,8 @@ pub(crate) fn close_batch(
     done: &[String],
 ) -> Result<()> {
     use crate::dunning::{self, Act};
-    if let Some(missing) = ids.and_then(|ids| ids.iter().find(|id| !seen.contains(id))) {
+    let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
+    if let Some(missing) = ids.and_then(|ids| ids.iter().find(|id| !seen.contains(id.as_str()))) {
         return Err(dunning::not_on_agenda(tx, as_of, missing));
     }
     if !done.is_empty() {

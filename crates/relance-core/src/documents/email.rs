@@ -596,13 +596,18 @@ pub fn prepare(
         index_file: String::new(),
     };
     let mut seen = Vec::new();
+    let asked: Option<std::collections::HashSet<&str>> =
+        ids.map(|ids| ids.iter().map(String::as_str).collect());
+    let mut names = std::collections::HashSet::new();
     for a in &today {
         let Some(kind) = archive::letter_kind_of(a.kind) else {
             continue;
         };
         if a.channel != Channel::Email
             || a.invoices.is_empty()
-            || ids.is_some_and(|ids| !ids.contains(&a.id))
+            || asked
+                .as_ref()
+                .is_some_and(|asked| !asked.contains(a.id.as_str()))
             || customer_id.is_some_and(|c| c != a.customer_id)
         {
             continue;
@@ -624,13 +629,14 @@ pub fn prepare(
             other => other?,
         };
         let mut file_name = d.file_name.clone();
-        if batch.prepared.iter().any(|p| p.file_name == file_name) {
+        if names.contains(&file_name) {
             file_name = archive::file_name(
                 &[&as_of.to_string(), &a.customer, kind.code(), &a.currency],
                 "eml",
             );
         }
         sink(&tx, &file_name, &d.eml)?;
+        names.insert(file_name.clone());
         batch.prepared.push(PreparedEmail {
             action: a.id.clone(),
             customer: a.customer.clone(),

@@ -928,11 +928,15 @@ fn covered_invoices(
             })
         },
     )?;
+    let only: Option<std::collections::HashSet<&str>> =
+        only.map(|numbers| numbers.iter().map(String::as_str).collect());
     let mut rows = Vec::new();
     for row in found {
         let row = row?;
         let same_stage = statement || (row.due < at.date) == overdue;
-        let chosen = only.is_none_or(|numbers| numbers.contains(&row.number));
+        let chosen = only
+            .as_ref()
+            .is_none_or(|numbers| numbers.contains(row.number.as_str()));
         if same_stage && chosen {
             rows.push(row);
         }
@@ -968,10 +972,11 @@ fn not_yet_due(
             })
         },
     )?;
+    let numbers: std::collections::HashSet<&str> = numbers.iter().map(String::as_str).collect();
     let mut rows = Vec::new();
     for row in found {
         let row = row?;
-        if numbers.contains(&row.number) {
+        if numbers.contains(row.number.as_str()) {
             rows.push(row);
         }
     }

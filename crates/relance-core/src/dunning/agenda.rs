@@ -236,6 +236,7 @@ fn promise_effects(
         bumped_after: HashMap::new(),
         actions: Vec::new(),
     };
+    let by_id: HashMap<i64, &OpenInvoice> = invoices.iter().map(|i| (i.id, i)).collect();
     for p in &promises::states(conn, as_of, grace)? {
         match p.status {
             promises::PromiseStatus::Live => out.paused.extend(p.invoice_ids.iter().copied()),
@@ -249,10 +250,15 @@ fn promise_effects(
                 }
                 None => {
                     out.paused.extend(p.invoice_ids.iter().copied());
-                    let open: Vec<&OpenInvoice> = invoices
+                    // In the agenda's order (due date, id), found by id: a scan of every
+                    // open invoice per broken promise grew with both.
+                    let mut open: Vec<&OpenInvoice> = p
+                        .invoice_ids
                         .iter()
-                        .filter(|i| p.invoice_ids.contains(&i.id))
+                        .filter_map(|id| by_id.get(id).copied())
                         .collect();
+                    open.sort_by_key(|i| (i.due, i.id));
+                    open.dedup_by_key(|i| i.id);
                     let Some(oldest) = open.first() else {
                         continue;
                     };

@@ -530,7 +530,7 @@ fn views(conn: &Connection, cond: &str, arg: i64) -> Result<Vec<CreditDocumentVi
 /// Refuses a credit note number typed or imported in the owner's own credit-note series
 /// for a year in which Relance has issued credit notes (see [`issue::refuse_own_series`]).
 pub fn refuse_own_series(conn: &Connection, number: &str) -> Result<()> {
-    let prefix = crate::settings::get(conn)?.credit_note_prefix;
+    let prefix = crate::settings::value(conn, "credit_note_prefix")?;
     issue::refuse_in_series(conn, Series::CreditNotes, &prefix, number)
 }
 

@@ -274,7 +274,7 @@ pub(crate) fn allocate(tx: &Connection, series: Series, prefix: &str, year: i32)
 /// (`F2026-0007`: prefix, year, digits) for a year in which Relance has issued: "gapless"
 /// means every number of that series up to the highest is an invoice Relance issued.
 pub fn refuse_own_series(conn: &Connection, number: &str) -> Result<()> {
-    let prefix = crate::settings::get(conn)?.invoice_prefix;
+    let prefix = crate::settings::value(conn, "invoice_prefix")?;
     refuse_in_series(conn, Series::Invoices, &prefix, number)
 }
 

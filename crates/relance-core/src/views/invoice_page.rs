@@ -91,7 +91,9 @@ pub fn detail(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<InvoiceDet
          JOIN bank_lines l ON l.id = r.line_id
          JOIN (SELECT payment_id, invoice_id, SUM(amount_minor) AS amount_minor FROM (
                    SELECT payment_id, invoice_id, amount_minor FROM allocations
-                   UNION ALL SELECT payment_id, invoice_id, amount_minor FROM settlement_differences) u
+                   WHERE invoice_id = ?1
+                   UNION ALL SELECT payment_id, invoice_id, amount_minor FROM settlement_differences
+                   WHERE invoice_id = ?1) u
                GROUP BY payment_id, invoice_id) s
            ON s.payment_id = r.payment_id
          WHERE s.invoice_id = ?1
