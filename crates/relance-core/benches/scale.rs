@@ -261,6 +261,10 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         note(what, format!("{} rows", report.rows), start.elapsed());
     }
     drop(d);
+    // `RELANCE_BENCH_ONLY=import`: the imports alone, at both sizes (to profile them).
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("import") {
+        return out;
+    }
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
         .unwrap();
     let runs = 7;

@@ -320,6 +320,10 @@ fn unterminated_quote(text: &str, delimiter: u8) -> Option<usize> {
     (at == At::Quoted).then_some(opened_at)
 }
 
+/// From this many lines, an import of customers or invoices builds the table's indexes once
+/// at the end rather than row by row ([`crate::store::drop_indexes`]).
+const BULK_ROWS: usize = 10_000;
+
 /// Imports a CSV file. On any bad row nothing is written and every bad row is reported.
 pub fn import(
     conn: &mut Connection,
@@ -378,6 +382,19 @@ pub fn import(
 
     let currency = settings::default_currency(conn)?;
     let tx = conn.transaction()?;
+    // Many rows into customers or invoices: their indexes built once at the end (nothing
+    // the row checks reads them; a number or reference already taken is still refused by
+    // its UNIQUE constraint). A failed import rolls the drop back with the rows.
+    let table = match kind {
+        ImportKind::Customers => Some("customers"),
+        ImportKind::Invoices => Some("invoices"),
+        ImportKind::Payments => None,
+    };
+    let bulk = text.bytes().filter(|&b| b == b'\n').count() >= BULK_ROWS;
+    let dropped = match table {
+        Some(table) if bulk => crate::store::drop_indexes(&tx, table)?,
+        _ => Vec::new(),
+    };
     let mut errors = Vec::new();
     let mut rows = 0usize;
     let mut lines = Lines::new(text);
@@ -440,6 +457,7 @@ pub fn import(
         return Err(Error::Import(errors));
     }
     if !dry_run {
+        crate::store::create_indexes(&tx, &dropped)?;
         tx.commit()?;
     }
     Ok(ImportReport {
@@ -748,6 +766,74 @@ mod tests {
     }
 
     const CUSTOMERS: &str = "\u{feff}Référence;Nom;Type;E-mail;Ville\nACME;Acme SARL;entreprise;compta@acme.fr;Lyon\nDUP;Jean Dupont;particulier;;Paris\n";
+
+    /// The schema as SQLite keeps it: every table, index and trigger with its SQL.
+    fn schema(conn: &Connection) -> Vec<(String, Option<String>)> {
+        conn.prepare("SELECT name, sql FROM sqlite_schema ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<crate::store::sql::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_bulk_import_leaves_every_index_as_it_was_whether_it_lands_or_not() {
+        let mut conn = crate::open_in_memory().unwrap();
+        if conn.dialect() != crate::store::sql::Dialect::Sqlite {
+            // The bulk path is a file's: a server imports row by row (`drop_indexes`).
+            return;
+        }
+        let before = schema(&conn);
+        let mut customers = String::from("reference,name\n");
+        let mut invoices = String::from("number,customer_reference,issue_date,due_date,total\n");
+        for i in 0..BULK_ROWS {
+            customers.push_str(&format!("C{i},Client {i}\n"));
+            invoices.push_str(&format!("F{i},C{},2026-01-05,2026-02-04,{i}.50\n", i % 50));
+        }
+        // A bad last row: nothing kept, the indexes back.
+        let bad = format!("{customers}C0,Twice\n");
+        assert!(import(&mut conn, ImportKind::Customers, bad.as_bytes(), false).is_err());
+        assert_eq!(schema(&conn), before);
+        assert_eq!(count(&conn, "customers"), 0);
+        // A dry run: rows checked, nothing kept.
+        import(&mut conn, ImportKind::Customers, customers.as_bytes(), true).unwrap();
+        assert_eq!(schema(&conn), before);
+        assert_eq!(count(&conn, "customers"), 0);
+        import(
+            &mut conn,
+            ImportKind::Customers,
+            customers.as_bytes(),
+            false,
+        )
+        .unwrap();
+        import(&mut conn, ImportKind::Invoices, invoices.as_bytes(), false).unwrap();
+        assert_eq!(schema(&conn), before);
+        assert_eq!(count(&conn, "invoices"), BULK_ROWS as i64);
+        // The indexes hold every row: the planner's pick and a full scan agree.
+        let by_index: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM invoices INDEXED BY invoices_customer WHERE customer_id > 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(by_index, BULK_ROWS as i64);
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        // A number already taken, or taken twice in the file, is still refused by its
+        // UNIQUE constraint meanwhile.
+        let mut more = invoices.replace("\nF", "\nG");
+        more.push_str("G0,C1,2026-01-05,2026-02-04,1\nF7,C1,2026-01-05,2026-02-04,1\n");
+        match import(&mut conn, ImportKind::Invoices, more.as_bytes(), false) {
+            Err(Error::Import(rows)) => assert_eq!(rows.len(), 2, "{rows:?}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(count(&conn, "invoices"), BULK_ROWS as i64);
+        assert_eq!(schema(&conn), before);
+    }
 
     #[test]
     fn imports_french_semicolon_file_with_bom() {
