@@ -464,7 +464,9 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         start.elapsed(),
     );
     for (what, file, on_server) in server(&mut conn, as_of) {
-        note(&format!("file: {what}"), String::new(), file);
+        if let Some(file) = file {
+            note(&format!("file: {what}"), String::new(), file);
+        }
         note(&format!("server: {what}"), String::new(), on_server);
     }
     out
@@ -1107,7 +1109,7 @@ fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
 fn server(
     conn: &mut relance_core::Connection,
     as_of: NaiveDate,
-) -> Vec<(String, StdDuration, StdDuration)> {
+) -> Vec<(String, Option<StdDuration>, StdDuration)> {
     let Some(address) = std::env::var("RELANCE_BENCH_SERVER")
         .ok()
         .filter(|a| !a.is_empty())
@@ -1169,11 +1171,7 @@ fn server(
         moved.balances,
         ms(start.elapsed())
     );
-    let mut figures = vec![(
-        "move onto the server".to_string(),
-        StdDuration::ZERO,
-        start.elapsed(),
-    )];
+    let mut figures = vec![("move onto the server".to_string(), None, start.elapsed())];
     let server = relance_core::open_server(&target).unwrap();
     server.execute_batch("ANALYZE").unwrap();
     for ((name, f), file) in reads.iter().zip(on_file) {
@@ -1184,7 +1182,7 @@ fn server(
             ms(file),
             t.as_secs_f64() / file.as_secs_f64().max(1e-9)
         );
-        figures.push((name.to_string(), file, t));
+        figures.push((name.to_string(), Some(file), t));
     }
     figures
 }

@@ -398,6 +398,7 @@ pub fn import(
     let mut errors = Vec::new();
     let mut rows = 0usize;
     let mut lines = Lines::new(text);
+    let mut known = invoices::Lookups::default();
     for result in reader.records() {
         let record = match result {
             Ok(r) => r,
@@ -437,7 +438,7 @@ pub fn import(
         };
         let outcome = tx.recoverable(|| match kind {
             ImportKind::Customers => import_customer(&tx, &get, currency),
-            ImportKind::Invoices => import_invoice(&tx, &get),
+            ImportKind::Invoices => import_invoice(&tx, &get, &mut known),
             ImportKind::Payments => import_payment(&tx, &get),
         });
         match outcome {
@@ -514,7 +515,11 @@ fn import_customer(
     Ok(())
 }
 
-fn import_invoice(tx: &Connection, get: &dyn Fn(&str) -> String) -> Result<()> {
+fn import_invoice(
+    tx: &Connection,
+    get: &dyn Fn(&str) -> String,
+    known: &mut invoices::Lookups,
+) -> Result<()> {
     let input = InvoiceInput {
         number: get("number"),
         customer: get("customer_reference"),
@@ -526,7 +531,7 @@ fn import_invoice(tx: &Connection, get: &dyn Fn(&str) -> String) -> Result<()> {
         reference: get("reference"),
         notes: get("notes"),
     };
-    invoices::insert(tx, &NewInvoice::parse(tx, &input)?)?;
+    invoices::insert_with(tx, &NewInvoice::parse_with(tx, &input, known)?, known)?;
     Ok(())
 }
 

@@ -53,7 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0032_document_discount.sql"),
     include_str!("migrations/sqlite/0033_contract_exchange_rate.sql"),
     include_str!("migrations/sqlite/0034_journal_actor.sql"),
-    include_str!("migrations/sqlite/0035_open_balance.sql"),
+    include_str!("migrations/sqlite/0035_scale.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -61,10 +61,7 @@ const MIGRATIONS: &[&str] = &[
 /// every later one comes in step with the SQLite migration of the same number.
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (34, include_str!("migrations/postgres/0034_schema.sql")),
-    (
-        35,
-        include_str!("migrations/postgres/0035_open_balance.sql"),
-    ),
+    (35, include_str!("migrations/postgres/0035_scale.sql")),
 ];
 
 /// The schema version this build writes.
@@ -1125,15 +1122,22 @@ mod tests {
                 .unwrap()
                 .collect::<sql::Result<_>>()
                 .unwrap();
+            // An index serves a reference when it starts with its column and holds every
+            // row, or every row that has the reference (`WHERE col IS NOT NULL`: SQLite's
+            // lookup `col = ?` implies it, measured: a parent's delete over two million
+            // children, 11 s without, 10 ms with such an index).
             let first_columns: Vec<String> = conn
                 .prepare(&format!(
-                    "SELECT (SELECT name FROM pragma_index_info(l.name) WHERE seqno = 0)
-                     FROM pragma_index_list('{t}') l WHERE l.partial = 0"
+                    "SELECT f.name FROM pragma_index_list('{t}') l
+                     JOIN pragma_index_info(l.name) f ON f.seqno = 0
+                     LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name
+                     WHERE l.partial = 0
+                        OR m.sql LIKE '%WHERE ' || f.name || ' IS NOT NULL'"
                 ))
                 .unwrap()
-                .query_map([], |r| r.get::<_, Option<String>>(0))
+                .query_map([], |r| r.get::<_, String>(0))
                 .unwrap()
-                .filter_map(|c| c.unwrap())
+                .map(|c| c.unwrap())
                 .collect();
             let pk: Option<String> = conn
                 .query_row(
