@@ -1719,40 +1719,23 @@ pub fn summary(conn: &Connection, as_of: NaiveDate) -> Result<BankSummary> {
         .map(|d| (as_of - d).num_days())
         .filter(|days| *days > stale_after);
     let credits = unmatched_credits(conn, as_of)?;
-    // The open invoices by (currency, balance), oldest due first, read once when money is
-    // waiting (a query per credit read every open invoice each time).
-    let mut by_balance: HashMap<(String, i64), Vec<(String, String)>> = HashMap::new();
-    if !credits.is_empty() {
-        let mut stmt = conn.prepare_cached(
-            "SELECT i.currency, i.total_minor - i.settled_minor, i.number, c.name
-             FROM invoices i JOIN customers c ON c.id = i.customer_id
-             WHERE i.settled_minor < i.total_minor
-               AND NOT EXISTS (SELECT 1 FROM invoice_closures x WHERE x.invoice_id = i.id)
-             ORDER BY i.due_date, i.id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (currency, balance, number, name) = row?;
-            by_balance
-                .entry((currency, balance))
-                .or_default()
-                .push((number, name));
-        }
-    }
     let mut held = Vec::new();
     let mut seen = HashSet::new();
     for (currency, amount, payer, arrived) in &credits {
-        let Some(open) = by_balance.get(&(currency.clone(), *amount)) else {
-            continue;
-        };
-        for (invoice, customer_name) in open.iter().cloned() {
+        // The open invoices of exactly that balance, through the index on open balances
+        // (`invoices_open_balance`): a probe per credit, not a read of every open invoice.
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.number, c.name FROM invoices i JOIN customers c ON c.id = i.customer_id
+             WHERE i.settled_minor < i.total_minor AND i.total_minor - i.settled_minor = ?1 AND i.currency = ?2
+               AND NOT EXISTS (SELECT 1 FROM invoice_closures x WHERE x.invoice_id = i.id)
+             ORDER BY i.due_date, i.id",
+        )?;
+        let rows = stmt
+            .query_map(params![amount, currency], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
+        for (invoice, customer_name) in rows {
             // Two credits of one amount hold an invoice once.
             if !seen.insert(invoice.clone()) {
                 continue;

@@ -930,8 +930,12 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
     let dir = if q.descending { "DESC" } else { "ASC" };
     let order = match q.sort {
         InvoiceSort::DueDate => format!("i.due_date {dir}, i.number {dir}"),
-        // As the index on open balances reads (`invoices_open_balance`), either way.
-        InvoiceSort::Amount => format!("(i.total_minor - {}) {dir}, i.due_date {dir}", at.settled),
+        // As the index on open balances reads (`invoices_open_balance`, its entries end with
+        // the id), either way; the id makes every page's order certain.
+        InvoiceSort::Amount => format!(
+            "(i.total_minor - {}) {dir}, i.due_date {dir}, i.id {dir}",
+            at.settled
+        ),
         InvoiceSort::Customer => format!("c.name COLLATE NOCASE {dir}, i.due_date"),
         InvoiceSort::Number => format!("i.number {dir}"),
     };

@@ -122,7 +122,10 @@ impl Connection {
         match &self.engine {
             // Cached as a server's statements are: a bulk write runs the same statements
             // once per row, and parsing each again cost more than running it (measured).
-            Engine::Sqlite(db) => params.with_values(|v| db.prepare_cached(sql)?.execute(v)),
+            Engine::Sqlite(db) if !is_pragma(sql) => {
+                params.with_values(|v| db.prepare_cached(sql)?.execute(v))
+            }
+            Engine::Sqlite(db) => params.with_values(|v| db.execute(sql, v)),
             Engine::Postgres(s) => params.with_values(|v| s.execute(sql, v)),
         }
     }
@@ -142,8 +145,11 @@ impl Connection {
         F: FnOnce(&Row<'_>) -> Result<T>,
     {
         match &self.engine {
-            Engine::Sqlite(db) => {
+            Engine::Sqlite(db) if !is_pragma(sql) => {
                 params.with_values(|v| db.prepare_cached(sql)?.query_row(v, |r| f(&Row::Sqlite(r))))
+            }
+            Engine::Sqlite(db) => {
+                params.with_values(|v| db.query_row(sql, v, |r| f(&Row::Sqlite(r))))
             }
             Engine::Postgres(_) => self.prepare(sql)?.query_row(params, f),
         }
@@ -540,6 +546,14 @@ impl RowIndex for &str {
 /// a list of [`ToSql`] values.
 pub trait Params {
     fn with_values<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R;
+}
+
+/// A pragma is not kept prepared: SQLite answers some (`cache_size`, `mmap_size`) when the
+/// statement is prepared, so a kept one would repeat its first answer.
+fn is_pragma(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("pragma"))
 }
 
 impl Params for [&(dyn ToSql + Send + Sync); 0] {
