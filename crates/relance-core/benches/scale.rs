@@ -189,6 +189,18 @@ fn peak_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The company a letter needs (name and address).
+fn company(conn: &relance_core::Connection) {
+    for (k, v) in [
+        ("company_name", "Atelier Bench"),
+        ("address", "1 rue de la Paix"),
+        ("postal_code", "75002"),
+        ("city", "Paris"),
+    ] {
+        relance_core::settings::set(conn, k, v).unwrap();
+    }
+}
+
 /// One figure of a run, in the order measured: what, how many, how long.
 struct Figure {
     what: String,
@@ -362,14 +374,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         ids.truncate(actions.len() / 100);
         ids
     };
-    for (k, v) in [
-        ("company_name", "Atelier Bench"),
-        ("address", "1 rue de la Paix"),
-        ("postal_code", "75002"),
-        ("city", "Paris"),
-    ] {
-        relance_core::settings::set(&conn, k, v).unwrap();
-    }
+    company(&conn);
     let letters = of_channel(true);
     let start = Instant::now();
     let made = relance_core::documents::archive::prepare(
@@ -750,14 +755,7 @@ fn main() {
     );
 
     // Letters: compose (figures, interest) + layout + PDF with font subsets.
-    for (k, v) in [
-        ("company_name", "Atelier Bench"),
-        ("address", "1 rue de la Paix"),
-        ("postal_code", "75002"),
-        ("city", "Paris"),
-    ] {
-        relance_core::settings::set(&conn, k, v).unwrap();
-    }
+    company(&conn);
     let overdue: Vec<String> = conn
         .prepare("SELECT number FROM invoices WHERE settled_minor < total_minor AND due_date < ?1 ORDER BY due_date LIMIT 1000")
         .unwrap()
