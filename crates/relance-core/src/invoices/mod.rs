@@ -144,8 +144,8 @@ pub struct NewInvoice {
 /// while none of these changes, i.e. within one transaction that writes invoices only.
 #[derive(Default)]
 pub struct Lookups {
-    /// Reference key → (id, archived), or `None` for no such customer.
-    customers: std::collections::HashMap<String, Option<(i64, bool)>>,
+    /// Reference key → (id, archived), for the customers found.
+    customers: std::collections::HashMap<String, (i64, bool)>,
     currency: Option<Currency>,
     prefix: Option<String>,
     /// When the batch writes (`created_at`, `updated_at`), asked once: the columns' default
@@ -156,25 +156,17 @@ pub struct Lookups {
 impl Lookups {
     fn customer(&mut self, conn: &Connection, reference: &str) -> Result<(i64, bool)> {
         let key = v::identifier_key(reference);
-        let found = match self.customers.get(&key) {
-            Some(found) => *found,
-            None => {
-                let found = conn
-                    .prepare_cached(
-                        "SELECT id, archived_on IS NOT NULL FROM customers WHERE reference = ?1",
-                    )?
-                    .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                self.customers.insert(key, found);
-                found
-            }
-        };
-        found.ok_or_else(|| {
-            Error::invalid(
-                "customer",
-                Msg::UnknownCustomer(reference.trim().to_string()),
-            )
-        })
+        if let Some(&found) = self.customers.get(&key) {
+            return Ok(found);
+        }
+        let id = customers::id_by_ref(conn, "customer", reference)?;
+        let archived: bool = conn.query_row(
+            "SELECT archived_on IS NOT NULL FROM customers WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        self.customers.insert(key, (id, archived));
+        Ok((id, archived))
     }
 
     fn currency(&mut self, conn: &Connection, typed: &str) -> Result<Currency> {

@@ -542,13 +542,11 @@ fn configure(conn: &mut rusqlite::Connection, wal: bool) -> Result<()> {
     Ok(())
 }
 
-/// On a file, drops `table`'s own indexes (not those its UNIQUE and PRIMARY KEY constraints
-/// make, which keep refusing duplicates) inside the caller's transaction and returns their
-/// SQL for [`create_indexes`] (a unique index stays: it refuses duplicates); on a server,
-/// nothing. For a bulk write of many rows: one sort
-/// per index at the end instead of a random B-tree insert per row and index (a million
-/// invoices imported in a fraction of the time). The caller must not read the table by
-/// those indexes meanwhile (it still can: only slower).
+/// On a file, drops `table`'s own indexes inside the caller's transaction and returns their
+/// SQL for [`create_indexes`]; unique ones stay, as do those of its UNIQUE and PRIMARY KEY
+/// constraints (they keep refusing duplicates); on a server, nothing. For a bulk write of
+/// many rows: one sort per index at the end instead of a random B-tree insert per row and
+/// index. A read of the table meanwhile still works, only slower.
 pub(crate) fn drop_indexes(tx: &Connection, table: &str) -> Result<Vec<String>> {
     if tx.dialect() != sql::Dialect::Sqlite {
         return Ok(Vec::new());
