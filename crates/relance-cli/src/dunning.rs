@@ -17,6 +17,39 @@ pub struct AgendaArgs {
     format: Format,
 }
 
+/// `relance check`: the wake dates against the derivation.
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The first day compared (default: today); later ones follow it.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Compute every wake date again (as of that day) before comparing.
+    #[arg(long)]
+    rebuild: bool,
+}
+
+pub fn check(conn: &mut Connection, args: CheckArgs) -> Result<()> {
+    let as_of = date_or_today(&args.as_of, "as_of")?;
+    if args.rebuild {
+        let n = dunning::wake::rebuild(conn, as_of)?;
+        out!("{n} wake date(s) computed again as of {as_of}.");
+    }
+    let found = dunning::wake::verify(conn, as_of)?;
+    if !found.is_empty() {
+        return Err(relance_core::Error::CacheDiffers(found));
+    }
+    let days: Vec<String> = dunning::wake::VERIFY_DAYS
+        .iter()
+        .map(|d| (as_of + chrono::Duration::days(*d)).to_string())
+        .collect();
+    out!(
+        "The wake dates agree with the derivation: every open invoice has one, and the agenda \
+         read through them is the derived one on {}.",
+        days.join(", ")
+    );
+    Ok(())
+}
+
 #[derive(Args)]
 pub struct HistoryArgs {
     /// The customer's reference.

@@ -75,6 +75,9 @@ enum Command {
     CreditNote(payments::CreditNoteCmd),
     /// What to do today: reminders, calls, letters and decisions, derived from the facts.
     Agenda(dunning::AgendaArgs),
+    /// Compare the wake dates Today reads with the agenda derived from every open invoice, on
+    /// the day given and later ones (`--rebuild` computes them all again first).
+    Check(dunning::CheckArgs),
     /// Mark agenda actions done, skipped (with a reason) or snoozed until a date.
     #[command(subcommand)]
     Action(dunning::ActionCmd),
@@ -149,6 +152,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::CreditNote(c) => payments::run_credit_note(conn, db, c),
         Command::Agenda(a) => dunning::agenda(conn, a),
         Command::Action(c) => dunning::act(conn, c),
+        Command::Check(a) => dunning::check(conn, a),
         Command::Promise(c) => promises::run(conn, c),
         Command::Dispute(c) => promises::run_dispute(conn, c),
         Command::Scenario(c) => dunning::scenario(conn, c),

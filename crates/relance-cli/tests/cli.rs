@@ -4316,3 +4316,33 @@ fn same_json(got: &[serde_json::Value], want: &[serde_json::Value]) {
         panic!("the answers differ at {d}");
     }
 }
+
+/// `relance check` proves the wake dates Today reads say what the facts say, finds them
+/// wrong when they are (here set by hand to "never"), and `--rebuild` computes them again.
+#[test]
+fn check_compares_the_wake_dates_with_the_derivation_and_rebuilds_them() {
+    let e = Env::new();
+    e.ok(&["demo", "--as-of", "2026-11-22"]);
+    let agenda = e.json(&["agenda", "--format", "json"]);
+    assert!(!agenda.as_array().unwrap().is_empty());
+    let out = e.ok(&["check"]);
+    assert!(out.contains("agree with the derivation"), "{out}");
+    assert!(out.contains("2026-11-22, 2026-11-23, 2026-11-29"), "{out}");
+    let conn = match &e.server {
+        Some(address) => relance_core::store::connect_ledger(address).unwrap(),
+        None => relance_core::store::connect(&e.db()).unwrap(),
+    };
+    conn.execute("UPDATE agenda_wake SET wake_on = '9999-12-31'", [])
+        .unwrap();
+    drop(conn);
+    let wrong = e.run(&["check"]);
+    assert_ne!(code(&wrong), 0);
+    let err = stderr(&wrong);
+    assert!(err.contains("wake dates differ"), "{err}");
+    assert!(err.contains("the agenda of 2026-11-22"), "{err}");
+    assert!(err.contains("relance check --rebuild"), "{err}");
+    let fixed = e.ok(&["check", "--rebuild"]);
+    assert!(fixed.contains("computed again as of 2026-11-22"), "{fixed}");
+    assert!(fixed.contains("agree with the derivation"), "{fixed}");
+    assert_eq!(e.json(&["agenda", "--format", "json"]), agenda);
+}

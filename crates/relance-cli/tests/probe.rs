@@ -908,6 +908,8 @@ fn every_subcommand_has_a_valid_call() {
         "rates list".into(),
         "rates add --series fr_legal_professional --effective 2026-07-01 --rate 6.65".into(),
         "rates remove --series fr_legal_professional --effective 2026-07-01".into(),
+        // After all of the above, the wake dates Today reads still say what the facts say.
+        "check".into(),
     ];
     let leaves = leaf_commands(&d);
     // `Demo::new` made the first call: `demo --as-of` on an empty ledger.

@@ -273,6 +273,14 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         note(what, format!("{} rows", report.rows), start.elapsed());
     }
     drop(d);
+    // What the shells do after an import: the imported invoices' wake dates.
+    let start = Instant::now();
+    let n = relance_core::dunning::wake::refresh(&mut conn, as_of).unwrap();
+    note(
+        "wake dates computed after the imports",
+        format!("{n} open invoices"),
+        start.elapsed(),
+    );
     // `RELANCE_BENCH_ONLY=import`: the imports alone, at both sizes (to profile them).
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("import") {
         return out;
@@ -570,6 +578,12 @@ fn main() {
             csv.len() as f64 / 1e6
         );
     }
+    let start = Instant::now();
+    let n = relance_core::dunning::wake::refresh(&mut conn, as_of).unwrap();
+    println!(
+        "wake dates of {n} open invoices computed after the imports: {}",
+        ms(start.elapsed())
+    );
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
         .unwrap();
     // `RELANCE_BENCH_ONLY=bank`: the statement figures alone, on the same ledger (to profile).

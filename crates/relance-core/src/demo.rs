@@ -702,6 +702,8 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
             as_of,
         )?;
     }
+    // Today of the demo reads its invoices by their wake dates.
+    crate::dunning::wake::refresh_in(&tx, as_of)?;
     tx.commit()?;
     Ok(report)
 }

@@ -2330,6 +2330,10 @@ pub enum Error {
     /// A shared ledger on a PostgreSQL server that cannot be used as asked (see [`ServerFault`]).
     #[error("{}", .0.text(Lang::En))]
     Server(ServerFault),
+    /// `relance check` found a cache the ledger keeps (the wake dates Today reads) that no
+    /// longer says what its facts say; each finding in words.
+    #[error("the ledger's wake dates differ from what its facts say: {}; `relance check --rebuild` computes them again", .0.join("; "))]
+    CacheDiffers(Vec<String>),
     #[error("database error: {0}")]
     Db(rusqlite::Error),
     #[error("file error: {0}")]
@@ -2416,6 +2420,7 @@ impl Error {
             Error::DiskFull => "disk_full",
             Error::ReadOnly => "read_only",
             Error::Busy => "busy",
+            Error::CacheDiffers(_) => "cache_differs",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -2529,6 +2534,11 @@ impl Error {
             Error::Busy if fr => "Quelqu'un d'autre enregistrait dans le registre au même \
                                   moment : rien n'a été enregistré ; recommencez."
                 .to_string(),
+            Error::CacheDiffers(found) if fr => format!(
+                "Les dates de réveil du registre ne disent plus ce que disent ses faits : {} ; \
+                 « relance check --rebuild » les recalcule.",
+                found.join(" ; ")
+            ),
             other => other.to_string(),
         }
     }

@@ -29,6 +29,9 @@
 //!   most, claiming only overdue invoices past the due date (the others for information),
 //!   and every message can be written, for the sum the agenda shows (today's actions are
 //!   also marked done, so the scenarios advance; undone at once, the agenda is as before);
+//! - today's agenda and that of 7, 30 and 120 days later read through the wake dates is the
+//!   agenda derived from every open invoice, and every open invoice has its wake date (each
+//!   new day computes them, as a shell's start does);
 //! - an invoice imported from its e-invoice (UBL) is the model's recorded invoice, its buyer
 //!   found by SIREN or name; the same file again adds nothing;
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
@@ -533,7 +536,11 @@ xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2
 fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
     let today = w.today;
     match *op {
-        Op::Advance { days } => w.today = today + Duration::days(days),
+        Op::Advance { days } => {
+            w.today = today + Duration::days(days);
+            // A new day: the shells' start computes the wake dates as of it.
+            dunning::wake::refresh(&mut w.conn, w.today).unwrap();
+        }
         Op::DoToday { all, undo } => {
             let agenda = dunning::agenda(&w.conn, today).unwrap();
             let ids: Vec<String> = agenda
@@ -1820,6 +1827,9 @@ fn check(w: &World) -> Result<(), TestCaseError> {
     // "broken promise" decision.
     let grace = dunning::promise_grace_days(&w.conn).unwrap();
     let agenda = dunning::agenda(&w.conn, w.today).unwrap();
+    // Read through the wake dates, today's agenda and later days' are the derivation's.
+    let wrong = dunning::wake::verify_on(&w.conn, w.today, &[0, 7, 30, 120]).unwrap();
+    prop_assert!(wrong.is_empty(), "wake dates: {:?}", wrong);
     for a in &agenda {
         for n in &a.invoices {
             let m = w.invoices.iter().find(|m| &m.number == n).unwrap();

@@ -119,7 +119,14 @@ pub async fn import_csv(
 ) -> ApiResult<ImportReport> {
     with_db(&db, move |conn| {
         let bytes = std::fs::read(&path).map_err(|e| Error::file("file", path.as_ref(), e))?;
-        import::import(conn, kind, &bytes, dry_run)
+        let report = import::import(conn, kind, &bytes, dry_run)?;
+        if !report.dry_run {
+            // Today reads the imported invoices by their wake dates. The import stands
+            // either way: a date left to compute is derived by the agenda meanwhile and
+            // computed at the next start or action.
+            let _ = relance_core::dunning::wake::refresh(conn, today());
+        }
+        Ok(report)
     })
     .await
 }

@@ -24,14 +24,14 @@ use crate::store::sql::{params, Connection};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-struct StepRow {
-    offset: i64,
-    channel: Channel,
-    kind: StepKind,
-    needs_decision: bool,
-    min_minor: Option<i64>,
-    name_fr: String,
-    name_en: String,
+pub(super) struct StepRow {
+    pub(super) offset: i64,
+    pub(super) channel: Channel,
+    pub(super) kind: StepKind,
+    pub(super) needs_decision: bool,
+    pub(super) min_minor: Option<i64>,
+    pub(super) name_fr: String,
+    pub(super) name_en: String,
 }
 
 struct OpenInvoice {
@@ -48,13 +48,13 @@ struct OpenInvoice {
 }
 
 #[derive(Default)]
-struct History {
+pub(super) struct History {
     /// Offsets done or skipped, with the journal id that recorded them.
-    handled: Vec<(i64, i64)>,
+    pub(super) handled: Vec<(i64, i64)>,
     /// Offsets done (not skipped): what was really sent.
     done: Vec<i64>,
     /// Offsets snoozed until a date.
-    snoozed: Vec<(i64, NaiveDate)>,
+    pub(super) snoozed: Vec<(i64, NaiveDate)>,
 }
 
 /// What promises do to the agenda: invoices paused (live promise, or a broken one waiting
@@ -78,15 +78,46 @@ fn stage(kind: StepKind) -> u8 {
     }
 }
 
-/// Today's actions.
+/// Today's actions: derived from the invoices the wake dates say may have a step due
+/// ([`super::wake`]) and those under a promise, or from every open invoice for a day before
+/// the wake dates were computed. Always what [`derived`] says.
 pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
+    let scope = if super::wake::serves(conn, as_of)? {
+        Scope::Woken
+    } else {
+        Scope::All
+    };
+    actions(conn, as_of, scope)
+}
+
+/// Today's actions derived from every open invoice, without the wake dates: what
+/// [`agenda`] must equal (`relance check`, the model test and the crash harness compare).
+pub fn derived(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
+    actions(conn, as_of, Scope::All)
+}
+
+/// Which open invoices the agenda reads.
+#[derive(Clone, Copy)]
+enum Scope {
+    All,
+    /// Those whose wake date has come (or is to compute), and those under a promise.
+    Woken,
+    /// One customer's.
+    Customer(i64),
+}
+
+fn actions(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Vec<Action>> {
     let lang = crate::settings::ui_language(conn);
     let default_currency = crate::settings::default_currency(conn)?;
     let steps = load_steps(conn)?;
-    let invoices = open_invoices(conn, as_of)?;
+    let invoices = open_invoices(conn, as_of, scope)?;
     let history = load_history(conn, &invoices)?;
     let promised = promise_effects(conn, as_of, &invoices, lang)?;
-    let due = due_steps(&invoices, &steps, &history, &promised, as_of);
+    let escalated = match scope {
+        Scope::Woken => escalated_customers(conn, as_of, &invoices, &steps)?,
+        _ => escalated(&invoices, &steps, &history),
+    };
+    let due = due_steps(&invoices, &steps, &history, &promised, &escalated, as_of);
     let mut actions = promised.actions;
     actions.extend(group_per_customer(due, as_of, lang, default_currency)?);
     rank(&mut actions);
@@ -94,7 +125,7 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
 }
 
 /// Every scenario's steps, by scenario, in offset order.
-fn load_steps(conn: &Connection) -> Result<HashMap<i64, Vec<StepRow>>> {
+pub(super) fn load_steps(conn: &Connection) -> Result<HashMap<i64, Vec<StepRow>>> {
     let mut steps: HashMap<i64, Vec<StepRow>> = HashMap::new();
     let mut stmt = conn.prepare_cached(
         "SELECT scenario_id, offset_days, channel, kind, needs_decision, min_amount_minor, name_fr, name_en
@@ -128,8 +159,8 @@ fn load_steps(conn: &Connection) -> Result<HashMap<i64, Vec<StepRow>>> {
 }
 
 /// The open invoices dunning may act on (not disputed, not closed; no scenario step is more
-/// than 90 days early), oldest due date first.
-fn open_invoices(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenInvoice>> {
+/// than 90 days early) within `scope`, oldest due date first.
+fn open_invoices(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Vec<OpenInvoice>> {
     // Invoices out of dunning for good or for now: few, so loaded once and filtered in Rust
     // (measured: two NOT EXISTS probes per open invoice cost 70 ms over 28,000 of them).
     let mut excluded: HashSet<i64> = HashSet::new();
@@ -150,16 +181,29 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenInvoice>
         .collect();
     let default_scenario = scenarios::default_id(conn)?;
     let mut invoices: Vec<OpenInvoice> = Vec::new();
+    // The woken: an invoice whose wake date has come, or is to compute ('' sorts first),
+    // and any under a promise (a promise pauses, then bumps its invoices a step on).
+    let (from, filter, key) = match scope {
+        Scope::All => ("invoices i", "", None),
+        Scope::Woken => (
+            "(SELECT invoice_id AS id FROM agenda_wake WHERE wake_on <= ?3
+              UNION SELECT invoice_id FROM promise_invoices) w
+             CROSS JOIN invoices i ON i.id = w.id",
+            "",
+            Some(as_of.to_string()),
+        ),
+        Scope::Customer(_) => ("invoices i", "AND i.customer_id = ?3", None),
+    };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
                 i.due_date, i.currency, i.total_minor - i.settled_minor, c.on_hold
-             FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id
-             WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
+             FROM {from} CROSS JOIN customers c ON c.id = i.customer_id
+             WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1 {filter}
              ORDER BY i.due_date, i.id",
         scenarios::EFFECTIVE_SCENARIO_SQL
     ))?;
     let horizon = (as_of + Duration::days(90)).to_string();
-    let rows = stmt.query_map(params![horizon, default_scenario], |r| {
+    let map = |r: &crate::store::sql::Row<'_>| {
         Ok(OpenInvoice {
             id: r.get(0)?,
             number: r.get(1)?,
@@ -172,9 +216,19 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenInvoice>
             currency: r.get(7)?,
             balance: r.get(8)?,
         })
-    })?;
-    for row in rows {
-        let inv = row?;
+    };
+    let rows: Vec<OpenInvoice> = match (scope, key) {
+        (Scope::Customer(id), _) => stmt
+            .query_map(params![horizon, default_scenario, id], map)?
+            .collect::<crate::store::sql::Result<_>>()?,
+        (_, Some(key)) => stmt
+            .query_map(params![horizon, default_scenario, key], map)?
+            .collect::<crate::store::sql::Result<_>>()?,
+        _ => stmt
+            .query_map(params![horizon, default_scenario], map)?
+            .collect::<crate::store::sql::Result<_>>()?,
+    };
+    for inv in rows {
         if !excluded.contains(&inv.id) && !arrived.contains(&(inv.currency.clone(), inv.balance)) {
             invoices.push(inv);
         }
@@ -184,28 +238,54 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenInvoice>
 
 /// What the journal says was done, skipped or snoozed (and not undone), per open invoice.
 fn load_history(conn: &Connection, invoices: &[OpenInvoice]) -> Result<HashMap<i64, History>> {
-    let open_ids: HashSet<i64> = invoices.iter().map(|i| i.id).collect();
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    history_of(conn, &ids)
+}
+
+/// Above this many invoices, their history is read in one pass over every step journaled
+/// rather than invoice by invoice.
+const HISTORY_BY_INVOICE_MAX: usize = 20_000;
+
+/// [`load_history`] for invoices by id.
+pub(super) fn history_of(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, History>> {
     let undone = crate::journal::undone(conn)?;
     let mut history: HashMap<i64, History> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT ji.invoice_id, ji.step_offset, j.kind, j.until_date, j.id
-         FROM journal_invoices ji INDEXED BY journal_invoices_steps
-         CROSS JOIN journal j ON j.id = ji.journal_id
-         WHERE ji.step_offset IS NOT NULL
-           AND j.kind IN ('action_done', 'action_skipped', 'action_snoozed')",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<NaiveDate>>(3)?,
-            r.get::<_, i64>(4)?,
-        ))
-    })?;
-    for row in rows {
-        let (invoice_id, offset, kind, until, id) = row?;
-        if !open_ids.contains(&invoice_id) || undone.contains(&id) {
+    type Step = (i64, i64, String, Option<NaiveDate>, i64);
+    let mut rows: Vec<Step> = Vec::new();
+    let step = |r: &crate::store::sql::Row<'_>| -> crate::store::sql::Result<Step> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    };
+    if ids.len() > HISTORY_BY_INVOICE_MAX {
+        let wanted: HashSet<i64> = ids.iter().copied().collect();
+        let mut stmt = conn.prepare_cached(
+            "SELECT ji.invoice_id, ji.step_offset, j.kind, j.until_date, j.id
+             FROM journal_invoices ji INDEXED BY journal_invoices_steps
+             CROSS JOIN journal j ON j.id = ji.journal_id
+             WHERE ji.step_offset IS NOT NULL
+               AND j.kind IN ('action_done', 'action_skipped', 'action_snoozed')",
+        )?;
+        for row in stmt.query_map([], step)? {
+            let row = row?;
+            if wanted.contains(&row.0) {
+                rows.push(row);
+            }
+        }
+    } else {
+        let mut stmt = conn.prepare_cached(
+            "SELECT ji.invoice_id, ji.step_offset, j.kind, j.until_date, j.id
+             FROM journal_invoices ji INDEXED BY journal_invoices_steps
+             CROSS JOIN journal j ON j.id = ji.journal_id
+             WHERE ji.invoice_id = ?1 AND ji.step_offset IS NOT NULL
+               AND j.kind IN ('action_done', 'action_skipped', 'action_snoozed')",
+        )?;
+        for id in ids {
+            for row in stmt.query_map([id], step)? {
+                rows.push(row?);
+            }
+        }
+    }
+    for (invoice_id, offset, kind, until, id) in rows {
+        if undone.contains(&id) {
             continue;
         }
         let h = history.entry(invoice_id).or_default();
@@ -310,17 +390,16 @@ fn promise_effects(
 /// date + offset, open amount ≥ the step's minimum), or the one after the last handled
 /// before an acknowledged broken promise; none when it was done or skipped, snoozed past
 /// `as_of`, or a courtesy note past the due date or to a customer under formal demand.
-fn due_steps<'a>(
-    invoices: &'a [OpenInvoice],
-    steps: &'a HashMap<i64, Vec<StepRow>>,
+/// Customers (and currencies) under formal demand among `invoices`: an open, claimable
+/// invoice whose final notice or formal demand was done (sent; a skipped one does not
+/// count).
+fn escalated(
+    invoices: &[OpenInvoice],
+    steps: &HashMap<i64, Vec<StepRow>>,
     history: &HashMap<i64, History>,
-    promised: &PromiseEffects,
-    as_of: NaiveDate,
-) -> Vec<(&'a OpenInvoice, &'a StepRow)> {
+) -> HashSet<(i64, String)> {
     let empty = History::default();
-    // Customers (and currencies) under formal demand: an open, claimable invoice whose
-    // final notice or formal demand was done (sent; a skipped one does not count).
-    let escalated: HashSet<(i64, &str)> = invoices
+    invoices
         .iter()
         .filter(|inv| {
             let h = history.get(&inv.id).unwrap_or(&empty);
@@ -330,8 +409,47 @@ fn due_steps<'a>(
                 })
             })
         })
-        .map(|inv| (inv.customer_id, inv.currency.as_str()))
+        .map(|inv| (inv.customer_id, inv.currency.clone()))
+        .collect()
+}
+
+/// [`escalated`] when only the woken invoices were read: the question matters only for a
+/// courtesy note (an invoice not yet past its due date whose scenario has one), and is
+/// answered from all of that customer's open invoices.
+fn escalated_customers(
+    conn: &Connection,
+    as_of: NaiveDate,
+    woken: &[OpenInvoice],
+    steps: &HashMap<i64, Vec<StepRow>>,
+) -> Result<HashSet<(i64, String)>> {
+    let asked: std::collections::BTreeSet<i64> = woken
+        .iter()
+        .filter(|inv| {
+            inv.due >= as_of
+                && steps
+                    .get(&inv.scenario_id)
+                    .is_some_and(|all| all.iter().any(|s| s.kind == StepKind::Courtesy))
+        })
+        .map(|inv| inv.customer_id)
         .collect();
+    let mut out = HashSet::new();
+    for customer in asked {
+        let theirs = open_invoices(conn, as_of, Scope::Customer(customer))?;
+        let history = load_history(conn, &theirs)?;
+        out.extend(escalated(&theirs, steps, &history));
+    }
+    Ok(out)
+}
+
+fn due_steps<'a>(
+    invoices: &'a [OpenInvoice],
+    steps: &'a HashMap<i64, Vec<StepRow>>,
+    history: &HashMap<i64, History>,
+    promised: &PromiseEffects,
+    escalated: &HashSet<(i64, String)>,
+    as_of: NaiveDate,
+) -> Vec<(&'a OpenInvoice, &'a StepRow)> {
+    let empty = History::default();
     let mut due = Vec::new();
     for inv in invoices {
         if promised.paused.contains(&inv.id) {
@@ -372,7 +490,7 @@ fn due_steps<'a>(
         // A courtesy note is for before the due date: never sent after it (the next step
         // takes over), nor to a customer under formal demand.
         let courtesy_out_of_place = step.kind == StepKind::Courtesy
-            && (inv.due < as_of || escalated.contains(&(inv.customer_id, inv.currency.as_str())));
+            && (inv.due < as_of || escalated.contains(&(inv.customer_id, inv.currency.clone())));
         if handled || snoozed || courtesy_out_of_place {
             continue;
         }

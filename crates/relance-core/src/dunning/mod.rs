@@ -18,8 +18,9 @@ pub mod calls;
 pub mod disputes;
 pub mod promises;
 pub mod scenarios;
+pub mod wake;
 
-pub use agenda::agenda;
+pub use agenda::{agenda, derived};
 
 use crate::error::{Error, Msg, Result};
 use crate::invoices::ClosureKind;
@@ -248,6 +249,8 @@ pub fn undo(conn: &mut Connection, as_of: NaiveDate, entries: &[i64]) -> Result<
             .collect::<crate::store::sql::Result<_>>()?;
         journal::append(&tx, &entry)?;
     }
+    // The undone steps come back: their invoices' wake dates again, in the same transaction.
+    wake::refresh_in(&tx, as_of)?;
     tx.commit()?;
     Ok(entries.len())
 }
@@ -319,6 +322,8 @@ pub(crate) fn record_acts(
             .collect();
         entries.push(journal::append(tx, &entry)?);
     }
+    // The steps just journaled move their invoices' wake dates on, in the same transaction.
+    wake::refresh_in(tx, as_of)?;
     Ok(entries)
 }
 
