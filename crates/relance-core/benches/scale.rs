@@ -461,6 +461,67 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{} actions", after.len()),
         t,
     );
+    // The next days: what the wake dates bring back (snoozes end, steps come due).
+    for days in [1, 7] {
+        let day = as_of + chrono::Duration::days(days);
+        let (t, next) = time(3, || relance_core::dunning::agenda(&conn, day).unwrap());
+        note(
+            &format!("agenda {days} day(s) later"),
+            format!("{} actions", next.len()),
+            t,
+        );
+    }
+    // Every read the Today screen makes when it opens (the app runs them together; here
+    // one after the other): the agenda's sections, the headline figures, contract alerts,
+    // sanction proposals, penalty overcharges, the bank summary, the payer segments.
+    let lang = relance_core::Lang::Fr;
+    for (what, read) in [
+        (
+            "Today: sections",
+            Box::new(|c: &relance_core::Connection| {
+                drop(relance_core::dunning::today(c, as_of).unwrap())
+            }) as Box<dyn Fn(&relance_core::Connection)>,
+        ),
+        (
+            "Today: headline figures",
+            Box::new(|c: &relance_core::Connection| {
+                drop(relance_core::views::dashboard::dashboard(c, as_of).unwrap())
+            }),
+        ),
+        (
+            "Today: contract alerts",
+            Box::new(|c: &relance_core::Connection| {
+                drop(relance_core::contracts::alerts(c, as_of).unwrap())
+            }),
+        ),
+        (
+            "Today: sanction proposals",
+            Box::new(move |c: &relance_core::Connection| {
+                drop(relance_core::views::segments::sanctions(c, as_of, lang).unwrap())
+            }),
+        ),
+        (
+            "Today: penalty overcharges",
+            Box::new(|c: &relance_core::Connection| {
+                drop(relance_core::interest::overcharges(c).unwrap())
+            }),
+        ),
+        (
+            "Today: bank summary",
+            Box::new(|c: &relance_core::Connection| {
+                drop(relance_core::bank::store::summary(c, as_of).unwrap())
+            }),
+        ),
+        (
+            "Today: payer segments",
+            Box::new(move |c: &relance_core::Connection| {
+                drop(relance_core::views::segments::all(c, as_of, lang).unwrap())
+            }),
+        ),
+    ] {
+        let (t, ()) = time(3, || read(&conn));
+        note(what, String::new(), t);
+    }
     let start = Instant::now();
     let csv = import::export(&conn, ImportKind::Invoices, as_of).unwrap();
     note(

@@ -102,22 +102,35 @@ enum Scope {
     All,
     /// Those whose wake date has come (or is to compute), and those under a promise.
     Woken,
-    /// One customer's.
-    Customer(i64),
 }
 
 fn actions(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Vec<Action>> {
     let lang = crate::settings::ui_language(conn);
     let default_currency = crate::settings::default_currency(conn)?;
     let steps = load_steps(conn)?;
-    let invoices = open_invoices(conn, as_of, scope)?;
+    let out = OutOfDunning::read(conn, as_of)?;
+    let invoices = open_invoices(conn, as_of, scope, &out)?;
     let history = load_history(conn, &invoices)?;
     let promised = promise_effects(conn, as_of, &invoices, lang)?;
+    let due = due_steps(&invoices, &steps, &history, &promised, as_of);
+    // No courtesy note to a customer under formal demand: asked only of those with one due.
+    let courtesy: HashSet<(i64, String)> = due
+        .iter()
+        .filter(|(_, step)| step.kind == StepKind::Courtesy)
+        .map(|(inv, _)| (inv.customer_id, inv.currency.clone()))
+        .collect();
     let escalated = match scope {
-        Scope::Woken => escalated_customers(conn, as_of, &invoices, &steps)?,
-        _ => escalated(&invoices, &steps, &history),
+        _ if courtesy.is_empty() => HashSet::new(),
+        Scope::Woken => escalated_among(conn, as_of, &courtesy, &invoices, &steps, &out)?,
+        Scope::All => escalated(&invoices, &steps, &history),
     };
-    let due = due_steps(&invoices, &steps, &history, &promised, &escalated, as_of);
+    let due: Vec<_> = due
+        .into_iter()
+        .filter(|(inv, step)| {
+            step.kind != StepKind::Courtesy
+                || !escalated.contains(&(inv.customer_id, inv.currency.clone()))
+        })
+        .collect();
     let mut actions = promised.actions;
     actions.extend(group_per_customer(due, as_of, lang, default_currency)?);
     rank(&mut actions);
@@ -158,13 +171,20 @@ pub(super) fn load_steps(conn: &Connection) -> Result<HashMap<i64, Vec<StepRow>>
     Ok(steps)
 }
 
-/// The open invoices dunning may act on (not disputed, not closed; no scenario step is more
-/// than 90 days early) within `scope`, oldest due date first.
-fn open_invoices(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Vec<OpenInvoice>> {
-    // Invoices out of dunning for good or for now: few, so loaded once and filtered in Rust
-    // (measured: two NOT EXISTS probes per open invoice cost 70 ms over 28,000 of them).
-    let mut excluded: HashSet<i64> = HashSet::new();
-    {
+/// What keeps an open invoice out of the agenda, read once per agenda.
+struct OutOfDunning {
+    /// Disputed (not resolved) or closed: few, so loaded once and filtered in Rust
+    /// (measured: two NOT EXISTS probes per open invoice cost 70 ms over 28,000 of them).
+    excluded: HashSet<i64>,
+    /// Money in from the bank, not matched yet: an invoice whose balance it equals waits
+    /// until the owner has looked (never remind a customer who may have paid).
+    arrived: HashSet<(String, i64)>,
+    default_scenario: i64,
+}
+
+impl OutOfDunning {
+    fn read(conn: &Connection, as_of: NaiveDate) -> Result<OutOfDunning> {
+        let mut excluded: HashSet<i64> = HashSet::new();
         let mut stmt = conn.prepare_cached(
             "SELECT invoice_id FROM disputes WHERE resolved_on IS NULL
              UNION SELECT invoice_id FROM invoice_closures",
@@ -172,14 +192,31 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Ve
         for id in stmt.query_map([], |r| r.get::<_, i64>(0))? {
             excluded.insert(id?);
         }
+        let arrived = crate::bank::store::unmatched_credits(conn, as_of)?
+            .into_iter()
+            .map(|(currency, amount, _, _)| (currency, amount))
+            .collect();
+        Ok(OutOfDunning {
+            excluded,
+            arrived,
+            default_scenario: scenarios::default_id(conn)?,
+        })
     }
-    // Money in from the bank, not matched yet: an invoice whose balance it equals waits
-    // until the owner has looked (never remind a customer who may have paid).
-    let arrived: HashSet<(String, i64)> = crate::bank::store::unmatched_credits(conn, as_of)?
-        .into_iter()
-        .map(|(currency, amount, _, _)| (currency, amount))
-        .collect();
-    let default_scenario = scenarios::default_id(conn)?;
+}
+
+/// The open invoices dunning may act on (not disputed, not closed; no scenario step is more
+/// than 90 days early) within `scope`, oldest due date first.
+fn open_invoices(
+    conn: &Connection,
+    as_of: NaiveDate,
+    scope: Scope,
+    out: &OutOfDunning,
+) -> Result<Vec<OpenInvoice>> {
+    let OutOfDunning {
+        excluded,
+        arrived,
+        default_scenario,
+    } = out;
     let mut invoices: Vec<OpenInvoice> = Vec::new();
     // The woken: an invoice whose wake date has come, or is to compute ('' sorts first),
     // and any under a promise (a promise pauses, then bumps its invoices a step on).
@@ -192,7 +229,6 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Ve
             "",
             Some(as_of.to_string()),
         ),
-        Scope::Customer(_) => ("invoices i", "AND i.customer_id = ?3", None),
     };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
@@ -217,15 +253,12 @@ fn open_invoices(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Ve
             balance: r.get(8)?,
         })
     };
-    let rows: Vec<OpenInvoice> = match (scope, key) {
-        (Scope::Customer(id), _) => stmt
-            .query_map(params![horizon, default_scenario, id], map)?
+    let rows: Vec<OpenInvoice> = match key {
+        Some(key) => stmt
+            .query_map(params![horizon, *default_scenario, key], map)?
             .collect::<crate::store::sql::Result<_>>()?,
-        (_, Some(key)) => stmt
-            .query_map(params![horizon, default_scenario, key], map)?
-            .collect::<crate::store::sql::Result<_>>()?,
-        _ => stmt
-            .query_map(params![horizon, default_scenario], map)?
+        None => stmt
+            .query_map(params![horizon, *default_scenario], map)?
             .collect::<crate::store::sql::Result<_>>()?,
     };
     for inv in rows {
@@ -413,32 +446,59 @@ fn escalated(
         .collect()
 }
 
-/// [`escalated`] when only the woken invoices were read: the question matters only for a
-/// courtesy note (an invoice not yet past its due date whose scenario has one), and is
-/// answered from all of that customer's open invoices.
-fn escalated_customers(
+/// [`escalated`] when only the woken invoices were read, for the customers and currencies
+/// `asked` (those with a courtesy note due): from each customer's open invoices with a step
+/// done, one query a customer (a customer's invoices all follow the customer's scenario).
+fn escalated_among(
     conn: &Connection,
     as_of: NaiveDate,
+    asked: &HashSet<(i64, String)>,
     woken: &[OpenInvoice],
     steps: &HashMap<i64, Vec<StepRow>>,
+    out: &OutOfDunning,
 ) -> Result<HashSet<(i64, String)>> {
-    let asked: std::collections::BTreeSet<i64> = woken
+    let scenario_of: HashMap<i64, i64> = woken
         .iter()
-        .filter(|inv| {
-            inv.due >= as_of
-                && steps
-                    .get(&inv.scenario_id)
-                    .is_some_and(|all| all.iter().any(|s| s.kind == StepKind::Courtesy))
-        })
-        .map(|inv| inv.customer_id)
+        .map(|inv| (inv.customer_id, inv.scenario_id))
         .collect();
-    let mut out = HashSet::new();
-    for customer in asked {
-        let theirs = open_invoices(conn, as_of, Scope::Customer(customer))?;
-        let history = load_history(conn, &theirs)?;
-        out.extend(escalated(&theirs, steps, &history));
+    let customers: std::collections::BTreeSet<i64> = asked.iter().map(|(c, _)| *c).collect();
+    let undone = crate::journal::undone(conn)?;
+    let horizon = (as_of + Duration::days(90)).to_string();
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.id, i.currency, i.total_minor - i.settled_minor, ji.step_offset, j.id
+         FROM invoices i CROSS JOIN journal_invoices ji ON ji.invoice_id = i.id
+         CROSS JOIN journal j ON j.id = ji.journal_id
+         WHERE i.customer_id = ?1 AND i.settled_minor < i.total_minor AND i.due_date <= ?2
+           AND ji.step_offset IS NOT NULL AND j.kind = 'action_done'",
+    )?;
+    let mut found = HashSet::new();
+    for customer in customers {
+        let Some(all) = scenario_of.get(&customer).and_then(|s| steps.get(s)) else {
+            continue;
+        };
+        let rows = stmt.query_map(params![customer, horizon], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, currency, balance, offset, entry) = row?;
+            let claimable = !out.excluded.contains(&id)
+                && !out.arrived.contains(&(currency.clone(), balance))
+                && !undone.contains(&entry);
+            let formal = all
+                .iter()
+                .any(|s| s.offset == offset && stage(s.kind) >= stage(StepKind::FinalNotice));
+            if claimable && formal {
+                found.insert((customer, currency));
+            }
+        }
     }
-    Ok(out)
+    Ok(found)
 }
 
 fn due_steps<'a>(
@@ -446,7 +506,6 @@ fn due_steps<'a>(
     steps: &'a HashMap<i64, Vec<StepRow>>,
     history: &HashMap<i64, History>,
     promised: &PromiseEffects,
-    escalated: &HashSet<(i64, String)>,
     as_of: NaiveDate,
 ) -> Vec<(&'a OpenInvoice, &'a StepRow)> {
     let empty = History::default();
@@ -488,9 +547,8 @@ fn due_steps<'a>(
             .iter()
             .any(|(o, until)| *o == step.offset && *until > as_of);
         // A courtesy note is for before the due date: never sent after it (the next step
-        // takes over), nor to a customer under formal demand.
-        let courtesy_out_of_place = step.kind == StepKind::Courtesy
-            && (inv.due < as_of || escalated.contains(&(inv.customer_id, inv.currency.clone())));
+        // takes over), nor to a customer under formal demand (the caller's filter).
+        let courtesy_out_of_place = step.kind == StepKind::Courtesy && inv.due < as_of;
         if handled || snoozed || courtesy_out_of_place {
             continue;
         }
