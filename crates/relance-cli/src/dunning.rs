@@ -28,20 +28,31 @@ pub struct CheckArgs {
     rebuild: bool,
 }
 
-pub fn check(conn: &mut Connection, args: CheckArgs) -> Result<()> {
+pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -> Result<()> {
     let as_of = date_or_today(&args.as_of, "as_of")?;
     if args.rebuild {
         let n = dunning::wake::rebuild(conn, as_of)?;
         out!("{n} wake date(s) computed again as of {as_of}.");
     }
-    let found = dunning::wake::verify(conn, as_of)?;
-    if !found.is_empty() {
-        return Err(relance_core::Error::CacheDiffers(found));
+    // Both readings of one moment: another person's write between them is no difference.
+    let verified = {
+        let snapshot = conn.snapshot()?;
+        dunning::wake::verify(&snapshot, as_of, lang)?
+    };
+    if !verified.findings.is_empty() {
+        return Err(relance_core::Error::CacheDiffers(verified.findings));
     }
-    let days: Vec<String> = dunning::wake::VERIFY_DAYS
-        .iter()
-        .map(|d| (as_of + chrono::Duration::days(*d)).to_string())
-        .collect();
+    if verified.compared.is_empty() {
+        let from = dunning::wake::serving_from(conn)?;
+        out!(
+            "Every open invoice has its wake date. They serve from {} on: an agenda before \
+             that is derived from every open invoice, so there was nothing to compare \
+             (`relance check --rebuild` computes them as of {as_of}).",
+            from.map_or_else(String::new, |d| d.to_string())
+        );
+        return Ok(());
+    }
+    let days: Vec<String> = verified.compared.iter().map(|d| d.to_string()).collect();
     out!(
         "The wake dates agree with the derivation: every open invoice has one, and the agenda \
          read through them is the derived one on {}.",

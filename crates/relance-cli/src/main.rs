@@ -152,7 +152,7 @@ fn run(conn: &mut Connection, db: &Path, command: Command, lang: Lang) -> relanc
         Command::CreditNote(c) => payments::run_credit_note(conn, db, c),
         Command::Agenda(a) => dunning::agenda(conn, a),
         Command::Action(c) => dunning::act(conn, c),
-        Command::Check(a) => dunning::check(conn, a),
+        Command::Check(a) => dunning::check(conn, a, lang),
         Command::Promise(c) => promises::run(conn, c),
         Command::Dispute(c) => promises::run_dispute(conn, c),
         Command::Scenario(c) => dunning::scenario(conn, c),

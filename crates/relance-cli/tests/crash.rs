@@ -208,7 +208,11 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
     // The wake dates Today reads: one per open invoice, none for a settled one, and the
     // agenda read through them the derived one, today and on the later days compared.
     let today = relance_core::validate::parse_date("today", TODAY).unwrap();
-    bad.extend(relance_core::dunning::wake::verify(&conn, today).unwrap());
+    bad.extend(
+        relance_core::dunning::wake::verify(&conn, today, relance_core::Lang::En)
+            .unwrap()
+            .findings,
+    );
     // An invoice Relance issued has its PDF and XML archived in the same transaction.
     let unarchived = query_i64(
         &conn,

@@ -1828,7 +1828,9 @@ fn check(w: &World) -> Result<(), TestCaseError> {
     let grace = dunning::promise_grace_days(&w.conn).unwrap();
     let agenda = dunning::agenda(&w.conn, w.today).unwrap();
     // Read through the wake dates, today's agenda and later days' are the derivation's.
-    let wrong = dunning::wake::verify_on(&w.conn, w.today, &[0, 7, 30, 120]).unwrap();
+    let wrong = dunning::wake::verify_on(&w.conn, w.today, &[0, 7, 30, 120], Lang::En)
+        .unwrap()
+        .findings;
     prop_assert!(wrong.is_empty(), "wake dates: {:?}", wrong);
     for a in &agenda {
         for n in &a.invoices {

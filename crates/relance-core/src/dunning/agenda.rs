@@ -1,5 +1,5 @@
 //! The agenda, derived in named steps: load the facts ([`load_steps`], [`open_invoices`],
-//! [`load_history`], [`promise_effects`]) → derive each invoice's due step ([`due_steps`]) →
+//! [`history_of`], [`promise_effects`]) → derive each invoice's due step ([`due_steps`]) →
 //! group per customer ([`group_per_customer`]) → rank ([`rank`]).
 //!
 //! Grouping rules (per customer and currency):
@@ -82,12 +82,18 @@ fn stage(kind: StepKind) -> u8 {
 /// ([`super::wake`]) and those under a promise, or from every open invoice for a day before
 /// the wake dates were computed. Always what [`derived`] says.
 pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
-    let scope = if super::wake::serves(conn, as_of)? {
+    let scope = if super::wake::serves(conn, as_of)? && !super::wake::crowded(conn, as_of)? {
         Scope::Woken
     } else {
         Scope::All
     };
     actions(conn, as_of, scope)
+}
+
+/// Today's actions read through the wake dates however many invoices are awake (what
+/// [`super::wake::verify`] compares with [`derived`]).
+pub(super) fn woken(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
+    actions(conn, as_of, Scope::Woken)
 }
 
 /// Today's actions derived from every open invoice, without the wake dates: what
@@ -110,7 +116,9 @@ fn actions(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Vec<Acti
     let steps = load_steps(conn)?;
     let out = OutOfDunning::read(conn, as_of)?;
     let invoices = open_invoices(conn, as_of, scope, &out)?;
-    let history = load_history(conn, &invoices)?;
+    // Every open invoice's history in one pass; the woken few's invoice by invoice.
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let history = history_of(conn, &ids, matches!(scope, Scope::All))?;
     let promised = promise_effects(conn, as_of, &invoices, lang)?;
     let due = due_steps(&invoices, &steps, &history, &promised, as_of);
     // No courtesy note to a customer under formal demand: asked only of those with one due.
@@ -220,13 +228,12 @@ fn open_invoices(
     let mut invoices: Vec<OpenInvoice> = Vec::new();
     // The woken: an invoice whose wake date has come, or is to compute ('' sorts first),
     // and any under a promise (a promise pauses, then bumps its invoices a step on).
-    let (from, filter, key) = match scope {
-        Scope::All => ("invoices i", "", None),
+    let (from, key) = match scope {
+        Scope::All => ("invoices i", None),
         Scope::Woken => (
             "(SELECT invoice_id AS id FROM agenda_wake WHERE wake_on <= ?3
               UNION SELECT invoice_id FROM promise_invoices) w
              CROSS JOIN invoices i ON i.id = w.id",
-            "",
             Some(as_of.to_string()),
         ),
     };
@@ -234,7 +241,7 @@ fn open_invoices(
         "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
                 i.due_date, i.currency, i.total_minor - i.settled_minor, c.on_hold
              FROM {from} CROSS JOIN customers c ON c.id = i.customer_id
-             WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1 {filter}
+             WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
              ORDER BY i.due_date, i.id",
         scenarios::EFFECTIVE_SCENARIO_SQL
     ))?;
@@ -269,18 +276,18 @@ fn open_invoices(
     Ok(invoices)
 }
 
-/// What the journal says was done, skipped or snoozed (and not undone), per open invoice.
-fn load_history(conn: &Connection, invoices: &[OpenInvoice]) -> Result<HashMap<i64, History>> {
-    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
-    history_of(conn, &ids)
-}
-
 /// Above this many invoices, their history is read in one pass over every step journaled
 /// rather than invoice by invoice.
-const HISTORY_BY_INVOICE_MAX: usize = 20_000;
+const HISTORY_BY_INVOICE_MAX: usize = 2_000;
 
-/// [`load_history`] for invoices by id.
-pub(super) fn history_of(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, History>> {
+/// What the journal says was done, skipped or snoozed (and not undone), per invoice of
+/// `ids`: in one pass over every step journaled when `one_pass` or for many invoices (a
+/// query per invoice is a round trip on a server), else invoice by invoice.
+pub(super) fn history_of(
+    conn: &Connection,
+    ids: &[i64],
+    one_pass: bool,
+) -> Result<HashMap<i64, History>> {
     let undone = crate::journal::undone(conn)?;
     let mut history: HashMap<i64, History> = HashMap::new();
     type Step = (i64, i64, String, Option<NaiveDate>, i64);
@@ -288,7 +295,7 @@ pub(super) fn history_of(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, 
     let step = |r: &crate::store::sql::Row<'_>| -> crate::store::sql::Result<Step> {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
     };
-    if ids.len() > HISTORY_BY_INVOICE_MAX {
+    if one_pass || ids.len() > HISTORY_BY_INVOICE_MAX {
         let wanted: HashSet<i64> = ids.iter().copied().collect();
         let mut stmt = conn.prepare_cached(
             "SELECT ji.invoice_id, ji.step_offset, j.kind, j.until_date, j.id
@@ -419,10 +426,6 @@ fn promise_effects(
     Ok(out)
 }
 
-/// The step due today for each invoice, if any: the latest step reached by `as_of` (due
-/// date + offset, open amount ≥ the step's minimum), or the one after the last handled
-/// before an acknowledged broken promise; none when it was done or skipped, snoozed past
-/// `as_of`, or a courtesy note past the due date or to a customer under formal demand.
 /// Customers (and currencies) under formal demand among `invoices`: an open, claimable
 /// invoice whose final notice or formal demand was done (sent; a skipped one does not
 /// count).
@@ -501,6 +504,11 @@ fn escalated_among(
     Ok(found)
 }
 
+/// The step due today for each invoice, if any: the latest step reached by `as_of` (due
+/// date + offset, open amount ≥ the step's minimum), or the one after the last handled
+/// before an acknowledged broken promise; none when it was done or skipped, snoozed past
+/// `as_of`, or a courtesy note past the due date (one to a customer under formal demand is
+/// taken out by the caller).
 fn due_steps<'a>(
     invoices: &'a [OpenInvoice],
     steps: &'a HashMap<i64, Vec<StepRow>>,
