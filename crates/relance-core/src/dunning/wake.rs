@@ -231,15 +231,9 @@ pub fn verify_on(
     )?;
     if missing > 0 {
         findings.push(if fr {
-            format!(
-                "{} sans date de réveil",
-                lang.count(missing, "facture ouverte", "factures ouvertes")
-            )
+            format!("{missing} facture(s) ouverte(s) sans date de réveil")
         } else {
-            format!(
-                "{} without a wake date",
-                lang.count(missing, "open invoice", "open invoices")
-            )
+            format!("{missing} open invoice(s) without a wake date")
         });
     }
     let extra: i64 = conn.query_row(
@@ -250,22 +244,15 @@ pub fn verify_on(
     )?;
     if extra > 0 {
         findings.push(if fr {
-            format!(
-                "{} avec une date de réveil",
-                lang.count(extra, "facture soldée", "factures soldées")
-            )
+            format!("{extra} facture(s) soldée(s) avec une date de réveil")
         } else {
-            format!(
-                "{} with a wake date",
-                lang.count(extra, "settled invoice", "settled invoices")
-            )
+            format!("{extra} settled invoice(s) with a wake date")
         });
     }
-    let from = serving_from(conn)?;
     let mut compared = Vec::new();
     for days in days {
         let day = as_of + Duration::days(*days);
-        if from.is_some_and(|from| day < from) {
+        if !serves(conn, day)? {
             continue;
         }
         compared.push(day);
