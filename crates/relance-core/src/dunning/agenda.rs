@@ -446,14 +446,20 @@ fn escalated(
         .iter()
         .filter(|inv| {
             let h = history.get(&inv.id).unwrap_or(&empty);
-            steps.get(&inv.scenario_id).is_some_and(|all| {
-                all.iter().any(|s| {
-                    stage(s.kind) >= stage(StepKind::FinalNotice) && h.done.contains(&s.offset)
-                })
-            })
+            steps
+                .get(&inv.scenario_id)
+                .is_some_and(|all| h.done.iter().any(|offset| formal_step(all, *offset)))
         })
         .map(|inv| (inv.customer_id, inv.currency.clone()))
         .collect()
+}
+
+/// Whether the step at `offset` of a scenario (`steps`) is a final notice or a formal
+/// demand: once done, its customer is under formal demand.
+fn formal_step(steps: &[StepRow], offset: i64) -> bool {
+    steps
+        .iter()
+        .any(|s| s.offset == offset && stage(s.kind) >= stage(StepKind::FinalNotice))
 }
 
 /// [`escalated`] when only the woken invoices were read, for the customers and currencies
@@ -500,9 +506,7 @@ fn escalated_among(
             let claimable = !out.excluded.contains(&id)
                 && !out.arrived.contains(&(currency.clone(), balance))
                 && !undone.contains(&entry);
-            let formal = all
-                .iter()
-                .any(|s| s.offset == offset && stage(s.kind) >= stage(StepKind::FinalNotice));
+            let formal = formal_step(all, offset);
             if claimable && formal {
                 found.insert((customer, currency));
             }

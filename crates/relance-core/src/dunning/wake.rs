@@ -231,9 +231,15 @@ pub fn verify_on(
     )?;
     if missing > 0 {
         findings.push(if fr {
-            format!("{missing} facture(s) ouverte(s) sans date de réveil")
+            format!(
+                "{} sans date de réveil",
+                lang.count(missing, "facture ouverte", "factures ouvertes")
+            )
         } else {
-            format!("{missing} open invoice(s) without a wake date")
+            format!(
+                "{} without a wake date",
+                lang.count(missing, "open invoice", "open invoices")
+            )
         });
     }
     let extra: i64 = conn.query_row(
@@ -244,15 +250,22 @@ pub fn verify_on(
     )?;
     if extra > 0 {
         findings.push(if fr {
-            format!("{extra} facture(s) soldée(s) avec une date de réveil")
+            format!(
+                "{} avec une date de réveil",
+                lang.count(extra, "facture soldée", "factures soldées")
+            )
         } else {
-            format!("{extra} settled invoice(s) with a wake date")
+            format!(
+                "{} with a wake date",
+                lang.count(extra, "settled invoice", "settled invoices")
+            )
         });
     }
+    let from = serving_from(conn)?;
     let mut compared = Vec::new();
     for days in days {
         let day = as_of + Duration::days(*days);
-        if !serves(conn, day)? {
+        if from.is_some_and(|from| day < from) {
             continue;
         }
         compared.push(day);
