@@ -17,13 +17,13 @@ pub struct AgendaArgs {
     format: Format,
 }
 
-/// `relance check`: the wake dates against the derivation.
+/// `relance check`: the wake dates and the day's payer segments against the derivation.
 #[derive(Args)]
 pub struct CheckArgs {
     /// The first day compared (default: today); later ones follow it.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-    /// Compute every wake date again (as of that day) before comparing.
+    /// Compute every wake date and payer rule again (as of that day) before comparing.
     #[arg(long)]
     rebuild: bool,
 }
@@ -33,14 +33,34 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
     if args.rebuild {
         let n = dunning::wake::rebuild(conn, as_of)?;
         out!("{n} wake date(s) computed again as of {as_of}.");
+        let n = relance_core::daily::rebuild_segments(conn, as_of)?;
+        out!(
+            "Every customer's payer rule computed again as of {as_of}; customers whose segment \
+             changed since the daily refresh, computed on each reading until the next: {n}."
+        );
     }
     // Both readings of one moment: another person's write between them is no difference.
-    let verified = {
+    let (verified, segments) = {
         let snapshot = conn.snapshot()?;
-        dunning::wake::verify(&snapshot, as_of, lang)?
+        (
+            dunning::wake::verify(&snapshot, as_of, lang)?,
+            relance_core::views::segments::verify(&snapshot, as_of, lang)?,
+        )
     };
-    if !verified.findings.is_empty() {
-        return Err(relance_core::Error::CacheDiffers(verified.findings));
+    let mut findings = verified.findings.clone();
+    findings.extend(segments.clone().unwrap_or_default());
+    if !findings.is_empty() {
+        return Err(relance_core::Error::CacheDiffers(findings));
+    }
+    match segments {
+        Some(_) => out!(
+            "The payer segments stored by the refresh of {as_of} are the derived ones for \
+             every customer whose facts did not change since."
+        ),
+        None => out!(
+            "No segment refresh of {as_of}: Today derives every customer's segment \
+             (`relance check --rebuild` refreshes them as of {as_of})."
+        ),
     }
     if verified.compared.is_empty() {
         let from = dunning::wake::serving_from(conn)?;

@@ -75,8 +75,9 @@ enum Command {
     CreditNote(payments::CreditNoteCmd),
     /// What to do today: reminders, calls, letters and decisions, derived from the facts.
     Agenda(dunning::AgendaArgs),
-    /// Compare the wake dates Today reads with the agenda derived from every open invoice, on
-    /// the day given and later ones (`--rebuild` computes them all again first).
+    /// Compare what Today reads with its derivation: the wake dates with the agenda derived
+    /// from every open invoice, on the day given and later ones, and the day's stored payer
+    /// segments with every customer's profile (`--rebuild` computes them again first).
     Check(dunning::CheckArgs),
     /// Mark agenda actions done, skipped (with a reason) or snoozed until a date.
     #[command(subcommand)]

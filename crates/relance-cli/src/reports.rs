@@ -212,7 +212,7 @@ pub fn run(
         }
         ReportCmd::Segments { as_of, format } => {
             let as_of = date_or_today(&as_of, "as_of")?;
-            let all = relance_core::views::segments::all(conn, as_of, lang)?;
+            let all = relance_core::views::segments::current(conn, as_of, lang)?;
             crate::output::emit(format, &all, &["customer", "segment", "rule"], |c| {
                 vec![
                     format!("{} {}", c.customer, c.customer_name),

@@ -4339,11 +4339,42 @@ fn check_compares_the_wake_dates_with_the_derivation_and_rebuilds_them() {
     // A fault of the ledger, not a refusal of what was typed.
     assert_eq!(code(&wrong), 3);
     let err = stderr(&wrong);
-    assert!(err.contains("wake dates differ"), "{err}");
+    assert!(
+        err.contains("(wake dates, payer segments) differs"),
+        "{err}"
+    );
     assert!(err.contains("the agenda of 2026-11-22"), "{err}");
     assert!(err.contains("relance check --rebuild"), "{err}");
     let fixed = e.ok(&["check", "--rebuild"]);
     assert!(fixed.contains("computed again as of 2026-11-22"), "{fixed}");
     assert!(fixed.contains("agree with the derivation"), "{fixed}");
+    assert!(fixed.contains("are the derived ones"), "{fixed}");
     assert_eq!(e.json(&["agenda", "--format", "json"]), agenda);
+    // The payer segments Today's sanction proposals read: the day's refresh forgotten, the
+    // next start refreshes them (the first ran before the demo was loaded); then one stored
+    // wrong is found.
+    let ledger = || match &e.server {
+        Some(address) => relance_core::store::connect_ledger(address).unwrap(),
+        None => relance_core::store::connect(&e.db()).unwrap(),
+    };
+    ledger().execute("DELETE FROM segment_refresh", []).unwrap();
+    let out = e.ok(&["check"]);
+    assert!(out.contains("are the derived ones"), "{out}");
+    let changed = ledger()
+        .execute(
+            "UPDATE customer_segments SET segment = 'new', rule = 'by hand'
+             WHERE customer_id = (SELECT id FROM customers WHERE reference = 'TRAI12')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let wrong = e.run(&["check"]);
+    assert_eq!(code(&wrong), 3);
+    let err = stderr(&wrong);
+    assert!(
+        err.contains("customer TRAI12: segment stored new (by hand), derived at_risk"),
+        "{err}"
+    );
+    let fixed = e.ok(&["check", "--rebuild"]);
+    assert!(fixed.contains("are the derived ones"), "{fixed}");
 }

@@ -213,6 +213,13 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             .unwrap()
             .findings,
     );
+    // The payer segments Today's sanction proposals read: the stored ones are the derived
+    // ones for every customer not marked since the day's refresh.
+    bad.extend(
+        relance_core::views::segments::verify(&conn, today, relance_core::Lang::En)
+            .unwrap()
+            .unwrap_or_default(),
+    );
     // An invoice Relance issued has its PDF and XML archived in the same transaction.
     let unarchived = query_i64(
         &conn,

@@ -281,6 +281,15 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{n} open invoices"),
         start.elapsed(),
     );
+    // `RELANCE_BENCH_KEEP_IMPORTED=DIR`: the imported ledger kept as DIR/bench-<invoices>.sqlite
+    // (to study its queries with the sqlite3 shell).
+    if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP_IMPORTED") {
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+            .unwrap();
+        let to = std::path::Path::new(&keep).join(format!("bench-{}.sqlite", size.invoices));
+        std::fs::copy(&path, &to).unwrap();
+        println!("imported ledger kept at {}", to.display());
+    }
     // `RELANCE_BENCH_ONLY=import`: the imports alone, at both sizes (to profile them).
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("import") {
         return out;
@@ -471,10 +480,23 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             t,
         );
     }
+    // The next start's daily refresh of the payer segments (once a day): what Today's
+    // sanction proposals read, with the customers whose facts change after it.
+    let start = Instant::now();
+    let moved = relance_core::daily::refresh_segments(&mut conn, as_of).unwrap();
+    note(
+        "daily refresh of the payer segments (a start's)",
+        format!("{moved} changed"),
+        start.elapsed(),
+    );
     // Every read the Today screen makes when it opens (the app runs them together; here
     // one after the other): the agenda's sections, the headline figures, contract alerts,
-    // sanction proposals, penalty overcharges, the bank summary, the payer segments.
+    // sanction proposals, penalty overcharges, the bank summary; then the payer segments
+    // (Today grouped by segment, the Customers screen's filter).
     let lang = relance_core::Lang::Fr;
+    let proposals = relance_core::views::segments::sanctions(&conn, as_of, lang)
+        .unwrap()
+        .len();
     for (what, read) in [
         (
             "Today: sections",
@@ -520,7 +542,11 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         ),
     ] {
         let (t, ()) = time(3, || read(&conn));
-        note(what, String::new(), t);
+        let detail = match what {
+            "Today: sanction proposals" => format!("{proposals} customers at risk"),
+            _ => String::new(),
+        };
+        note(what, detail, t);
     }
     let start = Instant::now();
     let csv = import::export(&conn, ImportKind::Invoices, as_of).unwrap();

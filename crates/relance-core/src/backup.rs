@@ -617,10 +617,12 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
     }
     let carried_notes = carry.write_credit_notes(&tx)?;
     // Invoices carried came in with the triggers set aside: every wake date is computed
-    // again (by the next start or action; the agenda derives them meanwhile). Otherwise
-    // the file's wake dates are its facts'.
+    // again (by the next start or action; the agenda derives them meanwhile), and every
+    // customer's segment until the next refresh. Otherwise the file's wake dates and segments are its
+    // facts'.
     if !carried.is_empty() {
         crate::dunning::wake::reset_in(&tx)?;
+        crate::views::segments::mark_everyone(&tx)?;
     }
     // A file taken before its ledger moved to a server, or a server's copy of one, brings
     // no "moved" mark: the restored ledger lives here.

@@ -7,41 +7,96 @@ use crate::store::sql::Connection;
 /// Once a day (the first start of a shell that day): each customer's payer segment is
 /// computed and compared with the one last seen. A change is a history entry naming the
 /// rule that fired; a customer seen for the first time is recorded without one. The stored
-/// segment is what lets the dunning scenario follow it (`dunning` reads it). Returns how
-/// many customers changed segment.
+/// segment is what lets the dunning scenario follow it (`dunning` reads it). Each
+/// customer's rule (its text in the interface's language, and its code) is kept too: with the
+/// customers marked since (migration 37), it is what Today's sanction proposals read
+/// ([`crate::views::segments::sanctions`]). Done again the same day when the interface's
+/// language changed. Returns how many customers changed segment.
 pub fn refresh_segments(conn: &mut Connection, today: chrono::NaiveDate) -> Result<usize> {
-    use crate::store::sql::OptionalExtension;
-    let done: Option<String> = conn
-        .query_row(
-            "SELECT on_date FROM segment_refresh WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if done.as_deref() == Some(today.to_string().as_str()) {
+    let lang = crate::settings::ui_language(conn);
+    if refreshed(conn)? == Some((today.to_string(), lang.code().to_string())) {
         return Ok(0);
     }
+    write_segments(conn, today, lang, true)
+}
+
+/// The day and language of the last refresh.
+fn refreshed(conn: &Connection) -> Result<Option<(String, String)>> {
+    use crate::store::sql::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT on_date, lang FROM segment_refresh WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// What `relance check --rebuild` does to the segments Today reads, as of `day`: every
+/// customer's rule computed again and the marks cleared, as a refresh does, but no segment
+/// changed (the dunning scenarios follow them, and a change is the daily refresh's to log):
+/// a customer whose segment is no longer the stored one stays marked, computed again by
+/// Today until the next refresh.
+pub fn rebuild_segments(conn: &mut Connection, day: chrono::NaiveDate) -> Result<usize> {
     let lang = crate::settings::ui_language(conn);
+    write_segments(conn, day, lang, false)
+}
+
+/// A refresh (`spells`: a changed segment is stored and logged) or a rebuild (a customer
+/// whose segment is not the stored one is marked). Returns how many customers changed
+/// segment (a refresh) or were marked (a rebuild).
+fn write_segments(
+    conn: &mut Connection,
+    today: chrono::NaiveDate,
+    lang: crate::error::Lang,
+    spells: bool,
+) -> Result<usize> {
+    // The marks are cleared before the profiles are read, on their own: a fact written
+    // meanwhile (another person on a shared ledger) marks its customer again, and Today
+    // computes them again rather than trust what this read.
+    conn.execute("DELETE FROM segment_dirty", [])?;
     let all = crate::views::segments::all(conn, today, lang)?;
     let tx = conn.transaction()?;
+    // Another start refreshed the same day meanwhile (a shared ledger): theirs stands, read
+    // after their marks were cleared; this read may be older.
+    if spells && refreshed(&tx)? == Some((today.to_string(), lang.code().to_string())) {
+        return Ok(0);
+    }
+    let stored: std::collections::HashMap<i64, (String, String, String)> = tx
+        .prepare("SELECT customer_id, segment, rule, rule_code FROM customer_segments")?
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+        .collect::<crate::store::sql::Result<_>>()?;
     let mut changed = 0;
     for c in &all {
-        let before: Option<String> = tx
-            .query_row(
-                "SELECT segment FROM customer_segments WHERE customer_id = ?1",
-                [c.customer_id],
-                |r| r.get(0),
-            )
-            .optional()?;
         let code = c.segment.code();
-        if before.as_deref() == Some(code) {
+        let before = stored.get(&c.customer_id);
+        if let Some((segment, rule, rule_code)) = before {
+            if segment == code {
+                if *rule != c.rule || *rule_code != c.rule_code {
+                    tx.execute(
+                        "UPDATE customer_segments SET rule = ?2, rule_code = ?3
+                         WHERE customer_id = ?1",
+                        crate::store::sql::params![c.customer_id, c.rule, c.rule_code],
+                    )?;
+                }
+                continue;
+            }
+        }
+        if !spells {
+            tx.execute(
+                "INSERT INTO segment_dirty (customer_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                [c.customer_id],
+            )?;
+            changed += 1;
             continue;
         }
+        let before = before.map(|(segment, ..)| segment.clone());
         tx.execute(
-            "INSERT INTO customer_segments (customer_id, segment, rule, since) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO customer_segments (customer_id, segment, rule, rule_code, since)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(customer_id) DO UPDATE SET segment = excluded.segment, rule = excluded.rule,
-                 since = excluded.since",
-            crate::store::sql::params![c.customer_id, code, c.rule, today.to_string()],
+                 rule_code = excluded.rule_code, since = excluded.since",
+            crate::store::sql::params![c.customer_id, code, c.rule, c.rule_code, today.to_string()],
         )?;
         if let Some(old) = before {
             let old_name = crate::views::segments::Segment::from_code(&old)
@@ -58,9 +113,9 @@ pub fn refresh_segments(conn: &mut Connection, today: chrono::NaiveDate) -> Resu
         }
     }
     tx.execute(
-        "INSERT INTO segment_refresh (id, on_date) VALUES (1, ?1)
-         ON CONFLICT(id) DO UPDATE SET on_date = excluded.on_date",
-        [today.to_string()],
+        "INSERT INTO segment_refresh (id, on_date, lang) VALUES (1, ?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET on_date = excluded.on_date, lang = excluded.lang",
+        crate::store::sql::params![today.to_string(), lang.code()],
     )?;
     tx.commit()?;
     Ok(changed)

@@ -2330,9 +2330,9 @@ pub enum Error {
     /// A shared ledger on a PostgreSQL server that cannot be used as asked (see [`ServerFault`]).
     #[error("{}", .0.text(Lang::En))]
     Server(ServerFault),
-    /// `relance check` found a cache the ledger keeps (the wake dates Today reads) that no
-    /// longer says what its facts say; each finding in words.
-    #[error("the ledger's wake dates differ from what its facts say: {}; `relance check --rebuild` computes them again", .0.join("; "))]
+    /// `relance check` found a cache the ledger keeps (the wake dates and the payer segments
+    /// Today reads) that no longer says what its facts say; each finding in words.
+    #[error("what the ledger keeps for Today (wake dates, payer segments) differs from what its facts say: {}; `relance check --rebuild` computes it again", .0.join("; "))]
     CacheDiffers(Vec<String>),
     #[error("database error: {0}")]
     Db(rusqlite::Error),
@@ -2535,8 +2535,9 @@ impl Error {
                                   moment : rien n'a été enregistré ; recommencez."
                 .to_string(),
             Error::CacheDiffers(found) if fr => format!(
-                "Les dates de réveil du registre ne disent plus ce que disent ses faits : {} ; \
-                 « relance check --rebuild » les recalcule.",
+                "Ce que le registre garde pour Aujourd'hui (dates de réveil, segments de \
+                 payeurs) ne dit plus ce que disent ses faits : {} ; « relance check \
+                 --rebuild » le recalcule.",
                 found.join(" ; ")
             ),
             other => other.to_string(),

@@ -538,7 +538,9 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
     match *op {
         Op::Advance { days } => {
             w.today = today + Duration::days(days);
-            // A new day: the shells' start computes the wake dates as of it.
+            // A new day: the shells' start refreshes the payer segments and computes the
+            // wake dates as of it.
+            relance_core::daily::refresh_segments(&mut w.conn, w.today).unwrap();
             dunning::wake::refresh(&mut w.conn, w.today).unwrap();
         }
         Op::DoToday { all, undo } => {
@@ -1832,6 +1834,16 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         .unwrap()
         .findings;
     prop_assert!(wrong.is_empty(), "wake dates: {:?}", wrong);
+    // Read through the day's segment refresh and the customers marked since, every
+    // customer's segment and rule are the derived ones (the stored ones for every customer
+    // not marked; Today's sanction proposals are those at risk among them).
+    let lang = relance_core::settings::ui_language(&w.conn);
+    let mut everyone = relance_core::views::segments::all(&w.conn, w.today, lang).unwrap();
+    everyone.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
+    prop_assert_eq!(
+        relance_core::views::segments::current(&w.conn, w.today, lang).unwrap(),
+        everyone
+    );
     for a in &agenda {
         for n in &a.invoices {
             let m = w.invoices.iter().find(|m| &m.number == n).unwrap();

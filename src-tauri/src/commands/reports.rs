@@ -70,7 +70,7 @@ pub async fn segments_all(
 ) -> ApiResult<Vec<relance_core::views::segments::CustomerSegment>> {
     with_db(&db, |conn| {
         let lang = relance_core::settings::ui_language(conn);
-        relance_core::views::segments::all(conn, today(), lang)
+        relance_core::views::segments::current(conn, today(), lang)
     })
     .await
 }

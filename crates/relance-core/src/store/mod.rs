@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0034_journal_actor.sql"),
     include_str!("migrations/sqlite/0035_scale.sql"),
     include_str!("migrations/sqlite/0036_agenda_wake.sql"),
+    include_str!("migrations/sqlite/0037_segment_dirty.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -64,6 +65,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (34, include_str!("migrations/postgres/0034_schema.sql")),
     (35, include_str!("migrations/postgres/0035_scale.sql")),
     (36, include_str!("migrations/postgres/0036_agenda_wake.sql")),
+    (
+        37,
+        include_str!("migrations/postgres/0037_segment_dirty.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -132,6 +132,8 @@ struct Inv {
     due: NaiveDate,
     total: i64,
     settled: i64,
+    /// When it was settled (the `paid_on` cache the settlement triggers keep, migration 14).
+    paid_on: Option<NaiveDate>,
 }
 
 fn one_decimal(num: i128, den: i128) -> Option<String> {
@@ -210,15 +212,6 @@ pub fn pay_day(dates: &[NaiveDate]) -> Option<PayDay> {
     }
 }
 
-/// When each settled invoice was settled (the `paid_on` cache kept by the settlement
-/// triggers, migration 14).
-fn paid_dates(conn: &Connection) -> Result<HashMap<i64, NaiveDate>> {
-    Ok(conn
-        .prepare_cached("SELECT id, paid_on FROM invoices WHERE paid_on IS NOT NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::store::sql::Result<_>>()?)
-}
-
 /// Each customer's habits only, for the cash-in forecast: the median days late of the
 /// invoices they paid over the last 12 months and their usual pay day over those months
 /// (the profile's rules on its most recent year: recent behaviour predicts best, and it
@@ -272,6 +265,20 @@ pub fn profiles(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Vec<P
     compute(conn, as_of, lang, None)
 }
 
+/// The profiles of the customers `ids` only (those that exist), each read through the
+/// indexes by customer: what Today computes again for the customers whose facts changed.
+pub fn profiles_of(
+    conn: &Connection,
+    ids: &[i64],
+    as_of: NaiveDate,
+    lang: Lang,
+) -> Result<Vec<Profile>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    compute(conn, as_of, lang, Some(ids))
+}
+
 /// One customer's profile.
 pub fn profile(
     conn: &Connection,
@@ -280,20 +287,33 @@ pub fn profile(
     lang: Lang,
 ) -> Result<Profile> {
     let id = crate::customers::id_by_ref(conn, "customer", reference)?;
-    Ok(compute(conn, as_of, lang, Some(id))?.remove(0))
+    Ok(compute(conn, as_of, lang, Some(&[id]))?.remove(0))
+}
+
+/// The customers `only` as an SQL condition on `col` (` AND col IN (…)`; integers only,
+/// nothing typed reaches it), or none for every customer.
+pub(crate) fn among(col: &str, only: Option<&[i64]>) -> String {
+    match only {
+        Some([id]) => format!(" AND {col} = {id}"),
+        Some(ids) => format!(
+            " AND {col} IN ({})",
+            ids.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => String::new(),
+    }
 }
 
 fn compute(
     conn: &Connection,
     as_of: NaiveDate,
     lang: Lang,
-    only: Option<i64>,
+    only: Option<&[i64]>,
 ) -> Result<Vec<Profile>> {
     let cur = crate::settings::default_currency(conn)?;
-    let filter = |col: &str| match only {
-        Some(id) => format!(" AND {col} = {id}"),
-        None => String::new(),
-    };
+    let filter = |col: &str| among(col, only);
     let asof = as_of.to_string();
     // Customers.
     let mut customers: Vec<(i64, String, String)> = conn
@@ -307,7 +327,8 @@ fn compute(
     // Invoices in the company's currency, issued by the as-of date.
     let invoices: Vec<Inv> = conn
         .prepare(&format!(
-            "SELECT id, customer_id, number, issue_date, due_date, total_minor, settled_minor
+            "SELECT id, customer_id, number, issue_date, due_date, total_minor, settled_minor,
+                    paid_on
              FROM invoices WHERE currency = ?1 AND issue_date <= ?2{} ORDER BY due_date, number",
             filter("customer_id")
         ))?
@@ -320,20 +341,20 @@ fn compute(
                 due: r.get(4)?,
                 total: r.get(5)?,
                 settled: r.get(6)?,
+                paid_on: r.get(7)?,
             })
         })?
         .collect::<crate::store::sql::Result<_>>()?;
-    // When each settled invoice was settled.
-    let paid_on = paid_dates(conn)?;
     // The first reminder of each invoice (courtesy reminders before the due date do not count).
     let first_reminder: HashMap<i64, NaiveDate> = conn
         .prepare(&format!(
             "SELECT ji.invoice_id, MIN(j.on_date) FROM journal j JOIN journal_invoices ji ON ji.journal_id = j.id
              WHERE j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call')
                AND (j.action IN ('reminder', 'final_notice', 'formal_demand', 'call') OR j.kind = 'call')
-               AND {}
+               AND {}{}
              GROUP BY ji.invoice_id",
-            crate::journal::NOT_UNDONE
+            crate::journal::NOT_UNDONE,
+            filter("j.customer_id")
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
@@ -351,9 +372,12 @@ fn compute(
     }
     // Disputes per invoice.
     let mut disputes: HashMap<i64, (i64, i64)> = HashMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT invoice_id, COUNT(*), SUM(CASE WHEN resolved_on IS NULL THEN 1 ELSE 0 END) FROM disputes WHERE opened_on <= ?1 GROUP BY invoice_id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT d.invoice_id, COUNT(*), SUM(CASE WHEN d.resolved_on IS NULL THEN 1 ELSE 0 END)
+         FROM disputes d JOIN invoices i ON i.id = d.invoice_id
+         WHERE d.opened_on <= ?1{} GROUP BY d.invoice_id",
+        filter("i.customer_id")
+    ))?;
     for row in stmt.query_map([&asof], |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -413,7 +437,7 @@ fn compute(
                 }
                 continue;
             }
-            let Some(paid) = paid_on.get(&i.id).copied().filter(|d| *d <= as_of) else {
+            let Some(paid) = i.paid_on.filter(|d| *d <= as_of) else {
                 continue;
             };
             let late = (paid - i.due).num_days().max(0);

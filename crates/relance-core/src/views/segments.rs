@@ -348,20 +348,42 @@ pub fn all(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<CustomerSegment>> {
+    computed(conn, as_of, lang, None)
+}
+
+/// The segments of every customer (`only` None) or of the customers `only`.
+fn computed(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    only: Option<&[i64]>,
+) -> Result<Vec<CustomerSegment>> {
+    if only.is_some_and(|ids| ids.is_empty()) {
+        return Ok(Vec::new());
+    }
     let t = Thresholds::of(conn)?;
     let cur = crate::settings::default_currency(conn)?;
     // Credit limits and the owner's choices, read once.
+    let among = |col: &str| super::profile::among(col, only);
     let limits: std::collections::HashMap<i64, i64> = conn
-        .prepare(
-            "SELECT id, credit_limit_minor FROM customers WHERE credit_limit_minor IS NOT NULL",
-        )?
+        .prepare(&format!(
+            "SELECT id, credit_limit_minor FROM customers WHERE credit_limit_minor IS NOT NULL{}",
+            among("id")
+        ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
     let chosen_by_owner: std::collections::HashMap<i64, (String, String)> = conn
-        .prepare("SELECT customer_id, segment, reason FROM segment_overrides")?
+        .prepare(&format!(
+            "SELECT customer_id, segment, reason FROM segment_overrides WHERE true{}",
+            among("customer_id")
+        ))?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
         .collect::<crate::store::sql::Result<_>>()?;
-    Ok(super::profile::profiles(conn, as_of, lang)?
+    let profiles = match only {
+        None => super::profile::profiles(conn, as_of, lang)?,
+        Some(ids) => super::profile::profiles_of(conn, ids, as_of, lang)?,
+    };
+    Ok(profiles
         .into_iter()
         .map(|p| {
             let over = over_limit(&p, limits.get(&p.customer_id).copied(), cur);
@@ -528,19 +550,211 @@ fn put_aside(
     Ok(same && holds)
 }
 
+/// How many customers whose facts changed since the day's refresh Today computes again
+/// before it computes every customer's segment instead (after a large import, say).
+const CHANGED_AT_MOST: usize = 5_000;
+
+/// The customers whose facts changed since the refresh of `as_of` in `lang` (marked by the
+/// triggers of migration 37), when that refresh is the one stored and they are not too many:
+/// every other customer's segment and rule are the stored ones (the same facts on the same
+/// day give the same profile).
+fn changed_since_refresh(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Option<Vec<i64>>> {
+    use crate::store::sql::OptionalExtension;
+    let refreshed: Option<(String, String)> = conn
+        .query_row(
+            "SELECT on_date, lang FROM segment_refresh WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if refreshed != Some((as_of.to_string(), lang.code().to_string())) {
+        return Ok(None);
+    }
+    let changed: Vec<i64> = conn
+        .prepare_cached("SELECT customer_id FROM segment_dirty ORDER BY customer_id LIMIT ?1")?
+        .query_map([CHANGED_AT_MOST as i64 + 1], |r| r.get(0))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    Ok((changed.len() <= CHANGED_AT_MOST).then_some(changed))
+}
+
+/// Marks every customer: Today computes each one's segment again until the next refresh
+/// (facts written with the triggers set aside, as a restore that carries invoices does,
+/// mark no customer themselves).
+pub(crate) fn mark_everyone(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "INSERT INTO segment_dirty (customer_id) SELECT id FROM customers WHERE true
+         ON CONFLICT DO NOTHING",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Every customer's segment as of `as_of` (or those `at_risk` only), by name: from the day's
+/// refresh and the customers changed since when it serves (`through_refresh`), otherwise
+/// derived from every customer.
+fn read(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    through_refresh: bool,
+    at_risk: bool,
+) -> Result<Vec<CustomerSegment>> {
+    let changed = match through_refresh {
+        true => changed_since_refresh(conn, as_of, lang)?,
+        false => None,
+    };
+    let mut out: Vec<CustomerSegment> = match changed {
+        None => all(conn, as_of, lang)?,
+        Some(changed) => {
+            let mut stored: Vec<CustomerSegment> = conn
+                .prepare_cached(&format!(
+                    "SELECT c.id, c.reference, c.name, s.segment, s.rule, s.rule_code
+                     FROM customer_segments s JOIN customers c ON c.id = s.customer_id
+                     WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d
+                                        WHERE d.customer_id = s.customer_id){}",
+                    if at_risk {
+                        " AND s.segment = 'at_risk'"
+                    } else {
+                        ""
+                    }
+                ))?
+                .query_map([], |r| {
+                    let code: String = r.get(3)?;
+                    let segment = Segment::from_code(&code).unwrap_or(Segment::New);
+                    Ok(CustomerSegment {
+                        customer_id: r.get(0)?,
+                        customer: r.get(1)?,
+                        customer_name: r.get(2)?,
+                        segment,
+                        name: segment.name(lang).to_string(),
+                        rule: r.get(4)?,
+                        rule_code: r.get(5)?,
+                    })
+                })?
+                .collect::<crate::store::sql::Result<_>>()?;
+            stored.extend(computed(conn, as_of, lang, Some(&changed))?);
+            stored
+        }
+    };
+    if at_risk {
+        out.retain(|c| c.segment == Segment::AtRisk);
+    }
+    out.sort_by(|a, b| {
+        (a.customer_name.as_str(), a.customer_id).cmp(&(b.customer_name.as_str(), b.customer_id))
+    });
+    Ok(out)
+}
+
+/// Every customer's segment as of `as_of`, by name, read through the day's refresh when it
+/// serves (as [`sanctions`]): what Today's grouping by segment and the Customers screen's
+/// filter read.
+pub fn current(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Vec<CustomerSegment>> {
+    read(conn, as_of, lang, true, false)
+}
+
+/// Whether what Today reads through the day's refresh is the derivation: for every customer
+/// whose facts did not change since, the stored segment, rule and rule code are the ones
+/// computed now, in the language the refresh wrote them. The differences found, in `lang`;
+/// `None` when no refresh serves `as_of` (or too many customers changed), so that Today
+/// derives everything.
+pub fn verify(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Option<Vec<String>>> {
+    use crate::store::sql::OptionalExtension;
+    let written_in: Option<String> = conn
+        .query_row("SELECT lang FROM segment_refresh WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(written_in) = written_in.as_deref().and_then(Lang::parse) else {
+        return Ok(None);
+    };
+    let Some(changed) = changed_since_refresh(conn, as_of, written_in)? else {
+        return Ok(None);
+    };
+    let changed: std::collections::HashSet<i64> = changed.into_iter().collect();
+    let mut stored: std::collections::HashMap<i64, (String, String, String)> = conn
+        .prepare("SELECT customer_id, segment, rule, rule_code FROM customer_segments")?
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    let mut findings = Vec::new();
+    for c in all(conn, as_of, written_in)? {
+        let kept = stored.remove(&c.customer_id);
+        if changed.contains(&c.customer_id) {
+            continue;
+        }
+        let derived = (
+            c.segment.code().to_string(),
+            c.rule.clone(),
+            c.rule_code.clone(),
+        );
+        if kept.as_ref() != Some(&derived) {
+            let kept = kept.map_or_else(
+                || match lang {
+                    Lang::Fr => "aucun".to_string(),
+                    Lang::En => "none".to_string(),
+                },
+                |(segment, rule, _)| format!("{segment} ({rule})"),
+            );
+            findings.push(match lang {
+                Lang::Fr => format!(
+                    "client {} : segment enregistré {kept}, calculé {} ({})",
+                    c.customer,
+                    c.segment.code(),
+                    c.rule
+                ),
+                Lang::En => format!(
+                    "customer {}: segment stored {kept}, derived {} ({})",
+                    c.customer,
+                    c.segment.code(),
+                    c.rule
+                ),
+            });
+        }
+    }
+    Ok(Some(findings))
+}
+
 /// The customers at risk who are not on hold yet: each with the sanctions to propose
-/// (on Today, as decisions: never applied automatically).
+/// (on Today, as decisions: never applied automatically). Read through the day's segment
+/// refresh: only the customers whose facts changed since are computed again.
 pub fn sanctions(
     conn: &Connection,
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<SanctionProposal>> {
+    proposals(conn, as_of, lang, true)
+}
+
+/// [`sanctions`] derived from every customer's profile, whatever the refresh: what
+/// `relance check` and the tests compare it with.
+pub fn sanctions_derived(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Vec<SanctionProposal>> {
+    proposals(conn, as_of, lang, false)
+}
+
+fn proposals(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    through_refresh: bool,
+) -> Result<Vec<SanctionProposal>> {
     let cur = crate::settings::default_currency(conn)?;
     let mut out = Vec::new();
-    for c in all(conn, as_of, lang)?
-        .into_iter()
-        .filter(|c| c.segment == Segment::AtRisk)
-    {
+    for c in read(conn, as_of, lang, through_refresh, true)? {
         let customer = crate::customers::get(conn, c.customer_id)?;
         if customer.on_hold
             || customer.archived_on.is_some()
@@ -704,6 +918,183 @@ mod tests {
         )
         .unwrap();
         assert!(ids(&conn, today).contains(&"TRAI12".to_string()));
+    }
+
+    /// Today reads the sanction proposals through the day's refresh and the customers marked
+    /// since: each kind of fact a profile reads, written after the refresh, changes some
+    /// customer's derived segment or rule, and the reading through the refresh still equals
+    /// the derivation (the fact's trigger marked its customer). A setting the segments read
+    /// makes the refresh stale: everything is derived again.
+    #[test]
+    fn every_fact_a_segment_reads_marks_its_customer_for_today() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let today: chrono::NaiveDate = "2026-11-22".parse().unwrap();
+        crate::demo::load(&mut conn, today).unwrap();
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('ui_language', 'en')
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [],
+        )
+        .unwrap();
+        assert_eq!(crate::settings::ui_language(&conn), Lang::En);
+        let customer = |c: &Connection, r: &str| crate::customers::id_by_ref(c, "c", r).unwrap();
+        let trai = customer(&conn, "TRAI12");
+        // The customer with the most invoices paid who owes some still.
+        let payer: i64 = conn
+            .query_row(
+                "SELECT customer_id FROM invoices WHERE paid_on IS NOT NULL AND customer_id IN
+                   (SELECT customer_id FROM invoices WHERE settled_minor < total_minor)
+                 GROUP BY customer_id ORDER BY COUNT(*) DESC, customer_id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // A customer a little late and never reminded.
+        let forgetful = all(&conn, today, Lang::En)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.rule_code == "never_reminded")
+            .unwrap()
+            .customer_id;
+        // An invoice of theirs with no history yet, which may be removed.
+        let payer_ref: String = conn
+            .query_row(
+                "SELECT reference FROM customers WHERE id = ?1",
+                [payer],
+                |r| r.get(0),
+            )
+            .unwrap();
+        crate::invoices::create(
+            &conn,
+            &crate::test_support::inv("X-DEL", &payer_ref, "2026-11-01", "2026-12-01", "100"),
+            today,
+        )
+        .unwrap();
+        let open_of = |c: &Connection, id: i64| -> i64 {
+            c.query_row(
+                "SELECT MIN(id) FROM invoices WHERE customer_id = ?1 AND settled_minor < total_minor",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let facts: Vec<(&str, String)> = vec![
+            (
+                "due dates of paid invoices moved",
+                format!("UPDATE invoices SET due_date = date(due_date, '-40 days') WHERE customer_id = {payer} AND paid_on IS NOT NULL"),
+            ),
+            (
+                "a dispute opened",
+                format!("INSERT INTO disputes (invoice_id, category, opened_on) VALUES ({}, 'other', '2026-11-20')", open_of(&conn, payer)),
+            ),
+            (
+                "the dispute resolved",
+                "UPDATE disputes SET resolved_on = '2026-11-21', resolution = 'rejected' WHERE resolved_on IS NULL".to_string(),
+            ),
+            (
+                "a first reminder",
+                format!("INSERT INTO journal (id, on_date, customer_id, kind, action) VALUES (9000, '2026-11-21', {forgetful}, 'action_done', 'reminder'); INSERT INTO journal_invoices (journal_id, invoice_id, step_offset) VALUES (9000, (SELECT MIN(id) FROM invoices WHERE customer_id = {forgetful}), 10)"),
+            ),
+            (
+                "the reminder undone",
+                format!("INSERT INTO journal (on_date, customer_id, kind, corrects_id) VALUES ('2026-11-21', {forgetful}, 'action_undone', 9000)"),
+            ),
+            (
+                "a promise broken",
+                format!("INSERT INTO promises (id, customer_id, made_on, promised_date, currency, amount_minor) VALUES (900, {payer}, '2026-10-01', '2026-10-05', 'EUR', 100); INSERT INTO promise_invoices (promise_id, invoice_id) VALUES (900, {})", open_of(&conn, payer)),
+            ),
+            (
+                "a credit limit below what is owed",
+                format!("UPDATE customers SET credit_limit_minor = (SELECT SUM(total_minor - settled_minor) FROM invoices WHERE customer_id = {payer}) - 1 WHERE id = {payer}"),
+            ),
+            (
+                "an invoice removed (owed now within the limit)",
+                "DELETE FROM invoice_lines WHERE invoice_id = (SELECT id FROM invoices WHERE number = 'X-DEL'); DELETE FROM invoices WHERE number = 'X-DEL'".to_string(),
+            ),
+            (
+                "the owner's chosen segment",
+                format!("INSERT INTO segment_overrides (customer_id, segment, reason, set_on) VALUES ({trai}, 'good_payer', 'Historique', '2026-11-21')"),
+            ),
+            (
+                "the owner's choice changed",
+                format!("UPDATE segment_overrides SET segment = 'slow_payer' WHERE customer_id = {trai}"),
+            ),
+            (
+                "the owner's choice removed",
+                format!("DELETE FROM segment_overrides WHERE customer_id = {trai}"),
+            ),
+            (
+                "an invoice settled",
+                format!("UPDATE invoices SET settled_minor = total_minor, paid_on = '2026-11-21' WHERE customer_id = {trai} AND settled_minor < total_minor"),
+            ),
+        ];
+        let derived = |c: &Connection| -> Vec<(i64, Segment, String)> {
+            all(c, today, Lang::En)
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.customer_id, s.segment, s.rule))
+                .collect()
+        };
+        for (what, sql) in &facts {
+            // A refresh of the day (as the next start would do): nobody marked.
+            conn.execute("DELETE FROM segment_refresh", []).unwrap();
+            crate::daily::refresh_segments(&mut conn, today).unwrap();
+            let marked: i64 = conn
+                .query_row("SELECT COUNT(*) FROM segment_dirty", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(marked, 0, "{what}");
+            assert_eq!(
+                verify(&conn, today, Lang::En).unwrap(),
+                Some(vec![]),
+                "{what}"
+            );
+            let before = derived(&conn);
+            conn.execute_batch(sql).unwrap();
+            assert_ne!(
+                derived(&conn),
+                before,
+                "{what}: the fact changes no segment"
+            );
+            assert_eq!(
+                verify(&conn, today, Lang::En).unwrap(),
+                Some(vec![]),
+                "{what}"
+            );
+            assert_eq!(
+                sanctions(&conn, today, Lang::En).unwrap(),
+                sanctions_derived(&conn, today, Lang::En).unwrap(),
+                "{what}"
+            );
+            let mut everyone = all(&conn, today, Lang::En).unwrap();
+            everyone.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
+            assert_eq!(current(&conn, today, Lang::En).unwrap(), everyone, "{what}");
+        }
+        // A threshold the rules read: the refresh no longer serves, Today derives.
+        crate::daily::rebuild_segments(&mut conn, today).unwrap();
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('segment_good_days', '1')
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [],
+        )
+        .unwrap();
+        assert_eq!(Thresholds::of(&conn).unwrap().good_days, 1);
+        assert_eq!(verify(&conn, today, Lang::En).unwrap(), None);
+        // Read in another language than the refresh's: derived; compared in the refresh's.
+        crate::daily::rebuild_segments(&mut conn, today).unwrap();
+        assert_eq!(changed_since_refresh(&conn, today, Lang::Fr).unwrap(), None);
+        assert_eq!(verify(&conn, today, Lang::Fr).unwrap(), Some(vec![]));
+        // A stored segment made wrong by hand is found.
+        conn.execute(
+            "UPDATE customer_segments SET segment = 'new', rule = 'by hand' WHERE customer_id = ?1",
+            [trai],
+        )
+        .unwrap();
+        let found = verify(&conn, today, Lang::En).unwrap().unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("customer TRAI12: segment stored new (by hand), derived "),
+            "{found:?}"
+        );
     }
 
     /// `customers` (a lower floor) keeps its own list of the codes an owner may choose: it
