@@ -16,6 +16,16 @@ before(() => {
   assert.ok(APP && existsSync(APP), `RELANCE_APP_BINARY must point to the built app (got ${APP})`);
 });
 
+/** Types a search in a list (`customer` or `invoice`) and waits until the list shows its
+ * answer: a row clicked before would be replaced under the click (its page then never opens). */
+async function searchList(d, list, text) {
+  await d.type(`[data-testid="${list}-search"]`, text);
+  await d.waitFor(
+    async () => await d.exec(`const l = document.querySelector('[data-testid="${list}-list"]'); return !!l && l.dataset.search === document.querySelector('[data-testid="${list}-search"]').value`),
+    `the ${list}s matching ${text}`,
+  );
+}
+
 /** Runs `body` with the app open (its database in `env`); the app is quit afterwards. */
 function withApp(port, env, body) {
   const failures = path.join(ARTIFACTS, 'failures');
@@ -276,14 +286,14 @@ test('Today on the demo: expected actions, done adds history, a promise removes 
     await d.screenshot(shots, '03-after-actions');
 
     await d.click('[data-testid="nav-customer"]');
-    await d.type('[data-testid="customer-search"]', 'Chevalier');
+    await searchList(d, 'customer', 'Chevalier');
     await d.click('[data-testid="customer-row-PART21"] a');
     await d.find('[data-testid="history"] li[data-kind="action_done"]', 'the history entry');
     await d.screenshot(shots, '04-customer-history');
 
     // A dispute takes the invoice out of Today; rejecting it brings the reminder back.
     await d.click('[data-testid="nav-invoice"]');
-    await d.type('[data-testid="invoice-search"]', 'F2026-0136');
+    await searchList(d, 'invoice', 'F2026-0136');
     await d.click('[data-testid="invoice-row-F2026-0136"] a');
     await d.click('[data-testid="open-dispute"]');
     await d.select('#dp-category', 'not_delivered');
@@ -371,7 +381,7 @@ test('E-mails from Today: a draft opened in the mail client, a mailto link, the 
     await d.click('[data-testid="letter-panel"] .actions button:last-child');
     // From the invoice page: a mailto link (subject and body, no PDF), then a draft.
     await d.click('[data-testid="nav-invoice"]');
-    await d.type('[data-testid="invoice-search"]', 'F2026-0144');
+    await searchList(d, 'invoice', 'F2026-0144');
     await d.click('[data-testid="invoice-row-F2026-0144"] a');
     await d.click('[data-testid="open-letter"]');
     await d.click('[data-testid="view-email"]');
@@ -415,7 +425,7 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
     // The customer's history shows the e-mail prepared (once, though drafted twice) and
     // opens the very PDF attached.
     await d.click('[data-testid="nav-customer"]');
-    await d.type('[data-testid="customer-search"]', 'Pas de Deux');
+    await searchList(d, 'customer', 'Pas de Deux');
     await d.click('[data-testid="customer-row-ECOL10"] a');
     await d.find('[data-testid="history"] li[data-kind="email_prepared"]', 'the e-mail in the history');
     assert.equal((await d.findAll('[data-testid="history"] li[data-kind="email_prepared"]')).length, 1);
@@ -482,7 +492,7 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
 
     // The deposit is a real invoice in Invoices; it cannot be edited.
     await d.click('[data-testid="nav-invoice"]');
-    await d.type('[data-testid="invoice-search"]', 'F2026-0150');
+    await searchList(d, 'invoice', 'F2026-0150');
     await d.click('[data-testid="invoice-row-F2026-0150"] a');
     await d.find('[data-testid="issued-note"]', 'issued by Relance');
     assert.equal((await d.findAll('[data-testid="edit-invoice"]')).length, 0);
@@ -1073,7 +1083,7 @@ test('Mistakes: a customer and an invoice entered by mistake deleted, one with a
     await d.find('[data-testid="invoice-list"]', 'back on the invoices');
     // A customer with invoices and payments: refused, the message says to archive.
     await d.click('[data-testid="nav-customer"]');
-    await d.type('[data-testid="customer-search"]', 'Chevalier');
+    await searchList(d, 'customer', 'Chevalier');
     await d.click('[data-testid="customer-row-PART21"] a');
     await d.click('[data-testid="customer-more"]');
     await d.click('[data-testid="delete-customer"]');
@@ -1082,7 +1092,7 @@ test('Mistakes: a customer and an invoice entered by mistake deleted, one with a
     await d.screenshot(shots, '02-delete-refused');
     // Archived: gone from the list, found among the archived, brought back.
     await d.click('[data-testid="nav-customer"]');
-    await d.type('[data-testid="customer-search"]', 'Miniatures');
+    await searchList(d, 'customer', 'Miniatures');
     await d.click('[data-testid="customer-row-MUSE25"] a');
     await d.click('[data-testid="customer-more"]');
     await d.click('[data-testid="archive-customer"]');
@@ -1459,7 +1469,7 @@ test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A
       const gap = await d.exec('const s = document.querySelector("nav.sidebar").getBoundingClientRect(); return window.innerHeight - s.bottom');
       assert.ok(gap <= 1, `${width} px: the sidebar reaches the foot of the window (${gap} px short)`);
       await d.click('[data-testid="nav-customer"]');
-      await d.type('[data-testid="customer-search"]', 'Parc');
+      await searchList(d, 'customer', 'Parc');
       await d.click('[data-testid="customer-row-HOTL03"] a');
       await d.find('.phone', 'a phone number');
       const lines = await d.exec('return Math.max(...[...document.querySelectorAll(".phone")].map((e) => e.getClientRects().length))');

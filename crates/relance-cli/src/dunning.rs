@@ -58,8 +58,9 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
              every customer whose facts did not change since."
         ),
         None => out!(
-            "No segment refresh of {as_of}: Today derives every customer's segment \
-             (`relance check --rebuild` refreshes them as of {as_of})."
+            "No segment refresh serves {as_of} (none that day, or too many customers changed \
+             since): Today derives every customer's segment (`relance check --rebuild` \
+             computes them as of {as_of})."
         ),
     }
     if verified.compared.is_empty() {

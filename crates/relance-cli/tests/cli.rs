@@ -4372,7 +4372,7 @@ fn check_compares_the_wake_dates_with_the_derivation_and_rebuilds_them() {
     assert_eq!(code(&wrong), 3);
     let err = stderr(&wrong);
     assert!(
-        err.contains("customer TRAI12: segment stored new (by hand), derived at_risk"),
+        err.contains("customer TRAI12: segment stored “New” (by hand), derived “At risk” ("),
         "{err}"
     );
     let fixed = e.ok(&["check", "--rebuild"]);

@@ -374,6 +374,24 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     note("dashboard screen", String::new(), t);
     let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     note("agenda (Today)", format!("{} actions", actions.len()), t);
+    // The day's refresh of the payer segments (a shell's first start of the day): what
+    // Today's sanction proposals read, with the customers whose facts change after it.
+    let start = Instant::now();
+    let moved = relance_core::daily::refresh_segments(&mut conn, as_of).unwrap();
+    note(
+        "daily refresh of the payer segments (a start's)",
+        format!("{moved} changed"),
+        start.elapsed(),
+    );
+    // Then, as a start does, the wake dates of the customers whose segment (so scenario)
+    // changed: here every customer, seen for the first time.
+    let start = Instant::now();
+    let n = relance_core::dunning::wake::refresh(&mut conn, as_of).unwrap();
+    note(
+        "wake dates after the refresh (a start's)",
+        format!("{n} open invoices"),
+        start.elapsed(),
+    );
 
     // Batches from Today: one in a hundred actions as letters, one in a hundred as e-mail
     // drafts (each batch its own transaction: compose, PDF, archive, journal).
@@ -480,15 +498,6 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             t,
         );
     }
-    // The next start's daily refresh of the payer segments (once a day): what Today's
-    // sanction proposals read, with the customers whose facts change after it.
-    let start = Instant::now();
-    let moved = relance_core::daily::refresh_segments(&mut conn, as_of).unwrap();
-    note(
-        "daily refresh of the payer segments (a start's)",
-        format!("{moved} changed"),
-        start.elapsed(),
-    );
     // Every read the Today screen makes when it opens (the app runs them together; here
     // one after the other): the agenda's sections, the headline figures, contract alerts,
     // sanction proposals, penalty overcharges, the bank summary; then the payer segments
@@ -497,6 +506,11 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     let proposals = relance_core::views::segments::sanctions(&conn, as_of, lang)
         .unwrap()
         .len();
+    // The customers the day's work (letters, e-mails, actions done) changed since the
+    // refresh: computed again by each reading.
+    let changed: i64 = conn
+        .query_row("SELECT COUNT(*) FROM segment_dirty", [], |r| r.get(0))
+        .unwrap();
     for (what, read) in [
         (
             "Today: sections",
@@ -537,13 +551,15 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         (
             "Today: payer segments",
             Box::new(move |c: &relance_core::Connection| {
-                drop(relance_core::views::segments::all(c, as_of, lang).unwrap())
+                drop(relance_core::views::segments::current(c, as_of, lang).unwrap())
             }),
         ),
     ] {
         let (t, ()) = time(3, || read(&conn));
         let detail = match what {
-            "Today: sanction proposals" => format!("{proposals} customers at risk"),
+            "Today: sanction proposals" | "Today: payer segments" => {
+                format!("{proposals} customers at risk, {changed} changed since the day's refresh")
+            }
             _ => String::new(),
         };
         note(what, detail, t);

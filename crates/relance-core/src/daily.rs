@@ -51,15 +51,37 @@ fn write_segments(
     lang: crate::error::Lang,
     spells: bool,
 ) -> Result<usize> {
-    // The marks are cleared before the profiles are read, on their own: a fact written
-    // meanwhile (another person on a shared ledger) marks its customer again, and Today
-    // computes them again rather than trust what this read.
-    conn.execute("DELETE FROM segment_dirty", [])?;
+    // This run's token: the process and the clock's nanoseconds.
+    let run = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    // Before the profiles are read, in one transaction: the marks cleared, and the refresh
+    // row given to this run, serving no day (Today derives everything until this run writes,
+    // or for good if it stops half-way). A fact written meanwhile marks its customer again.
+    {
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM segment_dirty", [])?;
+        tx.execute(
+            "INSERT INTO segment_refresh (id, on_date, lang, run) VALUES (1, '', ?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET on_date = '', lang = excluded.lang, run = excluded.run",
+            crate::store::sql::params![lang.code(), run],
+        )?;
+        tx.commit()?;
+    }
     let all = crate::views::segments::all(conn, today, lang)?;
     let tx = conn.transaction()?;
-    // Another start refreshed the same day meanwhile (a shared ledger): theirs stands, read
-    // after their marks were cleared; this read may be older.
-    if spells && refreshed(&tx)? == Some((today.to_string(), lang.code().to_string())) {
+    // Written only if the row is still this run's: another run begun since (another start
+    // on a shared ledger) read later and writes instead, and a setting the segments read
+    // changed meanwhile (its trigger removes the row) makes this read stale.
+    let ours = tx.execute(
+        "UPDATE segment_refresh SET on_date = ?1, run = '' WHERE id = 1 AND run = ?2",
+        crate::store::sql::params![today.to_string(), run],
+    )?;
+    if ours == 0 {
         return Ok(0);
     }
     let stored: std::collections::HashMap<i64, (String, String, String)> = tx
@@ -112,11 +134,6 @@ fn write_segments(
             changed += 1;
         }
     }
-    tx.execute(
-        "INSERT INTO segment_refresh (id, on_date, lang) VALUES (1, ?1, ?2)
-         ON CONFLICT(id) DO UPDATE SET on_date = excluded.on_date, lang = excluded.lang",
-        crate::store::sql::params![today.to_string(), lang.code()],
-    )?;
     tx.commit()?;
     Ok(changed)
 }

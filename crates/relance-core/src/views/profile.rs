@@ -354,7 +354,15 @@ fn compute(
                AND {}{}
              GROUP BY ji.invoice_id",
             crate::journal::NOT_UNDONE,
-            filter("j.customer_id")
+            // By the invoice's customer (an invoice moved to another customer keeps its
+            // reminders), as the whole ledger's reading counts them.
+            match only {
+                Some(_) => format!(
+                    " AND ji.invoice_id IN (SELECT id FROM invoices WHERE true{})",
+                    filter("customer_id")
+                ),
+                None => String::new(),
+            }
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;

@@ -551,34 +551,50 @@ fn put_aside(
 }
 
 /// How many customers whose facts changed since the day's refresh Today computes again
-/// before it computes every customer's segment instead (after a large import, say).
-const CHANGED_AT_MOST: usize = 5_000;
+/// before it computes every customer's segment instead (after a large import, say): each
+/// costs a few indexed reads, where deriving everyone reads the whole ledger.
+const CHANGED_AT_MOST: usize = 20_000;
 
-/// The customers whose facts changed since the refresh of `as_of` in `lang` (marked by the
-/// triggers of migration 37), when that refresh is the one stored and they are not too many:
-/// every other customer's segment and rule are the stored ones (the same facts on the same
-/// day give the same profile).
-fn changed_since_refresh(
-    conn: &Connection,
-    as_of: chrono::NaiveDate,
-    lang: Lang,
-) -> Result<Option<Vec<i64>>> {
+/// The refresh row: its day, language and run under way (`''` when none).
+fn refresh_row(conn: &Connection) -> Result<Option<(String, String, String)>> {
     use crate::store::sql::OptionalExtension;
-    let refreshed: Option<(String, String)> = conn
+    Ok(conn
         .query_row(
-            "SELECT on_date, lang FROM segment_refresh WHERE id = 1",
+            "SELECT on_date, lang, run FROM segment_refresh WHERE id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-        .optional()?;
-    if refreshed != Some((as_of.to_string(), lang.code().to_string())) {
-        return Ok(None);
-    }
+        .optional()?)
+}
+
+/// Whether the stored refresh serves `as_of` in `lang`.
+fn serves(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate, lang: Lang) -> bool {
+    row.as_ref()
+        .is_some_and(|(day, l, _)| *day == as_of.to_string() && l == lang.code())
+}
+
+/// The customers marked since the refresh (by the triggers of migration 37), when they are
+/// not too many.
+fn marked(conn: &Connection) -> Result<Option<Vec<i64>>> {
     let changed: Vec<i64> = conn
         .prepare_cached("SELECT customer_id FROM segment_dirty ORDER BY customer_id LIMIT ?1")?
         .query_map([CHANGED_AT_MOST as i64 + 1], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;
     Ok((changed.len() <= CHANGED_AT_MOST).then_some(changed))
+}
+
+/// The customers whose facts changed since the refresh of `as_of` in `lang`, when that
+/// refresh is the one stored and they are not too many: every other customer's segment and
+/// rule are the stored ones (the same facts on the same day give the same profile).
+fn changed_since_refresh(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Option<Vec<i64>>> {
+    if !serves(&refresh_row(conn)?, as_of, lang) {
+        return Ok(None);
+    }
+    marked(conn)
 }
 
 /// Marks every customer: Today computes each one's segment again until the next refresh
@@ -593,6 +609,59 @@ pub(crate) fn mark_everyone(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Every customer's segment (or those at risk) from the day's refresh (unmarked customers)
+/// and computed again (marked ones), or `None` when the refresh does not serve: no refresh of that day and
+/// language, too many customers marked, or a refresh run began while this read.
+fn through_the_refresh(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    at_risk: bool,
+) -> Result<Option<Vec<CustomerSegment>>> {
+    let row = refresh_row(conn)?;
+    if !serves(&row, as_of, lang) {
+        return Ok(None);
+    }
+    // The stored rows first, then the marks: a customer marked in between is in both (and
+    // computed again); one unmarked in between was by a refresh run, which the row shows.
+    let mut stored: Vec<CustomerSegment> = conn
+        .prepare_cached(&format!(
+            "SELECT c.id, c.reference, c.name, s.segment, s.rule, s.rule_code
+                 FROM customer_segments s JOIN customers c ON c.id = s.customer_id
+                 WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d
+                                    WHERE d.customer_id = s.customer_id){}",
+            if at_risk {
+                " AND s.segment = 'at_risk'"
+            } else {
+                ""
+            }
+        ))?
+        .query_map([], |r| {
+            let code: String = r.get(3)?;
+            let segment = Segment::from_code(&code).unwrap_or(Segment::New);
+            Ok(CustomerSegment {
+                customer_id: r.get(0)?,
+                customer: r.get(1)?,
+                customer_name: r.get(2)?,
+                segment,
+                name: segment.name(lang).to_string(),
+                rule: r.get(4)?,
+                rule_code: r.get(5)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<_>>()?;
+    let Some(changed) = marked(conn)? else {
+        return Ok(None);
+    };
+    if refresh_row(conn)? != row {
+        return Ok(None);
+    }
+    let again: std::collections::HashSet<i64> = changed.iter().copied().collect();
+    stored.retain(|c| !again.contains(&c.customer_id));
+    stored.extend(computed(conn, as_of, lang, Some(&changed))?);
+    Ok(Some(stored))
+}
+
 /// Every customer's segment as of `as_of` (or those `at_risk` only), by name: from the day's
 /// refresh and the customers changed since when it serves (`through_refresh`), otherwise
 /// derived from every customer.
@@ -603,43 +672,11 @@ fn read(
     through_refresh: bool,
     at_risk: bool,
 ) -> Result<Vec<CustomerSegment>> {
-    let changed = match through_refresh {
-        true => changed_since_refresh(conn, as_of, lang)?,
+    let mut out: Vec<CustomerSegment> = match through_refresh {
+        true => through_the_refresh(conn, as_of, lang, at_risk)?,
         false => None,
-    };
-    let mut out: Vec<CustomerSegment> = match changed {
-        None => all(conn, as_of, lang)?,
-        Some(changed) => {
-            let mut stored: Vec<CustomerSegment> = conn
-                .prepare_cached(&format!(
-                    "SELECT c.id, c.reference, c.name, s.segment, s.rule, s.rule_code
-                     FROM customer_segments s JOIN customers c ON c.id = s.customer_id
-                     WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d
-                                        WHERE d.customer_id = s.customer_id){}",
-                    if at_risk {
-                        " AND s.segment = 'at_risk'"
-                    } else {
-                        ""
-                    }
-                ))?
-                .query_map([], |r| {
-                    let code: String = r.get(3)?;
-                    let segment = Segment::from_code(&code).unwrap_or(Segment::New);
-                    Ok(CustomerSegment {
-                        customer_id: r.get(0)?,
-                        customer: r.get(1)?,
-                        customer_name: r.get(2)?,
-                        segment,
-                        name: segment.name(lang).to_string(),
-                        rule: r.get(4)?,
-                        rule_code: r.get(5)?,
-                    })
-                })?
-                .collect::<crate::store::sql::Result<_>>()?;
-            stored.extend(computed(conn, as_of, lang, Some(&changed))?);
-            stored
-        }
-    };
+    }
+    .map_or_else(|| all(conn, as_of, lang), Ok)?;
     if at_risk {
         out.retain(|c| c.segment == Segment::AtRisk);
     }
@@ -687,6 +724,10 @@ pub fn verify(
         .prepare("SELECT customer_id, segment, rule, rule_code FROM customer_segments")?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
         .collect::<crate::store::sql::Result<_>>()?;
+    let quoted = |name: &str| match lang {
+        Lang::Fr => format!("« {name} »"),
+        Lang::En => format!("“{name}”"),
+    };
     let mut findings = Vec::new();
     for c in all(conn, as_of, written_in)? {
         let kept = stored.remove(&c.customer_id);
@@ -704,20 +745,22 @@ pub fn verify(
                     Lang::Fr => "aucun".to_string(),
                     Lang::En => "none".to_string(),
                 },
-                |(segment, rule, _)| format!("{segment} ({rule})"),
+                |(segment, rule, _)| {
+                    let name =
+                        Segment::from_code(&segment).map_or(segment, |s| s.name(lang).to_string());
+                    format!("{} ({rule})", quoted(&name))
+                },
             );
+            // The rules are in the language the refresh wrote them in.
+            let derived = format!("{} ({})", quoted(c.segment.name(lang)), c.rule);
             findings.push(match lang {
                 Lang::Fr => format!(
-                    "client {} : segment enregistré {kept}, calculé {} ({})",
-                    c.customer,
-                    c.segment.code(),
-                    c.rule
+                    "client {} : segment enregistré {kept}, calculé {derived}",
+                    c.customer
                 ),
                 Lang::En => format!(
-                    "customer {}: segment stored {kept}, derived {} ({})",
-                    c.customer,
-                    c.segment.code(),
-                    c.rule
+                    "customer {}: segment stored {kept}, derived {derived}",
+                    c.customer
                 ),
             });
         }
@@ -1092,9 +1135,104 @@ mod tests {
         let found = verify(&conn, today, Lang::En).unwrap().unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with("customer TRAI12: segment stored new (by hand), derived "),
+            found[0].starts_with(
+                "customer TRAI12: segment stored “New” (by hand), derived “At risk” ("
+            ),
             "{found:?}"
         );
+    }
+
+    /// Each trigger of migration 37 marks the customer its row concerns, including the rows
+    /// no rule shows alone (a payment's date feeds the pay day; an allocation settles through
+    /// its invoice), and a setting the segments read forgets the refresh. A promise stays its
+    /// maker's: an invoice it names moved to another customer and settled marks the maker.
+    #[test]
+    fn each_kind_of_row_a_profile_reads_marks_its_customer() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let today: chrono::NaiveDate = "2026-11-22".parse().unwrap();
+        crate::demo::load(&mut conn, today).unwrap();
+        let id = |c: &Connection, r: &str| crate::customers::id_by_ref(c, "c", r).unwrap();
+        let (a, b) = (id(&conn, "TRAI12"), id(&conn, "HOTL03"));
+        let open_of = |c: &Connection, who: i64| -> i64 {
+            c.query_row(
+                "SELECT MIN(id) FROM invoices WHERE customer_id = ?1 AND settled_minor < total_minor
+                   AND issued = 0",
+                [who],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let (ia, ib) = (open_of(&conn, a), open_of(&conn, b));
+        let journal_of_a: i64 = conn
+            .query_row(
+                "SELECT MIN(id) FROM journal WHERE customer_id = ?1",
+                [a],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let rows: Vec<(&str, String, Vec<i64>)> = vec![
+            ("a payment", format!("INSERT INTO payments (id, customer_id, date, currency, amount_minor, method) VALUES (9100, {a}, '2026-11-20', 'EUR', 500, 'transfer')"), vec![a]),
+            ("a payment's date", "UPDATE payments SET date = '2026-11-19' WHERE id = 9100".into(), vec![a]),
+            ("a payment removed", "DELETE FROM payments WHERE id = 9100".into(), vec![a]),
+            ("a promise", format!("INSERT INTO promises (id, customer_id, made_on, promised_date, currency, amount_minor) VALUES (9100, {a}, '2026-11-20', '2026-11-30', 'EUR', 100)"), vec![a]),
+            ("its invoice", format!("INSERT INTO promise_invoices (promise_id, invoice_id) VALUES (9100, {ia})"), vec![a]),
+            ("the promise changed", "UPDATE promises SET note = 'x' WHERE id = 9100".into(), vec![a]),
+            ("a dispute", format!("INSERT INTO disputes (id, invoice_id, category, opened_on) VALUES (9100, {ib}, 'other', '2026-11-20')"), vec![b]),
+            ("the dispute removed", "DELETE FROM disputes WHERE id = 9100".into(), vec![b]),
+            ("an entry's invoice", format!("INSERT INTO journal_invoices (journal_id, invoice_id) VALUES ({journal_of_a}, {ib})"), vec![a]),
+            ("that invoice taken off the entry", format!("DELETE FROM journal_invoices WHERE journal_id = {journal_of_a} AND invoice_id = {ib}"), vec![a]),
+            ("the promised invoice moved, then paid by its new customer", format!("UPDATE invoices SET customer_id = {b} WHERE id = {ia}; INSERT INTO payments (id, customer_id, date, currency, amount_minor, method) VALUES (9101, {b}, '2026-11-21', 'EUR', 100, 'transfer')"), vec![a, b]),
+            ("an allocation", format!("INSERT INTO allocations (id, payment_id, invoice_id, amount_minor, date) VALUES (9101, 9101, {ia}, 100, '2026-11-21')"), vec![a, b]),
+            ("the allocation removed", "DELETE FROM allocations WHERE id = 9101".into(), vec![a, b]),
+            ("the promise's invoice taken off", format!("DELETE FROM promise_invoices WHERE promise_id = 9100 AND invoice_id = {ia}"), vec![a]),
+            ("the promise removed", "DELETE FROM promises WHERE id = 9100".into(), vec![a]),
+            ("a customer", "INSERT INTO customers (id, reference, name, kind, language) VALUES (9100, 'NEW91', 'Nouveau client', 'business', 'fr')".into(), vec![9100]),
+        ];
+        let marked = |c: &Connection| -> Vec<i64> {
+            c.prepare("SELECT customer_id FROM segment_dirty")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<crate::store::sql::Result<_>>()
+                .unwrap()
+        };
+        for (what, sql, who) in &rows {
+            conn.execute("DELETE FROM segment_dirty", []).unwrap();
+            conn.execute_batch(sql).unwrap();
+            let now = marked(&conn);
+            for w in who {
+                assert!(now.contains(w), "{what}: {w} not marked ({now:?})");
+            }
+        }
+        // The settings the segments read: added, changed, removed, each forgets the refresh.
+        for (what, sql) in [
+            (
+                "added",
+                "INSERT INTO settings (key, value) VALUES ('segment_trend_days', '20')",
+            ),
+            (
+                "changed",
+                "UPDATE settings SET value = '21' WHERE key = 'segment_trend_days'",
+            ),
+            (
+                "removed",
+                "DELETE FROM settings WHERE key = 'segment_trend_days'",
+            ),
+        ] {
+            crate::daily::rebuild_segments(&mut conn, today).unwrap();
+            assert!(refresh_row(&conn).unwrap().is_some(), "{what}");
+            conn.execute_batch(sql).unwrap();
+            assert_eq!(refresh_row(&conn).unwrap(), None, "a setting {what}");
+        }
+        // Another setting leaves it.
+        crate::daily::rebuild_segments(&mut conn, today).unwrap();
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('company_name', 'Autre')
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [],
+        )
+        .unwrap();
+        assert!(refresh_row(&conn).unwrap().is_some());
     }
 
     /// `customers` (a lower floor) keeps its own list of the codes an owner may choose: it

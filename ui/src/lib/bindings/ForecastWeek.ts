@@ -3,4 +3,12 @@
 /**
  * One week of the forecast.
  */
-export type ForecastWeek = { start: string, amount: string, invoices: Array<string>, };
+export type ForecastWeek = { start: string, amount: string, 
+/**
+ * The first [`LISTED_AT_MOST`] invoices expected that week (earliest due first).
+ */
+invoices: Array<string>, 
+/**
+ * How many invoices are expected that week.
+ */
+count: number, };

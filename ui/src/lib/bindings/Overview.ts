@@ -12,4 +12,8 @@ overdue_share: string, dso: string | null, in_dispute: string, promises_this_wee
 /**
  * The aged balance's totals (`rows` empty: the Reports screen lists the customers).
  */
-aged: AgedBalance, backlog: string, backlog_invoices: Array<string>, forecast: Array<ForecastWeek>, top_overdue: Array<TopOverdue>, dso_trend: Array<DsoPoint>, };
+aged: AgedBalance, backlog: string, 
+/**
+ * The first [`LISTED_AT_MOST`] invoices of the backlog (earliest due first).
+ */
+backlog_invoices: Array<string>, backlog_count: number, forecast: Array<ForecastWeek>, top_overdue: Array<TopOverdue>, dso_trend: Array<DsoPoint>, };

@@ -841,6 +841,7 @@ export const en = {
   'dashboard.empty_overdue': 'Nothing is overdue.',
   'dashboard.empty_dso': 'Not enough history yet: the trend appears after a month of invoices.',
   'dashboard.week_of': 'Week of {date}',
+  'dashboard.more': 'and {n} {count|other|others} (those due first are listed)',
   'dashboard.top_overdue': 'Top 10 overdue customers',
   'dashboard.dso_trend': 'DSO over 12 months',
   'reports.by_customer': 'By customer',

@@ -843,6 +843,7 @@ export const fr: Record<Key, string> = {
   'dashboard.empty_overdue': "Aucun retard.",
   'dashboard.empty_dso': "Pas encore assez d'historique : la tendance apparaît après un mois de factures.",
   'dashboard.week_of': 'Semaine du {date}',
+  'dashboard.more': 'et {n} {count|autre|autres} (les plus anciennes échéances sont listées)',
   'dashboard.top_overdue': 'Les 10 plus gros retards',
   'dashboard.dso_trend': 'DSO sur 12 mois',
   'reports.by_customer': 'Par client',

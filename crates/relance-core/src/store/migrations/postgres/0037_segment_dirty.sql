@@ -5,6 +5,7 @@ CREATE TABLE segment_dirty (
 );
 ALTER TABLE customer_segments ADD COLUMN rule_code TEXT NOT NULL DEFAULT '';
 ALTER TABLE segment_refresh ADD COLUMN lang TEXT NOT NULL DEFAULT '';
+ALTER TABLE segment_refresh ADD COLUMN run TEXT NOT NULL DEFAULT '';
 DELETE FROM segment_refresh;
 
 -- The roles already let into the ledger mark the customers they write about.
@@ -29,6 +30,11 @@ BEGIN
     ELSIF TG_TABLE_NAME IN ('disputes', 'allocations') THEN
         INSERT INTO segment_dirty (customer_id)
             SELECT customer_id FROM invoices WHERE id = r.invoice_id ON CONFLICT DO NOTHING;
+        IF TG_TABLE_NAME = 'allocations' THEN
+            INSERT INTO segment_dirty (customer_id)
+                SELECT p.customer_id FROM promise_invoices pi JOIN promises p ON p.id = pi.promise_id
+                 WHERE pi.invoice_id = r.invoice_id ON CONFLICT DO NOTHING;
+        END IF;
         IF TG_OP = 'UPDATE' THEN
             INSERT INTO segment_dirty (customer_id)
                 SELECT customer_id FROM invoices WHERE id = OLD.invoice_id ON CONFLICT DO NOTHING;
@@ -46,6 +52,12 @@ BEGIN
         INSERT INTO segment_dirty (customer_id) VALUES (r.customer_id) ON CONFLICT DO NOTHING;
         IF TG_OP = 'UPDATE' THEN
             INSERT INTO segment_dirty (customer_id) VALUES (OLD.customer_id) ON CONFLICT DO NOTHING;
+        END IF;
+        -- A promise is its maker's, whoever the invoice it names belongs to now.
+        IF TG_TABLE_NAME = 'invoices' AND TG_OP = 'UPDATE' THEN
+            INSERT INTO segment_dirty (customer_id)
+                SELECT p.customer_id FROM promise_invoices pi JOIN promises p ON p.id = pi.promise_id
+                 WHERE pi.invoice_id = NEW.id ON CONFLICT DO NOTHING;
         END IF;
     END IF;
     RETURN NULL;
@@ -125,3 +137,8 @@ CREATE TRIGGER segment_stale_setting AFTER UPDATE ON settings FOR EACH ROW
     EXECUTE FUNCTION relance_segment_stale();
 CREATE TRIGGER segment_stale_setting_gone AFTER DELETE ON settings FOR EACH ROW
     EXECUTE FUNCTION relance_segment_stale();
+
+-- The allocations by date carry their invoice: the settlements view's rows by date (the
+-- dashboard's DSO) from the index alone.
+DROP INDEX allocations_by_date;
+CREATE INDEX allocations_by_date ON allocations(date, amount_minor, invoice_id);
