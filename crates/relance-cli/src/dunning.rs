@@ -17,7 +17,8 @@ pub struct AgendaArgs {
     format: Format,
 }
 
-/// `relance check`: the wake dates and the day's payer segments against the derivation.
+/// `relance check`: the wake dates, the day's payer segments and the customers' open balances
+/// against the derivation.
 #[derive(Args)]
 pub struct CheckArgs {
     /// The first day compared (default: today); later ones follow it.
@@ -38,17 +39,21 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
             "Every customer's payer rule computed again as of {as_of}; customers whose segment \
              changed since the daily refresh, computed on each reading until the next: {n}."
         );
+        let n = relance_core::views::balances::rebuild(conn)?;
+        out!("Every customer's open balance summed again from their invoices: {n} balance(s).");
     }
     // Both readings of one moment: another person's write between them is no difference.
-    let (verified, segments) = {
+    let (verified, segments, balances) = {
         let snapshot = conn.snapshot()?;
         (
             dunning::wake::verify(&snapshot, as_of, lang)?,
             relance_core::views::segments::verify(&snapshot, as_of, lang)?,
+            relance_core::views::balances::verify(&snapshot, lang)?,
         )
     };
     let mut findings = verified.findings.clone();
     findings.extend(segments.clone().unwrap_or_default());
+    findings.extend(balances);
     if !findings.is_empty() {
         return Err(relance_core::Error::CacheDiffers(findings));
     }

@@ -4340,7 +4340,7 @@ fn check_compares_the_wake_dates_with_the_derivation_and_rebuilds_them() {
     assert_eq!(code(&wrong), 3);
     let err = stderr(&wrong);
     assert!(
-        err.contains("(wake dates, payer segments) differs"),
+        err.contains("(wake dates, payer segments, customer balances) differs"),
         "{err}"
     );
     assert!(err.contains("the agenda of 2026-11-22"), "{err}");
@@ -4377,4 +4377,21 @@ fn check_compares_the_wake_dates_with_the_derivation_and_rebuilds_them() {
     );
     let fixed = e.ok(&["check", "--rebuild"]);
     assert!(fixed.contains("are the derived ones"), "{fixed}");
+    // The customers' open balances the Customers list sorts by: one kept wrong is found,
+    // named with both figures, and summed again.
+    let changed = ledger()
+        .execute(
+            "UPDATE customer_balances SET open_minor = open_minor + 1
+             WHERE customer_id = (SELECT id FROM customers WHERE reference = 'TRAI12')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let wrong = e.run(&["check"]);
+    assert_eq!(code(&wrong), 3);
+    let err = stderr(&wrong);
+    assert!(err.contains("customer TRAI12: balance stored "), "{err}");
+    let fixed = e.ok(&["check", "--rebuild"]);
+    assert!(fixed.contains("open balance summed again"), "{fixed}");
+    e.ok(&["check"]);
 }

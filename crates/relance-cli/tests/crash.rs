@@ -220,6 +220,9 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             .unwrap()
             .unwrap_or_default(),
     );
+    // The customers' open balances the Customers list sorts by: the kept ones are the sums
+    // of their invoices.
+    bad.extend(relance_core::views::balances::verify(&conn, relance_core::Lang::En).unwrap());
     // An invoice Relance issued has its PDF and XML archived in the same transaction.
     let unarchived = query_i64(
         &conn,

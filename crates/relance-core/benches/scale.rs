@@ -332,6 +332,11 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             CustomerSort::Overdue,
             true,
         ),
+        (
+            "customer list, first 100 by outstanding amount",
+            CustomerSort::Outstanding,
+            true,
+        ),
     ] {
         let q = CustomerQuery {
             search: String::new(),

@@ -618,11 +618,12 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
     let carried_notes = carry.write_credit_notes(&tx)?;
     // Invoices carried came in with the triggers set aside: every wake date is computed
     // again (by the next start or action; the agenda derives them meanwhile), and every
-    // customer's segment until the next refresh. Otherwise the file's wake dates and segments are its
-    // facts'.
+    // customer's segment until the next refresh; the customers' balances are summed
+    // again. Otherwise the file's wake dates, segments and balances are its facts'.
     if !carried.is_empty() {
         crate::dunning::wake::reset_in(&tx)?;
         crate::views::segments::mark_everyone(&tx)?;
+        crate::views::balances::rebuild_in(&tx)?;
     }
     // A file taken before its ledger moved to a server, or a server's copy of one, brings
     // no "moved" mark: the restored ledger lives here.

@@ -1834,6 +1834,31 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         .unwrap()
         .findings;
     prop_assert!(wrong.is_empty(), "wake dates: {:?}", wrong);
+    // The customers' open balances the Customers list sorts by are their invoices' sums,
+    // and the list's pages by an amount read from them are the pages summed.
+    let wrong = relance_core::views::balances::verify(&w.conn, Lang::En).unwrap();
+    prop_assert!(wrong.is_empty(), "customer balances: {:?}", wrong);
+    for sort in [
+        customers::CustomerSort::Outstanding,
+        customers::CustomerSort::Overdue,
+    ] {
+        for (descending, limit, offset) in [(true, 1, 0), (true, 1, 1), (false, 1, 0), (true, 5, 0)]
+        {
+            let q = customers::CustomerQuery {
+                sort,
+                descending,
+                limit,
+                offset,
+                ..Default::default()
+            };
+            prop_assert_eq!(
+                customers::list(&w.conn, &q, w.today).unwrap().rows,
+                customers::list_derived(&w.conn, &q, w.today).unwrap().rows,
+                "{:?}",
+                q
+            );
+        }
+    }
     // Read through the day's segment refresh and the customers marked since, every
     // customer's segment and rule are the derived ones (the stored ones for every customer
     // not marked; Today's sanction proposals are those at risk among them).

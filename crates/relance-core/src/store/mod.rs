@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0035_scale.sql"),
     include_str!("migrations/sqlite/0036_agenda_wake.sql"),
     include_str!("migrations/sqlite/0037_segment_dirty.sql"),
+    include_str!("migrations/sqlite/0038_customer_balances.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -68,6 +69,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         37,
         include_str!("migrations/postgres/0037_segment_dirty.sql"),
+    ),
+    (
+        38,
+        include_str!("migrations/postgres/0038_customer_balances.sql"),
     ),
 ];
 

@@ -3,6 +3,7 @@
 //! own module below: the aged balance; later payer profiles and the cash-in forecast.
 
 pub mod aged;
+pub mod balances;
 pub mod customer_page;
 pub mod dashboard;
 pub mod invoice_page;

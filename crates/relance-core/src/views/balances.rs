@@ -1,0 +1,262 @@
+//! Each customer's open balance per currency (`customer_balances`, migration 38): what is
+//! still due on their open invoices that are not written off, and how many they are. The
+//! Customers list sorted by an amount reads its first page from it, largest first, and stops
+//! at the page instead of summing every customer's invoices.
+//!
+//! Decisions: the table is a cache of the settled cache (`invoices.settled_minor`), kept by
+//! triggers in the transaction of every change to an invoice's total, settled amount,
+//! customer or currency and of every write-off, on both engines; only customers owing
+//! something have a row. [`verify`] compares it with [`derived`] (`relance check`, the
+//! model-based test, the crash harness) and [`rebuild`] writes the derivation
+//! (`relance check --rebuild`, a restore that carried invoices in with the triggers aside).
+
+use crate::error::{Lang, Result};
+use crate::store::sql::Connection;
+use std::collections::BTreeMap;
+
+/// (customer, currency) → (what is still due, in minor units; how many open invoices).
+pub type Balances = BTreeMap<(i64, String), (i64, i64)>;
+
+/// What an invoice counts for (alias `i`): what is still due on it, at most
+/// [`crate::customers::BALANCE_CAP`] (as the triggers count it).
+const SHARE: &str = "CASE WHEN i.total_minor - i.settled_minor > 1000000000000000
+                          THEN 1000000000000000 ELSE i.total_minor - i.settled_minor END";
+
+/// The open invoices not written off that a customer's balance counts, as SQL (alias `i`).
+const COUNTED: &str = "i.settled_minor < i.total_minor
+     AND NOT EXISTS (SELECT 1 FROM invoice_closures x
+                      WHERE x.invoice_id = i.id AND x.kind = 'write_off')";
+
+/// Every customer's balance per currency, summed from their invoices.
+pub fn derived(conn: &Connection) -> Result<Balances> {
+    read(
+        conn,
+        &format!(
+            "SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*)
+               FROM invoices i WHERE {COUNTED}
+              GROUP BY i.customer_id, i.currency"
+        ),
+    )
+}
+
+/// The balances as kept.
+pub fn stored(conn: &Connection) -> Result<Balances> {
+    read(
+        conn,
+        "SELECT customer_id, currency, open_minor, open_count FROM customer_balances",
+    )
+}
+
+fn read(conn: &Connection, sql: &str) -> Result<Balances> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?;
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
+}
+
+/// What differs between the kept balances and the derived ones, one finding per customer
+/// and currency in `lang` (empty: nothing). Read it inside one snapshot on a shared ledger.
+pub fn verify(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
+    let derived = derived(conn)?;
+    let stored = stored(conn)?;
+    let references: BTreeMap<i64, String> = {
+        let mut stmt = conn.prepare("SELECT id, reference FROM customers")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<crate::store::sql::Result<_>>()?
+    };
+    let mut keys: Vec<&(i64, String)> = derived.keys().chain(stored.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut findings = Vec::new();
+    for key in keys {
+        let (kept, due) = (stored.get(key), derived.get(key));
+        if kept == due {
+            continue;
+        }
+        let (id, code) = key;
+        let amount = |b: Option<&(i64, i64)>| {
+            let (minor, n) = b.copied().unwrap_or((0, 0));
+            let shown = crate::money::Currency::parse(code)
+                .map(|c| c.minor_to_string(minor))
+                .unwrap_or_else(|_| minor.to_string());
+            match lang {
+                Lang::Fr => format!(
+                    "{shown} {code} ({})",
+                    lang.count(n, "facture ouverte", "factures ouvertes")
+                ),
+                Lang::En => format!(
+                    "{shown} {code} ({})",
+                    lang.count(n, "open invoice", "open invoices")
+                ),
+            }
+        };
+        let customer = references
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"));
+        findings.push(match lang {
+            Lang::Fr => format!(
+                "client {customer} : solde enregistré {}, calculé {}",
+                amount(kept),
+                amount(due)
+            ),
+            Lang::En => format!(
+                "customer {customer}: balance stored {}, derived {}",
+                amount(kept),
+                amount(due)
+            ),
+        });
+    }
+    Ok(findings)
+}
+
+/// Writes the derived balances in place of the kept ones, inside the caller's transaction;
+/// returns how many rows it wrote.
+pub fn rebuild_in(tx: &Connection) -> Result<usize> {
+    tx.execute("DELETE FROM customer_balances", [])?;
+    Ok(tx.execute(
+        &format!(
+            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count)
+             SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*)
+               FROM invoices i WHERE {COUNTED}
+              GROUP BY i.customer_id, i.currency"
+        ),
+        [],
+    )?)
+}
+
+/// [`rebuild_in`] in its own transaction.
+pub fn rebuild(conn: &mut Connection) -> Result<usize> {
+    crate::store::write(conn, rebuild_in)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{day, inv, setup};
+
+    fn balance(conn: &Connection, customer: &str) -> Option<(i64, i64)> {
+        let id = crate::customers::id_by_ref(conn, "customer", customer).unwrap();
+        stored(conn)
+            .unwrap()
+            .into_iter()
+            .find(|((c, _), _)| *c == id)
+            .map(|(_, b)| b)
+    }
+
+    fn check(conn: &Connection) {
+        assert_eq!(stored(conn).unwrap(), derived(conn).unwrap());
+        assert!(verify(conn, Lang::En).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_share_is_the_triggers_cap() {
+        assert!(SHARE.contains(&crate::customers::BALANCE_CAP.to_string()));
+    }
+
+    #[test]
+    fn every_fact_that_moves_a_balance_moves_the_kept_one() {
+        let mut conn = setup();
+        let as_of = day("2026-03-01");
+        for (n, c, total) in [
+            ("F-1", "ACME", "300"),
+            ("F-2", "ACME", "120.50"),
+            ("F-3", "BETA", "50"),
+        ] {
+            crate::invoices::create(&conn, &inv(n, c, "2026-01-01", "2026-01-31", total), as_of)
+                .unwrap();
+        }
+        check(&conn);
+        assert_eq!(balance(&conn, "ACME"), Some((42050, 2)));
+        let id = |conn: &Connection, n: &str| -> i64 {
+            conn.query_row("SELECT id FROM invoices WHERE number = ?1", [n], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        let f1 = id(&conn, "F-1");
+        // Part of an invoice settled, then all of it.
+        conn.execute(
+            "UPDATE invoices SET settled_minor = 10000 WHERE id = ?1",
+            [f1],
+        )
+        .unwrap();
+        check(&conn);
+        assert_eq!(balance(&conn, "ACME"), Some((32050, 2)));
+        conn.execute(
+            "UPDATE invoices SET settled_minor = total_minor WHERE id = ?1",
+            [f1],
+        )
+        .unwrap();
+        check(&conn);
+        assert_eq!(balance(&conn, "ACME"), Some((12050, 1)));
+        // A write-off takes an invoice out, another kind of closure or its removal puts it
+        // back.
+        let f2 = id(&conn, "F-2");
+        conn.execute(
+            "INSERT INTO invoice_closures (invoice_id, kind, on_date)
+             VALUES (?1, 'write_off', '2026-02-01')",
+            [f2],
+        )
+        .unwrap();
+        check(&conn);
+        assert_eq!(balance(&conn, "ACME"), None, "no open invoice, no row");
+        conn.execute(
+            "UPDATE invoice_closures SET kind = 'court' WHERE invoice_id = ?1",
+            [f2],
+        )
+        .unwrap();
+        check(&conn);
+        assert_eq!(balance(&conn, "ACME"), Some((12050, 1)));
+        conn.execute(
+            "UPDATE invoice_closures SET kind = 'write_off' WHERE invoice_id = ?1",
+            [f2],
+        )
+        .unwrap();
+        check(&conn);
+        conn.execute("DELETE FROM invoice_closures WHERE invoice_id = ?1", [f2])
+            .unwrap();
+        check(&conn);
+        // An invoice moved to another customer, into another currency, its total changed.
+        let beta = crate::customers::id_by_ref(&conn, "customer", "BETA").unwrap();
+        conn.execute(
+            "UPDATE invoices SET customer_id = ?1 WHERE id = ?2",
+            [beta, f2],
+        )
+        .unwrap();
+        check(&conn);
+        assert_eq!(balance(&conn, "BETA"), Some((17050, 2)));
+        conn.execute("UPDATE invoices SET currency = 'USD' WHERE id = ?1", [f2])
+            .unwrap();
+        check(&conn);
+        conn.execute(
+            "UPDATE invoices SET total_minor = 6000 WHERE id = ?1",
+            [id(&conn, "F-3")],
+        )
+        .unwrap();
+        check(&conn);
+        assert_eq!(balance(&conn, "BETA"), Some((6000, 1)));
+        // A wrong row is found, named in the user's language, and a rebuild mends it.
+        conn.execute(
+            "UPDATE customer_balances SET open_minor = open_minor + 1 WHERE currency = 'USD'",
+            [],
+        )
+        .unwrap();
+        let found = verify(&conn, Lang::En).unwrap();
+        assert_eq!(
+            found,
+            [
+                "customer BETA: balance stored 120.51 USD (1 open invoice), \
+              derived 120.50 USD (1 open invoice)"
+            ]
+        );
+        assert_eq!(
+            verify(&conn, Lang::Fr).unwrap(),
+            [
+                "client BETA : solde enregistré 120.51 USD (1 facture ouverte), \
+              calculé 120.50 USD (1 facture ouverte)"
+            ]
+        );
+        assert_eq!(rebuild(&mut conn).unwrap(), 2);
+        check(&conn);
+    }
+}
