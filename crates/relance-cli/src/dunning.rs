@@ -24,7 +24,8 @@ pub struct CheckArgs {
     /// The first day compared (default: today); later ones follow it.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-    /// Compute every wake date and payer rule again (as of that day) before comparing.
+    /// Compute every wake date and payer rule again (as of that day), and sum every
+    /// customer's open balance again, before comparing.
     #[arg(long)]
     rebuild: bool,
 }
@@ -57,6 +58,7 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
     if !findings.is_empty() {
         return Err(relance_core::Error::CacheDiffers(findings));
     }
+    out!("Every customer's open balance kept for the Customers list is the sum of their invoices.");
     match segments {
         Some(_) => out!(
             "The payer segments stored by the refresh of {as_of} are the derived ones for \

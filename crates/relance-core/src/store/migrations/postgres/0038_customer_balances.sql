@@ -30,9 +30,10 @@ BEGIN
 END $$;
 
 -- One invoice's share moved in or out of its customer's balance; a row left with no open
--- invoice goes.
+-- invoice goes. Called only by the trigger function below (which runs as the ledger's
+-- owner): no one else may run it.
 CREATE FUNCTION relance_balance_move(customer BIGINT, cur TEXT, amount BIGINT, n BIGINT)
-    RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO customer_balances AS b (customer_id, currency, open_minor, open_count)
         VALUES (customer, cur, amount, n)
@@ -42,6 +43,7 @@ BEGIN
     DELETE FROM customer_balances
      WHERE customer_id = customer AND currency = cur AND open_count = 0;
 END $$;
+REVOKE EXECUTE ON FUNCTION relance_balance_move(BIGINT, TEXT, BIGINT, BIGINT) FROM PUBLIC;
 
 CREATE FUNCTION relance_customer_balance() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path FROM CURRENT AS $$

@@ -3,8 +3,9 @@
 -- its first page from here (largest first, stopping at the page) instead of summing every
 -- customer's invoices (212 ms at a million invoices). Only the customers owing something
 -- have a row. An invoice counts for at most 10^15 minor units: older builds let larger
--- totals in, whose sums would overflow; the list sums every invoice when it meets such a
--- balance (and refuses the overflow clearly, as before). Kept here, in the transaction of every change to an invoice's total, settled
+-- totals in, whose sums would overflow (it would take over 9,000 of them for one
+-- customer); the list sums every invoice when it meets such a balance (and refuses the
+-- overflow clearly, as before). Kept here, in the transaction of every change to an invoice's total, settled
 -- amount, customer or currency, and of every write-off; views::balances compares it with
 -- the derivation (`relance check`) and computes it again (`relance check --rebuild`).
 CREATE TABLE customer_balances (
