@@ -397,6 +397,14 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{n} open invoices"),
         start.elapsed(),
     );
+    // Today as the start then shows it: the stored segments choose each customer's
+    // scenario, so the first refresh can change channels (the batches below act on this).
+    let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
+    note(
+        "agenda (Today) after the start's refreshes",
+        format!("{} actions", actions.len()),
+        t,
+    );
 
     // Batches from Today: one in a hundred actions as letters, one in a hundred as e-mail
     // drafts (each batch its own transaction: compose, PDF, archive, journal).
