@@ -29,13 +29,16 @@ const COUNTED: &str = "i.settled_minor < i.total_minor
 
 /// Every customer's balance per currency, summed from their invoices.
 pub fn derived(conn: &Connection) -> Result<Balances> {
-    read(
-        conn,
-        &format!(
-            "SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*)
-               FROM invoices i WHERE {COUNTED}
-              GROUP BY i.customer_id, i.currency"
-        ),
+    read(conn, &derivation())
+}
+
+/// The balances summed from the invoices, as SQL: what [`derived`] reads and [`rebuild_in`]
+/// writes.
+fn derivation() -> String {
+    format!(
+        "SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*)
+           FROM invoices i WHERE {COUNTED}
+          GROUP BY i.customer_id, i.currency"
     )
 }
 
@@ -115,10 +118,8 @@ pub fn rebuild_in(tx: &Connection) -> Result<usize> {
     tx.execute("DELETE FROM customer_balances", [])?;
     Ok(tx.execute(
         &format!(
-            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count)
-             SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*)
-               FROM invoices i WHERE {COUNTED}
-              GROUP BY i.customer_id, i.currency"
+            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count) {}",
+            derivation()
         ),
         [],
     )?)
