@@ -37,8 +37,9 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
         out!("{n} wake date(s) computed again as of {as_of}.");
         let n = relance_core::daily::rebuild_segments(conn, as_of)?;
         out!(
-            "Every customer's payer rule computed again as of {as_of}; customers whose segment \
-             changed since the daily refresh, computed on each reading until the next: {n}."
+            "Every customer's payer rule and habits computed again as of {as_of}; customers \
+             whose segment changed since the daily refresh, computed on each reading until the \
+             next: {n}."
         );
         let n = relance_core::views::balances::rebuild(conn)?;
         out!("Every customer's open balance summed again from their invoices: {n} balance(s).");
@@ -61,8 +62,8 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
     out!("Every customer's open balance kept for the Customers list is the sum of their invoices.");
     match segments {
         Some(_) => out!(
-            "The payer segments stored by the refresh of {as_of} are the derived ones for \
-             every customer whose facts did not change since."
+            "The payer segments and habits stored by the refresh of {as_of} are the derived \
+             ones for every customer whose facts did not change since."
         ),
         None => out!(
             "No segment refresh serves {as_of} (none that day, or too many customers changed \

@@ -4340,7 +4340,7 @@ fn check_compares_the_wake_dates_with_the_derivation_and_rebuilds_them() {
     assert_eq!(code(&wrong), 3);
     let err = stderr(&wrong);
     assert!(
-        err.contains("(wake dates, payer segments, customer balances) differs"),
+        err.contains("(wake dates, payer segments and habits, customer balances) differs"),
         "{err}"
     );
     assert!(err.contains("the agenda of 2026-11-22"), "{err}");
@@ -4393,5 +4393,30 @@ fn check_compares_the_wake_dates_with_the_derivation_and_rebuilds_them() {
     assert!(err.contains("customer TRAI12: balance stored "), "{err}");
     let fixed = e.ok(&["check", "--rebuild"]);
     assert!(fixed.contains("open balance summed again"), "{fixed}");
+    e.ok(&["check"]);
+    // The habits the dashboard's forecast reads from the refresh: one stored wrong is
+    // found, named with both, and computed again.
+    let changed = ledger()
+        .execute(
+            "UPDATE customer_segments SET late_days = 999, pay_day = 'day:3'
+             WHERE customer_id = (SELECT id FROM customers WHERE reference = 'TRAI12')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let wrong = e.run(&["check"]);
+    assert_eq!(code(&wrong), 3);
+    let err = stderr(&wrong);
+    assert!(
+        err.contains(
+            "customer TRAI12: habits stored 999 days late (median), pays on the 3rd, derived "
+        ),
+        "{err}"
+    );
+    let fixed = e.ok(&["check", "--rebuild"]);
+    assert!(
+        fixed.contains("payer rule and habits computed again"),
+        "{fixed}"
+    );
     e.ok(&["check"]);
 }

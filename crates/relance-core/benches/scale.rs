@@ -373,10 +373,6 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         relance_core::views::aged::aged_balance(&conn, as_of, None).unwrap()
     });
     note("aged balance", format!("{} customers", a.rows.len()), t);
-    let (t, _) = time(3, || {
-        relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
-    });
-    note("dashboard screen", String::new(), t);
     let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     note("agenda (Today)", format!("{} actions", actions.len()), t);
     // The day's refresh of the payer segments (a shell's first start of the day): what
@@ -403,6 +399,20 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     note(
         "agenda (Today) after the start's refreshes",
         format!("{} actions", actions.len()),
+        t,
+    );
+    // The screens as a morning opens them, after the start's refreshes: the dashboard
+    // (its forecast reads the habits the refresh stored) and Today's sanction proposals.
+    let (t, _) = time(3, || {
+        relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
+    });
+    note("dashboard screen", String::new(), t);
+    let (t, proposals) = time(3, || {
+        relance_core::views::segments::sanctions(&conn, as_of, relance_core::Lang::Fr).unwrap()
+    });
+    note(
+        "Today: sanction proposals after the refresh",
+        format!("{} at risk", proposals.len()),
         t,
     );
 
@@ -565,6 +575,12 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             "Today: payer segments",
             Box::new(move |c: &relance_core::Connection| {
                 drop(relance_core::views::segments::current(c, as_of, lang).unwrap())
+            }),
+        ),
+        (
+            "dashboard screen after the day's work",
+            Box::new(move |c: &relance_core::Connection| {
+                drop(relance_core::views::overview::overview(c, as_of, lang).unwrap())
             }),
         ),
     ] {

@@ -65,6 +65,7 @@ fn write_segments(
     {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM segment_dirty", [])?;
+        tx.execute("DELETE FROM habits_dirty", [])?;
         tx.execute(
             "INSERT INTO segment_refresh (id, on_date, lang, run) VALUES (1, '', ?1, ?2)
              ON CONFLICT(id) DO UPDATE SET on_date = '', lang = excluded.lang, run = excluded.run",
@@ -73,6 +74,8 @@ fn write_segments(
         tx.commit()?;
     }
     let all = crate::views::segments::all(conn, today, lang)?;
+    // Each customer's habits beside their segment (the dashboard's forecast reads them).
+    let habits = crate::views::profile::habits(conn, today)?;
     let tx = conn.transaction()?;
     // Written only if the row is still this run's: another run begun since (another start
     // on a shared ledger) read later and writes instead, and a setting the segments read
@@ -84,24 +87,50 @@ fn write_segments(
     if ours == 0 {
         return Ok(0);
     }
-    let stored: std::collections::HashMap<i64, (String, String, String)> = tx
-        .prepare("SELECT customer_id, segment, rule, rule_code FROM customer_segments")?
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+    type Stored = (String, String, String, i64, String);
+    let stored: std::collections::HashMap<i64, Stored> = tx
+        .prepare(
+            "SELECT customer_id, segment, rule, rule_code, late_days, pay_day
+             FROM customer_segments",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+            ))
+        })?
         .collect::<crate::store::sql::Result<_>>()?;
     let mut changed = 0;
     for c in &all {
         let code = c.segment.code();
+        let (late_days, pay_day) = crate::views::segments::habits_row(habits.get(&c.customer_id));
         let before = stored.get(&c.customer_id);
-        if let Some((segment, rule, rule_code)) = before {
+        if let Some((segment, rule, rule_code, late, day)) = before {
+            let same_habits = *late == late_days && *day == pay_day;
             if segment == code {
-                if *rule != c.rule || *rule_code != c.rule_code {
+                if *rule != c.rule || *rule_code != c.rule_code || !same_habits {
                     tx.execute(
-                        "UPDATE customer_segments SET rule = ?2, rule_code = ?3
+                        "UPDATE customer_segments
+                         SET rule = ?2, rule_code = ?3, late_days = ?4, pay_day = ?5
                          WHERE customer_id = ?1",
-                        crate::store::sql::params![c.customer_id, c.rule, c.rule_code],
+                        crate::store::sql::params![
+                            c.customer_id,
+                            c.rule,
+                            c.rule_code,
+                            late_days,
+                            pay_day
+                        ],
                     )?;
                 }
                 continue;
+            }
+            if !spells && !same_habits {
+                // A rebuild keeps the segment, not the habits (they change no scenario).
+                tx.execute(
+                    "UPDATE customer_segments SET late_days = ?2, pay_day = ?3
+                     WHERE customer_id = ?1",
+                    crate::store::sql::params![c.customer_id, late_days, pay_day],
+                )?;
             }
         }
         if !spells {
@@ -109,16 +138,33 @@ fn write_segments(
                 "INSERT INTO segment_dirty (customer_id) VALUES (?1) ON CONFLICT DO NOTHING",
                 [c.customer_id],
             )?;
+            if before.is_none() {
+                // No row to keep the habits in: the dashboard computes them again.
+                tx.execute(
+                    "INSERT INTO habits_dirty (customer_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                    [c.customer_id],
+                )?;
+            }
             changed += 1;
             continue;
         }
         let before = before.map(|(segment, ..)| segment.clone());
         tx.execute(
-            "INSERT INTO customer_segments (customer_id, segment, rule, rule_code, since)
-             VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO customer_segments
+                 (customer_id, segment, rule, rule_code, since, late_days, pay_day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(customer_id) DO UPDATE SET segment = excluded.segment, rule = excluded.rule,
-                 rule_code = excluded.rule_code, since = excluded.since",
-            crate::store::sql::params![c.customer_id, code, c.rule, c.rule_code, today.to_string()],
+                 rule_code = excluded.rule_code, since = excluded.since,
+                 late_days = excluded.late_days, pay_day = excluded.pay_day",
+            crate::store::sql::params![
+                c.customer_id,
+                code,
+                c.rule,
+                c.rule_code,
+                today.to_string(),
+                late_days,
+                pay_day
+            ],
         )?;
         if let Some(old) = before {
             let old_name = crate::views::segments::Segment::from_code(&old)

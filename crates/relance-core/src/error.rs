@@ -2332,7 +2332,7 @@ pub enum Error {
     Server(ServerFault),
     /// `relance check` found a cache the ledger keeps (the wake dates and the payer segments
     /// Today reads) that no longer says what its facts say; each finding in words.
-    #[error("what the ledger keeps for Today (wake dates, payer segments, customer balances) differs from what its facts say: {}; `relance check --rebuild` computes it again", .0.join("; "))]
+    #[error("what the ledger keeps for Today (wake dates, payer segments and habits, customer balances) differs from what its facts say: {}; `relance check --rebuild` computes it again", .0.join("; "))]
     CacheDiffers(Vec<String>),
     #[error("database error: {0}")]
     Db(rusqlite::Error),
@@ -2535,8 +2535,8 @@ impl Error {
                                   moment : rien n'a été enregistré ; recommencez."
                 .to_string(),
             Error::CacheDiffers(found) if fr => format!(
-                "Ce que le registre garde pour Aujourd'hui (dates de réveil, segments de \
-                 payeurs, soldes des clients) ne dit plus ce que disent ses faits : {} ; « relance check \
+                "Ce que le registre garde pour Aujourd'hui (dates de réveil, segments et \
+                 habitudes des payeurs, soldes des clients) ne dit plus ce que disent ses faits : {} ; « relance check \
                  --rebuild » le recalcule.",
                 found.join(" ; ")
             ),

@@ -1869,6 +1869,24 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         relance_core::views::segments::current(&w.conn, w.today, lang).unwrap(),
         everyone
     );
+    // The habits the dashboard's forecast reads through the same refresh are the derived
+    // ones (a customer without any is left out of both), and what the refresh stored for
+    // every customer not marked since is what `relance check` compares.
+    let habits = |h: relance_core::views::profile::Habits| {
+        h.into_iter()
+            .filter(|(_, v)| *v != (0, None))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    prop_assert_eq!(
+        habits(relance_core::views::segments::habits(&w.conn, w.today).unwrap()),
+        habits(relance_core::views::profile::habits(&w.conn, w.today).unwrap())
+    );
+    let wrong = relance_core::views::segments::verify(&w.conn, w.today, Lang::En).unwrap();
+    prop_assert!(
+        wrong.as_ref().is_none_or(Vec::is_empty),
+        "segments and habits: {:?}",
+        wrong
+    );
     for a in &agenda {
         for n in &a.invoices {
             let m = w.invoices.iter().find(|m| &m.number == n).unwrap();

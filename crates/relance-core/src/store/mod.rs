@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0036_agenda_wake.sql"),
     include_str!("migrations/sqlite/0037_segment_dirty.sql"),
     include_str!("migrations/sqlite/0038_customer_balances.sql"),
+    include_str!("migrations/sqlite/0039_customer_habits.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -73,6 +74,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         38,
         include_str!("migrations/postgres/0038_customer_balances.sql"),
+    ),
+    (
+        39,
+        include_str!("migrations/postgres/0039_customer_habits.sql"),
     ),
 ];
 
