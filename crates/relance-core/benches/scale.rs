@@ -469,6 +469,30 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{} drafts", batch.prepared.len()),
         start.elapsed(),
     );
+    // A click on Today: one action marked done (three of them, the median).
+    let clicks: Vec<StdDuration> = actions
+        .iter()
+        .rev()
+        .take(3)
+        .map(|a| {
+            let start = Instant::now();
+            relance_core::dunning::act(
+                &mut conn,
+                as_of,
+                std::slice::from_ref(&a.id),
+                &relance_core::dunning::Act::Done {
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+            start.elapsed()
+        })
+        .collect();
+    note(
+        "marking one action of Today done (a click)",
+        String::new(),
+        median(clicks),
+    );
     // The rest of the agenda: a third done, a third skipped, a third snoozed, each in one
     // transaction.
     let rest: Vec<String> = relance_core::dunning::agenda(&conn, as_of)

@@ -1829,6 +1829,30 @@ fn check(w: &World) -> Result<(), TestCaseError> {
     // "broken promise" decision.
     let grace = dunning::promise_grace_days(&w.conn).unwrap();
     let agenda = dunning::agenda(&w.conn, w.today).unwrap();
+    // The actions of the customers some ids name (what acting reads) are the agenda's for
+    // them: every other action's customers, then each customer alone.
+    let customers_of = |ids: &[String]| -> Vec<dunning::Action> {
+        agenda
+            .iter()
+            .filter(|a| {
+                ids.iter()
+                    .any(|id| id.starts_with(&format!("{}/", a.customer)))
+            })
+            .cloned()
+            .collect()
+    };
+    let some: Vec<String> = agenda.iter().step_by(2).map(|a| a.id.clone()).collect();
+    prop_assert_eq!(
+        dunning::agenda_of(&w.conn, w.today, &some).unwrap(),
+        customers_of(&some)
+    );
+    for a in agenda.iter().take(3) {
+        let one = [a.id.clone()];
+        prop_assert_eq!(
+            dunning::agenda_of(&w.conn, w.today, &one).unwrap(),
+            customers_of(&one)
+        );
+    }
     // Read through the wake dates, today's agenda and later days' are the derivation's.
     let wrong = dunning::wake::verify_on(&w.conn, w.today, &[0, 7, 30, 120], Lang::En)
         .unwrap()

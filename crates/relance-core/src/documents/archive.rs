@@ -204,7 +204,7 @@ pub fn action_letter(
     action_id: &str,
     for_email: bool,
 ) -> Result<letters::Letter> {
-    let today = crate::dunning::agenda(conn, as_of)?;
+    let today = crate::dunning::agenda_of(conn, as_of, &[action_id.to_string()])?;
     let unknown = || Error::invalid("action", Msg::UnknownAction(action_id.to_string()));
     let action = today
         .iter()
@@ -243,7 +243,11 @@ pub fn prepare(
 ) -> Result<Vec<Prepared>> {
     use crate::dunning::{self, scenarios::Channel};
     let tx = conn.transaction()?;
-    let today = dunning::agenda(&tx, as_of)?;
+    // The actions asked for read with their customers' only (the whole day otherwise).
+    let today = match ids {
+        Some(ids) => dunning::agenda_of(&tx, as_of, ids)?,
+        None => dunning::agenda(&tx, as_of)?,
+    };
     let mut out = Vec::new();
     let mut done = Vec::new();
     let asked: Option<HashSet<&str>> = ids.map(|ids| ids.iter().map(String::as_str).collect());

@@ -588,7 +588,11 @@ pub fn prepare(
         .map(|r| crate::customers::id_by_ref(conn, "customer", r))
         .transpose()?;
     let tx = conn.transaction()?;
-    let today = dunning::agenda(&tx, as_of)?;
+    // The actions asked for read with their customers' only (the whole day otherwise).
+    let today = match ids {
+        Some(ids) => dunning::agenda_of(&tx, as_of, ids)?,
+        None => dunning::agenda(&tx, as_of)?,
+    };
     let mut batch = EmailBatch {
         as_of,
         prepared: Vec::new(),

@@ -82,12 +82,56 @@ fn stage(kind: StepKind) -> u8 {
 /// ([`super::wake`]) and those under a promise, or from every open invoice for a day before
 /// the wake dates were computed. Always what [`derived`] says.
 pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
-    let scope = if super::wake::serves(conn, as_of)? && !super::wake::crowded(conn, as_of)? {
-        Scope::Woken
-    } else {
-        Scope::All
-    };
-    actions(conn, as_of, scope)
+    // One moment of the ledger, its lock taken once for the thousands of reads of a day.
+    conn.reading(|| {
+        let scope = if super::wake::serves(conn, as_of)? && !super::wake::crowded(conn, as_of)? {
+            Scope::Woken
+        } else {
+            Scope::All
+        };
+        actions(conn, as_of, scope)
+    })
+}
+
+/// The actions of `as_of` of the customers the action ids `ids` name, as [`agenda`] has
+/// them: what acting on a few actions reads instead of the whole day (a click on Today at a
+/// million invoices computed every action of the day first). An id begins with its
+/// customer's reference, which may itself hold a '/': every prefix of an id ending before a
+/// '/' that is a customer's reference counts (one too many is harmless: its actions are
+/// read, not acted on).
+pub fn agenda_of(conn: &Connection, as_of: NaiveDate, ids: &[String]) -> Result<Vec<Action>> {
+    conn.reading(|| {
+        let customers = customers_named(conn, ids)?;
+        if customers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut actions = actions(conn, as_of, Scope::Customers(&customers))?;
+        let wanted: HashSet<i64> = customers.iter().copied().collect();
+        actions.retain(|a| wanted.contains(&a.customer_id));
+        Ok(actions)
+    })
+}
+
+/// The customers whose reference begins one of the action ids `ids` (see [`agenda_of`]).
+fn customers_named(conn: &Connection, ids: &[String]) -> Result<Vec<i64>> {
+    use crate::store::sql::OptionalExtension;
+    let prefixes: std::collections::BTreeSet<&str> = ids
+        .iter()
+        .flat_map(|id| id.match_indices('/').map(|(k, _)| &id[..k]))
+        .collect();
+    let mut stmt = conn.prepare_cached("SELECT id FROM customers WHERE reference = ?1")?;
+    let mut out = Vec::new();
+    for reference in prefixes {
+        if let Some(id) = stmt
+            .query_row([reference], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
+            out.push(id);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
 
 /// Today's actions read through the wake dates however many invoices are awake (what
@@ -104,10 +148,16 @@ pub fn derived(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
 
 /// Which open invoices the agenda reads.
 #[derive(Clone, Copy)]
-enum Scope {
+enum Scope<'a> {
     All,
     /// Those whose wake date has come (or is to compute), and those under a promise.
     Woken,
+    /// Every one of these customers (ids), and those under a promise (a broken promise's
+    /// action gathers every open invoice it names, whoever they belong to now): the actions
+    /// of these customers are then [`All`]'s.
+    ///
+    /// [`All`]: Scope::All
+    Customers(&'a [i64]),
 }
 
 fn actions(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Vec<Action>> {
@@ -130,7 +180,9 @@ fn actions(conn: &Connection, as_of: NaiveDate, scope: Scope) -> Result<Vec<Acti
     let escalated = match scope {
         _ if courtesy.is_empty() => HashSet::new(),
         Scope::Woken => escalated_among(conn, as_of, &courtesy, &invoices, &steps, &out)?,
-        Scope::All => escalated(&invoices, &steps, &history),
+        // Every open invoice of each customer read (those of others under a promise only
+        // partly: their actions are not kept).
+        Scope::All | Scope::Customers(_) => escalated(&invoices, &steps, &history),
     };
     let due: Vec<_> = due
         .into_iter()
@@ -229,22 +281,41 @@ fn open_invoices(
     // The woken: an invoice whose wake date has come, or is to compute ('' sorts first),
     // and any under a promise (a promise pauses, then bumps its invoices a step on).
     let (from, key) = match scope {
-        Scope::All => ("invoices i", None),
+        Scope::All => ("invoices i".to_string(), None),
         Scope::Woken => (
             "(SELECT invoice_id AS id FROM agenda_wake WHERE wake_on <= ?3
               UNION SELECT invoice_id FROM promise_invoices) w
-             CROSS JOIN invoices i ON i.id = w.id",
+             CROSS JOIN invoices i ON i.id = w.id"
+                .to_string(),
             Some(as_of.to_string()),
         ),
+        // (integers only: nothing typed reaches the statement)
+        Scope::Customers(ids) => (
+            format!(
+                "(SELECT id FROM invoices WHERE customer_id IN ({})
+                  UNION SELECT invoice_id FROM promise_invoices) w
+                 CROSS JOIN invoices i ON i.id = w.id",
+                ids.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        ),
     };
-    let mut stmt = conn.prepare_cached(&format!(
+    let sql = format!(
         "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
                 i.due_date, i.currency, i.total_minor - i.settled_minor, c.on_hold
              FROM {from} CROSS JOIN customers c ON c.id = i.customer_id
              WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
              ORDER BY i.due_date, i.id",
         scenarios::EFFECTIVE_SCENARIO_SQL
-    ))?;
+    );
+    // A statement naming customers is of this call only: not kept prepared.
+    let mut stmt = match scope {
+        Scope::Customers(_) => conn.prepare(&sql)?,
+        _ => conn.prepare_cached(&sql)?,
+    };
     let horizon = (as_of + Duration::days(90)).to_string();
     let map = |r: &crate::store::sql::Row<'_>| {
         Ok(OpenInvoice {

@@ -20,7 +20,7 @@ pub mod promises;
 pub mod scenarios;
 pub mod wake;
 
-pub use agenda::{agenda, derived};
+pub use agenda::{agenda, agenda_of, derived};
 
 use crate::error::{Error, Msg, Result};
 use crate::invoices::ClosureKind;
@@ -262,7 +262,8 @@ pub(crate) fn act_in(
     ids: &[String],
     what: &Act,
 ) -> Result<Vec<i64>> {
-    let today = agenda(tx, as_of)?;
+    // The actions of the customers named only: a click costs what it acts on.
+    let today = agenda_of(tx, as_of, ids)?;
     record_acts(tx, as_of, &today, ids, what)
 }
 

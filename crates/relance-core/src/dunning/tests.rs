@@ -1094,3 +1094,135 @@ fn look_alike_references_are_one_customer() {
         assert_eq!(customers::get_by_ref(&conn, twin).unwrap().reference, "T1");
     }
 }
+
+/// The actions of the customers some ids name are the agenda's for those customers, on
+/// every customer of the demo one by one, on all of them, with a reference that begins
+/// another's ("ACME" and "ACME/2": both read, each keeps its own), and under a broken
+/// promise naming an invoice moved to another customer; acting reads only those.
+#[test]
+fn the_actions_of_a_few_customers_are_the_agendas() {
+    let mut conn = crate::open_in_memory().unwrap();
+    let today: NaiveDate = "2026-11-22".parse().unwrap();
+    crate::demo::load(&mut conn, today).unwrap();
+    for reference in ["ACME", "ACME/2"] {
+        customers::create(
+            &conn,
+            &CustomerInput {
+                reference: reference.into(),
+                name: format!("Client {reference}"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        invoices::create(
+            &conn,
+            &InvoiceInput {
+                number: format!("F-{reference}"),
+                customer: reference.into(),
+                issue_date: "2026-08-01".into(),
+                due_date: "2026-09-01".into(),
+                total: "500".into(),
+                ..Default::default()
+            },
+            today,
+        )
+        .unwrap();
+    }
+    let full = agenda(&conn, today).unwrap();
+    let of = |ids: &[String]| agenda_of(&conn, today, ids).unwrap();
+    let customers: std::collections::BTreeSet<i64> = full.iter().map(|a| a.customer_id).collect();
+    assert!(customers.len() >= 5, "{} customers", customers.len());
+    // What an id names: every customer whose reference and a '/' begin it.
+    let named = |full: &[Action], id: &str| -> Vec<Action> {
+        full.iter()
+            .filter(|a| id.starts_with(&format!("{}/", a.customer)))
+            .cloned()
+            .collect()
+    };
+    for c in &customers {
+        let id = full
+            .iter()
+            .find(|a| a.customer_id == *c)
+            .unwrap()
+            .id
+            .clone();
+        let mine = named(&full, &id);
+        assert!(mine.iter().any(|a| a.customer_id == *c));
+        assert_eq!(of(&[id]), mine, "customer {c}");
+    }
+    let all: Vec<String> = full.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(of(&all), full);
+    // "ACME/2/…" names ACME/2 and, by its prefix, ACME: both are read.
+    let acme2: Vec<String> = full
+        .iter()
+        .filter(|a| a.customer == "ACME/2")
+        .map(|a| a.id.clone())
+        .collect();
+    assert!(!acme2.is_empty());
+    let read: std::collections::BTreeSet<String> =
+        of(&acme2).into_iter().map(|a| a.customer).collect();
+    assert_eq!(
+        read,
+        ["ACME".to_string(), "ACME/2".to_string()]
+            .into_iter()
+            .collect()
+    );
+    assert!(of(&["NOBODY/reminder/email".to_string()]).is_empty());
+    assert!(of(&["no slash".to_string()]).is_empty());
+    // A broken promise of ACME's naming its invoice and an older one since moved to
+    // TRAI12: the action is TRAI12's (the oldest invoice's) and gathers both.
+    let acme = customers::id_by_ref(&conn, "customer", "ACME").unwrap();
+    let invoice: i64 = conn
+        .query_row("SELECT id FROM invoices WHERE number = 'F-ACME'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor)
+             VALUES ('F-MOVED', {acme}, '2026-06-01', '2026-07-01', 'EUR', 30000);
+         INSERT INTO promises (id, customer_id, made_on, promised_date, currency, amount_minor)
+             VALUES (900, {acme}, '2026-10-01', '2026-10-05', 'EUR', 100);
+         INSERT INTO promise_invoices (promise_id, invoice_id)
+             SELECT 900, id FROM invoices WHERE number IN ('F-ACME', 'F-MOVED');
+         UPDATE invoices SET customer_id = (SELECT id FROM customers WHERE reference = 'TRAI12')
+          WHERE number = 'F-MOVED';"
+    ))
+    .unwrap();
+    let _ = invoice;
+    let full = agenda(&conn, today).unwrap();
+    let broken = full
+        .iter()
+        .find(|a| a.kind == ActionKind::PromiseBroken)
+        .unwrap();
+    assert_eq!(broken.customer, "TRAI12");
+    assert_eq!(broken.invoices, ["F-MOVED", "F-ACME"]);
+    for a in &full {
+        assert_eq!(
+            of(std::slice::from_ref(&a.id)),
+            named(&full, &a.id),
+            "{}",
+            a.id
+        );
+    }
+    // Acting on one action reads its customer's only, and does what the whole day did.
+    let first = full[0].id.clone();
+    act(
+        &mut conn,
+        today,
+        std::slice::from_ref(&first),
+        &Act::Done {
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    assert!(!agenda(&conn, today).unwrap().iter().any(|a| a.id == first));
+    let refused = act(
+        &mut conn,
+        today,
+        std::slice::from_ref(&first),
+        &Act::Done {
+            note: String::new(),
+        },
+    );
+    assert!(refused.is_err());
+}

@@ -123,6 +123,11 @@ fn month_end(d: NaiveDate) -> NaiveDate {
 
 /// Everything the dashboard shows, as of `as_of`.
 pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overview> {
+    // One moment of the ledger for every figure of the screen.
+    conn.reading(|| overview_at(conn, as_of, lang))
+}
+
+fn overview_at(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overview> {
     let cur = crate::settings::default_currency(conn)?;
     let code = cur.code();
     let asof = as_of.to_string();

@@ -778,7 +778,7 @@ pub fn current(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<CustomerSegment>> {
-    read(conn, as_of, lang, true, false)
+    conn.reading(|| read(conn, as_of, lang, true, false))
 }
 
 /// Whether what Today reads through the day's refresh is the derivation: for every customer
@@ -922,7 +922,7 @@ pub fn sanctions(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<SanctionProposal>> {
-    proposals(conn, as_of, lang, true)
+    conn.reading(|| proposals(conn, as_of, lang, true))
 }
 
 /// [`sanctions`] derived from every customer's profile, whatever the refresh: what
