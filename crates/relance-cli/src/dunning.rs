@@ -17,15 +17,15 @@ pub struct AgendaArgs {
     format: Format,
 }
 
-/// `relance check`: the wake dates, the day's payer segments and the customers' open balances
-/// against the derivation.
+/// `relance check`: the wake dates, the day's payer segments and habits, and the customers'
+/// open balances against the derivation.
 #[derive(Args)]
 pub struct CheckArgs {
     /// The first day compared (default: today); later ones follow it.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-    /// Compute every wake date and payer rule again (as of that day), and sum every
-    /// customer's open balance again, before comparing.
+    /// Compute every wake date, payer rule and payer habits again (as of that day), and sum
+    /// every customer's open balance again, before comparing.
     #[arg(long)]
     rebuild: bool,
 }
@@ -45,16 +45,18 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
         out!("Every customer's open balance summed again from their invoices: {n} balance(s).");
     }
     // Both readings of one moment: another person's write between them is no difference.
-    let (verified, segments, balances) = {
+    let (verified, segments, habits, balances) = {
         let snapshot = conn.snapshot()?;
         (
             dunning::wake::verify(&snapshot, as_of, lang)?,
             relance_core::views::segments::verify(&snapshot, as_of, lang)?,
+            relance_core::views::segments::verify_habits(&snapshot, as_of, lang)?,
             relance_core::views::balances::verify(&snapshot, lang)?,
         )
     };
     let mut findings = verified.findings.clone();
     findings.extend(segments.clone().unwrap_or_default());
+    findings.extend(habits.clone().unwrap_or_default());
     findings.extend(balances);
     if !findings.is_empty() {
         return Err(relance_core::Error::CacheDiffers(findings));
@@ -62,13 +64,24 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
     out!("Every customer's open balance kept for the Customers list is the sum of their invoices.");
     match segments {
         Some(_) => out!(
-            "The payer segments and habits stored by the refresh of {as_of} are the derived \
-             ones for every customer whose facts did not change since."
+            "The payer segments stored by the refresh of {as_of} are the derived ones for \
+             every customer whose facts did not change since."
         ),
         None => out!(
             "No segment refresh serves {as_of} (none that day, or too many customers changed \
              since): Today derives every customer's segment (`relance check --rebuild` \
              computes them as of {as_of})."
+        ),
+    }
+    match habits {
+        Some(_) => out!(
+            "The payer habits stored by the refresh of {as_of} (the dashboard's forecast) are \
+             the derived ones for every customer whose invoices and payments did not change \
+             since."
+        ),
+        None => out!(
+            "No refresh of {as_of} serves the payer habits (none that day, or too many \
+             customers' invoices and payments changed since): the dashboard derives them."
         ),
     }
     if verified.compared.is_empty() {

@@ -220,6 +220,12 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             .unwrap()
             .unwrap_or_default(),
     );
+    // The payer habits the dashboard's forecast reads through the same refresh.
+    bad.extend(
+        relance_core::views::segments::verify_habits(&conn, today, relance_core::Lang::En)
+            .unwrap()
+            .unwrap_or_default(),
+    );
     // The customers' open balances the Customers list sorts by: the kept ones are the sums
     // of their invoices.
     bad.extend(relance_core::views::balances::verify(&conn, relance_core::Lang::En).unwrap());

@@ -469,8 +469,10 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{} drafts", batch.prepared.len()),
         start.elapsed(),
     );
-    // A click on Today: one action marked done (three of them, the median).
-    let clicks: Vec<StdDuration> = actions
+    // A click on Today: one action marked done (three of them, the median), from Today as
+    // it stands after the batches.
+    let clicks: Vec<StdDuration> = relance_core::dunning::agenda(&conn, as_of)
+        .unwrap()
         .iter()
         .rev()
         .take(3)

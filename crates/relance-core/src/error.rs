@@ -2330,8 +2330,9 @@ pub enum Error {
     /// A shared ledger on a PostgreSQL server that cannot be used as asked (see [`ServerFault`]).
     #[error("{}", .0.text(Lang::En))]
     Server(ServerFault),
-    /// `relance check` found a cache the ledger keeps (the wake dates and the payer segments
-    /// Today reads) that no longer says what its facts say; each finding in words.
+    /// `relance check` found a cache the ledger keeps (the wake dates, the payer segments
+    /// and habits, the customers' balances) that no longer says what its facts say; each
+    /// finding in words.
     #[error("what the ledger keeps for Today (wake dates, payer segments and habits, customer balances) differs from what its facts say: {}; `relance check --rebuild` computes it again", .0.join("; "))]
     CacheDiffers(Vec<String>),
     #[error("database error: {0}")]

@@ -1908,7 +1908,13 @@ fn check(w: &World) -> Result<(), TestCaseError> {
     let wrong = relance_core::views::segments::verify(&w.conn, w.today, Lang::En).unwrap();
     prop_assert!(
         wrong.as_ref().is_none_or(Vec::is_empty),
-        "segments and habits: {:?}",
+        "segments: {:?}",
+        wrong
+    );
+    let wrong = relance_core::views::segments::verify_habits(&w.conn, w.today, Lang::En).unwrap();
+    prop_assert!(
+        wrong.as_ref().is_none_or(Vec::is_empty),
+        "habits: {:?}",
         wrong
     );
     for a in &agenda {

@@ -194,9 +194,10 @@ impl Connection {
     /// Runs the reads of `f` as one read transaction on a file (SQLite's `BEGIN DEFERRED`):
     /// they see one moment of the ledger, and the file's shared lock is taken once rather
     /// than by each statement (a day's agenda runs thousands of indexed reads: taking and
-    /// releasing the lock for each made it 91 ms where it takes 55 at a million invoices). Inside a
-    /// transaction already, or on a server (each statement its own snapshot, as before),
-    /// `f` runs as it is. `f` must not write: on a file its write would wait on the read.
+    /// releasing the lock for each made it 91 ms where it takes 55 at a million invoices).
+    /// Inside a transaction already, or on a server (each statement its own snapshot, as
+    /// before), `f` runs as it is. Meant for reads: it commits when `f` succeeds (so a write
+    /// is never lost silently), and rolls back when `f` fails or panics.
     pub fn reading<T, E: From<Error>>(
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
@@ -207,7 +208,7 @@ impl Connection {
         if !db.is_autocommit() {
             return f();
         }
-        /// Ends the read however `f` ends (an error or a panic included): nothing to undo.
+        /// Rolls back when `f` fails or panics (committed otherwise, before this drops).
         struct Ends<'a>(&'a rusqlite::Connection);
         impl Drop for Ends<'_> {
             fn drop(&mut self) {
@@ -218,9 +219,10 @@ impl Connection {
         }
         db.execute_batch("BEGIN DEFERRED")?;
         let ends = Ends(db);
-        let v = f();
+        let v = f()?;
+        db.execute_batch("COMMIT")?;
         drop(ends);
-        v
+        Ok(v)
     }
 
     /// Runs `f` all or nothing: inside the caller's transaction as a savepoint, else in a

@@ -260,7 +260,12 @@ fn habits_among(conn: &Connection, as_of: NaiveDate, only: Option<&[i64]>) -> Re
     let cur = crate::settings::default_currency(conn)?;
     let asof = as_of.to_string();
     let mut late: HashMap<i64, Vec<i64>> = HashMap::new();
-    let mut stmt = conn.prepare(&format!(
+    // The whole ledger's statements are kept prepared; those naming customers are not.
+    let prepare = |sql: &str| match only {
+        None => conn.prepare_cached(sql),
+        Some(_) => conn.prepare(sql),
+    };
+    let mut stmt = prepare(&format!(
         // Paid by the as-of date, so issued by it: no issue-date filter, and the partial
         // index invoices_paid covers the query (measured 110 ms → 6 ms on 100,000 invoices).
         "SELECT customer_id, due_date, paid_on FROM invoices
@@ -281,7 +286,7 @@ fn habits_among(conn: &Connection, as_of: NaiveDate, only: Option<&[i64]>) -> Re
             .push((paid - due).num_days().max(0));
     }
     let mut payments: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = prepare(&format!(
         "SELECT customer_id, date FROM payments WHERE currency = ?1 AND date <= ?2 AND date > ?3{}",
         among("customer_id", only)
     ))?;

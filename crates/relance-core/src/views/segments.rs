@@ -576,11 +576,19 @@ fn serves(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate, lang
 /// The customers marked since the refresh (by the triggers of migration 37), when they are
 /// not too many.
 fn marked(conn: &Connection) -> Result<Option<Vec<i64>>> {
+    marks(conn, "segment_dirty", CHANGED_AT_MOST)
+}
+
+/// The customers marked in `table` (`segment_dirty` or `habits_dirty`), when at most
+/// `at_most`.
+fn marks(conn: &Connection, table: &str, at_most: usize) -> Result<Option<Vec<i64>>> {
     let changed: Vec<i64> = conn
-        .prepare_cached("SELECT customer_id FROM segment_dirty ORDER BY customer_id LIMIT ?1")?
-        .query_map([CHANGED_AT_MOST as i64 + 1], |r| r.get(0))?
+        .prepare_cached(&format!(
+            "SELECT customer_id FROM {table} ORDER BY customer_id LIMIT ?1"
+        ))?
+        .query_map([at_most as i64 + 1], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;
-    Ok((changed.len() <= CHANGED_AT_MOST).then_some(changed))
+    Ok((changed.len() <= at_most).then_some(changed))
 }
 
 /// The customers whose facts changed since the refresh of `as_of` in `lang`, when that
@@ -633,11 +641,7 @@ pub fn habits(conn: &Connection, as_of: chrono::NaiveDate) -> Result<super::prof
 
 /// The customers whose invoices or payments changed since the refresh, when not too many.
 fn habits_marked(conn: &Connection) -> Result<Option<Vec<i64>>> {
-    let changed: Vec<i64> = conn
-        .prepare_cached("SELECT customer_id FROM habits_dirty ORDER BY customer_id LIMIT ?1")?
-        .query_map([HABITS_CHANGED_AT_MOST as i64 + 1], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    Ok((changed.len() <= HABITS_CHANGED_AT_MOST).then_some(changed))
+    marks(conn, "habits_dirty", HABITS_CHANGED_AT_MOST)
 }
 
 /// The habits stored by the refresh of `as_of` (any language: they hold no text), with
@@ -813,9 +817,7 @@ pub fn verify(
         Lang::En => format!("“{name}”"),
     };
     let mut findings = Vec::new();
-    let mut references: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     for c in all(conn, as_of, written_in)? {
-        references.insert(c.customer_id, c.customer.clone());
         let kept = stored.remove(&c.customer_id);
         if changed.contains(&c.customer_id) {
             continue;
@@ -851,23 +853,34 @@ pub fn verify(
             });
         }
     }
-    findings.extend(verify_habits(conn, as_of, lang, &references)?);
     Ok(Some(findings))
 }
 
-/// The habits stored by the refresh against those computed now, for every customer whose
-/// invoices and payments did not change since (all of them when too many changed: the
-/// dashboard then computes everyone's and reads none stored).
-fn verify_habits(
+/// Whether the habits the dashboard reads through the refresh ([`habits`]) are the
+/// derivation: for every customer whose invoices and payments did not change since, the
+/// stored habits are the ones computed now. The differences found, in `lang`; `None` when
+/// the dashboard reads none stored (no refresh of `as_of`, or too many customers changed),
+/// whatever the segments' marks.
+pub fn verify_habits(
     conn: &Connection,
     as_of: chrono::NaiveDate,
     lang: Lang,
-    references: &std::collections::HashMap<i64, String>,
-) -> Result<Vec<String>> {
+) -> Result<Option<Vec<String>>> {
+    let row = refresh_row(conn)?;
+    if row
+        .as_ref()
+        .is_none_or(|(day, ..)| *day != as_of.to_string())
+    {
+        return Ok(None);
+    }
     let Some(changed) = habits_marked(conn)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let changed: std::collections::HashSet<i64> = changed.into_iter().collect();
+    let references: std::collections::HashMap<i64, String> = conn
+        .prepare("SELECT id, reference FROM customers")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<crate::store::sql::Result<_>>()?;
     let stored: std::collections::HashMap<i64, (i64, String)> = conn
         .prepare("SELECT customer_id, late_days, pay_day FROM customer_segments")?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
@@ -911,7 +924,7 @@ fn verify_habits(
             });
         }
     }
-    Ok(findings)
+    Ok(Some(findings))
 }
 
 /// The customers at risk who are not on hold yet: each with the sanctions to propose
@@ -1324,7 +1337,7 @@ mod tests {
                 format!("UPDATE payments SET date = '2026-10-31' WHERE customer_id = {payer} AND date > '2025-11-22'"),
             ),
             (
-                "three payments on the 3rd",
+                "ten payments on the 3rd",
                 format!("INSERT INTO payments (customer_id, date, currency, amount_minor, method) VALUES ({other}, '2026-09-03', 'EUR', 100, 'transfer'), ({other}, '2026-10-03', 'EUR', 100, 'transfer'), ({other}, '2026-11-03', 'EUR', 100, 'transfer'), ({other}, '2026-08-03', 'EUR', 100, 'transfer'), ({other}, '2026-07-03', 'EUR', 100, 'transfer'), ({other}, '2026-06-03', 'EUR', 100, 'transfer'), ({other}, '2026-05-03', 'EUR', 100, 'transfer'), ({other}, '2026-04-03', 'EUR', 100, 'transfer'), ({other}, '2026-03-03', 'EUR', 100, 'transfer'), ({other}, '2026-02-03', 'EUR', 100, 'transfer')"),
             ),
             (
@@ -1336,8 +1349,16 @@ mod tests {
                 format!("UPDATE invoices SET customer_id = {other} WHERE id = (SELECT MAX(id) FROM invoices WHERE customer_id = {payer} AND paid_on > '2025-11-22')"),
             ),
             (
+                "payments moved to another customer",
+                format!("UPDATE payments SET customer_id = {other} WHERE customer_id = {payer}"),
+            ),
+            (
                 "invoices settled later (their settlement dates)",
                 format!("UPDATE invoices SET paid_on = date(paid_on, '+30 days') WHERE customer_id = {payer} AND paid_on > '2025-11-22' AND paid_on < '2026-10-01'"),
+            ),
+            (
+                "paid invoices in another currency",
+                format!("UPDATE invoices SET currency = 'USD' WHERE customer_id = {payer} AND paid_on > '2025-11-22'"),
             ),
         ];
         for (what, sql) in &facts {
@@ -1354,7 +1375,7 @@ mod tests {
             assert_ne!(now, before, "{what}: the fact changes no habit");
             assert_eq!(norm(habits(&conn, today).unwrap()), now, "{what}");
             assert_eq!(
-                verify(&conn, today, Lang::En).unwrap(),
+                verify_habits(&conn, today, Lang::En).unwrap(),
                 Some(vec![]),
                 "{what}"
             );
@@ -1370,6 +1391,17 @@ mod tests {
         // Another day: the stored habits no longer serve; derived.
         let tomorrow = today + chrono::Duration::days(1);
         assert_eq!(stored_habits(&conn, tomorrow).unwrap(), None);
+        assert_eq!(verify_habits(&conn, tomorrow, Lang::En).unwrap(), None);
+        // Many customers' segments changed (a day of reminders), none of their habits:
+        // the dashboard reads the stored habits, and they are still compared.
+        conn.execute(
+            "INSERT INTO segment_dirty (customer_id) SELECT id FROM customers WHERE true
+             ON CONFLICT DO NOTHING",
+            [],
+        )
+        .unwrap();
+        assert!(stored_habits(&conn, today).unwrap().is_some());
+        assert_eq!(verify_habits(&conn, today, Lang::En).unwrap(), Some(vec![]));
         // A habit stored wrong is found, in both languages, and a rebuild mends it.
         conn.execute(
             "UPDATE customer_segments SET late_days = 999, pay_day = 'weekday:4'
@@ -1377,7 +1409,7 @@ mod tests {
             [other],
         )
         .unwrap();
-        let found = verify(&conn, today, Lang::En).unwrap().unwrap();
+        let found = verify_habits(&conn, today, Lang::En).unwrap().unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].starts_with(
@@ -1385,7 +1417,7 @@ mod tests {
             ),
             "{found:?}"
         );
-        let found = verify(&conn, today, Lang::Fr).unwrap().unwrap();
+        let found = verify_habits(&conn, today, Lang::Fr).unwrap().unwrap();
         assert!(
             found[0].starts_with(
                 "client TRAI12 : habitudes enregistrées 999 j de retard (médiane), paie le vendredi, calculées "
@@ -1393,7 +1425,41 @@ mod tests {
             "{found:?}"
         );
         crate::daily::rebuild_segments(&mut conn, today).unwrap();
-        assert_eq!(verify(&conn, today, Lang::En).unwrap(), Some(vec![]));
+        assert_eq!(verify_habits(&conn, today, Lang::En).unwrap(), Some(vec![]));
+        assert_eq!(
+            norm(habits(&conn, today).unwrap()),
+            norm(derived_habits(&conn, today).unwrap())
+        );
+        // A rebuild mends the habits of a customer whose stored segment it keeps (their
+        // segment is no longer the derived one), and marks one with no row to keep them in.
+        let (keeper, keeper_habits) = norm(derived_habits(&conn, today).unwrap())
+            .into_iter()
+            .find(|(id, _)| *id != other)
+            .unwrap();
+        conn.execute_batch(&format!(
+            "UPDATE customer_segments SET segment = CASE segment WHEN 'new' THEN 'at_risk' ELSE 'new' END,
+                    late_days = 999, pay_day = '' WHERE customer_id = {keeper};
+             DELETE FROM customer_segments WHERE customer_id = {other};"
+        ))
+        .unwrap();
+        crate::daily::rebuild_segments(&mut conn, today).unwrap();
+        let kept: (i64, String) = conn
+            .query_row(
+                "SELECT late_days, pay_day FROM customer_segments WHERE customer_id = ?1",
+                [keeper],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, keeper_habits);
+        let marked: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM habits_dirty WHERE customer_id = ?1",
+                [other],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(marked, 1);
+        assert_eq!(verify_habits(&conn, today, Lang::En).unwrap(), Some(vec![]));
         assert_eq!(
             norm(habits(&conn, today).unwrap()),
             norm(derived_habits(&conn, today).unwrap())
