@@ -623,13 +623,18 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             // And the whole ledger as it was: every table, row for row.
             prop_assert_eq!(table_sizes(&undo), tables, "the undo snapshot's tables");
             // The restored ledger holds every row of the file, in every table (what it
-            // carries over only adds).
+            // carries over only adds). Not the caches kept per open invoice or per customer
+            // owing (wake dates, balances): a credit note carried over can settle an invoice
+            // the file held open, and its rows go; `check` compares them with the facts.
             let file = Connection::open_sqlite_file(&path, true).unwrap();
             let (now, then_) = (table_sizes(&w.conn), table_sizes(&file));
             let names =
                 |v: &[(String, i64, i64)]| v.iter().map(|t| t.0.clone()).collect::<Vec<_>>();
             prop_assert_eq!(names(&now), names(&then_), "the same tables");
             for ((t, have, _), (_, had, _)) in now.iter().zip(then_) {
+                if ["agenda_wake", "customer_balances"].contains(&t.as_str()) {
+                    continue;
+                }
                 prop_assert!(
                     *have >= had,
                     "{} rows of {} restored, the file holds {}",
@@ -2079,6 +2084,36 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// A sequence a run found (the restore's rows of the file counted in every table): a credit
+/// note made after the backup, carried over by the restore, settles an invoice the file held
+/// open, so its wake date and its customer's balance go.
+#[test]
+fn a_restore_carrying_a_credit_note_that_settles_an_invoice() {
+    let mut w = setup();
+    for op in [
+        Op::Invoice {
+            cust: 0,
+            cents: 199_093,
+            terms: 0,
+        },
+        Op::PayCharged {
+            inv: 0,
+            pct: 1,
+            back: 0,
+        },
+        Op::Backup,
+        Op::CreditDoc {
+            inv: 0,
+            net: 165_911,
+        },
+        Op::Restore,
+    ] {
+        w.log.push(format!("{} {op:?}", w.today));
+        apply(&mut w, &op).unwrap();
+        check(&w).unwrap();
+    }
 }
 
 /// Runs the sequences and prints how many, with how many steps (the bench reports them).
