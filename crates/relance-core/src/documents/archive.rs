@@ -244,10 +244,7 @@ pub fn prepare(
     use crate::dunning::{self, scenarios::Channel};
     let tx = conn.transaction()?;
     // The actions asked for read with their customers' only (the whole day otherwise).
-    let today = match ids {
-        Some(ids) => dunning::agenda_of(&tx, as_of, ids)?,
-        None => dunning::agenda(&tx, as_of)?,
-    };
+    let today = dunning::agenda_for(&tx, as_of, ids)?;
     let mut out = Vec::new();
     let mut done = Vec::new();
     let asked: Option<HashSet<&str>> = ids.map(|ids| ids.iter().map(String::as_str).collect());

@@ -589,10 +589,7 @@ pub fn prepare(
         .transpose()?;
     let tx = conn.transaction()?;
     // The actions asked for read with their customers' only (the whole day otherwise).
-    let today = match ids {
-        Some(ids) => dunning::agenda_of(&tx, as_of, ids)?,
-        None => dunning::agenda(&tx, as_of)?,
-    };
+    let today = dunning::agenda_for(&tx, as_of, ids)?;
     let mut batch = EmailBatch {
         as_of,
         prepared: Vec::new(),

@@ -112,6 +112,19 @@ pub fn agenda_of(conn: &Connection, as_of: NaiveDate, ids: &[String]) -> Result<
     })
 }
 
+/// The actions `ids` name with their customers' ([`agenda_of`]), or the whole day's when
+/// none are named ([`agenda`]): what a batch over chosen actions or all of them reads.
+pub fn agenda_for(
+    conn: &Connection,
+    as_of: NaiveDate,
+    ids: Option<&[String]>,
+) -> Result<Vec<Action>> {
+    match ids {
+        Some(ids) => agenda_of(conn, as_of, ids),
+        None => agenda(conn, as_of),
+    }
+}
+
 /// The customers whose reference begins one of the action ids `ids` (see [`agenda_of`]).
 fn customers_named(conn: &Connection, ids: &[String]) -> Result<Vec<i64>> {
     use crate::store::sql::OptionalExtension;
@@ -295,10 +308,7 @@ fn open_invoices(
                 "(SELECT id FROM invoices WHERE customer_id IN ({})
                   UNION SELECT invoice_id FROM promise_invoices) w
                  CROSS JOIN invoices i ON i.id = w.id",
-                ids.iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::store::sql::id_list(ids)
             ),
             None,
         ),

@@ -20,7 +20,7 @@ pub mod promises;
 pub mod scenarios;
 pub mod wake;
 
-pub use agenda::{agenda, agenda_of, derived};
+pub use agenda::{agenda, agenda_for, agenda_of, derived};
 
 use crate::error::{Error, Msg, Result};
 use crate::invoices::ClosureKind;

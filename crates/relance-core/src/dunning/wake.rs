@@ -128,11 +128,10 @@ pub(crate) fn refresh_in(conn: &Connection, day: NaiveDate) -> Result<usize> {
     }
     for (wake, ids) in by_date {
         for chunk in ids.chunks(1000) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
             conn.execute(
                 &format!(
                     "UPDATE agenda_wake SET wake_on = ?1 WHERE invoice_id IN ({})",
-                    list.join(",")
+                    crate::store::sql::id_list(chunk)
                 ),
                 [&wake],
             )?;

@@ -649,6 +649,15 @@ tuple_params! {
 /// Parameters from an iterator of values of one type (a list built at run time).
 pub struct ParamsFromIter<I>(I);
 
+/// Row ids written into a statement's `IN (…)` list ("1, 2, 3"): integers only, so nothing
+/// typed reaches the SQL; for lists a statement is built for once.
+pub fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Parameters from an iterator (see [`ParamsFromIter`]).
 pub fn params_from_iter<I>(iter: I) -> ParamsFromIter<I>
 where

@@ -342,13 +342,7 @@ pub fn profile(
 pub(crate) fn among(col: &str, only: Option<&[i64]>) -> String {
     match only {
         Some([id]) => format!(" AND {col} = {id}"),
-        Some(ids) => format!(
-            " AND {col} IN ({})",
-            ids.iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Some(ids) => format!(" AND {col} IN ({})", crate::store::sql::id_list(ids)),
         None => String::new(),
     }
 }

@@ -569,8 +569,13 @@ fn refresh_row(conn: &Connection) -> Result<Option<(String, String, String)>> {
 
 /// Whether the stored refresh serves `as_of` in `lang`.
 fn serves(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate, lang: Lang) -> bool {
+    refreshed_on(row, as_of) && row.as_ref().is_some_and(|(_, l, _)| l == lang.code())
+}
+
+/// Whether the stored refresh is of `as_of` (in any language: what holds no text).
+fn refreshed_on(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate) -> bool {
     row.as_ref()
-        .is_some_and(|(day, l, _)| *day == as_of.to_string() && l == lang.code())
+        .is_some_and(|(day, ..)| *day == as_of.to_string())
 }
 
 /// The customers marked since the refresh (by the triggers of migration 37), when they are
@@ -652,10 +657,7 @@ fn stored_habits(
     as_of: chrono::NaiveDate,
 ) -> Result<Option<super::profile::Habits>> {
     let row = refresh_row(conn)?;
-    if row
-        .as_ref()
-        .is_none_or(|(day, ..)| *day != as_of.to_string())
-    {
+    if !refreshed_on(&row, as_of) {
         return Ok(None);
     }
     // The stored rows first, then the marks (as [`through_the_refresh`]). A customer with
@@ -867,10 +869,7 @@ pub fn verify_habits(
     lang: Lang,
 ) -> Result<Option<Vec<String>>> {
     let row = refresh_row(conn)?;
-    if row
-        .as_ref()
-        .is_none_or(|(day, ..)| *day != as_of.to_string())
-    {
+    if !refreshed_on(&row, as_of) {
         return Ok(None);
     }
     let Some(changed) = habits_marked(conn)? else {
