@@ -659,8 +659,19 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                     then.iter().any(|t| &t.number == s)
                         || w.invoices.iter().any(|x| &x.number == s && x.issued)
                 });
-                // Issued, or corrected by an issued credit note (carried with it).
-                if ((m.penalty && source_kept) || m.issued || !m.docs.is_empty()) && !known {
+                // Issued, or corrected by an issued credit note (carried with it), or charged
+                // by an issued penalty invoice (carried with it: the days it charges are
+                // never charged again, and the penalty invoice stays one).
+                let charged_by_issued = w
+                    .invoices
+                    .iter()
+                    .any(|p| p.penalty && p.issued && p.source.as_ref() == Some(&m.number));
+                if ((m.penalty && source_kept)
+                    || m.issued
+                    || !m.docs.is_empty()
+                    || charged_by_issued)
+                    && !known
+                {
                     let mut carried = m.clone();
                     carried.settled = m.credited.clone();
                     carried.bank.clear();
@@ -2109,6 +2120,38 @@ fn a_restore_carrying_a_credit_note_that_settles_an_invoice() {
             net: 165_911,
         },
         Op::Restore,
+    ] {
+        w.log.push(format!("{} {op:?}", w.today));
+        apply(&mut w, &op).unwrap();
+        check(&w).unwrap();
+    }
+}
+
+/// A run found it: a penalty invoice issued on an invoice recorded after the backup is
+/// carried over by the restore (its number was sent); its source went with the backup, so
+/// the charge linking the two was dropped and the penalty invoice then bore interest of its
+/// own. The restore now carries the invoice a penalty invoice charges along with it.
+#[test]
+fn a_restore_carrying_a_penalty_invoice_on_an_invoice_recorded_since() {
+    let mut w = setup();
+    for op in [
+        Op::Backup,
+        Op::Invoice {
+            cust: 0,
+            cents: 100,
+            terms: 0,
+        },
+        Op::Correct { inv: 0 },
+        Op::Advance { days: 1 },
+        Op::Penalty {
+            inv: 0,
+            race: false,
+        },
+        Op::Restore,
+        Op::Penalty {
+            inv: 0,
+            race: false,
+        },
     ] {
         w.log.push(format!("{} {op:?}", w.today));
         apply(&mut w, &op).unwrap();
