@@ -263,6 +263,18 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     let mut conn = relance_core::open(&path).unwrap();
     let mut rng = Lcg(42);
     let d = data(size, as_of, &mut rng);
+    // `RELANCE_BENCH_KEEP_CSV=DIR`: the generated files kept as DIR/<kind>-<invoices>.csv (to
+    // profile an import alone with `relance import`).
+    if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP_CSV") {
+        for (kind, csv) in [
+            ("customers", &d.customers_csv),
+            ("invoices", &d.invoices_csv),
+            ("payments", &d.payments_csv),
+        ] {
+            let to = std::path::Path::new(&keep).join(format!("{kind}-{}.csv", size.invoices));
+            std::fs::write(&to, csv).unwrap();
+        }
+    }
     for (kind, csv, what) in [
         (ImportKind::Customers, &d.customers_csv, "import customers"),
         (ImportKind::Invoices, &d.invoices_csv, "import invoices"),

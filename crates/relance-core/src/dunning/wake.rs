@@ -178,6 +178,22 @@ pub fn reset_in(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The trigger that gives each invoice inserted open a wake date to compute: a bulk import
+/// sets it aside and calls [`opened_since`] once instead.
+pub(crate) const INSERT_TRIGGER: &str = "agenda_wake_new";
+
+/// What [`INSERT_TRIGGER`] does, for every invoice inserted after `last_id` at once (inside
+/// the caller's transaction): each one open gets a wake date to compute.
+pub(crate) fn opened_since(conn: &Connection, last_id: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO agenda_wake (invoice_id, wake_on)
+         SELECT id, '' FROM invoices WHERE id > ?1 AND settled_minor < total_minor
+         ON CONFLICT (invoice_id) DO UPDATE SET wake_on = ''",
+        [last_id],
+    )?;
+    Ok(())
+}
+
 /// Sets every wake date to be computed, then computes them as of `day` (`relance check
 /// --rebuild`): they then serve from `day` on, even after a refresh of a later day (an
 /// action recorded ahead of time) had them serve only from that one. Returns how many.

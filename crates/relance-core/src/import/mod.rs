@@ -342,6 +342,46 @@ fn bulk(tx: &Connection, table: &str, text: &str) -> Result<bool> {
     Ok(lines as i64 * 4 >= held)
 }
 
+/// The caches every invoice inserted updates through a trigger (its wake date, its
+/// customer's marks and balance), set aside for a bulk import of invoices and then updated
+/// once for every invoice it inserted: the same rows, without a trigger run and a statement
+/// journal per invoice. A file only ([`crate::store::drop_triggers`]): on a server the
+/// triggers stay.
+struct InsertedInvoices {
+    /// The highest invoice id before the import: those it inserts come after.
+    last_id: i64,
+    triggers: Vec<String>,
+}
+
+impl InsertedInvoices {
+    fn set_aside(tx: &Connection) -> Result<InsertedInvoices> {
+        let last_id = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM invoices", [], |r| {
+            r.get(0)
+        })?;
+        let [segment, habits] = crate::views::segments::INVOICE_INSERT_TRIGGERS;
+        let triggers = crate::store::drop_triggers(
+            tx,
+            &[
+                crate::dunning::wake::INSERT_TRIGGER,
+                segment,
+                habits,
+                crate::views::balances::INVOICE_INSERT_TRIGGER,
+            ],
+        )?;
+        Ok(InsertedInvoices { last_id, triggers })
+    }
+
+    fn catch_up(self, tx: &Connection) -> Result<()> {
+        if self.triggers.is_empty() {
+            return Ok(());
+        }
+        crate::dunning::wake::opened_since(tx, self.last_id)?;
+        crate::views::segments::mark_invoices_since(tx, self.last_id)?;
+        crate::views::balances::add_invoices_since(tx, self.last_id)?;
+        crate::store::create_again(tx, &self.triggers)
+    }
+}
+
 /// Imports a CSV file. On any bad row nothing is written and every bad row is reported.
 pub fn import(
     conn: &mut Connection,
@@ -399,7 +439,6 @@ pub fn import(
     }
 
     let currency = settings::default_currency(conn)?;
-    let tx = conn.transaction()?;
     // Many rows into customers or invoices: their indexes built once at the end (nothing
     // the row checks reads them; a number or reference already taken is still refused by
     // its UNIQUE constraint). A failed import rolls the drop back with the rows.
@@ -408,81 +447,107 @@ pub fn import(
         ImportKind::Invoices => Some("invoices"),
         ImportKind::Payments => None,
     };
-    let dropped = match table {
-        Some(table) if bulk(&tx, table, text)? => crate::store::drop_indexes(&tx, table)?,
-        _ => Vec::new(),
+    let is_bulk = match table {
+        Some(table) => bulk(conn, table, text)?,
+        None => false,
     };
-    let mut errors = Vec::new();
-    let mut rows = 0usize;
-    let mut lines = Lines::new(text);
-    let mut known = invoices::Lookups::default();
-    for result in reader.records() {
-        let record = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+    // The indexes' sorts in temporary files ([`crate::store::create_again`]): set before the
+    // transaction begins (SQLite refuses it inside one), back after it ends.
+    if is_bulk {
+        crate::store::sort_on_disk(conn, true)?;
+    }
+    let imported = (|| -> Result<ImportReport> {
+        let tx = conn.transaction()?;
+        let dropped = match table {
+            Some(table) if is_bulk => crate::store::drop_indexes(&tx, table)?,
+            _ => Vec::new(),
+        };
+        // And the caches an invoice's insert keeps by trigger, brought up to date once at the end.
+        let caches = match kind {
+            ImportKind::Invoices if is_bulk => Some(InsertedInvoices::set_aside(&tx)?),
+            _ => None,
+        };
+        let mut errors = Vec::new();
+        let mut rows = 0usize;
+        let mut lines = Lines::new(text);
+        let mut known = invoices::Lookups::default();
+        for result in reader.records() {
+            let record = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+                    errors.push(RowError {
+                        line,
+                        field: "row".into(),
+                        msg: Msg::CsvMalformed(e.to_string()),
+                    });
+                    continue;
+                }
+            };
+            let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            // Data under a column without a name would be dropped silently.
+            if let Some(&col) = unnamed
+                .iter()
+                .find(|&&i| record.get(i).is_some_and(|c| !c.trim().is_empty()))
+            {
                 errors.push(RowError {
                     line,
                     field: "row".into(),
-                    msg: Msg::CsvMalformed(e.to_string()),
+                    msg: Msg::CsvUnnamedColumn(col + 1),
                 });
                 continue;
             }
-        };
-        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        // Data under a column without a name would be dropped silently.
-        if let Some(&col) = unnamed
-            .iter()
-            .find(|&&i| record.get(i).is_some_and(|c| !c.trim().is_empty()))
-        {
-            errors.push(RowError {
-                line,
-                field: "row".into(),
-                msg: Msg::CsvUnnamedColumn(col + 1),
+            rows += 1;
+            let get = |col: &str| -> String {
+                index
+                    .get(col)
+                    .and_then(|&i| record.get(i))
+                    .map(|c| unneutralize(c.trim()).to_string())
+                    .unwrap_or_default()
+            };
+            let outcome = tx.recoverable(|| match kind {
+                ImportKind::Customers => import_customer(&tx, &get, currency),
+                ImportKind::Invoices => import_invoice(&tx, &get, &mut known),
+                ImportKind::Payments => import_payment(&tx, &get),
             });
-            continue;
+            match outcome {
+                Ok(()) => {}
+                Err(Error::Invalid { field, msg }) => errors.push(RowError {
+                    line,
+                    field: csv_field(kind, &field),
+                    msg,
+                }),
+                Err(other) => return Err(other),
+            }
         }
-        rows += 1;
-        let get = |col: &str| -> String {
-            index
-                .get(col)
-                .and_then(|&i| record.get(i))
-                .map(|c| unneutralize(c.trim()).to_string())
-                .unwrap_or_default()
-        };
-        let outcome = tx.recoverable(|| match kind {
-            ImportKind::Customers => import_customer(&tx, &get, currency),
-            ImportKind::Invoices => import_invoice(&tx, &get, &mut known),
-            ImportKind::Payments => import_payment(&tx, &get),
-        });
-        match outcome {
-            Ok(()) => {}
-            Err(Error::Invalid { field, msg }) => errors.push(RowError {
-                line,
-                field: csv_field(kind, &field),
-                msg,
-            }),
-            Err(other) => return Err(other),
+        if rows == 0 && errors.is_empty() {
+            return Err(Error::invalid("file", Msg::CsvEmpty));
         }
+        if !errors.is_empty() {
+            return Err(Error::Import(errors));
+        }
+        if !dry_run {
+            crate::store::create_again(&tx, &dropped)?;
+            if let Some(caches) = caches {
+                caches.catch_up(&tx)?;
+            }
+            tx.commit()?;
+        }
+        Ok(ImportReport {
+            kind,
+            rows,
+            dry_run,
+        })
+    })();
+    if is_bulk {
+        // Outside any transaction this cannot fail; if it did, the import stands and only
+        // this connection's statement journals would go to a file.
+        let _ = crate::store::sort_on_disk(conn, false);
     }
-    if rows == 0 && errors.is_empty() {
-        return Err(Error::invalid("file", Msg::CsvEmpty));
-    }
-    if !errors.is_empty() {
-        return Err(Error::Import(errors));
-    }
-    if !dry_run {
-        crate::store::create_indexes(&tx, &dropped)?;
-        tx.commit()?;
-    }
-    Ok(ImportReport {
-        kind,
-        rows,
-        dry_run,
-    })
+    imported
 }
 
 /// Names the CSV column for an engine field, so the error matches the file's vocabulary.
@@ -855,6 +920,115 @@ mod tests {
         }
         assert_eq!(count(&conn, "invoices"), BULK_ROWS as i64);
         assert_eq!(schema(&conn), before);
+    }
+
+    /// A table's rows, every column, in order: for comparing two ledgers' caches.
+    fn rows(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_names().unwrap().len();
+        stmt.query_map([], |r| {
+            Ok((0..columns)
+                .map(|k| format!("{:?}", r.get::<_, crate::store::sql::Value>(k).unwrap()))
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .collect::<crate::store::sql::Result<_>>()
+        .unwrap()
+    }
+
+    /// The bulk path sets the insert triggers aside and updates their caches once: the
+    /// caches then hold exactly what the same rows imported through the triggers give, in a
+    /// ledger that already had invoices, some paid, one written off.
+    #[test]
+    fn a_bulk_import_of_invoices_keeps_the_caches_as_the_triggers_would() {
+        let ledger = || {
+            let mut conn = crate::open_in_memory().unwrap();
+            let mut customers = String::from("reference,name\n");
+            for c in 0..60 {
+                customers.push_str(&format!("C{c},Client {c}\n"));
+            }
+            import(
+                &mut conn,
+                ImportKind::Customers,
+                customers.as_bytes(),
+                false,
+            )
+            .unwrap();
+            let mut before = String::from("number,customer_reference,issue_date,due_date,total\n");
+            for k in 0..40 {
+                before.push_str(&format!(
+                    "P{k},C{},2026-01-02,2026-02-01,{}0.00\n",
+                    k % 30,
+                    k + 1
+                ));
+            }
+            import(&mut conn, ImportKind::Invoices, before.as_bytes(), false).unwrap();
+            // Some paid, one written off, every cache as a refresh would leave it.
+            conn.execute_batch(
+                "UPDATE invoices SET settled_minor = total_minor WHERE number IN ('P3', 'P4');
+                 UPDATE invoices SET settled_minor = 500 WHERE number = 'P5';
+                 INSERT INTO invoice_closures (invoice_id, kind, on_date, reason)
+                     SELECT id, 'write_off', '2026-03-01', '' FROM invoices WHERE number = 'P6';
+                 UPDATE agenda_wake SET wake_on = '2026-04-01';
+                 DELETE FROM segment_dirty; DELETE FROM habits_dirty;",
+            )
+            .unwrap();
+            conn
+        };
+        let mut lines = Vec::new();
+        for i in 0..BULK_ROWS {
+            let currency = if i % 7 == 0 { "USD" } else { "EUR" };
+            // Customers C0–C44 only: some have invoices from before, some none yet.
+            lines.push(format!(
+                "N{i},C{},2026-02-0{},2026-03-0{},{}.{:02},{currency}\n",
+                i % 45,
+                1 + i % 9,
+                1 + i % 9,
+                1 + i % 997,
+                i % 100
+            ));
+        }
+        let header = "number,customer_reference,issue_date,due_date,total,currency\n";
+        let mut bulk_ledger = ledger();
+        let all = format!("{header}{}", lines.concat());
+        assert!(
+            bulk(&bulk_ledger, "invoices", &all).unwrap(),
+            "the bulk path"
+        );
+        import(
+            &mut bulk_ledger,
+            ImportKind::Invoices,
+            all.as_bytes(),
+            false,
+        )
+        .unwrap();
+        let mut row_ledger = ledger();
+        for half in lines.chunks(BULK_ROWS / 2) {
+            let part = format!("{header}{}", half.concat());
+            assert!(!bulk(&row_ledger, "invoices", &part).unwrap(), "row by row");
+            import(
+                &mut row_ledger,
+                ImportKind::Invoices,
+                part.as_bytes(),
+                false,
+            )
+            .unwrap();
+        }
+        for sql in [
+            "SELECT * FROM agenda_wake ORDER BY invoice_id",
+            "SELECT * FROM segment_dirty ORDER BY customer_id",
+            "SELECT * FROM habits_dirty ORDER BY customer_id",
+            "SELECT * FROM customer_balances ORDER BY customer_id, currency",
+        ] {
+            let (bulk_rows, trigger_rows) = (rows(&bulk_ledger, sql), rows(&row_ledger, sql));
+            assert!(bulk_rows.len() > 40, "{sql}: {}", bulk_rows.len());
+            assert_eq!(bulk_rows, trigger_rows, "{sql}");
+        }
+        assert_eq!(
+            crate::views::balances::verify(&bulk_ledger, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -525,6 +525,10 @@ pub fn connect_in_memory() -> Result<Connection> {
     Ok(conn)
 }
 
+/// The page cache of a file's connection, in KiB as SQLite counts it (negative), see
+/// [`configure`].
+const CACHE_SIZE: i64 = -262_144;
+
 fn configure(conn: &mut rusqlite::Connection, wal: bool) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
     // Every `conn.transaction()` takes the write lock at BEGIN, waiting up to the busy
@@ -544,7 +548,7 @@ fn configure(conn: &mut rusqlite::Connection, wal: bool) -> Result<()> {
     // 28,000 open invoices into a read(), and at a million invoices (a 700 MB file) a
     // 64 MiB cache and 256 MiB map made every write that touches random index pages grow
     // faster than the ledger (payments import 26× for 10× the rows; 12× with these).
-    conn.pragma_update(None, "cache_size", -262_144)?;
+    conn.pragma_update(None, "cache_size", CACHE_SIZE)?;
     conn.pragma_update(None, "mmap_size", 2_147_418_112_i64)?;
     // Temporary storage in memory: inside a transaction, each statement that may fail half
     // way (a foreign key, a trigger, an upsert) first copies every page it changes to a
@@ -560,7 +564,7 @@ fn configure(conn: &mut rusqlite::Connection, wal: bool) -> Result<()> {
 }
 
 /// On a file, drops `table`'s own indexes inside the caller's transaction and returns their
-/// SQL for [`create_indexes`]; unique ones stay, as do those of its UNIQUE and PRIMARY KEY
+/// SQL for [`create_again`]; unique ones stay, as do those of its UNIQUE and PRIMARY KEY
 /// constraints (they keep refusing duplicates); on a server, nothing. For a bulk write of
 /// many rows: one sort per index at the end instead of a random B-tree insert per row and
 /// index. A read of the table meanwhile still works, only slower.
@@ -582,12 +586,67 @@ pub(crate) fn drop_indexes(tx: &Connection, table: &str) -> Result<Vec<String>> 
     Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
 }
 
-/// Builds again the indexes [`drop_indexes`] dropped, in the same transaction.
-pub(crate) fn create_indexes(tx: &Connection, indexes: &[String]) -> Result<()> {
-    for sql in indexes {
-        tx.execute_batch(sql)?;
+/// Creates again the indexes [`drop_indexes`] or the triggers [`drop_triggers`] dropped, in
+/// the same transaction.
+///
+/// An index over many rows is built by SQLite's sorter. Kept in memory (the connection's
+/// `temp_store`) with the connection's large cache, it sorts every row as one list, one
+/// allocation per row: 9 s of a million invoices' import for their 9 indexes. In pieces of
+/// 2 MiB, sorted by two threads and merged through a temporary file ([`sort_on_disk`]),
+/// the same indexes take 4 s (measured on the bench's ledger); the cache is set back after.
+pub(crate) fn create_again(tx: &Connection, dropped: &[String]) -> Result<()> {
+    let indexes = tx.dialect() == sql::Dialect::Sqlite
+        && dropped.iter().any(|s| s.starts_with("CREATE INDEX"));
+    if indexes {
+        tx.execute_batch("PRAGMA cache_size = -2048; PRAGMA threads = 2")?;
+    }
+    let built = dropped.iter().try_for_each(|sql| tx.execute_batch(sql));
+    if indexes {
+        tx.execute_batch(&format!(
+            "PRAGMA cache_size = {CACHE_SIZE}; PRAGMA threads = 0"
+        ))?;
+    }
+    Ok(built?)
+}
+
+/// On a file, keeps the connection's temporary storage in files (`on`) or in memory (the
+/// default, see [`configure`]); on a server, nothing. SQLite's sorter sorts in pieces only
+/// when its temporary storage is a file ([`create_again`]); it refuses the change inside a
+/// transaction, so the caller sets it before its bulk write's transaction and back after.
+/// The statement journal goes to a file meanwhile too: a bulk write that keeps it (a row
+/// that fires a trigger) would pay a write per row.
+pub(crate) fn sort_on_disk(conn: &Connection, on: bool) -> Result<()> {
+    if conn.dialect() == sql::Dialect::Sqlite {
+        let store = if on { "FILE" } else { "MEMORY" };
+        conn.execute_batch(&format!("PRAGMA temp_store = {store}"))?;
     }
     Ok(())
+}
+
+/// On a file, drops the triggers named inside the caller's transaction and returns their SQL
+/// for [`create_again`] (SQL run again as it is); on a server, nothing. For a bulk write
+/// that then does what they would have done once, over every row it wrote: a trigger makes
+/// each row's INSERT a statement that may fail half way, which SQLite first copies to a
+/// statement journal page by page.
+pub(crate) fn drop_triggers(tx: &Connection, names: &[&str]) -> Result<Vec<String>> {
+    use sql::OptionalExtension as _;
+    if tx.dialect() != sql::Dialect::Sqlite {
+        return Ok(Vec::new());
+    }
+    let mut dropped = Vec::new();
+    for name in names {
+        let sql: Option<String> = tx
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let sql = sql.ok_or_else(|| Error::damaged("schema", &format!("no trigger {name}")))?;
+        tx.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+        dropped.push(sql);
+    }
+    Ok(dropped)
 }
 
 /// The ledger's tables, by name in byte order (not the engine's own bookkeeping).

@@ -112,6 +112,29 @@ pub fn verify(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
     Ok(findings)
 }
 
+/// The trigger that adds each invoice inserted to its customer's balance: a bulk import sets
+/// it aside and calls [`add_invoices_since`] once instead.
+pub(crate) const INVOICE_INSERT_TRIGGER: &str = "customer_balance_invoice_new";
+
+/// What [`INVOICE_INSERT_TRIGGER`] does, for every invoice inserted after `last_id` at once
+/// (inside the caller's transaction): what each one counts is added to its customer's
+/// balance in its currency.
+pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count)
+             SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*)
+               FROM invoices i WHERE i.id > ?1 AND {COUNTED}
+              GROUP BY i.customer_id, i.currency
+             ON CONFLICT (customer_id, currency) DO UPDATE
+                SET open_minor = open_minor + excluded.open_minor,
+                    open_count = open_count + excluded.open_count"
+        ),
+        [last_id],
+    )?;
+    Ok(())
+}
+
 /// Writes the derived balances in place of the kept ones, inside the caller's transaction;
 /// returns how many rows it wrote.
 pub fn rebuild_in(tx: &Connection) -> Result<usize> {
