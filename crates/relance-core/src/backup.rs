@@ -720,7 +720,7 @@ fn insert_row(
 /// Which live invoices `i` a restore of the attached `incoming` carries over (see [`Carry`]):
 /// the issued ones, those an issued credit note corrects (a credit note sent keeps its
 /// invoice: its number must not leave a gap in the credit-note series), those an issued
-/// penalty invoice charges (carried with it: the penalty invoice stays one, bearing no
+/// penalty invoice carried charges (carried with it: the penalty invoice stays one, bearing no
 /// interest of its own, and the days it charged are never charged again), and penalty
 /// invoices recorded before they were issued, on an invoice that will be there (the file has
 /// it, or it is issued and carried too).
@@ -729,7 +729,7 @@ const CARRIED: &str = "(i.issued = 1
         OR i.id IN (
         SELECT pc.source_invoice_id FROM main.penalty_charges pc
           JOIN main.invoices p ON p.id = pc.penalty_invoice_id
-         WHERE p.issued = 1)
+         WHERE p.issued = 1 AND p.number NOT IN (SELECT number FROM incoming.invoices))
         OR i.id IN (
         SELECT pc.penalty_invoice_id FROM main.penalty_charges pc
           JOIN main.invoices s ON s.id = pc.source_invoice_id

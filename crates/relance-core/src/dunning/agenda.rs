@@ -317,9 +317,11 @@ fn open_invoices(
         "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
                 i.due_date, i.currency, i.total_minor - i.settled_minor, c.on_hold
              FROM {from} CROSS JOIN customers c ON c.id = i.customer_id
+             {}
              WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1
              ORDER BY i.due_date, i.id",
-        scenarios::EFFECTIVE_SCENARIO_SQL
+        scenarios::effective_sql(conn)?,
+        scenarios::SEGMENT_JOIN
     );
     // A statement naming customers is of this call only: not kept prepared.
     let mut stmt = match scope {

@@ -95,8 +95,10 @@ pub(crate) fn refresh_in(conn: &Connection, day: NaiveDate) -> Result<usize> {
         "SELECT w.invoice_id, i.due_date, {}
          FROM agenda_wake w CROSS JOIN invoices i ON i.id = w.invoice_id
          CROSS JOIN customers c ON c.id = i.customer_id
+         {}
          WHERE w.wake_on = ?1",
-        scenarios::EFFECTIVE_SCENARIO_SQL
+        scenarios::effective_sql(conn)?,
+        scenarios::SEGMENT_JOIN
     ))?;
     let stale: Vec<(i64, NaiveDate, i64)> = stmt
         .query_map(params!["", default_scenario], |r| {

@@ -554,8 +554,8 @@ fn configure(conn: &mut rusqlite::Connection, wal: bool) -> Result<()> {
     // way (a foreign key, a trigger, an upsert) first copies every page it changes to a
     // statement journal, and in a temporary file that was a write() per page per row: a
     // third of a CSV import's time (measured with perf). Sorts and temporary tables are kept
-    // in memory too (building an index over a million invoices after a bulk import sorts
-    // about 50 MB); the ledger's own journal (the WAL) is untouched.
+    // in memory too, except while a bulk import of invoices builds its indexes again
+    // ([`sort_on_disk`]); the ledger's own journal (the WAL) is untouched.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Every statement run through `Connection` is kept prepared (`sql.rs`): room for the
     // engine's few hundred distinct ones, so a bulk write's do not push each other out.
