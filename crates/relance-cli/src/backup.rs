@@ -212,7 +212,7 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
         }
         if !p.carried.is_empty() {
             out!(
-                "Invoices issued since, kept (an issued invoice exists once sent): {}.",
+                "Invoices recorded since, kept (issued, or named by an issued credit note or penalty invoice: an issued document exists once sent): {}.",
                 p.carried.join(", ")
             );
         }
@@ -241,7 +241,7 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
     );
     if !r.carried.is_empty() {
         out!(
-            "Kept {} issued since, which the file lacked (an issued invoice exists once sent): {}.",
+            "Kept {} recorded since, which the file lacked (issued, or named by an issued credit note or penalty invoice: an issued document exists once sent): {}.",
             relance_core::Lang::En.count(r.carried.len() as i64, "invoice", "invoices"),
             r.carried.join(", ")
         );

@@ -1376,13 +1376,13 @@ fn a_restore_keeps_issued_invoices_and_the_numbering() {
     );
     assert!(
         listed.contains(&format!(
-            "Invoices issued since, kept (an issued invoice exists once sent): {deposit}."
+            "Invoices recorded since, kept (issued, or named by an issued credit note or penalty invoice: an issued document exists once sent): {deposit}."
         )),
         "{listed}"
     );
     let said = d.ok(&["restore", older.to_str().unwrap(), "--yes"]);
     assert!(
-        said.contains("Kept 1 invoice issued since") && said.contains(&deposit),
+        said.contains("Kept 1 invoice recorded since") && said.contains(&deposit),
         "{said}"
     );
     // The deposit, its customer and its contract are there; the next number follows it.

@@ -894,6 +894,12 @@ pub enum Msg {
     /// An invoice imported from its e-invoice keeps the file's number, customer, date,
     /// currency and amount.
     ImportedInvoiceFixed,
+    /// An invoice's number changed though an issued penalty invoice (its number) names it.
+    NumberOnPenaltyInvoice(String),
+    /// An invoice's number changed though an issued credit note (its number) names it.
+    NumberOnCreditNote(String),
+    /// An invoice's number changed though a letter archived on this date names it.
+    NumberOnLetter(chrono::NaiveDate),
     /// An e-invoice file refused.
     Einvoice(EinvoiceFault),
     /// An e-invoice import refused as a whole: each refused file with its reason.
@@ -2116,6 +2122,21 @@ impl Msg {
             ),
             Msg::AlreadyUndone => t(fr, "C'est déjà annulé.", "This is already undone."),
             Msg::Statement(f) => f.text(fr),
+            Msg::NumberOnPenaltyInvoice(number) => if fr {
+                format!("La facture de pénalités {number} cite déjà cette facture par son numéro : il ne peut plus changer.")
+            } else {
+                format!("Penalty invoice {number} already names this invoice by its number: it can no longer change.")
+            },
+            Msg::NumberOnCreditNote(number) => if fr {
+                format!("L'avoir {number} cite déjà cette facture par son numéro : il ne peut plus changer.")
+            } else {
+                format!("Credit note {number} already names this invoice by its number: it can no longer change.")
+            },
+            Msg::NumberOnLetter(on) => if fr {
+                format!("Une lettre archivée du {on} cite déjà cette facture par son numéro : il ne peut plus changer.")
+            } else {
+                format!("A letter archived on {on} already names this invoice by its number: it can no longer change.")
+            },
             Msg::ImportedInvoiceFixed => t(fr,
                 "Cette facture vient de sa facture électronique : son numéro, son client, sa date, sa devise et son montant sont ceux du fichier. Corrigez-la par un avoir ; l'échéance, la référence et les notes restent modifiables.",
                 "This invoice came from its e-invoice: its number, customer, date, currency and amount are the file's. Correct it with a credit note; the due date, reference and notes can still be changed."),

@@ -484,6 +484,112 @@ mod tests {
     use super::*;
     use crate::test_support::day;
 
+    /// An invoice's number is what the documents sent print: once an issued penalty
+    /// invoice, an issued credit note or an archived letter names it, it no longer changes
+    /// (its other fields may), with the document named in the user's language; an invoice
+    /// no document names is renamed freely.
+    #[test]
+    fn a_number_a_document_names_no_longer_changes() {
+        use crate::error::Lang;
+        use crate::test_support::{inv, setup_issuer};
+        let mut conn = setup_issuer();
+        let today = day("2026-11-22");
+        for (number, customer) in [
+            ("A-1", "ACME"),
+            ("A-2", "ACME"),
+            ("A-4", "ACME"),
+            ("B-3", "BETA"),
+        ] {
+            crate::invoices::create(
+                &conn,
+                &inv(number, customer, "2026-01-01", "2026-01-31", "1200.00"),
+                today,
+            )
+            .unwrap();
+        }
+        let penalty = crate::interest::invoice_penalties(&mut conn, "A-1", today).unwrap();
+        let (_, credit) = crate::documents::credit_note::issue(
+            &mut conn,
+            &crate::invoices::credit_documents::CreditNoteIssueInput {
+                invoice: "A-2".into(),
+                lines: vec![crate::invoices::drafts::DraftLineInput {
+                    description: "Remise".into(),
+                    unit_price: "100.00".into(),
+                    vat_rate: "20".into(),
+                    ..Default::default()
+                }],
+                reason: "Geste commercial".into(),
+            },
+            today,
+        )
+        .unwrap();
+        let (letter, _) = produce(
+            &mut conn,
+            LetterKind::Reminder,
+            "B-3",
+            today,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(letter.document.invoices, ["B-3"]);
+        let rename = |conn: &mut Connection, number: &str, customer: &str, to: &str, due: &str| {
+            let id = crate::invoices::find_id(conn, number).unwrap().unwrap();
+            crate::invoices::update(
+                conn,
+                id,
+                &inv(to, customer, "2026-01-01", due, "1200.00"),
+                today,
+            )
+        };
+        let cases = [
+            (
+                "A-1",
+                "ACME",
+                Msg::NumberOnPenaltyInvoice(penalty.number.clone()),
+                penalty.number.clone(),
+            ),
+            (
+                "A-2",
+                "ACME",
+                Msg::NumberOnCreditNote(credit.clone()),
+                credit.clone(),
+            ),
+            (
+                "B-3",
+                "BETA",
+                Msg::NumberOnLetter(today),
+                "22/11/2026".to_string(),
+            ),
+        ];
+        for (number, customer, msg, named) in cases {
+            let e = rename(&mut conn, number, customer, "RENAMED", "2026-01-31").unwrap_err();
+            assert!(
+                matches!(&e, Error::Invalid { field, msg: m } if field == "number" && *m == msg),
+                "{number}: {e:?}"
+            );
+            assert!(
+                e.message(Lang::Fr).contains(&named)
+                    && e.message(Lang::Fr).contains("ne peut plus changer"),
+                "{}",
+                e.message(Lang::Fr)
+            );
+            assert!(
+                e.message(Lang::En).contains("can no longer change"),
+                "{}",
+                e.message(Lang::En)
+            );
+            // Nothing changed; the same invoice keeps its number and may change otherwise.
+            assert!(crate::invoices::find_id(&conn, "RENAMED")
+                .unwrap()
+                .is_none());
+            rename(&mut conn, number, customer, number, "2026-02-15").unwrap();
+        }
+        // Named by nothing sent: renamed, and the documents still find theirs.
+        rename(&mut conn, "A-4", "ACME", "A-4-bis", "2026-01-31").unwrap();
+        assert!(crate::invoices::find_id(&conn, "A-4").unwrap().is_none());
+        assert_eq!(info(&conn, letter.document.id).unwrap().invoices, ["B-3"]);
+    }
+
     #[test]
     fn a_letter_is_archived_once_as_sent_and_journaled() {
         let mut conn = crate::open_in_memory().unwrap();

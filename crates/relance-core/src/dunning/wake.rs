@@ -166,12 +166,8 @@ pub fn refresh(conn: &mut Connection, day: NaiveDate) -> Result<usize> {
 /// caller's transaction): after rows were written with the triggers set aside (a restore's
 /// carried invoices).
 pub fn reset_in(conn: &Connection) -> Result<()> {
-    conn.execute(
-        "INSERT INTO agenda_wake (invoice_id, wake_on)
-         SELECT id, '' FROM invoices WHERE settled_minor < total_minor
-         ON CONFLICT (invoice_id) DO UPDATE SET wake_on = ''",
-        [],
-    )?;
+    // Invoice ids start at 1: every open invoice.
+    opened_since(conn, 0)?;
     conn.execute(
         "DELETE FROM agenda_wake WHERE invoice_id IN
             (SELECT id FROM invoices WHERE settled_minor >= total_minor)",

@@ -496,6 +496,7 @@ pub fn update(
         .is_some_and(|old| v::identifier_key(&old) != v::identifier_key(&new.number));
     if renamed {
         issue::refuse_own_series(&tx, &new.number)?;
+        refuse_rename_once_named(&tx, id)?;
     }
     let (customer_id, currency, settled, old_total): (i64, String, i64, i64) = tx
         .query_row(
@@ -580,6 +581,49 @@ pub fn update(
     }
     tx.commit()?;
     get(conn, id, as_of)
+}
+
+/// Refuses to change the number of an invoice that a document sent already names: an
+/// issued penalty invoice charging it, an issued credit note correcting it, an archived
+/// letter claiming it. The document keeps the number it printed; the invoice must keep
+/// answering to it (and a restore finds the documents' invoices by their numbers).
+fn refuse_rename_once_named(conn: &Connection, id: i64) -> Result<()> {
+    let penalty: Option<String> = conn
+        .query_row(
+            "SELECT p.number FROM penalty_charges pc JOIN invoices p ON p.id = pc.penalty_invoice_id
+              WHERE pc.source_invoice_id = ?1 AND p.issued = 1 ORDER BY p.id LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(number) = penalty {
+        return Err(Error::invalid(
+            "number",
+            Msg::NumberOnPenaltyInvoice(number),
+        ));
+    }
+    let credit: Option<String> = conn
+        .query_row(
+            "SELECT number FROM credit_note_documents WHERE invoice_id = ?1 ORDER BY id LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(number) = credit {
+        return Err(Error::invalid("number", Msg::NumberOnCreditNote(number)));
+    }
+    let letter: Option<NaiveDate> = conn
+        .query_row(
+            "SELECT d.on_date FROM document_invoices di JOIN documents d ON d.id = di.document_id
+              WHERE di.invoice_id = ?1 ORDER BY d.on_date, d.id LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(on) = letter {
+        return Err(Error::invalid("number", Msg::NumberOnLetter(on)));
+    }
+    Ok(())
 }
 
 /// Invoices read as of a date: every figure counts each fact by its own date. A payment

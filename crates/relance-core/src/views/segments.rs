@@ -614,13 +614,17 @@ fn changed_since_refresh(
 /// (facts written with the triggers set aside, as a restore that carries invoices does,
 /// mark no customer themselves).
 pub(crate) fn mark_everyone(conn: &Connection) -> Result<()> {
+    // Customer ids start at 1: everyone.
+    mark(conn, "SELECT id FROM customers WHERE id > ?1", 0)
+}
+
+/// Marks the customers `select` reads (one column, `?1` bound to `last_id`) for both the
+/// segments and the habits.
+fn mark(conn: &Connection, select: &str, last_id: i64) -> Result<()> {
     for table in ["segment_dirty", "habits_dirty"] {
         conn.execute(
-            &format!(
-                "INSERT INTO {table} (customer_id) SELECT id FROM customers WHERE true
-                 ON CONFLICT DO NOTHING"
-            ),
-            [],
+            &format!("INSERT INTO {table} (customer_id) {select} ON CONFLICT DO NOTHING"),
+            [last_id],
         )?;
     }
     Ok(())
@@ -634,17 +638,11 @@ pub(crate) const INVOICE_INSERT_TRIGGERS: [&str; 2] =
 /// What [`INVOICE_INSERT_TRIGGERS`] do, for every invoice inserted after `last_id` at once
 /// (inside the caller's transaction): their customers are marked.
 pub(crate) fn mark_invoices_since(conn: &Connection, last_id: i64) -> Result<()> {
-    for table in ["segment_dirty", "habits_dirty"] {
-        conn.execute(
-            &format!(
-                "INSERT INTO {table} (customer_id)
-                 SELECT DISTINCT customer_id FROM invoices WHERE id > ?1
-                 ON CONFLICT DO NOTHING"
-            ),
-            [last_id],
-        )?;
-    }
-    Ok(())
+    mark(
+        conn,
+        "SELECT DISTINCT customer_id FROM invoices WHERE id > ?1",
+        last_id,
+    )
 }
 
 /// How many customers whose invoices or payments changed since the day's refresh the

@@ -492,7 +492,7 @@ export const en = {
   'backup.dropped_more': '… and {count} older {count|entry|entries}.',
   'backup.dropped_invoices': 'Invoices recorded since, dropped: {list}.',
   'backup.dropped_customers': 'Customers added since, dropped: {list}.',
-  'backup.carried': 'Invoices issued since, kept (an issued invoice exists once sent): {list}.',
+  'backup.carried': 'Invoices recorded since, kept (issued, or named by an issued credit note or penalty invoice: an issued document exists once sent): {list}.',
   'backup.carried_credit_notes': 'Credit notes made since, kept: {list}.',
   'backup.restored': 'Restored: {customers} {customers|customer|customers}, {invoices} {invoices|invoice|invoices}, {payments} {payments|payment|payments}. The data from just before is in the list as "Before a restore".',
   'today.section.decisions': "Decisions",

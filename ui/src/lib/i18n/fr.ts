@@ -494,7 +494,7 @@ export const fr: Record<Key, string> = {
   'backup.dropped_more': '… et {count} {count|entrée plus ancienne|entrées plus anciennes}.',
   'backup.dropped_invoices': 'Factures enregistrées depuis, abandonnées : {list}.',
   'backup.dropped_customers': 'Clients ajoutés depuis, abandonnés : {list}.',
-  'backup.carried': 'Factures émises depuis, conservées (une facture émise existe dès son envoi) : {list}.',
+  'backup.carried': 'Factures enregistrées depuis, conservées (émises, ou visées par un avoir ou une facture de pénalités émis : un document émis existe dès son envoi) : {list}.',
   'backup.carried_credit_notes': 'Avoirs établis depuis, conservés : {list}.',
   'backup.restored': 'Restauré : {customers} {customers|client|clients}, {invoices} {invoices|facture|factures}, {payments} {payments|paiement|paiements}. Les données d\'avant sont dans la liste, « Avant une restauration ».',
   'today.section.decisions': "Décisions",
