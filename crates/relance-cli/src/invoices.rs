@@ -1,4 +1,4 @@
-//! `relance invoice`: add, list, show, write off and hand over invoices.
+//! `relance invoice`: add, edit, list, show, write off and hand over invoices.
 
 use crate::output::{json_str, print_json, table, Format};
 use crate::today::date_or_today;
@@ -80,6 +80,33 @@ pub enum InvoiceCmd {
     /// Delete an invoice recorded by mistake (refused once anything depends on it: a
     /// credit note or a write-off instead).
     Delete { number: String },
+    /// Change an invoice recorded by hand or imported: only the fields given change. An
+    /// invoice Relance issued never changes (a credit note corrects it); a number no longer
+    /// changes once a document sent names it.
+    Edit {
+        number: String,
+        /// Its new number (the renaming is kept in its history).
+        #[arg(long = "number", value_name = "NUMBER")]
+        new_number: Option<String>,
+        /// The customer's reference.
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        issue_date: Option<String>,
+        #[arg(long)]
+        due_date: Option<String>,
+        /// Total including tax.
+        #[arg(long, allow_hyphen_values = true)]
+        total: Option<String>,
+        /// Amount excluding tax.
+        #[arg(long, allow_hyphen_values = true)]
+        net: Option<String>,
+        /// Customer's reference or purchase-order number.
+        #[arg(long)]
+        reference: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+    },
     /// The PDF of an invoice Relance issued (a contract milestone), with its legal mentions.
     Pdf {
         number: String,
@@ -339,6 +366,38 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: InvoiceCmd) -> Resu
         InvoiceCmd::Delete { number } => {
             relance_core::invoices::delete(conn, &number)?;
             out!("Invoice {} deleted.", number.trim());
+        }
+        InvoiceCmd::Edit {
+            number,
+            new_number,
+            customer,
+            issue_date,
+            due_date,
+            total,
+            net,
+            reference,
+            notes,
+        } => {
+            let today = relance_core::app::today()?;
+            let was = invoices::stored_by_number(conn, "number", &number)?;
+            let v = invoices::get(conn, was.id, today)?;
+            let input = InvoiceInput {
+                number: new_number.unwrap_or_else(|| v.number.clone()),
+                customer: customer.unwrap_or(v.customer_reference),
+                issue_date: issue_date.unwrap_or_else(|| v.issue_date.to_string()),
+                due_date: due_date.unwrap_or_else(|| v.due_date.to_string()),
+                total: total.unwrap_or(v.total),
+                net: net.unwrap_or_else(|| v.net.unwrap_or_default()),
+                currency: v.currency,
+                reference: reference.unwrap_or(v.reference),
+                notes: notes.unwrap_or(v.notes),
+            };
+            let saved = invoices::update(conn, v.id, &input, today)?;
+            if saved.number == v.number {
+                out!("Invoice {} saved.", saved.number);
+            } else {
+                out!("Invoice {} saved (was {}).", saved.number, v.number);
+            }
         }
         InvoiceCmd::Pdf { number, out } => {
             let bytes = relance_core::documents::invoice::pdf(conn, &number)?;

@@ -91,6 +91,8 @@ struct State {
     credit_archives: i64,
     /// Originals of imported e-invoices.
     originals: i64,
+    /// The invoice renamed under the kill, under its new number.
+    renamed: i64,
     /// Hash of the journal rows present in the template (they must never change).
     old_journal: u64,
 }
@@ -348,6 +350,10 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
         credit_documents: query_i64(&conn, "SELECT COUNT(*) FROM credit_note_documents"),
         credit_archives: query_i64(&conn, "SELECT COUNT(*) FROM credit_note_archives"),
         originals: query_i64(&conn, "SELECT COUNT(*) FROM einvoice_originals"),
+        renamed: query_i64(
+            &conn,
+            "SELECT COUNT(*) FROM invoices WHERE number = 'OOPS-2-B'",
+        ),
         old_journal: journal_hash(&conn, template_journal_max),
     };
     (state, bad)
@@ -374,9 +380,10 @@ enum Op {
     IssueDraft,
     IssueCreditNote,
     EinvoiceImport,
+    RenameInvoice,
 }
 
-const OPS: [Op; 19] = [
+const OPS: [Op; 20] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -396,6 +403,7 @@ const OPS: [Op; 19] = [
     Op::IssueDraft,
     Op::IssueCreditNote,
     Op::EinvoiceImport,
+    Op::RenameInvoice,
 ];
 
 struct Setup {
@@ -523,22 +531,24 @@ fn setup(dir: &Path) -> Setup {
             "F2026-0136",
         ],
     );
-    // An invoice recorded by mistake, deleted under the kill.
-    run_ok(
-        &template,
-        &[
-            "invoice",
-            "add",
-            "--number",
-            "OOPS-1",
-            "--customer",
-            "BOUL01",
-            "--issue-date",
-            TODAY,
-            "--total",
-            "10",
-        ],
-    );
+    // An invoice recorded by mistake, deleted under the kill; another, renamed under it.
+    for number in ["OOPS-1", "OOPS-2"] {
+        run_ok(
+            &template,
+            &[
+                "invoice",
+                "add",
+                "--number",
+                number,
+                "--customer",
+                "BOUL01",
+                "--issue-date",
+                TODAY,
+                "--total",
+                "10",
+            ],
+        );
+    }
     // A call marked done, to be undone under the kill.
     let agenda = run_ok(&template, &["agenda", "--format", "json"]);
     let agenda: serde_json::Value = serde_json::from_str(&agenda).unwrap();
@@ -587,7 +597,9 @@ fn setup(dir: &Path) -> Setup {
                     + format!("{cents:0<2}").parse::<i64>().unwrap(),
             )
         })
-        .filter(|(n, b)| *b >= 20_000 && n != "OOPS-1" && n != "F2025-0009" && n != "F2026-0136")
+        .filter(|(n, b)| {
+            *b >= 20_000 && !n.starts_with("OOPS-") && n != "F2025-0009" && n != "F2026-0136"
+        })
         .collect();
     let (paid_no, paid_cents) = big.pop().expect("an open invoice to pay");
     let (short_invoice, short_cents) = big.pop().expect("another open invoice");
@@ -707,7 +719,7 @@ fn setup(dir: &Path) -> Setup {
     for inv in list.as_array().unwrap() {
         let open = inv["status"] != "paid"
             && inv["closure"].is_null()
-            && inv["number"] != "OOPS-1"
+            && !inv["number"].as_str().unwrap().starts_with("OOPS-")
             && !on_agenda.contains(&inv["number"].as_str().unwrap());
         if !open || inv["currency"] != "EUR" || statement_lines == 25 {
             continue;
@@ -869,6 +881,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         Op::Milestone => v(&["milestone", "reach", "K1", "2", "--date", TODAY]),
         Op::CorrectOvercharge => v(&["penalties", "correct", "--invoice", "F2026-0136"]),
         Op::DeleteInvoice => v(&["invoice", "delete", "OOPS-1"]),
+        Op::RenameInvoice => v(&["invoice", "edit", "OOPS-2", "--number", "OOPS-2-B"]),
         Op::BankApply => v(&["bank", "apply"]),
         Op::BankReturn => v(&["bank", "import", s.returned.to_str().unwrap()]),
         Op::BankMatch => v(&[
@@ -968,6 +981,11 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         }
         Op::Undo => after.journal += 1,
         Op::DeleteInvoice => after.invoices -= 1,
+        // The new number with the history entry that keeps the old one.
+        Op::RenameInvoice => {
+            after.renamed = 1;
+            after.journal += 1;
+        }
         // The invoice, numbered, with its archived PDF and XML; the draft gone.
         Op::IssueDraft => {
             after.invoices += 1;

@@ -843,6 +843,8 @@ fn every_subcommand_has_a_valid_call() {
         "invoice list".into(),
         "invoice add --number OOPS-1 --customer NEW1 --issue-date 2026-11-01 --total 10".into(),
         "invoice delete OOPS-1".into(),
+        "invoice edit EXT-1 --number EXT-1B --due-date 2026-12-15".into(),
+        "invoice edit EXT-1B --number EXT-1".into(),
         "invoice show EXT-1".into(),
         format!("contract add --reference K9 --customer NEW1 --total 3000 --schedule 30,40,30 --signed {TODAY} --vat-rate 20"),
         "contract list".into(),

@@ -516,24 +516,27 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
     );
     conn.execute("ATTACH DATABASE ?1 AS incoming", [uri])?;
     let read = || -> Result<RestorePreview> {
+        identify(conn)?;
         let strings = |sql: &str| -> Result<Vec<String>> {
             Ok(conn
                 .prepare(sql)?
                 .query_map([], |r| r.get::<_, String>(0))?
                 .collect::<crate::store::sql::Result<_>>()?)
         };
+        let carried_sql = carried();
         let carried = strings(&format!(
-            "SELECT i.number FROM main.invoices i WHERE {CARRIED} ORDER BY i.id"
+            "SELECT i.number FROM main.invoices i WHERE {carried_sql} ORDER BY i.id"
         ))?;
         let dropped_invoices = strings(&format!(
             "SELECT i.number FROM main.invoices i
-              WHERE i.number NOT IN (SELECT number FROM incoming.invoices) AND NOT ({CARRIED})
-              ORDER BY i.id"
+              WHERE NOT {} AND NOT {carried_sql}
+              ORDER BY i.id",
+            in_file("i")
         ))?;
         let dropped_customers = strings(&format!(
             "SELECT c.reference FROM main.customers c
               WHERE c.reference NOT IN (SELECT reference FROM incoming.customers)
-                AND c.id NOT IN (SELECT i.customer_id FROM main.invoices i WHERE {CARRIED})
+                AND c.id NOT IN (SELECT i.customer_id FROM main.invoices i WHERE {carried_sql})
               ORDER BY c.reference"
         ))?;
         let carried_credit_notes =
@@ -552,7 +555,7 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
         })
     };
     let preview = read();
-    conn.execute_batch("DETACH DATABASE incoming")?;
+    conn.execute_batch("DROP TABLE IF EXISTS temp.restore_identity; DETACH DATABASE incoming")?;
     preview
 }
 
@@ -578,6 +581,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
     let carry = Carry::read(&tx)?;
+    tx.execute_batch("DROP TABLE IF EXISTS temp.restore_identity")?;
     for (name, _) in &triggers {
         tx.execute_batch(&format!("DROP TRIGGER main.\"{name}\""))?;
     }
@@ -717,34 +721,157 @@ fn insert_row(
     }
 }
 
+/// ASCII case folded, as SQLite's NOCASE compares invoice numbers.
+fn folded(number: &str) -> String {
+    number.to_ascii_lowercase()
+}
+
+/// Which live invoices are the attached `incoming`'s, and under which number it holds each
+/// ([`identify`]): kept in `temp.restore_identity` for the statements of one restore or
+/// preview ([`in_file`]).
+struct Identity {
+    /// The file's invoices renamed since, with the number they have now: (number in the
+    /// file, number now, the day of the last renaming).
+    renames: Vec<(String, String, NaiveDate)>,
+}
+
+/// Works out which live invoices are the attached file's. A renaming is journaled with the
+/// number it left (`invoice_renamed`, `action`); those the file lacks (by id, time of
+/// recording and what they say: ids are given again after a restore, within the same
+/// second in a script) were made since. One that left a number the file gives the same row (its id)
+/// names the live invoice that is the file's invoice of that number, whatever number it has
+/// now (one renamed A → B → C is the file's A; a later invoice that took the freed A is
+/// not). A live invoice no such renaming names is the file's when the file has its number. The
+/// file's invoices renamed since take the number they have now: what was sent since (a
+/// penalty invoice, a credit note, a reminder) printed that one, and an undo snapshot of
+/// this restore must find them under it too. Refused, changing nothing, when that number is
+/// another invoice's in the file: one number would name two invoices.
+fn identify(conn: &Connection) -> Result<Identity> {
+    use std::collections::{HashMap, HashSet};
+    // Folded number → (number, id) in the file.
+    let file: HashMap<String, (String, i64)> = conn
+        .prepare("SELECT number, id FROM incoming.invoices")?
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .map(|n| n.map(|(n, id)| (folded(&n), (n, id))))
+        .collect::<crate::store::sql::Result<_>>()?;
+    let live: HashMap<i64, String> = conn
+        .prepare("SELECT id, number FROM main.invoices")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    let renamings: Vec<(i64, String, NaiveDate)> = conn
+        .prepare(
+            "SELECT ji.invoice_id, j.action, j.on_date FROM main.journal j
+               JOIN main.journal_invoices ji ON ji.journal_id = j.id
+              WHERE j.kind = 'invoice_renamed' AND j.action IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM incoming.journal f
+                                 WHERE f.id = j.id AND f.at = j.at AND f.kind = j.kind
+                                   AND f.action IS j.action AND f.note = j.note)
+              ORDER BY j.id",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    // File number (folded) → the live invoice that left it first; live invoice → the file's
+    // number it left, and the day of its last renaming.
+    let mut claimed: HashMap<String, i64> = HashMap::new();
+    let mut claim: HashMap<i64, (String, NaiveDate)> = HashMap::new();
+    let mut last: HashMap<i64, NaiveDate> = HashMap::new();
+    for (id, from, on) in renamings {
+        last.insert(id, on);
+        let key = folded(&from);
+        if !live.contains_key(&id) || claim.contains_key(&id) || claimed.contains_key(&key) {
+            continue;
+        }
+        // The same row: a restore keeps the file's ids, and a renaming keeps its invoice's
+        // (a restore's own renamings of the file's rows then name the row they renamed).
+        if let Some((then, _)) = file.get(&key).filter(|(_, row)| *row == id) {
+            claimed.insert(key, id);
+            claim.insert(id, (then.clone(), on));
+        }
+    }
+    let mut ids: Vec<i64> = claim.keys().copied().collect();
+    ids.extend(live.iter().filter_map(|(id, number)| {
+        let key = folded(number);
+        (file.contains_key(&key) && !claimed.contains_key(&key) && !claim.contains_key(id))
+            .then_some(*id)
+    }));
+    // The numbers the file's invoices end with: one each.
+    let mut renames = Vec::new();
+    let mut moved: HashSet<String> = HashSet::new();
+    for (id, (then, _)) in &claim {
+        let now = &live[id];
+        if folded(now) != folded(then) {
+            renames.push((then.clone(), now.clone(), last[id]));
+            moved.insert(folded(then));
+        }
+    }
+    renames.sort();
+    for (then, now, _) in &renames {
+        let key = folded(now);
+        if file.contains_key(&key) && !moved.contains(&key) {
+            return Err(Error::invalid(
+                "file",
+                Msg::RestoreNumberTaken {
+                    number: now.clone(),
+                    former: then.clone(),
+                },
+            ));
+        }
+    }
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS restore_identity (live_id INTEGER PRIMARY KEY);
+         DELETE FROM temp.restore_identity;",
+    )?;
+    let mut insert = conn.prepare("INSERT INTO temp.restore_identity (live_id) VALUES (?1)")?;
+    for id in ids {
+        insert.execute([id])?;
+    }
+    Ok(Identity { renames })
+}
+
+/// The live invoice `alias` is one the attached `incoming` holds, under its number or under
+/// the one it had before a renaming since ([`identify`], which must have run).
+fn in_file(alias: &str) -> String {
+    format!("({alias}.id IN (SELECT live_id FROM temp.restore_identity))")
+}
+
 /// Which live invoices `i` a restore of the attached `incoming` carries over (see [`Carry`]):
 /// the issued ones, those an issued credit note corrects (a credit note sent keeps its
 /// invoice: its number must not leave a gap in the credit-note series), those an issued
 /// penalty invoice carried charges (carried with it: the penalty invoice stays one, bearing no
 /// interest of its own, and the days it charged are never charged again), and penalty
 /// invoices recorded before they were issued, on an invoice that will be there (the file has
-/// it, or it is issued and carried too).
-const CARRIED: &str = "(i.issued = 1
+/// it, or it is issued and carried too). Never one the file holds, even under its former
+/// number: that one is the file's, renamed if a document carried names it ([`Carry`]).
+fn carried() -> String {
+    format!(
+        "((i.issued = 1
         OR i.id IN (SELECT d.invoice_id FROM main.credit_note_documents d)
         OR i.id IN (
         SELECT pc.source_invoice_id FROM main.penalty_charges pc
           JOIN main.invoices p ON p.id = pc.penalty_invoice_id
-         WHERE p.issued = 1 AND p.number NOT IN (SELECT number FROM incoming.invoices))
+         WHERE p.issued = 1 AND NOT {})
         OR i.id IN (
         SELECT pc.penalty_invoice_id FROM main.penalty_charges pc
           JOIN main.invoices s ON s.id = pc.source_invoice_id
-         WHERE s.number IN (SELECT number FROM incoming.invoices) OR s.issued = 1))
-    AND i.number NOT IN (SELECT number FROM incoming.invoices)";
+         WHERE {} OR s.issued = 1))
+    AND NOT {})",
+        in_file("p"),
+        in_file("s"),
+        in_file("i")
+    )
+}
 
 /// The FROM clause of the live credit notes a restore of the attached `incoming` carries
 /// over, `cn` joined to its invoice `i`: those the file lacks, on an invoice the file has or
-/// that is carried (see [`CARRIED`]). A credit note sent is a document too.
+/// that is carried (see [`carried`]). A credit note sent is a document too.
 fn carried_credit_notes_from() -> String {
     format!(
         "FROM main.credit_notes cn JOIN main.invoices i ON i.id = cn.invoice_id
          WHERE cn.number NOT IN (SELECT number FROM incoming.credit_notes)
-           AND (i.number IN (SELECT number FROM incoming.invoices) OR ({CARRIED}))
-         ORDER BY cn.id"
+           AND ({} OR {})
+         ORDER BY cn.id",
+        in_file("i"),
+        carried()
     )
 }
 
@@ -773,13 +900,20 @@ struct Carry {
     credit_sequence: Vec<(i64, i64)>,
     /// The archived PDF and XML of carried issued invoices: the bytes sent stay the bytes.
     archives: Vec<Values>,
+    /// The file's invoices renamed since: (number in the file, number now, the day of the
+    /// last renaming), see [`identify`].
+    renamed: Vec<(String, String, NaiveDate)>,
 }
 
 impl Carry {
     fn read(tx: &Connection) -> Result<Carry> {
+        let identity = identify(tx)?;
         let invoices = read_rows(
             tx,
-            &format!("SELECT * FROM main.invoices i WHERE {CARRIED} ORDER BY i.id"),
+            &format!(
+                "SELECT * FROM main.invoices i WHERE {} ORDER BY i.id",
+                carried()
+            ),
             &[],
         )?;
         let mut c = Carry {
@@ -793,6 +927,7 @@ impl Carry {
             archives: Vec::new(),
             credit_documents: Vec::new(),
             credit_sequence: Vec::new(),
+            renamed: identity.renames,
         };
         for d in read_rows(
             tx,
@@ -800,8 +935,10 @@ impl Carry {
                 "SELECT d.*, i.number AS invoice_number
                    FROM main.credit_note_documents d JOIN main.invoices i ON i.id = d.invoice_id
                   WHERE d.number NOT IN (SELECT number FROM incoming.credit_note_documents)
-                    AND (i.number IN (SELECT number FROM incoming.invoices) OR ({CARRIED}))
-                  ORDER BY d.id"
+                    AND ({} OR {})
+                  ORDER BY d.id",
+                in_file("i"),
+                carried()
             ),
             &[],
         )? {
@@ -927,6 +1064,41 @@ impl Carry {
     fn write(&self, tx: &Connection) -> Result<Vec<String>> {
         use crate::store::sql::OptionalExtension;
         use crate::store::sql::Value;
+        // The file's invoices renamed since take the number they have now, with the history
+        // entry that says so (through a number of their own first: two may trade numbers).
+        let mut renamed = Vec::new();
+        for (then, now, on) in &self.renamed {
+            let Some((id, customer_id)) = tx
+                .query_row(
+                    "SELECT id, customer_id FROM main.invoices WHERE number = ?1",
+                    [then],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()?
+            else {
+                continue;
+            };
+            tx.execute(
+                "UPDATE main.invoices SET number = ?2 WHERE id = ?1",
+                crate::store::sql::params![id, format!("\u{1}renaming {id}")],
+            )?;
+            renamed.push((id, customer_id, then, now, on));
+        }
+        for (id, customer_id, then, now, on) in renamed {
+            tx.execute(
+                "UPDATE main.invoices SET number = ?2 WHERE id = ?1",
+                crate::store::sql::params![id, now],
+            )?;
+            let mut entry = crate::journal::NewEntry::new(
+                crate::journal::JournalKind::InvoiceRenamed,
+                customer_id,
+                *on,
+            );
+            entry.action = Some(then.clone());
+            entry.note = format!("{then} → {now}");
+            entry.invoices = vec![(id, None)];
+            crate::journal::append(tx, &entry)?;
+        }
         // Customers by reference: the file's own when it has them, else carried.
         let mut customer_of = std::collections::HashMap::new();
         for row in &self.customers {
@@ -1336,6 +1508,140 @@ mod tests {
         let undo = PathBuf::from(&report.undo.path);
         restore(&mut conn, &path, &undo).unwrap();
         assert_eq!(contents(&conn).unwrap(), changed);
+    }
+
+    /// Invoices of 1,000.00 recorded for the demo's first customer on 2026-01-05, due a
+    /// month later, and given other numbers, as of 2026-11-22.
+    struct Recorder {
+        customer: String,
+    }
+
+    impl Recorder {
+        fn new(conn: &Connection) -> Recorder {
+            let customer = conn
+                .query_row(
+                    "SELECT reference FROM customers ORDER BY id LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            Recorder { customer }
+        }
+
+        fn input(&self, number: &str) -> crate::invoices::InvoiceInput {
+            inv(
+                number,
+                &self.customer,
+                "2026-01-05",
+                "2026-02-04",
+                "1000.00",
+            )
+        }
+
+        fn record(&self, conn: &Connection, number: &str) -> i64 {
+            crate::invoices::create(conn, &self.input(number), day("2026-11-22"))
+                .unwrap()
+                .id
+        }
+
+        fn rename(&self, conn: &mut Connection, from: &str, to: &str) -> i64 {
+            let id = crate::invoices::find_id(conn, from).unwrap().unwrap();
+            crate::invoices::update(conn, id, &self.input(to), day("2026-11-22")).unwrap();
+            id
+        }
+    }
+
+    /// An invoice renamed since the backup is still the file's invoice, under the number it
+    /// has now: a penalty invoice issued since on it is carried and charges it (the days
+    /// charged are not charged again), a history entry says why its number differs from the
+    /// file's; it never comes twice. A later invoice that took a number freed by a renaming
+    /// is not the file's invoice of that number. An undo of the restore finds them all.
+    #[test]
+    fn a_restore_follows_an_invoice_renamed_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let today = day("2026-11-22");
+        let r = Recorder::new(&conn);
+        let (first, second) = (r.record(&conn, "REC-1"), r.record(&conn, "REC-2"));
+        let out = dir.path().join("before-renaming.sqlite");
+        let before = backup_now(&conn, &path, Some(&out)).unwrap().contents;
+        r.rename(&mut conn, "REC-1", "REC-1-B");
+        r.rename(&mut conn, "REC-2", "REC-2-B");
+        r.rename(&mut conn, "REC-2-B", "REC-2-C");
+        let penalty = crate::interest::invoice_penalties(&mut conn, "REC-1-B", today).unwrap();
+        // The freed number taken by another invoice: not the file's REC-1.
+        let newcomer = r.record(&conn, "REC-1");
+        let preview = restore_preview(&conn, &path, &out).unwrap();
+        assert_eq!(preview.carried, std::slice::from_ref(&penalty.number));
+        assert_eq!(preview.dropped_invoices, ["REC-1"]);
+        let report = restore(&mut conn, &path, &out).unwrap();
+        assert_eq!(report.carried, std::slice::from_ref(&penalty.number));
+        assert_eq!(contents(&conn).unwrap().invoices, before.invoices + 1);
+        let find = |c: &Connection, n: &str| crate::invoices::find_id(c, n).unwrap();
+        assert!(find(&conn, "REC-1").is_none() && find(&conn, "REC-2").is_none());
+        assert_eq!(find(&conn, "REC-1-B"), Some(first));
+        assert_eq!(find(&conn, "REC-2-C"), Some(second));
+        assert_ne!(first, newcomer);
+        let charged: i64 = conn
+            .query_row(
+                "SELECT source_invoice_id FROM penalty_charges pc JOIN invoices p ON p.id = pc.penalty_invoice_id
+                  WHERE p.number = ?1",
+                [&penalty.number],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(charged, first);
+        assert!(crate::interest::invoice_penalties(&mut conn, "REC-1-B", today).is_err());
+        for (id, note) in [(first, "REC-1 → REC-1-B"), (second, "REC-2 → REC-2-C")] {
+            let history = crate::journal::for_invoice(&conn, id, 10).unwrap();
+            assert_eq!(history[0].kind, crate::journal::JournalKind::InvoiceRenamed);
+            assert_eq!(history[0].note, note);
+        }
+        // Undone: the ledger as it was, the newcomer back under REC-1, nothing twice.
+        let undo = PathBuf::from(&report.undo.path);
+        let report = restore(&mut conn, &path, &undo).unwrap();
+        assert!(report.carried.is_empty(), "{:?}", report.carried);
+        assert_eq!(contents(&conn).unwrap().invoices, before.invoices + 2);
+        assert!(find(&conn, "REC-1").is_some() && find(&conn, "REC-1-B").is_some());
+        assert!(find(&conn, "REC-2-C").is_some());
+    }
+
+    /// A renaming since the backup onto a number the backup gives another invoice (deleted
+    /// since): restoring would give one number to two invoices. Refused with what to do, in
+    /// both languages, by the preview and the restore; nothing changes.
+    #[test]
+    fn a_restore_refuses_to_give_one_number_to_two_invoices() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let r = Recorder::new(&conn);
+        r.record(&conn, "DUP-A");
+        r.record(&conn, "DUP-B");
+        let out = dir.path().join("before.sqlite");
+        backup_now(&conn, &path, Some(&out)).unwrap();
+        crate::invoices::delete(&mut conn, "DUP-B").unwrap();
+        let id = r.rename(&mut conn, "DUP-A", "DUP-B");
+        let now = every_row(&conn);
+        let refused = |e: Error| {
+            assert!(
+                matches!(&e, Error::Invalid { msg: Msg::RestoreNumberTaken { number, former }, .. }
+                    if number == "DUP-B" && former == "DUP-A"),
+                "{e:?}"
+            );
+            assert!(e
+                .message(crate::error::Lang::Fr)
+                .contains("Rien n'a changé"));
+            assert!(e
+                .message(crate::error::Lang::En)
+                .contains("Nothing changed"));
+        };
+        refused(restore_preview(&conn, &path, &out).unwrap_err());
+        refused(restore(&mut conn, &path, &out).unwrap_err());
+        assert_eq!(every_row(&conn), now);
+        // Renamed away first, as the message says: the restore goes through.
+        r.rename(&mut conn, "DUP-B", "DUP-A2");
+        restore(&mut conn, &path, &out).unwrap();
+        assert_eq!(crate::invoices::find_id(&conn, "DUP-A2").unwrap(), Some(id));
+        assert!(crate::invoices::find_id(&conn, "DUP-B").unwrap().is_some());
     }
 
     /// Every row of every table, as text, sorted by table then row (but the computer-local

@@ -838,6 +838,12 @@ pub enum Msg {
     CannotWrite(String),
     OutputIsDatabase(String),
     RestoreFromItself,
+    /// A restore would give `number` to two invoices: one renamed since from `former`, and
+    /// another the file holds under `number`.
+    RestoreNumberTaken {
+        number: String,
+        former: String,
+    },
     /// Restoring replaces (customers, invoices, payments) now with those of the file.
     RestoreNeedsConfirmation {
         now: [i64; 3],
@@ -1628,6 +1634,11 @@ impl Msg {
                     format!("File not found: {p}")
                 }
             }
+            Msg::RestoreNumberTaken { number, former } => if fr {
+                format!("Depuis cette sauvegarde, la facture {former} a pris le numéro {number}, que la sauvegarde donne à une autre facture : restauré, ce numéro désignerait deux factures. Renumérotez d'abord la facture {number} actuelle, ou restaurez une sauvegarde plus récente. Rien n'a changé.")
+            } else {
+                format!("Since this backup, invoice {former} took the number {number}, which the backup gives to another invoice: restored, one number would name two invoices. Rename the current invoice {number} first, or restore a newer backup. Nothing changed.")
+            },
             Msg::RestoreFromItself => t(
                 fr,
                 "C'est la base ouverte elle-même : choisissez une sauvegarde.",

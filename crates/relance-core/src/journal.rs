@@ -24,6 +24,8 @@ pub enum JournalKind {
     Payment,
     CreditNote,
     InvoiceAmountChanged,
+    /// An invoice's number changed: `action` holds the number it had, `note` "old → new".
+    InvoiceRenamed,
     WriteOff,
     Handover,
     DocumentSent,
@@ -48,6 +50,7 @@ impl JournalKind {
             JournalKind::Payment => "payment",
             JournalKind::CreditNote => "credit_note",
             JournalKind::InvoiceAmountChanged => "invoice_amount_changed",
+            JournalKind::InvoiceRenamed => "invoice_renamed",
             JournalKind::WriteOff => "write_off",
             JournalKind::Handover => "handover",
             JournalKind::DocumentSent => "document_sent",
@@ -57,7 +60,7 @@ impl JournalKind {
         }
     }
     fn parse(s: &str) -> JournalKind {
-        const ALL: [JournalKind; 17] = [
+        const ALL: [JournalKind; 18] = [
             JournalKind::ActionDone,
             JournalKind::ActionSkipped,
             JournalKind::ActionSnoozed,
@@ -69,6 +72,7 @@ impl JournalKind {
             JournalKind::Payment,
             JournalKind::CreditNote,
             JournalKind::InvoiceAmountChanged,
+            JournalKind::InvoiceRenamed,
             JournalKind::WriteOff,
             JournalKind::Handover,
             JournalKind::DocumentSent,

@@ -148,6 +148,15 @@ enum Op {
     Delete {
         inv: usize,
     },
+    /// An invoice given another number: refused once Relance issued it, once it came from
+    /// its e-invoice, and once a document sent names it (a penalty invoice, an issued credit
+    /// note, an archived letter).
+    Rename {
+        inv: usize,
+        /// To a number a renaming freed (its own earlier one, or another invoice's) when
+        /// there is one, else to a new one.
+        reuse: bool,
+    },
     /// Today's actions marked done: every one (`all`), or the first; with `undo`, undone at
     /// once.
     DoToday {
@@ -230,6 +239,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(inv, kind, back)| Op::Preview { inv, kind, back }),
         3 => (any::<bool>(), prop::bool::weighted(0.3)).prop_map(|(all, undo)| Op::DoToday { all, undo }),
         1 => (0..8usize).prop_map(|inv| Op::Delete { inv }),
+        2 => (0..8usize, any::<bool>()).prop_map(|(inv, reuse)| Op::Rename { inv, reuse }),
         3 => (0..8usize, prop_oneof![Just(100i64), 1..=100i64], prop_oneof![2 => Just(0i64), 1 => 1..=150i64], 0..20i64, prop::bool::weighted(0.3))
             .prop_map(|(inv, pct, fee, back, undo)| Op::BankPay { inv, pct, fee, back, undo }),
         2 => (0..8usize, 0..3usize, 0..20i64, prop::bool::weighted(0.3))
@@ -256,6 +266,11 @@ static RETURNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 /// Overcharged penalty invoices corrected by a credit note, over the whole run.
 static CORRECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Invoices renamed, and those a restore then found under their former number, over the
+/// whole run.
+static RENAMES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static RENAMES_RESTORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 const CUSTOMERS: [&str; 2] = ["PRO", "PRIV"];
 const KINDS: [LetterKind; 4] = [
     LetterKind::Courtesy,
@@ -264,9 +279,15 @@ const KINDS: [LetterKind; 4] = [
     LetterKind::FormalDemand,
 ];
 
+/// Each invoice the model creates gets its own, over the whole run: what a number is not once
+/// invoices are renamed.
+static NEXT_UID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// One invoice as the model knows it.
 #[derive(Debug, Clone)]
 struct MInv {
+    /// Which invoice it is, whatever its number ([`NEXT_UID`]).
+    uid: usize,
     number: String,
     cust: usize,
     total: i64,
@@ -300,6 +321,8 @@ struct MInv {
     /// The day of the first formal demand produced for it (interest on a private debtor
     /// runs from the day after).
     demanded: Option<NaiveDate>,
+    /// An archived letter names it.
+    lettered: bool,
     /// Promises to pay it: (made on, promised date, a payment or credit note recorded since,
     /// or, once broken, the broken promise handled on Today).
     promises: Vec<(NaiveDate, NaiveDate, bool)>,
@@ -312,6 +335,7 @@ impl MInv {
     /// An invoice recorded (typed or imported): nothing settled, nothing happened yet.
     fn recorded(number: String, cust: usize, total: i64, issue: NaiveDate, due: NaiveDate) -> MInv {
         MInv {
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             number,
             cust,
             total,
@@ -327,6 +351,7 @@ impl MInv {
             source: None,
             late_fact: false,
             demanded: None,
+            lettered: false,
             issued: false,
             promises: vec![],
             docs: vec![],
@@ -380,6 +405,11 @@ struct World {
     contracts: Vec<(String, i64)>,
     /// The ledger's server address, when the sequence runs on a shared ledger.
     server: Option<String>,
+    /// The highest "M-" number given so far: never given twice in a run (a deleted or
+    /// dropped invoice's number could otherwise name another invoice in a snapshot).
+    recorded: usize,
+    /// The numbers renamings left, which a renaming may give again.
+    freed: Vec<String>,
 }
 
 impl World {
@@ -479,6 +509,8 @@ fn setup() -> World {
         snapshot: None,
         contracts: Vec::new(),
         server,
+        recorded: 0,
+        freed: Vec::new(),
     }
 }
 
@@ -603,8 +635,40 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             };
             let db = w.db();
             let tables = table_sizes(&w.conn);
-            let report = relance_core::backup::restore(&mut w.conn, &db, &path)
-                .map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
+            // The file's invoices renamed since take the number they have now: refused when
+            // one of those is another invoice's in the file, and nothing changes.
+            let finals: Vec<String> = then
+                .iter()
+                .map(|t| {
+                    w.invoices
+                        .iter()
+                        .find(|m| m.uid == t.uid)
+                        .map_or(&t.number, |m| &m.number)
+                        .to_ascii_lowercase()
+                })
+                .collect();
+            let taken = finals.len() != finals.iter().collect::<BTreeSet<_>>().len();
+            let got = relance_core::backup::restore(&mut w.conn, &db, &path);
+            if taken {
+                prop_assert!(
+                    matches!(
+                        got,
+                        Err(relance_core::Error::Invalid {
+                            msg: relance_core::error::Msg::RestoreNumberTaken { .. },
+                            ..
+                        })
+                    ),
+                    "a restore giving one number to two invoices: {:?}",
+                    got.as_ref().map(|r| &r.carried)
+                );
+                prop_assert_eq!(
+                    table_sizes(&w.conn),
+                    tables,
+                    "a refused restore changes nothing"
+                );
+                return Ok(());
+            }
+            let report = got.map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
             // Every write acknowledged before the restore is in its undo snapshot: each
             // invoice with what settled it, and each promise.
             let undo = Connection::open_sqlite_file(&report.undo.path, true).unwrap();
@@ -653,11 +717,23 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             // charged twice) and their credit notes, without their payments; and the credit
             // notes made since on the snapshot's invoices.
             let mut next = then.clone();
+            // The file's invoice: the same one (renamed since or not), or one of the number of
+            // a file's invoice gone since (the engine knows an invoice by its number, and
+            // follows its renamings).
+            let in_file = |m: &MInv| {
+                then.iter().any(|t| {
+                    t.uid == m.uid
+                        || (t.number.eq_ignore_ascii_case(&m.number)
+                            && !w.invoices.iter().any(|x| x.uid == t.uid))
+                })
+            };
             for m in &w.invoices {
-                let known = then.iter().any(|t| t.number == m.number);
+                let known = in_file(m);
                 let source_kept = m.source.as_ref().is_some_and(|s| {
                     then.iter().any(|t| &t.number == s)
-                        || w.invoices.iter().any(|x| &x.number == s && x.issued)
+                        || w.invoices
+                            .iter()
+                            .any(|x| &x.number == s && (x.issued || in_file(x)))
                 });
                 // Issued, or corrected by an issued credit note (carried with it), or charged
                 // by an issued penalty invoice (carried with it: the days it charges are
@@ -680,11 +756,22 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                     carried.promises.clear();
                     // Letters are not carried: a formal demand made since is dropped.
                     carried.demanded = None;
+                    carried.lettered = false;
                     next.push(carried);
                 }
             }
             for t in &mut next {
-                if let Some(now) = w.invoices.iter().find(|m| m.number == t.number) {
+                let now = w
+                    .invoices
+                    .iter()
+                    .find(|m| m.uid == t.uid)
+                    .or_else(|| w.invoices.iter().find(|m| m.number == t.number));
+                if let Some(now) = now {
+                    // Renamed since: it keeps the number it has now.
+                    if now.uid == t.uid && now.number != t.number {
+                        RENAMES_RESTORED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        t.number = now.number.clone();
+                    }
                     t.late_fact |= now.late_fact;
                     for c in now.credited.iter().skip(t.credited.len()) {
                         t.credited.push(*c);
@@ -703,24 +790,22 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             }
             let mut want: Vec<String> = next
                 .iter()
-                .filter(|m| !then.iter().any(|t| t.number == m.number))
+                .filter(|m| !in_file(m))
                 .map(|m| m.number.clone())
                 .collect();
             want.sort();
             let mut got = report.carried.clone();
             got.sort();
             prop_assert_eq!(got, want, "invoices carried over by the restore");
-            w.invoices = next;
+            // The next restore is of the undo snapshot: the ledger just before this one.
+            w.snapshot = Some((
+                std::path::PathBuf::from(&report.undo.path),
+                std::mem::replace(&mut w.invoices, next),
+            ));
         }
         Op::Invoice { cust, cents, terms } => {
-            // One past the highest (an invoice may have been deleted: never a number taken).
-            let last = w
-                .invoices
-                .iter()
-                .filter_map(|m| m.number.strip_prefix("M-")?.parse::<usize>().ok())
-                .max()
-                .unwrap_or(0);
-            let number = format!("M-{:03}", last + 1);
+            w.recorded += 1;
+            let number = format!("M-{:03}", w.recorded);
             let due = today + Duration::days(terms);
             invoices::create(
                 &w.conn,
@@ -1016,6 +1101,54 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 RETURNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
+        Op::Rename { inv, reuse } => {
+            let Some(i) = pick(w, inv) else { return Ok(()) };
+            let m = w.invoices[i].clone();
+            let named = !m.docs.is_empty()
+                || m.lettered
+                || w.invoices
+                    .iter()
+                    .any(|p| p.source.as_deref() == Some(&m.number));
+            let expect = !m.issued && !m.penalty && !m.number.starts_with("E-") && !named;
+            let free = w
+                .freed
+                .iter()
+                .find(|n| !w.invoices.iter().any(|x| x.number.eq_ignore_ascii_case(n)));
+            let to = match (reuse, free) {
+                (true, Some(n)) => n.clone(),
+                _ => format!("{}-R{}", m.number, w.log.len()),
+            };
+            let id = invoices::find_id(&w.conn, &m.number).unwrap().unwrap();
+            let got = invoices::update(
+                &mut w.conn,
+                id,
+                &invoices::InvoiceInput {
+                    number: to.clone(),
+                    customer: CUSTOMERS[m.cust].into(),
+                    issue_date: m.issue.to_string(),
+                    due_date: m.due.to_string(),
+                    total: format!("{}.{:02}", m.total / 100, m.total % 100),
+                    ..Default::default()
+                },
+                today,
+            );
+            prop_assert_eq!(
+                got.is_ok(),
+                expect,
+                "rename {} to {}: {:?}",
+                &m.number,
+                &to,
+                got.as_ref().err()
+            );
+            if got.is_ok() {
+                RENAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                w.freed.retain(|n| !n.eq_ignore_ascii_case(&to));
+                w.freed.push(m.number.clone());
+                w.invoices[i].number = to;
+            } else {
+                prop_assert_eq!(invoices::find_id(&w.conn, &m.number).unwrap(), Some(id));
+            }
+        }
         Op::Delete { inv } => {
             let Some(i) = pick(w, inv) else { return Ok(()) };
             let m = &w.invoices[i];
@@ -1158,9 +1291,10 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 archive::produce(&mut w.conn, kind, &m.number, today, &mut |_, _| Ok(())).unwrap();
             prop_assert_eq!(again.document.id, produced.document.id);
             prop_assert!(!again.created);
-            if kind == LetterKind::FormalDemand {
-                for x in &mut w.invoices {
-                    if produced.document.invoices.contains(&x.number) && x.demanded.is_none() {
+            for x in &mut w.invoices {
+                if produced.document.invoices.contains(&x.number) {
+                    x.lettered = true;
+                    if kind == LetterKind::FormalDemand && x.demanded.is_none() {
                         x.demanded = Some(today);
                     }
                 }
@@ -2097,13 +2231,24 @@ fn check(w: &World) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A sequence a run found, or one written to show a case, run step by step with the model
+/// checked after each.
+fn replay(ops: &[Op]) -> World {
+    let mut w = setup();
+    for op in ops {
+        w.log.push(format!("{} {op:?}", w.today));
+        apply(&mut w, op).unwrap();
+        check(&w).unwrap();
+    }
+    w
+}
+
 /// A sequence a run found (the restore's rows of the file counted in every table): a credit
 /// note made after the backup, carried over by the restore, settles an invoice the file held
 /// open, so its wake date and its customer's balance go.
 #[test]
 fn a_restore_carrying_a_credit_note_that_settles_an_invoice() {
-    let mut w = setup();
-    for op in [
+    replay(&[
         Op::Invoice {
             cust: 0,
             cents: 199_093,
@@ -2120,11 +2265,7 @@ fn a_restore_carrying_a_credit_note_that_settles_an_invoice() {
             net: 165_911,
         },
         Op::Restore,
-    ] {
-        w.log.push(format!("{} {op:?}", w.today));
-        apply(&mut w, &op).unwrap();
-        check(&w).unwrap();
-    }
+    ]);
 }
 
 /// A run found it: a penalty invoice issued on an invoice recorded after the backup is
@@ -2133,8 +2274,7 @@ fn a_restore_carrying_a_credit_note_that_settles_an_invoice() {
 /// own. The restore now carries the invoice a penalty invoice charges along with it.
 #[test]
 fn a_restore_carrying_a_penalty_invoice_on_an_invoice_recorded_since() {
-    let mut w = setup();
-    for op in [
+    replay(&[
         Op::Backup,
         Op::Invoice {
             cust: 0,
@@ -2152,11 +2292,79 @@ fn a_restore_carrying_a_penalty_invoice_on_an_invoice_recorded_since() {
             inv: 0,
             race: false,
         },
-    ] {
-        w.log.push(format!("{} {op:?}", w.today));
-        apply(&mut w, &op).unwrap();
-        check(&w).unwrap();
-    }
+    ]);
+}
+
+/// An invoice renamed after a backup, then charged by a penalty invoice and credited, then
+/// the backup restored: the penalty invoice and the credit note are carried onto the file's
+/// invoice, which keeps the number they print; the days charged are not charged again, and
+/// the number no longer changes. Another renamed since keeps its number too; once the
+/// restore drops the letter that named it, it may be renamed again, then to a number a
+/// renaming freed. Restoring the undo snapshot brings back the ledger as it was, each
+/// invoice once, under the number it has now.
+#[test]
+fn a_restore_follows_an_invoice_renamed_since() {
+    let w = replay(&[
+        Op::Invoice {
+            cust: 0,
+            cents: 100_000,
+            terms: 0,
+        },
+        Op::Invoice {
+            cust: 1,
+            cents: 50_000,
+            terms: 0,
+        },
+        Op::Backup,
+        Op::Advance { days: 30 },
+        Op::Rename {
+            inv: 0,
+            reuse: false,
+        },
+        Op::Rename {
+            inv: 1,
+            reuse: false,
+        },
+        Op::Penalty {
+            inv: 0,
+            race: false,
+        },
+        Op::Credit {
+            inv: 0,
+            pct: 10,
+            back: 0,
+        },
+        Op::Letter { inv: 1, kind: 1 },
+        Op::Rename {
+            inv: 1,
+            reuse: false,
+        },
+        Op::Restore,
+        Op::Penalty {
+            inv: 0,
+            race: false,
+        },
+        Op::Rename {
+            inv: 0,
+            reuse: false,
+        },
+        Op::Rename {
+            inv: 1,
+            reuse: false,
+        },
+        Op::Rename {
+            inv: 1,
+            reuse: true,
+        },
+        Op::Restore,
+    ]);
+    // Back as before the first restore, each invoice once, under the number it has now.
+    let numbers: Vec<&str> = w.invoices.iter().map(|m| m.number.as_str()).collect();
+    assert_eq!(numbers.len(), 3, "{numbers:?}");
+    assert!(
+        numbers[0].starts_with("M-001-R") && numbers[1] == "M-001",
+        "{numbers:?}"
+    );
 }
 
 /// Runs the sequences and prints how many, with how many steps (the bench reports them).
@@ -2185,13 +2393,16 @@ fn the_engine_agrees_with_the_model() {
         "model-based test: {} sequences run (shrinking included), {} steps, each checked \
          against the model at every date where a fact changed; {} overcharged penalty \
          invoices corrected; {} penalty invoices asked for by two processes at once; {} bank \
-         payments settled with a difference; {} bank payments given back; {}",
+         payments settled with a difference; {} bank payments given back; {} invoices \
+         renamed, {} of them then found by a restore under their former number; {}",
         sequences.load(Ordering::Relaxed),
         steps.load(Ordering::Relaxed),
         CORRECTIONS.load(Ordering::Relaxed),
         RACES.load(Ordering::Relaxed),
         DIFFERENCES.load(Ordering::Relaxed),
         RETURNS.load(Ordering::Relaxed),
+        RENAMES.load(Ordering::Relaxed),
+        RENAMES_RESTORED.load(Ordering::Relaxed),
         match &result {
             Ok(()) => "no finding".to_string(),
             Err(e) => format!("finding: {e}"),

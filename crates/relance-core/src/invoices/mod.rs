@@ -488,12 +488,14 @@ pub fn update(
         return Err(Error::invalid("number", Msg::IssuedInvoiceImmutable));
     }
     // Renamed into the owner's own series: refused as a new number would be.
-    let renamed = tx
+    let former = tx
         .query_row("SELECT number FROM invoices WHERE id = ?1", [id], |r| {
             r.get::<_, String>(0)
         })
-        .optional()?
-        .is_some_and(|old| v::identifier_key(&old) != v::identifier_key(&new.number));
+        .optional()?;
+    let renamed = former
+        .as_deref()
+        .is_some_and(|old| v::identifier_key(old) != v::identifier_key(&new.number));
     if renamed {
         issue::refuse_own_series(&tx, &new.number)?;
         refuse_rename_once_named(&tx, id)?;
@@ -579,19 +581,28 @@ pub fn update(
         entry.invoices = vec![(id, None)];
         journal::append(&tx, &entry)?;
     }
+    // A renaming is history too, and what a restore of an older backup follows to find the
+    // invoice the backup knew by its former number (`backup::RENAMED_SINCE`).
+    if let (true, Some(former)) = (renamed, former) {
+        let mut entry = journal::NewEntry::new(JournalKind::InvoiceRenamed, new.customer_id, as_of);
+        entry.note = format!("{former} → {}", new.number);
+        entry.action = Some(former);
+        entry.invoices = vec![(id, None)];
+        journal::append(&tx, &entry)?;
+    }
     tx.commit()?;
     get(conn, id, as_of)
 }
 
-/// Refuses to change the number of an invoice that a document sent already names: an
-/// issued penalty invoice charging it, an issued credit note correcting it, an archived
-/// letter claiming it. The document keeps the number it printed; the invoice must keep
+/// Refuses to change the number of an invoice that a document sent already names: a
+/// penalty invoice charging it, an issued credit note correcting it, an archived letter or
+/// e-mail claiming it (an issued penalty invoice itself never changes). The document keeps the number it printed; the invoice must keep
 /// answering to it (and a restore finds the documents' invoices by their numbers).
 fn refuse_rename_once_named(conn: &Connection, id: i64) -> Result<()> {
     let penalty: Option<String> = conn
         .query_row(
             "SELECT p.number FROM penalty_charges pc JOIN invoices p ON p.id = pc.penalty_invoice_id
-              WHERE pc.source_invoice_id = ?1 AND p.issued = 1 ORDER BY p.id LIMIT 1",
+              WHERE pc.source_invoice_id = ?1 ORDER BY p.id LIMIT 1",
             [id],
             |r| r.get(0),
         )

@@ -553,6 +553,7 @@ export const en = {
   'history.payment': "Payment",
   'history.credit_note': "Credit note",
   'history.invoice_amount_changed': "Invoice amount changed",
+  'history.invoice_renamed': "Invoice renamed",
   'history.write_off': "Written off",
   'history.handover': "Handed over",
   'history.note': "Note",

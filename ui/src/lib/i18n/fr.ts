@@ -555,6 +555,7 @@ export const fr: Record<Key, string> = {
   'history.payment': "Paiement",
   'history.credit_note': "Avoir",
   'history.invoice_amount_changed': "Montant de facture modifié",
+  'history.invoice_renamed': "Facture renumérotée",
   'history.write_off': "Passée en perte",
   'history.handover': "Confiée au recouvrement",
   'history.note': "Note",
