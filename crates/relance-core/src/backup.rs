@@ -555,7 +555,10 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
         })
     };
     let preview = read();
-    conn.execute_batch("DROP TABLE IF EXISTS temp.restore_identity; DETACH DATABASE incoming")?;
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.restore_identity; DROP TABLE IF EXISTS temp.restore_claimed;
+         DETACH DATABASE incoming",
+    )?;
     preview
 }
 
@@ -567,6 +570,9 @@ const NOT_RESTORED: [&str; 1] = ["pending_files"];
 /// over ([`Carry`]). Returns the undo snapshot and the numbers carried.
 fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, Vec<String>)> {
     let tx = conn.transaction()?;
+    // What the restore carries, read first: a refusal (one number for two invoices) leaves
+    // no undo snapshot behind (its reads write only this connection's temporary tables).
+    let carry = Carry::read(&tx)?;
     // The undo snapshot is read through a second connection: this transaction holds the
     // write lock and has changed nothing yet, so what that reader sees is exactly the data
     // the restore replaces (SQLite's backup cannot read from a connection inside a write
@@ -580,8 +586,9 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
         .prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
-    let carry = Carry::read(&tx)?;
-    tx.execute_batch("DROP TABLE IF EXISTS temp.restore_identity")?;
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS temp.restore_identity; DROP TABLE IF EXISTS temp.restore_claimed",
+    )?;
     for (name, _) in &triggers {
         tx.execute_batch(&format!("DROP TRIGGER main.\"{name}\""))?;
     }
@@ -733,81 +740,106 @@ struct Identity {
     /// The file's invoices renamed since, with the number they have now: (number in the
     /// file, number now, the day of the last renaming).
     renames: Vec<(String, String, NaiveDate)>,
+    /// Those a document of the file names, which keep the file's number: the same, their
+    /// renaming undone.
+    kept: Vec<(String, String, NaiveDate)>,
 }
 
 /// Works out which live invoices are the attached file's. A renaming is journaled with the
 /// number it left (`invoice_renamed`, `action`); those the file lacks (by id, time of
-/// recording and what they say: ids are given again after a restore, within the same
-/// second in a script) were made since. One that left a number the file gives the same row (its id)
-/// names the live invoice that is the file's invoice of that number, whatever number it has
-/// now (one renamed A → B → C is the file's A; a later invoice that took the freed A is
-/// not). A live invoice no such renaming names is the file's when the file has its number. The
-/// file's invoices renamed since take the number they have now: what was sent since (a
+/// recording, what they say and the invoice they name: ids are given again after a restore,
+/// within the same second in a script) were made since. One that left a number the file
+/// gives the same row (its id and time of recording: a restore keeps both, a renaming too,
+/// while an id a deletion freed is given again at another time) names the live invoice
+/// that is the file's invoice of that number, whatever number it has now (one renamed
+/// A → B → C is the file's A; a later invoice that took the freed A is not). A live invoice
+/// no such renaming names is the file's when the file has its number.
+///
+/// The file's invoices renamed since take the number they have now: what was sent since (a
 /// penalty invoice, a credit note, a reminder) printed that one, and an undo snapshot of
-/// this restore must find them under it too. Refused, changing nothing, when that number is
-/// another invoice's in the file: one number would name two invoices.
+/// this restore must find them under it. Not one a document of the file names (a letter
+/// printed its number then): it keeps the file's. Refused, changing nothing, when the
+/// number it takes is another invoice's in the file, or when it keeps the file's while a
+/// document carried since names it by the other.
 fn identify(conn: &Connection) -> Result<Identity> {
     use std::collections::{HashMap, HashSet};
-    // Folded number → (number, id) in the file.
-    let file: HashMap<String, (String, i64)> = conn
-        .prepare("SELECT number, id FROM incoming.invoices")?
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
-        .map(|n| n.map(|(n, id)| (folded(&n), (n, id))))
-        .collect::<crate::store::sql::Result<_>>()?;
-    let live: HashMap<i64, String> = conn
-        .prepare("SELECT id, number FROM main.invoices")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::store::sql::Result<_>>()?;
     let renamings: Vec<(i64, String, NaiveDate)> = conn
         .prepare(
             "SELECT ji.invoice_id, j.action, j.on_date FROM main.journal j
                JOIN main.journal_invoices ji ON ji.journal_id = j.id
               WHERE j.kind = 'invoice_renamed' AND j.action IS NOT NULL
                 AND NOT EXISTS (SELECT 1 FROM incoming.journal f
+                                  JOIN incoming.journal_invoices fi ON fi.journal_id = f.id
                                  WHERE f.id = j.id AND f.at = j.at AND f.kind = j.kind
-                                   AND f.action IS j.action AND f.note = j.note)
+                                   AND f.action IS j.action AND f.note = j.note
+                                   AND fi.invoice_id = ji.invoice_id)
               ORDER BY j.id",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
-    // File number (folded) → the live invoice that left it first; live invoice → the file's
-    // number it left, and the day of its last renaming.
-    let mut claimed: HashMap<String, i64> = HashMap::new();
-    let mut claim: HashMap<i64, (String, NaiveDate)> = HashMap::new();
+    // Live invoice → (the file's row, its number there, the day of its last renaming).
+    let mut claim: HashMap<i64, (i64, String, NaiveDate)> = HashMap::new();
+    let mut claimed: HashSet<String> = HashSet::new();
     let mut last: HashMap<i64, NaiveDate> = HashMap::new();
+    let mut row_of = conn.prepare(
+        "SELECT x.id, x.number FROM incoming.invoices x
+           JOIN main.invoices i ON i.id = x.id AND i.created_at = x.created_at
+          WHERE x.number = ?1 AND i.id = ?2",
+    )?;
     for (id, from, on) in renamings {
         last.insert(id, on);
-        let key = folded(&from);
-        if !live.contains_key(&id) || claim.contains_key(&id) || claimed.contains_key(&key) {
+        if claim.contains_key(&id) || claimed.contains(&folded(&from)) {
             continue;
         }
-        // The same row: a restore keeps the file's ids, and a renaming keeps its invoice's
-        // (a restore's own renamings of the file's rows then name the row they renamed).
-        if let Some((then, _)) = file.get(&key).filter(|(_, row)| *row == id) {
-            claimed.insert(key, id);
-            claim.insert(id, (then.clone(), on));
+        let row: Option<(i64, String)> = row_of
+            .query_row(crate::store::sql::params![from, id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if let Some((row, then)) = row {
+            claimed.insert(folded(&then));
+            claim.insert(id, (row, then, on));
         }
     }
-    let mut ids: Vec<i64> = claim.keys().copied().collect();
-    ids.extend(live.iter().filter_map(|(id, number)| {
-        let key = folded(number);
-        (file.contains_key(&key) && !claimed.contains_key(&key) && !claim.contains_key(id))
-            .then_some(*id)
-    }));
-    // The numbers the file's invoices end with: one each.
+    // The numbers the claimed rows end with, and what may keep them from it.
     let mut renames = Vec::new();
-    let mut moved: HashSet<String> = HashSet::new();
-    for (id, (then, _)) in &claim {
-        let now = &live[id];
-        if folded(now) != folded(then) {
-            renames.push((then.clone(), now.clone(), last[id]));
-            moved.insert(folded(then));
+    let mut kept = Vec::new();
+    for (id, (row, then, _)) in &claim {
+        let now: String = conn.query_row(
+            "SELECT number FROM main.invoices WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        if folded(&now) == folded(then) {
+            continue;
         }
+        if named_in_file(conn, *row)? {
+            if named_since(conn, *id)? {
+                return Err(Error::invalid(
+                    "file",
+                    Msg::RestoreNumberNamedTwice {
+                        number: now,
+                        former: then.clone(),
+                    },
+                ));
+            }
+            kept.push((then.clone(), now, last[id]));
+            continue;
+        }
+        renames.push((then.clone(), now, last[id]));
     }
     renames.sort();
+    let moved: HashSet<String> = renames.iter().map(|(then, _, _)| folded(then)).collect();
     for (then, now, _) in &renames {
-        let key = folded(now);
-        if file.contains_key(&key) && !moved.contains(&key) {
+        let taken = conn
+            .query_row(
+                "SELECT 1 FROM incoming.invoices WHERE number = ?1",
+                [now],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if taken && !moved.contains(&folded(now)) {
             return Err(Error::invalid(
                 "file",
                 Msg::RestoreNumberTaken {
@@ -817,21 +849,122 @@ fn identify(conn: &Connection) -> Result<Identity> {
             ));
         }
     }
+    // The file's invoices: those claimed, and those of a number the file has no claim took.
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS restore_identity (live_id INTEGER PRIMARY KEY);
-         DELETE FROM temp.restore_identity;",
+         CREATE TEMP TABLE IF NOT EXISTS restore_claimed (number TEXT PRIMARY KEY COLLATE NOCASE);
+         DELETE FROM temp.restore_identity;
+         DELETE FROM temp.restore_claimed;",
     )?;
-    let mut insert = conn.prepare("INSERT INTO temp.restore_identity (live_id) VALUES (?1)")?;
-    for id in ids {
-        insert.execute([id])?;
+    for number in &claimed {
+        conn.execute(
+            "INSERT OR IGNORE INTO temp.restore_claimed (number) VALUES (?1)",
+            [number],
+        )?;
     }
-    Ok(Identity { renames })
+    for id in claim.keys() {
+        conn.execute(
+            "INSERT INTO temp.restore_identity (live_id) VALUES (?1)",
+            [id],
+        )?;
+    }
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.restore_identity (live_id)
+         SELECT i.id FROM main.invoices i
+          WHERE i.number IN (SELECT number FROM incoming.invoices)
+            AND i.number NOT IN (SELECT number FROM temp.restore_claimed)",
+        [],
+    )?;
+    kept.sort();
+    Ok(Identity { renames, kept })
+}
+
+/// A document of the attached file names its invoice `row`: a letter or e-mail archived, a
+/// penalty invoice, an issued credit note (tables an older file may not have yet).
+fn named_in_file(conn: &Connection, row: i64) -> Result<bool> {
+    for (table, column) in [
+        ("document_invoices", "invoice_id"),
+        ("penalty_charges", "source_invoice_id"),
+        ("credit_note_documents", "invoice_id"),
+    ] {
+        let exists = conn
+            .query_row(
+                "SELECT 1 FROM incoming.sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if exists
+            && conn
+                .query_row(
+                    &format!("SELECT 1 FROM incoming.{table} WHERE {column} = ?1 LIMIT 1"),
+                    [row],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A document the attached file lacks names the live invoice `id` (a restore carries it):
+/// a penalty invoice, a credit note, an issued credit note.
+fn named_since(conn: &Connection, id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM main.penalty_charges pc
+                                      JOIN main.invoices p ON p.id = pc.penalty_invoice_id
+                                     WHERE pc.source_invoice_id = ?1
+                                       AND p.number NOT IN (SELECT number FROM incoming.invoices))
+                     OR EXISTS (SELECT 1 FROM main.credit_notes cn WHERE cn.invoice_id = ?1
+                                   AND cn.number NOT IN (SELECT number FROM incoming.credit_notes))
+                     OR EXISTS (SELECT 1 FROM main.credit_note_documents d WHERE d.invoice_id = ?1
+                                   AND d.number NOT IN
+                                       (SELECT number FROM incoming.credit_note_documents))",
+            [id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// The live invoice `alias` is one the attached `incoming` holds, under its number or under
 /// the one it had before a renaming since ([`identify`], which must have run).
 fn in_file(alias: &str) -> String {
     format!("({alias}.id IN (SELECT live_id FROM temp.restore_identity))")
+}
+
+/// The id and customer of the invoice `number` names in the restored ledger.
+fn invoice_numbered(tx: &Connection, number: &str) -> Result<Option<(i64, i64)>> {
+    Ok(tx
+        .query_row(
+            "SELECT id, customer_id FROM main.invoices WHERE number = ?1",
+            [number],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .optional()?)
+}
+
+/// The history entry of a renaming a restore makes or undoes (`left` → `took`, on `on`).
+fn journal_renaming(
+    tx: &Connection,
+    id: i64,
+    customer_id: i64,
+    left: &str,
+    took: &str,
+    on: NaiveDate,
+) -> Result<()> {
+    let mut entry =
+        crate::journal::NewEntry::new(crate::journal::JournalKind::InvoiceRenamed, customer_id, on);
+    entry.action = Some(left.to_string());
+    entry.note = format!("{left} → {took}");
+    entry.invoices = vec![(id, None)];
+    crate::journal::append(tx, &entry)?;
+    Ok(())
 }
 
 /// Which live invoices `i` a restore of the attached `incoming` carries over (see [`Carry`]):
@@ -903,6 +1036,8 @@ struct Carry {
     /// The file's invoices renamed since: (number in the file, number now, the day of the
     /// last renaming), see [`identify`].
     renamed: Vec<(String, String, NaiveDate)>,
+    /// Those that keep the file's number all the same (a document of the file names it).
+    kept: Vec<(String, String, NaiveDate)>,
 }
 
 impl Carry {
@@ -928,6 +1063,7 @@ impl Carry {
             credit_documents: Vec::new(),
             credit_sequence: Vec::new(),
             renamed: identity.renames,
+            kept: identity.kept,
         };
         for d in read_rows(
             tx,
@@ -1068,14 +1204,7 @@ impl Carry {
         // entry that says so (through a number of their own first: two may trade numbers).
         let mut renamed = Vec::new();
         for (then, now, on) in &self.renamed {
-            let Some((id, customer_id)) = tx
-                .query_row(
-                    "SELECT id, customer_id FROM main.invoices WHERE number = ?1",
-                    [then],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-                )
-                .optional()?
-            else {
+            let Some((id, customer_id)) = invoice_numbered(tx, then)? else {
                 continue;
             };
             tx.execute(
@@ -1089,15 +1218,14 @@ impl Carry {
                 "UPDATE main.invoices SET number = ?2 WHERE id = ?1",
                 crate::store::sql::params![id, now],
             )?;
-            let mut entry = crate::journal::NewEntry::new(
-                crate::journal::JournalKind::InvoiceRenamed,
-                customer_id,
-                *on,
-            );
-            entry.action = Some(then.clone());
-            entry.note = format!("{then} → {now}");
-            entry.invoices = vec![(id, None)];
-            crate::journal::append(tx, &entry)?;
+            journal_renaming(tx, id, customer_id, then, now, *on)?;
+        }
+        // Those that keep the file's number: their renaming since is undone, and said so
+        // (what a later restore follows them through).
+        for (then, now, on) in &self.kept {
+            if let Some((id, customer_id)) = invoice_numbered(tx, then)? {
+                journal_renaming(tx, id, customer_id, now, then, *on)?;
+            }
         }
         // Customers by reference: the file's own when it has them, else carried.
         let mut customer_of = std::collections::HashMap::new();
@@ -1642,6 +1770,74 @@ mod tests {
         restore(&mut conn, &path, &out).unwrap();
         assert_eq!(crate::invoices::find_id(&conn, "DUP-A2").unwrap(), Some(id));
         assert!(crate::invoices::find_id(&conn, "DUP-B").unwrap().is_some());
+    }
+
+    /// An invoice a letter of the file names keeps the number the letter printed, though
+    /// renamed since (the restore that dropped the letter let it be renamed); refused when a
+    /// document issued since names it by the new one. Refused restores leave no undo
+    /// snapshot behind.
+    #[test]
+    fn a_restore_keeps_the_number_a_letter_of_the_file_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let today = day("2026-11-22");
+        let r = Recorder::new(&conn);
+        let id = r.record(&conn, "REC-L");
+        let bare = dir.path().join("bare.sqlite");
+        backup_now(&conn, &path, Some(&bare)).unwrap();
+        crate::documents::archive::produce(
+            &mut conn,
+            crate::documents::letters::LetterKind::Reminder,
+            "REC-L",
+            today,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        let lettered = dir.path().join("lettered.sqlite");
+        backup_now(&conn, &path, Some(&lettered)).unwrap();
+        restore(&mut conn, &path, &bare).unwrap();
+        r.rename(&mut conn, "REC-L", "REC-L2");
+        restore(&mut conn, &path, &lettered).unwrap();
+        let find = |c: &Connection, n: &str| crate::invoices::find_id(c, n).unwrap();
+        assert_eq!(find(&conn, "REC-L"), Some(id));
+        assert!(find(&conn, "REC-L2").is_none());
+        // Named by a letter again: its number no longer changes.
+        let again = crate::invoices::update(&mut conn, id, &r.input("REC-L3"), today);
+        assert!(
+            matches!(
+                again,
+                Err(Error::Invalid {
+                    msg: Msg::NumberOnLetter(_),
+                    ..
+                })
+            ),
+            "{again:?}"
+        );
+        // Renamed once more where the letter is gone, then charged under that number.
+        restore(&mut conn, &path, &bare).unwrap();
+        r.rename(&mut conn, "REC-L", "REC-L4");
+        crate::interest::invoice_penalties(&mut conn, "REC-L4", today).unwrap();
+        let undo_files = || {
+            std::fs::read_dir(store::backups_dir(&path))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        };
+        let (now, files) = (every_row(&conn), undo_files());
+        let e = restore(&mut conn, &path, &lettered).unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid { msg: Msg::RestoreNumberNamedTwice { number, former }, .. }
+                if number == "REC-L4" && former == "REC-L"),
+            "{e:?}"
+        );
+        assert!(e
+            .message(crate::error::Lang::Fr)
+            .contains("Rien n'a changé"));
+        assert_eq!(every_row(&conn), now);
+        assert_eq!(
+            undo_files(),
+            files,
+            "a refused restore leaves no undo snapshot"
+        );
     }
 
     /// Every row of every table, as text, sorted by table then row (but the computer-local

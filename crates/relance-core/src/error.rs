@@ -844,6 +844,12 @@ pub enum Msg {
         number: String,
         former: String,
     },
+    /// A restore would keep `former` on an invoice a document of the file names so, while
+    /// a document carried since names it `number`.
+    RestoreNumberNamedTwice {
+        number: String,
+        former: String,
+    },
     /// Restoring replaces (customers, invoices, payments) now with those of the file.
     RestoreNeedsConfirmation {
         now: [i64; 3],
@@ -1634,6 +1640,11 @@ impl Msg {
                     format!("File not found: {p}")
                 }
             }
+            Msg::RestoreNumberNamedTwice { number, former } => if fr {
+                format!("Un document de cette sauvegarde cite la facture {former}, renumérotée {number} depuis, et un document émis depuis la cite sous {number} : restaurée, elle ne pourrait répondre qu'à un des deux numéros. Restaurez une sauvegarde plus récente. Rien n'a changé.")
+            } else {
+                format!("A document in this backup names invoice {former}, renamed {number} since, and a document issued since names it {number}: restored, it could answer to only one of them. Restore a newer backup. Nothing changed.")
+            },
             Msg::RestoreNumberTaken { number, former } => if fr {
                 format!("Depuis cette sauvegarde, la facture {former} a pris le numéro {number}, que la sauvegarde donne à une autre facture : restauré, ce numéro désignerait deux factures. Renumérotez d'abord la facture {number} actuelle, ou restaurez une sauvegarde plus récente. Rien n'a changé.")
             } else {

@@ -582,7 +582,7 @@ pub fn update(
         journal::append(&tx, &entry)?;
     }
     // A renaming is history too, and what a restore of an older backup follows to find the
-    // invoice the backup knew by its former number (`backup::RENAMED_SINCE`).
+    // invoice the backup knew by its former number (`backup::identify`).
     if let (true, Some(former)) = (renamed, former) {
         let mut entry = journal::NewEntry::new(JournalKind::InvoiceRenamed, new.customer_id, as_of);
         entry.note = format!("{former} → {}", new.number);
