@@ -222,6 +222,12 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
                 p.carried_credit_notes.join(", ")
             );
         }
+        if !p.carried_letters.is_empty() {
+            out!(
+                "Letters sent since, kept with their history (a letter sent exists once sent): {}.",
+                letters(&p.carried_letters)
+            );
+        }
         return Err(Error::invalid(
             "yes",
             Msg::RestoreNeedsConfirmation {
@@ -257,5 +263,28 @@ pub fn restore(conn: &mut Connection, db: &Path, args: RestoreArgs) -> Result<()
             r.carried_credit_notes.join(", ")
         );
     }
+    if !r.carried_letters.is_empty() {
+        out!(
+            "Kept {} sent since, which the file lacked: {}.",
+            relance_core::Lang::En.count(r.carried_letters.len() as i64, "letter", "letters"),
+            letters(&r.carried_letters)
+        );
+    }
     Ok(())
+}
+
+/// Letters a restore carries, as a list: "2026-03-02 formal demand to ACME (F-1, F-2)".
+fn letters(list: &[relance_core::backup::CarriedLetter]) -> String {
+    list.iter()
+        .map(|l| {
+            format!(
+                "{} {} to {} ({})",
+                l.on_date,
+                l.kind.replace('_', " "),
+                l.customer,
+                l.invoices.replace(',', ", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

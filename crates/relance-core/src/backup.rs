@@ -71,6 +71,21 @@ pub struct RestoreReport {
     pub carried: Vec<String>,
     /// Credit notes the file lacked on an invoice that is there, carried over likewise.
     pub carried_credit_notes: Vec<String>,
+    /// Letters and e-mails archived since that the file lacked, on invoices that are there,
+    /// carried over with their history entries: a letter sent exists once sent (a formal
+    /// demand is the day interest on a private debtor runs from).
+    pub carried_letters: Vec<CarriedLetter>,
+}
+
+/// A letter (or e-mail, or statement) archived since the file was taken that a restore
+/// keeps: its kind (a letter kind's code), day, customer reference and the invoice numbers
+/// it printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CarriedLetter {
+    pub kind: String,
+    pub on_date: String,
+    pub customer: String,
+    pub invoices: String,
 }
 
 /// Counts what a database holds.
@@ -343,7 +358,7 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
     }
     check_file(file).map_err(|e| e.as_input_refusal("file"))?;
     // The file, copied aside and migrated (its own folder, removed afterwards).
-    let (undo, carried, carried_credit_notes) = in_work_folder(db, |work| {
+    let (undo, carried, carried_credit_notes, carried_letters) = in_work_folder(db, |work| {
         let copy = work.join("incoming.sqlite");
         {
             let source = Connection::open_sqlite_file(file, true)?;
@@ -364,6 +379,7 @@ pub fn restore(conn: &mut Connection, db: &Path, file: &Path) -> Result<RestoreR
         restored: contents(conn)?,
         carried,
         carried_credit_notes,
+        carried_letters,
     })
 }
 
@@ -476,6 +492,9 @@ pub struct RestorePreview {
     pub carried: Vec<String>,
     /// Credit notes the file lacks on an invoice that will be there: kept likewise.
     pub carried_credit_notes: Vec<String>,
+    /// Letters archived since that the file lacks, on invoices that will all be there: kept
+    /// likewise, with their history entries (not listed in `dropped`).
+    pub carried_letters: Vec<CarriedLetter>,
 }
 
 /// The most history entries a restore preview lists (the count says how many more).
@@ -541,8 +560,19 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
         ))?;
         let carried_credit_notes =
             strings(&format!("SELECT cn.number {}", carried_credit_notes_from()))?;
-        let (dropped, dropped_count) =
-            crate::journal::missing_from(conn, "incoming", PREVIEW_LIMIT)?;
+        let carried_letters = carried_letters(conn)?;
+        // A letter's history entries stay when the letter does: carried, or the file's.
+        let (dropped, dropped_count) = crate::journal::missing_from(
+            conn,
+            "incoming",
+            &format!(
+                "EXISTS (SELECT 1 FROM main.documents d JOIN main.customers c ON c.id = d.customer_id
+                          WHERE d.id = j.document_id
+                            AND (d.id IN (SELECT live_id FROM temp.restore_letters) OR NOT {}))",
+                letter_since(conn, "d", "c")?
+            ),
+            PREVIEW_LIMIT,
+        )?;
         Ok(RestorePreview {
             now: contents(conn)?,
             file: incoming,
@@ -552,15 +582,17 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
             dropped_customers,
             carried,
             carried_credit_notes,
+            carried_letters,
         })
     };
     let preview = read();
-    conn.execute_batch(
-        "DROP TABLE IF EXISTS temp.restore_identity; DROP TABLE IF EXISTS temp.restore_claimed;
-         DETACH DATABASE incoming",
-    )?;
+    conn.execute_batch(&format!("{DROP_TEMP}; DETACH DATABASE incoming"))?;
     preview
 }
+
+/// The temporary tables of one restore or preview ([`identify`], [`carried_letters`]).
+const DROP_TEMP: &str = "DROP TABLE IF EXISTS temp.restore_identity;
+     DROP TABLE IF EXISTS temp.restore_claimed; DROP TABLE IF EXISTS temp.restore_letters";
 
 /// Tables the restore leaves as they are: the files this ledger still has to name.
 const NOT_RESTORED: [&str; 1] = ["pending_files"];
@@ -568,7 +600,11 @@ const NOT_RESTORED: [&str; 1] = ["pending_files"];
 /// Inside one IMMEDIATE transaction: the undo snapshot, then every table's rows replaced by
 /// those of the attached `incoming` database, then the issued invoices it lacked carried
 /// over ([`Carry`]). Returns the undo snapshot and the numbers carried.
-fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, Vec<String>)> {
+/// What [`copy_in`] returns: the undo snapshot, and the invoices, credit notes and letters
+/// carried over.
+type Copied = (Snapshot, Vec<String>, Vec<String>, Vec<CarriedLetter>);
+
+fn copy_in(conn: &mut Connection, db: &Path) -> Result<Copied> {
     let tx = conn.transaction()?;
     // What the restore carries, read first: a refusal (one number for two invoices) leaves
     // no undo snapshot behind (its reads write only this connection's temporary tables).
@@ -586,9 +622,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
         .prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
-    tx.execute_batch(
-        "DROP TABLE IF EXISTS temp.restore_identity; DROP TABLE IF EXISTS temp.restore_claimed",
-    )?;
+    tx.execute_batch(DROP_TEMP)?;
     for (name, _) in &triggers {
         tx.execute_batch(&format!("DROP TRIGGER main.\"{name}\""))?;
     }
@@ -627,6 +661,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
         tx.execute_batch(sql)?;
     }
     let carried_notes = carry.write_credit_notes(&tx)?;
+    let carried_letters = carry.write_letters(&tx)?;
     // Invoices carried came in with the triggers set aside: every wake date is computed
     // again (by the next start or action; the agenda derives them meanwhile), and every
     // customer's segment until the next refresh; the customers' balances are summed
@@ -649,7 +684,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<(Snapshot, Vec<String>, V
         ));
     }
     tx.commit()?;
-    Ok((undo, carried, carried_notes))
+    Ok((undo, carried, carried_notes, carried_letters))
 }
 
 /// A row as stored: (column, value), in the table's order.
@@ -777,8 +812,8 @@ fn identify(conn: &Connection) -> Result<Identity> {
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
-    // Live invoice → (the file's row, its number there, the day of its last renaming).
-    let mut claim: HashMap<i64, (i64, String, NaiveDate)> = HashMap::new();
+    // Live invoice → (the file's row, its number there); the day of its last renaming.
+    let mut claim: HashMap<i64, (i64, String)> = HashMap::new();
     let mut claimed: HashSet<String> = HashSet::new();
     let mut last: HashMap<i64, NaiveDate> = HashMap::new();
     let mut row_of = conn.prepare(
@@ -798,13 +833,13 @@ fn identify(conn: &Connection) -> Result<Identity> {
             .optional()?;
         if let Some((row, then)) = row {
             claimed.insert(folded(&then));
-            claim.insert(id, (row, then, on));
+            claim.insert(id, (row, then));
         }
     }
     // The numbers the claimed rows end with, and what may keep them from it.
     let mut renames = Vec::new();
     let mut kept = Vec::new();
-    for (id, (row, then, _)) in &claim {
+    for (id, (row, then)) in &claim {
         let now: String = conn.query_row(
             "SELECT number FROM main.invoices WHERE id = ?1",
             [id],
@@ -876,7 +911,69 @@ fn identify(conn: &Connection) -> Result<Identity> {
         [],
     )?;
     kept.sort();
+    // The letters carried: archived since, on invoices that will all be there.
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS restore_letters (live_id INTEGER PRIMARY KEY);
+         DELETE FROM temp.restore_letters;",
+    )?;
+    conn.execute(
+        &format!(
+            "INSERT INTO temp.restore_letters (live_id)
+             SELECT d.id FROM main.documents d JOIN main.customers c ON c.id = d.customer_id
+              WHERE {}
+                AND EXISTS (SELECT 1 FROM main.document_invoices di WHERE di.document_id = d.id)
+                AND NOT EXISTS (SELECT 1 FROM main.document_invoices di
+                                  JOIN main.invoices i ON i.id = di.invoice_id
+                                 WHERE di.document_id = d.id AND NOT ({} OR {}))",
+            letter_since(conn, "d", "c")?,
+            in_file("i"),
+            carried()
+        ),
+        [],
+    )?;
     Ok(Identity { renames, kept })
+}
+
+/// The live letter `d` of customer `c` is one the attached file lacks: no document of the
+/// file has its kind, day, invoices, content and time of recording for a customer of the same
+/// reference (ids are given again after a restore).
+/// A file a preview reads as it is may be older than the letters' `content` (schema 15):
+/// its letters are then known without it.
+fn letter_since(conn: &Connection, d: &str, c: &str) -> Result<String> {
+    let content = conn
+        .query_row(
+            "SELECT 1 FROM pragma_table_info('documents', 'incoming') WHERE name = 'content'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .map_or(String::new(), |()| format!("AND f.content = {d}.content"));
+    Ok(format!(
+        "NOT EXISTS (SELECT 1 FROM incoming.customers fc
+                       JOIN incoming.documents f ON f.customer_id = fc.id
+                      WHERE fc.reference = {c}.reference AND f.kind = {d}.kind
+                        AND f.on_date = {d}.on_date AND f.invoices = {d}.invoices
+                        AND f.created_at = {d}.created_at {content})"
+    ))
+}
+
+/// The letters a restore of the attached file carries over ([`identify`] must have run).
+fn carried_letters(conn: &Connection) -> Result<Vec<CarriedLetter>> {
+    Ok(conn
+        .prepare(
+            "SELECT d.kind, d.on_date, c.reference, d.invoices FROM main.documents d
+               JOIN main.customers c ON c.id = d.customer_id
+              WHERE d.id IN (SELECT live_id FROM temp.restore_letters) ORDER BY d.id",
+        )?
+        .query_map([], |r| {
+            Ok(CarriedLetter {
+                kind: r.get(0)?,
+                on_date: r.get(1)?,
+                customer: r.get(2)?,
+                invoices: r.get(3)?,
+            })
+        })?
+        .collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// A document of the attached file names its invoice `row`: a letter or e-mail archived, a
@@ -912,11 +1009,16 @@ fn named_in_file(conn: &Connection, row: i64) -> Result<bool> {
 }
 
 /// A document the attached file lacks names the live invoice `id` (a restore carries it):
-/// a penalty invoice, a credit note, an issued credit note.
+/// a penalty invoice, a credit note, an issued credit note, a letter.
 fn named_since(conn: &Connection, id: i64) -> Result<bool> {
     Ok(conn
         .query_row(
-            "SELECT 1 WHERE EXISTS (SELECT 1 FROM main.penalty_charges pc
+            &format!(
+                "SELECT 1 WHERE EXISTS (SELECT 1 FROM main.document_invoices di
+                                      JOIN main.documents d ON d.id = di.document_id
+                                      JOIN main.customers c ON c.id = d.customer_id
+                                     WHERE di.invoice_id = ?1 AND {})
+                     OR EXISTS (SELECT 1 FROM main.penalty_charges pc
                                       JOIN main.invoices p ON p.id = pc.penalty_invoice_id
                                      WHERE pc.source_invoice_id = ?1
                                        AND p.number NOT IN (SELECT number FROM incoming.invoices))
@@ -925,6 +1027,8 @@ fn named_since(conn: &Connection, id: i64) -> Result<bool> {
                      OR EXISTS (SELECT 1 FROM main.credit_note_documents d WHERE d.invoice_id = ?1
                                    AND d.number NOT IN
                                        (SELECT number FROM incoming.credit_note_documents))",
+                letter_since(conn, "d", "c")?
+            ),
             [id],
             |_| Ok(()),
         )
@@ -1038,6 +1142,18 @@ struct Carry {
     renamed: Vec<(String, String, NaiveDate)>,
     /// Those that keep the file's number all the same (a document of the file names it).
     kept: Vec<(String, String, NaiveDate)>,
+    /// Letters archived since on invoices that will all be there ([`identify`]).
+    letters: Vec<LetterRows>,
+}
+
+/// A letter a restore carries: its row, its customer's reference, the numbers of the
+/// invoices it names, and its history entries, each with the invoices it names (by number)
+/// and their step.
+struct LetterRows {
+    document: Values,
+    customer: String,
+    invoices: Vec<String>,
+    entries: Vec<(Values, Vec<(String, crate::store::sql::Value)>)>,
 }
 
 impl Carry {
@@ -1064,7 +1180,56 @@ impl Carry {
             credit_sequence: Vec::new(),
             renamed: identity.renames,
             kept: identity.kept,
+            letters: Vec::new(),
         };
+        let numbers = |sql: &str, id: i64| -> Result<Vec<(String, crate::store::sql::Value)>> {
+            Ok(tx
+                .prepare(sql)?
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<crate::store::sql::Result<_>>()?)
+        };
+        for d in read_rows(
+            tx,
+            "SELECT d.*, c.reference AS customer_reference FROM main.documents d
+               JOIN main.customers c ON c.id = d.customer_id
+              WHERE d.id IN (SELECT live_id FROM temp.restore_letters) ORDER BY d.id",
+            &[],
+        )? {
+            let customer = text(&d, "customer_reference");
+            let document: Values = d
+                .into_iter()
+                .filter(|(k, _)| k != "customer_reference")
+                .collect();
+            let id = int(&document, "id").unwrap_or(0);
+            let invoices = numbers(
+                "SELECT i.number, NULL FROM main.document_invoices di
+                   JOIN main.invoices i ON i.id = di.invoice_id WHERE di.document_id = ?1",
+                id,
+            )?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+            let mut entries = Vec::new();
+            for j in read_rows(
+                tx,
+                "SELECT * FROM main.journal WHERE document_id = ?1 ORDER BY id",
+                &[&id],
+            )? {
+                let jid = int(&j, "id").unwrap_or(0);
+                let named = numbers(
+                    "SELECT i.number, ji.step_offset FROM main.journal_invoices ji
+                       JOIN main.invoices i ON i.id = ji.invoice_id WHERE ji.journal_id = ?1",
+                    jid,
+                )?;
+                entries.push((j, named));
+            }
+            c.letters.push(LetterRows {
+                document,
+                customer,
+                invoices,
+                entries,
+            });
+        }
         for d in read_rows(
             tx,
             &format!(
@@ -1413,6 +1578,77 @@ impl Carry {
                 };
                 insert_row(tx, table, row, &[("credit_note_id", Value::Integer(new))])?;
             }
+        }
+        Ok(carried)
+    }
+
+    /// The letters, on their customer by reference and their invoices by number, with their
+    /// history entries. Written once the triggers are back: what a letter's entry marks
+    /// (the customer's segment) is marked as for any letter.
+    fn write_letters(&self, tx: &Connection) -> Result<Vec<CarriedLetter>> {
+        use crate::store::sql::Value;
+        let mut carried = Vec::new();
+        for l in &self.letters {
+            let Some(customer_id) = tx
+                .query_row(
+                    "SELECT id FROM main.customers WHERE reference = ?1",
+                    [&l.customer],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                continue;
+            };
+            let mut invoice_ids = Vec::new();
+            for number in &l.invoices {
+                if let Some((id, _)) = invoice_numbered(tx, number)? {
+                    invoice_ids.push(id);
+                }
+            }
+            if invoice_ids.len() != l.invoices.len() {
+                continue;
+            }
+            let id = insert_row(
+                tx,
+                "documents",
+                &l.document,
+                &[("customer_id", Value::Integer(customer_id))],
+            )?;
+            for invoice in invoice_ids {
+                tx.execute(
+                    "INSERT INTO main.document_invoices (document_id, invoice_id) VALUES (?1, ?2)",
+                    crate::store::sql::params![id, invoice],
+                )?;
+            }
+            for (entry, named) in &l.entries {
+                let jid = insert_row(
+                    tx,
+                    "journal",
+                    entry,
+                    &[
+                        ("customer_id", Value::Integer(customer_id)),
+                        ("document_id", Value::Integer(id)),
+                        ("promise_id", Value::Null),
+                        ("dispute_id", Value::Null),
+                        ("corrects_id", Value::Null),
+                    ],
+                )?;
+                for (number, step) in named {
+                    if let Some((invoice, _)) = invoice_numbered(tx, number)? {
+                        tx.execute(
+                            "INSERT INTO main.journal_invoices (journal_id, invoice_id, step_offset)
+                             VALUES (?1, ?2, ?3)",
+                            crate::store::sql::params![jid, invoice, step],
+                        )?;
+                    }
+                }
+            }
+            carried.push(CarriedLetter {
+                kind: text(&l.document, "kind"),
+                on_date: text(&l.document, "on_date"),
+                customer: l.customer.clone(),
+                invoices: text(&l.document, "invoices"),
+            });
         }
         Ok(carried)
     }
@@ -1773,9 +2009,10 @@ mod tests {
     }
 
     /// An invoice a letter of the file names keeps the number the letter printed, though
-    /// renamed since (the restore that dropped the letter let it be renamed); refused when a
-    /// document issued since names it by the new one. Refused restores leave no undo
-    /// snapshot behind.
+    /// renamed since in another branch of the ledger (where the letter was never made);
+    /// refused when a document issued since names it by the new one. Refused restores leave
+    /// no undo snapshot behind. A restore carries a letter made since, so the number a
+    /// letter printed never changes in one branch.
     #[test]
     fn a_restore_keeps_the_number_a_letter_of_the_file_printed() {
         let dir = tempfile::tempdir().unwrap();
@@ -1795,7 +2032,24 @@ mod tests {
         .unwrap();
         let lettered = dir.path().join("lettered.sqlite");
         backup_now(&conn, &path, Some(&lettered)).unwrap();
+        // The letter made since is carried: the number it printed stays.
         restore(&mut conn, &path, &bare).unwrap();
+        assert!(matches!(
+            crate::invoices::update(&mut conn, id, &r.input("REC-L2"), today),
+            Err(Error::Invalid {
+                msg: Msg::NumberOnLetter(_),
+                ..
+            })
+        ));
+        // Another branch: the bare file as a ledger of its own.
+        let branch = |name: &str| {
+            let path = dir.path().join(name).join("relance.sqlite");
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::copy(&bare, &path).unwrap();
+            let conn = crate::open(&path).unwrap();
+            (path, conn)
+        };
+        let (path, mut conn) = branch("other");
         r.rename(&mut conn, "REC-L", "REC-L2");
         restore(&mut conn, &path, &lettered).unwrap();
         let find = |c: &Connection, n: &str| crate::invoices::find_id(c, n).unwrap();
@@ -1813,8 +2067,8 @@ mod tests {
             ),
             "{again:?}"
         );
-        // Renamed once more where the letter is gone, then charged under that number.
-        restore(&mut conn, &path, &bare).unwrap();
+        // Renamed once more in a third branch, then charged under that number.
+        let (path, mut conn) = branch("third");
         r.rename(&mut conn, "REC-L", "REC-L4");
         crate::interest::invoice_penalties(&mut conn, "REC-L4", today).unwrap();
         let undo_files = || {
@@ -1968,6 +2222,9 @@ mod tests {
             &crate::customers::CustomerInput {
                 reference: "LATE".into(),
                 name: "Added after the backup".into(),
+                address: "3 rue Neuve".into(),
+                postal_code: "69002".into(),
+                city: "Lyon".into(),
                 ..Default::default()
             },
         )
@@ -1989,6 +2246,15 @@ mod tests {
             },
         )
         .unwrap();
+        // Letters sent since: a formal demand on an invoice of the file (carried, with its
+        // history entry), a courtesy note on the invoice recorded since (dropped with it).
+        let letter = |conn: &mut Connection, kind, number| {
+            crate::documents::archive::produce(conn, kind, number, today, &mut |_, _| Ok(()))
+                .unwrap()
+        };
+        use crate::documents::letters::LetterKind;
+        let (demand, pdf) = letter(&mut conn, LetterKind::FormalDemand, "F2026-0136");
+        letter(&mut conn, LetterKind::Courtesy, "F-AFTER");
         let issued = crate::interest::invoice_penalties(&mut conn, "F2026-0136", today).unwrap();
         // Credit notes made since: on an invoice of the file, and on the carried one.
         // (Recorded as the engine records one, a dispute settled by a credit note: typed on
@@ -2024,6 +2290,21 @@ mod tests {
         assert_eq!(p.carried, vec![issued.number.clone()]);
         let notes = vec!["AV-F2025-0009".to_string(), format!("AV-{}", issued.number)];
         assert_eq!(p.carried_credit_notes, notes);
+        let demanded = vec![CarriedLetter {
+            kind: "formal_demand".into(),
+            on_date: today.to_string(),
+            customer: demand.document.customer.clone(),
+            invoices: demand.document.invoices.join(","),
+        }];
+        assert_eq!(p.carried_letters, demanded);
+        assert!(demand.document.invoices.contains(&"F2026-0136".to_string()));
+        let sent: Vec<&str> = p
+            .dropped
+            .iter()
+            .filter(|e| e.kind == crate::journal::JournalKind::DocumentSent)
+            .map(|e| e.customer_reference.as_str())
+            .collect();
+        assert_eq!(sent, ["LATE"], "only the courtesy note's entry is dropped");
         assert_eq!(p.dropped_count, p.dropped.len() as i64);
         let payment = p
             .dropped
@@ -2052,6 +2333,34 @@ mod tests {
         let r = restore(&mut conn, path, &out).unwrap();
         assert_eq!(r.carried, p.carried);
         assert_eq!(r.carried_credit_notes, notes);
+        assert_eq!(r.carried_letters, demanded);
+        // The formal demand is there, on its invoice, with its history entry: the day interest
+        // on a private debtor runs from, the letter a judge may be shown.
+        let f136 = crate::invoices::find_id(&conn, "F2026-0136")
+            .unwrap()
+            .unwrap();
+        let archived = crate::documents::archive::for_invoice(&conn, f136).unwrap();
+        assert_eq!(archived.len(), 1, "{archived:?}");
+        assert_eq!(
+            (
+                archived[0].created_at.as_str(),
+                archived[0].claimed.as_str()
+            ),
+            (
+                demand.document.created_at.as_str(),
+                demand.document.claimed.as_str()
+            )
+        );
+        assert_eq!(
+            crate::documents::archive::bytes(&conn, archived[0].id).unwrap(),
+            pdf,
+            "the bytes sent"
+        );
+        let history = crate::journal::for_invoice(&conn, f136, 50).unwrap();
+        assert!(history
+            .iter()
+            .any(|e| e.kind == crate::journal::JournalKind::DocumentSent
+                && e.document_id == Some(archived[0].id)));
         // The file's invoice keeps its credit note (the payment after the backup was on
         // another invoice); the carried penalty invoice comes back with its own.
         assert_eq!(balance(&conn, "F2025-0009"), f9);

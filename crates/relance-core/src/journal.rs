@@ -296,19 +296,22 @@ fn query(conn: &Connection, cond: &str, arg: i64, limit: i64) -> Result<Vec<Jour
 }
 
 /// The entries of this ledger that the attached database `other` lacks (by id and time of
-/// recording), newest first, at most `limit`; with their total count. What a restore of
-/// `other` would drop.
+/// recording) and that are not `kept` (a condition on the entry `j`: what a restore carries
+/// over), newest first, at most `limit`; with their total count. What a restore of `other`
+/// would drop.
 pub fn missing_from(
     conn: &Connection,
     other: &str,
+    kept: &str,
     limit: i64,
 ) -> Result<(Vec<JournalEntry>, i64)> {
-    let cond = format!(
-        "?1 = ?1 AND NOT EXISTS (SELECT 1 FROM {other}.journal f WHERE f.id = j.id AND f.at = j.at)"
+    let missing = format!(
+        "NOT EXISTS (SELECT 1 FROM {other}.journal f WHERE f.id = j.id AND f.at = j.at)
+         AND NOT ({kept} IS TRUE)"
     );
-    let entries = query(conn, &cond, 0, limit)?;
+    let entries = query(conn, &format!("?1 = ?1 AND {missing}"), 0, limit)?;
     let count = conn.query_row(
-        &format!("SELECT COUNT(*) FROM main.journal j WHERE NOT EXISTS (SELECT 1 FROM {other}.journal f WHERE f.id = j.id AND f.at = j.at)"),
+        &format!("SELECT COUNT(*) FROM main.journal j WHERE {missing}"),
         [],
         |r| r.get(0),
     )?;

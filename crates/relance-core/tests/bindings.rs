@@ -100,6 +100,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<Series>(&mut stale);
     check::<Contents>(&mut stale);
     check::<RestoreReport>(&mut stale);
+    check::<relance_core::backup::CarriedLetter>(&mut stale);
     check::<relance_core::error::ApiRowError>(&mut stale);
     check::<Lang>(&mut stale);
     check::<Settings>(&mut stale);

@@ -114,13 +114,8 @@ enum Op {
     Backup,
     /// Restore the last snapshot: the ledger is what it was then.
     Restore,
-    /// Restore the undo snapshot of the last restore: the ledger as it was just before it.
-    /// Replayed, not drawn yet: drawn with formal demands, it met a restore dropping the
-    /// formal demand a penalty invoice it carries charged interest from (a private debtor
-    /// owes it from the day after), which then reads as overcharged. The same holds of a
-    /// plain restore (Backup, formal demand, Penalty, Restore), which the whole model draws
-    /// rarely; the renamings' draw leaves formal demands out until the restore carries the
-    /// letters such a penalty invoice relies on.
+    /// Restore the undo snapshot of the last restore: the ledger as it was just before it
+    /// (another branch of the ledger than the file's).
     RestoreUndo,
     /// Credit the overcharge of an invoice's penalty invoices, if any.
     Correct {
@@ -238,6 +233,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (1..40i64).prop_map(|days| Op::Advance { days }),
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
+        1 => Just(Op::RestoreUndo),
         1 => (0..8usize).prop_map(|inv| Op::Correct { inv }),
         2 => (0..8usize, 0..20i64).prop_map(|(inv, days)| Op::Promise { inv, days }),
         1 => (1..200i64).prop_map(|hundreds| Op::Contract { hundreds }),
@@ -278,6 +274,8 @@ static CORRECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUs
 /// whole run.
 static RENAMES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static RENAMES_RESTORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Letters a restore carried over.
+static LETTERS_CARRIED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 /// Restores refused because one number would name two invoices, over the whole run.
 static RESTORES_REFUSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -403,16 +401,28 @@ impl MInv {
     }
 }
 
+/// A letter archived: which one it is (`serial`, kept by a restore that carries it), the
+/// invoices it names (their `uid`), whether it is a formal demand, and its day.
+#[derive(Clone, Debug)]
+struct MLetter {
+    serial: usize,
+    uids: Vec<usize>,
+    formal: bool,
+    on: NaiveDate,
+}
+
 struct World {
     conn: Connection,
     today: NaiveDate,
     invoices: Vec<MInv>,
     log: Vec<String>,
     dir: tempfile::TempDir,
+    /// The letters archived, in the order made.
+    letters: Vec<MLetter>,
     /// The last snapshot taken and the model as it was then.
-    snapshot: Option<(std::path::PathBuf, Vec<MInv>)>,
+    snapshot: Option<(std::path::PathBuf, Vec<MInv>, Vec<MLetter>)>,
     /// The undo snapshot of the last restore and the model as it was then.
-    undo: Option<(std::path::PathBuf, Vec<MInv>)>,
+    undo: Option<(std::path::PathBuf, Vec<MInv>, Vec<MLetter>)>,
     /// Contracts made: (reference, net total in cents).
     contracts: Vec<(String, i64)>,
     /// The ledger's server address, when the sequence runs on a shared ledger.
@@ -518,6 +528,7 @@ fn setup() -> World {
         invoices: Vec::new(),
         log: Vec::new(),
         dir,
+        letters: Vec::new(),
         snapshot: None,
         undo: None,
         contracts: Vec::new(),
@@ -640,16 +651,22 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 None => relance_core::backup::backup_now(&w.conn, &w.db(), Some(&path)).map(|_| ()),
             }
             .map_err(|e| TestCaseError::fail(format!("backup: {e}")))?;
-            w.snapshot = Some((path, w.invoices.clone()));
+            w.snapshot = Some((path, w.invoices.clone(), w.letters.clone()));
         }
         Op::Restore | Op::RestoreUndo => {
             let from = match op {
                 Op::Restore => w.snapshot.clone(),
                 _ => w.undo.clone(),
             };
-            let Some((path, then)) = from else {
+            let Some((path, then, then_letters)) = from else {
                 return Ok(());
             };
+            // Letters archived since (the file lacks them).
+            let since: Vec<&MLetter> = w
+                .letters
+                .iter()
+                .filter(|l| !then_letters.iter().any(|f| f.serial == l.serial))
+                .collect();
             let db = w.db();
             let tables = table_sizes(&w.conn);
             // The file's invoices renamed since take the number they have now, but one a
@@ -664,7 +681,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                         .any(|p| p.penalty && p.source.as_deref() == Some(t.number.as_str()))
             };
             let named_since = |now: &MInv, t: &MInv| {
-                now.docs.len() > t.docs.len()
+                since.iter().any(|l| l.uids.contains(&now.uid))
+                    || now.docs.len() > t.docs.len()
                     || now.credited.len() > t.credited.len()
                     || w.invoices.iter().any(|p| {
                         p.penalty
@@ -798,7 +816,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                     carried.closure = None;
                     carried.disputes.clear();
                     carried.promises.clear();
-                    // Letters are not carried: a formal demand made since is dropped.
+                    // Its letters: those of the file, none (it is not the file's), and
+                    // those carried (below).
                     carried.demanded = None;
                     carried.lettered = false;
                     next.push(carried);
@@ -854,6 +873,49 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                     t.charged.sort();
                 }
             }
+            // Letters archived since are carried, on their invoices by number, when they
+            // will all be there: a letter sent exists once sent (a formal demand is the day a
+            // private debtor owes interest from).
+            let mut next_letters = then_letters.clone();
+            let mut letters_carried = 0;
+            for l in &since {
+                let place: Option<Vec<usize>> = l
+                    .uids
+                    .iter()
+                    .map(|u| {
+                        // The invoice it names: the same one (the file's or carried), or the
+                        // file's of its number.
+                        let live = w.invoices.iter().find(|m| m.uid == *u)?;
+                        next.iter().position(|t| t.uid == live.uid).or_else(|| {
+                            next.iter().position(|t| {
+                                in_file(live)
+                                    && t.number.eq_ignore_ascii_case(&live.number)
+                                    && !w.invoices.iter().any(|x| x.uid == t.uid)
+                            })
+                        })
+                    })
+                    .collect();
+                let Some(place) = place else { continue };
+                for k in &place {
+                    let t = &mut next[*k];
+                    t.lettered = true;
+                    if l.formal {
+                        t.demanded = Some(t.demanded.map_or(l.on, |d| d.min(l.on)));
+                    }
+                }
+                next_letters.push(MLetter {
+                    uids: place.iter().map(|k| next[*k].uid).collect(),
+                    ..(*l).clone()
+                });
+                letters_carried += 1;
+                LETTERS_CARRIED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            prop_assert_eq!(
+                report.carried_letters.len(),
+                letters_carried,
+                "letters carried over by the restore: {:?}",
+                &report.carried_letters
+            );
             let mut want: Vec<String> = next
                 .iter()
                 .filter(|m| !in_file(m))
@@ -866,6 +928,7 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             w.undo = Some((
                 std::path::PathBuf::from(&report.undo.path),
                 std::mem::replace(&mut w.invoices, next),
+                std::mem::replace(&mut w.letters, next_letters),
             ));
         }
         Op::Invoice { cust, cents, terms } => {
@@ -1356,6 +1419,20 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 archive::produce(&mut w.conn, kind, &m.number, today, &mut |_, _| Ok(())).unwrap();
             prop_assert_eq!(again.document.id, produced.document.id);
             prop_assert!(!again.created);
+            if produced.created {
+                let uids = w
+                    .invoices
+                    .iter()
+                    .filter(|x| produced.document.invoices.contains(&x.number))
+                    .map(|x| x.uid)
+                    .collect();
+                w.letters.push(MLetter {
+                    serial: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                    uids,
+                    formal: kind == LetterKind::FormalDemand,
+                    on: today,
+                });
+            }
             for x in &mut w.invoices {
                 if produced.document.invoices.contains(&x.number) {
                     x.lettered = true;
@@ -2360,6 +2437,49 @@ fn a_restore_carrying_a_penalty_invoice_on_an_invoice_recorded_since() {
     ]);
 }
 
+/// A sequence a run found: a formal demand to a private debtor after the backup, then a
+/// penalty invoice charging interest from the day after it, then the backup restored. The
+/// penalty invoice is carried (issued); the formal demand was dropped, so the invoice read
+/// as overcharged (a private debtor owes no interest before a formal demand) and Today
+/// proposed to correct a figure that was right. The letter is carried now; restoring the
+/// undo snapshot and the file again changes nothing of it.
+#[test]
+fn a_restore_keeps_the_formal_demand_a_penalty_invoice_charged_from() {
+    let w = replay(&[
+        Op::Invoice {
+            cust: 1,
+            cents: 120_000,
+            terms: 0,
+        },
+        Op::Backup,
+        Op::Advance { days: 1 },
+        Op::Letter { inv: 0, kind: 3 },
+        Op::Advance { days: 28 },
+        Op::Penalty {
+            inv: 0,
+            race: false,
+        },
+        Op::Restore,
+        Op::RestoreUndo,
+        Op::Restore,
+    ]);
+    let demanded = w.invoices[0].demanded;
+    assert_eq!(demanded, Some(NaiveDate::from_ymd_opt(2026, 1, 6).unwrap()));
+    assert!(
+        w.invoices.iter().any(|m| m.penalty),
+        "the penalty invoice is carried"
+    );
+    let letters: i64 = w
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM documents WHERE kind = 'formal_demand'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(letters, 1, "the formal demand, once");
+}
+
 /// An invoice renamed after a backup, then charged by a penalty invoice and credited, then
 /// the backup restored: the penalty invoice and the credit note are carried onto the file's
 /// invoice, which keeps the number they print; the days charged are not charged again, and
@@ -2454,11 +2574,11 @@ fn renaming_op() -> impl Strategy<Value = Op> {
         4 => (0..8usize, any::<bool>()).prop_map(|(inv, reuse)| Op::Rename { inv, reuse }),
         2 => Just(Op::Backup),
         3 => Just(Op::Restore),
+        2 => Just(Op::RestoreUndo),
         2 => (0..8usize).prop_map(|inv| Op::Penalty { inv, race: false }),
         1 => (0..8usize, 1..=100i64, 0..40i64).prop_map(|(inv, pct, back)| Op::Credit { inv, pct, back }),
         1 => (0..8usize, 1..200_000i64).prop_map(|(inv, net)| Op::CreditDoc { inv, net }),
-        // (no formal demand: see `Op::RestoreUndo`)
-        2 => (0..8usize, 0..3usize).prop_map(|(inv, kind)| Op::Letter { inv, kind }),
+        2 => (0..8usize, 0..4usize).prop_map(|(inv, kind)| Op::Letter { inv, kind }),
         1 => (0..8usize).prop_map(|inv| Op::Delete { inv }),
         2 => (1..40i64).prop_map(|days| Op::Advance { days }),
         1 => (0..8usize, 1..=100i64, 0..40i64).prop_map(|(inv, pct, back)| Op::Pay { inv, pct, back }),
@@ -2503,7 +2623,8 @@ fn run_sequences(sequences: impl Strategy<Value = Vec<Op>>, cases: u32, what: &s
          invoices corrected; {} penalty invoices asked for by two processes at once; {} bank \
          payments settled with a difference; {} bank payments given back; {} invoices \
          renamed, {} of them then found by a restore under their former number; {} restores \
-         refused (one number for two invoices); {} (counts shared by the tests running at once)",
+         refused (one number for two invoices); {} letters carried by a restore; {} (counts \
+         shared by the tests running at once)",
         runs.load(Ordering::Relaxed),
         steps.load(Ordering::Relaxed),
         CORRECTIONS.load(Ordering::Relaxed),
@@ -2513,6 +2634,7 @@ fn run_sequences(sequences: impl Strategy<Value = Vec<Op>>, cases: u32, what: &s
         RENAMES.load(Ordering::Relaxed),
         RENAMES_RESTORED.load(Ordering::Relaxed),
         RESTORES_REFUSED.load(Ordering::Relaxed),
+        LETTERS_CARRIED.load(Ordering::Relaxed),
         match &result {
             Ok(()) => "no finding".to_string(),
             Err(e) => format!("finding: {e}"),

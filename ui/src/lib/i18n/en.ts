@@ -494,6 +494,7 @@ export const en = {
   'backup.dropped_customers': 'Customers added since, dropped: {list}.',
   'backup.carried': 'Invoices recorded since, kept (issued, or named by an issued credit note or penalty invoice: an issued document exists once sent): {list}.',
   'backup.carried_credit_notes': 'Credit notes made since, kept: {list}.',
+  'backup.carried_letters': 'Letters sent since, kept with their history (a letter sent exists once sent): {list}.',
   'backup.restored': 'Restored: {customers} {customers|customer|customers}, {invoices} {invoices|invoice|invoices}, {payments} {payments|payment|payments}. The data from just before is in the list as "Before a restore".',
   'today.section.decisions': "Decisions",
   'today.section.calls': "Calls",

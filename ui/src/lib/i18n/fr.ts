@@ -496,6 +496,7 @@ export const fr: Record<Key, string> = {
   'backup.dropped_customers': 'Clients ajoutés depuis, abandonnés : {list}.',
   'backup.carried': 'Factures enregistrées depuis, conservées (émises, ou visées par un avoir ou une facture de pénalités émis : un document émis existe dès son envoi) : {list}.',
   'backup.carried_credit_notes': 'Avoirs établis depuis, conservés : {list}.',
+  'backup.carried_letters': 'Courriers envoyés depuis, conservés avec leur historique (un courrier envoyé existe dès son envoi) : {list}.',
   'backup.restored': 'Restauré : {customers} {customers|client|clients}, {invoices} {invoices|facture|factures}, {payments} {payments|paiement|paiements}. Les données d\'avant sont dans la liste, « Avant une restauration ».',
   'today.section.decisions': "Décisions",
   'today.section.calls': "Appels",
