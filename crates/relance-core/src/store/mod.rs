@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0037_segment_dirty.sql"),
     include_str!("migrations/sqlite/0038_customer_balances.sql"),
     include_str!("migrations/sqlite/0039_customer_habits.sql"),
+    include_str!("migrations/sqlite/0040_segment_marks.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -78,6 +79,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         39,
         include_str!("migrations/postgres/0039_customer_habits.sql"),
+    ),
+    (
+        40,
+        include_str!("migrations/postgres/0040_segment_marks.sql"),
     ),
 ];
 

@@ -1518,13 +1518,14 @@ mod tests {
             .unwrap()
         };
         let (ia, ib) = (open_of(&conn, a), open_of(&conn, b));
-        let journal_of_a: i64 = conn
-            .query_row(
-                "SELECT MIN(id) FROM journal WHERE customer_id = ?1",
-                [a],
-                |r| r.get(0),
-            )
-            .unwrap();
+        // A reminder done (an entry a profile reads).
+        conn.execute(
+            "INSERT INTO journal (id, on_date, customer_id, kind, action)
+             VALUES (9050, '2026-11-20', ?1, 'action_done', 'reminder')",
+            [a],
+        )
+        .unwrap();
+        let journal_of_a = 9050;
         let rows: Vec<(&str, String, Vec<i64>)> = vec![
             ("a payment", format!("INSERT INTO payments (id, customer_id, date, currency, amount_minor, method) VALUES (9100, {a}, '2026-11-20', 'EUR', 500, 'transfer')"), vec![a]),
             ("a payment's date", "UPDATE payments SET date = '2026-11-19' WHERE id = 9100".into(), vec![a]),
@@ -1558,6 +1559,25 @@ mod tests {
             for w in who {
                 assert!(now.contains(w), "{what}: {w} not marked ({now:?})");
             }
+        }
+        // The journal entries a profile does not read mark nobody (a day of bulk skips and
+        // snoozes would make Today derive every customer touched again).
+        for (id, (what, kind)) in (9300..).zip([
+            ("a skip", "action_skipped"),
+            ("a snooze", "action_snoozed"),
+            ("a note", "note"),
+            ("a promise's entry", "promise_made"),
+        ]) {
+            conn.execute("DELETE FROM segment_dirty", []).unwrap();
+            conn.execute_batch(&format!(
+                "INSERT INTO journal (id, on_date, customer_id, kind, action)
+                 VALUES ({id}, '2026-11-21', {a}, '{kind}', 'reminder');
+                 INSERT INTO journal_invoices (journal_id, invoice_id, step_offset)
+                 VALUES ({id}, {ia}, 10);
+                 DELETE FROM journal_invoices WHERE journal_id = {id};"
+            ))
+            .unwrap();
+            assert_eq!(marked(&conn), Vec::<i64>::new(), "{what}");
         }
         // The settings the segments read: added, changed, removed, each forgets the refresh.
         for (what, sql) in [
