@@ -555,21 +555,33 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
         let dropped_customers = strings(&format!(
             "SELECT c.reference FROM main.customers c
               WHERE c.reference NOT IN (SELECT reference FROM incoming.customers)
+                AND NOT EXISTS (SELECT 1 FROM incoming.customers x
+                                 WHERE x.id = c.id AND x.created_at = c.created_at)
                 AND c.id NOT IN (SELECT i.customer_id FROM main.invoices i WHERE {carried_sql})
               ORDER BY c.reference"
         ))?;
         let carried_credit_notes =
             strings(&format!("SELECT cn.number {}", carried_credit_notes_from()))?;
         let carried_letters = carried_letters(conn)?;
-        // A letter's history entries stay when the letter does: carried, or the file's.
+        // A letter's history entries stay with the letter carried; an entry of a letter of
+        // the file stays when the file has it too (the same kind, time and letter: ids are
+        // given again), and goes otherwise (an e-mail prepared since of a letter of the file).
+        let in_the_file = if has_documents(conn)? {
+            format!(
+                "EXISTS (SELECT 1 FROM incoming.journal f WHERE f.document_id = {}
+                           AND f.kind = j.kind AND f.at = j.at)",
+                file_letter(conn, "d")?
+            )
+        } else {
+            "FALSE".to_string()
+        };
         let (dropped, dropped_count) = crate::journal::missing_from(
             conn,
             "incoming",
             &format!(
-                "EXISTS (SELECT 1 FROM main.documents d JOIN main.customers c ON c.id = d.customer_id
-                          WHERE d.id = j.document_id
-                            AND (d.id IN (SELECT live_id FROM temp.restore_letters) OR NOT {}))",
-                letter_since(conn, "d", "c")?
+                "EXISTS (SELECT 1 FROM main.documents d WHERE d.id = j.document_id
+                           AND (d.id IN (SELECT live_id FROM temp.restore_letters)
+                                OR {in_the_file}))"
             ),
             PREVIEW_LIMIT,
         )?;
@@ -592,7 +604,8 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
 
 /// The temporary tables of one restore or preview ([`identify`], [`carried_letters`]).
 const DROP_TEMP: &str = "DROP TABLE IF EXISTS temp.restore_identity;
-     DROP TABLE IF EXISTS temp.restore_claimed; DROP TABLE IF EXISTS temp.restore_letters";
+     DROP TABLE IF EXISTS temp.restore_claimed; DROP TABLE IF EXISTS temp.restore_letters;
+     DROP TABLE IF EXISTS temp.restore_file_letters";
 
 /// Tables the restore leaves as they are: the files this ledger still has to name.
 const NOT_RESTORED: [&str; 1] = ["pending_files"];
@@ -798,6 +811,7 @@ struct Identity {
 /// document carried since names it by the other.
 fn identify(conn: &Connection) -> Result<Identity> {
     use std::collections::{HashMap, HashSet};
+    file_letters(conn)?;
     let renamings: Vec<(i64, String, NaiveDate)> = conn
         .prepare(
             "SELECT ji.invoice_id, j.action, j.on_date FROM main.journal j
@@ -919,13 +933,13 @@ fn identify(conn: &Connection) -> Result<Identity> {
     conn.execute(
         &format!(
             "INSERT INTO temp.restore_letters (live_id)
-             SELECT d.id FROM main.documents d JOIN main.customers c ON c.id = d.customer_id
+             SELECT d.id FROM main.documents d
               WHERE {}
                 AND EXISTS (SELECT 1 FROM main.document_invoices di WHERE di.document_id = d.id)
                 AND NOT EXISTS (SELECT 1 FROM main.document_invoices di
                                   JOIN main.invoices i ON i.id = di.invoice_id
                                  WHERE di.document_id = d.id AND NOT ({} OR {}))",
-            letter_since(conn, "d", "c")?,
+            letter_since(conn, "d")?,
             in_file("i"),
             carried()
         ),
@@ -934,12 +948,43 @@ fn identify(conn: &Connection) -> Result<Identity> {
     Ok(Identity { renames, kept })
 }
 
-/// The live letter `d` of customer `c` is one the attached file lacks: no document of the
-/// file has its kind, day, invoices, content and time of recording for a customer of the same
-/// reference (ids are given again after a restore).
-/// A file a preview reads as it is may be older than the letters' `content` (schema 15):
-/// its letters are then known without it.
-fn letter_since(conn: &Connection, d: &str, c: &str) -> Result<String> {
+/// The file's letters, by what identifies one whatever its id or customer (a restore gives
+/// ids again; a customer's reference may change): kind, day, the invoice numbers it printed
+/// and the time it was recorded, indexed for [`file_letter`]. An older file without the
+/// archive (schema 3 and before) has none.
+fn file_letters(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS restore_file_letters (
+             id INTEGER PRIMARY KEY, kind TEXT, on_date TEXT, created_at TEXT, invoices TEXT);
+         CREATE INDEX IF NOT EXISTS temp.restore_file_letters_key
+             ON restore_file_letters (created_at, kind, on_date, invoices);
+         DELETE FROM temp.restore_file_letters;",
+    )?;
+    if has_documents(conn)? {
+        conn.execute_batch(
+            "INSERT INTO temp.restore_file_letters (id, kind, on_date, created_at, invoices)
+             SELECT id, kind, on_date, created_at, invoices FROM incoming.documents",
+        )?;
+    }
+    Ok(())
+}
+
+fn has_documents(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM incoming.sqlite_master WHERE type = 'table' AND name = 'documents'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The id in the attached file of the live letter `d` (NULL: a letter archived since): the
+/// file's letter of the same kind, day, invoices, time of recording and content
+/// ([`file_letters`] must have run; a file older than the letters' content, schema 15, is
+/// read without it).
+fn file_letter(conn: &Connection, d: &str) -> Result<String> {
     let content = conn
         .query_row(
             "SELECT 1 FROM pragma_table_info('documents', 'incoming') WHERE name = 'content'",
@@ -947,14 +992,21 @@ fn letter_since(conn: &Connection, d: &str, c: &str) -> Result<String> {
             |_| Ok(()),
         )
         .optional()?
-        .map_or(String::new(), |()| format!("AND f.content = {d}.content"));
+        .map_or(String::new(), |()| {
+            format!(
+                "AND (SELECT f.content FROM incoming.documents f WHERE f.id = t.id) = {d}.content"
+            )
+        });
     Ok(format!(
-        "NOT EXISTS (SELECT 1 FROM incoming.customers fc
-                       JOIN incoming.documents f ON f.customer_id = fc.id
-                      WHERE fc.reference = {c}.reference AND f.kind = {d}.kind
-                        AND f.on_date = {d}.on_date AND f.invoices = {d}.invoices
-                        AND f.created_at = {d}.created_at {content})"
+        "(SELECT t.id FROM temp.restore_file_letters t
+           WHERE t.created_at = {d}.created_at AND t.kind = {d}.kind
+             AND t.on_date = {d}.on_date AND t.invoices = {d}.invoices {content} LIMIT 1)"
     ))
+}
+
+/// The live letter `d` is one the attached file lacks ([`file_letter`]).
+fn letter_since(conn: &Connection, d: &str) -> Result<String> {
+    Ok(format!("({} IS NULL)", file_letter(conn, d)?))
 }
 
 /// The letters a restore of the attached file carries over ([`identify`] must have run).
@@ -1016,7 +1068,6 @@ fn named_since(conn: &Connection, id: i64) -> Result<bool> {
             &format!(
                 "SELECT 1 WHERE EXISTS (SELECT 1 FROM main.document_invoices di
                                       JOIN main.documents d ON d.id = di.document_id
-                                      JOIN main.customers c ON c.id = d.customer_id
                                      WHERE di.invoice_id = ?1 AND {})
                      OR EXISTS (SELECT 1 FROM main.penalty_charges pc
                                       JOIN main.invoices p ON p.id = pc.penalty_invoice_id
@@ -1027,7 +1078,7 @@ fn named_since(conn: &Connection, id: i64) -> Result<bool> {
                      OR EXISTS (SELECT 1 FROM main.credit_note_documents d WHERE d.invoice_id = ?1
                                    AND d.number NOT IN
                                        (SELECT number FROM incoming.credit_note_documents))",
-                letter_since(conn, "d", "c")?
+                letter_since(conn, "d")?
             ),
             [id],
             |_| Ok(()),
@@ -1146,9 +1197,9 @@ struct Carry {
     letters: Vec<LetterRows>,
 }
 
-/// A letter a restore carries: its row, its customer's reference, the numbers of the
-/// invoices it names, and its history entries, each with the invoices it names (by number)
-/// and their step.
+/// A letter a restore carries: its row, its customer's reference (as the report names it;
+/// the letter goes to its invoices' customer), the numbers of the invoices it names, and its
+/// history entries, each with the invoices it names (by number) and their step.
 struct LetterRows {
     document: Values,
     customer: String,
@@ -1392,15 +1443,18 @@ impl Carry {
                 journal_renaming(tx, id, customer_id, now, then, *on)?;
             }
         }
-        // Customers by reference: the file's own when it has them, else carried.
+        // Customers: the file's own when it has them (the same row, its id and time of
+        // recording, whatever its reference now; else one of the same reference), else
+        // carried.
         let mut customer_of = std::collections::HashMap::new();
         for row in &self.customers {
             let old = int(row, "id").unwrap_or(0);
             let reference = text(row, "reference");
             let id = match tx
                 .query_row(
-                    "SELECT id FROM main.customers WHERE reference = ?1",
-                    [&reference],
+                    "SELECT id FROM main.customers WHERE id = ?1 AND created_at = ?2
+                     UNION ALL SELECT id FROM main.customers WHERE reference = ?3 LIMIT 1",
+                    crate::store::sql::params![old, text(row, "created_at"), reference],
                     |r| r.get::<_, i64>(0),
                 )
                 .optional()?
@@ -1589,25 +1643,26 @@ impl Carry {
         use crate::store::sql::Value;
         let mut carried = Vec::new();
         for l in &self.letters {
-            let Some(customer_id) = tx
-                .query_row(
-                    "SELECT id FROM main.customers WHERE reference = ?1",
-                    [&l.customer],
-                    |r| r.get::<_, i64>(0),
-                )
-                .optional()?
-            else {
-                continue;
-            };
+            // Its invoices, all there (the file's or carried: what made it carried), and
+            // their customer (a customer's reference may have changed since).
             let mut invoice_ids = Vec::new();
+            let mut customer = None;
             for number in &l.invoices {
-                if let Some((id, _)) = invoice_numbered(tx, number)? {
+                if let Some((id, customer_id)) = invoice_numbered(tx, number)? {
                     invoice_ids.push(id);
+                    customer.get_or_insert(customer_id);
                 }
             }
-            if invoice_ids.len() != l.invoices.len() {
-                continue;
-            }
+            let Some(customer_id) = customer.filter(|_| invoice_ids.len() == l.invoices.len())
+            else {
+                return Err(Error::damaged(
+                    "documents",
+                    &format!(
+                        "a letter carried names an invoice not restored: {}",
+                        l.invoices.join(", ")
+                    ),
+                ));
+            };
             let id = insert_row(
                 tx,
                 "documents",
@@ -2253,6 +2308,21 @@ mod tests {
                 .unwrap()
         };
         use crate::documents::letters::LetterKind;
+        // Its customer's reference changed since: the letter is the file's customer's all
+        // the same (known by its invoices, not by the reference).
+        let reference: String = conn
+            .query_row(
+                "SELECT c.reference FROM customers c JOIN invoices i ON i.customer_id = c.id
+                  WHERE i.number = 'F2026-0136'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute(
+            "UPDATE customers SET reference = 'RENOMME' WHERE reference = ?1",
+            [&reference],
+        )
+        .unwrap();
         let (demand, pdf) = letter(&mut conn, LetterKind::FormalDemand, "F2026-0136");
         letter(&mut conn, LetterKind::Courtesy, "F-AFTER");
         let issued = crate::interest::invoice_penalties(&mut conn, "F2026-0136", today).unwrap();
@@ -2316,8 +2386,10 @@ mod tests {
                 payment.customer_reference.as_str(),
                 payment.amount.as_deref()
             ),
-            ("FEST15", Some("1000.00"))
+            // (FEST15, whose reference changed since: named as it is now)
+            ("RENOMME", Some("1000.00"))
         );
+        assert_eq!(reference, "FEST15");
         // Nothing written, nothing left attached.
         assert_eq!(contents(&conn).unwrap(), before);
         if !server {
@@ -2356,6 +2428,11 @@ mod tests {
             pdf,
             "the bytes sent"
         );
+        // Once, on the file's customer (its reference as the file has it), no second one.
+        assert_eq!(archived[0].customer, reference);
+        assert!(crate::customers::find_id(&conn, "RENOMME")
+            .unwrap()
+            .is_none());
         let history = crate::journal::for_invoice(&conn, f136, 50).unwrap();
         assert!(history
             .iter()
