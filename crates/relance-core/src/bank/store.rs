@@ -388,13 +388,36 @@ impl Names {
     }
 }
 
-/// Every customer's and every invoice's name (the lines list names paid invoices too).
-fn names(conn: &Connection) -> Result<Names> {
-    let mut n = names_of_open(conn)?;
-    let mut stmt = conn.prepare("SELECT id, number FROM invoices")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, number) = row?;
-        n.invoices.insert(id, number);
+/// The names of the invoices and customers the lines list shows (paid invoices too), read
+/// by id: not every invoice of the ledger (a million numbers) for a screen of lines.
+fn names(
+    conn: &Connection,
+    invoices: impl Iterator<Item = i64>,
+    customers: impl Iterator<Item = i64>,
+) -> Result<Names> {
+    let mut n = Names {
+        invoices: HashMap::new(),
+        customers: HashMap::new(),
+    };
+    let invoices: std::collections::BTreeSet<i64> = invoices.collect();
+    let customers: std::collections::BTreeSet<i64> = customers.collect();
+    let mut number = conn.prepare_cached("SELECT number FROM invoices WHERE id = ?1")?;
+    for id in invoices {
+        if let Some(v) = number
+            .query_row([id], |r| r.get::<_, String>(0))
+            .optional()?
+        {
+            n.invoices.insert(id, v);
+        }
+    }
+    let mut reference = conn.prepare_cached("SELECT reference FROM customers WHERE id = ?1")?;
+    for id in customers {
+        if let Some(v) = reference
+            .query_row([id], |r| r.get::<_, String>(0))
+            .optional()?
+        {
+            n.customers.insert(id, v);
+        }
     }
     Ok(n)
 }
@@ -1138,8 +1161,9 @@ fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<Str
 /// The lines, newest first, each with its status and (while undecided) its proposal,
 /// derived now. `status` filters: unmatched, proposed, matched, ignored or debit.
 pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<LineView>> {
+    // One read of one moment (and one read lock, not one per statement).
+    let conn = &conn.unchecked_transaction()?;
     let book = book(conn)?;
-    let names = names(conn)?;
     let ids: Vec<i64> = conn
         .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
         .query_map([], |r| r.get(0))?
@@ -1157,10 +1181,12 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
         Lang::Fr => d.format("%d/%m/%Y").to_string(),
         Lang::En => d.to_string(),
     };
-    let mut out = Vec::new();
+    // Each line's status and proposal first (the reason a view gives may be replaced),
+    // then the names of only the customers and invoices they show.
+    let mut decided = Vec::new();
     for id in ids {
         let (l, payment, ignored) = line_row(conn, id)?;
-        let mut v = match (payment, ignored) {
+        let (p, state, reason) = match (payment, ignored) {
             (Some(pid), _) => {
                 let allocations: Vec<(i64, i64)> = conn
                     .prepare("SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id")?
@@ -1178,8 +1204,7 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                     confidence: None,
                     reason: Reason::Nothing,
                 };
-                let mut v = view(Some(id), &l, &p, "matched", &names, lang);
-                v.reason = match (lang, returned.get(&id)) {
+                let reason = match (lang, returned.get(&id)) {
                     (Lang::Fr, None) => "rapprochée".into(),
                     (Lang::En, None) => "matched".into(),
                     (Lang::Fr, Some(d)) => {
@@ -1189,29 +1214,41 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                         format!("matched, then given back by the bank on {}: the payment no longer counts", day(d))
                     }
                 };
-                v
+                (p, "matched", Some(reason))
             }
             (None, None) if returned.contains_key(&id) => {
-                let p = Proposal::none(Reason::Nothing);
-                let mut v = view(Some(id), &l, &p, "ignored", &names, lang);
                 let d = day(&returned[&id]);
-                v.reason = match lang {
+                let reason = match lang {
                     Lang::Fr => format!("rendue par la banque le {d} (retour ou annulation)"),
                     Lang::En => format!("given back by the bank on {d} (return or reversal)"),
                 };
-                v
+                (Proposal::none(Reason::Nothing), "ignored", Some(reason))
             }
-            (None, Some(reason)) => {
-                let p = Proposal::none(Reason::Nothing);
-                let mut v = view(Some(id), &l, &p, "ignored", &names, lang);
-                v.reason = reason;
-                v
-            }
+            (None, Some(reason)) => (Proposal::none(Reason::Nothing), "ignored", Some(reason)),
             (None, None) => {
                 let p = matching::propose(&l, &book);
-                view(Some(id), &l, &p, status_of(&p), &names, lang)
+                let state = status_of(&p);
+                (p, state, None)
             }
         };
+        if status.is_none_or(|s| s == state) {
+            decided.push((id, l, p, state, reason));
+        }
+    }
+    let names = names(
+        conn,
+        decided
+            .iter()
+            .flat_map(|(_, _, p, _, _)| p.allocations.iter().chain(&p.differences))
+            .map(|(i, _)| *i),
+        decided.iter().filter_map(|(_, _, p, _, _)| p.customer_id),
+    )?;
+    let mut out = Vec::new();
+    for (id, l, p, state, reason) in decided {
+        let mut v = view(Some(id), &l, &p, state, &names, lang);
+        if let Some(reason) = reason {
+            v.reason = reason;
+        }
         if l.reversal && l.amount_minor > 0 {
             v.reason = match lang {
                 Lang::Fr => {
@@ -1239,9 +1276,7 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
                 }
             };
         }
-        if status.is_none_or(|s| s == v.status) {
-            out.push(v);
-        }
+        out.push(v);
     }
     Ok(out)
 }
