@@ -79,7 +79,14 @@ pub(super) struct Index {
 
 impl Index {
     fn build(book: &Book) -> Index {
-        let mut ix = Index::default();
+        // Sized once: at a million invoices, growing the maps rehashed them a dozen times.
+        let mut ix = Index {
+            by_id: HashMap::with_capacity(book.open.len()),
+            by_key: HashMap::with_capacity(book.open.len()),
+            closed_keys: HashMap::with_capacity(book.closed.len()),
+            customer_words: Vec::with_capacity(book.customers.len()),
+            ..Index::default()
+        };
         for (k, inv) in book.open.iter().enumerate() {
             ix.by_id.insert(inv.id, k);
             ix.by_key.insert(alnum_key(&inv.number), k);
