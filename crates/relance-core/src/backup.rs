@@ -1879,6 +1879,56 @@ mod tests {
         assert!(names.iter().all(|n| n.ends_with(".sqlite")), "{names:?}");
     }
 
+    /// A letter of the file printed again since (the same document, a new "letter sent"
+    /// entry): the letter is the file's, not carried; the entry made since is dropped by
+    /// the restore, and the preview lists it.
+    #[test]
+    fn an_entry_made_since_on_a_letter_of_the_file_is_listed_as_dropped() {
+        use crate::documents::letters::LetterKind;
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let today = day("2026-11-22");
+        let mailed = crate::documents::email::draft(
+            &mut conn,
+            LetterKind::Courtesy,
+            "F2026-0144",
+            today,
+            1_795_000_000,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        let out = dir.path().join("mailed.sqlite");
+        backup_now(&conn, &path, Some(&out)).unwrap();
+        let (printed, _) = crate::documents::archive::produce(
+            &mut conn,
+            LetterKind::Courtesy,
+            "F2026-0144",
+            today,
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(printed.document.id, mailed.document.id, "the same letter");
+        let p = restore_preview(&conn, &path, &out).unwrap();
+        assert!(p.carried_letters.is_empty(), "{:?}", p.carried_letters);
+        let sent: Vec<_> = p
+            .dropped
+            .iter()
+            .filter(|e| e.document_id == Some(printed.document.id))
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(sent, [crate::journal::JournalKind::DocumentSent]);
+        let r = restore(&mut conn, &path, &out).unwrap();
+        assert!(r.carried_letters.is_empty());
+        let entries: Vec<String> = conn
+            .prepare("SELECT kind FROM journal WHERE document_id = ?1 ORDER BY id")
+            .unwrap()
+            .query_map([printed.document.id], |r| r.get(0))
+            .unwrap()
+            .collect::<crate::store::sql::Result<_>>()
+            .unwrap();
+        assert_eq!(entries, ["email_prepared"]);
+    }
+
     #[test]
     fn restore_brings_back_the_data_and_can_be_undone() {
         let dir = tempfile::tempdir().unwrap();
