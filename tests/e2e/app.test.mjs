@@ -508,14 +508,19 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
     await d.find('[data-testid="action-ARCH08/reminder/email"]', 'the deposit reminder');
     assert.match(await d.text('[data-testid="action-ARCH08/reminder/email"]'), /F2026-0150/);
     await d.click('[data-testid="nav-contract"]');
+    // The list searches by customer name (and says when nothing matches).
+    await d.type('[data-testid="contract-search"]', 'Opéra');
+    await d.find('[data-testid="contracts-none"]', 'no contract for that search');
+    await searchList(d, 'contract', 'vidal');
+    await d.screenshot(shots, '06-list-searched');
     await d.click('[data-testid="contract-row-K-EXPO"] a');
     await d.click('[data-testid="reach-2"]');
     await d.waitText('[data-testid="milestone-2"]', 'F2027-0001');
     await d.waitText('[data-testid="work-ahead"]', 'Étape 2');
-    await d.screenshot(shots, '06-work-ahead');
+    await d.screenshot(shots, '07-work-ahead');
     await d.click('[data-testid="nav-today"]');
     await d.waitText('[data-testid="work-ahead-K-EXPO"]', '3\u202f600,00');
-    await d.screenshot(shots, '07-today-alert');
+    await d.screenshot(shots, '08-today-alert');
 
     // Amended: a new total; the two invoiced milestones stay, the last is re-planned.
     await d.click('[data-testid="work-ahead-K-EXPO"] a');
@@ -527,7 +532,7 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
     await d.type('[data-testid="milestone-edit-1"] td:nth-child(4) input', '3999,99');
     assert.equal(await d.value('[data-testid="milestone-edit-1"] td:nth-child(3) input'), '');
     await d.waitText('[data-testid="plan-covered"]', 'couvre exactement');
-    await d.screenshot(shots, '08-amend');
+    await d.screenshot(shots, '09-amend');
     await d.click('[data-testid="save-contract"]');
     await d.waitText('[data-testid="milestone-3"]', '4\u202f799,99');
     assert.match(await d.text('.kpis'), /13\s200,00/);
@@ -537,7 +542,7 @@ test('Contracts: a 30/40/30 contract made in the window, its deposit invoice iss
     const text = execFileSync('pdftotext', ['-layout', schedule, '-']).toString();
     assert.match(text, /ÉCHÉANCIER DE FACTURATION/);
     assert.match(text, /13 200,00 €/);
-    execFileSync('pdftoppm', ['-png', '-r', '50', '-singlefile', schedule, path.join(shots, '09-schedule')]);
+    execFileSync('pdftoppm', ['-png', '-r', '50', '-singlefile', schedule, path.join(shots, '10-schedule')]);
   });
 });
 

@@ -56,8 +56,14 @@ pub enum ContractCmd {
     },
     /// Every contract with its figures.
     List {
+        /// Only the contracts whose reference or title, or customer's name or reference,
+        /// contains this.
+        #[arg(long, default_value = "")]
+        search: String,
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -318,12 +324,25 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
             };
             print(&contracts::amend(conn, &reference, &input, as_of)?, format);
         }
-        ContractCmd::List { as_of, format } => {
+        ContractCmd::List {
+            search,
+            as_of,
+            limit,
+            format,
+        } => {
             let as_of = date_or_today(&as_of, "as_of")?;
-            let all = contracts::list(conn, as_of)?;
+            let page = contracts::list(
+                conn,
+                &contracts::ContractQuery {
+                    search,
+                    limit,
+                    offset: 0,
+                },
+                as_of,
+            )?;
             emit(
                 format,
-                &all,
+                &page.rows,
                 &[
                     "contract",
                     "customer",
@@ -351,6 +370,13 @@ pub fn run(conn: &mut Connection, db: &std::path::Path, cmd: ContractCmd) -> Res
                     ]
                 },
             );
+            if format != Format::Json && page.total > page.rows.len() as i64 {
+                out!(
+                    "{} of {} contracts shown (--limit, --search for the others).",
+                    page.rows.len(),
+                    page.total
+                );
+            }
         }
         ContractCmd::Show {
             reference,

@@ -2165,6 +2165,21 @@ fn a_contract_bills_its_milestones_with_numbered_invoices_and_legal_mentions() {
         .collect();
     assert_eq!(amounts, ["3600.00", "4800.01", "3600.00"]);
     assert_eq!(k["milestones"][0]["invoice"], "F2026-0001");
+    // The list searches by the customer's name or the title.
+    let found = |search: &str| -> Vec<String> {
+        env.json(&["contract", "list", "--search", search, "--format", "json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["reference"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(found("confluences"), ["K1"]);
+    assert_eq!(found("signalétique"), ["K1"]);
+    assert!(found("Opéra").is_empty());
+    let o = env.run(&["contract", "list", "--limit", "10001"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("limit"), "{}", stderr(&o));
     // Reaching the final milestone first needs --yes; the stage comes first.
     let o = env.run_env(
         &["milestone", "reach", "K1", "3", "--date", "2026-05-11"],

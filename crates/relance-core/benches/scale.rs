@@ -5,6 +5,7 @@
 //! repeated list queries and the database size. Figures are printed, never asserted.
 
 use chrono::{Duration, NaiveDate};
+use relance_core::contracts::ContractQuery;
 use relance_core::customers::{self, CustomerQuery, CustomerSort};
 use relance_core::import::{self, ImportKind};
 use relance_core::invoices::{self, InvoiceFilter, InvoiceQuery, InvoiceSort};
@@ -101,6 +102,82 @@ fn data(size: &Size, as_of: NaiveDate, rng: &mut Lcg) -> Data {
         payments_csv,
         paid,
     }
+}
+
+/// Contracts billed in milestones, one for every tenth customer, signed over two years (one
+/// in twenty cancelled since): a deposit at signature invoiced by the customer's first
+/// invoice, a stage on a date invoiced by their last one (every other contract), and a final
+/// milestone not yet reached. Written in one transaction (the engine's `contracts::create`
+/// issues each deposit as a new invoice and commits each contract: the generated invoices
+/// stand for them). Returns how many.
+fn contracts(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) -> usize {
+    let tx = conn.transaction().unwrap();
+    let firsts: Vec<(i64, i64, i64, i64)> = tx
+        .prepare(
+            "SELECT customer_id, MIN(id), MAX(id), COUNT(*) FROM invoices
+             GROUP BY customer_id ORDER BY customer_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut n = 0;
+    for (customer, first, last, count) in firsts.into_iter().step_by(10) {
+        n += 1;
+        let signed = as_of - Duration::days(rng.range(1, 730) as i64);
+        let cancelled = (n % 20 == 0).then(|| (signed + Duration::days(60)).min(as_of));
+        let net = rng.range(100_000, 5_000_000) as i64;
+        let (deposit, stage) = (net * 3 / 10, net * 4 / 10);
+        let parts = [deposit, stage, net - deposit - stage];
+        let contract = tx.insert(
+            "INSERT INTO contracts (reference, customer_id, title, signed_on, currency, net_minor,
+                vat_rate_e4, vat_minor, cancelled_on)
+             VALUES (?1, ?2, ?3, ?4, 'EUR', ?5, 200000, ?6, ?7)",
+            relance_core::store::sql::params![
+                format!("K{n:06}"),
+                customer,
+                format!("Chantier {n}"),
+                signed.to_string(),
+                net,
+                net / 5,
+                cancelled.map(|d| d.to_string()),
+            ],
+        )
+        .unwrap();
+        for (position, (net_minor, trigger, on_date, invoice)) in [
+            (parts[0], "signature", None, Some(first)),
+            (
+                parts[1],
+                "date",
+                Some(signed + Duration::days(90)),
+                (n % 2 == 0 && count > 1).then_some(last),
+            ),
+            (parts[2], "reached", None, None),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            tx.execute(
+                "INSERT INTO milestones (contract_id, position, label, share_e4, net_minor,
+                    vat_minor, trigger, on_date, terms_days, invoice_id)
+                 VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, 30, ?8)",
+                relance_core::store::sql::params![
+                    contract,
+                    position as i64 + 1,
+                    format!("Étape {}", position + 1),
+                    net_minor,
+                    net_minor / 5,
+                    trigger,
+                    on_date.map(|d: NaiveDate| d.to_string()),
+                    invoice,
+                ],
+            )
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    n
 }
 
 struct Lcg(u64);
@@ -293,6 +370,8 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{n} open invoices"),
         start.elapsed(),
     );
+    let made = contracts(&mut conn, as_of, &mut Lcg(11));
+    println!("{made} contracts written");
     // `RELANCE_BENCH_KEEP_IMPORTED=DIR`: the imported ledger kept as DIR/bench-<invoices>.sqlite
     // (to study its queries with the sqlite3 shell).
     if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP_IMPORTED") {
@@ -359,6 +438,20 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             archived: false,
         };
         let (t, p) = time(runs, || customers::list(&conn, &q, as_of).unwrap());
+        note(what, format!("of {}", p.total), t);
+    }
+    for (what, search) in [
+        ("contract list, first 50 by signature", ""),
+        ("contract search \"Chantier 42\"", "Chantier 42"),
+    ] {
+        let q = ContractQuery {
+            search: search.into(),
+            limit: 50,
+            offset: 0,
+        };
+        let (t, p) = time(runs, || {
+            relance_core::contracts::list(&conn, &q, as_of).unwrap()
+        });
         note(what, format!("of {}", p.total), t);
     }
     let customer = customers::id_by_ref(&conn, "customer", "C00042").unwrap();
@@ -754,6 +847,7 @@ fn main() {
         "wake dates of {n} open invoices computed after the imports: {}",
         ms(start.elapsed())
     );
+    let made = contracts(&mut conn, as_of, &mut Lcg(11));
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
         .unwrap();
     // `RELANCE_BENCH_ONLY=bank`: the statement figures alone, on the same ledger (to profile).
@@ -867,6 +961,21 @@ fn main() {
         page.total,
         ms(t)
     );
+    for search in ["", "Chantier 42"] {
+        let q = ContractQuery {
+            search: search.into(),
+            limit: 50,
+            offset: 0,
+        };
+        let (t, page) = time(runs, || {
+            relance_core::contracts::list(&conn, &q, as_of).unwrap()
+        });
+        println!(
+            "contract list: first 50 by signature, search \"{search}\" (of {} of {made})   median {}",
+            page.total,
+            ms(t)
+        );
+    }
     let (t, n) = time(5, || {
         let mut stmt = conn
             .prepare_cached(

@@ -695,12 +695,13 @@ struct Stored {
 }
 
 fn stored(conn: &Connection, id: i64) -> Result<Stored> {
-    Ok(conn.query_row(
-        "SELECT reference, customer_id, title, signed_on, currency, net_minor, vat_rate_e4,
+    Ok(conn
+        .prepare_cached(
+            "SELECT reference, customer_id, title, signed_on, currency, net_minor, vat_rate_e4,
                 vat_minor, vat_mention, cancelled_on, exchange_rate_e6 FROM contracts
          WHERE id = ?1",
-        [id],
-        |r| {
+        )?
+        .query_row([id], |r| {
             Ok(Stored {
                 reference: r.get(0)?,
                 customer_id: r.get(1)?,
@@ -714,8 +715,7 @@ fn stored(conn: &Connection, id: i64) -> Result<Stored> {
                 cancelled_on: r.get(9)?,
                 exchange_rate_e6: r.get(10)?,
             })
-        },
-    )?)
+        })?)
 }
 
 struct MilestoneRow {
@@ -1288,8 +1288,9 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
     let mut unpaid = 0i64;
     for m in &rows {
         let inv = match m.invoice_id {
-            Some(iid) => Some(conn.query_row(
+            Some(iid) => Some(conn.prepare_cached(
                 "SELECT number, due_date, total_minor, settled_minor FROM invoices WHERE id = ?1",
+            )?.query_row(
                 [iid],
                 |r| {
                     Ok((
@@ -1412,23 +1413,91 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
     })
 }
 
-/// Every contract, newest signature first, with its figures.
-pub fn list(conn: &Connection, as_of: NaiveDate) -> Result<Vec<ContractView>> {
+/// What the Contracts list asks for: a page, and what to look for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct ContractQuery {
+    /// Matches the contract's reference or title, or its customer's name or reference.
+    pub search: String,
+    /// 0 asks for the default page (100).
+    #[ts(type = "number")]
+    pub limit: u32,
+    #[ts(type = "number")]
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ContractPage {
+    pub rows: Vec<ContractView>,
+    /// How many contracts match, all pages together.
+    #[ts(type = "number")]
+    pub total: i64,
+}
+
+/// The Contracts list, newest signature first, each contract with its figures.
+///
+/// The page's contracts are chosen first, from the index on the signature date (it serves
+/// the order and stops at the page), and only they are derived: a first page costs about the
+/// same at any size. A search reads every contract's reference and title and its customer's
+/// name and reference. One read transaction.
+pub fn list(conn: &Connection, q: &ContractQuery, as_of: NaiveDate) -> Result<ContractPage> {
+    let limit = v::page_limit(q.limit)?;
+    // One read of one moment (and one read lock, not one per statement).
+    let conn = &conn.unchecked_transaction()?;
+    let search = q.search.trim();
+    let (from, filter) = if search.is_empty() {
+        ("contracts k", "CAST(?1 AS TEXT) IS NOT NULL")
+    } else {
+        (
+            "contracts k CROSS JOIN customers c ON c.id = k.customer_id",
+            "(k.reference LIKE ?1 ESCAPE '\\' OR k.title LIKE ?1 ESCAPE '\\'
+              OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\')",
+        )
+    };
+    let pattern = crate::store::like_pattern(search);
     let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM contracts ORDER BY signed_on DESC, id DESC")?
-        .query_map([], |r| r.get(0))?
+        .prepare_cached(&format!(
+            "SELECT k.id FROM {from} WHERE {filter}
+             ORDER BY k.signed_on DESC, k.id DESC LIMIT ?2 OFFSET ?3"
+        ))?
+        .query_map(params![pattern, limit, q.offset], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;
-    ids.into_iter().map(|id| view(conn, id, as_of)).collect()
+    let total = conn
+        .prepare_cached(&format!("SELECT COUNT(*) FROM {from} WHERE {filter}"))?
+        .query_row([&pattern], |r| r.get(0))?;
+    let rows = ids
+        .into_iter()
+        .map(|id| view(conn, id, as_of))
+        .collect::<Result<_>>()?;
+    Ok(ContractPage { rows, total })
 }
 
 /// The contracts whose work runs ahead of the payments, for Today.
+///
+/// The contracts are chosen in SQL by the alert's own rule (see [`view`]): not cancelled, a
+/// milestone invoiced and unpaid past its due date, and after the first such milestone one
+/// due to invoice, or invoiced on or after the earliest such due date. Only those are
+/// derived, and the alert shown is the derivation's (`tests::alerts_are_the_views_alerts`
+/// compares the two on every contract, day after day). One read transaction: one moment,
+/// one read lock.
 pub fn alerts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<WorkAheadAlert>> {
+    let conn = &conn.unchecked_transaction()?;
     let ids: Vec<i64> = conn
-        .prepare(
-            "SELECT DISTINCT m.contract_id FROM milestones m
-             JOIN invoices i ON i.id = m.invoice_id
-             JOIN contracts k ON k.id = m.contract_id
-             WHERE k.cancelled_on IS NULL AND i.settled_minor < i.total_minor AND i.due_date < ?1",
+        .prepare_cached(
+            "SELECT l.contract_id FROM (
+                 SELECT m.contract_id AS contract_id, MIN(m.position) AS pos,
+                        MIN(i.due_date) AS first_due
+                 FROM milestones m JOIN invoices i ON i.id = m.invoice_id
+                 WHERE i.settled_minor < i.total_minor AND i.due_date < ?1
+                 GROUP BY m.contract_id
+             ) l JOIN contracts k ON k.id = l.contract_id
+             WHERE k.cancelled_on IS NULL AND EXISTS (
+                 SELECT 1 FROM milestones a LEFT JOIN invoices j ON j.id = a.invoice_id
+                 WHERE a.contract_id = l.contract_id AND a.position > l.pos
+                   AND (j.due_date >= l.first_due
+                        OR (a.invoice_id IS NULL AND a.cancelled = 0
+                            AND ((a.trigger = 'signature' AND k.signed_on <= ?1)
+                                 OR (a.trigger = 'date' AND a.on_date <= ?1)))))
+             ORDER BY l.contract_id",
         )?
         .query_map([as_of.to_string()], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;
@@ -1499,6 +1568,182 @@ mod tests {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap()
+    }
+
+    /// The Contracts list: newest signature first (the later one first on the same day),
+    /// page after page with the count of all, each row the contract's own view; a search
+    /// by reference, title or customer; a page above the maximum refused.
+    #[test]
+    fn the_contracts_list_pages_newest_signature_first_and_searches() {
+        let mut conn = ready();
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "OPERA".into(),
+                name: "Opéra de Lyon".into(),
+                kind: "business".into(),
+                address: "1 place de la Comédie".into(),
+                postal_code: "69001".into(),
+                city: "Lyon".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let as_of = day("2026-06-30");
+        let q = |search: &str, limit: u32, offset: u32| ContractQuery {
+            search: search.into(),
+            limit,
+            offset,
+        };
+        assert_eq!(list(&conn, &q("", 0, 0), as_of).unwrap().total, 0);
+        // Signed out of order; K3 and K4 on the same day.
+        for (reference, customer, signed, title) in [
+            ("K1", "MUSEE", "2026-03-02", "Signalétique"),
+            ("K2", "OPERA", "2026-05-11", "Décor du Barbier"),
+            ("K3", "MUSEE", "2026-01-15", "Catalogue 100%"),
+            ("K4", "OPERA", "2026-01-15", "Affiches"),
+            ("K5", "MUSEE", "2026-04-20", "Site"),
+        ] {
+            let mut k = input("1000", "30/70", signed);
+            k.reference = reference.into();
+            k.customer = customer.into();
+            k.title = title.into();
+            create(&mut conn, &k, as_of).unwrap();
+        }
+        let refs = |p: &ContractPage| -> Vec<String> {
+            p.rows.iter().map(|k| k.reference.clone()).collect()
+        };
+        let first = list(&conn, &q("", 2, 0), as_of).unwrap();
+        assert_eq!(
+            (refs(&first), first.total),
+            (vec!["K2".into(), "K5".into()], 5)
+        );
+        let second = list(&conn, &q("", 2, 2), as_of).unwrap();
+        assert_eq!(refs(&second), ["K1", "K4"]);
+        let last = list(&conn, &q("", 2, 4), as_of).unwrap();
+        assert_eq!((refs(&last), last.total), (vec!["K3".into()], 5));
+        for k in first.rows.iter().chain(&second.rows).chain(&last.rows) {
+            assert_eq!(k, &get(&conn, &k.reference, as_of).unwrap());
+        }
+        // The deposits are invoiced at signature: the figures are the contract's own.
+        assert_eq!(first.rows[0].invoiced, "360.00");
+        // By the customer's name, whatever the case; by title; "%" is a character.
+        let opera = list(&conn, &q("opéra", 0, 0), as_of).unwrap();
+        assert_eq!(
+            (refs(&opera), opera.total),
+            (vec!["K2".into(), "K4".into()], 2)
+        );
+        assert_eq!(
+            refs(&list(&conn, &q("barbier", 0, 0), as_of).unwrap()),
+            ["K2"]
+        );
+        assert_eq!(refs(&list(&conn, &q(" k5 ", 0, 0), as_of).unwrap()), ["K5"]);
+        assert_eq!(refs(&list(&conn, &q("100%", 0, 0), as_of).unwrap()), ["K3"]);
+        assert_eq!(refs(&list(&conn, &q("0%", 0, 0), as_of).unwrap()), ["K3"]);
+        let none = list(&conn, &q("%%", 0, 0), as_of).unwrap();
+        assert_eq!((none.rows.len(), none.total), (0, 0));
+        let e = list(&conn, &q("", v::MAX_PAGE + 1, 0), as_of).unwrap_err();
+        assert!(e.to_string().contains("limit"), "{e}");
+    }
+
+    /// Today's work-ahead alerts are exactly the alerts the contracts' pages show: the SQL
+    /// choice of [`alerts`] against every contract's derivation, day after day and weeks
+    /// ahead, over contracts of every schedule signed, reached, paid in full or in part,
+    /// and cancelled as the year goes.
+    #[test]
+    fn alerts_are_the_views_alerts() {
+        use crate::invoices::payments::{record, AllocationInput, PaymentInput};
+        let mut conn = ready();
+        let mut seed = 11u64;
+        let mut draw = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let schedules = ["30/70", "30/40/30", "thirds", "monthly:3", "monthly:5"];
+        let (mut signed, mut seen, mut compared) = (0usize, 0usize, 0usize);
+        // Each date a milestone falls due on is read too (the day it becomes due).
+        let mut dates = std::collections::BTreeSet::new();
+        let mut d = day("2026-01-05");
+        while d < day("2026-12-31") {
+            if draw(4) == 0 {
+                let mut k = input("1000", schedules[signed % schedules.len()], &d.to_string());
+                k.reference = format!("K{signed}");
+                k.confirm = true;
+                let made = create(&mut conn, &k, d).unwrap();
+                dates.extend(made.milestones.iter().filter_map(|m| m.date));
+                signed += 1;
+            }
+            if signed > 0 && draw(3) == 0 {
+                let k = get(&conn, &format!("K{}", draw(signed as u64)), d).unwrap();
+                let open: Vec<&MilestoneView> = k
+                    .milestones
+                    .iter()
+                    .filter(|m| m.invoice.is_none() && m.state != MilestoneState::Cancelled)
+                    .collect();
+                if k.cancelled_on.is_none() && !open.is_empty() {
+                    let m = open[draw(open.len() as u64) as usize];
+                    reach(&mut conn, &k.reference, m.position, d, true, d).unwrap();
+                }
+            }
+            if signed > 0 && draw(3) == 0 {
+                let k = get(&conn, &format!("K{}", draw(signed as u64)), d).unwrap();
+                if let Some(m) = k
+                    .milestones
+                    .iter()
+                    .find(|m| m.balance.as_deref().is_some_and(|b| b != "0.00") && draw(2) == 0)
+                {
+                    let owed: rust_decimal::Decimal = m.balance.as_ref().unwrap().parse().unwrap();
+                    let amount = if draw(3) == 0 {
+                        owed / rust_decimal::Decimal::TWO
+                    } else {
+                        owed
+                    };
+                    record(
+                        &mut conn,
+                        &PaymentInput {
+                            customer: "MUSEE".into(),
+                            date: d.to_string(),
+                            amount: amount.round_dp(2).to_string(),
+                            allocations: vec![AllocationInput {
+                                invoice: m.invoice.clone().unwrap(),
+                                amount: amount.round_dp(2).to_string(),
+                            }],
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+                }
+            }
+            if signed > 0 && draw(40) == 0 {
+                let k = format!("K{}", draw(signed as u64));
+                if get(&conn, &k, d).unwrap().cancelled_on.is_none() {
+                    cancel(&mut conn, &k, d, "Chantier arrêté", d).unwrap();
+                }
+            }
+            let falling: Vec<NaiveDate> = dates.range(d..d + Duration::days(3)).copied().collect();
+            for on in [d, d + Duration::days(45)].into_iter().chain(falling) {
+                let want: Vec<WorkAheadAlert> = (0..signed)
+                    .map(|n| get(&conn, &format!("K{n}"), on).unwrap())
+                    .filter(|k| k.cancelled_on.is_none())
+                    .filter_map(|k| k.alert)
+                    .collect();
+                let got = alerts(&conn, on).unwrap();
+                let key = |a: &[WorkAheadAlert]| -> Vec<String> {
+                    let mut v: Vec<String> = a.iter().map(|a| format!("{a:?}")).collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(key(&got), key(&want), "on {on}");
+                seen += got.len();
+                compared += 1;
+            }
+            d += Duration::days(3);
+        }
+        // The walk reaches the cases it is about.
+        assert!(signed >= 20, "{signed} contracts");
+        assert!(seen >= 50, "{seen} alerts over {compared} readings");
     }
 
     /// Under the VAT franchise a contract charging VAT is refused, nothing written; without

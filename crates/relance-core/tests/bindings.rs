@@ -4,8 +4,8 @@
 
 use relance_core::backup::{Contents, RestoreReport, Snapshot};
 use relance_core::contracts::{
-    ContractInput, ContractView, MilestoneInput, MilestoneState, MilestoneView, Plan,
-    PlannedMilestone, WorkAheadAlert,
+    ContractInput, ContractPage, ContractQuery, ContractView, MilestoneInput, MilestoneState,
+    MilestoneView, Plan, PlannedMilestone, WorkAheadAlert,
 };
 use relance_core::customers::*;
 use relance_core::demo::DemoReport;
@@ -81,6 +81,8 @@ fn typescript_bindings_are_up_to_date() {
     check::<Plan>(&mut stale);
     check::<PlannedMilestone>(&mut stale);
     check::<ContractView>(&mut stale);
+    check::<ContractPage>(&mut stale);
+    check::<ContractQuery>(&mut stale);
     check::<MilestoneView>(&mut stale);
     check::<MilestoneState>(&mut stale);
     check::<WorkAheadAlert>(&mut stale);

@@ -4,13 +4,14 @@
 
 use super::{today, with_db, ApiResult, Db};
 use relance_core::contracts::{
-    self, ContractInput, ContractView, MilestoneInput, Plan, WorkAheadAlert,
+    self, ContractInput, ContractPage, ContractQuery, ContractView, MilestoneInput, Plan,
+    WorkAheadAlert,
 };
 use tauri::State;
 
 #[tauri::command]
-pub async fn list_contracts(db: State<'_, Db>) -> ApiResult<Vec<ContractView>> {
-    with_db(&db, |conn| contracts::list(conn, today())).await
+pub async fn list_contracts(db: State<'_, Db>, query: ContractQuery) -> ApiResult<ContractPage> {
+    with_db(&db, move |conn| contracts::list(conn, &query, today())).await
 }
 
 #[tauri::command]

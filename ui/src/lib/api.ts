@@ -60,6 +60,8 @@ import type { RateChange } from './bindings/RateChange';
 import type { Template } from './bindings/Template';
 import type { PenaltiesView } from './bindings/PenaltiesView';
 import type { ContractInput } from './bindings/ContractInput';
+import type { ContractPage } from './bindings/ContractPage';
+import type { ContractQuery } from './bindings/ContractQuery';
 import type { ContractView } from './bindings/ContractView';
 import type { MilestoneInput } from './bindings/MilestoneInput';
 import type { Plan } from './bindings/Plan';
@@ -121,7 +123,7 @@ export const api = {
   saveLetter: (invoice: string, kind: LetterKind, path: string) => call<DocumentInfo>('save_letter', { invoice, kind, path }),
   openLetter: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_letter', { invoice, kind }),
   prepareLetters: (ids: string[], dir: string) => call<DocumentInfo[]>('prepare_letters', { ids, dir }),
-  listContracts: () => call<ContractView[]>('list_contracts'),
+  listContracts: (query: ContractQuery) => call<ContractPage>('list_contracts', { query }),
   getContract: (reference: string) => call<ContractView>('get_contract', { reference }),
   planContract: (input: ContractInput) => call<Plan>('plan_contract', { input }),
   contractTemplate: (name: string, signedOn: string) => call<MilestoneInput[]>('contract_template', { name, signedOn }),

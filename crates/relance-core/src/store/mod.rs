@@ -59,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0038_customer_balances.sql"),
     include_str!("migrations/sqlite/0039_customer_habits.sql"),
     include_str!("migrations/sqlite/0040_segment_marks.sql"),
+    include_str!("migrations/sqlite/0041_contracts_signed.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -83,6 +84,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         40,
         include_str!("migrations/postgres/0040_segment_marks.sql"),
+    ),
+    (
+        41,
+        include_str!("migrations/postgres/0041_contracts_signed.sql"),
     ),
 ];
 

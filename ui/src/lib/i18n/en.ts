@@ -708,6 +708,8 @@ export const en = {
   'contracts.title': 'Contracts',
   'contracts.new': 'New contract',
   'contracts.empty': 'No contract yet. A contract (or signed quote) is billed in milestones: a deposit at signature, then each stage, and a final invoice that deducts them.',
+  'contracts.search_placeholder': 'Reference, title, customer…',
+  'contracts.no_match': 'No contract matches.',
   'contracts.col.reference': 'Contract',
   'contracts.col.customer': 'Customer',
   'contracts.col.signed': 'Signed',

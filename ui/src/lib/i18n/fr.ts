@@ -710,6 +710,8 @@ export const fr: Record<Key, string> = {
   'contracts.title': 'Contrats',
   'contracts.new': 'Nouveau contrat',
   'contracts.empty': 'Aucun contrat pour l\'instant. Un contrat (ou devis signé) se facture par étapes : un acompte à la signature, puis chaque étape, et une facture de solde qui les déduit.',
+  'contracts.search_placeholder': 'Référence, objet, client…',
+  'contracts.no_match': 'Aucun contrat ne correspond.',
   'contracts.col.reference': 'Contrat',
   'contracts.col.customer': 'Client',
   'contracts.col.signed': 'Signé le',
