@@ -284,8 +284,14 @@ fn alike_words(p: &HashSet<String>, c: &HashSet<String>) -> bool {
 }
 
 /// Proposes what `line` pays (see the module's rules).
+/// Whether a line asks the book anything: money in that is not a reversal. Of any other
+/// line [`propose`] says "debit" without reading the book.
+pub fn reads_book(line: &Line) -> bool {
+    line.amount_minor > 0 && !line.reversal
+}
+
 pub fn propose(line: &Line, book: &Book) -> Proposal {
-    if line.amount_minor <= 0 || line.reversal {
+    if !reads_book(line) {
         return Proposal::none(Reason::Debit);
     }
     let amount = line.amount_minor;

@@ -1163,7 +1163,10 @@ fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<Str
 pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<LineView>> {
     // One read of one moment (and one read lock, not one per statement).
     let conn = &conn.unchecked_transaction()?;
-    let book = book(conn)?;
+    // The book of the whole ledger is read only if a line still waits for a decision: once
+    // every line is matched, set aside or money out, the screen reads the lines alone.
+    let empty = Book::default();
+    let mut ledger: Option<Book> = None;
     let ids: Vec<i64> = conn
         .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
         .query_map([], |r| r.get(0))?
@@ -1226,7 +1229,14 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
             }
             (None, Some(reason)) => (Proposal::none(Reason::Nothing), "ignored", Some(reason)),
             (None, None) => {
-                let p = matching::propose(&l, &book);
+                let p = if matching::reads_book(&l) {
+                    if ledger.is_none() {
+                        ledger = Some(book(conn)?);
+                    }
+                    matching::propose(&l, ledger.as_ref().unwrap_or(&empty))
+                } else {
+                    matching::propose(&l, &empty)
+                };
                 let state = status_of(&p);
                 (p, state, None)
             }
