@@ -535,7 +535,7 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
     );
     conn.execute("ATTACH DATABASE ?1 AS incoming", [uri])?;
     let read = || -> Result<RestorePreview> {
-        identify(conn)?;
+        let identity = identify(conn)?;
         let strings = |sql: &str| -> Result<Vec<String>> {
             Ok(conn
                 .prepare(sql)?
@@ -566,11 +566,11 @@ pub fn restore_preview(conn: &Connection, db: &Path, file: &Path) -> Result<Rest
         // A letter's history entries stay with the letter carried; an entry of a letter of
         // the file stays when the file has it too (the same kind, time and letter: ids are
         // given again), and goes otherwise (an e-mail prepared since of a letter of the file).
-        let in_the_file = if has_documents(conn)? {
+        let in_the_file = if identity.letters.archive {
             format!(
                 "EXISTS (SELECT 1 FROM incoming.journal f WHERE f.document_id = {}
                            AND f.kind = j.kind AND f.at = j.at)",
-                file_letter(conn, "d")?
+                identity.letters.of("d")
             )
         } else {
             "FALSE".to_string()
@@ -791,6 +791,8 @@ struct Identity {
     /// Those a document of the file names, which keep the file's number: the same, their
     /// renaming undone.
     kept: Vec<(String, String, NaiveDate)>,
+    /// How the file's letters are known.
+    letters: FileLetters,
 }
 
 /// Works out which live invoices are the attached file's. A renaming is journaled with the
@@ -811,7 +813,7 @@ struct Identity {
 /// document carried since names it by the other.
 fn identify(conn: &Connection) -> Result<Identity> {
     use std::collections::{HashMap, HashSet};
-    file_letters(conn)?;
+    let letters = file_letters(conn)?;
     let renamings: Vec<(i64, String, NaiveDate)> = conn
         .prepare(
             "SELECT ji.invoice_id, j.action, j.on_date FROM main.journal j
@@ -863,7 +865,7 @@ fn identify(conn: &Connection) -> Result<Identity> {
             continue;
         }
         if named_in_file(conn, *row)? {
-            if named_since(conn, *id)? {
+            if named_since(conn, letters, *id)? {
                 return Err(Error::invalid(
                     "file",
                     Msg::RestoreNumberNamedTwice {
@@ -939,20 +941,25 @@ fn identify(conn: &Connection) -> Result<Identity> {
                 AND NOT EXISTS (SELECT 1 FROM main.document_invoices di
                                   JOIN main.invoices i ON i.id = di.invoice_id
                                  WHERE di.document_id = d.id AND NOT ({} OR {}))",
-            letter_since(conn, "d")?,
+            letters.lacks("d"),
             in_file("i"),
             carried()
         ),
         [],
     )?;
-    Ok(Identity { renames, kept })
+    Ok(Identity {
+        renames,
+        kept,
+        letters,
+    })
 }
 
 /// The file's letters, by what identifies one whatever its id or customer (a restore gives
 /// ids again; a customer's reference may change): kind, day, the invoice numbers it printed
-/// and the time it was recorded, indexed for [`file_letter`]. An older file without the
-/// archive (schema 3 and before) has none.
-fn file_letters(conn: &Connection) -> Result<()> {
+/// and the time it was recorded, indexed for [`FileLetters::of`]. An older file without the
+/// archive (schema 3 and before) has none; one older than the letters' content (schema 15)
+/// is read without it. The file's schema is read here, once per restore or preview.
+fn file_letters(conn: &Connection) -> Result<FileLetters> {
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS restore_file_letters (
              id INTEGER PRIMARY KEY, kind TEXT, on_date TEXT, created_at TEXT, invoices TEXT);
@@ -960,53 +967,68 @@ fn file_letters(conn: &Connection) -> Result<()> {
              ON restore_file_letters (created_at, kind, on_date, invoices);
          DELETE FROM temp.restore_file_letters;",
     )?;
-    if has_documents(conn)? {
+    let archive = file_has_table(conn, "documents")?;
+    if archive {
         conn.execute_batch(
             "INSERT INTO temp.restore_file_letters (id, kind, on_date, created_at, invoices)
              SELECT id, kind, on_date, created_at, invoices FROM incoming.documents",
         )?;
     }
-    Ok(())
+    let content = archive
+        && conn
+            .query_row(
+                "SELECT 1 FROM pragma_table_info('documents', 'incoming') WHERE name = 'content'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+    Ok(FileLetters { archive, content })
 }
 
-fn has_documents(conn: &Connection) -> Result<bool> {
+/// Whether the attached file has `table` (an older file may not have it yet).
+fn file_has_table(conn: &Connection, table: &str) -> Result<bool> {
     Ok(conn
         .query_row(
-            "SELECT 1 FROM incoming.sqlite_master WHERE type = 'table' AND name = 'documents'",
-            [],
+            "SELECT 1 FROM incoming.sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
             |_| Ok(()),
         )
         .optional()?
         .is_some())
 }
 
-/// The id in the attached file of the live letter `d` (NULL: a letter archived since): the
-/// file's letter of the same kind, day, invoices, time of recording and content
-/// ([`file_letters`] must have run; a file older than the letters' content, schema 15, is
-/// read without it).
-fn file_letter(conn: &Connection, d: &str) -> Result<String> {
-    let content = conn
-        .query_row(
-            "SELECT 1 FROM pragma_table_info('documents', 'incoming') WHERE name = 'content'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .map_or(String::new(), |()| {
+/// How the attached file's letters are known ([`file_letters`]).
+#[derive(Debug, Clone, Copy)]
+struct FileLetters {
+    /// The file has an archive of documents.
+    archive: bool,
+    /// Its letters keep their content.
+    content: bool,
+}
+
+impl FileLetters {
+    /// The id in the attached file of the live letter `d` (NULL: a letter archived since):
+    /// the file's letter of the same kind, day, invoices, time of recording and content.
+    fn of(self, d: &str) -> String {
+        let content = if self.content {
             format!(
                 "AND (SELECT f.content FROM incoming.documents f WHERE f.id = t.id) = {d}.content"
             )
-        });
-    Ok(format!(
-        "(SELECT t.id FROM temp.restore_file_letters t
-           WHERE t.created_at = {d}.created_at AND t.kind = {d}.kind
-             AND t.on_date = {d}.on_date AND t.invoices = {d}.invoices {content} LIMIT 1)"
-    ))
-}
+        } else {
+            String::new()
+        };
+        format!(
+            "(SELECT t.id FROM temp.restore_file_letters t
+               WHERE t.created_at = {d}.created_at AND t.kind = {d}.kind
+                 AND t.on_date = {d}.on_date AND t.invoices = {d}.invoices {content} LIMIT 1)"
+        )
+    }
 
-/// The live letter `d` is one the attached file lacks ([`file_letter`]).
-fn letter_since(conn: &Connection, d: &str) -> Result<String> {
-    Ok(format!("({} IS NULL)", file_letter(conn, d)?))
+    /// The live letter `d` is one the attached file lacks.
+    fn lacks(self, d: &str) -> String {
+        format!("({} IS NULL)", self.of(d))
+    }
 }
 
 /// The letters a restore of the attached file carries over ([`identify`] must have run).
@@ -1036,15 +1058,7 @@ fn named_in_file(conn: &Connection, row: i64) -> Result<bool> {
         ("penalty_charges", "source_invoice_id"),
         ("credit_note_documents", "invoice_id"),
     ] {
-        let exists = conn
-            .query_row(
-                "SELECT 1 FROM incoming.sqlite_master WHERE type = 'table' AND name = ?1",
-                [table],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if exists
+        if file_has_table(conn, table)?
             && conn
                 .query_row(
                     &format!("SELECT 1 FROM incoming.{table} WHERE {column} = ?1 LIMIT 1"),
@@ -1062,7 +1076,7 @@ fn named_in_file(conn: &Connection, row: i64) -> Result<bool> {
 
 /// A document the attached file lacks names the live invoice `id` (a restore carries it):
 /// a penalty invoice, a credit note, an issued credit note, a letter.
-fn named_since(conn: &Connection, id: i64) -> Result<bool> {
+fn named_since(conn: &Connection, letters: FileLetters, id: i64) -> Result<bool> {
     Ok(conn
         .query_row(
             &format!(
@@ -1078,7 +1092,7 @@ fn named_since(conn: &Connection, id: i64) -> Result<bool> {
                      OR EXISTS (SELECT 1 FROM main.credit_note_documents d WHERE d.invoice_id = ?1
                                    AND d.number NOT IN
                                        (SELECT number FROM incoming.credit_note_documents))",
-                letter_since(conn, "d")?
+                letters.lacks("d")
             ),
             [id],
             |_| Ok(()),
@@ -1130,9 +1144,12 @@ fn journal_renaming(
 /// invoices recorded before they were issued, on an invoice that will be there (the file has
 /// it, or it is issued and carried too). Never one the file holds, even under its former
 /// number: that one is the file's, renamed if a document carried names it ([`Carry`]).
-fn carried() -> String {
-    format!(
-        "((i.issued = 1
+fn carried() -> &'static str {
+    // The same text for every statement of a restore: written once per process.
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "((i.issued = 1
         OR i.id IN (SELECT d.invoice_id FROM main.credit_note_documents d)
         OR i.id IN (
         SELECT pc.source_invoice_id FROM main.penalty_charges pc
@@ -1143,10 +1160,11 @@ fn carried() -> String {
           JOIN main.invoices s ON s.id = pc.source_invoice_id
          WHERE {} OR s.issued = 1))
     AND NOT {})",
-        in_file("p"),
-        in_file("s"),
-        in_file("i")
-    )
+            in_file("p"),
+            in_file("s"),
+            in_file("i")
+        )
+    })
 }
 
 /// The FROM clause of the live credit notes a restore of the attached `incoming` carries
