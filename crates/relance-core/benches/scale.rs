@@ -130,6 +130,8 @@ fn contracts(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lc
         let net = rng.range(100_000, 5_000_000) as i64;
         let (deposit, stage) = (net * 3 / 10, net * 4 / 10);
         let parts = [deposit, stage, net - deposit - stage];
+        // The milestones' VAT adds up to the contract's, the odd cent on the last.
+        let vats = [deposit / 5, stage / 5, net / 5 - deposit / 5 - stage / 5];
         let contract = tx.insert(
             "INSERT INTO contracts (reference, customer_id, title, signed_on, currency, net_minor,
                 vat_rate_e4, vat_minor, cancelled_on)
@@ -158,19 +160,22 @@ fn contracts(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lc
         .into_iter()
         .enumerate()
         {
+            // A cancellation drops the milestones not invoiced (as contracts::cancel does).
+            let dropped = cancelled.is_some() && invoice.is_none();
             tx.execute(
                 "INSERT INTO milestones (contract_id, position, label, share_e4, net_minor,
-                    vat_minor, trigger, on_date, terms_days, invoice_id)
-                 VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, 30, ?8)",
+                    vat_minor, trigger, on_date, terms_days, invoice_id, cancelled)
+                 VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, 30, ?8, ?9)",
                 relance_core::store::sql::params![
                     contract,
                     position as i64 + 1,
                     format!("Étape {}", position + 1),
                     net_minor,
-                    net_minor / 5,
+                    vats[position],
                     trigger,
                     on_date.map(|d: NaiveDate| d.to_string()),
                     invoice,
+                    i64::from(dropped),
                 ],
             )
             .unwrap();

@@ -1440,35 +1440,36 @@ pub struct ContractPage {
 /// same at any size. A search reads every contract's reference and title and its customer's
 /// name and reference. One read transaction.
 pub fn list(conn: &Connection, q: &ContractQuery, as_of: NaiveDate) -> Result<ContractPage> {
-    let limit = v::page_limit(q.limit)?;
-    // One read of one moment (and one read lock, not one per statement).
-    let conn = &conn.unchecked_transaction()?;
-    let search = q.search.trim();
-    let (from, filter) = if search.is_empty() {
-        ("contracts k", "CAST(?1 AS TEXT) IS NOT NULL")
-    } else {
-        (
-            "contracts k CROSS JOIN customers c ON c.id = k.customer_id",
-            "(k.reference LIKE ?1 ESCAPE '\\' OR k.title LIKE ?1 ESCAPE '\\'
-              OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\')",
-        )
-    };
-    let pattern = crate::store::like_pattern(search);
-    let ids: Vec<i64> = conn
-        .prepare_cached(&format!(
-            "SELECT k.id FROM {from} WHERE {filter}
-             ORDER BY k.signed_on DESC, k.id DESC LIMIT ?2 OFFSET ?3"
-        ))?
-        .query_map(params![pattern, limit, q.offset], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let total = conn
-        .prepare_cached(&format!("SELECT COUNT(*) FROM {from} WHERE {filter}"))?
-        .query_row([&pattern], |r| r.get(0))?;
-    let rows = ids
-        .into_iter()
-        .map(|id| view(conn, id, as_of))
-        .collect::<Result<_>>()?;
-    Ok(ContractPage { rows, total })
+    // One read of one moment (and one read lock, not one per statement; never the write lock).
+    conn.reading(|| {
+        let limit = v::page_limit(q.limit)?;
+        let search = q.search.trim();
+        let (from, filter) = if search.is_empty() {
+            ("contracts k", "CAST(?1 AS TEXT) IS NOT NULL")
+        } else {
+            (
+                "contracts k CROSS JOIN customers c ON c.id = k.customer_id",
+                "(k.reference LIKE ?1 ESCAPE '\\' OR k.title LIKE ?1 ESCAPE '\\'
+                  OR c.name LIKE ?1 ESCAPE '\\' OR c.reference LIKE ?1 ESCAPE '\\')",
+            )
+        };
+        let pattern = crate::store::like_pattern(search);
+        let ids: Vec<i64> = conn
+            .prepare_cached(&format!(
+                "SELECT k.id FROM {from} WHERE {filter}
+                 ORDER BY k.signed_on DESC, k.id DESC LIMIT ?2 OFFSET ?3"
+            ))?
+            .query_map(params![pattern, limit, q.offset], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<_>>()?;
+        let total = conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM {from} WHERE {filter}"))?
+            .query_row([&pattern], |r| r.get(0))?;
+        let rows = ids
+            .into_iter()
+            .map(|id| view(conn, id, as_of))
+            .collect::<Result<_>>()?;
+        Ok(ContractPage { rows, total })
+    })
 }
 
 /// The contracts whose work runs ahead of the payments, for Today.
@@ -1480,34 +1481,36 @@ pub fn list(conn: &Connection, q: &ContractQuery, as_of: NaiveDate) -> Result<Co
 /// compares the two on every contract, day after day). One read transaction: one moment,
 /// one read lock.
 pub fn alerts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<WorkAheadAlert>> {
-    let conn = &conn.unchecked_transaction()?;
-    let ids: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT l.contract_id FROM (
-                 SELECT m.contract_id AS contract_id, MIN(m.position) AS pos,
-                        MIN(i.due_date) AS first_due
-                 FROM milestones m JOIN invoices i ON i.id = m.invoice_id
-                 WHERE i.settled_minor < i.total_minor AND i.due_date < ?1
-                 GROUP BY m.contract_id
-             ) l JOIN contracts k ON k.id = l.contract_id
-             WHERE k.cancelled_on IS NULL AND EXISTS (
-                 SELECT 1 FROM milestones a LEFT JOIN invoices j ON j.id = a.invoice_id
-                 WHERE a.contract_id = l.contract_id AND a.position > l.pos
-                   AND (j.due_date >= l.first_due
-                        OR (a.invoice_id IS NULL AND a.cancelled = 0
-                            AND ((a.trigger = 'signature' AND k.signed_on <= ?1)
-                                 OR (a.trigger = 'date' AND a.on_date <= ?1)))))
-             ORDER BY l.contract_id",
-        )?
-        .query_map([as_of.to_string()], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(a) = view(conn, id, as_of)?.alert {
-            out.push(a);
+    // One read of one moment (and one read lock, not one per statement; never the write lock).
+    conn.reading(|| {
+        let ids: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT l.contract_id FROM (
+                     SELECT m.contract_id AS contract_id, MIN(m.position) AS pos,
+                            MIN(i.due_date) AS first_due
+                     FROM milestones m JOIN invoices i ON i.id = m.invoice_id
+                     WHERE i.settled_minor < i.total_minor AND i.due_date < ?1
+                     GROUP BY m.contract_id
+                 ) l JOIN contracts k ON k.id = l.contract_id
+                 WHERE k.cancelled_on IS NULL AND EXISTS (
+                     SELECT 1 FROM milestones a LEFT JOIN invoices j ON j.id = a.invoice_id
+                     WHERE a.contract_id = l.contract_id AND a.position > l.pos
+                       AND (j.due_date >= l.first_due
+                            OR (a.invoice_id IS NULL AND a.cancelled = 0
+                                AND ((a.trigger = 'signature' AND k.signed_on <= ?1)
+                                     OR (a.trigger = 'date' AND a.on_date <= ?1)))))
+                 ORDER BY l.contract_id",
+            )?
+            .query_map([as_of.to_string()], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<_>>()?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(a) = view(conn, id, as_of)?.alert {
+                out.push(a);
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
 #[cfg(test)]

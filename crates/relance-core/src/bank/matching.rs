@@ -283,13 +283,13 @@ fn alike_words(p: &HashSet<String>, c: &HashSet<String>) -> bool {
     common * 2 >= c.len().max(1) && common > 0 && common * 2 >= p.len().min(c.len())
 }
 
-/// Proposes what `line` pays (see the module's rules).
 /// Whether a line asks the book anything: money in that is not a reversal. Of any other
 /// line [`propose`] says "debit" without reading the book.
 pub fn reads_book(line: &Line) -> bool {
     line.amount_minor > 0 && !line.reversal
 }
 
+/// Proposes what `line` pays (see the module's rules).
 pub fn propose(line: &Line, book: &Book) -> Proposal {
     if !reads_book(line) {
         return Proposal::none(Reason::Debit);

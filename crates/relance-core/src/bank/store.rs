@@ -1161,134 +1161,135 @@ fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<Str
 /// The lines, newest first, each with its status and (while undecided) its proposal,
 /// derived now. `status` filters: unmatched, proposed, matched, ignored or debit.
 pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<LineView>> {
-    // One read of one moment (and one read lock, not one per statement).
-    let conn = &conn.unchecked_transaction()?;
-    // The book of the whole ledger is read only if a line still waits for a decision: once
-    // every line is matched, set aside or money out, the screen reads the lines alone.
-    let empty = Book::default();
-    let mut ledger: Option<Book> = None;
-    let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
-        .query_map([], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    // Returns and the credits they give back: (return, its date, credit, the credit's date).
-    let pairs: Vec<(i64, NaiveDate, i64, NaiveDate)> = conn
-        .prepare(
-            "SELECT r.id, r.date, c.id, c.date FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let returned: HashMap<i64, NaiveDate> = pairs.iter().map(|p| (p.2, p.1)).collect();
-    let returns: HashMap<i64, (i64, NaiveDate)> = pairs.iter().map(|p| (p.0, (p.2, p.3))).collect();
-    let day = |d: &NaiveDate| match lang {
-        Lang::Fr => d.format("%d/%m/%Y").to_string(),
-        Lang::En => d.to_string(),
-    };
-    // Each line's status and proposal first (the reason a view gives may be replaced),
-    // then the names of only the customers and invoices they show.
-    let mut decided = Vec::new();
-    for id in ids {
-        let (l, payment, ignored) = line_row(conn, id)?;
-        let (p, state, reason) = match (payment, ignored) {
-            (Some(pid), _) => {
-                let allocations: Vec<(i64, i64)> = conn
-                    .prepare("SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id")?
-                    .query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<crate::store::sql::Result<_>>()?;
-                let customer: i64 = conn.query_row(
-                    "SELECT customer_id FROM payments WHERE id = ?1",
-                    [pid],
-                    |r| r.get(0),
-                )?;
-                let p = Proposal {
-                    customer_id: Some(customer),
-                    allocations,
-                    differences: vec![],
-                    confidence: None,
-                    reason: Reason::Nothing,
-                };
-                let reason = match (lang, returned.get(&id)) {
-                    (Lang::Fr, None) => "rapprochée".into(),
-                    (Lang::En, None) => "matched".into(),
-                    (Lang::Fr, Some(d)) => {
-                        format!("rapprochée, puis rendue par la banque le {} : le paiement ne compte plus", day(d))
-                    }
-                    (Lang::En, Some(d)) => {
-                        format!("matched, then given back by the bank on {}: the payment no longer counts", day(d))
-                    }
-                };
-                (p, "matched", Some(reason))
-            }
-            (None, None) if returned.contains_key(&id) => {
-                let d = day(&returned[&id]);
-                let reason = match lang {
-                    Lang::Fr => format!("rendue par la banque le {d} (retour ou annulation)"),
-                    Lang::En => format!("given back by the bank on {d} (return or reversal)"),
-                };
-                (Proposal::none(Reason::Nothing), "ignored", Some(reason))
-            }
-            (None, Some(reason)) => (Proposal::none(Reason::Nothing), "ignored", Some(reason)),
-            (None, None) => {
-                let p = if matching::reads_book(&l) {
-                    if ledger.is_none() {
-                        ledger = Some(book(conn)?);
-                    }
-                    matching::propose(&l, ledger.as_ref().unwrap_or(&empty))
-                } else {
-                    matching::propose(&l, &empty)
-                };
-                let state = status_of(&p);
-                (p, state, None)
-            }
+    // One read of one moment (and one read lock, not one per statement; never the write lock).
+    conn.reading(|| {
+        // The book of the whole ledger is read only if a line still waits for a decision: once
+        // every line is matched, set aside or money out, the screen reads the lines alone.
+        let empty = Book::default();
+        let mut ledger: Option<Book> = None;
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
+            .query_map([], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<_>>()?;
+        // Returns and the credits they give back: (return, its date, credit, the credit's date).
+        let pairs: Vec<(i64, NaiveDate, i64, NaiveDate)> = conn
+            .prepare(
+                "SELECT r.id, r.date, c.id, c.date FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<crate::store::sql::Result<_>>()?;
+        let returned: HashMap<i64, NaiveDate> = pairs.iter().map(|p| (p.2, p.1)).collect();
+        let returns: HashMap<i64, (i64, NaiveDate)> = pairs.iter().map(|p| (p.0, (p.2, p.3))).collect();
+        let day = |d: &NaiveDate| match lang {
+            Lang::Fr => d.format("%d/%m/%Y").to_string(),
+            Lang::En => d.to_string(),
         };
-        if status.is_none_or(|s| s == state) {
-            decided.push((id, l, p, state, reason));
-        }
-    }
-    let names = names(
-        conn,
-        decided
-            .iter()
-            .flat_map(|(_, _, p, _, _)| p.allocations.iter().chain(&p.differences))
-            .map(|(i, _)| *i),
-        decided.iter().filter_map(|(_, _, p, _, _)| p.customer_id),
-    )?;
-    let mut out = Vec::new();
-    for (id, l, p, state, reason) in decided {
-        let mut v = view(Some(id), &l, &p, state, &names, lang);
-        if let Some(reason) = reason {
-            v.reason = reason;
-        }
-        if l.reversal && l.amount_minor > 0 {
-            v.reason = match lang {
-                Lang::Fr => {
-                    "annulation d'une sortie d'argent (argent rendu) : pas un paiement de client"
-                        .into()
+        // Each line's status and proposal first (the reason a view gives may be replaced),
+        // then the names of only the customers and invoices they show.
+        let mut decided = Vec::new();
+        for id in ids {
+            let (l, payment, ignored) = line_row(conn, id)?;
+            let (p, state, reason) = match (payment, ignored) {
+                (Some(pid), _) => {
+                    let allocations: Vec<(i64, i64)> = conn
+                        .prepare("SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id")?
+                        .query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<crate::store::sql::Result<_>>()?;
+                    let customer: i64 = conn.query_row(
+                        "SELECT customer_id FROM payments WHERE id = ?1",
+                        [pid],
+                        |r| r.get(0),
+                    )?;
+                    let p = Proposal {
+                        customer_id: Some(customer),
+                        allocations,
+                        differences: vec![],
+                        confidence: None,
+                        reason: Reason::Nothing,
+                    };
+                    let reason = match (lang, returned.get(&id)) {
+                        (Lang::Fr, None) => "rapprochée".into(),
+                        (Lang::En, None) => "matched".into(),
+                        (Lang::Fr, Some(d)) => {
+                            format!("rapprochée, puis rendue par la banque le {} : le paiement ne compte plus", day(d))
+                        }
+                        (Lang::En, Some(d)) => {
+                            format!("matched, then given back by the bank on {}: the payment no longer counts", day(d))
+                        }
+                    };
+                    (p, "matched", Some(reason))
                 }
-                Lang::En => {
-                    "reversal of money out (money given back): not a customer payment".into()
+                (None, None) if returned.contains_key(&id) => {
+                    let d = day(&returned[&id]);
+                    let reason = match lang {
+                        Lang::Fr => format!("rendue par la banque le {d} (retour ou annulation)"),
+                        Lang::En => format!("given back by the bank on {d} (return or reversal)"),
+                    };
+                    (Proposal::none(Reason::Nothing), "ignored", Some(reason))
+                }
+                (None, Some(reason)) => (Proposal::none(Reason::Nothing), "ignored", Some(reason)),
+                (None, None) => {
+                    let p = if matching::reads_book(&l) {
+                        if ledger.is_none() {
+                            ledger = Some(book(conn)?);
+                        }
+                        matching::propose(&l, ledger.as_ref().unwrap_or(&empty))
+                    } else {
+                        matching::propose(&l, &empty)
+                    };
+                    let state = status_of(&p);
+                    (p, state, None)
                 }
             };
+            if status.is_none_or(|s| s == state) {
+                decided.push((id, l, p, state, reason));
+            }
         }
-        if l.reversal && l.amount_minor < 0 {
-            v.reason = match (lang, returns.get(&id)) {
-                (Lang::Fr, Some((credit, d))) => {
-                    format!("retour du virement du {} (ligne n°{credit})", day(d))
-                }
-                (Lang::En, Some((credit, d))) => {
-                    format!("return of the transfer of {} (line {credit})", day(d))
-                }
-                (Lang::Fr, None) => {
-                    "retour ou annulation : aucun virement reçu de ce montant à rendre".into()
-                }
-                (Lang::En, None) => {
-                    "return or reversal: no transfer of this amount to give back".into()
-                }
-            };
+        let names = names(
+            conn,
+            decided
+                .iter()
+                .flat_map(|(_, _, p, _, _)| p.allocations.iter().chain(&p.differences))
+                .map(|(i, _)| *i),
+            decided.iter().filter_map(|(_, _, p, _, _)| p.customer_id),
+        )?;
+        let mut out = Vec::new();
+        for (id, l, p, state, reason) in decided {
+            let mut v = view(Some(id), &l, &p, state, &names, lang);
+            if let Some(reason) = reason {
+                v.reason = reason;
+            }
+            if l.reversal && l.amount_minor > 0 {
+                v.reason = match lang {
+                    Lang::Fr => {
+                        "annulation d'une sortie d'argent (argent rendu) : pas un paiement de client"
+                            .into()
+                    }
+                    Lang::En => {
+                        "reversal of money out (money given back): not a customer payment".into()
+                    }
+                };
+            }
+            if l.reversal && l.amount_minor < 0 {
+                v.reason = match (lang, returns.get(&id)) {
+                    (Lang::Fr, Some((credit, d))) => {
+                        format!("retour du virement du {} (ligne n°{credit})", day(d))
+                    }
+                    (Lang::En, Some((credit, d))) => {
+                        format!("return of the transfer of {} (line {credit})", day(d))
+                    }
+                    (Lang::Fr, None) => {
+                        "retour ou annulation : aucun virement reçu de ce montant à rendre".into()
+                    }
+                    (Lang::En, None) => {
+                        "return or reversal: no transfer of this amount to give back".into()
+                    }
+                };
+            }
+            out.push(v);
         }
-        out.push(v);
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
 /// The owner matches a line to invoices (one customer's, open): the payment is recorded,

@@ -294,7 +294,9 @@ impl Connection {
     }
 
     /// [`Connection::transaction`] on a shared reference, for the store's migrations, which
-    /// run before anyone else holds the connection.
+    /// run before anyone else holds the connection. It takes the write lock: never for a
+    /// read, which goes through [`Connection::reading`] (`views::beside_a_writer` holds every
+    /// screen's reads to that).
     pub(crate) fn unchecked_transaction(&self) -> Result<Transaction<'_>> {
         Transaction::begin(self)
     }
