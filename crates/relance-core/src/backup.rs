@@ -1144,12 +1144,9 @@ fn journal_renaming(
 /// invoices recorded before they were issued, on an invoice that will be there (the file has
 /// it, or it is issued and carried too). Never one the file holds, even under its former
 /// number: that one is the file's, renamed if a document carried names it ([`Carry`]).
-fn carried() -> &'static str {
-    // The same text for every statement of a restore: written once per process.
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
-        format!(
-            "((i.issued = 1
+fn carried() -> String {
+    format!(
+        "((i.issued = 1
         OR i.id IN (SELECT d.invoice_id FROM main.credit_note_documents d)
         OR i.id IN (
         SELECT pc.source_invoice_id FROM main.penalty_charges pc
@@ -1160,11 +1157,10 @@ fn carried() -> &'static str {
           JOIN main.invoices s ON s.id = pc.source_invoice_id
          WHERE {} OR s.issued = 1))
     AND NOT {})",
-            in_file("p"),
-            in_file("s"),
-            in_file("i")
-        )
-    })
+        in_file("p"),
+        in_file("s"),
+        in_file("i")
+    )
 }
 
 /// The FROM clause of the live credit notes a restore of the attached `incoming` carries
