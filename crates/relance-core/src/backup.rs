@@ -800,7 +800,8 @@ struct Identity {
 /// recording, what they say and the invoice they name: ids are given again after a restore,
 /// within the same second in a script) were made since. One that left a number the file
 /// gives the same row (its id and time of recording: a restore keeps both, a renaming too,
-/// while an id a deletion freed is given again at another time) names the live invoice
+/// while an id a deletion freed is given again at another time; the file's row may have left
+/// that number itself since, as its history says) names the live invoice
 /// that is the file's invoice of that number, whatever number it has now (one renamed
 /// A → B → C is the file's A; a later invoice that took the freed A is not). A live invoice
 /// no such renaming names is the file's when the file has its number.
@@ -832,10 +833,18 @@ fn identify(conn: &Connection) -> Result<Identity> {
     let mut claim: HashMap<i64, (i64, String)> = HashMap::new();
     let mut claimed: HashSet<String> = HashSet::new();
     let mut last: HashMap<i64, NaiveDate> = HashMap::new();
+    // The file's row is known by the number it has there, or by one its own history says it
+    // left (a restore of an undo snapshot renames an invoice in one step, A → C, where the
+    // file holds it as B after A → B: the renaming since left A).
     let mut row_of = conn.prepare(
         "SELECT x.id, x.number FROM incoming.invoices x
            JOIN main.invoices i ON i.id = x.id AND i.created_at = x.created_at
-          WHERE x.number = ?1 AND i.id = ?2",
+          WHERE i.id = ?2
+            AND (x.number = ?1
+                 OR EXISTS (SELECT 1 FROM incoming.journal f
+                              JOIN incoming.journal_invoices fi ON fi.journal_id = f.id
+                             WHERE f.kind = 'invoice_renamed' AND f.action = ?1
+                               AND fi.invoice_id = x.id))",
     )?;
     for (id, from, on) in renamings {
         last.insert(id, on);

@@ -2385,6 +2385,35 @@ fn replay(ops: &[Op]) -> World {
     w
 }
 
+/// A sequence a run found (on a server, and then on a file too): an invoice renamed A → B,
+/// backed up, renamed B → C; the undo snapshot of an earlier restore (holding A) restored,
+/// which renames it A → C in one step; then the backup (holding B) restored: the renaming
+/// since left A, a number the backup's row had left itself, and the invoice went back to B
+/// (the renaming to C lost, and with it the number what was sent since printed).
+#[test]
+fn a_restore_follows_a_renaming_a_restore_of_an_undo_snapshot_made() {
+    replay(&[
+        Op::Invoice {
+            cust: 0,
+            cents: 100,
+            terms: 0,
+        },
+        Op::Backup,
+        Op::Restore,
+        Op::Rename {
+            inv: 0,
+            reuse: false,
+        },
+        Op::Backup,
+        Op::Rename {
+            inv: 0,
+            reuse: false,
+        },
+        Op::RestoreUndo,
+        Op::Restore,
+    ]);
+}
+
 /// A sequence a run found (the restore's rows of the file counted in every table): a credit
 /// note made after the backup, carried over by the restore, settles an invoice the file held
 /// open, so its wake date and its customer's balance go.
