@@ -1483,13 +1483,17 @@ pub fn list(conn: &Connection, q: &ContractQuery, as_of: NaiveDate) -> Result<Co
 pub fn alerts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<WorkAheadAlert>> {
     // One read of one moment (and one read lock, not one per statement; never the write lock).
     conn.reading(|| {
+        // From the invoiced milestones to their invoices (CROSS JOIN keeps SQLite to that
+        // order): what contracts hold, not every overdue invoice of the ledger to find the
+        // few that are milestones (`views::growth` counts the reads).
         let ids: Vec<i64> = conn
             .prepare_cached(
                 "SELECT l.contract_id FROM (
                      SELECT m.contract_id AS contract_id, MIN(m.position) AS pos,
                             MIN(i.due_date) AS first_due
-                     FROM milestones m JOIN invoices i ON i.id = m.invoice_id
-                     WHERE i.settled_minor < i.total_minor AND i.due_date < ?1
+                     FROM milestones m CROSS JOIN invoices i ON i.id = m.invoice_id
+                     WHERE m.invoice_id IS NOT NULL
+                       AND i.settled_minor < i.total_minor AND i.due_date < ?1
                      GROUP BY m.contract_id
                  ) l JOIN contracts k ON k.id = l.contract_id
                  WHERE k.cancelled_on IS NULL AND EXISTS (

@@ -60,6 +60,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0039_customer_habits.sql"),
     include_str!("migrations/sqlite/0040_segment_marks.sql"),
     include_str!("migrations/sqlite/0041_contracts_signed.sql"),
+    include_str!("migrations/sqlite/0042_segment_index.sql"),
+    include_str!("migrations/sqlite/0043_due_balances.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -88,6 +90,14 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         41,
         include_str!("migrations/postgres/0041_contracts_signed.sql"),
+    ),
+    (
+        42,
+        include_str!("migrations/postgres/0042_segment_index.sql"),
+    ),
+    (
+        43,
+        include_str!("migrations/postgres/0043_due_balances.sql"),
     ),
 ];
 

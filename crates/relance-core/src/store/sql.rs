@@ -117,6 +117,16 @@ impl Connection {
         }
     }
 
+    /// The SQLite connection underneath, to change: a test counts the virtual machine's
+    /// steps through its progress handler (`views::growth`).
+    #[cfg(test)]
+    pub(crate) fn sqlite_mut(&mut self) -> Option<&mut rusqlite::Connection> {
+        match &mut self.engine {
+            Engine::Sqlite(db) => Some(db),
+            Engine::Postgres(_) => None,
+        }
+    }
+
     /// Runs one statement; returns how many rows it changed.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
         match &self.engine {

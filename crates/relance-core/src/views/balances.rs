@@ -3,11 +3,17 @@
 //! Customers list sorted by an amount reads its first page from it, largest first, and stops
 //! at the page instead of summing every customer's invoices.
 //!
-//! Decisions: the table is a cache of the settled cache (`invoices.settled_minor`), kept by
+//! Beside them (migration 43), what Today's headline figures read: each balance's earliest
+//! due date (`customer_balances.oldest_due`), how many customers have each earliest due date
+//! (`oldest_dues`), and what is due per currency and due date (`due_balances`): the figures
+//! are sums over due dates, not over open invoices.
+//!
+//! Decisions: the tables are a cache of the settled cache (`invoices.settled_minor`), kept by
 //! triggers in the transaction of every change to an invoice's total, settled amount,
-//! customer or currency and of every write-off, on both engines; only customers owing
-//! something have a row. [`verify`] compares it with [`derived`] (`relance check`, the
-//! model-based test, the crash harness) and [`rebuild`] writes the derivation
+//! customer, currency or due date and of every write-off, on both engines (`oldest_dues` by
+//! triggers on `customer_balances`); only customers owing something, and due dates with
+//! something due, have a row. [`verify`] compares them with their derivation (`relance
+//! check`, the model-based test, the crash harness) and [`rebuild`] writes the derivation
 //! (`relance check --rebuild`, a restore that carried invoices in with the triggers aside).
 
 use crate::error::{Lang, Result};
@@ -40,6 +46,92 @@ fn derivation() -> String {
            FROM invoices i WHERE {COUNTED}
           GROUP BY i.customer_id, i.currency"
     )
+}
+
+/// (customer, currency) → the earliest due date of their counted open invoices.
+pub type OldestDue = BTreeMap<(i64, String), String>;
+
+/// (currency, due date) → (what is still due on the counted open invoices due that day,
+/// in minor units; how many they are).
+pub type Dues = BTreeMap<(String, String), (i64, i64)>;
+
+/// (currency, earliest due date) → how many customers have it.
+pub type OldestDues = BTreeMap<(String, String), i64>;
+
+/// The earliest due dates summed from the invoices, as SQL.
+fn oldest_derivation() -> String {
+    format!(
+        "SELECT i.customer_id, i.currency, MIN(i.due_date)
+           FROM invoices i WHERE {COUNTED}
+          GROUP BY i.customer_id, i.currency"
+    )
+}
+
+/// What is due per currency and due date, summed from the invoices, as SQL.
+fn dues_derivation() -> String {
+    format!(
+        "SELECT i.currency, i.due_date, SUM({SHARE}), COUNT(*)
+           FROM invoices i WHERE {COUNTED}
+          GROUP BY i.currency, i.due_date"
+    )
+}
+
+/// The kept summaries beside the balances, and the same derived from the invoices.
+struct Summaries {
+    oldest: OldestDue,
+    dues: Dues,
+    oldest_dues: OldestDues,
+}
+
+impl Summaries {
+    fn stored(conn: &Connection) -> Result<Summaries> {
+        Ok(Summaries {
+            oldest: pairs(
+                conn,
+                "SELECT customer_id, currency, oldest_due FROM customer_balances",
+            )?,
+            dues: quads(
+                conn,
+                "SELECT currency, due_date, open_minor, open_count FROM due_balances",
+            )?,
+            oldest_dues: pairs(
+                conn,
+                "SELECT currency, oldest_due, customers FROM oldest_dues",
+            )?,
+        })
+    }
+
+    fn derived(conn: &Connection) -> Result<Summaries> {
+        let oldest: OldestDue = pairs(conn, &oldest_derivation())?;
+        let mut oldest_dues = OldestDues::new();
+        for ((_, currency), day) in &oldest {
+            *oldest_dues
+                .entry((currency.clone(), day.clone()))
+                .or_default() += 1;
+        }
+        Ok(Summaries {
+            oldest,
+            dues: quads(conn, &dues_derivation())?,
+            oldest_dues,
+        })
+    }
+}
+
+fn pairs<A, B, V>(conn: &Connection, sql: &str) -> Result<BTreeMap<(A, B), V>>
+where
+    A: crate::store::sql::FromSql + Ord,
+    B: crate::store::sql::FromSql + Ord,
+    V: crate::store::sql::FromSql,
+{
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
+}
+
+fn quads(conn: &Connection, sql: &str) -> Result<Dues> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?;
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// The balances as kept.
@@ -109,7 +201,97 @@ pub fn verify(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
             ),
         });
     }
+    let (kept, due) = (Summaries::stored(conn)?, Summaries::derived(conn)?);
+    let none = || match lang {
+        Lang::Fr => "aucune".to_string(),
+        Lang::En => "none".to_string(),
+    };
+    for key in keys_of(&kept.oldest, &due.oldest) {
+        let (a, b) = (kept.oldest.get(key), due.oldest.get(key));
+        if a == b {
+            continue;
+        }
+        let (id, code) = key;
+        let customer = references
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"));
+        let (a, b) = (
+            a.cloned().unwrap_or_else(none),
+            b.cloned().unwrap_or_else(none),
+        );
+        findings.push(match lang {
+            Lang::Fr => format!(
+                "client {customer} ({code}) : plus ancienne échéance ouverte enregistrée {a}, \
+                 calculée {b}"
+            ),
+            Lang::En => format!(
+                "customer {customer} ({code}): earliest open due date stored {a}, derived {b}"
+            ),
+        });
+    }
+    for key in keys_of(&kept.dues, &due.dues) {
+        let (a, b) = (kept.dues.get(key), due.dues.get(key));
+        if a == b {
+            continue;
+        }
+        let (code, day) = key;
+        let shown = |v: Option<&(i64, i64)>| {
+            let (minor, n) = v.copied().unwrap_or((0, 0));
+            let amount = crate::money::Currency::parse(code)
+                .map(|c| c.minor_to_string(minor))
+                .unwrap_or_else(|_| minor.to_string());
+            match lang {
+                Lang::Fr => format!(
+                    "{amount} {code} ({})",
+                    lang.count(n, "facture ouverte", "factures ouvertes")
+                ),
+                Lang::En => format!(
+                    "{amount} {code} ({})",
+                    lang.count(n, "open invoice", "open invoices")
+                ),
+            }
+        };
+        findings.push(match lang {
+            Lang::Fr => format!(
+                "échéance du {day} : dû enregistré {}, calculé {}",
+                shown(a),
+                shown(b)
+            ),
+            Lang::En => format!(
+                "due date {day}: due stored {}, derived {}",
+                shown(a),
+                shown(b)
+            ),
+        });
+    }
+    for key in keys_of(&kept.oldest_dues, &due.oldest_dues) {
+        let (a, b) = (kept.oldest_dues.get(key), due.oldest_dues.get(key));
+        if a == b {
+            continue;
+        }
+        let (code, day) = key;
+        let (a, b) = (a.copied().unwrap_or(0), b.copied().unwrap_or(0));
+        findings.push(match lang {
+            Lang::Fr => format!(
+                "clients dont la plus ancienne échéance ouverte en {code} est le {day} : \
+                 {a} enregistrés, {b} calculés"
+            ),
+            Lang::En => format!(
+                "customers whose earliest open due date in {code} is {day}: {a} stored, \
+                 {b} derived"
+            ),
+        });
+    }
     Ok(findings)
+}
+
+/// The keys of two maps, each once, in order.
+fn keys_of<'a, K: Ord, V>(a: &'a BTreeMap<K, V>, b: &'a BTreeMap<K, V>) -> Vec<&'a K> {
+    let mut keys: Vec<&K> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// The trigger that adds each invoice inserted to its customer's balance: a bulk import sets
@@ -120,15 +302,32 @@ pub(crate) const INVOICE_INSERT_TRIGGER: &str = "customer_balance_invoice_new";
 /// (inside the caller's transaction): what each one counts is added to its customer's
 /// balance in its currency.
 pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
+    // (an invoice added only lowers its customer's earliest due date)
     tx.execute(
         &format!(
-            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count)
-             SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*)
+            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count,
+                                            oldest_due)
+             SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*), MIN(i.due_date)
                FROM invoices i WHERE i.id > ?1 AND {COUNTED}
               GROUP BY i.customer_id, i.currency
              ON CONFLICT (customer_id, currency) DO UPDATE
-                SET open_minor = open_minor + excluded.open_minor,
-                    open_count = open_count + excluded.open_count"
+                SET open_minor = customer_balances.open_minor + excluded.open_minor,
+                    open_count = customer_balances.open_count + excluded.open_count,
+                    oldest_due = CASE WHEN excluded.oldest_due < customer_balances.oldest_due
+                                      THEN excluded.oldest_due
+                                      ELSE customer_balances.oldest_due END"
+        ),
+        [last_id],
+    )?;
+    tx.execute(
+        &format!(
+            "INSERT INTO due_balances (currency, due_date, open_minor, open_count)
+             SELECT i.currency, i.due_date, SUM({SHARE}), COUNT(*)
+               FROM invoices i WHERE i.id > ?1 AND {COUNTED}
+              GROUP BY i.currency, i.due_date
+             ON CONFLICT (currency, due_date) DO UPDATE
+                SET open_minor = due_balances.open_minor + excluded.open_minor,
+                    open_count = due_balances.open_count + excluded.open_count"
         ),
         [last_id],
     )?;
@@ -138,14 +337,28 @@ pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
 /// Writes the derived balances in place of the kept ones, inside the caller's transaction;
 /// returns how many rows it wrote.
 pub fn rebuild_in(tx: &Connection) -> Result<usize> {
+    // (`oldest_dues` follows the balances' rows through its triggers, once emptied)
     tx.execute("DELETE FROM customer_balances", [])?;
-    Ok(tx.execute(
+    tx.execute("DELETE FROM oldest_dues", [])?;
+    let written = tx.execute(
         &format!(
-            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count) {}",
-            derivation()
+            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count,
+                                            oldest_due)
+             SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*), MIN(i.due_date)
+               FROM invoices i WHERE {COUNTED}
+              GROUP BY i.customer_id, i.currency"
         ),
         [],
-    )?)
+    )?;
+    tx.execute("DELETE FROM due_balances", [])?;
+    tx.execute(
+        &format!(
+            "INSERT INTO due_balances (currency, due_date, open_minor, open_count) {}",
+            dues_derivation()
+        ),
+        [],
+    )?;
+    Ok(written)
 }
 
 /// [`rebuild_in`] in its own transaction.
@@ -169,6 +382,13 @@ mod tests {
 
     fn check(conn: &Connection) {
         assert_eq!(stored(conn).unwrap(), derived(conn).unwrap());
+        let (kept, due) = (
+            Summaries::stored(conn).unwrap(),
+            Summaries::derived(conn).unwrap(),
+        );
+        assert_eq!(kept.oldest, due.oldest);
+        assert_eq!(kept.dues, due.dues);
+        assert_eq!(kept.oldest_dues, due.oldest_dues);
         assert!(verify(conn, Lang::En).unwrap().is_empty());
     }
 
@@ -259,6 +479,17 @@ mod tests {
         .unwrap();
         check(&conn);
         assert_eq!(balance(&conn, "BETA"), Some((6000, 1)));
+        // A due date moved, later then earlier than the customer's others.
+        for due in ["2026-03-20", "2026-01-10"] {
+            conn.execute(
+                "UPDATE invoices SET due_date = ?1 WHERE id = ?2",
+                crate::store::sql::params![due, id(&conn, "F-3")],
+            )
+            .unwrap();
+            check(&conn);
+        }
+        let late = |conn: &Connection| crate::views::dashboard::dashboard(conn, as_of).unwrap();
+        assert_eq!(late(&conn).customers_overdue, 1);
         // A wrong row is found, named in the user's language, and a rebuild mends it.
         conn.execute(
             "UPDATE customer_balances SET open_minor = open_minor + 1 WHERE currency = 'USD'",
@@ -282,5 +513,29 @@ mod tests {
         );
         assert_eq!(rebuild(&mut conn).unwrap(), 2);
         check(&conn);
+        // So are the headline figures' summaries.
+        conn.execute_batch(
+            "UPDATE customer_balances SET oldest_due = '2026-01-11' WHERE currency = 'EUR';
+             UPDATE due_balances SET open_count = open_count + 1 WHERE due_date = '2026-01-10';",
+        )
+        .unwrap();
+        assert_eq!(
+            verify(&conn, Lang::En).unwrap(),
+            [
+                "customer BETA (EUR): earliest open due date stored 2026-01-11, derived 2026-01-10",
+                "due date 2026-01-10: due stored 60.00 EUR (2 open invoices), \
+                 derived 60.00 EUR (1 open invoice)",
+                "customers whose earliest open due date in EUR is 2026-01-10: 0 stored, 1 derived",
+                "customers whose earliest open due date in EUR is 2026-01-11: 1 stored, 0 derived",
+            ]
+        );
+        assert_eq!(
+            verify(&conn, Lang::Fr).unwrap()[0],
+            "client BETA (EUR) : plus ancienne échéance ouverte enregistrée 2026-01-11, \
+             calculée 2026-01-10"
+        );
+        rebuild(&mut conn).unwrap();
+        check(&conn);
+        assert_eq!(late(&conn).customers_overdue, 1);
     }
 }

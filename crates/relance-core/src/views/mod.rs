@@ -154,3 +154,140 @@ mod beside_a_writer {
         assert_eq!(notes(&conn), "en cours");
     }
 }
+
+/// What a screen's read costs grows with what it shows, not with what the ledger holds:
+/// on a ledger whose day's work is done, Today's reads take as many steps of SQLite's
+/// virtual machine (counted through its progress handler, the same on every machine: no
+/// clock) on a ledger four times larger. The family of a read that walks a whole table
+/// for nothing: the agenda's woken invoices, a UNION that SQLite merged in id order, read
+/// every wake date in the table rather than the range of those come (at a million
+/// invoices, an empty Today took 10-35 ms); Today's contract alerts walked every overdue
+/// invoice to find the milestones among them; the sanction proposals read every customer's
+/// segment to keep those at risk; the headline figures summed every open invoice.
+#[cfg(test)]
+mod growth {
+    use crate::error::Lang;
+    use crate::import::{import, ImportKind};
+    use crate::test_support::day;
+    use crate::Connection;
+    use chrono::{Duration, NaiveDate};
+    use std::fmt::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    /// `customers` customers, each with an invoice paid, one overdue whose step of the day
+    /// is done, and two due in a month and two (their wake dates to come).
+    /// A file (the virtual machine counted is SQLite's, whatever engine the tests run on).
+    fn ledger(customers: usize, as_of: NaiveDate) -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::open(&dir.path().join("relance.sqlite")).unwrap();
+        let mut cs = String::from("reference,name,kind,email,payment_terms_days\n");
+        let mut is = String::from("number,customer_reference,issue_date,due_date,total\n");
+        let mut ps = String::from("customer_reference,date,amount,invoice_number\n");
+        for c in 0..customers {
+            writeln!(cs, "C{c:05},Client {c},business,c{c}@example.fr,30").unwrap();
+            for (k, due) in [-90i64, -20, 30, 60].into_iter().enumerate() {
+                let due = as_of + Duration::days(due);
+                let issue = due - Duration::days(30);
+                writeln!(is, "F{c:05}-{k},C{c:05},{issue},{due},{}.00", 100 + c).unwrap();
+            }
+            let paid = as_of - Duration::days(60);
+            writeln!(ps, "C{c:05},{paid},{}.00,F{c:05}-0", 100 + c).unwrap();
+        }
+        for (kind, csv) in [
+            (ImportKind::Customers, cs),
+            (ImportKind::Invoices, is),
+            (ImportKind::Payments, ps),
+        ] {
+            import(&mut conn, kind, csv.as_bytes(), false).unwrap();
+        }
+        crate::dunning::wake::refresh(&mut conn, as_of).unwrap();
+        let ids: Vec<String> = crate::dunning::agenda(&conn, as_of)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        assert!(ids.len() >= customers, "every customer has a step due");
+        let done = crate::dunning::Act::Done {
+            note: String::new(),
+        };
+        crate::dunning::act(&mut conn, as_of, &ids, &done).unwrap();
+        assert!(crate::dunning::agenda(&conn, as_of).unwrap().is_empty());
+        // As the next start does: the payer segments the day's work changed.
+        crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+        crate::dunning::wake::refresh(&mut conn, as_of).unwrap();
+        (dir, conn)
+    }
+
+    /// The virtual machine's steps `read` takes (the handler is called at every step).
+    fn steps(conn: &mut Connection, read: &dyn Fn(&Connection)) -> u64 {
+        let count = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&count);
+        let db = conn.sqlite_mut().unwrap();
+        db.progress_handler(
+            1,
+            Some(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                false
+            }),
+        )
+        .unwrap();
+        read(conn);
+        let db = conn.sqlite_mut().unwrap();
+        db.progress_handler(1, None::<fn() -> bool>).unwrap();
+        count.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn todays_reads_cost_what_is_due_not_what_the_ledger_holds() {
+        let as_of = day("2026-11-30");
+        let (_small_dir, mut small) = ledger(40, as_of);
+        let (_large_dir, mut large) = ledger(160, as_of);
+        type Read = Box<dyn Fn(&Connection)>;
+        let reads: Vec<(&str, Read)> = vec![
+            (
+                "Today's sections",
+                Box::new(move |c| drop(crate::dunning::today(c, as_of).unwrap())),
+            ),
+            (
+                "a click on Today (one customer's actions)",
+                Box::new(move |c| {
+                    let id = ["C00007/x".to_string()];
+                    drop(crate::dunning::agenda_of(c, as_of, &id).unwrap())
+                }),
+            ),
+            (
+                "contract alerts",
+                Box::new(move |c| drop(crate::contracts::alerts(c, as_of).unwrap())),
+            ),
+            (
+                "headline figures",
+                Box::new(move |c| drop(super::dashboard::dashboard(c, as_of).unwrap())),
+            ),
+            (
+                "bank summary",
+                Box::new(move |c| drop(crate::bank::store::summary(c, as_of).unwrap())),
+            ),
+            (
+                "penalty overcharges",
+                Box::new(|c| drop(crate::interest::overcharges(c).unwrap())),
+            ),
+            (
+                "sanction proposals",
+                Box::new(move |c| drop(super::segments::sanctions(c, as_of, Lang::Fr).unwrap())),
+            ),
+        ];
+        let mut grew = Vec::new();
+        for (what, read) in &reads {
+            // Once to prepare the statements, then counted.
+            read(&small);
+            read(&large);
+            let (s, l) = (steps(&mut small, read), steps(&mut large, read));
+            eprintln!("{what}: {s} → {l}");
+            if l > s + s / 4 {
+                grew.push(format!("{what}: {s} steps for 40 customers, {l} for 160"));
+            }
+        }
+        assert!(grew.is_empty(), "{}", grew.join("\n"));
+    }
+}
