@@ -90,7 +90,7 @@ impl Summaries {
                 conn,
                 "SELECT customer_id, currency, oldest_due FROM customer_balances",
             )?,
-            dues: quads(
+            dues: read(
                 conn,
                 "SELECT currency, due_date, open_minor, open_count FROM due_balances",
             )?,
@@ -111,7 +111,7 @@ impl Summaries {
         }
         Ok(Summaries {
             oldest,
-            dues: quads(conn, &dues_derivation())?,
+            dues: read(conn, &dues_derivation())?,
             oldest_dues,
         })
     }
@@ -128,12 +128,6 @@ where
     Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
-fn quads(conn: &Connection, sql: &str) -> Result<Dues> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?;
-    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
-}
-
 /// The balances as kept.
 pub fn stored(conn: &Connection) -> Result<Balances> {
     read(
@@ -142,7 +136,12 @@ pub fn stored(conn: &Connection) -> Result<Balances> {
     )
 }
 
-fn read(conn: &Connection, sql: &str) -> Result<Balances> {
+/// Rows of (key, key, amount, count): the balances per customer, what is due per due date.
+fn read<A, B>(conn: &Connection, sql: &str) -> Result<BTreeMap<(A, B), (i64, i64)>>
+where
+    A: crate::store::sql::FromSql + Ord,
+    B: crate::store::sql::FromSql + Ord,
+{
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?;
     Ok(rows.collect::<crate::store::sql::Result<_>>()?)

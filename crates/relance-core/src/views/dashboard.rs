@@ -26,46 +26,31 @@ pub struct Dashboard {
 /// invoices). The summaries count an invoice for at most 10^15 minor units (as the
 /// customers' balances: older builds let larger totals in); a ledger holding such an open
 /// invoice (one probe of the open balances' index) reads [`derived`], which sums the real
-/// amounts (and refuses an overflow clearly). One statement, so one moment of the ledger.
+/// amounts (and refuses an overflow clearly). One moment of the ledger.
 pub fn dashboard(conn: &Connection, as_of: NaiveDate) -> Result<Dashboard> {
-    let currency = crate::settings::default_currency(conn)?;
-    let capped: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM invoices WHERE settled_minor < total_minor
-               AND total_minor - settled_minor > ?1 LIMIT 1",
-            [crate::customers::BALANCE_CAP],
-            |r| r.get(0),
+    conn.reading(|| {
+        let capped: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM invoices WHERE settled_minor < total_minor
+                   AND total_minor - settled_minor > ?1 LIMIT 1",
+                [crate::customers::BALANCE_CAP],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if capped.is_some() {
+            return derived(conn, as_of);
+        }
+        figures(
+            conn,
+            "SELECT COALESCE(SUM(open_minor), 0),
+                    COALESCE(SUM(CASE WHEN due_date < ?2 THEN open_minor END), 0),
+                    COALESCE(SUM(open_count), 0),
+                    COALESCE(SUM(CASE WHEN due_date < ?2 THEN open_count END), 0),
+                    (SELECT COALESCE(SUM(customers), 0) FROM oldest_dues
+                      WHERE currency = ?1 AND oldest_due < ?2)
+             FROM due_balances WHERE currency = ?1",
+            as_of,
         )
-        .optional()?;
-    if capped.is_some() {
-        return derived(conn, as_of);
-    }
-    let (outstanding, overdue, open, late, customers) = conn.query_row(
-        "SELECT COALESCE(SUM(open_minor), 0),
-                COALESCE(SUM(CASE WHEN due_date < ?2 THEN open_minor END), 0),
-                COALESCE(SUM(open_count), 0),
-                COALESCE(SUM(CASE WHEN due_date < ?2 THEN open_count END), 0),
-                (SELECT COALESCE(SUM(customers), 0) FROM oldest_dues
-                  WHERE currency = ?1 AND oldest_due < ?2)
-         FROM due_balances WHERE currency = ?1",
-        params![currency.code(), as_of.to_string()],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        },
-    )?;
-    Ok(Dashboard {
-        currency: currency.code().to_string(),
-        outstanding: currency.minor_to_string(outstanding),
-        overdue: currency.minor_to_string(overdue),
-        open_invoices: open,
-        overdue_invoices: late,
-        customers_overdue: customers,
     })
 }
 
@@ -73,8 +58,8 @@ pub fn dashboard(conn: &Connection, as_of: NaiveDate) -> Result<Dashboard> {
 /// pass, a probe per invoice for its write-off): what [`dashboard`] must equal (the
 /// model-based test compares them after every step, on several days).
 pub fn derived(conn: &Connection, as_of: NaiveDate) -> Result<Dashboard> {
-    let currency = crate::settings::default_currency(conn)?;
-    let (outstanding, overdue, open, late, customers) = conn.query_row(
+    figures(
+        conn,
         "SELECT COALESCE(SUM(total_minor - settled_minor), 0),
                 COALESCE(SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor END), 0),
                 COUNT(*),
@@ -83,8 +68,16 @@ pub fn derived(conn: &Connection, as_of: NaiveDate) -> Result<Dashboard> {
          FROM invoices i WHERE settled_minor < total_minor AND currency = ?1
            AND NOT EXISTS (SELECT 1 FROM invoice_closures x
                            WHERE x.invoice_id = i.id AND x.kind = 'write_off')",
-        params![currency.code(), as_of.to_string()],
-        |r| {
+        as_of,
+    )
+}
+
+/// The figures one statement reads (outstanding, overdue, open invoices, overdue invoices,
+/// customers late; `?1` the default currency, `?2` the day), as the screen shows them.
+fn figures(conn: &Connection, sql: &str, as_of: NaiveDate) -> Result<Dashboard> {
+    let currency = crate::settings::default_currency(conn)?;
+    let (outstanding, overdue, open, late, customers) =
+        conn.query_row(sql, params![currency.code(), as_of.to_string()], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
@@ -92,8 +85,7 @@ pub fn derived(conn: &Connection, as_of: NaiveDate) -> Result<Dashboard> {
                 r.get::<_, i64>(3)?,
                 r.get::<_, i64>(4)?,
             ))
-        },
-    )?;
+        })?;
     Ok(Dashboard {
         currency: currency.code().to_string(),
         outstanding: currency.minor_to_string(outstanding),
