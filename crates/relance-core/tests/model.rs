@@ -872,9 +872,21 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                         t.settled.push(*c);
                     }
                     t.docs.extend(docs);
+                    // The facts of the file's branch the ledger's did not have: a penalty
+                    // invoice carried onto them was reckoned without them.
+                    let mut unseen = t.settled.clone();
+                    for s in &now.settled {
+                        if let Some(k) = unseen.iter().position(|u| u == s) {
+                            unseen.remove(k);
+                        }
+                    }
                     for d in &now.charged {
                         if !t.charged.contains(d) {
                             t.charged.push(*d);
+                            // Carried onto a payment or credit note dated inside the period it
+                            // charged: it may now overcharge (a late fact, as if recorded
+                            // after it).
+                            t.late_fact |= unseen.iter().any(|(date, _)| date < d);
                         }
                     }
                     t.charged.sort();
@@ -2428,6 +2440,36 @@ fn a_restore_follows_a_renaming_a_restore_of_an_undo_snapshot_made() {
         },
         Op::RestoreUndo,
         Op::Restore,
+    ]);
+}
+
+/// A sequence a run on a server found (a defect of the model, not of the engine): a penalty
+/// invoice reckoned on a restored backup without a payment, then carried onto the undo
+/// snapshot's invoice, which holds that payment dated inside the period charged. It
+/// overcharges by a cent, as it should say; the model had not counted the payment the
+/// penalty never saw as a late fact.
+#[test]
+fn a_penalty_carried_onto_a_branch_with_a_payment_it_never_saw_overcharges() {
+    replay(&[
+        Op::Invoice {
+            cust: 0,
+            cents: 697,
+            terms: 14,
+        },
+        Op::Backup,
+        Op::Advance { days: 15 },
+        Op::Advance { days: 23 },
+        Op::Pay {
+            inv: 0,
+            pct: 2,
+            back: 16,
+        },
+        Op::Restore,
+        Op::Penalty {
+            inv: 0,
+            race: false,
+        },
+        Op::RestoreUndo,
     ]);
 }
 
