@@ -223,10 +223,15 @@ pub fn first_open_invoice(
         None => crate::settings::default_currency(conn)?,
     };
     let at = crate::invoices::AsOf::new(conn, as_of)?;
+    // Every per-customer read of a letter starts from the customer's invoices: left to
+    // itself, SQLite reads every invoice of the currency issued by the date through the
+    // billing index, once per letter (a batch of 1,081 letters ran for more than 15 minutes
+    // on a ledger of 1,000,000 invoices; `views::growth` counts it).
     let first: Option<String> = conn
         .query_row(
             &format!(
-                "SELECT i.number FROM invoices i WHERE i.customer_id = ?1 AND i.currency = ?2
+                "SELECT i.number FROM invoices i INDEXED BY invoices_customer
+                  WHERE i.customer_id = ?1 AND i.currency = ?2
                    AND {} ORDER BY i.due_date, i.number LIMIT 1",
                 at.owed()
             ),
@@ -910,7 +915,7 @@ fn covered_invoices(
     let statement = kind == LetterKind::Statement;
     let rule = if statement { at.owed() } else { at.claimable() };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT i.number, i.issue_date, i.due_date, i.total_minor, {} FROM invoices i
+        "SELECT i.number, i.issue_date, i.due_date, i.total_minor, {} FROM invoices i INDEXED BY invoices_customer
          WHERE i.customer_id = ?1 AND i.currency = ?2 AND {rule}
          ORDER BY i.due_date, i.number",
         at.settled
@@ -954,7 +959,7 @@ fn not_yet_due(
     numbers: &[String],
 ) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT i.number, i.issue_date, i.due_date, i.total_minor, {} FROM invoices i
+        "SELECT i.number, i.issue_date, i.due_date, i.total_minor, {} FROM invoices i INDEXED BY invoices_customer
          WHERE i.customer_id = ?1 AND i.currency = ?2 AND i.due_date >= ?3 AND {}
          ORDER BY i.due_date, i.number",
         at.settled,

@@ -163,7 +163,9 @@ mod beside_a_writer {
 /// every wake date in the table rather than the range of those come (at a million
 /// invoices, an empty Today took 10-35 ms); Today's contract alerts walked every overdue
 /// invoice to find the milestones among them; the sanction proposals read every customer's
-/// segment to keep those at risk; the headline figures summed every open invoice.
+/// segment to keep those at risk; the headline figures summed every open invoice. One
+/// customer's pages and documents likewise: a letter's and an aged cell's reads of the
+/// customer's invoices went through the billing index, every invoice of the currency.
 #[cfg(test)]
 mod growth {
     use crate::error::Lang;
@@ -181,11 +183,16 @@ mod growth {
     fn ledger(customers: usize, as_of: NaiveDate) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = crate::open(&dir.path().join("relance.sqlite")).unwrap();
-        let mut cs = String::from("reference,name,kind,email,payment_terms_days\n");
+        let mut cs =
+            String::from("reference,name,kind,email,address,postal_code,city,payment_terms_days\n");
         let mut is = String::from("number,customer_reference,issue_date,due_date,total\n");
         let mut ps = String::from("customer_reference,date,amount,invoice_number\n");
         for c in 0..customers {
-            writeln!(cs, "C{c:05},Client {c},business,c{c}@example.fr,30").unwrap();
+            writeln!(
+                cs,
+                "C{c:05},Client {c},business,c{c}@example.fr,{c} rue de la Paix,75002,Paris,30"
+            )
+            .unwrap();
             for (k, due) in [-90i64, -20, 30, 60].into_iter().enumerate() {
                 let due = as_of + Duration::days(due);
                 let issue = due - Duration::days(30);
@@ -200,6 +207,14 @@ mod growth {
             (ImportKind::Payments, ps),
         ] {
             import(&mut conn, kind, csv.as_bytes(), false).unwrap();
+        }
+        for (k, v) in [
+            ("company_name", "Atelier"),
+            ("address", "1 rue"),
+            ("postal_code", "75002"),
+            ("city", "Paris"),
+        ] {
+            crate::settings::set(&conn, k, v).unwrap();
         }
         crate::dunning::wake::refresh(&mut conn, as_of).unwrap();
         let ids: Vec<String> = crate::dunning::agenda(&conn, as_of)
@@ -239,7 +254,7 @@ mod growth {
     }
 
     #[test]
-    fn todays_reads_cost_what_is_due_not_what_the_ledger_holds() {
+    fn reads_cost_what_they_show_not_what_the_ledger_holds() {
         let as_of = day("2026-11-30");
         let (_small_dir, mut small) = ledger(40, as_of);
         let (_large_dir, mut large) = ledger(160, as_of);
@@ -275,6 +290,62 @@ mod growth {
             (
                 "sanction proposals",
                 Box::new(move |c| drop(super::segments::sanctions(c, as_of, Lang::Fr).unwrap())),
+            ),
+            // One customer's pages and documents: what they hold, whatever the ledger holds.
+            (
+                "customer page",
+                Box::new(move |c| {
+                    let id = crate::customers::id_by_ref(c, "c", "C00007").unwrap();
+                    drop(super::customer_page::detail(c, id, as_of).unwrap())
+                }),
+            ),
+            (
+                "invoice page",
+                Box::new(move |c| {
+                    let id = crate::invoices::find_id(c, "F00007-1").unwrap().unwrap();
+                    drop(super::invoice_page::detail(c, id, as_of).unwrap())
+                }),
+            ),
+            (
+                "a customer's open invoices",
+                Box::new(move |c| {
+                    let id = crate::customers::id_by_ref(c, "c", "C00007").unwrap();
+                    let q = crate::invoices::InvoiceQuery {
+                        customer_id: Some(id),
+                        limit: 100,
+                        ..Default::default()
+                    };
+                    drop(crate::invoices::list(c, &q, as_of).unwrap())
+                }),
+            ),
+            (
+                "a customer's cell of the aged balance",
+                Box::new(move |c| {
+                    let id = crate::customers::id_by_ref(c, "c", "C00007").unwrap();
+                    drop(super::aged::cell_invoices(c, as_of, None, Some(id), None).unwrap())
+                }),
+            ),
+            (
+                "a reminder letter",
+                Box::new(move |c| {
+                    use crate::documents::letters::{compose, LetterKind};
+                    drop(compose(c, LetterKind::Reminder, "F00007-1", as_of).unwrap())
+                }),
+            ),
+            (
+                "a courtesy e-mail",
+                Box::new(move |c| {
+                    use crate::documents::letters::LetterKind;
+                    let kind = LetterKind::Courtesy;
+                    drop(crate::documents::email::preview(c, kind, "F00007-2", as_of).unwrap())
+                }),
+            ),
+            (
+                "a statement of account",
+                Box::new(move |c| {
+                    use crate::documents::letters::statement;
+                    drop(statement(c, "C00007", None, as_of).unwrap())
+                }),
             ),
         ];
         let mut grew = Vec::new();
