@@ -956,6 +956,11 @@ pub struct InvoicePage {
 /// and sort every open invoice to return the first page (measured: 40 ms instead of 0.1 ms
 /// on 100,000 invoices).
 pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<InvoicePage> {
+    // The page and its count read one moment (and one read lock, never the write lock).
+    conn.reading(|| list_in(conn, q, as_of))
+}
+
+fn list_in(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<InvoicePage> {
     let at = AsOf::new(conn, as_of)?;
     let mut conds = vec![match q.filter {
         InvoiceFilter::Open => at.open(),
@@ -1002,6 +1007,9 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
             |r| view_from_row(r, as_of),
         )?
         .collect::<crate::store::sql::Result<Vec<_>>>()?;
+    if let Some(total) = kept_total(conn, q, &at)? {
+        return Ok(InvoicePage { rows, total });
+    }
     // Counted without the customers unless the search reads their names (every invoice has
     // its customer: the join only costs).
     let counted = if search.is_empty() {
@@ -1018,6 +1026,44 @@ pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<Inv
         |r| r.get(0),
     )?;
     Ok(InvoicePage { rows, total })
+}
+
+/// How many invoices the whole Open or Overdue list holds (no customer, no search), from
+/// the due dates' kept sums (`due_balances`, migration 43) rather than by counting every
+/// open invoice (the first page of a million-invoice ledger spent most of its time
+/// counting: 20-35 ms). Those sums count the open invoices not written off, whatever their
+/// issue date; the list counts every open invoice issued by the date. So: the kept counts
+/// of every currency, plus the open invoices written off (a closures' read), less those
+/// not written off issued after the date (a range of the billing index per currency).
+/// `None` where the kept sums do not serve: another filter, one customer, a search, or a
+/// date with a settlement recorded after it (the open invoices then are not those of
+/// today). The model-based test compares the list's total with its own count.
+fn kept_total(conn: &Connection, q: &InvoiceQuery, at: &AsOf) -> Result<Option<i64>> {
+    let due = match q.filter {
+        InvoiceFilter::Open => "",
+        InvoiceFilter::Overdue => "AND i.due_date < ?1",
+        InvoiceFilter::Paid | InvoiceFilter::All => return Ok(None),
+    };
+    if !at.cached || q.customer_id.is_some() || !q.search.trim().is_empty() {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT (SELECT COALESCE(SUM(open_count), 0) FROM due_balances
+                  WHERE CAST(?1 AS TEXT) IS NOT NULL {kept_due})
+              + (SELECT COUNT(*) FROM invoice_closures x CROSS JOIN invoices i ON i.id = x.invoice_id
+                  WHERE x.kind = 'write_off' AND i.settled_minor < i.total_minor
+                    AND i.issue_date <= ?1 {due})
+              - (SELECT COUNT(*) FROM (SELECT DISTINCT currency FROM due_balances) k
+                  CROSS JOIN invoices i ON i.currency = k.currency AND i.issue_date > ?1
+                  WHERE i.settled_minor < i.total_minor {due}
+                    AND NOT EXISTS (SELECT 1 FROM invoice_closures x
+                                    WHERE x.invoice_id = i.id AND x.kind = 'write_off'))",
+        kept_due = if due.is_empty() { "" } else { "AND due_date < ?1" },
+    );
+    Ok(Some(
+        conn.prepare_cached(&sql)?
+            .query_row([at.date.to_string()], |r| r.get(0))?,
+    ))
 }
 
 /// Every invoice, ordered by number (for export).
