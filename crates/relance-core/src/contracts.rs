@@ -1272,37 +1272,165 @@ pub fn get(conn: &Connection, reference: &str, as_of: NaiveDate) -> Result<Contr
 }
 
 fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
-    let k = stored(conn, id)?;
-    let c = crate::customers::get(conn, k.customer_id)?;
-    let rows = milestone_rows(conn, id)?;
+    let inputs = load(conn, &[id])?
+        .pop()
+        .ok_or(crate::store::sql::Error::QueryReturnedNoRows)?;
+    Ok(derive(inputs, as_of))
+}
+
+/// The views of the contracts `ids`, in that order.
+fn views(conn: &Connection, ids: &[i64], as_of: NaiveDate) -> Result<Vec<ContractView>> {
+    let mut ascending = ids.to_vec();
+    ascending.sort_unstable();
+    ascending.dedup();
+    let mut by_id: std::collections::HashMap<i64, ContractView> = ascending
+        .iter()
+        .copied()
+        .zip(load(conn, &ascending)?)
+        .map(|(id, inputs)| (id, derive(inputs, as_of)))
+        .collect();
+    ids.iter()
+        .map(|id| {
+            by_id
+                .remove(id)
+                .ok_or_else(|| crate::store::sql::Error::QueryReturnedNoRows.into())
+        })
+        .collect()
+}
+
+/// The customer as a contract's view shows it.
+struct Party {
+    id: i64,
+    reference: String,
+    name: String,
+    language: Lang,
+    on_hold: bool,
+}
+
+/// A milestone's invoice: number, due date, total and settled (minor units).
+type Billed = (String, NaiveDate, i64, i64);
+
+/// What a contract's view is derived from: the contract, its customer, its milestones in
+/// order, each with its invoice if issued.
+struct Inputs {
+    k: Stored,
+    c: Party,
+    rows: Vec<(MilestoneRow, Option<Billed>)>,
+}
+
+/// Contracts per statement of [`load`]: the list of ids is always this long (the last
+/// chunk repeats its first id), so one prepared statement serves every chunk.
+const LOAD_CHUNK: usize = 64;
+
+/// The inputs of the contracts `ids` (ascending, each one existing), in that order: two
+/// statements per 64 contracts (the contracts with their customers, the milestones with
+/// their invoices) rather than a handful per contract and one per milestone (Today's
+/// contract alerts derive a thousand contracts at a million invoices).
+fn load(conn: &Connection, ids: &[i64]) -> Result<Vec<Inputs>> {
+    let marks = (1..=LOAD_CHUNK)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut out: Vec<Inputs> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        let mut args = chunk.to_vec();
+        args.resize(LOAD_CHUNK, chunk[0]);
+        let first = out.len();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT k.id, k.reference, k.customer_id, k.title, k.signed_on, k.currency,
+                    k.net_minor, k.vat_rate_e4, k.vat_minor, k.vat_mention, k.cancelled_on,
+                    k.exchange_rate_e6, c.reference, c.name, c.language, c.on_hold
+             FROM contracts k CROSS JOIN customers c ON c.id = k.customer_id
+             WHERE k.id IN ({marks}) ORDER BY k.id"
+        ))?;
+        let found = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
+            Ok(Inputs {
+                k: Stored {
+                    reference: r.get(1)?,
+                    customer_id: r.get(2)?,
+                    title: r.get(3)?,
+                    signed_on: r.get(4)?,
+                    currency: Currency::parse(&r.get::<_, String>(5)?).unwrap_or(Currency::EUR),
+                    net_minor: r.get(6)?,
+                    vat_rate_e4: r.get(7)?,
+                    vat_minor: r.get(8)?,
+                    vat_mention: r.get(9)?,
+                    cancelled_on: r.get(10)?,
+                    exchange_rate_e6: r.get(11)?,
+                },
+                c: Party {
+                    id: r.get(2)?,
+                    reference: r.get(12)?,
+                    name: r.get(13)?,
+                    language: Lang::parse(&r.get::<_, String>(14)?).unwrap_or_default(),
+                    on_hold: r.get(15)?,
+                },
+                rows: Vec::new(),
+            })
+        })?;
+        for inputs in found {
+            out.push(inputs?);
+        }
+        if out.len() - first != chunk.len() {
+            return Err(crate::store::sql::Error::QueryReturnedNoRows.into());
+        }
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT m.contract_id, m.position, m.label, m.share_e4, m.net_minor, m.vat_minor,
+                    m.trigger, m.on_date, m.terms_days, m.invoice_id, m.cancelled, m.share_text,
+                    i.number, i.due_date, i.total_minor, i.settled_minor
+             FROM milestones m LEFT JOIN invoices i ON i.id = m.invoice_id
+             WHERE m.contract_id IN ({marks}) ORDER BY m.contract_id, m.position"
+        ))?;
+        let rows = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
+            let billed = match r.get::<_, Option<String>>(12)? {
+                Some(number) => Some((number, r.get(13)?, r.get(14)?, r.get(15)?)),
+                None => None,
+            };
+            Ok((
+                r.get::<_, i64>(0)?,
+                MilestoneRow {
+                    position: r.get(1)?,
+                    label: r.get(2)?,
+                    share_e4: r.get(3)?,
+                    net_minor: r.get(4)?,
+                    vat_minor: r.get(5)?,
+                    trigger: r.get(6)?,
+                    on_date: r.get(7)?,
+                    terms_days: r.get(8)?,
+                    invoice_id: r.get(9)?,
+                    cancelled: r.get::<_, i64>(10)? == 1,
+                    share_text: r.get(11)?,
+                },
+                billed,
+            ))
+        })?;
+        for row in rows {
+            let (contract_id, m, billed) = row?;
+            let k = chunk
+                .binary_search(&contract_id)
+                .map_err(|_| crate::store::sql::Error::QueryReturnedNoRows)?;
+            out[first + k].rows.push((m, billed));
+        }
+    }
+    Ok(out)
+}
+
+/// A contract's view from its inputs as of a date: milestones' states, figures, and the
+/// alert when the work runs ahead of the payments.
+fn derive(inputs: Inputs, as_of: NaiveDate) -> ContractView {
+    let Inputs { k, c, rows } = inputs;
     let cur = k.currency;
     let last = rows
         .iter()
-        .filter(|m| !m.cancelled)
-        .map(|m| m.position)
+        .filter(|(m, _)| !m.cancelled)
+        .map(|(m, _)| m.position)
         .max();
     let (mut invoiced, mut paid) = (0i64, 0i64);
     let mut milestones = Vec::new();
     let mut late = Vec::new();
     let mut late_due: Option<NaiveDate> = None;
     let mut unpaid = 0i64;
-    for m in &rows {
-        let inv = match m.invoice_id {
-            Some(iid) => Some(conn.prepare_cached(
-                "SELECT number, due_date, total_minor, settled_minor FROM invoices WHERE id = ?1",
-            )?.query_row(
-                [iid],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, NaiveDate>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                },
-            )?),
-            None => None,
-        };
+    for (m, inv) in &rows {
         let state = match (&inv, m.cancelled) {
             (Some((_, _, total, settled)), _) if settled >= total => MilestoneState::Paid,
             (Some((_, due, _, _)), _) if *due < as_of => MilestoneState::Late,
@@ -1366,13 +1494,13 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
             .iter()
             .zip(&milestones)
             .find(|(_, v)| v.state == MilestoneState::Late)
-            .map(|(m, _)| m.position)?;
-        let ahead = rows.iter().zip(&milestones).find(|(m, v)| {
+            .map(|((m, _), _)| m.position)?;
+        let ahead = rows.iter().zip(&milestones).find(|((m, _), v)| {
             m.position > first_late_pos
                 && (v.state == MilestoneState::Due
                     || (m.invoice_id.is_some() && v.invoice_due.is_some_and(|d| d >= first_late)))
         });
-        ahead.map(|(m, _)| WorkAheadAlert {
+        ahead.map(|((m, _), _)| WorkAheadAlert {
             contract: k.reference.clone(),
             title: k.title.clone(),
             customer: c.reference.clone(),
@@ -1385,7 +1513,7 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
             on_hold: c.on_hold,
         })
     });
-    Ok(ContractView {
+    ContractView {
         reference: k.reference,
         customer: c.reference.clone(),
         customer_id: c.id,
@@ -1410,7 +1538,7 @@ fn view(conn: &Connection, id: i64, as_of: NaiveDate) -> Result<ContractView> {
         on_hold: c.on_hold,
         milestones,
         alert,
-    })
+    }
 }
 
 /// What the Contracts list asks for: a page, and what to look for.
@@ -1464,10 +1592,7 @@ pub fn list(conn: &Connection, q: &ContractQuery, as_of: NaiveDate) -> Result<Co
         let total = conn
             .prepare_cached(&format!("SELECT COUNT(*) FROM {from} WHERE {filter}"))?
             .query_row([&pattern], |r| r.get(0))?;
-        let rows = ids
-            .into_iter()
-            .map(|id| view(conn, id, as_of))
-            .collect::<Result<_>>()?;
+        let rows = views(conn, &ids, as_of)?;
         Ok(ContractPage { rows, total })
     })
 }
@@ -1491,7 +1616,8 @@ pub fn alerts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<WorkAheadAlert>
                 "SELECT l.contract_id FROM (
                      SELECT m.contract_id AS contract_id, MIN(m.position) AS pos,
                             MIN(i.due_date) AS first_due
-                     FROM milestones m CROSS JOIN invoices i ON i.id = m.invoice_id
+                     FROM milestones m INDEXED BY milestones_invoice
+                     CROSS JOIN invoices i ON i.id = m.invoice_id
                      WHERE m.invoice_id IS NOT NULL
                        AND i.settled_minor < i.total_minor AND i.due_date < ?1
                      GROUP BY m.contract_id
@@ -1507,13 +1633,11 @@ pub fn alerts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<WorkAheadAlert>
             )?
             .query_map([as_of.to_string()], |r| r.get(0))?
             .collect::<crate::store::sql::Result<_>>()?;
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(a) = view(conn, id, as_of)?.alert {
-                out.push(a);
-            }
-        }
-        Ok(out)
+        // `ids` ascends (ORDER BY): loaded as they come, derived one by one.
+        Ok(load(conn, &ids)?
+            .into_iter()
+            .filter_map(|inputs| derive(inputs, as_of).alert)
+            .collect())
     })
 }
 
@@ -1751,6 +1875,48 @@ mod tests {
         // The walk reaches the cases it is about.
         assert!(signed >= 20, "{signed} contracts");
         assert!(seen >= 50, "{seen} alerts over {compared} readings");
+    }
+
+    /// Contracts are loaded 64 at a time (a list's page, Today's alerts) or alone (a
+    /// contract's page): each one's view is the same either way, whatever its neighbours.
+    #[test]
+    fn contracts_loaded_together_are_those_loaded_alone() {
+        let mut conn = ready();
+        let schedules = ["30/70", "30/40/30", "thirds", "monthly:3", "monthly:5"];
+        for n in 0..70 {
+            let signed = day("2026-01-05") + Duration::days(n);
+            let mut k = input(
+                &format!("{}", 1000 + 7 * n),
+                schedules[n as usize % 5],
+                &signed.to_string(),
+            );
+            k.reference = format!("K{n:02}");
+            k.confirm = true;
+            create(&mut conn, &k, signed).unwrap();
+            if n % 3 == 0 {
+                reach(&mut conn, &k.reference, 2, signed, true, signed).unwrap();
+            }
+        }
+        let on = day("2026-06-01");
+        let page = list(
+            &conn,
+            &ContractQuery {
+                limit: 100,
+                ..Default::default()
+            },
+            on,
+        )
+        .unwrap();
+        assert_eq!(page.rows.len(), 70);
+        for v in &page.rows {
+            assert_eq!(v, &get(&conn, &v.reference, on).unwrap());
+        }
+        // Some are late, some have work ahead: the views differ from one another.
+        assert!(page.rows.iter().filter(|v| v.alert.is_some()).count() >= 10);
+        assert_eq!(
+            alerts(&conn, on).unwrap().len(),
+            page.rows.iter().filter(|v| v.alert.is_some()).count()
+        );
     }
 
     /// Under the VAT franchise a contract charging VAT is refused, nothing written; without
