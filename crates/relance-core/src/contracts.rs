@@ -694,28 +694,54 @@ struct Stored {
     exchange_rate_e6: Option<i64>,
 }
 
+/// The columns [`stored_row`] reads, in its order.
+const STORED_COLUMNS: [&str; 11] = [
+    "reference",
+    "customer_id",
+    "title",
+    "signed_on",
+    "currency",
+    "net_minor",
+    "vat_rate_e4",
+    "vat_minor",
+    "vat_mention",
+    "cancelled_on",
+    "exchange_rate_e6",
+];
+
+/// The columns, each prefixed with the table's alias (`k.reference, k.customer_id, …`).
+fn columns_of(alias: &str, columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A contract read from [`STORED_COLUMNS`] starting at column `at`.
+fn stored_row(r: &crate::store::sql::Row<'_>, at: usize) -> crate::store::sql::Result<Stored> {
+    Ok(Stored {
+        reference: r.get(at)?,
+        customer_id: r.get(at + 1)?,
+        title: r.get(at + 2)?,
+        signed_on: r.get(at + 3)?,
+        currency: Currency::parse(&r.get::<_, String>(at + 4)?).unwrap_or(Currency::EUR),
+        net_minor: r.get(at + 5)?,
+        vat_rate_e4: r.get(at + 6)?,
+        vat_minor: r.get(at + 7)?,
+        vat_mention: r.get(at + 8)?,
+        cancelled_on: r.get(at + 9)?,
+        exchange_rate_e6: r.get(at + 10)?,
+    })
+}
+
 fn stored(conn: &Connection, id: i64) -> Result<Stored> {
     Ok(conn
-        .prepare_cached(
-            "SELECT reference, customer_id, title, signed_on, currency, net_minor, vat_rate_e4,
-                vat_minor, vat_mention, cancelled_on, exchange_rate_e6 FROM contracts
-         WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(Stored {
-                reference: r.get(0)?,
-                customer_id: r.get(1)?,
-                title: r.get(2)?,
-                signed_on: r.get(3)?,
-                currency: Currency::parse(&r.get::<_, String>(4)?).unwrap_or(Currency::EUR),
-                net_minor: r.get(5)?,
-                vat_rate_e4: r.get(6)?,
-                vat_minor: r.get(7)?,
-                vat_mention: r.get(8)?,
-                cancelled_on: r.get(9)?,
-                exchange_rate_e6: r.get(10)?,
-            })
-        })?)
+        .prepare_cached(&format!(
+            "SELECT {} FROM contracts k WHERE k.id = ?1",
+            columns_of("k", &STORED_COLUMNS)
+        ))?
+        .query_row([id], |r| stored_row(r, 0))?)
 }
 
 struct MilestoneRow {
@@ -732,27 +758,47 @@ struct MilestoneRow {
     cancelled: bool,
 }
 
+/// The columns [`milestone_row`] reads, in its order.
+const MILESTONE_COLUMNS: [&str; 11] = [
+    "position",
+    "label",
+    "share_e4",
+    "net_minor",
+    "vat_minor",
+    "trigger",
+    "on_date",
+    "terms_days",
+    "invoice_id",
+    "cancelled",
+    "share_text",
+];
+
+/// A milestone read from [`MILESTONE_COLUMNS`] starting at column `at`.
+fn milestone_row(
+    r: &crate::store::sql::Row<'_>,
+    at: usize,
+) -> crate::store::sql::Result<MilestoneRow> {
+    Ok(MilestoneRow {
+        position: r.get(at)?,
+        label: r.get(at + 1)?,
+        share_e4: r.get(at + 2)?,
+        net_minor: r.get(at + 3)?,
+        vat_minor: r.get(at + 4)?,
+        trigger: r.get(at + 5)?,
+        on_date: r.get(at + 6)?,
+        terms_days: r.get(at + 7)?,
+        invoice_id: r.get(at + 8)?,
+        cancelled: r.get::<_, i64>(at + 9)? == 1,
+        share_text: r.get(at + 10)?,
+    })
+}
+
 fn milestone_rows(conn: &Connection, contract_id: i64) -> Result<Vec<MilestoneRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT position, label, share_e4, net_minor, vat_minor, trigger, on_date, terms_days,
-                invoice_id, cancelled, share_text
-         FROM milestones WHERE contract_id = ?1 ORDER BY position",
-    )?;
-    let rows = stmt.query_map([contract_id], |r| {
-        Ok(MilestoneRow {
-            position: r.get(0)?,
-            label: r.get(1)?,
-            share_e4: r.get(2)?,
-            net_minor: r.get(3)?,
-            vat_minor: r.get(4)?,
-            trigger: r.get(5)?,
-            on_date: r.get(6)?,
-            terms_days: r.get(7)?,
-            invoice_id: r.get(8)?,
-            cancelled: r.get::<_, i64>(9)? == 1,
-            share_text: r.get(10)?,
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM milestones m WHERE m.contract_id = ?1 ORDER BY m.position",
+        columns_of("m", &MILESTONE_COLUMNS)
+    ))?;
+    let rows = stmt.query_map([contract_id], |r| milestone_row(r, 0))?;
     Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
@@ -1337,34 +1383,23 @@ fn load(conn: &Connection, ids: &[i64]) -> Result<Vec<Inputs>> {
         args.resize(LOAD_CHUNK, chunk[0]);
         let first = out.len();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT k.id, k.reference, k.customer_id, k.title, k.signed_on, k.currency,
-                    k.net_minor, k.vat_rate_e4, k.vat_minor, k.vat_mention, k.cancelled_on,
-                    k.exchange_rate_e6, c.reference, c.name, c.language, c.on_hold
+            "SELECT {}, c.reference, c.name, c.language, c.on_hold
              FROM contracts k CROSS JOIN customers c ON c.id = k.customer_id
-             WHERE k.id IN ({marks}) ORDER BY k.id"
+             WHERE k.id IN ({marks}) ORDER BY k.id",
+            columns_of("k", &STORED_COLUMNS)
         ))?;
         let found = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
+            let k = stored_row(r, 0)?;
+            let n = STORED_COLUMNS.len();
             Ok(Inputs {
-                k: Stored {
-                    reference: r.get(1)?,
-                    customer_id: r.get(2)?,
-                    title: r.get(3)?,
-                    signed_on: r.get(4)?,
-                    currency: Currency::parse(&r.get::<_, String>(5)?).unwrap_or(Currency::EUR),
-                    net_minor: r.get(6)?,
-                    vat_rate_e4: r.get(7)?,
-                    vat_minor: r.get(8)?,
-                    vat_mention: r.get(9)?,
-                    cancelled_on: r.get(10)?,
-                    exchange_rate_e6: r.get(11)?,
-                },
                 c: Party {
-                    id: r.get(2)?,
-                    reference: r.get(12)?,
-                    name: r.get(13)?,
-                    language: Lang::parse(&r.get::<_, String>(14)?).unwrap_or_default(),
-                    on_hold: r.get(15)?,
+                    id: k.customer_id,
+                    reference: r.get(n)?,
+                    name: r.get(n + 1)?,
+                    language: Lang::parse(&r.get::<_, String>(n + 2)?).unwrap_or_default(),
+                    on_hold: r.get(n + 3)?,
                 },
+                k,
                 rows: Vec::new(),
             })
         })?;
@@ -1375,34 +1410,18 @@ fn load(conn: &Connection, ids: &[i64]) -> Result<Vec<Inputs>> {
             return Err(crate::store::sql::Error::QueryReturnedNoRows.into());
         }
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT m.contract_id, m.position, m.label, m.share_e4, m.net_minor, m.vat_minor,
-                    m.trigger, m.on_date, m.terms_days, m.invoice_id, m.cancelled, m.share_text,
-                    i.number, i.due_date, i.total_minor, i.settled_minor
+            "SELECT m.contract_id, {}, i.number, i.due_date, i.total_minor, i.settled_minor
              FROM milestones m LEFT JOIN invoices i ON i.id = m.invoice_id
-             WHERE m.contract_id IN ({marks}) ORDER BY m.contract_id, m.position"
+             WHERE m.contract_id IN ({marks}) ORDER BY m.contract_id, m.position",
+            columns_of("m", &MILESTONE_COLUMNS)
         ))?;
         let rows = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
-            let billed = match r.get::<_, Option<String>>(12)? {
-                Some(number) => Some((number, r.get(13)?, r.get(14)?, r.get(15)?)),
+            let n = 1 + MILESTONE_COLUMNS.len();
+            let billed = match r.get::<_, Option<String>>(n)? {
+                Some(number) => Some((number, r.get(n + 1)?, r.get(n + 2)?, r.get(n + 3)?)),
                 None => None,
             };
-            Ok((
-                r.get::<_, i64>(0)?,
-                MilestoneRow {
-                    position: r.get(1)?,
-                    label: r.get(2)?,
-                    share_e4: r.get(3)?,
-                    net_minor: r.get(4)?,
-                    vat_minor: r.get(5)?,
-                    trigger: r.get(6)?,
-                    on_date: r.get(7)?,
-                    terms_days: r.get(8)?,
-                    invoice_id: r.get(9)?,
-                    cancelled: r.get::<_, i64>(10)? == 1,
-                    share_text: r.get(11)?,
-                },
-                billed,
-            ))
+            Ok((r.get::<_, i64>(0)?, milestone_row(r, 1)?, billed))
         })?;
         for row in rows {
             let (contract_id, m, billed) = row?;
