@@ -57,6 +57,33 @@ pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNo
     Ok(view)
 }
 
+/// The number a credit note typed without one gets: "AV-" and the invoice's number, then
+/// "-2", "-3"… for the invoice's next ones, always one no credit note holds yet. A number
+/// derived from another is not unique by construction: the second note of "F-1" and the
+/// first of "F-1-2" are both "AV-F-1-2", and an invoice renamed to a number another one
+/// left behind finds that invoice's notes under it. The owner never chose this number, so
+/// a collision is Relance's to avoid, not an error to show.
+fn free_number(tx: &Connection, invoice_id: i64, inv_number: &str) -> Result<String> {
+    let held: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM credit_notes WHERE invoice_id = ?1",
+        [invoice_id],
+        |r| r.get(0),
+    )?;
+    let mut taken = tx.prepare_cached("SELECT 1 FROM credit_notes WHERE number = ?1")?;
+    let mut k = held + 1;
+    loop {
+        let candidate = if k == 1 {
+            format!("AV-{inv_number}")
+        } else {
+            format!("AV-{inv_number}-{k}")
+        };
+        if !taken.exists([&candidate])? {
+            return Ok(candidate);
+        }
+        k += 1;
+    }
+}
+
 /// Records a credit note inside the caller's transaction (dispute resolution uses it).
 pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<CreditNoteView> {
     let invoice = v::required_identifier("invoice", &input.invoice, 40)?;
@@ -101,16 +128,7 @@ pub(crate) fn create_in(tx: &Connection, input: &CreditNoteInput) -> Result<Cred
     // A number of the owner's own credit-note series is Relance's to give.
     super::credit_documents::refuse_own_series(tx, &number)?;
     if number.is_empty() {
-        let n: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM credit_notes WHERE invoice_id = ?1",
-            [invoice_id],
-            |r| r.get(0),
-        )?;
-        number = if n == 0 {
-            format!("AV-{inv_number}")
-        } else {
-            format!("AV-{inv_number}-{}", n + 1)
-        };
+        number = free_number(tx, invoice_id, &inv_number)?;
     }
     let id = tx.insert(
         "INSERT INTO credit_notes (number, invoice_id, date, amount_minor, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -222,5 +240,77 @@ mod tests {
             InvoiceStatus::Paid
         );
         assert_eq!(for_invoice(&conn, v.id).unwrap().len(), 2);
+    }
+
+    /// The family of "a number derived from another collides": whatever the invoices are
+    /// called and renamed to, a credit note typed without a number is recorded, under a
+    /// number of its own that starts from its invoice's current one. Invoice numbers are
+    /// drawn from names that extend one another ("F-1", "F-1-2"…), the shapes that collide.
+    #[test]
+    fn a_credit_note_typed_without_a_number_always_gets_a_free_one() {
+        use proptest::prelude::*;
+        let server = std::env::var(crate::TEST_SERVER_ENV).is_ok_and(|a| !a.is_empty());
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: if server { 8 } else { 64 },
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        const NAMES: [&str; 7] = ["F-1", "F-1-2", "F-1-2-2", "F-1-3", "F-2", "F-1-2-3", "F-3"];
+        // (invoice, Some(name): rename it to that name if free, None: a credit note).
+        let step = (0usize..3, prop::option::weighted(0.3, 0usize..NAMES.len()));
+        runner
+            .run(&proptest::collection::vec(step, 1..24), |steps| {
+                let mut conn = setup();
+                let d = day("2026-02-01");
+                let mut numbers: Vec<String> = NAMES[..3].iter().map(|n| n.to_string()).collect();
+                let mut ids = Vec::new();
+                for n in &numbers {
+                    let v = invoices::create(
+                        &conn,
+                        &inv(n, "ACME", "2026-01-10", "2026-02-20", "100"),
+                        d,
+                    )
+                    .unwrap();
+                    ids.push(v.id);
+                }
+                let mut seen = std::collections::HashSet::new();
+                for (k, rename) in steps {
+                    match rename {
+                        Some(to) => {
+                            let to = NAMES[to];
+                            if numbers.iter().any(|n| n == to) {
+                                continue;
+                            }
+                            invoices::update(
+                                &mut conn,
+                                ids[k],
+                                &inv(to, "ACME", "2026-01-10", "2026-02-20", "100"),
+                                d,
+                            )
+                            .unwrap();
+                            numbers[k] = to.to_string();
+                        }
+                        None => {
+                            let cn = create(
+                                &mut conn,
+                                &CreditNoteInput {
+                                    invoice: numbers[k].clone(),
+                                    date: "2026-01-20".into(),
+                                    amount: "0.01".into(),
+                                    reason: "Remise".into(),
+                                    ..Default::default()
+                                },
+                            );
+                            prop_assert!(cn.is_ok(), "credit on {}: {cn:?}", numbers[k]);
+                            let cn = cn.unwrap();
+                            let stem = format!("AV-{}", numbers[k]);
+                            prop_assert!(cn.number.starts_with(&stem), "{}", cn.number);
+                            prop_assert!(seen.insert(cn.number.clone()), "{} twice", cn.number);
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 }
