@@ -670,10 +670,14 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         .unwrap()
         .len();
     // The customers the day's work (letters, e-mails, actions done) changed since the
-    // refresh: computed again by each reading.
-    let changed: i64 = conn
-        .query_row("SELECT COUNT(*) FROM segment_dirty", [], |r| r.get(0))
-        .unwrap();
+    // refresh: by a reminder done, computed again by the payer segments only (migration
+    // 44); by any other fact, by both readings.
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let changed = count("SELECT COUNT(*) FROM segment_dirty");
+    let reminded = count(
+        "SELECT COUNT(*) FROM segment_reminded r
+          WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = r.customer_id)",
+    );
     for (what, read) in [
         (
             "Today: sections",
@@ -726,9 +730,10 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     ] {
         let (t, ()) = time(3, || read(&conn));
         let detail = match what {
-            "Today: sanction proposals" | "Today: payer segments" => {
-                format!("{proposals} customers at risk, {changed} changed since the day's refresh")
-            }
+            "Today: sanction proposals" | "Today: payer segments" => format!(
+                "{proposals} customers at risk; since the day's refresh {changed} changed, \
+                 {reminded} reminded only"
+            ),
             _ => String::new(),
         };
         note(what, detail, t);

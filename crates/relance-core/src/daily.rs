@@ -64,8 +64,9 @@ fn write_segments(
     // or for good if it stops half-way). A fact written meanwhile marks its customer again.
     {
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM segment_dirty", [])?;
-        tx.execute("DELETE FROM habits_dirty", [])?;
+        for marks in ["segment_dirty", "segment_reminded", "habits_dirty"] {
+            tx.execute(&format!("DELETE FROM {marks}"), [])?;
+        }
         tx.execute(
             "INSERT INTO segment_refresh (id, on_date, lang, run) VALUES (1, '', ?1, ?2)
              ON CONFLICT(id) DO UPDATE SET on_date = '', lang = excluded.lang, run = excluded.run",

@@ -62,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0041_contracts_signed.sql"),
     include_str!("migrations/sqlite/0042_segment_index.sql"),
     include_str!("migrations/sqlite/0043_due_balances.sql"),
+    include_str!("migrations/sqlite/0044_segment_reminded.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -98,6 +99,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         43,
         include_str!("migrations/postgres/0043_due_balances.sql"),
+    ),
+    (
+        44,
+        include_str!("migrations/postgres/0044_segment_reminded.sql"),
     ),
 ];
 

@@ -578,14 +578,26 @@ fn refreshed_on(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate
         .is_some_and(|(day, ..)| *day == as_of.to_string())
 }
 
-/// The customers marked since the refresh (by the triggers of migration 37), when they are
-/// not too many.
-fn marked(conn: &Connection) -> Result<Option<Vec<i64>>> {
-    marks(conn, "segment_dirty", CHANGED_AT_MOST)
+/// Every customer marked since the refresh: in `segment_dirty` (by the triggers of
+/// migration 37, every fact a profile reads but the reminders done) or in
+/// `segment_reminded` (the reminders done and their undoing, migration 44).
+const MARKED: &str =
+    "(SELECT customer_id FROM segment_dirty UNION SELECT customer_id FROM segment_reminded) m";
+
+/// The customers marked since the refresh, when they are not too many: for the customers at
+/// risk only, those marked by a fact other than a reminder done. A reminder changes only a
+/// profile's first reminders, which the rules read after every rule that puts a customer at
+/// risk ([`segment_of`]): whether a customer is at risk, and why, does not move with one.
+fn marked(conn: &Connection, at_risk: bool) -> Result<Option<Vec<i64>>> {
+    marks(
+        conn,
+        if at_risk { "segment_dirty" } else { MARKED },
+        CHANGED_AT_MOST,
+    )
 }
 
-/// The customers marked in `table` (`segment_dirty` or `habits_dirty`), when at most
-/// `at_most`.
+/// The customers marked in `table` (`segment_dirty`, `habits_dirty` or [`MARKED`]), when at
+/// most `at_most`.
 fn marks(conn: &Connection, table: &str, at_most: usize) -> Result<Option<Vec<i64>>> {
     let changed: Vec<i64> = conn
         .prepare_cached(&format!(
@@ -607,7 +619,7 @@ fn changed_since_refresh(
     if !serves(&refresh_row(conn)?, as_of, lang) {
         return Ok(None);
     }
-    marked(conn)
+    marked(conn, false)
 }
 
 /// Marks every customer: Today computes each one's segment again until the next refresh
@@ -742,7 +754,8 @@ fn through_the_refresh(
             if at_risk {
                 " AND s.segment = 'at_risk'"
             } else {
-                ""
+                " AND NOT EXISTS (SELECT 1 FROM segment_reminded d
+                                   WHERE d.customer_id = s.customer_id)"
             }
         ))?
         .query_map([], |r| {
@@ -759,7 +772,7 @@ fn through_the_refresh(
             })
         })?
         .collect::<crate::store::sql::Result<_>>()?;
-    let Some(changed) = marked(conn)? else {
+    let Some(changed) = marked(conn, at_risk)? else {
         return Ok(None);
     };
     if refresh_row(conn)? != row {
@@ -828,6 +841,11 @@ pub fn verify(
     let Some(changed) = changed_since_refresh(conn, as_of, written_in)? else {
         return Ok(None);
     };
+    // Among them, those marked by a fact other than a reminder done (at most as many).
+    let dirty: std::collections::HashSet<i64> = marks(conn, "segment_dirty", CHANGED_AT_MOST)?
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let changed: std::collections::HashSet<i64> = changed.into_iter().collect();
     let mut stored: std::collections::HashMap<i64, (String, String, String)> = conn
         .prepare("SELECT customer_id, segment, rule, rule_code FROM customer_segments")?
@@ -840,7 +858,7 @@ pub fn verify(
     let mut findings = Vec::new();
     for c in all(conn, as_of, written_in)? {
         let kept = stored.remove(&c.customer_id);
-        if changed.contains(&c.customer_id) {
+        if dirty.contains(&c.customer_id) {
             continue;
         }
         let derived = (
@@ -848,6 +866,15 @@ pub fn verify(
             c.rule.clone(),
             c.rule_code.clone(),
         );
+        // Reminded since: what the sanction proposals read of them is whether they are at
+        // risk and why, the stored segment when it is or is derived at risk.
+        let at_risk = |segment: &str| segment == Segment::AtRisk.code();
+        if changed.contains(&c.customer_id)
+            && !at_risk(&derived.0)
+            && !kept.as_ref().is_some_and(|k| at_risk(&k.0))
+        {
+            continue;
+        }
         if kept.as_ref() != Some(&derived) {
             let kept = kept.map_or_else(
                 || match lang {
@@ -1260,7 +1287,7 @@ mod tests {
             conn.execute("DELETE FROM segment_refresh", []).unwrap();
             crate::daily::refresh_segments(&mut conn, today).unwrap();
             let marked: i64 = conn
-                .query_row("SELECT COUNT(*) FROM segment_dirty", [], |r| r.get(0))
+                .query_row(&format!("SELECT COUNT(*) FROM {MARKED}"), [], |r| r.get(0))
                 .unwrap();
             assert_eq!(marked, 0, "{what}");
             assert_eq!(
@@ -1544,22 +1571,46 @@ mod tests {
             ("the promise removed", "DELETE FROM promises WHERE id = 9100".into(), vec![a]),
             ("a customer", "INSERT INTO customers (id, reference, name, kind, language) VALUES (9100, 'NEW91', 'Nouveau client', 'business', 'fr')".into(), vec![9100]),
         ];
-        let marked = |c: &Connection| -> Vec<i64> {
-            c.prepare("SELECT customer_id FROM segment_dirty")
-                .unwrap()
-                .query_map([], |r| r.get(0))
-                .unwrap()
-                .collect::<crate::store::sql::Result<_>>()
+        let marked_in = |c: &Connection, table: &str| -> Vec<i64> {
+            c.prepare(&format!(
+                "SELECT customer_id FROM {table} ORDER BY customer_id"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<crate::store::sql::Result<_>>()
+            .unwrap()
+        };
+        let marked = |c: &Connection| marked_in(c, MARKED);
+        let unmark = |c: &Connection| {
+            c.execute_batch("DELETE FROM segment_dirty; DELETE FROM segment_reminded;")
                 .unwrap()
         };
         for (what, sql, who) in &rows {
-            conn.execute("DELETE FROM segment_dirty", []).unwrap();
+            unmark(&conn);
             conn.execute_batch(sql).unwrap();
             let now = marked(&conn);
             for w in who {
                 assert!(now.contains(w), "{what}: {w} not marked ({now:?})");
             }
+            // A reminder's entry marks its customer among the reminded only (migration 44):
+            // the sanction proposals do not compute them again.
+            let reminder = what.contains("entry");
+            assert_eq!(
+                marked_in(&conn, "segment_dirty").is_empty(),
+                reminder,
+                "{what}"
+            );
         }
+        unmark(&conn);
+        conn.execute(
+            "INSERT INTO journal (on_date, customer_id, kind, action)
+             VALUES ('2026-11-21', ?1, 'action_done', 'reminder')",
+            [b],
+        )
+        .unwrap();
+        assert_eq!(marked_in(&conn, "segment_reminded"), vec![b]);
+        assert_eq!(marked_in(&conn, "segment_dirty"), Vec::<i64>::new());
         // The journal entries a profile does not read mark nobody (a day of bulk skips and
         // snoozes would make Today derive every customer touched again).
         for (id, (what, kind)) in (9300..).zip([
@@ -1568,7 +1619,7 @@ mod tests {
             ("a note", "note"),
             ("a promise's entry", "promise_made"),
         ]) {
-            conn.execute("DELETE FROM segment_dirty", []).unwrap();
+            unmark(&conn);
             conn.execute_batch(&format!(
                 "INSERT INTO journal (id, on_date, customer_id, kind, action)
                  VALUES ({id}, '2026-11-21', {a}, '{kind}', 'reminder');
@@ -1612,6 +1663,77 @@ mod tests {
 
     /// `customers` (a lower floor) keeps its own list of the codes an owner may choose: it
     /// must name exactly these segments, in this order, and each code must read back.
+    /// A day's reminders (every open invoice of every customer reminded, first reminders
+    /// among them, and one undone) mark their customers among the reminded only: Today's
+    /// sanction proposals read every stored segment and are the derived ones, every
+    /// customer's segment is computed again for those reminded, and `relance check` still
+    /// compares the stored segment of a customer reminded when it is, or is derived, at risk.
+    #[test]
+    fn a_days_reminders_leave_the_customers_at_risk_as_they_were() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let today: chrono::NaiveDate = "2026-11-22".parse().unwrap();
+        crate::demo::load(&mut conn, today).unwrap();
+        crate::daily::refresh_segments(&mut conn, today).unwrap();
+        let at_risk_before = sanctions_derived(&conn, today, Lang::En).unwrap();
+        assert!(!at_risk_before.is_empty());
+        let segments_before = all(&conn, today, Lang::En).unwrap();
+        let open: Vec<(i64, i64)> = conn
+            .prepare(
+                "SELECT id, customer_id FROM invoices WHERE settled_minor < total_minor ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<crate::store::sql::Result<_>>()
+            .unwrap();
+        for (k, (invoice, customer)) in open.iter().enumerate() {
+            let id = 9_000 + k as i64;
+            conn.execute_batch(&format!(
+                "INSERT INTO journal (id, on_date, customer_id, kind, action)
+                 VALUES ({id}, '2026-11-22', {customer}, 'action_done', 'reminder');
+                 INSERT INTO journal_invoices (journal_id, invoice_id, step_offset)
+                 VALUES ({id}, {invoice}, 10);"
+            ))
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO journal (on_date, customer_id, kind, corrects_id)
+             VALUES ('2026-11-22', ?1, 'action_undone', 9000)",
+            [open[0].1],
+        )
+        .unwrap();
+        assert_eq!(marked(&conn, true).unwrap(), Some(vec![]));
+        assert!(marked(&conn, false).unwrap().unwrap().len() > at_risk_before.len());
+        // Some segment did move (a first reminder), none into or out of the customers at risk.
+        let segments_after = all(&conn, today, Lang::En).unwrap();
+        assert_ne!(segments_after, segments_before);
+        let at_risk = |v: &[CustomerSegment]| -> Vec<CustomerSegment> {
+            v.iter()
+                .filter(|c| c.segment == Segment::AtRisk)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(at_risk(&segments_after), at_risk(&segments_before));
+        assert_eq!(
+            sanctions(&conn, today, Lang::En).unwrap(),
+            sanctions_derived(&conn, today, Lang::En).unwrap()
+        );
+        let mut everyone = segments_after;
+        everyone.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
+        assert_eq!(current(&conn, today, Lang::En).unwrap(), everyone);
+        assert_eq!(verify(&conn, today, Lang::En).unwrap(), Some(vec![]));
+        // A reminded customer's stored segment at risk, made wrong by hand, is found.
+        let reminded = at_risk_before[0].customer_id;
+        conn.execute(
+            "UPDATE customer_segments SET rule = 'by hand' WHERE customer_id = ?1",
+            [reminded],
+        )
+        .unwrap();
+        let found = verify(&conn, today, Lang::En).unwrap().unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("(by hand)"), "{found:?}");
+    }
+
     #[test]
     fn the_codes_an_owner_may_choose_are_the_segments() {
         assert_eq!(
