@@ -451,6 +451,7 @@ fn restore_server(conn: &mut Connection, db: &Path, file: &Path) -> Result<Resto
         let report = restore(&mut restored, &ledger, file)?;
         {
             let source = restored.transaction()?;
+            server.generic_plans()?;
             store::transfer::copy_rows(&source, &server, store::transfer::Onto::Replaced)?;
             same_balances(&source, &server)?;
         }

@@ -460,6 +460,7 @@ pub fn import(
     }
     let imported = (|| -> Result<ImportReport> {
         let tx = conn.transaction()?;
+        tx.generic_plans()?;
         let dropped = match table {
             Some(table) if is_bulk => crate::store::drop_indexes(&tx, table)?,
             _ => Vec::new(),

@@ -1194,6 +1194,40 @@ mod tests {
 
     use crate::{open, open_in_memory};
 
+    /// A server session plans each run of a statement with its own values (a generic plan
+    /// guessed a third of the rows for `date > $1` and walked tables); a bulk write's
+    /// transaction lets its statements be planned once, until it ends.
+    #[test]
+    fn a_server_plans_each_run_with_its_values_but_within_a_bulk_write() {
+        let mut conn = open_in_memory().unwrap();
+        if conn.sqlite().is_some() {
+            // A file plans by SQLite's rules: nothing to choose.
+            conn.unchecked_transaction()
+                .unwrap()
+                .generic_plans()
+                .unwrap();
+            return;
+        }
+        let mode = |c: &Connection| -> String {
+            c.query_row("SELECT current_setting('plan_cache_mode')", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(mode(&conn), "force_custom_plan");
+        for commit in [false, true] {
+            {
+                let tx = conn.transaction().unwrap();
+                tx.generic_plans().unwrap();
+                assert_eq!(mode(&tx), "auto");
+                if commit {
+                    tx.commit().unwrap();
+                }
+            }
+            assert_eq!(mode(&conn), "force_custom_plan", "after commit: {commit}");
+        }
+    }
+
     /// Every reference to another row has an index starting with its column (holding every
     /// row, or every row where the column is set): deleting a referenced row then finds what
     /// refers to it without reading the whole referring table. Without it a restore, which

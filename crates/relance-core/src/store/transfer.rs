@@ -48,6 +48,7 @@ pub fn copy_ledger(
 ) -> Result<Vec<Copied>> {
     let source = from.transaction()?;
     let target = to.transaction()?;
+    target.generic_plans()?;
     let copied = copy_rows(&source, &target, Onto::Empty)?;
     check(&source, &target)?;
     target.commit()?;
