@@ -62,7 +62,9 @@ pub fn create(conn: &mut Connection, input: &CreditNoteInput) -> Result<CreditNo
 /// derived from another is not unique by construction: the second note of "F-1" and the
 /// first of "F-1-2" are both "AV-F-1-2", and an invoice renamed to a number another one
 /// left behind finds that invoice's notes under it. The owner never chose this number, so
-/// a collision is Relance's to avoid, not an error to show.
+/// a collision is Relance's to avoid, not an error to show. Nor one of the owner's own
+/// credit-note series once it has begun that year (an invoice numbered "2026-0009" with the
+/// series' prefix "AV-"): the series would leave a gap to go past it.
 fn free_number(tx: &Connection, invoice_id: i64, inv_number: &str) -> Result<String> {
     let held: i64 = tx.query_row(
         "SELECT COUNT(*) FROM credit_notes WHERE invoice_id = ?1",
@@ -77,7 +79,9 @@ fn free_number(tx: &Connection, invoice_id: i64, inv_number: &str) -> Result<Str
         } else {
             format!("AV-{inv_number}-{k}")
         };
-        if !taken.exists([&candidate])? {
+        if !taken.exists([&candidate])?
+            && super::credit_documents::refuse_own_series(tx, &candidate).is_ok()
+        {
             return Ok(candidate);
         }
         k += 1;
@@ -240,6 +244,38 @@ mod tests {
             InvoiceStatus::Paid
         );
         assert_eq!(for_invoice(&conn, v.id).unwrap().len(), 2);
+    }
+
+    /// A number generated from an invoice's would be one of the owner's own credit-note
+    /// series, begun that year: the next one is taken.
+    #[test]
+    fn a_generated_number_is_never_one_of_the_owners_own_series() {
+        let mut conn = setup();
+        let d = day("2026-02-01");
+        crate::settings::set(&conn, "credit_note_prefix", "AV-").unwrap();
+        conn.execute(
+            "INSERT INTO credit_note_sequence (year, last) VALUES (2026, 3)",
+            [],
+        )
+        .unwrap();
+        invoices::create(
+            &conn,
+            &inv("2026-0009", "ACME", "2026-01-10", "2026-02-20", "100"),
+            d,
+        )
+        .unwrap();
+        let cn = create(
+            &mut conn,
+            &CreditNoteInput {
+                invoice: "2026-0009".into(),
+                date: "2026-01-20".into(),
+                amount: "1".into(),
+                reason: "Remise".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(cn.number, "AV-2026-0009-2");
     }
 
     /// The family of "a number derived from another collides": whatever the invoices are

@@ -551,17 +551,6 @@ pub fn config(
         config.password(p);
     }
     config.application_name("Relance");
-    // Every statement is prepared once per session and kept (`Session::prepare`); after five
-    // runs PostgreSQL may plan it once for any parameters (a generic plan), guessing a third
-    // of the rows for `date > $1` or `LIMIT $4`. Those guesses chose a table walk where an
-    // index gives the one row asked: whether a settlement is dated after today (every
-    // Invoices page: 6-8 ms at 100,000 invoices, 65 ms at a million), the first page of the
-    // open invoices (4 ms for the first five reads, 15-19 ms after), the largest open
-    // balance (121 ms at a million). Each run is planned with its own values instead; the
-    // bulk writes, whose plans do not depend on them, let them be planned once within their
-    // transaction (`Connection::generic_plans`).
-    let options = config.get_options().unwrap_or_default().trim().to_string();
-    config.options(format!("{options} -c plan_cache_mode=force_custom_plan").trim_start());
     Ok(Target {
         config,
         tls: Tls {
@@ -766,7 +755,23 @@ pub fn connect(
             .connect(connector)
             .map_err(|e| explained(&e, config, &refusal, &host))
     };
-    match attempt(&target.config) {
+    // Every statement is prepared once per session and kept (`Session::prepare`); after five
+    // runs PostgreSQL may plan it once for any parameters (a generic plan), guessing a third
+    // of the rows for `date > $1` or `LIMIT $4`. Those guesses chose a table walk where an
+    // index gives the one row asked: whether a settlement is dated after today (every
+    // Invoices page: 6-8 ms at 100,000 invoices, 65 ms at a million), the first page of the
+    // open invoices (2 ms for the first five reads, 6.5 ms after), the largest open balance
+    // (121 ms at a million). Each run is planned with its own values instead; the bulk
+    // writes, whose plans do not depend on them, let them be planned once within their
+    // transaction (`Connection::generic_plans`). Set once the session is open, not as a
+    // startup option, which a connection pooler (PgBouncer) may refuse.
+    let custom_plans = |mut client: postgres::Client| -> crate::error::Result<postgres::Client> {
+        client
+            .batch_execute("SET plan_cache_mode = force_custom_plan")
+            .map_err(|e| explained(&e, &target.config, &Refusal::default(), &host))?;
+        Ok(client)
+    };
+    let session = match attempt(&target.config) {
         Err(crate::error::Error::Server(ServerFault::NoPassword(who))) => {
             match keyring(&host, &port.to_string(), &user, env) {
                 Some(password) => {
@@ -778,7 +783,8 @@ pub fn connect(
             }
         }
         other => other,
-    }
+    };
+    session.and_then(custom_plans)
 }
 
 /// A session the server or the TLS library refused, in the user's terms.

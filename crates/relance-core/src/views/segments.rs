@@ -608,20 +608,6 @@ fn marks(conn: &Connection, table: &str, at_most: usize) -> Result<Option<Vec<i6
     Ok((changed.len() <= at_most).then_some(changed))
 }
 
-/// The customers whose facts changed since the refresh of `as_of` in `lang`, when that
-/// refresh is the one stored and they are not too many: every other customer's segment and
-/// rule are the stored ones (the same facts on the same day give the same profile).
-fn changed_since_refresh(
-    conn: &Connection,
-    as_of: chrono::NaiveDate,
-    lang: Lang,
-) -> Result<Option<Vec<i64>>> {
-    if !serves(&refresh_row(conn)?, as_of, lang) {
-        return Ok(None);
-    }
-    marked(conn, false)
-}
-
 /// Marks every customer: Today computes each one's segment again until the next refresh
 /// (facts written with the triggers set aside, as a restore that carries invoices does,
 /// mark no customer themselves).
@@ -821,9 +807,10 @@ pub fn current(
 
 /// Whether what Today reads through the day's refresh is the derivation: for every customer
 /// whose facts did not change since, the stored segment, rule and rule code are the ones
-/// computed now, in the language the refresh wrote them. The differences found, in `lang`;
-/// `None` when no refresh serves `as_of` (or too many customers changed), so that Today
-/// derives everything.
+/// computed now, in the language the refresh wrote them (for a customer only reminded
+/// since, when they are or are derived at risk: what the sanction proposals read). The
+/// differences found, in `lang`; `None` when no refresh serves `as_of` (or too many
+/// customers changed by other facts than reminders), so that Today derives everything.
 pub fn verify(
     conn: &Connection,
     as_of: chrono::NaiveDate,
@@ -838,15 +825,20 @@ pub fn verify(
     let Some(written_in) = written_in.as_deref().and_then(Lang::parse) else {
         return Ok(None);
     };
-    let Some(changed) = changed_since_refresh(conn, as_of, written_in)? else {
+    // The customers marked by a fact other than a reminder done: computed again by every
+    // reading (too many, and Today derives everyone). Those reminded only: their stored
+    // segment is what the sanction proposals read, however many they are.
+    if !serves(&refresh_row(conn)?, as_of, written_in) {
+        return Ok(None);
+    }
+    let Some(dirty) = marked(conn, true)? else {
         return Ok(None);
     };
-    // Among them, those marked by a fact other than a reminder done (at most as many).
-    let dirty: std::collections::HashSet<i64> = marks(conn, "segment_dirty", CHANGED_AT_MOST)?
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let changed: std::collections::HashSet<i64> = changed.into_iter().collect();
+    let dirty: std::collections::HashSet<i64> = dirty.into_iter().collect();
+    let reminded: std::collections::HashSet<i64> = conn
+        .prepare("SELECT customer_id FROM segment_reminded")?
+        .query_map([], |r| r.get(0))?
+        .collect::<crate::store::sql::Result<_>>()?;
     let mut stored: std::collections::HashMap<i64, (String, String, String)> = conn
         .prepare("SELECT customer_id, segment, rule, rule_code FROM customer_segments")?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
@@ -869,7 +861,7 @@ pub fn verify(
         // Reminded since: what the sanction proposals read of them is whether they are at
         // risk and why, the stored segment when it is or is derived at risk.
         let at_risk = |segment: &str| segment == Segment::AtRisk.code();
-        if changed.contains(&c.customer_id)
+        if reminded.contains(&c.customer_id)
             && !at_risk(&derived.0)
             && !kept.as_ref().is_some_and(|k| at_risk(&k.0))
         {
@@ -1328,7 +1320,7 @@ mod tests {
         assert_eq!(verify(&conn, today, Lang::En).unwrap(), None);
         // Read in another language than the refresh's: derived; compared in the refresh's.
         crate::daily::rebuild_segments(&mut conn, today).unwrap();
-        assert_eq!(changed_since_refresh(&conn, today, Lang::Fr).unwrap(), None);
+        assert!(!serves(&refresh_row(&conn).unwrap(), today, Lang::Fr));
         assert_eq!(verify(&conn, today, Lang::Fr).unwrap(), Some(vec![]));
         // A stored segment made wrong by hand is found.
         conn.execute(
@@ -1661,8 +1653,6 @@ mod tests {
         assert!(refresh_row(&conn).unwrap().is_some());
     }
 
-    /// `customers` (a lower floor) keeps its own list of the codes an owner may choose: it
-    /// must name exactly these segments, in this order, and each code must read back.
     /// A day's reminders (every open invoice of every customer reminded, first reminders
     /// among them, and one undone) mark their customers among the reminded only: Today's
     /// sanction proposals read every stored segment and are the derived ones, every
@@ -1732,8 +1722,23 @@ mod tests {
         let found = verify(&conn, today, Lang::En).unwrap().unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("(by hand)"), "{found:?}");
+        // However many are reminded (a day's work at a million invoices), the proposals read
+        // their stored segments, and `relance check` compares them all the same.
+        conn.execute_batch(&format!(
+            "INSERT INTO segment_reminded (customer_id)
+             WITH RECURSIVE n(x) AS (SELECT 1000000 UNION ALL SELECT x + 1 FROM n
+                                     WHERE x < {})
+             SELECT x FROM n WHERE true ON CONFLICT DO NOTHING",
+            1_000_000 + CHANGED_AT_MOST
+        ))
+        .unwrap();
+        assert_eq!(marked(&conn, false).unwrap(), None);
+        let found = verify(&conn, today, Lang::En).unwrap().unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
+    /// `customers` (a lower floor) keeps its own list of the codes an owner may choose: it
+    /// must name exactly these segments, in this order, and each code must read back.
     #[test]
     fn the_codes_an_owner_may_choose_are_the_segments() {
         assert_eq!(
