@@ -816,19 +816,15 @@ pub fn verify(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Option<Vec<String>>> {
-    use crate::store::sql::OptionalExtension;
-    let written_in: Option<String> = conn
-        .query_row("SELECT lang FROM segment_refresh WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let Some(written_in) = written_in.as_deref().and_then(Lang::parse) else {
+    // The refresh row, read once: its language is the one the stored rules are in.
+    let row = refresh_row(conn)?;
+    let Some(written_in) = row.as_ref().and_then(|(_, l, _)| Lang::parse(l)) else {
         return Ok(None);
     };
     // The customers marked by a fact other than a reminder done: computed again by every
     // reading (too many, and Today derives everyone). Those reminded only: their stored
     // segment is what the sanction proposals read, however many they are.
-    if !serves(&refresh_row(conn)?, as_of, written_in) {
+    if !serves(&row, as_of, written_in) {
         return Ok(None);
     }
     let Some(dirty) = marked(conn, true)? else {
