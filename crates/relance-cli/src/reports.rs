@@ -274,6 +274,12 @@ pub fn run(
                         .unwrap_or_else(none),
                 ],
                 vec![
+                    "days an open invoice's first reminder has gone unpaid".into(),
+                    p.unanswered_reminder_days
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(none),
+                ],
+                vec![
                     "promises kept / broken".into(),
                     format!("{} / {}", p.promises_kept, p.promises_broken),
                 ],

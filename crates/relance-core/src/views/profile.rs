@@ -98,6 +98,8 @@ pub struct Sources {
     pub paid_late: Vec<String>,
     pub overdue: Vec<String>,
     pub reminded: Vec<String>,
+    /// Still open though reminded (the reminder not yet answered by a payment).
+    pub unanswered: Vec<String>,
     pub recent: Vec<String>,
     pub before: Vec<String>,
     pub disputed: Vec<String>,
@@ -131,6 +133,10 @@ pub struct Profile {
     /// Invoices that had a reminder sent (paid or not).
     #[ts(type = "number")]
     pub reminders_sent: i64,
+    /// Days since the first reminder of the open invoice reminded longest ago (as of the
+    /// day): how long a reminder has gone unanswered; none when no open invoice was reminded.
+    #[ts(type = "number | null")]
+    pub unanswered_reminder_days: Option<i64>,
     #[ts(type = "number")]
     pub promises_kept: i64,
     #[ts(type = "number")]
@@ -464,6 +470,7 @@ fn compute(
         let (mut on_time, mut billed_year) = (0i64, 0i64);
         let (mut n_disputes, mut n_open_disputes) = (0i64, 0i64);
         let mut reminders_sent = 0i64;
+        let mut unanswered: Option<i64> = None;
         for i in &list {
             billed += i.total;
             s.billed.push(i.number.clone());
@@ -480,6 +487,11 @@ fn compute(
             }
             if i.settled < i.total {
                 open += i.total - i.settled;
+                if let Some(first) = first_reminder.get(&i.id).filter(|d| **d <= as_of) {
+                    let waited = (as_of - *first).num_days();
+                    unanswered = Some(unanswered.map_or(waited, |u| u.max(waited)));
+                    s.unanswered.push(i.number.clone());
+                }
                 if i.due < as_of {
                     overdue += i.total - i.settled;
                     s.overdue.push(i.number.clone());
@@ -537,6 +549,7 @@ fn compute(
             pay_day_text: pd.map(|p| p.text(lang)),
             delay_after_reminder: median(after_reminder),
             reminders_sent,
+            unanswered_reminder_days: unanswered,
             promises_kept: kept,
             promises_broken: broken,
             disputes: n_disputes,

@@ -9,7 +9,9 @@
 //! 4. **Good payer**: days late weighted by amount at most `segment_good_days`.
 //! 5. **Slow payer**: days late weighted by amount at least `segment_slow_days`.
 //! 6. **Forgetful**: between the two, and pays within `segment_forgetful_days` of the first
-//!    reminder, or was never reminded; otherwise **Slow payer**.
+//!    reminder (the median over the invoices paid after one), or, having paid none after a
+//!    reminder, has no reminder left unpaid longer than that (never reminded, or reminded
+//!    too recently to judge); otherwise **Slow payer**.
 
 use super::profile::Profile;
 use crate::error::{Error, Lang, Msg, Result};
@@ -258,10 +260,35 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
             },
         );
     }
-    match p.delay_after_reminder {
+    let n = t.forgetful_days;
+    let slow_after_reminder = || {
+        done(
+            Segment::SlowPayer,
+            "slow_after_reminder",
+            if fr {
+                format!("{w} j de retard et ne paie pas dans les {n} j d'une relance")
+            } else {
+                format!("{w} days late and does not pay within {n} days of a reminder")
+            },
+        )
+    };
+    match (p.delay_after_reminder, p.unanswered_reminder_days) {
+        (Some(d), _) if d <= n => done(
+            Segment::Forgetful,
+            "pays_when_reminded",
+            if fr {
+                format!("{w} j de retard, mais paie {d} j après la première relance (au plus {n})")
+            } else {
+                format!("{w} days late, but pays {d} days after the first reminder (at most {n})")
+            },
+        ),
+        (Some(_), _) => slow_after_reminder(),
+        // Nothing paid after a reminder: a reminder left unpaid longer than the threshold
+        // says it does not work.
+        (None, Some(waited)) if waited > n => slow_after_reminder(),
         // Never reminded: nothing says a reminder would not work ("does not pay within N
         // days of a reminder" needs a reminder); a little late without one is forgetful.
-        None if p.reminders_sent == 0 => done(
+        (None, _) if p.reminders_sent == 0 => done(
             Segment::Forgetful,
             "never_reminded",
             if fr {
@@ -270,34 +297,26 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
                 format!("{w} days late, never reminded: between the two thresholds")
             },
         ),
-        Some(d) if d <= t.forgetful_days => done(
+        // Reminded, and the reminder's N days not yet run out (or every reminded invoice
+        // was settled before its reminder): nothing says yet that it does not work.
+        (None, waited) => done(
             Segment::Forgetful,
-            "pays_when_reminded",
-            if fr {
-                format!(
-                    "{w} j de retard, mais paie {d} j après la première relance (au plus {})",
-                    t.forgetful_days
-                )
-            } else {
-                format!(
-                    "{w} days late, but pays {d} days after the first reminder (at most {})",
-                    t.forgetful_days
-                )
-            },
-        ),
-        _ => done(
-            Segment::SlowPayer,
-            "slow_after_reminder",
-            if fr {
-                format!(
-                    "{w} j de retard et ne paie pas dans les {} j d'une relance",
-                    t.forgetful_days
-                )
-            } else {
-                format!(
-                    "{w} days late and does not pay within {} days of a reminder",
-                    t.forgetful_days
-                )
+            "reminder_pending",
+            match (fr, waited) {
+                (true, Some(0)) => {
+                    format!("{w} j de retard, relancé aujourd'hui : on attend {n} j")
+                }
+                (false, Some(0)) => format!("{w} days late, reminded today: waiting {n} days"),
+                (true, Some(d)) => format!(
+                    "{w} j de retard, relancé il y a {} : pas encore {n} j sans paiement",
+                    Lang::Fr.count(d, "jour", "jours")
+                ),
+                (false, Some(d)) => format!(
+                    "{w} days late, reminded {} ago: not yet {n} days without paying",
+                    Lang::En.count(d, "day", "days")
+                ),
+                (true, None) => format!("{w} j de retard, aucune relance restée sans paiement"),
+                (false, None) => format!("{w} days late, no reminder left unpaid"),
             },
         ),
     }
@@ -1765,6 +1784,7 @@ mod tests {
             pay_day_text: None,
             delay_after_reminder: after_reminder,
             reminders_sent: i64::from(after_reminder.is_some()),
+            unanswered_reminder_days: None,
             promises_kept: 0,
             promises_broken: 0,
             disputes: 0,
@@ -1776,6 +1796,165 @@ mod tests {
         }
     }
 
+    /// A customer a little late and never reminded gets a first reminder: they stay
+    /// forgetful while its days run, become a slow payer the day after they have run out
+    /// unpaid, and forgetful again ("pays when reminded") once that invoice is paid within
+    /// them. (A first reminder made a slow payer of them the day it was sent: "does not pay
+    /// within 7 days of a reminder" on the day of the reminder.)
+    #[test]
+    fn a_first_reminder_makes_no_slow_payer_before_its_days_have_run_out() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let today = crate::test_support::day("2026-11-22");
+        crate::demo::load(&mut conn, today).unwrap();
+        let n = Thresholds::of(&conn).unwrap().forgetful_days;
+        let of = |c: &Connection, id: i64, on: chrono::NaiveDate| {
+            let s = all(c, on, Lang::En)
+                .unwrap()
+                .into_iter()
+                .find(|s| s.customer_id == id)
+                .unwrap();
+            (s.segment, s.rule_code, s.rule)
+        };
+        let forgetful = all(&conn, today, Lang::En)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.rule_code == "never_reminded")
+            .unwrap()
+            .customer_id;
+        let reference: String = conn
+            .query_row(
+                "SELECT reference FROM customers WHERE id = ?1",
+                [forgetful],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // An invoice of theirs overdue since the 10th, reminded today.
+        let number = "X-REM".to_string();
+        crate::invoices::create(
+            &conn,
+            &crate::test_support::inv(&number, &reference, "2026-10-10", "2026-11-10", "1200"),
+            today,
+        )
+        .unwrap();
+        let (invoice, owed): (i64, i64) = conn
+            .query_row(
+                "SELECT id, total_minor FROM invoices WHERE number = ?1",
+                [&number],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let (segment, code, _) = of(&conn, forgetful, today);
+        assert_eq!(
+            (segment, code.as_str()),
+            (Segment::Forgetful, "never_reminded")
+        );
+        conn.execute_batch(&format!(
+            "INSERT INTO journal (id, on_date, customer_id, kind, action) VALUES (9000, '{today}', {forgetful}, 'action_done', 'reminder');
+             INSERT INTO journal_invoices (journal_id, invoice_id, step_offset) VALUES (9000, {invoice}, 10)"
+        ))
+        .unwrap();
+        let (segment, code, rule) = of(&conn, forgetful, today);
+        assert_eq!(
+            (segment, code.as_str()),
+            (Segment::Forgetful, "reminder_pending")
+        );
+        assert!(
+            rule.ends_with(&format!("reminded today: waiting {n} days")),
+            "{rule}"
+        );
+        let on = |days: i64| today + chrono::Duration::days(days);
+        let (segment, code, rule) = of(&conn, forgetful, on(n));
+        assert_eq!(
+            (segment, code.as_str()),
+            (Segment::Forgetful, "reminder_pending")
+        );
+        assert!(
+            rule.ends_with(&format!(
+                "reminded {n} days ago: not yet {n} days without paying"
+            )),
+            "{rule}"
+        );
+        let (segment, code, _) = of(&conn, forgetful, on(n + 1));
+        assert_eq!(
+            (segment, code.as_str()),
+            (Segment::SlowPayer, "slow_after_reminder")
+        );
+        // Paid 3 days after the reminder: that invoice answered it.
+        crate::invoices::payments::record(
+            &mut conn,
+            &crate::invoices::payments::PaymentInput {
+                customer: reference,
+                date: on(3).to_string(),
+                amount: crate::money::Currency::EUR.minor_to_string(owed),
+                allocations: vec![crate::invoices::payments::AllocationInput {
+                    invoice: number,
+                    amount: crate::money::Currency::EUR.minor_to_string(owed),
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let (segment, code, rule) = of(&conn, forgetful, on(n + 1));
+        assert_eq!(
+            (segment, code.as_str()),
+            (Segment::Forgetful, "pays_when_reminded")
+        );
+        assert!(
+            rule.contains("pays 3 days after the first reminder"),
+            "{rule}"
+        );
+    }
+
+    /// The family: a rule that judges how a customer answers reminders speaks only once a
+    /// reminder's days have run out. For any profile with nothing paid after a reminder, a
+    /// reminder left unpaid at most `forgetful_days` gives the segment the customer had
+    /// never reminded; one left unpaid longer gives the same or Slow payer.
+    #[test]
+    fn a_reminder_still_running_never_moves_a_segment() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        let t = Thresholds::default();
+        let drawn = (
+            0i64..8,
+            0u32..600,
+            prop::option::of((0u32..600, 0u32..600)),
+            0i64..2,
+            0i64..2,
+            any::<bool>(),
+            1i64..4,
+            0i64..30,
+        );
+        runner
+            .run(
+                &drawn,
+                |(paid, tenths, trend, broken, disputes, over, sent, waited)| {
+                    let tenth = |x: u32| format!("{}.{}", x / 10, x % 10);
+                    let mut never = profile(paid, &tenth(tenths), None);
+                    never.reminders_sent = 0;
+                    never.trend_recent = trend.map(|(r, _)| tenth(r));
+                    never.trend_before = trend.map(|(_, b)| tenth(b));
+                    never.promises_broken = broken;
+                    never.disputes_open = disputes;
+                    let mut reminded = never.clone();
+                    reminded.reminders_sent = sent;
+                    reminded.unanswered_reminder_days = Some(waited);
+                    let before = segment_of(&never, over, t, Lang::En).segment;
+                    let after = segment_of(&reminded, over, t, Lang::En).segment;
+                    if waited <= t.forgetful_days {
+                        prop_assert_eq!(after, before);
+                    } else {
+                        prop_assert!(after == before || after == Segment::SlowPayer);
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
     #[test]
     fn rules_in_order_with_the_rule_that_fired() {
         let t = Thresholds::default();
@@ -1785,11 +1964,45 @@ mod tests {
         assert_eq!(seg(&profile(5, "12.0", Some(4))), Segment::Forgetful);
         assert_eq!(seg(&profile(5, "12.0", Some(20))), Segment::SlowPayer);
         // Between the thresholds and never reminded: not "does not pay after a reminder";
-        // reminded and still unpaid: slow.
+        // reminded and still unpaid longer than the threshold: slow; reminded more recently:
+        // not yet (the day of a first reminder does not make a slow payer).
         assert_eq!(seg(&profile(5, "6.0", None)), Segment::Forgetful);
         let mut reminded = profile(5, "6.0", None);
         reminded.reminders_sent = 2;
-        assert_eq!(seg(&reminded), Segment::SlowPayer);
+        for (waited, segment, code) in [
+            (None, Segment::Forgetful, "reminder_pending"),
+            (Some(0), Segment::Forgetful, "reminder_pending"),
+            (
+                Some(t.forgetful_days),
+                Segment::Forgetful,
+                "reminder_pending",
+            ),
+            (
+                Some(t.forgetful_days + 1),
+                Segment::SlowPayer,
+                "slow_after_reminder",
+            ),
+        ] {
+            reminded.unanswered_reminder_days = waited;
+            let s = segment_of(&reminded, false, t, Lang::En);
+            assert_eq!(
+                (s.segment, s.rule_code.as_str()),
+                (segment, code),
+                "{waited:?}"
+            );
+        }
+        reminded.unanswered_reminder_days = Some(3);
+        assert_eq!(
+            segment_of(&reminded, false, t, Lang::Fr).rule,
+            format!(
+                "6,0 j de retard, relancé il y a 3 jours : pas encore {} j sans paiement",
+                t.forgetful_days
+            )
+        );
+        // What was paid after a reminder says more than a reminder still running.
+        let mut paid_slowly = profile(5, "6.0", Some(t.forgetful_days + 5));
+        paid_slowly.unanswered_reminder_days = Some(0);
+        assert_eq!(seg(&paid_slowly), Segment::SlowPayer);
         assert_eq!(seg(&profile(5, "30.0", Some(1))), Segment::SlowPayer);
         let mut p = profile(5, "1.0", None);
         p.promises_broken = 1;

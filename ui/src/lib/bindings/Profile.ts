@@ -18,7 +18,12 @@ outstanding: string, pay_day: PayDay | null, pay_day_text: string | null, delay_
 /**
  * Invoices that had a reminder sent (paid or not).
  */
-reminders_sent: number, promises_kept: number, promises_broken: number, disputes: number, disputes_open: number, 
+reminders_sent: number, 
+/**
+ * Days since the first reminder of the open invoice reminded longest ago (as of the
+ * day): how long a reminder has gone unanswered; none when no open invoice was reminded.
+ */
+unanswered_reminder_days: number | null, promises_kept: number, promises_broken: number, disputes: number, disputes_open: number, 
 /**
  * Weighted days late over the last 6 months and the 6 before.
  */

@@ -3,4 +3,8 @@
 /**
  * The invoices each figure came from (numbers).
  */
-export type Sources = { billed: Array<string>, paid: Array<string>, paid_late: Array<string>, overdue: Array<string>, reminded: Array<string>, recent: Array<string>, before: Array<string>, disputed: Array<string>, };
+export type Sources = { billed: Array<string>, paid: Array<string>, paid_late: Array<string>, overdue: Array<string>, reminded: Array<string>, 
+/**
+ * Still open though reminded (the reminder not yet answered by a payment).
+ */
+unanswered: Array<string>, recent: Array<string>, before: Array<string>, disputed: Array<string>, };
