@@ -296,12 +296,17 @@ struct Figure {
 fn growth() {
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let mut runs = Vec::new();
+    // `RELANCE_BENCH_LARGE=usual`: the usual size's figures only (a quick look at a change).
+    let only_usual = std::env::var("RELANCE_BENCH_LARGE").is_ok_and(|v| v == "usual");
     for size in [&USUAL, &LARGE] {
         println!(
             "--- {} customers, {} invoices, up to {} payments",
             size.customers, size.invoices, size.payments
         );
         runs.push(figures(size, as_of));
+        if only_usual {
+            return;
+        }
     }
     println!();
     println!(

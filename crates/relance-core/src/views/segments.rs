@@ -600,22 +600,46 @@ fn refreshed_on(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate
 /// Every customer marked since the refresh: in `segment_dirty` (by the triggers of
 /// migration 37, every fact a profile reads but the reminders done) or in
 /// `segment_reminded` (the reminders done and their undoing, migration 44).
-const MARKED: &str =
-    "(SELECT customer_id FROM segment_dirty UNION SELECT customer_id FROM segment_reminded) m";
-
-/// The customers marked since the refresh, when they are not too many: for the customers at
-/// risk only, those marked by a fact other than a reminder done. A reminder changes only a
-/// profile's first reminders, which the rules read after every rule that puts a customer at
-/// risk ([`segment_of`]): whether a customer is at risk, and why, does not move with one.
-fn marked(conn: &Connection, at_risk: bool) -> Result<Option<Vec<i64>>> {
-    marks(
-        conn,
-        if at_risk { "segment_dirty" } else { MARKED },
-        CHANGED_AT_MOST,
+fn marked_sql() -> String {
+    format!(
+        "(SELECT customer_id FROM segment_dirty UNION
+          SELECT r.customer_id FROM segment_reminded r
+            LEFT JOIN customer_segments s ON s.customer_id = r.customer_id
+           WHERE s.rule_code IS NULL OR s.rule_code IN ({})) m",
+        reminder_rules_sql()
     )
 }
 
-/// The customers marked in `table` (`segment_dirty`, `habits_dirty` or [`MARKED`]), when at
+/// [`REMINDER_RULES`] as an SQL list (constants only).
+fn reminder_rules_sql() -> String {
+    REMINDER_RULES.map(|r| format!("'{r}'")).join(", ")
+}
+
+/// The rules that read a customer's reminders (how many, how long before a payment, how long
+/// unpaid): the last ones [`segment_of`] tries. A customer whose stored rule is another one
+/// keeps it, word for word, whatever reminders are done or undone (every rule before reads
+/// none of them).
+pub(crate) const REMINDER_RULES: [&str; 4] = [
+    "pays_when_reminded",
+    "slow_after_reminder",
+    "never_reminded",
+    "reminder_pending",
+];
+
+/// The customers marked since the refresh, when they are not too many: those marked by a
+/// fact other than a reminder done, and those reminded whose stored rule reads reminders
+/// ([`REMINDER_RULES`]); for the customers at risk only, the first. A reminder changes only
+/// a profile's first reminders, which the rules read after every other rule, those that put
+/// a customer at risk among them ([`segment_of`]).
+fn marked(conn: &Connection, at_risk: bool) -> Result<Option<Vec<i64>>> {
+    let table = match at_risk {
+        true => "segment_dirty".to_string(),
+        false => marked_sql(),
+    };
+    marks(conn, &table, CHANGED_AT_MOST)
+}
+
+/// The customers marked in `table` (`segment_dirty`, `habits_dirty` or [`marked_sql`]), when at
 /// most `at_most`.
 fn marks(conn: &Connection, table: &str, at_most: usize) -> Result<Option<Vec<i64>>> {
     let changed: Vec<i64> = conn
@@ -750,6 +774,11 @@ fn through_the_refresh(
     }
     // The stored rows first, then the marks: a customer marked in between is in both (and
     // computed again); one unmarked in between was by a refresh run, which the row shows.
+    let not_reminded = format!(
+        " AND NOT (s.rule_code IN ({}) AND EXISTS (SELECT 1 FROM segment_reminded d
+                                                   WHERE d.customer_id = s.customer_id))",
+        reminder_rules_sql()
+    );
     let mut stored: Vec<CustomerSegment> = conn
         .prepare_cached(&format!(
             "SELECT c.id, c.reference, c.name, s.segment, s.rule, s.rule_code
@@ -759,8 +788,8 @@ fn through_the_refresh(
             if at_risk {
                 " AND s.segment = 'at_risk'"
             } else {
-                " AND NOT EXISTS (SELECT 1 FROM segment_reminded d
-                                   WHERE d.customer_id = s.customer_id)"
+                // Reminded since the refresh: only a rule that reads reminders may move.
+                &not_reminded
             }
         ))?
         .query_map([], |r| {
@@ -873,10 +902,13 @@ pub fn verify(
             c.rule.clone(),
             c.rule_code.clone(),
         );
-        // Reminded since: what the sanction proposals read of them is whether they are at
-        // risk and why, the stored segment when it is or is derived at risk.
+        // Reminded since: read stored unless their stored rule reads reminders; the
+        // sanction proposals read the stored segment when it is or is derived at risk.
         let at_risk = |segment: &str| segment == Segment::AtRisk.code();
         if reminded.contains(&c.customer_id)
+            && kept
+                .as_ref()
+                .is_none_or(|k| REMINDER_RULES.contains(&k.2.as_str()))
             && !at_risk(&derived.0)
             && !kept.as_ref().is_some_and(|k| at_risk(&k.0))
         {
@@ -1294,7 +1326,9 @@ mod tests {
             conn.execute("DELETE FROM segment_refresh", []).unwrap();
             crate::daily::refresh_segments(&mut conn, today).unwrap();
             let marked: i64 = conn
-                .query_row(&format!("SELECT COUNT(*) FROM {MARKED}"), [], |r| r.get(0))
+                .query_row(&format!("SELECT COUNT(*) FROM {}", marked_sql()), [], |r| {
+                    r.get(0)
+                })
                 .unwrap();
             assert_eq!(marked, 0, "{what}");
             assert_eq!(
@@ -1588,7 +1622,13 @@ mod tests {
             .collect::<crate::store::sql::Result<_>>()
             .unwrap()
         };
-        let marked = |c: &Connection| marked_in(c, MARKED);
+        let marked = |c: &Connection| {
+            marked_in(
+                c,
+                "(SELECT customer_id FROM segment_dirty
+                  UNION SELECT customer_id FROM segment_reminded) m",
+            )
+        };
         let unmark = |c: &Connection| {
             c.execute_batch("DELETE FROM segment_dirty; DELETE FROM segment_reminded;")
                 .unwrap()
@@ -1708,7 +1748,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(marked(&conn, true).unwrap(), Some(vec![]));
-        assert!(marked(&conn, false).unwrap().unwrap().len() > at_risk_before.len());
+        // Every customer's segment computes again only those whose stored rule reads
+        // reminders; the others keep theirs word for word.
+        let again = marked(&conn, false).unwrap().unwrap();
+        let rule_of = |id: i64| -> String {
+            conn.query_row(
+                "SELECT rule_code FROM customer_segments WHERE customer_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert!(!again.is_empty());
+        for id in &again {
+            assert!(REMINDER_RULES.contains(&rule_of(*id).as_str()), "{id}");
+        }
+        let kept_reminded: Vec<i64> = open
+            .iter()
+            .map(|(_, c)| *c)
+            .filter(|c| !again.contains(c))
+            .collect();
+        assert!(!kept_reminded.is_empty());
         // Some segment did move (a first reminder), none into or out of the customers at risk.
         let segments_after = all(&conn, today, Lang::En).unwrap();
         assert_ne!(segments_after, segments_before);
@@ -1737,6 +1797,37 @@ mod tests {
         let found = verify(&conn, today, Lang::En).unwrap().unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("(by hand)"), "{found:?}");
+        // So is one of a reminded customer kept for their rule reading no reminder.
+        let good = kept_reminded
+            .iter()
+            .copied()
+            .find(|c| {
+                rule_of(*c) != "over_limit" && !at_risk_before.iter().any(|a| a.customer_id == *c)
+            })
+            .unwrap();
+        let good_rule: String = conn
+            .query_row(
+                "SELECT rule FROM customer_segments WHERE customer_id = ?1",
+                [good],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute(
+            "UPDATE customer_segments SET rule = 'by hand too' WHERE customer_id = ?1",
+            [good],
+        )
+        .unwrap();
+        let found = verify(&conn, today, Lang::En).unwrap().unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found.iter().any(|f| f.contains("(by hand too)")),
+            "{found:?}"
+        );
+        conn.execute(
+            "UPDATE customer_segments SET rule = ?2 WHERE customer_id = ?1",
+            crate::store::sql::params![good, good_rule],
+        )
+        .unwrap();
         // However many are reminded (a day's work at a million invoices), the proposals read
         // their stored segments, and `relance check` compares them all the same.
         conn.execute_batch(&format!(
@@ -1948,6 +2039,63 @@ mod tests {
                         prop_assert_eq!(after, before);
                     } else {
                         prop_assert!(after == before || after == Segment::SlowPayer);
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
+    /// The family behind reading a reminded customer's stored segment: whatever their
+    /// reminder figures become (how many reminded, how long from a reminder to a payment,
+    /// how long unpaid), a customer whose rule is not one of [`REMINDER_RULES`] keeps their
+    /// segment and rule word for word, and one whose rule is stays among them.
+    #[test]
+    fn reminders_move_only_the_rules_that_read_them() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 1024,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        let t = Thresholds::default();
+        let reminders = (
+            0i64..4,
+            prop::option::of(0i64..30),
+            prop::option::of(0i64..30),
+        );
+        let drawn = (
+            0i64..8,
+            0u32..600,
+            prop::option::of((0u32..600, 0u32..600)),
+            0i64..2,
+            0i64..2,
+            any::<bool>(),
+            reminders.clone(),
+            reminders,
+        );
+        runner
+            .run(
+                &drawn,
+                |(paid, tenths, trend, broken, disputes, over, before, after)| {
+                    let tenth = |x: u32| format!("{}.{}", x / 10, x % 10);
+                    let mut p = profile(paid, &tenth(tenths), None);
+                    p.trend_recent = trend.map(|(r, _)| tenth(r));
+                    p.trend_before = trend.map(|(_, b)| tenth(b));
+                    p.promises_broken = broken;
+                    p.disputes_open = disputes;
+                    let with = |(sent, delay, waited): (i64, Option<i64>, Option<i64>)| {
+                        let mut q = p.clone();
+                        q.reminders_sent = sent;
+                        q.delay_after_reminder = delay;
+                        q.unanswered_reminder_days = waited;
+                        segment_of(&q, over, t, Lang::Fr)
+                    };
+                    let (was, is) = (with(before), with(after));
+                    let reads = |s: &Segmented| REMINDER_RULES.contains(&s.rule_code.as_str());
+                    prop_assert_eq!(reads(&was), reads(&is));
+                    if !reads(&was) {
+                        prop_assert_eq!(was, is);
                     }
                     Ok(())
                 },
