@@ -822,7 +822,7 @@ fn explained(
 }
 
 /// A query as PostgreSQL reads it: `LIKE` as SQLite means it, SQLite's planner hints dropped, as PostgreSQL's planner
-/// chooses indexes and join order itself (`INDEXED BY name` goes; `CROSS JOIN t ON …`, which
+/// chooses indexes and join order itself (`INDEXED BY name` and `NOT INDEXED` go; `CROSS JOIN t ON …`, which
 /// the domain writes only to make SQLite keep the left table outside, is a plain join), and
 /// the placeholders numbered its way.
 pub fn translate(sql: &str) -> (String, Vec<usize>) {
@@ -832,6 +832,7 @@ pub fn translate(sql: &str) -> (String, Vec<usize>) {
     // The domain writes LIKE in capitals between spaces.
     let mut sql = sql
         .replace("CROSS JOIN", "JOIN")
+        .replace(" NOT INDEXED", "")
         .replace(" LIKE ", " COLLATE \"C\" ILIKE ");
     while let Some(at) = sql.find("INDEXED BY ") {
         let name_end = sql[at + 11..]
@@ -1198,6 +1199,10 @@ mod tests {
         assert_eq!(
             translate("SELECT 1 FROM journal u INDEXED BY journal_undone\n WHERE u.id = ?1").0,
             "SELECT 1 FROM journal u \n WHERE u.id = $1"
+        );
+        assert_eq!(
+            translate("FROM invoices NOT INDEXED WHERE currency = ?1").0,
+            "FROM invoices WHERE currency = $1"
         );
         assert_eq!(
             translate("FROM invoices i CROSS JOIN customers c ON c.id = i.customer_id").0,

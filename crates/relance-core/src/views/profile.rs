@@ -280,11 +280,7 @@ fn habits_among(conn: &Connection, as_of: NaiveDate, only: Option<&[i64]>) -> Re
     ))?;
     let year_before = (as_of - chrono::Duration::days(365)).to_string();
     for row in stmt.query_map(params![cur.code(), asof, year_before], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, NaiveDate>(1)?,
-            r.get::<_, NaiveDate>(2)?,
-        ))
+        Ok((r.get::<_, i64>(0)?, r.date(1)?, r.date(2)?))
     })? {
         let (c, due, paid) = row?;
         late.entry(c)
@@ -297,7 +293,7 @@ fn habits_among(conn: &Connection, as_of: NaiveDate, only: Option<&[i64]>) -> Re
         among("customer_id", only)
     ))?;
     for row in stmt.query_map(params![cur.code(), asof, year_before], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get(1)?))
+        Ok((r.get::<_, i64>(0)?, r.date(1)?))
     })? {
         let (c, d) = row?;
         payments.entry(c).or_default().push(d);
@@ -315,21 +311,23 @@ fn habits_among(conn: &Connection, as_of: NaiveDate, only: Option<&[i64]>) -> Re
 /// Every customer's profile as of `as_of` (customers without invoices included), in the
 /// language `lang` for the pay-day text.
 pub fn profiles(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Vec<Profile>> {
-    compute(conn, as_of, lang, None)
+    compute(conn, as_of, lang, None, true)
 }
 
-/// The profiles of the customers `ids` only (those that exist), each read through the
-/// indexes by customer: what Today computes again for the customers whose facts changed.
-pub fn profiles_of(
+/// The profiles of every customer (`only` None) or of the customers `only` (those that
+/// exist, each read through the indexes by customer), without the invoices each figure
+/// comes from (`sources` left empty): what the segments read, the daily refresh's for
+/// every customer (three million invoice numbers copied at a million invoices).
+pub(crate) fn figures(
     conn: &Connection,
-    ids: &[i64],
     as_of: NaiveDate,
     lang: Lang,
+    only: Option<&[i64]>,
 ) -> Result<Vec<Profile>> {
-    if ids.is_empty() {
+    if only.is_some_and(|ids| ids.is_empty()) {
         return Ok(Vec::new());
     }
-    compute(conn, as_of, lang, Some(ids))
+    compute(conn, as_of, lang, only, false)
 }
 
 /// One customer's profile.
@@ -340,7 +338,7 @@ pub fn profile(
     lang: Lang,
 ) -> Result<Profile> {
     let id = crate::customers::id_by_ref(conn, "customer", reference)?;
-    Ok(compute(conn, as_of, lang, Some(&[id]))?.remove(0))
+    Ok(compute(conn, as_of, lang, Some(&[id]), true)?.remove(0))
 }
 
 /// The customers `only` as an SQL condition on `col` (` AND col IN (…)`; integers only,
@@ -358,6 +356,7 @@ fn compute(
     as_of: NaiveDate,
     lang: Lang,
     only: Option<&[i64]>,
+    sources: bool,
 ) -> Result<Vec<Profile>> {
     let cur = crate::settings::default_currency(conn)?;
     let filter = |col: &str| among(col, only);
@@ -371,24 +370,33 @@ fn compute(
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
     customers.sort_by(|a, b| a.2.cmp(&b.2));
-    // Invoices in the company's currency, issued by the as-of date.
+    // Invoices in the company's currency, issued by the as-of date; each customer's in due
+    // date and number order below. The whole ledger's in one pass over the table: through
+    // an index on the currency and issue date, each row was a random read of the table
+    // (at a million invoices, 1.5 s against 0.11 s, and 1 s more to sort them all).
     let invoices: Vec<Inv> = conn
-        .prepare(&format!(
-            "SELECT id, customer_id, number, issue_date, due_date, total_minor, settled_minor,
-                    paid_on
-             FROM invoices WHERE currency = ?1 AND issue_date <= ?2{} ORDER BY due_date, number",
-            filter("customer_id")
-        ))?
+        .prepare(&match only {
+            None => "SELECT id, customer_id, number, issue_date, due_date, total_minor,
+                            settled_minor, paid_on
+                     FROM invoices NOT INDEXED WHERE currency = ?1 AND issue_date <= ?2"
+                .to_string(),
+            Some(_) => format!(
+                "SELECT id, customer_id, number, issue_date, due_date, total_minor,
+                        settled_minor, paid_on
+                 FROM invoices WHERE currency = ?1 AND issue_date <= ?2{}",
+                filter("customer_id")
+            ),
+        })?
         .query_map(params![cur.code(), asof], |r| {
             Ok(Inv {
                 id: r.get(0)?,
                 customer_id: r.get(1)?,
                 number: r.get(2)?,
-                issue: r.get(3)?,
-                due: r.get(4)?,
+                issue: r.date(3)?,
+                due: r.date(4)?,
                 total: r.get(5)?,
                 settled: r.get(6)?,
-                paid_on: r.get(7)?,
+                paid_on: r.date_opt(7)?,
             })
         })?
         .collect::<crate::store::sql::Result<_>>()?;
@@ -411,7 +419,7 @@ fn compute(
                 None => String::new(),
             }
         ))?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| Ok((r.get(0)?, r.date(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
     // Payment dates per customer.
     let mut payments: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
@@ -420,7 +428,7 @@ fn compute(
         filter("customer_id")
     ))?;
     for row in stmt.query_map(params![cur.code(), asof], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get(1)?))
+        Ok((r.get::<_, i64>(0)?, r.date(1)?))
     })? {
         let (c, d) = row?;
         payments.entry(c).or_default().push(d);
@@ -461,8 +469,18 @@ fn compute(
     let twelve_months = as_of - Duration::days(365);
     let mut out = Vec::with_capacity(customers.len());
     for (id, reference, name) in customers {
-        let list = by_customer.remove(&id).unwrap_or_default();
+        let mut list = by_customer.remove(&id).unwrap_or_default();
+        if sources {
+            // Listed in due date and number order (nothing else depends on the order).
+            list.sort_unstable_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
+        }
         let mut s = Sources::default();
+        // The invoices each figure comes from, when asked for.
+        let source = |list: &mut Vec<String>, number: &String| {
+            if sources {
+                list.push(number.clone());
+            }
+        };
         let (mut billed, mut overdue, mut open) = (0i64, 0i64, 0i64);
         let (mut w_num, mut w_den) = (0i128, 0i128);
         let (mut r_num, mut r_den, mut b_num, mut b_den) = (0i128, 0i128, 0i128, 0i128);
@@ -473,7 +491,7 @@ fn compute(
         let mut unanswered: Option<i64> = None;
         for i in &list {
             billed += i.total;
-            s.billed.push(i.number.clone());
+            source(&mut s.billed, &i.number);
             if first_reminder.contains_key(&i.id) {
                 reminders_sent += 1;
             }
@@ -483,18 +501,18 @@ fn compute(
             if let Some((n, o)) = disputes.get(&i.id) {
                 n_disputes += n;
                 n_open_disputes += o;
-                s.disputed.push(i.number.clone());
+                source(&mut s.disputed, &i.number);
             }
             if i.settled < i.total {
                 open += i.total - i.settled;
                 if let Some(first) = first_reminder.get(&i.id).filter(|d| **d <= as_of) {
                     let waited = (as_of - *first).num_days();
                     unanswered = Some(unanswered.map_or(waited, |u| u.max(waited)));
-                    s.unanswered.push(i.number.clone());
+                    source(&mut s.unanswered, &i.number);
                 }
                 if i.due < as_of {
                     overdue += i.total - i.settled;
-                    s.overdue.push(i.number.clone());
+                    source(&mut s.overdue, &i.number);
                 }
                 continue;
             }
@@ -502,27 +520,27 @@ fn compute(
                 continue;
             };
             let late = (paid - i.due).num_days().max(0);
-            s.paid.push(i.number.clone());
+            source(&mut s.paid, &i.number);
             days.push(late);
             if late == 0 {
                 on_time += 1;
             } else {
-                s.paid_late.push(i.number.clone());
+                source(&mut s.paid_late, &i.number);
             }
             w_num += late as i128 * i.total as i128;
             w_den += i.total as i128;
             if paid > six_months {
                 r_num += late as i128 * i.total as i128;
                 r_den += i.total as i128;
-                s.recent.push(i.number.clone());
+                source(&mut s.recent, &i.number);
             } else if paid > six_months - Duration::days(182) {
                 b_num += late as i128 * i.total as i128;
                 b_den += i.total as i128;
-                s.before.push(i.number.clone());
+                source(&mut s.before, &i.number);
             }
             if let Some(first) = first_reminder.get(&i.id).filter(|d| **d <= paid) {
                 after_reminder.push((paid - *first).num_days());
-                s.reminded.push(i.number.clone());
+                source(&mut s.reminded, &i.number);
             }
         }
         let pd = pay_day(payments.get(&id).map(Vec::as_slice).unwrap_or(&[]));
@@ -584,6 +602,36 @@ mod tests {
             },
         )
         .unwrap();
+    }
+
+    /// The whole ledger's profiles (read in one pass over the table, listed in due-date
+    /// order by the engine), the figures the segments read (no sources) and each customer's
+    /// own profile (read through the indexes, in the database's order) agree.
+    #[test]
+    fn every_reading_of_a_profile_agrees() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let today = day("2026-11-22");
+        crate::demo::load(&mut conn, today).unwrap();
+        let all = profiles(&conn, today, Lang::En).unwrap();
+        assert_eq!(all.len(), 25);
+        let ids: Vec<i64> = all.iter().map(|p| p.customer_id).collect();
+        for figures in [
+            figures(&conn, today, Lang::En, None).unwrap(),
+            figures(&conn, today, Lang::En, Some(&ids)).unwrap(),
+        ] {
+            let bare: Vec<Profile> = all
+                .iter()
+                .map(|p| Profile {
+                    sources: Sources::default(),
+                    ..p.clone()
+                })
+                .collect();
+            assert_eq!(figures, bare);
+        }
+        for p in &all {
+            assert_eq!(&profile(&conn, &p.customer, today, Lang::En).unwrap(), p);
+        }
+        assert!(all.iter().any(|p| p.sources.billed.len() > 3));
     }
 
     #[test]

@@ -398,10 +398,7 @@ fn computed(
         ))?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
         .collect::<crate::store::sql::Result<_>>()?;
-    let profiles = match only {
-        None => super::profile::profiles(conn, as_of, lang)?,
-        Some(ids) => super::profile::profiles_of(conn, ids, as_of, lang)?,
-    };
+    let profiles = super::profile::figures(conn, as_of, lang, only)?;
     Ok(profiles
         .into_iter()
         .map(|p| {
