@@ -764,6 +764,16 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         }
         note(&format!("server: {what}"), String::new(), on_server);
     }
+    // The next day's first start (last: it moves the day the stored segments serve): the refresh of every customer's segment as a morning
+    // pays it (the first one above also wrote every row for the first time).
+    let next_day = as_of + Duration::days(1);
+    let start = Instant::now();
+    let moved = relance_core::daily::refresh_segments(&mut conn, next_day).unwrap();
+    note(
+        "daily refresh of the payer segments, the next day",
+        format!("{moved} changed"),
+        start.elapsed(),
+    );
     out
 }
 
