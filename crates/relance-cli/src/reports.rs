@@ -274,7 +274,7 @@ pub fn run(
                         .unwrap_or_else(none),
                 ],
                 vec![
-                    "days an open invoice's first reminder has gone unpaid".into(),
+                    "days unpaid since a first reminder (the longest of the open invoices)".into(),
                     p.unanswered_reminder_days
                         .map(|d| d.to_string())
                         .unwrap_or_else(none),

@@ -676,12 +676,19 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         .len();
     // The customers the day's work (letters, e-mails, actions done) changed since the
     // refresh: by a reminder done, computed again by the payer segments only (migration
-    // 44); by any other fact, by both readings.
+    // 44), and only those whose stored rule reads reminders; by any other fact, by both
+    // readings.
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     let changed = count("SELECT COUNT(*) FROM segment_dirty");
     let reminded = count(
         "SELECT COUNT(*) FROM segment_reminded r
           WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = r.customer_id)",
+    );
+    let reminder_rules = count(
+        "SELECT COUNT(*) FROM segment_reminded r JOIN customer_segments s USING (customer_id)
+          WHERE s.rule_code IN ('pays_when_reminded', 'slow_after_reminder', 'never_reminded',
+                                'reminder_pending')
+            AND NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = r.customer_id)",
     );
     for (what, read) in [
         (
@@ -737,7 +744,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         let detail = match what {
             "Today: sanction proposals" | "Today: payer segments" => format!(
                 "{proposals} customers at risk; since the day's refresh {changed} changed, \
-                 {reminded} reminded only"
+                 {reminded} reminded only, {reminder_rules} of them under a rule reading reminders"
             ),
             _ => String::new(),
         };

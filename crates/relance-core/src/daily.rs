@@ -263,4 +263,62 @@ mod tests {
             (standard, ScenarioSource::Chosen)
         );
     }
+
+    /// Migration 45: segments stored by a refresh of the old last rule (a customer reminded
+    /// that day was a slow payer at once) are refreshed again at the next start, the moves
+    /// logged; until then Today derives every customer.
+    #[test]
+    fn the_segments_stored_under_the_old_rule_are_refreshed_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v44.sqlite");
+        let today = day("2026-11-22");
+        let lang = crate::Lang::En;
+        let forgetful;
+        {
+            // A ledger of version 44: the same tables as 45, which only clears a row.
+            let mut conn = crate::open(&path).unwrap();
+            crate::demo::load(&mut conn, today).unwrap();
+            refresh_segments(&mut conn, today).unwrap();
+            forgetful = crate::views::segments::all(&conn, today, lang)
+                .unwrap()
+                .into_iter()
+                .find(|c| c.rule_code == "never_reminded")
+                .unwrap()
+                .customer_id;
+            // As the old rule stored a customer reminded that day (this build's rule says
+            // "never reminded": no reminder is journaled here).
+            conn.execute(
+                "UPDATE customer_segments SET segment = 'slow_payer', rule_code = 'slow_after_reminder',
+                        rule = 'old rule' WHERE customer_id = ?1",
+                [forgetful],
+            )
+            .unwrap();
+            assert!(crate::views::segments::verify(&conn, today, lang)
+                .unwrap()
+                .is_some_and(|found| found.len() == 1));
+            conn.pragma_update("user_version", 44).unwrap();
+        }
+        let mut conn = crate::open(&path).unwrap();
+        assert_eq!(
+            crate::store::schema_version(&conn).unwrap(),
+            crate::store::SCHEMA_VERSION
+        );
+        // No refresh serves the day: Today derives, and nothing stored is compared.
+        assert_eq!(
+            crate::views::segments::verify(&conn, today, lang).unwrap(),
+            None
+        );
+        let mut derived = crate::views::segments::all(&conn, today, lang).unwrap();
+        derived.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
+        assert_eq!(
+            crate::views::segments::current(&conn, today, lang).unwrap(),
+            derived
+        );
+        // The next start's refresh stores the new rule's segment and logs the move.
+        assert_eq!(refresh_segments(&mut conn, today).unwrap(), 1);
+        assert_eq!(
+            crate::views::segments::verify(&conn, today, lang).unwrap(),
+            Some(vec![])
+        );
+    }
 }

@@ -63,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0042_segment_index.sql"),
     include_str!("migrations/sqlite/0043_due_balances.sql"),
     include_str!("migrations/sqlite/0044_segment_reminded.sql"),
+    include_str!("migrations/sqlite/0045_segment_rule_reminder_pending.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -103,6 +104,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         44,
         include_str!("migrations/postgres/0044_segment_reminded.sql"),
+    ),
+    (
+        45,
+        include_str!("migrations/postgres/0045_segment_rule_reminder_pending.sql"),
     ),
 ];
 

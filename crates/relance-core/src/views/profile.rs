@@ -471,8 +471,14 @@ fn compute(
     for (id, reference, name) in customers {
         let mut list = by_customer.remove(&id).unwrap_or_default();
         if sources {
-            // Listed in due date and number order (nothing else depends on the order).
-            list.sort_unstable_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
+            // Listed in due date and number order, the number compared as the column's
+            // NOCASE collation does (ASCII letters folded); nothing else depends on it.
+            let folded = |n: &str| {
+                n.bytes()
+                    .map(|b| b.to_ascii_lowercase())
+                    .collect::<Vec<u8>>()
+            };
+            list.sort_by_cached_key(|i| (i.due, folded(&i.number)));
         }
         let mut s = Sources::default();
         // The invoices each figure comes from, when asked for.
@@ -604,16 +610,42 @@ mod tests {
         .unwrap();
     }
 
-    /// The whole ledger's profiles (read in one pass over the table, listed in due-date
-    /// order by the engine), the figures the segments read (no sources) and each customer's
-    /// own profile (read through the indexes, in the database's order) agree.
+    /// The whole ledger's profiles (read in one pass over the table), the figures the
+    /// segments read (no sources) and each customer's own profile (read through the
+    /// indexes) agree, and each list of sources is in the order the database sorts the
+    /// invoices by due date and number (mixed-case numbers due the same day among them).
     #[test]
     fn every_reading_of_a_profile_agrees() {
         let mut conn = crate::open_in_memory().unwrap();
         let today = day("2026-11-22");
         crate::demo::load(&mut conn, today).unwrap();
+        for number in ["b-2", "a-1", "B-1", "A-3", "Z-0"] {
+            crate::invoices::create(
+                &conn,
+                &inv(number, "BOUL01", "2026-10-01", "2026-11-01", "100"),
+                today,
+            )
+            .unwrap();
+        }
         let all = profiles(&conn, today, Lang::En).unwrap();
+        let mut sorted = conn
+            .prepare(
+                "SELECT number FROM invoices WHERE customer_id = ?1 AND currency = 'EUR'
+                  ORDER BY due_date, number",
+            )
+            .unwrap();
+        for p in &all {
+            let by_engine: Vec<String> = sorted
+                .query_map([p.customer_id], |r| r.get(0))
+                .unwrap()
+                .collect::<crate::store::sql::Result<_>>()
+                .unwrap();
+            assert_eq!(p.sources.billed, by_engine, "{}", p.customer);
+        }
         assert_eq!(all.len(), 25);
+        assert!(all
+            .iter()
+            .any(|p| p.sources.billed.windows(2).any(|w| w == ["a-1", "A-3"])));
         let ids: Vec<i64> = all.iter().map(|p| p.customer_id).collect();
         for figures in [
             figures(&conn, today, Lang::En, None).unwrap(),

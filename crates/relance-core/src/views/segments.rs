@@ -299,26 +299,27 @@ pub fn segment_of(p: &Profile, over_limit: bool, t: Thresholds, lang: Lang) -> S
         ),
         // Reminded, and the reminder's N days not yet run out (or every reminded invoice
         // was settled before its reminder): nothing says yet that it does not work.
-        (None, waited) => done(
-            Segment::Forgetful,
-            "reminder_pending",
-            match (fr, waited) {
-                (true, Some(0)) => {
-                    format!("{w} j de retard, relancé aujourd'hui : on attend {n} j")
-                }
-                (false, Some(0)) => format!("{w} days late, reminded today: waiting {n} days"),
-                (true, Some(d)) => format!(
-                    "{w} j de retard, relancé il y a {} : pas encore {n} j sans paiement",
-                    Lang::Fr.count(d, "jour", "jours")
-                ),
-                (false, Some(d)) => format!(
-                    "{w} days late, reminded {} ago: not yet {n} days without paying",
-                    Lang::En.count(d, "day", "days")
-                ),
-                (true, None) => format!("{w} j de retard, aucune relance restée sans paiement"),
-                (false, None) => format!("{w} days late, no reminder left unpaid"),
-            },
-        ),
+        (None, waited) => {
+            done(
+                Segment::Forgetful,
+                "reminder_pending",
+                match (fr, waited) {
+                    (true, Some(0)) => {
+                        format!("{w} j de retard, relancé aujourd'hui : on attend {n} j")
+                    }
+                    (false, Some(0)) => format!("{w} days late, reminded today: waiting {n} days"),
+                    (true, Some(d)) => {
+                        format!("{w} j de retard, relancé il y a {d} j : pas encore {n} j sans paiement")
+                    }
+                    (false, Some(d)) => format!(
+                        "{w} days late, reminded {} ago: not yet {n} days without paying",
+                        Lang::En.count(d, "day", "days")
+                    ),
+                    (true, None) => format!("{w} j de retard, aucune relance restée sans paiement"),
+                    (false, None) => format!("{w} days late, no reminder left unpaid"),
+                },
+            )
+        }
     }
 }
 
@@ -853,7 +854,8 @@ pub fn current(
 /// Whether what Today reads through the day's refresh is the derivation: for every customer
 /// whose facts did not change since, the stored segment, rule and rule code are the ones
 /// computed now, in the language the refresh wrote them (for a customer only reminded
-/// since, when they are or are derived at risk: what the sanction proposals read). The
+/// since, when their stored rule reads no reminder, as every customer's segment reads
+/// them, or when they are or are derived at risk, as the sanction proposals do). The
 /// differences found, in `lang`; `None` when no refresh serves `as_of` (or too many
 /// customers changed by other facts than reminders), so that Today derives everything.
 pub fn verify(
@@ -2140,7 +2142,7 @@ mod tests {
         assert_eq!(
             segment_of(&reminded, false, t, Lang::Fr).rule,
             format!(
-                "6,0 j de retard, relancé il y a 3 jours : pas encore {} j sans paiement",
+                "6,0 j de retard, relancé il y a 3 j : pas encore {} j sans paiement",
                 t.forgetful_days
             )
         );

@@ -805,7 +805,7 @@ export const en = {
   'profile.overdue': 'Overdue now',
   'profile.pay_day': 'Usual pay day',
   'profile.after_reminder': 'From first reminder to payment',
-  'profile.unanswered': 'Oldest reminder still unpaid',
+  'profile.unanswered': 'Unpaid since the first reminder',
   'profile.days': '{days} days',
   'profile.days_decimal': '{days} days',
   'profile.promises': 'Promises',

@@ -807,7 +807,7 @@ export const fr: Record<Key, string> = {
   'profile.overdue': 'En retard aujourd\'hui',
   'profile.pay_day': 'Jour de paiement habituel',
   'profile.after_reminder': 'De la première relance au paiement',
-  'profile.unanswered': 'Relance impayée la plus ancienne',
+  'profile.unanswered': 'Impayé depuis la première relance',
   'profile.days': '{days} j',
   'profile.days_decimal': '{days} j',
   'profile.promises': 'Promesses',
