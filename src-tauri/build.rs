@@ -108,6 +108,7 @@ const COMMANDS: &[&str] = &[
     "apply_credit",
     "add_credit_note",
     "agenda_today",
+    "agenda_by_segment",
     "act_on_actions",
     "undo_actions",
     "add_promise",

@@ -179,6 +179,7 @@ fn main() {
             commands::invoices::apply_credit,
             commands::invoices::add_credit_note,
             commands::dunning::agenda_today,
+            commands::dunning::agenda_by_segment,
             commands::dunning::act_on_actions,
             commands::dunning::undo_actions,
             commands::dunning::add_promise,

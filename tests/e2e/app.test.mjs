@@ -434,6 +434,83 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
   });
 });
 
+test('A backlog on Today: each section counted and summed whole, shown fifty at a time, "Show more" goes on from the focus, and a section\'s e-mails prepared though not all shown', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'backlog');
+  const drafts = path.join(dir, 'drafts');
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'xdg-open'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  // 120 customers, each owing 100 + n euros: the even ones 5 days late (a reminder e-mail),
+  // the odd ones 20 days late (a call). By hand: e-mails 6,000 + 2 + 4 + … + 118 = 9,540.00;
+  // calls 6,000 + 1 + 3 + … + 119 = 9,600.00.
+  const day = (offset) => new Date(Date.parse(`${TODAY}T00:00:00Z`) + offset * 86400000).toISOString().slice(0, 10);
+  let customers = 'reference,name,email,address,postal_code,city\n';
+  let invoices = 'number,customer_reference,issue_date,due_date,total\n';
+  for (let n = 0; n < 120; n++) {
+    const ref = `B${String(n).padStart(3, '0')}`;
+    customers += `${ref},Client ${n},compta${n}@exemple.fr,${n + 1} rue de la Paix,75002,Paris\n`;
+    const late = n % 2 === 0 ? 5 : 20;
+    invoices += `F-${ref},${ref},${day(-late - 30)},${day(-late)},${100 + n}.00\n`;
+  }
+  writeFileSync(path.join(dir, 'customers.csv'), customers);
+  writeFileSync(path.join(dir, 'invoices.csv'), invoices);
+  const cli = process.env.RELANCE_CLI_BINARY ?? path.join(path.dirname(APP), 'relance');
+  const env = { ...process.env, RELANCE_TODAY: TODAY };
+  for (const [key, value] of [['company_name', 'Atelier Lumen'], ['address', '12 rue des Arts'], ['postal_code', '69001'], ['city', 'Lyon']]) {
+    execFileSync(cli, ['--db', db, 'settings', 'set', key, value], { env });
+  }
+  execFileSync(cli, ['--db', db, 'import', 'customers', path.join(dir, 'customers.csv')], { env });
+  execFileSync(cli, ['--db', db, 'import', 'invoices', path.join(dir, 'invoices.csv')], { env });
+
+  await withApp(4470, { RELANCE_DB: db, RELANCE_TEST_FILE: drafts, PATH: `${bin}:${process.env.PATH}` }, async (d) => {
+    const rows = async (list) => (await d.findAll(`[data-testid="${list}"] .action-row`)).length;
+    await d.find('[data-testid="section-calls"]', 'the calls');
+    await d.waitText('[data-testid="section-calls"] h2 .count', '60');
+    await d.waitText('[data-testid="section-calls"] h2', '9\u202f600,00');
+    await d.waitText('[data-testid="section-emails"] h2 .count', '60');
+    await d.waitText('[data-testid="section-emails"] h2', '9\u202f540,00');
+    assert.equal(await rows('section-calls'), 50);
+    assert.equal(await rows('section-emails'), 50);
+    await d.waitText('[data-testid="section-calls"] .show-more', '50 sur 60 affichées');
+    await d.waitText('[data-testid="show-more-section-calls"]', 'Afficher 10 de plus');
+    await d.exec(`document.querySelector('[data-testid="section-calls"] .show-more').scrollIntoView({ block: 'center' })`);
+    await d.screenshot(shots, '01-first-page');
+    assert.deepEqual(await d.axe(), [], 'axe-core on a paged Today');
+
+    // Show more: the ten left, and the focus on the first of them (a keyboard user goes on).
+    const order = await d.exec(`return [...document.querySelectorAll('[data-testid="section-calls"] .action-row')].map((r) => r.dataset.testid)`);
+    await d.click('[data-testid="show-more-section-calls"]');
+    await d.waitFor(async () => (await rows('section-calls')) === 60, 'the ten more calls');
+    assert.equal((await d.findAll('[data-testid="show-more-section-calls"]')).length, 0, 'nothing more to show');
+    const after = await d.exec(`return [...document.querySelectorAll('[data-testid="section-calls"] .action-row')].map((r) => r.dataset.testid)`);
+    assert.deepEqual(after.slice(0, 50), order, 'the first page stays as it was, in its order');
+    await d.waitFor(async () => (await d.exec(`return document.activeElement?.closest('.action-row')?.dataset.testid ?? ''`)) === after[50], 'the focus on the first new row');
+    await d.screenshot(shots, '02-all-calls');
+
+    // A call done: the count and the total follow, the page stays as asked.
+    const first = after[0].replace(/^action-/, '');
+    await d.click(`[data-testid="done-${first}"]`);
+    await d.waitText('[data-testid="section-calls"] h2 .count', '59');
+    assert.equal(await rows('section-calls'), 59);
+
+    // The section's e-mails: all sixty prepared, the ten not shown too.
+    await d.click('[data-testid="prepare-all-emails"]');
+    await d.waitText('[data-testid="notice-success"]', "60 brouillons d'e-mail préparés");
+    await d.waitFor(async () => (await d.findAll('[data-testid="section-emails"]')).length === 0, 'the e-mails to leave Today');
+    assert.equal(readdirSync(drafts).filter((f) => f.endsWith('.eml')).length, 60);
+
+    // Grouped by segment: the same count (all new customers), paged the same way.
+    await d.click('[data-testid="group-by-segment"]');
+    await d.waitText('[data-testid="segment-group-new"] h2 .count', '59');
+    assert.equal(await rows('segment-group-new'), 50);
+    await d.click('[data-testid="show-more-segment-new"]');
+    await d.waitFor(async () => (await rows('segment-group-new')) === 59, 'the nine more');
+    await d.screenshot(shots, '03-by-segment');
+  });
+});
+
 test('Contracts: a 30/40/30 contract made in the window, its deposit invoice issued, in Invoices and, once overdue, on Today', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

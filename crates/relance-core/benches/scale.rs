@@ -520,6 +520,22 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{} actions", actions.len()),
         t,
     );
+    // What the window receives of that backlog: each section's first page, every action
+    // counted and summed (the whole agenda was sent, and drawn, before Today was paged).
+    let (t, sections) = time(3, || relance_core::dunning::today(&conn, as_of).unwrap());
+    let sent = serde_json::to_vec(&sections).unwrap().len();
+    let whole = serde_json::to_vec(&actions).unwrap().len();
+    note(
+        "Today's sections with the backlog (a page each)",
+        format!(
+            "{} of {} actions sent: {} KB, the whole agenda {} KB",
+            sections.iter().map(|s| s.actions.len()).sum::<usize>(),
+            sections.iter().map(|s| s.count).sum::<usize>(),
+            sent / 1024,
+            whole / 1024
+        ),
+        t,
+    );
     // The screens as a morning opens them, after the start's refreshes: the dashboard
     // (its forecast reads the habits the refresh stored) and Today's sanction proposals.
     let (t, _) = time(3, || {

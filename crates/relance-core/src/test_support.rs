@@ -62,3 +62,38 @@ pub fn setup_issuer() -> Connection {
     .unwrap();
     conn
 }
+
+/// A ledger (in memory) with a Today of many actions: `customers` customers C00000…, each
+/// owing one invoice of 100 + n euros, 5, 20 or 35 days late by turn (the standard
+/// scenario's reminder e-mail, call and reminder letter), so each section holds a third.
+pub fn busy_ledger(customers: usize, as_of: NaiveDate) -> Connection {
+    use std::fmt::Write;
+    let mut conn = crate::open_in_memory().unwrap();
+    let mut cs = String::from("reference,name,email,address,postal_code,city\n");
+    let mut is = String::from("number,customer_reference,issue_date,due_date,total\n");
+    for c in 0..customers {
+        writeln!(
+            cs,
+            "C{c:05},Client {c},c{c}@example.fr,{c} rue de la Paix,75002,Paris"
+        )
+        .unwrap();
+        let due = as_of - chrono::Duration::days([5, 20, 35][c % 3]);
+        let issue = due - chrono::Duration::days(30);
+        writeln!(
+            is,
+            "F{c:05},C{c:05},{issue},{due},{}.{:02}",
+            100 + c,
+            c % 100
+        )
+        .unwrap();
+    }
+    for (kind, csv) in [
+        (crate::import::ImportKind::Customers, cs),
+        (crate::import::ImportKind::Invoices, is),
+    ] {
+        crate::import::import(&mut conn, kind, csv.as_bytes(), false).unwrap();
+    }
+    company(&conn);
+    crate::dunning::wake::refresh(&mut conn, as_of).unwrap();
+    conn
+}

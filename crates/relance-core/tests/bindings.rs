@@ -172,6 +172,7 @@ fn typescript_bindings_are_up_to_date() {
         check::<JournalKind>(&mut stale);
         check::<Section>(&mut stale);
         check::<TodaySection>(&mut stale);
+        check::<relance_core::views::today::SegmentGroup>(&mut stale);
         check::<calls::CallSheet>(&mut stale);
         check::<calls::CallInput>(&mut stale);
         check::<calls::CallOutcome>(&mut stale);

@@ -7,6 +7,7 @@ use super::{today, with_db, ApiResult, Db};
 use relance_core::documents::archive::{self, DocumentInfo};
 use relance_core::documents::email::{self, EmailBatch, EmailPreview};
 use relance_core::documents::letters::{self, Letter, LetterKind};
+use relance_core::dunning::Section;
 use relance_core::interest::{self, Overcharge, PenaltiesView};
 use relance_core::invoices::credit_notes::CreditNoteView;
 use relance_core::invoices::InvoiceView;
@@ -184,6 +185,7 @@ pub async fn open_mailto(db: State<'_, Db>, invoice: String, kind: LetterKind) -
 pub async fn prepare_emails(
     db: State<'_, Db>,
     ids: Vec<String>,
+    section: Option<Section>,
     dir: String,
 ) -> ApiResult<EmailBatch> {
     let db_path = db.path();
@@ -194,6 +196,15 @@ pub async fn prepare_emails(
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
         let lang = relance_core::settings::ui_language(conn);
         relance_core::store::tidy_partials(&target);
+        // A whole section ("Prepare all the e-mails"), shown or not, or the actions named.
+        let ids = match section {
+            Some(section) => relance_core::dunning::section_actions(conn, today(), section)?
+                .into_iter()
+                .filter(|a| a.channel == relance_core::dunning::scenarios::Channel::Email)
+                .map(|a| a.id)
+                .collect(),
+            None => ids,
+        };
         let mut staged = Vec::new();
         let batch = email::prepare(
             conn,

@@ -4,14 +4,38 @@ use super::{today, with_db, ApiResult, Db};
 use relance_core::dunning::disputes::{self, DisputeInput, DisputeView, ResolutionInput};
 use relance_core::dunning::promises::{self, PromiseInput, PromiseView};
 use relance_core::dunning::scenarios::{self, Scenario};
-use relance_core::dunning::{self, Act, TodaySection};
+use relance_core::dunning::{self, Act, Section, TodaySection};
 use relance_core::invoices::ClosureKind;
 use relance_core::journal::{self, JournalEntry};
+use relance_core::views::segments::Segment;
+use relance_core::views::today::SegmentGroup;
+use std::collections::HashMap;
 use tauri::State;
 
+/// Today's sections, each showing its first page of actions or as many as `shown` asks
+/// (after "Show more"), with every action counted and summed.
 #[tauri::command]
-pub async fn agenda_today(db: State<'_, Db>) -> ApiResult<Vec<TodaySection>> {
-    with_db(&db, |conn| dunning::today(conn, today())).await
+pub async fn agenda_today(
+    db: State<'_, Db>,
+    shown: HashMap<Section, u32>,
+) -> ApiResult<Vec<TodaySection>> {
+    with_db(&db, move |conn| {
+        dunning::today_showing(conn, today(), &shown)
+    })
+    .await
+}
+
+/// Today grouped by the customers' payer segment, paged as the sections are.
+#[tauri::command]
+pub async fn agenda_by_segment(
+    db: State<'_, Db>,
+    shown: HashMap<Segment, u32>,
+) -> ApiResult<Vec<SegmentGroup>> {
+    with_db(&db, move |conn| {
+        let lang = relance_core::settings::ui_language(conn);
+        relance_core::views::today::by_segment(conn, today(), lang, &shown)
+    })
+    .await
 }
 
 /// Done, skip or snooze one or several of today's actions (all or none): the journal

@@ -54,6 +54,9 @@ import type { ResolutionInput } from './bindings/ResolutionInput';
 import type { Scenario } from './bindings/Scenario';
 import type { ScenarioInput } from './bindings/ScenarioInput';
 import type { TodaySection } from './bindings/TodaySection';
+import type { Section } from './bindings/Section';
+import type { Segment } from './bindings/Segment';
+import type { SegmentGroup } from './bindings/SegmentGroup';
 import type { RestoreReport } from './bindings/RestoreReport';
 import type { Snapshot } from './bindings/Snapshot';
 import type { RateChange } from './bindings/RateChange';
@@ -166,7 +169,8 @@ export const api = {
   openEmail: (invoice: string, kind: LetterKind) => call<DocumentInfo>('open_email', { invoice, kind }),
   mailtoLink: (invoice: string, kind: LetterKind) => call<string>('mailto_link', { invoice, kind }),
   openMailto: (invoice: string, kind: LetterKind) => call<void>('open_mailto', { invoice, kind }),
-  prepareEmails: (ids: string[], dir: string) => call<EmailBatch>('prepare_emails', { ids, dir }),
+  /** The e-mail actions `ids`, or every e-mail action of a Today section (shown or not). */
+  prepareEmails: (ids: string[], dir: string, section: Section | null = null) => call<EmailBatch>('prepare_emails', { ids, section, dir }),
   openDocument: (id: number) => call<DocumentInfo>('open_document', { id }),
   invoicePenalties: (invoice: string) => call<PenaltiesView>('invoice_penalties', { invoice }),
   issuePenaltyInvoice: (invoice: string) => call<InvoiceView>('issue_penalty_invoice', { invoice }),
@@ -202,7 +206,8 @@ export const api = {
   applyCredit: (invoice: string, amount: string) => call<InvoiceView>('apply_credit', { invoice, amount }),
   addCreditNote: (input: CreditNoteInput) => call<CreditNoteView>('add_credit_note', { input }),
 
-  agendaToday: () => call<TodaySection[]>('agenda_today'),
+  agendaToday: (shown: Partial<Record<Section, number>>) => call<TodaySection[]>('agenda_today', { shown }),
+  agendaBySegment: (shown: Partial<Record<Segment, number>>) => call<SegmentGroup[]>('agenda_by_segment', { shown }),
   actOnActions: (ids: string[], act: Act) => call<number[]>('act_on_actions', { ids, act }),
   undoActions: (entries: number[]) => call<number>('undo_actions', { entries }),
   addPromise: (input: PromiseInput) => call<PromiseView>('add_promise', { input }),

@@ -126,7 +126,7 @@ pub fn promise_grace_days(conn: &Connection) -> Result<i64> {
 }
 
 /// The Today screen's sections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
     Calls,
@@ -136,31 +136,10 @@ pub enum Section {
     Decisions,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct TodaySection {
-    pub section: Section,
-    pub actions: Vec<Action>,
-    /// Sum of the actions' amounts, per currency.
-    pub totals: Vec<Amount>,
-}
-
-/// Today's agenda in its four sections (always all four, possibly empty).
-pub fn today(conn: &Connection, as_of: NaiveDate) -> Result<Vec<TodaySection>> {
-    let mut sections: Vec<TodaySection> = [
-        Section::Decisions,
-        Section::Calls,
-        Section::Emails,
-        Section::Letters,
-    ]
-    .into_iter()
-    .map(|section| TodaySection {
-        section,
-        actions: Vec::new(),
-        totals: Vec::new(),
-    })
-    .collect();
-    for a in agenda(conn, as_of)? {
-        let section = if a.needs_decision {
+impl Section {
+    /// Where an action goes on Today: a decision first, else by its channel.
+    pub fn of(a: &Action) -> Section {
+        if a.needs_decision {
             Section::Decisions
         } else {
             match a.channel {
@@ -168,25 +147,96 @@ pub fn today(conn: &Connection, as_of: NaiveDate) -> Result<Vec<TodaySection>> {
                 Channel::Email => Section::Emails,
                 Channel::Letter | Channel::RegisteredLetter => Section::Letters,
             }
-        };
-        let s = sections
-            .iter_mut()
-            .find(|s| s.section == section)
-            .expect("all sections");
-        s.actions.push(a);
-    }
-    for s in &mut sections {
-        let mut sums: BTreeMap<String, i64> = BTreeMap::new();
-        for a in &s.actions {
-            let sum = sums.entry(a.currency.clone()).or_default();
-            *sum = checked_total([*sum, a.amount_minor])?;
         }
-        s.totals = sums
-            .into_iter()
-            .map(|(code, minor)| Ok(Amount::of(Currency::parse(&code)?, minor)))
-            .collect::<Result<_>>()?;
     }
-    Ok(sections)
+}
+
+/// How many actions of a section (or group) Today shows until the owner asks for more: a
+/// backlog of thousands (a long absence, a ledger of a million invoices) is counted and
+/// summed in full, and shown a page at a time.
+pub const TODAY_PAGE: usize = 50;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct TodaySection {
+    pub section: Section,
+    /// The section's first actions in the agenda's order (most overdue first): as many as
+    /// asked ([`TODAY_PAGE`] unless more were asked for).
+    pub actions: Vec<Action>,
+    /// How many actions the section holds in all.
+    #[ts(type = "number")]
+    pub count: usize,
+    /// Sum of all the section's actions' amounts, per currency.
+    pub totals: Vec<Amount>,
+}
+
+/// A page of actions: the first `shown` of `all` (in their order), how many there are, and
+/// the sum of all their amounts per currency.
+pub fn page_of(all: Vec<Action>, shown: usize) -> Result<(Vec<Action>, usize, Vec<Amount>)> {
+    let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
+    for a in &all {
+        let sum = sums.entry(a.currency.as_str()).or_default();
+        *sum = checked_total([*sum, a.amount_minor])?;
+    }
+    let totals = sums
+        .into_iter()
+        .map(|(code, minor)| Ok(Amount::of(Currency::parse(code)?, minor)))
+        .collect::<Result<_>>()?;
+    let count = all.len();
+    let mut actions = all;
+    actions.truncate(shown);
+    Ok((actions, count, totals))
+}
+
+/// Today's agenda in its four sections (always all four, possibly empty), each showing its
+/// first [`TODAY_PAGE`] actions.
+pub fn today(conn: &Connection, as_of: NaiveDate) -> Result<Vec<TodaySection>> {
+    today_showing(conn, as_of, &HashMap::new())
+}
+
+/// [`today`] showing as many actions of each section as `shown` asks ([`TODAY_PAGE`] for a
+/// section it does not name; never fewer).
+pub fn today_showing(
+    conn: &Connection,
+    as_of: NaiveDate,
+    shown: &HashMap<Section, u32>,
+) -> Result<Vec<TodaySection>> {
+    let mut by_section: BTreeMap<Section, Vec<Action>> = BTreeMap::new();
+    for a in agenda(conn, as_of)? {
+        by_section.entry(Section::of(&a)).or_default().push(a);
+    }
+    [
+        Section::Decisions,
+        Section::Calls,
+        Section::Emails,
+        Section::Letters,
+    ]
+    .into_iter()
+    .map(|section| {
+        let wanted = shown
+            .get(&section)
+            .map_or(TODAY_PAGE, |&n| (n as usize).max(TODAY_PAGE));
+        let all = by_section.remove(&section).unwrap_or_default();
+        let (actions, count, totals) = page_of(all, wanted)?;
+        Ok(TodaySection {
+            section,
+            actions,
+            count,
+            totals,
+        })
+    })
+    .collect()
+}
+
+/// Every action of one section of Today, in the agenda's order: what "Prepare all the
+/// e-mails" of a section acts on, shown or not.
+pub fn section_actions(
+    conn: &Connection,
+    as_of: NaiveDate,
+    section: Section,
+) -> Result<Vec<Action>> {
+    let mut all = agenda(conn, as_of)?;
+    all.retain(|a| Section::of(a) == section);
+    Ok(all)
 }
 
 /// What the owner did with an action.

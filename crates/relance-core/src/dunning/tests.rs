@@ -1220,3 +1220,112 @@ fn the_actions_of_a_few_customers_are_the_agendas() {
     );
     assert!(refused.is_err());
 }
+
+/// Today shows a page of each section and counts and sums all of it: whatever is asked,
+/// each section's actions are the first of the agenda's in that section, in its order;
+/// the count and the totals are the whole section's (summed here from how the ledger was
+/// made, not from the agenda); and asking for every action gives back the agenda, each
+/// action once.
+#[test]
+fn today_pages_its_sections_and_counts_and_sums_them_whole() {
+    let as_of = crate::test_support::day("2026-11-30");
+    // 180 customers: 60 reminder e-mails (5 days late), 60 calls (20), 60 letters (35).
+    let conn = crate::test_support::busy_ledger(180, as_of);
+    let all = agenda(&conn, as_of).unwrap();
+    assert_eq!(all.len(), 180);
+    let by_hand = |turn: usize| -> i64 {
+        (0..180usize)
+            .filter(|c| c % 3 == turn)
+            .map(|c| (100 + c as i64) * 100 + (c % 100) as i64)
+            .sum()
+    };
+    let expected = [
+        (Section::Emails, 0usize, Channel::Email),
+        (Section::Calls, 1, Channel::Phone),
+        (Section::Letters, 2, Channel::Letter),
+    ];
+    let asks: Vec<HashMap<Section, u32>> = vec![
+        HashMap::new(),
+        HashMap::from([(Section::Calls, 7)]),
+        HashMap::from([(Section::Calls, 51), (Section::Letters, 100)]),
+        HashMap::from([(Section::Emails, 60), (Section::Letters, 1000)]),
+        HashMap::from([(Section::Decisions, 0), (Section::Calls, u32::MAX)]),
+    ];
+    for shown in &asks {
+        let sections = today_showing(&conn, as_of, shown).unwrap();
+        let order: Vec<Section> = sections.iter().map(|s| s.section).collect();
+        assert_eq!(
+            order,
+            [
+                Section::Decisions,
+                Section::Calls,
+                Section::Emails,
+                Section::Letters
+            ]
+        );
+        for s in &sections {
+            let whole: Vec<&Action> = all.iter().filter(|a| Section::of(a) == s.section).collect();
+            let wanted = shown
+                .get(&s.section)
+                .map_or(TODAY_PAGE, |&n| (n as usize).max(TODAY_PAGE));
+            assert_eq!(s.count, whole.len(), "{:?} {shown:?}", s.section);
+            assert_eq!(
+                s.actions.len(),
+                whole.len().min(wanted),
+                "{:?} {shown:?}",
+                s.section
+            );
+            let ids: Vec<&str> = s.actions.iter().map(|a| a.id.as_str()).collect();
+            let first: Vec<&str> = whole.iter().take(wanted).map(|a| a.id.as_str()).collect();
+            assert_eq!(
+                ids, first,
+                "{:?}: the first of the agenda, in order",
+                s.section
+            );
+            let section_actions = section_actions(&conn, as_of, s.section).unwrap();
+            assert_eq!(section_actions.len(), s.count);
+            match expected
+                .iter()
+                .find(|(section, _, _)| *section == s.section)
+            {
+                Some((_, turn, channel)) => {
+                    assert_eq!(s.count, 60);
+                    assert!(s.actions.iter().all(|a| a.channel == *channel));
+                    assert_eq!(s.totals.len(), 1);
+                    let total = by_hand(*turn);
+                    assert_eq!(
+                        s.totals[0].amount,
+                        format!("{}.{:02}", total / 100, total % 100),
+                        "{:?}: every action summed, shown or not",
+                        s.section
+                    );
+                }
+                None => assert_eq!((s.count, s.totals.len()), (0, 0)),
+            }
+        }
+    }
+    // Everything asked: the agenda, each action once.
+    let every: HashMap<Section, u32> = [
+        Section::Decisions,
+        Section::Calls,
+        Section::Emails,
+        Section::Letters,
+    ]
+    .into_iter()
+    .map(|s| (s, u32::MAX))
+    .collect();
+    let mut shown: Vec<String> = today_showing(&conn, as_of, &every)
+        .unwrap()
+        .into_iter()
+        .flat_map(|s| s.actions.into_iter().map(|a| a.id))
+        .collect();
+    let mut ids: Vec<String> = all.iter().map(|a| a.id.clone()).collect();
+    shown.sort();
+    ids.sort();
+    assert_eq!(shown, ids);
+    // The first page by default.
+    assert!(today(&conn, as_of)
+        .unwrap()
+        .iter()
+        .all(|s| s.actions.len() == s.count.min(TODAY_PAGE)));
+}

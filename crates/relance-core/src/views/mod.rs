@@ -10,6 +10,7 @@ pub mod invoice_page;
 pub mod overview;
 pub mod profile;
 pub mod segments;
+pub mod today;
 
 pub use customer_page::CustomerDetail;
 pub use dashboard::Dashboard;

@@ -3,8 +3,17 @@ import type { Action } from "./Action";
 import type { Amount } from "./Amount";
 import type { Section } from "./Section";
 
-export type TodaySection = { section: Section, actions: Array<Action>, 
+export type TodaySection = { section: Section, 
 /**
- * Sum of the actions' amounts, per currency.
+ * The section's first actions in the agenda's order (most overdue first): as many as
+ * asked ([`TODAY_PAGE`] unless more were asked for).
+ */
+actions: Array<Action>, 
+/**
+ * How many actions the section holds in all.
+ */
+count: number, 
+/**
+ * Sum of all the section's actions' amounts, per currency.
  */
 totals: Array<Amount>, };

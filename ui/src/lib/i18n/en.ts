@@ -867,6 +867,8 @@ export const en = {
   'today.ignored_done': '{name}: ignored until their segment or the rule that fired changes.',
   'customers.all_segments': 'All segments',
   'today.group_by_segment': 'Group by payer segment',
+  'today.show_more': 'Show {count} more',
+  'today.shown_of': '{shown} of {total} shown',
   'today.group_by_kind': 'Group by kind of action',
   'customer.scenario_source.chosen': 'chosen for this customer',
   'customer.scenario_source.key_account': 'because they are a key account',

@@ -869,6 +869,8 @@ export const fr: Record<Key, string> = {
   'today.ignored_done': "{name} : ignoré jusqu'à ce que son segment ou la règle qui l'a désigné change.",
   'customers.all_segments': 'Tous les segments',
   'today.group_by_segment': 'Grouper par segment de payeur',
+  'today.show_more': 'Afficher {count} de plus',
+  'today.shown_of': '{shown} sur {total} affichées',
   'today.group_by_kind': 'Grouper par type d\'action',
   'customer.scenario_source.chosen': 'choisi pour ce client',
   'customer.scenario_source.key_account': 'parce que c\'est un compte clé',
