@@ -700,12 +700,12 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         "SELECT COUNT(*) FROM segment_reminded r
           WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = r.customer_id)",
     );
-    let reminder_rules = count(
+    let reminder_rules = count(&format!(
         "SELECT COUNT(*) FROM segment_reminded r JOIN customer_segments s USING (customer_id)
-          WHERE s.rule_code IN ('pays_when_reminded', 'slow_after_reminder', 'never_reminded',
-                                'reminder_pending')
+          WHERE s.rule_code IN ({})
             AND NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = r.customer_id)",
-    );
+        relance_core::views::segments::reminder_rules_sql()
+    ));
     for (what, read) in [
         (
             "Today: sections",

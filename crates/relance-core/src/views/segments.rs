@@ -595,9 +595,11 @@ fn refreshed_on(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate
         .is_some_and(|(day, ..)| *day == as_of.to_string())
 }
 
-/// Every customer marked since the refresh: in `segment_dirty` (by the triggers of
-/// migration 37, every fact a profile reads but the reminders done) or in
-/// `segment_reminded` (the reminders done and their undoing, migration 44).
+/// The customers whose segment must be computed again since the refresh: every one in
+/// `segment_dirty` (by the triggers of migration 37, every fact a profile reads but the
+/// reminders done), and those in `segment_reminded` (the reminders done and their undoing,
+/// migration 44) whose stored rule reads reminders ([`REMINDER_RULES`]) or who have none
+/// stored; a reminded customer under another rule keeps it.
 fn marked_sql() -> String {
     format!(
         "(SELECT customer_id FROM segment_dirty UNION
@@ -608,8 +610,8 @@ fn marked_sql() -> String {
     )
 }
 
-/// [`REMINDER_RULES`] as an SQL list (constants only).
-fn reminder_rules_sql() -> String {
+/// [`REMINDER_RULES`] as an SQL list (constants only): what the benchmark counts with too.
+pub fn reminder_rules_sql() -> String {
     REMINDER_RULES.map(|r| format!("'{r}'")).join(", ")
 }
 
@@ -1205,6 +1207,16 @@ mod tests {
         assert!(ids(&conn, today).contains(&"TRAI12".to_string()));
     }
 
+    /// The first customer (id and reference) whose segment the rule `code` gives on `on`.
+    fn first_under_rule(conn: &Connection, on: chrono::NaiveDate, code: &str) -> (i64, String) {
+        let c = all(conn, on, Lang::En)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.rule_code == code)
+            .unwrap();
+        (c.customer_id, c.customer)
+    }
+
     /// Today reads the sanction proposals through the day's refresh and the customers marked
     /// since: each kind of fact a profile reads, written after the refresh, changes some
     /// customer's derived segment or rule, and the reading through the refresh still equals
@@ -1235,20 +1247,9 @@ mod tests {
             )
             .unwrap();
         // A customer a little late and never reminded.
-        let forgetful = all(&conn, today, Lang::En)
-            .unwrap()
-            .into_iter()
-            .find(|c| c.rule_code == "never_reminded")
-            .unwrap()
-            .customer_id;
+        let (forgetful, _) = first_under_rule(&conn, today, "never_reminded");
         // An invoice of theirs with no history yet, which may be removed.
-        let payer_ref: String = conn
-            .query_row(
-                "SELECT reference FROM customers WHERE id = ?1",
-                [payer],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let payer_ref = crate::customers::get(&conn, payer).unwrap().reference;
         crate::invoices::create(
             &conn,
             &crate::test_support::inv("X-DEL", &payer_ref, "2026-11-01", "2026-12-01", "100"),
@@ -1905,19 +1906,7 @@ mod tests {
                 .unwrap();
             (s.segment, s.rule_code, s.rule)
         };
-        let forgetful = all(&conn, today, Lang::En)
-            .unwrap()
-            .into_iter()
-            .find(|c| c.rule_code == "never_reminded")
-            .unwrap()
-            .customer_id;
-        let reference: String = conn
-            .query_row(
-                "SELECT reference FROM customers WHERE id = ?1",
-                [forgetful],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let (forgetful, reference) = first_under_rule(&conn, today, "never_reminded");
         // An invoice of theirs overdue since the 10th, reminded today.
         let number = "X-REM".to_string();
         crate::invoices::create(
