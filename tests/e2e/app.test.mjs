@@ -493,6 +493,7 @@ test('A backlog on Today: each section counted and summed whole, shown fifty at 
     const first = after[0].replace(/^action-/, '');
     await d.click(`[data-testid="done-${first}"]`);
     await d.waitText('[data-testid="section-calls"] h2 .count', '59');
+    await d.waitText('[data-testid="section-calls"] h2', `9\u202f${600 - 100 - Number(first.slice(1, 4))},00`);
     assert.equal(await rows('section-calls'), 59);
 
     // The section's e-mails: all sixty prepared, the ten not shown too.

@@ -64,13 +64,14 @@ pub fn setup_issuer() -> Connection {
 }
 
 /// A ledger (in memory) with a Today of many actions: `customers` customers C00000…, each
-/// owing one invoice of 100 + n euros, 5, 20 or 35 days late by turn (the standard
-/// scenario's reminder e-mail, call and reminder letter), so each section holds a third.
+/// owing one invoice of 100 + n euros and n % 100 cents (dollars when n ends in 9), 5, 20 or
+/// 35 days late by turn (the standard scenario's reminder e-mail, call and reminder
+/// letter), so each section holds a third.
 pub fn busy_ledger(customers: usize, as_of: NaiveDate) -> Connection {
     use std::fmt::Write;
     let mut conn = crate::open_in_memory().unwrap();
     let mut cs = String::from("reference,name,email,address,postal_code,city\n");
-    let mut is = String::from("number,customer_reference,issue_date,due_date,total\n");
+    let mut is = String::from("number,customer_reference,issue_date,due_date,total,currency\n");
     for c in 0..customers {
         writeln!(
             cs,
@@ -79,9 +80,10 @@ pub fn busy_ledger(customers: usize, as_of: NaiveDate) -> Connection {
         .unwrap();
         let due = as_of - chrono::Duration::days([5, 20, 35][c % 3]);
         let issue = due - chrono::Duration::days(30);
+        let currency = if c % 10 == 9 { "USD" } else { "EUR" };
         writeln!(
             is,
-            "F{c:05},C{c:05},{issue},{due},{}.{:02}",
+            "F{c:05},C{c:05},{issue},{due},{}.{:02},{currency}",
             100 + c,
             c % 100
         )

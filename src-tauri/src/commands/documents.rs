@@ -196,11 +196,17 @@ pub async fn prepare_emails(
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
         let lang = relance_core::settings::ui_language(conn);
         relance_core::store::tidy_partials(&target);
-        // A whole section ("Prepare all the e-mails"), shown or not, or the actions named.
+        // A whole section ("Prepare today's e-mails"), shown or not: its e-mails with invoices
+        // to claim, never one waiting for a decision (those are prepared one by one, as
+        // shown); or the actions named.
         let ids = match section {
             Some(section) => relance_core::dunning::section_actions(conn, today(), section)?
                 .into_iter()
-                .filter(|a| a.channel == relance_core::dunning::scenarios::Channel::Email)
+                .filter(|a| {
+                    a.channel == relance_core::dunning::scenarios::Channel::Email
+                        && !a.needs_decision
+                        && !a.invoices.is_empty()
+                })
                 .map(|a| a.id)
                 .collect(),
             None => ids,

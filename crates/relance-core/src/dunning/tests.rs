@@ -1233,9 +1233,10 @@ fn today_pages_its_sections_and_counts_and_sums_them_whole() {
     let conn = crate::test_support::busy_ledger(180, as_of);
     let all = agenda(&conn, as_of).unwrap();
     assert_eq!(all.len(), 180);
-    let by_hand = |turn: usize| -> i64 {
+    // In euros, and in dollars for the customers whose number ends in 9.
+    let by_hand = |turn: usize, dollars: bool| -> i64 {
         (0..180usize)
-            .filter(|c| c % 3 == turn)
+            .filter(|c| c % 3 == turn && (c % 10 == 9) == dollars)
             .map(|c| (100 + c as i64) * 100 + (c % 100) as i64)
             .sum()
     };
@@ -1291,12 +1292,19 @@ fn today_pages_its_sections_and_counts_and_sums_them_whole() {
                 Some((_, turn, channel)) => {
                     assert_eq!(s.count, 60);
                     assert!(s.actions.iter().all(|a| a.channel == *channel));
-                    assert_eq!(s.totals.len(), 1);
-                    let total = by_hand(*turn);
+                    let totals: Vec<(&str, String)> = s
+                        .totals
+                        .iter()
+                        .map(|t| (t.currency.as_str(), t.amount.clone()))
+                        .collect();
+                    let (euros, dollars) = (by_hand(*turn, false), by_hand(*turn, true));
                     assert_eq!(
-                        s.totals[0].amount,
-                        format!("{}.{:02}", total / 100, total % 100),
-                        "{:?}: every action summed, shown or not",
+                        totals,
+                        [
+                            ("EUR", format!("{}.{:02}", euros / 100, euros % 100)),
+                            ("USD", format!("{}.{:02}", dollars / 100, dollars % 100)),
+                        ],
+                        "{:?}: every action summed per currency, shown or not",
                         s.section
                     );
                 }

@@ -79,6 +79,12 @@ mod beside_a_writer {
                 Box::new(|| crate::dunning::today(c, as_of).map(drop)),
             ),
             (
+                "Today by payer segment",
+                Box::new(|| {
+                    super::today::by_segment(c, as_of, Lang::Fr, &Default::default()).map(drop)
+                }),
+            ),
+            (
                 "dashboard",
                 Box::new(|| super::dashboard::dashboard(c, as_of).map(drop)),
             ),

@@ -127,12 +127,21 @@ mod tests {
                 let ids: Vec<&str> = g.actions.iter().map(|a| a.id.as_str()).collect();
                 let first: Vec<&str> = whole.iter().take(wanted).map(|a| a.id.as_str()).collect();
                 assert_eq!(ids, first, "{:?} {shown:?}", g.segment);
-                let sum: i64 = whole.iter().map(|a| a.amount_minor).sum();
-                assert_eq!(g.totals.len(), 1);
-                assert_eq!(
-                    g.totals[0].amount,
-                    format!("{}.{:02}", sum / 100, sum % 100)
-                );
+                let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
+                for a in &whole {
+                    *sums.entry(a.currency.as_str()).or_default() += a.amount_minor;
+                }
+                let expected: Vec<(&str, String)> = sums
+                    .into_iter()
+                    .map(|(code, sum)| (code, format!("{}.{:02}", sum / 100, sum % 100)))
+                    .collect();
+                let totals: Vec<(&str, String)> = g
+                    .totals
+                    .iter()
+                    .map(|t| (t.currency.as_str(), t.amount.clone()))
+                    .collect();
+                assert_eq!(totals, expected, "{:?}", g.segment);
+                assert_eq!(totals.len(), 2, "euros and dollars");
             }
             let good = &groups[1];
             let asked = shown.get(&Segment::GoodPayer).map_or(0, |&n| n as usize);
