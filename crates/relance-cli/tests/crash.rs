@@ -381,9 +381,10 @@ enum Op {
     IssueCreditNote,
     EinvoiceImport,
     RenameInvoice,
+    ImportPayments,
 }
 
-const OPS: [Op; 20] = [
+const OPS: [Op; 21] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -404,12 +405,16 @@ const OPS: [Op; 20] = [
     Op::IssueCreditNote,
     Op::EinvoiceImport,
     Op::RenameInvoice,
+    Op::ImportPayments,
 ];
 
 struct Setup {
     dir: PathBuf,
     template: PathBuf,
     csv: PathBuf,
+    /// Payments of the demo's customers, as many as take the import's bulk path (their
+    /// caches brought up to date once at the end): imported under the kill.
+    payments_csv: PathBuf,
     /// A camt.053 paying open invoices by their numbers: imported and applied under the kill.
     statement: PathBuf,
     statement_lines: i64,
@@ -696,6 +701,18 @@ fn setup(dir: &Path) -> Setup {
     }
     let csv_path = dir.join("invoices.csv");
     std::fs::write(&csv_path, csv).unwrap();
+    // Each to the customer's oldest open invoices, any excess kept as credit.
+    let mut payments = String::from("customer_reference,date,amount,keep_as_credit\n");
+    for i in 0..IMPORT_ROWS {
+        let customer = ["BOUL01", "GARA05", "PART21", "HOTL03", "ECOL10"][i % 5];
+        payments.push_str(&format!(
+            "{customer},{TODAY},{}.{:02},true\n",
+            1 + i % 40,
+            i % 100
+        ));
+    }
+    let payments_csv = dir.join("payments.csv");
+    std::fs::write(&payments_csv, payments).unwrap();
     // Each line pays one open invoice (not written off, not the one deleted under the kill,
     // none of today's actions: a credit waiting to be matched holds its invoice) to the
     // cent, naming its number: all sure.
@@ -829,6 +846,7 @@ fn setup(dir: &Path) -> Setup {
         dir: dir.to_path_buf(),
         template,
         csv: csv_path,
+        payments_csv,
         statement,
         statement_lines,
         returned,
@@ -851,6 +869,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
     let v = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     match op {
         Op::Import => v(&["import", "invoices", s.csv.to_str().unwrap()]),
+        Op::ImportPayments => v(&["import", "payments", s.payments_csv.to_str().unwrap()]),
         Op::Payment => v(&[
             "payment",
             "add",
@@ -940,6 +959,10 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         Op::Payment => {
             after.payments += 1;
             after.journal += 1;
+        }
+        Op::ImportPayments => {
+            after.payments += IMPORT_ROWS as i64;
+            after.journal += IMPORT_ROWS as i64;
         }
         Op::BulkDone => after.journal += s.action_ids.len() as i64,
         Op::Backup => {}

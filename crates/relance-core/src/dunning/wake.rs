@@ -192,6 +192,24 @@ pub(crate) fn opened_since(conn: &Connection, last_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The triggers that drop the wake date of an invoice settled and give one to compute to an
+/// invoice open again: a bulk import of payments (which only settles) sets them aside and
+/// calls [`settled_since`] once instead.
+pub(crate) const SETTLE_TRIGGERS: [&str; 2] = ["agenda_wake_closed", "agenda_wake_reopened"];
+
+/// What [`SETTLE_TRIGGERS`] do for the invoices the allocations after `last_allocation`
+/// settled, at once (inside the caller's transaction): those now paid lose their wake date.
+/// (An allocation only adds to what is settled: none is opened again.)
+pub(crate) fn settled_since(conn: &Connection, last_allocation: i64) -> Result<()> {
+    conn.execute(
+        "DELETE FROM agenda_wake WHERE invoice_id IN
+           (SELECT a.invoice_id FROM allocations a CROSS JOIN invoices i ON i.id = a.invoice_id
+             WHERE a.id > ?1 AND NOT (i.settled_minor < i.total_minor))",
+        [last_allocation],
+    )?;
+    Ok(())
+}
+
 /// Sets every wake date to be computed, then computes them as of `day` (`relance check
 /// --rebuild`): they then serve from `day` on, even after a refresh of a later day (an
 /// action recorded ahead of time) had them serve only from that one. Returns how many.

@@ -382,6 +382,51 @@ impl InsertedInvoices {
     }
 }
 
+/// The caches each payment keeps by trigger as it settles invoices (the marks of its
+/// customers, their balances and their due dates' rows, the settled invoices' wake dates),
+/// set aside for a bulk import of payments and then brought up to date once for every
+/// allocation it inserted. The settling itself (`allocations_settle`) and the paid date
+/// (`invoices_paid_on`) stay: each payment without an invoice named reads the open invoices
+/// as the ones before left them. A file only, as [`InsertedInvoices`].
+struct InsertedPayments {
+    /// The highest payment and allocation ids before the import.
+    last_payment: i64,
+    last_allocation: i64,
+    triggers: Vec<String>,
+}
+
+impl InsertedPayments {
+    fn set_aside(tx: &Connection) -> Result<InsertedPayments> {
+        let last = |table: &str| -> Result<i64> {
+            Ok(tx.query_row(
+                &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
+                [],
+                |r| r.get(0),
+            )?)
+        };
+        let (last_payment, last_allocation) = (last("payments")?, last("allocations")?);
+        let mut names: Vec<&str> = crate::views::segments::PAYMENT_TRIGGERS.to_vec();
+        names.extend(crate::dunning::wake::SETTLE_TRIGGERS);
+        names.push(crate::views::balances::INVOICE_UPDATE_TRIGGER);
+        let triggers = crate::store::drop_triggers(tx, &names)?;
+        Ok(InsertedPayments {
+            last_payment,
+            last_allocation,
+            triggers,
+        })
+    }
+
+    fn catch_up(self, tx: &Connection) -> Result<()> {
+        if self.triggers.is_empty() {
+            return Ok(());
+        }
+        crate::views::segments::mark_payments_since(tx, self.last_payment, self.last_allocation)?;
+        crate::views::balances::settled_since(tx, self.last_allocation)?;
+        crate::dunning::wake::settled_since(tx, self.last_allocation)?;
+        crate::store::create_again(tx, &self.triggers)
+    }
+}
+
 /// Imports a CSV file. On any bad row nothing is written and every bad row is reported.
 pub fn import(
     conn: &mut Connection,
@@ -451,6 +496,11 @@ pub fn import(
         Some(table) => bulk(conn, table, text)?,
         None => false,
     };
+    // Many payments: the caches their allocations keep by trigger brought up to date once
+    // at the end, from the open invoices of the customers and due dates they settled (read
+    // through their indexes: worth it when the file brings a quarter of the invoices held,
+    // as for the invoices' indexes).
+    let bulk_payments = kind == ImportKind::Payments && bulk(conn, "invoices", text)?;
     // The indexes' sorts in temporary files ([`crate::store::create_again`]): set before the
     // transaction begins (SQLite refuses it inside one), back after it ends. Invoices only:
     // their rows then fire no trigger, so no statement journal goes to a file meanwhile.
@@ -469,6 +519,10 @@ pub fn import(
         let caches = match kind {
             ImportKind::Invoices if is_bulk => Some(InsertedInvoices::set_aside(&tx)?),
             _ => None,
+        };
+        let settled = match bulk_payments {
+            true => Some(InsertedPayments::set_aside(&tx)?),
+            false => None,
         };
         let mut errors = Vec::new();
         let mut rows = 0usize;
@@ -536,6 +590,9 @@ pub fn import(
             crate::store::create_again(&tx, &dropped)?;
             if let Some(caches) = caches {
                 caches.catch_up(&tx)?;
+            }
+            if let Some(settled) = settled {
+                settled.catch_up(&tx)?;
             }
             tx.commit()?;
         }
@@ -940,6 +997,43 @@ mod tests {
         .unwrap()
     }
 
+    /// 60 customers, 40 invoices of 30 of them, some paid, one partly, one written off;
+    /// every cache as a refresh would leave it (no mark, every wake date computed).
+    fn cache_ledger() -> Connection {
+        let mut conn = crate::open_in_memory().unwrap();
+        let mut customers = String::from("reference,name\n");
+        for c in 0..60 {
+            customers.push_str(&format!("C{c},Client {c}\n"));
+        }
+        import(
+            &mut conn,
+            ImportKind::Customers,
+            customers.as_bytes(),
+            false,
+        )
+        .unwrap();
+        let mut before = String::from("number,customer_reference,issue_date,due_date,total\n");
+        for k in 0..40 {
+            before.push_str(&format!(
+                "P{k},C{},2026-01-02,2026-02-01,{}0.00\n",
+                k % 30,
+                k + 1
+            ));
+        }
+        import(&mut conn, ImportKind::Invoices, before.as_bytes(), false).unwrap();
+        // Some paid, one written off, every cache as a refresh would leave it.
+        conn.execute_batch(
+            "UPDATE invoices SET settled_minor = total_minor WHERE number IN ('P3', 'P4');
+             UPDATE invoices SET settled_minor = 500 WHERE number = 'P5';
+             INSERT INTO invoice_closures (invoice_id, kind, on_date, reason)
+                 SELECT id, 'write_off', '2026-03-01', '' FROM invoices WHERE number = 'P6';
+             UPDATE agenda_wake SET wake_on = '2026-04-01';
+             DELETE FROM segment_dirty; DELETE FROM habits_dirty;",
+        )
+        .unwrap();
+        conn
+    }
+
     /// The bulk path sets the insert triggers aside and updates their caches once: the
     /// caches then hold exactly what the same rows imported through the triggers give, in a
     /// ledger that already had invoices, some paid, one written off.
@@ -949,40 +1043,6 @@ mod tests {
             // The bulk path is a file's: a server keeps its triggers.
             return;
         }
-        let ledger = || {
-            let mut conn = crate::open_in_memory().unwrap();
-            let mut customers = String::from("reference,name\n");
-            for c in 0..60 {
-                customers.push_str(&format!("C{c},Client {c}\n"));
-            }
-            import(
-                &mut conn,
-                ImportKind::Customers,
-                customers.as_bytes(),
-                false,
-            )
-            .unwrap();
-            let mut before = String::from("number,customer_reference,issue_date,due_date,total\n");
-            for k in 0..40 {
-                before.push_str(&format!(
-                    "P{k},C{},2026-01-02,2026-02-01,{}0.00\n",
-                    k % 30,
-                    k + 1
-                ));
-            }
-            import(&mut conn, ImportKind::Invoices, before.as_bytes(), false).unwrap();
-            // Some paid, one written off, every cache as a refresh would leave it.
-            conn.execute_batch(
-                "UPDATE invoices SET settled_minor = total_minor WHERE number IN ('P3', 'P4');
-                 UPDATE invoices SET settled_minor = 500 WHERE number = 'P5';
-                 INSERT INTO invoice_closures (invoice_id, kind, on_date, reason)
-                     SELECT id, 'write_off', '2026-03-01', '' FROM invoices WHERE number = 'P6';
-                 UPDATE agenda_wake SET wake_on = '2026-04-01';
-                 DELETE FROM segment_dirty; DELETE FROM habits_dirty;",
-            )
-            .unwrap();
-            conn
-        };
         let mut lines = Vec::new();
         for i in 0..BULK_ROWS {
             let currency = if i % 7 == 0 { "USD" } else { "EUR" };
@@ -997,7 +1057,7 @@ mod tests {
             ));
         }
         let header = "number,customer_reference,issue_date,due_date,total,currency\n";
-        let mut bulk_ledger = ledger();
+        let mut bulk_ledger = cache_ledger();
         let all = format!("{header}{}", lines.concat());
         assert!(
             bulk(&bulk_ledger, "invoices", &all).unwrap(),
@@ -1010,7 +1070,7 @@ mod tests {
             false,
         )
         .unwrap();
-        let mut row_ledger = ledger();
+        let mut row_ledger = cache_ledger();
         for half in lines.chunks(BULK_ROWS / 2) {
             let part = format!("{header}{}", half.concat());
             assert!(!bulk(&row_ledger, "invoices", &part).unwrap(), "row by row");
@@ -1022,8 +1082,14 @@ mod tests {
             )
             .unwrap();
         }
-        // (each with at least this many rows: a comparison of next to nothing proves nothing)
-        for (sql, least) in [
+        same_caches(&bulk_ledger, &row_ledger, &[]);
+    }
+
+    /// The caches two ledgers keep (the same rows in every one), and the balances of the
+    /// first as derived from its invoices; `more` are other reads to compare, each with at
+    /// least this many rows (a comparison of next to nothing proves nothing).
+    fn same_caches(bulk_ledger: &Connection, row_ledger: &Connection, more: &[(&str, usize)]) {
+        for &(sql, least) in [
             ("SELECT * FROM agenda_wake ORDER BY invoice_id", 40),
             ("SELECT * FROM segment_dirty ORDER BY customer_id", 40),
             ("SELECT * FROM habits_dirty ORDER BY customer_id", 40),
@@ -1036,11 +1102,179 @@ mod tests {
                 "SELECT * FROM oldest_dues ORDER BY currency, oldest_due",
                 10,
             ),
-        ] {
-            let (bulk_rows, trigger_rows) = (rows(&bulk_ledger, sql), rows(&row_ledger, sql));
-            assert!(bulk_rows.len() > least, "{sql}: {}", bulk_rows.len());
+        ]
+        .iter()
+        .chain(more)
+        {
+            let (bulk_rows, trigger_rows) = (rows(bulk_ledger, sql), rows(row_ledger, sql));
+            assert!(
+                bulk_rows.len() > least,
+                "{sql}: {} {bulk_rows:?}",
+                bulk_rows.len()
+            );
             assert_eq!(bulk_rows, trigger_rows, "{sql}");
         }
+        assert_eq!(
+            crate::views::balances::verify(bulk_ledger, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    /// A bulk import of payments sets aside the triggers that keep the caches as each
+    /// allocation settles an invoice, and brings them up to date once: the caches, the
+    /// invoices settled and their paid dates then hold exactly what the same rows imported
+    /// through the triggers give. Payments name an invoice or let the oldest open ones take
+    /// them, in two currencies, some beyond what is owed (kept as credit), some settling an
+    /// invoice under a promise or one written off.
+    #[test]
+    fn a_bulk_import_of_payments_keeps_the_caches_as_the_triggers_would() {
+        if crate::open_in_memory().unwrap().dialect() != crate::store::sql::Dialect::Sqlite {
+            return;
+        }
+        let as_of = crate::test_support::day("2026-03-31");
+        let ledger = || {
+            let mut conn = cache_ledger();
+            let mut invoices =
+                String::from("number,customer_reference,issue_date,due_date,total,currency\n");
+            for i in 0..12_000 {
+                let currency = if i % 7 == 0 { "USD" } else { "EUR" };
+                invoices.push_str(&format!(
+                    "N{i},C{},2025-12-0{},2026-{:02}-{:02},{}.{:02},{currency}\n",
+                    i % 45,
+                    1 + i % 9,
+                    1 + (i / 7) % 12,
+                    1 + i % 28,
+                    20 + i % 400,
+                    i % 100
+                ));
+            }
+            import(&mut conn, ImportKind::Invoices, invoices.as_bytes(), false).unwrap();
+            for (customer, invoice) in [("C3", "N3"), ("C4", "P4"), ("C5", "N50")] {
+                crate::dunning::promises::add(
+                    &mut conn,
+                    &crate::dunning::promises::PromiseInput {
+                        customer: customer.into(),
+                        invoices: vec![invoice.into()],
+                        promised_date: "2026-04-15".into(),
+                        amount: String::new(),
+                        note: String::new(),
+                    },
+                    as_of,
+                )
+                .ok();
+            }
+            conn.execute_batch(
+                "UPDATE agenda_wake SET wake_on = '2026-04-01';
+                 DELETE FROM segment_dirty; DELETE FROM habits_dirty;",
+            )
+            .unwrap();
+            conn
+        };
+        let mut lines = Vec::new();
+        for i in 0..BULK_ROWS {
+            // Every third names its invoice (the customer's own, in its currency); the
+            // others go to the customer's oldest open invoices in their currency.
+            let named = i % 3 == 0;
+            let currency = match named {
+                true if i % 7 == 0 => "USD",
+                true => "EUR",
+                false if i % 5 == 0 => "USD",
+                false => "EUR",
+            };
+            let invoice = if named {
+                format!("N{i}")
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "C{},2026-03-{:02},{}.{:02},{currency},{invoice},true\n",
+                i % 45,
+                1 + i % 28,
+                // (some customers pay much more than others: their oldest open due dates
+                // then differ)
+                (1 + i % 100) * (1 + (i % 45) / 5),
+                i % 100
+            ));
+        }
+        let header = "customer_reference,date,amount,currency,invoice_number,keep_as_credit\n";
+        let mut bulk_ledger = ledger();
+        let all = format!("{header}{}", lines.concat());
+        assert!(
+            bulk(&bulk_ledger, "invoices", &all).unwrap(),
+            "the bulk path"
+        );
+        import(
+            &mut bulk_ledger,
+            ImportKind::Payments,
+            all.as_bytes(),
+            false,
+        )
+        .unwrap();
+        let mut row_ledger = ledger();
+        for half in lines.chunks(BULK_ROWS / 2) {
+            let part = format!("{header}{}", half.concat());
+            assert!(!bulk(&row_ledger, "invoices", &part).unwrap(), "row by row");
+            import(
+                &mut row_ledger,
+                ImportKind::Payments,
+                part.as_bytes(),
+                false,
+            )
+            .unwrap();
+        }
+        let paid: i64 = bulk_ledger
+            .query_row(
+                "SELECT COUNT(*) FROM invoices WHERE paid_on IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(paid > 1_000, "{paid} invoices paid");
+        same_caches(
+            &bulk_ledger,
+            &row_ledger,
+            &[
+                (
+                    "SELECT id, settled_minor, paid_on FROM invoices ORDER BY id",
+                    12_000,
+                ),
+                ("SELECT * FROM allocations ORDER BY id", 10_000),
+                (
+                    "SELECT id, customer_id, date, currency, amount_minor, method FROM payments
+                      ORDER BY id",
+                    9_999,
+                ),
+                ("SELECT * FROM promise_invoices ORDER BY promise_id", 1),
+            ],
+        );
+        // The triggers are back: a payment recorded after moves the caches.
+        let open = |c: &Connection| -> Option<i64> {
+            use crate::store::sql::OptionalExtension;
+            c.query_row(
+                "SELECT open_minor FROM customer_balances
+                  WHERE customer_id = (SELECT id FROM customers WHERE reference = 'C50')",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap()
+        };
+        assert_eq!(open(&bulk_ledger), None);
+        import(
+            &mut bulk_ledger,
+            ImportKind::Invoices,
+            b"number,customer_reference,issue_date,due_date,total\nZ1,C50,2026-03-01,2026-03-31,80.00\n",
+            false,
+        )
+        .unwrap();
+        import(
+            &mut bulk_ledger,
+            ImportKind::Payments,
+            b"customer_reference,date,amount\nC50,2026-03-30,30.00\n",
+            false,
+        )
+        .unwrap();
+        assert_eq!(open(&bulk_ledger), Some(5000));
         assert_eq!(
             crate::views::balances::verify(&bulk_ledger, crate::Lang::En).unwrap(),
             Vec::<String>::new()

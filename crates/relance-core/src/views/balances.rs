@@ -333,6 +333,58 @@ pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The trigger that moves an invoice's share of its customer's balance and of its due
+/// date's row when it changes (a payment settling it): a bulk import of payments sets it
+/// aside and calls [`settled_since`] once instead.
+pub(crate) const INVOICE_UPDATE_TRIGGER: &str = "customer_balance_invoice";
+
+/// What [`INVOICE_UPDATE_TRIGGER`] does for the invoices the allocations after
+/// `last_allocation` settled, at once (inside the caller's transaction): the balance of each
+/// of their customers in their currency, and the row of each of their due dates, are summed
+/// again from the open invoices (their customer's, or due that day: the open invoices'
+/// indexes).
+pub(crate) fn settled_since(tx: &Connection, last_allocation: i64) -> Result<()> {
+    // (the earliest open due dates' counts follow the balances' rows through their triggers)
+    let customers = "(SELECT DISTINCT i.customer_id, i.currency FROM allocations a
+                        CROSS JOIN invoices i ON i.id = a.invoice_id WHERE a.id > ?1)";
+    tx.execute(
+        &format!("DELETE FROM customer_balances WHERE (customer_id, currency) IN {customers}"),
+        [last_allocation],
+    )?;
+    tx.execute(
+        &format!(
+            "INSERT INTO customer_balances (customer_id, currency, open_minor, open_count,
+                                            oldest_due)
+             SELECT i.customer_id, i.currency, SUM({SHARE}), COUNT(*), MIN(i.due_date)
+               FROM {customers} k
+              CROSS JOIN invoices i INDEXED BY invoices_open_customer
+                 ON i.customer_id = k.customer_id AND i.settled_minor < i.total_minor
+              WHERE i.currency = k.currency AND {COUNTED}
+              GROUP BY i.customer_id, i.currency"
+        ),
+        [last_allocation],
+    )?;
+    let dues = "(SELECT DISTINCT i.currency, i.due_date FROM allocations a
+                   CROSS JOIN invoices i ON i.id = a.invoice_id WHERE a.id > ?1)";
+    tx.execute(
+        &format!("DELETE FROM due_balances WHERE (currency, due_date) IN {dues}"),
+        [last_allocation],
+    )?;
+    tx.execute(
+        &format!(
+            "INSERT INTO due_balances (currency, due_date, open_minor, open_count)
+             SELECT i.currency, i.due_date, SUM({SHARE}), COUNT(*)
+               FROM {dues} k
+              CROSS JOIN invoices i INDEXED BY invoices_open_due
+                 ON i.due_date = k.due_date AND i.settled_minor < i.total_minor
+              WHERE i.currency = k.currency AND {COUNTED}
+              GROUP BY i.currency, i.due_date"
+        ),
+        [last_allocation],
+    )?;
+    Ok(())
+}
+
 /// Writes the derived balances in place of the kept ones, inside the caller's transaction;
 /// returns how many rows it wrote.
 pub fn rebuild_in(tx: &Connection) -> Result<usize> {

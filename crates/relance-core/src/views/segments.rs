@@ -686,6 +686,50 @@ pub(crate) fn mark_invoices_since(conn: &Connection, last_id: i64) -> Result<()>
     )
 }
 
+/// The triggers that mark the customers of each payment inserted, of each allocation and
+/// of each invoice it settles (their segment, their habits; the segment of whoever promised
+/// to pay that invoice): a bulk import of payments sets them aside and calls
+/// [`mark_payments_since`] once instead.
+pub(crate) const PAYMENT_TRIGGERS: [&str; 5] = [
+    "segment_dirty_payment_new",
+    "habits_dirty_payment_new",
+    "segment_dirty_allocation_new",
+    "segment_dirty_invoice",
+    "habits_dirty_invoice",
+];
+
+/// What [`PAYMENT_TRIGGERS`] do, for every payment inserted after `last_payment` and every
+/// allocation after `last_allocation` at once (inside the caller's transaction): the payers
+/// and the customers of the invoices settled are marked, and those who promised to pay
+/// one of those invoices (their segment only).
+pub(crate) fn mark_payments_since(
+    conn: &Connection,
+    last_payment: i64,
+    last_allocation: i64,
+) -> Result<()> {
+    mark(
+        conn,
+        "SELECT DISTINCT customer_id FROM payments WHERE id > ?1",
+        last_payment,
+    )?;
+    mark(
+        conn,
+        "SELECT DISTINCT i.customer_id FROM allocations a
+           CROSS JOIN invoices i ON i.id = a.invoice_id WHERE a.id > ?1",
+        last_allocation,
+    )?;
+    conn.execute(
+        "INSERT INTO segment_dirty (customer_id)
+         SELECT DISTINCT p.customer_id FROM allocations a
+           CROSS JOIN promise_invoices pi ON pi.invoice_id = a.invoice_id
+           CROSS JOIN promises p ON p.id = pi.promise_id
+          WHERE a.id > ?1
+         ON CONFLICT DO NOTHING",
+        [last_allocation],
+    )?;
+    Ok(())
+}
+
 /// How many customers whose invoices or payments changed since the day's refresh the
 /// dashboard computes the habits of again (two indexed reads each) before it computes every
 /// customer's instead (one pass over a year of paid invoices and payments: half a second at
