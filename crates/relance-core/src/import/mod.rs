@@ -1149,7 +1149,7 @@ mod tests {
                 ));
             }
             import(&mut conn, ImportKind::Invoices, invoices.as_bytes(), false).unwrap();
-            for (customer, invoice) in [("C3", "N3"), ("C4", "P4"), ("C5", "N50")] {
+            for (customer, invoice) in [("C3", "N3"), ("C5", "N50"), ("C8", "N8")] {
                 crate::dunning::promises::add(
                     &mut conn,
                     &crate::dunning::promises::PromiseInput {
@@ -1161,10 +1161,14 @@ mod tests {
                     },
                     as_of,
                 )
-                .ok();
+                .unwrap();
             }
+            // A promise to pay C3's invoice made by another customer, who pays nothing
+            // here: only the promise marks them.
             conn.execute_batch(
-                "UPDATE agenda_wake SET wake_on = '2026-04-01';
+                "UPDATE promises SET customer_id = (SELECT id FROM customers WHERE reference = 'C50')
+                  WHERE id = (SELECT MIN(id) FROM promises);
+                 UPDATE agenda_wake SET wake_on = '2026-04-01';
                  DELETE FROM segment_dirty; DELETE FROM habits_dirty;",
             )
             .unwrap();
@@ -1172,9 +1176,10 @@ mod tests {
         };
         let mut lines = Vec::new();
         for i in 0..BULK_ROWS {
-            // Every third names its invoice (the customer's own, in its currency); the
-            // others go to the customer's oldest open invoices in their currency.
-            let named = i % 3 == 0;
+            // Every fourth names its invoice (the customer's own, in its currency); the
+            // others go to the customer's oldest open invoices in their currency (every
+            // customer has both, 4 and 45 being coprime; C6's written-off P6 among them).
+            let named = i % 4 == 0;
             let currency = match named {
                 true if i % 7 == 0 => "USD",
                 true => "EUR",
@@ -1244,7 +1249,22 @@ mod tests {
                       ORDER BY id",
                     9_999,
                 ),
-                ("SELECT * FROM promise_invoices ORDER BY promise_id", 1),
+                ("SELECT * FROM promise_invoices ORDER BY promise_id", 2),
+                (
+                    "SELECT type, name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name",
+                    50,
+                ),
+                (
+                    "SELECT i.settled_minor FROM invoices i
+                       JOIN invoice_closures x ON x.invoice_id = i.id AND x.kind = 'write_off'
+                      WHERE i.settled_minor > 0",
+                    0,
+                ),
+                (
+                    "SELECT customer_id FROM segment_dirty
+                      WHERE customer_id = (SELECT id FROM customers WHERE reference = 'C50')",
+                    0,
+                ),
             ],
         );
         // The triggers are back: a payment recorded after moves the caches.
