@@ -509,6 +509,13 @@ test('A backlog on Today: each section counted and summed whole, shown fifty at 
     await d.click('[data-testid="show-more-segment-new"]');
     await d.waitFor(async () => (await rows('segment-group-new')) === 59, 'the nine more');
     await d.screenshot(shots, '03-by-segment');
+    // Back on Today after a visit elsewhere (as after another window's change): grouped
+    // the same way, the page asked for still shown.
+    await d.click('[data-testid="nav-customer"]');
+    await d.find('[data-testid="customer-list"]', 'the customers');
+    await d.click('[data-testid="nav-today"]');
+    await d.waitText('[data-testid="segment-group-new"] h2 .count', '59');
+    await d.waitFor(async () => (await rows('segment-group-new')) === 59, 'the page kept');
   });
 });
 
