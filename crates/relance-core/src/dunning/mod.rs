@@ -169,9 +169,11 @@ pub struct TodaySection {
     pub totals: Vec<Amount>,
 }
 
-/// A page of actions: the first `shown` of `all` (in their order), how many there are, and
-/// the sum of all their amounts per currency.
-pub fn page_of(all: Vec<Action>, shown: usize) -> Result<(Vec<Action>, usize, Vec<Amount>)> {
+/// A page of actions: the first of `all` (in their order), as many as `asked` ([`TODAY_PAGE`]
+/// when none is asked; never fewer), how many there are, and the sum of all their amounts
+/// per currency.
+pub fn page_of(all: Vec<Action>, asked: Option<u32>) -> Result<(Vec<Action>, usize, Vec<Amount>)> {
+    let shown = asked.map_or(TODAY_PAGE, |n| (n as usize).max(TODAY_PAGE));
     let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
     for a in &all {
         let sum = sums.entry(a.currency.as_str()).or_default();
@@ -212,11 +214,8 @@ pub fn today_showing(
     ]
     .into_iter()
     .map(|section| {
-        let wanted = shown
-            .get(&section)
-            .map_or(TODAY_PAGE, |&n| (n as usize).max(TODAY_PAGE));
         let all = by_section.remove(&section).unwrap_or_default();
-        let (actions, count, totals) = page_of(all, wanted)?;
+        let (actions, count, totals) = page_of(all, shown.get(&section).copied())?;
         Ok(TodaySection {
             section,
             actions,

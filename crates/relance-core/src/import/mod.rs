@@ -342,6 +342,16 @@ fn bulk(tx: &Connection, table: &str, text: &str) -> Result<bool> {
     Ok(lines as i64 * 4 >= held)
 }
 
+/// The highest id in `table` (a constant name), 0 when empty: the rows a bulk import
+/// inserts come after it.
+fn last_id(tx: &Connection, table: &str) -> Result<i64> {
+    Ok(tx.query_row(
+        &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// The caches every invoice inserted updates through a trigger (its wake date, its
 /// customer's marks and balance), set aside for a bulk import of invoices and then updated
 /// once for every invoice it inserted: the same rows, without a trigger run and a statement
@@ -355,9 +365,7 @@ struct InsertedInvoices {
 
 impl InsertedInvoices {
     fn set_aside(tx: &Connection) -> Result<InsertedInvoices> {
-        let last_id = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM invoices", [], |r| {
-            r.get(0)
-        })?;
+        let last_id = last_id(tx, "invoices")?;
         let [segment, habits] = crate::views::segments::INVOICE_INSERT_TRIGGERS;
         let triggers = crate::store::drop_triggers(
             tx,
@@ -397,14 +405,8 @@ struct InsertedPayments {
 
 impl InsertedPayments {
     fn set_aside(tx: &Connection) -> Result<InsertedPayments> {
-        let last = |table: &str| -> Result<i64> {
-            Ok(tx.query_row(
-                &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
-                [],
-                |r| r.get(0),
-            )?)
-        };
-        let (last_payment, last_allocation) = (last("payments")?, last("allocations")?);
+        let (last_payment, last_allocation) =
+            (last_id(tx, "payments")?, last_id(tx, "allocations")?);
         let mut names: Vec<&str> = crate::views::segments::PAYMENT_TRIGGERS.to_vec();
         names.extend(crate::dunning::wake::SETTLE_TRIGGERS);
         names.push(crate::views::balances::INVOICE_UPDATE_TRIGGER);

@@ -3,7 +3,7 @@
 //! group counted and summed in full and shown a page at a time, as the sections are.
 
 use super::segments::{self, Segment};
-use crate::dunning::{self, Action, TODAY_PAGE};
+use crate::dunning::{self, Action};
 use crate::error::{Lang, Result};
 use crate::money::Amount;
 use crate::store::sql::Connection;
@@ -29,7 +29,7 @@ pub struct SegmentGroup {
 
 /// Today's actions by their customer's segment, in the segments' order (new customers
 /// first, in dispute last), groups without actions left out; each shows as many actions as
-/// `shown` asks ([`TODAY_PAGE`] for a segment it does not name; never fewer). A customer
+/// `shown` asks ([`dunning::TODAY_PAGE`] for a segment it does not name; never fewer). A customer
 /// with no segment computed (none yet) counts as new.
 pub fn by_segment(
     conn: &Connection,
@@ -46,23 +46,18 @@ pub fn by_segment(
             .into_iter()
             .map(|c| (c.customer_id, c.segment))
             .collect();
-        let rank = |s: Segment| Segment::ALL.iter().position(|x| *x == s).unwrap_or(0);
-        let mut groups: BTreeMap<usize, Vec<Action>> = BTreeMap::new();
+        let mut groups: BTreeMap<Segment, Vec<Action>> = BTreeMap::new();
         for a in actions {
             let s = segment_of
                 .get(&a.customer_id)
                 .copied()
                 .unwrap_or(Segment::New);
-            groups.entry(rank(s)).or_default().push(a);
+            groups.entry(s).or_default().push(a);
         }
         groups
             .into_iter()
-            .map(|(k, all)| {
-                let segment = Segment::ALL[k];
-                let wanted = shown
-                    .get(&segment)
-                    .map_or(TODAY_PAGE, |&n| (n as usize).max(TODAY_PAGE));
-                let (actions, count, totals) = dunning::page_of(all, wanted)?;
+            .map(|(segment, all)| {
+                let (actions, count, totals) = dunning::page_of(all, shown.get(&segment).copied())?;
                 Ok(SegmentGroup {
                     segment,
                     name: segment.name(lang).to_string(),
@@ -78,6 +73,7 @@ pub fn by_segment(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dunning::TODAY_PAGE;
     use crate::test_support::{busy_ledger, day};
 
     /// Grouped by segment, Today is the same agenda cut another way: every action once, in
@@ -99,6 +95,10 @@ mod tests {
             )
             .unwrap();
         }
+        assert!(
+            Segment::ALL.windows(2).all(|w| w[0] < w[1]),
+            "the segments order as ALL lists them"
+        );
         let all = dunning::agenda(&conn, as_of).unwrap();
         let segment_of: HashMap<i64, Segment> = segments::current(&conn, as_of, Lang::En)
             .unwrap()
