@@ -98,11 +98,11 @@ pub fn import(conn: &mut Connection, args: ImportArgs) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|e| Error::file("file", file, e))?;
     let r = import::import(conn, kind.into(), &bytes, dry_run)?;
     if !r.dry_run {
-        // The imported invoices' wake dates, as the app computes them after an import. The
-        // import stands either way: a date left to compute is derived by the agenda
-        // meanwhile and computed at the next start or action.
+        // The imported invoices' wake dates and the day's actions kept for Today, as the app
+        // computes them after an import. The import stands either way: what is left to
+        // compute is derived by the agenda meanwhile and computed at the next start or action.
         let _ = relance_core::app::today()
-            .and_then(|today| relance_core::dunning::wake::refresh(conn, today));
+            .and_then(|today| relance_core::dunning::refresh_day(conn, today));
     }
     if r.dry_run {
         out!(

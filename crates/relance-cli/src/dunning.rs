@@ -43,25 +43,39 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
         );
         let n = relance_core::views::balances::rebuild(conn)?;
         out!("Every customer's open balance summed again from their invoices: {n} balance(s).");
+        let n = dunning::kept::rebuild(conn, as_of)?;
+        out!("The actions of {as_of} kept for Today derived again: {n} action(s).");
     }
     // Both readings of one moment: another person's write between them is no difference.
-    let (verified, segments, habits, balances) = {
+    let (verified, segments, habits, balances, kept) = {
         let snapshot = conn.snapshot()?;
         (
             dunning::wake::verify(&snapshot, as_of, lang)?,
             relance_core::views::segments::verify(&snapshot, as_of, lang)?,
             relance_core::views::segments::verify_habits(&snapshot, as_of, lang)?,
             relance_core::views::balances::verify(&snapshot, lang)?,
+            dunning::kept::verify(&snapshot, lang)?,
         )
     };
     let mut findings = verified.findings.clone();
     findings.extend(segments.clone().unwrap_or_default());
     findings.extend(habits.clone().unwrap_or_default());
     findings.extend(balances);
+    findings.extend(kept.clone().unwrap_or_default());
     if !findings.is_empty() {
         return Err(relance_core::Error::CacheDiffers(findings));
     }
     out!("Every customer's open balance kept for the Customers list is the sum of their invoices.");
+    match kept {
+        Some(_) => out!(
+            "The actions kept for Today are the derived ones for every customer whose facts \
+             did not change since they were kept."
+        ),
+        None => out!(
+            "No actions are kept for Today (none kept, or a setting they follow from changed \
+             since): Today derives the whole day (`relance check --rebuild` keeps them)."
+        ),
+    }
     match segments {
         Some(_) => out!(
             "The payer segments stored by the refresh of {as_of} are the derived ones for \

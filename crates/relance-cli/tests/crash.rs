@@ -217,6 +217,12 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
             .unwrap()
             .findings,
     );
+    // The actions kept for Today: the derived ones for every customer not marked since.
+    bad.extend(
+        relance_core::dunning::kept::verify(&conn, relance_core::Lang::En)
+            .unwrap()
+            .unwrap_or_default(),
+    );
     // The payer segments Today's sanction proposals read: the stored ones are the derived
     // ones for every customer not marked since the day's refresh.
     bad.extend(

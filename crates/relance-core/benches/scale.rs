@@ -520,9 +520,32 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{} actions", actions.len()),
         t,
     );
+    // Then, as a start does, the day's actions kept for Today: what each page of Today then
+    // counts, sums and cuts from an index.
+    let start = Instant::now();
+    let n = relance_core::dunning::kept::refresh(&mut conn, as_of).unwrap();
+    note(
+        "actions kept for Today (a start's)",
+        format!("{n} actions"),
+        start.elapsed(),
+    );
+    assert!(relance_core::dunning::kept::serves(&conn, as_of).unwrap());
+    let (t, derived) = time(3, || {
+        relance_core::dunning::derived_sections(&conn, as_of, &Default::default()).unwrap()
+    });
+    note(
+        "Today's sections with the backlog, derived whole (nothing kept)",
+        format!("{} actions", derived.iter().map(|s| s.count).sum::<usize>()),
+        t,
+    );
     // What the window receives of that backlog: each section's first page, every action
-    // counted and summed (the whole agenda was sent, and drawn, before Today was paged).
+    // counted and summed (the whole agenda was sent, and drawn, before Today was paged),
+    // read through the kept actions.
     let (t, sections) = time(3, || relance_core::dunning::today(&conn, as_of).unwrap());
+    assert_eq!(
+        serde_json::to_string(&sections).unwrap(),
+        serde_json::to_string(&derived).unwrap()
+    );
     let sent = serde_json::to_vec(&sections).unwrap().len();
     let whole = serde_json::to_vec(&actions).unwrap().len();
     note(
@@ -1080,6 +1103,21 @@ fn main() {
         actions.len(),
         ms(t)
     );
+    // Today as a start shows it: the day's actions kept, then each section's first page,
+    // counted and summed from them.
+    let start = Instant::now();
+    let kept = relance_core::dunning::kept::refresh(&mut conn, as_of).unwrap();
+    println!(
+        "actions kept for Today (a start's): {kept} actions   {}",
+        ms(start.elapsed())
+    );
+    let (t, sections) = time(11, || relance_core::dunning::today(&conn, as_of).unwrap());
+    println!(
+        "Today's sections (a page each) read through them: {} of {} actions   median {}",
+        sections.iter().map(|s| s.actions.len()).sum::<usize>(),
+        sections.iter().map(|s| s.count).sum::<usize>(),
+        ms(t)
+    );
     // Mark the whole agenda done (one journal entry per action), then ask again.
     let ids: Vec<String> = actions.iter().map(|a| a.id.clone()).collect();
     let start = Instant::now();
@@ -1096,6 +1134,12 @@ fn main() {
     println!(
         "agenda with that history: {} actions   median {}",
         after.len(),
+        ms(t)
+    );
+    let (t, sections) = time(11, || relance_core::dunning::today(&conn, as_of).unwrap());
+    println!(
+        "Today's sections with that history: {} actions   median {}",
+        sections.iter().map(|s| s.count).sum::<usize>(),
         ms(t)
     );
 

@@ -679,9 +679,11 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<Copied> {
     // Invoices carried came in with the triggers set aside: every wake date is computed
     // again (by the next start or action; the agenda derives them meanwhile), and every
     // customer's segment until the next refresh; the customers' balances are summed
-    // again. Otherwise the file's wake dates, segments and balances are its facts'.
+    // again, and nothing is kept for Today (the next start or action keeps the day again).
+    // Otherwise the file's wake dates, segments, balances and kept actions are its facts'.
     if !carried.is_empty() {
         crate::dunning::wake::reset_in(&tx)?;
+        tx.execute("DELETE FROM agenda_kept_day", [])?;
         crate::views::segments::mark_everyone(&tx)?;
         crate::views::balances::rebuild_in(&tx)?;
     }

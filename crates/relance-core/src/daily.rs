@@ -296,6 +296,22 @@ mod tests {
             assert!(crate::views::segments::verify(&conn, today, lang)
                 .unwrap()
                 .is_some_and(|found| found.len() == 1));
+            // Without what later migrations add (46: the actions kept for Today).
+            let later: Vec<(String, String)> = conn
+                .prepare(
+                    "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')
+                       AND (name LIKE 'agenda_kept%' OR name LIKE 'agenda_stale%')
+                     ORDER BY type DESC",
+                )
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<crate::store::sql::Result<_>>()
+                .unwrap();
+            for (kind, name) in later {
+                conn.execute_batch(&format!("DROP {} {name}", kind.to_uppercase()))
+                    .unwrap();
+            }
             conn.pragma_update("user_version", 44).unwrap();
         }
         let mut conn = crate::open(&path).unwrap();

@@ -702,8 +702,9 @@ pub fn load(conn: &mut Connection, as_of: NaiveDate) -> Result<DemoReport> {
             as_of,
         )?;
     }
-    // Today of the demo reads its invoices by their wake dates.
+    // Today of the demo reads its invoices by their wake dates and its actions kept.
     crate::dunning::wake::refresh_in(&tx, as_of)?;
+    crate::dunning::kept::refresh_in(&tx, as_of)?;
     tx.commit()?;
     Ok(report)
 }

@@ -71,8 +71,9 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
     // The day's payer segments (a change is a history entry). Like the snapshot, a failure
     // here does not stop the user working.
     let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
-    // Today's wake dates (the segments just refreshed may have changed some scenarios).
-    let warning = warning.or_else(|| dunning::wake::refresh(&mut conn, today).err());
+    // Today's wake dates (the segments just refreshed may have changed some scenarios) and
+    // the day's actions kept for Today.
+    let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
     Ok((conn, warning))
 }
 
@@ -89,7 +90,7 @@ pub fn start_at(
             let mut conn = open_server(address)?;
             let warning = store::finish_pending(&conn).err();
             let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
-            let warning = warning.or_else(|| dunning::wake::refresh(&mut conn, today).err());
+            let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
             Ok((conn, warning))
         }
     }

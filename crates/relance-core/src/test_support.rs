@@ -96,6 +96,6 @@ pub fn busy_ledger(customers: usize, as_of: NaiveDate) -> Connection {
         crate::import::import(&mut conn, kind, csv.as_bytes(), false).unwrap();
     }
     company(&conn);
-    crate::dunning::wake::refresh(&mut conn, as_of).unwrap();
+    crate::dunning::refresh_day(&mut conn, as_of).unwrap();
     conn
 }

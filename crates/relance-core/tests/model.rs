@@ -32,6 +32,9 @@
 //! - today's agenda and that of 7, 30 and 120 days later read through the wake dates is the
 //!   agenda derived from every open invoice, and every open invoice has its wake date (each
 //!   new day computes them, as a shell's start does);
+//! - the actions kept for Today (each new day keeps them, as a shell's start does; each act
+//!   and undo keeps its customers') are the derived ones for every customer not marked since,
+//!   and Today's sections read through them are those cut from the derived agenda;
 //! - an invoice imported from its e-invoice (UBL) is the model's recorded invoice, its buyer
 //!   found by SIREN or name; the same file again adds nothing;
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
@@ -594,10 +597,10 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
     match *op {
         Op::Advance { days } => {
             w.today = today + Duration::days(days);
-            // A new day: the shells' start refreshes the payer segments and computes the
-            // wake dates as of it.
+            // A new day: the shells' start refreshes the payer segments, computes the wake
+            // dates and keeps the day's actions for Today as of it.
             relance_core::daily::refresh_segments(&mut w.conn, w.today).unwrap();
-            dunning::wake::refresh(&mut w.conn, w.today).unwrap();
+            dunning::refresh_day(&mut w.conn, w.today).unwrap();
         }
         Op::DoToday { all, undo } => {
             let agenda = dunning::agenda(&w.conn, today).unwrap();
@@ -752,7 +755,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             // carries over only adds). Not the caches kept per open invoice, per customer
             // owing or per due date (wake dates, balances and their summaries): a credit
             // note carried over can settle an invoice the file held open, and its rows go;
-            // `check` compares them with the facts.
+            // nor the actions kept for Today, which a restore that carries anything stops
+            // serving; `check` compares them with the facts.
             let file = Connection::open_sqlite_file(&path, true).unwrap();
             let (now, then_) = (table_sizes(&w.conn), table_sizes(&file));
             let names =
@@ -761,6 +765,9 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             for ((t, have, _), (_, had, _)) in now.iter().zip(then_) {
                 let caches = [
                     "agenda_wake",
+                    "agenda_kept",
+                    "agenda_kept_day",
+                    "agenda_stale",
                     "customer_balances",
                     "due_balances",
                     "oldest_dues",
@@ -2183,6 +2190,30 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         .unwrap()
         .findings;
     prop_assert!(wrong.is_empty(), "wake dates: {:?}", wrong);
+    // The actions kept for Today are the derived ones for every customer not marked since,
+    // and Today's sections read through them (counts, totals, first pages of every size
+    // asked) are the sections cut from the derived agenda.
+    let wrong = dunning::kept::verify(&w.conn, Lang::En).unwrap();
+    prop_assert!(
+        wrong.as_ref().is_none_or(|w| w.is_empty()),
+        "kept actions: {:?}",
+        wrong
+    );
+    for asked in [0u32, 1, 60] {
+        let shown: std::collections::HashMap<dunning::Section, u32> = [
+            (dunning::Section::Calls, asked),
+            (dunning::Section::Emails, asked + 2),
+        ]
+        .into_iter()
+        .collect();
+        prop_assert_eq!(
+            serde_json::to_string(&dunning::today_showing(&w.conn, w.today, &shown).unwrap())
+                .unwrap(),
+            serde_json::to_string(&dunning::derived_sections(&w.conn, w.today, &shown).unwrap())
+                .unwrap(),
+            "Today's sections read through the kept actions"
+        );
+    }
     // The customers' open balances the Customers list sorts by are their invoices' sums,
     // and the list's pages by an amount read from them are the pages summed.
     let wrong = relance_core::views::balances::verify(&w.conn, Lang::En).unwrap();

@@ -121,10 +121,10 @@ pub async fn import_csv(
         let bytes = std::fs::read(&path).map_err(|e| Error::file("file", path.as_ref(), e))?;
         let report = import::import(conn, kind, &bytes, dry_run)?;
         if !report.dry_run {
-            // Today reads the imported invoices by their wake dates. The import stands
-            // either way: a date left to compute is derived by the agenda meanwhile and
-            // computed at the next start or action.
-            let _ = relance_core::dunning::wake::refresh(conn, today());
+            // Today reads the imported invoices by their wake dates and the day's actions
+            // kept. The import stands either way: what is left to compute is derived by the
+            // agenda meanwhile and computed at the next start or action.
+            let _ = relance_core::dunning::refresh_day(conn, today());
         }
         Ok(report)
     })

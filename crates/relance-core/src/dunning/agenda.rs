@@ -102,14 +102,24 @@ pub fn agenda(conn: &Connection, as_of: NaiveDate) -> Result<Vec<Action>> {
 pub fn agenda_of(conn: &Connection, as_of: NaiveDate, ids: &[String]) -> Result<Vec<Action>> {
     conn.reading(|| {
         let customers = customers_named(conn, ids)?;
-        if customers.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut actions = actions(conn, as_of, Scope::Customers(&customers))?;
-        let wanted: HashSet<i64> = customers.iter().copied().collect();
-        actions.retain(|a| wanted.contains(&a.customer_id));
-        Ok(actions)
+        of_customers(conn, as_of, &customers)
     })
+}
+
+/// The actions of `as_of` of the customers `customers` (ids, ascending), as [`agenda`] has
+/// them.
+pub(super) fn of_customers(
+    conn: &Connection,
+    as_of: NaiveDate,
+    customers: &[i64],
+) -> Result<Vec<Action>> {
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut actions = actions(conn, as_of, Scope::Customers(customers))?;
+    let wanted: HashSet<i64> = customers.iter().copied().collect();
+    actions.retain(|a| wanted.contains(&a.customer_id));
+    Ok(actions)
 }
 
 /// The actions `ids` name with their customers' ([`agenda_of`]), or the whole day's when
@@ -750,7 +760,7 @@ fn group_per_customer(
 }
 
 /// The most overdue first; ties by id, so the order is the same every time.
-fn rank(actions: &mut [Action]) {
+pub(super) fn rank(actions: &mut [Action]) {
     actions.sort_by(|a, b| {
         b.days_overdue
             .cmp(&a.days_overdue)

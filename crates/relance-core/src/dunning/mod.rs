@@ -16,6 +16,7 @@
 mod agenda;
 pub mod calls;
 pub mod disputes;
+pub mod kept;
 pub mod promises;
 pub mod scenarios;
 pub mod wake;
@@ -169,11 +170,25 @@ pub struct TodaySection {
     pub totals: Vec<Amount>,
 }
 
+/// How many actions a page shows when `asked` for so many: [`TODAY_PAGE`] when none is asked;
+/// never fewer.
+fn shown(asked: Option<u32>) -> usize {
+    asked.map_or(TODAY_PAGE, |n| (n as usize).max(TODAY_PAGE))
+}
+
+/// Today's sections, in the order the screen shows them.
+const TODAY_ORDER: [Section; 4] = [
+    Section::Decisions,
+    Section::Calls,
+    Section::Emails,
+    Section::Letters,
+];
+
 /// A page of actions: the first of `all` (in their order), as many as `asked` ([`TODAY_PAGE`]
 /// when none is asked; never fewer), how many there are, and the sum of all their amounts
 /// per currency.
 pub fn page_of(all: Vec<Action>, asked: Option<u32>) -> Result<(Vec<Action>, usize, Vec<Amount>)> {
-    let shown = asked.map_or(TODAY_PAGE, |n| (n as usize).max(TODAY_PAGE));
+    let shown = shown(asked);
     let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
     for a in &all {
         let sum = sums.entry(a.currency.as_str()).or_default();
@@ -202,28 +217,37 @@ pub fn today_showing(
     as_of: NaiveDate,
     shown: &HashMap<Section, u32>,
 ) -> Result<Vec<TodaySection>> {
+    // Read from the actions kept for the day when they serve it (a backlog is counted and
+    // summed from an index, not derived whole for each page).
+    if let Some(sections) = kept::sections(conn, as_of, shown)? {
+        return Ok(sections);
+    }
+    derived_sections(conn, as_of, shown)
+}
+
+/// [`today_showing`] derived from the whole day's agenda: what the kept actions must give.
+pub fn derived_sections(
+    conn: &Connection,
+    as_of: NaiveDate,
+    shown: &HashMap<Section, u32>,
+) -> Result<Vec<TodaySection>> {
     let mut by_section: BTreeMap<Section, Vec<Action>> = BTreeMap::new();
     for a in agenda(conn, as_of)? {
         by_section.entry(Section::of(&a)).or_default().push(a);
     }
-    [
-        Section::Decisions,
-        Section::Calls,
-        Section::Emails,
-        Section::Letters,
-    ]
-    .into_iter()
-    .map(|section| {
-        let all = by_section.remove(&section).unwrap_or_default();
-        let (actions, count, totals) = page_of(all, shown.get(&section).copied())?;
-        Ok(TodaySection {
-            section,
-            actions,
-            count,
-            totals,
+    TODAY_ORDER
+        .into_iter()
+        .map(|section| {
+            let all = by_section.remove(&section).unwrap_or_default();
+            let (actions, count, totals) = page_of(all, shown.get(&section).copied())?;
+            Ok(TodaySection {
+                section,
+                actions,
+                count,
+                totals,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 /// Every action of one section of Today, in the agenda's order: what "Prepare all the
@@ -236,6 +260,16 @@ pub fn section_actions(
     let mut all = agenda(conn, as_of)?;
     all.retain(|a| Section::of(a) == section);
     Ok(all)
+}
+
+/// What a shell runs at start and after an import, in one transaction: the wake dates set to
+/// be computed ([`wake::refresh_in`]), then the actions kept for Today ([`kept::refresh_in`]).
+pub fn refresh_day(conn: &mut Connection, day: NaiveDate) -> Result<()> {
+    crate::store::write(conn, |tx| {
+        wake::refresh_in(tx, day)?;
+        kept::refresh_in(tx, day)?;
+        Ok(())
+    })
 }
 
 /// What the owner did with an action.
@@ -298,8 +332,10 @@ pub fn undo(conn: &mut Connection, as_of: NaiveDate, entries: &[i64]) -> Result<
             .collect::<crate::store::sql::Result<_>>()?;
         journal::append(&tx, &entry)?;
     }
-    // The undone steps come back: their invoices' wake dates again, in the same transaction.
+    // The undone steps come back: their invoices' wake dates again, and their customers'
+    // actions kept for Today, in the same transaction.
     wake::refresh_in(&tx, as_of)?;
+    kept::refresh_in(&tx, as_of)?;
     tx.commit()?;
     Ok(entries.len())
 }
@@ -372,8 +408,10 @@ pub(crate) fn record_acts(
             .collect();
         entries.push(journal::append(tx, &entry)?);
     }
-    // The steps just journaled move their invoices' wake dates on, in the same transaction.
+    // The steps just journaled move their invoices' wake dates on, and their customers'
+    // actions kept for Today, in the same transaction.
     wake::refresh_in(tx, as_of)?;
+    kept::refresh_in(tx, as_of)?;
     Ok(entries)
 }
 

@@ -1337,3 +1337,357 @@ fn today_pages_its_sections_and_counts_and_sums_them_whole() {
         .iter()
         .all(|s| s.actions.len() == s.count.min(TODAY_PAGE)));
 }
+
+/// The facts the agenda reads, each written behind the kept actions' back (raw SQL, or the
+/// journal without an act's refresh), on the busy ledger of 2026-11-30: each changes the
+/// derived Today. With `Some(fact)`, only that one.
+fn kept_facts(conn: &Connection, as_of: NaiveDate, which: Option<usize>) -> Vec<&'static str> {
+    let id_of = |table: &str, column: &str, value: &str| -> i64 {
+        conn.query_row(
+            &format!("SELECT id FROM {table} WHERE {column} = ?1"),
+            [value],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    type Fact<'a> = (&'static str, Box<dyn Fn() + 'a>);
+    let facts: Vec<Fact> = vec![
+        (
+            "an invoice settled",
+            Box::new(|| {
+                conn.execute(
+                    "UPDATE invoices SET settled_minor = total_minor WHERE number = 'F00000'",
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "an invoice part paid",
+            Box::new(|| {
+                conn.execute(
+                    "UPDATE invoices SET settled_minor = 1000 WHERE number = 'F00004'",
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a due date moved",
+            Box::new(|| {
+                conn.execute(
+                    "UPDATE invoices SET due_date = '2026-10-20' WHERE number = 'F00007'",
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "an invoice imported",
+            Box::new(|| {
+                // A copy of the customer's invoice, due earlier, under another number.
+                let columns: Vec<String> = conn
+                    .prepare("SELECT * FROM invoices LIMIT 0")
+                    .unwrap()
+                    .column_names()
+                    .unwrap()
+                    .into_iter()
+                    .filter(|c| c != "id")
+                    .collect();
+                let values: Vec<String> = columns
+                    .iter()
+                    .map(|c| match c.as_str() {
+                        "number" => "'G00010'".to_string(),
+                        "due_date" => "'2026-10-01'".to_string(),
+                        "issue_date" => "'2026-09-01'".to_string(),
+                        _ => c.clone(),
+                    })
+                    .collect();
+                conn.execute(
+                    &format!(
+                        "INSERT INTO invoices ({}) SELECT {} FROM invoices WHERE number = 'F00010'",
+                        columns.join(", "),
+                        values.join(", ")
+                    ),
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a customer put on hold",
+            Box::new(|| {
+                conn.execute(
+                    "UPDATE customers SET on_hold = 1 WHERE reference = 'C00013'",
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a customer renamed",
+            Box::new(|| {
+                conn.execute(
+                    "UPDATE customers SET name = 'Renommé' WHERE reference = 'C00016'",
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a scenario chosen",
+            Box::new(|| {
+                // Late payer: a final notice at 15 days rather than a call.
+                conn.execute(
+                    "UPDATE customers SET scenario_id = (SELECT id FROM scenarios WHERE code = 'late_payer')
+                      WHERE reference = 'C00019'",
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a payer segment stored",
+            Box::new(|| {
+                conn.execute(
+                    "INSERT INTO customer_segments (customer_id, segment, rule, since)
+                     VALUES (?1, 'at_risk', 'by hand', '2026-11-30')
+                     ON CONFLICT (customer_id) DO UPDATE SET segment = 'at_risk'",
+                    [id_of("customers", "reference", "C00022")],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a dispute",
+            Box::new(|| {
+                conn.execute(
+                    "INSERT INTO disputes (invoice_id, category, opened_on) VALUES (?1, 'other', '2026-11-30')",
+                    [id_of("invoices", "number", "F00025")],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a write-off",
+            Box::new(|| {
+                conn.execute(
+                    "INSERT INTO invoice_closures (invoice_id, kind, on_date) VALUES (?1, 'write_off', '2026-11-30')",
+                    [id_of("invoices", "number", "F00028")],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a promise",
+            Box::new(|| {
+                let p = conn
+                    .insert(
+                        "INSERT INTO promises (customer_id, made_on, promised_date, currency, amount_minor)
+                         VALUES (?1, '2026-11-30', '2026-12-10', 'EUR', 100)",
+                        [id_of("customers", "reference", "C00031")],
+                    )
+                    .unwrap();
+                conn.execute(
+                    "INSERT INTO promise_invoices (promise_id, invoice_id) VALUES (?1, ?2)",
+                    [p, id_of("invoices", "number", "F00031")],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a step journaled",
+            Box::new(|| {
+                let action = agenda(conn, as_of)
+                    .unwrap()
+                    .into_iter()
+                    .find(|a| a.customer == "C00034")
+                    .unwrap();
+                let mut entry = NewEntry::new(JournalKind::ActionDone, action.customer_id, as_of);
+                entry.action = Some(action.kind.as_str().to_string());
+                entry.channel = Some(action.channel.as_str().to_string());
+                entry.invoices = action
+                    .targets
+                    .iter()
+                    .map(|t| (t.invoice_id, t.step_offset))
+                    .collect();
+                journal::append(conn, &entry).unwrap();
+            }),
+        ),
+        (
+            "a scenario's step",
+            Box::new(|| {
+                conn.execute(
+                    "UPDATE scenario_steps SET channel = 'letter' WHERE channel = 'email'",
+                    [],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a credit from the bank of an invoice's amount",
+            Box::new(|| {
+                let import = conn
+                    .insert(
+                        "INSERT INTO bank_imports (imported_on, files, format, line_count, duplicates)
+                         VALUES ('2026-11-30', 'x.xml', 'camt053', 1, 0)",
+                        [],
+                    )
+                    .unwrap();
+                conn.execute(
+                    "INSERT INTO bank_lines (import_id, account, identity, date, amount_minor, currency,
+                         party, party_account, text, reference, end_to_end, reversal)
+                     SELECT ?1, 'FR76', 'line-1', '2026-11-29', total_minor - settled_minor, currency,
+                            'Client 37', '', '', '', '', 0
+                       FROM invoices WHERE number = 'F00037'",
+                    [import],
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "the default currency",
+            Box::new(|| {
+                crate::settings::set(conn, "default_currency", "USD").unwrap();
+            }),
+        ),
+    ];
+    let mut names = Vec::new();
+    for (k, (name, write)) in facts.into_iter().enumerate() {
+        if which.is_none_or(|w| w == k) {
+            write();
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Today read through the kept actions is the derived Today after each kind of fact the
+/// agenda reads, written behind their back: each fact's trigger marks its customers (or a
+/// scenario's removes the day's row, or the bank's credits and the settings are compared on
+/// reading), a marked customer's actions are derived again, and the sections' counts,
+/// totals and pages are the derived ones. Without the triggers, every fact but the bank's
+/// leaves kept actions `verify` finds wrong (a customer's name and hold are in no kept row).
+#[test]
+fn today_read_through_the_kept_actions_is_the_derived_today_after_every_fact() {
+    let as_of = crate::test_support::day("2026-11-30");
+    let asks: Vec<HashMap<Section, u32>> = vec![
+        HashMap::new(),
+        HashMap::from([(Section::Calls, 7), (Section::Letters, 51)]),
+        HashMap::from([(Section::Emails, 1000), (Section::Decisions, 1)]),
+    ];
+    // (`serving`: the kept actions serve the day, else nothing kept serves it.)
+    let same = |conn: &Connection, serving: bool| {
+        for shown in &asks {
+            assert_eq!(
+                serde_json::to_string(&today_showing(conn, as_of, shown).unwrap()).unwrap(),
+                serde_json::to_string(&derived_sections(conn, as_of, shown).unwrap()).unwrap()
+            );
+        }
+        let found = kept::verify(conn, crate::Lang::En).unwrap();
+        assert_eq!(found, serving.then(Vec::new));
+    };
+    let derived = |conn: &Connection| {
+        serde_json::to_string(&derived_sections(conn, as_of, &asks[2]).unwrap()).unwrap()
+    };
+    let mut conn = crate::test_support::busy_ledger(180, as_of);
+    assert!(kept::serves(&conn, as_of).unwrap(), "the day is kept");
+    same(&conn, true);
+    for k in 0.. {
+        let before = derived(&conn);
+        let names = kept_facts(&conn, as_of, Some(k));
+        let Some(name) = names.first() else { break };
+        assert_ne!(derived(&conn), before, "{name} changes Today");
+        let global = ["a scenario's step", "the default currency"].contains(name);
+        assert_eq!(kept::serves(&conn, as_of).unwrap(), !global, "{name}");
+        same(&conn, !global);
+        // As the next act or start does: kept again, nobody marked.
+        dunning_refresh(&mut conn, as_of);
+        assert!(kept::serves(&conn, as_of).unwrap(), "{name}");
+        let marked: i64 = conn
+            .query_row("SELECT COUNT(*) FROM agenda_stale", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(marked, 0, "{name}");
+        same(&conn, true);
+    }
+    // Without the triggers, the same facts leave kept actions found wrong (the bank's
+    // credits are compared on reading, not marked).
+    for k in 0.. {
+        let conn = crate::test_support::busy_ledger(60, as_of);
+        let server = conn.dialect() == crate::store::sql::Dialect::Postgres;
+        let triggers: Vec<(String, String)> = conn
+            .prepare(if server {
+                "SELECT DISTINCT trigger_name::text, event_object_table::text
+                   FROM information_schema.triggers
+                  WHERE trigger_name LIKE 'agenda_stale%' OR trigger_name LIKE 'agenda_kept%'"
+            } else {
+                "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'
+                   AND (name LIKE 'agenda_stale%' OR name LIKE 'agenda_kept%')"
+            })
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<crate::store::sql::Result<_>>()
+            .unwrap();
+        assert!(triggers.len() >= 14, "{triggers:?}");
+        for (t, table) in triggers {
+            let on = if server {
+                format!(" ON {table}")
+            } else {
+                String::new()
+            };
+            conn.execute_batch(&format!("DROP TRIGGER {t}{on}"))
+                .unwrap();
+        }
+        let names = kept_facts(&conn, as_of, Some(k));
+        let Some(name) = names.first() else { break };
+        let found = kept::verify(&conn, crate::Lang::En).unwrap();
+        match *name {
+            // Compared on reading, or in no kept row (a page's actions are derived again).
+            "a credit from the bank of an invoice's amount"
+            | "a customer put on hold"
+            | "a customer renamed" => assert_eq!(found, Some(Vec::new()), "{name}"),
+            // A setting compared on reading: nothing kept serves.
+            "the default currency" => assert_eq!(found, None, "{name}"),
+            _ => assert!(found.is_some_and(|f| f.len() == 1), "{name}"),
+        }
+    }
+}
+
+fn dunning_refresh(conn: &mut Connection, as_of: NaiveDate) {
+    refresh_day(conn, as_of).unwrap();
+}
+
+/// A kept row made wrong by hand is found (`relance check`), and `--rebuild` mends it; a
+/// kept action the derivation does not give back makes Today derive the whole day.
+#[test]
+fn a_wrong_kept_action_is_found_and_today_derives_rather_than_show_it() {
+    let as_of = crate::test_support::day("2026-11-30");
+    let mut conn = crate::test_support::busy_ledger(90, as_of);
+    conn.execute(
+        "UPDATE agenda_kept SET amount_minor = amount_minor + 1
+          WHERE action_id = (SELECT MIN(action_id) FROM agenda_kept)",
+        [],
+    )
+    .unwrap();
+    let found = kept::verify(&conn, crate::Lang::En).unwrap().unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].contains("C00000/"), "{found:?}");
+    kept::rebuild(&mut conn, as_of).unwrap();
+    assert_eq!(
+        kept::verify(&conn, crate::Lang::En).unwrap(),
+        Some(Vec::new())
+    );
+    // A kept action at the head of its section that no longer exists.
+    conn.execute(
+        "UPDATE agenda_kept SET action_id = 'C00000/nothing/email', days_overdue = 999
+          WHERE action_id = (SELECT MIN(action_id) FROM agenda_kept)",
+        [],
+    )
+    .unwrap();
+    let shown = HashMap::new();
+    assert_eq!(
+        serde_json::to_string(&today_showing(&conn, as_of, &shown).unwrap()).unwrap(),
+        serde_json::to_string(&derived_sections(&conn, as_of, &shown).unwrap()).unwrap()
+    );
+}

@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0043_due_balances.sql"),
     include_str!("migrations/sqlite/0044_segment_reminded.sql"),
     include_str!("migrations/sqlite/0045_segment_rule_reminder_pending.sql"),
+    include_str!("migrations/sqlite/0046_agenda_kept.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -109,6 +110,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         45,
         include_str!("migrations/postgres/0045_segment_rule_reminder_pending.sql"),
     ),
+    (46, include_str!("migrations/postgres/0046_agenda_kept.sql")),
 ];
 
 /// The schema version this build writes.

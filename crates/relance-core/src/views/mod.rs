@@ -235,9 +235,10 @@ mod growth {
         };
         crate::dunning::act(&mut conn, as_of, &ids, &done).unwrap();
         assert!(crate::dunning::agenda(&conn, as_of).unwrap().is_empty());
-        // As the next start does: the payer segments the day's work changed.
+        // As the next start does: the payer segments the day's work changed, the wake dates
+        // and the actions kept for Today.
         crate::daily::refresh_segments(&mut conn, as_of).unwrap();
-        crate::dunning::wake::refresh(&mut conn, as_of).unwrap();
+        crate::dunning::refresh_day(&mut conn, as_of).unwrap();
         (dir, conn)
     }
 

@@ -1,0 +1,135 @@
+-- Today's sections kept for the day (dunning::kept): the file's migration 46 says what each
+-- table and trigger means.
+CREATE TABLE agenda_kept (
+    customer_id  BIGINT NOT NULL,
+    action_id    TEXT COLLATE "C" NOT NULL,
+    section      TEXT NOT NULL,
+    days_overdue BIGINT NOT NULL,
+    currency     TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL
+);
+CREATE INDEX agenda_kept_order ON agenda_kept(section, days_overdue DESC, action_id);
+CREATE INDEX agenda_kept_sums ON agenda_kept(section, currency, amount_minor);
+CREATE INDEX agenda_kept_customer ON agenda_kept(customer_id);
+CREATE TABLE agenda_kept_day (
+    id       BIGINT PRIMARY KEY CHECK (id = 1),
+    day      TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    grace    BIGINT NOT NULL,
+    arrived  TEXT NOT NULL
+);
+CREATE TABLE agenda_stale (
+    customer_id BIGINT PRIMARY KEY
+);
+SELECT relance_grant_admitted('agenda_kept');
+SELECT relance_grant_admitted('agenda_kept_day');
+SELECT relance_grant_admitted('agenda_stale');
+
+-- The customers an invoice's change touches: its own, and the makers of the promises naming it.
+CREATE FUNCTION relance_stale_of_invoice(inv BIGINT) RETURNS void LANGUAGE sql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    INSERT INTO agenda_stale (customer_id)
+        SELECT customer_id FROM invoices WHERE id = inv
+        UNION SELECT p.customer_id FROM promise_invoices pi JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = inv
+        ON CONFLICT DO NOTHING;
+$$;
+CREATE FUNCTION relance_stale_customer(c BIGINT) RETURNS void LANGUAGE sql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    INSERT INTO agenda_stale (customer_id) SELECT c WHERE c IS NOT NULL ON CONFLICT DO NOTHING;
+$$;
+REVOKE EXECUTE ON FUNCTION relance_stale_of_invoice(BIGINT) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION relance_stale_customer(BIGINT) FROM PUBLIC;
+
+CREATE FUNCTION relance_agenda_stale() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'invoices' THEN
+        IF TG_OP <> 'INSERT' THEN PERFORM relance_stale_customer(OLD.customer_id); END IF;
+        IF TG_OP <> 'DELETE' THEN
+            PERFORM relance_stale_customer(NEW.customer_id);
+            PERFORM relance_stale_of_invoice(NEW.id);
+        END IF;
+    ELSIF TG_TABLE_NAME = 'customers' THEN
+        IF TG_OP = 'DELETE' THEN
+            PERFORM relance_stale_customer(OLD.id);
+        ELSE
+            PERFORM relance_stale_customer(NEW.id);
+        END IF;
+    ELSIF TG_TABLE_NAME = 'customer_segments' THEN
+        IF TG_OP <> 'INSERT' THEN PERFORM relance_stale_customer(OLD.customer_id); END IF;
+        IF TG_OP <> 'DELETE' THEN PERFORM relance_stale_customer(NEW.customer_id); END IF;
+    ELSIF TG_TABLE_NAME = 'journal' THEN
+        IF TG_OP = 'DELETE' THEN
+            PERFORM relance_stale_customer(OLD.customer_id);
+        ELSE
+            PERFORM relance_stale_customer(NEW.customer_id);
+            -- (plpgsql does not stop at a false AND: the field is read only here)
+            PERFORM relance_stale_customer((SELECT customer_id FROM promises WHERE id = NEW.promise_id));
+        END IF;
+    ELSIF TG_TABLE_NAME = 'promises' THEN
+        IF TG_OP <> 'INSERT' THEN PERFORM relance_stale_customer(OLD.customer_id); END IF;
+        IF TG_OP <> 'DELETE' THEN
+            PERFORM relance_stale_customer(NEW.customer_id);
+            INSERT INTO agenda_stale (customer_id)
+                SELECT i.customer_id FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
+                 WHERE pi.promise_id = NEW.id
+                ON CONFLICT DO NOTHING;
+        END IF;
+    ELSIF TG_TABLE_NAME = 'promise_invoices' THEN
+        IF TG_OP <> 'INSERT' THEN
+            PERFORM relance_stale_customer((SELECT customer_id FROM promises WHERE id = OLD.promise_id));
+            PERFORM relance_stale_of_invoice(OLD.invoice_id);
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            PERFORM relance_stale_customer((SELECT customer_id FROM promises WHERE id = NEW.promise_id));
+            PERFORM relance_stale_of_invoice(NEW.invoice_id);
+        END IF;
+    ELSE
+        -- journal_invoices, disputes, invoice_closures: by their invoice.
+        IF TG_OP <> 'INSERT' THEN PERFORM relance_stale_of_invoice(OLD.invoice_id); END IF;
+        IF TG_OP <> 'DELETE' THEN PERFORM relance_stale_of_invoice(NEW.invoice_id); END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION relance_agenda_kept_gone() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    DELETE FROM agenda_kept_day;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER agenda_stale_invoice_new AFTER INSERT ON invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_invoice AFTER UPDATE OF number, customer_id, due_date, currency,
+        total_minor, settled_minor ON invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_invoice_gone AFTER DELETE ON invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_customer AFTER UPDATE OF reference, scenario_id, key_account
+        ON customers FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_customer_gone AFTER DELETE ON customers FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_segment_new AFTER INSERT ON customer_segments FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_segment AFTER UPDATE OF segment, customer_id ON customer_segments
+    FOR EACH ROW EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_segment_gone AFTER DELETE ON customer_segments FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_journal AFTER INSERT OR DELETE ON journal FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_journal_invoice AFTER INSERT OR DELETE ON journal_invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_promise AFTER INSERT OR UPDATE OR DELETE ON promises FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_promise_invoice AFTER INSERT OR DELETE ON promise_invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_dispute AFTER INSERT OR UPDATE OR DELETE ON disputes FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_closure AFTER INSERT OR UPDATE OR DELETE ON invoice_closures FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_kept_scenario AFTER INSERT OR UPDATE OR DELETE ON scenarios
+    FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();
+CREATE TRIGGER agenda_kept_steps AFTER INSERT OR UPDATE OR DELETE ON scenario_steps
+    FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();
