@@ -683,7 +683,7 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<Copied> {
     // Otherwise the file's wake dates, segments, balances and kept actions are its facts'.
     if !carried.is_empty() {
         crate::dunning::wake::reset_in(&tx)?;
-        tx.execute("DELETE FROM agenda_kept_day", [])?;
+        crate::dunning::kept::forget_in(&tx)?;
         crate::views::segments::mark_everyone(&tx)?;
         crate::views::balances::rebuild_in(&tx)?;
     }

@@ -601,6 +601,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             // dates and keeps the day's actions for Today as of it.
             relance_core::daily::refresh_segments(&mut w.conn, w.today).unwrap();
             dunning::refresh_day(&mut w.conn, w.today).unwrap();
+            // Today then reads the day's actions kept (compared after every step below).
+            prop_assert!(dunning::kept::serves(&w.conn, w.today).unwrap());
         }
         Op::DoToday { all, undo } => {
             let agenda = dunning::agenda(&w.conn, today).unwrap();

@@ -20,6 +20,10 @@ pub async fn agenda_today(
     shown: HashMap<Section, u32>,
 ) -> ApiResult<Vec<TodaySection>> {
     with_db(&db, move |conn| {
+        // The day's actions kept when nothing kept serves today (the window open past
+        // midnight, a scenario or setting changed): Today then reads them, as after a start.
+        // Best effort: Today derives the day when it cannot keep them.
+        let _ = dunning::kept::keep_if_needed(conn, today());
         dunning::today_showing(conn, today(), &shown)
     })
     .await

@@ -125,8 +125,9 @@ pub fn serves(conn: &Connection, as_of: NaiveDate) -> Result<bool> {
 }
 
 /// The customers whose kept actions may be wrong: those marked, and those holding an open
-/// invoice of a credit from the bank come or gone since the actions were kept (and the makers
-/// of the promises naming one). None: more than `max`.
+/// invoice of a credit from the bank come or gone since the actions were kept (and, for the
+/// promises naming one, their makers and the customers of every invoice they name). None:
+/// more than `max`.
 fn marked(
     conn: &Connection,
     kept: &KeptDay,
@@ -145,6 +146,12 @@ fn marked(
          UNION SELECT p.customer_id FROM invoices i
            CROSS JOIN promise_invoices pi ON pi.invoice_id = i.id
            CROSS JOIN promises p ON p.id = pi.promise_id
+          WHERE i.total_minor - i.settled_minor = ?2 AND i.settled_minor < i.total_minor
+            AND i.currency = ?1
+         UNION SELECT o.customer_id FROM invoices i
+           CROSS JOIN promise_invoices pi ON pi.invoice_id = i.id
+           CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+           CROSS JOIN invoices o ON o.id = pj.invoice_id
           WHERE i.total_minor - i.settled_minor = ?2 AND i.settled_minor < i.total_minor
             AND i.currency = ?1",
     )?;
@@ -208,13 +215,41 @@ fn write_rows(conn: &Connection, actions: &[Action]) -> Result<()> {
     Ok(())
 }
 
+/// The triggers that mark an invoice's customers as an invoice is inserted, and as one is
+/// updated (an allocation settling it): a bulk import sets them aside and calls
+/// [`forget_in`] instead (the shell's refresh after an import keeps the whole day again).
+pub(crate) const INVOICE_INSERT_TRIGGER: &str = "agenda_stale_invoice_new";
+pub(crate) const INVOICE_UPDATE_TRIGGER: &str = "agenda_stale_invoice";
+
+/// Nothing kept serves any day any more (inside the caller's transaction): after rows were
+/// written with the triggers set aside.
+pub(crate) fn forget_in(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM agenda_kept_day", [])?;
+    Ok(())
+}
+
 /// Keeps the actions of `day` again (inside the caller's transaction): the whole day when
 /// nothing kept serves it with the settings of now or too many customers are marked, else the
 /// marked customers'. Returns how many customers' or actions were derived.
 pub(crate) fn refresh_in(conn: &Connection, day: NaiveDate) -> Result<usize> {
+    keep_in(conn, day, true)
+}
+
+/// [`refresh_in`] for the customers marked only, when the actions kept serve `day` (inside
+/// the caller's transaction): what an act and an undo run, so that a click after midnight
+/// or after a scenario changed does not derive the whole day inside the owner's act (the next
+/// start, import or reading of Today keeps it).
+pub(crate) fn refresh_marked_in(conn: &Connection, day: NaiveDate) -> Result<usize> {
+    keep_in(conn, day, false)
+}
+
+fn keep_in(conn: &Connection, day: NaiveDate, whole: bool) -> Result<usize> {
     let (currency, grace, now) = inputs(conn, day)?;
     let kept =
         kept_day(conn)?.filter(|k| k.day == day && k.currency == currency && k.grace == grace);
+    if kept.is_none() && !whole {
+        return Ok(0);
+    }
     let some = match &kept {
         Some(k) => marked(conn, k, &now, REFRESH_MARKED_MAX)?,
         None => None,
@@ -259,6 +294,17 @@ pub fn refresh(conn: &mut Connection, day: NaiveDate) -> Result<usize> {
     crate::store::write(conn, |tx| refresh_in(tx, day))
 }
 
+/// Keeps the actions of `day` when nothing kept serves it (what Today's screen asks before
+/// reading: after midnight with the window open, once a scenario or a setting changed, after
+/// a restore); nothing otherwise. Returns whether it kept them.
+pub fn keep_if_needed(conn: &mut Connection, day: NaiveDate) -> Result<bool> {
+    if serves(conn, day)? {
+        return Ok(false);
+    }
+    refresh(conn, day)?;
+    Ok(true)
+}
+
 /// Keeps the whole day of `day` again (`relance check --rebuild`).
 pub fn rebuild(conn: &mut Connection, day: NaiveDate) -> Result<usize> {
     crate::store::write(conn, |tx| {
@@ -282,17 +328,39 @@ pub(super) fn sections(
             return Ok(None);
         };
         let marked_set: HashSet<i64> = marked.iter().copied().collect();
+        // The marked customers' kept rows, by section and currency: left out of the sums, and
+        // read past in the heads (a section's head reads as many more rows as they hold there).
+        type Sum = (String, String, i64, i64);
+        let sums_of = |sql: &str| -> Result<Vec<Sum>> {
+            let mut stmt = conn.prepare(sql)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<crate::store::sql::Result<_>>()?)
+        };
+        let mut less: Vec<Sum> = Vec::new();
+        for chunk in marked.chunks(1000) {
+            less.extend(sums_of(&format!(
+                "SELECT section, currency, COUNT(*), SUM(amount_minor) FROM agenda_kept
+                  WHERE customer_id IN ({}) GROUP BY section, currency",
+                crate::store::sql::id_list(chunk)
+            ))?);
+        }
         // Each section's head in the agenda's order, past the marked customers.
         let mut heads: Vec<(Section, usize, HashSet<String>)> = Vec::new();
         let mut who: BTreeSet<i64> = marked.iter().copied().collect();
         let mut stmt = conn.prepare_cached(
             "SELECT customer_id, action_id FROM agenda_kept WHERE section = ?1
-             ORDER BY days_overdue DESC, action_id",
+             ORDER BY days_overdue DESC, action_id LIMIT ?2",
         )?;
         for section in super::TODAY_ORDER {
             let n = super::shown(shown.get(&section).copied());
+            let past: i64 = less
+                .iter()
+                .filter(|l| l.0 == section_code(section))
+                .map(|l| l.2)
+                .sum();
+            let limit = i64::try_from(n).unwrap_or(i64::MAX / 2) + past;
             let mut ids = HashSet::new();
-            let mut rows = stmt.query([section_code(section)])?;
+            let mut rows = stmt.query(params![section_code(section), limit])?;
             while ids.len() < n {
                 let Some(row) = rows.next()? else { break };
                 let customer: i64 = row.get(0)?;
@@ -307,44 +375,35 @@ pub(super) fn sections(
         let who: Vec<i64> = who.into_iter().collect();
         let fresh = super::agenda::of_customers(conn, as_of, &who)?;
         // Counts and sums: every kept row, less the marked customers', plus theirs derived.
-        let mut sums: HashMap<(Section, String), (usize, i64)> = HashMap::new();
-        let mut add = |section: Section, currency: String, n: i64, minor: i64| -> Result<()> {
+        let mut sums: HashMap<(Section, String), (i64, i64)> = HashMap::new();
+        let mut add = |section: &str, currency: String, n: i64, minor: i64| -> Result<bool> {
+            let Some(section) = section_parse(section) else {
+                return Ok(false);
+            };
             let e = sums.entry((section, currency)).or_default();
-            e.0 = (e.0 as i64 + n) as usize;
+            e.0 += n;
             e.1 = checked_total([e.1, minor])?;
-            Ok(())
+            Ok(true)
         };
-        let mut all = conn.prepare_cached(
+        let all = sums_of(
             "SELECT section, currency, COUNT(*), SUM(amount_minor) FROM agenda_kept
              GROUP BY section, currency",
         )?;
-        let rows: Vec<(String, String, i64, i64)> = all
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<crate::store::sql::Result<_>>()?;
-        for chunk in marked.chunks(1000) {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT section, currency, -COUNT(*), -SUM(amount_minor) FROM agenda_kept
-                  WHERE customer_id IN ({}) GROUP BY section, currency",
-                crate::store::sql::id_list(chunk)
-            ))?;
-            let less: Vec<(String, String, i64, i64)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<crate::store::sql::Result<_>>()?;
-            for (section, currency, n, minor) in less {
-                let Some(section) = section_parse(&section) else {
-                    return Ok(None);
-                };
-                add(section, currency, n, minor)?;
-            }
-        }
-        for (section, currency, n, minor) in rows {
-            let Some(section) = section_parse(&section) else {
-                return Ok(None);
-            };
-            add(section, currency, n, minor)?;
+        let known = all
+            .into_iter()
+            .chain(less.into_iter().map(|(s, c, n, minor)| (s, c, -n, -minor)))
+            .map(|(s, c, n, minor)| add(&s, c, n, minor))
+            .collect::<Result<Vec<bool>>>()?;
+        if known.contains(&false) {
+            return Ok(None);
         }
         for a in fresh.iter().filter(|a| marked_set.contains(&a.customer_id)) {
-            add(Section::of(a), a.currency.clone(), 1, a.amount_minor)?;
+            add(
+                section_code(Section::of(a)),
+                a.currency.clone(),
+                1,
+                a.amount_minor,
+            )?;
         }
         let mut out = Vec::new();
         for (section, n, ids) in heads {
@@ -368,7 +427,7 @@ pub(super) fn sections(
             let mut totals = BTreeMap::new();
             for ((s, currency), (k, minor)) in &sums {
                 if *s == section && *k > 0 {
-                    count += k;
+                    count += usize::try_from(*k).unwrap_or(0);
                     totals.insert(currency.clone(), *minor);
                 }
             }

@@ -262,14 +262,13 @@ pub fn section_actions(
     Ok(all)
 }
 
-/// What a shell runs at start and after an import, in one transaction: the wake dates set to
-/// be computed ([`wake::refresh_in`]), then the actions kept for Today ([`kept::refresh_in`]).
+/// What a shell runs at start and after an import: the wake dates set to be computed
+/// ([`wake::refresh`]), then the actions kept for Today ([`kept::refresh`]), each in its own
+/// transaction (the wake dates stand if keeping the day fails).
 pub fn refresh_day(conn: &mut Connection, day: NaiveDate) -> Result<()> {
-    crate::store::write(conn, |tx| {
-        wake::refresh_in(tx, day)?;
-        kept::refresh_in(tx, day)?;
-        Ok(())
-    })
+    wake::refresh(conn, day)?;
+    kept::refresh(conn, day)?;
+    Ok(())
 }
 
 /// What the owner did with an action.
@@ -335,7 +334,7 @@ pub fn undo(conn: &mut Connection, as_of: NaiveDate, entries: &[i64]) -> Result<
     // The undone steps come back: their invoices' wake dates again, and their customers'
     // actions kept for Today, in the same transaction.
     wake::refresh_in(&tx, as_of)?;
-    kept::refresh_in(&tx, as_of)?;
+    kept::refresh_marked_in(&tx, as_of)?;
     tx.commit()?;
     Ok(entries.len())
 }
@@ -411,7 +410,7 @@ pub(crate) fn record_acts(
     // The steps just journaled move their invoices' wake dates on, and their customers'
     // actions kept for Today, in the same transaction.
     wake::refresh_in(tx, as_of)?;
-    kept::refresh_in(tx, as_of)?;
+    kept::refresh_marked_in(tx, as_of)?;
     Ok(entries)
 }
 

@@ -374,6 +374,7 @@ impl InsertedInvoices {
                 segment,
                 habits,
                 crate::views::balances::INVOICE_INSERT_TRIGGER,
+                crate::dunning::kept::INVOICE_INSERT_TRIGGER,
             ],
         )?;
         Ok(InsertedInvoices { last_id, triggers })
@@ -386,6 +387,7 @@ impl InsertedInvoices {
         crate::dunning::wake::opened_since(tx, self.last_id)?;
         crate::views::segments::mark_invoices_since(tx, self.last_id)?;
         crate::views::balances::add_invoices_since(tx, self.last_id)?;
+        crate::dunning::kept::forget_in(tx)?;
         crate::store::create_again(tx, &self.triggers)
     }
 }
@@ -410,6 +412,7 @@ impl InsertedPayments {
         let mut names: Vec<&str> = crate::views::segments::PAYMENT_TRIGGERS.to_vec();
         names.extend(crate::dunning::wake::SETTLE_TRIGGERS);
         names.push(crate::views::balances::INVOICE_UPDATE_TRIGGER);
+        names.push(crate::dunning::kept::INVOICE_UPDATE_TRIGGER);
         let triggers = crate::store::drop_triggers(tx, &names)?;
         Ok(InsertedPayments {
             last_payment,
@@ -425,6 +428,7 @@ impl InsertedPayments {
         crate::views::segments::mark_payments_since(tx, self.last_payment, self.last_allocation)?;
         crate::views::balances::settled_since(tx, self.last_allocation)?;
         crate::dunning::wake::settled_since(tx, self.last_allocation)?;
+        crate::dunning::kept::forget_in(tx)?;
         crate::store::create_again(tx, &self.triggers)
     }
 }

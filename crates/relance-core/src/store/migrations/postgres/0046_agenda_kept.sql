@@ -25,13 +25,28 @@ SELECT relance_grant_admitted('agenda_kept');
 SELECT relance_grant_admitted('agenda_kept_day');
 SELECT relance_grant_admitted('agenda_stale');
 
--- The customers an invoice's change touches: its own, and the makers of the promises naming it.
+-- The customers an invoice's change touches: its own, the makers of the promises naming it,
+-- and the customers of every invoice those promises name (a promise pauses them all, and its
+-- broken promise's action gathers them).
 CREATE FUNCTION relance_stale_of_invoice(inv BIGINT) RETURNS void LANGUAGE sql
     SECURITY DEFINER SET search_path FROM CURRENT AS $$
     INSERT INTO agenda_stale (customer_id)
         SELECT customer_id FROM invoices WHERE id = inv
         UNION SELECT p.customer_id FROM promise_invoices pi JOIN promises p ON p.id = pi.promise_id
          WHERE pi.invoice_id = inv
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = inv
+        ON CONFLICT DO NOTHING;
+$$;
+-- A promise's: its maker and every invoice it names (as above).
+CREATE FUNCTION relance_stale_of_promise(pid BIGINT) RETURNS void LANGUAGE sql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    INSERT INTO agenda_stale (customer_id)
+        SELECT customer_id FROM promises WHERE id = pid
+        UNION SELECT i.customer_id FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
+         WHERE pi.promise_id = pid
         ON CONFLICT DO NOTHING;
 $$;
 CREATE FUNCTION relance_stale_customer(c BIGINT) RETURNS void LANGUAGE sql
@@ -40,6 +55,7 @@ CREATE FUNCTION relance_stale_customer(c BIGINT) RETURNS void LANGUAGE sql
 $$;
 REVOKE EXECUTE ON FUNCTION relance_stale_of_invoice(BIGINT) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION relance_stale_customer(BIGINT) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION relance_stale_of_promise(BIGINT) FROM PUBLIC;
 
 CREATE FUNCTION relance_agenda_stale() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -64,25 +80,23 @@ BEGIN
             PERFORM relance_stale_customer(OLD.customer_id);
         ELSE
             PERFORM relance_stale_customer(NEW.customer_id);
-            -- (plpgsql does not stop at a false AND: the field is read only here)
-            PERFORM relance_stale_customer((SELECT customer_id FROM promises WHERE id = NEW.promise_id));
+            -- (plpgsql does not stop at a false AND: the fields are read only here)
+            PERFORM relance_stale_of_promise(NEW.promise_id);
+            -- An undo: the undone entry's customer and invoices.
+            PERFORM relance_stale_customer((SELECT customer_id FROM journal WHERE id = NEW.corrects_id));
+            PERFORM relance_stale_of_invoice(invoice_id)
+               FROM journal_invoices WHERE journal_id = NEW.corrects_id;
         END IF;
     ELSIF TG_TABLE_NAME = 'promises' THEN
         IF TG_OP <> 'INSERT' THEN PERFORM relance_stale_customer(OLD.customer_id); END IF;
-        IF TG_OP <> 'DELETE' THEN
-            PERFORM relance_stale_customer(NEW.customer_id);
-            INSERT INTO agenda_stale (customer_id)
-                SELECT i.customer_id FROM promise_invoices pi JOIN invoices i ON i.id = pi.invoice_id
-                 WHERE pi.promise_id = NEW.id
-                ON CONFLICT DO NOTHING;
-        END IF;
+        IF TG_OP <> 'DELETE' THEN PERFORM relance_stale_of_promise(NEW.id); END IF;
     ELSIF TG_TABLE_NAME = 'promise_invoices' THEN
         IF TG_OP <> 'INSERT' THEN
-            PERFORM relance_stale_customer((SELECT customer_id FROM promises WHERE id = OLD.promise_id));
+            PERFORM relance_stale_of_promise(OLD.promise_id);
             PERFORM relance_stale_of_invoice(OLD.invoice_id);
         END IF;
         IF TG_OP <> 'DELETE' THEN
-            PERFORM relance_stale_customer((SELECT customer_id FROM promises WHERE id = NEW.promise_id));
+            PERFORM relance_stale_of_promise(NEW.promise_id);
             PERFORM relance_stale_of_invoice(NEW.invoice_id);
         END IF;
     ELSE
@@ -123,7 +137,7 @@ CREATE TRIGGER agenda_stale_journal_invoice AFTER INSERT OR DELETE ON journal_in
     EXECUTE FUNCTION relance_agenda_stale();
 CREATE TRIGGER agenda_stale_promise AFTER INSERT OR UPDATE OR DELETE ON promises FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_stale_promise_invoice AFTER INSERT OR DELETE ON promise_invoices FOR EACH ROW
+CREATE TRIGGER agenda_stale_promise_invoice AFTER INSERT OR UPDATE OR DELETE ON promise_invoices FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
 CREATE TRIGGER agenda_stale_dispute AFTER INSERT OR UPDATE OR DELETE ON disputes FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();

@@ -35,16 +35,23 @@ CREATE TABLE agenda_stale (
     customer_id INTEGER PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
 
--- An invoice: its customer's actions, and those of the makers of the promises naming it (a
--- broken promise's action gathers its open invoices, whoever they belong to).
+-- An invoice marks its customer, the makers of the promises naming it, and the customers of
+-- every invoice those promises name: a promise pauses all its invoices while it holds, is
+-- broken or kept by all of them, and its broken promise's action (the oldest open
+-- invoice's customer's) gathers them, whoever owns them.
 CREATE TRIGGER agenda_stale_invoice_new AFTER INSERT ON invoices BEGIN
     INSERT INTO agenda_stale (customer_id) VALUES (NEW.customer_id) ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_invoice AFTER UPDATE OF number, customer_id, due_date, currency,
         total_minor, settled_minor ON invoices BEGIN
+    INSERT INTO agenda_stale (customer_id) VALUES (OLD.customer_id) ON CONFLICT DO NOTHING;
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
-        SELECT NEW.customer_id AS c UNION SELECT OLD.customer_id
+        SELECT customer_id AS c FROM invoices WHERE id = NEW.id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
          WHERE pi.invoice_id = NEW.id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
@@ -65,18 +72,33 @@ CREATE TRIGGER agenda_stale_segment_new AFTER INSERT ON customer_segments BEGIN
     INSERT INTO agenda_stale (customer_id) VALUES (NEW.customer_id) ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_segment AFTER UPDATE OF segment, customer_id ON customer_segments BEGIN
-    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
-        SELECT NEW.customer_id AS c UNION SELECT OLD.customer_id) WHERE true
-        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) VALUES (NEW.customer_id) ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) VALUES (OLD.customer_id) ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_segment_gone AFTER DELETE ON customer_segments BEGIN
     INSERT INTO agenda_stale (customer_id) VALUES (OLD.customer_id) ON CONFLICT DO NOTHING;
 END;
--- The journal: an entry's customer (and a promise's maker), and every invoice it names.
+-- The journal: an entry's customer, its promise's (maker and invoices), every invoice it
+-- names, and an undo's undone entry (its customer and invoices).
 CREATE TRIGGER agenda_stale_journal AFTER INSERT ON journal BEGIN
+    INSERT INTO agenda_stale (customer_id) VALUES (NEW.customer_id) ON CONFLICT DO NOTHING;
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
-        SELECT NEW.customer_id AS c
-        UNION SELECT customer_id FROM promises WHERE id = NEW.promise_id) WHERE true
+        SELECT customer_id AS c FROM promises WHERE id = NEW.promise_id
+        UNION SELECT i.customer_id FROM promise_invoices pi CROSS JOIN invoices i ON i.id = pi.invoice_id
+         WHERE pi.promise_id = NEW.promise_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM journal WHERE id = NEW.corrects_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM invoices
+         WHERE id IN (SELECT invoice_id FROM journal_invoices WHERE journal_id = NEW.corrects_id)
+        UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id IN (SELECT invoice_id FROM journal_invoices WHERE journal_id = NEW.corrects_id)
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id IN (SELECT invoice_id FROM journal_invoices WHERE journal_id = NEW.corrects_id)) WHERE true
         ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_journal_gone AFTER DELETE ON journal BEGIN
@@ -86,6 +108,10 @@ CREATE TRIGGER agenda_stale_journal_invoice AFTER INSERT ON journal_invoices BEG
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM invoices WHERE id = NEW.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
          WHERE pi.invoice_id = NEW.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
@@ -93,16 +119,21 @@ CREATE TRIGGER agenda_stale_journal_invoice_gone AFTER DELETE ON journal_invoice
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM invoices WHERE id = OLD.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = OLD.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
          WHERE pi.invoice_id = OLD.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
--- Promises: their maker, and their invoices' customers.
+-- Promises: their maker and every invoice they name (with the other promises naming them).
 CREATE TRIGGER agenda_stale_promise_new AFTER INSERT ON promises BEGIN
     INSERT INTO agenda_stale (customer_id) VALUES (NEW.customer_id) ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_promise AFTER UPDATE ON promises BEGIN
+    INSERT INTO agenda_stale (customer_id) VALUES (OLD.customer_id) ON CONFLICT DO NOTHING;
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
-        SELECT NEW.customer_id AS c UNION SELECT OLD.customer_id
+        SELECT customer_id AS c FROM promises WHERE id = NEW.id
         UNION SELECT i.customer_id FROM promise_invoices pi CROSS JOIN invoices i ON i.id = pi.invoice_id
          WHERE pi.promise_id = NEW.id) WHERE true
         ON CONFLICT DO NOTHING;
@@ -113,13 +144,63 @@ END;
 CREATE TRIGGER agenda_stale_promise_invoice_new AFTER INSERT ON promise_invoices BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM promises WHERE id = NEW.promise_id
-        UNION SELECT customer_id FROM invoices WHERE id = NEW.invoice_id) WHERE true
+        UNION SELECT i.customer_id FROM promise_invoices pi CROSS JOIN invoices i ON i.id = pi.invoice_id
+         WHERE pi.promise_id = NEW.promise_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM invoices WHERE id = NEW.invoice_id
+        UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = NEW.invoice_id) WHERE true
+        ON CONFLICT DO NOTHING;
+END;
+CREATE TRIGGER agenda_stale_promise_invoice AFTER UPDATE ON promise_invoices BEGIN
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM promises WHERE id = OLD.promise_id
+        UNION SELECT i.customer_id FROM promise_invoices pi CROSS JOIN invoices i ON i.id = pi.invoice_id
+         WHERE pi.promise_id = OLD.promise_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM invoices WHERE id = OLD.invoice_id
+        UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = OLD.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = OLD.invoice_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM promises WHERE id = NEW.promise_id
+        UNION SELECT i.customer_id FROM promise_invoices pi CROSS JOIN invoices i ON i.id = pi.invoice_id
+         WHERE pi.promise_id = NEW.promise_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM invoices WHERE id = NEW.invoice_id
+        UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = NEW.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_promise_invoice_gone AFTER DELETE ON promise_invoices BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM promises WHERE id = OLD.promise_id
-        UNION SELECT customer_id FROM invoices WHERE id = OLD.invoice_id) WHERE true
+        UNION SELECT i.customer_id FROM promise_invoices pi CROSS JOIN invoices i ON i.id = pi.invoice_id
+         WHERE pi.promise_id = OLD.promise_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM invoices WHERE id = OLD.invoice_id
+        UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = OLD.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = OLD.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
 -- Disputes and closures take an invoice out of dunning (and out of a promise's action).
@@ -127,20 +208,41 @@ CREATE TRIGGER agenda_stale_dispute_new AFTER INSERT ON disputes BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM invoices WHERE id = NEW.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
          WHERE pi.invoice_id = NEW.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_dispute AFTER UPDATE ON disputes BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
-        SELECT customer_id AS c FROM invoices WHERE id IN (NEW.invoice_id, OLD.invoice_id)
+        SELECT customer_id AS c FROM invoices WHERE id = OLD.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
-         WHERE pi.invoice_id IN (NEW.invoice_id, OLD.invoice_id)) WHERE true
+         WHERE pi.invoice_id = OLD.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = OLD.invoice_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM invoices WHERE id = NEW.invoice_id
+        UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = NEW.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_dispute_gone AFTER DELETE ON disputes BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM invoices WHERE id = OLD.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = OLD.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
          WHERE pi.invoice_id = OLD.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
@@ -148,20 +250,41 @@ CREATE TRIGGER agenda_stale_closure_new AFTER INSERT ON invoice_closures BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM invoices WHERE id = NEW.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
          WHERE pi.invoice_id = NEW.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_closure AFTER UPDATE ON invoice_closures BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
-        SELECT customer_id AS c FROM invoices WHERE id IN (NEW.invoice_id, OLD.invoice_id)
+        SELECT customer_id AS c FROM invoices WHERE id = OLD.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
-         WHERE pi.invoice_id IN (NEW.invoice_id, OLD.invoice_id)) WHERE true
+         WHERE pi.invoice_id = OLD.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = OLD.invoice_id) WHERE true
+        ON CONFLICT DO NOTHING;
+    INSERT INTO agenda_stale (customer_id) SELECT c FROM (
+        SELECT customer_id AS c FROM invoices WHERE id = NEW.invoice_id
+        UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = NEW.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
+         WHERE pi.invoice_id = NEW.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER agenda_stale_closure_gone AFTER DELETE ON invoice_closures BEGIN
     INSERT INTO agenda_stale (customer_id) SELECT c FROM (
         SELECT customer_id AS c FROM invoices WHERE id = OLD.invoice_id
         UNION SELECT p.customer_id FROM promise_invoices pi CROSS JOIN promises p ON p.id = pi.promise_id
+         WHERE pi.invoice_id = OLD.invoice_id
+        UNION SELECT o.customer_id FROM promise_invoices pi
+         CROSS JOIN promise_invoices pj ON pj.promise_id = pi.promise_id
+         CROSS JOIN invoices o ON o.id = pj.invoice_id
          WHERE pi.invoice_id = OLD.invoice_id) WHERE true
         ON CONFLICT DO NOTHING;
 END;
