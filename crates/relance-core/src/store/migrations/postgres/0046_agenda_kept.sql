@@ -6,7 +6,8 @@ CREATE TABLE agenda_kept (
     section      TEXT NOT NULL,
     days_overdue BIGINT NOT NULL,
     currency     TEXT NOT NULL,
-    amount_minor BIGINT NOT NULL
+    amount_minor BIGINT NOT NULL,
+    PRIMARY KEY (customer_id, action_id)
 );
 CREATE INDEX agenda_kept_order ON agenda_kept(section, days_overdue DESC, action_id);
 CREATE INDEX agenda_kept_sums ON agenda_kept(section, currency, amount_minor);
@@ -131,19 +132,47 @@ CREATE TRIGGER agenda_stale_segment AFTER UPDATE OF segment, customer_id ON cust
     FOR EACH ROW EXECUTE FUNCTION relance_agenda_stale();
 CREATE TRIGGER agenda_stale_segment_gone AFTER DELETE ON customer_segments FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_stale_journal AFTER INSERT OR DELETE ON journal FOR EACH ROW
+CREATE TRIGGER agenda_stale_journal AFTER INSERT ON journal FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_stale_journal_invoice AFTER INSERT OR DELETE ON journal_invoices FOR EACH ROW
+CREATE TRIGGER agenda_stale_journal_gone AFTER DELETE ON journal FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_stale_promise AFTER INSERT OR UPDATE OR DELETE ON promises FOR EACH ROW
+CREATE TRIGGER agenda_stale_journal_invoice AFTER INSERT ON journal_invoices FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_stale_promise_invoice AFTER INSERT OR UPDATE OR DELETE ON promise_invoices FOR EACH ROW
+CREATE TRIGGER agenda_stale_journal_invoice_gone AFTER DELETE ON journal_invoices FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_stale_dispute AFTER INSERT OR UPDATE OR DELETE ON disputes FOR EACH ROW
+CREATE TRIGGER agenda_stale_promise_new AFTER INSERT ON promises FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_stale_closure AFTER INSERT OR UPDATE OR DELETE ON invoice_closures FOR EACH ROW
+CREATE TRIGGER agenda_stale_promise AFTER UPDATE ON promises FOR EACH ROW
     EXECUTE FUNCTION relance_agenda_stale();
-CREATE TRIGGER agenda_kept_scenario AFTER INSERT OR UPDATE OR DELETE ON scenarios
+CREATE TRIGGER agenda_stale_promise_gone AFTER DELETE ON promises FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_promise_invoice_new AFTER INSERT ON promise_invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_promise_invoice AFTER UPDATE ON promise_invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_promise_invoice_gone AFTER DELETE ON promise_invoices FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_dispute_new AFTER INSERT ON disputes FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_dispute AFTER UPDATE ON disputes FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_dispute_gone AFTER DELETE ON disputes FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_closure_new AFTER INSERT ON invoice_closures FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_closure AFTER UPDATE ON invoice_closures FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_stale_closure_gone AFTER DELETE ON invoice_closures FOR EACH ROW
+    EXECUTE FUNCTION relance_agenda_stale();
+CREATE TRIGGER agenda_kept_scenario_new AFTER INSERT ON scenarios
     FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();
-CREATE TRIGGER agenda_kept_steps AFTER INSERT OR UPDATE OR DELETE ON scenario_steps
+CREATE TRIGGER agenda_kept_scenario AFTER UPDATE ON scenarios
+    FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();
+CREATE TRIGGER agenda_kept_scenario_gone AFTER DELETE ON scenarios
+    FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();
+CREATE TRIGGER agenda_kept_steps_new AFTER INSERT ON scenario_steps
+    FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();
+CREATE TRIGGER agenda_kept_steps AFTER UPDATE ON scenario_steps
+    FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();
+CREATE TRIGGER agenda_kept_steps_gone AFTER DELETE ON scenario_steps
     FOR EACH STATEMENT EXECUTE FUNCTION relance_agenda_kept_gone();

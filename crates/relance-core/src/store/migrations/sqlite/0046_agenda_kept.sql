@@ -12,7 +12,8 @@ CREATE TABLE agenda_kept (
     section      TEXT NOT NULL,
     days_overdue INTEGER NOT NULL,
     currency     TEXT NOT NULL,
-    amount_minor INTEGER NOT NULL
+    amount_minor INTEGER NOT NULL,
+    PRIMARY KEY (customer_id, action_id)
 ) STRICT;
 CREATE INDEX agenda_kept_order ON agenda_kept(section, days_overdue DESC, action_id);
 CREATE INDEX agenda_kept_sums ON agenda_kept(section, currency, amount_minor);
