@@ -559,6 +559,36 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         ),
         t,
     );
+    // The same backlog grouped by the customers' payer segment (the Today screen's other
+    // view): derived whole, then read through the kept actions (each kept with its
+    // customer's stored segment) and the day's refresh of the segments.
+    let ui = relance_core::settings::ui_language(&conn);
+    let (t, derived) = time(3, || {
+        relance_core::views::today::derived_by_segment(&conn, as_of, ui, &Default::default())
+            .unwrap()
+    });
+    note(
+        "Today grouped by segment with the backlog, derived whole (nothing kept)",
+        format!("{} groups", derived.len()),
+        t,
+    );
+    let (t, groups) = time(3, || {
+        relance_core::views::today::by_segment(&conn, as_of, ui, &Default::default()).unwrap()
+    });
+    assert_eq!(
+        serde_json::to_string(&groups).unwrap(),
+        serde_json::to_string(&derived).unwrap()
+    );
+    note(
+        "Today grouped by segment with the backlog (a page each)",
+        format!(
+            "{} groups, {} of {} actions sent",
+            groups.len(),
+            groups.iter().map(|g| g.actions.len()).sum::<usize>(),
+            groups.iter().map(|g| g.count).sum::<usize>(),
+        ),
+        t,
+    );
     // The screens as a morning opens them, after the start's refreshes: the dashboard
     // (its forecast reads the habits the refresh stored) and Today's sanction proposals.
     let (t, _) = time(3, || {
@@ -767,6 +797,20 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             }),
         ),
         (
+            "Today: grouped by segment",
+            Box::new(move |c: &relance_core::Connection| {
+                drop(
+                    relance_core::views::today::by_segment(
+                        c,
+                        as_of,
+                        relance_core::settings::ui_language(c),
+                        &Default::default(),
+                    )
+                    .unwrap(),
+                )
+            }),
+        ),
+        (
             "Today: payer segments",
             Box::new(move |c: &relance_core::Connection| {
                 drop(relance_core::views::segments::current(c, as_of, lang).unwrap())
@@ -781,10 +825,12 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     ] {
         let (t, ()) = time(3, || read(&conn));
         let detail = match what {
-            "Today: sanction proposals" | "Today: payer segments" => format!(
-                "{proposals} customers at risk; since the day's refresh {changed} changed, \
+            "Today: sanction proposals" | "Today: payer segments" | "Today: grouped by segment" => {
+                format!(
+                    "{proposals} customers at risk; since the day's refresh {changed} changed, \
                  {reminded} reminded only, {reminder_rules} of them under a rule reading reminders"
-            ),
+                )
+            }
             _ => String::new(),
         };
         note(what, detail, t);
@@ -1556,6 +1602,20 @@ fn server(
             "dashboard figures",
             Box::new(move |c| drop(relance_core::views::dashboard::dashboard(c, as_of).unwrap())),
         ),
+        (
+            "Today's sections (through the kept actions)",
+            Box::new(move |c| drop(relance_core::dunning::today(c, as_of).unwrap())),
+        ),
+        (
+            "Today grouped by segment (through the kept actions)",
+            Box::new(move |c| {
+                let lang = relance_core::settings::ui_language(c);
+                drop(
+                    relance_core::views::today::by_segment(c, as_of, lang, &Default::default())
+                        .unwrap(),
+                )
+            }),
+        ),
     ];
     let on_file: Vec<StdDuration> = reads.iter().map(|(_, f)| time(11, || f(conn)).0).collect();
     let target = relance_core::store::fresh_server_database(&address).unwrap();
@@ -1569,7 +1629,11 @@ fn server(
         ms(start.elapsed())
     );
     let mut figures = vec![("move onto the server".to_string(), None, start.elapsed())];
-    let server = relance_core::open_server(&target).unwrap();
+    let mut server = relance_core::open_server(&target).unwrap();
+    // As a start on the server would: the day's segments and actions kept (a move carries
+    // no kept day).
+    relance_core::daily::refresh_segments(&mut server, as_of).unwrap();
+    relance_core::dunning::refresh_day(&mut server, as_of).unwrap();
     // As the server's autovacuum would after the move (PostgreSQL plans with statistics;
     // the file, without: see above).
     server.execute_batch("ANALYZE").unwrap();

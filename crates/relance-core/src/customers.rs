@@ -1410,6 +1410,45 @@ pub fn set_segment(
 mod tests {
     use super::*;
 
+    /// The owner may change their mind the same day (before the next refresh): a segment
+    /// chosen, another chosen, the same again, then given back to the rules, twice. Each
+    /// choice is written and recorded (the second used to fail: an upsert overrode the
+    /// conflict clause of the trigger marking the customer already marked).
+    #[test]
+    fn a_segment_chosen_again_the_same_day_is_written_each_time() {
+        use crate::store::sql::OptionalExtension;
+        let as_of = crate::test_support::day("2026-11-30");
+        let mut conn = crate::test_support::busy_ledger(2, as_of);
+        let choices = [
+            Some("good_payer"),
+            Some("slow_payer"),
+            Some("slow_payer"),
+            None,
+            None,
+        ];
+        for choice in choices {
+            set_segment(&mut conn, "C00000", choice, "changed my mind", as_of).unwrap();
+            let stored: Option<String> = conn
+                .query_row(
+                    "SELECT segment FROM segment_overrides
+                      WHERE customer_id = (SELECT id FROM customers WHERE reference = 'C00000')",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .unwrap();
+            assert_eq!(stored.as_deref(), choice);
+        }
+        let noted: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM journal WHERE action = 'segment'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(noted, 5);
+    }
+
     /// A form opened on a customer and saved after someone else saved it is refused with
     /// the time of their change; nothing of it is written, theirs is kept.
     #[test]

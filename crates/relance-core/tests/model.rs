@@ -34,7 +34,9 @@
 //!   new day computes them, as a shell's start does);
 //! - the actions kept for Today (each new day keeps them, as a shell's start does; each act
 //!   and undo keeps its customers') are the derived ones for every customer not marked since,
-//!   and Today's sections read through them are those cut from the derived agenda;
+//!   and Today's sections read through them are those cut from the derived agenda, as is
+//!   Today grouped by payer segment (the owner choosing a customer's segment regroups
+//!   their kept actions);
 //! - an invoice imported from its e-invoice (UBL) is the model's recorded invoice, its buyer
 //!   found by SIREN or name; the same file again adds nothing;
 //! - issued invoices: the model's set; in each year numbered from 1 with no gap, dated in
@@ -217,7 +219,21 @@ enum Op {
         back: i64,
         undo: bool,
     },
+    /// The owner chooses customer `cust`'s payer segment (`code` 0: back to the rules): the
+    /// customer is grouped anew on Today, their actions kept before unchanged.
+    Segment {
+        cust: usize,
+        code: usize,
+    },
 }
+
+/// The segments [`Op::Segment`] chooses (None: the rules decide).
+const SEGMENT_CHOICES: [Option<&str>; 4] = [
+    None,
+    Some("good_payer"),
+    Some("slow_payer"),
+    Some("at_risk"),
+];
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -259,6 +275,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize, 1..200_000i64).prop_map(|(inv, net)| Op::CreditDoc { inv, net }),
         2 => (0..2usize, 100..500_000i64, 0..45i64, prop::bool::weighted(0.3))
             .prop_map(|(cust, cents, terms, again)| Op::Einvoice { cust, cents, terms, again }),
+        1 => (0..2usize, 0..SEGMENT_CHOICES.len()).prop_map(|(cust, code)| Op::Segment { cust, code }),
     ]
 }
 
@@ -958,6 +975,16 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 std::mem::replace(&mut w.invoices, next),
                 std::mem::replace(&mut w.letters, next_letters),
             ));
+        }
+        Op::Segment { cust, code } => {
+            relance_core::customers::set_segment(
+                &mut w.conn,
+                CUSTOMERS[cust],
+                SEGMENT_CHOICES[code],
+                "chosen by the owner",
+                today,
+            )
+            .map_err(|e| TestCaseError::fail(format!("segment refused: {e}")))?;
         }
         Op::Invoice { cust, cents, terms } => {
             w.recorded += 1;
@@ -2267,6 +2294,28 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         relance_core::views::segments::sanctions(&w.conn, w.today, lang).unwrap(),
         relance_core::views::segments::sanctions_derived(&w.conn, w.today, lang).unwrap()
     );
+    // Today grouped by payer segment, read through the kept actions and the same refresh,
+    // is the grouping of the derived agenda by every customer's segment.
+    for asked in [0u32, 1, 60] {
+        let shown: std::collections::HashMap<relance_core::views::segments::Segment, u32> = [
+            (relance_core::views::segments::Segment::New, asked),
+            (relance_core::views::segments::Segment::GoodPayer, asked + 2),
+        ]
+        .into_iter()
+        .collect();
+        prop_assert_eq!(
+            serde_json::to_string(
+                &relance_core::views::today::by_segment(&w.conn, w.today, lang, &shown).unwrap()
+            )
+            .unwrap(),
+            serde_json::to_string(
+                &relance_core::views::today::derived_by_segment(&w.conn, w.today, lang, &shown)
+                    .unwrap()
+            )
+            .unwrap(),
+            "Today grouped by segment read through the kept actions"
+        );
+    }
     // The habits the dashboard's forecast reads through the same refresh are the derived
     // ones (a customer without any is left out of both), and what the refresh stored for
     // every customer not marked since is what `relance check` compares.

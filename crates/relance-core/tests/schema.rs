@@ -221,3 +221,38 @@ fn the_two_engines_hold_the_same_schema() {
             .join("\n  ")
     );
 }
+
+/// No SQLite trigger takes a conflict clause (`INSERT OR IGNORE`, `UPDATE OR REPLACE`, …):
+/// the clause of the statement that fires a trigger overrides every one inside it, and an
+/// upsert's is ABORT, so a trigger that marked a customer already marked failed under an
+/// upsert (the owner choosing a customer's segment twice in a day: "UNIQUE constraint failed:
+/// segment_dirty.customer_id"). A trigger says `ON CONFLICT DO NOTHING`, which is its own.
+#[test]
+fn no_trigger_takes_a_conflict_clause_an_upsert_would_override() {
+    let lite = relance_core::store::connect_in_memory().unwrap();
+    let triggers: Vec<(String, String)> = rows(
+        &lite,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    );
+    assert!(triggers.len() > 50, "read the triggers: {}", triggers.len());
+    let clauses = ["IGNORE", "REPLACE", "ABORT", "FAIL", "ROLLBACK"];
+    let mut found = Vec::new();
+    for (name, sql) in &triggers {
+        let words: Vec<String> = sql
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_ascii_uppercase())
+            .collect();
+        for w in words.windows(3) {
+            if ["INSERT", "UPDATE"].contains(&w[0].as_str())
+                && w[1] == "OR"
+                && clauses.contains(&w[2].as_str())
+            {
+                found.push(format!("{name}: {} OR {}", w[0], w[2]));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

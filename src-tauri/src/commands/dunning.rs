@@ -36,6 +36,8 @@ pub async fn agenda_by_segment(
     shown: HashMap<Segment, u32>,
 ) -> ApiResult<Vec<SegmentGroup>> {
     with_db(&db, move |conn| {
+        // As for the sections: the groups read the day's actions kept.
+        let _ = dunning::kept::keep_if_needed(conn, today());
         let lang = relance_core::settings::ui_language(conn);
         relance_core::views::today::by_segment(conn, today(), lang, &shown)
     })

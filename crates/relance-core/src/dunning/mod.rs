@@ -172,7 +172,7 @@ pub struct TodaySection {
 
 /// How many actions a page shows when `asked` for so many: [`TODAY_PAGE`] when none is asked;
 /// never fewer.
-fn shown(asked: Option<u32>) -> usize {
+pub(crate) fn shown(asked: Option<u32>) -> usize {
     asked.map_or(TODAY_PAGE, |n| (n as usize).max(TODAY_PAGE))
 }
 
@@ -184,6 +184,13 @@ const TODAY_ORDER: [Section; 4] = [
     Section::Letters,
 ];
 
+/// Sums per currency code (in minor units, in the codes' order) as amounts: a page's totals.
+fn totals_of<'a>(sums: impl IntoIterator<Item = (&'a str, i64)>) -> Result<Vec<Amount>> {
+    sums.into_iter()
+        .map(|(code, minor)| Ok(Amount::of(Currency::parse(code)?, minor)))
+        .collect()
+}
+
 /// A page of actions: the first of `all` (in their order), as many as `asked` ([`TODAY_PAGE`]
 /// when none is asked; never fewer), how many there are, and the sum of all their amounts
 /// per currency.
@@ -194,10 +201,7 @@ pub fn page_of(all: Vec<Action>, asked: Option<u32>) -> Result<(Vec<Action>, usi
         let sum = sums.entry(a.currency.as_str()).or_default();
         *sum = checked_total([*sum, a.amount_minor])?;
     }
-    let totals = sums
-        .into_iter()
-        .map(|(code, minor)| Ok(Amount::of(Currency::parse(code)?, minor)))
-        .collect::<Result<_>>()?;
+    let totals = totals_of(sums)?;
     let count = all.len();
     let mut actions = all;
     actions.truncate(shown);
@@ -269,6 +273,21 @@ pub fn refresh_day(conn: &mut Connection, day: NaiveDate) -> Result<()> {
     wake::refresh(conn, day)?;
     kept::refresh(conn, day)?;
     Ok(())
+}
+
+/// The journal entry of `kind` for what was done with `action` on `as_of`: its customer,
+/// kind of action and channel, and each invoice with the step it reached (what moves the
+/// scenario on).
+pub(crate) fn step_entry(kind: JournalKind, action: &Action, as_of: NaiveDate) -> NewEntry {
+    let mut entry = NewEntry::new(kind, action.customer_id, as_of);
+    entry.action = Some(action.kind.as_str().to_string());
+    entry.channel = Some(action.channel.as_str().to_string());
+    entry.invoices = action
+        .targets
+        .iter()
+        .map(|t| (t.invoice_id, t.step_offset))
+        .collect();
+    entry
 }
 
 /// What the owner did with an action.
@@ -393,18 +412,11 @@ pub(crate) fn record_acts(
             return Err(not_on_agenda(tx, as_of, id));
         };
         let currency = Currency::parse(&action.currency)?;
-        let mut entry = NewEntry::new(kind, action.customer_id, as_of);
-        entry.action = Some(action.kind.as_str().to_string());
-        entry.channel = Some(action.channel.as_str().to_string());
+        let mut entry = step_entry(kind, action, as_of);
         entry.amount = Some((action.amount_minor, currency));
         entry.until_date = until;
         entry.promise_id = action.promise_id;
         entry.note = note.clone();
-        entry.invoices = action
-            .targets
-            .iter()
-            .map(|t| (t.invoice_id, t.step_offset))
-            .collect();
         entries.push(journal::append(tx, &entry)?);
     }
     // The steps just journaled move their invoices' wake dates on, and their customers'
@@ -512,4 +524,4 @@ pub fn close_invoice(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

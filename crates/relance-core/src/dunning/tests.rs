@@ -1341,7 +1341,11 @@ fn today_pages_its_sections_and_counts_and_sums_them_whole() {
 /// The facts the agenda reads, each written behind the kept actions' back (raw SQL, or the
 /// journal without an act's refresh), on the busy ledger of 2026-11-30: each changes the
 /// derived Today. With `Some(fact)`, only that one.
-fn kept_facts(conn: &Connection, as_of: NaiveDate, which: Option<usize>) -> Vec<&'static str> {
+pub(crate) fn kept_facts(
+    conn: &Connection,
+    as_of: NaiveDate,
+    which: Option<usize>,
+) -> Vec<&'static str> {
     let id_of = |table: &str, column: &str, value: &str| -> i64 {
         conn.query_row(
             &format!("SELECT id FROM {table} WHERE {column} = ?1"),
@@ -1503,14 +1507,7 @@ fn kept_facts(conn: &Connection, as_of: NaiveDate, which: Option<usize>) -> Vec<
                     .into_iter()
                     .find(|a| a.customer == "C00034")
                     .unwrap();
-                let mut entry = NewEntry::new(JournalKind::ActionDone, action.customer_id, as_of);
-                entry.action = Some(action.kind.as_str().to_string());
-                entry.channel = Some(action.channel.as_str().to_string());
-                entry.invoices = action
-                    .targets
-                    .iter()
-                    .map(|t| (t.invoice_id, t.step_offset))
-                    .collect();
+                let entry = super::step_entry(JournalKind::ActionDone, &action, as_of);
                 journal::append(conn, &entry).unwrap();
             }),
         ),
@@ -1591,15 +1588,7 @@ fn kept_facts(conn: &Connection, as_of: NaiveDate, which: Option<usize>) -> Vec<
                         .into_iter()
                         .find(|a| a.customer == "C00034")
                         .unwrap();
-                    let mut entry =
-                        NewEntry::new(JournalKind::ActionDone, action.customer_id, as_of);
-                    entry.action = Some(action.kind.as_str().to_string());
-                    entry.channel = Some(action.channel.as_str().to_string());
-                    entry.invoices = action
-                        .targets
-                        .iter()
-                        .map(|t| (t.invoice_id, t.step_offset))
-                        .collect();
+                    let entry = super::step_entry(JournalKind::ActionDone, &action, as_of);
                     let id = journal::append(conn, &entry).unwrap();
                     super::kept::refresh_in(conn, as_of).unwrap();
                     id

@@ -65,6 +65,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0044_segment_reminded.sql"),
     include_str!("migrations/sqlite/0045_segment_rule_reminder_pending.sql"),
     include_str!("migrations/sqlite/0046_agenda_kept.sql"),
+    include_str!("migrations/sqlite/0047_agenda_kept_segment.sql"),
+    include_str!("migrations/sqlite/0048_triggers_mark_under_upserts.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -111,6 +113,14 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/postgres/0045_segment_rule_reminder_pending.sql"),
     ),
     (46, include_str!("migrations/postgres/0046_agenda_kept.sql")),
+    (
+        47,
+        include_str!("migrations/postgres/0047_agenda_kept_segment.sql"),
+    ),
+    (
+        48,
+        include_str!("migrations/postgres/0048_triggers_mark_under_upserts.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

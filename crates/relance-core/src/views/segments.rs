@@ -864,6 +864,52 @@ fn through_the_refresh(
     Ok(Some(stored))
 }
 
+/// The segments computed again since the day's refresh, for the customers it marked: every
+/// other customer's segment is the one stored (new when none is), as [`current`] reads them
+/// through the refresh. None when no refresh of `as_of` in `lang` serves (as for
+/// [`current`], which then derives every customer) or too many customers are marked.
+pub fn changed_since_refresh(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Option<std::collections::HashMap<i64, Segment>>> {
+    let row = refresh_row(conn)?;
+    if !serves(&row, as_of, lang) {
+        return Ok(None);
+    }
+    let Some(changed) = marked(conn, false)? else {
+        return Ok(None);
+    };
+    // A refresh run begun since (on a server, where a reading is no snapshot) may have
+    // cleared the marks: as through the refresh, read everyone then.
+    if refresh_row(conn)? != row {
+        return Ok(None);
+    }
+    Ok(Some(
+        computed(conn, as_of, lang, Some(&changed))?
+            .into_iter()
+            .map(|c| (c.customer_id, c.segment))
+            .collect(),
+    ))
+}
+
+/// The stored segment of each of the customers `ids` that has one.
+pub fn stored(conn: &Connection, ids: &[i64]) -> Result<std::collections::HashMap<i64, Segment>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT customer_id, segment FROM customer_segments WHERE customer_id IN ({})",
+            crate::store::sql::id_list(chunk)
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, code) = row?;
+            out.insert(id, Segment::from_code(&code).unwrap_or(Segment::New));
+        }
+    }
+    Ok(out)
+}
+
 /// Every customer's segment as of `as_of` (or those `at_risk` only), by name: from the day's
 /// refresh and the customers changed since when it serves (`through_refresh`), otherwise
 /// derived from every customer.
@@ -889,8 +935,8 @@ fn read(
 }
 
 /// Every customer's segment as of `as_of`, by name, read through the day's refresh when it
-/// serves (as [`sanctions`]): what Today's grouping by segment and the Customers screen's
-/// filter read.
+/// serves (as [`sanctions`]): what the Customers screen's filter reads, and Today's
+/// grouping by segment when the day's kept actions do not serve.
 pub fn current(
     conn: &Connection,
     as_of: chrono::NaiveDate,

@@ -3,13 +3,13 @@
 //! group counted and summed in full and shown a page at a time, as the sections are.
 
 use super::segments::{self, Segment};
-use crate::dunning::{self, Action};
+use crate::dunning::{self, kept, Action};
 use crate::error::{Lang, Result};
 use crate::money::Amount;
 use crate::store::sql::Connection;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ts_rs::TS;
 
 /// The actions of the customers of one payer segment.
@@ -31,7 +31,90 @@ pub struct SegmentGroup {
 /// first, in dispute last), groups without actions left out; each shows as many actions as
 /// `shown` asks ([`dunning::TODAY_PAGE`] for a segment it does not name; never fewer). A customer
 /// with no segment computed (none yet) counts as new.
+///
+/// Read from the day's actions kept when they serve (each kept with its customer's stored
+/// segment) and the day's segment refresh serves; derived whole otherwise
+/// ([`derived_by_segment`]).
 pub fn by_segment(
+    conn: &Connection,
+    as_of: NaiveDate,
+    lang: Lang,
+    shown: &HashMap<Segment, u32>,
+) -> Result<Vec<SegmentGroup>> {
+    conn.reading(|| match kept_by_segment(conn, as_of, lang, shown)? {
+        Some(groups) => Ok(groups),
+        None => derived_by_segment(conn, as_of, lang, shown),
+    })
+}
+
+/// [`by_segment`] read from the kept actions: the customers whose segment was computed again
+/// since the day's refresh are regrouped; the marked customers' actions derived again go to
+/// their segment as it stands. None when the kept actions or the refresh do not serve.
+fn kept_by_segment(
+    conn: &Connection,
+    as_of: NaiveDate,
+    lang: Lang,
+    shown: &HashMap<Segment, u32>,
+) -> Result<Option<Vec<SegmentGroup>>> {
+    // The segments computed again cost a profile each: only when the kept actions serve.
+    if !kept::serves(conn, as_of)? {
+        return Ok(None);
+    }
+    let Some(changed) = segments::changed_since_refresh(conn, as_of, lang)? else {
+        return Ok(None);
+    };
+    let regrouped: HashMap<i64, String> = changed
+        .iter()
+        .map(|(id, s)| (*id, s.code().to_string()))
+        .collect();
+    let code_of = |actions: &[Action]| -> Result<Vec<String>> {
+        let others: Vec<i64> = actions
+            .iter()
+            .map(|a| a.customer_id)
+            .filter(|c| !changed.contains_key(c))
+            .collect::<BTreeSet<i64>>()
+            .into_iter()
+            .collect();
+        let stored = segments::stored(conn, &others)?;
+        Ok(actions
+            .iter()
+            .map(|a| {
+                let s = changed.get(&a.customer_id).or(stored.get(&a.customer_id));
+                s.copied().unwrap_or(Segment::New).code().to_string()
+            })
+            .collect())
+    };
+    let grouping = kept::Grouping {
+        column: "segment",
+        groups: Segment::ALL
+            .iter()
+            .map(|s| (s.code(), dunning::shown(shown.get(s).copied())))
+            .collect(),
+        regrouped: &regrouped,
+        code_of: &code_of,
+    };
+    let Some(groups) = kept::grouped(conn, as_of, &grouping)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        groups
+            .into_iter()
+            .zip(Segment::ALL)
+            .filter(|(g, _)| g.count > 0)
+            .map(|(g, segment)| SegmentGroup {
+                segment,
+                name: segment.name(lang).to_string(),
+                actions: g.actions,
+                count: g.count,
+                totals: g.totals,
+            })
+            .collect(),
+    ))
+}
+
+/// [`by_segment`] derived from the whole day's agenda and every customer's segment: what the
+/// kept actions must give.
+pub fn derived_by_segment(
     conn: &Connection,
     as_of: NaiveDate,
     lang: Lang,
@@ -153,5 +236,125 @@ mod tests {
         assert!(by_segment(&empty, as_of, Lang::Fr, &HashMap::new())
             .unwrap()
             .is_empty());
+    }
+
+    /// Grouped by segment, Today read through the kept actions (each kept with its customer's
+    /// stored segment) is the grouping derived from the whole day and every customer's
+    /// segment, after every fact written behind the caches' back: those that move a customer
+    /// to another segment without touching their actions (an owner's choice, its removal: the
+    /// customer's kept actions are regrouped; a stored segment changed: its customer is
+    /// marked), and every fact Today's sections are proved against.
+    #[test]
+    fn today_by_segment_read_through_the_kept_actions_is_the_derived_grouping_after_every_fact() {
+        let as_of = day("2026-11-30");
+        let mut conn = busy_ledger(180, as_of);
+        for c in 0..60 {
+            let code = match c {
+                0..40 => "good_payer",
+                40..50 => "at_risk",
+                _ => "in_dispute",
+            };
+            crate::customers::set_segment(
+                &mut conn,
+                &format!("C{c:05}"),
+                Some(code),
+                "test",
+                as_of,
+            )
+            .unwrap();
+        }
+        // As a start: the day's segments, then the day's actions kept.
+        crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+        crate::dunning::refresh_day(&mut conn, as_of).unwrap();
+        // The refresh's language: the one the owner reads Today in.
+        let lang = crate::settings::ui_language(&conn);
+        let asks: Vec<HashMap<Segment, u32>> = vec![
+            HashMap::new(),
+            HashMap::from([(Segment::GoodPayer, 7), (Segment::New, 51)]),
+            HashMap::from([(Segment::New, 1000), (Segment::AtRisk, 1)]),
+        ];
+        let json = |g: Vec<SegmentGroup>| serde_json::to_string(&g).unwrap();
+        let same = |conn: &Connection, what: &str| {
+            for shown in &asks {
+                assert_eq!(
+                    json(by_segment(conn, as_of, lang, shown).unwrap()),
+                    json(derived_by_segment(conn, as_of, lang, shown).unwrap()),
+                    "{what} {shown:?}"
+                );
+            }
+        };
+        let kept_serves = |conn: &Connection| {
+            kept_by_segment(conn, as_of, lang, &asks[0])
+                .unwrap()
+                .is_some()
+        };
+        let groups = derived_by_segment(&conn, as_of, lang, &asks[0]).unwrap();
+        assert_eq!(groups.len(), 4, "new, good payers, at risk, in dispute");
+        assert!(kept_serves(&conn), "read from the kept actions");
+        same(&conn, "kept at start");
+        let id_of = |conn: &Connection, reference: &str| -> i64 {
+            conn.query_row(
+                "SELECT id FROM customers WHERE reference = ?1",
+                [reference],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        type Fact<'a> = (&'a str, Box<dyn Fn(&Connection) + 'a>);
+        let segment_facts: Vec<Fact> = vec![
+            (
+                "an owner's choice of segment",
+                Box::new(move |conn| {
+                    conn.execute(
+                        "INSERT INTO segment_overrides (customer_id, segment, reason, set_on)
+                         VALUES (?1, 'slow_payer', 'test', '2026-11-30')",
+                        [id_of(conn, "C00070")],
+                    )
+                    .unwrap();
+                }),
+            ),
+            (
+                "an owner's choice removed",
+                Box::new(|conn| {
+                    conn.execute(
+                        "DELETE FROM segment_overrides WHERE customer_id = ?1",
+                        [id_of(conn, "C00003")],
+                    )
+                    .unwrap();
+                }),
+            ),
+            (
+                "a stored segment changed",
+                Box::new(|conn| {
+                    conn.execute(
+                        "UPDATE customer_segments SET segment = 'forgetful' WHERE customer_id = ?1",
+                        [id_of(conn, "C00071")],
+                    )
+                    .unwrap();
+                }),
+            ),
+        ];
+        for (name, write) in &segment_facts {
+            let before = json(derived_by_segment(&conn, as_of, lang, &asks[2]).unwrap());
+            write(&conn);
+            let after = json(derived_by_segment(&conn, as_of, lang, &asks[2]).unwrap());
+            assert_ne!(after, before, "{name} changes the grouping");
+            assert!(kept_serves(&conn), "{name}");
+            same(&conn, name);
+        }
+        // Every fact Today's sections are proved against, one at a time, then kept again as
+        // the next start does.
+        for k in 0.. {
+            let names = crate::dunning::tests::kept_facts(&conn, as_of, Some(k));
+            let Some(name) = names.first() else { break };
+            let global = ["a scenario's step", "the default currency"].contains(name);
+            assert_eq!(kept_serves(&conn), !global, "{name}");
+            same(&conn, name);
+            // As the next start does (a new default currency wants the segments again).
+            crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+            crate::dunning::refresh_day(&mut conn, as_of).unwrap();
+            assert!(kept_serves(&conn), "{name}");
+            same(&conn, name);
+        }
     }
 }
