@@ -56,7 +56,7 @@ const COMMANDS: &[&str] = &[
     "bank_summary",
     "bank_csv_preview",
     "bank_set_mapping",
-    "segments_all",
+    "customers_in_segment",
     "set_key_account",
     "sanction_proposals",
     "apply_sanction",

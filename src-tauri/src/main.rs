@@ -127,7 +127,7 @@ fn main() {
             commands::bank::bank_summary,
             commands::bank::bank_csv_preview,
             commands::bank::bank_set_mapping,
-            commands::reports::segments_all,
+            commands::reports::customers_in_segment,
             commands::reports::set_key_account,
             commands::reports::sanction_proposals,
             commands::reports::apply_sanction,

@@ -603,6 +603,23 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{} at risk", proposals.len()),
         t,
     );
+    // The Customers screen filtered by a segment: its first page, through the refresh.
+    for segment in [
+        relance_core::views::segments::Segment::GoodPayer,
+        relance_core::views::segments::Segment::New,
+    ] {
+        let (t, p) = time(3, || {
+            relance_core::views::segments::in_segment(&conn, as_of, ui, segment, 0, 50).unwrap()
+        });
+        note(
+            &format!(
+                "customer list, first 50 of a segment ({}) after the refresh",
+                segment.code()
+            ),
+            format!("of {}", p.total),
+            t,
+        );
+    }
 
     // Batches from Today: one in a hundred actions as letters, one in a hundred as e-mail
     // drafts (each batch its own transaction: compose, PDF, archive, journal).
@@ -797,6 +814,22 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             }),
         ),
         (
+            "customer list, first 50 good payers after the day's work",
+            Box::new(move |c: &relance_core::Connection| {
+                drop(
+                    relance_core::views::segments::in_segment(
+                        c,
+                        as_of,
+                        relance_core::settings::ui_language(c),
+                        relance_core::views::segments::Segment::GoodPayer,
+                        0,
+                        50,
+                    )
+                    .unwrap(),
+                )
+            }),
+        ),
+        (
             "Today: grouped by segment",
             Box::new(move |c: &relance_core::Connection| {
                 drop(
@@ -825,7 +858,10 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     ] {
         let (t, ()) = time(3, || read(&conn));
         let detail = match what {
-            "Today: sanction proposals" | "Today: payer segments" | "Today: grouped by segment" => {
+            "Today: sanction proposals"
+            | "Today: payer segments"
+            | "Today: grouped by segment"
+            | "customer list, first 50 good payers after the day's work" => {
                 format!(
                     "{proposals} customers at risk; since the day's refresh {changed} changed, \
                  {reminded} reminded only, {reminder_rules} of them under a rule reading reminders"

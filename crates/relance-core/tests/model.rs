@@ -2286,8 +2286,21 @@ fn check(w: &World) -> Result<(), TestCaseError> {
     everyone.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
     prop_assert_eq!(
         relance_core::views::segments::current(&w.conn, w.today, lang).unwrap(),
-        everyone
+        everyone.clone()
     );
+    // The Customers screen's filter: each segment's first page is that segment of everyone.
+    for segment in relance_core::views::segments::Segment::ALL {
+        let page =
+            relance_core::views::segments::in_segment(&w.conn, w.today, lang, segment, 0, 50)
+                .unwrap();
+        let of: Vec<_> = everyone
+            .iter()
+            .filter(|c| c.segment == segment)
+            .cloned()
+            .collect();
+        prop_assert_eq!(page.total, of.len());
+        prop_assert_eq!(page.rows, of);
+    }
     // Today's sanction proposals read the stored segment of a customer marked by a reminder
     // done only (migration 44): they are the derived ones all the same.
     prop_assert_eq!(

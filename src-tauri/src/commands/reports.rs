@@ -62,15 +62,18 @@ pub async fn set_key_account(db: State<'_, Db>, reference: String, on: bool) -> 
     .await
 }
 
-/// Every customer's payer segment and the rule that fired (Customers → filter by segment,
-/// Today → group by segment).
+/// Customers → filter by segment: a page of that segment's customers, by name, each with
+/// the rule that put them there, and how many there are.
 #[tauri::command]
-pub async fn segments_all(
+pub async fn customers_in_segment(
     db: State<'_, Db>,
-) -> ApiResult<Vec<relance_core::views::segments::CustomerSegment>> {
-    with_db(&db, |conn| {
+    segment: relance_core::views::segments::Segment,
+    offset: u32,
+    limit: u32,
+) -> ApiResult<relance_core::views::segments::SegmentPage> {
+    with_db(&db, move |conn| {
         let lang = relance_core::settings::ui_language(conn);
-        relance_core::views::segments::current(conn, today(), lang)
+        relance_core::views::segments::in_segment(conn, today(), lang, segment, offset, limit)
     })
     .await
 }

@@ -73,7 +73,7 @@ import type { EmailBatch } from './bindings/EmailBatch';
 import type { AgedBalance } from './bindings/AgedBalance';
 import type { Profile } from './bindings/Profile';
 import type { Overview } from './bindings/Overview';
-import type { CustomerSegment } from './bindings/CustomerSegment';
+import type { SegmentPage } from './bindings/SegmentPage';
 import type { Sanction } from './bindings/Sanction';
 import type { SanctionProposal } from './bindings/SanctionProposal';
 import type { Segmented } from './bindings/Segmented';
@@ -141,7 +141,8 @@ export const api = {
   customerSegment: (reference: string) => call<Segmented>('customer_segment', { reference }),
   setCustomerSegment: (reference: string, segment: string | null, reason: string) => call<Segmented>('set_customer_segment', { reference, segment, reason }),
   setKeyAccount: (reference: string, on: boolean) => call<null>('set_key_account', { reference, on }),
-  segmentsAll: () => call<CustomerSegment[]>('segments_all'),
+  customersInSegment: (segment: Segment, offset: number, limit: number) =>
+    call<SegmentPage>('customers_in_segment', { segment, offset, limit }),
   sanctionProposals: () => call<SanctionProposal[]>('sanction_proposals'),
   applySanction: (reference: string, sanction: Sanction) => call<number>('apply_sanction', { reference, sanction }),
   undoSanction: (entry: number) => call<null>('undo_sanction', { entry }),

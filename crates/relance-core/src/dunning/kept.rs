@@ -325,6 +325,36 @@ pub fn rebuild(conn: &mut Connection, day: NaiveDate) -> Result<usize> {
     })
 }
 
+/// Of the customers `ids` (in order), those whose actions a reading of `as_of` shows or
+/// counts: those holding a kept row, and those marked (their actions derived again); None
+/// when nothing kept serves `as_of`.
+pub(crate) fn involved(
+    conn: &Connection,
+    as_of: NaiveDate,
+    ids: &[i64],
+) -> Result<Option<Vec<i64>>> {
+    conn.reading(|| {
+        let Some((kept, now)) = serving(conn, as_of)? else {
+            return Ok(None);
+        };
+        let Some(marked) = marked(conn, &kept, &now, READ_MARKED_MAX)? else {
+            return Ok(None);
+        };
+        let asked: HashSet<i64> = ids.iter().copied().collect();
+        let mut out: BTreeSet<i64> = marked.into_iter().filter(|c| asked.contains(c)).collect();
+        for chunk in ids.chunks(1000) {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT DISTINCT customer_id FROM agenda_kept WHERE customer_id IN ({})",
+                crate::store::sql::id_list(chunk)
+            ))?;
+            for id in stmt.query_map([], |r| r.get::<_, i64>(0))? {
+                out.insert(id?);
+            }
+        }
+        Ok(Some(out.into_iter().collect()))
+    })
+}
+
 /// How a reading groups the kept actions: by section (Today's sections) or by their
 /// customer's payer segment (Today grouped by segment).
 pub(crate) struct Grouping<'a> {

@@ -812,8 +812,11 @@ fn through_the_refresh(
     conn: &Connection,
     as_of: chrono::NaiveDate,
     lang: Lang,
-    at_risk: bool,
+    only: Option<Segment>,
 ) -> Result<Option<Vec<CustomerSegment>>> {
+    // A reminder moves no customer into or out of the segment at risk (its rule comes
+    // before every rule reading reminders): those at risk are read past reminders.
+    let at_risk = only == Some(Segment::AtRisk);
     let row = refresh_row(conn)?;
     if !serves(&row, as_of, lang) {
         return Ok(None);
@@ -831,11 +834,11 @@ fn through_the_refresh(
                  FROM customer_segments s JOIN customers c ON c.id = s.customer_id
                  WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d
                                     WHERE d.customer_id = s.customer_id){}",
-            if at_risk {
-                " AND s.segment = 'at_risk'"
-            } else {
+            match only {
+                Some(Segment::AtRisk) => " AND s.segment = 'at_risk'".to_string(),
                 // Reminded since the refresh: only a rule that reads reminders may move.
-                &not_reminded
+                Some(segment) => format!(" AND s.segment = '{}'{not_reminded}", segment.code()),
+                None => not_reminded,
             }
         ))?
         .query_map([], |r| {
@@ -864,20 +867,32 @@ fn through_the_refresh(
     Ok(Some(stored))
 }
 
-/// The segments computed again since the day's refresh, for the customers it marked: every
+/// Narrows customers to those a reading needs (None: the reading cannot serve).
+pub type Among<'a> = dyn Fn(&[i64]) -> Result<Option<Vec<i64>>> + 'a;
+
+/// The segments computed again since the day's refresh, for the customers it marked that
+/// `among` keeps (those whose segment a reading needs: Today's, those with an action): every
 /// other customer's segment is the one stored (new when none is), as [`current`] reads them
 /// through the refresh. None when no refresh of `as_of` in `lang` serves (as for
-/// [`current`], which then derives every customer) or too many customers are marked.
+/// [`current`], which then derives every customer), when `among` says None, or when more
+/// than 20,000 customers are kept.
 pub fn changed_since_refresh(
     conn: &Connection,
     as_of: chrono::NaiveDate,
     lang: Lang,
+    among: &Among,
 ) -> Result<Option<std::collections::HashMap<i64, Segment>>> {
+    /// Marks read before `among` narrows them (a day's work at a million invoices marks
+    /// 37,509 customers reminded).
+    const READ_AT_MOST: usize = 1_000_000;
     let row = refresh_row(conn)?;
     if !serves(&row, as_of, lang) {
         return Ok(None);
     }
-    let Some(changed) = marked(conn, false)? else {
+    let Some(marked) = marks(conn, &marked_sql(), READ_AT_MOST)? else {
+        return Ok(None);
+    };
+    let Some(changed) = among(&marked)?.filter(|c| c.len() <= CHANGED_AT_MOST) else {
         return Ok(None);
     };
     // A refresh run begun since (on a server, where a reading is no snapshot) may have
@@ -910,23 +925,23 @@ pub fn stored(conn: &Connection, ids: &[i64]) -> Result<std::collections::HashMa
     Ok(out)
 }
 
-/// Every customer's segment as of `as_of` (or those `at_risk` only), by name: from the day's
-/// refresh and the customers changed since when it serves (`through_refresh`), otherwise
-/// derived from every customer.
+/// Every customer's segment as of `as_of` (or those of the segment `only`), by name: from
+/// the day's refresh and the customers changed since when it serves (`through_refresh`),
+/// otherwise derived from every customer.
 fn read(
     conn: &Connection,
     as_of: chrono::NaiveDate,
     lang: Lang,
     through_refresh: bool,
-    at_risk: bool,
+    only: Option<Segment>,
 ) -> Result<Vec<CustomerSegment>> {
     let mut out: Vec<CustomerSegment> = match through_refresh {
-        true => through_the_refresh(conn, as_of, lang, at_risk)?,
+        true => through_the_refresh(conn, as_of, lang, only)?,
         false => None,
     }
     .map_or_else(|| all(conn, as_of, lang), Ok)?;
-    if at_risk {
-        out.retain(|c| c.segment == Segment::AtRisk);
+    if let Some(segment) = only {
+        out.retain(|c| c.segment == segment);
     }
     out.sort_by(|a, b| {
         (a.customer_name.as_str(), a.customer_id).cmp(&(b.customer_name.as_str(), b.customer_id))
@@ -942,7 +957,40 @@ pub fn current(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<CustomerSegment>> {
-    conn.reading(|| read(conn, as_of, lang, true, false))
+    conn.reading(|| read(conn, as_of, lang, true, None))
+}
+
+/// A page of the customers of one payer segment, by name, and how many it holds: the
+/// Customers screen's filter (which received every customer's segment, 100,000 at a
+/// million invoices, and drew every one of the segment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SegmentPage {
+    pub rows: Vec<CustomerSegment>,
+    #[ts(type = "number")]
+    pub total: usize,
+}
+
+/// The customers of `segment` as of `as_of`, by name: `limit` of them (at most 500) from
+/// `offset`, read through the day's refresh as [`current`] reads every customer (the
+/// stored rows of that segment only, and the customers marked since computed again).
+pub fn in_segment(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    segment: Segment,
+    offset: u32,
+    limit: u32,
+) -> Result<SegmentPage> {
+    conn.reading(|| {
+        let all = read(conn, as_of, lang, true, Some(segment))?;
+        let total = all.len();
+        let rows = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit.min(500) as usize)
+            .collect();
+        Ok(SegmentPage { rows, total })
+    })
 }
 
 /// Whether what Today reads through the day's refresh is the derivation: for every customer
@@ -1133,7 +1181,7 @@ fn proposals(
 ) -> Result<Vec<SanctionProposal>> {
     let cur = crate::settings::default_currency(conn)?;
     let mut out = Vec::new();
-    for c in read(conn, as_of, lang, through_refresh, true)? {
+    for c in read(conn, as_of, lang, through_refresh, Some(Segment::AtRisk))? {
         let customer = crate::customers::get(conn, c.customer_id)?;
         if customer.on_hold
             || customer.archived_on.is_some()
@@ -1223,6 +1271,82 @@ pub fn aged_by_segment(
 mod tests {
     use super::*;
     use crate::views::profile::Sources;
+
+    /// The Customers screen's filter: a page of one segment's customers, by name, is that
+    /// page of every customer's segment derived and filtered, read through the day's refresh
+    /// with customers marked since (an owner's choice; reminders done, which move only a
+    /// rule reading reminders) as without any refresh.
+    #[test]
+    fn a_segment_page_is_the_derived_segment_cut_by_name() {
+        let as_of = crate::test_support::day("2026-11-30");
+        let mut conn = crate::test_support::busy_ledger(150, as_of);
+        for c in 0..30 {
+            let code = if c < 20 { "good_payer" } else { "at_risk" };
+            let reference = format!("C{c:05}");
+            crate::customers::set_segment(&mut conn, &reference, Some(code), "test", as_of)
+                .unwrap();
+        }
+        let lang = crate::settings::ui_language(&conn);
+        let check = |conn: &Connection, what: &str| {
+            let mut everyone = all(conn, as_of, lang).unwrap();
+            everyone.sort_by(|a, b| {
+                (a.customer_name.as_str(), a.customer_id)
+                    .cmp(&(b.customer_name.as_str(), b.customer_id))
+            });
+            let mut seen = 0;
+            for segment in Segment::ALL {
+                let whole: Vec<&CustomerSegment> =
+                    everyone.iter().filter(|c| c.segment == segment).collect();
+                seen += whole.len();
+                let n = whole.len() as u32;
+                for (offset, limit) in [(0, 50), (3, 7), (0, 1000), (n, 5), (n + 9, 5)] {
+                    let page = in_segment(conn, as_of, lang, segment, offset, limit).unwrap();
+                    assert_eq!(page.total, whole.len(), "{what} {segment:?}");
+                    let wanted: Vec<&CustomerSegment> = whole
+                        .iter()
+                        .skip(offset as usize)
+                        .take(limit.min(500) as usize)
+                        .copied()
+                        .collect();
+                    assert_eq!(
+                        page.rows.iter().collect::<Vec<_>>(),
+                        wanted,
+                        "{what} {segment:?} {offset} {limit}"
+                    );
+                }
+            }
+            assert_eq!(seen, 150, "{what}: every customer in one segment");
+            let good = in_segment(conn, as_of, lang, Segment::GoodPayer, 0, 50).unwrap();
+            assert_eq!(good.total, 20, "{what}");
+        };
+        check(&conn, "no refresh");
+        crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+        check(&conn, "refreshed");
+        // Marked since: an owner's choice, and a morning's reminders done.
+        crate::customers::set_segment(&mut conn, "C00100", Some("slow_payer"), "test", as_of)
+            .unwrap();
+        let ids: Vec<String> = crate::dunning::agenda(&conn, as_of)
+            .unwrap()
+            .into_iter()
+            .take(40)
+            .map(|a| a.id)
+            .collect();
+        crate::dunning::act(
+            &mut conn,
+            as_of,
+            &ids,
+            &crate::dunning::Act::Done {
+                note: String::new(),
+            },
+        )
+        .unwrap();
+        let reminded: i64 = conn
+            .query_row("SELECT COUNT(*) FROM segment_reminded", [], |r| r.get(0))
+            .unwrap();
+        assert!(reminded > 10, "{reminded}");
+        assert!(refreshed_on(&refresh_row(&conn).unwrap(), as_of));
+        check(&conn, "marked since the refresh");
+    }
 
     #[test]
     fn a_proposal_put_aside_comes_back_after_later_or_when_its_segment_or_rule_changes() {

@@ -56,11 +56,11 @@ fn kept_by_segment(
     lang: Lang,
     shown: &HashMap<Segment, u32>,
 ) -> Result<Option<Vec<SegmentGroup>>> {
-    // The segments computed again cost a profile each: only when the kept actions serve.
-    if !kept::serves(conn, as_of)? {
-        return Ok(None);
-    }
-    let Some(changed) = segments::changed_since_refresh(conn, as_of, lang)? else {
+    // The segments computed again cost a profile each: only those of the customers with an
+    // action kept or derived again (a day's work marks every customer reminded, most of
+    // them with nothing left to do).
+    let among = |ids: &[i64]| kept::involved(conn, as_of, ids);
+    let Some(changed) = segments::changed_since_refresh(conn, as_of, lang, &among)? else {
         return Ok(None);
     };
     let regrouped: HashMap<i64, String> = changed
@@ -300,6 +300,22 @@ mod tests {
             )
             .unwrap()
         };
+        // A customer with nothing due: their segment marked since the refresh, no kept row.
+        conn.execute(
+            "UPDATE invoices SET settled_minor = total_minor WHERE customer_id = ?1",
+            [id_of(&conn, "C00120")],
+        )
+        .unwrap();
+        crate::dunning::refresh_day(&mut conn, as_of).unwrap();
+        let kept_rows: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM agenda_kept WHERE customer_id = ?1",
+                [id_of(&conn, "C00120")],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept_rows, 0);
+        same(&conn, "a customer with nothing due");
         type Fact<'a> = (&'a str, Box<dyn Fn(&Connection) + 'a>);
         let segment_facts: Vec<Fact> = vec![
             (
@@ -319,6 +335,23 @@ mod tests {
                     conn.execute(
                         "DELETE FROM segment_overrides WHERE customer_id = ?1",
                         [id_of(conn, "C00003")],
+                    )
+                    .unwrap();
+                }),
+            ),
+            (
+                "a customer with nothing due chooses a segment, then owes again",
+                Box::new(move |conn| {
+                    let c = id_of(conn, "C00120");
+                    conn.execute(
+                        "INSERT INTO segment_overrides (customer_id, segment, reason, set_on)
+                         VALUES (?1, 'slow_payer', 'test', '2026-11-30')",
+                        [c],
+                    )
+                    .unwrap();
+                    conn.execute(
+                        "UPDATE invoices SET settled_minor = 0 WHERE customer_id = ?1",
+                        [c],
                     )
                     .unwrap();
                 }),
