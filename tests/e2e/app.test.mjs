@@ -516,6 +516,23 @@ test('A backlog on Today: each section counted and summed whole, shown fifty at 
     await d.click('[data-testid="nav-today"]');
     await d.waitText('[data-testid="segment-group-new"] h2 .count', '59');
     await d.waitFor(async () => (await rows('segment-group-new')) === 59, 'the page kept');
+
+    // Customers of one segment, fifty at a time by name (the window no longer receives
+    // every customer's segment): the 120 new customers, then the next page.
+    await d.click('[data-testid="nav-customer"]');
+    await d.select('[data-testid="customer-segment-filter"]', 'new');
+    await d.waitText('[data-testid="segment-total"]', '120');
+    const byName = Array.from({ length: 120 }, (_, n) => `Client ${n}`).sort();
+    const refOf = (name) => `B${name.slice(7).padStart(3, '0')}`;
+    const shown = async () => d.exec(`return [...document.querySelectorAll('[data-testid="segment-list"] tr')].map((r) => r.dataset.testid)`);
+    await d.waitFor(async () => (await shown()).length === 50, 'a page of fifty');
+    assert.deepEqual(await shown(), byName.slice(0, 50).map((n) => `segment-row-${refOf(n)}`));
+    await d.click('.pager button:last-child');
+    await d.waitFor(async () => (await shown())[0] === `segment-row-${refOf(byName[50])}`, 'the second page');
+    assert.deepEqual(await shown(), byName.slice(50, 100).map((n) => `segment-row-${refOf(n)}`));
+    await d.waitText('.pager span', '2');
+    await d.screenshot(shots, '04-customers-new-page-2');
+    assert.deepEqual(await d.axe(), [], 'axe-core on a segment paged');
   });
 });
 
