@@ -805,7 +805,7 @@ pub(crate) fn habits_row(h: Option<&(i64, Option<super::profile::PayDay>)>) -> (
     })
 }
 
-/// Every customer's segment (or those at risk) from the day's refresh (unmarked customers)
+/// Every customer's segment (or those of the segment `only`) from the day's refresh (unmarked customers)
 /// and computed again (marked ones), or `None` when the refresh does not serve: no refresh of that day and
 /// language, too many customers marked, or a refresh run began while this read.
 fn through_the_refresh(
@@ -950,8 +950,9 @@ fn read(
 }
 
 /// Every customer's segment as of `as_of`, by name, read through the day's refresh when it
-/// serves (as [`sanctions`]): what the Customers screen's filter reads, and Today's
-/// grouping by segment when the day's kept actions do not serve.
+/// serves (as [`sanctions`]): what `relance segments` reads, and Today's grouping by
+/// segment when the day's kept actions do not serve (the Customers screen's filter reads
+/// one segment, [`in_segment`]).
 pub fn current(
     conn: &Connection,
     as_of: chrono::NaiveDate,
@@ -1346,6 +1347,15 @@ mod tests {
         assert!(reminded > 10, "{reminded}");
         assert!(refreshed_on(&refresh_row(&conn).unwrap(), as_of));
         check(&conn, "marked since the refresh");
+        // Read through the refresh indeed (not derived whole for want of it).
+        for segment in Segment::ALL {
+            assert!(
+                through_the_refresh(&conn, as_of, lang, Some(segment))
+                    .unwrap()
+                    .is_some(),
+                "{segment:?}"
+            );
+        }
     }
 
     #[test]

@@ -59,6 +59,9 @@ fn kept_by_segment(
     // The segments computed again cost a profile each: only those of the customers with an
     // action kept or derived again (a day's work marks every customer reminded, most of
     // them with nothing left to do).
+    if !kept::serves(conn, as_of)? {
+        return Ok(None);
+    }
     let among = |ids: &[i64]| kept::involved(conn, as_of, ids);
     let Some(changed) = segments::changed_since_refresh(conn, as_of, lang, &among)? else {
         return Ok(None);
