@@ -48,7 +48,7 @@ const COMMANDS: &[&str] = &[
     "customer_profile",
     "bank_import",
     "bank_import_demo",
-    "bank_lines",
+    "bank_groups",
     "bank_apply_sure",
     "bank_match",
     "bank_ignore",

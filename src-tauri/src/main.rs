@@ -119,7 +119,7 @@ fn main() {
             commands::reports::customer_profile,
             commands::bank::bank_import,
             commands::bank::bank_import_demo,
-            commands::bank::bank_lines,
+            commands::bank::bank_groups,
             commands::bank::bank_apply_sure,
             commands::bank::bank_match,
             commands::bank::bank_ignore,

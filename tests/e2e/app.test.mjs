@@ -1411,6 +1411,72 @@ test('Bank: the demo statement imported, the sure matches applied in one click, 
   });
 });
 
+test('Bank: a long statement shown fifty lines a group at a time, a folded group unfolded and paged, a line set aside on the last page stays there', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const shots = path.join(ARTIFACTS, 'bank-pages');
+  // 130 transfers from unknown payers (nothing to match them with) and 70 card payments
+  // out, one of each a day back from today: newest first, each group paged by 50.
+  const day = (offset) => new Date(Date.parse(`${TODAY}T00:00:00Z`) - offset * 86400000).toISOString().slice(0, 10);
+  let x = '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt>'
+    + '<Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>';
+  const entry = (i, amount, sign, who, text) => `<Ntry><Amt Ccy="EUR">${amount}.00</Amt><CdtDbtInd>${sign}</CdtDbtInd><Sts>BOOK</Sts>`
+    + `<BookgDt><Dt>${day(i)}</Dt></BookgDt><AcctSvcrRef>E2E${sign}${i}</AcctSvcrRef><NtryDtls><TxDtls><RltdPties>`
+    + (sign === 'CRDT' ? `<Dbtr><Nm>${who}</Nm></Dbtr>` : `<Cdtr><Nm>${who}</Nm></Cdtr>`)
+    + `</RltdPties><RmtInf><Ustrd>${text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>`;
+  for (let i = 0; i < 130; i++) x += entry(i, 1000 + i, 'CRDT', `Payeur ${i}`, `VIREMENT DIVERS ${i}`);
+  for (let i = 0; i < 70; i++) x += entry(i, 10 + i, 'DBIT', `Fournisseur ${i}`, `CARTE ${i}`);
+  x += '</Stmt></BkToCstmrStmt></Document>';
+  writeFileSync(path.join(dir, 'releve.xml'), x);
+  const cli = process.env.RELANCE_CLI_BINARY ?? path.join(path.dirname(APP), 'relance');
+  const env = { ...process.env, RELANCE_TODAY: TODAY };
+  execFileSync(cli, ['--db', db, 'settings', 'set', 'company_name', 'Atelier Lumen'], { env });
+  execFileSync(cli, ['--db', db, 'bank', 'import', path.join(dir, 'releve.xml')], { env });
+
+  await withApp(4472, { RELANCE_DB: db }, async (d) => {
+    await d.click('[data-testid="nav-bank"]');
+    const rows = async (group) => d.exec(`return [...document.querySelectorAll('[data-testid="bank-group-${group}"] tbody tr[data-testid^="bank-line-"]')].map((r) => r.children[2].textContent)`);
+    await d.waitText('[data-testid="bank-group-unmatched"] h2', '(130)');
+    let texts = await rows('unmatched');
+    assert.equal(texts.length, 50);
+    assert.equal(texts[0], 'VIREMENT DIVERS 0', 'newest first');
+    assert.equal(texts[49], 'VIREMENT DIVERS 49');
+    await d.waitText('[data-testid="bank-pager-unmatched"]', 'Page 1 sur 3');
+    await d.screenshot(shots, '01-first-page');
+    await d.click('[data-testid="bank-pager-unmatched"] button:last-of-type');
+    await d.waitText('[data-testid="bank-pager-unmatched"]', 'Page 2 sur 3');
+    texts = await rows('unmatched');
+    assert.deepEqual([texts.length, texts[0], texts[49]], [50, 'VIREMENT DIVERS 50', 'VIREMENT DIVERS 99']);
+    await d.click('[data-testid="bank-pager-unmatched"] button:last-of-type');
+    await d.waitText('[data-testid="bank-pager-unmatched"]', 'Page 3 sur 3');
+    texts = await rows('unmatched');
+    assert.deepEqual([texts.length, texts[0], texts[29]], [30, 'VIREMENT DIVERS 100', 'VIREMENT DIVERS 129']);
+    // The money out is folded: counted, read when unfolded, paged too.
+    assert.equal((await rows('debit')).length, 0, 'folded: no line read');
+    await d.waitText('[data-testid="bank-toggle-debit"]', 'Afficher (70)');
+    await d.click('[data-testid="bank-toggle-debit"]');
+    await d.waitFor(async () => (await rows('debit')).length === 50, 'fifty lines of money out');
+    await d.click('[data-testid="bank-pager-debit"] button:last-of-type');
+    await d.waitText('[data-testid="bank-pager-debit"]', 'Page 2 sur 2');
+    texts = await rows('debit');
+    assert.deepEqual([texts.length, texts[0], texts[19]], [20, 'CARTE 50', 'CARTE 69']);
+    // A line of the last page set aside: the group counts one less, the page stays.
+    const last = await d.exec('return [...document.querySelectorAll(\'[data-testid="bank-group-unmatched"] tbody tr[data-testid^="bank-line-"]\')].pop().dataset.testid.slice(10)');
+    await d.click(`[data-testid="bank-more-${last}"]`);
+    await d.click(`[data-testid="bank-ignore-${last}"]`);
+    await d.type('#bank-panel-value', 'Virement interne');
+    await d.click('[data-testid="bank-line-confirm"]');
+    await d.waitText('[data-testid="notice-success"]', 'Ligne écartée.');
+    await d.waitText('[data-testid="bank-group-unmatched"] h2', '(129)');
+    texts = await rows('unmatched');
+    assert.deepEqual([texts.length, texts[0], texts[28]], [29, 'VIREMENT DIVERS 100', 'VIREMENT DIVERS 128']);
+    await d.waitText('[data-testid="bank-group-ignored"] h2', '(1)');
+    await d.screenshot(shots, '02-last-pages');
+    const found = (await d.axe()).map((v) => `${v.id}: ${v.help} ${v.nodes.join(' ')}`);
+    assert.deepEqual(found, [], found.join('\n'));
+  });
+});
+
 test('Accessibility: axe-core finds nothing on any main screen (WCAG 2.0–2.2 A/AA, best practices)', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

@@ -892,6 +892,69 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         }
         note(&format!("server: {what}"), String::new(), on_server);
     }
+    // The Bank screen after a statement of one line per ten invoices (10,000 | 100,000),
+    // its sure matches applied on import: the rest waits for the owner (partial payments
+    // proposed, unknown payers); a first page of each group, a later page of the matched
+    // ones, and the whole list as `relance bank lines` prints it.
+    let open: Vec<(String, i64)> = conn
+        .prepare("SELECT number, total_minor - settled_minor FROM invoices WHERE settled_minor < total_minor ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let camt = statement(&open, size.invoices / 10, as_of, &mut Lcg(5));
+    drop(open);
+    let start = Instant::now();
+    let report = relance_core::bank::store::import(
+        &mut conn,
+        vec![("bench.xml".to_string(), camt.into_bytes())],
+        relance_core::bank::store::Options {
+            apply_sure: true,
+            ..Default::default()
+        },
+        relance_core::Lang::Fr,
+        as_of,
+    )
+    .unwrap();
+    note(
+        "bank statement imported, sure matches applied",
+        format!("{} lines, {} payments", report.lines, report.applied),
+        start.elapsed(),
+    );
+    {
+        use relance_core::bank::store::{self as bank, Group, PageAsk};
+        let first = [Group::Sure, Group::Proposed, Group::Unmatched]
+            .map(|group| PageAsk { group, offset: 0 });
+        let (t, got) = time(runs, || {
+            bank::groups(&conn, &first, 50, None, relance_core::Lang::Fr).unwrap()
+        });
+        let counts: Vec<String> = got
+            .iter()
+            .map(|g| format!("{:?} {}", g.group, g.total))
+            .collect();
+        note(
+            "Bank screen: first page of each group waiting",
+            counts.join(", "),
+            t,
+        );
+        let later = [PageAsk {
+            group: Group::Matched,
+            offset: 500,
+        }];
+        let (t, _) = time(runs, || {
+            bank::groups(&conn, &later, 50, None, relance_core::Lang::Fr).unwrap()
+        });
+        note("Bank screen: a page of the matched lines", String::new(), t);
+        let (t, all) = time(3, || {
+            bank::lines(&conn, None, relance_core::Lang::Fr).unwrap()
+        });
+        note(
+            "bank lines, the whole list (relance bank lines)",
+            format!("{} lines", all.len()),
+            t,
+        );
+    }
     // The next day's first start (last: it moves the day the stored segments serve): the refresh of every customer's segment as a morning
     // pays it (the first one above also wrote every row for the first time).
     let next_day = as_of + Duration::days(1);

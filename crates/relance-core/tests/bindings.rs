@@ -181,6 +181,9 @@ fn typescript_bindings_are_up_to_date() {
             use relance_core::bank::{csv, matching, store};
             check::<store::LineAllocation>(&mut stale);
             check::<store::LineView>(&mut stale);
+            check::<store::Group>(&mut stale);
+            check::<store::PageAsk>(&mut stale);
+            check::<store::GroupPage>(&mut stale);
             check::<store::Mismatch>(&mut stale);
             check::<store::ImportReport>(&mut stale);
             check::<store::Held>(&mut stale);

@@ -4,7 +4,9 @@
 
 use super::{today, with_db, ApiResult, Db};
 use relance_core::bank::csv::{Mapping, Preview};
-use relance_core::bank::store::{self, BankSummary, ImportReport, LineView, Options};
+use relance_core::bank::store::{
+    self, BankSummary, GroupPage, ImportReport, LineView, Options, PageAsk,
+};
 use relance_core::Error;
 use tauri::State;
 
@@ -73,11 +75,18 @@ pub async fn bank_import_demo(db: State<'_, Db>, apply_sure: bool) -> ApiResult<
     .await
 }
 
+/// The Bank screen: every group's count, a page of each group asked (folded groups are
+/// counted, not read), and with `show` the page of that line's group that holds it.
 #[tauri::command]
-pub async fn bank_lines(db: State<'_, Db>) -> ApiResult<Vec<LineView>> {
+pub async fn bank_groups(
+    db: State<'_, Db>,
+    pages: Vec<PageAsk>,
+    limit: u32,
+    show: Option<i64>,
+) -> ApiResult<Vec<GroupPage>> {
     with_db(&db, move |conn| {
         let lang = relance_core::settings::ui_language(conn);
-        store::lines(conn, None, lang)
+        store::groups(conn, &pages, limit, show, lang)
     })
     .await
 }

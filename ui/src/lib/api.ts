@@ -2,6 +2,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { EinvoicePreview } from './bindings/EinvoicePreview';
+import type { BankGroup } from './bindings/BankGroup';
+import type { BankPageAsk } from './bindings/BankPageAsk';
 import type { ServerCheck } from './bindings/ServerCheck';
 import type { EinvoiceReport } from './bindings/EinvoiceReport';
 import type { ApiError } from './bindings/ApiError';
@@ -218,7 +220,7 @@ export const api = {
   listDisputes: (openOnly: boolean) => call<DisputeView[]>('list_disputes', { openOnly }),
   bankImport: (paths: string[], dryRun: boolean, applySure: boolean, confirmed: boolean) => call<BankReport>('bank_import', { paths, dryRun, applySure, confirmed }),
   bankImportDemo: (applySure: boolean) => call<BankReport>('bank_import_demo', { applySure }),
-  bankLines: () => call<BankLine[]>('bank_lines'),
+  bankGroups: (pages: BankPageAsk[], limit: number, show: number | null) => call<BankGroup[]>('bank_groups', { pages, limit, show }),
   bankApplySure: () => call<number>('bank_apply_sure'),
   bankMatch: (line: number, invoices: string[]) => call<BankLine>('bank_match', { line, invoices }),
   bankIgnore: (line: number, reason: string) => call<null>('bank_ignore', { line, reason }),

@@ -1158,135 +1158,465 @@ fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<Str
     .ok_or_else(|| fault(StatementFault::UnknownLine(id)))
 }
 
-/// The lines, newest first, each with its status and (while undecided) its proposal,
-/// derived now. `status` filters: unmatched, proposed, matched, ignored or debit.
-pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<LineView>> {
-    // One read of one moment (and one read lock, not one per statement; never the write lock).
-    conn.reading(|| {
-        // The book of the whole ledger is read only if a line still waits for a decision: once
-        // every line is matched, set aside or money out, the screen reads the lines alone.
-        let empty = Book::default();
-        let mut ledger: Option<Book> = None;
-        let ids: Vec<i64> = conn
-            .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
-            .query_map([], |r| r.get(0))?
-            .collect::<crate::store::sql::Result<_>>()?;
-        // Returns and the credits they give back: (return, its date, credit, the credit's date).
+/// The returns of the lines shown: each credit given back (and the return's date), each
+/// return and the credit it gives back (with the credit's date).
+struct Returns {
+    returned: HashMap<i64, NaiveDate>,
+    returns: HashMap<i64, (i64, NaiveDate)>,
+}
+
+impl Returns {
+    /// Every return of the ledger (one read).
+    fn all(conn: &Connection) -> Result<Returns> {
         let pairs: Vec<(i64, NaiveDate, i64, NaiveDate)> = conn
             .prepare(
                 "SELECT r.id, r.date, c.id, c.date FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<crate::store::sql::Result<_>>()?;
-        let returned: HashMap<i64, NaiveDate> = pairs.iter().map(|p| (p.2, p.1)).collect();
-        let returns: HashMap<i64, (i64, NaiveDate)> = pairs.iter().map(|p| (p.0, (p.2, p.3))).collect();
-        let day = |d: &NaiveDate| match lang {
-            Lang::Fr => d.format("%d/%m/%Y").to_string(),
-            Lang::En => d.to_string(),
+        Ok(Returns {
+            returned: pairs.iter().map(|p| (p.2, p.1)).collect(),
+            returns: pairs.iter().map(|p| (p.0, (p.2, p.3))).collect(),
+        })
+    }
+
+    /// Those of `ids` alone, by the index on `reverses` and the key (a page of lines).
+    fn of(conn: &Connection, ids: &[i64]) -> Result<Returns> {
+        let mut out = Returns {
+            returned: HashMap::new(),
+            returns: HashMap::new(),
         };
+        let mut by = conn.prepare_cached("SELECT date FROM bank_lines WHERE reverses = ?1")?;
+        let mut gives = conn.prepare_cached(
+            "SELECT c.id, c.date FROM bank_lines r JOIN bank_lines c ON c.id = r.reverses WHERE r.id = ?1",
+        )?;
+        for &id in ids {
+            if let Some(d) = by.query_row([id], |r| r.get(0)).optional()? {
+                out.returned.insert(id, d);
+            }
+            if let Some(c) = gives
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+            {
+                out.returns.insert(id, c);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn day_text(d: &NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => d.format("%d/%m/%Y").to_string(),
+        Lang::En => d.to_string(),
+    }
+}
+
+/// A line the owner decided (matched, set aside) or the bank gave back: its proposal (what
+/// the payment paid), status and reason; `None` while it waits for a decision or is money
+/// out (the matcher says which).
+fn decided(
+    conn: &Connection,
+    id: i64,
+    payment: Option<i64>,
+    ignored: Option<String>,
+    returns: &Returns,
+    lang: Lang,
+) -> Result<Option<(Proposal, &'static str, Option<String>)>> {
+    Ok(match (payment, ignored) {
+        (Some(pid), _) => {
+            let allocations: Vec<(i64, i64)> = conn
+                .prepare_cached(
+                    "SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id",
+                )?
+                .query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<crate::store::sql::Result<_>>()?;
+            let customer: i64 = conn
+                .prepare_cached("SELECT customer_id FROM payments WHERE id = ?1")?
+                .query_row([pid], |r| r.get(0))?;
+            let p = Proposal {
+                customer_id: Some(customer),
+                allocations,
+                differences: vec![],
+                confidence: None,
+                reason: Reason::Nothing,
+            };
+            let reason = match (lang, returns.returned.get(&id)) {
+                (Lang::Fr, None) => "rapprochée".into(),
+                (Lang::En, None) => "matched".into(),
+                (Lang::Fr, Some(d)) => format!(
+                    "rapprochée, puis rendue par la banque le {} : le paiement ne compte plus",
+                    day_text(d, lang)
+                ),
+                (Lang::En, Some(d)) => format!(
+                    "matched, then given back by the bank on {}: the payment no longer counts",
+                    day_text(d, lang)
+                ),
+            };
+            Some((p, "matched", Some(reason)))
+        }
+        (None, None) if returns.returned.contains_key(&id) => {
+            let d = day_text(&returns.returned[&id], lang);
+            let reason = match lang {
+                Lang::Fr => format!("rendue par la banque le {d} (retour ou annulation)"),
+                Lang::En => format!("given back by the bank on {d} (return or reversal)"),
+            };
+            Some((Proposal::none(Reason::Nothing), "ignored", Some(reason)))
+        }
+        (None, Some(reason)) => Some((Proposal::none(Reason::Nothing), "ignored", Some(reason))),
+        (None, None) => None,
+    })
+}
+
+/// A line's proposal from the matcher: the book of the whole ledger read on first need
+/// (only money in that is not a reversal asks it).
+fn proposed(
+    conn: &Connection,
+    l: &Line,
+    ledger: &mut Option<Book>,
+) -> Result<(Proposal, &'static str)> {
+    let p = if matching::reads_book(l) {
+        if ledger.is_none() {
+            *ledger = Some(book(conn)?);
+        }
+        matching::propose(l, ledger.as_ref().expect("read just above"))
+    } else {
+        matching::propose(l, &Book::default())
+    };
+    let state = status_of(&p);
+    Ok((p, state))
+}
+
+type Decided = (i64, Line, Proposal, &'static str, Option<String>);
+
+/// The views of decided lines: the names of only the customers and invoices they show,
+/// read once, and the reasons a return or reversal gives.
+fn views_of(
+    conn: &Connection,
+    decided: Vec<Decided>,
+    returns: &Returns,
+    lang: Lang,
+) -> Result<Vec<LineView>> {
+    let names = names(
+        conn,
+        decided
+            .iter()
+            .flat_map(|(_, _, p, _, _)| p.allocations.iter().chain(&p.differences))
+            .map(|(i, _)| *i),
+        decided.iter().filter_map(|(_, _, p, _, _)| p.customer_id),
+    )?;
+    let mut out = Vec::with_capacity(decided.len());
+    for (id, l, p, state, reason) in decided {
+        let mut v = view(Some(id), &l, &p, state, &names, lang);
+        if let Some(reason) = reason {
+            v.reason = reason;
+        }
+        if l.reversal && l.amount_minor > 0 {
+            v.reason = match lang {
+                Lang::Fr => {
+                    "annulation d'une sortie d'argent (argent rendu) : pas un paiement de client"
+                        .into()
+                }
+                Lang::En => {
+                    "reversal of money out (money given back): not a customer payment".into()
+                }
+            };
+        }
+        if l.reversal && l.amount_minor < 0 {
+            v.reason = match (lang, returns.returns.get(&id)) {
+                (Lang::Fr, Some((credit, d))) => {
+                    format!(
+                        "retour du virement du {} (ligne n°{credit})",
+                        day_text(d, lang)
+                    )
+                }
+                (Lang::En, Some((credit, d))) => {
+                    format!(
+                        "return of the transfer of {} (line {credit})",
+                        day_text(d, lang)
+                    )
+                }
+                (Lang::Fr, None) => {
+                    "retour ou annulation : aucun virement reçu de ce montant à rendre".into()
+                }
+                (Lang::En, None) => {
+                    "return or reversal: no transfer of this amount to give back".into()
+                }
+            };
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// The lines, newest first, each with its status and (while undecided) its proposal,
+/// derived now. `status` filters: unmatched, proposed, matched, ignored or debit.
+/// (`relance bank lines`; the Bank screen reads [`groups`], a page of each group.)
+pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<LineView>> {
+    // One read of one moment (and one read lock, not one per statement; never the write lock).
+    conn.reading(|| {
+        // The book of the whole ledger is read only if a line still waits for a decision: once
+        // every line is matched, set aside or money out, the screen reads the lines alone.
+        let mut ledger: Option<Book> = None;
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
+            .query_map([], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<_>>()?;
+        let returns = Returns::all(conn)?;
         // Each line's status and proposal first (the reason a view gives may be replaced),
         // then the names of only the customers and invoices they show.
-        let mut decided = Vec::new();
+        let mut kept = Vec::new();
         for id in ids {
             let (l, payment, ignored) = line_row(conn, id)?;
-            let (p, state, reason) = match (payment, ignored) {
-                (Some(pid), _) => {
-                    let allocations: Vec<(i64, i64)> = conn
-                        .prepare("SELECT invoice_id, amount_minor FROM allocations WHERE payment_id = ?1 ORDER BY id")?
-                        .query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?
-                        .collect::<crate::store::sql::Result<_>>()?;
-                    let customer: i64 = conn.query_row(
-                        "SELECT customer_id FROM payments WHERE id = ?1",
-                        [pid],
-                        |r| r.get(0),
-                    )?;
-                    let p = Proposal {
-                        customer_id: Some(customer),
-                        allocations,
-                        differences: vec![],
-                        confidence: None,
-                        reason: Reason::Nothing,
-                    };
-                    let reason = match (lang, returned.get(&id)) {
-                        (Lang::Fr, None) => "rapprochée".into(),
-                        (Lang::En, None) => "matched".into(),
-                        (Lang::Fr, Some(d)) => {
-                            format!("rapprochée, puis rendue par la banque le {} : le paiement ne compte plus", day(d))
-                        }
-                        (Lang::En, Some(d)) => {
-                            format!("matched, then given back by the bank on {}: the payment no longer counts", day(d))
-                        }
-                    };
-                    (p, "matched", Some(reason))
-                }
-                (None, None) if returned.contains_key(&id) => {
-                    let d = day(&returned[&id]);
-                    let reason = match lang {
-                        Lang::Fr => format!("rendue par la banque le {d} (retour ou annulation)"),
-                        Lang::En => format!("given back by the bank on {d} (return or reversal)"),
-                    };
-                    (Proposal::none(Reason::Nothing), "ignored", Some(reason))
-                }
-                (None, Some(reason)) => (Proposal::none(Reason::Nothing), "ignored", Some(reason)),
-                (None, None) => {
-                    let p = if matching::reads_book(&l) {
-                        if ledger.is_none() {
-                            ledger = Some(book(conn)?);
-                        }
-                        matching::propose(&l, ledger.as_ref().unwrap_or(&empty))
-                    } else {
-                        matching::propose(&l, &empty)
-                    };
-                    let state = status_of(&p);
+            let (p, state, reason) = match decided(conn, id, payment, ignored, &returns, lang)? {
+                Some(d) => d,
+                None => {
+                    let (p, state) = proposed(conn, &l, &mut ledger)?;
                     (p, state, None)
                 }
             };
             if status.is_none_or(|s| s == state) {
-                decided.push((id, l, p, state, reason));
+                kept.push((id, l, p, state, reason));
             }
         }
-        let names = names(
-            conn,
-            decided
-                .iter()
-                .flat_map(|(_, _, p, _, _)| p.allocations.iter().chain(&p.differences))
-                .map(|(i, _)| *i),
-            decided.iter().filter_map(|(_, _, p, _, _)| p.customer_id),
-        )?;
-        let mut out = Vec::new();
-        for (id, l, p, state, reason) in decided {
-            let mut v = view(Some(id), &l, &p, state, &names, lang);
-            if let Some(reason) = reason {
-                v.reason = reason;
+        views_of(conn, kept, &returns, lang)
+    })
+}
+
+/// The Bank screen's groups, in the order shown: what needs the owner first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "BankGroupKind")]
+pub enum Group {
+    /// Proposed, sure: applied in one click.
+    Sure,
+    /// Proposed, to check.
+    Proposed,
+    Unmatched,
+    Matched,
+    /// Set aside by the owner, or given back by the bank.
+    Ignored,
+    /// Money out.
+    Debit,
+}
+
+impl Group {
+    pub const ALL: [Group; 6] = [
+        Group::Sure,
+        Group::Proposed,
+        Group::Unmatched,
+        Group::Matched,
+        Group::Ignored,
+        Group::Debit,
+    ];
+
+    /// The group of a line of `status` (see [`LineView::status`]) and `confidence`.
+    pub fn of(status: &str, confidence: Option<Confidence>) -> Group {
+        match (status, confidence) {
+            ("proposed", Some(Confidence::Sure)) => Group::Sure,
+            ("proposed", _) => Group::Proposed,
+            ("matched", _) => Group::Matched,
+            ("ignored", _) => Group::Ignored,
+            ("debit", _) => Group::Debit,
+            _ => Group::Unmatched,
+        }
+    }
+
+    /// The lines of a group the owner decided, in SQL (the others wait for a decision and
+    /// are the matcher's to split): as [`decided`] and [`matching::reads_book`] say.
+    fn decided_filter(self) -> Option<&'static str> {
+        match self {
+            Group::Matched => Some("payment_id IS NOT NULL"),
+            Group::Ignored => Some(
+                "payment_id IS NULL AND (ignored IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id))",
+            ),
+            Group::Debit => Some(
+                "payment_id IS NULL AND ignored IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
+                   AND (amount_minor <= 0 OR reversal <> 0)",
+            ),
+            Group::Sure | Group::Proposed | Group::Unmatched => None,
+        }
+    }
+}
+
+/// The lines waiting for the owner's decision: money in, not a reversal, neither a payment
+/// nor set aside, not given back (the partial index `bank_lines_open` serves it).
+const UNDECIDED: &str = "payment_id IS NULL AND ignored IS NULL
+   AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
+   AND amount_minor > 0 AND reversal = 0";
+
+/// A page of one group asked for: from `offset`, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankPageAsk")]
+pub struct PageAsk {
+    pub group: Group,
+    pub offset: u32,
+}
+
+/// One group of the Bank screen: how many lines it has, and the page asked (none when it
+/// was not asked: a folded group shows its count alone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "BankGroup")]
+pub struct GroupPage {
+    pub group: Group,
+    pub total: u32,
+    /// Where the page starts (the one asked, brought back within the group; the page of
+    /// the line to show when it is in this group).
+    pub offset: u32,
+    pub lines: Vec<LineView>,
+}
+
+/// The Bank screen: every group's count, in [`Group::ALL`]'s order, and a page of `limit`
+/// lines of each group asked; with `show`, the page of that line's group that holds it
+/// (asked or not). The decided groups are counted and paged in SQL, each line of a page
+/// read alone; the lines waiting for a decision are all proposed (their count by group
+/// needs it), against the book of the ledger read once if one is money in.
+pub fn groups(
+    conn: &Connection,
+    pages: &[PageAsk],
+    limit: u32,
+    show: Option<i64>,
+    lang: Lang,
+) -> Result<Vec<GroupPage>> {
+    let limit = limit.clamp(1, 500);
+    conn.reading(|| {
+        // The lines waiting for a decision, each proposed: their groups and order.
+        let mut ledger: Option<Book> = None;
+        let ids: Vec<i64> = conn
+            .prepare(&format!(
+                "SELECT id FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
+            ))?
+            .query_map([], |r| r.get(0))?
+            .collect::<crate::store::sql::Result<_>>()?;
+        let mut waiting: HashMap<Group, Vec<(i64, Line, Proposal, &'static str)>> = HashMap::new();
+        for id in ids {
+            let (l, _, _) = line_row(conn, id)?;
+            let (p, state) = proposed(conn, &l, &mut ledger)?;
+            waiting
+                .entry(Group::of(state, p.confidence))
+                .or_default()
+                .push((id, l, p, state));
+        }
+        // The line to show: its group, and where it stands in it.
+        let shown: Option<(Group, u32)> = match show {
+            None => None,
+            Some(line) => {
+                let mut found = Group::ALL.iter().find_map(|g| {
+                    waiting
+                        .get(g)
+                        .and_then(|list| list.iter().position(|w| w.0 == line))
+                        .map(|at| (*g, at as u32))
+                });
+                for g in Group::ALL {
+                    let Some(filter) = g.decided_filter() else {
+                        continue;
+                    };
+                    if found.is_some() {
+                        break;
+                    }
+                    let is_in: bool = conn.query_row(
+                        &format!(
+                            "SELECT EXISTS (SELECT 1 FROM bank_lines WHERE id = ?1 AND {filter})"
+                        ),
+                        [line],
+                        |r| r.get(0),
+                    )?;
+                    let at: Option<u32> = if is_in {
+                        Some(conn.query_row(
+                            &format!(
+                                "SELECT COUNT(*) FROM bank_lines WHERE {filter}
+                                   AND (date > (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
+                                     OR (date = (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
+                                         AND id > ?1))"
+                            ),
+                            [line],
+                            |r| r.get(0),
+                        )?)
+                    } else {
+                        None
+                    };
+                    found = at.map(|at| (g, at));
+                }
+                found
             }
-            if l.reversal && l.amount_minor > 0 {
-                v.reason = match lang {
-                    Lang::Fr => {
-                        "annulation d'une sortie d'argent (argent rendu) : pas un paiement de client"
-                            .into()
+        };
+        let mut out = Vec::with_capacity(Group::ALL.len());
+        for g in Group::ALL {
+            let total: u32 = match g.decided_filter() {
+                Some(filter) => conn.query_row(
+                    &format!("SELECT COUNT(*) FROM bank_lines WHERE {filter}"),
+                    [],
+                    |r| r.get(0),
+                )?,
+                None => waiting.get(&g).map_or(0, |w| w.len() as u32),
+            };
+            let asked = match shown {
+                Some((sg, at)) if sg == g => Some(at / limit * limit),
+                _ => pages.iter().find(|a| a.group == g).map(|a| a.offset),
+            };
+            let Some(offset) = asked else {
+                out.push(GroupPage {
+                    group: g,
+                    total,
+                    offset: 0,
+                    lines: Vec::new(),
+                });
+                continue;
+            };
+            // A page past the end (lines decided since) is the group's last.
+            let offset = if offset >= total {
+                total.saturating_sub(1) / limit * limit
+            } else {
+                offset / limit * limit
+            };
+            let (page, returns): (Vec<Decided>, Returns) = match g.decided_filter() {
+                Some(filter) => {
+                    let ids: Vec<i64> = conn
+                        .prepare(&format!(
+                            "SELECT id FROM bank_lines WHERE {filter}
+                             ORDER BY date DESC, id DESC LIMIT ?1 OFFSET ?2"
+                        ))?
+                        .query_map([i64::from(limit), i64::from(offset)], |r| r.get(0))?
+                        .collect::<crate::store::sql::Result<_>>()?;
+                    let returns = Returns::of(conn, &ids)?;
+                    let mut page = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        let (l, payment, ignored) = line_row(conn, id)?;
+                        let (p, state, reason) =
+                            match decided(conn, id, payment, ignored, &returns, lang)? {
+                                Some(d) => d,
+                                None => {
+                                    let (p, state) = proposed(conn, &l, &mut ledger)?;
+                                    (p, state, None)
+                                }
+                            };
+                        page.push((id, l, p, state, reason));
                     }
-                    Lang::En => {
-                        "reversal of money out (money given back): not a customer payment".into()
-                    }
-                };
-            }
-            if l.reversal && l.amount_minor < 0 {
-                v.reason = match (lang, returns.get(&id)) {
-                    (Lang::Fr, Some((credit, d))) => {
-                        format!("retour du virement du {} (ligne n°{credit})", day(d))
-                    }
-                    (Lang::En, Some((credit, d))) => {
-                        format!("return of the transfer of {} (line {credit})", day(d))
-                    }
-                    (Lang::Fr, None) => {
-                        "retour ou annulation : aucun virement reçu de ce montant à rendre".into()
-                    }
-                    (Lang::En, None) => {
-                        "return or reversal: no transfer of this amount to give back".into()
-                    }
-                };
-            }
-            out.push(v);
+                    (page, returns)
+                }
+                // Money in waiting for a decision: neither a return nor given back.
+                None => (
+                    waiting
+                        .get_mut(&g)
+                        .map(|list| {
+                            list.drain(..)
+                                .skip(offset as usize)
+                                .take(limit as usize)
+                                .map(|(id, l, p, state)| (id, l, p, state, None))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    Returns::of(conn, &[])?,
+                ),
+            };
+            out.push(GroupPage {
+                group: g,
+                total,
+                offset,
+                lines: views_of(conn, page, &returns, lang)?,
+            });
         }
         Ok(out)
     })

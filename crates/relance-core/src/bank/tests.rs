@@ -730,6 +730,60 @@ mod ledger {
         conn
     }
 
+    /// The Bank screen's groups ([`store::groups`]: the decided lines counted and paged in
+    /// SQL, the others proposed) are the whole list's lines ([`store::lines`]), grouped, in
+    /// its order, a page at a time; a line asked for is on its group's page returned, the
+    /// other groups' pages not read.
+    fn screen_agrees(conn: &Connection) {
+        use store::{Group, PageAsk};
+        for lang in [Lang::Fr, Lang::En] {
+            let whole = store::lines(conn, None, lang).unwrap();
+            for limit in [1, 3, 50] {
+                let mut paged = Vec::new();
+                for g in Group::ALL {
+                    let mut offset = 0;
+                    loop {
+                        let ask = [PageAsk { group: g, offset }];
+                        let got = store::groups(conn, &ask, limit, None, lang).unwrap();
+                        assert_eq!(got.iter().map(|p| p.group).collect::<Vec<_>>(), Group::ALL);
+                        for other in got.iter().filter(|p| p.group != g) {
+                            assert!(other.lines.is_empty(), "{:?} not asked", other.group);
+                        }
+                        let page = got.into_iter().find(|p| p.group == g).unwrap();
+                        let of = whole
+                            .iter()
+                            .filter(|l| Group::of(&l.status, l.confidence) == g)
+                            .count();
+                        assert_eq!(page.total as usize, of, "{g:?}");
+                        if offset >= page.total {
+                            // Past the end: the last page again.
+                            assert_eq!(page.offset, page.total.saturating_sub(1) / limit * limit);
+                            break;
+                        }
+                        assert_eq!(page.offset, offset);
+                        assert!(page.lines.len() as u32 <= limit);
+                        paged.extend(page.lines);
+                        offset += limit;
+                    }
+                }
+                let mut expected = whole.clone();
+                expected.sort_by_key(|l| {
+                    Group::ALL
+                        .iter()
+                        .position(|g| *g == Group::of(&l.status, l.confidence))
+                });
+                assert_eq!(paged, expected, "pages of {limit}");
+            }
+            for l in &whole {
+                let got = store::groups(conn, &[], 2, l.id, lang).unwrap();
+                let g = Group::of(&l.status, l.confidence);
+                let page = got.iter().find(|p| p.group == g).unwrap();
+                assert!(page.lines.contains(l), "line {:?} shown", l.id);
+                assert_eq!(page.offset % 2, 0);
+            }
+        }
+    }
+
     fn balance(conn: &Connection, number: &str) -> i64 {
         conn.query_row(
             "SELECT total_minor - settled_minor FROM invoices WHERE number = ?1",
@@ -854,6 +908,7 @@ mod ledger {
             (again.import, again.lines, again.duplicates, again.applied),
             (None, 4, 4, 0)
         );
+        screen_agrees(&conn);
         let lines = store::lines(&conn, None, Lang::Fr).unwrap();
         let statuses: Vec<&str> = lines.iter().map(|l| l.status.as_str()).collect();
         assert_eq!(statuses.iter().filter(|s| **s == "matched").count(), 2);
@@ -939,6 +994,7 @@ mod ledger {
             store::lines(&conn, Some("ignored"), Lang::Fr).unwrap()[0].reason,
             "Remboursement d'un fournisseur"
         );
+        screen_agrees(&conn);
         // The other sure one, applied from the list ("Apply the sure matches").
         assert_eq!(store::apply_sure(&mut conn, Lang::Fr).unwrap(), 1);
         assert_eq!(
@@ -1605,6 +1661,7 @@ mod ledger {
             [(day("2026-11-20"), 123_456), (day("2026-11-28"), -123_456)]
         );
         // The statement lines say what happened.
+        screen_agrees(&conn);
         let lines = store::lines(&conn, None, Lang::Fr).unwrap();
         let ret = lines.iter().find(|l| l.amount == "-1234.56").unwrap();
         assert_eq!(ret.status, "debit");
@@ -1706,6 +1763,7 @@ mod ledger {
         let err = store::match_line(&mut conn, line, &["F2026-0001".into()], Lang::En).unwrap_err();
         assert!(err.to_string().contains("given back by the bank"), "{err}");
         assert_eq!(store::apply_sure(&mut conn, Lang::Fr).unwrap(), 0);
+        screen_agrees(&conn);
         let v = store::lines(&conn, Some("ignored"), Lang::En).unwrap();
         assert_eq!(v.len(), 1);
         assert_eq!(
@@ -1734,6 +1792,7 @@ mod ledger {
             &one_entry("N-2", "2026-11-24", "1000.00", "DBIT", "<RtrInf/>"),
         );
         assert_eq!(balance(&conn, "F2026-0001"), 0, "still paid");
+        screen_agrees(&conn);
         let lines = store::lines(&conn, Some("debit"), Lang::En).unwrap();
         assert_eq!(
             lines[0].reason,
@@ -1974,6 +2033,7 @@ mod ledger {
             ..Default::default()
         };
         crate::customers::update(&conn, boul, &both).unwrap();
+        screen_agrees(&conn);
         let lines = store::lines(&conn, None, Lang::Fr).unwrap();
         assert!(
             !lines[0].reason.contains("compte connu"),
