@@ -1436,6 +1436,8 @@ test('Bank: a long statement shown fifty lines a group at a time, a folded group
   await withApp(4472, { RELANCE_DB: db }, async (d) => {
     await d.click('[data-testid="nav-bank"]');
     const rows = async (group) => d.exec(`return [...document.querySelectorAll('[data-testid="bank-group-${group}"] tbody tr[data-testid^="bank-line-"]')].map((r) => r.children[2].textContent)`);
+    // The pager says the page asked at once; its lines follow.
+    const pageStarts = (group, text) => d.waitFor(async () => (await rows(group))[0] === text, `${group} from ${text}`);
     await d.waitText('[data-testid="bank-group-unmatched"] h2', '(130)');
     let texts = await rows('unmatched');
     assert.equal(texts.length, 50);
@@ -1445,10 +1447,12 @@ test('Bank: a long statement shown fifty lines a group at a time, a folded group
     await d.screenshot(shots, '01-first-page');
     await d.click('[data-testid="bank-pager-unmatched"] button:last-of-type');
     await d.waitText('[data-testid="bank-pager-unmatched"]', 'Page 2 sur 3');
+    await pageStarts('unmatched', 'VIREMENT DIVERS 50');
     texts = await rows('unmatched');
     assert.deepEqual([texts.length, texts[0], texts[49]], [50, 'VIREMENT DIVERS 50', 'VIREMENT DIVERS 99']);
     await d.click('[data-testid="bank-pager-unmatched"] button:last-of-type');
     await d.waitText('[data-testid="bank-pager-unmatched"]', 'Page 3 sur 3');
+    await pageStarts('unmatched', 'VIREMENT DIVERS 100');
     texts = await rows('unmatched');
     assert.deepEqual([texts.length, texts[0], texts[29]], [30, 'VIREMENT DIVERS 100', 'VIREMENT DIVERS 129']);
     // The money out is folded: counted, read when unfolded, paged too.
@@ -1458,6 +1462,7 @@ test('Bank: a long statement shown fifty lines a group at a time, a folded group
     await d.waitFor(async () => (await rows('debit')).length === 50, 'fifty lines of money out');
     await d.click('[data-testid="bank-pager-debit"] button:last-of-type');
     await d.waitText('[data-testid="bank-pager-debit"]', 'Page 2 sur 2');
+    await pageStarts('debit', 'CARTE 50');
     texts = await rows('debit');
     assert.deepEqual([texts.length, texts[0], texts[19]], [20, 'CARTE 50', 'CARTE 69']);
     // A line of the last page set aside: the group counts one less, the page stays.
@@ -1468,6 +1473,7 @@ test('Bank: a long statement shown fifty lines a group at a time, a folded group
     await d.click('[data-testid="bank-line-confirm"]');
     await d.waitText('[data-testid="notice-success"]', 'Ligne écartée.');
     await d.waitText('[data-testid="bank-group-unmatched"] h2', '(129)');
+    await pageStarts('unmatched', 'VIREMENT DIVERS 100');
     texts = await rows('unmatched');
     assert.deepEqual([texts.length, texts[0], texts[28]], [29, 'VIREMENT DIVERS 100', 'VIREMENT DIVERS 128']);
     await d.waitText('[data-testid="bank-group-ignored"] h2', '(1)');

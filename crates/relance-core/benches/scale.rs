@@ -946,6 +946,29 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             bank::groups(&conn, &later, 50, None, relance_core::Lang::Fr).unwrap()
         });
         note("Bank screen: a page of the matched lines", String::new(), t);
+        // A reviewed statement: all but 50 of the lines waiting set aside (as the owner's
+        // "not a customer payment" does, one statement here): what a first page costs is then
+        // the book of the ledger the 50 are proposed against, and the decided groups' pages.
+        conn.execute(
+            "UPDATE bank_lines SET ignored = 'bench' WHERE id IN (SELECT id FROM bank_lines
+               WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0
+               ORDER BY id LIMIT (SELECT COUNT(*) - 50 FROM bank_lines
+                                  WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0))",
+            [],
+        )
+        .unwrap();
+        let (t, got) = time(runs, || {
+            bank::groups(&conn, &first, 50, None, relance_core::Lang::Fr).unwrap()
+        });
+        let counts: Vec<String> = got
+            .iter()
+            .map(|g| format!("{:?} {}", g.group, g.total))
+            .collect();
+        note(
+            "Bank screen: first page of each group, 50 lines waiting",
+            counts.join(", "),
+            t,
+        );
         let (t, all) = time(3, || {
             bank::lines(&conn, None, relance_core::Lang::Fr).unwrap()
         });

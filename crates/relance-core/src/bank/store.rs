@@ -1356,7 +1356,7 @@ pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<
     // One read of one moment (and one read lock, not one per statement; never the write lock).
     conn.reading(|| {
         // The book of the whole ledger is read only if a line still waits for a decision: once
-        // every line is matched, set aside or money out, the screen reads the lines alone.
+        // every line is matched, set aside or money out, the list reads the lines alone.
         let mut ledger: Option<Book> = None;
         let ids: Vec<i64> = conn
             .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
@@ -1424,15 +1424,17 @@ impl Group {
 
     /// The lines of a group the owner decided, in SQL (the others wait for a decision and
     /// are the matcher's to split): as [`decided`] and [`matching::reads_book`] say.
-    fn decided_filter(self) -> Option<&'static str> {
+    pub(crate) fn decided_filter(self) -> Option<&'static str> {
         match self {
             Group::Matched => Some("payment_id IS NOT NULL"),
             Group::Ignored => Some(
                 "payment_id IS NULL AND (ignored IS NOT NULL
                    OR EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id))",
             ),
+            // `+payment_id`: not through the index of payments (every line without one,
+            // then sorted), through the money out's own.
             Group::Debit => Some(
-                "payment_id IS NULL AND ignored IS NULL
+                "+payment_id IS NULL AND ignored IS NULL
                    AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
                    AND (amount_minor <= 0 OR reversal <> 0)",
             ),
@@ -1446,6 +1448,14 @@ impl Group {
 const UNDECIDED: &str = "payment_id IS NULL AND ignored IS NULL
    AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
    AND amount_minor > 0 AND reversal = 0";
+
+/// A page of the decided lines `filter` keeps, newest first (`?1` lines from `?2`): the
+/// matched lines and the money out from the head of their own index (migration 49).
+pub(crate) fn page_sql(filter: &str) -> String {
+    format!(
+        "SELECT id FROM bank_lines WHERE {filter} ORDER BY date DESC, id DESC LIMIT ?1 OFFSET ?2"
+    )
+}
 
 /// A page of one group asked for: from `offset`, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -1574,10 +1584,7 @@ pub fn groups(
             let (page, returns): (Vec<Decided>, Returns) = match g.decided_filter() {
                 Some(filter) => {
                     let ids: Vec<i64> = conn
-                        .prepare(&format!(
-                            "SELECT id FROM bank_lines WHERE {filter}
-                             ORDER BY date DESC, id DESC LIMIT ?1 OFFSET ?2"
-                        ))?
+                        .prepare(&page_sql(filter))?
                         .query_map([i64::from(limit), i64::from(offset)], |r| r.get(0))?
                         .collect::<crate::store::sql::Result<_>>()?;
                     let returns = Returns::of(conn, &ids)?;

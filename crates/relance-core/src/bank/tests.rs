@@ -784,6 +784,33 @@ mod ledger {
         }
     }
 
+    /// A page of matched lines or of money out is read from the head of its own index, in
+    /// the order shown (no sort of every such line of the ledger for fifty of them).
+    #[test]
+    fn a_page_of_decided_lines_walks_its_own_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::open(&dir.path().join("relance.sqlite")).unwrap();
+        for (g, index) in [
+            (store::Group::Matched, "bank_lines_matched"),
+            (store::Group::Debit, "bank_lines_out"),
+        ] {
+            let sql = store::page_sql(g.decided_filter().unwrap());
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([50, 0], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join(" | ");
+            assert!(
+                plan.contains(&format!("USING INDEX {index}")),
+                "{g:?}: {plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{g:?} sorted: {plan}");
+        }
+    }
+
     fn balance(conn: &Connection, number: &str) -> i64 {
         conn.query_row(
             "SELECT total_minor - settled_minor FROM invoices WHERE number = ?1",

@@ -67,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0046_agenda_kept.sql"),
     include_str!("migrations/sqlite/0047_agenda_kept_segment.sql"),
     include_str!("migrations/sqlite/0048_triggers_mark_under_upserts.sql"),
+    include_str!("migrations/sqlite/0049_bank_lines_pages.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -120,6 +121,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         48,
         include_str!("migrations/postgres/0048_triggers_mark_under_upserts.sql"),
+    ),
+    (
+        49,
+        include_str!("migrations/postgres/0049_bank_lines_pages.sql"),
     ),
 ];
 
