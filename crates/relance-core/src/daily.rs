@@ -296,11 +296,14 @@ mod tests {
             assert!(crate::views::segments::verify(&conn, today, lang)
                 .unwrap()
                 .is_some_and(|found| found.len() == 1));
-            // Without what later migrations add (46: the actions kept for Today).
+            // Without what later migrations add (46: the actions kept for Today; 49: the
+            // bank screen's page indexes).
             let later: Vec<(String, String)> = conn
                 .prepare(
-                    "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')
-                       AND (name LIKE 'agenda_kept%' OR name LIKE 'agenda_stale%')
+                    "SELECT type, name FROM sqlite_master
+                      WHERE (type IN ('table', 'trigger')
+                             AND (name LIKE 'agenda_kept%' OR name LIKE 'agenda_stale%'))
+                         OR (type = 'index' AND name IN ('bank_lines_matched', 'bank_lines_out'))
                      ORDER BY type DESC",
                 )
                 .unwrap()
