@@ -45,9 +45,11 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
         out!("Every customer's open balance summed again from their invoices: {n} balance(s).");
         let n = dunning::kept::rebuild(conn, as_of)?;
         out!("The actions of {as_of} kept for Today derived again: {n} action(s).");
+        let n = relance_core::bank::book::rebuild_words(conn)?;
+        out!("Every customer's name words (the bank matcher's) written again: {n} customer(s).");
     }
     // Both readings of one moment: another person's write between them is no difference.
-    let (verified, segments, habits, balances, kept) = {
+    let (verified, segments, habits, balances, kept, book, words) = {
         let snapshot = conn.snapshot()?;
         (
             dunning::wake::verify(&snapshot, as_of, lang)?,
@@ -55,6 +57,8 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
             relance_core::views::segments::verify_habits(&snapshot, as_of, lang)?,
             relance_core::views::balances::verify(&snapshot, lang)?,
             dunning::kept::verify(&snapshot, lang)?,
+            relance_core::bank::store::verify_book(&snapshot, lang)?,
+            relance_core::bank::book::verify_words(&snapshot, lang)?,
         )
     };
     let mut findings = verified.findings.clone();
@@ -62,10 +66,17 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
     findings.extend(habits.clone().unwrap_or_default());
     findings.extend(balances);
     findings.extend(kept.clone().unwrap_or_default());
+    findings.extend(book);
+    findings.extend(words);
     if !findings.is_empty() {
         return Err(relance_core::Error::CacheDiffers(findings));
     }
     out!("Every customer's open balance kept for the Customers list is the sum of their invoices.");
+    out!(
+        "Every customer's name words kept for the bank matcher are their name's, and the \
+         statement lines waiting for a decision are proposed the same through the invoice \
+         numbers' index and the name words as from the whole ledger."
+    );
     match kept {
         Some(_) => out!(
             "The actions kept for Today are the derived ones for every customer whose facts \

@@ -239,6 +239,10 @@ fn check(db: &Path, template_journal_max: i64) -> (State, Vec<String>) {
     // The customers' open balances the Customers list sorts by: the kept ones are the sums
     // of their invoices.
     bad.extend(relance_core::views::balances::verify(&conn, relance_core::Lang::En).unwrap());
+    // The bank lines waiting are proposed the same through the invoice numbers' index.
+    bad.extend(relance_core::bank::store::verify_book(&conn, relance_core::Lang::En).unwrap());
+    // Each customer's name words kept for the matcher are their name's (or they are marked).
+    bad.extend(relance_core::bank::book::verify_words(&conn, relance_core::Lang::En).unwrap());
     // An invoice Relance issued has its PDF and XML archived in the same transaction.
     let unarchived = query_i64(
         &conn,

@@ -512,6 +512,15 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{n} open invoices"),
         start.elapsed(),
     );
+    // And the customers' name words the bank matcher's narrowed book reads (every customer
+    // the first time; a start after that writes only those added or renamed).
+    let start = Instant::now();
+    let n = relance_core::bank::book::refresh_words(&mut conn).unwrap();
+    note(
+        "customers' name words written (a start's, all the first time)",
+        format!("{n} customers"),
+        start.elapsed(),
+    );
     // Today as the start then shows it: the stored segments choose each customer's
     // scenario, so the first refresh can change channels (the batches below act on this).
     let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
@@ -978,6 +987,40 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             t,
         );
     }
+    // The next morning's statement, 30 lines: its import reads the book those lines ask for
+    // (through the invoice numbers' index), not the whole ledger's.
+    let open: Vec<(String, i64)> = conn
+        .prepare(
+            "SELECT number, total_minor - settled_minor FROM invoices
+             WHERE settled_minor < total_minor ORDER BY id DESC LIMIT 5000",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let morning = as_of + Duration::days(1);
+    let camt = statement(&open, 30, morning, &mut Lcg(9));
+    let start = Instant::now();
+    let report = relance_core::bank::store::import(
+        &mut conn,
+        vec![("day.xml".to_string(), camt.into_bytes())],
+        relance_core::bank::store::Options {
+            apply_sure: true,
+            ..Default::default()
+        },
+        relance_core::Lang::Fr,
+        morning,
+    )
+    .unwrap();
+    note(
+        "bank statement of a day imported (30 lines), sure matches applied",
+        format!(
+            "{} payments, {} already known",
+            report.applied, report.duplicates
+        ),
+        start.elapsed(),
+    );
     // The next day's first start (last: it moves the day the stored segments serve): the refresh of every customer's segment as a morning
     // pays it (the first one above also wrote every row for the first time).
     let next_day = as_of + Duration::days(1);
@@ -1619,6 +1662,14 @@ fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
         camt.len() as f64 / 1e6,
         ms(t)
     );
+    // As a start does: the customers' name words the matcher's narrowed book reads (every
+    // customer the first time).
+    let start = Instant::now();
+    let n = relance_core::bank::book::refresh_words(conn).unwrap();
+    println!(
+        "customers' name words written (a start's, all {n} the first time)   {}",
+        ms(start.elapsed())
+    );
     let files = vec![("bench.xml".to_string(), camt.into_bytes())];
     let opts = relance_core::bank::store::Options {
         dry_run: true,
@@ -1756,6 +1807,7 @@ fn server(
     // no kept day).
     relance_core::daily::refresh_segments(&mut server, as_of).unwrap();
     relance_core::dunning::refresh_day(&mut server, as_of).unwrap();
+    relance_core::bank::book::refresh_words(&mut server).unwrap();
     // As the server's autovacuum would after the move (PostgreSQL plans with statistics;
     // the file, without: see above).
     server.execute_batch("ANALYZE").unwrap();

@@ -296,24 +296,35 @@ mod tests {
             assert!(crate::views::segments::verify(&conn, today, lang)
                 .unwrap()
                 .is_some_and(|found| found.len() == 1));
-            // Without what later migrations add (46: the actions kept for Today; 49: the
-            // bank screen's page indexes).
-            let later: Vec<(String, String)> = conn
-                .prepare(
-                    "SELECT type, name FROM sqlite_master
-                      WHERE (type IN ('table', 'trigger')
-                             AND (name LIKE 'agenda_kept%' OR name LIKE 'agenda_stale%'))
-                         OR (type = 'index' AND name IN ('bank_lines_matched', 'bank_lines_out'))
-                     ORDER BY type DESC",
-                )
-                .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap()
-                .collect::<crate::store::sql::Result<_>>()
-                .unwrap();
-            for (kind, name) in later {
-                conn.execute_batch(&format!("DROP {} {name}", kind.to_uppercase()))
-                    .unwrap();
+            // Without what later migrations create (their triggers, indexes and tables, read
+            // off their SQL), but for what existed before them (a later one drops it before
+            // it creates it again).
+            let later = &crate::store::MIGRATIONS[44..];
+            let all = later.join("\n");
+            for kind in ["TRIGGER", "INDEX", "TABLE"] {
+                let opening = format!("CREATE {kind} ");
+                for name in later.iter().flat_map(|sql| {
+                    sql.split(opening.as_str()).skip(1).filter_map(|rest| {
+                        rest.split(|c: char| c.is_whitespace() || c == '(').next()
+                    })
+                }) {
+                    // The first place `name` itself (not a longer one) follows `what`.
+                    let first = |what: &str| {
+                        let head = format!("{what}{name}");
+                        all.match_indices(head.as_str())
+                            .find(|(at, _)| {
+                                all[at + head.len()..]
+                                    .starts_with(|c: char| !c.is_alphanumeric() && c != '_')
+                            })
+                            .map(|(at, _)| at)
+                    };
+                    let created = first(&opening);
+                    let dropped = first(&format!("DROP {kind} "));
+                    if dropped.is_none() || dropped > created {
+                        conn.execute_batch(&format!("DROP {kind} IF EXISTS {name}"))
+                            .unwrap();
+                    }
+                }
             }
             conn.pragma_update("user_version", 44).unwrap();
         }

@@ -74,6 +74,8 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
     // Today's wake dates (the segments just refreshed may have changed some scenarios) and
     // the day's actions kept for Today.
     let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
+    // The name words of the customers added or renamed since (the bank matcher's).
+    let warning = warning.or_else(|| bank::book::refresh_words(&mut conn).err());
     Ok((conn, warning))
 }
 
@@ -91,6 +93,7 @@ pub fn start_at(
             let warning = store::finish_pending(&conn).err();
             let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
             let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
+            let warning = warning.or_else(|| bank::book::refresh_words(&mut conn).err());
             Ok((conn, warning))
         }
     }

@@ -618,6 +618,8 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             // dates and keeps the day's actions for Today as of it.
             relance_core::daily::refresh_segments(&mut w.conn, w.today).unwrap();
             dunning::refresh_day(&mut w.conn, w.today).unwrap();
+            // And writes the name words of the customers added or renamed since.
+            relance_core::bank::book::refresh_words(&mut w.conn).unwrap();
             // Today then reads the day's actions kept (compared after every step below).
             prop_assert!(dunning::kept::serves(&w.conn, w.today).unwrap());
         }
@@ -2334,6 +2336,12 @@ fn check(w: &World) -> Result<(), TestCaseError> {
                 .position(|g| *g == Group::of(&l.status, l.confidence))
         });
         prop_assert_eq!(paged, expected, "the Bank screen's groups");
+        // Each line waiting is proposed the same through the invoice numbers' index (the book
+        // narrowed to what the lines ask) as from the book of the whole ledger.
+        let differ = bank::verify_book(&w.conn, lang).unwrap();
+        prop_assert!(differ.is_empty(), "{:?}", differ);
+        let words = relance_core::bank::book::verify_words(&w.conn, lang).unwrap();
+        prop_assert!(words.is_empty(), "{:?}", words);
         // Any line asked to be shown is on the page returned for its group.
         for l in &whole {
             let got = bank::groups(&w.conn, &[], 2, l.id, lang).unwrap();

@@ -237,11 +237,10 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Invoice numbers named in `text` as whole words or runs of up to four words ("FA 2026
-/// 101"): each key `known` accepts, once.
-fn numbers_in(text: &str, known: impl Fn(&str) -> bool) -> Vec<String> {
+/// Every key rule 2 may look up in `text`: each whole word and each run of up to four
+/// words ("FA 2026 101") that has a letter, in the order met (repeats included).
+fn runs(text: &str, mut each: impl FnMut(&str)) {
     let w = words(text);
-    let mut found: Vec<String> = Vec::new();
     for i in 0..w.len() {
         let mut joined = String::new();
         for (k, word) in w.iter().skip(i).take(4).enumerate() {
@@ -255,12 +254,73 @@ fn numbers_in(text: &str, known: impl Fn(&str) -> bool) -> Vec<String> {
             {
                 continue;
             }
-            if known(joined.as_str()) && !found.contains(&joined) {
-                found.push(joined.clone());
-            }
+            each(joined.as_str());
         }
     }
+}
+
+/// Invoice numbers named in `text` as whole words or runs of up to four words ("FA 2026
+/// 101"): each key `known` accepts, once.
+fn numbers_in(text: &str, known: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    runs(text, |key| {
+        if known(key) && !found.iter().any(|f| f == key) {
+            found.push(key.to_string());
+        }
+    });
     found
+}
+
+/// What the matcher may look up in the ledger for some lines: the invoice numbers' keys
+/// their texts may name, the references they carry, their payers' accounts and name words.
+/// Built by [`Asks::add`] beside [`propose`], which reads nothing else: a book holding
+/// every invoice with one of these keys, the references' invoices, and every customer
+/// these accounts and words lead to with all their open invoices proposes for these lines
+/// what the book of the whole ledger does (`bank::book::narrowed`, a property test says so).
+#[derive(Debug, Default)]
+pub(crate) struct Asks {
+    pub(crate) keys: HashSet<String>,
+    pub(crate) references: HashSet<String>,
+    pub(crate) accounts: HashSet<String>,
+    pub(crate) words: HashSet<String>,
+    /// How many lines asked.
+    pub(crate) lines: usize,
+}
+
+impl Asks {
+    /// Adds what `line` asks (nothing for a line that does not read the book).
+    pub(crate) fn add(&mut self, line: &Line) {
+        if !reads_book(line) {
+            return;
+        }
+        self.lines += 1;
+        let haystack = haystack(line);
+        self.references.extend(reference::find(&haystack));
+        runs(&haystack, |key| {
+            if !self.keys.contains(key) {
+                self.keys.insert(key.to_string());
+            }
+        });
+        let account = alnum_key(&line.party_account);
+        if !account.is_empty() {
+            self.accounts.insert(account);
+        }
+        self.words.extend(name_words(payer(line)));
+    }
+}
+
+/// Where rules 1 and 2 look: the structured reference, then the free text.
+fn haystack(line: &Line) -> String {
+    format!("{} {}", line.reference, line.text)
+}
+
+/// Whose name rule 4 compares: the payer's, else the free text.
+fn payer(line: &Line) -> &str {
+    if line.party.is_empty() {
+        &line.text
+    } else {
+        &line.party
+    }
 }
 
 /// Folded words of a name, short ones and legal forms left out.
@@ -301,7 +361,7 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
         let inv = &book.open[k];
         (inv.balance > 0 && inv.currency == line.currency).then_some(inv)
     };
-    let haystack = format!("{} {}", line.reference, line.text);
+    let haystack = haystack(line);
 
     // 1. A reference allocated by Relance (or an RF one the owner's invoices carry).
     let mut referenced_paid = None;
@@ -427,12 +487,7 @@ pub fn propose(line: &Line, book: &Book) -> Proposal {
 
     // 4. A name like a customer's, and the amount of one of their open invoices: only the
     // customers sharing a word with the payer's name are looked at.
-    let payer = if line.party.is_empty() {
-        &line.text
-    } else {
-        &line.party
-    };
-    let payer_words = name_words(payer);
+    let payer_words = name_words(payer(line));
     let mut candidates: Vec<usize> = payer_words
         .iter()
         .filter_map(|w| ix.by_word.get(w))

@@ -7,6 +7,7 @@
 //! says which formats were tried and where it failed; it never panics, whatever the bytes
 //! (a property test feeds it arbitrary ones).
 
+pub mod book;
 pub mod camt;
 pub mod csv;
 pub mod epc;

@@ -3,6 +3,7 @@
 //! becomes a payment through `invoices::payments`, or is set aside with a reason), the payer
 //! accounts learnt, the CSV mappings and the RF references allocated.
 
+use super::book::{self, for_lines};
 use super::matching::{self, Book, Confidence, Proposal, Reason};
 use super::{csv::Mapping, fault, Line, Parsed};
 use crate::error::{Error, Lang, Msg, Result, StatementFault};
@@ -149,94 +150,6 @@ fn identity(account: &str, l: &Line, seen: &mut HashMap<String, u32>) -> String 
     format!("{account}|{own}")
 }
 
-/// The ledger's view for the matcher: open invoices (not written off or handed over), the
-/// others by number, customers, payer accounts and references.
-pub fn book(conn: &Connection) -> Result<Book> {
-    let (tolerance_minor, tolerance_per_100k) = tolerance(conn)?;
-    let mut b = Book {
-        tolerance_minor,
-        tolerance_per_100k,
-        ..Book::default()
-    };
-    // The open invoices in full; of the others only what says "already paid or closed"
-    // (their dates and currencies are not read: most of a ledger is paid).
-    let mut stmt = conn.prepare(
-        "SELECT i.id, i.number, i.customer_id, i.currency, i.total_minor - i.settled_minor, i.due_date
-         FROM invoices i
-         WHERE i.settled_minor < i.total_minor
-           AND NOT EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id)
-         ORDER BY i.id",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        b.open.push(matching::OpenInvoice {
-            id: r.get(0)?,
-            number: r.get(1)?,
-            customer_id: r.get(2)?,
-            currency: r.get(3)?,
-            balance: r.get(4)?,
-            due: match r.get_ref(5)?.as_str().ok().and_then(iso_date) {
-                Some(d) => d,
-                None => r.get::<_, NaiveDate>(5)?,
-            },
-        });
-    }
-    let mut stmt = conn.prepare(
-        "SELECT i.number, i.customer_id FROM invoices i
-         WHERE i.settled_minor >= i.total_minor
-            OR EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id)
-         ORDER BY i.id",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        b.closed.push(matching::ClosedInvoice {
-            number: r.get(0)?,
-            customer_id: r.get(1)?,
-        });
-    }
-    let mut stmt = conn.prepare("SELECT id, name FROM customers WHERE archived_on IS NULL")?;
-    b.customers = stmt
-        .query_map([], |r| {
-            Ok(matching::Customer {
-                id: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?
-        .collect::<crate::store::sql::Result<_>>()?;
-    // An account several customers pay from names none of them (rule 3 would guess).
-    let mut stmt = conn.prepare(
-        "SELECT account, MIN(customer_id) FROM payer_accounts GROUP BY account
-         HAVING COUNT(DISTINCT customer_id) = 1",
-    )?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (account, customer) = row?;
-        b.payers.insert(account, customer);
-    }
-    let mut stmt = conn.prepare(
-        "SELECT r.reference, ri.invoice_id FROM payment_references r
-         JOIN payment_reference_invoices ri ON ri.reference_id = r.id",
-    )?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (reference, invoice) = row?;
-        b.references.entry(reference).or_default().push(invoice);
-    }
-    Ok(b)
-}
-
-/// "2026-11-30" read without a format parser (the book reads one per open invoice).
-fn iso_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?)
-}
-
 /// The saved CSV mappings.
 pub fn mappings(conn: &Connection) -> Result<Vec<Mapping>> {
     let mut stmt = conn.prepare("SELECT mapping FROM bank_csv_mappings ORDER BY layout")?;
@@ -354,30 +267,16 @@ fn reason_text(r: &Reason, lang: Lang) -> String {
     }
 }
 
+#[derive(Default)]
 struct Names {
     invoices: HashMap<i64, String>,
     customers: HashMap<i64, String>,
 }
 
-/// [`names`] for what proposals name: the customers, and the invoices added as proposals
-/// name them ([`Names::note`], from the book: no second read, no copy of a hundred
-/// thousand numbers on the import path).
-fn names_of_open(conn: &Connection) -> Result<Names> {
-    let mut n = Names {
-        invoices: HashMap::new(),
-        customers: HashMap::new(),
-    };
-    let mut stmt = conn.prepare("SELECT id, reference FROM customers")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, reference) = row?;
-        n.customers.insert(id, reference);
-    }
-    Ok(n)
-}
-
 impl Names {
-    /// Learns the numbers of the invoices `p` names, from the book.
-    fn note(&mut self, book: &Book, p: &Proposal) {
+    /// Learns the numbers of the invoices `p` names, from the book (no second read, no copy
+    /// of a hundred thousand numbers on the import path), and its customer's reference.
+    fn note(&mut self, conn: &Connection, book: &Book, p: &Proposal) -> Result<()> {
         for (id, _) in p.allocations.iter().chain(&p.differences) {
             if !self.invoices.contains_key(id) {
                 if let Some(n) = book.number(*id) {
@@ -385,6 +284,24 @@ impl Names {
                 }
             }
         }
+        match p.customer_id {
+            Some(c) => self.customer(conn, c),
+            None => Ok(()),
+        }
+    }
+
+    /// Learns customer `id`'s reference (read by id: never every customer's for a few lines).
+    fn customer(&mut self, conn: &Connection, id: i64) -> Result<()> {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.customers.entry(id) {
+            if let Some(r) = conn
+                .prepare_cached("SELECT reference FROM customers WHERE id = ?1")?
+                .query_row([id], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                e.insert(r);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -577,15 +494,23 @@ pub fn import(
     let saved = if big { Some(small_cache(conn)?) } else { None };
     let result = (|| -> Result<ImportReport> {
         let tx = conn.transaction()?;
-        let mut book = book(&tx)?;
-        let mut names = names_of_open(&tx)?;
-        // The currencies the ledger uses: its open invoices' (read with the book) and its own.
-        let ledger_currencies: HashSet<String> = book
-            .open
-            .iter()
-            .map(|i| i.currency.clone())
-            .chain([default_currency])
-            .collect();
+        // The customers added or renamed since their name words were kept, written first.
+        book::refresh_words_in(&tx)?;
+        let statements = || parsed.iter().flat_map(|(_, p)| &p.statements);
+        let mut book = for_lines(&tx, statements().flat_map(|s| &s.lines))?;
+        let mut names = Names::default();
+        // The currencies the ledger uses (its open invoices' and its own) among those the
+        // statements name.
+        let ledger_currencies = open_currencies(
+            &tx,
+            statements().flat_map(|s| {
+                std::iter::once(s.currency.as_str())
+                    .chain(s.lines.iter().map(|l| l.currency.as_str()))
+            }),
+        )?
+        .into_iter()
+        .chain([default_currency])
+        .collect::<HashSet<String>>();
         let mut identities: HashSet<String> = HashSet::new();
         // The lines already known leave their statements in place; the new ones stay there and
         // are then walked by reference (a 50 MB file holds 170,000 lines: never a second copy).
@@ -798,7 +723,7 @@ fn write_and_match(
             report.debits += 1;
             continue;
         }
-        names.note(book, &proposal);
+        names.note(tx, book, &proposal)?;
         // Its view only when it is listed (the first REPORT_LINES of its kind).
         let list = |report: &ImportReport| {
             let listed = match proposal.confidence {
@@ -966,6 +891,26 @@ fn reverse(
         };
     journal::append(tx, &e)?;
     Ok(())
+}
+
+/// Which of `currencies` some open invoice (not written off or handed over) is in.
+fn open_currencies<'a>(
+    conn: &Connection,
+    currencies: impl Iterator<Item = &'a str>,
+) -> Result<HashSet<String>> {
+    let asked: std::collections::BTreeSet<&str> = currencies.collect();
+    let mut used = HashSet::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM invoices i WHERE i.currency = ?1
+                          AND i.settled_minor < i.total_minor
+                          AND NOT EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id))",
+    )?;
+    for c in asked {
+        if stmt.query_row([c], |r| r.get::<_, bool>(0))? {
+            used.insert(c.to_string());
+        }
+    }
+    Ok(used)
 }
 
 /// Later lines of the same run see what a line just applied settled (each invoice found
@@ -1268,21 +1213,10 @@ fn decided(
     })
 }
 
-/// A line's proposal from the matcher: the book of the whole ledger read on first need
-/// (only money in that is not a reversal asks it).
-fn proposed(
-    conn: &Connection,
-    l: &Line,
-    ledger: &mut Option<Book>,
-) -> Result<(Proposal, &'static str)> {
-    let p = if matching::reads_book(l) {
-        if ledger.is_none() {
-            *ledger = Some(book(conn)?);
-        }
-        matching::propose(l, ledger.as_ref().expect("read just above"))
-    } else {
-        matching::propose(l, &Book::default())
-    };
+/// The proposal of a line read alone (a page's line of a decided group that no decision
+/// covers: money out, which reads no book).
+fn proposed_alone(conn: &Connection, l: &Line) -> Result<(Proposal, &'static str)> {
+    let p = matching::propose(l, &for_lines(conn, [l])?);
     let state = status_of(&p);
     Ok((p, state))
 }
@@ -1355,23 +1289,29 @@ fn views_of(
 pub fn lines(conn: &Connection, status: Option<&str>, lang: Lang) -> Result<Vec<LineView>> {
     // One read of one moment (and one read lock, not one per statement; never the write lock).
     conn.reading(|| {
-        // The book of the whole ledger is read only if a line still waits for a decision: once
-        // every line is matched, set aside or money out, the list reads the lines alone.
-        let mut ledger: Option<Book> = None;
         let ids: Vec<i64> = conn
             .prepare("SELECT id FROM bank_lines ORDER BY date DESC, id DESC")?
             .query_map([], |r| r.get(0))?
             .collect::<crate::store::sql::Result<_>>()?;
         let returns = Returns::all(conn)?;
+        let mut read = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (l, payment, ignored) = line_row(conn, id)?;
+            let d = decided(conn, id, payment, ignored, &returns, lang)?;
+            read.push((id, l, d));
+        }
+        // The book for the lines still waiting for a decision (none read once every line is
+        // matched, set aside or money out).
+        let ledger = for_lines(conn, read.iter().filter(|r| r.2.is_none()).map(|r| &r.1))?;
         // Each line's status and proposal first (the reason a view gives may be replaced),
         // then the names of only the customers and invoices they show.
         let mut kept = Vec::new();
-        for id in ids {
-            let (l, payment, ignored) = line_row(conn, id)?;
-            let (p, state, reason) = match decided(conn, id, payment, ignored, &returns, lang)? {
+        for (id, l, d) in read {
+            let (p, state, reason) = match d {
                 Some(d) => d,
                 None => {
-                    let (p, state) = proposed(conn, &l, &mut ledger)?;
+                    let p = matching::propose(&l, &ledger);
+                    let state = status_of(&p);
                     (p, state, None)
                 }
             };
@@ -1449,6 +1389,60 @@ const UNDECIDED: &str = "payment_id IS NULL AND ignored IS NULL
    AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
    AND amount_minor > 0 AND reversal = 0";
 
+/// The lines waiting for a decision whose proposal from the book narrowed to what they ask
+/// (read through the invoice numbers' index, migration 50) differs from the one the book of
+/// the whole ledger gives, one finding each in `lang` (empty: none). `relance check` and the
+/// model-based test ask it; read it inside one snapshot on a shared ledger.
+pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
+    let ids: Vec<i64> = conn
+        .prepare(&format!(
+            "SELECT id FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
+        ))?
+        .query_map([], |r| r.get(0))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    let mut lines = Vec::with_capacity(ids.len());
+    let mut asks = matching::Asks::default();
+    for id in ids {
+        let l = line_row(conn, id)?.0;
+        asks.add(&l);
+        lines.push((id, l));
+    }
+    if asks.lines == 0 {
+        return Ok(Vec::new());
+    }
+    let (whole, narrow) = (book::book(conn)?, book::narrowed(conn, &asks)?);
+    let said = |p: &Proposal| -> String {
+        let paid: Vec<String> = p
+            .allocations
+            .iter()
+            .map(|(inv, minor)| format!("#{inv} {minor}"))
+            .collect();
+        format!("{} [{}]", reason_text(&p.reason, lang), paid.join(", "))
+    };
+    let mut findings = Vec::new();
+    for (id, l) in lines {
+        let (a, b) = (
+            matching::propose(&l, &narrow),
+            matching::propose(&l, &whole),
+        );
+        if a != b {
+            findings.push(match lang {
+                Lang::Fr => format!(
+                    "ligne de relevé #{id} : proposée « {} » par l'index des numéros de facture, « {} » par le grand livre entier",
+                    said(&a),
+                    said(&b)
+                ),
+                Lang::En => format!(
+                    "statement line #{id}: proposed \"{}\" through the invoice numbers' index, \"{}\" from the whole ledger",
+                    said(&a),
+                    said(&b)
+                ),
+            });
+        }
+    }
+    Ok(findings)
+}
+
 /// A page of the decided lines `filter` keeps, newest first (`?1` lines from `?2`): the
 /// matched lines and the money out from the head of their own index (migration 49).
 pub(crate) fn page_sql(filter: &str) -> String {
@@ -1482,7 +1476,7 @@ pub struct GroupPage {
 /// lines of each group asked; with `show`, the page of that line's group that holds it
 /// (asked or not). The decided groups are counted and paged in SQL, each line of a page
 /// read alone; the lines waiting for a decision are all proposed (their count by group
-/// needs it), against the book of the ledger read once if one is money in.
+/// needs it), against the book they ask for ([`book::for_lines`]).
 pub fn groups(
     conn: &Connection,
     pages: &[PageAsk],
@@ -1492,18 +1486,23 @@ pub fn groups(
 ) -> Result<Vec<GroupPage>> {
     let limit = limit.clamp(1, 500);
     conn.reading(|| {
-        // The lines waiting for a decision, each proposed: their groups and order.
-        let mut ledger: Option<Book> = None;
+        // The lines waiting for a decision, each proposed against the book they need: their
+        // groups and order.
         let ids: Vec<i64> = conn
             .prepare(&format!(
                 "SELECT id FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
             ))?
             .query_map([], |r| r.get(0))?
             .collect::<crate::store::sql::Result<_>>()?;
-        let mut waiting: HashMap<Group, Vec<(i64, Line, Proposal, &'static str)>> = HashMap::new();
+        let mut read = Vec::with_capacity(ids.len());
         for id in ids {
-            let (l, _, _) = line_row(conn, id)?;
-            let (p, state) = proposed(conn, &l, &mut ledger)?;
+            read.push((id, line_row(conn, id)?.0));
+        }
+        let ledger = for_lines(conn, read.iter().map(|(_, l)| l))?;
+        let mut waiting: HashMap<Group, Vec<(i64, Line, Proposal, &'static str)>> = HashMap::new();
+        for (id, l) in read {
+            let p = matching::propose(&l, &ledger);
+            let state = status_of(&p);
             waiting
                 .entry(Group::of(state, p.confidence))
                 .or_default()
@@ -1595,7 +1594,7 @@ pub fn groups(
                             match decided(conn, id, payment, ignored, &returns, lang)? {
                                 Some(d) => d,
                                 None => {
-                                    let (p, state) = proposed(conn, &l, &mut ledger)?;
+                                    let (p, state) = proposed_alone(conn, &l)?;
                                     (p, state, None)
                                 }
                             };
@@ -1654,24 +1653,27 @@ pub fn match_line(
     if returned_by(&tx, line)?.is_some() {
         return Err(fault(StatementFault::LineReturned(line)));
     }
-    let book = book(&tx)?;
-    let mut names = names_of_open(&tx)?;
-    let mut chosen = Vec::new();
+    // The book this line asks for: the tolerance, and its payer account.
+    let book = for_lines(&tx, [&l])?;
+    let mut names = Names::default();
+    let mut chosen: Vec<(matching::OpenInvoice, i64)> = Vec::new();
     for (i, number) in invoices.iter().enumerate() {
         let field = format!("invoice[{i}]");
         let key = crate::validate::identifier_key(number);
-        let found: Option<(i64, i64, i64, bool)> = tx
+        let found: Option<(matching::OpenInvoice, bool)> = tx
             .query_row(
-                "SELECT i.id, i.customer_id, i.total_minor - i.settled_minor,
+                "SELECT i.id, i.number, i.customer_id, i.currency, i.total_minor - i.settled_minor,
+                        i.due_date,
                         EXISTS (SELECT 1 FROM invoice_closures c WHERE c.invoice_id = i.id)
                  FROM invoices i WHERE i.number = ?1",
                 [&key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((book::open_invoice(r)?, r.get(6)?)),
             )
             .optional()?;
-        let Some((id, customer, balance, closed)) = found else {
+        let Some((inv, closed)) = found else {
             return Err(Error::invalid(field, Msg::UnknownInvoice(key)));
         };
+        let (customer, balance) = (inv.customer_id, inv.balance);
         if closed {
             return Err(Error::invalid(
                 field,
@@ -1687,12 +1689,6 @@ pub fn match_line(
         if chosen.first().is_some_and(|&(_, first)| first != customer) {
             return Err(Error::invalid(field, Msg::InvoiceOfOtherCustomer(key)));
         }
-        let inv = book.open.iter().find(|o| o.id == id).ok_or_else(|| {
-            Error::invalid(
-                field.clone(),
-                Msg::Statement(StatementFault::InvoicePaid(key.clone())),
-            )
-        })?;
         if inv.currency != l.currency {
             return Err(Error::invalid(
                 field,
@@ -1706,7 +1702,7 @@ pub fn match_line(
     }
     // Oldest first, as the matcher pays; what is left over stays the customer's credit, and
     // what is missing within the tolerance is a settlement difference, as proposed.
-    let invs: Vec<&matching::OpenInvoice> = chosen.iter().map(|(i, _)| *i).collect();
+    let invs: Vec<&matching::OpenInvoice> = chosen.iter().map(|(i, _)| i).collect();
     let (allocations, differences, _) = book.pay(&invs, l.amount_minor);
     let p = Proposal {
         customer_id: Some(chosen[0].1),
@@ -1715,7 +1711,9 @@ pub fn match_line(
         confidence: None,
         reason: Reason::Nothing,
     };
-    names.note(&book, &p);
+    for (inv, _) in &chosen {
+        names.invoices.insert(inv.id, inv.number.clone());
+    }
     // The account is known for another customer: matched as the owner said, but said, and
     // not learnt for this one.
     let known_for = book
@@ -1723,6 +1721,9 @@ pub fn match_line(
         .get(&super::alnum_key(&l.party_account))
         .copied()
         .filter(|&c| c != chosen[0].1);
+    for c in std::iter::once(chosen[0].1).chain(known_for) {
+        names.customer(&tx, c)?;
+    }
     apply(&tx, line, &l, &p, &names, lang, known_for.is_none())?;
     tx.commit()?;
     let mut v = view(Some(line), &l, &p, "matched", &names, lang);
@@ -1745,8 +1746,7 @@ pub fn match_line(
 /// how many were applied.
 pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
     let tx = conn.transaction()?;
-    let mut book = book(&tx)?;
-    let mut names = names_of_open(&tx)?;
+    let mut names = Names::default();
     let ids: Vec<i64> = tx
         .prepare(
             "SELECT id FROM bank_lines WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0
@@ -1755,14 +1755,18 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
         )?
         .query_map([], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;
-    let mut applied = 0;
+    let mut lines = Vec::with_capacity(ids.len());
     for id in ids {
-        let (l, _, _) = line_row(&tx, id)?;
+        lines.push((id, line_row(&tx, id)?.0));
+    }
+    let mut book = for_lines(&tx, lines.iter().map(|(_, l)| l))?;
+    let mut applied = 0;
+    for (id, l) in lines {
         let p = matching::propose(&l, &book);
         if p.confidence != Some(Confidence::Sure) {
             continue;
         }
-        names.note(&book, &p);
+        names.note(&tx, &book, &p)?;
         apply(&tx, id, &l, &p, &names, lang, true)?;
         applied += 1;
         settled(&mut book, &p);

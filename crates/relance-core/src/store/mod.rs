@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Ordered migrations: index + 1 is the schema version each one produces.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_initial.sql"),
     include_str!("migrations/sqlite/0002_dunning.sql"),
     include_str!("migrations/sqlite/0003_rates.sql"),
@@ -68,6 +68,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0047_agenda_kept_segment.sql"),
     include_str!("migrations/sqlite/0048_triggers_mark_under_upserts.sql"),
     include_str!("migrations/sqlite/0049_bank_lines_pages.sql"),
+    include_str!("migrations/sqlite/0050_invoice_number_key.sql"),
+    include_str!("migrations/sqlite/0051_customer_words.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -125,6 +127,14 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         49,
         include_str!("migrations/postgres/0049_bank_lines_pages.sql"),
+    ),
+    (
+        50,
+        include_str!("migrations/postgres/0050_invoice_number_key.sql"),
+    ),
+    (
+        51,
+        include_str!("migrations/postgres/0051_customer_words.sql"),
     ),
 ];
 
