@@ -678,14 +678,18 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<Copied> {
     let carried_letters = carry.write_letters(&tx)?;
     // Invoices carried came in with the triggers set aside: every wake date is computed
     // again (by the next start or action; the agenda derives them meanwhile), and every
-    // customer's segment until the next refresh; the customers' balances are summed
-    // again, and nothing is kept for Today (the next start or action keeps the day again).
+    // customer's segment and name words until the next refresh; the customers' balances
+    // are summed again, and nothing is kept for Today (the next start or action keeps the
+    // day again).
     // Otherwise the file's wake dates, segments, balances and kept actions are its facts'.
     if !carried.is_empty() {
         crate::dunning::wake::reset_in(&tx)?;
         crate::dunning::kept::forget_in(&tx)?;
         crate::views::segments::mark_everyone(&tx)?;
         crate::views::balances::rebuild_in(&tx)?;
+        // The customers carried came in unmarked: their name words (the bank matcher's)
+        // are read from their names until the next start writes them.
+        crate::bank::book::mark_everyone_in(&tx)?;
     }
     // A file taken before its ledger moved to a server, or a server's copy of one, brings
     // no "moved" mark: the restored ledger lives here.
@@ -2525,6 +2529,17 @@ mod tests {
             .unwrap()
             .is_none());
         assert!(crate::customers::find_id(&conn, "LATE").unwrap().is_none());
+        // What came in past the triggers is marked: the bank matcher's name words are the
+        // names' (read from them until written), and the next start writes them.
+        assert_eq!(
+            crate::bank::book::verify_words(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        crate::bank::book::refresh_words(&mut conn).unwrap();
+        assert_eq!(
+            crate::bank::book::verify_words(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
         // Previewing the undo snapshot now lists nothing else dropped than the history
         // entries the restore wrote for the two credit notes it kept.
         // (Matched by id and time of recording, those may even coincide within a second.)
@@ -2535,6 +2550,79 @@ mod tests {
             .iter()
             .all(|e| e.kind == crate::journal::JournalKind::CreditNote));
         assert!(undo.dropped_invoices.is_empty());
+    }
+
+    /// A customer a restore carries in (with the issued invoice that needs them) comes in
+    /// past the triggers: marked, so the bank matcher's narrowed book still finds them by
+    /// their name until the next start writes their words.
+    #[test]
+    fn a_customer_carried_in_by_a_restore_is_found_by_the_bank_matcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut conn) = ledger(dir.path());
+        let out = dir.path().join("copy.sqlite");
+        backup_now(&conn, &path, Some(&out)).unwrap();
+        let today = day("2026-11-22");
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "NEWCO".into(),
+                name: "Atelier Quetzal".into(),
+                address: "3 rue Neuve".into(),
+                postal_code: "69002".into(),
+                city: "Lyon".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        crate::invoices::create(
+            &conn,
+            &inv("F-NEW", "NEWCO", "2026-01-05", "2026-02-04", "1000"),
+            today,
+        )
+        .unwrap();
+        let issued = crate::interest::invoice_penalties(&mut conn, "F-NEW", today).unwrap();
+        crate::bank::book::refresh_words(&mut conn).unwrap();
+        let r = restore(&mut conn, &path, &out).unwrap();
+        assert!(r.carried.contains(&issued.number), "{:?}", r.carried);
+        assert!(crate::customers::find_id(&conn, "NEWCO").unwrap().is_some());
+        assert_eq!(
+            crate::bank::book::verify_words(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        let line = crate::bank::Line {
+            booking_date: Some(today),
+            amount_minor: crate::invoices::find_id(&conn, &issued.number)
+                .unwrap()
+                .map(|id| {
+                    conn.query_row(
+                        "SELECT total_minor - settled_minor FROM invoices WHERE id = ?1",
+                        [id],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .unwrap()
+                })
+                .unwrap(),
+            currency: "EUR".into(),
+            party: "ATELIER QUETZAL".into(),
+            text: "VIR SEPA".into(),
+            ..Default::default()
+        };
+        let narrowed = crate::bank::book::for_lines(&conn, [&line]).unwrap();
+        let whole = crate::bank::book::book(&conn).unwrap();
+        let p = crate::bank::matching::propose(&line, &narrowed);
+        assert_eq!(p, crate::bank::matching::propose(&line, &whole));
+        assert!(
+            matches!(p.reason, crate::bank::matching::Reason::Name { .. }),
+            "{p:?}"
+        );
+        crate::bank::book::refresh_words(&mut conn).unwrap();
+        assert_eq!(
+            crate::bank::matching::propose(
+                &line,
+                &crate::bank::book::for_lines(&conn, [&line]).unwrap()
+            ),
+            p
+        );
     }
 
     #[test]

@@ -400,14 +400,24 @@ pub fn refresh_words(conn: &mut Connection) -> Result<usize> {
     crate::store::write(conn, refresh_words_in)
 }
 
-/// `relance check --rebuild`: every customer's name words written again.
+/// Every customer marked, in the caller's transaction: their name words are read from their
+/// names until the next refresh writes them (a restore that carried customers in with the
+/// triggers set aside).
+pub(crate) fn mark_everyone_in(tx: &Connection) -> Result<()> {
+    tx.execute(
+        "INSERT INTO customer_words_stale (customer_id) SELECT id FROM customers WHERE true
+         ON CONFLICT DO NOTHING",
+        [],
+    )?;
+    Ok(())
+}
+
+/// `relance check --rebuild`: every customer's name words written again (and none kept for
+/// a customer that is gone).
 pub fn rebuild_words(conn: &mut Connection) -> Result<usize> {
     crate::store::write(conn, |tx| {
-        tx.execute(
-            "INSERT INTO customer_words_stale (customer_id) SELECT id FROM customers WHERE true
-             ON CONFLICT DO NOTHING",
-            [],
-        )?;
+        tx.execute("DELETE FROM customer_words", [])?;
+        mark_everyone_in(tx)?;
         refresh_words_in(tx)
     })
 }

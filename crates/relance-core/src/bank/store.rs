@@ -1216,7 +1216,11 @@ fn decided(
 /// The proposal of a line read alone (a page's line of a decided group that no decision
 /// covers: money out, which reads no book).
 fn proposed_alone(conn: &Connection, l: &Line) -> Result<(Proposal, &'static str)> {
-    let p = matching::propose(l, &for_lines(conn, [l])?);
+    let p = if matching::reads_book(l) {
+        matching::propose(l, &for_lines(conn, [l])?)
+    } else {
+        matching::propose(l, &Book::default())
+    };
     let state = status_of(&p);
     Ok((p, state))
 }

@@ -1100,8 +1100,10 @@ mod ledger {
             .unwrap()
         };
         let marked = |conn: &Connection| -> i64 {
-            conn.query_row("SELECT COUNT(*) FROM customer_words_stale", [], |r| r.get(0))
-                .unwrap()
+            conn.query_row("SELECT COUNT(*) FROM customer_words_stale", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
         };
         // Four customers (ACME, BETA, HOTEL, BOUL), none written yet.
         assert_eq!(marked(&conn), 4);
