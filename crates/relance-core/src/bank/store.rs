@@ -1393,11 +1393,8 @@ const UNDECIDED: &str = "payment_id IS NULL AND ignored IS NULL
    AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
    AND amount_minor > 0 AND reversal = 0";
 
-/// The lines waiting for a decision whose proposal from the book narrowed to what they ask
-/// (read through the invoice numbers' index, migration 50) differs from the one the book of
-/// the whole ledger gives, one finding each in `lang` (empty: none). `relance check` and the
-/// model-based test ask it; read it inside one snapshot on a shared ledger.
-pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
+/// The lines waiting for a decision (money in, neither decided nor given back), newest first.
+fn waiting(conn: &Connection) -> Result<Vec<(i64, Line)>> {
     let ids: Vec<i64> = conn
         .prepare(&format!(
             "SELECT id FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
@@ -1405,11 +1402,21 @@ pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
         .query_map([], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;
     let mut lines = Vec::with_capacity(ids.len());
-    let mut asks = matching::Asks::default();
     for id in ids {
-        let l = line_row(conn, id)?.0;
-        asks.add(&l);
-        lines.push((id, l));
+        lines.push((id, line_row(conn, id)?.0));
+    }
+    Ok(lines)
+}
+
+/// The lines waiting for a decision whose proposal from the book narrowed to what they ask
+/// (read through the invoice numbers' index, migration 50) differs from the one the book of
+/// the whole ledger gives, one finding each in `lang` (empty: none). `relance check` and the
+/// model-based test ask it; read it inside one snapshot on a shared ledger.
+pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
+    let lines = waiting(conn)?;
+    let mut asks = matching::Asks::default();
+    for (_, l) in &lines {
+        asks.add(l);
     }
     if asks.lines == 0 {
         return Ok(Vec::new());
@@ -1492,16 +1499,7 @@ pub fn groups(
     conn.reading(|| {
         // The lines waiting for a decision, each proposed against the book they need: their
         // groups and order.
-        let ids: Vec<i64> = conn
-            .prepare(&format!(
-                "SELECT id FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
-            ))?
-            .query_map([], |r| r.get(0))?
-            .collect::<crate::store::sql::Result<_>>()?;
-        let mut read = Vec::with_capacity(ids.len());
-        for id in ids {
-            read.push((id, line_row(conn, id)?.0));
-        }
+        let read = waiting(conn)?;
         let ledger = for_lines(conn, read.iter().map(|(_, l)| l))?;
         let mut waiting: HashMap<Group, Vec<(i64, Line, Proposal, &'static str)>> = HashMap::new();
         for (id, l) in read {
