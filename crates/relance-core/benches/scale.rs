@@ -1821,5 +1821,64 @@ fn server(
         );
         figures.push((name.to_string(), Some(file), t));
     }
+    // The bank matcher's book narrowed on the server (its key index in the "C" collation,
+    // the customers' name words): a day's statement of 30 lines imported, its sure matches
+    // applied, then the Bank screen's first page of each group with what is left waiting.
+    let open: Vec<(String, i64)> = server
+        .prepare(
+            "SELECT number, total_minor - settled_minor FROM invoices
+             WHERE settled_minor < total_minor ORDER BY id DESC LIMIT 5000",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let camt = statement(&open, 30, as_of, &mut Lcg(11));
+    let start = Instant::now();
+    let report = relance_core::bank::store::import(
+        &mut server,
+        vec![("day.xml".to_string(), camt.into_bytes())],
+        relance_core::bank::store::Options {
+            apply_sure: true,
+            ..Default::default()
+        },
+        relance_core::Lang::Fr,
+        as_of,
+    )
+    .unwrap();
+    let took = start.elapsed();
+    println!(
+        "on the server: bank statement of a day imported (30 lines, {} payments)   {}",
+        report.applied,
+        ms(took)
+    );
+    figures.push((
+        "bank statement of a day imported (30 lines)".to_string(),
+        None,
+        took,
+    ));
+    {
+        use relance_core::bank::store::{self as bank, Group, PageAsk};
+        let first = [Group::Sure, Group::Proposed, Group::Unmatched]
+            .map(|group| PageAsk { group, offset: 0 });
+        let (t, got) = time(11, || {
+            bank::groups(&server, &first, 50, None, relance_core::Lang::Fr).unwrap()
+        });
+        let waiting: u32 = got
+            .iter()
+            .filter(|g| matches!(g.group, Group::Sure | Group::Proposed | Group::Unmatched))
+            .map(|g| g.total)
+            .sum();
+        println!(
+            "on the server: Bank screen, first page of each group ({waiting} lines waiting)   median {}",
+            ms(t)
+        );
+        figures.push((
+            "Bank screen: first page of each group, a day's lines waiting".to_string(),
+            None,
+            t,
+        ));
+    }
     figures
 }
