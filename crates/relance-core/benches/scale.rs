@@ -989,37 +989,14 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     }
     // The next morning's statement, 30 lines: its import reads the book those lines ask for
     // (through the invoice numbers' index), not the whole ledger's.
-    let open: Vec<(String, i64)> = conn
-        .prepare(
-            "SELECT number, total_minor - settled_minor FROM invoices
-             WHERE settled_minor < total_minor ORDER BY id DESC LIMIT 5000",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let morning = as_of + Duration::days(1);
-    let camt = statement(&open, 30, morning, &mut Lcg(9));
-    let start = Instant::now();
-    let report = relance_core::bank::store::import(
-        &mut conn,
-        vec![("day.xml".to_string(), camt.into_bytes())],
-        relance_core::bank::store::Options {
-            apply_sure: true,
-            ..Default::default()
-        },
-        relance_core::Lang::Fr,
-        morning,
-    )
-    .unwrap();
+    let (report, took) = day_statement(&mut conn, as_of + Duration::days(1), 9);
     note(
         "bank statement of a day imported (30 lines), sure matches applied",
         format!(
             "{} payments, {} already known",
             report.applied, report.duplicates
         ),
-        start.elapsed(),
+        took,
     );
     // The next day's first start (last: it moves the day the stored segments serve): the refresh of every customer's segment as a morning
     // pays it (the first one above also wrote every row for the first time).
@@ -1722,6 +1699,39 @@ fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
 /// The shared ledger: the same data set moved onto a PostgreSQL server (`relance move`,
 /// timed), then the screens' reads on both engines, each as a ratio to the file's. Needs
 /// `RELANCE_BENCH_SERVER` (`./dev bench` runs beside a throw-away PostgreSQL and sets it).
+/// A day's statement of 30 lines (seeded by `seed`) naming the ledger's latest open invoices,
+/// imported on `day` with its sure matches applied: the report and how long the import took.
+fn day_statement(
+    conn: &mut relance_core::Connection,
+    day: NaiveDate,
+    seed: u64,
+) -> (relance_core::bank::store::ImportReport, StdDuration) {
+    let open: Vec<(String, i64)> = conn
+        .prepare(
+            "SELECT number, total_minor - settled_minor FROM invoices
+             WHERE settled_minor < total_minor ORDER BY id DESC LIMIT 5000",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let camt = statement(&open, 30, day, &mut Lcg(seed));
+    let start = Instant::now();
+    let report = relance_core::bank::store::import(
+        conn,
+        vec![("day.xml".to_string(), camt.into_bytes())],
+        relance_core::bank::store::Options {
+            apply_sure: true,
+            ..Default::default()
+        },
+        relance_core::Lang::Fr,
+        day,
+    )
+    .unwrap();
+    (report, start.elapsed())
+}
+
 fn server(
     conn: &mut relance_core::Connection,
     as_of: NaiveDate,
@@ -1824,30 +1834,7 @@ fn server(
     // The bank matcher's book narrowed on the server (its key index in the "C" collation,
     // the customers' name words): a day's statement of 30 lines imported, its sure matches
     // applied, then the Bank screen's first page of each group with what is left waiting.
-    let open: Vec<(String, i64)> = server
-        .prepare(
-            "SELECT number, total_minor - settled_minor FROM invoices
-             WHERE settled_minor < total_minor ORDER BY id DESC LIMIT 5000",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let camt = statement(&open, 30, as_of, &mut Lcg(11));
-    let start = Instant::now();
-    let report = relance_core::bank::store::import(
-        &mut server,
-        vec![("day.xml".to_string(), camt.into_bytes())],
-        relance_core::bank::store::Options {
-            apply_sure: true,
-            ..Default::default()
-        },
-        relance_core::Lang::Fr,
-        as_of,
-    )
-    .unwrap();
-    let took = start.elapsed();
+    let (report, took) = day_statement(&mut server, as_of, 11);
     println!(
         "on the server: bank statement of a day imported (30 lines, {} payments)   {}",
         report.applied,

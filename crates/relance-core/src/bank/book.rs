@@ -206,15 +206,17 @@ fn in_pieces<V: crate::store::sql::ToSql + Clone>(
 /// name and those sharing a name word with a payer (rule 4 tries only them), each with all
 /// of their open invoices. Of what those lines look up it holds what the whole book holds.
 pub(crate) fn narrowed(conn: &Connection, asks: &Asks) -> Result<Book> {
+    // No line reads the book (money out, reversals): nothing, not even the tolerance, is
+    // read.
+    if asks.lines == 0 {
+        return Ok(Book::default());
+    }
     let (tolerance_minor, tolerance_per_100k) = tolerance(conn)?;
     let mut b = Book {
         tolerance_minor,
         tolerance_per_100k,
         ..Book::default()
     };
-    if asks.lines == 0 {
-        return Ok(b);
-    }
     let dialect = conn.dialect();
     // Sorted: the same pieces, so the same statements, for the same asks.
     let sorted = |set: &std::collections::HashSet<String>| -> Vec<String> {

@@ -1214,13 +1214,9 @@ fn decided(
 }
 
 /// The proposal of a line read alone (a page's line of a decided group that no decision
-/// covers: money out, which reads no book).
+/// covers: money out, whose book is empty).
 fn proposed_alone(conn: &Connection, l: &Line) -> Result<(Proposal, &'static str)> {
-    let p = if matching::reads_book(l) {
-        matching::propose(l, &for_lines(conn, [l])?)
-    } else {
-        matching::propose(l, &Book::default())
-    };
+    let p = matching::propose(l, &for_lines(conn, [l])?);
     let state = status_of(&p);
     Ok((p, state))
 }
