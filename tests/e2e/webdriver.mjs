@@ -101,11 +101,20 @@ export class Driver {
     await this.req('POST', this.s(`/element/${el}/click`), {});
   }
 
-  /** Clears a field and types into it, as a person would. */
+  /**
+   * Clears a field and types into it, as a person would. A field the page re-renders between
+   * the find and the keys (a filter just clicked redraws the list and its search box) leaves
+   * WebKitWebDriver holding a detached element, which it reports in several ways ("stale
+   * element", "Could not parse element file upload information"); the field is then found
+   * again and typed afresh. Clearing first keeps a retry from typing the text twice.
+   */
   async type(css, text) {
-    const el = await this.find(css);
-    await this.req('POST', this.s(`/element/${el}/clear`), {});
-    if (text !== '') await this.req('POST', this.s(`/element/${el}/value`), { text });
+    await this.waitFor(async () => {
+      const el = await this.find(css);
+      await this.req('POST', this.s(`/element/${el}/clear`), {});
+      if (text !== '') await this.req('POST', this.s(`/element/${el}/value`), { text });
+      return true;
+    }, `typing into ${css}`);
   }
 
   async text(css) {
