@@ -533,6 +533,27 @@ test('A backlog on Today: each section counted and summed whole, shown fifty at 
     await d.waitText('.pager span', '2');
     await d.screenshot(shots, '04-customers-new-page-2');
     assert.deepEqual(await d.axe(), [], 'axe-core on a segment paged');
+
+    // Reports: the aged balance fifty customers at a time, largest first, under the whole
+    // report's totals (120 customers owing 100 + n euros each: 19,140.00 by hand).
+    await d.click('[data-testid="nav-reports"]');
+    await d.waitText('[data-testid="aged-count"]', '120 clients débiteurs');
+    await d.waitText('[data-testid="aged-grand-total"]', '19\u202f140,00');
+    const agedRows = async () => d.exec(`return [...document.querySelectorAll('[data-testid="aged-table"] tbody tr')].map((r) => r.dataset.testid)`);
+    const agedRef = (n) => `aged-row-B${String(n).padStart(3, '0')}`;
+    await d.waitFor(async () => (await agedRows()).length === 50, 'a page of fifty owing most');
+    assert.deepEqual(await agedRows(), Array.from({ length: 50 }, (_, k) => agedRef(119 - k)));
+    await d.waitText('[data-testid="aged-pager"] .pager span', 'Page 1 sur 3');
+    await d.click('[data-testid="aged-pager"] .pager button:last-child');
+    await d.waitFor(async () => (await agedRows())[0] === agedRef(69), 'the second page');
+    assert.deepEqual(await agedRows(), Array.from({ length: 50 }, (_, k) => agedRef(69 - k)));
+    await d.click('[data-testid="aged-pager"] .pager button:last-child');
+    await d.waitFor(async () => (await agedRows()).length === 20, 'the last twenty');
+    assert.deepEqual(await agedRows(), Array.from({ length: 20 }, (_, k) => agedRef(19 - k)));
+    await d.waitText('[data-testid="aged-pager"] .pager span', 'Page 3 sur 3');
+    await d.waitText('[data-testid="aged-grand-total"]', '19\u202f140,00');
+    await d.screenshot(shots, '05-aged-balance-last-page');
+    assert.deepEqual(await d.axe(), [], 'axe-core on the aged balance paged');
   });
 });
 

@@ -96,6 +96,12 @@ pub struct AgedArgs {
     /// The file to write (--format pdf).
     #[arg(long, value_name = "FILE")]
     out: Option<std::path::PathBuf>,
+    /// Only this many customers from --offset, largest first, as the Reports screen pages
+    /// them (table, JSON or CSV; the totals and the count stay the whole report's).
+    #[arg(long, conflicts_with = "by_segment")]
+    limit: Option<u32>,
+    #[arg(long, default_value_t = 0, conflicts_with = "by_segment")]
+    offset: u32,
 }
 
 pub fn run(
@@ -303,8 +309,24 @@ pub fn run(
         }
     };
     let as_of = date_or_today(&a.as_of, "as_of")?;
+    let paged = a.limit.is_some() || a.offset > 0;
+    if paged && a.format == ReportFormat::Pdf {
+        // A printed report is the whole of it.
+        return Err(relance_core::Error::invalid(
+            "format",
+            relance_core::error::Msg::OneOf(vec!["table", "json", "csv"]),
+        ));
+    }
     let report = if a.by_segment {
         relance_core::views::segments::aged_by_segment(conn, as_of, a.currency.as_deref(), lang)?
+    } else if paged {
+        aged::aged_page(
+            conn,
+            as_of,
+            a.currency.as_deref(),
+            a.offset,
+            a.limit.unwrap_or(0),
+        )?
     } else {
         aged::aged_balance(conn, as_of, a.currency.as_deref())?
     };
@@ -346,6 +368,14 @@ pub fn run(
                 .collect();
             rows.push(line(&report.totals, "TOTAL"));
             out!("Aged balance at {} in {}", report.as_of, report.currency);
+            if paged {
+                out!(
+                    "customers {} to {} of {} (the totals are all of them)",
+                    (a.offset as usize + 1).min(report.count.max(0) as usize),
+                    a.offset as usize + report.rows.len(),
+                    report.count
+                );
+            }
             table(
                 &[
                     "customer", "not due", "1-30", "31-60", "61-90", "over 90", "total",

@@ -2355,6 +2355,34 @@ fn aged_balance_json_csv_and_currencies() {
     assert_eq!(csv.lines().count(), rows.len() + 2);
     let o = env.run(&["aged-balance", "--currency", "XYZ"]);
     assert_eq!(code(&o), 1);
+    // A page of it, as the Reports screen shows: the whole report's rows 3 and 4, its
+    // totals and count; a printed page is refused.
+    let page = env.json(&[
+        "aged-balance",
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "json",
+        "--offset",
+        "2",
+        "--limit",
+        "2",
+    ]);
+    assert_eq!(page["rows"], serde_json::json!(rows[2..4]));
+    assert_eq!(page["totals"], a["totals"]);
+    assert_eq!(page["count"], rows.len());
+    let printed = env.dir.path().join("page.pdf");
+    let o = env.run(&[
+        "aged-balance",
+        "--limit",
+        "2",
+        "--format",
+        "pdf",
+        "--out",
+        printed.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(!printed.exists());
     // As PDF on the letterhead, and by segment with the same total.
     let pdf = env.dir.path().join("aged.pdf");
     env.ok(&[

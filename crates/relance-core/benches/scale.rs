@@ -492,6 +492,14 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         relance_core::views::aged::aged_balance(&conn, as_of, None).unwrap()
     });
     note("aged balance", format!("{} customers", a.rows.len()), t);
+    let (t, p) = time(runs, || {
+        relance_core::views::aged::aged_page(&conn, as_of, None, 0, 50).unwrap()
+    });
+    note(
+        "aged balance, first page (Reports)",
+        format!("{} of {} customers", p.rows.len(), p.count),
+        t,
+    );
     let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     note("agenda (Today)", format!("{} actions", actions.len()), t);
     // The day's refresh of the payer segments (a shell's first start of the day): what
@@ -1268,6 +1276,31 @@ fn main() {
         aged.totals.total,
         ms(t)
     );
+    // The Reports screen's pages: the first, one deep in the list, and the first as of a
+    // week ago (the customers paid since adjusted from their own invoices).
+    for (what, offset, day) in [
+        ("first page", 0, as_of),
+        ("page 101", 5_000, as_of),
+        (
+            "first page a week ago",
+            0,
+            as_of - chrono::Duration::days(7),
+        ),
+    ] {
+        let (t, page) = time(runs, || {
+            relance_core::views::aged::aged_page(&conn, day, None, offset, 50).unwrap()
+        });
+        if day == as_of {
+            assert_eq!(page.totals, aged.totals);
+            assert_eq!(page.count, aged.rows.len() as i64);
+        }
+        println!(
+            "aged balance, {what}: {} of {} customers   median {}",
+            page.rows.len(),
+            page.count,
+            ms(t)
+        );
+    }
     let (t, all) = time(5, || {
         relance_core::views::profile::profiles(&conn, as_of, relance_core::Lang::Fr).unwrap()
     });
@@ -1779,6 +1812,12 @@ fn server(
             "aged balance",
             Box::new(move |c| {
                 drop(relance_core::views::aged::aged_balance(c, as_of, None).unwrap())
+            }),
+        ),
+        (
+            "aged balance, first page (Reports)",
+            Box::new(move |c| {
+                drop(relance_core::views::aged::aged_page(c, as_of, None, 0, 50).unwrap())
             }),
         ),
         (

@@ -2175,6 +2175,19 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             .map(|m| m.balance_on(d))
             .sum();
         prop_assert_eq!(minor(&aged.totals.total), owed, "aged balance on {}", d);
+        // Its pages, read from the kept balances, are the whole report's slices.
+        for (offset, limit) in [(0, 2), (2, 2), (1, 50)] {
+            let page = views::aged::aged_page(&w.conn, d, None, offset, limit).unwrap();
+            let want = views::aged::aged_page_derived(&w.conn, d, None, offset, limit).unwrap();
+            prop_assert_eq!(
+                page,
+                want,
+                "aged balance from {} by {} on {}",
+                offset,
+                limit,
+                d
+            );
+        }
     }
     // A penalty invoice overcharges only after a fact dated inside the period it charged was
     // recorded after it: never by rounding, never out of nothing.

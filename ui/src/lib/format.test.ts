@@ -58,3 +58,14 @@ describe('form values in the user writing', () => {
     expect(parseTypedDate('12.01.2026')).toBeNull();
   });
 });
+
+import { formatCount } from './format';
+
+describe('formatCount', () => {
+  it('groups thousands as each language writes them', () => {
+    expect(formatCount(94002, 'fr')).toBe('94\u202f002');
+    expect(formatCount(1000000, 'en')).toBe('1,000,000');
+    expect(formatCount(999, 'fr')).toBe('999');
+    expect(formatCount(0, 'en')).toBe('0');
+  });
+});

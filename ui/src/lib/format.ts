@@ -20,6 +20,11 @@ export function formatMoney(amount: string, currency: string, lang: Lang): strin
   return lang === 'fr' ? `${sign}${number}\u00a0${symbol}` : `${sign}${symbol}${number}`;
 }
 
+/** A count as the user reads it: 94002 → "94 002" (a narrow no-break space, fr), "94,002" (en). */
+export function formatCount(n: number, lang: Lang): string {
+  return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'fr' ? '\u202f' : ',');
+}
+
 const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** "2026-11-22" → "22/11/2026" (fr) or "22 Nov 2026" (en). */

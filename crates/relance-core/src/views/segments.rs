@@ -1249,7 +1249,7 @@ pub fn aged_by_segment(
             *acc = crate::money::checked_total([*acc, minor(c)?])?;
         }
     }
-    let rows = sums
+    let rows: Vec<_> = sums
         .into_iter()
         .filter(|(_, a)| a[5] != 0)
         .map(|(s, a)| {
@@ -1263,6 +1263,7 @@ pub fn aged_by_segment(
         })
         .collect();
     Ok(super::aged::AgedBalance {
+        count: rows.len() as i64,
         rows,
         ..by_customer
     })

@@ -3,6 +3,15 @@ import type { AgedRow } from "./AgedRow";
 
 export type AgedBalance = { as_of: string, currency: string, 
 /**
- * Largest total first.
+ * Largest total first, ties by reference (see [`order`]): the whole report, or one
+ * page of it ([`aged_page`]).
  */
-rows: Array<AgedRow>, totals: AgedRow, };
+rows: Array<AgedRow>, 
+/**
+ * The whole report's totals, whatever page `rows` holds.
+ */
+totals: AgedRow, 
+/**
+ * How many rows the whole report has (customers owing, or segments).
+ */
+count: number, };

@@ -790,6 +790,7 @@ export const en = {
   'reports.bucket.d31_60': '31–60 days',
   'reports.bucket.d61_90': '61–90 days',
   'reports.bucket.over_90': 'Over 90 days',
+  'reports.customers_owing': '{shown} {count|customer owing|customers owing}.',
   'reports.total': 'Total',
   'reports.all_customers': 'All customers',
   'reports.export_csv': 'Export CSV…',

@@ -792,6 +792,7 @@ export const fr: Record<Key, string> = {
   'reports.bucket.d31_60': '31 à 60 j',
   'reports.bucket.d61_90': '61 à 90 j',
   'reports.bucket.over_90': 'Plus de 90 j',
+  'reports.customers_owing': '{shown} {count|client débiteur|clients débiteurs}.',
   'reports.total': 'Total',
   'reports.all_customers': 'Tous les clients',
   'reports.export_csv': 'Exporter en CSV…',
