@@ -96,10 +96,11 @@ pub struct AgedArgs {
     /// The file to write (--format pdf).
     #[arg(long, value_name = "FILE")]
     out: Option<std::path::PathBuf>,
-    /// Only this many customers from --offset, largest first, as the Reports screen pages
-    /// them (table, JSON or CSV; the totals and the count stay the whole report's).
+    /// Only this many customers (0: 50), largest first, as the Reports screen pages them
+    /// (table or JSON; the totals and the count stay the whole report's).
     #[arg(long, conflicts_with = "by_segment")]
     limit: Option<u32>,
+    /// The customers to pass over before the page (with --limit, or 50 by default).
     #[arg(long, default_value_t = 0, conflicts_with = "by_segment")]
     offset: u32,
 }
@@ -310,11 +311,11 @@ pub fn run(
     };
     let as_of = date_or_today(&a.as_of, "as_of")?;
     let paged = a.limit.is_some() || a.offset > 0;
-    if paged && a.format == ReportFormat::Pdf {
-        // A printed report is the whole of it.
+    if paged && matches!(a.format, ReportFormat::Pdf | ReportFormat::Csv) {
+        // An export is the whole report (its TOTAL line sums the lines above it).
         return Err(relance_core::Error::invalid(
             "format",
-            relance_core::error::Msg::OneOf(vec!["table", "json", "csv"]),
+            relance_core::error::Msg::OneOf(vec!["table", "json"]),
         ));
     }
     let report = if a.by_segment {
@@ -368,10 +369,12 @@ pub fn run(
                 .collect();
             rows.push(line(&report.totals, "TOTAL"));
             out!("Aged balance at {} in {}", report.as_of, report.currency);
-            if paged {
+            if paged && report.rows.is_empty() {
+                out!("no customer past {} of {}", a.offset, report.count);
+            } else if paged {
                 out!(
                     "customers {} to {} of {} (the totals are all of them)",
-                    (a.offset as usize + 1).min(report.count.max(0) as usize),
+                    a.offset as usize + 1,
                     a.offset as usize + report.rows.len(),
                     report.count
                 );

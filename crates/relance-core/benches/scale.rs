@@ -333,6 +333,49 @@ fn growth() {
     }
 }
 
+/// The aged balance whole, and the Reports screen's pages: the first, one deep in the list,
+/// and the first as of a week ago (the customers paid since adjusted from their invoices).
+fn aged_figures(
+    conn: &relance_core::Connection,
+    as_of: NaiveDate,
+    runs: usize,
+    note: &mut dyn FnMut(&str, String, StdDuration),
+) {
+    use relance_core::views::aged;
+    let (t, whole) = time(runs, || aged::aged_balance(conn, as_of, None).unwrap());
+    note("aged balance", format!("{} customers", whole.rows.len()), t);
+    for (what, offset, day) in [
+        ("aged balance, first page (Reports)", 0, as_of),
+        ("aged balance, page 101", 5_000, as_of),
+        (
+            "aged balance, first page a week ago",
+            0,
+            as_of - Duration::days(7),
+        ),
+    ] {
+        let (t, page) = time(runs, || {
+            aged::aged_page(conn, day, None, offset, 50).unwrap()
+        });
+        if day == as_of {
+            assert_eq!(page.totals, whole.totals);
+            assert_eq!(page.count, whole.count);
+        }
+        let served = aged::kept_page(conn, day, relance_core::Currency::EUR, offset, 50)
+            .unwrap()
+            .is_some();
+        let how = if served {
+            "kept"
+        } else {
+            "whole report sliced"
+        };
+        note(
+            what,
+            format!("{} of {} customers, {how}", page.rows.len(), page.count),
+            t,
+        );
+    }
+}
+
 /// The figures of one size, on a fresh ledger file (and, when `RELANCE_BENCH_SERVER` is
 /// set, the screens' reads on a server copy of it, beside the file's).
 fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
@@ -402,6 +445,11 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .unwrap();
     let runs = 7;
+    // `RELANCE_BENCH_ONLY=aged`: the aged balance alone, whole and paged (a quick look).
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("aged") {
+        aged_figures(&conn, as_of, runs, &mut note);
+        return out;
+    }
     let page = |filter, sort, descending| InvoiceQuery {
         filter,
         sort,
@@ -488,18 +536,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         relance_core::views::dashboard::dashboard(&conn, as_of).unwrap()
     });
     note("dashboard figures", String::new(), t);
-    let (t, a) = time(runs, || {
-        relance_core::views::aged::aged_balance(&conn, as_of, None).unwrap()
-    });
-    note("aged balance", format!("{} customers", a.rows.len()), t);
-    let (t, p) = time(runs, || {
-        relance_core::views::aged::aged_page(&conn, as_of, None, 0, 50).unwrap()
-    });
-    note(
-        "aged balance, first page (Reports)",
-        format!("{} of {} customers", p.rows.len(), p.count),
-        t,
-    );
+    aged_figures(&conn, as_of, runs, &mut note);
     let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     note("agenda (Today)", format!("{} actions", actions.len()), t);
     // The day's refresh of the payer segments (a shell's first start of the day): what
@@ -1276,31 +1313,6 @@ fn main() {
         aged.totals.total,
         ms(t)
     );
-    // The Reports screen's pages: the first, one deep in the list, and the first as of a
-    // week ago (the customers paid since adjusted from their own invoices).
-    for (what, offset, day) in [
-        ("first page", 0, as_of),
-        ("page 101", 5_000, as_of),
-        (
-            "first page a week ago",
-            0,
-            as_of - chrono::Duration::days(7),
-        ),
-    ] {
-        let (t, page) = time(runs, || {
-            relance_core::views::aged::aged_page(&conn, day, None, offset, 50).unwrap()
-        });
-        if day == as_of {
-            assert_eq!(page.totals, aged.totals);
-            assert_eq!(page.count, aged.rows.len() as i64);
-        }
-        println!(
-            "aged balance, {what}: {} of {} customers   median {}",
-            page.rows.len(),
-            page.count,
-            ms(t)
-        );
-    }
     let (t, all) = time(5, || {
         relance_core::views::profile::profiles(&conn, as_of, relance_core::Lang::Fr).unwrap()
     });

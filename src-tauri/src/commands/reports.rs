@@ -149,7 +149,7 @@ pub async fn overview(db: State<'_, Db>) -> ApiResult<relance_core::views::overv
     .await
 }
 
-/// The aged balance by payer segment (a handful of rows), or a page of it by customer from
+/// The aged balance by payer segment (a handful of rows), or `limit` customers of it from
 /// `offset`, with the whole report's totals and row count.
 #[tauri::command]
 pub async fn aged_balance(
@@ -157,13 +157,14 @@ pub async fn aged_balance(
     currency: String,
     by_segment: bool,
     offset: u32,
+    limit: u32,
 ) -> ApiResult<AgedBalance> {
     with_db(&db, move |conn| {
         if by_segment {
             let lang = relance_core::settings::ui_language(conn);
             relance_core::views::segments::aged_by_segment(conn, today(), Some(&currency), lang)
         } else {
-            aged::aged_page(conn, today(), Some(&currency), offset, aged::PAGE)
+            aged::aged_page(conn, today(), Some(&currency), offset, limit)
         }
     })
     .await

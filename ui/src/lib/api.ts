@@ -150,7 +150,7 @@ export const api = {
   undoSanction: (entry: number) => call<null>('undo_sanction', { entry }),
   setProposalAside: (reference: string, ruleCode: string, ignore: boolean, reason: string) => call<null>('set_proposal_aside', { reference, ruleCode, ignore, reason }),
   overview: () => call<Overview>('overview'),
-  agedBalance: (currency: string, bySegment = false, offset = 0) => call<AgedBalance>('aged_balance', { currency, bySegment, offset }),
+  agedBalance: (currency: string, bySegment = false, offset = 0, limit = 50) => call<AgedBalance>('aged_balance', { currency, bySegment, offset, limit }),
   agedCell: (currency: string, customerId: number | null, bucket: string | null) => call<InvoiceView[]>('aged_cell', { currency, customerId, bucket }),
   exportAgedPdf: (currency: string, bySegment: boolean, path: string) => call<null>('export_aged_pdf', { currency, bySegment, path }),
   exportAgedCsv: (currency: string, path: string) => call<null>('export_aged_csv', { currency, path }),

@@ -246,6 +246,26 @@ impl Connection {
         Ok(v)
     }
 
+    /// [`Connection::reading`], and on a server too the reads of `f` see one moment of the
+    /// ledger (a read-only snapshot taken once no writer is half-way, as a backup's): for a
+    /// read whose figures are sums over several statements that must agree (the aged
+    /// balance's page adjusts kept totals by what other statements read). Inside a
+    /// transaction already, `f` runs as it is.
+    pub fn reading_at_once<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match &self.engine {
+            Engine::Postgres(s) if !self.in_transaction() => {
+                s.begin_snapshot()?;
+                // Read only: dropped, it ends (rolls back) whether `f` succeeded or not.
+                let _moment = Transaction { conn: self };
+                f()
+            }
+            _ => self.reading(f),
+        }
+    }
+
     /// Runs `f` all or nothing: inside the caller's transaction as a savepoint, else in a
     /// write transaction of its own. Dropped half-way by an error, what `f` wrote is undone
     /// and the caller's transaction goes on.

@@ -222,6 +222,7 @@ fn overview_at(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overvi
         currency: code.to_string(),
         rows: Vec::new(),
         totals: super::aged::AgedRow::from_minor(cur, String::new(), String::new(), 0, buckets),
+        // (the dashboard shows the totals only: no customer is listed or counted here)
         count: 0,
     };
     let forecast = weeks
