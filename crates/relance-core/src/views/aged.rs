@@ -61,9 +61,7 @@ pub fn aged_balance(
     order(&mut rows);
     let mut totals = [0i64; 6];
     for (_, _, _, amounts) in &rows {
-        for (t, a) in totals.iter_mut().zip(amounts) {
-            *t = crate::money::checked_total([*t, *a])?;
-        }
+        add(&mut totals, amounts, 1)?;
     }
     Ok(AgedBalance {
         as_of,
@@ -129,43 +127,61 @@ fn sums(
     if only.is_some_and(|ids| ids.is_empty()) {
         return Ok(Vec::new());
     }
-    let day = |d: i64| (as_of - Duration::days(d)).to_string();
     let open = format!("(i.total_minor - {settled})");
     let among = only.map_or(String::new(), |ids| {
         format!("AND i.customer_id IN ({})", listed(ids))
     });
     // (prepared each time: the date's settled amounts and the customers are written in)
     let mut stmt = conn.prepare(&format!(
-        "SELECT MAX(c.reference), MAX(c.name), i.customer_id,
-                SUM(CASE WHEN i.due_date >= ?2 THEN {open} ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?2 AND i.due_date >= ?3 THEN {open} ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?3 AND i.due_date >= ?4 THEN {open} ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?4 AND i.due_date >= ?5 THEN {open} ELSE 0 END),
-                SUM(CASE WHEN i.due_date < ?5 THEN {open} ELSE 0 END),
-                SUM({open})
+        "SELECT MAX(c.reference), MAX(c.name), i.customer_id, {}
          FROM invoices i JOIN customers c ON c.id = i.customer_id
          WHERE {counted} AND i.currency = ?1 {among}
-         GROUP BY i.customer_id"
+         GROUP BY i.customer_id",
+        bucket_sums("i.due_date", &open)
     ))?;
-    let rows = stmt.query_map(
-        params![cur.code(), as_of.to_string(), day(30), day(60), day(90)],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                [
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, i64>(8)?,
-                ],
-            ))
-        },
-    )?;
+    let rows = stmt.query_map(bucket_params(cur, as_of), |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, bucket_amounts(r, 3)?))
+    })?;
     Ok(rows.collect::<crate::store::sql::Result<_>>()?)
+}
+
+/// The five buckets' sums of `amount` by `due` (SQL), then their total: six columns, with
+/// the currency and the bucket bounds of [`bucket_params`] as ?1 to ?5 (0 over no row).
+fn bucket_sums(due: &str, amount: &str) -> String {
+    let sum = |when: &str| format!("COALESCE(SUM(CASE WHEN {when} THEN {amount} ELSE 0 END), 0)");
+    [
+        sum(&format!("{due} >= ?2")),
+        sum(&format!("{due} < ?2 AND {due} >= ?3")),
+        sum(&format!("{due} < ?3 AND {due} >= ?4")),
+        sum(&format!("{due} < ?4 AND {due} >= ?5")),
+        sum(&format!("{due} < ?5")),
+        format!("COALESCE(SUM({amount}), 0)"),
+    ]
+    .join(", ")
+}
+
+/// ?1 the currency, ?2 to ?5 the due dates that start the buckets on `as_of`: the day, 30,
+/// 60 and 90 days before.
+fn bucket_params(cur: Currency, as_of: NaiveDate) -> [String; 5] {
+    let day = |d: i64| (as_of - Duration::days(d)).to_string();
+    [cur.code().to_string(), day(0), day(30), day(60), day(90)]
+}
+
+/// The six columns of [`bucket_sums`] from column `from` on.
+fn bucket_amounts(r: &crate::store::sql::Row, from: usize) -> crate::store::sql::Result<[i64; 6]> {
+    let mut a = [0i64; 6];
+    for (k, x) in a.iter_mut().enumerate() {
+        *x = r.get(from + k)?;
+    }
+    Ok(a)
+}
+
+/// Adds `sign` times `amounts` to `totals`, refusing an overflow.
+fn add(totals: &mut [i64; 6], amounts: &[i64; 6], sign: i64) -> Result<()> {
+    for (t, x) in totals.iter_mut().zip(amounts) {
+        *t = crate::money::checked_total([*t, sign * *x])?;
+    }
+    Ok(())
 }
 
 /// Customer ids (integers read from the ledger) written into SQL as a list.
@@ -276,47 +292,22 @@ pub fn kept_page(
     let at = crate::invoices::AsOf::new(conn, as_of)?;
     let exact = owed(conn, &at, cur, Some(&adjusted))?;
     let counted = kept(conn, as_of, cur, &adjusted)?;
-    let day = |d: i64| (as_of - Duration::days(d)).to_string();
     let (mut totals, mut count) = conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(CASE WHEN due_date >= ?2 THEN open_minor ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN due_date < ?2 AND due_date >= ?3
-                                      THEN open_minor ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN due_date < ?3 AND due_date >= ?4
-                                      THEN open_minor ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN due_date < ?4 AND due_date >= ?5
-                                      THEN open_minor ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN due_date < ?5 THEN open_minor ELSE 0 END), 0),
-                    COALESCE(SUM(open_minor), 0),
+        .prepare_cached(&format!(
+            "SELECT {},
                     (SELECT COALESCE(SUM(customers), 0) FROM oldest_dues WHERE currency = ?1)
                FROM due_balances WHERE currency = ?1",
-        )?
-        .query_row(
-            params![cur.code(), as_of.to_string(), day(30), day(60), day(90)],
-            |r| {
-                Ok((
-                    [
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, i64>(5)?,
-                    ],
-                    r.get::<_, i64>(6)?,
-                ))
-            },
-        )?;
+            bucket_sums("due_date", "open_minor")
+        ))?
+        .query_row(bucket_params(cur, as_of), |r| {
+            Ok((bucket_amounts(r, 0)?, r.get::<_, i64>(6)?))
+        })?;
     // The adjusted customers: what the kept sums counted for them out, what they owed in.
     for (_, _, _, a) in &counted {
-        for (t, x) in totals.iter_mut().zip(a) {
-            *t = crate::money::checked_total([*t, -*x])?;
-        }
+        add(&mut totals, a, -1)?;
     }
     for (_, _, _, a) in &exact {
-        for (t, x) in totals.iter_mut().zip(a) {
-            *t = crate::money::checked_total([*t, *x])?;
-        }
+        add(&mut totals, a, 1)?;
     }
     count += exact.len() as i64 - counted.len() as i64;
     let empty = |totals: [i64; 6], count: i64| AgedBalance {
