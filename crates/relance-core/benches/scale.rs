@@ -1741,9 +1741,6 @@ fn bank(conn: &mut relance_core::Connection, as_of: NaiveDate, rng: &mut Lcg) {
     );
 }
 
-/// The shared ledger: the same data set moved onto a PostgreSQL server (`relance move`,
-/// timed), then the screens' reads on both engines, each as a ratio to the file's. Needs
-/// `RELANCE_BENCH_SERVER` (`./dev bench` runs beside a throw-away PostgreSQL and sets it).
 /// A day's statement of 30 lines (seeded by `seed`) naming the ledger's latest open invoices,
 /// imported on `day` with its sure matches applied: the report and how long the import took.
 fn day_statement(
@@ -1777,6 +1774,9 @@ fn day_statement(
     (report, start.elapsed())
 }
 
+/// The shared ledger: the same data set moved onto a PostgreSQL server (`relance move`,
+/// timed), then the screens' reads on both engines, each as a ratio to the file's. Needs
+/// `RELANCE_BENCH_SERVER` (`./dev bench` runs beside a throw-away PostgreSQL and sets it).
 fn server(
     conn: &mut relance_core::Connection,
     as_of: NaiveDate,
