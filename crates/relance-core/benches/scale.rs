@@ -816,8 +816,8 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         .len();
     // The customers the day's work (letters, e-mails, actions done) changed since the
     // refresh: by a reminder done, computed again by the payer segments only (migration
-    // 44), and only those whose stored rule reads reminders; by any other fact, by both
-    // readings.
+    // 44), and only those whose stored rule reads reminders and whose reminders may move
+    // them (migration 52); by any other fact, by both readings.
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     let changed = count("SELECT COUNT(*) FROM segment_dirty");
     let reminded = count(
@@ -827,6 +827,15 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     let reminder_rules = count(&format!(
         "SELECT COUNT(*) FROM segment_reminded r JOIN customer_segments s USING (customer_id)
           WHERE s.rule_code IN ({})
+            AND NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = r.customer_id)",
+        relance_core::views::segments::reminder_rules_sql()
+    ));
+    // Of those, the ones whose reminders may move them (migration 52: computed again; the
+    // others keep their stored segment, their rule's words computed for the rows shown).
+    let may_move = count(&format!(
+        "SELECT COUNT(*) FROM segment_reminded r JOIN customer_segments s USING (customer_id)
+          WHERE s.rule_code IN ({})
+            AND EXISTS (SELECT 1 FROM segment_reminder_moves v WHERE v.customer_id = r.customer_id)
             AND NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = r.customer_id)",
         relance_core::views::segments::reminder_rules_sql()
     ));
@@ -884,6 +893,22 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             }),
         ),
         (
+            "customer list, first 50 forgetful after the day's work",
+            Box::new(move |c: &relance_core::Connection| {
+                drop(
+                    relance_core::views::segments::in_segment(
+                        c,
+                        as_of,
+                        relance_core::settings::ui_language(c),
+                        relance_core::views::segments::Segment::Forgetful,
+                        0,
+                        50,
+                    )
+                    .unwrap(),
+                )
+            }),
+        ),
+        (
             "Today: grouped by segment",
             Box::new(move |c: &relance_core::Connection| {
                 drop(
@@ -915,10 +940,12 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             "Today: sanction proposals"
             | "Today: payer segments"
             | "Today: grouped by segment"
-            | "customer list, first 50 good payers after the day's work" => {
+            | "customer list, first 50 good payers after the day's work"
+            | "customer list, first 50 forgetful after the day's work" => {
                 format!(
                     "{proposals} customers at risk; since the day's refresh {changed} changed, \
-                 {reminded} reminded only, {reminder_rules} of them under a rule reading reminders"
+                 {reminded} reminded only, {reminder_rules} of them under a rule reading reminders, \
+                 {may_move} of those by a reminder that may move them"
                 )
             }
             _ => String::new(),

@@ -64,7 +64,12 @@ fn write_segments(
     // or for good if it stops half-way). A fact written meanwhile marks its customer again.
     {
         let tx = conn.transaction()?;
-        for marks in ["segment_dirty", "segment_reminded", "habits_dirty"] {
+        for marks in [
+            "segment_dirty",
+            "segment_reminded",
+            "segment_reminder_moves",
+            "habits_dirty",
+        ] {
             tx.execute(&format!("DELETE FROM {marks}"), [])?;
         }
         tx.execute(

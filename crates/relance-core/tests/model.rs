@@ -225,6 +225,13 @@ enum Op {
         cust: usize,
         code: usize,
     },
+    /// The owner loosens the payer segments' thresholds (one paid invoice is enough, and
+    /// any lateness is no longer a good payer's), or sets them back: the rules reading
+    /// reminders then decide for most customers, so that the day's reminders (migration
+    /// 52: those that cannot move a segment, their words computed again) are read.
+    Thresholds {
+        loose: bool,
+    },
 }
 
 /// The segments [`Op::Segment`] chooses (None: the rules decide).
@@ -276,6 +283,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..2usize, 100..500_000i64, 0..45i64, prop::bool::weighted(0.3))
             .prop_map(|(cust, cents, terms, again)| Op::Einvoice { cust, cents, terms, again }),
         1 => (0..2usize, 0..SEGMENT_CHOICES.len()).prop_map(|(cust, code)| Op::Segment { cust, code }),
+        1 => any::<bool>().prop_map(|loose| Op::Thresholds { loose }),
     ]
 }
 
@@ -977,6 +985,11 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
                 std::mem::replace(&mut w.invoices, next),
                 std::mem::replace(&mut w.letters, next_letters),
             ));
+        }
+        Op::Thresholds { loose } => {
+            let (min_paid, good_days) = if loose { ("1", "0") } else { ("3", "5") };
+            relance_core::settings::set(&w.conn, "segment_min_paid", min_paid).unwrap();
+            relance_core::settings::set(&w.conn, "segment_good_days", good_days).unwrap();
         }
         Op::Segment { cust, code } => {
             relance_core::customers::set_segment(
@@ -2891,6 +2904,42 @@ fn renaming_op() -> impl Strategy<Value = Op> {
         2 => (1..40i64).prop_map(|days| Op::Advance { days }),
         1 => (0..8usize, 1..=100i64, 0..40i64).prop_map(|(inv, pct, back)| Op::Pay { inv, pct, back }),
     ]
+}
+
+/// The steps that put customers under the payer segments' rules reading reminders (loose
+/// thresholds, invoices paid late) and remind them on the day of the refresh (Today's
+/// actions done and undone, letters): what migration 52's marks decide, drawn often enough
+/// together that the readings through the refresh meet them in every run.
+fn reminding_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..2usize, 100..500_000i64, 0..20i64)
+            .prop_map(|(cust, cents, terms)| Op::Invoice { cust, cents, terms }),
+        3 => (0..8usize, prop_oneof![3 => Just(100i64), 1 => 1..=100i64], 0..3i64)
+            .prop_map(|(inv, pct, back)| Op::Pay { inv, pct, back }),
+        3 => (5..40i64).prop_map(|days| Op::Advance { days }),
+        4 => (any::<bool>(), prop::bool::weighted(0.2)).prop_map(|(all, undo)| Op::DoToday { all, undo }),
+        2 => (0..8usize, 0..4usize).prop_map(|(inv, kind)| Op::Letter { inv, kind }),
+        1 => prop::bool::weighted(0.8).prop_map(|loose| Op::Thresholds { loose }),
+        1 => (0..8usize, 0..20i64).prop_map(|(inv, days)| Op::Promise { inv, days }),
+    ]
+}
+
+/// Reminders on the day of a refresh, half as many sequences as the whole model's (a rule's
+/// words computed again are met a few times in a hundred).
+#[test]
+fn reminders_read_through_the_refresh_agree_with_the_model() {
+    run_sequences(
+        (
+            prop::bool::weighted(0.8).prop_map(|loose| Op::Thresholds { loose }),
+            prop::collection::vec(reminding_op(), 1..40),
+        )
+            .prop_map(|(first, mut rest)| {
+                rest.insert(0, first);
+                rest
+            }),
+        cases().div_ceil(2),
+        "model-based test of reminders read through the refresh",
+    );
 }
 
 /// Renamings and restores, a third as many sequences as the whole model's.

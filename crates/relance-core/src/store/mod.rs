@@ -70,6 +70,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0049_bank_lines_pages.sql"),
     include_str!("migrations/sqlite/0050_invoice_number_key.sql"),
     include_str!("migrations/sqlite/0051_customer_words.sql"),
+    include_str!("migrations/sqlite/0052_reminders_that_may_move.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -135,6 +136,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         51,
         include_str!("migrations/postgres/0051_customer_words.sql"),
+    ),
+    (
+        52,
+        include_str!("migrations/postgres/0052_reminders_that_may_move.sql"),
     ),
 ];
 

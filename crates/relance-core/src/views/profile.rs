@@ -380,10 +380,14 @@ fn compute(
                             settled_minor, paid_on
                      FROM invoices NOT INDEXED WHERE currency = ?1 AND issue_date <= ?2"
                 .to_string(),
+            // Some customers' through the index by customer: SQLite's planner (no
+            // statistics) took the index on currency and issue date, every invoice of the
+            // ledger read for a page of 50 customers (50 ms at 100,000 invoices).
             Some(_) => format!(
                 "SELECT id, customer_id, number, issue_date, due_date, total_minor,
                         settled_minor, paid_on
-                 FROM invoices WHERE currency = ?1 AND issue_date <= ?2{}",
+                 FROM invoices INDEXED BY invoices_customer
+                 WHERE currency = ?1 AND issue_date <= ?2{}",
                 filter("customer_id")
             ),
         })?

@@ -600,15 +600,34 @@ fn refreshed_on(row: &Option<(String, String, String)>, as_of: chrono::NaiveDate
 /// The customers whose segment must be computed again since the refresh: every one in
 /// `segment_dirty` (by the triggers of migration 37, every fact a profile reads but the
 /// reminders done), and those in `segment_reminded` (the reminders done and their undoing,
-/// migration 44) whose stored rule reads reminders ([`REMINDER_RULES`]) or who have none
-/// stored; a reminded customer under another rule keeps it.
+/// migration 44) who have no rule stored, or whose stored rule reads reminders
+/// ([`REMINDER_RULES`]) and whose reminders may move them (`segment_reminder_moves`,
+/// migration 52); a reminded customer under another rule keeps it.
 fn marked_sql() -> String {
+    marked_among(true)
+}
+
+/// [`marked_sql`], or, when `reminder_rules` is false, without the reminded customers whose
+/// stored rule reads reminders: what a reading of one segment that no such rule reaches
+/// (outside [`REMINDER_SEGMENTS`]) needs computed again, since those customers stay among
+/// those rules whatever reminders are done or undone. A reminded customer under such a rule
+/// whose reminders cannot move them (not in `segment_reminder_moves`, migration 52) keeps
+/// their stored segment in every reading; only the rule's words are computed again, for the
+/// rows shown ([`words`]).
+fn marked_among(reminder_rules: bool) -> String {
+    let rules = match reminder_rules {
+        true => format!(
+            " OR (s.rule_code IN ({}) AND EXISTS (SELECT 1 FROM segment_reminder_moves v
+                                                  WHERE v.customer_id = r.customer_id))",
+            reminder_rules_sql()
+        ),
+        false => String::new(),
+    };
     format!(
         "(SELECT customer_id FROM segment_dirty UNION
           SELECT r.customer_id FROM segment_reminded r
             LEFT JOIN customer_segments s ON s.customer_id = r.customer_id
-           WHERE s.rule_code IS NULL OR s.rule_code IN ({})) m",
-        reminder_rules_sql()
+           WHERE s.rule_code IS NULL{rules}) m"
     )
 }
 
@@ -628,15 +647,23 @@ pub(crate) const REMINDER_RULES: [&str; 4] = [
     "reminder_pending",
 ];
 
-/// The customers marked since the refresh, when they are not too many: those marked by a
-/// fact other than a reminder done, and those reminded whose stored rule reads reminders
-/// ([`REMINDER_RULES`]); for the customers at risk only, the first. A reminder changes only
-/// a profile's first reminders, which the rules read after every other rule, those that put
-/// a customer at risk among them ([`segment_of`]).
-fn marked(conn: &Connection, at_risk: bool) -> Result<Option<Vec<i64>>> {
-    let table = match at_risk {
-        true => "segment_dirty".to_string(),
-        false => marked_sql(),
+/// The segments the rules in [`REMINDER_RULES`] put a customer in: a reminded customer under
+/// one of them stays in one of these, so a reading of any other segment keeps their stored
+/// row out without computing them again (a property test draws every rule's figures).
+pub(crate) const REMINDER_SEGMENTS: [Segment; 2] = [Segment::Forgetful, Segment::SlowPayer];
+
+/// The customers marked since the refresh that a reading of `only` (every segment when
+/// None) computes again, when they are not too many: those marked by a fact other than a
+/// reminder done; for every segment and [`REMINDER_SEGMENTS`], also those reminded whose
+/// stored rule reads reminders ([`REMINDER_RULES`]) by a reminder that may move them; for
+/// another segment, those reminded with no stored rule; for the customers at risk, the
+/// first only. A reminder changes only a profile's first reminders, which the rules read
+/// after every other rule, those that put a customer at risk among them ([`segment_of`]).
+fn marked(conn: &Connection, only: Option<Segment>) -> Result<Option<Vec<i64>>> {
+    let table = match only {
+        Some(Segment::AtRisk) => "segment_dirty".to_string(),
+        Some(segment) => marked_among(REMINDER_SEGMENTS.contains(&segment)),
+        None => marked_sql(),
     };
     marks(conn, &table, CHANGED_AT_MOST)
 }
@@ -813,49 +840,71 @@ fn through_the_refresh(
     as_of: chrono::NaiveDate,
     lang: Lang,
     only: Option<Segment>,
-) -> Result<Option<Vec<CustomerSegment>>> {
-    // A reminder moves no customer into or out of the segment at risk (its rule comes
-    // before every rule reading reminders): those at risk are read past reminders.
-    let at_risk = only == Some(Segment::AtRisk);
+) -> Result<Option<Read>> {
+    // A reminder moves no customer into or out of a segment outside REMINDER_SEGMENTS (the
+    // rules reading reminders come after every rule putting a customer there, and put none
+    // there): those segments are read past the customers only reminded.
     let row = refresh_row(conn)?;
     if !serves(&row, as_of, lang) {
         return Ok(None);
     }
     // The stored rows first, then the marks: a customer marked in between is in both (and
     // computed again); one unmarked in between was by a refresh run, which the row shows.
-    let not_reminded = format!(
-        " AND NOT (s.rule_code IN ({}) AND EXISTS (SELECT 1 FROM segment_reminded d
-                                                   WHERE d.customer_id = s.customer_id))",
-        reminder_rules_sql()
-    );
+    // A reminded customer under a rule reading reminders: computed again when a reminder
+    // may move them, else their stored segment is read and the rule's words are stale.
+    let rules = reminder_rules_sql();
+    let reminded = |marks: &str| {
+        format!(
+            "s.rule_code IN ({rules}) AND EXISTS (SELECT 1 FROM {marks} d
+                                              WHERE d.customer_id = s.customer_id)"
+        )
+    };
+    let not_moved = format!(" AND NOT ({})", reminded("segment_reminder_moves"));
+    let mut stale = std::collections::HashSet::new();
     let mut stored: Vec<CustomerSegment> = conn
         .prepare_cached(&format!(
-            "SELECT c.id, c.reference, c.name, s.segment, s.rule, s.rule_code
+            "SELECT c.id, c.reference, c.name, s.segment, s.rule, s.rule_code,
+                    CASE WHEN {} THEN 1 ELSE 0 END
                  FROM customer_segments s JOIN customers c ON c.id = s.customer_id
                  WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d
                                     WHERE d.customer_id = s.customer_id){}",
+            reminded("segment_reminded"),
             match only {
-                Some(Segment::AtRisk) => " AND s.segment = 'at_risk'".to_string(),
-                // Reminded since the refresh: only a rule that reads reminders may move.
-                Some(segment) => format!(" AND s.segment = '{}'{not_reminded}", segment.code()),
-                None => not_reminded,
+                // Reminded since the refresh: only a rule that reads reminders may move, and
+                // only among the segments of those rules.
+                Some(segment) if REMINDER_SEGMENTS.contains(&segment) => {
+                    format!(" AND s.segment = '{}'{not_moved}", segment.code())
+                }
+                Some(segment) => format!(" AND s.segment = '{}'", segment.code()),
+                None => not_moved,
             }
         ))?
         .query_map([], |r| {
             let code: String = r.get(3)?;
             let segment = Segment::from_code(&code).unwrap_or(Segment::New);
-            Ok(CustomerSegment {
-                customer_id: r.get(0)?,
-                customer: r.get(1)?,
-                customer_name: r.get(2)?,
-                segment,
-                name: segment.name(lang).to_string(),
-                rule: r.get(4)?,
-                rule_code: r.get(5)?,
-            })
+            Ok((
+                CustomerSegment {
+                    customer_id: r.get(0)?,
+                    customer: r.get(1)?,
+                    customer_name: r.get(2)?,
+                    segment,
+                    name: segment.name(lang).to_string(),
+                    rule: r.get(4)?,
+                    rule_code: r.get(5)?,
+                },
+                r.get::<_, i64>(6)? == 1,
+            ))
         })?
+        .map(|row| {
+            row.map(|(c, words_stale)| {
+                if words_stale {
+                    stale.insert(c.customer_id);
+                }
+                c
+            })
+        })
         .collect::<crate::store::sql::Result<_>>()?;
-    let Some(changed) = marked(conn, at_risk)? else {
+    let Some(changed) = marked(conn, only)? else {
         return Ok(None);
     };
     if refresh_row(conn)? != row {
@@ -863,8 +912,50 @@ fn through_the_refresh(
     }
     let again: std::collections::HashSet<i64> = changed.iter().copied().collect();
     stored.retain(|c| !again.contains(&c.customer_id));
+    stale.retain(|id| !again.contains(id));
     stored.extend(computed(conn, as_of, lang, Some(&changed))?);
-    Ok(Some(stored))
+    Ok(Some(Read {
+        rows: stored,
+        stale,
+    }))
+}
+
+/// Customers' segments read through the day's refresh: `stale` names those whose stored
+/// segment is theirs but whose rule's words may not be (reminded since, under a rule
+/// reading reminders, by reminders that cannot move them: [`words`] computes them again).
+struct Read {
+    rows: Vec<CustomerSegment>,
+    stale: std::collections::HashSet<i64>,
+}
+
+/// Computes again the rule's words of the rows whose words are `stale`. None when one of
+/// them computes to another segment than the one stored (which migration 52's reasoning
+/// says cannot happen): the reading then derives every customer.
+fn words(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    rows: &mut [CustomerSegment],
+    stale: &std::collections::HashSet<i64>,
+) -> Result<Option<()>> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|c| c.customer_id)
+        .filter(|id| stale.contains(id))
+        .collect();
+    let again: std::collections::HashMap<i64, CustomerSegment> =
+        computed(conn, as_of, lang, Some(&ids))?
+            .into_iter()
+            .map(|c| (c.customer_id, c))
+            .collect();
+    for row in rows.iter_mut().filter(|c| stale.contains(&c.customer_id)) {
+        match again.get(&row.customer_id) {
+            Some(c) if c.segment == row.segment => *row = c.clone(),
+            // A damaged cache (`relance check` says which customer): derive everyone.
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(()))
 }
 
 /// Narrows customers to those a reading needs (None: the reading cannot serve).
@@ -935,18 +1026,43 @@ fn read(
     through_refresh: bool,
     only: Option<Segment>,
 ) -> Result<Vec<CustomerSegment>> {
-    let mut out: Vec<CustomerSegment> = match through_refresh {
-        true => through_the_refresh(conn, as_of, lang, only)?,
-        false => None,
+    Ok(read_page(conn, as_of, lang, through_refresh, only, None)?.0)
+}
+
+/// [`read`], cut to `page` (offset, count) when one is asked for, and how many rows there
+/// were before the cut: the stale words of the rows kept only are computed again.
+fn read_page(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    through_refresh: bool,
+    only: Option<Segment>,
+    page: Option<(usize, usize)>,
+) -> Result<(Vec<CustomerSegment>, usize)> {
+    let cut = |mut out: Vec<CustomerSegment>| {
+        if let Some(segment) = only {
+            out.retain(|c| c.segment == segment);
+        }
+        out.sort_by(|a, b| {
+            (a.customer_name.as_str(), a.customer_id)
+                .cmp(&(b.customer_name.as_str(), b.customer_id))
+        });
+        let total = out.len();
+        let rows: Vec<CustomerSegment> = match page {
+            Some((offset, count)) => out.into_iter().skip(offset).take(count).collect(),
+            None => out,
+        };
+        (rows, total)
+    };
+    if through_refresh {
+        if let Some(Read { rows, stale }) = through_the_refresh(conn, as_of, lang, only)? {
+            let (mut rows, total) = cut(rows);
+            if words(conn, as_of, lang, &mut rows, &stale)?.is_some() {
+                return Ok((rows, total));
+            }
+        }
     }
-    .map_or_else(|| all(conn, as_of, lang), Ok)?;
-    if let Some(segment) = only {
-        out.retain(|c| c.segment == segment);
-    }
-    out.sort_by(|a, b| {
-        (a.customer_name.as_str(), a.customer_id).cmp(&(b.customer_name.as_str(), b.customer_id))
-    });
-    Ok(out)
+    Ok(cut(all(conn, as_of, lang)?))
 }
 
 /// Every customer's segment as of `as_of`, by name, read through the day's refresh when it
@@ -983,13 +1099,8 @@ pub fn in_segment(
     limit: u32,
 ) -> Result<SegmentPage> {
     conn.reading(|| {
-        let all = read(conn, as_of, lang, true, Some(segment))?;
-        let total = all.len();
-        let rows = all
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit.min(500) as usize)
-            .collect();
+        let page = (offset as usize, limit.min(500) as usize);
+        let (rows, total) = read_page(conn, as_of, lang, true, Some(segment), Some(page))?;
         Ok(SegmentPage { rows, total })
     })
 }
@@ -1017,13 +1128,18 @@ pub fn verify(
     if !serves(&row, as_of, written_in) {
         return Ok(None);
     }
-    let Some(dirty) = marked(conn, true)? else {
+    let Some(dirty) = marks(conn, "segment_dirty", CHANGED_AT_MOST)? else {
         return Ok(None);
     };
     let dirty: std::collections::HashSet<i64> = dirty.into_iter().collect();
-    let reminded: std::collections::HashSet<i64> = conn
-        .prepare("SELECT customer_id FROM segment_reminded")?
-        .query_map([], |r| r.get(0))?
+    // Each reminded customer, and whether their reminders may move them (migration 52).
+    let reminded: std::collections::HashMap<i64, bool> = conn
+        .prepare(
+            "SELECT customer_id, EXISTS (SELECT 1 FROM segment_reminder_moves v
+                                          WHERE v.customer_id = r.customer_id)
+               FROM segment_reminded r",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, bool>(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
     let mut stored: std::collections::HashMap<i64, (String, String, String)> = conn
         .prepare("SELECT customer_id, segment, rule, rule_code FROM customer_segments")?
@@ -1046,17 +1162,28 @@ pub fn verify(
         );
         // Reminded since: read stored unless their stored rule reads reminders; the
         // sanction proposals read the stored segment when it is or is derived at risk.
+        // Under such a rule, by reminders that cannot move them, their stored segment is
+        // read (the words computed again): the segment is compared.
         let at_risk = |segment: &str| segment == Segment::AtRisk.code();
-        if reminded.contains(&c.customer_id)
-            && kept
+        let mut segment_only = false;
+        if let Some(may_move) = reminded.get(&c.customer_id) {
+            if kept
                 .as_ref()
                 .is_none_or(|k| REMINDER_RULES.contains(&k.2.as_str()))
-            && !at_risk(&derived.0)
-            && !kept.as_ref().is_some_and(|k| at_risk(&k.0))
-        {
-            continue;
+                && !at_risk(&derived.0)
+                && !kept.as_ref().is_some_and(|k| at_risk(&k.0))
+            {
+                if *may_move || kept.is_none() {
+                    continue;
+                }
+                segment_only = true;
+            }
         }
-        if kept.as_ref() != Some(&derived) {
+        let differs = match (&kept, segment_only) {
+            (Some(k), true) => k.0 != derived.0,
+            _ => kept.as_ref() != Some(&derived),
+        };
+        if differs {
             let kept = kept.map_or_else(
                 || match lang {
                     Lang::Fr => "aucun".to_string(),
@@ -1936,10 +2063,13 @@ mod tests {
     }
 
     /// A day's reminders (every open invoice of every customer reminded, first reminders
-    /// among them, and one undone) mark their customers among the reminded only: Today's
-    /// sanction proposals read every stored segment and are the derived ones, every
-    /// customer's segment is computed again for those reminded, and `relance check` still
-    /// compares the stored segment of a customer reminded when it is, or is derived, at risk.
+    /// among them, then one undone and one dated the day before) mark their customers among
+    /// the reminded only: Today's sanction proposals read every stored segment and are the
+    /// derived ones; every customer's segment is computed again only for those reminded
+    /// under a rule reading reminders by a reminder that may move them (the others' words
+    /// only, for the rows read); `relance check` still compares the stored segment of a
+    /// customer reminded when it is, or is derived, at risk, and of one whose reminders
+    /// cannot move them.
     #[test]
     fn a_days_reminders_leave_the_customers_at_risk_as_they_were() {
         let mut conn = crate::open_in_memory().unwrap();
@@ -1968,16 +2098,6 @@ mod tests {
             ))
             .unwrap();
         }
-        conn.execute(
-            "INSERT INTO journal (on_date, customer_id, kind, corrects_id)
-             VALUES ('2026-11-22', ?1, 'action_undone', 9000)",
-            [open[0].1],
-        )
-        .unwrap();
-        assert_eq!(marked(&conn, true).unwrap(), Some(vec![]));
-        // Every customer's segment computes again only those whose stored rule reads
-        // reminders; the others keep theirs word for word.
-        let again = marked(&conn, false).unwrap().unwrap();
         let rule_of = |id: i64| -> String {
             conn.query_row(
                 "SELECT rule_code FROM customer_segments WHERE customer_id = ?1",
@@ -1986,9 +2106,92 @@ mod tests {
             )
             .unwrap()
         };
-        assert!(!again.is_empty());
+        // Reminders dated the refresh's day on open invoices of their customers move no
+        // segment (migration 52): no reading computes a reminded customer again, and every
+        // reading is the derivation's, rule's words included ("never reminded" became
+        // "reminded today").
+        assert_eq!(marked(&conn, None).unwrap(), Some(vec![]));
+        let under_rules: Vec<i64> = open
+            .iter()
+            .map(|(_, c)| *c)
+            .filter(|c| REMINDER_RULES.contains(&rule_of(*c).as_str()))
+            .collect();
+        assert!(!under_rules.is_empty());
+        let derived = |conn: &Connection| {
+            let mut v = all(conn, today, Lang::En).unwrap();
+            v.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
+            v
+        };
+        let words_changed = derived(&conn);
+        assert_ne!(words_changed, {
+            let mut v = segments_before.clone();
+            v.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
+            v
+        });
+        assert_eq!(current(&conn, today, Lang::En).unwrap(), words_changed);
+        assert_eq!(verify(&conn, today, Lang::En).unwrap(), Some(vec![]));
+        // A customer reminded by reminders that cannot move them: their stored words are
+        // not read (every reading computes them again), their stored segment is, and
+        // `relance check` compares it.
+        let safe = under_rules[0];
+        let (segment, rule): (String, String) = conn
+            .query_row(
+                "SELECT segment, rule FROM customer_segments WHERE customer_id = ?1",
+                [safe],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        conn.execute(
+            "UPDATE customer_segments SET rule = 'stale words' WHERE customer_id = ?1",
+            [safe],
+        )
+        .unwrap();
+        assert_eq!(current(&conn, today, Lang::En).unwrap(), words_changed);
+        assert_eq!(verify(&conn, today, Lang::En).unwrap(), Some(vec![]));
+        conn.execute(
+            "UPDATE customer_segments SET segment = CASE segment WHEN 'forgetful'
+                 THEN 'slow_payer' ELSE 'forgetful' END WHERE customer_id = ?1",
+            [safe],
+        )
+        .unwrap();
+        let found = verify(&conn, today, Lang::En).unwrap().unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        // A reading that finds it derives everyone.
+        assert_eq!(current(&conn, today, Lang::En).unwrap(), words_changed);
+        conn.execute(
+            "UPDATE customer_segments SET segment = ?2, rule = ?3 WHERE customer_id = ?1",
+            crate::store::sql::params![safe, segment, rule],
+        )
+        .unwrap();
+        // An undoing, and a reminder dated another day, may move their customer.
+        conn.execute(
+            "INSERT INTO journal (on_date, customer_id, kind, corrects_id)
+             VALUES ('2026-11-22', ?1, 'action_undone', 9000)",
+            [open[0].1],
+        )
+        .unwrap();
+        let late = under_rules[under_rules.len() - 1];
+        let invoice = open.iter().find(|(_, c)| *c == late).unwrap().0;
+        conn.execute_batch(&format!(
+            "INSERT INTO journal (id, on_date, customer_id, kind, action)
+             VALUES (8999, '2026-11-21', {late}, 'call', 'call');
+             INSERT INTO journal_invoices (journal_id, invoice_id, step_offset)
+             VALUES (8999, {invoice}, 0);"
+        ))
+        .unwrap();
+        // The segments no rule reading reminders reaches compute no reminded customer again.
+        for segment in Segment::ALL {
+            if !REMINDER_SEGMENTS.contains(&segment) {
+                assert_eq!(marked(&conn, Some(segment)).unwrap(), Some(vec![]));
+            }
+        }
+        // Every customer's segment computes again only those whose stored rule reads
+        // reminders and whose reminders may move them; the others keep theirs word for word.
+        let again = marked(&conn, None).unwrap().unwrap();
+        assert!(again.contains(&late), "{again:?}");
         for id in &again {
             assert!(REMINDER_RULES.contains(&rule_of(*id).as_str()), "{id}");
+            assert!([late, open[0].1].contains(id), "{id}");
         }
         let kept_reminded: Vec<i64> = open
             .iter()
@@ -2013,6 +2216,21 @@ mod tests {
         let mut everyone = segments_after;
         everyone.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
         assert_eq!(current(&conn, today, Lang::En).unwrap(), everyone);
+        // Each segment's page, read past the reminded customers outside REMINDER_SEGMENTS, is
+        // the derivation's (the reminded moved among REMINDER_SEGMENTS only).
+        for segment in Segment::ALL {
+            let page = in_segment(&conn, today, Lang::En, segment, 0, 500).unwrap();
+            let derived: Vec<CustomerSegment> = everyone
+                .iter()
+                .filter(|c| c.segment == segment)
+                .cloned()
+                .collect();
+            assert_eq!(page.total, derived.len(), "{segment:?}");
+            assert_eq!(page.rows, derived, "{segment:?}");
+        }
+        assert!(everyone
+            .iter()
+            .any(|c| !REMINDER_SEGMENTS.contains(&c.segment)));
         assert_eq!(verify(&conn, today, Lang::En).unwrap(), Some(vec![]));
         // A reminded customer's stored segment at risk, made wrong by hand, is found.
         let reminded = at_risk_before[0].customer_id;
@@ -2065,7 +2283,7 @@ mod tests {
             1_000_000 + CHANGED_AT_MOST
         ))
         .unwrap();
-        assert_eq!(marked(&conn, false).unwrap(), None);
+        assert_eq!(marked(&conn, None).unwrap(), None);
         let found = verify(&conn, today, Lang::En).unwrap().unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
     }
@@ -2264,7 +2482,8 @@ mod tests {
     /// The family behind reading a reminded customer's stored segment: whatever their
     /// reminder figures become (how many reminded, how long from a reminder to a payment,
     /// how long unpaid), a customer whose rule is not one of [`REMINDER_RULES`] keeps their
-    /// segment and rule word for word, and one whose rule is stays among them.
+    /// segment and rule word for word, and one whose rule is stays among them, in
+    /// [`REMINDER_SEGMENTS`]; a reminder of the day on an open invoice moves no segment.
     #[test]
     fn reminders_move_only_the_rules_that_read_them() {
         use proptest::prelude::*;
@@ -2288,11 +2507,16 @@ mod tests {
             any::<bool>(),
             reminders.clone(),
             reminders,
+            0i64..=90,
         );
         runner
             .run(
                 &drawn,
-                |(paid, tenths, trend, broken, disputes, over, before, after)| {
+                |(paid, tenths, trend, broken, disputes, over, before, after, n)| {
+                    let t = Thresholds {
+                        forgetful_days: n,
+                        ..t
+                    };
                     let tenth = |x: u32| format!("{}.{}", x / 10, x % 10);
                     let mut p = profile(paid, &tenth(tenths), None);
                     p.trend_recent = trend.map(|(r, _)| tenth(r));
@@ -2309,9 +2533,18 @@ mod tests {
                     let (was, is) = (with(before), with(after));
                     let reads = |s: &Segmented| REMINDER_RULES.contains(&s.rule_code.as_str());
                     prop_assert_eq!(reads(&was), reads(&is));
-                    if !reads(&was) {
-                        prop_assert_eq!(was, is);
+                    for s in [&was, &is].into_iter().filter(|s| reads(s)) {
+                        prop_assert!(REMINDER_SEGMENTS.contains(&s.segment), "{:?}", s);
                     }
+                    if !reads(&was) {
+                        prop_assert_eq!(&was, &is);
+                    }
+                    // A reminder dated the day on an open invoice (migration 52: not in
+                    // `segment_reminder_moves`): one more reminder sent, an unanswered one of 0 days, the same
+                    // delay to a payment. The segment stays; only the words may change.
+                    let (sent, delay, waited) = before;
+                    let today = with((sent + 1, delay, Some(waited.unwrap_or(0))));
+                    prop_assert_eq!(today.segment, was.segment, "{:?} -> {:?}", was, today);
                     Ok(())
                 },
             )
