@@ -59,11 +59,20 @@ fn write_segments(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
     );
-    // Before the profiles are read, in one transaction: the marks cleared, and the refresh
-    // row given to this run, serving no day (Today derives everything until this run writes,
-    // or for good if it stops half-way). A fact written meanwhile marks its customer again.
+    // Before the profiles are read, in one transaction: the refresh row given to this run,
+    // serving no day (Today derives everything until this run writes, or for good if it
+    // stops half-way), and the marks cleared. A fact written meanwhile marks its customer
+    // again. The row first: on a server, a reminder being written holds it shared until it
+    // commits (migration 52 reads the refresh's day), so this waits for it, then clears its
+    // marks and reads it; taken first, it makes every reminder written meanwhile one that
+    // may move its customer.
     {
         let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO segment_refresh (id, on_date, lang, run) VALUES (1, '', ?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET on_date = '', lang = excluded.lang, run = excluded.run",
+            crate::store::sql::params![lang.code(), run],
+        )?;
         for marks in [
             "segment_dirty",
             "segment_reminded",
@@ -72,11 +81,6 @@ fn write_segments(
         ] {
             tx.execute(&format!("DELETE FROM {marks}"), [])?;
         }
-        tx.execute(
-            "INSERT INTO segment_refresh (id, on_date, lang, run) VALUES (1, '', ?1, ?2)
-             ON CONFLICT(id) DO UPDATE SET on_date = '', lang = excluded.lang, run = excluded.run",
-            crate::store::sql::params![lang.code(), run],
-        )?;
         tx.commit()?;
     }
     let all = crate::views::segments::all(conn, today, lang)?;

@@ -71,6 +71,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0050_invoice_number_key.sql"),
     include_str!("migrations/sqlite/0051_customer_words.sql"),
     include_str!("migrations/sqlite/0052_reminders_that_may_move.sql"),
+    include_str!("migrations/sqlite/0053_customers_by_name_bytes.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -140,6 +141,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         52,
         include_str!("migrations/postgres/0052_reminders_that_may_move.sql"),
+    ),
+    (
+        53,
+        include_str!("migrations/postgres/0053_customers_by_name_bytes.sql"),
     ),
 ];
 

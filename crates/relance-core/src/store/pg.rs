@@ -821,7 +821,7 @@ fn explained(
     })
 }
 
-/// A query as PostgreSQL reads it: `LIKE` as SQLite means it, SQLite's planner hints dropped, as PostgreSQL's planner
+/// A query as PostgreSQL reads it: `LIKE` and `COLLATE BINARY` as SQLite means them, SQLite's planner hints dropped, as PostgreSQL's planner
 /// chooses indexes and join order itself (`INDEXED BY name` and `NOT INDEXED` go; `CROSS JOIN t ON …`, which
 /// the domain writes only to make SQLite keep the left table outside, is a plain join), and
 /// the placeholders numbered its way.
@@ -833,7 +833,9 @@ pub fn translate(sql: &str) -> (String, Vec<usize>) {
     let mut sql = sql
         .replace("CROSS JOIN", "JOIN")
         .replace(" NOT INDEXED", "")
-        .replace(" LIKE ", " COLLATE \"C\" ILIKE ");
+        .replace(" LIKE ", " COLLATE \"C\" ILIKE ")
+        // Byte order (SQLite's BINARY collation, Rust's order of strings): "C" on UTF-8.
+        .replace(" COLLATE BINARY", " COLLATE \"C\"");
     while let Some(at) = sql.find("INDEXED BY ") {
         let name_end = sql[at + 11..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -1215,6 +1217,10 @@ mod tests {
         assert_eq!(
             translate("WHERE a LIKE ?1").0,
             "WHERE a COLLATE \"C\" ILIKE $1"
+        );
+        assert_eq!(
+            translate("ORDER BY c.name COLLATE BINARY, c.id").0,
+            "ORDER BY c.name COLLATE \"C\", c.id"
         );
     }
 

@@ -851,7 +851,9 @@ fn through_the_refresh(
     // The stored rows first, then the marks: a customer marked in between is in both (and
     // computed again); one unmarked in between was by a refresh run, which the row shows.
     // A reminded customer under a rule reading reminders: computed again when a reminder
-    // may move them, else their stored segment is read and the rule's words are stale.
+    // may move them, else their stored segment is read and the rule's words are stale
+    // ([`words`] computes them again; [`current`] and [`in_segment`] read one snapshot on
+    // a server, so the stored rows, the marks and the words agree).
     let rules = reminder_rules_sql();
     let reminded = |marks: &str| {
         format!(
@@ -1074,7 +1076,9 @@ pub fn current(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<CustomerSegment>> {
-    conn.reading(|| read(conn, as_of, lang, true, None))
+    // One snapshot on a server: the stored rows, the marks and the words computed again
+    // must agree.
+    conn.reading_at_once(|| read(conn, as_of, lang, true, None))
 }
 
 /// A page of the customers of one payer segment, by name, and how many it holds: the
@@ -1098,11 +1102,132 @@ pub fn in_segment(
     offset: u32,
     limit: u32,
 ) -> Result<SegmentPage> {
-    conn.reading(|| {
-        let page = (offset as usize, limit.min(500) as usize);
-        let (rows, total) = read_page(conn, as_of, lang, true, Some(segment), Some(page))?;
+    let page = (offset as usize, limit.min(500) as usize);
+    conn.reading_at_once(|| {
+        let (rows, total) = match kept_page(conn, as_of, lang, segment, page, WALK_ABOVE)? {
+            Some(found) => found,
+            None => read_page(conn, as_of, lang, true, Some(segment), Some(page))?,
+        };
         Ok(SegmentPage { rows, total })
     })
+}
+
+/// Above this many customers in a segment, [`kept_page`] walks the customers by name to
+/// the page's end; up to it, it reads the segment's rows and sorts them.
+const WALK_ABOVE: i64 = 2_000;
+
+/// A page of [`in_segment`] read from the day's refresh without reading the whole segment:
+/// the stored rows of `segment` walked by name in byte order (`customers_name_bytes`,
+/// migration 53) up to the page's end, beside the customers marked since computed again
+/// ([`marked`]: those a reading of `segment` needs); counted from the index on the segment,
+/// less the marked ones stored there, plus those computed into it. None when the refresh
+/// does not serve (or a run began meanwhile), too many are marked, or a row's words
+/// computed again say another segment (a damaged cache): [`read_page`] then reads. On a
+/// server, read in one snapshot (its count and its rows must agree).
+fn kept_page(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    segment: Segment,
+    (offset, count): (usize, usize),
+    walk_above: i64,
+) -> Result<Option<(Vec<CustomerSegment>, usize)>> {
+    let row = refresh_row(conn)?;
+    if !serves(&row, as_of, lang) {
+        return Ok(None);
+    }
+    let Some(changed) = marked(conn, Some(segment))? else {
+        return Ok(None);
+    };
+    let again: std::collections::HashSet<i64> = changed.iter().copied().collect();
+    // The marked customers stored in the segment (as its count counts them, by code).
+    let mut taken_out = 0usize;
+    for chunk in changed.chunks(1000) {
+        let n: i64 = conn.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM customer_segments WHERE segment = ?1 AND customer_id IN ({})",
+                crate::store::sql::id_list(chunk)
+            ),
+            [segment.code()],
+            |r| r.get(0),
+        )?;
+        taken_out += n as usize;
+    }
+    let held: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM customer_segments WHERE segment = ?1",
+        [segment.code()],
+        |r| r.get(0),
+    )?;
+    // Every stored row before the page's end is among the first `offset + count` rows
+    // not marked, so among the first `offset + count + taken_out` in name order. A segment
+    // of few customers is read whole through its index (walking every customer by name to
+    // find a page of a sparse one would read the whole table).
+    let want = (offset + count + taken_out) as i64;
+    let walk = held > walk_above;
+    let rules = reminder_rules_sql();
+    let mut stale = std::collections::HashSet::new();
+    let mut rows: Vec<CustomerSegment> = Vec::new();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT c.id, c.reference, c.name, s.rule, s.rule_code,
+                CASE WHEN s.rule_code IN ({rules}) AND EXISTS (SELECT 1 FROM segment_reminded d
+                                               WHERE d.customer_id = s.customer_id)
+                     THEN 1 ELSE 0 END
+           {}
+          WHERE s.segment = ?1{}",
+        match walk {
+            true =>
+                "FROM customers c INDEXED BY customers_name_bytes
+                     CROSS JOIN customer_segments s ON s.customer_id = c.id",
+            false =>
+                "FROM customer_segments s INDEXED BY customer_segments_segment
+                      CROSS JOIN customers c ON c.id = s.customer_id",
+        },
+        match walk {
+            true => " ORDER BY c.name COLLATE BINARY, c.id LIMIT ?2",
+            false => " AND ?2 > 0",
+        }
+    ))?;
+    let found = stmt.query_map(crate::store::sql::params![segment.code(), want], |r| {
+        Ok((
+            CustomerSegment {
+                customer_id: r.get(0)?,
+                customer: r.get(1)?,
+                customer_name: r.get(2)?,
+                segment,
+                name: segment.name(lang).to_string(),
+                rule: r.get(3)?,
+                rule_code: r.get(4)?,
+            },
+            r.get::<_, i64>(5)? == 1,
+        ))
+    })?;
+    for found in found {
+        let (c, words_stale) = found?;
+        if again.contains(&c.customer_id) {
+            continue;
+        }
+        if words_stale {
+            stale.insert(c.customer_id);
+        }
+        rows.push(c);
+    }
+    let computed: Vec<CustomerSegment> = computed(conn, as_of, lang, Some(&changed))?
+        .into_iter()
+        .filter(|c| c.segment == segment)
+        .collect();
+    if refresh_row(conn)? != row {
+        return Ok(None);
+    }
+    let Some(total) = (held as usize).checked_sub(taken_out) else {
+        return Ok(None);
+    };
+    let total = total + computed.len();
+    rows.extend(computed);
+    rows.sort_by(|a, b| {
+        (a.customer_name.as_str(), a.customer_id).cmp(&(b.customer_name.as_str(), b.customer_id))
+    });
+    let mut rows: Vec<CustomerSegment> = rows.into_iter().skip(offset).take(count).collect();
+    Ok(words(conn, as_of, lang, &mut rows, &stale)?.map(|()| (rows, total)))
 }
 
 /// Whether what Today reads through the day's refresh is the derivation: for every customer
@@ -1409,6 +1534,21 @@ mod tests {
     fn a_segment_page_is_the_derived_segment_cut_by_name() {
         let as_of = crate::test_support::day("2026-11-30");
         let mut conn = crate::test_support::busy_ledger(150, as_of);
+        // Names that tie, and that differ by case or accent (byte order, as Rust's).
+        for (k, name) in ["Alpha", "alpha", "Élan", "Zeta", "Alpha", "ébène", "Élan"]
+            .into_iter()
+            .enumerate()
+        {
+            crate::customers::create(
+                &conn,
+                &crate::customers::CustomerInput {
+                    reference: format!("N{k}"),
+                    name: name.into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
         for c in 0..30 {
             let code = if c < 20 { "good_payer" } else { "at_risk" };
             let reference = format!("C{c:05}");
@@ -1442,9 +1582,27 @@ mod tests {
                         wanted,
                         "{what} {segment:?} {offset} {limit}"
                     );
+                    // The page read from the refresh, walking the customers by name or
+                    // reading the segment whole, when the refresh serves.
+                    let asked = (offset as usize, limit.min(500) as usize);
+                    for walk_above in [0, i64::MAX] {
+                        let kept =
+                            kept_page(conn, as_of, lang, segment, asked, walk_above).unwrap();
+                        if !refreshed_on(&refresh_row(conn).unwrap(), as_of) {
+                            assert_eq!(kept, None, "{what}");
+                            continue;
+                        }
+                        let (rows, total) = kept.expect(what);
+                        assert_eq!(total, whole.len(), "{what} {segment:?} {walk_above}");
+                        assert_eq!(
+                            rows.iter().collect::<Vec<_>>(),
+                            wanted,
+                            "{what} {segment:?} {offset} {limit} {walk_above}"
+                        );
+                    }
                 }
             }
-            assert_eq!(seen, 150, "{what}: every customer in one segment");
+            assert_eq!(seen, 157, "{what}: every customer in one segment");
             let good = in_segment(conn, as_of, lang, Segment::GoodPayer, 0, 50).unwrap();
             assert_eq!(good.total, 20, "{what}");
         };
@@ -1957,8 +2115,10 @@ mod tests {
             ("the promise changed", "UPDATE promises SET note = 'x' WHERE id = 9100".into(), vec![a]),
             ("a dispute", format!("INSERT INTO disputes (id, invoice_id, category, opened_on) VALUES (9100, {ib}, 'other', '2026-11-20')"), vec![b]),
             ("the dispute removed", "DELETE FROM disputes WHERE id = 9100".into(), vec![b]),
-            ("an entry's invoice", format!("INSERT INTO journal_invoices (journal_id, invoice_id) VALUES ({journal_of_a}, {ib})"), vec![a]),
-            ("that invoice taken off the entry", format!("DELETE FROM journal_invoices WHERE journal_id = {journal_of_a} AND invoice_id = {ib}"), vec![a]),
+            ("an entry's invoice", format!("INSERT INTO journal_invoices (journal_id, invoice_id) VALUES ({journal_of_a}, {ia})"), vec![a]),
+            ("that invoice taken off the entry", format!("DELETE FROM journal_invoices WHERE journal_id = {journal_of_a} AND invoice_id = {ia}"), vec![a]),
+            ("an entry naming another customer's invoice", format!("INSERT INTO journal_invoices (journal_id, invoice_id) VALUES ({journal_of_a}, {ib})"), vec![a, b]),
+            ("another customer's invoice taken off the entry", format!("DELETE FROM journal_invoices WHERE journal_id = {journal_of_a} AND invoice_id = {ib}"), vec![a, b]),
             ("the promised invoice moved, then paid by its new customer", format!("UPDATE invoices SET customer_id = {b} WHERE id = {ia}; INSERT INTO payments (id, customer_id, date, currency, amount_minor, method) VALUES (9101, {b}, '2026-11-21', 'EUR', 100, 'transfer')"), vec![a, b]),
             ("an allocation", format!("INSERT INTO allocations (id, payment_id, invoice_id, amount_minor, date) VALUES (9101, 9101, {ia}, 100, '2026-11-21')"), vec![a, b]),
             ("the allocation removed", "DELETE FROM allocations WHERE id = 9101".into(), vec![a, b]),
@@ -1995,13 +2155,16 @@ mod tests {
                 assert!(now.contains(w), "{what}: {w} not marked ({now:?})");
             }
             // A reminder's entry marks its customer among the reminded only (migration 44):
-            // the sanction proposals do not compute them again.
+            // the sanction proposals do not compute them again. Naming another customer's
+            // invoice (moved since), it marks that customer with every other fact, the
+            // reminder counting for the invoice's customer (migration 52).
             let reminder = what.contains("entry");
-            assert_eq!(
-                marked_in(&conn, "segment_dirty").is_empty(),
-                reminder,
-                "{what}"
-            );
+            let dirty = marked_in(&conn, "segment_dirty");
+            match (reminder, what.contains("another customer")) {
+                (true, true) => assert_eq!(dirty, vec![b], "{what}"),
+                (true, false) => assert_eq!(dirty, Vec::<i64>::new(), "{what}"),
+                (false, _) => assert!(!dirty.is_empty(), "{what}"),
+            }
         }
         unmark(&conn);
         conn.execute(
@@ -2076,9 +2239,11 @@ mod tests {
         let today: chrono::NaiveDate = "2026-11-22".parse().unwrap();
         crate::demo::load(&mut conn, today).unwrap();
         crate::daily::refresh_segments(&mut conn, today).unwrap();
-        let at_risk_before = sanctions_derived(&conn, today, Lang::En).unwrap();
+        // The readings in the language the refresh wrote (in another, they derive).
+        let lang = crate::settings::ui_language(&conn);
+        let at_risk_before = sanctions_derived(&conn, today, lang).unwrap();
         assert!(!at_risk_before.is_empty());
-        let segments_before = all(&conn, today, Lang::En).unwrap();
+        let segments_before = all(&conn, today, lang).unwrap();
         let open: Vec<(i64, i64)> = conn
             .prepare(
                 "SELECT id, customer_id FROM invoices WHERE settled_minor < total_minor ORDER BY id",
@@ -2118,7 +2283,7 @@ mod tests {
             .collect();
         assert!(!under_rules.is_empty());
         let derived = |conn: &Connection| {
-            let mut v = all(conn, today, Lang::En).unwrap();
+            let mut v = all(conn, today, lang).unwrap();
             v.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
             v
         };
@@ -2128,7 +2293,42 @@ mod tests {
             v.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
             v
         });
-        assert_eq!(current(&conn, today, Lang::En).unwrap(), words_changed);
+        assert_eq!(current(&conn, today, lang).unwrap(), words_changed);
+        // Through the refresh indeed, the stored segments kept and the words of those
+        // reminded computed again (not derived whole for want of it).
+        let Read { mut rows, stale } = through_the_refresh(&conn, today, lang, None)
+            .unwrap()
+            .unwrap();
+        assert!(stale.contains(&under_rules[0]), "{stale:?}");
+        rows.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
+        assert_eq!(
+            words(&conn, today, lang, &mut rows, &stale).unwrap(),
+            Some(())
+        );
+        assert_eq!(rows, words_changed);
+        // Each segment's page read from the refresh, walking the customers by name or
+        // reading the segment whole, is the derivation's.
+        let pages_are_derived = |conn: &Connection, everyone: &[CustomerSegment]| {
+            for segment in Segment::ALL {
+                let of: Vec<CustomerSegment> = everyone
+                    .iter()
+                    .filter(|c| c.segment == segment)
+                    .cloned()
+                    .collect();
+                for (offset, count) in [(0, 500), (1, 2), (of.len().saturating_sub(1), 3)] {
+                    for walk_above in [0, i64::MAX] {
+                        let page =
+                            kept_page(conn, today, lang, segment, (offset, count), walk_above)
+                                .unwrap()
+                                .unwrap();
+                        let want: Vec<CustomerSegment> =
+                            of.iter().skip(offset).take(count).cloned().collect();
+                        assert_eq!(page, (want, of.len()), "{segment:?} {offset} {walk_above}");
+                    }
+                }
+            }
+        };
+        pages_are_derived(&conn, &words_changed);
         assert_eq!(verify(&conn, today, Lang::En).unwrap(), Some(vec![]));
         // A customer reminded by reminders that cannot move them: their stored words are
         // not read (every reading computes them again), their stored segment is, and
@@ -2146,7 +2346,7 @@ mod tests {
             [safe],
         )
         .unwrap();
-        assert_eq!(current(&conn, today, Lang::En).unwrap(), words_changed);
+        assert_eq!(current(&conn, today, lang).unwrap(), words_changed);
         assert_eq!(verify(&conn, today, Lang::En).unwrap(), Some(vec![]));
         conn.execute(
             "UPDATE customer_segments SET segment = CASE segment WHEN 'forgetful'
@@ -2157,13 +2357,14 @@ mod tests {
         let found = verify(&conn, today, Lang::En).unwrap().unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         // A reading that finds it derives everyone.
-        assert_eq!(current(&conn, today, Lang::En).unwrap(), words_changed);
+        assert_eq!(current(&conn, today, lang).unwrap(), words_changed);
         conn.execute(
             "UPDATE customer_segments SET segment = ?2, rule = ?3 WHERE customer_id = ?1",
             crate::store::sql::params![safe, segment, rule],
         )
         .unwrap();
-        // An undoing, and a reminder dated another day, may move their customer.
+        // An undoing, and a call dated three weeks before (unanswered longer than the
+        // threshold: a slow payer now), may move their customer.
         conn.execute(
             "INSERT INTO journal (on_date, customer_id, kind, corrects_id)
              VALUES ('2026-11-22', ?1, 'action_undone', 9000)",
@@ -2174,7 +2375,7 @@ mod tests {
         let invoice = open.iter().find(|(_, c)| *c == late).unwrap().0;
         conn.execute_batch(&format!(
             "INSERT INTO journal (id, on_date, customer_id, kind, action)
-             VALUES (8999, '2026-11-21', {late}, 'call', 'call');
+             VALUES (8999, '2026-11-01', {late}, 'call', 'call');
              INSERT INTO journal_invoices (journal_id, invoice_id, step_offset)
              VALUES (8999, {invoice}, 0);"
         ))
@@ -2199,8 +2400,8 @@ mod tests {
             .filter(|c| !again.contains(c))
             .collect();
         assert!(!kept_reminded.is_empty());
-        // Some segment did move (a first reminder), none into or out of the customers at risk.
-        let segments_after = all(&conn, today, Lang::En).unwrap();
+        // Some rule did change (a first reminder), none into or out of the customers at risk.
+        let segments_after = all(&conn, today, lang).unwrap();
         assert_ne!(segments_after, segments_before);
         let at_risk = |v: &[CustomerSegment]| -> Vec<CustomerSegment> {
             v.iter()
@@ -2210,16 +2411,22 @@ mod tests {
         };
         assert_eq!(at_risk(&segments_after), at_risk(&segments_before));
         assert_eq!(
-            sanctions(&conn, today, Lang::En).unwrap(),
-            sanctions_derived(&conn, today, Lang::En).unwrap()
+            sanctions(&conn, today, lang).unwrap(),
+            sanctions_derived(&conn, today, lang).unwrap()
         );
         let mut everyone = segments_after;
         everyone.sort_by_key(|c| (c.customer_name.clone(), c.customer_id));
-        assert_eq!(current(&conn, today, Lang::En).unwrap(), everyone);
+        let segment_of = |v: &[CustomerSegment], id: i64| {
+            v.iter().find(|c| c.customer_id == id).unwrap().segment
+        };
+        assert_eq!(segment_of(&words_changed, late), Segment::Forgetful);
+        assert_eq!(segment_of(&everyone, late), Segment::SlowPayer);
+        assert_eq!(current(&conn, today, lang).unwrap(), everyone);
+        pages_are_derived(&conn, &everyone);
         // Each segment's page, read past the reminded customers outside REMINDER_SEGMENTS, is
         // the derivation's (the reminded moved among REMINDER_SEGMENTS only).
         for segment in Segment::ALL {
-            let page = in_segment(&conn, today, Lang::En, segment, 0, 500).unwrap();
+            let page = in_segment(&conn, today, lang, segment, 0, 500).unwrap();
             let derived: Vec<CustomerSegment> = everyone
                 .iter()
                 .filter(|c| c.segment == segment)

@@ -1,5 +1,6 @@
--- Issue 23: the reminded customers whose reminders may move them between payer segments;
--- the file's migration 52 says why and when.
+-- Issue 23: the reminded customers whose reminders may move them between payer segments,
+-- and the customers of invoices reminded under another customer's entry; the file's
+-- migration 52 says why and when.
 CREATE TABLE segment_reminder_moves (
     customer_id BIGINT PRIMARY KEY
 );
@@ -8,20 +9,36 @@ INSERT INTO segment_reminder_moves (customer_id) SELECT customer_id FROM segment
 
 CREATE FUNCTION relance_segment_reminder_moves() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE refreshed text;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         INSERT INTO segment_reminder_moves (customer_id)
             SELECT customer_id FROM journal WHERE id = OLD.journal_id
                AND kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
             ON CONFLICT DO NOTHING;
+        -- A reminder counts for its invoice's customer: one of another customer's invoice
+        -- (moved since) marks that customer with every other fact.
+        INSERT INTO segment_dirty (customer_id)
+            SELECT i.customer_id FROM journal j JOIN invoices i ON i.id = OLD.invoice_id
+             WHERE j.id = OLD.journal_id AND i.customer_id <> j.customer_id
+               AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
+            ON CONFLICT DO NOTHING;
     ELSIF TG_TABLE_NAME = 'journal_invoices' THEN
+        -- The refresh's day, its row locked while this transaction lasts: a refresh run
+        -- taking the row (and clearing the marks) waits for this reminder to commit, and so
+        -- reads it; one that took it first is seen (no day).
+        SELECT on_date INTO refreshed FROM segment_refresh WHERE id = 1 FOR SHARE;
+        INSERT INTO segment_dirty (customer_id)
+            SELECT i.customer_id FROM journal j JOIN invoices i ON i.id = NEW.invoice_id
+             WHERE j.id = NEW.journal_id AND i.customer_id <> j.customer_id
+               AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
+            ON CONFLICT DO NOTHING;
         INSERT INTO segment_reminder_moves (customer_id)
             SELECT j.customer_id FROM journal j
              WHERE j.id = NEW.journal_id
                AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
                AND (j.kind = 'action_undone'
-                    OR j.on_date IS DISTINCT FROM
-                       (SELECT r.on_date FROM segment_refresh r WHERE r.id = 1)
+                    OR j.on_date IS DISTINCT FROM refreshed
                     OR NOT EXISTS (SELECT 1 FROM invoices i
                                     WHERE i.id = NEW.invoice_id
                                       AND i.customer_id = j.customer_id
@@ -29,6 +46,10 @@ BEGIN
             ON CONFLICT DO NOTHING;
     ELSE
         INSERT INTO segment_reminder_moves (customer_id) VALUES (NEW.customer_id)
+            ON CONFLICT DO NOTHING;
+        INSERT INTO segment_dirty (customer_id)
+            SELECT i.customer_id FROM journal_invoices ji JOIN invoices i ON i.id = ji.invoice_id
+             WHERE ji.journal_id = NEW.corrects_id AND i.customer_id <> NEW.customer_id
             ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;

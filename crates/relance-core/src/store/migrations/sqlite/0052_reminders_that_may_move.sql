@@ -11,7 +11,10 @@
 -- move them is now also marked in segment_reminder_moves: by an undoing, a reminder's
 -- invoice taken away, a reminder dated another day than the refresh's (or during a refresh
 -- run, whose row has no day), or one naming an invoice that is settled or not the
--- customer's. Marks already made may move. The triggers of migrations 44 and 48 stay.
+-- customer's. Marks already made may move. The triggers of migrations 44 and 48 stay. And a
+-- reminder counts for its invoice's customer (views::profile): one naming, or undoing an
+-- entry that names, another customer's invoice (moved since) marks that customer with every
+-- other fact (segment_dirty), which those triggers did not.
 CREATE TABLE segment_reminder_moves (
     customer_id INTEGER PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
@@ -36,5 +39,26 @@ CREATE TRIGGER segment_reminder_moves_invoice_gone AFTER DELETE ON journal_invoi
     INSERT INTO segment_reminder_moves (customer_id)
         SELECT customer_id FROM journal WHERE id = OLD.journal_id
            AND kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
+        ON CONFLICT DO NOTHING;
+END;
+CREATE TRIGGER segment_dirty_reminder_elsewhere AFTER INSERT ON journal_invoices BEGIN
+    INSERT INTO segment_dirty (customer_id)
+        SELECT i.customer_id FROM journal j JOIN invoices i ON i.id = NEW.invoice_id
+         WHERE j.id = NEW.journal_id AND i.customer_id <> j.customer_id
+           AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
+        ON CONFLICT DO NOTHING;
+END;
+CREATE TRIGGER segment_dirty_reminder_elsewhere_gone AFTER DELETE ON journal_invoices BEGIN
+    INSERT INTO segment_dirty (customer_id)
+        SELECT i.customer_id FROM journal j JOIN invoices i ON i.id = OLD.invoice_id
+         WHERE j.id = OLD.journal_id AND i.customer_id <> j.customer_id
+           AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
+        ON CONFLICT DO NOTHING;
+END;
+CREATE TRIGGER segment_dirty_undone_elsewhere AFTER INSERT ON journal
+    WHEN NEW.kind = 'action_undone' AND NEW.corrects_id IS NOT NULL BEGIN
+    INSERT INTO segment_dirty (customer_id)
+        SELECT i.customer_id FROM journal_invoices ji JOIN invoices i ON i.id = ji.invoice_id
+         WHERE ji.journal_id = NEW.corrects_id AND i.customer_id <> NEW.customer_id
         ON CONFLICT DO NOTHING;
 END;
