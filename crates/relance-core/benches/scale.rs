@@ -1877,6 +1877,23 @@ fn server(
                 )
             }),
         ),
+        (
+            "customer list, first 50 forgetful (through the refresh)",
+            Box::new(move |c| {
+                let lang = relance_core::settings::ui_language(c);
+                drop(
+                    relance_core::views::segments::in_segment(
+                        c,
+                        as_of,
+                        lang,
+                        relance_core::views::segments::Segment::Forgetful,
+                        0,
+                        50,
+                    )
+                    .unwrap(),
+                )
+            }),
+        ),
     ];
     let on_file: Vec<StdDuration> = reads.iter().map(|(_, f)| time(11, || f(conn)).0).collect();
     let target = relance_core::store::fresh_server_database(&address).unwrap();
