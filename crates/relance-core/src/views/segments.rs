@@ -854,23 +854,18 @@ fn through_the_refresh(
     // may move them, else their stored segment is read and the rule's words are stale
     // ([`words`] computes them again; [`current`] and [`in_segment`] read one snapshot on
     // a server, so the stored rows, the marks and the words agree).
-    let rules = reminder_rules_sql();
-    let reminded = |marks: &str| {
-        format!(
-            "s.rule_code IN ({rules}) AND EXISTS (SELECT 1 FROM {marks} d
-                                              WHERE d.customer_id = s.customer_id)"
-        )
-    };
-    let not_moved = format!(" AND NOT ({})", reminded("segment_reminder_moves"));
+    let not_moved = format!(
+        " AND NOT ({})",
+        reminded_under_rules("segment_reminder_moves")
+    );
     let mut stale = std::collections::HashSet::new();
     let mut stored: Vec<CustomerSegment> = conn
         .prepare_cached(&format!(
-            "SELECT c.id, c.reference, c.name, s.segment, s.rule, s.rule_code,
-                    CASE WHEN {} THEN 1 ELSE 0 END
+            "SELECT {}
                  FROM customer_segments s JOIN customers c ON c.id = s.customer_id
                  WHERE NOT EXISTS (SELECT 1 FROM segment_dirty d
                                     WHERE d.customer_id = s.customer_id){}",
-            reminded("segment_reminded"),
+            stored_row_sql(),
             match only {
                 // Reminded since the refresh: only a rule that reads reminders may move, and
                 // only among the segments of those rules.
@@ -881,22 +876,7 @@ fn through_the_refresh(
                 None => not_moved,
             }
         ))?
-        .query_map([], |r| {
-            let code: String = r.get(3)?;
-            let segment = Segment::from_code(&code).unwrap_or(Segment::New);
-            Ok((
-                CustomerSegment {
-                    customer_id: r.get(0)?,
-                    customer: r.get(1)?,
-                    customer_name: r.get(2)?,
-                    segment,
-                    name: segment.name(lang).to_string(),
-                    rule: r.get(4)?,
-                    rule_code: r.get(5)?,
-                },
-                r.get::<_, i64>(6)? == 1,
-            ))
-        })?
+        .query_map([], |r| stored_row(r, lang))?
         .map(|row| {
             row.map(|(c, words_stale)| {
                 if words_stale {
@@ -920,6 +900,50 @@ fn through_the_refresh(
         rows: stored,
         stale,
     }))
+}
+
+/// Whether a stored row's customer was reminded since the refresh (marked in `marks`:
+/// `segment_reminded`, or `segment_reminder_moves` for the reminders that may move them)
+/// under a rule reading reminders, as an SQL condition on `s` (customer_segments).
+fn reminded_under_rules(marks: &str) -> String {
+    format!(
+        "s.rule_code IN ({}) AND EXISTS (SELECT 1 FROM {marks} d
+                                         WHERE d.customer_id = s.customer_id)",
+        reminder_rules_sql()
+    )
+}
+
+/// The columns [`stored_row`] reads, from `c` (customers) and `s` (customer_segments): the
+/// stored row and whether its rule's words are stale (reminded since under a rule reading
+/// reminders).
+fn stored_row_sql() -> String {
+    format!(
+        "c.id, c.reference, c.name, s.segment, s.rule, s.rule_code,
+         CASE WHEN {} THEN 1 ELSE 0 END",
+        reminded_under_rules("segment_reminded")
+    )
+}
+
+/// A customer's stored segment as [`stored_row_sql`] reads it, and whether its words are
+/// stale.
+fn stored_row(
+    r: &crate::store::sql::Row<'_>,
+    lang: Lang,
+) -> crate::store::sql::Result<(CustomerSegment, bool)> {
+    let code: String = r.get(3)?;
+    let segment = Segment::from_code(&code).unwrap_or(Segment::New);
+    Ok((
+        CustomerSegment {
+            customer_id: r.get(0)?,
+            customer: r.get(1)?,
+            customer_name: r.get(2)?,
+            segment,
+            name: segment.name(lang).to_string(),
+            rule: r.get(4)?,
+            rule_code: r.get(5)?,
+        },
+        r.get::<_, i64>(6)? == 1,
+    ))
 }
 
 /// Customers' segments read through the day's refresh: `stale` names those whose stored
@@ -1164,16 +1188,13 @@ fn kept_page(
     // find a page of a sparse one would read the whole table).
     let want = (offset + count + taken_out) as i64;
     let walk = held > walk_above;
-    let rules = reminder_rules_sql();
     let mut stale = std::collections::HashSet::new();
     let mut rows: Vec<CustomerSegment> = Vec::new();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT c.id, c.reference, c.name, s.rule, s.rule_code,
-                CASE WHEN s.rule_code IN ({rules}) AND EXISTS (SELECT 1 FROM segment_reminded d
-                                               WHERE d.customer_id = s.customer_id)
-                     THEN 1 ELSE 0 END
+        "SELECT {}
            {}
           WHERE s.segment = ?1{}",
+        stored_row_sql(),
         match walk {
             true =>
                 "FROM customers c INDEXED BY customers_name_bytes
@@ -1188,18 +1209,7 @@ fn kept_page(
         }
     ))?;
     let found = stmt.query_map(crate::store::sql::params![segment.code(), want], |r| {
-        Ok((
-            CustomerSegment {
-                customer_id: r.get(0)?,
-                customer: r.get(1)?,
-                customer_name: r.get(2)?,
-                segment,
-                name: segment.name(lang).to_string(),
-                rule: r.get(3)?,
-                rule_code: r.get(4)?,
-            },
-            r.get::<_, i64>(5)? == 1,
-        ))
+        stored_row(r, lang)
     })?;
     for found in found {
         let (c, words_stale) = found?;

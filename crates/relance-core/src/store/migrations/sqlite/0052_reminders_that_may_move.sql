@@ -22,8 +22,17 @@ INSERT INTO segment_reminder_moves (customer_id) SELECT customer_id FROM segment
 CREATE TRIGGER segment_reminder_moves_undone AFTER INSERT ON journal
     WHEN NEW.kind = 'action_undone' BEGIN
     INSERT INTO segment_reminder_moves (customer_id) VALUES (NEW.customer_id) ON CONFLICT DO NOTHING;
+    INSERT INTO segment_dirty (customer_id)
+        SELECT i.customer_id FROM journal_invoices ji JOIN invoices i ON i.id = ji.invoice_id
+         WHERE ji.journal_id = NEW.corrects_id AND i.customer_id <> NEW.customer_id
+        ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER segment_reminder_moves_invoice AFTER INSERT ON journal_invoices BEGIN
+    INSERT INTO segment_dirty (customer_id)
+        SELECT i.customer_id FROM journal j JOIN invoices i ON i.id = NEW.invoice_id
+         WHERE j.id = NEW.journal_id AND i.customer_id <> j.customer_id
+           AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
+        ON CONFLICT DO NOTHING;
     INSERT INTO segment_reminder_moves (customer_id)
         SELECT j.customer_id FROM journal j
          WHERE j.id = NEW.journal_id
@@ -40,25 +49,9 @@ CREATE TRIGGER segment_reminder_moves_invoice_gone AFTER DELETE ON journal_invoi
         SELECT customer_id FROM journal WHERE id = OLD.journal_id
            AND kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
         ON CONFLICT DO NOTHING;
-END;
-CREATE TRIGGER segment_dirty_reminder_elsewhere AFTER INSERT ON journal_invoices BEGIN
-    INSERT INTO segment_dirty (customer_id)
-        SELECT i.customer_id FROM journal j JOIN invoices i ON i.id = NEW.invoice_id
-         WHERE j.id = NEW.journal_id AND i.customer_id <> j.customer_id
-           AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
-        ON CONFLICT DO NOTHING;
-END;
-CREATE TRIGGER segment_dirty_reminder_elsewhere_gone AFTER DELETE ON journal_invoices BEGIN
     INSERT INTO segment_dirty (customer_id)
         SELECT i.customer_id FROM journal j JOIN invoices i ON i.id = OLD.invoice_id
          WHERE j.id = OLD.journal_id AND i.customer_id <> j.customer_id
            AND j.kind IN ('action_done', 'document_sent', 'email_prepared', 'call', 'action_undone')
-        ON CONFLICT DO NOTHING;
-END;
-CREATE TRIGGER segment_dirty_undone_elsewhere AFTER INSERT ON journal
-    WHEN NEW.kind = 'action_undone' AND NEW.corrects_id IS NOT NULL BEGIN
-    INSERT INTO segment_dirty (customer_id)
-        SELECT i.customer_id FROM journal_invoices ji JOIN invoices i ON i.id = ji.invoice_id
-         WHERE ji.journal_id = NEW.corrects_id AND i.customer_id <> NEW.customer_id
         ON CONFLICT DO NOTHING;
 END;
