@@ -616,11 +616,7 @@ fn marked_sql() -> String {
 /// rows shown ([`words`]).
 fn marked_among(reminder_rules: bool) -> String {
     let rules = match reminder_rules {
-        true => format!(
-            " OR (s.rule_code IN ({}) AND EXISTS (SELECT 1 FROM segment_reminder_moves v
-                                                  WHERE v.customer_id = r.customer_id))",
-            reminder_rules_sql()
-        ),
+        true => format!(" OR ({})", reminded_under_rules("segment_reminder_moves")),
         false => String::new(),
     };
     format!(
@@ -1055,6 +1051,14 @@ fn read(
     Ok(read_page(conn, as_of, lang, through_refresh, only, None)?.0)
 }
 
+/// The order of every segment reading: by name in byte order (Rust's order of strings, which
+/// [`kept_page`]'s walk follows), then customer id.
+fn by_name(rows: &mut [CustomerSegment]) {
+    rows.sort_by(|a, b| {
+        (a.customer_name.as_str(), a.customer_id).cmp(&(b.customer_name.as_str(), b.customer_id))
+    });
+}
+
 /// [`read`], cut to `page` (offset, count) when one is asked for, and how many rows there
 /// were before the cut: the stale words of the rows kept only are computed again.
 fn read_page(
@@ -1069,10 +1073,7 @@ fn read_page(
         if let Some(segment) = only {
             out.retain(|c| c.segment == segment);
         }
-        out.sort_by(|a, b| {
-            (a.customer_name.as_str(), a.customer_id)
-                .cmp(&(b.customer_name.as_str(), b.customer_id))
-        });
+        by_name(&mut out);
         let total = out.len();
         let rows: Vec<CustomerSegment> = match page {
             Some((offset, count)) => out.into_iter().skip(offset).take(count).collect(),
@@ -1233,9 +1234,7 @@ fn kept_page(
     };
     let total = total + computed.len();
     rows.extend(computed);
-    rows.sort_by(|a, b| {
-        (a.customer_name.as_str(), a.customer_id).cmp(&(b.customer_name.as_str(), b.customer_id))
-    });
+    by_name(&mut rows);
     let mut rows: Vec<CustomerSegment> = rows.into_iter().skip(offset).take(count).collect();
     Ok(words(conn, as_of, lang, &mut rows, &stale)?.map(|()| (rows, total)))
 }
