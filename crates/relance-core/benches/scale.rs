@@ -1050,6 +1050,23 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             counts.join(", "),
             t,
         );
+        // The same once the next start has folded what changed (the lines set aside): their
+        // groups read from what is kept.
+        let start = Instant::now();
+        let folded = relance_core::bank::kept::fold(&mut conn).unwrap();
+        note(
+            "bank lines' kept groups folded at a start",
+            format!("{folded} lines proposed again"),
+            start.elapsed(),
+        );
+        let (t, _) = time(runs, || {
+            bank::groups(&conn, &first, 50, None, relance_core::Lang::Fr).unwrap()
+        });
+        note(
+            "Bank screen: first page of each group, 50 lines waiting, folded",
+            String::new(),
+            t,
+        );
         let (t, all) = time(3, || {
             bank::lines(&conn, None, relance_core::Lang::Fr).unwrap()
         });

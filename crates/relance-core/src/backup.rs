@@ -690,6 +690,8 @@ fn copy_in(conn: &mut Connection, db: &Path) -> Result<Copied> {
         // The customers carried came in unmarked: their name words (the bank matcher's)
         // are read from their names until the next start writes them.
         crate::bank::book::mark_everyone_in(&tx)?;
+        // And every statement line waiting is proposed again until the next start keeps it.
+        crate::bank::kept::forget_in(&tx)?;
     }
     // A file taken before its ledger moved to a server, or a server's copy of one, brings
     // no "moved" mark: the restored ledger lives here.

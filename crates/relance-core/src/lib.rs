@@ -76,6 +76,8 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
     let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
     // The name words of the customers added or renamed since (the bank matcher's).
     let warning = warning.or_else(|| bank::book::refresh_words(&mut conn).err());
+    // The groups of the statement lines waiting, kept for the Bank screen.
+    let warning = warning.or_else(|| bank::kept::fold(&mut conn).err());
     Ok((conn, warning))
 }
 
@@ -94,6 +96,7 @@ pub fn start_at(
             let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
             let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
             let warning = warning.or_else(|| bank::book::refresh_words(&mut conn).err());
+            let warning = warning.or_else(|| bank::kept::fold(&mut conn).err());
             Ok((conn, warning))
         }
     }

@@ -11,6 +11,7 @@ pub mod book;
 pub mod camt;
 pub mod csv;
 pub mod epc;
+pub mod kept;
 pub mod matching;
 pub mod mt940;
 pub mod ofx;

@@ -392,7 +392,7 @@ fn view(
     }
 }
 
-fn status_of(p: &Proposal) -> &'static str {
+pub(super) fn status_of(p: &Proposal) -> &'static str {
     match (&p.reason, p.confidence) {
         (Reason::Debit, _) => "debit",
         (_, Some(_)) => "proposed",
@@ -614,6 +614,8 @@ pub fn import(
         if opts.dry_run {
             drop(tx);
         } else {
+            // The new lines' groups kept, and those the sure matches applied touched.
+            super::kept::fold_in(&tx)?;
             tx.commit()?;
         }
         Ok(report)
@@ -1074,7 +1076,7 @@ fn learn_payer(
     Ok(())
 }
 
-fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<String>)> {
+pub(super) fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<String>)> {
     conn.query_row(
         "SELECT booking_date, value_date, amount_minor, currency, party, party_account, text, reference,
                 end_to_end, reversal, payment_id, ignored FROM bank_lines WHERE id = ?1",
@@ -1385,7 +1387,7 @@ impl Group {
 
 /// The lines waiting for the owner's decision: money in, not a reversal, neither a payment
 /// nor set aside, not given back (the partial index `bank_lines_open` serves it).
-const UNDECIDED: &str = "payment_id IS NULL AND ignored IS NULL
+pub(super) const UNDECIDED: &str = "payment_id IS NULL AND ignored IS NULL
    AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
    AND amount_minor > 0 AND reversal = 0";
 
@@ -1406,8 +1408,10 @@ fn waiting(conn: &Connection) -> Result<Vec<(i64, Line)>> {
 
 /// The lines waiting for a decision whose proposal from the book narrowed to what they ask
 /// (read through the invoice numbers' index, migration 50) differs from the one the book of
-/// the whole ledger gives, one finding each in `lang` (empty: none). `relance check` and the
-/// model-based test ask it; read it inside one snapshot on a shared ledger.
+/// the whole ledger gives, and each one whose group kept for the Bank screen is not the one
+/// that book gives ([`super::kept::verify`]), one finding each in `lang` (empty: none).
+/// `relance check`, the crash harness and the model-based test ask it; read it inside one
+/// snapshot on a shared ledger.
 pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
     let lines = waiting(conn)?;
     let mut asks = matching::Asks::default();
@@ -1415,7 +1419,7 @@ pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
         asks.add(l);
     }
     if asks.lines == 0 {
-        return Ok(Vec::new());
+        return super::kept::verify(conn, &[], lang);
     }
     let (whole, narrow) = (book::book(conn)?, book::narrowed(conn, &asks)?);
     let said = |p: &Proposal| -> String {
@@ -1427,11 +1431,10 @@ pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
         format!("{} [{}]", reason_text(&p.reason, lang), paid.join(", "))
     };
     let mut findings = Vec::new();
-    for (id, l) in lines {
-        let (a, b) = (
-            matching::propose(&l, &narrow),
-            matching::propose(&l, &whole),
-        );
+    let mut groups = Vec::with_capacity(lines.len());
+    for (id, l) in &lines {
+        let (a, b) = (matching::propose(l, &narrow), matching::propose(l, &whole));
+        groups.push((*id, l, Group::of(status_of(&b), b.confidence)));
         if a != b {
             findings.push(match lang {
                 Lang::Fr => format!(
@@ -1447,6 +1450,8 @@ pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
             });
         }
     }
+    // Each waiting line's group kept for the Bank screen (migration 54).
+    findings.extend(super::kept::verify(conn, &groups, lang)?);
     Ok(findings)
 }
 
@@ -1492,12 +1497,34 @@ pub fn groups(
     lang: Lang,
 ) -> Result<Vec<GroupPage>> {
     let limit = limit.clamp(1, 500);
-    conn.reading(|| {
-        // The lines waiting for a decision, each proposed against the book they need: their
-        // groups and order.
+    conn.reading_at_once(|| {
+        // The waiting lines through their kept groups; derived, every one proposed, when
+        // the changes since the last fold touch too many, or a kept group is found wrong.
+        if let Some(kept) = super::kept::Kept::read(conn)? {
+            if let Some(out) =
+                group_pages(conn, &mut Waiting::Kept(kept), pages, limit, show, lang)?
+            {
+                return Ok(out);
+            }
+        }
+        let mut derived = Waiting::derive(conn)?;
+        Ok(group_pages(conn, &mut derived, pages, limit, show, lang)?
+            .expect("the lines derived are their own groups"))
+    })
+}
+
+/// The lines waiting for a decision, by group: each proposed now against the book they ask
+/// ([`Waiting::Derived`]), or read through their kept groups ([`super::kept::Kept`]).
+enum Waiting {
+    Derived(HashMap<Group, Vec<super::kept::Entry>>),
+    Kept(super::kept::Kept),
+}
+
+impl Waiting {
+    fn derive(conn: &Connection) -> Result<Waiting> {
         let read = waiting(conn)?;
         let ledger = for_lines(conn, read.iter().map(|(_, l)| l))?;
-        let mut waiting: HashMap<Group, Vec<(i64, Line, Proposal, &'static str)>> = HashMap::new();
+        let mut waiting: HashMap<Group, Vec<super::kept::Entry>> = HashMap::new();
         for (id, l) in read {
             let p = matching::propose(&l, &ledger);
             let state = status_of(&p);
@@ -1506,124 +1533,168 @@ pub fn groups(
                 .or_default()
                 .push((id, l, p, state));
         }
-        // The line to show: its group, and where it stands in it.
-        let shown: Option<(Group, u32)> = match show {
-            None => None,
-            Some(line) => {
-                let mut found = Group::ALL.iter().find_map(|g| {
-                    waiting
-                        .get(g)
-                        .and_then(|list| list.iter().position(|w| w.0 == line))
-                        .map(|at| (*g, at as u32))
-                });
-                for g in Group::ALL {
-                    let Some(filter) = g.decided_filter() else {
-                        continue;
-                    };
-                    if found.is_some() {
-                        break;
-                    }
-                    let is_in: bool = conn.query_row(
+        Ok(Waiting::Derived(waiting))
+    }
+
+    fn total(&self, g: Group) -> u32 {
+        match self {
+            Waiting::Derived(w) => w.get(&g).map_or(0, |w| w.len() as u32),
+            Waiting::Kept(k) => k.total(g),
+        }
+    }
+
+    fn position(&self, conn: &Connection, line: i64) -> Result<Option<(Group, u32)>> {
+        match self {
+            Waiting::Derived(w) => Ok(Group::ALL.iter().find_map(|g| {
+                w.get(g)
+                    .and_then(|list| list.iter().position(|e| e.0 == line))
+                    .map(|at| (*g, at as u32))
+            })),
+            Waiting::Kept(k) => k.position(conn, line),
+        }
+    }
+
+    /// `None`: a kept group found wrong.
+    fn page(
+        &mut self,
+        conn: &Connection,
+        g: Group,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Option<Vec<super::kept::Entry>>> {
+        match self {
+            Waiting::Derived(w) => Ok(Some(
+                w.get_mut(&g)
+                    .map(|list| {
+                        list.drain(..)
+                            .skip(offset as usize)
+                            .take(limit as usize)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )),
+            Waiting::Kept(k) => k.page(conn, g, offset, limit),
+        }
+    }
+}
+
+/// The Bank screen's groups from `waiting`; `None` when a kept group is found wrong.
+fn group_pages(
+    conn: &Connection,
+    waiting: &mut Waiting,
+    pages: &[PageAsk],
+    limit: u32,
+    show: Option<i64>,
+    lang: Lang,
+) -> Result<Option<Vec<GroupPage>>> {
+    // The line to show: its group, and where it stands in it.
+    let shown: Option<(Group, u32)> = match show {
+        None => None,
+        Some(line) => {
+            let mut found = waiting.position(conn, line)?;
+            for g in Group::ALL {
+                let Some(filter) = g.decided_filter() else {
+                    continue;
+                };
+                if found.is_some() {
+                    break;
+                }
+                let is_in: bool = conn.query_row(
+                    &format!("SELECT EXISTS (SELECT 1 FROM bank_lines WHERE id = ?1 AND {filter})"),
+                    [line],
+                    |r| r.get(0),
+                )?;
+                let at: Option<u32> = if is_in {
+                    Some(conn.query_row(
                         &format!(
-                            "SELECT EXISTS (SELECT 1 FROM bank_lines WHERE id = ?1 AND {filter})"
+                            "SELECT COUNT(*) FROM bank_lines WHERE {filter}
+                               AND (date > (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
+                                 OR (date = (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
+                                     AND id > ?1))"
                         ),
                         [line],
                         |r| r.get(0),
-                    )?;
-                    let at: Option<u32> = if is_in {
-                        Some(conn.query_row(
-                            &format!(
-                                "SELECT COUNT(*) FROM bank_lines WHERE {filter}
-                                   AND (date > (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
-                                     OR (date = (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
-                                         AND id > ?1))"
-                            ),
-                            [line],
-                            |r| r.get(0),
-                        )?)
-                    } else {
-                        None
-                    };
-                    found = at.map(|at| (g, at));
-                }
-                found
+                    )?)
+                } else {
+                    None
+                };
+                found = at.map(|at| (g, at));
             }
+            found
+        }
+    };
+    let mut out = Vec::with_capacity(Group::ALL.len());
+    for g in Group::ALL {
+        let total: u32 = match g.decided_filter() {
+            Some(filter) => conn.query_row(
+                &format!("SELECT COUNT(*) FROM bank_lines WHERE {filter}"),
+                [],
+                |r| r.get(0),
+            )?,
+            None => waiting.total(g),
         };
-        let mut out = Vec::with_capacity(Group::ALL.len());
-        for g in Group::ALL {
-            let total: u32 = match g.decided_filter() {
-                Some(filter) => conn.query_row(
-                    &format!("SELECT COUNT(*) FROM bank_lines WHERE {filter}"),
-                    [],
-                    |r| r.get(0),
-                )?,
-                None => waiting.get(&g).map_or(0, |w| w.len() as u32),
-            };
-            let asked = match shown {
-                Some((sg, at)) if sg == g => Some(at / limit * limit),
-                _ => pages.iter().find(|a| a.group == g).map(|a| a.offset),
-            };
-            let Some(offset) = asked else {
-                out.push(GroupPage {
-                    group: g,
-                    total,
-                    offset: 0,
-                    lines: Vec::new(),
-                });
-                continue;
-            };
-            // A page past the end (lines decided since) is the group's last.
-            let offset = if offset >= total {
-                total.saturating_sub(1) / limit * limit
-            } else {
-                offset / limit * limit
-            };
-            let (page, returns): (Vec<Decided>, Returns) = match g.decided_filter() {
-                Some(filter) => {
-                    let ids: Vec<i64> = conn
-                        .prepare(&page_sql(filter))?
-                        .query_map([i64::from(limit), i64::from(offset)], |r| r.get(0))?
-                        .collect::<crate::store::sql::Result<_>>()?;
-                    let returns = Returns::of(conn, &ids)?;
-                    let mut page = Vec::with_capacity(ids.len());
-                    for id in ids {
-                        let (l, payment, ignored) = line_row(conn, id)?;
-                        let (p, state, reason) =
-                            match decided(conn, id, payment, ignored, &returns, lang)? {
-                                Some(d) => d,
-                                None => {
-                                    let (p, state) = proposed_alone(conn, &l)?;
-                                    (p, state, None)
-                                }
-                            };
-                        page.push((id, l, p, state, reason));
-                    }
-                    (page, returns)
-                }
-                // Money in waiting for a decision: neither a return nor given back.
-                None => (
-                    waiting
-                        .get_mut(&g)
-                        .map(|list| {
-                            list.drain(..)
-                                .skip(offset as usize)
-                                .take(limit as usize)
-                                .map(|(id, l, p, state)| (id, l, p, state, None))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    Returns::of(conn, &[])?,
-                ),
-            };
+        let asked = match shown {
+            Some((sg, at)) if sg == g => Some(at / limit * limit),
+            _ => pages.iter().find(|a| a.group == g).map(|a| a.offset),
+        };
+        let Some(offset) = asked else {
             out.push(GroupPage {
                 group: g,
                 total,
-                offset,
-                lines: views_of(conn, page, &returns, lang)?,
+                offset: 0,
+                lines: Vec::new(),
             });
-        }
-        Ok(out)
-    })
+            continue;
+        };
+        // A page past the end (lines decided since) is the group's last.
+        let offset = if offset >= total {
+            total.saturating_sub(1) / limit * limit
+        } else {
+            offset / limit * limit
+        };
+        let (page, returns): (Vec<Decided>, Returns) = match g.decided_filter() {
+            Some(filter) => {
+                let ids: Vec<i64> = conn
+                    .prepare(&page_sql(filter))?
+                    .query_map([i64::from(limit), i64::from(offset)], |r| r.get(0))?
+                    .collect::<crate::store::sql::Result<_>>()?;
+                let returns = Returns::of(conn, &ids)?;
+                let mut page = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let (l, payment, ignored) = line_row(conn, id)?;
+                    let (p, state, reason) =
+                        match decided(conn, id, payment, ignored, &returns, lang)? {
+                            Some(d) => d,
+                            None => {
+                                let (p, state) = proposed_alone(conn, &l)?;
+                                (p, state, None)
+                            }
+                        };
+                    page.push((id, l, p, state, reason));
+                }
+                (page, returns)
+            }
+            // Money in waiting for a decision: neither a return nor given back.
+            None => {
+                let Some(list) = waiting.page(conn, g, offset, limit)? else {
+                    return Ok(None);
+                };
+                (
+                    list.into_iter()
+                        .map(|(id, l, p, state)| (id, l, p, state, None))
+                        .collect(),
+                    Returns::of(conn, &[])?,
+                )
+            }
+        };
+        out.push(GroupPage {
+            group: g,
+            total,
+            offset,
+            lines: views_of(conn, page, &returns, lang)?,
+        });
+    }
+    Ok(Some(out))
 }
 
 /// The owner matches a line to invoices (one customer's, open): the payment is recorded,
@@ -1723,6 +1794,7 @@ pub fn match_line(
         names.customer(&tx, c)?;
     }
     apply(&tx, line, &l, &p, &names, lang, known_for.is_none())?;
+    super::kept::fold_in(&tx)?;
     tx.commit()?;
     let mut v = view(Some(line), &l, &p, "matched", &names, lang);
     let other = known_for.and_then(|c| names.customers.get(&c).cloned());
@@ -1769,6 +1841,7 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
         applied += 1;
         settled(&mut book, &p);
     }
+    super::kept::fold_in(&tx)?;
     tx.commit()?;
     Ok(applied)
 }
@@ -1939,6 +2012,7 @@ pub fn undo_import(
     }
     tx.execute("DELETE FROM bank_statements WHERE import_id = ?1", [import])?;
     tx.execute("DELETE FROM bank_imports WHERE id = ?1", [import])?;
+    super::kept::fold_in(&tx)?;
     tx.commit()?;
     Ok(count)
 }

@@ -735,10 +735,15 @@ mod ledger {
     /// its order, a page at a time; a line asked for is on its group's page returned, the
     /// other groups' pages not read.
     fn screen_agrees(conn: &Connection) {
+        screen_agrees_in(conn, &[Lang::Fr, Lang::En], &[1, 3, 50]);
+    }
+
+    /// [`screen_agrees`] in `langs`, by pages of `limits`.
+    fn screen_agrees_in(conn: &Connection, langs: &[Lang], limits: &[u32]) {
         use store::{Group, PageAsk};
-        for lang in [Lang::Fr, Lang::En] {
+        for &lang in langs {
             let whole = store::lines(conn, None, lang).unwrap();
-            for limit in [1, 3, 50] {
+            for &limit in limits {
                 let mut paged = Vec::new();
                 for g in Group::ALL {
                     let mut offset = 0;
@@ -1082,6 +1087,264 @@ mod ledger {
         }
     }
 
+    /// Writes `lines` as one statement import, undecided (as an import without its sure
+    /// matches applied), and folds the changes: their groups kept.
+    fn write_lines(conn: &mut Connection, lines: &[Line]) {
+        crate::store::write(conn, |tx| {
+            let import = tx.insert(
+                "INSERT INTO bank_imports (imported_on, files, format, line_count, duplicates, last_document_id)
+                 VALUES ('2026-11-30', 'case.xml', 'camt.053', ?1, 0, 0)",
+                [lines.len() as i64],
+            )?;
+            for (k, l) in lines.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO bank_lines (import_id, account, identity, booking_date, value_date, date,
+                         amount_minor, currency, party, party_account, text, reference, end_to_end, reversal)
+                     VALUES (?1, 'FR7630006000011234567890189', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '', 0)",
+                    crate::store::sql::params![
+                        import, format!("case-{import}-{k}"), l.booking_date, l.value_date,
+                        // Days apart and alike: the groups' order by date, then by id.
+                        format!("2026-11-{:02}", 10 + k % 3), l.amount_minor, l.currency.as_str(),
+                        l.party.as_str(), l.party_account.as_str(), l.text.as_str(), l.reference.as_str()
+                    ],
+                )?;
+            }
+            super::super::kept::fold_in(tx)
+        })
+        .unwrap();
+    }
+
+    /// One change to a ledger of [`Collisions`] among those that may move a waiting line
+    /// between groups: (what, which, how).
+    type Move = (u8, usize, usize);
+
+    /// Makes `m`; `Err` when the ledger refuses it (a case of no interest).
+    fn make(
+        conn: &mut Connection,
+        c: &Collisions,
+        made: &[(String, i64, i64)],
+        m: Move,
+    ) -> crate::error::Result<()> {
+        let (mut what, k, j) = m;
+        let mut invoice = made.get(k % made.len().max(1)).cloned();
+        // The invoice a waiting line is proposed to pay: paid, part paid, written off, or
+        // its customer renamed or archived.
+        if what >= 15 {
+            let proposed: Vec<String> = store::lines(conn, Some("proposed"), Lang::En)?
+                .into_iter()
+                .filter_map(|l| l.allocations.first().map(|a| a.invoice.clone()))
+                .collect();
+            let Some(number) = proposed.get(j % proposed.len().max(1)) else {
+                return Ok(());
+            };
+            let (id, owner, total): (i64, i64, i64) = conn.query_row(
+                "SELECT id, customer_id, total_minor FROM invoices WHERE number = ?1",
+                [number],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            invoice = Some((number.clone(), id, total));
+            what = match what {
+                15 => 1,
+                16 => 0,
+                17 => 2,
+                18 | 19 => {
+                    let sql = if what == 18 {
+                        "UPDATE customers SET name = ?2 WHERE id = ?1"
+                    } else {
+                        "UPDATE customers SET archived_on = '2026-11-25' WHERE id = ?1 AND ?2 <> ''"
+                    };
+                    conn.execute(
+                        sql,
+                        crate::store::sql::params![owner, NAMES[k % NAMES.len()]],
+                    )?;
+                    return Ok(());
+                }
+                _ => 14,
+            };
+        }
+        let customer = format!("K{}", k % c.customers.len());
+        let customer_id: i64 = conn.query_row(
+            "SELECT id FROM customers WHERE reference = ?1",
+            [&customer],
+            |r| r.get(0),
+        )?;
+        match what {
+            // A payment of part of an invoice, or of all of it.
+            0 | 1 => {
+                let Some((number, id, _)) = invoice else {
+                    return Ok(());
+                };
+                let due: i64 = conn.query_row(
+                    "SELECT total_minor - settled_minor FROM invoices WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                let minor = if what == 0 { due / 2 } else { due };
+                if minor <= 0 {
+                    return Ok(());
+                }
+                let owner: String = conn.query_row(
+                    "SELECT c.reference FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                let amount = format!("{}.{:02}", minor / 100, minor % 100);
+                crate::invoices::payments::record(
+                    conn,
+                    &crate::invoices::payments::PaymentInput {
+                        customer: owner,
+                        date: "2026-11-25".into(),
+                        amount: amount.clone(),
+                        allocations: vec![crate::invoices::payments::AllocationInput {
+                            invoice: number,
+                            amount,
+                        }],
+                        ..Default::default()
+                    },
+                )?;
+            }
+            // Written off.
+            2 => {
+                let Some((number, ..)) = invoice else {
+                    return Ok(());
+                };
+                crate::dunning::close_invoice(
+                    conn,
+                    &number,
+                    crate::invoices::ClosureKind::WriteOff,
+                    day("2026-11-25"),
+                    "lost",
+                )?;
+            }
+            // A new invoice, perhaps of a number a line names.
+            3 => {
+                let number = format!(
+                    "{}{}{}",
+                    PREFIXES[j % PREFIXES.len()],
+                    SEPARATORS[k % SEPARATORS.len()],
+                    j % 12
+                );
+                let total = TOTALS[j % TOTALS.len()];
+                let mut i = inv(&number, &customer, "2026-11-01", "2026-11-20", "0");
+                i.total = format!("{}.{:02}", total / 100, total % 100);
+                crate::invoices::create(conn, &i, day(TODAY))?;
+            }
+            // Renamed, archived, back.
+            4 => {
+                conn.execute(
+                    "UPDATE customers SET name = ?1 WHERE id = ?2",
+                    crate::store::sql::params![NAMES[j % NAMES.len()], customer_id],
+                )?;
+            }
+            5 => {
+                conn.execute(
+                    "UPDATE customers SET archived_on = CASE WHEN archived_on IS NULL THEN '2026-11-25' END WHERE id = ?1",
+                    [customer_id],
+                )?;
+            }
+            // A payer account learnt, or forgotten.
+            6 => {
+                conn.execute(
+                    "INSERT INTO payer_accounts (customer_id, account) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    crate::store::sql::params![customer_id, format!("FR76300{}", j % 4)],
+                )?;
+            }
+            7 => {
+                conn.execute(
+                    "DELETE FROM payer_accounts WHERE account = ?1",
+                    [format!("FR76300{}", j % 4)],
+                )?;
+            }
+            // A reference allocated.
+            8 => {
+                let Some((_, id, _)) = invoice else {
+                    return Ok(());
+                };
+                store::references_for(conn, &[id])?;
+            }
+            // The tolerance.
+            9 => crate::settings::set(conn, "bank_tolerance", ["1.00", "5.00", "0"][j % 3])?,
+            // A line decided: matched as proposed, set aside; or the sure ones applied.
+            10 => {
+                let waiting = store::lines(conn, Some("proposed"), Lang::En)?;
+                let Some(l) = waiting.get(j % waiting.len().max(1)) else {
+                    return Ok(());
+                };
+                let numbers: Vec<String> =
+                    l.allocations.iter().map(|a| a.invoice.clone()).collect();
+                store::match_line(conn, l.id.unwrap(), &numbers, Lang::En)?;
+            }
+            11 => {
+                let waiting = store::lines(conn, Some("unmatched"), Lang::En)?;
+                let Some(l) = waiting.get(j % waiting.len().max(1)) else {
+                    return Ok(());
+                };
+                store::ignore(conn, l.id.unwrap(), "not ours")?;
+            }
+            12 => {
+                store::apply_sure(conn, Lang::En)?;
+            }
+            // The customers' name words written, the changes folded.
+            13 => {
+                super::super::book::refresh_words(conn)?;
+            }
+            _ => {
+                super::super::kept::fold(conn)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The Bank screen read through the kept groups: every page and count equal to the whole
+    /// list derived, and `verify_book` silent (a panic fails the case, as an assertion).
+    fn kept_agree(conn: &Connection) -> Result<(), proptest::test_runner::TestCaseError> {
+        screen_agrees_in(conn, &[Lang::En], &[1, 2, 50]);
+        proptest::prop_assert_eq!(
+            store::verify_book(conn, Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            // Most changes move no line between groups: 200 cases meet the few that do
+            // through each path a change takes (a mutation leaving out a customer's accounts
+            // and words, or a former name, failed at 200 and passed at 48).
+            // (48 on a server, where each case is a database of its own.)
+            cases: std::env::var("RELANCE_BOOK_CASES").ok().and_then(|v| v.parse::<u32>().ok()).map_or(
+                if std::env::var(crate::TEST_SERVER_ENV).is_ok_and(|v| !v.is_empty()) { 48 } else { 200 },
+                |n| n * 4,
+            ),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// The groups kept for the Bank screen (migration 54) read, after any change to the
+        /// book folded or not, what the matcher derives from the whole ledger: payments,
+        /// write-offs, new invoices of the numbers lines name, renamed and archived
+        /// customers, payer accounts learnt and forgotten, references, the tolerance, lines
+        /// decided. After a fold the kept rows serve (no line computed again).
+        #[test]
+        fn the_kept_groups_read_what_the_matcher_derives(
+            c in collisions(),
+            moves in proptest::collection::vec((0..20u8, 0..25usize, 0..12usize), 1..10),
+        ) {
+            let mut conn = setup();
+            let (made, references) = build(&mut conn, &c);
+            let lines = lines_of(&c, &made, &references);
+            write_lines(&mut conn, &lines);
+            kept_agree(&conn)?;
+            for m in moves {
+                // A change the ledger refuses changes nothing.
+                let _ = make(&mut conn, &c, &made, m);
+                kept_agree(&conn)?;
+            }
+            super::super::kept::fold(&mut conn).unwrap();
+            let kept = super::super::kept::Kept::read(&conn).unwrap();
+            proptest::prop_assert!(kept.is_some_and(|k| k.touched.is_empty()), "after a fold the kept rows serve");
+            kept_agree(&conn)?;
+        }
+    }
+
     /// Each customer's name words are kept as the matcher folds them, written for the
     /// customers marked (added, renamed) by a refresh or for everyone by a rebuild, and
     /// forgotten with the customer; `verify_words` compares them with the names.
@@ -1204,6 +1467,80 @@ mod ledger {
     ) -> store::ImportReport {
         store::import(conn, files.to_vec(), opts, Lang::Fr, day(TODAY))
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A kept group made wrong (or lost) is found by `verify_book` (`relance check`) and
+    /// never shown: a page that meets it derives every line instead. A start's fold writes
+    /// the rows again when they are not as many as the lines waiting; `kept::rebuild`
+    /// (`relance check --rebuild`) writes them all again.
+    #[test]
+    fn a_damaged_kept_group_is_found_and_not_read() {
+        use store::Group;
+        let mut conn = ledger();
+        import(&mut conn, &camt(), Options::default());
+        let kept: Vec<(i64, i64)> = conn
+            .prepare("SELECT line_id, grp FROM bank_line_kept ORDER BY line_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(kept.len() >= 3, "{kept:?}");
+        assert!(store::verify_book(&conn, Lang::En).unwrap().is_empty());
+        assert!(super::super::kept::Kept::read(&conn)
+            .unwrap()
+            .is_some_and(|k| k.touched.is_empty()));
+        screen_agrees(&conn);
+        let line = kept[0].0;
+        let whole = store::lines(&conn, None, Lang::En).unwrap();
+        let truly = whole.iter().find(|l| l.id == Some(line)).unwrap();
+        let truly = (Group::of(&truly.status, truly.confidence), truly.clone());
+        let shown_in = |conn: &Connection| -> Option<Group> {
+            store::groups(conn, &[], 50, Some(line), Lang::En)
+                .unwrap()
+                .into_iter()
+                .find(|p| p.lines.iter().any(|l| l.id == Some(line)))
+                .map(|p| {
+                    assert!(p.lines.contains(&truly.1));
+                    p.group
+                })
+        };
+        // Put in another group: found, and shown in its own.
+        conn.execute(
+            "UPDATE bank_line_kept SET grp = (grp + 1) % 3 WHERE line_id = ?1",
+            [line],
+        )
+        .unwrap();
+        let found = store::verify_book(&conn, Lang::Fr).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains(&format!("#{line}")), "{found:?}");
+        assert_eq!(shown_in(&conn), Some(truly.0));
+        assert_eq!(super::super::kept::rebuild(&mut conn).unwrap(), kept.len());
+        assert!(store::verify_book(&conn, Lang::En).unwrap().is_empty());
+        // Lost, or its asks lost: found; a lost row is written again by a start's fold.
+        for damage in [
+            "DELETE FROM bank_line_asks WHERE line_id = ?1",
+            "DELETE FROM bank_line_kept WHERE line_id = ?1",
+        ] {
+            conn.execute(damage, [line]).unwrap();
+            let found = store::verify_book(&conn, Lang::En).unwrap();
+            assert_eq!(found.len(), 1, "{damage}: {found:?}");
+            super::super::kept::rebuild(&mut conn).unwrap();
+        }
+        conn.execute("DELETE FROM bank_line_kept WHERE line_id = ?1", [line])
+            .unwrap();
+        super::super::kept::fold(&mut conn).unwrap();
+        assert!(store::verify_book(&conn, Lang::En).unwrap().is_empty());
+        screen_agrees(&conn);
+        // A row kept for a line that does not wait is said too.
+        conn.execute(
+            "INSERT INTO bank_line_kept (line_id, grp, date)
+             SELECT id, 2, date FROM bank_lines WHERE id NOT IN (SELECT line_id FROM bank_line_kept) LIMIT 1",
+            [],
+        )
+        .unwrap();
+        let found = store::verify_book(&conn, Lang::En).unwrap();
+        assert!(found.iter().any(|f| f.contains("decided")), "{found:?}");
     }
 
     #[test]

@@ -375,6 +375,7 @@ impl InsertedInvoices {
                 habits,
                 crate::views::balances::INVOICE_INSERT_TRIGGER,
                 crate::dunning::kept::INVOICE_INSERT_TRIGGER,
+                crate::bank::kept::INVOICE_INSERT_TRIGGER,
             ],
         )?;
         Ok(InsertedInvoices { last_id, triggers })
@@ -388,6 +389,7 @@ impl InsertedInvoices {
         crate::views::segments::mark_invoices_since(tx, self.last_id)?;
         crate::views::balances::add_invoices_since(tx, self.last_id)?;
         crate::dunning::kept::forget_in(tx)?;
+        crate::bank::kept::forget_in(tx)?;
         crate::store::create_again(tx, &self.triggers)
     }
 }
@@ -413,6 +415,7 @@ impl InsertedPayments {
         names.extend(crate::dunning::wake::SETTLE_TRIGGERS);
         names.push(crate::views::balances::INVOICE_UPDATE_TRIGGER);
         names.push(crate::dunning::kept::INVOICE_UPDATE_TRIGGER);
+        names.push(crate::bank::kept::INVOICE_UPDATE_TRIGGER);
         let triggers = crate::store::drop_triggers(tx, &names)?;
         Ok(InsertedPayments {
             last_payment,
@@ -429,6 +432,7 @@ impl InsertedPayments {
         crate::views::balances::settled_since(tx, self.last_allocation)?;
         crate::dunning::wake::settled_since(tx, self.last_allocation)?;
         crate::dunning::kept::forget_in(tx)?;
+        crate::bank::kept::forget_in(tx)?;
         crate::store::create_again(tx, &self.triggers)
     }
 }

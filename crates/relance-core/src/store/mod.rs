@@ -72,6 +72,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0051_customer_words.sql"),
     include_str!("migrations/sqlite/0052_reminders_that_may_move.sql"),
     include_str!("migrations/sqlite/0053_customers_by_name_bytes.sql"),
+    include_str!("migrations/sqlite/0054_bank_lines_kept.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -145,6 +146,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         53,
         include_str!("migrations/postgres/0053_customers_by_name_bytes.sql"),
+    ),
+    (
+        54,
+        include_str!("migrations/postgres/0054_bank_lines_kept.sql"),
     ),
 ];
 
