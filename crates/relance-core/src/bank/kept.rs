@@ -263,7 +263,9 @@ pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
     };
     let book = for_lines(tx, lines.iter().map(|(_, l, _)| l))?;
     let mut keep = tx.prepare_cached(
-        // Upserts: on a server two folds of the same changes may run at once.
+        // Upserts: a row left by a fold that another line's change does not touch is
+        // written over (a fold never overlaps another: every write on a server takes the
+        // ledger's write lock in turn).
         "INSERT INTO bank_line_kept (line_id, grp, date) VALUES (?1, ?2, ?3)
          ON CONFLICT (line_id) DO UPDATE SET grp = excluded.grp, date = excluded.date",
     )?;

@@ -1263,6 +1263,10 @@ mod ledger {
                 store::references_for(conn, &[id])?;
             }
             // The tolerance.
+            // (Or its setting taken away: the default again.)
+            9 if j % 4 == 3 => {
+                conn.execute("DELETE FROM settings WHERE key = 'bank_tolerance'", [])?;
+            }
             9 => crate::settings::set(conn, "bank_tolerance", ["1.00", "5.00", "0"][j % 3])?,
             // A line decided: matched as proposed, set aside; or the sure ones applied.
             10 => {
@@ -1467,6 +1471,46 @@ mod ledger {
     ) -> store::ImportReport {
         store::import(conn, files.to_vec(), opts, Lang::Fr, day(TODAY))
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A known payer's line 0.40 short of their invoice is found by the tolerance alone: set
+    /// to 0 it is not found; the setting taken away (the default 1.00 again) moves it to
+    /// the lines to check, and the kept group follows (migration 54's `_gone` trigger).
+    #[test]
+    fn the_tolerance_taken_away_moves_a_known_payers_line() {
+        use store::Group;
+        let mut conn = ledger();
+        conn.execute(
+            "INSERT INTO payer_accounts (customer_id, account)
+             VALUES ((SELECT id FROM customers WHERE reference = 'HOTEL'), 'FR7630001')",
+            [],
+        )
+        .unwrap();
+        crate::settings::set(&conn, "bank_tolerance", "0").unwrap();
+        write_lines(
+            &mut conn,
+            &[Line {
+                booking_date: Some(day("2026-11-20")),
+                amount_minor: 123_416,
+                currency: "EUR".into(),
+                party: "SPA DU PARC".into(),
+                party_account: "FR76 3000 1".into(),
+                text: "VIREMENT".into(),
+                ..Line::default()
+            }],
+        );
+        let group = |conn: &Connection| {
+            let l = &store::lines(conn, None, Lang::En).unwrap()[0];
+            Group::of(&l.status, l.confidence)
+        };
+        assert_eq!(group(&conn), Group::Unmatched);
+        screen_agrees(&conn);
+        assert!(store::verify_book(&conn, Lang::En).unwrap().is_empty());
+        conn.execute("DELETE FROM settings WHERE key = 'bank_tolerance'", [])
+            .unwrap();
+        assert_eq!(group(&conn), Group::Proposed);
+        screen_agrees(&conn);
+        assert!(store::verify_book(&conn, Lang::En).unwrap().is_empty());
     }
 
     /// A kept group made wrong (or lost) is found by `verify_book` (`relance check`) and

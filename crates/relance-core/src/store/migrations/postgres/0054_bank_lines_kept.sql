@@ -50,9 +50,10 @@ BEGIN
             END IF;
         END IF;
     ELSIF TG_TABLE_NAME = 'invoice_closures' THEN
-        IF TG_OP = 'DELETE' THEN
+        IF TG_OP <> 'INSERT' THEN
             PERFORM relance_bank_book_change('i', OLD.invoice_id::text);
-        ELSE
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
             PERFORM relance_bank_book_change('i', NEW.invoice_id::text);
         END IF;
     ELSIF TG_TABLE_NAME = 'payment_references' THEN
@@ -63,12 +64,17 @@ BEGIN
             PERFORM relance_bank_book_change('r', NEW.reference);
         END IF;
     ELSIF TG_TABLE_NAME = 'payment_reference_invoices' THEN
-        IF TG_OP = 'DELETE' THEN
+        IF TG_OP <> 'INSERT' THEN
             PERFORM relance_bank_book_change('r', r.reference)
                FROM payment_references r WHERE r.id = OLD.reference_id;
-        ELSE
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
             PERFORM relance_bank_book_change('r', r.reference)
                FROM payment_references r WHERE r.id = NEW.reference_id;
+        END IF;
+        IF TG_OP = 'UPDATE' THEN
+            PERFORM relance_bank_book_change('i', OLD.invoice_id::text);
+            PERFORM relance_bank_book_change('i', NEW.invoice_id::text);
         END IF;
     ELSIF TG_TABLE_NAME = 'payer_accounts' THEN
         IF TG_OP <> 'INSERT' THEN
@@ -114,6 +120,8 @@ CREATE TRIGGER bank_book_closure_new AFTER INSERT ON invoice_closures FOR EACH R
     EXECUTE FUNCTION relance_bank_book();
 CREATE TRIGGER bank_book_closure_gone AFTER DELETE ON invoice_closures FOR EACH ROW
     EXECUTE FUNCTION relance_bank_book();
+CREATE TRIGGER bank_book_closure_changed AFTER UPDATE OF invoice_id ON invoice_closures
+    FOR EACH ROW EXECUTE FUNCTION relance_bank_book();
 CREATE TRIGGER bank_book_reference_new AFTER INSERT ON payment_references FOR EACH ROW
     EXECUTE FUNCTION relance_bank_book();
 CREATE TRIGGER bank_book_reference_changed AFTER UPDATE ON payment_references FOR EACH ROW
@@ -123,6 +131,8 @@ CREATE TRIGGER bank_book_reference_gone AFTER DELETE ON payment_references FOR E
 CREATE TRIGGER bank_book_reference_invoice_new AFTER INSERT ON payment_reference_invoices
     FOR EACH ROW EXECUTE FUNCTION relance_bank_book();
 CREATE TRIGGER bank_book_reference_invoice_gone AFTER DELETE ON payment_reference_invoices
+    FOR EACH ROW EXECUTE FUNCTION relance_bank_book();
+CREATE TRIGGER bank_book_reference_invoice_changed AFTER UPDATE ON payment_reference_invoices
     FOR EACH ROW EXECUTE FUNCTION relance_bank_book();
 CREATE TRIGGER bank_book_payer_new AFTER INSERT ON payer_accounts FOR EACH ROW
     EXECUTE FUNCTION relance_bank_book();
@@ -142,6 +152,9 @@ CREATE TRIGGER bank_book_tolerance_new AFTER INSERT ON settings FOR EACH ROW
 CREATE TRIGGER bank_book_tolerance AFTER UPDATE ON settings FOR EACH ROW
     WHEN (NEW.key IN ('bank_tolerance', 'bank_tolerance_percent')
           OR OLD.key IN ('bank_tolerance', 'bank_tolerance_percent'))
+    EXECUTE FUNCTION relance_bank_book();
+CREATE TRIGGER bank_book_tolerance_gone AFTER DELETE ON settings FOR EACH ROW
+    WHEN (OLD.key IN ('bank_tolerance', 'bank_tolerance_percent'))
     EXECUTE FUNCTION relance_bank_book();
 CREATE TRIGGER bank_book_line_new AFTER INSERT ON bank_lines FOR EACH ROW
     EXECUTE FUNCTION relance_bank_book();

@@ -70,6 +70,14 @@ CREATE TRIGGER bank_book_closure_gone AFTER DELETE ON invoice_closures BEGIN
         VALUES ('i', CAST(OLD.invoice_id AS TEXT), 0)
         ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
 END;
+CREATE TRIGGER bank_book_closure_changed AFTER UPDATE OF invoice_id ON invoice_closures BEGIN
+    INSERT INTO bank_book_changes (kind, value, seq)
+        VALUES ('i', CAST(OLD.invoice_id AS TEXT), 0)
+        ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
+    INSERT INTO bank_book_changes (kind, value, seq)
+        VALUES ('i', CAST(NEW.invoice_id AS TEXT), 0)
+        ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
+END;
 CREATE TRIGGER bank_book_reference_new AFTER INSERT ON payment_references BEGIN
     INSERT INTO bank_book_changes (kind, value, seq)
         VALUES ('r', NEW.reference, 0)
@@ -98,6 +106,18 @@ CREATE TRIGGER bank_book_reference_invoice_gone AFTER DELETE ON payment_referenc
     INSERT INTO bank_book_changes (kind, value, seq)
         SELECT 'r', r.reference, 0 FROM payment_references r
          WHERE r.id = OLD.reference_id
+        ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
+END;
+CREATE TRIGGER bank_book_reference_invoice_changed AFTER UPDATE ON payment_reference_invoices BEGIN
+    INSERT INTO bank_book_changes (kind, value, seq)
+        SELECT 'r', r.reference, 0 FROM payment_references r
+         WHERE r.id IN (OLD.reference_id, NEW.reference_id)
+        ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
+    INSERT INTO bank_book_changes (kind, value, seq)
+        VALUES ('i', CAST(OLD.invoice_id AS TEXT), 0)
+        ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
+    INSERT INTO bank_book_changes (kind, value, seq)
+        VALUES ('i', CAST(NEW.invoice_id AS TEXT), 0)
         ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
 END;
 CREATE TRIGGER bank_book_payer_new AFTER INSERT ON payer_accounts BEGIN
@@ -144,6 +164,12 @@ CREATE TRIGGER bank_book_tolerance_new AFTER INSERT ON settings
 END;
 CREATE TRIGGER bank_book_tolerance AFTER UPDATE ON settings
     WHEN NEW.key IN ('bank_tolerance', 'bank_tolerance_percent') OR OLD.key IN ('bank_tolerance', 'bank_tolerance_percent') BEGIN
+    INSERT INTO bank_book_changes (kind, value, seq)
+        VALUES ('*', '', 0)
+        ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
+END;
+CREATE TRIGGER bank_book_tolerance_gone AFTER DELETE ON settings
+    WHEN OLD.key IN ('bank_tolerance', 'bank_tolerance_percent') BEGIN
     INSERT INTO bank_book_changes (kind, value, seq)
         VALUES ('*', '', 0)
         ON CONFLICT (kind, value) DO UPDATE SET seq = seq + 1;
