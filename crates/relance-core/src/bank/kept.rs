@@ -30,7 +30,7 @@
 
 use super::book::{for_lines, NARROW_UP_TO};
 use super::matching::{self, Asks, Proposal};
-use super::store::{line_row, status_of, Group, UNDECIDED};
+use super::store::{line_row, status_of, waiting, Group, UNDECIDED};
 use super::{alnum_key, Line};
 use crate::error::{Lang, Result};
 use crate::store::sql::{params, Connection, OptionalExtension};
@@ -221,21 +221,6 @@ fn waiting_among(conn: &Connection, ids: &BTreeSet<i64>) -> Result<Vec<(i64, Lin
     Ok(out)
 }
 
-/// Every waiting line with its date, newest first.
-fn every_waiting(conn: &Connection) -> Result<Vec<(i64, Line, String)>> {
-    let ids: Vec<(i64, String)> = conn
-        .prepare(&format!(
-            "SELECT id, date FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
-        ))?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (id, date) in ids {
-        out.push((id, line_row(conn, id)?.0, date));
-    }
-    Ok(out)
-}
-
 /// Writes the kept rows of the changes logged so far and clears those changes, in the
 /// caller's transaction. Returns how many waiting lines it proposed again.
 pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
@@ -247,7 +232,7 @@ pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
         None => {
             tx.execute("DELETE FROM bank_line_kept WHERE true", [])?;
             tx.execute("DELETE FROM bank_line_asks WHERE true", [])?;
-            every_waiting(tx)?
+            waiting(tx)?
         }
         Some(ids) => {
             let mut forget_kept =
@@ -542,11 +527,11 @@ impl Kept {
 
 /// The kept rows that differ from what the matcher says of the waiting lines no change
 /// since touches, one finding each in `lang` (empty: none). `derived` is every waiting
-/// line's group (from the whole ledger's book); read inside one snapshot on a shared
-/// ledger.
+/// line with its date and group (from the whole ledger's book); read inside one snapshot
+/// on a shared ledger.
 pub(crate) fn verify(
     conn: &Connection,
-    derived: &[(i64, &Line, Group)],
+    derived: &[(i64, &Line, &str, Group)],
     lang: Lang,
 ) -> Result<Vec<String>> {
     let Some(touched) = touched(conn, &all_changes(conn)?, None)? else {
@@ -570,14 +555,12 @@ pub(crate) fn verify(
     }
     drop(stmt);
     let mut findings = Vec::new();
-    let mut dated = conn.prepare_cached("SELECT date FROM bank_lines WHERE id = ?1")?;
-    for &(id, line, g) in derived {
+    for &(id, line, date, g) in derived {
         let row = kept.remove(&id);
         let asks = asked.remove(&id);
         if touched.contains(&id) {
             continue;
         }
-        let date: String = dated.query_row([id], |r| r.get(0))?;
         let said = row
             .as_ref()
             .and_then(|(c, d)| group_of(*c).filter(|_| *d == date));

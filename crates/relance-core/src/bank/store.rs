@@ -1391,17 +1391,18 @@ pub(super) const UNDECIDED: &str = "payment_id IS NULL AND ignored IS NULL
    AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
    AND amount_minor > 0 AND reversal = 0";
 
-/// The lines waiting for a decision (money in, neither decided nor given back), newest first.
-fn waiting(conn: &Connection) -> Result<Vec<(i64, Line)>> {
-    let ids: Vec<i64> = conn
+/// The lines waiting for a decision (money in, neither decided nor given back), newest
+/// first, each with its date (the order, kept beside a line's group: `bank::kept`).
+pub(super) fn waiting(conn: &Connection) -> Result<Vec<(i64, Line, String)>> {
+    let ids: Vec<(i64, String)> = conn
         .prepare(&format!(
-            "SELECT id FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
+            "SELECT id, date FROM bank_lines WHERE {UNDECIDED} ORDER BY date DESC, id DESC"
         ))?
-        .query_map([], |r| r.get(0))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<crate::store::sql::Result<_>>()?;
     let mut lines = Vec::with_capacity(ids.len());
-    for id in ids {
-        lines.push((id, line_row(conn, id)?.0));
+    for (id, date) in ids {
+        lines.push((id, line_row(conn, id)?.0, date));
     }
     Ok(lines)
 }
@@ -1415,7 +1416,7 @@ fn waiting(conn: &Connection) -> Result<Vec<(i64, Line)>> {
 pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
     let lines = waiting(conn)?;
     let mut asks = matching::Asks::default();
-    for (_, l) in &lines {
+    for (_, l, _) in &lines {
         asks.add(l);
     }
     if asks.lines == 0 {
@@ -1432,9 +1433,14 @@ pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
     };
     let mut findings = Vec::new();
     let mut groups = Vec::with_capacity(lines.len());
-    for (id, l) in &lines {
+    for (id, l, date) in &lines {
         let (a, b) = (matching::propose(l, &narrow), matching::propose(l, &whole));
-        groups.push((*id, l, Group::of(status_of(&b), b.confidence)));
+        groups.push((
+            *id,
+            l,
+            date.as_str(),
+            Group::of(status_of(&b), b.confidence),
+        ));
         if a != b {
             findings.push(match lang {
                 Lang::Fr => format!(
@@ -1523,9 +1529,9 @@ enum Waiting {
 impl Waiting {
     fn derive(conn: &Connection) -> Result<Waiting> {
         let read = waiting(conn)?;
-        let ledger = for_lines(conn, read.iter().map(|(_, l)| l))?;
+        let ledger = for_lines(conn, read.iter().map(|(_, l, _)| l))?;
         let mut waiting: HashMap<Group, Vec<super::kept::Entry>> = HashMap::new();
-        for (id, l) in read {
+        for (id, l, _) in read {
             let p = matching::propose(&l, &ledger);
             let state = status_of(&p);
             waiting
