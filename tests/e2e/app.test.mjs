@@ -1726,9 +1726,12 @@ async function twoWindows(db, shots) {
       await b.find(action('FEST15/formal_demand/registered_letter'), 'Today');
       assert.equal((await b.findAll(action(other))).length, 0);
       assert.equal((await b.findAll('[data-testid="stale-bar"]')).length, 0);
-      // On Today with a dialog open, a change is announced with the way to see it.
+      // On Today with a row's form open, a change is announced with the way to see it, even
+      // when the focus left the form (what is typed in it stays theirs).
       await b.click('[data-testid="more-ECOL10/courtesy/email"]');
       await b.click('[data-testid="snooze-ECOL10/courtesy/email"]');
+      await b.find('[data-testid="action-form"] #a-until', 'the snooze form');
+      await b.exec('document.activeElement?.blur()');
       await a.click('[data-testid="more-ECOL10/courtesy/email"]');
       await a.click('[data-testid="skip-ECOL10/courtesy/email"]');
       await a.type('#a-reason', 'Client prévenu par téléphone');

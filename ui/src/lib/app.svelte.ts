@@ -21,12 +21,18 @@ export function isForm(route: string): boolean {
   return FORMS.has(route);
 }
 
+/** What, found on a screen, says the person is in the middle of something: an open dialog,
+ *  a row's "…" menu open under their pointer, a form opened on a row (a skip's reason, a
+ *  snooze's date; the focus may have left it, what is typed in it is still theirs), or an
+ *  undo still offered. */
+export const IN_HAND = ['dialog[open]', '[role="menu"]', '.inline-form', '[data-testid="undo-bar"]'];
+
 /** Whether redrawing the screen now could lose something: a form, a field being typed in,
- *  an open dialog, or an undo still offered. */
+ *  or something in hand (`IN_HAND`). */
 export function busy(route: string, doc: Document = document): boolean {
   const a = doc.activeElement;
   const typing = !!a && ['INPUT', 'TEXTAREA', 'SELECT'].includes(a.tagName);
-  return FORMS.has(route) || typing || !!doc.querySelector('dialog[open], [data-testid="undo-bar"]');
+  return FORMS.has(route) || typing || !!doc.querySelector(IN_HAND.join(', '));
 }
 
 /** Someone else changed the ledger: the screen is shown again at once when nothing would be

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { app, busy, ledgerChanged, showChanges } from './app.svelte';
+import { app, busy, IN_HAND, ledgerChanged, showChanges } from './app.svelte';
 
-/** A page as `busy` reads it: the focused element's tag and what the selector finds. */
-function page(focused: string | null, found: boolean): Document {
+/** A page as `busy` reads it: the focused element's tag, and the selectors (of a selector
+ *  list, split on commas) that find something on it (`true`: every one of `IN_HAND`). */
+function page(focused: string | null, present: boolean | string[]): Document {
+  const on = present === true ? IN_HAND : present === false ? [] : present;
   return {
     activeElement: focused === null ? null : { tagName: focused },
-    querySelector: () => (found ? {} : null),
+    querySelector: (list: string) => (list.split(',').some((s) => on.includes(s.trim())) ? {} : null),
   } as unknown as Document;
 }
 
@@ -19,6 +21,17 @@ describe('a change made elsewhere', () => {
     expect(busy('today', page('BUTTON', true))).toBe(true);
     expect(busy('today', page('BUTTON', false))).toBe(false);
     expect(busy('customer', page(null, false))).toBe(false);
+  });
+
+  it('never redraws what is in hand, wherever the focus went', () => {
+    // A row's form open (a skip's reason half typed), the focus on the page's background.
+    expect(busy('today', page('BODY', ['.inline-form']))).toBe(true);
+    expect(busy('invoice', page(null, ['.inline-form']))).toBe(true);
+    expect(busy('today', page('BODY', ['dialog[open]']))).toBe(true);
+    expect(busy('today', page('BUTTON', ['[data-testid="undo-bar"]']))).toBe(true);
+    expect(busy('today', page('BUTTON', ['[role="menu"]']))).toBe(true);
+    // Something else found on the page is no reason to wait.
+    expect(busy('today', page('BODY', ['dialog', '.card']))).toBe(false);
   });
 
   it('shows the changes at once on a screen that only shows, and a bar otherwise', () => {
