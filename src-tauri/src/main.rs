@@ -25,22 +25,36 @@ fn main() {
     let today = commands::today();
     // Who the history names when Settings gives no name: the system account.
     relance_core::journal::set_system_user(&relance_core::app::system_user());
-    let mut started = relance_core::start_at(&place, today);
+    // The day's snapshot of a file is taken apart, once the window's start is done (below):
+    // at a million invoices it takes half a minute, which the window no longer waits for.
+    let apart = relance_core::DailySnapshot::Apart;
+    let mut started = relance_core::start_with(&place, today, apart);
     // A ledger file moved to a server (relance move): the window follows it there, and this
     // computer remembers where it went.
     if let Err(relance_core::Error::Server(relance_core::error::ServerFault::Moved(to))) = &started
     {
         place = relance_core::store::Place::Server(to.clone());
         let _ = relance_core::store::remember_server(Some(to));
-        started = relance_core::start_at(&place, today);
+        started = relance_core::start_with(&place, today, apart);
     }
     let conn = match started {
         Ok((conn, warning)) => {
             if let Some(w) = warning {
                 eprintln!(
-                    "Relance: automatic backup failed: {}",
+                    "Relance: a start's refresh failed: {}",
                     w.message(relance_core::Lang::En)
                 );
+            }
+            if let relance_core::store::Place::File(path) = &place {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    if let Err(e) = relance_core::backup::daily_apart(&path, today) {
+                        eprintln!(
+                            "Relance: automatic backup failed: {}",
+                            e.message(relance_core::Lang::En)
+                        );
+                    }
+                });
             }
             conn
         }

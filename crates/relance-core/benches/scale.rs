@@ -584,150 +584,155 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         start.elapsed(),
     );
     assert!(relance_core::dunning::kept::serves(&conn, as_of).unwrap());
-    let (t, derived) = time(3, || {
-        relance_core::dunning::derived_sections(&conn, as_of, &Default::default()).unwrap()
-    });
-    note(
-        "Today's sections with the backlog, derived whole (nothing kept)",
-        format!("{} actions", derived.iter().map(|s| s.count).sum::<usize>()),
-        t,
-    );
-    // What the window receives of that backlog: each section's first page, every action
-    // counted and summed (the whole agenda was sent, and drawn, before Today was paged),
-    // read through the kept actions.
-    let (t, sections) = time(3, || relance_core::dunning::today(&conn, as_of).unwrap());
-    assert_eq!(
-        serde_json::to_string(&sections).unwrap(),
-        serde_json::to_string(&derived).unwrap()
-    );
-    let sent = serde_json::to_vec(&sections).unwrap().len();
-    let whole = serde_json::to_vec(&actions).unwrap().len();
-    note(
-        "Today's sections with the backlog (a page each)",
-        format!(
-            "{} of {} actions sent: {} KB, the whole agenda {} KB",
-            sections.iter().map(|s| s.actions.len()).sum::<usize>(),
-            sections.iter().map(|s| s.count).sum::<usize>(),
-            sent / 1024,
-            whole / 1024
-        ),
-        t,
-    );
-    // The same backlog grouped by the customers' payer segment (the Today screen's other
-    // view): derived whole, then read through the kept actions (each kept with its
-    // customer's stored segment) and the day's refresh of the segments.
-    let ui = relance_core::settings::ui_language(&conn);
-    let (t, derived) = time(3, || {
-        relance_core::views::today::derived_by_segment(&conn, as_of, ui, &Default::default())
-            .unwrap()
-    });
-    note(
-        "Today grouped by segment with the backlog, derived whole (nothing kept)",
-        format!("{} groups", derived.len()),
-        t,
-    );
-    let (t, groups) = time(3, || {
-        relance_core::views::today::by_segment(&conn, as_of, ui, &Default::default()).unwrap()
-    });
-    assert_eq!(
-        serde_json::to_string(&groups).unwrap(),
-        serde_json::to_string(&derived).unwrap()
-    );
-    note(
-        "Today grouped by segment with the backlog (a page each)",
-        format!(
-            "{} groups, {} of {} actions sent",
-            groups.len(),
-            groups.iter().map(|g| g.actions.len()).sum::<usize>(),
-            groups.iter().map(|g| g.count).sum::<usize>(),
-        ),
-        t,
-    );
-    // The screens as a morning opens them, after the start's refreshes: the dashboard
-    // (its forecast reads the habits the refresh stored) and Today's sanction proposals.
-    let (t, _) = time(3, || {
-        relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
-    });
-    note("dashboard screen", String::new(), t);
-    let (t, proposals) = time(3, || {
-        relance_core::views::segments::sanctions(&conn, as_of, relance_core::Lang::Fr).unwrap()
-    });
-    note(
-        "Today: sanction proposals after the refresh",
-        format!("{} at risk", proposals.len()),
-        t,
-    );
-    // The Customers screen filtered by a segment: its first page, through the refresh.
-    for segment in [
-        relance_core::views::segments::Segment::GoodPayer,
-        relance_core::views::segments::Segment::New,
-    ] {
-        let (t, p) = time(3, || {
-            relance_core::views::segments::in_segment(&conn, as_of, ui, segment, 0, 50).unwrap()
+    // `RELANCE_BENCH_ONLY=act`: from the start's keeping straight to the clicks and the bulk
+    // done, skip and snooze (to profile them), without the screens and batches between.
+    let only_act = std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("act");
+    if !only_act {
+        let (t, derived) = time(3, || {
+            relance_core::dunning::derived_sections(&conn, as_of, &Default::default()).unwrap()
         });
         note(
-            &format!(
-                "customer list, first 50 of a segment ({}) after the refresh",
-                segment.code()
-            ),
-            format!("of {}", p.total),
+            "Today's sections with the backlog, derived whole (nothing kept)",
+            format!("{} actions", derived.iter().map(|s| s.count).sum::<usize>()),
             t,
         );
-    }
+        // What the window receives of that backlog: each section's first page, every action
+        // counted and summed (the whole agenda was sent, and drawn, before Today was paged),
+        // read through the kept actions.
+        let (t, sections) = time(3, || relance_core::dunning::today(&conn, as_of).unwrap());
+        assert_eq!(
+            serde_json::to_string(&sections).unwrap(),
+            serde_json::to_string(&derived).unwrap()
+        );
+        let sent = serde_json::to_vec(&sections).unwrap().len();
+        let whole = serde_json::to_vec(&actions).unwrap().len();
+        note(
+            "Today's sections with the backlog (a page each)",
+            format!(
+                "{} of {} actions sent: {} KB, the whole agenda {} KB",
+                sections.iter().map(|s| s.actions.len()).sum::<usize>(),
+                sections.iter().map(|s| s.count).sum::<usize>(),
+                sent / 1024,
+                whole / 1024
+            ),
+            t,
+        );
+        // The same backlog grouped by the customers' payer segment (the Today screen's other
+        // view): derived whole, then read through the kept actions (each kept with its
+        // customer's stored segment) and the day's refresh of the segments.
+        let ui = relance_core::settings::ui_language(&conn);
+        let (t, derived) = time(3, || {
+            relance_core::views::today::derived_by_segment(&conn, as_of, ui, &Default::default())
+                .unwrap()
+        });
+        note(
+            "Today grouped by segment with the backlog, derived whole (nothing kept)",
+            format!("{} groups", derived.len()),
+            t,
+        );
+        let (t, groups) = time(3, || {
+            relance_core::views::today::by_segment(&conn, as_of, ui, &Default::default()).unwrap()
+        });
+        assert_eq!(
+            serde_json::to_string(&groups).unwrap(),
+            serde_json::to_string(&derived).unwrap()
+        );
+        note(
+            "Today grouped by segment with the backlog (a page each)",
+            format!(
+                "{} groups, {} of {} actions sent",
+                groups.len(),
+                groups.iter().map(|g| g.actions.len()).sum::<usize>(),
+                groups.iter().map(|g| g.count).sum::<usize>(),
+            ),
+            t,
+        );
+        // The screens as a morning opens them, after the start's refreshes: the dashboard
+        // (its forecast reads the habits the refresh stored) and Today's sanction proposals.
+        let (t, _) = time(3, || {
+            relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
+        });
+        note("dashboard screen", String::new(), t);
+        let (t, proposals) = time(3, || {
+            relance_core::views::segments::sanctions(&conn, as_of, relance_core::Lang::Fr).unwrap()
+        });
+        note(
+            "Today: sanction proposals after the refresh",
+            format!("{} at risk", proposals.len()),
+            t,
+        );
+        // The Customers screen filtered by a segment: its first page, through the refresh.
+        for segment in [
+            relance_core::views::segments::Segment::GoodPayer,
+            relance_core::views::segments::Segment::New,
+        ] {
+            let (t, p) = time(3, || {
+                relance_core::views::segments::in_segment(&conn, as_of, ui, segment, 0, 50).unwrap()
+            });
+            note(
+                &format!(
+                    "customer list, first 50 of a segment ({}) after the refresh",
+                    segment.code()
+                ),
+                format!("of {}", p.total),
+                t,
+            );
+        }
 
-    // Batches from Today: one in a hundred actions as letters, one in a hundred as e-mail
-    // drafts (each batch its own transaction: compose, PDF, archive, journal).
-    let of_channel = |letter: bool| -> Vec<String> {
-        use relance_core::dunning::scenarios::Channel;
-        let mut ids: Vec<String> = actions
-            .iter()
-            .filter(|a| !a.invoices.is_empty())
-            .filter(|a| {
-                relance_core::documents::archive::letter_kind_of(a.kind).is_some()
-                    && (a.channel == Channel::Email) != letter
-            })
-            .map(|a| a.id.clone())
-            .collect();
-        ids.truncate(actions.len() / 100);
-        ids
-    };
-    company(&conn);
-    let letters = of_channel(true);
-    let start = Instant::now();
-    let made = relance_core::documents::archive::prepare(
-        &mut conn,
-        as_of,
-        Some(&letters),
-        &mut |_, _, _| Ok(()),
-    )
-    .unwrap();
-    note(
-        "letters from Today in one batch",
-        format!("{} letters", made.len()),
-        start.elapsed(),
-    );
-    conn.execute(
-        "UPDATE customers SET email = lower(reference) || '@example.com' WHERE email = ''",
-        [],
-    )
-    .unwrap();
-    let emails = of_channel(false);
-    let start = Instant::now();
-    let batch = relance_core::documents::email::prepare(
-        &mut conn,
-        as_of,
-        Some(&emails),
-        None,
-        0,
-        relance_core::Lang::Fr,
-        &mut |_, _, _| Ok(()),
-    )
-    .unwrap();
-    note(
-        "e-mail drafts from Today in one batch",
-        format!("{} drafts", batch.prepared.len()),
-        start.elapsed(),
-    );
+        // Batches from Today: one in a hundred actions as letters, one in a hundred as e-mail
+        // drafts (each batch its own transaction: compose, PDF, archive, journal).
+        let of_channel = |letter: bool| -> Vec<String> {
+            use relance_core::dunning::scenarios::Channel;
+            let mut ids: Vec<String> = actions
+                .iter()
+                .filter(|a| !a.invoices.is_empty())
+                .filter(|a| {
+                    relance_core::documents::archive::letter_kind_of(a.kind).is_some()
+                        && (a.channel == Channel::Email) != letter
+                })
+                .map(|a| a.id.clone())
+                .collect();
+            ids.truncate(actions.len() / 100);
+            ids
+        };
+        company(&conn);
+        let letters = of_channel(true);
+        let start = Instant::now();
+        let made = relance_core::documents::archive::prepare(
+            &mut conn,
+            as_of,
+            Some(&letters),
+            &mut |_, _, _| Ok(()),
+        )
+        .unwrap();
+        note(
+            "letters from Today in one batch",
+            format!("{} letters", made.len()),
+            start.elapsed(),
+        );
+        conn.execute(
+            "UPDATE customers SET email = lower(reference) || '@example.com' WHERE email = ''",
+            [],
+        )
+        .unwrap();
+        let emails = of_channel(false);
+        let start = Instant::now();
+        let batch = relance_core::documents::email::prepare(
+            &mut conn,
+            as_of,
+            Some(&emails),
+            None,
+            0,
+            relance_core::Lang::Fr,
+            &mut |_, _, _| Ok(()),
+        )
+        .unwrap();
+        note(
+            "e-mail drafts from Today in one batch",
+            format!("{} drafts", batch.prepared.len()),
+            start.elapsed(),
+        );
+    }
     // A click on Today: one action marked done (three of them, the median), from Today as
     // it stands after the batches.
     let clicks: Vec<StdDuration> = relance_core::dunning::agenda(&conn, as_of)
@@ -789,6 +794,9 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         let start = Instant::now();
         relance_core::dunning::act(&mut conn, as_of, ids, &act).unwrap();
         note(what, format!("{} actions", ids.len()), start.elapsed());
+    }
+    if only_act {
+        return out;
     }
     let (t, after) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     note(
@@ -1097,6 +1105,44 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{moved} changed"),
         start.elapsed(),
     );
+    // A whole first start of a day, beside the ledger still open: the window's, which shows
+    // once the day's refreshes are done and takes the day's snapshot on a thread of its own
+    // (here timed after it), and the CLI's, which takes the snapshot first.
+    drop(conn);
+    let place = relance_core::store::Place::File(path.clone());
+    let day = as_of + Duration::days(2);
+    let start = Instant::now();
+    let (conn, warning) =
+        relance_core::start_with(&place, day, relance_core::DailySnapshot::Apart).unwrap();
+    assert!(warning.is_none());
+    note(
+        "a window's first start of a day (refreshes; the snapshot apart)",
+        String::new(),
+        start.elapsed(),
+    );
+    let start = Instant::now();
+    let snap = relance_core::backup::daily_apart(&path, day).unwrap();
+    assert!(snap.is_some());
+    note(
+        "the day's snapshot, taken apart (copy, check, fsync)",
+        String::new(),
+        start.elapsed(),
+    );
+    drop(conn);
+    let start = Instant::now();
+    let (conn, warning) = relance_core::start_with(
+        &place,
+        day + Duration::days(1),
+        relance_core::DailySnapshot::First,
+    )
+    .unwrap();
+    assert!(warning.is_none());
+    note(
+        "a CLI's first start of a day (the snapshot first, then the refreshes)",
+        String::new(),
+        start.elapsed(),
+    );
+    drop(conn);
     out
 }
 

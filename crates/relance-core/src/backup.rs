@@ -114,6 +114,15 @@ pub fn daily(conn: &Connection, db: &Path, today: NaiveDate) -> Result<Option<Pa
     Ok(Some(dest))
 }
 
+/// [`daily`] on a connection of its own: what the window's thread runs while the window
+/// uses the ledger (see [`crate::DailySnapshot::Apart`]). The copy is one read of the file
+/// ([`store::snapshot`]), so the window's writes meanwhile neither wait for it nor make it
+/// start over; it holds the ledger as it was when the copy began.
+pub fn daily_apart(db: &Path, today: NaiveDate) -> Result<Option<PathBuf>> {
+    let conn = store::connect(db)?;
+    daily(&conn, db, today)
+}
+
 /// The daily snapshots in `dir` that the retention rule keeps, newest first.
 fn kept_dailies(mut days: Vec<NaiveDate>) -> Vec<NaiveDate> {
     days.sort_unstable_by(|a, b| b.cmp(a));
@@ -1863,6 +1872,71 @@ mod tests {
             weekly,
             ["2026-10-23", "2026-10-18", "2026-10-11", "2026-10-04"]
         );
+    }
+
+    /// The window's start leaves the day's snapshot to its own thread
+    /// ([`crate::DailySnapshot::Apart`]); taken there while the window writes, the copy is
+    /// one read: every write goes through at once, and the copy holds one moment of the
+    /// ledger, whole.
+    #[test]
+    fn the_windows_snapshot_is_taken_apart_while_the_ledger_is_written() {
+        use crate::store::Place;
+        let dir = tempfile::tempdir().unwrap();
+        let (path, conn) = ledger(dir.path());
+        // Some weight, so that the copy lasts while the writes go on.
+        conn.execute_batch(
+            "CREATE TABLE pad (x BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO pad SELECT randomblob(8000) FROM n;",
+        )
+        .unwrap();
+        drop(conn);
+        let place = Place::File(path.clone());
+        let today = day("2026-11-23");
+        let snap = store::backups_dir(&path).join(format!("{DAILY_PREFIX}{today}.sqlite"));
+        let (conn, warning) =
+            crate::start_with(&place, today, crate::DailySnapshot::Apart).unwrap();
+        assert!(warning.is_none(), "{warning:?}");
+        assert!(
+            !snap.exists(),
+            "the window's start takes no snapshot itself"
+        );
+        crate::settings::set(&conn, "user_name", "w0").unwrap();
+        let apart = {
+            let path = path.clone();
+            std::thread::spawn(move || daily_apart(&path, today))
+        };
+        let mut writes = 0;
+        let mut slowest = std::time::Duration::ZERO;
+        while !apart.is_finished() && writes < 5000 {
+            writes += 1;
+            let t = std::time::Instant::now();
+            crate::settings::set(&conn, "user_name", &format!("w{writes}")).unwrap();
+            slowest = slowest.max(t.elapsed());
+        }
+        assert!(writes > 0, "the copy lasted while the ledger was written");
+        assert_eq!(apart.join().unwrap().unwrap(), Some(snap.clone()));
+        assert!(
+            slowest < std::time::Duration::from_secs(1),
+            "a write waited {slowest:?}"
+        );
+        let copy = crate::open(&snap).unwrap();
+        let name = crate::settings::value(&copy, "user_name").unwrap();
+        let k: usize = name.trim_start_matches('w').parse().unwrap();
+        assert!(
+            k <= writes,
+            "the copy holds a moment of the ledger ({name}, {writes} writes)"
+        );
+        assert_eq!(
+            contents(&copy).unwrap().customers,
+            contents(&conn).unwrap().customers
+        );
+        // The CLI's start takes it first, as before.
+        let next = today + chrono::Duration::days(1);
+        drop(crate::start_with(&place, next, crate::DailySnapshot::First).unwrap());
+        assert!(store::backups_dir(&path)
+            .join(format!("{DAILY_PREFIX}{next}.sqlite"))
+            .exists());
     }
 
     #[test]

@@ -60,16 +60,49 @@ fn opened(connect: impl FnOnce() -> Result<Connection>) -> Result<Connection> {
     Ok(conn)
 }
 
-/// What both shells do at start: [`open`], then take the day's automatic snapshot
-/// ([`backup::daily`]) and refresh the payer segments ([`daily::refresh_segments`]). A snapshot that cannot be written does not stop the user working:
-/// it comes back as a warning to show.
+/// When a start takes the day's automatic snapshot of a ledger file ([`backup::daily`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DailySnapshot {
+    /// Before the day's refreshes, the start waiting for it: the CLI, whose process may end
+    /// as soon as its command is done.
+    First,
+    /// Not at all: the caller takes it apart, while the ledger is used
+    /// ([`backup::daily_apart`], the window's own thread). At a million invoices the copy,
+    /// its check and its flush take about 33 s: the window's first start of the day waited
+    /// for them before it showed.
+    Apart,
+}
+
+/// What the CLI does at start: [`open`], take the day's automatic snapshot
+/// ([`backup::daily`]), then the day's refreshes (see [`start_at`]). A snapshot that cannot
+/// be written does not stop the user working: it comes back as a warning to show.
 pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Option<Error>)> {
-    let mut conn = open(path)?;
+    start_file(path, today, DailySnapshot::First)
+}
+
+fn start_file(
+    path: &Path,
+    today: chrono::NaiveDate,
+    snapshot: DailySnapshot,
+) -> Result<(Connection, Option<Error>)> {
+    let conn = open(path)?;
     // Files a write committed but did not get to name before it was stopped.
     let warning = store::finish_pending(&conn).err();
-    let warning = warning.or_else(|| backup::daily(&conn, path, today).err());
-    // The day's payer segments (a change is a history entry). Like the snapshot, a failure
-    // here does not stop the user working.
+    let warning = match snapshot {
+        DailySnapshot::First => warning.or_else(|| backup::daily(&conn, path, today).err()),
+        DailySnapshot::Apart => warning,
+    };
+    Ok(refreshed(conn, today, warning))
+}
+
+/// The day's refreshes of a start, each a transaction of its own; the first failure is the
+/// warning (a failure here does not stop the user working).
+fn refreshed(
+    mut conn: Connection,
+    today: chrono::NaiveDate,
+    warning: Option<Error>,
+) -> (Connection, Option<Error>) {
+    // The day's payer segments (a change is a history entry).
     let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
     // Today's wake dates (the segments just refreshed may have changed some scenarios) and
     // the day's actions kept for Today.
@@ -78,7 +111,7 @@ pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Optio
     let warning = warning.or_else(|| bank::book::refresh_words(&mut conn).err());
     // The groups of the statement lines waiting, kept for the Bank screen.
     let warning = warning.or_else(|| bank::kept::fold(&mut conn).err());
-    Ok((conn, warning))
+    (conn, warning)
 }
 
 /// [`start`] for a ledger wherever it lives. On a server there is no daily snapshot onto
@@ -88,16 +121,21 @@ pub fn start_at(
     place: &store::Place,
     today: chrono::NaiveDate,
 ) -> Result<(Connection, Option<Error>)> {
+    start_with(place, today, DailySnapshot::First)
+}
+
+/// [`start_at`], a file's daily snapshot taken as `snapshot` says (the window: apart).
+pub fn start_with(
+    place: &store::Place,
+    today: chrono::NaiveDate,
+    snapshot: DailySnapshot,
+) -> Result<(Connection, Option<Error>)> {
     match place {
-        store::Place::File(path) => start(path, today),
+        store::Place::File(path) => start_file(path, today, snapshot),
         store::Place::Server(address) => {
-            let mut conn = open_server(address)?;
+            let conn = open_server(address)?;
             let warning = store::finish_pending(&conn).err();
-            let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
-            let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
-            let warning = warning.or_else(|| bank::book::refresh_words(&mut conn).err());
-            let warning = warning.or_else(|| bank::kept::fold(&mut conn).err());
-            Ok((conn, warning))
+            Ok(refreshed(conn, today, warning))
         }
     }
 }

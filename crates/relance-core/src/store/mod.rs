@@ -310,8 +310,23 @@ pub fn snapshot(conn: &Connection, dest: &Path) -> Result<u64> {
     write_whole_file(dest, |tmp| {
         let mut copy = rusqlite::Connection::open(tmp)?;
         let b = rusqlite::backup::Backup::new(source, &mut copy)?;
-        b.run_to_completion(1024, Duration::from_millis(0), None)?;
-        Ok(())
+        // Every page in one step, so one read of the file (WAL: writers go on meanwhile).
+        // Step by step, a commit by another connection between two steps starts the copy
+        // over: a snapshot taken beside a window that writes might never end.
+        // Busy or locked (another connection's checkpoint, a restore): tried again for up
+        // to a minute.
+        for _ in 0..3000 {
+            match b.step(-1)? {
+                rusqlite::backup::StepResult::Done => return Ok(()),
+                rusqlite::backup::StepResult::More => {}
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("the ledger stayed busy for a minute".into()),
+        )
+        .into())
     })
 }
 
