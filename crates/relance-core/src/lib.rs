@@ -68,8 +68,8 @@ pub enum DailySnapshot {
     First,
     /// Not at all: the caller takes it apart, while the ledger is used
     /// ([`backup::daily_apart`], the window's own thread). At a million invoices the copy,
-    /// its check and its flush take about 33 s: the window's first start of the day waited
-    /// for them before it showed.
+    /// its check and its flush take about half a minute: the window's first start of the
+    /// day waited for them before it showed.
     Apart,
 }
 
@@ -77,41 +77,39 @@ pub enum DailySnapshot {
 /// ([`backup::daily`]), then the day's refreshes (see [`start_at`]). A snapshot that cannot
 /// be written does not stop the user working: it comes back as a warning to show.
 pub fn start(path: &Path, today: chrono::NaiveDate) -> Result<(Connection, Option<Error>)> {
-    start_file(path, today, DailySnapshot::First)
+    start_with(
+        &store::Place::File(path.to_path_buf()),
+        today,
+        DailySnapshot::First,
+    )
 }
 
-fn start_file(
-    path: &Path,
-    today: chrono::NaiveDate,
-    snapshot: DailySnapshot,
-) -> Result<(Connection, Option<Error>)> {
-    let conn = open(path)?;
-    // Files a write committed but did not get to name before it was stopped.
-    let warning = store::finish_pending(&conn).err();
-    let warning = match snapshot {
-        DailySnapshot::First => warning.or_else(|| backup::daily(&conn, path, today).err()),
-        DailySnapshot::Apart => warning,
+/// The first half of a start, what the window waits for before it shows: the ledger opened
+/// (migrated, or refused when moved to a server) and what a write committed but did not get
+/// to name before it was stopped filed (a failure there is the warning).
+pub fn open_at(place: &store::Place) -> Result<(Connection, Option<Error>)> {
+    let conn = match place {
+        store::Place::File(path) => open(path)?,
+        store::Place::Server(address) => open_server(address)?,
     };
-    Ok(refreshed(conn, today, warning))
+    let warning = store::finish_pending(&conn).err();
+    Ok((conn, warning))
 }
 
-/// The day's refreshes of a start, each a transaction of its own; the first failure is the
-/// warning (a failure here does not stop the user working).
-fn refreshed(
-    mut conn: Connection,
-    today: chrono::NaiveDate,
-    warning: Option<Error>,
-) -> (Connection, Option<Error>) {
+/// The second half of a start: the day's refreshes, each a transaction of its own; returns
+/// the first failure (a failure here does not stop the user working). The window runs them
+/// once it shows, holding the ledger, so that its first reads wait for them.
+pub fn refresh_start(conn: &mut Connection, today: chrono::NaiveDate) -> Option<Error> {
     // The day's payer segments (a change is a history entry).
-    let warning = warning.or_else(|| daily::refresh_segments(&mut conn, today).err());
-    // Today's wake dates (the segments just refreshed may have changed some scenarios) and
-    // the day's actions kept for Today.
-    let warning = warning.or_else(|| dunning::refresh_day(&mut conn, today).err());
-    // The name words of the customers added or renamed since (the bank matcher's).
-    let warning = warning.or_else(|| bank::book::refresh_words(&mut conn).err());
-    // The groups of the statement lines waiting, kept for the Bank screen.
-    let warning = warning.or_else(|| bank::kept::fold(&mut conn).err());
-    (conn, warning)
+    daily::refresh_segments(conn, today)
+        .err()
+        // Today's wake dates (the segments just refreshed may have changed some scenarios)
+        // and the day's actions kept for Today.
+        .or_else(|| dunning::refresh_day(conn, today).err())
+        // The name words of the customers added or renamed since (the bank matcher's).
+        .or_else(|| bank::book::refresh_words(conn).err())
+        // The groups of the statement lines waiting, kept for the Bank screen.
+        .or_else(|| bank::kept::fold(conn).err())
 }
 
 /// [`start`] for a ledger wherever it lives. On a server there is no daily snapshot onto
@@ -124,20 +122,22 @@ pub fn start_at(
     start_with(place, today, DailySnapshot::First)
 }
 
-/// [`start_at`], a file's daily snapshot taken as `snapshot` says (the window: apart).
+/// [`open_at`], a file's daily snapshot taken as `snapshot` says, then [`refresh_start`]
+/// (the first warning stops what follows, as it always did).
 pub fn start_with(
     place: &store::Place,
     today: chrono::NaiveDate,
     snapshot: DailySnapshot,
 ) -> Result<(Connection, Option<Error>)> {
-    match place {
-        store::Place::File(path) => start_file(path, today, snapshot),
-        store::Place::Server(address) => {
-            let conn = open_server(address)?;
-            let warning = store::finish_pending(&conn).err();
-            Ok(refreshed(conn, today, warning))
+    let (mut conn, warning) = open_at(place)?;
+    let warning = match (place, snapshot) {
+        (store::Place::File(path), DailySnapshot::First) => {
+            warning.or_else(|| backup::daily(&conn, path, today).err())
         }
-    }
+        _ => warning,
+    };
+    let warning = warning.or_else(|| refresh_start(&mut conn, today));
+    Ok((conn, warning))
 }
 
 /// [`open`] for the shared ledger on a PostgreSQL server (`postgres://…`): connects,

@@ -22,10 +22,12 @@ export function isForm(route: string): boolean {
 }
 
 /** What, found on a screen, says the person is in the middle of something: an open dialog,
- *  a row's "…" menu open under their pointer, a form opened on a row (a skip's reason, a
- *  snooze's date; the focus may have left it, what is typed in it is still theirs), or an
- *  undo still offered. */
-export const IN_HAND = ['dialog[open]', '[role="menu"]', '.inline-form', '[data-testid="undo-bar"]'];
+ *  a row's "…" menu open under their pointer, a form open on the screen (a payment on an
+ *  invoice, a skip's reason on a row; the focus may have left it, what is typed in it is
+ *  still theirs), a question or a selection waiting for them (`data-in-hand`: a letter being
+ *  prepared, Today's selected rows, a confirmation), or an undo still offered. A screen
+ *  that only shows holds none of these. */
+export const IN_HAND = ['dialog[open]', '[role="menu"]', 'main form', '.inline-form', '[data-in-hand]', '[data-testid="undo-bar"]'];
 
 /** Whether redrawing the screen now could lose something: a form, a field being typed in,
  *  or something in hand (`IN_HAND`). */

@@ -30,6 +30,9 @@ describe('a change made elsewhere', () => {
     expect(busy('today', page('BODY', ['dialog[open]']))).toBe(true);
     expect(busy('today', page('BUTTON', ['[data-testid="undo-bar"]']))).toBe(true);
     expect(busy('today', page('BUTTON', ['[role="menu"]']))).toBe(true);
+    // A payment form open on an invoice; a letter being prepared, rows selected on Today.
+    expect(busy('invoice', page('BODY', ['main form']))).toBe(true);
+    expect(busy('today', page('BUTTON', ['[data-in-hand]']))).toBe(true);
     // Something else found on the page is no reason to wait.
     expect(busy('today', page('BODY', ['dialog', '.card']))).toBe(false);
   });
