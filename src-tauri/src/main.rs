@@ -55,43 +55,27 @@ fn main() {
     };
     // The day's refreshes hold the ledger from before the window shows, so its first reads
     // wait for them (the window says it is loading); then the day's snapshot of a file, on a
-    // connection of its own while the window works. At a million invoices the window waited
+    // connection of its own while the window works (`Ledger::keep_day`, which runs them
+    // again whenever another ledger opens or the day turns). At a million invoices the window waited
     // 4.8 s for the refreshes and 18-33 s more for the snapshot of the first start of a day
     // before it showed at all.
+    // Where the ledger is, read before the start's thread holds it.
+    let db = commands::Db::new(ledger.clone());
     let (held, hold) = std::sync::mpsc::channel();
     let starting = ledger.clone();
-    let snapshot_of = match &place {
-        relance_core::store::Place::File(path) => Some(path.clone()),
-        relance_core::store::Place::Server(_) => None,
-    };
     std::thread::spawn(move || {
-        {
-            let mut g = starting.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = held.send(());
-            let warning = warning.or_else(|| relance_core::refresh_start(&mut g.conn, today));
-            if let Some(w) = warning {
-                eprintln!(
-                    "Relance: filing a stopped write or a day's refresh failed: {}",
-                    w.message(relance_core::Lang::En)
-                );
-            }
+        let mut g = starting.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = held.send(());
+        if let Some(w) = warning {
+            commands::said("filing a stopped write failed", &w);
         }
-        if let Some(path) = snapshot_of {
-            if let Err(e) = relance_core::backup::daily_apart(&path, today) {
-                eprintln!(
-                    "Relance: automatic backup failed: {}",
-                    e.message(relance_core::Lang::En)
-                );
-            }
-        }
+        g.keep_day(today);
     });
     let _ = hold.recv();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
-        .manage(commands::Db {
-            ledger: ledger.clone(),
-        })
+        .manage(db)
         .setup(move |app| {
             // Someone else's commits (another window, another person) refresh this one.
             changes::watch(app.handle().clone(), ledger);

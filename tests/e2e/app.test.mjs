@@ -1177,6 +1177,19 @@ test('First run: set up the company (each field checked as typed), try the demo,
   });
 });
 
+test('First run: the company set up from elsewhere (the CLI) shows at once while the form is untouched', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
+  const db = path.join(dir, 'relance.sqlite');
+  const cli = process.env.RELANCE_CLI_BINARY ?? path.join(path.dirname(APP), 'relance');
+  await withApp(4474, { RELANCE_DB: db }, async (d) => {
+    await d.find('[data-testid="company-setup"]', 'the company form first');
+    // Nothing typed in it: no reason to wait, Today follows by itself (no bar to click).
+    execFileSync(cli, ['--db', db, 'settings', 'set', 'company_name', 'Menuiserie Roux'], { env: { ...process.env, RELANCE_TODAY: TODAY } });
+    await d.waitText('[data-testid="company-ready"]', 'Menuiserie Roux est enregistrée');
+    assert.equal((await d.findAll('[data-testid="stale-bar"]')).length, 0);
+  });
+});
+
 test('Mistakes: a customer and an invoice entered by mistake deleted, one with a history refused saying what to do, a customer archived and brought back', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');

@@ -11,11 +11,8 @@ use tauri::State;
 
 #[tauri::command]
 pub async fn app_info(db: State<'_, Db>) -> ApiResult<AppInfo> {
-    let (db_path, shared) = {
-        let l = db.lock();
-        (l.shown(), l.server.is_some())
-    };
-    let in_demo = db.demo();
+    let at = db.at();
+    let (db_path, shared, in_demo) = (at.shown, at.shared, at.demo);
     with_db(&db, move |conn| {
         let (customers, invoices) = relance_core::app::counts(conn)?;
         Ok(AppInfo {
@@ -43,10 +40,14 @@ where
     F: FnOnce(&mut super::Ledger) -> relance_core::Result<T> + Send + 'static,
 {
     let ledger = std::sync::Arc::clone(&db.ledger);
+    let at = std::sync::Arc::clone(&db.at);
     tauri::async_runtime::spawn_blocking(move || {
         let mut guard = ledger.lock().unwrap_or_else(|p| p.into_inner());
         let lang = relance_core::settings::ui_language(&guard.conn);
-        f(&mut guard).map_err(|e| ApiError::from_error(&e, lang))
+        let done = f(&mut guard).map_err(|e| ApiError::from_error(&e, lang));
+        // The ledger may be another now: where it is follows, before anyone else reads it.
+        *at.lock().unwrap_or_else(|p| p.into_inner()) = super::At::of(&guard);
+        done
     })
     .await
     .map_err(|e| {
@@ -91,6 +92,7 @@ pub async fn load_demo(db: State<'_, Db>) -> ApiResult<DemoReport> {
             session: None,
             owner: ledger.owner.clone(),
             suspect: false,
+            day: None,
         };
         Ok(report)
     })

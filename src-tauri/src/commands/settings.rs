@@ -104,15 +104,23 @@ pub async fn check_server(
     db: State<'_, Db>,
     address: String,
 ) -> ApiResult<relance_core::app::ServerCheck> {
-    // Not through the ledger: a server slow to answer must not hold the window's work.
-    let lang = relance_core::settings::ui_language(&db.lock().conn);
+    // Not through the ledger: a server slow to answer must not hold the window's work (the
+    // ledger is held only to read the interface's language).
+    let ledger = std::sync::Arc::clone(&db.ledger);
     tauri::async_runtime::spawn_blocking(move || {
+        let lang = {
+            let g = ledger.lock().unwrap_or_else(|p| p.into_inner());
+            relance_core::settings::ui_language(&g.conn)
+        };
         relance_core::app::check_server(&address)
             .map_err(|e| relance_core::ApiError::from_error(&e, lang))
     })
     .await
     .map_err(|e| {
-        relance_core::ApiError::from_error(&Error::Io(std::io::Error::other(e.to_string())), lang)
+        relance_core::ApiError::from_error(
+            &Error::Io(std::io::Error::other(e.to_string())),
+            relance_core::Lang::En,
+        )
     })?
 }
 

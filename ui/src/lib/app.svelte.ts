@@ -27,7 +27,7 @@ export function isForm(route: string): boolean {
  *  still theirs), a question or a selection waiting for them (`data-in-hand`: a letter being
  *  prepared, Today's selected rows, a confirmation), or an undo still offered. A screen
  *  that only shows holds none of these. */
-export const IN_HAND = ['dialog[open]', '[role="menu"]', 'main form', '.inline-form', '[data-in-hand]', '[data-testid="undo-bar"]'];
+export const IN_HAND = ['dialog[open]', '[role="menu"]', 'main form:not(.company-setup)', '.inline-form', '[data-in-hand]', '[data-testid="undo-bar"]'];
 
 /** Whether redrawing the screen now could lose something: a form, a field being typed in,
  *  or something in hand (`IN_HAND`). */
