@@ -129,6 +129,7 @@ impl Connection {
 
     /// Runs one statement; returns how many rows it changed.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
+        ran();
         match &self.engine {
             // Cached as a server's statements are: a bulk write runs the same statements
             // once per row, and parsing each again cost more than running it (measured).
@@ -142,6 +143,7 @@ impl Connection {
 
     /// Runs several statements separated by semicolons, without parameters.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        ran();
         match &self.engine {
             Engine::Sqlite(db) => db.execute_batch(sql),
             Engine::Postgres(s) => s.batch(sql),
@@ -167,9 +169,11 @@ impl Connection {
     {
         match &self.engine {
             Engine::Sqlite(db) if !is_pragma(sql) => {
+                ran();
                 params.with_values(|v| db.prepare_cached(sql)?.query_row(v, |r| f(&Row::Sqlite(r))))
             }
             Engine::Sqlite(db) => {
+                ran();
                 params.with_values(|v| db.query_row(sql, v, |r| f(&Row::Sqlite(r))))
             }
             Engine::Postgres(_) => self.prepare(sql)?.query_row(params, f),
@@ -421,6 +425,7 @@ impl<'c> Stmt<'c> {
 impl Statement<'_> {
     /// Runs the statement; returns how many rows it changed.
     pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
+        ran();
         match self.st.get() {
             Ready::Sqlite(st) => params.with_values(|v| st.execute(v)),
             Ready::Pg(s, sql) => params.with_values(|v| s.execute(sql, v)),
@@ -441,6 +446,7 @@ impl Statement<'_> {
 
     /// Runs the query; its rows are read one by one with [`Rows::next`].
     pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
+        ran();
         Ok(match self.st.get() {
             Ready::Sqlite(st) => Rows::Sqlite(params.with_values(|v| st.query(v))?),
             Ready::Pg(s, sql) => Rows::Pg {
@@ -457,7 +463,10 @@ impl Statement<'_> {
         F: FnOnce(&Row<'_>) -> Result<T>,
     {
         match self.st.get() {
-            Ready::Sqlite(st) => params.with_values(|v| st.query_row(v, |r| f(&Row::Sqlite(r)))),
+            Ready::Sqlite(st) => {
+                ran();
+                params.with_values(|v| st.query_row(v, |r| f(&Row::Sqlite(r))))
+            }
             Ready::Pg(..) => {
                 let mut rows = self.query(params)?;
                 match rows.next()? {
@@ -735,6 +744,25 @@ pub fn id_list(ids: &[i64]) -> String {
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+thread_local! {
+    static RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// One statement run: a round trip on a server (counted by the tests, [`runs`]).
+#[inline]
+fn ran() {
+    #[cfg(test)]
+    RUNS.with(|r| r.set(r.get() + 1));
+}
+
+/// How many statements this thread ran so far: what a test compares, since on a server each
+/// is a round trip (`views::growth`).
+#[cfg(test)]
+pub(crate) fn runs() -> u64 {
+    RUNS.with(std::cell::Cell::get)
 }
 
 /// Parameters from an iterator (see [`ParamsFromIter`]).
