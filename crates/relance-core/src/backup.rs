@@ -127,7 +127,7 @@ pub fn daily_apart(db: &Path, today: NaiveDate) -> Result<Option<PathBuf>> {
     }
     let conn = Connection::open_sqlite_file(db, true)?;
     if let Some(c) = conn.sqlite() {
-        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        c.busy_timeout(store::BUSY_TIMEOUT)?;
     }
     daily(&conn, db, today)
 }

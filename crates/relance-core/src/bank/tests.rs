@@ -1349,6 +1349,43 @@ mod ledger {
         }
     }
 
+    /// A fold clears every change it read, however many (they are cleared a few hundred a
+    /// statement), and those only.
+    #[test]
+    fn a_fold_clears_every_change_it_read() {
+        let mut conn = ledger();
+        super::super::kept::fold(&mut conn).unwrap();
+        let logged = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT COUNT(*) FROM bank_book_changes", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(logged(&conn), 0);
+        for k in 0..701 {
+            let number = format!("BULK-{k:04}");
+            crate::invoices::create(
+                &conn,
+                &inv(&number, "ACME", "2026-01-05", "2026-02-04", "10.00"),
+                day("2026-03-01"),
+            )
+            .unwrap();
+        }
+        assert!(logged(&conn) >= 701, "{}", logged(&conn));
+        super::super::kept::fold(&mut conn).unwrap();
+        assert_eq!(logged(&conn), 0);
+        let kept = super::super::kept::Kept::read(&conn).unwrap();
+        assert!(kept.is_some_and(|k| k.touched.is_empty()));
+        // A change logged after a fold waits for the next one.
+        crate::invoices::create(
+            &conn,
+            &inv("BULK-LATE", "ACME", "2026-01-05", "2026-02-04", "10.00"),
+            day("2026-03-01"),
+        )
+        .unwrap();
+        assert_eq!(logged(&conn), 1);
+        super::super::kept::fold(&mut conn).unwrap();
+        assert_eq!(logged(&conn), 0);
+    }
+
     /// Each customer's name words are kept as the matcher folds them, written for the
     /// customers marked (added, renamed) by a refresh or for everyone by a rebuild, and
     /// forgotten with the customer; `verify_words` compares them with the names.

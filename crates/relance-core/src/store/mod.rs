@@ -616,8 +616,11 @@ pub fn connect_in_memory() -> Result<Connection> {
 /// [`configure`].
 const CACHE_SIZE: i64 = -262_144;
 
+/// How long a connection to a ledger file waits for another one's lock before it says busy.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn configure(conn: &mut rusqlite::Connection, wal: bool) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // Every `conn.transaction()` takes the write lock at BEGIN, waiting up to the busy
     // timeout. A DEFERRED transaction reads first and upgrades later; in WAL mode an upgrade
     // after another process committed fails at once with SQLITE_BUSY (the timeout cannot
