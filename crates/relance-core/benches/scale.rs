@@ -440,7 +440,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     }
     // `RELANCE_BENCH_ONLY=start`: a first start of a day alone, on the imported ledger.
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("start") {
-        start_figures(&path, conn, as_of, &mut note);
+        drop(start_figures(&path, conn, as_of, &mut note));
         return out;
     }
     // No ANALYZE: the app never gathers SQLite's statistics, so its plans are the
@@ -980,12 +980,6 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{:.0} MB", s.size_bytes as f64 / 1e6),
         start.elapsed(),
     );
-    for (what, file, on_server) in server(&mut conn, as_of) {
-        if let Some(file) = file {
-            note(&format!("file: {what}"), String::new(), file);
-        }
-        note(&format!("server: {what}"), String::new(), on_server);
-    }
     // The Bank screen after a statement of one line per ten invoices (10,000 | 100,000),
     // its sure matches applied on import: the rest waits for the owner (partial payments
     // proposed, unknown payers); a first page of each group, a later page of the matched
@@ -1110,7 +1104,14 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         format!("{moved} changed"),
         start.elapsed(),
     );
-    start_figures(&path, conn, as_of, &mut note);
+    let mut conn = start_figures(&path, conn, as_of, &mut note);
+    // Last: the ledger moves onto the server (a file moved opens no more).
+    for (what, file, on_server) in server(&mut conn, as_of) {
+        if let Some(file) = file {
+            note(&format!("file: {what}"), String::new(), file);
+        }
+        note(&format!("server: {what}"), String::new(), on_server);
+    }
     out
 }
 
@@ -1121,7 +1122,7 @@ fn start_figures(
     conn: relance_core::Connection,
     as_of: NaiveDate,
     note: &mut dyn FnMut(&str, String, StdDuration),
-) {
+) -> relance_core::Connection {
     // A whole first start of a day: the window's, which shows once the ledger is open, then
     // runs the day's refreshes (its first reads waiting for them) and takes the day's
     // snapshot on a connection of its own (here timed one after the other), and the CLI's,
@@ -1166,7 +1167,7 @@ fn start_figures(
         String::new(),
         start.elapsed(),
     );
-    drop(conn);
+    conn
 }
 
 fn main() {

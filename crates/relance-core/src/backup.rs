@@ -331,11 +331,13 @@ pub fn backup_server(conn: &mut Connection, out: &Path) -> Result<(Snapshot, Tra
 /// Compares every invoice's balance as each ledger derives it from its settlements (not
 /// from the cached settled amount); returns how many were compared.
 fn same_balances(a: &Connection, b: &Connection) -> Result<i64> {
-    const SQL: &str = "SELECT i.id, COALESCE(i.number, ''), i.total_minor - COALESCE(
-            (SELECT SUM(s.amount_minor) FROM settlements s WHERE s.invoice_id = i.id), 0)
-          FROM invoices i ORDER BY i.id";
+    let sql = format!(
+        "SELECT i.id, COALESCE(i.number, ''), i.total_minor - ({})
+           FROM invoices i ORDER BY i.id",
+        crate::invoices::settled_sql(None)
+    );
     let read = |c: &Connection| -> Result<Vec<(i64, String, i64)>> {
-        Ok(c.prepare(SQL)?
+        Ok(c.prepare(&sql)?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<crate::store::sql::Result<_>>()?)
     };

@@ -106,9 +106,6 @@ fn all_changes(conn: &Connection) -> Result<Vec<Change>> {
     Ok(changes(conn, None)?.unwrap_or_default())
 }
 
-/// How many changes one statement clears.
-const CLEAR_CHUNK: usize = 300;
-
 /// A reading maps up to this many changes to the lines they touch; above, it derives.
 const CHANGES_READ_UP_TO: usize = 10_000;
 
@@ -224,10 +221,23 @@ fn waiting_among(conn: &Connection, ids: &BTreeSet<i64>) -> Result<Vec<(i64, Lin
     Ok(out)
 }
 
+/// Every change logged since the last fold, cleared in the same statement (in the caller's
+/// transaction: a fold that fails leaves them logged). Cleared one statement each, the
+/// 10,000 a start's name words log cost a second of round trips on a server; a few hundred
+/// a statement, SQLite read the whole table for each statement's terms.
+fn take_changes(tx: &Connection) -> Result<Vec<Change>> {
+    let mut taken: Vec<Change> = tx
+        .prepare("DELETE FROM bank_book_changes WHERE true RETURNING kind, value, seq")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    taken.sort_unstable();
+    Ok(taken)
+}
+
 /// Writes the kept rows of the changes logged so far and clears those changes, in the
 /// caller's transaction. Returns how many waiting lines it proposed again.
 pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
-    let changes = all_changes(tx)?;
+    let changes = take_changes(tx)?;
     if changes.is_empty() {
         return Ok(0);
     }
@@ -268,31 +278,6 @@ pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
         for (kind, value) in asks_of(l) {
             ask.execute(params![kind, value, id])?;
         }
-    }
-    // Each change cleared as it was read (a change logged again since has another seq),
-    // a few hundred a statement: one a time, the 10,000 a start's name words log cost a
-    // second of round trips on a server.
-    for chunk in changes.chunks(CLEAR_CHUNK) {
-        let mut args: Vec<&dyn crate::store::sql::ToSql> = Vec::with_capacity(chunk.len() * 3);
-        let mut terms = Vec::with_capacity(chunk.len());
-        for (kind, value, seq) in chunk {
-            let n = args.len();
-            terms.push(format!(
-                "(kind = ?{} AND value = ?{} AND seq = ?{})",
-                n + 1,
-                n + 2,
-                n + 3
-            ));
-            args.extend([
-                kind as &dyn crate::store::sql::ToSql,
-                value as &dyn crate::store::sql::ToSql,
-                seq as &dyn crate::store::sql::ToSql,
-            ]);
-        }
-        tx.execute(
-            &format!("DELETE FROM bank_book_changes WHERE {}", terms.join(" OR ")),
-            &args[..],
-        )?;
     }
     Ok(lines.len())
 }

@@ -637,6 +637,55 @@ fn refuse_rename_once_named(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// SQL: what settled the invoice `i` (by the date literal `day` when given), summed from
+/// the facts the `settlements` view gathers: allocations, credit notes, settlement
+/// differences, less those of a reversed payment (from the later of the two dates), each
+/// table through its invoice's index. Summed through the view, SQLite did not always carry
+/// the invoice into it: each invoice then read every allocation up to the date (the aged
+/// balance of a day before a payment ran for more than ten minutes at 100,000 invoices).
+pub fn settled_sql(day: Option<&str>) -> String {
+    let by = |alias: &str| day.map_or(String::new(), |d| format!(" AND {alias}.date <= {d}"));
+    let sum = |from: &str, alias: &str, extra: String| {
+        format!(
+            "COALESCE((SELECT SUM({alias}.amount_minor) FROM {from} \
+              WHERE {alias}.invoice_id = i.id{}{extra}), 0)",
+            by(alias)
+        )
+    };
+    let added = [
+        sum(
+            "allocations a INDEXED BY allocations_invoice",
+            "a",
+            String::new(),
+        ),
+        sum(
+            "credit_notes n INDEXED BY credit_notes_invoice",
+            "n",
+            String::new(),
+        ),
+        sum(
+            "settlement_differences d INDEXED BY settlement_differences_invoice",
+            "d",
+            String::new(),
+        ),
+    ];
+    let reversed = [
+        sum(
+            "allocations a INDEXED BY allocations_invoice \
+             CROSS JOIN payment_reversals r ON r.payment_id = a.payment_id",
+            "a",
+            by("r"),
+        ),
+        sum(
+            "settlement_differences d INDEXED BY settlement_differences_invoice \
+             CROSS JOIN payment_reversals r ON r.payment_id = d.payment_id",
+            "d",
+            by("r"),
+        ),
+    ];
+    format!("({} - {})", added.join(" + "), reversed.join(" - "))
+}
+
 /// Invoices read as of a date: every figure counts each fact by its own date. A payment
 /// allocation or credit note dated after the date, a dispute opened after it (or resolved by
 /// it), a write-off or hand-over recorded after it did not exist then; an invoice issued after
@@ -674,10 +723,7 @@ impl AsOf {
             )?
             .query_row([date.to_string()], |r| r.get(0))?;
         let settled = if later {
-            format!(
-                "COALESCE((SELECT SUM(s.amount_minor) FROM settlements s \
-                   WHERE s.invoice_id = i.id AND s.date <= {day}), 0)"
-            )
+            settled_sql(Some(&day))
         } else {
             "i.settled_minor".to_string()
         };

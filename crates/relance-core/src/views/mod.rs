@@ -397,6 +397,96 @@ mod growth {
         assert!(grew.is_empty(), "{}", grew.join("\n"));
     }
 
+    /// A whole report costs in proportion to the invoices, on any date: the aged balance of
+    /// a day after which something was paid reads what settled each invoice by the date.
+    /// SQLite did not carry the invoice into the settlements' view, so each invoice read
+    /// every allocation up to the date (the report of a day before a payment, at 100,000
+    /// invoices, ran for more than ten minutes).
+    #[test]
+    fn the_aged_balance_of_a_past_day_costs_what_it_sums() {
+        let as_of = day("2026-11-30");
+        let (_small_dir, mut small) = ledger(100, as_of);
+        let (_large_dir, mut large) = ledger(400, as_of);
+        let before = as_of - Duration::days(61);
+        for c in [&small, &large] {
+            let later: bool = c
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM allocations WHERE date > ?1)",
+                    [before.to_string()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert!(later, "a payment after the day");
+        }
+        let read = |c: &Connection| drop(super::aged::aged_balance(c, before, None).unwrap());
+        read(&small);
+        read(&large);
+        let (s, l) = (steps(&mut small, &read), steps(&mut large, &read));
+        eprintln!("the aged balance of a past day: {s} steps → {l}");
+        assert!(l < 6 * s, "{s} steps for 100 customers, {l} for 400");
+    }
+
+    /// What settled an invoice by a date is read through each settlement table's index on
+    /// the invoice, whatever the data: through the `settlements` view, SQLite planned each
+    /// invoice's sum as a read of every allocation up to the date (`allocations_by_date`)
+    /// on the ledger where that report hung, though not on the small ones above.
+    #[test]
+    fn what_settled_an_invoice_by_a_date_is_read_by_its_invoice() {
+        let as_of = day("2026-11-30");
+        let (_dir, conn) = ledger(20, as_of);
+        for day in [Some("'2026-10-01'"), None] {
+            let settled = crate::invoices::settled_sql(day);
+            let plan: Vec<String> = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN SELECT {settled} FROM invoices i"
+                ))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let reads: Vec<&String> = plan
+                .iter()
+                .filter(|l| l.starts_with("SEARCH") || l.starts_with("SCAN"))
+                .filter(|l| !l.contains(" i") && !l.contains(" r "))
+                .collect();
+            assert_eq!(reads.len(), 5, "{plan:#?}");
+            for l in reads {
+                assert!(l.contains("(invoice_id=?)"), "{day:?}: {l}\n{plan:#?}");
+            }
+        }
+    }
+
+    /// A write over many rows costs in proportion to them: a bank fold of four times the
+    /// changes takes about four times the steps, not sixteen (its clearing, a few hundred
+    /// changes a statement, made SQLite read every change logged for each statement: a
+    /// start after the name words of 100,000 customers ran for more than ten minutes).
+    #[test]
+    fn a_fold_costs_what_it_folds() {
+        let as_of = day("2026-11-30");
+        let (_small_dir, mut small) = ledger(100, as_of);
+        let (_large_dir, mut large) = ledger(400, as_of);
+        let logged = |c: &Connection| -> i64 {
+            c.query_row("SELECT COUNT(*) FROM bank_book_changes", [], |r| r.get(0))
+                .unwrap()
+        };
+        let (s_logged, l_logged) = (logged(&small), logged(&large));
+        assert!(
+            l_logged >= 4 * s_logged - 4,
+            "{s_logged} then {l_logged} changes"
+        );
+        let fold = |c: &Connection| {
+            crate::bank::kept::fold_in(c).unwrap();
+        };
+        let (s, l) = (steps(&mut small, &fold), steps(&mut large, &fold));
+        eprintln!("a fold: {s} steps ({s_logged} changes) → {l} ({l_logged})");
+        assert_eq!((logged(&small), logged(&large)), (0, 0));
+        assert!(
+            l < 6 * s,
+            "{s} steps for {s_logged} changes, {l} for {l_logged}"
+        );
+    }
+
     /// What a screen shows of a long Today is read in as many statements whatever it shows:
     /// on a server each statement is a round trip (the history of the customers shown read
     /// invoice by invoice made Today's sections 468 round trips, 110 ms at 100,000 invoices,
