@@ -1,6 +1,6 @@
 //! First run and data: app information, demo data, CSV import and export, backups.
 
-use super::{today, with_db, ApiResult, Db};
+use super::{today, with_db, with_db_at, ApiResult, Db};
 use relance_core::app::AppInfo;
 use relance_core::backup::{self, RestorePreview, RestoreReport, Snapshot};
 use relance_core::demo::{self, DemoReport};
@@ -135,8 +135,8 @@ pub async fn import_csv(
 
 #[tauri::command]
 pub async fn export_csv(db: State<'_, Db>, kind: ImportKind, path: String) -> ApiResult<String> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         // The save dialog can point at the database itself: refuse it before exporting.
         relance_core::store::refuse_database_as_output(&db_path, path.as_ref(), "file")?;
         let bytes = import::export(conn, kind, today())?;
@@ -154,15 +154,14 @@ pub async fn dashboard(db: State<'_, Db>) -> ApiResult<Dashboard> {
 /// Settings → Data: the snapshots kept beside the database, newest first.
 #[tauri::command]
 pub async fn list_backups(db: State<'_, Db>) -> ApiResult<Vec<Snapshot>> {
-    let db_path = db.path();
-    with_db(&db, move |_| backup::list(&db_path)).await
+    with_db_at(&db, move |_, at| backup::list(&at.path)).await
 }
 
 /// "Back up now": to the file chosen in the save dialog, or into the backups folder.
 #[tauri::command]
 pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Snapshot> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         backup::backup_now(conn, &db_path, path.as_deref().map(std::path::Path::new))
     })
     .await
@@ -171,8 +170,8 @@ pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Sn
 /// What restoring a file would drop and keep, for the confirmation (nothing is written).
 #[tauri::command]
 pub async fn restore_preview(db: State<'_, Db>, path: String) -> ApiResult<RestorePreview> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         backup::restore_preview(conn, &db_path, path.as_ref())
     })
     .await
@@ -181,8 +180,8 @@ pub async fn restore_preview(db: State<'_, Db>, path: String) -> ApiResult<Resto
 /// "Restore…": replaces the data with the file's (the UI asked for confirmation first).
 #[tauri::command]
 pub async fn restore_backup(db: State<'_, Db>, path: String) -> ApiResult<RestoreReport> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         backup::restore(conn, &db_path, path.as_ref())
     })
     .await

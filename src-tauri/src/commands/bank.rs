@@ -2,7 +2,7 @@
 //! the lines with their proposals, the owner's decisions, the CSV mapping step, and what
 //! Today says about the bank. Thin: each command is one engine call.
 
-use super::{today, with_db, ApiResult, Db};
+use super::{today, with_db, with_db_at, ApiResult, Db};
 use relance_core::bank::csv::{Mapping, Preview};
 use relance_core::bank::store::{
     self, BankSummary, GroupPage, ImportReport, LineView, Options, PageAsk,
@@ -54,8 +54,8 @@ pub async fn bank_import(
 /// it is made of the demo's invoices).
 #[tauri::command]
 pub async fn bank_import_demo(db: State<'_, Db>, apply_sure: bool) -> ApiResult<ImportReport> {
-    let demo = db.demo();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let demo = at.demo;
         if !demo {
             return Err(Error::invalid("database", relance_core::Msg::OwnerLedger));
         }

@@ -2,7 +2,7 @@
 //! page (reach a milestone, cancel), the work-ahead alerts for Today, and the PDF of an
 //! invoice Relance issued.
 
-use super::{today, with_db, ApiResult, Db};
+use super::{today, with_db, with_db_at, ApiResult, Db};
 use relance_core::contracts::{
     self, ContractInput, ContractPage, ContractQuery, ContractView, MilestoneInput, Plan,
     WorkAheadAlert,
@@ -83,8 +83,8 @@ pub async fn contract_alerts(db: State<'_, Db>) -> ApiResult<Vec<WorkAheadAlert>
 /// Writes the PDF of an issued invoice to the file chosen in the save dialog.
 #[tauri::command]
 pub async fn save_invoice_pdf(db: State<'_, Db>, number: String, path: String) -> ApiResult<()> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let bytes = relance_core::documents::invoice::pdf(conn, &number)?;
         relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
     })
@@ -124,8 +124,8 @@ pub async fn save_contract_schedule(
     reference: String,
     path: String,
 ) -> ApiResult<()> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let bytes = relance_core::documents::invoice::schedule_pdf(conn, &reference, today())?;
         relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
     })

@@ -3,7 +3,7 @@
 //! Today's letters and e-mails into a folder, open an archived document; the late-payment
 //! interest to date and the penalty invoice.
 
-use super::{today, with_db, ApiResult, Db};
+use super::{today, with_db, with_db_at, ApiResult, Db};
 use relance_core::documents::archive::{self, DocumentInfo};
 use relance_core::documents::email::{self, EmailBatch, EmailPreview};
 use relance_core::documents::letters::{self, Letter, LetterKind};
@@ -36,8 +36,8 @@ pub async fn save_letter(
     kind: LetterKind,
     path: String,
 ) -> ApiResult<DocumentInfo> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let out = std::path::Path::new(&path);
         relance_core::store::refuse_database_as_output(&db_path, out, "file")?;
         let mut staged = None;
@@ -188,10 +188,10 @@ pub async fn prepare_emails(
     section: Option<Section>,
     dir: String,
 ) -> ApiResult<EmailBatch> {
-    let db_path = db.path();
     let folder = PathBuf::from(&dir);
     let target = folder.clone();
-    let batch = with_db(&db, move |conn| {
+    let batch = with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         std::fs::create_dir_all(&target)
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
         let lang = relance_core::settings::ui_language(conn);
@@ -256,10 +256,10 @@ pub async fn prepare_letters(
     ids: Vec<String>,
     dir: String,
 ) -> ApiResult<Vec<DocumentInfo>> {
-    let db_path = db.path();
     let folder = std::path::PathBuf::from(&dir);
     let target = folder.clone();
-    let docs = with_db(&db, move |conn| {
+    let docs = with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         std::fs::create_dir_all(&target)
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
         relance_core::store::tidy_partials(&target);

@@ -1,7 +1,7 @@
 //! Writing an invoice: drafts (saved as typed, totals from the engine), Issue, duplicate,
 //! and the e-invoice XML of an issued invoice.
 
-use super::{today, with_db, ApiResult, Db};
+use super::{today, with_db, with_db_at, ApiResult, Db};
 use relance_core::invoices::drafts::{self, DraftInput, DraftTotals, DraftView};
 use serde::Serialize;
 use tauri::State;
@@ -80,8 +80,8 @@ pub async fn duplicate_invoice(db: State<'_, Db>, number: String) -> ApiResult<D
 /// Writes the e-invoice (CII XML) of an issued invoice to the file chosen in the save dialog.
 #[tauri::command]
 pub async fn save_invoice_xml(db: State<'_, Db>, number: String, path: String) -> ApiResult<()> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let bytes = relance_core::documents::invoice::xml(conn, &number)?;
         relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
     })
@@ -110,8 +110,8 @@ pub async fn save_credit_note(
     xml: bool,
     path: String,
 ) -> ApiResult<()> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let bytes = if xml {
             relance_core::documents::credit_note::xml(conn, &number)?
         } else {

@@ -1,6 +1,6 @@
 //! Invoices screen: list, detail, create, edit, record a payment, credit notes.
 
-use super::{today, with_db, ApiResult, Db};
+use super::{today, with_db, with_db_at, ApiResult, Db};
 use relance_core::import::einvoice;
 use relance_core::invoices::credit_notes::{self, CreditNoteInput, CreditNoteView};
 use relance_core::invoices::payments::{self, PaymentInput, PaymentView};
@@ -163,8 +163,8 @@ pub async fn save_einvoice_original(
     number: String,
     path: String,
 ) -> ApiResult<()> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let (_, bytes) = einvoice::original(conn, &number)?.ok_or_else(|| {
             relance_core::Error::invalid(
                 "invoice",

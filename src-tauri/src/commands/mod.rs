@@ -143,10 +143,11 @@ fn unreachable_if_gone(conn: &Connection, e: Error) -> Error {
 /// never written by the demo.
 pub struct Db {
     pub ledger: Arc<Mutex<Ledger>>,
-    /// Where the ledger open now is, kept beside it for the commands that only need that:
-    /// they read it without waiting for the ledger (held by a start's refreshes for seconds
-    /// at a million invoices, or by another command), and never on the async runtime's
-    /// threads. Written whenever the ledger changes (see [`app::with_ledger`]).
+    /// Where the ledger open now is, kept beside it for what only shows it (`app_info`):
+    /// read without waiting for the ledger (held by a start's refreshes for seconds at a
+    /// million invoices, or by another command), never on the async runtime's threads.
+    /// Written whenever the ledger changes (see [`app::with_ledger`]); a command that acts
+    /// on it reads it under the ledger's lock ([`with_db_at`]).
     pub at: Arc<Mutex<At>>,
 }
 
@@ -180,19 +181,9 @@ impl Db {
         }
     }
 
-    /// Where the ledger open now is.
+    /// Where the ledger open now is, as shown (see [`Db::at`]).
     pub fn at(&self) -> At {
         self.at.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// The path of the ledger open now.
-    pub fn path(&self) -> PathBuf {
-        self.at().path
-    }
-
-    /// Whether the demo ledger is open.
-    pub fn demo(&self) -> bool {
-        self.at().demo
     }
 }
 
@@ -204,6 +195,19 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Connection) -> relance_core::Result<T> + Send + 'static,
 {
+    with_db_at(db, move |conn, _| f(conn)).await
+}
+
+/// [`with_db`] for a command that needs where the ledger is (its file, whether it is the
+/// demo), read with the connection under the ledger's lock: read before, a command started
+/// while another ledger was opening (leaving the demo) would have run on the new ledger
+/// with the old one's place (the demo's statement imported into the owner's ledger, a
+/// restore's copy written beside the demo).
+pub async fn with_db_at<T, F>(db: &Db, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection, &At) -> relance_core::Result<T> + Send + 'static,
+{
     let ledger = Arc::clone(&db.ledger);
     tauri::async_runtime::spawn_blocking(move || {
         let mut guard = ledger
@@ -211,7 +215,8 @@ where
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let done = guard.reconnect().and_then(|()| {
             guard.keep_day(today());
-            f(&mut guard.conn)
+            let at = At::of(&guard);
+            f(&mut guard.conn, &at)
         });
         done.map_err(|e| {
             let e = unreachable_if_gone(&guard.conn, e);

@@ -1,7 +1,7 @@
 //! Reports: a customer's payment profile, the aged balance, a cell's invoices, and the
 //! aged balance exported as CSV.
 
-use super::{today, with_db, ApiResult, Db};
+use super::{today, with_db, with_db_at, ApiResult, Db};
 use relance_core::invoices::InvoiceView;
 use relance_core::views::aged::{self, AgedBalance};
 use relance_core::views::profile::{self, Profile};
@@ -198,8 +198,8 @@ pub async fn export_aged_pdf(
     by_segment: bool,
     path: String,
 ) -> ApiResult<()> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let lang = relance_core::settings::ui_language(conn);
         let report = if by_segment {
             relance_core::views::segments::aged_by_segment(conn, today(), Some(&currency), lang)?
@@ -215,8 +215,8 @@ pub async fn export_aged_pdf(
 /// Writes the aged balance as CSV to the file chosen in the save dialog.
 #[tauri::command]
 pub async fn export_aged_csv(db: State<'_, Db>, currency: String, path: String) -> ApiResult<()> {
-    let db_path = db.path();
-    with_db(&db, move |conn| {
+    with_db_at(&db, move |conn, at| {
+        let db_path = at.path.clone();
         let report = aged::aged_balance(conn, today(), Some(&currency))?;
         let bytes = relance_core::import::aged_balance_csv(&report)?;
         relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")

@@ -104,13 +104,14 @@ pub async fn check_server(
     db: State<'_, Db>,
     address: String,
 ) -> ApiResult<relance_core::app::ServerCheck> {
-    // Not through the ledger: a server slow to answer must not hold the window's work (the
-    // ledger is held only to read the interface's language).
+    // Not through the ledger: a server slow to answer must not hold the window's work, nor
+    // wait for it (the interface's language is read when the ledger is free, the default's
+    // otherwise: a start's refreshes hold it for seconds at a million invoices).
     let ledger = std::sync::Arc::clone(&db.ledger);
     tauri::async_runtime::spawn_blocking(move || {
-        let lang = {
-            let g = ledger.lock().unwrap_or_else(|p| p.into_inner());
-            relance_core::settings::ui_language(&g.conn)
+        let lang = match ledger.try_lock() {
+            Ok(g) => relance_core::settings::ui_language(&g.conn),
+            Err(_) => relance_core::Lang::default(),
         };
         relance_core::app::check_server(&address)
             .map_err(|e| relance_core::ApiError::from_error(&e, lang))

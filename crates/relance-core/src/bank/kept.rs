@@ -19,9 +19,9 @@
 //!   payer); more than [`NARROW_UP_TO`] lines touched, or everything, and the reading
 //!   derives every line as before;
 //! - a fold ([`fold_in`]: each bank import and match, each start, `relance check
-//!   --rebuild`) writes those lines again and clears the changes it read, each with the
-//!   count it read (`seq`, one more each time the change is logged again), so a change
-//!   logged again meanwhile (another person's, on a server) stays for the next.
+//!   --rebuild`) takes every change logged, clearing them in the same statement, then
+//!   writes the lines they touch again; a change logged after that (another person's, on
+//!   a server) is a row of its own, left for the next.
 //!
 //! A page's lines are proposed again from the book they ask (so a page shows what the
 //! matcher says now); one whose group is not the one kept is a damaged cache: the reading
@@ -222,9 +222,9 @@ fn waiting_among(conn: &Connection, ids: &BTreeSet<i64>) -> Result<Vec<(i64, Lin
 }
 
 /// Every change logged since the last fold, cleared in the same statement (in the caller's
-/// transaction: a fold that fails leaves them logged). Cleared one statement each, the
-/// 10,000 a start's name words log cost a second of round trips on a server; a few hundred
-/// a statement, SQLite read the whole table for each statement's terms.
+/// transaction: a fold that fails leaves them logged). Cleared one statement each, with the
+/// count read (`seq`), the 10,000 a start's name words log cost a second of round trips on
+/// a server.
 fn take_changes(tx: &Connection) -> Result<Vec<Change>> {
     let mut taken: Vec<Change> = tx
         .prepare("DELETE FROM bank_book_changes WHERE true RETURNING kind, value, seq")?

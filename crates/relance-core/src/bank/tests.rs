@@ -1349,8 +1349,8 @@ mod ledger {
         }
     }
 
-    /// A fold clears every change it read, however many (they are cleared a few hundred a
-    /// statement), and those only.
+    /// A fold clears every change logged, however many, in the statement that takes them;
+    /// one logged after waits for the next fold.
     #[test]
     fn a_fold_clears_every_change_it_read() {
         let mut conn = ledger();

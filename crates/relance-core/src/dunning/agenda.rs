@@ -358,6 +358,7 @@ fn open_invoices(
         })
     };
     let mut rows: Vec<OpenInvoice> = Vec::new();
+    let scenario = scenarios::effective_sql(conn)?;
     for (from, filter, key) in &reads {
         let sql = format!(
             "SELECT i.id, i.number, i.customer_id, c.reference, c.name, {},
@@ -366,7 +367,7 @@ fn open_invoices(
                  {}
                  WHERE i.settled_minor < i.total_minor AND i.due_date <= ?1{filter}
                  ORDER BY i.due_date, i.id",
-            scenarios::effective_sql(conn)?,
+            scenario,
             scenarios::SEGMENT_JOIN
         );
         // A statement naming customers is of this call only: not kept prepared.
