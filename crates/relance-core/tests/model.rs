@@ -2179,6 +2179,89 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             );
             prop_assert_eq!(got, want, "{} invoices on {}", what, d);
         }
+        // Each order of the Open list as of the date, read whole and in pages of three:
+        // the order its keys say (the last one unique), the same rows page by page (with a
+        // settlement dated after the date, the page merges two parts read apart).
+        for sort in [
+            invoices::InvoiceSort::DueDate,
+            invoices::InvoiceSort::Amount,
+            invoices::InvoiceSort::Customer,
+            invoices::InvoiceSort::Number,
+        ] {
+            for descending in [false, true] {
+                let q = |offset: u32, limit: u32| invoices::InvoiceQuery {
+                    filter: invoices::InvoiceFilter::Open,
+                    sort,
+                    descending,
+                    offset,
+                    limit,
+                    ..Default::default()
+                };
+                let whole = invoices::list(&w.conn, &q(0, 10_000), d).unwrap().rows;
+                let key = |v: &invoices::InvoiceView| -> (i64, String, NaiveDate, String, i64) {
+                    match sort {
+                        invoices::InvoiceSort::DueDate => {
+                            (0, String::new(), v.due_date, v.number.clone(), 0)
+                        }
+                        invoices::InvoiceSort::Amount => (
+                            minor(&v.balance),
+                            String::new(),
+                            v.due_date,
+                            String::new(),
+                            v.id,
+                        ),
+                        invoices::InvoiceSort::Customer => (
+                            0,
+                            v.customer_name.to_ascii_lowercase(),
+                            v.due_date,
+                            String::new(),
+                            v.id,
+                        ),
+                        invoices::InvoiceSort::Number => {
+                            (0, String::new(), NaiveDate::MIN, v.number.clone(), 0)
+                        }
+                    }
+                };
+                for pair in whole.windows(2) {
+                    let (a, b) = (key(&pair[0]), key(&pair[1]));
+                    // The customer's order is by name then due date ascending either way.
+                    let ordered = match sort {
+                        invoices::InvoiceSort::Customer if descending => {
+                            a.1 > b.1 || (a.1 == b.1 && (a.2, a.4) < (b.2, b.4))
+                        }
+                        _ if descending => a > b,
+                        _ => a < b,
+                    };
+                    prop_assert!(
+                        ordered,
+                        "{:?} {} on {}: {} before {}",
+                        sort,
+                        if descending {
+                            "descending"
+                        } else {
+                            "ascending"
+                        },
+                        d,
+                        &pair[0].number,
+                        &pair[1].number
+                    );
+                }
+                let mut paged = Vec::new();
+                for offset in (0..whole.len() as u32 + 3).step_by(3) {
+                    paged.extend(invoices::list(&w.conn, &q(offset, 3), d).unwrap().rows);
+                }
+                let numbers = |rows: &[invoices::InvoiceView]| -> Vec<String> {
+                    rows.iter().map(|v| v.number.clone()).collect()
+                };
+                prop_assert_eq!(
+                    numbers(&paged),
+                    numbers(&whole),
+                    "{:?} in pages of three on {}",
+                    sort,
+                    d
+                );
+            }
+        }
         // The aged balance as of the date: what was owed then.
         let aged = views::aged::aged_balance(&w.conn, d, None).unwrap();
         let owed: i64 = w

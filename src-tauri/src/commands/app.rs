@@ -136,9 +136,9 @@ pub async fn import_csv(
 #[tauri::command]
 pub async fn export_csv(db: State<'_, Db>, kind: ImportKind, path: String) -> ApiResult<String> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         // The save dialog can point at the database itself: refuse it before exporting.
-        relance_core::store::refuse_database_as_output(&db_path, path.as_ref(), "file")?;
+        relance_core::store::refuse_database_as_output(db_path, path.as_ref(), "file")?;
         let bytes = import::export(conn, kind, today())?;
         std::fs::write(&path, bytes)?;
         Ok(path)
@@ -161,8 +161,8 @@ pub async fn list_backups(db: State<'_, Db>) -> ApiResult<Vec<Snapshot>> {
 #[tauri::command]
 pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Snapshot> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
-        backup::backup_now(conn, &db_path, path.as_deref().map(std::path::Path::new))
+        let db_path = at.path.as_path();
+        backup::backup_now(conn, db_path, path.as_deref().map(std::path::Path::new))
     })
     .await
 }
@@ -171,8 +171,8 @@ pub async fn backup_now(db: State<'_, Db>, path: Option<String>) -> ApiResult<Sn
 #[tauri::command]
 pub async fn restore_preview(db: State<'_, Db>, path: String) -> ApiResult<RestorePreview> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
-        backup::restore_preview(conn, &db_path, path.as_ref())
+        let db_path = at.path.as_path();
+        backup::restore_preview(conn, db_path, path.as_ref())
     })
     .await
 }
@@ -181,8 +181,8 @@ pub async fn restore_preview(db: State<'_, Db>, path: String) -> ApiResult<Resto
 #[tauri::command]
 pub async fn restore_backup(db: State<'_, Db>, path: String) -> ApiResult<RestoreReport> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
-        backup::restore(conn, &db_path, path.as_ref())
+        let db_path = at.path.as_path();
+        backup::restore(conn, db_path, path.as_ref())
     })
     .await
 }

@@ -84,9 +84,9 @@ pub async fn contract_alerts(db: State<'_, Db>) -> ApiResult<Vec<WorkAheadAlert>
 #[tauri::command]
 pub async fn save_invoice_pdf(db: State<'_, Db>, number: String, path: String) -> ApiResult<()> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let bytes = relance_core::documents::invoice::pdf(conn, &number)?;
-        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+        relance_core::store::write_output(db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }
@@ -125,9 +125,9 @@ pub async fn save_contract_schedule(
     path: String,
 ) -> ApiResult<()> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let bytes = relance_core::documents::invoice::schedule_pdf(conn, &reference, today())?;
-        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+        relance_core::store::write_output(db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }

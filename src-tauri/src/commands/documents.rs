@@ -37,13 +37,13 @@ pub async fn save_letter(
     path: String,
 ) -> ApiResult<DocumentInfo> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let out = std::path::Path::new(&path);
-        relance_core::store::refuse_database_as_output(&db_path, out, "file")?;
+        relance_core::store::refuse_database_as_output(db_path, out, "file")?;
         let mut staged = None;
         let (produced, _) = archive::produce(conn, kind, &invoice, today(), &mut |tx, bytes| {
             staged = Some(relance_core::store::stage_output_in(
-                tx, &db_path, out, bytes, "file",
+                tx, db_path, out, bytes, "file",
             )?);
             Ok(())
         })?;
@@ -191,7 +191,7 @@ pub async fn prepare_emails(
     let folder = PathBuf::from(&dir);
     let target = folder.clone();
     let batch = with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         std::fs::create_dir_all(&target)
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
         let lang = relance_core::settings::ui_language(conn);
@@ -221,7 +221,7 @@ pub async fn prepare_emails(
             lang,
             &mut |tx, name, bytes| {
                 let file = target.join(name);
-                let s = relance_core::store::stage_output_in(tx, &db_path, &file, bytes, "dir")?;
+                let s = relance_core::store::stage_output_in(tx, db_path, &file, bytes, "dir")?;
                 staged.push(s);
                 Ok(())
             },
@@ -259,14 +259,14 @@ pub async fn prepare_letters(
     let folder = std::path::PathBuf::from(&dir);
     let target = folder.clone();
     let docs = with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         std::fs::create_dir_all(&target)
             .map_err(|e| relance_core::Error::write("dir", &target, e))?;
         relance_core::store::tidy_partials(&target);
         let mut staged = Vec::new();
         let prepared = archive::prepare(conn, today(), Some(&ids), &mut |tx, name, bytes| {
             let file = target.join(name);
-            let s = relance_core::store::stage_output_in(tx, &db_path, &file, bytes, "dir")?;
+            let s = relance_core::store::stage_output_in(tx, db_path, &file, bytes, "dir")?;
             staged.push(s);
             Ok(())
         })?;

@@ -81,9 +81,9 @@ pub async fn duplicate_invoice(db: State<'_, Db>, number: String) -> ApiResult<D
 #[tauri::command]
 pub async fn save_invoice_xml(db: State<'_, Db>, number: String, path: String) -> ApiResult<()> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let bytes = relance_core::documents::invoice::xml(conn, &number)?;
-        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+        relance_core::store::write_output(db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }
@@ -111,13 +111,13 @@ pub async fn save_credit_note(
     path: String,
 ) -> ApiResult<()> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let bytes = if xml {
             relance_core::documents::credit_note::xml(conn, &number)?
         } else {
             relance_core::documents::credit_note::pdf(conn, &number)?
         };
-        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+        relance_core::store::write_output(db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }

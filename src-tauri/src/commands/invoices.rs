@@ -164,14 +164,14 @@ pub async fn save_einvoice_original(
     path: String,
 ) -> ApiResult<()> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let (_, bytes) = einvoice::original(conn, &number)?.ok_or_else(|| {
             relance_core::Error::invalid(
                 "invoice",
                 relance_core::Msg::UnknownInvoice(number.clone()),
             )
         })?;
-        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+        relance_core::store::write_output(db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }

@@ -195,7 +195,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Connection) -> relance_core::Result<T> + Send + 'static,
 {
-    with_db_at(db, move |conn, _| f(conn)).await
+    locked(db, move |ledger| f(&mut ledger.conn)).await
 }
 
 /// [`with_db`] for a command that needs where the ledger is (its file, whether it is the
@@ -208,6 +208,21 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Connection, &At) -> relance_core::Result<T> + Send + 'static,
 {
+    locked(db, move |ledger| {
+        let at = At::of(ledger);
+        f(&mut ledger.conn, &at)
+    })
+    .await
+}
+
+/// Runs `f` on the blocking pool with the ledger under its lock, its server session opened
+/// again if it was cut and the day's refreshes run once the day turned ([`Ledger::keep_day`]),
+/// mapping errors for the UI.
+async fn locked<T, F>(db: &Db, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Ledger) -> relance_core::Result<T> + Send + 'static,
+{
     let ledger = Arc::clone(&db.ledger);
     tauri::async_runtime::spawn_blocking(move || {
         let mut guard = ledger
@@ -215,8 +230,7 @@ where
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let done = guard.reconnect().and_then(|()| {
             guard.keep_day(today());
-            let at = At::of(&guard);
-            f(&mut guard.conn, &at)
+            f(&mut guard)
         });
         done.map_err(|e| {
             let e = unreachable_if_gone(&guard.conn, e);

@@ -199,7 +199,7 @@ pub async fn export_aged_pdf(
     path: String,
 ) -> ApiResult<()> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let lang = relance_core::settings::ui_language(conn);
         let report = if by_segment {
             relance_core::views::segments::aged_by_segment(conn, today(), Some(&currency), lang)?
@@ -207,7 +207,7 @@ pub async fn export_aged_pdf(
             aged::aged_balance(conn, today(), Some(&currency))?
         };
         let bytes = relance_core::documents::report::aged_balance_pdf(conn, &report, lang)?;
-        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+        relance_core::store::write_output(db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }
@@ -216,10 +216,10 @@ pub async fn export_aged_pdf(
 #[tauri::command]
 pub async fn export_aged_csv(db: State<'_, Db>, currency: String, path: String) -> ApiResult<()> {
     with_db_at(&db, move |conn, at| {
-        let db_path = at.path.clone();
+        let db_path = at.path.as_path();
         let report = aged::aged_balance(conn, today(), Some(&currency))?;
         let bytes = relance_core::import::aged_balance_csv(&report)?;
-        relance_core::store::write_output(&db_path, std::path::Path::new(&path), &bytes, "file")
+        relance_core::store::write_output(db_path, std::path::Path::new(&path), &bytes, "file")
     })
     .await
 }

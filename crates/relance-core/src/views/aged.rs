@@ -102,7 +102,41 @@ fn owed(
     cur: Currency,
     only: Option<&[i64]>,
 ) -> Result<Vec<Owed>> {
-    sums(conn, at.date, cur, &at.settled, &at.owed(), only)
+    let mut parts = at.parts().into_iter();
+    let Some(first) = parts.next() else {
+        return Ok(Vec::new());
+    };
+    let mut rows = sums(
+        conn,
+        (at.date, first.hint),
+        cur,
+        &first.settled,
+        &first.owed(),
+        only,
+    )?;
+    // The invoices touched by a settlement dated after the day, summed apart: added to
+    // their customers' rows (or rows of their own).
+    for part in parts {
+        let row_of: std::collections::HashMap<i64, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, (_, _, id, _))| (*id, k))
+            .collect();
+        for row in sums(
+            conn,
+            (at.date, part.hint),
+            cur,
+            &part.settled,
+            &part.owed(),
+            only,
+        )? {
+            match row_of.get(&row.2) {
+                Some(&k) => add(&mut rows[k].3, &row.3, 1)?,
+                None => rows.push(row),
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// What the kept balances count for the customers of `only` (unordered), in the buckets of
@@ -111,14 +145,21 @@ fn kept(conn: &Connection, as_of: NaiveDate, cur: Currency, only: &[i64]) -> Res
     let counted = "i.settled_minor < i.total_minor
          AND NOT EXISTS (SELECT 1 FROM invoice_closures x
                           WHERE x.invoice_id = i.id AND x.kind = 'write_off')";
-    sums(conn, as_of, cur, "i.settled_minor", counted, Some(only))
+    sums(
+        conn,
+        (as_of, ""),
+        cur,
+        "i.settled_minor",
+        counted,
+        Some(only),
+    )
 }
 
 /// Each customer's invoices meeting `counted` (SQL on `i`), summed by bucket on the date
-/// with `settled` as what settled each.
+/// with `settled` as what settled each, `invoices i` read with the planner's `hint`.
 fn sums(
     conn: &Connection,
-    as_of: NaiveDate,
+    (as_of, hint): (NaiveDate, &str),
     cur: Currency,
     settled: &str,
     counted: &str,
@@ -134,10 +175,11 @@ fn sums(
     // (prepared each time: the date's settled amounts and the customers are written in)
     let mut stmt = conn.prepare(&format!(
         "SELECT MAX(c.reference), MAX(c.name), i.customer_id, {}
-         FROM invoices i JOIN customers c ON c.id = i.customer_id
+         FROM invoices i {} JOIN customers c ON c.id = i.customer_id
          WHERE {counted} AND i.currency = ?1 {among}
          GROUP BY i.customer_id",
-        bucket_sums("i.due_date", &open)
+        bucket_sums("i.due_date", &open),
+        hint
     ))?;
     let rows = stmt.query_map(bucket_params(cur, as_of), |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, bucket_amounts(r, 3)?))
