@@ -2049,6 +2049,45 @@ fn server(
             None,
             t,
         ));
+        // 2,000 invoices imported (a row each, as the server's triggers log each one for
+        // the bank), then the Bank screen read before any fold maps those changes to the
+        // lines they touch, then the fold that keeps them.
+        let mut csv = String::from("number,customer_reference,issue_date,due_date,total\n");
+        for i in 0..2_000 {
+            writeln!(
+                csv,
+                "SRV{i:05},C{:05},{as_of},{},{}.00",
+                i * 7 % 1_000,
+                as_of + Duration::days(30),
+                100 + i
+            )
+            .unwrap();
+        }
+        let start = Instant::now();
+        import::import(&mut server, ImportKind::Invoices, csv.as_bytes(), false).unwrap();
+        let imported = start.elapsed();
+        let (t, _) = time(5, || {
+            bank::groups(&server, &first, 50, None, relance_core::Lang::Fr).unwrap()
+        });
+        let start = Instant::now();
+        relance_core::bank::kept::fold(&mut server).unwrap();
+        let folded = start.elapsed();
+        println!(
+            "on the server: 2000 invoices imported {}, then the Bank screen before a fold: median {}, the fold {}",
+            ms(imported),
+            ms(t),
+            ms(folded)
+        );
+        figures.push((
+            "Bank screen after 2000 invoices imported, before a fold".to_string(),
+            None,
+            t,
+        ));
+        figures.push((
+            "bank fold after 2000 invoices imported".to_string(),
+            None,
+            folded,
+        ));
     }
     figures
 }

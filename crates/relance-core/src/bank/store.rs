@@ -1078,31 +1078,47 @@ fn learn_payer(
 
 pub(super) fn line_row(conn: &Connection, id: i64) -> Result<(Line, Option<i64>, Option<String>)> {
     conn.query_row(
-        "SELECT booking_date, value_date, amount_minor, currency, party, party_account, text, reference,
-                end_to_end, reversal, payment_id, ignored FROM bank_lines WHERE id = ?1",
+        &format!("SELECT {LINE_COLUMNS}, payment_id, ignored FROM bank_lines WHERE id = ?1"),
         [id],
-        |r| {
-            Ok((
-                Line {
-                    booking_date: r.get(0)?,
-                    value_date: r.get(1)?,
-                    amount_minor: r.get(2)?,
-                    currency: r.get::<_, String>(3)?.into(),
-                    party: r.get::<_, String>(4)?.into(),
-                    party_account: r.get::<_, String>(5)?.into(),
-                    text: r.get::<_, String>(6)?.into(),
-                    reference: r.get::<_, String>(7)?.into(),
-                    end_to_end: r.get::<_, String>(8)?.into(),
-                    reversal: r.get(9)?,
-                    ..Line::default()
-                },
-                r.get(10)?,
-                r.get(11)?,
-            ))
-        },
+        |r| Ok((line_of(r)?, r.get(10)?, r.get(11)?)),
     )
     .optional()?
     .ok_or_else(|| fault(StatementFault::UnknownLine(id)))
+}
+
+/// The columns of a statement line [`line_of`] reads, in its order.
+const LINE_COLUMNS: &str = "booking_date, value_date, amount_minor, currency, party, \
+     party_account, text, reference, end_to_end, reversal";
+
+/// A statement line from the first columns of a row ([`LINE_COLUMNS`]).
+fn line_of(r: &crate::store::sql::Row) -> crate::store::sql::Result<Line> {
+    Ok(Line {
+        booking_date: r.get(0)?,
+        value_date: r.get(1)?,
+        amount_minor: r.get(2)?,
+        currency: r.get::<_, String>(3)?.into(),
+        party: r.get::<_, String>(4)?.into(),
+        party_account: r.get::<_, String>(5)?.into(),
+        text: r.get::<_, String>(6)?.into(),
+        reference: r.get::<_, String>(7)?.into(),
+        end_to_end: r.get::<_, String>(8)?.into(),
+        reversal: r.get(9)?,
+        ..Line::default()
+    })
+}
+
+/// The lines among `ids` (integers read from the ledger, at most a few hundred) waiting for
+/// a decision: id, line, date; in one statement.
+pub(super) fn undecided_among(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, Line, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {LINE_COLUMNS}, id, date FROM bank_lines WHERE id IN ({listed}) AND {UNDECIDED}"
+    ))?;
+    let rows = stmt.query_map([], |r| Ok((r.get(10)?, line_of(r)?, r.get(11)?)))?;
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 /// The returns of the lines shown: each credit given back (and the return's date), each

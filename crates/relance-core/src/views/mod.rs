@@ -397,6 +397,55 @@ mod growth {
         assert!(grew.is_empty(), "{}", grew.join("\n"));
     }
 
+    /// What changed in the book since the bank's last fold is mapped to the statement lines
+    /// it may touch in batches (of 500): the Bank screen's reading and the fold run as many
+    /// statements after 100 changes as after 400 (on a server each is a round trip). They
+    /// ran four or five per change: after an import of 10,000 invoices on a server, each
+    /// reading of the Bank screen until the next fold was some 40,000 round trips.
+    #[test]
+    fn the_bank_reads_the_changes_since_its_fold_in_batches() {
+        let as_of = day("2026-11-30");
+        let (_small_dir, mut small) = ledger(20, as_of);
+        let (_large_dir, mut large) = ledger(80, as_of);
+        for c in [&mut small, &mut large] {
+            crate::bank::kept::fold(c).unwrap();
+            // As the triggers log an import of these invoices and customers one by one.
+            c.execute_batch(
+                "INSERT INTO bank_book_changes (kind, value, seq)
+                   SELECT 'i', CAST(id AS TEXT), 0 FROM invoices
+                 UNION ALL SELECT 'c', CAST(id AS TEXT), 0 FROM customers",
+            )
+            .unwrap();
+        }
+        let statements = |c: &mut Connection, what: &dyn Fn(&mut Connection)| -> u64 {
+            let before = crate::store::sql::runs();
+            what(c);
+            crate::store::sql::runs() - before
+        };
+        let read = |c: &mut Connection| {
+            drop(crate::bank::store::groups(c, &[], 50, None, Lang::Fr).unwrap());
+        };
+        let fold = |c: &mut Connection| {
+            crate::bank::kept::fold(c).unwrap();
+        };
+        let (s, l) = (statements(&mut small, &read), statements(&mut large, &read));
+        assert!(
+            l <= s + 2,
+            "the Bank screen: {s} statements for 100 changes, {l} for 400"
+        );
+        let (s, l) = (statements(&mut small, &fold), statements(&mut large, &fold));
+        assert!(
+            l <= s + 2,
+            "the fold: {s} statements for 100 changes, {l} for 400"
+        );
+        for c in [&small, &large] {
+            let left: i64 = c
+                .query_row("SELECT COUNT(*) FROM bank_book_changes", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(left, 0, "the fold took every change");
+        }
+    }
+
     /// A payment recorded ahead of its day costs the reads of the day before it only the
     /// invoices it settles: the first pages of open and overdue invoices (by due date and by
     /// amount, with their counts) and of the aged balance cost about what they cost with the
