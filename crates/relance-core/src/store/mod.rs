@@ -1181,10 +1181,22 @@ pub fn stage_output_in(
 }
 
 impl Staged {
-    /// [`Staged::finish`], then forgets the note of [`stage_output_in`].
+    /// [`Staged::finish`], then forgets the note of [`stage_output_in`]. Another process's
+    /// start may have named the file first: it read the committed note ([`finish_pending`])
+    /// between this commit and this rename. The file then has its name (the partial file
+    /// is gone, the name is a regular file) and that is no failure: a clerk preparing the
+    /// day's letters on a shared ledger was told "the folder … does not exist" of letters
+    /// committed and named, when a colleague's command started at that moment.
     pub fn finish_in(self, conn: &Connection) -> Result<()> {
         let path = self.out.to_string_lossy().into_owned();
-        self.finish()?;
+        let (tmp, out) = (self.tmp.clone(), self.out.clone());
+        if let Err(e) = self.finish() {
+            let named = std::fs::symlink_metadata(&tmp).is_err()
+                && std::fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_file());
+            if !named {
+                return Err(e);
+            }
+        }
         conn.execute("DELETE FROM pending_files WHERE path = ?1", [path])?;
         Ok(())
     }
@@ -1690,6 +1702,48 @@ mod tests {
             "{} payments failed: {:?}",
             failures.len(),
             failures.first()
+        );
+    }
+
+    /// A file staged in a committed write and named first by another process's start
+    /// (`finish_pending`, which reads the committed note) is no failure for the writer:
+    /// the file has its name, the note is gone.
+    #[test]
+    fn a_file_named_first_by_another_start_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("relance.sqlite");
+        let mut conn = crate::open(&db).unwrap();
+        let other = crate::open(&db).unwrap();
+        let out = dir.path().join("letter.pdf");
+        let tx = conn.transaction().unwrap();
+        let staged = stage_output_in(&tx, &db, &out, b"%PDF-1.7 a letter", "out").unwrap();
+        tx.commit().unwrap();
+        assert_eq!(
+            finish_pending(&other).unwrap(),
+            1,
+            "the other start names it"
+        );
+        staged.finish_in(&conn).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"%PDF-1.7 a letter");
+        let noted: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pending_files", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(noted, 0);
+        // A rename that fails for another reason is still said.
+        let blocked = dir.path().join("taken");
+        std::fs::create_dir(&blocked).unwrap();
+        std::fs::write(blocked.join("inside"), b"x").unwrap();
+        let tmp = dir.path().join("taken.partial");
+        std::fs::write(&tmp, b"x").unwrap();
+        let moved = Staged {
+            tmp,
+            out: blocked,
+            field: "out".into(),
+            done: false,
+        };
+        assert!(
+            moved.finish_in(&conn).is_err(),
+            "a folder in the way is a failure"
         );
     }
 }
