@@ -2286,6 +2286,42 @@ fn check(w: &World) -> Result<(), TestCaseError> {
                 d
             );
         }
+        // Its cells' invoices (a total, a customer's, a bucket's): those owed on the date,
+        // at their balance then, by due date then number (with a settlement dated after
+        // the date, two parts read apart and ordered together).
+        let late = |m: &MInv| (d - m.due).num_days();
+        // A bucket's name and its days late, from and to.
+        type Bucket<'a> = (Option<&'a str>, i64, i64);
+        let buckets: [Bucket; 6] = [
+            (None, i64::MIN, i64::MAX),
+            (Some("not_due"), i64::MIN, 0),
+            (Some("d1_30"), 1, 30),
+            (Some("d31_60"), 31, 60),
+            (Some("d61_90"), 61, 90),
+            (Some("over_90"), 91, i64::MAX),
+        ];
+        let mut cells: Vec<(Option<usize>, Bucket)> = buckets.iter().map(|b| (None, *b)).collect();
+        cells.extend((0..CUSTOMERS.len()).map(|c| (Some(c), buckets[0])));
+        for (cust, (bucket, from, to)) in cells {
+            let id = cust.map(|c| customers::id_by_ref(&w.conn, "customer", CUSTOMERS[c]).unwrap());
+            let got: Vec<(String, i64)> = views::aged::cell_invoices(&w.conn, d, None, id, bucket)
+                .unwrap()
+                .iter()
+                .map(|v| (v.number.clone(), minor(&v.balance)))
+                .collect();
+            let mut want: Vec<&MInv> = w
+                .invoices
+                .iter()
+                .filter(|m| m.owed_on(d) && cust.is_none_or(|c| m.cust == c))
+                .filter(|m| (from..=to).contains(&late(m)))
+                .collect();
+            want.sort_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
+            let want: Vec<(String, i64)> = want
+                .iter()
+                .map(|m| (m.number.clone(), m.balance_on(d)))
+                .collect();
+            prop_assert_eq!(got, want, "the aged cell {:?} {:?} on {}", cust, bucket, d);
+        }
     }
     // A penalty invoice overcharges only after a fact dated inside the period it charged was
     // recorded after it: never by rounding, never out of nothing.

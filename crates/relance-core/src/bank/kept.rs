@@ -114,11 +114,6 @@ const CHANGES_READ_UP_TO: usize = 10_000;
 /// an import of invoices were 40,000 round trips at each reading of the Bank screen).
 const BATCH: usize = 500;
 
-/// Integers read from the ledger, written into SQL as a list.
-fn listed(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
 /// What the changes of some customers may touch: the lines paying from one of their
 /// accounts, and those whose payer shares a word with their name (as it is, and as kept).
 fn customers_asks(
@@ -128,7 +123,7 @@ fn customers_asks(
 ) -> Result<()> {
     let customers: Vec<i64> = customers.iter().copied().collect();
     for chunk in customers.chunks(BATCH) {
-        let ids = listed(chunk);
+        let ids = crate::store::sql::id_list(chunk);
         let mut stmt = conn.prepare(&format!(
             "SELECT account FROM payer_accounts WHERE customer_id IN ({ids})"
         ))?;
@@ -189,7 +184,7 @@ fn touched(
     }
     // An invoice's change asks its number's key, its references, and its customer's asks.
     for chunk in invoices.chunks(BATCH) {
-        let ids = listed(chunk);
+        let ids = crate::store::sql::id_list(chunk);
         let mut stmt = conn.prepare(&format!(
             "SELECT number, customer_id FROM invoices WHERE id IN ({ids})"
         ))?;
@@ -272,16 +267,14 @@ pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
         }
         Some(ids) => {
             let list: Vec<i64> = ids.iter().copied().collect();
+            // (prepared apart: `execute` keeps what it runs, and these lists would push
+            // the statements run often out of SQLite's cache)
             for chunk in list.chunks(BATCH) {
-                let listed = listed(chunk);
-                tx.execute(
-                    &format!("DELETE FROM bank_line_kept WHERE line_id IN ({listed})"),
-                    [],
-                )?;
-                tx.execute(
-                    &format!("DELETE FROM bank_line_asks WHERE line_id IN ({listed})"),
-                    [],
-                )?;
+                let listed = crate::store::sql::id_list(chunk);
+                for table in ["bank_line_kept", "bank_line_asks"] {
+                    tx.prepare(&format!("DELETE FROM {table} WHERE line_id IN ({listed})"))?
+                        .execute([])?;
+                }
             }
             waiting_among(tx, &ids)?
         }
@@ -395,7 +388,7 @@ impl Kept {
         for chunk in ids.chunks(BATCH) {
             let mut stmt = conn.prepare(&format!(
                 "SELECT grp, date, line_id FROM bank_line_kept WHERE line_id IN ({})",
-                listed(chunk)
+                crate::store::sql::id_list(chunk)
             ))?;
             let rows = stmt.query_map([], |r| {
                 Ok((

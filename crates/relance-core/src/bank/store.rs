@@ -1113,9 +1113,9 @@ pub(super) fn undecided_among(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let mut stmt = conn.prepare(&format!(
-        "SELECT {LINE_COLUMNS}, id, date FROM bank_lines WHERE id IN ({listed}) AND {UNDECIDED}"
+        "SELECT {LINE_COLUMNS}, id, date FROM bank_lines WHERE id IN ({}) AND {UNDECIDED}",
+        crate::store::sql::id_list(ids)
     ))?;
     let rows = stmt.query_map([], |r| Ok((r.get(10)?, line_of(r)?, r.get(11)?)))?;
     Ok(rows.collect::<crate::store::sql::Result<_>>()?)

@@ -56,8 +56,12 @@ pub fn aged_balance(
     currency: Option<&str>,
 ) -> Result<AgedBalance> {
     let cur = crate::settings::currency_or_default(conn, currency.unwrap_or(""))?;
-    let at = crate::invoices::AsOf::new(conn, as_of)?;
-    let mut rows = owed(conn, &at, cur, None)?;
+    // Its parts (see `owed`) read one moment: on a server, a payment recorded between them
+    // would count twice or not at all.
+    let mut rows = conn.reading_at_once(|| {
+        let at = crate::invoices::AsOf::split(conn, as_of)?;
+        owed(conn, &at, cur, None)
+    })?;
     order(&mut rows);
     let mut totals = [0i64; 6];
     for (_, _, _, amounts) in &rows {
@@ -170,7 +174,7 @@ fn sums(
     }
     let open = format!("(i.total_minor - {settled})");
     let among = only.map_or(String::new(), |ids| {
-        format!("AND i.customer_id IN ({})", listed(ids))
+        format!("AND i.customer_id IN ({})", crate::store::sql::id_list(ids))
     });
     // (prepared each time: the date's settled amounts and the customers are written in)
     let mut stmt = conn.prepare(&format!(
@@ -224,11 +228,6 @@ fn add(totals: &mut [i64; 6], amounts: &[i64; 6], sign: i64) -> Result<()> {
         *t = crate::money::checked_total([*t, sign * *x])?;
     }
     Ok(())
-}
-
-/// Customer ids (integers read from the ledger) written into SQL as a list.
-fn listed(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// `limit` rows of the aged balance from `offset` (0: [`PAGE`]), with the whole report's
@@ -331,7 +330,7 @@ pub fn kept_page(
     if adjusted.len() > ADJUSTED_AT_MOST {
         return Ok(None);
     }
-    let at = crate::invoices::AsOf::new(conn, as_of)?;
+    let at = crate::invoices::AsOf::split(conn, as_of)?;
     let exact = owed(conn, &at, cur, Some(&adjusted))?;
     let counted = kept(conn, as_of, cur, &adjusted)?;
     let (mut totals, mut count) = conn
@@ -368,7 +367,10 @@ pub fn kept_page(
     let others = if adjusted.is_empty() {
         String::new()
     } else {
-        format!("AND customer_id NOT IN ({})", listed(&adjusted))
+        format!(
+            "AND customer_id NOT IN ({})",
+            crate::store::sql::id_list(&adjusted)
+        )
     };
     let end = i64::from(offset) + i64::from(limit);
     let mut reached: Vec<(i64, i64, String)> = conn
@@ -488,7 +490,6 @@ pub fn cell_invoices(
             bounds[k]
         }
     };
-    let at = crate::invoices::AsOf::new(conn, as_of)?;
     // One customer's: from their invoices (left to itself, SQLite reads every invoice of
     // the currency issued by the date, through the billing index).
     let index = if customer_id.is_some() {
@@ -496,16 +497,11 @@ pub fn cell_invoices(
     } else {
         ""
     };
-    let mut sql = format!(
-        "SELECT {} FROM invoices i {index} CROSS JOIN customers c ON c.id = i.customer_id
-         WHERE {} AND i.currency = ?1 AND CAST(?2 AS TEXT) IS NOT NULL",
-        at.view_columns(),
-        at.owed()
-    );
     let mut args: Vec<String> = vec![cur.code().to_string(), as_of.to_string()];
+    let mut cond = String::new();
     if let Some(id) = customer_id {
         args.push(id.to_string());
-        sql.push_str(&format!(
+        cond.push_str(&format!(
             " AND i.customer_id = CAST(?{} AS INTEGER)",
             args.len()
         ));
@@ -513,18 +509,40 @@ pub fn cell_invoices(
     // A due date d is `days` late when as_of - d = days.
     if let Some(min_days) = from {
         args.push((as_of - Duration::days(min_days)).to_string());
-        sql.push_str(&format!(" AND i.due_date <= ?{}", args.len()));
+        cond.push_str(&format!(" AND i.due_date <= ?{}", args.len()));
     }
     if let Some(max_days) = to {
         args.push((as_of - Duration::days(max_days)).to_string());
-        sql.push_str(&format!(" AND i.due_date >= ?{}", args.len()));
+        cond.push_str(&format!(" AND i.due_date >= ?{}", args.len()));
     }
-    sql.push_str(" ORDER BY i.due_date, i.number");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
-        crate::invoices::view_from_row(r, as_of)
-    })?;
-    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
+    conn.reading_at_once(|| {
+        let at = crate::invoices::AsOf::split(conn, as_of)?;
+        // Each part of the invoices (see `AsOf::parts`) read on its own, the rows ordered
+        // together by the view's column names in one statement (as one read orders them,
+        // the column's collation included).
+        let parts: Vec<String> = at
+            .parts()
+            .iter()
+            .map(|p| {
+                format!(
+                    "SELECT {} FROM invoices i {} CROSS JOIN customers c ON c.id = i.customer_id
+                     WHERE {} AND i.currency = ?1 AND CAST(?2 AS TEXT) IS NOT NULL{cond}",
+                    p.view_columns(),
+                    if p.hint.is_empty() { index } else { p.hint },
+                    p.owed()
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT * FROM ({}) AS u ORDER BY u.due_date, u.number",
+            parts.join(" UNION ALL ")
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
+            crate::invoices::view_from_row(r, as_of)
+        })?;
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
+    })
 }
 
 #[cfg(test)]
