@@ -2,9 +2,10 @@
 //! customers run against the real engine and against a small reference model written here,
 //! and after every step the engine must agree with the model.
 //!
-//! Operations: add an invoice, a payment (allocated, or left to the engine's oldest-first
-//! allocation) or a credit note (dated today or backdated, so facts arrive out of date
-//! order; the model says it must be accepted), write-off, hand-over,
+//! Operations: add an invoice (or a few from a CSV file), a payment (allocated, or left to
+//! the engine's oldest-first allocation) or a credit note (dated today or backdated, so
+//! facts arrive out of date order; the model says it must be accepted), write-off,
+//! hand-over,
 //! dispute opened and resolved, a letter of each kind, a penalty invoice and the credit note
 //! correcting an overcharged one (a penalty invoice also asked for by two processes at
 //! once while a third records a payment), a promise to pay, a contract (its deposit issued) and its
@@ -74,6 +75,15 @@ enum Op {
         cust: usize,
         cents: i64,
         terms: i64,
+    },
+    /// `n` invoices imported from one CSV file, due the same day, for the customers in
+    /// turn from `cust` (on a server, the balances' triggers set aside for the import and
+    /// its sums moved once at its end).
+    ImportInvoices {
+        cust: usize,
+        cents: i64,
+        terms: i64,
+        n: usize,
     },
     Pay {
         inv: usize,
@@ -282,6 +292,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize, 1..200_000i64).prop_map(|(inv, net)| Op::CreditDoc { inv, net }),
         2 => (0..2usize, 100..500_000i64, 0..45i64, prop::bool::weighted(0.3))
             .prop_map(|(cust, cents, terms, again)| Op::Einvoice { cust, cents, terms, again }),
+        1 => (0..2usize, 100..500_000i64, 0..45i64, 1..=3usize)
+            .prop_map(|(cust, cents, terms, n)| Op::ImportInvoices { cust, cents, terms, n }),
         1 => (0..2usize, 0..SEGMENT_CHOICES.len()).prop_map(|(cust, code)| Op::Segment { cust, code }),
         1 => any::<bool>().prop_map(|loose| Op::Thresholds { loose }),
     ]
@@ -1020,6 +1032,37 @@ fn apply(w: &mut World, op: &Op) -> Result<(), TestCaseError> {
             .map_err(|e| TestCaseError::fail(format!("invoice refused: {e}")))?;
             w.invoices
                 .push(MInv::recorded(number, cust, cents, today, due));
+        }
+        Op::ImportInvoices {
+            cust,
+            cents,
+            terms,
+            n,
+        } => {
+            let due = today + Duration::days(terms);
+            let mut csv = String::from("number,customer_reference,issue_date,due_date,total\n");
+            let mut added = Vec::new();
+            for k in 0..n {
+                w.recorded += 1;
+                let number = format!("M-{:03}", w.recorded);
+                let (c, total) = ((cust + k) % CUSTOMERS.len(), cents + k as i64);
+                csv.push_str(&format!(
+                    "{number},{},{today},{due},{}.{:02}\n",
+                    CUSTOMERS[c],
+                    total / 100,
+                    total % 100
+                ));
+                added.push(MInv::recorded(number, c, total, today, due));
+            }
+            let report = relance_core::import::import(
+                &mut w.conn,
+                relance_core::import::ImportKind::Invoices,
+                csv.as_bytes(),
+                false,
+            )
+            .map_err(|e| TestCaseError::fail(format!("import refused: {e}")))?;
+            prop_assert_eq!(report.rows, n, "invoices imported");
+            w.invoices.extend(added);
         }
         Op::Einvoice {
             cust,

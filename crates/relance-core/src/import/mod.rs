@@ -355,17 +355,32 @@ fn last_id(tx: &Connection, table: &str) -> Result<i64> {
 /// The caches every invoice inserted updates through a trigger (its wake date, its
 /// customer's marks and balance), set aside for a bulk import of invoices and then updated
 /// once for every invoice it inserted: the same rows, without a trigger run and a statement
-/// journal per invoice. A file only ([`crate::store::drop_triggers`]): on a server the
-/// triggers stay.
+/// journal per invoice ([`crate::store::drop_triggers`]).
+///
+/// On a server, every import of invoices sets aside only the balances' triggers, by a
+/// setting of its transaction ([`crate::views::balances::step_aside`]; dropping a trigger
+/// is the owner's alone): each invoice moved its due date's row, one row rewritten again
+/// and again in one transaction, which PostgreSQL makes quadratic. The others (a row per
+/// invoice or per customer) stay.
 struct InsertedInvoices {
     /// The highest invoice id before the import: those it inserts come after.
     last_id: i64,
     triggers: Vec<String>,
+    /// On a server: the balances' triggers stepped aside.
+    server: bool,
 }
 
 impl InsertedInvoices {
     fn set_aside(tx: &Connection) -> Result<InsertedInvoices> {
         let last_id = last_id(tx, "invoices")?;
+        if tx.dialect() == crate::store::sql::Dialect::Postgres {
+            crate::views::balances::step_aside(tx)?;
+            return Ok(InsertedInvoices {
+                last_id,
+                triggers: Vec::new(),
+                server: true,
+            });
+        }
         let [segment, habits] = crate::views::segments::INVOICE_INSERT_TRIGGERS;
         let triggers = crate::store::drop_triggers(
             tx,
@@ -378,10 +393,18 @@ impl InsertedInvoices {
                 crate::bank::kept::INVOICE_INSERT_TRIGGER,
             ],
         )?;
-        Ok(InsertedInvoices { last_id, triggers })
+        Ok(InsertedInvoices {
+            last_id,
+            triggers,
+            server: false,
+        })
     }
 
     fn catch_up(self, tx: &Connection) -> Result<()> {
+        if self.server {
+            crate::views::balances::add_invoices_since(tx, self.last_id)?;
+            return crate::views::balances::step_back(tx);
+        }
         if self.triggers.is_empty() {
             return Ok(());
         }
@@ -527,7 +550,11 @@ pub fn import(
         };
         // And the caches an invoice's insert keeps by trigger, brought up to date once at the end.
         let caches = match kind {
-            ImportKind::Invoices if is_bulk => Some(InsertedInvoices::set_aside(&tx)?),
+            ImportKind::Invoices
+                if is_bulk || tx.dialect() == crate::store::sql::Dialect::Postgres =>
+            {
+                Some(InsertedInvoices::set_aside(&tx)?)
+            }
             _ => None,
         };
         let settled = match bulk_payments {
@@ -538,6 +565,8 @@ pub fn import(
         let mut rows = 0usize;
         let mut lines = Lines::new(text);
         let mut known = invoices::Lookups::default();
+        // Invoice rows checked, waiting to be stored together, with their lines.
+        let mut waiting: Vec<(usize, NewInvoice)> = Vec::new();
         for result in reader.records() {
             let record = match result {
                 Ok(r) => r,
@@ -575,11 +604,14 @@ pub fn import(
                     .map(|c| unneutralize(c.trim()).to_string())
                     .unwrap_or_default()
             };
-            let outcome = tx.recoverable(|| match kind {
-                ImportKind::Customers => import_customer(&tx, &get, currency),
-                ImportKind::Invoices => import_invoice(&tx, &get, &mut known),
-                ImportKind::Payments => import_payment(&tx, &get),
-            });
+            let outcome = match kind {
+                ImportKind::Customers => tx.recoverable(|| import_customer(&tx, &get, currency)),
+                // (checked here, stored with the rows around it: `store_invoices`)
+                ImportKind::Invoices => {
+                    check_invoice(&tx, &get, &mut known).map(|new| waiting.push((line, new)))
+                }
+                ImportKind::Payments => tx.recoverable(|| import_payment(&tx, &get)),
+            };
             match outcome {
                 Ok(()) => {}
                 Err(Error::Invalid { field, msg }) => errors.push(RowError {
@@ -589,7 +621,13 @@ pub fn import(
                 }),
                 Err(other) => return Err(other),
             }
+            if waiting.len() >= invoices::INSERT_BATCH {
+                store_invoices(&tx, &mut waiting, &mut known, &mut errors)?;
+            }
         }
+        store_invoices(&tx, &mut waiting, &mut known, &mut errors)?;
+        // (a row refused when its batch was stored comes after the lines read since)
+        errors.sort_by_key(|e| e.line);
         if rows == 0 && errors.is_empty() {
             return Err(Error::invalid("file", Msg::CsvEmpty));
         }
@@ -667,11 +705,12 @@ fn import_customer(
     Ok(())
 }
 
-fn import_invoice(
+/// An invoice row checked, to be stored with others ([`store_invoices`]).
+fn check_invoice(
     tx: &Connection,
     get: &dyn Fn(&str) -> String,
     known: &mut invoices::Lookups,
-) -> Result<()> {
+) -> Result<NewInvoice> {
     let input = InvoiceInput {
         number: get("number"),
         customer: get("customer_reference"),
@@ -683,7 +722,39 @@ fn import_invoice(
         reference: get("reference"),
         notes: get("notes"),
     };
-    invoices::insert_with(tx, &NewInvoice::parse_with(tx, &input, known)?, known)?;
+    let new = NewInvoice::parse_with(tx, &input, known)?;
+    invoices::check_insert(tx, &new, known)?;
+    Ok(new)
+}
+
+/// Stores the invoice rows waiting with one statement; where it is refused (a number taken,
+/// by the ledger or by another row), one by one, each row refused named by its line. Leaves
+/// none waiting.
+fn store_invoices(
+    tx: &crate::store::sql::Transaction,
+    waiting: &mut Vec<(usize, NewInvoice)>,
+    known: &mut invoices::Lookups,
+    errors: &mut Vec<RowError>,
+) -> Result<()> {
+    let rows: Vec<&NewInvoice> = waiting.iter().map(|(_, new)| new).collect();
+    match tx.recoverable(|| invoices::insert_batch(tx, &rows, known)) {
+        Ok(()) => {}
+        Err(Error::Invalid { .. }) => {
+            for (line, new) in waiting.iter() {
+                match tx.recoverable(|| invoices::insert_with(tx, new, known)) {
+                    Ok(_) => {}
+                    Err(Error::Invalid { field, msg }) => errors.push(RowError {
+                        line: *line,
+                        field: csv_field(ImportKind::Invoices, &field),
+                        msg,
+                    }),
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        Err(other) => return Err(other),
+    }
+    waiting.clear();
     Ok(())
 }
 
@@ -1044,6 +1115,76 @@ mod tests {
         conn
     }
 
+    /// Any import of invoices keeps the kept sums (the balances per customer, per due date
+    /// and per earliest due date) as they derive from the invoices, on either engine: on a
+    /// server it sets the balances' triggers aside for its transaction and moves the sums
+    /// once at its end, grouped (server migration 55). Many invoices share a due date and
+    /// customers their earliest one, in two currencies, for customers with invoices from
+    /// before (some paid, one written off) and without; then the triggers are back.
+    #[test]
+    fn an_import_of_invoices_keeps_the_kept_sums_as_they_derive() {
+        let mut conn = cache_ledger();
+        let kept = |conn: &Connection| {
+            [
+                "SELECT * FROM customer_balances ORDER BY customer_id, currency",
+                "SELECT * FROM due_balances ORDER BY currency, due_date",
+                "SELECT * FROM oldest_dues ORDER BY currency, oldest_due",
+            ]
+            .map(|sql| rows(conn, sql))
+        };
+        let mut file =
+            String::from("number,customer_reference,issue_date,due_date,total,currency\n");
+        for i in 0..300 {
+            let currency = if i % 5 == 0 { "USD" } else { "EUR" };
+            // Customers C0–C49: C30–C49 had no invoice; three due dates, one before the
+            // invoices from before (C0–C29's earliest due date moves), two after.
+            file.push_str(&format!(
+                "Q{i},C{},2026-01-0{},{},{}.{:02},{currency}\n",
+                i % 50,
+                1 + i % 3,
+                ["2026-01-15", "2026-03-01", "2026-03-31"][i % 3],
+                10 + i % 97,
+                i % 100
+            ));
+        }
+        import(&mut conn, ImportKind::Invoices, file.as_bytes(), false).unwrap();
+        assert_eq!(
+            crate::views::balances::verify(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        let imported = kept(&conn);
+        assert!(
+            imported[1].len() >= 6 && imported[2].len() >= 3,
+            "{:?}",
+            &imported[1..]
+        );
+        crate::views::balances::rebuild(&mut conn).unwrap();
+        assert_eq!(
+            kept(&conn),
+            imported,
+            "the kept sums as a rebuild derives them"
+        );
+        // The triggers are back: an invoice recorded after moves the sums.
+        crate::invoices::create(
+            &conn,
+            &crate::invoices::InvoiceInput {
+                number: "AFTER".into(),
+                customer: "C55".into(),
+                issue_date: "2026-01-05".into(),
+                due_date: "2026-01-10".into(),
+                total: "12.34".into(),
+                ..Default::default()
+            },
+            crate::test_support::day("2026-01-05"),
+        )
+        .unwrap();
+        assert_eq!(
+            crate::views::balances::verify(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        assert_ne!(kept(&conn), imported);
+    }
+
     /// The bulk path sets the insert triggers aside and updates their caches once: the
     /// caches then hold exactly what the same rows imported through the triggers give, in a
     /// ledger that already had invoices, some paid, one written off.
@@ -1372,6 +1513,95 @@ mod tests {
             ]
         );
         assert_eq!(count(&conn, "invoices"), 0);
+    }
+
+    /// Invoices are stored 50 rows to a statement (`invoices::insert_batch`): a number
+    /// taken, by the ledger or by another row of the file, in any batch (the first, a middle
+    /// one, the last and shorter one, across a batch's end), is still named by its line, in
+    /// line order among the rows refused before it was stored; nothing is written. Without
+    /// them, every row lands, whatever the count around a batch's size.
+    #[test]
+    fn invoices_stored_by_batches_name_each_number_taken_by_its_line() {
+        let fresh = || {
+            let mut conn = crate::open_in_memory().unwrap();
+            import(
+                &mut conn,
+                ImportKind::Customers,
+                CUSTOMERS.as_bytes(),
+                false,
+            )
+            .unwrap();
+            import(
+                &mut conn,
+                ImportKind::Invoices,
+                b"number,customer_reference,issue_date,due_date,total\nOLD-1,ACME,2026-01-02,2026-02-01,5\n",
+                false,
+            )
+            .unwrap();
+            conn
+        };
+        let file = |numbers: &[String]| {
+            let mut f = String::from("number,customer_reference,issue_date,due_date,total\n");
+            for (k, n) in numbers.iter().enumerate() {
+                // Line 30 (row 29) has a bad date: refused while its batch waits.
+                let issue = if k == 28 { "2026-02-30" } else { "2026-01-15" };
+                f.push_str(&format!("{n},DUP,{issue},2026-03-14,{}.50\n", k + 1));
+            }
+            f
+        };
+        let batch = crate::invoices::INSERT_BATCH;
+        let mut numbers: Vec<String> = (0..3 * batch + 7).map(|k| format!("B-{k}")).collect();
+        // Line numbers are rows + 1 (the header is line 1).
+        numbers[3] = "OLD-1".into(); // taken by the ledger, in the first batch
+        numbers[batch + 2] = "B-7".into(); // by a row of an earlier batch
+        numbers[2 * batch - 1] = "B-100".into(); // by the row after it, in the same batch
+        numbers[3 * batch + 5] = "B-151".into(); // in the last, shorter batch
+        let mut conn = fresh();
+        let err = import(
+            &mut conn,
+            ImportKind::Invoices,
+            file(&numbers).as_bytes(),
+            false,
+        )
+        .unwrap_err();
+        let Error::Import(rows) = err else {
+            panic!("{err:?}")
+        };
+        let got: Vec<(usize, &str)> = rows.iter().map(|r| (r.line, r.field.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (5, "number"),
+                (30, "issue_date"),
+                (batch + 4, "number"),
+                // B-100 is first written by line 101: the row after it is refused.
+                (2 * batch + 2, "number"),
+                (3 * batch + 7, "number"),
+            ]
+        );
+        assert!(
+            rows.iter()
+                .any(|r| matches!(&r.msg, Msg::DuplicateInvoiceNumber(n) if n == "OLD-1")),
+            "{rows:?}"
+        );
+        assert_eq!(count(&conn, "invoices"), 1);
+        // Without them: every row, for counts around a batch's size.
+        for n in [1, batch - 1, batch, batch + 1, 2 * batch] {
+            let mut conn = fresh();
+            let numbers: Vec<String> = (0..n).map(|k| format!("C-{k}")).collect();
+            let ok = file(&numbers).replace("2026-02-30", "2026-01-15");
+            let report = import(&mut conn, ImportKind::Invoices, ok.as_bytes(), false).unwrap();
+            assert_eq!(report.rows, n);
+            assert_eq!(count(&conn, "invoices"), n as i64 + 1);
+            let total: i64 = conn
+                .query_row(
+                    "SELECT SUM(total_minor) FROM invoices WHERE number LIKE 'C-%'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(total, (1..=n as i64).map(|k| k * 100 + 50).sum::<i64>());
+        }
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0052_reminders_that_may_move.sql"),
     include_str!("migrations/sqlite/0053_customers_by_name_bytes.sql"),
     include_str!("migrations/sqlite/0054_bank_lines_kept.sql"),
+    include_str!("migrations/sqlite/0055_balances_caught_up_on_server.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -150,6 +151,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         54,
         include_str!("migrations/postgres/0054_bank_lines_kept.sql"),
+    ),
+    (
+        55,
+        include_str!("migrations/postgres/0055_balances_caught_up_on_server.sql"),
     ),
 ];
 

@@ -297,10 +297,53 @@ fn keys_of<'a, K: Ord, V>(a: &'a BTreeMap<K, V>, b: &'a BTreeMap<K, V>) -> Vec<&
 /// it aside and calls [`add_invoices_since`] once instead.
 pub(crate) const INVOICE_INSERT_TRIGGER: &str = "customer_balance_invoice_new";
 
+/// On a server, sets aside for the rest of the caller's transaction (until [`step_back`])
+/// the invoices' balance trigger and the earliest due dates' triggers (server migration
+/// 55): within one transaction PostgreSQL walks every version of a row it updated, so an
+/// import of many invoices sharing a due date, each updating that date's row, was
+/// quadratic. The importer then calls [`add_invoices_since`]. On a file, nothing: its bulk
+/// import drops the triggers ([`crate::store::drop_triggers`]), and SQLite updates in place.
+pub(crate) fn step_aside(tx: &Connection) -> Result<()> {
+    if tx.dialect() == crate::store::sql::Dialect::Postgres {
+        tx.execute_batch("SET LOCAL relance.bulk = 'invoices'")?;
+    }
+    Ok(())
+}
+
+/// The triggers [`step_aside`] set aside, back for the rest of the transaction.
+pub(crate) fn step_back(tx: &Connection) -> Result<()> {
+    if tx.dialect() == crate::store::sql::Dialect::Postgres {
+        tx.execute_batch("SET LOCAL relance.bulk = ''")?;
+    }
+    Ok(())
+}
+
 /// What [`INVOICE_INSERT_TRIGGER`] does, for every invoice inserted after `last_id` at once
 /// (inside the caller's transaction): what each one counts is added to its customer's
-/// balance in its currency.
+/// balance in its currency and to its due date's row. On a server, with the triggers
+/// [`step_aside`] set aside, the earliest due dates' counts are moved here too, grouped by
+/// date: the customers the invoices name are counted out where they were, then in where
+/// they are.
 pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
+    let server = tx.dialect() == crate::store::sql::Dialect::Postgres;
+    // The balances' rows of the customers the invoices name, by currency and earliest due
+    // date (each customer's through the balances' key).
+    let oldest_of_named = "SELECT b.currency, b.oldest_due, COUNT(*) AS n
+           FROM (SELECT DISTINCT customer_id, currency FROM invoices WHERE id > ?1) k
+           JOIN customer_balances b
+             ON b.customer_id = k.customer_id AND b.currency = k.currency
+          WHERE b.oldest_due <> ''
+          GROUP BY b.currency, b.oldest_due";
+    if server {
+        tx.execute(
+            &format!(
+                "UPDATE oldest_dues SET customers = oldest_dues.customers - k.n
+                   FROM ({oldest_of_named}) k
+                  WHERE oldest_dues.currency = k.currency AND oldest_dues.oldest_due = k.oldest_due"
+            ),
+            [last_id],
+        )?;
+    }
     // (an invoice added only lowers its customer's earliest due date)
     tx.execute(
         &format!(
@@ -330,6 +373,18 @@ pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
         ),
         [last_id],
     )?;
+    if server {
+        tx.execute(
+            &format!(
+                "INSERT INTO oldest_dues (currency, oldest_due, customers)
+                 SELECT currency, oldest_due, n FROM ({oldest_of_named}) k
+                 ON CONFLICT (currency, oldest_due) DO UPDATE
+                    SET customers = oldest_dues.customers + excluded.customers"
+            ),
+            [last_id],
+        )?;
+        tx.execute("DELETE FROM oldest_dues WHERE customers = 0", [])?;
+    }
     Ok(())
 }
 
