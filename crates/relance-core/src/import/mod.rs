@@ -374,7 +374,7 @@ impl InsertedInvoices {
     fn set_aside(tx: &Connection) -> Result<InsertedInvoices> {
         let last_id = last_id(tx, "invoices")?;
         if tx.dialect() == crate::store::sql::Dialect::Postgres {
-            crate::views::balances::step_aside(tx)?;
+            crate::views::balances::step_aside(tx, crate::views::balances::Bulk::Invoices)?;
             return Ok(InsertedInvoices {
                 last_id,
                 triggers: Vec::new(),
@@ -422,18 +422,31 @@ impl InsertedInvoices {
 /// set aside for a bulk import of payments and then brought up to date once for every
 /// allocation it inserted. The settling itself (`allocations_settle`) and the paid date
 /// (`invoices_paid_on`) stay: each payment without an invoice named reads the open invoices
-/// as the ones before left them. A file only, as [`InsertedInvoices`].
+/// as the ones before left them. On a server, as for [`InsertedInvoices`], every import of
+/// payments sets aside only the balances' trigger (each allocation moved its due date's row:
+/// 1.85 ms an allocation at 5,000, quadratic), then sums them again once.
 struct InsertedPayments {
     /// The highest payment and allocation ids before the import.
     last_payment: i64,
     last_allocation: i64,
     triggers: Vec<String>,
+    /// On a server: the balances' trigger stepped aside.
+    server: bool,
 }
 
 impl InsertedPayments {
     fn set_aside(tx: &Connection) -> Result<InsertedPayments> {
         let (last_payment, last_allocation) =
             (last_id(tx, "payments")?, last_id(tx, "allocations")?);
+        if tx.dialect() == crate::store::sql::Dialect::Postgres {
+            crate::views::balances::step_aside(tx, crate::views::balances::Bulk::Payments)?;
+            return Ok(InsertedPayments {
+                last_payment,
+                last_allocation,
+                triggers: Vec::new(),
+                server: true,
+            });
+        }
         let mut names: Vec<&str> = crate::views::segments::PAYMENT_TRIGGERS.to_vec();
         names.extend(crate::dunning::wake::SETTLE_TRIGGERS);
         names.push(crate::views::balances::INVOICE_UPDATE_TRIGGER);
@@ -444,10 +457,15 @@ impl InsertedPayments {
             last_payment,
             last_allocation,
             triggers,
+            server: false,
         })
     }
 
     fn catch_up(self, tx: &Connection) -> Result<()> {
+        if self.server {
+            crate::views::balances::settled_since(tx, self.last_allocation)?;
+            return crate::views::balances::step_back(tx);
+        }
         if self.triggers.is_empty() {
             return Ok(());
         }
@@ -557,9 +575,13 @@ pub fn import(
             }
             _ => None,
         };
-        let settled = match bulk_payments {
-            true => Some(InsertedPayments::set_aside(&tx)?),
-            false => None,
+        let settled = match kind {
+            ImportKind::Payments
+                if bulk_payments || tx.dialect() == crate::store::sql::Dialect::Postgres =>
+            {
+                Some(InsertedPayments::set_aside(&tx)?)
+            }
+            _ => None,
         };
         let mut errors = Vec::new();
         let mut rows = 0usize;
@@ -1183,6 +1205,90 @@ mod tests {
             Vec::<String>::new()
         );
         assert_ne!(kept(&conn), imported);
+    }
+
+    /// Any import of payments keeps the kept sums as they derive, on either engine: on a
+    /// server it sets the balances' update trigger aside for its transaction and sums the
+    /// settled customers' balances, due dates' rows and earliest due dates again once at
+    /// its end. Payments naming their invoice or not, settling invoices in full (a
+    /// customer's earliest due date moves, or their balance goes) or in part, in two
+    /// currencies, many invoices sharing a due date; then the trigger is back.
+    #[test]
+    fn an_import_of_payments_keeps_the_kept_sums_as_they_derive() {
+        let mut conn = cache_ledger();
+        let kept = |conn: &Connection| {
+            [
+                "SELECT * FROM customer_balances ORDER BY customer_id, currency",
+                "SELECT * FROM due_balances ORDER BY currency, due_date",
+                "SELECT * FROM oldest_dues ORDER BY currency, oldest_due",
+            ]
+            .map(|sql| rows(conn, sql))
+        };
+        let mut invoices =
+            String::from("number,customer_reference,issue_date,due_date,total,currency\n");
+        for i in 0..200 {
+            let currency = if i % 5 == 0 { "USD" } else { "EUR" };
+            invoices.push_str(&format!(
+                "Q{i},C{},2026-01-02,{},{}.00,{currency}\n",
+                i % 50,
+                ["2026-01-15", "2026-03-01"][i % 2],
+                10 + i % 40
+            ));
+        }
+        import(&mut conn, ImportKind::Invoices, invoices.as_bytes(), false).unwrap();
+        let before = kept(&conn);
+        let mut payments = String::from("customer_reference,date,amount,currency,invoice_number\n");
+        for i in 0..120 {
+            let currency = if i % 5 == 0 { "USD" } else { "EUR" };
+            // Even rows pay their invoice in full, odd ones a part; every third names none
+            // (the customer's oldest open invoices in the currency).
+            let amount = if i % 2 == 0 { 10 + i % 40 } else { 3 };
+            let named = if i % 3 == 0 {
+                String::new()
+            } else {
+                format!("Q{i}")
+            };
+            payments.push_str(&format!(
+                "C{},2026-02-0{},{amount}.00,{currency},{named}\n",
+                i % 50,
+                1 + i % 9
+            ));
+        }
+        import(&mut conn, ImportKind::Payments, payments.as_bytes(), false).unwrap();
+        assert_eq!(
+            crate::views::balances::verify(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        let imported = kept(&conn);
+        assert_ne!(imported, before, "the payments moved the kept sums");
+        crate::views::balances::rebuild(&mut conn).unwrap();
+        assert_eq!(
+            kept(&conn),
+            imported,
+            "the kept sums as a rebuild derives them"
+        );
+        // The trigger is back: a payment recorded after moves the sums.
+        import(
+            &mut conn,
+            ImportKind::Payments,
+            b"customer_reference,date,amount,invoice_number\nC1,2026-02-10,1.00,Q1\n",
+            false,
+        )
+        .unwrap();
+        crate::invoices::payments::record(
+            &mut conn,
+            &crate::invoices::payments::PaymentInput {
+                customer: "C2".into(),
+                date: "2026-02-11".into(),
+                amount: "12.00".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            crate::views::balances::verify(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     /// The bulk path sets the insert triggers aside and updates their caches once: the

@@ -297,15 +297,28 @@ fn keys_of<'a, K: Ord, V>(a: &'a BTreeMap<K, V>, b: &'a BTreeMap<K, V>) -> Vec<&
 /// it aside and calls [`add_invoices_since`] once instead.
 pub(crate) const INVOICE_INSERT_TRIGGER: &str = "customer_balance_invoice_new";
 
+/// What a bulk write on a server sets aside ([`step_aside`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bulk {
+    /// Invoices inserted: the balances' insert trigger; then [`add_invoices_since`].
+    Invoices,
+    /// Payments allocated: the balances' update trigger on invoices; then [`settled_since`].
+    Payments,
+}
+
 /// On a server, sets aside for the rest of the caller's transaction (until [`step_back`])
-/// the invoices' balance trigger and the earliest due dates' triggers (server migration
-/// 55): within one transaction PostgreSQL walks every version of a row it updated, so an
-/// import of many invoices sharing a due date, each updating that date's row, was
-/// quadratic. The importer then calls [`add_invoices_since`]. On a file, nothing: its bulk
-/// import drops the triggers ([`crate::store::drop_triggers`]), and SQLite updates in place.
-pub(crate) fn step_aside(tx: &Connection) -> Result<()> {
+/// the balances' trigger `what` fires and the earliest due dates' triggers (server
+/// migration 55): within one transaction PostgreSQL walks every version of a row it
+/// updated, so an import of many invoices sharing a due date (or of payments settling
+/// them), each moving that date's row, was quadratic. The importer then calls the matching
+/// catch-up. On a file, nothing: its bulk imports drop the triggers
+/// ([`crate::store::drop_triggers`]), and SQLite updates in place.
+pub(crate) fn step_aside(tx: &Connection, what: Bulk) -> Result<()> {
     if tx.dialect() == crate::store::sql::Dialect::Postgres {
-        tx.execute_batch("SET LOCAL relance.bulk = 'invoices'")?;
+        tx.execute_batch(match what {
+            Bulk::Invoices => "SET LOCAL relance.bulk = 'invoices'",
+            Bulk::Payments => "SET LOCAL relance.bulk = 'payments'",
+        })?;
     }
     Ok(())
 }
@@ -318,32 +331,55 @@ pub(crate) fn step_back(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// What [`INVOICE_INSERT_TRIGGER`] does, for every invoice inserted after `last_id` at once
-/// (inside the caller's transaction): what each one counts is added to its customer's
-/// balance in its currency and to its due date's row. On a server, with the triggers
-/// [`step_aside`] set aside, the earliest due dates' counts are moved here too, grouped by
-/// date: the customers the invoices name are counted out where they were, then in where
-/// they are.
-pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
-    let server = tx.dialect() == crate::store::sql::Dialect::Postgres;
-    // The balances' rows of the customers the invoices name, by currency and earliest due
-    // date (each customer's through the balances' key).
-    let oldest_of_named = "SELECT b.currency, b.oldest_due, COUNT(*) AS n
-           FROM (SELECT DISTINCT customer_id, currency FROM invoices WHERE id > ?1) k
+/// On a server with the earliest due dates' triggers set aside ([`step_aside`]), moves
+/// their counts for the customers `named` selects (SQL of distinct `customer_id, currency`
+/// taking `?1` = `since`): out of where their balances' rows say now (`out`), or into it.
+/// Grouped by currency and date: one row written per date, not per customer. On a file,
+/// nothing (its triggers move them).
+fn move_oldest(tx: &Connection, named: &str, since: i64, out: bool) -> Result<()> {
+    if tx.dialect() != crate::store::sql::Dialect::Postgres {
+        return Ok(());
+    }
+    let grouped = format!(
+        "SELECT b.currency, b.oldest_due, COUNT(*) AS n
+           FROM ({named}) k
            JOIN customer_balances b
              ON b.customer_id = k.customer_id AND b.currency = k.currency
           WHERE b.oldest_due <> ''
-          GROUP BY b.currency, b.oldest_due";
-    if server {
+          GROUP BY b.currency, b.oldest_due"
+    );
+    if out {
         tx.execute(
             &format!(
                 "UPDATE oldest_dues SET customers = oldest_dues.customers - k.n
-                   FROM ({oldest_of_named}) k
+                   FROM ({grouped}) k
                   WHERE oldest_dues.currency = k.currency AND oldest_dues.oldest_due = k.oldest_due"
             ),
-            [last_id],
+            [since],
         )?;
+    } else {
+        tx.execute(
+            &format!(
+                "INSERT INTO oldest_dues (currency, oldest_due, customers)
+                 SELECT currency, oldest_due, n FROM ({grouped}) k
+                 ON CONFLICT (currency, oldest_due) DO UPDATE
+                    SET customers = oldest_dues.customers + excluded.customers"
+            ),
+            [since],
+        )?;
+        tx.execute("DELETE FROM oldest_dues WHERE customers = 0", [])?;
     }
+    Ok(())
+}
+
+/// What [`INVOICE_INSERT_TRIGGER`] does, for every invoice inserted after `last_id` at once
+/// (inside the caller's transaction): what each one counts is added to its customer's
+/// balance in its currency and to its due date's row. On a server, with the triggers
+/// [`step_aside`] set aside, the earliest due dates' counts are moved here too
+/// ([`move_oldest`]): the customers the invoices name counted out, then in.
+pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
+    let named = "SELECT DISTINCT customer_id, currency FROM invoices WHERE id > ?1";
+    move_oldest(tx, named, last_id, true)?;
     // (an invoice added only lowers its customer's earliest due date)
     tx.execute(
         &format!(
@@ -373,19 +409,7 @@ pub(crate) fn add_invoices_since(tx: &Connection, last_id: i64) -> Result<()> {
         ),
         [last_id],
     )?;
-    if server {
-        tx.execute(
-            &format!(
-                "INSERT INTO oldest_dues (currency, oldest_due, customers)
-                 SELECT currency, oldest_due, n FROM ({oldest_of_named}) k
-                 ON CONFLICT (currency, oldest_due) DO UPDATE
-                    SET customers = oldest_dues.customers + excluded.customers"
-            ),
-            [last_id],
-        )?;
-        tx.execute("DELETE FROM oldest_dues WHERE customers = 0", [])?;
-    }
-    Ok(())
+    move_oldest(tx, named, last_id, false)
 }
 
 /// The trigger that moves an invoice's share of its customer's balance and of its due
@@ -399,9 +423,12 @@ pub(crate) const INVOICE_UPDATE_TRIGGER: &str = "customer_balance_invoice";
 /// again from the open invoices (their customer's, or due that day: the open invoices'
 /// indexes).
 pub(crate) fn settled_since(tx: &Connection, last_allocation: i64) -> Result<()> {
-    // (the earliest open due dates' counts follow the balances' rows through their triggers)
-    let customers = "(SELECT DISTINCT i.customer_id, i.currency FROM allocations a
-                        CROSS JOIN invoices i ON i.id = a.invoice_id WHERE a.id > ?1)";
+    // (the earliest open due dates' counts follow the balances' rows through their
+    // triggers on a file; on a server, set aside, they are moved here: `move_oldest`)
+    let named = "SELECT DISTINCT i.customer_id, i.currency FROM allocations a
+                   CROSS JOIN invoices i ON i.id = a.invoice_id WHERE a.id > ?1";
+    let customers = format!("({named})");
+    move_oldest(tx, named, last_allocation, true)?;
     tx.execute(
         &format!("DELETE FROM customer_balances WHERE (customer_id, currency) IN {customers}"),
         [last_allocation],
@@ -419,6 +446,7 @@ pub(crate) fn settled_since(tx: &Connection, last_allocation: i64) -> Result<()>
         ),
         [last_allocation],
     )?;
+    move_oldest(tx, named, last_allocation, false)?;
     let dues = "(SELECT DISTINCT i.currency, i.due_date FROM allocations a
                    CROSS JOIN invoices i ON i.id = a.invoice_id WHERE a.id > ?1)";
     tx.execute(
@@ -443,7 +471,12 @@ pub(crate) fn settled_since(tx: &Connection, last_allocation: i64) -> Result<()>
 /// Writes the derived balances in place of the kept ones, inside the caller's transaction;
 /// returns how many rows it wrote.
 pub fn rebuild_in(tx: &Connection) -> Result<usize> {
-    // (`oldest_dues` follows the balances' rows through its triggers, once emptied)
+    // (`oldest_dues` follows the balances' rows through its triggers, once emptied; on a
+    // server, where a row written once per customer is quadratic, summed at once)
+    let server = tx.dialect() == crate::store::sql::Dialect::Postgres;
+    if server {
+        step_aside(tx, Bulk::Payments)?;
+    }
     tx.execute("DELETE FROM customer_balances", [])?;
     tx.execute("DELETE FROM oldest_dues", [])?;
     let written = tx.execute(
@@ -456,6 +489,15 @@ pub fn rebuild_in(tx: &Connection) -> Result<usize> {
         ),
         [],
     )?;
+    if server {
+        tx.execute(
+            "INSERT INTO oldest_dues (currency, oldest_due, customers)
+             SELECT currency, oldest_due, COUNT(*) FROM customer_balances
+              WHERE oldest_due <> '' GROUP BY currency, oldest_due",
+            [],
+        )?;
+        step_back(tx)?;
+    }
     tx.execute("DELETE FROM due_balances", [])?;
     tx.execute(
         &format!(
