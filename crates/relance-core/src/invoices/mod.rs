@@ -1178,7 +1178,7 @@ pub struct InvoicePage {
 pub fn list(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<InvoicePage> {
     // The page and its count read one moment (and one read lock, never the write lock; on
     // a server, one snapshot: a payment recorded between them would count apart).
-    conn.reading_at_once(|| list_in(conn, q, as_of))
+    conn.reading_together(|| list_in(conn, q, as_of))
 }
 
 fn list_in(conn: &Connection, q: &InvoiceQuery, as_of: NaiveDate) -> Result<InvoicePage> {

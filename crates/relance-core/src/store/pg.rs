@@ -220,6 +220,26 @@ impl Session {
         Ok(())
     }
 
+    /// Opens a read-only transaction that sees the ledger as committed at its first read,
+    /// without waiting for a writer (what a writer has not committed is not seen): for the
+    /// reads of a screen whose statements must agree, where [`Session::begin_snapshot`]
+    /// would wait for a long write (an import) to end.
+    pub fn begin_read_only(&self) -> Result<()> {
+        if self.in_transaction.get() {
+            return Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_MISUSE),
+                Some("a transaction is already open on this session".into()),
+            ));
+        }
+        self.client
+            .borrow_mut()
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(error)?;
+        self.in_transaction.set(true);
+        self.aborted.set(false);
+        Ok(())
+    }
+
     /// Opens a read-only transaction that sees the ledger at one moment: the writers' lock
     /// is taken (so no Relance write is half-way), the snapshot fixed by a first read, and
     /// the lock given back at once — the writers go on while the reads, however long, see

@@ -57,8 +57,8 @@ pub fn aged_balance(
 ) -> Result<AgedBalance> {
     let cur = crate::settings::currency_or_default(conn, currency.unwrap_or(""))?;
     // Its parts (see `owed`) read one moment: on a server, a payment recorded between them
-    // would count twice or not at all.
-    let mut rows = conn.reading_at_once(|| {
+    // would count twice or not at all (without waiting for a writer: `reading_together`).
+    let mut rows = conn.reading_together(|| {
         let at = crate::invoices::AsOf::split(conn, as_of)?;
         owed(conn, &at, cur, None)
     })?;
@@ -248,7 +248,7 @@ pub fn aged_page(
 ) -> Result<AgedBalance> {
     let limit = crate::validate::page_limit(if limit == 0 { PAGE } else { limit })?;
     let cur = crate::settings::currency_or_default(conn, currency.unwrap_or(""))?;
-    conn.reading_at_once(|| match kept_page(conn, as_of, cur, offset, limit)? {
+    conn.reading_together(|| match kept_page(conn, as_of, cur, offset, limit)? {
         Some(page) => Ok(page),
         None => aged_page_derived(conn, as_of, Some(cur.code()), offset, limit),
     })
@@ -515,7 +515,7 @@ pub fn cell_invoices(
         args.push((as_of - Duration::days(max_days)).to_string());
         cond.push_str(&format!(" AND i.due_date >= ?{}", args.len()));
     }
-    conn.reading_at_once(|| {
+    conn.reading_together(|| {
         let at = crate::invoices::AsOf::split(conn, as_of)?;
         // Each part of the invoices (see `AsOf::parts`) read on its own, the rows ordered
         // together by the view's column names in one statement (as one read orders them,

@@ -313,8 +313,15 @@ pub(crate) enum Bulk {
 /// them), each moving that date's row, was quadratic. The importer then calls the matching
 /// catch-up. On a file, nothing: its bulk imports drop the triggers
 /// ([`crate::store::drop_triggers`]), and SQLite updates in place.
+///
+/// It first locks the invoices and their write-offs against any other change until the
+/// commit (others still read them): a write made outside a transaction takes no writer's
+/// lock, and its own triggers would count what the catch-up counts again (an invoice
+/// inserted meanwhile, above the import's first id) or move a balance between the
+/// catch-up's counts out and in. Call it before reading where the import starts.
 pub(crate) fn step_aside(tx: &Connection, what: Bulk) -> Result<()> {
     if tx.dialect() == crate::store::sql::Dialect::Postgres {
+        tx.execute_batch("LOCK TABLE invoices, invoice_closures IN SHARE ROW EXCLUSIVE MODE")?;
         tx.execute_batch(match what {
             Bulk::Invoices => "SET LOCAL relance.bulk = 'invoices'",
             Bulk::Payments => "SET LOCAL relance.bulk = 'payments'",
