@@ -810,7 +810,8 @@ pub const LATER_FEW: i64 = 5_000;
 impl AsOf {
     /// The date's reads of one invoice or a few (its page, its interest, a letter): the
     /// settled cache when nothing is dated after the date, else each invoice summed by date.
-    /// Whether anything is: one probe of each table's date index.
+    /// Whether anything is: one `EXISTS` per table (allocations and credit notes through
+    /// their date index; settlement differences and reversals, a few rows, read whole).
     pub fn new(conn: &Connection, date: NaiveDate) -> Result<AsOf> {
         let later: bool = conn
             .prepare_cached(
