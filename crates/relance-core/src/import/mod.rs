@@ -1156,6 +1156,29 @@ mod tests {
         conn
     }
 
+    /// The kept sums (per customer, per due date, per earliest due date), row by row.
+    fn kept(conn: &Connection) -> [Vec<String>; 3] {
+        [
+            "SELECT * FROM customer_balances ORDER BY customer_id, currency",
+            "SELECT * FROM due_balances ORDER BY currency, due_date",
+            "SELECT * FROM oldest_dues ORDER BY currency, oldest_due",
+        ]
+        .map(|sql| rows(conn, sql))
+    }
+
+    /// [`kept`], once proven as they derive: the check finds nothing and a rebuild writes
+    /// the same rows.
+    fn kept_as_derived(conn: &mut Connection) -> [Vec<String>; 3] {
+        assert_eq!(
+            crate::views::balances::verify(conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        let found = kept(conn);
+        crate::views::balances::rebuild(conn).unwrap();
+        assert_eq!(kept(conn), found, "the kept sums as a rebuild derives them");
+        found
+    }
+
     /// Any import of invoices keeps the kept sums (the balances per customer, per due date
     /// and per earliest due date) as they derive from the invoices, on either engine: on a
     /// server it sets the balances' triggers aside for its transaction and moves the sums
@@ -1165,14 +1188,6 @@ mod tests {
     #[test]
     fn an_import_of_invoices_keeps_the_kept_sums_as_they_derive() {
         let mut conn = cache_ledger();
-        let kept = |conn: &Connection| {
-            [
-                "SELECT * FROM customer_balances ORDER BY customer_id, currency",
-                "SELECT * FROM due_balances ORDER BY currency, due_date",
-                "SELECT * FROM oldest_dues ORDER BY currency, oldest_due",
-            ]
-            .map(|sql| rows(conn, sql))
-        };
         let mut file =
             String::from("number,customer_reference,issue_date,due_date,total,currency\n");
         for i in 0..300 {
@@ -1189,21 +1204,11 @@ mod tests {
             ));
         }
         import(&mut conn, ImportKind::Invoices, file.as_bytes(), false).unwrap();
-        assert_eq!(
-            crate::views::balances::verify(&conn, crate::Lang::En).unwrap(),
-            Vec::<String>::new()
-        );
-        let imported = kept(&conn);
+        let imported = kept_as_derived(&mut conn);
         assert!(
             imported[1].len() >= 6 && imported[2].len() >= 3,
             "{:?}",
             &imported[1..]
-        );
-        crate::views::balances::rebuild(&mut conn).unwrap();
-        assert_eq!(
-            kept(&conn),
-            imported,
-            "the kept sums as a rebuild derives them"
         );
         // The triggers are back: an invoice recorded after moves the sums.
         crate::invoices::create(
@@ -1284,14 +1289,6 @@ mod tests {
     #[test]
     fn an_import_of_payments_keeps_the_kept_sums_as_they_derive() {
         let mut conn = cache_ledger();
-        let kept = |conn: &Connection| {
-            [
-                "SELECT * FROM customer_balances ORDER BY customer_id, currency",
-                "SELECT * FROM due_balances ORDER BY currency, due_date",
-                "SELECT * FROM oldest_dues ORDER BY currency, oldest_due",
-            ]
-            .map(|sql| rows(conn, sql))
-        };
         // Customer C(i % 50)'s invoices Q(i), all in one currency (i % 5); due on the 15th
         // of January (i / 50 even) or the 1st of March. C0–C29 also owe their P invoices
         // from before, due on the 1st of February.
@@ -1332,11 +1329,7 @@ mod tests {
             pay(k % 30, "0.01".into(), String::new());
         }
         import(&mut conn, ImportKind::Payments, payments.as_bytes(), false).unwrap();
-        assert_eq!(
-            crate::views::balances::verify(&conn, crate::Lang::En).unwrap(),
-            Vec::<String>::new()
-        );
-        let imported = kept(&conn);
+        let imported = kept_as_derived(&mut conn);
         assert_ne!(imported, before, "the payments moved the kept sums");
         let balance_of = |c: &str| -> Vec<(i64, String)> {
             conn.prepare(
@@ -1351,12 +1344,6 @@ mod tests {
         };
         assert_eq!(balance_of("C41"), [], "every invoice paid: no balance row");
         assert_eq!(balance_of("C31"), [(4, "2026-03-01".to_string())]);
-        crate::views::balances::rebuild(&mut conn).unwrap();
-        assert_eq!(
-            kept(&conn),
-            imported,
-            "the kept sums as a rebuild derives them"
-        );
         // The trigger is back: a payment recorded after moves the sums.
         import(
             &mut conn,

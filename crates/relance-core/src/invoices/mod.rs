@@ -13,7 +13,9 @@ use crate::customers;
 use crate::error::{Error, Lang, Msg, Result};
 use crate::journal::{self, JournalKind};
 use crate::money::{positive_minor, Currency};
-use crate::store::sql::{params, Connection, OptionalExtension, Row};
+use crate::store::sql::{
+    params, params_from_iter, value_rows, Connection, OptionalExtension, Row, Value,
+};
 use crate::store::{is_unique_violation, like_pattern};
 use crate::validate as v;
 use chrono::NaiveDate;
@@ -287,31 +289,16 @@ pub fn insert(conn: &Connection, i: &NewInvoice) -> Result<i64> {
 
 /// [`insert`] with what the rows of one batch share.
 pub fn insert_with(conn: &Connection, i: &NewInvoice, known: &mut Lookups) -> Result<i64> {
-    issue::refuse_in_series(
-        conn,
-        issue::Series::Invoices,
-        known.prefix(conn)?,
-        &i.number,
-    )?;
+    check_insert(conn, i, known)?;
     let stamp = known.stamp(conn)?.to_string();
-    let new_id = conn.prepare_cached(
-        "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
-            net_minor, reference, notes, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
-    )?
-    .insert(params![
-        i.number,
-        i.customer_id,
-        i.issue_date.to_string(),
-        i.due_date.to_string(),
-        i.currency.code(),
-        i.total_minor,
-        i.net_minor,
-        i.reference,
-        i.notes,
-        stamp,
-    ])
-    .map_err(|e| map_unique(e, &i.number))?;
+    let mut values = Vec::with_capacity(INSERT_WIDTH);
+    push_values(&mut values, i, &stamp);
+    let new_id = conn
+        .insert(
+            &format!("{INSERT_INTO} VALUES {}", value_rows(1, INSERT_WIDTH)),
+            params_from_iter(values.iter()),
+        )
+        .map_err(|e| map_unique(e, &i.number))?;
     Ok(new_id)
 }
 
@@ -329,6 +316,30 @@ pub fn check_insert(conn: &Connection, i: &NewInvoice, known: &mut Lookups) -> R
 /// How many checked invoices an import stores with one statement ([`insert_batch`]).
 pub const INSERT_BATCH: usize = 50;
 
+/// The columns an invoice is stored with ([`insert_with`], [`insert_batch`]).
+const INSERT_INTO: &str = "INSERT INTO invoices (number, customer_id, issue_date, due_date,
+    currency, total_minor, net_minor, reference, notes, created_at, updated_at)";
+
+/// How many values an invoice is stored with: one per column of [`INSERT_INTO`].
+const INSERT_WIDTH: usize = 11;
+
+/// An invoice's values in [`INSERT_INTO`]'s order, created and updated at `stamp`.
+fn push_values(values: &mut Vec<Value>, i: &NewInvoice, stamp: &str) {
+    values.extend([
+        Value::Text(i.number.clone()),
+        Value::Integer(i.customer_id),
+        Value::Text(i.issue_date.to_string()),
+        Value::Text(i.due_date.to_string()),
+        Value::Text(i.currency.code().to_string()),
+        Value::Integer(i.total_minor),
+        i.net_minor.map_or(Value::Null, Value::Integer),
+        Value::Text(i.reference.clone()),
+        Value::Text(i.notes.clone()),
+        Value::Text(stamp.to_string()),
+        Value::Text(stamp.to_string()),
+    ]);
+}
+
 /// Stores invoices checked by [`check_insert`] with one statement, all or none: an import's
 /// rows, [`INSERT_BATCH`] at a time (a statement per row was a third of a million invoices'
 /// import). A number already taken, by the ledger or by another of them, refuses them all
@@ -339,46 +350,13 @@ pub fn insert_batch(conn: &Connection, rows: &[&NewInvoice], known: &mut Lookups
         return Ok(());
     }
     let stamp = known.stamp(conn)?.to_string();
-    let tuples: Vec<String> = (0..rows.len())
-        .map(|k| {
-            let p = |n: usize| format!("?{}", k * 10 + n);
-            format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8),
-                p(9),
-                p(10),
-                p(10)
-            )
-        })
-        .collect();
-    use crate::store::sql::Value;
-    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 10);
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * INSERT_WIDTH);
     for i in rows {
-        values.extend([
-            Value::Text(i.number.clone()),
-            Value::Integer(i.customer_id),
-            Value::Text(i.issue_date.to_string()),
-            Value::Text(i.due_date.to_string()),
-            Value::Text(i.currency.code().to_string()),
-            Value::Integer(i.total_minor),
-            i.net_minor.map_or(Value::Null, Value::Integer),
-            Value::Text(i.reference.clone()),
-            Value::Text(i.notes.clone()),
-            Value::Text(stamp.clone()),
-        ]);
+        push_values(&mut values, i, &stamp);
     }
     let sql = format!(
-        "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor,
-            net_minor, reference, notes, created_at, updated_at)
-         VALUES {}",
-        tuples.join(", ")
+        "{INSERT_INTO} VALUES {}",
+        value_rows(rows.len(), INSERT_WIDTH)
     );
     // (a full batch's statement kept prepared; the last, shorter one prepared once)
     let mut stmt = if rows.len() == INSERT_BATCH {
@@ -386,7 +364,7 @@ pub fn insert_batch(conn: &Connection, rows: &[&NewInvoice], known: &mut Lookups
     } else {
         conn.prepare(&sql)?
     };
-    stmt.execute(crate::store::sql::params_from_iter(values.iter()))
+    stmt.execute(params_from_iter(values.iter()))
         .map_err(|e| map_unique(e, ""))?;
     Ok(())
 }

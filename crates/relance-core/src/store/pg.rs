@@ -199,14 +199,20 @@ impl Session {
         Ok(())
     }
 
-    pub fn begin(&self) -> Result<()> {
+    /// Refuses to open a transaction inside another: PostgreSQL would only warn, and the
+    /// inner COMMIT would end the outer one.
+    fn none_open(&self) -> Result<()> {
         if self.in_transaction.get() {
-            // PostgreSQL would only warn, and the inner COMMIT would end the outer one.
             return Err(Error::SqliteFailure(
                 ffi::Error::new(ffi::SQLITE_MISUSE),
                 Some("a transaction is already open on this session".into()),
             ));
         }
+        Ok(())
+    }
+
+    pub fn begin(&self) -> Result<()> {
+        self.none_open()?;
         let begun = self.client.borrow_mut().batch_execute(&format!(
             "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
         ));
@@ -225,12 +231,7 @@ impl Session {
     /// reads of a screen whose statements must agree, where [`Session::begin_snapshot`]
     /// would wait for a long write (an import) to end.
     pub fn begin_read_only(&self) -> Result<()> {
-        if self.in_transaction.get() {
-            return Err(Error::SqliteFailure(
-                ffi::Error::new(ffi::SQLITE_MISUSE),
-                Some("a transaction is already open on this session".into()),
-            ));
-        }
+        self.none_open()?;
         self.client
             .borrow_mut()
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -245,12 +246,7 @@ impl Session {
     /// the lock given back at once — the writers go on while the reads, however long, see
     /// that moment, writes made outside a transaction included.
     pub fn begin_snapshot(&self) -> Result<()> {
-        if self.in_transaction.get() {
-            return Err(Error::SqliteFailure(
-                ffi::Error::new(ffi::SQLITE_MISUSE),
-                Some("a transaction is already open on this session".into()),
-            ));
-        }
+        self.none_open()?;
         // Two round trips: in one, the lock's statement would open the transaction the
         // BEGIN then takes over, too late to choose its isolation.
         let mut client = self.client.borrow_mut();

@@ -259,15 +259,7 @@ impl Connection {
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        match &self.engine {
-            Engine::Postgres(s) if !self.in_transaction() => {
-                s.begin_read_only()?;
-                // Read only: dropped, it ends (rolls back) whether `f` succeeded or not.
-                let _moment = Transaction { conn: self };
-                f()
-            }
-            _ => self.reading(f),
-        }
+        self.reading_in_moment(pg::Session::begin_read_only, f)
     }
 
     /// [`Connection::reading`], and on a server too the reads of `f` see one moment of the
@@ -279,9 +271,19 @@ impl Connection {
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        self.reading_in_moment(pg::Session::begin_snapshot, f)
+    }
+
+    /// On a server outside a transaction, runs `f` in the read-only transaction `begin`
+    /// opens; else [`Connection::reading`].
+    fn reading_in_moment<T, E: From<Error>>(
+        &self,
+        begin: fn(&pg::Session) -> Result<()>,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         match &self.engine {
             Engine::Postgres(s) if !self.in_transaction() => {
-                s.begin_snapshot()?;
+                begin(s)?;
                 // Read only: dropped, it ends (rolls back) whether `f` succeeded or not.
                 let _moment = Transaction { conn: self };
                 f()
@@ -762,6 +764,18 @@ pub struct ParamsFromIter<I>(I);
 pub fn id_list(ids: &[i64]) -> String {
     ids.iter()
         .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `VALUES` list of a statement storing `rows` rows of `width` values each, numbered in
+/// order ("(?1, ?2), (?3, ?4)"): the values are sent as parameters, row after row.
+pub fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+            format!("({})", marks.join(", "))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

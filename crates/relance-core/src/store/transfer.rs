@@ -122,14 +122,10 @@ pub fn copy_rows(source: &Connection, target: &Connection, onto: Onto) -> Result
         // many rows, not one each).
         let per = (BATCH_VALUES / width).max(1);
         let insert = |n: usize| -> String {
-            let rows: Vec<String> = (0..n)
-                .map(|r| {
-                    let marks: Vec<String> =
-                        (1..=width).map(|c| format!("?{}", r * width + c)).collect();
-                    format!("({})", marks.join(", "))
-                })
-                .collect();
-            format!("INSERT INTO {t} ({list}) VALUES {}", rows.join(", "))
+            format!(
+                "INSERT INTO {t} ({list}) VALUES {}",
+                sql::value_rows(n, width)
+            )
         };
         let mut full = target.prepare(&insert(per))?;
         let mut read = source.prepare(&format!("SELECT {list} FROM {t}"))?;

@@ -304,6 +304,9 @@ pub(crate) enum Bulk {
     Invoices,
     /// Payments allocated: the balances' update trigger on invoices; then [`settled_since`].
     Payments,
+    /// The kept sums written again ([`rebuild_in`]): the earliest due dates' triggers only,
+    /// then summed at once.
+    Rebuild,
 }
 
 /// On a server, sets aside for the rest of the caller's transaction (until [`step_back`])
@@ -325,6 +328,7 @@ pub(crate) fn step_aside(tx: &Connection, what: Bulk) -> Result<()> {
         tx.execute_batch(match what {
             Bulk::Invoices => "SET LOCAL relance.bulk = 'invoices'",
             Bulk::Payments => "SET LOCAL relance.bulk = 'payments'",
+            Bulk::Rebuild => "SET LOCAL relance.bulk = 'rebuild'",
         })?;
     }
     Ok(())
@@ -480,10 +484,7 @@ pub(crate) fn settled_since(tx: &Connection, last_allocation: i64) -> Result<()>
 pub fn rebuild_in(tx: &Connection) -> Result<usize> {
     // (`oldest_dues` follows the balances' rows through its triggers, once emptied; on a
     // server, where a row written once per customer is quadratic, summed at once)
-    let server = tx.dialect() == crate::store::sql::Dialect::Postgres;
-    if server {
-        step_aside(tx, Bulk::Payments)?;
-    }
+    step_aside(tx, Bulk::Rebuild)?;
     tx.execute("DELETE FROM customer_balances", [])?;
     tx.execute("DELETE FROM oldest_dues", [])?;
     let written = tx.execute(
@@ -496,7 +497,7 @@ pub fn rebuild_in(tx: &Connection) -> Result<usize> {
         ),
         [],
     )?;
-    if server {
+    if tx.dialect() == crate::store::sql::Dialect::Postgres {
         tx.execute(
             "INSERT INTO oldest_dues (currency, oldest_due, customers)
              SELECT currency, oldest_due, COUNT(*) FROM customer_balances
