@@ -2630,6 +2630,9 @@ pub enum ServerFault {
     /// The server refused the login of this role (`role@host:port`; the server's words): a
     /// wrong password, a role it does not let in.
     LoginRefused(String, String),
+    /// A bulk write could not have the invoices to itself within its wait: the server's
+    /// maintenance (a `VACUUM`, an index built) holds them, most likely. Nothing was written.
+    InvoicesHeld,
 }
 
 /// Why the server and this computer could not agree on a protected session.
@@ -2870,6 +2873,13 @@ impl ServerFault {
                 "The server refuses the login of {who} ({d}): check the password kept for this \
                  account and that the server lets it in; nothing was saved."
             ),
+            ServerFault::InvoicesHeld if fr => "Le serveur retient en ce moment la table des \
+                factures (un VACUUM ou un index en construction) : rien n'a été enregistré ; \
+                réessayez dans quelques minutes."
+                .to_string(),
+            ServerFault::InvoicesHeld => "The server holds the invoices table right now (a \
+                VACUUM or an index being built): nothing was saved; try again in a few minutes."
+                .to_string(),
             ServerFault::TlsRefused(why) if fr => format!(
                 "La connexion chiffrée (TLS) au serveur du registre partagé a échoué : {} ; \
                  rien n'a été enregistré.",

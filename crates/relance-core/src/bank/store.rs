@@ -707,6 +707,16 @@ fn write_and_match(
             reverse(tx, id, &account, &l, names, lang)?;
         }
     }
+    // Many sure matches applied on a server: their payments recorded with the balances'
+    // trigger aside, the kept sums caught up once after the last.
+    let aside = if import_id.is_some()
+        && opts.apply_sure
+        && new_lines.len() > crate::invoices::kept::SERVER_BULK_PAYMENTS
+    {
+        crate::invoices::kept::SettledAside::begin(tx)?
+    } else {
+        None
+    };
     for (&(_, _, l), line_id) in new_lines.iter().zip(line_ids) {
         let foreign = !ledger_currencies.contains(l.currency.as_str());
         if let Some(id) = line_id {
@@ -757,6 +767,9 @@ fn write_and_match(
             report.unmatched_count += 1;
             report.unmatched.extend(v);
         }
+    }
+    if let Some(aside) = aside {
+        aside.catch_up(tx)?;
     }
     Ok(())
 }
@@ -1519,7 +1532,8 @@ pub fn groups(
     lang: Lang,
 ) -> Result<Vec<GroupPage>> {
     let limit = limit.clamp(1, 500);
-    conn.reading_at_once(|| {
+    // One snapshot on a server, without waiting for a write in progress (an import).
+    conn.reading_together(|| {
         // The waiting lines through their kept groups; derived, every one proposed, when
         // the changes since the last fold touch too many, or a kept group is found wrong.
         if let Some(kept) = super::kept::Kept::read(conn)? {
@@ -1853,6 +1867,12 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
     }
     let mut book = for_lines(&tx, lines.iter().map(|(_, l)| l))?;
     let mut applied = 0;
+    // (many on a server: the balances' trigger aside, as an import's sure matches)
+    let aside = if lines.len() > crate::invoices::kept::SERVER_BULK_PAYMENTS {
+        crate::invoices::kept::SettledAside::begin(&tx)?
+    } else {
+        None
+    };
     for (id, l) in lines {
         let p = matching::propose(&l, &book);
         if p.confidence != Some(Confidence::Sure) {
@@ -1862,6 +1882,9 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
         apply(&tx, id, &l, &p, &names, lang, true)?;
         applied += 1;
         settled(&mut book, &p);
+    }
+    if let Some(aside) = aside {
+        aside.catch_up(&tx)?;
     }
     super::kept::fold_in(&tx)?;
     tx.commit()?;

@@ -2917,4 +2917,168 @@ mod ledger {
             .unwrap();
         assert_eq!(boul, 0);
     }
+
+    /// Sure matches applied in bulk (an import of a statement with `apply_sure`, then
+    /// [`store::apply_sure`]) keep the kept sums (per customer, per due date, per earliest
+    /// due date) as they derive, on either engine: on a server, past
+    /// [`crate::invoices::kept::SERVER_BULK_PAYMENTS`] lines, the balances' update trigger
+    /// is set aside for the transaction and the sums of what they settled are summed again
+    /// once at its end. Many invoices share a due date; some customers pay everything
+    /// (their balance row goes), some their earliest invoices (their earliest date moves).
+    #[test]
+    fn many_sure_matches_keep_the_kept_sums_as_they_derive() {
+        let mut conn = ledger();
+        let bulk = crate::invoices::kept::SERVER_BULK_PAYMENTS;
+        // (C0–C39 get 82 or 83 invoices each)
+        let count = 3 * bulk + 300;
+        let mut customers = String::from("reference,name\n");
+        for c in 0..40 {
+            customers.push_str(&format!("C{c},Client numéro {c}\n"));
+        }
+        crate::import::import(
+            &mut conn,
+            crate::import::ImportKind::Customers,
+            customers.as_bytes(),
+            false,
+        )
+        .unwrap();
+        // Invoice i: customer C(i % 40), due on the 15th of October (i / 40 even) or the 1st
+        // of November, many per customer and date.
+        let amount = |i: usize| format!("{}.{:02}", 10 + i % 50, i % 100);
+        let mut invoices =
+            String::from("number,customer_reference,issue_date,due_date,total,currency\n");
+        for i in 0..count {
+            invoices.push_str(&format!(
+                "F2027-{i:05},C{},2026-09-15,{},{},EUR\n",
+                i % 40,
+                ["2026-10-15", "2026-11-01"][(i / 40) % 2],
+                amount(i)
+            ));
+        }
+        crate::import::import(
+            &mut conn,
+            crate::import::ImportKind::Invoices,
+            invoices.as_bytes(),
+            false,
+        )
+        .unwrap();
+        // A statement paying each invoice of `paid`, in full, naming it.
+        let statement = |name: &str, paid: &[usize]| {
+            let entries: String = paid
+                .iter()
+                .map(|&i| {
+                    format!(
+                        "<Ntry><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+                         <BookgDt><Dt>2026-11-20</Dt></BookgDt><AcctSvcrRef>{name}-{i}</AcctSvcrRef>\
+                         <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Client numéro {}</Nm></Dbtr></RltdPties>\
+                         <RmtInf><Ustrd>Facture F2027-{i:05}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>",
+                        amount(i),
+                        i % 40
+                    )
+                })
+                .collect();
+            vec![(
+                format!("{name}.xml"),
+                format!(
+                    "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><Stmt>\
+                     <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>{entries}</Stmt></BkToCstmrStmt></Document>"
+                )
+                .into_bytes(),
+            )]
+        };
+        let kept = |conn: &Connection| -> Vec<Vec<(String, i64, i64)>> {
+            [
+                "SELECT CAST(customer_id AS TEXT), open_minor, open_count FROM customer_balances
+                  ORDER BY customer_id, currency",
+                "SELECT due_date, open_minor, open_count FROM due_balances ORDER BY currency, due_date",
+                "SELECT oldest_due, customers, 0 FROM oldest_dues ORDER BY currency, oldest_due",
+            ]
+            .iter()
+            .map(|sql| {
+                conn.prepare(sql)
+                    .unwrap()
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .unwrap()
+                    .collect::<crate::store::sql::Result<_>>()
+                    .unwrap()
+            })
+            .collect()
+        };
+        let as_derived = |conn: &mut Connection| {
+            assert_eq!(
+                crate::views::balances::verify(conn, Lang::En).unwrap(),
+                Vec::<String>::new()
+            );
+            let found = kept(conn);
+            crate::views::balances::rebuild(conn).unwrap();
+            assert_eq!(kept(conn), found, "the kept sums as a rebuild derives them");
+            found
+        };
+        let before = as_derived(&mut conn);
+        // First: C0–C19's invoices due in October, and everything of C20–C29 (C0–C19's
+        // earliest date moves, C20–C29's balance goes), applied as the file is imported.
+        let first: Vec<usize> = (0..count)
+            .filter(|i| (i % 40 < 20 && (i / 40) % 2 == 0) || (20..30).contains(&(i % 40)))
+            .collect();
+        assert!(first.len() > bulk, "a bulk write");
+        let r = sure(&mut conn, &statement("A", &first));
+        assert_eq!((r.sure_count, r.applied), (first.len(), first.len()));
+        let applied = as_derived(&mut conn);
+        assert_ne!(applied, before, "the payments moved the kept sums");
+        let c25 = crate::customers::id_by_ref(&conn, "customer", "C25").unwrap();
+        assert!(
+            !applied[0].iter().any(|(c, _, _)| *c == c25.to_string()),
+            "every invoice of C25 paid: no balance row"
+        );
+        let oldest_of = |conn: &Connection, c: &str| -> String {
+            let id = crate::customers::id_by_ref(conn, "customer", c).unwrap();
+            conn.query_row(
+                "SELECT oldest_due FROM customer_balances WHERE customer_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            oldest_of(&conn, "C5"),
+            "2026-11-01",
+            "its October invoices paid"
+        );
+        assert_eq!(oldest_of(&conn, "C35"), "2026-10-15");
+        // Then: C0–C19's invoices due in November (their balance goes) and C30–C39's due in
+        // October (their earliest date moves), imported first, then applied by the button.
+        let second: Vec<usize> = (0..count)
+            .filter(|i| match i % 40 {
+                0..20 => (i / 40) % 2 == 1,
+                30.. => (i / 40) % 2 == 0,
+                _ => false,
+            })
+            .collect();
+        assert!(second.len() > bulk, "a bulk write");
+        let waiting = import(&mut conn, &statement("B", &second), Options::default());
+        assert_eq!((waiting.sure_count, waiting.applied), (second.len(), 0));
+        assert_eq!(
+            store::apply_sure(&mut conn, Lang::Fr).unwrap(),
+            second.len()
+        );
+        let after = as_derived(&mut conn);
+        assert!(after[0].len() < applied[0].len(), "C0–C19 paid everything");
+        assert_eq!(
+            oldest_of(&conn, "C35"),
+            "2026-11-01",
+            "its October invoices paid"
+        );
+        // The trigger is back: a payment recorded after moves the sums.
+        crate::invoices::payments::record(
+            &mut conn,
+            &crate::invoices::payments::PaymentInput {
+                customer: "C31".into(),
+                date: "2026-11-25".into(),
+                amount: "5.00".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_ne!(as_derived(&mut conn), after);
+    }
 }

@@ -347,22 +347,9 @@ fn line_count(text: &str) -> usize {
 }
 
 /// Past this many lines (the header counted), an import of payments into a server ledger
-/// sets the balances' trigger aside ([`InsertedPayments`]): its catch-up sums again every
-/// open invoice of the customers and due dates it settled, a cost of the ledger's size that
-/// a few lines moved by the trigger do not pay (the trigger's cost grows with the square of
-/// the lines sharing a due date: 1,000 payments took 5.3 s through it, 3.8 s set aside,
-/// with the debug CLI).
-const SERVER_BULK_PAYMENTS: usize = 1_000;
-
-/// The highest id in `table` (a constant name), 0 when empty: the rows a bulk import
-/// inserts come after it.
-fn last_id(tx: &Connection, table: &str) -> Result<i64> {
-    Ok(tx.query_row(
-        &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
-        [],
-        |r| r.get(0),
-    )?)
-}
+/// sets the balances' trigger aside ([`InsertedPayments`]; why this many:
+/// [`crate::invoices::kept::SERVER_BULK_PAYMENTS`]).
+const SERVER_BULK_PAYMENTS: usize = crate::invoices::kept::SERVER_BULK_PAYMENTS;
 
 /// The caches every invoice inserted updates through a trigger (its wake date, its
 /// customer's marks and balance), set aside for a bulk import of invoices and then updated
@@ -370,7 +357,7 @@ fn last_id(tx: &Connection, table: &str) -> Result<i64> {
 /// journal per invoice ([`crate::store::drop_triggers`]).
 ///
 /// On a server, every import of invoices sets aside only the balances' triggers, by a
-/// setting of its transaction ([`crate::views::balances::step_aside`]; dropping a trigger
+/// setting of its transaction ([`crate::invoices::kept::step_aside`]; dropping a trigger
 /// is the owner's alone): each invoice moved its due date's row, one row rewritten again
 /// and again in one transaction, which PostgreSQL makes quadratic. The others (a row per
 /// invoice or per customer) stay.
@@ -386,14 +373,14 @@ impl InsertedInvoices {
     fn set_aside(tx: &Connection) -> Result<InsertedInvoices> {
         if tx.dialect() == crate::store::sql::Dialect::Postgres {
             // (the invoices locked first: the import's start read after)
-            crate::views::balances::step_aside(tx, crate::views::balances::Bulk::Invoices)?;
+            crate::invoices::kept::step_aside(tx, crate::invoices::kept::Bulk::Invoices)?;
             return Ok(InsertedInvoices {
-                last_id: last_id(tx, "invoices")?,
+                last_id: crate::store::last_id(tx, "invoices")?,
                 triggers: Vec::new(),
                 server: true,
             });
         }
-        let highest = last_id(tx, "invoices")?;
+        let highest = crate::store::last_id(tx, "invoices")?;
         let [segment, habits] = crate::views::segments::INVOICE_INSERT_TRIGGERS;
         let triggers = crate::store::drop_triggers(
             tx,
@@ -401,7 +388,7 @@ impl InsertedInvoices {
                 crate::dunning::wake::INSERT_TRIGGER,
                 segment,
                 habits,
-                crate::views::balances::INVOICE_INSERT_TRIGGER,
+                crate::invoices::kept::INVOICE_INSERT_TRIGGER,
                 crate::dunning::kept::INVOICE_INSERT_TRIGGER,
                 crate::bank::kept::INVOICE_INSERT_TRIGGER,
             ],
@@ -415,15 +402,15 @@ impl InsertedInvoices {
 
     fn catch_up(self, tx: &Connection) -> Result<()> {
         if self.server {
-            crate::views::balances::add_invoices_since(tx, self.last_id)?;
-            return crate::views::balances::step_back(tx);
+            crate::invoices::kept::add_invoices_since(tx, self.last_id)?;
+            return crate::invoices::kept::step_back(tx);
         }
         if self.triggers.is_empty() {
             return Ok(());
         }
         crate::dunning::wake::opened_since(tx, self.last_id)?;
         crate::views::segments::mark_invoices_since(tx, self.last_id)?;
-        crate::views::balances::add_invoices_since(tx, self.last_id)?;
+        crate::invoices::kept::add_invoices_since(tx, self.last_id)?;
         crate::dunning::kept::forget_in(tx)?;
         crate::bank::kept::forget_in(tx)?;
         crate::store::create_again(tx, &self.triggers)
@@ -445,26 +432,27 @@ struct InsertedPayments {
     last_allocation: i64,
     triggers: Vec<String>,
     /// On a server: the balances' trigger stepped aside.
-    server: bool,
+    server: Option<crate::invoices::kept::SettledAside>,
 }
 
 impl InsertedPayments {
     fn set_aside(tx: &Connection) -> Result<InsertedPayments> {
-        if tx.dialect() == crate::store::sql::Dialect::Postgres {
-            // (the invoices locked first: the import's start read after)
-            crate::views::balances::step_aside(tx, crate::views::balances::Bulk::Payments)?;
+        // (on a server, the invoices locked first: the import's start read after)
+        if let Some(aside) = crate::invoices::kept::SettledAside::begin(tx)? {
             return Ok(InsertedPayments {
-                last_payment: last_id(tx, "payments")?,
-                last_allocation: last_id(tx, "allocations")?,
+                last_payment: 0,
+                last_allocation: 0,
                 triggers: Vec::new(),
-                server: true,
+                server: Some(aside),
             });
         }
-        let (last_payment, last_allocation) =
-            (last_id(tx, "payments")?, last_id(tx, "allocations")?);
+        let (last_payment, last_allocation) = (
+            crate::store::last_id(tx, "payments")?,
+            crate::store::last_id(tx, "allocations")?,
+        );
         let mut names: Vec<&str> = crate::views::segments::PAYMENT_TRIGGERS.to_vec();
         names.extend(crate::dunning::wake::SETTLE_TRIGGERS);
-        names.push(crate::views::balances::INVOICE_UPDATE_TRIGGER);
+        names.push(crate::invoices::kept::INVOICE_UPDATE_TRIGGER);
         names.push(crate::dunning::kept::INVOICE_UPDATE_TRIGGER);
         names.push(crate::bank::kept::INVOICE_UPDATE_TRIGGER);
         let triggers = crate::store::drop_triggers(tx, &names)?;
@@ -472,20 +460,21 @@ impl InsertedPayments {
             last_payment,
             last_allocation,
             triggers,
-            server: false,
+            server: None,
         })
     }
 
     fn catch_up(self, tx: &Connection) -> Result<()> {
-        if self.server {
-            crate::views::balances::settled_since(tx, self.last_allocation)?;
-            return crate::views::balances::step_back(tx);
+        if let Some(aside) = self.server {
+            return aside.catch_up(tx);
         }
         if self.triggers.is_empty() {
             return Ok(());
         }
         crate::views::segments::mark_payments_since(tx, self.last_payment, self.last_allocation)?;
-        crate::views::balances::settled_since(tx, self.last_allocation)?;
+        // (no settlement difference comes from a file of payments)
+        let last_difference = crate::store::last_id(tx, "settlement_differences")?;
+        crate::invoices::kept::settled_since(tx, self.last_allocation, last_difference)?;
         crate::dunning::wake::settled_since(tx, self.last_allocation)?;
         crate::dunning::kept::forget_in(tx)?;
         crate::bank::kept::forget_in(tx)?;
@@ -1231,28 +1220,37 @@ mod tests {
         assert_ne!(kept(&conn), imported);
     }
 
+    /// A fresh ledger on the test server with [`CUSTOMERS`] (its address, and a session on
+    /// it); `None`, said, when no server is set.
+    fn server_ledger() -> Option<(String, Connection)> {
+        let Some(server) = std::env::var(crate::TEST_SERVER_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+        else {
+            eprintln!("skipped: RELANCE_TEST_SERVER is not set (./dev test sets it)");
+            return None;
+        };
+        let address = crate::store::fresh_server_database(&server).unwrap();
+        let mut conn = crate::open_server(&address).unwrap();
+        import(
+            &mut conn,
+            ImportKind::Customers,
+            CUSTOMERS.as_bytes(),
+            false,
+        )
+        .unwrap();
+        Some((address, conn))
+    }
+
     /// On a server, an import that set the balances' triggers aside holds every other
     /// change of the invoices off until it ends: an invoice added outside a transaction
     /// (which takes no writer's lock) would otherwise be counted by its own trigger and
     /// again by the import's catch-up (above the import's first id).
     #[test]
     fn a_server_import_with_its_triggers_aside_holds_other_invoice_writes_off() {
-        let Some(server) = std::env::var(crate::TEST_SERVER_ENV)
-            .ok()
-            .filter(|s| !s.is_empty())
-        else {
-            eprintln!("skipped: RELANCE_TEST_SERVER is not set (./dev test sets it)");
+        let Some((address, mut importer)) = server_ledger() else {
             return;
         };
-        let address = crate::store::fresh_server_database(&server).unwrap();
-        let mut importer = crate::open_server(&address).unwrap();
-        import(
-            &mut importer,
-            ImportKind::Customers,
-            CUSTOMERS.as_bytes(),
-            false,
-        )
-        .unwrap();
         let other = crate::open_server(&address).unwrap();
         other.execute_batch("SET lock_timeout = '300ms'").unwrap();
         // (each its own customer: no row of a cache the two would both write)
@@ -1277,6 +1275,59 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(count(&other, "invoices"), 2);
+    }
+
+    /// On a server, an import whose invoices the server's own work holds (a manual
+    /// `VACUUM`, an index built concurrently: here another session's lock of the same mode,
+    /// outside Relance's writers' lock) waits a bounded time, its session's own wait when
+    /// shorter, then says why; nothing is written. The session's wait is set back once the
+    /// lock is had.
+    #[test]
+    fn a_server_import_held_off_by_the_servers_maintenance_says_so() {
+        let Some((address, mut importer)) = server_ledger() else {
+            return;
+        };
+        let wait = |c: &Connection| -> String {
+            c.query_row("SELECT current_setting('lock_timeout')", [], |r| r.get(0))
+                .unwrap()
+        };
+        let tx = importer.transaction().unwrap();
+        InsertedInvoices::set_aside(&tx).unwrap();
+        assert_eq!(wait(&tx), "0", "no wait of its own: none set back");
+        drop(tx);
+        let maintenance = crate::open_server(&address).unwrap();
+        maintenance
+            .execute_batch("BEGIN; LOCK TABLE invoices IN SHARE UPDATE EXCLUSIVE MODE")
+            .unwrap();
+        let file = b"number,customer_reference,issue_date,total\nH1,ACME,2026-01-02,10.00\n";
+        for own_wait in [None, Some("200ms")] {
+            if let Some(w) = own_wait {
+                importer
+                    .execute_batch(&format!("SET lock_timeout = '{w}'"))
+                    .unwrap();
+            }
+            let held = import(&mut importer, ImportKind::Invoices, file, false);
+            assert!(
+                matches!(
+                    held,
+                    Err(Error::Server(crate::error::ServerFault::InvoicesHeld))
+                ),
+                "{held:?}"
+            );
+            let said = held.unwrap_err().message(crate::Lang::Fr);
+            assert!(
+                said.contains("VACUUM") && said.contains("enregistré"),
+                "{said}"
+            );
+            assert_eq!(count(&importer, "invoices"), 0);
+        }
+        maintenance.execute_batch("COMMIT").unwrap();
+        let tx = importer.transaction().unwrap();
+        InsertedInvoices::set_aside(&tx).unwrap();
+        assert_eq!(wait(&tx), "200ms", "the session's own wait, set back");
+        drop(tx);
+        import(&mut importer, ImportKind::Invoices, file, false).unwrap();
+        assert_eq!(count(&importer, "invoices"), 1);
     }
 
     /// Any import of payments keeps the kept sums as they derive, on either engine: on a

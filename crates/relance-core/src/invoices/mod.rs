@@ -7,6 +7,7 @@ pub mod credit_documents;
 pub mod credit_notes;
 pub mod drafts;
 pub mod issue;
+pub mod kept;
 pub mod payments;
 
 use crate::customers;

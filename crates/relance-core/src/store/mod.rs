@@ -718,6 +718,16 @@ pub(crate) fn sort_on_disk(conn: &Connection, on: bool) -> Result<()> {
     Ok(())
 }
 
+/// The highest id in `table` (a constant name), 0 when empty: the rows a bulk write inserts
+/// come after it.
+pub(crate) fn last_id(conn: &Connection, table: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// On a file, drops the triggers named inside the caller's transaction and returns their SQL
 /// for [`create_again`] (SQL run again as it is); on a server, nothing. For a bulk write
 /// that then does what they would have done once, over every row it wrote: a trigger makes

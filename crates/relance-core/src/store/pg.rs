@@ -1173,7 +1173,9 @@ pub fn error(e: postgres::Error) -> Error {
         "23514" => ffi::SQLITE_CONSTRAINT_CHECK,
         "23502" => ffi::SQLITE_CONSTRAINT_NOTNULL,
         "P0001" => ffi::SQLITE_CONSTRAINT_TRIGGER,
-        "40001" | "40P01" | "55P03" => ffi::SQLITE_BUSY,
+        "40001" | "40P01" => ffi::SQLITE_BUSY,
+        // (a wait for a lock that ran out: busy still, told apart from a deadlock)
+        "55P03" => ffi::SQLITE_BUSY_TIMEOUT,
         "53100" => ffi::SQLITE_FULL,
         "25006" => ffi::SQLITE_READONLY,
         // Not the file's read-only: the role lacks the right (told as such, in its words).

@@ -253,37 +253,16 @@ impl Connection {
     /// [`Connection::reading`], and on a server too the reads of `f` see one moment of the
     /// ledger, as committed when it first reads, without waiting for a writer: for a screen
     /// whose statements must agree (a page of invoices and its count, the aged balance's
-    /// parts), where [`Connection::reading_at_once`] would wait for an import to end. Inside
+    /// parts, whose totals adjust kept sums by what other statements read). A write in
+    /// progress (an import) is not waited for: what it has not committed is not seen. Inside
     /// a transaction already, `f` runs as it is.
     pub fn reading_together<T, E: From<Error>>(
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        self.reading_in_moment(pg::Session::begin_read_only, f)
-    }
-
-    /// [`Connection::reading`], and on a server too the reads of `f` see one moment of the
-    /// ledger (a read-only snapshot taken once no writer is half-way, as a backup's): for a
-    /// read whose figures are sums over several statements that must agree (the aged
-    /// balance's page adjusts kept totals by what other statements read). Inside a
-    /// transaction already, `f` runs as it is.
-    pub fn reading_at_once<T, E: From<Error>>(
-        &self,
-        f: impl FnOnce() -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        self.reading_in_moment(pg::Session::begin_snapshot, f)
-    }
-
-    /// On a server outside a transaction, runs `f` in the read-only transaction `begin`
-    /// opens; else [`Connection::reading`].
-    fn reading_in_moment<T, E: From<Error>>(
-        &self,
-        begin: fn(&pg::Session) -> Result<()>,
-        f: impl FnOnce() -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
         match &self.engine {
             Engine::Postgres(s) if !self.in_transaction() => {
-                begin(s)?;
+                s.begin_read_only()?;
                 // Read only: dropped, it ends (rolls back) whether `f` succeeded or not.
                 let _moment = Transaction { conn: self };
                 f()

@@ -1102,8 +1102,8 @@ pub fn current(
     lang: Lang,
 ) -> Result<Vec<CustomerSegment>> {
     // One snapshot on a server: the stored rows, the marks and the words computed again
-    // must agree.
-    conn.reading_at_once(|| read(conn, as_of, lang, true, None))
+    // must agree (without waiting for a write in progress, an import: `reading_together`).
+    conn.reading_together(|| read(conn, as_of, lang, true, None))
 }
 
 /// A page of the customers of one payer segment, by name, and how many it holds: the
@@ -1128,7 +1128,8 @@ pub fn in_segment(
     limit: u32,
 ) -> Result<SegmentPage> {
     let page = (offset as usize, limit.min(500) as usize);
-    conn.reading_at_once(|| {
+    // (one snapshot on a server, as `current`'s)
+    conn.reading_together(|| {
         let (rows, total) = match kept_page(conn, as_of, lang, segment, page, WALK_ABOVE)? {
             Some(found) => found,
             None => read_page(conn, as_of, lang, true, Some(segment), Some(page))?,
