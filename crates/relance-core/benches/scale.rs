@@ -455,6 +455,12 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         aged_figures(&conn, as_of, runs, &mut note);
         return out;
     }
+    // `RELANCE_BENCH_ONLY=bank-server`: the statement of one line per ten invoices, then the
+    // Bank screen's first page on a server copy (kept there, to study its queries).
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("bank-server") {
+        bank_on_server(&mut conn, size, as_of, runs, &mut note);
+        return out;
+    }
     let page = |filter, sort, descending| InvoiceQuery {
         filter,
         sort,
@@ -736,6 +742,50 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             "e-mail drafts from Today in one batch",
             format!("{} drafts", batch.prepared.len()),
             start.elapsed(),
+        );
+        // The documents' lists (no screen lists the whole archive): a customer's history as
+        // its page shows it (the journal, each letter and e-mail linked to its document,
+        // the first 200), their archived documents (`relance doc documents list`), and an
+        // invoice's history; each for the one with the most entries.
+        let (customer, entries): (i64, i64) = conn
+            .query_row(
+                "SELECT customer_id, COUNT(*) FROM journal GROUP BY customer_id
+                 ORDER BY COUNT(*) DESC, customer_id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let (t, _) = time(runs, || {
+            relance_core::journal::for_customer(&conn, customer, 200).unwrap()
+        });
+        note(
+            "customer history, first 200 (documents linked)",
+            format!("of {entries}"),
+            t,
+        );
+        let (t, docs) = time(runs, || {
+            relance_core::documents::archive::for_customer(&conn, customer).unwrap()
+        });
+        note(
+            "customer's archived documents",
+            format!("{} documents", docs.len()),
+            t,
+        );
+        let (invoice, entries): (i64, i64) = conn
+            .query_row(
+                "SELECT invoice_id, COUNT(*) FROM journal_invoices GROUP BY invoice_id
+                 ORDER BY COUNT(*) DESC, invoice_id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let (t, _) = time(runs, || {
+            relance_core::journal::for_invoice(&conn, invoice, 200).unwrap()
+        });
+        note(
+            "invoice history, first 200 (documents linked)",
+            format!("of {entries}"),
+            t,
         );
     }
     // A click on Today: one action marked done (three of them, the median), from Today as
@@ -1886,6 +1936,95 @@ fn day_statement(
     )
     .unwrap();
     (report, start.elapsed())
+}
+
+/// `RELANCE_BENCH_ONLY=bank-server`: the bank statement of one line per ten invoices, its sure
+/// matches applied and all but 50 of the rest set aside, moved onto the server of
+/// `RELANCE_BENCH_SERVER`, a day's statement imported there, then the Bank screen's first
+/// page of each group (the database is left on the server, its address printed).
+fn bank_on_server(
+    conn: &mut relance_core::Connection,
+    size: &Size,
+    as_of: NaiveDate,
+    runs: usize,
+    note: &mut dyn FnMut(&str, String, StdDuration),
+) {
+    use relance_core::bank::store::{self as bank, Group, PageAsk};
+    let address = std::env::var("RELANCE_BENCH_SERVER").expect("RELANCE_BENCH_SERVER is set");
+    let open: Vec<(String, i64)> = conn
+        .prepare("SELECT number, total_minor - settled_minor FROM invoices WHERE settled_minor < total_minor ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let camt = statement(&open, size.invoices / 10, as_of, &mut Lcg(5));
+    drop(open);
+    let start = Instant::now();
+    let report = bank::import(
+        conn,
+        vec![("bench.xml".to_string(), camt.into_bytes())],
+        bank::Options {
+            apply_sure: true,
+            ..Default::default()
+        },
+        relance_core::Lang::Fr,
+        as_of,
+    )
+    .unwrap();
+    note(
+        "bank statement imported, sure matches applied",
+        format!("{} lines, {} payments", report.lines, report.applied),
+        start.elapsed(),
+    );
+    conn.execute(
+        "UPDATE bank_lines SET ignored = 'bench' WHERE id IN (SELECT id FROM bank_lines
+           WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0
+           ORDER BY id LIMIT (SELECT COUNT(*) - 50 FROM bank_lines
+                              WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0))",
+        [],
+    )
+    .unwrap();
+    relance_core::bank::kept::fold(conn).unwrap();
+    // (as the whole bench leaves the file: the next morning's statement imported)
+    day_statement(conn, as_of + Duration::days(1), 9);
+    let target = relance_core::store::fresh_server_database(&address).unwrap();
+    let start = Instant::now();
+    relance_core::backup::move_to_server(conn, &target).unwrap();
+    note("move onto the server", String::new(), start.elapsed());
+    let mut server = relance_core::open_server(&target).unwrap();
+    assert!(relance_core::refresh_start(&mut server, as_of).is_none());
+    server.execute_batch("ANALYZE").unwrap();
+    let (report, took) = day_statement(&mut server, as_of, 11);
+    note(
+        "on the server: bank statement of a day imported (30 lines)",
+        format!("{} payments", report.applied),
+        took,
+    );
+    // `RELANCE_BENCH_LOG_STATEMENTS=1`: every statement of the reads below in the server's
+    // log, with its duration (the connection's role must be a superuser).
+    if std::env::var_os("RELANCE_BENCH_LOG_STATEMENTS").is_some() {
+        server
+            .execute_batch("SET log_min_duration_statement = 0")
+            .unwrap();
+    }
+    for group in [Group::Sure, Group::Matched, Group::Ignored] {
+        let first = [Group::Sure, Group::Proposed, Group::Unmatched, group]
+            .map(|group| PageAsk { group, offset: 0 });
+        let (t, got) = time(runs, || {
+            bank::groups(&server, &first, 50, None, relance_core::Lang::Fr).unwrap()
+        });
+        let counts: Vec<String> = got
+            .iter()
+            .map(|g| format!("{:?} {}", g.group, g.total))
+            .collect();
+        note(
+            &format!("on the server: Bank screen, first page of each group waiting and {group:?}"),
+            counts.join(", "),
+            t,
+        );
+    }
+    println!("server ledger kept at {target}");
 }
 
 /// The shared ledger: the same data set moved onto a PostgreSQL server (`relance move`,

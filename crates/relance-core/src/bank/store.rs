@@ -709,11 +709,8 @@ fn write_and_match(
     }
     // Many sure matches applied on a server: their payments recorded with the balances'
     // trigger aside, the kept sums caught up once after the last.
-    let aside = if import_id.is_some()
-        && opts.apply_sure
-        && new_lines.len() > crate::invoices::kept::SERVER_BULK_PAYMENTS
-    {
-        crate::invoices::kept::SettledAside::begin(tx)?
+    let aside = if import_id.is_some() && opts.apply_sure {
+        crate::invoices::kept::SettledAside::begin_past(tx, new_lines.len())?
     } else {
         None
     };
@@ -1393,19 +1390,27 @@ impl Group {
         }
     }
 
-    /// The lines of a group the owner decided, in SQL (the others wait for a decision and
-    /// are the matcher's to split): as [`decided`] and [`matching::reads_book`] say.
-    pub(crate) fn decided_filter(self) -> Option<&'static str> {
+    /// The lines of a group the owner decided, in SQL: a query of their `id` and `date`
+    /// (the others wait for a decision and are the matcher's to split), as [`decided`] and
+    /// [`matching::reads_book`] say. Each reads from an index of its own (migrations 49 and
+    /// 56), in the order shown, so a page and a count walk that group's lines alone.
+    pub(crate) fn decided_rows(self) -> Option<&'static str> {
         match self {
-            Group::Matched => Some("payment_id IS NOT NULL"),
+            Group::Matched => Some("SELECT id, date FROM bank_lines WHERE payment_id IS NOT NULL"),
+            // Set aside (which has no payment: the table's CHECK), or given back by a
+            // reversal that came after it: few, sorted apart, then merged; read from the
+            // reversals (`CROSS JOIN` keeps SQLite from walking every line without a
+            // payment for them).
             Group::Ignored => Some(
-                "payment_id IS NULL AND (ignored IS NOT NULL
-                   OR EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id))",
+                "SELECT id, date FROM bank_lines WHERE ignored IS NOT NULL
+                 UNION ALL
+                 SELECT l.id, l.date FROM bank_lines r CROSS JOIN bank_lines l ON l.id = r.reverses
+                  WHERE r.reverses IS NOT NULL AND l.payment_id IS NULL AND l.ignored IS NULL",
             ),
             // `+payment_id`: not through the index of payments (every line without one,
             // then sorted), through the money out's own.
             Group::Debit => Some(
-                "+payment_id IS NULL AND ignored IS NULL
+                "SELECT id, date FROM bank_lines WHERE +payment_id IS NULL AND ignored IS NULL
                    AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.reverses = bank_lines.id)
                    AND (amount_minor <= 0 OR reversal <> 0)",
             ),
@@ -1490,12 +1495,10 @@ pub fn verify_book(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
     Ok(findings)
 }
 
-/// A page of the decided lines `filter` keeps, newest first (`?1` lines from `?2`): the
-/// matched lines and the money out from the head of their own index (migration 49).
-pub(crate) fn page_sql(filter: &str) -> String {
-    format!(
-        "SELECT id FROM bank_lines WHERE {filter} ORDER BY date DESC, id DESC LIMIT ?1 OFFSET ?2"
-    )
+/// A page of the decided lines `rows` reads ([`Group::decided_rows`]), newest first (`?1`
+/// lines from `?2`), from the head of their own index.
+pub(crate) fn page_sql(rows: &str) -> String {
+    format!("{rows} ORDER BY date DESC, id DESC LIMIT ?1 OFFSET ?2")
 }
 
 /// A page of one group asked for: from `offset`, newest first.
@@ -1629,24 +1632,24 @@ fn group_pages(
         Some(line) => {
             let mut found = waiting.position(conn, line)?;
             for g in Group::ALL {
-                let Some(filter) = g.decided_filter() else {
+                let Some(rows) = g.decided_rows() else {
                     continue;
                 };
                 if found.is_some() {
                     break;
                 }
                 let is_in: bool = conn.query_row(
-                    &format!("SELECT EXISTS (SELECT 1 FROM bank_lines WHERE id = ?1 AND {filter})"),
+                    &format!("SELECT EXISTS (SELECT 1 FROM ({rows}) g WHERE g.id = ?1)"),
                     [line],
                     |r| r.get(0),
                 )?;
                 let at: Option<u32> = if is_in {
                     Some(conn.query_row(
                         &format!(
-                            "SELECT COUNT(*) FROM bank_lines WHERE {filter}
-                               AND (date > (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
-                                 OR (date = (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
-                                     AND id > ?1))"
+                            "SELECT COUNT(*) FROM ({rows}) g
+                              WHERE g.date > (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
+                                 OR (g.date = (SELECT d.date FROM bank_lines d WHERE d.id = ?1)
+                                     AND g.id > ?1)"
                         ),
                         [line],
                         |r| r.get(0),
@@ -1661,12 +1664,10 @@ fn group_pages(
     };
     let mut out = Vec::with_capacity(Group::ALL.len());
     for g in Group::ALL {
-        let total: u32 = match g.decided_filter() {
-            Some(filter) => conn.query_row(
-                &format!("SELECT COUNT(*) FROM bank_lines WHERE {filter}"),
-                [],
-                |r| r.get(0),
-            )?,
+        let total: u32 = match g.decided_rows() {
+            Some(rows) => conn.query_row(&format!("SELECT COUNT(*) FROM ({rows}) g"), [], |r| {
+                r.get(0)
+            })?,
             None => waiting.total(g),
         };
         let asked = match shown {
@@ -1688,10 +1689,10 @@ fn group_pages(
         } else {
             offset / limit * limit
         };
-        let (page, returns): (Vec<Decided>, Returns) = match g.decided_filter() {
-            Some(filter) => {
+        let (page, returns): (Vec<Decided>, Returns) = match g.decided_rows() {
+            Some(rows) => {
                 let ids: Vec<i64> = conn
-                    .prepare(&page_sql(filter))?
+                    .prepare(&page_sql(rows))?
                     .query_map([i64::from(limit), i64::from(offset)], |r| r.get(0))?
                     .collect::<crate::store::sql::Result<_>>()?;
                 let returns = Returns::of(conn, &ids)?;
@@ -1868,11 +1869,7 @@ pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
     let mut book = for_lines(&tx, lines.iter().map(|(_, l)| l))?;
     let mut applied = 0;
     // (many on a server: the balances' trigger aside, as an import's sure matches)
-    let aside = if lines.len() > crate::invoices::kept::SERVER_BULK_PAYMENTS {
-        crate::invoices::kept::SettledAside::begin(&tx)?
-    } else {
-        None
-    };
+    let aside = crate::invoices::kept::SettledAside::begin_past(&tx, lines.len())?;
     for (id, l) in lines {
         let p = matching::propose(&l, &book);
         if p.confidence != Some(Confidence::Sure) {

@@ -361,12 +361,12 @@ const SERVER_BULK_PAYMENTS: usize = crate::invoices::kept::SERVER_BULK_PAYMENTS;
 /// is the owner's alone): each invoice moved its due date's row, one row rewritten again
 /// and again in one transaction, which PostgreSQL makes quadratic. The others (a row per
 /// invoice or per customer) stay.
-struct InsertedInvoices {
-    /// The highest invoice id before the import: those it inserts come after.
-    last_id: i64,
-    triggers: Vec<String>,
-    /// On a server: the balances' triggers stepped aside.
-    server: bool,
+enum InsertedInvoices {
+    /// On a server: the balances' triggers stepped aside; the highest invoice id before
+    /// the import (those it inserts come after).
+    Server { last_id: i64 },
+    /// On a file: the triggers dropped, to create again.
+    File { last_id: i64, triggers: Vec<String> },
 }
 
 impl InsertedInvoices {
@@ -374,13 +374,11 @@ impl InsertedInvoices {
         if tx.dialect() == crate::store::sql::Dialect::Postgres {
             // (the invoices locked first: the import's start read after)
             crate::invoices::kept::step_aside(tx, crate::invoices::kept::Bulk::Invoices)?;
-            return Ok(InsertedInvoices {
+            return Ok(InsertedInvoices::Server {
                 last_id: crate::store::last_id(tx, "invoices")?,
-                triggers: Vec::new(),
-                server: true,
             });
         }
-        let highest = crate::store::last_id(tx, "invoices")?;
+        let last_id = crate::store::last_id(tx, "invoices")?;
         let [segment, habits] = crate::views::segments::INVOICE_INSERT_TRIGGERS;
         let triggers = crate::store::drop_triggers(
             tx,
@@ -393,27 +391,25 @@ impl InsertedInvoices {
                 crate::bank::kept::INVOICE_INSERT_TRIGGER,
             ],
         )?;
-        Ok(InsertedInvoices {
-            last_id: highest,
-            triggers,
-            server: false,
-        })
+        Ok(InsertedInvoices::File { last_id, triggers })
     }
 
     fn catch_up(self, tx: &Connection) -> Result<()> {
-        if self.server {
-            crate::invoices::kept::add_invoices_since(tx, self.last_id)?;
-            return crate::invoices::kept::step_back(tx);
+        match self {
+            InsertedInvoices::Server { last_id } => {
+                crate::invoices::kept::add_invoices_since(tx, last_id)?;
+                crate::invoices::kept::step_back(tx)
+            }
+            InsertedInvoices::File { triggers, .. } if triggers.is_empty() => Ok(()),
+            InsertedInvoices::File { last_id, triggers } => {
+                crate::dunning::wake::opened_since(tx, last_id)?;
+                crate::views::segments::mark_invoices_since(tx, last_id)?;
+                crate::invoices::kept::add_invoices_since(tx, last_id)?;
+                crate::dunning::kept::forget_in(tx)?;
+                crate::bank::kept::forget_in(tx)?;
+                crate::store::create_again(tx, &triggers)
+            }
         }
-        if self.triggers.is_empty() {
-            return Ok(());
-        }
-        crate::dunning::wake::opened_since(tx, self.last_id)?;
-        crate::views::segments::mark_invoices_since(tx, self.last_id)?;
-        crate::invoices::kept::add_invoices_since(tx, self.last_id)?;
-        crate::dunning::kept::forget_in(tx)?;
-        crate::bank::kept::forget_in(tx)?;
-        crate::store::create_again(tx, &self.triggers)
     }
 }
 
@@ -426,25 +422,23 @@ impl InsertedInvoices {
 /// than [`SERVER_BULK_PAYMENTS`] lines sets aside only the balances' trigger (each
 /// allocation moved its due date's row: 1.85 ms an allocation at 5,000, quadratic), then
 /// sums them again once.
-struct InsertedPayments {
-    /// The highest payment and allocation ids before the import.
-    last_payment: i64,
-    last_allocation: i64,
-    triggers: Vec<String>,
+enum InsertedPayments {
     /// On a server: the balances' trigger stepped aside.
-    server: Option<crate::invoices::kept::SettledAside>,
+    Server(crate::invoices::kept::SettledAside),
+    /// On a file: the triggers dropped, to create again, and the highest payment and
+    /// allocation ids before the import.
+    File {
+        last_payment: i64,
+        last_allocation: i64,
+        triggers: Vec<String>,
+    },
 }
 
 impl InsertedPayments {
     fn set_aside(tx: &Connection) -> Result<InsertedPayments> {
         // (on a server, the invoices locked first: the import's start read after)
         if let Some(aside) = crate::invoices::kept::SettledAside::begin(tx)? {
-            return Ok(InsertedPayments {
-                last_payment: 0,
-                last_allocation: 0,
-                triggers: Vec::new(),
-                server: Some(aside),
-            });
+            return Ok(InsertedPayments::Server(aside));
         }
         let (last_payment, last_allocation) = (
             crate::store::last_id(tx, "payments")?,
@@ -456,29 +450,32 @@ impl InsertedPayments {
         names.push(crate::dunning::kept::INVOICE_UPDATE_TRIGGER);
         names.push(crate::bank::kept::INVOICE_UPDATE_TRIGGER);
         let triggers = crate::store::drop_triggers(tx, &names)?;
-        Ok(InsertedPayments {
+        Ok(InsertedPayments::File {
             last_payment,
             last_allocation,
             triggers,
-            server: None,
         })
     }
 
     fn catch_up(self, tx: &Connection) -> Result<()> {
-        if let Some(aside) = self.server {
-            return aside.catch_up(tx);
+        match self {
+            InsertedPayments::Server(aside) => aside.catch_up(tx),
+            InsertedPayments::File { triggers, .. } if triggers.is_empty() => Ok(()),
+            InsertedPayments::File {
+                last_payment,
+                last_allocation,
+                triggers,
+            } => {
+                crate::views::segments::mark_payments_since(tx, last_payment, last_allocation)?;
+                // (no settlement difference comes from a file of payments)
+                let last_difference = crate::store::last_id(tx, "settlement_differences")?;
+                crate::invoices::kept::settled_since(tx, last_allocation, last_difference)?;
+                crate::dunning::wake::settled_since(tx, last_allocation)?;
+                crate::dunning::kept::forget_in(tx)?;
+                crate::bank::kept::forget_in(tx)?;
+                crate::store::create_again(tx, &triggers)
+            }
         }
-        if self.triggers.is_empty() {
-            return Ok(());
-        }
-        crate::views::segments::mark_payments_since(tx, self.last_payment, self.last_allocation)?;
-        // (no settlement difference comes from a file of payments)
-        let last_difference = crate::store::last_id(tx, "settlement_differences")?;
-        crate::invoices::kept::settled_since(tx, self.last_allocation, last_difference)?;
-        crate::dunning::wake::settled_since(tx, self.last_allocation)?;
-        crate::dunning::kept::forget_in(tx)?;
-        crate::bank::kept::forget_in(tx)?;
-        crate::store::create_again(tx, &self.triggers)
     }
 }
 
@@ -1017,6 +1014,7 @@ pub fn export(conn: &Connection, kind: ImportKind, as_of: NaiveDate) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{kept, kept_as_derived, rows};
 
     fn count(conn: &Connection, table: &str) -> i64 {
         conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
@@ -1093,21 +1091,6 @@ mod tests {
         assert_eq!(schema(&conn), before);
     }
 
-    /// A table's rows, every column, in order: for comparing two ledgers' caches.
-    fn rows(conn: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let columns = stmt.column_names().unwrap().len();
-        stmt.query_map([], |r| {
-            Ok((0..columns)
-                .map(|k| format!("{:?}", r.get::<_, crate::store::sql::Value>(k).unwrap()))
-                .collect::<Vec<_>>()
-                .join("|"))
-        })
-        .unwrap()
-        .collect::<crate::store::sql::Result<_>>()
-        .unwrap()
-    }
-
     /// 60 customers, 40 invoices of 30 of them, some paid, one partly, one written off;
     /// every cache as a refresh would leave it (no mark, every wake date computed).
     fn cache_ledger() -> Connection {
@@ -1143,29 +1126,6 @@ mod tests {
         )
         .unwrap();
         conn
-    }
-
-    /// The kept sums (per customer, per due date, per earliest due date), row by row.
-    fn kept(conn: &Connection) -> [Vec<String>; 3] {
-        [
-            "SELECT * FROM customer_balances ORDER BY customer_id, currency",
-            "SELECT * FROM due_balances ORDER BY currency, due_date",
-            "SELECT * FROM oldest_dues ORDER BY currency, oldest_due",
-        ]
-        .map(|sql| rows(conn, sql))
-    }
-
-    /// [`kept`], once proven as they derive: the check finds nothing and a rebuild writes
-    /// the same rows.
-    fn kept_as_derived(conn: &mut Connection) -> [Vec<String>; 3] {
-        assert_eq!(
-            crate::views::balances::verify(conn, crate::Lang::En).unwrap(),
-            Vec::<String>::new()
-        );
-        let found = kept(conn);
-        crate::views::balances::rebuild(conn).unwrap();
-        assert_eq!(kept(conn), found, "the kept sums as a rebuild derives them");
-        found
     }
 
     /// Any import of invoices keeps the kept sums (the balances per customer, per due date

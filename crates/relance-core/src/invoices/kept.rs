@@ -284,6 +284,16 @@ impl SettledAside {
         }))
     }
 
+    /// As [`SettledAside::begin`] when more than [`SERVER_BULK_PAYMENTS`] payments are about
+    /// to be recorded (`count`: their lines); below, nothing (the trigger keeps the sums).
+    pub(crate) fn begin_past(tx: &Connection, count: usize) -> Result<Option<SettledAside>> {
+        if count > SERVER_BULK_PAYMENTS {
+            SettledAside::begin(tx)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The kept sums of what the payments recorded since [`SettledAside::begin`] settled,
     /// summed again; the trigger back.
     pub(crate) fn catch_up(self, tx: &Connection) -> Result<()> {

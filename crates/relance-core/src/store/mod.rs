@@ -74,6 +74,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0053_customers_by_name_bytes.sql"),
     include_str!("migrations/sqlite/0054_bank_lines_kept.sql"),
     include_str!("migrations/sqlite/0055_balances_caught_up_on_server.sql"),
+    include_str!("migrations/sqlite/0056_bank_lines_ignored.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -155,6 +156,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         55,
         include_str!("migrations/postgres/0055_balances_caught_up_on_server.sql"),
+    ),
+    (
+        56,
+        include_str!("migrations/postgres/0056_bank_lines_ignored.sql"),
     ),
 ];
 
