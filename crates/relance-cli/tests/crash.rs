@@ -392,9 +392,10 @@ enum Op {
     EinvoiceImport,
     RenameInvoice,
     ImportPayments,
+    BankUndo,
 }
 
-const OPS: [Op; 21] = [
+const OPS: [Op; 22] = [
     Op::Import,
     Op::Payment,
     Op::BulkDone,
@@ -416,6 +417,7 @@ const OPS: [Op; 21] = [
     Op::EinvoiceImport,
     Op::RenameInvoice,
     Op::ImportPayments,
+    Op::BankUndo,
 ];
 
 struct Setup {
@@ -433,6 +435,8 @@ struct Setup {
     statement_credits: i64,
     /// A camt.053 giving back a transfer the template applied: imported under the kill.
     returned: PathBuf,
+    /// The import of that transfer (one line, its payment): undone under the kill.
+    paid_import: i64,
     /// A line 0.50 short of its invoice, waiting, and that invoice: matched under the kill
     /// (a settlement difference).
     short_line: i64,
@@ -636,6 +640,9 @@ fn setup(dir: &Path) -> Setup {
         &template,
         &["bank", "import", paid.to_str().unwrap(), "--apply-sure"],
     );
+    let conn = Connection::open_sqlite_file(&template, false).unwrap();
+    let paid_import = query_i64(&conn, "SELECT MAX(id) FROM bank_imports");
+    drop(conn);
     let returned = dir.join("returned.xml");
     std::fs::write(
         &returned,
@@ -876,6 +883,7 @@ fn setup(dir: &Path) -> Setup {
         statement_lines,
         statement_credits,
         returned,
+        paid_import,
         short_line,
         short_invoice,
         snapshot,
@@ -929,6 +937,7 @@ fn args_for(op: Op, s: &Setup, out: &Path) -> Vec<String> {
         Op::RenameInvoice => v(&["invoice", "edit", "OOPS-2", "--number", "OOPS-2-B"]),
         Op::BankApply => v(&["bank", "apply"]),
         Op::BankReturn => v(&["bank", "import", s.returned.to_str().unwrap()]),
+        Op::BankUndo => v(&["bank", "undo", &s.paid_import.to_string()]),
         Op::BankMatch => v(&[
             "bank",
             "match",
@@ -1068,6 +1077,12 @@ fn outcomes(op: Op, s: &Setup) -> (State, State) {
         // The return's line and the history entry of the payment given back.
         Op::BankReturn => {
             after.bank_lines += 1;
+            after.journal += 1;
+        }
+        // The transfer's line and its payment gone, the history entry that says so.
+        Op::BankUndo => {
+            after.bank_lines -= 1;
+            after.payments -= 1;
             after.journal += 1;
         }
         // The payment with its history entry, and the settlement difference's.

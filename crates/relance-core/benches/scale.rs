@@ -1977,6 +1977,7 @@ fn bank_on_server(
         format!("{} lines, {} payments", report.lines, report.applied),
         start.elapsed(),
     );
+    let applied = report.applied;
     conn.execute(
         "UPDATE bank_lines SET ignored = 'bench' WHERE id IN (SELECT id FROM bank_lines
            WHERE payment_id IS NULL AND ignored IS NULL AND amount_minor > 0
@@ -2024,6 +2025,19 @@ fn bank_on_server(
             t,
         );
     }
+    // The big statement's import undone on the server: its payments taken back at once
+    // (past the threshold, the balances' trigger aside and caught up once).
+    let first_import: i64 = server
+        .query_row("SELECT MIN(id) FROM bank_imports", [], |r| r.get(0))
+        .unwrap();
+    let start = Instant::now();
+    let lines =
+        bank::undo_import(&mut server, first_import, relance_core::Lang::Fr, as_of).unwrap();
+    note(
+        "on the server: the statement's import undone",
+        format!("{lines} lines, {applied} payments taken back"),
+        start.elapsed(),
+    );
     println!("server ledger kept at {target}");
 }
 

@@ -198,9 +198,19 @@ pub(crate) fn settled_since(
     last_allocation: i64,
     last_difference: i64,
 ) -> Result<()> {
-    let since = [last_allocation, last_difference];
-    let settled = "(SELECT invoice_id FROM allocations WHERE id > ?1
-                    UNION ALL SELECT invoice_id FROM settlement_differences WHERE id > ?2) s";
+    sum_again(
+        tx,
+        "(SELECT invoice_id FROM allocations WHERE id > ?1
+          UNION ALL SELECT invoice_id FROM settlement_differences WHERE id > ?2) s",
+        &[last_allocation, last_difference],
+    )
+}
+
+/// The balance of each customer, in each currency, and the row of each due date of the
+/// invoices `settled` names (SQL of a subquery of `invoice_id`, alias `s`, taking `since`
+/// as its parameters), summed again from the open invoices (their customer's, or due that
+/// day: the open invoices' indexes).
+fn sum_again(tx: &Connection, settled: &str, since: &[i64]) -> Result<()> {
     // (the earliest open due dates' counts follow the balances' rows through their
     // triggers on a file; on a server, set aside, they are moved here: `move_oldest`)
     let named = format!(
@@ -208,10 +218,10 @@ pub(crate) fn settled_since(
            CROSS JOIN invoices i ON i.id = s.invoice_id"
     );
     let customers = format!("({named})");
-    move_oldest(tx, &named, &since, true)?;
+    move_oldest(tx, &named, since, true)?;
     tx.execute(
         &format!("DELETE FROM customer_balances WHERE (customer_id, currency) IN {customers}"),
-        since,
+        params_from_iter(since.iter()),
     )?;
     tx.execute(
         &format!(
@@ -224,16 +234,16 @@ pub(crate) fn settled_since(
               WHERE i.currency = k.currency AND {COUNTED}
               GROUP BY i.customer_id, i.currency"
         ),
-        since,
+        params_from_iter(since.iter()),
     )?;
-    move_oldest(tx, &named, &since, false)?;
+    move_oldest(tx, &named, since, false)?;
     let dues = format!(
         "(SELECT DISTINCT i.currency, i.due_date FROM {settled}
             CROSS JOIN invoices i ON i.id = s.invoice_id)"
     );
     tx.execute(
         &format!("DELETE FROM due_balances WHERE (currency, due_date) IN {dues}"),
-        since,
+        params_from_iter(since.iter()),
     )?;
     tx.execute(
         &format!(
@@ -245,7 +255,7 @@ pub(crate) fn settled_since(
               WHERE i.currency = k.currency AND {COUNTED}
               GROUP BY i.currency, i.due_date"
         ),
-        since,
+        params_from_iter(since.iter()),
     )?;
     Ok(())
 }
@@ -298,6 +308,43 @@ impl SettledAside {
     /// summed again; the trigger back.
     pub(crate) fn catch_up(self, tx: &Connection) -> Result<()> {
         settled_since(tx, self.last_allocation, self.last_difference)?;
+        step_back(tx)
+    }
+}
+
+/// Payments taken back in bulk on a server (a bank statement's import undone, with its
+/// returns): as [`SettledAside`], the balances' update trigger set aside for the rest of
+/// the transaction, then the kept sums of the invoices they had settled summed again once.
+/// Those invoices are named by the caller, read before the payments go (the allocations
+/// after a point, which [`SettledAside`] reads, are what is removed).
+#[must_use = "the kept sums are wrong until `catch_up`"]
+pub(crate) struct UnsettledAside(());
+
+impl UnsettledAside {
+    /// On a server, when more than [`SERVER_BULK_PAYMENTS`] payments are to be taken back
+    /// (`count`), sets the trigger aside (the invoices locked first: read what they
+    /// settled after); otherwise nothing (`None`: the trigger keeps the sums).
+    pub(crate) fn begin_past(tx: &Connection, count: usize) -> Result<Option<UnsettledAside>> {
+        if count <= SERVER_BULK_PAYMENTS || tx.dialect() != crate::store::sql::Dialect::Postgres {
+            return Ok(None);
+        }
+        step_aside(tx, Bulk::Payments)?;
+        Ok(Some(UnsettledAside(())))
+    }
+
+    /// The kept sums of `invoices` (every invoice the payments taken back had settled,
+    /// through an allocation or a settlement difference) summed again; the trigger back.
+    pub(crate) fn catch_up(self, tx: &Connection, invoices: &[i64]) -> Result<()> {
+        if !invoices.is_empty() {
+            sum_again(
+                tx,
+                &format!(
+                    "(SELECT id AS invoice_id FROM invoices WHERE id IN ({})) s",
+                    crate::store::sql::id_list(invoices)
+                ),
+                &[],
+            )?;
+        }
         step_back(tx)
     }
 }
