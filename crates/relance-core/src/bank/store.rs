@@ -1640,9 +1640,9 @@ pub struct GroupPage {
 
 /// The Bank screen: every group's count, in [`Group::ALL`]'s order, and a page of `limit`
 /// lines of each group asked; with `show`, the page of that line's group that holds it
-/// (asked or not). The decided groups are counted and paged in SQL, each line of a page
-/// read alone; the lines waiting for a decision are all proposed (their count by group
-/// needs it), against the book they ask for ([`book::for_lines`]).
+/// (asked or not). The decided groups are counted and paged in SQL, a page's lines read
+/// together (`DecidedRead`); the lines waiting for a decision are all proposed (their
+/// count by group needs it), against the book they ask for ([`book::for_lines`]).
 pub fn groups(
     conn: &Connection,
     pages: &[PageAsk],
