@@ -747,14 +747,18 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         // its page shows it (the journal, each letter and e-mail linked to its document,
         // the first 200), their archived documents (`relance doc documents list`), and an
         // invoice's history; each for the one with the most entries.
-        let (customer, entries): (i64, i64) = conn
-            .query_row(
-                "SELECT customer_id, COUNT(*) FROM journal GROUP BY customer_id
-                 ORDER BY COUNT(*) DESC, customer_id LIMIT 1",
+        let most = |table: &str, key: &str| -> (i64, i64) {
+            conn.query_row(
+                &format!(
+                    "SELECT {key}, COUNT(*) FROM {table} WHERE {key} IS NOT NULL GROUP BY {key}
+                     ORDER BY COUNT(*) DESC, {key} LIMIT 1"
+                ),
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .unwrap();
+            .unwrap()
+        };
+        let (customer, entries) = most("journal", "customer_id");
         let (t, _) = time(runs, || {
             relance_core::journal::for_customer(&conn, customer, 200).unwrap()
         });
@@ -763,6 +767,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             format!("of {entries}"),
             t,
         );
+        let (customer, _) = most("documents", "customer_id");
         let (t, docs) = time(runs, || {
             relance_core::documents::archive::for_customer(&conn, customer).unwrap()
         });
@@ -771,14 +776,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             format!("{} documents", docs.len()),
             t,
         );
-        let (invoice, entries): (i64, i64) = conn
-            .query_row(
-                "SELECT invoice_id, COUNT(*) FROM journal_invoices GROUP BY invoice_id
-                 ORDER BY COUNT(*) DESC, invoice_id LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
+        let (invoice, entries) = most("journal_invoices", "invoice_id");
         let (t, _) = time(runs, || {
             relance_core::journal::for_invoice(&conn, invoice, 200).unwrap()
         });
@@ -2025,6 +2023,27 @@ fn bank_on_server(
             t,
         );
     }
+    // Today on the same server (the whole bench's figures come after the day's work).
+    let lang = relance_core::settings::ui_language(&server);
+    let (t, sections) = time(runs, || {
+        relance_core::dunning::today(&server, as_of).unwrap()
+    });
+    note(
+        "on the server: Today's sections (through the kept actions)",
+        format!(
+            "{} actions",
+            sections.iter().map(|s| s.count).sum::<usize>()
+        ),
+        t,
+    );
+    let (t, _) = time(runs, || {
+        relance_core::views::today::by_segment(&server, as_of, lang, &Default::default()).unwrap()
+    });
+    note(
+        "on the server: Today grouped by segment (through the kept actions)",
+        String::new(),
+        t,
+    );
     // The big statement's import undone on the server: its payments taken back at once
     // (past the threshold, the balances' trigger aside and caught up once).
     let first_import: i64 = server

@@ -30,7 +30,7 @@
 
 use super::book::{for_lines, NARROW_UP_TO};
 use super::matching::{self, Asks, Proposal};
-use super::store::{line_row, status_of, undecided_among, waiting, Group, UNDECIDED};
+use super::store::{lines_by_id, status_of, undecided_among, waiting, Group, UNDECIDED};
 use super::{alnum_key, Line};
 use crate::error::{Lang, Result};
 use crate::store::sql::{params, Connection, OptionalExtension};
@@ -532,20 +532,25 @@ impl Kept {
             .take(limit as usize)
             .map(|(_, _, f)| f)
             .collect();
-        // The kept lines of the page, proposed from the book they ask.
-        let mut read: HashMap<i64, Line> = HashMap::new();
-        for f in &chosen {
-            if let From::Kept(id) = f {
-                read.insert(*id, line_row(conn, *id)?.0);
-            }
-        }
+        // The kept lines of the page, read together, proposed from the book they ask.
+        let kept: Vec<i64> = chosen
+            .iter()
+            .filter_map(|f| match f {
+                From::Kept(id) => Some(*id),
+                From::Computed(_) => None,
+            })
+            .collect();
+        let mut read = lines_by_id(conn, &kept)?;
         let book = for_lines(conn, read.values())?;
         let mut out = Vec::with_capacity(chosen.len());
         for f in chosen {
             match f {
                 From::Computed(e) => out.push(e.clone()),
                 From::Kept(id) => {
-                    let l = read.remove(&id).expect("read above");
+                    // (a kept row of a line that is gone: a damaged cache)
+                    let Some(l) = read.remove(&id) else {
+                        return Ok(None);
+                    };
                     let p = matching::propose(&l, &book);
                     if group(&p) != g {
                         return Ok(None);
