@@ -2188,6 +2188,21 @@ mod ledger {
         vec![(format!("{id}.xml"), xml.into_bytes())]
     }
 
+    /// The one credit of `one_entry(id, on, amount, "CRDT", "")` imported (nothing applied):
+    /// its line, waiting for a decision.
+    fn waiting_credit(conn: &mut Connection, id: &str, on: &str, amount: &str) -> i64 {
+        let r = import(
+            conn,
+            &one_entry(id, on, amount, "CRDT", ""),
+            Options::default(),
+        );
+        r.unmatched
+            .first()
+            .or(r.proposed.first())
+            .and_then(|l| l.id)
+            .expect("the credit waits")
+    }
+
     /// A report lists the first lines of each kind and counts them all: 20,005 unknown
     /// payers, 1,000 listed, 20,005 counted; imported, the ledger has every one; the page
     /// cache made small for so big an import is set back after.
@@ -2564,15 +2579,7 @@ mod ledger {
     fn a_credit_returned_before_it_was_matched_pays_nothing_and_holds_nothing() {
         let mut conn = ledger();
         // From an unknown account, no reference: the credit waits, holding F2026-0001.
-        let files = one_entry("U-1", "2026-11-20", "1234.56", "CRDT", "");
-        let r = import(&mut conn, &files, Options::default());
-        let line = r
-            .unmatched
-            .first()
-            .or(r.proposed.first())
-            .unwrap()
-            .id
-            .unwrap();
+        let line = waiting_credit(&mut conn, "U-1", "2026-11-20", "1234.56");
         assert_eq!(
             store::unmatched_credits(&conn, day(TODAY)).unwrap().len(),
             1
@@ -2615,13 +2622,8 @@ mod ledger {
             ("U-4", "2026-11-21"),
             ("U-5", "2026-11-20"),
         ] {
-            let r = import(
-                &mut conn,
-                &one_entry(id, date, "77.00", "CRDT", ""),
-                Options::default(),
-            );
-            let l = r.unmatched.first().or(r.proposed.first()).unwrap();
-            store::ignore(&conn, l.id.unwrap(), "not ours").unwrap();
+            let l = waiting_credit(&mut conn, id, date, "77.00");
+            store::ignore(&conn, l, "not ours").unwrap();
         }
         let aside: Vec<Option<i64>> = store::lines(&conn, Some("ignored"), Lang::En)
             .unwrap()
@@ -2633,18 +2635,7 @@ mod ledger {
         screen_agrees(&conn);
         // A line set aside, then given back by the bank: in both parts of the group, shown
         // once (with the reason it was set aside), counted once.
-        let r = import(
-            &mut conn,
-            &one_entry("U-6", "2026-11-22", "88.00", "CRDT", ""),
-            Options::default(),
-        );
-        let both = r
-            .unmatched
-            .first()
-            .or(r.proposed.first())
-            .unwrap()
-            .id
-            .unwrap();
+        let both = waiting_credit(&mut conn, "U-6", "2026-11-22", "88.00");
         store::ignore(&conn, both, "a deposit").unwrap();
         sure(
             &mut conn,
@@ -2967,18 +2958,7 @@ mod ledger {
         );
         assert_eq!((again.applied, known(&conn)), (1, 1));
         // From that account, money the owner matches to BOUL's invoice: said, not learnt.
-        let r = import(
-            &mut conn,
-            &one_entry("L-2", "2026-11-25", "1800.00", "CRDT", ""),
-            Options::default(),
-        );
-        let line = r
-            .unmatched
-            .first()
-            .or(r.proposed.first())
-            .unwrap()
-            .id
-            .unwrap();
+        let line = waiting_credit(&mut conn, "L-2", "2026-11-25", "1800.00");
         let v = store::match_line(&mut conn, line, &["F2026-0012".into()], Lang::Fr).unwrap();
         assert!(
             v.reason.contains("compte payeur est celui du client HOTEL"),
