@@ -298,7 +298,12 @@ fn growth() {
     let mut runs = Vec::new();
     // `RELANCE_BENCH_LARGE=usual`: the usual size's figures only (a quick look at a change).
     let only_usual = std::env::var("RELANCE_BENCH_LARGE").is_ok_and(|v| v == "usual");
+    // `RELANCE_BENCH_LARGE=large`: the large size's figures only (to study one of them).
+    let only_large = std::env::var("RELANCE_BENCH_LARGE").is_ok_and(|v| v == "large");
     for size in [&USUAL, &LARGE] {
+        if only_large && size.invoices == USUAL.invoices {
+            continue;
+        }
         println!(
             "--- {} customers, {} invoices, up to {} payments",
             size.customers, size.invoices, size.payments
@@ -2204,9 +2209,20 @@ fn server(
         use relance_core::bank::store::{self as bank, Group, PageAsk};
         let first = [Group::Sure, Group::Proposed, Group::Unmatched]
             .map(|group| PageAsk { group, offset: 0 });
+        // `RELANCE_BENCH_LOG_STATEMENTS=1`: this read's statements in the server's log.
+        if std::env::var_os("RELANCE_BENCH_LOG_STATEMENTS").is_some() {
+            server
+                .execute_batch("SET log_min_duration_statement = 0")
+                .unwrap();
+        }
         let (t, got) = time(11, || {
             bank::groups(&server, &first, 50, None, relance_core::Lang::Fr).unwrap()
         });
+        if std::env::var_os("RELANCE_BENCH_LOG_STATEMENTS").is_some() {
+            server
+                .execute_batch("SET log_min_duration_statement = -1")
+                .unwrap();
+        }
         let waiting: u32 = got
             .iter()
             .filter(|g| matches!(g.group, Group::Sure | Group::Proposed | Group::Unmatched))

@@ -489,7 +489,8 @@ impl Kept {
     }
 
     /// The lines of `g` from `offset`, `limit` of them, newest first, each proposed now;
-    /// `None` when a kept line's group is not the matcher's (a damaged cache).
+    /// `None` when a kept line's group is not the matcher's, or its line is gone (a damaged
+    /// cache).
     pub(crate) fn page(
         &self,
         conn: &Connection,

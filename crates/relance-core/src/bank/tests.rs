@@ -838,6 +838,45 @@ mod ledger {
         }
     }
 
+    /// The credits waiting (what holds invoices on Today, and the count to review) are read
+    /// from their own index, not the money out's, and each line's return is looked up by
+    /// the reversals' index: nothing walks every line.
+    #[test]
+    fn the_credits_waiting_walk_their_own_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::open(&dir.path().join("relance.sqlite")).unwrap();
+        let plan_of = |sql: &str| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let detail = |r: &crate::store::sql::Row| r.get::<_, String>(3);
+            let plan: Vec<String> = if sql.contains("?1") {
+                stmt.query_map(["2026-11-30"], detail)
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            } else {
+                stmt.query_map([], detail)
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            };
+            plan.join(" | ")
+        };
+        let waiting = format!(
+            "SELECT id FROM bank_lines WHERE {} ORDER BY date DESC, id DESC",
+            store::UNDECIDED
+        );
+        for sql in [store::CREDITS_WAITING, store::CREDITS_TO_REVIEW, &waiting] {
+            let plan = plan_of(sql);
+            let first = plan.split(" | ").next().unwrap();
+            assert!(
+                first.contains("bank_lines USING") && first.contains("INDEX bank_lines_waiting"),
+                "{plan}"
+            );
+            assert!(plan.contains("INDEX bank_lines_reverses"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "sorted: {plan}");
+        }
+    }
+
     /// A ledger built to collide for the matcher: invoice numbers that share a key through
     /// case, separators, odd characters and compatibility forms ("FA-7", "fa 7", "FA#7",
     /// "ＦＡ7"), open, part paid, paid and written off, in two currencies; references for one
@@ -2633,8 +2672,9 @@ mod ledger {
         assert_eq!(aside.len(), 4);
         assert_eq!(aside[2], Some(line), "newest first, the same day by number");
         screen_agrees(&conn);
-        // A line set aside, then given back by the bank: in both parts of the group, shown
-        // once (with the reason it was set aside), counted once.
+        // A line set aside, then given back by the bank: set aside first (the group's second
+        // part, the lines given back, leaves out those set aside), shown once with the reason
+        // it was set aside, counted once.
         let both = waiting_credit(&mut conn, "U-6", "2026-11-22", "88.00");
         store::ignore(&conn, both, "a deposit").unwrap();
         sure(
@@ -3154,6 +3194,11 @@ mod ledger {
             )
             .unwrap();
         assert_eq!(returns as usize, back.len(), "each return finds its credit");
+        assert_eq!(
+            oldest_of(&conn, "C25"),
+            "2026-10-15",
+            "the returns reopened C25's invoices"
+        );
         assert_eq!(
             store::apply_sure(&mut conn, Lang::Fr).unwrap(),
             second.len()

@@ -75,6 +75,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0054_bank_lines_kept.sql"),
     include_str!("migrations/sqlite/0055_balances_caught_up_on_server.sql"),
     include_str!("migrations/sqlite/0056_bank_lines_ignored.sql"),
+    include_str!("migrations/sqlite/0057_bank_lines_waiting.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -160,6 +161,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         56,
         include_str!("migrations/postgres/0056_bank_lines_ignored.sql"),
+    ),
+    (
+        57,
+        include_str!("migrations/postgres/0057_bank_lines_waiting.sql"),
     ),
 ];
 

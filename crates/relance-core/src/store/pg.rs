@@ -782,9 +782,10 @@ pub fn connect(
     // transaction (`Connection::generic_plans`). Set once the session is open, not as a
     // startup option, which a connection pooler (PgBouncer) may refuse.
     // And no JIT compilation: it starts above a cost the planner's guesses reach for reads
-    // that take a tenth of a millisecond (the lines waiting for a decision, guessed a
+    // that take a tenth of a millisecond (the credits waiting for a decision, guessed a
     // quarter of the statement lines: 12 ms compiling a 0.1 ms read at a million
-    // invoices); every read here is short and walks an index.
+    // invoices). The screens' reads walk indexes; the few whole-ledger reads (a rebuild,
+    // a check) are not worth a compilation's risk either.
     let custom_plans = |mut client: postgres::Client| -> crate::error::Result<postgres::Client> {
         client
             .batch_execute("SET plan_cache_mode = force_custom_plan; SET jit = off")
