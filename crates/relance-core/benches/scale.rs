@@ -313,6 +313,9 @@ fn growth() {
             return;
         }
     }
+    if only_large {
+        return;
+    }
     println!();
     println!(
         "| measure | {} invoices | {} invoices | growth for 10× |",
