@@ -2016,16 +2016,12 @@ pub fn match_line(
 pub fn apply_sure(conn: &mut Connection, lang: Lang) -> Result<usize> {
     let tx = conn.transaction()?;
     let mut names = Names::default();
-    let ids: Vec<i64> = tx
-        .prepare(&format!(
-            "SELECT id FROM bank_lines WHERE {UNDECIDED} ORDER BY date, id"
-        ))?
-        .query_map([], |r| r.get(0))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let mut lines = Vec::with_capacity(ids.len());
-    for id in ids {
-        lines.push((id, line_row(&tx, id)?.0));
-    }
+    // Oldest first (`waiting` reads them newest first, in one statement).
+    let lines: Vec<(i64, Line)> = waiting(&tx)?
+        .into_iter()
+        .rev()
+        .map(|(id, l, _)| (id, l))
+        .collect();
     let mut book = for_lines(&tx, lines.iter().map(|(_, l)| l))?;
     let mut applied = 0;
     // (many on a server: the balances' trigger aside, as an import's sure matches)
