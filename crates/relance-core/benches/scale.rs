@@ -341,6 +341,43 @@ fn growth() {
     }
 }
 
+/// The dashboard screen after the day's refresh of the segments (the habits its forecast
+/// reads), beside its definition (one pass over every open invoice) and its habits alone.
+fn dashboard_figures(
+    conn: &mut relance_core::Connection,
+    as_of: NaiveDate,
+    runs: usize,
+    note: &mut dyn FnMut(&str, String, StdDuration),
+) {
+    relance_core::daily::refresh_segments(conn, as_of).unwrap();
+    let (t, habits) = time(runs, || {
+        relance_core::views::segments::habits(conn, as_of).unwrap()
+    });
+    note(
+        "the forecast's habits",
+        format!(
+            "{} customers, at most {} days late",
+            habits.len(),
+            habits.values().map(|h| h.0).max().unwrap_or(0)
+        ),
+        t,
+    );
+    let lang = relance_core::Lang::Fr;
+    let (t, kept) = time(runs, || {
+        relance_core::views::overview::overview(conn, as_of, lang).unwrap()
+    });
+    note("dashboard screen", String::new(), t);
+    let (t, derived) = time(runs, || {
+        relance_core::views::overview::derived(conn, as_of, lang).unwrap()
+    });
+    assert_eq!(kept, derived);
+    note(
+        "dashboard screen by its definition (every open invoice)",
+        String::new(),
+        t,
+    );
+}
+
 /// The aged balance whole, and the Reports screen's pages: the first, one deep in the list,
 /// and the first as of a week ago (the customers paid since adjusted from their invoices).
 fn aged_figures(
@@ -398,6 +435,17 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.sqlite");
+    // `RELANCE_BENCH_REUSE=DIR` with `RELANCE_BENCH_ONLY=dashboard`: the ledger kept by
+    // `RELANCE_BENCH_KEEP_IMPORTED=DIR` read again instead of imported (a quicker look).
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("dashboard") {
+        if let Ok(reuse) = std::env::var("RELANCE_BENCH_REUSE") {
+            let from = std::path::Path::new(&reuse).join(format!("bench-{}.sqlite", size.invoices));
+            std::fs::copy(&from, &path).unwrap();
+            let mut conn = relance_core::open(&path).unwrap();
+            dashboard_figures(&mut conn, as_of, 7, &mut note);
+            return out;
+        }
+    }
     let mut conn = relance_core::open(&path).unwrap();
     let mut rng = Lcg(42);
     let d = data(size, as_of, &mut rng);
@@ -461,6 +509,12 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     // `RELANCE_BENCH_ONLY=aged`: the aged balance alone, whole and paged (a quick look).
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("aged") {
         aged_figures(&conn, as_of, runs, &mut note);
+        return out;
+    }
+    // `RELANCE_BENCH_ONLY=dashboard`: the dashboard screen alone, after the day's refresh of
+    // the segments (the habits its forecast reads).
+    if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("dashboard") {
+        dashboard_figures(&mut conn, as_of, runs, &mut note);
         return out;
     }
     // `RELANCE_BENCH_ONLY=bank-server`: the statement of one line per ten invoices, then the

@@ -2448,6 +2448,14 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             "headline figures on {}",
             day
         );
+        // And the dashboard screen's, read from the kept sums and the invoices they cannot
+        // place, is its definition's (one pass over every open invoice).
+        prop_assert_eq!(
+            relance_core::views::overview::overview(&w.conn, day, Lang::En).unwrap(),
+            relance_core::views::overview::derived(&w.conn, day, Lang::En).unwrap(),
+            "dashboard screen on {}",
+            day
+        );
     }
     for sort in [
         customers::CustomerSort::Outstanding,

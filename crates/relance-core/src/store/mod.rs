@@ -76,6 +76,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0055_balances_caught_up_on_server.sql"),
     include_str!("migrations/sqlite/0056_bank_lines_ignored.sql"),
     include_str!("migrations/sqlite/0057_bank_lines_waiting.sql"),
+    include_str!("migrations/sqlite/0058_invoices_open_due_covering.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -165,6 +166,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         57,
         include_str!("migrations/postgres/0057_bank_lines_waiting.sql"),
+    ),
+    (
+        58,
+        include_str!("migrations/postgres/0058_invoices_open_due_covering.sql"),
     ),
 ];
 

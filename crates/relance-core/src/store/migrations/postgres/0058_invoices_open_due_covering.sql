@@ -1,0 +1,10 @@
+-- Issue 23. The dashboard's forecast reads the open invoices due in a window around the day
+-- (those its customers' habits may place in a week of the forecast: 88,000 of 280,000 open
+-- at a million invoices) from the open invoices' due dates. The index held the due date
+-- alone: each invoice read was a row of the table, 98 ms for that window. It now holds what
+-- the forecast reads of each (currency, customer, issue date, total, settled), so the
+-- window is read from the index alone; what read it by due date reads it as before.
+DROP INDEX IF EXISTS invoices_open_due;
+CREATE INDEX invoices_open_due
+    ON invoices(due_date, currency, customer_id, issue_date, total_minor, settled_minor)
+    WHERE settled_minor < total_minor;
