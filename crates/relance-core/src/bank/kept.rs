@@ -255,6 +255,7 @@ fn take_changes(tx: &Connection) -> Result<Vec<Change>> {
 /// Writes the kept rows of the changes logged so far and clears those changes, in the
 /// caller's transaction. Returns how many waiting lines it proposed again.
 pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
+    compact_counts(tx)?;
     let changes = take_changes(tx)?;
     if changes.is_empty() {
         return Ok(0);
@@ -336,12 +337,106 @@ pub(crate) fn forget_in(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// `relance check --rebuild`: every waiting line's group and asks written again.
+/// `relance check --rebuild`: every waiting line's group and asks written again, and the
+/// decided lines counted again.
 pub fn rebuild(conn: &mut Connection) -> Result<usize> {
     crate::store::write(conn, |tx| {
+        tx.execute("DELETE FROM bank_line_counts WHERE true", [])?;
+        tx.execute(
+            &format!("INSERT INTO bank_line_counts (grp, lines) {COUNTED_FROM_THE_LINES}"),
+            [],
+        )?;
         forget_in(tx)?;
         fold_in(tx)
     })
+}
+
+/// The lines counted by what decides their group from the line alone (migration 59's
+/// `bank_line_counts`), as the lines say: 'm' with a payment, 'i' set aside, 'd' neither, of
+/// money out or a reversal.
+const COUNTED_FROM_THE_LINES: &str =
+    "SELECT 'm', COUNT(*) FROM bank_lines WHERE payment_id IS NOT NULL
+     UNION ALL SELECT 'i', COUNT(*) FROM bank_lines WHERE ignored IS NOT NULL
+     UNION ALL SELECT 'd', COUNT(*) FROM bank_lines
+                WHERE payment_id IS NULL AND ignored IS NULL AND (amount_minor <= 0 OR reversal <> 0)";
+
+/// The rows the triggers added to `bank_line_counts` (one per change) summed into one per
+/// group, in the caller's transaction (each fold: the table stays a few rows long).
+fn compact_counts(tx: &Connection) -> Result<()> {
+    let sums: Vec<(String, i64)> = tx
+        .prepare_cached("SELECT grp, SUM(lines) FROM bank_line_counts GROUP BY grp")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<crate::store::sql::Result<_>>()?;
+    let rows: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM bank_line_counts")?
+        .query_row([], |r| r.get(0))?;
+    if rows as usize == sums.len() {
+        return Ok(());
+    }
+    tx.execute("DELETE FROM bank_line_counts WHERE true", [])?;
+    let mut put = tx.prepare_cached("INSERT INTO bank_line_counts (grp, lines) VALUES (?1, ?2)")?;
+    for (grp, lines) in sums {
+        put.execute(params![grp, lines])?;
+    }
+    Ok(())
+}
+
+/// How many lines each decided group holds (matched, set aside, money out), from the kept
+/// counts (`bank_line_counts`, migration 59) and the lines given back before they were
+/// decided: set aside whatever they were (money in or out), read from the reversals' index
+/// (few: a count of the whole group walked it, 11.5 ms for the 62,715 lines set aside at a
+/// million invoices on a server).
+pub(crate) fn decided_totals(conn: &Connection) -> Result<HashMap<Group, u32>> {
+    let (matched, ignored, debit, given_back, debit_given_back): (i64, i64, i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT (SELECT COALESCE(SUM(lines), 0) FROM bank_line_counts WHERE grp = 'm'),
+                    (SELECT COALESCE(SUM(lines), 0) FROM bank_line_counts WHERE grp = 'i'),
+                    (SELECT COALESCE(SUM(lines), 0) FROM bank_line_counts WHERE grp = 'd'),
+                    (SELECT COUNT(*) FROM bank_lines r CROSS JOIN bank_lines l ON l.id = r.reverses
+                      WHERE r.reverses IS NOT NULL AND l.payment_id IS NULL AND l.ignored IS NULL),
+                    (SELECT COUNT(*) FROM bank_lines r CROSS JOIN bank_lines l ON l.id = r.reverses
+                      WHERE r.reverses IS NOT NULL AND l.payment_id IS NULL AND l.ignored IS NULL
+                        AND (l.amount_minor <= 0 OR l.reversal <> 0))",
+        )?
+        .query_row([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+    let size = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+    Ok([
+        (Group::Matched, size(matched)),
+        (Group::Ignored, size(ignored + given_back)),
+        (Group::Debit, size(debit - debit_given_back)),
+    ]
+    .into_iter()
+    .collect())
+}
+
+/// Each decided group whose kept size ([`decided_totals`]) is not the count of its lines,
+/// one finding each in `lang` (empty: none).
+fn verify_totals(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
+    let kept = decided_totals(conn)?;
+    let mut findings = Vec::new();
+    for g in Group::ALL {
+        let Some(rows) = g.decided_rows() else {
+            continue;
+        };
+        let derived: u32 =
+            conn.query_row(&format!("SELECT COUNT(*) FROM ({rows}) g"), [], |r| {
+                r.get(0)
+            })?;
+        let said = kept.get(&g).copied().unwrap_or(0);
+        if said != derived {
+            findings.push(match lang {
+                Lang::Fr => format!(
+                    "relevés, groupe {g:?} : {said} ligne(s) comptée(s), {derived} calculée(s)"
+                ),
+                Lang::En => format!(
+                    "statement lines, group {g:?}: {said} line(s) counted, {derived} derived"
+                ),
+            });
+        }
+    }
+    Ok(findings)
 }
 
 /// The waiting lines as the kept rows and the changes since say: read through
@@ -574,8 +669,9 @@ pub(crate) fn verify(
     derived: &[(i64, &Line, &str, Group)],
     lang: Lang,
 ) -> Result<Vec<String>> {
+    let mut findings = verify_totals(conn, lang)?;
     let Some(touched) = touched(conn, &all_changes(conn)?, None)? else {
-        return Ok(Vec::new());
+        return Ok(findings);
     };
     let mut kept: HashMap<i64, (i64, String)> = conn
         .prepare("SELECT line_id, grp, date FROM bank_line_kept")?
@@ -594,7 +690,6 @@ pub(crate) fn verify(
         asked.entry(id).or_default().insert((kind, value));
     }
     drop(stmt);
-    let mut findings = Vec::new();
     for &(id, line, date, g) in derived {
         let row = kept.remove(&id);
         let asks = asked.remove(&id);

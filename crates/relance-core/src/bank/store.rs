@@ -1834,12 +1834,11 @@ fn group_pages(
             found
         }
     };
+    let decided = super::kept::decided_totals(conn)?;
     let mut out = Vec::with_capacity(Group::ALL.len());
     for g in Group::ALL {
-        let total: u32 = match g.decided_rows() {
-            Some(rows) => conn.query_row(&format!("SELECT COUNT(*) FROM ({rows}) g"), [], |r| {
-                r.get(0)
-            })?,
+        let total: u32 = match decided.get(&g) {
+            Some(n) => *n,
             None => waiting.total(g),
         };
         let asked = match shown {

@@ -1683,6 +1683,36 @@ mod ledger {
         .unwrap();
         let found = store::verify_book(&conn, Lang::En).unwrap();
         assert!(found.iter().any(|f| f.contains("decided")), "{found:?}");
+        // The decided groups' counts (migration 59): a fold sums the triggers' rows into
+        // one per group; a count made wrong is found, and written again by the rebuild.
+        super::super::kept::rebuild(&mut conn).unwrap();
+        assert!(store::verify_book(&conn, Lang::En).unwrap().is_empty());
+        let rows = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT COUNT(*) FROM bank_line_counts", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert!(rows(&conn) <= 3);
+        conn.execute(
+            "INSERT INTO bank_line_counts (grp, lines) VALUES ('i', 2)",
+            [],
+        )
+        .unwrap();
+        let found = store::verify_book(&conn, Lang::Fr).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("groupe Ignored") && found[0].contains("comptée"),
+            "{found:?}"
+        );
+        super::super::kept::fold(&mut conn).unwrap();
+        assert!(rows(&conn) <= 3, "folded");
+        assert_eq!(
+            store::verify_book(&conn, Lang::En).unwrap().len(),
+            1,
+            "still wrong"
+        );
+        super::super::kept::rebuild(&mut conn).unwrap();
+        assert!(store::verify_book(&conn, Lang::En).unwrap().is_empty());
+        screen_agrees(&conn);
     }
 
     #[test]

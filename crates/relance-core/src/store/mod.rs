@@ -77,6 +77,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0056_bank_lines_ignored.sql"),
     include_str!("migrations/sqlite/0057_bank_lines_waiting.sql"),
     include_str!("migrations/sqlite/0058_invoices_open_due_covering.sql"),
+    include_str!("migrations/sqlite/0059_bank_line_counts.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -170,6 +171,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         58,
         include_str!("migrations/postgres/0058_invoices_open_due_covering.sql"),
+    ),
+    (
+        59,
+        include_str!("migrations/postgres/0059_bank_line_counts.sql"),
     ),
 ];
 
