@@ -48,7 +48,7 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
         let n = relance_core::bank::book::rebuild_words(conn)?;
         out!("Every customer's name words (the bank matcher's) written again: {n} customer(s).");
         let n = relance_core::bank::kept::rebuild(conn)?;
-        out!("The group of every statement line waiting, kept for the Bank screen, derived again: {n} line(s).");
+        out!("The group of every statement line waiting, kept for the Bank screen, derived again: {n} line(s); the lines decided counted again by group.");
     }
     // Both readings of one moment: another person's write between them is no difference.
     let (verified, segments, habits, balances, kept, book, words) = {

@@ -2185,6 +2185,15 @@ fn server(
             Box::new(move |c| drop(relance_core::views::dashboard::dashboard(c, as_of).unwrap())),
         ),
         (
+            "dashboard screen",
+            Box::new(move |c| {
+                drop(
+                    relance_core::views::overview::overview(c, as_of, relance_core::Lang::Fr)
+                        .unwrap(),
+                )
+            }),
+        ),
+        (
             "Today's sections (through the kept actions)",
             Box::new(move |c| drop(relance_core::dunning::today(c, as_of).unwrap())),
         ),

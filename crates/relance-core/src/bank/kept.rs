@@ -283,8 +283,8 @@ pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
     let book = for_lines(tx, lines.iter().map(|(_, l, _)| l))?;
     let mut keep = tx.prepare_cached(
         // Upserts: a row left by a fold that another line's change does not touch is
-        // written over (a fold never overlaps another: every write on a server takes the
-        // ledger's write lock in turn).
+        // written over (a fold never overlaps another: a fold runs in a write transaction,
+        // which on a server takes the ledger's write lock in turn).
         "INSERT INTO bank_line_kept (line_id, grp, date) VALUES (?1, ?2, ?3)
          ON CONFLICT (line_id) DO UPDATE SET grp = excluded.grp, date = excluded.date",
     )?;
@@ -361,19 +361,24 @@ const COUNTED_FROM_THE_LINES: &str =
                 WHERE payment_id IS NULL AND ignored IS NULL AND (amount_minor <= 0 OR reversal <> 0)";
 
 /// The rows the triggers added to `bank_line_counts` (one per change) summed into one per
-/// group, in the caller's transaction (each fold: the table stays a few rows long).
+/// group, in the caller's transaction (each fold: the table stays a few rows long). The rows
+/// summed are those the `DELETE … RETURNING` took: on a server, a row another writer's
+/// trigger adds meanwhile (a line set aside outside a transaction) stays for the next fold.
 fn compact_counts(tx: &Connection) -> Result<()> {
-    let sums: Vec<(String, i64)> = tx
-        .prepare_cached("SELECT grp, SUM(lines) FROM bank_line_counts GROUP BY grp")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let rows: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM bank_line_counts")?
-        .query_row([], |r| r.get(0))?;
-    if rows as usize == sums.len() {
+    let (rows, groups): (i64, i64) = tx
+        .prepare_cached("SELECT COUNT(*), COUNT(DISTINCT grp) FROM bank_line_counts")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if rows == groups {
         return Ok(());
     }
-    tx.execute("DELETE FROM bank_line_counts WHERE true", [])?;
+    let mut sums: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for row in tx
+        .prepare_cached("DELETE FROM bank_line_counts WHERE true RETURNING grp, lines")?
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+    {
+        let (grp, lines) = row?;
+        *sums.entry(grp).or_default() += lines;
+    }
     let mut put = tx.prepare_cached("INSERT INTO bank_line_counts (grp, lines) VALUES (?1, ?2)")?;
     for (grp, lines) in sums {
         put.execute(params![grp, lines])?;

@@ -123,8 +123,10 @@ fn month_end(d: NaiveDate) -> NaiveDate {
 
 /// Everything the dashboard shows, as of `as_of`.
 pub fn overview(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overview> {
-    // One moment of the ledger for every figure of the screen.
-    conn.reading(|| overview_at(conn, as_of, lang))
+    // One moment of the ledger for every figure of the screen, on a server too: the kept
+    // sums are corrected by what other statements read (the invoices issued later, those
+    // written off, the window, the customers' balances).
+    conn.reading_together(|| overview_at(conn, as_of, lang))
 }
 
 fn overview_at(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overview> {
@@ -145,7 +147,7 @@ fn overview_at(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overvi
 /// them after every step, on several days). One moment of the ledger.
 pub fn derived(conn: &Connection, as_of: NaiveDate, lang: Lang) -> Result<Overview> {
     let _ = lang;
-    conn.reading(|| {
+    conn.reading_together(|| {
         let cur = crate::settings::default_currency(conn)?;
         let habits = super::segments::habits(conn, as_of)?;
         let written_off = written_off(conn)?;

@@ -5,12 +5,14 @@
 -- counted here, a row per change: 'm' a line with a payment, 'i' one set aside, 'd' one
 -- neither, of money out or a reversal. A line's group also depends on whether another line
 -- gives it back (a line given back before it was decided is set aside, not waiting nor
--- money out); those are few and read from the reversals' index (bank::store::Group::total).
+-- money out); those are few and read from the reversals' index (bank::kept::decided_totals).
 -- The triggers insert and never update: on a server, a row updated for every line of a
 -- statement's import walked every version of it in that transaction (quadratic). Each fold
--- (bank::kept::fold_in) sums the rows into one per group; `relance check` compares the
+-- (bank::kept::fold_in) takes the rows (DELETE ... RETURNING: a row another writer adds
+-- meanwhile stays for the next) and writes their sums, one row per group; `relance check` compares the
 -- sums with the lines, `--rebuild` writes them from the lines.
 CREATE TABLE bank_line_counts (
+    id    INTEGER PRIMARY KEY,
     grp   TEXT NOT NULL CHECK (grp IN ('m', 'i', 'd')),
     lines INTEGER NOT NULL
 ) STRICT;
