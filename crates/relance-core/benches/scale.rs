@@ -2106,6 +2106,21 @@ fn bank_on_server(
         String::new(),
         t,
     );
+    let (t, _) = time(runs, || {
+        relance_core::views::overview::overview(&server, as_of, lang).unwrap()
+    });
+    note("on the server: dashboard screen", String::new(), t);
+    // The same once the server has done what its autovacuum does after a bulk write (the
+    // rows moved in have their visibility map and statistics): the server as a team uses it.
+    server.execute_batch("VACUUM ANALYZE").unwrap();
+    let (t, _) = time(runs, || {
+        relance_core::views::overview::overview(&server, as_of, lang).unwrap()
+    });
+    note(
+        "on the server: dashboard screen, after a VACUUM ANALYZE",
+        String::new(),
+        t,
+    );
     // The big statement's import undone on the server: its payments taken back at once
     // (past the threshold, the balances' trigger aside and caught up once).
     let first_import: i64 = server
