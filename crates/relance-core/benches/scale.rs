@@ -439,9 +439,26 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     // `RELANCE_BENCH_KEEP_IMPORTED=DIR` read again instead of imported (a quicker look).
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("dashboard") {
         if let Ok(reuse) = std::env::var("RELANCE_BENCH_REUSE") {
+            // A server's address: the ledger moved there before (`RELANCE_BENCH_SERVER`
+            // set too: this run moves the kept file onto a fresh database of that server
+            // first, and prints its address).
+            if relance_core::store::is_server_address(&reuse) {
+                let mut server = relance_core::open_server(&reuse).unwrap();
+                dashboard_figures(&mut server, as_of, 7, &mut note);
+                return out;
+            }
             let from = std::path::Path::new(&reuse).join(format!("bench-{}.sqlite", size.invoices));
             std::fs::copy(&from, &path).unwrap();
             let mut conn = relance_core::open(&path).unwrap();
+            if let Ok(address) = std::env::var("RELANCE_BENCH_SERVER") {
+                let target = relance_core::store::fresh_server_database(&address).unwrap();
+                let start = Instant::now();
+                relance_core::backup::move_to_server(&mut conn, &target).unwrap();
+                note("move onto the server", target.clone(), start.elapsed());
+                let mut server = relance_core::open_server(&target).unwrap();
+                dashboard_figures(&mut server, as_of, 7, &mut note);
+                return out;
+            }
             dashboard_figures(&mut conn, as_of, 7, &mut note);
             return out;
         }

@@ -8,7 +8,7 @@
 
 use crate::error::Result;
 use crate::money::Currency;
-use crate::store::sql::{params, Connection, OptionalExtension};
+use crate::store::sql::{params, Connection};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -297,14 +297,7 @@ pub fn kept_page(
     offset: u32,
     limit: u32,
 ) -> Result<Option<AgedBalance>> {
-    let largest: Option<i64> = conn
-        .prepare_cached(
-            "SELECT open_minor FROM customer_balances WHERE currency = ?1
-              ORDER BY open_minor DESC LIMIT 1",
-        )?
-        .query_row(params![cur.code()], |r| r.get(0))
-        .optional()?;
-    if largest.is_some_and(|b| b >= crate::customers::BALANCE_CAP) {
+    if super::balances::at_cap(conn, cur.code())? {
         return Ok(None);
     }
     // (the closures and the settlements first: left to itself, SQLite read every invoice of

@@ -18,11 +18,25 @@
 
 use crate::error::{Lang, Result};
 use crate::invoices::kept::{step_aside, step_back, Bulk, COUNTED, SHARE};
-use crate::store::sql::Connection;
+use crate::store::sql::{Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
 /// (customer, currency) → (what is still due, in minor units; how many open invoices).
 pub type Balances = BTreeMap<(i64, String), (i64, i64)>;
+
+/// Whether some kept balance of the currency reached the cap an invoice counts for (older
+/// builds' totals, [`crate::customers::BALANCE_CAP`]): the readers of the kept sums then fall
+/// back to their whole pass. The largest balance is the last entry of the balances' index.
+pub(crate) fn at_cap(conn: &Connection, currency: &str) -> Result<bool> {
+    let largest: Option<i64> = conn
+        .prepare_cached(
+            "SELECT open_minor FROM customer_balances WHERE currency = ?1
+              ORDER BY open_minor DESC LIMIT 1",
+        )?
+        .query_row([currency], |r| r.get(0))
+        .optional()?;
+    Ok(largest.is_some_and(|b| b >= crate::customers::BALANCE_CAP))
+}
 
 /// Every customer's balance per currency, summed from their invoices.
 pub fn derived(conn: &Connection) -> Result<Balances> {

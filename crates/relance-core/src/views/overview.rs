@@ -15,7 +15,7 @@ use super::aged::AgedBalance;
 use super::profile::{Habits, PayDay};
 use crate::error::{Lang, Result};
 use crate::money::Currency;
-use crate::store::sql::{params, Connection, OptionalExtension};
+use crate::store::sql::{params, Connection};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -240,8 +240,20 @@ fn expected_in<'a>(
     }
 }
 
+/// Adds an overdue invoice to its customer's (overdue amount, days the oldest is late).
+fn add_overdue(
+    per_customer: &mut HashMap<i64, (i64, i64)>,
+    customer: i64,
+    balance: i64,
+    late: i64,
+) {
+    let e = per_customer.entry(customer).or_insert((0, 0));
+    e.0 += balance;
+    e.1 = e.1.max(late);
+}
+
 /// The top ten of overdue amounts per customer: largest first, then by customer id.
-fn top_ten(per_customer: HashMap<i64, (i64, i64)>) -> Vec<(i64, (i64, i64))> {
+fn top_ten(per_customer: impl IntoIterator<Item = (i64, (i64, i64))>) -> Vec<(i64, (i64, i64))> {
     let mut top: Vec<(i64, (i64, i64))> = per_customer.into_iter().collect();
     top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
     top.truncate(10);
@@ -291,9 +303,12 @@ fn derived_open(
         buckets[5] += balance;
         if due < as_of {
             overdue += balance;
-            let e = per_customer.entry(customer_id).or_insert((0, 0));
-            e.0 += balance;
-            e.1 = e.1.max((as_of - due).num_days());
+            add_overdue(
+                &mut per_customer,
+                customer_id,
+                balance,
+                (as_of - due).num_days(),
+            );
         }
         if let Some(span) = expected_in(&mut weeks, &mut backlog, habits, as_of, customer_id, due) {
             span.add(due, id, balance);
@@ -348,14 +363,7 @@ fn kept_open(
 ) -> Result<Option<Open>> {
     let code = cur.code();
     let asof = as_of.to_string();
-    let largest: Option<i64> = conn
-        .prepare_cached(
-            "SELECT open_minor FROM customer_balances WHERE currency = ?1
-              ORDER BY open_minor DESC LIMIT 1",
-        )?
-        .query_row(params![code], |r| r.get(0))
-        .optional()?;
-    if largest.is_some_and(|b| b >= crate::customers::BALANCE_CAP) {
+    if super::balances::at_cap(conn, code)? {
         return Ok(None);
     }
     // The window of due dates whose invoices are read one by one.
@@ -511,12 +519,14 @@ fn kept_open(
             if written_off.contains(&id) {
                 continue;
             }
-            let e = per_customer.entry(customer_id).or_insert((0, 0));
-            e.0 += balance;
-            e.1 = e.1.max((as_of - due).num_days());
+            add_overdue(
+                &mut per_customer,
+                customer_id,
+                balance,
+                (as_of - due).num_days(),
+            );
         }
-        top.extend(per_customer);
-        top = top_ten(top.into_iter().collect());
+        top = top_ten(top.into_iter().chain(per_customer));
         after = (last_balance, last_id);
         if top.len() == 10 && last_balance < top[9].1 .0 {
             break;
