@@ -43,6 +43,7 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
         );
         let n = relance_core::views::balances::rebuild(conn)?;
         out!("Every customer's open balance summed again from their invoices: {n} balance(s).");
+        out!("What was billed and settled each day (the dashboard's DSO) summed again from the invoices and settlements.");
         let n = dunning::kept::rebuild(conn, as_of)?;
         out!("The actions of {as_of} kept for Today derived again: {n} action(s).");
         let n = relance_core::bank::book::rebuild_words(conn)?;
@@ -74,6 +75,7 @@ pub fn check(conn: &mut Connection, args: CheckArgs, lang: relance_core::Lang) -
         return Err(relance_core::Error::CacheDiffers(findings));
     }
     out!("Every customer's open balance kept for the Customers list is the sum of their invoices.");
+    out!("What was billed and settled each day, kept for the dashboard's DSO, is the sum of the invoices and settlements.");
     out!(
         "Every customer's name words kept for the bank matcher are their name's, and the \
          statement lines waiting for a decision are proposed the same through the invoice \

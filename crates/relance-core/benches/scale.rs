@@ -350,6 +350,8 @@ fn dashboard_figures(
     note: &mut dyn FnMut(&str, String, StdDuration),
 ) {
     relance_core::daily::refresh_segments(conn, as_of).unwrap();
+    // (as a start: the day sums one row per day again, after a migration or an import)
+    relance_core::views::day_sums::fold(conn).unwrap();
     let (t, habits) = time(runs, || {
         relance_core::views::segments::habits(conn, as_of).unwrap()
     });

@@ -110,6 +110,8 @@ pub fn refresh_start(conn: &mut Connection, today: chrono::NaiveDate) -> Option<
         .or_else(|| bank::book::refresh_words(conn).err())
         // The groups of the statement lines waiting, kept for the Bank screen.
         .or_else(|| bank::kept::fold(conn).err())
+        // The day sums the dashboard's DSO reads, one row per day again.
+        .or_else(|| views::day_sums::fold(conn).err())
 }
 
 /// [`start`] for a ledger wherever it lives. On a server there is no daily snapshot onto

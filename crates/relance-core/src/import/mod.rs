@@ -389,6 +389,7 @@ impl InsertedInvoices {
                 crate::invoices::kept::INVOICE_INSERT_TRIGGER,
                 crate::dunning::kept::INVOICE_INSERT_TRIGGER,
                 crate::bank::kept::INVOICE_INSERT_TRIGGER,
+                crate::views::day_sums::INVOICE_INSERT_TRIGGER,
             ],
         )?;
         Ok(InsertedInvoices::File { last_id, triggers })
@@ -398,6 +399,7 @@ impl InsertedInvoices {
         match self {
             InsertedInvoices::Server { last_id } => {
                 crate::invoices::kept::add_invoices_since(tx, last_id)?;
+                crate::views::day_sums::invoices_since(tx, last_id)?;
                 crate::invoices::kept::step_back(tx)
             }
             InsertedInvoices::File { triggers, .. } if triggers.is_empty() => Ok(()),
@@ -405,6 +407,7 @@ impl InsertedInvoices {
                 crate::dunning::wake::opened_since(tx, last_id)?;
                 crate::views::segments::mark_invoices_since(tx, last_id)?;
                 crate::invoices::kept::add_invoices_since(tx, last_id)?;
+                crate::views::day_sums::invoices_since(tx, last_id)?;
                 crate::dunning::kept::forget_in(tx)?;
                 crate::bank::kept::forget_in(tx)?;
                 crate::store::create_again(tx, &triggers)
@@ -449,6 +452,7 @@ impl InsertedPayments {
         names.push(crate::invoices::kept::INVOICE_UPDATE_TRIGGER);
         names.push(crate::dunning::kept::INVOICE_UPDATE_TRIGGER);
         names.push(crate::bank::kept::INVOICE_UPDATE_TRIGGER);
+        names.push(crate::views::day_sums::ALLOCATION_INSERT_TRIGGER);
         let triggers = crate::store::drop_triggers(tx, &names)?;
         Ok(InsertedPayments::File {
             last_payment,
@@ -471,6 +475,7 @@ impl InsertedPayments {
                 let last_difference = crate::store::last_id(tx, "settlement_differences")?;
                 crate::invoices::kept::settled_since(tx, last_allocation, last_difference)?;
                 crate::dunning::wake::settled_since(tx, last_allocation)?;
+                crate::views::day_sums::allocations_since(tx, last_allocation)?;
                 crate::dunning::kept::forget_in(tx)?;
                 crate::bank::kept::forget_in(tx)?;
                 crate::store::create_again(tx, &triggers)
@@ -669,6 +674,8 @@ pub fn import(
             if let Some(settled) = settled {
                 settled.catch_up(&tx)?;
             }
+            // (one row per day again: a server's payments added a row each)
+            crate::views::day_sums::fold_in(&tx)?;
             tx.commit()?;
         }
         Ok(ImportReport {

@@ -78,6 +78,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0057_bank_lines_waiting.sql"),
     include_str!("migrations/sqlite/0058_invoices_open_due_covering.sql"),
     include_str!("migrations/sqlite/0059_bank_line_counts.sql"),
+    include_str!("migrations/sqlite/0060_day_sums.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -176,6 +177,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         59,
         include_str!("migrations/postgres/0059_bank_line_counts.sql"),
     ),
+    (60, include_str!("migrations/postgres/0060_day_sums.sql")),
 ];
 
 /// The schema version this build writes.

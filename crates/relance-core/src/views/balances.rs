@@ -15,6 +15,8 @@
 //! something due, have a row. [`verify`] compares them with their derivation (`relance
 //! check`, the model-based test, the crash harness) and [`rebuild`] writes the derivation
 //! (`relance check --rebuild`, a restore that carried invoices in with the triggers aside).
+//! Both also serve the day sums the dashboard's DSO reads ([`super::day_sums`]), kept and
+//! set aside the same way.
 
 use crate::error::{Lang, Result};
 use crate::invoices::kept::{step_aside, step_back, Bulk, COUNTED, SHARE};
@@ -287,6 +289,8 @@ pub fn verify(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
             ),
         });
     }
+    // And the day sums the dashboard's DSO reads (kept beside them, checked with them).
+    findings.extend(super::day_sums::verify(conn, lang)?);
     Ok(findings)
 }
 
@@ -333,6 +337,7 @@ pub fn rebuild_in(tx: &Connection) -> Result<usize> {
         ),
         [],
     )?;
+    super::day_sums::rebuild_in(tx)?;
     Ok(written)
 }
 

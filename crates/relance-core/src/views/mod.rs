@@ -6,6 +6,7 @@ pub mod aged;
 pub mod balances;
 pub mod customer_page;
 pub mod dashboard;
+pub mod day_sums;
 pub mod invoice_page;
 pub mod overview;
 pub mod profile;
