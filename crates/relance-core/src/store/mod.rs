@@ -1441,6 +1441,44 @@ mod tests {
         assert_eq!(v, "X");
     }
 
+    /// Migration 60 fills the day sums from the facts: a day in one row, a day beyond 64 bits
+    /// (totals an older build accepted) a row per fact; every day as the facts say.
+    #[test]
+    fn migration_60_sums_each_day_even_beyond_64_bits() {
+        let mut raw = rusqlite::Connection::open_in_memory().unwrap();
+        configure(&mut raw, false).unwrap();
+        let conn = Connection::from_sqlite(raw);
+        migrate(&conn, 59).unwrap();
+        conn.execute_batch(
+            "INSERT INTO customers (reference, name, kind, language) VALUES ('C1', 'Old', 'business', 'fr');
+             INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor)
+                 VALUES ('F-1', 1, '2026-03-01', '2026-03-31', 'EUR', 12000),
+                        ('F-2', 1, '2026-03-01', '2026-03-31', 'EUR', 3000),
+                        ('F-H1', 1, '2026-03-02', '2026-03-31', 'EUR', 9223372036854775807),
+                        ('F-H2', 1, '2026-03-02', '2026-03-31', 'EUR', 9223372036854775807);
+             INSERT INTO payments (id, customer_id, date, currency, amount_minor, method)
+                 VALUES (1, 1, '2026-03-05', 'EUR', 5000, 'transfer');
+             INSERT INTO allocations (payment_id, invoice_id, amount_minor, date)
+                 VALUES (1, 1, 5000, '2026-03-05');",
+        )
+        .unwrap();
+        migrate(&conn, 60).unwrap();
+        assert_eq!(
+            crate::views::day_sums::verify(&conn, crate::Lang::En).unwrap(),
+            Vec::<String>::new()
+        );
+        let per_day: Vec<(String, i64)> = conn
+            .prepare("SELECT day, COUNT(*) FROM day_sums GROUP BY day ORDER BY day")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<sql::Result<_>>()
+            .unwrap();
+        let want = [("2026-03-01", 1), ("2026-03-02", 2), ("2026-03-05", 1)]
+            .map(|(d, n)| (d.to_string(), n));
+        assert_eq!(per_day, want);
+    }
+
     #[test]
     fn v1_database_opens_with_latest_code() {
         let dir = tempfile::tempdir().unwrap();

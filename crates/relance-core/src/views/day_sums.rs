@@ -34,43 +34,66 @@ pub(crate) const ALLOCATION_INSERT_TRIGGER: &str = "day_sums_allocation_new";
 /// a check.
 pub type DaySums = BTreeMap<(String, String), (i128, i128)>;
 
-/// Every fact the sums count, a row each, as SQL: (currency, day, billed, settled). Not
-/// summed by the database, whose 64-bit sums such totals overflow (the migration, the
-/// rebuild and the check read it; a fold sums it in 128 bits).
-const FACTS: &str = "SELECT currency, issue_date, total_minor, 0 FROM invoices
+/// Every fact the sums count, a row each, as SQL: (currency, day, billed, settled).
+const FACTS: &str = "SELECT currency, issue_date AS day, total_minor AS billed, 0 AS settled
+       FROM invoices
      UNION ALL
      SELECT i.currency, s.date, 0, s.amount_minor
        FROM settlements s JOIN invoices i ON i.id = s.invoice_id";
 
+/// The rows of `rows` (SQL of `currency, day, billed, settled`) summed per currency and day
+/// by the database in two parts each, the billions and the rest (`x / 10⁹`, `x % 10⁹`):
+/// neither overflows the databases' 64-bit sums, where totals an older build accepted (up
+/// to 2⁶³ − 1 each) would; [`read`] puts them together in 128 bits.
+fn grouped(rows: &str) -> String {
+    format!(
+        "SELECT currency, day, SUM(billed / 1000000000), SUM(billed % 1000000000),
+                SUM(settled / 1000000000), SUM(settled % 1000000000)
+           FROM ({rows}) f GROUP BY currency, day"
+    )
+}
+
 /// The sums as the facts say.
 pub fn derived(conn: &Connection) -> Result<DaySums> {
-    read(conn, FACTS)
+    read(conn, &grouped(FACTS))
 }
 
 /// The sums as kept.
 pub fn stored(conn: &Connection) -> Result<DaySums> {
     read(
         conn,
-        "SELECT currency, day, billed_minor, settled_minor FROM day_sums",
+        &grouped(
+            "SELECT currency, day, billed_minor AS billed, settled_minor AS settled
+               FROM day_sums",
+        ),
     )
 }
 
-/// The rows of `sql` (currency, day, billed, settled) summed per currency and day.
+/// The rows of [`grouped`] SQL, put together.
 fn read(conn: &Connection, sql: &str) -> Result<DaySums> {
+    const BILLION: i128 = 1_000_000_000;
     let mut out = DaySums::new();
     let mut stmt = conn.prepare(sql)?;
     for row in stmt.query_map([], |r| {
         Ok((
             (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-            (r.get::<_, i64>(2)?, r.get::<_, i64>(3)?),
+            [
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ],
         ))
     })? {
-        let (key, (billed, settled)) = row?;
-        let e = out.entry(key).or_default();
-        e.0 += billed as i128;
-        e.1 += settled as i128;
+        let (key, [bq, br, sq, sr]) = row?;
+        let sums = (
+            bq as i128 * BILLION + br as i128,
+            sq as i128 * BILLION + sr as i128,
+        );
+        if sums != (0, 0) {
+            out.insert(key, sums);
+        }
     }
-    out.retain(|_, sums| *sums != (0, 0));
     Ok(out)
 }
 
@@ -115,15 +138,35 @@ pub fn verify(conn: &Connection, lang: Lang) -> Result<Vec<String>> {
     Ok(findings)
 }
 
-/// The sums written again from the facts, in the caller's transaction (a row per fact,
-/// then folded); how many facts.
+/// The sums written again from the facts, in the caller's transaction; how many days. On a
+/// server the sums are locked first: a write outside a transaction between the deletion
+/// and the reading of the facts would be counted twice.
 pub(crate) fn rebuild_in(tx: &Connection) -> Result<usize> {
+    if tx.dialect() == crate::store::sql::Dialect::Postgres {
+        tx.execute_batch("LOCK TABLE day_sums IN SHARE ROW EXCLUSIVE MODE")?;
+    }
     tx.execute("DELETE FROM day_sums WHERE true", [])?;
-    tx.execute(
-        &format!("INSERT INTO day_sums (currency, day, billed_minor, settled_minor) {FACTS}"),
-        [],
+    let sums = derived(tx)?;
+    put(tx, &sums)?;
+    Ok(sums.len())
+}
+
+/// Writes `sums`, a row per currency and day, or several for a day beyond 64 bits.
+fn put(tx: &Connection, sums: &DaySums) -> Result<()> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
+         VALUES (?1, ?2, ?3, ?4)",
     )?;
-    fold_in(tx)
+    let part = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128);
+    for ((currency, day), &(mut billed, mut settled)) in sums {
+        while (billed, settled) != (0, 0) {
+            let (b, s) = (part(billed), part(settled));
+            put.execute(params![currency, day, b as i64, s as i64])?;
+            billed -= b;
+            settled -= s;
+        }
+    }
+    Ok(())
 }
 
 /// [`rebuild_in`] in its own transaction.
@@ -131,42 +174,38 @@ pub fn rebuild(conn: &mut Connection) -> Result<usize> {
     crate::store::write(conn, rebuild_in)
 }
 
-/// The rows written so far taken and written back as one per currency and day, in the
-/// caller's transaction: a row another writer adds meanwhile (a write outside a transaction
-/// on a server) stays for the next fold. Returns how many rows it took.
+/// The days written more than once taken and written back as one row each (several for a
+/// day beyond 64 bits), in the caller's transaction: a row another writer adds meanwhile (a
+/// write outside a transaction on a server) stays for the next fold. Returns how many rows
+/// it took (none when every day has one row: a start of a day without writes).
 pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
-    let taken: Vec<(String, String, i64, i64)> = tx
-        .prepare(
-            "DELETE FROM day_sums WHERE true
+    let mut sums = DaySums::new();
+    let mut taken = 0;
+    {
+        let mut stmt = tx.prepare(
+            "DELETE FROM day_sums
+              WHERE (currency, day) IN (SELECT currency, day FROM day_sums
+                                         GROUP BY currency, day HAVING COUNT(*) > 1)
              RETURNING currency, day, billed_minor, settled_minor",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<crate::store::sql::Result<_>>()?;
-    let mut sums: BTreeMap<(&str, &str), (i128, i128)> = BTreeMap::new();
-    for (currency, day, billed, settled) in &taken {
-        let e = sums.entry((currency, day)).or_default();
-        e.0 += *billed as i128;
-        e.1 += *settled as i128;
-    }
-    let mut put = tx.prepare_cached(
-        "INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
-         VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for ((currency, day), (billed, settled)) in sums {
-        match (i64::try_from(billed), i64::try_from(settled)) {
-            (Ok(0), Ok(0)) => {}
-            (Ok(b), Ok(s)) => {
-                put.execute(params![currency, day, b, s])?;
-            }
-            // A day beyond 64 bits in one row: its rows written back as they were.
-            _ => {
-                for (c, d, b, s) in taken.iter().filter(|t| t.0 == currency && t.1 == day) {
-                    put.execute(params![c, d, b, s])?;
-                }
-            }
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (currency, day, billed, settled) = row?;
+            let e = sums.entry((currency, day)).or_default();
+            e.0 += billed as i128;
+            e.1 += settled as i128;
+            taken += 1;
         }
     }
-    Ok(taken.len())
+    put(tx, &sums)?;
+    Ok(taken)
 }
 
 /// [`fold_in`] in its own transaction (a start).
@@ -208,23 +247,36 @@ pub(crate) fn allocations_since(tx: &Connection, last_allocation: i64) -> Result
     Ok(())
 }
 
-/// What was billed and settled per day of `currency` after `after`, by day (at most a row
-/// per day once folded).
+/// What was billed and settled per day of `currency` after `after`, by day: the kept rows
+/// (at most one a day once folded) added up here, in 128 bits.
 pub(crate) fn after(
     conn: &Connection,
     currency: &str,
     after: NaiveDate,
-) -> Result<Vec<(NaiveDate, i64, i64)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT day, SUM(billed_minor), SUM(settled_minor) FROM day_sums
-              WHERE currency = ?1 AND day > ?2
-              GROUP BY day ORDER BY day",
-        )?
-        .query_map(params![currency, after.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<crate::store::sql::Result<_>>()?)
+) -> Result<Vec<(NaiveDate, i128, i128)>> {
+    let mut out: Vec<(NaiveDate, i128, i128)> = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, billed_minor, settled_minor FROM day_sums
+          WHERE currency = ?1 AND day > ?2 ORDER BY day",
+    )?;
+    let rows = stmt.query_map(params![currency, after.to_string()], |r| {
+        Ok((
+            r.get::<_, NaiveDate>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (day, billed, settled) = row?;
+        match out.last_mut() {
+            Some(last) if last.0 == day => {
+                last.1 += billed as i128;
+                last.2 += settled as i128;
+            }
+            _ => out.push((day, billed as i128, settled as i128)),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -348,6 +400,11 @@ mod tests {
             )
             .unwrap();
         assert_eq!(rows(&conn), days, "one row per currency and day");
+        assert_eq!(
+            crate::store::write(&mut conn, fold_in).unwrap(),
+            0,
+            "a fold without writes since takes nothing"
+        );
         // A damaged row is found, and a rebuild writes the facts' sums.
         exec(
             &conn,
@@ -364,9 +421,10 @@ mod tests {
     }
 
     /// Totals an older build accepted (2⁶³ − 1 each) sum beyond 64 bits on one day: the
-    /// check, the fold and the rebuild neither fail nor lose them.
+    /// check, the fold (several rows for that day), the rebuild and the DSO's reading
+    /// neither fail nor lose them.
     #[test]
-    fn days_beyond_64_bits_are_kept_unsummed() {
+    fn days_beyond_64_bits_are_kept_in_several_rows() {
         let mut conn = setup();
         for n in ["F-H1", "F-H2"] {
             conn.execute(
@@ -381,7 +439,19 @@ mod tests {
         assert_eq!(as_derived(&conn, "inserted"), want);
         crate::store::write(&mut conn, fold_in).unwrap();
         assert_eq!(as_derived(&conn, "folded"), want);
+        let rows = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT COUNT(*) FROM day_sums", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(rows(&conn), 2, "a day beyond 64 bits in two rows");
         rebuild(&mut conn).unwrap();
         assert_eq!(as_derived(&conn, "rebuilt"), want);
+        assert_eq!(rows(&conn), 2);
+        assert_eq!(
+            after(&conn, "EUR", day("2026-02-01")).unwrap(),
+            vec![(day("2026-03-01"), huge, 0)]
+        );
+        // (its two rows are taken and written again by each fold)
+        assert_eq!(crate::store::write(&mut conn, fold_in).unwrap(), 2);
     }
 }

@@ -720,7 +720,7 @@ fn dso_trend_owing(
         days.iter()
             .filter(|(day, _, _)| *day > d)
             .fold((0, 0), |(b, s), (_, billed, settled)| {
-                (b + *billed as i128, s + *settled as i128)
+                (b + billed, s + settled)
             })
     };
     Ok(points

@@ -18,14 +18,31 @@ CREATE TABLE day_sums (
     billed_minor  INTEGER NOT NULL,
     settled_minor INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX day_sums_by_day ON day_sums (currency, day, billed_minor, settled_minor);
--- (a row per fact, summed by the first fold: the database's 64-bit sums would overflow on
--- totals an older build accepted)
-INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
-    SELECT currency, issue_date, total_minor, 0 FROM invoices
+-- Filled from the facts, a row per currency and day. Summed in two parts, the billions and
+-- the rest, that never overflow SQLite's 64-bit sums (totals an older build accepted, up to
+-- 2^63 - 1 each, would); a day whose sum is beyond 64 bits keeps a row per fact, which each
+-- fold writes as several rows.
+CREATE TEMP TABLE day_sums_facts AS
+    SELECT currency, issue_date AS day, total_minor AS billed, 0 AS settled FROM invoices
     UNION ALL
     SELECT i.currency, s.date, 0, s.amount_minor
       FROM settlements s CROSS JOIN invoices i ON i.id = s.invoice_id;
+CREATE TEMP TABLE day_sums_grouped AS
+    SELECT currency, day, SUM(billed / 1000000000) AS bq, SUM(billed % 1000000000) AS br,
+           SUM(settled / 1000000000) AS sq, SUM(settled % 1000000000) AS sr,
+           abs(SUM(billed / 1000000000)) < 9000000000 AND abs(SUM(billed % 1000000000)) < 100000000000000000
+           AND abs(SUM(settled / 1000000000)) < 9000000000 AND abs(SUM(settled % 1000000000)) < 100000000000000000
+               AS fits
+      FROM temp.day_sums_facts GROUP BY currency, day;
+INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
+    SELECT currency, day, bq * 1000000000 + br, sq * 1000000000 + sr FROM temp.day_sums_grouped
+     WHERE fits;
+INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
+    SELECT f.currency, f.day, f.billed, f.settled FROM temp.day_sums_facts f
+     WHERE (f.currency, f.day) IN (SELECT currency, day FROM temp.day_sums_grouped WHERE NOT fits);
+DROP TABLE temp.day_sums_facts;
+DROP TABLE temp.day_sums_grouped;
+CREATE INDEX day_sums_by_day ON day_sums (currency, day, billed_minor, settled_minor);
 
 -- What an invoice bills, on its issue date.
 CREATE TRIGGER day_sums_invoice_new AFTER INSERT ON invoices BEGIN
