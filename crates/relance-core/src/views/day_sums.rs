@@ -175,19 +175,26 @@ pub fn rebuild(conn: &mut Connection) -> Result<usize> {
 }
 
 /// The days written more than once taken and written back as one row each (several for a
-/// day beyond 64 bits), in the caller's transaction: a row another writer adds meanwhile (a
+/// day beyond 64 bits, taken again only once written again), in the caller's transaction: a row another writer adds meanwhile (a
 /// write outside a transaction on a server) stays for the next fold. Returns how many rows
 /// it took (none when every day has one row: a start of a day without writes).
 pub(crate) fn fold_in(tx: &Connection) -> Result<usize> {
+    const MAX: i64 = i64::MAX;
+    const MIN: i64 = i64::MIN;
     let mut sums = DaySums::new();
     let mut taken = 0;
     {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare(&format!(
+            // (a day beyond 64 bits is written as whole 64-bit parts and one last row: it
+            // is taken when it has more than one row besides its whole parts)
             "DELETE FROM day_sums
-              WHERE (currency, day) IN (SELECT currency, day FROM day_sums
-                                         GROUP BY currency, day HAVING COUNT(*) > 1)
-             RETURNING currency, day, billed_minor, settled_minor",
-        )?;
+              WHERE (currency, day) IN (
+                    SELECT currency, day FROM day_sums GROUP BY currency, day
+                    HAVING COUNT(*) > 1 + SUM(CASE WHEN billed_minor IN ({MAX}, {MIN})
+                                                     OR settled_minor IN ({MAX}, {MIN})
+                                                   THEN 1 ELSE 0 END))
+             RETURNING currency, day, billed_minor, settled_minor"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -247,36 +254,41 @@ pub(crate) fn allocations_since(tx: &Connection, last_allocation: i64) -> Result
     Ok(())
 }
 
-/// What was billed and settled per day of `currency` after `after`, by day: the kept rows
-/// (at most one a day once folded) added up here, in 128 bits.
+/// What was billed and settled per day of `currency` after `after`, by day: one row a day
+/// however many the day has until the next fold, each summed in two parts as [`grouped`]
+/// (exact for a day beyond 64 bits).
 pub(crate) fn after(
     conn: &Connection,
     currency: &str,
     after: NaiveDate,
 ) -> Result<Vec<(NaiveDate, i128, i128)>> {
-    let mut out: Vec<(NaiveDate, i128, i128)> = Vec::new();
+    const BILLION: i128 = 1_000_000_000;
     let mut stmt = conn.prepare_cached(
-        "SELECT day, billed_minor, settled_minor FROM day_sums
-          WHERE currency = ?1 AND day > ?2 ORDER BY day",
+        "SELECT day, SUM(billed_minor / 1000000000), SUM(billed_minor % 1000000000),
+                SUM(settled_minor / 1000000000), SUM(settled_minor % 1000000000)
+           FROM day_sums WHERE currency = ?1 AND day > ?2
+          GROUP BY day ORDER BY day",
     )?;
     let rows = stmt.query_map(params![currency, after.to_string()], |r| {
         Ok((
             r.get::<_, NaiveDate>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
+            [
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ],
         ))
     })?;
-    for row in rows {
-        let (day, billed, settled) = row?;
-        match out.last_mut() {
-            Some(last) if last.0 == day => {
-                last.1 += billed as i128;
-                last.2 += settled as i128;
-            }
-            _ => out.push((day, billed as i128, settled as i128)),
-        }
-    }
-    Ok(out)
+    rows.map(|row| {
+        let (day, [bq, br, sq, sr]) = row?;
+        Ok((
+            day,
+            bq as i128 * BILLION + br as i128,
+            sq as i128 * BILLION + sr as i128,
+        ))
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -451,7 +463,21 @@ mod tests {
             after(&conn, "EUR", day("2026-02-01")).unwrap(),
             vec![(day("2026-03-01"), huge, 0)]
         );
-        // (its two rows are taken and written again by each fold)
-        assert_eq!(crate::store::write(&mut conn, fold_in).unwrap(), 2);
+        // (a whole 64-bit part and the last row: not taken again until written again)
+        assert_eq!(crate::store::write(&mut conn, fold_in).unwrap(), 0);
+        // One more row is already whole parts and a rest; a second makes the day taken.
+        for (n, total) in [("F-3", 5), ("F-4", 7)] {
+            conn.execute(
+                "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency, total_minor)
+                 VALUES (?1, 1, '2026-03-01', '2026-04-01', 'EUR', ?2)",
+                crate::store::sql::params![n, total],
+            )
+            .unwrap();
+        }
+        assert_eq!(crate::store::write(&mut conn, fold_in).unwrap(), 4);
+        let want = DaySums::from([(("EUR".into(), "2026-03-01".into()), (huge + 12, 0))]);
+        assert_eq!(as_derived(&conn, "written again"), want);
+        assert_eq!(rows(&conn), 3, "two whole parts and the rest");
+        assert_eq!(crate::store::write(&mut conn, fold_in).unwrap(), 0);
     }
 }

@@ -10,26 +10,23 @@ CREATE TABLE day_sums (
 SELECT relance_grant_admitted('day_sums');
 -- Filled from the facts, a row per currency and day (PostgreSQL's sums of BIGINT are exact);
 -- a day whose sum is beyond 64 bits keeps a row per fact, which each fold writes as several.
-CREATE TEMP TABLE day_sums_facts AS
+WITH facts AS (
     SELECT currency, issue_date AS day, total_minor AS billed, 0::BIGINT AS settled FROM invoices
     UNION ALL
     SELECT i.currency, s.date, 0, s.amount_minor
-      FROM settlements s JOIN invoices i ON i.id = s.invoice_id;
-CREATE TEMP TABLE day_sums_grouped AS
-    SELECT currency, day, SUM(billed) AS billed, SUM(settled) AS settled
-      FROM day_sums_facts GROUP BY currency, day;
+      FROM settlements s JOIN invoices i ON i.id = s.invoice_id
+), grouped AS (
+    SELECT currency, day, SUM(billed) AS billed, SUM(settled) AS settled,
+           SUM(billed) BETWEEN -9223372036854775808 AND 9223372036854775807
+           AND SUM(settled) BETWEEN -9223372036854775808 AND 9223372036854775807 AS fits
+      FROM facts GROUP BY currency, day
+)
 INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
-    SELECT currency, day, billed, settled FROM day_sums_grouped
-     WHERE billed BETWEEN -9223372036854775808 AND 9223372036854775807
-       AND settled BETWEEN -9223372036854775808 AND 9223372036854775807;
-INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
-    SELECT f.currency, f.day, f.billed, f.settled FROM day_sums_facts f
-     WHERE (f.currency, f.day) IN (
-         SELECT currency, day FROM day_sums_grouped
-          WHERE NOT (billed BETWEEN -9223372036854775808 AND 9223372036854775807
-                     AND settled BETWEEN -9223372036854775808 AND 9223372036854775807));
-DROP TABLE day_sums_facts;
-DROP TABLE day_sums_grouped;
+    SELECT currency, day, billed, settled FROM grouped WHERE fits
+    UNION ALL
+    SELECT f.currency, f.day, f.billed, f.settled
+      FROM facts f JOIN grouped g ON g.currency = f.currency AND g.day = f.day
+     WHERE NOT g.fits;
 CREATE INDEX day_sums_by_day ON day_sums (currency, day) INCLUDE (billed_minor, settled_minor);
 
 -- What an invoice bills, on its issue date (a change of currency moves what settled it too).

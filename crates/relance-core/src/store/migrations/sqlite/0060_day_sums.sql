@@ -22,25 +22,32 @@ CREATE TABLE day_sums (
 -- the rest, that never overflow SQLite's 64-bit sums (totals an older build accepted, up to
 -- 2^63 - 1 each, would); a day whose sum is beyond 64 bits keeps a row per fact, which each
 -- fold writes as several rows.
-CREATE TEMP TABLE day_sums_facts AS
-    SELECT currency, issue_date AS day, total_minor AS billed, 0 AS settled FROM invoices
-    UNION ALL
-    SELECT i.currency, s.date, 0, s.amount_minor
-      FROM settlements s CROSS JOIN invoices i ON i.id = s.invoice_id;
 CREATE TEMP TABLE day_sums_grouped AS
     SELECT currency, day, SUM(billed / 1000000000) AS bq, SUM(billed % 1000000000) AS br,
            SUM(settled / 1000000000) AS sq, SUM(settled % 1000000000) AS sr,
            abs(SUM(billed / 1000000000)) < 9000000000 AND abs(SUM(billed % 1000000000)) < 100000000000000000
            AND abs(SUM(settled / 1000000000)) < 9000000000 AND abs(SUM(settled % 1000000000)) < 100000000000000000
                AS fits
-      FROM temp.day_sums_facts GROUP BY currency, day;
+      FROM (SELECT currency, issue_date AS day, total_minor AS billed, 0 AS settled FROM invoices
+          UNION ALL
+          SELECT i.currency, s.date, 0, s.amount_minor
+            FROM settlements s CROSS JOIN invoices i ON i.id = s.invoice_id) f
+     GROUP BY currency, day;
 INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
     SELECT currency, day, bq * 1000000000 + br, sq * 1000000000 + sr FROM temp.day_sums_grouped
      WHERE fits;
+-- (from the days that do not fit, usually none: the facts are not read again)
 INSERT INTO day_sums (currency, day, billed_minor, settled_minor)
-    SELECT f.currency, f.day, f.billed, f.settled FROM temp.day_sums_facts f
-     WHERE (f.currency, f.day) IN (SELECT currency, day FROM temp.day_sums_grouped WHERE NOT fits);
-DROP TABLE temp.day_sums_facts;
+    SELECT g.currency, g.day, i.total_minor, 0
+      FROM temp.day_sums_grouped g
+      CROSS JOIN invoices i ON i.currency = g.currency AND i.issue_date = g.day
+     WHERE NOT g.fits
+    UNION ALL
+    SELECT g.currency, g.day, 0, s.amount_minor
+      FROM temp.day_sums_grouped g
+      CROSS JOIN settlements s ON s.date = g.day
+      CROSS JOIN invoices i ON i.id = s.invoice_id AND i.currency = g.currency
+     WHERE NOT g.fits;
 DROP TABLE temp.day_sums_grouped;
 CREATE INDEX day_sums_by_day ON day_sums (currency, day, billed_minor, settled_minor);
 
