@@ -46,11 +46,22 @@ const FACTS: &str = "SELECT currency, issue_date AS day, total_minor AS billed, 
 /// neither overflows the databases' 64-bit sums, where totals an older build accepted (up
 /// to 2⁶³ − 1 each) would; [`read`] puts them together in 128 bits.
 fn grouped(rows: &str) -> String {
-    format!(
-        "SELECT currency, day, SUM(billed / 1000000000), SUM(billed % 1000000000),
-                SUM(settled / 1000000000), SUM(settled % 1000000000)
-           FROM ({rows}) f GROUP BY currency, day"
-    )
+    format!("SELECT currency, day, {IN_TWO_PARTS} FROM ({rows}) f GROUP BY currency, day")
+}
+
+/// `billed` and `settled` summed in two parts each (SQL, four columns): see [`grouped`].
+const IN_TWO_PARTS: &str = "SUM(billed / 1000000000), SUM(billed % 1000000000),
+     SUM(settled / 1000000000), SUM(settled % 1000000000)";
+
+/// (billed, settled) from the four columns of [`IN_TWO_PARTS`] from column `from` on, put
+/// together in 128 bits.
+fn in_two_parts(
+    r: &crate::store::sql::Row,
+    from: usize,
+) -> crate::store::sql::Result<(i128, i128)> {
+    const BILLION: i128 = 1_000_000_000;
+    let part = |k: usize| r.get::<_, i64>(from + k).map(i128::from);
+    Ok((part(0)? * BILLION + part(1)?, part(2)? * BILLION + part(3)?))
 }
 
 /// The sums as the facts say.
@@ -71,25 +82,15 @@ pub fn stored(conn: &Connection) -> Result<DaySums> {
 
 /// The rows of [`grouped`] SQL, put together.
 fn read(conn: &Connection, sql: &str) -> Result<DaySums> {
-    const BILLION: i128 = 1_000_000_000;
     let mut out = DaySums::new();
     let mut stmt = conn.prepare(sql)?;
     for row in stmt.query_map([], |r| {
         Ok((
             (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-            [
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-            ],
+            in_two_parts(r, 2)?,
         ))
     })? {
-        let (key, [bq, br, sq, sr]) = row?;
-        let sums = (
-            bq as i128 * BILLION + br as i128,
-            sq as i128 * BILLION + sr as i128,
-        );
+        let (key, sums) = row?;
         if sums != (0, 0) {
             out.insert(key, sums);
         }
@@ -262,33 +263,17 @@ pub(crate) fn after(
     currency: &str,
     after: NaiveDate,
 ) -> Result<Vec<(NaiveDate, i128, i128)>> {
-    const BILLION: i128 = 1_000_000_000;
-    let mut stmt = conn.prepare_cached(
-        "SELECT day, SUM(billed_minor / 1000000000), SUM(billed_minor % 1000000000),
-                SUM(settled_minor / 1000000000), SUM(settled_minor % 1000000000)
-           FROM day_sums WHERE currency = ?1 AND day > ?2
-          GROUP BY day ORDER BY day",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT day, {IN_TWO_PARTS}
+           FROM (SELECT day, billed_minor AS billed, settled_minor AS settled
+                   FROM day_sums WHERE currency = ?1 AND day > ?2) f
+          GROUP BY day ORDER BY day"
+    ))?;
     let rows = stmt.query_map(params![currency, after.to_string()], |r| {
-        Ok((
-            r.get::<_, NaiveDate>(0)?,
-            [
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-            ],
-        ))
+        let (billed, settled) = in_two_parts(r, 1)?;
+        Ok((r.get::<_, NaiveDate>(0)?, billed, settled))
     })?;
-    rows.map(|row| {
-        let (day, [bq, br, sq, sr]) = row?;
-        Ok((
-            day,
-            bq as i128 * BILLION + br as i128,
-            sq as i128 * BILLION + sr as i128,
-        ))
-    })
-    .collect()
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }
 
 #[cfg(test)]
