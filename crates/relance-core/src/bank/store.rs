@@ -2050,10 +2050,16 @@ pub fn ignore(conn: &Connection, line: i64, reason: &str) -> Result<()> {
     if payment.is_some() || ignored.is_some() {
         return Err(fault(StatementFault::LineDecided(line)));
     }
-    conn.execute(
-        "UPDATE bank_lines SET ignored = ?2 WHERE id = ?1",
+    // Still undecided as it is written (one statement: a line another writer matched or
+    // set aside since the check above is refused, not set aside as well).
+    let changed = conn.execute(
+        "UPDATE bank_lines SET ignored = ?2
+          WHERE id = ?1 AND payment_id IS NULL AND ignored IS NULL",
         params![line, reason],
     )?;
+    if changed == 0 {
+        return Err(fault(StatementFault::LineDecided(line)));
+    }
     Ok(())
 }
 
