@@ -307,6 +307,12 @@ pub fn move_to_server(conn: &mut Connection, address: &str) -> Result<Transfer> 
         |a, b| same_balances(a, b).map(|n| balances.set(n)),
         |file| store::mark_moved(file, address),
     )?;
+    // What PostgreSQL advises after a bulk load, done now rather than at autovacuum's
+    // pace: the visibility maps the screens' index-only scans need (the dashboard's window
+    // read 75 ms from the table at a million invoices, 22 ms from its index alone) and the
+    // statistics its plans use. The ledger has moved whatever this says: a role that owns
+    // no table gets warnings only, and anything else is the autovacuum's to do later.
+    let _ = server.execute_batch("VACUUM ANALYZE");
     Ok(Transfer {
         tables,
         balances: balances.get(),
