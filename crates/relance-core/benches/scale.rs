@@ -1234,6 +1234,16 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         start.elapsed(),
     );
     let mut conn = start_figures(&path, conn, as_of, &mut note);
+    // `RELANCE_BENCH_KEEP_WORKED=DIR`: the ledger after the day's work, just before it moves
+    // onto the server, kept as DIR/bench-<invoices>.sqlite (read again by
+    // `RELANCE_BENCH_REUSE=DIR` with `RELANCE_BENCH_ONLY=dashboard`).
+    if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP_WORKED") {
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let to = std::path::Path::new(&keep).join(format!("bench-{}.sqlite", size.invoices));
+        std::fs::copy(&path, &to).unwrap();
+        println!("worked ledger kept at {}", to.display());
+    }
     // Last: the ledger moves onto the server (a file moved opens no more).
     for (what, file, on_server) in server(&mut conn, as_of) {
         if let Some(file) = file {
@@ -2278,9 +2288,8 @@ fn server(
     // As a start on the server would: the day's refreshes (segments, wake dates, actions
     // kept, name words, the Bank screen's groups).
     assert!(relance_core::refresh_start(&mut server, as_of).is_none());
-    // As the server's autovacuum would after the move (PostgreSQL plans with statistics;
-    // the file, without: see above).
-    server.execute_batch("ANALYZE").unwrap();
+    // (the move vacuumed and analysed the server's tables: PostgreSQL plans with
+    // statistics, the file without, see above)
     for ((name, f), file) in reads.iter().zip(on_file) {
         let (t, ()) = time(11, || f(&server));
         println!(
