@@ -129,11 +129,13 @@ fn a_ledger_moves_to_a_server_and_back_with_every_row_and_balance() {
     let mut server = relance_core::open_server(&db.address()).unwrap();
     // Vacuumed and analysed by the move: the invoices' pages all visible (what the
     // screens' index-only scans need) and their statistics gathered.
-    let (pages, visible, analysed): (i64, i64, bool) = server
+    // (the catalogs, not the statistics views, which lag on older servers)
+    let (pages, visible, columns): (i64, i64, i64) = server
         .query_row(
-            "SELECT c.relpages::BIGINT, c.relallvisible::BIGINT, s.last_analyze IS NOT NULL
-               FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
-              WHERE c.relname = 'invoices'",
+            "SELECT c.relpages::BIGINT, c.relallvisible::BIGINT,
+                    (SELECT COUNT(*) FROM pg_stats s
+                      WHERE s.tablename = 'invoices' AND s.schemaname = current_schema())
+               FROM pg_class c WHERE c.oid = 'invoices'::regclass",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -142,7 +144,7 @@ fn a_ledger_moves_to_a_server_and_back_with_every_row_and_balance() {
         pages > 0 && visible == pages,
         "{visible} of {pages} pages visible"
     );
-    assert!(analysed);
+    assert!(columns > 0, "the invoices' statistics gathered");
     assert_eq!(everything(&server), before.0);
     assert_eq!(balances(&server), before.1);
     let id = relance_core::customers::create(
