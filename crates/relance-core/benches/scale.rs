@@ -199,6 +199,21 @@ impl Lcg {
     }
 }
 
+/// The ledger at `path` (its journal written back) copied as DIR/bench-<invoices>.sqlite.
+fn keep_ledger(
+    conn: &relance_core::Connection,
+    path: &std::path::Path,
+    dir: &str,
+    invoices: usize,
+    what: &str,
+) {
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let to = std::path::Path::new(dir).join(format!("bench-{invoices}.sqlite"));
+    std::fs::copy(path, &to).unwrap();
+    println!("{what} ledger kept at {}", to.display());
+}
+
 fn median(mut samples: Vec<StdDuration>) -> StdDuration {
     samples.sort();
     samples[samples.len() / 2]
@@ -503,11 +518,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     // `RELANCE_BENCH_KEEP_IMPORTED=DIR`: the imported ledger kept as DIR/bench-<invoices>.sqlite
     // (to study its queries with the sqlite3 shell).
     if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP_IMPORTED") {
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-            .unwrap();
-        let to = std::path::Path::new(&keep).join(format!("bench-{}.sqlite", size.invoices));
-        std::fs::copy(&path, &to).unwrap();
-        println!("imported ledger kept at {}", to.display());
+        keep_ledger(&conn, &path, &keep, size.invoices, "imported");
     }
     // `RELANCE_BENCH_ONLY=import`: the imports alone, at both sizes (to profile them).
     if std::env::var("RELANCE_BENCH_ONLY").as_deref() == Ok("import") {
@@ -950,8 +961,9 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     }
     // Every read the Today screen makes when it opens (the app runs them together; here
     // one after the other): the agenda's sections, the headline figures, contract alerts,
-    // sanction proposals, penalty overcharges, the bank summary; then the payer segments
-    // (Today grouped by segment, the Customers screen's filter).
+    // sanction proposals, penalty overcharges, the bank summary; then the Customers
+    // screen's segment filter, Today grouped by segment, and the whole list of payer
+    // segments (the `relance report segments` export: no screen reads it whole).
     let lang = relance_core::Lang::Fr;
     let proposals = relance_core::views::segments::sanctions(&conn, as_of, lang)
         .unwrap()
@@ -1065,7 +1077,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             }),
         ),
         (
-            "Today: payer segments",
+            "every payer segment (relance report segments, not Today)",
             Box::new(move |c: &relance_core::Connection| {
                 drop(relance_core::views::segments::current(c, as_of, lang).unwrap())
             }),
@@ -1080,7 +1092,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
         let (t, ()) = time(3, || read(&conn));
         let detail = match what {
             "Today: sanction proposals"
-            | "Today: payer segments"
+            | "every payer segment (relance report segments, not Today)"
             | "Today: grouped by segment"
             | "customer list, first 50 good payers after the day's work"
             | "customer list, first 50 forgetful after the day's work" => {
@@ -1238,11 +1250,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     // onto the server, kept as DIR/bench-<invoices>.sqlite (read again by
     // `RELANCE_BENCH_REUSE=DIR` with `RELANCE_BENCH_ONLY=dashboard`).
     if let Ok(keep) = std::env::var("RELANCE_BENCH_KEEP_WORKED") {
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-            .unwrap();
-        let to = std::path::Path::new(&keep).join(format!("bench-{}.sqlite", size.invoices));
-        std::fs::copy(&path, &to).unwrap();
-        println!("worked ledger kept at {}", to.display());
+        keep_ledger(&conn, &path, &keep, size.invoices, "worked");
     }
     // Last: the ledger moves onto the server (a file moved opens no more).
     for (what, file, on_server) in server(&mut conn, as_of) {
