@@ -963,7 +963,8 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     // one after the other): the agenda's sections, the headline figures, contract alerts,
     // sanction proposals, penalty overcharges, the bank summary; then the Customers
     // screen's segment filter, Today grouped by segment, and the whole list of payer
-    // segments (the `relance report segments` export: no screen reads it whole).
+    // segments (the `relance report segments` export; Today grouped by segment reads it
+    // whole only where its kept actions do not serve).
     let lang = relance_core::Lang::Fr;
     let proposals = relance_core::views::segments::sanctions(&conn, as_of, lang)
         .unwrap()

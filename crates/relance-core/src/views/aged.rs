@@ -365,7 +365,8 @@ pub fn kept_page(
         return Ok(None);
     }
     // What the kept sums counted of the touched invoices, and what they owed on the date
-    // (by date only for those a later settlement touches).
+    // (by date only for those a later settlement touches, when few settlements are later:
+    // see `AsOf::parts`).
     let at = crate::invoices::AsOf::split(conn, as_of)?;
     let counted = kept(conn, as_of, cur, &touched)?;
     let exact = owed_counted(conn, &at, cur, Among::Invoices(&touched))?;
@@ -746,8 +747,9 @@ mod tests {
     struct Made {
         /// (customer, issued days from BASE, due days after issue, whole euros, in pounds)
         invoices: Vec<(usize, i64, i64, u32, bool)>,
-        /// (invoice, cents, days from BASE) a payment; with u32::MAX cents, a write-off
-        facts: Vec<(usize, u32, i64)>,
+        /// (invoice, cents, days from BASE, a credit note) a payment or a credit note; with
+        /// u32::MAX cents, a write-off
+        facts: Vec<(usize, u32, i64, bool)>,
     }
 
     /// References whose order by case, accents and digits tells the report's order apart.
@@ -767,6 +769,7 @@ mod tests {
             0usize..16,
             prop_oneof![4 => 1u32..=400, 1 => Just(u32::MAX)],
             -60i64..=15,
+            proptest::bool::weighted(0.3),
         );
         (
             proptest::collection::vec(invoice, 1..14),
@@ -803,9 +806,10 @@ mod tests {
             }
             crate::invoices::create(&conn, &input, base).unwrap();
         }
-        // Facts the ledger refuses (an overpayment, a payment before the invoice, a
-        // write-off of a paid invoice) change nothing and are left out.
-        for &(k, cents, on) in &m.facts {
+        // Facts the ledger refuses (an overpayment, a payment or credit note before the
+        // invoice or beyond its balance, a write-off of a paid invoice) change nothing and
+        // are left out.
+        for &(k, cents, on, credit) in &m.facts {
             let Some(&(c, ..)) = m.invoices.get(k % m.invoices.len()) else {
                 continue;
             };
@@ -814,6 +818,15 @@ mod tests {
             if cents == u32::MAX {
                 let kind = crate::invoices::ClosureKind::WriteOff;
                 let _ = crate::dunning::close_invoice(&mut conn, &number, kind, on, "faillite");
+            } else if credit {
+                let note = crate::invoices::credit_notes::CreditNoteInput {
+                    invoice: number,
+                    date: on.to_string(),
+                    amount: format!("{}.{:02}", cents / 100, cents % 100),
+                    reason: "remise".into(),
+                    ..Default::default()
+                };
+                let _ = crate::invoices::credit_notes::create(&mut conn, &note);
             } else {
                 let amount = format!("{}.{:02}", cents / 100, cents % 100);
                 let p = crate::invoices::payments::PaymentInput {

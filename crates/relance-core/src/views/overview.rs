@@ -897,10 +897,10 @@ mod tests {
         writeln!(is, "X900,T01,2026-12-01,2026-12-31,777.00,EUR").unwrap();
         writeln!(is, "X901,T02,2026-01-10,2026-02-10,999.00,USD").unwrap();
         writeln!(is, "X902,T03,2026-01-10,2026-02-10,444.00,EUR").unwrap();
-        // Three customers paying months late (L and N 60 days, M 150): past `far_at_most`
-        // customers, their invoices due before the window are read by customer. Each: three
-        // paid late, one due before the window but expected in the forecast, one expected
-        // beyond it or in the backlog.
+        // Three customers paying months late (L and N 60 days, M 150), each from three
+        // invoices paid late: past `far_at_most` customers, their invoices due before the
+        // window are read by customer. L's and M's open ones (N has none) are due before the
+        // window, some expected in the forecast, some beyond it or in the backlog.
         // N pays as L does (a tie at the window's start when one customer is set apart).
         writeln!(cs, "L,Lent\nM,Tres lent\nN,Lent aussi").unwrap();
         let late = [
