@@ -42,6 +42,11 @@ fn refuse_invisible_controls(field: &str, v: &str) -> Result<()> {
 /// screen are one reference.
 pub fn identifier_key(value: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    // (ASCII is its own NFKC form and holds nothing invisible: only trimmed, without the
+    // normaliser's pass, for the references of an import's every row)
+    if value.is_ascii() {
+        return value.trim().to_string();
+    }
     let v: String = value.nfkc().filter(|c| !is_invisible(*c)).collect();
     v.trim().to_string()
 }

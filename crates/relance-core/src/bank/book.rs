@@ -157,11 +157,11 @@ pub(crate) fn odd_numbers(d: Dialect) -> &'static str {
     match d {
         Dialect::Sqlite => {
             "invoices INDEXED BY invoices_number_odd
-             WHERE number GLOB '*[^-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ./_]*'"
+             WHERE number GLOB '*[^-A-Za-z0-9 ./_]*'"
         }
         Dialect::Postgres => {
             "invoices
-             WHERE (number COLLATE \"C\") ~ '[^-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ./_]'"
+             WHERE (number COLLATE \"C\") ~ '[^-A-Za-z0-9 ./_]'"
         }
     }
 }

@@ -1546,6 +1546,63 @@ mod ledger {
         }
     }
 
+    /// Over every printable ASCII character and a few others: a number is read as odd
+    /// (through the partial index, keyed in Rust) exactly when it holds a character other
+    /// than ASCII letters, digits, '-', '.', '/', '_' and a space; every other number's key
+    /// by the key index's expression is the matcher's own key. (The index's set, written
+    /// as ranges, is the set the matcher's key keeps word for word.)
+    #[test]
+    fn the_odd_numbers_are_exactly_those_the_key_index_cannot_key() {
+        let conn = ledger();
+        let dialect = conn.dialect();
+        let customer: i64 = conn
+            .query_row("SELECT MIN(id) FROM customers", [], |r| r.get(0))
+            .unwrap();
+        let chars: Vec<char> = (0x20u8..0x7f)
+            .map(char::from)
+            .chain(['é', 'É', 'ß', '\u{a0}', 'ｚ', '٣'])
+            .collect();
+        for (n, c) in chars.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO invoices (number, customer_id, issue_date, due_date, currency,
+                                       total_minor)
+                 VALUES (?1, ?2, '2026-01-01', '2026-01-31', 'EUR', 100)",
+                crate::store::sql::params![format!("Q{n}{c}x"), customer],
+            )
+            .unwrap();
+        }
+        let odd: std::collections::HashSet<String> = conn
+            .prepare(&format!(
+                "SELECT number FROM {}",
+                super::super::book::odd_numbers(dialect)
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let keyed: Vec<(String, String)> = conn
+            .prepare(&format!(
+                "SELECT number, {} FROM invoices WHERE number LIKE 'Q%'",
+                super::super::book::number_key_sql(dialect)
+            ))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(keyed.len(), chars.len());
+        for (number, key) in keyed {
+            let plain = number
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-./_ ".contains(c));
+            assert_eq!(odd.contains(&number), !plain, "{number:?}");
+            if plain {
+                assert_eq!(key, crate::bank::alnum_key(&number), "{number:?}");
+            }
+        }
+    }
+
     fn balance(conn: &Connection, number: &str) -> i64 {
         conn.query_row(
             "SELECT total_minor - settled_minor FROM invoices WHERE number = ?1",

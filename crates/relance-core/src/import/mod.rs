@@ -596,7 +596,12 @@ pub fn import(
         let mut errors = Vec::new();
         let mut rows = 0usize;
         let mut lines = Lines::new(text);
-        let mut known = invoices::Lookups::default();
+        // (many invoices: every customer read at once)
+        let mut known = if kind == ImportKind::Invoices && is_bulk {
+            invoices::Lookups::every_customer(&tx)?
+        } else {
+            invoices::Lookups::default()
+        };
         // Invoice rows checked, waiting to be stored together, with their lines.
         let mut waiting: Vec<(usize, NewInvoice)> = Vec::new();
         for result in reader.records() {
@@ -1096,6 +1101,90 @@ mod tests {
         }
         assert_eq!(count(&conn, "invoices"), BULK_ROWS as i64);
         assert_eq!(schema(&conn), before);
+    }
+
+    /// A bulk import, which reads every customer at once, finds or refuses each row's
+    /// customer exactly as an import of a few rows does (customer by customer): a reference
+    /// typed in another case of ASCII letters, or of other letters (which only the server's
+    /// collation folds), an unknown one, an archived one.
+    #[test]
+    fn a_bulk_import_finds_each_rows_customer_as_a_few_rows_do() {
+        let mut conn = crate::open_in_memory().unwrap();
+        let customers = "reference,name\nACME,Acme\nÉcole-Sud,École\néTÉ,Été\nOLD,Old\n";
+        import(
+            &mut conn,
+            ImportKind::Customers,
+            customers.as_bytes(),
+            false,
+        )
+        .unwrap();
+        crate::customers::set_archived(
+            &mut conn,
+            "OLD",
+            true,
+            crate::error::Lang::En,
+            crate::test_support::day("2026-01-01"),
+        )
+        .unwrap();
+        let header = "number,customer_reference,issue_date,due_date,total\n";
+        let odd = "X1,acme,2026-01-05,2026-02-04,1\nX2,ÉCOLE-SUD,2026-01-05,2026-02-04,1\n\
+                   X3,ÉTÉ,2026-01-05,2026-02-04,1\nX4,NOPE,2026-01-05,2026-02-04,1\n\
+                   X5,old,2026-01-05,2026-02-04,1\n";
+        let mut many = format!("{header}{odd}");
+        for i in 0..BULK_ROWS {
+            many.push_str(&format!("F{i},Acme,2026-01-05,2026-02-04,1\n"));
+        }
+        assert!(bulk(&conn, "invoices", &many).unwrap(), "the bulk path");
+        let few = format!("{header}{odd}");
+        assert!(!bulk(&conn, "invoices", &few).unwrap(), "row by row");
+        let refused = |text: &str, conn: &mut Connection| match import(
+            conn,
+            ImportKind::Invoices,
+            text.as_bytes(),
+            false,
+        ) {
+            Err(Error::Import(rows)) => rows
+                .iter()
+                .map(|e| format!("{} {} {:?}", e.line, e.field, e.msg))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let by_bulk = refused(&many, &mut conn);
+        assert_eq!(by_bulk, refused(&few, &mut conn));
+        // Unknown and archived refused on both engines; "ÉTÉ" for "éTÉ" found only where
+        // the collation folds É (a server).
+        assert!(
+            by_bulk
+                .iter()
+                .any(|e| e.starts_with("5 customer_reference")),
+            "{by_bulk:?}"
+        );
+        assert!(
+            by_bulk.iter().any(|e| e.starts_with("6 customer")),
+            "{by_bulk:?}"
+        );
+        assert!(!by_bulk
+            .iter()
+            .any(|e| e.starts_with("2 ") || e.starts_with("3 ")));
+        // Without the bad rows, every row lands on its customer.
+        let good = many.replace(
+            "X3,ÉTÉ,2026-01-05,2026-02-04,1\nX4,NOPE,2026-01-05,2026-02-04,1\n\
+             X5,old,2026-01-05,2026-02-04,1\n",
+            "",
+        );
+        import(&mut conn, ImportKind::Invoices, good.as_bytes(), false).unwrap();
+        let on = |number: &str| -> String {
+            conn.query_row(
+                "SELECT c.reference FROM invoices i JOIN customers c ON c.id = i.customer_id
+                 WHERE i.number = ?1",
+                [number],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(on("X1"), "ACME");
+        assert_eq!(on("X2"), "École-Sud");
+        assert_eq!(on("F9"), "ACME");
     }
 
     /// 60 customers, 40 invoices of 30 of them, some paid, one partly, one written off;

@@ -79,6 +79,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0058_invoices_open_due_covering.sql"),
     include_str!("migrations/sqlite/0059_bank_line_counts.sql"),
     include_str!("migrations/sqlite/0060_day_sums.sql"),
+    include_str!("migrations/sqlite/0061_invoices_number_odd_ranges.sql"),
 ];
 
 /// The PostgreSQL migrations: (the version each one produces, its SQL). The first creates
@@ -178,6 +179,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/postgres/0059_bank_line_counts.sql"),
     ),
     (60, include_str!("migrations/postgres/0060_day_sums.sql")),
+    (
+        61,
+        include_str!("migrations/postgres/0061_invoices_number_odd_ranges.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

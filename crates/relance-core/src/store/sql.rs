@@ -750,13 +750,17 @@ pub fn id_list(ids: &[i64]) -> String {
 /// The `VALUES` list of a statement storing `rows` rows of `width` values each, numbered in
 /// order ("(?1, ?2), (?3, ?4)"): the values are sent as parameters, row after row.
 pub fn value_rows(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let marks: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
-            format!("({})", marks.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(rows * width * 8);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=width {
+            let sep = if c == 1 { "" } else { ", " };
+            let _ = write!(out, "{sep}?{}", r * width + c);
+        }
+        out.push(')');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -805,6 +809,17 @@ mod tests {
 
     fn conn() -> Connection {
         Connection::from_sqlite(rusqlite::Connection::open_in_memory().unwrap())
+    }
+
+    /// The marks of a multi-row `VALUES` list, numbered row after row.
+    #[test]
+    fn value_rows_numbers_the_marks_row_after_row() {
+        assert_eq!(value_rows(1, 1), "(?1)");
+        assert_eq!(value_rows(2, 2), "(?1, ?2), (?3, ?4)");
+        assert_eq!(value_rows(3, 1), "(?1), (?2), (?3)");
+        let many = value_rows(50, 11);
+        assert!(many.starts_with("(?1, ?2, ") && many.ends_with(", ?549, ?550)"));
+        assert_eq!(many.matches('?').count(), 550);
     }
 
     /// A date read by `Row::date` is the one `get` reads, for every day of four centuries
