@@ -641,7 +641,12 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     note("dashboard figures", String::new(), t);
     aged_figures(&conn, as_of, runs, &mut note);
     let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
-    note("agenda (Today)", format!("{} actions", actions.len()), t);
+    // (the whole derivation, `relance agenda`: Today reads its kept page, measured below)
+    note(
+        "agenda, the whole derivation (relance agenda)",
+        format!("{} actions", actions.len()),
+        t,
+    );
     // The day's refresh of the payer segments (a shell's first start of the day): what
     // Today's sanction proposals read, with the customers whose facts change after it.
     let start = Instant::now();
@@ -673,7 +678,7 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     // scenario, so the first refresh can change channels (the batches below act on this).
     let (t, actions) = time(3, || relance_core::dunning::agenda(&conn, as_of).unwrap());
     note(
-        "agenda (Today) after the start's refreshes",
+        "agenda, the whole derivation, after the start's refreshes",
         format!("{} actions", actions.len()),
         t,
     );
@@ -2190,6 +2195,19 @@ fn server(
         return Vec::new();
     };
     type Read<'a> = (&'a str, Box<dyn Fn(&relance_core::Connection) + 'a>);
+    // The pages' subjects, read on the file (the move keeps every id): as the file's own
+    // figures above, a customer, an invoice, and those with the most history and documents.
+    let customer = customers::id_by_ref(conn, "customer", "C00042").unwrap();
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let invoice = one("SELECT id FROM invoices WHERE number = 'F000042'");
+    let most = |table: &str| -> i64 {
+        one(&format!(
+            "SELECT customer_id FROM {table} WHERE customer_id IS NOT NULL
+             GROUP BY customer_id ORDER BY COUNT(*) DESC, customer_id LIMIT 1"
+        ))
+    };
+    let (historied, documented) = (most("journal"), most("documents"));
+    let lang = relance_core::settings::ui_language(conn);
     let reads: Vec<Read> = vec![
         (
             "agenda",
@@ -2249,6 +2267,55 @@ fn server(
         (
             "Today's sections (through the kept actions)",
             Box::new(move |c| drop(relance_core::dunning::today(c, as_of).unwrap())),
+        ),
+        (
+            "Today: contract alerts",
+            Box::new(move |c| drop(relance_core::contracts::alerts(c, as_of).unwrap())),
+        ),
+        (
+            "Today: sanction proposals",
+            Box::new(move |c| {
+                drop(relance_core::views::segments::sanctions(c, as_of, lang).unwrap())
+            }),
+        ),
+        (
+            "Today: penalty overcharges",
+            Box::new(move |c| drop(relance_core::interest::overcharges(c).unwrap())),
+        ),
+        (
+            "contract list, first 50 by signature",
+            Box::new(move |c| {
+                let q = ContractQuery {
+                    search: String::new(),
+                    limit: 50,
+                    offset: 0,
+                };
+                drop(relance_core::contracts::list(c, &q, as_of).unwrap())
+            }),
+        ),
+        (
+            "customer page",
+            Box::new(move |c| {
+                drop(relance_core::views::customer_page::detail(c, customer, as_of).unwrap())
+            }),
+        ),
+        (
+            "invoice page",
+            Box::new(move |c| {
+                drop(relance_core::views::invoice_page::detail(c, invoice, as_of).unwrap())
+            }),
+        ),
+        (
+            "customer history, first 200 (documents linked)",
+            Box::new(move |c| {
+                drop(relance_core::journal::for_customer(c, historied, 200).unwrap())
+            }),
+        ),
+        (
+            "customer's archived documents",
+            Box::new(move |c| {
+                drop(relance_core::documents::archive::for_customer(c, documented).unwrap())
+            }),
         ),
         (
             "Today grouped by segment (through the kept actions)",

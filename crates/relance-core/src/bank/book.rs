@@ -151,8 +151,8 @@ pub(crate) fn number_key_sql(d: Dialect) -> &'static str {
 
 /// The invoices whose number's key the index above does not give (any character but ASCII
 /// letters, digits, `-`, `.`, `/`, `_` and a space), read through the partial index of
-/// migration 50: `FROM` this. (SQLite, without statistics, would rather scan the numbers'
-/// unique index: told which one.)
+/// migrations 50 and 61: `FROM` this. (SQLite, without statistics, would rather scan the
+/// numbers' unique index: told which one.)
 pub(crate) fn odd_numbers(d: Dialect) -> &'static str {
     match d {
         Dialect::Sqlite => {

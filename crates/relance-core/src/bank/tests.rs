@@ -1592,6 +1592,24 @@ mod ledger {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(keyed.len(), chars.len());
+        // On a server too, the odd numbers are read through their partial index (its
+        // predicate and the query's the same words), were a scan possible at all.
+        if dialect == crate::store::sql::Dialect::Postgres {
+            conn.execute_batch("SET enable_seqscan = off").unwrap();
+            let plan: Vec<String> = conn
+                .prepare(&format!(
+                    "EXPLAIN SELECT id, number FROM {}",
+                    super::super::book::odd_numbers(dialect)
+                ))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            conn.execute_batch("RESET enable_seqscan").unwrap();
+            let plan = plan.join(" | ");
+            assert!(plan.contains("invoices_number_odd"), "{plan}");
+        }
         for (number, key) in keyed {
             let plain = number
                 .chars()

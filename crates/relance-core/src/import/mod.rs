@@ -1156,11 +1156,13 @@ mod tests {
         assert!(
             by_bulk
                 .iter()
-                .any(|e| e.starts_with("5 customer_reference")),
+                .any(|e| e.starts_with("5 customer_reference UnknownCustomer")),
             "{by_bulk:?}"
         );
         assert!(
-            by_bulk.iter().any(|e| e.starts_with("6 customer")),
+            by_bulk
+                .iter()
+                .any(|e| e.starts_with("6 customer_reference CustomerArchived")),
             "{by_bulk:?}"
         );
         assert!(!by_bulk

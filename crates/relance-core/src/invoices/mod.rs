@@ -149,8 +149,8 @@ pub struct NewInvoice {
 pub struct Lookups {
     /// Reference key → (id, archived), for the customers found.
     customers: std::collections::HashMap<String, (i64, bool)>,
-    /// Every customer, read at once ([`Lookups::every_customer`]): the reference folded as
-    /// the column's `NOCASE` compares it → (id, archived).
+    /// Every customer, read at once ([`Lookups::every_customer`]): the reference with its
+    /// ASCII letters lower-cased (as SQLite's `NOCASE` compares it) → (id, archived).
     every: Option<std::collections::HashMap<String, (i64, bool)>>,
     currency: Option<Currency>,
     prefix: Option<String>,
@@ -1388,6 +1388,33 @@ mod tests {
     use super::*;
     use crate::error::Lang;
     use crate::test_support::{day, inv, setup};
+
+    /// Lookups that read every customer first answer a reference in another case of ASCII
+    /// letters without a statement; one only a server's collation may fold, or an unknown
+    /// one, is asked of the ledger as before (and answered as `customers::find_id` does).
+    #[test]
+    fn every_customer_answers_from_memory_what_it_can_and_asks_the_rest() {
+        let conn = setup(); // (ACME among its customers)
+        crate::customers::create(
+            &conn,
+            &crate::customers::CustomerInput {
+                reference: "éTÉ".into(),
+                name: "Été".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let acme = customers::find_id(&conn, "ACME").unwrap().unwrap();
+        let mut known = Lookups::every_customer(&conn).unwrap();
+        let before = crate::store::sql::runs();
+        assert_eq!(known.customer(&conn, " acme ").unwrap(), (acme, false));
+        assert_eq!(known.customer(&conn, "AcMe").unwrap(), (acme, false));
+        assert_eq!(crate::store::sql::runs(), before, "answered from memory");
+        let folded = known.customer(&conn, "ÉTÉ").map(|(id, _)| id).ok();
+        assert_eq!(folded, customers::find_id(&conn, "ÉTÉ").unwrap());
+        assert!(known.customer(&conn, "NOPE").is_err());
+        assert!(crate::store::sql::runs() > before, "asked of the ledger");
+    }
 
     #[test]
     fn the_form_helpers_work_out_vat_the_due_date_and_a_taken_number() {
