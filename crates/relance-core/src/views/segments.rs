@@ -544,29 +544,125 @@ pub fn set_aside(
     Ok(())
 }
 
+/// The latest decision on a customer's proposal: the rule it was about, the segment spell
+/// it was taken in, "ignored" or "later", and until when.
+type Decision = (String, Option<String>, String, Option<chrono::NaiveDate>);
+
 /// Whether the latest decision on this customer's proposal still holds: same rule, same
-/// segment spell, and "ignored" or "later" not yet past.
-fn put_aside(
-    conn: &Connection,
-    customer_id: i64,
+/// segment spell (`since`, as the refresh recorded it), and "ignored" or "later" not yet
+/// past.
+fn aside_holds(
+    last: Option<&Decision>,
     rule_code: &str,
+    since: Option<&str>,
     as_of: chrono::NaiveDate,
-) -> Result<bool> {
-    use crate::store::sql::OptionalExtension;
-    let last: Option<(String, Option<String>, String, Option<chrono::NaiveDate>)> = conn
-        .query_row(
-            "SELECT rule_code, segment_since, decision, until_date FROM proposal_decisions
-             WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
-            [customer_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((rule, since, decision, until)) = last else {
-        return Ok(false);
+) -> bool {
+    let Some((rule, decided_in, decision, until)) = last else {
+        return false;
     };
-    let same = rule == rule_code && since == segment_since(conn, customer_id)?;
+    let same = rule == rule_code && decided_in.as_deref() == since;
     let holds = decision == "ignored" || until.is_some_and(|u| u > as_of);
-    Ok(same && holds)
+    same && holds
+}
+
+/// What a sanction proposal reads of one customer at risk, besides their segment.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ProposalFacts {
+    on_hold: bool,
+    archived: bool,
+    credit_limit: Option<i64>,
+    /// Their segment spell's start, as the refresh recorded it.
+    since: Option<String>,
+    last_decision: Option<Decision>,
+    /// What they owe in the default currency, and of it what is overdue (minor units).
+    owed: i64,
+    overdue: i64,
+}
+
+/// How many customers one statement of [`proposal_facts`] reads.
+const FACTS_CHUNK: usize = 1000;
+
+/// [`ProposalFacts`] of the customers `ids`, read `chunk` at a time: three statements per
+/// chunk, whatever the number of customers (Today's proposals read one customer after the
+/// other before: six statements each, a round trip each on a server, 20 s for 19,283
+/// customers at risk). A customer not in the ledger is absent from the answer.
+fn proposal_facts(
+    conn: &Connection,
+    ids: &[i64],
+    currency: crate::money::Currency,
+    as_of: chrono::NaiveDate,
+    chunk: usize,
+) -> Result<std::collections::HashMap<i64, ProposalFacts>> {
+    let mut out: std::collections::HashMap<i64, ProposalFacts> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for part in ids.chunks(chunk.max(1)) {
+        let list = crate::store::sql::id_list(part);
+        let mut stmt = conn.prepare(&format!(
+            "SELECT c.id, c.on_hold, CASE WHEN c.archived_on IS NULL THEN 0 ELSE 1 END,
+                    c.credit_limit_minor, s.since
+               FROM customers c LEFT JOIN customer_segments s ON s.customer_id = c.id
+              WHERE c.id IN ({list})"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            let archived: i64 = r.get(2)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                ProposalFacts {
+                    on_hold: r.get(1)?,
+                    archived: archived != 0,
+                    credit_limit: r.get(3)?,
+                    since: r.get(4)?,
+                    ..Default::default()
+                },
+            ))
+        })?;
+        for row in rows {
+            let (id, facts) = row?;
+            out.insert(id, facts);
+        }
+        // Every decision of theirs in order: the last one read is the latest.
+        let mut stmt = conn.prepare(&format!(
+            "SELECT customer_id, rule_code, segment_since, decision, until_date
+               FROM proposal_decisions WHERE customer_id IN ({list}) ORDER BY customer_id, id"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+            ))
+        })?;
+        for row in rows {
+            let (id, decision) = row?;
+            if let Some(f) = out.get_mut(&id) {
+                f.last_decision = Some(decision);
+            }
+        }
+        let mut stmt = conn.prepare(&format!(
+            "SELECT customer_id, COALESCE(SUM(total_minor - settled_minor), 0),
+                    COALESCE(SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor END), 0)
+               FROM invoices
+              WHERE customer_id IN ({list}) AND currency = ?1 AND settled_minor < total_minor
+              GROUP BY customer_id"
+        ))?;
+        let rows = stmt.query_map(
+            crate::store::sql::params![currency.code(), as_of.to_string()],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (id, owed, overdue) = row?;
+            if let Some(f) = out.get_mut(&id) {
+                f.owed = owed;
+                f.overdue = overdue;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// How many customers whose facts changed since the day's refresh Today computes again
@@ -1443,27 +1539,27 @@ fn proposals(
     through_refresh: bool,
 ) -> Result<Vec<SanctionProposal>> {
     let cur = crate::settings::default_currency(conn)?;
+    let at_risk = read(conn, as_of, lang, through_refresh, Some(Segment::AtRisk))?;
+    let ids: Vec<i64> = at_risk.iter().map(|c| c.customer_id).collect();
+    let mut facts = proposal_facts(conn, &ids, cur, as_of, FACTS_CHUNK)?;
     let mut out = Vec::new();
-    for c in read(conn, as_of, lang, through_refresh, Some(Segment::AtRisk))? {
-        let customer = crate::customers::get(conn, c.customer_id)?;
-        if customer.on_hold
-            || customer.archived_on.is_some()
-            || put_aside(conn, c.customer_id, &c.rule_code, as_of)?
+    for c in at_risk {
+        let f = facts.remove(&c.customer_id).ok_or(Error::NotFound {
+            what: "customer",
+            key: c.customer_id.to_string(),
+        })?;
+        if f.on_hold
+            || f.archived
+            || aside_holds(
+                f.last_decision.as_ref(),
+                &c.rule_code,
+                f.since.as_deref(),
+                as_of,
+            )
         {
             continue;
         }
-        let (owed, overdue): (i64, i64) = conn.query_row(
-            "SELECT COALESCE(SUM(total_minor - settled_minor), 0),
-                    COALESCE(SUM(CASE WHEN due_date < ?3 THEN total_minor - settled_minor END), 0)
-             FROM invoices WHERE customer_id = ?1 AND currency = ?2 AND settled_minor < total_minor",
-            crate::store::sql::params![c.customer_id, cur.code(), as_of.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let limit: Option<i64> = conn.query_row(
-            "SELECT credit_limit_minor FROM customers WHERE id = ?1",
-            [c.customer_id],
-            |r| r.get(0),
-        )?;
+        let (owed, overdue, limit) = (f.owed, f.overdue, f.credit_limit);
         let hundred = 100 * 10i64.pow(cur.digits());
         let base = limit.map_or(owed, |l| l.min(owed));
         let proposed = (base / 2) / hundred * hundred;
@@ -1650,6 +1746,223 @@ mod tests {
                     .unwrap()
                     .is_some(),
                 "{segment:?}"
+            );
+        }
+    }
+
+    /// Today's sanction proposals, their figures read for every customer at risk at once
+    /// (a few statements per thousand customers), are those read one customer after the
+    /// other: on hold, archived, put aside (later, ignored, about another rule or another
+    /// spell), limits under and over what is owed, another currency, invoices not yet due;
+    /// through the refresh and derived, on several days. The statements run do not grow
+    /// with the customers at risk but by the thousand.
+    #[test]
+    fn proposals_read_at_once_are_those_read_customer_by_customer() {
+        use std::fmt::Write as _;
+        let as_of = crate::test_support::day("2026-11-30");
+        let mut conn = crate::test_support::busy_ledger(120, as_of);
+        // A second invoice for some: one not due yet, one overdue in the other currency.
+        let mut more =
+            String::from("number,customer_reference,issue_date,due_date,total,currency\n");
+        for c in (0..120).step_by(4) {
+            let (due, currency) = if c % 8 == 0 {
+                (as_of + chrono::Duration::days(10), "EUR")
+            } else {
+                (as_of - chrono::Duration::days(50), "USD")
+            };
+            let issue = due - chrono::Duration::days(30);
+            writeln!(
+                more,
+                "G{c:05},C{c:05},{issue},{due},{}.37,{currency}",
+                700 + c
+            )
+            .unwrap();
+        }
+        crate::import::import(
+            &mut conn,
+            crate::import::ImportKind::Invoices,
+            more.as_bytes(),
+            false,
+        )
+        .unwrap();
+        for c in 0..70 {
+            crate::customers::set_segment(
+                &mut conn,
+                &format!("C{c:05}"),
+                Some("at_risk"),
+                "test",
+                as_of,
+            )
+            .unwrap();
+        }
+        let set = |conn: &Connection, sql: &str, c: usize| {
+            conn.execute(sql, [format!("C{c:05}")]).unwrap();
+        };
+        for c in (0..70).step_by(7) {
+            set(
+                &conn,
+                "UPDATE customers SET on_hold = 1 WHERE reference = ?1",
+                c,
+            );
+        }
+        set(
+            &conn,
+            "UPDATE customers SET archived_on = '2026-11-01' WHERE reference = ?1",
+            3,
+        );
+        for c in (0..70).step_by(5) {
+            // 500.00, 800.00, 1,100.00: under and over what each owes.
+            let limit = 50_000 + 30_000 * (c as i64 % 3);
+            conn.execute(
+                "UPDATE customers SET credit_limit_minor = ?2 WHERE reference = ?1",
+                crate::store::sql::params![format!("C{c:05}"), limit],
+            )
+            .unwrap();
+        }
+        crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+        let rule = |conn: &Connection, c: usize| -> String {
+            read(conn, as_of, Lang::En, true, Some(Segment::AtRisk))
+                .unwrap()
+                .into_iter()
+                .find(|x| x.customer == format!("C{c:05}"))
+                .expect("at risk")
+                .rule_code
+        };
+        let aside =
+            |conn: &mut Connection, c: usize, rule: &str, ignore: bool, on: chrono::NaiveDate| {
+                set_aside(conn, &format!("C{c:05}"), rule, ignore, "r", Lang::En, on).unwrap();
+            };
+        let r = rule(&conn, 1);
+        aside(&mut conn, 1, &r, false, as_of - chrono::Duration::days(10)); // later, past
+        aside(&mut conn, 2, &r, false, as_of); // later, holds a week
+        aside(&mut conn, 4, &r, true, as_of); // ignored
+        aside(&mut conn, 6, &r, true, as_of); // ignored, then another spell
+        conn.execute(
+            "UPDATE proposal_decisions SET segment_since = '2000-01-01' WHERE customer_id =
+               (SELECT id FROM customers WHERE reference = 'C00006')",
+            [],
+        )
+        .unwrap();
+        aside(&mut conn, 8, "another_rule", true, as_of); // about another rule
+        aside(&mut conn, 9, &r, true, as_of - chrono::Duration::days(3));
+        aside(&mut conn, 9, &r, false, as_of - chrono::Duration::days(20)); // the latest: past
+                                                                            // One at a time, as Today read them before.
+        let one_by_one = |conn: &Connection, d: chrono::NaiveDate, through: bool| {
+            let cur = crate::settings::default_currency(conn).unwrap();
+            let mut out = Vec::new();
+            for c in read(conn, d, Lang::En, through, Some(Segment::AtRisk)).unwrap() {
+                let customer = crate::customers::get(conn, c.customer_id).unwrap();
+                let since: Option<String> = conn
+                    .query_row(
+                        "SELECT since FROM customer_segments WHERE customer_id = ?1",
+                        [c.customer_id],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                let last: Option<Decision> = conn
+                    .query_row(
+                        "SELECT rule_code, segment_since, decision, until_date FROM proposal_decisions
+                          WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
+                        [c.customer_id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    )
+                    .ok();
+                if customer.on_hold
+                    || customer.archived_on.is_some()
+                    || aside_holds(last.as_ref(), &c.rule_code, since.as_deref(), d)
+                {
+                    continue;
+                }
+                let (owed, overdue): (i64, i64) = conn
+                    .query_row(
+                        "SELECT COALESCE(SUM(total_minor - settled_minor), 0),
+                                COALESCE(SUM(CASE WHEN due_date < ?3 THEN total_minor - settled_minor END), 0)
+                           FROM invoices
+                          WHERE customer_id = ?1 AND currency = ?2 AND settled_minor < total_minor",
+                        crate::store::sql::params![c.customer_id, cur.code(), d.to_string()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .unwrap();
+                let limit = customer.credit_limit.as_deref().map(|l| {
+                    cur.to_minor(cur.parse_amount(l, "l").unwrap(), "l")
+                        .unwrap()
+                });
+                let hundred = 100 * 10i64.pow(cur.digits());
+                let proposed = (limit.map_or(owed, |l| l.min(owed)) / 2) / hundred * hundred;
+                out.push(SanctionProposal {
+                    customer: c.customer,
+                    customer_name: c.customer_name,
+                    customer_id: c.customer_id,
+                    rule: c.rule,
+                    owed: cur.minor_to_string(owed),
+                    overdue: cur.minor_to_string(overdue),
+                    currency: cur.code().to_string(),
+                    credit_limit: limit.map(|l| cur.minor_to_string(l)),
+                    proposed_limit: cur.minor_to_string(proposed),
+                    rule_code: c.rule_code,
+                });
+            }
+            out
+        };
+        let refs = |p: &[SanctionProposal]| -> Vec<String> {
+            p.iter().map(|x| x.customer.clone()).collect()
+        };
+        for d in [
+            as_of,
+            as_of + chrono::Duration::days(3),
+            as_of + chrono::Duration::days(8),
+        ] {
+            for through in [true, false] {
+                let wanted = one_by_one(&conn, d, through);
+                let got = proposals(&conn, d, Lang::En, through).unwrap();
+                assert_eq!(got, wanted, "{d} through the refresh {through}");
+                let shown = refs(&got);
+                for (c, there) in [
+                    (0, false),
+                    (3, false),
+                    (4, false),
+                    (6, true),
+                    (8, true),
+                    (9, true),
+                    (1, true),
+                ] {
+                    assert_eq!(shown.contains(&format!("C{c:05}")), there, "C{c:05} on {d}");
+                }
+                // "Later" holds a week.
+                assert_eq!(
+                    shown.contains(&"C00002".to_string()),
+                    d >= as_of + chrono::Duration::days(7)
+                );
+            }
+        }
+        // The branches are reached: a limit under what is owed, an invoice not yet due.
+        let got = proposals(&conn, as_of, Lang::En, true).unwrap();
+        assert!(got
+            .iter()
+            .any(|p| p.credit_limit.is_some() && p.proposed_limit != "0.00"));
+        assert!(got.iter().any(|p| p.owed != p.overdue));
+        // By the thousand: three statements per chunk, the same answer for any chunk.
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM customers ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<crate::store::sql::Result<_>>()
+            .unwrap();
+        let cur = crate::settings::default_currency(&conn).unwrap();
+        let whole = proposal_facts(&conn, &ids, cur, as_of, FACTS_CHUNK).unwrap();
+        assert_eq!(whole.len(), ids.len());
+        for chunk in [1, 7, 120] {
+            let before = crate::store::sql::runs();
+            assert_eq!(
+                proposal_facts(&conn, &ids, cur, as_of, chunk).unwrap(),
+                whole
+            );
+            let statements = crate::store::sql::runs() - before;
+            assert_eq!(
+                statements as usize,
+                3 * ids.len().div_ceil(chunk),
+                "chunk {chunk}"
             );
         }
     }
