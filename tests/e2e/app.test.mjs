@@ -554,6 +554,30 @@ test('A backlog on Today: each section counted and summed whole, shown fifty at 
     await d.waitText('[data-testid="aged-grand-total"]', '19\u202f140,00');
     await d.screenshot(shots, '05-aged-balance-last-page');
     assert.deepEqual(await d.axe(), [], 'axe-core on the aged balance paged');
+
+    // Fifty-five customers put at risk (by the owner, from the command line, the window
+    // open): Today counts the 55 sanctions to decide, lists the first fifty by name, and
+    // "Show more" the five left, the focus on the first of them.
+    for (let n = 0; n < 55; n++) {
+      execFileSync(cli, ['--db', db, 'segment', '--customer', `B${String(n).padStart(3, '0')}`, '--set', 'at_risk', '--reason', 'test'], { env });
+    }
+    const atRisk = Array.from({ length: 55 }, (_, n) => `Client ${n}`).sort().map((n) => `sanction-${refOf(n)}`);
+    await d.click('[data-testid="nav-today"]');
+    await d.waitText('[data-testid="sanctions-toggle"] .count', '55');
+    await d.click('[data-testid="sanctions-toggle"]');
+    const proposed = async () => d.exec(`return [...document.querySelectorAll('#sanctions-body .action-row')].map((r) => r.dataset.testid)`);
+    await d.waitFor(async () => (await proposed()).length === 50, 'the first fifty proposals');
+    assert.deepEqual(await proposed(), atRisk.slice(0, 50));
+    await d.waitText('[data-testid="sanctions"] .show-more', '50 sur 55 affichées');
+    await d.waitText('[data-testid="show-more-sanctions"]', 'Afficher 5 de plus');
+    await d.exec(`document.querySelector('[data-testid="sanctions"] .show-more').scrollIntoView({ block: 'center' })`);
+    await d.screenshot(shots, '06-sanctions-first-page');
+    await d.click('[data-testid="show-more-sanctions"]');
+    await d.waitFor(async () => (await proposed()).length === 55, 'the five more proposals');
+    assert.deepEqual(await proposed(), atRisk);
+    assert.equal((await d.findAll('[data-testid="show-more-sanctions"]')).length, 0, 'nothing more to show');
+    await d.waitFor(async () => (await d.exec(`return document.activeElement?.closest('.action-row')?.dataset.testid ?? ''`)) === atRisk[50], 'the focus on the first new proposal');
+    assert.deepEqual(await d.axe(), [], 'axe-core on the sanctions paged');
   });
 });
 

@@ -761,12 +761,13 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             relance_core::views::overview::overview(&conn, as_of, relance_core::Lang::Fr).unwrap()
         });
         note("dashboard screen", String::new(), t);
-        let (t, proposals) = time(3, || {
-            relance_core::views::segments::sanctions(&conn, as_of, relance_core::Lang::Fr).unwrap()
+        let (t, page) = time(3, || {
+            relance_core::views::segments::sanctions_page(&conn, as_of, relance_core::Lang::Fr, 50)
+                .unwrap()
         });
         note(
-            "Today: sanction proposals after the refresh",
-            format!("{} at risk", proposals.len()),
+            "Today: sanction proposals after the refresh (first 50, counted)",
+            format!("{} at risk", page.total),
             t,
         );
         // The Customers screen filtered by a segment: its first page, through the refresh.
@@ -1019,7 +1020,13 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
             }),
         ),
         (
-            "Today: sanction proposals",
+            "Today: sanction proposals (first 50, counted)",
+            Box::new(move |c: &relance_core::Connection| {
+                drop(relance_core::views::segments::sanctions_page(c, as_of, lang, 50).unwrap())
+            }),
+        ),
+        (
+            "sanction proposals, all (relance sanctions, not Today)",
             Box::new(move |c: &relance_core::Connection| {
                 drop(relance_core::views::segments::sanctions(c, as_of, lang).unwrap())
             }),
@@ -1097,7 +1104,8 @@ fn figures(size: &Size, as_of: NaiveDate) -> Vec<Figure> {
     ] {
         let (t, ()) = time(3, || read(&conn));
         let detail = match what {
-            "Today: sanction proposals"
+            "Today: sanction proposals (first 50, counted)"
+            | "sanction proposals, all (relance sanctions, not Today)"
             | "every payer segment (relance report segments, not Today)"
             | "Today: grouped by segment"
             | "customer list, first 50 good payers after the day's work"
@@ -2273,7 +2281,13 @@ fn server(
             Box::new(move |c| drop(relance_core::contracts::alerts(c, as_of).unwrap())),
         ),
         (
-            "Today: sanction proposals",
+            "Today: sanction proposals (first 50, counted)",
+            Box::new(move |c| {
+                drop(relance_core::views::segments::sanctions_page(c, as_of, lang, 50).unwrap())
+            }),
+        ),
+        (
+            "sanction proposals, all (relance sanctions, not Today)",
             Box::new(move |c| {
                 drop(relance_core::views::segments::sanctions(c, as_of, lang).unwrap())
             }),

@@ -24,7 +24,7 @@ use relance_core::views::aged::{AgedBalance, AgedRow};
 use relance_core::views::overview::{DsoPoint, ForecastWeek, Overview, TopOverdue};
 use relance_core::views::profile::{PayDay, Profile, Sources};
 use relance_core::views::segments::{
-    CustomerSegment, SanctionProposal, Segment, SegmentPage, Segmented, Thresholds,
+    CustomerSegment, SanctionPage, SanctionProposal, Segment, SegmentPage, Segmented, Thresholds,
 };
 use relance_core::views::{CustomerDetail, InvoiceDetail, Settlement};
 use relance_core::{Amount, ApiError, Lang};
@@ -74,6 +74,7 @@ fn typescript_bindings_are_up_to_date() {
     check::<Segmented>(&mut stale);
     check::<CustomerSegment>(&mut stale);
     check::<SegmentPage>(&mut stale);
+    check::<SanctionPage>(&mut stale);
     check::<Thresholds>(&mut stale);
     check::<PayDay>(&mut stale);
     check::<Sources>(&mut stale);

@@ -78,14 +78,16 @@ pub async fn customers_in_segment(
     .await
 }
 
-/// Customers at risk and not on hold: the sanctions to propose on Today.
+/// Customers at risk and not on hold: the sanctions to propose on Today, the first `shown`
+/// of them and how many there are.
 #[tauri::command]
 pub async fn sanction_proposals(
     db: State<'_, Db>,
-) -> ApiResult<Vec<relance_core::views::segments::SanctionProposal>> {
-    with_db(&db, |conn| {
+    shown: u32,
+) -> ApiResult<relance_core::views::segments::SanctionPage> {
+    with_db(&db, move |conn| {
         let lang = relance_core::settings::ui_language(conn);
-        relance_core::views::segments::sanctions(conn, today(), lang)
+        relance_core::views::segments::sanctions_page(conn, today(), lang, shown)
     })
     .await
 }

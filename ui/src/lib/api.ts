@@ -76,8 +76,8 @@ import type { AgedBalance } from './bindings/AgedBalance';
 import type { Profile } from './bindings/Profile';
 import type { Overview } from './bindings/Overview';
 import type { SegmentPage } from './bindings/SegmentPage';
+import type { SanctionPage } from './bindings/SanctionPage';
 import type { Sanction } from './bindings/Sanction';
-import type { SanctionProposal } from './bindings/SanctionProposal';
 import type { Segmented } from './bindings/Segmented';
 import type { EmailPreview } from './bindings/EmailPreview';
 import type { Letter } from './bindings/Letter';
@@ -145,7 +145,7 @@ export const api = {
   setKeyAccount: (reference: string, on: boolean) => call<null>('set_key_account', { reference, on }),
   customersInSegment: (segment: Segment, offset: number, limit: number) =>
     call<SegmentPage>('customers_in_segment', { segment, offset, limit }),
-  sanctionProposals: () => call<SanctionProposal[]>('sanction_proposals'),
+  sanctionProposals: (shown: number) => call<SanctionPage>('sanction_proposals', { shown }),
   applySanction: (reference: string, sanction: Sanction) => call<number>('apply_sanction', { reference, sanction }),
   undoSanction: (entry: number) => call<null>('undo_sanction', { entry }),
   setProposalAside: (reference: string, ruleCode: string, ignore: boolean, reason: string) => call<null>('set_proposal_aside', { reference, ruleCode, ignore, reason }),

@@ -565,35 +565,30 @@ fn aside_holds(
     same && holds
 }
 
-/// What a sanction proposal reads of one customer at risk, besides their segment.
+/// What a sanction proposal reads of one customer at risk to know whether it is proposed.
 #[derive(Debug, Clone, Default, PartialEq)]
-struct ProposalFacts {
+struct Standing {
     on_hold: bool,
     archived: bool,
     credit_limit: Option<i64>,
     /// Their segment spell's start, as the refresh recorded it.
     since: Option<String>,
     last_decision: Option<Decision>,
-    /// What they owe in the default currency, and of it what is overdue (minor units).
-    owed: i64,
-    overdue: i64,
 }
 
-/// How many customers one statement of [`proposal_facts`] reads.
+/// How many customers one statement of [`standing`] or [`owed_sums`] reads.
 const FACTS_CHUNK: usize = 1000;
 
-/// [`ProposalFacts`] of the customers `ids`, read `chunk` at a time: three statements per
+/// The [`Standing`] of the customers `ids`, read `chunk` at a time: two statements per
 /// chunk, whatever the number of customers (Today's proposals read one customer after the
 /// other before: six statements each, a round trip each on a server, 20 s for 19,283
 /// customers at risk). A customer not in the ledger is absent from the answer.
-fn proposal_facts(
+fn standing(
     conn: &Connection,
     ids: &[i64],
-    currency: crate::money::Currency,
-    as_of: chrono::NaiveDate,
     chunk: usize,
-) -> Result<std::collections::HashMap<i64, ProposalFacts>> {
-    let mut out: std::collections::HashMap<i64, ProposalFacts> =
+) -> Result<std::collections::HashMap<i64, Standing>> {
+    let mut out: std::collections::HashMap<i64, Standing> =
         std::collections::HashMap::with_capacity(ids.len());
     for part in ids.chunks(chunk.max(1)) {
         let list = crate::store::sql::id_list(part);
@@ -607,12 +602,12 @@ fn proposal_facts(
             let archived: i64 = r.get(2)?;
             Ok((
                 r.get::<_, i64>(0)?,
-                ProposalFacts {
+                Standing {
                     on_hold: r.get(1)?,
                     archived: archived != 0,
                     credit_limit: r.get(3)?,
                     since: r.get(4)?,
-                    ..Default::default()
+                    last_decision: None,
                 },
             ))
         })?;
@@ -637,29 +632,42 @@ fn proposal_facts(
                 f.last_decision = Some(decision);
             }
         }
+    }
+    Ok(out)
+}
+
+/// What each of the customers `ids` owes in `currency`, and of it what is overdue on
+/// `as_of` (minor units), read `chunk` at a time (one statement per chunk); a customer who
+/// owes nothing is absent from the answer.
+fn owed_sums(
+    conn: &Connection,
+    ids: &[i64],
+    currency: crate::money::Currency,
+    as_of: chrono::NaiveDate,
+    chunk: usize,
+) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for part in ids.chunks(chunk.max(1)) {
         let mut stmt = conn.prepare(&format!(
             "SELECT customer_id, COALESCE(SUM(total_minor - settled_minor), 0),
                     COALESCE(SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor END), 0)
                FROM invoices
-              WHERE customer_id IN ({list}) AND currency = ?1 AND settled_minor < total_minor
-              GROUP BY customer_id"
+              WHERE customer_id IN ({}) AND currency = ?1 AND settled_minor < total_minor
+              GROUP BY customer_id",
+            crate::store::sql::id_list(part)
         ))?;
         let rows = stmt.query_map(
             crate::store::sql::params![currency.code(), as_of.to_string()],
             |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
+                    (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?),
                 ))
             },
         )?;
         for row in rows {
-            let (id, owed, overdue) = row?;
-            if let Some(f) = out.get_mut(&id) {
-                f.owed = owed;
-                f.overdue = overdue;
-            }
+            let (id, sums) = row?;
+            out.insert(id, sums);
         }
     }
     Ok(out)
@@ -1519,7 +1527,30 @@ pub fn sanctions(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<SanctionProposal>> {
-    conn.reading(|| proposals(conn, as_of, lang, true))
+    conn.reading(|| proposals(conn, as_of, lang, true, None).map(|(all, _)| all))
+}
+
+/// The first `first` proposals of [`sanctions`] (by name, at most 500) and how many there
+/// are: what Today shows (at a million invoices, tens of thousands of customers may be at
+/// risk on a bad day; what each owes is read for those shown only).
+pub fn sanctions_page(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    first: u32,
+) -> Result<SanctionPage> {
+    conn.reading(|| {
+        let (proposals, total) = proposals(conn, as_of, lang, true, Some(first.min(500) as usize))?;
+        Ok(SanctionPage { proposals, total })
+    })
+}
+
+/// The first sanction proposals and how many there are (see [`sanctions_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SanctionPage {
+    pub proposals: Vec<SanctionProposal>,
+    #[ts(type = "number")]
+    pub total: usize,
 }
 
 /// [`sanctions`] derived from every customer's profile, whatever the refresh: what
@@ -1529,20 +1560,23 @@ pub fn sanctions_derived(
     as_of: chrono::NaiveDate,
     lang: Lang,
 ) -> Result<Vec<SanctionProposal>> {
-    proposals(conn, as_of, lang, false)
+    proposals(conn, as_of, lang, false, None).map(|(all, _)| all)
 }
 
+/// The proposals of [`sanctions`] (`through_refresh`) or [`sanctions_derived`]: the
+/// `first` of them when asked, and how many there are.
 fn proposals(
     conn: &Connection,
     as_of: chrono::NaiveDate,
     lang: Lang,
     through_refresh: bool,
-) -> Result<Vec<SanctionProposal>> {
+    first: Option<usize>,
+) -> Result<(Vec<SanctionProposal>, usize)> {
     let cur = crate::settings::default_currency(conn)?;
     let at_risk = read(conn, as_of, lang, through_refresh, Some(Segment::AtRisk))?;
     let ids: Vec<i64> = at_risk.iter().map(|c| c.customer_id).collect();
-    let mut facts = proposal_facts(conn, &ids, cur, as_of, FACTS_CHUNK)?;
-    let mut out = Vec::new();
+    let mut facts = standing(conn, &ids, FACTS_CHUNK)?;
+    let mut proposed = Vec::new();
     for c in at_risk {
         let f = facts.remove(&c.customer_id).ok_or(Error::NotFound {
             what: "customer",
@@ -1559,7 +1593,16 @@ fn proposals(
         {
             continue;
         }
-        let (owed, overdue, limit) = (f.owed, f.overdue, f.credit_limit);
+        proposed.push((c, f.credit_limit));
+    }
+    let total = proposed.len();
+    proposed.truncate(first.unwrap_or(total));
+    // What they owe, read for the proposals shown only.
+    let ids: Vec<i64> = proposed.iter().map(|(c, _)| c.customer_id).collect();
+    let sums = owed_sums(conn, &ids, cur, as_of, FACTS_CHUNK)?;
+    let mut out = Vec::with_capacity(proposed.len());
+    for (c, limit) in proposed {
+        let (owed, overdue) = sums.get(&c.customer_id).copied().unwrap_or((0, 0));
         let hundred = 100 * 10i64.pow(cur.digits());
         let base = limit.map_or(owed, |l| l.min(owed));
         let proposed = (base / 2) / hundred * hundred;
@@ -1576,7 +1619,7 @@ fn proposals(
             rule_code: c.rule_code,
         });
     }
-    Ok(out)
+    Ok((out, total))
 }
 
 /// The aged balance by segment: one line per segment (its code as `customer`, its name as
@@ -1914,8 +1957,15 @@ mod tests {
         ] {
             for through in [true, false] {
                 let wanted = one_by_one(&conn, d, through);
-                let got = proposals(&conn, d, Lang::En, through).unwrap();
+                let (got, total) = proposals(&conn, d, Lang::En, through, None).unwrap();
                 assert_eq!(got, wanted, "{d} through the refresh {through}");
+                assert_eq!(total, got.len());
+                // A page is the first of them, with how many there are.
+                for first in [0, 1, 5, total, total + 3] {
+                    let page = proposals(&conn, d, Lang::En, through, Some(first)).unwrap();
+                    assert_eq!(page.0, got[..first.min(total)], "first {first}");
+                    assert_eq!(page.1, total);
+                }
                 let shown = refs(&got);
                 for (c, there) in [
                     (0, false),
@@ -1936,7 +1986,11 @@ mod tests {
             }
         }
         // The branches are reached: a limit under what is owed, an invoice not yet due.
-        let got = proposals(&conn, as_of, Lang::En, true).unwrap();
+        let got = sanctions(&conn, as_of, Lang::En).unwrap();
+        assert_eq!(
+            sanctions_page(&conn, as_of, Lang::En, 3).unwrap().proposals,
+            got[..3]
+        );
         assert!(got
             .iter()
             .any(|p| p.credit_limit.is_some() && p.proposed_limit != "0.00"));
@@ -1950,14 +2004,19 @@ mod tests {
             .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         let cur = crate::settings::default_currency(&conn).unwrap();
-        let whole = proposal_facts(&conn, &ids, cur, as_of, FACTS_CHUNK).unwrap();
-        assert_eq!(whole.len(), ids.len());
+        let whole = (
+            standing(&conn, &ids, FACTS_CHUNK).unwrap(),
+            owed_sums(&conn, &ids, cur, as_of, FACTS_CHUNK).unwrap(),
+        );
+        assert_eq!(whole.0.len(), ids.len());
+        assert!(whole.1.len() > 100, "{}", whole.1.len());
         for chunk in [1, 7, 120] {
             let before = crate::store::sql::runs();
-            assert_eq!(
-                proposal_facts(&conn, &ids, cur, as_of, chunk).unwrap(),
-                whole
+            let read = (
+                standing(&conn, &ids, chunk).unwrap(),
+                owed_sums(&conn, &ids, cur, as_of, chunk).unwrap(),
             );
+            assert_eq!(read, whole, "chunk {chunk}");
             let statements = crate::store::sql::runs() - before;
             assert_eq!(
                 statements as usize,
