@@ -147,11 +147,10 @@ pub struct NewInvoice {
 /// while none of these changes, i.e. within one transaction that writes invoices only.
 #[derive(Default)]
 pub struct Lookups {
-    /// Reference key → (id, archived), for the customers found.
+    /// The customers found, by reference key with its ASCII letters lower-cased (as SQLite's
+    /// `NOCASE` compares it) → (id, archived): every customer when read at once
+    /// ([`Lookups::every_customer`]), else those asked so far.
     customers: std::collections::HashMap<String, (i64, bool)>,
-    /// Every customer, read at once ([`Lookups::every_customer`]): the reference with its
-    /// ASCII letters lower-cased (as SQLite's `NOCASE` compares it) → (id, archived).
-    every: Option<std::collections::HashMap<String, (i64, bool)>>,
     currency: Option<Currency>,
     prefix: Option<String>,
     /// When the batch writes (`created_at`, `updated_at`), asked once: the columns' default
@@ -170,7 +169,7 @@ impl Lookups {
     /// other is asked as before ([`customers::find_id`]: the server also folds other
     /// letters' case, and an unknown reference is refused there).
     pub fn every_customer(conn: &Connection) -> Result<Lookups> {
-        let every = conn
+        let customers = conn
             .prepare("SELECT reference, id, archived_on IS NOT NULL FROM customers")?
             .query_map([], |r| {
                 Ok((
@@ -180,20 +179,16 @@ impl Lookups {
             })?
             .collect::<crate::store::sql::Result<_>>()?;
         Ok(Lookups {
-            every: Some(every),
+            customers,
             ..Lookups::default()
         })
     }
 
+    /// The customer a reference names, and whether they are archived: from memory when a
+    /// reference equal to it but for the case of ASCII letters was found before (the same
+    /// customer on both engines, as [`Lookups::every_customer`] says), else asked.
     fn customer(&mut self, conn: &Connection, reference: &str) -> Result<(i64, bool)> {
-        let key = v::identifier_key(reference);
-        if let Some(&found) = self
-            .every
-            .as_ref()
-            .and_then(|every| every.get(&key.to_ascii_lowercase()))
-        {
-            return Ok(found);
-        }
+        let key = v::identifier_key(reference).to_ascii_lowercase();
         if let Some(&found) = self.customers.get(&key) {
             return Ok(found);
         }
