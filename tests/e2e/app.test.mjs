@@ -434,7 +434,7 @@ print(json.dumps({'to': str(m['to']), 'subject': str(m['subject']), 'unsent': st
   });
 });
 
-test('A backlog on Today: each section counted and summed whole, shown fifty at a time, "Show more" goes on from the focus, and a section\'s e-mails prepared though not all shown', async () => {
+test('A backlog on Today: each section counted and summed whole, shown fifty at a time, "Show more" goes on from the focus, and a section\'s e-mails prepared though not all shown; the sanction proposals paged the same way', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relance-e2e-'));
   const db = path.join(dir, 'relance.sqlite');
   const shots = path.join(ARTIFACTS, 'backlog');
@@ -561,6 +561,9 @@ test('A backlog on Today: each section counted and summed whole, shown fifty at 
     for (let n = 0; n < 55; n++) {
       execFileSync(cli, ['--db', db, 'segment', '--customer', `B${String(n).padStart(3, '0')}`, '--set', 'at_risk', '--reason', 'test'], { env });
     }
+    // (the window reads the ledger's version once a second: the last write's news, which
+    // shows the screen again, lands before Today is opened)
+    await new Promise((r) => setTimeout(r, 2500));
     const atRisk = Array.from({ length: 55 }, (_, n) => `Client ${n}`).sort().map((n) => `sanction-${refOf(n)}`);
     await d.click('[data-testid="nav-today"]');
     await d.waitText('[data-testid="sanctions-toggle"] .count', '55');
@@ -577,6 +580,11 @@ test('A backlog on Today: each section counted and summed whole, shown fifty at 
     assert.deepEqual(await proposed(), atRisk);
     assert.equal((await d.findAll('[data-testid="show-more-sanctions"]')).length, 0, 'nothing more to show');
     await d.waitFor(async () => (await d.exec(`return document.activeElement?.closest('.action-row')?.dataset.testid ?? ''`)) === atRisk[50], 'the focus on the first new proposal');
+    // Back on Today after a visit elsewhere: still unfolded, the 55 asked for still listed.
+    await d.click('[data-testid="nav-customer"]');
+    await d.find('[data-testid="customer-list"]', 'the customers');
+    await d.click('[data-testid="nav-today"]');
+    await d.waitFor(async () => (await proposed()).length === 55, 'the page kept');
     assert.deepEqual(await d.axe(), [], 'axe-core on the sanctions paged');
   });
 });

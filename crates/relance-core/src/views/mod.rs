@@ -312,8 +312,10 @@ mod growth {
                 Box::new(|c| drop(crate::interest::overcharges(c).unwrap())),
             ),
             (
-                "sanction proposals",
-                Box::new(move |c| drop(super::segments::sanctions(c, as_of, Lang::Fr).unwrap())),
+                "sanction proposals (Today's page)",
+                Box::new(move |c| {
+                    drop(super::segments::sanctions_page(c, as_of, Lang::Fr, 50).unwrap())
+                }),
             ),
             // One customer's pages and documents: what they hold, whatever the ledger holds.
             (

@@ -579,6 +579,20 @@ struct Standing {
 /// How many customers one statement of [`standing`] or [`owed_sums`] reads.
 const FACTS_CHUNK: usize = 1000;
 
+/// The marks of a list of `n` ids numbered from `?first` ("?3, ?4, ?5"), and `part`
+/// padded to `n` ids with its first (a repeated id selects nothing more): every chunk runs
+/// the same statement text, prepared once (on a server, one statement of the session's
+/// cache, not one prepared per chunk).
+fn id_marks(first: usize, n: usize, part: &[i64]) -> (String, Vec<i64>) {
+    let marks = (first..first + n)
+        .map(|k| format!("?{k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut ids = part.to_vec();
+    ids.resize(n.max(part.len()), part[0]);
+    (marks, ids)
+}
+
 /// The [`Standing`] of the customers `ids`, read `chunk` at a time: two statements per
 /// chunk, whatever the number of customers (Today's proposals read one customer after the
 /// other before: six statements each, a round trip each on a server, 20 s for 19,283
@@ -590,21 +604,20 @@ fn standing(
 ) -> Result<std::collections::HashMap<i64, Standing>> {
     let mut out: std::collections::HashMap<i64, Standing> =
         std::collections::HashMap::with_capacity(ids.len());
-    for part in ids.chunks(chunk.max(1)) {
-        let list = crate::store::sql::id_list(part);
-        let mut stmt = conn.prepare(&format!(
-            "SELECT c.id, c.on_hold, CASE WHEN c.archived_on IS NULL THEN 0 ELSE 1 END,
-                    c.credit_limit_minor, s.since
+    let chunk = chunk.max(1);
+    for part in ids.chunks(chunk) {
+        let (marks, args) = id_marks(1, chunk, part);
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT c.id, c.on_hold, c.archived_on IS NOT NULL, c.credit_limit_minor, s.since
                FROM customers c LEFT JOIN customer_segments s ON s.customer_id = c.id
-              WHERE c.id IN ({list})"
+              WHERE c.id IN ({marks})"
         ))?;
-        let rows = stmt.query_map([], |r| {
-            let archived: i64 = r.get(2)?;
+        let rows = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 Standing {
                     on_hold: r.get(1)?,
-                    archived: archived != 0,
+                    archived: r.get(2)?,
                     credit_limit: r.get(3)?,
                     since: r.get(4)?,
                     last_decision: None,
@@ -616,11 +629,11 @@ fn standing(
             out.insert(id, facts);
         }
         // Every decision of theirs in order: the last one read is the latest.
-        let mut stmt = conn.prepare(&format!(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT customer_id, rule_code, segment_since, decision, until_date
-               FROM proposal_decisions WHERE customer_id IN ({list}) ORDER BY customer_id, id"
+               FROM proposal_decisions WHERE customer_id IN ({marks}) ORDER BY customer_id, id"
         ))?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
@@ -646,25 +659,29 @@ fn owed_sums(
     as_of: chrono::NaiveDate,
     chunk: usize,
 ) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
+    use crate::store::sql::ToSql;
     let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for part in ids.chunks(chunk.max(1)) {
-        let mut stmt = conn.prepare(&format!(
+    let chunk = chunk.max(1);
+    let (code, day) = (currency.code(), as_of.to_string());
+    for part in ids.chunks(chunk) {
+        let (marks, args) = id_marks(3, chunk, part);
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT customer_id, COALESCE(SUM(total_minor - settled_minor), 0),
                     COALESCE(SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor END), 0)
                FROM invoices
-              WHERE customer_id IN ({}) AND currency = ?1 AND settled_minor < total_minor
-              GROUP BY customer_id",
-            crate::store::sql::id_list(part)
+              WHERE customer_id IN ({marks}) AND currency = ?1 AND settled_minor < total_minor
+              GROUP BY customer_id"
         ))?;
-        let rows = stmt.query_map(
-            crate::store::sql::params![currency.code(), as_of.to_string()],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?),
-                ))
-            },
-        )?;
+        let values: Vec<&dyn ToSql> = [&code as &dyn ToSql, &day]
+            .into_iter()
+            .chain(args.iter().map(|id| id as &dyn ToSql))
+            .collect();
+        let rows = stmt.query_map(crate::store::sql::params_from_iter(values), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?),
+            ))
+        })?;
         for row in rows {
             let (id, sums) = row?;
             out.insert(id, sums);
@@ -1530,7 +1547,7 @@ pub fn sanctions(
     conn.reading(|| proposals(conn, as_of, lang, true, None).map(|(all, _)| all))
 }
 
-/// The first `first` proposals of [`sanctions`] (by name, at most 500) and how many there
+/// The first `first` proposals of [`sanctions`] (by name) and how many there
 /// are: what Today shows (at a million invoices, tens of thousands of customers may be at
 /// risk on a bad day; what each owes is read for those shown only).
 pub fn sanctions_page(
@@ -1575,10 +1592,10 @@ fn proposals(
     let cur = crate::settings::default_currency(conn)?;
     let at_risk = read(conn, as_of, lang, through_refresh, Some(Segment::AtRisk))?;
     let ids: Vec<i64> = at_risk.iter().map(|c| c.customer_id).collect();
-    let mut facts = standing(conn, &ids, FACTS_CHUNK)?;
+    let facts = standing(conn, &ids, FACTS_CHUNK)?;
     let mut proposed = Vec::new();
     for c in at_risk {
-        let f = facts.remove(&c.customer_id).ok_or(Error::NotFound {
+        let f = facts.get(&c.customer_id).ok_or(Error::NotFound {
             what: "customer",
             key: c.customer_id.to_string(),
         })?;
@@ -1821,10 +1838,25 @@ mod tests {
             )
             .unwrap();
         }
+        // One due on the third day (overdue from the fourth, not on it).
+        let third = as_of + chrono::Duration::days(3);
+        writeln!(more, "H00011,C00011,{as_of},{third},55.00,EUR").unwrap();
         crate::import::import(
             &mut conn,
             crate::import::ImportKind::Invoices,
             more.as_bytes(),
+            false,
+        )
+        .unwrap();
+        // Paid in part: what is owed is what is left.
+        let mut paid = String::from("customer_reference,date,amount,invoice_number\n");
+        for c in 10..20 {
+            writeln!(paid, "C{c:05},{as_of},40.00,F{c:05}").unwrap();
+        }
+        crate::import::import(
+            &mut conn,
+            crate::import::ImportKind::Payments,
+            paid.as_bytes(),
             false,
         )
         .unwrap();
@@ -1887,6 +1919,27 @@ mod tests {
         )
         .unwrap();
         aside(&mut conn, 8, "another_rule", true, as_of); // about another rule
+                                                          // Two customers at risk since the refresh (no spell stored): one put aside then
+                                                          // (no spell either: the decision holds), one not.
+        for late in ["LATE1", "LATE2"] {
+            crate::customers::create(
+                &conn,
+                &crate::customers::CustomerInput {
+                    reference: late.into(),
+                    name: format!("Client {late}"),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            crate::customers::set_segment(&mut conn, late, Some("at_risk"), "test", as_of).unwrap();
+        }
+        let late_rule = read(&conn, as_of, Lang::En, true, Some(Segment::AtRisk))
+            .unwrap()
+            .into_iter()
+            .find(|x| x.customer == "LATE1")
+            .expect("at risk")
+            .rule_code;
+        set_aside(&mut conn, "LATE1", &late_rule, true, "r", Lang::En, as_of).unwrap();
         aside(&mut conn, 9, &r, true, as_of - chrono::Duration::days(3));
         aside(&mut conn, 9, &r, false, as_of - chrono::Duration::days(20)); // the latest: past
                                                                             // One at a time, as Today read them before.
@@ -1895,13 +1948,15 @@ mod tests {
             let mut out = Vec::new();
             for c in read(conn, d, Lang::En, through, Some(Segment::AtRisk)).unwrap() {
                 let customer = crate::customers::get(conn, c.customer_id).unwrap();
+                use crate::store::sql::OptionalExtension;
                 let since: Option<String> = conn
                     .query_row(
                         "SELECT since FROM customer_segments WHERE customer_id = ?1",
                         [c.customer_id],
                         |r| r.get(0),
                     )
-                    .ok();
+                    .optional()
+                    .unwrap();
                 let last: Option<Decision> = conn
                     .query_row(
                         "SELECT rule_code, segment_since, decision, until_date FROM proposal_decisions
@@ -1909,11 +1964,15 @@ mod tests {
                         [c.customer_id],
                         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                     )
-                    .ok();
-                if customer.on_hold
-                    || customer.archived_on.is_some()
-                    || aside_holds(last.as_ref(), &c.rule_code, since.as_deref(), d)
-                {
+                    .optional()
+                    .unwrap();
+                // (as the reading one by one said it, not through `aside_holds`)
+                let aside = last.is_some_and(|(rule, decided_in, decision, until)| {
+                    rule == c.rule_code
+                        && decided_in == since
+                        && (decision == "ignored" || until.is_some_and(|u| u > d))
+                });
+                if customer.on_hold || customer.archived_on.is_some() || aside {
                     continue;
                 }
                 let (owed, overdue): (i64, i64) = conn
@@ -1950,11 +2009,7 @@ mod tests {
         let refs = |p: &[SanctionProposal]| -> Vec<String> {
             p.iter().map(|x| x.customer.clone()).collect()
         };
-        for d in [
-            as_of,
-            as_of + chrono::Duration::days(3),
-            as_of + chrono::Duration::days(8),
-        ] {
+        for d in [0, 3, 4, 7, 8].map(|n| as_of + chrono::Duration::days(n)) {
             for through in [true, false] {
                 let wanted = one_by_one(&conn, d, through);
                 let (got, total) = proposals(&conn, d, Lang::En, through, None).unwrap();
@@ -1978,6 +2033,17 @@ mod tests {
                 ] {
                     assert_eq!(shown.contains(&format!("C{c:05}")), there, "C{c:05} on {d}");
                 }
+                assert!(!shown.contains(&"LATE1".to_string()), "{d}");
+                assert!(shown.contains(&"LATE2".to_string()), "{d}");
+                // Paid in part; due on the third day, overdue from the fourth.
+                let of = |r: &str| got.iter().find(|p| p.customer == r).expect(r);
+                assert_eq!(of("C00012").owed, "72.12");
+                let c11 = of("C00011");
+                let overdue = if d > third { "126.11" } else { "71.11" };
+                assert_eq!(
+                    (c11.owed.as_str(), c11.overdue.as_str()),
+                    ("126.11", overdue)
+                );
                 // "Later" holds a week.
                 assert_eq!(
                     shown.contains(&"C00002".to_string()),
@@ -1995,6 +2061,31 @@ mod tests {
             .iter()
             .any(|p| p.credit_limit.is_some() && p.proposed_limit != "0.00"));
         assert!(got.iter().any(|p| p.owed != p.overdue));
+        // Today's page runs as many statements with 40 more customers at risk.
+        let statements = |conn: &Connection| {
+            let before = crate::store::sql::runs();
+            let page = sanctions_page(conn, as_of, Lang::En, 5).unwrap();
+            (crate::store::sql::runs() - before, page.total)
+        };
+        crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+        let (fewer, total) = statements(&conn);
+        for c in 70..110 {
+            crate::customers::set_segment(
+                &mut conn,
+                &format!("C{c:05}"),
+                Some("at_risk"),
+                "test",
+                as_of,
+            )
+            .unwrap();
+        }
+        crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+        let (more, more_total) = statements(&conn);
+        assert!(more_total >= total + 30, "{total} → {more_total}");
+        assert_eq!(
+            more, fewer,
+            "statements for {total} and {more_total} at risk"
+        );
         // By the thousand: three statements per chunk, the same answer for any chunk.
         let ids: Vec<i64> = conn
             .prepare("SELECT id FROM customers ORDER BY id")
