@@ -1557,7 +1557,7 @@ pub fn sanctions_page(
     first: u32,
 ) -> Result<SanctionPage> {
     conn.reading(|| {
-        let (proposals, total) = proposals(conn, as_of, lang, true, Some(first.min(500) as usize))?;
+        let (proposals, total) = proposals(conn, as_of, lang, true, Some(first as usize))?;
         Ok(SanctionPage { proposals, total })
     })
 }
@@ -1813,9 +1813,11 @@ mod tests {
     /// Today's sanction proposals, their figures read for every customer at risk at once
     /// (a few statements per thousand customers), are those read one customer after the
     /// other: on hold, archived, put aside (later, ignored, about another rule or another
-    /// spell), limits under and over what is owed, another currency, invoices not yet due;
-    /// through the refresh and derived, on several days. The statements run do not grow
-    /// with the customers at risk but by the thousand.
+    /// spell, a later decision over an earlier one), at risk since the refresh (no spell
+    /// stored), limits under and over what is owed, invoices paid in part, in another
+    /// currency, not yet due and due on the day; through the refresh and derived, on five
+    /// days. The statements run do not grow with the customers at risk but by the
+    /// thousand.
     #[test]
     fn proposals_read_at_once_are_those_read_customer_by_customer() {
         use std::fmt::Write as _;
@@ -2115,6 +2117,24 @@ mod tests {
                 "chunk {chunk}"
             );
         }
+    }
+
+    /// Today asks for as many proposals as "Show more" has reached: past 500 too (a bad
+    /// day at a million invoices puts thousands at risk).
+    #[test]
+    fn today_has_every_proposal_it_asks_for() {
+        let as_of = crate::test_support::day("2026-11-30");
+        let mut conn = crate::test_support::busy_ledger(560, as_of);
+        for c in 0..560 {
+            let reference = format!("C{c:05}");
+            crate::customers::set_segment(&mut conn, &reference, Some("at_risk"), "t", as_of)
+                .unwrap();
+        }
+        crate::daily::refresh_segments(&mut conn, as_of).unwrap();
+        let page = sanctions_page(&conn, as_of, Lang::En, 550).unwrap();
+        assert_eq!((page.proposals.len(), page.total), (550, 560));
+        let all = sanctions(&conn, as_of, Lang::En).unwrap();
+        assert_eq!(page.proposals, all[..550]);
     }
 
     #[test]
