@@ -1373,14 +1373,11 @@ const LOAD_CHUNK: usize = 64;
 /// their invoices) rather than a handful per contract and one per milestone (Today's
 /// contract alerts derive a thousand contracts at a million invoices).
 fn load(conn: &Connection, ids: &[i64]) -> Result<Vec<Inputs>> {
-    let marks = (1..=LOAD_CHUNK)
-        .map(|n| format!("?{n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::store::sql::IdChunks::new(1, LOAD_CHUNK);
+    let marks = &list.marks;
     let mut out: Vec<Inputs> = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(LOAD_CHUNK) {
-        let mut args = chunk.to_vec();
-        args.resize(LOAD_CHUNK, chunk[0]);
+    for chunk in ids.chunks(list.size()) {
+        let args = list.padded(chunk);
         let first = out.len();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {}, c.reference, c.name, c.language, c.on_hold

@@ -2557,10 +2557,22 @@ fn check(w: &World) -> Result<(), TestCaseError> {
     }
     // Today's sanction proposals read the stored segment of a customer marked by a reminder
     // done only (migration 44): they are the derived ones all the same.
+    let derived = relance_core::views::segments::sanctions_derived(&w.conn, w.today, lang).unwrap();
     prop_assert_eq!(
         relance_core::views::segments::sanctions(&w.conn, w.today, lang).unwrap(),
-        relance_core::views::segments::sanctions_derived(&w.conn, w.today, lang).unwrap()
+        derived.clone()
     );
+    // Today's page of them (counted and read by name from the refresh): the derived list's
+    // first rows, with its count.
+    for first in [0u32, 1, 2, 50] {
+        let page =
+            relance_core::views::segments::sanctions_page(&w.conn, w.today, lang, first).unwrap();
+        prop_assert_eq!(page.total, derived.len());
+        prop_assert_eq!(
+            &page.proposals[..],
+            &derived[..derived.len().min(first as usize)]
+        );
+    }
     // Today grouped by payer segment, read through the kept actions and the same refresh,
     // is the grouping of the derived agenda by every customer's segment.
     for asked in [0u32, 1, 60] {

@@ -747,6 +747,47 @@ pub fn id_list(ids: &[i64]) -> String {
         .join(", ")
 }
 
+/// Ids sent `n` at a time into the `IN (…)` list of one statement: its marks, numbered from
+/// `?first` ("?3, ?4, ?5") and written once, and each chunk of ids padded to `n` with its
+/// first (a repeated id selects nothing more), so that every chunk runs the same statement
+/// text, prepared once (on a server, one statement of the session's cache rather than one
+/// prepared per chunk).
+pub struct IdChunks {
+    /// The list's marks, to write into the statement.
+    pub marks: String,
+    n: usize,
+}
+
+impl IdChunks {
+    /// The marks of `n` ids numbered from `?first`.
+    pub fn new(first: usize, n: usize) -> IdChunks {
+        let n = n.max(1);
+        let marks = (first..first + n)
+            .map(|k| format!("?{k}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        IdChunks { marks, n }
+    }
+
+    /// How many ids one statement takes.
+    pub fn size(&self) -> usize {
+        self.n
+    }
+
+    /// `part` (at most [`size`](Self::size) ids, at least one) padded to as many ids as
+    /// there are marks.
+    pub fn padded(&self, part: &[i64]) -> Vec<i64> {
+        assert!(
+            !part.is_empty() && part.len() <= self.n,
+            "{} ids",
+            part.len()
+        );
+        let mut ids = part.to_vec();
+        ids.resize(self.n, part[0]);
+        ids
+    }
+}
+
 /// The `VALUES` list of a statement storing `rows` rows of `width` values each, numbered in
 /// order ("(?1, ?2), (?3, ?4)"): the values are sent as parameters, row after row.
 pub fn value_rows(rows: usize, width: usize) -> String {
@@ -820,6 +861,34 @@ mod tests {
         let many = value_rows(50, 11);
         assert!(many.starts_with("(?1, ?2, ") && many.ends_with(", ?549, ?550)"));
         assert_eq!(many.matches('?').count(), 550);
+    }
+
+    /// A chunk of ids fills every mark of its list, padded with its first id, and a list of
+    /// no ids takes one.
+    #[test]
+    fn id_chunks_pad_each_chunk_to_the_marks() {
+        let list = IdChunks::new(3, 4);
+        assert_eq!(list.marks, "?3, ?4, ?5, ?6");
+        assert_eq!(list.size(), 4);
+        assert_eq!(list.padded(&[7, 9]), [7, 9, 7, 7]);
+        assert_eq!(list.padded(&[1, 2, 3, 4]), [1, 2, 3, 4]);
+        let one = IdChunks::new(1, 0);
+        assert_eq!((one.marks.as_str(), one.size()), ("?1", 1));
+        // Every chunk of a list runs the same text: the rows of the padded ids are those of
+        // the chunk.
+        let c = conn();
+        let list = IdChunks::new(1, 3);
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) t
+              WHERE x IN ({})",
+            list.marks
+        );
+        for (part, n) in [(&[2][..], 1), (&[1, 3][..], 2), (&[1, 2, 3][..], 3)] {
+            let found: i64 = c
+                .query_row(&sql, params_from_iter(list.padded(part)), |r| r.get(0))
+                .unwrap();
+            assert_eq!(found, n, "{part:?}");
+        }
     }
 
     /// A date read by `Row::date` is the one `get` reads, for every day of four centuries

@@ -579,20 +579,6 @@ struct Standing {
 /// How many customers one statement of [`standing`] or [`owed_sums`] reads.
 const FACTS_CHUNK: usize = 1000;
 
-/// The marks of a list of `n` ids numbered from `?first` ("?3, ?4, ?5"), and `part`
-/// padded to `n` ids with its first (a repeated id selects nothing more): every chunk runs
-/// the same statement text, prepared once (on a server, one statement of the session's
-/// cache, not one prepared per chunk).
-fn id_marks(first: usize, n: usize, part: &[i64]) -> (String, Vec<i64>) {
-    let marks = (first..first + n)
-        .map(|k| format!("?{k}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut ids = part.to_vec();
-    ids.resize(n.max(part.len()), part[0]);
-    (marks, ids)
-}
-
 /// The [`Standing`] of the customers `ids`, read `chunk` at a time: two statements per
 /// chunk, whatever the number of customers (Today's proposals read one customer after the
 /// other before: six statements each, a round trip each on a server, 20 s for 19,283
@@ -604,9 +590,10 @@ fn standing(
 ) -> Result<std::collections::HashMap<i64, Standing>> {
     let mut out: std::collections::HashMap<i64, Standing> =
         std::collections::HashMap::with_capacity(ids.len());
-    let chunk = chunk.max(1);
-    for part in ids.chunks(chunk) {
-        let (marks, args) = id_marks(1, chunk, part);
+    let list = crate::store::sql::IdChunks::new(1, chunk);
+    let marks = &list.marks;
+    for part in ids.chunks(list.size()) {
+        let args = list.padded(part);
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT c.id, c.on_hold, c.archived_on IS NOT NULL, c.credit_limit_minor, s.since
                FROM customers c LEFT JOIN customer_segments s ON s.customer_id = c.id
@@ -661,10 +648,11 @@ fn owed_sums(
 ) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
     use crate::store::sql::ToSql;
     let mut out = std::collections::HashMap::with_capacity(ids.len());
-    let chunk = chunk.max(1);
+    let list = crate::store::sql::IdChunks::new(3, chunk);
+    let marks = &list.marks;
     let (code, day) = (currency.code(), as_of.to_string());
-    for part in ids.chunks(chunk) {
-        let (marks, args) = id_marks(3, chunk, part);
+    for part in ids.chunks(list.size()) {
+        let args = list.padded(part);
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT customer_id, COALESCE(SUM(total_minor - settled_minor), 0),
                     COALESCE(SUM(CASE WHEN due_date < ?2 THEN total_minor - settled_minor END), 0)
@@ -1175,9 +1163,12 @@ fn read(
 /// The order of every segment reading: by name in byte order (Rust's order of strings, which
 /// [`kept_page`]'s walk follows), then customer id.
 fn by_name(rows: &mut [CustomerSegment]) {
-    rows.sort_by(|a, b| {
-        (a.customer_name.as_str(), a.customer_id).cmp(&(b.customer_name.as_str(), b.customer_id))
-    });
+    rows.sort_by(|a, b| name_order(a).cmp(&name_order(b)));
+}
+
+/// A row's place in [`by_name`]'s order.
+fn name_order(c: &CustomerSegment) -> (&str, i64) {
+    (c.customer_name.as_str(), c.customer_id)
 }
 
 /// [`read`], cut to `page` (offset, count) when one is asked for, and how many rows there
@@ -1556,7 +1547,8 @@ pub fn sanctions_page(
     lang: Lang,
     first: u32,
 ) -> Result<SanctionPage> {
-    conn.reading(|| {
+    // (one snapshot on a server: the count and the page must agree)
+    conn.reading_together(|| {
         let (proposals, total) = proposals(conn, as_of, lang, true, Some(first as usize))?;
         Ok(SanctionPage { proposals, total })
     })
@@ -1589,8 +1581,67 @@ fn proposals(
     through_refresh: bool,
     first: Option<usize>,
 ) -> Result<(Vec<SanctionProposal>, usize)> {
+    proposals_walking(conn, as_of, lang, through_refresh, first, WALK_ABOVE)
+}
+
+/// [`proposals`], a page of which ([`kept_proposals`]) walks the customers by name when
+/// more than `walk_above` stored rows are proposed.
+fn proposals_walking(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    through_refresh: bool,
+    first: Option<usize>,
+    walk_above: i64,
+) -> Result<(Vec<SanctionProposal>, usize)> {
     let cur = crate::settings::default_currency(conn)?;
-    let at_risk = read(conn, as_of, lang, through_refresh, Some(Segment::AtRisk))?;
+    let kept = match (through_refresh, first) {
+        (true, Some(first)) => kept_proposals(conn, as_of, lang, first, walk_above)?,
+        _ => None,
+    };
+    let (proposed, total) = match kept {
+        Some(found) => found,
+        None => {
+            let at_risk = read(conn, as_of, lang, through_refresh, Some(Segment::AtRisk))?;
+            let mut proposed = still_proposed(conn, at_risk, as_of)?;
+            let total = proposed.len();
+            proposed.truncate(first.unwrap_or(total));
+            (proposed, total)
+        }
+    };
+    // What they owe, read for the proposals shown only.
+    let ids: Vec<i64> = proposed.iter().map(|(c, _)| c.customer_id).collect();
+    let sums = owed_sums(conn, &ids, cur, as_of, FACTS_CHUNK)?;
+    let mut out = Vec::with_capacity(proposed.len());
+    let hundred = 100 * 10i64.pow(cur.digits());
+    for (c, limit) in proposed {
+        let (owed, overdue) = sums.get(&c.customer_id).copied().unwrap_or((0, 0));
+        let base = limit.map_or(owed, |l| l.min(owed));
+        let proposed = (base / 2) / hundred * hundred;
+        out.push(SanctionProposal {
+            customer: c.customer,
+            customer_name: c.customer_name,
+            customer_id: c.customer_id,
+            rule: c.rule,
+            owed: cur.minor_to_string(owed),
+            overdue: cur.minor_to_string(overdue),
+            currency: cur.code().to_string(),
+            credit_limit: limit.map(|l| cur.minor_to_string(l)),
+            proposed_limit: cur.minor_to_string(proposed),
+            rule_code: c.rule_code,
+        });
+    }
+    Ok((out, total))
+}
+
+/// The customers at risk `at_risk` (in their order) whose proposal stands, with their credit
+/// limit: not on hold, not archived, and not put aside by a decision that still holds
+/// ([`aside_holds`]).
+fn still_proposed(
+    conn: &Connection,
+    at_risk: Vec<CustomerSegment>,
+    as_of: chrono::NaiveDate,
+) -> Result<Vec<(CustomerSegment, Option<i64>)>> {
     let ids: Vec<i64> = at_risk.iter().map(|c| c.customer_id).collect();
     let facts = standing(conn, &ids, FACTS_CHUNK)?;
     let mut proposed = Vec::new();
@@ -1612,31 +1663,101 @@ fn proposals(
         }
         proposed.push((c, f.credit_limit));
     }
-    let total = proposed.len();
-    proposed.truncate(first.unwrap_or(total));
-    // What they owe, read for the proposals shown only.
-    let ids: Vec<i64> = proposed.iter().map(|(c, _)| c.customer_id).collect();
-    let sums = owed_sums(conn, &ids, cur, as_of, FACTS_CHUNK)?;
-    let mut out = Vec::with_capacity(proposed.len());
-    for (c, limit) in proposed {
-        let (owed, overdue) = sums.get(&c.customer_id).copied().unwrap_or((0, 0));
-        let hundred = 100 * 10i64.pow(cur.digits());
-        let base = limit.map_or(owed, |l| l.min(owed));
-        let proposed = (base / 2) / hundred * hundred;
-        out.push(SanctionProposal {
-            customer: c.customer,
-            customer_name: c.customer_name,
-            customer_id: c.customer_id,
-            rule: c.rule,
-            owed: cur.minor_to_string(owed),
-            overdue: cur.minor_to_string(overdue),
-            currency: cur.code().to_string(),
-            credit_limit: limit.map(|l| cur.minor_to_string(l)),
-            proposed_limit: cur.minor_to_string(proposed),
-            rule_code: c.rule_code,
-        });
+    Ok(proposed)
+}
+
+/// Proposals (each customer at risk with their credit limit) and how many there are.
+type Proposed = (Vec<(CustomerSegment, Option<i64>)>, usize);
+
+/// The condition on `s` (customer_segments) and `c` (customers) under which a stored row of
+/// a customer not marked since the refresh is proposed, `?2` the day: at risk, not on hold,
+/// not archived, and their latest decision not one that holds ([`aside_holds`] in SQL: the
+/// same rule and segment spell, ignored or "later" not yet past; a stored spell is never
+/// empty, and a decision taken with none is of no stored spell).
+const PROPOSED_SQL: &str = "s.segment = ?1
+        AND NOT EXISTS (SELECT 1 FROM segment_dirty d WHERE d.customer_id = s.customer_id)
+        AND c.on_hold = 0 AND c.archived_on IS NULL
+        AND NOT EXISTS (SELECT 1 FROM proposal_decisions p
+                         WHERE p.id = (SELECT MAX(x.id) FROM proposal_decisions x
+                                        WHERE x.customer_id = s.customer_id)
+                           AND p.rule_code = s.rule_code AND p.segment_since = s.since
+                           AND (p.decision = 'ignored' OR p.until_date > ?2))";
+
+/// The first `first` proposals by name, with each customer's credit limit, and how many
+/// there are, read from the day's refresh without reading every customer at risk (19,283
+/// on a bad day at a million invoices): the stored rows proposed ([`PROPOSED_SQL`]) are
+/// counted, and walked by name to the page's end (`customers_name_bytes`) when more than
+/// `walk_above`, else read through the segment's index and sorted; the customers marked
+/// since are computed again and read as [`still_proposed`] reads them. None when the refresh
+/// does not serve (or a run began meanwhile), too many are marked, the marks changed while
+/// this read (without a snapshot, a customer marked in between would be in neither part),
+/// or a stored row read for the page has stale words (a rule reading reminders, which puts
+/// no one at risk: a damaged cache): [`proposals`] then reads every customer at risk. On a
+/// server, read in one snapshot ([`sanctions_page`]).
+fn kept_proposals(
+    conn: &Connection,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+    first: usize,
+    walk_above: i64,
+) -> Result<Option<Proposed>> {
+    let row = refresh_row(conn)?;
+    if !serves(&row, as_of, lang) {
+        return Ok(None);
     }
-    Ok((out, total))
+    let Some(changed) = marked(conn, Some(Segment::AtRisk))? else {
+        return Ok(None);
+    };
+    let (code, day) = (Segment::AtRisk.code(), as_of.to_string());
+    let held: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM customer_segments s CROSS JOIN customers c ON c.id = s.customer_id
+              WHERE {PROPOSED_SQL}"
+        ))?
+        .query_row(crate::store::sql::params![code, day], |r| r.get(0))?;
+    let walk = held > walk_above;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {}, c.credit_limit_minor
+           {}
+          WHERE {PROPOSED_SQL}{}",
+        stored_row_sql(),
+        match walk {
+            true =>
+                "FROM customers c INDEXED BY customers_name_bytes
+                     CROSS JOIN customer_segments s ON s.customer_id = c.id",
+            false =>
+                "FROM customer_segments s INDEXED BY customer_segments_segment
+                      CROSS JOIN customers c ON c.id = s.customer_id",
+        },
+        match walk {
+            true => " ORDER BY c.name COLLATE BINARY, c.id LIMIT ?3",
+            false => " AND ?3 > 0",
+        }
+    ))?;
+    let mut rows: Vec<(CustomerSegment, Option<i64>)> = Vec::new();
+    let found = stmt.query_map(crate::store::sql::params![code, day, first as i64], |r| {
+        Ok((stored_row(r, lang)?, r.get::<_, Option<i64>>(7)?))
+    })?;
+    for found in found {
+        let ((c, words_stale), limit) = found?;
+        if words_stale {
+            return Ok(None);
+        }
+        rows.push((c, limit));
+    }
+    let computed: Vec<CustomerSegment> = computed(conn, as_of, lang, Some(&changed))?
+        .into_iter()
+        .filter(|c| c.segment == Segment::AtRisk)
+        .collect();
+    let computed = still_proposed(conn, computed, as_of)?;
+    if refresh_row(conn)? != row || marked(conn, Some(Segment::AtRisk))? != Some(changed) {
+        return Ok(None);
+    }
+    let total = held as usize + computed.len();
+    rows.extend(computed);
+    rows.sort_by(|(a, _), (b, _)| name_order(a).cmp(&name_order(b)));
+    rows.truncate(first);
+    Ok(Some((rows, total)))
 }
 
 /// The aged balance by segment: one line per segment (its code as `customer`, its name as
@@ -1823,6 +1944,8 @@ mod tests {
         use std::fmt::Write as _;
         let as_of = crate::test_support::day("2026-11-30");
         let mut conn = crate::test_support::busy_ledger(120, as_of);
+        // Refreshed in the language read (a refresh in another serves no reading in this).
+        crate::settings::set(&conn, "ui_language", "en").unwrap();
         // A second invoice for some: one not due yet, one overdue in the other currency.
         let mut more =
             String::from("number,customer_reference,issue_date,due_date,total,currency\n");
@@ -1920,9 +2043,10 @@ mod tests {
             [],
         )
         .unwrap();
-        aside(&mut conn, 8, "another_rule", true, as_of); // about another rule
-                                                          // Two customers at risk since the refresh (no spell stored): one put aside then
-                                                          // (no spell either: the decision holds), one not.
+        // About another rule.
+        aside(&mut conn, 8, "another_rule", true, as_of);
+        // Two customers at risk since the refresh (no spell stored): one put aside then (no
+        // spell either: the decision holds), one not.
         for late in ["LATE1", "LATE2"] {
             crate::customers::create(
                 &conn,
@@ -1943,8 +2067,9 @@ mod tests {
             .rule_code;
         set_aside(&mut conn, "LATE1", &late_rule, true, "r", Lang::En, as_of).unwrap();
         aside(&mut conn, 9, &r, true, as_of - chrono::Duration::days(3));
-        aside(&mut conn, 9, &r, false, as_of - chrono::Duration::days(20)); // the latest: past
-                                                                            // One at a time, as Today read them before.
+        // The latest: past.
+        aside(&mut conn, 9, &r, false, as_of - chrono::Duration::days(20));
+        // One at a time, as Today read them before.
         let one_by_one = |conn: &Connection, d: chrono::NaiveDate, through: bool| {
             let cur = crate::settings::default_currency(conn).unwrap();
             let mut out = Vec::new();
@@ -2017,12 +2142,22 @@ mod tests {
                 let (got, total) = proposals(&conn, d, Lang::En, through, None).unwrap();
                 assert_eq!(got, wanted, "{d} through the refresh {through}");
                 assert_eq!(total, got.len());
-                // A page is the first of them, with how many there are.
+                // A page is the first of them, with how many there are: walked by name
+                // or read through the segment's index.
                 for first in [0, 1, 5, total, total + 3] {
-                    let page = proposals(&conn, d, Lang::En, through, Some(first)).unwrap();
-                    assert_eq!(page.0, got[..first.min(total)], "first {first}");
-                    assert_eq!(page.1, total);
+                    for walk_above in [0, i64::MAX] {
+                        let page =
+                            proposals_walking(&conn, d, Lang::En, through, Some(first), walk_above)
+                                .unwrap();
+                        assert_eq!(page.0, got[..first.min(total)], "first {first}");
+                        assert_eq!(page.1, total);
+                    }
                 }
+                // Read from the refresh where it serves (the day it was run).
+                assert_eq!(
+                    d == as_of,
+                    kept_proposals(&conn, d, Lang::En, 5, 0).unwrap().is_some()
+                );
                 let shown = refs(&got);
                 for (c, there) in [
                     (0, false),
@@ -2116,6 +2251,63 @@ mod tests {
                 3 * ids.len().div_ceil(chunk),
                 "chunk {chunk}"
             );
+        }
+        // On the refresh's day (the 40 customers put at risk above still marked) and
+        // refreshed on three later days, with customers changed since: Today's page, read
+        // from the refresh (walked by name or through the segment's index), is the derived
+        // list's first rows, with its count.
+        for (k, d) in [0, 3, 7, 8]
+            .map(|n| as_of + chrono::Duration::days(n))
+            .into_iter()
+            .enumerate()
+        {
+            crate::daily::refresh_segments(&mut conn, d).unwrap();
+            // Put at risk, on hold, paid, put aside ("later", holding past the days read).
+            let c = 110 + k;
+            crate::customers::set_segment(
+                &mut conn,
+                &format!("C{c:05}"),
+                Some("at_risk"),
+                "test",
+                d,
+            )
+            .unwrap();
+            set(
+                &conn,
+                "UPDATE customers SET on_hold = 1 WHERE reference = ?1",
+                20 + k,
+            );
+            let paid = format!("customer_reference,date,amount\nC{:05},{d},10.00\n", 30 + k);
+            crate::import::import(
+                &mut conn,
+                crate::import::ImportKind::Payments,
+                paid.as_bytes(),
+                false,
+            )
+            .unwrap();
+            let c = 40 + k;
+            let r = read(&conn, d, Lang::En, true, Some(Segment::AtRisk))
+                .unwrap()
+                .into_iter()
+                .find(|x| x.customer == format!("C{c:05}"))
+                .expect("at risk")
+                .rule_code;
+            aside(&mut conn, c, &r, false, d);
+            let derived = proposals(&conn, d, Lang::En, false, None).unwrap().0;
+            let total = derived.len();
+            assert!(total > 20, "{total} on {d}");
+            let shown = refs(&derived);
+            assert!(shown.contains(&format!("C{:05}", 110 + k)), "{d}");
+            assert!(!shown.contains(&format!("C{:05}", 40 + k)), "{d}");
+            assert!(kept_proposals(&conn, d, Lang::En, 5, 0).unwrap().is_some());
+            for first in [0, 1, 5, total - 1, total, total + 3] {
+                for walk_above in [0, i64::MAX] {
+                    let page = proposals_walking(&conn, d, Lang::En, true, Some(first), walk_above)
+                        .unwrap();
+                    assert_eq!(page.0, derived[..first.min(total)], "first {first} on {d}");
+                    assert_eq!(page.1, total, "{d}");
+                }
+            }
         }
     }
 
