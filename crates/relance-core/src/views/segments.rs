@@ -1304,23 +1304,12 @@ fn kept_page(
     let walk = held > walk_above;
     let mut stale = std::collections::HashSet::new();
     let mut rows: Vec<CustomerSegment> = Vec::new();
+    let (from, tail) = stored_rows_by_name(walk, "?2");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {}
-           {}
-          WHERE s.segment = ?1{}",
+           {from}
+          WHERE s.segment = ?1{tail}",
         stored_row_sql(),
-        match walk {
-            true =>
-                "FROM customers c INDEXED BY customers_name_bytes
-                     CROSS JOIN customer_segments s ON s.customer_id = c.id",
-            false =>
-                "FROM customer_segments s INDEXED BY customer_segments_segment
-                      CROSS JOIN customers c ON c.id = s.customer_id",
-        },
-        match walk {
-            true => " ORDER BY c.name COLLATE BINARY, c.id LIMIT ?2",
-            false => " AND ?2 > 0",
-        }
     ))?;
     let found = stmt.query_map(crate::store::sql::params![segment.code(), want], |r| {
         stored_row(r, lang)
@@ -1350,6 +1339,25 @@ fn kept_page(
     by_name(&mut rows);
     let mut rows: Vec<CustomerSegment> = rows.into_iter().skip(offset).take(count).collect();
     Ok(words(conn, as_of, lang, &mut rows, &stale)?.map(|()| (rows, total)))
+}
+
+/// The `FROM` of a reading of stored segment rows (`s`) with their customers (`c`), and the
+/// tail of its `WHERE`: walking the customers by name in byte order
+/// (`customers_name_bytes`) up to `LIMIT {limit}` when `walk`, else through the segment's
+/// index, every row (sorted by the caller; the limit's mark is still bound).
+fn stored_rows_by_name(walk: bool, limit: &str) -> (&'static str, String) {
+    match walk {
+        true => (
+            "FROM customers c INDEXED BY customers_name_bytes
+                 CROSS JOIN customer_segments s ON s.customer_id = c.id",
+            format!(" ORDER BY c.name COLLATE BINARY, c.id LIMIT {limit}"),
+        ),
+        false => (
+            "FROM customer_segments s INDEXED BY customer_segments_segment
+                  CROSS JOIN customers c ON c.id = s.customer_id",
+            format!(" AND {limit} > 0"),
+        ),
+    }
 }
 
 /// Whether what Today reads through the day's refresh is the derivation: for every customer
@@ -1716,23 +1724,12 @@ fn kept_proposals(
         ))?
         .query_row(crate::store::sql::params![code, day], |r| r.get(0))?;
     let walk = held > walk_above;
+    let (from, tail) = stored_rows_by_name(walk, "?3");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {}, c.credit_limit_minor
-           {}
-          WHERE {PROPOSED_SQL}{}",
+           {from}
+          WHERE {PROPOSED_SQL}{tail}",
         stored_row_sql(),
-        match walk {
-            true =>
-                "FROM customers c INDEXED BY customers_name_bytes
-                     CROSS JOIN customer_segments s ON s.customer_id = c.id",
-            false =>
-                "FROM customer_segments s INDEXED BY customer_segments_segment
-                      CROSS JOIN customers c ON c.id = s.customer_id",
-        },
-        match walk {
-            true => " ORDER BY c.name COLLATE BINARY, c.id LIMIT ?3",
-            false => " AND ?3 > 0",
-        }
     ))?;
     let mut rows: Vec<(CustomerSegment, Option<i64>)> = Vec::new();
     let found = stmt.query_map(crate::store::sql::params![code, day, first as i64], |r| {
