@@ -1941,6 +1941,9 @@ mod tests {
         use std::fmt::Write as _;
         let as_of = crate::test_support::day("2026-11-30");
         let mut conn = crate::test_support::busy_ledger(120, as_of);
+        let import = |conn: &mut Connection, kind: crate::import::ImportKind, csv: &str| {
+            crate::import::import(conn, kind, csv.as_bytes(), false).unwrap();
+        };
         // Refreshed in the language read (a refresh in another serves no reading in this).
         crate::settings::set(&conn, "ui_language", "en").unwrap();
         // A second invoice for some: one not due yet, one overdue in the other currency.
@@ -1963,25 +1966,13 @@ mod tests {
         // One due on the third day (overdue from the fourth, not on it).
         let third = as_of + chrono::Duration::days(3);
         writeln!(more, "H00011,C00011,{as_of},{third},55.00,EUR").unwrap();
-        crate::import::import(
-            &mut conn,
-            crate::import::ImportKind::Invoices,
-            more.as_bytes(),
-            false,
-        )
-        .unwrap();
+        import(&mut conn, crate::import::ImportKind::Invoices, &more);
         // Paid in part: what is owed is what is left.
         let mut paid = String::from("customer_reference,date,amount,invoice_number\n");
         for c in 10..20 {
             writeln!(paid, "C{c:05},{as_of},40.00,F{c:05}").unwrap();
         }
-        crate::import::import(
-            &mut conn,
-            crate::import::ImportKind::Payments,
-            paid.as_bytes(),
-            false,
-        )
-        .unwrap();
+        import(&mut conn, crate::import::ImportKind::Payments, &paid);
         for c in 0..70 {
             crate::customers::set_segment(
                 &mut conn,
@@ -2017,11 +2008,12 @@ mod tests {
             .unwrap();
         }
         crate::daily::refresh_segments(&mut conn, as_of).unwrap();
-        let rule = |conn: &Connection, c: usize| -> String {
-            read(conn, as_of, Lang::En, true, Some(Segment::AtRisk))
+        // The rule that put a customer at risk on a day, as Today reads it.
+        let rule = |conn: &Connection, d: chrono::NaiveDate, reference: &str| -> String {
+            read(conn, d, Lang::En, true, Some(Segment::AtRisk))
                 .unwrap()
                 .into_iter()
-                .find(|x| x.customer == format!("C{c:05}"))
+                .find(|x| x.customer == reference)
                 .expect("at risk")
                 .rule_code
         };
@@ -2029,7 +2021,7 @@ mod tests {
             |conn: &mut Connection, c: usize, rule: &str, ignore: bool, on: chrono::NaiveDate| {
                 set_aside(conn, &format!("C{c:05}"), rule, ignore, "r", Lang::En, on).unwrap();
             };
-        let r = rule(&conn, 1);
+        let r = rule(&conn, as_of, "C00001");
         aside(&mut conn, 1, &r, false, as_of - chrono::Duration::days(10)); // later, past
         aside(&mut conn, 2, &r, false, as_of); // later, holds a week
         aside(&mut conn, 4, &r, true, as_of); // ignored
@@ -2056,12 +2048,7 @@ mod tests {
             .unwrap();
             crate::customers::set_segment(&mut conn, late, Some("at_risk"), "test", as_of).unwrap();
         }
-        let late_rule = read(&conn, as_of, Lang::En, true, Some(Segment::AtRisk))
-            .unwrap()
-            .into_iter()
-            .find(|x| x.customer == "LATE1")
-            .expect("at risk")
-            .rule_code;
+        let late_rule = rule(&conn, as_of, "LATE1");
         set_aside(&mut conn, "LATE1", &late_rule, true, "r", Lang::En, as_of).unwrap();
         aside(&mut conn, 9, &r, true, as_of - chrono::Duration::days(3));
         // The latest: past.
@@ -2275,20 +2262,9 @@ mod tests {
                 20 + k,
             );
             let paid = format!("customer_reference,date,amount\nC{:05},{d},10.00\n", 30 + k);
-            crate::import::import(
-                &mut conn,
-                crate::import::ImportKind::Payments,
-                paid.as_bytes(),
-                false,
-            )
-            .unwrap();
+            import(&mut conn, crate::import::ImportKind::Payments, &paid);
             let c = 40 + k;
-            let r = read(&conn, d, Lang::En, true, Some(Segment::AtRisk))
-                .unwrap()
-                .into_iter()
-                .find(|x| x.customer == format!("C{c:05}"))
-                .expect("at risk")
-                .rule_code;
+            let r = rule(&conn, d, &format!("C{c:05}"));
             aside(&mut conn, c, &r, false, d);
             let derived = proposals(&conn, d, Lang::En, false, None).unwrap().0;
             let total = derived.len();
